@@ -1,0 +1,1 @@
+//! One call's life: the only room where dialog, media, IVR and ACD meet. Holds no sockets.

@@ -1,0 +1,320 @@
+//! The typed configuration: what `config/hotline.toml` may say, its defaults, and `validate()`.
+//! Unknown keys are refused; every problem is reported as `file:line: what is wrong`.
+//! Nothing here opens a socket or starts anything.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// A configuration problem, located in its file so an operator can fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: {message}")]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+}
+
+/// The whole engine configuration.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub sip: SipConfig,
+    pub rtp: RtpConfig,
+    pub http: HttpConfig,
+    pub storage: StorageConfig,
+    pub ivr: IvrConfig,
+}
+
+/// SIP signaling: where we listen, which numbers we answer, RFC 3261 timer values.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SipConfig {
+    /// Address for both UDP and TCP.
+    pub listen: SocketAddr,
+    /// Request-URI user parts we answer as the hotline (e.g. `12345`).
+    pub service_numbers: Vec<String>,
+    /// Largest request we accept; larger ones get `513 Message Too Large`.
+    pub max_message_bytes: usize,
+    /// RFC 3261 T1: round-trip estimate.
+    #[serde(with = "humantime_serde")]
+    pub t1: Duration,
+    /// RFC 3261 T2: the longest retransmit interval for non-INVITE requests and INVITE responses.
+    #[serde(with = "humantime_serde")]
+    pub t2: Duration,
+    /// RFC 3261 T4: how long a message may stay in the network.
+    #[serde(with = "humantime_serde")]
+    pub t4: Duration,
+    /// Value of the `Server`/`User-Agent` header.
+    pub user_agent: String,
+}
+
+impl Default for SipConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 5060),
+            service_numbers: vec!["12345".to_string()],
+            max_message_bytes: 16 * 1024,
+            t1: Duration::from_millis(500),
+            t2: Duration::from_secs(4),
+            t4: Duration::from_secs(5),
+            user_agent: "hotline".to_string(),
+        }
+    }
+}
+
+/// RTP media: the port range (even ports, one per call) and the address we advertise in SDP.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RtpConfig {
+    /// Address RTP sockets bind to and the `c=` line announces.
+    pub address: IpAddr,
+    pub port_min: u16,
+    pub port_max: u16,
+}
+
+impl Default for RtpConfig {
+    fn default() -> Self {
+        Self {
+            address: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port_min: 20000,
+            port_max: 29998,
+        }
+    }
+}
+
+/// The HTTP API and pages.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    pub listen: SocketAddr,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080),
+        }
+    }
+}
+
+/// Where records, recordings and the ticket database live.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    pub data_dir: PathBuf,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data"),
+        }
+    }
+}
+
+/// The voice menu: where its files are and the engine-wide limits the loader enforces.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IvrConfig {
+    /// Folder with `*.toml` menus and `prompts/`; relative paths are relative to the config file.
+    pub menus_dir: PathBuf,
+    /// The level-1 menu every call starts in.
+    pub entry_menu: String,
+    /// Longest greeting allowed before the first menu (rule C4: get to the point).
+    #[serde(with = "humantime_serde")]
+    pub max_greeting: Duration,
+    /// How often a waiting caller hears their position in the queue.
+    #[serde(with = "humantime_serde")]
+    pub queue_notice_interval: Duration,
+}
+
+impl Default for IvrConfig {
+    fn default() -> Self {
+        Self {
+            menus_dir: PathBuf::from("ivr-menus"),
+            entry_menu: "main".to_string(),
+            max_greeting: Duration::from_secs(10),
+            queue_notice_interval: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Config {
+    /// Reads and validates a config file; relative paths inside it are resolved against the
+    /// project root: the file's folder, or its parent when the file sits in `config/`.
+    pub fn load(path: &Path) -> Result<Config, Vec<ConfigError>> {
+        let text = std::fs::read_to_string(path).map_err(|source| {
+            vec![ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            }]
+        })?;
+        let mut config = Self::parse(&text, path).map_err(|e| vec![e])?;
+        config.resolve_paths(path);
+        config.validate(&text, path)?;
+        Ok(config)
+    }
+
+    /// Parses TOML text; `path` is only used to name the file in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            line: e.span().map(|s| line_of(text, s.start)).unwrap_or(1),
+            message: e.message().to_string(),
+        })
+    }
+
+    fn resolve_paths(&mut self, path: &Path) {
+        // `config/hotline.toml` names `ivr-menus` and `data` relative to the project root.
+        let base = path
+            .parent()
+            .and_then(|dir| {
+                if dir.file_name().is_some_and(|n| n == "config") {
+                    dir.parent()
+                } else {
+                    Some(dir)
+                }
+            })
+            .unwrap_or(Path::new("."));
+        if self.ivr.menus_dir.is_relative() {
+            self.ivr.menus_dir = base.join(&self.ivr.menus_dir);
+        }
+        if self.storage.data_dir.is_relative() {
+            self.storage.data_dir = base.join(&self.storage.data_dir);
+        }
+    }
+
+    /// Checks what types alone cannot: ranges, non-empty lists, timer order.
+    pub fn validate(&self, text: &str, path: &Path) -> Result<(), Vec<ConfigError>> {
+        let mut errors = Vec::new();
+        let mut bad = |key: &str, message: String| {
+            errors.push(ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line: line_of_key(text, key),
+                message,
+            })
+        };
+        if self.sip.service_numbers.is_empty() {
+            bad(
+                "service_numbers",
+                "sip.service_numbers is empty: list at least one number to answer, e.g. [\"12345\"]"
+                    .into(),
+            );
+        }
+        for n in &self.sip.service_numbers {
+            if n.is_empty() || !n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+') {
+                bad(
+                    "service_numbers",
+                    format!("sip.service_numbers: {n:?} is not a dialable number (digits, letters, '+')"),
+                );
+            }
+        }
+        if self.sip.t1.is_zero() || self.sip.t2 < self.sip.t1 {
+            bad(
+                "t2",
+                "sip.t1 must be > 0 and sip.t2 must be >= sip.t1".into(),
+            );
+        }
+        if self.sip.max_message_bytes < 1024 {
+            bad(
+                "max_message_bytes",
+                "sip.max_message_bytes must be at least 1024".into(),
+            );
+        }
+        if self.rtp.port_min % 2 != 0 || self.rtp.port_max % 2 != 0 {
+            bad("port_min", "rtp.port_min and rtp.port_max must be even (RTP uses even ports, RTCP the odd one above)".into());
+        }
+        if self.rtp.port_min == 0 || self.rtp.port_min > self.rtp.port_max {
+            bad(
+                "port_max",
+                format!(
+                    "rtp port range {}–{} is empty: port_min must be > 0 and <= port_max",
+                    self.rtp.port_min, self.rtp.port_max
+                ),
+            );
+        }
+        if self.ivr.queue_notice_interval < Duration::from_secs(5) {
+            bad(
+                "queue_notice_interval",
+                "ivr.queue_notice_interval must be at least 5s".into(),
+            );
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// The 1-based line of a byte offset.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// The line on which `key` is set, or 1 when the key is absent (a default is at fault).
+fn line_of_key(text: &str, key: &str) -> usize {
+    text.lines()
+        .position(|l| {
+            let l = l.trim_start();
+            l.strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map(|i| i + 1)
+        .unwrap_or(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_config_loads_and_validates() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/hotline.toml");
+        let config = Config::load(&path).expect("shipped config is valid");
+        assert_eq!(config.sip.service_numbers, vec!["12345"]);
+        assert_eq!(config.sip.listen.port(), 5060);
+        assert_eq!(config.http.listen.port(), 8080);
+        assert!(config.ivr.menus_dir.ends_with("ivr-menus"));
+    }
+
+    #[test]
+    fn unknown_key_is_refused_with_its_line() {
+        let text = "[sip]\nlisten = \"127.0.0.1:5060\"\nlisen = 1\n";
+        let err = Config::parse(text, Path::new("x.toml")).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.starts_with("x.toml:3: "), "{msg}");
+        assert!(msg.contains("lisen"), "{msg}");
+    }
+
+    #[test]
+    fn odd_rtp_ports_are_refused_with_the_line() {
+        let text = "[rtp]\nport_min = 20001\nport_max = 29998\n";
+        let config = Config::parse(text, Path::new("x.toml")).unwrap();
+        let errs = config.validate(text, Path::new("x.toml")).unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0].to_string().starts_with("x.toml:2: "), "{}", errs[0]);
+    }
+
+    #[test]
+    fn durations_are_human_readable() {
+        let text = "[sip]\nt1 = \"250ms\"\nt2 = \"2s\"\n";
+        let config = Config::parse(text, Path::new("x.toml")).unwrap();
+        assert_eq!(config.sip.t1, Duration::from_millis(250));
+        assert!(config.validate(text, Path::new("x.toml")).is_ok());
+    }
+}

@@ -1,0 +1,2 @@
+//! The HTTP API (JSON) and pages: health, live calls, call records. Holds no business rules:
+//! it asks the engine and renders what it answers.
