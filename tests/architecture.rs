@@ -42,7 +42,9 @@ fn core_rooms_do_no_io() {
         }
         for f in files {
             let text = std::fs::read_to_string(&f).expect("source readable");
-            for (i, line) in text.lines().enumerate() {
+            // Unit tests (the `#[cfg(test)]` module at the end of a file) may take a clock origin.
+            let code_part = text.split("#[cfg(test)]").next().unwrap_or("");
+            for (i, line) in code_part.lines().enumerate() {
                 let code = line.split("//").next().unwrap_or("");
                 for bad in FORBIDDEN {
                     if code.contains(bad) {

@@ -1,1 +1,3 @@
 //! One call's life: the only room where dialog, media, IVR and ACD meet. Holds no sockets.
+
+pub mod record;

@@ -3,6 +3,8 @@
 //! what they return.
 
 pub mod clock;
+pub mod engine;
+pub mod records;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,68 @@
+//! What one call leaves behind: the live view (`/api/calls`) and the finished record
+//! (JSON lines under the data dir, `/api/calls/recent`). Caller numbers are masked here:
+//! records feed KPIs and screens, never the ticket itself.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Where a live call is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallState {
+    /// INVITE received, not yet answered.
+    Setup,
+    /// Answered, in the voice menu.
+    Ivr,
+    /// Asked for a person; waiting in a queue.
+    Queued,
+    /// Being torn down (BYE sent, waiting for its answer).
+    Ending,
+}
+
+/// How a call ended, for the connection-rate KPI and the operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallOutcome {
+    /// The caller hung up (or cancelled) before reaching a queue.
+    AbandonedInIvr,
+    /// The caller hung up while waiting for a person.
+    AbandonedInQueue,
+    /// The caller cancelled before we answered.
+    CancelledBeforeAnswer,
+    /// We refused it before answering (no common codec, shutting down, …).
+    Rejected,
+    /// The engine ended it (shutdown, media failure, lost peer).
+    EndedByEngine,
+    /// The peer stopped answering (no ACK, transport error).
+    Failed,
+}
+
+/// A live call, as `/api/calls` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveCall {
+    /// Our id for the call (also the recording's and the record's name).
+    pub id: String,
+    /// Masked caller number, e.g. `138****5678`.
+    pub caller: String,
+    /// The service number dialled.
+    pub called: String,
+    pub state: CallState,
+    /// Menu ids and keys so far, e.g. `["main:2", "special:1"]`.
+    pub menu_path: Vec<String>,
+    pub queue: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub answered_at: Option<DateTime<Utc>>,
+    /// When the caller asked for a person (t₀ of the 15-second clock).
+    pub queued_at: Option<DateTime<Utc>>,
+}
+
+/// One finished call: the live fields plus how and when it ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallRecord {
+    #[serde(flatten)]
+    pub call: LiveCall,
+    pub ended_at: DateTime<Utc>,
+    pub outcome: CallOutcome,
+    /// The SIP Call-ID of the caller's leg, to find the call in SIP traces.
+    pub sip_call_id: String,
+}
