@@ -1,0 +1,597 @@
+//! The call engine: every SIP message, key press, prompt end and timer of every call goes in
+//! here, and what to send, what to play and what to record comes out. It is the one place
+//! where transactions, dialogs, the IVR and the waiting lines meet; it holds no socket and
+//! reads no clock (the shell hands in `now`).
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+
+use crate::acd::queue::WaitingLines;
+use crate::call::ports::PortAllocator;
+use crate::call::record::{CallOutcome, CallRecord, LiveCall};
+use crate::call::session::{Call, CallId, Phase};
+use crate::ivr::model::MenuTree;
+use crate::media::codec::Codec;
+use crate::sip::message::{Host, Message, Method, Request, Response, TransactionKey};
+use crate::sip::parse::ParseError;
+use crate::sip::transaction::{
+    CancelTarget, Incoming, Output as TxOutput, TimerConfig, TransactionTable, TuEvent,
+};
+
+/// Which connection a message came in on or must go out on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Link {
+    /// The shared UDP socket.
+    Udp,
+    /// One accepted TCP connection, by the shell's id for it.
+    Tcp(u64),
+}
+
+/// The far end of a message: its address and the link it travels on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Peer {
+    pub addr: SocketAddr,
+    pub link: Link,
+}
+
+impl Peer {
+    /// Whether the transport is reliable (no retransmission timers, §17).
+    pub fn reliable(&self) -> bool {
+        matches!(self.link, Link::Tcp(_))
+    }
+}
+
+/// What the engine wants the media shell to do for a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaCommand {
+    /// Bind `port` and start a paced RTP stream to `remote` (until the caller's own packets
+    /// show where they really come from: symmetric RTP).
+    Open {
+        call: CallId,
+        port: u16,
+        remote: SocketAddr,
+        codec: Codec,
+        telephone_event: Option<u8>,
+    },
+    /// Replace whatever plays with these prompts (file names under the prompts folder);
+    /// report the end with `handle_play_finished(call, token)`. With `loop_last`, the last
+    /// prompt repeats until the next command and no end is reported.
+    Play {
+        call: CallId,
+        token: u64,
+        prompts: Vec<String>,
+        loop_last: bool,
+    },
+    /// Silence now (barge-in).
+    Stop { call: CallId },
+    /// The call is over: close the socket and forget the stream.
+    Close { call: CallId },
+}
+
+/// Everything the engine asks the shell to do, drained with `poll_output()`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// Send these bytes to this peer.
+    Transmit { to: Peer, data: Vec<u8> },
+    /// Drive a call's media.
+    Media(MediaCommand),
+    /// A call ended: append its record.
+    Record(CallRecord),
+}
+
+/// The engine's settings, taken from the config at start.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Request-URI user parts we answer (`12345`).
+    pub service_numbers: Vec<String>,
+    /// Our SIP address, for Via and Contact.
+    pub sip_addr: SocketAddr,
+    pub timers: TimerConfig,
+    pub user_agent: String,
+    /// Address announced in SDP and bound for RTP.
+    pub rtp_address: IpAddr,
+    pub rtp_port_min: u16,
+    pub rtp_port_max: u16,
+    /// Ring (180) this long before answering; zero answers at once.
+    pub answer_delay: Duration,
+    /// How often a waiting caller hears their position.
+    pub queue_notice_interval: Duration,
+    /// Queues calls may wait in.
+    pub queues: Vec<String>,
+}
+
+/// Counters for the operators (and later `/metrics`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EngineCounters {
+    pub requests: u64,
+    pub responses: u64,
+    pub parse_errors: u64,
+    pub dropped_unaddressable: u64,
+    pub calls_offered: u64,
+    pub calls_rejected: u64,
+}
+
+pub(crate) const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO";
+
+/// The signaling core of the whole engine. See the module doc.
+pub struct CallEngine {
+    pub(crate) cfg: EngineConfig,
+    pub(crate) menus: Arc<MenuTree>,
+    /// Maps `Instant`s to wall time for records: wall = base_wall + (now − base).
+    clock_base: (Instant, DateTime<Utc>),
+    pub(crate) rng: SmallRng,
+    pub(crate) txns: TransactionTable<TransactionKey, Request>,
+    /// Where each live transaction's messages go.
+    pub(crate) txn_peers: HashMap<TransactionKey, Peer>,
+    pub(crate) calls: HashMap<CallId, Call>,
+    /// The INVITE server transaction of each call not yet answered or refused.
+    pub(crate) by_invite: HashMap<TransactionKey, CallId>,
+    /// Dialog (Call-ID, our tag) → call.
+    pub(crate) by_dialog: HashMap<(String, String), CallId>,
+    /// Our BYE's client transaction → call.
+    pub(crate) by_bye: HashMap<TransactionKey, CallId>,
+    pub(crate) ports: PortAllocator,
+    pub(crate) lines: WaitingLines<CallId>,
+    /// Every call's next wake-up, ordered; each call remembers its entry to replace it.
+    timers: BTreeSet<(Instant, CallId)>,
+    next_call: u64,
+    pub(crate) next_token: u64,
+    pub(crate) out: VecDeque<Output>,
+    pub(crate) accepting: bool,
+    pub counters: EngineCounters,
+}
+
+impl CallEngine {
+    /// A new engine; `now`/`wall` anchor its wall-clock for records, `seed` its tags and
+    /// branches (fixed in tests, random in the shell).
+    pub fn new(
+        cfg: EngineConfig,
+        menus: Arc<MenuTree>,
+        now: Instant,
+        wall: DateTime<Utc>,
+        seed: u64,
+    ) -> Self {
+        let ports = PortAllocator::new(cfg.rtp_port_min, cfg.rtp_port_max);
+        let lines = WaitingLines::new(cfg.queues.iter().cloned());
+        let txns = TransactionTable::new(cfg.timers);
+        Self {
+            cfg,
+            menus,
+            clock_base: (now, wall),
+            rng: SmallRng::seed_from_u64(seed),
+            txns,
+            txn_peers: HashMap::new(),
+            calls: HashMap::new(),
+            by_invite: HashMap::new(),
+            by_dialog: HashMap::new(),
+            by_bye: HashMap::new(),
+            ports,
+            lines,
+            timers: BTreeSet::new(),
+            next_call: 1,
+            next_token: 1,
+            out: VecDeque::new(),
+            accepting: true,
+            counters: EngineCounters::default(),
+        }
+    }
+
+    /// Wall-clock time of a monotonic instant.
+    pub(crate) fn wall(&self, now: Instant) -> DateTime<Utc> {
+        let (base, wall) = self.clock_base;
+        let delta = now.saturating_duration_since(base);
+        wall + chrono::Duration::from_std(delta).unwrap_or(chrono::Duration::zero())
+    }
+
+    /// A random token for tags and branches.
+    pub(crate) fn token(&mut self) -> String {
+        format!("{:016x}", self.rng.gen::<u64>())
+    }
+
+    pub(crate) fn new_call_id(&mut self) -> CallId {
+        let id = CallId(self.next_call);
+        self.next_call += 1;
+        id
+    }
+
+    /// A message arrived from `from`.
+    pub fn handle_message(&mut self, msg: Message, from: Peer, now: Instant) {
+        match msg {
+            Message::Request(mut req) => {
+                self.counters.requests += 1;
+                crate::sip::message::stamp_received(&mut req, from.addr);
+                self.handle_request(req, from, now);
+            }
+            Message::Response(resp) => {
+                self.counters.responses += 1;
+                self.handle_response(resp, now);
+            }
+        }
+        self.flush_transactions(now);
+    }
+
+    /// Bytes arrived that are not a SIP message: answer 400 (or 505, 513) when the sender
+    /// can be addressed, otherwise count and drop. Never a panic.
+    pub fn handle_malformed(&mut self, err: &ParseError, from: Peer) {
+        self.counters.parse_errors += 1;
+        match err.response() {
+            Some(mut resp) => {
+                if let Some(via) = resp.headers.top_via_mut() {
+                    if via.params.contains("rport") {
+                        via.params
+                            .set("rport", Some(&from.addr.port().to_string()));
+                        via.params.set("received", Some(&from.addr.ip().to_string()));
+                    }
+                }
+                self.transmit(from, resp.to_bytes());
+            }
+            None => self.counters.dropped_unaddressable += 1,
+        }
+    }
+
+    /// A request too large to take: 513 if it can be addressed.
+    pub fn handle_too_large(&mut self, err: &ParseError, from: Peer) {
+        self.handle_malformed(err, from);
+    }
+
+    fn handle_request(&mut self, req: Request, from: Peer, now: Instant) {
+        let Some(key) = req.server_transaction_key() else {
+            self.counters.dropped_unaddressable += 1;
+            return;
+        };
+        if req.method == Method::Cancel {
+            self.handle_cancel(req, key, from, now);
+            return;
+        }
+        match self.txns.handle_request(&key, req, now) {
+            Incoming::Matched => {}
+            Incoming::StrayAck(ack) => self.handle_ack(ack, now),
+            Incoming::New(req) => {
+                let reliable = from.reliable();
+                if req.method == Method::Ack {
+                    // ACKs never start transactions; a stray one is for a dialog.
+                    self.handle_ack(req, now);
+                    return;
+                }
+                if self
+                    .txns
+                    .start_server(key.clone(), &req, transport(reliable), now)
+                    .is_err()
+                {
+                    return;
+                }
+                self.txn_peers.insert(key.clone(), from);
+                self.dispatch_new_request(req, key, from, now);
+            }
+        }
+    }
+
+    fn dispatch_new_request(&mut self, req: Request, key: TransactionKey, from: Peer, now: Instant) {
+        if let Some(resp) = crate::call::screen::screen_request(&req) {
+            self.respond(&key, resp, now);
+            return;
+        }
+        let in_dialog = req.headers.to.tag().is_some();
+        match req.method {
+            Method::Invite if !in_dialog => self.handle_invite(req, key, from, now),
+            Method::Options => {
+                let resp = self.options_response(&req);
+                self.respond(&key, resp, now);
+            }
+            Method::Invite | Method::Bye | Method::Info => {
+                self.handle_in_dialog(req, key, now);
+            }
+            Method::Register => {
+                // Agents' registrations arrive with the ACD; until then, say so plainly.
+                let mut resp = Response::for_request(&req, 405, "Method Not Allowed");
+                resp.headers.allow = Some(allow_list());
+                self.respond(&key, resp, now);
+            }
+            Method::Extension(_) => {
+                let mut resp = Response::for_request(&req, 501, "Not Implemented");
+                resp.headers.allow = Some(allow_list());
+                self.respond(&key, resp, now);
+            }
+            _ => {
+                let mut resp = Response::for_request(&req, 405, "Method Not Allowed");
+                resp.headers.allow = Some(allow_list());
+                self.respond(&key, resp, now);
+            }
+        }
+    }
+
+    fn handle_cancel(&mut self, req: Request, key: TransactionKey, from: Peer, now: Instant) {
+        // A retransmitted CANCEL is absorbed by its own transaction.
+        let req = match self.txns.handle_request(&key, req, now) {
+            Incoming::New(r) => r,
+            Incoming::Matched | Incoming::StrayAck(_) => return,
+        };
+        if self
+            .txns
+            .start_server(key.clone(), &req, transport(from.reliable()), now)
+            .is_err()
+        {
+            return;
+        }
+        self.txn_peers.insert(key.clone(), from);
+        let invite_key = invite_key_of(&key);
+        match self.txns.cancel_target(&invite_key) {
+            CancelTarget::NoMatch => {
+                self.respond_status(&key, &req, 481, now);
+            }
+            CancelTarget::AlreadyFinal => {
+                self.respond_status(&key, &req, 200, now);
+            }
+            CancelTarget::Pending => {
+                self.respond_status(&key, &req, 200, now);
+                if let Some(id) = self.by_invite.get(&invite_key).copied() {
+                    self.cancel_call(id, now);
+                }
+            }
+        }
+    }
+
+    fn handle_response(&mut self, resp: Response, now: Instant) {
+        let Some(key) = resp.client_transaction_key() else {
+            return;
+        };
+        if let Some(stray) = self.txns.handle_response(&key, resp, now) {
+            tracing::debug!(status = stray.status, "stray response dropped");
+        }
+    }
+
+    /// Sends a response through its server transaction.
+    pub(crate) fn respond(&mut self, key: &TransactionKey, mut resp: Response, now: Instant) {
+        if resp.headers.get("Server").is_none() {
+            resp.headers.push("Server", &self.cfg.user_agent);
+        }
+        if resp.status > 100 && resp.headers.to.tag().is_none() {
+            let tag = self.token();
+            resp.headers.to.set_tag(&tag);
+        }
+        if let Err(e) = self.txns.send_response(key, resp, now) {
+            tracing::debug!(error = %e, "response not sent");
+        }
+    }
+
+    pub(crate) fn respond_status(&mut self, key: &TransactionKey, req: &Request, status: u16, now: Instant) {
+        let resp = Response::for_request(req, status, reason_phrase(status));
+        self.respond(key, resp, now);
+    }
+
+    fn options_response(&self, req: &Request) -> Response {
+        let mut resp = Response::for_request(req, 200, "OK");
+        resp.headers.allow = Some(allow_list());
+        resp.headers.push("Accept", "application/sdp");
+        resp.headers.push("Accept-Encoding", "identity");
+        resp.headers.push("Accept-Language", "zh, en");
+        resp.headers.push("Supported", "");
+        resp
+    }
+
+    pub(crate) fn transmit(&mut self, to: Peer, data: Vec<u8>) {
+        self.out.push_back(Output::Transmit { to, data });
+    }
+
+    /// Moves what the transaction table produced to the outbox and hands its events to
+    /// the calls.
+    pub(crate) fn flush_transactions(&mut self, now: Instant) {
+        while let Some((key, out)) = self.txns.poll_output() {
+            match out {
+                TxOutput::SendResponse(resp) => {
+                    if let Some(peer) = self.txn_peers.get(&key).copied() {
+                        self.transmit(peer, resp.to_bytes());
+                    }
+                }
+                TxOutput::SendRequest(req) => {
+                    if let Some(peer) = self.txn_peers.get(&key).copied() {
+                        self.transmit(peer, req.to_bytes());
+                    }
+                }
+                TxOutput::ToTu(event) => self.handle_tu_event(key, event, now),
+            }
+        }
+    }
+
+    fn handle_tu_event(&mut self, key: TransactionKey, event: TuEvent<Request>, now: Instant) {
+        match event {
+            TuEvent::Terminated => {
+                self.txn_peers.remove(&key);
+                self.by_invite.remove(&key);
+                if let Some(id) = self.by_bye.remove(&key) {
+                    self.bye_done(id, now);
+                }
+            }
+            TuEvent::Ack(ack) => self.handle_ack(ack, now),
+            TuEvent::Response(resp) => {
+                if resp.status >= 200 {
+                    if let Some(id) = self.by_bye.remove(&key) {
+                        self.bye_done(id, now);
+                    }
+                }
+            }
+            TuEvent::Timeout(_) | TuEvent::TransportError => {
+                if let Some(id) = self.by_bye.remove(&key) {
+                    self.bye_done(id, now);
+                } else if let Some(id) = self.by_invite.get(&key).copied() {
+                    // Our final response could not be delivered: nobody is there.
+                    self.finish(id, CallOutcome::Failed, now);
+                }
+            }
+        }
+    }
+
+    /// Stops taking calls: new INVITEs get 503, live calls are ended politely (BYE, or a
+    /// final response if not yet answered).
+    pub fn begin_shutdown(&mut self, now: Instant) {
+        self.accepting = false;
+        let ids: Vec<CallId> = self.calls.keys().copied().collect();
+        for id in ids {
+            self.end_call_by_engine(id, now);
+        }
+        self.flush_transactions(now);
+    }
+
+    /// Whether every call has finished (shutdown can complete).
+    pub fn is_idle(&self) -> bool {
+        self.calls.is_empty()
+    }
+
+    /// The live calls for `/api/calls`.
+    pub fn live_calls(&self) -> Vec<LiveCall> {
+        let mut v: Vec<LiveCall> = self.calls.values().map(|c| c.live(self)).collect();
+        v.sort_by(|a, b| a.started_at.cmp(&b.started_at));
+        v
+    }
+
+    /// When to be woken next.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let txn = self.txns.poll_timeout().map(|(at, _)| at);
+        let call = self.timers.first().map(|(at, _)| *at);
+        match (txn, call) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Fires everything due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.txns.handle_timeout(now);
+        self.flush_transactions(now);
+        while let Some(&(at, id)) = self.timers.first() {
+            if at > now {
+                break;
+            }
+            self.timers.remove(&(at, id));
+            if let Some(call) = self.calls.get_mut(&id) {
+                call.armed = None;
+            }
+            self.call_timeout(id, now);
+        }
+        self.flush_transactions(now);
+    }
+
+    /// The next output for the shell.
+    #[must_use]
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    /// Re-registers a call's wake-up after anything changed it.
+    pub(crate) fn rearm(&mut self, id: CallId) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        let next = call.next_wakeup();
+        if call.armed == next {
+            return;
+        }
+        if let Some(old) = call.armed.take() {
+            self.timers.remove(&(old, id));
+        }
+        if let Some(at) = next {
+            self.timers.insert((at, id));
+            call.armed = Some(at);
+        }
+    }
+
+    pub(crate) fn disarm(&mut self, id: CallId, armed: Option<Instant>) {
+        if let Some(at) = armed {
+            self.timers.remove(&(at, id));
+        }
+    }
+
+    /// Our SIP host for Via and Contact.
+    pub(crate) fn local_host(&self) -> Host {
+        match self.cfg.sip_addr.ip() {
+            IpAddr::V4(a) => Host::V4(a),
+            IpAddr::V6(a) => Host::V6(a),
+        }
+    }
+
+    pub(crate) fn phase_of(&self, id: CallId) -> Option<&Phase> {
+        self.calls.get(&id).map(|c| &c.phase)
+    }
+}
+
+/// The transport kind of the transaction layer for a link.
+pub(crate) fn transport(reliable: bool) -> crate::sip::transaction::Transport {
+    if reliable {
+        crate::sip::transaction::Transport::Reliable
+    } else {
+        crate::sip::transaction::Transport::Unreliable
+    }
+}
+
+/// The INVITE server transaction a CANCEL targets: the same key with method INVITE (§9.2).
+fn invite_key_of(cancel_key: &TransactionKey) -> TransactionKey {
+    match cancel_key.clone() {
+        TransactionKey::Server {
+            branch, host, port, ..
+        } => TransactionKey::Server {
+            branch,
+            host,
+            port,
+            method: Method::Invite,
+        },
+        TransactionKey::Rfc2543 {
+            request_uri,
+            from_tag,
+            call_id,
+            seq,
+            top_via,
+            ..
+        } => TransactionKey::Rfc2543 {
+            request_uri,
+            from_tag,
+            call_id,
+            seq,
+            method: Method::Invite,
+            top_via,
+        },
+        other => other,
+    }
+}
+
+pub(crate) fn allow_list() -> Vec<Method> {
+    vec![
+        Method::Invite,
+        Method::Ack,
+        Method::Bye,
+        Method::Cancel,
+        Method::Options,
+        Method::Info,
+    ]
+}
+
+/// The standard reason phrase of the statuses we send.
+pub(crate) fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        100 => "Trying",
+        180 => "Ringing",
+        200 => "OK",
+        400 => "Bad Request",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        415 => "Unsupported Media Type",
+        416 => "Unsupported URI Scheme",
+        420 => "Bad Extension",
+        481 => "Call/Transaction Does Not Exist",
+        486 => "Busy Here",
+        487 => "Request Terminated",
+        488 => "Not Acceptable Here",
+        500 => "Server Internal Error",
+        501 => "Not Implemented",
+        503 => "Service Unavailable",
+        505 => "Version Not Supported",
+        513 => "Message Too Large",
+        _ => "",
+    }
+}

@@ -1,0 +1,691 @@
+//! One call's life on the engine: answer (or refuse) the INVITE, wait for the ACK, walk the
+//! IVR, wait in a queue with hold audio and position notices, and end — by the caller's BYE
+//! or CANCEL, or by us (shutdown, lost ACK) with a BYE. Every end leaves one record.
+
+use std::fmt;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+
+use crate::call::engine::{reason_phrase, transport, CallEngine, MediaCommand, Output, Peer};
+use crate::call::media_session::{self, Negotiated};
+use crate::call::record::{CallOutcome, CallRecord, CallState, LiveCall};
+use crate::ivr::navigator::{NavAction, Navigator, PlayId};
+use crate::masked::Masked;
+use crate::sip::dialog::answer::{AnswerEvent, AnswerRetransmitter};
+use crate::sip::dialog::{local_contact, Dialog, ViaSpec};
+use crate::sip::message::{
+    Contact, MediaType, Method, Request, Response, TransactionKey, Transport as ViaTransport,
+};
+
+/// Our id for a call: small, copyable, unique for the engine's life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CallId(pub u64);
+
+impl fmt::Display for CallId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// Where a call is, with the data that only makes sense there.
+#[derive(Debug)]
+pub enum Phase {
+    /// INVITE taken, 180 sent; we answer at `answer_at` (the configured answer delay).
+    Ringing { answer_at: Instant },
+    /// 200 sent; it goes out again until the ACK comes.
+    Answered {
+        retx: AnswerRetransmitter,
+        ok: Vec<u8>,
+    },
+    /// In the voice menu; `play` is the navigator's current play list and our token for it.
+    Ivr {
+        nav: Box<Navigator>,
+        play: Option<(u64, PlayId)>,
+    },
+    /// Waiting for a person in `queue`; the next position notice is due at `next_notice`.
+    Queued { queue: String, next_notice: Instant },
+    /// We sent a BYE; the call ends when it is answered (or times out).
+    Ending { outcome: CallOutcome },
+}
+
+/// One call.
+#[derive(Debug)]
+pub struct Call {
+    pub id: CallId,
+    /// Our public name for it (records, recordings, API).
+    pub name: String,
+    pub caller: Masked,
+    pub called: String,
+    pub peer: Peer,
+    pub invite: Request,
+    pub invite_key: TransactionKey,
+    pub local_tag: String,
+    pub dialog: Option<Dialog>,
+    pub phase: Phase,
+    pub port: u16,
+    pub media: Option<Negotiated>,
+    /// Our SDP (the answer, or the offer when the INVITE had none).
+    pub local_sdp: Vec<u8>,
+    pub menu_path: Vec<String>,
+    pub queue: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub queued_at: Option<DateTime<Utc>>,
+    /// The entry this call holds in the engine's timer set.
+    pub armed: Option<Instant>,
+}
+
+impl Call {
+    /// The earliest instant this call needs attention.
+    pub fn next_wakeup(&self) -> Option<Instant> {
+        match &self.phase {
+            Phase::Ringing { answer_at } => Some(*answer_at),
+            Phase::Answered { retx, .. } => retx.poll_timeout(),
+            Phase::Ivr { nav, .. } => nav.poll_timeout(),
+            Phase::Queued { next_notice, .. } => Some(*next_notice),
+            Phase::Ending { .. } => None,
+        }
+    }
+
+    fn state(&self) -> CallState {
+        match self.phase {
+            Phase::Ringing { .. } => CallState::Setup,
+            Phase::Answered { .. } | Phase::Ivr { .. } => CallState::Ivr,
+            Phase::Queued { .. } => CallState::Queued,
+            Phase::Ending { .. } => CallState::Ending,
+        }
+    }
+
+    /// The live view of this call.
+    pub fn live(&self, _engine: &CallEngine) -> LiveCall {
+        LiveCall {
+            id: self.name.clone(),
+            caller: self.caller.masked(),
+            called: self.called.clone(),
+            state: self.state(),
+            menu_path: self.menu_path.clone(),
+            queue: self.queue.clone(),
+            started_at: self.started_at,
+            answered_at: self.answered_at,
+            queued_at: self.queued_at,
+        }
+    }
+
+    /// How a call in this phase ends when the caller leaves.
+    fn abandon_outcome(&self) -> CallOutcome {
+        match self.phase {
+            Phase::Ringing { .. } => CallOutcome::CancelledBeforeAnswer,
+            Phase::Queued { .. } => CallOutcome::AbandonedInQueue,
+            Phase::Ending { outcome } => outcome,
+            _ => CallOutcome::AbandonedInIvr,
+        }
+    }
+}
+
+impl CallEngine {
+    /// A new INVITE outside any dialog.
+    pub(crate) fn handle_invite(
+        &mut self,
+        req: Request,
+        key: TransactionKey,
+        from: Peer,
+        now: Instant,
+    ) {
+        self.counters.calls_offered += 1;
+        if !self.accepting {
+            let mut resp = Response::for_request(&req, 503, "Service Unavailable");
+            resp.headers.push("Retry-After", "30");
+            self.counters.calls_rejected += 1;
+            self.respond(&key, resp, now);
+            return;
+        }
+        let called = req
+            .uri
+            .as_sip()
+            .and_then(|u| u.user_decoded())
+            .map(|u| String::from_utf8_lossy(&u).into_owned())
+            .unwrap_or_default();
+        if !self.cfg.service_numbers.iter().any(|n| *n == called) {
+            self.counters.calls_rejected += 1;
+            self.respond_status(&key, &req, 404, now);
+            return;
+        }
+        let Some(port) = self.ports.allocate() else {
+            tracing::warn!("no free RTP port: refusing a call");
+            let mut resp = Response::for_request(&req, 503, "Service Unavailable");
+            resp.headers.push("Retry-After", "5");
+            self.counters.calls_rejected += 1;
+            self.respond(&key, resp, now);
+            return;
+        };
+        let session_id = self.rng_u32();
+        let (local_sdp, media) = if req.body.is_empty() {
+            (
+                media_session::offer(self.cfg.rtp_address, port, session_id),
+                None,
+            )
+        } else {
+            match media_session::answer(&req.body, self.cfg.rtp_address, port, session_id) {
+                Ok((sdp, negotiated)) => (sdp, Some(negotiated)),
+                Err(e) => {
+                    self.ports.release(port);
+                    self.counters.calls_rejected += 1;
+                    let mut resp = Response::for_request(&req, 488, "Not Acceptable Here");
+                    resp.headers
+                        .push("Warning", &format!("304 hotline \"{e}\""));
+                    self.respond(&key, resp, now);
+                    return;
+                }
+            }
+        };
+        let id = self.new_call_id();
+        let name = format!("{}-{:04x}", self.wall(now).format("%Y%m%dT%H%M%S"), self.rng_u32() & 0xffff);
+        let caller = Masked::new(
+            req.headers
+                .from
+                .uri
+                .as_sip()
+                .and_then(|u| u.user.clone())
+                .unwrap_or_else(|| "anonymous".into()),
+        );
+        let local_tag = self.token();
+        tracing::info!(call = %name, caller = %caller, called = %called, "call offered");
+        self.respond_status(&key, &req, 100, now);
+        let answer_delay = self.cfg.answer_delay;
+        let call = Call {
+            id,
+            name,
+            caller,
+            called,
+            peer: from,
+            invite: req,
+            invite_key: key.clone(),
+            local_tag,
+            dialog: None,
+            phase: Phase::Ringing {
+                answer_at: now + answer_delay,
+            },
+            port,
+            media,
+            local_sdp,
+            menu_path: Vec::new(),
+            queue: None,
+            started_at: self.wall(now),
+            answered_at: None,
+            queued_at: None,
+            armed: None,
+        };
+        self.by_invite.insert(key, id);
+        self.calls.insert(id, call);
+        if answer_delay.is_zero() {
+            self.answer(id, now);
+        } else {
+            self.send_provisional(id, 180, now);
+            self.rearm(id);
+        }
+    }
+
+    fn rng_u32(&mut self) -> u32 {
+        use rand::Rng;
+        self.rng.gen()
+    }
+
+    fn send_provisional(&mut self, id: CallId, status: u16, now: Instant) {
+        let Some(call) = self.calls.get(&id) else {
+            return;
+        };
+        let mut resp = Response::for_request(&call.invite, status, reason_phrase(status));
+        resp.headers.to.set_tag(&call.local_tag);
+        resp.headers.contact = Some(Contact::List(vec![self.contact_for(call.peer)]));
+        let key = call.invite_key.clone();
+        self.respond(&key, resp, now);
+    }
+
+    fn contact_for(&self, peer: Peer) -> crate::sip::message::NameAddr {
+        let transport = if peer.reliable() {
+            ViaTransport::Tcp
+        } else {
+            ViaTransport::Udp
+        };
+        local_contact(
+            &self.local_host(),
+            self.cfg.sip_addr.port(),
+            "hotline",
+            &transport,
+        )
+    }
+
+    /// Sends the 200 with our SDP, opens the media and waits for the ACK.
+    fn answer(&mut self, id: CallId, now: Instant) {
+        let wall = self.wall(now);
+        let (t1, t2) = (self.cfg.timers.t1, self.cfg.timers.t2);
+        let contact = match self.calls.get(&id) {
+            Some(c) => self.contact_for(c.peer),
+            None => return,
+        };
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        let mut resp = Response::for_request(&call.invite, 200, "OK");
+        resp.headers.to.set_tag(&call.local_tag);
+        resp.headers.contact = Some(Contact::List(vec![contact]));
+        resp.headers.allow = Some(crate::call::engine::allow_list());
+        resp.headers.record_route = call.invite.headers.record_route.clone();
+        resp.headers.push("Server", &self.cfg.user_agent);
+        let resp = resp.with_body(MediaType::new("application", "sdp"), call.local_sdp.clone());
+        let ok = resp.to_bytes();
+        call.dialog = Some(Dialog::from_invite(&call.invite, &call.local_tag));
+        call.answered_at = Some(wall);
+        call.phase = Phase::Answered {
+            retx: AnswerRetransmitter::new(now, t1, t2, call.peer.reliable()),
+            ok,
+        };
+        let key = call.invite_key.clone();
+        let dialog_key = (call.invite.headers.call_id.clone(), call.local_tag.clone());
+        let open = call.media.map(|m| open_command(id, call.port, &m));
+        self.by_dialog.insert(dialog_key, id);
+        if let Err(e) = self.txns.send_response(&key, resp, now) {
+            tracing::debug!(error = %e, "200 not sent");
+        }
+        self.by_invite.remove(&key);
+        if let Some(cmd) = open {
+            self.out.push_back(Output::Media(cmd));
+        }
+        self.rearm(id);
+    }
+
+    /// The ACK of our 2xx (from the transaction in Accepted, or stray after it ended).
+    pub(crate) fn handle_ack(&mut self, ack: Request, now: Instant) {
+        let Some(id) = self.dialog_call(&ack) else {
+            return;
+        };
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        let Phase::Answered { retx, .. } = &mut call.phase else {
+            return; // a retransmitted ACK, or the ACK of a re-INVITE
+        };
+        retx.handle_ack();
+        if call.media.is_none() && !ack.body.is_empty() {
+            // We offered in the 200; the caller answers in the ACK.
+            match media_session::read_answer(&ack.body) {
+                Ok(m) => {
+                    call.media = Some(m);
+                    let cmd = open_command(id, call.port, &m);
+                    self.out.push_back(Output::Media(cmd));
+                }
+                Err(e) => {
+                    tracing::info!(call = %call.name, error = %e, "unusable SDP answer in ACK");
+                    self.end_call_by_engine(id, now);
+                    return;
+                }
+            }
+        }
+        self.start_ivr(id, now);
+    }
+
+    fn dialog_call(&self, req: &Request) -> Option<crate::call::session::CallId> {
+        let tag = req.headers.to.tag()?;
+        self.by_dialog
+            .get(&(req.headers.call_id.clone(), tag.to_string()))
+            .copied()
+    }
+
+    fn start_ivr(&mut self, id: CallId, now: Instant) {
+        let nav = Navigator::new(&self.menus, now);
+        if let Some(call) = self.calls.get_mut(&id) {
+            call.phase = Phase::Ivr {
+                nav: Box::new(nav),
+                play: None,
+            };
+        }
+        self.drive_navigator(id, now);
+    }
+
+    /// Carries out what the navigator decided.
+    fn drive_navigator(&mut self, id: CallId, now: Instant) {
+        loop {
+            let Some(call) = self.calls.get_mut(&id) else {
+                return;
+            };
+            let Phase::Ivr { nav, play } = &mut call.phase else {
+                break;
+            };
+            let Some(action) = nav.poll_action() else {
+                break;
+            };
+            match action {
+                NavAction::Play {
+                    id: play_id,
+                    prompts,
+                    ..
+                } => {
+                    let token = self.next_token;
+                    self.next_token += 1;
+                    *play = Some((token, play_id));
+                    self.out.push_back(Output::Media(MediaCommand::Play {
+                        call: id,
+                        token,
+                        prompts: prompts.iter().map(|p| p.as_str().to_string()).collect(),
+                        loop_last: false,
+                    }));
+                }
+                NavAction::StopPlayback => {
+                    *play = None;
+                    self.out.push_back(Output::Media(MediaCommand::Stop { call: id }));
+                }
+                NavAction::RouteToQueue { queue, path, reason } => {
+                    call.menu_path = path;
+                    tracing::info!(call = %call.name, %queue, ?reason, path = ?call.menu_path, "call queued");
+                    self.enqueue(id, queue, now);
+                    break;
+                }
+            }
+        }
+        if let Some(call) = self.calls.get_mut(&id) {
+            if let Phase::Ivr { nav, .. } = &call.phase {
+                call.menu_path = nav.path().to_vec();
+            }
+        }
+        self.rearm(id);
+    }
+
+    fn enqueue(&mut self, id: CallId, queue: String, now: Instant) {
+        let queue = if self.lines.has_queue(&queue) {
+            queue
+        } else {
+            tracing::warn!(%queue, "IVR routed to an unknown queue; using general");
+            "general".to_string()
+        };
+        if let Err(e) = self.lines.enqueue(&queue, id, now) {
+            tracing::warn!(error = %e, "enqueue failed");
+        }
+        let wall = self.wall(now);
+        let interval = self.cfg.queue_notice_interval;
+        let audio = self.menus.queue_audio();
+        let prompts = vec![
+            audio.transfer().as_str().to_string(),
+            audio.hold().as_str().to_string(),
+        ];
+        if let Some(call) = self.calls.get_mut(&id) {
+            call.queue = Some(queue.clone());
+            call.queued_at = Some(wall);
+            call.phase = Phase::Queued {
+                queue,
+                next_notice: now + interval,
+            };
+        }
+        self.play_loop(id, prompts);
+        self.rearm(id);
+    }
+
+    fn play_loop(&mut self, id: CallId, prompts: Vec<String>) {
+        let token = self.next_token;
+        self.next_token += 1;
+        self.out.push_back(Output::Media(MediaCommand::Play {
+            call: id,
+            token,
+            prompts,
+            loop_last: true,
+        }));
+    }
+
+    /// A call's timer fired.
+    pub(crate) fn call_timeout(&mut self, id: CallId, now: Instant) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        match &mut call.phase {
+            Phase::Ringing { answer_at } if now >= *answer_at => self.answer(id, now),
+            Phase::Answered { retx, ok } => match retx.handle_timeout(now) {
+                Some(AnswerEvent::Retransmit) => {
+                    let data = ok.clone();
+                    let peer = call.peer;
+                    self.transmit(peer, data);
+                }
+                Some(AnswerEvent::AckTimeout) => {
+                    tracing::info!(call = %call.name, "no ACK for our 200: ending the call");
+                    self.send_bye(id, CallOutcome::Failed, now);
+                }
+                None => {}
+            },
+            Phase::Ivr { nav, .. } => {
+                nav.handle_timeout(now);
+                self.drive_navigator(id, now);
+            }
+            Phase::Queued { next_notice, .. } if now >= *next_notice => {
+                *next_notice = now + self.cfg.queue_notice_interval;
+                let position = self.lines.position(&id).unwrap_or(1);
+                let audio = self.menus.queue_audio();
+                // "N callers ahead of you": the position minus this call itself.
+                let ahead = u32::try_from(position.saturating_sub(1)).unwrap_or(u32::MAX);
+                let mut prompts: Vec<String> = audio
+                    .position_notice(ahead)
+                    .iter()
+                    .map(|p| p.as_str().to_string())
+                    .collect();
+                prompts.push(audio.hold().as_str().to_string());
+                self.play_loop(id, prompts);
+            }
+            _ => {}
+        }
+        self.rearm(id);
+    }
+
+    /// The media shell finished a play list.
+    pub fn handle_play_finished(&mut self, id: CallId, token: u64, now: Instant) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        if let Phase::Ivr { nav, play } = &mut call.phase {
+            if let Some((t, play_id)) = *play {
+                if t == token {
+                    *play = None;
+                    nav.handle_prompt_finished(play_id, now);
+                    self.drive_navigator(id, now);
+                }
+            }
+        }
+    }
+
+    /// A key press (RFC 4733, in-band tone or SIP INFO).
+    pub fn handle_digit(&mut self, id: CallId, digit: char, now: Instant) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        if let Phase::Ivr { nav, .. } = &mut call.phase {
+            tracing::debug!(call = %call.name, %digit, "digit");
+            nav.handle_digit(digit, now);
+            self.drive_navigator(id, now);
+        }
+    }
+
+    /// The media shell could not open the call's RTP port: the call cannot be heard.
+    pub fn handle_media_failed(&mut self, id: CallId, now: Instant) {
+        tracing::warn!(call = %id, "media failed: ending the call");
+        self.end_call_by_engine(id, now);
+        self.flush_transactions(now);
+    }
+
+    /// BYE, INFO or re-INVITE inside a dialog.
+    pub(crate) fn handle_in_dialog(&mut self, req: Request, key: TransactionKey, now: Instant) {
+        let Some(id) = self.dialog_call(&req) else {
+            self.respond_status(&key, &req, 481, now);
+            return;
+        };
+        let Some(call) = self.calls.get_mut(&id) else {
+            self.respond_status(&key, &req, 481, now);
+            return;
+        };
+        if let Some(dialog) = call.dialog.as_mut() {
+            if dialog.check_remote_cseq(&req.headers.cseq).is_err() {
+                self.respond_status(&key, &req, 500, now);
+                return;
+            }
+        }
+        match req.method {
+            Method::Bye => {
+                let outcome = call.abandon_outcome();
+                tracing::info!(call = %call.name, ?outcome, "caller hung up");
+                self.respond_status(&key, &req, 200, now);
+                self.finish(id, outcome, now);
+            }
+            Method::Info => {
+                let digit = dtmf_relay_digit(&req);
+                self.respond_status(&key, &req, 200, now);
+                if let Some(d) = digit {
+                    self.handle_digit(id, d, now);
+                }
+            }
+            Method::Invite => {
+                // A re-INVITE (session refresh, hold): keep our side of the session as it is.
+                let sdp = call.local_sdp.clone();
+                let mut resp = Response::for_request(&req, 200, "OK");
+                resp.headers.contact = Some(Contact::List(vec![self.contact_for(call.peer)]));
+                let resp = resp.with_body(MediaType::new("application", "sdp"), sdp);
+                self.respond(&key, resp, now);
+            }
+            _ => self.respond_status(&key, &req, 405, now),
+        }
+    }
+
+    /// CANCEL of a call we have not answered: 487 to its INVITE and the call is over.
+    pub(crate) fn cancel_call(&mut self, id: CallId, now: Instant) {
+        let Some(call) = self.calls.get(&id) else {
+            return;
+        };
+        let mut resp = Response::for_request(&call.invite, 487, "Request Terminated");
+        resp.headers.to.set_tag(&call.local_tag);
+        let key = call.invite_key.clone();
+        self.respond(&key, resp, now);
+        self.finish(id, CallOutcome::CancelledBeforeAnswer, now);
+    }
+
+    /// We end the call: a final response if unanswered, otherwise a BYE.
+    pub(crate) fn end_call_by_engine(&mut self, id: CallId, now: Instant) {
+        let Some(call) = self.calls.get(&id) else {
+            return;
+        };
+        match call.phase {
+            Phase::Ringing { .. } => {
+                let mut resp = Response::for_request(&call.invite, 503, "Service Unavailable");
+                resp.headers.to.set_tag(&call.local_tag);
+                resp.headers.push("Retry-After", "30");
+                let key = call.invite_key.clone();
+                self.respond(&key, resp, now);
+                self.finish(id, CallOutcome::Rejected, now);
+            }
+            Phase::Ending { .. } => {}
+            _ => self.send_bye(id, CallOutcome::EndedByEngine, now),
+        }
+    }
+
+    fn send_bye(&mut self, id: CallId, outcome: CallOutcome, now: Instant) {
+        let branch = self.token();
+        let host = self.local_host();
+        let port = self.cfg.sip_addr.port();
+        let contact = match self.calls.get(&id) {
+            Some(c) => self.contact_for(c.peer),
+            None => return,
+        };
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        let Some(dialog) = call.dialog.as_mut() else {
+            return;
+        };
+        let via_transport = if call.peer.reliable() {
+            ViaTransport::Tcp
+        } else {
+            ViaTransport::Udp
+        };
+        let mut bye = dialog.request(
+            Method::Bye,
+            ViaSpec {
+                transport: &via_transport,
+                host: &host,
+                port,
+                branch_suffix: &branch,
+            },
+        );
+        bye.headers.contact = Some(Contact::List(vec![contact]));
+        bye.headers.push("Reason", "Q.850;cause=16");
+        let peer = call.peer;
+        call.phase = Phase::Ending { outcome };
+        let Some(key) = bye.client_transaction_key() else {
+            return;
+        };
+        self.out
+            .push_back(Output::Media(MediaCommand::Close { call: id }));
+        self.txn_peers.insert(key.clone(), peer);
+        self.by_bye.insert(key.clone(), id);
+        if self
+            .txns
+            .start_client(key, bye, transport(peer.reliable()), now)
+            .is_err()
+        {
+            self.finish(id, outcome, now);
+        }
+        self.rearm(id);
+    }
+
+    /// Our BYE was answered, timed out or failed: the call is over.
+    pub(crate) fn bye_done(&mut self, id: CallId, now: Instant) {
+        let outcome = match self.phase_of(id) {
+            Some(Phase::Ending { outcome }) => *outcome,
+            _ => CallOutcome::EndedByEngine,
+        };
+        self.finish(id, outcome, now);
+    }
+
+    /// Forgets the call, frees its port and media, and emits its record.
+    pub(crate) fn finish(&mut self, id: CallId, outcome: CallOutcome, now: Instant) {
+        let Some(call) = self.calls.remove(&id) else {
+            return;
+        };
+        self.disarm(id, call.armed);
+        self.lines.remove(&id);
+        self.ports.release(call.port);
+        self.by_invite.remove(&call.invite_key);
+        self.by_dialog
+            .remove(&(call.invite.headers.call_id.clone(), call.local_tag.clone()));
+        self.out
+            .push_back(Output::Media(MediaCommand::Close { call: id }));
+        let record = CallRecord {
+            call: call.live(self),
+            ended_at: self.wall(now),
+            outcome,
+            sip_call_id: call.invite.headers.call_id.clone(),
+        };
+        tracing::info!(call = %call.name, ?outcome, "call ended");
+        self.out.push_back(Output::Record(record));
+    }
+}
+
+fn open_command(call: CallId, port: u16, m: &Negotiated) -> MediaCommand {
+    MediaCommand::Open {
+        call,
+        port,
+        remote: m.remote,
+        codec: m.codec,
+        telephone_event: m.telephone_event,
+    }
+}
+
+/// A key press sent as SIP INFO (`application/dtmf-relay`: `Signal=5`, or `application/dtmf`).
+fn dtmf_relay_digit(req: &Request) -> Option<char> {
+    let ct = req.headers.content_type.as_ref()?;
+    let body = std::str::from_utf8(&req.body).ok()?;
+    let value = if ct.is("application", "dtmf-relay") {
+        body.lines()
+            .find_map(|l| l.trim().strip_prefix("Signal="))?
+            .trim()
+    } else if ct.is("application", "dtmf") {
+        body.trim()
+    } else {
+        return None;
+    };
+    let c = value.chars().next()?;
+    matches!(c, '0'..='9' | '*' | '#' | 'A'..='D').then_some(c)
+}

@@ -1,0 +1,226 @@
+//! Shared by the integration tests: start a whole engine on port 0 (stopped by PID on drop),
+//! run SIPp against it with a time bound, and read its HTTP API.
+
+#![allow(dead_code)] // each test binary uses a different part of this
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// A running `hotline serve` on loopback, with its own data dir.
+pub struct Engine {
+    child: Child,
+    pub sip: SocketAddr,
+    pub http: SocketAddr,
+    pub data_dir: tempfile::TempDir,
+    stderr_log: PathBuf,
+}
+
+/// The project root (where `config/` and `ivr-menus/` live).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+impl Engine {
+    /// Starts the engine with the shipped config, or with `extra_toml` appended to a copy of it.
+    pub fn start(extra_toml: &str) -> Engine {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let config = if extra_toml.is_empty() {
+            root().join("config/hotline.toml")
+        } else {
+            // A config in a temp `config/` folder next to links to the shipped menus.
+            let dir = data_dir.path().join("project");
+            std::fs::create_dir_all(dir.join("config")).expect("mkdir");
+            std::os::unix::fs::symlink(root().join("ivr-menus"), dir.join("ivr-menus"))
+                .expect("link menus");
+            let path = dir.join("config/hotline.toml");
+            std::fs::write(&path, extra_toml).expect("write config");
+            path
+        };
+        let stderr_log = data_dir.path().join("engine.log");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hotline"))
+            .arg("serve")
+            .arg("--config")
+            .arg(&config)
+            .args(["--sip-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"])
+            .arg("--data-dir")
+            .arg(data_dir.path())
+            .env("RUST_LOG", "hotline=debug,info")
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr_log).expect("log file"))
+            .spawn()
+            .expect("start hotline");
+        let stdout = child.stdout.take().expect("stdout piped");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut sip = None;
+        let mut http = None;
+        while sip.is_none() || http.is_none() {
+            let line = match rx.recv_timeout(Duration::from_secs(30)) {
+                Ok(l) => l,
+                Err(_) => {
+                    let _ = child.kill();
+                    panic!(
+                        "engine did not report its addresses; log:\n{}",
+                        std::fs::read_to_string(&stderr_log).unwrap_or_default()
+                    );
+                }
+            };
+            // "listening sip=127.0.0.1:PORT http=127.0.0.1:PORT"
+            for word in line.split_whitespace() {
+                if let Some(a) = word.strip_prefix("sip=") {
+                    sip = a.parse().ok();
+                }
+                if let Some(a) = word.strip_prefix("http=") {
+                    http = a.parse().ok();
+                }
+            }
+        }
+        Engine {
+            child,
+            sip: sip.expect("sip addr"),
+            http: http.expect("http addr"),
+            data_dir,
+            stderr_log,
+        }
+    }
+
+    /// The engine's log so far (for assertion messages).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.stderr_log).unwrap_or_default()
+    }
+
+    /// Sends SIGTERM and waits (bounded) for a clean exit; returns the exit status code.
+    pub fn terminate(&mut self) -> Option<i32> {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        for _ in 0..200 {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        None
+    }
+
+    /// GET a path from the HTTP API: (status, body).
+    pub fn get(&self, path: &str) -> (u16, String) {
+        http_request(self.http, "GET", path, None, None)
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// A minimal HTTP/1.1 client for tests (no extra dependency): (status, body).
+pub fn http_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, String) {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect http");
+    s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    let body = body.unwrap_or("");
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write request");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read response");
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = match text.split_once("\r\n\r\n") {
+        Some((head, rest)) if head.to_ascii_lowercase().contains("transfer-encoding: chunked") => {
+            dechunk(rest)
+        }
+        Some((_, rest)) => rest.to_string(),
+        None => String::new(),
+    };
+    (status, body)
+}
+
+fn dechunk(mut rest: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 || after.len() < n {
+            break;
+        }
+        out.push_str(&after[..n]);
+        rest = after[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// The result of one SIPp run.
+pub struct SippRun {
+    pub success: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs SIPp with a scenario from `tests/sipp/` against the engine, bounded in calls and time.
+pub fn sipp(target: SocketAddr, scenario: &str, args: &[&str], timeout: Duration) -> SippRun {
+    assert!(
+        Command::new("sipp").arg("-v").output().is_ok(),
+        "SIPp is not installed: run ./.ci/test (it installs Debian's sip-tester)"
+    );
+    let scen = root().join("tests/sipp").join(scenario);
+    let mut cmd = Command::new("sipp");
+    cmd.arg(target.to_string())
+        .arg("-sf")
+        .arg(&scen)
+        .args(["-s", "12345", "-i", "127.0.0.1", "-p", "0"])
+        .args(["-nostdin", "-timeout_error"])
+        .arg("-timeout")
+        .arg(format!("{}s", timeout.as_secs().max(1)))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let out = cmd.output().expect("run sipp");
+    SippRun {
+        success: out.status.success(),
+        stdout: String::from_utf8_lossy(&out.stdout).to_string(),
+        stderr: String::from_utf8_lossy(&out.stderr).to_string(),
+    }
+}
+
+/// Polls `f` every 100 ms until it returns `Some`, for at most `limit`.
+pub fn wait_for<T>(limit: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let steps = (limit.as_millis() / 100).max(1);
+    for _ in 0..steps {
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
