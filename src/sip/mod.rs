@@ -1,2 +1,4 @@
 //! SIP (RFC 3261): typed messages and their parser, SDP, the four transaction machines,
 //! dialogs and the registrar. No state survives between messages in `message`/`parse`.
+
+pub mod transaction;
