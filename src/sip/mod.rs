@@ -1,6 +1,8 @@
 //! SIP (RFC 3261): typed messages and their parser, SDP, the four transaction machines,
 //! dialogs and the registrar. No state survives between messages in `message`/`parse`.
 
+pub mod dialog;
 pub mod message;
 pub mod parse;
 pub mod sdp;
+pub mod transaction;
