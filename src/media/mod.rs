@@ -3,6 +3,8 @@
 
 pub mod codec;
 pub mod dtmf;
+pub mod pacer;
+pub mod prompt;
 pub mod rtp;
 
 /// Tests step a fake clock from one starting instant; `Instant` has no constructor, so the
