@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Regenerates every shipped voice prompt of `hotline` (8 kHz, 16-bit, mono WAV) with
+# espeak-ng's Mandarin voice, and the hold music (Ogg Vorbis) with sox + ffmpeg.
+# Needs: espeak-ng, sox, ffmpeg (with libvorbis). Run from anywhere:
+#   ivr-menus/prompts/generate.sh
+# The IVR menus reference these exact file names; keep them.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# espeak-ng Mandarin, the `cmn-Latn-pinyin` variant: its dictionary turns hanzi into pinyin,
+# and plain `-v cmn` then reads that pinyin as *English* ("nin two" for 您). This variant
+# reads it as Mandarin.
+VOICE="cmn-latn-pinyin"
+SPEED=150        # words per minute; slower than default for telephone clarity
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+say() { # say NAME TEXT
+  local name="$1" text="$2"
+  espeak-ng -v "$VOICE" -s "$SPEED" -w "$tmp/$name.raw.wav" "$text"
+  # Band-limit to telephone range, resample to 8 kHz mono 16-bit, trim silence at both ends
+  # (keep 100 ms lead-in), normalise to -3 dBFS so every prompt plays at the same level.
+  sox "$tmp/$name.raw.wav" -r 8000 -c 1 -b 16 "$name.wav" \
+    vol 0.7 highpass 200 lowpass 3400 \
+    silence 1 0.02 0.5% reverse silence 1 0.02 0.5% reverse \
+    pad 0.1 0.1 norm -3
+}
+
+# The hotline number is read digit by digit (一二三四五), as callers know it, not as a quantity.
+say greeting                "您好，欢迎致电一二三四五政务服务便民热线。"
+say main-menu               "企业服务请按1；方言、外语、手语服务请按2；人工服务请按0；重听请按9。"
+say special-menu            "方言服务请按1；外语服务请按2；手语服务请按3；人工服务请按0；返回上一级请按星号键。"
+say invalid-key             "您的输入有误，请重新选择。"
+say no-input                "没有收到您的按键，请重新选择。"
+say transfer                "正在为您转接人工服务，请稍候。"
+say queue-position-prefix   "您前面还有"
+say queue-position-suffix   "位来电在等候，请您耐心等待，我们将尽快为您服务。"
+digits=(零 一 二 三 四 五 六 七 八 九)
+for i in "${!digits[@]}"; do
+  say "digit-$i" "${digits[$i]}"
+done
+
+# Hold music: ~20 s of soft, slow arpeggios (C-major and A-minor, 4 notes per chord, one
+# note at a time, so no pair of tones can ever look like a DTMF digit). No speech, no ads.
+notes=(C4 E4 G4 C5  A3 C4 E4 A4  F3 A3 C4 F4  G3 B3 D4 G4)
+parts=()
+for round in 1 2 3; do
+  for n in "${notes[@]}"; do
+    f="$tmp/note-$round-$n.wav"
+    # 0.42 s sine with a soft attack and long release, plus a quiet octave for warmth.
+    sox -n -r 8000 -c 1 -b 16 "$f" synth 0.42 sine "$n" synth 0.42 sine mix "%+12" \
+      fade q 0.04 0.42 0.3 vol 0.25
+    parts+=("$f")
+  done
+done
+# Fade *before* reverb: sox's `fade … 0 …` after `reverb` misjudges the length and halves it.
+sox "${parts[@]}" "$tmp/hold.wav" fade t 0.5 0 1.0 reverb 40 channels 1 norm -6
+ffmpeg -loglevel error -y -i "$tmp/hold.wav" -ar 16000 -ac 1 -c:a libvorbis -q:a 2 hold-music.ogg
+echo "prompts regenerated in $(pwd)"

@@ -1,0 +1,3 @@
+//! placeholder
+pub struct ToneDetector;
+pub struct ToneDetectorConfig;

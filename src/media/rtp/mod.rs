@@ -1,0 +1,16 @@
+//! RTP (RFC 3550) for G.711 voice: packet parse/build ([`packet`]), the per-stream sender
+//! state ([`sender`]) and receive-side stats with symmetric-RTP latching ([`stats`]).
+//! Sans-IO: bytes in, bytes out; the shell owns the sockets. RTCP is not sent yet.
+//!
+//! The 12-byte header is written here rather than with the `rtp-rs` crate: its reader is
+//! fine, but its builder returns a fresh `Vec` per packet (or needs a builder per packet),
+//! while the pacer writes thousands of packets per tick into one reused buffer. The header is
+//! a dozen lines; owning it also gives typed `thiserror` errors and no extra dependency.
+
+pub mod packet;
+pub mod sender;
+pub mod stats;
+
+pub use packet::{RtpError, RtpExtension, RtpHeader, RtpPacket, HEADER_LEN};
+pub use sender::{RtpSender, TIMESTAMP_STEP};
+pub use stats::{ReceiveOutcome, ReceiveStats};
