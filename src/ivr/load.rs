@@ -103,7 +103,18 @@ pub fn load(
             }
             Ok(Loaded { tree, warnings })
         }
-        _ => Err(cx.errors),
+        _ => {
+            // A `[defaults]` value is checked once per menu that inherits it: say it once.
+            let mut seen = Vec::with_capacity(cx.errors.len());
+            cx.errors.retain(|e| {
+                let new = !seen.contains(e);
+                if new {
+                    seen.push(e.clone());
+                }
+                new
+            });
+            Err(cx.errors)
+        }
     }
 }
 
