@@ -1,3 +1,19 @@
 //! The IVR: the validated menu tree (at most two levels, a person reachable from every level,
 //! no advertising — rules C4, C5, C7) and the per-call navigator (digits and timeouts → play,
 //! repeat, route). It starts no calls and touches no media.
+//!
+//! Layout: `model` (the validated tree), `format` (the files' serde shape), `load` (the rules,
+//! every error as `file:line`), `navigator` (one sans-IO state machine per call).
+
+pub mod error;
+mod format;
+pub mod load;
+pub mod model;
+pub mod navigator;
+#[cfg(test)]
+mod testutil;
+
+pub use error::{Location, MenuError, MenuErrorKind, MenuWarning};
+pub use load::{load, LoadOptions, Loaded, PromptCatalog, DEFAULT_QUEUES};
+pub use model::{Action, Key, Menu, MenuIdx, MenuTree, Prompt, PromptRef, Purpose, QueueAudio};
+pub use navigator::{NavAction, Navigator, PlayId, RouteReason};

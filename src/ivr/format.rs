@@ -1,0 +1,66 @@
+//! The menu files' shape as serde sees it: every leaf is `Spanned` so the loader can point at
+//! the exact line. Only syntax and field names are checked here (`deny_unknown_fields`); the
+//! rules are checked by `load`, which collects every problem.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// One menu file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawFile {
+    #[serde(default)]
+    pub defaults: Option<Spanned<RawDefaults>>,
+    #[serde(default)]
+    pub queue_audio: Option<Spanned<RawQueueAudio>>,
+    #[serde(default)]
+    pub menu: BTreeMap<Spanned<String>, RawMenu>,
+}
+
+/// `[defaults]`: values the menus of the same file inherit unless they set their own.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDefaults {
+    pub timeout: Option<Spanned<String>>,
+    pub tries: Option<Spanned<i64>>,
+    pub no_input: Option<Spanned<toml::Value>>,
+    pub invalid_key_prompt: Option<Spanned<String>>,
+    pub no_input_prompt: Option<Spanned<String>>,
+}
+
+/// `[menu.<id>]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMenu {
+    #[serde(default)]
+    pub prompts: Vec<RawPrompt>,
+    #[serde(default)]
+    pub keys: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    pub timeout: Option<Spanned<String>>,
+    pub tries: Option<Spanned<i64>>,
+    pub no_input: Option<Spanned<toml::Value>>,
+    pub invalid_key_prompt: Option<Spanned<String>>,
+    pub no_input_prompt: Option<Spanned<String>>,
+}
+
+/// `{ file = "...", purpose = "..." }`; the purpose stays a string so a forbidden one is
+/// reported with our message and the rest of the file is still checked.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPrompt {
+    pub file: Spanned<String>,
+    pub purpose: Spanned<String>,
+}
+
+/// `[queue_audio]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawQueueAudio {
+    pub hold: Spanned<String>,
+    pub transfer: Spanned<String>,
+    pub position_prefix: Spanned<String>,
+    pub position_digits: Spanned<Vec<Spanned<String>>>,
+    pub position_suffix: Spanned<String>,
+}

@@ -1,0 +1,66 @@
+//! Test helpers shared by the loader's and the navigator's tests: a fake prompt catalog, the
+//! shipped menu, and a clock origin.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::load::{load, LoadOptions, PromptCatalog};
+use super::model::MenuTree;
+
+/// Prompt lengths by file name; anything else is "missing".
+pub struct Fake(pub HashMap<String, Duration>);
+
+impl PromptCatalog for Fake {
+    fn duration(&self, file: &str) -> Result<Duration, String> {
+        self.0
+            .get(file)
+            .copied()
+            .ok_or_else(|| "no such file".to_string())
+    }
+}
+
+pub const SHIPPED: &str = include_str!("../../ivr-menus/menus.toml");
+
+pub fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
+
+/// Every prompt the shipped menu names, with plausible lengths (the real files come later).
+pub fn catalog() -> Fake {
+    let mut m: HashMap<String, Duration> = [
+        ("greeting.wav", secs(6)),
+        ("main-menu.wav", secs(8)),
+        ("special-menu.wav", secs(7)),
+        ("invalid-key.wav", secs(2)),
+        ("no-input.wav", secs(2)),
+        ("transfer.wav", secs(2)),
+        ("queue-position-prefix.wav", secs(1)),
+        ("queue-position-suffix.wav", secs(1)),
+        ("hold-music.ogg", secs(60)),
+        ("info.wav", secs(3)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    for d in 0..10 {
+        m.insert(format!("digit-{d}.wav"), Duration::from_millis(500));
+    }
+    Fake(m)
+}
+
+/// The shipped menu over the fake catalog.
+pub fn shipped_tree() -> Arc<MenuTree> {
+    let files = [(PathBuf::from("menus.toml"), SHIPPED.to_string())];
+    match load(&files, &catalog(), &LoadOptions::default()) {
+        Ok(loaded) => Arc::new(loaded.tree),
+        Err(e) => panic!("shipped menu does not load: {e:#?}"),
+    }
+}
+
+/// A fixed origin for fake time; tests step from it with `t0 + Duration`. The core may not read
+/// the clock, so the origin comes from the shell's one clock function, once.
+pub fn t0() -> Instant {
+    crate::shell::clock::now()
+}
