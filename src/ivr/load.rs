@@ -218,7 +218,14 @@ impl Cx<'_> {
 
     fn syntax_error(&mut self, file: usize, e: &toml::de::Error) {
         let span = e.span().unwrap_or(0..0);
-        let mut message = e.message().trim_end().to_string();
+        // One line per problem, as `hotline check` prints them.
+        let mut message = e
+            .message()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join("; ");
         if message.contains("duplicate key") {
             message.push_str(
                 ": a key, menu or field may be set only once; delete or renumber one of the two",
