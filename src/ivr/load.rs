@@ -113,6 +113,13 @@ pub fn load(
                 }
                 new
             });
+            // In file order, then by line, as an editor would walk them.
+            cx.errors.sort_by_key(|e| {
+                e.location.as_ref().map(|l| {
+                    let file = files.iter().position(|(p, _)| *p == l.path);
+                    (file, l.line)
+                })
+            });
             Err(cx.errors)
         }
     }
