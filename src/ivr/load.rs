@@ -113,6 +113,13 @@ pub fn load(
                 }
                 new
             });
+            // In file order, then by line, as an editor would walk them.
+            cx.errors.sort_by_key(|e| {
+                e.location.as_ref().map(|l| {
+                    let file = files.iter().position(|(p, _)| *p == l.path);
+                    (file, l.line)
+                })
+            });
             Err(cx.errors)
         }
     }
@@ -218,7 +225,14 @@ impl Cx<'_> {
 
     fn syntax_error(&mut self, file: usize, e: &toml::de::Error) {
         let span = e.span().unwrap_or(0..0);
-        let mut message = e.message().trim_end().to_string();
+        // One line per problem, as `hotline check` prints them.
+        let mut message = e
+            .message()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join("; ");
         if message.contains("duplicate key") {
             message.push_str(
                 ": a key, menu or field may be set only once; delete or renumber one of the two",

@@ -313,3 +313,27 @@ impl MenuTree {
 pub(crate) fn total(prompts: &[Prompt]) -> Duration {
     prompts.iter().map(|p| p.duration).sum()
 }
+
+/// The tree as `hotline check` prints it: one line per menu with its keys and fallback.
+impl fmt::Display for MenuTree {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for m in &self.menus {
+            let indent = if m.parent.is_some() { "  " } else { "" };
+            write!(f, "{indent}{} (level {}):", m.id, m.level())?;
+            for (key, action) in &m.keys {
+                match action {
+                    Action::Queue(q) => write!(f, " {key}→queue {q},")?,
+                    Action::Menu(i) => write!(f, " {key}→menu {},", self.menu(*i).id)?,
+                    Action::Repeat => write!(f, " {key}→repeat,")?,
+                    Action::Back => write!(f, " {key}→back,")?,
+                }
+            }
+            writeln!(f, " no input ×{}→queue {}", m.tries, m.no_input_queue)?;
+        }
+        write!(
+            f,
+            "worst case to a person: {:?}",
+            self.worst_case_to_person()
+        )
+    }
+}

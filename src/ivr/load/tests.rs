@@ -92,6 +92,12 @@ fn shipped_menu_loads_with_the_required_tree() {
     assert_eq!(main.pre_menu(), secs(6));
     // greeting 6 + menu 8 + timeout 5, then no-input 2 + menu 8 + timeout 5.
     assert_eq!(tree.worst_case_to_person(), secs(34));
+    assert_eq!(
+        tree.to_string(),
+        "main (level 1): 0→queue general, 1→queue enterprise, 2→menu special, 9→repeat, no input ×2→queue general\n  \
+         special (level 2): 0→queue general, 1→queue dialect, 2→queue foreign, 3→queue sign, *→back, no input ×2→queue general\n\
+         worst case to a person: 34s"
+    );
     let qa = tree.queue_audio();
     assert_eq!(qa.hold().as_str(), "hold-music.ogg");
     assert_eq!(qa.transfer().as_str(), "transfer.wav");
@@ -473,6 +479,7 @@ fn menus_may_span_files_and_clashes_name_both() {
         .unwrap_or_default();
     assert_eq!(errs.len(), 1, "{errs:#?}");
     assert!(errs[0].to_string().starts_with("b.toml:1: "), "{}", errs[0]);
+    assert!(!errs[0].to_string().contains('\n'), "{}", errs[0]);
 }
 
 #[test]
