@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use rand::rngs::SmallRng;
+use rand::rngs::StdRng as SmallRng;
 use rand::{Rng, SeedableRng};
 
 use crate::acd::queue::WaitingLines;
@@ -117,7 +117,6 @@ pub struct EngineCounters {
     pub calls_rejected: u64,
 }
 
-pub(crate) const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO";
 
 /// The signaling core of the whole engine. See the module doc.
 pub struct CallEngine {
@@ -510,8 +509,8 @@ impl CallEngine {
     /// Our SIP host for Via and Contact.
     pub(crate) fn local_host(&self) -> Host {
         match self.cfg.sip_addr.ip() {
-            IpAddr::V4(a) => Host::V4(a),
-            IpAddr::V6(a) => Host::V6(a),
+            IpAddr::V4(a) => Host::Ipv4(a),
+            IpAddr::V6(a) => Host::Ipv6(a),
         }
     }
 

@@ -1,4 +1,8 @@
 //! One call's life: the only room where dialog, media, IVR and ACD meet. Holds no sockets.
 
+pub mod engine;
+pub mod media_session;
 pub mod ports;
 pub mod record;
+pub mod screen;
+pub mod session;

@@ -541,8 +541,9 @@ impl CallEngine {
             Method::Invite => {
                 // A re-INVITE (session refresh, hold): keep our side of the session as it is.
                 let sdp = call.local_sdp.clone();
+                let peer = call.peer;
                 let mut resp = Response::for_request(&req, 200, "OK");
-                resp.headers.contact = Some(Contact::List(vec![self.contact_for(call.peer)]));
+                resp.headers.contact = Some(Contact::List(vec![self.contact_for(peer)]));
                 let resp = resp.with_body(MediaType::new("application", "sdp"), sdp);
                 self.respond(&key, resp, now);
             }

@@ -2,9 +2,11 @@
 //! shutdown. It makes no protocol or business decision: it feeds the cores and carries out
 //! what they return.
 
+pub mod assets;
 pub mod clock;
 pub mod engine;
 pub mod records;
+pub mod sip_transport;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

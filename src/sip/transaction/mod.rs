@@ -30,6 +30,7 @@ mod invite_client;
 mod invite_server;
 mod non_invite_client;
 mod non_invite_server;
+mod sip_message;
 mod table;
 mod timer;
 

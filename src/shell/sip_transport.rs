@@ -1,0 +1,228 @@
+//! SIP over UDP and TCP on one address. Reading tasks parse (a pure function) and hand typed
+//! messages — or what was wrong with them — to the engine task; the engine's replies come
+//! back as bytes addressed to a peer. TCP connections are framed by Content-Length; one that
+//! cannot be resynchronised is answered 400 and closed.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::sync::mpsc;
+
+use crate::call::engine::{Link, Peer};
+use crate::sip::message::Message;
+use crate::sip::parse::{parse_datagram, Framed, ParseError, ParseErrorKind, StreamFramer};
+
+/// What the transports hand the engine task.
+#[derive(Debug)]
+pub enum Inbound {
+    /// A parsed message.
+    Message(Box<Message>, Peer),
+    /// Bytes that are not a valid message (the engine answers 400/505/513 or drops them).
+    Malformed(Box<ParseError>, Peer),
+}
+
+/// Open TCP connections by id, each with a channel to its writer task.
+#[derive(Clone, Default)]
+pub struct Connections {
+    inner: Arc<Mutex<HashMap<u64, mpsc::Sender<Vec<u8>>>>>,
+    next: Arc<AtomicU64>,
+}
+
+impl Connections {
+    fn add(&self, tx: mpsc::Sender<Vec<u8>>) -> u64 {
+        let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
+        self.lock().insert(id, tx);
+        id
+    }
+
+    fn remove(&self, id: u64) {
+        self.lock().remove(&id);
+    }
+
+    fn get(&self, id: u64) -> Option<mpsc::Sender<Vec<u8>>> {
+        self.lock().get(&id).cloned()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, mpsc::Sender<Vec<u8>>>> {
+        match self.inner.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+}
+
+/// Sends what the engine produced. UDP goes straight out; TCP goes to the connection's
+/// writer (a closed connection drops it: the transaction layer's timers notice).
+#[derive(Clone)]
+pub struct Outbound {
+    udp: Arc<UdpSocket>,
+    conns: Connections,
+}
+
+impl Outbound {
+    /// Sends `data` to `to` without waiting (the engine task must never block on a peer).
+    pub fn send(&self, to: Peer, data: Vec<u8>) {
+        match to.link {
+            Link::Udp => {
+                if let Err(e) = self.udp.try_send_to(&data, to.addr) {
+                    tracing::debug!(to = %to.addr, error = %e, "UDP send failed");
+                }
+            }
+            Link::Tcp(id) => match self.conns.get(id) {
+                Some(tx) => {
+                    if tx.try_send(data).is_err() {
+                        tracing::debug!(conn = id, "TCP connection backlogged or closed; dropped");
+                    }
+                }
+                None => tracing::debug!(conn = id, "TCP connection gone; dropped"),
+            },
+        }
+    }
+}
+
+/// Starts the UDP reader and the TCP acceptor; returns the sender the engine uses.
+pub fn start(
+    udp: UdpSocket,
+    tcp: TcpListener,
+    max_message: usize,
+    to_engine: mpsc::Sender<Inbound>,
+) -> Outbound {
+    let udp = Arc::new(udp);
+    let conns = Connections::default();
+    tokio::spawn(udp_reader(udp.clone(), max_message, to_engine.clone()));
+    tokio::spawn(tcp_acceptor(tcp, max_message, conns.clone(), to_engine));
+    Outbound { udp, conns }
+}
+
+async fn udp_reader(udp: Arc<UdpSocket>, max_message: usize, to_engine: mpsc::Sender<Inbound>) {
+    // Room for anything the network can carry, so an oversized request is seen whole and
+    // answered 513 rather than cut and answered 400.
+    let mut buf = vec![0u8; 65536];
+    loop {
+        let (n, from) = match udp.recv_from(&mut buf).await {
+            Ok(r) => r,
+            Err(e) => {
+                // ICMP port unreachable from an earlier send shows up here on Linux: keep going.
+                tracing::debug!(error = %e, "UDP receive error");
+                continue;
+            }
+        };
+        let bytes = &buf[..n];
+        if is_keepalive(bytes) {
+            continue;
+        }
+        let peer = Peer {
+            addr: from,
+            link: Link::Udp,
+        };
+        let inbound = if n > max_message {
+            Inbound::Malformed(
+                Box::new(ParseError::new(ParseErrorKind::TooLarge { limit: max_message }, bytes)),
+                peer,
+            )
+        } else {
+            match parse_datagram(bytes) {
+                Ok(msg) => Inbound::Message(Box::new(msg), peer),
+                Err(e) => Inbound::Malformed(Box::new(e), peer),
+            }
+        };
+        if to_engine.send(inbound).await.is_err() {
+            return; // the engine stopped
+        }
+    }
+}
+
+/// A UDP keep-alive (RFC 5626 CRLF, or an empty datagram) carries no message.
+fn is_keepalive(bytes: &[u8]) -> bool {
+    bytes.iter().all(|b| matches!(b, b'\r' | b'\n' | 0))
+}
+
+async fn tcp_acceptor(
+    listener: TcpListener,
+    max_message: usize,
+    conns: Connections,
+    to_engine: mpsc::Sender<Inbound>,
+) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, from)) => {
+                let _ = stream.set_nodelay(true);
+                tokio::spawn(tcp_connection(
+                    stream,
+                    from,
+                    max_message,
+                    conns.clone(),
+                    to_engine.clone(),
+                ));
+            }
+            Err(e) => tracing::warn!(error = %e, "TCP accept failed"),
+        }
+    }
+}
+
+async fn tcp_connection(
+    stream: TcpStream,
+    from: SocketAddr,
+    max_message: usize,
+    conns: Connections,
+    to_engine: mpsc::Sender<Inbound>,
+) {
+    let (mut reader, mut writer) = stream.into_split();
+    let (tx, mut rx) = mpsc::channel::<Vec<u8>>(64);
+    let id = conns.add(tx.clone());
+    let peer = Peer {
+        addr: from,
+        link: Link::Tcp(id),
+    };
+    let writer_task = tokio::spawn(async move {
+        while let Some(data) = rx.recv().await {
+            if writer.write_all(&data).await.is_err() {
+                break;
+            }
+        }
+        let _ = writer.shutdown().await;
+    });
+    let mut framer = StreamFramer::new(max_message);
+    let mut buf = vec![0u8; 16 * 1024];
+    'read: loop {
+        let n = match reader.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        framer.push(&buf[..n]);
+        loop {
+            match framer.pull() {
+                Framed::Incomplete => break,
+                Framed::Ping => {
+                    let _ = tx.try_send(b"\r\n".to_vec());
+                }
+                Framed::Pong => {}
+                Framed::Message(msg) => {
+                    if to_engine.send(Inbound::Message(msg, peer)).await.is_err() {
+                        break 'read;
+                    }
+                }
+                Framed::Invalid { error, fatal } => {
+                    if to_engine
+                        .send(Inbound::Malformed(Box::new(error), peer))
+                        .await
+                        .is_err()
+                        || fatal
+                    {
+                        // Give the engine's 400 time to reach the writer before the
+                        // connection goes.
+                        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                        break 'read;
+                    }
+                }
+            }
+        }
+    }
+    conns.remove(id);
+    drop(tx);
+    let _ = writer_task.await;
+}
