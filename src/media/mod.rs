@@ -4,6 +4,7 @@
 pub mod codec;
 pub mod dtmf;
 pub mod pacer;
+pub mod player;
 pub mod prompt;
 pub mod rtp;
 
