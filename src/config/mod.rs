@@ -56,6 +56,10 @@ pub struct SipConfig {
     pub t4: Duration,
     /// Value of the `Server`/`User-Agent` header.
     pub user_agent: String,
+    /// Ring (180) this long before answering; zero answers at once. Some carriers want to
+    /// see ringing; tests use it to CANCEL before the answer.
+    #[serde(with = "humantime_serde")]
+    pub answer_delay: Duration,
 }
 
 impl Default for SipConfig {
@@ -68,6 +72,7 @@ impl Default for SipConfig {
             t2: Duration::from_secs(4),
             t4: Duration::from_secs(5),
             user_agent: "hotline".to_string(),
+            answer_delay: Duration::ZERO,
         }
     }
 }
@@ -242,6 +247,9 @@ impl Config {
                     self.rtp.port_min, self.rtp.port_max
                 ),
             );
+        }
+        if self.sip.answer_delay > Duration::from_secs(10) {
+            bad("answer_delay", "sip.answer_delay must be at most 10s: callers must reach the menu quickly".into());
         }
         if self.ivr.queue_notice_interval < Duration::from_secs(5) {
             bad(

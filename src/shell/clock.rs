@@ -13,3 +13,11 @@ pub fn now() -> Instant {
 pub fn wall_now() -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::<chrono::Utc>::from(SystemTime::now())
 }
+
+/// Sleeps until `at`, or forever when there is nothing to wake for (a `select!` arm).
+pub async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await,
+        None => std::future::pending().await,
+    }
+}

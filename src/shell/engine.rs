@@ -39,3 +39,94 @@ impl EngineHandle {
         rx.await.map_err(|_| EngineGone)
     }
 }
+
+/// Runs the signaling core until shutdown: feeds it every input with the time, drains its
+/// outputs to the transports, the media tasks and the call records.
+pub struct EngineTask {
+    pub core: crate::call::engine::CallEngine,
+    pub sip_rx: mpsc::Receiver<crate::shell::sip_transport::Inbound>,
+    pub media_rx: mpsc::UnboundedReceiver<crate::shell::media::MediaEvent>,
+    pub cmd_rx: mpsc::Receiver<EngineCommand>,
+    pub outbound: crate::shell::sip_transport::Outbound,
+    pub media: crate::shell::media::MediaHandle,
+    pub records: crate::shell::records::CallRecordLog,
+    /// How long shutdown waits for calls to end politely.
+    pub grace: std::time::Duration,
+}
+
+impl EngineTask {
+    /// The task body; returns when shutdown has completed.
+    pub async fn run(mut self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        use crate::shell::media::MediaEvent;
+        use crate::shell::sip_transport::Inbound;
+        let mut stopping_until: Option<std::time::Instant> = None;
+        loop {
+            let wake = match (self.core.poll_timeout(), stopping_until) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            tokio::select! {
+                Some(inbound) = self.sip_rx.recv() => {
+                    let now = crate::shell::clock::now();
+                    match inbound {
+                        Inbound::Message(msg, peer) => self.core.handle_message(*msg, peer, now),
+                        Inbound::Malformed(err, peer) => self.core.handle_malformed(&err, peer),
+                    }
+                }
+                Some(event) = self.media_rx.recv() => {
+                    let now = crate::shell::clock::now();
+                    match event {
+                        MediaEvent::Digit { call, digit } => self.core.handle_digit(call, digit, now),
+                        MediaEvent::PlayFinished { call, token } => self.core.handle_play_finished(call, token, now),
+                        MediaEvent::Failed { call } => self.core.handle_media_failed(call, now),
+                    }
+                }
+                Some(cmd) = self.cmd_rx.recv() => match cmd {
+                    EngineCommand::LiveCalls(reply) => {
+                        let _ = reply.send(self.core.live_calls());
+                    }
+                },
+                _ = crate::shell::clock::sleep_until(wake) => {
+                    let now = crate::shell::clock::now();
+                    self.core.handle_timeout(now);
+                }
+                changed = shutdown.changed(), if stopping_until.is_none() => {
+                    let now = crate::shell::clock::now();
+                    if changed.is_err() || *shutdown.borrow() {
+                        tracing::info!(calls = self.core.live_calls().len(), "shutting down: no new calls, ending live ones");
+                        self.core.begin_shutdown(now);
+                        stopping_until = Some(now + self.grace);
+                    }
+                }
+            }
+            self.drain();
+            if let Some(until) = stopping_until {
+                let now = crate::shell::clock::now();
+                if self.core.is_idle() || now >= until {
+                    self.core.abandon_all(now);
+                    self.drain();
+                    break;
+                }
+            }
+        }
+        if let Err(e) = self.records.sync() {
+            tracing::error!(error = %e, "could not sync call records");
+        }
+        tracing::info!("engine stopped");
+    }
+
+    fn drain(&mut self) {
+        use crate::call::engine::Output;
+        while let Some(out) = self.core.poll_output() {
+            match out {
+                Output::Transmit { to, data } => self.outbound.send(to, data),
+                Output::Media(cmd) => self.media.send(cmd),
+                Output::Record(record) => {
+                    if let Err(e) = self.records.append(&record) {
+                        tracing::error!(error = %e, call = %record.call.id, "could not write call record");
+                    }
+                }
+            }
+        }
+    }
+}

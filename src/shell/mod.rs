@@ -5,6 +5,7 @@
 pub mod assets;
 pub mod clock;
 pub mod engine;
+pub mod media;
 pub mod records;
 pub mod sip_transport;
 
@@ -40,11 +41,59 @@ impl Overrides {
 pub fn check(path: &Path) -> Result<String, Vec<String>> {
     let config = Config::load(path)
         .map_err(|errs| errs.iter().map(|e| e.to_string()).collect::<Vec<_>>())?;
-    Ok(format!(
-        "ok: config {} (service numbers {:?})",
-        path.display(),
-        config.sip.service_numbers
-    ))
+    let assets = assets::load_assets(&config)?;
+    let mut summary = String::new();
+    for w in &assets.warnings {
+        summary.push_str(&format!("warning: {w}\n"));
+    }
+    summary.push_str(&format!(
+        "ok: {} menu file(s), {} menus, {} prompts; worst case from answer to a person: {:.1} s",
+        assets.menu_files,
+        assets.menus.menus().count(),
+        assets.prompts.decoded.len(),
+        assets.menus.worst_case_to_person().as_secs_f64()
+    ));
+    Ok(summary)
+}
+
+/// The sockets the engine serves on, bound before it starts (tests bind port 0).
+pub struct Listeners {
+    pub sip_udp: tokio::net::UdpSocket,
+    pub sip_tcp: tokio::net::TcpListener,
+    pub http: tokio::net::TcpListener,
+}
+
+impl Listeners {
+    /// Binds SIP UDP and TCP on the same address (port 0: a free port both can use) and HTTP.
+    pub async fn bind(config: &Config) -> anyhow::Result<Listeners> {
+        use anyhow::Context;
+        let want = config.sip.listen;
+        let mut last_err = None;
+        for _ in 0..20 {
+            let udp = tokio::net::UdpSocket::bind(want)
+                .await
+                .with_context(|| format!("cannot bind SIP UDP on {want}"))?;
+            let addr = udp.local_addr()?;
+            match tokio::net::TcpListener::bind(addr).await {
+                Ok(tcp) => {
+                    let http = tokio::net::TcpListener::bind(config.http.listen)
+                        .await
+                        .with_context(|| format!("cannot bind HTTP on {}", config.http.listen))?;
+                    return Ok(Listeners {
+                        sip_udp: udp,
+                        sip_tcp: tcp,
+                        http,
+                    });
+                }
+                // With port 0 the UDP port may be taken for TCP: try another.
+                Err(e) if want.port() == 0 => last_err = Some(e),
+                Err(e) => {
+                    return Err(e).with_context(|| format!("cannot bind SIP TCP on {addr}"));
+                }
+            }
+        }
+        Err(anyhow::anyhow!("no port free for both SIP UDP and TCP: {last_err:?}"))
+    }
 }
 
 /// `hotline serve`: loads the config, applies the flags and runs until SIGINT/SIGTERM.
@@ -57,6 +106,125 @@ pub async fn serve_from_file(path: &Path, overrides: Overrides) -> anyhow::Resul
             .join("\n"))
     })?;
     overrides.apply(&mut config);
-    tracing::info!(sip = %config.sip.listen, http = %config.http.listen, "hotline starting");
+    let assets = assets::load_assets(&config).map_err(|errs| anyhow::anyhow!(errs.join("\n")))?;
+    let listeners = Listeners::bind(&config).await?;
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        let _ = tx.send(true);
+    });
+    run(config, assets, listeners, rx).await
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+    tracing::info!("signal received");
+}
+
+/// Runs a whole engine on the given listeners until `shutdown` turns true: then it stops
+/// taking calls (503), ends live ones with BYE, flushes the call records and returns.
+pub async fn run(
+    config: Config,
+    assets: assets::Assets,
+    listeners: Listeners,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let sip_addr = listeners.sip_udp.local_addr()?;
+    let http_addr = listeners.http.local_addr()?;
+    std::fs::create_dir_all(&config.storage.data_dir).with_context(|| {
+        format!("cannot create the data folder {}", config.storage.data_dir.display())
+    })?;
+    let records = records::CallRecordLog::open(&config.storage.data_dir)
+        .context("cannot open the call records")?;
+    let recent = records.recent();
+
+    let (sip_tx, sip_rx) = tokio::sync::mpsc::channel(4096);
+    let outbound = sip_transport::start(
+        listeners.sip_udp,
+        listeners.sip_tcp,
+        config.sip.max_message_bytes,
+        sip_tx,
+    );
+    let (media_tx, media_rx) = tokio::sync::mpsc::unbounded_channel();
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+    let media = media::MediaHandle::start(workers, config.rtp.address, assets.prompts.clone(), media_tx);
+
+    let engine_cfg = crate::call::engine::EngineConfig {
+        service_numbers: config.sip.service_numbers.clone(),
+        sip_addr,
+        timers: crate::sip::transaction::TimerConfig {
+            t1: config.sip.t1,
+            t2: config.sip.t2,
+            t4: config.sip.t4,
+        },
+        user_agent: config.sip.user_agent.clone(),
+        rtp_address: config.rtp.address,
+        rtp_port_min: config.rtp.port_min,
+        rtp_port_max: config.rtp.port_max,
+        answer_delay: config.sip.answer_delay,
+        queue_notice_interval: config.ivr.queue_notice_interval,
+        queues: assets::queue_names(),
+    };
+    let core = crate::call::engine::CallEngine::new(
+        engine_cfg,
+        assets.menus.clone(),
+        clock::now(),
+        clock::wall_now(),
+        rand::random(),
+    );
+    let (cmd_tx, cmd_rx) = tokio::sync::mpsc::channel(64);
+    let task = engine::EngineTask {
+        core,
+        sip_rx,
+        media_rx,
+        cmd_rx,
+        outbound,
+        media,
+        records,
+        grace: std::time::Duration::from_secs(5),
+    };
+    let engine = tokio::spawn(task.run(shutdown.clone()));
+
+    let api = crate::cti::router(crate::cti::ApiState {
+        engine: engine::EngineHandle::new(cmd_tx),
+        recent,
+    });
+    let mut http_shutdown = shutdown.clone();
+    let http = tokio::spawn(async move {
+        let stop = async move {
+            while !*http_shutdown.borrow() {
+                if http_shutdown.changed().await.is_err() {
+                    break;
+                }
+            }
+        };
+        axum::serve(listeners.http, api)
+            .with_graceful_shutdown(stop)
+            .await
+    });
+
+    // The line tests and operators read to learn where we listen.
+    println!("listening sip={sip_addr} http={http_addr}");
+    tracing::info!(sip = %sip_addr, http = %http_addr, rtp = %config.rtp.address, menus = assets.menus.menus().count(), "hotline serving");
+
+    engine.await.context("engine task failed")?;
+    match http.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "HTTP server error"),
+        Err(e) => tracing::warn!(error = %e, "HTTP task failed"),
+    }
+    tracing::info!("hotline stopped");
     Ok(())
 }

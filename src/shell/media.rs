@@ -1,0 +1,366 @@
+//! The media tasks: a small fixed set (about one per core), each owning many calls' RTP
+//! sockets and pacing all their streams from one timer (`media::pacer`). RTP timestamps come
+//! from frame counts, never from the wall clock. One light receive task per call reads the
+//! caller's packets: it latches their source (symmetric RTP) and turns RFC 4733 events or
+//! in-band tones into key presses for the engine.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::call::engine::MediaCommand;
+use crate::call::session::CallId;
+use crate::media::codec::Codec;
+use crate::media::dtmf::{EventReceiver, ToneDetector, ToneDetectorConfig};
+use crate::media::pacer::{Pacer, PacerConfig, StreamId};
+use crate::media::player::{Player, PlayerEvent};
+use crate::media::rtp::{ReceiveOutcome, ReceiveStats, RtpPacket, RtpSender};
+use crate::shell::assets::Prompts;
+use crate::shell::clock;
+
+/// What the media side tells the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaEvent {
+    /// The caller pressed a key.
+    Digit { call: CallId, digit: char },
+    /// The play list with this token ended.
+    PlayFinished { call: CallId, token: u64 },
+    /// The call's RTP port could not be opened.
+    Failed { call: CallId },
+}
+
+/// Packet counters over all media tasks (for logs, tests and later `/metrics`).
+#[derive(Debug, Default)]
+pub struct MediaCounters {
+    pub sent: AtomicU64,
+    pub received: AtomicU64,
+    pub late: AtomicU64,
+    pub skipped: AtomicU64,
+}
+
+/// Commands for one media task.
+enum Command {
+    Engine(MediaCommand),
+    /// The receive task saw the caller's real source address.
+    Remote { call: CallId, addr: SocketAddr },
+}
+
+/// Routes the engine's media commands to the task that owns the call.
+#[derive(Clone)]
+pub struct MediaHandle {
+    workers: Vec<mpsc::UnboundedSender<Command>>,
+    pub counters: Arc<MediaCounters>,
+}
+
+impl MediaHandle {
+    /// Starts `workers` media tasks.
+    pub fn start(
+        workers: usize,
+        bind_ip: IpAddr,
+        prompts: Arc<Prompts>,
+        to_engine: mpsc::UnboundedSender<MediaEvent>,
+    ) -> MediaHandle {
+        let counters = Arc::new(MediaCounters::default());
+        let mut senders = Vec::new();
+        for _ in 0..workers.max(1) {
+            let (tx, rx) = mpsc::unbounded_channel();
+            let worker = Worker {
+                bind_ip,
+                prompts: prompts.clone(),
+                to_engine: to_engine.clone(),
+                self_tx: tx.clone(),
+                pacer: Pacer::new(PacerConfig::default()),
+                calls: HashMap::new(),
+                counters: counters.clone(),
+            };
+            tokio::spawn(worker.run(rx));
+            senders.push(tx);
+        }
+        MediaHandle {
+            workers: senders,
+            counters,
+        }
+    }
+
+    /// Hands a command to the call's task (never blocks the engine).
+    pub fn send(&self, cmd: MediaCommand) {
+        let call = match &cmd {
+            MediaCommand::Open { call, .. }
+            | MediaCommand::Play { call, .. }
+            | MediaCommand::Stop { call }
+            | MediaCommand::Close { call } => *call,
+        };
+        let i = (call.0 % self.workers.len() as u64) as usize;
+        let _ = self.workers[i].send(Command::Engine(cmd));
+    }
+}
+
+/// One call's stream on a media task.
+struct Stream {
+    socket: Arc<UdpSocket>,
+    remote: SocketAddr,
+    /// The last item of the current play list and the engine's token for it.
+    pending: Option<(crate::media::player::PlayId, u64)>,
+    receiver: JoinHandle<()>,
+}
+
+struct Worker {
+    bind_ip: IpAddr,
+    prompts: Arc<Prompts>,
+    to_engine: mpsc::UnboundedSender<MediaEvent>,
+    self_tx: mpsc::UnboundedSender<Command>,
+    pacer: Pacer<Player>,
+    calls: HashMap<CallId, Stream>,
+    counters: Arc<MediaCounters>,
+}
+
+impl Worker {
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command>) {
+        loop {
+            let wake = self.pacer.poll_timeout();
+            tokio::select! {
+                cmd = rx.recv() => match cmd {
+                    Some(cmd) => self.handle(cmd),
+                    None => break,
+                },
+                _ = crate::shell::clock::sleep_until(wake) => {
+                    self.pace();
+                }
+            }
+        }
+        for (_, s) in self.calls.drain() {
+            s.receiver.abort();
+        }
+    }
+
+    fn pace(&mut self) {
+        let before = self.pacer.stats();
+        self.pacer.handle_timeout(clock::now());
+        while let Some(t) = self.pacer.poll_transmit() {
+            if let Some(s) = self.calls.get(&CallId(t.stream.0)) {
+                let _ = s.socket.try_send_to(t.packet, s.remote);
+            }
+        }
+        let after = self.pacer.stats();
+        self.counters
+            .sent
+            .fetch_add(after.sent - before.sent, Ordering::Relaxed);
+        self.counters
+            .late
+            .fetch_add(after.late - before.late, Ordering::Relaxed);
+        self.counters
+            .skipped
+            .fetch_add(after.skipped - before.skipped, Ordering::Relaxed);
+        while let Some((stream, event)) = self.pacer.poll_event() {
+            let call = CallId(stream.0);
+            if let PlayerEvent::Finished(id) = event {
+                if let Some(s) = self.calls.get_mut(&call) {
+                    if let Some((last, token)) = s.pending {
+                        if last == id {
+                            s.pending = None;
+                            let _ = self.to_engine.send(MediaEvent::PlayFinished { call, token });
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn handle(&mut self, cmd: Command) {
+        match cmd {
+            Command::Remote { call, addr } => {
+                if let Some(s) = self.calls.get_mut(&call) {
+                    s.remote = addr;
+                }
+            }
+            Command::Engine(MediaCommand::Open {
+                call,
+                port,
+                remote,
+                codec,
+                telephone_event,
+            }) => self.open(call, port, remote, codec, telephone_event),
+            Command::Engine(MediaCommand::Play {
+                call,
+                token,
+                prompts,
+                loop_last,
+            }) => self.play(call, token, &prompts, loop_last),
+            Command::Engine(MediaCommand::Stop { call }) => {
+                if let Some(p) = self.pacer.source_mut(StreamId(call.0)) {
+                    p.stop();
+                }
+                if let Some(s) = self.calls.get_mut(&call) {
+                    s.pending = None;
+                }
+            }
+            Command::Engine(MediaCommand::Close { call }) => {
+                self.pacer.remove(StreamId(call.0));
+                if let Some(s) = self.calls.remove(&call) {
+                    s.receiver.abort();
+                }
+            }
+        }
+    }
+
+    fn open(
+        &mut self,
+        call: CallId,
+        port: u16,
+        remote: SocketAddr,
+        codec: Codec,
+        telephone_event: Option<u8>,
+    ) {
+        let socket = match bind_rtp(SocketAddr::new(self.bind_ip, port)) {
+            Ok(s) => Arc::new(s),
+            Err(e) => {
+                tracing::warn!(%call, port, error = %e, "cannot open RTP port");
+                let _ = self.to_engine.send(MediaEvent::Failed { call });
+                return;
+            }
+        };
+        let sender = RtpSender::new(codec, telephone_event, &mut rand::thread_rng());
+        let player = Player::new(codec);
+        if self
+            .pacer
+            .add(StreamId(call.0), sender, player, clock::now())
+            .is_err()
+        {
+            return;
+        }
+        let receiver = tokio::spawn(receive(
+            call,
+            socket.clone(),
+            codec,
+            telephone_event,
+            self.to_engine.clone(),
+            self.self_tx.clone(),
+            self.counters.clone(),
+        ));
+        self.calls.insert(
+            call,
+            Stream {
+                socket,
+                remote,
+                pending: None,
+                receiver,
+            },
+        );
+    }
+
+    fn play(&mut self, call: CallId, token: u64, names: &[String], loop_last: bool) {
+        let Some(player) = self.pacer.source_mut(StreamId(call.0)) else {
+            return;
+        };
+        player.stop();
+        let mut last = None;
+        for (i, name) in names.iter().enumerate() {
+            let Some(prompt) = self.prompts.get(name) else {
+                tracing::warn!(prompt = %name, "prompt not loaded; skipped");
+                continue;
+            };
+            let is_last = i + 1 == names.len();
+            last = Some(if is_last && loop_last {
+                player.play_loop(prompt.clone())
+            } else {
+                player.play(prompt.clone())
+            });
+        }
+        if let Some(s) = self.calls.get_mut(&call) {
+            s.pending = match (last, loop_last) {
+                (Some(id), false) => Some((id, token)),
+                _ => None,
+            };
+            if last.is_none() && !loop_last {
+                // Nothing playable: report the end at once so the IVR's timers run.
+                let _ = self.to_engine.send(MediaEvent::PlayFinished { call, token });
+            }
+        }
+    }
+}
+
+
+fn bind_rtp(addr: SocketAddr) -> std::io::Result<UdpSocket> {
+    let std_socket = std::net::UdpSocket::bind(addr)?;
+    std_socket.set_nonblocking(true)?;
+    UdpSocket::from_std(std_socket)
+}
+
+/// Reads one call's incoming RTP until the call closes (the task is aborted).
+async fn receive(
+    call: CallId,
+    socket: Arc<UdpSocket>,
+    codec: Codec,
+    telephone_event: Option<u8>,
+    to_engine: mpsc::UnboundedSender<MediaEvent>,
+    to_worker: mpsc::UnboundedSender<Command>,
+    counters: Arc<MediaCounters>,
+) {
+    let mut stats = ReceiveStats::new();
+    let mut events = EventReceiver::new(Duration::from_millis(300));
+    let mut tones = ToneDetector::new(ToneDetectorConfig::default());
+    // A gateway that sends RFC 4733 events is believed over the tones in its audio (some
+    // send both); in-band detection is for those that never send an event.
+    let mut events_seen = false;
+    let mut pcm = [0i16; 1024];
+    let mut buf = vec![0u8; 2048];
+    loop {
+        let deadline = events.poll_timeout();
+        let received = match deadline {
+            Some(at) => {
+                match tokio::time::timeout_at(tokio::time::Instant::from_std(at), socket.recv_from(&mut buf)).await {
+                    Ok(r) => Some(r),
+                    Err(_) => None,
+                }
+            }
+            None => Some(socket.recv_from(&mut buf).await),
+        };
+        let now = clock::now();
+        match received {
+            None => events.handle_timeout(now),
+            Some(Err(_)) => continue,
+            Some(Ok((n, from))) => {
+                let Ok(packet) = RtpPacket::parse(&buf[..n]) else {
+                    continue;
+                };
+                counters.received.fetch_add(1, Ordering::Relaxed);
+                match stats.handle_packet(from, &packet, now) {
+                    ReceiveOutcome::FirstSource(addr) | ReceiveOutcome::SourceChanged { to: addr, .. } => {
+                        let _ = to_worker.send(Command::Remote { call, addr });
+                    }
+                    ReceiveOutcome::Same => {}
+                }
+                let pt = packet.header.payload_type;
+                if Some(pt) == telephone_event {
+                    events_seen = true;
+                    let _ = events.handle_packet(packet.header.timestamp, packet.payload, now);
+                } else if !events_seen
+                    && pt == codec.payload_type()
+                    && packet.payload.len() <= pcm.len()
+                {
+                    let out = &mut pcm[..packet.payload.len()];
+                    codec.decode(packet.payload, out);
+                    tones.handle_samples(out);
+                }
+            }
+        }
+        while let Some(d) = events.poll_digit() {
+            let _ = to_engine.send(MediaEvent::Digit {
+                call,
+                digit: d.digit.as_char(),
+            });
+        }
+        while let Some(d) = tones.poll_digit() {
+            let _ = to_engine.send(MediaEvent::Digit {
+                call,
+                digit: d.digit.as_char(),
+            });
+        }
+    }
+}
