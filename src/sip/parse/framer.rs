@@ -138,7 +138,7 @@ impl StreamFramer {
 
     fn fatal(&mut self, kind: ParseErrorKind) -> Framed {
         let head_end = find_head_end(&self.buf).map_or(self.buf.len(), |(h, _)| h);
-        let error = ParseError::new(kind, &self.buf[..head_end.min(self.max_message)]);
+        let error = ParseError::new(kind, &self.buf[..head_end]);
         self.broken = true;
         self.buf.clear();
         Framed::Invalid { error, fatal: true }

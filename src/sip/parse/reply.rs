@@ -80,12 +80,16 @@ impl ReplyContext {
         }
         let mut headers = Headers::new(from, to, call_id, cseq);
         headers.via = via;
-        Some(Response {
+        let resp = Response {
             status,
             reason: reason.to_owned(),
             headers,
             body: Bytes::new(),
-        })
+        };
+        // The lenient reading may have kept something our own parser would refuse; never
+        // send a reply the peer could not parse either.
+        super::parse_datagram(&resp.to_bytes()).ok()?;
+        Some(resp)
     }
 }
 
