@@ -117,7 +117,6 @@ pub struct EngineCounters {
     pub calls_rejected: u64,
 }
 
-
 /// The signaling core of the whole engine. See the module doc.
 pub struct CallEngine {
     pub(crate) cfg: EngineConfig,
@@ -223,9 +222,9 @@ impl CallEngine {
             Some(mut resp) => {
                 if let Some(via) = resp.headers.top_via_mut() {
                     if via.params.contains("rport") {
+                        via.params.set("rport", Some(&from.addr.port().to_string()));
                         via.params
-                            .set("rport", Some(&from.addr.port().to_string()));
-                        via.params.set("received", Some(&from.addr.ip().to_string()));
+                            .set("received", Some(&from.addr.ip().to_string()));
                     }
                 }
                 self.transmit(from, resp.to_bytes());
@@ -271,7 +270,13 @@ impl CallEngine {
         }
     }
 
-    fn dispatch_new_request(&mut self, req: Request, key: TransactionKey, from: Peer, now: Instant) {
+    fn dispatch_new_request(
+        &mut self,
+        req: Request,
+        key: TransactionKey,
+        from: Peer,
+        now: Instant,
+    ) {
         if let Some(resp) = crate::call::screen::screen_request(&req) {
             self.respond(&key, resp, now);
             return;
@@ -359,7 +364,13 @@ impl CallEngine {
         }
     }
 
-    pub(crate) fn respond_status(&mut self, key: &TransactionKey, req: &Request, status: u16, now: Instant) {
+    pub(crate) fn respond_status(
+        &mut self,
+        key: &TransactionKey,
+        req: &Request,
+        status: u16,
+        now: Instant,
+    ) {
         let resp = Response::for_request(req, status, reason_phrase(status));
         self.respond(key, resp, now);
     }
@@ -454,7 +465,7 @@ impl CallEngine {
     /// The live calls for `/api/calls`.
     pub fn live_calls(&self) -> Vec<LiveCall> {
         let mut v: Vec<LiveCall> = self.calls.values().map(|c| c.live(self)).collect();
-        v.sort_by(|a, b| a.started_at.cmp(&b.started_at));
+        v.sort_by_key(|c| c.started_at);
         v
     }
 

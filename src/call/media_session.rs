@@ -1,10 +1,11 @@
 //! The call's side of SDP offer/answer (RFC 3264): what we answer to the caller's offer, what
 //! we offer when the INVITE had none, and what was agreed (codec, telephone-event, where to
-//! send RTP).
+//! send RTP), in the media room's terms.
 
 use std::net::{IpAddr, SocketAddr};
 
 use crate::media::codec::Codec;
+use crate::sip::sdp::{self, Local, SdpError, SessionDescription};
 
 /// What both sides agreed on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,31 +17,47 @@ pub struct Negotiated {
     pub remote: SocketAddr,
 }
 
-/// Why a session could not be agreed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum NegotiationError {
-    #[error("no common codec (we take PCMU/8000 and PCMA/8000)")]
-    NoCommonCodec,
-    #[error("unreadable SDP: {0}")]
-    Invalid(String),
+impl From<&sdp::Negotiated> for Negotiated {
+    fn from(n: &sdp::Negotiated) -> Self {
+        Negotiated {
+            codec: match n.codec {
+                sdp::Codec::Pcmu => Codec::Pcmu,
+                sdp::Codec::Pcma => Codec::Pcma,
+            },
+            telephone_event: n.telephone_event_pt,
+            remote: n.remote_rtp,
+        }
+    }
 }
 
-/// Our answer to the caller's offer, and what it agrees to.
+fn local(ip: IpAddr, port: u16, session_id: u32) -> Local {
+    Local {
+        ip,
+        port,
+        session_id: u64::from(session_id),
+        session_version: 1,
+    }
+}
+
+/// Our answer to the caller's offer, and what it agrees to; `NoCommonCodec` means 488.
 pub fn answer(
-    _offer: &[u8],
-    _ip: IpAddr,
-    _port: u16,
-    _session_id: u32,
-) -> Result<(Vec<u8>, Negotiated), NegotiationError> {
-    Err(NegotiationError::Invalid("SDP not wired yet".into()))
+    offer: &[u8],
+    ip: IpAddr,
+    port: u16,
+    session_id: u32,
+) -> Result<(Vec<u8>, Negotiated), SdpError> {
+    let offer = SessionDescription::parse(offer)?;
+    let (ours, agreed) = sdp::answer(&offer, &local(ip, port, session_id))?;
+    Ok((ours.to_bytes(), Negotiated::from(&agreed)))
 }
 
-/// Our offer for an INVITE that came without one.
-pub fn offer(_ip: IpAddr, _port: u16, _session_id: u32) -> Vec<u8> {
-    Vec::new()
+/// Our offer for an INVITE that came without one (the answer comes in the ACK).
+pub fn offer(ip: IpAddr, port: u16, session_id: u32) -> Vec<u8> {
+    sdp::offer(&local(ip, port, session_id)).to_bytes()
 }
 
 /// What the caller's answer (in the ACK) agrees to.
-pub fn read_answer(_sdp: &[u8]) -> Result<Negotiated, NegotiationError> {
-    Err(NegotiationError::Invalid("SDP not wired yet".into()))
+pub fn read_answer(answer: &[u8]) -> Result<Negotiated, SdpError> {
+    let answer = SessionDescription::parse(answer)?;
+    Ok(Negotiated::from(&sdp::negotiated(&answer)?))
 }

@@ -146,7 +146,7 @@ impl CallEngine {
             .and_then(|u| u.user_decoded())
             .map(|u| String::from_utf8_lossy(&u).into_owned())
             .unwrap_or_default();
-        if !self.cfg.service_numbers.iter().any(|n| *n == called) {
+        if !self.cfg.service_numbers.contains(&called) {
             self.counters.calls_rejected += 1;
             self.respond_status(&key, &req, 404, now);
             return;
@@ -180,7 +180,11 @@ impl CallEngine {
             }
         };
         let id = self.new_call_id();
-        let name = format!("{}-{:04x}", self.wall(now).format("%Y%m%dT%H%M%S"), self.rng_u32() & 0xffff);
+        let name = format!(
+            "{}-{:04x}",
+            self.wall(now).format("%Y%m%dT%H%M%S"),
+            self.rng_u32() & 0xffff
+        );
         let caller = Masked::new(
             req.headers
                 .from
@@ -373,9 +377,14 @@ impl CallEngine {
                 }
                 NavAction::StopPlayback => {
                     *play = None;
-                    self.out.push_back(Output::Media(MediaCommand::Stop { call: id }));
+                    self.out
+                        .push_back(Output::Media(MediaCommand::Stop { call: id }));
                 }
-                NavAction::RouteToQueue { queue, path, reason } => {
+                NavAction::RouteToQueue {
+                    queue,
+                    path,
+                    reason,
+                } => {
                     call.menu_path = path;
                     tracing::info!(call = %call.name, %queue, ?reason, path = ?call.menu_path, "call queued");
                     self.enqueue(id, queue, now);

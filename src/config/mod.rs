@@ -249,7 +249,10 @@ impl Config {
             );
         }
         if self.sip.answer_delay > Duration::from_secs(10) {
-            bad("answer_delay", "sip.answer_delay must be at most 10s: callers must reach the menu quickly".into());
+            bad(
+                "answer_delay",
+                "sip.answer_delay must be at most 10s: callers must reach the menu quickly".into(),
+            );
         }
         if self.ivr.queue_notice_interval < Duration::from_secs(5) {
             bad(

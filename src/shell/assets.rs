@@ -27,9 +27,12 @@ impl Prompts {
             .flatten()
             .map(|e| e.path())
             .filter(|p| {
-                p.extension()
-                    .and_then(|e| e.to_str())
-                    .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "wav" | "ogg" | "mp3" | "flac"))
+                p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                    matches!(
+                        e.to_ascii_lowercase().as_str(),
+                        "wav" | "ogg" | "mp3" | "flac"
+                    )
+                })
             })
             .collect();
         entries.sort();
@@ -91,8 +94,12 @@ pub fn queue_names() -> Vec<String> {
 pub fn load_assets(config: &Config) -> Result<Assets, Vec<String>> {
     let dir = &config.ivr.menus_dir;
     let prompts_dir = dir.join("prompts");
-    let prompts = Prompts::load_dir(&prompts_dir)
-        .map_err(|e| vec![format!("{}: cannot read the prompts folder: {e}", prompts_dir.display())])?;
+    let prompts = Prompts::load_dir(&prompts_dir).map_err(|e| {
+        vec![format!(
+            "{}: cannot read the prompts folder: {e}",
+            prompts_dir.display()
+        )]
+    })?;
     let mut files = Vec::new();
     let mut errors = Vec::new();
     let mut paths: Vec<PathBuf> = match std::fs::read_dir(dir) {
@@ -101,7 +108,12 @@ pub fn load_assets(config: &Config) -> Result<Assets, Vec<String>> {
             .map(|e| e.path())
             .filter(|p| p.extension().is_some_and(|e| e == "toml"))
             .collect(),
-        Err(e) => return Err(vec![format!("{}: cannot read the menus folder: {e}", dir.display())]),
+        Err(e) => {
+            return Err(vec![format!(
+                "{}: cannot read the menus folder: {e}",
+                dir.display()
+            )])
+        }
     };
     paths.sort();
     for path in paths {

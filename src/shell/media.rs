@@ -48,7 +48,10 @@ pub struct MediaCounters {
 enum Command {
     Engine(MediaCommand),
     /// The receive task saw the caller's real source address.
-    Remote { call: CallId, addr: SocketAddr },
+    Remote {
+        call: CallId,
+        addr: SocketAddr,
+    },
 }
 
 /// Routes the engine's media commands to the task that owns the call.
@@ -164,7 +167,9 @@ impl Worker {
                     if let Some((last, token)) = s.pending {
                         if last == id {
                             s.pending = None;
-                            let _ = self.to_engine.send(MediaEvent::PlayFinished { call, token });
+                            let _ = self
+                                .to_engine
+                                .send(MediaEvent::PlayFinished { call, token });
                         }
                     }
                 }
@@ -279,12 +284,13 @@ impl Worker {
             };
             if last.is_none() && !loop_last {
                 // Nothing playable: report the end at once so the IVR's timers run.
-                let _ = self.to_engine.send(MediaEvent::PlayFinished { call, token });
+                let _ = self
+                    .to_engine
+                    .send(MediaEvent::PlayFinished { call, token });
             }
         }
     }
 }
-
 
 fn bind_rtp(addr: SocketAddr) -> std::io::Result<UdpSocket> {
     let std_socket = std::net::UdpSocket::bind(addr)?;
@@ -313,12 +319,12 @@ async fn receive(
     loop {
         let deadline = events.poll_timeout();
         let received = match deadline {
-            Some(at) => {
-                match tokio::time::timeout_at(tokio::time::Instant::from_std(at), socket.recv_from(&mut buf)).await {
-                    Ok(r) => Some(r),
-                    Err(_) => None,
-                }
-            }
+            Some(at) => tokio::time::timeout_at(
+                tokio::time::Instant::from_std(at),
+                socket.recv_from(&mut buf),
+            )
+            .await
+            .ok(),
             None => Some(socket.recv_from(&mut buf).await),
         };
         let now = clock::now();
@@ -331,7 +337,8 @@ async fn receive(
                 };
                 counters.received.fetch_add(1, Ordering::Relaxed);
                 match stats.handle_packet(from, &packet, now) {
-                    ReceiveOutcome::FirstSource(addr) | ReceiveOutcome::SourceChanged { to: addr, .. } => {
+                    ReceiveOutcome::FirstSource(addr)
+                    | ReceiveOutcome::SourceChanged { to: addr, .. } => {
                         let _ = to_worker.send(Command::Remote { call, addr });
                     }
                     ReceiveOutcome::Same => {}

@@ -92,7 +92,9 @@ impl Listeners {
                 }
             }
         }
-        Err(anyhow::anyhow!("no port free for both SIP UDP and TCP: {last_err:?}"))
+        Err(anyhow::anyhow!(
+            "no port free for both SIP UDP and TCP: {last_err:?}"
+        ))
     }
 }
 
@@ -144,7 +146,10 @@ pub async fn run(
     let sip_addr = listeners.sip_udp.local_addr()?;
     let http_addr = listeners.http.local_addr()?;
     std::fs::create_dir_all(&config.storage.data_dir).with_context(|| {
-        format!("cannot create the data folder {}", config.storage.data_dir.display())
+        format!(
+            "cannot create the data folder {}",
+            config.storage.data_dir.display()
+        )
     })?;
     let records = records::CallRecordLog::open(&config.storage.data_dir)
         .context("cannot open the call records")?;
@@ -158,8 +163,15 @@ pub async fn run(
         sip_tx,
     );
     let (media_tx, media_rx) = tokio::sync::mpsc::unbounded_channel();
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
-    let media = media::MediaHandle::start(workers, config.rtp.address, assets.prompts.clone(), media_tx);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(4);
+    let media = media::MediaHandle::start(
+        workers,
+        config.rtp.address,
+        assets.prompts.clone(),
+        media_tx,
+    );
 
     let engine_cfg = crate::call::engine::EngineConfig {
         service_numbers: config.sip.service_numbers.clone(),

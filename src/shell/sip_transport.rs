@@ -121,7 +121,10 @@ async fn udp_reader(udp: Arc<UdpSocket>, max_message: usize, to_engine: mpsc::Se
         };
         let inbound = if n > max_message {
             Inbound::Malformed(
-                Box::new(ParseError::new(ParseErrorKind::TooLarge { limit: max_message }, bytes)),
+                Box::new(ParseError::new(
+                    ParseErrorKind::TooLarge { limit: max_message },
+                    bytes,
+                )),
                 peer,
             )
         } else {

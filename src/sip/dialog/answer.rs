@@ -153,6 +153,9 @@ mod tests {
         let t0 = t0();
         let mut a = AnswerRetransmitter::new(t0, T1, T2, true);
         assert_eq!(a.poll_timeout(), Some(t0 + T1 * 64));
-        assert_eq!(a.handle_timeout(t0 + T1 * 64), Some(AnswerEvent::AckTimeout));
+        assert_eq!(
+            a.handle_timeout(t0 + T1 * 64),
+            Some(AnswerEvent::AckTimeout)
+        );
     }
 }
