@@ -274,32 +274,28 @@ impl<K: Hash + Eq + Clone, Req: TxRequest> TransactionTable<K, Req> {
     /// it acknowledges.
     pub fn handle_request(&mut self, key: &K, request: Req, now: Instant) -> Incoming<Req> {
         let is_ack = request.method_kind() == MethodKind::Ack;
-        let unmatched = match self.map.get_mut(key).map(|s| &mut s.txn) {
-            Some(Transaction::InviteServer(t)) if is_ack => {
-                t.handle_ack(request, now);
-                None
-            }
-            Some(Transaction::InviteServer(t)) => {
-                t.handle_request(now);
-                None
-            }
-            Some(Transaction::NonInviteServer(t)) => {
-                t.handle_request(now);
-                None
-            }
-            // A request carrying one of our own client keys is not ours to take.
-            Some(Transaction::InviteClient(_) | Transaction::NonInviteClient(_)) | None => {
-                Some(request)
+        let unmatched = |request| {
+            if is_ack {
+                Incoming::StrayAck(request)
+            } else {
+                Incoming::New(request)
             }
         };
-        match unmatched {
-            None => {
-                self.settle(key);
-                Incoming::Matched
-            }
-            Some(request) if is_ack => Incoming::StrayAck(request),
-            Some(request) => Incoming::New(request),
+        let takes = matches!(
+            self.map.get(key).map(|s| s.txn.kind()),
+            Some(Kind::InviteServer | Kind::NonInviteServer)
+        );
+        if !takes {
+            // No transaction, or one of our own client keys, which is not ours to take.
+            return unmatched(request);
         }
+        let _ = self.with_txn(key, |txn| match txn {
+            Transaction::InviteServer(t) if is_ack => t.handle_ack(request, now),
+            Transaction::InviteServer(t) => t.handle_request(now),
+            Transaction::NonInviteServer(t) => t.handle_request(now),
+            Transaction::InviteClient(_) | Transaction::NonInviteClient(_) => {}
+        });
+        Incoming::Matched
     }
 
     /// Routes a response from the network to its client transaction. Returns the response
@@ -311,10 +307,13 @@ impl<K: Hash + Eq + Clone, Req: TxRequest> TransactionTable<K, Req> {
         response: Req::Response,
         now: Instant,
     ) -> Option<Req::Response> {
-        match self.map.get_mut(key).map(|s| &mut s.txn) {
-            Some(Transaction::InviteClient(t)) => t.handle_response(response, now),
-            Some(Transaction::NonInviteClient(t)) => t.handle_response(response, now),
-            Some(Transaction::InviteServer(_) | Transaction::NonInviteServer(_)) | None => {
+        let Some(slot) = self.map.get_mut(key) else {
+            return Some(response);
+        };
+        match &mut slot.txn {
+            Transaction::InviteClient(t) => t.handle_response(response, now),
+            Transaction::NonInviteClient(t) => t.handle_response(response, now),
+            Transaction::InviteServer(_) | Transaction::NonInviteServer(_) => {
                 return Some(response)
             }
         }
@@ -433,40 +432,57 @@ impl<K: Hash + Eq + Clone, Req: TxRequest> TransactionTable<K, Req> {
     }
 
     /// Runs `f` on the transaction for `key`, then settles it; `None` when there is none.
+    /// One hash lookup in all, since this is the hot path.
     fn with_txn<R>(&mut self, key: &K, f: impl FnOnce(&mut Transaction<Req>) -> R) -> Option<R> {
-        let slot = self.map.get_mut(key)?;
+        let Self {
+            map,
+            timers,
+            next_seq,
+            out,
+            counts,
+            ..
+        } = self;
+        let slot = map.get_mut(key)?;
         let r = f(&mut slot.txn);
-        self.settle(key);
+        if settle_slot(key, slot, timers, next_seq, out) {
+            let kind = slot.txn.kind();
+            map.remove(key);
+            *counts.slot(kind) -= 1;
+        }
         Some(r)
     }
 
-    /// After any input: queue its outputs, re-register its timer, drop it if terminated.
+    /// [`Self::with_txn`] for callers that already know the key is live.
     fn settle(&mut self, key: &K) {
-        let Some(slot) = self.map.get_mut(key) else {
-            return;
-        };
-        while let Some(o) = slot.txn.poll_output() {
-            self.out.push_back((key.clone(), o));
+        let _ = self.with_txn(key, |_| ());
+    }
+}
+
+/// After any input: queue the transaction's outputs and re-register its timer. Returns true
+/// when it has terminated, so the caller removes it.
+fn settle_slot<K: Clone, Req: TxRequest>(
+    key: &K,
+    slot: &mut Slot<Req>,
+    timers: &mut BTreeMap<(Instant, u64), (K, Timer)>,
+    next_seq: &mut u64,
+    out: &mut VecDeque<(K, Output<Req>)>,
+) -> bool {
+    while let Some(o) = slot.txn.poll_output() {
+        out.push_back((key.clone(), o));
+    }
+    let next = slot.txn.poll_timeout();
+    let registered = slot.timer.map(|(at, _, timer)| (at, timer));
+    if next != registered {
+        if let Some((at, seq, _)) = slot.timer.take() {
+            timers.remove(&(at, seq));
         }
-        let next = slot.txn.poll_timeout();
-        let registered = slot.timer.map(|(at, _, timer)| (at, timer));
-        if next != registered {
-            if let Some((at, seq, _)) = slot.timer.take() {
-                self.timers.remove(&(at, seq));
-            }
-            if let Some((at, timer)) = next {
-                self.next_seq += 1;
-                self.timers
-                    .insert((at, self.next_seq), (key.clone(), timer));
-                slot.timer = Some((at, self.next_seq, timer));
-            }
-        }
-        if slot.txn.is_terminated() {
-            if let Some(slot) = self.map.remove(key) {
-                *self.counts.slot(slot.txn.kind()) -= 1;
-            }
+        if let Some((at, timer)) = next {
+            *next_seq += 1;
+            timers.insert((at, *next_seq), (key.clone(), timer));
+            slot.timer = Some((at, *next_seq, timer));
         }
     }
+    slot.txn.is_terminated()
 }
 
 #[cfg(test)]
