@@ -19,27 +19,43 @@ pub struct Engine {
     stderr_log: PathBuf,
 }
 
+/// A 200-port RTP block (100 calls) no other engine of this test run uses.
+fn rtp_block() -> u16 {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    // Spread test binaries (processes) apart too.
+    let spread = (std::process::id() % 7) as u16 * 6;
+    20000 + ((n + spread) % 45) * 200
+}
+
 /// The project root (where `config/` and `ivr-menus/` live).
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 impl Engine {
-    /// Starts the engine with the shipped config, or with `extra_toml` appended to a copy of it.
+    /// Starts the engine with the shipped defaults plus `extra_toml` (whole tables, e.g.
+    /// `[sip]\nanswer_delay = "2s"`). Each engine gets its own RTP port block so engines of
+    /// parallel tests never collide, unless `extra_toml` has its own `[rtp]` table.
     pub fn start(extra_toml: &str) -> Engine {
         let data_dir = tempfile::tempdir().expect("temp dir");
-        let config = if extra_toml.is_empty() {
-            root().join("config/hotline.toml")
-        } else {
-            // A config in a temp `config/` folder next to links to the shipped menus.
-            let dir = data_dir.path().join("project");
-            std::fs::create_dir_all(dir.join("config")).expect("mkdir");
-            std::os::unix::fs::symlink(root().join("ivr-menus"), dir.join("ivr-menus"))
-                .expect("link menus");
-            let path = dir.join("config/hotline.toml");
-            std::fs::write(&path, extra_toml).expect("write config");
-            path
-        };
+        // A config in a temp `config/` folder next to a link to the shipped menus.
+        let dir = data_dir.path().join("project");
+        std::fs::create_dir_all(dir.join("config")).expect("mkdir");
+        std::os::unix::fs::symlink(root().join("ivr-menus"), dir.join("ivr-menus"))
+            .expect("link menus");
+        let config = dir.join("config/hotline.toml");
+        let mut text = String::from(extra_toml);
+        if !extra_toml.contains("[rtp]") {
+            let block = rtp_block();
+            text.push_str(&format!(
+                "\n[rtp]\nport_min = {}\nport_max = {}\n",
+                block,
+                block + 198
+            ));
+        }
+        std::fs::write(&config, text).expect("write config");
         let stderr_log = data_dir.path().join("engine.log");
         let mut child = Command::new(env!("CARGO_BIN_EXE_hotline"))
             .arg("serve")

@@ -1,0 +1,258 @@
+//! The engine against real SIPp callers on loopback: answer, paced RTP, DTMF through the menu
+//! into a queue, a lost ACK, CANCEL, malformed input, a wrong number, TCP, and shutdown.
+
+mod common;
+
+use std::net::UdpSocket;
+use std::time::{Duration, Instant};
+
+use common::{sipp, wait_for, Engine};
+
+/// What arrived on a listening RTP socket.
+struct RtpCapture {
+    packets: Vec<(Instant, Vec<u8>)>,
+}
+
+impl RtpCapture {
+    /// Listens on `socket` for `window`, keeping every datagram with its arrival time.
+    fn listen(socket: &UdpSocket, window: Duration) -> RtpCapture {
+        socket
+            .set_read_timeout(Some(Duration::from_millis(50)))
+            .expect("timeout");
+        let end = Instant::now() + window;
+        let mut packets = Vec::new();
+        let mut buf = [0u8; 2048];
+        while Instant::now() < end {
+            if let Ok((n, _)) = socket.recv_from(&mut buf) {
+                packets.push((Instant::now(), buf[..n].to_vec()));
+            }
+        }
+        RtpCapture { packets }
+    }
+}
+
+fn seq(p: &[u8]) -> u16 {
+    u16::from_be_bytes([p[2], p[3]])
+}
+fn ts(p: &[u8]) -> u32 {
+    u32::from_be_bytes([p[4], p[5], p[6], p[7]])
+}
+fn ssrc(p: &[u8]) -> u32 {
+    u32::from_be_bytes([p[8], p[9], p[10], p[11]])
+}
+
+#[test]
+fn a_call_is_answered_and_hears_the_menu_at_50_packets_a_second() {
+    let engine = Engine::start("");
+    let rtp = UdpSocket::bind("127.0.0.1:0").expect("rtp socket");
+    let port = rtp.local_addr().expect("addr").port().to_string();
+    let target = engine.sip;
+    let caller = std::thread::spawn(move || {
+        sipp(
+            target,
+            "uac_listen.xml",
+            &["-m", "1", "-d", "5000", "-key", "rtp_port", &port],
+            Duration::from_secs(20),
+        )
+    });
+    // Skip the first second (call set-up), then measure three seconds.
+    let _warmup = RtpCapture::listen(&rtp, Duration::from_millis(1000));
+    let cap = RtpCapture::listen(&rtp, Duration::from_secs(3));
+    let run = caller.join().expect("sipp thread");
+    assert!(run.success, "sipp failed:\n{}\n{}", run.stdout, run.stderr);
+
+    let n = cap.packets.len();
+    assert!((140..=160).contains(&n), "expected ~150 RTP packets in 3 s, got {n}");
+    let first = &cap.packets[0].1;
+    assert_eq!(first[0] >> 6, 2, "RTP version 2");
+    let pt = first[1] & 0x7f;
+    assert_eq!(pt, 0, "the caller preferred PCMU (pt 0)");
+    for w in cap.packets.windows(2) {
+        let (a, b) = (&w[0].1, &w[1].1);
+        assert_eq!(ssrc(a), ssrc(b), "one SSRC per stream");
+        assert_eq!(seq(b), seq(a).wrapping_add(1), "sequence numbers step by one");
+        assert_eq!(ts(b), ts(a).wrapping_add(160), "timestamps step by 160 (20 ms)");
+        assert_eq!(b.len(), 12 + 160, "20 ms of G.711 per packet");
+    }
+    // Paced, not bursted: the mean spacing is 20 ms and no gap is huge.
+    let span = cap.packets[n - 1].0 - cap.packets[0].0;
+    let mean = span / (n as u32 - 1);
+    assert!(
+        (Duration::from_millis(18)..=Duration::from_millis(22)).contains(&mean),
+        "mean spacing {mean:?}"
+    );
+}
+
+#[test]
+fn keys_2_then_1_put_the_call_in_the_dialect_queue() {
+    let engine = Engine::start("");
+    let target = engine.sip;
+    let caller = std::thread::spawn(move || {
+        sipp(
+            target,
+            "uac_ivr_dialect.xml",
+            &["-m", "1", "-d", "6000"],
+            Duration::from_secs(30),
+        )
+    });
+    let queued = wait_for(Duration::from_secs(10), || {
+        let (status, body) = engine.get("/api/calls");
+        assert_eq!(status, 200);
+        let calls: serde_json::Value = serde_json::from_str(&body).expect("json");
+        let call = calls.as_array()?.first()?.clone();
+        (call["queue"] == "dialect").then_some(call)
+    })
+    .unwrap_or_else(|| panic!("the call never reached queue dialect; log:\n{}", engine.log()));
+    assert_eq!(queued["state"], "queued");
+    assert_eq!(
+        queued["menu_path"],
+        serde_json::json!(["main:2", "special:1"])
+    );
+    let caller_shown = queued["caller"].as_str().expect("caller");
+    assert!(caller_shown.contains('*'), "caller masked: {caller_shown}");
+    assert!(queued["started_at"].is_string() && queued["queued_at"].is_string());
+
+    let run = caller.join().expect("sipp thread");
+    assert!(run.success, "sipp failed:\n{}\n{}", run.stdout, run.stderr);
+    let record = wait_for(Duration::from_secs(5), || {
+        let (_, body) = engine.get("/api/calls/recent");
+        let recent: serde_json::Value = serde_json::from_str(&body).ok()?;
+        recent.as_array()?.first().cloned()
+    })
+    .expect("a call record");
+    assert_eq!(record["outcome"], "abandoned_in_queue");
+    assert_eq!(record["queue"], "dialect");
+    assert!(record["ended_at"].is_string());
+    // The record is on disk too, as one JSON line.
+    let dir = engine.data_dir.path().join("calls");
+    let files: Vec<_> = std::fs::read_dir(&dir).expect("calls dir").flatten().collect();
+    assert_eq!(files.len(), 1);
+    let text = std::fs::read_to_string(files[0].path()).expect("record file");
+    assert_eq!(text.lines().count(), 1);
+    assert!(text.contains("\"outcome\":\"abandoned_in_queue\""));
+}
+
+#[test]
+fn a_lost_ack_makes_the_200_come_again() {
+    let engine = Engine::start("");
+    let run = sipp(
+        engine.sip,
+        "uac_lost_ack.xml",
+        &["-m", "1"],
+        Duration::from_secs(20),
+    );
+    assert!(run.success, "sipp failed:\n{}\n{}", run.stdout, run.stderr);
+    // SIPp's final screen: `200 <----------  E-RTD1 1   N ...` where N counts the copies.
+    let line = run
+        .stdout
+        .lines()
+        .rev()
+        .find(|l| l.contains("200 <----------") && l.contains("E-RTD1"))
+        .expect("SIPp's message table");
+    let numbers: Vec<u32> = line
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    // [200, 1 received, N retransmissions, 0 timeouts, 0 unexpected]
+    assert!(numbers.len() >= 3 && numbers[2] >= 2, "200 retransmitted twice: {line}");
+}
+
+#[test]
+fn cancel_before_answer_gets_487() {
+    let engine = Engine::start("[sip]\nanswer_delay = \"3s\"\n");
+    let run = sipp(
+        engine.sip,
+        "uac_cancel.xml",
+        &["-m", "1"],
+        Duration::from_secs(20),
+    );
+    assert!(run.success, "sipp failed:\n{}\n{}", run.stdout, run.stderr);
+    let record = wait_for(Duration::from_secs(5), || {
+        let (_, body) = engine.get("/api/calls/recent");
+        let recent: serde_json::Value = serde_json::from_str(&body).ok()?;
+        recent.as_array()?.first().cloned()
+    })
+    .expect("a call record");
+    assert_eq!(record["outcome"], "cancelled_before_answer");
+}
+
+#[test]
+fn malformed_requests_get_400_and_the_engine_keeps_serving() {
+    let engine = Engine::start("");
+    let run = sipp(
+        engine.sip,
+        "uac_malformed.xml",
+        &["-m", "3"],
+        Duration::from_secs(20),
+    );
+    assert!(run.success, "sipp failed:\n{}\n{}", run.stdout, run.stderr);
+    // Raw junk that cannot be addressed is dropped, never answered and never fatal.
+    let junk = UdpSocket::bind("127.0.0.1:0").expect("socket");
+    for bytes in [&b"\x00\x01\x02garbage"[..], b"INVITE\r\n\r\n", &[0xff; 3000][..]] {
+        junk.send_to(bytes, engine.sip).expect("send");
+    }
+    let (status, body) = engine.get("/api/health");
+    assert_eq!((status, body.as_str()), (200, "{\"status\":\"ok\"}"));
+    let again = sipp(
+        engine.sip,
+        "uac_malformed.xml",
+        &["-m", "1"],
+        Duration::from_secs(20),
+    );
+    assert!(again.success, "engine stopped serving:\n{}", again.stdout);
+}
+
+#[test]
+fn another_number_gets_404() {
+    let engine = Engine::start("");
+    let run = sipp(
+        engine.sip,
+        "uac_wrong_number.xml",
+        &["-m", "1", "-s", "999"],
+        Duration::from_secs(20),
+    );
+    assert!(run.success, "sipp failed:\n{}\n{}", run.stdout, run.stderr);
+}
+
+#[test]
+fn calls_work_over_tcp() {
+    let engine = Engine::start("");
+    let run = sipp(
+        engine.sip,
+        "uac_call.xml",
+        &["-m", "3", "-l", "3", "-d", "1000", "-t", "t1"],
+        Duration::from_secs(30),
+    );
+    assert!(run.success, "sipp failed:\n{}\n{}", run.stdout, run.stderr);
+}
+
+#[test]
+fn sigterm_ends_live_calls_with_bye_and_keeps_their_records() {
+    let mut engine = Engine::start("");
+    let target = engine.sip;
+    let caller = std::thread::spawn(move || {
+        sipp(
+            target,
+            "uac_wait_bye.xml",
+            &["-m", "2", "-l", "2"],
+            Duration::from_secs(30),
+        )
+    });
+    wait_for(Duration::from_secs(10), || {
+        let (_, body) = engine.get("/api/calls");
+        let calls: serde_json::Value = serde_json::from_str(&body).ok()?;
+        (calls.as_array()?.len() == 2).then_some(())
+    })
+    .expect("two live calls");
+    let records_dir = engine.data_dir.path().join("calls");
+    assert_eq!(engine.terminate(), Some(0), "clean exit; log:\n{}", engine.log());
+    let run = caller.join().expect("sipp thread");
+    assert!(run.success, "the callers got no BYE:\n{}\n{}", run.stdout, run.stderr);
+    let text: String = std::fs::read_dir(&records_dir)
+        .expect("records")
+        .flatten()
+        .map(|f| std::fs::read_to_string(f.path()).unwrap_or_default())
+        .collect();
+    assert_eq!(text.lines().count(), 2, "one record per call:\n{text}");
+    assert!(text.lines().all(|l| l.contains("\"outcome\":\"ended_by_engine\"")));
+}
