@@ -5,6 +5,7 @@
 #   ivr-menus/prompts/generate.sh
 # The IVR menus reference these exact file names; keep them.
 set -euo pipefail
+# sox -R and ffmpeg bitexact: the same inputs give byte-identical files, so a rerun shows no diff.
 cd "$(dirname "$0")"
 
 # espeak-ng Mandarin, the `cmn-Latn-pinyin` variant: its dictionary turns hanzi into pinyin,
@@ -15,12 +16,19 @@ SPEED=150        # words per minute; slower than default for telephone clarity
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
+# espeak-ng's dictionary reads the polyphone 重 as zhòng; in 重听 / 重新 ("again") it is chóng.
+# This voice reads inline pinyin, so spell those out.
+pronounce() {
+  sed -e 's/重听/chong2听/g' -e 's/重新/chong2新/g' <<<"$1"
+}
+
 say() { # say NAME TEXT
-  local name="$1" text="$2"
+  local name="$1" text
+  text="$(pronounce "$2")"
   espeak-ng -v "$VOICE" -s "$SPEED" -w "$tmp/$name.raw.wav" "$text"
   # Band-limit to telephone range, resample to 8 kHz mono 16-bit, trim silence at both ends
   # (keep 100 ms lead-in), normalise to -3 dBFS so every prompt plays at the same level.
-  sox "$tmp/$name.raw.wav" -r 8000 -c 1 -b 16 "$name.wav" \
+  sox -R "$tmp/$name.raw.wav" -r 8000 -c 1 -b 16 "$name.wav" \
     vol 0.7 highpass 200 lowpass 3400 \
     silence 1 0.02 0.5% reverse silence 1 0.02 0.5% reverse \
     pad 0.1 0.1 norm -3
@@ -48,12 +56,12 @@ for round in 1 2 3; do
   for n in "${notes[@]}"; do
     f="$tmp/note-$round-$n.wav"
     # 0.42 s sine with a soft attack and long release, plus a quiet octave for warmth.
-    sox -n -r 8000 -c 1 -b 16 "$f" synth 0.42 sine "$n" synth 0.42 sine mix "%+12" \
+    sox -R -n -r 8000 -c 1 -b 16 "$f" synth 0.42 sine "$n" synth 0.42 sine mix "%+12" \
       fade q 0.04 0.42 0.3 vol 0.25
     parts+=("$f")
   done
 done
 # Fade *before* reverb: sox's `fade … 0 …` after `reverb` misjudges the length and halves it.
-sox "${parts[@]}" "$tmp/hold.wav" fade t 0.5 0 1.0 reverb 40 channels 1 norm -6
-ffmpeg -loglevel error -y -i "$tmp/hold.wav" -ar 16000 -ac 1 -c:a libvorbis -q:a 2 hold-music.ogg
+sox -R "${parts[@]}" "$tmp/hold.wav" fade t 0.5 0 1.0 reverb 40 channels 1 norm -6
+ffmpeg -loglevel error -y -i "$tmp/hold.wav" -fflags +bitexact -flags:a +bitexact -ar 16000 -ac 1 -c:a libvorbis -q:a 2 hold-music.ogg
 echo "prompts regenerated in $(pwd)"

@@ -1,5 +1,14 @@
 //! Media: RTP packets and the 20 ms pacer, G.711 codecs, DTMF detection, prompt audio.
 //! Nothing here opens a file or a socket: the shell hands in bytes and sends what comes out.
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`rtp`] | RTP header parse/build, the per-stream `RtpSender`, receive stats (symmetric RTP) |
+//! | [`pacer`] | one timer pacing thousands of streams at 20 ms, late/skip accounting |
+//! | [`codec`] | G.711 μ-law/A-law, payload types |
+//! | [`dtmf`] | RFC 4733 events and in-band Goertzel detection → `Digit`s |
+//! | [`prompt`] | prompt files (bytes) → 8 kHz PCM and G.711 frames, shared as `Arc<Prompt>` |
+//! | [`player`] | per-call queue of prompts → frames, finished/interrupted events |
 
 pub mod codec;
 pub mod dtmf;
@@ -7,6 +16,13 @@ pub mod pacer;
 pub mod player;
 pub mod prompt;
 pub mod rtp;
+
+pub use codec::Codec;
+pub use dtmf::{DetectedDigit, Digit, DigitTime};
+pub use pacer::{FrameSource, Pacer, PacerConfig, PacerStats, StreamId, Transmit};
+pub use player::{IdleMode, PlayId, Player, PlayerEvent};
+pub use prompt::{Prompt, PromptError};
+pub use rtp::{ReceiveOutcome, ReceiveStats, RtpPacket, RtpSender};
 
 /// Tests step a fake clock from one starting instant; `Instant` has no constructor, so the
 /// shell's clock supplies that single origin (cores never read the clock themselves).

@@ -446,6 +446,39 @@ mod tests {
         assert_eq!(p.poll_event(), None);
     }
 
+    proptest::proptest! {
+        /// Whatever the wake-up pattern, every frame slot up to the last wake is either sent
+        /// once or counted as skipped, timestamps follow slot numbers exactly, and sequence
+        /// numbers follow packets.
+        #[test]
+        fn any_wake_pattern_keeps_media_time_exact(
+            wakes in proptest::collection::vec(0u64..400, 1..60)
+        ) {
+            let t0 = crate::media::t0();
+            let mut p = Pacer::new(PacerConfig::default());
+            p.add(StreamId(1), sender(1), Counter::default(), t0).unwrap();
+            let mut now = t0;
+            let mut sent = Vec::new();
+            for gap_ms in wakes {
+                now += Duration::from_millis(gap_ms);
+                p.handle_timeout(now);
+                sent.extend(drain(&mut p));
+            }
+            let slots = (now - t0).as_millis() as u64 / 20 + 1;
+            let st = p.stats();
+            proptest::prop_assert_eq!(st.sent + st.skipped, slots);
+            proptest::prop_assert_eq!(st.sent as usize, sent.len());
+            let mut last_slot = None;
+            for (i, &(_, seq, ts, counter)) in sent.iter().enumerate() {
+                proptest::prop_assert_eq!(seq, 100 + i as u16);
+                let slot = u64::from((ts - 1000) / 160);
+                proptest::prop_assert_eq!(slot as u8, counter, "audio in step with time");
+                proptest::prop_assert!(last_slot.is_none_or(|l| slot > l));
+                last_slot = Some(slot);
+            }
+        }
+    }
+
     #[test]
     fn undrained_packets_survive_the_next_tick() {
         let t0 = crate::media::t0();

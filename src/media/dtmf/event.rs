@@ -282,6 +282,34 @@ mod tests {
         assert_eq!(got, "0123456789*#ABCD");
     }
 
+    proptest::proptest! {
+        /// Any packet train, in any order, with any payloads: no panic, and exactly one digit
+        /// per distinct key-event timestamp (all fit in the remembered set here).
+        #[test]
+        fn arbitrary_packet_trains(
+            packets in proptest::collection::vec(
+                (0u32..6, proptest::collection::vec(proptest::prelude::any::<u8>(), 0..8)),
+                0..60,
+            )
+        ) {
+            let t0 = crate::media::t0();
+            let mut rx = EventReceiver::default();
+            let mut stamps = std::collections::HashSet::new();
+            for (i, (ts, payload)) in packets.iter().enumerate() {
+                let now = t0 + Duration::from_millis(10 * i as u64);
+                if rx.handle_packet(*ts * 800, payload, now).is_ok()
+                    && payload.first().is_some_and(|e| *e < 16)
+                {
+                    stamps.insert(*ts);
+                }
+                rx.handle_timeout(now);
+            }
+            rx.handle_timeout(t0 + Duration::from_secs(3600));
+            let n = std::iter::from_fn(|| rx.poll_digit()).count();
+            proptest::prop_assert_eq!(n, stamps.len());
+        }
+    }
+
     #[test]
     fn same_digit_pressed_twice_is_two_digits() {
         let t0 = crate::media::t0();

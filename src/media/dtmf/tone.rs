@@ -435,6 +435,21 @@ mod tests {
         assert_eq!(keys(&detect(&pcm)), "88");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_samples_in_arbitrary_chunks_never_panic(
+            pcm in proptest::collection::vec(proptest::prelude::any::<i16>(), 0..3000),
+            chunk in 1usize..400,
+        ) {
+            let mut d = ToneDetector::default();
+            for c in pcm.chunks(chunk) {
+                d.handle_samples(c);
+            }
+            d.flush();
+            while d.poll_digit().is_some() {}
+        }
+    }
+
     #[test]
     fn no_digits_from_speech_like_sounds_or_single_tones() {
         let mut pcm = Vec::new();
