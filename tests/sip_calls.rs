@@ -1,6 +1,9 @@
 //! The engine against real SIPp callers on loopback: answer, paced RTP, DTMF through the menu
 //! into a queue, a lost ACK, CANCEL, malformed input, a wrong number, TCP, and shutdown.
 
+// Real peers run in real time: these tests measure it with the wall clock.
+#![allow(clippy::disallowed_methods)]
+
 mod common;
 
 use std::net::UdpSocket;
@@ -62,7 +65,10 @@ fn a_call_is_answered_and_hears_the_menu_at_50_packets_a_second() {
     assert!(run.success, "sipp failed:\n{}\n{}", run.stdout, run.stderr);
 
     let n = cap.packets.len();
-    assert!((140..=160).contains(&n), "expected ~150 RTP packets in 3 s, got {n}");
+    assert!(
+        (140..=160).contains(&n),
+        "expected ~150 RTP packets in 3 s, got {n}"
+    );
     let first = &cap.packets[0].1;
     assert_eq!(first[0] >> 6, 2, "RTP version 2");
     let pt = first[1] & 0x7f;
@@ -70,8 +76,16 @@ fn a_call_is_answered_and_hears_the_menu_at_50_packets_a_second() {
     for w in cap.packets.windows(2) {
         let (a, b) = (&w[0].1, &w[1].1);
         assert_eq!(ssrc(a), ssrc(b), "one SSRC per stream");
-        assert_eq!(seq(b), seq(a).wrapping_add(1), "sequence numbers step by one");
-        assert_eq!(ts(b), ts(a).wrapping_add(160), "timestamps step by 160 (20 ms)");
+        assert_eq!(
+            seq(b),
+            seq(a).wrapping_add(1),
+            "sequence numbers step by one"
+        );
+        assert_eq!(
+            ts(b),
+            ts(a).wrapping_add(160),
+            "timestamps step by 160 (20 ms)"
+        );
         assert_eq!(b.len(), 12 + 160, "20 ms of G.711 per packet");
     }
     // Paced, not bursted: the mean spacing is 20 ms and no gap is huge.
@@ -102,7 +116,12 @@ fn keys_2_then_1_put_the_call_in_the_dialect_queue() {
         let call = calls.as_array()?.first()?.clone();
         (call["queue"] == "dialect").then_some(call)
     })
-    .unwrap_or_else(|| panic!("the call never reached queue dialect; log:\n{}", engine.log()));
+    .unwrap_or_else(|| {
+        panic!(
+            "the call never reached queue dialect; log:\n{}",
+            engine.log()
+        )
+    });
     assert_eq!(queued["state"], "queued");
     assert_eq!(
         queued["menu_path"],
@@ -125,7 +144,10 @@ fn keys_2_then_1_put_the_call_in_the_dialect_queue() {
     assert!(record["ended_at"].is_string());
     // The record is on disk too, as one JSON line.
     let dir = engine.data_dir.path().join("calls");
-    let files: Vec<_> = std::fs::read_dir(&dir).expect("calls dir").flatten().collect();
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("calls dir")
+        .flatten()
+        .collect();
     assert_eq!(files.len(), 1);
     let text = std::fs::read_to_string(files[0].path()).expect("record file");
     assert_eq!(text.lines().count(), 1);
@@ -154,7 +176,10 @@ fn a_lost_ack_makes_the_200_come_again() {
         .filter_map(|w| w.parse().ok())
         .collect();
     // [200, 1 received, N retransmissions, 0 timeouts, 0 unexpected]
-    assert!(numbers.len() >= 3 && numbers[2] >= 2, "200 retransmitted twice: {line}");
+    assert!(
+        numbers.len() >= 3 && numbers[2] >= 2,
+        "200 retransmitted twice: {line}"
+    );
 }
 
 #[test]
@@ -188,7 +213,11 @@ fn malformed_requests_get_400_and_the_engine_keeps_serving() {
     assert!(run.success, "sipp failed:\n{}\n{}", run.stdout, run.stderr);
     // Raw junk that cannot be addressed is dropped, never answered and never fatal.
     let junk = UdpSocket::bind("127.0.0.1:0").expect("socket");
-    for bytes in [&b"\x00\x01\x02garbage"[..], b"INVITE\r\n\r\n", &[0xff; 3000][..]] {
+    for bytes in [
+        &b"\x00\x01\x02garbage"[..],
+        b"INVITE\r\n\r\n",
+        &[0xff; 3000][..],
+    ] {
         junk.send_to(bytes, engine.sip).expect("send");
     }
     let (status, body) = engine.get("/api/health");
@@ -245,14 +274,25 @@ fn sigterm_ends_live_calls_with_bye_and_keeps_their_records() {
     })
     .expect("two live calls");
     let records_dir = engine.data_dir.path().join("calls");
-    assert_eq!(engine.terminate(), Some(0), "clean exit; log:\n{}", engine.log());
+    assert_eq!(
+        engine.terminate(),
+        Some(0),
+        "clean exit; log:\n{}",
+        engine.log()
+    );
     let run = caller.join().expect("sipp thread");
-    assert!(run.success, "the callers got no BYE:\n{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.success,
+        "the callers got no BYE:\n{}\n{}",
+        run.stdout, run.stderr
+    );
     let text: String = std::fs::read_dir(&records_dir)
         .expect("records")
         .flatten()
         .map(|f| std::fs::read_to_string(f.path()).unwrap_or_default())
         .collect();
     assert_eq!(text.lines().count(), 2, "one record per call:\n{text}");
-    assert!(text.lines().all(|l| l.contains("\"outcome\":\"ended_by_engine\"")));
+    assert!(text
+        .lines()
+        .all(|l| l.contains("\"outcome\":\"ended_by_engine\"")));
 }

@@ -61,7 +61,12 @@ impl Engine {
             .arg("serve")
             .arg("--config")
             .arg(&config)
-            .args(["--sip-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"])
+            .args([
+                "--sip-listen",
+                "127.0.0.1:0",
+                "--http-listen",
+                "127.0.0.1:0",
+            ])
             .arg("--data-dir")
             .arg(data_dir.path())
             .env("RUST_LOG", "hotline=debug,info")
@@ -154,7 +159,8 @@ pub fn http_request(
     body: Option<&str>,
 ) -> (u16, String) {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect http");
-    s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
     let body = body.unwrap_or("");
     let auth = token
         .map(|t| format!("Authorization: Bearer {t}\r\n"))
@@ -174,7 +180,11 @@ pub fn http_request(
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
     let body = match text.split_once("\r\n\r\n") {
-        Some((head, rest)) if head.to_ascii_lowercase().contains("transfer-encoding: chunked") => {
+        Some((head, rest))
+            if head
+                .to_ascii_lowercase()
+                .contains("transfer-encoding: chunked") =>
+        {
             dechunk(rest)
         }
         Some((_, rest)) => rest.to_string(),
