@@ -1,0 +1,122 @@
+//! `hotline check` as an operator runs it: the shipped files pass with a summary; a menu that
+//! breaks rule C4 (a third level, an advertising prompt) fails with `file:line` and exit 1.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::root;
+
+/// A project folder with the shipped prompts and `menus` as its only menu file.
+fn project(menus: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir_all(dir.path().join("config")).expect("mkdir");
+    std::fs::create_dir_all(dir.path().join("ivr-menus")).expect("mkdir");
+    std::os::unix::fs::symlink(
+        root().join("ivr-menus/prompts"),
+        dir.path().join("ivr-menus/prompts"),
+    )
+    .expect("link prompts");
+    std::fs::write(dir.path().join("ivr-menus/menus.toml"), menus).expect("menus");
+    let config = dir.path().join("config/hotline.toml");
+    std::fs::write(&config, "").expect("config");
+    (dir, config)
+}
+
+fn check(config: &Path) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .arg("check")
+        .arg("--config")
+        .arg(config)
+        .output()
+        .expect("run hotline check");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn shipped_menus() -> String {
+    std::fs::read_to_string(root().join("ivr-menus/menus.toml")).expect("shipped menus")
+}
+
+/// The 1-based line of the first line containing `needle`.
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .expect("needle")
+        + 1
+}
+
+#[test]
+fn the_shipped_configuration_passes_with_a_summary() {
+    let (code, stdout, stderr) = check(&root().join("config/hotline.toml"));
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stdout.contains("2 menus"), "{stdout}");
+    assert!(
+        stdout.contains("worst case from answer to a person"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_third_menu_level_is_refused_with_file_and_line() {
+    // Key 4 of the level-2 menu opens a level-3 menu.
+    let menus = shipped_menus().replace(
+        "[menu.special.keys]\n",
+        "[menu.special.keys]\n\"4\" = { menu = \"deeper\" }\n",
+    ) + "\n[menu.deeper]\nprompts = [{ file = \"special-menu.wav\", purpose = \"menu\" }]\n[menu.deeper.keys]\n\"0\" = { queue = \"general\" }\n";
+    let line = line_of(&menus, "\"4\" = { menu = \"deeper\" }");
+    let (dir, config) = project(&menus);
+    let (code, _, stderr) = check(&config);
+    assert_eq!(code, 1, "{stderr}");
+    let file = dir.path().join("ivr-menus/menus.toml");
+    let expected = format!("{}:{line}:", file.display());
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with(&expected) && l.contains("third level")),
+        "wanted `{expected} … third level` in:\n{stderr}"
+    );
+}
+
+#[test]
+fn an_advertising_prompt_is_refused_with_file_and_line() {
+    let menus = shipped_menus().replace(
+        "{ file = \"greeting.wav\", purpose = \"greeting\" },",
+        "{ file = \"greeting.wav\", purpose = \"greeting\" },\n    { file = \"transfer.wav\", purpose = \"advertising\" },",
+    );
+    let line = line_of(&menus, "purpose = \"advertising\"");
+    let (dir, config) = project(&menus);
+    let (code, _, stderr) = check(&config);
+    assert_eq!(code, 1, "{stderr}");
+    let expected = format!(
+        "{}:{line}:",
+        dir.path().join("ivr-menus/menus.toml").display()
+    );
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with(&expected) && l.contains("advertising")),
+        "wanted `{expected} … advertising` in:\n{stderr}"
+    );
+}
+
+#[test]
+fn a_broken_config_names_its_file_and_line() {
+    let (dir, config) = project(&shipped_menus());
+    std::fs::write(
+        &config,
+        "[sip]\nlisten = \"127.0.0.1:5060\"\nservice_number = \"12345\"\n",
+    )
+    .expect("config");
+    let (code, _, stderr) = check(&config);
+    assert_eq!(code, 1);
+    let expected = format!("{}:3:", dir.path().join("config/hotline.toml").display());
+    assert!(
+        stderr.contains(&expected),
+        "wanted {expected} in:\n{stderr}"
+    );
+}
