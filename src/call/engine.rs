@@ -18,7 +18,7 @@ use crate::call::record::{CallOutcome, CallRecord, LiveCall};
 use crate::call::session::{Call, CallId, Phase};
 use crate::ivr::model::MenuTree;
 use crate::media::codec::Codec;
-use crate::sip::message::{Host, Message, Method, Request, Response, TransactionKey};
+use crate::sip::message::{Host, MediaType, Message, Method, Request, Response, TransactionKey};
 use crate::sip::parse::ParseError;
 use crate::sip::transaction::{
     CancelTarget, Incoming, Output as TxOutput, TimerConfig, TransactionTable, TuEvent,
@@ -378,10 +378,9 @@ impl CallEngine {
     fn options_response(&self, req: &Request) -> Response {
         let mut resp = Response::for_request(req, 200, "OK");
         resp.headers.allow = Some(allow_list());
-        resp.headers.push("Accept", "application/sdp");
+        resp.headers.accept = Some(vec![MediaType::new("application", "sdp")]);
         resp.headers.push("Accept-Encoding", "identity");
         resp.headers.push("Accept-Language", "zh, en");
-        resp.headers.push("Supported", "");
         resp
     }
 

@@ -6,3 +6,6 @@ pub mod ports;
 pub mod record;
 pub mod screen;
 pub mod session;
+
+#[cfg(test)]
+mod tests;

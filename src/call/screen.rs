@@ -3,7 +3,7 @@
 //! what the caller accepts. Each failure maps to the status the RFC names.
 
 use crate::call::engine::reason_phrase;
-use crate::sip::message::{Method, Request, Response};
+use crate::sip::message::{MediaType, Method, Request, Response};
 
 /// Option tags we support (none yet: we answer plain RFC 3261 calls).
 const SUPPORTED: &[&str] = &[];
@@ -18,7 +18,7 @@ pub fn screen_request(req: &Request) -> Option<Response> {
             let tags: Vec<&str> = unsupported_tags(req).collect();
             resp.headers.push("Unsupported", &tags.join(", "));
         }
-        415 => resp.headers.push("Accept", "application/sdp"),
+        415 => resp.headers.accept = Some(vec![MediaType::new("application", "sdp")]),
         _ => {}
     }
     Some(resp)

@@ -11,7 +11,7 @@ pub mod load;
 pub mod model;
 pub mod navigator;
 #[cfg(test)]
-mod testutil;
+pub(crate) mod testutil;
 
 pub use error::{Location, MenuError, MenuErrorKind, MenuWarning};
 pub use load::{load, LoadOptions, Loaded, PromptCatalog, DEFAULT_QUEUES};
