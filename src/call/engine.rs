@@ -468,6 +468,26 @@ impl CallEngine {
         v
     }
 
+    /// Counters and gauges for `/metrics`.
+    pub fn snapshot(&self) -> EngineSnapshot {
+        let mut by_state = std::collections::BTreeMap::new();
+        for c in self.calls.values() {
+            *by_state.entry(c.live(self).state).or_insert(0) += 1;
+        }
+        let waiting = self
+            .cfg
+            .queues
+            .iter()
+            .map(|q| (q.clone(), self.lines.waiting(q).count()))
+            .collect();
+        EngineSnapshot {
+            counters: self.counters,
+            calls_by_state: by_state.into_iter().collect(),
+            waiting,
+            transactions: self.txns.counts().total(),
+        }
+    }
+
     /// When to be woken next.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let txn = self.txns.poll_timeout().map(|(at, _)| at);
@@ -575,6 +595,17 @@ fn invite_key_of(cancel_key: &TransactionKey) -> TransactionKey {
         },
         other => other,
     }
+}
+
+/// What `/metrics` shows of the signaling core.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineSnapshot {
+    pub counters: EngineCounters,
+    pub calls_by_state: Vec<(crate::call::record::CallState, usize)>,
+    /// Calls waiting per queue.
+    pub waiting: Vec<(String, usize)>,
+    /// Live SIP transactions.
+    pub transactions: usize,
 }
 
 pub(crate) fn allow_list() -> Vec<Method> {

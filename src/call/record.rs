@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Where a live call is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CallState {
     /// INVITE received, not yet answered.
@@ -65,4 +65,16 @@ pub struct CallRecord {
     pub outcome: CallOutcome,
     /// The SIP Call-ID of the caller's leg, to find the call in SIP traces.
     pub sip_call_id: String,
+}
+
+impl CallState {
+    /// The name used in JSON and metrics labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallState::Setup => "setup",
+            CallState::Ivr => "ivr",
+            CallState::Queued => "queued",
+            CallState::Ending => "ending",
+        }
+    }
 }

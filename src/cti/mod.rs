@@ -11,11 +11,13 @@ use serde::{Deserialize, Serialize};
 use crate::shell::engine::EngineHandle;
 use crate::shell::records::RecentCalls;
 
-/// What the HTTP handlers can reach: the engine's query channel and the finished calls.
+/// What the HTTP handlers can reach: the engine's query channel, the finished calls and the
+/// media tasks' packet counters.
 #[derive(Clone)]
 pub struct ApiState {
     pub engine: EngineHandle,
     pub recent: RecentCalls,
+    pub media: std::sync::Arc<crate::shell::media::MediaCounters>,
 }
 
 /// An API error: a status, a machine-readable code and a sentence for people.
@@ -39,6 +41,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/health", get(health))
         .route("/api/calls", get(live_calls))
         .route("/api/calls/recent", get(recent_calls))
+        .route("/metrics", get(metrics))
         .with_state(state)
 }
 
@@ -69,4 +72,103 @@ async fn recent_calls(
         .unwrap_or(100)
         .min(crate::shell::records::RECENT_CAPACITY);
     Json(state.recent.latest(limit))
+}
+
+/// Prometheus text format (version 0.0.4): SIP traffic, calls by state, waiting calls per
+/// queue, RTP packets. Caller numbers never appear here.
+async fn metrics(State(state): State<ApiState>) -> Result<Response, ApiError> {
+    use std::fmt::Write;
+    use std::sync::atomic::Ordering;
+    let snap = state.engine.snapshot().await.map_err(|_| ApiError {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        code: "engine_stopped",
+        message: "the engine is shutting down".into(),
+    })?;
+    let c = snap.counters;
+    let mut out = String::new();
+    let mut counter = |name: &str, help: &str, value: u64| {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+        );
+    };
+    counter(
+        "hotline_sip_requests_total",
+        "SIP requests received.",
+        c.requests,
+    );
+    counter(
+        "hotline_sip_responses_total",
+        "SIP responses received.",
+        c.responses,
+    );
+    counter(
+        "hotline_sip_parse_errors_total",
+        "Datagrams or stream frames that were not valid SIP.",
+        c.parse_errors,
+    );
+    counter(
+        "hotline_sip_dropped_total",
+        "Invalid messages that could not be answered.",
+        c.dropped_unaddressable,
+    );
+    counter(
+        "hotline_calls_offered_total",
+        "INVITEs for new calls.",
+        c.calls_offered,
+    );
+    counter(
+        "hotline_calls_rejected_total",
+        "New calls refused before answer.",
+        c.calls_rejected,
+    );
+    let m = &state.media;
+    counter(
+        "hotline_rtp_packets_sent_total",
+        "RTP packets sent.",
+        m.sent.load(Ordering::Relaxed),
+    );
+    counter(
+        "hotline_rtp_packets_received_total",
+        "RTP packets received.",
+        m.received.load(Ordering::Relaxed),
+    );
+    counter(
+        "hotline_rtp_packets_late_total",
+        "RTP packets sent more than 10 ms after their due time.",
+        m.late.load(Ordering::Relaxed),
+    );
+    counter(
+        "hotline_rtp_frames_skipped_total",
+        "RTP frames dropped because a media task fell far behind.",
+        m.skipped.load(Ordering::Relaxed),
+    );
+    let _ = writeln!(
+        out,
+        "# HELP hotline_calls Live calls by state.\n# TYPE hotline_calls gauge"
+    );
+    for state in ["setup", "ivr", "queued", "ending"] {
+        let n = snap
+            .calls_by_state
+            .iter()
+            .find(|(s, _)| s.as_str() == state)
+            .map_or(0, |(_, n)| *n);
+        let _ = writeln!(out, "hotline_calls{{state=\"{state}\"}} {n}");
+    }
+    let _ = writeln!(
+        out,
+        "# HELP hotline_queue_waiting Calls waiting per queue.\n# TYPE hotline_queue_waiting gauge"
+    );
+    for (queue, n) in &snap.waiting {
+        let _ = writeln!(out, "hotline_queue_waiting{{queue=\"{queue}\"}} {n}");
+    }
+    let _ = writeln!(out, "# HELP hotline_sip_transactions Live SIP transactions.\n# TYPE hotline_sip_transactions gauge\nhotline_sip_transactions {}", snap.transactions);
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        out,
+    )
+        .into_response())
 }

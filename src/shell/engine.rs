@@ -10,6 +10,8 @@ use crate::call::record::LiveCall;
 pub enum EngineCommand {
     /// Answer with a snapshot of the live calls.
     LiveCalls(oneshot::Sender<Vec<LiveCall>>),
+    /// Answer with the core's counters and gauges.
+    Snapshot(oneshot::Sender<crate::call::engine::EngineSnapshot>),
 }
 
 /// The engine task is gone (shut down).
@@ -34,6 +36,16 @@ impl EngineHandle {
         let (tx, rx) = oneshot::channel();
         self.tx
             .send(EngineCommand::LiveCalls(tx))
+            .await
+            .map_err(|_| EngineGone)?;
+        rx.await.map_err(|_| EngineGone)
+    }
+
+    /// The core's counters and gauges, for `/metrics`.
+    pub async fn snapshot(&self) -> Result<crate::call::engine::EngineSnapshot, EngineGone> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(EngineCommand::Snapshot(tx))
             .await
             .map_err(|_| EngineGone)?;
         rx.await.map_err(|_| EngineGone)
@@ -84,6 +96,9 @@ impl EngineTask {
                 Some(cmd) = self.cmd_rx.recv() => match cmd {
                     EngineCommand::LiveCalls(reply) => {
                         let _ = reply.send(self.core.live_calls());
+                    }
+                    EngineCommand::Snapshot(reply) => {
+                        let _ = reply.send(self.core.snapshot());
                     }
                 },
                 _ = crate::shell::clock::sleep_until(wake) => {

@@ -172,6 +172,7 @@ pub async fn run(
         assets.prompts.clone(),
         media_tx,
     );
+    let media_counters = media.counters.clone();
 
     let engine_cfg = crate::call::engine::EngineConfig {
         service_numbers: config.sip.service_numbers.clone(),
@@ -212,6 +213,7 @@ pub async fn run(
     let api = crate::cti::router(crate::cti::ApiState {
         engine: engine::EngineHandle::new(cmd_tx),
         recent,
+        media: media_counters,
     });
     let mut http_shutdown = shutdown.clone();
     let http = tokio::spawn(async move {
