@@ -49,7 +49,9 @@ fn bench(c: &mut Criterion) {
     g.bench_function("parse_invite_with_sdp", |b| {
         b.iter(|| parse_datagram(black_box(INVITE)))
     });
-    g.bench_function("parse_200_ok", |b| b.iter(|| parse_datagram(black_box(OK200))));
+    g.bench_function("parse_200_ok", |b| {
+        b.iter(|| parse_datagram(black_box(OK200)))
+    });
     let msg: Message = match parse_datagram(INVITE) {
         Ok(m) => m,
         Err(e) => panic!("bench INVITE must parse: {e}"),
