@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use super::{Host, Method, Request, Response, Transport, Uri, Via};
+use super::{Host, Method, Request, Response, Uri, Via};
 
 /// What identifies the transaction a message belongs to. The transaction layer keys its
 /// tables by this; two messages of one transaction give equal keys.
@@ -195,9 +195,6 @@ impl Uri {
 impl Via {
     /// Whether responses to this hop go over a stream (the connection) rather than UDP.
     pub fn is_reliable(&self) -> bool {
-        matches!(
-            self.transport,
-            Transport::Tcp | Transport::Tls | Transport::Sctp | Transport::Ws | Transport::Wss
-        )
+        self.transport.is_stream()
     }
 }

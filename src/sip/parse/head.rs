@@ -296,7 +296,6 @@ struct Partial {
     content_length: Option<usize>,
     content_type: Option<MediaType>,
     expires: Option<u32>,
-    rest: Option<Box<Headers>>,
 }
 
 fn once<T>(slot: &mut Option<T>, v: T, name: &'static str) -> Result<(), K> {
@@ -330,6 +329,12 @@ pub(crate) fn parse_head(head: &str) -> Result<Head, K> {
         },
     );
     for line in lines {
+        if line.contains('\r') {
+            return Err(K::Header {
+                name: String::new(),
+                detail: "bare CR in header section",
+            });
+        }
         let (name, value) = split_header(&line).ok_or(K::Header {
             name: String::new(),
             detail: "header line without a name and colon",
@@ -415,11 +420,10 @@ pub(crate) fn parse_head(head: &str) -> Result<Head, K> {
             }),
         }
     }
-    p.rest = Some(Box::new(extra));
-    finish(start, p)
+    finish(start, p, extra)
 }
 
-fn finish(start: StartLine, p: Partial) -> Result<Head, K> {
+fn finish(start: StartLine, p: Partial, mut headers: Headers) -> Result<Head, K> {
     if p.via.is_empty() {
         return Err(K::Missing { name: "Via" });
     }
@@ -436,7 +440,6 @@ fn finish(start: StartLine, p: Partial) -> Result<Head, K> {
             });
         }
     }
-    let mut headers = p.rest.map(|b| *b).ok_or(K::Empty)?;
     headers.via = p.via;
     headers.from = from;
     headers.to = to;
