@@ -296,3 +296,65 @@ fn sigterm_ends_live_calls_with_bye_and_keeps_their_records() {
         .lines()
         .all(|l| l.contains("\"outcome\":\"ended_by_engine\"")));
 }
+
+/// An OPTIONS padded with a large header, from `socket`'s address.
+fn options(port: u16, engine: std::net::SocketAddr, padding: usize, cseq: &str) -> String {
+    format!(
+        "OPTIONS sip:12345@{engine} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-big{padding};rport\r\nFrom: <sip:probe@127.0.0.1>;tag=p\r\nTo: <sip:12345@127.0.0.1>\r\nCall-ID: big-{padding}\r\nCSeq: {cseq}\r\nMax-Forwards: 70\r\nX-Padding: {}\r\nContent-Length: 0\r\n\r\n",
+        "x".repeat(padding)
+    )
+}
+
+#[test]
+fn a_request_too_large_gets_513_over_udp() {
+    let engine = Engine::start("");
+    let s = UdpSocket::bind("127.0.0.1:0").expect("socket");
+    s.set_read_timeout(Some(Duration::from_secs(3)))
+        .expect("timeout");
+    let port = s.local_addr().expect("addr").port();
+    s.send_to(
+        options(port, engine.sip, 20_000, "1 OPTIONS").as_bytes(),
+        engine.sip,
+    )
+    .expect("send");
+    let mut buf = [0u8; 4096];
+    let (n, _) = s.recv_from(&mut buf).expect("an answer");
+    let text = String::from_utf8_lossy(&buf[..n]);
+    assert!(text.starts_with("SIP/2.0 513 "), "{text}");
+    // …and a normal one right after is still served.
+    s.send_to(
+        options(port, engine.sip, 10, "2 OPTIONS").as_bytes(),
+        engine.sip,
+    )
+    .expect("send");
+    let (n, _) = s.recv_from(&mut buf).expect("an answer");
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("SIP/2.0 200 "));
+}
+
+#[test]
+fn a_tcp_stream_that_cannot_be_framed_gets_400_and_is_closed() {
+    use std::io::{Read, Write};
+    let engine = Engine::start("");
+    let mut tcp = std::net::TcpStream::connect(engine.sip).expect("connect");
+    tcp.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let port = tcp.local_addr().expect("addr").port();
+    // A message split in two writes is framed whole (a partial message waits for more).
+    let ok = options(port, engine.sip, 10, "1 OPTIONS").replace("UDP", "TCP");
+    let (a, b) = ok.split_at(40);
+    tcp.write_all(a.as_bytes()).expect("write");
+    std::thread::sleep(Duration::from_millis(200));
+    tcp.write_all(b.as_bytes()).expect("write");
+    let mut buf = [0u8; 4096];
+    let n = tcp.read(&mut buf).expect("answer");
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("SIP/2.0 200 "));
+    // A negative Content-Length cannot be resynchronised: 400, then the connection closes.
+    let bad = ok
+        .replace("Content-Length: 0", "Content-Length: -5")
+        .replace("1 OPTIONS", "2 OPTIONS");
+    tcp.write_all(bad.as_bytes()).expect("write");
+    let mut all = Vec::new();
+    let _ = tcp.read_to_end(&mut all);
+    let text = String::from_utf8_lossy(&all);
+    assert!(text.starts_with("SIP/2.0 400 "), "{text}");
+}
