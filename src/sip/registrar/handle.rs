@@ -14,7 +14,7 @@ use super::digest::{
     CredentialsError, NonceState, Parsed,
 };
 use super::guard::{canonical, is_scanner_agent, GuardChange};
-use super::{Registrar, RegistrarEvent};
+use super::{Registrar, RegistrarEvent, Screening};
 
 /// Why a REGISTER is refused before or after authentication; each maps to the status the
 /// RFC names and its text becomes the reason phrase.
@@ -92,8 +92,11 @@ impl<L: Clone + PartialEq + fmt::Debug> Registrar<L> {
     /// user's bindings with their remaining `expires`. Events for the ACD are queued.
     pub fn handle_register(&mut self, req: &Request, flow: Flow<L>, now: Instant) -> Response {
         self.counters.registers += 1;
-        if let Some(refusal) = self.screen(req, flow.addr, now) {
-            return refusal;
+        match self.screen(req, flow.addr, now) {
+            Screening::Pass => {}
+            Screening::Refuse(r) => return *r,
+            // Only an ACK is dropped, and an ACK is not a REGISTER.
+            Screening::Drop => return self.refuse(req, RegisterError::NotRegister),
         }
         if req.method != Method::Register {
             return self.refuse(req, RegisterError::NotRegister);

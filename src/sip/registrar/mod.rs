@@ -31,7 +31,7 @@ use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use crate::sip::message::{Request, Response, Uri};
+use crate::sip::message::{Method, Request, Response, Uri};
 
 use bindings::Table;
 use digest::NonceMint;
@@ -215,6 +215,17 @@ pub enum RegistrarEvent {
     },
 }
 
+/// What to do with a request before anything else looks at it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Screening {
+    /// Go on.
+    Pass,
+    /// Send this 403 and stop.
+    Refuse(Box<Response>),
+    /// Say nothing (an ACK from a refused source).
+    Drop,
+}
+
 /// Counters for the operators.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RegistrarCounters {
@@ -315,20 +326,30 @@ impl<L: Clone + PartialEq + fmt::Debug> Registrar<L> {
         self.guard.blocked_until(ip, now)
     }
 
-    /// The refusal for any request (not only REGISTER) from a blocked source or a
-    /// scanner User-Agent, or `None` if it may go on. The engine calls this first.
-    pub fn screen(&mut self, req: &Request, source: SocketAddr, now: Instant) -> Option<Response> {
+    /// The verdict on any request (not only REGISTER) from `source`: refused with 403 (no
+    /// challenge) when the source is blocked or the User-Agent is a scanner's; an ACK is
+    /// never answered, so it is dropped instead. The engine calls this first.
+    pub fn screen(&mut self, req: &Request, source: SocketAddr, now: Instant) -> Screening {
         let ip = canonical(source.ip());
+        let refuse = |this: &Self| {
+            if req.method == Method::Ack {
+                Screening::Drop
+            } else {
+                Screening::Refuse(Box::new(this.reply(req, 403, "Forbidden")))
+            }
+        };
         if self.guard.is_blocked(ip, now) {
             self.counters.refused += 1;
-            return Some(self.reply(req, 403, "Forbidden"));
+            return refuse(self);
         }
         if self.cfg.scanners == ScannerPolicy::Allow {
-            return None;
+            return Screening::Pass;
         }
-        let ua = req.headers.get("User-Agent")?;
+        let Some(ua) = req.headers.get("User-Agent") else {
+            return Screening::Pass;
+        };
         if !is_scanner_agent(ua, &self.cfg.scanner_agents) {
-            return None;
+            return Screening::Pass;
         }
         self.counters.refused += 1;
         self.events.push_back(RegistrarEvent::ScannerRefused {
@@ -342,7 +363,7 @@ impl<L: Clone + PartialEq + fmt::Debug> Registrar<L> {
                     .push_back(RegistrarEvent::SourceBlocked { ip, until });
             }
         }
-        Some(self.reply(req, 403, "Forbidden"))
+        refuse(self)
     }
 
     /// Live bindings of an agent's SIP user at `now`, highest `q` first: ring each

@@ -264,15 +264,22 @@ fn repeated_failures_block_the_source_then_the_block_expires() {
     let options = parse(
         "OPTIONS sip:12345@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK9\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:12345@127.0.0.1>\r\nCall-ID: o\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
     );
+    assert!(matches!(
+        reg.screen(&options, addr("198.51.100.5:7000"), t0 + secs(5)),
+        Screening::Refuse(r) if r.status == 403 && r.headers.www_authenticate.is_empty()
+    ));
+    // An ACK from it is dropped, never answered.
+    let ack = parse(
+        "ACK sip:12345@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK9\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:12345@127.0.0.1>;tag=2\r\nCall-ID: o\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n",
+    );
     assert_eq!(
-        reg.screen(&options, addr("198.51.100.5:7000"), t0 + secs(5))
-            .map(|r| r.status),
-        Some(403)
+        reg.screen(&ack, addr("198.51.100.5:7000"), t0 + secs(5)),
+        Screening::Drop
     );
     // Another source is unaffected.
     assert_eq!(
         reg.screen(&options, addr("198.51.100.6:7000"), t0 + secs(5)),
-        None
+        Screening::Pass
     );
     let mut good = Phone::new("1001", "demo-1001", "203.0.113.9:40000");
     assert_eq!(
