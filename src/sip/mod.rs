@@ -4,5 +4,6 @@
 pub mod dialog;
 pub mod message;
 pub mod parse;
+pub mod registrar;
 pub mod sdp;
 pub mod transaction;
