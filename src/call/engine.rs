@@ -20,6 +20,7 @@ use crate::ivr::model::MenuTree;
 use crate::media::codec::Codec;
 use crate::sip::message::{Host, MediaType, Message, Method, Request, Response, TransactionKey};
 use crate::sip::parse::ParseError;
+use crate::sip::registrar::{Flow, Registrar, RegistrarEvent, Screening};
 use crate::sip::transaction::{
     CancelTarget, Incoming, Output as TxOutput, TimerConfig, TransactionTable, TuEvent,
 };
@@ -142,6 +143,8 @@ pub struct CallEngine {
     pub(crate) next_token: u64,
     pub(crate) out: VecDeque<Output>,
     pub(crate) accepting: bool,
+    /// Agents' phone bindings, digest authentication and the scanner guard.
+    pub(crate) registrar: Registrar<Link>,
     pub counters: EngineCounters,
 }
 
@@ -151,6 +154,7 @@ impl CallEngine {
     pub fn new(
         cfg: EngineConfig,
         menus: Arc<MenuTree>,
+        registrar: Registrar<Link>,
         now: Instant,
         wall: DateTime<Utc>,
         seed: u64,
@@ -176,6 +180,7 @@ impl CallEngine {
             next_token: 1,
             out: VecDeque::new(),
             accepting: true,
+            registrar,
             counters: EngineCounters::default(),
         }
     }
@@ -243,6 +248,18 @@ impl CallEngine {
             self.counters.dropped_unaddressable += 1;
             return;
         };
+        // Blocked sources and SIP scanners are refused before anything else looks at them
+        // (REGISTER screens itself, so its failures are counted once).
+        if req.method != Method::Register {
+            match self.registrar.screen(&req, from.addr, now) {
+                Screening::Pass => {}
+                Screening::Refuse(resp) => {
+                    self.transmit(from, resp.to_bytes());
+                    return;
+                }
+                Screening::Drop => return,
+            }
+        }
         if req.method == Method::Cancel {
             self.handle_cancel(req, key, from, now);
             return;
@@ -292,10 +309,13 @@ impl CallEngine {
                 self.handle_in_dialog(req, key, now);
             }
             Method::Register => {
-                // Agents' registrations arrive with the ACD; until then, say so plainly.
-                let mut resp = Response::for_request(&req, 405, "Method Not Allowed");
-                resp.headers.allow = Some(allow_list());
+                let flow = Flow {
+                    addr: from.addr,
+                    link: from.link,
+                };
+                let resp = self.registrar.handle_register(&req, flow, now);
                 self.respond(&key, resp, now);
+                self.drain_registrar();
             }
             Method::Extension(_) => {
                 let mut resp = Response::for_request(&req, 501, "Not Implemented");
@@ -490,16 +510,43 @@ impl CallEngine {
 
     /// When to be woken next.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let txn = self.txns.poll_timeout().map(|(at, _)| at);
-        let call = self.timers.first().map(|(at, _)| *at);
-        match (txn, call) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+        [
+            self.txns.poll_timeout().map(|(at, _)| at),
+            self.timers.first().map(|(at, _)| *at),
+            self.registrar.poll_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// A TCP connection closed: bindings that lived on it are gone.
+    pub fn handle_link_closed(&mut self, link: Link, now: Instant) {
+        self.registrar.handle_link_closed(&link, now);
+        self.drain_registrar();
+    }
+
+    /// Whether an agent's phone has a live registration.
+    pub fn is_registered(&self, user: &str, now: Instant) -> bool {
+        self.registrar.is_registered(user, now)
+    }
+
+    /// Hands the registrar's events on (today: to the log; the ACD listens next).
+    fn drain_registrar(&mut self) {
+        while let Some(event) = self.registrar.poll_event() {
+            match &event {
+                RegistrarEvent::SourceBlocked { .. } | RegistrarEvent::ScannerRefused { .. } => {
+                    tracing::warn!(?event, "registrar")
+                }
+                _ => tracing::info!(?event, "registrar"),
+            }
         }
     }
 
     /// Fires everything due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.registrar.handle_timeout(now);
+        self.drain_registrar();
         self.txns.handle_timeout(now);
         self.flush_transactions(now);
         while let Some(&(at, id)) = self.timers.first() {
@@ -611,6 +658,7 @@ pub struct EngineSnapshot {
 pub(crate) fn allow_list() -> Vec<Method> {
     vec![
         Method::Invite,
+        Method::Register,
         Method::Ack,
         Method::Bye,
         Method::Cancel,

@@ -31,6 +31,16 @@ fn config(answer_delay: Duration) -> EngineConfig {
     }
 }
 
+fn registrar(now: std::time::Instant) -> crate::sip::registrar::Registrar<Link> {
+    let creds = crate::sip::registrar::MemoryCredentials::new().with_password(
+        "1001",
+        "hotline",
+        "demo-1001",
+    );
+    crate::sip::registrar::Registrar::new(Default::default(), Box::new(creds), [7; 32], now)
+        .expect("registrar")
+}
+
 /// The engine, a caller, and what came out so far.
 struct Sim {
     engine: CallEngine,
@@ -55,7 +65,14 @@ impl Sim {
             .single()
             .unwrap();
         Sim {
-            engine: CallEngine::new(config(answer_delay), shipped_tree(), now, wall, 7),
+            engine: CallEngine::new(
+                config(answer_delay),
+                shipped_tree(),
+                registrar(now),
+                now,
+                wall,
+                7,
+            ),
             now,
             caller: Peer {
                 addr: "127.0.0.1:5070".parse::<SocketAddr>().unwrap(),
@@ -445,4 +462,20 @@ fn shutdown_refuses_new_calls_and_ends_live_ones() {
     sim.advance(T1 * 64 + Duration::from_secs(1));
     assert_eq!(sim.records.len(), 1);
     assert_eq!(sim.records[0].outcome, CallOutcome::EndedByEngine);
+}
+
+#[test]
+fn register_is_challenged_and_scanners_are_refused() {
+    let mut sim = Sim::new();
+    sim.send("REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-reg1;rport\r\nFrom: <sip:1001@127.0.0.1>;tag=r1\r\nTo: <sip:1001@127.0.0.1>\r\nCall-ID: reg-1\r\nCSeq: 1 REGISTER\r\nContact: <sip:1001@127.0.0.1:5070>\r\nExpires: 600\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n");
+    let r = sim.responses().last().copied().cloned().unwrap();
+    assert_eq!(r.status, 401);
+    assert!(!r.headers.www_authenticate.is_empty());
+    assert!(!sim.engine.is_registered("1001", sim.now));
+
+    sim.send("OPTIONS sip:12345@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-scan1\r\nFrom: <sip:100@127.0.0.1>;tag=s\r\nTo: <sip:100@127.0.0.1>\r\nCall-ID: scan-1\r\nCSeq: 1 OPTIONS\r\nUser-Agent: friendly-scanner\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n");
+    assert_eq!(sim.statuses().last(), Some(&403));
+    // The scanner's source is blocked: even a call from it is refused now.
+    sim.invite("12345", Some(SDP));
+    assert_eq!(sim.statuses().last(), Some(&403));
 }

@@ -83,6 +83,7 @@ impl EngineTask {
                     match inbound {
                         Inbound::Message(msg, peer) => self.core.handle_message(*msg, peer, now),
                         Inbound::Malformed(err, peer) => self.core.handle_malformed(&err, peer),
+                        Inbound::Closed(link) => self.core.handle_link_closed(link, now),
                     }
                 }
                 Some(event) = self.media_rx.recv() => {

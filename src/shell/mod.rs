@@ -174,6 +174,8 @@ pub async fn run(
     );
     let media_counters = media.counters.clone();
 
+    // Agents' credentials come with the ACD configuration.
+    let credentials = crate::sip::registrar::MemoryCredentials::new();
     let engine_cfg = crate::call::engine::EngineConfig {
         service_numbers: config.sip.service_numbers.clone(),
         sip_addr,
@@ -190,9 +192,17 @@ pub async fn run(
         queue_notice_interval: config.ivr.queue_notice_interval,
         queues: assets::queue_names(),
     };
+    let registrar = crate::sip::registrar::Registrar::new(
+        crate::sip::registrar::RegistrarConfig::default(),
+        Box::new(credentials),
+        rand::random(),
+        clock::now(),
+    )
+    .context("registrar configuration")?;
     let core = crate::call::engine::CallEngine::new(
         engine_cfg,
         assets.menus.clone(),
+        registrar,
         clock::now(),
         clock::wall_now(),
         rand::random(),

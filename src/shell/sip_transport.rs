@@ -23,6 +23,8 @@ pub enum Inbound {
     Message(Box<Message>, Peer),
     /// Bytes that are not a valid message (the engine answers 400/505/513 or drops them).
     Malformed(Box<ParseError>, Peer),
+    /// A TCP connection closed (its registrations go with it).
+    Closed(Link),
 }
 
 /// Open TCP connections by id, each with a channel to its writer task.
@@ -226,6 +228,7 @@ async fn tcp_connection(
         }
     }
     conns.remove(id);
+    let _ = to_engine.send(Inbound::Closed(peer.link)).await;
     drop(tx);
     let _ = writer_task.await;
 }
