@@ -1,7 +1,12 @@
-//! Automatic call distribution: queues, skills, agent states, routing and the 15-second clock.
-//! It emits "offer call C to agent A"; it never speaks SIP.
+//! Automatic call distribution: queues, skills, agent states, routing, the 15-second clock,
+//! ring-no-answer, wrap-up and expansion (overflow). It emits "offer call C to agent A" and
+//! hears back "answered", "no answer", "caller hung up"; it never speaks SIP, plays audio or
+//! reads the clock: every input carries `now`.
 //!
-//! Today it holds the waiting lines: which calls wait in which queue, in what order, since
-//! when. Agents and routing build on this.
+//! - [`config`]: `agents.toml` and `queues.toml`, validated, and the digest HA1 function.
+//! - [`model`]: agent ids, skills, agent states.
+//! - [`queue`]: the plain FIFO waiting lines the call engine uses today.
 
+pub mod config;
+pub mod model;
 pub mod queue;
