@@ -5,8 +5,12 @@
 //!
 //! - [`config`]: `agents.toml` and `queues.toml`, validated, and the digest HA1 function.
 //! - [`model`]: agent ids, skills, agent states.
+//! - [`core`]: the sans-IO routing core, [`Acd`].
 //! - [`queue`]: the plain FIFO waiting lines the call engine uses today.
 
 pub mod config;
+pub mod core;
 pub mod model;
 pub mod queue;
+
+pub use self::core::{Acd, AcdError, Alarm, CallKey, CancelReason, Output, RingFailure, Snapshot};

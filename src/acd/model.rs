@@ -208,13 +208,22 @@ pub enum AgentState<C> {
     LoggedOut,
     /// Waiting for a call.
     Ready,
-    NotReady { reason: NotReadyReason },
+    NotReady {
+        reason: NotReadyReason,
+    },
     /// Being rung for `call`; holds no other offer.
-    Reserved { call: C },
+    Reserved {
+        call: C,
+    },
     /// In conversation on `call`.
-    Talking { call: C },
+    Talking {
+        call: C,
+    },
     /// After `call`, finishing the ticket until `until` (or until the agent says done).
-    WrapUp { call: C, until: Instant },
+    WrapUp {
+        call: C,
+        until: Instant,
+    },
 }
 
 impl<C> AgentState<C> {

@@ -20,7 +20,12 @@ const TWO_QUEUES: &str = "[[queue]]\nname = \"general\"\nskill = \"general\"\n\n
 fn ha1_matches_rfc2617_and_rfc8760_vectors() {
     // RFC 2617 §3.5's example user.
     assert_eq!(
-        ha1("Mufasa", "testrealm@host.com", "Circle Of Life", DigestAlgorithm::Md5),
+        ha1(
+            "Mufasa",
+            "testrealm@host.com",
+            "Circle Of Life",
+            DigestAlgorithm::Md5
+        ),
         "939e7578ed9e3c518a452acee763bce9"
     );
     assert_eq!(
@@ -37,7 +42,12 @@ fn shipped_config_has_the_demo_agents_and_every_skill() {
     for a in &c.agents {
         assert_eq!(a.sip_user, a.id.as_str());
         assert!(a.demo_password);
-        let md5 = ha1(&a.sip_user, "hotline", &format!("demo-{}", a.id), DigestAlgorithm::Md5);
+        let md5 = ha1(
+            &a.sip_user,
+            "hotline",
+            &format!("demo-{}", a.id),
+            DigestAlgorithm::Md5,
+        );
         assert_eq!(a.credentials.ha1(DigestAlgorithm::Md5), Some(md5.as_str()));
     }
     assert!(c.uses_demo_credentials());
@@ -51,14 +61,24 @@ fn shipped_config_has_the_demo_agents_and_every_skill() {
     assert_eq!(first, [SkillKind::Enterprise, SkillKind::General]);
     assert_eq!(
         c.queue_names(),
-        ["general", "enterprise", "dialect", "foreign", "sign", "high_frequency"]
+        [
+            "general",
+            "enterprise",
+            "dialect",
+            "foreign",
+            "sign",
+            "high_frequency"
+        ]
     );
     assert_eq!(c.answer_deadline, Duration::from_secs(15));
     let ent = &c.queues[1];
     assert_eq!(ent.ring_timeout, Duration::from_secs(8));
     assert_eq!(ent.expand.len(), 3);
     assert_eq!(ent.expand[2].widen, Widen::Everyone);
-    assert_eq!(c.agent_by_sip_user("1003").map(|a| a.name.as_str()), Some("Wang Fang"));
+    assert_eq!(
+        c.agent_by_sip_user("1003").map(|a| a.name.as_str()),
+        Some("Wang Fang")
+    );
 }
 
 #[test]
@@ -85,7 +105,10 @@ fn a_late_expansion_step_is_refused_with_its_line() {
     );
     let errs = parse(ONE_AGENT, &queues).unwrap_err();
     assert_eq!(errs.len(), 1, "{errs:?}");
-    assert!(errs[0].starts_with("queues.toml:10: queue enterprise: step after 12s leaves 3s"), "{errs:?}");
+    assert!(
+        errs[0].starts_with("queues.toml:10: queue enterprise: step after 12s leaves 3s"),
+        "{errs:?}"
+    );
     assert!(errs[0].contains("11s or earlier"), "{errs:?}");
 }
 
@@ -110,7 +133,10 @@ fn skills_need_their_variant_and_a_level_in_range() {
     );
     let errs = parse(&agents, TWO_QUEUES).unwrap_err();
     assert_eq!(errs.len(), 3, "{errs:?}");
-    assert!(errs.iter().all(|e| e.starts_with("agents.toml:5: ")), "{errs:?}");
+    assert!(
+        errs.iter().all(|e| e.starts_with("agents.toml:5: ")),
+        "{errs:?}"
+    );
     assert!(errs[0].contains("level 7 is not 1–5"), "{errs:?}");
     assert!(errs[1].contains("needs `dialect = \"...\"`"), "{errs:?}");
     assert!(errs[2].contains("takes no `topic`"), "{errs:?}");
@@ -122,7 +148,10 @@ fn missing_mandatory_queue_and_unserved_queue_are_refused() {
     let errs = parse(ONE_AGENT, queues).unwrap_err();
     assert_eq!(errs.len(), 2, "{errs:?}");
     assert!(errs[0].contains("no queue \"enterprise\""), "{errs:?}");
-    assert!(errs[1].starts_with("queues.toml:5: queue sign: no agent"), "{errs:?}");
+    assert!(
+        errs[1].starts_with("queues.toml:5: queue sign: no agent"),
+        "{errs:?}"
+    );
 }
 
 #[test]

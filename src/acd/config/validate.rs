@@ -44,7 +44,9 @@ fn is_name(s: &str) -> bool {
 }
 
 fn is_hex(s: &str, len: usize) -> bool {
-    s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == len
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Checks the variant keys against the kind: `dialect` needs `dialect = ".."`, and so on.
@@ -55,10 +57,14 @@ fn need_of(
     topic: &Option<String>,
     variant_required: bool,
 ) -> Result<SkillNeed, String> {
-    let given: Vec<(&str, &String)> = [("dialect", dialect), ("language", language), ("topic", topic)]
-        .into_iter()
-        .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
-        .collect();
+    let given: Vec<(&str, &String)> = [
+        ("dialect", dialect),
+        ("language", language),
+        ("topic", topic),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+    .collect();
     match (kind.variant_key(), given.as_slice()) {
         (None, []) => Ok(SkillNeed {
             kind,
@@ -119,7 +125,10 @@ fn agent(
         errs.at(
             src,
             span,
-            format!("agent {}: sip_user {sip_user:?} is not a plain SIP user", raw.id),
+            format!(
+                "agent {}: sip_user {sip_user:?} is not a plain SIP user",
+                raw.id
+            ),
         );
     }
     let credentials = match (&raw.password, &raw.ha1_md5, &raw.ha1_sha256) {
@@ -138,10 +147,21 @@ fn agent(
         }
         (None, md5, sha) if md5.is_some() || sha.is_some() => {
             if md5.as_ref().is_some_and(|h| !is_hex(h, 32)) {
-                errs.at(src, span, format!("agent {}: ha1_md5 must be 32 lowercase hex digits", raw.id));
+                errs.at(
+                    src,
+                    span,
+                    format!("agent {}: ha1_md5 must be 32 lowercase hex digits", raw.id),
+                );
             }
             if sha.as_ref().is_some_and(|h| !is_hex(h, 64)) {
-                errs.at(src, span, format!("agent {}: ha1_sha256 must be 64 lowercase hex digits", raw.id));
+                errs.at(
+                    src,
+                    span,
+                    format!(
+                        "agent {}: ha1_sha256 must be 64 lowercase hex digits",
+                        raw.id
+                    ),
+                );
             }
             Credentials {
                 ha1_md5: md5.clone(),
@@ -149,7 +169,14 @@ fn agent(
             }
         }
         (Some(_), _, _) => {
-            errs.at(src, span, format!("agent {}: give either `password` or `ha1_md5`/`ha1_sha256`, not both", raw.id));
+            errs.at(
+                src,
+                span,
+                format!(
+                    "agent {}: give either `password` or `ha1_md5`/`ha1_sha256`, not both",
+                    raw.id
+                ),
+            );
             return None;
         }
         _ => {
@@ -163,7 +190,14 @@ fn agent(
         || credentials.ha1_sha256.as_deref()
             == Some(ha1(&sip_user, realm, &demo, DigestAlgorithm::Sha256).as_str());
     if raw.skills.is_empty() {
-        errs.at(src, span, format!("agent {}: no skills: give at least `{{ skill = \"general\", level = 1 }}`", raw.id));
+        errs.at(
+            src,
+            span,
+            format!(
+                "agent {}: no skills: give at least `{{ skill = \"general\", level = 1 }}`",
+                raw.id
+            ),
+        );
     }
     let mut skills = Vec::new();
     let mut seen = HashSet::new();
@@ -171,12 +205,23 @@ fn agent(
         let sspan = s.span();
         let s = s.get_ref();
         if !(1..=5).contains(&s.level) {
-            errs.at(src, &sspan, format!("agent {}: skill {} level {} is not 1–5", raw.id, s.skill, s.level));
+            errs.at(
+                src,
+                &sspan,
+                format!(
+                    "agent {}: skill {} level {} is not 1–5",
+                    raw.id, s.skill, s.level
+                ),
+            );
         }
         match need_of(s.skill, &s.dialect, &s.language, &s.topic, true) {
             Ok(need) => {
                 if !seen.insert(need.clone()) {
-                    errs.at(src, &sspan, format!("agent {}: skill {need} is listed twice", raw.id));
+                    errs.at(
+                        src,
+                        &sspan,
+                        format!("agent {}: skill {need} is listed twice", raw.id),
+                    );
                 }
                 skills.push(Skill {
                     kind: need.kind,
@@ -222,7 +267,11 @@ fn step(
         (false, Some(kind), level) => {
             let level = level.unwrap_or(1);
             if !(1..=5).contains(&level) {
-                errs.at(src, span, format!("queue {queue}: step min_level {level} is not 1–5"));
+                errs.at(
+                    src,
+                    span,
+                    format!("queue {queue}: step min_level {level} is not 1–5"),
+                );
                 return None;
             }
             match need_of(kind, &raw.dialect, &raw.language, &raw.topic, false) {
@@ -253,7 +302,11 @@ fn queue(
     let before = errs.0.len();
     let name = &raw.name;
     if !is_name(name) {
-        errs.at(src, span, format!("queue name {name:?} must be 1–64 letters, digits, '-', '_' or '.'"));
+        errs.at(
+            src,
+            span,
+            format!("queue name {name:?} must be 1–64 letters, digits, '-', '_' or '.'"),
+        );
     }
     let need = match need_of(raw.skill, &raw.dialect, &raw.language, &raw.topic, false) {
         Ok(n) => Some(n),
@@ -263,15 +316,27 @@ fn queue(
         }
     };
     if !(1..=5).contains(&raw.min_level) {
-        errs.at(src, span, format!("queue {name}: min_level {} is not 1–5", raw.min_level));
+        errs.at(
+            src,
+            span,
+            format!("queue {name}: min_level {} is not 1–5", raw.min_level),
+        );
     }
     let ring_timeout = raw.ring_timeout.unwrap_or(defaults.ring_timeout);
     if !(MIN_RING..=MAX_RING).contains(&ring_timeout) {
-        errs.at(src, span, format!("queue {name}: ring_timeout {ring_timeout:?} must be 2s–60s"));
+        errs.at(
+            src,
+            span,
+            format!("queue {name}: ring_timeout {ring_timeout:?} must be 2s–60s"),
+        );
     }
     let wrap_up = raw.wrap_up.unwrap_or(defaults.wrap_up);
     if wrap_up > MAX_WRAP_UP {
-        errs.at(src, span, format!("queue {name}: wrap_up {wrap_up:?} is longer than 10m"));
+        errs.at(
+            src,
+            span,
+            format!("queue {name}: wrap_up {wrap_up:?} is longer than 10m"),
+        );
     }
     let deadline = defaults.answer_deadline;
     let mut expand = Vec::new();
@@ -321,10 +386,18 @@ pub(super) fn build(
     let mut errs = Errors(Vec::new());
     let whole = 0..0;
     if agents.realm.trim().is_empty() || agents.realm.contains('"') {
-        errs.at(asrc, &whole, "realm must be non-empty and contain no '\"'".into());
+        errs.at(
+            asrc,
+            &whole,
+            "realm must be non-empty and contain no '\"'".into(),
+        );
     }
     if agents.agent.is_empty() {
-        errs.at(asrc, &whole, "no [[agent]]: a hotline needs people (rule C1)".into());
+        errs.at(
+            asrc,
+            &whole,
+            "no [[agent]]: a hotline needs people (rule C1)".into(),
+        );
     }
     let mut out_agents: Vec<AgentConfig> = Vec::new();
     let (mut ids, mut users) = (HashSet::new(), HashSet::new());
@@ -336,7 +409,11 @@ pub(super) fn build(
         }
         let user = raw.sip_user.clone().unwrap_or_else(|| raw.id.clone());
         if !users.insert(user.clone()) {
-            errs.at(asrc, &span, format!("sip_user {user} is used by two agents"));
+            errs.at(
+                asrc,
+                &span,
+                format!("sip_user {user} is used by two agents"),
+            );
         }
         if let Some(ok) = agent(raw, &span, &agents.realm, asrc, &mut errs) {
             out_agents.push(ok);
@@ -345,10 +422,14 @@ pub(super) fn build(
 
     let d = &queues.defaults;
     if d.answer_deadline.is_zero() || d.answer_deadline > super::DEFAULT_ANSWER_DEADLINE {
-        errs.at(qsrc, &whole, format!(
-            "defaults.answer_deadline {:?} must be above 0 and at most 15s (rule C2)",
-            d.answer_deadline
-        ));
+        errs.at(
+            qsrc,
+            &whole,
+            format!(
+                "defaults.answer_deadline {:?} must be above 0 and at most 15s (rule C2)",
+                d.answer_deadline
+            ),
+        );
     }
     let mut out_queues: Vec<QueueConfig> = Vec::new();
     let mut names = HashSet::new();
@@ -370,24 +451,29 @@ pub(super) fn build(
         }
     }
     // A queue nobody can serve at its own level only works through expansion: a mistake.
-    for (raw, q) in queues
-        .queue
-        .iter()
-        .filter_map(|r| out_queues.iter().find(|q| q.name == r.get_ref().name).map(|q| (r, q)))
-    {
+    for (raw, q) in queues.queue.iter().filter_map(|r| {
+        out_queues
+            .iter()
+            .find(|q| q.name == r.get_ref().name)
+            .map(|q| (r, q))
+    }) {
         let served = out_agents.iter().any(|a| {
             a.skills
                 .iter()
                 .any(|s| s.meets(&q.need) && s.level >= q.min_level)
         });
         if !served && !out_agents.is_empty() {
-            errs.at(qsrc, &raw.span(), format!(
-                "queue {}: no agent in {} holds skill {} at level {} or above",
-                q.name,
-                asrc.path.display(),
-                q.need,
-                q.min_level
-            ));
+            errs.at(
+                qsrc,
+                &raw.span(),
+                format!(
+                    "queue {}: no agent in {} holds skill {} at level {} or above",
+                    q.name,
+                    asrc.path.display(),
+                    q.need,
+                    q.min_level
+                ),
+            );
         }
     }
     if errs.0.is_empty() {
