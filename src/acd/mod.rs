@@ -1,7 +1,26 @@
-//! Automatic call distribution: queues, skills, agent states, routing and the 15-second clock.
-//! It emits "offer call C to agent A"; it never speaks SIP.
+//! Automatic call distribution: queues, skills, agent states, routing, the 15-second clock,
+//! ring-no-answer, wrap-up and expansion (overflow). It emits "offer call C to agent A" and
+//! hears back "answered", "no answer", "caller hung up"; it never speaks SIP, plays audio or
+//! reads the clock: every input carries `now`. It must not touch sockets, files or the
+//! registrar's bindings (the engine reports registrations as `handle_registration`).
 //!
-//! Today it holds the waiting lines: which calls wait in which queue, in what order, since
-//! when. Agents and routing build on this.
+//! - [`config`]: `agents.toml` and `queues.toml` parsed from text, validated with
+//!   `file:line` messages, and [`config::ha1`] (MD5 / SHA-256) for the registrar.
+//! - [`model`]: agent ids, skills, agent states and not-ready reasons.
+//! - [`core`]: the sans-IO routing core, [`Acd`].
+//! - [`queue`]: the plain FIFO waiting lines the call engine used before [`Acd`].
+//!
+//! Wiring, in the engine task: `Acd::new(&cfg, now)`; feed `handle_call_queued` when the
+//! IVR routes to a queue, `handle_ring_answered` / `handle_ring_failed` from the agent leg's
+//! final response, `handle_caller_hung_up` on the caller's BYE/CANCEL, `handle_call_ended`
+//! when a bridged call ends, `handle_registration` from the registrar, `handle_agent_state`
+//! and `handle_wrap_up_done` from the HTTP API, `handle_timeout` at `poll_timeout()`; after
+//! each, drain `poll_output()`: `Offer` → INVITE the agent's contact, `CancelOffer` →
+//! CANCEL it, the rest → stats, wallboard, alarms.
 
+pub mod config;
+pub mod core;
+pub mod model;
 pub mod queue;
+
+pub use self::core::{Acd, AcdError, Alarm, CallKey, CancelReason, Output, RingFailure, Snapshot};

@@ -1,0 +1,304 @@
+//! The ACD's configuration: `config/agents.toml` (who answers, with which skills and which
+//! digest credentials) and `config/queues.toml` (one queue per service, its skill, ring
+//! timeout, wrap-up, priority and expansion steps).
+//!
+//! Parsing takes the files' text (reading them is the `config` room's job: this room does no
+//! I/O). Unknown keys are refused and every problem is reported as `file:line: what is wrong`.
+//! Plain passwords are hashed into digest HA1 values here and dropped; they are never logged.
+
+mod validate;
+
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+use md5::{Digest as _, Md5};
+use serde::Deserialize;
+use sha2::Sha256;
+use toml::Spanned;
+
+use crate::acd::model::{AgentId, Skill, SkillKind, SkillNeed};
+use crate::config::{line_of, ConfigError};
+
+/// The digest realm when `agents.toml` names none.
+pub const DEFAULT_REALM: &str = "hotline";
+/// Rule C2: a person answers within 15 s of the caller asking for one.
+pub const DEFAULT_ANSWER_DEADLINE: Duration = Duration::from_secs(15);
+/// How long a phone rings before the ACD gives up on that agent.
+pub const DEFAULT_RING_TIMEOUT: Duration = Duration::from_secs(8);
+/// Default wrap-up after each call.
+pub const DEFAULT_WRAP_UP: Duration = Duration::from_secs(30);
+/// The least time the last expansion step must leave before the deadline, so that a
+/// widened call can still ring a phone and be picked up in time.
+pub const MIN_RING_WINDOW: Duration = Duration::from_secs(4);
+
+/// The digest algorithms a registrar may challenge with (RFC 3261 MD5, RFC 8760 SHA-256).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DigestAlgorithm {
+    Md5,
+    Sha256,
+}
+
+/// HA1 = H(user ":" realm ":" password) in lowercase hex (RFC 2617 §3.2.2.2, RFC 8760 §2).
+/// The registrar compares against this; the plain password never needs to be kept.
+pub fn ha1(user: &str, realm: &str, password: &str, algo: DigestAlgorithm) -> String {
+    let input = format!("{user}:{realm}:{password}");
+    match algo {
+        DigestAlgorithm::Md5 => hex::encode(Md5::digest(input.as_bytes())),
+        DigestAlgorithm::Sha256 => hex::encode(Sha256::digest(input.as_bytes())),
+    }
+}
+
+/// Digest credentials of one agent's phone: HA1 values only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// HA1 for `algorithm=MD5`, lowercase hex.
+    pub ha1_md5: Option<String>,
+    /// HA1 for `algorithm=SHA-256`, lowercase hex.
+    pub ha1_sha256: Option<String>,
+}
+
+impl Credentials {
+    /// The HA1 to check a response against, if this agent has one for that algorithm.
+    pub fn ha1(&self, algo: DigestAlgorithm) -> Option<&str> {
+        match algo {
+            DigestAlgorithm::Md5 => self.ha1_md5.as_deref(),
+            DigestAlgorithm::Sha256 => self.ha1_sha256.as_deref(),
+        }
+    }
+}
+
+impl fmt::Debug for Credentials {
+    // Even a hash is a secret worth keeping out of logs (it allows offline guessing).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Credentials(..)")
+    }
+}
+
+/// One agent, validated.
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    pub id: AgentId,
+    pub name: String,
+    /// The user part the softphone registers with (defaults to the id).
+    pub sip_user: String,
+    pub credentials: Credentials,
+    pub skills: Vec<Skill>,
+    /// Whether the credentials are the shipped `demo-<id>` ones (refused off loopback).
+    pub demo_password: bool,
+}
+
+/// How an expansion step widens who may take a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Widen {
+    /// The queue's own skill, down to this level.
+    Level { min_level: u8 },
+    /// Agents holding another skill (e.g. `general`) at this level or above.
+    Skill { need: SkillNeed, min_level: u8 },
+    /// Every ready agent, whatever their skills.
+    Everyone,
+}
+
+/// After `after` of waiting (from t₀), the call may also go to the agents `widen` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpansionStep {
+    pub after: Duration,
+    pub widen: Widen,
+}
+
+/// One queue, validated.
+#[derive(Debug, Clone)]
+pub struct QueueConfig {
+    pub name: String,
+    /// The skill an agent needs to take this queue's calls from the start.
+    pub need: SkillNeed,
+    /// The level needed from the start.
+    pub min_level: u8,
+    /// Added to each call's own priority; higher goes first when an agent can serve both.
+    pub priority: u8,
+    pub ring_timeout: Duration,
+    pub wrap_up: Duration,
+    /// In increasing `after` order, each before the deadline.
+    pub expand: Vec<ExpansionStep>,
+}
+
+/// The whole ACD configuration, validated.
+#[derive(Debug, Clone)]
+pub struct AcdConfig {
+    /// The digest realm the HA1 values were computed for.
+    pub realm: String,
+    /// The 15-second clock (rule C2).
+    pub answer_deadline: Duration,
+    pub agents: Vec<AgentConfig>,
+    pub queues: Vec<QueueConfig>,
+}
+
+impl AcdConfig {
+    /// Parses and validates both files' text; the paths only name the files in errors.
+    pub fn parse(
+        agents_text: &str,
+        agents_path: &Path,
+        queues_text: &str,
+        queues_path: &Path,
+    ) -> Result<AcdConfig, Vec<ConfigError>> {
+        let agents: AgentsFile = from_toml(agents_text, agents_path)?;
+        let queues: QueuesFile = from_toml(queues_text, queues_path)?;
+        let agents_src = validate::Source {
+            text: agents_text,
+            path: agents_path,
+        };
+        let queues_src = validate::Source {
+            text: queues_text,
+            path: queues_path,
+        };
+        validate::build(agents, agents_src, queues, queues_src)
+    }
+
+    /// Whether any agent still has the shipped demo password (fine on loopback only).
+    pub fn uses_demo_credentials(&self) -> bool {
+        self.agents.iter().any(|a| a.demo_password)
+    }
+
+    /// The queue names, for the IVR loader's check of its targets.
+    pub fn queue_names(&self) -> Vec<String> {
+        self.queues.iter().map(|q| q.name.clone()).collect()
+    }
+
+    /// An agent by the SIP user its phone registers with, for the registrar.
+    pub fn agent_by_sip_user(&self, user: &str) -> Option<&AgentConfig> {
+        self.agents.iter().find(|a| a.sip_user == user)
+    }
+}
+
+fn from_toml<T: serde::de::DeserializeOwned>(
+    text: &str,
+    path: &Path,
+) -> Result<T, Vec<ConfigError>> {
+    toml::from_str(text).map_err(|e| {
+        vec![ConfigError::Invalid {
+            path: path.to_path_buf(),
+            line: e.span().map(|s| line_of(text, s.start)).unwrap_or(1),
+            message: e.message().trim().to_string(),
+        }]
+    })
+}
+
+/// A plain password from the file: `Debug` never shows it.
+#[derive(Deserialize)]
+#[serde(transparent)]
+struct Secret(String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AgentsFile {
+    #[serde(default = "default_realm")]
+    realm: String,
+    #[serde(default)]
+    agent: Vec<Spanned<RawAgent>>,
+}
+
+fn default_realm() -> String {
+    DEFAULT_REALM.to_string()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAgent {
+    id: String,
+    name: String,
+    sip_user: Option<String>,
+    password: Option<Secret>,
+    ha1_md5: Option<String>,
+    ha1_sha256: Option<String>,
+    #[serde(default)]
+    skills: Vec<Spanned<RawSkill>>,
+}
+
+/// A skill as written: `{ skill = "dialect", dialect = "cantonese", level = 4 }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSkill {
+    skill: SkillKind,
+    level: u8,
+    dialect: Option<String>,
+    language: Option<String>,
+    topic: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueuesFile {
+    #[serde(default)]
+    defaults: RawDefaults,
+    #[serde(default)]
+    queue: Vec<Spanned<RawQueue>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawDefaults {
+    #[serde(with = "humantime_serde")]
+    answer_deadline: Duration,
+    #[serde(with = "humantime_serde")]
+    ring_timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    wrap_up: Duration,
+}
+
+impl Default for RawDefaults {
+    fn default() -> Self {
+        Self {
+            answer_deadline: DEFAULT_ANSWER_DEADLINE,
+            ring_timeout: DEFAULT_RING_TIMEOUT,
+            wrap_up: DEFAULT_WRAP_UP,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawQueue {
+    name: String,
+    skill: SkillKind,
+    dialect: Option<String>,
+    language: Option<String>,
+    topic: Option<String>,
+    #[serde(default = "one")]
+    min_level: u8,
+    #[serde(default)]
+    priority: u8,
+    #[serde(default, with = "humantime_serde::option")]
+    ring_timeout: Option<Duration>,
+    #[serde(default, with = "humantime_serde::option")]
+    wrap_up: Option<Duration>,
+    #[serde(default)]
+    expand: Vec<Spanned<RawStep>>,
+}
+
+fn one() -> u8 {
+    1
+}
+
+/// An expansion step as written; exactly one of `min_level` alone, `skill`, `everyone`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    #[serde(with = "humantime_serde")]
+    after: Duration,
+    min_level: Option<u8>,
+    skill: Option<SkillKind>,
+    dialect: Option<String>,
+    language: Option<String>,
+    topic: Option<String>,
+    #[serde(default)]
+    everyone: bool,
+}
+
+#[cfg(test)]
+mod tests;

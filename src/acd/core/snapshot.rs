@@ -1,0 +1,281 @@
+//! What the wallboard shows, taken at an instant: per queue the calls waiting, the longest
+//! current wait and its agents by state; per agent its state and time in it. Also the
+//! structural self-check the property tests run after every step.
+
+use std::cmp::Reverse;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::{Acd, CallKey, CallStatus, Timer};
+use crate::acd::model::{AgentId, AgentState, AgentStateKind};
+
+/// How many agents are in each state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StateCounts {
+    pub logged_out: u32,
+    pub ready: u32,
+    pub not_ready: u32,
+    pub reserved: u32,
+    pub talking: u32,
+    pub wrap_up: u32,
+}
+
+impl StateCounts {
+    fn add(&mut self, kind: AgentStateKind) {
+        let n = match kind {
+            AgentStateKind::LoggedOut => &mut self.logged_out,
+            AgentStateKind::Ready => &mut self.ready,
+            AgentStateKind::NotReady => &mut self.not_ready,
+            AgentStateKind::Reserved => &mut self.reserved,
+            AgentStateKind::Talking => &mut self.talking,
+            AgentStateKind::WrapUp => &mut self.wrap_up,
+        };
+        *n += 1;
+    }
+}
+
+/// One queue on the wallboard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueSnapshot<C> {
+    pub name: Arc<str>,
+    /// Calls waiting for an agent, in queue order, with their wait so far.
+    pub waiting: Vec<(C, Duration)>,
+    /// Calls whose agent's phone is ringing.
+    pub ringing: usize,
+    /// The longest current wait of a call not yet answered (waiting or ringing).
+    pub longest_wait: Option<Duration>,
+    /// The agents holding the queue's skill, by state.
+    pub agents: StateCounts,
+    /// Whether the queue's "nobody logged in" alarm is up.
+    pub unstaffed: bool,
+}
+
+/// One agent on the wallboard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentSnapshot<C> {
+    pub id: AgentId,
+    pub name: String,
+    pub state: AgentState<C>,
+    pub in_state: Duration,
+    pub registered: bool,
+    /// On a call the ACD did not place.
+    pub phone_busy: bool,
+}
+
+/// The whole ACD at an instant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot<C> {
+    pub queues: Vec<QueueSnapshot<C>>,
+    pub agents: Vec<AgentSnapshot<C>>,
+    /// Every agent, by state.
+    pub totals: StateCounts,
+}
+
+impl<C: CallKey> Acd<C> {
+    /// The wallboard's view at `now` (O(calls + agents); for a refresh every second or so).
+    pub fn snapshot(&self, now: Instant) -> Snapshot<C> {
+        let mut queues: Vec<QueueSnapshot<C>> = self
+            .queues
+            .iter()
+            .map(|q| QueueSnapshot {
+                name: q.name.clone(),
+                waiting: q
+                    .lines
+                    .values()
+                    .flatten()
+                    .filter_map(|&(t0, _, slot)| {
+                        self.call(slot)
+                            .map(|c| (c.id.clone(), Self::waited(t0, now)))
+                    })
+                    .collect(),
+                ringing: 0,
+                longest_wait: None,
+                agents: StateCounts::default(),
+                unstaffed: q.alarm,
+            })
+            .collect();
+        for c in self.calls.iter().flatten() {
+            let q = &mut queues[c.queue as usize];
+            if matches!(c.status, CallStatus::Talking { .. }) {
+                continue;
+            }
+            if matches!(c.status, CallStatus::Ringing { .. }) {
+                q.ringing += 1;
+            }
+            let w = Self::waited(c.t0, now);
+            q.longest_wait = Some(q.longest_wait.map_or(w, |l| l.max(w)));
+        }
+        let mut totals = StateCounts::default();
+        let agents = self
+            .agents
+            .iter()
+            .map(|a| {
+                totals.add(a.state.kind());
+                for &q in &a.staffs {
+                    queues[q as usize].agents.add(a.state.kind());
+                }
+                AgentSnapshot {
+                    id: a.id.clone(),
+                    name: a.name.clone(),
+                    state: a.state.clone(),
+                    in_state: now.saturating_duration_since(a.since),
+                    registered: a.registered,
+                    phone_busy: a.phone_busy,
+                }
+            })
+            .collect();
+        Snapshot {
+            queues,
+            agents,
+            totals,
+        }
+    }
+
+    /// The routing pools' names and sizes (for `hotline check` and debugging).
+    pub fn pool_sizes(&self) -> Vec<(&str, usize)> {
+        self.pool_names
+            .iter()
+            .map(String::as_str)
+            .zip(self.pools.iter().map(|p| p.len()))
+            .collect()
+    }
+
+    /// Checks that the indexes agree with the states: every offer is held by exactly one
+    /// reserved agent and the other way round, the pools hold exactly the available agents,
+    /// the lines exactly the waiting calls, and every timer belongs to something live.
+    /// For tests; O(calls + agents × pools).
+    #[doc(hidden)]
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let mut reserved_by = std::collections::HashMap::new();
+        for (i, a) in self.agents.iter().enumerate() {
+            let i = i as u32;
+            let avail = self.available(i);
+            if avail != a.indexed.is_some() {
+                return Err(format!(
+                    "agent {} available={avail} but indexed={:?}",
+                    a.id, a.indexed
+                ));
+            }
+            for &(p, level) in &a.pools {
+                let present = a
+                    .indexed
+                    .is_some_and(|k| self.pools[p as usize].contains(&(Reverse(level), k, i)));
+                if present != avail {
+                    return Err(format!(
+                        "agent {} pool {} membership {present}",
+                        a.id, self.pool_names[p as usize]
+                    ));
+                }
+            }
+            if let AgentState::Reserved { call } = &a.state {
+                let slot = self
+                    .call_ix
+                    .get(call)
+                    .ok_or(format!("agent {} reserved for unknown call {call:?}", a.id))?;
+                reserved_by.insert(*slot, i);
+            }
+            if let AgentState::Talking { call } = &a.state {
+                let slot = self
+                    .call_ix
+                    .get(call)
+                    .ok_or(format!("agent {} talking on unknown call", a.id))?;
+                if self.call(*slot).map(|c| c.status) != Some(CallStatus::Talking { agent: i }) {
+                    return Err(format!("agent {} talking but call is not theirs", a.id));
+                }
+            }
+            if let AgentState::WrapUp { until, .. } = a.state {
+                if !self.timers.contains(&(until, Timer::WrapUp(i))) {
+                    return Err(format!("agent {} in wrap-up without a timer", a.id));
+                }
+            }
+        }
+        let pooled: usize = self.pools.iter().map(|p| p.len()).sum();
+        let expected: usize = self
+            .agents
+            .iter()
+            .filter(|a| a.indexed.is_some())
+            .map(|a| a.pools.len())
+            .sum();
+        if pooled != expected {
+            return Err(format!("pools hold {pooled} entries, expected {expected}"));
+        }
+        let mut lined = HashSet::new();
+        for (qi, q) in self.queues.iter().enumerate() {
+            let n: usize = q.lines.values().map(|s| s.len()).sum();
+            if n != q.waiting || q.lines.values().any(|s| s.is_empty()) {
+                return Err(format!(
+                    "queue {} counts {} waiting, holds {n}",
+                    q.name, q.waiting
+                ));
+            }
+            for (&(Reverse(prio), lane), set) in &q.lines {
+                for &(t0, seq, slot) in set {
+                    let c = self
+                        .call(slot)
+                        .ok_or(format!("queue {} holds a dead slot", q.name))?;
+                    if c.queue as usize != qi
+                        || c.t0 != t0
+                        || c.seq != seq
+                        || c.priority != prio
+                        || c.status != (CallStatus::Waiting { lane })
+                    {
+                        return Err(format!("queue {} holds {:?} inconsistently", q.name, c.id));
+                    }
+                    lined.insert(slot);
+                }
+            }
+        }
+        for (slot, c) in self.calls.iter().enumerate() {
+            let Some(c) = c else { continue };
+            let slot = slot as u32;
+            if self.call_ix.get(&c.id) != Some(&slot) {
+                return Err(format!("call {:?} not indexed", c.id));
+            }
+            match c.status {
+                CallStatus::Waiting { .. } if !lined.contains(&slot) => {
+                    return Err(format!("call {:?} waiting but not in a line", c.id))
+                }
+                CallStatus::Ringing { agent, until } => {
+                    if reserved_by.get(&slot) != Some(&agent) {
+                        return Err(format!(
+                            "call {:?} rings an agent not reserved for it",
+                            c.id
+                        ));
+                    }
+                    if !self.timers.contains(&(until, Timer::Ring(slot))) {
+                        return Err(format!("call {:?} rings without a ring timer", c.id));
+                    }
+                    if !self.agents[agent as usize].registered {
+                        return Err(format!("call {:?} rings an unregistered agent", c.id));
+                    }
+                }
+                _ => {}
+            }
+        }
+        let ringing = self
+            .calls
+            .iter()
+            .flatten()
+            .filter(|c| matches!(c.status, CallStatus::Ringing { .. }))
+            .count();
+        if ringing != reserved_by.len() {
+            return Err(format!(
+                "{ringing} calls ringing but {} agents reserved",
+                reserved_by.len()
+            ));
+        }
+        for &(_, t) in &self.timers {
+            let live = match t {
+                Timer::Ring(s) | Timer::Stage(s) | Timer::Deadline(s) => self.call(s).is_some(),
+                Timer::WrapUp(a) => {
+                    matches!(self.agents[a as usize].state, AgentState::WrapUp { .. })
+                }
+            };
+            if !live {
+                return Err(format!("stale timer {t:?}"));
+            }
+        }
+        Ok(())
+    }
+}
