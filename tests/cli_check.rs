@@ -19,6 +19,13 @@ fn project(menus: &str) -> (tempfile::TempDir, PathBuf) {
     )
     .expect("link prompts");
     std::fs::write(dir.path().join("ivr-menus/menus.toml"), menus).expect("menus");
+    for file in ["agents.toml", "queues.toml"] {
+        std::os::unix::fs::symlink(
+            root().join("config").join(file),
+            dir.path().join("config").join(file),
+        )
+        .expect("link ACD config");
+    }
     let config = dir.path().join("config/hotline.toml");
     std::fs::write(&config, "").expect("config");
     (dir, config)

@@ -12,7 +12,9 @@ use chrono::{DateTime, Utc};
 use rand::rngs::StdRng as SmallRng;
 use rand::{Rng, SeedableRng};
 
-use crate::acd::queue::WaitingLines;
+use crate::acd::config::AcdConfig;
+use crate::acd::core::Acd;
+use crate::acd::model::AgentId;
 use crate::call::ports::PortAllocator;
 use crate::call::record::{CallOutcome, CallRecord, LiveCall};
 use crate::call::session::{Call, CallId, Phase};
@@ -60,6 +62,17 @@ pub enum MediaCommand {
         codec: Codec,
         telephone_event: Option<u8>,
     },
+    /// Bind `port` for the agent's leg and stream to its phone at `remote`.
+    OpenAgent {
+        call: CallId,
+        port: u16,
+        remote: SocketAddr,
+        codec: Codec,
+        telephone_event: Option<u8>,
+    },
+    /// Connect the caller's and the agent's audio both ways and record both into a stereo
+    /// WAV at `recording` (relative to the data dir).
+    Bridge { call: CallId, recording: String },
     /// Replace whatever plays with these prompts (file names under the prompts folder);
     /// report the end with `handle_play_finished(call, token)`. With `loop_last`, the last
     /// prompt repeats until the next command and no end is reported.
@@ -83,7 +96,7 @@ pub enum Output {
     /// Drive a call's media.
     Media(MediaCommand),
     /// A call ended: append its record.
-    Record(CallRecord),
+    Record(Box<CallRecord>),
 }
 
 /// The engine's settings, taken from the config at start.
@@ -136,7 +149,15 @@ pub struct CallEngine {
     /// Our BYE's client transaction → call.
     pub(crate) by_bye: HashMap<TransactionKey, CallId>,
     pub(crate) ports: PortAllocator,
-    pub(crate) lines: WaitingLines<CallId>,
+    /// Queues, agents and routing.
+    pub(crate) acd: Acd<CallId>,
+    /// Agent id by the SIP user its phone registers as, and back.
+    pub(crate) agent_by_user: HashMap<String, AgentId>,
+    pub(crate) user_by_agent: HashMap<AgentId, String>,
+    /// Agent legs' INVITE client transactions → call.
+    pub(crate) by_agent_invite: HashMap<TransactionKey, CallId>,
+    /// Cancelled agent legs whose INVITE has not finished yet.
+    pub(crate) dying_legs: crate::call::agent_leg::DyingLegs,
     /// Every call's next wake-up, ordered; each call remembers its entry to replace it.
     timers: BTreeSet<(Instant, CallId)>,
     next_call: u64,
@@ -155,12 +176,22 @@ impl CallEngine {
         cfg: EngineConfig,
         menus: Arc<MenuTree>,
         registrar: Registrar<Link>,
+        acd_config: &AcdConfig,
         now: Instant,
         wall: DateTime<Utc>,
         seed: u64,
     ) -> Self {
         let ports = PortAllocator::new(cfg.rtp_port_min, cfg.rtp_port_max);
-        let lines = WaitingLines::new(cfg.queues.iter().cloned());
+        let acd = Acd::new(acd_config, now);
+        let agent_by_user: HashMap<String, AgentId> = acd_config
+            .agents
+            .iter()
+            .map(|a| (a.sip_user.clone(), a.id.clone()))
+            .collect();
+        let user_by_agent = agent_by_user
+            .iter()
+            .map(|(u, a)| (a.clone(), u.clone()))
+            .collect();
         let txns = TransactionTable::new(cfg.timers);
         Self {
             cfg,
@@ -174,7 +205,11 @@ impl CallEngine {
             by_dialog: HashMap::new(),
             by_bye: HashMap::new(),
             ports,
-            lines,
+            acd,
+            agent_by_user,
+            user_by_agent,
+            by_agent_invite: HashMap::new(),
+            dying_legs: HashMap::new(),
             timers: BTreeSet::new(),
             next_call: 1,
             next_token: 1,
@@ -315,7 +350,7 @@ impl CallEngine {
                 };
                 let resp = self.registrar.handle_register(&req, flow, now);
                 self.respond(&key, resp, now);
-                self.drain_registrar();
+                self.drain_registrar(now);
             }
             Method::Extension(_) => {
                 let mut resp = Response::for_request(&req, 501, "Not Implemented");
@@ -430,8 +465,24 @@ impl CallEngine {
 
     fn handle_tu_event(&mut self, key: TransactionKey, event: TuEvent<Request>, now: Instant) {
         match event {
+            TuEvent::Response(resp)
+                if self.by_agent_invite.contains_key(&key)
+                    || self.dying_legs.contains_key(&key) =>
+            {
+                self.handle_agent_response(&key, resp, now);
+            }
+            TuEvent::Timeout(_) | TuEvent::TransportError
+                if self.by_agent_invite.contains_key(&key)
+                    || self.dying_legs.contains_key(&key) =>
+            {
+                self.agent_invite_failed(&key, now);
+            }
             TuEvent::Terminated => {
                 self.txn_peers.remove(&key);
+                self.by_agent_invite.remove(&key);
+                if let Some(leg) = self.dying_legs.remove(&key) {
+                    self.ports.release(leg.port);
+                }
                 self.by_invite.remove(&key);
                 if let Some(id) = self.by_bye.remove(&key) {
                     self.bye_done(id, now);
@@ -498,7 +549,14 @@ impl CallEngine {
             .cfg
             .queues
             .iter()
-            .map(|q| (q.clone(), self.lines.waiting(q).count()))
+            .map(|q| {
+                let n = self
+                    .calls
+                    .values()
+                    .filter(|c| c.queue.as_deref() == Some(q.as_str()) && c.is_waiting())
+                    .count();
+                (q.clone(), n)
+            })
             .collect();
         EngineSnapshot {
             counters: self.counters,
@@ -514,6 +572,7 @@ impl CallEngine {
             self.txns.poll_timeout().map(|(at, _)| at),
             self.timers.first().map(|(at, _)| *at),
             self.registrar.poll_timeout(),
+            self.acd.poll_timeout(),
         ]
         .into_iter()
         .flatten()
@@ -523,7 +582,37 @@ impl CallEngine {
     /// A TCP connection closed: bindings that lived on it are gone.
     pub fn handle_link_closed(&mut self, link: Link, now: Instant) {
         self.registrar.handle_link_closed(&link, now);
-        self.drain_registrar();
+        self.drain_registrar(now);
+    }
+
+    /// An agent (or a supervisor for them) asks to be ready, not ready or logged out.
+    pub fn set_agent_state(
+        &mut self,
+        agent: &str,
+        request: crate::acd::model::StateRequest,
+        now: Instant,
+    ) -> Result<(), crate::acd::core::AcdError> {
+        let result = self.acd.handle_agent_state(agent, request, now);
+        self.drain_acd(now);
+        self.flush_transactions(now);
+        result
+    }
+
+    /// The agent's wrap-up is over early (the ticket form was saved).
+    pub fn wrap_up_done(
+        &mut self,
+        agent: &str,
+        now: Instant,
+    ) -> Result<(), crate::acd::core::AcdError> {
+        let result = self.acd.handle_wrap_up_done(agent, now);
+        self.drain_acd(now);
+        self.flush_transactions(now);
+        result
+    }
+
+    /// Queues and agents as the wallboard and `/api/agents` show them.
+    pub fn acd_snapshot(&self, now: Instant) -> crate::acd::core::Snapshot<CallId> {
+        self.acd.snapshot(now)
     }
 
     /// Whether an agent's phone has a live registration.
@@ -531,22 +620,42 @@ impl CallEngine {
         self.registrar.is_registered(user, now)
     }
 
-    /// Hands the registrar's events on (today: to the log; the ACD listens next).
-    fn drain_registrar(&mut self) {
+    /// Hands the registrar's events on: bindings tell the ACD which agents can be rung.
+    pub(crate) fn drain_registrar(&mut self, now: Instant) {
         while let Some(event) = self.registrar.poll_event() {
+            let binding = match &event {
+                RegistrarEvent::BindingAdded { user, live, .. }
+                | RegistrarEvent::BindingRefreshed { user, live, .. }
+                | RegistrarEvent::BindingRemoved { user, live, .. }
+                | RegistrarEvent::BindingExpired { user, live, .. } => {
+                    Some((user.clone(), *live > 0))
+                }
+                _ => None,
+            };
             match &event {
                 RegistrarEvent::SourceBlocked { .. } | RegistrarEvent::ScannerRefused { .. } => {
                     tracing::warn!(?event, "registrar")
                 }
+                RegistrarEvent::BindingRefreshed { .. } => tracing::debug!(?event, "registrar"),
                 _ => tracing::info!(?event, "registrar"),
             }
+            if let Some((user, live)) = binding {
+                if let Some(agent) = self.agent_by_user.get(&user).cloned() {
+                    if let Err(e) = self.acd.handle_registration(agent.as_str(), live, now) {
+                        tracing::warn!(error = %e, "ACD refused a registration change");
+                    }
+                }
+            }
         }
+        self.drain_acd(now);
     }
 
     /// Fires everything due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.acd.handle_timeout(now);
+        self.drain_acd(now);
         self.registrar.handle_timeout(now);
-        self.drain_registrar();
+        self.drain_registrar(now);
         self.txns.handle_timeout(now);
         self.flush_transactions(now);
         while let Some(&(at, id)) = self.timers.first() {

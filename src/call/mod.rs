@@ -1,5 +1,6 @@
 //! One call's life: the only room where dialog, media, IVR and ACD meet. Holds no sockets.
 
+pub mod agent_leg;
 pub mod engine;
 pub mod media_session;
 pub mod ports;

@@ -15,6 +15,10 @@ pub enum CallState {
     Ivr,
     /// Asked for a person; waiting in a queue.
     Queued,
+    /// An agent's phone is ringing for it.
+    Ringing,
+    /// Connected to an agent.
+    Talking,
     /// Being torn down (BYE sent, waiting for its answer).
     Ending,
 }
@@ -23,6 +27,8 @@ pub enum CallState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CallOutcome {
+    /// A person answered and the call ended normally.
+    Answered,
     /// The caller hung up (or cancelled) before reaching a queue.
     AbandonedInIvr,
     /// The caller hung up while waiting for a person.
@@ -54,6 +60,14 @@ pub struct LiveCall {
     pub answered_at: Option<DateTime<Utc>>,
     /// When the caller asked for a person (t₀ of the 15-second clock).
     pub queued_at: Option<DateTime<Utc>>,
+    /// The agent who answered.
+    pub agent: Option<String>,
+    /// When the agent answered.
+    pub connected_at: Option<DateTime<Utc>>,
+    /// Seconds from asking for a person to the agent's answer.
+    pub wait_s: Option<f64>,
+    /// The stereo recording (caller left, agent right), relative to the data dir.
+    pub recording: Option<String>,
 }
 
 /// One finished call: the live fields plus how and when it ended.
@@ -65,6 +79,9 @@ pub struct CallRecord {
     pub outcome: CallOutcome,
     /// The SIP Call-ID of the caller's leg, to find the call in SIP traces.
     pub sip_call_id: String,
+    /// SHA-256 of the finished recording (filled in by the shell when it closes the file).
+    #[serde(default)]
+    pub recording_sha256: Option<String>,
 }
 
 impl CallState {
@@ -74,6 +91,8 @@ impl CallState {
             CallState::Setup => "setup",
             CallState::Ivr => "ivr",
             CallState::Queued => "queued",
+            CallState::Ringing => "ringing",
+            CallState::Talking => "talking",
             CallState::Ending => "ending",
         }
     }

@@ -43,8 +43,11 @@ pub enum Phase {
         nav: Box<Navigator>,
         play: Option<(u64, PlayId)>,
     },
-    /// Waiting for a person in `queue`; the next position notice is due at `next_notice`.
+    /// Waiting for a person in `queue` (an agent's phone may be ringing for it); the next
+    /// position notice is due at `next_notice`.
     Queued { queue: String, next_notice: Instant },
+    /// Connected to an agent: audio is relayed between the two legs and recorded.
+    Talking,
     /// We sent a BYE; the call ends when it is answered (or times out).
     Ending { outcome: CallOutcome },
 }
@@ -74,6 +77,14 @@ pub struct Call {
     pub queued_at: Option<DateTime<Utc>>,
     /// The entry this call holds in the engine's timer set.
     pub armed: Option<Instant>,
+    /// The agent's phone being rung or talking, if any.
+    pub agent_leg: Option<crate::call::agent_leg::AgentLeg>,
+    /// The agent who answered, when, and how long the caller waited for a person.
+    pub agent: Option<String>,
+    pub connected_at: Option<DateTime<Utc>>,
+    pub wait: Option<std::time::Duration>,
+    /// The recording's path under the data dir, once the call is connected.
+    pub recording: Option<String>,
 }
 
 impl Call {
@@ -84,7 +95,7 @@ impl Call {
             Phase::Answered { retx, .. } => retx.poll_timeout(),
             Phase::Ivr { nav, .. } => nav.poll_timeout(),
             Phase::Queued { next_notice, .. } => Some(*next_notice),
-            Phase::Ending { .. } => None,
+            Phase::Talking | Phase::Ending { .. } => None,
         }
     }
 
@@ -92,14 +103,25 @@ impl Call {
         match self.phase {
             Phase::Ringing { .. } => CallState::Setup,
             Phase::Answered { .. } | Phase::Ivr { .. } => CallState::Ivr,
+            Phase::Queued { .. } if self.agent_leg.is_some() => CallState::Ringing,
             Phase::Queued { .. } => CallState::Queued,
+            Phase::Talking => CallState::Talking,
             Phase::Ending { .. } => CallState::Ending,
         }
+    }
+
+    /// Whether the call waits for a person (queued or an agent ringing).
+    pub fn is_waiting(&self) -> bool {
+        matches!(self.phase, Phase::Queued { .. })
     }
 
     /// The live view of this call.
     pub fn live(&self, _engine: &CallEngine) -> LiveCall {
         LiveCall {
+            agent: self.agent.clone(),
+            connected_at: self.connected_at,
+            wait_s: self.wait.map(|w| w.as_secs_f64()),
+            recording: self.recording.clone(),
             id: self.name.clone(),
             caller: self.caller.masked(),
             called: self.called.clone(),
@@ -117,6 +139,7 @@ impl Call {
         match self.phase {
             Phase::Ringing { .. } => CallOutcome::CancelledBeforeAnswer,
             Phase::Queued { .. } => CallOutcome::AbandonedInQueue,
+            Phase::Talking => CallOutcome::Answered,
             Phase::Ending { outcome } => outcome,
             _ => CallOutcome::AbandonedInIvr,
         }
@@ -219,6 +242,11 @@ impl CallEngine {
             answered_at: None,
             queued_at: None,
             armed: None,
+            agent_leg: None,
+            agent: None,
+            connected_at: None,
+            wait: None,
+            recording: None,
         };
         self.by_invite.insert(key, id);
         self.calls.insert(id, call);
@@ -329,7 +357,7 @@ impl CallEngine {
         self.start_ivr(id, now);
     }
 
-    fn dialog_call(&self, req: &Request) -> Option<crate::call::session::CallId> {
+    pub(crate) fn dialog_call(&self, req: &Request) -> Option<crate::call::session::CallId> {
         let tag = req.headers.to.tag()?;
         self.by_dialog
             .get(&(req.headers.call_id.clone(), tag.to_string()))
@@ -401,15 +429,12 @@ impl CallEngine {
     }
 
     fn enqueue(&mut self, id: CallId, queue: String, now: Instant) {
-        let queue = if self.lines.has_queue(&queue) {
+        let queue = if self.acd.has_queue(&queue) {
             queue
         } else {
             tracing::warn!(%queue, "IVR routed to an unknown queue; using general");
             "general".to_string()
         };
-        if let Err(e) = self.lines.enqueue(&queue, id, now) {
-            tracing::warn!(error = %e, "enqueue failed");
-        }
         let wall = self.wall(now);
         let interval = self.cfg.queue_notice_interval;
         let audio = self.menus.queue_audio();
@@ -421,15 +446,20 @@ impl CallEngine {
             call.queue = Some(queue.clone());
             call.queued_at = Some(wall);
             call.phase = Phase::Queued {
-                queue,
+                queue: queue.clone(),
                 next_notice: now + interval,
             };
         }
         self.play_loop(id, prompts);
+        // t₀ of the 15-second clock: the caller asked for a person now.
+        if let Err(e) = self.acd.handle_call_queued(id, &queue, now, 0, now) {
+            tracing::warn!(error = %e, "the ACD refused a call");
+        }
         self.rearm(id);
+        self.drain_acd(now);
     }
 
-    fn play_loop(&mut self, id: CallId, prompts: Vec<String>) {
+    pub(crate) fn play_loop(&mut self, id: CallId, prompts: Vec<String>) {
         let token = self.next_token;
         self.next_token += 1;
         self.out.push_back(Output::Media(MediaCommand::Play {
@@ -465,7 +495,12 @@ impl CallEngine {
             }
             Phase::Queued { next_notice, .. } if now >= *next_notice => {
                 *next_notice = now + self.cfg.queue_notice_interval;
-                let position = self.lines.position(&id).unwrap_or(1);
+                if call.agent_leg.is_some() {
+                    // An agent's phone is ringing: no "N callers ahead of you" now.
+                    self.rearm(id);
+                    return;
+                }
+                let position = self.acd.position(&id).unwrap_or(1);
                 let audio = self.menus.queue_audio();
                 // "N callers ahead of you": the position minus this call itself.
                 let ahead = u32::try_from(position.saturating_sub(1)).unwrap_or(u32::MAX);
@@ -496,6 +531,7 @@ impl CallEngine {
                 }
             }
         }
+        self.flush_transactions(now);
     }
 
     /// A key press (RFC 4733, in-band tone or SIP INFO).
@@ -508,6 +544,7 @@ impl CallEngine {
             nav.handle_digit(digit, now);
             self.drive_navigator(id, now);
         }
+        self.flush_transactions(now);
     }
 
     /// The media shell could not open the call's RTP port: the call cannot be heard.
@@ -527,6 +564,10 @@ impl CallEngine {
             self.respond_status(&key, &req, 481, now);
             return;
         };
+        if req.headers.call_id != call.invite.headers.call_id {
+            self.handle_agent_in_dialog(id, req, key, now);
+            return;
+        }
         if let Some(dialog) = call.dialog.as_mut() {
             if dialog.check_remote_cseq(&req.headers.cseq).is_err() {
                 self.respond_status(&key, &req, 500, now);
@@ -538,6 +579,7 @@ impl CallEngine {
                 let outcome = call.abandon_outcome();
                 tracing::info!(call = %call.name, ?outcome, "caller hung up");
                 self.respond_status(&key, &req, 200, now);
+                self.end_agent_leg(id, now);
                 self.finish(id, outcome, now);
             }
             Method::Info => {
@@ -591,7 +633,7 @@ impl CallEngine {
         }
     }
 
-    fn send_bye(&mut self, id: CallId, outcome: CallOutcome, now: Instant) {
+    pub(crate) fn send_bye(&mut self, id: CallId, outcome: CallOutcome, now: Instant) {
         let branch = self.token();
         let host = self.local_host();
         let port = self.cfg.sip_addr.port();
@@ -655,8 +697,29 @@ impl CallEngine {
             return;
         };
         self.disarm(id, call.armed);
-        self.lines.remove(&id);
         self.ports.release(call.port);
+        if let Some(leg) = &call.agent_leg {
+            self.ports.release(leg.port);
+            self.by_agent_invite.remove(&leg.key);
+            if let Some(tag) = leg.invite.headers.from.tag() {
+                self.by_dialog
+                    .remove(&(leg.invite.headers.call_id.clone(), tag.to_string()));
+            }
+        }
+        let acd_result = match call.phase {
+            Phase::Talking => self.acd.handle_call_ended(&id, now),
+            Phase::Queued { .. } => self.acd.handle_caller_hung_up(&id, now),
+            Phase::Ending {
+                outcome: CallOutcome::Answered,
+            } => self.acd.handle_call_ended(&id, now),
+            Phase::Ending { .. } if call.queue.is_some() => {
+                self.acd.handle_call_withdrawn(&id, now)
+            }
+            _ => Ok(()),
+        };
+        if let Err(e) = acd_result {
+            tracing::debug!(error = %e, "ACD: call end");
+        }
         self.by_invite.remove(&call.invite_key);
         self.by_dialog
             .remove(&(call.invite.headers.call_id.clone(), call.local_tag.clone()));
@@ -667,9 +730,11 @@ impl CallEngine {
             ended_at: self.wall(now),
             outcome,
             sip_call_id: call.invite.headers.call_id.clone(),
+            recording_sha256: None,
         };
         tracing::info!(call = %call.name, ?outcome, "call ended");
-        self.out.push_back(Output::Record(record));
+        self.out.push_back(Output::Record(Box::new(record)));
+        self.drain_acd(now);
     }
 }
 

@@ -27,8 +27,18 @@ fn config(answer_delay: Duration) -> EngineConfig {
         rtp_port_max: 20010,
         answer_delay,
         queue_notice_interval: Duration::from_secs(30),
-        queues: crate::shell::assets::queue_names(),
+        queues: acd_config().queue_names(),
     }
+}
+
+fn acd_config() -> crate::acd::config::AcdConfig {
+    crate::acd::config::AcdConfig::parse(
+        include_str!("../../config/agents.toml"),
+        std::path::Path::new("agents.toml"),
+        include_str!("../../config/queues.toml"),
+        std::path::Path::new("queues.toml"),
+    )
+    .expect("shipped ACD config")
 }
 
 fn registrar(now: std::time::Instant) -> crate::sip::registrar::Registrar<Link> {
@@ -47,6 +57,8 @@ struct Sim {
     now: std::time::Instant,
     caller: Peer,
     sent: Vec<Message>,
+    /// What went to anyone but the caller (agents' phones).
+    to_others: Vec<(Peer, Message)>,
     media: Vec<MediaCommand>,
     records: Vec<CallRecord>,
 }
@@ -69,6 +81,7 @@ impl Sim {
                 config(answer_delay),
                 shipped_tree(),
                 registrar(now),
+                &acd_config(),
                 now,
                 wall,
                 7,
@@ -79,6 +92,7 @@ impl Sim {
                 link: Link::Udp,
             },
             sent: Vec::new(),
+            to_others: Vec::new(),
             media: Vec::new(),
             records: Vec::new(),
         }
@@ -88,19 +102,27 @@ impl Sim {
         while let Some(out) = self.engine.poll_output() {
             match out {
                 Output::Transmit { to, data } => {
-                    assert_eq!(to, self.caller, "everything goes back to the caller");
-                    self.sent
-                        .push(parse_datagram(&data).expect("the engine sends valid SIP"));
+                    let msg = parse_datagram(&data).expect("the engine sends valid SIP");
+                    if to == self.caller {
+                        self.sent.push(msg);
+                    } else {
+                        self.to_others.push((to, msg));
+                    }
                 }
                 Output::Media(cmd) => self.media.push(cmd),
-                Output::Record(r) => self.records.push(r),
+                Output::Record(r) => self.records.push(*r),
             }
         }
     }
 
     fn send(&mut self, text: &str) {
+        let caller = self.caller;
+        self.send_from(caller, text);
+    }
+
+    fn send_from(&mut self, from: Peer, text: &str) {
         let msg = parse_datagram(text.as_bytes()).expect("test message parses");
-        self.engine.handle_message(msg, self.caller, self.now);
+        self.engine.handle_message(msg, from, self.now);
         self.drain();
     }
 
@@ -478,4 +500,157 @@ fn register_is_challenged_and_scanners_are_refused() {
     // The scanner's source is blocked: even a call from it is refused now.
     sim.invite("12345", Some(SDP));
     assert_eq!(sim.statuses().last(), Some(&403));
+}
+
+/// Agent 1001's phone: registers with digest (MD5) from its own address and goes ready.
+fn register_agent(sim: &mut Sim) -> Peer {
+    use md5::{Digest, Md5};
+    let phone = Peer {
+        addr: "127.0.0.1:5080".parse().unwrap(),
+        link: Link::Udp,
+    };
+    let reg = |cseq: u32, auth: &str| {
+        format!("REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5080;branch=z9hG4bK-reg{cseq};rport\r\nFrom: <sip:1001@127.0.0.1>;tag=a1\r\nTo: <sip:1001@127.0.0.1>\r\nCall-ID: reg-agent\r\nCSeq: {cseq} REGISTER\r\nContact: <sip:1001@127.0.0.1:5080>\r\nExpires: 600\r\n{auth}User-Agent: test-phone\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
+    };
+    sim.send_from(phone, &reg(1, ""));
+    let challenge = match &sim.to_others.last().expect("a challenge").1 {
+        Message::Response(r) => r.clone(),
+        other => panic!("expected 401, got {other:?}"),
+    };
+    assert_eq!(challenge.status, 401);
+    let md5_challenge = challenge
+        .headers
+        .www_authenticate
+        .iter()
+        .find(|a| {
+            a.param("algorithm")
+                .is_none_or(|al| al.eq_ignore_ascii_case("MD5"))
+        })
+        .expect("an MD5 challenge");
+    let nonce = md5_challenge.param("nonce").expect("nonce").to_string();
+    let hex = |s: String| hex::encode(Md5::digest(s.as_bytes()));
+    let ha1 = hex("1001:hotline:demo-1001".into());
+    let ha2 = hex("REGISTER:sip:127.0.0.1".into());
+    let response = hex(format!("{ha1}:{nonce}:00000001:c0ffee:auth:{ha2}"));
+    let auth = format!("Authorization: Digest username=\"1001\", realm=\"hotline\", nonce=\"{nonce}\", uri=\"sip:127.0.0.1\", response=\"{response}\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"c0ffee\"\r\n");
+    sim.send_from(phone, &reg(2, &auth));
+    match &sim.to_others.last().expect("an answer").1 {
+        Message::Response(r) => assert_eq!(r.status, 200, "{r:?}"),
+        other => panic!("expected 200, got {other:?}"),
+    }
+    assert!(sim.engine.is_registered("1001", sim.now));
+    sim.engine
+        .set_agent_state("1001", crate::acd::model::StateRequest::Ready, sim.now)
+        .expect("ready");
+    sim.drain();
+    phone
+}
+
+fn last_request_to(sim: &Sim, phone: Peer, method: &str) -> crate::sip::message::Request {
+    sim.to_others
+        .iter()
+        .rev()
+        .find_map(|(to, m)| match m {
+            Message::Request(r) if *to == phone && r.method.as_str() == method => Some(r.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no {method} to the agent's phone"))
+}
+
+#[test]
+fn a_caller_who_presses_1_rings_the_enterprise_agent_who_answers_and_is_bridged() {
+    let mut sim = Sim::new();
+    let phone = register_agent(&mut sim);
+    sim.answered();
+    let call = sim.call_id();
+    sim.engine.handle_digit(call, '1', sim.now);
+    sim.drain();
+    let invite = last_request_to(&sim, phone, "INVITE");
+    assert_eq!(invite.uri.to_string(), "sip:1001@127.0.0.1:5080");
+    assert_eq!(invite.headers.from.display.as_deref(), Some("138****5678"));
+    assert_eq!(sim.engine.live_calls()[0].state, CallState::Ringing);
+    // The phone rings, then answers after 2 s with PCMA.
+    sim.advance(Duration::from_secs(2));
+    let mut ok = Response::for_request(&invite, 200, "OK").with_to_tag("phone1");
+    ok.headers.contact = Some(crate::sip::message::Contact::List(vec![
+        crate::sip::message::NameAddr::new(invite.uri.clone()),
+    ]));
+    let answer = SDP
+        .replace("6000", "7000")
+        .replace("RTP/AVP 0 8 101", "RTP/AVP 8 101");
+    let ok = ok.with_body(
+        crate::sip::message::MediaType::new("application", "sdp"),
+        answer,
+    );
+    sim.engine
+        .handle_message(Message::Response(ok), phone, sim.now);
+    sim.drain();
+    let ack = last_request_to(&sim, phone, "ACK");
+    assert_eq!(ack.headers.to.tag(), Some("phone1"));
+    let live = &sim.engine.live_calls()[0];
+    assert_eq!(live.state, CallState::Talking);
+    assert_eq!(live.agent.as_deref(), Some("1001"));
+    let wait = live.wait_s.expect("a wait");
+    assert!((1.9..=2.1).contains(&wait), "waited {wait}");
+    assert!(sim.media.iter().any(|m| matches!(
+        m,
+        MediaCommand::OpenAgent {
+            codec: Codec::Pcma,
+            ..
+        }
+    )));
+    assert!(sim.media.iter().any(|m| matches!(m, MediaCommand::Bridge { recording, .. } if recording.starts_with("recordings/2026/11/22/"))));
+    // The caller hangs up: the agent's leg gets a BYE, the record names the agent.
+    sim.in_dialog("BYE", 2, "bye1", "", "");
+    let bye = last_request_to(&sim, phone, "BYE");
+    assert_eq!(bye.headers.call_id, invite.headers.call_id);
+    let r = sim.records.last().expect("a record");
+    assert_eq!(r.outcome, CallOutcome::Answered);
+    assert_eq!(r.call.agent.as_deref(), Some("1001"));
+    assert!(r.call.recording.is_some());
+}
+
+#[test]
+fn an_agent_who_does_not_answer_is_cancelled_and_the_call_waits_on() {
+    let mut sim = Sim::new();
+    let phone = register_agent(&mut sim);
+    sim.answered();
+    let call = sim.call_id();
+    sim.engine.handle_digit(call, '1', sim.now);
+    sim.drain();
+    let invite = last_request_to(&sim, phone, "INVITE");
+    let ringing = Response::for_request(&invite, 180, "Ringing").with_to_tag("phone1");
+    sim.engine
+        .handle_message(Message::Response(ringing), phone, sim.now);
+    sim.drain();
+    sim.advance(Duration::from_secs(9)); // ring timeout 8 s
+    let cancel = last_request_to(&sim, phone, "CANCEL");
+    assert_eq!(cancel.headers.cseq.seq, invite.headers.cseq.seq);
+    assert_eq!(
+        cancel.headers.via[0].branch(),
+        invite.headers.via[0].branch()
+    );
+    let live = &sim.engine.live_calls()[0];
+    assert_eq!(
+        live.state,
+        CallState::Queued,
+        "back in the queue, nobody else to ring"
+    );
+    // The phone confirms: 200 to the CANCEL, 487 to the INVITE, which we ACK.
+    let ok = Response::for_request(&cancel, 200, "OK").with_to_tag("phone1");
+    sim.engine
+        .handle_message(Message::Response(ok), phone, sim.now);
+    let terminated =
+        Response::for_request(&invite, 487, "Request Terminated").with_to_tag("phone1");
+    sim.engine
+        .handle_message(Message::Response(terminated), phone, sim.now);
+    sim.drain();
+    let ack = last_request_to(&sim, phone, "ACK");
+    assert_eq!(ack.headers.cseq.seq, invite.headers.cseq.seq);
+    // The caller abandons: counted, nothing rings.
+    sim.in_dialog("BYE", 2, "bye1", "", "");
+    assert_eq!(
+        sim.records.last().unwrap().outcome,
+        CallOutcome::AbandonedInQueue
+    );
 }

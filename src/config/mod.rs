@@ -33,6 +33,30 @@ pub struct Config {
     pub http: HttpConfig,
     pub storage: StorageConfig,
     pub ivr: IvrConfig,
+    pub acd: AcdFiles,
+}
+
+/// Where the agents and queues are configured (files of their own: they change more often
+/// than the engine's settings and are edited by other people).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AcdFiles {
+    /// Agents, their SIP users, credentials and skills.
+    pub agents: PathBuf,
+    /// Queues, their skills, ring timeouts, wrap-up and expansion steps.
+    pub queues: PathBuf,
+    /// Start even when demo agent passwords are configured and SIP listens beyond loopback.
+    pub allow_demo_credentials: bool,
+}
+
+impl Default for AcdFiles {
+    fn default() -> Self {
+        Self {
+            agents: PathBuf::from("config/agents.toml"),
+            queues: PathBuf::from("config/queues.toml"),
+            allow_demo_credentials: false,
+        }
+    }
 }
 
 /// SIP signaling: where we listen, which numbers we answer, RFC 3261 timer values.
@@ -197,6 +221,11 @@ impl Config {
         if self.storage.data_dir.is_relative() {
             self.storage.data_dir = base.join(&self.storage.data_dir);
         }
+        for p in [&mut self.acd.agents, &mut self.acd.queues] {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
     }
 
     /// Checks what types alone cannot: ranges, non-empty lists, timer order.
@@ -264,6 +293,26 @@ impl Config {
             Ok(())
         } else {
             Err(errors)
+        }
+    }
+}
+
+impl Config {
+    /// Reads and validates the agents and queues files the config names.
+    pub fn load_acd(&self) -> Result<crate::acd::config::AcdConfig, Vec<ConfigError>> {
+        let read = |path: &Path| {
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            })
+        };
+        let agents = read(&self.acd.agents);
+        let queues = read(&self.acd.queues);
+        match (agents, queues) {
+            (Ok(a), Ok(q)) => {
+                crate::acd::config::AcdConfig::parse(&a, &self.acd.agents, &q, &self.acd.queues)
+            }
+            (a, q) => Err([a.err(), q.err()].into_iter().flatten().collect()),
         }
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::Config;
-use crate::ivr::load::{load, LoadOptions, PromptCatalog, DEFAULT_QUEUES};
+use crate::ivr::load::{load, LoadOptions, PromptCatalog};
 use crate::ivr::model::MenuTree;
 use crate::media::prompt::Prompt;
 
@@ -85,13 +85,9 @@ pub struct Assets {
     pub warnings: Vec<String>,
 }
 
-/// The queue names calls may be routed to.
-pub fn queue_names() -> Vec<String> {
-    DEFAULT_QUEUES.iter().map(|q| q.to_string()).collect()
-}
-
-/// Loads prompts and menus; every problem as `file:line: what is wrong`.
-pub fn load_assets(config: &Config) -> Result<Assets, Vec<String>> {
+/// Loads prompts and menus, checking the menus' targets against `queues` (from the ACD
+/// configuration); every problem as `file:line: what is wrong`.
+pub fn load_assets(config: &Config, queues: &[String]) -> Result<Assets, Vec<String>> {
     let dir = &config.ivr.menus_dir;
     let prompts_dir = dir.join("prompts");
     let prompts = Prompts::load_dir(&prompts_dir).map_err(|e| {
@@ -124,7 +120,7 @@ pub fn load_assets(config: &Config) -> Result<Assets, Vec<String>> {
     }
     let opts = LoadOptions {
         entry_menu: config.ivr.entry_menu.clone(),
-        queues: queue_names().into_iter().collect(),
+        queues: queues.iter().cloned().collect(),
         max_greeting: config.ivr.max_greeting,
         ..LoadOptions::default()
     };

@@ -95,6 +95,8 @@ impl MediaHandle {
     pub fn send(&self, cmd: MediaCommand) {
         let call = match &cmd {
             MediaCommand::Open { call, .. }
+            | MediaCommand::OpenAgent { call, .. }
+            | MediaCommand::Bridge { call, .. }
             | MediaCommand::Play { call, .. }
             | MediaCommand::Stop { call }
             | MediaCommand::Close { call } => *call,
@@ -204,6 +206,10 @@ impl Worker {
                 if let Some(s) = self.calls.get_mut(&call) {
                     s.pending = None;
                 }
+            }
+            Command::Engine(MediaCommand::OpenAgent { call, .. })
+            | Command::Engine(MediaCommand::Bridge { call, .. }) => {
+                tracing::warn!(%call, "bridging is not wired in the media tasks yet");
             }
             Command::Engine(MediaCommand::Close { call }) => {
                 self.pacer.remove(StreamId(call.0));

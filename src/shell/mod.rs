@@ -41,13 +41,21 @@ impl Overrides {
 pub fn check(path: &Path) -> Result<String, Vec<String>> {
     let config = Config::load(path)
         .map_err(|errs| errs.iter().map(|e| e.to_string()).collect::<Vec<_>>())?;
-    let assets = assets::load_assets(&config)?;
+    let acd = config
+        .load_acd()
+        .map_err(|errs| errs.iter().map(|e| e.to_string()).collect::<Vec<_>>())?;
+    let assets = assets::load_assets(&config, &acd.queue_names())?;
     let mut summary = String::new();
+    if acd.uses_demo_credentials() {
+        summary.push_str("warning: demo agent passwords are configured (fine on loopback only)\n");
+    }
     for w in &assets.warnings {
         summary.push_str(&format!("warning: {w}\n"));
     }
     summary.push_str(&format!(
-        "ok: {} menu file(s), {} menus, {} prompts; worst case from answer to a person: {:.1} s",
+        "ok: {} agents, {} queues, {} menu file(s), {} menus, {} prompts; worst case from answer to a person: {:.1} s",
+        acd.agents.len(),
+        acd.queues.len(),
         assets.menu_files,
         assets.menus.menus().count(),
         assets.prompts.decoded.len(),
@@ -108,14 +116,22 @@ pub async fn serve_from_file(path: &Path, overrides: Overrides) -> anyhow::Resul
             .join("\n"))
     })?;
     overrides.apply(&mut config);
-    let assets = assets::load_assets(&config).map_err(|errs| anyhow::anyhow!(errs.join("\n")))?;
+    let acd = config.load_acd().map_err(|errs| {
+        anyhow::anyhow!(errs
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n"))
+    })?;
+    let assets = assets::load_assets(&config, &acd.queue_names())
+        .map_err(|errs| anyhow::anyhow!(errs.join("\n")))?;
     let listeners = Listeners::bind(&config).await?;
     let (tx, rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         wait_for_signal().await;
         let _ = tx.send(true);
     });
-    run(config, assets, listeners, rx).await
+    run(config, acd, assets, listeners, rx).await
 }
 
 async fn wait_for_signal() {
@@ -138,6 +154,7 @@ async fn wait_for_signal() {
 /// taking calls (503), ends live ones with BYE, flushes the call records and returns.
 pub async fn run(
     config: Config,
+    acd_config: crate::acd::config::AcdConfig,
     assets: assets::Assets,
     listeners: Listeners,
     shutdown: tokio::sync::watch::Receiver<bool>,
@@ -174,8 +191,17 @@ pub async fn run(
     );
     let media_counters = media.counters.clone();
 
-    // Agents' credentials come with the ACD configuration.
-    let credentials = crate::sip::registrar::MemoryCredentials::new();
+    if acd_config.uses_demo_credentials()
+        && !sip_addr.ip().is_loopback()
+        && !config.acd.allow_demo_credentials
+    {
+        anyhow::bail!(
+            "{}: demo agent passwords (demo-<id>) on a non-loopback SIP address ({sip_addr}); \
+             give the agents real credentials, or set [acd] allow_demo_credentials = true",
+            config.acd.agents.display()
+        );
+    }
+    let credentials = AgentCredentials(acd_config.clone());
     let engine_cfg = crate::call::engine::EngineConfig {
         service_numbers: config.sip.service_numbers.clone(),
         sip_addr,
@@ -190,10 +216,13 @@ pub async fn run(
         rtp_port_max: config.rtp.port_max,
         answer_delay: config.sip.answer_delay,
         queue_notice_interval: config.ivr.queue_notice_interval,
-        queues: assets::queue_names(),
+        queues: acd_config.queue_names(),
     };
     let registrar = crate::sip::registrar::Registrar::new(
-        crate::sip::registrar::RegistrarConfig::default(),
+        crate::sip::registrar::RegistrarConfig {
+            realm: acd_config.realm.clone(),
+            ..Default::default()
+        },
         Box::new(credentials),
         rand::random(),
         clock::now(),
@@ -203,6 +232,7 @@ pub async fn run(
         engine_cfg,
         assets.menus.clone(),
         registrar,
+        &acd_config,
         clock::now(),
         clock::wall_now(),
         rand::random(),
@@ -251,4 +281,29 @@ pub async fn run(
     }
     tracing::info!("hotline stopped");
     Ok(())
+}
+
+/// The agents' configured HA1 values, as the registrar asks for them.
+struct AgentCredentials(crate::acd::config::AcdConfig);
+
+impl crate::sip::registrar::CredentialStore for AgentCredentials {
+    fn ha1(
+        &self,
+        user: &str,
+        realm: &str,
+        algorithm: crate::sip::registrar::Algorithm,
+    ) -> Option<String> {
+        use crate::acd::config::DigestAlgorithm;
+        if realm != self.0.realm {
+            return None;
+        }
+        let algo = match algorithm {
+            crate::sip::registrar::Algorithm::Md5 => DigestAlgorithm::Md5,
+            crate::sip::registrar::Algorithm::Sha256 => DigestAlgorithm::Sha256,
+        };
+        self.0
+            .agent_by_sip_user(user)
+            .and_then(|a| a.credentials.ha1(algo))
+            .map(str::to_string)
+    }
 }

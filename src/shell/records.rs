@@ -164,10 +164,15 @@ mod tests {
                 started_at: at,
                 answered_at: Some(at),
                 queued_at: Some(at),
+                agent: None,
+                connected_at: None,
+                wait_s: None,
+                recording: None,
             },
             ended_at: at,
             outcome: CallOutcome::AbandonedInQueue,
             sip_call_id: "abc@host".into(),
+            recording_sha256: None,
         }
     }
 

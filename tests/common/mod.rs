@@ -45,6 +45,13 @@ impl Engine {
         std::fs::create_dir_all(dir.join("config")).expect("mkdir");
         std::os::unix::fs::symlink(root().join("ivr-menus"), dir.join("ivr-menus"))
             .expect("link menus");
+        for file in ["agents.toml", "queues.toml"] {
+            std::os::unix::fs::symlink(
+                root().join("config").join(file),
+                dir.join("config").join(file),
+            )
+            .expect("link ACD config");
+        }
         let config = dir.join("config/hotline.toml");
         let mut text = String::from(extra_toml);
         if !extra_toml.contains("[rtp]") {

@@ -62,6 +62,29 @@ impl Dialog {
         }
     }
 
+    /// The dialog a 2xx to our INVITE creates (we are the UAC, §12.1.2): our From tag is the
+    /// local tag, their To tag the remote one, their Contact the target, and their
+    /// Record-Route reversed the route set.
+    pub fn from_uac_2xx(invite: &Request, ok: &crate::sip::message::Response) -> Dialog {
+        let remote_target = match &ok.headers.contact {
+            Some(Contact::List(list)) if !list.is_empty() => list[0].uri.clone(),
+            _ => invite.uri.clone(),
+        };
+        let mut route_set = ok.headers.record_route.clone();
+        route_set.reverse();
+        Dialog {
+            call_id: invite.headers.call_id.clone(),
+            local_tag: invite.headers.from.tag().unwrap_or_default().to_string(),
+            remote_tag: ok.headers.to.tag().map(str::to_string),
+            local: invite.headers.from.clone(),
+            remote: ok.headers.to.clone(),
+            remote_target,
+            route_set,
+            local_seq: invite.headers.cseq.seq,
+            remote_seq: None,
+        }
+    }
+
     /// Whether a request belongs to this dialog (Call-ID, To tag = ours, From tag = theirs).
     pub fn matches(&self, req: &Request) -> bool {
         let h = &req.headers;
@@ -117,7 +140,8 @@ pub struct ViaSpec<'a> {
 }
 
 impl ViaSpec<'_> {
-    fn build(&self) -> Via {
+    /// The Via of a request we originate, with `rport` asked for (RFC 3581).
+    pub fn build(&self) -> Via {
         let mut via = Via::new(
             self.transport.clone(),
             self.host.clone(),

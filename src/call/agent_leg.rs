@@ -1,0 +1,516 @@
+//! The agent's side of a call (we are a B2BUA): the ACD says "offer call C to agent A", we
+//! ring A's registered phone with an INVITE, and its answer, refusal or silence goes back to
+//! the ACD. Once answered, the two legs are bridged and recorded; either side's BYE ends both.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use crate::acd::core::{Output as AcdOutput, RingFailure};
+use crate::acd::model::AgentId;
+use crate::call::engine::{CallEngine, MediaCommand, Output, Peer};
+use crate::call::media_session::{self, Negotiated};
+use crate::call::record::CallOutcome;
+use crate::call::session::{CallId, Phase};
+use crate::sip::dialog::{Dialog, ViaSpec};
+use crate::sip::message::{
+    CSeq, Contact, MediaType, Method, NameAddr, Request, Response, SipUri, TransactionKey,
+    Transport as ViaTransport, Uri,
+};
+
+/// Where the agent's leg is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LegState {
+    /// Our INVITE is out; the phone may be ringing.
+    Ringing,
+    /// The agent answered: audio is bridged.
+    Talking,
+}
+
+/// The agent's leg of a call.
+#[derive(Debug, Clone)]
+pub struct AgentLeg {
+    pub agent: AgentId,
+    /// Our INVITE (for CANCEL and the ACK of its 2xx).
+    pub invite: Request,
+    /// Its client transaction.
+    pub key: TransactionKey,
+    /// The phone's flow (where its REGISTER came from).
+    pub peer: Peer,
+    /// Our RTP port on this leg.
+    pub port: u16,
+    pub state: LegState,
+    pub dialog: Option<Dialog>,
+    pub media: Option<Negotiated>,
+}
+
+/// Legs we gave up on (cancelled) whose INVITE transaction has not finished yet: a 2xx that
+/// crosses our CANCEL still has to be ACKed and hung up.
+pub(crate) type DyingLegs = HashMap<TransactionKey, AgentLeg>;
+
+impl CallEngine {
+    /// Carries out what the ACD decided.
+    pub(crate) fn drain_acd(&mut self, now: Instant) {
+        while let Some(out) = self.acd.poll_output() {
+            match out {
+                AcdOutput::Offer {
+                    call,
+                    agent,
+                    queue,
+                    ring_timeout,
+                } => {
+                    tracing::info!(%call, %agent, %queue, ?ring_timeout, "ringing agent");
+                    self.ring_agent(call, agent, now);
+                }
+                AcdOutput::CancelOffer {
+                    call,
+                    agent,
+                    reason,
+                } => {
+                    tracing::info!(%call, %agent, ?reason, "ring cancelled");
+                    self.cancel_agent_leg(call, now);
+                }
+                AcdOutput::CallAnswered {
+                    call,
+                    agent,
+                    queue,
+                    wait,
+                } => {
+                    tracing::info!(%call, %agent, %queue, wait_ms = wait.as_millis() as u64, "answered by an agent");
+                    if let Some(c) = self.calls.get_mut(&call) {
+                        c.agent = Some(agent.as_str().to_string());
+                        c.wait = Some(wait);
+                    }
+                }
+                AcdOutput::CallAbandoned { call, queue, wait } => {
+                    tracing::info!(%call, %queue, wait_ms = wait.as_millis() as u64, "abandoned while waiting");
+                }
+                AcdOutput::CallWaitExceeded {
+                    call,
+                    queue,
+                    waited,
+                } => {
+                    tracing::warn!(%call, %queue, waited_ms = waited.as_millis() as u64, "no person within the deadline");
+                }
+                AcdOutput::CallExpanded { call, queue, step } => {
+                    tracing::debug!(%call, %queue, step, "routing widened");
+                }
+                AcdOutput::AgentStateChanged { agent, from, state } => {
+                    tracing::info!(%agent, from = from.as_str(), to = state.kind().as_str(), "agent state");
+                }
+                AcdOutput::AlarmRaised(alarm) => tracing::warn!(?alarm, "alarm raised"),
+                AcdOutput::AlarmCleared(alarm) => tracing::info!(?alarm, "alarm cleared"),
+            }
+        }
+    }
+
+    fn via_transport(peer: Peer) -> ViaTransport {
+        if peer.reliable() {
+            ViaTransport::Tcp
+        } else {
+            ViaTransport::Udp
+        }
+    }
+
+    /// Sends an INVITE to the agent's registered phone.
+    fn ring_agent(&mut self, id: CallId, agent: AgentId, now: Instant) {
+        let user = self.user_by_agent.get(&agent).cloned();
+        let binding = user
+            .as_deref()
+            .and_then(|u| self.registrar.contacts(u, now).into_iter().next());
+        let (Some(user), Some(binding), Some(call)) = (user, binding, self.calls.get(&id)) else {
+            self.ring_failed(id, RingFailure::Unreachable, now);
+            return;
+        };
+        let caller = call.caller.clone();
+        let call_name = call.name.clone();
+        let Some(port) = self.ports.allocate() else {
+            self.ring_failed(id, RingFailure::Unreachable, now);
+            return;
+        };
+        let peer = Peer {
+            addr: binding.flow.addr,
+            link: binding.flow.link,
+        };
+        let host = self.local_host();
+        let sip_port = self.cfg.sip_addr.port();
+        let from_tag = self.token();
+        let branch = self.token();
+        let call_id = format!("{}@{}", self.token(), self.cfg.sip_addr.ip());
+        let mut from = NameAddr::new(Uri::Sip(
+            SipUri::new(host.clone())
+                .with_user("hotline")
+                .with_port(sip_port),
+        ));
+        // The phone shows who is calling, masked like everywhere outside the ticket.
+        from.display = Some(caller.masked());
+        from.set_tag(&from_tag);
+        let to = NameAddr::new(Uri::Sip(SipUri::new(host.clone()).with_user(&user)));
+        let mut invite = Request::new(
+            Method::Invite,
+            binding.contact.uri.clone(),
+            from,
+            to,
+            &call_id,
+            1,
+        );
+        let transport = Self::via_transport(peer);
+        invite.headers.via = vec![ViaSpec {
+            transport: &transport,
+            host: &host,
+            port: sip_port,
+            branch_suffix: &branch,
+        }
+        .build()];
+        invite.headers.contact = Some(Contact::List(vec![crate::sip::dialog::local_contact(
+            &host, sip_port, "hotline", &transport,
+        )]));
+        invite.headers.push("X-Hotline-Call", &call_name);
+        invite.headers.push("User-Agent", &self.cfg.user_agent);
+        let session = self.token_u32();
+        let sdp = media_session::offer(self.cfg.rtp_address, port, session);
+        let invite = invite.with_body(MediaType::new("application", "sdp"), sdp);
+        let Some(key) = invite.client_transaction_key() else {
+            self.ports.release(port);
+            self.ring_failed(id, RingFailure::Unreachable, now);
+            return;
+        };
+        if self
+            .txns
+            .start_client(
+                key.clone(),
+                invite.clone(),
+                crate::call::engine::transport(peer.reliable()),
+                now,
+            )
+            .is_err()
+        {
+            self.ports.release(port);
+            self.ring_failed(id, RingFailure::Unreachable, now);
+            return;
+        }
+        self.txn_peers.insert(key.clone(), peer);
+        self.by_agent_invite.insert(key.clone(), id);
+        self.by_dialog.insert((call_id, from_tag), id);
+        if let Some(call) = self.calls.get_mut(&id) {
+            call.agent_leg = Some(AgentLeg {
+                agent,
+                invite,
+                key,
+                peer,
+                port,
+                state: LegState::Ringing,
+                dialog: None,
+                media: None,
+            });
+        }
+    }
+
+    fn token_u32(&mut self) -> u32 {
+        use rand::Rng;
+        self.rng.gen()
+    }
+
+    fn ring_failed(&mut self, id: CallId, failure: RingFailure, now: Instant) {
+        if let Err(e) = self.acd.handle_ring_failed(&id, failure, now) {
+            tracing::debug!(error = %e, "ACD: ring failed");
+        }
+    }
+
+    /// A response on an agent leg's INVITE transaction (live or dying).
+    pub(crate) fn handle_agent_response(
+        &mut self,
+        key: &TransactionKey,
+        resp: Response,
+        now: Instant,
+    ) {
+        if let Some(mut leg) = self.dying_legs.remove(key) {
+            if resp.is_success() {
+                // Our CANCEL crossed their answer: acknowledge and hang up at once.
+                self.ack_and_bye(&mut leg, &resp, now);
+                self.ports.release(leg.port);
+            } else if resp.status >= 200 {
+                self.ports.release(leg.port);
+            } else {
+                self.dying_legs.insert(key.clone(), leg);
+            }
+            return;
+        }
+        let Some(id) = self.by_agent_invite.get(key).copied() else {
+            return;
+        };
+        if resp.status < 200 {
+            return;
+        }
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        let Some(leg) = call.agent_leg.as_mut() else {
+            return;
+        };
+        if !resp.is_success() {
+            let failure = match resp.status {
+                486 | 600 => RingFailure::Busy,
+                603 => RingFailure::Declined,
+                _ => RingFailure::Unreachable,
+            };
+            let port = leg.port;
+            call.agent_leg = None;
+            self.by_agent_invite.remove(key);
+            self.ports.release(port);
+            self.ring_failed(id, failure, now);
+            self.drain_acd(now);
+            return;
+        }
+        if leg.state == LegState::Talking {
+            // A retransmitted 2xx: our ACK was lost.
+            let mut leg = leg.clone();
+            self.send_ack(&mut leg, now);
+            return;
+        }
+        let mut dialog = Dialog::from_uac_2xx(&leg.invite, &resp);
+        let media = media_session::read_answer(&resp.body).ok();
+        leg.media = media;
+        let mut acked = leg.clone();
+        acked.dialog = Some(dialog.clone());
+        self.send_ack(&mut acked, now);
+        dialog = acked.dialog.take().unwrap_or(dialog);
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        let Some(leg) = call.agent_leg.as_mut() else {
+            return;
+        };
+        leg.dialog = Some(dialog);
+        match self.acd.handle_ring_answered(&id, now) {
+            Ok(()) => self.connect(id, now),
+            Err(e) => {
+                tracing::info!(error = %e, "agent answered too late: hanging up its leg");
+                self.end_agent_leg(id, now);
+            }
+        }
+        self.drain_acd(now);
+    }
+
+    /// The agent answered: bridge the legs and start recording.
+    fn connect(&mut self, id: CallId, now: Instant) {
+        let wall = self.wall(now);
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        let Some(leg) = call.agent_leg.as_mut() else {
+            return;
+        };
+        leg.state = LegState::Talking;
+        call.phase = Phase::Talking;
+        call.connected_at = Some(wall);
+        let recording = format!("recordings/{}/{}.wav", wall.format("%Y/%m/%d"), call.name);
+        call.recording = Some(recording.clone());
+        let open = leg.media.map(|m| MediaCommand::OpenAgent {
+            call: id,
+            port: leg.port,
+            remote: m.remote,
+            codec: m.codec,
+            telephone_event: m.telephone_event,
+        });
+        match open {
+            Some(cmd) => {
+                self.out.push_back(Output::Media(cmd));
+                self.out.push_back(Output::Media(MediaCommand::Bridge {
+                    call: id,
+                    recording,
+                }));
+            }
+            None => {
+                tracing::warn!(call = %id, "agent answered without usable SDP");
+            }
+        }
+        self.rearm(id);
+    }
+
+    /// ACK for a 2xx on an agent leg (§13.2.2.4: a new transaction-less request, same CSeq).
+    fn send_ack(&mut self, leg: &mut AgentLeg, _now: Instant) {
+        let Some(dialog) = leg.dialog.as_ref() else {
+            return;
+        };
+        let host = self.local_host();
+        let transport = Self::via_transport(leg.peer);
+        let branch = self.token();
+        let mut ack = Request::new(
+            Method::Ack,
+            dialog.remote_target.clone(),
+            dialog.local.clone(),
+            dialog.remote.clone(),
+            &dialog.call_id,
+            leg.invite.headers.cseq.seq,
+        );
+        ack.headers.cseq = CSeq {
+            seq: leg.invite.headers.cseq.seq,
+            method: Method::Ack,
+        };
+        ack.headers.via = vec![ViaSpec {
+            transport: &transport,
+            host: &host,
+            port: self.cfg.sip_addr.port(),
+            branch_suffix: &branch,
+        }
+        .build()];
+        ack.headers.route = dialog.route_set.clone();
+        self.transmit(leg.peer, ack.to_bytes());
+    }
+
+    fn ack_and_bye(&mut self, leg: &mut AgentLeg, ok: &Response, now: Instant) {
+        leg.dialog = Some(Dialog::from_uac_2xx(&leg.invite, ok));
+        self.send_ack(leg, now);
+        self.send_leg_bye(leg, now);
+    }
+
+    /// BYE on the agent's leg; its transaction runs on its own (nothing waits for it).
+    fn send_leg_bye(&mut self, leg: &mut AgentLeg, now: Instant) {
+        let host = self.local_host();
+        let transport = Self::via_transport(leg.peer);
+        let branch = self.token();
+        let port = self.cfg.sip_addr.port();
+        let Some(dialog) = leg.dialog.as_mut() else {
+            return;
+        };
+        let bye = dialog.request(
+            Method::Bye,
+            ViaSpec {
+                transport: &transport,
+                host: &host,
+                port,
+                branch_suffix: &branch,
+            },
+        );
+        let Some(key) = bye.client_transaction_key() else {
+            return;
+        };
+        self.txn_peers.insert(key.clone(), leg.peer);
+        if let Err(e) = self.txns.start_client(
+            key,
+            bye,
+            crate::call::engine::transport(leg.peer.reliable()),
+            now,
+        ) {
+            tracing::debug!(error = %e, "agent BYE not sent");
+        }
+    }
+
+    /// Stops ringing the agent (CANCEL) — the ACD took the offer back.
+    pub(crate) fn cancel_agent_leg(&mut self, id: CallId, now: Instant) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        if !matches!(
+            call.agent_leg,
+            Some(AgentLeg {
+                state: LegState::Ringing,
+                ..
+            })
+        ) {
+            return;
+        }
+        let Some(leg) = call.agent_leg.take() else {
+            return;
+        };
+        self.by_agent_invite.remove(&leg.key);
+        if let Some(tag) = leg.invite.headers.from.tag() {
+            self.by_dialog
+                .remove(&(leg.invite.headers.call_id.clone(), tag.to_string()));
+        }
+        let cancel = leg.invite.cancel();
+        if let Some(key) = cancel.client_transaction_key() {
+            self.txn_peers.insert(key.clone(), leg.peer);
+            if let Err(e) = self.txns.start_client(
+                key,
+                cancel,
+                crate::call::engine::transport(leg.peer.reliable()),
+                now,
+            ) {
+                tracing::debug!(error = %e, "CANCEL not sent");
+            }
+        }
+        if let Err(e) = self.txns.cancel_sent(&leg.key, now) {
+            tracing::debug!(error = %e, "INVITE transaction already over");
+        }
+        self.dying_legs.insert(leg.key.clone(), leg);
+    }
+
+    /// Ends the agent's leg whatever its state: CANCEL while ringing, BYE once talking.
+    pub(crate) fn end_agent_leg(&mut self, id: CallId, now: Instant) {
+        let state = self
+            .calls
+            .get(&id)
+            .and_then(|c| c.agent_leg.as_ref().map(|l| l.state));
+        match state {
+            Some(LegState::Ringing) => self.cancel_agent_leg(id, now),
+            Some(LegState::Talking) => {
+                let Some(mut leg) = self.calls.get_mut(&id).and_then(|c| c.agent_leg.take()) else {
+                    return;
+                };
+                self.send_leg_bye(&mut leg, now);
+                self.ports.release(leg.port);
+                if let Some(tag) = leg.invite.headers.from.tag() {
+                    self.by_dialog
+                        .remove(&(leg.invite.headers.call_id.clone(), tag.to_string()));
+                }
+            }
+            None => {}
+        }
+    }
+
+    /// The agent's INVITE got no final answer (Timer B) or could not be sent.
+    pub(crate) fn agent_invite_failed(&mut self, key: &TransactionKey, now: Instant) {
+        if let Some(leg) = self.dying_legs.remove(key) {
+            self.ports.release(leg.port);
+            return;
+        }
+        let Some(id) = self.by_agent_invite.remove(key) else {
+            return;
+        };
+        if let Some(call) = self.calls.get_mut(&id) {
+            if let Some(leg) = call.agent_leg.take() {
+                self.ports.release(leg.port);
+            }
+        }
+        self.ring_failed(id, RingFailure::Unreachable, now);
+        self.drain_acd(now);
+    }
+
+    /// A request inside the agent's dialog: BYE ends the whole call; re-INVITE (hold) and
+    /// INFO are accepted.
+    pub(crate) fn handle_agent_in_dialog(
+        &mut self,
+        id: CallId,
+        req: Request,
+        key: TransactionKey,
+        now: Instant,
+    ) {
+        match req.method {
+            Method::Bye => {
+                self.respond_status(&key, &req, 200, now);
+                let Some(call) = self.calls.get_mut(&id) else {
+                    return;
+                };
+                tracing::info!(call = %call.name, "agent hung up");
+                if let Some(leg) = call.agent_leg.take() {
+                    self.ports.release(leg.port);
+                }
+                self.send_bye(id, CallOutcome::Answered, now);
+            }
+            Method::Invite => {
+                // Hold or a session refresh from the agent's phone: keep our side as it is.
+                let leg = self.calls.get(&id).and_then(|c| c.agent_leg.clone());
+                let Some(leg) = leg else {
+                    self.respond_status(&key, &req, 481, now);
+                    return;
+                };
+                let sdp = media_session::offer(self.cfg.rtp_address, leg.port, 1);
+                let resp = Response::for_request(&req, 200, "OK")
+                    .with_body(MediaType::new("application", "sdp"), sdp);
+                self.respond(&key, resp, now);
+            }
+            _ => self.respond_status(&key, &req, 200, now),
+        }
+    }
+}
