@@ -3,6 +3,7 @@
 //! what they return.
 
 pub mod clock;
+pub mod ticket_store;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
