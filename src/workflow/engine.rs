@@ -64,7 +64,7 @@ impl Workflow {
             version: t.version,
             state: t.state.name().to_string(),
             lead_unit: work.map(|w| w.lead.clone()),
-            units: t.units().into_iter().cloned().collect(),
+            units: t.visible_units().into_iter().cloned().collect(),
             channel: t.intake.channel,
             request_type: t.intake.request_type,
             domain: t.intake.domain.0.clone(),

@@ -588,6 +588,27 @@ impl Ticket {
         }
     }
 
+    /// Units that may see the ticket: the current assignment, or, once finished, the units
+    /// of its last dispatch (so a unit keeps seeing what it handled, e.g. to follow it up).
+    pub fn visible_units(&self) -> Vec<&UnitId> {
+        if self.state.work().is_some() {
+            return self.units();
+        }
+        if !self.state.is_finished() {
+            return Vec::new();
+        }
+        self.history
+            .iter()
+            .rev()
+            .find_map(|e| match &e.kind {
+                EventKind::Dispatched {
+                    lead, assisting, ..
+                } => Some(std::iter::once(lead).chain(assisting).collect()),
+                _ => None,
+            })
+            .unwrap_or_default()
+    }
+
     /// Whether any running deadline has passed at `at`.
     pub fn is_overdue(&self, at: DateTime<FixedOffset>) -> bool {
         self.state
