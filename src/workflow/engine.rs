@@ -252,3 +252,237 @@ impl Workflow {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::workflow::action::{CallbackMethod, Rating};
+    use crate::workflow::calendar::YearCalendar;
+    use crate::workflow::memory::MemoryStore;
+    use crate::workflow::model::{Caller, Channel, Domain, RequestType, Role, UnitId, Urgency};
+
+    fn wf() -> Workflow {
+        Workflow {
+            policy: Policy::default(),
+            calendar: WorkCalendar::new([YearCalendar::from_toml_str(include_str!(
+                "../../config/calendar/2026.toml"
+            ))
+            .unwrap()]),
+            catalogue: DispatchCatalogue::from_toml_str(include_str!("../../config/dispatch.toml"))
+                .unwrap(),
+        }
+    }
+
+    fn t0() -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339("2026-09-30T17:50:00+08:00").unwrap()
+    }
+
+    fn intake() -> Intake {
+        Intake {
+            channel: Channel::Web,
+            received_at: t0(),
+            caller: Caller {
+                name: None,
+                phone: Some("13800138000".into()),
+            },
+            area: None,
+            location: None,
+            content: "工地拖欠工资".into(),
+            urgency: Urgency::NonUrgent,
+            request_type: RequestType::Complaint,
+            domain: Domain("social_management".into()),
+            category: None,
+            call_id: None,
+            recording: None,
+        }
+    }
+
+    fn actors() -> Vec<Actor> {
+        vec![
+            Actor::new("a", Role::Agent),
+            Actor::new("r", Role::Reviewer),
+            Actor::new("s", Role::Supervisor),
+            Actor::new("h", Role::Unit(UnitId::new("hrss"))),
+            Actor::new("x", Role::Unit(UnitId::new("market"))),
+        ]
+    }
+
+    fn actions() -> Vec<Action> {
+        let s = |v: &str| Some(v.to_string());
+        vec![
+            Action::Accept { note: None },
+            Action::Dispatch {
+                category: s("wage_arrears"),
+                lead: None,
+                assisting: None,
+            },
+            Action::Sign,
+            Action::Return {
+                reason: s("不属于"),
+                suggestion: s("改派"),
+            },
+            Action::AcceptReturn { note: None },
+            Action::RejectReturn {
+                reason: s("理由不足"),
+            },
+            Action::RequestExtension {
+                reason: s("调查"),
+                days: 3,
+                caller_informed: true,
+            },
+            Action::ApproveExtension { days: None },
+            Action::RejectExtension {
+                reason: s("不需要"),
+            },
+            Action::Feedback {
+                contact: s("c"),
+                verification: s("v"),
+                legal_basis: s("l"),
+                result: s("r"),
+                attachments: vec![],
+                caller_informed: true,
+                staged_follow_up: None,
+            },
+            Action::ReviewPass,
+            Action::ReviewSendBack {
+                failed: vec![crate::workflow::action::ReviewCriterion::Complete],
+                reason: s("补充"),
+            },
+            Action::Callback {
+                method: CallbackMethod::Sms,
+                consent: true,
+                contacted: None,
+                solved: None,
+                rating: None,
+                reason: None,
+            },
+            Action::Callback {
+                method: CallbackMethod::Phone,
+                consent: true,
+                contacted: Some(true),
+                solved: Some(false),
+                rating: Some(Rating::Unsatisfied),
+                reason: s("没解决"),
+            },
+            Action::RecordRating {
+                rating: Rating::Satisfied,
+                solved: Some(true),
+                reason: None,
+            },
+            Action::CheckUnsatisfied {
+                confirmed: true,
+                note: None,
+            },
+            Action::Remind { note: None },
+            Action::Archive,
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Whatever sequence of actions people try, the stored log replays to exactly the
+        /// ticket they were answered with, versions count events, refusals write nothing, and
+        /// the sweep never fails on a reachable state.
+        #[test]
+        fn any_sequence_replays_to_the_answered_ticket(steps in proptest::collection::vec((0usize..5, 0usize..18, 0i64..72), 1..60)) {
+            let wf = wf();
+            let mut store = MemoryStore::new();
+            let mut t = wf.create(&mut store, intake(), &actors()[0], t0()).unwrap();
+            let mut at = t0();
+            for (who, what, hours) in steps {
+                at += chrono::Duration::hours(hours);
+                let before = store.events(&t.id).unwrap().len();
+                match wf.act(&mut store, &t.id, Some(t.version), &actors()[who], &actions()[what], at) {
+                    Ok(next) => {
+                        prop_assert!(next.version > t.version);
+                        t = next;
+                    }
+                    Err(WorkflowError::Refused(_)) => prop_assert_eq!(store.events(&t.id).unwrap().len(), before),
+                    Err(e) => prop_assert!(false, "unexpected {e}"),
+                }
+                wf.sweep(&mut store, at, 10).unwrap();
+                t = wf.load(&mut store, &t.id).unwrap();
+                let replayed = Ticket::replay(t.id.clone(), store.events(&t.id).unwrap()).unwrap();
+                prop_assert_eq!(&replayed, &t);
+                prop_assert_eq!(t.version as usize, t.history.len());
+                prop_assert!(t.extension_requests <= 2);
+                prop_assert!(t.returned_by.len() <= 1, "hrss returned twice");
+            }
+        }
+    }
+
+    #[test]
+    fn a_stale_version_is_refused_before_deciding() {
+        let wf = wf();
+        let mut store = MemoryStore::new();
+        let a = Actor::new("a", Role::Agent);
+        let t = wf.create(&mut store, intake(), &a, t0()).unwrap();
+        wf.act(
+            &mut store,
+            &t.id,
+            Some(1),
+            &a,
+            &Action::Accept { note: None },
+            t0(),
+        )
+        .unwrap();
+        let e = wf
+            .act(
+                &mut store,
+                &t.id,
+                Some(1),
+                &a,
+                &Action::Remind { note: None },
+                t0(),
+            )
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                WorkflowError::Store(StoreError::Conflict {
+                    expected: 1,
+                    actual: 2,
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn next_wake_is_the_reminder_then_the_deadline() {
+        let wf = wf();
+        let mut store = MemoryStore::new();
+        let a = Actor::new("a", Role::Agent);
+        let t = wf.create(&mut store, intake(), &a, t0()).unwrap();
+        let t = wf
+            .act(
+                &mut store,
+                &t.id,
+                None,
+                &a,
+                &Action::Dispatch {
+                    category: Some("wage_arrears".into()),
+                    lead: None,
+                    assisting: None,
+                },
+                t0(),
+            )
+            .unwrap();
+        // Sign-off due end of Thu Oct 8 → reminder Oct 8 12:00.
+        let w = next_wake(&t, &wf.rules()).unwrap();
+        assert_eq!(
+            w,
+            DateTime::parse_from_rfc3339("2026-10-08T12:00:00+08:00").unwrap()
+        );
+        let o = wf.sweep(&mut store, w, 10).unwrap();
+        assert_eq!(o.events, vec![(t.id.clone(), "reminded".to_string())]);
+        let t = wf.load(&mut store, &t.id).unwrap();
+        assert_eq!(
+            next_wake(&t, &wf.rules()).unwrap(),
+            DateTime::parse_from_rfc3339("2026-10-09T00:00:00+08:00").unwrap()
+        );
+    }
+}
