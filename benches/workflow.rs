@@ -257,16 +257,29 @@ fn list_page_1m(c: &mut Criterion) {
                 ..Default::default()
             },
         ),
-        (
-            "deep_page",
-            ListQuery {
-                state: Some("dispatched".into()),
-                after: Some(TicketId("20250701-000001".into())),
-                limit: 50,
-                ..Default::default()
-            },
-        ),
     ];
+    // A cursor deep in the file: the newest dispatched ticket received before 2025-07-01.
+    let deep = s
+        .list(&ListQuery {
+            state: Some("dispatched".into()),
+            received_to: Some(t("2025-07-01T00:00:00+08:00")),
+            limit: 1,
+            ..Default::default()
+        })
+        .expect("cursor")
+        .items[0]
+        .id
+        .clone();
+    let mut queries = queries;
+    queries.push((
+        "deep_page",
+        ListQuery {
+            state: Some("dispatched".into()),
+            after: Some(deep),
+            limit: 50,
+            ..Default::default()
+        },
+    ));
     let mut g = c.benchmark_group("list_page_1m");
     for (name, q) in queries {
         let page = s.list(&q).expect("list");

@@ -254,10 +254,13 @@ fn put_row(conn: &Connection, row: &IndexRow, new: bool) -> Result<(), StoreErro
             .execute(params![row.id.0])
             .map_err(backend)?;
         let mut ins = conn
-            .prepare_cached("INSERT INTO ticket_units (unit, ticket_id) VALUES (?1, ?2)")
+            .prepare_cached(
+                "INSERT INTO ticket_units (unit, ticket_id, received_ts) VALUES (?1, ?2, ?3)",
+            )
             .map_err(backend)?;
         for u in &wanted {
-            ins.execute(params![u, row.id.0]).map_err(backend)?;
+            ins.execute(params![u, row.id.0, row.received_at.timestamp()])
+                .map_err(backend)?;
         }
     }
     Ok(())
@@ -343,17 +346,31 @@ impl TicketStore for SqliteStore {
 
     fn list(&mut self, q: &ListQuery) -> Result<Page, StoreError> {
         let limit = q.limit.clamp(1, 500);
+        // The cursor is an id; its received time positions the page.
+        let cursor = match &q.after {
+            Some(a) => Some((
+                self.conn
+                    .prepare_cached("SELECT received_ts FROM tickets WHERE id = ?1")
+                    .map_err(backend)?
+                    .query_row(params![a.0], |r| r.get::<_, i64>(0))
+                    .optional()
+                    .map_err(backend)?
+                    .ok_or_else(|| StoreError::NotFound { id: a.clone() })?,
+                a.0.clone(),
+            )),
+            None => None,
+        };
         let mut sql = String::from("SELECT t.row_json FROM ");
         let mut args: Vec<Value> = Vec::new();
         let mut wh: Vec<String> = Vec::new();
-        let order_col = if let Some(u) = &q.unit {
+        let (ts_col, id_col) = if let Some(u) = &q.unit {
             sql.push_str("ticket_units u JOIN tickets t ON t.id = u.ticket_id");
             args.push(Value::Text(u.0.clone()));
             wh.push(format!("u.unit = ?{}", args.len()));
-            "u.ticket_id"
+            ("u.received_ts", "u.ticket_id")
         } else {
             sql.push_str("tickets t");
-            "t.id"
+            ("t.received_ts", "t.id")
         };
         let mut eq = |col: &str, v: String, args: &mut Vec<Value>| {
             args.push(Value::Text(v));
@@ -377,22 +394,30 @@ impl TicketStore for SqliteStore {
         }
         if let Some(f) = &q.received_from {
             args.push(Value::Integer(f.timestamp()));
-            wh.push(format!("t.received_ts >= ?{}", args.len()));
+            wh.push(format!("{ts_col} >= ?{}", args.len()));
         }
         if let Some(t) = &q.received_to {
             args.push(Value::Integer(t.timestamp()));
-            wh.push(format!("t.received_ts < ?{}", args.len()));
+            wh.push(format!("{ts_col} < ?{}", args.len()));
         }
-        if let Some(a) = &q.after {
-            args.push(Value::Text(a.0.clone()));
-            wh.push(format!("{order_col} < ?{}", args.len()));
+        if let Some((ts, id)) = cursor {
+            args.push(Value::Integer(ts));
+            args.push(Value::Text(id));
+            wh.push(format!(
+                "({ts_col}, {id_col}) < (?{}, ?{})",
+                args.len() - 1,
+                args.len()
+            ));
         }
         if !wh.is_empty() {
             sql.push_str(" WHERE ");
             sql.push_str(&wh.join(" AND "));
         }
         args.push(Value::Integer(i64::from(limit) + 1));
-        sql.push_str(&format!(" ORDER BY {order_col} DESC LIMIT ?{}", args.len()));
+        sql.push_str(&format!(
+            " ORDER BY {ts_col} DESC, {id_col} DESC LIMIT ?{}",
+            args.len()
+        ));
         let rows: Vec<String> = self
             .conn
             .prepare_cached(&sql)

@@ -89,15 +89,28 @@ impl TicketStore for MemoryStore {
 
     fn list(&mut self, q: &ListQuery) -> Result<Page, StoreError> {
         let limit = q.limit.clamp(1, 500) as usize;
-        let mut items: Vec<IndexRow> = self
+        let cursor = match &q.after {
+            Some(a) => Some(
+                self.rows
+                    .get(a)
+                    .map(|r| (r.received_at, r.id.clone()))
+                    .ok_or_else(|| StoreError::NotFound { id: a.clone() })?,
+            ),
+            None => None,
+        };
+        let mut rows: Vec<&IndexRow> = self
             .rows
             .values()
-            .rev()
-            .filter(|r| q.after.as_ref().is_none_or(|a| &r.id < a))
+            .filter(|r| {
+                cursor
+                    .as_ref()
+                    .is_none_or(|c| (r.received_at, &r.id) < (c.0, &c.1))
+            })
             .filter(|r| matches(r, q))
-            .take(limit + 1)
-            .cloned()
             .collect();
+        // Newest received first, then by id: the same order as the SQL store.
+        rows.sort_by(|a, b| (b.received_at, &b.id).cmp(&(a.received_at, &a.id)));
+        let mut items: Vec<IndexRow> = rows.into_iter().take(limit + 1).cloned().collect();
         let next = if items.len() > limit {
             items.truncate(limit);
             items.last().map(|r| r.id.clone())

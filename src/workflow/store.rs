@@ -58,7 +58,8 @@ pub struct IndexRow {
     pub supervised: bool,
 }
 
-/// Filters for listing (all optional) and the page wanted. Pages go by id, newest first.
+/// Filters for listing (all optional) and the page wanted. Pages are newest received first
+/// (then by id, descending); `after` continues after a given ticket.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ListQuery {
     pub state: Option<String>,

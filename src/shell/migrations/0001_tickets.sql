@@ -37,19 +37,25 @@ CREATE TABLE tickets (
 ) WITHOUT ROWID;
 
 -- Who may see a ticket (lead and assisting units).
+-- received_ts is copied here so a unit's page is read from this table's own index.
 CREATE TABLE ticket_units (
-    unit      TEXT NOT NULL,
-    ticket_id TEXT NOT NULL,
+    unit        TEXT NOT NULL,
+    ticket_id   TEXT NOT NULL,
+    received_ts INTEGER NOT NULL,
     PRIMARY KEY (unit, ticket_id)
 ) WITHOUT ROWID;
 CREATE INDEX ticket_units_by_ticket ON ticket_units (ticket_id);
+CREATE INDEX ticket_units_page ON ticket_units (unit, received_ts, ticket_id);
 
--- Filters walk an index in id order so a page stops after `limit` rows.
-CREATE INDEX tickets_state     ON tickets (state, id);
-CREATE INDEX tickets_type      ON tickets (request_type, id);
-CREATE INDEX tickets_domain    ON tickets (domain, id);
-CREATE INDEX tickets_channel   ON tickets (channel, id);
-CREATE INDEX tickets_received  ON tickets (received_ts);
-CREATE INDEX tickets_next_due  ON tickets (next_due_ts) WHERE next_due_ts IS NOT NULL;
+-- Pages are newest received first: (received_ts DESC, id DESC). Each filter walks an index
+-- already in that order, so a page stops after `limit` matching rows and a date range is a
+-- range scan, not a walk through everything newer.
+CREATE INDEX tickets_state     ON tickets (state, received_ts, id);
+CREATE INDEX tickets_type      ON tickets (request_type, received_ts, id);
+CREATE INDEX tickets_domain    ON tickets (domain, received_ts, id);
+CREATE INDEX tickets_channel   ON tickets (channel, received_ts, id);
+CREATE INDEX tickets_received  ON tickets (received_ts, id);
+-- Tickets with a running deadline, newest first: the overdue list skips every closed ticket.
+CREATE INDEX tickets_running   ON tickets (received_ts, id) WHERE next_due_ts IS NOT NULL;
 CREATE INDEX tickets_wake      ON tickets (wake_ts) WHERE wake_ts IS NOT NULL;
 CREATE INDEX tickets_phone     ON tickets (phone_key, received_ts) WHERE phone_key IS NOT NULL;
