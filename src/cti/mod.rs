@@ -1,6 +1,9 @@
 //! The HTTP API (JSON) and pages: health, live calls, call records. Holds no business rules:
 //! it asks the engine and renders what it answers.
 
+pub mod auth;
+pub mod tickets;
+
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

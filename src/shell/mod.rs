@@ -8,6 +8,7 @@ pub mod engine;
 pub mod media;
 pub mod records;
 pub mod sip_transport;
+pub mod ticket_store;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

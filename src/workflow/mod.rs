@@ -1,2 +1,43 @@
-//! The ticket (诉求工单) workflow core: legal transitions, working-day deadlines, the event log.
-//! It is handed the time and a store; it never reads the clock or the database itself.
+//! The ticket (诉求工单) workflow core: legal transitions (W1–W18), working-day deadlines, the
+//! event log from which a ticket's state is derived, the sweep, repeat detection (W6).
+//! It is handed the time (`at`, China time +08:00) and a [`store::TicketStore`]; it never
+//! reads the clock, a file or the database itself. See `docs/WORKFLOW.md`.
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`model`] | ids, channels, classification, caller, intake, actors and roles |
+//! | [`calendar`] | working days from the yearly calendar files, due times, warnings |
+//! | [`catalogue`] | the dispatch catalogue (W5) |
+//! | [`policy`] | the rules' numbers, as configurable defaults |
+//! | [`action`] | typed actions and typed refusals |
+//! | [`event`] | the append-only event log |
+//! | [`ticket`] | the state derived from the log |
+//! | [`decide`] | the rules: action → events or refusal |
+//! | [`sweep`] | reminders, overdue → supervision, not rated |
+//! | [`repeat`] | W6 similarity rule |
+//! | [`store`] | the store trait, index rows, list queries, reports |
+//! | [`engine`] | create / act / sweep over a store |
+
+pub mod action;
+pub mod calendar;
+pub mod catalogue;
+pub mod decide;
+pub mod engine;
+pub mod event;
+pub mod memory;
+pub mod model;
+pub mod policy;
+pub mod repeat;
+pub mod store;
+pub mod sweep;
+pub mod ticket;
+
+pub use action::{Action, Refusal};
+pub use calendar::{Due, WorkCalendar, YearCalendar};
+pub use catalogue::DispatchCatalogue;
+pub use engine::{Workflow, WorkflowError};
+pub use event::{Event, EventKind};
+pub use model::{Actor, Intake, Role, TicketId, UnitId};
+pub use policy::Policy;
+pub use store::TicketStore;
+pub use ticket::{Ticket, TicketState};

@@ -1,0 +1,165 @@
+//! Bearer tokens → who is calling (rule C16: access control). `config/users.toml` maps each
+//! token to a user and a role: hotline agent, handling unit (with its unit id), reviewer,
+//! supervisor. A unit sees and acts on its own tickets only; the workflow core decides what
+//! each role may do, this module only says who is asking.
+
+use std::collections::HashMap;
+
+use axum::http::HeaderMap;
+use serde::Deserialize;
+
+use crate::workflow::catalogue::DispatchCatalogue;
+use crate::workflow::model::{Actor, Role, UnitId};
+
+/// A problem in `users.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UsersError {
+    #[error("line {line}: {message}")]
+    Syntax { line: usize, message: String },
+    #[error("user `{user}`: {message}")]
+    Invalid { user: String, message: String },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UsersFile {
+    #[serde(default, rename = "user")]
+    users: Vec<UserEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+enum RoleName {
+    Agent,
+    Unit,
+    Reviewer,
+    Supervisor,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserEntry {
+    token: String,
+    user: String,
+    role: RoleName,
+    #[serde(default)]
+    unit: Option<String>,
+}
+
+/// The token table.
+#[derive(Debug, Clone, Default)]
+pub struct Users {
+    by_token: HashMap<String, Actor>,
+}
+
+impl Users {
+    /// Parses `users.toml` and checks every unit user names a unit of the catalogue.
+    pub fn from_toml_str(text: &str, catalogue: &DispatchCatalogue) -> Result<Self, UsersError> {
+        let file: UsersFile = toml::from_str(text).map_err(|e| UsersError::Syntax {
+            line: e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+                .unwrap_or(1),
+            message: e.message().to_string(),
+        })?;
+        let mut by_token = HashMap::new();
+        for u in file.users {
+            let bad = |message: &str| UsersError::Invalid {
+                user: u.user.clone(),
+                message: message.to_string(),
+            };
+            if u.token.len() < 8 {
+                return Err(bad("token must be at least 8 characters"));
+            }
+            let role = match (u.role, &u.unit) {
+                (RoleName::Unit, Some(unit)) => {
+                    let id = UnitId::new(unit.clone());
+                    if catalogue.unit(&id).is_none() {
+                        return Err(bad("`unit` is not a unit of the dispatch catalogue"));
+                    }
+                    Role::Unit(id)
+                }
+                (RoleName::Unit, None) => return Err(bad("a unit user needs `unit = \"<id>\"`")),
+                (_, Some(_)) => return Err(bad("only unit users have a `unit`")),
+                (RoleName::Agent, None) => Role::Agent,
+                (RoleName::Reviewer, None) => Role::Reviewer,
+                (RoleName::Supervisor, None) => Role::Supervisor,
+            };
+            if by_token
+                .insert(u.token.clone(), Actor::new(u.user.clone(), role))
+                .is_some()
+            {
+                return Err(bad("token used twice"));
+            }
+        }
+        Ok(Self { by_token })
+    }
+
+    /// The caller named by `Authorization: Bearer <token>`, if the token is known.
+    pub fn authenticate(&self, headers: &HeaderMap) -> Option<&Actor> {
+        let value = headers
+            .get(axum::http::header::AUTHORIZATION)?
+            .to_str()
+            .ok()?;
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))?;
+        self.by_token.get(token.trim())
+    }
+
+    /// Number of configured users.
+    pub fn len(&self) -> usize {
+        self.by_token.len()
+    }
+
+    /// Whether no user is configured (every request is then refused).
+    pub fn is_empty(&self) -> bool {
+        self.by_token.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalogue() -> DispatchCatalogue {
+        DispatchCatalogue::from_toml_str(include_str!("../../config/dispatch.toml")).unwrap()
+    }
+
+    #[test]
+    fn shipped_users_cover_every_unit_of_the_catalogue() {
+        let c = catalogue();
+        let users = Users::from_toml_str(include_str!("../../config/users.toml"), &c).unwrap();
+        let mut h = HeaderMap::new();
+        for unit in c.units() {
+            h.insert(
+                "authorization",
+                format!("Bearer demo-unit-{}", unit.id).parse().unwrap(),
+            );
+            assert_eq!(
+                users.authenticate(&h).map(|a| a.role.clone()),
+                Some(Role::Unit(unit.id.clone()))
+            );
+        }
+        for (token, role) in [
+            ("demo-supervisor", Role::Supervisor),
+            ("demo-reviewer", Role::Reviewer),
+            ("demo-agent-1006", Role::Agent),
+        ] {
+            h.insert("authorization", format!("Bearer {token}").parse().unwrap());
+            assert_eq!(users.authenticate(&h).map(|a| a.role.clone()), Some(role));
+        }
+        h.insert("authorization", "Bearer nope-nope-nope".parse().unwrap());
+        assert!(users.authenticate(&h).is_none());
+    }
+
+    #[test]
+    fn a_unit_user_must_name_a_known_unit() {
+        let e = Users::from_toml_str(
+            "[[user]]\ntoken = \"abcdefgh\"\nuser = \"x\"\nrole = \"unit\"\nunit = \"mars\"\n",
+            &catalogue(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("not a unit"), "{e}");
+    }
+}

@@ -1,0 +1,624 @@
+//! The ticket HTTP API (JSON): create, act, read with history and due times, list/filter/
+//! paginate, dispatch-catalogue lookup, reports, sweep. Holds no business rule: it checks who
+//! is calling ([`super::auth`]), hands the request to the workflow core on the store thread
+//! ([`TicketWorker`]) and maps answers to HTTP. Every success is sent after the commit.
+//!
+//! Errors are `{"code": "...", "message": "..."}`: 400 malformed, 401 no/unknown token,
+//! 403 role or unit not allowed, 404 unknown ticket, 409 stale version or not possible in the
+//! ticket's state, 422 a required field or value is missing or wrong.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path as UrlPath, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::auth::Users;
+use crate::masked::Masked;
+use crate::shell::ticket_store::{load_workflow, Durability, SqliteStore, TicketWorker};
+use crate::workflow::calendar::Due;
+use crate::workflow::model::{
+    china, Actor, Caller, Channel, Domain, Intake, Recording, RequestType, Role, UnitId, Urgency,
+};
+use crate::workflow::store::{IndexRow, ListQuery, StoreError, TicketStore};
+use crate::workflow::ticket::TicketState;
+use crate::workflow::{Action, Policy, Ticket, TicketId, WorkflowError};
+
+/// Where the ticket API finds its files.
+#[derive(Debug, Clone)]
+pub struct TicketApiConfig {
+    /// The SQLite file is `data_dir/tickets.sqlite`.
+    pub data_dir: PathBuf,
+    /// Folder with `YYYY.toml` calendar files.
+    pub calendar_dir: PathBuf,
+    pub dispatch: PathBuf,
+    pub users: PathBuf,
+    pub durability: Durability,
+}
+
+impl TicketApiConfig {
+    /// The usual layout: `config_dir/{calendar/, dispatch.toml, users.toml}`.
+    pub fn new(data_dir: &Path, config_dir: &Path) -> Self {
+        Self {
+            data_dir: data_dir.to_path_buf(),
+            calendar_dir: config_dir.join("calendar"),
+            dispatch: config_dir.join("dispatch.toml"),
+            users: config_dir.join("users.toml"),
+            durability: Durability::Full,
+        }
+    }
+}
+
+/// Why the ticket API could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum TicketApiError {
+    #[error(transparent)]
+    Load(#[from] crate::shell::ticket_store::LoadError),
+    #[error("{path}: {message}")]
+    File { path: PathBuf, message: String },
+    #[error("ticket store: {0}")]
+    Store(#[from] StoreError),
+}
+
+type Clock = Arc<dyn Fn() -> DateTime<FixedOffset> + Send + Sync>;
+
+/// The state behind the router: the store worker, the users, and the clock.
+#[derive(Clone)]
+pub struct TicketApi {
+    worker: TicketWorker,
+    users: Arc<Users>,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for TicketApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TicketApi")
+            .field("users", &self.users.len())
+            .finish()
+    }
+}
+
+impl TicketApi {
+    /// Loads the calendar, catalogue and users, opens `tickets.sqlite` and starts the store thread.
+    pub fn open(config: &TicketApiConfig) -> Result<Self, TicketApiError> {
+        let workflow = load_workflow(&config.calendar_dir, &config.dispatch, Policy::default())?;
+        let text = std::fs::read_to_string(&config.users).map_err(|e| TicketApiError::File {
+            path: config.users.clone(),
+            message: e.to_string(),
+        })?;
+        let users =
+            Users::from_toml_str(&text, &workflow.catalogue).map_err(|e| TicketApiError::File {
+                path: config.users.clone(),
+                message: e.to_string(),
+            })?;
+        let store = SqliteStore::open(&config.data_dir.join("tickets.sqlite"), config.durability)?;
+        let worker = TicketWorker::start(store, workflow)?;
+        Ok(Self {
+            worker,
+            users: Arc::new(users),
+            clock: Arc::new(|| crate::shell::clock::wall_now().with_timezone(&china())),
+        })
+    }
+
+    /// Replaces the clock (tests pin the date so deadlines are checkable).
+    pub fn with_clock(
+        mut self,
+        clock: impl Fn() -> DateTime<FixedOffset> + Send + Sync + 'static,
+    ) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Runs one sweep now (the shell calls this on a timer).
+    pub async fn sweep(&self) -> Result<usize, WorkflowError> {
+        let at = (self.clock)();
+        let out = self.worker.call(move |s, wf| wf.sweep(s, at, 1000)).await?;
+        Ok(out.events.len())
+    }
+}
+
+/// Sweeps every `every` until the returned handle is aborted (W14, W16 run on time).
+pub fn spawn_sweeper(api: TicketApi, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            match api.sweep().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(events = n, "ticket sweep"),
+                Err(e) => tracing::warn!(error = %e, "ticket sweep failed"),
+            }
+        }
+    })
+}
+
+/// The ticket routes, to be merged into the engine's HTTP server.
+pub fn router(api: TicketApi) -> Router {
+    Router::new()
+        .route("/api/tickets", post(create).get(list))
+        .route("/api/tickets/{id}", get(show))
+        .route("/api/tickets/{id}/actions", post(act))
+        .route("/api/sweep", post(sweep_now))
+        .route("/api/dispatch/categories", get(categories))
+        .route("/api/dispatch/units", get(units))
+        .route("/api/reports", get(report))
+        .with_state(api)
+}
+
+/// An API error: status, machine code and a sentence.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: String,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code: code.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(json!({"code": self.code, "message": self.message})),
+        )
+            .into_response()
+    }
+}
+
+impl From<WorkflowError> for ApiError {
+    fn from(e: WorkflowError) -> Self {
+        match &e {
+            WorkflowError::Refused(r) => {
+                let status = if r.is_forbidden() {
+                    StatusCode::FORBIDDEN
+                } else if r.is_invalid_input() {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                } else {
+                    StatusCode::CONFLICT
+                };
+                ApiError::new(status, r.code(), r.to_string())
+            }
+            WorkflowError::NotFound(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
+            }
+            WorkflowError::Store(StoreError::Conflict { .. }) => ApiError::new(
+                StatusCode::CONFLICT,
+                "version_conflict",
+                format!("{e}; reload the ticket and retry"),
+            ),
+            other => {
+                tracing::error!(error = %other, "ticket API failure");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "the ticket store failed; nothing was changed",
+                )
+            }
+        }
+    }
+}
+
+fn who(api: &TicketApi, headers: &HeaderMap) -> Result<Actor, ApiError> {
+    api.users.authenticate(headers).cloned().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "send `Authorization: Bearer <token>` with a configured token",
+        )
+    })
+}
+
+fn may_see(actor: &Actor, t: &Ticket) -> Result<(), ApiError> {
+    match &actor.role {
+        Role::Unit(u) if !t.visible_units().contains(&u) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "not_your_ticket",
+            format!("unit `{u}` is not handling ticket {}", t.id),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn parse_json<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("invalid JSON body: {e}"),
+        )
+    })
+}
+
+/// The body of `POST /api/tickets`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateTicket {
+    channel: Channel,
+    #[serde(default)]
+    received_at: Option<DateTime<FixedOffset>>,
+    #[serde(default)]
+    caller: Caller,
+    #[serde(default)]
+    area: Option<String>,
+    #[serde(default)]
+    location: Option<String>,
+    content: String,
+    urgency: Urgency,
+    #[serde(rename = "type")]
+    request_type: RequestType,
+    domain: Domain,
+    #[serde(default)]
+    category: Option<String>,
+    #[serde(default)]
+    call_id: Option<String>,
+    #[serde(default)]
+    recording: Option<Recording>,
+}
+
+/// Due times of a ticket as RFC 3339, and the warnings that came with them.
+#[derive(Debug, Default, Serialize)]
+struct DueView {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dispatch: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sign_off: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    return_window: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    feedback: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rating: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<String>,
+}
+
+fn due_view(t: &Ticket) -> DueView {
+    let mut v = DueView::default();
+    let put = |slot: &mut Option<String>, d: &Due, warnings: &mut Vec<String>| {
+        *slot = Some(d.at.to_rfc3339());
+        if let Some(w) = &d.warning {
+            if !warnings.contains(w) {
+                warnings.push(w.clone());
+            }
+        }
+    };
+    let mut w = Vec::new();
+    match &t.state {
+        TicketState::Received { dispatch_due } | TicketState::Accepted { dispatch_due } => {
+            put(&mut v.dispatch, dispatch_due, &mut w)
+        }
+        TicketState::Dispatched { sign_due, .. } => put(&mut v.sign_off, sign_due, &mut w),
+        TicketState::AwaitingRating { rating_due, .. } => put(&mut v.rating, rating_due, &mut w),
+        _ => {}
+    }
+    if let Some(work) = t.state.work() {
+        if matches!(
+            t.state,
+            TicketState::Dispatched { .. } | TicketState::Handling { .. }
+        ) {
+            put(&mut v.return_window, &work.return_due, &mut w);
+        }
+        if let Some(f) = &work.feedback_due {
+            if matches!(
+                t.state,
+                TicketState::Dispatched { .. }
+                    | TicketState::Handling { .. }
+                    | TicketState::Returned { .. }
+            ) {
+                put(&mut v.feedback, f, &mut w);
+            }
+        }
+    }
+    v.warnings = w;
+    v
+}
+
+fn ticket_view(t: &Ticket, at: DateTime<FixedOffset>) -> serde_json::Value {
+    let i = &t.intake;
+    json!({
+        "id": t.id,
+        "version": t.version,
+        "state": t.state.name(),
+        "channel": i.channel,
+        "received_at": i.received_at.to_rfc3339(),
+        "caller": i.caller,
+        "area": i.area,
+        "location": i.location,
+        "content": i.content,
+        "urgency": i.urgency,
+        "type": i.request_type,
+        "domain": i.domain,
+        "category": i.category,
+        "call_id": i.call_id,
+        "recording": i.recording,
+        "assignment": t.state.work().map(|w| json!({"lead": w.lead, "assisting": w.assisting, "dispatched_at": w.dispatched_at.to_rfc3339()})),
+        "due": due_view(t),
+        "overdue": t.is_overdue(at),
+        "supervision": t.supervision,
+        "repeat_of": t.repeat_of.as_ref().filter(|_| !t.repeat_cleared).map(|(id, score)| json!({"id": id, "score": score})),
+        "returned_by": t.returned_by,
+        "extension_requests": t.extension_requests,
+        "rating": t.rating,
+        "detail": t.state,
+        "history": t.history,
+    })
+}
+
+fn list_item(r: &IndexRow, at: DateTime<FixedOffset>) -> serde_json::Value {
+    json!({
+        "id": r.id,
+        "version": r.version,
+        "state": r.state,
+        "lead_unit": r.lead_unit,
+        "units": r.units,
+        "channel": r.channel,
+        "type": r.request_type,
+        "domain": r.domain,
+        "urgency": r.urgency,
+        "area": r.area,
+        "received_at": r.received_at.to_rfc3339(),
+        "caller_phone": r.phone_key.as_deref().map(|p| Masked::new(p).masked()),
+        "content": r.content.chars().take(60).collect::<String>(),
+        "next_due": r.next_due.map(|d| d.to_rfc3339()),
+        "overdue": r.next_due.is_some_and(|d| d < at),
+        "rating": r.rating,
+        "repeat_of": r.repeat_of,
+        "supervised": r.supervised,
+    })
+}
+
+async fn create(
+    State(api): State<TicketApi>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let actor = who(&api, &headers)?;
+    let req: CreateTicket = parse_json(&body)?;
+    let now = (api.clock)();
+    let received_at = req.received_at.unwrap_or(now);
+    if received_at > now + chrono::Duration::minutes(5) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "received_at_in_future",
+            "`received_at` is later than now",
+        ));
+    }
+    let intake = Intake {
+        channel: req.channel,
+        received_at,
+        caller: req.caller,
+        area: req.area,
+        location: req.location,
+        content: req.content,
+        urgency: req.urgency,
+        request_type: req.request_type,
+        domain: req.domain,
+        category: req.category,
+        call_id: req.call_id,
+        recording: req.recording,
+    };
+    let a = actor.clone();
+    let t = api
+        .worker
+        .call(move |s, wf| wf.create(s, intake, &a, now))
+        .await?;
+    tracing::info!(id = %t.id, user = %actor.user, "ticket created");
+    let location = format!("/api/tickets/{}", t.id);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(ticket_view(&t, now)),
+    )
+        .into_response())
+}
+
+async fn show(
+    State(api): State<TicketApi>,
+    headers: HeaderMap,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Response, ApiError> {
+    let actor = who(&api, &headers)?;
+    let id = TicketId(id);
+    let t = api.worker.call(move |s, wf| wf.load(s, &id)).await?;
+    may_see(&actor, &t)?;
+    Ok(Json(ticket_view(&t, (api.clock)())).into_response())
+}
+
+async fn act(
+    State(api): State<TicketApi>,
+    headers: HeaderMap,
+    UrlPath(id): UrlPath<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let actor = who(&api, &headers)?;
+    let mut value: serde_json::Value = parse_json(&body)?;
+    let version = match value.as_object_mut().and_then(|o| o.remove("version")) {
+        None | Some(serde_json::Value::Null) => None,
+        Some(v) => Some(v.as_u64().ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "`version` must be a positive integer",
+            )
+        })?),
+    };
+    let action: Action = serde_json::from_value(value).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_action",
+            format!("not a valid action: {e}"),
+        )
+    })?;
+    let now = (api.clock)();
+    let id = TicketId(id);
+    let a = actor.clone();
+    let t = api
+        .worker
+        .call(move |s, wf| {
+            // A unit may not even learn whether another unit's ticket is in a given state.
+            if let Role::Unit(u) = &a.role {
+                let t = wf.load(s, &id)?;
+                if !t.visible_units().contains(&u) {
+                    return Err(crate::workflow::Refusal::NotYourTicket { unit: u.clone() }.into());
+                }
+            }
+            wf.act(s, &id, version, &a, &action, now)
+        })
+        .await?;
+    tracing::info!(id = %t.id, version = t.version, user = %actor.user, state = t.state.name(), "ticket action");
+    Ok(Json(ticket_view(&t, now)).into_response())
+}
+
+/// Query string of `GET /api/tickets`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListParams {
+    state: Option<String>,
+    unit: Option<String>,
+    #[serde(rename = "type")]
+    request_type: Option<RequestType>,
+    domain: Option<String>,
+    channel: Option<Channel>,
+    overdue: Option<bool>,
+    from: Option<DateTime<FixedOffset>>,
+    to: Option<DateTime<FixedOffset>>,
+    after: Option<String>,
+    limit: Option<u32>,
+}
+
+async fn list(
+    State(api): State<TicketApi>,
+    headers: HeaderMap,
+    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let actor = who(&api, &headers)?;
+    let Query(p) =
+        params.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()))?;
+    let now = (api.clock)();
+    let mut unit = p.unit.map(UnitId::new);
+    if let Role::Unit(own) = &actor.role {
+        match &unit {
+            Some(u) if u != own => {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "not_your_ticket",
+                    format!("unit `{own}` may list only its own tickets"),
+                ))
+            }
+            _ => unit = Some(own.clone()),
+        }
+    }
+    let q = ListQuery {
+        state: p.state,
+        unit,
+        request_type: p.request_type,
+        domain: p.domain,
+        channel: p.channel,
+        overdue_at: p.overdue.filter(|o| *o).map(|_| now),
+        received_from: p.from,
+        received_to: p.to,
+        after: p.after.map(TicketId),
+        limit: p.limit.unwrap_or(50),
+    };
+    let page = api.worker.call(move |s, _| Ok(s.list(&q)?)).await?;
+    Ok(Json(json!({
+        "items": page.items.iter().map(|r| list_item(r, now)).collect::<Vec<_>>(),
+        "next": page.next,
+    }))
+    .into_response())
+}
+
+async fn sweep_now(State(api): State<TicketApi>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let actor = who(&api, &headers)?;
+    if actor.role != Role::Supervisor {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "wrong_role",
+            "only a supervisor may run the sweep by hand",
+        ));
+    }
+    let n = api.sweep().await?;
+    Ok(Json(json!({"events": n})).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CategoryParams {
+    /// Request text to suggest categories for (keywords).
+    q: Option<String>,
+    domain: Option<String>,
+}
+
+async fn categories(
+    State(api): State<TicketApi>,
+    headers: HeaderMap,
+    params: Result<Query<CategoryParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    who(&api, &headers)?;
+    let Query(p) =
+        params.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()))?;
+    let cat = &api.worker.workflow().catalogue;
+    let list: Vec<_> = match &p.q {
+        Some(q) => cat.suggest(q),
+        None => cat.categories().collect(),
+    };
+    let list: Vec<_> = list
+        .into_iter()
+        .filter(|c| p.domain.as_ref().is_none_or(|d| &c.domain.0 == d))
+        .collect();
+    Ok(
+        Json(json!({"categories": list, "domains": cat.domains().collect::<Vec<_>>()}))
+            .into_response(),
+    )
+}
+
+async fn units(State(api): State<TicketApi>, headers: HeaderMap) -> Result<Response, ApiError> {
+    who(&api, &headers)?;
+    let cat = &api.worker.workflow().catalogue;
+    Ok(Json(json!({"units": cat.units().collect::<Vec<_>>()})).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReportParams {
+    from: Option<DateTime<FixedOffset>>,
+    to: Option<DateTime<FixedOffset>>,
+}
+
+async fn report(
+    State(api): State<TicketApi>,
+    headers: HeaderMap,
+    params: Result<Query<ReportParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let actor = who(&api, &headers)?;
+    if !actor.role.is_hotline() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "wrong_role",
+            "reports are for hotline staff",
+        ));
+    }
+    let Query(p) =
+        params.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()))?;
+    let now = (api.clock)();
+    let r = api
+        .worker
+        .call(move |s, _| Ok(s.report(p.from, p.to, now)?))
+        .await?;
+    Ok(Json(r).into_response())
+}

@@ -1,0 +1,658 @@
+//! The SQLite ticket store ([`TicketStore`] for the workflow core) and the one thread that
+//! owns it. SQLite in WAL mode under the data dir; schema migrations from
+//! `src/shell/migrations/*.sql` (applied in order, tracked by `PRAGMA user_version`).
+//!
+//! Crash safety: every transition is one transaction (events appended + index row updated
+//! together), committed before the caller is answered. In WAL mode a commit is a single
+//! append to the `-wal` file; after a kill -9 SQLite replays only committed frames, so a
+//! transition is either all there or not at all. `synchronous=FULL` (the default here) also
+//! fsyncs the WAL at every commit, so an acknowledged transition survives a power cut, not
+//! only a process crash; `NORMAL` survives a process crash but may lose the last commits on
+//! power loss — offered for test rigs, not for production.
+//!
+//! Throughput: the worker thread drains every queued request into one transaction (group
+//! commit; each request in its own SAVEPOINT so one failure does not undo the others) and
+//! answers them all after the single fsync. Makes no business decision: it runs the
+//! workflow core's create/act/sweep and stores what they return.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use rusqlite::types::Value;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::workflow::calendar::{WorkCalendar, YearCalendar};
+use crate::workflow::catalogue::DispatchCatalogue;
+use crate::workflow::event::Event;
+use crate::workflow::repeat::RepeatCandidate;
+use crate::workflow::store::{IndexRow, ListQuery, Page, Report, StoreError, TicketStore};
+use crate::workflow::{Policy, TicketId, Workflow, WorkflowError};
+
+/// Migrations, in order. The index is the schema version they bring the file to.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_tickets.sql")];
+
+/// How hard a commit waits for the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// `synchronous=FULL`: fsync at every commit; survives power loss. The default.
+    Full,
+    /// `synchronous=NORMAL`: survives a process crash, may lose the last commits on power loss.
+    Normal,
+}
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn wire<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+/// The SQLite implementation of [`TicketStore`].
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+    in_batch: bool,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file, sets WAL and durability, migrates.
+    pub fn open(path: &Path, durability: Durability) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| backend(format!("{}: {e}", dir.display())))?;
+        }
+        let conn =
+            Connection::open(path).map_err(|e| backend(format!("{}: {e}", path.display())))?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            .map_err(backend)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(backend(format!(
+                "{}: WAL mode refused ({mode})",
+                path.display()
+            )));
+        }
+        let sync = match durability {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        };
+        conn.execute_batch(&format!(
+            "PRAGMA synchronous={sync}; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;"
+        ))
+        .map_err(backend)?;
+        let mut store = Self {
+            conn,
+            path: path.to_path_buf(),
+            in_batch: false,
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let current: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(backend)?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {
+            let tx = self.conn.transaction().map_err(backend)?;
+            tx.execute_batch(sql)
+                .map_err(|e| backend(format!("migration {}: {e}", i + 1)))?;
+            tx.execute_batch(&format!("PRAGMA user_version={}", i + 1))
+                .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+        }
+        Ok(())
+    }
+
+    /// The file this store writes.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Current `journal_mode` and `synchronous` (for tests and the health page).
+    pub fn pragmas(&self) -> Result<(String, i64), StoreError> {
+        let mode = self
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .map_err(backend)?;
+        let sync = self
+            .conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .map_err(backend)?;
+        Ok((mode, sync))
+    }
+
+    /// `PRAGMA integrity_check` == "ok".
+    pub fn integrity_ok(&self) -> Result<bool, StoreError> {
+        let s: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .map_err(backend)?;
+        Ok(s == "ok")
+    }
+
+    /// Runs `f` with every write inside one transaction, committed once at the end (group
+    /// commit). Individual writes inside use savepoints.
+    pub fn batch<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> Result<R, StoreError> {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(backend)?;
+        self.in_batch = true;
+        let r = f(self);
+        self.in_batch = false;
+        match self.conn.execute_batch("COMMIT") {
+            Ok(()) => Ok(r),
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(backend(e))
+            }
+        }
+    }
+
+    /// One atomic write: a savepoint inside a batch, else its own durable transaction.
+    fn write<R>(
+        &mut self,
+        f: impl FnOnce(&Connection) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let (begin, commit, rollback) = if self.in_batch {
+            ("SAVEPOINT w", "RELEASE w", "ROLLBACK TO w; RELEASE w")
+        } else {
+            ("BEGIN IMMEDIATE", "COMMIT", "ROLLBACK")
+        };
+        self.conn.execute_batch(begin).map_err(backend)?;
+        match f(&self.conn) {
+            Ok(r) => match self.conn.execute_batch(commit) {
+                Ok(()) => Ok(r),
+                Err(e) => {
+                    let _ = self.conn.execute_batch(rollback);
+                    Err(backend(e))
+                }
+            },
+            Err(e) => {
+                let _ = self.conn.execute_batch(rollback);
+                Err(e)
+            }
+        }
+    }
+}
+
+fn put_events(conn: &Connection, events: &[Event], id: &TicketId) -> Result<(), StoreError> {
+    let mut stmt = conn
+        .prepare_cached("INSERT INTO events (ticket_id, seq, at, body) VALUES (?1, ?2, ?3, ?4)")
+        .map_err(backend)?;
+    for e in events {
+        let body = serde_json::to_string(e).map_err(backend)?;
+        stmt.execute(params![id.0, e.seq as i64, e.at.to_rfc3339(), body])
+            .map_err(backend)?;
+    }
+    Ok(())
+}
+
+fn put_row(conn: &Connection, row: &IndexRow, new: bool) -> Result<(), StoreError> {
+    let json = serde_json::to_string(row).map_err(backend)?;
+    let ts = |d: &Option<DateTime<FixedOffset>>| d.map(|d| d.timestamp());
+    let sql = if new {
+        "INSERT INTO tickets (id, version, state, lead_unit, channel, request_type, domain, urgency, area, received_ts, phone_key, next_due_ts, wake_ts, closed_ts, rating, repeat_of, repeat_excluded, supervised, row_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+    } else {
+        "UPDATE tickets SET version = ?2, state = ?3, lead_unit = ?4, channel = ?5, request_type = ?6, domain = ?7, urgency = ?8, area = ?9, received_ts = ?10, phone_key = ?11, next_due_ts = ?12, wake_ts = ?13, closed_ts = ?14, rating = ?15, repeat_of = ?16, repeat_excluded = ?17, supervised = ?18, row_json = ?19 WHERE id = ?1"
+    };
+    conn.prepare_cached(sql)
+        .map_err(backend)?
+        .execute(params![
+            row.id.0,
+            row.version as i64,
+            row.state,
+            row.lead_unit.as_ref().map(|u| u.0.clone()),
+            wire(&row.channel),
+            wire(&row.request_type),
+            row.domain,
+            wire(&row.urgency),
+            row.area,
+            row.received_at.timestamp(),
+            row.phone_key,
+            ts(&row.next_due),
+            ts(&row.wake_at),
+            ts(&row.closed_at),
+            row.rating.as_ref().map(wire),
+            row.repeat_of.as_ref().map(|r| r.0.clone()),
+            row.repeat_excluded,
+            row.supervised,
+            json
+        ])
+        .map_err(backend)?;
+    // Unit visibility changes only on dispatch; rewrite it only when it differs.
+    let mut current: Vec<String> = conn
+        .prepare_cached("SELECT unit FROM ticket_units WHERE ticket_id = ?1 ORDER BY unit")
+        .map_err(backend)?
+        .query_map(params![row.id.0], |r| r.get(0))
+        .map_err(backend)?
+        .collect::<Result<_, _>>()
+        .map_err(backend)?;
+    let mut wanted: Vec<String> = row.units.iter().map(|u| u.0.clone()).collect();
+    wanted.sort();
+    wanted.dedup();
+    current.sort();
+    if current != wanted {
+        conn.prepare_cached("DELETE FROM ticket_units WHERE ticket_id = ?1")
+            .map_err(backend)?
+            .execute(params![row.id.0])
+            .map_err(backend)?;
+        let mut ins = conn
+            .prepare_cached(
+                "INSERT INTO ticket_units (unit, ticket_id, received_ts) VALUES (?1, ?2, ?3)",
+            )
+            .map_err(backend)?;
+        for u in &wanted {
+            ins.execute(params![u, row.id.0, row.received_at.timestamp()])
+                .map_err(backend)?;
+        }
+    }
+    Ok(())
+}
+
+fn parse_rows(rows: Vec<String>) -> Result<Vec<IndexRow>, StoreError> {
+    rows.iter()
+        .map(|j| serde_json::from_str(j).map_err(backend))
+        .collect()
+}
+
+impl TicketStore for SqliteStore {
+    fn next_id(&mut self, date: NaiveDate) -> Result<TicketId, StoreError> {
+        let day = date.format("%Y%m%d").to_string();
+        let n: i64 = self.write(|c| {
+            c.prepare_cached(
+                "INSERT INTO ticket_seq (day, last) VALUES (?1, 1) ON CONFLICT(day) DO UPDATE SET last = last + 1 RETURNING last",
+            )
+            .map_err(backend)?
+            .query_row(params![day], |r| r.get(0))
+            .map_err(backend)
+        })?;
+        Ok(TicketId::new(date, n as u32))
+    }
+
+    fn insert(&mut self, events: &[Event], row: &IndexRow) -> Result<(), StoreError> {
+        self.write(|c| {
+            let exists: Option<i64> = c
+                .prepare_cached("SELECT version FROM tickets WHERE id = ?1")
+                .map_err(backend)?
+                .query_row(params![row.id.0], |r| r.get(0))
+                .optional()
+                .map_err(backend)?;
+            if exists.is_some() {
+                return Err(StoreError::Duplicate { id: row.id.clone() });
+            }
+            put_events(c, events, &row.id)?;
+            put_row(c, row, true)
+        })
+    }
+
+    fn events(&mut self, id: &TicketId) -> Result<Vec<Event>, StoreError> {
+        let bodies: Vec<String> = self
+            .conn
+            .prepare_cached("SELECT body FROM events WHERE ticket_id = ?1 ORDER BY seq")
+            .map_err(backend)?
+            .query_map(params![id.0], |r| r.get(0))
+            .map_err(backend)?
+            .collect::<Result<_, _>>()
+            .map_err(backend)?;
+        bodies
+            .iter()
+            .map(|b| serde_json::from_str(b).map_err(backend))
+            .collect()
+    }
+
+    fn append(
+        &mut self,
+        id: &TicketId,
+        expected_version: u64,
+        events: &[Event],
+        row: &IndexRow,
+    ) -> Result<(), StoreError> {
+        self.write(|c| {
+            let actual: Option<i64> = c
+                .prepare_cached("SELECT version FROM tickets WHERE id = ?1")
+                .map_err(backend)?
+                .query_row(params![id.0], |r| r.get(0))
+                .optional()
+                .map_err(backend)?;
+            let actual = actual.ok_or_else(|| StoreError::NotFound { id: id.clone() })? as u64;
+            if actual != expected_version {
+                return Err(StoreError::Conflict {
+                    id: id.clone(),
+                    expected: expected_version,
+                    actual,
+                });
+            }
+            put_events(c, events, id)?;
+            put_row(c, row, false)
+        })
+    }
+
+    fn list(&mut self, q: &ListQuery) -> Result<Page, StoreError> {
+        let limit = q.limit.clamp(1, 500);
+        // The cursor is an id; its received time positions the page.
+        let cursor = match &q.after {
+            Some(a) => Some((
+                self.conn
+                    .prepare_cached("SELECT received_ts FROM tickets WHERE id = ?1")
+                    .map_err(backend)?
+                    .query_row(params![a.0], |r| r.get::<_, i64>(0))
+                    .optional()
+                    .map_err(backend)?
+                    .ok_or_else(|| StoreError::NotFound { id: a.clone() })?,
+                a.0.clone(),
+            )),
+            None => None,
+        };
+        let mut sql = String::from("SELECT t.row_json FROM ");
+        let mut args: Vec<Value> = Vec::new();
+        let mut wh: Vec<String> = Vec::new();
+        let (ts_col, id_col) = if let Some(u) = &q.unit {
+            sql.push_str("ticket_units u JOIN tickets t ON t.id = u.ticket_id");
+            args.push(Value::Text(u.0.clone()));
+            wh.push(format!("u.unit = ?{}", args.len()));
+            ("u.received_ts", "u.ticket_id")
+        } else {
+            sql.push_str("tickets t");
+            ("t.received_ts", "t.id")
+        };
+        let mut eq = |col: &str, v: String, args: &mut Vec<Value>| {
+            args.push(Value::Text(v));
+            wh.push(format!("{col} = ?{}", args.len()));
+        };
+        if let Some(s) = &q.state {
+            eq("t.state", s.clone(), &mut args);
+        }
+        if let Some(t) = &q.request_type {
+            eq("t.request_type", wire(t), &mut args);
+        }
+        if let Some(d) = &q.domain {
+            eq("t.domain", d.clone(), &mut args);
+        }
+        if let Some(c) = &q.channel {
+            eq("t.channel", wire(c), &mut args);
+        }
+        if let Some(a) = &q.overdue_at {
+            args.push(Value::Integer(a.timestamp()));
+            wh.push(format!("t.next_due_ts < ?{}", args.len()));
+        }
+        if let Some(f) = &q.received_from {
+            args.push(Value::Integer(f.timestamp()));
+            wh.push(format!("{ts_col} >= ?{}", args.len()));
+        }
+        if let Some(t) = &q.received_to {
+            args.push(Value::Integer(t.timestamp()));
+            wh.push(format!("{ts_col} < ?{}", args.len()));
+        }
+        if let Some((ts, id)) = cursor {
+            args.push(Value::Integer(ts));
+            args.push(Value::Text(id));
+            wh.push(format!(
+                "({ts_col}, {id_col}) < (?{}, ?{})",
+                args.len() - 1,
+                args.len()
+            ));
+        }
+        if !wh.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&wh.join(" AND "));
+        }
+        args.push(Value::Integer(i64::from(limit) + 1));
+        sql.push_str(&format!(
+            " ORDER BY {ts_col} DESC, {id_col} DESC LIMIT ?{}",
+            args.len()
+        ));
+        let rows: Vec<String> = self
+            .conn
+            .prepare_cached(&sql)
+            .map_err(backend)?
+            .query_map(rusqlite::params_from_iter(args), |r| r.get(0))
+            .map_err(backend)?
+            .collect::<Result<_, _>>()
+            .map_err(backend)?;
+        let mut items = parse_rows(rows)?;
+        let next = if items.len() > limit as usize {
+            items.truncate(limit as usize);
+            items.last().map(|r| r.id.clone())
+        } else {
+            None
+        };
+        Ok(Page { items, next })
+    }
+
+    fn due_for_sweep(
+        &mut self,
+        at: DateTime<FixedOffset>,
+        limit: u32,
+    ) -> Result<Vec<TicketId>, StoreError> {
+        self.conn
+            .prepare_cached("SELECT id FROM tickets WHERE wake_ts IS NOT NULL AND wake_ts <= ?1 ORDER BY wake_ts LIMIT ?2")
+            .map_err(backend)?
+            .query_map(params![at.timestamp(), i64::from(limit)], |r| r.get::<_, String>(0).map(TicketId))
+            .map_err(backend)?
+            .collect::<Result<_, _>>()
+            .map_err(backend)
+    }
+
+    fn repeat_candidates(
+        &mut self,
+        phone_key: &str,
+        since: DateTime<FixedOffset>,
+    ) -> Result<Vec<RepeatCandidate>, StoreError> {
+        let rows: Vec<String> = self
+            .conn
+            .prepare_cached("SELECT row_json FROM tickets WHERE phone_key = ?1 AND received_ts >= ?2 ORDER BY received_ts DESC LIMIT 200")
+            .map_err(backend)?
+            .query_map(params![phone_key, since.timestamp()], |r| r.get(0))
+            .map_err(backend)?
+            .collect::<Result<_, _>>()
+            .map_err(backend)?;
+        Ok(parse_rows(rows)?
+            .into_iter()
+            .map(|r| RepeatCandidate {
+                id: r.id,
+                received_at: r.received_at,
+                content: r.content,
+                excluded: r.repeat_excluded,
+            })
+            .collect())
+    }
+
+    fn report(
+        &mut self,
+        from: Option<DateTime<FixedOffset>>,
+        to: Option<DateTime<FixedOffset>>,
+        now: DateTime<FixedOffset>,
+    ) -> Result<Report, StoreError> {
+        let lo = from.map(|d| d.timestamp()).unwrap_or(i64::MIN);
+        let hi = to.map(|d| d.timestamp()).unwrap_or(i64::MAX);
+        let conn = &self.conn;
+        let group = |col: &str| -> Result<Vec<(String, u64)>, StoreError> {
+            conn.prepare(&format!(
+                "SELECT {col}, COUNT(*) FROM tickets WHERE received_ts >= ?1 AND received_ts < ?2 AND {col} IS NOT NULL GROUP BY {col} ORDER BY {col}"
+            ))
+            .map_err(backend)?
+            .query_map(params![lo, hi], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))
+            .map_err(backend)?
+            .collect::<Result<_, _>>()
+            .map_err(backend)
+        };
+        let ids =
+            |sql: &str, extra: Option<i64>| -> Result<Vec<(String, Option<String>)>, StoreError> {
+                let mut stmt = conn.prepare(sql).map_err(backend)?;
+                let map = |r: &rusqlite::Row<'_>| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+                };
+                let rows = match extra {
+                    Some(x) => stmt.query_map(params![lo, hi, x], map),
+                    None => stmt.query_map(params![lo, hi], map),
+                }
+                .map_err(backend)?;
+                rows.collect::<Result<_, _>>().map_err(backend)
+            };
+        let total: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM tickets WHERE received_ts >= ?1 AND received_ts < ?2",
+                params![lo, hi],
+                |r| r.get(0),
+            )
+            .map_err(backend)?;
+        Ok(Report {
+            from,
+            to,
+            total: total as u64,
+            by_state: group("state")?,
+            by_type: group("request_type")?,
+            by_domain: group("domain")?,
+            by_channel: group("channel")?,
+            by_area: group("area")?,
+            ratings: group("rating")?,
+            overdue: ids("SELECT id, NULL FROM tickets WHERE received_ts >= ?1 AND received_ts < ?2 AND next_due_ts < ?3 ORDER BY id LIMIT 1000", Some(now.timestamp()))?
+                .into_iter()
+                .map(|(id, _)| TicketId(id))
+                .collect(),
+            repeats: ids("SELECT id, repeat_of FROM tickets WHERE received_ts >= ?1 AND received_ts < ?2 AND repeat_of IS NOT NULL ORDER BY id LIMIT 1000", None)?
+                .into_iter()
+                .filter_map(|(id, e)| e.map(|e| (TicketId(id), TicketId(e))))
+                .collect(),
+        })
+    }
+}
+
+/// A problem loading the workflow's files (calendar years, dispatch catalogue).
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{path}: {message}")]
+    File { path: PathBuf, message: String },
+}
+
+/// Reads `calendar_dir/*.toml` (one per year) and the dispatch catalogue into a [`Workflow`].
+/// A missing calendar year is not an error: deadlines in it carry a warning.
+pub fn load_workflow(
+    calendar_dir: &Path,
+    dispatch: &Path,
+    policy: Policy,
+) -> Result<Workflow, LoadError> {
+    let file_err = |path: &Path, message: String| LoadError::File {
+        path: path.to_path_buf(),
+        message,
+    };
+    let mut years = Vec::new();
+    let entries =
+        std::fs::read_dir(calendar_dir).map_err(|e| file_err(calendar_dir, e.to_string()))?;
+    for entry in entries.flatten() {
+        let p = entry.path();
+        if p.extension().is_some_and(|e| e == "toml") {
+            let text = std::fs::read_to_string(&p).map_err(|e| file_err(&p, e.to_string()))?;
+            years
+                .push(YearCalendar::from_toml_str(&text).map_err(|e| file_err(&p, e.to_string()))?);
+        }
+    }
+    let text = std::fs::read_to_string(dispatch).map_err(|e| file_err(dispatch, e.to_string()))?;
+    let catalogue =
+        DispatchCatalogue::from_toml_str(&text).map_err(|e| file_err(dispatch, e.to_string()))?;
+    let calendar = WorkCalendar::new(years);
+    tracing::info!(years = ?calendar.years().collect::<Vec<_>>(), "workflow calendar loaded");
+    Ok(Workflow {
+        policy,
+        calendar,
+        catalogue,
+    })
+}
+
+type Reply = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+type Job = Box<dyn FnOnce(&mut SqliteStore, &Workflow) -> Reply + Send>;
+
+/// The thread that owns the SQLite connection (one writer). Async callers send it closures;
+/// it runs every queued closure in one transaction and answers each after the commit.
+#[derive(Clone)]
+pub struct TicketWorker {
+    tx: mpsc::Sender<Job>,
+    workflow: Arc<Workflow>,
+}
+
+impl std::fmt::Debug for TicketWorker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TicketWorker").finish()
+    }
+}
+
+/// Most requests committed together in one transaction.
+const MAX_GROUP: usize = 256;
+
+impl TicketWorker {
+    /// Starts the worker thread over an opened store. It stops when every handle is dropped.
+    pub fn start(mut store: SqliteStore, workflow: Workflow) -> Result<Self, StoreError> {
+        let (tx, mut rx) = mpsc::channel::<Job>(4096);
+        let workflow = Arc::new(workflow);
+        let wf = workflow.clone();
+        std::thread::Builder::new()
+            .name("ticket-store".into())
+            .spawn(move || {
+                while let Some(first) = rx.blocking_recv() {
+                    let mut jobs = vec![first];
+                    while jobs.len() < MAX_GROUP {
+                        match rx.try_recv() {
+                            Ok(j) => jobs.push(j),
+                            Err(_) => break,
+                        }
+                    }
+                    let result =
+                        store.batch(|s| jobs.into_iter().map(|j| j(s, &wf)).collect::<Vec<_>>());
+                    match result {
+                        Ok(replies) => replies.into_iter().for_each(|r| r(Ok(()))),
+                        Err(e) => {
+                            // The batch was rolled back; nobody was told it succeeded.
+                            tracing::error!(error = %e, "ticket store commit failed");
+                        }
+                    }
+                }
+                tracing::info!("ticket store worker stopped");
+            })
+            .map_err(backend)?;
+        Ok(Self { tx, workflow })
+    }
+
+    /// The workflow configuration (catalogue, calendar, policy) the worker runs.
+    pub fn workflow(&self) -> &Workflow {
+        &self.workflow
+    }
+
+    /// Runs `f` on the store thread; the answer comes after its transaction committed.
+    pub async fn call<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut SqliteStore, &Workflow) -> Result<R, WorkflowError> + Send + 'static,
+    ) -> Result<R, WorkflowError> {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |store, wf| {
+            let r = f(store, wf);
+            Box::new(move |commit: Result<(), StoreError>| {
+                let _ = tx.send(commit.map_err(WorkflowError::from).and(r));
+            })
+        });
+        self.tx.send(job).await.map_err(|_| {
+            WorkflowError::Store(StoreError::Backend("ticket store stopped".into()))
+        })?;
+        rx.await.map_err(|_| {
+            WorkflowError::Store(StoreError::Backend(
+                "ticket store commit failed; nothing was saved".into(),
+            ))
+        })?
+    }
+}

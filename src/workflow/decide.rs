@@ -1,0 +1,815 @@
+//! The rules themselves: given a ticket, who acts, an action and the time, decide the events
+//! (or a typed refusal). Pure: no clock, no store. Deadlines are computed here, once, from the
+//! calendar, and travel inside the events.
+
+use chrono::{DateTime, FixedOffset};
+
+use super::action::{Action, CallbackMethod, Rating, Refusal, SupervisionReason};
+use super::calendar::{Due, WorkCalendar};
+use super::catalogue::DispatchCatalogue;
+use super::event::{EventKind, Feedback};
+use super::model::{Actor, Channel, Intake, Role, TicketId, UnitId, Urgency};
+use super::policy::Policy;
+use super::ticket::{Ticket, TicketState};
+
+/// Everything the rules need besides the ticket: the numbers, the calendar, the catalogue.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules<'a> {
+    pub policy: &'a Policy,
+    pub calendar: &'a WorkCalendar,
+    pub catalogue: &'a DispatchCatalogue,
+}
+
+fn need(v: &Option<String>, field: &'static str, why: &'static str) -> Result<String, Refusal> {
+    match v.as_deref().map(str::trim) {
+        Some(s) if !s.is_empty() => Ok(s.to_string()),
+        _ => Err(Refusal::MissingField { field, why }),
+    }
+}
+
+fn feedback_field(v: &Option<String>, field: &'static str) -> Result<String, Refusal> {
+    match v.as_deref().map(str::trim) {
+        Some(s) if !s.is_empty() => Ok(s.to_string()),
+        _ => Err(Refusal::FeedbackMissingField { field }),
+    }
+}
+
+fn chrono_dur(d: std::time::Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::zero())
+}
+
+impl<'a> Rules<'a> {
+    /// W4: when dispatch is due — immediately for urgent or basic-livelihood requests,
+    /// else within 24 h — counted from `from` (receipt, or the accepted return).
+    pub fn dispatch_due(&self, intake: &Intake, from: DateTime<FixedOffset>) -> Due {
+        let immediate = intake.urgency == Urgency::Urgent
+            || intake
+                .category
+                .as_deref()
+                .and_then(|c| self.catalogue.category(c))
+                .is_some_and(|c| c.basic_livelihood);
+        let within = if immediate {
+            self.policy.immediate_dispatch_within
+        } else {
+            self.policy.dispatch_within
+        };
+        Due::exact(from + chrono_dur(within))
+    }
+
+    /// W2: checks a new request and decides its first event.
+    pub fn create(&self, intake: &Intake, actor: &Actor) -> Result<EventKind, Refusal> {
+        if !matches!(actor.role, Role::Agent | Role::Supervisor | Role::System) {
+            return Err(Refusal::WrongRole {
+                action: "create",
+                role: actor.role.name(),
+            });
+        }
+        if intake.content.trim().is_empty() {
+            return Err(Refusal::MissingField {
+                field: "content",
+                why: "W2: the request content is recorded",
+            });
+        }
+        if !self.catalogue.has_domain(&intake.domain) {
+            return Err(Refusal::UnknownDomain {
+                domain: intake.domain.0.clone(),
+            });
+        }
+        if let Some(c) = &intake.category {
+            if self.catalogue.category(c).is_none() {
+                return Err(Refusal::UnknownCategory {
+                    category: c.clone(),
+                });
+            }
+        }
+        Ok(EventKind::Created {
+            intake: intake.clone(),
+            dispatch_due: self.dispatch_due(intake, intake.received_at),
+        })
+    }
+
+    fn hotline(&self, actor: &Actor, action: &Action) -> Result<(), Refusal> {
+        if matches!(actor.role, Role::Agent | Role::Supervisor) {
+            Ok(())
+        } else {
+            Err(Refusal::WrongRole {
+                action: action.name(),
+                role: actor.role.name(),
+            })
+        }
+    }
+
+    fn decider(&self, actor: &Actor, action: &Action) -> Result<(), Refusal> {
+        if matches!(actor.role, Role::Reviewer | Role::Supervisor) {
+            Ok(())
+        } else {
+            Err(Refusal::WrongRole {
+                action: action.name(),
+                role: actor.role.name(),
+            })
+        }
+    }
+
+    /// The acting unit, which must be this ticket's lead unit.
+    fn lead_unit(&self, t: &Ticket, actor: &Actor, action: &Action) -> Result<UnitId, Refusal> {
+        let Role::Unit(u) = &actor.role else {
+            return Err(Refusal::WrongRole {
+                action: action.name(),
+                role: actor.role.name(),
+            });
+        };
+        match t.state.work() {
+            Some(w) if &w.lead == u => Ok(u.clone()),
+            Some(w) if w.assisting.contains(u) => Err(Refusal::WrongUnit {
+                unit: u.clone(),
+                assigned: w.lead.clone(),
+            }),
+            _ => Err(Refusal::NotYourTicket { unit: u.clone() }),
+        }
+    }
+
+    fn feedback_due(&self, t: &Ticket, from: DateTime<FixedOffset>) -> Option<Due> {
+        // W10: urgent requests follow the linked hotline's own deadline.
+        (t.intake.urgency == Urgency::NonUrgent).then(|| {
+            self.calendar
+                .add_working_days(from, self.policy.feedback_days(t.intake.request_type))
+        })
+    }
+
+    /// Decides what an action does to a ticket at `at`, or why it may not.
+    pub fn decide(
+        &self,
+        t: &Ticket,
+        actor: &Actor,
+        action: &Action,
+        at: DateTime<FixedOffset>,
+    ) -> Result<Vec<EventKind>, Refusal> {
+        use Action as A;
+        use EventKind as K;
+        use TicketState as S;
+        if matches!(t.state, S::Archived { .. }) {
+            return Err(Refusal::Archived);
+        }
+        let not_allowed = || Refusal::NotAllowed {
+            action: action.name(),
+            state: t.state.name(),
+        };
+        let open_intake = matches!(t.state, S::Received { .. } | S::Accepted { .. });
+        match action {
+            A::Accept { note } => {
+                self.hotline(actor, action)?;
+                match t.state {
+                    S::Received { .. } => Ok(vec![K::Accepted { note: note.clone() }]),
+                    _ => Err(not_allowed()),
+                }
+            }
+            A::Refuse {
+                reason,
+                explanation,
+            } => {
+                self.hotline(actor, action)?;
+                if !open_intake {
+                    return Err(not_allowed());
+                }
+                let explanation = need(
+                    explanation,
+                    "explanation",
+                    "W1: a refusal is explained to the caller",
+                )?;
+                Ok(vec![K::Refused {
+                    reason: *reason,
+                    explanation,
+                }])
+            }
+            A::Classify {
+                urgency,
+                request_type,
+                domain,
+                category,
+            } => {
+                self.hotline(actor, action)?;
+                if !open_intake {
+                    return Err(not_allowed());
+                }
+                let mut intake = t.intake.clone();
+                if let Some(u) = urgency {
+                    intake.urgency = *u;
+                }
+                if let Some(r) = request_type {
+                    intake.request_type = *r;
+                }
+                if let Some(d) = domain {
+                    if !self.catalogue.has_domain(d) {
+                        return Err(Refusal::UnknownDomain {
+                            domain: d.0.clone(),
+                        });
+                    }
+                    intake.domain = d.clone();
+                }
+                if let Some(c) = category {
+                    if self.catalogue.category(c).is_none() {
+                        return Err(Refusal::UnknownCategory {
+                            category: c.clone(),
+                        });
+                    }
+                    intake.category = Some(c.clone());
+                }
+                Ok(vec![K::Classified {
+                    urgency: intake.urgency,
+                    request_type: intake.request_type,
+                    domain: intake.domain.clone(),
+                    category: intake.category.clone(),
+                    dispatch_due: self.dispatch_due(&intake, intake.received_at),
+                }])
+            }
+            A::DirectClose { method, answer } => {
+                self.hotline(actor, action)?;
+                if !open_intake {
+                    return Err(not_allowed());
+                }
+                let answer = need(answer, "answer", "W3: the answer given is recorded")?;
+                Ok(vec![K::DirectlyClosed {
+                    method: *method,
+                    answer,
+                }])
+            }
+            A::LinkEmergency { service, reference } => {
+                self.hotline(actor, action)?;
+                if !open_intake {
+                    return Err(not_allowed());
+                }
+                if t.intake.urgency != Urgency::Urgent {
+                    return Err(Refusal::NotUrgent);
+                }
+                Ok(vec![K::LinkedEmergency {
+                    service: *service,
+                    reference: reference.clone(),
+                }])
+            }
+            A::RecordLinkedResult { result } => {
+                self.hotline(actor, action)?;
+                if !matches!(t.state, S::Linked { .. }) {
+                    return Err(not_allowed());
+                }
+                let result = need(result, "result", "C12: what the linked hotline did")?;
+                Ok(vec![K::LinkedResult { result }])
+            }
+            A::LinkRepeat { earlier, note } => {
+                self.hotline(actor, action)?;
+                if !open_intake {
+                    return Err(not_allowed());
+                }
+                if earlier == &t.id {
+                    return Err(Refusal::BadEarlier {
+                        id: earlier.clone(),
+                        why: "it is this ticket",
+                    });
+                }
+                Ok(vec![K::LinkedAsRepeat {
+                    earlier: earlier.clone(),
+                    note: note.clone(),
+                }])
+            }
+            A::ClearRepeat { reason } => {
+                self.hotline(actor, action)?;
+                if !open_intake {
+                    return Err(not_allowed());
+                }
+                if t.repeat_of.is_none() || t.repeat_cleared {
+                    return Err(Refusal::NoRepeatSuspected);
+                }
+                let reason = need(reason, "reason", "W6: what is new in this request")?;
+                Ok(vec![K::RepeatCleared { reason }])
+            }
+            A::Dispatch {
+                category,
+                lead,
+                assisting,
+            } => {
+                self.hotline(actor, action)?;
+                if !open_intake {
+                    return Err(not_allowed());
+                }
+                if let (Some((earlier, _)), false) = (&t.repeat_of, t.repeat_cleared) {
+                    return Err(Refusal::RepeatNotDispatched {
+                        earlier: earlier.clone(),
+                    });
+                }
+                let category = category.clone().or_else(|| t.intake.category.clone());
+                let cat = match &category {
+                    Some(c) => Some(self.catalogue.category(c).ok_or_else(|| {
+                        Refusal::UnknownCategory {
+                            category: c.clone(),
+                        }
+                    })?),
+                    None => None,
+                };
+                let lead = lead
+                    .clone()
+                    .or_else(|| cat.map(|c| c.lead.clone()))
+                    .ok_or(Refusal::NoLeadUnit)?;
+                let assisting = assisting
+                    .clone()
+                    .or_else(|| cat.map(|c| c.assisting.clone()))
+                    .unwrap_or_default();
+                for u in std::iter::once(&lead).chain(&assisting) {
+                    if self.catalogue.unit(u).is_none() {
+                        return Err(Refusal::UnknownUnit { unit: u.clone() });
+                    }
+                }
+                if assisting.contains(&lead) {
+                    return Err(Refusal::LeadAlsoAssisting { unit: lead });
+                }
+                let cal = self.calendar;
+                Ok(vec![K::Dispatched {
+                    category,
+                    lead,
+                    assisting,
+                    sign_due: cal.add_working_days(at, self.policy.sign_off_days),
+                    return_due: cal.add_working_days(at, self.policy.return_days),
+                    feedback_due: self.feedback_due(t, at),
+                }])
+            }
+            A::Sign => {
+                let unit = self.lead_unit(t, actor, action)?;
+                match t.state {
+                    S::Dispatched { .. } => Ok(vec![K::Signed { unit }]),
+                    _ => Err(not_allowed()),
+                }
+            }
+            A::Return { reason, suggestion } => {
+                let unit = self.lead_unit(t, actor, action)?;
+                let work = match &t.state {
+                    S::Dispatched { work, .. } | S::Handling { work, .. } => work,
+                    _ => return Err(not_allowed()),
+                };
+                if t.returned_by.contains(&unit) {
+                    return Err(Refusal::SecondReturn { unit });
+                }
+                if at > work.return_due.at {
+                    return Err(Refusal::ReturnWindowClosed {
+                        due: work.return_due.at.to_rfc3339(),
+                    });
+                }
+                let reason = need(reason, "reason", "W8: why it is outside the unit's remit")?;
+                let suggestion = need(suggestion, "suggestion", "W8: a reassignment suggestion")?;
+                Ok(vec![K::Returned {
+                    unit,
+                    reason,
+                    suggestion,
+                }])
+            }
+            A::AcceptReturn { note } => {
+                self.decider(actor, action)?;
+                if !matches!(t.state, S::Returned { .. }) {
+                    return Err(not_allowed());
+                }
+                let mut out = vec![K::ReturnAccepted {
+                    note: note.clone(),
+                    dispatch_due: self.dispatch_due(&t.intake, at),
+                }];
+                // W16: a ticket returned by two units is being passed back and forth.
+                let distinct: std::collections::BTreeSet<_> = t.returned_by.iter().collect();
+                if distinct.len() >= 2
+                    && !t
+                        .supervision
+                        .contains(&SupervisionReason::PassedBackAndForth)
+                {
+                    out.push(K::SupervisionOpened {
+                        reason: SupervisionReason::PassedBackAndForth,
+                        note: Some(format!("returned by {} units", distinct.len())),
+                    });
+                }
+                Ok(out)
+            }
+            A::RejectReturn { reason } => {
+                self.decider(actor, action)?;
+                if !matches!(t.state, S::Returned { .. }) {
+                    return Err(not_allowed());
+                }
+                let reason = need(reason, "reason", "W8: why the return is not justified")?;
+                Ok(vec![K::ReturnRejected { reason }])
+            }
+            A::RequestExtension {
+                reason,
+                days,
+                caller_informed,
+            } => {
+                let unit = self.lead_unit(t, actor, action)?;
+                let S::Handling {
+                    pending_extension,
+                    work,
+                } = &t.state
+                else {
+                    return Err(not_allowed());
+                };
+                if pending_extension.is_some() {
+                    return Err(Refusal::ExtensionPending);
+                }
+                if t.extension_requests >= self.policy.max_extensions {
+                    return Err(Refusal::ExtensionLimit {
+                        max: self.policy.max_extensions,
+                    });
+                }
+                if work.feedback_due.is_none() {
+                    return Err(not_allowed());
+                }
+                if *days == 0 || *days > self.policy.max_extension_days {
+                    return Err(Refusal::ExtensionDays {
+                        days: *days,
+                        max: self.policy.max_extension_days,
+                    });
+                }
+                let reason = need(reason, "reason", "W9: the reason for the extension")?;
+                if !caller_informed {
+                    return Err(Refusal::CallerNotInformed {
+                        why: "W9: the reason is told to the caller before the request",
+                    });
+                }
+                Ok(vec![K::ExtensionRequested {
+                    unit,
+                    reason,
+                    days: *days,
+                }])
+            }
+            A::ApproveExtension { days } => {
+                self.decider(actor, action)?;
+                let S::Handling {
+                    pending_extension: Some(req),
+                    work,
+                } = &t.state
+                else {
+                    return Err(Refusal::NoPendingExtension);
+                };
+                let days = days.unwrap_or(req.days);
+                if days == 0 || days > req.days {
+                    return Err(Refusal::ExtensionDays {
+                        days,
+                        max: req.days,
+                    });
+                }
+                let Some(old) = &work.feedback_due else {
+                    return Err(not_allowed());
+                };
+                let mut due = self.calendar.add_working_days(old.at, days);
+                due.warning = due.warning.or(old.warning.clone());
+                Ok(vec![K::ExtensionApproved {
+                    days,
+                    feedback_due: due,
+                }])
+            }
+            A::RejectExtension { reason } => {
+                self.decider(actor, action)?;
+                if !matches!(
+                    t.state,
+                    S::Handling {
+                        pending_extension: Some(_),
+                        ..
+                    }
+                ) {
+                    return Err(Refusal::NoPendingExtension);
+                }
+                let reason = need(reason, "reason", "W9: why the extension is refused")?;
+                Ok(vec![K::ExtensionRejected { reason }])
+            }
+            A::AssistReply { text } => {
+                let Role::Unit(u) = &actor.role else {
+                    return Err(Refusal::WrongRole {
+                        action: action.name(),
+                        role: actor.role.name(),
+                    });
+                };
+                let work = match &t.state {
+                    S::Dispatched { work, .. } | S::Handling { work, .. } => work,
+                    _ if t.units().contains(&u) => return Err(not_allowed()),
+                    _ => return Err(Refusal::NotYourTicket { unit: u.clone() }),
+                };
+                if !work.assisting.contains(u) {
+                    return Err(if &work.lead == u {
+                        Refusal::WrongUnit {
+                            unit: u.clone(),
+                            assigned: work.lead.clone(),
+                        }
+                    } else {
+                        Refusal::NotYourTicket { unit: u.clone() }
+                    });
+                }
+                let text = need(text, "text", "W5: the assisting unit's contribution")?;
+                Ok(vec![K::AssistReplied {
+                    unit: u.clone(),
+                    text,
+                }])
+            }
+            A::Feedback {
+                contact,
+                verification,
+                legal_basis,
+                result,
+                attachments,
+                caller_informed,
+                staged_follow_up,
+            } => {
+                let unit = self.lead_unit(t, actor, action)?;
+                if !matches!(t.state, S::Handling { .. }) {
+                    return Err(not_allowed());
+                }
+                let feedback = Feedback {
+                    unit,
+                    contact: feedback_field(contact, "contact")?,
+                    verification: feedback_field(verification, "verification")?,
+                    legal_basis: feedback_field(legal_basis, "legal_basis")?,
+                    result: feedback_field(result, "result")?,
+                    attachments: attachments.clone(),
+                    staged_follow_up: staged_follow_up
+                        .as_deref()
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string),
+                };
+                if let Some(a) = feedback
+                    .attachments
+                    .iter()
+                    .find(|a| a.name.trim().is_empty())
+                {
+                    let _ = a;
+                    return Err(Refusal::FeedbackMissingField {
+                        field: "attachments[].name",
+                    });
+                }
+                if !caller_informed {
+                    return Err(Refusal::CallerNotInformed {
+                        why: "the unit tells the caller the result before replying",
+                    });
+                }
+                Ok(vec![K::FeedbackGiven { feedback }])
+            }
+            A::ReviewPass => {
+                self.decider(actor, action)?;
+                match t.state {
+                    S::UnderReview { .. } => Ok(vec![K::ReviewPassed]),
+                    _ => Err(not_allowed()),
+                }
+            }
+            A::ReviewSendBack { failed, reason } => {
+                self.decider(actor, action)?;
+                if !matches!(t.state, S::UnderReview { .. }) {
+                    return Err(not_allowed());
+                }
+                if failed.is_empty() {
+                    return Err(Refusal::MissingField {
+                        field: "failed",
+                        why: "W12: which review criteria the reply fails",
+                    });
+                }
+                let reason = need(reason, "reason", "W12: what the new reply must fix")?;
+                Ok(vec![K::ReviewSentBack {
+                    failed: failed.clone(),
+                    reason,
+                }])
+            }
+            A::Callback {
+                method,
+                consent,
+                contacted,
+                solved,
+                rating,
+                reason,
+            } => {
+                if !matches!(actor.role, Role::Agent | Role::Supervisor | Role::System) {
+                    return Err(Refusal::WrongRole {
+                        action: action.name(),
+                        role: actor.role.name(),
+                    });
+                }
+                if !matches!(t.state, S::AwaitingCallback { .. }) {
+                    return Err(not_allowed());
+                }
+                if !consent {
+                    return Ok(vec![K::CallbackMade {
+                        method: *method,
+                        consent: false,
+                        contacted: None,
+                        solved: None,
+                        rating_due: None,
+                    }]);
+                }
+                let rating_due = match (rating, method.is_asynchronous()) {
+                    (None, true) => {
+                        Some(self.calendar.add_working_days(at, self.policy.rating_days))
+                    }
+                    (None, false) => {
+                        return Err(Refusal::RatingRequired {
+                            method: if *method == CallbackMethod::Phone {
+                                "phone"
+                            } else {
+                                "robot"
+                            },
+                        })
+                    }
+                    (Some(_), _) => None,
+                };
+                let mut out = vec![K::CallbackMade {
+                    method: *method,
+                    consent: true,
+                    contacted: *contacted,
+                    solved: *solved,
+                    rating_due,
+                }];
+                if let Some(r) = rating {
+                    out.push(self.rated(*r, *solved, reason)?);
+                }
+                Ok(out)
+            }
+            A::RecordRating {
+                rating,
+                solved,
+                reason,
+            } => {
+                if !matches!(actor.role, Role::Agent | Role::Supervisor | Role::System) {
+                    return Err(Refusal::WrongRole {
+                        action: action.name(),
+                        role: actor.role.name(),
+                    });
+                }
+                if !matches!(t.state, S::AwaitingRating { .. }) {
+                    return Err(not_allowed());
+                }
+                Ok(vec![self.rated(*rating, *solved, reason)?])
+            }
+            A::CheckUnsatisfied { confirmed, note } => {
+                self.decider(actor, action)?;
+                if !matches!(t.state, S::CheckingRating { .. }) {
+                    return Err(not_allowed());
+                }
+                Ok(vec![K::UnsatisfiedChecked {
+                    confirmed: *confirmed,
+                    note: note.clone(),
+                    feedback_due: if *confirmed {
+                        self.feedback_due(t, at)
+                    } else {
+                        None
+                    },
+                }])
+            }
+            A::Remind { note } => {
+                if !(actor.role.is_hotline() || actor.role == Role::System) {
+                    return Err(Refusal::WrongRole {
+                        action: action.name(),
+                        role: actor.role.name(),
+                    });
+                }
+                if t.state.is_finished() {
+                    return Err(not_allowed());
+                }
+                Ok(vec![K::Reminded {
+                    deadline: None,
+                    due: None,
+                    note: note.clone(),
+                }])
+            }
+            A::Supervise { reason, note } => {
+                if !matches!(actor.role, Role::Supervisor | Role::System) {
+                    return Err(Refusal::WrongRole {
+                        action: action.name(),
+                        role: actor.role.name(),
+                    });
+                }
+                if t.state.is_finished() {
+                    return Err(not_allowed());
+                }
+                Ok(vec![K::SupervisionOpened {
+                    reason: *reason,
+                    note: note.clone(),
+                }])
+            }
+            A::RequestFinalAnswer { case, explanation } => {
+                let unit = self.lead_unit(t, actor, action)?;
+                if !matches!(t.state, S::Handling { .. }) {
+                    return Err(not_allowed());
+                }
+                let explanation = need(
+                    explanation,
+                    "explanation",
+                    "W17: the explanation given to the caller",
+                )?;
+                Ok(vec![K::FinalAnswerRequested {
+                    unit,
+                    case: *case,
+                    explanation,
+                }])
+            }
+            A::ApproveFinalAnswer => {
+                self.decider(actor, action)?;
+                match t.state {
+                    S::FinalAnswerPending { .. } => Ok(vec![K::FinalAnswerApproved]),
+                    _ => Err(not_allowed()),
+                }
+            }
+            A::RejectFinalAnswer { reason } => {
+                self.decider(actor, action)?;
+                if !matches!(t.state, S::FinalAnswerPending { .. }) {
+                    return Err(not_allowed());
+                }
+                let reason = need(reason, "reason", "W17: why the unit must keep handling it")?;
+                Ok(vec![K::FinalAnswerRejected { reason }])
+            }
+            A::FollowUp { note } => {
+                let S::Closed {
+                    staged_follow_up, ..
+                } = &t.state
+                else {
+                    return Err(not_allowed());
+                };
+                let allowed = actor.role.is_hotline()
+                    || matches!(&actor.role, Role::Unit(u) if t.history.iter().rev().any(|e| matches!(&e.kind, K::FeedbackGiven { feedback } if &feedback.unit == u)));
+                if !allowed {
+                    return Err(match &actor.role {
+                        Role::Unit(u) => Refusal::NotYourTicket { unit: u.clone() },
+                        r => Refusal::WrongRole {
+                            action: action.name(),
+                            role: r.name(),
+                        },
+                    });
+                }
+                if staged_follow_up.is_none() {
+                    return Err(Refusal::NotStaged);
+                }
+                let note = need(note, "note", "W17: what the follow-up found")?;
+                Ok(vec![K::FollowedUp { note }])
+            }
+            A::AttachRecording { recording } => {
+                self.hotline(actor, action)?;
+                if recording.path.trim().is_empty() || recording.sha256.len() != 64 {
+                    return Err(Refusal::MissingField {
+                        field: "recording",
+                        why: "C9: path and SHA-256 (64 hex digits)",
+                    });
+                }
+                Ok(vec![K::RecordingAttached {
+                    recording: recording.clone(),
+                }])
+            }
+            A::Archive => {
+                if !matches!(actor.role, Role::Agent | Role::Supervisor | Role::System) {
+                    return Err(Refusal::WrongRole {
+                        action: action.name(),
+                        role: actor.role.name(),
+                    });
+                }
+                if !matches!(t.state, S::Closed { .. }) {
+                    return Err(not_allowed());
+                }
+                if t.intake.channel == Channel::Phone && t.intake.recording.is_none() {
+                    return Err(Refusal::ArchiveIncomplete {
+                        missing: "the call recording",
+                    });
+                }
+                Ok(vec![K::Archived])
+            }
+        }
+    }
+
+    fn rated(
+        &self,
+        rating: Rating,
+        solved: Option<bool>,
+        reason: &Option<String>,
+    ) -> Result<EventKind, Refusal> {
+        let reason = reason
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
+        if rating == Rating::Unsatisfied && reason.is_none() {
+            return Err(Refusal::RatingReasonRequired);
+        }
+        Ok(EventKind::Rated {
+            rating,
+            solved,
+            reason,
+        })
+    }
+}
+
+/// Checks that a ticket named as the earlier request of a repeat may be linked (W6).
+pub fn check_earlier(earlier: &Ticket, this: &TicketId) -> Result<(), Refusal> {
+    if &earlier.id == this {
+        return Err(Refusal::BadEarlier {
+            id: earlier.id.clone(),
+            why: "it is this ticket",
+        });
+    }
+    if matches!(
+        earlier.state,
+        TicketState::Closed {
+            closure: super::ticket::Closure::Repeat { .. },
+            ..
+        }
+    ) {
+        return Err(Refusal::BadEarlier {
+            id: earlier.id.clone(),
+            why: "it is itself a repeat; link the original",
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,488 @@
+//! The workflow over a store: create a ticket (with W6 repeat detection), act on it, sweep.
+//! Each operation loads, decides with [`Rules`], and hands the new events to the store in one
+//! write; the caller is answered only after that write returned. The time is an argument.
+
+use chrono::{DateTime, FixedOffset};
+
+use super::action::{Action, Refusal};
+use super::calendar::WorkCalendar;
+use super::catalogue::DispatchCatalogue;
+use super::decide::{check_earlier, Rules};
+use super::event::{Event, EventKind};
+use super::model::{china, Actor, Intake, TicketId};
+use super::policy::Policy;
+use super::repeat::{find_repeat, normalize_phone};
+use super::store::{IndexRow, StoreError, TicketStore};
+use super::sweep::{next_wake, sweep};
+use super::ticket::{Closure, ReplayError, Ticket, TicketState};
+
+/// Why an operation failed: the rules said no, the ticket is unknown or moved on, or the
+/// store failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum WorkflowError {
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error("ticket {0} not found")]
+    NotFound(TicketId),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("ticket log is corrupt: {0}")]
+    Replay(#[from] ReplayError),
+}
+
+/// What one sweep did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SweepOutcome {
+    pub tickets: usize,
+    pub events: Vec<(TicketId, String)>,
+}
+
+/// The configured workflow: the numbers, the calendar and the catalogue.
+#[derive(Debug, Clone, Default)]
+pub struct Workflow {
+    pub policy: Policy,
+    pub calendar: WorkCalendar,
+    pub catalogue: DispatchCatalogue,
+}
+
+impl Workflow {
+    /// The rules bound to this configuration.
+    pub fn rules(&self) -> Rules<'_> {
+        Rules {
+            policy: &self.policy,
+            calendar: &self.calendar,
+            catalogue: &self.catalogue,
+        }
+    }
+
+    /// The index row the store keeps for `t`.
+    pub fn index_row(&self, t: &Ticket) -> IndexRow {
+        let work = t.state.work();
+        let deadlines = t.state.running_deadlines();
+        IndexRow {
+            id: t.id.clone(),
+            version: t.version,
+            state: t.state.name().to_string(),
+            lead_unit: work.map(|w| w.lead.clone()),
+            units: t.visible_units().into_iter().cloned().collect(),
+            channel: t.intake.channel,
+            request_type: t.intake.request_type,
+            domain: t.intake.domain.0.clone(),
+            urgency: t.intake.urgency,
+            area: t.intake.area.clone(),
+            received_at: t.intake.received_at,
+            phone_key: t.intake.caller.phone.as_deref().and_then(normalize_phone),
+            content: t.intake.content.chars().take(200).collect(),
+            next_due: deadlines.iter().map(|(_, d)| d.at).min(),
+            wake_at: next_wake(t, &self.rules()),
+            closed_at: match &t.state {
+                TicketState::Closed { closed_at, .. } | TicketState::Archived { closed_at, .. } => {
+                    Some(*closed_at)
+                }
+                _ => None,
+            },
+            rating: t.rating,
+            repeat_of: match &t.state {
+                TicketState::Closed {
+                    closure: Closure::Repeat { earlier },
+                    ..
+                }
+                | TicketState::Archived {
+                    closure: Closure::Repeat { earlier },
+                    ..
+                } => Some(earlier.clone()),
+                _ => t
+                    .repeat_of
+                    .as_ref()
+                    .filter(|_| !t.repeat_cleared)
+                    .map(|(e, _)| e.clone()),
+            },
+            repeat_excluded: matches!(
+                &t.state,
+                TicketState::Closed {
+                    closure: Closure::Refused { .. } | Closure::Repeat { .. },
+                    ..
+                } | TicketState::Archived {
+                    closure: Closure::Refused { .. } | Closure::Repeat { .. },
+                    ..
+                }
+            ),
+            supervised: !t.supervision.is_empty(),
+        }
+    }
+
+    /// Registers a request (W2), checks it for a repeat (W6) and stores it.
+    pub fn create<S: TicketStore + ?Sized>(
+        &self,
+        store: &mut S,
+        intake: Intake,
+        actor: &Actor,
+        at: DateTime<FixedOffset>,
+    ) -> Result<Ticket, WorkflowError> {
+        let first = self.rules().create(&intake, actor)?;
+        let mut kinds = vec![first];
+        if let Some(key) = intake.caller.phone.as_deref().and_then(normalize_phone) {
+            let since = intake.received_at
+                - chrono::Duration::days(i64::from(self.policy.repeat_lookback_days));
+            let candidates = store.repeat_candidates(&key, since)?;
+            if let Some(m) = find_repeat(
+                &intake.content,
+                intake.received_at,
+                &candidates,
+                &self.policy,
+            ) {
+                kinds.push(EventKind::RepeatSuspected {
+                    earlier: m.earlier,
+                    score: m.score,
+                });
+            }
+        }
+        let id = store.next_id(at.with_timezone(&china()).date_naive())?;
+        let events: Vec<Event> = kinds
+            .into_iter()
+            .enumerate()
+            .map(|(i, kind)| Event {
+                seq: i as u64 + 1,
+                at,
+                actor: actor.clone(),
+                kind,
+            })
+            .collect();
+        let t = Ticket::replay(id, events.clone())?;
+        store.insert(&events, &self.index_row(&t))?;
+        Ok(t)
+    }
+
+    /// Loads a ticket.
+    pub fn load<S: TicketStore + ?Sized>(
+        &self,
+        store: &mut S,
+        id: &TicketId,
+    ) -> Result<Ticket, WorkflowError> {
+        let events = store.events(id)?;
+        if events.is_empty() {
+            return Err(WorkflowError::NotFound(id.clone()));
+        }
+        Ok(Ticket::replay(id.clone(), events)?)
+    }
+
+    /// Applies an action. With `expected_version`, a ticket that moved on meanwhile is a
+    /// `Conflict` (HTTP 409) rather than a silent overwrite.
+    pub fn act<S: TicketStore + ?Sized>(
+        &self,
+        store: &mut S,
+        id: &TicketId,
+        expected_version: Option<u64>,
+        actor: &Actor,
+        action: &Action,
+        at: DateTime<FixedOffset>,
+    ) -> Result<Ticket, WorkflowError> {
+        let t = self.load(store, id)?;
+        if let Some(v) = expected_version {
+            if v != t.version {
+                return Err(StoreError::Conflict {
+                    id: id.clone(),
+                    expected: v,
+                    actual: t.version,
+                }
+                .into());
+            }
+        }
+        if let Action::LinkRepeat { earlier, .. } = action {
+            let e = self.load(store, earlier).map_err(|e| match e {
+                WorkflowError::NotFound(id) => Refusal::BadEarlier {
+                    id,
+                    why: "no such ticket",
+                }
+                .into(),
+                other => other,
+            })?;
+            check_earlier(&e, &t.id)?;
+        }
+        let kinds = self.rules().decide(&t, actor, action, at)?;
+        self.commit(store, t, actor, kinds, at)
+    }
+
+    fn commit<S: TicketStore + ?Sized>(
+        &self,
+        store: &mut S,
+        mut t: Ticket,
+        actor: &Actor,
+        kinds: Vec<EventKind>,
+        at: DateTime<FixedOffset>,
+    ) -> Result<Ticket, WorkflowError> {
+        let base = t.version;
+        let mut events = Vec::with_capacity(kinds.len());
+        for (i, kind) in kinds.into_iter().enumerate() {
+            let e = Event {
+                seq: base + i as u64 + 1,
+                at,
+                actor: actor.clone(),
+                kind,
+            };
+            t.apply(e.clone())?;
+            events.push(e);
+        }
+        store.append(&t.id, base, &events, &self.index_row(&t))?;
+        Ok(t)
+    }
+
+    /// Sweeps every ticket whose wake-up time has come (at most `limit`).
+    pub fn sweep<S: TicketStore + ?Sized>(
+        &self,
+        store: &mut S,
+        at: DateTime<FixedOffset>,
+        limit: u32,
+    ) -> Result<SweepOutcome, WorkflowError> {
+        let mut out = SweepOutcome::default();
+        for id in store.due_for_sweep(at, limit)? {
+            let t = self.load(store, &id)?;
+            let kinds = sweep(&t, at, &self.rules());
+            out.tickets += 1;
+            let names: Vec<String> = kinds.iter().map(EventKind::name).collect();
+            match self.commit(store, t, &Actor::system(), kinds, at) {
+                Ok(_) => out
+                    .events
+                    .extend(names.into_iter().map(|n| (id.clone(), n))),
+                // Someone acted meanwhile; the next sweep sees the new state.
+                Err(WorkflowError::Store(StoreError::Conflict { .. })) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::workflow::action::{CallbackMethod, Rating};
+    use crate::workflow::calendar::YearCalendar;
+    use crate::workflow::memory::MemoryStore;
+    use crate::workflow::model::{Caller, Channel, Domain, RequestType, Role, UnitId, Urgency};
+
+    fn wf() -> Workflow {
+        Workflow {
+            policy: Policy::default(),
+            calendar: WorkCalendar::new([YearCalendar::from_toml_str(include_str!(
+                "../../config/calendar/2026.toml"
+            ))
+            .unwrap()]),
+            catalogue: DispatchCatalogue::from_toml_str(include_str!("../../config/dispatch.toml"))
+                .unwrap(),
+        }
+    }
+
+    fn t0() -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339("2026-09-30T17:50:00+08:00").unwrap()
+    }
+
+    fn intake() -> Intake {
+        Intake {
+            channel: Channel::Web,
+            received_at: t0(),
+            caller: Caller {
+                name: None,
+                phone: Some("13800138000".into()),
+            },
+            area: None,
+            location: None,
+            content: "工地拖欠工资".into(),
+            urgency: Urgency::NonUrgent,
+            request_type: RequestType::Complaint,
+            domain: Domain("social_management".into()),
+            category: None,
+            call_id: None,
+            recording: None,
+        }
+    }
+
+    fn actors() -> Vec<Actor> {
+        vec![
+            Actor::new("a", Role::Agent),
+            Actor::new("r", Role::Reviewer),
+            Actor::new("s", Role::Supervisor),
+            Actor::new("h", Role::Unit(UnitId::new("hrss"))),
+            Actor::new("x", Role::Unit(UnitId::new("market"))),
+        ]
+    }
+
+    fn actions() -> Vec<Action> {
+        let s = |v: &str| Some(v.to_string());
+        vec![
+            Action::Accept { note: None },
+            Action::Dispatch {
+                category: s("wage_arrears"),
+                lead: None,
+                assisting: None,
+            },
+            Action::Sign,
+            Action::Return {
+                reason: s("不属于"),
+                suggestion: s("改派"),
+            },
+            Action::AcceptReturn { note: None },
+            Action::RejectReturn {
+                reason: s("理由不足"),
+            },
+            Action::RequestExtension {
+                reason: s("调查"),
+                days: 3,
+                caller_informed: true,
+            },
+            Action::ApproveExtension { days: None },
+            Action::RejectExtension {
+                reason: s("不需要"),
+            },
+            Action::Feedback {
+                contact: s("c"),
+                verification: s("v"),
+                legal_basis: s("l"),
+                result: s("r"),
+                attachments: vec![],
+                caller_informed: true,
+                staged_follow_up: None,
+            },
+            Action::ReviewPass,
+            Action::ReviewSendBack {
+                failed: vec![crate::workflow::action::ReviewCriterion::Complete],
+                reason: s("补充"),
+            },
+            Action::Callback {
+                method: CallbackMethod::Sms,
+                consent: true,
+                contacted: None,
+                solved: None,
+                rating: None,
+                reason: None,
+            },
+            Action::Callback {
+                method: CallbackMethod::Phone,
+                consent: true,
+                contacted: Some(true),
+                solved: Some(false),
+                rating: Some(Rating::Unsatisfied),
+                reason: s("没解决"),
+            },
+            Action::RecordRating {
+                rating: Rating::Satisfied,
+                solved: Some(true),
+                reason: None,
+            },
+            Action::CheckUnsatisfied {
+                confirmed: true,
+                note: None,
+            },
+            Action::Remind { note: None },
+            Action::Archive,
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Whatever sequence of actions people try, the stored log replays to exactly the
+        /// ticket they were answered with, versions count events, refusals write nothing, and
+        /// the sweep never fails on a reachable state.
+        #[test]
+        fn any_sequence_replays_to_the_answered_ticket(steps in proptest::collection::vec((0usize..5, 0usize..18, 0i64..72), 1..60)) {
+            let wf = wf();
+            let mut store = MemoryStore::new();
+            let mut t = wf.create(&mut store, intake(), &actors()[0], t0()).unwrap();
+            let mut at = t0();
+            for (who, what, hours) in steps {
+                at += chrono::Duration::hours(hours);
+                let before = store.events(&t.id).unwrap().len();
+                match wf.act(&mut store, &t.id, Some(t.version), &actors()[who], &actions()[what], at) {
+                    Ok(next) => {
+                        prop_assert!(next.version > t.version);
+                        t = next;
+                    }
+                    Err(WorkflowError::Refused(_)) => prop_assert_eq!(store.events(&t.id).unwrap().len(), before),
+                    Err(e) => prop_assert!(false, "unexpected {e}"),
+                }
+                wf.sweep(&mut store, at, 10).unwrap();
+                t = wf.load(&mut store, &t.id).unwrap();
+                let replayed = Ticket::replay(t.id.clone(), store.events(&t.id).unwrap()).unwrap();
+                prop_assert_eq!(&replayed, &t);
+                prop_assert_eq!(t.version as usize, t.history.len());
+                prop_assert!(t.extension_requests <= 2);
+                prop_assert!(t.returned_by.len() <= 1, "hrss returned twice");
+            }
+        }
+    }
+
+    #[test]
+    fn a_stale_version_is_refused_before_deciding() {
+        let wf = wf();
+        let mut store = MemoryStore::new();
+        let a = Actor::new("a", Role::Agent);
+        let t = wf.create(&mut store, intake(), &a, t0()).unwrap();
+        wf.act(
+            &mut store,
+            &t.id,
+            Some(1),
+            &a,
+            &Action::Accept { note: None },
+            t0(),
+        )
+        .unwrap();
+        let e = wf
+            .act(
+                &mut store,
+                &t.id,
+                Some(1),
+                &a,
+                &Action::Remind { note: None },
+                t0(),
+            )
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                WorkflowError::Store(StoreError::Conflict {
+                    expected: 1,
+                    actual: 2,
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn next_wake_is_the_reminder_then_the_deadline() {
+        let wf = wf();
+        let mut store = MemoryStore::new();
+        let a = Actor::new("a", Role::Agent);
+        let t = wf.create(&mut store, intake(), &a, t0()).unwrap();
+        let t = wf
+            .act(
+                &mut store,
+                &t.id,
+                None,
+                &a,
+                &Action::Dispatch {
+                    category: Some("wage_arrears".into()),
+                    lead: None,
+                    assisting: None,
+                },
+                t0(),
+            )
+            .unwrap();
+        // Sign-off due end of Thu Oct 8 → reminder Oct 8 12:00.
+        let w = next_wake(&t, &wf.rules()).unwrap();
+        assert_eq!(
+            w,
+            DateTime::parse_from_rfc3339("2026-10-08T12:00:00+08:00").unwrap()
+        );
+        let o = wf.sweep(&mut store, w, 10).unwrap();
+        assert_eq!(o.events, vec![(t.id.clone(), "reminded".to_string())]);
+        let t = wf.load(&mut store, &t.id).unwrap();
+        assert_eq!(
+            next_wake(&t, &wf.rules()).unwrap(),
+            DateTime::parse_from_rfc3339("2026-10-09T00:00:00+08:00").unwrap()
+        );
+    }
+}

@@ -1,0 +1,204 @@
+//! The append-only event log: who did what, in which role, when and why. A ticket's state is
+//! derived from it ([`super::ticket::Ticket::replay`]); deadlines computed at decision time are
+//! recorded in the events, so replaying never needs the calendar and never changes a due time.
+
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+
+use super::action::{
+    Attachment, CallbackMethod, DirectMethod, EmergencyService, FinalAnswerCase, Rating,
+    RefuseReason, ReviewCriterion, SupervisionReason,
+};
+use super::calendar::Due;
+use super::model::{Actor, Domain, Intake, Recording, RequestType, TicketId, UnitId, Urgency};
+
+/// One entry of a ticket's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// 1-based position in the ticket's log; equals the ticket version after it.
+    pub seq: u64,
+    pub at: DateTime<FixedOffset>,
+    pub actor: Actor,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// The deadlines a ticket can carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineKind {
+    /// W4: 24 h, or immediately for basic livelihood.
+    Dispatch,
+    /// W7: 1 working day after dispatch.
+    SignOff,
+    /// W10: 2/10/15 working days by type, moved by extensions.
+    Feedback,
+    /// W14: SMS/web callback unanswered after 5 working days → not rated.
+    Rating,
+}
+
+/// The reply of a handling unit (W11).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Feedback {
+    pub unit: UnitId,
+    pub contact: String,
+    pub verification: String,
+    pub legal_basis: String,
+    pub result: String,
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+    #[serde(default)]
+    pub staged_follow_up: Option<String>,
+}
+
+/// What happened. One variant per fact; decided by [`super::decide`], applied by the ticket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    Created {
+        intake: Intake,
+        dispatch_due: Due,
+    },
+    RepeatSuspected {
+        earlier: TicketId,
+        score: f64,
+    },
+    Accepted {
+        note: Option<String>,
+    },
+    Refused {
+        reason: RefuseReason,
+        explanation: String,
+    },
+    Classified {
+        urgency: Urgency,
+        #[serde(rename = "type")]
+        request_type: RequestType,
+        domain: Domain,
+        category: Option<String>,
+        dispatch_due: Due,
+    },
+    DirectlyClosed {
+        method: DirectMethod,
+        answer: String,
+    },
+    LinkedEmergency {
+        service: EmergencyService,
+        reference: Option<String>,
+    },
+    LinkedResult {
+        result: String,
+    },
+    LinkedAsRepeat {
+        earlier: TicketId,
+        note: Option<String>,
+    },
+    RepeatCleared {
+        reason: String,
+    },
+    Dispatched {
+        category: Option<String>,
+        lead: UnitId,
+        assisting: Vec<UnitId>,
+        sign_due: Due,
+        return_due: Due,
+        feedback_due: Option<Due>,
+    },
+    Signed {
+        unit: UnitId,
+    },
+    Returned {
+        unit: UnitId,
+        reason: String,
+        suggestion: String,
+    },
+    ReturnAccepted {
+        note: Option<String>,
+        dispatch_due: Due,
+    },
+    ReturnRejected {
+        reason: String,
+    },
+    ExtensionRequested {
+        unit: UnitId,
+        reason: String,
+        days: u32,
+    },
+    ExtensionApproved {
+        days: u32,
+        feedback_due: Due,
+    },
+    ExtensionRejected {
+        reason: String,
+    },
+    AssistReplied {
+        unit: UnitId,
+        text: String,
+    },
+    FeedbackGiven {
+        feedback: Feedback,
+    },
+    ReviewPassed,
+    ReviewSentBack {
+        failed: Vec<ReviewCriterion>,
+        reason: String,
+    },
+    CallbackMade {
+        method: CallbackMethod,
+        consent: bool,
+        contacted: Option<bool>,
+        solved: Option<bool>,
+        /// Set when an SMS/web callback waits for its answer.
+        rating_due: Option<Due>,
+    },
+    Rated {
+        rating: Rating,
+        solved: Option<bool>,
+        reason: Option<String>,
+    },
+    UnsatisfiedChecked {
+        confirmed: bool,
+        note: Option<String>,
+        /// New feedback deadline when the unit handles it again.
+        feedback_due: Option<Due>,
+    },
+    Reminded {
+        deadline: Option<DeadlineKind>,
+        due: Option<DateTime<FixedOffset>>,
+        note: Option<String>,
+    },
+    Overdue {
+        deadline: DeadlineKind,
+        due: DateTime<FixedOffset>,
+    },
+    SupervisionOpened {
+        reason: SupervisionReason,
+        note: Option<String>,
+    },
+    FinalAnswerRequested {
+        unit: UnitId,
+        case: FinalAnswerCase,
+        explanation: String,
+    },
+    FinalAnswerApproved,
+    FinalAnswerRejected {
+        reason: String,
+    },
+    FollowedUp {
+        note: String,
+    },
+    RecordingAttached {
+        recording: Recording,
+    },
+    Archived,
+}
+
+impl EventKind {
+    /// The wire name, for scenario output and logs.
+    pub fn name(&self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.get("event").and_then(|e| e.as_str().map(str::to_string)))
+            .unwrap_or_else(|| "unknown".into())
+    }
+}

@@ -1,0 +1,205 @@
+//! The ticket's vocabulary: ids, channels, classification, the caller, the intake record and
+//! who acts. Plain data with serde names that the HTTP API and the event log share.
+
+use std::fmt;
+
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+
+/// A people-readable ticket id, `YYYYMMDD-NNNNNN` (registration date, then the day's sequence),
+/// so a caller can read it out over the phone.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TicketId(pub String);
+
+impl TicketId {
+    /// Builds the id from the registration date and the day's sequence number.
+    pub fn new(date: chrono::NaiveDate, seq: u32) -> Self {
+        Self(format!("{}-{seq:06}", date.format("%Y%m%d")))
+    }
+}
+
+impl fmt::Display for TicketId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A handling unit's id as written in `config/dispatch.toml` (e.g. `water`, `housing`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UnitId(pub String);
+
+impl UnitId {
+    /// Wraps a unit id.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self(id.into())
+    }
+}
+
+impl fmt::Display for UnitId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Where a request came in (C15: one intake for every channel).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Phone,
+    Sms,
+    Web,
+    App,
+    MiniProgram,
+    PublicAccount,
+    Mailbox,
+    NationalPlatform,
+}
+
+/// Urgency (紧急类 / 非紧急类): urgent ones are linked to emergency hotlines at once (C12).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    Urgent,
+    NonUrgent,
+}
+
+/// Request type; it sets the feedback deadline (W10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestType {
+    /// 咨询
+    Consultation,
+    /// 求助
+    Help,
+    /// 意见建议
+    Suggestion,
+    /// 投诉举报
+    Complaint,
+    /// 其他
+    Other,
+}
+
+/// Content domain (经济调节, 市场监管, …). A string because the list is extensible by config;
+/// [`crate::workflow::catalogue::DispatchCatalogue`] holds the allowed values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Domain(pub String);
+
+/// The five domains the standard names, allowed when a catalogue lists none.
+pub const STANDARD_DOMAINS: [&str; 5] = [
+    "economic_regulation",
+    "market_supervision",
+    "social_management",
+    "public_service",
+    "environmental_protection",
+];
+
+/// The caller as recorded on the ticket, stored whole (W2). Outside the ticket show it
+/// through [`crate::masked::Masked`].
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Caller {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+/// A recording of the call that brought the request (C9), checked by its hash when archived.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recording {
+    pub path: String,
+    pub sha256: String,
+}
+
+/// Everything recorded when a request is received (W2). Immutable afterwards: corrections
+/// are events of their own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Intake {
+    pub channel: Channel,
+    /// When the request reached the hotline (or the forwarding platform) — deadlines count from it.
+    pub received_at: DateTime<FixedOffset>,
+    #[serde(default)]
+    pub caller: Caller,
+    #[serde(default)]
+    pub area: Option<String>,
+    #[serde(default)]
+    pub location: Option<String>,
+    pub content: String,
+    pub urgency: Urgency,
+    #[serde(rename = "type")]
+    pub request_type: RequestType,
+    pub domain: Domain,
+    /// Dispatch-catalogue category, when the agent already knows it (decides W4's "immediately").
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub call_id: Option<String>,
+    #[serde(default)]
+    pub recording: Option<Recording>,
+}
+
+/// Who acts, as the rules see them. A unit carries its id so "sign-off by the wrong unit"
+/// is decided in the core, not in the HTTP layer.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "role", content = "unit", rename_all = "snake_case")]
+pub enum Role {
+    /// Hotline agent (话务员): intake, direct handling, dispatch, callback.
+    Agent,
+    /// Handling unit (办理单位): signs, handles, returns, asks for extensions, answers.
+    Unit(UnitId),
+    /// Reviewer (复核): checks replies, decides returns and extensions.
+    Reviewer,
+    /// Supervisor (督办/管理): everything the hotline may do.
+    Supervisor,
+    /// The sweep: reminders, supervision, "not rated".
+    System,
+}
+
+impl Role {
+    /// Short name for logs and the history.
+    pub fn name(&self) -> String {
+        match self {
+            Role::Agent => "agent".into(),
+            Role::Unit(u) => format!("unit:{u}"),
+            Role::Reviewer => "reviewer".into(),
+            Role::Supervisor => "supervisor".into(),
+            Role::System => "system".into(),
+        }
+    }
+
+    /// Hotline staff (热线管理机构) as opposed to a handling unit.
+    pub fn is_hotline(&self) -> bool {
+        matches!(self, Role::Agent | Role::Reviewer | Role::Supervisor)
+    }
+}
+
+/// A person (or the system) acting in a role; recorded on every event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub user: String,
+    #[serde(flatten)]
+    pub role: Role,
+}
+
+impl Actor {
+    /// Builds an actor.
+    pub fn new(user: impl Into<String>, role: Role) -> Self {
+        Self {
+            user: user.into(),
+            role,
+        }
+    }
+
+    /// The sweep's identity.
+    pub fn system() -> Self {
+        Self::new("sweep", Role::System)
+    }
+}
+
+/// China Standard Time, the offset every date in the calendar is read in.
+pub fn china() -> FixedOffset {
+    #[allow(clippy::expect_used)]
+    FixedOffset::east_opt(8 * 3600).expect("+08:00 is a valid offset")
+}

@@ -1,0 +1,143 @@
+//! The `TicketStore` trait: what the workflow needs from a database, so SQLite today and
+//! PostgreSQL later sit behind the same seam. The store persists events and an index row per
+//! ticket (for listing, sweeping and reports); it never decides anything.
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use super::action::Rating;
+use super::event::Event;
+use super::model::{Channel, RequestType, TicketId, UnitId, Urgency};
+use super::repeat::RepeatCandidate;
+
+/// A store failure. `Conflict` is the optimistic-concurrency refusal (HTTP 409).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("ticket {id} changed: expected version {expected}, it is at {actual}")]
+    Conflict {
+        id: TicketId,
+        expected: u64,
+        actual: u64,
+    },
+    #[error("ticket {id} already exists")]
+    Duplicate { id: TicketId },
+    #[error("ticket {id} not found")]
+    NotFound { id: TicketId },
+    #[error("store: {0}")]
+    Backend(String),
+}
+
+/// The columns a ticket is found by. Derived from the ticket by the workflow on every write.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexRow {
+    pub id: TicketId,
+    pub version: u64,
+    pub state: String,
+    pub lead_unit: Option<UnitId>,
+    /// Lead and assisting units: who may see the ticket.
+    pub units: Vec<UnitId>,
+    pub channel: Channel,
+    pub request_type: RequestType,
+    pub domain: String,
+    pub urgency: Urgency,
+    pub area: Option<String>,
+    pub received_at: DateTime<FixedOffset>,
+    /// Normalised caller number (W6); never shown.
+    pub phone_key: Option<String>,
+    /// First 200 characters of the content (W6 matching, list previews).
+    pub content: String,
+    /// The earliest running deadline (overdue = it passed).
+    pub next_due: Option<DateTime<FixedOffset>>,
+    /// When the sweep next has something to do.
+    pub wake_at: Option<DateTime<FixedOffset>>,
+    pub closed_at: Option<DateTime<FixedOffset>>,
+    pub rating: Option<Rating>,
+    pub repeat_of: Option<TicketId>,
+    /// Refused or linked as a repeat: not an "earlier request" for W6.
+    pub repeat_excluded: bool,
+    pub supervised: bool,
+}
+
+/// Filters for listing (all optional) and the page wanted. Pages are newest received first
+/// (then by id, descending); `after` continues after a given ticket.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListQuery {
+    pub state: Option<String>,
+    pub unit: Option<UnitId>,
+    pub request_type: Option<RequestType>,
+    pub domain: Option<String>,
+    pub channel: Option<Channel>,
+    /// Only tickets whose earliest running deadline passed before this instant.
+    pub overdue_at: Option<DateTime<FixedOffset>>,
+    pub received_from: Option<DateTime<FixedOffset>>,
+    pub received_to: Option<DateTime<FixedOffset>>,
+    /// Continue after this id (exclusive), from the previous page's `next`.
+    pub after: Option<TicketId>,
+    pub limit: u32,
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page {
+    pub items: Vec<IndexRow>,
+    /// Pass as `after` for the next page; `None` on the last one.
+    pub next: Option<TicketId>,
+}
+
+/// Counts for a period (W19 reports).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub from: Option<DateTime<FixedOffset>>,
+    pub to: Option<DateTime<FixedOffset>>,
+    pub total: u64,
+    pub by_state: Vec<(String, u64)>,
+    pub by_type: Vec<(String, u64)>,
+    pub by_domain: Vec<(String, u64)>,
+    pub by_channel: Vec<(String, u64)>,
+    pub by_area: Vec<(String, u64)>,
+    /// The four ratings of W14.
+    pub ratings: Vec<(String, u64)>,
+    /// Tickets whose deadline passed at the report's `now`.
+    pub overdue: Vec<TicketId>,
+    /// (repeat, earlier) pairs.
+    pub repeats: Vec<(TicketId, TicketId)>,
+}
+
+/// Persistence for tickets. Every write is atomic and durable before it returns.
+pub trait TicketStore {
+    /// Allocates the next id of a registration day (gaps after a failed create are allowed).
+    fn next_id(&mut self, date: NaiveDate) -> Result<TicketId, StoreError>;
+    /// Stores a new ticket's first events and index row.
+    fn insert(&mut self, events: &[Event], row: &IndexRow) -> Result<(), StoreError>;
+    /// The whole log of a ticket, in order (empty when unknown).
+    fn events(&mut self, id: &TicketId) -> Result<Vec<Event>, StoreError>;
+    /// Appends events if the ticket is still at `expected_version`, else `Conflict`.
+    fn append(
+        &mut self,
+        id: &TicketId,
+        expected_version: u64,
+        events: &[Event],
+        row: &IndexRow,
+    ) -> Result<(), StoreError>;
+    /// A filtered page of index rows.
+    fn list(&mut self, query: &ListQuery) -> Result<Page, StoreError>;
+    /// Tickets whose wake-up time has come, oldest first.
+    fn due_for_sweep(
+        &mut self,
+        at: DateTime<FixedOffset>,
+        limit: u32,
+    ) -> Result<Vec<TicketId>, StoreError>;
+    /// Earlier requests from the same normalised number received since `since`.
+    fn repeat_candidates(
+        &mut self,
+        phone_key: &str,
+        since: DateTime<FixedOffset>,
+    ) -> Result<Vec<RepeatCandidate>, StoreError>;
+    /// Counts for tickets received in `[from, to)`; overdue measured at `now`.
+    fn report(
+        &mut self,
+        from: Option<DateTime<FixedOffset>>,
+        to: Option<DateTime<FixedOffset>>,
+        now: DateTime<FixedOffset>,
+    ) -> Result<Report, StoreError>;
+}

@@ -1,0 +1,460 @@
+//! The ticket HTTP API against a real listener on 127.0.0.1:0 and a real SQLite file, with the
+//! clock pinned to 2026 dates: the issue's exact create request, a whole life by API, every
+//! error class (400/401/403/404/409/422 with `{"code","message"}`), lists, catalogue, reports.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone};
+use hotline::cti::tickets::{router, TicketApi, TicketApiConfig};
+use hotline::workflow::model::china;
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+struct Engine {
+    addr: SocketAddr,
+    now: Arc<AtomicI64>,
+    _dir: tempfile::TempDir,
+}
+
+impl Engine {
+    fn set_now(&self, s: &str) {
+        let t = DateTime::parse_from_rfc3339(s).expect("time");
+        self.now.store(t.timestamp(), Ordering::SeqCst);
+    }
+
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut s = tokio::net::TcpStream::connect(self.addr)
+            .await
+            .expect("connect");
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n", body.len());
+        if let Some(t) = token {
+            req.push_str(&format!("Authorization: Bearer {t}\r\n"));
+        }
+        req.push_str("\r\n");
+        req.push_str(&body);
+        s.write_all(req.as_bytes()).await.expect("write");
+        let mut buf = Vec::new();
+        s.read_to_end(&mut buf).await.expect("read");
+        let text = String::from_utf8_lossy(&buf);
+        let (head, body) = text.split_once("\r\n\r\n").expect("http response");
+        let status: u16 = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("status");
+        (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    }
+}
+
+async fn start() -> Engine {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let now = Arc::new(AtomicI64::new(0));
+    let n = now.clone();
+    let api = TicketApi::open(&TicketApiConfig::new(dir.path(), &root.join("config")))
+        .expect("api opens")
+        .with_clock(move || {
+            china()
+                .timestamp_opt(n.load(Ordering::SeqCst), 0)
+                .single()
+                .expect("valid time")
+        });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router(api)).await;
+    });
+    Engine {
+        addr,
+        now,
+        _dir: dir,
+    }
+}
+
+fn example() -> Value {
+    json!({"channel":"web","received_at":"2026-09-30T10:00:00+08:00",
+        "caller":{"name":"张三","phone":"13800138000"},"content":"工地拖欠农民工工资三个月未发放",
+        "urgency":"non_urgent","type":"complaint","domain":"social_management"})
+}
+
+fn assert_error(r: &(u16, Value), status: u16, code: &str) {
+    assert_eq!(r.0, status, "{:?}", r.1);
+    assert_eq!(r.1["code"], code, "{:?}", r.1);
+    assert!(
+        r.1["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{:?}",
+        r.1
+    );
+}
+
+const AGENT: Option<&str> = Some("demo-agent-1001");
+const REVIEWER: Option<&str> = Some("demo-reviewer");
+const SUPERVISOR: Option<&str> = Some("demo-supervisor");
+const HRSS: Option<&str> = Some("demo-unit-hrss");
+const MARKET: Option<&str> = Some("demo-unit-market");
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_issue_example_and_a_whole_life_by_api() {
+    let e = start().await;
+    e.set_now("2026-09-30T10:02:00+08:00");
+    // The issue's exact request, with an agent's and a supervisor's token.
+    let r = e.call("POST", "/api/tickets", AGENT, Some(example())).await;
+    assert_eq!(r.0, 201, "{:?}", r.1);
+    assert_eq!(r.1["id"], "20260930-000001");
+    assert_eq!(r.1["state"], "received");
+    assert_eq!(r.1["due"]["dispatch"], "2026-10-01T10:00:00+08:00");
+    assert_eq!(r.1["caller"]["phone"], "13800138000");
+    let r2 = e
+        .call("POST", "/api/tickets", SUPERVISOR, Some(example()))
+        .await;
+    assert_eq!(r2.0, 201);
+    assert_eq!(r2.1["id"], "20260930-000002");
+    // Same number, same facts → flagged as a repeat of the first (W6).
+    assert_eq!(r2.1["repeat_of"]["id"], "20260930-000001");
+    let id = "20260930-000001";
+    let path = format!("/api/tickets/{id}/actions");
+
+    assert_error(
+        &e.call("POST", "/api/tickets", None, Some(example())).await,
+        401,
+        "unauthorized",
+    );
+    assert_error(
+        &e.call("POST", "/api/tickets", Some("wrong-token"), Some(example()))
+            .await,
+        401,
+        "unauthorized",
+    );
+    assert_error(
+        &e.call("POST", "/api/tickets", HRSS, Some(example())).await,
+        403,
+        "wrong_role",
+    );
+
+    e.set_now("2026-09-30T17:50:00+08:00");
+    let r = e
+        .call(
+            "POST",
+            &path,
+            AGENT,
+            Some(json!({"action":"dispatch","category":"wage_arrears","version":1})),
+        )
+        .await;
+    assert_eq!(r.0, 200, "{:?}", r.1);
+    assert_eq!(r.1["assignment"]["lead"], "hrss");
+    assert_eq!(r.1["assignment"]["assisting"], json!(["housing"]));
+    assert_eq!(r.1["due"]["sign_off"], "2026-10-08T23:59:59+08:00");
+    assert_eq!(r.1["due"]["return_window"], "2026-10-09T23:59:59+08:00");
+    assert_eq!(r.1["due"]["feedback"], "2026-10-27T23:59:59+08:00");
+
+    // Another unit: 403 on read and on action; a stale version: 409.
+    assert_error(
+        &e.call("GET", &format!("/api/tickets/{id}"), MARKET, None)
+            .await,
+        403,
+        "not_your_ticket",
+    );
+    assert_error(
+        &e.call("POST", &path, MARKET, Some(json!({"action":"sign"})))
+            .await,
+        403,
+        "not_your_ticket",
+    );
+    assert_error(
+        &e.call(
+            "POST",
+            &path,
+            Some("demo-unit-housing"),
+            Some(json!({"action":"sign"})),
+        )
+        .await,
+        403,
+        "wrong_unit",
+    );
+    assert_error(
+        &e.call(
+            "POST",
+            &path,
+            HRSS,
+            Some(json!({"action":"sign","version":1})),
+        )
+        .await,
+        409,
+        "version_conflict",
+    );
+    e.set_now("2026-10-08T09:00:00+08:00");
+    let r = e
+        .call(
+            "POST",
+            &path,
+            HRSS,
+            Some(json!({"action":"sign","version":2})),
+        )
+        .await;
+    assert_eq!(r.0, 200, "{:?}", r.1);
+    assert_eq!(r.1["state"], "handling");
+    // Unit view: sees its ticket, and lists only its own.
+    assert_eq!(
+        e.call("GET", &format!("/api/tickets/{id}"), HRSS, None)
+            .await
+            .0,
+        200
+    );
+    let l = e.call("GET", "/api/tickets?unit=market", HRSS, None).await;
+    assert_error(&l, 403, "not_your_ticket");
+    let l = e.call("GET", "/api/tickets", HRSS, None).await;
+    assert_eq!(l.1["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        e.call("GET", "/api/tickets", MARKET, None).await.1["items"],
+        json!([])
+    );
+
+    // Malformed and incomplete requests.
+    assert_error(
+        &e.call("POST", &path, HRSS, Some(json!({"action":"fly"})))
+            .await,
+        400,
+        "bad_action",
+    );
+    assert_error(
+        &e.call(
+            "POST",
+            &path,
+            HRSS,
+            Some(json!({"action":"request_extension","reason":"x","days":3})),
+        )
+        .await,
+        422,
+        "caller_not_informed",
+    );
+    let fb = json!({"action":"feedback","contact":"电话联系","verification":"属实","result":"已支付","caller_informed":true});
+    assert_error(
+        &e.call("POST", &path, HRSS, Some(fb)).await,
+        422,
+        "feedback_missing_field",
+    );
+    // Extensions: two requests at most (W9).
+    for (n, days) in [(1, 5), (2, 3)] {
+        let r = e.call("POST", &path, HRSS, Some(json!({"action":"request_extension","reason":"调查中","days":days,"caller_informed":true}))).await;
+        assert_eq!(r.0, 200, "request {n}: {:?}", r.1);
+        let r = e
+            .call(
+                "POST",
+                &path,
+                REVIEWER,
+                Some(json!({"action":"approve_extension"})),
+            )
+            .await;
+        assert_eq!(r.0, 200, "approve {n}: {:?}", r.1);
+    }
+    let r = e
+        .call("GET", &format!("/api/tickets/{id}"), AGENT, None)
+        .await;
+    // Oct 27 + 5 working days = Nov 3; + 3 = Nov 6.
+    assert_eq!(r.1["due"]["feedback"], "2026-11-06T23:59:59+08:00");
+    assert_error(&e.call("POST", &path, HRSS, Some(json!({"action":"request_extension","reason":"再延","days":1,"caller_informed":true}))).await, 409, "extension_limit");
+    let fb = json!({"action":"feedback","contact":"电话联系","verification":"属实","legal_basis":"《保障农民工工资支付条例》","result":"已足额支付","caller_informed":true});
+    assert_eq!(e.call("POST", &path, HRSS, Some(fb)).await.0, 200);
+    assert_eq!(
+        e.call(
+            "POST",
+            &path,
+            REVIEWER,
+            Some(json!({"action":"review_pass"}))
+        )
+        .await
+        .0,
+        200
+    );
+    let r = e
+        .call(
+            "POST",
+            &path,
+            AGENT,
+            Some(json!({"action":"callback","method":"sms","consent":true})),
+        )
+        .await;
+    // Thu Oct 8 + 5 working days: Oct 9, Sat Oct 10 (worked), 12, 13, 14.
+    assert_eq!(
+        r.1["due"]["rating"], "2026-10-14T23:59:59+08:00",
+        "{:?}",
+        r.1
+    );
+    // Nobody answers the SMS: the sweep records "not rated" and closes it (W14).
+    e.set_now("2026-10-15T00:00:01+08:00");
+    let s = e.call("POST", "/api/sweep", SUPERVISOR, None).await;
+    assert_eq!(s.0, 200, "{:?}", s.1);
+    let r = e
+        .call("GET", &format!("/api/tickets/{id}"), AGENT, None)
+        .await;
+    assert_eq!(r.1["state"], "closed");
+    assert_eq!(r.1["rating"], "not_rated");
+    assert_eq!(
+        e.call("POST", &path, AGENT, Some(json!({"action":"archive"})))
+            .await
+            .0,
+        200
+    );
+    assert_error(
+        &e.call("POST", &path, SUPERVISOR, Some(json!({"action":"remind"})))
+            .await,
+        409,
+        "archived",
+    );
+    // The history says who, in which role, when and what.
+    let r = e
+        .call("GET", &format!("/api/tickets/{id}"), SUPERVISOR, None)
+        .await;
+    let h = r.1["history"].as_array().expect("history");
+    assert_eq!(h[0]["event"], "created");
+    assert_eq!(h[0]["actor"]["user"], "agent-1001");
+    assert!(h.iter().any(|e| e["event"] == "signed"
+        && e["actor"]["role"] == "unit"
+        && e["actor"]["unit"] == "hrss"));
+    assert_eq!(
+        h.last().map(|e| e["event"].clone()),
+        Some(json!("archived"))
+    );
+    assert_error(
+        &e.call("GET", "/api/tickets/20260930-999999", AGENT, None)
+            .await,
+        404,
+        "not_found",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_catalogue_and_reports() {
+    let e = start().await;
+    e.set_now("2026-02-13T17:50:00+08:00");
+    for (i, (t, d, ch)) in [
+        ("consultation", "public_service", "phone"),
+        ("help", "public_service", "web"),
+        ("complaint", "market_supervision", "app"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let body = json!({"channel":ch,"caller":{"phone":format!("1370000000{i}")},"content":format!("第{i}件诉求"),"urgency":"non_urgent","type":t,"domain":d,"area":"东城区"});
+        assert_eq!(
+            e.call("POST", "/api/tickets", AGENT, Some(body)).await.0,
+            201
+        );
+    }
+    let r = e
+        .call(
+            "POST",
+            "/api/tickets/20260213-000001/actions",
+            AGENT,
+            Some(json!({"action":"dispatch","lead":"hrss"})),
+        )
+        .await;
+    // Friday 17:50 before Spring Festival: Sat Feb 14 is worked; Feb 15–23 are off.
+    assert_eq!(r.1["due"]["sign_off"], "2026-02-14T23:59:59+08:00");
+    assert_eq!(r.1["due"]["feedback"], "2026-02-24T23:59:59+08:00");
+    let l = e.call("GET", "/api/tickets?limit=2", AGENT, None).await;
+    assert_eq!(l.0, 200, "{:?}", l.1);
+    assert_eq!(l.1["items"].as_array().map(Vec::len), Some(2));
+    assert_eq!(l.1["items"][0]["caller_phone"], "137****0002");
+    let next = l.1["next"].as_str().expect("next page").to_string();
+    let l2 = e
+        .call(
+            "GET",
+            &format!("/api/tickets?limit=2&after={next}"),
+            AGENT,
+            None,
+        )
+        .await;
+    assert_eq!(l2.1["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(l2.1["next"], Value::Null);
+    let l = e
+        .call(
+            "GET",
+            "/api/tickets?type=complaint&channel=app",
+            AGENT,
+            None,
+        )
+        .await;
+    assert_eq!(l.1["items"][0]["id"], "20260213-000003");
+    let l = e
+        .call(
+            "GET",
+            "/api/tickets?state=dispatched&unit=hrss",
+            AGENT,
+            None,
+        )
+        .await;
+    assert_eq!(l.1["items"][0]["id"], "20260213-000001");
+    e.set_now("2026-02-15T08:00:00+08:00");
+    let l = e
+        .call("GET", "/api/tickets?overdue=true", AGENT, None)
+        .await;
+    // The dispatched one missed sign-off (Feb 14), the others missed dispatch (24 h).
+    assert_eq!(l.1["items"].as_array().map(Vec::len), Some(3));
+    let l = e.call("GET", "/api/tickets?from=2026-02-13T17:50:00%2B08:00&to=2026-02-13T17:50:01%2B08:00&domain=market_supervision", AGENT, None).await;
+    assert_eq!(l.1["items"].as_array().map(Vec::len), Some(1), "{:?}", l.1);
+    assert_error(
+        &e.call("GET", "/api/tickets?colour=red", AGENT, None).await,
+        400,
+        "bad_query",
+    );
+    let c = e
+        .call(
+            "GET",
+            "/api/dispatch/categories?q=%E5%81%9C%E6%B0%B4",
+            AGENT,
+            None,
+        )
+        .await; // 停水
+    assert_eq!(c.1["categories"][0]["id"], "water_supply");
+    assert_eq!(c.1["categories"][0]["basic_livelihood"], true);
+    let u = e.call("GET", "/api/dispatch/units", HRSS, None).await;
+    assert!(u.1["units"].as_array().is_some_and(|u| u.len() >= 14));
+    let r = e
+        .call(
+            "GET",
+            "/api/reports?from=2026-02-01T00:00:00%2B08:00",
+            SUPERVISOR,
+            None,
+        )
+        .await;
+    assert_eq!(r.0, 200, "{:?}", r.1);
+    assert_eq!(r.1["total"], 3);
+    assert_eq!(r.1["by_area"], json!([["东城区", 3]]));
+    assert_eq!(r.1["overdue"].as_array().map(Vec::len), Some(3));
+    assert_error(
+        &e.call("GET", "/api/reports", HRSS, None).await,
+        403,
+        "wrong_role",
+    );
+    assert_error(
+        &e.call(
+            "POST",
+            "/api/tickets",
+            AGENT,
+            Some(json!({"channel":"fax"})),
+        )
+        .await,
+        400,
+        "bad_request",
+    );
+    let mut future = example();
+    future["received_at"] = json!("2026-03-01T00:00:00+08:00");
+    assert_error(
+        &e.call("POST", "/api/tickets", AGENT, Some(future)).await,
+        422,
+        "received_at_in_future",
+    );
+}
