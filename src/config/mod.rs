@@ -34,6 +34,9 @@ pub struct Config {
     pub storage: StorageConfig,
     pub ivr: IvrConfig,
     pub acd: AcdFiles,
+    /// The folder of the config file: `calendar/`, `dispatch.toml` and `users.toml` live there.
+    #[serde(skip)]
+    pub config_dir: PathBuf,
 }
 
 /// Where the agents and queues are configured (files of their own: they change more often
@@ -189,6 +192,7 @@ impl Config {
             }]
         })?;
         let mut config = Self::parse(&text, path).map_err(|e| vec![e])?;
+        config.config_dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
         config.resolve_paths(path);
         config.validate(&text, path)?;
         Ok(config)

@@ -1,6 +1,7 @@
 //! The HTTP API (JSON) and pages: health, live calls, call records. Holds no business rules:
 //! it asks the engine and renders what it answers.
 
+pub mod agents;
 pub mod auth;
 pub mod tickets;
 
@@ -21,6 +22,8 @@ pub struct ApiState {
     pub engine: EngineHandle,
     pub recent: RecentCalls,
     pub media: std::sync::Arc<crate::shell::media::MediaCounters>,
+    /// Bearer tokens → users and roles.
+    pub users: std::sync::Arc<auth::Users>,
 }
 
 /// An API error: a status, a machine-readable code and a sentence for people.
@@ -45,7 +48,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/calls", get(live_calls))
         .route("/api/calls/recent", get(recent_calls))
         .route("/metrics", get(metrics))
-        .with_state(state)
+        .with_state(state.clone())
+        .merge(agents::router(state))
 }
 
 async fn health() -> Json<serde_json::Value> {

@@ -116,6 +116,11 @@ impl TicketApi {
         self
     }
 
+    /// The token table, shared with the other routes of the API.
+    pub fn users(&self) -> Arc<Users> {
+        self.users.clone()
+    }
+
     /// Runs one sweep now (the shell calls this on a timer).
     pub async fn sweep(&self) -> Result<usize, WorkflowError> {
         let at = (self.clock)();

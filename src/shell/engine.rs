@@ -12,6 +12,19 @@ pub enum EngineCommand {
     LiveCalls(oneshot::Sender<Vec<LiveCall>>),
     /// Answer with the core's counters and gauges.
     Snapshot(oneshot::Sender<crate::call::engine::EngineSnapshot>),
+    /// Answer with the queues and agents.
+    Acd(oneshot::Sender<crate::acd::core::Snapshot<crate::call::session::CallId>>),
+    /// Change an agent's state.
+    AgentState {
+        agent: String,
+        request: crate::acd::model::StateRequest,
+        reply: oneshot::Sender<Result<(), crate::acd::core::AcdError>>,
+    },
+    /// End an agent's wrap-up early.
+    WrapUpDone {
+        agent: String,
+        reply: oneshot::Sender<Result<(), crate::acd::core::AcdError>>,
+    },
 }
 
 /// The engine task is gone (shut down).
@@ -39,6 +52,46 @@ impl EngineHandle {
             .await
             .map_err(|_| EngineGone)?;
         rx.await.map_err(|_| EngineGone)
+    }
+
+    /// Sends a command and waits for its answer.
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> EngineCommand,
+    ) -> Result<T, EngineGone> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(make(tx)).await.map_err(|_| EngineGone)?;
+        rx.await.map_err(|_| EngineGone)
+    }
+
+    /// Queues and agents now.
+    pub async fn acd(
+        &self,
+    ) -> Result<crate::acd::core::Snapshot<crate::call::session::CallId>, EngineGone> {
+        self.ask(EngineCommand::Acd).await
+    }
+
+    /// Asks the ACD to change an agent's state.
+    pub async fn set_agent_state(
+        &self,
+        agent: String,
+        request: crate::acd::model::StateRequest,
+    ) -> Result<Result<(), crate::acd::core::AcdError>, EngineGone> {
+        self.ask(|reply| EngineCommand::AgentState {
+            agent,
+            request,
+            reply,
+        })
+        .await
+    }
+
+    /// Ends an agent's wrap-up (the ticket form was saved).
+    pub async fn wrap_up_done(
+        &self,
+        agent: String,
+    ) -> Result<Result<(), crate::acd::core::AcdError>, EngineGone> {
+        self.ask(|reply| EngineCommand::WrapUpDone { agent, reply })
+            .await
     }
 
     /// The core's counters and gauges, for `/metrics`.
@@ -100,6 +153,17 @@ impl EngineTask {
                     }
                     EngineCommand::Snapshot(reply) => {
                         let _ = reply.send(self.core.snapshot());
+                    }
+                    EngineCommand::Acd(reply) => {
+                        let _ = reply.send(self.core.acd_snapshot(crate::shell::clock::now()));
+                    }
+                    EngineCommand::AgentState { agent, request, reply } => {
+                        let now = crate::shell::clock::now();
+                        let _ = reply.send(self.core.set_agent_state(&agent, request, now));
+                    }
+                    EngineCommand::WrapUpDone { agent, reply } => {
+                        let now = crate::shell::clock::now();
+                        let _ = reply.send(self.core.wrap_up_done(&agent, now));
                     }
                 },
                 _ = crate::shell::clock::sleep_until(wake) => {

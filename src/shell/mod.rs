@@ -251,11 +251,20 @@ pub async fn run(
     };
     let engine = tokio::spawn(task.run(shutdown.clone()));
 
+    let tickets = crate::cti::tickets::TicketApi::open(&crate::cti::tickets::TicketApiConfig::new(
+        &config.storage.data_dir,
+        &config.config_dir,
+    ))
+    .context("ticket store")?;
+    let sweeper =
+        crate::cti::tickets::spawn_sweeper(tickets.clone(), std::time::Duration::from_secs(60));
     let api = crate::cti::router(crate::cti::ApiState {
         engine: engine::EngineHandle::new(cmd_tx),
         recent,
         media: media_counters,
-    });
+        users: tickets.users(),
+    })
+    .merge(crate::cti::tickets::router(tickets));
     let mut http_shutdown = shutdown.clone();
     let http = tokio::spawn(async move {
         let stop = async move {
@@ -275,6 +284,7 @@ pub async fn run(
     tracing::info!(sip = %sip_addr, http = %http_addr, rtp = %config.rtp.address, menus = assets.menus.menus().count(), "hotline serving");
 
     engine.await.context("engine task failed")?;
+    sweeper.abort();
     match http.await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::warn!(error = %e, "HTTP server error"),

@@ -45,12 +45,16 @@ impl Engine {
         std::fs::create_dir_all(dir.join("config")).expect("mkdir");
         std::os::unix::fs::symlink(root().join("ivr-menus"), dir.join("ivr-menus"))
             .expect("link menus");
-        for file in ["agents.toml", "queues.toml"] {
-            std::os::unix::fs::symlink(
-                root().join("config").join(file),
-                dir.join("config").join(file),
-            )
-            .expect("link ACD config");
+        // Everything the shipped config folder holds but hotline.toml (agents, queues,
+        // users, dispatch catalogue, calendars).
+        for entry in std::fs::read_dir(root().join("config"))
+            .expect("config dir")
+            .flatten()
+        {
+            if entry.file_name() != "hotline.toml" {
+                let link = dir.join("config").join(entry.file_name());
+                std::os::unix::fs::symlink(entry.path(), link).expect("link config");
+            }
         }
         let config = dir.join("config/hotline.toml");
         let mut text = String::from(extra_toml);

@@ -1,0 +1,187 @@
+//! Agents over HTTP: `GET /api/agents` (everyone's state, for desktops and the wallboard) and
+//! `POST /api/agents/{id}/state` (`{"state":"ready"}`, `{"state":"not_ready","reason":"break"}`,
+//! `{"state":"logged_out"}`). An agent may change only its own state (its token's user is
+//! `agent-<id>`), a supervisor anyone's; no token is `401`. The ACD decides what is allowed.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use crate::acd::core::AcdError;
+use crate::acd::model::{NotReadyReason, StateRequest};
+use crate::cti::{ApiError, ApiState};
+use crate::workflow::model::{Actor, Role};
+
+/// The agent routes.
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .route("/api/agents", get(list))
+        .route("/api/agents/{id}/state", post(set_state))
+        .route("/api/agents/{id}/wrap-up-done", post(wrap_up_done))
+        .with_state(state)
+}
+
+/// One agent as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct AgentView {
+    pub id: String,
+    pub name: String,
+    /// `logged_out`, `ready`, `not_ready`, `reserved` (ringing), `talking`, `wrap_up`.
+    pub state: &'static str,
+    /// Why not ready, when not ready.
+    pub reason: Option<&'static str>,
+    /// Seconds in the current state.
+    pub in_state_s: f64,
+    /// Whether the agent's phone has a live registration.
+    pub registered: bool,
+}
+
+/// The body of `POST /api/agents/{id}/state`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateBody {
+    pub state: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+fn caller(state: &ApiState, headers: &HeaderMap) -> Result<Actor, ApiError> {
+    state
+        .users
+        .authenticate(headers)
+        .cloned()
+        .ok_or_else(|| ApiError {
+            status: StatusCode::UNAUTHORIZED,
+            code: "unauthorized",
+            message: "send `Authorization: Bearer <token>` with a configured token".into(),
+        })
+}
+
+/// The agent id an agent's token speaks for: user `agent-1001` is agent `1001`.
+fn own_agent(actor: &Actor) -> Option<&str> {
+    match actor.role {
+        Role::Agent => Some(actor.user.strip_prefix("agent-").unwrap_or(&actor.user)),
+        _ => None,
+    }
+}
+
+fn may_change(actor: &Actor, agent: &str) -> bool {
+    matches!(actor.role, Role::Supervisor) || own_agent(actor) == Some(agent)
+}
+
+fn engine_gone() -> ApiError {
+    ApiError {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        code: "engine_stopped",
+        message: "the engine is shutting down".into(),
+    }
+}
+
+async fn list(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<AgentView>>, ApiError> {
+    caller(&state, &headers)?;
+    let snap = state.engine.acd().await.map_err(|_| engine_gone())?;
+    let agents = snap
+        .agents
+        .iter()
+        .map(|a| AgentView {
+            id: a.id.as_str().to_string(),
+            name: a.name.clone(),
+            state: a.state.kind().as_str(),
+            reason: match &a.state {
+                crate::acd::model::AgentState::NotReady { reason, .. } => Some(reason.as_str()),
+                _ => None,
+            },
+            in_state_s: a.in_state.as_secs_f64(),
+            registered: a.registered,
+        })
+        .collect();
+    Ok(Json(agents))
+}
+
+fn parse_request(body: &StateBody) -> Result<StateRequest, ApiError> {
+    let bad = |message: String| ApiError {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        code: "invalid_state",
+        message,
+    };
+    match body.state.as_str() {
+        "ready" => Ok(StateRequest::Ready),
+        "logged_out" => Ok(StateRequest::LoggedOut),
+        "not_ready" => {
+            let reason = match body.reason.as_deref() {
+                None => NotReadyReason::Unspecified,
+                Some(r) => NotReadyReason::parse(r)
+                    .ok_or_else(|| bad(format!("unknown not-ready reason {r:?}")))?,
+            };
+            Ok(StateRequest::NotReady(reason))
+        }
+        other => Err(bad(format!(
+            "unknown state {other:?}: use ready, not_ready (with an optional reason) or logged_out"
+        ))),
+    }
+}
+
+fn acd_error(e: AcdError) -> ApiError {
+    let (status, code) = match &e {
+        AcdError::UnknownAgent(_) => (StatusCode::NOT_FOUND, "unknown_agent"),
+        AcdError::AgentOnCall { .. } => (StatusCode::CONFLICT, "agent_on_call"),
+        AcdError::NotInWrapUp { .. } => (StatusCode::CONFLICT, "not_in_wrap_up"),
+        _ => (StatusCode::CONFLICT, "refused"),
+    };
+    ApiError {
+        status,
+        code,
+        message: e.to_string(),
+    }
+}
+
+async fn set_state(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<StateBody>,
+) -> Result<StatusCode, ApiError> {
+    let actor = caller(&state, &headers)?;
+    if !may_change(&actor, &id) {
+        return Err(ApiError {
+            status: StatusCode::FORBIDDEN,
+            code: "forbidden",
+            message: format!("{} may not change agent {id}'s state", actor.user),
+        });
+    }
+    let request = parse_request(&body)?;
+    state
+        .engine
+        .set_agent_state(id, request)
+        .await
+        .map_err(|_| engine_gone())?
+        .map_err(acd_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn wrap_up_done(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let actor = caller(&state, &headers)?;
+    if !may_change(&actor, &id) {
+        return Err(ApiError {
+            status: StatusCode::FORBIDDEN,
+            code: "forbidden",
+            message: format!("{} may not end agent {id}'s wrap-up", actor.user),
+        });
+    }
+    state
+        .engine
+        .wrap_up_done(id)
+        .await
+        .map_err(|_| engine_gone())?
+        .map_err(acd_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}

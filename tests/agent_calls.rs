@@ -1,0 +1,203 @@
+//! An agent at a real softphone (baresip, headless, auto-answer, a sine tone as its voice)
+//! and a citizen played by SIPp: the agent registers (a wrong password is refused), goes
+//! ready over the API, the caller presses 1, the enterprise agent's phone rings and answers,
+//! the caller hangs up, the agent goes to wrap-up.
+
+// Real peers run in real time.
+#![allow(clippy::disallowed_methods)]
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{http_request, sipp, wait_for, Engine};
+
+/// baresip, stopped by PID when dropped.
+struct Baresip(Child);
+
+impl Drop for Baresip {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_baresip(dir: &Path, engine: std::net::SocketAddr) -> Baresip {
+    assert!(
+        Path::new("/usr/lib/baresip/modules/account.so").exists(),
+        "baresip is not installed: run ./.ci/test (it installs Debian's baresip)"
+    );
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    // The agent's "voice": 20 s of a 440 Hz tone at 8 kHz, so the engine can tell it arrived.
+    let tone = dir.join("voice.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&tone, spec).expect("tone file");
+    for i in 0..8000 * 20 {
+        let v = (f64::from(i) * 2.0 * std::f64::consts::PI * 440.0 / 8000.0).sin() * 8000.0;
+        w.write_sample(v as i16).expect("sample");
+    }
+    w.finalize().expect("tone written");
+    let config = format!(
+        "poll_method\t\tepoll\n\
+         sip_listen\t\t127.0.0.1:{port}\n\
+         sip_trans_def\t\tudp\n\
+         net_interface\t\t127.0.0.1\n\
+         rtp_ports\t\t40000-40998\n\
+         module_path\t\t/usr/lib/baresip/modules\n\
+         module\t\t\tg711.so\n\
+         module\t\t\taufile.so\n\
+         audio_source\t\taufile,{}\n\
+         module_app\t\taccount.so\n\
+         module_app\t\tmenu.so\n",
+        tone.display(),
+    );
+    std::fs::write(dir.join("config"), config).expect("baresip config");
+    let accounts = format!(
+        "<sip:1001@{engine};transport=udp>;auth_pass=demo-1001;regint=600;answermode=auto\n\
+         <sip:1002@{engine};transport=udp>;auth_pass=not-the-password;regint=600\n"
+    );
+    std::fs::write(dir.join("accounts"), accounts).expect("baresip accounts");
+    let child = Command::new("baresip")
+        .arg("-f")
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(dir.join("baresip.log")).expect("log"))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start baresip");
+    Baresip(child)
+}
+
+fn agents(engine: &Engine, token: &str) -> serde_json::Value {
+    let (status, body) = http_request(engine.http, "GET", "/api/agents", Some(token), None);
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).expect("json")
+}
+
+fn agent<'a>(list: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    list.as_array()
+        .and_then(|a| a.iter().find(|x| x["id"] == id))
+        .unwrap_or_else(|| panic!("agent {id} in {list}"))
+}
+
+#[test]
+fn an_agent_registers_goes_ready_and_answers_a_citizen_who_pressed_1() {
+    let engine = Engine::start("");
+    // No token: 401.
+    let (status, _) = http_request(engine.http, "GET", "/api/agents", None, None);
+    assert_eq!(status, 401);
+    let list = agents(&engine, "demo-supervisor");
+    assert_eq!(list.as_array().map(Vec::len), Some(6));
+    assert_eq!(agent(&list, "1001")["registered"], false);
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let _phone = start_baresip(dir.path(), engine.sip);
+    wait_for(Duration::from_secs(15), || {
+        let list = agents(&engine, "demo-supervisor");
+        (agent(&list, "1001")["registered"] == true).then_some(())
+    })
+    .unwrap_or_else(|| panic!("1001 never registered; log:\n{}", engine.log()));
+    // The wrong password is refused: 1002 stays unregistered.
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        agent(&agents(&engine, "demo-supervisor"), "1002")["registered"],
+        false
+    );
+    assert!(engine.log().contains("AuthFailed"), "the refusal is logged");
+
+    // Only the agent itself (or a supervisor) may change its state.
+    let ready = r#"{"state":"ready"}"#;
+    let (status, _) = http_request(
+        engine.http,
+        "POST",
+        "/api/agents/1001/state",
+        Some("demo-agent-1002"),
+        Some(ready),
+    );
+    assert_eq!(status, 403);
+    let (status, body) = http_request(
+        engine.http,
+        "POST",
+        "/api/agents/1001/state",
+        Some("demo-agent-1001"),
+        Some(ready),
+    );
+    assert_eq!(status, 204, "{body}");
+    assert_eq!(
+        agent(&agents(&engine, "demo-agent-1001"), "1001")["state"],
+        "ready"
+    );
+
+    // A citizen presses 1 (enterprise service) and stays 8 s.
+    let target = engine.sip;
+    let caller = std::thread::spawn(move || {
+        sipp(
+            target,
+            "uac_ivr_enterprise.xml",
+            &["-m", "1", "-d", "8000"],
+            Duration::from_secs(40),
+        )
+    });
+    let talking = wait_for(Duration::from_secs(15), || {
+        let (_, body) = engine.get("/api/calls");
+        let calls: serde_json::Value = serde_json::from_str(&body).ok()?;
+        let call = calls.as_array()?.first()?.clone();
+        (call["state"] == "talking").then_some(call)
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "the agent never answered; engine log:\n{}\nbaresip:\n{}",
+            engine.log(),
+            std::fs::read_to_string(dir.path().join("baresip.log")).unwrap_or_default()
+        )
+    });
+    assert_eq!(talking["agent"], "1001");
+    assert_eq!(talking["queue"], "enterprise");
+    assert!(
+        talking["wait_s"].as_f64().is_some_and(|w| w < 15.0),
+        "{talking}"
+    );
+    assert_eq!(
+        agent(&agents(&engine, "demo-supervisor"), "1001")["state"],
+        "talking"
+    );
+
+    let run = caller.join().expect("sipp thread");
+    assert!(run.success, "sipp failed:\n{}\n{}", run.stdout, run.stderr);
+    // The caller hung up: the agent wraps up, and the record says who answered.
+    let state = wait_for(Duration::from_secs(5), || {
+        let s = agent(&agents(&engine, "demo-supervisor"), "1001")["state"].clone();
+        (s == "wrap_up").then_some(s)
+    });
+    assert!(state.is_some(), "agent in wrap-up after the call");
+    let (_, body) = engine.get("/api/calls/recent");
+    let recent: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let record = &recent[0];
+    assert_eq!(record["outcome"], "answered");
+    assert_eq!(record["agent"], "1001");
+    assert!(record["recording"]
+        .as_str()
+        .is_some_and(|r| r.starts_with("recordings/")));
+    let (status, _) = http_request(
+        engine.http,
+        "POST",
+        "/api/agents/1001/wrap-up-done",
+        Some("demo-agent-1001"),
+        None,
+    );
+    assert_eq!(status, 204);
+    assert_eq!(
+        agent(&agents(&engine, "demo-supervisor"), "1001")["state"],
+        "ready"
+    );
+}
