@@ -581,3 +581,24 @@ async fn try_call(e: &Engine, method: &str, path: &str, body: Value) -> Option<(
     let status: u16 = head.split_whitespace().nth(1)?.parse().ok()?;
     Some((status, serde_json::from_str(body).ok()?))
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_finds_its_ticket_and_the_ticket_names_its_call() {
+    let e = start().await;
+    e.set_now("2026-04-07T09:00:00+08:00");
+    let body = json!({"channel":"phone","call_id":"call-42","caller":{"phone":"13700009999"},"content":"来电诉求","urgency":"non_urgent","type":"help","domain":"public_service"});
+    let c = e.call("POST", "/api/tickets", AGENT, Some(body)).await;
+    assert_eq!(c.0, 201, "{:?}", c.1);
+    assert_eq!(c.1["call_id"], "call-42");
+    let l = e
+        .call("GET", "/api/tickets?call_id=call-42", AGENT, None)
+        .await;
+    assert_eq!(l.1["items"].as_array().map(Vec::len), Some(1), "{:?}", l.1);
+    assert_eq!(l.1["items"][0]["id"], c.1["id"]);
+    assert_eq!(
+        e.call("GET", "/api/tickets?call_id=call-43", AGENT, None)
+            .await
+            .1["items"],
+        json!([])
+    );
+}
