@@ -458,3 +458,147 @@ async fn lists_catalogue_and_reports() {
         "received_at_in_future",
     );
 }
+
+/// Child half of the HTTP crash test: serves the ticket API on 127.0.0.1:0 over the SQLite
+/// file in `HOTLINE_API_CRASH_DIR`, prints its address, and runs until killed.
+#[test]
+fn api_crash_child() {
+    let Some(dir) = std::env::var_os("HOTLINE_API_CRASH_DIR") else {
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async move {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let api = TicketApi::open(&TicketApiConfig::new(Path::new(&dir), &root.join("config")))
+            .expect("api opens");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        println!("listening {}", listener.local_addr().expect("addr"));
+        let _ = axum::serve(listener, router(api)).await;
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_the_api_during_a_burst_and_every_acknowledged_transition_is_there() {
+    use hotline::shell::ticket_store::{Durability, SqliteStore};
+    use hotline::workflow::store::TicketStore;
+    use std::io::BufRead;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut child = std::process::Command::new(std::env::current_exe().expect("exe"))
+        .args([
+            "--exact",
+            "api_crash_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("HOTLINE_API_CRASH_DIR", dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let addr: SocketAddr = loop {
+        let line = lines.next().expect("child output").expect("line");
+        // The harness prints `test api_crash_child ... ` on the same line first.
+        if let Some(a) = line.split("listening ").nth(1) {
+            break a.parse().expect("addr");
+        }
+    };
+    let e = Arc::new(Engine {
+        addr,
+        now: Arc::new(AtomicI64::new(0)),
+        _dir: tempfile::tempdir().expect("tempdir"),
+    });
+    let acked = Arc::new(std::sync::Mutex::new(Vec::<(String, u64)>::new()));
+    let mut tasks = Vec::new();
+    for lane in 0..8u64 {
+        let (e, acked) = (e.clone(), acked.clone());
+        tasks.push(tokio::spawn(async move {
+            for n in 0u64.. {
+                // A different caller each time, so no request is held back as a repeat (W6).
+                let phone = format!("136{:08}", lane * 1_000_000 + n);
+                let body = json!({"channel":"app","caller":{"phone":phone},"content":"路灯损坏","urgency":"non_urgent","type":"help","domain":"public_service"});
+                let Some((201, v)) = try_call(&e, "POST", "/api/tickets", body).await else { return };
+                let id = v["id"].as_str().unwrap_or_default().to_string();
+                acked.lock().expect("lock").push((id.clone(), 1));
+                let body = json!({"action":"dispatch","lead":"urban","version":1});
+                let Some((200, v)) = try_call(&e, "POST", &format!("/api/tickets/{id}/actions"), body).await else { return };
+                acked.lock().expect("lock").push((id, v["version"].as_u64().unwrap_or(0)));
+            }
+        }));
+    }
+    // Kill after 300 acknowledgments (or if every writer stopped, which the assert below reports).
+    while acked.lock().expect("lock").len() < 300 && tasks.iter().any(|t| !t.is_finished()) {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    for t in tasks {
+        let _ = t.await;
+    }
+    let acked = acked.lock().expect("lock").clone();
+    assert!(
+        acked.len() >= 300,
+        "writers stopped early after {} acknowledgments",
+        acked.len()
+    );
+    let wf = hotline::shell::ticket_store::load_workflow(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("config/calendar"),
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("config/dispatch.toml"),
+        Default::default(),
+    )
+    .expect("workflow");
+    let mut s =
+        SqliteStore::open(&dir.path().join("tickets.sqlite"), Durability::Full).expect("reopen");
+    assert!(s.integrity_ok().expect("integrity"));
+    for (id, v) in &acked {
+        let id = hotline::workflow::TicketId(id.clone());
+        let t = wf
+            .load(&mut s, &id)
+            .unwrap_or_else(|e| panic!("{id} acknowledged but lost: {e}"));
+        assert!(
+            t.version >= *v,
+            "{id}: acknowledged v{v}, stored v{}",
+            t.version
+        );
+        assert_eq!(s.events(&id).expect("events").len() as u64, t.version);
+    }
+}
+
+/// Like `Engine::call` but returns `None` when the server went away mid-request.
+async fn try_call(e: &Engine, method: &str, path: &str, body: Value) -> Option<(u16, Value)> {
+    let mut s = tokio::net::TcpStream::connect(e.addr).await.ok()?;
+    let body = body.to_string();
+    let req = format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\nAuthorization: Bearer demo-agent-1002\r\n\r\n{body}", body.len());
+    s.write_all(req.as_bytes()).await.ok()?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await.ok()?;
+    let text = String::from_utf8_lossy(&buf);
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    let status: u16 = head.split_whitespace().nth(1)?.parse().ok()?;
+    Some((status, serde_json::from_str(body).ok()?))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_finds_its_ticket_and_the_ticket_names_its_call() {
+    let e = start().await;
+    e.set_now("2026-04-07T09:00:00+08:00");
+    let body = json!({"channel":"phone","call_id":"call-42","caller":{"phone":"13700009999"},"content":"来电诉求","urgency":"non_urgent","type":"help","domain":"public_service"});
+    let c = e.call("POST", "/api/tickets", AGENT, Some(body)).await;
+    assert_eq!(c.0, 201, "{:?}", c.1);
+    assert_eq!(c.1["call_id"], "call-42");
+    let l = e
+        .call("GET", "/api/tickets?call_id=call-42", AGENT, None)
+        .await;
+    assert_eq!(l.1["items"].as_array().map(Vec::len), Some(1), "{:?}", l.1);
+    assert_eq!(l.1["items"][0]["id"], c.1["id"]);
+    assert_eq!(
+        e.call("GET", "/api/tickets?call_id=call-43", AGENT, None)
+            .await
+            .1["items"],
+        json!([])
+    );
+}

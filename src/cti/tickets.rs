@@ -384,6 +384,7 @@ fn list_item(r: &IndexRow, at: DateTime<FixedOffset>) -> serde_json::Value {
         "rating": r.rating,
         "repeat_of": r.repeat_of,
         "supervised": r.supervised,
+        "call_id": r.call_id,
     })
 }
 
@@ -499,6 +500,7 @@ struct ListParams {
     request_type: Option<RequestType>,
     domain: Option<String>,
     channel: Option<Channel>,
+    call_id: Option<String>,
     overdue: Option<bool>,
     from: Option<DateTime<FixedOffset>>,
     to: Option<DateTime<FixedOffset>>,
@@ -534,6 +536,7 @@ async fn list(
         request_type: p.request_type,
         domain: p.domain,
         channel: p.channel,
+        call_id: p.call_id,
         overdue_at: p.overdue.filter(|o| *o).map(|_| now),
         received_from: p.from,
         received_to: p.to,

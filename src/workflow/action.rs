@@ -485,3 +485,23 @@ impl Refusal {
         )
     }
 }
+
+/// A required, non-blank text field, or the refusal that names it.
+pub(crate) fn need(
+    v: &Option<String>,
+    field: &'static str,
+    why: &'static str,
+) -> Result<String, Refusal> {
+    match v.as_deref().map(str::trim) {
+        Some(s) if !s.is_empty() => Ok(s.to_string()),
+        _ => Err(Refusal::MissingField { field, why }),
+    }
+}
+
+/// A required W11 feedback part, or the refusal that names it.
+pub(crate) fn feedback_field(v: &Option<String>, field: &'static str) -> Result<String, Refusal> {
+    match v.as_deref().map(str::trim) {
+        Some(s) if !s.is_empty() => Ok(s.to_string()),
+        _ => Err(Refusal::FeedbackMissingField { field }),
+    }
+}

@@ -4,13 +4,17 @@
 
 use chrono::{DateTime, FixedOffset};
 
-use super::action::{Action, CallbackMethod, Rating, Refusal, SupervisionReason};
+use super::action::{
+    feedback_field, need, Action, CallbackMethod, Rating, Refusal, SupervisionReason,
+};
 use super::calendar::{Due, WorkCalendar};
 use super::catalogue::DispatchCatalogue;
 use super::event::{EventKind, Feedback};
-use super::model::{Actor, Channel, Intake, Role, TicketId, UnitId, Urgency};
+use super::model::{Actor, Channel, Intake, Role, UnitId, Urgency};
 use super::policy::Policy;
 use super::ticket::{Ticket, TicketState};
+
+pub use super::ticket::check_earlier;
 
 /// Everything the rules need besides the ticket: the numbers, the calendar, the catalogue.
 #[derive(Debug, Clone, Copy)]
@@ -18,20 +22,6 @@ pub struct Rules<'a> {
     pub policy: &'a Policy,
     pub calendar: &'a WorkCalendar,
     pub catalogue: &'a DispatchCatalogue,
-}
-
-fn need(v: &Option<String>, field: &'static str, why: &'static str) -> Result<String, Refusal> {
-    match v.as_deref().map(str::trim) {
-        Some(s) if !s.is_empty() => Ok(s.to_string()),
-        _ => Err(Refusal::MissingField { field, why }),
-    }
-}
-
-fn feedback_field(v: &Option<String>, field: &'static str) -> Result<String, Refusal> {
-    match v.as_deref().map(str::trim) {
-        Some(s) if !s.is_empty() => Ok(s.to_string()),
-        _ => Err(Refusal::FeedbackMissingField { field }),
-    }
 }
 
 fn chrono_dur(d: std::time::Duration) -> chrono::Duration {
@@ -789,27 +779,4 @@ impl<'a> Rules<'a> {
             reason,
         })
     }
-}
-
-/// Checks that a ticket named as the earlier request of a repeat may be linked (W6).
-pub fn check_earlier(earlier: &Ticket, this: &TicketId) -> Result<(), Refusal> {
-    if &earlier.id == this {
-        return Err(Refusal::BadEarlier {
-            id: earlier.id.clone(),
-            why: "it is this ticket",
-        });
-    }
-    if matches!(
-        earlier.state,
-        TicketState::Closed {
-            closure: super::ticket::Closure::Repeat { .. },
-            ..
-        }
-    ) {
-        return Err(Refusal::BadEarlier {
-            id: earlier.id.clone(),
-            why: "it is itself a repeat; link the original",
-        });
-    }
-    Ok(())
 }

@@ -108,6 +108,7 @@ impl Workflow {
                 }
             ),
             supervised: !t.supervision.is_empty(),
+            call_id: t.intake.call_id.clone(),
         }
     }
 

@@ -37,6 +37,9 @@ pub fn matches(r: &IndexRow, q: &ListQuery) -> bool {
         && q.request_type.is_none_or(|t| r.request_type == t)
         && q.domain.as_ref().is_none_or(|d| &r.domain == d)
         && q.channel.is_none_or(|c| r.channel == c)
+        && q.call_id
+            .as_ref()
+            .is_none_or(|c| r.call_id.as_ref() == Some(c))
         && q.overdue_at
             .is_none_or(|at| r.next_due.is_some_and(|d| d < at))
         && q.received_from.is_none_or(|f| r.received_at >= f)

@@ -56,6 +56,9 @@ pub struct IndexRow {
     /// Refused or linked as a repeat: not an "earlier request" for W6.
     pub repeat_excluded: bool,
     pub supervised: bool,
+    /// The call that brought the request (C9): the call → ticket direction of the link.
+    #[serde(default)]
+    pub call_id: Option<String>,
 }
 
 /// Filters for listing (all optional) and the page wanted. Pages are newest received first
@@ -67,6 +70,8 @@ pub struct ListQuery {
     pub request_type: Option<RequestType>,
     pub domain: Option<String>,
     pub channel: Option<Channel>,
+    /// The ticket(s) opened for a call.
+    pub call_id: Option<String>,
     /// Only tickets whose earliest running deadline passed before this instant.
     pub overdue_at: Option<DateTime<FixedOffset>>,
     pub received_from: Option<DateTime<FixedOffset>>,

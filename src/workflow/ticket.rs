@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
+use super::action::Refusal;
 use super::action::{
     CallbackMethod, DirectMethod, EmergencyService, FinalAnswerCase, Rating, RefuseReason,
     SupervisionReason,
@@ -621,4 +622,27 @@ impl Ticket {
     pub fn recording(&self) -> Option<&Recording> {
         self.intake.recording.as_ref()
     }
+}
+
+/// Checks that a ticket named as the earlier request of a repeat may be linked (W6).
+pub fn check_earlier(earlier: &Ticket, this: &TicketId) -> Result<(), Refusal> {
+    if &earlier.id == this {
+        return Err(Refusal::BadEarlier {
+            id: earlier.id.clone(),
+            why: "it is this ticket",
+        });
+    }
+    if matches!(
+        earlier.state,
+        TicketState::Closed {
+            closure: Closure::Repeat { .. },
+            ..
+        }
+    ) {
+        return Err(Refusal::BadEarlier {
+            id: earlier.id.clone(),
+            why: "it is itself a repeat; link the original",
+        });
+    }
+    Ok(())
 }

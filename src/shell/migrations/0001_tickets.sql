@@ -33,6 +33,7 @@ CREATE TABLE tickets (
     repeat_of       TEXT,
     repeat_excluded INTEGER NOT NULL,
     supervised      INTEGER NOT NULL,
+    call_id         TEXT,
     row_json        TEXT NOT NULL
 ) WITHOUT ROWID;
 
@@ -58,4 +59,5 @@ CREATE INDEX tickets_received  ON tickets (received_ts, id);
 -- Tickets with a running deadline, newest first: the overdue list skips every closed ticket.
 CREATE INDEX tickets_running   ON tickets (received_ts, id) WHERE next_due_ts IS NOT NULL;
 CREATE INDEX tickets_wake      ON tickets (wake_ts) WHERE wake_ts IS NOT NULL;
+CREATE INDEX tickets_call      ON tickets (call_id) WHERE call_id IS NOT NULL;
 CREATE INDEX tickets_phone     ON tickets (phone_key, received_ts) WHERE phone_key IS NOT NULL;
