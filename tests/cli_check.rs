@@ -19,12 +19,14 @@ fn project(menus: &str) -> (tempfile::TempDir, PathBuf) {
     )
     .expect("link prompts");
     std::fs::write(dir.path().join("ivr-menus/menus.toml"), menus).expect("menus");
-    for file in ["agents.toml", "queues.toml"] {
-        std::os::unix::fs::symlink(
-            root().join("config").join(file),
-            dir.path().join("config").join(file),
-        )
-        .expect("link ACD config");
+    for entry in std::fs::read_dir(root().join("config"))
+        .expect("config")
+        .flatten()
+    {
+        if entry.file_name() != "hotline.toml" {
+            let link = dir.path().join("config").join(entry.file_name());
+            std::os::unix::fs::symlink(entry.path(), link).expect("link config");
+        }
     }
     let config = dir.path().join("config/hotline.toml");
     std::fs::write(&config, "").expect("config");

@@ -46,6 +46,18 @@ pub fn check(path: &Path) -> Result<String, Vec<String>> {
         .load_acd()
         .map_err(|errs| errs.iter().map(|e| e.to_string()).collect::<Vec<_>>())?;
     let assets = assets::load_assets(&config, &acd.queue_names())?;
+    let tickets =
+        crate::cti::tickets::TicketApiConfig::new(&config.storage.data_dir, &config.config_dir);
+    let workflow = ticket_store::load_workflow(
+        &tickets.calendar_dir,
+        &tickets.dispatch,
+        crate::workflow::Policy::default(),
+    )
+    .map_err(|e| vec![e.to_string()])?;
+    let users_text = std::fs::read_to_string(&tickets.users)
+        .map_err(|e| vec![format!("{}: cannot read: {e}", tickets.users.display())])?;
+    let users = crate::cti::auth::Users::from_toml_str(&users_text, &workflow.catalogue)
+        .map_err(|e| vec![format!("{}: {e}", tickets.users.display())])?;
     let mut summary = String::new();
     if acd.uses_demo_credentials() {
         summary.push_str("warning: demo agent passwords are configured (fine on loopback only)\n");
@@ -54,9 +66,10 @@ pub fn check(path: &Path) -> Result<String, Vec<String>> {
         summary.push_str(&format!("warning: {w}\n"));
     }
     summary.push_str(&format!(
-        "ok: {} agents, {} queues, {} menu file(s), {} menus, {} prompts; worst case from answer to a person: {:.1} s",
+        "ok: {} agents, {} queues, {} API users, {} menu file(s), {} menus, {} prompts; worst case from answer to a person: {:.1} s",
         acd.agents.len(),
         acd.queues.len(),
+        users.len(),
         assets.menu_files,
         assets.menus.menus().count(),
         assets.prompts.decoded.len(),
