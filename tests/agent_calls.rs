@@ -144,7 +144,7 @@ fn an_agent_registers_goes_ready_and_answers_a_citizen_who_pressed_1() {
         sipp(
             target,
             "uac_ivr_enterprise.xml",
-            &["-m", "1", "-d", "8000"],
+            &["-m", "1", "-d", "6000"],
             Duration::from_secs(40),
         )
     });

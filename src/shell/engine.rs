@@ -119,9 +119,18 @@ pub struct EngineTask {
     pub grace: std::time::Duration,
 }
 
+/// Records of recorded calls wait for their file's SHA-256 (the media task closes the file
+/// after the engine is done with the call); hashes that arrive first wait for their record.
+#[derive(Default)]
+struct PendingRecords {
+    records: std::collections::HashMap<String, Box<crate::call::record::CallRecord>>,
+    hashes: std::collections::HashMap<String, Option<String>>,
+}
+
 impl EngineTask {
     /// The task body; returns when shutdown has completed.
     pub async fn run(mut self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        let mut pending = PendingRecords::default();
         use crate::shell::media::MediaEvent;
         use crate::shell::sip_transport::Inbound;
         let mut stopping_until: Option<std::time::Instant> = None;
@@ -145,6 +154,17 @@ impl EngineTask {
                         MediaEvent::Digit { call, digit } => self.core.handle_digit(call, digit, now),
                         MediaEvent::PlayFinished { call, token } => self.core.handle_play_finished(call, token, now),
                         MediaEvent::Failed { call } => self.core.handle_media_failed(call, now),
+                        MediaEvent::RecordingClosed { name, sha256 } => {
+                            match pending.records.remove(&name) {
+                                Some(mut record) => {
+                                    record.recording_sha256 = sha256;
+                                    self.write_record(&record);
+                                }
+                                None => {
+                                    pending.hashes.insert(name, sha256);
+                                }
+                            }
+                        }
                     }
                 }
                 Some(cmd) = self.cmd_rx.recv() => match cmd {
@@ -179,15 +199,33 @@ impl EngineTask {
                     }
                 }
             }
-            self.drain();
+            self.drain(&mut pending);
             if let Some(until) = stopping_until {
                 let now = crate::shell::clock::now();
                 if self.core.is_idle() || now >= until {
                     self.core.abandon_all(now);
-                    self.drain();
+                    self.drain(&mut pending);
                     break;
                 }
             }
+        }
+        // The media tasks close the last recordings now: wait for their hashes (bounded),
+        // then write every record, hashed or not.
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(3);
+        while !pending.records.is_empty() {
+            match tokio::time::timeout_at(deadline, self.media_rx.recv()).await {
+                Ok(Some(crate::shell::media::MediaEvent::RecordingClosed { name, sha256 })) => {
+                    if let Some(mut record) = pending.records.remove(&name) {
+                        record.recording_sha256 = sha256;
+                        self.write_record(&record);
+                    }
+                }
+                Ok(Some(_)) => {}
+                Ok(None) | Err(_) => break,
+            }
+        }
+        for (_, record) in pending.records.drain() {
+            self.write_record(&record);
         }
         if let Err(e) = self.records.sync() {
             tracing::error!(error = %e, "could not sync call records");
@@ -195,18 +233,31 @@ impl EngineTask {
         tracing::info!("engine stopped");
     }
 
-    fn drain(&mut self) {
+    fn drain(&mut self, pending: &mut PendingRecords) {
         use crate::call::engine::Output;
         while let Some(out) = self.core.poll_output() {
             match out {
                 Output::Transmit { to, data } => self.outbound.send(to, data),
                 Output::Media(cmd) => self.media.send(cmd),
-                Output::Record(record) => {
-                    if let Err(e) = self.records.append(&record) {
-                        tracing::error!(error = %e, call = %record.call.id, "could not write call record");
-                    }
-                }
+                Output::Record(mut record) => match record.call.recording.clone() {
+                    Some(name) => match pending.hashes.remove(&name) {
+                        Some(sha256) => {
+                            record.recording_sha256 = sha256;
+                            self.write_record(&record);
+                        }
+                        None => {
+                            pending.records.insert(name, record);
+                        }
+                    },
+                    None => self.write_record(&record),
+                },
             }
+        }
+    }
+
+    fn write_record(&mut self, record: &crate::call::record::CallRecord) {
+        if let Err(e) = self.records.append(record) {
+            tracing::error!(error = %e, call = %record.call.id, "could not write call record");
         }
     }
 }

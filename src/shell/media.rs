@@ -22,10 +22,13 @@ use crate::media::pacer::{Pacer, PacerConfig, StreamId};
 use crate::media::player::{Player, PlayerEvent};
 use crate::media::rtp::{ReceiveOutcome, ReceiveStats, RtpPacket, RtpSender};
 use crate::shell::assets::Prompts;
+use crate::shell::bridge::{AgentSide, Bridged, Side};
 use crate::shell::clock;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
 
 /// What the media side tells the engine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MediaEvent {
     /// The caller pressed a key.
     Digit { call: CallId, digit: char },
@@ -33,6 +36,11 @@ pub enum MediaEvent {
     PlayFinished { call: CallId, token: u64 },
     /// The call's RTP port could not be opened.
     Failed { call: CallId },
+    /// A call's recording is closed and hashed.
+    RecordingClosed {
+        name: String,
+        sha256: Option<String>,
+    },
 }
 
 /// Packet counters over all media tasks (for logs, tests and later `/metrics`).
@@ -47,10 +55,18 @@ pub struct MediaCounters {
 /// Commands for one media task.
 enum Command {
     Engine(MediaCommand),
-    /// The receive task saw the caller's real source address.
+    /// A receive task saw a leg's real source address.
     Remote {
         call: CallId,
+        side: Side,
         addr: SocketAddr,
+    },
+    /// Audio from one side of a bridged call.
+    Audio {
+        call: CallId,
+        side: Side,
+        payload_type: u8,
+        payload: Vec<u8>,
     },
 }
 
@@ -66,6 +82,7 @@ impl MediaHandle {
     pub fn start(
         workers: usize,
         bind_ip: IpAddr,
+        data_dir: PathBuf,
         prompts: Arc<Prompts>,
         to_engine: mpsc::UnboundedSender<MediaEvent>,
     ) -> MediaHandle {
@@ -75,6 +92,7 @@ impl MediaHandle {
             let (tx, rx) = mpsc::unbounded_channel();
             let worker = Worker {
                 bind_ip,
+                data_dir: data_dir.clone(),
                 prompts: prompts.clone(),
                 to_engine: to_engine.clone(),
                 self_tx: tx.clone(),
@@ -110,6 +128,11 @@ impl MediaHandle {
 struct Stream {
     socket: Arc<UdpSocket>,
     remote: SocketAddr,
+    codec: Codec,
+    /// Set once the call is bridged: the receive tasks then forward their audio here.
+    bridged_flag: Arc<AtomicBool>,
+    agent: Option<AgentSide>,
+    bridged: Option<Bridged>,
     /// The last item of the current play list and the engine's token for it.
     pending: Option<(crate::media::player::PlayId, u64)>,
     receiver: JoinHandle<()>,
@@ -117,6 +140,7 @@ struct Stream {
 
 struct Worker {
     bind_ip: IpAddr,
+    data_dir: PathBuf,
     prompts: Arc<Prompts>,
     to_engine: mpsc::UnboundedSender<MediaEvent>,
     self_tx: mpsc::UnboundedSender<Command>,
@@ -127,6 +151,8 @@ struct Worker {
 
 impl Worker {
     async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command>) {
+        let mut record_tick = tokio::time::interval(crate::media::pacer::FRAME);
+        record_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
         loop {
             let wake = self.pacer.poll_timeout();
             tokio::select! {
@@ -137,10 +163,76 @@ impl Worker {
                 _ = crate::shell::clock::sleep_until(wake) => {
                     self.pace();
                 }
+                _ = record_tick.tick() => {
+                    for s in self.calls.values_mut() {
+                        if let Some(b) = s.bridged.as_mut() {
+                            b.tick();
+                        }
+                    }
+                }
             }
         }
-        for (_, s) in self.calls.drain() {
-            s.receiver.abort();
+        let calls: Vec<CallId> = self.calls.keys().copied().collect();
+        for call in calls {
+            self.close(call);
+        }
+    }
+
+    /// Ends a call's media: stops its receive tasks and closes its recording.
+    fn close(&mut self, call: CallId) {
+        self.pacer.remove(StreamId(call.0));
+        let Some(s) = self.calls.remove(&call) else {
+            return;
+        };
+        s.receiver.abort();
+        if let Some(agent) = s.agent {
+            agent.receiver.abort();
+        }
+        if let Some(bridged) = s.bridged {
+            let name = bridged.recording_name.clone();
+            let to_engine = self.to_engine.clone();
+            let recording = bridged.recording;
+            // Syncing and hashing a file is blocking work: off the media task.
+            tokio::task::spawn_blocking(move || {
+                let sha256 = match recording.map(|r| r.finish()) {
+                    Some(Ok(sha)) => Some(sha),
+                    Some(Err(e)) => {
+                        tracing::error!(recording = %name, error = %e, "cannot finish recording");
+                        None
+                    }
+                    None => None,
+                };
+                let _ = to_engine.send(MediaEvent::RecordingClosed { name, sha256 });
+            });
+        }
+    }
+
+    /// Audio from one side of a bridged call goes to the other side and the recording.
+    fn audio(&mut self, call: CallId, side: Side, payload_type: u8, payload: &[u8]) {
+        let Some(s) = self.calls.get_mut(&call) else {
+            return;
+        };
+        let (Some(bridged), Some(agent)) = (s.bridged.as_mut(), s.agent.as_mut()) else {
+            return;
+        };
+        let counters = &self.counters;
+        let sent = |socket: &UdpSocket, packet: &[u8], to: SocketAddr| {
+            if socket.try_send_to(packet, to).is_ok() {
+                counters.sent.fetch_add(1, Ordering::Relaxed);
+            }
+        };
+        // The caller's negotiated codec, or the other G.711 (a gateway may switch).
+        let codec_of = |pt: u8| Codec::from_payload_type(pt);
+        match (side, codec_of(payload_type)) {
+            (Side::Caller, Some(codec)) => {
+                let (socket, remote) = (agent.socket.clone(), agent.remote);
+                bridged.from_caller(payload, codec, agent, &mut |p| sent(&socket, p, remote));
+            }
+            (Side::Agent, Some(codec)) => {
+                let (socket, remote) = (s.socket.clone(), s.remote);
+                bridged.from_agent(payload, codec, s.codec, &mut |p| sent(&socket, p, remote));
+            }
+            _ => {}
         }
     }
 
@@ -181,11 +273,24 @@ impl Worker {
 
     fn handle(&mut self, cmd: Command) {
         match cmd {
-            Command::Remote { call, addr } => {
+            Command::Remote { call, side, addr } => {
                 if let Some(s) = self.calls.get_mut(&call) {
-                    s.remote = addr;
+                    match side {
+                        Side::Caller => s.remote = addr,
+                        Side::Agent => {
+                            if let Some(a) = s.agent.as_mut() {
+                                a.remote = addr;
+                            }
+                        }
+                    }
                 }
             }
+            Command::Audio {
+                call,
+                side,
+                payload_type,
+                payload,
+            } => self.audio(call, side, payload_type, &payload),
             Command::Engine(MediaCommand::Open {
                 call,
                 port,
@@ -207,16 +312,17 @@ impl Worker {
                     s.pending = None;
                 }
             }
-            Command::Engine(MediaCommand::OpenAgent { call, .. })
-            | Command::Engine(MediaCommand::Bridge { call, .. }) => {
-                tracing::warn!(%call, "bridging is not wired in the media tasks yet");
+            Command::Engine(MediaCommand::OpenAgent {
+                call,
+                port,
+                remote,
+                codec,
+                telephone_event,
+            }) => self.open_agent(call, port, remote, codec, telephone_event),
+            Command::Engine(MediaCommand::Bridge { call, recording }) => {
+                self.bridge(call, recording)
             }
-            Command::Engine(MediaCommand::Close { call }) => {
-                self.pacer.remove(StreamId(call.0));
-                if let Some(s) = self.calls.remove(&call) {
-                    s.receiver.abort();
-                }
-            }
+            Command::Engine(MediaCommand::Close { call }) => self.close(call),
         }
     }
 
@@ -245,11 +351,16 @@ impl Worker {
         {
             return;
         }
+        let bridged_flag = Arc::new(AtomicBool::new(false));
         let receiver = tokio::spawn(receive(
-            call,
-            socket.clone(),
-            codec,
-            telephone_event,
+            Leg {
+                call,
+                side: Side::Caller,
+                socket: socket.clone(),
+                codec,
+                telephone_event,
+                bridged: bridged_flag.clone(),
+            },
             self.to_engine.clone(),
             self.self_tx.clone(),
             self.counters.clone(),
@@ -259,10 +370,73 @@ impl Worker {
             Stream {
                 socket,
                 remote,
+                codec,
+                bridged_flag,
+                agent: None,
+                bridged: None,
                 pending: None,
                 receiver,
             },
         );
+    }
+
+    fn open_agent(
+        &mut self,
+        call: CallId,
+        port: u16,
+        remote: SocketAddr,
+        codec: Codec,
+        telephone_event: Option<u8>,
+    ) {
+        let Some(stream) = self.calls.get(&call) else {
+            return;
+        };
+        let flag = stream.bridged_flag.clone();
+        let socket = match bind_rtp(SocketAddr::new(self.bind_ip, port)) {
+            Ok(s) => Arc::new(s),
+            Err(e) => {
+                tracing::warn!(%call, port, error = %e, "cannot open the agent's RTP port");
+                let _ = self.to_engine.send(MediaEvent::Failed { call });
+                return;
+            }
+        };
+        let receiver = tokio::spawn(receive(
+            Leg {
+                call,
+                side: Side::Agent,
+                socket: socket.clone(),
+                codec,
+                telephone_event,
+                bridged: flag,
+            },
+            self.to_engine.clone(),
+            self.self_tx.clone(),
+            self.counters.clone(),
+        ));
+        let sender = RtpSender::new(codec, telephone_event, &mut rand::thread_rng());
+        if let Some(s) = self.calls.get_mut(&call) {
+            s.agent = Some(AgentSide {
+                socket,
+                remote,
+                sender,
+                codec,
+                receiver,
+            });
+        }
+    }
+
+    /// Connects the two legs: the caller's stream leaves the pacer (its RTP sender goes on
+    /// with the relayed audio) and the recording starts.
+    fn bridge(&mut self, call: CallId, recording: String) {
+        let Some((caller_sender, _player)) = self.pacer.remove(StreamId(call.0)) else {
+            return;
+        };
+        let path = self.data_dir.join(&recording);
+        if let Some(s) = self.calls.get_mut(&call) {
+            s.pending = None;
+            s.bridged = Some(Bridged::new(caller_sender, recording, path));
+            s.bridged_flag.store(true, Ordering::Relaxed);
+        }
     }
 
     fn play(&mut self, call: CallId, token: u64, names: &[String], loop_last: bool) {
@@ -304,16 +478,32 @@ fn bind_rtp(addr: SocketAddr) -> std::io::Result<UdpSocket> {
     UdpSocket::from_std(std_socket)
 }
 
-/// Reads one call's incoming RTP until the call closes (the task is aborted).
-async fn receive(
+/// One leg's receiving end.
+struct Leg {
     call: CallId,
+    side: Side,
     socket: Arc<UdpSocket>,
     codec: Codec,
     telephone_event: Option<u8>,
+    /// Once set, audio goes to the media task for relaying and recording.
+    bridged: Arc<AtomicBool>,
+}
+
+/// Reads one leg's incoming RTP until the call closes (the task is aborted).
+async fn receive(
+    leg: Leg,
     to_engine: mpsc::UnboundedSender<MediaEvent>,
     to_worker: mpsc::UnboundedSender<Command>,
     counters: Arc<MediaCounters>,
 ) {
+    let Leg {
+        call,
+        side,
+        socket,
+        codec,
+        telephone_event,
+        bridged,
+    } = leg;
     let mut stats = ReceiveStats::new();
     let mut events = EventReceiver::new(Duration::from_millis(300));
     let mut tones = ToneDetector::new(ToneDetectorConfig::default());
@@ -345,11 +535,22 @@ async fn receive(
                 match stats.handle_packet(from, &packet, now) {
                     ReceiveOutcome::FirstSource(addr)
                     | ReceiveOutcome::SourceChanged { to: addr, .. } => {
-                        let _ = to_worker.send(Command::Remote { call, addr });
+                        let _ = to_worker.send(Command::Remote { call, side, addr });
                     }
                     ReceiveOutcome::Same => {}
                 }
                 let pt = packet.header.payload_type;
+                if bridged.load(Ordering::Relaxed) {
+                    let _ = to_worker.send(Command::Audio {
+                        call,
+                        side,
+                        payload_type: pt,
+                        payload: packet.payload.to_vec(),
+                    });
+                }
+                if side == Side::Agent {
+                    continue;
+                }
                 if Some(pt) == telephone_event {
                     events_seen = true;
                     let _ = events.handle_packet(packet.header.timestamp, packet.payload, now);

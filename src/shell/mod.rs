@@ -3,9 +3,11 @@
 //! what they return.
 
 pub mod assets;
+pub mod bridge;
 pub mod clock;
 pub mod engine;
 pub mod media;
+pub mod recording;
 pub mod records;
 pub mod sip_transport;
 pub mod ticket_store;
@@ -197,9 +199,14 @@ pub async fn run(
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(4);
+    let repaired = recording::repair_all(&config.storage.data_dir.join("recordings"));
+    if !repaired.is_empty() {
+        tracing::warn!(files = ?repaired, "repaired recordings left by an earlier crash");
+    }
     let media = media::MediaHandle::start(
         workers,
         config.rtp.address,
+        config.storage.data_dir.clone(),
         assets.prompts.clone(),
         media_tx,
     );
