@@ -142,6 +142,17 @@ fn keys_2_then_1_put_the_call_in_the_dialect_queue() {
     assert_eq!(record["outcome"], "abandoned_in_queue");
     assert_eq!(record["queue"], "dialect");
     assert!(record["ended_at"].is_string());
+    // Nobody was logged in: the caller gave up after a few seconds in the queue, which the
+    // KPIs count as an abandon within the 5 s grace or after it, never as answered.
+    let (_, body) = engine.get("/api/stats");
+    let stats: serde_json::Value = serde_json::from_str(&body).expect("stats json");
+    let day = &stats["last_24h"];
+    assert_eq!(day["answered"], 0, "{stats}");
+    assert_eq!(
+        day["abandoned"].as_u64().unwrap_or(0) + day["abandoned_in_grace"].as_u64().unwrap_or(0),
+        1,
+        "{stats}"
+    );
     // The record is on disk too, as one JSON line.
     let dir = engine.data_dir.path().join("calls");
     let files: Vec<_> = std::fs::read_dir(&dir)

@@ -80,9 +80,19 @@ impl CallEngine {
                         c.agent = Some(agent.as_str().to_string());
                         c.wait = Some(wait);
                     }
+                    let at = self.wall(now);
+                    self.out.push_back(Output::Kpi(
+                        crate::stats::kpi::Outcome::Answered { wait },
+                        at,
+                    ));
                 }
                 AcdOutput::CallAbandoned { call, queue, wait } => {
                     tracing::info!(%call, %queue, wait_ms = wait.as_millis() as u64, "abandoned while waiting");
+                    let at = self.wall(now);
+                    self.out.push_back(Output::Kpi(
+                        crate::stats::kpi::Outcome::Abandoned { wait },
+                        at,
+                    ));
                 }
                 AcdOutput::CallWaitExceeded {
                     call,

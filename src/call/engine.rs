@@ -97,6 +97,8 @@ pub enum Output {
     Media(MediaCommand),
     /// A call ended: append its record.
     Record(Box<CallRecord>),
+    /// A caller who asked for a person was answered or gave up: feed the KPIs.
+    Kpi(crate::stats::kpi::Outcome, DateTime<Utc>),
 }
 
 /// The engine's settings, taken from the config at start.

@@ -111,6 +111,7 @@ impl Sim {
                 }
                 Output::Media(cmd) => self.media.push(cmd),
                 Output::Record(r) => self.records.push(*r),
+                Output::Kpi(..) => {}
             }
         }
     }

@@ -48,6 +48,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/calls", get(live_calls))
         .route("/api/calls/recent", get(recent_calls))
         .route("/metrics", get(metrics))
+        .route("/api/stats", get(stats))
         .with_state(state.clone())
         .merge(agents::router(state))
 }
@@ -79,6 +80,16 @@ async fn recent_calls(
         .unwrap_or(100)
         .min(crate::shell::records::RECENT_CAPACITY);
     Json(state.recent.latest(limit))
+}
+
+/// The two KPIs (today and rolling 24 h) with the counts behind them and a 24 h series.
+async fn stats(State(state): State<ApiState>) -> Result<Response, ApiError> {
+    let snap = state.engine.stats().await.map_err(|_| ApiError {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        code: "engine_stopped",
+        message: "the engine is shutting down".into(),
+    })?;
+    Ok(Json(snap).into_response())
 }
 
 /// Prometheus text format (version 0.0.4): SIP traffic, calls by state, waiting calls per

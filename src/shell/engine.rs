@@ -20,6 +20,8 @@ pub enum EngineCommand {
         request: crate::acd::model::StateRequest,
         reply: oneshot::Sender<Result<(), crate::acd::core::AcdError>>,
     },
+    /// Answer with the KPIs now.
+    Stats(oneshot::Sender<crate::stats::kpi::KpiSnapshot>),
     /// End an agent's wrap-up early.
     WrapUpDone {
         agent: String,
@@ -85,6 +87,11 @@ impl EngineHandle {
         .await
     }
 
+    /// The two KPIs and their series.
+    pub async fn stats(&self) -> Result<crate::stats::kpi::KpiSnapshot, EngineGone> {
+        self.ask(EngineCommand::Stats).await
+    }
+
     /// Ends an agent's wrap-up (the ticket form was saved).
     pub async fn wrap_up_done(
         &self,
@@ -117,6 +124,8 @@ pub struct EngineTask {
     pub records: crate::shell::records::CallRecordLog,
     /// How long shutdown waits for calls to end politely.
     pub grace: std::time::Duration,
+    /// The 15-second answer rate and the 24 h connection rate.
+    pub kpis: crate::stats::kpi::Kpis,
 }
 
 /// Records of recorded calls wait for their file's SHA-256 (the media task closes the file
@@ -181,6 +190,9 @@ impl EngineTask {
                         let now = crate::shell::clock::now();
                         let _ = reply.send(self.core.set_agent_state(&agent, request, now));
                     }
+                    EngineCommand::Stats(reply) => {
+                        let _ = reply.send(self.kpis.snapshot(crate::shell::clock::wall_now()));
+                    }
                     EngineCommand::WrapUpDone { agent, reply } => {
                         let now = crate::shell::clock::now();
                         let _ = reply.send(self.core.wrap_up_done(&agent, now));
@@ -239,6 +251,7 @@ impl EngineTask {
             match out {
                 Output::Transmit { to, data } => self.outbound.send(to, data),
                 Output::Media(cmd) => self.media.send(cmd),
+                Output::Kpi(outcome, at) => self.kpis.record(outcome, at),
                 Output::Record(mut record) => match record.call.recording.clone() {
                     Some(name) => match pending.hashes.remove(&name) {
                         Some(sha256) => {

@@ -187,6 +187,10 @@ pub async fn run(
     let records = records::CallRecordLog::open(&config.storage.data_dir)
         .context("cannot open the call records")?;
     let recent = records.recent();
+    let mut kpis = crate::stats::kpi::Kpis::new(std::time::Duration::from_secs(5), 20);
+    for (outcome, at) in records.kpi_outcomes() {
+        kpis.record(outcome, at);
+    }
 
     let (sip_tx, sip_rx) = tokio::sync::mpsc::channel(4096);
     let outbound = sip_transport::start(
@@ -268,6 +272,7 @@ pub async fn run(
         media,
         records,
         grace: std::time::Duration::from_secs(5),
+        kpis,
     };
     let engine = tokio::spawn(task.run(shutdown.clone()));
 

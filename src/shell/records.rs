@@ -79,6 +79,33 @@ impl CallRecordLog {
         })
     }
 
+    /// The KPI outcomes of the calls kept in memory (the last day or two), to rebuild the
+    /// rolling 24 h figures after a restart.
+    pub fn kpi_outcomes(&self) -> Vec<(crate::stats::kpi::Outcome, chrono::DateTime<chrono::Utc>)> {
+        use crate::call::record::CallOutcome;
+        use crate::stats::kpi::Outcome;
+        let q = match self.recent.lock() {
+            Ok(q) => q,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        q.iter()
+            .filter_map(|r| {
+                let c = &r.call;
+                if let (Some(wait), Some(at)) = (c.wait_s, c.connected_at) {
+                    let wait = std::time::Duration::from_secs_f64(wait.max(0.0));
+                    return Some((Outcome::Answered { wait }, at));
+                }
+                match (r.outcome, c.queued_at) {
+                    (CallOutcome::AbandonedInQueue, Some(t0)) => {
+                        let wait = (r.ended_at - t0).to_std().unwrap_or_default();
+                        Some((Outcome::Abandoned { wait }, r.ended_at))
+                    }
+                    _ => None,
+                }
+            })
+            .collect()
+    }
+
     /// The handle the HTTP API reads from.
     pub fn recent(&self) -> RecentCalls {
         RecentCalls(self.recent.clone())

@@ -1,0 +1,332 @@
+//! The two numbers the standard lives by (rules C2, C3), from timestamped call outcomes.
+//!
+//! Definitions (also in `docs/KPI.md`):
+//! - A call *asked for a person* when the IVR put it in a queue (t₀). It is **resolved** when a
+//!   person answers it or the caller gives up while waiting. Calls still waiting are not
+//!   counted yet, so a busy minute does not dip the rates before anything happened.
+//! - Callers who hang up within the **grace** period (default 5 s) after asking are left out of
+//!   both rates: they did not wait for anybody (industry practice; configurable, 0 counts all).
+//! - `connection_rate` (接通率) = answered ÷ (answered + abandoned after grace).
+//! - `answer_rate_15s` = answered within 15 s of t₀ ÷ the same denominator.
+//! - "Last 24 h" is any continuous 24 hours ending now (per-minute buckets in a ring of
+//!   1,440); "today" starts at local midnight, China time (+08:00).
+//!
+//! It reads no clock: every event carries its wall-clock time and every query takes `now`.
+
+use chrono::{DateTime, FixedOffset, TimeZone, Utc};
+use serde::Serialize;
+use std::time::Duration;
+
+/// The 15-second target (rule C2).
+pub const ANSWER_TARGET: Duration = Duration::from_secs(15);
+/// The connection-rate target (rule C3).
+pub const CONNECTION_TARGET: f64 = 0.95;
+const MINUTES: usize = 24 * 60;
+
+/// One resolved call, as the KPIs see it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Outcome {
+    /// A person answered after `wait` (from t₀).
+    Answered { wait: Duration },
+    /// The caller hung up after waiting `wait` for a person.
+    Abandoned { wait: Duration },
+}
+
+/// Per-minute (and summed) counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Counts {
+    answered: u64,
+    answered_15s: u64,
+    abandoned: u64,
+    abandoned_in_grace: u64,
+    wait_sum_ms: u64,
+}
+
+impl Counts {
+    fn add(&mut self, o: &Counts) {
+        self.answered += o.answered;
+        self.answered_15s += o.answered_15s;
+        self.abandoned += o.abandoned;
+        self.abandoned_in_grace += o.abandoned_in_grace;
+        self.wait_sum_ms += o.wait_sum_ms;
+    }
+}
+
+/// Rates over one period, with the counts behind them.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Rates {
+    /// Answered within 15 s ÷ counted calls; `null` when no call counted yet.
+    pub answer_rate_15s: Option<f64>,
+    /// Answered ÷ counted calls; `null` when no call counted yet.
+    pub connection_rate: Option<f64>,
+    pub answered: u64,
+    pub answered_within_15s: u64,
+    /// Abandoned after the grace period (counted against the rates).
+    pub abandoned: u64,
+    /// Abandoned within the grace period (left out of the rates).
+    pub abandoned_in_grace: u64,
+    /// Answered + abandoned after grace: the denominator of both rates.
+    pub counted: u64,
+    /// Mean wait of answered calls, seconds.
+    pub avg_wait_s: Option<f64>,
+}
+
+impl From<Counts> for Rates {
+    fn from(c: Counts) -> Rates {
+        let counted = c.answered + c.abandoned;
+        let ratio = |n: u64| (counted > 0).then(|| n as f64 / counted as f64);
+        Rates {
+            answer_rate_15s: ratio(c.answered_15s),
+            connection_rate: ratio(c.answered),
+            answered: c.answered,
+            answered_within_15s: c.answered_15s,
+            abandoned: c.abandoned,
+            abandoned_in_grace: c.abandoned_in_grace,
+            counted,
+            avg_wait_s: (c.answered > 0).then(|| c.wait_sum_ms as f64 / 1000.0 / c.answered as f64),
+        }
+    }
+}
+
+/// One 15-minute bar of the wallboard's 24 h chart.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SeriesPoint {
+    pub start: DateTime<Utc>,
+    pub answered: u64,
+    pub answered_within_15s: u64,
+    pub abandoned: u64,
+    /// The rolling 24 h connection rate at the end of this bar.
+    pub connection_rate_24h: Option<f64>,
+}
+
+/// What `GET /api/stats` shows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KpiSnapshot {
+    pub at: DateTime<Utc>,
+    pub today: Rates,
+    pub last_24h: Rates,
+    pub targets: Targets,
+    /// `connection_rate_below_target` when the 24 h rate is under 95 % over at least
+    /// `min_samples` calls.
+    pub alarms: Vec<&'static str>,
+    pub series: Vec<SeriesPoint>,
+}
+
+/// The targets shown beside the figures.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Targets {
+    pub answer_within_s: u64,
+    pub connection_rate: f64,
+}
+
+/// The KPI accumulator. See the module doc for the definitions.
+#[derive(Debug, Clone)]
+pub struct Kpis {
+    grace: Duration,
+    min_samples: u64,
+    /// `ring[m % MINUTES]` holds minute `m` (minutes since the Unix epoch) if `minute[..] == m`.
+    ring: Vec<(i64, Counts)>,
+    /// The newest minute seen (events older than 24 h before it are ignored).
+    newest: i64,
+}
+
+fn minute_of(at: DateTime<Utc>) -> i64 {
+    at.timestamp().div_euclid(60)
+}
+
+fn china() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC"))
+}
+
+impl Kpis {
+    /// `grace`: abandons shorter than this are left out; `min_samples`: the 24 h alarm needs
+    /// at least this many counted calls.
+    pub fn new(grace: Duration, min_samples: u64) -> Kpis {
+        Kpis {
+            grace,
+            min_samples,
+            ring: vec![(i64::MIN, Counts::default()); MINUTES],
+            newest: i64::MIN,
+        }
+    }
+
+    /// Records a call resolved at `at`.
+    pub fn record(&mut self, outcome: Outcome, at: DateTime<Utc>) {
+        let m = minute_of(at);
+        if self.newest != i64::MIN && m <= self.newest - MINUTES as i64 {
+            return; // older than anything the window can show
+        }
+        self.newest = self.newest.max(m);
+        let slot = &mut self.ring[m.rem_euclid(MINUTES as i64) as usize];
+        if slot.0 != m {
+            *slot = (m, Counts::default());
+        }
+        let c = &mut slot.1;
+        match outcome {
+            Outcome::Answered { wait } => {
+                c.answered += 1;
+                c.wait_sum_ms += u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+                if wait <= ANSWER_TARGET {
+                    c.answered_15s += 1;
+                }
+            }
+            Outcome::Abandoned { wait } if wait < self.grace => c.abandoned_in_grace += 1,
+            Outcome::Abandoned { .. } => c.abandoned += 1,
+        }
+    }
+
+    /// Sums the minutes in `[from, to)` (minute indexes) that are still in the ring.
+    fn sum(&self, from: i64, to: i64) -> Counts {
+        let mut total = Counts::default();
+        for (m, c) in &self.ring {
+            if *m >= from && *m < to {
+                total.add(c);
+            }
+        }
+        total
+    }
+
+    /// The figures at `now`.
+    pub fn snapshot(&self, now: DateTime<Utc>) -> KpiSnapshot {
+        let end = minute_of(now) + 1;
+        let day_start = {
+            let local = now.with_timezone(&china());
+            let midnight = local
+                .date_naive()
+                .and_hms_opt(0, 0, 0)
+                .and_then(|d| china().from_local_datetime(&d).single())
+                .map(|d| d.with_timezone(&Utc))
+                .unwrap_or(now);
+            minute_of(midnight)
+        };
+        let last_24h: Rates = self.sum(end - MINUTES as i64, end).into();
+        let today: Rates = self.sum(day_start.max(end - MINUTES as i64), end).into();
+        let mut alarms = Vec::new();
+        if let Some(rate) = last_24h.connection_rate {
+            if rate < CONNECTION_TARGET && last_24h.counted >= self.min_samples {
+                alarms.push("connection_rate_below_target");
+            }
+        }
+        // 96 bars of 15 minutes, aligned to the quarter hour, oldest first.
+        let last_bar = end - 1 - (end - 1).rem_euclid(15);
+        let series = (0..96)
+            .rev()
+            .map(|k| {
+                let start = last_bar - 15 * k;
+                let bar: Rates = self.sum(start, start + 15).into();
+                let rolling: Rates = self.sum(start + 15 - MINUTES as i64, start + 15).into();
+                SeriesPoint {
+                    start: Utc.timestamp_opt(start * 60, 0).single().unwrap_or(now),
+                    answered: bar.answered,
+                    answered_within_15s: bar.answered_within_15s,
+                    abandoned: bar.abandoned,
+                    connection_rate_24h: rolling.connection_rate,
+                }
+            })
+            .collect();
+        KpiSnapshot {
+            at: now,
+            today,
+            last_24h,
+            targets: Targets {
+                answer_within_s: ANSWER_TARGET.as_secs(),
+                connection_rate: CONNECTION_TARGET,
+            },
+            alarms,
+            series,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
+        // 2026-11-22 in China is 2026-11-21T16:00Z onwards.
+        china()
+            .with_ymd_and_hms(2026, 11, 22, h, m, s)
+            .single()
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn secs(s: u64) -> Duration {
+        Duration::from_secs(s)
+    }
+
+    #[test]
+    fn ten_calls_counted_by_hand() {
+        let mut k = Kpis::new(secs(5), 20);
+        // 7 answered within 15 s, 1 answered at 20 s, 1 abandoned after 30 s, 1 abandoned
+        // after 3 s (within the grace period: left out).
+        for i in 0..7 {
+            k.record(Outcome::Answered { wait: secs(2 + i) }, at(10, 0, i as u32));
+        }
+        k.record(Outcome::Answered { wait: secs(20) }, at(10, 1, 0));
+        k.record(Outcome::Abandoned { wait: secs(30) }, at(10, 2, 0));
+        k.record(Outcome::Abandoned { wait: secs(3) }, at(10, 3, 0));
+        let s = k.snapshot(at(10, 5, 0));
+        for r in [s.today, s.last_24h] {
+            assert_eq!(r.counted, 9);
+            assert_eq!(r.answered, 8);
+            assert_eq!(r.answered_within_15s, 7);
+            assert_eq!(r.abandoned, 1);
+            assert_eq!(r.abandoned_in_grace, 1);
+            assert!((r.connection_rate.unwrap() - 8.0 / 9.0).abs() < 1e-9);
+            assert!((r.answer_rate_15s.unwrap() - 7.0 / 9.0).abs() < 1e-9);
+            // waits 2..=8 and 20: (35 + 20) / 8
+            assert!((r.avg_wait_s.unwrap() - 55.0 / 8.0).abs() < 1e-9);
+        }
+        assert!(
+            s.alarms.is_empty(),
+            "9 calls is below the alarm's minimum sample"
+        );
+        assert_eq!(s.series.len(), 96);
+        let bars: u64 = s.series.iter().map(|b| b.answered).sum();
+        assert_eq!(bars, 8);
+    }
+
+    #[test]
+    fn today_starts_at_china_midnight_and_24h_slides() {
+        let mut k = Kpis::new(secs(5), 1);
+        k.record(
+            Outcome::Answered { wait: secs(3) },
+            at(23, 50, 0) - chrono::Duration::days(1),
+        );
+        k.record(Outcome::Abandoned { wait: secs(40) }, at(0, 10, 0));
+        let s = k.snapshot(at(0, 20, 0));
+        assert_eq!(s.today.counted, 1);
+        assert_eq!(s.today.connection_rate, Some(0.0));
+        assert_eq!(s.last_24h.counted, 2);
+        assert_eq!(s.alarms, vec!["connection_rate_below_target"]);
+        // 24 h later the first call has left the window.
+        let s = k.snapshot(at(23, 55, 0));
+        assert_eq!(s.last_24h.counted, 1);
+        // An empty period has no rate rather than a made-up one.
+        let s = k.snapshot(at(0, 20, 0) + chrono::Duration::days(2));
+        assert_eq!(s.last_24h.connection_rate, None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_ring_agrees_with_a_naive_count(events in proptest::collection::vec((0i64..3000, 0u64..60, proptest::bool::ANY), 0..200)) {
+            let base = at(0, 0, 0);
+            let mut k = Kpis::new(secs(5), 1);
+            let mut sorted = events.clone();
+            sorted.sort_by_key(|e| e.0);
+            for (minute, wait, answered) in &sorted {
+                let when = base + chrono::Duration::minutes(*minute);
+                let outcome = if *answered { Outcome::Answered { wait: secs(*wait) } } else { Outcome::Abandoned { wait: secs(*wait) } };
+                k.record(outcome, when);
+            }
+            let now = base + chrono::Duration::minutes(3000);
+            let s = k.snapshot(now);
+            let in_window: Vec<_> = sorted.iter().filter(|e| e.0 > 3000 - 1440).collect();
+            let answered = in_window.iter().filter(|e| e.2).count() as u64;
+            let abandoned = in_window.iter().filter(|e| !e.2 && e.1 >= 5).count() as u64;
+            proptest::prop_assert_eq!(s.last_24h.answered, answered);
+            proptest::prop_assert_eq!(s.last_24h.abandoned, abandoned);
+        }
+    }
+}
