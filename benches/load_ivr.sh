@@ -23,6 +23,7 @@ work=$(mktemp -d)
 trap 'kill "$ENGINE" 2>/dev/null || true; wait "$ENGINE" 2>/dev/null || true; rm -rf "$work"' EXIT
 mkdir -p "$work/config"
 ln -s "$PWD/ivr-menus" "$work/ivr-menus"
+for f in config/*; do [ "$f" = config/hotline.toml ] || ln -s "$PWD/$f" "$work/$f"; done
 cat > "$work/config/hotline.toml" <<CONF
 [rtp]
 port_min = 20000
@@ -32,6 +33,7 @@ RUST_LOG=warn ./target/release/hotline serve --config "$work/config/hotline.toml
   --sip-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --data-dir "$work/data" > "$work/out" 2> "$work/err" &
 ENGINE=$!
 for _ in $(seq 100); do grep -q listening "$work/out" 2>/dev/null && break; sleep 0.1; done
+grep -q listening "$work/out" || { echo "engine did not start:" >&2; cat "$work/err" >&2; exit 1; }
 SIP=$(grep -o 'sip=[0-9.:]*' "$work/out" | cut -d= -f2)
 HTTP=$(grep -o 'http=[0-9.:]*' "$work/out" | cut -d= -f2)
 HZ=$(getconf CLK_TCK)
