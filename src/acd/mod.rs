@@ -8,7 +8,6 @@
 //!   `file:line` messages, and [`config::ha1`] (MD5 / SHA-256) for the registrar.
 //! - [`model`]: agent ids, skills, agent states and not-ready reasons.
 //! - [`core`]: the sans-IO routing core, [`Acd`].
-//! - [`queue`]: the plain FIFO waiting lines the call engine used before [`Acd`].
 //!
 //! Wiring, in the engine task: `Acd::new(&cfg, now)`; feed `handle_call_queued` when the
 //! IVR routes to a queue, `handle_ring_answered` / `handle_ring_failed` from the agent leg's
@@ -21,6 +20,5 @@
 pub mod config;
 pub mod core;
 pub mod model;
-pub mod queue;
 
 pub use self::core::{Acd, AcdError, Alarm, CallKey, CancelReason, Output, RingFailure, Snapshot};

@@ -67,15 +67,17 @@ fn own_agent(actor: &Actor) -> Option<&str> {
     }
 }
 
-fn may_change(actor: &Actor, agent: &str) -> bool {
-    matches!(actor.role, Role::Supervisor) || own_agent(actor) == Some(agent)
-}
-
-fn engine_gone() -> ApiError {
-    ApiError {
-        status: StatusCode::SERVICE_UNAVAILABLE,
-        code: "engine_stopped",
-        message: "the engine is shutting down".into(),
+/// The caller, if it may act for `agent`: the agent itself or a supervisor (else 401/403).
+fn authorize(state: &ApiState, headers: &HeaderMap, agent: &str) -> Result<Actor, ApiError> {
+    let actor = caller(state, headers)?;
+    if matches!(actor.role, Role::Supervisor) || own_agent(&actor) == Some(agent) {
+        Ok(actor)
+    } else {
+        Err(ApiError {
+            status: StatusCode::FORBIDDEN,
+            code: "forbidden",
+            message: format!("{} may not act for agent {agent}", actor.user),
+        })
     }
 }
 
@@ -84,7 +86,7 @@ async fn list(
     headers: HeaderMap,
 ) -> Result<Json<Vec<AgentView>>, ApiError> {
     caller(&state, &headers)?;
-    let snap = state.engine.acd().await.map_err(|_| engine_gone())?;
+    let snap = state.engine.acd().await?;
     let agents = snap
         .agents
         .iter()
@@ -146,20 +148,12 @@ async fn set_state(
     headers: HeaderMap,
     Json(body): Json<StateBody>,
 ) -> Result<StatusCode, ApiError> {
-    let actor = caller(&state, &headers)?;
-    if !may_change(&actor, &id) {
-        return Err(ApiError {
-            status: StatusCode::FORBIDDEN,
-            code: "forbidden",
-            message: format!("{} may not change agent {id}'s state", actor.user),
-        });
-    }
+    authorize(&state, &headers, &id)?;
     let request = parse_request(&body)?;
     state
         .engine
         .set_agent_state(id, request)
-        .await
-        .map_err(|_| engine_gone())?
+        .await?
         .map_err(acd_error)?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -169,19 +163,7 @@ async fn wrap_up_done(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    let actor = caller(&state, &headers)?;
-    if !may_change(&actor, &id) {
-        return Err(ApiError {
-            status: StatusCode::FORBIDDEN,
-            code: "forbidden",
-            message: format!("{} may not end agent {id}'s wrap-up", actor.user),
-        });
-    }
-    state
-        .engine
-        .wrap_up_done(id)
-        .await
-        .map_err(|_| engine_gone())?
-        .map_err(acd_error)?;
+    authorize(&state, &headers, &id)?;
+    state.engine.wrap_up_done(id).await?.map_err(acd_error)?;
     Ok(StatusCode::NO_CONTENT)
 }

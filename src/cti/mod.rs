@@ -35,6 +35,16 @@ pub struct ApiError {
     pub message: String,
 }
 
+impl From<crate::shell::engine::EngineGone> for ApiError {
+    fn from(_: crate::shell::engine::EngineGone) -> Self {
+        ApiError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "engine_stopped",
+            message: "the engine is shutting down".into(),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (self.status, Json(self)).into_response()
@@ -58,11 +68,7 @@ async fn health() -> Json<serde_json::Value> {
 }
 
 async fn live_calls(State(state): State<ApiState>) -> Result<Response, ApiError> {
-    let calls = state.engine.live_calls().await.map_err(|_| ApiError {
-        status: StatusCode::SERVICE_UNAVAILABLE,
-        code: "engine_stopped",
-        message: "the engine is shutting down".into(),
-    })?;
+    let calls = state.engine.live_calls().await?;
     Ok(Json(calls).into_response())
 }
 
@@ -84,11 +90,7 @@ async fn recent_calls(
 
 /// The two KPIs (today and rolling 24 h) with the counts behind them and a 24 h series.
 async fn stats(State(state): State<ApiState>) -> Result<Response, ApiError> {
-    let snap = state.engine.stats().await.map_err(|_| ApiError {
-        status: StatusCode::SERVICE_UNAVAILABLE,
-        code: "engine_stopped",
-        message: "the engine is shutting down".into(),
-    })?;
+    let snap = state.engine.stats().await?;
     Ok(Json(snap).into_response())
 }
 
@@ -97,11 +99,7 @@ async fn stats(State(state): State<ApiState>) -> Result<Response, ApiError> {
 async fn metrics(State(state): State<ApiState>) -> Result<Response, ApiError> {
     use std::fmt::Write;
     use std::sync::atomic::Ordering;
-    let snap = state.engine.snapshot().await.map_err(|_| ApiError {
-        status: StatusCode::SERVICE_UNAVAILABLE,
-        code: "engine_stopped",
-        message: "the engine is shutting down".into(),
-    })?;
+    let snap = state.engine.snapshot().await?;
     let c = snap.counters;
     let mut out = String::new();
     let mut counter = |name: &str, help: &str, value: u64| {

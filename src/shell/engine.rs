@@ -48,12 +48,12 @@ impl EngineHandle {
 
     /// The live calls, as the engine sees them now.
     pub async fn live_calls(&self) -> Result<Vec<LiveCall>, EngineGone> {
-        let (tx, rx) = oneshot::channel();
-        self.tx
-            .send(EngineCommand::LiveCalls(tx))
-            .await
-            .map_err(|_| EngineGone)?;
-        rx.await.map_err(|_| EngineGone)
+        self.ask(EngineCommand::LiveCalls).await
+    }
+
+    /// The core's counters and gauges, for `/metrics`.
+    pub async fn snapshot(&self) -> Result<crate::call::engine::EngineSnapshot, EngineGone> {
+        self.ask(EngineCommand::Snapshot).await
     }
 
     /// Sends a command and waits for its answer.
@@ -99,16 +99,6 @@ impl EngineHandle {
     ) -> Result<Result<(), crate::acd::core::AcdError>, EngineGone> {
         self.ask(|reply| EngineCommand::WrapUpDone { agent, reply })
             .await
-    }
-
-    /// The core's counters and gauges, for `/metrics`.
-    pub async fn snapshot(&self) -> Result<crate::call::engine::EngineSnapshot, EngineGone> {
-        let (tx, rx) = oneshot::channel();
-        self.tx
-            .send(EngineCommand::Snapshot(tx))
-            .await
-            .map_err(|_| EngineGone)?;
-        rx.await.map_err(|_| EngineGone)
     }
 }
 

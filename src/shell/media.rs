@@ -326,6 +326,41 @@ impl Worker {
         }
     }
 
+    /// Binds a leg's RTP port and starts its receive task; tells the engine when it cannot.
+    fn start_leg(
+        &self,
+        call: CallId,
+        side: Side,
+        port: u16,
+        codec: Codec,
+        telephone_event: Option<u8>,
+        bridged: Arc<AtomicBool>,
+    ) -> Option<(Arc<UdpSocket>, JoinHandle<()>)> {
+        let socket = match bind_rtp(SocketAddr::new(self.bind_ip, port)) {
+            Ok(s) => Arc::new(s),
+            Err(e) => {
+                tracing::warn!(%call, port, ?side, error = %e, "cannot open an RTP port");
+                let _ = self.to_engine.send(MediaEvent::Failed { call });
+                return None;
+            }
+        };
+        let leg = Leg {
+            call,
+            side,
+            socket: socket.clone(),
+            codec,
+            telephone_event,
+            bridged,
+        };
+        let receiver = tokio::spawn(receive(
+            leg,
+            self.to_engine.clone(),
+            self.self_tx.clone(),
+            self.counters.clone(),
+        ));
+        Some((socket, receiver))
+    }
+
     fn open(
         &mut self,
         call: CallId,
@@ -334,37 +369,26 @@ impl Worker {
         codec: Codec,
         telephone_event: Option<u8>,
     ) {
-        let socket = match bind_rtp(SocketAddr::new(self.bind_ip, port)) {
-            Ok(s) => Arc::new(s),
-            Err(e) => {
-                tracing::warn!(%call, port, error = %e, "cannot open RTP port");
-                let _ = self.to_engine.send(MediaEvent::Failed { call });
-                return;
-            }
+        let bridged_flag = Arc::new(AtomicBool::new(false));
+        let Some((socket, receiver)) = self.start_leg(
+            call,
+            Side::Caller,
+            port,
+            codec,
+            telephone_event,
+            bridged_flag.clone(),
+        ) else {
+            return;
         };
         let sender = RtpSender::new(codec, telephone_event, &mut rand::thread_rng());
-        let player = Player::new(codec);
         if self
             .pacer
-            .add(StreamId(call.0), sender, player, clock::now())
+            .add(StreamId(call.0), sender, Player::new(codec), clock::now())
             .is_err()
         {
+            receiver.abort();
             return;
         }
-        let bridged_flag = Arc::new(AtomicBool::new(false));
-        let receiver = tokio::spawn(receive(
-            Leg {
-                call,
-                side: Side::Caller,
-                socket: socket.clone(),
-                codec,
-                telephone_event,
-                bridged: bridged_flag.clone(),
-            },
-            self.to_engine.clone(),
-            self.self_tx.clone(),
-            self.counters.clone(),
-        ));
         self.calls.insert(
             call,
             Stream {
@@ -388,31 +412,14 @@ impl Worker {
         codec: Codec,
         telephone_event: Option<u8>,
     ) {
-        let Some(stream) = self.calls.get(&call) else {
+        let Some(flag) = self.calls.get(&call).map(|s| s.bridged_flag.clone()) else {
             return;
         };
-        let flag = stream.bridged_flag.clone();
-        let socket = match bind_rtp(SocketAddr::new(self.bind_ip, port)) {
-            Ok(s) => Arc::new(s),
-            Err(e) => {
-                tracing::warn!(%call, port, error = %e, "cannot open the agent's RTP port");
-                let _ = self.to_engine.send(MediaEvent::Failed { call });
-                return;
-            }
+        let Some((socket, receiver)) =
+            self.start_leg(call, Side::Agent, port, codec, telephone_event, flag)
+        else {
+            return;
         };
-        let receiver = tokio::spawn(receive(
-            Leg {
-                call,
-                side: Side::Agent,
-                socket: socket.clone(),
-                codec,
-                telephone_event,
-                bridged: flag,
-            },
-            self.to_engine.clone(),
-            self.self_tx.clone(),
-            self.counters.clone(),
-        ));
         let sender = RtpSender::new(codec, telephone_event, &mut rand::thread_rng());
         if let Some(s) = self.calls.get_mut(&call) {
             s.agent = Some(AgentSide {

@@ -40,13 +40,24 @@ impl Overrides {
     }
 }
 
+/// Every problem, one per line, as one error for `main` to print.
+fn one_error<E: std::fmt::Display>(errs: &[E]) -> anyhow::Error {
+    anyhow::anyhow!(errs
+        .iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join("\n"))
+}
+
+/// Every problem as a line (for `hotline check`).
+fn lines<E: std::fmt::Display>(errs: Vec<E>) -> Vec<String> {
+    errs.iter().map(|e| e.to_string()).collect()
+}
+
 /// `hotline check`: every problem as `file:line: what is wrong`, or a one-line summary.
 pub fn check(path: &Path) -> Result<String, Vec<String>> {
-    let config = Config::load(path)
-        .map_err(|errs| errs.iter().map(|e| e.to_string()).collect::<Vec<_>>())?;
-    let acd = config
-        .load_acd()
-        .map_err(|errs| errs.iter().map(|e| e.to_string()).collect::<Vec<_>>())?;
+    let config = Config::load(path).map_err(lines)?;
+    let acd = config.load_acd().map_err(lines)?;
     let assets = assets::load_assets(&config, &acd.queue_names())?;
     let tickets =
         crate::cti::tickets::TicketApiConfig::new(&config.storage.data_dir, &config.config_dir);
@@ -124,23 +135,11 @@ impl Listeners {
 
 /// `hotline serve`: loads the config, applies the flags and runs until SIGINT/SIGTERM.
 pub async fn serve_from_file(path: &Path, overrides: Overrides) -> anyhow::Result<()> {
-    let mut config = Config::load(path).map_err(|errs| {
-        anyhow::anyhow!(errs
-            .iter()
-            .map(|e| e.to_string())
-            .collect::<Vec<_>>()
-            .join("\n"))
-    })?;
+    let mut config = Config::load(path).map_err(|errs| one_error(&errs))?;
     overrides.apply(&mut config);
-    let acd = config.load_acd().map_err(|errs| {
-        anyhow::anyhow!(errs
-            .iter()
-            .map(|e| e.to_string())
-            .collect::<Vec<_>>()
-            .join("\n"))
-    })?;
-    let assets = assets::load_assets(&config, &acd.queue_names())
-        .map_err(|errs| anyhow::anyhow!(errs.join("\n")))?;
+    let acd = config.load_acd().map_err(|errs| one_error(&errs))?;
+    let assets =
+        assets::load_assets(&config, &acd.queue_names()).map_err(|errs| one_error(&errs))?;
     let listeners = Listeners::bind(&config).await?;
     let (tx, rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
