@@ -17,6 +17,7 @@ use crate::acd::core::Acd;
 use crate::acd::model::AgentId;
 use crate::call::ports::PortAllocator;
 use crate::call::record::{CallOutcome, CallRecord, LiveCall};
+use crate::call::screen::{allow_list, invite_key_of, reason_phrase};
 use crate::call::session::{Call, CallId, Phase};
 use crate::ivr::model::MenuTree;
 use crate::media::codec::Codec;
@@ -725,36 +726,6 @@ pub(crate) fn transport(reliable: bool) -> crate::sip::transaction::Transport {
     }
 }
 
-/// The INVITE server transaction a CANCEL targets: the same key with method INVITE (§9.2).
-fn invite_key_of(cancel_key: &TransactionKey) -> TransactionKey {
-    match cancel_key.clone() {
-        TransactionKey::Server {
-            branch, host, port, ..
-        } => TransactionKey::Server {
-            branch,
-            host,
-            port,
-            method: Method::Invite,
-        },
-        TransactionKey::Rfc2543 {
-            request_uri,
-            from_tag,
-            call_id,
-            seq,
-            top_via,
-            ..
-        } => TransactionKey::Rfc2543 {
-            request_uri,
-            from_tag,
-            call_id,
-            seq,
-            method: Method::Invite,
-            top_via,
-        },
-        other => other,
-    }
-}
-
 /// What `/metrics` shows of the signaling core.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EngineSnapshot {
@@ -764,42 +735,4 @@ pub struct EngineSnapshot {
     pub waiting: Vec<(String, usize)>,
     /// Live SIP transactions.
     pub transactions: usize,
-}
-
-pub(crate) fn allow_list() -> Vec<Method> {
-    vec![
-        Method::Invite,
-        Method::Register,
-        Method::Ack,
-        Method::Bye,
-        Method::Cancel,
-        Method::Options,
-        Method::Info,
-    ]
-}
-
-/// The standard reason phrase of the statuses we send.
-pub(crate) fn reason_phrase(status: u16) -> &'static str {
-    match status {
-        100 => "Trying",
-        180 => "Ringing",
-        200 => "OK",
-        400 => "Bad Request",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        406 => "Not Acceptable",
-        415 => "Unsupported Media Type",
-        416 => "Unsupported URI Scheme",
-        420 => "Bad Extension",
-        481 => "Call/Transaction Does Not Exist",
-        486 => "Busy Here",
-        487 => "Request Terminated",
-        488 => "Not Acceptable Here",
-        500 => "Server Internal Error",
-        501 => "Not Implemented",
-        503 => "Service Unavailable",
-        505 => "Version Not Supported",
-        513 => "Message Too Large",
-        _ => "",
-    }
 }

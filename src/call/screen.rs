@@ -1,9 +1,8 @@
-//! Checks a new request must pass before anything acts on it (RFC 3261 §8.2.1–8.2.3 and the
+//! What we say no with. Checks a new request must pass before anything acts on it (RFC 3261 §8.2.1–8.2.3 and the
 //! RFC 4475 application-layer cases): the URI scheme, required extensions, the body's type and
 //! what the caller accepts. Each failure maps to the status the RFC names.
 
-use crate::call::engine::reason_phrase;
-use crate::sip::message::{MediaType, Method, Request, Response};
+use crate::sip::message::{MediaType, Method, Request, Response, TransactionKey};
 
 /// Option tags we support (none yet: we answer plain RFC 3261 calls).
 const SUPPORTED: &[&str] = &[];
@@ -61,4 +60,72 @@ fn unsupported_tags(req: &Request) -> impl Iterator<Item = &str> {
         .chain(req.headers.proxy_require.iter())
         .map(String::as_str)
         .filter(|t| !SUPPORTED.iter().any(|s| s.eq_ignore_ascii_case(t)))
+}
+
+/// The INVITE server transaction a CANCEL targets: the same key with method INVITE (§9.2).
+pub(crate) fn invite_key_of(cancel_key: &TransactionKey) -> TransactionKey {
+    match cancel_key.clone() {
+        TransactionKey::Server {
+            branch, host, port, ..
+        } => TransactionKey::Server {
+            branch,
+            host,
+            port,
+            method: Method::Invite,
+        },
+        TransactionKey::Rfc2543 {
+            request_uri,
+            from_tag,
+            call_id,
+            seq,
+            top_via,
+            ..
+        } => TransactionKey::Rfc2543 {
+            request_uri,
+            from_tag,
+            call_id,
+            seq,
+            method: Method::Invite,
+            top_via,
+        },
+        other => other,
+    }
+}
+
+pub(crate) fn allow_list() -> Vec<Method> {
+    vec![
+        Method::Invite,
+        Method::Register,
+        Method::Ack,
+        Method::Bye,
+        Method::Cancel,
+        Method::Options,
+        Method::Info,
+    ]
+}
+
+/// The standard reason phrase of the statuses we send.
+pub(crate) fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        100 => "Trying",
+        180 => "Ringing",
+        200 => "OK",
+        400 => "Bad Request",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        415 => "Unsupported Media Type",
+        416 => "Unsupported URI Scheme",
+        420 => "Bad Extension",
+        481 => "Call/Transaction Does Not Exist",
+        486 => "Busy Here",
+        487 => "Request Terminated",
+        488 => "Not Acceptable Here",
+        500 => "Server Internal Error",
+        501 => "Not Implemented",
+        503 => "Service Unavailable",
+        505 => "Version Not Supported",
+        513 => "Message Too Large",
+        _ => "",
+    }
 }

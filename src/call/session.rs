@@ -7,9 +7,10 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
-use crate::call::engine::{reason_phrase, transport, CallEngine, MediaCommand, Output, Peer};
+use crate::call::engine::{transport, CallEngine, MediaCommand, Output, Peer};
 use crate::call::media_session::{self, Negotiated};
 use crate::call::record::{CallOutcome, CallRecord, CallState, LiveCall};
+use crate::call::screen::reason_phrase;
 use crate::ivr::navigator::{NavAction, Navigator, PlayId};
 use crate::masked::Masked;
 use crate::sip::dialog::answer::{AnswerEvent, AnswerRetransmitter};
@@ -302,7 +303,7 @@ impl CallEngine {
         let mut resp = Response::for_request(&call.invite, 200, "OK");
         resp.headers.to.set_tag(&call.local_tag);
         resp.headers.contact = Some(Contact::List(vec![contact]));
-        resp.headers.allow = Some(crate::call::engine::allow_list());
+        resp.headers.allow = Some(crate::call::screen::allow_list());
         resp.headers.record_route = call.invite.headers.record_route.clone();
         resp.headers.push("Server", &self.cfg.user_agent);
         let resp = resp.with_body(MediaType::new("application", "sdp"), call.local_sdp.clone());
