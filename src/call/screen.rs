@@ -1,6 +1,7 @@
-//! What we say no with. Checks a new request must pass before anything acts on it (RFC 3261 §8.2.1–8.2.3 and the
+//! Checks a new request must pass before anything acts on it (RFC 3261 §8.2.1–8.2.3 and the
 //! RFC 4475 application-layer cases): the URI scheme, required extensions, the body's type and
-//! what the caller accepts. Each failure maps to the status the RFC names.
+//! what the caller accepts, each mapped to the status the RFC names; and the small pieces
+//! every answer uses (reason phrases, `Allow`, the INVITE a CANCEL targets).
 
 use crate::sip::message::{MediaType, Method, Request, Response, TransactionKey};
 
