@@ -509,16 +509,36 @@ impl CallEngine {
                 self.send_bye(id, CallOutcome::Answered, now);
             }
             Method::Invite => {
-                // Hold or a session refresh from the agent's phone: keep our side as it is.
-                let leg = self.calls.get(&id).and_then(|c| c.agent_leg.clone());
-                let Some(leg) = leg else {
+                // Hold (their `sendonly`/`inactive`), resume, or a session refresh: answer
+                // their offer on the same port, and play hold music to the caller meanwhile.
+                let Some(port) = self
+                    .calls
+                    .get(&id)
+                    .and_then(|c| c.agent_leg.as_ref().map(|l| l.port))
+                else {
                     self.respond_status(&key, &req, 481, now);
                     return;
                 };
-                let sdp = media_session::offer(self.cfg.rtp_address, leg.port, 1);
-                let resp = Response::for_request(&req, 200, "OK")
-                    .with_body(MediaType::new("application", "sdp"), sdp);
-                self.respond(&key, resp, now);
+                let session = self.token_u32();
+                match media_session::answer(&req.body, self.cfg.rtp_address, port, session) {
+                    Ok((sdp, agreed)) => {
+                        let resp = Response::for_request(&req, 200, "OK")
+                            .with_body(MediaType::new("application", "sdp"), sdp);
+                        self.respond(&key, resp, now);
+                        let prompt = agreed
+                            .on_hold
+                            .then(|| self.menus.queue_audio().hold().as_str().to_string());
+                        tracing::info!(call = %id, on_hold = agreed.on_hold, "agent re-INVITE");
+                        self.out
+                            .push_back(Output::Media(MediaCommand::Hold { call: id, prompt }));
+                    }
+                    Err(e) => {
+                        let mut resp = Response::for_request(&req, 488, "Not Acceptable Here");
+                        resp.headers
+                            .push("Warning", &format!("304 hotline \"{e}\""));
+                        self.respond(&key, resp, now);
+                    }
+                }
             }
             _ => self.respond_status(&key, &req, 200, now),
         }

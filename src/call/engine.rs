@@ -74,6 +74,11 @@ pub enum MediaCommand {
     /// Connect the caller's and the agent's audio both ways and record both into a stereo
     /// WAV at `recording` (relative to the data dir).
     Bridge { call: CallId, recording: String },
+    /// The agent put the caller on hold (`prompt` loops to the caller) or took them off it.
+    Hold {
+        call: CallId,
+        prompt: Option<String>,
+    },
     /// Replace whatever plays with these prompts (file names under the prompts folder);
     /// report the end with `handle_play_finished(call, token)`. With `loop_last`, the last
     /// prompt repeats until the next command and no end is reported.

@@ -15,6 +15,8 @@ pub struct Negotiated {
     pub telephone_event: Option<u8>,
     /// Where the caller said to send RTP.
     pub remote: SocketAddr,
+    /// The peer will not listen (`sendonly`/`inactive` from them): they put the call on hold.
+    pub on_hold: bool,
 }
 
 impl From<&sdp::Negotiated> for Negotiated {
@@ -26,6 +28,10 @@ impl From<&sdp::Negotiated> for Negotiated {
             },
             telephone_event: n.telephone_event_pt,
             remote: n.remote_rtp,
+            on_hold: matches!(
+                n.direction,
+                sdp::Direction::RecvOnly | sdp::Direction::Inactive
+            ),
         }
     }
 }

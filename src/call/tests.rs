@@ -562,30 +562,9 @@ fn last_request_to(sim: &Sim, phone: Peer, method: &str) -> crate::sip::message:
 fn a_caller_who_presses_1_rings_the_enterprise_agent_who_answers_and_is_bridged() {
     let mut sim = Sim::new();
     let phone = register_agent(&mut sim);
-    sim.answered();
-    let call = sim.call_id();
-    sim.engine.handle_digit(call, '1', sim.now);
-    sim.drain();
-    let invite = last_request_to(&sim, phone, "INVITE");
+    let invite = connect_agent(&mut sim, phone);
     assert_eq!(invite.uri.to_string(), "sip:1001@127.0.0.1:5080");
     assert_eq!(invite.headers.from.display.as_deref(), Some("138****5678"));
-    assert_eq!(sim.engine.live_calls()[0].state, CallState::Ringing);
-    // The phone rings, then answers after 2 s with PCMA.
-    sim.advance(Duration::from_secs(2));
-    let mut ok = Response::for_request(&invite, 200, "OK").with_to_tag("phone1");
-    ok.headers.contact = Some(crate::sip::message::Contact::List(vec![
-        crate::sip::message::NameAddr::new(invite.uri.clone()),
-    ]));
-    let answer = SDP
-        .replace("6000", "7000")
-        .replace("RTP/AVP 0 8 101", "RTP/AVP 8 101");
-    let ok = ok.with_body(
-        crate::sip::message::MediaType::new("application", "sdp"),
-        answer,
-    );
-    sim.engine
-        .handle_message(Message::Response(ok), phone, sim.now);
-    sim.drain();
     let ack = last_request_to(&sim, phone, "ACK");
     assert_eq!(ack.headers.to.tag(), Some("phone1"));
     let live = &sim.engine.live_calls()[0];
@@ -654,4 +633,89 @@ fn an_agent_who_does_not_answer_is_cancelled_and_the_call_waits_on() {
         sim.records.last().unwrap().outcome,
         CallOutcome::AbandonedInQueue
     );
+}
+
+/// A caller presses 1, agent 1001's phone (registered at `phone`) answers after 2 s with PCMA;
+/// returns our INVITE to the phone.
+fn connect_agent(sim: &mut Sim, phone: Peer) -> crate::sip::message::Request {
+    sim.answered();
+    let call = sim.call_id();
+    sim.engine.handle_digit(call, '1', sim.now);
+    sim.drain();
+    let invite = last_request_to(sim, phone, "INVITE");
+    assert_eq!(sim.engine.live_calls()[0].state, CallState::Ringing);
+    sim.advance(Duration::from_secs(2));
+    let mut ok = Response::for_request(&invite, 200, "OK").with_to_tag("phone1");
+    ok.headers.contact = Some(crate::sip::message::Contact::List(vec![
+        crate::sip::message::NameAddr::new(invite.uri.clone()),
+    ]));
+    let answer = SDP
+        .replace("6000", "7000")
+        .replace("RTP/AVP 0 8 101", "RTP/AVP 8 101");
+    let ok = ok.with_body(
+        crate::sip::message::MediaType::new("application", "sdp"),
+        answer,
+    );
+    sim.engine
+        .handle_message(Message::Response(ok), phone, sim.now);
+    sim.drain();
+    invite
+}
+
+/// A request from the agent's phone inside its dialog.
+fn from_phone(
+    sim: &mut Sim,
+    phone: Peer,
+    invite: &crate::sip::message::Request,
+    method: &str,
+    cseq: u32,
+    body: &str,
+) {
+    let ct = if body.is_empty() {
+        ""
+    } else {
+        "Content-Type: application/sdp\r\n"
+    };
+    let text = format!(
+        "{method} sip:hotline@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5080;branch=z9hG4bK-ph{cseq};rport\r\nFrom: <sip:1001@127.0.0.1>;tag=phone1\r\nTo: {};tag={}\r\nCall-ID: {}\r\nCSeq: {cseq} {method}\r\nContact: <sip:1001@127.0.0.1:5080>\r\nMax-Forwards: 70\r\n{ct}Content-Length: {}\r\n\r\n{body}",
+        "<sip:hotline@127.0.0.1>",
+        invite.headers.from.tag().unwrap_or_default(),
+        invite.headers.call_id,
+        body.len()
+    );
+    sim.send_from(phone, &text);
+}
+
+#[test]
+fn the_agents_hold_plays_hold_music_to_the_caller_and_the_agents_bye_ends_the_call() {
+    let mut sim = Sim::new();
+    let phone = register_agent(&mut sim);
+    let invite = connect_agent(&mut sim, phone);
+    let hold = SDP.replace("a=rtpmap:101", "a=sendonly\r\na=rtpmap:101");
+    from_phone(&mut sim, phone, &invite, "INVITE", 2, &hold);
+    let ok = sim
+        .to_others
+        .iter()
+        .rev()
+        .find_map(|(_, m)| match m {
+            Message::Response(r) if r.status == 200 && r.headers.cseq.seq == 2 => Some(r.clone()),
+            _ => None,
+        })
+        .expect("200 to the hold re-INVITE");
+    assert!(String::from_utf8_lossy(&ok.body).contains("a=recvonly"));
+    assert!(sim
+        .media
+        .iter()
+        .any(|m| matches!(m, MediaCommand::Hold { prompt: Some(p), .. } if p == "hold-music.ogg")));
+    from_phone(&mut sim, phone, &invite, "INVITE", 3, SDP);
+    assert!(matches!(
+        sim.media.last(),
+        Some(MediaCommand::Hold { prompt: None, .. })
+    ));
+    // The agent hangs up: 200 to it, BYE to the caller, the call is answered and over.
+    from_phone(&mut sim, phone, &invite, "BYE", 4, "");
+    assert!(sim
+        .sent
+        .iter()
+        .any(|m| matches!(m, Message::Request(r) if r.method.as_str() == "BYE")));
 }

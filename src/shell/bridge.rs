@@ -26,6 +26,9 @@ pub enum Side {
 /// that sends faster than real time must not make the file drift).
 const MAX_QUEUED: usize = 10;
 
+/// Where relayed audio goes: the receiving leg's RTP sender and how to put a packet on the wire.
+type Outlet<'a, 'f> = (&'a mut RtpSender, &'a mut (dyn FnMut(&[u8]) + 'f));
+
 /// The agent's leg on a media task.
 pub struct AgentSide {
     pub socket: Arc<UdpSocket>,
@@ -37,8 +40,9 @@ pub struct AgentSide {
 
 /// A bridged call's relay and recording state.
 pub struct Bridged {
-    /// The caller's outgoing stream, taken over from the pacer (same SSRC and sequence).
-    pub caller_sender: RtpSender,
+    /// The caller's outgoing stream, taken over from the pacer (same SSRC and sequence);
+    /// `None` while the caller is on hold and the pacer plays them hold music again.
+    pub caller_sender: Option<RtpSender>,
     pub recording: Option<RecordingFile>,
     /// The recording's path relative to the data dir (the call record names it).
     pub recording_name: String,
@@ -66,7 +70,7 @@ impl Bridged {
             }
         };
         Bridged {
-            caller_sender,
+            caller_sender: Some(caller_sender),
             recording,
             recording_name,
             recording_path,
@@ -79,9 +83,9 @@ impl Bridged {
     }
 
     /// Audio from one side in `codec` (any packet length: 10, 20, 30 ms…) is cut into
-    /// 20 ms frames; each is queued for the recording and re-encoded in `out_codec` and
-    /// stamped by `sender` into one packet for the other side, sent by `send`.
-    #[allow(clippy::too_many_arguments)]
+    /// 20 ms frames; each is queued for the recording and, when there is an `out`,
+    /// re-encoded in `out_codec` and stamped by its sender into one packet for the other side.
+    /// `out`: the other side's sender and how to send to it, or `None` to record only.
     fn relay(
         acc: &mut Vec<i16>,
         queue: &mut VecDeque<[i16; FRAME_SAMPLES]>,
@@ -89,8 +93,7 @@ impl Bridged {
         payload: &[u8],
         codec: Codec,
         out_codec: Codec,
-        sender: &mut RtpSender,
-        send: &mut dyn FnMut(&[u8]),
+        mut out: Option<Outlet<'_, '_>>,
     ) {
         if payload.len() > 8 * FRAME_SAMPLES {
             return; // not G.711 audio of a sane packet time
@@ -106,11 +109,13 @@ impl Bridged {
                 queue.pop_front();
             }
             queue.push_back(pcm);
-            let mut encoded = [0u8; FRAME_SAMPLES];
-            out_codec.encode(&pcm, &mut encoded);
-            buf.clear();
-            if sender.frame(Some(&encoded), buf) {
-                send(buf);
+            if let Some((sender, send)) = out.as_mut() {
+                let mut encoded = [0u8; FRAME_SAMPLES];
+                out_codec.encode(&pcm, &mut encoded);
+                buf.clear();
+                if sender.frame(Some(&encoded), buf) {
+                    send(buf);
+                }
             }
         }
     }
@@ -130,8 +135,7 @@ impl Bridged {
             payload,
             caller_codec,
             agent.codec,
-            &mut agent.sender,
-            send,
+            Some((&mut agent.sender, send)),
         );
     }
 
@@ -143,6 +147,9 @@ impl Bridged {
         caller_codec: Codec,
         send: &mut dyn FnMut(&[u8]),
     ) {
+        // On hold the caller hears hold music from the pacer; the agent's audio is still
+        // recorded but not relayed.
+        let out = self.caller_sender.as_mut().map(|s| (s, send));
         Self::relay(
             &mut self.right_acc,
             &mut self.right,
@@ -150,8 +157,7 @@ impl Bridged {
             payload,
             agent_codec,
             caller_codec,
-            &mut self.caller_sender,
-            send,
+            out,
         );
     }
 

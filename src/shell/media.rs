@@ -115,6 +115,7 @@ impl MediaHandle {
             MediaCommand::Open { call, .. }
             | MediaCommand::OpenAgent { call, .. }
             | MediaCommand::Bridge { call, .. }
+            | MediaCommand::Hold { call, .. }
             | MediaCommand::Play { call, .. }
             | MediaCommand::Stop { call }
             | MediaCommand::Close { call } => *call,
@@ -322,6 +323,7 @@ impl Worker {
             Command::Engine(MediaCommand::Bridge { call, recording }) => {
                 self.bridge(call, recording)
             }
+            Command::Engine(MediaCommand::Hold { call, prompt }) => self.hold(call, prompt),
             Command::Engine(MediaCommand::Close { call }) => self.close(call),
         }
     }
@@ -429,6 +431,42 @@ impl Worker {
                 codec,
                 receiver,
             });
+        }
+    }
+
+    /// Hold (`Some(prompt)`): the caller's stream goes back to the pacer with `prompt` looping;
+    /// resume (`None`): it comes back to the bridge, same SSRC and sequence throughout.
+    fn hold(&mut self, call: CallId, prompt: Option<String>) {
+        let Some(s) = self.calls.get_mut(&call) else {
+            return;
+        };
+        let Some(bridged) = s.bridged.as_mut() else {
+            return;
+        };
+        match prompt {
+            Some(name) => {
+                let Some(sender) = bridged.caller_sender.take() else {
+                    return; // already on hold
+                };
+                let mut player = Player::new(s.codec);
+                if let Some(p) = self.prompts.get(&name) {
+                    player.play_loop(p.clone());
+                }
+                if self
+                    .pacer
+                    .add(StreamId(call.0), sender, player, clock::now())
+                    .is_err()
+                {
+                    tracing::warn!(%call, "call already paced; hold ignored");
+                }
+            }
+            None => {
+                if bridged.caller_sender.is_none() {
+                    if let Some((sender, _player)) = self.pacer.remove(StreamId(call.0)) {
+                        bridged.caller_sender = Some(sender);
+                    }
+                }
+            }
         }
     }
 
