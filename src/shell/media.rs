@@ -47,6 +47,9 @@ pub enum MediaEvent {
 #[derive(Debug, Default)]
 pub struct MediaCounters {
     pub sent: AtomicU64,
+    /// Packets relayed from callers to agents, and from agents to callers.
+    pub to_agents: AtomicU64,
+    pub to_callers: AtomicU64,
     pub received: AtomicU64,
     pub late: AtomicU64,
     pub skipped: AtomicU64,
@@ -217,9 +220,10 @@ impl Worker {
             return;
         };
         let counters = &self.counters;
-        let sent = |socket: &UdpSocket, packet: &[u8], to: SocketAddr| {
+        let sent = |socket: &UdpSocket, packet: &[u8], to: SocketAddr, count: &AtomicU64| {
             if socket.try_send_to(packet, to).is_ok() {
                 counters.sent.fetch_add(1, Ordering::Relaxed);
+                count.fetch_add(1, Ordering::Relaxed);
             }
         };
         // The caller's negotiated codec, or the other G.711 (a gateway may switch).
@@ -227,11 +231,15 @@ impl Worker {
         match (side, codec_of(payload_type)) {
             (Side::Caller, Some(codec)) => {
                 let (socket, remote) = (agent.socket.clone(), agent.remote);
-                bridged.from_caller(payload, codec, agent, &mut |p| sent(&socket, p, remote));
+                bridged.from_caller(payload, codec, agent, &mut |p| {
+                    sent(&socket, p, remote, &counters.to_agents)
+                });
             }
             (Side::Agent, Some(codec)) => {
                 let (socket, remote) = (s.socket.clone(), s.remote);
-                bridged.from_agent(payload, codec, s.codec, &mut |p| sent(&socket, p, remote));
+                bridged.from_agent(payload, codec, s.codec, &mut |p| {
+                    sent(&socket, p, remote, &counters.to_callers)
+                });
             }
             _ => {}
         }
