@@ -630,7 +630,17 @@ impl CallEngine {
                 self.finish(id, CallOutcome::Rejected, now);
             }
             Phase::Ending { .. } => {}
-            _ => self.send_bye(id, CallOutcome::EndedByEngine, now),
+            Phase::Talking => {
+                // Both legs get a BYE; the agent's conversation did happen, so the call
+                // counts as answered and the agent goes to wrap-up.
+                self.end_agent_leg(id, now);
+                self.send_bye(id, CallOutcome::Answered, now);
+            }
+            _ => {
+                // An agent's phone may be ringing for it.
+                self.end_agent_leg(id, now);
+                self.send_bye(id, CallOutcome::EndedByEngine, now);
+            }
         }
     }
 

@@ -714,6 +714,24 @@ fn the_agents_hold_plays_hold_music_to_the_caller_and_the_agents_bye_ends_the_ca
     ));
     // The agent hangs up: 200 to it, BYE to the caller, the call is answered and over.
     from_phone(&mut sim, phone, &invite, "BYE", 4, "");
+    assert!(sim.to_others.iter().any(
+        |(_, m)| matches!(m, Message::Response(r) if r.status == 200 && r.headers.cseq.seq == 4)
+    ));
+    assert!(sim
+        .sent
+        .iter()
+        .any(|m| matches!(m, Message::Request(r) if r.method.as_str() == "BYE")));
+}
+
+#[test]
+fn shutdown_during_a_conversation_hangs_up_both_legs() {
+    let mut sim = Sim::new();
+    let phone = register_agent(&mut sim);
+    let invite = connect_agent(&mut sim, phone);
+    sim.engine.begin_shutdown(sim.now);
+    sim.drain();
+    let bye = last_request_to(&sim, phone, "BYE");
+    assert_eq!(bye.headers.call_id, invite.headers.call_id);
     assert!(sim
         .sent
         .iter()
