@@ -129,3 +129,18 @@ fn a_broken_config_names_its_file_and_line() {
         "wanted {expected} in:\n{stderr}"
     );
 }
+
+#[test]
+fn serve_refuses_demo_passwords_beyond_loopback() {
+    // Refused before any socket is bound, so nothing listens on the network.
+    let out = Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .args(["serve", "--config"])
+        .arg(root().join("config/hotline.toml"))
+        .args(["--sip-listen", "0.0.0.0:0", "--http-listen", "127.0.0.1:0"])
+        .output()
+        .expect("run hotline serve");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("demo agent passwords"), "{stderr}");
+    assert!(stderr.contains("agents.toml"), "{stderr}");
+}

@@ -138,6 +138,16 @@ pub async fn serve_from_file(path: &Path, overrides: Overrides) -> anyhow::Resul
     let mut config = Config::load(path).map_err(|errs| one_error(&errs))?;
     overrides.apply(&mut config);
     let acd = config.load_acd().map_err(|errs| one_error(&errs))?;
+    // Checked before anything is bound: demo passwords must never face a real network.
+    let sip = config.sip.listen;
+    if acd.uses_demo_credentials() && !sip.ip().is_loopback() && !config.acd.allow_demo_credentials
+    {
+        anyhow::bail!(
+            "{}: demo agent passwords (demo-<id>) on a non-loopback SIP address ({sip}); \
+             give the agents real credentials, or set [acd] allow_demo_credentials = true",
+            config.acd.agents.display()
+        );
+    }
     let assets =
         assets::load_assets(&config, &acd.queue_names()).map_err(|errs| one_error(&errs))?;
     let listeners = Listeners::bind(&config).await?;
@@ -215,16 +225,6 @@ pub async fn run(
     );
     let media_counters = media.counters.clone();
 
-    if acd_config.uses_demo_credentials()
-        && !sip_addr.ip().is_loopback()
-        && !config.acd.allow_demo_credentials
-    {
-        anyhow::bail!(
-            "{}: demo agent passwords (demo-<id>) on a non-loopback SIP address ({sip_addr}); \
-             give the agents real credentials, or set [acd] allow_demo_credentials = true",
-            config.acd.agents.display()
-        );
-    }
     let credentials = AgentCredentials(acd_config.clone());
     let engine_cfg = crate::call::engine::EngineConfig {
         service_numbers: config.sip.service_numbers.clone(),
