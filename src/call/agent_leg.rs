@@ -313,8 +313,13 @@ impl CallEngine {
         leg.state = LegState::Talking;
         call.phase = Phase::Talking;
         call.connected_at = Some(wall);
-        let recording = format!("recordings/{}/{}.wav", wall.format("%Y/%m/%d"), call.name);
-        call.recording = Some(recording.clone());
+        // One recording per call: after a transfer the next agent goes on in the same file.
+        let recording = call
+            .recording
+            .get_or_insert_with(|| {
+                format!("recordings/{}/{}.wav", wall.format("%Y/%m/%d"), call.name)
+            })
+            .clone();
         let open = leg.media.map(|m| MediaCommand::OpenAgent {
             call: id,
             port: leg.port,
@@ -540,6 +545,7 @@ impl CallEngine {
                     }
                 }
             }
+            Method::Refer => self.handle_refer(id, req, key, now),
             _ => self.respond_status(&key, &req, 200, now),
         }
     }

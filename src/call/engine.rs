@@ -74,6 +74,9 @@ pub enum MediaCommand {
     /// Connect the caller's and the agent's audio both ways and record both into a stereo
     /// WAV at `recording` (relative to the data dir).
     Bridge { call: CallId, recording: String },
+    /// The agent left (transfer): drop its leg and give the caller's stream back to the
+    /// pacer for prompts; the recording stays open for the next agent.
+    Unbridge { call: CallId },
     /// The agent put the caller on hold (`prompt` loops to the caller) or took them off it.
     Hold {
         call: CallId,
@@ -348,7 +351,7 @@ impl CallEngine {
                 let resp = self.options_response(&req);
                 self.respond(&key, resp, now);
             }
-            Method::Invite | Method::Bye | Method::Info => {
+            Method::Invite | Method::Bye | Method::Info | Method::Refer => {
                 self.handle_in_dialog(req, key, now);
             }
             Method::Register => {

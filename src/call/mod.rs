@@ -7,6 +7,7 @@ pub mod ports;
 pub mod record;
 pub mod screen;
 pub mod session;
+pub mod transfer;
 
 #[cfg(test)]
 mod tests;

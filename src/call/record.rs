@@ -68,6 +68,9 @@ pub struct LiveCall {
     pub wait_s: Option<f64>,
     /// The stereo recording (caller left, agent right), relative to the data dir.
     pub recording: Option<String>,
+    /// Blind transfers, in order, e.g. `1001 → queue dialect`.
+    #[serde(default)]
+    pub transfers: Vec<String>,
 }
 
 /// One finished call: the live fields plus how and when it ended.

@@ -102,6 +102,7 @@ pub(crate) fn allow_list() -> Vec<Method> {
         Method::Cancel,
         Method::Options,
         Method::Info,
+        Method::Refer,
     ]
 }
 

@@ -86,6 +86,8 @@ pub struct Call {
     pub wait: Option<std::time::Duration>,
     /// The recording's path under the data dir, once the call is connected.
     pub recording: Option<String>,
+    /// Blind transfers so far, for the record.
+    pub transfers: Vec<String>,
 }
 
 impl Call {
@@ -123,6 +125,7 @@ impl Call {
             connected_at: self.connected_at,
             wait_s: self.wait.map(|w| w.as_secs_f64()),
             recording: self.recording.clone(),
+            transfers: self.transfers.clone(),
             id: self.name.clone(),
             caller: self.caller.masked(),
             called: self.called.clone(),
@@ -248,6 +251,7 @@ impl CallEngine {
             connected_at: None,
             wait: None,
             recording: None,
+            transfers: Vec::new(),
         };
         self.by_invite.insert(key, id);
         self.calls.insert(id, call);
@@ -429,7 +433,7 @@ impl CallEngine {
         self.rearm(id);
     }
 
-    fn enqueue(&mut self, id: CallId, queue: String, now: Instant) {
+    pub(crate) fn enqueue(&mut self, id: CallId, queue: String, now: Instant) {
         let queue = if self.acd.has_queue(&queue) {
             queue
         } else {

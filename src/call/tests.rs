@@ -671,10 +671,13 @@ fn from_phone(
     cseq: u32,
     body: &str,
 ) {
-    let ct = if body.is_empty() {
-        ""
+    // A REFER's "body" is its Refer-To target; anything else's is SDP.
+    let (ct, body) = if method == "REFER" {
+        (format!("Refer-To: {body}\r\n"), "")
+    } else if body.is_empty() {
+        (String::new(), body)
     } else {
-        "Content-Type: application/sdp\r\n"
+        ("Content-Type: application/sdp\r\n".to_string(), body)
     };
     let text = format!(
         "{method} sip:hotline@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5080;branch=z9hG4bK-ph{cseq};rport\r\nFrom: <sip:1001@127.0.0.1>;tag=phone1\r\nTo: {};tag={}\r\nCall-ID: {}\r\nCSeq: {cseq} {method}\r\nContact: <sip:1001@127.0.0.1:5080>\r\nMax-Forwards: 70\r\n{ct}Content-Length: {}\r\n\r\n{body}",
@@ -736,4 +739,56 @@ fn shutdown_during_a_conversation_hangs_up_both_legs() {
         .sent
         .iter()
         .any(|m| matches!(m, Message::Request(r) if r.method.as_str() == "BYE")));
+}
+
+#[test]
+fn the_agent_blind_transfers_the_caller_to_another_queue() {
+    let mut sim = Sim::new();
+    let phone = register_agent(&mut sim);
+    let invite = connect_agent(&mut sim, phone);
+    let call = sim.call_id();
+    use super::transfer::TransferError;
+    assert_eq!(
+        sim.engine.transfer(call, "nowhere", sim.now),
+        Err(TransferError::UnknownQueue("nowhere".into()))
+    );
+    assert_eq!(
+        sim.engine.transfer(call, "110", sim.now),
+        Err(TransferError::External("110".into()))
+    );
+    // From the softphone: REFER to the dialect queue.
+    from_phone(
+        &mut sim,
+        phone,
+        &invite,
+        "REFER",
+        2,
+        "<sip:dialect@127.0.0.1>",
+    );
+    sim.drain();
+    assert!(sim
+        .to_others
+        .iter()
+        .any(|(_, m)| matches!(m, Message::Response(r) if r.status == 202)));
+    let notify = last_request_to(&sim, phone, "NOTIFY");
+    assert_eq!(String::from_utf8_lossy(&notify.body), "SIP/2.0 200 OK\r\n");
+    let bye = last_request_to(&sim, phone, "BYE");
+    assert_eq!(bye.headers.call_id, invite.headers.call_id);
+    assert!(sim
+        .media
+        .iter()
+        .any(|m| matches!(m, MediaCommand::Unbridge { .. })));
+    let live = &sim.engine.live_calls()[0];
+    assert_eq!(live.queue.as_deref(), Some("dialect"));
+    assert_eq!(live.state, CallState::Queued);
+    assert_eq!(live.transfers, vec!["1001 → queue dialect"]);
+    assert_eq!(
+        sim.plays().last().map(|p| p.0[0].clone()),
+        Some("transfer.wav".to_string())
+    );
+    // A queued call cannot be transferred again until someone talks to it.
+    assert!(matches!(
+        sim.engine.transfer(call, "general", sim.now),
+        Err(TransferError::NotTalking(_))
+    ));
 }

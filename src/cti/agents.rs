@@ -20,6 +20,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/agents", get(list))
         .route("/api/agents/{id}/state", post(set_state))
         .route("/api/agents/{id}/wrap-up-done", post(wrap_up_done))
+        .route("/api/calls/{id}/transfer", post(transfer))
         .with_state(state)
 }
 
@@ -165,5 +166,55 @@ async fn wrap_up_done(
 ) -> Result<StatusCode, ApiError> {
     authorize(&state, &headers, &id)?;
     state.engine.wrap_up_done(id).await?.map_err(acd_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The body of `POST /api/calls/{id}/transfer`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransferBody {
+    /// The queue to hand the caller to.
+    pub queue: String,
+}
+
+/// Blind transfer by the agent on the call (or a supervisor) to another queue.
+async fn transfer(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<TransferBody>,
+) -> Result<StatusCode, ApiError> {
+    use crate::call::transfer::TransferError;
+    let actor = caller(&state, &headers)?;
+    let agent = match actor.role {
+        Role::Supervisor => None,
+        Role::Agent => own_agent(&actor).map(str::to_string),
+        _ => {
+            return Err(ApiError {
+                status: StatusCode::FORBIDDEN,
+                code: "forbidden",
+                message: format!("{} may not transfer calls", actor.user),
+            })
+        }
+    };
+    state
+        .engine
+        .transfer(id, body.queue, agent)
+        .await?
+        .map_err(|e| {
+            let (status, code) = match &e {
+                TransferError::UnknownCall(_) => (StatusCode::NOT_FOUND, "unknown_call"),
+                TransferError::NotTalking(_) => (StatusCode::CONFLICT, "not_your_call"),
+                TransferError::UnknownQueue(_) => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, "unknown_queue")
+                }
+                TransferError::External(_) => (StatusCode::NOT_IMPLEMENTED, "no_gateway"),
+            };
+            ApiError {
+                status,
+                code,
+                message: e.to_string(),
+            }
+        })?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -20,6 +20,14 @@ pub enum EngineCommand {
         request: crate::acd::model::StateRequest,
         reply: oneshot::Sender<Result<(), crate::acd::core::AcdError>>,
     },
+    /// Blind-transfer a live call (by its public name) to a queue, if `agent` (when given)
+    /// is the one serving it.
+    Transfer {
+        call: String,
+        target: String,
+        agent: Option<String>,
+        reply: oneshot::Sender<Result<(), crate::call::transfer::TransferError>>,
+    },
     /// Answer with the KPIs now.
     Stats(oneshot::Sender<crate::stats::kpi::KpiSnapshot>),
     /// End an agent's wrap-up early.
@@ -82,6 +90,22 @@ impl EngineHandle {
         self.ask(|reply| EngineCommand::AgentState {
             agent,
             request,
+            reply,
+        })
+        .await
+    }
+
+    /// Blind-transfers a call to a queue; `agent`, when given, must be the one serving it.
+    pub async fn transfer(
+        &self,
+        call: String,
+        target: String,
+        agent: Option<String>,
+    ) -> Result<Result<(), crate::call::transfer::TransferError>, EngineGone> {
+        self.ask(|reply| EngineCommand::Transfer {
+            call,
+            target,
+            agent,
             reply,
         })
         .await
@@ -179,6 +203,18 @@ impl EngineTask {
                     EngineCommand::AgentState { agent, request, reply } => {
                         let now = crate::shell::clock::now();
                         let _ = reply.send(self.core.set_agent_state(&agent, request, now));
+                    }
+                    EngineCommand::Transfer { call, target, agent, reply } => {
+                        use crate::call::transfer::TransferError;
+                        let now = crate::shell::clock::now();
+                        let result = match self.core.call_by_name(&call) {
+                            None => Err(TransferError::UnknownCall(call)),
+                            Some(id) if agent.is_some() && self.core.agent_of_call(id) != agent => {
+                                Err(TransferError::NotTalking(call))
+                            }
+                            Some(id) => self.core.transfer(id, &target, now),
+                        };
+                        let _ = reply.send(result);
                     }
                     EngineCommand::Stats(reply) => {
                         let _ = reply.send(self.kpis.snapshot(crate::shell::clock::wall_now()));

@@ -119,6 +119,7 @@ impl MediaHandle {
             | MediaCommand::OpenAgent { call, .. }
             | MediaCommand::Bridge { call, .. }
             | MediaCommand::Hold { call, .. }
+            | MediaCommand::Unbridge { call }
             | MediaCommand::Play { call, .. }
             | MediaCommand::Stop { call }
             | MediaCommand::Close { call } => *call,
@@ -332,6 +333,7 @@ impl Worker {
                 self.bridge(call, recording)
             }
             Command::Engine(MediaCommand::Hold { call, prompt }) => self.hold(call, prompt),
+            Command::Engine(MediaCommand::Unbridge { call }) => self.unbridge(call),
             Command::Engine(MediaCommand::Close { call }) => self.close(call),
         }
     }
@@ -478,12 +480,38 @@ impl Worker {
         }
     }
 
+    /// The agent left (transfer): its leg closes and the caller's stream returns to the
+    /// pacer, silent until the engine plays something; the recording stays open.
+    fn unbridge(&mut self, call: CallId) {
+        let Some(s) = self.calls.get_mut(&call) else {
+            return;
+        };
+        if let Some(agent) = s.agent.take() {
+            agent.receiver.abort();
+        }
+        let Some(sender) = s.bridged.as_mut().and_then(|b| b.caller_sender.take()) else {
+            return; // on hold: already paced
+        };
+        if self
+            .pacer
+            .add(StreamId(call.0), sender, Player::new(s.codec), clock::now())
+            .is_err()
+        {
+            tracing::warn!(%call, "call already paced");
+        }
+    }
+
     /// Connects the two legs: the caller's stream leaves the pacer (its RTP sender goes on
     /// with the relayed audio) and the recording starts.
     fn bridge(&mut self, call: CallId, recording: String) {
         let Some((caller_sender, _player)) = self.pacer.remove(StreamId(call.0)) else {
             return;
         };
+        if let Some(b) = self.calls.get_mut(&call).and_then(|s| s.bridged.as_mut()) {
+            // A transferred call reaches its next agent: same recording, same caller stream.
+            b.caller_sender = Some(caller_sender);
+            return;
+        }
         let path = self.data_dir.join(&recording);
         if let Some(s) = self.calls.get_mut(&call) {
             s.pending = None;

@@ -195,6 +195,7 @@ mod tests {
                 connected_at: None,
                 wait_s: None,
                 recording: None,
+                transfers: Vec::new(),
             },
             ended_at: at,
             outcome: CallOutcome::AbandonedInQueue,

@@ -1,0 +1,169 @@
+//! Blind transfer (rule C11, 专席协作): the agent hands the caller to another queue, from its
+//! softphone (REFER, RFC 3515) or from the desktop (`POST /api/calls/{id}/transfer`). The
+//! agent's leg ends and goes to wrap-up; the caller hears the transfer prompt and hold music
+//! and waits in the new queue with a fresh 15-second clock; the recording goes on.
+//! Transfers to external numbers (110, 119, 120, 122, utilities) need a gateway leg and are
+//! not built yet: they are refused with a reason.
+
+use std::time::Instant;
+
+use crate::call::engine::{CallEngine, MediaCommand, Output};
+use crate::call::session::{CallId, Phase};
+use crate::sip::message::{MediaType, Method, Request, Response, TransactionKey};
+
+/// Why a transfer was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransferError {
+    #[error("no live call {0}")]
+    UnknownCall(String),
+    #[error("call {0} is not talking to an agent")]
+    NotTalking(String),
+    #[error("unknown queue {0:?}")]
+    UnknownQueue(String),
+    #[error("transfer to {0:?} needs an external gateway, which is not configured")]
+    External(String),
+}
+
+impl CallEngine {
+    /// The internal id of a live call by its public name.
+    pub fn call_by_name(&self, name: &str) -> Option<CallId> {
+        self.calls.values().find(|c| c.name == name).map(|c| c.id)
+    }
+
+    /// The agent serving a live call, if any (the API lets only that agent transfer it).
+    pub fn agent_of_call(&self, id: CallId) -> Option<String> {
+        self.calls.get(&id).and_then(|c| c.agent.clone())
+    }
+
+    /// Moves a talking call to `target` (a queue name).
+    pub fn transfer(
+        &mut self,
+        id: CallId,
+        target: &str,
+        now: Instant,
+    ) -> Result<(), TransferError> {
+        let result = self.transfer_inner(id, target, now);
+        self.flush_transactions(now);
+        result
+    }
+
+    fn transfer_inner(
+        &mut self,
+        id: CallId,
+        target: &str,
+        now: Instant,
+    ) -> Result<(), TransferError> {
+        let call = self
+            .calls
+            .get(&id)
+            .ok_or_else(|| TransferError::UnknownCall(id.to_string()))?;
+        if !matches!(call.phase, Phase::Talking) {
+            return Err(TransferError::NotTalking(call.name.clone()));
+        }
+        if !self.acd.has_queue(target) {
+            return Err(if target.bytes().all(|b| b.is_ascii_digit()) {
+                TransferError::External(target.to_string())
+            } else {
+                TransferError::UnknownQueue(target.to_string())
+            });
+        }
+        let agent = call.agent.clone().unwrap_or_default();
+        tracing::info!(call = %call.name, %agent, queue = target, "blind transfer");
+        self.end_agent_leg(id, now);
+        if let Err(e) = self.acd.handle_call_ended(&id, now) {
+            tracing::debug!(error = %e, "ACD: transferred call end");
+        }
+        self.out
+            .push_back(Output::Media(MediaCommand::Unbridge { call: id }));
+        if let Some(call) = self.calls.get_mut(&id) {
+            call.transfers.push(format!("{agent} → queue {target}"));
+            call.agent = None;
+            call.wait = None;
+        }
+        self.enqueue(id, target.to_string(), now);
+        self.drain_acd(now);
+        Ok(())
+    }
+
+    /// REFER from the agent's phone: `Refer-To: <sip:dialect@…>` names the queue. Accepted
+    /// with 202, the result reported in a NOTIFY (RFC 3515 §2.4.5), then the agent is let go.
+    pub(crate) fn handle_refer(
+        &mut self,
+        id: CallId,
+        req: Request,
+        key: TransactionKey,
+        now: Instant,
+    ) {
+        let target = req.headers.get("Refer-To").and_then(|v| {
+            let v = v.trim().trim_start_matches('<');
+            let user = v.split_once(':')?.1.split(['@', '>', ';']).next()?;
+            Some(user.to_string())
+        });
+        let Some(target) = target else {
+            self.respond_status(&key, &req, 400, now);
+            return;
+        };
+        let leg = self.calls.get(&id).and_then(|c| c.agent_leg.clone());
+        let allowed = self.acd.has_queue(&target);
+        if !allowed || leg.is_none() {
+            let mut resp = Response::for_request(&req, 403, "Forbidden");
+            resp.headers.push(
+                "Warning",
+                &format!("399 hotline \"transfer target {target:?} is not a queue\""),
+            );
+            self.respond(&key, resp, now);
+            return;
+        }
+        self.respond_status(&key, &req, 202, now);
+        if let Some(mut leg) = leg {
+            self.notify_refer_done(&mut leg, now);
+            if let Some(call) = self.calls.get_mut(&id) {
+                call.agent_leg = Some(leg);
+            }
+        }
+        if let Err(e) = self.transfer_inner(id, &target, now) {
+            tracing::info!(error = %e, "REFER transfer failed");
+        }
+    }
+
+    /// The NOTIFY that closes a REFER's implicit subscription: "200 OK", terminated.
+    fn notify_refer_done(&mut self, leg: &mut crate::call::agent_leg::AgentLeg, now: Instant) {
+        let host = self.local_host();
+        let transport = if leg.peer.reliable() {
+            crate::sip::message::Transport::Tcp
+        } else {
+            crate::sip::message::Transport::Udp
+        };
+        let branch = self.token();
+        let port = self.cfg.sip_addr.port();
+        let Some(dialog) = leg.dialog.as_mut() else {
+            return;
+        };
+        let mut notify = dialog.request(
+            Method::Notify,
+            crate::sip::dialog::ViaSpec {
+                transport: &transport,
+                host: &host,
+                port,
+                branch_suffix: &branch,
+            },
+        );
+        notify.headers.push("Event", "refer");
+        notify
+            .headers
+            .push("Subscription-State", "terminated;reason=noresource");
+        let notify = notify.with_body(MediaType::new("message", "sipfrag"), "SIP/2.0 200 OK\r\n");
+        let Some(key) = notify.client_transaction_key() else {
+            return;
+        };
+        self.txn_peers.insert(key.clone(), leg.peer);
+        if let Err(e) = self.txns.start_client(
+            key,
+            notify,
+            crate::call::engine::transport(leg.peer.reliable()),
+            now,
+        ) {
+            tracing::debug!(error = %e, "NOTIFY not sent");
+        }
+    }
+}
