@@ -47,18 +47,22 @@ fn start_baresip(dir: &Path, engine: std::net::SocketAddr) -> Baresip {
         w.write_sample(v as i16).expect("sample");
     }
     w.finalize().expect("tone written");
+    // Each phone of this test binary gets its own RTP range.
+    static NEXT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
+    let rtp = 40000 + 1000 * (NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 20);
     let config = format!(
         "poll_method\t\tepoll\n\
          sip_listen\t\t127.0.0.1:{port}\n\
          sip_trans_def\t\tudp\n\
          net_interface\t\t127.0.0.1\n\
-         rtp_ports\t\t40000-40998\n\
+         rtp_ports\t\t{rtp}-{}\n\
          module_path\t\t/usr/lib/baresip/modules\n\
          module\t\t\tg711.so\n\
          module\t\t\taufile.so\n\
          audio_source\t\taufile,{}\n\
          module_app\t\taccount.so\n\
          module_app\t\tmenu.so\n",
+        rtp + 998,
         tone.display(),
     );
     std::fs::write(dir.join("config"), config).expect("baresip config");
@@ -200,4 +204,80 @@ fn an_agent_registers_goes_ready_and_answers_a_citizen_who_pressed_1() {
         agent(&agents(&engine, "demo-supervisor"), "1001")["state"],
         "ready"
     );
+}
+
+#[test]
+fn the_agent_transfers_a_caller_to_another_queue_from_the_desktop() {
+    let engine = Engine::start("");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let _phone = start_baresip(dir.path(), engine.sip);
+    wait_for(Duration::from_secs(15), || {
+        (agent(&agents(&engine, "demo-supervisor"), "1001")["registered"] == true).then_some(())
+    })
+    .expect("1001 registers");
+    let ready = r#"{"state":"ready"}"#;
+    let (status, _) = http_request(
+        engine.http,
+        "POST",
+        "/api/agents/1001/state",
+        Some("demo-agent-1001"),
+        Some(ready),
+    );
+    assert_eq!(status, 204);
+    let target = engine.sip;
+    let caller = std::thread::spawn(move || {
+        sipp(
+            target,
+            "uac_ivr_enterprise.xml",
+            &["-m", "1", "-d", "6000"],
+            Duration::from_secs(40),
+        )
+    });
+    let call = wait_for(Duration::from_secs(15), || {
+        let (_, body) = engine.get("/api/calls");
+        let calls: serde_json::Value = serde_json::from_str(&body).ok()?;
+        let call = calls.as_array()?.first()?.clone();
+        (call["state"] == "talking").then_some(call)
+    })
+    .expect("the agent answers");
+    let id = call["id"].as_str().expect("call id").to_string();
+    let path = format!("/api/calls/{id}/transfer");
+    // Another agent may not transfer 1001's call; 1001 may.
+    let body = r#"{"queue":"dialect"}"#;
+    let (status, _) = http_request(
+        engine.http,
+        "POST",
+        &path,
+        Some("demo-agent-1002"),
+        Some(body),
+    );
+    assert_eq!(status, 409);
+    let (status, reply) = http_request(
+        engine.http,
+        "POST",
+        &path,
+        Some("demo-agent-1001"),
+        Some(body),
+    );
+    assert_eq!(status, 204, "{reply}");
+    let (_, body) = engine.get("/api/calls");
+    let calls: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(calls[0]["queue"], "dialect");
+    assert_eq!(calls[0]["transfers"][0], "1001 → queue dialect");
+    assert_eq!(
+        agent(&agents(&engine, "demo-supervisor"), "1001")["state"],
+        "wrap_up"
+    );
+    let run = caller.join().expect("sipp thread");
+    assert!(run.success, "sipp failed:\n{}\n{}", run.stdout, run.stderr);
+    // The record is written once the recording is closed and hashed.
+    let record = wait_for(Duration::from_secs(5), || {
+        let (_, body) = engine.get("/api/calls/recent");
+        let recent: serde_json::Value = serde_json::from_str(&body).ok()?;
+        recent.as_array()?.first().cloned()
+    })
+    .expect("a call record");
+    assert_eq!(record["outcome"], "abandoned_in_queue");
+    assert_eq!(record["transfers"][0], "1001 → queue dialect");
+    assert!(record["recording_sha256"].is_string(), "{record}");
 }
