@@ -12,9 +12,7 @@ use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
-use md5::{Digest as _, Md5};
 use serde::Deserialize;
-use sha2::Sha256;
 use toml::Spanned;
 
 use crate::acd::model::{AgentId, Skill, SkillKind, SkillNeed};
@@ -32,22 +30,9 @@ pub const DEFAULT_WRAP_UP: Duration = Duration::from_secs(30);
 /// widened call can still ring a phone and be picked up in time.
 pub const MIN_RING_WINDOW: Duration = Duration::from_secs(4);
 
-/// The digest algorithms a registrar may challenge with (RFC 3261 MD5, RFC 8760 SHA-256).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DigestAlgorithm {
-    Md5,
-    Sha256,
-}
-
-/// HA1 = H(user ":" realm ":" password) in lowercase hex (RFC 2617 §3.2.2.2, RFC 8760 §2).
-/// The registrar compares against this; the plain password never needs to be kept.
-pub fn ha1(user: &str, realm: &str, password: &str, algo: DigestAlgorithm) -> String {
-    let input = format!("{user}:{realm}:{password}");
-    match algo {
-        DigestAlgorithm::Md5 => hex::encode(Md5::digest(input.as_bytes())),
-        DigestAlgorithm::Sha256 => hex::encode(Sha256::digest(input.as_bytes())),
-    }
-}
+/// The digest algorithms and the HA1 formula are the registrar's: one definition for both
+/// the config that stores HA1 values and the code that checks responses against them.
+pub use crate::sip::registrar::{ha1, Algorithm as DigestAlgorithm};
 
 /// Digest credentials of one agent's phone: HA1 values only.
 #[derive(Clone, PartialEq, Eq)]

@@ -328,17 +328,12 @@ impl crate::sip::registrar::CredentialStore for AgentCredentials {
         realm: &str,
         algorithm: crate::sip::registrar::Algorithm,
     ) -> Option<String> {
-        use crate::acd::config::DigestAlgorithm;
         if realm != self.0.realm {
             return None;
         }
-        let algo = match algorithm {
-            crate::sip::registrar::Algorithm::Md5 => DigestAlgorithm::Md5,
-            crate::sip::registrar::Algorithm::Sha256 => DigestAlgorithm::Sha256,
-        };
         self.0
             .agent_by_sip_user(user)
-            .and_then(|a| a.credentials.ha1(algo))
+            .and_then(|a| a.credentials.ha1(algorithm))
             .map(str::to_string)
     }
 }
