@@ -197,8 +197,13 @@ pub async fn run(
         .context("cannot open the call records")?;
     let recent = records.recent();
     let mut kpis = crate::stats::kpi::Kpis::new(std::time::Duration::from_secs(5), 20);
-    for (outcome, at) in records.kpi_outcomes() {
-        kpis.record(outcome, at);
+    match records::kpi_outcomes(&config.storage.data_dir) {
+        Ok(outcomes) => {
+            for (outcome, at) in outcomes {
+                kpis.record(outcome, at);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not rebuild the KPIs from the call records"),
     }
 
     let (sip_tx, sip_rx) = tokio::sync::mpsc::channel(4096);

@@ -79,33 +79,6 @@ impl CallRecordLog {
         })
     }
 
-    /// The KPI outcomes of the calls kept in memory (the last day or two), to rebuild the
-    /// rolling 24 h figures after a restart.
-    pub fn kpi_outcomes(&self) -> Vec<(crate::stats::kpi::Outcome, chrono::DateTime<chrono::Utc>)> {
-        use crate::call::record::CallOutcome;
-        use crate::stats::kpi::Outcome;
-        let q = match self.recent.lock() {
-            Ok(q) => q,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        q.iter()
-            .filter_map(|r| {
-                let c = &r.call;
-                if let (Some(wait), Some(at)) = (c.wait_s, c.connected_at) {
-                    let wait = std::time::Duration::from_secs_f64(wait.max(0.0));
-                    return Some((Outcome::Answered { wait }, at));
-                }
-                match (r.outcome, c.queued_at) {
-                    (CallOutcome::AbandonedInQueue, Some(t0)) => {
-                        let wait = (r.ended_at - t0).to_std().unwrap_or_default();
-                        Some((Outcome::Abandoned { wait }, r.ended_at))
-                    }
-                    _ => None,
-                }
-            })
-            .collect()
-    }
-
     /// The handle the HTTP API reads from.
     pub fn recent(&self) -> RecentCalls {
         RecentCalls(self.recent.clone())
@@ -150,6 +123,60 @@ impl CallRecordLog {
         }
         Ok(())
     }
+}
+
+/// What a finished call means to the KPIs: answered (with its wait) or abandoned while
+/// waiting, and when; `None` for calls that never asked for a person.
+pub fn kpi_outcome(
+    r: &CallRecord,
+) -> Option<(crate::stats::kpi::Outcome, chrono::DateTime<chrono::Utc>)> {
+    use crate::call::record::CallOutcome;
+    use crate::stats::kpi::Outcome;
+    let c = &r.call;
+    if let (Some(wait), Some(at)) = (c.wait_s, c.connected_at) {
+        let wait = std::time::Duration::from_secs_f64(wait.max(0.0));
+        return Some((Outcome::Answered { wait }, at));
+    }
+    match (r.outcome, c.queued_at) {
+        (CallOutcome::AbandonedInQueue, Some(t0)) => {
+            let wait = (r.ended_at - t0).to_std().unwrap_or_default();
+            Some((Outcome::Abandoned { wait }, r.ended_at))
+        }
+        _ => None,
+    }
+}
+
+/// Every KPI outcome in the last two days' record files (all of them, not only the recent
+/// ones kept in memory), so the rolling 24 h figures survive a restart. Unreadable lines are
+/// skipped, as at open.
+pub fn kpi_outcomes(
+    data_dir: &Path,
+) -> std::io::Result<Vec<(crate::stats::kpi::Outcome, chrono::DateTime<chrono::Utc>)>> {
+    let dir = data_dir.join("calls");
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(&dir) {
+        Ok(rd) => rd
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    files.sort();
+    let mut out = Vec::new();
+    for file in files.iter().rev().take(2) {
+        for line in BufReader::new(File::open(file)?).lines() {
+            if let Some(o) = serde_json::from_str::<CallRecord>(&line?)
+                .ok()
+                .as_ref()
+                .and_then(kpi_outcome)
+            {
+                out.push(o);
+            }
+        }
+    }
+    out.sort_by_key(|(_, at)| *at);
+    Ok(out)
 }
 
 /// After a crash the file may end mid-line: start the next record on a line of its own,
@@ -232,6 +259,12 @@ mod tests {
         drop(log);
         let log = CallRecordLog::open(dir.path()).unwrap();
         assert_eq!(log.recent().latest(1)[0].call.id, "d");
+        // The KPIs are rebuilt from the files: four calls abandoned in the queue.
+        let outcomes = kpi_outcomes(dir.path()).unwrap();
+        assert_eq!(outcomes.len(), 4);
+        assert!(outcomes
+            .iter()
+            .all(|(o, _)| matches!(o, crate::stats::kpi::Outcome::Abandoned { .. })));
         let text = std::fs::read_to_string(dir.path().join("calls/2026-11-21.jsonl")).unwrap();
         assert_eq!(text.lines().count(), 1);
         assert!(text.contains("\"menu_path\":[\"main:2\",\"special:1\"]"));
