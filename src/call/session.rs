@@ -544,10 +544,18 @@ impl CallEngine {
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
-        if let Phase::Ivr { nav, .. } = &mut call.phase {
-            tracing::debug!(call = %call.name, %digit, "digit");
-            nav.handle_digit(digit, now);
-            self.drive_navigator(id, now);
+        match &mut call.phase {
+            Phase::Ivr { nav, .. } => {
+                tracing::debug!(call = %call.name, %digit, "digit");
+                nav.handle_digit(digit, now);
+                self.drive_navigator(id, now);
+            }
+            // Talking: the caller answers the agent's questions with keys (an ID number, a
+            // menu of the agent's system); the agent's phone gets them.
+            Phase::Talking => self
+                .out
+                .push_back(Output::Media(MediaCommand::SendDigit { call: id, digit })),
+            _ => {}
         }
         self.flush_transactions(now);
     }

@@ -694,6 +694,14 @@ fn the_agents_hold_plays_hold_music_to_the_caller_and_the_agents_bye_ends_the_ca
     let mut sim = Sim::new();
     let phone = register_agent(&mut sim);
     let invite = connect_agent(&mut sim, phone);
+    // Keys the caller presses while talking go on to the agent's phone.
+    let call = sim.call_id();
+    sim.engine.handle_digit(call, '5', sim.now);
+    sim.drain();
+    assert!(matches!(
+        sim.media.last(),
+        Some(MediaCommand::SendDigit { digit: '5', .. })
+    ));
     let hold = SDP.replace("a=rtpmap:101", "a=sendonly\r\na=rtpmap:101");
     from_phone(&mut sim, phone, &invite, "INVITE", 2, &hold);
     let ok = sim

@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 use crate::call::engine::MediaCommand;
 use crate::call::session::CallId;
 use crate::media::codec::Codec;
-use crate::media::dtmf::{EventReceiver, ToneDetector, ToneDetectorConfig};
+use crate::media::dtmf::{Digit, EventReceiver, ToneDetector, ToneDetectorConfig};
 use crate::media::pacer::{Pacer, PacerConfig, StreamId};
 use crate::media::player::{Player, PlayerEvent};
 use crate::media::rtp::{ReceiveOutcome, ReceiveStats, RtpPacket, RtpSender};
@@ -120,6 +120,7 @@ impl MediaHandle {
             | MediaCommand::Bridge { call, .. }
             | MediaCommand::Hold { call, .. }
             | MediaCommand::Unbridge { call }
+            | MediaCommand::SendDigit { call, .. }
             | MediaCommand::Play { call, .. }
             | MediaCommand::Stop { call }
             | MediaCommand::Close { call } => *call,
@@ -334,6 +335,15 @@ impl Worker {
             }
             Command::Engine(MediaCommand::Hold { call, prompt }) => self.hold(call, prompt),
             Command::Engine(MediaCommand::Unbridge { call }) => self.unbridge(call),
+            Command::Engine(MediaCommand::SendDigit { call, digit }) => {
+                let agent = self.calls.get_mut(&call).and_then(|s| s.agent.as_mut());
+                if let (Some(agent), Some(d)) = (agent, Digit::from_char(digit)) {
+                    // 100 ms of event, as a phone would send a short press.
+                    if !agent.sender.start_event(d, 5, 10) {
+                        tracing::debug!(%call, %digit, "agent leg has no telephone-event; key dropped");
+                    }
+                }
+            }
             Command::Engine(MediaCommand::Close { call }) => self.close(call),
         }
     }
