@@ -152,19 +152,15 @@ fn an_agent_registers_goes_ready_and_answers_a_citizen_who_pressed_1() {
             Duration::from_secs(40),
         )
     });
-    let talking = wait_for(Duration::from_secs(15), || {
-        let (_, body) = engine.get("/api/calls");
-        let calls: serde_json::Value = serde_json::from_str(&body).ok()?;
-        let call = calls.as_array()?.first()?.clone();
-        (call["state"] == "talking").then_some(call)
-    })
-    .unwrap_or_else(|| {
-        panic!(
-            "the agent never answered; engine log:\n{}\nbaresip:\n{}",
-            engine.log(),
-            std::fs::read_to_string(dir.path().join("baresip.log")).unwrap_or_default()
-        )
-    });
+    let talking = engine
+        .call_where(Duration::from_secs(15), |c| c["state"] == "talking")
+        .unwrap_or_else(|| {
+            panic!(
+                "the agent never answered; engine log:\n{}\nbaresip:\n{}",
+                engine.log(),
+                std::fs::read_to_string(dir.path().join("baresip.log")).unwrap_or_default()
+            )
+        });
     assert_eq!(talking["agent"], "1001");
     assert_eq!(talking["queue"], "enterprise");
     assert!(
@@ -177,7 +173,7 @@ fn an_agent_registers_goes_ready_and_answers_a_citizen_who_pressed_1() {
     );
 
     let run = caller.join().expect("sipp thread");
-    assert!(run.success, "sipp failed:\n{}\n{}", run.stdout, run.stderr);
+    run.assert_ok();
     // The caller hung up: the agent wraps up, and the record says who answered.
     let state = wait_for(Duration::from_secs(5), || {
         let s = agent(&agents(&engine, "demo-supervisor"), "1001")["state"].clone();
@@ -233,13 +229,9 @@ fn the_agent_transfers_a_caller_to_another_queue_from_the_desktop() {
             Duration::from_secs(40),
         )
     });
-    let call = wait_for(Duration::from_secs(15), || {
-        let (_, body) = engine.get("/api/calls");
-        let calls: serde_json::Value = serde_json::from_str(&body).ok()?;
-        let call = calls.as_array()?.first()?.clone();
-        (call["state"] == "talking").then_some(call)
-    })
-    .expect("the agent answers");
+    let call = engine
+        .call_where(Duration::from_secs(15), |c| c["state"] == "talking")
+        .expect("the agent answers");
     let id = call["id"].as_str().expect("call id").to_string();
     let path = format!("/api/calls/{id}/transfer");
     // Another agent may not transfer 1001's call; 1001 may.
@@ -269,14 +261,11 @@ fn the_agent_transfers_a_caller_to_another_queue_from_the_desktop() {
         "wrap_up"
     );
     let run = caller.join().expect("sipp thread");
-    assert!(run.success, "sipp failed:\n{}\n{}", run.stdout, run.stderr);
+    run.assert_ok();
     // The record is written once the recording is closed and hashed.
-    let record = wait_for(Duration::from_secs(5), || {
-        let (_, body) = engine.get("/api/calls/recent");
-        let recent: serde_json::Value = serde_json::from_str(&body).ok()?;
-        recent.as_array()?.first().cloned()
-    })
-    .expect("a call record");
+    let record = engine
+        .latest_record(Duration::from_secs(5))
+        .expect("a call record");
     assert_eq!(record["outcome"], "abandoned_in_queue");
     assert_eq!(record["transfers"][0], "1001 → queue dialect");
     assert!(record["recording_sha256"].is_string(), "{record}");

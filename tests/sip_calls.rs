@@ -62,7 +62,7 @@ fn a_call_is_answered_and_hears_the_menu_at_50_packets_a_second() {
     let _warmup = RtpCapture::listen(&rtp, Duration::from_millis(1000));
     let cap = RtpCapture::listen(&rtp, Duration::from_secs(3));
     let run = caller.join().expect("sipp thread");
-    assert!(run.success, "sipp failed:\n{}\n{}", run.stdout, run.stderr);
+    run.assert_ok();
 
     let n = cap.packets.len();
     assert!(
@@ -109,19 +109,14 @@ fn keys_2_then_1_put_the_call_in_the_dialect_queue() {
             Duration::from_secs(30),
         )
     });
-    let queued = wait_for(Duration::from_secs(10), || {
-        let (status, body) = engine.get("/api/calls");
-        assert_eq!(status, 200);
-        let calls: serde_json::Value = serde_json::from_str(&body).expect("json");
-        let call = calls.as_array()?.first()?.clone();
-        (call["queue"] == "dialect").then_some(call)
-    })
-    .unwrap_or_else(|| {
-        panic!(
-            "the call never reached queue dialect; log:\n{}",
-            engine.log()
-        )
-    });
+    let queued = engine
+        .call_where(Duration::from_secs(10), |c| c["queue"] == "dialect")
+        .unwrap_or_else(|| {
+            panic!(
+                "the call never reached queue dialect; log:\n{}",
+                engine.log()
+            )
+        });
     assert_eq!(queued["state"], "queued");
     assert_eq!(
         queued["menu_path"],
@@ -132,13 +127,10 @@ fn keys_2_then_1_put_the_call_in_the_dialect_queue() {
     assert!(queued["started_at"].is_string() && queued["queued_at"].is_string());
 
     let run = caller.join().expect("sipp thread");
-    assert!(run.success, "sipp failed:\n{}\n{}", run.stdout, run.stderr);
-    let record = wait_for(Duration::from_secs(5), || {
-        let (_, body) = engine.get("/api/calls/recent");
-        let recent: serde_json::Value = serde_json::from_str(&body).ok()?;
-        recent.as_array()?.first().cloned()
-    })
-    .expect("a call record");
+    run.assert_ok();
+    let record = engine
+        .latest_record(Duration::from_secs(5))
+        .expect("a call record");
     assert_eq!(record["outcome"], "abandoned_in_queue");
     assert_eq!(record["queue"], "dialect");
     assert!(record["ended_at"].is_string());
@@ -174,7 +166,7 @@ fn a_lost_ack_makes_the_200_come_again() {
         &["-m", "1"],
         Duration::from_secs(20),
     );
-    assert!(run.success, "sipp failed:\n{}\n{}", run.stdout, run.stderr);
+    run.assert_ok();
     // SIPp's final screen: `200 <----------  E-RTD1 1   N ...` where N counts the copies.
     let line = run
         .stdout
@@ -202,13 +194,10 @@ fn cancel_before_answer_gets_487() {
         &["-m", "1"],
         Duration::from_secs(20),
     );
-    assert!(run.success, "sipp failed:\n{}\n{}", run.stdout, run.stderr);
-    let record = wait_for(Duration::from_secs(5), || {
-        let (_, body) = engine.get("/api/calls/recent");
-        let recent: serde_json::Value = serde_json::from_str(&body).ok()?;
-        recent.as_array()?.first().cloned()
-    })
-    .expect("a call record");
+    run.assert_ok();
+    let record = engine
+        .latest_record(Duration::from_secs(5))
+        .expect("a call record");
     assert_eq!(record["outcome"], "cancelled_before_answer");
 }
 
@@ -221,7 +210,7 @@ fn malformed_requests_get_400_and_the_engine_keeps_serving() {
         &["-m", "3"],
         Duration::from_secs(20),
     );
-    assert!(run.success, "sipp failed:\n{}\n{}", run.stdout, run.stderr);
+    run.assert_ok();
     // Raw junk that cannot be addressed is dropped, never answered and never fatal.
     let junk = UdpSocket::bind("127.0.0.1:0").expect("socket");
     for bytes in [
@@ -251,7 +240,7 @@ fn another_number_gets_404() {
         &["-m", "1", "-s", "999"],
         Duration::from_secs(20),
     );
-    assert!(run.success, "sipp failed:\n{}\n{}", run.stdout, run.stderr);
+    run.assert_ok();
 }
 
 #[test]
@@ -263,7 +252,7 @@ fn calls_work_over_tcp() {
         &["-m", "3", "-l", "3", "-d", "1000", "-t", "t1"],
         Duration::from_secs(30),
     );
-    assert!(run.success, "sipp failed:\n{}\n{}", run.stdout, run.stderr);
+    run.assert_ok();
 }
 
 #[test]

@@ -150,6 +150,28 @@ impl Engine {
     pub fn get(&self, path: &str) -> (u16, String) {
         http_request(self.http, "GET", path, None, None)
     }
+
+    /// The first live call (`/api/calls`) that satisfies `pred`, waiting up to `limit`.
+    pub fn call_where(
+        &self,
+        limit: Duration,
+        pred: impl Fn(&serde_json::Value) -> bool,
+    ) -> Option<serde_json::Value> {
+        wait_for(limit, || {
+            let (_, body) = self.get("/api/calls");
+            let calls: serde_json::Value = serde_json::from_str(&body).ok()?;
+            calls.as_array()?.iter().find(|c| pred(c)).cloned()
+        })
+    }
+
+    /// The newest finished call (`/api/calls/recent`), waiting up to `limit` for one.
+    pub fn latest_record(&self, limit: Duration) -> Option<serde_json::Value> {
+        wait_for(limit, || {
+            let (_, body) = self.get("/api/calls/recent");
+            let recent: serde_json::Value = serde_json::from_str(&body).ok()?;
+            recent.as_array()?.first().cloned()
+        })
+    }
 }
 
 impl Drop for Engine {
@@ -222,6 +244,17 @@ pub struct SippRun {
     pub success: bool,
     pub stdout: String,
     pub stderr: String,
+}
+
+impl SippRun {
+    /// Fails the test with SIPp's own report when a call failed.
+    pub fn assert_ok(&self) {
+        assert!(
+            self.success,
+            "sipp failed:\n{}\n{}",
+            self.stdout, self.stderr
+        );
+    }
 }
 
 /// Runs SIPp with a scenario from `tests/sipp/` against the engine, bounded in calls and time.

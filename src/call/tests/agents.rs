@@ -1,0 +1,304 @@
+//! The agent's side of calls, with a simulated softphone: registration with digest, ringing,
+//! answer and bridge, ring timeout and CANCEL, hold, keys, transfer, shutdown.
+
+use std::time::Duration;
+
+use super::*;
+
+/// Agent 1001's phone: registers with digest (MD5) from its own address and goes ready.
+fn register_agent(sim: &mut Sim) -> Peer {
+    use md5::{Digest, Md5};
+    let phone = Peer {
+        addr: "127.0.0.1:5080".parse().unwrap(),
+        link: Link::Udp,
+    };
+    let reg = |cseq: u32, auth: &str| {
+        format!("REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5080;branch=z9hG4bK-reg{cseq};rport\r\nFrom: <sip:1001@127.0.0.1>;tag=a1\r\nTo: <sip:1001@127.0.0.1>\r\nCall-ID: reg-agent\r\nCSeq: {cseq} REGISTER\r\nContact: <sip:1001@127.0.0.1:5080>\r\nExpires: 600\r\n{auth}User-Agent: test-phone\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
+    };
+    sim.send_from(phone, &reg(1, ""));
+    let challenge = match &sim.to_others.last().expect("a challenge").1 {
+        Message::Response(r) => r.clone(),
+        other => panic!("expected 401, got {other:?}"),
+    };
+    assert_eq!(challenge.status, 401);
+    let md5_challenge = challenge
+        .headers
+        .www_authenticate
+        .iter()
+        .find(|a| {
+            a.param("algorithm")
+                .is_none_or(|al| al.eq_ignore_ascii_case("MD5"))
+        })
+        .expect("an MD5 challenge");
+    let nonce = md5_challenge.param("nonce").expect("nonce").to_string();
+    let hex = |s: String| hex::encode(Md5::digest(s.as_bytes()));
+    let ha1 = hex("1001:hotline:demo-1001".into());
+    let ha2 = hex("REGISTER:sip:127.0.0.1".into());
+    let response = hex(format!("{ha1}:{nonce}:00000001:c0ffee:auth:{ha2}"));
+    let auth = format!("Authorization: Digest username=\"1001\", realm=\"hotline\", nonce=\"{nonce}\", uri=\"sip:127.0.0.1\", response=\"{response}\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"c0ffee\"\r\n");
+    sim.send_from(phone, &reg(2, &auth));
+    match &sim.to_others.last().expect("an answer").1 {
+        Message::Response(r) => assert_eq!(r.status, 200, "{r:?}"),
+        other => panic!("expected 200, got {other:?}"),
+    }
+    assert!(sim.engine.is_registered("1001", sim.now));
+    sim.engine
+        .set_agent_state("1001", crate::acd::model::StateRequest::Ready, sim.now)
+        .expect("ready");
+    sim.drain();
+    phone
+}
+
+fn last_request_to(sim: &Sim, phone: Peer, method: &str) -> crate::sip::message::Request {
+    sim.to_others
+        .iter()
+        .rev()
+        .find_map(|(to, m)| match m {
+            Message::Request(r) if *to == phone && r.method.as_str() == method => Some(r.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no {method} to the agent's phone"))
+}
+
+#[test]
+fn a_caller_who_presses_1_rings_the_enterprise_agent_who_answers_and_is_bridged() {
+    let mut sim = Sim::new();
+    let phone = register_agent(&mut sim);
+    let invite = connect_agent(&mut sim, phone);
+    assert_eq!(invite.uri.to_string(), "sip:1001@127.0.0.1:5080");
+    assert_eq!(invite.headers.from.display.as_deref(), Some("138****5678"));
+    let ack = last_request_to(&sim, phone, "ACK");
+    assert_eq!(ack.headers.to.tag(), Some("phone1"));
+    let live = &sim.engine.live_calls()[0];
+    assert_eq!(live.state, CallState::Talking);
+    assert_eq!(live.agent.as_deref(), Some("1001"));
+    let wait = live.wait_s.expect("a wait");
+    assert!((1.9..=2.1).contains(&wait), "waited {wait}");
+    assert!(sim.media.iter().any(|m| matches!(
+        m,
+        MediaCommand::OpenAgent {
+            codec: Codec::Pcma,
+            ..
+        }
+    )));
+    assert!(sim.media.iter().any(|m| matches!(m, MediaCommand::Bridge { recording, .. } if recording.starts_with("recordings/2026/11/22/"))));
+    // The caller hangs up: the agent's leg gets a BYE, the record names the agent.
+    sim.in_dialog("BYE", 2, "bye1", "", "");
+    let bye = last_request_to(&sim, phone, "BYE");
+    assert_eq!(bye.headers.call_id, invite.headers.call_id);
+    let r = sim.records.last().expect("a record");
+    assert_eq!(r.outcome, CallOutcome::Answered);
+    assert_eq!(r.call.agent.as_deref(), Some("1001"));
+    assert!(r.call.recording.is_some());
+}
+
+#[test]
+fn an_agent_who_does_not_answer_is_cancelled_and_the_call_waits_on() {
+    let mut sim = Sim::new();
+    let phone = register_agent(&mut sim);
+    sim.answered();
+    let call = sim.call_id();
+    sim.engine.handle_digit(call, '1', sim.now);
+    sim.drain();
+    let invite = last_request_to(&sim, phone, "INVITE");
+    let ringing = Response::for_request(&invite, 180, "Ringing").with_to_tag("phone1");
+    sim.engine
+        .handle_message(Message::Response(ringing), phone, sim.now);
+    sim.drain();
+    sim.advance(Duration::from_secs(9)); // ring timeout 8 s
+    let cancel = last_request_to(&sim, phone, "CANCEL");
+    assert_eq!(cancel.headers.cseq.seq, invite.headers.cseq.seq);
+    assert_eq!(
+        cancel.headers.via[0].branch(),
+        invite.headers.via[0].branch()
+    );
+    let live = &sim.engine.live_calls()[0];
+    assert_eq!(
+        live.state,
+        CallState::Queued,
+        "back in the queue, nobody else to ring"
+    );
+    // The phone confirms: 200 to the CANCEL, 487 to the INVITE, which we ACK.
+    let ok = Response::for_request(&cancel, 200, "OK").with_to_tag("phone1");
+    sim.engine
+        .handle_message(Message::Response(ok), phone, sim.now);
+    let terminated =
+        Response::for_request(&invite, 487, "Request Terminated").with_to_tag("phone1");
+    sim.engine
+        .handle_message(Message::Response(terminated), phone, sim.now);
+    sim.drain();
+    let ack = last_request_to(&sim, phone, "ACK");
+    assert_eq!(ack.headers.cseq.seq, invite.headers.cseq.seq);
+    // The caller abandons: counted, nothing rings.
+    sim.in_dialog("BYE", 2, "bye1", "", "");
+    assert_eq!(
+        sim.records.last().unwrap().outcome,
+        CallOutcome::AbandonedInQueue
+    );
+}
+
+/// A caller presses 1, agent 1001's phone (registered at `phone`) answers after 2 s with PCMA;
+/// returns our INVITE to the phone.
+fn connect_agent(sim: &mut Sim, phone: Peer) -> crate::sip::message::Request {
+    sim.answered();
+    let call = sim.call_id();
+    sim.engine.handle_digit(call, '1', sim.now);
+    sim.drain();
+    let invite = last_request_to(sim, phone, "INVITE");
+    assert_eq!(sim.engine.live_calls()[0].state, CallState::Ringing);
+    sim.advance(Duration::from_secs(2));
+    let mut ok = Response::for_request(&invite, 200, "OK").with_to_tag("phone1");
+    ok.headers.contact = Some(crate::sip::message::Contact::List(vec![
+        crate::sip::message::NameAddr::new(invite.uri.clone()),
+    ]));
+    let answer = SDP
+        .replace("6000", "7000")
+        .replace("RTP/AVP 0 8 101", "RTP/AVP 8 101");
+    let ok = ok.with_body(
+        crate::sip::message::MediaType::new("application", "sdp"),
+        answer,
+    );
+    sim.engine
+        .handle_message(Message::Response(ok), phone, sim.now);
+    sim.drain();
+    invite
+}
+
+/// A request from the agent's phone inside its dialog.
+fn from_phone(
+    sim: &mut Sim,
+    phone: Peer,
+    invite: &crate::sip::message::Request,
+    method: &str,
+    cseq: u32,
+    body: &str,
+) {
+    // A REFER's "body" is its Refer-To target; anything else's is SDP.
+    let (ct, body) = if method == "REFER" {
+        (format!("Refer-To: {body}\r\n"), "")
+    } else if body.is_empty() {
+        (String::new(), body)
+    } else {
+        ("Content-Type: application/sdp\r\n".to_string(), body)
+    };
+    let text = format!(
+        "{method} sip:hotline@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5080;branch=z9hG4bK-ph{cseq};rport\r\nFrom: <sip:1001@127.0.0.1>;tag=phone1\r\nTo: {};tag={}\r\nCall-ID: {}\r\nCSeq: {cseq} {method}\r\nContact: <sip:1001@127.0.0.1:5080>\r\nMax-Forwards: 70\r\n{ct}Content-Length: {}\r\n\r\n{body}",
+        "<sip:hotline@127.0.0.1>",
+        invite.headers.from.tag().unwrap_or_default(),
+        invite.headers.call_id,
+        body.len()
+    );
+    sim.send_from(phone, &text);
+}
+
+#[test]
+fn the_agents_hold_plays_hold_music_to_the_caller_and_the_agents_bye_ends_the_call() {
+    let mut sim = Sim::new();
+    let phone = register_agent(&mut sim);
+    let invite = connect_agent(&mut sim, phone);
+    // Keys the caller presses while talking go on to the agent's phone.
+    let call = sim.call_id();
+    sim.engine.handle_digit(call, '5', sim.now);
+    sim.drain();
+    assert!(matches!(
+        sim.media.last(),
+        Some(MediaCommand::SendDigit { digit: '5', .. })
+    ));
+    let hold = SDP.replace("a=rtpmap:101", "a=sendonly\r\na=rtpmap:101");
+    from_phone(&mut sim, phone, &invite, "INVITE", 2, &hold);
+    let ok = sim
+        .to_others
+        .iter()
+        .rev()
+        .find_map(|(_, m)| match m {
+            Message::Response(r) if r.status == 200 && r.headers.cseq.seq == 2 => Some(r.clone()),
+            _ => None,
+        })
+        .expect("200 to the hold re-INVITE");
+    assert!(String::from_utf8_lossy(&ok.body).contains("a=recvonly"));
+    assert!(sim
+        .media
+        .iter()
+        .any(|m| matches!(m, MediaCommand::Hold { prompt: Some(p), .. } if p == "hold-music.ogg")));
+    from_phone(&mut sim, phone, &invite, "INVITE", 3, SDP);
+    assert!(matches!(
+        sim.media.last(),
+        Some(MediaCommand::Hold { prompt: None, .. })
+    ));
+    // The agent hangs up: 200 to it, BYE to the caller, the call is answered and over.
+    from_phone(&mut sim, phone, &invite, "BYE", 4, "");
+    assert!(sim.to_others.iter().any(
+        |(_, m)| matches!(m, Message::Response(r) if r.status == 200 && r.headers.cseq.seq == 4)
+    ));
+    assert!(sim
+        .sent
+        .iter()
+        .any(|m| matches!(m, Message::Request(r) if r.method.as_str() == "BYE")));
+}
+
+#[test]
+fn shutdown_during_a_conversation_hangs_up_both_legs() {
+    let mut sim = Sim::new();
+    let phone = register_agent(&mut sim);
+    let invite = connect_agent(&mut sim, phone);
+    sim.engine.begin_shutdown(sim.now);
+    sim.drain();
+    let bye = last_request_to(&sim, phone, "BYE");
+    assert_eq!(bye.headers.call_id, invite.headers.call_id);
+    assert!(sim
+        .sent
+        .iter()
+        .any(|m| matches!(m, Message::Request(r) if r.method.as_str() == "BYE")));
+}
+
+#[test]
+fn the_agent_blind_transfers_the_caller_to_another_queue() {
+    let mut sim = Sim::new();
+    let phone = register_agent(&mut sim);
+    let invite = connect_agent(&mut sim, phone);
+    let call = sim.call_id();
+    use crate::call::transfer::TransferError;
+    assert_eq!(
+        sim.engine.transfer(call, "nowhere", sim.now),
+        Err(TransferError::UnknownQueue("nowhere".into()))
+    );
+    assert_eq!(
+        sim.engine.transfer(call, "110", sim.now),
+        Err(TransferError::External("110".into()))
+    );
+    // From the softphone: REFER to the dialect queue.
+    from_phone(
+        &mut sim,
+        phone,
+        &invite,
+        "REFER",
+        2,
+        "<sip:dialect@127.0.0.1>",
+    );
+    sim.drain();
+    assert!(sim
+        .to_others
+        .iter()
+        .any(|(_, m)| matches!(m, Message::Response(r) if r.status == 202)));
+    let notify = last_request_to(&sim, phone, "NOTIFY");
+    assert_eq!(String::from_utf8_lossy(&notify.body), "SIP/2.0 200 OK\r\n");
+    let bye = last_request_to(&sim, phone, "BYE");
+    assert_eq!(bye.headers.call_id, invite.headers.call_id);
+    assert!(sim
+        .media
+        .iter()
+        .any(|m| matches!(m, MediaCommand::Unbridge { .. })));
+    let live = &sim.engine.live_calls()[0];
+    assert_eq!(live.queue.as_deref(), Some("dialect"));
+    assert_eq!(live.state, CallState::Queued);
+    assert_eq!(live.transfers, vec!["1001 → queue dialect"]);
+    assert_eq!(
+        sim.plays().last().map(|p| p.0[0].clone()),
+        Some("transfer.wav".to_string())
+    );
+    // A queued call cannot be transferred again until someone talks to it.
+    assert!(matches!(
+        sim.engine.transfer(call, "general", sim.now),
+        Err(TransferError::NotTalking(_))
+    ));
+}
