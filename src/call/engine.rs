@@ -286,11 +286,6 @@ impl CallEngine {
         }
     }
 
-    /// A request too large to take: 513 if it can be addressed.
-    pub fn handle_too_large(&mut self, err: &ParseError, from: Peer) {
-        self.handle_malformed(err, from);
-    }
-
     fn handle_request(&mut self, req: Request, from: Peer, now: Instant) {
         let Some(key) = req.server_transaction_key() else {
             self.counters.dropped_unaddressable += 1;
@@ -547,7 +542,7 @@ impl CallEngine {
 
     /// The live calls for `/api/calls`.
     pub fn live_calls(&self) -> Vec<LiveCall> {
-        let mut v: Vec<LiveCall> = self.calls.values().map(|c| c.live(self)).collect();
+        let mut v: Vec<LiveCall> = self.calls.values().map(Call::live).collect();
         v.sort_by_key(|c| c.started_at);
         v
     }
@@ -556,7 +551,7 @@ impl CallEngine {
     pub fn snapshot(&self) -> EngineSnapshot {
         let mut by_state = std::collections::BTreeMap::new();
         for c in self.calls.values() {
-            *by_state.entry(c.live(self).state).or_insert(0) += 1;
+            *by_state.entry(c.state()).or_insert(0) += 1;
         }
         let waiting = self
             .cfg

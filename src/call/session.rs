@@ -102,7 +102,8 @@ impl Call {
         }
     }
 
-    fn state(&self) -> CallState {
+    /// Where the call is, as the API names it.
+    pub fn state(&self) -> CallState {
         match self.phase {
             Phase::Ringing { .. } => CallState::Setup,
             Phase::Answered { .. } | Phase::Ivr { .. } => CallState::Ivr,
@@ -119,7 +120,7 @@ impl Call {
     }
 
     /// The live view of this call.
-    pub fn live(&self, _engine: &CallEngine) -> LiveCall {
+    pub fn live(&self) -> LiveCall {
         LiveCall {
             agent: self.agent.clone(),
             connected_at: self.connected_at,
@@ -749,7 +750,7 @@ impl CallEngine {
         self.out
             .push_back(Output::Media(MediaCommand::Close { call: id }));
         let record = CallRecord {
-            call: call.live(self),
+            call: call.live(),
             ended_at: self.wall(now),
             outcome,
             sip_call_id: call.invite.headers.call_id.clone(),
