@@ -49,15 +49,13 @@ pub struct StateBody {
 }
 
 fn caller(state: &ApiState, headers: &HeaderMap) -> Result<Actor, ApiError> {
-    state
-        .users
-        .authenticate(headers)
-        .cloned()
-        .ok_or_else(|| ApiError {
-            status: StatusCode::UNAUTHORIZED,
-            code: "unauthorized",
-            message: "send `Authorization: Bearer <token>` with a configured token".into(),
-        })
+    state.users.authenticate(headers).cloned().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "send `Authorization: Bearer <token>` with a configured token",
+        )
+    })
 }
 
 /// The agent id an agent's token speaks for: user `agent-1001` is agent `1001`.
@@ -74,11 +72,11 @@ fn authorize(state: &ApiState, headers: &HeaderMap, agent: &str) -> Result<Actor
     if matches!(actor.role, Role::Supervisor) || own_agent(&actor) == Some(agent) {
         Ok(actor)
     } else {
-        Err(ApiError {
-            status: StatusCode::FORBIDDEN,
-            code: "forbidden",
-            message: format!("{} may not act for agent {agent}", actor.user),
-        })
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("{} may not act for agent {agent}", actor.user),
+        ))
     }
 }
 
@@ -107,11 +105,8 @@ async fn list(
 }
 
 fn parse_request(body: &StateBody) -> Result<StateRequest, ApiError> {
-    let bad = |message: String| ApiError {
-        status: StatusCode::UNPROCESSABLE_ENTITY,
-        code: "invalid_state",
-        message,
-    };
+    let bad =
+        |message: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_state", message);
     match body.state.as_str() {
         "ready" => Ok(StateRequest::Ready),
         "logged_out" => Ok(StateRequest::LoggedOut),
@@ -136,11 +131,7 @@ fn acd_error(e: AcdError) -> ApiError {
         AcdError::NotInWrapUp { .. } => (StatusCode::CONFLICT, "not_in_wrap_up"),
         _ => (StatusCode::CONFLICT, "refused"),
     };
-    ApiError {
-        status,
-        code,
-        message: e.to_string(),
-    }
+    ApiError::new(status, code, e.to_string())
 }
 
 async fn set_state(
@@ -190,11 +181,11 @@ async fn transfer(
         Role::Supervisor => None,
         Role::Agent => own_agent(&actor).map(str::to_string),
         _ => {
-            return Err(ApiError {
-                status: StatusCode::FORBIDDEN,
-                code: "forbidden",
-                message: format!("{} may not transfer calls", actor.user),
-            })
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                format!("{} may not transfer calls", actor.user),
+            ))
         }
     };
     state
@@ -210,11 +201,7 @@ async fn transfer(
                 }
                 TransferError::External(_) => (StatusCode::NOT_IMPLEMENTED, "no_gateway"),
             };
-            ApiError {
-                status,
-                code,
-                message: e.to_string(),
-            }
+            ApiError::new(status, code, e.to_string())
         })?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -26,22 +26,34 @@ pub struct ApiState {
     pub users: std::sync::Arc<auth::Users>,
 }
 
-/// An API error: a status, a machine-readable code and a sentence for people.
+/// An API error: a status, a machine-readable code and a sentence for people; every route
+/// answers errors as `{"code": ..., "message": ...}`.
 #[derive(Debug, Serialize)]
 pub struct ApiError {
     #[serde(skip)]
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: String,
     pub message: String,
+}
+
+impl ApiError {
+    /// An error with its status, code and sentence.
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code: code.to_string(),
+            message: message.into(),
+        }
+    }
 }
 
 impl From<crate::shell::engine::EngineGone> for ApiError {
     fn from(_: crate::shell::engine::EngineGone) -> Self {
-        ApiError {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            code: "engine_stopped",
-            message: "the engine is shutting down".into(),
-        }
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "engine_stopped",
+            "the engine is shutting down",
+        )
     }
 }
 

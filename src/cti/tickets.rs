@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::auth::Users;
+use crate::cti::ApiError;
 use crate::masked::Masked;
 use crate::shell::ticket_store::{load_workflow, Durability, SqliteStore, TicketWorker};
 use crate::workflow::calendar::Due;
@@ -155,34 +156,6 @@ pub fn router(api: TicketApi) -> Router {
         .route("/api/dispatch/units", get(units))
         .route("/api/reports", get(report))
         .with_state(api)
-}
-
-/// An API error: status, machine code and a sentence.
-#[derive(Debug)]
-pub struct ApiError {
-    status: StatusCode,
-    code: String,
-    message: String,
-}
-
-impl ApiError {
-    fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code: code.to_string(),
-            message: message.into(),
-        }
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (
-            self.status,
-            Json(json!({"code": self.code, "message": self.message})),
-        )
-            .into_response()
-    }
 }
 
 impl From<WorkflowError> for ApiError {
