@@ -171,6 +171,34 @@ fn an_agent_registers_goes_ready_and_answers_a_citizen_who_pressed_1() {
         agent(&agents(&engine, "demo-supervisor"), "1001")["state"],
         "talking"
     );
+    // The answer opened a draft ticket: the live call names it, and it names the call.
+    let call_id = talking["id"].as_str().expect("call id").to_string();
+    let ticket = engine
+        .call_where(Duration::from_secs(5), |c| c["ticket"].is_string())
+        .and_then(|c| c["ticket"].as_str().map(str::to_string))
+        .unwrap_or_else(|| panic!("no draft ticket on the call; log:\n{}", engine.log()));
+    let (status, body) = http_request(
+        engine.http,
+        "GET",
+        &format!("/api/tickets/{ticket}"),
+        Some("demo-agent-1001"),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    let draft: serde_json::Value = serde_json::from_str(&body).expect("ticket json");
+    assert_eq!(draft["state"], "draft", "{draft}");
+    assert_eq!(draft["call_id"], call_id.as_str(), "{draft}");
+    assert_eq!(draft["channel"], "phone", "{draft}");
+    // The agent fills it in while talking.
+    let complete = r#"{"action":"complete","content":"企业开办咨询：营业执照办理流程","urgency":"non_urgent","type":"consultation","domain":"market_supervision"}"#;
+    let (status, body) = http_request(
+        engine.http,
+        "POST",
+        &format!("/api/tickets/{ticket}/actions"),
+        Some("demo-agent-1001"),
+        Some(complete),
+    );
+    assert_eq!(status, 200, "{body}");
 
     let run = caller.join().expect("sipp thread");
     run.assert_ok();
@@ -189,6 +217,35 @@ fn an_agent_registers_goes_ready_and_answers_a_citizen_who_pressed_1() {
     assert!(record["recording"]
         .as_str()
         .is_some_and(|r| r.starts_with("recordings/")));
+    // Both directions: the record names the ticket, the ticket carries the hashed recording.
+    assert_eq!(record["ticket"], ticket.as_str(), "{record}");
+    let recorded = wait_for(Duration::from_secs(5), || {
+        let (_, body) = http_request(
+            engine.http,
+            "GET",
+            &format!("/api/tickets?call_id={call_id}"),
+            Some("demo-supervisor"),
+            None,
+        );
+        let page: serde_json::Value = serde_json::from_str(&body).ok()?;
+        let id = page["items"][0]["id"].as_str()?.to_string();
+        let (_, body) = http_request(
+            engine.http,
+            "GET",
+            &format!("/api/tickets/{id}"),
+            Some("demo-supervisor"),
+            None,
+        );
+        let t: serde_json::Value = serde_json::from_str(&body).ok()?;
+        t["recording"]["sha256"].is_string().then_some(t)
+    })
+    .expect("the recording reaches the ticket");
+    assert_eq!(recorded["id"], ticket.as_str());
+    assert_eq!(recorded["state"], "received", "{recorded}");
+    assert_eq!(
+        recorded["recording"]["sha256"], record["recording_sha256"],
+        "{recorded}"
+    );
     let (status, _) = http_request(
         engine.http,
         "POST",

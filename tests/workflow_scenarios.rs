@@ -3,6 +3,7 @@
 //! A file: `# comments`, input lines, a `----` line, then the expected output (one line per
 //! input line). Input lines:
 //!   `<RFC 3339 time> <actor> create {intake json}`       → `#n <id> <events> -> <state>`
+//!   `<RFC 3339 time> <actor> draft {call draft json}`    → the same, for an answered call
 //!   `<RFC 3339 time> <actor> #n <action> [{fields json}]` → `#n <events> -> <state>` or `#n refused <code>`
 //!   `<RFC 3339 time> sweep`                               → `sweep <#n: events>…` or `sweep nothing`
 //! Actors: `agent`, `reviewer`, `supervisor`, `system`, `unit:<id>`. Times may omit the
@@ -15,7 +16,7 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone};
 use hotline::workflow::calendar::Due;
 use hotline::workflow::event::EventKind;
 use hotline::workflow::memory::MemoryStore;
-use hotline::workflow::model::{china, Actor, Role, UnitId};
+use hotline::workflow::model::{china, Actor, CallDraft, Role, UnitId};
 use hotline::workflow::{
     Action, DispatchCatalogue, Intake, TicketId, WorkCalendar, Workflow, WorkflowError,
     YearCalendar,
@@ -79,6 +80,12 @@ fn describe(e: &EventKind, refs: &BTreeMap<TicketId, usize>) -> String {
         }
         EventKind::RepeatSuspected { earlier, score } => {
             format!("repeat_suspected({} {score:.2})", r(earlier))
+        }
+        EventKind::Drafted { dispatch_due, .. } => {
+            format!("drafted dispatch_due={}", due(dispatch_due))
+        }
+        EventKind::Completed { dispatch_due, .. } => {
+            format!("completed dispatch_due={}", due(dispatch_due))
         }
         EventKind::Classified { dispatch_due, .. } => {
             format!("classified dispatch_due={}", due(dispatch_due))
@@ -195,15 +202,30 @@ fn run(text: &str) -> Vec<String> {
             continue;
         }
         let a = actor(who);
-        if let Some(json) = rest.strip_prefix("create ") {
-            let mut v: serde_json::Value =
-                serde_json::from_str(json).unwrap_or_else(|e| panic!("{line}: {e}"));
-            if v.get("received_at").is_none() {
-                v["received_at"] = serde_json::json!(at.to_rfc3339());
-            }
-            let intake: Intake =
-                serde_json::from_value(v).unwrap_or_else(|e| panic!("{line}: {e}"));
-            match wf.create(&mut store, intake, &a, at) {
+        if rest.starts_with("create ") || rest.starts_with("draft ") {
+            let intake = rest.strip_prefix("create ").map(|json| {
+                let mut v: serde_json::Value =
+                    serde_json::from_str(json).unwrap_or_else(|e| panic!("{line}: {e}"));
+                if v.get("received_at").is_none() {
+                    v["received_at"] = serde_json::json!(at.to_rfc3339());
+                }
+                serde_json::from_value::<Intake>(v).unwrap_or_else(|e| panic!("{line}: {e}"))
+            });
+            let created = match rest.split_once(' ') {
+                Some(("draft", json)) => {
+                    let call: CallDraft =
+                        serde_json::from_str(json).unwrap_or_else(|e| panic!("{line}: {e}"));
+                    wf.open_draft(&mut store, &call, &a, at)
+                }
+                _ => wf.create(&mut store, intake.expect("create"), &a, at),
+            };
+            match created {
+                Ok(t) if refs.contains_key(&t.id) => out.push(format!(
+                    "#{} {} again -> {}",
+                    refs[&t.id],
+                    t.id,
+                    t.state.name()
+                )),
                 Ok(t) => {
                     tickets.push(t.id.clone());
                     refs.insert(t.id.clone(), tickets.len());

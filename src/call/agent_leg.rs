@@ -79,6 +79,12 @@ impl CallEngine {
                     if let Some(c) = self.calls.get_mut(&call) {
                         c.agent = Some(agent.as_str().to_string());
                         c.wait = Some(wait);
+                        // The shell opens the call's draft ticket (whole number: W2).
+                        let connected = crate::call::record::ConnectedCall {
+                            live: c.live(),
+                            caller_number: c.caller.expose().to_string(),
+                        };
+                        self.out.push_back(Output::Connected(Box::new(connected)));
                     }
                     let at = self.wall(now);
                     self.out.push_back(Output::Kpi(

@@ -108,6 +108,8 @@ pub enum Output {
     Media(MediaCommand),
     /// A call ended: append its record.
     Record(Box<CallRecord>),
+    /// An agent answered a call: open its draft ticket, then tell us with `link_ticket`.
+    Connected(Box<crate::call::record::ConnectedCall>),
     /// A caller who asked for a person was answered or gave up: feed the KPIs.
     Kpi(crate::stats::kpi::Outcome, DateTime<Utc>),
 }
@@ -545,6 +547,18 @@ impl CallEngine {
         let mut v: Vec<LiveCall> = self.calls.values().map(Call::live).collect();
         v.sort_by_key(|c| c.started_at);
         v
+    }
+
+    /// The shell opened `ticket` for the call named `call`: the live view and the record
+    /// carry it. False when the call already ended (the shell then adds it to the record).
+    pub fn link_ticket(&mut self, call: &str, ticket: String) -> bool {
+        match self.calls.values_mut().find(|c| c.name == call) {
+            Some(c) => {
+                c.ticket = Some(ticket);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Counters and gauges for `/metrics`.

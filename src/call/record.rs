@@ -71,6 +71,17 @@ pub struct LiveCall {
     /// Blind transfers, in order, e.g. `1001 → queue dialect`.
     #[serde(default)]
     pub transfers: Vec<String>,
+    /// The ticket opened for the call (a draft from the agent's answer): call → ticket.
+    #[serde(default)]
+    pub ticket: Option<String>,
+}
+
+/// An agent answered: what the shell needs to open the call's draft ticket. The caller's
+/// number is whole here (the ticket stores it whole, W2); everywhere else it is masked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectedCall {
+    pub live: LiveCall,
+    pub caller_number: String,
 }
 
 /// One finished call: the live fields plus how and when it ended.

@@ -88,6 +88,8 @@ pub struct Call {
     pub recording: Option<String>,
     /// Blind transfers so far, for the record.
     pub transfers: Vec<String>,
+    /// The ticket the shell opened for the call when an agent answered.
+    pub ticket: Option<String>,
 }
 
 impl Call {
@@ -127,6 +129,7 @@ impl Call {
             wait_s: self.wait.map(|w| w.as_secs_f64()),
             recording: self.recording.clone(),
             transfers: self.transfers.clone(),
+            ticket: self.ticket.clone(),
             id: self.name.clone(),
             caller: self.caller.masked(),
             called: self.called.clone(),
@@ -253,6 +256,7 @@ impl CallEngine {
             wait: None,
             recording: None,
             transfers: Vec::new(),
+            ticket: None,
         };
         self.by_invite.insert(key, id);
         self.calls.insert(id, call);

@@ -117,6 +117,16 @@ impl TicketApi {
         self
     }
 
+    /// The store thread, for the shell's own ticket jobs (a call's draft).
+    pub fn worker(&self) -> &TicketWorker {
+        &self.worker
+    }
+
+    /// Now, by the API's clock (China time).
+    pub fn now(&self) -> DateTime<FixedOffset> {
+        (self.clock)()
+    }
+
     /// The token table, shared with the other routes of the API.
     pub fn users(&self) -> Arc<Users> {
         self.users.clone()
@@ -277,9 +287,9 @@ fn due_view(t: &Ticket) -> DueView {
     };
     let mut w = Vec::new();
     match &t.state {
-        TicketState::Received { dispatch_due } | TicketState::Accepted { dispatch_due } => {
-            put(&mut v.dispatch, dispatch_due, &mut w)
-        }
+        TicketState::Draft { dispatch_due }
+        | TicketState::Received { dispatch_due }
+        | TicketState::Accepted { dispatch_due } => put(&mut v.dispatch, dispatch_due, &mut w),
         TicketState::Dispatched { sign_due, .. } => put(&mut v.sign_off, sign_due, &mut w),
         TicketState::AwaitingRating { rating_due, .. } => put(&mut v.rating, rating_due, &mut w),
         _ => {}

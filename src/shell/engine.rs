@@ -140,6 +140,18 @@ pub struct EngineTask {
     pub grace: std::time::Duration,
     /// The 15-second answer rate and the 24 h connection rate.
     pub kpis: crate::stats::kpi::Kpis,
+    /// Opens an answered call's draft ticket and attaches its recording.
+    pub tickets: Option<crate::shell::call_tickets::CallTickets>,
+}
+
+/// The next ticket link, or never when tickets are off.
+async fn next_link(
+    tickets: &mut Option<crate::shell::call_tickets::CallTickets>,
+) -> Option<crate::shell::call_tickets::TicketLink> {
+    match tickets {
+        Some(t) => t.next_link().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Records of recorded calls wait for their file's SHA-256 (the media task closes the file
@@ -224,6 +236,16 @@ impl EngineTask {
                         let _ = reply.send(self.core.wrap_up_done(&agent, now));
                     }
                 },
+                Some(link) = next_link(&mut self.tickets) => {
+                    let ticket = link.ticket.to_string();
+                    if !self.core.link_ticket(&link.call, ticket.clone()) {
+                        // The call ended first: its record may still wait for the recording.
+                        match pending.records.values_mut().find(|r| r.call.id == link.call) {
+                            Some(r) => r.call.ticket = Some(ticket),
+                            None => tracing::warn!(call = %link.call, %ticket, "draft opened after the call's record was written; the ticket links the call"),
+                        }
+                    }
+                }
                 _ = crate::shell::clock::sleep_until(wake) => {
                     let now = crate::shell::clock::now();
                     self.core.handle_timeout(now);
@@ -268,6 +290,9 @@ impl EngineTask {
         if let Err(e) = self.records.sync() {
             tracing::error!(error = %e, "could not sync call records");
         }
+        if let Some(t) = self.tickets.take() {
+            t.finish(std::time::Duration::from_secs(3)).await;
+        }
         tracing::info!("engine stopped");
     }
 
@@ -278,6 +303,11 @@ impl EngineTask {
                 Output::Transmit { to, data } => self.outbound.send(to, data),
                 Output::Media(cmd) => self.media.send(cmd),
                 Output::Kpi(outcome, at) => self.kpis.record(outcome, at),
+                Output::Connected(c) => {
+                    if let Some(t) = self.tickets.as_mut() {
+                        t.call_answered(*c);
+                    }
+                }
                 Output::Record(mut record) => match record.call.recording.clone() {
                     Some(name) => match pending.hashes.remove(&name) {
                         Some(sha256) => {
@@ -297,6 +327,17 @@ impl EngineTask {
     fn write_record(&mut self, record: &crate::call::record::CallRecord) {
         if let Err(e) = self.records.append(record) {
             tracing::error!(error = %e, call = %record.call.id, "could not write call record");
+        }
+        if let (Some(t), Some(path), Some(sha256)) = (
+            self.tickets.as_mut(),
+            &record.call.recording,
+            &record.recording_sha256,
+        ) {
+            let recording = crate::workflow::model::Recording {
+                path: path.clone(),
+                sha256: sha256.clone(),
+            };
+            t.call_recorded(record.call.id.clone(), recording);
         }
     }
 }

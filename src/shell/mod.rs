@@ -4,6 +4,7 @@
 
 pub mod assets;
 pub mod bridge;
+pub mod call_tickets;
 pub mod clock;
 pub mod engine;
 pub mod media;
@@ -266,6 +267,11 @@ pub async fn run(
         clock::wall_now(),
         rand::random(),
     );
+    let tickets = crate::cti::tickets::TicketApi::open(&crate::cti::tickets::TicketApiConfig::new(
+        &config.storage.data_dir,
+        &config.config_dir,
+    ))
+    .context("ticket store")?;
     let (cmd_tx, cmd_rx) = tokio::sync::mpsc::channel(64);
     let task = engine::EngineTask {
         core,
@@ -277,14 +283,10 @@ pub async fn run(
         records,
         grace: std::time::Duration::from_secs(5),
         kpis,
+        tickets: Some(call_tickets::CallTickets::new(tickets.clone())),
     };
     let engine = tokio::spawn(task.run(shutdown.clone()));
 
-    let tickets = crate::cti::tickets::TicketApi::open(&crate::cti::tickets::TicketApiConfig::new(
-        &config.storage.data_dir,
-        &config.config_dir,
-    ))
-    .context("ticket store")?;
     let sweeper =
         crate::cti::tickets::spawn_sweeper(tickets.clone(), std::time::Duration::from_secs(60));
     let api = crate::cti::router(crate::cti::ApiState {

@@ -223,6 +223,7 @@ mod tests {
                 wait_s: None,
                 recording: None,
                 transfers: Vec::new(),
+                ticket: None,
             },
             ended_at: at,
             outcome: CallOutcome::AbandonedInQueue,

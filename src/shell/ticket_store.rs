@@ -643,20 +643,54 @@ impl TicketWorker {
         &self,
         f: impl FnOnce(&mut SqliteStore, &Workflow) -> Result<R, WorkflowError> + Send + 'static,
     ) -> Result<R, WorkflowError> {
-        let (tx, rx) = oneshot::channel();
-        let job: Job = Box::new(move |store, wf| {
-            let r = f(store, wf);
-            Box::new(move |commit: Result<(), StoreError>| {
-                let _ = tx.send(commit.map_err(WorkflowError::from).and(r));
-            })
-        });
-        self.tx.send(job).await.map_err(|_| {
-            WorkflowError::Store(StoreError::Backend("ticket store stopped".into()))
-        })?;
-        rx.await.map_err(|_| {
-            WorkflowError::Store(StoreError::Backend(
-                "ticket store commit failed; nothing was saved".into(),
-            ))
-        })?
+        let (job, rx) = job(f);
+        self.tx.send(job).await.map_err(|_| stopped())?;
+        committed(rx).await
     }
+
+    /// Queues `f` now, without waiting for room: jobs submitted one after the other run in
+    /// that order (a call's draft before its recording). The future answers after the commit.
+    pub fn submit<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut SqliteStore, &Workflow) -> Result<R, WorkflowError> + Send + 'static,
+    ) -> impl std::future::Future<Output = Result<R, WorkflowError>> + Send + 'static {
+        let (job, rx) = job(f);
+        let queued = self.tx.try_send(job).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => {
+                WorkflowError::Store(StoreError::Backend("ticket store queue is full".into()))
+            }
+            mpsc::error::TrySendError::Closed(_) => stopped(),
+        });
+        async move {
+            queued?;
+            committed(rx).await
+        }
+    }
+}
+
+type Answer<R> = oneshot::Receiver<Result<R, WorkflowError>>;
+
+fn job<R: Send + 'static>(
+    f: impl FnOnce(&mut SqliteStore, &Workflow) -> Result<R, WorkflowError> + Send + 'static,
+) -> (Job, Answer<R>) {
+    let (tx, rx) = oneshot::channel();
+    let job: Job = Box::new(move |store, wf| {
+        let r = f(store, wf);
+        Box::new(move |commit: Result<(), StoreError>| {
+            let _ = tx.send(commit.map_err(WorkflowError::from).and(r));
+        })
+    });
+    (job, rx)
+}
+
+fn stopped() -> WorkflowError {
+    WorkflowError::Store(StoreError::Backend("ticket store stopped".into()))
+}
+
+async fn committed<R>(rx: Answer<R>) -> Result<R, WorkflowError> {
+    rx.await.map_err(|_| {
+        WorkflowError::Store(StoreError::Backend(
+            "ticket store commit failed; nothing was saved".into(),
+        ))
+    })?
 }

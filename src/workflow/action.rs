@@ -18,6 +18,9 @@ pub enum RefuseReason {
     Unlawful,
     AgainstPublicOrder,
     SecretsOrPrivacy,
+    /// Not one of W1's cases: the call carried no request (silent, harassing, misdialled).
+    /// Only a call's draft can be closed this way; a registered request has content.
+    NoRequest,
 }
 
 /// How a request was answered without dispatch (W3).
@@ -138,6 +141,25 @@ pub enum Action {
         reason: RefuseReason,
         #[serde(default)]
         explanation: Option<String>,
+    },
+    /// W2: the agent completes the draft an answered call opened: content and classification.
+    Complete {
+        #[serde(default)]
+        content: Option<String>,
+        #[serde(default)]
+        caller_name: Option<String>,
+        #[serde(default)]
+        area: Option<String>,
+        #[serde(default)]
+        location: Option<String>,
+        #[serde(default)]
+        urgency: Option<Urgency>,
+        #[serde(default, rename = "type")]
+        request_type: Option<RequestType>,
+        #[serde(default)]
+        domain: Option<Domain>,
+        #[serde(default)]
+        category: Option<String>,
     },
     /// W1: correct the classification before dispatch.
     Classify {
@@ -324,6 +346,7 @@ impl Action {
         match self {
             Action::Accept { .. } => "accept",
             Action::Refuse { .. } => "refuse",
+            Action::Complete { .. } => "complete",
             Action::Classify { .. } => "classify",
             Action::DirectClose { .. } => "direct_close",
             Action::LinkEmergency { .. } => "link_emergency",
@@ -422,6 +445,8 @@ pub enum Refusal {
     ArchiveIncomplete { missing: &'static str },
     #[error("the ticket is not a staged closing; there is nothing to follow up")]
     NotStaged,
+    #[error("`unclassified` is only for drafts: give the request's type (W2)")]
+    Unclassified,
 }
 
 impl Refusal {
@@ -455,6 +480,7 @@ impl Refusal {
             Refusal::RatingReasonRequired => "rating_reason_required",
             Refusal::ArchiveIncomplete { .. } => "archive_incomplete",
             Refusal::NotStaged => "not_staged",
+            Refusal::Unclassified => "unclassified",
         }
     }
 
@@ -482,6 +508,7 @@ impl Refusal {
                 | Refusal::LeadAlsoAssisting { .. }
                 | Refusal::RatingRequired { .. }
                 | Refusal::RatingReasonRequired
+                | Refusal::Unclassified
         )
     }
 }

@@ -5,12 +5,12 @@
 use chrono::{DateTime, FixedOffset};
 
 use super::action::{
-    feedback_field, need, Action, CallbackMethod, Rating, Refusal, SupervisionReason,
+    feedback_field, need, Action, CallbackMethod, Rating, Refusal, RefuseReason, SupervisionReason,
 };
 use super::calendar::{Due, WorkCalendar};
 use super::catalogue::DispatchCatalogue;
 use super::event::{EventKind, Feedback};
-use super::model::{Actor, Channel, Intake, Role, UnitId, Urgency};
+use super::model::{Actor, Channel, Intake, RequestType, Role, UnitId, Urgency};
 use super::policy::Policy;
 use super::ticket::{Ticket, TicketState};
 
@@ -54,31 +54,14 @@ impl<'a> Rules<'a> {
                 role: actor.role.name(),
             });
         }
-        if intake.content.trim().is_empty() {
-            return Err(Refusal::MissingField {
-                field: "content",
-                why: "W2: the request content is recorded",
-            });
-        }
-        if !self.catalogue.has_domain(&intake.domain) {
-            return Err(Refusal::UnknownDomain {
-                domain: intake.domain.0.clone(),
-            });
-        }
-        if let Some(c) = &intake.category {
-            if self.catalogue.category(c).is_none() {
-                return Err(Refusal::UnknownCategory {
-                    category: c.clone(),
-                });
-            }
-        }
+        self.check_registered(intake)?;
         Ok(EventKind::Created {
             intake: intake.clone(),
             dispatch_due: self.dispatch_due(intake, intake.received_at),
         })
     }
 
-    fn hotline(&self, actor: &Actor, action: &Action) -> Result<(), Refusal> {
+    pub(super) fn hotline(&self, actor: &Actor, action: &Action) -> Result<(), Refusal> {
         if matches!(actor.role, Role::Agent | Role::Supervisor) {
             Ok(())
         } else {
@@ -146,6 +129,7 @@ impl<'a> Rules<'a> {
         };
         let open_intake = matches!(t.state, S::Received { .. } | S::Accepted { .. });
         match action {
+            A::Complete { .. } => self.complete(t, actor, action),
             A::Accept { note } => {
                 self.hotline(actor, action)?;
                 match t.state {
@@ -158,7 +142,14 @@ impl<'a> Rules<'a> {
                 explanation,
             } => {
                 self.hotline(actor, action)?;
-                if !open_intake {
+                // A draft may be refused too: a silent or prank call is not a request.
+                let draft = matches!(t.state, S::Draft { .. });
+                let allowed = if *reason == RefuseReason::NoRequest {
+                    draft
+                } else {
+                    draft || open_intake
+                };
+                if !allowed {
                     return Err(not_allowed());
                 }
                 let explanation = need(
@@ -186,6 +177,9 @@ impl<'a> Rules<'a> {
                     intake.urgency = *u;
                 }
                 if let Some(r) = request_type {
+                    if *r == RequestType::Unclassified {
+                        return Err(Refusal::Unclassified);
+                    }
                     intake.request_type = *r;
                 }
                 if let Some(d) = domain {
@@ -728,7 +722,10 @@ impl<'a> Rules<'a> {
                 Ok(vec![K::FollowedUp { note }])
             }
             A::AttachRecording { recording } => {
-                self.hotline(actor, action)?;
+                // The engine attaches the recording when the call ends (System).
+                if actor.role != Role::System {
+                    self.hotline(actor, action)?;
+                }
                 if recording.path.trim().is_empty() || recording.sha256.len() != 64 {
                     return Err(Refusal::MissingField {
                         field: "recording",

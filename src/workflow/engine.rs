@@ -9,10 +9,10 @@ use super::calendar::WorkCalendar;
 use super::catalogue::DispatchCatalogue;
 use super::decide::{check_earlier, Rules};
 use super::event::{Event, EventKind};
-use super::model::{china, Actor, Intake, TicketId};
+use super::model::{china, Actor, CallDraft, Intake, TicketId};
 use super::policy::Policy;
 use super::repeat::{find_repeat, normalize_phone};
-use super::store::{IndexRow, StoreError, TicketStore};
+use super::store::{IndexRow, ListQuery, StoreError, TicketStore};
 use super::sweep::{next_wake, sweep};
 use super::ticket::{Closure, ReplayError, Ticket, TicketState};
 
@@ -122,22 +122,65 @@ impl Workflow {
     ) -> Result<Ticket, WorkflowError> {
         let first = self.rules().create(&intake, actor)?;
         let mut kinds = vec![first];
-        if let Some(key) = intake.caller.phone.as_deref().and_then(normalize_phone) {
-            let since = intake.received_at
-                - chrono::Duration::days(i64::from(self.policy.repeat_lookback_days));
-            let candidates = store.repeat_candidates(&key, since)?;
-            if let Some(m) = find_repeat(
-                &intake.content,
-                intake.received_at,
-                &candidates,
-                &self.policy,
-            ) {
-                kinds.push(EventKind::RepeatSuspected {
-                    earlier: m.earlier,
-                    score: m.score,
-                });
-            }
+        kinds.extend(self.suspect_repeat(store, &intake, None)?);
+        self.insert_new(store, kinds, actor, at)
+    }
+
+    /// Opens the draft ticket of a call an agent answered, or returns the one already open
+    /// for that call (the shell may ask twice, e.g. after a restart).
+    pub fn open_draft<S: TicketStore + ?Sized>(
+        &self,
+        store: &mut S,
+        call: &CallDraft,
+        actor: &Actor,
+        at: DateTime<FixedOffset>,
+    ) -> Result<Ticket, WorkflowError> {
+        let existing = store.list(&ListQuery {
+            call_id: Some(call.call_id.clone()),
+            limit: 1,
+            ..ListQuery::default()
+        })?;
+        if let Some(row) = existing.items.first() {
+            return self.load(store, &row.id);
         }
+        let first = self.rules().draft(call, actor)?;
+        self.insert_new(store, vec![first], actor, at)
+    }
+
+    /// W6: the earlier request from the same number with the same facts, if any.
+    fn suspect_repeat<S: TicketStore + ?Sized>(
+        &self,
+        store: &mut S,
+        intake: &Intake,
+        own: Option<&TicketId>,
+    ) -> Result<Option<EventKind>, WorkflowError> {
+        let Some(key) = intake.caller.phone.as_deref().and_then(normalize_phone) else {
+            return Ok(None);
+        };
+        let since = intake.received_at
+            - chrono::Duration::days(i64::from(self.policy.repeat_lookback_days));
+        let mut candidates = store.repeat_candidates(&key, since)?;
+        candidates.retain(|c| Some(&c.id) != own);
+        Ok(find_repeat(
+            &intake.content,
+            intake.received_at,
+            &candidates,
+            &self.policy,
+        )
+        .map(|m| EventKind::RepeatSuspected {
+            earlier: m.earlier,
+            score: m.score,
+        }))
+    }
+
+    /// Gives a new ticket its id and stores its first events.
+    fn insert_new<S: TicketStore + ?Sized>(
+        &self,
+        store: &mut S,
+        kinds: Vec<EventKind>,
+        actor: &Actor,
+        at: DateTime<FixedOffset>,
+    ) -> Result<Ticket, WorkflowError> {
         let id = store.next_id(at.with_timezone(&china()).date_naive())?;
         let events: Vec<Event> = kinds
             .into_iter()
@@ -200,7 +243,13 @@ impl Workflow {
             })?;
             check_earlier(&e, &t.id)?;
         }
-        let kinds = self.rules().decide(&t, actor, action, at)?;
+        let mut kinds = self.rules().decide(&t, actor, action, at)?;
+        if let Some(EventKind::Completed { content, .. }) = kinds.first() {
+            // A completed draft is checked for a repeat as a new request is (W6).
+            let mut intake = t.intake.clone();
+            intake.content = content.clone();
+            kinds.extend(self.suspect_repeat(store, &intake, Some(&t.id))?);
+        }
         self.commit(store, t, actor, kinds, at)
     }
 

@@ -59,6 +59,27 @@ pub enum EventKind {
         intake: Intake,
         dispatch_due: Due,
     },
+    /// An agent answered a call: the ticket exists, unclassified, until `Completed`.
+    Drafted {
+        intake: Intake,
+        dispatch_due: Due,
+        /// How the call got to the agent (IVR path, queue).
+        #[serde(default)]
+        via: Option<String>,
+    },
+    /// The agent filled in the draft: from here on it is a registered request (W2).
+    Completed {
+        content: String,
+        caller_name: Option<String>,
+        area: Option<String>,
+        location: Option<String>,
+        urgency: Urgency,
+        #[serde(rename = "type")]
+        request_type: RequestType,
+        domain: Domain,
+        category: Option<String>,
+        dispatch_due: Due,
+    },
     RepeatSuspected {
         earlier: TicketId,
         score: f64,

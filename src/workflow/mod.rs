@@ -22,6 +22,7 @@ pub mod action;
 pub mod calendar;
 pub mod catalogue;
 pub mod decide;
+pub mod draft;
 pub mod engine;
 pub mod event;
 pub mod memory;

@@ -79,6 +79,9 @@ pub enum RequestType {
     Complaint,
     /// 其他
     Other,
+    /// 未分类: a draft opened by an answered call, before the agent has classified it.
+    /// Never accepted on a registered request; completing the draft replaces it.
+    Unclassified,
 }
 
 /// Content domain (经济调节, 市场监管, …). A string because the list is extensible by config;
@@ -95,6 +98,27 @@ pub const STANDARD_DOMAINS: [&str; 5] = [
     "public_service",
     "environmental_protection",
 ];
+
+/// The domain a draft carries until the agent classifies it (not a catalogue domain, so a
+/// registered request can never keep it).
+pub const UNCLASSIFIED_DOMAIN: &str = "unclassified";
+
+/// What the telephony side knows when an agent answers a call: enough to open a draft
+/// ticket the agent completes during the call (the call → ticket link is `call_id`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallDraft {
+    pub call_id: String,
+    /// When the call reached the hotline: deadlines count from it.
+    pub received_at: DateTime<FixedOffset>,
+    /// The caller's number as received (stored whole, W2).
+    #[serde(default)]
+    pub caller_phone: Option<String>,
+    /// The queue and the IVR path, so the agent sees how the caller got here.
+    #[serde(default)]
+    pub queue: Option<String>,
+    #[serde(default)]
+    pub menu_path: Vec<String>,
+}
 
 /// The caller as recorded on the ticket, stored whole (W2). Outside the ticket show it
 /// through [`crate::masked::Masked`].

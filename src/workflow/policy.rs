@@ -76,7 +76,8 @@ impl Policy {
             RequestType::Help => self.help_days,
             RequestType::Suggestion => self.suggestion_days,
             RequestType::Complaint => self.complaint_days,
-            RequestType::Other => self.other_days,
+            // A draft is never dispatched; count it like "other" should one slip through.
+            RequestType::Other | RequestType::Unclassified => self.other_days,
         }
     }
 }

@@ -68,6 +68,8 @@ pub enum Closure {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum TicketState {
+    /// Opened by an answered call; the agent is filling it in (content, classification).
+    Draft { dispatch_due: Due },
     /// Received, not yet accepted (W1).
     Received { dispatch_due: Due },
     /// Accepted (or a return accepted): waiting for direct handling or dispatch.
@@ -127,6 +129,7 @@ impl TicketState {
     /// The state's wire name.
     pub fn name(&self) -> &'static str {
         match self {
+            TicketState::Draft { .. } => "draft",
             TicketState::Received { .. } => "received",
             TicketState::Accepted { .. } => "accepted",
             TicketState::Linked { .. } => "linked",
@@ -170,7 +173,9 @@ impl TicketState {
     pub fn running_deadlines(&self) -> Vec<(DeadlineKind, &Due)> {
         let mut out = Vec::new();
         match self {
-            TicketState::Received { dispatch_due } | TicketState::Accepted { dispatch_due } => {
+            TicketState::Draft { dispatch_due }
+            | TicketState::Received { dispatch_due }
+            | TicketState::Accepted { dispatch_due } => {
                 out.push((DeadlineKind::Dispatch, dispatch_due))
             }
             TicketState::Dispatched { work, sign_due } => {
@@ -239,23 +244,40 @@ pub struct Ticket {
 }
 
 impl Ticket {
-    /// Rebuilds a ticket from its log (which must start with `Created`).
+    /// Rebuilds a ticket from its log (which must start with `Created` or `Drafted`).
     pub fn replay(
         id: TicketId,
         events: impl IntoIterator<Item = Event>,
     ) -> Result<Self, ReplayError> {
         let mut it = events.into_iter();
         let first = it.next().ok_or(ReplayError::Empty)?;
-        let EventKind::Created {
-            intake,
-            dispatch_due,
-        } = &first.kind
-        else {
-            return Err(ReplayError::DoesNotFit {
-                seq: first.seq,
-                event: first.kind.name(),
-                state: "none",
-            });
+        let (intake, state) = match &first.kind {
+            EventKind::Created {
+                intake,
+                dispatch_due,
+            } => (
+                intake,
+                TicketState::Received {
+                    dispatch_due: dispatch_due.clone(),
+                },
+            ),
+            EventKind::Drafted {
+                intake,
+                dispatch_due,
+                ..
+            } => (
+                intake,
+                TicketState::Draft {
+                    dispatch_due: dispatch_due.clone(),
+                },
+            ),
+            _ => {
+                return Err(ReplayError::DoesNotFit {
+                    seq: first.seq,
+                    event: first.kind.name(),
+                    state: "none",
+                })
+            }
         };
         if first.seq != 1 {
             return Err(ReplayError::OutOfOrder {
@@ -268,9 +290,7 @@ impl Ticket {
             version: 1,
             intake: intake.clone(),
             created_at: first.at,
-            state: TicketState::Received {
-                dispatch_due: dispatch_due.clone(),
-            },
+            state,
             repeat_of: None,
             repeat_cleared: false,
             returned_by: Vec::new(),
@@ -325,9 +345,39 @@ impl Ticket {
                 s
             }
             (S::Received { dispatch_due }, K::Accepted { .. }) => S::Accepted { dispatch_due },
-            (S::Received { .. } | S::Accepted { .. }, K::Refused { reason, .. }) => {
-                closed(Closure::Refused { reason: *reason })
+            (
+                S::Draft { .. },
+                K::Completed {
+                    content,
+                    caller_name,
+                    area,
+                    location,
+                    urgency,
+                    request_type,
+                    domain,
+                    category,
+                    dispatch_due,
+                },
+            ) => {
+                self.intake.content = content.clone();
+                if caller_name.is_some() {
+                    self.intake.caller.name = caller_name.clone();
+                }
+                if area.is_some() {
+                    self.intake.area = area.clone();
+                }
+                if location.is_some() {
+                    self.intake.location = location.clone();
+                }
+                self.classify(*urgency, *request_type, domain, category);
+                S::Received {
+                    dispatch_due: dispatch_due.clone(),
+                }
             }
+            (
+                S::Draft { .. } | S::Received { .. } | S::Accepted { .. },
+                K::Refused { reason, .. },
+            ) => closed(Closure::Refused { reason: *reason }),
             (
                 S::Received { .. },
                 K::Classified {

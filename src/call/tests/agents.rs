@@ -82,6 +82,18 @@ fn a_caller_who_presses_1_rings_the_enterprise_agent_who_answers_and_is_bridged(
         }
     )));
     assert!(sim.media.iter().any(|m| matches!(m, MediaCommand::Bridge { recording, .. } if recording.starts_with("recordings/2026/11/22/"))));
+    // The shell is asked to open the draft ticket, with the whole number; it links it back.
+    let connected = sim.connected.last().expect("a Connected output");
+    assert_eq!(connected.caller_number, "13812345678");
+    assert_eq!(connected.live.agent.as_deref(), Some("1001"));
+    assert_eq!(connected.live.queue.as_deref(), Some("enterprise"));
+    let name = connected.live.id.clone();
+    assert!(sim.engine.link_ticket(&name, "20261122-000001".into()));
+    assert!(!sim.engine.link_ticket("no-such-call", "x".into()));
+    assert_eq!(
+        sim.engine.live_calls()[0].ticket.as_deref(),
+        Some("20261122-000001")
+    );
     // The caller hangs up: the agent's leg gets a BYE, the record names the agent.
     sim.in_dialog("BYE", 2, "bye1", "", "");
     let bye = last_request_to(&sim, phone, "BYE");
@@ -90,6 +102,7 @@ fn a_caller_who_presses_1_rings_the_enterprise_agent_who_answers_and_is_bridged(
     assert_eq!(r.outcome, CallOutcome::Answered);
     assert_eq!(r.call.agent.as_deref(), Some("1001"));
     assert!(r.call.recording.is_some());
+    assert_eq!(r.call.ticket.as_deref(), Some("20261122-000001"));
 }
 
 #[test]
