@@ -25,7 +25,7 @@ pub fn router(state: ApiState) -> Router {
 }
 
 /// One agent as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct AgentView {
     pub id: String,
     pub name: String,
@@ -48,7 +48,7 @@ pub struct StateBody {
     pub reason: Option<String>,
 }
 
-fn caller(state: &ApiState, headers: &HeaderMap) -> Result<Actor, ApiError> {
+pub(crate) fn caller(state: &ApiState, headers: &HeaderMap) -> Result<Actor, ApiError> {
     state.users.authenticate(headers).cloned().ok_or_else(|| {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -59,7 +59,7 @@ fn caller(state: &ApiState, headers: &HeaderMap) -> Result<Actor, ApiError> {
 }
 
 /// The agent id an agent's token speaks for: user `agent-1001` is agent `1001`.
-fn own_agent(actor: &Actor) -> Option<&str> {
+pub(crate) fn own_agent(actor: &Actor) -> Option<&str> {
     match actor.role {
         Role::Agent => Some(actor.user.strip_prefix("agent-").unwrap_or(&actor.user)),
         _ => None,
@@ -86,10 +86,13 @@ async fn list(
 ) -> Result<Json<Vec<AgentView>>, ApiError> {
     caller(&state, &headers)?;
     let snap = state.engine.acd().await?;
-    let agents = snap
-        .agents
-        .iter()
-        .map(|a| AgentView {
+    Ok(Json(snap.agents.iter().map(AgentView::of).collect()))
+}
+
+impl AgentView {
+    /// The view of one agent of the ACD's snapshot.
+    pub fn of<C>(a: &crate::acd::core::AgentSnapshot<C>) -> AgentView {
+        AgentView {
             id: a.id.as_str().to_string(),
             name: a.name.clone(),
             state: a.state.kind().as_str(),
@@ -97,11 +100,10 @@ async fn list(
                 crate::acd::model::AgentState::NotReady { reason, .. } => Some(reason.as_str()),
                 _ => None,
             },
-            in_state_s: a.in_state.as_secs_f64(),
+            in_state_s: (a.in_state.as_secs_f64() * 10.0).round() / 10.0,
             registered: a.registered,
-        })
-        .collect();
-    Ok(Json(agents))
+        }
+    }
 }
 
 fn parse_request(body: &StateBody) -> Result<StateRequest, ApiError> {

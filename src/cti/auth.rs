@@ -34,6 +34,7 @@ enum RoleName {
     Unit,
     Reviewer,
     Supervisor,
+    Wallboard,
 }
 
 #[derive(Deserialize)]
@@ -84,6 +85,7 @@ impl Users {
                 (RoleName::Agent, None) => Role::Agent,
                 (RoleName::Reviewer, None) => Role::Reviewer,
                 (RoleName::Supervisor, None) => Role::Supervisor,
+                (RoleName::Wallboard, None) => Role::Wallboard,
             };
             if by_token
                 .insert(u.token.clone(), Actor::new(u.user.clone(), role))
@@ -104,7 +106,13 @@ impl Users {
         let token = value
             .strip_prefix("Bearer ")
             .or_else(|| value.strip_prefix("bearer "))?;
-        self.by_token.get(token.trim())
+        self.by_token(token.trim())
+    }
+
+    /// The user a bare token names: pages' `EventSource` cannot send headers, so live streams
+    /// also take `?access_token=` (RFC 6750 §2.3).
+    pub fn by_token(&self, token: &str) -> Option<&Actor> {
+        self.by_token.get(token)
     }
 
     /// Number of configured users.

@@ -3,7 +3,9 @@
 
 pub mod agents;
 pub mod auth;
+pub mod live;
 pub mod tickets;
+pub mod web;
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -24,6 +26,8 @@ pub struct ApiState {
     pub media: std::sync::Arc<crate::shell::media::MediaCounters>,
     /// Bearer tokens → users and roles.
     pub users: std::sync::Arc<auth::Users>,
+    /// The wallboard and desks, refreshed while a page watches.
+    pub live: live::Feed,
 }
 
 /// An API error: a status, a machine-readable code and a sentence for people; every route
@@ -72,7 +76,9 @@ pub fn router(state: ApiState) -> Router {
         .route("/metrics", get(metrics))
         .route("/api/stats", get(stats))
         .with_state(state.clone())
-        .merge(agents::router(state))
+        .merge(agents::router(state.clone()))
+        .merge(live::router(state))
+        .merge(web::router())
 }
 
 async fn health() -> Json<serde_json::Value> {

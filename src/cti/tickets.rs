@@ -165,6 +165,7 @@ pub fn router(api: TicketApi) -> Router {
         .route("/api/dispatch/categories", get(categories))
         .route("/api/dispatch/units", get(units))
         .route("/api/reports", get(report))
+        .route("/api/me", get(me))
         .with_state(api)
 }
 
@@ -202,13 +203,21 @@ impl From<WorkflowError> for ApiError {
 }
 
 fn who(api: &TicketApi, headers: &HeaderMap) -> Result<Actor, ApiError> {
-    api.users.authenticate(headers).cloned().ok_or_else(|| {
+    let actor = api.users.authenticate(headers).cloned().ok_or_else(|| {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
             "send `Authorization: Bearer <token>` with a configured token",
         )
-    })
+    })?;
+    if actor.role == Role::Wallboard {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "a wallboard token reads the live figures only, not tickets",
+        ));
+    }
+    Ok(actor)
 }
 
 fn may_see(actor: &Actor, t: &Ticket) -> Result<(), ApiError> {
@@ -484,6 +493,8 @@ struct ListParams {
     domain: Option<String>,
     channel: Option<Channel>,
     call_id: Option<String>,
+    /// Tickets from the same caller as this one (the number itself is never sent).
+    same_caller_as: Option<String>,
     overdue: Option<bool>,
     from: Option<DateTime<FixedOffset>>,
     to: Option<DateTime<FixedOffset>>,
@@ -513,7 +524,25 @@ async fn list(
             _ => unit = Some(own.clone()),
         }
     }
+    let phone_key = match &p.same_caller_as {
+        None => None,
+        Some(id) => {
+            let id = TicketId(id.clone());
+            let t = api.worker.call(move |s, wf| wf.load(s, &id)).await?;
+            may_see(&actor, &t)?;
+            // No number, no history: match nothing rather than everything.
+            Some(
+                t.intake
+                    .caller
+                    .phone
+                    .as_deref()
+                    .and_then(crate::workflow::repeat::normalize_phone)
+                    .unwrap_or_else(|| "-".into()),
+            )
+        }
+    };
     let q = ListQuery {
+        phone_key,
         state: p.state,
         unit,
         request_type: p.request_type,
@@ -532,6 +561,16 @@ async fn list(
         "next": page.next,
     }))
     .into_response())
+}
+
+/// Who the token speaks for: the pages show it and offer that role's actions.
+async fn me(State(api): State<TicketApi>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let actor = who(&api, &headers)?;
+    let (role, unit) = match &actor.role {
+        Role::Unit(u) => ("unit".to_string(), Some(u.clone())),
+        r => (r.name(), None),
+    };
+    Ok(Json(json!({"user": actor.user, "role": role, "unit": unit})).into_response())
 }
 
 async fn sweep_now(State(api): State<TicketApi>, headers: HeaderMap) -> Result<Response, ApiError> {

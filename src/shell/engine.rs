@@ -308,18 +308,23 @@ impl EngineTask {
                         t.call_answered(*c);
                     }
                 }
-                Output::Record(mut record) => match record.call.recording.clone() {
-                    Some(name) => match pending.hashes.remove(&name) {
-                        Some(sha256) => {
-                            record.recording_sha256 = sha256;
-                            self.write_record(&record);
-                        }
-                        None => {
-                            pending.records.insert(name, record);
-                        }
-                    },
-                    None => self.write_record(&record),
-                },
+                Output::Record(mut record) => {
+                    if let Some((talk, at)) = crate::shell::records::handled(&record) {
+                        self.kpis.record(talk, at);
+                    }
+                    match record.call.recording.clone() {
+                        Some(name) => match pending.hashes.remove(&name) {
+                            Some(sha256) => {
+                                record.recording_sha256 = sha256;
+                                self.write_record(&record);
+                            }
+                            None => {
+                                pending.records.insert(name, record);
+                            }
+                        },
+                        None => self.write_record(&record),
+                    }
+                }
             }
         }
     }

@@ -289,11 +289,15 @@ pub async fn run(
 
     let sweeper =
         crate::cti::tickets::spawn_sweeper(tickets.clone(), std::time::Duration::from_secs(60));
+    let engine_handle = engine::EngineHandle::new(cmd_tx);
+    let live = crate::cti::live::feed();
+    let publisher = crate::cti::live::spawn_publisher(engine_handle.clone(), live.clone());
     let api = crate::cti::router(crate::cti::ApiState {
-        engine: engine::EngineHandle::new(cmd_tx),
+        engine: engine_handle,
         recent,
         media: media_counters,
         users: tickets.users(),
+        live: live.clone(),
     })
     .merge(crate::cti::tickets::router(tickets));
     let mut http_shutdown = shutdown.clone();
@@ -316,6 +320,8 @@ pub async fn run(
 
     engine.await.context("engine task failed")?;
     sweeper.abort();
+    publisher.abort();
+    crate::cti::live::close(&live);
     match http.await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::warn!(error = %e, "HTTP server error"),

@@ -127,6 +127,14 @@ impl CallRecordLog {
 
 /// What a finished call means to the KPIs: answered (with its wait) or abandoned while
 /// waiting, and when; `None` for calls that never asked for a person.
+/// The talk time of an answered call that ended (handle time for the KPIs).
+pub fn handled(
+    r: &CallRecord,
+) -> Option<(crate::stats::kpi::Outcome, chrono::DateTime<chrono::Utc>)> {
+    let talk = (r.ended_at - r.call.connected_at?).to_std().ok()?;
+    Some((crate::stats::kpi::Outcome::Handled { talk }, r.ended_at))
+}
+
 pub fn kpi_outcome(
     r: &CallRecord,
 ) -> Option<(crate::stats::kpi::Outcome, chrono::DateTime<chrono::Utc>)> {
@@ -166,12 +174,9 @@ pub fn kpi_outcomes(
     let mut out = Vec::new();
     for file in files.iter().rev().take(2) {
         for line in BufReader::new(File::open(file)?).lines() {
-            if let Some(o) = serde_json::from_str::<CallRecord>(&line?)
-                .ok()
-                .as_ref()
-                .and_then(kpi_outcome)
-            {
-                out.push(o);
+            if let Ok(r) = serde_json::from_str::<CallRecord>(&line?) {
+                out.extend(kpi_outcome(&r));
+                out.extend(handled(&r));
             }
         }
     }

@@ -392,6 +392,9 @@ impl TicketStore for SqliteStore {
         if let Some(c) = &q.call_id {
             eq("t.call_id", c.clone(), &mut args);
         }
+        if let Some(p) = &q.phone_key {
+            eq("t.phone_key", p.clone(), &mut args);
+        }
         if let Some(a) = &q.overdue_at {
             args.push(Value::Integer(a.timestamp()));
             wh.push(format!("t.next_due_ts < ?{}", args.len()));

@@ -30,6 +30,8 @@ pub enum Outcome {
     Answered { wait: Duration },
     /// The caller hung up after waiting `wait` for a person.
     Abandoned { wait: Duration },
+    /// An answered call ended after `talk` with the agent (hold included): handle time.
+    Handled { talk: Duration },
 }
 
 /// Per-minute (and summed) counts.
@@ -40,6 +42,8 @@ struct Counts {
     abandoned: u64,
     abandoned_in_grace: u64,
     wait_sum_ms: u64,
+    handled: u64,
+    handle_sum_ms: u64,
 }
 
 impl Counts {
@@ -49,6 +53,8 @@ impl Counts {
         self.abandoned += o.abandoned;
         self.abandoned_in_grace += o.abandoned_in_grace;
         self.wait_sum_ms += o.wait_sum_ms;
+        self.handled += o.handled;
+        self.handle_sum_ms += o.handle_sum_ms;
     }
 }
 
@@ -69,6 +75,8 @@ pub struct Rates {
     pub counted: u64,
     /// Mean wait of answered calls, seconds.
     pub avg_wait_s: Option<f64>,
+    /// Mean talk time (hold included, wrap-up not) of answered calls that ended, seconds.
+    pub avg_handle_s: Option<f64>,
 }
 
 impl From<Counts> for Rates {
@@ -84,6 +92,8 @@ impl From<Counts> for Rates {
             abandoned_in_grace: c.abandoned_in_grace,
             counted,
             avg_wait_s: (c.answered > 0).then(|| c.wait_sum_ms as f64 / 1000.0 / c.answered as f64),
+            avg_handle_s: (c.handled > 0)
+                .then(|| c.handle_sum_ms as f64 / 1000.0 / c.handled as f64),
         }
     }
 }
@@ -172,6 +182,10 @@ impl Kpis {
             }
             Outcome::Abandoned { wait } if wait < self.grace => c.abandoned_in_grace += 1,
             Outcome::Abandoned { .. } => c.abandoned += 1,
+            Outcome::Handled { talk } => {
+                c.handled += 1;
+                c.handle_sum_ms += u64::try_from(talk.as_millis()).unwrap_or(u64::MAX);
+            }
         }
     }
 
@@ -266,6 +280,9 @@ mod tests {
         k.record(Outcome::Answered { wait: secs(20) }, at(10, 1, 0));
         k.record(Outcome::Abandoned { wait: secs(30) }, at(10, 2, 0));
         k.record(Outcome::Abandoned { wait: secs(3) }, at(10, 3, 0));
+        // Two of the answered calls ended: 60 s and 90 s of talk.
+        k.record(Outcome::Handled { talk: secs(60) }, at(10, 4, 0));
+        k.record(Outcome::Handled { talk: secs(90) }, at(10, 4, 30));
         let s = k.snapshot(at(10, 5, 0));
         for r in [s.today, s.last_24h] {
             assert_eq!(r.counted, 9);
@@ -277,6 +294,7 @@ mod tests {
             assert!((r.answer_rate_15s.unwrap() - 7.0 / 9.0).abs() < 1e-9);
             // waits 2..=8 and 20: (35 + 20) / 8
             assert!((r.avg_wait_s.unwrap() - 55.0 / 8.0).abs() < 1e-9);
+            assert_eq!(r.avg_handle_s, Some(75.0));
         }
         assert!(
             s.alarms.is_empty(),

@@ -2,3 +2,4 @@
 //! connection rate, waits and abandons. It is fed events; it reaches into no other room.
 
 pub mod kpi;
+pub mod wallboard;

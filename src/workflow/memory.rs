@@ -40,6 +40,9 @@ pub fn matches(r: &IndexRow, q: &ListQuery) -> bool {
         && q.call_id
             .as_ref()
             .is_none_or(|c| r.call_id.as_ref() == Some(c))
+        && q.phone_key
+            .as_ref()
+            .is_none_or(|p| r.phone_key.as_ref() == Some(p))
         && q.overdue_at
             .is_none_or(|at| r.next_due.is_some_and(|d| d < at))
         && q.received_from.is_none_or(|f| r.received_at >= f)

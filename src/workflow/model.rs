@@ -179,6 +179,8 @@ pub enum Role {
     Supervisor,
     /// The sweep: reminders, supervision, "not rated".
     System,
+    /// A wallboard screen: reads the live figures, nothing else (no tickets, no actions).
+    Wallboard,
 }
 
 impl Role {
@@ -190,6 +192,7 @@ impl Role {
             Role::Reviewer => "reviewer".into(),
             Role::Supervisor => "supervisor".into(),
             Role::System => "system".into(),
+            Role::Wallboard => "wallboard".into(),
         }
     }
 

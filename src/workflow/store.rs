@@ -72,6 +72,9 @@ pub struct ListQuery {
     pub channel: Option<Channel>,
     /// The ticket(s) opened for a call.
     pub call_id: Option<String>,
+    /// Tickets from one caller (the normalised number, W6): the desktop's history.
+    #[serde(default)]
+    pub phone_key: Option<String>,
     /// Only tickets whose earliest running deadline passed before this instant.
     pub overdue_at: Option<DateTime<FixedOffset>>,
     pub received_from: Option<DateTime<FixedOffset>>,

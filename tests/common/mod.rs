@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test binary uses a different part of this
 
+pub mod baresip;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;

@@ -1,0 +1,261 @@
+//! Live push for the pages (Server-Sent Events): the wallboard and each agent's desktop.
+//! One publisher task asks the engine twice a second — only while somebody watches — and
+//! shares the rendered frame with every open stream, so a hundred desktops cost the engine
+//! what one does. Pages never poll.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+use tokio_stream::wrappers::WatchStream;
+use tokio_stream::{Stream, StreamExt};
+
+use super::agents::{own_agent, AgentView};
+use crate::call::record::LiveCall;
+use crate::cti::{ApiError, ApiState};
+use crate::shell::engine::{EngineGone, EngineHandle};
+use crate::stats::wallboard::{AgentCounts, QueueInput, Wallboard};
+use crate::workflow::model::{Actor, Role};
+
+/// How often the publisher refreshes while a page watches: well inside the 1 s the
+/// wallboard promises.
+pub const REFRESH: Duration = Duration::from_millis(500);
+
+/// One agent's desktop: its state and the call it is on (masked number, IVR path, queue,
+/// wait, ticket).
+#[derive(Debug, Clone, Serialize)]
+pub struct DeskView {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub agent: AgentView,
+    pub call: Option<LiveCall>,
+}
+
+/// What one refresh produced, rendered once as JSON for every stream.
+#[derive(Debug, Default)]
+pub struct Frame {
+    pub wallboard: Option<String>,
+    /// Agent id → its desk view as JSON.
+    pub desks: HashMap<String, String>,
+    /// The engine is stopping: streams end so the HTTP server can close.
+    pub closing: bool,
+}
+
+/// The shared feed: the publisher writes, every stream subscribes.
+pub type Feed = Arc<watch::Sender<Arc<Frame>>>;
+
+/// A feed with nothing published yet.
+pub fn feed() -> Feed {
+    Arc::new(watch::channel(Arc::new(Frame::default())).0)
+}
+
+/// Ends every open stream (at shutdown; graceful HTTP shutdown waits for them).
+pub fn close(feed: &Feed) {
+    feed.send_replace(Arc::new(Frame {
+        closing: true,
+        ..Frame::default()
+    }));
+}
+
+fn queue_input(q: &crate::acd::core::QueueSnapshot<crate::call::session::CallId>) -> QueueInput {
+    QueueInput {
+        name: q.name.to_string(),
+        waiting: q.waiting.len() + q.ringing,
+        ringing: q.ringing,
+        longest_wait: q.longest_wait,
+        agents: counts(&q.agents),
+        unstaffed: q.unstaffed,
+    }
+}
+
+fn counts(c: &crate::acd::core::StateCounts) -> AgentCounts {
+    AgentCounts {
+        logged_out: c.logged_out,
+        ready: c.ready,
+        not_ready: c.not_ready,
+        reserved: c.reserved,
+        talking: c.talking,
+        wrap_up: c.wrap_up,
+    }
+}
+
+/// The wallboard and every desk now, from three questions to the engine.
+async fn build(engine: &EngineHandle) -> Result<(Wallboard, Vec<DeskView>), EngineGone> {
+    let acd = engine.acd().await?;
+    let kpi = engine.stats().await?;
+    let calls = engine.live_calls().await?;
+    let at = kpi.at;
+    let desks = acd
+        .agents
+        .iter()
+        .map(|a| {
+            let agent = AgentView::of(a);
+            let call = calls
+                .iter()
+                .find(|c| c.agent.as_deref() == Some(agent.id.as_str()))
+                .cloned();
+            DeskView { at, agent, call }
+        })
+        .collect();
+    let board = Wallboard::build(
+        at,
+        acd.queues.iter().map(queue_input).collect(),
+        counts(&acd.totals),
+        kpi,
+    );
+    Ok((board, desks))
+}
+
+/// Refreshes the feed every [`REFRESH`] while at least one stream is open; stops with the
+/// engine.
+pub fn spawn_publisher(engine: EngineHandle, feed: Feed) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(REFRESH);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tick.tick().await;
+            if feed.receiver_count() == 0 {
+                continue;
+            }
+            let (board, desks) = match build(&engine).await {
+                Ok(v) => v,
+                Err(EngineGone) => break,
+            };
+            if feed.borrow().closing {
+                break;
+            }
+            let frame = Frame {
+                closing: false,
+                wallboard: serde_json::to_string(&board).ok(),
+                desks: desks
+                    .iter()
+                    .filter_map(|d| Some((d.agent.id.clone(), serde_json::to_string(d).ok()?)))
+                    .collect(),
+            };
+            feed.send_replace(Arc::new(frame));
+        }
+    })
+}
+
+/// The live routes.
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .route("/api/wallboard", get(wallboard))
+        .route("/api/wallboard/stream", get(wallboard_stream))
+        .route("/api/desk", get(desk))
+        .route("/api/desk/stream", get(desk_stream))
+        .with_state(state)
+}
+
+/// `?access_token=` for `EventSource`, which cannot send an `Authorization` header.
+#[derive(Debug, Deserialize)]
+pub struct TokenQuery {
+    access_token: Option<String>,
+}
+
+fn who(state: &ApiState, headers: &HeaderMap, q: &TokenQuery) -> Result<Actor, ApiError> {
+    let by_query = q
+        .access_token
+        .as_deref()
+        .and_then(|t| state.users.by_token(t));
+    match state.users.authenticate(headers).or(by_query) {
+        Some(a) => Ok(a.clone()),
+        None => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "send `Authorization: Bearer <token>` (or `?access_token=` for a live stream)",
+        )),
+    }
+}
+
+fn may_watch_wallboard(actor: &Actor) -> Result<(), ApiError> {
+    match actor.role {
+        Role::Supervisor | Role::Wallboard => Ok(()),
+        _ => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "the wallboard needs a supervisor or wallboard token",
+        )),
+    }
+}
+
+fn desk_agent(actor: &Actor) -> Result<String, ApiError> {
+    own_agent(actor).map(str::to_string).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "the desk needs an agent's token",
+        )
+    })
+}
+
+/// The wallboard now (for scripts; pages use the stream).
+async fn wallboard(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Query(q): Query<TokenQuery>,
+) -> Result<Json<Wallboard>, ApiError> {
+    may_watch_wallboard(&who(&state, &headers, &q)?)?;
+    Ok(Json(build(&state.engine).await?.0))
+}
+
+/// The wallboard, pushed as `wallboard` events.
+async fn wallboard_stream(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Query(q): Query<TokenQuery>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    may_watch_wallboard(&who(&state, &headers, &q)?)?;
+    let frames = WatchStream::new(state.live.subscribe()).take_while(|f| !f.closing);
+    let events = frames.filter_map(|f| {
+        f.wallboard
+            .clone()
+            .map(|json| Ok(Event::default().event("wallboard").data(json)))
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
+
+/// The calling agent's desk now.
+async fn desk(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Query(q): Query<TokenQuery>,
+) -> Result<Json<DeskView>, ApiError> {
+    let agent = desk_agent(&who(&state, &headers, &q)?)?;
+    let (_, desks) = build(&state.engine).await?;
+    desks
+        .into_iter()
+        .find(|d| d.agent.id == agent)
+        .map(Json)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_agent",
+                format!("agent {agent} is not in agents.toml"),
+            )
+        })
+}
+
+/// The calling agent's desk, pushed as `desk` events.
+async fn desk_stream(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Query(q): Query<TokenQuery>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let agent = desk_agent(&who(&state, &headers, &q)?)?;
+    let frames = WatchStream::new(state.live.subscribe()).take_while(|f| !f.closing);
+    let events = frames.filter_map(move |f| {
+        f.desks
+            .get(&agent)
+            .cloned()
+            .map(|json| Ok(Event::default().event("desk").data(json)))
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}

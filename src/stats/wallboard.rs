@@ -1,0 +1,229 @@
+//! The wallboard's picture at an instant: per queue the calls waiting, the longest wait and
+//! its colour, agents by state; overall the KPIs; and the alarms a supervisor must not miss
+//! (a queue nobody staffs, a call past 15 s, the 24 h connection rate under 95 %). Built from
+//! plain figures the cti layer hands in, so this room reaches into no other.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::kpi::{KpiSnapshot, ANSWER_TARGET};
+
+/// A wait turns amber here: five seconds before the target, time to act.
+pub const WAIT_AMBER: Duration = Duration::from_secs(10);
+
+/// How a wait looks against the 15-second target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitLevel {
+    Ok,
+    Amber,
+    Red,
+}
+
+impl WaitLevel {
+    /// The colour of a wait: amber from 10 s, red past the 15 s target.
+    pub fn of(wait: Option<Duration>) -> WaitLevel {
+        match wait {
+            Some(w) if w > ANSWER_TARGET => WaitLevel::Red,
+            Some(w) if w >= WAIT_AMBER => WaitLevel::Amber,
+            _ => WaitLevel::Ok,
+        }
+    }
+}
+
+/// Agents by state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct AgentCounts {
+    pub logged_out: u32,
+    pub ready: u32,
+    pub not_ready: u32,
+    /// Ringing: offered a call, not answered yet.
+    pub reserved: u32,
+    pub talking: u32,
+    pub wrap_up: u32,
+}
+
+/// One queue's figures as the ACD reports them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueInput {
+    pub name: String,
+    pub waiting: usize,
+    pub ringing: usize,
+    pub longest_wait: Option<Duration>,
+    pub agents: AgentCounts,
+    pub unstaffed: bool,
+}
+
+/// One queue on the board.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueueView {
+    pub name: String,
+    /// Calls waiting for a person, including those whose agent's phone rings.
+    pub waiting: usize,
+    pub ringing: usize,
+    pub longest_wait_s: Option<u64>,
+    pub wait_level: WaitLevel,
+    pub agents: AgentCounts,
+    pub unstaffed: bool,
+}
+
+/// An alarm banner.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Alarm {
+    /// C1: nobody is logged in for this queue; its callers keep waiting.
+    QueueUnstaffed { queue: String },
+    /// C2: a caller has waited past the 15-second target.
+    CallPastTarget { queue: String, wait_s: u64 },
+    /// C3: the rolling 24 h connection rate is under 95 %.
+    ConnectionRateBelowTarget { rate: f64 },
+}
+
+/// Everything the wallboard page draws.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Wallboard {
+    pub at: DateTime<Utc>,
+    pub queues: Vec<QueueView>,
+    /// All queues together: waiting, the longest wait, and every agent once.
+    pub waiting: usize,
+    pub longest_wait_s: Option<u64>,
+    pub wait_level: WaitLevel,
+    pub agents: AgentCounts,
+    pub kpi: KpiSnapshot,
+    pub alarms: Vec<Alarm>,
+}
+
+impl Wallboard {
+    /// The board from the ACD's queues, every agent's state once (`agents`) and the KPIs.
+    pub fn build(
+        at: DateTime<Utc>,
+        queues: Vec<QueueInput>,
+        agents: AgentCounts,
+        kpi: KpiSnapshot,
+    ) -> Wallboard {
+        let mut alarms = Vec::new();
+        for q in &queues {
+            if q.unstaffed {
+                alarms.push(Alarm::QueueUnstaffed {
+                    queue: q.name.clone(),
+                });
+            }
+            if let Some(w) = q.longest_wait.filter(|w| *w > ANSWER_TARGET) {
+                alarms.push(Alarm::CallPastTarget {
+                    queue: q.name.clone(),
+                    wait_s: w.as_secs(),
+                });
+            }
+        }
+        if kpi.alarms.contains(&"connection_rate_below_target") {
+            if let Some(rate) = kpi.last_24h.connection_rate {
+                alarms.push(Alarm::ConnectionRateBelowTarget { rate });
+            }
+        }
+        let longest = queues.iter().filter_map(|q| q.longest_wait).max();
+        Wallboard {
+            at,
+            waiting: queues.iter().map(|q| q.waiting).sum(),
+            longest_wait_s: longest.map(|w| w.as_secs()),
+            wait_level: WaitLevel::of(longest),
+            agents,
+            queues: queues
+                .into_iter()
+                .map(|q| QueueView {
+                    wait_level: WaitLevel::of(q.longest_wait),
+                    longest_wait_s: q.longest_wait.map(|w| w.as_secs()),
+                    name: q.name,
+                    waiting: q.waiting,
+                    ringing: q.ringing,
+                    agents: q.agents,
+                    unstaffed: q.unstaffed,
+                })
+                .collect(),
+            kpi,
+            alarms,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::kpi::{Kpis, Outcome};
+    use chrono::TimeZone;
+
+    fn at() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 2, 0, 0)
+            .single()
+            .unwrap()
+    }
+
+    fn queue(name: &str, wait: Option<u64>, unstaffed: bool) -> QueueInput {
+        QueueInput {
+            name: name.into(),
+            waiting: usize::from(wait.is_some()),
+            ringing: 0,
+            longest_wait: wait.map(Duration::from_secs),
+            agents: AgentCounts::default(),
+            unstaffed,
+        }
+    }
+
+    #[test]
+    fn waits_turn_amber_at_10_s_and_red_past_15_s() {
+        let s = Duration::from_secs;
+        assert_eq!(WaitLevel::of(None), WaitLevel::Ok);
+        assert_eq!(WaitLevel::of(Some(s(9))), WaitLevel::Ok);
+        assert_eq!(WaitLevel::of(Some(s(10))), WaitLevel::Amber);
+        assert_eq!(WaitLevel::of(Some(s(15))), WaitLevel::Amber);
+        assert_eq!(WaitLevel::of(Some(s(16))), WaitLevel::Red);
+    }
+
+    #[test]
+    fn alarms_name_the_queue_and_the_rate() {
+        let mut k = Kpis::new(Duration::from_secs(5), 20);
+        for i in 0..30 {
+            let o = if i < 20 {
+                Outcome::Answered {
+                    wait: Duration::from_secs(3),
+                }
+            } else {
+                Outcome::Abandoned {
+                    wait: Duration::from_secs(30),
+                }
+            };
+            k.record(o, at() - chrono::Duration::minutes(i));
+        }
+        let board = Wallboard::build(
+            at(),
+            vec![
+                queue("general", Some(16), false),
+                queue("sign", None, true),
+                queue("dialect", Some(11), false),
+            ],
+            AgentCounts::default(),
+            k.snapshot(at()),
+        );
+        assert_eq!(board.waiting, 2);
+        assert_eq!(board.longest_wait_s, Some(16));
+        assert_eq!(board.wait_level, WaitLevel::Red);
+        assert_eq!(board.queues[2].wait_level, WaitLevel::Amber);
+        assert_eq!(
+            board.alarms[..2],
+            [
+                Alarm::CallPastTarget {
+                    queue: "general".into(),
+                    wait_s: 16
+                },
+                Alarm::QueueUnstaffed {
+                    queue: "sign".into()
+                },
+            ]
+        );
+        assert!(matches!(
+            board.alarms[2],
+            Alarm::ConnectionRateBelowTarget { rate } if (rate - 20.0 / 30.0).abs() < 1e-9
+        ));
+    }
+}

@@ -1,0 +1,46 @@
+// node desk.mjs <base-url> <agent-token> <screenshot-dir>
+// Goes ready, waits for the call pop-up (POPUP <ticket>), fills in the ticket and answers it
+// directly (SAVED <ticket>); screenshots at each step. Keyboard only for the form.
+import { browser, say, shots, guard } from "./lib.mjs";
+
+const [base, token, dir] = process.argv.slice(2);
+const shot = shots(dir);
+
+guard(async (log) => {
+  const b = await browser();
+  const page = await b.newPage({ viewport: { width: 1400, height: 1000 } });
+  page.on("console", (m) => log.push(m.text()));
+  await page.goto(`${base}/desk?token=${encodeURIComponent(token)}`);
+  await page.waitForSelector("#app:not([hidden])");
+  if (page.url().includes("token=")) throw new Error("the token stays in the address bar");
+  await page.click("#btn-ready");
+  // A waiting call is offered at once: ready may last only an instant.
+  await page.waitForSelector(
+    "[data-testid=state]:is([data-state=ready],[data-state=reserved],[data-state=talking])",
+    { timeout: 10000 });
+  await shot(page, "desk-ready");
+  say("READY");
+  await page.waitForSelector("[data-testid=popup]:not([hidden])", { timeout: 40000 });
+  await page.waitForFunction(() => /^\d{8}-\d{6}$/.test(document.querySelector("[data-testid=ticket-id]")?.textContent ?? ""), null, { timeout: 10000 });
+  const ticket = await page.textContent("[data-testid=ticket-id]");
+  const caller = await page.textContent("[data-testid=caller]");
+  if (!caller.includes("*")) throw new Error("the caller's number is not masked: " + caller);
+  await page.waitForSelector("#ticket:not([hidden])");
+  say("POPUP " + ticket);
+  await shot(page, "desk-popup");
+  // Keyboard only: focus the content, type, then tab through the form.
+  await page.focus("#f-content");
+  await page.keyboard.type("咨询企业开办营业执照的办理流程");
+  await page.selectOption("#f-type", "consultation");
+  await page.selectOption("#f-domain", "market_supervision");
+  await page.selectOption("#f-next", "direct_close");
+  await page.fill("#f-answer", "已告知登录政务服务网在线办理，材料清单已短信发送");
+  await page.focus("#ticket button[type=submit]");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("[data-testid=saved]:not([hidden])", { timeout: 10000 });
+  const err = await page.textContent("#desk-error");
+  if (err) throw new Error("desk error: " + err);
+  await shot(page, "desk-saved");
+  say("SAVED " + ticket);
+  await b.close();
+});

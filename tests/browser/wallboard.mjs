@@ -1,0 +1,43 @@
+// node wallboard.mjs <base-url> <token> <screenshot-dir>
+// Signs in, then reports WAITING when the enterprise queue shows a waiting call and
+// ANSWERED when today's answered count moves; screenshots at each step.
+import { browser, say, shots, guard } from "./lib.mjs";
+
+const [base, token, dir] = process.argv.slice(2);
+const shot = shots(dir);
+
+guard(async (log) => {
+  const b = await browser();
+  const page = await b.newPage({ viewport: { width: 1600, height: 1000 } });
+  page.on("console", (m) => log.push(m.text()));
+  await page.goto(base + "/");
+  // Without a token the page shows nothing but the sign-in form.
+  await page.waitForSelector("#login:not([hidden])");
+  if (await page.isVisible("#app")) throw new Error("wallboard visible without a token");
+  await page.fill("#login input", "not-a-token");
+  await page.click("#login button[type=submit]");
+  await page.waitForSelector("#login .bad:not([hidden])");
+  await shot(page, "wallboard-login");
+  await page.fill("#login input", token);
+  await page.click("#login button[type=submit]");
+  await page.waitForSelector("#app:not([hidden])");
+  await page.waitForSelector("#conn.level-ok", { timeout: 10000 });
+  say("READY");
+  await page.waitForFunction(
+    () => document.querySelector("[data-testid=waiting-enterprise]")?.textContent === "1",
+    null, { timeout: 40000 });
+  const banner = await page.textContent("[data-testid=alarms]");
+  say("WAITING " + banner.replace(/\s+/g, " ").trim());
+  await shot(page, "wallboard-waiting");
+  await page.waitForFunction(
+    () => Number(document.querySelector("[data-testid=answered]")?.textContent) >= 1,
+    null, { timeout: 40000 });
+  say("ANSWERED " + (await page.textContent("[data-testid=rate15]")));
+  await shot(page, "wallboard-answered");
+  await page.click("#lang");
+  const title = await page.textContent("h1");
+  if (title !== "Live wallboard") throw new Error("English title expected, got " + title);
+  await shot(page, "wallboard-en");
+  say("DONE");
+  await b.close();
+});

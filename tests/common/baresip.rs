@@ -1,0 +1,73 @@
+//! baresip as an agent's softphone: headless, auto-answer for 1001 (a 440 Hz tone as its
+//! voice), and 1002 with a wrong password (to be refused). Stopped by PID when dropped.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+/// baresip, stopped by PID when dropped.
+pub struct Baresip(Child);
+
+impl Drop for Baresip {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn start_baresip(dir: &Path, engine: std::net::SocketAddr) -> Baresip {
+    assert!(
+        Path::new("/usr/lib/baresip/modules/account.so").exists(),
+        "baresip is not installed: run ./.ci/test (it installs Debian's baresip)"
+    );
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    // The agent's "voice": 20 s of a 440 Hz tone at 8 kHz, so the engine can tell it arrived.
+    let tone = dir.join("voice.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&tone, spec).expect("tone file");
+    for i in 0..8000 * 20 {
+        let v = (f64::from(i) * 2.0 * std::f64::consts::PI * 440.0 / 8000.0).sin() * 8000.0;
+        w.write_sample(v as i16).expect("sample");
+    }
+    w.finalize().expect("tone written");
+    // Each phone of this test binary gets its own RTP range.
+    static NEXT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
+    let rtp = 40000 + 1000 * (NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 20);
+    let config = format!(
+        "poll_method\t\tepoll\n\
+         sip_listen\t\t127.0.0.1:{port}\n\
+         sip_trans_def\t\tudp\n\
+         net_interface\t\t127.0.0.1\n\
+         rtp_ports\t\t{rtp}-{}\n\
+         module_path\t\t/usr/lib/baresip/modules\n\
+         module\t\t\tg711.so\n\
+         module\t\t\taufile.so\n\
+         audio_source\t\taufile,{}\n\
+         module_app\t\taccount.so\n\
+         module_app\t\tmenu.so\n",
+        rtp + 998,
+        tone.display(),
+    );
+    std::fs::write(dir.join("config"), config).expect("baresip config");
+    let accounts = format!(
+        "<sip:1001@{engine};transport=udp>;auth_pass=demo-1001;regint=600;answermode=auto\n\
+         <sip:1002@{engine};transport=udp>;auth_pass=not-the-password;regint=600\n"
+    );
+    std::fs::write(dir.join("accounts"), accounts).expect("baresip accounts");
+    let child = Command::new("baresip")
+        .arg("-f")
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(dir.join("baresip.log")).expect("log"))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start baresip");
+    Baresip(child)
+}

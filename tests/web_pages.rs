@@ -1,0 +1,238 @@
+//! The pages in a real browser (Debian's Chromium, headless, driven by playwright-core from
+//! `tests/browser/`): the wallboard shows a SIPp caller waiting in the enterprise queue and
+//! then the answer; the agent desktop (agent 1001, whose baresip phone auto-answers) goes
+//! ready, pops the call up with its draft ticket, and saves the ticket, which the API then
+//! returns completed and closed; a handling unit signs for a dispatched ticket on the ticket
+//! desk. Screenshots land in `target/browser-shots/`.
+
+// Real peers run in real time.
+#![allow(clippy::disallowed_methods)]
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use common::baresip::start_baresip;
+use common::{http_request, root, sipp, wait_for, Engine};
+
+/// A page script under node, killed by PID when dropped; its stdout lines arrive on `lines`.
+struct PageScript {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    name: &'static str,
+    stderr: PathBuf,
+}
+
+impl Drop for PageScript {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn shots_dir() -> PathBuf {
+    root().join("target").join("browser-shots")
+}
+
+fn start_page(
+    name: &'static str,
+    base: &str,
+    token: &str,
+    tmp: &Path,
+    extra: &[&str],
+) -> PageScript {
+    let script = root().join("tests/browser").join(format!("{name}.mjs"));
+    assert!(
+        root()
+            .join("tests/browser/node_modules/playwright-core")
+            .exists(),
+        "playwright-core is not installed: run ./.ci/test (npm ci in tests/browser)"
+    );
+    assert!(
+        Path::new("/usr/bin/chromium").exists(),
+        "chromium is not installed: run ./.ci/test (it installs Debian's chromium)"
+    );
+    let stderr = tmp.join(format!("{name}.err"));
+    let mut child = Command::new("node")
+        .arg(script)
+        .arg(base)
+        .arg(token)
+        .arg(shots_dir())
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&stderr).expect("stderr file"))
+        .spawn()
+        .expect("start node");
+    let out = child.stdout.take().expect("stdout");
+    let (tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    PageScript {
+        child,
+        lines,
+        name,
+        stderr,
+    }
+}
+
+impl PageScript {
+    /// The next line starting with `word`, within `limit`; panics with the script's errors.
+    fn expect(&self, word: &str, limit: Duration, engine: &Engine) -> String {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.starts_with(word) => return line,
+                Ok(_) => {}
+                Err(_) => panic!(
+                    "{}: no {word} within {limit:?}\n{}\nengine log:\n{}",
+                    self.name,
+                    std::fs::read_to_string(&self.stderr).unwrap_or_default(),
+                    engine.log()
+                ),
+            }
+        }
+    }
+}
+
+#[test]
+fn the_wallboard_moves_with_a_call_and_the_agent_files_its_ticket_from_the_desktop() {
+    let engine = Engine::start("");
+    let base = format!("http://{}", engine.http);
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let phone_dir = tmp.path().join("phone");
+    std::fs::create_dir_all(&phone_dir).expect("phone dir");
+    let _phone = start_baresip(&phone_dir, engine.sip);
+    wait_for(Duration::from_secs(15), || {
+        let (_, body) = http_request(
+            engine.http,
+            "GET",
+            "/api/agents",
+            Some("demo-supervisor"),
+            None,
+        );
+        body.contains(r#""id":"1001","name""#)
+            .then(|| {
+                body.split(r#""id":"1001""#)
+                    .nth(1)?
+                    .split('}')
+                    .next()
+                    .map(str::to_string)
+            })
+            .flatten()
+            .filter(|a| a.contains(r#""registered":true"#))
+    })
+    .unwrap_or_else(|| panic!("1001 never registered; log:\n{}", engine.log()));
+
+    let wallboard = start_page("wallboard", &base, "demo-supervisor", tmp.path(), &[]);
+    wallboard.expect("READY", Duration::from_secs(30), &engine);
+
+    // A citizen presses 1 (enterprise) while nobody is ready: the wallboard shows them waiting.
+    let target = engine.sip;
+    let caller = std::thread::spawn(move || {
+        sipp(
+            target,
+            "uac_ivr_enterprise.xml",
+            &["-m", "1", "-d", "14000"],
+            Duration::from_secs(60),
+        )
+    });
+    let waiting = wallboard.expect("WAITING", Duration::from_secs(30), &engine);
+    assert!(
+        !waiting.trim_end().ends_with("WAITING"),
+        "the alarm banner: {waiting}"
+    );
+
+    // The agent goes ready on the desktop; the phone answers; the pop-up shows the ticket.
+    let desk = start_page("desk", &base, "demo-agent-1001", tmp.path(), &[]);
+    desk.expect("READY", Duration::from_secs(30), &engine);
+    let popup = desk.expect("POPUP", Duration::from_secs(30), &engine);
+    let ticket = popup.trim_start_matches("POPUP ").trim().to_string();
+    wallboard.expect("ANSWERED", Duration::from_secs(10), &engine);
+    let saved = desk.expect("SAVED", Duration::from_secs(20), &engine);
+    assert!(saved.ends_with(&ticket), "{saved} vs {ticket}");
+    wallboard.expect("DONE", Duration::from_secs(10), &engine);
+
+    // The API returns the ticket the desktop saved: completed, then answered directly.
+    let (status, body) = http_request(
+        engine.http,
+        "GET",
+        &format!("/api/tickets/{ticket}"),
+        Some("demo-supervisor"),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    let t: serde_json::Value = serde_json::from_str(&body).expect("ticket json");
+    assert_eq!(t["state"], "closed", "{t}");
+    assert_eq!(t["type"], "consultation", "{t}");
+    assert_eq!(t["domain"], "market_supervision", "{t}");
+    assert!(t["content"]
+        .as_str()
+        .is_some_and(|c| c.contains("营业执照")));
+    caller.join().expect("sipp thread").assert_ok();
+
+    // A web request dispatched to the water company: the unit signs for it on its desk.
+    let (status, body) = http_request(
+        engine.http,
+        "POST",
+        "/api/tickets",
+        Some("demo-agent-1001"),
+        Some(
+            r#"{"channel":"web","caller":{"phone":"13900001111"},"content":"小区停水两天","urgency":"non_urgent","type":"help","domain":"public_service","category":"water_supply"}"#,
+        ),
+    );
+    assert_eq!(status, 201, "{body}");
+    let created: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let id = created["id"].as_str().expect("id").to_string();
+    let (status, body) = http_request(
+        engine.http,
+        "POST",
+        &format!("/api/tickets/{id}/actions"),
+        Some("demo-agent-1001"),
+        Some(r#"{"action":"dispatch","category":"water_supply"}"#),
+    );
+    assert_eq!(status, 200, "{body}");
+    let desk = start_page(
+        "tickets",
+        &base,
+        "demo-unit-water",
+        tmp.path(),
+        &[id.as_str()],
+    );
+    desk.expect("SIGNED", Duration::from_secs(30), &engine);
+    let (_, body) = http_request(
+        engine.http,
+        "GET",
+        &format!("/api/tickets/{id}"),
+        Some("demo-unit-water"),
+        None,
+    );
+    assert!(body.contains(r#""state":"handling""#), "{body}");
+    for shot in [
+        "tickets-list",
+        "tickets-signed",
+        "wallboard-login",
+        "wallboard-waiting",
+        "wallboard-answered",
+        "wallboard-en",
+        "desk-popup",
+        "desk-saved",
+    ] {
+        let p = shots_dir().join(format!("{shot}.png"));
+        assert!(
+            std::fs::metadata(&p).is_ok_and(|m| m.len() > 1000),
+            "{} written",
+            p.display()
+        );
+    }
+}

@@ -1,0 +1,181 @@
+// The agent's desktop: state buttons, the call pop-up (pushed by the engine), the ticket form
+// that completes the draft the answered call opened, transfer, and wrap-up.
+import { chrome, signIn, live, api, t, clock, el, translate, dateTime } from "/assets/common.js";
+
+let token = null;
+let view = null;
+let received = 0;
+let ticket = null; // the draft being filled: {id, version}
+let suggestTimer = null;
+
+const $ = (id) => document.getElementById(id);
+
+function showError(e) {
+  $("desk-error").textContent = e ? `${t("err")}: ${e.message}` : "";
+}
+
+function queueName(q) {
+  const s = t("q." + q);
+  return s === "q." + q ? q : s;
+}
+
+function render(v) {
+  view = v;
+  received = performance.now();
+  const a = v.agent;
+  $("who").textContent = `${a.name} (${a.id})`;
+  $("state").textContent = t("state." + a.state) + (a.reason ? ` · ${t("reason." + a.reason)}` : "");
+  $("state").dataset.state = a.state;
+  $("btn-wrap").disabled = a.state !== "wrap_up";
+  $("ringing").hidden = a.state !== "reserved";
+  const c = v.call;
+  $("popup").hidden = !c;
+  if (c) {
+    $("c-caller").textContent = c.caller;
+    $("c-path").textContent = c.menu_path.join(" → ") || "—";
+    $("c-queue").textContent = c.queue ? queueName(c.queue) : "—";
+    $("c-wait").textContent = c.wait_s == null ? "—" : c.wait_s.toFixed(1) + " s";
+    $("c-ticket").textContent = c.ticket ?? "…";
+    if (c.ticket && (!ticket || ticket.id !== c.ticket)) openTicket(c.ticket);
+  }
+  tick();
+}
+
+function tick() {
+  if (!view) return;
+  const s = view.agent.in_state_s + (performance.now() - received) / 1000;
+  $("timer").textContent = clock(s);
+}
+
+async function openTicket(id) {
+  ticket = { id, version: null };
+  $("saved").hidden = true;
+  try {
+    const tk = await api(token, "GET", "/api/tickets/" + id);
+    ticket.version = tk.version;
+    const form = $("ticket");
+    form.hidden = tk.state !== "draft";
+    $("no-ticket").hidden = !form.hidden;
+    if (tk.state === "draft") form.reset();
+    updateNext();
+    const hist = await api(token, "GET", "/api/tickets?same_caller_as=" + encodeURIComponent(id) + "&limit=10");
+    const items = hist.items.filter((i) => i.id !== id);
+    $("history").replaceChildren(
+      ...(items.length
+        ? items.map((i) => el("li", {}, el("a", { href: "/tickets#" + i.id }, i.id), ` ${dateTime(i.received_at)} · ${t("type." + i.type)} · ${i.state} · ${i.content}`))
+        : [el("li", { class: "muted" }, t("desk.history.none"))]),
+    );
+  } catch (e) {
+    showError(e);
+  }
+}
+
+function updateNext() {
+  const next = $("f-next").value;
+  document.querySelectorAll(".n-direct").forEach((e) => { e.hidden = next !== "direct_close"; });
+  document.querySelectorAll(".n-link").forEach((e) => { e.hidden = next !== "link_emergency"; });
+}
+
+async function loadCatalogue() {
+  const cat = await api(token, "GET", "/api/dispatch/categories");
+  $("f-domain").replaceChildren(...cat.domains.map((d) => el("option", { value: d, "data-i18n": "domain." + d }, t("domain." + d))));
+}
+
+async function suggest() {
+  const q = $("f-content").value.trim();
+  if (!q) return;
+  try {
+    const res = await api(token, "GET", "/api/dispatch/categories?q=" + encodeURIComponent(q));
+    $("f-category").replaceChildren(
+      el("option", { value: "" }, "—"),
+      ...res.categories.map((c, i) => el("option", { value: c.id, selected: i === 0 }, `${c.name}${i === 0 ? ` (${t("f.suggested")})` : ""}`)),
+    );
+    const first = res.categories[0];
+    if (first) $("f-domain").value = first.domain;
+  } catch (e) {
+    showError(e);
+  }
+}
+
+async function act(action) {
+  const tk = await api(token, "POST", `/api/tickets/${ticket.id}/actions`, action);
+  ticket.version = tk.version;
+  return tk;
+}
+
+async function save(e) {
+  e.preventDefault();
+  showError(null);
+  const opt = (v) => (v.trim() ? v.trim() : undefined);
+  try {
+    const category = $("f-category").value || undefined;
+    await act({
+      action: "complete",
+      content: $("f-content").value.trim(),
+      caller_name: opt($("f-name").value),
+      area: opt($("f-area").value),
+      urgency: $("f-urgency").value,
+      type: $("f-type").value,
+      domain: $("f-domain").value,
+      category,
+    });
+    const next = $("f-next").value;
+    let tk;
+    if (next === "direct_close") tk = await act({ action: "direct_close", method: $("f-method").value, answer: $("f-answer").value });
+    if (next === "dispatch") tk = await act({ action: "dispatch", category });
+    if (next === "link_emergency") tk = await act({ action: "link_emergency", service: $("f-service").value });
+    $("ticket").hidden = true;
+    const saved = $("saved");
+    saved.hidden = false;
+    saved.textContent = `${t("desk.saved")}: ${ticket.id}${tk ? " · " + tk.state : ""}`;
+    if (view?.agent.state === "wrap_up") await api(token, "POST", `/api/agents/${view.agent.id}/wrap-up-done`);
+  } catch (err) {
+    showError(err);
+  }
+}
+
+async function setState(body) {
+  showError(null);
+  try {
+    await api(token, "POST", `/api/agents/${view.agent.id}/state`, body);
+  } catch (e) {
+    showError(e);
+  }
+}
+
+async function main() {
+  chrome(() => view && render(view));
+  const signed = await signIn("/api/desk");
+  token = signed.token;
+  render(signed.first);
+  await loadCatalogue().catch(showError);
+  $("btn-ready").addEventListener("click", () => setState({ state: "ready" }));
+  $("btn-not-ready").addEventListener("click", () => setState({ state: "not_ready", reason: $("reason").value }));
+  $("btn-logout").addEventListener("click", () => setState({ state: "logged_out" }));
+  $("btn-wrap").addEventListener("click", async () => {
+    try { await api(token, "POST", `/api/agents/${view.agent.id}/wrap-up-done`); } catch (e) { showError(e); }
+  });
+  $("btn-transfer").addEventListener("click", async () => {
+    showError(null);
+    try {
+      await api(token, "POST", `/api/calls/${view.call.id}/transfer`, { queue: $("transfer-to").value });
+      $("saved").hidden = false;
+      $("saved").textContent = t("desk.transfer.done");
+    } catch (e) {
+      showError(e);
+    }
+  });
+  $("f-next").addEventListener("change", updateNext);
+  $("f-content").addEventListener("input", () => { clearTimeout(suggestTimer); suggestTimer = setTimeout(suggest, 400); });
+  $("ticket").addEventListener("submit", save);
+  const status = $("conn");
+  live("/api/desk/stream", token, "desk", render, (ok) => {
+    status.textContent = ok ? "● " + t("wb.live") : t("wb.offline");
+    status.className = "status " + (ok ? "level-ok" : "level-red");
+  });
+  setInterval(tick, 1000);
+  updateNext();
+  translate();
+}
+
+main();

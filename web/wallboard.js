@@ -1,0 +1,119 @@
+// The supervisors' wallboard: pushed by the engine (SSE), redrawn on every frame.
+import { chrome, signIn, live, t, percent, clock, el, translate } from "/assets/common.js";
+
+let last = null;
+
+function queueName(q) {
+  const key = "q." + q;
+  const s = t(key);
+  return s === key ? q : s;
+}
+
+function alarmText(a) {
+  const vars = { ...a, queue: a.queue ? queueName(a.queue) : "", rate: a.rate != null ? percent(a.rate) : "" };
+  return t("alarm." + a.kind, vars);
+}
+
+function render(b) {
+  last = b;
+  const alarms = document.getElementById("alarms");
+  alarms.replaceChildren();
+  if (b.alarms.length) {
+    alarms.className = "banner";
+    alarms.append(el("ul", {}, b.alarms.map((a) => el("li", { "data-kind": a.kind }, alarmText(a)))));
+  } else {
+    alarms.className = "banner calm";
+    alarms.textContent = t("wb.alarms.none");
+  }
+  const waiting = document.getElementById("waiting");
+  waiting.textContent = b.waiting;
+  const longest = document.getElementById("longest");
+  longest.textContent = b.longest_wait_s == null ? "—" : b.longest_wait_s + " s";
+  longest.className = "level-" + b.wait_level;
+  waiting.className = "value level-" + b.wait_level;
+
+  const k = b.kpi;
+  const target = k.targets.connection_rate;
+  const r15 = document.getElementById("rate15");
+  r15.textContent = percent(k.today.answer_rate_15s);
+  document.getElementById("rate15-sub").textContent = `${t("wb.day")} ${percent(k.last_24h.answer_rate_15s)}`;
+  const conn = document.getElementById("conn-rate");
+  conn.textContent = percent(k.last_24h.connection_rate);
+  conn.className = "value " + (k.last_24h.connection_rate == null ? "" : k.last_24h.connection_rate >= target ? "good" : "below");
+  document.getElementById("conn-sub").textContent =
+    `${t("wb.day")} · ${t("wb.target")} ≥ ${percent(target)} · ${t("wb.today")} ${percent(k.today.connection_rate)}`;
+  document.getElementById("answered").textContent = k.today.answered;
+  const aht = k.today.avg_handle_s;
+  document.getElementById("answered-sub").textContent =
+    `${t("wb.abandoned")} ${k.today.abandoned} (+${k.today.abandoned_in_grace}) · ${t("wb.avg_wait")} ${k.today.avg_wait_s == null ? "—" : k.today.avg_wait_s.toFixed(1) + " s"} · ${t("wb.aht")} ${aht == null ? "—" : clock(aht)}`;
+
+  document.getElementById("queues").replaceChildren(
+    ...b.queues.map((q) =>
+      el("tr", { "data-queue": q.name },
+        el("th", { scope: "row" }, queueName(q.name)),
+        el("td", { class: "num level-" + q.wait_level, "data-testid": "waiting-" + q.name }, q.waiting),
+        el("td", { class: "num level-" + q.wait_level }, q.longest_wait_s == null ? "—" : q.longest_wait_s + " s"),
+        el("td", { class: "num" }, q.agents.ready),
+        el("td", { class: "num" }, q.agents.talking + q.agents.reserved),
+        el("td", { class: "num" }, q.agents.wrap_up),
+        el("td", { class: "num" }, q.agents.not_ready),
+      )),
+  );
+  const a = b.agents;
+  document.getElementById("agents").replaceChildren(
+    ...["ready", "reserved", "talking", "wrap_up", "not_ready", "logged_out"].map((s) =>
+      el("tr", {}, el("th", { scope: "row" }, t("wb." + s)), el("td", { class: "num", "data-testid": "agents-" + s }, a[s]))),
+  );
+  drawChart(k.series, target);
+}
+
+/** 96 bars (offered, answered) and the rolling 24 h connection rate as a line. */
+function drawChart(series, target) {
+  const W = 960, H = 220, pad = 30;
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+  svg.setAttribute("width", "100%");
+  svg.setAttribute("role", "img");
+  const total = series.reduce((s, p) => s + p.answered + p.abandoned, 0);
+  svg.setAttribute("aria-label", `${t("wb.chart")}: ${t("wb.offered")} ${total}`);
+  const max = Math.max(1, ...series.map((p) => p.answered + p.abandoned));
+  const bw = (W - 2 * pad) / Math.max(1, series.length);
+  const y = (v) => H - pad - (v / max) * (H - 2 * pad);
+  const yr = (r) => H - pad - r * (H - 2 * pad);
+  const add = (tag, attrs) => {
+    const e = document.createElementNS(ns, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+    svg.append(e);
+    return e;
+  };
+  series.forEach((p, i) => {
+    const x = pad + i * bw;
+    const offered = p.answered + p.abandoned;
+    if (offered) add("rect", { x, y: y(offered), width: Math.max(1, bw - 1), height: H - pad - y(offered), fill: "#52606d" });
+    if (p.answered) add("rect", { x, y: y(p.answered), width: Math.max(1, bw - 1), height: H - pad - y(p.answered), fill: "#4ea1ff" });
+  });
+  add("line", { x1: pad, x2: W - pad, y1: yr(target), y2: yr(target), stroke: "#f0a500", "stroke-dasharray": "6 4" });
+  const pts = series.map((p, i) => (p.connection_rate_24h == null ? null : `${pad + i * bw + bw / 2},${yr(p.connection_rate_24h)}`)).filter(Boolean);
+  if (pts.length) add("polyline", { points: pts.join(" "), fill: "none", stroke: "#2fbf71", "stroke-width": 2 });
+  const label = (x, yy, text, anchor = "start") => { const e = add("text", { x, y: yy, "text-anchor": anchor }); e.textContent = text; };
+  const hm = (iso) => new Date(iso).toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit", hour12: false, timeZone: "Asia/Shanghai" });
+  for (let i = 0; i < series.length; i += 16) label(pad + i * bw, H - 8, hm(series[i].start));
+  label(W - pad + 2, yr(target) + 4, "95%");
+  label(pad - 4, y(max) + 4, String(max), "end");
+  document.getElementById("chart").replaceChildren(svg);
+}
+
+async function main() {
+  chrome(() => last && render(last));
+  const { token, first } = await signIn("/api/wallboard");
+  render(first);
+  const status = document.getElementById("conn");
+  live("/api/wallboard/stream", token, "wallboard", render, (ok) => {
+    status.textContent = ok ? "● " + t("wb.live") : t("wb.offline");
+    status.className = "status " + (ok ? "level-ok" : "level-red");
+  });
+  translate();
+}
+
+main();
