@@ -10,7 +10,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::baresip::start_baresip;
+use common::baresip::{start_baresip, start_baresip_with};
 use common::{http_request, sipp, wait_for, Engine};
 
 fn agents(engine: &Engine, token: &str) -> serde_json::Value {
@@ -258,4 +258,167 @@ fn the_agent_transfers_a_caller_to_another_queue_from_the_desktop() {
     assert_eq!(record["outcome"], "abandoned_in_queue");
     assert_eq!(record["transfers"][0], "1001 → queue dialect");
     assert!(record["recording_sha256"].is_string(), "{record}");
+}
+
+#[test]
+fn the_agent_transfers_an_urgent_caller_to_110_through_the_gateway() {
+    let gateway = std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .expect("a free port for the gateway");
+    let engine = Engine::start(&format!(
+        "[transfer]\ngateway = \"{gateway}\"\n[transfer.numbers]\n\"110\" = \"110\"\n"
+    ));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let _phone = start_baresip(dir.path(), engine.sip);
+    wait_for(Duration::from_secs(15), || {
+        (agent(&agents(&engine, "demo-supervisor"), "1001")["registered"] == true).then_some(())
+    })
+    .expect("1001 registers");
+    let (status, _) = http_request(
+        engine.http,
+        "POST",
+        "/api/agents/1001/state",
+        Some("demo-agent-1001"),
+        Some(r#"{"state":"ready"}"#),
+    );
+    assert_eq!(status, 204);
+    let target = engine.sip;
+    let caller = std::thread::spawn(move || {
+        sipp(
+            target,
+            "uac_ivr_enterprise.xml",
+            &["-m", "1", "-d", "8000"],
+            Duration::from_secs(40),
+        )
+    });
+    let call = engine
+        .call_where(Duration::from_secs(15), |c| c["state"] == "talking")
+        .expect("the agent answers");
+    let id = call["id"].as_str().expect("call id").to_string();
+    let port = gateway.port().to_string();
+    let gw = std::thread::spawn(move || {
+        sipp(
+            target,
+            "uas_gateway.xml",
+            &["-m", "1", "-p", &port],
+            Duration::from_secs(40),
+        )
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let path = format!("/api/calls/{id}/transfer");
+    // A number that is not configured is refused with a reason.
+    let (status, reply) = http_request(
+        engine.http,
+        "POST",
+        &path,
+        Some("demo-agent-1001"),
+        Some(r#"{"queue":"999"}"#),
+    );
+    assert_eq!(status, 422, "{reply}");
+    let (status, reply) = http_request(
+        engine.http,
+        "POST",
+        &path,
+        Some("demo-agent-1001"),
+        Some(r#"{"queue":"110"}"#),
+    );
+    assert_eq!(status, 204, "{reply}");
+    engine
+        .call_where(Duration::from_secs(5), |c| {
+            c["state"] == "talking" && c["transfers"][0] == "1001 → 110"
+        })
+        .unwrap_or_else(|| panic!("110 answers; log:\n{}", engine.log()));
+    caller.join().expect("sipp thread").assert_ok();
+    gw.join().expect("gateway thread").assert_ok();
+    let record = engine
+        .latest_record(Duration::from_secs(5))
+        .expect("a call record");
+    assert_eq!(record["outcome"], "answered", "{record}");
+    assert_eq!(record["transfers"][0], "1001 → 110");
+    assert!(record["recording_sha256"].is_string(), "{record}");
+}
+
+#[test]
+fn an_agent_who_does_not_answer_is_skipped_and_the_next_agent_answers() {
+    let engine = Engine::start("");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sip = engine.sip;
+    // 1001 (enterprise 5) lets it ring; 1002 (general) answers.
+    let _phones = start_baresip_with(
+        dir.path(),
+        &format!(
+            "<sip:1001@{sip};transport=udp>;auth_pass=demo-1001;regint=600;answermode=manual\n\
+             <sip:1002@{sip};transport=udp>;auth_pass=demo-1002;regint=600;answermode=auto\n"
+        ),
+    );
+    for id in ["1001", "1002"] {
+        wait_for(Duration::from_secs(15), || {
+            (agent(&agents(&engine, "demo-supervisor"), id)["registered"] == true).then_some(())
+        })
+        .unwrap_or_else(|| panic!("{id} registers; log:\n{}", engine.log()));
+        let (status, _) = http_request(
+            engine.http,
+            "POST",
+            &format!("/api/agents/{id}/state"),
+            Some("demo-supervisor"),
+            Some(r#"{"state":"ready"}"#),
+        );
+        assert_eq!(status, 204);
+    }
+    let caller = std::thread::spawn(move || {
+        sipp(
+            sip,
+            "uac_ivr_enterprise.xml",
+            &["-m", "1", "-d", "16000"],
+            Duration::from_secs(40),
+        )
+    });
+    // 1001 rings first (the enterprise specialist), for the queue's 8 s ring timeout.
+    engine
+        .call_where(Duration::from_secs(10), |c| c["state"] == "ringing")
+        .expect("an agent's phone rings");
+    assert_eq!(
+        agent(&agents(&engine, "demo-supervisor"), "1001")["state"],
+        "reserved"
+    );
+    let talking = engine
+        .call_where(Duration::from_secs(20), |c| c["state"] == "talking")
+        .unwrap_or_else(|| panic!("the next agent answers; log:\n{}", engine.log()));
+    assert_eq!(talking["agent"], "1002", "{talking}");
+    let list = agents(&engine, "demo-supervisor");
+    assert_eq!(agent(&list, "1001")["state"], "not_ready");
+    assert_eq!(agent(&list, "1001")["reason"], "no_answer");
+    caller.join().expect("sipp thread").assert_ok();
+    let record = engine
+        .latest_record(Duration::from_secs(5))
+        .expect("a call record");
+    assert_eq!(record["agent"], "1002", "{record}");
+    assert_eq!(record["outcome"], "answered");
+}
+
+#[test]
+fn a_caller_who_gives_up_waiting_is_counted_as_abandoned() {
+    let engine = Engine::start("");
+    // Nobody is ready: the caller presses 1, waits 7 s (past the 5 s grace) and hangs up.
+    sipp(
+        engine.sip,
+        "uac_ivr_enterprise.xml",
+        &["-m", "1", "-d", "7000"],
+        Duration::from_secs(40),
+    )
+    .assert_ok();
+    let record = engine
+        .latest_record(Duration::from_secs(5))
+        .expect("a call record");
+    assert_eq!(record["outcome"], "abandoned_in_queue", "{record}");
+    let (status, body) = engine.get("/api/stats");
+    assert_eq!(status, 200);
+    let stats: serde_json::Value = serde_json::from_str(&body).expect("json");
+    for period in ["today", "last_24h"] {
+        let r = &stats[period];
+        assert_eq!(r["abandoned"], 1, "{stats}");
+        assert_eq!(r["answered"], 0, "{stats}");
+        assert_eq!(r["counted"], 1, "{stats}");
+        assert_eq!(r["connection_rate"], 0.0, "{stats}");
+    }
 }

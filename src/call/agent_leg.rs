@@ -26,10 +26,32 @@ pub enum LegState {
     Talking,
 }
 
-/// The agent's leg of a call.
+/// Who the second leg rings: an agent's phone (the ACD decides), or an outside number
+/// through the gateway after a blind transfer (C12: 110, 119, 120, 122, utility hotlines).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Party {
+    Agent(AgentId),
+    External { target: String },
+}
+
+/// Where and as whom a new leg's INVITE goes.
+pub(crate) struct LegTarget {
+    pub party: Party,
+    /// The request-URI: the phone's registered contact, or `sip:<number>@<gateway>`.
+    pub uri: Uri,
+    /// The `To` user part.
+    pub to_user: String,
+    pub peer: Peer,
+    /// The `From` user and display name: `hotline` with the masked caller for an agent's
+    /// phone; the caller's own number for the public network (110 must see who calls).
+    pub from_user: String,
+    pub from_display: Option<String>,
+}
+
+/// The agent's leg of a call (or, after an external transfer, the gateway's).
 #[derive(Debug, Clone)]
 pub struct AgentLeg {
-    pub agent: AgentId,
+    pub party: Party,
     /// Our INVITE (for CANCEL and the ACK of its 2xx).
     pub invite: Request,
     /// Its client transaction.
@@ -137,16 +159,32 @@ impl CallEngine {
             self.ring_failed(id, RingFailure::Unreachable, now);
             return;
         };
-        let caller = call.caller.clone();
-        let call_name = call.name.clone();
-        let Some(port) = self.ports.allocate() else {
+        let target = LegTarget {
+            party: Party::Agent(agent),
+            uri: binding.contact.uri.clone(),
+            to_user: user,
+            peer: Peer {
+                addr: binding.flow.addr,
+                link: binding.flow.link,
+            },
+            from_user: "hotline".into(),
+            // The phone shows who is calling, masked like everywhere outside the ticket.
+            from_display: Some(call.caller.masked()),
+        };
+        if !self.start_leg(id, target, now) {
             self.ring_failed(id, RingFailure::Unreachable, now);
-            return;
+        }
+    }
+
+    /// Sends the INVITE of a call's second leg; false when it could not be sent.
+    pub(crate) fn start_leg(&mut self, id: CallId, target: LegTarget, now: Instant) -> bool {
+        let Some(call_name) = self.calls.get(&id).map(|c| c.name.clone()) else {
+            return false;
         };
-        let peer = Peer {
-            addr: binding.flow.addr,
-            link: binding.flow.link,
+        let Some(port) = self.ports.allocate() else {
+            return false;
         };
+        let peer = target.peer;
         let host = self.local_host();
         let sip_port = self.cfg.sip_addr.port();
         let from_tag = self.token();
@@ -154,21 +192,15 @@ impl CallEngine {
         let call_id = format!("{}@{}", self.token(), self.cfg.sip_addr.ip());
         let mut from = NameAddr::new(Uri::Sip(
             SipUri::new(host.clone())
-                .with_user("hotline")
+                .with_user(&target.from_user)
                 .with_port(sip_port),
         ));
-        // The phone shows who is calling, masked like everywhere outside the ticket.
-        from.display = Some(caller.masked());
+        from.display = target.from_display;
         from.set_tag(&from_tag);
-        let to = NameAddr::new(Uri::Sip(SipUri::new(host.clone()).with_user(&user)));
-        let mut invite = Request::new(
-            Method::Invite,
-            binding.contact.uri.clone(),
-            from,
-            to,
-            &call_id,
-            1,
-        );
+        let to = NameAddr::new(Uri::Sip(
+            SipUri::new(host.clone()).with_user(&target.to_user),
+        ));
+        let mut invite = Request::new(Method::Invite, target.uri, from, to, &call_id, 1);
         let transport = Self::via_transport(peer);
         invite.headers.via = vec![ViaSpec {
             transport: &transport,
@@ -187,8 +219,7 @@ impl CallEngine {
         let invite = invite.with_body(MediaType::new("application", "sdp"), sdp);
         let Some(key) = invite.client_transaction_key() else {
             self.ports.release(port);
-            self.ring_failed(id, RingFailure::Unreachable, now);
-            return;
+            return false;
         };
         if self
             .txns
@@ -201,15 +232,14 @@ impl CallEngine {
             .is_err()
         {
             self.ports.release(port);
-            self.ring_failed(id, RingFailure::Unreachable, now);
-            return;
+            return false;
         }
         self.txn_peers.insert(key.clone(), peer);
         self.by_agent_invite.insert(key.clone(), id);
         self.by_dialog.insert((call_id, from_tag), id);
         if let Some(call) = self.calls.get_mut(&id) {
             call.agent_leg = Some(AgentLeg {
-                agent,
+                party: target.party,
                 invite,
                 key,
                 peer,
@@ -219,6 +249,7 @@ impl CallEngine {
                 media: None,
             });
         }
+        true
     }
 
     fn token_u32(&mut self) -> u32 {
@@ -270,10 +301,15 @@ impl CallEngine {
                 _ => RingFailure::Unreachable,
             };
             let port = leg.port;
+            let external = matches!(leg.party, Party::External { .. });
             call.agent_leg = None;
             self.by_agent_invite.remove(key);
             self.ports.release(port);
-            self.ring_failed(id, failure, now);
+            if external {
+                self.external_failed(id, &format!("{} {}", resp.status, resp.reason), now);
+            } else {
+                self.ring_failed(id, failure, now);
+            }
             self.drain_acd(now);
             return;
         }
@@ -297,6 +333,11 @@ impl CallEngine {
             return;
         };
         leg.dialog = Some(dialog);
+        if matches!(leg.party, Party::External { .. }) {
+            // The outside number answered: no ACD involved, bridge at once.
+            self.connect(id, now);
+            return;
+        }
         match self.acd.handle_ring_answered(&id, now) {
             Ok(()) => self.connect(id, now),
             Err(e) => {
@@ -318,7 +359,9 @@ impl CallEngine {
         };
         leg.state = LegState::Talking;
         call.phase = Phase::Talking;
-        call.connected_at = Some(wall);
+        if matches!(leg.party, Party::Agent(_)) {
+            call.connected_at = Some(wall);
+        }
         // One recording per call: after a transfer the next agent goes on in the same file.
         let recording = call
             .recording
@@ -489,12 +532,18 @@ impl CallEngine {
         let Some(id) = self.by_agent_invite.remove(key) else {
             return;
         };
+        let mut external = false;
         if let Some(call) = self.calls.get_mut(&id) {
             if let Some(leg) = call.agent_leg.take() {
+                external = matches!(leg.party, Party::External { .. });
                 self.ports.release(leg.port);
             }
         }
-        self.ring_failed(id, RingFailure::Unreachable, now);
+        if external {
+            self.external_failed(id, "no answer from the gateway", now);
+        } else {
+            self.ring_failed(id, RingFailure::Unreachable, now);
+        }
         self.drain_acd(now);
     }
 

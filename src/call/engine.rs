@@ -133,6 +133,10 @@ pub struct EngineConfig {
     pub queue_notice_interval: Duration,
     /// Queues calls may wait in.
     pub queues: Vec<String>,
+    /// The SIP gateway to the public network for external transfers (none: refused).
+    pub transfer_gateway: Option<SocketAddr>,
+    /// Outside transfer targets (`110`, `water`, …) → the number dialled at the gateway.
+    pub transfer_numbers: std::collections::BTreeMap<String, String>,
 }
 
 /// Counters for the operators (and later `/metrics`).

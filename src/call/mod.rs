@@ -2,6 +2,7 @@
 
 pub mod agent_leg;
 pub mod engine;
+pub mod external;
 pub mod media_session;
 pub mod ports;
 pub mod record;

@@ -20,7 +20,7 @@ pub enum TransferError {
     NotTalking(String),
     #[error("unknown queue {0:?}")]
     UnknownQueue(String),
-    #[error("transfer to {0:?} needs an external gateway, which is not configured")]
+    #[error("{0:?} is not an outside number this hotline may dial: configure [transfer] gateway and numbers")]
     External(String),
 }
 
@@ -60,15 +60,16 @@ impl CallEngine {
         if !matches!(call.phase, Phase::Talking) {
             return Err(TransferError::NotTalking(call.name.clone()));
         }
-        if !self.acd.has_queue(target) {
-            return Err(if target.bytes().all(|b| b.is_ascii_digit()) {
+        let external = !self.acd.has_queue(target);
+        if external && self.external_number(target).is_none() {
+            return Err(if self.looks_external(target) {
                 TransferError::External(target.to_string())
             } else {
                 TransferError::UnknownQueue(target.to_string())
             });
         }
         let agent = call.agent.clone().unwrap_or_default();
-        tracing::info!(call = %call.name, %agent, queue = target, "blind transfer");
+        tracing::info!(call = %call.name, %agent, %target, external, "blind transfer");
         self.end_agent_leg(id, now);
         if let Err(e) = self.acd.handle_call_ended(&id, now) {
             tracing::debug!(error = %e, "ACD: transferred call end");
@@ -76,11 +77,19 @@ impl CallEngine {
         self.out
             .push_back(Output::Media(MediaCommand::Unbridge { call: id }));
         if let Some(call) = self.calls.get_mut(&id) {
-            call.transfers.push(format!("{agent} → queue {target}"));
+            call.transfers.push(if external {
+                format!("{agent} → {target}")
+            } else {
+                format!("{agent} → queue {target}")
+            });
             call.agent = None;
             call.wait = None;
         }
-        self.enqueue(id, target.to_string(), now);
+        if external {
+            self.dial_external(id, target, now)?;
+        } else {
+            self.enqueue(id, target.to_string(), now);
+        }
         self.drain_acd(now);
         Ok(())
     }
@@ -104,12 +113,12 @@ impl CallEngine {
             return;
         };
         let leg = self.calls.get(&id).and_then(|c| c.agent_leg.clone());
-        let allowed = self.acd.has_queue(&target);
+        let allowed = self.acd.has_queue(&target) || self.external_number(&target).is_some();
         if !allowed || leg.is_none() {
             let mut resp = Response::for_request(&req, 403, "Forbidden");
             resp.headers.push(
                 "Warning",
-                &format!("399 hotline \"transfer target {target:?} is not a queue\""),
+                &format!("399 hotline \"transfer target {target:?} is not a queue or a configured outside number\""),
             );
             self.respond(&key, resp, now);
             return;

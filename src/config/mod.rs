@@ -34,6 +34,7 @@ pub struct Config {
     pub storage: StorageConfig,
     pub ivr: IvrConfig,
     pub acd: AcdFiles,
+    pub transfer: TransferConfig,
     /// The folder of the config file: `calendar/`, `dispatch.toml` and `users.toml` live there.
     #[serde(skip)]
     pub config_dir: PathBuf,
@@ -60,6 +61,19 @@ impl Default for AcdFiles {
             allow_demo_credentials: false,
         }
     }
+}
+
+/// Blind transfer to numbers outside the hotline (C12: 110, 119, 120, 122, utility hotlines)
+/// through a SIP gateway. Only the numbers listed can be dialled, so neither a desktop nor a
+/// softphone can turn the hotline into an open trunk.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct TransferConfig {
+    /// The gateway (or carrier SBC) to the public network, `host:port` over UDP. Without it
+    /// external transfers are refused.
+    pub gateway: Option<SocketAddr>,
+    /// What an agent may pick (`"110"`, `water`) → the number dialled at the gateway.
+    pub numbers: std::collections::BTreeMap<String, String>,
 }
 
 /// SIP signaling: where we listen, which numbers we answer, RFC 3261 timer values.
@@ -257,6 +271,19 @@ impl Config {
                 );
             }
         }
+        for (name, number) in &self.transfer.numbers {
+            let dialable = !number.is_empty()
+                && number
+                    .bytes()
+                    .enumerate()
+                    .all(|(i, b)| b.is_ascii_digit() || (i == 0 && b == b'+'));
+            if !dialable || name.is_empty() {
+                bad(
+                    name,
+                    format!("transfer.numbers: {name:?} = {number:?} is not a dialable number (digits, optionally a leading '+')"),
+                );
+            }
+        }
         if self.sip.t1.is_zero() || self.sip.t2 < self.sip.t1 {
             bad(
                 "t2",
@@ -372,6 +399,16 @@ mod tests {
         let errs = config.validate(text, Path::new("x.toml")).unwrap_err();
         assert_eq!(errs.len(), 1);
         assert!(errs[0].to_string().starts_with("x.toml:2: "), "{}", errs[0]);
+    }
+
+    #[test]
+    fn an_outside_number_that_cannot_be_dialled_is_refused_with_its_line() {
+        let text = "[transfer]\ngateway = \"127.0.0.1:5090\"\n[transfer.numbers]\n\"110\" = \"110\"\nwater = \"96-116\"\n";
+        let config = Config::parse(text, Path::new("x.toml")).unwrap();
+        assert_eq!(config.transfer.numbers["110"], "110");
+        let errs = config.validate(text, Path::new("x.toml")).unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0].to_string().starts_with("x.toml:5: "), "{}", errs[0]);
     }
 
     #[test]

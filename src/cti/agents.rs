@@ -201,7 +201,9 @@ async fn transfer(
                 TransferError::UnknownQueue(_) => {
                     (StatusCode::UNPROCESSABLE_ENTITY, "unknown_queue")
                 }
-                TransferError::External(_) => (StatusCode::NOT_IMPLEMENTED, "no_gateway"),
+                TransferError::External(_) => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, "not_an_allowed_number")
+                }
             };
             ApiError::new(status, code, e.to_string())
         })?;

@@ -247,6 +247,8 @@ pub async fn run(
         answer_delay: config.sip.answer_delay,
         queue_notice_interval: config.ivr.queue_notice_interval,
         queues: acd_config.queue_names(),
+        transfer_gateway: config.transfer.gateway,
+        transfer_numbers: config.transfer.numbers.clone(),
     };
     let registrar = crate::sip::registrar::Registrar::new(
         crate::sip::registrar::RegistrarConfig {

@@ -1,5 +1,5 @@
-//! baresip as an agent's softphone: headless, auto-answer for 1001 (a 440 Hz tone as its
-//! voice), and 1002 with a wrong password (to be refused). Stopped by PID when dropped.
+//! baresip as agents' softphones: headless, a 440 Hz tone as the voice; by default 1001
+//! auto-answers and 1002 has a wrong password (to be refused). Stopped by PID when dropped.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -14,7 +14,17 @@ impl Drop for Baresip {
     }
 }
 
+/// 1001 auto-answers with the correct password; 1002 has a wrong one.
 pub fn start_baresip(dir: &Path, engine: std::net::SocketAddr) -> Baresip {
+    let accounts = format!(
+        "<sip:1001@{engine};transport=udp>;auth_pass=demo-1001;regint=600;answermode=auto\n\
+         <sip:1002@{engine};transport=udp>;auth_pass=not-the-password;regint=600\n"
+    );
+    start_baresip_with(dir, &accounts)
+}
+
+/// baresip with the given `accounts` file (one account per line).
+pub fn start_baresip_with(dir: &Path, accounts: &str) -> Baresip {
     assert!(
         Path::new("/usr/lib/baresip/modules/account.so").exists(),
         "baresip is not installed: run ./.ci/test (it installs Debian's baresip)"
@@ -56,10 +66,6 @@ pub fn start_baresip(dir: &Path, engine: std::net::SocketAddr) -> Baresip {
         tone.display(),
     );
     std::fs::write(dir.join("config"), config).expect("baresip config");
-    let accounts = format!(
-        "<sip:1001@{engine};transport=udp>;auth_pass=demo-1001;regint=600;answermode=auto\n\
-         <sip:1002@{engine};transport=udp>;auth_pass=not-the-password;regint=600\n"
-    );
     std::fs::write(dir.join("accounts"), accounts).expect("baresip accounts");
     let child = Command::new("baresip")
         .arg("-f")

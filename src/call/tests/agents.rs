@@ -315,3 +315,92 @@ fn the_agent_blind_transfers_the_caller_to_another_queue() {
         Err(TransferError::NotTalking(_))
     ));
 }
+
+#[test]
+fn the_agent_transfers_an_urgent_caller_to_110_through_the_gateway() {
+    let mut sim = Sim::new();
+    let gateway = Peer {
+        addr: "127.0.0.1:5090".parse::<SocketAddr>().unwrap(),
+        link: Link::Udp,
+    };
+    sim.engine.cfg.transfer_gateway = Some(gateway.addr);
+    let phone = register_agent(&mut sim);
+    let agent_invite = connect_agent(&mut sim, phone);
+    let call = sim.call_id();
+    use crate::call::transfer::TransferError;
+    assert_eq!(
+        sim.engine.transfer(call, "999", sim.now),
+        Err(TransferError::External("999".into())),
+        "only configured numbers are dialled"
+    );
+    sim.engine.transfer(call, "110", sim.now).expect("transfer");
+    sim.drain();
+    // The agent is let go; the gateway is called with the citizen's own number.
+    let bye = last_request_to(&sim, phone, "BYE");
+    assert_eq!(bye.headers.call_id, agent_invite.headers.call_id);
+    let out = last_request_to(&sim, gateway, "INVITE");
+    assert_eq!(out.uri.to_string(), "sip:110@127.0.0.1:5090");
+    assert_eq!(
+        out.headers.from.uri.to_string(),
+        "sip:13812345678@127.0.0.1:5060"
+    );
+    assert_eq!(sim.engine.live_calls()[0].transfers, vec!["1001 → 110"]);
+    // 110 answers: bridged again, same recording.
+    let mut ok = Response::for_request(&out, 200, "OK").with_to_tag("gw1");
+    ok.headers.contact = Some(crate::sip::message::Contact::List(vec![
+        crate::sip::message::NameAddr::new(out.uri.clone()),
+    ]));
+    let ok = ok.with_body(
+        crate::sip::message::MediaType::new("application", "sdp"),
+        SDP.replace("6000", "7100"),
+    );
+    sim.engine
+        .handle_message(Message::Response(ok), gateway, sim.now);
+    sim.drain();
+    last_request_to(&sim, gateway, "ACK");
+    let bridges = sim
+        .media
+        .iter()
+        .filter(|m| matches!(m, MediaCommand::Bridge { .. }))
+        .count();
+    assert_eq!(bridges, 2, "bridged to the agent, then to 110");
+    assert_eq!(sim.engine.live_calls()[0].state, CallState::Talking);
+    // The caller hangs up: the gateway's leg gets a BYE, the record keeps the transfer.
+    sim.in_dialog("BYE", 2, "bye1", "", "");
+    let bye = last_request_to(&sim, gateway, "BYE");
+    assert_eq!(bye.headers.call_id, out.headers.call_id);
+    let r = sim.records.last().expect("a record");
+    assert_eq!(r.outcome, CallOutcome::Answered);
+    assert_eq!(r.call.transfers, vec!["1001 → 110"]);
+    assert_eq!(r.call.agent, None);
+}
+
+#[test]
+fn a_failed_outside_number_sends_the_caller_back_to_the_queue() {
+    let mut sim = Sim::new();
+    let gateway = Peer {
+        addr: "127.0.0.1:5090".parse::<SocketAddr>().unwrap(),
+        link: Link::Udp,
+    };
+    sim.engine.cfg.transfer_gateway = Some(gateway.addr);
+    let phone = register_agent(&mut sim);
+    connect_agent(&mut sim, phone);
+    let call = sim.call_id();
+    sim.engine.transfer(call, "110", sim.now).expect("transfer");
+    sim.drain();
+    let out = last_request_to(&sim, gateway, "INVITE");
+    let busy = Response::for_request(&out, 503, "Service Unavailable").with_to_tag("gw1");
+    sim.engine
+        .handle_message(Message::Response(busy), gateway, sim.now);
+    sim.drain();
+    let live = &sim.engine.live_calls()[0];
+    assert_eq!(live.queue.as_deref(), Some("enterprise"));
+    assert!(matches!(live.state, CallState::Queued | CallState::Ringing));
+    assert_eq!(
+        live.transfers,
+        vec![
+            "1001 → 110".to_string(),
+            "failed (503 Service Unavailable) → queue enterprise".to_string()
+        ]
+    );
+}

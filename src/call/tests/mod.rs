@@ -28,6 +28,9 @@ fn config(answer_delay: Duration) -> EngineConfig {
         answer_delay,
         queue_notice_interval: Duration::from_secs(30),
         queues: acd_config().queue_names(),
+        // Numbers listed, gateway unset: external transfers are refused until a test sets it.
+        transfer_gateway: None,
+        transfer_numbers: [("110".to_string(), "110".to_string())].into(),
     }
 }
 
