@@ -62,7 +62,7 @@ async function openTicket(id) {
     const items = hist.items.filter((i) => i.id !== id);
     $("history").replaceChildren(
       ...(items.length
-        ? items.map((i) => el("li", {}, el("a", { href: "/tickets#" + i.id }, i.id), ` ${dateTime(i.received_at)} · ${t("type." + i.type)} · ${i.state} · ${i.content}`))
+        ? items.map((i) => el("li", {}, el("a", { href: "/tickets#" + i.id }, i.id), ` ${dateTime(i.received_at)} · ${t("type." + i.type)} · ${t("st." + i.state)} · ${i.content}`))
         : [el("li", { class: "muted" }, t("desk.history.none"))]),
     );
   } catch (e) {

@@ -48,6 +48,7 @@ export const STRINGS = {
     "tk.due": "截止时间", "tk.unit": "主办单位", "tk.none": "没有工单", "tk.detail": "工单详情",
     "tk.history": "办理记录", "tk.action": "操作", "tk.submit": "提交", "tk.done": "已提交",
     "tk.more": "下一页", "tk.overdue.badge": "超期", "tk.supervised": "督办",
+    "st.draft": "草稿", "st.received": "已登记", "st.accepted": "已受理", "st.linked": "已联动", "st.dispatched": "已派单", "st.handling": "办理中", "st.returned": "已退回", "st.under_review": "审核中", "st.final_answer_pending": "终结待批", "st.awaiting_callback": "待回访", "st.awaiting_rating": "待评价", "st.checking_rating": "评价核查", "st.closed": "已办结", "st.archived": "已归档", "act.sign": "签收", "act.return": "退回", "act.request_extension": "申请延期", "act.assist_reply": "协办答复", "act.feedback": "办理反馈", "act.request_final_answer": "申请终结", "act.accept": "受理", "act.dispatch": "派单", "act.accept_return": "同意退回", "act.reject_return": "驳回退回", "act.approve_extension": "批准延期", "act.reject_extension": "驳回延期", "act.review_pass": "审核通过", "act.review_send_back": "审核退回", "act.callback": "回访", "act.record_rating": "记录评价", "act.check_unsatisfied": "核查不满意", "act.approve_final_answer": "批准终结", "act.reject_final_answer": "驳回终结", "act.remind": "催办", "act.supervise": "督办", "act.archive": "归档", "svc.water": "供水", "svc.power": "供电", "svc.gas": "燃气", "svc.heating": "供热",
     "err": "出错了",
   },
   en: {
@@ -97,6 +98,7 @@ export const STRINGS = {
     "tk.due": "Due", "tk.unit": "Lead unit", "tk.none": "No tickets", "tk.detail": "Ticket",
     "tk.history": "History", "tk.action": "Action", "tk.submit": "Submit", "tk.done": "Done",
     "tk.more": "Next page", "tk.overdue.badge": "overdue", "tk.supervised": "supervised",
+    "st.draft": "Draft", "st.received": "Received", "st.accepted": "Accepted", "st.linked": "Linked", "st.dispatched": "Dispatched", "st.handling": "Handling", "st.returned": "Returned", "st.under_review": "Under review", "st.final_answer_pending": "Final answer pending", "st.awaiting_callback": "Awaiting callback", "st.awaiting_rating": "Awaiting rating", "st.checking_rating": "Checking rating", "st.closed": "Closed", "st.archived": "Archived", "act.sign": "Sign", "act.return": "Return", "act.request_extension": "Request extension", "act.assist_reply": "Assist reply", "act.feedback": "Feedback", "act.request_final_answer": "Request final answer", "act.accept": "Accept", "act.dispatch": "Dispatch", "act.accept_return": "Accept return", "act.reject_return": "Reject return", "act.approve_extension": "Approve extension", "act.reject_extension": "Reject extension", "act.review_pass": "Review pass", "act.review_send_back": "Review send back", "act.callback": "Callback", "act.record_rating": "Record rating", "act.check_unsatisfied": "Check unsatisfied", "act.approve_final_answer": "Approve final answer", "act.reject_final_answer": "Reject final answer", "act.remind": "Remind", "act.supervise": "Supervise", "act.archive": "Archive", "svc.water": "Water", "svc.power": "Power", "svc.gas": "Gas", "svc.heating": "Heating",
     "err": "Error",
   },
 };

@@ -42,7 +42,7 @@ const ACTIONS = {
 function row(i) {
   return el("tr", { class: i.overdue ? "overdue" : "", "data-id": i.id },
     el("td", {}, el("a", { href: "#" + i.id, onclick: (e) => { e.preventDefault(); show(i.id); } }, i.id)),
-    el("td", {}, i.state, i.overdue ? el("span", { class: "badge" }, t("tk.overdue.badge")) : null, i.supervised ? el("span", { class: "badge" }, t("tk.supervised")) : null),
+    el("td", {}, t("st." + i.state), i.overdue ? el("span", { class: "badge" }, t("tk.overdue.badge")) : null, i.supervised ? el("span", { class: "badge" }, t("tk.supervised")) : null),
     el("td", {}, t("type." + i.type)),
     el("td", {}, i.lead_unit ?? "—"),
     el("td", {}, dateTime(i.received_at)),
@@ -101,7 +101,7 @@ async function show(id) {
   const tk = await api(token, "GET", "/api/tickets/" + id);
   const due = tk.due ?? {};
   const form = el("form", { class: "ticket", "aria-label": t("tk.action") });
-  const choose = el("select", { id: "a-action", name: "action" }, actionsFor(me.role).map(([a]) => el("option", { value: a }, a)));
+  const choose = el("select", { id: "a-action", name: "action" }, actionsFor(me.role).map(([a]) => el("option", { value: a }, t("act." + a))));
   const fieldsBox = el("div", { class: "ticket" });
   const msg = el("p", { role: "status" });
   const refresh = () => fieldsBox.replaceChildren(...ACTIONS[choose.value][1].flatMap(field));
@@ -123,7 +123,7 @@ async function show(id) {
   });
   refresh();
   $("detail").replaceChildren(
-    el("h2", {}, `${tk.id} · ${tk.state}`),
+    el("h2", { "data-state": tk.state }, `${tk.id} · ${t("st." + tk.state)}`),
     el("p", {}, tk.content || "—"),
     el("dl", {},
       el("dt", {}, t("f.type")), el("dd", {}, t("type." + tk.type)),

@@ -18,7 +18,7 @@ guard(async (log) => {
   await page.waitForSelector("#a-action");
   await page.selectOption("#a-action", "sign");
   await page.click("[data-testid=ticket-detail] button[type=submit]");
-  await page.waitForFunction((tid) => document.querySelector("[data-testid=ticket-detail] h2")?.textContent === `${tid} · handling`, id, { timeout: 10000 });
+  await page.waitForSelector("[data-testid=ticket-detail] h2[data-state=handling]", { timeout: 10000 });
   await shot(page, "tickets-signed");
   say("SIGNED " + id);
   await b.close();
