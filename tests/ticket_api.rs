@@ -601,4 +601,45 @@ async fn a_call_finds_its_ticket_and_the_ticket_names_its_call() {
             .1["items"],
         json!([])
     );
+    // The desktop's history: the same caller's other tickets, found without sending the number.
+    let again = json!({"channel":"web","caller":{"phone":"+86 137-0000-9999"},"content":"路灯不亮","urgency":"non_urgent","type":"help","domain":"public_service"});
+    let other = e.call("POST", "/api/tickets", AGENT, Some(again)).await;
+    assert_eq!(other.0, 201, "{:?}", other.1);
+    let stranger = json!({"channel":"web","caller":{"phone":"13900000000"},"content":"噪音扰民","urgency":"non_urgent","type":"complaint","domain":"environmental_protection"});
+    assert_eq!(
+        e.call("POST", "/api/tickets", AGENT, Some(stranger))
+            .await
+            .0,
+        201
+    );
+    let path = format!(
+        "/api/tickets?same_caller_as={}",
+        c.1["id"].as_str().unwrap()
+    );
+    let same = e.call("GET", &path, AGENT, None).await;
+    let ids: Vec<&Value> = same.1["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| &i["id"])
+        .collect();
+    assert_eq!(ids, vec![&other.1["id"], &c.1["id"]], "{:?}", same.1);
+    // Supervised tickets only: none yet, then the one a supervisor put under supervision.
+    let sup = e
+        .call("GET", "/api/tickets?supervised=true", SUPERVISOR, None)
+        .await;
+    assert_eq!(sup.1["items"], json!([]));
+    let act = json!({"action":"supervise","reason":"repeated_unresolved"});
+    let path = format!("/api/tickets/{}/actions", c.1["id"].as_str().unwrap());
+    assert_eq!(e.call("POST", &path, SUPERVISOR, Some(act)).await.0, 200);
+    let sup = e
+        .call("GET", "/api/tickets?supervised=true", SUPERVISOR, None)
+        .await;
+    assert_eq!(
+        sup.1["items"].as_array().map(Vec::len),
+        Some(1),
+        "{:?}",
+        sup.1
+    );
+    assert_eq!(sup.1["items"][0]["id"], c.1["id"]);
 }

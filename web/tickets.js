@@ -54,6 +54,7 @@ async function load(more = false) {
   const q = new URLSearchParams({ limit: "50" });
   if ($("q-state").value) q.set("state", $("q-state").value);
   if ($("q-overdue").checked) q.set("overdue", "true");
+  if ($("q-supervised").checked) q.set("supervised", "true");
   if (more && after) q.set("after", after);
   const page = await api(token, "GET", "/api/tickets?" + q);
   const rows = page.items.map(row);

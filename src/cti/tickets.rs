@@ -496,6 +496,7 @@ struct ListParams {
     /// Tickets from the same caller as this one (the number itself is never sent).
     same_caller_as: Option<String>,
     overdue: Option<bool>,
+    supervised: Option<bool>,
     from: Option<DateTime<FixedOffset>>,
     to: Option<DateTime<FixedOffset>>,
     after: Option<String>,
@@ -543,6 +544,7 @@ async fn list(
     };
     let q = ListQuery {
         phone_key,
+        supervised: p.supervised,
         state: p.state,
         unit,
         request_type: p.request_type,

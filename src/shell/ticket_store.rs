@@ -395,6 +395,10 @@ impl TicketStore for SqliteStore {
         if let Some(p) = &q.phone_key {
             eq("t.phone_key", p.clone(), &mut args);
         }
+        if let Some(s) = q.supervised {
+            args.push(Value::Integer(i64::from(s)));
+            wh.push(format!("t.supervised = ?{}", args.len()));
+        }
         if let Some(a) = &q.overdue_at {
             args.push(Value::Integer(a.timestamp()));
             wh.push(format!("t.next_due_ts < ?{}", args.len()));

@@ -43,6 +43,7 @@ pub fn matches(r: &IndexRow, q: &ListQuery) -> bool {
         && q.phone_key
             .as_ref()
             .is_none_or(|p| r.phone_key.as_ref() == Some(p))
+        && q.supervised.is_none_or(|s| r.supervised == s)
         && q.overdue_at
             .is_none_or(|at| r.next_due.is_some_and(|d| d < at))
         && q.received_from.is_none_or(|f| r.received_at >= f)

@@ -75,6 +75,9 @@ pub struct ListQuery {
     /// Tickets from one caller (the normalised number, W6): the desktop's history.
     #[serde(default)]
     pub phone_key: Option<String>,
+    /// Only tickets under supervision (W16), for the supervisor's desk.
+    #[serde(default)]
+    pub supervised: Option<bool>,
     /// Only tickets whose earliest running deadline passed before this instant.
     pub overdue_at: Option<DateTime<FixedOffset>>,
     pub received_from: Option<DateTime<FixedOffset>>,
