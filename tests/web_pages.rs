@@ -236,3 +236,51 @@ fn the_wallboard_moves_with_a_call_and_the_agent_files_its_ticket_from_the_deskt
         );
     }
 }
+
+#[test]
+fn live_streams_need_the_right_token_and_end_when_the_engine_stops() {
+    use std::io::{Read, Write};
+    let mut engine = Engine::start("");
+    let status =
+        |path: &str, token: Option<&str>| http_request(engine.http, "GET", path, token, None).0;
+    assert_eq!(status("/api/wallboard", None), 401);
+    assert_eq!(status("/api/wallboard", Some("demo-agent-1001")), 403);
+    assert_eq!(status("/api/wallboard", Some("demo-wallboard")), 200);
+    assert_eq!(status("/api/desk", Some("demo-supervisor")), 403);
+    assert_eq!(status("/api/desk", Some("demo-agent-1003")), 200);
+    // The read-only wallboard token reads no tickets and changes nothing.
+    assert_eq!(status("/api/tickets", Some("demo-wallboard")), 403);
+    let (code, _) = http_request(
+        engine.http,
+        "POST",
+        "/api/agents/1001/state",
+        Some("demo-wallboard"),
+        Some(r#"{"state":"ready"}"#),
+    );
+    assert_eq!(code, 403);
+    // A page's EventSource: the token in the query, frames as `event: wallboard`.
+    let mut s = std::net::TcpStream::connect(engine.http).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    write!(
+        s,
+        "GET /api/wallboard/stream?access_token=demo-wallboard HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n\r\n"
+    )
+    .expect("request");
+    let mut seen = String::new();
+    let mut buf = [0u8; 4096];
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !seen.contains("event: wallboard") && Instant::now() < deadline {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+        }
+    }
+    assert!(seen.contains("text/event-stream"), "{seen}");
+    assert!(seen.contains("event: wallboard"), "{seen}");
+    assert!(seen.contains(r#""queues":[{"name":"general""#), "{seen}");
+    // An open stream does not hold up a clean shutdown.
+    let started = Instant::now();
+    assert_eq!(engine.terminate(), Some(0), "{}", engine.log());
+    assert!(started.elapsed() < Duration::from_secs(8));
+}
