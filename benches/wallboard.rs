@@ -46,7 +46,7 @@ fn inputs() -> (Vec<QueueInput>, Kpis) {
                 wait: Duration::from_secs((i % 20) as u64),
             }
         };
-        k.record(o, at);
+        k.record(None, o, at);
     }
     (queues, k)
 }

@@ -177,6 +177,56 @@ fn an_agent_registers_goes_ready_and_answers_a_citizen_who_pressed_1() {
         recorded["recording"]["sha256"], record["recording_sha256"],
         "{recorded}"
     );
+    // The recording: stereo, caller left and agent right, both with signal (the caller's
+    // SIPp plays speech, the agent's baresip a 440 Hz tone), so RTP came in both ways.
+    let path = engine
+        .data_dir
+        .path()
+        .join(record["recording"].as_str().expect("recording path"));
+    let mut wav = hound::WavReader::open(&path).expect("a readable WAV");
+    assert_eq!(wav.spec().channels, 2);
+    assert_eq!(wav.spec().sample_rate, 8000);
+    let samples: Vec<i16> = wav.samples::<i16>().map_while(Result::ok).collect();
+    let energy = |ch: usize| {
+        let n = samples.len() / 2;
+        let sum: f64 = (0..n).map(|i| f64::from(samples[2 * i + ch]).powi(2)).sum();
+        (sum / n.max(1) as f64).sqrt()
+    };
+    let (left, right) = (energy(0), energy(1));
+    assert!(left > 100.0, "caller channel has signal: rms {left:.0}");
+    assert!(right > 100.0, "agent channel has signal: rms {right:.0}");
+    // Audio went out both ways too: the engine relayed packets to each side.
+    let (_, metrics) = engine.get("/metrics");
+    for family in [
+        "hotline_rtp_relayed_to_agents_total",
+        "hotline_rtp_relayed_to_callers_total",
+    ] {
+        let n: u64 = metrics
+            .lines()
+            .find(|l| l.starts_with(family))
+            .and_then(|l| l.split_whitespace().last()?.parse().ok())
+            .unwrap_or_else(|| panic!("{family} in /metrics:\n{metrics}"));
+        assert!(n > 50, "{family} = {n}");
+    }
+    // The KPIs count the call by hand: answered within 15 s, overall and for its queue.
+    let (_, body) = engine.get("/api/stats");
+    let stats: serde_json::Value = serde_json::from_str(&body).expect("stats json");
+    for r in [&stats["today"], &stats["last_24h"]] {
+        assert_eq!(r["offered"], 1, "{stats}");
+        assert_eq!(r["answered"], 1, "{stats}");
+        assert_eq!(r["answered_within_15s"], 1, "{stats}");
+        assert_eq!(r["answer_rate_15s"], 1.0, "{stats}");
+        assert_eq!(r["connection_rate"], 1.0, "{stats}");
+        assert!(
+            r["avg_handle_s"].as_f64().is_some_and(|s| s > 1.0),
+            "{stats}"
+        );
+    }
+    let enterprise = stats["queues"]
+        .as_array()
+        .and_then(|q| q.iter().find(|q| q["name"] == "enterprise"))
+        .expect("the enterprise queue");
+    assert_eq!(enterprise["today"]["answered_within_15s"], 1, "{stats}");
     let (status, _) = http_request(
         engine.http,
         "POST",

@@ -32,7 +32,7 @@ function render(b) {
   longest.className = "level-" + b.wait_level;
   waiting.className = "value level-" + b.wait_level;
 
-  const k = b.kpi;
+  const k = b;
   const target = k.targets.connection_rate;
   const r15 = document.getElementById("rate15");
   r15.textContent = percent(k.today.answer_rate_15s);
@@ -43,9 +43,10 @@ function render(b) {
   document.getElementById("conn-sub").textContent =
     `${t("wb.day")} · ${t("wb.target")} ≥ ${percent(target)} · ${t("wb.today")} ${percent(k.today.connection_rate)}`;
   document.getElementById("answered").textContent = k.today.answered;
+  document.getElementById("answered").title = `${t("wb.offered")} ${k.today.offered}`;
   const aht = k.today.avg_handle_s;
   document.getElementById("answered-sub").textContent =
-    `${t("wb.abandoned")} ${k.today.abandoned} (+${k.today.abandoned_in_grace}) · ${t("wb.avg_wait")} ${k.today.avg_wait_s == null ? "—" : k.today.avg_wait_s.toFixed(1) + " s"} · ${t("wb.aht")} ${aht == null ? "—" : clock(aht)}`;
+    `${t("wb.offered")} ${k.today.offered} · ${t("wb.abandoned")} ${k.today.abandoned} (+${k.today.abandoned_in_grace}) · ${t("wb.avg_wait")} ${k.today.avg_wait_s == null ? "—" : k.today.avg_wait_s.toFixed(1) + " s"} · ${t("wb.aht")} ${aht == null ? "—" : clock(aht)}`;
 
   document.getElementById("queues").replaceChildren(
     ...b.queues.map((q) =>
@@ -57,6 +58,8 @@ function render(b) {
         el("td", { class: "num" }, q.agents.talking + q.agents.reserved),
         el("td", { class: "num" }, q.agents.wrap_up),
         el("td", { class: "num" }, q.agents.not_ready),
+        el("td", { class: "num" }, percent(q.today?.answer_rate_15s)),
+        el("td", { class: "num" }, percent(q.last_24h?.connection_rate)),
       )),
   );
   const a = b.agents;

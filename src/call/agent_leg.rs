@@ -109,18 +109,20 @@ impl CallEngine {
                         self.out.push_back(Output::Connected(Box::new(connected)));
                     }
                     let at = self.wall(now);
-                    self.out.push_back(Output::Kpi(
-                        crate::stats::kpi::Outcome::Answered { wait },
+                    self.out.push_back(Output::Kpi(crate::stats::kpi::KpiEvent {
+                        queue: Some(queue.to_string()),
+                        outcome: crate::stats::kpi::Outcome::Answered { wait },
                         at,
-                    ));
+                    }));
                 }
                 AcdOutput::CallAbandoned { call, queue, wait } => {
                     tracing::info!(%call, %queue, wait_ms = wait.as_millis() as u64, "abandoned while waiting");
                     let at = self.wall(now);
-                    self.out.push_back(Output::Kpi(
-                        crate::stats::kpi::Outcome::Abandoned { wait },
+                    self.out.push_back(Output::Kpi(crate::stats::kpi::KpiEvent {
+                        queue: Some(queue.to_string()),
+                        outcome: crate::stats::kpi::Outcome::Abandoned { wait },
                         at,
-                    ));
+                    }));
                 }
                 AcdOutput::CallWaitExceeded {
                     call,

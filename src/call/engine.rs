@@ -111,7 +111,7 @@ pub enum Output {
     /// An agent answered a call: open its draft ticket, then tell us with `link_ticket`.
     Connected(Box<crate::call::record::ConnectedCall>),
     /// A caller who asked for a person was answered or gave up: feed the KPIs.
-    Kpi(crate::stats::kpi::Outcome, DateTime<Utc>),
+    Kpi(crate::stats::kpi::KpiEvent),
 }
 
 /// The engine's settings, taken from the config at start.

@@ -86,6 +86,18 @@ fn counts(c: &crate::acd::core::StateCounts) -> AgentCounts {
     }
 }
 
+/// The wallboard now (also `GET /api/stats`), from two questions to the engine.
+pub async fn board(engine: &EngineHandle) -> Result<Wallboard, EngineGone> {
+    let acd = engine.acd().await?;
+    let kpi = engine.stats().await?;
+    Ok(Wallboard::build(
+        kpi.at,
+        acd.queues.iter().map(queue_input).collect(),
+        counts(&acd.totals),
+        kpi,
+    ))
+}
+
 /// The wallboard and every desk now, from three questions to the engine.
 async fn build(engine: &EngineHandle) -> Result<(Wallboard, Vec<DeskView>), EngineGone> {
     let acd = engine.acd().await?;
@@ -203,7 +215,7 @@ async fn wallboard(
     Query(q): Query<TokenQuery>,
 ) -> Result<Json<Wallboard>, ApiError> {
     may_watch_wallboard(&who(&state, &headers, &q)?)?;
-    Ok(Json(build(&state.engine).await?.0))
+    Ok(Json(board(&state.engine).await?))
 }
 
 /// The wallboard, pushed as `wallboard` events.

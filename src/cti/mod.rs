@@ -106,10 +106,11 @@ async fn recent_calls(
     Json(state.recent.latest(limit))
 }
 
-/// The two KPIs (today and rolling 24 h) with the counts behind them and a 24 h series.
+/// The two KPIs (today and rolling 24 h, overall and per queue) with the counts behind them,
+/// waiting calls, agents by state, the alarms and a 24 h series: the wallboard's document.
 async fn stats(State(state): State<ApiState>) -> Result<Response, ApiError> {
-    let snap = state.engine.stats().await?;
-    Ok(Json(snap).into_response())
+    let board = live::board(&state.engine).await?;
+    Ok(Json(board).into_response())
 }
 
 /// Prometheus text format (version 0.0.4): SIP traffic, calls by state, waiting calls per
@@ -176,6 +177,16 @@ async fn metrics(State(state): State<ApiState>) -> Result<Response, ApiError> {
         "hotline_rtp_frames_skipped_total",
         "RTP frames dropped because a media task fell far behind.",
         m.skipped.load(Ordering::Relaxed),
+    );
+    counter(
+        "hotline_rtp_relayed_to_agents_total",
+        "RTP packets relayed from callers to agents (bridged calls).",
+        m.to_agents.load(Ordering::Relaxed),
+    );
+    counter(
+        "hotline_rtp_relayed_to_callers_total",
+        "RTP packets relayed from agents to callers (bridged calls).",
+        m.to_callers.load(Ordering::Relaxed),
     );
     let _ = writeln!(
         out,

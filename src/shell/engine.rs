@@ -302,15 +302,15 @@ impl EngineTask {
             match out {
                 Output::Transmit { to, data } => self.outbound.send(to, data),
                 Output::Media(cmd) => self.media.send(cmd),
-                Output::Kpi(outcome, at) => self.kpis.record(outcome, at),
+                Output::Kpi(e) => self.kpis.record_event(&e),
                 Output::Connected(c) => {
                     if let Some(t) = self.tickets.as_mut() {
                         t.call_answered(*c);
                     }
                 }
                 Output::Record(mut record) => {
-                    if let Some((talk, at)) = crate::shell::records::handled(&record) {
-                        self.kpis.record(talk, at);
+                    if let Some(e) = crate::shell::records::handled(&record) {
+                        self.kpis.record_event(&e);
                     }
                     match record.call.recording.clone() {
                         Some(name) => match pending.hashes.remove(&name) {

@@ -200,8 +200,8 @@ pub async fn run(
     let mut kpis = crate::stats::kpi::Kpis::new(std::time::Duration::from_secs(5), 20);
     match records::kpi_outcomes(&config.storage.data_dir) {
         Ok(outcomes) => {
-            for (outcome, at) in outcomes {
-                kpis.record(outcome, at);
+            for e in outcomes {
+                kpis.record_event(&e);
             }
         }
         Err(e) => tracing::warn!(error = %e, "could not rebuild the KPIs from the call records"),

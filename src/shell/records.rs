@@ -3,6 +3,7 @@
 //! flushed to the OS before the next is taken, and `sync_all`ed on shutdown, so SIGTERM
 //! loses none.
 
+use crate::stats::kpi::KpiEvent;
 use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
@@ -125,41 +126,45 @@ impl CallRecordLog {
     }
 }
 
-/// What a finished call means to the KPIs: answered (with its wait) or abandoned while
-/// waiting, and when; `None` for calls that never asked for a person.
 /// The talk time of an answered call that ended (handle time for the KPIs).
-pub fn handled(
-    r: &CallRecord,
-) -> Option<(crate::stats::kpi::Outcome, chrono::DateTime<chrono::Utc>)> {
+pub fn handled(r: &CallRecord) -> Option<KpiEvent> {
     let talk = (r.ended_at - r.call.connected_at?).to_std().ok()?;
-    Some((crate::stats::kpi::Outcome::Handled { talk }, r.ended_at))
+    Some(KpiEvent {
+        queue: r.call.queue.clone(),
+        outcome: crate::stats::kpi::Outcome::Handled { talk },
+        at: r.ended_at,
+    })
 }
 
-pub fn kpi_outcome(
-    r: &CallRecord,
-) -> Option<(crate::stats::kpi::Outcome, chrono::DateTime<chrono::Utc>)> {
+/// What a finished call means to the KPIs: answered (with its wait) or abandoned while
+/// waiting, and when; `None` for calls that never asked for a person.
+pub fn kpi_outcome(r: &CallRecord) -> Option<KpiEvent> {
     use crate::call::record::CallOutcome;
     use crate::stats::kpi::Outcome;
     let c = &r.call;
-    if let (Some(wait), Some(at)) = (c.wait_s, c.connected_at) {
+    let (outcome, at) = if let (Some(wait), Some(at)) = (c.wait_s, c.connected_at) {
         let wait = std::time::Duration::from_secs_f64(wait.max(0.0));
-        return Some((Outcome::Answered { wait }, at));
-    }
-    match (r.outcome, c.queued_at) {
-        (CallOutcome::AbandonedInQueue, Some(t0)) => {
-            let wait = (r.ended_at - t0).to_std().unwrap_or_default();
-            Some((Outcome::Abandoned { wait }, r.ended_at))
+        (Outcome::Answered { wait }, at)
+    } else {
+        match (r.outcome, c.queued_at) {
+            (CallOutcome::AbandonedInQueue, Some(t0)) => {
+                let wait = (r.ended_at - t0).to_std().unwrap_or_default();
+                (Outcome::Abandoned { wait }, r.ended_at)
+            }
+            _ => return None,
         }
-        _ => None,
-    }
+    };
+    Some(KpiEvent {
+        queue: c.queue.clone(),
+        outcome,
+        at,
+    })
 }
 
 /// Every KPI outcome in the last two days' record files (all of them, not only the recent
 /// ones kept in memory), so the rolling 24 h figures survive a restart. Unreadable lines are
 /// skipped, as at open.
-pub fn kpi_outcomes(
-    data_dir: &Path,
-) -> std::io::Result<Vec<(crate::stats::kpi::Outcome, chrono::DateTime<chrono::Utc>)>> {
+pub fn kpi_outcomes(data_dir: &Path) -> std::io::Result<Vec<KpiEvent>> {
     let dir = data_dir.join("calls");
     let mut files: Vec<PathBuf> = match std::fs::read_dir(&dir) {
         Ok(rd) => rd
@@ -180,7 +185,7 @@ pub fn kpi_outcomes(
             }
         }
     }
-    out.sort_by_key(|(_, at)| *at);
+    out.sort_by_key(|e| e.at);
     Ok(out)
 }
 
@@ -270,7 +275,7 @@ mod tests {
         assert_eq!(outcomes.len(), 4);
         assert!(outcomes
             .iter()
-            .all(|(o, _)| matches!(o, crate::stats::kpi::Outcome::Abandoned { .. })));
+            .all(|e| matches!(e.outcome, crate::stats::kpi::Outcome::Abandoned { .. })));
         let text = std::fs::read_to_string(dir.path().join("calls/2026-11-21.jsonl")).unwrap();
         assert_eq!(text.lines().count(), 1);
         assert!(text.contains("\"menu_path\":[\"main:2\",\"special:1\"]"));

@@ -34,6 +34,14 @@ pub enum Outcome {
     Handled { talk: Duration },
 }
 
+/// One outcome, of a queue, at an instant: what the call engine and the record files feed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KpiEvent {
+    pub queue: Option<String>,
+    pub outcome: Outcome,
+    pub at: DateTime<Utc>,
+}
+
 /// Per-minute (and summed) counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 struct Counts {
@@ -44,6 +52,7 @@ struct Counts {
     wait_sum_ms: u64,
     handled: u64,
     handle_sum_ms: u64,
+    wait_max_ms: u64,
 }
 
 impl Counts {
@@ -55,12 +64,15 @@ impl Counts {
         self.wait_sum_ms += o.wait_sum_ms;
         self.handled += o.handled;
         self.handle_sum_ms += o.handle_sum_ms;
+        self.wait_max_ms = self.wait_max_ms.max(o.wait_max_ms);
     }
 }
 
 /// Rates over one period, with the counts behind them.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Rates {
+    /// Callers who asked for a person and were answered or gave up (short abandons included).
+    pub offered: u64,
     /// Answered within 15 s ÷ counted calls; `null` when no call counted yet.
     pub answer_rate_15s: Option<f64>,
     /// Answered ÷ counted calls; `null` when no call counted yet.
@@ -75,6 +87,8 @@ pub struct Rates {
     pub counted: u64,
     /// Mean wait of answered calls, seconds.
     pub avg_wait_s: Option<f64>,
+    /// Longest wait of an answered call or of an abandon counted in the rates, seconds.
+    pub max_wait_s: Option<f64>,
     /// Mean talk time (hold included, wrap-up not) of answered calls that ended, seconds.
     pub avg_handle_s: Option<f64>,
 }
@@ -84,6 +98,8 @@ impl From<Counts> for Rates {
         let counted = c.answered + c.abandoned;
         let ratio = |n: u64| (counted > 0).then(|| n as f64 / counted as f64);
         Rates {
+            offered: counted + c.abandoned_in_grace,
+            max_wait_s: (counted > 0).then(|| c.wait_max_ms as f64 / 1000.0),
             answer_rate_15s: ratio(c.answered_15s),
             connection_rate: ratio(c.answered),
             answered: c.answered,
@@ -120,6 +136,8 @@ pub struct KpiSnapshot {
     /// `min_samples` calls.
     pub alarms: Vec<&'static str>,
     pub series: Vec<SeriesPoint>,
+    /// The same rates per queue (queues that have resolved a call in the last 24 h).
+    pub queues: Vec<QueueRates>,
 }
 
 /// The targets shown beside the figures.
@@ -129,15 +147,80 @@ pub struct Targets {
     pub connection_rate: f64,
 }
 
-/// The KPI accumulator. See the module doc for the definitions.
+/// One queue's rates, for `/api/stats` and the wallboard.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueueRates {
+    pub queue: String,
+    pub today: Rates,
+    pub last_24h: Rates,
+}
+
+/// 24 h of per-minute counts.
+#[derive(Debug, Clone)]
+struct Ring {
+    /// `slots[m % MINUTES]` holds minute `m` (minutes since the Unix epoch) if its key is `m`.
+    slots: Vec<(i64, Counts)>,
+}
+
+impl Ring {
+    fn new() -> Ring {
+        Ring {
+            slots: vec![(i64::MIN, Counts::default()); MINUTES],
+        }
+    }
+
+    fn minute(&mut self, m: i64) -> &mut Counts {
+        let slot = &mut self.slots[m.rem_euclid(MINUTES as i64) as usize];
+        if slot.0 != m {
+            *slot = (m, Counts::default());
+        }
+        &mut slot.1
+    }
+
+    /// Sums the minutes in `[from, to)` (minute indexes) that are still in the ring.
+    fn sum(&self, from: i64, to: i64) -> Counts {
+        let mut total = Counts::default();
+        for (m, c) in &self.slots {
+            if *m >= from && *m < to {
+                total.add(c);
+            }
+        }
+        total
+    }
+}
+
+/// The KPI accumulator, overall and per queue. See the module doc for the definitions.
 #[derive(Debug, Clone)]
 pub struct Kpis {
     grace: Duration,
     min_samples: u64,
-    /// `ring[m % MINUTES]` holds minute `m` (minutes since the Unix epoch) if `minute[..] == m`.
-    ring: Vec<(i64, Counts)>,
+    all: Ring,
+    queues: std::collections::BTreeMap<String, Ring>,
     /// The newest minute seen (events older than 24 h before it are ignored).
     newest: i64,
+}
+
+fn count(c: &mut Counts, outcome: Outcome, grace: Duration) {
+    let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    match outcome {
+        Outcome::Answered { wait } => {
+            c.answered += 1;
+            c.wait_sum_ms += ms(wait);
+            c.wait_max_ms = c.wait_max_ms.max(ms(wait));
+            if wait <= ANSWER_TARGET {
+                c.answered_15s += 1;
+            }
+        }
+        Outcome::Abandoned { wait } if wait < grace => c.abandoned_in_grace += 1,
+        Outcome::Abandoned { wait } => {
+            c.abandoned += 1;
+            c.wait_max_ms = c.wait_max_ms.max(ms(wait));
+        }
+        Outcome::Handled { talk } => {
+            c.handled += 1;
+            c.handle_sum_ms += ms(talk);
+        }
+    }
 }
 
 fn minute_of(at: DateTime<Utc>) -> i64 {
@@ -155,49 +238,34 @@ impl Kpis {
         Kpis {
             grace,
             min_samples,
-            ring: vec![(i64::MIN, Counts::default()); MINUTES],
+            all: Ring::new(),
+            queues: std::collections::BTreeMap::new(),
             newest: i64::MIN,
         }
     }
 
-    /// Records a call resolved at `at`.
-    pub fn record(&mut self, outcome: Outcome, at: DateTime<Utc>) {
+    /// Records one event.
+    pub fn record_event(&mut self, e: &KpiEvent) {
+        self.record(e.queue.as_deref(), e.outcome, e.at);
+    }
+
+    /// Records a call of `queue` (if known) resolved at `at`.
+    pub fn record(&mut self, queue: Option<&str>, outcome: Outcome, at: DateTime<Utc>) {
         let m = minute_of(at);
         if self.newest != i64::MIN && m <= self.newest - MINUTES as i64 {
             return; // older than anything the window can show
         }
         self.newest = self.newest.max(m);
-        let slot = &mut self.ring[m.rem_euclid(MINUTES as i64) as usize];
-        if slot.0 != m {
-            *slot = (m, Counts::default());
-        }
-        let c = &mut slot.1;
-        match outcome {
-            Outcome::Answered { wait } => {
-                c.answered += 1;
-                c.wait_sum_ms += u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
-                if wait <= ANSWER_TARGET {
-                    c.answered_15s += 1;
-                }
-            }
-            Outcome::Abandoned { wait } if wait < self.grace => c.abandoned_in_grace += 1,
-            Outcome::Abandoned { .. } => c.abandoned += 1,
-            Outcome::Handled { talk } => {
-                c.handled += 1;
-                c.handle_sum_ms += u64::try_from(talk.as_millis()).unwrap_or(u64::MAX);
-            }
+        let grace = self.grace;
+        count(self.all.minute(m), outcome, grace);
+        if let Some(q) = queue {
+            let ring = self.queues.entry(q.to_string()).or_insert_with(Ring::new);
+            count(ring.minute(m), outcome, grace);
         }
     }
 
-    /// Sums the minutes in `[from, to)` (minute indexes) that are still in the ring.
     fn sum(&self, from: i64, to: i64) -> Counts {
-        let mut total = Counts::default();
-        for (m, c) in &self.ring {
-            if *m >= from && *m < to {
-                total.add(c);
-            }
-        }
-        total
+        self.all.sum(from, to)
     }
 
     /// The figures at `now`.
@@ -213,8 +281,18 @@ impl Kpis {
                 .unwrap_or(now);
             minute_of(midnight)
         };
+        let from_today = day_start.max(end - MINUTES as i64);
         let last_24h: Rates = self.sum(end - MINUTES as i64, end).into();
-        let today: Rates = self.sum(day_start.max(end - MINUTES as i64), end).into();
+        let today: Rates = self.sum(from_today, end).into();
+        let queues = self
+            .queues
+            .iter()
+            .map(|(q, ring)| QueueRates {
+                queue: q.clone(),
+                today: ring.sum(from_today, end).into(),
+                last_24h: ring.sum(end - MINUTES as i64, end).into(),
+            })
+            .collect();
         let mut alarms = Vec::new();
         if let Some(rate) = last_24h.connection_rate {
             if rate < CONNECTION_TARGET && last_24h.counted >= self.min_samples {
@@ -248,6 +326,7 @@ impl Kpis {
             },
             alarms,
             series,
+            queues,
         }
     }
 }
@@ -275,14 +354,22 @@ mod tests {
         // 7 answered within 15 s, 1 answered at 20 s, 1 abandoned after 30 s, 1 abandoned
         // after 3 s (within the grace period: left out).
         for i in 0..7 {
-            k.record(Outcome::Answered { wait: secs(2 + i) }, at(10, 0, i as u32));
+            k.record(
+                Some("general"),
+                Outcome::Answered { wait: secs(2 + i) },
+                at(10, 0, i as u32),
+            );
         }
-        k.record(Outcome::Answered { wait: secs(20) }, at(10, 1, 0));
-        k.record(Outcome::Abandoned { wait: secs(30) }, at(10, 2, 0));
-        k.record(Outcome::Abandoned { wait: secs(3) }, at(10, 3, 0));
+        k.record(
+            Some("enterprise"),
+            Outcome::Answered { wait: secs(20) },
+            at(10, 1, 0),
+        );
+        k.record(None, Outcome::Abandoned { wait: secs(30) }, at(10, 2, 0));
+        k.record(None, Outcome::Abandoned { wait: secs(3) }, at(10, 3, 0));
         // Two of the answered calls ended: 60 s and 90 s of talk.
-        k.record(Outcome::Handled { talk: secs(60) }, at(10, 4, 0));
-        k.record(Outcome::Handled { talk: secs(90) }, at(10, 4, 30));
+        k.record(None, Outcome::Handled { talk: secs(60) }, at(10, 4, 0));
+        k.record(None, Outcome::Handled { talk: secs(90) }, at(10, 4, 30));
         let s = k.snapshot(at(10, 5, 0));
         for r in [s.today, s.last_24h] {
             assert_eq!(r.counted, 9);
@@ -295,11 +382,26 @@ mod tests {
             // waits 2..=8 and 20: (35 + 20) / 8
             assert!((r.avg_wait_s.unwrap() - 55.0 / 8.0).abs() < 1e-9);
             assert_eq!(r.avg_handle_s, Some(75.0));
+            assert_eq!(r.offered, 10);
+            assert_eq!(r.max_wait_s, Some(30.0));
         }
         assert!(
             s.alarms.is_empty(),
             "9 calls is below the alarm's minimum sample"
         );
+        // Per queue: general 7/7 within 15 s, enterprise 1 answered late.
+        let q: Vec<_> = s
+            .queues
+            .iter()
+            .map(|q| (q.queue.as_str(), q.today))
+            .collect();
+        assert_eq!(q.len(), 2);
+        assert_eq!(q[0].0, "enterprise");
+        assert_eq!(q[0].1.answer_rate_15s, Some(0.0));
+        assert_eq!(q[0].1.max_wait_s, Some(20.0));
+        assert_eq!(q[1].0, "general");
+        assert_eq!(q[1].1.answered_within_15s, 7);
+        assert_eq!(q[1].1.connection_rate, Some(1.0));
         assert_eq!(s.series.len(), 96);
         let bars: u64 = s.series.iter().map(|b| b.answered).sum();
         assert_eq!(bars, 8);
@@ -309,10 +411,11 @@ mod tests {
     fn today_starts_at_china_midnight_and_24h_slides() {
         let mut k = Kpis::new(secs(5), 1);
         k.record(
+            None,
             Outcome::Answered { wait: secs(3) },
             at(23, 50, 0) - chrono::Duration::days(1),
         );
-        k.record(Outcome::Abandoned { wait: secs(40) }, at(0, 10, 0));
+        k.record(None, Outcome::Abandoned { wait: secs(40) }, at(0, 10, 0));
         let s = k.snapshot(at(0, 20, 0));
         assert_eq!(s.today.counted, 1);
         assert_eq!(s.today.connection_rate, Some(0.0));
@@ -336,7 +439,7 @@ mod tests {
             for (minute, wait, answered) in &sorted {
                 let when = base + chrono::Duration::minutes(*minute);
                 let outcome = if *answered { Outcome::Answered { wait: secs(*wait) } } else { Outcome::Abandoned { wait: secs(*wait) } };
-                k.record(outcome, when);
+                k.record(None, outcome, when);
             }
             let now = base + chrono::Duration::minutes(3000);
             let s = k.snapshot(now);

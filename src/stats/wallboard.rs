@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::kpi::{KpiSnapshot, ANSWER_TARGET};
+use super::kpi::{KpiSnapshot, Rates, SeriesPoint, Targets, ANSWER_TARGET};
 
 /// A wait turns amber here: five seconds before the target, time to act.
 pub const WAIT_AMBER: Duration = Duration::from_secs(10);
@@ -67,6 +67,9 @@ pub struct QueueView {
     pub wait_level: WaitLevel,
     pub agents: AgentCounts,
     pub unstaffed: bool,
+    /// The queue's rates today and over the rolling 24 h (`null` before its first call).
+    pub today: Option<Rates>,
+    pub last_24h: Option<Rates>,
 }
 
 /// An alarm banner.
@@ -81,7 +84,7 @@ pub enum Alarm {
     ConnectionRateBelowTarget { rate: f64 },
 }
 
-/// Everything the wallboard page draws.
+/// Everything the wallboard page draws, and `GET /api/stats` answers.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Wallboard {
     pub at: DateTime<Utc>,
@@ -91,7 +94,12 @@ pub struct Wallboard {
     pub longest_wait_s: Option<u64>,
     pub wait_level: WaitLevel,
     pub agents: AgentCounts,
-    pub kpi: KpiSnapshot,
+    /// The two numbers and the counts behind them, overall.
+    pub today: Rates,
+    pub last_24h: Rates,
+    pub targets: Targets,
+    /// 96 bars of 15 minutes with the rolling 24 h connection rate.
+    pub series: Vec<SeriesPoint>,
     pub alarms: Vec<Alarm>,
 }
 
@@ -123,6 +131,7 @@ impl Wallboard {
             }
         }
         let longest = queues.iter().filter_map(|q| q.longest_wait).max();
+        let rates = |name: &str| kpi.queues.iter().find(|r| r.queue == name);
         Wallboard {
             at,
             waiting: queues.iter().map(|q| q.waiting).sum(),
@@ -134,6 +143,8 @@ impl Wallboard {
                 .map(|q| QueueView {
                     wait_level: WaitLevel::of(q.longest_wait),
                     longest_wait_s: q.longest_wait.map(|w| w.as_secs()),
+                    today: rates(&q.name).map(|r| r.today),
+                    last_24h: rates(&q.name).map(|r| r.last_24h),
                     name: q.name,
                     waiting: q.waiting,
                     ringing: q.ringing,
@@ -141,7 +152,10 @@ impl Wallboard {
                     unstaffed: q.unstaffed,
                 })
                 .collect(),
-            kpi,
+            today: kpi.today,
+            last_24h: kpi.last_24h,
+            targets: kpi.targets,
+            series: kpi.series,
             alarms,
         }
     }
@@ -193,7 +207,7 @@ mod tests {
                     wait: Duration::from_secs(30),
                 }
             };
-            k.record(o, at() - chrono::Duration::minutes(i));
+            k.record(None, o, at() - chrono::Duration::minutes(i));
         }
         let board = Wallboard::build(
             at(),
