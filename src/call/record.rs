@@ -98,6 +98,32 @@ pub struct CallRecord {
     pub recording_sha256: Option<String>,
 }
 
+impl CallOutcome {
+    /// Every outcome, in the order metrics list them.
+    pub const ALL: [CallOutcome; 7] = [
+        CallOutcome::Answered,
+        CallOutcome::AbandonedInIvr,
+        CallOutcome::AbandonedInQueue,
+        CallOutcome::CancelledBeforeAnswer,
+        CallOutcome::Rejected,
+        CallOutcome::EndedByEngine,
+        CallOutcome::Failed,
+    ];
+
+    /// The name used in JSON and metrics labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallOutcome::Answered => "answered",
+            CallOutcome::AbandonedInIvr => "abandoned_in_ivr",
+            CallOutcome::AbandonedInQueue => "abandoned_in_queue",
+            CallOutcome::CancelledBeforeAnswer => "cancelled_before_answer",
+            CallOutcome::Rejected => "rejected",
+            CallOutcome::EndedByEngine => "ended_by_engine",
+            CallOutcome::Failed => "failed",
+        }
+    }
+}
+
 impl CallState {
     /// The name used in JSON and metrics labels.
     pub fn as_str(self) -> &'static str {

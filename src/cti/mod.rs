@@ -3,6 +3,7 @@
 
 pub mod agents;
 pub mod auth;
+pub mod metrics;
 pub mod tickets;
 
 use axum::extract::{Query, State};
@@ -24,15 +25,21 @@ pub struct ApiState {
     pub media: std::sync::Arc<crate::shell::media::MediaCounters>,
     /// Bearer tokens → users and roles.
     pub users: std::sync::Arc<auth::Users>,
+    /// The ticket store's commit latency and transition counters.
+    pub tickets: std::sync::Arc<crate::shell::metrics::TicketMetrics>,
 }
 
 /// An API error: a status, a machine-readable code and a sentence for people; every route
 /// answers errors as `{"code": ..., "message": ...}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"code": "unauthorized", "message": "send `Authorization: Bearer <token>` with a configured token"}))]
 pub struct ApiError {
     #[serde(skip)]
+    #[schema(ignore)]
     pub status: StatusCode,
+    /// Stable, machine-readable (`snake_case`): what went wrong.
     pub code: String,
+    /// A sentence for people: what went wrong and how to fix it.
     pub message: String,
 }
 
@@ -69,7 +76,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/health", get(health))
         .route("/api/calls", get(live_calls))
         .route("/api/calls/recent", get(recent_calls))
-        .route("/metrics", get(metrics))
+        .route("/metrics", get(metrics::metrics))
         .route("/api/stats", get(stats))
         .with_state(state.clone())
         .merge(agents::router(state))
@@ -104,99 +111,4 @@ async fn recent_calls(
 async fn stats(State(state): State<ApiState>) -> Result<Response, ApiError> {
     let snap = state.engine.stats().await?;
     Ok(Json(snap).into_response())
-}
-
-/// Prometheus text format (version 0.0.4): SIP traffic, calls by state, waiting calls per
-/// queue, RTP packets. Caller numbers never appear here.
-async fn metrics(State(state): State<ApiState>) -> Result<Response, ApiError> {
-    use std::fmt::Write;
-    use std::sync::atomic::Ordering;
-    let snap = state.engine.snapshot().await?;
-    let c = snap.counters;
-    let mut out = String::new();
-    let mut counter = |name: &str, help: &str, value: u64| {
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
-        );
-    };
-    counter(
-        "hotline_sip_requests_total",
-        "SIP requests received.",
-        c.requests,
-    );
-    counter(
-        "hotline_sip_responses_total",
-        "SIP responses received.",
-        c.responses,
-    );
-    counter(
-        "hotline_sip_parse_errors_total",
-        "Datagrams or stream frames that were not valid SIP.",
-        c.parse_errors,
-    );
-    counter(
-        "hotline_sip_dropped_total",
-        "Invalid messages that could not be answered.",
-        c.dropped_unaddressable,
-    );
-    counter(
-        "hotline_calls_offered_total",
-        "INVITEs for new calls.",
-        c.calls_offered,
-    );
-    counter(
-        "hotline_calls_rejected_total",
-        "New calls refused before answer.",
-        c.calls_rejected,
-    );
-    let m = &state.media;
-    counter(
-        "hotline_rtp_packets_sent_total",
-        "RTP packets sent.",
-        m.sent.load(Ordering::Relaxed),
-    );
-    counter(
-        "hotline_rtp_packets_received_total",
-        "RTP packets received.",
-        m.received.load(Ordering::Relaxed),
-    );
-    counter(
-        "hotline_rtp_packets_late_total",
-        "RTP packets sent more than 10 ms after their due time.",
-        m.late.load(Ordering::Relaxed),
-    );
-    counter(
-        "hotline_rtp_frames_skipped_total",
-        "RTP frames dropped because a media task fell far behind.",
-        m.skipped.load(Ordering::Relaxed),
-    );
-    let _ = writeln!(
-        out,
-        "# HELP hotline_calls Live calls by state.\n# TYPE hotline_calls gauge"
-    );
-    for state in ["setup", "ivr", "queued", "ending"] {
-        let n = snap
-            .calls_by_state
-            .iter()
-            .find(|(s, _)| s.as_str() == state)
-            .map_or(0, |(_, n)| *n);
-        let _ = writeln!(out, "hotline_calls{{state=\"{state}\"}} {n}");
-    }
-    let _ = writeln!(
-        out,
-        "# HELP hotline_queue_waiting Calls waiting per queue.\n# TYPE hotline_queue_waiting gauge"
-    );
-    for (queue, n) in &snap.waiting {
-        let _ = writeln!(out, "hotline_queue_waiting{{queue=\"{queue}\"}} {n}");
-    }
-    let _ = writeln!(out, "# HELP hotline_sip_transactions Live SIP transactions.\n# TYPE hotline_sip_transactions gauge\nhotline_sip_transactions {}", snap.transactions);
-    Ok((
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4",
-        )],
-        out,
-    )
-        .into_response())
 }

@@ -135,7 +135,22 @@ impl TicketApi {
     /// Runs one sweep now (the shell calls this on a timer).
     pub async fn sweep(&self) -> Result<usize, WorkflowError> {
         let at = (self.clock)();
-        let out = self.worker.call(move |s, wf| wf.sweep(s, at, 1000)).await?;
+        let out = self.worker.call(move |s, wf| wf.sweep(s, at, 1000)).await;
+        let out = match out {
+            Ok(out) => out,
+            Err(e) => {
+                self.worker
+                    .metrics()
+                    .refused(crate::shell::metrics::error_code(&e));
+                return Err(e);
+            }
+        };
+        // One transition per ticket the sweep moved (a step may log several events).
+        let moved: std::collections::BTreeSet<_> = out.events.iter().map(|(id, _)| id).collect();
+        self.worker
+            .metrics()
+            .transitions
+            .add("sweep", moved.len() as u64);
         Ok(out.events.len())
     }
 }
@@ -405,7 +420,9 @@ async fn create(
     let t = api
         .worker
         .call(move |s, wf| wf.create(s, intake, &a, now))
-        .await?;
+        .await;
+    api.worker.metrics().outcome("create", &t);
+    let t = t?;
     tracing::info!(id = %t.id, user = %actor.user, "ticket created");
     let location = format!("/api/tickets/{}", t.id);
     Ok((
@@ -456,6 +473,7 @@ async fn act(
     let now = (api.clock)();
     let id = TicketId(id);
     let a = actor.clone();
+    let name = action.name();
     let t = api
         .worker
         .call(move |s, wf| {
@@ -468,7 +486,9 @@ async fn act(
             }
             wf.act(s, &id, version, &a, &action, now)
         })
-        .await?;
+        .await;
+    api.worker.metrics().outcome(name, &t);
+    let t = t?;
     tracing::info!(id = %t.id, version = t.version, user = %actor.user, state = t.state.name(), "ticket action");
     Ok(Json(ticket_view(&t, now)).into_response())
 }

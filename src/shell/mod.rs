@@ -8,6 +8,7 @@ pub mod call_tickets;
 pub mod clock;
 pub mod engine;
 pub mod media;
+pub mod metrics;
 pub mod recording;
 pub mod records;
 pub mod sip_transport;
@@ -294,6 +295,7 @@ pub async fn run(
         recent,
         media: media_counters,
         users: tickets.users(),
+        tickets: tickets.worker().metrics().clone(),
     })
     .merge(crate::cti::tickets::router(tickets));
     let mut http_shutdown = shutdown.clone();
