@@ -4,6 +4,8 @@
 pub mod agents;
 pub mod auth;
 pub mod metrics;
+pub mod openapi;
+pub mod ticket_views;
 pub mod tickets;
 
 use axum::extract::{Query, State};
@@ -78,24 +80,37 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/calls/recent", get(recent_calls))
         .route("/metrics", get(metrics::metrics))
         .route("/api/stats", get(stats))
+        .route("/api/openapi.json", get(openapi::openapi_json))
         .with_state(state.clone())
         .merge(agents::router(state))
 }
 
+/// Liveness: answers while the HTTP server runs.
+#[utoipa::path(get, path = "/api/health", tag = "operations",
+    responses((status = 200, description = "Up", body = Object, example = json!({"status": "ok"}))))]
 async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({"status": "ok"}))
 }
 
+/// The live calls, caller numbers masked.
+#[utoipa::path(get, path = "/api/calls", tag = "calls",
+    responses((status = 200, description = "Live calls, oldest first", body = Vec<crate::call::record::LiveCall>), (status = 503, description = "The engine is shutting down", body = ApiError)))]
 async fn live_calls(State(state): State<ApiState>) -> Result<Response, ApiError> {
     let calls = state.engine.live_calls().await?;
     Ok(Json(calls).into_response())
 }
 
-#[derive(Deserialize)]
+/// Query string of `GET /api/calls/recent`.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct RecentQuery {
+    /// How many records (default 100, at most the number kept in memory).
     limit: Option<usize>,
 }
 
+/// The newest finished calls' records, newest first.
+#[utoipa::path(get, path = "/api/calls/recent", tag = "calls", params(RecentQuery),
+    responses((status = 200, description = "Call records", body = Vec<crate::call::record::CallRecord>)))]
 async fn recent_calls(
     State(state): State<ApiState>,
     Query(q): Query<RecentQuery>,
@@ -108,6 +123,8 @@ async fn recent_calls(
 }
 
 /// The two KPIs (today and rolling 24 h) with the counts behind them and a 24 h series.
+#[utoipa::path(get, path = "/api/stats", tag = "operations",
+    responses((status = 200, description = "KPIs", body = crate::stats::kpi::KpiSnapshot), (status = 503, description = "The engine is shutting down", body = ApiError)))]
 async fn stats(State(state): State<ApiState>) -> Result<Response, ApiError> {
     let snap = state.engine.stats().await?;
     Ok(Json(snap).into_response())

@@ -53,7 +53,7 @@ impl Counts {
 }
 
 /// Rates over one period, with the counts behind them.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Rates {
     /// Answered within 15 s ÷ counted calls; `null` when no call counted yet.
     pub answer_rate_15s: Option<f64>,
@@ -89,7 +89,7 @@ impl From<Counts> for Rates {
 }
 
 /// One 15-minute bar of the wallboard's 24 h chart.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SeriesPoint {
     pub start: DateTime<Utc>,
     pub answered: u64,
@@ -100,7 +100,7 @@ pub struct SeriesPoint {
 }
 
 /// What `GET /api/stats` shows.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct KpiSnapshot {
     pub at: DateTime<Utc>,
     pub today: Rates,
@@ -113,7 +113,7 @@ pub struct KpiSnapshot {
 }
 
 /// The targets shown beside the figures.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Targets {
     pub answer_within_s: u64,
     pub connection_rate: f64,
