@@ -198,8 +198,8 @@ fn an_agent_registers_goes_ready_and_answers_a_citizen_who_pressed_1() {
     // Audio went out both ways too: the engine relayed packets to each side.
     let (_, metrics) = engine.get("/metrics");
     for family in [
-        "hotline_rtp_relayed_to_agents_total",
-        "hotline_rtp_relayed_to_callers_total",
+        r#"hotline_rtp_packets_relayed_total{direction="to_agent"}"#,
+        r#"hotline_rtp_packets_relayed_total{direction="to_caller"}"#,
     ] {
         let n: u64 = metrics
             .lines()

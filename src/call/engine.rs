@@ -139,16 +139,7 @@ pub struct EngineConfig {
     pub transfer_numbers: std::collections::BTreeMap<String, String>,
 }
 
-/// Counters for the operators (and later `/metrics`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct EngineCounters {
-    pub requests: u64,
-    pub responses: u64,
-    pub parse_errors: u64,
-    pub dropped_unaddressable: u64,
-    pub calls_offered: u64,
-    pub calls_rejected: u64,
-}
+pub use crate::call::counters::EngineCounters;
 
 /// The signaling core of the whole engine. See the module doc.
 pub struct CallEngine {
@@ -262,11 +253,13 @@ impl CallEngine {
         match msg {
             Message::Request(mut req) => {
                 self.counters.requests += 1;
+                self.counters.received.request(&req.method);
                 crate::sip::message::stamp_received(&mut req, from.addr);
                 self.handle_request(req, from, now);
             }
             Message::Response(resp) => {
                 self.counters.responses += 1;
+                self.counters.received.response(resp.status);
                 self.handle_response(resp, now);
             }
         }
@@ -454,6 +447,7 @@ impl CallEngine {
     }
 
     pub(crate) fn transmit(&mut self, to: Peer, data: Vec<u8>) {
+        self.counters.sent.sent(&data);
         self.out.push_back(Output::Transmit { to, data });
     }
 

@@ -1,6 +1,7 @@
 //! One call's life: the only room where dialog, media, IVR and ACD meet. Holds no sockets.
 
 pub mod agent_leg;
+pub mod counters;
 pub mod engine;
 pub mod external;
 pub mod media_session;

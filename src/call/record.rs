@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Where a live call is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum CallState {
     /// INVITE received, not yet answered.
@@ -24,7 +26,7 @@ pub enum CallState {
 }
 
 /// How a call ended, for the connection-rate KPI and the operators.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CallOutcome {
     /// A person answered and the call ended normally.
@@ -44,7 +46,7 @@ pub enum CallOutcome {
 }
 
 /// A live call, as `/api/calls` shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LiveCall {
     /// Our id for the call (also the recording's and the record's name).
     pub id: String,
@@ -85,7 +87,7 @@ pub struct ConnectedCall {
 }
 
 /// One finished call: the live fields plus how and when it ended.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CallRecord {
     #[serde(flatten)]
     pub call: LiveCall,
@@ -96,6 +98,32 @@ pub struct CallRecord {
     /// SHA-256 of the finished recording (filled in by the shell when it closes the file).
     #[serde(default)]
     pub recording_sha256: Option<String>,
+}
+
+impl CallOutcome {
+    /// Every outcome, in the order metrics list them.
+    pub const ALL: [CallOutcome; 7] = [
+        CallOutcome::Answered,
+        CallOutcome::AbandonedInIvr,
+        CallOutcome::AbandonedInQueue,
+        CallOutcome::CancelledBeforeAnswer,
+        CallOutcome::Rejected,
+        CallOutcome::EndedByEngine,
+        CallOutcome::Failed,
+    ];
+
+    /// The name used in JSON and metrics labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallOutcome::Answered => "answered",
+            CallOutcome::AbandonedInIvr => "abandoned_in_ivr",
+            CallOutcome::AbandonedInQueue => "abandoned_in_queue",
+            CallOutcome::CancelledBeforeAnswer => "cancelled_before_answer",
+            CallOutcome::Rejected => "rejected",
+            CallOutcome::EndedByEngine => "ended_by_engine",
+            CallOutcome::Failed => "failed",
+        }
+    }
 }
 
 impl CallState {

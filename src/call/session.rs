@@ -761,6 +761,7 @@ impl CallEngine {
             recording_sha256: None,
         };
         tracing::info!(call = %call.name, ?outcome, "call ended");
+        self.counters.call_ended(outcome);
         self.out.push_back(Output::Record(Box::new(record)));
         self.drain_acd(now);
     }

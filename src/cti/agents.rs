@@ -25,7 +25,7 @@ pub fn router(state: ApiState) -> Router {
 }
 
 /// One agent as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AgentView {
     pub id: String,
     pub name: String,
@@ -40,10 +40,13 @@ pub struct AgentView {
 }
 
 /// The body of `POST /api/agents/{id}/state`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StateBody {
+    /// `ready`, `not_ready` or `logged_out`.
+    #[schema(example = "not_ready")]
     pub state: String,
+    /// With `not_ready` (optional): `break`, `meal`, `meeting`, `training`, `paperwork`, …
     #[serde(default)]
     pub reason: Option<String>,
 }
@@ -80,6 +83,9 @@ fn authorize(state: &ApiState, headers: &HeaderMap, agent: &str) -> Result<Actor
     }
 }
 
+/// Every agent's state, for desktops and the wallboard.
+#[utoipa::path(get, path = "/api/agents", tag = "agents", security(("bearer" = [])),
+    responses((status = 200, description = "Every agent", body = Vec<AgentView>), (status = 401, description = "No or unknown token", body = ApiError), (status = 503, description = "The engine is shutting down", body = ApiError)))]
 async fn list(
     State(state): State<ApiState>,
     headers: HeaderMap,
@@ -136,6 +142,13 @@ fn acd_error(e: AcdError) -> ApiError {
     ApiError::new(status, code, e.to_string())
 }
 
+/// Ready, not ready (with a reason) or logged out.
+#[utoipa::path(post, path = "/api/agents/{id}/state", tag = "agents", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Agent id, e.g. `1001`")), request_body = StateBody,
+    responses((status = 204, description = "Changed"), (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Not this agent and not a supervisor", body = ApiError),
+        (status = 404, description = "Unknown agent", body = ApiError),
+        (status = 409, description = "Not possible now (e.g. on a call)", body = ApiError),
+        (status = 422, description = "Unknown state or reason", body = ApiError), (status = 503, description = "The engine is shutting down", body = ApiError)))]
 async fn set_state(
     State(state): State<ApiState>,
     Path(id): Path<String>,
@@ -152,6 +165,12 @@ async fn set_state(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Ends the agent's wrap-up early (the ticket form was saved).
+#[utoipa::path(post, path = "/api/agents/{id}/wrap-up-done", tag = "agents", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Agent id")),
+    responses((status = 204, description = "Wrap-up ended"), (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Not this agent and not a supervisor", body = ApiError),
+        (status = 404, description = "Unknown agent", body = ApiError),
+        (status = 409, description = "Not in wrap-up", body = ApiError), (status = 503, description = "The engine is shutting down", body = ApiError)))]
 async fn wrap_up_done(
     State(state): State<ApiState>,
     Path(id): Path<String>,
@@ -163,7 +182,7 @@ async fn wrap_up_done(
 }
 
 /// The body of `POST /api/calls/{id}/transfer`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransferBody {
     /// The queue to hand the caller to.
@@ -171,6 +190,14 @@ pub struct TransferBody {
 }
 
 /// Blind transfer by the agent on the call (or a supervisor) to another queue.
+#[utoipa::path(post, path = "/api/calls/{id}/transfer", tag = "calls", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The call's id (as in `/api/calls`)")), request_body = TransferBody,
+    responses((status = 204, description = "Transferred"), (status = 401, description = "No or unknown token", body = ApiError),
+        (status = 403, description = "Not an agent or supervisor", body = ApiError),
+        (status = 404, description = "Unknown call", body = ApiError),
+        (status = 409, description = "Not the agent on this call", body = ApiError),
+        (status = 422, description = "Unknown queue", body = ApiError),
+        (status = 501, description = "External numbers need a gateway", body = ApiError), (status = 503, description = "The engine is shutting down", body = ApiError)))]
 async fn transfer(
     State(state): State<ApiState>,
     Path(id): Path<String>,

@@ -31,7 +31,7 @@ pub const REFRESH: Duration = Duration::from_millis(500);
 
 /// One agent's desktop: its state and the call it is on (masked number, IVR path, queue,
 /// wait, ticket).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DeskView {
     pub at: chrono::DateTime<chrono::Utc>,
     pub agent: AgentView,
@@ -209,7 +209,9 @@ fn desk_agent(actor: &Actor) -> Result<String, ApiError> {
 }
 
 /// The wallboard now (for scripts; pages use the stream).
-async fn wallboard(
+#[utoipa::path(get, path = "/api/wallboard", tag = "operations", security(("bearer" = [])),
+    responses((status = 200, description = "Queues, agents, KPIs and alarms now", body = Wallboard), (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Needs a supervisor or wallboard token", body = ApiError)))]
+pub(crate) async fn wallboard(
     State(state): State<ApiState>,
     headers: HeaderMap,
     Query(q): Query<TokenQuery>,
@@ -219,7 +221,10 @@ async fn wallboard(
 }
 
 /// The wallboard, pushed as `wallboard` events.
-async fn wallboard_stream(
+#[utoipa::path(get, path = "/api/wallboard/stream", tag = "operations", security(("bearer" = [])),
+    params(("access_token" = Option<String>, Query, description = "The token, for EventSource (which cannot send headers)")),
+    responses((status = 200, description = "Server-Sent Events: `event: wallboard`, data = the wallboard JSON, twice a second", content_type = "text/event-stream", body = Wallboard), (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Needs a supervisor or wallboard token", body = ApiError)))]
+pub(crate) async fn wallboard_stream(
     State(state): State<ApiState>,
     headers: HeaderMap,
     Query(q): Query<TokenQuery>,
@@ -235,7 +240,9 @@ async fn wallboard_stream(
 }
 
 /// The calling agent's desk now.
-async fn desk(
+#[utoipa::path(get, path = "/api/desk", tag = "agents", security(("bearer" = [])),
+    responses((status = 200, description = "The agent's state and current call", body = DeskView), (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Needs an agent's token", body = ApiError)))]
+pub(crate) async fn desk(
     State(state): State<ApiState>,
     headers: HeaderMap,
     Query(q): Query<TokenQuery>,
@@ -256,7 +263,10 @@ async fn desk(
 }
 
 /// The calling agent's desk, pushed as `desk` events.
-async fn desk_stream(
+#[utoipa::path(get, path = "/api/desk/stream", tag = "agents", security(("bearer" = [])),
+    params(("access_token" = Option<String>, Query, description = "The token, for EventSource (which cannot send headers)")),
+    responses((status = 200, description = "Server-Sent Events: `event: desk`, data = the desk JSON, twice a second", content_type = "text/event-stream", body = DeskView), (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Needs an agent's token", body = ApiError)))]
+pub(crate) async fn desk_stream(
     State(state): State<ApiState>,
     headers: HeaderMap,
     Query(q): Query<TokenQuery>,

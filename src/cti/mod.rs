@@ -4,6 +4,9 @@
 pub mod agents;
 pub mod auth;
 pub mod live;
+pub mod metrics;
+pub mod openapi;
+pub mod ticket_views;
 pub mod tickets;
 pub mod web;
 
@@ -28,15 +31,21 @@ pub struct ApiState {
     pub users: std::sync::Arc<auth::Users>,
     /// The wallboard and desks, refreshed while a page watches.
     pub live: live::Feed,
+    /// The ticket store's commit latency and transition counters.
+    pub tickets: std::sync::Arc<crate::shell::metrics::TicketMetrics>,
 }
 
 /// An API error: a status, a machine-readable code and a sentence for people; every route
 /// answers errors as `{"code": ..., "message": ...}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"code": "unauthorized", "message": "send `Authorization: Bearer <token>` with a configured token"}))]
 pub struct ApiError {
     #[serde(skip)]
+    #[schema(ignore)]
     pub status: StatusCode,
+    /// Stable, machine-readable (`snake_case`): what went wrong.
     pub code: String,
+    /// A sentence for people: what went wrong and how to fix it.
     pub message: String,
 }
 
@@ -73,28 +82,41 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/health", get(health))
         .route("/api/calls", get(live_calls))
         .route("/api/calls/recent", get(recent_calls))
-        .route("/metrics", get(metrics))
+        .route("/metrics", get(metrics::metrics))
         .route("/api/stats", get(stats))
+        .route("/api/openapi.json", get(openapi::openapi_json))
         .with_state(state.clone())
         .merge(agents::router(state.clone()))
         .merge(live::router(state))
         .merge(web::router())
 }
 
+/// Liveness: answers while the HTTP server runs.
+#[utoipa::path(get, path = "/api/health", tag = "operations",
+    responses((status = 200, description = "Up", body = Object, example = json!({"status": "ok"}))))]
 async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({"status": "ok"}))
 }
 
+/// The live calls, caller numbers masked.
+#[utoipa::path(get, path = "/api/calls", tag = "calls",
+    responses((status = 200, description = "Live calls, oldest first", body = Vec<crate::call::record::LiveCall>), (status = 503, description = "The engine is shutting down", body = ApiError)))]
 async fn live_calls(State(state): State<ApiState>) -> Result<Response, ApiError> {
     let calls = state.engine.live_calls().await?;
     Ok(Json(calls).into_response())
 }
 
-#[derive(Deserialize)]
+/// Query string of `GET /api/calls/recent`.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct RecentQuery {
+    /// How many records (default 100, at most the number kept in memory).
     limit: Option<usize>,
 }
 
+/// The newest finished calls' records, newest first.
+#[utoipa::path(get, path = "/api/calls/recent", tag = "calls", params(RecentQuery),
+    responses((status = 200, description = "Call records", body = Vec<crate::call::record::CallRecord>)))]
 async fn recent_calls(
     State(state): State<ApiState>,
     Query(q): Query<RecentQuery>,
@@ -108,112 +130,9 @@ async fn recent_calls(
 
 /// The two KPIs (today and rolling 24 h, overall and per queue) with the counts behind them,
 /// waiting calls, agents by state, the alarms and a 24 h series: the wallboard's document.
+#[utoipa::path(get, path = "/api/stats", tag = "operations",
+    responses((status = 200, description = "KPIs overall and per queue, live queues, agents, alarms", body = crate::stats::wallboard::Wallboard), (status = 503, description = "The engine is shutting down", body = ApiError)))]
 async fn stats(State(state): State<ApiState>) -> Result<Response, ApiError> {
     let board = live::board(&state.engine).await?;
     Ok(Json(board).into_response())
-}
-
-/// Prometheus text format (version 0.0.4): SIP traffic, calls by state, waiting calls per
-/// queue, RTP packets. Caller numbers never appear here.
-async fn metrics(State(state): State<ApiState>) -> Result<Response, ApiError> {
-    use std::fmt::Write;
-    use std::sync::atomic::Ordering;
-    let snap = state.engine.snapshot().await?;
-    let c = snap.counters;
-    let mut out = String::new();
-    let mut counter = |name: &str, help: &str, value: u64| {
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
-        );
-    };
-    counter(
-        "hotline_sip_requests_total",
-        "SIP requests received.",
-        c.requests,
-    );
-    counter(
-        "hotline_sip_responses_total",
-        "SIP responses received.",
-        c.responses,
-    );
-    counter(
-        "hotline_sip_parse_errors_total",
-        "Datagrams or stream frames that were not valid SIP.",
-        c.parse_errors,
-    );
-    counter(
-        "hotline_sip_dropped_total",
-        "Invalid messages that could not be answered.",
-        c.dropped_unaddressable,
-    );
-    counter(
-        "hotline_calls_offered_total",
-        "INVITEs for new calls.",
-        c.calls_offered,
-    );
-    counter(
-        "hotline_calls_rejected_total",
-        "New calls refused before answer.",
-        c.calls_rejected,
-    );
-    let m = &state.media;
-    counter(
-        "hotline_rtp_packets_sent_total",
-        "RTP packets sent.",
-        m.sent.load(Ordering::Relaxed),
-    );
-    counter(
-        "hotline_rtp_packets_received_total",
-        "RTP packets received.",
-        m.received.load(Ordering::Relaxed),
-    );
-    counter(
-        "hotline_rtp_packets_late_total",
-        "RTP packets sent more than 10 ms after their due time.",
-        m.late.load(Ordering::Relaxed),
-    );
-    counter(
-        "hotline_rtp_frames_skipped_total",
-        "RTP frames dropped because a media task fell far behind.",
-        m.skipped.load(Ordering::Relaxed),
-    );
-    counter(
-        "hotline_rtp_relayed_to_agents_total",
-        "RTP packets relayed from callers to agents (bridged calls).",
-        m.to_agents.load(Ordering::Relaxed),
-    );
-    counter(
-        "hotline_rtp_relayed_to_callers_total",
-        "RTP packets relayed from agents to callers (bridged calls).",
-        m.to_callers.load(Ordering::Relaxed),
-    );
-    let _ = writeln!(
-        out,
-        "# HELP hotline_calls Live calls by state.\n# TYPE hotline_calls gauge"
-    );
-    for state in ["setup", "ivr", "queued", "ending"] {
-        let n = snap
-            .calls_by_state
-            .iter()
-            .find(|(s, _)| s.as_str() == state)
-            .map_or(0, |(_, n)| *n);
-        let _ = writeln!(out, "hotline_calls{{state=\"{state}\"}} {n}");
-    }
-    let _ = writeln!(
-        out,
-        "# HELP hotline_queue_waiting Calls waiting per queue.\n# TYPE hotline_queue_waiting gauge"
-    );
-    for (queue, n) in &snap.waiting {
-        let _ = writeln!(out, "hotline_queue_waiting{{queue=\"{queue}\"}} {n}");
-    }
-    let _ = writeln!(out, "# HELP hotline_sip_transactions Live SIP transactions.\n# TYPE hotline_sip_transactions gauge\nhotline_sip_transactions {}", snap.transactions);
-    Ok((
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4",
-        )],
-        out,
-    )
-        .into_response())
 }

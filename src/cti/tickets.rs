@@ -17,19 +17,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, FixedOffset};
-use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde::Deserialize;
 
 use super::auth::Users;
+use crate::cti::ticket_views::{CategoryList, SweepView, TicketPage, TicketView, UnitList};
 use crate::cti::ApiError;
-use crate::masked::Masked;
 use crate::shell::ticket_store::{load_workflow, Durability, SqliteStore, TicketWorker};
-use crate::workflow::calendar::Due;
 use crate::workflow::model::{
     china, Actor, Caller, Channel, Domain, Intake, Recording, RequestType, Role, UnitId, Urgency,
 };
-use crate::workflow::store::{IndexRow, ListQuery, StoreError, TicketStore};
-use crate::workflow::ticket::TicketState;
+use crate::workflow::store::{ListQuery, StoreError, TicketStore};
 use crate::workflow::{Action, Policy, Ticket, TicketId, WorkflowError};
 
 /// Where the ticket API finds its files.
@@ -135,7 +132,22 @@ impl TicketApi {
     /// Runs one sweep now (the shell calls this on a timer).
     pub async fn sweep(&self) -> Result<usize, WorkflowError> {
         let at = (self.clock)();
-        let out = self.worker.call(move |s, wf| wf.sweep(s, at, 1000)).await?;
+        let out = self.worker.call(move |s, wf| wf.sweep(s, at, 1000)).await;
+        let out = match out {
+            Ok(out) => out,
+            Err(e) => {
+                self.worker
+                    .metrics()
+                    .refused(crate::shell::metrics::error_code(&e));
+                return Err(e);
+            }
+        };
+        // One transition per ticket the sweep moved (a step may log several events).
+        let moved: std::collections::BTreeSet<_> = out.events.iter().map(|(id, _)| id).collect();
+        self.worker
+            .metrics()
+            .transitions
+            .add("sweep", moved.len() as u64);
         Ok(out.events.len())
     }
 }
@@ -242,9 +254,9 @@ fn parse_json<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, ApiError>
 }
 
 /// The body of `POST /api/tickets`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateTicket {
+pub(crate) struct CreateTicket {
     channel: Channel,
     #[serde(default)]
     received_at: Option<DateTime<FixedOffset>>,
@@ -267,119 +279,14 @@ struct CreateTicket {
     recording: Option<Recording>,
 }
 
-/// Due times of a ticket as RFC 3339, and the warnings that came with them.
-#[derive(Debug, Default, Serialize)]
-struct DueView {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    dispatch: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sign_off: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    return_window: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    feedback: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    rating: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    warnings: Vec<String>,
-}
-
-fn due_view(t: &Ticket) -> DueView {
-    let mut v = DueView::default();
-    let put = |slot: &mut Option<String>, d: &Due, warnings: &mut Vec<String>| {
-        *slot = Some(d.at.to_rfc3339());
-        if let Some(w) = &d.warning {
-            if !warnings.contains(w) {
-                warnings.push(w.clone());
-            }
-        }
-    };
-    let mut w = Vec::new();
-    match &t.state {
-        TicketState::Draft { dispatch_due }
-        | TicketState::Received { dispatch_due }
-        | TicketState::Accepted { dispatch_due } => put(&mut v.dispatch, dispatch_due, &mut w),
-        TicketState::Dispatched { sign_due, .. } => put(&mut v.sign_off, sign_due, &mut w),
-        TicketState::AwaitingRating { rating_due, .. } => put(&mut v.rating, rating_due, &mut w),
-        _ => {}
-    }
-    if let Some(work) = t.state.work() {
-        if matches!(
-            t.state,
-            TicketState::Dispatched { .. } | TicketState::Handling { .. }
-        ) {
-            put(&mut v.return_window, &work.return_due, &mut w);
-        }
-        if let Some(f) = &work.feedback_due {
-            if matches!(
-                t.state,
-                TicketState::Dispatched { .. }
-                    | TicketState::Handling { .. }
-                    | TicketState::Returned { .. }
-            ) {
-                put(&mut v.feedback, f, &mut w);
-            }
-        }
-    }
-    v.warnings = w;
-    v
-}
-
-fn ticket_view(t: &Ticket, at: DateTime<FixedOffset>) -> serde_json::Value {
-    let i = &t.intake;
-    json!({
-        "id": t.id,
-        "version": t.version,
-        "state": t.state.name(),
-        "channel": i.channel,
-        "received_at": i.received_at.to_rfc3339(),
-        "caller": i.caller,
-        "area": i.area,
-        "location": i.location,
-        "content": i.content,
-        "urgency": i.urgency,
-        "type": i.request_type,
-        "domain": i.domain,
-        "category": i.category,
-        "call_id": i.call_id,
-        "recording": i.recording,
-        "assignment": t.state.work().map(|w| json!({"lead": w.lead, "assisting": w.assisting, "dispatched_at": w.dispatched_at.to_rfc3339()})),
-        "due": due_view(t),
-        "overdue": t.is_overdue(at),
-        "supervision": t.supervision,
-        "repeat_of": t.repeat_of.as_ref().filter(|_| !t.repeat_cleared).map(|(id, score)| json!({"id": id, "score": score})),
-        "returned_by": t.returned_by,
-        "extension_requests": t.extension_requests,
-        "rating": t.rating,
-        "detail": t.state,
-        "history": t.history,
-    })
-}
-
-fn list_item(r: &IndexRow, at: DateTime<FixedOffset>) -> serde_json::Value {
-    json!({
-        "id": r.id,
-        "version": r.version,
-        "state": r.state,
-        "lead_unit": r.lead_unit,
-        "units": r.units,
-        "channel": r.channel,
-        "type": r.request_type,
-        "domain": r.domain,
-        "urgency": r.urgency,
-        "area": r.area,
-        "received_at": r.received_at.to_rfc3339(),
-        "caller_phone": r.phone_key.as_deref().map(|p| Masked::new(p).masked()),
-        "content": r.content.chars().take(60).collect::<String>(),
-        "next_due": r.next_due.map(|d| d.to_rfc3339()),
-        "overdue": r.next_due.is_some_and(|d| d < at),
-        "rating": r.rating,
-        "repeat_of": r.repeat_of,
-        "supervised": r.supervised,
-        "call_id": r.call_id,
-    })
-}
-
+/// Registers a request (W2); answers 201 with the ticket and its `Location`.
+#[utoipa::path(post, path = "/api/tickets", tag = "tickets", security(("bearer" = [])),
+    request_body = CreateTicket,
+    responses(
+        (status = 201, description = "Registered (committed)", body = TicketView,
+            headers(("location" = String, description = "/api/tickets/{id}"))),
+        (status = 400, description = "Malformed JSON, query or action", body = ApiError), (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Role or unit not allowed", body = ApiError), (status = 422, description = "A required field or value is missing or wrong", body = ApiError),
+    ))]
 async fn create(
     State(api): State<TicketApi>,
     headers: HeaderMap,
@@ -414,17 +321,23 @@ async fn create(
     let t = api
         .worker
         .call(move |s, wf| wf.create(s, intake, &a, now))
-        .await?;
+        .await;
+    api.worker.metrics().outcome("create", &t);
+    let t = t?;
     tracing::info!(id = %t.id, user = %actor.user, "ticket created");
     let location = format!("/api/tickets/{}", t.id);
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
-        Json(ticket_view(&t, now)),
+        Json(TicketView::new(&t, now)),
     )
         .into_response())
 }
 
+/// One ticket with its due times and history.
+#[utoipa::path(get, path = "/api/tickets/{id}", tag = "tickets", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Ticket id, `YYYYMMDD-NNNNNN`")),
+    responses((status = 200, description = "The ticket", body = TicketView), (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Role or unit not allowed", body = ApiError), (status = 404, description = "No such ticket", body = ApiError)))]
 async fn show(
     State(api): State<TicketApi>,
     headers: HeaderMap,
@@ -434,9 +347,25 @@ async fn show(
     let id = TicketId(id);
     let t = api.worker.call(move |s, wf| wf.load(s, &id)).await?;
     may_see(&actor, &t)?;
-    Ok(Json(ticket_view(&t, (api.clock)())).into_response())
+    Ok(Json(TicketView::new(&t, (api.clock)())).into_response())
 }
 
+/// The body of `POST /api/tickets/{id}/actions`: one action, named by `action` with its
+/// fields beside it, and optionally the ticket `version` the caller saw (a ticket that moved
+/// on since is a 409 rather than a silent overwrite).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct ActBody {
+    #[serde(default)]
+    version: Option<u64>,
+    #[serde(flatten)]
+    action: Action,
+}
+
+/// Applies one action (W1–W18) to a ticket; answers the ticket after the commit.
+#[utoipa::path(post, path = "/api/tickets/{id}/actions", tag = "tickets", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Ticket id, `YYYYMMDD-NNNNNN`")), request_body = ActBody,
+    responses((status = 200, description = "The ticket after the action (committed)", body = TicketView),
+        (status = 400, description = "Malformed JSON, query or action", body = ApiError), (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Role or unit not allowed", body = ApiError), (status = 404, description = "No such ticket", body = ApiError), (status = 409, description = "Stale version, or not possible in the ticket's state", body = ApiError), (status = 422, description = "A required field or value is missing or wrong", body = ApiError)))]
 async fn act(
     State(api): State<TicketApi>,
     headers: HeaderMap,
@@ -444,18 +373,19 @@ async fn act(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let actor = who(&api, &headers)?;
-    let mut value: serde_json::Value = parse_json(&body)?;
-    let version = match value.as_object_mut().and_then(|o| o.remove("version")) {
-        None | Some(serde_json::Value::Null) => None,
-        Some(v) => Some(v.as_u64().ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                "`version` must be a positive integer",
-            )
-        })?),
-    };
-    let action: Action = serde_json::from_value(value).map_err(|e| {
+    let value: serde_json::Value = parse_json(&body)?;
+    // A bad `version` is a malformed request; a bad action has its own code.
+    if value
+        .get("version")
+        .is_some_and(|v| !v.is_null() && v.as_u64().is_none())
+    {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "`version` must be a positive integer",
+        ));
+    }
+    let ActBody { version, action } = serde_json::from_value(value).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "bad_action",
@@ -465,6 +395,7 @@ async fn act(
     let now = (api.clock)();
     let id = TicketId(id);
     let a = actor.clone();
+    let name = action.name();
     let t = api
         .worker
         .call(move |s, wf| {
@@ -477,15 +408,18 @@ async fn act(
             }
             wf.act(s, &id, version, &a, &action, now)
         })
-        .await?;
+        .await;
+    api.worker.metrics().outcome(name, &t);
+    let t = t?;
     tracing::info!(id = %t.id, version = t.version, user = %actor.user, state = t.state.name(), "ticket action");
-    Ok(Json(ticket_view(&t, now)).into_response())
+    Ok(Json(TicketView::new(&t, now)).into_response())
 }
 
 /// Query string of `GET /api/tickets`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-struct ListParams {
+#[into_params(parameter_in = Query)]
+pub(crate) struct ListParams {
     state: Option<String>,
     unit: Option<String>,
     #[serde(rename = "type")]
@@ -503,6 +437,10 @@ struct ListParams {
     limit: Option<u32>,
 }
 
+/// Lists tickets (a unit sees its own only), filtered and paginated.
+#[utoipa::path(get, path = "/api/tickets", tag = "tickets", security(("bearer" = [])),
+    params(ListParams),
+    responses((status = 200, description = "One page", body = TicketPage), (status = 400, description = "Malformed JSON, query or action", body = ApiError), (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Role or unit not allowed", body = ApiError)))]
 async fn list(
     State(api): State<TicketApi>,
     headers: HeaderMap,
@@ -558,23 +496,27 @@ async fn list(
         limit: p.limit.unwrap_or(50),
     };
     let page = api.worker.call(move |s, _| Ok(s.list(&q)?)).await?;
-    Ok(Json(json!({
-        "items": page.items.iter().map(|r| list_item(r, now)).collect::<Vec<_>>(),
-        "next": page.next,
-    }))
-    .into_response())
+    Ok(Json(TicketPage::new(&page, now)).into_response())
 }
 
 /// Who the token speaks for: the pages show it and offer that role's actions.
-async fn me(State(api): State<TicketApi>, headers: HeaderMap) -> Result<Response, ApiError> {
+#[utoipa::path(get, path = "/api/me", tag = "tickets", security(("bearer" = [])),
+    responses((status = 200, description = "The token's user, role and unit", body = Object, example = json!({"user": "unit-water", "role": "unit", "unit": "water"})), (status = 401, description = "No or unknown token", body = ApiError)))]
+pub(crate) async fn me(
+    State(api): State<TicketApi>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let actor = who(&api, &headers)?;
     let (role, unit) = match &actor.role {
         Role::Unit(u) => ("unit".to_string(), Some(u.clone())),
         r => (r.name(), None),
     };
-    Ok(Json(json!({"user": actor.user, "role": role, "unit": unit})).into_response())
+    Ok(Json(serde_json::json!({"user": actor.user, "role": role, "unit": unit})).into_response())
 }
 
+/// Runs the deadline sweep now (supervisors; it also runs every minute).
+#[utoipa::path(post, path = "/api/sweep", tag = "tickets", security(("bearer" = [])),
+    responses((status = 200, description = "Events logged", body = SweepView), (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Role or unit not allowed", body = ApiError)))]
 async fn sweep_now(State(api): State<TicketApi>, headers: HeaderMap) -> Result<Response, ApiError> {
     let actor = who(&api, &headers)?;
     if actor.role != Role::Supervisor {
@@ -585,17 +527,23 @@ async fn sweep_now(State(api): State<TicketApi>, headers: HeaderMap) -> Result<R
         ));
     }
     let n = api.sweep().await?;
-    Ok(Json(json!({"events": n})).into_response())
+    Ok(Json(SweepView { events: n }).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+/// Query string of `GET /api/dispatch/categories`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-struct CategoryParams {
+#[into_params(parameter_in = Query)]
+pub(crate) struct CategoryParams {
     /// Request text to suggest categories for (keywords).
     q: Option<String>,
     domain: Option<String>,
 }
 
+/// The dispatch catalogue's categories (suggested for `q`, or all) and the domains.
+#[utoipa::path(get, path = "/api/dispatch/categories", tag = "dispatch", security(("bearer" = [])),
+    params(CategoryParams),
+    responses((status = 200, description = "Categories", body = CategoryList), (status = 400, description = "Malformed JSON, query or action", body = ApiError), (status = 401, description = "No or unknown token", body = ApiError)))]
 async fn categories(
     State(api): State<TicketApi>,
     headers: HeaderMap,
@@ -613,25 +561,38 @@ async fn categories(
         .into_iter()
         .filter(|c| p.domain.as_ref().is_none_or(|d| &c.domain.0 == d))
         .collect();
-    Ok(
-        Json(json!({"categories": list, "domains": cat.domains().collect::<Vec<_>>()}))
-            .into_response(),
-    )
+    Ok(Json(CategoryList {
+        categories: list.into_iter().cloned().collect(),
+        domains: cat.domains().map(str::to_string).collect(),
+    })
+    .into_response())
 }
 
+/// The handling units of the dispatch catalogue.
+#[utoipa::path(get, path = "/api/dispatch/units", tag = "dispatch", security(("bearer" = [])),
+    responses((status = 200, description = "Units", body = UnitList), (status = 401, description = "No or unknown token", body = ApiError)))]
 async fn units(State(api): State<TicketApi>, headers: HeaderMap) -> Result<Response, ApiError> {
     who(&api, &headers)?;
     let cat = &api.worker.workflow().catalogue;
-    Ok(Json(json!({"units": cat.units().collect::<Vec<_>>()})).into_response())
+    Ok(Json(UnitList {
+        units: cat.units().cloned().collect(),
+    })
+    .into_response())
 }
 
-#[derive(Debug, Deserialize)]
+/// Query string of `GET /api/reports`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-struct ReportParams {
+#[into_params(parameter_in = Query)]
+pub(crate) struct ReportParams {
     from: Option<DateTime<FixedOffset>>,
     to: Option<DateTime<FixedOffset>>,
 }
 
+/// Counts for a period (W19), for hotline staff.
+#[utoipa::path(get, path = "/api/reports", tag = "tickets", security(("bearer" = [])),
+    params(ReportParams),
+    responses((status = 200, description = "The report", body = crate::workflow::store::Report), (status = 400, description = "Malformed JSON, query or action", body = ApiError), (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Role or unit not allowed", body = ApiError)))]
 async fn report(
     State(api): State<TicketApi>,
     headers: HeaderMap,

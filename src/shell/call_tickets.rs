@@ -71,20 +71,27 @@ impl CallTickets {
             menu_path: c.live.menu_path.clone(),
         };
         let at = self.api.now();
-        let opened = self
-            .api
-            .worker()
-            .submit(move |s, wf| wf.open_draft(s, &draft, &Actor::system(), at).map(|t| t.id));
+        // `open_draft` hands back a draft already open for the call; only a new one (whose
+        // first event is this one) is a transition.
+        let opened = self.api.worker().submit(move |s, wf| {
+            wf.open_draft(s, &draft, &Actor::system(), at)
+                .map(|t| (t.history.first().is_some_and(|e| e.at == at), t.id))
+        });
+        let metrics = self.api.worker().metrics().clone();
         let links = self.links_tx.clone();
         let call = c.live.id;
         self.reap();
         self.jobs.spawn(async move {
             match opened.await {
-                Ok(ticket) => {
+                Ok((new, ticket)) => {
+                    if new {
+                        metrics.committed("open_draft");
+                    }
                     tracing::info!(%call, %ticket, "draft ticket opened for the answered call");
                     let _ = links.send(TicketLink { call, ticket });
                 }
                 Err(e) => {
+                    metrics.refused(crate::shell::metrics::error_code(&e));
                     tracing::error!(%call, error = %e, "could not open the call's draft ticket")
                 }
             }
@@ -101,7 +108,7 @@ impl CallTickets {
                 limit: 20,
                 ..ListQuery::default()
             })?;
-            let mut n = 0;
+            let mut n = 0u64;
             for row in page.items {
                 let t = wf.load(s, &row.id)?;
                 if t.intake.recording.as_ref() == Some(&recording)
@@ -117,11 +124,18 @@ impl CallTickets {
             }
             Ok(n)
         });
+        let metrics = self.api.worker().metrics().clone();
         self.reap();
         self.jobs.spawn(async move {
             match attached.await {
-                Ok(n) => tracing::debug!(%call, tickets = n, "recording attached"),
-                Err(e) => tracing::error!(%call, error = %e, "could not attach the recording to the call's ticket"),
+                Ok(n) => {
+                    metrics.transitions.add("attach_recording", n);
+                    tracing::debug!(%call, tickets = n, "recording attached")
+                }
+                Err(e) => {
+                    metrics.refused(crate::shell::metrics::error_code(&e));
+                    tracing::error!(%call, error = %e, "could not attach the recording to the call's ticket")
+                }
             }
         });
     }

@@ -8,6 +8,7 @@ pub mod call_tickets;
 pub mod clock;
 pub mod engine;
 pub mod media;
+pub mod metrics;
 pub mod recording;
 pub mod records;
 pub mod sip_transport;
@@ -300,6 +301,7 @@ pub async fn run(
         media: media_counters,
         users: tickets.users(),
         live: live.clone(),
+        tickets: tickets.worker().metrics().clone(),
     })
     .merge(crate::cti::tickets::router(tickets));
     let mut http_shutdown = shutdown.clone();

@@ -596,6 +596,7 @@ type Job = Box<dyn FnOnce(&mut SqliteStore, &Workflow) -> Reply + Send>;
 pub struct TicketWorker {
     tx: mpsc::Sender<Job>,
     workflow: Arc<Workflow>,
+    metrics: Arc<crate::shell::metrics::TicketMetrics>,
 }
 
 impl std::fmt::Debug for TicketWorker {
@@ -613,6 +614,8 @@ impl TicketWorker {
         let (tx, mut rx) = mpsc::channel::<Job>(4096);
         let workflow = Arc::new(workflow);
         let wf = workflow.clone();
+        let metrics = Arc::new(crate::shell::metrics::TicketMetrics::default());
+        let m = metrics.clone();
         std::thread::Builder::new()
             .name("ticket-store".into())
             .spawn(move || {
@@ -624,11 +627,16 @@ impl TicketWorker {
                             Err(_) => break,
                         }
                     }
+                    let began = crate::shell::clock::now();
                     let result =
                         store.batch(|s| jobs.into_iter().map(|j| j(s, &wf)).collect::<Vec<_>>());
+                    m.commit_seconds
+                        .observe(crate::shell::clock::now().saturating_duration_since(began));
                     match result {
                         Ok(replies) => replies.into_iter().for_each(|r| r(Ok(()))),
                         Err(e) => {
+                            m.failed_commits
+                                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                             // The batch was rolled back; nobody was told it succeeded.
                             tracing::error!(error = %e, "ticket store commit failed");
                         }
@@ -637,7 +645,17 @@ impl TicketWorker {
                 tracing::info!("ticket store worker stopped");
             })
             .map_err(backend)?;
-        Ok(Self { tx, workflow })
+        Ok(Self {
+            tx,
+            workflow,
+            metrics,
+        })
+    }
+
+    /// Commit latency and transition counters, for `/metrics` and for the callers that
+    /// count what they committed.
+    pub fn metrics(&self) -> &Arc<crate::shell::metrics::TicketMetrics> {
+        &self.metrics
     }
 
     /// The workflow configuration (catalogue, calendar, policy) the worker runs.

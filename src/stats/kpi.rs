@@ -69,7 +69,7 @@ impl Counts {
 }
 
 /// Rates over one period, with the counts behind them.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Rates {
     /// Callers who asked for a person and were answered or gave up (short abandons included).
     pub offered: u64,
@@ -115,7 +115,7 @@ impl From<Counts> for Rates {
 }
 
 /// One 15-minute bar of the wallboard's 24 h chart.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SeriesPoint {
     pub start: DateTime<Utc>,
     pub answered: u64,
@@ -126,7 +126,7 @@ pub struct SeriesPoint {
 }
 
 /// What `GET /api/stats` shows.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct KpiSnapshot {
     pub at: DateTime<Utc>,
     pub today: Rates,
@@ -141,14 +141,14 @@ pub struct KpiSnapshot {
 }
 
 /// The targets shown beside the figures.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Targets {
     pub answer_within_s: u64,
     pub connection_rate: f64,
 }
 
 /// One queue's rates, for `/api/stats` and the wallboard.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct QueueRates {
     pub queue: String,
     pub today: Rates,

@@ -14,7 +14,7 @@ use super::kpi::{KpiSnapshot, Rates, SeriesPoint, Targets, ANSWER_TARGET};
 pub const WAIT_AMBER: Duration = Duration::from_secs(10);
 
 /// How a wait looks against the 15-second target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WaitLevel {
     Ok,
@@ -34,7 +34,7 @@ impl WaitLevel {
 }
 
 /// Agents by state.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AgentCounts {
     pub logged_out: u32,
     pub ready: u32,
@@ -57,7 +57,7 @@ pub struct QueueInput {
 }
 
 /// One queue on the board.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct QueueView {
     pub name: String,
     /// Calls waiting for a person, including those whose agent's phone rings.
@@ -73,7 +73,7 @@ pub struct QueueView {
 }
 
 /// An alarm banner.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Alarm {
     /// C1: nobody is logged in for this queue; its callers keep waiting.
@@ -85,7 +85,7 @@ pub enum Alarm {
 }
 
 /// Everything the wallboard page draws, and `GET /api/stats` answers.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Wallboard {
     pub at: DateTime<Utc>,
     pub queues: Vec<QueueView>,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::model::{Domain, Recording, RequestType, TicketId, UnitId, Urgency};
 
 /// Legal-channel and inadmissible cases for refusing a request (W1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RefuseReason {
     Litigation,
@@ -24,7 +24,7 @@ pub enum RefuseReason {
 }
 
 /// How a request was answered without dispatch (W3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DirectMethod {
     KnowledgeBase,
@@ -33,7 +33,7 @@ pub enum DirectMethod {
 }
 
 /// Emergency and utility hotlines an urgent request is linked to (C12).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EmergencyService {
     #[serde(rename = "110")]
@@ -51,7 +51,7 @@ pub enum EmergencyService {
 }
 
 /// A file attached to a reply (W11).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Attachment {
     pub name: String,
     #[serde(default)]
@@ -59,7 +59,7 @@ pub struct Attachment {
 }
 
 /// The review criteria of W12, named when a reply is sent back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewCriterion {
     /// 要素完整: unit, time, facts.
@@ -73,7 +73,7 @@ pub enum ReviewCriterion {
 }
 
 /// How the callback is made (W13).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CallbackMethod {
     Phone,
@@ -90,7 +90,7 @@ impl CallbackMethod {
 }
 
 /// The four ratings of W14.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Rating {
     Satisfied,
@@ -102,7 +102,19 @@ pub enum Rating {
 }
 
 /// Why a ticket is under supervision (W16).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SupervisionReason {
     LateDispatch,
@@ -115,7 +127,7 @@ pub enum SupervisionReason {
 }
 
 /// The cases in which a unit may give a final answer and ask for no further acceptance (W17).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FinalAnswerCase {
     OutsideScope,
@@ -128,7 +140,7 @@ pub enum FinalAnswerCase {
 
 /// Every step of W1–W18 a person (or the sweep) can take on a ticket. Fields that a rule
 /// requires are `Option` here so that their absence is a typed [`Refusal`], not a parse error.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
     /// W1: accept (and keep the classification).

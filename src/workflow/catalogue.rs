@@ -20,7 +20,7 @@ pub enum CatalogueError {
 }
 
 /// A handling unit (办理单位).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Unit {
     pub id: UnitId,
@@ -28,7 +28,7 @@ pub struct Unit {
 }
 
 /// A catalogue entry: what kind of matter goes to whom.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Category {
     pub id: String,

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 
 /// A people-readable ticket id, `YYYYMMDD-NNNNNN` (registration date, then the day's sequence),
 /// so a caller can read it out over the phone.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(transparent)]
 pub struct TicketId(pub String);
 
@@ -26,7 +28,9 @@ impl fmt::Display for TicketId {
 }
 
 /// A handling unit's id as written in `config/dispatch.toml` (e.g. `water`, `housing`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(transparent)]
 pub struct UnitId(pub String);
 
@@ -44,7 +48,7 @@ impl fmt::Display for UnitId {
 }
 
 /// Where a request came in (C15: one intake for every channel).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     Phone,
@@ -58,7 +62,7 @@ pub enum Channel {
 }
 
 /// Urgency (紧急类 / 非紧急类): urgent ones are linked to emergency hotlines at once (C12).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Urgency {
     Urgent,
@@ -66,7 +70,7 @@ pub enum Urgency {
 }
 
 /// Request type; it sets the feedback deadline (W10).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RequestType {
     /// 咨询
@@ -86,7 +90,7 @@ pub enum RequestType {
 
 /// Content domain (经济调节, 市场监管, …). A string because the list is extensible by config;
 /// [`crate::workflow::catalogue::DispatchCatalogue`] holds the allowed values.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct Domain(pub String);
 
@@ -122,7 +126,7 @@ pub struct CallDraft {
 
 /// The caller as recorded on the ticket, stored whole (W2). Outside the ticket show it
 /// through [`crate::masked::Masked`].
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Caller {
     #[serde(default)]
     pub name: Option<String>,
@@ -131,7 +135,7 @@ pub struct Caller {
 }
 
 /// A recording of the call that brought the request (C9), checked by its hash when archived.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Recording {
     pub path: String,
     pub sha256: String,

@@ -1,0 +1,388 @@
+//! `GET /metrics`: the engine in Prometheus text format (0.0.4) for operators' dashboards and
+//! alerts. It asks the engine task for its snapshots (calls, queues and agents, KPIs), reads
+//! the media and ticket instruments, and renders; it counts nothing itself. Caller numbers
+//! never appear here: the labels are methods, classes, queues, states, outcomes, actions
+//! and codes.
+//!
+//! Every family is listed in `docs/METRICS.md`.
+
+pub mod text;
+
+use std::sync::atomic::Ordering;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+use crate::acd::model::AgentStateKind;
+use crate::call::record::CallState;
+use crate::cti::{ApiError, ApiState};
+use text::{Kind, Writer};
+
+/// The content type of the text exposition format.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Everything one scrape shows, gathered first so rendering is a plain function.
+#[derive(Debug, Clone)]
+pub struct Scrape {
+    pub engine: crate::call::engine::EngineSnapshot,
+    pub acd: crate::acd::core::Snapshot<crate::call::session::CallId>,
+    pub kpis: crate::stats::kpi::KpiSnapshot,
+    pub media: MediaValues,
+    pub tickets: TicketValues,
+}
+
+/// The media tasks' packet counters, read once.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MediaValues {
+    pub sent: u64,
+    pub received: u64,
+    pub late: u64,
+    pub skipped: u64,
+    pub to_agents: u64,
+    pub to_callers: u64,
+}
+
+impl MediaValues {
+    /// Reads the shared counters.
+    pub fn read(m: &crate::shell::media::MediaCounters) -> Self {
+        Self {
+            sent: m.sent.load(Ordering::Relaxed),
+            received: m.received.load(Ordering::Relaxed),
+            late: m.late.load(Ordering::Relaxed),
+            skipped: m.skipped.load(Ordering::Relaxed),
+            to_agents: m.to_agents.load(Ordering::Relaxed),
+            to_callers: m.to_callers.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// The ticket side's counters and commit latency, read once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketValues {
+    pub transitions: Vec<(&'static str, u64)>,
+    pub refusals: Vec<(&'static str, u64)>,
+    pub commit_seconds: crate::shell::metrics::HistogramSnapshot,
+    pub failed_commits: u64,
+}
+
+impl TicketValues {
+    /// Reads the ticket worker's instruments.
+    pub fn read(m: &crate::shell::metrics::TicketMetrics) -> Self {
+        Self {
+            transitions: m.transitions.snapshot(),
+            refusals: m.refusals.snapshot(),
+            commit_seconds: m.commit_seconds.snapshot(),
+            failed_commits: m.failed_commits.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// `GET /metrics`.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Prometheus text exposition format 0.0.4; the families are listed in docs/METRICS.md", content_type = "text/plain", body = String),
+        (status = 503, description = "The engine is shutting down", body = ApiError),
+    )
+)]
+pub async fn metrics(State(state): State<ApiState>) -> Result<Response, ApiError> {
+    let scrape = Scrape {
+        engine: state.engine.snapshot().await?,
+        acd: state.engine.acd().await?,
+        kpis: state.engine.stats().await?,
+        media: MediaValues::read(&state.media),
+        tickets: TicketValues::read(&state.tickets),
+    };
+    Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], render(&scrape)).into_response())
+}
+
+/// The exposition for one scrape.
+pub fn render(s: &Scrape) -> String {
+    let mut w = Writer::default();
+    calls(&mut w, s);
+    queues(&mut w, s);
+    kpis(&mut w, s);
+    sip(&mut w, s);
+    media(&mut w, &s.media);
+    tickets(&mut w, &s.tickets);
+    w.finish()
+}
+
+fn counter(w: &mut Writer, name: &str, help: &str, value: u64) {
+    w.family(name, Kind::Counter, help);
+    w.count(&[], value);
+}
+
+fn calls(w: &mut Writer, s: &Scrape) {
+    let c = &s.engine.counters;
+    counter(
+        w,
+        "hotline_calls_offered_total",
+        "INVITEs for new calls.",
+        c.calls_offered,
+    );
+    counter(
+        w,
+        "hotline_calls_rejected_total",
+        "New calls refused before answer.",
+        c.calls_rejected,
+    );
+    w.family(
+        "hotline_calls_ended_total",
+        Kind::Counter,
+        "Finished calls by outcome (as in the call records).",
+    );
+    for (outcome, n) in c.by_outcome() {
+        w.count(&[("outcome", outcome.as_str())], n);
+    }
+    w.family("hotline_calls", Kind::Gauge, "Live calls by state.");
+    for state in [
+        CallState::Setup,
+        CallState::Ivr,
+        CallState::Queued,
+        CallState::Ringing,
+        CallState::Talking,
+        CallState::Ending,
+    ] {
+        let n = s
+            .engine
+            .calls_by_state
+            .iter()
+            .find(|(st, _)| *st == state)
+            .map_or(0, |(_, n)| *n);
+        w.count(&[("state", state.as_str())], n as u64);
+    }
+}
+
+fn queues(w: &mut Writer, s: &Scrape) {
+    w.family(
+        "hotline_queue_calls_waiting",
+        Kind::Gauge,
+        "Calls waiting for an agent, per queue (not yet ringing one).",
+    );
+    for q in &s.acd.queues {
+        w.count(&[("queue", &q.name)], q.waiting.len() as u64);
+    }
+    w.family(
+        "hotline_queue_calls_ringing",
+        Kind::Gauge,
+        "Calls whose offered agent's phone is ringing, per queue.",
+    );
+    for q in &s.acd.queues {
+        w.count(&[("queue", &q.name)], q.ringing as u64);
+    }
+    w.family(
+        "hotline_queue_longest_wait_seconds",
+        Kind::Gauge,
+        "Longest current wait of a call not yet answered, per queue (0 when none waits); alert at 15.",
+    );
+    for q in &s.acd.queues {
+        let wait = q.longest_wait.map_or(0.0, |d| d.as_secs_f64());
+        w.sample("", &[("queue", &q.name)], wait);
+    }
+    w.family(
+        "hotline_queue_unstaffed",
+        Kind::Gauge,
+        "1 when no agent holding the queue's skill is logged in.",
+    );
+    for q in &s.acd.queues {
+        w.count(&[("queue", &q.name)], u64::from(q.unstaffed));
+    }
+    w.family(
+        "hotline_queue_agents",
+        Kind::Gauge,
+        "Agents holding the queue's skill, by state (an agent counts in each of its queues).",
+    );
+    for q in &s.acd.queues {
+        for kind in AgentStateKind::ALL {
+            let n = state_count(&q.agents, kind);
+            w.count(&[("queue", &q.name), ("state", kind.as_str())], n);
+        }
+    }
+    w.family("hotline_agents", Kind::Gauge, "Agents by state.");
+    for kind in AgentStateKind::ALL {
+        w.count(
+            &[("state", kind.as_str())],
+            state_count(&s.acd.totals, kind),
+        );
+    }
+}
+
+fn state_count(c: &crate::acd::core::StateCounts, kind: AgentStateKind) -> u64 {
+    u64::from(match kind {
+        AgentStateKind::LoggedOut => c.logged_out,
+        AgentStateKind::Ready => c.ready,
+        AgentStateKind::NotReady => c.not_ready,
+        AgentStateKind::Reserved => c.reserved,
+        AgentStateKind::Talking => c.talking,
+        AgentStateKind::WrapUp => c.wrap_up,
+    })
+}
+
+fn kpis(w: &mut Writer, s: &Scrape) {
+    let periods = [("today", &s.kpis.today), ("24h", &s.kpis.last_24h)];
+    w.family(
+        "hotline_answer_rate_15s",
+        Kind::Gauge,
+        "Share of counted calls answered by a person within 15 s of asking (0..1; target 0.95). Absent while no call was counted.",
+    );
+    for (period, r) in periods {
+        if let Some(v) = r.answer_rate_15s {
+            w.sample("", &[("period", period)], v);
+        }
+    }
+    w.family(
+        "hotline_connection_rate",
+        Kind::Gauge,
+        "Share of counted calls answered by a person (0..1; target 0.95). Absent while no call was counted.",
+    );
+    for (period, r) in periods {
+        if let Some(v) = r.connection_rate {
+            w.sample("", &[("period", period)], v);
+        }
+    }
+    w.family(
+        "hotline_kpi_calls",
+        Kind::Gauge,
+        "Calls behind the two rates over the period, by result (see docs/KPI.md).",
+    );
+    for (period, r) in periods {
+        for (result, n) in [
+            ("answered", r.answered),
+            ("answered_within_15s", r.answered_within_15s),
+            ("abandoned", r.abandoned),
+            ("abandoned_in_grace", r.abandoned_in_grace),
+        ] {
+            w.count(&[("period", period), ("result", result)], n);
+        }
+    }
+    w.family(
+        "hotline_kpi_average_wait_seconds",
+        Kind::Gauge,
+        "Mean wait of answered calls over the period. Absent while none was answered.",
+    );
+    for (period, r) in periods {
+        if let Some(v) = r.avg_wait_s {
+            w.sample("", &[("period", period)], v);
+        }
+    }
+}
+
+fn sip(w: &mut Writer, s: &Scrape) {
+    let c = &s.engine.counters;
+    w.family(
+        "hotline_sip_requests_total",
+        Kind::Counter,
+        "SIP requests by direction and method (retransmissions included).",
+    );
+    for (direction, t) in [("received", &c.received), ("sent", &c.sent)] {
+        for (method, n) in t.by_method() {
+            w.count(&[("direction", direction), ("method", method)], n);
+        }
+    }
+    w.family(
+        "hotline_sip_responses_total",
+        Kind::Counter,
+        "SIP responses by direction and class.",
+    );
+    for (direction, t) in [("received", &c.received), ("sent", &c.sent)] {
+        for (class, n) in t.by_class() {
+            w.count(&[("direction", direction), ("class", class)], n);
+        }
+    }
+    counter(
+        w,
+        "hotline_sip_parse_errors_total",
+        "Datagrams or stream frames that were not valid SIP.",
+        c.parse_errors,
+    );
+    counter(
+        w,
+        "hotline_sip_dropped_total",
+        "Invalid messages that could not be answered.",
+        c.dropped_unaddressable,
+    );
+    w.family(
+        "hotline_sip_transactions",
+        Kind::Gauge,
+        "Live SIP transactions.",
+    );
+    w.count(&[], s.engine.transactions as u64);
+}
+
+fn media(w: &mut Writer, m: &MediaValues) {
+    counter(
+        w,
+        "hotline_rtp_packets_sent_total",
+        "RTP packets sent (prompts and relayed audio).",
+        m.sent,
+    );
+    counter(
+        w,
+        "hotline_rtp_packets_received_total",
+        "RTP packets received.",
+        m.received,
+    );
+    counter(
+        w,
+        "hotline_rtp_packets_late_total",
+        "RTP packets sent more than 10 ms after their due time.",
+        m.late,
+    );
+    counter(
+        w,
+        "hotline_rtp_frames_skipped_total",
+        "RTP frames dropped because a media task fell far behind.",
+        m.skipped,
+    );
+    w.family(
+        "hotline_rtp_packets_relayed_total",
+        Kind::Counter,
+        "RTP packets relayed between a caller and an agent, by direction.",
+    );
+    w.count(&[("direction", "to_agent")], m.to_agents);
+    w.count(&[("direction", "to_caller")], m.to_callers);
+}
+
+fn tickets(w: &mut Writer, t: &TicketValues) {
+    w.family(
+        "hotline_ticket_transitions_total",
+        Kind::Counter,
+        "Ticket transitions committed, by action (create, open_draft, the workflow's actions, sweep).",
+    );
+    for (action, n) in &t.transitions {
+        w.count(&[("action", action)], *n);
+    }
+    w.family(
+        "hotline_ticket_refusals_total",
+        Kind::Counter,
+        "Ticket actions refused, by the API's error code.",
+    );
+    for (code, n) in &t.refusals {
+        w.count(&[("code", code)], *n);
+    }
+    let h = &t.commit_seconds;
+    w.family(
+        "hotline_ticket_store_commit_seconds",
+        Kind::Histogram,
+        "Time of one ticket store transaction (a batch of requests, BEGIN to COMMIT).",
+    );
+    for (le, n) in &h.buckets {
+        w.sample("_bucket", &[("le", &text::number(*le))], *n as f64);
+    }
+    w.sample("_bucket", &[("le", "+Inf")], h.count as f64);
+    w.sample("_sum", &[], h.sum);
+    w.sample("_count", &[], h.count as f64);
+    counter(
+        w,
+        "hotline_ticket_store_failed_commits_total",
+        "Ticket store transactions that failed and were rolled back.",
+        t.failed_commits,
+    );
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,249 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+
+use super::*;
+use crate::acd::core::{QueueSnapshot, Snapshot, StateCounts};
+use crate::call::engine::{EngineCounters, EngineSnapshot};
+use crate::call::record::CallOutcome;
+use crate::call::session::CallId;
+use crate::shell::metrics::TicketMetrics;
+use crate::sip::message::Method;
+use crate::stats::kpi::{Kpis, Outcome};
+
+fn scrape() -> Scrape {
+    let mut counters = EngineCounters {
+        calls_offered: 3,
+        parse_errors: 2,
+        ..EngineCounters::default()
+    };
+    counters.received.request(&Method::Invite);
+    counters.received.request(&Method::Ack);
+    counters.sent.sent(b"SIP/2.0 200 OK\r\n");
+    counters.call_ended(CallOutcome::Answered);
+    counters.call_ended(CallOutcome::AbandonedInQueue);
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 22, 2, 0, 0)
+        .single()
+        .unwrap();
+    let mut kpis = Kpis::new(Duration::from_secs(5), 20);
+    kpis.record(
+        Some("general"),
+        Outcome::Answered {
+            wait: Duration::from_secs(4),
+        },
+        now,
+    );
+    kpis.record(
+        Some("general"),
+        Outcome::Abandoned {
+            wait: Duration::from_secs(40),
+        },
+        now,
+    );
+    let queue = |name: &str, waiting: usize| QueueSnapshot {
+        name: Arc::from(name),
+        waiting: (0..waiting)
+            .map(|i| (CallId(i as u64), Duration::from_secs(3)))
+            .collect(),
+        ringing: 1,
+        longest_wait: (waiting > 0).then(|| Duration::from_millis(12_500)),
+        agents: StateCounts {
+            ready: 2,
+            talking: 1,
+            ..StateCounts::default()
+        },
+        unstaffed: false,
+    };
+    let tickets = TicketMetrics::default();
+    tickets.committed("create");
+    tickets.committed("accept");
+    tickets.refused("wrong_role");
+    tickets.commit_seconds.observe(Duration::from_micros(1500));
+    Scrape {
+        engine: EngineSnapshot {
+            counters,
+            calls_by_state: vec![(CallState::Queued, 2)],
+            waiting: vec![],
+            transactions: 4,
+        },
+        acd: Snapshot {
+            queues: vec![queue("general", 2), queue("odd \"name\"", 0)],
+            agents: vec![],
+            totals: StateCounts {
+                ready: 3,
+                wrap_up: 1,
+                ..StateCounts::default()
+            },
+        },
+        kpis: kpis.snapshot(now),
+        media: MediaValues {
+            sent: 100,
+            received: 90,
+            late: 1,
+            ..MediaValues::default()
+        },
+        tickets: TicketValues::read(&tickets),
+    }
+}
+
+/// Every family the issue asks for, with its type.
+const FAMILIES: [(&str, Kind); 25] = [
+    ("hotline_calls_offered_total", Kind::Counter),
+    ("hotline_calls_rejected_total", Kind::Counter),
+    ("hotline_calls_ended_total", Kind::Counter),
+    ("hotline_calls", Kind::Gauge),
+    ("hotline_queue_calls_waiting", Kind::Gauge),
+    ("hotline_queue_calls_ringing", Kind::Gauge),
+    ("hotline_queue_longest_wait_seconds", Kind::Gauge),
+    ("hotline_queue_unstaffed", Kind::Gauge),
+    ("hotline_queue_agents", Kind::Gauge),
+    ("hotline_agents", Kind::Gauge),
+    ("hotline_answer_rate_15s", Kind::Gauge),
+    ("hotline_connection_rate", Kind::Gauge),
+    ("hotline_kpi_calls", Kind::Gauge),
+    ("hotline_kpi_average_wait_seconds", Kind::Gauge),
+    ("hotline_sip_requests_total", Kind::Counter),
+    ("hotline_sip_responses_total", Kind::Counter),
+    ("hotline_sip_parse_errors_total", Kind::Counter),
+    ("hotline_sip_dropped_total", Kind::Counter),
+    ("hotline_sip_transactions", Kind::Gauge),
+    ("hotline_rtp_packets_sent_total", Kind::Counter),
+    ("hotline_rtp_packets_received_total", Kind::Counter),
+    ("hotline_rtp_packets_late_total", Kind::Counter),
+    ("hotline_ticket_transitions_total", Kind::Counter),
+    ("hotline_ticket_refusals_total", Kind::Counter),
+    ("hotline_ticket_store_commit_seconds", Kind::Histogram),
+];
+
+#[test]
+fn the_exposition_is_valid_and_has_every_family() {
+    let text = render(&scrape());
+    let p = text::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    for (name, kind) in FAMILIES {
+        assert_eq!(p.families.get(name), Some(&kind), "{name}\n{text}");
+    }
+    // Every line is a HELP, a TYPE or a sample of a typed family (parse checked that).
+    assert!(text.lines().all(|l| l.starts_with("# HELP ")
+        || l.starts_with("# TYPE ")
+        || l.starts_with("hotline_")));
+}
+
+#[test]
+fn values_land_in_the_right_series() {
+    let p = text::parse(&render(&scrape())).unwrap();
+    let get = |n: &str, l: &[(&str, &str)]| p.get(n, l).unwrap_or_else(|| panic!("{n} {l:?}"));
+    assert_eq!(get("hotline_calls_offered_total", &[]), 3.0);
+    assert_eq!(
+        get(
+            "hotline_calls_ended_total",
+            &[("outcome", "abandoned_in_queue")]
+        ),
+        1.0
+    );
+    assert_eq!(get("hotline_calls", &[("state", "queued")]), 2.0);
+    assert_eq!(get("hotline_calls", &[("state", "talking")]), 0.0);
+    assert_eq!(
+        get("hotline_queue_calls_waiting", &[("queue", "general")]),
+        2.0
+    );
+    assert_eq!(
+        get("hotline_queue_calls_waiting", &[("queue", "odd \"name\"")]),
+        0.0
+    );
+    assert_eq!(
+        get(
+            "hotline_queue_longest_wait_seconds",
+            &[("queue", "general")]
+        ),
+        12.5
+    );
+    assert_eq!(
+        get(
+            "hotline_queue_agents",
+            &[("queue", "general"), ("state", "ready")]
+        ),
+        2.0
+    );
+    assert_eq!(get("hotline_agents", &[("state", "wrap_up")]), 1.0);
+    assert_eq!(get("hotline_connection_rate", &[("period", "24h")]), 0.5);
+    assert_eq!(get("hotline_answer_rate_15s", &[("period", "today")]), 0.5);
+    assert_eq!(
+        get(
+            "hotline_kpi_calls",
+            &[("period", "today"), ("result", "abandoned")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        get(
+            "hotline_sip_requests_total",
+            &[("direction", "received"), ("method", "INVITE")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        get(
+            "hotline_sip_responses_total",
+            &[("direction", "sent"), ("class", "2xx")]
+        ),
+        1.0
+    );
+    assert_eq!(get("hotline_sip_parse_errors_total", &[]), 2.0);
+    assert_eq!(get("hotline_rtp_packets_late_total", &[]), 1.0);
+    assert_eq!(
+        get("hotline_ticket_transitions_total", &[("action", "accept")]),
+        1.0
+    );
+    assert_eq!(
+        get("hotline_ticket_refusals_total", &[("code", "wrong_role")]),
+        1.0
+    );
+    assert_eq!(
+        get(
+            "hotline_ticket_store_commit_seconds_bucket",
+            &[("le", "0.001")]
+        ),
+        0.0
+    );
+    assert_eq!(
+        get(
+            "hotline_ticket_store_commit_seconds_bucket",
+            &[("le", "0.0025")]
+        ),
+        1.0
+    );
+    assert_eq!(get("hotline_ticket_store_commit_seconds_count", &[]), 1.0);
+}
+
+#[test]
+fn an_idle_engine_still_renders_a_valid_document() {
+    let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().unwrap();
+    let s = Scrape {
+        engine: EngineSnapshot {
+            counters: EngineCounters::default(),
+            calls_by_state: vec![],
+            waiting: vec![],
+            transactions: 0,
+        },
+        acd: Snapshot {
+            queues: vec![],
+            agents: vec![],
+            totals: StateCounts::default(),
+        },
+        kpis: Kpis::new(Duration::from_secs(5), 20).snapshot(now),
+        media: MediaValues::default(),
+        tickets: TicketValues::read(&TicketMetrics::default()),
+    };
+    let p = text::parse(&render(&s)).unwrap();
+    // No rate is made up before a call was counted.
+    assert_eq!(p.get("hotline_connection_rate", &[("period", "24h")]), None);
+    assert_eq!(
+        p.get(
+            "hotline_ticket_store_commit_seconds_bucket",
+            &[("le", "+Inf")]
+        ),
+        Some(0.0)
+    );
+}

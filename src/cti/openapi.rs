@@ -1,0 +1,78 @@
+//! `GET /api/openapi.json`: the OpenAPI 3.1 description of the HTTP API, generated at
+//! compile time by `utoipa` from the handlers' `#[utoipa::path]` attributes and the
+//! request/response types' `ToSchema` derives, so it cannot drift from the code.
+//! `tests/openapi.rs` fails when a route registered in `src/cti/` is missing here.
+
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+/// The whole API. Add every new handler to `paths(...)`.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "hotline",
+        description = "HTTP API of the hotline engine (12345 government-service hotline): live calls, agents, KPIs, tickets (诉求工单), metrics. Errors are `{\"code\", \"message\"}` (`ApiError`). Tokens: `config/users.toml`, sent as `Authorization: Bearer <token>`.",
+        license(name = "Apache-2.0")
+    ),
+    paths(
+        super::health,
+        super::live_calls,
+        super::recent_calls,
+        super::stats,
+        super::metrics::metrics,
+        openapi_json,
+        super::agents::list,
+        super::agents::set_state,
+        super::agents::wrap_up_done,
+        super::agents::transfer,
+        super::tickets::create,
+        super::tickets::list,
+        super::tickets::show,
+        super::tickets::act,
+        super::tickets::sweep_now,
+        super::tickets::categories,
+        super::tickets::units,
+        super::tickets::report,
+        super::tickets::me,
+        super::live::wallboard,
+        super::live::wallboard_stream,
+        super::live::desk,
+        super::live::desk_stream,
+    ),
+    components(schemas(super::ApiError)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "operations", description = "Health, KPIs, metrics, this description"),
+        (name = "calls", description = "Live calls, call records, transfer"),
+        (name = "agents", description = "Agent states"),
+        (name = "tickets", description = "The ticket workflow (docs/WORKFLOW.md)"),
+        (name = "dispatch", description = "The dispatch catalogue"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Declares the `bearer` scheme the ticket and agent routes name in `security`.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A token from config/users.toml"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// `GET /api/openapi.json`.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "operations",
+    responses((status = 200, description = "This description (OpenAPI 3.1)", body = Object)))]
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

@@ -1,0 +1,188 @@
+//! The OpenAPI description: served at `/api/openapi.json`, valid 3.x JSON, and complete —
+//! every route the routers in `src/cti/` register (read from their source, so a new route
+//! without `#[utoipa::path]` fails here) is in `paths` with its method, and nothing else is.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use common::{root, Engine};
+use serde_json::Value;
+use utoipa::OpenApi;
+
+const METHODS: [&str; 7] = ["get", "post", "put", "delete", "patch", "head", "options"];
+
+/// `(path, method)` of every `.route("…", get(…).post(…))` in the files under `dir`.
+fn registered_routes(dir: &Path) -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    let mut files: Vec<_> = walk(dir);
+    files.sort();
+    for file in files {
+        // The pages (`/`, `/desk`, `/assets/…`) are HTML, not the API.
+        if file.ends_with("cti/web.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).expect("read source");
+        for (start, _) in text.match_indices(".route(") {
+            let args = balanced(&text[start + ".route(".len()..]);
+            let path = args
+                .split('"')
+                .nth(1)
+                .unwrap_or_else(|| panic!("{}: a route without a literal path", file.display()));
+            let mut methods = 0;
+            for m in METHODS {
+                for (i, _) in args.match_indices(&format!("{m}(")) {
+                    let before = args[..i].chars().last().unwrap_or(' ');
+                    if !(before.is_alphanumeric() || before == '_') {
+                        out.insert((path.to_string(), m.to_string()));
+                        methods += 1;
+                    }
+                }
+            }
+            assert!(
+                methods > 0,
+                "{}: route {path} has no method",
+                file.display()
+            );
+        }
+        assert!(
+            !text.contains(".nest(") && !text.contains(".route_service("),
+            "{}: nested routers are not scanned; extend tests/openapi.rs",
+            file.display()
+        );
+    }
+    out
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            v.extend(walk(&p));
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            v.push(p);
+        }
+    }
+    v
+}
+
+/// The text up to the `)` that closes an already-opened `(`.
+fn balanced(s: &str) -> &str {
+    let mut depth = 1;
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return &s[..i];
+                }
+            }
+            _ => {}
+        }
+    }
+    s
+}
+
+/// API routes are documented; HTML pages and their assets (outside `/api/` and `/metrics`)
+/// are for browsers and stay out of the description.
+fn is_api(path: &str) -> bool {
+    path.starts_with("/api/") || path == "/metrics"
+}
+
+fn documented(doc: &Value) -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for m in METHODS {
+            if item.get(m).is_some() {
+                out.insert((path.clone(), m.to_string()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_registered_route_is_described_and_nothing_else() {
+    let doc = serde_json::to_value(hotline::cti::openapi::ApiDoc::openapi()).expect("json");
+    let routes: BTreeSet<_> = registered_routes(&root().join("src/cti"))
+        .into_iter()
+        .filter(|(p, _)| is_api(p))
+        .collect();
+    assert!(
+        routes.len() >= 18,
+        "the scan found too few routes: {routes:?}"
+    );
+    let described = documented(&doc);
+    let missing: Vec<_> = routes.difference(&described).collect();
+    assert!(
+        missing.is_empty(),
+        "routes without #[utoipa::path] (add it and list the handler in cti/openapi.rs): {missing:?}"
+    );
+    let extra: Vec<_> = described.difference(&routes).collect();
+    assert!(extra.is_empty(), "described but not routed: {extra:?}");
+}
+
+#[test]
+fn the_schemas_say_what_the_api_does() {
+    let doc = serde_json::to_value(hotline::cti::openapi::ApiDoc::openapi()).expect("json");
+    let schemas = &doc["components"]["schemas"];
+    // Errors: {code, message}, both required.
+    let err = &schemas["ApiError"];
+    let required: BTreeSet<_> = err["required"]
+        .as_array()
+        .expect("required")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(required, BTreeSet::from(["code", "message"]), "{err}");
+    // The action body is tagged by `action`: one alternative per action, each naming itself.
+    let variants = schemas["Action"]["oneOf"].as_array().expect("Action.oneOf");
+    let names: BTreeSet<_> = variants
+        .iter()
+        .filter_map(|v| {
+            let tag = &v["properties"]["action"];
+            assert!(
+                v["required"]
+                    .as_array()
+                    .is_some_and(|r| r.iter().any(|x| x == "action")),
+                "{v}"
+            );
+            tag["enum"][0].as_str()
+        })
+        .collect();
+    for name in [
+        "accept", "dispatch", "sign", "feedback", "complete", "archive",
+    ] {
+        assert!(names.contains(name), "{name} missing from {names:?}");
+    }
+    assert_eq!(names.len(), variants.len(), "every variant names its tag");
+    // The bearer scheme, and the ticket routes require it.
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    assert!(doc["paths"]["/api/tickets"]["post"]["security"]
+        .as_array()
+        .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some())));
+    // Errors are answered with the error schema.
+    assert_eq!(
+        doc["paths"]["/api/tickets/{id}/actions"]["post"]["responses"]["409"]["content"]
+            ["application/json"]["schema"]["$ref"],
+        "#/components/schemas/ApiError"
+    );
+}
+
+#[test]
+fn the_engine_serves_it() {
+    let engine = Engine::start("");
+    let (status, body) = engine.get("/api/openapi.json");
+    assert_eq!(status, 200, "{body}");
+    let doc: Value = serde_json::from_str(&body).expect("the description is JSON");
+    let version = doc["openapi"].as_str().expect("openapi version");
+    assert!(version.starts_with("3."), "{version}");
+    assert_eq!(doc["info"]["title"], "hotline");
+    assert!(doc["paths"]["/metrics"]["get"].is_object());
+}
