@@ -171,11 +171,32 @@ async fn metrics(State(state): State<ApiState>) -> Result<Response, ApiError> {
         "RTP frames dropped because a media task fell far behind.",
         m.skipped.load(Ordering::Relaxed),
     );
+    counter(
+        "hotline_rtp_packets_lost_total",
+        "RTP packets missing from the sequence numbers the legs received.",
+        m.lost.load(Ordering::Relaxed),
+    );
+    let r = &m.recording;
+    counter(
+        "hotline_recording_frames_total",
+        "20 ms stereo frames written to call recordings.",
+        r.frames.load(Ordering::Relaxed),
+    );
+    counter(
+        "hotline_recording_frames_filled_total",
+        "Channel frames of recordings filled with silence between two frames of that side's audio.",
+        r.filled.load(Ordering::Relaxed),
+    );
+    counter(
+        "hotline_recording_frames_dropped_total",
+        "Channel frames received but never written to a recording (the side ran ahead).",
+        r.dropped.load(Ordering::Relaxed),
+    );
     let _ = writeln!(
         out,
         "# HELP hotline_calls Live calls by state.\n# TYPE hotline_calls gauge"
     );
-    for state in ["setup", "ivr", "queued", "ending"] {
+    for state in ["setup", "ivr", "queued", "ringing", "talking", "ending"] {
         let n = snap
             .calls_by_state
             .iter()
