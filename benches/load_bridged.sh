@@ -216,10 +216,10 @@ wait "$AGENT_SIPP" 2>/dev/null || true
 
 echo "--- SIPp"
 echo "callers: $(sipp_stat 'SuccessfulCall(C)' "$work/callers.csv.stat") ok, $(sipp_stat 'FailedCall(C)' "$work/callers.csv.stat") failed of $CONC"
-echo "agents' phones: $(sipp_stat 'FailedCall(C)' "$work/agents.csv.stat") failed registrations; $(grep -o 'out-of-call INVITE' "$work/agents.err" 2>/dev/null | wc -l) INVITEs answered"
+echo "agents' phones: $(sipp_stat 'FailedCall(C)' "$work/agents.csv.stat") failed registrations; $(grep -o 'out-of-call INVITE' "$work/agents.err" 2>/dev/null | wc -l || true) INVITEs answered"
 for f in callers agents; do
   # SIPp logs every out-of-call INVITE as an event; anything else is an error.
-  n=$(grep -o -E 'Aborting|unexpected|Dead call|timeout|Timeout' "$work/$f.err" 2>/dev/null | wc -l)
+  n=$(grep -o -E 'Aborting|unexpected|Dead call|timeout|Timeout' "$work/$f.err" 2>/dev/null | wc -l || true)
   echo "$f: ${n:-0} SIPp error events"
   if [ "${n:-0}" -gt 0 ]; then
     grep -o -E '.{0,160}(Aborting|unexpected|Dead call|timeout|Timeout).{0,160}' "$work/$f.err" | head -3
@@ -245,14 +245,15 @@ if measured:
     d = lambda k: m2.get(k, 0) - m1.get(k, 0)
     talking = m2.get('hotline_calls{state="talking"}', 0)
     print(f"at full load ({talking:.0f} talking, {dt:.1f} s): RTP received {d('hotline_rtp_packets_received_total')/dt:.0f}/s, "
-          f"sent {d('hotline_rtp_packets_sent_total')/dt:.0f}/s; lost on arrival {d('hotline_rtp_packets_lost_total'):.0f}")
+          f"sent {d('hotline_rtp_packets_sent_total')/dt:.0f}/s; lost on arrival {d('hotline_rtp_packets_lost_total'):.0f}, "
+          f"send errors {d('hotline_rtp_send_errors_total'):.0f}")
     print(f"engine CPU {100*(c1-c0)/hz/dt:.0f}% of one core; RSS {rss} KiB ({(rss-base)/max(talking,1):.0f} KiB per call over the idle {base} KiB); "
           f"SIPp CPU: agents {100*(sa1-sa0)/hz/dt:.0f}%, callers {100*(sc1-sc0)/hz/dt:.0f}%")
 else:
     print("no full-load measurement (the hold was too short)")
 m0, m3 = load("m0"), load("m3")
 d = lambda k: m3.get(k, 0) - m0.get(k, 0)
-print(f"whole run: RTP lost on arrival {d('hotline_rtp_packets_lost_total'):.0f}; recording frames written {d('hotline_recording_frames_total'):.0f}, "
+print(f"whole run: RTP lost on arrival {d('hotline_rtp_packets_lost_total'):.0f}, send errors {d('hotline_rtp_send_errors_total'):.0f}; recording frames written {d('hotline_recording_frames_total'):.0f}, "
       f"filled {d('hotline_recording_frames_filled_total'):.0f}, dropped {d('hotline_recording_frames_dropped_total'):.0f}; "
       f"late paced packets {d('hotline_rtp_packets_late_total'):.0f}")
 PY
@@ -277,6 +278,8 @@ def goertzel(xs, f):
         s1, s2 = x + k * s1 - s2, s1
     return s1 * s1 + s2 * s2 - k * s1 * s2
 bad, inner_silent, frames_total, dur_err, missing_sha = [], [0, 0], 0, [], 0
+when = {}  # second of the run -> silent frames inside a tone (a machine-wide stall shows as one second)
+start = min((ts(r["connected_at"]).timestamp() for r in answered), default=0)
 sampled = ok_tone = 0
 for n, r in enumerate(answered):
     path = os.path.join(data, r["recording"])
@@ -299,7 +302,11 @@ for n, r in enumerate(answered):
         loud = [max(abs(v) for v in xs[i*160:(i+1)*160]) > 500 for i in range(nframes)]
         if True in loud:
             a, b = loud.index(True), nframes - 1 - loud[::-1].index(True)
-            inner_silent[ch] += sum(1 for x in loud[a:b+1] if not x)
+            for i in range(a, b + 1):
+                if not loud[i]:
+                    inner_silent[ch] += 1
+                    sec = int(ts(r["connected_at"]).timestamp() - start + i * 0.02)
+                    when[sec] = when.get(sec, 0) + 1
     if n % max(1, len(answered) // 20) == 0:  # a sample of about 20: which tone is where
         sampled += 1
         mid = nframes // 2 * 160
@@ -310,6 +317,7 @@ print(f"recordings read: {len(answered) - len(bad)} valid stereo 8 kHz 16-bit WA
 if dur_err:
     dur_err.sort()
     print(f"duration minus talk time (connected→ended): min {dur_err[0]*1000:.0f} ms, median {dur_err[len(dur_err)//2]*1000:.0f} ms, max {dur_err[-1]*1000:.0f} ms")
-print(f"silent 20 ms frames inside a channel's tone: caller {inner_silent[0]}, agent {inner_silent[1]} of {frames_total} frames")
+print(f"silent 20 ms frames inside a channel's tone: caller {inner_silent[0]}, agent {inner_silent[1]} of {frames_total} frames"
+      + (f"; by second of the run (written time, ±0.5 s): {sorted(when.items())[:10]}" if when else ""))
 print(f"sampled {sampled}: caller's 400 Hz on the left and agent's 600 Hz on the right in {ok_tone}")
 PY

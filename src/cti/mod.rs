@@ -176,6 +176,11 @@ async fn metrics(State(state): State<ApiState>) -> Result<Response, ApiError> {
         "RTP packets missing from the sequence numbers the legs received.",
         m.lost.load(Ordering::Relaxed),
     );
+    counter(
+        "hotline_rtp_send_errors_total",
+        "Relayed RTP packets the socket refused (lost towards a phone).",
+        m.send_errors.load(Ordering::Relaxed),
+    );
     let r = &m.recording;
     counter(
         "hotline_recording_frames_total",

@@ -55,6 +55,8 @@ pub struct MediaCounters {
     pub skipped: AtomicU64,
     /// Packets missing from the sequence of what the legs received (lost before reaching us).
     pub lost: AtomicU64,
+    /// Relayed packets the socket refused (would block or failed): lost towards a phone.
+    pub send_errors: AtomicU64,
     /// Frames written to, filled in or dropped from the recordings.
     pub recording: Arc<RecordingCounters>,
 }
@@ -231,6 +233,8 @@ impl Worker {
             if socket.try_send_to(packet, to).is_ok() {
                 counters.sent.fetch_add(1, Ordering::Relaxed);
                 count.fetch_add(1, Ordering::Relaxed);
+            } else {
+                counters.send_errors.fetch_add(1, Ordering::Relaxed);
             }
         };
         // The caller's negotiated codec, or the other G.711 (a gateway may switch).
