@@ -209,7 +209,12 @@ for _ in $(seq 30); do
   [ "$LIVE" = 0 ] && break
   sleep 1
 done
-sleep 2
+# Records are written once a recording is finished and hashed (off the media tasks).
+for _ in $(seq 120); do
+  RECORDS=$(cat "$work"/data/calls/*.jsonl 2>/dev/null | wc -l || true)
+  [ "${RECORDS:-0}" -ge "$CONC" ] && break
+  sleep 1
+done
 metrics > "$work/m3"
 kill "$AGENT_SIPP" 2>/dev/null || true
 wait "$AGENT_SIPP" 2>/dev/null || true
@@ -222,7 +227,7 @@ for f in callers agents; do
   n=$(grep -o -E 'Aborting|unexpected|Dead call|timeout|Timeout' "$work/$f.err" 2>/dev/null | wc -l || true)
   echo "$f: ${n:-0} SIPp error events"
   if [ "${n:-0}" -gt 0 ]; then
-    grep -o -E '.{0,160}(Aborting|unexpected|Dead call|timeout|Timeout).{0,160}' "$work/$f.err" | head -3
+    grep -o -E '.{0,160}(Aborting|unexpected|Dead call|timeout|Timeout).{0,160}' "$work/$f.err" | head -3 || true
   fi
 done
 echo "--- engine"
@@ -299,7 +304,7 @@ for n, r in enumerate(answered):
     talk = (ts(r["ended_at"]) - ts(r["connected_at"])).total_seconds()
     dur_err.append(nframes * 0.02 - talk)
     for ch, xs in enumerate((left, right)):
-        loud = [max(abs(v) for v in xs[i*160:(i+1)*160]) > 500 for i in range(nframes)]
+        loud = [max(xs[i*160:(i+1)*160]) > 500 or min(xs[i*160:(i+1)*160]) < -500 for i in range(nframes)]
         if True in loud:
             a, b = loud.index(True), nframes - 1 - loud[::-1].index(True)
             for i in range(a, b + 1):
