@@ -133,7 +133,7 @@ RAMP=$(((CONC + RATE - 1) / RATE))
 STAY=$((AGENTS / 200 + RAMP + HOLD + 120))
 (cd "$work" && exec sipp "$SIP" -sf "$ROOT/benches/load/agent_register.xml" \
   -oocsf "$ROOT/benches/load/agent_answer.xml" -inf "$work/agents.csv" \
-  -i 127.0.0.1 -p 0 -mp 40000 -r 200 -m "$AGENTS" -l "$AGENTS" -d $((STAY * 1000)) \
+  -i 127.0.0.1 -mi 127.0.0.1 -p 0 -mp 40000 -r 200 -m "$AGENTS" -l "$AGENTS" -d $((STAY * 1000)) \
   -nostdin -timeout $((STAY + 30))s -timeout_error -max_socket 100000 \
   -trace_stat -stf "$work/agents.csv.stat" -fd 1 -trace_err -error_file "$work/agents.err" \
   > "$work/sipp-agents.log" 2>&1) &
@@ -168,7 +168,7 @@ PY
 # ---- the callers
 metrics > "$work/m0"
 (cd "$work" && exec sipp "$SIP" -sf "$ROOT/benches/load/caller.xml" -s 12345 \
-  -i 127.0.0.1 -p 0 -mp 30000 -r "$RATE" -m "$CONC" -l "$CONC" -d $((HOLD * 1000)) \
+  -i 127.0.0.1 -mi 127.0.0.1 -p 0 -mp 30000 -r "$RATE" -m "$CONC" -l "$CONC" -d $((HOLD * 1000)) \
   -nostdin -timeout $((RAMP + HOLD + 90))s -timeout_error -max_socket 100000 \
   -trace_stat -stf "$work/callers.csv.stat" -fd 1 -trace_err -error_file "$work/callers.err" \
   > "$work/sipp-callers.log" 2>&1) &
