@@ -35,6 +35,7 @@ pub struct Config {
     pub ivr: IvrConfig,
     pub acd: AcdFiles,
     pub transfer: TransferConfig,
+    pub registrar: RegistrarSettings,
     /// The folder of the config file: `calendar/`, `dispatch.toml` and `users.toml` live there.
     #[serde(skip)]
     pub config_dir: PathBuf,
@@ -74,6 +75,24 @@ pub struct TransferConfig {
     pub gateway: Option<SocketAddr>,
     /// What an agent may pick (`"110"`, `water`) → the number dialled at the gateway.
     pub numbers: std::collections::BTreeMap<String, String>,
+}
+
+/// The agents' registrar: what an operator may need to change about it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RegistrarSettings {
+    /// User-Agent substrings (any case) of phones that give up on a 401 naming an algorithm
+    /// they do not know (SHA-256, RFC 8760) instead of answering the MD5 challenge beside it;
+    /// they are challenged with MD5 only. An empty list offers every phone both.
+    pub md5_only_agents: Vec<String>,
+}
+
+impl Default for RegistrarSettings {
+    fn default() -> Self {
+        Self {
+            md5_only_agents: crate::sip::registrar::RegistrarConfig::default().md5_only_agents,
+        }
+    }
 }
 
 /// SIP signaling: where we listen, which numbers we answer, RFC 3261 timer values.
@@ -314,6 +333,17 @@ impl Config {
                 "sip.answer_delay must be at most 10s: callers must reach the menu quickly".into(),
             );
         }
+        if self
+            .registrar
+            .md5_only_agents
+            .iter()
+            .any(|p| p.trim().is_empty())
+        {
+            bad(
+                "md5_only_agents",
+                "registrar.md5_only_agents: an empty pattern would match every phone; remove it (or empty the list)".into(),
+            );
+        }
         if self.ivr.queue_notice_interval < Duration::from_secs(5) {
             bad(
                 "queue_notice_interval",
@@ -409,6 +439,26 @@ mod tests {
         let errs = config.validate(text, Path::new("x.toml")).unwrap_err();
         assert_eq!(errs.len(), 1);
         assert!(errs[0].to_string().starts_with("x.toml:5: "), "{}", errs[0]);
+    }
+
+    #[test]
+    fn registrar_md5_only_agents_default_and_override() {
+        let config = Config::parse("", Path::new("x.toml")).unwrap();
+        assert!(config
+            .registrar
+            .md5_only_agents
+            .iter()
+            .any(|p| p.starts_with("baresip")));
+        let text = "[registrar]\nmd5_only_agents = [\"SIPp hotline load\"]\n";
+        let config = Config::parse(text, Path::new("x.toml")).unwrap();
+        assert_eq!(config.registrar.md5_only_agents, vec!["SIPp hotline load"]);
+        assert!(config.validate(text, Path::new("x.toml")).is_ok());
+        let text = "[registrar]\nmd5_only_agents = [\"\"]\n";
+        let config = Config::parse(text, Path::new("x.toml")).unwrap();
+        let errs = config.validate(text, Path::new("x.toml")).unwrap_err();
+        assert!(errs[0].to_string().starts_with("x.toml:2: "), "{}", errs[0]);
+        let err = Config::parse("[registrar]\nmd5_only = []\n", Path::new("x.toml")).unwrap_err();
+        assert!(err.to_string().starts_with("x.toml:2: "), "{err}");
     }
 
     #[test]

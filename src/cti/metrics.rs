@@ -41,6 +41,11 @@ pub struct MediaValues {
     pub skipped: u64,
     pub to_agents: u64,
     pub to_callers: u64,
+    pub lost: u64,
+    pub send_errors: u64,
+    pub recording_frames: u64,
+    pub recording_filled: u64,
+    pub recording_dropped: u64,
 }
 
 impl MediaValues {
@@ -53,6 +58,11 @@ impl MediaValues {
             skipped: m.skipped.load(Ordering::Relaxed),
             to_agents: m.to_agents.load(Ordering::Relaxed),
             to_callers: m.to_callers.load(Ordering::Relaxed),
+            lost: m.lost.load(Ordering::Relaxed),
+            send_errors: m.send_errors.load(Ordering::Relaxed),
+            recording_frames: m.recording.frames.load(Ordering::Relaxed),
+            recording_filled: m.recording.filled.load(Ordering::Relaxed),
+            recording_dropped: m.recording.dropped.load(Ordering::Relaxed),
         }
     }
 }
@@ -345,6 +355,36 @@ fn media(w: &mut Writer, m: &MediaValues) {
     );
     w.count(&[("direction", "to_agent")], m.to_agents);
     w.count(&[("direction", "to_caller")], m.to_callers);
+    counter(
+        w,
+        "hotline_rtp_packets_lost_total",
+        "RTP packets missing from the sequence numbers the legs received.",
+        m.lost,
+    );
+    counter(
+        w,
+        "hotline_rtp_send_errors_total",
+        "Relayed RTP packets the socket refused (lost towards a phone).",
+        m.send_errors,
+    );
+    counter(
+        w,
+        "hotline_recording_frames_total",
+        "20 ms stereo frames written to call recordings.",
+        m.recording_frames,
+    );
+    counter(
+        w,
+        "hotline_recording_frames_filled_total",
+        "Channel frames of recordings filled with silence between two frames of that side's audio.",
+        m.recording_filled,
+    );
+    counter(
+        w,
+        "hotline_recording_frames_dropped_total",
+        "Channel frames received but never written to a recording (the side ran ahead).",
+        m.recording_dropped,
+    );
 }
 
 fn tickets(w: &mut Writer, t: &TicketValues) {

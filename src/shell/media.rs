@@ -22,7 +22,7 @@ use crate::media::pacer::{Pacer, PacerConfig, StreamId};
 use crate::media::player::{Player, PlayerEvent};
 use crate::media::rtp::{ReceiveOutcome, ReceiveStats, RtpPacket, RtpSender};
 use crate::shell::assets::Prompts;
-use crate::shell::bridge::{AgentSide, Bridged, Side};
+use crate::shell::bridge::{AgentSide, Bridged, RecordingCounters, Side};
 use crate::shell::clock;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -53,6 +53,12 @@ pub struct MediaCounters {
     pub received: AtomicU64,
     pub late: AtomicU64,
     pub skipped: AtomicU64,
+    /// Packets missing from the sequence of what the legs received (lost before reaching us).
+    pub lost: AtomicU64,
+    /// Relayed packets the socket refused (would block or failed): lost towards a phone.
+    pub send_errors: AtomicU64,
+    /// Frames written to, filled in or dropped from the recordings.
+    pub recording: Arc<RecordingCounters>,
 }
 
 /// Commands for one media task.
@@ -194,7 +200,8 @@ impl Worker {
         if let Some(agent) = s.agent {
             agent.receiver.abort();
         }
-        if let Some(bridged) = s.bridged {
+        if let Some(mut bridged) = s.bridged {
+            bridged.flush();
             let name = bridged.recording_name.clone();
             let to_engine = self.to_engine.clone();
             let recording = bridged.recording;
@@ -226,6 +233,8 @@ impl Worker {
             if socket.try_send_to(packet, to).is_ok() {
                 counters.sent.fetch_add(1, Ordering::Relaxed);
                 count.fetch_add(1, Ordering::Relaxed);
+            } else {
+                counters.send_errors.fetch_add(1, Ordering::Relaxed);
             }
         };
         // The caller's negotiated codec, or the other G.711 (a gateway may switch).
@@ -525,7 +534,12 @@ impl Worker {
         let path = self.data_dir.join(&recording);
         if let Some(s) = self.calls.get_mut(&call) {
             s.pending = None;
-            s.bridged = Some(Bridged::new(caller_sender, recording, path));
+            s.bridged = Some(Bridged::new(
+                caller_sender,
+                recording,
+                path,
+                self.counters.recording.clone(),
+            ));
             s.bridged_flag.store(true, Ordering::Relaxed);
         }
     }
@@ -623,7 +637,14 @@ async fn receive(
                     continue;
                 };
                 counters.received.fetch_add(1, Ordering::Relaxed);
-                match stats.handle_packet(from, &packet, now) {
+                let lost_before = stats.lost;
+                let outcome = stats.handle_packet(from, &packet, now);
+                if stats.lost > lost_before {
+                    counters
+                        .lost
+                        .fetch_add(stats.lost - lost_before, Ordering::Relaxed);
+                }
+                match outcome {
                     ReceiveOutcome::FirstSource(addr)
                     | ReceiveOutcome::SourceChanged { to: addr, .. } => {
                         let _ = to_worker.send(Command::Remote { call, side, addr });

@@ -254,6 +254,13 @@ pub async fn run(
     let registrar = crate::sip::registrar::Registrar::new(
         crate::sip::registrar::RegistrarConfig {
             realm: acd_config.realm.clone(),
+            // The registrar matches lower-case patterns against the lower-cased User-Agent.
+            md5_only_agents: config
+                .registrar
+                .md5_only_agents
+                .iter()
+                .map(|p| p.to_ascii_lowercase())
+                .collect(),
             ..Default::default()
         },
         Box::new(credentials),

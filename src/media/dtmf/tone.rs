@@ -144,19 +144,27 @@ impl ToneDetector {
     fn analyse(&self, x: &[f32]) -> Option<Digit> {
         let c = &self.config;
         let n = x.len() as f32;
-        let mut power = [0f32; 8];
-        for (p, &coeff) in power.iter_mut().zip(&self.coeffs) {
-            let (mut s1, mut s2) = (0f32, 0f32);
-            for &v in x {
-                let s = v + coeff * s1 - s2;
-                s2 = s1;
-                s1 = s;
-            }
-            *p = s1 * s1 + s2 * s2 - coeff * s1 * s2;
-        }
         let energy: f32 = x.iter().map(|v| v * v).sum();
-        if energy <= 0.0 {
+        // Cauchy–Schwarz: no tone's Goertzel power exceeds N·energy, so a window this quiet
+        // cannot hold two tones of the minimum amplitude (power (A·N/2)² each).
+        let quietest = c.min_amplitude * n / 2.0;
+        if energy <= 0.0 || n * energy < quietest * quietest {
             return None;
+        }
+        // The eight filters run side by side: each is a serial recurrence, and interleaving
+        // them lets the CPU overlap the chains (this runs on every caller packet, also while
+        // the call is bridged). Each filter's arithmetic is unchanged.
+        let (mut s1, mut s2) = ([0f32; 8], [0f32; 8]);
+        for &v in x {
+            for ((a, b), &coeff) in s1.iter_mut().zip(s2.iter_mut()).zip(&self.coeffs) {
+                let s = v + coeff * *a - *b;
+                *b = *a;
+                *a = s;
+            }
+        }
+        let mut power = [0f32; 8];
+        for (((p, &a), &b), &coeff) in power.iter_mut().zip(&s1).zip(&s2).zip(&self.coeffs) {
+            *p = a * a + b * b - coeff * a * b;
         }
         let best = |group: &[f32]| -> (usize, f32, f32) {
             let mut idx = 0;
