@@ -218,9 +218,55 @@ fn the_wallboard_moves_with_a_call_and_the_agent_files_its_ticket_from_the_deskt
         None,
     );
     assert!(body.contains(r#""state":"handling""#), "{body}");
+    desk.expect("REPLIED", Duration::from_secs(20), &engine);
+    let (_, body) = http_request(
+        engine.http,
+        "GET",
+        &format!("/api/tickets/{id}"),
+        Some("demo-reviewer"),
+        None,
+    );
+    let t: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(t["state"], "under_review", "{t}");
+    let file = &t["detail"]["feedback"]["attachments"][0];
+    assert_eq!(file["name"], "抢修记录.txt", "{t}");
+    let sha = file["sha256"].as_str().expect("the file's hash");
+    // The reviewer downloads it; another unit may not.
+    let (status, text) = http_request(
+        engine.http,
+        "GET",
+        &format!("/api/tickets/{id}/attachments/{sha}"),
+        Some("demo-reviewer"),
+        None,
+    );
+    assert_eq!(status, 200);
+    assert!(text.contains("18时恢复供水"), "{text}");
+    let (status, _) = http_request(
+        engine.http,
+        "GET",
+        &format!("/api/tickets/{id}/attachments/{sha}"),
+        Some("demo-unit-gas"),
+        None,
+    );
+    assert_eq!(status, 403);
+    // A reply naming a file that was never uploaded is refused with a reason.
+    let bogus = format!(
+        r#"{{"action":"feedback","contact":"c","verification":"v","legal_basis":"l","result":"r","caller_informed":true,"attachments":[{{"name":"x.pdf","sha256":"{}"}}]}}"#,
+        "0".repeat(64)
+    );
+    let (status, body) = http_request(
+        engine.http,
+        "POST",
+        &format!("/api/tickets/{id}/actions"),
+        Some("demo-unit-water"),
+        Some(&bogus),
+    );
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("unknown_attachment"), "{body}");
     for shot in [
         "tickets-list",
         "tickets-signed",
+        "tickets-replied",
         "wallboard-login",
         "wallboard-waiting",
         "wallboard-answered",

@@ -76,22 +76,50 @@ function field([name, kind]) {
   return [el("label", { for: id }, name), input];
 }
 
-async function sha256(file) {
-  const buf = await crypto.subtle.digest("SHA-256", await file.arrayBuffer());
-  return [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, "0")).join("");
+/** Uploads one file to the ticket; the reply then names it by its SHA-256. */
+async function upload(id, file) {
+  const res = await fetch(`/api/tickets/${id}/attachments?name=${encodeURIComponent(file.name)}`, {
+    method: "POST",
+    headers: { Authorization: "Bearer " + token, "Content-Type": "application/octet-stream" },
+    body: file,
+  });
+  const data = await res.json();
+  if (!res.ok) {
+    const err = new Error(data?.message ?? res.statusText);
+    err.code = data?.code;
+    throw err;
+  }
+  return { name: data.name, sha256: data.sha256 };
 }
 
-async function collect(form, fields) {
+/** Downloads an attachment with the token (a plain link could not carry it). */
+async function download(id, a) {
+  const res = await fetch(`/api/tickets/${id}/attachments/${a.sha256}`, { headers: { Authorization: "Bearer " + token } });
+  if (!res.ok) return;
+  const url = URL.createObjectURL(await res.blob());
+  const link = el("a", { href: url, download: a.name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+async function collect(form, fields, id) {
   const body = {};
   for (const [name, kind] of fields) {
     const input = form.elements[name];
     if (kind === BOOL) body[name] = input.checked;
     else if (kind === NUM) { if (input.value) body[name] = Number(input.value); }
-    else if (kind === FILES) body[name] = await Promise.all([...input.files].map(async (f) => ({ name: f.name, sha256: await sha256(f) })));
+    else if (kind === FILES) body[name] = await Promise.all([...input.files].map((f) => upload(id, f)));
     else if (kind.multi) body[name] = [...input.selectedOptions].map((o) => o.value);
     else if (input.value.trim()) body[name] = input.value.trim();
   }
   return body;
+}
+
+/** The files of the reply the ticket holds now (under review, awaiting callback, …). */
+function attachmentsOf(tk) {
+  return tk.detail?.feedback?.attachments ?? [];
 }
 
 function actionsFor(role) {
@@ -111,7 +139,7 @@ async function show(id) {
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     try {
-      const body = await collect(form, ACTIONS[choose.value][1]);
+      const body = await collect(form, ACTIONS[choose.value][1], id);
       await api(token, "POST", `/api/tickets/${id}/actions`, { action: choose.value, ...body });
       msg.className = "notice";
       msg.textContent = t("tk.done");
@@ -131,6 +159,11 @@ async function show(id) {
       el("dt", {}, t("f.domain")), el("dd", {}, t("domain." + tk.domain)),
       el("dt", {}, t("desk.caller")), el("dd", {}, tk.caller?.phone ?? "—"),
       el("dt", {}, t("tk.due")), el("dd", {}, Object.entries(due).filter(([, v]) => v).map(([k, v]) => `${k}: ${dateTime(v)}`).join(" · ") || "—")),
+    attachmentsOf(tk).length
+      ? el("ul", { "data-testid": "attachments" }, attachmentsOf(tk).map((a) => el("li", {}, a.sha256
+        ? el("button", { type: "button", onclick: () => download(tk.id, a) }, "⬇ " + a.name)
+        : a.name)))
+      : null,
     form,
     el("h3", {}, t("tk.history")),
     el("ol", { class: "history" }, (tk.history ?? []).map((h) => el("li", {}, `${dateTime(h.at)} · ${h.actor?.user ?? ""} · ${h.kind?.event ?? h.event ?? ""}`))),

@@ -2,6 +2,7 @@
 //! it asks the engine and renders what it answers.
 
 pub mod agents;
+pub mod attachments;
 pub mod auth;
 pub mod live;
 pub mod metrics;

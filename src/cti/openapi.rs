@@ -35,6 +35,8 @@ use utoipa::{Modify, OpenApi};
         super::tickets::units,
         super::tickets::report,
         super::tickets::me,
+        super::attachments::upload,
+        super::attachments::download,
         super::live::wallboard,
         super::live::wallboard_stream,
         super::live::desk,

@@ -73,6 +73,7 @@ pub struct TicketApi {
     worker: TicketWorker,
     users: Arc<Users>,
     clock: Clock,
+    attachments: crate::shell::attachments::AttachmentStore,
 }
 
 impl std::fmt::Debug for TicketApi {
@@ -100,6 +101,7 @@ impl TicketApi {
         let worker = TicketWorker::start(store, workflow)?;
         Ok(Self {
             worker,
+            attachments: crate::shell::attachments::AttachmentStore::new(&config.data_dir),
             users: Arc::new(users),
             clock: Arc::new(|| crate::shell::clock::wall_now().with_timezone(&china())),
         })
@@ -122,6 +124,11 @@ impl TicketApi {
     /// Now, by the API's clock (China time).
     pub fn now(&self) -> DateTime<FixedOffset> {
         (self.clock)()
+    }
+
+    /// Where the files of replies are kept.
+    pub fn attachments(&self) -> &crate::shell::attachments::AttachmentStore {
+        &self.attachments
     }
 
     /// The token table, shared with the other routes of the API.
@@ -178,7 +185,8 @@ pub fn router(api: TicketApi) -> Router {
         .route("/api/dispatch/units", get(units))
         .route("/api/reports", get(report))
         .route("/api/me", get(me))
-        .with_state(api)
+        .with_state(api.clone())
+        .merge(super::attachments::router(api))
 }
 
 impl From<WorkflowError> for ApiError {
@@ -214,7 +222,7 @@ impl From<WorkflowError> for ApiError {
     }
 }
 
-fn who(api: &TicketApi, headers: &HeaderMap) -> Result<Actor, ApiError> {
+pub(crate) fn who(api: &TicketApi, headers: &HeaderMap) -> Result<Actor, ApiError> {
     let actor = api.users.authenticate(headers).cloned().ok_or_else(|| {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -232,7 +240,7 @@ fn who(api: &TicketApi, headers: &HeaderMap) -> Result<Actor, ApiError> {
     Ok(actor)
 }
 
-fn may_see(actor: &Actor, t: &Ticket) -> Result<(), ApiError> {
+pub(crate) fn may_see(actor: &Actor, t: &Ticket) -> Result<(), ApiError> {
     match &actor.role {
         Role::Unit(u) if !t.visible_units().contains(&u) => Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -392,6 +400,23 @@ async fn act(
             format!("not a valid action: {e}"),
         )
     })?;
+    // Files named by hash must have been uploaded to this ticket first.
+    if let Action::Feedback { attachments, .. } = &action {
+        for f in attachments {
+            if let Some(sha) = &f.sha256 {
+                if !api.attachments.has(&id, sha) {
+                    return Err(ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "unknown_attachment",
+                        format!(
+                            "attachment {:?} ({sha}) was not uploaded to this ticket: POST /api/tickets/{id}/attachments first",
+                            f.name
+                        ),
+                    ));
+                }
+            }
+        }
+    }
     let now = (api.clock)();
     let id = TicketId(id);
     let a = actor.clone();

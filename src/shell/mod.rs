@@ -3,6 +3,7 @@
 //! what they return.
 
 pub mod assets;
+pub mod attachments;
 pub mod bridge;
 pub mod call_tickets;
 pub mod clock;

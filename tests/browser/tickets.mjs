@@ -1,6 +1,7 @@
 // node tickets.mjs <base-url> <unit-token> <screenshot-dir> <ticket-id>
 // The handling unit opens its ticket desk, sees the dispatched ticket with its due time,
-// opens it and signs for it (SIGNED), then switches to English; screenshots at each step.
+// opens it and signs for it (SIGNED), then replies with the four required parts and a file
+// it uploads (REPLIED); screenshots at each step.
 import { browser, say, shots, guard } from "./lib.mjs";
 
 const [base, token, dir, id] = process.argv.slice(2);
@@ -21,5 +22,21 @@ guard(async (log) => {
   await page.waitForSelector("[data-testid=ticket-detail] h2[data-state=handling]", { timeout: 10000 });
   await shot(page, "tickets-signed");
   say("SIGNED " + id);
+  await page.selectOption("#a-action", "feedback");
+  await page.fill("#a-contact", "11月23日电话联系诉求人");
+  await page.fill("#a-verification", "现场核查，停水属实，系主管破裂");
+  await page.fill("#a-legal_basis", "《城市供水条例》第二十二条");
+  await page.fill("#a-result", "已抢修，当日18时恢复供水");
+  await page.check("#a-caller_informed");
+  await page.setInputFiles("#a-attachments", {
+    name: "抢修记录.txt",
+    mimeType: "text/plain",
+    buffer: Buffer.from("抢修记录：11月23日14时开挖，17时完成焊接，18时恢复供水。"),
+  });
+  await page.click("[data-testid=ticket-detail] button[type=submit]");
+  await page.waitForSelector("[data-testid=ticket-detail] h2[data-state=under_review]", { timeout: 10000 });
+  await page.waitForSelector("[data-testid=attachments] button");
+  await shot(page, "tickets-replied");
+  say("REPLIED " + id);
   await b.close();
 });
