@@ -133,11 +133,12 @@ impl Engine {
         std::fs::read_to_string(&self.stderr_log).unwrap_or_default()
     }
 
-    /// Sends SIGTERM and waits (bounded) for a clean exit; returns the exit status code.
+    /// Sends SIGTERM and waits (bounded: 20 s, generous for a loaded CI machine; the engine's
+    /// own grace for live calls is 5 s) for a clean exit; returns the exit status code.
     pub fn terminate(&mut self) -> Option<i32> {
         let pid = self.child.id().to_string();
         let _ = Command::new("kill").args(["-TERM", &pid]).status();
-        for _ in 0..200 {
+        for _ in 0..400 {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return status.code();
             }
