@@ -25,6 +25,22 @@ fn agent<'a>(list: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
         .unwrap_or_else(|| panic!("agent {id} in {list}"))
 }
 
+/// Waits for agent `id`'s phone to register, then makes the agent ready.
+fn registered_and_ready(engine: &Engine, id: &str) {
+    wait_for(Duration::from_secs(15), || {
+        (agent(&agents(engine, "demo-supervisor"), id)["registered"] == true).then_some(())
+    })
+    .unwrap_or_else(|| panic!("{id} registers; log:\n{}", engine.log()));
+    let (status, body) = http_request(
+        engine.http,
+        "POST",
+        &format!("/api/agents/{id}/state"),
+        Some("demo-supervisor"),
+        Some(r#"{"state":"ready"}"#),
+    );
+    assert_eq!(status, 204, "{body}");
+}
+
 #[test]
 fn an_agent_registers_goes_ready_and_answers_a_citizen_who_pressed_1() {
     let engine = Engine::start("");
@@ -246,19 +262,7 @@ fn the_agent_transfers_a_caller_to_another_queue_from_the_desktop() {
     let engine = Engine::start("");
     let dir = tempfile::tempdir().expect("temp dir");
     let _phone = start_baresip(dir.path(), engine.sip);
-    wait_for(Duration::from_secs(15), || {
-        (agent(&agents(&engine, "demo-supervisor"), "1001")["registered"] == true).then_some(())
-    })
-    .expect("1001 registers");
-    let ready = r#"{"state":"ready"}"#;
-    let (status, _) = http_request(
-        engine.http,
-        "POST",
-        "/api/agents/1001/state",
-        Some("demo-agent-1001"),
-        Some(ready),
-    );
-    assert_eq!(status, 204);
+    registered_and_ready(&engine, "1001");
     let target = engine.sip;
     let caller = std::thread::spawn(move || {
         sipp(
@@ -320,18 +324,7 @@ fn the_agent_transfers_an_urgent_caller_to_110_through_the_gateway() {
     ));
     let dir = tempfile::tempdir().expect("temp dir");
     let _phone = start_baresip(dir.path(), engine.sip);
-    wait_for(Duration::from_secs(15), || {
-        (agent(&agents(&engine, "demo-supervisor"), "1001")["registered"] == true).then_some(())
-    })
-    .expect("1001 registers");
-    let (status, _) = http_request(
-        engine.http,
-        "POST",
-        "/api/agents/1001/state",
-        Some("demo-agent-1001"),
-        Some(r#"{"state":"ready"}"#),
-    );
-    assert_eq!(status, 204);
+    registered_and_ready(&engine, "1001");
     let target = engine.sip;
     let caller = std::thread::spawn(move || {
         sipp(
@@ -402,18 +395,7 @@ fn an_agent_who_does_not_answer_is_skipped_and_the_next_agent_answers() {
         ),
     );
     for id in ["1001", "1002"] {
-        wait_for(Duration::from_secs(15), || {
-            (agent(&agents(&engine, "demo-supervisor"), id)["registered"] == true).then_some(())
-        })
-        .unwrap_or_else(|| panic!("{id} registers; log:\n{}", engine.log()));
-        let (status, _) = http_request(
-            engine.http,
-            "POST",
-            &format!("/api/agents/{id}/state"),
-            Some("demo-supervisor"),
-            Some(r#"{"state":"ready"}"#),
-        );
-        assert_eq!(status, 204);
+        registered_and_ready(&engine, id);
     }
     let caller = std::thread::spawn(move || {
         sipp(
