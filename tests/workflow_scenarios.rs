@@ -5,6 +5,7 @@
 //!   `<RFC 3339 time> <actor> create {intake json}`       → `#n <id> <events> -> <state>`
 //!   `<RFC 3339 time> <actor> draft {call draft json}`    → the same, for an answered call
 //!   `<RFC 3339 time> <actor> #n <action> [{fields json}]` → `#n <events> -> <state>` or `#n refused <code>`
+//!   `<RFC 3339 time> <actor> #n available`               → `#n available: <action names>`
 //!   `<RFC 3339 time> sweep`                               → `sweep <#n: events>…` or `sweep nothing`
 //! Actors: `agent`, `reviewer`, `supervisor`, `system`, `unit:<id>`. Times may omit the
 //! offset (`2026-09-30T17:50`), read as +08:00. `UPDATE_SCENARIOS=1` rewrites the expected part.
@@ -254,6 +255,17 @@ fn run(text: &str) -> Vec<String> {
             .unwrap_or_else(|| panic!("{line}: no ticket #{n}"))
             .clone();
         let (name, fields) = rest.split_once(' ').unwrap_or((rest, "{}"));
+        if name == "available" {
+            let t = wf.load(&mut store, &id).expect("load");
+            let names = wf.rules().available_actions(&t, &a, at);
+            let names = if names.is_empty() {
+                "(none)".to_string()
+            } else {
+                names.join(" ")
+            };
+            out.push(format!("#{n} available: {names}"));
+            continue;
+        }
         let mut v: serde_json::Value =
             serde_json::from_str(fields).unwrap_or_else(|e| panic!("{line}: {e}"));
         if let (Some(earlier), Some(obj)) = (

@@ -13,12 +13,14 @@
 //! | [`event`] | the append-only event log |
 //! | [`ticket`] | the state derived from the log |
 //! | [`decide`] | the rules: action → events or refusal |
+//! | [`available`] | the actions a user could take now (what the ticket desk offers) |
 //! | [`sweep`] | reminders, overdue → supervision, not rated |
 //! | [`repeat`] | W6 similarity rule |
 //! | [`store`] | the store trait, index rows, list queries, reports |
 //! | [`engine`] | create / act / sweep over a store |
 
 pub mod action;
+pub mod available;
 pub mod calendar;
 pub mod catalogue;
 pub mod decide;
