@@ -397,6 +397,19 @@ fn an_agent_who_does_not_answer_is_skipped_and_the_next_agent_answers() {
     for id in ["1001", "1002"] {
         registered_and_ready(&engine, id);
     }
+    // The caller (SIPp's first call is from 13812341) wrote in before, on the web.
+    let (status, body) = http_request(
+        engine.http,
+        "POST",
+        "/api/tickets",
+        Some("demo-agent-1002"),
+        Some(
+            r#"{"channel":"web","caller":{"phone":"13812341"},"content":"企业开办咨询","urgency":"non_urgent","type":"consultation","domain":"market_supervision"}"#,
+        ),
+    );
+    assert_eq!(status, 201, "{body}");
+    let earlier: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let earlier = earlier["id"].as_str().expect("id").to_string();
     let caller = std::thread::spawn(move || {
         sipp(
             sip,
@@ -406,13 +419,45 @@ fn an_agent_who_does_not_answer_is_skipped_and_the_next_agent_answers() {
         )
     });
     // 1001 rings first (the enterprise specialist), for the queue's 8 s ring timeout.
-    engine
+    let ringing = engine
         .call_where(Duration::from_secs(10), |c| c["state"] == "ringing")
         .expect("an agent's phone rings");
+    assert_eq!(ringing["offered_to"], "1001", "{ringing}");
     assert_eq!(
         agent(&agents(&engine, "demo-supervisor"), "1001")["state"],
         "reserved"
     );
+    // While it rings, 1001's desk shows the call (masked) and the caller's earlier tickets.
+    let (status, body) = http_request(
+        engine.http,
+        "GET",
+        "/api/desk",
+        Some("demo-agent-1001"),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    let desk: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(desk["call"]["id"], ringing["id"], "{desk}");
+    assert_eq!(desk["call"]["caller"], "138*2341", "{desk}");
+    let history = |token: &str| {
+        let path = format!(
+            "/api/tickets?same_caller_as_call={}",
+            ringing["id"].as_str().expect("call id")
+        );
+        http_request(engine.http, "GET", &path, Some(token), None)
+    };
+    let (status, body) = history("demo-agent-1001");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(&earlier), "{body}");
+    assert!(
+        !body.contains("13812341"),
+        "the number stays on the server: {body}"
+    );
+    // Another agent, or a handling unit, may not look up this caller.
+    let (status, body) = history("demo-agent-1002");
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("not_your_call"), "{body}");
+    assert_eq!(history("demo-unit-water").0, 403);
     let talking = engine
         .call_where(Duration::from_secs(20), |c| c["state"] == "talking")
         .unwrap_or_else(|| panic!("the next agent answers; log:\n{}", engine.log()));

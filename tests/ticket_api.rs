@@ -159,6 +159,26 @@ async fn the_issue_example_and_a_whole_life_by_api() {
     assert_eq!(r.1["due"]["return_window"], "2026-10-09T23:59:59+08:00");
     assert_eq!(r.1["due"]["feedback"], "2026-10-27T23:59:59+08:00");
 
+    // Each reader is offered what it could do now: the lead unit signs or returns, the
+    // assisting unit may only give its part of the answer, the supervisor reminds.
+    let offered = |r: (u16, Value)| {
+        assert_eq!(r.0, 200, "{:?}", r.1);
+        r.1["actions"].clone()
+    };
+    let show = format!("/api/tickets/{id}");
+    assert_eq!(
+        offered(e.call("GET", &show, HRSS, None).await),
+        json!(["sign", "return"])
+    );
+    assert_eq!(
+        offered(e.call("GET", &show, Some("demo-unit-housing"), None).await),
+        json!(["assist_reply"])
+    );
+    assert_eq!(
+        offered(e.call("GET", &show, SUPERVISOR, None).await),
+        json!(["remind", "supervise", "attach_recording"])
+    );
+
     // Another unit: 403 on read and on action; a stale version: 409.
     assert_error(
         &e.call("GET", &format!("/api/tickets/{id}"), MARKET, None)

@@ -179,6 +179,15 @@ pub struct CallEngine {
     pub counters: EngineCounters,
 }
 
+/// Whom a live call is from and which agent has it: see [`CallEngine::caller_of`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerOf {
+    /// The caller's whole number (for the ticket store's lookup only; never displayed).
+    pub number: String,
+    /// The agent whose phone rings for it or who answered it.
+    pub agent: Option<String>,
+}
+
 impl CallEngine {
     /// A new engine; `now`/`wall` anchor its wall-clock for records, `seed` its tags and
     /// branches (fixed in tests, random in the shell).
@@ -547,6 +556,17 @@ impl CallEngine {
         v
     }
 
+    /// The whole caller number of the live call named `call` and the agent it is offered to
+    /// or connected with: the desk's history of earlier tickets from the same number (W6)
+    /// is looked up with it, and the number itself never leaves the server.
+    pub fn caller_of(&self, call: &str) -> Option<CallerOf> {
+        let c = self.calls.values().find(|c| c.name == call)?;
+        Some(CallerOf {
+            number: c.caller.expose().to_string(),
+            agent: c.agent.clone().or_else(|| c.offered_to()),
+        })
+    }
+
     /// The shell opened `ticket` for the call named `call`: the live view and the record
     /// carry it. False when the call already ended (the shell then adds it to the record).
     pub fn link_ticket(&mut self, call: &str, ticket: String) -> bool {
@@ -565,23 +585,9 @@ impl CallEngine {
         for c in self.calls.values() {
             *by_state.entry(c.state()).or_insert(0) += 1;
         }
-        let waiting = self
-            .cfg
-            .queues
-            .iter()
-            .map(|q| {
-                let n = self
-                    .calls
-                    .values()
-                    .filter(|c| c.queue.as_deref() == Some(q.as_str()) && c.is_waiting())
-                    .count();
-                (q.clone(), n)
-            })
-            .collect();
         EngineSnapshot {
             counters: self.counters,
             calls_by_state: by_state.into_iter().collect(),
-            waiting,
             transactions: self.txns.counts().total(),
         }
     }
@@ -748,8 +754,6 @@ pub(crate) fn transport(reliable: bool) -> crate::sip::transaction::Transport {
 pub struct EngineSnapshot {
     pub counters: EngineCounters,
     pub calls_by_state: Vec<(crate::call::record::CallState, usize)>,
-    /// Calls waiting per queue.
-    pub waiting: Vec<(String, usize)>,
     /// Live SIP transactions.
     pub transactions: usize,
 }

@@ -62,6 +62,9 @@ pub struct LiveCall {
     pub answered_at: Option<DateTime<Utc>>,
     /// When the caller asked for a person (t₀ of the 15-second clock).
     pub queued_at: Option<DateTime<Utc>>,
+    /// The agent whose phone rings for the call now (before anyone answers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offered_to: Option<String>,
     /// The agent who answered.
     pub agent: Option<String>,
     /// When the agent answered.

@@ -116,14 +116,23 @@ impl Call {
         }
     }
 
-    /// Whether the call waits for a person (queued or an agent ringing).
-    pub fn is_waiting(&self) -> bool {
-        matches!(self.phase, Phase::Queued { .. })
+    /// The agent whose phone rings for this call now (the desk shows the call on offer).
+    pub fn offered_to(&self) -> Option<String> {
+        match &self.agent_leg {
+            Some(leg) if leg.state == crate::call::agent_leg::LegState::Ringing => {
+                match &leg.party {
+                    crate::call::agent_leg::Party::Agent(a) => Some(a.to_string()),
+                    crate::call::agent_leg::Party::External { .. } => None,
+                }
+            }
+            _ => None,
+        }
     }
 
     /// The live view of this call.
     pub fn live(&self) -> LiveCall {
         LiveCall {
+            offered_to: self.offered_to(),
             agent: self.agent.clone(),
             connected_at: self.connected_at,
             wait_s: self.wait.map(|w| w.as_secs_f64()),

@@ -29,8 +29,8 @@ use crate::workflow::model::{Actor, Role};
 /// wallboard promises.
 pub const REFRESH: Duration = Duration::from_millis(500);
 
-/// One agent's desktop: its state and the call it is on (masked number, IVR path, queue,
-/// wait, ticket).
+/// One agent's desktop: its state and the call offered to it (ringing) or that it is on
+/// (masked number, IVR path, queue, wait, ticket).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DeskView {
     pub at: chrono::DateTime<chrono::Utc>,
@@ -111,7 +111,10 @@ async fn build(engine: &EngineHandle) -> Result<(Wallboard, Vec<DeskView>), Engi
             let agent = AgentView::of(a);
             let call = calls
                 .iter()
-                .find(|c| c.agent.as_deref() == Some(agent.id.as_str()))
+                .find(|c| {
+                    let id = Some(agent.id.as_str());
+                    c.agent.as_deref() == id || c.offered_to.as_deref() == id
+                })
                 .cloned();
             DeskView { at, agent, call }
         })

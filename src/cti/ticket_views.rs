@@ -93,6 +93,9 @@ pub struct TicketView {
     /// Every event so far, oldest first (`seq`, `at`, `actor`, `event` and its fields).
     #[schema(value_type = Vec<Object>)]
     pub history: Vec<crate::workflow::Event>,
+    /// The actions the requesting user could take now (their input still to be given): the
+    /// ticket desk offers these. The rules still check each action when it is sent.
+    pub actions: Vec<&'static str>,
 }
 
 /// One row of `GET /api/tickets`: no history, the caller's number masked.
@@ -181,8 +184,8 @@ fn due_view(t: &Ticket) -> DueView {
 }
 
 impl TicketView {
-    /// The view of `t` at `at` (for `overdue`).
-    pub fn new(t: &Ticket, at: DateTime<FixedOffset>) -> Self {
+    /// The view of `t` at `at` (for `overdue`), with the `actions` its reader could take now.
+    pub fn new(t: &Ticket, at: DateTime<FixedOffset>, actions: Vec<&'static str>) -> Self {
         let i = &t.intake;
         Self {
             id: t.id.clone(),
@@ -221,6 +224,7 @@ impl TicketView {
             rating: t.rating,
             detail: t.state.clone(),
             history: t.history.clone(),
+            actions,
         }
     }
 }

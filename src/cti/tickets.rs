@@ -74,6 +74,9 @@ pub struct TicketApi {
     users: Arc<Users>,
     clock: Clock,
     attachments: crate::shell::attachments::AttachmentStore,
+    /// The engine, for a live call's caller (`same_caller_as_call`); `None` in ticket-only
+    /// deployments and tests.
+    engine: Option<crate::shell::engine::EngineHandle>,
 }
 
 impl std::fmt::Debug for TicketApi {
@@ -104,7 +107,14 @@ impl TicketApi {
             attachments: crate::shell::attachments::AttachmentStore::new(&config.data_dir),
             users: Arc::new(users),
             clock: Arc::new(|| crate::shell::clock::wall_now().with_timezone(&china())),
+            engine: None,
         })
+    }
+
+    /// Connects the engine, so a desk can list the tickets of a live call's caller.
+    pub fn with_engine(mut self, engine: crate::shell::engine::EngineHandle) -> Self {
+        self.engine = Some(engine);
+        self
     }
 
     /// Replaces the clock (tests pin the date so deadlines are checkable).
@@ -328,16 +338,20 @@ async fn create(
     let a = actor.clone();
     let t = api
         .worker
-        .call(move |s, wf| wf.create(s, intake, &a, now))
+        .call(move |s, wf| {
+            let t = wf.create(s, intake, &a, now)?;
+            let actions = wf.rules().available_actions(&t, &a, now);
+            Ok((t, actions))
+        })
         .await;
     api.worker.metrics().outcome("create", &t);
-    let t = t?;
+    let (t, actions) = t?;
     tracing::info!(id = %t.id, user = %actor.user, "ticket created");
     let location = format!("/api/tickets/{}", t.id);
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
-        Json(TicketView::new(&t, now)),
+        Json(TicketView::new(&t, now, actions)),
     )
         .into_response())
 }
@@ -353,9 +367,18 @@ async fn show(
 ) -> Result<Response, ApiError> {
     let actor = who(&api, &headers)?;
     let id = TicketId(id);
-    let t = api.worker.call(move |s, wf| wf.load(s, &id)).await?;
+    let now = (api.clock)();
+    let a = actor.clone();
+    let (t, actions) = api
+        .worker
+        .call(move |s, wf| {
+            let t = wf.load(s, &id)?;
+            let actions = wf.rules().available_actions(&t, &a, now);
+            Ok((t, actions))
+        })
+        .await?;
     may_see(&actor, &t)?;
-    Ok(Json(TicketView::new(&t, (api.clock)())).into_response())
+    Ok(Json(TicketView::new(&t, now, actions)).into_response())
 }
 
 /// The body of `POST /api/tickets/{id}/actions`: one action, named by `action` with its
@@ -431,13 +454,15 @@ async fn act(
                     return Err(crate::workflow::Refusal::NotYourTicket { unit: u.clone() }.into());
                 }
             }
-            wf.act(s, &id, version, &a, &action, now)
+            let t = wf.act(s, &id, version, &a, &action, now)?;
+            let actions = wf.rules().available_actions(&t, &a, now);
+            Ok((t, actions))
         })
         .await;
     api.worker.metrics().outcome(name, &t);
-    let t = t?;
+    let (t, actions) = t?;
     tracing::info!(id = %t.id, version = t.version, user = %actor.user, state = t.state.name(), "ticket action");
-    Ok(Json(TicketView::new(&t, now)).into_response())
+    Ok(Json(TicketView::new(&t, now, actions)).into_response())
 }
 
 /// Query string of `GET /api/tickets`.
@@ -454,6 +479,10 @@ pub(crate) struct ListParams {
     call_id: Option<String>,
     /// Tickets from the same caller as this one (the number itself is never sent).
     same_caller_as: Option<String>,
+    /// Tickets from the caller of this live call (by its public id): the desk's history while
+    /// the call rings or talks, before its own ticket exists. An agent may ask only for a
+    /// call offered to them or connected with them.
+    same_caller_as_call: Option<String>,
     overdue: Option<bool>,
     supervised: Option<bool>,
     from: Option<DateTime<FixedOffset>>,
@@ -488,9 +517,17 @@ async fn list(
             _ => unit = Some(own.clone()),
         }
     }
-    let phone_key = match &p.same_caller_as {
-        None => None,
-        Some(id) => {
+    let phone_key = match (&p.same_caller_as, &p.same_caller_as_call) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_query",
+                "give `same_caller_as` or `same_caller_as_call`, not both",
+            ))
+        }
+        (None, Some(call)) => Some(caller_key_of_call(&api, &actor, call).await?),
+        (None, None) => None,
+        (Some(id), None) => {
             let id = TicketId(id.clone());
             let t = api.worker.call(move |s, wf| wf.load(s, &id)).await?;
             may_see(&actor, &t)?;
@@ -522,6 +559,51 @@ async fn list(
     };
     let page = api.worker.call(move |s, _| Ok(s.list(&q)?)).await?;
     Ok(Json(TicketPage::new(&page, now)).into_response())
+}
+
+/// The normalised number of a live call's caller, if `actor` may see it: a unit never, an
+/// agent only for a call offered to or connected with them.
+async fn caller_key_of_call(
+    api: &TicketApi,
+    actor: &Actor,
+    call: &str,
+) -> Result<String, ApiError> {
+    if matches!(actor.role, Role::Unit(_)) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "a handling unit sees the tickets it handles, not a caller's history",
+        ));
+    }
+    let engine = api.engine.as_ref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no_engine",
+            "this server has no call engine",
+        )
+    })?;
+    let not_live = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_call",
+            format!("no live call `{call}`"),
+        )
+    };
+    let of = engine
+        .caller_of(call.to_string())
+        .await?
+        .ok_or_else(not_live)?;
+    if let Some(own) = super::agents::own_agent(actor) {
+        if of.agent.as_deref() != Some(own) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "not_your_call",
+                format!("call `{call}` is not offered to or connected with agent {own}"),
+            ));
+        }
+    }
+    // No usable number, no history: match nothing rather than everything.
+    Ok(crate::workflow::repeat::normalize_phone(&of.number).unwrap_or_else(|| "-".into()))
 }
 
 /// Who the token speaks for: the pages show it and offer that role's actions.

@@ -30,6 +30,11 @@ pub enum EngineCommand {
     },
     /// Answer with the KPIs now.
     Stats(oneshot::Sender<crate::stats::kpi::KpiSnapshot>),
+    /// Answer with a live call's caller number and agent (the desk's caller history).
+    CallerOf {
+        call: String,
+        reply: oneshot::Sender<Option<crate::call::engine::CallerOf>>,
+    },
     /// End an agent's wrap-up early.
     WrapUpDone {
         agent: String,
@@ -114,6 +119,15 @@ impl EngineHandle {
     /// The two KPIs and their series.
     pub async fn stats(&self) -> Result<crate::stats::kpi::KpiSnapshot, EngineGone> {
         self.ask(EngineCommand::Stats).await
+    }
+
+    /// A live call's whole caller number and its agent, or `None` when it has ended.
+    pub async fn caller_of(
+        &self,
+        call: String,
+    ) -> Result<Option<crate::call::engine::CallerOf>, EngineGone> {
+        self.ask(|reply| EngineCommand::CallerOf { call, reply })
+            .await
     }
 
     /// Ends an agent's wrap-up (the ticket form was saved).
@@ -230,6 +244,9 @@ impl EngineTask {
                     }
                     EngineCommand::Stats(reply) => {
                         let _ = reply.send(self.kpis.snapshot(crate::shell::clock::wall_now()));
+                    }
+                    EngineCommand::CallerOf { call, reply } => {
+                        let _ = reply.send(self.core.caller_of(&call));
                     }
                     EngineCommand::WrapUpDone { agent, reply } => {
                         let now = crate::shell::clock::now();

@@ -304,14 +304,16 @@ pub async fn run(
     let live = crate::cti::live::feed();
     let publisher = crate::cti::live::spawn_publisher(engine_handle.clone(), live.clone());
     let api = crate::cti::router(crate::cti::ApiState {
-        engine: engine_handle,
+        engine: engine_handle.clone(),
         recent,
         media: media_counters,
         users: tickets.users(),
         live: live.clone(),
         tickets: tickets.worker().metrics().clone(),
     })
-    .merge(crate::cti::tickets::router(tickets));
+    .merge(crate::cti::tickets::router(
+        tickets.with_engine(engine_handle),
+    ));
     let mut http_shutdown = shutdown.clone();
     let http = tokio::spawn(async move {
         let stop = async move {

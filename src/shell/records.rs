@@ -228,6 +228,7 @@ mod tests {
                 started_at: at,
                 answered_at: Some(at),
                 queued_at: Some(at),
+                offered_to: None,
                 agent: None,
                 connected_at: None,
                 wait_s: None,

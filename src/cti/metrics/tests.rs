@@ -65,7 +65,6 @@ fn scrape() -> Scrape {
         engine: EngineSnapshot {
             counters,
             calls_by_state: vec![(CallState::Queued, 2)],
-            waiting: vec![],
             transactions: 4,
         },
         acd: Snapshot {
@@ -224,7 +223,6 @@ fn an_idle_engine_still_renders_a_valid_document() {
         engine: EngineSnapshot {
             counters: EngineCounters::default(),
             calls_by_state: vec![],
-            waiting: vec![],
             transactions: 0,
         },
         acd: Snapshot {
