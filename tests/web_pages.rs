@@ -155,8 +155,11 @@ fn the_wallboard_moves_with_a_call_and_the_agent_files_its_ticket_from_the_deskt
 
     // The agent goes ready on the desktop; the phone answers; the pop-up shows the ticket.
     let desk = start_page("desk", &base, "demo-agent-1001", tmp.path(), &[]);
+    desk.expect("A11Y desk", Duration::from_secs(30), &engine);
+    desk.expect("LARGE", Duration::from_secs(10), &engine);
     desk.expect("READY", Duration::from_secs(30), &engine);
     let popup = desk.expect("POPUP", Duration::from_secs(30), &engine);
+    desk.expect("A11Y desk-popup", Duration::from_secs(10), &engine);
     let ticket = popup.trim_start_matches("POPUP ").trim().to_string();
     wallboard.expect("ANSWERED", Duration::from_secs(10), &engine);
     let saved = desk.expect("SAVED", Duration::from_secs(20), &engine);
@@ -271,6 +274,7 @@ fn the_wallboard_moves_with_a_call_and_the_agent_files_its_ticket_from_the_deskt
         "wallboard-waiting",
         "wallboard-answered",
         "wallboard-en",
+        "desk-large",
         "desk-popup",
         "desk-saved",
     ] {
@@ -329,4 +333,18 @@ fn live_streams_need_the_right_token_and_end_when_the_engine_stops() {
     let started = Instant::now();
     assert_eq!(engine.terminate(), Some(0), "{}", engine.log());
     assert!(started.elapsed() < Duration::from_secs(8));
+}
+
+#[test]
+fn every_string_of_the_pages_exists_in_both_languages() {
+    let out = Command::new("node")
+        .arg(root().join("tests/browser/strings.mjs"))
+        .output()
+        .expect("run node (installed by ./.ci/test)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("OK "));
 }

@@ -13,6 +13,13 @@ export function t(key, vars = {}) {
   return s.replace(/\{(\w+)\}/g, (_, k) => (vars[k] ?? ""));
 }
 
+/** The label of a value from the API (`prefix.value`), or the value itself when it has none. */
+export function label(prefix, value) {
+  const key = `${prefix}.${value}`;
+  const s = t(key);
+  return s === key ? String(value) : s;
+}
+
 /** Translates every element marked with data-i18n / data-i18n-label under `root`. */
 export function translate(root = document) {
   document.documentElement.lang = lang() === "en" ? "en" : "zh-CN";

@@ -1,11 +1,12 @@
 // The agent's desktop: state buttons, the call pop-up (pushed by the engine), the ticket form
 // that completes the draft the answered call opened, transfer, and wrap-up.
-import { chrome, signIn, live, api, t, clock, el, translate, dateTime } from "/assets/common.js";
+import { chrome, signIn, live, api, t, clock, el, translate, dateTime, label } from "/assets/common.js";
 
 let token = null;
 let view = null;
 let received = 0;
 let ticket = null; // the draft being filled: {id, version}
+let historyOf = null; // the call whose caller's earlier tickets are shown
 let suggestTimer = null;
 
 const $ = (id) => document.getElementById(id);
@@ -27,18 +28,49 @@ function render(v) {
   $("state").textContent = t("state." + a.state) + (a.reason ? ` · ${t("reason." + a.reason)}` : "");
   $("state").dataset.state = a.state;
   $("btn-wrap").disabled = a.state !== "wrap_up";
-  $("ringing").hidden = a.state !== "reserved";
   const c = v.call;
+  const offered = Boolean(c && !c.agent);
+  $("ringing").hidden = a.state !== "reserved" || Boolean(c);
   $("popup").hidden = !c;
   if (c) {
+    $("popup").classList.toggle("offered", offered);
+    $("call-h").textContent = t(offered ? "desk.offered" : "desk.call");
     $("c-caller").textContent = c.caller;
     $("c-path").textContent = c.menu_path.join(" → ") || "—";
     $("c-queue").textContent = c.queue ? queueName(c.queue) : "—";
-    $("c-wait").textContent = c.wait_s == null ? "—" : c.wait_s.toFixed(1) + " s";
+    $("c-wait").textContent = waited(c, v.at);
     $("c-ticket").textContent = c.ticket ?? "…";
+    if (historyOf !== c.id) showHistory(c.id);
     if (c.ticket && (!ticket || ticket.id !== c.ticket)) openTicket(c.ticket);
   }
   tick();
+}
+
+/** How long the caller has waited for a person: final once answered, running while it rings. */
+function waited(c, at) {
+  if (c.wait_s != null) return c.wait_s.toFixed(1) + " s";
+  if (!c.queued_at) return "—";
+  return Math.max(0, (Date.parse(at) - Date.parse(c.queued_at)) / 1000).toFixed(0) + " s";
+}
+
+/** The caller's earlier tickets (W6), looked up by the call while it rings: the number never
+ * reaches the page. */
+async function showHistory(call) {
+  historyOf = call;
+  try {
+    const hist = await api(token, "GET", "/api/tickets?same_caller_as_call=" + encodeURIComponent(call) + "&limit=10");
+    if (historyOf !== call) return;
+    const own = view?.call?.ticket;
+    const items = hist.items.filter((i) => i.id !== own && i.call_id !== call);
+    $("history").replaceChildren(
+      ...(items.length
+        ? items.map((i) => el("li", {}, el("a", { href: "/tickets#" + i.id }, i.id), ` ${dateTime(i.received_at)} · ${label("type", i.type)} · ${label("st", i.state)} · ${i.content}`))
+        : [el("li", { class: "muted" }, t("desk.history.none"))]),
+    );
+  } catch (e) {
+    if (historyOf === call) historyOf = null; // try again at the next push
+    showError(e);
+  }
 }
 
 function tick() {
@@ -58,13 +90,6 @@ async function openTicket(id) {
     $("no-ticket").hidden = !form.hidden;
     if (tk.state === "draft") form.reset();
     updateNext();
-    const hist = await api(token, "GET", "/api/tickets?same_caller_as=" + encodeURIComponent(id) + "&limit=10");
-    const items = hist.items.filter((i) => i.id !== id);
-    $("history").replaceChildren(
-      ...(items.length
-        ? items.map((i) => el("li", {}, el("a", { href: "/tickets#" + i.id }, i.id), ` ${dateTime(i.received_at)} · ${t("type." + i.type)} · ${t("st." + i.state)} · ${i.content}`))
-        : [el("li", { class: "muted" }, t("desk.history.none"))]),
-    );
   } catch (e) {
     showError(e);
   }

@@ -1,7 +1,7 @@
 // The ticket desk: handling units see their tickets (overdue in red) and sign, return, ask for
 // extensions and reply; reviewers review and record callbacks; supervisors see everything.
-// The actions offered are those the role may take; the workflow core has the last word.
-import { chrome, signIn, api, t, el, translate, dateTime } from "/assets/common.js";
+// The actions offered are those the workflow core says the reader could take now.
+import { chrome, signIn, api, t, el, translate, dateTime, label } from "/assets/common.js";
 
 let token = null;
 let me = null;
@@ -13,30 +13,39 @@ const BOOL = "bool", TEXT = "text", NUM = "number", FILES = "files";
 const sel = (...v) => ({ select: v });
 const MULTI = (...v) => ({ multi: v });
 const RATINGS = sel("satisfied", "basically_satisfied", "unsatisfied");
-// action → [roles, fields]; a field is [name, kind]
+// The form of each action the desk can send: action → fields; a field is [name, kind]. Which
+// actions a ticket offers its reader comes from the engine (`actions` of the ticket).
 const ACTIONS = {
-  sign: [["unit"], []],
-  return: [["unit"], [["reason", TEXT], ["suggestion", TEXT]]],
-  request_extension: [["unit"], [["reason", TEXT], ["days", NUM], ["caller_informed", BOOL]]],
-  assist_reply: [["unit"], [["text", TEXT]]],
-  feedback: [["unit"], [["contact", TEXT], ["verification", TEXT], ["legal_basis", TEXT], ["result", TEXT], ["caller_informed", BOOL], ["attachments", FILES], ["staged_follow_up", TEXT]]],
-  request_final_answer: [["unit"], [["case", sel("outside_scope", "against_rules_repeated", "false_report", "harassment", "repeat_without_new_facts")], ["explanation", TEXT]]],
-  accept: [["agent", "supervisor"], []],
-  dispatch: [["agent", "supervisor"], [["category", TEXT], ["lead", TEXT]]],
-  accept_return: [["reviewer", "supervisor"], [["note", TEXT]]],
-  reject_return: [["reviewer", "supervisor"], [["reason", TEXT]]],
-  approve_extension: [["reviewer", "supervisor"], [["days", NUM]]],
-  reject_extension: [["reviewer", "supervisor"], [["reason", TEXT]]],
-  review_pass: [["reviewer", "supervisor"], []],
-  review_send_back: [["reviewer", "supervisor"], [["failed", MULTI("complete", "accurate", "concrete_solution", "answers_concern")], ["reason", TEXT]]],
-  callback: [["agent", "supervisor"], [["method", sel("phone", "sms", "web", "robot")], ["consent", BOOL], ["contacted", BOOL], ["solved", BOOL], ["rating", RATINGS], ["reason", TEXT]]],
-  record_rating: [["agent", "supervisor"], [["rating", RATINGS], ["reason", TEXT]]],
-  check_unsatisfied: [["reviewer", "supervisor"], [["confirmed", BOOL], ["note", TEXT]]],
-  approve_final_answer: [["reviewer", "supervisor"], []],
-  reject_final_answer: [["reviewer", "supervisor"], [["reason", TEXT]]],
-  remind: [["agent", "reviewer", "supervisor"], [["note", TEXT]]],
-  supervise: [["supervisor"], [["reason", sel("late_dispatch", "late_sign_off", "late_feedback", "reply_not_matching_facts", "passed_back_and_forth", "refused_within_duty", "repeated_unresolved")], ["note", TEXT]]],
-  archive: [["agent", "supervisor"], []],
+  sign: [],
+  return: [["reason", TEXT], ["suggestion", TEXT]],
+  request_extension: [["reason", TEXT], ["days", NUM], ["caller_informed", BOOL]],
+  assist_reply: [["text", TEXT]],
+  feedback: [["contact", TEXT], ["verification", TEXT], ["legal_basis", TEXT], ["result", TEXT], ["caller_informed", BOOL], ["attachments", FILES], ["staged_follow_up", TEXT]],
+  request_final_answer: [["case", sel("outside_scope", "against_rules_repeated", "false_report", "harassment", "repeat_without_new_facts")], ["explanation", TEXT]],
+  accept: [],
+  refuse: [["reason", sel("litigation", "arbitration", "discipline_inspection", "administrative_review", "information_disclosure", "petition_filed", "unlawful", "against_public_order", "secrets_or_privacy", "no_request")], ["explanation", TEXT]],
+  classify: [["urgency", sel("non_urgent", "urgent")], ["type", sel("consultation", "help", "suggestion", "complaint", "other")], ["category", TEXT]],
+  direct_close: [["method", sel("knowledge_base", "special_seat", "three_way_transfer")], ["answer", TEXT]],
+  link_emergency: [["service", sel("110", "119", "120", "122", "water", "power", "gas", "heating")], ["reference", TEXT]],
+  record_linked_result: [["result", TEXT]],
+  link_repeat: [["earlier", TEXT], ["note", TEXT]],
+  clear_repeat: [["reason", TEXT]],
+  dispatch: [["category", TEXT], ["lead", TEXT]],
+  accept_return: [["note", TEXT]],
+  reject_return: [["reason", TEXT]],
+  approve_extension: [["days", NUM]],
+  reject_extension: [["reason", TEXT]],
+  review_pass: [],
+  review_send_back: [["failed", MULTI("complete", "accurate", "concrete_solution", "answers_concern")], ["reason", TEXT]],
+  callback: [["method", sel("phone", "sms", "web", "robot")], ["consent", BOOL], ["contacted", BOOL], ["solved", BOOL], ["rating", RATINGS], ["reason", TEXT]],
+  record_rating: [["rating", RATINGS], ["reason", TEXT]],
+  check_unsatisfied: [["confirmed", BOOL], ["note", TEXT]],
+  approve_final_answer: [],
+  reject_final_answer: [["reason", TEXT]],
+  remind: [["note", TEXT]],
+  supervise: [["reason", sel("late_dispatch", "late_sign_off", "late_feedback", "reply_not_matching_facts", "passed_back_and_forth", "refused_within_duty", "repeated_unresolved")], ["note", TEXT]],
+  follow_up: [["note", TEXT]],
+  archive: [],
 };
 
 function row(i) {
@@ -70,10 +79,10 @@ function field([name, kind]) {
   if (kind === BOOL) input = el("input", { type: "checkbox", id, name });
   else if (kind === NUM) input = el("input", { type: "number", id, name, min: 1 });
   else if (kind === FILES) input = el("input", { type: "file", id, name, multiple: true });
-  else if (kind.select) input = el("select", { id, name }, el("option", { value: "" }, "—"), kind.select.map((v) => el("option", { value: v }, v)));
-  else if (kind.multi) input = el("select", { id, name, multiple: true }, kind.multi.map((v) => el("option", { value: v }, v)));
+  else if (kind.select) input = el("select", { id, name }, el("option", { value: "" }, "—"), kind.select.map((v) => el("option", { value: v }, label("opt", v))));
+  else if (kind.multi) input = el("select", { id, name, multiple: true }, kind.multi.map((v) => el("option", { value: v }, label("opt", v))));
   else input = el("input", { id, name });
-  return [el("label", { for: id }, name), input];
+  return [el("label", { for: id }, label("fld", name)), input];
 }
 
 /** Uploads one file to the ticket; the reply then names it by its SHA-256. */
@@ -122,24 +131,26 @@ function attachmentsOf(tk) {
   return tk.detail?.feedback?.attachments ?? [];
 }
 
-function actionsFor(role) {
-  return Object.entries(ACTIONS).filter(([, [roles]]) => roles.includes(role));
+/** The actions the ticket offers its reader now that this desk has a form for. */
+function actionsOf(tk) {
+  return (tk.actions ?? []).filter((a) => a in ACTIONS);
 }
 
 async function show(id) {
   const tk = await api(token, "GET", "/api/tickets/" + id);
   const due = tk.due ?? {};
   const form = el("form", { class: "ticket", "aria-label": t("tk.action") });
-  const choose = el("select", { id: "a-action", name: "action" }, actionsFor(me.role).map(([a]) => el("option", { value: a }, t("act." + a))));
+  const offered = actionsOf(tk);
+  const choose = el("select", { id: "a-action", name: "action" }, offered.map((a) => el("option", { value: a }, label("act", a))));
   const fieldsBox = el("div", { class: "ticket" });
   const msg = el("p", { role: "status" });
-  const refresh = () => fieldsBox.replaceChildren(...ACTIONS[choose.value][1].flatMap(field));
+  const refresh = () => fieldsBox.replaceChildren(...(ACTIONS[choose.value] ?? []).flatMap(field));
   choose.addEventListener("change", refresh);
   form.append(el("label", { for: "a-action" }, t("tk.action")), choose, fieldsBox, el("span"), el("button", { class: "primary", type: "submit" }, t("tk.submit")), msg);
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     try {
-      const body = await collect(form, ACTIONS[choose.value][1], id);
+      const body = await collect(form, ACTIONS[choose.value], id);
       await api(token, "POST", `/api/tickets/${id}/actions`, { action: choose.value, ...body });
       msg.className = "notice";
       msg.textContent = t("tk.done");
@@ -156,19 +167,20 @@ async function show(id) {
     el("p", {}, tk.content || "—"),
     el("dl", {},
       el("dt", {}, t("f.type")), el("dd", {}, t("type." + tk.type)),
-      el("dt", {}, t("f.domain")), el("dd", {}, t("domain." + tk.domain)),
+      el("dt", {}, t("f.domain")), el("dd", {}, label("domain", tk.domain)),
       el("dt", {}, t("desk.caller")), el("dd", {}, tk.caller?.phone ?? "—"),
-      el("dt", {}, t("tk.due")), el("dd", {}, Object.entries(due).filter(([, v]) => v).map(([k, v]) => `${k}: ${dateTime(v)}`).join(" · ") || "—")),
-    attachmentsOf(tk).length
-      ? el("ul", { "data-testid": "attachments" }, attachmentsOf(tk).map((a) => el("li", {}, a.sha256
+      el("dt", {}, t("tk.due")), el("dd", {}, Object.entries(due).filter(([k, v]) => v && k !== "warnings").map(([k, v]) => `${label("due", k)}: ${dateTime(v)}`).join(" · ") || "—"),
+      ...(due.warnings?.length ? [el("dt", {}, t("tk.warnings")), el("dd", {}, due.warnings.join("; "))] : [])),
+    ...(attachmentsOf(tk).length
+      ? [el("ul", { "data-testid": "attachments" }, attachmentsOf(tk).map((a) => el("li", {}, a.sha256
         ? el("button", { type: "button", onclick: () => download(tk.id, a) }, "⬇ " + a.name)
-        : a.name)))
-      : null,
+        : a.name)))]
+      : []),
     form,
     el("h3", {}, t("tk.history")),
-    el("ol", { class: "history" }, (tk.history ?? []).map((h) => el("li", {}, `${dateTime(h.at)} · ${h.actor?.user ?? ""} · ${h.kind?.event ?? h.event ?? ""}`))),
+    el("ol", { class: "history" }, (tk.history ?? []).map((h) => el("li", {}, `${dateTime(h.at)} · ${h.actor?.user ?? ""} · ${label("ev", h.event ?? "")}`))),
   );
-  if (actionsFor(me.role).length === 0) form.hidden = true;
+  if (offered.length === 0) form.replaceWith(el("p", { class: "muted", "data-testid": "no-actions" }, t("tk.no_actions")));
 }
 
 async function main() {

@@ -1,7 +1,9 @@
 // node desk.mjs <base-url> <agent-token> <screenshot-dir>
 // Goes ready, waits for the call pop-up (POPUP <ticket>), fills in the ticket and answers it
-// directly (SAVED <ticket>); screenshots at each step. Keyboard only for the form.
-import { browser, say, shots, guard } from "./lib.mjs";
+// directly (SAVED <ticket>); screenshots at each step. Keyboard only: the state buttons and the
+// form are reached with Tab and used with the keyboard; large-text mode (适老) and the
+// accessibility rules are checked on the way.
+import { browser, say, shots, guard, accessible, tabTo } from "./lib.mjs";
 
 const [base, token, dir] = process.argv.slice(2);
 const shot = shots(dir);
@@ -13,7 +15,18 @@ guard(async (log) => {
   await page.goto(`${base}/desk?token=${encodeURIComponent(token)}`);
   await page.waitForSelector("#app:not([hidden])");
   if (page.url().includes("token=")) throw new Error("the token stays in the address bar");
-  await page.click("#btn-ready");
+  await accessible(page, "desk");
+  // Large text (适老) from the keyboard: the whole page grows.
+  await tabTo(page, "#large");
+  await page.keyboard.press("Enter");
+  const size = await page.evaluate(() => getComputedStyle(document.body).fontSize);
+  if (size !== "22px") throw new Error("large-text mode: body font-size " + size);
+  if ((await page.getAttribute("#large", "aria-pressed")) !== "true") throw new Error("#large not pressed");
+  await shot(page, "desk-large");
+  await page.keyboard.press("Enter");
+  say("LARGE " + size);
+  await tabTo(page, "#btn-ready");
+  await page.keyboard.press("Enter");
   // A waiting call is offered at once: ready may last only an instant.
   await page.waitForSelector(
     "[data-testid=state]:is([data-state=ready],[data-state=reserved],[data-state=talking])",
@@ -28,6 +41,7 @@ guard(async (log) => {
   await page.waitForSelector("#ticket:not([hidden])");
   say("POPUP " + ticket);
   await shot(page, "desk-popup");
+  await accessible(page, "desk-popup");
   // Keyboard only: focus the content, type, then tab through the form.
   await page.focus("#f-content");
   await page.keyboard.type("咨询企业开办营业执照的办理流程");

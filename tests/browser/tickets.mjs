@@ -2,7 +2,7 @@
 // The handling unit opens its ticket desk, sees the dispatched ticket with its due time,
 // opens it and signs for it (SIGNED), then replies with the four required parts and a file
 // it uploads (REPLIED); screenshots at each step.
-import { browser, say, shots, guard } from "./lib.mjs";
+import { browser, say, shots, guard, accessible } from "./lib.mjs";
 
 const [base, token, dir, id] = process.argv.slice(2);
 const shot = shots(dir);
@@ -15,14 +15,22 @@ guard(async (log) => {
   await page.waitForSelector(`[data-testid=ticket-list] tr[data-id="${id}"]`, { timeout: 15000 });
   say("LISTED");
   await shot(page, "tickets-list");
+  await accessible(page, "tickets-list");
   await page.click(`[data-testid=ticket-list] tr[data-id="${id}"] a`);
   await page.waitForSelector("#a-action");
+  // A dispatched ticket offers its unit what the rules allow now, and nothing else.
+  const offered = await page.$$eval("#a-action option", (os) => os.map((o) => o.value));
+  if (offered.join(" ") !== "sign return") throw new Error("offered actions: " + offered.join(" "));
   await page.selectOption("#a-action", "sign");
   await page.click("[data-testid=ticket-detail] button[type=submit]");
   await page.waitForSelector("[data-testid=ticket-detail] h2[data-state=handling]", { timeout: 10000 });
   await shot(page, "tickets-signed");
   say("SIGNED " + id);
   await page.selectOption("#a-action", "feedback");
+  // The reply's fields are labelled in the page's language, not with API names.
+  const label = await page.textContent("label[for=a-legal_basis]");
+  if (label !== "政策法规依据") throw new Error("feedback field label: " + label);
+  await accessible(page, "tickets-detail");
   await page.fill("#a-contact", "11月23日电话联系诉求人");
   await page.fill("#a-verification", "现场核查，停水属实，系主管破裂");
   await page.fill("#a-legal_basis", "《城市供水条例》第二十二条");

@@ -1,7 +1,7 @@
 // node wallboard.mjs <base-url> <token> <screenshot-dir>
 // Signs in, then reports WAITING when the enterprise queue shows a waiting call and
 // ANSWERED when today's answered count moves; screenshots at each step.
-import { browser, say, shots, guard } from "./lib.mjs";
+import { browser, say, shots, guard, accessible } from "./lib.mjs";
 
 const [base, token, dir] = process.argv.slice(2);
 const shot = shots(dir);
@@ -18,6 +18,7 @@ guard(async (log) => {
   await page.click("#login button[type=submit]");
   await page.waitForSelector("#login .bad:not([hidden])");
   await shot(page, "wallboard-login");
+  await accessible(page, "wallboard-login");
   await page.fill("#login input", token);
   await page.click("#login button[type=submit]");
   await page.waitForSelector("#app:not([hidden])");
@@ -29,6 +30,7 @@ guard(async (log) => {
   const banner = await page.textContent("[data-testid=alarms]");
   say("WAITING " + banner.replace(/\s+/g, " ").trim());
   await shot(page, "wallboard-waiting");
+  await accessible(page, "wallboard");
   await page.waitForFunction(
     () => Number(document.querySelector("[data-testid=answered]")?.textContent) >= 1,
     null, { timeout: 40000 });
