@@ -6,10 +6,12 @@ import { chrome, signIn, api, t, el, translate, dateTime, label } from "/assets/
 let token = null;
 let me = null;
 let after = null;
+let units = new Map(); // unit id → name, from the dispatch catalogue
+let categories = []; // the catalogue's categories, for dispatch and classification
 
 const $ = (id) => document.getElementById(id);
 
-const BOOL = "bool", TEXT = "text", NUM = "number", FILES = "files";
+const BOOL = "bool", TEXT = "text", NUM = "number", FILES = "files", UNIT = "unit", CATEGORY = "category";
 const sel = (...v) => ({ select: v });
 const MULTI = (...v) => ({ multi: v });
 const RATINGS = sel("satisfied", "basically_satisfied", "unsatisfied");
@@ -24,13 +26,13 @@ const ACTIONS = {
   request_final_answer: [["case", sel("outside_scope", "against_rules_repeated", "false_report", "harassment", "repeat_without_new_facts")], ["explanation", TEXT]],
   accept: [],
   refuse: [["reason", sel("litigation", "arbitration", "discipline_inspection", "administrative_review", "information_disclosure", "petition_filed", "unlawful", "against_public_order", "secrets_or_privacy", "no_request")], ["explanation", TEXT]],
-  classify: [["urgency", sel("non_urgent", "urgent")], ["type", sel("consultation", "help", "suggestion", "complaint", "other")], ["category", TEXT]],
+  classify: [["urgency", sel("non_urgent", "urgent")], ["type", sel("consultation", "help", "suggestion", "complaint", "other")], ["category", CATEGORY]],
   direct_close: [["method", sel("knowledge_base", "special_seat", "three_way_transfer")], ["answer", TEXT]],
   link_emergency: [["service", sel("110", "119", "120", "122", "water", "power", "gas", "heating")], ["reference", TEXT]],
   record_linked_result: [["result", TEXT]],
   link_repeat: [["earlier", TEXT], ["note", TEXT]],
   clear_repeat: [["reason", TEXT]],
-  dispatch: [["category", TEXT], ["lead", TEXT]],
+  dispatch: [["category", CATEGORY], ["lead", UNIT]],
   accept_return: [["note", TEXT]],
   reject_return: [["reason", TEXT]],
   approve_extension: [["days", NUM]],
@@ -53,7 +55,7 @@ function row(i) {
     el("td", {}, el("a", { href: "#" + i.id, onclick: (e) => { e.preventDefault(); show(i.id); } }, i.id)),
     el("td", {}, t("st." + i.state), i.overdue ? el("span", { class: "badge" }, t("tk.overdue.badge")) : null, i.supervised ? el("span", { class: "badge" }, t("tk.supervised")) : null),
     el("td", {}, t("type." + i.type)),
-    el("td", {}, i.lead_unit ?? "—"),
+    el("td", {}, i.lead_unit ? unitName(i.lead_unit) : "—"),
     el("td", {}, dateTime(i.received_at)),
     el("td", {}, dateTime(i.next_due)),
     el("td", {}, i.content));
@@ -73,13 +75,21 @@ async function load(more = false) {
   $("more").hidden = !after;
 }
 
+function unitName(id) {
+  return units.get(id) ?? id;
+}
+
 function field([name, kind]) {
   const id = "a-" + name;
   let input;
-  if (kind === BOOL) input = el("input", { type: "checkbox", id, name });
+  const none = () => el("option", { value: "" }, "—");
+  if (kind === UNIT) kind = { options: [...units].map(([v, n]) => [v, n]) };
+  else if (kind === CATEGORY) kind = { options: categories.map((c) => [c.id, `${c.name} → ${unitName(c.lead)}`]) };
+  if (kind.options) input = el("select", { id, name }, none(), kind.options.map(([v, n]) => el("option", { value: v }, n)));
+  else if (kind === BOOL) input = el("input", { type: "checkbox", id, name });
   else if (kind === NUM) input = el("input", { type: "number", id, name, min: 1 });
   else if (kind === FILES) input = el("input", { type: "file", id, name, multiple: true });
-  else if (kind.select) input = el("select", { id, name }, el("option", { value: "" }, "—"), kind.select.map((v) => el("option", { value: v }, label("opt", v))));
+  else if (kind.select) input = el("select", { id, name }, none(), kind.select.map((v) => el("option", { value: v }, label("opt", v))));
   else if (kind.multi) input = el("select", { id, name, multiple: true }, kind.multi.map((v) => el("option", { value: v }, label("opt", v))));
   else input = el("input", { id, name });
   return [el("label", { for: id }, label("fld", name)), input];
@@ -188,7 +198,13 @@ async function main() {
   const signed = await signIn("/api/me");
   token = signed.token;
   me = signed.first;
-  $("who").textContent = `${me.user} (${me.role}${me.unit ? ": " + me.unit : ""})`;
+  const [u, c] = await Promise.all([
+    api(token, "GET", "/api/dispatch/units").catch(() => ({ units: [] })),
+    api(token, "GET", "/api/dispatch/categories").catch(() => ({ categories: [] })),
+  ]);
+  units = new Map(u.units.map((x) => [x.id, x.name]));
+  categories = c.categories;
+  $("who").textContent = `${me.user} (${label("role", me.role)}${me.unit ? ": " + unitName(me.unit) : ""})`;
   $("filter").addEventListener("submit", (e) => { e.preventDefault(); load(); });
   $("more").addEventListener("click", () => load(true));
   await load();

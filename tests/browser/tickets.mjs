@@ -13,6 +13,8 @@ guard(async (log) => {
   page.on("console", (m) => log.push(m.text()));
   await page.goto(`${base}/tickets?token=${encodeURIComponent(token)}`);
   await page.waitForSelector(`[data-testid=ticket-list] tr[data-id="${id}"]`, { timeout: 15000 });
+  const lead = await page.textContent(`[data-testid=ticket-list] tr[data-id="${id}"] td:nth-child(4)`);
+  if (lead !== "市自来水集团") throw new Error("lead unit shown as " + lead);
   say("LISTED");
   await shot(page, "tickets-list");
   await accessible(page, "tickets-list");
