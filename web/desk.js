@@ -7,6 +7,7 @@ let view = null;
 let received = 0;
 let ticket = null; // the draft being filled: {id, version}
 let historyOf = null; // the call whose caller's earlier tickets are shown
+let units = new Map(); // unit id → name: a suggested category shows the unit it goes to
 let suggestTimer = null;
 
 const $ = (id) => document.getElementById(id);
@@ -102,6 +103,8 @@ function updateNext() {
 }
 
 async function loadCatalogue() {
+  const u = await api(token, "GET", "/api/dispatch/units");
+  units = new Map(u.units.map((x) => [x.id, x.name]));
   const cat = await api(token, "GET", "/api/dispatch/categories");
   $("f-domain").replaceChildren(...cat.domains.map((d) => el("option", { value: d, "data-i18n": "domain." + d }, t("domain." + d))));
 }
@@ -113,7 +116,7 @@ async function suggest() {
     const res = await api(token, "GET", "/api/dispatch/categories?q=" + encodeURIComponent(q));
     $("f-category").replaceChildren(
       el("option", { value: "" }, "—"),
-      ...res.categories.map((c, i) => el("option", { value: c.id, selected: i === 0 }, `${c.name}${i === 0 ? ` (${t("f.suggested")})` : ""}`)),
+      ...res.categories.map((c, i) => el("option", { value: c.id, selected: i === 0 }, `${c.name} → ${units.get(c.lead) ?? c.lead}${i === 0 ? ` (${t("f.suggested")})` : ""}`)),
     );
     const first = res.categories[0];
     if (first) $("f-domain").value = first.domain;

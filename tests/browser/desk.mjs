@@ -44,6 +44,11 @@ guard(async (log) => {
   await accessible(page, "desk-popup");
   // Keyboard only: focus the content, type, then tab through the form.
   await page.focus("#f-content");
+  // The catalogue suggests a category, and the unit it goes to, from what the agent types.
+  await page.keyboard.type("小区停水");
+  await page.waitForFunction(() => document.querySelector("#f-category option:checked")?.textContent.includes("→ 市自来水集团"), null, { timeout: 5000 });
+  say("SUGGESTED " + (await page.textContent("#f-category option:checked")));
+  await page.fill("#f-content", "");
   await page.keyboard.type("咨询企业开办营业执照的办理流程");
   await page.selectOption("#f-type", "consultation");
   await page.selectOption("#f-domain", "market_supervision");
