@@ -136,7 +136,7 @@ impl Bridge {
             agent: Some(Leg::new(agent, Some(agent_sender))),
             recorder: StereoRecorder::new(now),
             passed_keys: VecDeque::new(),
-            buf: Vec::with_capacity(4 * 1024),
+            buf: Vec::with_capacity(512),
             out: Vec::new(),
             cursor: 0,
             stats: BridgeStats::default(),
