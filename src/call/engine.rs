@@ -77,7 +77,8 @@ pub enum MediaCommand {
     /// The agent left (transfer): drop its leg and give the caller's stream back to the
     /// pacer for prompts; the recording stays open for the next agent.
     Unbridge { call: CallId },
-    /// Send a key the caller pressed on to the agent's phone (RFC 4733, regenerated).
+    /// Send a key the caller pressed on to the agent's phone (RFC 4733, regenerated). The
+    /// media bridge skips a key that already went through as the caller's own event.
     SendDigit { call: CallId, digit: char },
     /// The agent put the caller on hold (`prompt` loops to the caller) or took them off it.
     Hold {

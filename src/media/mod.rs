@@ -3,25 +3,31 @@
 //!
 //! | module | owns |
 //! |---|---|
+//! | [`bridge`] | a connected call: caller ↔ agent relay (transcoding, RFC 4733 both ways, hold), its recorder |
 //! | [`rtp`] | RTP header parse/build, the per-stream `RtpSender`, receive stats (symmetric RTP) |
 //! | [`pacer`] | one timer pacing thousands of streams at 20 ms, late/skip accounting |
 //! | [`codec`] | G.711 μ-law/A-law, payload types |
 //! | [`dtmf`] | RFC 4733 events and in-band Goertzel detection → `Digit`s |
 //! | [`prompt`] | prompt files (bytes) → 8 kHz PCM and G.711 frames, shared as `Arc<Prompt>` |
 //! | [`player`] | per-call queue of prompts → frames, finished/interrupted events |
+//! | [`recorder`] | both sides' frames → stereo 20 ms blocks: playout slots, filled/dropped counts |
 
+pub mod bridge;
 pub mod codec;
 pub mod dtmf;
 pub mod pacer;
 pub mod player;
 pub mod prompt;
+pub mod recorder;
 pub mod rtp;
 
+pub use bridge::{Bridge, BridgeStats, LegMedia};
 pub use codec::Codec;
 pub use dtmf::{DetectedDigit, Digit, DigitTime};
 pub use pacer::{FrameSource, Pacer, PacerConfig, PacerStats, StreamId, Transmit};
 pub use player::{IdleMode, PlayId, Player, PlayerEvent};
 pub use prompt::{Prompt, PromptError};
+pub use recorder::{RecorderStats, Side, StereoRecorder};
 pub use rtp::{ReceiveOutcome, ReceiveStats, RtpPacket, RtpSender};
 
 /// Tests step a fake clock from one starting instant; `Instant` has no constructor, so the

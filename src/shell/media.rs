@@ -16,6 +16,7 @@ use tokio::task::JoinHandle;
 
 use crate::call::engine::MediaCommand;
 use crate::call::session::CallId;
+use crate::media::bridge::{Bridge, LegMedia};
 use crate::media::codec::Codec;
 use crate::media::dtmf::{Digit, EventReceiver, ToneDetector, ToneDetectorConfig};
 use crate::media::pacer::{Pacer, PacerConfig, StreamId};
@@ -70,12 +71,11 @@ enum Command {
         side: Side,
         addr: SocketAddr,
     },
-    /// Audio from one side of a bridged call.
-    Audio {
+    /// An RTP packet from one side of a bridged call.
+    Packet {
         call: CallId,
         side: Side,
-        payload_type: u8,
-        payload: Vec<u8>,
+        packet: Vec<u8>,
     },
 }
 
@@ -140,7 +140,7 @@ impl MediaHandle {
 struct Stream {
     socket: Arc<UdpSocket>,
     remote: SocketAddr,
-    codec: Codec,
+    media: LegMedia,
     /// Set once the call is bridged: the receive tasks then forward their audio here.
     bridged_flag: Arc<AtomicBool>,
     agent: Option<AgentSide>,
@@ -164,7 +164,8 @@ struct Worker {
 impl Worker {
     async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command>) {
         let mut record_tick = tokio::time::interval(crate::media::pacer::FRAME);
-        record_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+        // The recorder computes its slots from `now`: one late tick writes every missed slot.
+        record_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let wake = self.pacer.poll_timeout();
             tokio::select! {
@@ -176,9 +177,10 @@ impl Worker {
                     self.pace();
                 }
                 _ = record_tick.tick() => {
+                    let now = clock::now();
                     for s in self.calls.values_mut() {
                         if let Some(b) = s.bridged.as_mut() {
-                            b.tick();
+                            b.tick(now);
                         }
                     }
                 }
@@ -220,40 +222,31 @@ impl Worker {
         }
     }
 
-    /// Audio from one side of a bridged call goes to the other side and the recording.
-    fn audio(&mut self, call: CallId, side: Side, payload_type: u8, payload: &[u8]) {
+    /// A packet from one side of a bridged call: the core relays and records it; the
+    /// packets it makes go out on the destination leg's socket.
+    fn packet(&mut self, call: CallId, side: Side, packet: &[u8]) {
         let Some(s) = self.calls.get_mut(&call) else {
             return;
         };
-        let (Some(bridged), Some(agent)) = (s.bridged.as_mut(), s.agent.as_mut()) else {
+        let Some(bridged) = s.bridged.as_mut() else {
             return;
         };
+        bridged.core.handle_packet(side, packet, clock::now());
         let counters = &self.counters;
-        let sent = |socket: &UdpSocket, packet: &[u8], to: SocketAddr, count: &AtomicU64| {
-            if socket.try_send_to(packet, to).is_ok() {
+        while let Some((to, bytes)) = bridged.core.poll_transmit() {
+            let (socket, remote, count) = match (to, s.agent.as_ref()) {
+                (Side::Caller, _) => (&s.socket, s.remote, &counters.to_callers),
+                (Side::Agent, Some(a)) => (&a.socket, a.remote, &counters.to_agents),
+                (Side::Agent, None) => continue,
+            };
+            if socket.try_send_to(bytes, remote).is_ok() {
                 counters.sent.fetch_add(1, Ordering::Relaxed);
                 count.fetch_add(1, Ordering::Relaxed);
             } else {
                 counters.send_errors.fetch_add(1, Ordering::Relaxed);
             }
-        };
-        // The caller's negotiated codec, or the other G.711 (a gateway may switch).
-        let codec_of = |pt: u8| Codec::from_payload_type(pt);
-        match (side, codec_of(payload_type)) {
-            (Side::Caller, Some(codec)) => {
-                let (socket, remote) = (agent.socket.clone(), agent.remote);
-                bridged.from_caller(payload, codec, agent, &mut |p| {
-                    sent(&socket, p, remote, &counters.to_agents)
-                });
-            }
-            (Side::Agent, Some(codec)) => {
-                let (socket, remote) = (s.socket.clone(), s.remote);
-                bridged.from_agent(payload, codec, s.codec, &mut |p| {
-                    sent(&socket, p, remote, &counters.to_callers)
-                });
-            }
-            _ => {}
         }
+        bridged.write_blocks();
     }
 
     fn pace(&mut self) {
@@ -305,12 +298,7 @@ impl Worker {
                     }
                 }
             }
-            Command::Audio {
-                call,
-                side,
-                payload_type,
-                payload,
-            } => self.audio(call, side, payload_type, &payload),
+            Command::Packet { call, side, packet } => self.packet(call, side, &packet),
             Command::Engine(MediaCommand::Open {
                 call,
                 port,
@@ -345,11 +333,11 @@ impl Worker {
             Command::Engine(MediaCommand::Hold { call, prompt }) => self.hold(call, prompt),
             Command::Engine(MediaCommand::Unbridge { call }) => self.unbridge(call),
             Command::Engine(MediaCommand::SendDigit { call, digit }) => {
-                let agent = self.calls.get_mut(&call).and_then(|s| s.agent.as_mut());
-                if let (Some(agent), Some(d)) = (agent, Digit::from_char(digit)) {
-                    // 100 ms of event, as a phone would send a short press.
-                    if !agent.sender.start_event(d, 5, 10) {
-                        tracing::debug!(%call, %digit, "agent leg has no telephone-event; key dropped");
+                let bridged = self.calls.get_mut(&call).and_then(|s| s.bridged.as_mut());
+                if let (Some(b), Some(d)) = (bridged, Digit::from_char(digit)) {
+                    // The core skips a key that already went through as the caller's event.
+                    if !b.core.send_digit(d, clock::now()) {
+                        tracing::debug!(%call, %digit, "key not regenerated (passed through, or no telephone-event)");
                     }
                 }
             }
@@ -425,7 +413,10 @@ impl Worker {
             Stream {
                 socket,
                 remote,
-                codec,
+                media: LegMedia {
+                    codec,
+                    telephone_event,
+                },
                 bridged_flag,
                 agent: None,
                 bridged: None,
@@ -456,8 +447,11 @@ impl Worker {
             s.agent = Some(AgentSide {
                 socket,
                 remote,
-                sender,
-                codec,
+                media: LegMedia {
+                    codec,
+                    telephone_event,
+                },
+                sender: Some(sender),
                 receiver,
             });
         }
@@ -474,10 +468,10 @@ impl Worker {
         };
         match prompt {
             Some(name) => {
-                let Some(sender) = bridged.caller_sender.take() else {
+                let Some(sender) = bridged.core.detach_caller() else {
                     return; // already on hold
                 };
-                let mut player = Player::new(s.codec);
+                let mut player = Player::new(s.media.codec);
                 if let Some(p) = self.prompts.get(&name) {
                     player.play_loop(p.clone());
                 }
@@ -490,9 +484,9 @@ impl Worker {
                 }
             }
             None => {
-                if bridged.caller_sender.is_none() {
+                if !bridged.core.caller_attached() {
                     if let Some((sender, _player)) = self.pacer.remove(StreamId(call.0)) {
-                        bridged.caller_sender = Some(sender);
+                        bridged.core.attach_caller(sender);
                     }
                 }
             }
@@ -508,12 +502,20 @@ impl Worker {
         if let Some(agent) = s.agent.take() {
             agent.receiver.abort();
         }
-        let Some(sender) = s.bridged.as_mut().and_then(|b| b.caller_sender.take()) else {
+        if let Some(b) = s.bridged.as_mut() {
+            b.core.detach_agent();
+        }
+        let Some(sender) = s.bridged.as_mut().and_then(|b| b.core.detach_caller()) else {
             return; // on hold: already paced
         };
         if self
             .pacer
-            .add(StreamId(call.0), sender, Player::new(s.codec), clock::now())
+            .add(
+                StreamId(call.0),
+                sender,
+                Player::new(s.media.codec),
+                clock::now(),
+            )
             .is_err()
         {
             tracing::warn!(%call, "call already paced");
@@ -523,25 +525,45 @@ impl Worker {
     /// Connects the two legs: the caller's stream leaves the pacer (its RTP sender goes on
     /// with the relayed audio) and the recording starts.
     fn bridge(&mut self, call: CallId, recording: String) {
+        let Some(s) = self.calls.get_mut(&call) else {
+            return;
+        };
+        if self.pacer.sender_mut(StreamId(call.0)).is_none() {
+            return; // the caller's stream is not with the pacer: nothing to take over
+        }
+        let Some((agent_media, agent_sender)) = s
+            .agent
+            .as_mut()
+            .and_then(|a| Some((a.media, a.sender.take()?)))
+        else {
+            tracing::warn!(%call, "bridge without an agent leg ignored");
+            return;
+        };
         let Some((caller_sender, _player)) = self.pacer.remove(StreamId(call.0)) else {
             return;
         };
-        if let Some(b) = self.calls.get_mut(&call).and_then(|s| s.bridged.as_mut()) {
+        if let Some(b) = s.bridged.as_mut() {
             // A transferred call reaches its next agent: same recording, same caller stream.
-            b.caller_sender = Some(caller_sender);
+            b.core.attach_agent(agent_media, agent_sender);
+            b.core.attach_caller(caller_sender);
             return;
         }
         let path = self.data_dir.join(&recording);
-        if let Some(s) = self.calls.get_mut(&call) {
-            s.pending = None;
-            s.bridged = Some(Bridged::new(
-                caller_sender,
-                recording,
-                path,
-                self.counters.recording.clone(),
-            ));
-            s.bridged_flag.store(true, Ordering::Relaxed);
-        }
+        let core = Bridge::new(
+            s.media,
+            caller_sender,
+            agent_media,
+            agent_sender,
+            clock::now(),
+        );
+        s.pending = None;
+        s.bridged = Some(Bridged::new(
+            core,
+            recording,
+            path,
+            self.counters.recording.clone(),
+        ));
+        s.bridged_flag.store(true, Ordering::Relaxed);
     }
 
     fn play(&mut self, call: CallId, token: u64, names: &[String], loop_last: bool) {
@@ -653,11 +675,10 @@ async fn receive(
                 }
                 let pt = packet.header.payload_type;
                 if bridged.load(Ordering::Relaxed) {
-                    let _ = to_worker.send(Command::Audio {
+                    let _ = to_worker.send(Command::Packet {
                         call,
                         side,
-                        payload_type: pt,
-                        payload: packet.payload.to_vec(),
+                        packet: buf[..n].to_vec(),
                     });
                 }
                 if side == Side::Agent {

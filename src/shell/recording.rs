@@ -77,6 +77,18 @@ impl RecordingFile {
         Ok(())
     }
 
+    /// Appends one 20 ms stereo block as the recorder makes it: 160 interleaved sample pairs
+    /// (caller, agent).
+    pub fn write_block(&mut self, block: &[i16; 320]) -> std::io::Result<()> {
+        let mut buf = [0u8; 320 * 2];
+        for (chunk, s) in buf.chunks_exact_mut(2).zip(block) {
+            chunk.copy_from_slice(&s.to_le_bytes());
+        }
+        self.out.write_all(&buf)?;
+        self.data_len += buf.len() as u64;
+        Ok(())
+    }
+
     /// Writes the real sizes into the header, syncs, and returns the file's SHA-256 (hex).
     pub fn finish(self) -> std::io::Result<String> {
         let mut file = self.out.into_inner().map_err(|e| e.into_error())?;
@@ -178,6 +190,11 @@ mod tests {
             };
             rec.write_frame(l, r).unwrap();
         }
+        // A block from the recorder: the same layout.
+        let mut block = [0i16; 320];
+        block[0] = 11;
+        block[1] = -22;
+        rec.write_block(&block).unwrap();
         let sha = rec.finish().unwrap();
         assert_eq!(sha.len(), 64);
         let reader = hound::WavReader::open(&path).unwrap();
@@ -186,8 +203,9 @@ mod tests {
             (spec.channels, spec.sample_rate, spec.bits_per_sample),
             (2, 8000, 16)
         );
-        assert_eq!(reader.duration(), 50 * 160);
+        assert_eq!(reader.duration(), 51 * 160);
         let samples: Vec<i16> = reader.into_samples().map(|s| s.unwrap()).collect();
+        assert_eq!(samples[50 * 320..50 * 320 + 2], [11, -22]);
         let left: i64 = samples.iter().step_by(2).map(|s| i64::from(*s).abs()).sum();
         let right: i64 = samples
             .iter()

@@ -29,6 +29,17 @@ struct OutEvent {
     ends_sent: u8,
 }
 
+/// An RFC 4733 event received on another leg and passed through on this stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct RelayedEvent {
+    /// The event's RTP timestamp on the leg it came from (the key of all its packets).
+    source_timestamp: u32,
+    /// The timestamp it carries on this stream.
+    timestamp: u32,
+    /// Frame slot (in this sender's count) where it started here.
+    start_frame: u64,
+}
+
 /// The per-stream RTP state of one outgoing stream.
 #[derive(Debug, Clone)]
 pub struct RtpSender {
@@ -42,6 +53,7 @@ pub struct RtpSender {
     /// Set at start and after any slot without a packet: the next audio packet gets the marker.
     talkspurt_start: bool,
     event: Option<OutEvent>,
+    relayed: Option<RelayedEvent>,
 }
 
 impl RtpSender {
@@ -69,6 +81,7 @@ impl RtpSender {
             frame: 0,
             talkspurt_start: true,
             event: None,
+            relayed: None,
         }
     }
 
@@ -160,6 +173,52 @@ impl RtpSender {
             self.frame += frames;
             self.talkspurt_start = true;
         }
+    }
+
+    /// Passes through one RFC 4733 packet received on another leg (`source_timestamp` is the
+    /// RTP timestamp it carried there, the same for every packet of one key press), re-stamped
+    /// on this stream: this SSRC and sequence, this stream's telephone-event payload type, and
+    /// a timestamp on this stream's media clock, so the far phone sees one continuous stream.
+    /// The event's slots count as elapsed media time (audio after it continues after it).
+    /// Returns `false` (and appends nothing) when this stream negotiated no telephone-event
+    /// or the payload is not an event.
+    pub fn relay_event(
+        &mut self,
+        source_timestamp: u32,
+        payload: &[u8],
+        out: &mut Vec<u8>,
+    ) -> bool {
+        let Some(pt) = self.event_payload_type else {
+            return false;
+        };
+        let Ok(ev) = TelephoneEvent::parse(payload) else {
+            return false;
+        };
+        let (relayed, first) = match self.relayed {
+            Some(r) if r.source_timestamp == source_timestamp => (r, false),
+            _ => {
+                let r = RelayedEvent {
+                    source_timestamp,
+                    timestamp: self.timestamp_of(self.frame),
+                    start_frame: self.frame,
+                };
+                self.relayed = Some(r);
+                (r, true)
+            }
+        };
+        RtpHeader {
+            marker: first,
+            payload_type: pt,
+            sequence: self.sequence,
+            timestamp: relayed.timestamp,
+            ssrc: self.ssrc,
+        }
+        .append_packet(payload, out);
+        self.sequence = self.sequence.wrapping_add(1);
+        let covered = u64::from(ev.duration).div_ceil(u64::from(TIMESTAMP_STEP));
+        self.frame = self.frame.max(relayed.start_frame + covered);
+        self.talkspurt_start = true;
+        true
     }
 
     fn event_packet(&mut self, ev: OutEvent, out: &mut Vec<u8>) {
@@ -298,6 +357,59 @@ mod tests {
         let h = RtpPacket::parse(&p).unwrap().header;
         assert_eq!(h.payload_type, 8);
         assert_eq!(h.timestamp, event_ts.wrapping_add(7 * 160));
+    }
+
+    #[test]
+    fn a_relayed_event_is_restamped_and_audio_goes_on_after_it() {
+        let mut s = sender();
+        let audio = [0xD5u8; 160];
+        send(&mut s, Some(&audio)).unwrap();
+        let start = s.next_timestamp();
+        let mut seen = Vec::new();
+        // The other leg's packets: event 5 at its timestamp 7777, durations 160..480, end x3.
+        for (d, end) in [
+            (160u16, false),
+            (320, false),
+            (480, true),
+            (480, true),
+            (480, true),
+        ] {
+            let ev = TelephoneEvent {
+                event: 5,
+                end,
+                volume: 10,
+                duration: d,
+            };
+            let mut out = Vec::new();
+            assert!(s.relay_event(7777, &ev.to_bytes(), &mut out));
+            let p = RtpPacket::parse(&out).unwrap();
+            assert_eq!(TelephoneEvent::parse(p.payload).unwrap(), ev);
+            seen.push((
+                p.header.payload_type,
+                p.header.timestamp,
+                p.header.marker,
+                p.header.ssrc,
+            ));
+            seen.dedup();
+        }
+        assert_eq!(
+            seen,
+            vec![(101, start, true, 0xABCD), (101, start, false, 0xABCD)]
+        );
+        let h = RtpPacket::parse(&send(&mut s, Some(&audio)).unwrap())
+            .unwrap()
+            .header;
+        assert_eq!(
+            h.timestamp,
+            start.wrapping_add(3 * 160),
+            "after the 60 ms event"
+        );
+        assert_eq!(h.sequence, 65534u16.wrapping_add(6));
+        // A stream without telephone-event relays nothing.
+        let mut plain = RtpSender::with_initial(Codec::Pcmu, None, 1, 1, 1);
+        let mut out = Vec::new();
+        assert!(!plain.relay_event(1, &[5, 0, 0, 160], &mut out));
+        assert!(out.is_empty());
     }
 
     #[test]
