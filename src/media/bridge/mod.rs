@@ -48,6 +48,11 @@ const MAX_PAYLOAD: usize = 5 * FRAME_SAMPLES;
 /// engine), so 2 s leaves room for a loaded machine without swallowing a later press.
 const PASSED_KEY_WINDOW: Duration = Duration::from_secs(2);
 
+/// The longest gap (in 20 ms frames, 10 s) in a side's audio that moves the other side's
+/// stream on by as much; a larger timestamp jump is not believed (a phone that restarted its
+/// clock), and the audio after it simply follows.
+const MAX_RELAYED_GAP: i64 = 500;
+
 /// Keys remembered for that (a caller cannot press more in 2 s).
 const PASSED_KEYS: usize = 16;
 
@@ -233,12 +238,29 @@ impl Bridge {
             },
         };
         let inb = &mut from.inbound;
-        let follows = follows && inb.audio_last;
+        let was_audio = inb.audio_last;
+        let follows = follows && was_audio;
         inb.audio_last = true;
+        let mut gap_frames = 0;
         if !follows {
+            if was_audio {
+                // Lost packets, or silence the phone suppressed before a marker: its
+                // timestamps say how long the gap lasted, and the other phone's stream moves
+                // on by as much, so its jitter buffer plays what follows at the right moment
+                // instead of early. `acc_ts` is the first sample not yet relayed.
+                let gap = ts.wrapping_sub(inb.acc_ts) as i32;
+                if gap > 0 && i64::from(gap) <= MAX_RELAYED_GAP * FRAME_SAMPLES as i64 {
+                    gap_frames = gap as u64 / FRAME_SAMPLES as u64;
+                }
+            }
             // A partial frame left before a gap would splice two moments together.
             inb.acc.clear();
             inb.acc_ts = ts;
+        }
+        if gap_frames > 0 {
+            if let Some(sender) = to.as_deref_mut().and_then(|t| t.sender.as_mut()) {
+                sender.skip(gap_frames);
+            }
         }
         let start = inb.acc.len();
         inb.acc.resize(start + payload.len(), 0);

@@ -420,3 +420,41 @@ fn a_key_press_is_not_counted_as_lost_audio() {
     let _ = blocks(&mut b);
     assert_eq!(b.recorder_stats().filled, 0);
 }
+
+#[test]
+fn a_gap_in_one_side_moves_the_other_sides_stream_on_by_as_much() {
+    let t0 = crate::media::t0();
+    let mut b = bridge(t0, Some(96));
+    let frame = audio(Codec::Pcma, 500);
+    let caller = |seq: u16, ts: u32, marker: bool| packet(8, seq, ts, CALLER_SSRC, marker, &frame);
+    b.handle_packet(Side::Caller, &caller(1, 8000, false), at(t0, 0));
+    b.handle_packet(Side::Caller, &caller(2, 8160, false), at(t0, 1));
+    // Packets 3 and 4 are lost.
+    b.handle_packet(Side::Caller, &caller(5, 8640, false), at(t0, 4));
+    // Silence suppressed for 1 s, then a new talkspurt (marker, next sequence number).
+    b.handle_packet(
+        Side::Caller,
+        &caller(6, 8640 + 160 + 8000, true),
+        at(t0, 55),
+    );
+    let out = sent(&mut b);
+    let stamps: Vec<(u16, u32, bool)> = out
+        .iter()
+        .map(|(_, h, _)| (h.sequence, h.timestamp, h.marker))
+        .collect();
+    assert_eq!(
+        stamps,
+        vec![
+            (200, 90_000, true),
+            (201, 90_160, false),
+            // Two frames of time skipped, sequence continuous, a new talkspurt.
+            (202, 90_640, true),
+            // 50 frames of suppressed silence.
+            (203, 90_800 + 8000, true),
+        ]
+    );
+    // An implausible jump (a phone that restarted its clock) is not relayed as a gap.
+    b.handle_packet(Side::Caller, &caller(7, 4_000_000_000, true), at(t0, 56));
+    let (_, h, _) = &sent(&mut b)[0];
+    assert_eq!(h.timestamp, 90_800 + 8000 + 160);
+}
