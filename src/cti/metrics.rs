@@ -46,6 +46,8 @@ pub struct MediaValues {
     pub recording_frames: u64,
     pub recording_filled: u64,
     pub recording_dropped: u64,
+    /// Packets not relayed: stale, events towards a phone without telephone-event, not audio.
+    pub not_relayed: [u64; 3],
 }
 
 impl MediaValues {
@@ -63,6 +65,11 @@ impl MediaValues {
             recording_frames: m.recording.frames.load(Ordering::Relaxed),
             recording_filled: m.recording.filled.load(Ordering::Relaxed),
             recording_dropped: m.recording.dropped.load(Ordering::Relaxed),
+            not_relayed: [
+                m.recording.stale.load(Ordering::Relaxed),
+                m.recording.events_dropped.load(Ordering::Relaxed),
+                m.recording.ignored.load(Ordering::Relaxed),
+            ],
         }
     }
 }
@@ -355,6 +362,17 @@ fn media(w: &mut Writer, m: &MediaValues) {
     );
     w.count(&[("direction", "to_agent")], m.to_agents);
     w.count(&[("direction", "to_caller")], m.to_callers);
+    w.family(
+        "hotline_rtp_packets_not_relayed_total",
+        Kind::Counter,
+        "RTP packets of bridged calls not relayed, by reason.",
+    );
+    for (reason, n) in ["stale", "event_not_negotiated", "not_audio"]
+        .into_iter()
+        .zip(m.not_relayed)
+    {
+        w.count(&[("reason", reason)], n);
+    }
     counter(
         w,
         "hotline_rtp_packets_lost_total",

@@ -16,7 +16,7 @@ use std::time::Instant;
 use tokio::net::UdpSocket;
 use tokio::task::JoinHandle;
 
-use crate::media::bridge::{Bridge, LegMedia};
+use crate::media::bridge::{Bridge, BridgeStats, LegMedia};
 use crate::media::recorder::RecorderStats;
 use crate::media::rtp::RtpSender;
 use crate::shell::recording::RecordingFile;
@@ -36,6 +36,12 @@ pub struct RecordingCounters {
     /// Channel frames received but never written: the side was more than 2 s ahead of the
     /// recording's 20 ms slots (or a stall of the media task skipped their slots).
     pub dropped: AtomicU64,
+    /// Packets the bridges received but did not relay, by why: behind the highest sequence
+    /// number (duplicates, reordered past later audio), an RFC 4733 event towards a phone that
+    /// did not negotiate telephone-event, and datagrams that were not audio of the leg's codecs.
+    pub stale: AtomicU64,
+    pub events_dropped: AtomicU64,
+    pub ignored: AtomicU64,
 }
 
 /// The agent's leg on a media task.
@@ -58,6 +64,7 @@ pub struct Bridged {
     counters: Arc<RecordingCounters>,
     /// The core's counters already added to `counters`.
     reported: RecorderStats,
+    reported_relay: BridgeStats,
 }
 
 impl Bridged {
@@ -82,6 +89,7 @@ impl Bridged {
             recording_path,
             counters,
             reported: RecorderStats::default(),
+            reported_relay: BridgeStats::default(),
         }
     }
 
@@ -122,6 +130,14 @@ impl Bridged {
         c.dropped
             .fetch_add(st.dropped - self.reported.dropped, Ordering::Relaxed);
         self.reported = st;
+        let b = self.core.stats();
+        let was = self.reported_relay;
+        c.stale.fetch_add(b.stale - was.stale, Ordering::Relaxed);
+        c.events_dropped
+            .fetch_add(b.events_dropped - was.events_dropped, Ordering::Relaxed);
+        c.ignored
+            .fetch_add(b.ignored - was.ignored, Ordering::Relaxed);
+        self.reported_relay = b;
     }
 }
 
@@ -186,6 +202,12 @@ mod tests {
             }
         }
         assert_eq!(load(&counters), (59, 1, 0));
+        // A duplicate of the last packet and a datagram that is not RTP: counted, not relayed.
+        agent_audio(&mut b, 9, slot(t0, 60));
+        b.core.handle_packet(Side::Agent, b"not rtp", slot(t0, 60));
+        b.write_blocks();
+        assert_eq!(counters.stale.load(Ordering::Relaxed), 1);
+        assert_eq!(counters.ignored.load(Ordering::Relaxed), 1);
         let sha = b.recording.take().unwrap().finish().unwrap();
         assert_eq!(sha.len(), 64);
     }
