@@ -89,12 +89,12 @@ fn an_agent_registers_goes_ready_and_answers_a_citizen_who_pressed_1() {
         "ready"
     );
 
-    // A citizen presses 1 (enterprise service) and stays 8 s.
+    // A citizen presses 1 (enterprise service), talks, presses 5 for the agent, hangs up.
     let target = engine.sip;
     let caller = std::thread::spawn(move || {
         sipp(
             target,
-            "uac_ivr_enterprise.xml",
+            "uac_ivr_enterprise_keys.xml",
             &["-m", "1", "-d", "6000"],
             Duration::from_secs(40),
         )
@@ -149,6 +149,15 @@ fn an_agent_registers_goes_ready_and_answers_a_citizen_who_pressed_1() {
 
     let run = caller.join().expect("sipp thread");
     run.assert_ok();
+    // The 5 the caller pressed during the conversation reached the agent's phone as an
+    // RFC 4733 event, once (passed through, not also regenerated).
+    let phone = std::fs::read_to_string(dir.path().join("baresip.log")).unwrap_or_default();
+    assert_eq!(
+        phone.matches("received event: '5'").count(),
+        1,
+        "baresip:\n{phone}\nengine:\n{}",
+        engine.log()
+    );
     // The caller hung up: the agent wraps up, and the record says who answered.
     let state = wait_for(Duration::from_secs(5), || {
         let s = agent(&agents(&engine, "demo-supervisor"), "1001")["state"].clone();
