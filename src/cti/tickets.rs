@@ -531,15 +531,7 @@ async fn list(
             let id = TicketId(id.clone());
             let t = api.worker.call(move |s, wf| wf.load(s, &id)).await?;
             may_see(&actor, &t)?;
-            // No number, no history: match nothing rather than everything.
-            Some(
-                t.intake
-                    .caller
-                    .phone
-                    .as_deref()
-                    .and_then(crate::workflow::repeat::normalize_phone)
-                    .unwrap_or_else(|| "-".into()),
-            )
+            Some(phone_key(t.intake.caller.phone.as_deref()))
         }
     };
     let q = ListQuery {
@@ -602,8 +594,15 @@ async fn caller_key_of_call(
             ));
         }
     }
-    // No usable number, no history: match nothing rather than everything.
-    Ok(crate::workflow::repeat::normalize_phone(&of.number).unwrap_or_else(|| "-".into()))
+    Ok(phone_key(Some(&of.number)))
+}
+
+/// The store's key for a caller's number. No usable number, no history: the key then
+/// matches nothing rather than everything.
+fn phone_key(number: Option<&str>) -> String {
+    number
+        .and_then(crate::workflow::repeat::normalize_phone)
+        .unwrap_or_else(|| "-".into())
 }
 
 /// Who the token speaks for: the pages show it and offer that role's actions.
