@@ -33,7 +33,8 @@ export function translate(root = document) {
 /** The language switch and the large-text (适老) switch in the header. */
 export function chrome(onChange) {
   const large = localStorage.getItem("large") === "1";
-  document.body.classList.toggle("large", large);
+  // On the root element, so that everything sized in rem (headings, badges) grows too.
+  document.documentElement.classList.toggle("large", large);
   const langBtn = document.getElementById("lang");
   const largeBtn = document.getElementById("large");
   langBtn?.addEventListener("click", () => {
@@ -43,8 +44,8 @@ export function chrome(onChange) {
   });
   largeBtn?.setAttribute("aria-pressed", String(large));
   largeBtn?.addEventListener("click", () => {
-    const on = !document.body.classList.contains("large");
-    document.body.classList.toggle("large", on);
+    const on = !document.documentElement.classList.contains("large");
+    document.documentElement.classList.toggle("large", on);
     largeBtn.setAttribute("aria-pressed", String(on));
     localStorage.setItem("large", on ? "1" : "0");
   });

@@ -58,6 +58,7 @@ function waited(c, at) {
  * reaches the page. */
 async function showHistory(call) {
   historyOf = call;
+  $("history-panel").hidden = false;
   try {
     const hist = await api(token, "GET", "/api/tickets?same_caller_as_call=" + encodeURIComponent(call) + "&limit=10");
     if (historyOf !== call) return;

@@ -21,6 +21,9 @@ guard(async (log) => {
   await page.keyboard.press("Enter");
   const size = await page.evaluate(() => getComputedStyle(document.body).fontSize);
   if (size !== "22px") throw new Error("large-text mode: body font-size " + size);
+  // Headings grow with it (they are sized relative to the root).
+  const h1 = await page.evaluate(() => parseFloat(getComputedStyle(document.querySelector("h1")).fontSize));
+  if (h1 < 28) throw new Error("large-text mode: the title stays at " + h1 + "px");
   if ((await page.getAttribute("#large", "aria-pressed")) !== "true") throw new Error("#large not pressed");
   await shot(page, "desk-large");
   await page.keyboard.press("Enter");
