@@ -37,7 +37,7 @@ function render(v) {
     $("popup").classList.toggle("offered", offered);
     $("call-h").textContent = t(offered ? "desk.offered" : "desk.call");
     $("c-caller").textContent = c.caller;
-    $("c-path").textContent = c.menu_path.join(" → ") || "—";
+    $("c-path").textContent = c.menu_path.map(menuStep).join(" → ") || "—";
     $("c-queue").textContent = c.queue ? queueName(c.queue) : "—";
     $("c-wait").textContent = waited(c, v.at);
     $("c-ticket").textContent = c.ticket ?? "…";
@@ -45,6 +45,13 @@ function render(v) {
     if (c.ticket && (!ticket || ticket.id !== c.ticket)) openTicket(c.ticket);
   }
   tick();
+}
+
+/** One step of the caller's way through the voice menu: `main:2` → "主菜单 按2". Menus the
+ * pages have no name for show their id. */
+function menuStep(step) {
+  const [menu, key] = step.split(":");
+  return key === undefined ? label("menu", menu) : t("menu.key", { menu: label("menu", menu), key });
 }
 
 /** How long the caller has waited for a person: final once answered, running while it rings. */

@@ -85,7 +85,7 @@ export const STRINGS = {
     "opt.water": "供水", "opt.power": "供电", "opt.gas": "燃气", "opt.heating": "供热",
     "act.refuse": "不予受理", "act.classify": "分类", "act.direct_close": "直接答复办结", "act.link_emergency": "紧急联动",
     "act.record_linked_result": "记录联动结果", "act.link_repeat": "关联重复件", "act.clear_repeat": "解除重复", "act.follow_up": "跟进",
-    "desk.offered": "来电振铃 · 请接听", "tk.warnings": "提示", "role.agent": "话务员", "role.unit": "办理单位", "role.reviewer": "复核员", "role.supervisor": "督办管理员", "role.wallboard": "监控大屏", "tk.no_actions": "当前无可办理的操作",
+    "desk.offered": "来电振铃 · 请接听", "tk.warnings": "提示", "menu.main": "主菜单", "menu.special": "特色服务", "menu.key": "{menu} 按{key}", "role.agent": "话务员", "role.unit": "办理单位", "role.reviewer": "复核员", "role.supervisor": "督办管理员", "role.wallboard": "监控大屏", "tk.no_actions": "当前无可办理的操作",
     "err": "出错了",
   },
   en: {
@@ -172,7 +172,7 @@ export const STRINGS = {
     "opt.water": "Water", "opt.power": "Power", "opt.gas": "Gas", "opt.heating": "Heating",
     "act.refuse": "Refuse", "act.classify": "Classify", "act.direct_close": "Answer and close", "act.link_emergency": "Emergency linkage",
     "act.record_linked_result": "Record linkage result", "act.link_repeat": "Link as repeat", "act.clear_repeat": "Clear repeat", "act.follow_up": "Follow up",
-    "desk.offered": "Incoming call · answer your phone", "tk.warnings": "Note", "role.agent": "agent", "role.unit": "handling unit", "role.reviewer": "reviewer", "role.supervisor": "supervisor", "role.wallboard": "wallboard", "tk.no_actions": "Nothing for you to do on this ticket now",
+    "desk.offered": "Incoming call · answer your phone", "tk.warnings": "Note", "menu.main": "Main menu", "menu.special": "Special services", "menu.key": "{menu}: {key}", "role.agent": "agent", "role.unit": "handling unit", "role.reviewer": "reviewer", "role.supervisor": "supervisor", "role.wallboard": "wallboard", "tk.no_actions": "Nothing for you to do on this ticket now",
     "err": "Error",
   },
 };

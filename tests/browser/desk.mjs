@@ -41,6 +41,8 @@ guard(async (log) => {
   const ticket = await page.textContent("[data-testid=ticket-id]");
   const caller = await page.textContent("[data-testid=caller]");
   if (!caller.includes("*")) throw new Error("the caller's number is not masked: " + caller);
+  const path = await page.textContent("#c-path");
+  if (path !== "主菜单 按1") throw new Error("the menu path reads " + path);
   await page.waitForSelector("#ticket:not([hidden])");
   say("POPUP " + ticket);
   await shot(page, "desk-popup");
