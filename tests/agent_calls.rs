@@ -41,6 +41,15 @@ fn registered_and_ready(engine: &Engine, id: &str) {
     assert_eq!(status, 204, "{body}");
 }
 
+/// The value of one sample (`family{labels}`) of a `/metrics` page.
+fn sample(metrics: &str, family: &str) -> u64 {
+    metrics
+        .lines()
+        .find(|l| l.starts_with(family))
+        .and_then(|l| l.split_whitespace().last()?.parse().ok())
+        .unwrap_or_else(|| panic!("{family} in /metrics:\n{metrics}"))
+}
+
 #[test]
 fn an_agent_registers_goes_ready_and_answers_a_citizen_who_pressed_1() {
     let engine = Engine::start("");
@@ -52,7 +61,7 @@ fn an_agent_registers_goes_ready_and_answers_a_citizen_who_pressed_1() {
     assert_eq!(agent(&list, "1001")["registered"], false);
 
     let dir = tempfile::tempdir().expect("temp dir");
-    let _phone = start_baresip(dir.path(), engine.sip);
+    let phone = start_baresip(dir.path(), engine.sip);
     wait_for(Duration::from_secs(15), || {
         let list = agents(&engine, "demo-supervisor");
         (agent(&list, "1001")["registered"] == true).then_some(())
@@ -110,6 +119,9 @@ fn an_agent_registers_goes_ready_and_answers_a_citizen_who_pressed_1() {
         });
     assert_eq!(talking["agent"], "1001");
     assert_eq!(talking["queue"], "enterprise");
+    // The agent presses 7 on the phone (say, to dial through a caller's own menu): it goes
+    // to the caller as an RFC 4733 event (counted on /metrics below).
+    phone.command("sndcode", "7");
     assert!(
         talking["wait_s"].as_f64().is_some_and(|w| w < 15.0),
         "{talking}"
@@ -226,12 +238,16 @@ fn an_agent_registers_goes_ready_and_answers_a_citizen_who_pressed_1() {
         r#"hotline_rtp_packets_relayed_total{direction="to_agent"}"#,
         r#"hotline_rtp_packets_relayed_total{direction="to_caller"}"#,
     ] {
-        let n: u64 = metrics
-            .lines()
-            .find(|l| l.starts_with(family))
-            .and_then(|l| l.split_whitespace().last()?.parse().ok())
-            .unwrap_or_else(|| panic!("{family} in /metrics:\n{metrics}"));
+        let n = sample(&metrics, family);
         assert!(n > 50, "{family} = {n}");
+    }
+    // Keys went through both ways as events: the caller's 5 and the agent's 7.
+    for family in [
+        r#"hotline_rtp_events_relayed_total{direction="to_agent"}"#,
+        r#"hotline_rtp_events_relayed_total{direction="to_caller"}"#,
+    ] {
+        let n = sample(&metrics, family);
+        assert!(n >= 1, "{family} = {n}");
     }
     // The KPIs count the call by hand: answered within 15 s, overall and for its queue.
     let (_, body) = engine.get("/api/stats");

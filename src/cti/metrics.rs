@@ -48,6 +48,8 @@ pub struct MediaValues {
     pub recording_dropped: u64,
     /// Packets not relayed: stale, events towards a phone without telephone-event, not audio.
     pub not_relayed: [u64; 3],
+    /// RFC 4733 packets passed through: to agents, to callers.
+    pub events_relayed: [u64; 2],
 }
 
 impl MediaValues {
@@ -69,6 +71,10 @@ impl MediaValues {
                 m.recording.stale.load(Ordering::Relaxed),
                 m.recording.events_dropped.load(Ordering::Relaxed),
                 m.recording.ignored.load(Ordering::Relaxed),
+            ],
+            events_relayed: [
+                m.recording.events_to_agents.load(Ordering::Relaxed),
+                m.recording.events_to_callers.load(Ordering::Relaxed),
             ],
         }
     }
@@ -362,6 +368,13 @@ fn media(w: &mut Writer, m: &MediaValues) {
     );
     w.count(&[("direction", "to_agent")], m.to_agents);
     w.count(&[("direction", "to_caller")], m.to_callers);
+    w.family(
+        "hotline_rtp_events_relayed_total",
+        Kind::Counter,
+        "RFC 4733 telephone-event packets (keys) passed through a bridge, by direction.",
+    );
+    w.count(&[("direction", "to_agent")], m.events_relayed[0]);
+    w.count(&[("direction", "to_caller")], m.events_relayed[1]);
     w.family(
         "hotline_rtp_packets_not_relayed_total",
         Kind::Counter,

@@ -42,6 +42,9 @@ pub struct RecordingCounters {
     pub stale: AtomicU64,
     pub events_dropped: AtomicU64,
     pub ignored: AtomicU64,
+    /// RFC 4733 key presses passed through to the agent and to the caller (packets).
+    pub events_to_agents: AtomicU64,
+    pub events_to_callers: AtomicU64,
 }
 
 /// The agent's leg on a media task.
@@ -137,6 +140,10 @@ impl Bridged {
             .fetch_add(b.events_dropped - was.events_dropped, Ordering::Relaxed);
         c.ignored
             .fetch_add(b.ignored - was.ignored, Ordering::Relaxed);
+        c.events_to_agents
+            .fetch_add(b.events_to_agent - was.events_to_agent, Ordering::Relaxed);
+        c.events_to_callers
+            .fetch_add(b.events_to_caller - was.events_to_caller, Ordering::Relaxed);
         self.reported_relay = b;
     }
 }

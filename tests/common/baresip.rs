@@ -4,13 +4,41 @@
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-/// baresip, stopped by PID when dropped.
-pub struct Baresip(Child);
+/// baresip, stopped by PID when dropped; `command` drives it like a person at its keypad.
+pub struct Baresip {
+    child: Child,
+    /// Its `ctrl_tcp` port (commands as netstrings of JSON).
+    control: u16,
+}
 
 impl Drop for Baresip {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Baresip {
+    /// Runs one of baresip's menu commands (e.g. `sndcode` `7`: press 7 in the current call)
+    /// over its `ctrl_tcp` socket; panics when baresip does not take it.
+    #[allow(dead_code)] // not every test binary drives the phone
+    pub fn command(&self, command: &str, params: &str) {
+        use std::io::{Read, Write};
+        let json =
+            serde_json::json!({"command": command, "params": params, "token": "t"}).to_string();
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.control))
+            .expect("baresip's ctrl_tcp port");
+        s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .expect("timeout");
+        s.write_all(format!("{}:{json},", json.len()).as_bytes())
+            .expect("send the command");
+        let mut reply = [0u8; 512];
+        let n = s.read(&mut reply).unwrap_or(0);
+        let reply = String::from_utf8_lossy(&reply[..n]);
+        assert!(
+            reply.contains(r#""ok":true"#),
+            "baresip refused {command}: {reply}"
+        );
     }
 }
 
@@ -30,6 +58,10 @@ pub fn start_baresip_with(dir: &Path, accounts: &str) -> Baresip {
         "baresip is not installed: run ./.ci/test (it installs Debian's baresip)"
     );
     let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let control = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|s| s.local_addr())
         .map(|a| a.port())
         .expect("a free port");
@@ -61,7 +93,9 @@ pub fn start_baresip_with(dir: &Path, accounts: &str) -> Baresip {
          module\t\t\taufile.so\n\
          audio_source\t\taufile,{}\n\
          module_app\t\taccount.so\n\
-         module_app\t\tmenu.so\n",
+         module_app\t\tmenu.so\n\
+         module_app\t\tctrl_tcp.so\n\
+         ctrl_tcp_listen\t\t127.0.0.1:{control}\n",
         rtp + 998,
         tone.display(),
     );
@@ -75,5 +109,5 @@ pub fn start_baresip_with(dir: &Path, accounts: &str) -> Baresip {
         .stderr(Stdio::null())
         .spawn()
         .expect("start baresip");
-    Baresip(child)
+    Baresip { child, control }
 }

@@ -88,7 +88,7 @@ fn scrape() -> Scrape {
 }
 
 /// Every family the issue asks for, with its type.
-const FAMILIES: [(&str, Kind); 26] = [
+const FAMILIES: [(&str, Kind); 27] = [
     ("hotline_calls_offered_total", Kind::Counter),
     ("hotline_calls_rejected_total", Kind::Counter),
     ("hotline_calls_ended_total", Kind::Counter),
@@ -112,6 +112,7 @@ const FAMILIES: [(&str, Kind); 26] = [
     ("hotline_rtp_packets_received_total", Kind::Counter),
     ("hotline_rtp_packets_late_total", Kind::Counter),
     ("hotline_rtp_packets_not_relayed_total", Kind::Counter),
+    ("hotline_rtp_events_relayed_total", Kind::Counter),
     ("hotline_ticket_transitions_total", Kind::Counter),
     ("hotline_ticket_refusals_total", Kind::Counter),
     ("hotline_ticket_store_commit_seconds", Kind::Histogram),

@@ -71,6 +71,9 @@ pub struct BridgeStats {
     /// Packets relayed to the agent and to the caller.
     pub to_agent: u64,
     pub to_caller: u64,
+    /// Of those, RFC 4733 telephone-event packets (keys pressed), to each side.
+    pub events_to_agent: u64,
+    pub events_to_caller: u64,
     /// Packets behind the highest sequence number seen (duplicates, reordered): not relayed.
     pub stale: u64,
     /// Telephone-event packets not relayed: the other side did not negotiate telephone-event
@@ -328,6 +331,7 @@ impl Bridge {
         match side {
             Side::Caller => {
                 stats.to_agent += 1;
+                stats.events_to_agent += 1;
                 if !passed_keys.iter().any(|k| k.1 == ts) {
                     if passed_keys.len() == PASSED_KEYS {
                         passed_keys.pop_front();
@@ -335,7 +339,10 @@ impl Bridge {
                     passed_keys.push_back((ev.event, ts, now));
                 }
             }
-            Side::Agent => stats.to_caller += 1,
+            Side::Agent => {
+                stats.to_caller += 1;
+                stats.events_to_caller += 1;
+            }
         }
     }
 

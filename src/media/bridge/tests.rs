@@ -254,6 +254,10 @@ fn telephone_events_pass_both_ways_with_each_sides_payload_type() {
     assert_eq!((h.payload_type, h.ssrc, h.marker), (101, TO_CALLER, true));
     assert_eq!(TelephoneEvent::parse(payload).unwrap().event, 9);
     assert_eq!(b.stats().events_dropped, 0);
+    assert_eq!(
+        (b.stats().events_to_agent, b.stats().events_to_caller),
+        (3, 1)
+    );
 }
 
 #[test]
