@@ -79,7 +79,7 @@ sipp "$SIP" -sf tests/sipp/uac_call.xml -s 12345 -i 127.0.0.1 -p 0 -mp 40000 \
 SIPP=$!
 # Wait for the ramp (CONC / 200 s) plus a margin, then measure for 10 s at full load.
 sleep $((CONC / 200 + 3))
-LIVE=$(curl -s "http://$HTTP/api/calls" | python3 -c "import json,sys; print(len(json.load(sys.stdin)))")
+LIVE=$(curl -s -H "Authorization: Bearer demo-supervisor" "http://$HTTP/api/calls" | python3 -c "import json,sys; print(len(json.load(sys.stdin)))")
 S0=$(metric hotline_rtp_packets_sent_total); L0=$(metric hotline_rtp_packets_late_total)
 K0=$(metric hotline_rtp_frames_skipped_total); C0=$(cpu_ticks); T0=$(date +%s.%N)
 sleep 10

@@ -53,9 +53,24 @@ fn sample(metrics: &str, family: &str) -> u64 {
 #[test]
 fn an_agent_registers_goes_ready_and_answers_a_citizen_who_pressed_1() {
     let engine = Engine::start("");
-    // No token: 401.
+    // No token: 401. Calls and KPIs are for the hotline's supervisors (and screens): an
+    // agent or a handling unit gets 403, a wallboard sees live figures but no call records.
     let (status, _) = http_request(engine.http, "GET", "/api/agents", None, None);
     assert_eq!(status, 401);
+    for (path, token, expected) in [
+        ("/api/stats", None, 401),
+        ("/api/calls", None, 401),
+        ("/api/calls/recent", None, 401),
+        ("/api/stats", Some("demo-agent-1001"), 403),
+        ("/api/calls", Some("demo-unit-water"), 403),
+        ("/api/calls/recent", Some("demo-wallboard"), 403),
+        ("/api/stats", Some("demo-wallboard"), 200),
+        ("/api/calls", Some("demo-wallboard"), 200),
+        ("/api/calls/recent", Some("demo-reviewer"), 200),
+    ] {
+        let (status, body) = http_request(engine.http, "GET", path, token, None);
+        assert_eq!(status, expected, "{path} with {token:?}: {body}");
+    }
     let list = agents(&engine, "demo-supervisor");
     assert_eq!(list.as_array().map(Vec::len), Some(6));
     assert_eq!(agent(&list, "1001")["registered"], false);

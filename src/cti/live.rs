@@ -190,7 +190,7 @@ fn who(state: &ApiState, headers: &HeaderMap, q: &TokenQuery) -> Result<Actor, A
     }
 }
 
-fn may_watch_wallboard(actor: &Actor) -> Result<(), ApiError> {
+pub(crate) fn may_watch_wallboard(actor: &Actor) -> Result<(), ApiError> {
     match actor.role {
         Role::Supervisor | Role::Wallboard => Ok(()),
         _ => Err(ApiError::new(

@@ -12,7 +12,7 @@ pub mod tickets;
 pub mod web;
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -99,10 +99,14 @@ async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({"status": "ok"}))
 }
 
-/// The live calls, caller numbers masked.
-#[utoipa::path(get, path = "/api/calls", tag = "calls",
-    responses((status = 200, description = "Live calls, oldest first", body = Vec<crate::call::record::LiveCall>), (status = 503, description = "The engine is shutting down", body = ApiError)))]
-async fn live_calls(State(state): State<ApiState>) -> Result<Response, ApiError> {
+/// The live calls, caller numbers masked (a supervisor's or a wallboard's token).
+#[utoipa::path(get, path = "/api/calls", tag = "calls", security(("bearer" = [])),
+    responses((status = 200, description = "Live calls, oldest first", body = Vec<crate::call::record::LiveCall>), (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Needs a supervisor or wallboard token", body = ApiError), (status = 503, description = "The engine is shutting down", body = ApiError)))]
+async fn live_calls(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    live::may_watch_wallboard(&agents::caller(&state, &headers)?)?;
     let calls = state.engine.live_calls().await?;
     Ok(Json(calls).into_response())
 }
@@ -115,25 +119,39 @@ struct RecentQuery {
     limit: Option<usize>,
 }
 
-/// The newest finished calls' records, newest first.
-#[utoipa::path(get, path = "/api/calls/recent", tag = "calls", params(RecentQuery),
-    responses((status = 200, description = "Call records", body = Vec<crate::call::record::CallRecord>)))]
+/// The newest finished calls' records, newest first: recordings, agents and tickets, for the
+/// hotline's supervisors and reviewers only.
+#[utoipa::path(get, path = "/api/calls/recent", tag = "calls", params(RecentQuery), security(("bearer" = [])),
+    responses((status = 200, description = "Call records", body = Vec<crate::call::record::CallRecord>), (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Needs a supervisor or reviewer token", body = ApiError)))]
 async fn recent_calls(
     State(state): State<ApiState>,
+    headers: HeaderMap,
     Query(q): Query<RecentQuery>,
-) -> Json<Vec<crate::call::record::CallRecord>> {
+) -> Result<Json<Vec<crate::call::record::CallRecord>>, ApiError> {
+    let actor = agents::caller(&state, &headers)?;
+    if !matches!(
+        actor.role,
+        crate::workflow::Role::Supervisor | crate::workflow::Role::Reviewer
+    ) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "call records need a supervisor or reviewer token",
+        ));
+    }
     let limit = q
         .limit
         .unwrap_or(100)
         .min(crate::shell::records::RECENT_CAPACITY);
-    Json(state.recent.latest(limit))
+    Ok(Json(state.recent.latest(limit)))
 }
 
 /// The two KPIs (today and rolling 24 h, overall and per queue) with the counts behind them,
 /// waiting calls, agents by state, the alarms and a 24 h series: the wallboard's document.
-#[utoipa::path(get, path = "/api/stats", tag = "operations",
-    responses((status = 200, description = "KPIs overall and per queue, live queues, agents, alarms", body = crate::stats::wallboard::Wallboard), (status = 503, description = "The engine is shutting down", body = ApiError)))]
-async fn stats(State(state): State<ApiState>) -> Result<Response, ApiError> {
+#[utoipa::path(get, path = "/api/stats", tag = "operations", security(("bearer" = [])),
+    responses((status = 200, description = "KPIs overall and per queue, live queues, agents, alarms", body = crate::stats::wallboard::Wallboard), (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Needs a supervisor or wallboard token", body = ApiError), (status = 503, description = "The engine is shutting down", body = ApiError)))]
+async fn stats(State(state): State<ApiState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    live::may_watch_wallboard(&agents::caller(&state, &headers)?)?;
     let board = live::board(&state.engine).await?;
     Ok(Json(board).into_response())
 }

@@ -150,8 +150,9 @@ impl Engine {
     }
 
     /// GET a path from the HTTP API: (status, body).
+    /// A GET with the demo supervisor's token (the API's call and KPI routes need one).
     pub fn get(&self, path: &str) -> (u16, String) {
-        http_request(self.http, "GET", path, None, None)
+        http_request(self.http, "GET", path, Some("demo-supervisor"), None)
     }
 
     /// The first live call (`/api/calls`) that satisfies `pred`, waiting up to `limit`.
