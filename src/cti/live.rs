@@ -137,6 +137,15 @@ pub fn spawn_publisher(engine: EngineHandle, feed: Feed) -> tokio::task::JoinHan
         loop {
             tick.tick().await;
             if feed.receiver_count() == 0 {
+                // Nobody watches: forget the last frame, so that the next page to open a
+                // stream is not first shown figures (or a call) from when it was last watched.
+                let stale = {
+                    let f = feed.borrow();
+                    !f.closing && (f.wallboard.is_some() || !f.desks.is_empty())
+                };
+                if stale {
+                    feed.send_replace(Arc::new(Frame::default()));
+                }
                 continue;
             }
             let (board, desks) = match build(&engine).await {
