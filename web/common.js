@@ -114,7 +114,12 @@ export async function api(tok, method, path, body) {
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
-  const data = text ? JSON.parse(text) : null;
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    // Not JSON (a proxy's error page, a body-size limit): keep the status as the message.
+  }
   if (!res.ok) {
     const err = new Error(data?.message ?? res.statusText);
     err.code = data?.code;
@@ -122,6 +127,14 @@ export async function api(tok, method, path, body) {
     throw err;
   }
   return data;
+}
+
+/** An API error for people: the code in the page's language where it has words for it, then
+ * the server's own sentence (it names the field or the deadline). */
+export function describeError(e) {
+  const known = e.code ? label("errc", e.code) : "";
+  const words = known && known !== e.code ? known : "";
+  return `${t("err")}: ${words}${words && e.message ? ` (${e.message})` : e.message ?? ""}`;
 }
 
 /** Opens a live stream; `onData` gets each event's JSON. Reconnects by itself (SSE). */

@@ -1,19 +1,20 @@
 // The agent's desktop: state buttons, the call pop-up (pushed by the engine), the ticket form
 // that completes the draft the answered call opened, transfer, and wrap-up.
-import { chrome, signIn, live, api, t, clock, el, translate, dateTime, label } from "/assets/common.js";
+import { chrome, signIn, live, api, t, clock, el, translate, dateTime, label, describeError } from "/assets/common.js";
 
 let token = null;
 let view = null;
 let received = 0;
-let ticket = null; // the draft being filled: {id, version}
+let ticket = null; // the draft being filled: {id, version, state}
 let historyOf = null; // the call whose caller's earlier tickets are shown
 let units = new Map(); // unit id → name: a suggested category shows the unit it goes to
+let domains = []; // the catalogue's content domains
 let suggestTimer = null;
 
 const $ = (id) => document.getElementById(id);
 
 function showError(e) {
-  $("desk-error").textContent = e ? `${t("err")}: ${e.message}` : "";
+  $("desk-error").textContent = e ? describeError(e) : "";
 }
 
 function queueName(q) {
@@ -94,6 +95,7 @@ async function openTicket(id) {
   try {
     const tk = await api(token, "GET", "/api/tickets/" + id);
     ticket.version = tk.version;
+    ticket.state = tk.state;
     const form = $("ticket");
     form.hidden = tk.state !== "draft";
     $("no-ticket").hidden = !form.hidden;
@@ -114,7 +116,15 @@ async function loadCatalogue() {
   const u = await api(token, "GET", "/api/dispatch/units");
   units = new Map(u.units.map((x) => [x.id, x.name]));
   const cat = await api(token, "GET", "/api/dispatch/categories");
-  $("f-domain").replaceChildren(...cat.domains.map((d) => el("option", { value: d, "data-i18n": "domain." + d }, t("domain." + d))));
+  domains = cat.domains;
+  domainOptions();
+}
+
+/** The domain choices in the page's language (again after a language switch). */
+function domainOptions() {
+  const chosen = $("f-domain").value;
+  $("f-domain").replaceChildren(...domains.map((d) => el("option", { value: d }, label("domain", d))));
+  if (chosen) $("f-domain").value = chosen;
 }
 
 async function suggest() {
@@ -133,19 +143,33 @@ async function suggest() {
   }
 }
 
+/** One action on the call's ticket, at the version the page last saw (a change by someone
+ * else in between is refused with 409 rather than overwritten). */
 async function act(action) {
-  const tk = await api(token, "POST", `/api/tickets/${ticket.id}/actions`, action);
+  const tk = await api(token, "POST", `/api/tickets/${ticket.id}/actions`, { ...action, version: ticket.version });
   ticket.version = tk.version;
+  ticket.state = tk.state;
   return tk;
 }
 
 async function save(e) {
   e.preventDefault();
+  const button = $("ticket").querySelector("button[type=submit]");
+  if (button.disabled) return; // a double click saves once
   showError(null);
   const opt = (v) => (v.trim() ? v.trim() : undefined);
+  const category = $("f-category").value || undefined;
+  const next = $("f-next").value;
+  if (next === "dispatch" && !category) {
+    showError(new Error(t("desk.need_category")));
+    $("f-category").focus();
+    return;
+  }
+  button.disabled = true;
   try {
-    const category = $("f-category").value || undefined;
-    await act({
+    // Saved in steps (complete, then close, dispatch or link): after a step that failed, a
+    // second try goes on from where the ticket is instead of completing it again.
+    if (ticket.state === "draft") await act({
       action: "complete",
       content: $("f-content").value.trim(),
       caller_name: opt($("f-name").value),
@@ -155,7 +179,6 @@ async function save(e) {
       domain: $("f-domain").value,
       category,
     });
-    const next = $("f-next").value;
     let tk;
     if (next === "direct_close") tk = await act({ action: "direct_close", method: $("f-method").value, answer: $("f-answer").value });
     if (next === "dispatch") tk = await act({ action: "dispatch", category });
@@ -163,10 +186,12 @@ async function save(e) {
     $("ticket").hidden = true;
     const saved = $("saved");
     saved.hidden = false;
-    saved.textContent = `${t("desk.saved")}: ${ticket.id}${tk ? " · " + tk.state : ""}`;
+    saved.textContent = `${t("desk.saved")}: ${ticket.id} · ${label("st", ticket.state)}`;
     if (view?.agent.state === "wrap_up") await api(token, "POST", `/api/agents/${view.agent.id}/wrap-up-done`);
   } catch (err) {
     showError(err);
+  } finally {
+    button.disabled = false;
   }
 }
 
@@ -180,7 +205,10 @@ async function setState(body) {
 }
 
 async function main() {
-  chrome(() => view && render(view));
+  chrome(() => {
+    domainOptions();
+    if (view) render(view);
+  });
   const signed = await signIn("/api/desk");
   token = signed.token;
   render(signed.first);

@@ -1,7 +1,7 @@
 // The ticket desk: handling units see their tickets (overdue in red) and sign, return, ask for
 // extensions and reply; reviewers review and record callbacks; supervisors see everything.
 // The actions offered are those the workflow core says the reader could take now.
-import { chrome, signIn, api, t, el, translate, dateTime, label } from "/assets/common.js";
+import { chrome, signIn, api, t, el, translate, dateTime, label, describeError } from "/assets/common.js";
 
 let token = null;
 let me = null;
@@ -159,16 +159,22 @@ async function show(id) {
   form.append(el("label", { for: "a-action" }, t("tk.action")), choose, fieldsBox, el("span"), el("button", { class: "primary", type: "submit" }, t("tk.submit")), msg);
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
+    const button = form.querySelector("button[type=submit]");
+    if (button.disabled) return; // a double click acts once
+    button.disabled = true;
     try {
       const body = await collect(form, ACTIONS[choose.value], id);
-      await api(token, "POST", `/api/tickets/${id}/actions`, { action: choose.value, ...body });
+      // At the version shown: what someone else did meanwhile is refused (409), not overwritten.
+      await api(token, "POST", `/api/tickets/${id}/actions`, { action: choose.value, ...body, version: tk.version });
       msg.className = "notice";
       msg.textContent = t("tk.done");
       await load();
       await show(id);
     } catch (err) {
       msg.className = "error";
-      msg.textContent = `${t("err")}: ${err.code ?? ""} ${err.message}`;
+      msg.textContent = describeError(err);
+    } finally {
+      button.disabled = false;
     }
   });
   refresh();
