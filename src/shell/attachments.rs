@@ -101,7 +101,12 @@ impl AttachmentStore {
         std::fs::create_dir_all(&folder).map_err(io(&folder))?;
         let path = folder.join(&sha256);
         if !path.exists() {
-            let tmp = folder.join(format!("{sha256}.part"));
+            // One temporary file per upload: two uploads of the same file at once (a double
+            // click) each write their own, and the second rename replaces the first with the
+            // same bytes, atomically.
+            static UPLOADS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let n = UPLOADS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let tmp = folder.join(format!("{sha256}.{n}.part"));
             let mut f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
             f.write_all(bytes).map_err(io(&tmp))?;
             f.sync_all().map_err(io(&tmp))?;
@@ -138,6 +143,27 @@ impl AttachmentStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_same_file_uploaded_twice_at_once_is_stored_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = AttachmentStore::new(dir.path());
+        let bytes = vec![7u8; 4 << 20];
+        let saves: Vec<_> = (0..4)
+            .map(|_| {
+                let (store, bytes) = (store.clone(), bytes.clone());
+                std::thread::spawn(move || store.save("20261123-000001", "scan.pdf", &bytes))
+            })
+            .collect();
+        for s in saves {
+            let a = s.join().unwrap().unwrap();
+            assert_eq!(store.read("20261123-000001", &a.sha256).unwrap(), bytes);
+        }
+        let files = std::fs::read_dir(dir.path().join("attachments/20261123-000001"))
+            .unwrap()
+            .count();
+        assert_eq!(files, 1, "no temporary file is left behind");
+    }
 
     #[test]
     fn files_are_stored_once_by_content_and_read_back() {
