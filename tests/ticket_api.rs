@@ -56,6 +56,62 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// A POST of raw bytes (a file upload).
+    async fn upload(&self, path: &str, token: Option<&str>, body: &[u8]) -> (u16, Value) {
+        let mut s = tokio::net::TcpStream::connect(self.addr)
+            .await
+            .expect("connect");
+        let mut req = format!("POST {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\n", body.len());
+        if let Some(t) = token {
+            req.push_str(&format!("Authorization: Bearer {t}\r\n"));
+        }
+        req.push_str("\r\n");
+        s.write_all(req.as_bytes()).await.expect("write");
+        // The server may answer (and close) before it has read the whole body.
+        let _ = s.write_all(body).await;
+        let mut buf = Vec::new();
+        let _ = s.read_to_end(&mut buf).await;
+        let text = String::from_utf8_lossy(&buf);
+        let (head, body) = text.split_once("\r\n\r\n").expect("http response");
+        let status: u16 = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("status");
+        (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_are_checked_before_they_are_read_and_limited_to_20_mib() {
+    let e = start().await;
+    e.set_now("2026-11-23T10:00:00+08:00");
+    let r = e.call("POST", "/api/tickets", AGENT, Some(example())).await;
+    assert_eq!(r.0, 201, "{:?}", r.1);
+    let id = r.1["id"].as_str().expect("id").to_string();
+    let path = format!("/api/tickets/{id}/attachments?name=scan.pdf");
+    assert_error(
+        &e.upload(&path, None, &[1u8; 1 << 20]).await,
+        401,
+        "unauthorized",
+    );
+    assert_error(
+        &e.upload(&path, MARKET, &[1u8; 1 << 20]).await,
+        403,
+        "not_your_ticket",
+    );
+    assert_error(
+        &e.upload(&path, AGENT, &vec![1u8; (20 << 20) + 1]).await,
+        413,
+        "file_too_large",
+    );
+    let r = e.upload(&path, AGENT, b"%PDF-1.4 scan").await;
+    assert_eq!(r.0, 201, "{:?}", r.1);
+    assert_eq!(r.1["name"], "scan.pdf");
+    assert_eq!(r.1["size"], 13);
+}
+
 async fn start() -> Engine {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -4,7 +4,7 @@
 //! `GET /api/tickets/{id}/attachments/{sha256}` gives the file back. Only who may see the
 //! ticket may do either; an archived ticket takes no new files.
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path as UrlPath, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -23,7 +23,8 @@ pub fn router(api: TicketApi) -> Router {
     Router::new()
         .route(
             "/api/tickets/{id}/attachments",
-            post(upload).layer(DefaultBodyLimit::max(MAX_BYTES + 1)),
+            // The handler reads the body itself, within MAX_BYTES, once the caller is known.
+            post(upload).layer(DefaultBodyLimit::disable()),
         )
         .route("/api/tickets/{id}/attachments/{sha256}", get(download))
         .with_state(api)
@@ -84,8 +85,10 @@ pub(crate) async fn upload(
     headers: HeaderMap,
     UrlPath(id): UrlPath<String>,
     Query(q): Query<UploadQuery>,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
+    // Who asks is checked before the body is read: a caller without a token must not make
+    // the server buffer 20 MiB first.
     if visible(&api, &headers, &id).await? {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -93,6 +96,13 @@ pub(crate) async fn upload(
             "the ticket is archived (W18): nothing can be added",
         ));
     }
+    let body = axum::body::to_bytes(body, MAX_BYTES).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "file_too_large",
+            format!("a file may have at most {MAX_BYTES} bytes (or its upload broke off)"),
+        )
+    })?;
     let store = api.attachments().clone();
     let name = q.name.unwrap_or_default();
     let ticket = id.clone();
