@@ -67,6 +67,8 @@ fn an_agent_registers_goes_ready_and_answers_a_citizen_who_pressed_1() {
         ("/api/stats", Some("demo-wallboard"), 200),
         ("/api/calls", Some("demo-wallboard"), 200),
         ("/api/calls/recent", Some("demo-reviewer"), 200),
+        ("/api/agents", Some("demo-unit-water"), 403),
+        ("/api/agents", Some("demo-wallboard"), 200),
     ] {
         let (status, body) = http_request(engine.http, "GET", path, token, None);
         assert_eq!(status, expected, "{path} with {token:?}: {body}");

@@ -11,6 +11,16 @@ let categories = []; // the catalogue's categories, for dispatch and classificat
 
 const $ = (id) => document.getElementById(id);
 
+/** Shows what went wrong loading the list or a ticket (cleared by the next success). */
+function pageError(e) {
+  $("page-error").textContent = e ? describeError(e) : "";
+}
+
+/** Runs a loading step, reporting its failure on the page instead of dropping it. */
+function guarded(step) {
+  return step().then(() => pageError(null), pageError);
+}
+
 const BOOL = "bool", TEXT = "text", NUM = "number", FILES = "files", UNIT = "unit", CATEGORY = "category";
 const sel = (...v) => ({ select: v });
 const MULTI = (...v) => ({ multi: v });
@@ -52,7 +62,7 @@ const ACTIONS = {
 
 function row(i) {
   return el("tr", { class: i.overdue ? "overdue" : "", "data-id": i.id },
-    el("td", {}, el("a", { href: "#" + i.id, onclick: (e) => { e.preventDefault(); show(i.id); } }, i.id)),
+    el("td", {}, el("a", { href: "#" + i.id, onclick: (e) => { e.preventDefault(); guarded(() => show(i.id)); } }, i.id)),
     el("td", {}, t("st." + i.state), i.overdue ? el("span", { class: "badge" }, t("tk.overdue.badge")) : null, i.supervised ? el("span", { class: "badge" }, t("tk.supervised")) : null),
     el("td", {}, t("type." + i.type)),
     el("td", {}, i.lead_unit ? unitName(i.lead_unit) : "—"),
@@ -147,7 +157,7 @@ function actionsOf(tk) {
 }
 
 async function show(id) {
-  const tk = await api(token, "GET", "/api/tickets/" + id);
+  const tk = await api(token, "GET", "/api/tickets/" + encodeURIComponent(id));
   const due = tk.due ?? {};
   const form = el("form", { class: "ticket", "aria-label": t("tk.action") });
   const offered = actionsOf(tk);
@@ -200,7 +210,7 @@ async function show(id) {
 }
 
 async function main() {
-  chrome(() => load());
+  chrome(() => guarded(load));
   const signed = await signIn("/api/me");
   token = signed.token;
   me = signed.first;
@@ -211,10 +221,10 @@ async function main() {
   units = new Map(u.units.map((x) => [x.id, x.name]));
   categories = c.categories;
   $("who").textContent = `${me.user} (${label("role", me.role)}${me.unit ? ": " + unitName(me.unit) : ""})`;
-  $("filter").addEventListener("submit", (e) => { e.preventDefault(); load(); });
-  $("more").addEventListener("click", () => load(true));
-  await load();
-  if (location.hash.length > 1) await show(location.hash.slice(1));
+  $("filter").addEventListener("submit", (e) => { e.preventDefault(); guarded(load); });
+  $("more").addEventListener("click", () => guarded(() => load(true)));
+  await guarded(load);
+  if (location.hash.length > 1) await guarded(() => show(decodeURIComponent(location.hash.slice(1))));
   translate();
 }
 

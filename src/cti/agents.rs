@@ -90,7 +90,15 @@ async fn list(
     State(state): State<ApiState>,
     headers: HeaderMap,
 ) -> Result<Json<Vec<AgentView>>, ApiError> {
-    caller(&state, &headers)?;
+    // The hotline's own staff and screens; a handling unit has no business with who is on
+    // the phones.
+    if let Role::Unit(_) = caller(&state, &headers)?.role {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "the agents' list is for the hotline's staff",
+        ));
+    }
     let snap = state.engine.acd().await?;
     Ok(Json(snap.agents.iter().map(AgentView::of).collect()))
 }

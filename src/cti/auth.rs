@@ -48,9 +48,18 @@ struct UserEntry {
 }
 
 /// The token table.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Users {
     by_token: HashMap<String, Actor>,
+}
+
+impl std::fmt::Debug for Users {
+    /// The users, never their tokens (a debug log must not hand out credentials).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.by_token.values().map(|a| &a.user))
+            .finish()
+    }
 }
 
 impl Users {
