@@ -298,6 +298,13 @@ fn live_streams_need_the_right_token_and_end_when_the_engine_stops() {
     assert_eq!(status("/api/wallboard", None), 401);
     assert_eq!(status("/api/wallboard", Some("demo-agent-1001")), 403);
     assert_eq!(status("/api/wallboard", Some("demo-wallboard")), 200);
+    // A token in the address is taken by the live streams only (EventSource cannot send a
+    // header); a plain GET must not teach scripts to put tokens where logs keep them.
+    assert_eq!(
+        status("/api/wallboard?access_token=demo-wallboard", None),
+        401
+    );
+    assert_eq!(status("/api/desk?access_token=demo-agent-1003", None), 401);
     assert_eq!(status("/api/desk", Some("demo-supervisor")), 403);
     assert_eq!(status("/api/desk", Some("demo-agent-1003")), 200);
     // The read-only wallboard token reads no tickets and changes nothing.
@@ -335,6 +342,125 @@ fn live_streams_need_the_right_token_and_end_when_the_engine_stops() {
     let started = Instant::now();
     assert_eq!(engine.terminate(), Some(0), "{}", engine.log());
     assert!(started.elapsed() < Duration::from_secs(8));
+}
+
+/// What `raw_http` read: status, content type, body.
+type RawAnswer = (u16, String, String);
+
+/// One raw HTTP/1.1 exchange.
+fn raw_http(addr: std::net::SocketAddr, head: &str, body: &[u8]) -> RawAnswer {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    // The server may answer (413) and close before the whole body is written.
+    let _ = s
+        .write_all(
+            format!(
+                "{head}Connection: close\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .and_then(|_| s.write_all(body));
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let content_type = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-type:")
+                .map(|v| v.trim().to_string())
+        })
+        .unwrap_or_default();
+    (status, content_type, body.to_string())
+}
+
+#[test]
+fn every_refusal_of_the_api_is_json_with_a_code() {
+    let engine = Engine::start("");
+    let auth = "Authorization: Bearer demo-agent-1001\r\n";
+    let post = |path: &str, extra: &str, body: &[u8]| {
+        raw_http(
+            engine.http,
+            &format!("POST {path} HTTP/1.1\r\nHost: t\r\n{auth}{extra}"),
+            body,
+        )
+    };
+    let json = "Content-Type: application/json\r\n";
+    let cases: Vec<(&str, RawAnswer, u16, &str)> = vec![
+        (
+            "broken JSON",
+            post("/api/agents/1001/state", json, b"{\"state\":"),
+            400,
+            "bad_request",
+        ),
+        (
+            "wrong shape",
+            post("/api/agents/1001/state", json, br#"{"state":7}"#),
+            422,
+            "bad_request",
+        ),
+        (
+            "no content type",
+            post("/api/agents/1001/state", "", br#"{"state":"ready"}"#),
+            415,
+            "not_json",
+        ),
+        (
+            "transfer without queue",
+            post("/api/calls/c1/transfer", json, b"{}"),
+            422,
+            "bad_request",
+        ),
+        (
+            "ticket over 2 MiB",
+            post("/api/tickets", json, &vec![b' '; 3 << 20]),
+            413,
+            "body_too_large",
+        ),
+        (
+            "bad query",
+            raw_http(
+                engine.http,
+                &format!("GET /api/tickets?limit=many HTTP/1.1\r\nHost: t\r\n{auth}"),
+                b"",
+            ),
+            400,
+            "bad_query",
+        ),
+        (
+            "no such route",
+            raw_http(
+                engine.http,
+                &format!("GET /api/nothing-here HTTP/1.1\r\nHost: t\r\n{auth}"),
+                b"",
+            ),
+            404,
+            "no_route",
+        ),
+    ];
+    for (what, (status, content_type, body), want_status, want_code) in cases {
+        assert_eq!(status, want_status, "{what}: {body}");
+        assert!(
+            content_type.starts_with("application/json"),
+            "{what}: {content_type}"
+        );
+        let v: serde_json::Value =
+            serde_json::from_str(&body).unwrap_or_else(|e| panic!("{what}: {e}: {body}"));
+        assert_eq!(v["code"], want_code, "{what}: {body}");
+        assert!(
+            v["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{what}: {body}"
+        );
+    }
 }
 
 #[test]

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::acd::core::AcdError;
 use crate::acd::model::{NotReadyReason, StateRequest};
+use crate::cti::extract::ApiJson;
 use crate::cti::{ApiError, ApiState};
 use crate::workflow::model::{Actor, Role};
 
@@ -153,7 +154,7 @@ fn acd_error(e: AcdError) -> ApiError {
 /// Ready, not ready (with a reason) or logged out.
 #[utoipa::path(post, path = "/api/agents/{id}/state", tag = "agents", security(("bearer" = [])),
     params(("id" = String, Path, description = "Agent id, e.g. `1001`")), request_body = StateBody,
-    responses((status = 204, description = "Changed"), (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Not this agent and not a supervisor", body = ApiError),
+    responses((status = 204, description = "Changed"), (status = 400, description = "Malformed JSON", body = ApiError), (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Not this agent and not a supervisor", body = ApiError),
         (status = 404, description = "Unknown agent", body = ApiError),
         (status = 409, description = "Not possible now (e.g. on a call)", body = ApiError),
         (status = 422, description = "Unknown state or reason", body = ApiError), (status = 503, description = "The engine is shutting down", body = ApiError)))]
@@ -161,7 +162,7 @@ async fn set_state(
     State(state): State<ApiState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    Json(body): Json<StateBody>,
+    ApiJson(body): ApiJson<StateBody>,
 ) -> Result<StatusCode, ApiError> {
     authorize(&state, &headers, &id)?;
     let request = parse_request(&body)?;
@@ -200,7 +201,7 @@ pub struct TransferBody {
 /// Blind transfer by the agent on the call (or a supervisor) to another queue.
 #[utoipa::path(post, path = "/api/calls/{id}/transfer", tag = "calls", security(("bearer" = [])),
     params(("id" = String, Path, description = "The call's id (as in `/api/calls`)")), request_body = TransferBody,
-    responses((status = 204, description = "Transferred"), (status = 401, description = "No or unknown token", body = ApiError),
+    responses((status = 204, description = "Transferred"), (status = 400, description = "Malformed JSON", body = ApiError), (status = 401, description = "No or unknown token", body = ApiError),
         (status = 403, description = "Not an agent or supervisor", body = ApiError),
         (status = 404, description = "Unknown call", body = ApiError),
         (status = 409, description = "Not the agent on this call", body = ApiError),
@@ -210,7 +211,7 @@ async fn transfer(
     State(state): State<ApiState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    Json(body): Json<TransferBody>,
+    ApiJson(body): ApiJson<TransferBody>,
 ) -> Result<StatusCode, ApiError> {
     use crate::call::transfer::TransferError;
     let actor = caller(&state, &headers)?;

@@ -5,7 +5,7 @@
 //! ticket may do either; an archived ticket takes no new files.
 
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Path as UrlPath, Query, State};
+use axum::extract::{DefaultBodyLimit, Path as UrlPath, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -13,6 +13,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use super::tickets::{may_see, who, TicketApi};
+use crate::cti::extract::ApiQuery;
 use crate::cti::ApiError;
 use crate::shell::attachments::{AttachmentError, StoredAttachment, MAX_BYTES};
 use crate::workflow::ticket::TicketState;
@@ -84,7 +85,7 @@ pub(crate) async fn upload(
     State(api): State<TicketApi>,
     headers: HeaderMap,
     UrlPath(id): UrlPath<String>,
-    Query(q): Query<UploadQuery>,
+    ApiQuery(q): ApiQuery<UploadQuery>,
     body: Body,
 ) -> Result<Response, ApiError> {
     // Who asks is checked before the body is read: a caller without a token must not make

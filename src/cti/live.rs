@@ -8,7 +8,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
@@ -20,6 +20,7 @@ use tokio_stream::{Stream, StreamExt};
 
 use super::agents::{own_agent, AgentView};
 use crate::call::record::LiveCall;
+use crate::cti::extract::ApiQuery;
 use crate::cti::{ApiError, ApiState};
 use crate::shell::engine::{EngineGone, EngineHandle};
 use crate::stats::wallboard::{AgentCounts, QueueInput, Wallboard};
@@ -184,10 +185,11 @@ pub struct TokenQuery {
     access_token: Option<String>,
 }
 
-fn who(state: &ApiState, headers: &HeaderMap, q: &TokenQuery) -> Result<Actor, ApiError> {
+/// The caller, by header or (live streams only) by `?access_token=`: a token in an address can
+/// end up in logs and history, so plain GETs take only the header.
+fn who(state: &ApiState, headers: &HeaderMap, q: Option<&TokenQuery>) -> Result<Actor, ApiError> {
     let by_query = q
-        .access_token
-        .as_deref()
+        .and_then(|q| q.access_token.as_deref())
         .and_then(|t| state.users.by_token(t));
     match state.users.authenticate(headers).or(by_query) {
         Some(a) => Ok(a.clone()),
@@ -226,9 +228,8 @@ fn desk_agent(actor: &Actor) -> Result<String, ApiError> {
 pub(crate) async fn wallboard(
     State(state): State<ApiState>,
     headers: HeaderMap,
-    Query(q): Query<TokenQuery>,
 ) -> Result<Json<Wallboard>, ApiError> {
-    may_watch_wallboard(&who(&state, &headers, &q)?)?;
+    may_watch_wallboard(&who(&state, &headers, None)?)?;
     Ok(Json(board(&state.engine).await?))
 }
 
@@ -239,9 +240,9 @@ pub(crate) async fn wallboard(
 pub(crate) async fn wallboard_stream(
     State(state): State<ApiState>,
     headers: HeaderMap,
-    Query(q): Query<TokenQuery>,
+    ApiQuery(q): ApiQuery<TokenQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    may_watch_wallboard(&who(&state, &headers, &q)?)?;
+    may_watch_wallboard(&who(&state, &headers, Some(&q))?)?;
     let frames = WatchStream::new(state.live.subscribe()).take_while(|f| !f.closing);
     let events = frames.filter_map(|f| {
         f.wallboard
@@ -257,9 +258,8 @@ pub(crate) async fn wallboard_stream(
 pub(crate) async fn desk(
     State(state): State<ApiState>,
     headers: HeaderMap,
-    Query(q): Query<TokenQuery>,
 ) -> Result<Json<DeskView>, ApiError> {
-    let agent = desk_agent(&who(&state, &headers, &q)?)?;
+    let agent = desk_agent(&who(&state, &headers, None)?)?;
     let (_, desks) = build(&state.engine).await?;
     desks
         .into_iter()
@@ -281,9 +281,9 @@ pub(crate) async fn desk(
 pub(crate) async fn desk_stream(
     State(state): State<ApiState>,
     headers: HeaderMap,
-    Query(q): Query<TokenQuery>,
+    ApiQuery(q): ApiQuery<TokenQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let agent = desk_agent(&who(&state, &headers, &q)?)?;
+    let agent = desk_agent(&who(&state, &headers, Some(&q))?)?;
     let frames = WatchStream::new(state.live.subscribe()).take_while(|f| !f.closing);
     let events = frames.filter_map(move |f| {
         f.desks

@@ -4,6 +4,7 @@
 pub mod agents;
 pub mod attachments;
 pub mod auth;
+pub mod extract;
 pub mod live;
 pub mod metrics;
 pub mod openapi;
@@ -11,7 +12,7 @@ pub mod ticket_views;
 pub mod tickets;
 pub mod web;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -126,7 +127,7 @@ struct RecentQuery {
 async fn recent_calls(
     State(state): State<ApiState>,
     headers: HeaderMap,
-    Query(q): Query<RecentQuery>,
+    extract::ApiQuery(q): extract::ApiQuery<RecentQuery>,
 ) -> Result<Json<Vec<crate::call::record::CallRecord>>, ApiError> {
     let actor = agents::caller(&state, &headers)?;
     if !matches!(

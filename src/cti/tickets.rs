@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path as UrlPath, Query, State};
+use axum::extract::{Path as UrlPath, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -20,6 +20,7 @@ use chrono::{DateTime, FixedOffset};
 use serde::Deserialize;
 
 use super::auth::Users;
+use crate::cti::extract::{ApiBytes, ApiQuery};
 use crate::cti::ticket_views::{CategoryList, SweepView, TicketPage, TicketView, UnitList};
 use crate::cti::ApiError;
 use crate::shell::ticket_store::{load_workflow, Durability, SqliteStore, TicketWorker};
@@ -308,7 +309,7 @@ pub(crate) struct CreateTicket {
 async fn create(
     State(api): State<TicketApi>,
     headers: HeaderMap,
-    body: Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> Result<Response, ApiError> {
     let actor = who(&api, &headers)?;
     let req: CreateTicket = parse_json(&body)?;
@@ -401,7 +402,7 @@ async fn act(
     State(api): State<TicketApi>,
     headers: HeaderMap,
     UrlPath(id): UrlPath<String>,
-    body: Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> Result<Response, ApiError> {
     let actor = who(&api, &headers)?;
     let value: serde_json::Value = parse_json(&body)?;
@@ -498,11 +499,9 @@ pub(crate) struct ListParams {
 async fn list(
     State(api): State<TicketApi>,
     headers: HeaderMap,
-    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(p): ApiQuery<ListParams>,
 ) -> Result<Response, ApiError> {
     let actor = who(&api, &headers)?;
-    let Query(p) =
-        params.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()))?;
     let now = (api.clock)();
     let mut unit = p.unit.map(UnitId::new);
     if let Role::Unit(own) = &actor.role {
@@ -653,11 +652,9 @@ pub(crate) struct CategoryParams {
 async fn categories(
     State(api): State<TicketApi>,
     headers: HeaderMap,
-    params: Result<Query<CategoryParams>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(p): ApiQuery<CategoryParams>,
 ) -> Result<Response, ApiError> {
     who(&api, &headers)?;
-    let Query(p) =
-        params.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()))?;
     let cat = &api.worker.workflow().catalogue;
     let list: Vec<_> = match &p.q {
         Some(q) => cat.suggest(q),
@@ -702,7 +699,7 @@ pub(crate) struct ReportParams {
 async fn report(
     State(api): State<TicketApi>,
     headers: HeaderMap,
-    params: Result<Query<ReportParams>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(p): ApiQuery<ReportParams>,
 ) -> Result<Response, ApiError> {
     let actor = who(&api, &headers)?;
     if !actor.role.is_hotline() {
@@ -712,8 +709,6 @@ async fn report(
             "reports are for hotline staff",
         ));
     }
-    let Query(p) =
-        params.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()))?;
     let now = (api.clock)();
     let r = api
         .worker

@@ -313,7 +313,8 @@ pub async fn run(
     })
     .merge(crate::cti::tickets::router(
         tickets.with_engine(engine_handle),
-    ));
+    ))
+    .fallback(crate::cti::extract::no_route);
     let mut http_shutdown = shutdown.clone();
     let http = tokio::spawn(async move {
         let stop = async move {
