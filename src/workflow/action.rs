@@ -459,7 +459,13 @@ pub enum Refusal {
     NotStaged,
     #[error("`unclassified` is only for drafts: give the request's type (W2)")]
     Unclassified,
+    #[error("a reply names at most {max} attachments (bundle more into one archive)")]
+    TooManyAttachments { max: usize },
 }
+
+/// The most files one reply may name: a reply is a few documents and photos, and the number
+/// bounds what a reviewer must open and what the archive must copy.
+pub const MAX_FEEDBACK_ATTACHMENTS: usize = 20;
 
 impl Refusal {
     /// Stable machine-readable code (`snake_case`), the API's `code` field.
@@ -493,6 +499,7 @@ impl Refusal {
             Refusal::ArchiveIncomplete { .. } => "archive_incomplete",
             Refusal::NotStaged => "not_staged",
             Refusal::Unclassified => "unclassified",
+            Refusal::TooManyAttachments { .. } => "too_many_attachments",
         }
     }
 
@@ -521,6 +528,7 @@ impl Refusal {
                 | Refusal::RatingRequired { .. }
                 | Refusal::RatingReasonRequired
                 | Refusal::Unclassified
+                | Refusal::TooManyAttachments { .. }
         )
     }
 }

@@ -6,6 +6,7 @@ use chrono::{DateTime, FixedOffset};
 
 use super::action::{
     feedback_field, need, Action, CallbackMethod, Rating, Refusal, RefuseReason, SupervisionReason,
+    MAX_FEEDBACK_ATTACHMENTS,
 };
 use super::calendar::{Due, WorkCalendar};
 use super::catalogue::DispatchCatalogue;
@@ -510,14 +511,18 @@ impl<'a> Rules<'a> {
                         .filter(|s| !s.is_empty())
                         .map(str::to_string),
                 };
-                if let Some(a) = feedback
+                if feedback
                     .attachments
                     .iter()
-                    .find(|a| a.name.trim().is_empty())
+                    .any(|a| a.name.trim().is_empty())
                 {
-                    let _ = a;
                     return Err(Refusal::FeedbackMissingField {
                         field: "attachments[].name",
+                    });
+                }
+                if feedback.attachments.len() > MAX_FEEDBACK_ATTACHMENTS {
+                    return Err(Refusal::TooManyAttachments {
+                        max: MAX_FEEDBACK_ATTACHMENTS,
                     });
                 }
                 if !caller_informed {
