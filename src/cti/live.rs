@@ -129,6 +129,22 @@ async fn build(engine: &EngineHandle) -> Result<(Wallboard, Vec<DeskView>), Engi
     Ok((board, desks))
 }
 
+/// Whether nobody watches the feed; if so its last frame is forgotten, so that the next page
+/// to open a stream is not first shown figures (or a call) from when it was last watched.
+fn forget_if_unwatched(feed: &Feed) -> bool {
+    if feed.receiver_count() > 0 {
+        return false;
+    }
+    let stale = {
+        let f = feed.borrow();
+        !f.closing && (f.wallboard.is_some() || !f.desks.is_empty())
+    };
+    if stale {
+        feed.send_replace(Arc::new(Frame::default()));
+    }
+    true
+}
+
 /// Refreshes the feed every [`REFRESH`] while at least one stream is open; stops with the
 /// engine.
 pub fn spawn_publisher(engine: EngineHandle, feed: Feed) -> tokio::task::JoinHandle<()> {
@@ -137,16 +153,7 @@ pub fn spawn_publisher(engine: EngineHandle, feed: Feed) -> tokio::task::JoinHan
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
             tick.tick().await;
-            if feed.receiver_count() == 0 {
-                // Nobody watches: forget the last frame, so that the next page to open a
-                // stream is not first shown figures (or a call) from when it was last watched.
-                let stale = {
-                    let f = feed.borrow();
-                    !f.closing && (f.wallboard.is_some() || !f.desks.is_empty())
-                };
-                if stale {
-                    feed.send_replace(Arc::new(Frame::default()));
-                }
+            if forget_if_unwatched(&feed) {
                 continue;
             }
             let (board, desks) = match build(&engine).await {
@@ -292,4 +299,42 @@ pub(crate) async fn desk_stream(
             .map(|json| Ok(Event::default().event("desk").data(json)))
     });
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame() -> Arc<Frame> {
+        Arc::new(Frame {
+            wallboard: Some("{}".into()),
+            desks: HashMap::from([("1001".to_string(), "{}".to_string())]),
+            closing: false,
+        })
+    }
+
+    #[test]
+    fn a_frame_nobody_watched_is_forgotten_before_the_next_page_subscribes() {
+        let feed = feed();
+        let page = feed.subscribe();
+        feed.send_replace(frame());
+        assert!(
+            !forget_if_unwatched(&feed),
+            "a page watches: keep publishing"
+        );
+        assert!(feed.borrow().wallboard.is_some());
+        drop(page);
+        assert!(forget_if_unwatched(&feed));
+        let next = feed.subscribe();
+        assert!(next.borrow().wallboard.is_none());
+        assert!(next.borrow().desks.is_empty());
+    }
+
+    #[test]
+    fn closing_is_never_forgotten() {
+        let feed = feed();
+        close(&feed);
+        assert!(forget_if_unwatched(&feed));
+        assert!(feed.subscribe().borrow().closing);
+    }
 }
