@@ -1,6 +1,7 @@
 //! One call's life on the engine: answer (or refuse) the INVITE, wait for the ACK, walk the
-//! IVR, wait in a queue with hold audio and position notices, and end — by the caller's BYE
-//! or CANCEL, or by us (shutdown, lost ACK) with a BYE. Every end leaves one record.
+//! IVR and wait in a queue (`ivr_walk`), time out (position notices, lost ACK), and end — by
+//! the caller's BYE or CANCEL, or by us (shutdown, lost ACK) with a BYE. Every end leaves one
+//! record.
 
 use std::fmt;
 use std::time::Instant;
@@ -11,7 +12,7 @@ use crate::call::engine::{transport, CallEngine, MediaCommand, Output, Peer};
 use crate::call::media_session::{self, Negotiated};
 use crate::call::record::{CallOutcome, CallRecord, CallState, LiveCall};
 use crate::call::screen::reason_phrase;
-use crate::ivr::navigator::{NavAction, Navigator, PlayId};
+use crate::ivr::navigator::{Navigator, PlayId};
 use crate::masked::Masked;
 use crate::sip::dialog::answer::{AnswerEvent, AnswerRetransmitter};
 use crate::sip::dialog::{local_contact, Dialog, ViaSpec};
@@ -383,112 +384,6 @@ impl CallEngine {
             .copied()
     }
 
-    fn start_ivr(&mut self, id: CallId, now: Instant) {
-        let nav = Navigator::new(&self.menus, now);
-        if let Some(call) = self.calls.get_mut(&id) {
-            call.phase = Phase::Ivr {
-                nav: Box::new(nav),
-                play: None,
-            };
-        }
-        self.drive_navigator(id, now);
-    }
-
-    /// Carries out what the navigator decided.
-    fn drive_navigator(&mut self, id: CallId, now: Instant) {
-        loop {
-            let Some(call) = self.calls.get_mut(&id) else {
-                return;
-            };
-            let Phase::Ivr { nav, play } = &mut call.phase else {
-                break;
-            };
-            let Some(action) = nav.poll_action() else {
-                break;
-            };
-            match action {
-                NavAction::Play {
-                    id: play_id,
-                    prompts,
-                    ..
-                } => {
-                    let token = self.next_token;
-                    self.next_token += 1;
-                    *play = Some((token, play_id));
-                    self.out.push_back(Output::Media(MediaCommand::Play {
-                        call: id,
-                        token,
-                        prompts: prompts.iter().map(|p| p.as_str().to_string()).collect(),
-                        loop_last: false,
-                    }));
-                }
-                NavAction::StopPlayback => {
-                    *play = None;
-                    self.out
-                        .push_back(Output::Media(MediaCommand::Stop { call: id }));
-                }
-                NavAction::RouteToQueue {
-                    queue,
-                    path,
-                    reason,
-                } => {
-                    call.menu_path = path;
-                    tracing::info!(call = %call.name, %queue, ?reason, path = ?call.menu_path, "call queued");
-                    self.enqueue(id, queue, now);
-                    break;
-                }
-            }
-        }
-        if let Some(call) = self.calls.get_mut(&id) {
-            if let Phase::Ivr { nav, .. } = &call.phase {
-                call.menu_path = nav.path().to_vec();
-            }
-        }
-        self.rearm(id);
-    }
-
-    pub(crate) fn enqueue(&mut self, id: CallId, queue: String, now: Instant) {
-        let queue = if self.acd.has_queue(&queue) {
-            queue
-        } else {
-            tracing::warn!(%queue, "IVR routed to an unknown queue; using general");
-            "general".to_string()
-        };
-        let wall = self.wall(now);
-        let interval = self.cfg.queue_notice_interval;
-        let audio = self.menus.queue_audio();
-        let prompts = vec![
-            audio.transfer().as_str().to_string(),
-            audio.hold().as_str().to_string(),
-        ];
-        if let Some(call) = self.calls.get_mut(&id) {
-            call.queue = Some(queue.clone());
-            call.queued_at = Some(wall);
-            call.phase = Phase::Queued {
-                queue: queue.clone(),
-                next_notice: now + interval,
-            };
-        }
-        self.play_loop(id, prompts);
-        // t₀ of the 15-second clock: the caller asked for a person now.
-        if let Err(e) = self.acd.handle_call_queued(id, &queue, now, 0, now) {
-            tracing::warn!(error = %e, "the ACD refused a call");
-        }
-        self.rearm(id);
-        self.drain_acd(now);
-    }
-
-    pub(crate) fn play_loop(&mut self, id: CallId, prompts: Vec<String>) {
-        let token = self.next_token;
-        self.next_token += 1;
-        self.out.push_back(Output::Media(MediaCommand::Play {
-            call: id,
-            token,
-            prompts,
-            loop_last: true,
-        }));
-    }
-
     /// A call's timer fired.
     pub(crate) fn call_timeout(&mut self, id: CallId, now: Instant) {
         let Some(call) = self.calls.get_mut(&id) else {
@@ -534,44 +429,6 @@ impl CallEngine {
             _ => {}
         }
         self.rearm(id);
-    }
-
-    /// The media shell finished a play list.
-    pub fn handle_play_finished(&mut self, id: CallId, token: u64, now: Instant) {
-        let Some(call) = self.calls.get_mut(&id) else {
-            return;
-        };
-        if let Phase::Ivr { nav, play } = &mut call.phase {
-            if let Some((t, play_id)) = *play {
-                if t == token {
-                    *play = None;
-                    nav.handle_prompt_finished(play_id, now);
-                    self.drive_navigator(id, now);
-                }
-            }
-        }
-        self.flush_transactions(now);
-    }
-
-    /// A key press (RFC 4733, in-band tone or SIP INFO).
-    pub fn handle_digit(&mut self, id: CallId, digit: char, now: Instant) {
-        let Some(call) = self.calls.get_mut(&id) else {
-            return;
-        };
-        match &mut call.phase {
-            Phase::Ivr { nav, .. } => {
-                tracing::debug!(call = %call.name, %digit, "digit");
-                nav.handle_digit(digit, now);
-                self.drive_navigator(id, now);
-            }
-            // Talking: the caller answers the agent's questions with keys (an ID number, a
-            // menu of the agent's system); the agent's phone gets them.
-            Phase::Talking => self
-                .out
-                .push_back(Output::Media(MediaCommand::SendDigit { call: id, digit })),
-            _ => {}
-        }
-        self.flush_transactions(now);
     }
 
     /// The media shell could not open the call's RTP port: the call cannot be heard.

@@ -78,7 +78,7 @@ fn bytes_error(e: &BytesRejection) -> ApiError {
     ApiError::new(status, code, e.body_text())
 }
 
-/// The answer for a path no route serves: JSON under `/api/`, like every other API error.
+/// The answer for a path no route serves: JSON, like every other API error.
 pub async fn no_route(uri: axum::http::Uri) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,

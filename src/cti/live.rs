@@ -18,7 +18,7 @@ use tokio::sync::watch;
 use tokio_stream::wrappers::WatchStream;
 use tokio_stream::{Stream, StreamExt};
 
-use super::agents::{own_agent, AgentView};
+use super::agents::{caller, own_agent, AgentView};
 use crate::call::record::LiveCall;
 use crate::cti::extract::ApiQuery;
 use crate::cti::{ApiError, ApiState};
@@ -192,11 +192,12 @@ pub struct TokenQuery {
     access_token: Option<String>,
 }
 
-/// The caller, by header or (live streams only) by `?access_token=`: a token in an address can
-/// end up in logs and history, so plain GETs take only the header.
-fn who(state: &ApiState, headers: &HeaderMap, q: Option<&TokenQuery>) -> Result<Actor, ApiError> {
+/// A live stream's caller, by header or by `?access_token=`. Only the streams take a token in
+/// the address (it can end up in logs and history); plain GETs use [`caller`].
+fn stream_caller(state: &ApiState, headers: &HeaderMap, q: &TokenQuery) -> Result<Actor, ApiError> {
     let by_query = q
-        .and_then(|q| q.access_token.as_deref())
+        .access_token
+        .as_deref()
         .and_then(|t| state.users.by_token(t));
     match state.users.authenticate(headers).or(by_query) {
         Some(a) => Ok(a.clone()),
@@ -236,7 +237,7 @@ pub(crate) async fn wallboard(
     State(state): State<ApiState>,
     headers: HeaderMap,
 ) -> Result<Json<Wallboard>, ApiError> {
-    may_watch_wallboard(&who(&state, &headers, None)?)?;
+    may_watch_wallboard(&caller(&state, &headers)?)?;
     Ok(Json(board(&state.engine).await?))
 }
 
@@ -249,7 +250,7 @@ pub(crate) async fn wallboard_stream(
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<TokenQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    may_watch_wallboard(&who(&state, &headers, Some(&q))?)?;
+    may_watch_wallboard(&stream_caller(&state, &headers, &q)?)?;
     let frames = WatchStream::new(state.live.subscribe()).take_while(|f| !f.closing);
     let events = frames.filter_map(|f| {
         f.wallboard
@@ -266,7 +267,7 @@ pub(crate) async fn desk(
     State(state): State<ApiState>,
     headers: HeaderMap,
 ) -> Result<Json<DeskView>, ApiError> {
-    let agent = desk_agent(&who(&state, &headers, None)?)?;
+    let agent = desk_agent(&caller(&state, &headers)?)?;
     let (_, desks) = build(&state.engine).await?;
     desks
         .into_iter()
@@ -290,7 +291,7 @@ pub(crate) async fn desk_stream(
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<TokenQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let agent = desk_agent(&who(&state, &headers, Some(&q))?)?;
+    let agent = desk_agent(&stream_caller(&state, &headers, &q)?)?;
     let frames = WatchStream::new(state.live.subscribe()).take_while(|f| !f.closing);
     let events = frames.filter_map(move |f| {
         f.desks
