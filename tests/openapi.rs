@@ -138,6 +138,11 @@ fn the_schemas_say_what_the_api_does() {
         .filter_map(Value::as_str)
         .collect();
     assert_eq!(required, BTreeSet::from(["code", "message"]), "{err}");
+    // Reports carry C13's internet response figure, with its own schema.
+    let ir = &schemas["InternetResponse"]["properties"];
+    for field in ["received", "within_3_min", "late", "waiting", "rate"] {
+        assert!(ir.get(field).is_some(), "InternetResponse.{field}: {ir}");
+    }
     // The action body is tagged by `action`: one alternative per action, each naming itself.
     let variants = schemas["Action"]["oneOf"].as_array().expect("Action.oneOf");
     let names: BTreeSet<_> = variants

@@ -429,6 +429,17 @@ async fn lists_catalogue_and_reports() {
             201
         );
     }
+    // C13: the web request is accepted two minutes after it came in; the app one never is.
+    e.set_now("2026-02-13T17:52:00+08:00");
+    let accepted = e
+        .call(
+            "POST",
+            "/api/tickets/20260213-000002/actions",
+            AGENT,
+            Some(json!({"action":"accept"})),
+        )
+        .await;
+    assert_eq!(accepted.0, 200, "{:?}", accepted.1);
     let r = e
         .call(
             "POST",
@@ -510,6 +521,10 @@ async fn lists_catalogue_and_reports() {
     assert_eq!(r.1["total"], 3);
     assert_eq!(r.1["by_area"], json!([["东城区", 3]]));
     assert_eq!(r.1["overdue"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        r.1["internet_response"],
+        json!({"received": 2, "within_3_min": 1, "late": 1, "waiting": 0, "rate": 0.5})
+    );
     assert_error(
         &e.call("GET", "/api/reports", HRSS, None).await,
         403,

@@ -172,6 +172,43 @@ fn a_stale_version_is_a_conflict_and_writes_nothing() {
 }
 
 #[test]
+fn a_store_from_before_the_response_column_learns_it_from_the_event_logs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("t.sqlite");
+    let wf = workflow();
+    let at = t("2026-03-02T09:00:00+08:00");
+    {
+        let mut s = SqliteStore::open(&path, Durability::Normal).expect("open");
+        // A web request dispatched after 2 minutes, one answered after 10, one never.
+        for (i, answered) in [(1, Some(2)), (3, Some(10)), (5, None)] {
+            let tk = wf
+                .create(&mut s, intake(i, at), &agent(), at)
+                .expect("create");
+            if let Some(m) = answered {
+                let when = at + Duration::minutes(m);
+                wf.act(&mut s, &tk.id, None, &agent(), &dispatch("water"), when)
+                    .expect("dispatch");
+            }
+        }
+    }
+    // Turn the file back into a version-1 store, as an older engine left it.
+    {
+        let conn = rusqlite::Connection::open(&path).expect("raw open");
+        conn.execute_batch("ALTER TABLE tickets DROP COLUMN responded_ts; PRAGMA user_version=1;")
+            .expect("downgrade");
+    }
+    let mut s = SqliteStore::open(&path, Durability::Normal).expect("reopen migrates");
+    let r = s
+        .report(None, None, at + Duration::hours(1))
+        .expect("report");
+    let ir = r.internet_response;
+    assert_eq!(
+        (ir.received, ir.within_3_min, ir.late, ir.waiting),
+        (3, 1, 2, 0)
+    );
+}
+
+#[test]
 fn filters_and_pages_match_the_in_memory_store() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut sql =
@@ -190,8 +227,17 @@ fn filters_and_pages_match_the_in_memory_store() {
                 .create(store, intake(i, at), &agent(), at)
                 .expect("create");
             if i % 4 != 0 {
-                wf.act(store, &tk.id, None, &agent(), &dispatch(units[i % 3]), at)
-                    .expect("dispatch");
+                // 0 to 4 minutes after receipt: C13's 3 minutes are met by some, not all.
+                let answered = at + Duration::minutes((i % 5) as i64);
+                wf.act(
+                    store,
+                    &tk.id,
+                    None,
+                    &agent(),
+                    &dispatch(units[i % 3]),
+                    answered,
+                )
+                .expect("dispatch");
             }
             if i % 4 == 1 {
                 wf.act(store, &tk.id, None, &unit(units[i % 3]), &Action::Sign, at)
@@ -268,6 +314,17 @@ fn filters_and_pages_match_the_in_memory_store() {
     assert_eq!(r1, r2);
     assert_eq!(r1.total, 60);
     assert!(!r1.overdue.is_empty());
+    // C13, counted by hand: web requests are the odd ones; never answered (i % 4 == 0 never
+    // holds for them) or answered i % 5 minutes after receipt.
+    let web: Vec<usize> = (0..60).filter(|i| i % 2 == 1).collect();
+    let within = web.iter().filter(|&&i| i % 5 <= 3).count() as u64;
+    let ir = r1.internet_response;
+    assert_eq!(ir.received, 30);
+    assert_eq!(
+        (ir.within_3_min, ir.late, ir.waiting),
+        (within, 30 - within, 0)
+    );
+    assert_eq!(ir.rate, Some(within as f64 / 30.0));
     // Sweep picks the same due tickets.
     assert_eq!(
         sql.due_for_sweep(now, 1000).expect("due"),

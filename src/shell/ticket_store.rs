@@ -32,7 +32,10 @@ use crate::workflow::store::{IndexRow, ListQuery, Page, Report, StoreError, Tick
 use crate::workflow::{Policy, TicketId, Workflow, WorkflowError};
 
 /// Migrations, in order. The index is the schema version they bring the file to.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_tickets.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_tickets.sql"),
+    include_str!("migrations/0002_internet_response.sql"),
+];
 
 /// How hard a commit waits for the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,9 +211,9 @@ fn put_row(conn: &Connection, row: &IndexRow, new: bool) -> Result<(), StoreErro
     let json = serde_json::to_string(row).map_err(backend)?;
     let ts = |d: &Option<DateTime<FixedOffset>>| d.map(|d| d.timestamp());
     let sql = if new {
-        "INSERT INTO tickets (id, version, state, lead_unit, channel, request_type, domain, urgency, area, received_ts, phone_key, next_due_ts, wake_ts, closed_ts, rating, repeat_of, repeat_excluded, supervised, row_json, call_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
+        "INSERT INTO tickets (id, version, state, lead_unit, channel, request_type, domain, urgency, area, received_ts, phone_key, next_due_ts, wake_ts, closed_ts, rating, repeat_of, repeat_excluded, supervised, row_json, call_id, responded_ts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"
     } else {
-        "UPDATE tickets SET version = ?2, state = ?3, lead_unit = ?4, channel = ?5, request_type = ?6, domain = ?7, urgency = ?8, area = ?9, received_ts = ?10, phone_key = ?11, next_due_ts = ?12, wake_ts = ?13, closed_ts = ?14, rating = ?15, repeat_of = ?16, repeat_excluded = ?17, supervised = ?18, row_json = ?19, call_id = ?20 WHERE id = ?1"
+        "UPDATE tickets SET version = ?2, state = ?3, lead_unit = ?4, channel = ?5, request_type = ?6, domain = ?7, urgency = ?8, area = ?9, received_ts = ?10, phone_key = ?11, next_due_ts = ?12, wake_ts = ?13, closed_ts = ?14, rating = ?15, repeat_of = ?16, repeat_excluded = ?17, supervised = ?18, row_json = ?19, call_id = ?20, responded_ts = ?21 WHERE id = ?1"
     };
     conn.prepare_cached(sql)
         .map_err(backend)?
@@ -234,7 +237,8 @@ fn put_row(conn: &Connection, row: &IndexRow, new: bool) -> Result<(), StoreErro
             row.repeat_excluded,
             row.supervised,
             json,
-            row.call_id
+            row.call_id,
+            ts(&row.responded_at)
         ])
         .map_err(backend)?;
     // Unit visibility changes only on dispatch; rewrite it only when it differs.
@@ -542,8 +546,56 @@ impl TicketStore for SqliteStore {
                 .into_iter()
                 .filter_map(|(id, e)| e.map(|e| (TicketId(id), TicketId(e))))
                 .collect(),
+            internet_response: internet_response(conn, lo, hi, now)?,
         })
     }
+}
+
+/// C13 over the period's internet requests, counted in SQL (a day of a busy hotline's web
+/// requests is thousands of rows; only their two times are read).
+fn internet_response(
+    conn: &Connection,
+    lo: i64,
+    hi: i64,
+    now: DateTime<FixedOffset>,
+) -> Result<crate::workflow::store::InternetResponse, StoreError> {
+    use crate::workflow::model::Channel;
+    let channels: Vec<String> = [
+        Channel::Phone,
+        Channel::Sms,
+        Channel::Web,
+        Channel::App,
+        Channel::MiniProgram,
+        Channel::PublicAccount,
+        Channel::Mailbox,
+        Channel::NationalPlatform,
+    ]
+    .iter()
+    .filter(|c| c.is_internet())
+    .map(|c| format!("'{}'", wire(c)))
+    .collect();
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT received_ts, responded_ts FROM tickets WHERE received_ts >= ?1 AND received_ts < ?2 AND channel IN ({})",
+            channels.join(", ")
+        ))
+        .map_err(backend)?;
+    let at = |ts: i64| {
+        DateTime::from_timestamp(ts, 0)
+            .map(|d| d.with_timezone(now.offset()))
+            .ok_or_else(|| backend(format!("timestamp out of range: {ts}")))
+    };
+    let mut out = crate::workflow::store::InternetResponse::default();
+    let rows = stmt
+        .query_map(params![lo, hi], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?))
+        })
+        .map_err(backend)?;
+    for row in rows {
+        let (received, responded) = row.map_err(backend)?;
+        out.count(at(received)?, responded.map(at).transpose()?, now);
+    }
+    Ok(out)
 }
 
 /// A problem loading the workflow's files (calendar years, dispatch catalogue).

@@ -109,6 +109,7 @@ impl Workflow {
             ),
             supervised: !t.supervision.is_empty(),
             call_id: t.intake.call_id.clone(),
+            responded_at: t.first_response_at(),
         }
     }
 

@@ -8,7 +8,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use super::event::Event;
 use super::model::TicketId;
 use super::repeat::RepeatCandidate;
-use super::store::{IndexRow, ListQuery, Page, Report, StoreError, TicketStore};
+use super::store::{IndexRow, InternetResponse, ListQuery, Page, Report, StoreError, TicketStore};
 
 /// Tickets kept in maps.
 #[derive(Debug, Default, Clone)]
@@ -204,6 +204,13 @@ impl TicketStore for MemoryStore {
                 .iter()
                 .filter_map(|r| r.repeat_of.clone().map(|e| (r.id.clone(), e)))
                 .collect(),
+            internet_response: rows.iter().filter(|r| r.channel.is_internet()).fold(
+                InternetResponse::default(),
+                |mut acc, r| {
+                    acc.count(r.received_at, r.responded_at, now);
+                    acc
+                },
+            ),
         })
     }
 }

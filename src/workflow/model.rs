@@ -61,6 +61,20 @@ pub enum Channel {
     NationalPlatform,
 }
 
+impl Channel {
+    /// The internet channels of C13 (website, app, mini-program, public account): a request
+    /// that comes in on one of them must be responded to within [`INTERNET_RESPONSE_SECS`].
+    pub fn is_internet(self) -> bool {
+        matches!(
+            self,
+            Channel::Web | Channel::App | Channel::MiniProgram | Channel::PublicAccount
+        )
+    }
+}
+
+/// C13: the longest time from an internet request's receipt to the hotline's first response.
+pub const INTERNET_RESPONSE_SECS: i64 = 180;
+
 /// Urgency (紧急类 / 非紧急类): urgent ones are linked to emergency hotlines at once (C12).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

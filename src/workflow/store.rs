@@ -59,6 +59,9 @@ pub struct IndexRow {
     /// The call that brought the request (C9): the call → ticket direction of the link.
     #[serde(default)]
     pub call_id: Option<String>,
+    /// The hotline's first response (C13), see `Ticket::first_response_at`.
+    #[serde(default)]
+    pub responded_at: Option<DateTime<FixedOffset>>,
 }
 
 /// Filters for listing (all optional) and the page wanted. Pages are newest received first
@@ -112,6 +115,43 @@ pub struct Report {
     pub overdue: Vec<TicketId>,
     /// (repeat, earlier) pairs.
     pub repeats: Vec<(TicketId, TicketId)>,
+    /// C13: how fast internet requests were responded to.
+    #[serde(default)]
+    pub internet_response: InternetResponse,
+}
+
+/// C13 for a period's internet requests (website, app, mini-program, public account): each is
+/// responded to within 3 minutes, late, or still waiting (not responded, 3 minutes not yet
+/// over at the report's `now`). One not responded after 3 minutes is late.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct InternetResponse {
+    pub received: u64,
+    pub within_3_min: u64,
+    pub late: u64,
+    pub waiting: u64,
+    /// `within_3_min / (within_3_min + late)`; `None` while nothing is decided.
+    pub rate: Option<f64>,
+}
+
+impl InternetResponse {
+    /// Counts one request received at `received` and responded to at `responded` (if yet).
+    pub fn count(
+        &mut self,
+        received: DateTime<FixedOffset>,
+        responded: Option<DateTime<FixedOffset>>,
+        now: DateTime<FixedOffset>,
+    ) {
+        let limit = crate::workflow::model::INTERNET_RESPONSE_SECS;
+        self.received += 1;
+        match responded {
+            Some(r) if (r - received).num_seconds() <= limit => self.within_3_min += 1,
+            Some(_) => self.late += 1,
+            None if (now - received).num_seconds() > limit => self.late += 1,
+            None => self.waiting += 1,
+        }
+        let decided = self.within_3_min + self.late;
+        self.rate = (decided > 0).then(|| self.within_3_min as f64 / decided as f64);
+    }
 }
 
 /// Persistence for tickets. Every write is atomic and durable before it returns.
@@ -151,4 +191,28 @@ pub trait TicketStore {
         to: Option<DateTime<FixedOffset>>,
         now: DateTime<FixedOffset>,
     ) -> Result<Report, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::InternetResponse;
+    use chrono::{DateTime, Duration};
+
+    #[test]
+    fn three_minutes_to_the_second_is_within_and_an_open_request_turns_late_after_them() {
+        let t0 = DateTime::parse_from_rfc3339("2026-03-02T09:00:00+08:00").expect("time");
+        let s = Duration::seconds;
+        let mut r = InternetResponse::default();
+        assert_eq!(r.rate, None);
+        r.count(t0, Some(t0 + s(180)), t0 + s(600));
+        r.count(t0, Some(t0 + s(181)), t0 + s(600));
+        r.count(t0, None, t0 + s(180));
+        assert_eq!(
+            (r.received, r.within_3_min, r.late, r.waiting),
+            (3, 1, 1, 1)
+        );
+        assert_eq!(r.rate, Some(0.5));
+        r.count(t0, None, t0 + s(181));
+        assert_eq!((r.late, r.waiting), (2, 1));
+    }
 }

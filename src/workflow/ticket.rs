@@ -244,6 +244,17 @@ pub struct Ticket {
 }
 
 impl Ticket {
+    /// When the hotline first acted on the request after it was registered (C13's response):
+    /// the first later event by an agent, reviewer or supervisor. Units, the sweep and the
+    /// engine (a recording attached) do not respond to the citizen.
+    pub fn first_response_at(&self) -> Option<DateTime<FixedOffset>> {
+        self.history
+            .iter()
+            .skip(1)
+            .find(|e| e.actor.role.is_hotline())
+            .map(|e| e.at)
+    }
+
     /// Rebuilds a ticket from its log (which must start with `Created` or `Drafted`).
     pub fn replay(
         id: TicketId,
