@@ -206,6 +206,16 @@ fn a_store_from_before_the_response_column_learns_it_from_the_event_logs() {
         (ir.received, ir.within_3_min, ir.late, ir.waiting),
         (3, 1, 2, 0)
     );
+    // The wallboard's live count: the one never answered, from when it came in; none yet
+    // within its first 3 minutes.
+    let b = s
+        .internet_backlog(at + Duration::hours(1))
+        .expect("backlog");
+    assert_eq!((b.unanswered, b.oldest_received), (1, Some(at)));
+    let b = s
+        .internet_backlog(at + Duration::minutes(3))
+        .expect("backlog");
+    assert_eq!(b.unanswered, 0);
 }
 
 #[test]
@@ -309,6 +319,10 @@ fn filters_and_pages_match_the_in_memory_store() {
         }
         assert!(pages >= 1);
     }
+    assert_eq!(
+        sql.internet_backlog(now).expect("backlog"),
+        mem.internet_backlog(now).expect("backlog")
+    );
     let r1 = sql.report(Some(t0), None, now).expect("report");
     let r2 = mem.report(Some(t0), None, now).expect("report");
     assert_eq!(r1, r2);

@@ -464,6 +464,66 @@ fn every_refusal_of_the_api_is_json_with_a_code() {
 }
 
 #[test]
+fn a_web_request_without_a_response_for_3_minutes_raises_the_wallboard_alarm() {
+    let engine = Engine::start("");
+    let received = (chrono::Utc::now() - chrono::Duration::minutes(10))
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("+08:00"))
+        .to_rfc3339();
+    let body = serde_json::json!({"channel": "web", "received_at": received,
+        "caller": {"phone": "13700001234"}, "content": "网站留言：路灯不亮",
+        "urgency": "non_urgent", "type": "help", "domain": "public_service"})
+    .to_string();
+    let (code, created) = http_request(
+        engine.http,
+        "POST",
+        "/api/tickets",
+        Some("demo-agent-1001"),
+        Some(&body),
+    );
+    assert_eq!(code, 201, "{created}");
+    let id = serde_json::from_str::<serde_json::Value>(&created).expect("ticket")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let alarm = |limit: Duration, want: bool| {
+        wait_for(limit, || {
+            let (_, body) = engine.get("/api/stats");
+            let board: serde_json::Value = serde_json::from_str(&body).ok()?;
+            let found = board["alarms"]
+                .as_array()?
+                .iter()
+                .find(|a| a["kind"] == "internet_requests_unanswered")
+                .cloned();
+            (found.is_some() == want).then_some(found)
+        })
+    };
+    let raised = alarm(Duration::from_secs(15), true)
+        .flatten()
+        .unwrap_or_else(|| panic!("no C13 alarm: {}", engine.get("/api/stats").1));
+    assert_eq!(raised["requests"], 1, "{raised}");
+    assert!(
+        raised["oldest_wait_s"]
+            .as_u64()
+            .is_some_and(|s| (595..700).contains(&s)),
+        "{raised}"
+    );
+    // Accepting it is the response: the alarm goes.
+    let (code, body) = http_request(
+        engine.http,
+        "POST",
+        &format!("/api/tickets/{id}/actions"),
+        Some("demo-agent-1001"),
+        Some(r#"{"action":"accept"}"#),
+    );
+    assert_eq!(code, 200, "{body}");
+    assert!(
+        alarm(Duration::from_secs(15), false).is_some(),
+        "the alarm stayed: {}",
+        engine.get("/api/stats").1
+    );
+}
+
+#[test]
 fn every_string_of_the_pages_exists_in_both_languages() {
     let out = Command::new("node")
         .arg(root().join("tests/browser/strings.mjs"))

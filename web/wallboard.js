@@ -10,7 +10,12 @@ function queueName(q) {
 }
 
 function alarmText(a) {
-  const vars = { ...a, queue: a.queue ? queueName(a.queue) : "", rate: a.rate != null ? percent(a.rate) : "" };
+  const vars = {
+    ...a,
+    queue: a.queue ? queueName(a.queue) : "",
+    rate: a.rate != null ? percent(a.rate) : "",
+    oldest_min: a.oldest_wait_s != null ? Math.floor(a.oldest_wait_s / 60) : "",
+  };
   return t("alarm." + a.kind, vars);
 }
 

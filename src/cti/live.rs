@@ -25,6 +25,7 @@ use crate::cti::{ApiError, ApiState};
 use crate::shell::engine::{EngineGone, EngineHandle};
 use crate::stats::wallboard::{AgentCounts, QueueInput, Wallboard};
 use crate::workflow::model::{Actor, Role};
+use crate::workflow::store::InternetBacklog;
 
 /// How often the publisher refreshes while a page watches: well inside the 1 s the
 /// wallboard promises.
@@ -87,16 +88,38 @@ fn counts(c: &crate::acd::core::StateCounts) -> AgentCounts {
     }
 }
 
-/// The wallboard now (also `GET /api/stats`), from two questions to the engine.
-pub async fn board(engine: &EngineHandle) -> Result<Wallboard, EngineGone> {
+/// C13's unanswered internet requests, as the ticket store last counted them.
+pub type InternetWatch = watch::Receiver<InternetBacklog>;
+
+/// The board with C13's alarm, if internet requests wait past 3 minutes for a response.
+fn with_internet(board: Wallboard, internet: &InternetWatch) -> Wallboard {
+    let backlog = *internet.borrow();
+    let oldest_wait_s = backlog
+        .oldest_received
+        .map(|o| {
+            (board.at - o.with_timezone(&chrono::Utc))
+                .num_seconds()
+                .max(0) as u64
+        })
+        .unwrap_or(0);
+    board.with_unanswered_internet(backlog.unanswered, oldest_wait_s)
+}
+
+/// The wallboard now (also `GET /api/stats`), from two questions to the engine and the
+/// ticket store's last count of unanswered internet requests.
+pub async fn board(
+    engine: &EngineHandle,
+    internet: &InternetWatch,
+) -> Result<Wallboard, EngineGone> {
     let acd = engine.acd().await?;
     let kpi = engine.stats().await?;
-    Ok(Wallboard::build(
+    let board = Wallboard::build(
         kpi.at,
         acd.queues.iter().map(queue_input).collect(),
         counts(&acd.totals),
         kpi,
-    ))
+    );
+    Ok(with_internet(board, internet))
 }
 
 /// The wallboard and every desk now, from three questions to the engine.
@@ -147,7 +170,11 @@ fn forget_if_unwatched(feed: &Feed) -> bool {
 
 /// Refreshes the feed every [`REFRESH`] while at least one stream is open; stops with the
 /// engine.
-pub fn spawn_publisher(engine: EngineHandle, feed: Feed) -> tokio::task::JoinHandle<()> {
+pub fn spawn_publisher(
+    engine: EngineHandle,
+    feed: Feed,
+    internet: InternetWatch,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(REFRESH);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -157,7 +184,7 @@ pub fn spawn_publisher(engine: EngineHandle, feed: Feed) -> tokio::task::JoinHan
                 continue;
             }
             let (board, desks) = match build(&engine).await {
-                Ok(v) => v,
+                Ok((board, desks)) => (with_internet(board, &internet), desks),
                 Err(EngineGone) => break,
             };
             if feed.borrow().closing {
@@ -238,7 +265,7 @@ pub(crate) async fn wallboard(
     headers: HeaderMap,
 ) -> Result<Json<Wallboard>, ApiError> {
     may_watch_wallboard(&caller(&state, &headers)?)?;
-    Ok(Json(board(&state.engine).await?))
+    Ok(Json(board(&state.engine, &state.internet).await?))
 }
 
 /// The wallboard, pushed as `wallboard` events.

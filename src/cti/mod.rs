@@ -35,6 +35,8 @@ pub struct ApiState {
     pub live: live::Feed,
     /// The ticket store's commit latency and transition counters.
     pub tickets: std::sync::Arc<crate::shell::metrics::TicketMetrics>,
+    /// C13: unanswered internet requests, counted by the ticket store every few seconds.
+    pub internet: live::InternetWatch,
 }
 
 /// An API error: a status, a machine-readable code and a sentence for people; every route
@@ -153,6 +155,6 @@ async fn recent_calls(
     responses((status = 200, description = "KPIs overall and per queue, live queues, agents, alarms", body = crate::stats::wallboard::Wallboard), (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Needs a supervisor or wallboard token", body = ApiError), (status = 503, description = "The engine is shutting down", body = ApiError)))]
 async fn stats(State(state): State<ApiState>, headers: HeaderMap) -> Result<Response, ApiError> {
     live::may_watch_wallboard(&agents::caller(&state, &headers)?)?;
-    let board = live::board(&state.engine).await?;
+    let board = live::board(&state.engine, &state.internet).await?;
     Ok(Json(board).into_response())
 }

@@ -302,7 +302,15 @@ pub async fn run(
         crate::cti::tickets::spawn_sweeper(tickets.clone(), std::time::Duration::from_secs(60));
     let engine_handle = engine::EngineHandle::new(cmd_tx);
     let live = crate::cti::live::feed();
-    let publisher = crate::cti::live::spawn_publisher(engine_handle.clone(), live.clone());
+    let (internet_tx, internet) =
+        tokio::sync::watch::channel(crate::workflow::store::InternetBacklog::default());
+    let internet_watch = crate::cti::tickets::spawn_internet_watch(
+        tickets.clone(),
+        crate::cti::tickets::INTERNET_WATCH_EVERY,
+        internet_tx,
+    );
+    let publisher =
+        crate::cti::live::spawn_publisher(engine_handle.clone(), live.clone(), internet.clone());
     let api = crate::cti::router(crate::cti::ApiState {
         engine: engine_handle.clone(),
         recent,
@@ -310,6 +318,7 @@ pub async fn run(
         users: tickets.users(),
         live: live.clone(),
         tickets: tickets.worker().metrics().clone(),
+        internet,
     })
     .merge(crate::cti::tickets::router(
         tickets.with_engine(engine_handle),
@@ -335,6 +344,7 @@ pub async fn run(
 
     engine.await.context("engine task failed")?;
     sweeper.abort();
+    internet_watch.abort();
     publisher.abort();
     crate::cti::live::close(&live);
     match http.await {

@@ -28,7 +28,9 @@ use crate::workflow::calendar::{WorkCalendar, YearCalendar};
 use crate::workflow::catalogue::DispatchCatalogue;
 use crate::workflow::event::Event;
 use crate::workflow::repeat::RepeatCandidate;
-use crate::workflow::store::{IndexRow, ListQuery, Page, Report, StoreError, TicketStore};
+use crate::workflow::store::{
+    IndexRow, InternetBacklog, ListQuery, Page, Report, StoreError, TicketStore,
+};
 use crate::workflow::{Policy, TicketId, Workflow, WorkflowError};
 
 /// Migrations, in order. The index is the schema version they bring the file to.
@@ -489,6 +491,30 @@ impl TicketStore for SqliteStore {
             .collect())
     }
 
+    fn internet_backlog(
+        &mut self,
+        now: DateTime<FixedOffset>,
+    ) -> Result<InternetBacklog, StoreError> {
+        let limit = now.timestamp() - crate::workflow::model::INTERNET_RESPONSE_SECS;
+        let (n, oldest): (i64, Option<i64>) = self
+            .conn
+            .query_row(
+                &format!(
+                    "SELECT COUNT(*), MIN(received_ts) FROM tickets WHERE channel IN ({}) AND responded_ts IS NULL AND closed_ts IS NULL AND received_ts < ?1",
+                    internet_channels()
+                ),
+                params![limit],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(backend)?;
+        Ok(InternetBacklog {
+            unanswered: n as u64,
+            oldest_received: oldest
+                .and_then(|ts| DateTime::from_timestamp(ts, 0))
+                .map(|d| d.with_timezone(now.offset())),
+        })
+    }
+
     fn report(
         &mut self,
         from: Option<DateTime<FixedOffset>>,
@@ -551,16 +577,10 @@ impl TicketStore for SqliteStore {
     }
 }
 
-/// C13 over the period's internet requests, counted in SQL (a day of a busy hotline's web
-/// requests is thousands of rows; only their two times are read).
-fn internet_response(
-    conn: &Connection,
-    lo: i64,
-    hi: i64,
-    now: DateTime<FixedOffset>,
-) -> Result<crate::workflow::store::InternetResponse, StoreError> {
+/// The internet channels (C13) as an SQL list of their stored names.
+fn internet_channels() -> String {
     use crate::workflow::model::Channel;
-    let channels: Vec<String> = [
+    let all = [
         Channel::Phone,
         Channel::Sms,
         Channel::Web,
@@ -569,15 +589,27 @@ fn internet_response(
         Channel::PublicAccount,
         Channel::Mailbox,
         Channel::NationalPlatform,
-    ]
-    .iter()
-    .filter(|c| c.is_internet())
-    .map(|c| format!("'{}'", wire(c)))
-    .collect();
+    ];
+    let names: Vec<String> = all
+        .iter()
+        .filter(|c| c.is_internet())
+        .map(|c| format!("'{}'", wire(c)))
+        .collect();
+    names.join(", ")
+}
+
+/// C13 over the period's internet requests, counted in SQL (a day of a busy hotline's web
+/// requests is thousands of rows; only their two times are read).
+fn internet_response(
+    conn: &Connection,
+    lo: i64,
+    hi: i64,
+    now: DateTime<FixedOffset>,
+) -> Result<crate::workflow::store::InternetResponse, StoreError> {
     let mut stmt = conn
         .prepare(&format!(
             "SELECT received_ts, responded_ts FROM tickets WHERE received_ts >= ?1 AND received_ts < ?2 AND channel IN ({})",
-            channels.join(", ")
+            internet_channels()
         ))
         .map_err(backend)?;
     let at = |ts: i64| {

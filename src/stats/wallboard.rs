@@ -82,6 +82,8 @@ pub enum Alarm {
     CallPastTarget { queue: String, wait_s: u64 },
     /// C3: the rolling 24 h connection rate is under 95 %.
     ConnectionRateBelowTarget { rate: f64 },
+    /// C13: requests from the internet channels nobody has responded to within 3 minutes.
+    InternetRequestsUnanswered { requests: u64, oldest_wait_s: u64 },
 }
 
 /// Everything the wallboard page draws, and `GET /api/stats` answers.
@@ -158,6 +160,18 @@ impl Wallboard {
             series: kpi.series,
             alarms,
         }
+    }
+
+    /// Adds C13's alarm when `requests` internet requests (the oldest waiting
+    /// `oldest_wait_s`) have had no response within 3 minutes; the ticket store counts them.
+    pub fn with_unanswered_internet(mut self, requests: u64, oldest_wait_s: u64) -> Self {
+        if requests > 0 {
+            self.alarms.push(Alarm::InternetRequestsUnanswered {
+                requests,
+                oldest_wait_s,
+            });
+        }
+        self
     }
 }
 
@@ -239,5 +253,13 @@ mod tests {
             board.alarms[2],
             Alarm::ConnectionRateBelowTarget { rate } if (rate - 20.0 / 30.0).abs() < 1e-9
         ));
+        // C13: only when a request is actually waiting, with the page's field names.
+        assert_eq!(board.clone().with_unanswered_internet(0, 0).alarms.len(), 3);
+        let board = board.with_unanswered_internet(2, 420);
+        let json = serde_json::to_value(&board.alarms[3]).expect("json");
+        assert_eq!(
+            json,
+            serde_json::json!({"kind": "internet_requests_unanswered", "requests": 2, "oldest_wait_s": 420})
+        );
     }
 }

@@ -8,7 +8,10 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use super::event::Event;
 use super::model::TicketId;
 use super::repeat::RepeatCandidate;
-use super::store::{IndexRow, InternetResponse, ListQuery, Page, Report, StoreError, TicketStore};
+use super::store::{
+    unanswered_internet, IndexRow, InternetBacklog, InternetResponse, ListQuery, Page, Report,
+    StoreError, TicketStore,
+};
 
 /// Tickets kept in maps.
 #[derive(Debug, Default, Clone)]
@@ -161,6 +164,21 @@ impl TicketStore for MemoryStore {
                 excluded: r.repeat_excluded,
             })
             .collect())
+    }
+
+    fn internet_backlog(
+        &mut self,
+        now: DateTime<FixedOffset>,
+    ) -> Result<InternetBacklog, StoreError> {
+        let late = self.rows.values().filter(|r| unanswered_internet(r, now));
+        Ok(late.fold(InternetBacklog::default(), |mut acc, r| {
+            acc.unanswered += 1;
+            acc.oldest_received = Some(
+                acc.oldest_received
+                    .map_or(r.received_at, |o| o.min(r.received_at)),
+            );
+            acc
+        }))
     }
 
     fn report(

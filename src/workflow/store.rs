@@ -141,12 +141,14 @@ impl InternetResponse {
         responded: Option<DateTime<FixedOffset>>,
         now: DateTime<FixedOffset>,
     ) {
+        // Whole seconds, as the index stores them, so every store counts alike.
         let limit = crate::workflow::model::INTERNET_RESPONSE_SECS;
+        let after = |t: DateTime<FixedOffset>| t.timestamp() - received.timestamp();
         self.received += 1;
         match responded {
-            Some(r) if (r - received).num_seconds() <= limit => self.within_3_min += 1,
+            Some(r) if after(r) <= limit => self.within_3_min += 1,
             Some(_) => self.late += 1,
-            None if (now - received).num_seconds() > limit => self.late += 1,
+            None if after(now) > limit => self.late += 1,
             None => self.waiting += 1,
         }
         let decided = self.within_3_min + self.late;
@@ -191,6 +193,29 @@ pub trait TicketStore {
         to: Option<DateTime<FixedOffset>>,
         now: DateTime<FixedOffset>,
     ) -> Result<Report, StoreError>;
+    /// C13 now: the open internet requests nobody at the hotline has responded to within
+    /// 3 minutes, for the wallboard's alarm.
+    fn internet_backlog(
+        &mut self,
+        now: DateTime<FixedOffset>,
+    ) -> Result<InternetBacklog, StoreError>;
+}
+
+/// Open internet requests past C13's 3 minutes without a response.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InternetBacklog {
+    pub unanswered: u64,
+    /// When the oldest of them came in.
+    pub oldest_received: Option<DateTime<FixedOffset>>,
+}
+
+/// Whether a row is an open internet request still without a response past C13's limit.
+pub fn unanswered_internet(row: &IndexRow, now: DateTime<FixedOffset>) -> bool {
+    row.channel.is_internet()
+        && row.responded_at.is_none()
+        && row.closed_at.is_none()
+        && now.timestamp() - row.received_at.timestamp()
+            > crate::workflow::model::INTERNET_RESPONSE_SECS
 }
 
 #[cfg(test)]
