@@ -164,6 +164,8 @@ fn the_wallboard_moves_with_a_call_and_the_agent_files_its_ticket_from_the_deskt
     assert!(suggested.contains("市自来水集团"), "{suggested}");
     let ticket = popup.trim_start_matches("POPUP ").trim().to_string();
     wallboard.expect("ANSWERED", Duration::from_secs(10), &engine);
+    desk.expect("ENDED", Duration::from_secs(40), &engine);
+    desk.expect("RESTORED", Duration::from_secs(20), &engine);
     let saved = desk.expect("SAVED", Duration::from_secs(20), &engine);
     assert!(saved.ends_with(&ticket), "{saved} vs {ticket}");
     wallboard.expect("DONE", Duration::from_secs(10), &engine);
@@ -184,6 +186,20 @@ fn the_wallboard_moves_with_a_call_and_the_agent_files_its_ticket_from_the_deskt
     assert!(t["content"]
         .as_str()
         .is_some_and(|c| c.contains("营业执照")));
+    // Saved after the hang-up: the engine had attached the recording first (the page's
+    // version was older), and the agent's save went through all the same.
+    let events: Vec<&str> = t["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter_map(|e| e["event"].as_str())
+        .collect();
+    let attached = events.iter().position(|e| *e == "recording_attached");
+    let completed = events.iter().position(|e| *e == "completed");
+    assert!(
+        matches!((attached, completed), (Some(a), Some(c)) if a < c),
+        "{events:?}"
+    );
     caller.join().expect("sipp thread").assert_ok();
 
     // A web request dispatched to the water company: the unit signs for it on its desk.
@@ -278,6 +294,7 @@ fn the_wallboard_moves_with_a_call_and_the_agent_files_its_ticket_from_the_deskt
         "wallboard-en",
         "desk-large",
         "desk-popup",
+        "desk-restored",
         "desk-saved",
     ] {
         let p = shots_dir().join(format!("{shot}.png"));

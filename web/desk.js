@@ -10,6 +10,43 @@ let historyOf = null; // the call whose caller's earlier tickets are shown
 let units = new Map(); // unit id → name: a suggested category shows the unit it goes to
 let domains = []; // the catalogue's content domains
 let suggestTimer = null;
+let lastCall = null; // the call the open ticket came from, kept after the caller hangs up
+
+/** The agent's unsaved work (the ticket, its call, the form) in this tab's session storage:
+ * a reload or a crashed page restores it; saving clears it. Session storage, not local: it
+ * holds a citizen's words, and goes when the tab is closed. */
+const WORK_KEY = "desk.work";
+const FIELDS = ["f-content", "f-name", "f-area", "f-urgency", "f-type", "f-domain", "f-category", "f-next", "f-answer", "f-method", "f-service"];
+
+function keepWork() {
+  if (!ticket?.id) return;
+  const form = {};
+  for (const f of FIELDS) form[f] = $(f).value;
+  // The suggested categories are options the page fetched: keep them so the choice survives.
+  const categories = [...$("f-category").options].map((o) => [o.value, o.textContent]);
+  sessionStorage.setItem(WORK_KEY, JSON.stringify({ agent: view?.agent.id, ticket: ticket.id, call: lastCall, form, categories }));
+}
+
+function storedWork() {
+  try {
+    const w = JSON.parse(sessionStorage.getItem(WORK_KEY) ?? "null");
+    return w && (!view || w.agent === view.agent.id) ? w : null;
+  } catch {
+    return null;
+  }
+}
+
+function restoreForm(w) {
+  if (w.categories?.length) {
+    $("f-category").replaceChildren(...w.categories.map(([v, text]) => el("option", { value: v }, text)));
+  }
+  for (const f of FIELDS) if (w.form?.[f] != null) $(f).value = w.form[f];
+}
+
+function forgetWork() {
+  sessionStorage.removeItem(WORK_KEY);
+  lastCall = null;
+}
 
 const $ = (id) => document.getElementById(id);
 
@@ -33,17 +70,27 @@ function render(v) {
   const c = v.call;
   const offered = Boolean(c && !c.agent);
   $("ringing").hidden = a.state !== "reserved" || Boolean(c);
-  $("popup").hidden = !c;
-  if (c) {
+  if (c && !offered) {
+    lastCall = { id: c.id, caller: c.caller, menu_path: c.menu_path, queue: c.queue, wait: waited(c, v.at), ticket: c.ticket };
+  }
+  // After the caller hangs up, the call's facts stay beside its unsaved ticket.
+  const shown = c ?? (ticket && !ticketSaved() && lastCall ? lastCall : null);
+  $("popup").hidden = !shown;
+  $("call-controls").hidden = !c || offered;
+  if (shown) {
     $("popup").classList.toggle("offered", offered);
-    $("call-h").textContent = t(offered ? "desk.offered" : "desk.call");
-    $("c-caller").textContent = c.caller;
-    $("c-path").textContent = c.menu_path.map(menuStep).join(" → ") || "—";
-    $("c-queue").textContent = c.queue ? queueName(c.queue) : "—";
-    $("c-wait").textContent = waited(c, v.at);
-    $("c-ticket").textContent = c.ticket ?? "…";
+    $("popup").classList.toggle("ended", !c);
+    $("call-h").textContent = t(!c ? "desk.call_ended" : offered ? "desk.offered" : "desk.call");
+    $("c-caller").textContent = shown.caller;
+    $("c-path").textContent = shown.menu_path.map(menuStep).join(" → ") || "—";
+    $("c-queue").textContent = shown.queue ? queueName(shown.queue) : "—";
+    $("c-wait").textContent = c ? waited(c, v.at) : shown.wait;
+    $("c-ticket").textContent = shown.ticket ?? "…";
+  }
+  if (c) {
     if (historyOf !== c.id) showHistory(c.id);
     if (c.ticket && (!ticket || ticket.id !== c.ticket)) openTicket(c.ticket);
+    if (c.ticket && lastCall && !lastCall.ticket) lastCall.ticket = c.ticket;
   }
   tick();
 }
@@ -89,21 +136,51 @@ function tick() {
   $("timer").textContent = clock(s);
 }
 
+function ticketSaved() {
+  return !$("saved").hidden;
+}
+
 async function openTicket(id) {
   ticket = { id, version: null };
   $("saved").hidden = true;
+  $("conflict").hidden = true;
   try {
     const tk = await api(token, "GET", "/api/tickets/" + id);
     ticket.version = tk.version;
     ticket.state = tk.state;
     const form = $("ticket");
-    form.hidden = tk.state !== "draft";
+    // A ticket half saved before a reload (completed, not yet closed or dispatched) is still
+    // the agent's to finish.
+    const work = storedWork();
+    const mine = work?.ticket === id;
+    form.hidden = !(tk.state === "draft" || (mine && tk.state === "received"));
     $("no-ticket").hidden = !form.hidden;
-    if (tk.state === "draft") form.reset();
+    if (!form.hidden) {
+      form.reset();
+      if (mine) restoreForm(work);
+    }
+    if (mine && !lastCall) lastCall = work.call;
     updateNext();
+    if (view) render(view);
   } catch (e) {
     showError(e);
   }
+}
+
+/** Another person changed the ticket while the agent typed: the current version is shown
+ * beside the form, which keeps what the agent typed; saving again goes on from the current
+ * version. */
+async function showConflict() {
+  const tk = await api(token, "GET", "/api/tickets/" + ticket.id);
+  const theirs = tk.history.filter((e) => e.seq > ticket.version && e.actor?.role !== "system");
+  ticket.version = tk.version;
+  ticket.state = tk.state;
+  $("conflict-list").replaceChildren(
+    el("li", {}, `${t("tk.state")}: ${label("st", tk.state)}`),
+    el("li", {}, `${t("f.content")}: ${tk.content}`),
+    ...theirs.map((e) => el("li", {}, `${dateTime(e.at)} · ${e.actor?.user ?? ""} (${label("role", e.actor?.role ?? "")}) · ${label("ev", e.event)}`)),
+  );
+  $("conflict").hidden = false;
 }
 
 function updateNext() {
@@ -184,12 +261,16 @@ async function save(e) {
     if (next === "dispatch") tk = await act({ action: "dispatch", category });
     if (next === "link_emergency") tk = await act({ action: "link_emergency", service: $("f-service").value });
     $("ticket").hidden = true;
+    $("conflict").hidden = true;
     const saved = $("saved");
     saved.hidden = false;
     saved.textContent = `${t("desk.saved")}: ${ticket.id} · ${label("st", ticket.state)}`;
+    forgetWork();
+    if (view) render(view);
     if (view?.agent.state === "wrap_up") await api(token, "POST", `/api/agents/${view.agent.id}/wrap-up-done`);
   } catch (err) {
     showError(err);
+    if (err.code === "version_conflict") await showConflict().catch(showError);
   } finally {
     button.disabled = false;
   }
@@ -232,6 +313,14 @@ async function main() {
   $("f-next").addEventListener("change", updateNext);
   $("f-content").addEventListener("input", () => { clearTimeout(suggestTimer); suggestTimer = setTimeout(suggest, 400); });
   $("ticket").addEventListener("submit", save);
+  $("ticket").addEventListener("input", keepWork);
+  $("ticket").addEventListener("change", keepWork);
+  // A reload while a ticket was unsaved (the call may be over): its form comes back.
+  const work = storedWork();
+  if (work && !view?.call?.ticket) {
+    lastCall = work.call;
+    await openTicket(work.ticket);
+  }
   const status = $("conn");
   live("/api/desk/stream", token, "desk", render, (ok) => {
     status.textContent = ok ? "● " + t("wb.live") : t("wb.offline");

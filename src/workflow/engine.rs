@@ -9,7 +9,7 @@ use super::calendar::WorkCalendar;
 use super::catalogue::DispatchCatalogue;
 use super::decide::{check_earlier, Rules};
 use super::event::{Event, EventKind};
-use super::model::{china, Actor, CallDraft, Intake, TicketId};
+use super::model::{china, Actor, CallDraft, Intake, Role, TicketId};
 use super::policy::Policy;
 use super::repeat::{find_repeat, normalize_phone};
 use super::store::{IndexRow, ListQuery, StoreError, TicketStore};
@@ -211,8 +211,9 @@ impl Workflow {
         Ok(Ticket::replay(id.clone(), events)?)
     }
 
-    /// Applies an action. With `expected_version`, a ticket that moved on meanwhile is a
-    /// `Conflict` (HTTP 409) rather than a silent overwrite.
+    /// Applies an action. With `expected_version`, a ticket another person changed meanwhile
+    /// is a `Conflict` (HTTP 409) rather than a silent overwrite; the engine's own steps since
+    /// that version (recording attached, reminders) are not a conflict.
     pub fn act<S: TicketStore + ?Sized>(
         &self,
         store: &mut S,
@@ -224,7 +225,7 @@ impl Workflow {
     ) -> Result<Ticket, WorkflowError> {
         let t = self.load(store, id)?;
         if let Some(v) = expected_version {
-            if v != t.version {
+            if changed_by_a_person_since(&t, v) {
                 return Err(StoreError::Conflict {
                     id: id.clone(),
                     expected: v,
@@ -304,6 +305,21 @@ impl Workflow {
     }
 }
 
+/// Whether anybody but the engine changed the ticket after the version a reader saw. The
+/// engine's own steps (a recording attached at hang-up, the sweep's reminders and
+/// supervision) are not an edit the reader could have overwritten, so they never make a
+/// person's action stale; another person's action does. A version from the future is stale
+/// too (the reader saw a ticket that does not exist).
+fn changed_by_a_person_since(t: &Ticket, seen: u64) -> bool {
+    if seen > t.version {
+        return true;
+    }
+    t.history
+        .iter()
+        .filter(|e| e.seq > seen)
+        .any(|e| e.actor.role != Role::System)
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -312,7 +328,7 @@ mod tests {
     use crate::workflow::action::{CallbackMethod, Rating};
     use crate::workflow::calendar::YearCalendar;
     use crate::workflow::memory::MemoryStore;
-    use crate::workflow::model::{Caller, Channel, Domain, RequestType, Role, UnitId, Urgency};
+    use crate::workflow::model::{Caller, Channel, Domain, RequestType, UnitId, Urgency};
 
     fn wf() -> Workflow {
         Workflow {
@@ -498,6 +514,60 @@ mod tests {
                     ..
                 })
             ),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn the_engines_own_steps_never_make_a_persons_save_stale() {
+        let wf = wf();
+        let mut store = MemoryStore::new();
+        let a = Actor::new("a", Role::Agent);
+        let t = wf.create(&mut store, intake(), &a, t0()).unwrap();
+        // Dispatched: the sweep will remind the unit before its sign-off deadline.
+        let t = wf
+            .act(
+                &mut store,
+                &t.id,
+                Some(t.version),
+                &a,
+                &Action::Dispatch {
+                    category: Some("wage_arrears".into()),
+                    lead: None,
+                    assisting: None,
+                },
+                t0(),
+            )
+            .unwrap();
+        let seen = t.version;
+        let w = next_wake(&t, &wf.rules()).unwrap();
+        assert_eq!(wf.sweep(&mut store, w, 10).unwrap().events.len(), 1);
+        // The supervisor saw the ticket before the reminder: their action still goes through.
+        let s = Actor::new("s", Role::Supervisor);
+        let after = wf
+            .act(
+                &mut store,
+                &t.id,
+                Some(seen),
+                &s,
+                &Action::Remind { note: None },
+                w,
+            )
+            .unwrap();
+        assert_eq!(after.version, seen + 2);
+        // A version nobody could have seen is stale.
+        let e = wf
+            .act(
+                &mut store,
+                &t.id,
+                Some(after.version + 1),
+                &s,
+                &Action::Remind { note: None },
+                w,
+            )
+            .unwrap_err();
+        assert!(
+            matches!(e, WorkflowError::Store(StoreError::Conflict { .. })),
             "{e:?}"
         );
     }

@@ -1,6 +1,7 @@
 // node desk.mjs <base-url> <agent-token> <screenshot-dir>
-// Goes ready, waits for the call pop-up (POPUP <ticket>), fills in the ticket and answers it
-// directly (SAVED <ticket>); screenshots at each step. Keyboard only: the state buttons and the
+// Goes ready, waits for the call pop-up (POPUP <ticket>), fills in the ticket, waits for the
+// caller to hang up (ENDED), reloads the page and finds the form as it was (RESTORED), then
+// answers it directly (SAVED <ticket>); screenshots at each step. Keyboard only: the state buttons and the
 // form are reached with Tab and used with the keyboard; large-text mode (适老) and the
 // accessibility rules are checked on the way.
 import { browser, say, shots, guard, accessible, tabTo } from "./lib.mjs";
@@ -59,6 +60,19 @@ guard(async (log) => {
   await page.selectOption("#f-domain", "market_supervision");
   await page.selectOption("#f-next", "direct_close");
   await page.fill("#f-answer", "已告知登录政务服务网在线办理，材料清单已短信发送");
+  // The normal wrap-up: the caller hangs up before the agent saves (the engine attaches the
+  // recording to the ticket meanwhile), and the page is even reloaded: the call's facts and
+  // everything typed come back.
+  await page.waitForSelector("[data-testid=popup].ended", { timeout: 40000 });
+  say("ENDED");
+  await page.reload();
+  await page.waitForSelector("#app:not([hidden])");
+  await page.waitForFunction(() => document.querySelector("#f-content")?.value === "咨询企业开办营业执照的办理流程", null, { timeout: 10000 });
+  if ((await page.textContent("[data-testid=ticket-id]")) !== ticket) throw new Error("the ticket number is gone after the reload");
+  if ((await page.inputValue("#f-next")) !== "direct_close") throw new Error("the chosen next step is lost");
+  if (!(await page.inputValue("#f-answer")).startsWith("已告知")) throw new Error("the answer is lost");
+  say("RESTORED " + ticket);
+  await shot(page, "desk-restored");
   await page.focus("#ticket button[type=submit]");
   await page.keyboard.press("Enter");
   await page.waitForSelector("[data-testid=saved]:not([hidden])", { timeout: 10000 });
