@@ -19,24 +19,25 @@ impl Masked {
         &self.0
     }
 
-    /// The masked form: `13812345678` → `138****5678`; short values keep only their ends.
+    /// The masked form: `13812345678` → `138******78`; never more than half is shown.
     pub fn masked(&self) -> String {
         mask(&self.0)
     }
 }
 
-/// Masks a number or name: keeps the first 3 and last 4 characters of long values
-/// (`138****5678`), the first and last of short ones, and hides one-character values.
+/// Masks a number or name so that at most half of its characters show, whatever its length
+/// (rule C16): up to the first 3 (the carrier or area prefix a supervisor may need) and the
+/// rest of that half at the end (`138******78`, `13****41`, `欧**娜`); one-character values are
+/// hidden.
 pub fn mask(value: &str) -> String {
     let chars: Vec<char> = value.chars().collect();
     let n = chars.len();
-    let (head, tail) = match n {
-        0 => return String::new(),
-        1 => return "*".to_string(),
-        2 => (1, 0),
-        3..=7 => (1, 1),
-        _ => (3, 4),
-    };
+    if n <= 1 {
+        return "*".repeat(n);
+    }
+    let shown = n / 2;
+    let head = shown.div_ceil(2).min(3);
+    let tail = shown - head;
     let mut out: String = chars[..head].iter().collect();
     out.push_str(&"*".repeat(n - head - tail));
     out.extend(&chars[n - tail..]);
@@ -68,11 +69,11 @@ mod tests {
 
     #[test]
     fn masks_mobile_numbers_like_the_standard_examples() {
-        assert_eq!(mask("13812345678"), "138****5678");
-        assert_eq!(format!("{}", Masked::new("13800138000")), "138****8000");
+        assert_eq!(mask("13812345678"), "138******78");
+        assert_eq!(format!("{}", Masked::new("13800138000")), "138******00");
         assert_eq!(
             format!("{:?}", Masked::new("13800138000")),
-            "Masked(138****8000)"
+            "Masked(138******00)"
         );
     }
 
@@ -83,5 +84,19 @@ mod tests {
         assert_eq!(mask("张三"), "张*");
         assert_eq!(mask("欧阳娜娜"), "欧**娜");
         assert_eq!(mask("1001"), "1**1");
+    }
+
+    #[test]
+    fn never_shows_more_than_half_whatever_the_length() {
+        assert_eq!(mask("12345678"), "12****78");
+        assert_eq!(mask("01012345678"), "010******78");
+        assert_eq!(mask("+8613812345678"), "+86*******5678");
+        for n in 1..40 {
+            let v: String = (0..n).map(|i| char::from(b'0' + (i % 10) as u8)).collect();
+            let m = mask(&v);
+            assert_eq!(m.chars().count(), n);
+            let shown = m.chars().filter(|c| *c != '*').count();
+            assert!(shown * 2 <= n, "{v} → {m}");
+        }
     }
 }

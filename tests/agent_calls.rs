@@ -249,6 +249,40 @@ fn an_agent_registers_goes_ready_and_answers_a_citizen_who_pressed_1() {
     let (left, right) = (energy(0), energy(1));
     assert!(left > 100.0, "caller channel has signal: rms {left:.0}");
     assert!(right > 100.0, "agent channel has signal: rms {right:.0}");
+    // Citizens' data is the engine's user's only (C16): folders 0700, files 0600.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let data = engine.data_dir.path();
+        let mode = |p: &std::path::Path| {
+            std::fs::metadata(p)
+                .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        assert_eq!(mode(data), 0o700, "the data folder");
+        assert_eq!(mode(&path), 0o600, "the recording");
+        assert_eq!(
+            mode(path.parent().expect("day folder")),
+            0o700,
+            "its folder"
+        );
+        // (`project/` and `engine.log` are the test harness's, not the engine's.)
+        for entry in std::fs::read_dir(data).expect("data folder").flatten() {
+            let p = entry.path();
+            if entry.file_name() == "project" || entry.file_name() == "engine.log" {
+                continue;
+            }
+            let want = if p.is_dir() { 0o700 } else { 0o600 };
+            assert_eq!(mode(&p), want, "{}", p.display());
+        }
+        for entry in std::fs::read_dir(data.join("calls"))
+            .expect("calls")
+            .flatten()
+        {
+            assert_eq!(mode(&entry.path()), 0o600, "{}", entry.path().display());
+        }
+    }
     // Audio went out both ways too: the engine relayed packets to each side.
     let (_, metrics) = engine.get("/metrics");
     for family in [
@@ -480,7 +514,7 @@ fn an_agent_who_does_not_answer_is_skipped_and_the_next_agent_answers() {
     assert_eq!(status, 200, "{body}");
     let desk: serde_json::Value = serde_json::from_str(&body).expect("json");
     assert_eq!(desk["call"]["id"], ringing["id"], "{desk}");
-    assert_eq!(desk["call"]["caller"], "138*2341", "{desk}");
+    assert_eq!(desk["call"]["caller"], "13****41", "{desk}");
     let history = |token: &str| {
         let path = format!(
             "/api/tickets?same_caller_as_call={}",

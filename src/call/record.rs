@@ -50,7 +50,7 @@ pub enum CallOutcome {
 pub struct LiveCall {
     /// Our id for the call (also the recording's and the record's name).
     pub id: String,
-    /// Masked caller number, e.g. `138****5678`.
+    /// Masked caller number, e.g. `138******78`.
     pub caller: String,
     /// The service number dialled.
     pub called: String,

@@ -114,7 +114,7 @@ pub struct ListItem {
     pub area: Option<String>,
     /// RFC 3339.
     pub received_at: String,
-    /// Masked, e.g. `138****8000`.
+    /// Masked, e.g. `138******00`.
     pub caller_phone: Option<String>,
     /// The first 60 characters.
     pub content: String,

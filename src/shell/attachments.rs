@@ -98,7 +98,7 @@ impl AttachmentStore {
         }
         let sha256 = hex::encode(Sha256::digest(bytes));
         let folder = self.dir.join(ticket);
-        std::fs::create_dir_all(&folder).map_err(io(&folder))?;
+        crate::shell::private_fs::create_dir_all(&folder).map_err(io(&folder))?;
         let path = folder.join(&sha256);
         if !path.exists() {
             // One temporary file per upload: two uploads of the same file at once (a double
@@ -107,7 +107,12 @@ impl AttachmentStore {
             static UPLOADS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
             let n = UPLOADS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let tmp = folder.join(format!("{sha256}.{n}.part"));
-            let mut f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
+            let mut f = crate::shell::private_fs::options()
+                .create(true)
+                .write(true)
+                .truncate(true)
+                .open(&tmp)
+                .map_err(io(&tmp))?;
             f.write_all(bytes).map_err(io(&tmp))?;
             f.sync_all().map_err(io(&tmp))?;
             std::fs::rename(&tmp, &path).map_err(io(&path))?;

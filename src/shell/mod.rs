@@ -10,6 +10,7 @@ pub mod clock;
 pub mod engine;
 pub mod media;
 pub mod metrics;
+pub mod private_fs;
 pub mod recording;
 pub mod records;
 pub mod sip_transport;
@@ -190,7 +191,7 @@ pub async fn run(
     use anyhow::Context;
     let sip_addr = listeners.sip_udp.local_addr()?;
     let http_addr = listeners.http.local_addr()?;
-    std::fs::create_dir_all(&config.storage.data_dir).with_context(|| {
+    private_fs::secure_data_dir(&config.storage.data_dir).with_context(|| {
         format!(
             "cannot create the data folder {}",
             config.storage.data_dir.display()

@@ -46,9 +46,9 @@ impl RecordingFile {
     /// Creates the file (and its day folder) with a placeholder header.
     pub fn create(path: &Path) -> std::io::Result<RecordingFile> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
+            crate::shell::private_fs::create_dir_all(dir)?;
         }
-        let file = OpenOptions::new()
+        let file = crate::shell::private_fs::options()
             .create(true)
             .truncate(true)
             .write(true)

@@ -5,7 +5,7 @@
 
 use crate::stats::kpi::KpiEvent;
 use std::collections::VecDeque;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -47,7 +47,7 @@ impl CallRecordLog {
     /// so `/api/calls/recent` survives a restart.
     pub fn open(data_dir: &Path) -> std::io::Result<Self> {
         let dir = data_dir.join("calls");
-        std::fs::create_dir_all(&dir)?;
+        crate::shell::private_fs::create_dir_all(&dir)?;
         let mut recent = VecDeque::with_capacity(RECENT_CAPACITY);
         let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)?
             .flatten()
@@ -94,7 +94,7 @@ impl CallRecordLog {
                 if let Some((_, f)) = slot.take() {
                     f.sync_all()?;
                 }
-                let mut f = OpenOptions::new()
+                let mut f = crate::shell::private_fs::options()
                     .create(true)
                     .read(true)
                     .append(true)
@@ -220,7 +220,7 @@ mod tests {
         CallRecord {
             call: LiveCall {
                 id: id.into(),
-                caller: "138****5678".into(),
+                caller: "138******78".into(),
                 called: "12345".into(),
                 state: CallState::Queued,
                 menu_path: vec!["main:2".into(), "special:1".into()],
@@ -255,7 +255,10 @@ mod tests {
         }
         // Simulate a crash mid-write: a torn line at the end of the newest file.
         let newest = dir.path().join("calls/2026-11-22.jsonl");
-        let mut f = OpenOptions::new().append(true).open(&newest).unwrap();
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&newest)
+            .unwrap();
         f.write_all(b"{\"id\":\"torn").unwrap();
         drop(f);
         let mut log = CallRecordLog::open(dir.path()).unwrap();

@@ -79,8 +79,17 @@ impl SqliteStore {
     /// Opens (creating if needed) the database file, sets WAL and durability, migrates.
     pub fn open(path: &Path, durability: Durability) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| backend(format!("{}: {e}", dir.display())))?;
+            crate::shell::private_fs::create_dir_all(dir)
+                .map_err(|e| backend(format!("{}: {e}", dir.display())))?;
         }
+        // Created (or closed) to the engine's user before SQLite opens it: its WAL and shared
+        // memory files take the database file's permissions.
+        crate::shell::private_fs::options()
+            .create(true)
+            .append(true)
+            .open(path)
+            .and_then(|_| crate::shell::private_fs::restrict(path))
+            .map_err(|e| backend(format!("{}: {e}", path.display())))?;
         let conn =
             Connection::open(path).map_err(|e| backend(format!("{}: {e}", path.display())))?;
         let mode: String = conn

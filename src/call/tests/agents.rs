@@ -66,7 +66,7 @@ fn a_caller_who_presses_1_rings_the_enterprise_agent_who_answers_and_is_bridged(
     let phone = register_agent(&mut sim);
     let invite = connect_agent(&mut sim, phone);
     assert_eq!(invite.uri.to_string(), "sip:1001@127.0.0.1:5080");
-    assert_eq!(invite.headers.from.display.as_deref(), Some("138****5678"));
+    assert_eq!(invite.headers.from.display.as_deref(), Some("138******78"));
     let ack = last_request_to(&sim, phone, "ACK");
     assert_eq!(ack.headers.to.tag(), Some("phone1"));
     let live = &sim.engine.live_calls()[0];

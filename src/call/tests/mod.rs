@@ -310,7 +310,7 @@ fn keys_route_the_call_into_a_queue_with_hold_audio_and_position_notices() {
     assert_eq!(live[0].state, CallState::Queued);
     assert_eq!(live[0].queue.as_deref(), Some("dialect"));
     assert_eq!(live[0].menu_path, vec!["main:2", "special:1"]);
-    assert_eq!(live[0].caller, "138****5678");
+    assert_eq!(live[0].caller, "138******78");
     let (prompts, looped) = sim.plays().last().cloned().unwrap();
     assert_eq!(prompts, vec!["transfer.wav", "hold-music.ogg"]);
     assert!(looped, "hold music loops");
