@@ -191,3 +191,26 @@ fn the_engine_serves_it() {
     assert_eq!(doc["info"]["title"], "hotline");
     assert!(doc["paths"]["/metrics"]["get"].is_object());
 }
+
+/// The description passes `openapi-spec-validator` (PyPI; `.ci/test` installs it), as a
+/// client generator or an API gateway would read it: unique operation ids, path parameters
+/// that are in the path, schemas that resolve.
+#[test]
+fn an_independent_validator_accepts_it() {
+    let doc =
+        serde_json::to_string_pretty(&hotline::cti::openapi::ApiDoc::openapi()).expect("json");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("openapi.json");
+    std::fs::write(&file, doc).expect("write");
+    let out = std::process::Command::new("python3")
+        .args(["-m", "openapi_spec_validator"])
+        .arg(&file)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "openapi-spec-validator refused the description (not installed? run ./.ci/test):\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -85,7 +85,7 @@ fn authorize(state: &ApiState, headers: &HeaderMap, agent: &str) -> Result<Actor
 }
 
 /// Every agent's state, for desktops and the wallboard.
-#[utoipa::path(get, path = "/api/agents", tag = "agents", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/agents", operation_id = "list_agents", tag = "agents", security(("bearer" = [])),
     responses((status = 200, description = "Every agent", body = Vec<AgentView>), (status = 401, description = "No or unknown token", body = ApiError), (status = 503, description = "The engine is shutting down", body = ApiError)))]
 async fn list(
     State(state): State<ApiState>,

@@ -33,6 +33,7 @@ pub fn router(api: TicketApi) -> Router {
 
 /// `?name=` of an upload.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadQuery {
     /// The file's name, shown to people (e.g. `支付凭证.pdf`).
     name: Option<String>,

@@ -526,7 +526,7 @@ pub(crate) struct ListParams {
 }
 
 /// Lists tickets (a unit sees its own only), filtered and paginated.
-#[utoipa::path(get, path = "/api/tickets", tag = "tickets", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/tickets", operation_id = "list_tickets", tag = "tickets", security(("bearer" = [])),
     params(ListParams),
     responses((status = 200, description = "One page", body = TicketPage), (status = 400, description = "Malformed JSON, query or action", body = ApiError), (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Role or unit not allowed", body = ApiError)))]
 async fn list(
