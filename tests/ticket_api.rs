@@ -25,6 +25,7 @@ impl Engine {
         self.now.store(t.timestamp(), Ordering::SeqCst);
     }
 
+    /// A JSON request, as every client of the API sends it.
     async fn call(
         &self,
         method: &str,
@@ -32,37 +33,41 @@ impl Engine {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let mut s = tokio::net::TcpStream::connect(self.addr)
-            .await
-            .expect("connect");
         let body = body.map(|b| b.to_string()).unwrap_or_default();
-        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n", body.len());
-        if let Some(t) = token {
-            req.push_str(&format!("Authorization: Bearer {t}\r\n"));
-        }
-        req.push_str("\r\n");
-        req.push_str(&body);
-        s.write_all(req.as_bytes()).await.expect("write");
-        let mut buf = Vec::new();
-        s.read_to_end(&mut buf).await.expect("read");
-        let text = String::from_utf8_lossy(&buf);
-        let (head, body) = text.split_once("\r\n\r\n").expect("http response");
-        let status: u16 = head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .expect("status");
-        (status, serde_json::from_str(body).unwrap_or(Value::Null))
+        self.send(
+            method,
+            path,
+            token,
+            Some("application/json"),
+            body.as_bytes(),
+        )
+        .await
     }
-}
 
-impl Engine {
     /// A POST of raw bytes (a file upload).
     async fn upload(&self, path: &str, token: Option<&str>, body: &[u8]) -> (u16, Value) {
+        self.send("POST", path, token, Some("application/octet-stream"), body)
+            .await
+    }
+
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> (u16, Value) {
         let mut s = tokio::net::TcpStream::connect(self.addr)
             .await
             .expect("connect");
-        let mut req = format!("POST {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\n", body.len());
+        let mut req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        if let Some(c) = content_type {
+            req.push_str(&format!("Content-Type: {c}\r\n"));
+        }
         if let Some(t) = token {
             req.push_str(&format!("Authorization: Bearer {t}\r\n"));
         }
@@ -98,8 +103,8 @@ async fn uploads_are_checked_before_they_are_read_and_limited_to_20_mib() {
     );
     assert_error(
         &e.upload(&path, MARKET, &[1u8; 1 << 20]).await,
-        403,
-        "not_your_ticket",
+        404,
+        "not_found",
     );
     assert_error(
         &e.upload(&path, AGENT, &vec![1u8; (20 << 20) + 1]).await,
@@ -110,6 +115,12 @@ async fn uploads_are_checked_before_they_are_read_and_limited_to_20_mib() {
     assert_eq!(r.0, 201, "{:?}", r.1);
     assert_eq!(r.1["name"], "scan.pdf");
     assert_eq!(r.1["size"], 13);
+    // A right-to-left override (U+202E) in a name would show `invoice.exe` as `…exe.pdf`:
+    // format characters are stripped.
+    let disguised = format!("/api/tickets/{id}/attachments?name=invoice%E2%80%AEfdp.exe");
+    let r = e.upload(&disguised, AGENT, b"MZ").await;
+    assert_eq!(r.0, 201, "{:?}", r.1);
+    assert_eq!(r.1["name"], "invoicefdp.exe", "{:?}", r.1);
 }
 
 async fn start() -> Engine {
@@ -235,18 +246,38 @@ async fn the_issue_example_and_a_whole_life_by_api() {
         json!(["remind", "supervise", "attach_recording"])
     );
 
-    // Another unit: 403 on read and on action; a stale version: 409.
-    assert_error(
-        &e.call("GET", &format!("/api/tickets/{id}"), MARKET, None)
-            .await,
-        403,
-        "not_your_ticket",
+    // Another unit: the same 404 as for a ticket that does not exist, on read and on
+    // action (a unit cannot probe which ids exist); a stale version: 409.
+    let unknown = e
+        .call("GET", "/api/tickets/20260930-999999", MARKET, None)
+        .await;
+    assert_error(&unknown, 404, "not_found");
+    let other = e
+        .call("GET", &format!("/api/tickets/{id}"), MARKET, None)
+        .await;
+    assert_error(&other, 404, "not_found");
+    assert_eq!(
+        other.1["message"].as_str().map(|m| m.replace(id, "ID")),
+        unknown.1["message"]
+            .as_str()
+            .map(|m| m.replace("20260930-999999", "ID"))
     );
     assert_error(
         &e.call("POST", &path, MARKET, Some(json!({"action":"sign"})))
             .await,
-        403,
-        "not_your_ticket",
+        404,
+        "not_found",
+    );
+    assert_error(
+        &e.call(
+            "POST",
+            "/api/tickets/20260930-999999/actions",
+            MARKET,
+            Some(json!({"action":"sign"})),
+        )
+        .await,
+        404,
+        "not_found",
     );
     assert_error(
         &e.call(
@@ -408,6 +439,80 @@ async fn the_issue_example_and_a_whole_life_by_api() {
             .await,
         404,
         "not_found",
+    );
+}
+
+/// Issue 12's smaller probes: each gets a clear 4xx with a code, never a 500.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_requests_get_a_clear_refusal() {
+    let e = start().await;
+    e.set_now("2026-09-30T10:02:00+08:00");
+    let r = e.call("POST", "/api/tickets", AGENT, Some(example())).await;
+    assert_eq!(r.0, 201, "{:?}", r.1);
+    let id = r.1["id"].as_str().expect("id").to_string();
+    // A list cursor that is empty or names no ticket is a bad query (it was a 500).
+    for q in ["after=", "after=nonsense", "after=20260930-999999"] {
+        let r = e
+            .call("GET", &format!("/api/tickets?{q}"), SUPERVISOR, None)
+            .await;
+        assert_error(&r, 400, "bad_query");
+    }
+    // Bodies that do not say they are JSON: 415, on both ticket routes.
+    let body = serde_json::to_vec(&example()).expect("json");
+    for ct in [
+        None,
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+    ] {
+        let r = e.send("POST", "/api/tickets", AGENT, ct, &body).await;
+        assert_error(&r, 415, "not_json");
+        let r = e
+            .send(
+                "POST",
+                &format!("/api/tickets/{id}/actions"),
+                AGENT,
+                ct,
+                br#"{"action":"accept"}"#,
+            )
+            .await;
+        assert_error(&r, 415, "not_json");
+    }
+    // Field limits: a 10,001-character note, a 201-character caller name.
+    let r = e
+        .call(
+            "POST",
+            &format!("/api/tickets/{id}/actions"),
+            SUPERVISOR,
+            Some(json!({"action":"remind","note":"催".repeat(10_001)})),
+        )
+        .await;
+    assert_error(&r, 422, "field_too_long");
+    assert!(r.1["message"].as_str().is_some_and(|m| m.contains("note")));
+    let mut big = example();
+    big["caller"]["name"] = json!("名".repeat(201));
+    assert_error(
+        &e.call("POST", "/api/tickets", AGENT, Some(big)).await,
+        422,
+        "field_too_long",
+    );
+    // Nothing was stored by the refusals: the ticket is still at version 1.
+    let r = e
+        .call("GET", &format!("/api/tickets/{id}"), SUPERVISOR, None)
+        .await;
+    assert_eq!(r.1["version"], 1, "{:?}", r.1);
+    // A `received_at` a little in the future (a fast clock) is read as now, so a response
+    // can never come "before" the request (C13); further ahead is refused.
+    let mut soon = example();
+    soon["received_at"] = json!("2026-09-30T10:04:00+08:00");
+    let r = e.call("POST", "/api/tickets", AGENT, Some(soon)).await;
+    assert_eq!(r.0, 201, "{:?}", r.1);
+    assert_eq!(r.1["received_at"], "2026-09-30T10:02:00+08:00", "{:?}", r.1);
+    let mut later = example();
+    later["received_at"] = json!("2026-09-30T11:00:00+08:00");
+    assert_error(
+        &e.call("POST", "/api/tickets", AGENT, Some(later)).await,
+        422,
+        "received_at_in_future",
     );
 }
 

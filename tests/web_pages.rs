@@ -252,7 +252,7 @@ fn the_wallboard_moves_with_a_call_and_the_agent_files_its_ticket_from_the_deskt
     let file = &t["detail"]["feedback"]["attachments"][0];
     assert_eq!(file["name"], "抢修记录.txt", "{t}");
     let sha = file["sha256"].as_str().expect("the file's hash");
-    // The reviewer downloads it; another unit may not.
+    // The reviewer downloads it; another unit may not (to it, the ticket does not exist).
     let (status, text) = http_request(
         engine.http,
         "GET",
@@ -269,7 +269,10 @@ fn the_wallboard_moves_with_a_call_and_the_agent_files_its_ticket_from_the_deskt
         Some("demo-unit-gas"),
         None,
     );
-    assert_eq!(status, 403);
+    assert_eq!(
+        status, 404,
+        "another unit is told the ticket does not exist"
+    );
     // A reply naming a file that was never uploaded is refused with a reason.
     let bogus = format!(
         r#"{{"action":"feedback","contact":"c","verification":"v","legal_basis":"l","result":"r","caller_informed":true,"attachments":[{{"name":"x.pdf","sha256":"{}"}}]}}"#,

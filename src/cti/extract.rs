@@ -68,6 +68,46 @@ impl<S: Send + Sync> FromRequest<S> for ApiBytes {
     }
 }
 
+/// A JSON body as bytes, for routes that parse it themselves (to name the bad field): the
+/// `Content-Type` must say JSON (`415 not_json`, as [`ApiJson`]), and the size is bounded as
+/// [`ApiBytes`].
+pub struct ApiJsonBytes(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for ApiJsonBytes {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(is_json);
+        if !json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "not_json",
+                "send the body with `Content-Type: application/json`",
+            ));
+        }
+        let ApiBytes(b) = ApiBytes::from_request(req, state).await?;
+        Ok(ApiJsonBytes(b))
+    }
+}
+
+/// `application/json` or `application/<something>+json`, with any parameters.
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || essence
+            .strip_prefix("application/")
+            .is_some_and(|sub| sub.ends_with("+json"))
+}
+
 fn bytes_error(e: &BytesRejection) -> ApiError {
     let status = e.status();
     let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
@@ -88,4 +128,20 @@ pub async fn no_route(uri: axum::http::Uri) -> ApiError {
             uri.path().chars().take(200).collect::<String>()
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_json;
+
+    #[test]
+    fn json_content_types() {
+        assert!(is_json("application/json"));
+        assert!(is_json("Application/JSON; charset=utf-8"));
+        assert!(is_json("application/problem+json"));
+        assert!(!is_json("text/plain"));
+        assert!(!is_json("application/x-www-form-urlencoded"));
+        assert!(!is_json("application/jsonx"));
+        assert!(!is_json(""));
+    }
 }

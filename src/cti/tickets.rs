@@ -20,7 +20,7 @@ use chrono::{DateTime, FixedOffset};
 use serde::Deserialize;
 
 use super::auth::Users;
-use crate::cti::extract::{ApiBytes, ApiQuery};
+use crate::cti::extract::{ApiJsonBytes, ApiQuery};
 use crate::cti::ticket_views::{CategoryList, SweepView, TicketPage, TicketView, UnitList};
 use crate::cti::ApiError;
 use crate::shell::ticket_store::{load_workflow, Durability, SqliteStore, TicketWorker};
@@ -284,13 +284,14 @@ pub(crate) fn who(api: &TicketApi, headers: &HeaderMap) -> Result<Actor, ApiErro
     Ok(actor)
 }
 
+/// A handling unit sees only the tickets it handles; any other is answered exactly as a
+/// ticket that does not exist, so a unit cannot probe which ids exist (ids are dated and
+/// sequential).
 pub(crate) fn may_see(actor: &Actor, t: &Ticket) -> Result<(), ApiError> {
     match &actor.role {
-        Role::Unit(u) if !t.visible_units().contains(&u) => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "not_your_ticket",
-            format!("unit `{u}` is not handling ticket {}", t.id),
-        )),
+        Role::Unit(u) if !t.visible_units().contains(&u) => {
+            Err(WorkflowError::NotFound(t.id.clone()).into())
+        }
         _ => Ok(()),
     }
 }
@@ -342,11 +343,14 @@ pub(crate) struct CreateTicket {
 async fn create(
     State(api): State<TicketApi>,
     headers: HeaderMap,
-    ApiBytes(body): ApiBytes,
+    ApiJsonBytes(body): ApiJsonBytes,
 ) -> Result<Response, ApiError> {
     let actor = who(&api, &headers)?;
     let req: CreateTicket = parse_json(&body)?;
     let now = (api.clock)();
+    // A request is received at or before it is registered, never after: a `received_at`
+    // in the future would let a late response count as within C13's 3 minutes. A sender's
+    // clock a little fast (up to 5 min) is read as "now"; more is refused.
     let received_at = req.received_at.unwrap_or(now);
     if received_at > now + chrono::Duration::minutes(5) {
         return Err(ApiError::new(
@@ -355,6 +359,7 @@ async fn create(
             "`received_at` is later than now",
         ));
     }
+    let received_at = received_at.min(now);
     let intake = Intake {
         channel: req.channel,
         received_at,
@@ -435,7 +440,7 @@ async fn act(
     State(api): State<TicketApi>,
     headers: HeaderMap,
     UrlPath(id): UrlPath<String>,
-    ApiBytes(body): ApiBytes,
+    ApiJsonBytes(body): ApiJsonBytes,
 ) -> Result<Response, ApiError> {
     let actor = who(&api, &headers)?;
     let value: serde_json::Value = parse_json(&body)?;
@@ -481,11 +486,11 @@ async fn act(
     let t = api
         .worker
         .call(move |s, wf| {
-            // A unit may not even learn whether another unit's ticket is in a given state.
+            // A unit may not even learn whether another unit's ticket exists.
             if let Role::Unit(u) = &a.role {
                 let t = wf.load(s, &id)?;
                 if !t.visible_units().contains(&u) {
-                    return Err(crate::workflow::Refusal::NotYourTicket { unit: u.clone() }.into());
+                    return Err(WorkflowError::NotFound(id.clone()));
                 }
             }
             let t = wf.act(s, &id, version, &a, &action, now)?;
@@ -581,7 +586,22 @@ async fn list(
         after: p.after.map(TicketId),
         limit: p.limit.unwrap_or(50),
     };
-    let page = api.worker.call(move |s, _| Ok(s.list(&q)?)).await?;
+    let page = api
+        .worker
+        .call(move |s, _| Ok(s.list(&q)?))
+        .await
+        .map_err(|e| match e {
+            // The only id a list reads is the cursor.
+            WorkflowError::Store(StoreError::NotFound { id }) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_query",
+                format!(
+                    "`after={}` names no ticket: pass the `next` of the page before",
+                    id.0.chars().take(40).collect::<String>()
+                ),
+            ),
+            other => other.into(),
+        })?;
     Ok(Json(TicketPage::new(&page, now)).into_response())
 }
 

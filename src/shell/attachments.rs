@@ -52,10 +52,14 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> AttachmentError + '_ {
     }
 }
 
-/// A readable, bounded file name: no path, no control characters.
+/// A readable, bounded file name: no path, no control or format characters (a right-to-left
+/// override could disguise `exe` as `pdf`).
 pub fn clean_name(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
-    let cleaned: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
+    let cleaned: String = crate::workflow::limits::visible_name(base)
+        .chars()
+        .take(200)
+        .collect();
     if cleaned.trim().is_empty() {
         "attachment".into()
     } else {

@@ -461,6 +461,10 @@ pub enum Refusal {
     Unclassified,
     #[error("a reply names at most {max} attachments (bundle more into one archive)")]
     TooManyAttachments { max: usize },
+    #[error("`{field}` is longer than {max} characters")]
+    FieldTooLong { field: String, max: usize },
+    #[error("the ticket has {max} events, the most one may carry: open a new ticket linked to it")]
+    TicketFull { max: u64 },
 }
 
 /// The most files one reply may name: a reply is a few documents and photos, and the number
@@ -500,6 +504,8 @@ impl Refusal {
             Refusal::NotStaged => "not_staged",
             Refusal::Unclassified => "unclassified",
             Refusal::TooManyAttachments { .. } => "too_many_attachments",
+            Refusal::FieldTooLong { .. } => "field_too_long",
+            Refusal::TicketFull { .. } => "ticket_full",
         }
     }
 
@@ -529,6 +535,7 @@ impl Refusal {
                 | Refusal::RatingReasonRequired
                 | Refusal::Unclassified
                 | Refusal::TooManyAttachments { .. }
+                | Refusal::FieldTooLong { .. }
         )
     }
 }

@@ -504,7 +504,14 @@ impl<'a> Rules<'a> {
                     verification: feedback_field(verification, "verification")?,
                     legal_basis: feedback_field(legal_basis, "legal_basis")?,
                     result: feedback_field(result, "result")?,
-                    attachments: attachments.clone(),
+                    // Names are for people: no invisible characters that could disguise them.
+                    attachments: attachments
+                        .iter()
+                        .map(|a| super::action::Attachment {
+                            name: super::limits::visible_name(&a.name),
+                            sha256: a.sha256.clone(),
+                        })
+                        .collect(),
                     staged_follow_up: staged_follow_up
                         .as_deref()
                         .map(str::trim)

@@ -121,6 +121,7 @@ impl Workflow {
         actor: &Actor,
         at: DateTime<FixedOffset>,
     ) -> Result<Ticket, WorkflowError> {
+        super::limits::check_sizes(&intake)?;
         let first = self.rules().create(&intake, actor)?;
         let mut kinds = vec![first];
         kinds.extend(self.suspect_repeat(store, &intake, None)?);
@@ -233,6 +234,13 @@ impl Workflow {
                 }
                 .into());
             }
+        }
+        super::limits::check_sizes(action)?;
+        if t.version >= super::limits::MAX_EVENTS_PER_TICKET {
+            return Err(Refusal::TicketFull {
+                max: super::limits::MAX_EVENTS_PER_TICKET,
+            }
+            .into());
         }
         if let Action::LinkRepeat { earlier, .. } = action {
             let e = self.load(store, earlier).map_err(|e| match e {

@@ -18,6 +18,7 @@
 //! | [`repeat`] | W6 similarity rule |
 //! | [`store`] | the store trait, index rows, list queries, reports |
 //! | [`engine`] | create / act / sweep over a store |
+//! | [`limits`] | field lengths, events per ticket, names without format characters |
 
 pub mod action;
 pub mod available;
@@ -27,6 +28,7 @@ pub mod decide;
 pub mod draft;
 pub mod engine;
 pub mod event;
+pub mod limits;
 pub mod memory;
 pub mod model;
 pub mod policy;
