@@ -16,6 +16,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 struct Engine {
     addr: SocketAddr,
     now: Arc<AtomicI64>,
+    /// The ticket service itself, to act as the call engine does (drafts, recordings); `None`
+    /// for an API in another process.
+    api: Option<TicketApi>,
     _dir: tempfile::TempDir,
 }
 
@@ -140,12 +143,14 @@ async fn start() -> Engine {
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
+    let served = api.clone();
     tokio::spawn(async move {
-        let _ = axum::serve(listener, router(api)).await;
+        let _ = axum::serve(listener, router(served)).await;
     });
     Engine {
         addr,
         now,
+        api: Some(api),
         _dir: dir,
     }
 }
@@ -243,7 +248,7 @@ async fn the_issue_example_and_a_whole_life_by_api() {
     );
     assert_eq!(
         offered(e.call("GET", &show, SUPERVISOR, None).await),
-        json!(["remind", "supervise", "attach_recording"])
+        json!(["remind", "supervise"])
     );
 
     // Another unit: the same 404 as for a ticket that does not exist, on read and on
@@ -706,6 +711,7 @@ async fn kill_9_the_api_during_a_burst_and_every_acknowledged_transition_is_ther
     let e = Arc::new(Engine {
         addr,
         now: Arc::new(AtomicI64::new(0)),
+        api: None,
         _dir: tempfile::tempdir().expect("tempdir"),
     });
     let acked = Arc::new(std::sync::Mutex::new(Vec::<(String, u64)>::new()));
@@ -782,10 +788,55 @@ async fn try_call(e: &Engine, method: &str, path: &str, body: Value) -> Option<(
 async fn a_call_finds_its_ticket_and_the_ticket_names_its_call() {
     let e = start().await;
     e.set_now("2026-04-07T09:00:00+08:00");
+    // A client may not link a ticket to a call, nor name its recording: that is evidence
+    // only the engine sets (issue 12 item 9).
     let body = json!({"channel":"phone","call_id":"call-42","caller":{"phone":"13700009999"},"content":"来电诉求","urgency":"non_urgent","type":"help","domain":"public_service"});
-    let c = e.call("POST", "/api/tickets", AGENT, Some(body)).await;
-    assert_eq!(c.0, 201, "{:?}", c.1);
+    assert_error(
+        &e.call("POST", "/api/tickets", AGENT, Some(body)).await,
+        403,
+        "engine_only",
+    );
+    let forged = json!({"channel":"phone","recording":{"path":"../../../../etc/shadow","sha256":"0".repeat(64)},"caller":{"phone":"13700009999"},"content":"来电诉求","urgency":"non_urgent","type":"help","domain":"public_service"});
+    assert_error(
+        &e.call("POST", "/api/tickets", SUPERVISOR, Some(forged))
+            .await,
+        403,
+        "engine_only",
+    );
+    // The engine opens the call's draft when an agent answers it.
+    let draft = hotline::workflow::model::CallDraft {
+        call_id: "call-42".into(),
+        received_at: DateTime::parse_from_rfc3339("2026-04-07T08:59:30+08:00").expect("time"),
+        caller_phone: Some("13700009999".into()),
+        queue: Some("general".into()),
+        menu_path: vec!["main:0".into()],
+    };
+    let at = DateTime::parse_from_rfc3339("2026-04-07T09:00:00+08:00").expect("time");
+    let opened = e
+        .api
+        .as_ref()
+        .expect("in-process API")
+        .worker()
+        .call(move |s, wf| wf.open_draft(s, &draft, &hotline::workflow::model::Actor::system(), at))
+        .await
+        .expect("draft");
+    let c = e
+        .call("GET", &format!("/api/tickets/{}", opened.id), AGENT, None)
+        .await;
+    assert_eq!(c.0, 200, "{:?}", c.1);
     assert_eq!(c.1["call_id"], "call-42");
+    // Nor may a person attach a recording to it.
+    assert_error(
+        &e.call(
+            "POST",
+            &format!("/api/tickets/{}/actions", opened.id),
+            SUPERVISOR,
+            Some(json!({"action":"attach_recording","recording":{"path":"recordings/x.wav","sha256":"0".repeat(64)}})),
+        )
+        .await,
+        403,
+        "engine_only",
+    );
     let l = e
         .call("GET", "/api/tickets?call_id=call-42", AGENT, None)
         .await;

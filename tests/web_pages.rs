@@ -543,6 +543,29 @@ fn a_web_request_without_a_response_for_3_minutes_raises_the_wallboard_alarm() {
     );
 }
 
+/// Every action the API can offer a person is doable on the ticket desk (an agent's draft
+/// offered `complete` and the page had no form for it); only the engine attaches recordings.
+#[test]
+fn the_ticket_desk_has_a_form_for_every_action_a_person_can_be_offered() {
+    let src = std::fs::read_to_string(root().join("web/tickets.js")).expect("tickets.js");
+    let table = src
+        .split("const ACTIONS = {")
+        .nth(1)
+        .and_then(|t| t.split("\n};").next())
+        .expect("the ACTIONS table of tickets.js");
+    let forms: Vec<&str> = table
+        .lines()
+        .filter_map(|l| l.strip_prefix("  ")?.split(':').next())
+        .filter(|k| k.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        .collect();
+    let engine_only = ["attach_recording"];
+    let missing: Vec<&str> = hotline::workflow::available::action_names()
+        .into_iter()
+        .filter(|a| !engine_only.contains(a) && !forms.contains(a))
+        .collect();
+    assert!(missing.is_empty(), "no form on /tickets for {missing:?}");
+}
+
 #[test]
 fn every_string_of_the_pages_exists_in_both_languages() {
     let out = Command::new("node")

@@ -8,6 +8,7 @@ let me = null;
 let after = null;
 let units = new Map(); // unit id → name, from the dispatch catalogue
 let categories = []; // the catalogue's categories, for dispatch and classification
+let domains = []; // the catalogue's content domains, for completing a draft
 
 const $ = (id) => document.getElementById(id);
 
@@ -21,7 +22,7 @@ function guarded(step) {
   return step().then(() => pageError(null), pageError);
 }
 
-const BOOL = "bool", TEXT = "text", NUM = "number", FILES = "files", UNIT = "unit", CATEGORY = "category";
+const BOOL = "bool", TEXT = "text", NUM = "number", FILES = "files", UNIT = "unit", CATEGORY = "category", DOMAIN = "domain";
 const sel = (...v) => ({ select: v });
 const MULTI = (...v) => ({ multi: v });
 const RATINGS = sel("satisfied", "basically_satisfied", "unsatisfied");
@@ -34,6 +35,7 @@ const ACTIONS = {
   assist_reply: [["text", TEXT]],
   feedback: [["contact", TEXT], ["verification", TEXT], ["legal_basis", TEXT], ["result", TEXT], ["caller_informed", BOOL], ["attachments", FILES], ["staged_follow_up", TEXT]],
   request_final_answer: [["case", sel("outside_scope", "against_rules_repeated", "false_report", "harassment", "repeat_without_new_facts")], ["explanation", TEXT]],
+  complete: [["content", TEXT], ["caller_name", TEXT], ["area", TEXT], ["location", TEXT], ["urgency", sel("non_urgent", "urgent")], ["type", sel("consultation", "help", "suggestion", "complaint", "other")], ["domain", DOMAIN], ["category", CATEGORY]],
   accept: [],
   refuse: [["reason", sel("litigation", "arbitration", "discipline_inspection", "administrative_review", "information_disclosure", "petition_filed", "unlawful", "against_public_order", "secrets_or_privacy", "no_request")], ["explanation", TEXT]],
   classify: [["urgency", sel("non_urgent", "urgent")], ["type", sel("consultation", "help", "suggestion", "complaint", "other")], ["category", CATEGORY]],
@@ -95,6 +97,7 @@ function field([name, kind]) {
   const none = () => el("option", { value: "" }, "—");
   if (kind === UNIT) kind = { options: [...units].map(([v, n]) => [v, n]) };
   else if (kind === CATEGORY) kind = { options: categories.map((c) => [c.id, `${c.name} → ${unitName(c.lead)}`]) };
+  else if (kind === DOMAIN) kind = { options: domains.map((d) => [d, label("domain", d)]) };
   if (kind.options) input = el("select", { id, name }, none(), kind.options.map(([v, n]) => el("option", { value: v }, n)));
   else if (kind === BOOL) input = el("input", { type: "checkbox", id, name });
   else if (kind === NUM) input = el("input", { type: "number", id, name, min: 1 });
@@ -220,6 +223,7 @@ async function main() {
   ]);
   units = new Map(u.units.map((x) => [x.id, x.name]));
   categories = c.categories;
+  domains = c.domains ?? [];
   $("who").textContent = `${me.user} (${label("role", me.role)}${me.unit ? ": " + unitName(me.unit) : ""})`;
   $("filter").addEventListener("submit", (e) => { e.preventDefault(); guarded(load); });
   $("more").addEventListener("click", () => guarded(() => load(true)));

@@ -326,8 +326,12 @@ pub(crate) struct CreateTicket {
     domain: Domain,
     #[serde(default)]
     category: Option<String>,
+    /// Set by the engine only (the draft of an answered call); a client's is refused with
+    /// 403 `engine_only`.
     #[serde(default)]
     call_id: Option<String>,
+    /// Set by the engine only (the file it recorded and hashed); a client's is refused with
+    /// 403 `engine_only`.
     #[serde(default)]
     recording: Option<Recording>,
 }

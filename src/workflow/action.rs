@@ -461,6 +461,8 @@ pub enum Refusal {
     Unclassified,
     #[error("a reply names at most {max} attachments (bundle more into one archive)")]
     TooManyAttachments { max: usize },
+    #[error("`{field}` is set by the engine only (the call it answered, the file it recorded), never by a client")]
+    EngineOnly { field: &'static str },
     #[error("`{field}` is longer than {max} characters")]
     FieldTooLong { field: String, max: usize },
     #[error("the ticket has {max} events, the most one may carry: open a new ticket linked to it")]
@@ -504,6 +506,7 @@ impl Refusal {
             Refusal::NotStaged => "not_staged",
             Refusal::Unclassified => "unclassified",
             Refusal::TooManyAttachments { .. } => "too_many_attachments",
+            Refusal::EngineOnly { .. } => "engine_only",
             Refusal::FieldTooLong { .. } => "field_too_long",
             Refusal::TicketFull { .. } => "ticket_full",
         }
@@ -513,7 +516,10 @@ impl Refusal {
     pub fn is_forbidden(&self) -> bool {
         matches!(
             self,
-            Refusal::WrongRole { .. } | Refusal::WrongUnit { .. } | Refusal::NotYourTicket { .. }
+            Refusal::WrongRole { .. }
+                | Refusal::WrongUnit { .. }
+                | Refusal::NotYourTicket { .. }
+                | Refusal::EngineOnly { .. }
         )
     }
 

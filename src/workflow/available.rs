@@ -14,6 +14,12 @@ use crate::workflow::decide::Rules;
 use crate::workflow::model::{Actor, Recording, TicketId};
 use crate::workflow::{Refusal, Ticket};
 
+/// The wire name of every kind of action, in the order the API offers them: a page that
+/// acts on tickets must have a form for each that a person can be offered.
+pub fn action_names() -> Vec<&'static str> {
+    probes().iter().map(Action::name).collect()
+}
+
 /// One action of every kind, with no input beyond what its type requires.
 fn probes() -> Vec<Action> {
     vec![

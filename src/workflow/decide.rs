@@ -55,6 +55,19 @@ impl<'a> Rules<'a> {
                 role: actor.role.name(),
             });
         }
+        // A call's link and its recording are evidence: only the engine sets them (the call it
+        // answered, the file it wrote), never a client.
+        if actor.role != Role::System {
+            if intake.call_id.is_some() {
+                return Err(Refusal::EngineOnly { field: "call_id" });
+            }
+            if intake.recording.is_some() {
+                return Err(Refusal::EngineOnly { field: "recording" });
+            }
+        }
+        if let Some(r) = &intake.recording {
+            check_recording(r)?;
+        }
         self.check_registered(intake)?;
         Ok(EventKind::Created {
             intake: intake.clone(),
@@ -734,16 +747,12 @@ impl<'a> Rules<'a> {
                 Ok(vec![K::FollowedUp { note }])
             }
             A::AttachRecording { recording } => {
-                // The engine attaches the recording when the call ends (System).
+                // Only the engine attaches a recording, when the call ends: it wrote the file
+                // and hashed it. A person could name any file as the call's evidence.
                 if actor.role != Role::System {
-                    self.hotline(actor, action)?;
+                    return Err(Refusal::EngineOnly { field: "recording" });
                 }
-                if recording.path.trim().is_empty() || recording.sha256.len() != 64 {
-                    return Err(Refusal::MissingField {
-                        field: "recording",
-                        why: "C9: path and SHA-256 (64 hex digits)",
-                    });
-                }
+                check_recording(recording)?;
                 Ok(vec![K::RecordingAttached {
                     recording: recording.clone(),
                 }])
@@ -788,4 +797,23 @@ impl<'a> Rules<'a> {
             reason,
         })
     }
+}
+
+/// A recording as the engine names it (C9): a path relative to the data folder under
+/// `recordings/`, without `..` or any other way out, and a SHA-256 of 64 hex digits.
+fn check_recording(r: &crate::workflow::model::Recording) -> Result<(), Refusal> {
+    let path_ok = r.path.starts_with("recordings/")
+        && r.path.ends_with(".wav")
+        && r.path
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != "..")
+        && !r.path.contains('\\')
+        && !r.path.chars().any(char::is_control);
+    if !path_ok || r.sha256.len() != 64 || !r.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Refusal::MissingField {
+            field: "recording",
+            why: "C9: a path under recordings/ and its SHA-256 (64 hex digits)",
+        });
+    }
+    Ok(())
 }
