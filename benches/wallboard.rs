@@ -23,6 +23,7 @@ fn inputs() -> (Vec<QueueInput>, Kpis) {
             longest_wait: Some(Duration::from_secs(i as u64)),
             agents: AgentCounts {
                 ready: 30,
+                ready_no_phone: 1,
                 talking: 50,
                 wrap_up: 10,
                 not_ready: 5,
@@ -74,6 +75,7 @@ fn bench(c: &mut Criterion) {
                 state: "talking",
                 reason: None,
                 in_state_s: 42.5,
+                wrap_up_left_s: None,
                 registered: true,
             },
             call: None,

@@ -67,6 +67,14 @@ function render(v) {
   $("state").textContent = t("state." + a.state) + (a.reason ? ` · ${t("reason." + a.reason)}` : "");
   $("state").dataset.state = a.state;
   $("btn-wrap").disabled = a.state !== "wrap_up";
+  // The button of the state the agent is in is the highlighted one.
+  for (const [id, state] of [["btn-ready", "ready"], ["btn-not-ready", "not_ready"], ["btn-logout", "logged_out"]]) {
+    $(id).classList.toggle("primary", a.state === state);
+    $(id).setAttribute("aria-pressed", String(a.state === state));
+  }
+  $("phone").textContent = t(a.registered ? "desk.phone_ok" : "desk.phone_off");
+  $("phone").className = a.registered ? "muted" : "error";
+  $("timer-label").textContent = t(a.wrap_up_left_s != null ? "desk.wrap_left" : "desk.in_state");
   const c = v.call;
   const offered = Boolean(c && !c.agent);
   $("ringing").hidden = a.state !== "reserved" || Boolean(c);
@@ -130,10 +138,12 @@ async function showHistory(call) {
   }
 }
 
+/** The time in the current state, or in wrap-up the time left before ready again. */
 function tick() {
   if (!view) return;
-  const s = view.agent.in_state_s + (performance.now() - received) / 1000;
-  $("timer").textContent = clock(s);
+  const gone = (performance.now() - received) / 1000;
+  const left = view.agent.wrap_up_left_s;
+  $("timer").textContent = clock(left != null ? Math.max(0, left - gone) : view.agent.in_state_s + gone);
 }
 
 function ticketSaved() {

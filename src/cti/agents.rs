@@ -36,6 +36,8 @@ pub struct AgentView {
     pub reason: Option<&'static str>,
     /// Seconds in the current state.
     pub in_state_s: f64,
+    /// In wrap-up: seconds left before the agent is ready again by itself.
+    pub wrap_up_left_s: Option<f64>,
     /// Whether the agent's phone has a live registration.
     pub registered: bool,
 }
@@ -116,6 +118,9 @@ impl AgentView {
                 _ => None,
             },
             in_state_s: (a.in_state.as_secs_f64() * 10.0).round() / 10.0,
+            wrap_up_left_s: a
+                .wrap_up_left
+                .map(|d| (d.as_secs_f64() * 10.0).round() / 10.0),
             registered: a.registered,
         }
     }

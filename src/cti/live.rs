@@ -81,6 +81,7 @@ fn counts(c: &crate::acd::core::StateCounts) -> AgentCounts {
     AgentCounts {
         logged_out: c.logged_out,
         ready: c.ready,
+        ready_no_phone: c.ready_no_phone,
         not_ready: c.not_ready,
         reserved: c.reserved,
         talking: c.talking,

@@ -224,6 +224,10 @@ fn queues(w: &mut Writer, s: &Scrape) {
             let n = state_count(&q.agents, kind);
             w.count(&[("queue", &q.name), ("state", kind.as_str())], n);
         }
+        w.count(
+            &[("queue", &q.name), ("state", "ready_no_phone")],
+            u64::from(q.agents.ready_no_phone),
+        );
     }
     w.family("hotline_agents", Kind::Gauge, "Agents by state.");
     for kind in AgentStateKind::ALL {
@@ -232,6 +236,10 @@ fn queues(w: &mut Writer, s: &Scrape) {
             state_count(&s.acd.totals, kind),
         );
     }
+    w.count(
+        &[("state", "ready_no_phone")],
+        u64::from(s.acd.totals.ready_no_phone),
+    );
 }
 
 fn state_count(c: &crate::acd::core::StateCounts, kind: AgentStateKind) -> u64 {

@@ -37,7 +37,10 @@ impl WaitLevel {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AgentCounts {
     pub logged_out: u32,
+    /// Ready with a registered phone: available.
     pub ready: u32,
+    /// Ready on the desk, but their phone is not registered: not available.
+    pub ready_no_phone: u32,
     pub not_ready: u32,
     /// Ringing: offered a call, not answered yet.
     pub reserved: u32,

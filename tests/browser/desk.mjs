@@ -72,6 +72,17 @@ guard(async (log) => {
   if ((await page.inputValue("#f-next")) !== "direct_close") throw new Error("the chosen next step is lost");
   if (!(await page.inputValue("#f-answer")).startsWith("已告知")) throw new Error("the answer is lost");
   say("RESTORED " + ticket);
+  // Wrap-up counts down (the time left, not the time in it); the phone shows registered; no
+  // state button is highlighted, since the agent is in none of them.
+  await page.waitForSelector("[data-testid=state][data-state=wrap_up]", { timeout: 5000 });
+  if ((await page.textContent("#timer-label")) !== "剩余") throw new Error("wrap-up shows " + (await page.textContent("#timer-label")));
+  const t1 = await page.textContent("#timer");
+  await page.waitForTimeout(1500);
+  const t2 = await page.textContent("#timer");
+  if (!(t2 < t1)) throw new Error(`wrap-up does not count down: ${t1} then ${t2}`);
+  if ((await page.textContent("[data-testid=phone]")) !== "话机已注册") throw new Error("phone state: " + (await page.textContent("[data-testid=phone]")));
+  if ((await page.getAttribute("#btn-ready", "aria-pressed")) !== "false") throw new Error("ready highlighted during wrap-up");
+  say("WRAPUP " + t2);
   await shot(page, "desk-restored");
   await page.focus("#ticket button[type=submit]");
   await page.keyboard.press("Enter");

@@ -14,7 +14,11 @@ use crate::acd::model::{AgentId, AgentState, AgentStateKind};
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StateCounts {
     pub logged_out: u32,
+    /// Ready with a registered phone: available for a call.
     pub ready: u32,
+    /// Ready on the desk but with no registered phone: nobody can reach them, so they are
+    /// not counted as available.
+    pub ready_no_phone: u32,
     pub not_ready: u32,
     pub reserved: u32,
     pub talking: u32,
@@ -22,9 +26,10 @@ pub struct StateCounts {
 }
 
 impl StateCounts {
-    fn add(&mut self, kind: AgentStateKind) {
+    fn add(&mut self, kind: AgentStateKind, registered: bool) {
         let n = match kind {
             AgentStateKind::LoggedOut => &mut self.logged_out,
+            AgentStateKind::Ready if !registered => &mut self.ready_no_phone,
             AgentStateKind::Ready => &mut self.ready,
             AgentStateKind::NotReady => &mut self.not_ready,
             AgentStateKind::Reserved => &mut self.reserved,
@@ -58,6 +63,8 @@ pub struct AgentSnapshot<C> {
     pub name: String,
     pub state: AgentState<C>,
     pub in_state: Duration,
+    /// Time left in wrap-up before the agent is ready again by itself.
+    pub wrap_up_left: Option<Duration>,
     pub registered: bool,
     /// On a call the ACD did not place.
     pub phone_busy: bool,
@@ -111,15 +118,21 @@ impl<C: CallKey> Acd<C> {
             .agents
             .iter()
             .map(|a| {
-                totals.add(a.state.kind());
+                totals.add(a.state.kind(), a.registered);
                 for &q in &a.staffs {
-                    queues[q as usize].agents.add(a.state.kind());
+                    queues[q as usize].agents.add(a.state.kind(), a.registered);
                 }
                 AgentSnapshot {
                     id: a.id.clone(),
                     name: a.name.clone(),
                     state: a.state.clone(),
                     in_state: now.saturating_duration_since(a.since),
+                    wrap_up_left: match a.state {
+                        AgentState::WrapUp { until, .. } => {
+                            Some(until.saturating_duration_since(now))
+                        }
+                        _ => None,
+                    },
                     registered: a.registered,
                     phone_busy: a.phone_busy,
                 }

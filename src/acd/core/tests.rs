@@ -121,3 +121,31 @@ fn position_counts_waiting_calls_in_queue_order() {
     assert_eq!(snap.queues[4].longest_wait, Some(s(4)));
     assert!(snap.queues[4].unstaffed);
 }
+
+#[test]
+fn a_ready_agent_without_a_phone_is_not_available_and_wrap_up_counts_down() {
+    let t0 = t0();
+    let mut acd: Acd<u32> = Acd::new(&config(), t0);
+    acd.handle_registration("1001", true, t0).unwrap();
+    acd.handle_agent_state("1001", StateRequest::Ready, t0)
+        .unwrap();
+    // 1002 says ready on the desk, but its phone never registered: nobody can ring it.
+    acd.handle_agent_state("1002", StateRequest::Ready, t0)
+        .unwrap();
+    let snap = acd.snapshot(t0);
+    assert_eq!(snap.totals.ready, 1);
+    assert_eq!(snap.totals.ready_no_phone, 1);
+    // A call, answered and ended: the desk sees how much wrap-up is left, not how long.
+    acd.handle_call_queued(7, "enterprise", t0, 0, t0).unwrap();
+    drain(&mut acd);
+    acd.handle_ring_answered(&7, t0 + s(2)).unwrap();
+    acd.handle_call_ended(&7, t0 + s(20)).unwrap();
+    let snap = acd.snapshot(t0 + s(30));
+    let a = snap
+        .agents
+        .iter()
+        .find(|a| a.id.as_str() == "1001")
+        .expect("1001");
+    assert_eq!(a.wrap_up_left, Some(s(35)), "45 s wrap-up, 10 s gone");
+    assert_eq!(a.in_state, s(10));
+}
