@@ -221,7 +221,7 @@ fn rtp_and_a_forged_key_from_another_port_are_refused_during_an_ivr_call() {
             let event_ts = 160 * 1000;
             let phase = i % 10;
             let end = phase >= 7;
-            let duration = (u16::from(phase) + 1) * 160;
+            let duration = (phase + 1) * 160;
             let mut payload = vec![0u8, 10 | if end { 0x80 } else { 0 }];
             payload.extend_from_slice(&duration.to_be_bytes());
             let _ = attacker.send_to(
