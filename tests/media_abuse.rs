@@ -348,3 +348,123 @@ fn callers_who_vanish_after_the_ack_are_ended_and_new_calls_are_answered() {
         engine.log()
     );
 }
+
+/// RFC 4733 packets for one key press: three updates, then three with the end bit.
+fn key_packets(key: u8, seq0: u16, ts: u32, ssrc: u32) -> Vec<Vec<u8>> {
+    (0..6u16)
+        .map(|k| {
+            let end = k >= 3;
+            let mut payload = vec![key, 10 | if end { 0x80 } else { 0 }];
+            payload.extend_from_slice(&((k.min(3) + 1) * 160).to_be_bytes());
+            rtp(101, k == 0, seq0 + k, ts, ssrc, &payload)
+        })
+        .collect()
+}
+
+#[test]
+fn a_foreign_port_gets_nothing_of_a_bridged_call_and_leaves_the_recording_clean() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let engine = Engine::start("");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let _phone = common::baresip::start_baresip(dir.path(), engine.sip);
+    wait_for(Duration::from_secs(15), || {
+        let (_, body) = common::http_request(
+            engine.http,
+            "POST",
+            "/api/agents/1001/state",
+            Some("demo-supervisor"),
+            Some(r#"{"state":"ready"}"#),
+        );
+        let (_, list) = engine.get("/api/agents");
+        (list.contains(r#""state":"ready""#) && body.is_empty()).then_some(())
+    })
+    .unwrap_or_else(|| panic!("1001 registers and goes ready; log:\n{}", engine.log()));
+
+    let sip = Sip::new(engine.sip);
+    let caller_rtp = UdpSocket::bind("127.0.0.1:0").expect("caller rtp");
+    caller_rtp.set_nonblocking(true).expect("nonblocking");
+    let caller_port = caller_rtp.local_addr().expect("addr").port();
+    let a = call(&sip, "bridged-1", caller_port, Duration::from_secs(5))
+        .unwrap_or_else(|| panic!("no 200; log:\n{}", engine.log()));
+    // The caller: silence every 20 ms from its SDP port, and key 1 (enterprise) after 1 s.
+    let stop = Arc::new(AtomicBool::new(false));
+    let target = a.rtp;
+    let caller = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let silence = *hotline::media::codec::Codec::Pcmu.silence_frame();
+            let mut buf = [0u8; 2048];
+            let mut seq: u16 = 0;
+            let start = Instant::now();
+            while !stop.load(Ordering::Relaxed) && start.elapsed() < Duration::from_secs(30) {
+                let ts = u32::from(seq) * 160;
+                if seq == 50 {
+                    for p in key_packets(1, seq, ts, 0x1111) {
+                        let _ = caller_rtp.send_to(&p, target);
+                    }
+                    seq += 6;
+                }
+                let _ = caller_rtp.send_to(&rtp(0, seq == 0, seq, ts, 0x1111, &silence), target);
+                seq = seq.wrapping_add(1);
+                std::thread::sleep(Duration::from_millis(20));
+                while caller_rtp.recv_from(&mut buf).is_ok() {}
+            }
+        })
+    };
+    let talking = engine.call_where(Duration::from_secs(15), |c| c["state"] == "talking");
+    assert!(talking.is_some(), "bridged to 1001; log:\n{}", engine.log());
+    // The attacker: two seconds of a loud tone and RFC 4733 "9" from another port.
+    let attacker = UdpSocket::bind("127.0.0.1:0").expect("attacker rtp");
+    attacker.set_nonblocking(true).expect("nonblocking");
+    let tone = tone();
+    let mut to_attacker = 0;
+    let mut buf = [0u8; 2048];
+    for i in 0..100u16 {
+        let ts = 900_000 + u32::from(i) * 160;
+        let _ = attacker.send_to(&rtp(0, false, 5000 + i, ts, 0x2222, &tone), target);
+        if i % 10 == 0 {
+            for p in key_packets(9, 6000 + i * 6, ts, 0x2222) {
+                let _ = attacker.send_to(&p, target);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        while attacker.recv_from(&mut buf).is_ok() {
+            to_attacker += 1;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    caller.join().expect("caller thread");
+    sip.bye(&a);
+    assert_eq!(
+        to_attacker, 0,
+        "the attacker heard {to_attacker} packets of the call"
+    );
+    let record = engine
+        .latest_record(Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("a record; log:\n{}", engine.log()));
+    assert_eq!(record["outcome"], "answered", "{record}");
+    // The caller's channel holds the caller's silence only: the tone never got in.
+    let path = engine
+        .data_dir
+        .path()
+        .join(record["recording"].as_str().expect("recording"));
+    let mut wav = hound::WavReader::open(&path).expect("a readable WAV");
+    let samples: Vec<i16> = wav.samples::<i16>().map_while(Result::ok).collect();
+    let left_peak = samples.iter().step_by(2).map(|s| s.unsigned_abs()).max();
+    assert!(
+        left_peak.unwrap_or(0) < 100,
+        "caller channel peak {left_peak:?}: the attacker's tone was recorded"
+    );
+    let phone = std::fs::read_to_string(dir.path().join("baresip.log")).unwrap_or_default();
+    assert!(
+        !phone.contains("received event: '9'"),
+        "the forged key reached the agent:\n{phone}"
+    );
+    let (_, metrics) = engine.get("/metrics");
+    let refused = sample(
+        &metrics,
+        r#"hotline_rtp_refused_total{reason="foreign_source"}"#,
+    );
+    assert!(refused >= 100, "refused {refused}");
+}
