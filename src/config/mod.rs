@@ -228,8 +228,8 @@ pub struct IvrConfig {
     /// person (the `general` queue) as if the caller had asked for one.
     #[serde(with = "humantime_serde")]
     pub max_in_ivr: Duration,
-    /// Longest time a caller waits in a queue; then they hear the closing prompt and the
-    /// call ends with the outcome `queue_timeout` (counted as not connected).
+    /// Longest time a caller waits in a queue; then the call ends (BYE) with the outcome
+    /// `queue_timeout`, counted as an abandon (against the connection rate).
     #[serde(with = "humantime_serde")]
     pub max_in_queue: Duration,
 }
