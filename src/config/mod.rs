@@ -383,13 +383,13 @@ impl Config {
                     .into(),
             );
         }
-        if self.ivr.max_in_ivr < Duration::from_secs(10)
-            || self.ivr.max_in_queue < Duration::from_secs(10)
-        {
-            bad(
-                "max_in_ivr",
-                "ivr.max_in_ivr and ivr.max_in_queue must be at least 10s".into(),
-            );
+        for (key, value) in [
+            ("max_in_ivr", self.ivr.max_in_ivr),
+            ("max_in_queue", self.ivr.max_in_queue),
+        ] {
+            if value < Duration::from_secs(10) {
+                bad(key, format!("ivr.{key} must be at least 10s"));
+            }
         }
         if self.sip.min_se < Duration::from_secs(90) || self.sip.session_expires < self.sip.min_se {
             bad(
@@ -537,5 +537,40 @@ mod tests {
         let config = Config::parse(text, Path::new("x.toml")).unwrap();
         assert_eq!(config.sip.t1, Duration::from_millis(250));
         assert!(config.validate(text, Path::new("x.toml")).is_ok());
+    }
+
+    #[test]
+    fn abuse_limits_have_safe_defaults_and_are_checked_with_their_line() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/hotline.toml");
+        let shipped = Config::load(&path).expect("shipped config is valid");
+        let defaults = Config::default();
+        assert_eq!(shipped.rtp.media_timeout, Duration::from_secs(30));
+        assert_eq!(shipped.rtp.agent_reserve, defaults.rtp.agent_reserve);
+        assert_eq!(shipped.rtp.relatch_after, defaults.rtp.relatch_after);
+        assert_eq!(shipped.ivr.max_in_ivr, Duration::from_secs(120));
+        assert_eq!(shipped.ivr.max_in_queue, Duration::from_secs(600));
+        assert_eq!(shipped.sip.session_expires, defaults.sip.session_expires);
+        assert_eq!(shipped.sip.min_se, Duration::from_secs(90));
+        for (text, line) in [
+            (
+                "[rtp]\nport_min = 20000\nport_max = 20010\nagent_reserve = 4\n",
+                4,
+            ),
+            ("[rtp]\nrelatch_after = \"50ms\"\n", 2),
+            ("[rtp]\nmedia_timeout = \"1s\"\nrelatch_after = \"2s\"\n", 2),
+            ("[ivr]\nmax_in_queue = \"5s\"\n", 2),
+            ("[sip]\nmin_se = \"30s\"\n", 2),
+        ] {
+            let config = Config::parse(text, Path::new("x.toml")).unwrap();
+            let errs = config.validate(text, Path::new("x.toml")).unwrap_err();
+            assert!(
+                errs[0].to_string().starts_with(&format!("x.toml:{line}: ")),
+                "{text}: {}",
+                errs[0]
+            );
+        }
+        let off = "[rtp]\nmedia_timeout = \"0s\"\n";
+        let config = Config::parse(off, Path::new("x.toml")).unwrap();
+        assert!(config.validate(off, Path::new("x.toml")).is_ok());
     }
 }
