@@ -17,6 +17,17 @@ use crate::sip::message::{
     Transport as ViaTransport, Uri,
 };
 
+/// Why a second leg's INVITE did not go out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum LegStartError {
+    /// Every port is taken (even the agents' reserve).
+    #[error("no RTP port for the leg")]
+    NoPort,
+    /// The call is gone or the INVITE could not be sent.
+    #[error("the INVITE could not be sent")]
+    NotSent,
+}
+
 /// Where the agent's leg is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LegState {
@@ -153,6 +164,7 @@ impl CallEngine {
 
     /// Sends an INVITE to the agent's registered phone.
     fn ring_agent(&mut self, id: CallId, agent: AgentId, now: Instant) {
+        let agent_name = agent.to_string();
         let user = self.user_by_agent.get(&agent).cloned();
         let binding = user
             .as_deref()
@@ -173,18 +185,33 @@ impl CallEngine {
             // The phone shows who is calling, masked like everywhere outside the ticket.
             from_display: Some(call.caller.masked()),
         };
-        if !self.start_leg(id, target, now) {
-            self.ring_failed(id, RingFailure::Unreachable, now);
+        match self.start_leg(id, target, now) {
+            Ok(()) => {}
+            Err(LegStartError::NoPort) => {
+                // Our fault, not the agent's: the agent stays ready, the call goes on.
+                self.counters.agent_leg_no_port += 1;
+                tracing::error!(call = %id, agent = %agent_name, in_use = self.ports.in_use(), "no RTP port for the agent leg: call back to routing, agent kept ready (raise rtp.agent_reserve or widen the port range)");
+                self.ring_failed(id, RingFailure::NoPort, now);
+            }
+            Err(LegStartError::NotSent) => self.ring_failed(id, RingFailure::Unreachable, now),
         }
     }
 
-    /// Sends the INVITE of a call's second leg; false when it could not be sent.
-    pub(crate) fn start_leg(&mut self, id: CallId, target: LegTarget, now: Instant) -> bool {
+    /// Sends the INVITE of a call's second leg.
+    pub(crate) fn start_leg(
+        &mut self,
+        id: CallId,
+        target: LegTarget,
+        now: Instant,
+    ) -> Result<(), LegStartError> {
         let Some(call_name) = self.calls.get(&id).map(|c| c.name.clone()) else {
-            return false;
+            return Err(LegStartError::NotSent);
         };
-        let Some(port) = self.ports.allocate() else {
-            return false;
+        let Some(port) = self
+            .ports
+            .allocate(crate::call::ports::PortUse::Agent, &mut self.rng)
+        else {
+            return Err(LegStartError::NoPort);
         };
         let peer = target.peer;
         let host = self.local_host();
@@ -221,7 +248,7 @@ impl CallEngine {
         let invite = invite.with_body(MediaType::new("application", "sdp"), sdp);
         let Some(key) = invite.client_transaction_key() else {
             self.ports.release(port);
-            return false;
+            return Err(LegStartError::NotSent);
         };
         if self
             .txns
@@ -234,7 +261,7 @@ impl CallEngine {
             .is_err()
         {
             self.ports.release(port);
-            return false;
+            return Err(LegStartError::NotSent);
         }
         self.txn_peers.insert(key.clone(), peer);
         self.by_agent_invite.insert(key.clone(), id);
@@ -251,7 +278,7 @@ impl CallEngine {
                 media: None,
             });
         }
-        true
+        Ok(())
     }
 
     fn token_u32(&mut self) -> u32 {

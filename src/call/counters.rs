@@ -103,6 +103,8 @@ pub struct EngineCounters {
     pub received: SipTraffic,
     /// SIP messages sent, by method and class (retransmissions included).
     pub sent: SipTraffic,
+    /// Agent legs not rung for want of an RTP port (the agent stays ready).
+    pub agent_leg_no_port: u64,
     /// Finished calls, indexed like [`CallOutcome::ALL`].
     pub outcomes: [u64; CallOutcome::ALL.len()],
 }

@@ -128,6 +128,16 @@ pub struct EngineConfig {
     pub rtp_address: IpAddr,
     pub rtp_port_min: u16,
     pub rtp_port_max: u16,
+    /// Ports only agents' legs may take.
+    pub rtp_agent_reserve: u16,
+    /// Longest time in the voice menus before the call goes to a person.
+    pub max_in_ivr: Duration,
+    /// Longest wait in a queue before the closing prompt and the end.
+    pub max_in_queue: Duration,
+    /// RFC 4028: the session interval we ask of callers that support timers; `min_se` the
+    /// shortest we accept.
+    pub session_expires: Duration,
+    pub min_se: Duration,
     /// Ring (180) this long before answering; zero answers at once.
     pub answer_delay: Duration,
     /// How often a waiting caller hears their position.
@@ -201,7 +211,7 @@ impl CallEngine {
         wall: DateTime<Utc>,
         seed: u64,
     ) -> Self {
-        let ports = PortAllocator::new(cfg.rtp_port_min, cfg.rtp_port_max);
+        let ports = PortAllocator::new(cfg.rtp_port_min, cfg.rtp_port_max, cfg.rtp_agent_reserve);
         let acd = Acd::new(acd_config, now);
         let agent_by_user: HashMap<String, AgentId> = acd_config
             .agents
@@ -357,7 +367,7 @@ impl CallEngine {
                 let resp = self.options_response(&req);
                 self.respond(&key, resp, now);
             }
-            Method::Invite | Method::Bye | Method::Info | Method::Refer => {
+            Method::Invite | Method::Bye | Method::Info | Method::Refer | Method::Update => {
                 self.handle_in_dialog(req, key, now);
             }
             Method::Register => {

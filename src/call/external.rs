@@ -70,7 +70,7 @@ impl CallEngine {
             },
             from_display: None,
         };
-        if self.start_leg(id, leg, now) {
+        if self.start_leg(id, leg, now).is_ok() {
             // The caller hears hold music until the outside number answers.
             let hold = self.menus.queue_audio().hold().as_str().to_string();
             self.play_loop(id, vec![hold]);

@@ -12,10 +12,12 @@ impl CallEngine {
     /// Starts the main menu for an answered call.
     pub(crate) fn start_ivr(&mut self, id: CallId, now: Instant) {
         let nav = Navigator::new(&self.menus, now);
+        let until = now + self.cfg.max_in_ivr;
         if let Some(call) = self.calls.get_mut(&id) {
             call.phase = Phase::Ivr {
                 nav: Box::new(nav),
                 play: None,
+                until,
             };
         }
         self.drive_navigator(id, now);
@@ -27,7 +29,7 @@ impl CallEngine {
             let Some(call) = self.calls.get_mut(&id) else {
                 return;
             };
-            let Phase::Ivr { nav, play } = &mut call.phase else {
+            let Phase::Ivr { nav, play, .. } = &mut call.phase else {
                 break;
             };
             let Some(action) = nav.poll_action() else {
@@ -94,6 +96,7 @@ impl CallEngine {
             call.phase = Phase::Queued {
                 queue: queue.clone(),
                 next_notice: now + interval,
+                until: now + self.cfg.max_in_queue,
             };
         }
         self.play_loop(id, prompts);
@@ -121,7 +124,7 @@ impl CallEngine {
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
-        if let Phase::Ivr { nav, play } = &mut call.phase {
+        if let Phase::Ivr { nav, play, .. } = &mut call.phase {
             if let Some((t, play_id)) = *play {
                 if t == token {
                     *play = None;

@@ -5,6 +5,7 @@ pub mod counters;
 pub mod engine;
 pub mod external;
 pub mod ivr_walk;
+pub mod liveness;
 pub mod media_session;
 pub mod ports;
 pub mod record;

@@ -43,6 +43,15 @@ pub enum CallOutcome {
     EndedByEngine,
     /// The peer stopped answering (no ACK, transport error).
     Failed,
+    /// No RTP from the caller for `rtp.media_timeout` (not on hold): the caller vanished.
+    /// While waiting for a person it counts as an abandon; after an answer, as a normal end.
+    MediaTimeout,
+    /// The caller's RFC 4028 session timer ran out without a refresh (counted like
+    /// `media_timeout`).
+    SessionExpired,
+    /// The caller waited `ivr.max_in_queue` without reaching a person: ended by us, counted
+    /// as not connected.
+    QueueTimeout,
 }
 
 /// A live call, as `/api/calls` shows it.
@@ -105,7 +114,7 @@ pub struct CallRecord {
 
 impl CallOutcome {
     /// Every outcome, in the order metrics list them.
-    pub const ALL: [CallOutcome; 7] = [
+    pub const ALL: [CallOutcome; 10] = [
         CallOutcome::Answered,
         CallOutcome::AbandonedInIvr,
         CallOutcome::AbandonedInQueue,
@@ -113,6 +122,9 @@ impl CallOutcome {
         CallOutcome::Rejected,
         CallOutcome::EndedByEngine,
         CallOutcome::Failed,
+        CallOutcome::MediaTimeout,
+        CallOutcome::SessionExpired,
+        CallOutcome::QueueTimeout,
     ];
 
     /// The name used in JSON and metrics labels.
@@ -125,6 +137,9 @@ impl CallOutcome {
             CallOutcome::Rejected => "rejected",
             CallOutcome::EndedByEngine => "ended_by_engine",
             CallOutcome::Failed => "failed",
+            CallOutcome::MediaTimeout => "media_timeout",
+            CallOutcome::SessionExpired => "session_expired",
+            CallOutcome::QueueTimeout => "queue_timeout",
         }
     }
 }

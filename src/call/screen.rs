@@ -5,8 +5,8 @@
 
 use crate::sip::message::{MediaType, Method, Request, Response, TransactionKey};
 
-/// Option tags we support (none yet: we answer plain RFC 3261 calls).
-const SUPPORTED: &[&str] = &[];
+/// Option tags we support: RFC 4028 session timers.
+const SUPPORTED: &[&str] = &[crate::sip::dialog::session_timer::TIMER];
 
 /// The response refusing `req` (with `Unsupported` or `Accept` where the RFC asks for them),
 /// or `None` if it may go on.
@@ -103,6 +103,7 @@ pub(crate) fn allow_list() -> Vec<Method> {
         Method::Options,
         Method::Info,
         Method::Refer,
+        Method::Update,
     ]
 }
 
@@ -119,6 +120,7 @@ pub(crate) fn reason_phrase(status: u16) -> &'static str {
         415 => "Unsupported Media Type",
         416 => "Unsupported URI Scheme",
         420 => "Bad Extension",
+        422 => "Session Interval Too Small",
         481 => "Call/Transaction Does Not Exist",
         486 => "Busy Here",
         487 => "Request Terminated",

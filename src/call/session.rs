@@ -15,6 +15,7 @@ use crate::call::screen::reason_phrase;
 use crate::ivr::navigator::{Navigator, PlayId};
 use crate::masked::Masked;
 use crate::sip::dialog::answer::{AnswerEvent, AnswerRetransmitter};
+use crate::sip::dialog::session_timer::{self, Negotiation, SessionTimer};
 use crate::sip::dialog::{local_contact, Dialog, ViaSpec};
 use crate::sip::message::{
     Contact, MediaType, Method, Request, Response, TransactionKey, Transport as ViaTransport,
@@ -41,13 +42,19 @@ pub enum Phase {
         ok: Vec<u8>,
     },
     /// In the voice menu; `play` is the navigator's current play list and our token for it.
+    /// `until`: the longest stay in the menus (`ivr.max_in_ivr`), then a person.
     Ivr {
         nav: Box<Navigator>,
         play: Option<(u64, PlayId)>,
+        until: Instant,
     },
     /// Waiting for a person in `queue` (an agent's phone may be ringing for it); the next
-    /// position notice is due at `next_notice`.
-    Queued { queue: String, next_notice: Instant },
+    /// position notice is due at `next_notice`; at `until` (`ivr.max_in_queue`) the wait ends.
+    Queued {
+        queue: String,
+        next_notice: Instant,
+        until: Instant,
+    },
     /// Connected to an agent: audio is relayed between the two legs and recorded.
     Talking,
     /// We sent a BYE; the call ends when it is answered (or times out).
@@ -91,18 +98,28 @@ pub struct Call {
     pub transfers: Vec<String>,
     /// The ticket the shell opened for the call when an agent answered.
     pub ticket: Option<String>,
+    /// RFC 4028: the interval agreed in the INVITE, then the running timer once answered.
+    pub session_interval: Option<std::time::Duration>,
+    pub session_timer: Option<SessionTimer>,
 }
 
 impl Call {
     /// The earliest instant this call needs attention.
     pub fn next_wakeup(&self) -> Option<Instant> {
-        match &self.phase {
+        let phase = match &self.phase {
             Phase::Ringing { answer_at } => Some(*answer_at),
             Phase::Answered { retx, .. } => retx.poll_timeout(),
-            Phase::Ivr { nav, .. } => nav.poll_timeout(),
-            Phase::Queued { next_notice, .. } => Some(*next_notice),
-            Phase::Talking | Phase::Ending { .. } => None,
-        }
+            Phase::Ivr { nav, until, .. } => {
+                Some(nav.poll_timeout().map_or(*until, |t| t.min(*until)))
+            }
+            Phase::Queued {
+                next_notice, until, ..
+            } => Some((*next_notice).min(*until)),
+            Phase::Talking => None,
+            Phase::Ending { .. } => return None,
+        };
+        let session = self.session_timer.map(|t| t.deadline());
+        [phase, session].into_iter().flatten().min()
     }
 
     /// Where the call is, as the API names it.
@@ -192,7 +209,22 @@ impl CallEngine {
             self.respond_status(&key, &req, 404, now);
             return;
         }
-        let Some(port) = self.ports.allocate() else {
+        let session_interval =
+            match session_timer::negotiate(&req, self.cfg.session_expires, self.cfg.min_se) {
+                Negotiation::None => None,
+                Negotiation::Use { interval } => Some(interval),
+                too_small @ Negotiation::TooSmall { .. } => {
+                    let mut resp = Response::for_request(&req, 422, reason_phrase(422));
+                    session_timer::apply(&mut resp, too_small);
+                    self.counters.calls_rejected += 1;
+                    self.respond(&key, resp, now);
+                    return;
+                }
+            };
+        let Some(port) = self
+            .ports
+            .allocate(crate::call::ports::PortUse::Caller, &mut self.rng)
+        else {
             tracing::warn!("no free RTP port: refusing a call");
             let mut resp = Response::for_request(&req, 503, "Service Unavailable");
             resp.headers.push("Retry-After", "5");
@@ -267,6 +299,8 @@ impl CallEngine {
             recording: None,
             transfers: Vec::new(),
             ticket: None,
+            session_interval,
+            session_timer: None,
         };
         self.by_invite.insert(key, id);
         self.calls.insert(id, call);
@@ -294,7 +328,7 @@ impl CallEngine {
         self.respond(&key, resp, now);
     }
 
-    fn contact_for(&self, peer: Peer) -> crate::sip::message::NameAddr {
+    pub(crate) fn contact_for(&self, peer: Peer) -> crate::sip::message::NameAddr {
         let transport = if peer.reliable() {
             ViaTransport::Tcp
         } else {
@@ -325,6 +359,10 @@ impl CallEngine {
         resp.headers.allow = Some(crate::call::screen::allow_list());
         resp.headers.record_route = call.invite.headers.record_route.clone();
         resp.headers.push("Server", &self.cfg.user_agent);
+        if let Some(interval) = call.session_interval {
+            session_timer::apply(&mut resp, Negotiation::Use { interval });
+            call.session_timer = Some(SessionTimer::new(interval, now));
+        }
         let resp = resp.with_body(MediaType::new("application", "sdp"), call.local_sdp.clone());
         let ok = resp.to_bytes();
         call.dialog = Some(Dialog::from_invite(&call.invite, &call.local_tag));
@@ -386,6 +424,10 @@ impl CallEngine {
 
     /// A call's timer fired.
     pub(crate) fn call_timeout(&mut self, id: CallId, now: Instant) {
+        if self.limits_reached(id, now) {
+            self.rearm(id);
+            return;
+        }
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
@@ -473,15 +515,7 @@ impl CallEngine {
                     self.handle_digit(id, d, now);
                 }
             }
-            Method::Invite => {
-                // A re-INVITE (session refresh, hold): keep our side of the session as it is.
-                let sdp = call.local_sdp.clone();
-                let peer = call.peer;
-                let mut resp = Response::for_request(&req, 200, "OK");
-                resp.headers.contact = Some(Contact::List(vec![self.contact_for(peer)]));
-                let resp = resp.with_body(MediaType::new("application", "sdp"), sdp);
-                self.respond(&key, resp, now);
-            }
+            Method::Invite | Method::Update => self.handle_refresh(id, req, key, now),
             _ => self.respond_status(&key, &req, 405, now),
         }
     }
@@ -606,6 +640,11 @@ impl CallEngine {
             Phase::Ending {
                 outcome: CallOutcome::Answered,
             } => self.acd.handle_call_ended(&id, now),
+            // `end_dead` told the ACD when it sent the BYE.
+            Phase::Ending {
+                outcome:
+                    CallOutcome::MediaTimeout | CallOutcome::SessionExpired | CallOutcome::QueueTimeout,
+            } => Ok(()),
             Phase::Ending { .. } if call.queue.is_some() => {
                 self.acd.handle_call_withdrawn(&id, now)
             }

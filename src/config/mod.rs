@@ -120,6 +120,13 @@ pub struct SipConfig {
     /// see ringing; tests use it to CANCEL before the answer.
     #[serde(with = "humantime_serde")]
     pub answer_delay: Duration,
+    /// RFC 4028 session timer we ask for when the caller supports it (`Session-Expires`):
+    /// a dialog not refreshed by then is ended with a BYE.
+    #[serde(with = "humantime_serde")]
+    pub session_expires: Duration,
+    /// The shortest session interval we accept (`Min-SE`); shorter requests get 422.
+    #[serde(with = "humantime_serde")]
+    pub min_se: Duration,
 }
 
 impl Default for SipConfig {
@@ -133,6 +140,8 @@ impl Default for SipConfig {
             t4: Duration::from_secs(5),
             user_agent: "hotline".to_string(),
             answer_delay: Duration::ZERO,
+            session_expires: Duration::from_secs(1800),
+            min_se: Duration::from_secs(90),
         }
     }
 }
@@ -145,6 +154,17 @@ pub struct RtpConfig {
     pub address: IpAddr,
     pub port_min: u16,
     pub port_max: u16,
+    /// Ports kept for agents' legs: callers cannot take the last ones, so a full range never
+    /// leaves an answering agent without a port.
+    pub agent_reserve: u16,
+    /// How long a leg's latched RTP source must be silent before another source may take
+    /// its place (packets from any other address are refused meanwhile).
+    #[serde(with = "humantime_serde")]
+    pub relatch_after: Duration,
+    /// No RTP from the caller for this long (hold excepted): the caller vanished, the call
+    /// is ended with a BYE and the outcome `media_timeout`. Zero turns the check off.
+    #[serde(with = "humantime_serde")]
+    pub media_timeout: Duration,
 }
 
 impl Default for RtpConfig {
@@ -153,6 +173,9 @@ impl Default for RtpConfig {
             address: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port_min: 20000,
             port_max: 29998,
+            agent_reserve: 16,
+            relatch_after: Duration::from_secs(2),
+            media_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -201,6 +224,14 @@ pub struct IvrConfig {
     /// How often a waiting caller hears their position in the queue.
     #[serde(with = "humantime_serde")]
     pub queue_notice_interval: Duration,
+    /// Longest time a call may spend in the voice menus; then it goes to the entry menu's
+    /// person (the `general` queue) as if the caller had asked for one.
+    #[serde(with = "humantime_serde")]
+    pub max_in_ivr: Duration,
+    /// Longest time a caller waits in a queue; then the call ends (BYE) with the outcome
+    /// `queue_timeout`, counted as an abandon (against the connection rate).
+    #[serde(with = "humantime_serde")]
+    pub max_in_queue: Duration,
 }
 
 impl Default for IvrConfig {
@@ -210,6 +241,8 @@ impl Default for IvrConfig {
             entry_menu: "main".to_string(),
             max_greeting: Duration::from_secs(10),
             queue_notice_interval: Duration::from_secs(30),
+            max_in_ivr: Duration::from_secs(120),
+            max_in_queue: Duration::from_secs(600),
         }
     }
 }
@@ -325,6 +358,43 @@ impl Config {
                     "rtp port range {}–{} is empty: port_min must be > 0 and <= port_max",
                     self.rtp.port_min, self.rtp.port_max
                 ),
+            );
+        }
+        let capacity = (u32::from(self.rtp.port_max.saturating_sub(self.rtp.port_min)) / 2) + 1;
+        if u32::from(self.rtp.agent_reserve) * 2 > capacity {
+            bad(
+                "agent_reserve",
+                format!(
+                    "rtp.agent_reserve = {} is more than half of the {capacity} ports in the range: callers would have too few",
+                    self.rtp.agent_reserve
+                ),
+            );
+        }
+        if self.rtp.relatch_after < Duration::from_millis(200) {
+            bad(
+                "relatch_after",
+                "rtp.relatch_after must be at least 200ms (a few packets), or any sender could take a leg over".into(),
+            );
+        }
+        if !self.rtp.media_timeout.is_zero() && self.rtp.media_timeout <= self.rtp.relatch_after {
+            bad(
+                "media_timeout",
+                "rtp.media_timeout must be longer than rtp.relatch_after (or 0s to turn it off)"
+                    .into(),
+            );
+        }
+        for (key, value) in [
+            ("max_in_ivr", self.ivr.max_in_ivr),
+            ("max_in_queue", self.ivr.max_in_queue),
+        ] {
+            if value < Duration::from_secs(10) {
+                bad(key, format!("ivr.{key} must be at least 10s"));
+            }
+        }
+        if self.sip.min_se < Duration::from_secs(90) || self.sip.session_expires < self.sip.min_se {
+            bad(
+                "min_se",
+                "sip.min_se must be at least 90s (RFC 4028) and sip.session_expires at least sip.min_se".into(),
             );
         }
         if self.sip.answer_delay > Duration::from_secs(10) {
@@ -467,5 +537,40 @@ mod tests {
         let config = Config::parse(text, Path::new("x.toml")).unwrap();
         assert_eq!(config.sip.t1, Duration::from_millis(250));
         assert!(config.validate(text, Path::new("x.toml")).is_ok());
+    }
+
+    #[test]
+    fn abuse_limits_have_safe_defaults_and_are_checked_with_their_line() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/hotline.toml");
+        let shipped = Config::load(&path).expect("shipped config is valid");
+        let defaults = Config::default();
+        assert_eq!(shipped.rtp.media_timeout, Duration::from_secs(30));
+        assert_eq!(shipped.rtp.agent_reserve, defaults.rtp.agent_reserve);
+        assert_eq!(shipped.rtp.relatch_after, defaults.rtp.relatch_after);
+        assert_eq!(shipped.ivr.max_in_ivr, Duration::from_secs(120));
+        assert_eq!(shipped.ivr.max_in_queue, Duration::from_secs(600));
+        assert_eq!(shipped.sip.session_expires, defaults.sip.session_expires);
+        assert_eq!(shipped.sip.min_se, Duration::from_secs(90));
+        for (text, line) in [
+            (
+                "[rtp]\nport_min = 20000\nport_max = 20010\nagent_reserve = 4\n",
+                4,
+            ),
+            ("[rtp]\nrelatch_after = \"50ms\"\n", 2),
+            ("[rtp]\nmedia_timeout = \"1s\"\nrelatch_after = \"2s\"\n", 2),
+            ("[ivr]\nmax_in_queue = \"5s\"\n", 2),
+            ("[sip]\nmin_se = \"30s\"\n", 2),
+        ] {
+            let config = Config::parse(text, Path::new("x.toml")).unwrap();
+            let errs = config.validate(text, Path::new("x.toml")).unwrap_err();
+            assert!(
+                errs[0].to_string().starts_with(&format!("x.toml:{line}: ")),
+                "{text}: {}",
+                errs[0]
+            );
+        }
+        let off = "[rtp]\nmedia_timeout = \"0s\"\n";
+        let config = Config::parse(off, Path::new("x.toml")).unwrap();
+        assert!(config.validate(off, Path::new("x.toml")).is_ok());
     }
 }

@@ -50,6 +50,10 @@ pub struct MediaValues {
     pub not_relayed: [u64; 3],
     /// RFC 4733 packets passed through: to agents, to callers.
     pub events_relayed: [u64; 2],
+    /// Packets refused by a leg's source latch (from a foreign address).
+    pub refused_foreign_source: u64,
+    /// Caller legs that went silent for `rtp.media_timeout`.
+    pub inactive_legs: u64,
 }
 
 impl MediaValues {
@@ -76,6 +80,8 @@ impl MediaValues {
                 m.recording.events_to_agents.load(Ordering::Relaxed),
                 m.recording.events_to_callers.load(Ordering::Relaxed),
             ],
+            refused_foreign_source: m.refused_foreign_source.load(Ordering::Relaxed),
+            inactive_legs: m.inactive_legs.load(Ordering::Relaxed),
         }
     }
 }
@@ -326,6 +332,12 @@ fn sip(w: &mut Writer, s: &Scrape) {
     }
     counter(
         w,
+        "hotline_agent_leg_no_port_total",
+        "Agent legs not rung for want of an RTP port (the agent stays ready; raise rtp.agent_reserve).",
+        c.agent_leg_no_port,
+    );
+    counter(
+        w,
         "hotline_sip_parse_errors_total",
         "Datagrams or stream frames that were not valid SIP.",
         c.parse_errors,
@@ -399,6 +411,18 @@ fn media(w: &mut Writer, m: &MediaValues) {
         "hotline_rtp_packets_lost_total",
         "RTP packets missing from the sequence numbers the legs received.",
         m.lost,
+    );
+    w.family(
+        "hotline_rtp_refused_total",
+        Kind::Counter,
+        "RTP packets dropped before anything read them (never relayed, recorded or taken as keys), by reason.",
+    );
+    w.count(&[("reason", "foreign_source")], m.refused_foreign_source);
+    counter(
+        w,
+        "hotline_rtp_inactive_legs_total",
+        "Caller legs with no RTP for rtp.media_timeout (the call is ended unless on hold).",
+        m.inactive_legs,
     );
     counter(
         w,

@@ -21,7 +21,9 @@ use crate::media::codec::Codec;
 use crate::media::dtmf::{Digit, EventReceiver, ToneDetector, ToneDetectorConfig};
 use crate::media::pacer::{Pacer, PacerConfig, StreamId};
 use crate::media::player::{Player, PlayerEvent};
-use crate::media::rtp::{ReceiveOutcome, ReceiveStats, RtpPacket, RtpSender};
+use crate::media::rtp::{
+    LatchConfig, LatchDecision, ReceiveStats, RefuseReason, RtpPacket, RtpSender, SourceLatch,
+};
 use crate::shell::assets::Prompts;
 use crate::shell::bridge::{AgentSide, Bridged, RecordingCounters, Side};
 use crate::shell::clock;
@@ -37,6 +39,9 @@ pub enum MediaEvent {
     PlayFinished { call: CallId, token: u64 },
     /// The call's RTP port could not be opened.
     Failed { call: CallId },
+    /// No RTP was accepted from the caller for the configured time (the caller vanished,
+    /// unless they put the call on hold: the engine decides).
+    Inactive { call: CallId },
     /// A call's recording is closed and hashed.
     RecordingClosed {
         name: String,
@@ -58,6 +63,11 @@ pub struct MediaCounters {
     pub lost: AtomicU64,
     /// Relayed packets the socket refused (would block or failed): lost towards a phone.
     pub send_errors: AtomicU64,
+    /// Packets dropped by the source latch (from an address other than the leg's peer):
+    /// never relayed, recorded or read for keys.
+    pub refused_foreign_source: AtomicU64,
+    /// Legs reported inactive (no RTP for `rtp.media_timeout`).
+    pub inactive_legs: AtomicU64,
     /// Frames written to, filled in or dropped from the recordings.
     pub recording: Arc<RecordingCounters>,
 }
@@ -79,6 +89,15 @@ enum Command {
     },
 }
 
+/// The media tasks' settings, from `[rtp]`.
+#[derive(Debug, Clone, Copy)]
+pub struct MediaSettings {
+    /// See `rtp.relatch_after`.
+    pub relatch_after: Duration,
+    /// See `rtp.media_timeout`; `None` is off.
+    pub media_timeout: Option<Duration>,
+}
+
 /// Routes the engine's media commands to the task that owns the call.
 #[derive(Clone)]
 pub struct MediaHandle {
@@ -94,6 +113,7 @@ impl MediaHandle {
         data_dir: PathBuf,
         prompts: Arc<Prompts>,
         to_engine: mpsc::UnboundedSender<MediaEvent>,
+        settings: MediaSettings,
     ) -> MediaHandle {
         let counters = Arc::new(MediaCounters::default());
         let mut senders = Vec::new();
@@ -101,6 +121,7 @@ impl MediaHandle {
             let (tx, rx) = mpsc::unbounded_channel();
             let worker = Worker {
                 bind_ip,
+                settings,
                 data_dir: data_dir.clone(),
                 prompts: prompts.clone(),
                 to_engine: to_engine.clone(),
@@ -152,6 +173,7 @@ struct Stream {
 
 struct Worker {
     bind_ip: IpAddr,
+    settings: MediaSettings,
     data_dir: PathBuf,
     prompts: Arc<Prompts>,
     to_engine: mpsc::UnboundedSender<MediaEvent>,
@@ -350,7 +372,7 @@ impl Worker {
         &self,
         call: CallId,
         side: Side,
-        port: u16,
+        (port, remote): (u16, SocketAddr),
         codec: Codec,
         telephone_event: Option<u8>,
         bridged: Arc<AtomicBool>,
@@ -363,9 +385,22 @@ impl Worker {
                 return None;
             }
         };
+        let latch = SourceLatch::new(
+            LatchConfig {
+                relatch_after: self.settings.relatch_after,
+                // Only a caller who vanished ends a call; an agent's phone has its own checks.
+                inactivity: match side {
+                    Side::Caller => self.settings.media_timeout,
+                    Side::Agent => None,
+                },
+            },
+            Some(remote),
+            clock::now(),
+        );
         let leg = Leg {
             call,
             side,
+            latch,
             socket: socket.clone(),
             codec,
             telephone_event,
@@ -392,7 +427,7 @@ impl Worker {
         let Some((socket, receiver)) = self.start_leg(
             call,
             Side::Caller,
-            port,
+            (port, remote),
             codec,
             telephone_event,
             bridged_flag.clone(),
@@ -437,9 +472,14 @@ impl Worker {
         let Some(flag) = self.calls.get(&call).map(|s| s.bridged_flag.clone()) else {
             return;
         };
-        let Some((socket, receiver)) =
-            self.start_leg(call, Side::Agent, port, codec, telephone_event, flag)
-        else {
+        let Some((socket, receiver)) = self.start_leg(
+            call,
+            Side::Agent,
+            (port, remote),
+            codec,
+            telephone_event,
+            flag,
+        ) else {
             return;
         };
         let sender = RtpSender::new(codec, telephone_event, &mut rand::thread_rng());
@@ -609,6 +649,8 @@ fn bind_rtp(addr: SocketAddr) -> std::io::Result<UdpSocket> {
 struct Leg {
     call: CallId,
     side: Side,
+    /// Which source is this leg's peer, and whether it went quiet.
+    latch: SourceLatch,
     socket: Arc<UdpSocket>,
     codec: Codec,
     telephone_event: Option<u8>,
@@ -626,6 +668,7 @@ async fn receive(
     let Leg {
         call,
         side,
+        mut latch,
         socket,
         codec,
         telephone_event,
@@ -640,7 +683,10 @@ async fn receive(
     let mut pcm = [0i16; 1024];
     let mut buf = vec![0u8; 2048];
     loop {
-        let deadline = events.poll_timeout();
+        let deadline = [events.poll_timeout(), latch.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min();
         let received = match deadline {
             Some(at) => tokio::time::timeout_at(
                 tokio::time::Instant::from_std(at),
@@ -652,26 +698,47 @@ async fn receive(
         };
         let now = clock::now();
         match received {
-            None => events.handle_timeout(now),
+            None => {
+                events.handle_timeout(now);
+                if latch.handle_timeout(now) {
+                    counters.inactive_legs.fetch_add(1, Ordering::Relaxed);
+                    let _ = to_engine.send(MediaEvent::Inactive { call });
+                }
+            }
             Some(Err(_)) => continue,
             Some(Ok((n, from))) => {
                 let Ok(packet) = RtpPacket::parse(&buf[..n]) else {
                     continue;
                 };
                 counters.received.fetch_add(1, Ordering::Relaxed);
+                // The latch first: a refused packet is counted and read by nothing else.
+                match latch.handle_packet(from, packet.header.ssrc, now) {
+                    LatchDecision::Refuse(reason) => {
+                        match reason {
+                            RefuseReason::ForeignSource => &counters.refused_foreign_source,
+                        }
+                        .fetch_add(1, Ordering::Relaxed);
+                        if latch.refused().is_power_of_two() {
+                            tracing::warn!(%call, ?side, %from, refused = latch.refused(), reason = reason.as_str(), "RTP from a foreign source refused");
+                        }
+                        continue;
+                    }
+                    LatchDecision::Accept { send_to, changed } => {
+                        if changed {
+                            let _ = to_worker.send(Command::Remote {
+                                call,
+                                side,
+                                addr: send_to,
+                            });
+                        }
+                    }
+                }
                 let lost_before = stats.lost;
-                let outcome = stats.handle_packet(from, &packet, now);
+                let _ = stats.handle_packet(from, &packet, now);
                 if stats.lost > lost_before {
                     counters
                         .lost
                         .fetch_add(stats.lost - lost_before, Ordering::Relaxed);
-                }
-                match outcome {
-                    ReceiveOutcome::FirstSource(addr)
-                    | ReceiveOutcome::SourceChanged { to: addr, .. } => {
-                        let _ = to_worker.send(Command::Remote { call, side, addr });
-                    }
-                    ReceiveOutcome::Same => {}
                 }
                 let pt = packet.header.payload_type;
                 if bridged.load(Ordering::Relaxed) {

@@ -231,6 +231,10 @@ pub async fn run(
         config.storage.data_dir.clone(),
         assets.prompts.clone(),
         media_tx,
+        media::MediaSettings {
+            relatch_after: config.rtp.relatch_after,
+            media_timeout: Some(config.rtp.media_timeout).filter(|d| !d.is_zero()),
+        },
     );
     let media_counters = media.counters.clone();
 
@@ -247,6 +251,11 @@ pub async fn run(
         rtp_address: config.rtp.address,
         rtp_port_min: config.rtp.port_min,
         rtp_port_max: config.rtp.port_max,
+        rtp_agent_reserve: config.rtp.agent_reserve,
+        max_in_ivr: config.ivr.max_in_ivr,
+        max_in_queue: config.ivr.max_in_queue,
+        session_expires: config.sip.session_expires,
+        min_se: config.sip.min_se,
         answer_delay: config.sip.answer_delay,
         queue_notice_interval: config.ivr.queue_notice_interval,
         queues: acd_config.queue_names(),

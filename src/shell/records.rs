@@ -147,7 +147,15 @@ pub fn kpi_outcome(r: &CallRecord) -> Option<KpiEvent> {
         (Outcome::Answered { wait }, at)
     } else {
         match (r.outcome, c.queued_at) {
-            (CallOutcome::AbandonedInQueue, Some(t0)) => {
+            // A caller who vanished (no RTP, no session refresh) or waited out the queue's
+            // limit did not reach a person: an abandon for the answer and connection rates.
+            (
+                CallOutcome::AbandonedInQueue
+                | CallOutcome::MediaTimeout
+                | CallOutcome::SessionExpired
+                | CallOutcome::QueueTimeout,
+                Some(t0),
+            ) => {
                 let wait = (r.ended_at - t0).to_std().unwrap_or_default();
                 (Outcome::Abandoned { wait }, r.ended_at)
             }

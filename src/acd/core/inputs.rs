@@ -107,7 +107,8 @@ impl<C: CallKey> Acd<C> {
     }
 
     /// The agent's phone refused the ring: the agent goes not-ready with the reason, the call
-    /// goes back to the front of its queue and on to the next agent.
+    /// goes back to the front of its queue and on to the next agent. `NoPort` (our failure)
+    /// keeps the agent ready, only skipped for a moment.
     pub fn handle_ring_failed(
         &mut self,
         call: &C,
@@ -118,8 +119,15 @@ impl<C: CallKey> Acd<C> {
         let slot = self.slot(call)?;
         let (agent, until) = self.ringing(slot)?;
         self.timers.remove(&(until, Timer::Ring(slot)));
-        let reason = failure.reason();
-        self.set_state(agent, AgentState::NotReady { reason }, false, now);
+        match failure.reason() {
+            Some(reason) => self.set_state(agent, AgentState::NotReady { reason }, false, now),
+            None => {
+                let resume = now + super::NO_PORT_PAUSE;
+                self.agents[agent as usize].paused_until = Some(resume);
+                self.timers.insert((resume, Timer::Resume(agent)));
+                self.set_state(agent, AgentState::Ready, true, now);
+            }
+        }
         self.line_up(slot, Lane::Front, now);
         Ok(())
     }
@@ -316,6 +324,10 @@ impl<C: CallKey> Acd<C> {
             }
             self.timers.remove(&(at, timer));
             match timer {
+                Timer::Resume(a) => {
+                    self.agents[a as usize].paused_until = None;
+                    self.settle_agent(a, now);
+                }
                 Timer::Ring(slot) => self.ring_timed_out(slot, now),
                 Timer::WrapUp(a) => {
                     if let AgentState::WrapUp { .. } = self.agents[a as usize].state {

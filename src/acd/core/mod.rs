@@ -98,14 +98,23 @@ pub enum RingFailure {
     Declined,
     /// 408 / 480 / 503 / transport error: the phone is gone.
     Unreachable,
+    /// The engine had no RTP port for the agent's leg: not the agent's doing. The agent
+    /// stays ready (keeping its place) but is not offered a call for [`NO_PORT_PAUSE`], so
+    /// the call goes on to someone else instead of bouncing back at once.
+    NoPort,
 }
 
+/// How long an agent is skipped after the engine found no port for its leg.
+pub const NO_PORT_PAUSE: Duration = Duration::from_secs(2);
+
 impl RingFailure {
-    fn reason(self) -> NotReadyReason {
+    /// The not-ready reason, for failures that are the agent's phone's.
+    fn reason(self) -> Option<NotReadyReason> {
         match self {
-            RingFailure::Busy => NotReadyReason::Busy,
-            RingFailure::Declined => NotReadyReason::Declined,
-            RingFailure::Unreachable => NotReadyReason::Unreachable,
+            RingFailure::Busy => Some(NotReadyReason::Busy),
+            RingFailure::Declined => Some(NotReadyReason::Declined),
+            RingFailure::Unreachable => Some(NotReadyReason::Unreachable),
+            RingFailure::NoPort => None,
         }
     }
 }
@@ -220,6 +229,8 @@ struct AgentRt<C> {
     since: Instant,
     registered: bool,
     phone_busy: bool,
+    /// Not offered calls until then (the engine had no port for its leg).
+    paused_until: Option<Instant>,
     /// When the agent last became ready: longest idle goes first.
     idle_since: Instant,
     /// The key under which the agent sits in its pools while available.
@@ -267,6 +278,8 @@ struct CallRt<C> {
 /// What a timer is for; (instant, timer) keys are unique because slots are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Timer {
+    /// An agent skipped after a failure of ours (no port) is offered calls again.
+    Resume(AgentIx),
     Ring(Slot),
     WrapUp(AgentIx),
     Stage(Slot),
@@ -392,6 +405,7 @@ impl<C: CallKey> Acd<C> {
                 since: now,
                 registered: false,
                 phone_busy: false,
+                paused_until: None,
                 idle_since: now,
                 indexed: None,
                 pools: levels,

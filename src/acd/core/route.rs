@@ -16,7 +16,10 @@ impl<C: CallKey> Acd<C> {
     /// Whether the agent may be offered a call right now.
     pub(super) fn available(&self, a: AgentIx) -> bool {
         let ag = &self.agents[a as usize];
-        ag.registered && !ag.phone_busy && matches!(ag.state, AgentState::Ready)
+        ag.registered
+            && !ag.phone_busy
+            && ag.paused_until.is_none()
+            && matches!(ag.state, AgentState::Ready)
     }
 
     /// Moves the agent in or out of its pools to match its availability; routes a call to

@@ -284,6 +284,7 @@ impl<C: CallKey> Acd<C> {
                 Timer::WrapUp(a) => {
                     matches!(self.agents[a as usize].state, AgentState::WrapUp { .. })
                 }
+                Timer::Resume(a) => self.agents[a as usize].paused_until.is_some(),
             };
             if !live {
                 return Err(format!("stale timer {t:?}"));

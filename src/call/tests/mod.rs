@@ -25,6 +25,11 @@ fn config(answer_delay: Duration) -> EngineConfig {
         rtp_address: "127.0.0.1".parse().unwrap(),
         rtp_port_min: 20000,
         rtp_port_max: 20010,
+        rtp_agent_reserve: 1,
+        max_in_ivr: Duration::from_secs(120),
+        max_in_queue: Duration::from_secs(600),
+        session_expires: Duration::from_secs(1800),
+        min_se: Duration::from_secs(90),
         answer_delay,
         queue_notice_interval: Duration::from_secs(30),
         queues: acd_config().queue_names(),
@@ -232,6 +237,15 @@ impl Sim {
     }
 }
 
+/// The port of an SDP body's `m=audio` line.
+fn sdp_port(body: &str) -> u16 {
+    body.lines()
+        .find_map(|l| l.strip_prefix("m=audio "))
+        .and_then(|l| l.split(' ').next())
+        .and_then(|p| p.parse().ok())
+        .expect("an m=audio line")
+}
+
 #[test]
 fn an_invite_gets_100_then_200_with_the_callers_first_codec() {
     let mut sim = Sim::new();
@@ -239,12 +253,17 @@ fn an_invite_gets_100_then_200_with_the_callers_first_codec() {
     assert_eq!(sim.statuses(), vec![100, 200]);
     let ok = sim.responses()[1].clone();
     let body = String::from_utf8_lossy(&ok.body);
-    assert!(body.contains("m=audio 20000 RTP/AVP 0 101"), "{body}");
+    let port = sdp_port(&body);
+    assert!((20000..=20010).contains(&port) && port % 2 == 0, "{body}");
+    assert!(
+        body.contains(&format!("m=audio {port} RTP/AVP 0 101")),
+        "{body}"
+    );
     assert!(ok.headers.contact.is_some(), "the 200 carries our Contact");
     assert!(matches!(
         sim.media[0],
-        MediaCommand::Open { port: 20000, codec: Codec::Pcmu, telephone_event: Some(101), remote, .. }
-            if remote == "127.0.0.1:6000".parse::<SocketAddr>().unwrap()
+        MediaCommand::Open { port: p, codec: Codec::Pcmu, telephone_event: Some(101), remote, .. }
+            if remote == "127.0.0.1:6000".parse::<SocketAddr>().unwrap() && p == port
     ));
 }
 
@@ -420,7 +439,11 @@ fn an_invite_without_sdp_gets_our_offer_and_the_ack_answers_it() {
     sim.invite("12345", None);
     let ok = sim.responses()[1].clone();
     let offer = String::from_utf8_lossy(&ok.body).to_string();
-    assert!(offer.contains("m=audio 20000 RTP/AVP 0 8 101"), "{offer}");
+    let port = sdp_port(&offer);
+    assert!(
+        offer.contains(&format!("m=audio {port} RTP/AVP 0 8 101")),
+        "{offer}"
+    );
     assert!(
         sim.media.is_empty(),
         "no media until we know where to send it"
@@ -465,7 +488,7 @@ fn sip_info_dtmf_and_reinvite_inside_the_dialog() {
     );
     let r = sim.responses().last().copied().cloned().unwrap();
     assert_eq!(r.status, 200);
-    assert!(String::from_utf8_lossy(&r.body).contains("m=audio 20000"));
+    assert!((20000..=20010).contains(&sdp_port(&String::from_utf8_lossy(&r.body))));
     // An out-of-order CSeq inside the dialog is refused.
     sim.in_dialog("INFO", 2, "info-old", "", "");
     assert_eq!(sim.statuses().last(), Some(&500));
@@ -510,3 +533,4 @@ fn register_is_challenged_and_scanners_are_refused() {
 }
 
 mod agents;
+mod liveness;

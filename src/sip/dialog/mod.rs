@@ -1,9 +1,11 @@
 //! Dialogs (RFC 3261 §12) on the answering side: identity (Call-ID and both tags), CSeq
 //! checking, the route set and remote target, and building in-dialog requests (BYE).
-//! The INVITE session's 2xx-until-ACK duty lives in [`answer`]. It knows no queues, menus
+//! The INVITE session's 2xx-until-ACK duty lives in [`answer`], RFC 4028 session timers in
+//! [`session_timer`]. It knows no queues, menus
 //! or RTP.
 
 pub mod answer;
+pub mod session_timer;
 
 use crate::sip::message::{
     CSeq, Contact, Host, Method, NameAddr, Request, SipUri, Transport, Uri, Via, BRANCH_COOKIE,
