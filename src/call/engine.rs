@@ -23,7 +23,7 @@ use crate::ivr::model::MenuTree;
 use crate::media::codec::Codec;
 use crate::sip::message::{Host, MediaType, Message, Method, Request, Response, TransactionKey};
 use crate::sip::parse::ParseError;
-use crate::sip::registrar::{Flow, Registrar, RegistrarEvent, Screening};
+use crate::sip::registrar::{Flow, Registrar, RegistrarEvent, Screening, Traffic};
 use crate::sip::transaction::{
     CancelTarget, Incoming, Output as TxOutput, TimerConfig, TransactionTable, TuEvent,
 };
@@ -54,12 +54,14 @@ impl Peer {
 /// What the engine wants the media shell to do for a call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MediaCommand {
-    /// Bind `port` and start a paced RTP stream to `remote` (until the caller's own packets
-    /// show where they really come from: symmetric RTP).
+    /// Bind `port` and start a paced RTP stream; sent only once the ACK came. With `remote`
+    /// `None` nothing goes out until the caller's first packet arrives, and then only to its
+    /// source (symmetric RTP), so an SDP naming someone else's address reflects nothing;
+    /// `Some` (the SDP's address) only for a configured trunk, until its packets latch.
     Open {
         call: CallId,
         port: u16,
-        remote: SocketAddr,
+        remote: Option<SocketAddr>,
         codec: Codec,
         telephone_event: Option<u8>,
     },
@@ -138,6 +140,11 @@ pub struct EngineConfig {
     pub transfer_gateway: Option<SocketAddr>,
     /// Outside transfer targets (`110`, `water`, …) → the number dialled at the gateway.
     pub transfer_numbers: std::collections::BTreeMap<String, String>,
+    /// The carrier's trunks: their SDP address is trusted and they are not limited per source.
+    pub trunks: Vec<crate::sip::prefix::IpPrefix>,
+    /// Calls one source may have in set-up (INVITE taken, no ACK yet); more get 503. Zero
+    /// turns the limit off.
+    pub max_setup_per_source: usize,
 }
 
 pub use crate::call::counters::EngineCounters;
@@ -171,7 +178,8 @@ pub struct CallEngine {
     pub(crate) dying_legs: crate::call::agent_leg::DyingLegs,
     /// Every call's next wake-up, ordered; each call remembers its entry to replace it.
     timers: BTreeSet<(Instant, CallId)>,
-    next_call: u64,
+    /// Call ids, unique by construction (see `call::ids`).
+    ids: crate::call::ids::IdMint,
     pub(crate) next_token: u64,
     pub(crate) out: VecDeque<Output>,
     pub(crate) accepting: bool,
@@ -213,11 +221,13 @@ impl CallEngine {
             .map(|(u, a)| (a.clone(), u.clone()))
             .collect();
         let txns = TransactionTable::new(cfg.timers);
+        let mut rng = SmallRng::seed_from_u64(seed);
+        let ids = crate::call::ids::IdMint::new(&mut rng);
         Self {
             cfg,
             menus,
             clock_base: (now, wall),
-            rng: SmallRng::seed_from_u64(seed),
+            rng,
             txns,
             txn_peers: HashMap::new(),
             calls: HashMap::new(),
@@ -231,7 +241,7 @@ impl CallEngine {
             by_agent_invite: HashMap::new(),
             dying_legs: HashMap::new(),
             timers: BTreeSet::new(),
-            next_call: 1,
+            ids,
             next_token: 1,
             out: VecDeque::new(),
             accepting: true,
@@ -253,9 +263,7 @@ impl CallEngine {
     }
 
     pub(crate) fn new_call_id(&mut self) -> CallId {
-        let id = CallId(self.next_call);
-        self.next_call += 1;
-        id
+        self.ids.next_id()
     }
 
     /// A message arrived from `from`.
@@ -301,9 +309,15 @@ impl CallEngine {
             return;
         };
         // Blocked sources and SIP scanners are refused before anything else looks at them
-        // (REGISTER screens itself, so its failures are counted once).
+        // (REGISTER screens itself, so its failures are counted once). A block refuses only
+        // registration and agents' requests: calls to the service numbers come from the
+        // carrier's address too.
         if req.method != Method::Register {
-            match self.registrar.screen(&req, from.addr, now) {
+            let traffic = self.traffic_of(&req);
+            match self
+                .registrar
+                .screen(&req, from.addr, from.reliable(), traffic, now)
+            {
                 Screening::Pass => {}
                 Screening::Refuse(resp) => {
                     self.transmit(from, resp.to_bytes());
@@ -339,6 +353,27 @@ impl CallEngine {
         }
     }
 
+    /// Whether a request belongs to a citizen's call (a service number, or a dialog we
+    /// have) or is registration and agents' business, for the source screening.
+    fn traffic_of(&self, req: &Request) -> Traffic {
+        let to_service = req
+            .uri
+            .as_sip()
+            .and_then(|u| u.user_decoded())
+            .is_some_and(|u| {
+                self.cfg
+                    .service_numbers
+                    .iter()
+                    .any(|n| n.as_bytes() == u.as_slice())
+            });
+        let in_our_dialog = req.headers.to.tag().is_some() && self.dialog_call(req).is_some();
+        if to_service || in_our_dialog {
+            Traffic::Call
+        } else {
+            Traffic::Agent
+        }
+    }
+
     fn dispatch_new_request(
         &mut self,
         req: Request,
@@ -365,7 +400,9 @@ impl CallEngine {
                     addr: from.addr,
                     link: from.link,
                 };
-                let resp = self.registrar.handle_register(&req, flow, now);
+                let resp = self
+                    .registrar
+                    .handle_register_from(&req, flow, from.reliable(), now);
                 self.respond(&key, resp, now);
                 self.drain_registrar(now);
             }
@@ -587,7 +624,11 @@ impl CallEngine {
             *by_state.entry(c.state()).or_insert(0) += 1;
         }
         EngineSnapshot {
-            counters: self.counters,
+            counters: EngineCounters {
+                refused_blocked: self.registrar.counters().refused_blocked,
+                refused_scanner: self.registrar.counters().refused_scanner,
+                ..self.counters
+            },
             calls_by_state: by_state.into_iter().collect(),
             transactions: self.txns.counts().total(),
         }

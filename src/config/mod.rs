@@ -120,6 +120,13 @@ pub struct SipConfig {
     /// see ringing; tests use it to CANCEL before the answer.
     #[serde(with = "humantime_serde")]
     pub answer_delay: Duration,
+    /// The carrier's trunks (SBC addresses, `"10.0.0.2"` or `"10.0.0.0/24"`): every
+    /// citizen's call comes from them, so they are never blocked by the registrar's guard,
+    /// not held to `max_setup_per_source`, and their SDP address is trusted after the ACK.
+    pub trunks: Vec<crate::sip::prefix::IpPrefix>,
+    /// Calls one non-trunk source may have in set-up (INVITE taken, not yet ACKed); more
+    /// INVITEs get 503 with Retry-After. 0 turns the limit off.
+    pub max_setup_per_source: usize,
 }
 
 impl Default for SipConfig {
@@ -133,6 +140,8 @@ impl Default for SipConfig {
             t4: Duration::from_secs(5),
             user_agent: "hotline".to_string(),
             answer_delay: Duration::ZERO,
+            trunks: Vec::new(),
+            max_setup_per_source: 20,
         }
     }
 }

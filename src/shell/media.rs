@@ -139,7 +139,9 @@ impl MediaHandle {
 /// One call's stream on a media task.
 struct Stream {
     socket: Arc<UdpSocket>,
-    remote: SocketAddr,
+    /// Where the caller's audio goes: `None` until their first packet latched it (unless a
+    /// trunk's SDP address was trusted), and nothing is sent meanwhile.
+    remote: Option<SocketAddr>,
     media: LegMedia,
     /// Set once the call is bridged: the receive tasks then forward their audio here.
     bridged_flag: Arc<AtomicBool>,
@@ -235,7 +237,10 @@ impl Worker {
         let counters = &self.counters;
         while let Some((to, bytes)) = bridged.core.poll_transmit() {
             let (socket, remote, count) = match (to, s.agent.as_ref()) {
-                (Side::Caller, _) => (&s.socket, s.remote, &counters.to_callers),
+                (Side::Caller, _) => match s.remote {
+                    Some(r) => (&s.socket, r, &counters.to_callers),
+                    None => continue,
+                },
                 (Side::Agent, Some(a)) => (&a.socket, a.remote, &counters.to_agents),
                 (Side::Agent, None) => continue,
             };
@@ -254,7 +259,9 @@ impl Worker {
         self.pacer.handle_timeout(clock::now());
         while let Some(t) = self.pacer.poll_transmit() {
             if let Some(s) = self.calls.get(&CallId(t.stream.0)) {
-                let _ = s.socket.try_send_to(t.packet, s.remote);
+                if let Some(remote) = s.remote {
+                    let _ = s.socket.try_send_to(t.packet, remote);
+                }
             }
         }
         let after = self.pacer.stats();
@@ -289,7 +296,7 @@ impl Worker {
             Command::Remote { call, side, addr } => {
                 if let Some(s) = self.calls.get_mut(&call) {
                     match side {
-                        Side::Caller => s.remote = addr,
+                        Side::Caller => s.remote = Some(addr),
                         Side::Agent => {
                             if let Some(a) = s.agent.as_mut() {
                                 a.remote = addr;
@@ -384,7 +391,7 @@ impl Worker {
         &mut self,
         call: CallId,
         port: u16,
-        remote: SocketAddr,
+        remote: Option<SocketAddr>,
         codec: Codec,
         telephone_event: Option<u8>,
     ) {
