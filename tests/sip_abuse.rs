@@ -276,6 +276,11 @@ fn an_unacked_invite_naming_another_address_sends_it_nothing_and_ends_at_timer_h
         (body.trim() == "[]").then_some(())
     });
     assert!(live.is_some(), "the call and its port are released");
+    assert_eq!(
+        metric(&engine, "hotline_rtp_packets_sent_total"),
+        Some(0.0),
+        "no RTP left the engine at all"
+    );
 }
 
 #[test]

@@ -257,17 +257,19 @@ impl Worker {
     fn pace(&mut self) {
         let before = self.pacer.stats();
         self.pacer.handle_timeout(clock::now());
+        let mut sent = 0;
         while let Some(t) = self.pacer.poll_transmit() {
             if let Some(s) = self.calls.get(&CallId(t.stream.0)) {
+                // Frames paced before the caller's first packet latched go nowhere.
                 if let Some(remote) = s.remote {
-                    let _ = s.socket.try_send_to(t.packet, remote);
+                    if s.socket.try_send_to(t.packet, remote).is_ok() {
+                        sent += 1;
+                    }
                 }
             }
         }
         let after = self.pacer.stats();
-        self.counters
-            .sent
-            .fetch_add(after.sent - before.sent, Ordering::Relaxed);
+        self.counters.sent.fetch_add(sent, Ordering::Relaxed);
         self.counters
             .late
             .fetch_add(after.late - before.late, Ordering::Relaxed);
