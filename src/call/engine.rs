@@ -23,7 +23,7 @@ use crate::ivr::model::MenuTree;
 use crate::media::codec::Codec;
 use crate::sip::message::{Host, MediaType, Message, Method, Request, Response, TransactionKey};
 use crate::sip::parse::ParseError;
-use crate::sip::registrar::{Flow, Registrar, RegistrarEvent, Screening, Traffic};
+use crate::sip::registrar::{Flow, Registrar, RegistrarEvent, Screening};
 use crate::sip::transaction::{
     CancelTarget, Incoming, Output as TxOutput, TimerConfig, TransactionTable, TuEvent,
 };
@@ -313,7 +313,9 @@ impl CallEngine {
         // registration and agents' requests: calls to the service numbers come from the
         // carrier's address too.
         if req.method != Method::Register {
-            let traffic = self.traffic_of(&req);
+            let in_our_dialog = req.headers.to.tag().is_some() && self.dialog_call(&req).is_some();
+            let traffic =
+                crate::call::screen::traffic_of(&req, &self.cfg.service_numbers, in_our_dialog);
             match self
                 .registrar
                 .screen(&req, from.addr, from.reliable(), traffic, now)
@@ -350,27 +352,6 @@ impl CallEngine {
                 self.txn_peers.insert(key.clone(), from);
                 self.dispatch_new_request(req, key, from, now);
             }
-        }
-    }
-
-    /// Whether a request belongs to a citizen's call (a service number, or a dialog we
-    /// have) or is registration and agents' business, for the source screening.
-    fn traffic_of(&self, req: &Request) -> Traffic {
-        let to_service = req
-            .uri
-            .as_sip()
-            .and_then(|u| u.user_decoded())
-            .is_some_and(|u| {
-                self.cfg
-                    .service_numbers
-                    .iter()
-                    .any(|n| n.as_bytes() == u.as_slice())
-            });
-        let in_our_dialog = req.headers.to.tag().is_some() && self.dialog_call(req).is_some();
-        if to_service || in_our_dialog {
-            Traffic::Call
-        } else {
-            Traffic::Agent
         }
     }
 
