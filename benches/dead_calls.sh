@@ -26,7 +26,10 @@ ln -s "$PWD/ivr-menus" "$work/ivr-menus"
 for f in config/*; do [ "$f" = config/hotline.toml ] || ln -s "$PWD/$f" "$work/$f"; done
 # Exactly N ports for callers plus the agents' reserve.
 PORT_MAX=$((32000 + 2 * (N + RESERVE - 1)))
+# One SIPp source places every call: its per-source set-up limit is off, so the ports run out.
 cat > "$work/config/hotline.toml" <<CONF
+[sip]
+max_setup_per_source = 0
 [rtp]
 port_min = 32000
 port_max = $PORT_MAX

@@ -46,7 +46,10 @@ fn ssrc(p: &[u8]) -> u32 {
 
 #[test]
 fn a_call_is_answered_and_hears_the_menu_at_50_packets_a_second() {
-    let engine = Engine::start("");
+    // SIPp only listens (it sends no RTP), so it stands for the carrier's trunk, whose SDP
+    // address is trusted; other callers are sent media only once their own RTP arrives
+    // (tests/sip_abuse.rs).
+    let engine = Engine::start("[sip]\ntrunks = [\"127.0.0.1\"]\n");
     let rtp = UdpSocket::bind("127.0.0.1:0").expect("rtp socket");
     let port = rtp.local_addr().expect("addr").port().to_string();
     let target = engine.sip;

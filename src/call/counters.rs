@@ -99,6 +99,12 @@ pub struct EngineCounters {
     pub dropped_unaddressable: u64,
     pub calls_offered: u64,
     pub calls_rejected: u64,
+    /// INVITEs refused 503 because their source had too many calls in set-up.
+    pub refused_setup_limit: u64,
+    /// Requests refused because their source was blocked (registration, agents' requests).
+    pub refused_blocked: u64,
+    /// Requests refused for a scanner's User-Agent.
+    pub refused_scanner: u64,
     /// SIP messages received (after parsing), by method and class.
     pub received: SipTraffic,
     /// SIP messages sent, by method and class (retransmissions included).

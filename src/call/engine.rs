@@ -54,12 +54,14 @@ impl Peer {
 /// What the engine wants the media shell to do for a call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MediaCommand {
-    /// Bind `port` and start a paced RTP stream to `remote` (until the caller's own packets
-    /// show where they really come from: symmetric RTP).
+    /// Bind `port` and start a paced RTP stream; sent only once the ACK came. With `remote`
+    /// `None` nothing goes out until the caller's first packet arrives, and then only to its
+    /// source (symmetric RTP), so an SDP naming someone else's address reflects nothing;
+    /// `Some` (the SDP's address) only for a configured trunk, until its packets latch.
     Open {
         call: CallId,
         port: u16,
-        remote: SocketAddr,
+        remote: Option<SocketAddr>,
         codec: Codec,
         telephone_event: Option<u8>,
     },
@@ -148,6 +150,11 @@ pub struct EngineConfig {
     pub transfer_gateway: Option<SocketAddr>,
     /// Outside transfer targets (`110`, `water`, …) → the number dialled at the gateway.
     pub transfer_numbers: std::collections::BTreeMap<String, String>,
+    /// The carrier's trunks: their SDP address is trusted and they are not limited per source.
+    pub trunks: Vec<crate::sip::prefix::IpPrefix>,
+    /// Calls one source may have in set-up (INVITE taken, no ACK yet); more get 503. Zero
+    /// turns the limit off.
+    pub max_setup_per_source: usize,
 }
 
 pub use crate::call::counters::EngineCounters;
@@ -181,7 +188,8 @@ pub struct CallEngine {
     pub(crate) dying_legs: crate::call::agent_leg::DyingLegs,
     /// Every call's next wake-up, ordered; each call remembers its entry to replace it.
     timers: BTreeSet<(Instant, CallId)>,
-    next_call: u64,
+    /// Call ids, unique by construction (see `call::ids`).
+    ids: crate::call::ids::IdMint,
     pub(crate) next_token: u64,
     pub(crate) out: VecDeque<Output>,
     pub(crate) accepting: bool,
@@ -223,11 +231,13 @@ impl CallEngine {
             .map(|(u, a)| (a.clone(), u.clone()))
             .collect();
         let txns = TransactionTable::new(cfg.timers);
+        let mut rng = SmallRng::seed_from_u64(seed);
+        let ids = crate::call::ids::IdMint::new(&mut rng);
         Self {
             cfg,
             menus,
             clock_base: (now, wall),
-            rng: SmallRng::seed_from_u64(seed),
+            rng,
             txns,
             txn_peers: HashMap::new(),
             calls: HashMap::new(),
@@ -241,7 +251,7 @@ impl CallEngine {
             by_agent_invite: HashMap::new(),
             dying_legs: HashMap::new(),
             timers: BTreeSet::new(),
-            next_call: 1,
+            ids,
             next_token: 1,
             out: VecDeque::new(),
             accepting: true,
@@ -263,9 +273,7 @@ impl CallEngine {
     }
 
     pub(crate) fn new_call_id(&mut self) -> CallId {
-        let id = CallId(self.next_call);
-        self.next_call += 1;
-        id
+        self.ids.next_id()
     }
 
     /// A message arrived from `from`.
@@ -311,9 +319,17 @@ impl CallEngine {
             return;
         };
         // Blocked sources and SIP scanners are refused before anything else looks at them
-        // (REGISTER screens itself, so its failures are counted once).
+        // (REGISTER screens itself, so its failures are counted once). A block refuses only
+        // registration and agents' requests: calls to the service numbers come from the
+        // carrier's address too.
         if req.method != Method::Register {
-            match self.registrar.screen(&req, from.addr, now) {
+            let in_our_dialog = req.headers.to.tag().is_some() && self.dialog_call(&req).is_some();
+            let traffic =
+                crate::call::screen::traffic_of(&req, &self.cfg.service_numbers, in_our_dialog);
+            match self
+                .registrar
+                .screen(&req, from.addr, from.reliable(), traffic, now)
+            {
                 Screening::Pass => {}
                 Screening::Refuse(resp) => {
                     self.transmit(from, resp.to_bytes());
@@ -375,7 +391,9 @@ impl CallEngine {
                     addr: from.addr,
                     link: from.link,
                 };
-                let resp = self.registrar.handle_register(&req, flow, now);
+                let resp = self
+                    .registrar
+                    .handle_register_from(&req, flow, from.reliable(), now);
                 self.respond(&key, resp, now);
                 self.drain_registrar(now);
             }
@@ -597,7 +615,11 @@ impl CallEngine {
             *by_state.entry(c.state()).or_insert(0) += 1;
         }
         EngineSnapshot {
-            counters: self.counters,
+            counters: EngineCounters {
+                refused_blocked: self.registrar.counters().refused_blocked,
+                refused_scanner: self.registrar.counters().refused_scanner,
+                ..self.counters
+            },
             calls_by_state: by_state.into_iter().collect(),
             transactions: self.txns.counts().total(),
         }

@@ -4,6 +4,7 @@ pub mod agent_leg;
 pub mod counters;
 pub mod engine;
 pub mod external;
+pub mod ids;
 pub mod ivr_walk;
 pub mod liveness;
 pub mod media_session;

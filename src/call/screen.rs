@@ -133,3 +133,23 @@ pub(crate) fn reason_phrase(status: u16) -> &'static str {
         _ => "",
     }
 }
+
+/// Whether a request belongs to a citizen's call (to a service number, or inside a dialog
+/// we have) or is registration and agents' business: a blocked source loses only the
+/// latter, because citizens' calls share the carrier's address.
+pub(crate) fn traffic_of(
+    req: &Request,
+    service_numbers: &[String],
+    in_our_dialog: bool,
+) -> crate::sip::registrar::Traffic {
+    let to_service = req
+        .uri
+        .as_sip()
+        .and_then(|u| u.user_decoded())
+        .is_some_and(|u| service_numbers.iter().any(|n| n.as_bytes() == u.as_slice()));
+    if to_service || in_our_dialog {
+        crate::sip::registrar::Traffic::Call
+    } else {
+        crate::sip::registrar::Traffic::Agent
+    }
+}

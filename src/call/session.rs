@@ -21,7 +21,7 @@ use crate::sip::message::{
     Contact, MediaType, Method, Request, Response, TransactionKey, Transport as ViaTransport,
 };
 
-/// Our id for a call: small, copyable, unique for the engine's life.
+/// Our id for a call: copyable, unique by construction (`call::ids`), also across restarts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CallId(pub u64);
 
@@ -221,6 +221,15 @@ impl CallEngine {
                     return;
                 }
             };
+        if self.setup_limit_reached(from) {
+            tracing::warn!(source = %from.addr.ip(), "too many calls in set-up from one source: 503");
+            let mut resp = Response::for_request(&req, 503, "Service Unavailable");
+            resp.headers.push("Retry-After", "5");
+            self.counters.calls_rejected += 1;
+            self.counters.refused_setup_limit += 1;
+            self.respond(&key, resp, now);
+            return;
+        }
         let Some(port) = self
             .ports
             .allocate(crate::call::ports::PortUse::Caller, &mut self.rng)
@@ -253,11 +262,7 @@ impl CallEngine {
             }
         };
         let id = self.new_call_id();
-        let name = format!(
-            "{}-{:04x}",
-            self.wall(now).format("%Y%m%dT%H%M%S"),
-            self.rng_u32() & 0xffff
-        );
+        let name = crate::call::ids::call_name(self.wall(now), id);
         let caller = Masked::new(
             req.headers
                 .from
@@ -312,6 +317,23 @@ impl CallEngine {
         }
     }
 
+    /// Whether `from` (not a trunk) already has the most calls in set-up it may: answered
+    /// or ringing, never ACKed. Bounded by the port range, so counting is cheap enough.
+    fn setup_limit_reached(&self, from: Peer) -> bool {
+        let max = self.cfg.max_setup_per_source;
+        let ip = from.addr.ip().to_canonical();
+        if max == 0 || crate::sip::prefix::any_contains(&self.cfg.trunks, ip) {
+            return false;
+        }
+        let in_setup = self
+            .calls
+            .values()
+            .filter(|c| matches!(c.phase, Phase::Ringing { .. } | Phase::Answered { .. }))
+            .filter(|c| c.peer.addr.ip().to_canonical() == ip)
+            .count();
+        in_setup >= max
+    }
+
     fn rng_u32(&mut self) -> u32 {
         use rand::Rng;
         self.rng.gen()
@@ -342,7 +364,7 @@ impl CallEngine {
         )
     }
 
-    /// Sends the 200 with our SDP, opens the media and waits for the ACK.
+    /// Sends the 200 with our SDP and waits for the ACK (media opens then).
     fn answer(&mut self, id: CallId, now: Instant) {
         let wall = self.wall(now);
         let (t1, t2) = (self.cfg.timers.t1, self.cfg.timers.t2);
@@ -373,15 +395,13 @@ impl CallEngine {
         };
         let key = call.invite_key.clone();
         let dialog_key = (call.invite.headers.call_id.clone(), call.local_tag.clone());
-        let open = call.media.map(|m| open_command(id, call.port, &m));
         self.by_dialog.insert(dialog_key, id);
         if let Err(e) = self.txns.send_response(&key, resp, now) {
             tracing::debug!(error = %e, "200 not sent");
         }
         self.by_invite.remove(&key);
-        if let Some(cmd) = open {
-            self.out.push_back(Output::Media(cmd));
-        }
+        // No media before the ACK: an INVITE naming a third party's address, never ACKed,
+        // must not make us stream at it (reflection).
         self.rearm(id);
     }
 
@@ -400,17 +420,20 @@ impl CallEngine {
         if call.media.is_none() && !ack.body.is_empty() {
             // We offered in the 200; the caller answers in the ACK.
             match media_session::read_answer(&ack.body) {
-                Ok(m) => {
-                    call.media = Some(m);
-                    let cmd = open_command(id, call.port, &m);
-                    self.out.push_back(Output::Media(cmd));
-                }
+                Ok(m) => call.media = Some(m),
                 Err(e) => {
                     tracing::info!(call = %call.name, error = %e, "unusable SDP answer in ACK");
                     self.end_call_by_engine(id, now);
                     return;
                 }
             }
+        }
+        // Only a trunk's SDP address is believed; anyone else is sent to where their own
+        // RTP comes from, once it comes.
+        let trusted = crate::sip::prefix::any_contains(&self.cfg.trunks, call.peer.addr.ip());
+        if let Some(m) = call.media {
+            let cmd = open_command(id, call.port, &m, trusted);
+            self.out.push_back(Output::Media(cmd));
         }
         self.start_ivr(id, now);
     }
@@ -440,8 +463,13 @@ impl CallEngine {
                     self.transmit(peer, data);
                 }
                 Some(AnswerEvent::AckTimeout) => {
+                    // Timer H: the BYE still goes out (RFC 3261 §13.3.1.4), but the call, its
+                    // port and its set-up slot are released now, not after the BYE's own
+                    // timeout towards a peer that may never have existed.
                     tracing::info!(call = %call.name, "no ACK for our 200: ending the call");
                     self.send_bye(id, CallOutcome::Failed, now);
+                    self.finish(id, CallOutcome::Failed, now);
+                    return;
                 }
                 None => {}
             },
@@ -672,11 +700,11 @@ impl CallEngine {
     }
 }
 
-fn open_command(call: CallId, port: u16, m: &Negotiated) -> MediaCommand {
+fn open_command(call: CallId, port: u16, m: &Negotiated, trusted: bool) -> MediaCommand {
     MediaCommand::Open {
         call,
         port,
-        remote: m.remote,
+        remote: trusted.then_some(m.remote),
         codec: m.codec,
         telephone_event: m.telephone_event,
     }

@@ -127,6 +127,13 @@ pub struct SipConfig {
     /// The shortest session interval we accept (`Min-SE`); shorter requests get 422.
     #[serde(with = "humantime_serde")]
     pub min_se: Duration,
+    /// The carrier's trunks (SBC addresses, `"10.0.0.2"` or `"10.0.0.0/24"`): every
+    /// citizen's call comes from them, so they are never blocked by the registrar's guard,
+    /// not held to `max_setup_per_source`, and their SDP address is trusted after the ACK.
+    pub trunks: Vec<crate::sip::prefix::IpPrefix>,
+    /// Calls one non-trunk source may have in set-up (INVITE taken, not yet ACKed); more
+    /// INVITEs get 503 with Retry-After. 0 turns the limit off.
+    pub max_setup_per_source: usize,
 }
 
 impl Default for SipConfig {
@@ -142,6 +149,8 @@ impl Default for SipConfig {
             answer_delay: Duration::ZERO,
             session_expires: Duration::from_secs(1800),
             min_se: Duration::from_secs(90),
+            trunks: Vec::new(),
+            max_setup_per_source: 20,
         }
     }
 }

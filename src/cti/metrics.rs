@@ -349,6 +349,18 @@ fn sip(w: &mut Writer, s: &Scrape) {
         c.dropped_unaddressable,
     );
     w.family(
+        "hotline_sip_refused_total",
+        Kind::Counter,
+        "Requests refused to protect the service, by reason.",
+    );
+    for (reason, n) in [
+        ("blocked_source", c.refused_blocked),
+        ("scanner", c.refused_scanner),
+        ("setup_limit", c.refused_setup_limit),
+    ] {
+        w.count(&[("reason", reason)], n);
+    }
+    w.family(
         "hotline_sip_transactions",
         Kind::Gauge,
         "Live SIP transactions.",

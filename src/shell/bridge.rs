@@ -80,6 +80,12 @@ impl Bridged {
     ) -> Bridged {
         let recording = match RecordingFile::create(&recording_path) {
             Ok(r) => Some(r),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                // Call names are unique by construction; if one ever repeats, the earlier
+                // call's audio is kept and this call goes unrecorded, loudly.
+                tracing::error!(file = %recording_path.display(), "recording file already exists: not overwritten, this call is not recorded");
+                None
+            }
             Err(e) => {
                 tracing::error!(file = %recording_path.display(), error = %e, "cannot create recording");
                 None

@@ -160,7 +160,9 @@ impl MediaHandle {
 /// One call's stream on a media task.
 struct Stream {
     socket: Arc<UdpSocket>,
-    remote: SocketAddr,
+    /// Where the caller's audio goes: `None` until their first packet latched it (unless a
+    /// trunk's SDP address was trusted), and nothing is sent meanwhile.
+    remote: Option<SocketAddr>,
     media: LegMedia,
     /// Set once the call is bridged: the receive tasks then forward their audio here.
     bridged_flag: Arc<AtomicBool>,
@@ -257,7 +259,10 @@ impl Worker {
         let counters = &self.counters;
         while let Some((to, bytes)) = bridged.core.poll_transmit() {
             let (socket, remote, count) = match (to, s.agent.as_ref()) {
-                (Side::Caller, _) => (&s.socket, s.remote, &counters.to_callers),
+                (Side::Caller, _) => match s.remote {
+                    Some(r) => (&s.socket, r, &counters.to_callers),
+                    None => continue,
+                },
                 (Side::Agent, Some(a)) => (&a.socket, a.remote, &counters.to_agents),
                 (Side::Agent, None) => continue,
             };
@@ -274,15 +279,19 @@ impl Worker {
     fn pace(&mut self) {
         let before = self.pacer.stats();
         self.pacer.handle_timeout(clock::now());
+        let mut sent = 0;
         while let Some(t) = self.pacer.poll_transmit() {
             if let Some(s) = self.calls.get(&CallId(t.stream.0)) {
-                let _ = s.socket.try_send_to(t.packet, s.remote);
+                // Frames paced before the caller's first packet latched go nowhere.
+                if let Some(remote) = s.remote {
+                    if s.socket.try_send_to(t.packet, remote).is_ok() {
+                        sent += 1;
+                    }
+                }
             }
         }
         let after = self.pacer.stats();
-        self.counters
-            .sent
-            .fetch_add(after.sent - before.sent, Ordering::Relaxed);
+        self.counters.sent.fetch_add(sent, Ordering::Relaxed);
         self.counters
             .late
             .fetch_add(after.late - before.late, Ordering::Relaxed);
@@ -311,7 +320,7 @@ impl Worker {
             Command::Remote { call, side, addr } => {
                 if let Some(s) = self.calls.get_mut(&call) {
                     match side {
-                        Side::Caller => s.remote = addr,
+                        Side::Caller => s.remote = Some(addr),
                         Side::Agent => {
                             if let Some(a) = s.agent.as_mut() {
                                 a.remote = addr;
@@ -372,7 +381,7 @@ impl Worker {
         &self,
         call: CallId,
         side: Side,
-        (port, remote): (u16, SocketAddr),
+        (port, remote): (u16, Option<SocketAddr>),
         codec: Codec,
         telephone_event: Option<u8>,
         bridged: Arc<AtomicBool>,
@@ -394,7 +403,9 @@ impl Worker {
                     Side::Agent => None,
                 },
             },
-            Some(remote),
+            // The SDP's address, where it is believed (a trunk's, an agent's phone); otherwise
+            // the first packet latches.
+            remote,
             clock::now(),
         );
         let leg = Leg {
@@ -419,7 +430,7 @@ impl Worker {
         &mut self,
         call: CallId,
         port: u16,
-        remote: SocketAddr,
+        remote: Option<SocketAddr>,
         codec: Codec,
         telephone_event: Option<u8>,
     ) {
@@ -475,7 +486,7 @@ impl Worker {
         let Some((socket, receiver)) = self.start_leg(
             call,
             Side::Agent,
-            (port, remote),
+            (port, Some(remote)),
             codec,
             telephone_event,
             flag,

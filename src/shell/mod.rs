@@ -261,6 +261,8 @@ pub async fn run(
         queues: acd_config.queue_names(),
         transfer_gateway: config.transfer.gateway,
         transfer_numbers: config.transfer.numbers.clone(),
+        trunks: config.sip.trunks.clone(),
+        max_setup_per_source: config.sip.max_setup_per_source,
     };
     let registrar = crate::sip::registrar::Registrar::new(
         crate::sip::registrar::RegistrarConfig {
@@ -272,6 +274,10 @@ pub async fn run(
                 .iter()
                 .map(|p| p.to_ascii_lowercase())
                 .collect(),
+            block: crate::sip::registrar::BlockPolicy {
+                exempt: config.sip.trunks.clone(),
+                ..Default::default()
+            },
             ..Default::default()
         },
         Box::new(credentials),

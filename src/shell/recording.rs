@@ -43,14 +43,15 @@ pub struct RecordingFile {
 }
 
 impl RecordingFile {
-    /// Creates the file (and its day folder) with a placeholder header.
+    /// Creates the file (and its day folder) with a placeholder header. The file must not
+    /// exist yet: an existing one is another call's recording and is never truncated
+    /// (`ErrorKind::AlreadyExists`).
     pub fn create(path: &Path) -> std::io::Result<RecordingFile> {
         if let Some(dir) = path.parent() {
             crate::shell::private_fs::create_dir_all(dir)?;
         }
         let file = crate::shell::private_fs::options()
-            .create(true)
-            .truncate(true)
+            .create_new(true)
             .write(true)
             .read(true)
             .open(path)?;
@@ -215,6 +216,29 @@ mod tests {
             .sum();
         assert!(left > 0 && right > 0);
         assert_eq!(sha, sha256_of(&path).unwrap());
+    }
+
+    #[test]
+    fn an_existing_recording_is_never_truncated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("2026/11/22/same-name.wav");
+        let mut first = RecordingFile::create(&path).unwrap();
+        let tone = [1000i16; 160];
+        for _ in 0..10 {
+            first.write_frame(&tone, &tone).unwrap();
+        }
+        first.finish().unwrap();
+        let before = std::fs::read(&path).unwrap();
+        let second = RecordingFile::create(&path);
+        assert_eq!(
+            second.err().map(|e| e.kind()),
+            Some(std::io::ErrorKind::AlreadyExists)
+        );
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            before,
+            "the first call's audio is intact"
+        );
     }
 
     #[test]

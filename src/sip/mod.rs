@@ -4,6 +4,7 @@
 pub mod dialog;
 pub mod message;
 pub mod parse;
+pub mod prefix;
 pub mod registrar;
 pub mod sdp;
 pub mod transaction;

@@ -16,6 +16,7 @@ fn scrape() -> Scrape {
     let mut counters = EngineCounters {
         calls_offered: 3,
         parse_errors: 2,
+        refused_setup_limit: 4,
         ..EngineCounters::default()
     };
     counters.received.request(&Method::Invite);
@@ -88,7 +89,7 @@ fn scrape() -> Scrape {
 }
 
 /// Every family the issue asks for, with its type.
-const FAMILIES: [(&str, Kind); 27] = [
+const FAMILIES: [(&str, Kind); 28] = [
     ("hotline_calls_offered_total", Kind::Counter),
     ("hotline_calls_rejected_total", Kind::Counter),
     ("hotline_calls_ended_total", Kind::Counter),
@@ -107,6 +108,7 @@ const FAMILIES: [(&str, Kind); 27] = [
     ("hotline_sip_responses_total", Kind::Counter),
     ("hotline_sip_parse_errors_total", Kind::Counter),
     ("hotline_sip_dropped_total", Kind::Counter),
+    ("hotline_sip_refused_total", Kind::Counter),
     ("hotline_sip_transactions", Kind::Gauge),
     ("hotline_rtp_packets_sent_total", Kind::Counter),
     ("hotline_rtp_packets_received_total", Kind::Counter),
@@ -192,6 +194,14 @@ fn values_land_in_the_right_series() {
         1.0
     );
     assert_eq!(get("hotline_sip_parse_errors_total", &[]), 2.0);
+    assert_eq!(
+        get("hotline_sip_refused_total", &[("reason", "setup_limit")]),
+        4.0
+    );
+    assert_eq!(
+        get("hotline_sip_refused_total", &[("reason", "scanner")]),
+        0.0
+    );
     assert_eq!(get("hotline_rtp_packets_late_total", &[]), 1.0);
     assert_eq!(
         get("hotline_ticket_transitions_total", &[("action", "accept")]),

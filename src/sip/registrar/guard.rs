@@ -6,6 +6,8 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
+use crate::sip::prefix::{any_contains, IpPrefix};
+
 /// When failures turn into a block.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlockPolicy {
@@ -19,6 +21,9 @@ pub struct BlockPolicy {
     /// Sources tracked at once; beyond it the oldest entry is forgotten, so a flood from
     /// spoofed addresses cannot grow memory without bound.
     pub max_tracked: usize,
+    /// Sources never counted nor blocked: the carrier's trunks, whose address every
+    /// citizen's call shares and anyone can forge in one UDP datagram.
+    pub exempt: Vec<IpPrefix>,
 }
 
 impl Default for BlockPolicy {
@@ -28,6 +33,7 @@ impl Default for BlockPolicy {
             window: Duration::from_secs(60),
             block_for: Duration::from_secs(600),
             max_tracked: 65_536,
+            exempt: Vec::new(),
         }
     }
 }
@@ -39,7 +45,8 @@ pub enum ScannerPolicy {
     Allow,
     /// Answer 403 without a challenge.
     Refuse,
-    /// Answer 403 and block the source at once for `block_for`.
+    /// Answer 403, and block the source at once for `block_for` when its address is proven
+    /// (a TCP connection); a UDP User-Agent alone is forgeable, so it only refuses.
     RefuseAndBlock,
 }
 
@@ -114,6 +121,11 @@ impl Guard {
         }
     }
 
+    /// Whether `ip` is one of the exempt trunks.
+    pub(crate) fn is_exempt(&self, ip: IpAddr) -> bool {
+        any_contains(&self.policy.exempt, ip)
+    }
+
     /// Whether `ip` is refused at `now`.
     pub(crate) fn is_blocked(&self, ip: IpAddr, now: Instant) -> bool {
         matches!(self.sources.get(&canonical(ip)), Some(SourceState::Blocked { until }) if *until > now)
@@ -129,7 +141,7 @@ impl Guard {
 
     /// Counts one failure; returns the block if this one tipped it over.
     pub(crate) fn record_failure(&mut self, ip: IpAddr, now: Instant) -> Option<GuardChange> {
-        if self.policy.max_failures == 0 {
+        if self.policy.max_failures == 0 || self.is_exempt(ip) {
             return None;
         }
         let ip = canonical(ip);
@@ -172,7 +184,7 @@ impl Guard {
     /// Blocks `ip` at once (a scanner); `None` if it already was.
     pub(crate) fn block(&mut self, ip: IpAddr, now: Instant) -> Option<GuardChange> {
         let ip = canonical(ip);
-        if self.is_blocked(ip, now) {
+        if self.is_blocked(ip, now) || self.is_exempt(ip) {
             return None;
         }
         let window = self.policy.window;
@@ -271,13 +283,27 @@ mod tests {
             window: Duration::from_secs(60),
             block_for: Duration::from_secs(600),
             max_tracked: 4,
+            exempt: vec!["192.0.2.0/24".parse().expect("prefix")],
         }
+    }
+
+    #[test]
+    fn exempt_trunks_are_never_counted_nor_blocked() {
+        let t0 = crate::shell::clock::now();
+        let trunk = IpAddr::from([192, 0, 2, 9]);
+        let mut g = Guard::new(policy());
+        for i in 0..10 {
+            assert_eq!(g.record_failure(trunk, t0 + Duration::from_secs(i)), None);
+        }
+        assert_eq!(g.block(trunk, t0), None);
+        assert!(!g.is_blocked(trunk, t0));
+        assert_eq!(g.tracked(), 0);
     }
 
     #[test]
     fn failures_outside_the_window_do_not_add_up() {
         let t0 = crate::shell::clock::now();
-        let ip: IpAddr = "192.0.2.1".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        let ip: IpAddr = "198.51.100.1".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]));
         let mut g = Guard::new(policy());
         assert_eq!(g.record_failure(ip, t0), None);
         assert_eq!(g.record_failure(ip, t0 + Duration::from_secs(30)), None);

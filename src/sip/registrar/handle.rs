@@ -14,7 +14,7 @@ use super::digest::{
     CredentialsError, NonceState, Parsed,
 };
 use super::guard::{canonical, is_scanner_agent, GuardChange};
-use super::{Registrar, RegistrarEvent, Screening};
+use super::{Registrar, RegistrarEvent, Screening, Traffic};
 
 /// Why a REGISTER is refused before or after authentication; each maps to the status the
 /// RFC names and its text becomes the reason phrase.
@@ -90,9 +90,22 @@ impl<L: Clone + PartialEq + fmt::Debug> Registrar<L> {
     /// Answers one REGISTER (after the transaction layer absorbed retransmissions) that
     /// came over `flow`: 401 challenge, 403, 400/404/423/500, or 200 OK listing the
     /// user's bindings with their remaining `expires`. Events for the ACD are queued.
+    /// The source counts as unverified (UDP); see [`Registrar::handle_register_from`].
     pub fn handle_register(&mut self, req: &Request, flow: Flow<L>, now: Instant) -> Response {
+        self.handle_register_from(req, flow, false, now)
+    }
+
+    /// [`Registrar::handle_register`] over a flow whose source address is `verified` (a TCP
+    /// connection): only then may a scanner's User-Agent block the address.
+    pub fn handle_register_from(
+        &mut self,
+        req: &Request,
+        flow: Flow<L>,
+        verified: bool,
+        now: Instant,
+    ) -> Response {
         self.counters.registers += 1;
-        match self.screen(req, flow.addr, now) {
+        match self.screen(req, flow.addr, verified, Traffic::Agent, now) {
             Screening::Pass => {}
             Screening::Refuse(r) => return *r,
             // Only an ACK is dropped, and an ACK is not a REGISTER.

@@ -226,6 +226,16 @@ pub enum Screening {
     Drop,
 }
 
+/// What a request is for, as far as a blocked source is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Traffic {
+    /// A call to a service number (INVITE, its ACK and CANCEL, OPTIONS), or a request
+    /// inside a dialog the engine already has: never refused for a block.
+    Call,
+    /// Registration and the agents' other requests: refused while the source is blocked.
+    Agent,
+}
+
 /// Counters for the operators.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RegistrarCounters {
@@ -241,6 +251,10 @@ pub struct RegistrarCounters {
     pub replays: u64,
     /// Requests refused because the source was blocked or a scanner.
     pub refused: u64,
+    /// Of those, refused because the source was blocked.
+    pub refused_blocked: u64,
+    /// Of those, refused for a scanner's User-Agent.
+    pub refused_scanner: u64,
     /// Successful registrations (2xx).
     pub accepted: u64,
 }
@@ -326,10 +340,20 @@ impl<L: Clone + PartialEq + fmt::Debug> Registrar<L> {
         self.guard.blocked_until(ip, now)
     }
 
-    /// The verdict on any request (not only REGISTER) from `source`: refused with 403 (no
-    /// challenge) when the source is blocked or the User-Agent is a scanner's; an ACK is
-    /// never answered, so it is dropped instead. The engine calls this first.
-    pub fn screen(&mut self, req: &Request, source: SocketAddr, now: Instant) -> Screening {
+    /// The verdict on any request (not only REGISTER) from `source`, which the engine asks
+    /// first. A blocked source is refused 403 (no challenge) for [`Traffic::Agent`] only:
+    /// citizens' calls arrive from the carrier's address, which one forged datagram could
+    /// otherwise get blocked. A scanner's User-Agent is refused whatever the traffic, and
+    /// blocks its source only when `verified` (a TCP connection proved the address) and the
+    /// source is not an exempt trunk. An ACK is never answered, so it is dropped instead.
+    pub fn screen(
+        &mut self,
+        req: &Request,
+        source: SocketAddr,
+        verified: bool,
+        traffic: Traffic,
+        now: Instant,
+    ) -> Screening {
         let ip = canonical(source.ip());
         let refuse = |this: &Self| {
             if req.method == Method::Ack {
@@ -338,8 +362,9 @@ impl<L: Clone + PartialEq + fmt::Debug> Registrar<L> {
                 Screening::Refuse(Box::new(this.reply(req, 403, "Forbidden")))
             }
         };
-        if self.guard.is_blocked(ip, now) {
+        if traffic == Traffic::Agent && self.guard.is_blocked(ip, now) {
             self.counters.refused += 1;
+            self.counters.refused_blocked += 1;
             return refuse(self);
         }
         if self.cfg.scanners == ScannerPolicy::Allow {
@@ -352,18 +377,24 @@ impl<L: Clone + PartialEq + fmt::Debug> Registrar<L> {
             return Screening::Pass;
         }
         self.counters.refused += 1;
+        self.counters.refused_scanner += 1;
         self.events.push_back(RegistrarEvent::ScannerRefused {
             ip,
             user_agent: ua.chars().take(128).collect(),
         });
-        if self.cfg.scanners == ScannerPolicy::RefuseAndBlock {
+        if self.cfg.scanners == ScannerPolicy::RefuseAndBlock && verified {
             if let Some(GuardChange::Blocked { ip, until }) = self.guard.block(ip, now) {
-                tracing::warn!(%ip, "registrar: scanner User-Agent, source blocked");
+                tracing::warn!(%ip, "registrar: scanner User-Agent over TCP, source blocked");
                 self.events
                     .push_back(RegistrarEvent::SourceBlocked { ip, until });
             }
         }
         refuse(self)
+    }
+
+    /// Whether `ip` is an exempt trunk (never blocked, never limited).
+    pub fn is_exempt(&self, ip: IpAddr) -> bool {
+        self.guard.is_exempt(ip)
     }
 
     /// Live bindings of an agent's SIP user at `now`, highest `q` first: ring each

@@ -265,7 +265,7 @@ fn repeated_failures_block_the_source_then_the_block_expires() {
         "OPTIONS sip:12345@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK9\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:12345@127.0.0.1>\r\nCall-ID: o\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
     );
     assert!(matches!(
-        reg.screen(&options, addr("198.51.100.5:7000"), t0 + secs(5)),
+        reg.screen(&options, addr("198.51.100.5:7000"), false, Traffic::Agent, t0 + secs(5)),
         Screening::Refuse(r) if r.status == 403 && r.headers.www_authenticate.is_empty()
     ));
     // An ACK from it is dropped, never answered.
@@ -273,12 +273,38 @@ fn repeated_failures_block_the_source_then_the_block_expires() {
         "ACK sip:12345@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK9\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:12345@127.0.0.1>;tag=2\r\nCall-ID: o\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n",
     );
     assert_eq!(
-        reg.screen(&ack, addr("198.51.100.5:7000"), t0 + secs(5)),
+        reg.screen(
+            &ack,
+            addr("198.51.100.5:7000"),
+            false,
+            Traffic::Agent,
+            t0 + secs(5)
+        ),
         Screening::Drop
     );
+    // A call to the service number from the blocked address passes: the carrier's trunk
+    // shares it with every citizen.
+    for req in [&options, &ack] {
+        assert_eq!(
+            reg.screen(
+                req,
+                addr("198.51.100.5:7000"),
+                false,
+                Traffic::Call,
+                t0 + secs(5)
+            ),
+            Screening::Pass
+        );
+    }
     // Another source is unaffected.
     assert_eq!(
-        reg.screen(&options, addr("198.51.100.6:7000"), t0 + secs(5)),
+        reg.screen(
+            &options,
+            addr("198.51.100.6:7000"),
+            false,
+            Traffic::Agent,
+            t0 + secs(5)
+        ),
         Screening::Pass
     );
     let mut good = Phone::new("1001", "demo-1001", "203.0.113.9:40000");
@@ -328,12 +354,13 @@ fn success_resets_the_failure_count() {
 }
 
 #[test]
-fn scanner_user_agent_is_refused_and_blocked() {
+fn a_scanner_user_agent_over_udp_is_refused_but_blocks_only_over_tcp() {
     let t0 = t0();
     let mut reg = registrar(RegistrarConfig::default(), t0);
     let mut s = Phone::new("100", "x", "198.51.100.9:5070");
     s.user_agent = "friendly-scanner".to_owned();
     let req = s.request("");
+    // Over UDP the User-Agent is all there is, and anyone can forge it with any source.
     let resp = reg.handle_register(&req, s.flow(), t0);
     assert_eq!(resp.status, 403);
     assert!(resp.headers.www_authenticate.is_empty());
@@ -341,6 +368,14 @@ fn scanner_user_agent_is_refused_and_blocked() {
     assert!(
         matches!(&ev[0], RegistrarEvent::ScannerRefused { user_agent, .. } if user_agent == "friendly-scanner")
     );
+    assert_eq!(ev.len(), 1, "refused, not blocked: {ev:?}");
+    assert!(!reg.is_blocked(s.source.ip(), t0 + secs(1)));
+    assert_eq!(reg.counters().refused_scanner, 1);
+
+    // Over TCP the handshake proved the address: refused and blocked.
+    let resp = reg.handle_register_from(&req, s.flow(), true, t0);
+    assert_eq!(resp.status, 403);
+    let ev = events(&mut reg);
     assert!(matches!(&ev[1], RegistrarEvent::SourceBlocked { .. }));
     assert!(reg.is_blocked(s.source.ip(), t0 + secs(1)));
 
@@ -350,8 +385,37 @@ fn scanner_user_agent_is_refused_and_blocked() {
         ..RegistrarConfig::default()
     };
     let mut reg = registrar(cfg, t0);
-    assert_eq!(reg.handle_register(&req, s.flow(), t0).status, 403);
+    assert_eq!(
+        reg.handle_register_from(&req, s.flow(), true, t0).status,
+        403
+    );
     assert!(!reg.is_blocked(s.source.ip(), t0));
+}
+
+#[test]
+fn an_exempt_trunk_is_never_blocked_by_failures_or_scanners() {
+    let t0 = t0();
+    let cfg = RegistrarConfig {
+        block: crate::sip::registrar::BlockPolicy {
+            exempt: vec!["198.51.100.0/24".parse().expect("prefix")],
+            ..Default::default()
+        },
+        ..RegistrarConfig::default()
+    };
+    let mut reg = registrar(cfg, t0);
+    let mut attacker = Phone::new("1001", "guess", "198.51.100.5:5060");
+    for i in 0..10 {
+        assert_eq!(attacker.register(&mut reg, "", t0 + secs(i)).status, 403);
+    }
+    attacker.user_agent = "sipvicious".to_owned();
+    let req = attacker.request("");
+    assert_eq!(
+        reg.handle_register_from(&req, attacker.flow(), true, t0 + secs(11))
+            .status,
+        403
+    );
+    assert!(!reg.is_blocked(attacker.source.ip(), t0 + secs(12)));
+    assert!(reg.is_exempt(attacker.source.ip()));
 }
 
 #[test]
