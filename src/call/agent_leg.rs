@@ -148,8 +148,8 @@ impl CallEngine {
                 AcdOutput::AgentStateChanged { agent, from, state } => {
                     tracing::info!(%agent, from = from.as_str(), to = state.kind().as_str(), "agent state");
                 }
-                AcdOutput::AlarmRaised(alarm) => tracing::warn!(?alarm, "alarm raised"),
-                AcdOutput::AlarmCleared(alarm) => tracing::info!(?alarm, "alarm cleared"),
+                AcdOutput::AlarmRaised(alarm) => tracing::warn!(%alarm, "alarm raised"),
+                AcdOutput::AlarmCleared(alarm) => tracing::info!(%alarm, "alarm cleared"),
             }
         }
     }
@@ -591,7 +591,7 @@ impl CallEngine {
                 let Some(call) = self.calls.get_mut(&id) else {
                     return;
                 };
-                tracing::info!(call = %call.name, "agent hung up");
+                tracing::info!(call = %call.id, "agent hung up");
                 if let Some(leg) = call.agent_leg.take() {
                     self.ports.release(leg.port);
                 }

@@ -693,10 +693,10 @@ impl CallEngine {
             };
             match &event {
                 RegistrarEvent::SourceBlocked { .. } | RegistrarEvent::ScannerRefused { .. } => {
-                    tracing::warn!(?event, "registrar")
+                    tracing::warn!(%event, "registrar")
                 }
-                RegistrarEvent::BindingRefreshed { .. } => tracing::debug!(?event, "registrar"),
-                _ => tracing::info!(?event, "registrar"),
+                RegistrarEvent::BindingRefreshed { .. } => tracing::debug!(%event, "registrar"),
+                _ => tracing::info!(%event, "registrar"),
             }
             if let Some((user, live)) = binding {
                 if let Some(agent) = self.agent_by_user.get(&user).cloned() {

@@ -62,7 +62,7 @@ impl CallEngine {
                     reason,
                 } => {
                     call.menu_path = path;
-                    tracing::info!(call = %call.name, %queue, ?reason, path = ?call.menu_path, "call queued");
+                    tracing::info!(call = %call.id, %queue, ?reason, path = %call.menu_path.join(" "), "call queued");
                     self.enqueue(id, queue, now);
                     break;
                 }
@@ -143,7 +143,7 @@ impl CallEngine {
         };
         match &mut call.phase {
             Phase::Ivr { nav, .. } => {
-                tracing::debug!(call = %call.name, %digit, "digit");
+                tracing::debug!(call = %call.id, %digit, "digit");
                 nav.handle_digit(digit, now);
                 self.drive_navigator(id, now);
             }

@@ -144,6 +144,12 @@ impl CallOutcome {
     }
 }
 
+impl std::fmt::Display for CallOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl CallState {
     /// The name used in JSON and metrics labels.
     pub fn as_str(self) -> &'static str {

@@ -25,9 +25,11 @@ use crate::sip::message::{
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CallId(pub u64);
 
+/// The id as every log line about the call shows it: the 16 hex digits that also end the
+/// call's public name (`20261206T170614-<id>`), so one grep finds the whole call.
 impl fmt::Display for CallId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
+        write!(f, "{:016x}", self.0)
     }
 }
 
@@ -272,7 +274,7 @@ impl CallEngine {
                 .unwrap_or_else(|| "anonymous".into()),
         );
         let local_tag = self.token();
-        tracing::info!(call = %name, caller = %caller, called = %called, "call offered");
+        tracing::info!(call = %id, %name, caller = %caller, called = %called, from = %from.addr, "call offered");
         self.respond_status(&key, &req, 100, now);
         let answer_delay = self.cfg.answer_delay;
         let call = Call {
@@ -422,7 +424,7 @@ impl CallEngine {
             match media_session::read_answer(&ack.body) {
                 Ok(m) => call.media = Some(m),
                 Err(e) => {
-                    tracing::info!(call = %call.name, error = %e, "unusable SDP answer in ACK");
+                    tracing::info!(call = %call.id, error = %e, "unusable SDP answer in ACK");
                     self.end_call_by_engine(id, now);
                     return;
                 }
@@ -466,7 +468,7 @@ impl CallEngine {
                     // Timer H: the BYE still goes out (RFC 3261 §13.3.1.4), but the call, its
                     // port and its set-up slot are released now, not after the BYE's own
                     // timeout towards a peer that may never have existed.
-                    tracing::info!(call = %call.name, "no ACK for our 200: ending the call");
+                    tracing::info!(call = %call.id, "no ACK for our 200: ending the call");
                     self.send_bye(id, CallOutcome::Failed, now);
                     self.finish(id, CallOutcome::Failed, now);
                     return;
@@ -531,7 +533,7 @@ impl CallEngine {
         match req.method {
             Method::Bye => {
                 let outcome = call.abandon_outcome();
-                tracing::info!(call = %call.name, ?outcome, "caller hung up");
+                tracing::info!(call = %call.id, %outcome, "caller hung up");
                 self.respond_status(&key, &req, 200, now);
                 self.end_agent_leg(id, now);
                 self.finish(id, outcome, now);
@@ -693,7 +695,7 @@ impl CallEngine {
             sip_call_id: call.invite.headers.call_id.clone(),
             recording_sha256: None,
         };
-        tracing::info!(call = %call.name, ?outcome, "call ended");
+        tracing::info!(call = %call.id, %outcome, "call ended");
         self.counters.call_ended(outcome);
         self.out.push_back(Output::Record(Box::new(record)));
         self.drain_acd(now);

@@ -260,7 +260,7 @@ impl EngineTask {
                         // The call ended first: its record may still wait for the recording.
                         match pending.records.values_mut().find(|r| r.call.id == link.call) {
                             Some(r) => r.call.ticket = Some(ticket),
-                            None => tracing::warn!(call = %link.call, %ticket, "draft opened after the call's record was written; the ticket links the call"),
+                            None => tracing::warn!(call = crate::call::ids::id_of_name(&link.call), %ticket, "draft opened after the call's record was written; the ticket links the call"),
                         }
                     }
                 }
@@ -349,7 +349,7 @@ impl EngineTask {
 
     fn write_record(&mut self, record: &crate::call::record::CallRecord) {
         if let Err(e) = self.records.append(record) {
-            tracing::error!(error = %e, call = %record.call.id, "could not write call record");
+            tracing::error!(error = %e, call = crate::call::ids::id_of_name(&record.call.id), "could not write call record");
         }
         if let (Some(t), Some(path), Some(sha256)) = (
             self.tickets.as_mut(),

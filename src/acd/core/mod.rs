@@ -127,6 +127,14 @@ pub enum Alarm {
     QueueUnstaffed { queue: Arc<str> },
 }
 
+impl std::fmt::Display for Alarm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Alarm::QueueUnstaffed { queue } => write!(f, "queue {queue} unstaffed"),
+        }
+    }
+}
+
 /// What the ACD tells the engine, the wallboard and the statistics.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Output<C> {

@@ -215,6 +215,61 @@ pub enum RegistrarEvent {
     },
 }
 
+/// One log line's worth: SIP URIs as they are written (`sip:1001@host:port`), never as Rust
+/// structures; blocks by how long they last.
+impl fmt::Display for RegistrarEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RegistrarEvent::BindingAdded {
+                user,
+                contact,
+                source,
+                live,
+            } => write!(
+                f,
+                "binding added: user {user} contact {contact} from {source} ({live} live)"
+            ),
+            RegistrarEvent::BindingRefreshed {
+                user,
+                contact,
+                source,
+                live,
+            } => write!(
+                f,
+                "binding refreshed: user {user} contact {contact} from {source} ({live} live)"
+            ),
+            RegistrarEvent::BindingRemoved {
+                user,
+                contact,
+                live,
+            } => {
+                write!(
+                    f,
+                    "binding removed: user {user} contact {contact} ({live} live)"
+                )
+            }
+            RegistrarEvent::BindingExpired {
+                user,
+                contact,
+                live,
+            } => {
+                write!(
+                    f,
+                    "binding expired: user {user} contact {contact} ({live} live)"
+                )
+            }
+            RegistrarEvent::AuthFailed { ip, username } => {
+                write!(f, "authentication failed: {ip} as {username:?}")
+            }
+            RegistrarEvent::SourceBlocked { ip, .. } => write!(f, "source blocked: {ip}"),
+            RegistrarEvent::SourceUnblocked { ip } => write!(f, "source unblocked: {ip}"),
+            RegistrarEvent::ScannerRefused { ip, user_agent } => {
+                write!(f, "scanner refused: {ip} User-Agent {user_agent:?}")
+            }
+        }
+    }
+}
+
 /// What to do with a request before anything else looks at it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Screening {
