@@ -41,6 +41,7 @@ impl CallEngine {
         let Some(call) = self.calls.get(&id) else {
             return;
         };
+        let answered_before = call.answered_queue.is_some();
         let acd = match call.phase {
             Phase::Queued { .. } => Some(false),
             Phase::Talking => Some(true),
@@ -48,6 +49,8 @@ impl CallEngine {
         };
         self.end_agent_leg(id, now);
         let result = match acd {
+            // Waiting again after a transfer: a person had answered, so no abandon.
+            Some(false) if answered_before => self.acd.handle_call_withdrawn(&id, now),
             Some(false) => self.acd.handle_caller_hung_up(&id, now),
             Some(true) => self.acd.handle_call_ended(&id, now),
             None => Ok(()),

@@ -88,6 +88,10 @@ pub struct LiveCall {
     /// The ticket opened for the call (a draft from the agent's answer): call → ticket.
     #[serde(default)]
     pub ticket: Option<String>,
+    /// The queue in which a person first answered (after transfers `queue` is the last one):
+    /// the call counts for this queue, once, in the KPIs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_queue: Option<String>,
 }
 
 /// An agent answered: what the shell needs to open the call's draft ticket. The caller's

@@ -103,6 +103,9 @@ pub struct Call {
     /// RFC 4028: the interval agreed in the INVITE, then the running timer once answered.
     pub session_interval: Option<std::time::Duration>,
     pub session_timer: Option<SessionTimer>,
+    /// The queue in which a person first answered: the call counts for it in the KPIs, once,
+    /// however often it is transferred afterwards.
+    pub answered_queue: Option<String>,
 }
 
 impl Call {
@@ -159,6 +162,7 @@ impl Call {
             recording: self.recording.clone(),
             transfers: self.transfers.clone(),
             ticket: self.ticket.clone(),
+            answered_queue: self.answered_queue.clone(),
             id: self.name.clone(),
             caller: self.caller.masked(),
             called: self.called.clone(),
@@ -306,6 +310,7 @@ impl CallEngine {
             recording: None,
             transfers: Vec::new(),
             ticket: None,
+            answered_queue: None,
             session_interval,
             session_timer: None,
         };
@@ -666,6 +671,10 @@ impl CallEngine {
         }
         let acd_result = match call.phase {
             Phase::Talking => self.acd.handle_call_ended(&id, now),
+            // Waiting again after a transfer: a person had answered, so no abandon.
+            Phase::Queued { .. } if call.answered_queue.is_some() => {
+                self.acd.handle_call_withdrawn(&id, now)
+            }
             Phase::Queued { .. } => self.acd.handle_caller_hung_up(&id, now),
             Phase::Ending {
                 outcome: CallOutcome::Answered,

@@ -82,8 +82,9 @@ impl CallEngine {
             } else {
                 format!("{agent} → queue {target}")
             });
+            // `wait` stays: the caller's wait for a person ended at the first answer (one
+            // offer per citizen call, docs/KPI.md).
             call.agent = None;
-            call.wait = None;
         }
         if external {
             self.dial_external(id, target, now)?;

@@ -130,7 +130,11 @@ impl CallRecordLog {
 pub fn handled(r: &CallRecord) -> Option<KpiEvent> {
     let talk = (r.ended_at - r.call.connected_at?).to_std().ok()?;
     Some(KpiEvent {
-        queue: r.call.queue.clone(),
+        queue: r
+            .call
+            .answered_queue
+            .clone()
+            .or_else(|| r.call.queue.clone()),
         outcome: crate::stats::kpi::Outcome::Handled { talk },
         at: r.ended_at,
     })
@@ -163,7 +167,8 @@ pub fn kpi_outcome(r: &CallRecord) -> Option<KpiEvent> {
         }
     };
     Some(KpiEvent {
-        queue: c.queue.clone(),
+        // Counted once, for the queue where a person first answered (transfers move `queue`).
+        queue: c.answered_queue.clone().or_else(|| c.queue.clone()),
         outcome,
         at,
     })
@@ -243,6 +248,7 @@ mod tests {
                 recording: None,
                 transfers: Vec::new(),
                 ticket: None,
+                answered_queue: None,
             },
             ended_at: at,
             outcome: CallOutcome::AbandonedInQueue,

@@ -72,6 +72,7 @@ struct Sim {
     media: Vec<MediaCommand>,
     records: Vec<CallRecord>,
     connected: Vec<crate::call::record::ConnectedCall>,
+    kpis: Vec<crate::stats::kpi::KpiEvent>,
 }
 
 const SDP: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\n";
@@ -107,6 +108,7 @@ impl Sim {
             media: Vec::new(),
             records: Vec::new(),
             connected: Vec::new(),
+            kpis: Vec::new(),
         }
     }
 
@@ -123,7 +125,7 @@ impl Sim {
                 }
                 Output::Media(cmd) => self.media.push(cmd),
                 Output::Record(r) => self.records.push(*r),
-                Output::Kpi(..) => {}
+                Output::Kpi(e) => self.kpis.push(e),
                 Output::Connected(c) => self.connected.push(*c),
             }
         }
