@@ -16,7 +16,7 @@ impl<C: CallKey> Acd<C> {
     /// Whether the agent may be offered a call right now.
     pub(super) fn available(&self, a: AgentIx) -> bool {
         let ag = &self.agents[a as usize];
-        ag.registered && !ag.phone_busy && matches!(ag.state, AgentState::Ready)
+        ag.registered && !ag.phone_busy && !ag.retired && matches!(ag.state, AgentState::Ready)
     }
 
     /// Moves the agent in or out of its pools to match its availability; routes a call to
@@ -51,10 +51,19 @@ impl<C: CallKey> Acd<C> {
     pub(super) fn set_state(
         &mut self,
         a: AgentIx,
-        state: AgentState<C>,
+        mut state: AgentState<C>,
         keep_idle: bool,
         now: Instant,
     ) {
+        // A retired agent leaves once the call that kept them is over.
+        if self.agents[a as usize].retired
+            && !matches!(
+                state,
+                AgentState::Talking { .. } | AgentState::Reserved { .. }
+            )
+        {
+            state = AgentState::LoggedOut;
+        }
         if let AgentState::WrapUp { until, .. } = self.agents[a as usize].state {
             self.timers.remove(&(until, Timer::WrapUp(a)));
         }

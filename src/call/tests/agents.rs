@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::*;
 
 /// Agent 1001's phone: registers with digest (MD5) from its own address and goes ready.
-fn register_agent(sim: &mut Sim) -> Peer {
+pub(super) fn register_agent(sim: &mut Sim) -> Peer {
     use md5::{Digest, Md5};
     let phone = Peer {
         addr: "127.0.0.1:5080".parse().unwrap(),
@@ -49,7 +49,11 @@ fn register_agent(sim: &mut Sim) -> Peer {
     phone
 }
 
-fn last_request_to(sim: &Sim, phone: Peer, method: &str) -> crate::sip::message::Request {
+pub(super) fn last_request_to(
+    sim: &Sim,
+    phone: Peer,
+    method: &str,
+) -> crate::sip::message::Request {
     sim.to_others
         .iter()
         .rev()
@@ -152,7 +156,7 @@ fn an_agent_who_does_not_answer_is_cancelled_and_the_call_waits_on() {
 
 /// A caller presses 1, agent 1001's phone (registered at `phone`) answers after 2 s with PCMA;
 /// returns our INVITE to the phone.
-fn connect_agent(sim: &mut Sim, phone: Peer) -> crate::sip::message::Request {
+pub(super) fn connect_agent(sim: &mut Sim, phone: Peer) -> crate::sip::message::Request {
     sim.answered();
     let call = sim.call_id();
     sim.engine.handle_digit(call, '1', sim.now);

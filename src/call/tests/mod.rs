@@ -510,3 +510,4 @@ fn register_is_challenged_and_scanners_are_refused() {
 }
 
 mod agents;
+mod persist_reload;
