@@ -77,6 +77,8 @@ enum Command {
         side: Side,
         packet: Vec<u8>,
     },
+    /// Reloaded prompts for every play from now on.
+    Prompts(Arc<Prompts>),
 }
 
 /// Routes the engine's media commands to the task that owns the call.
@@ -115,6 +117,14 @@ impl MediaHandle {
         MediaHandle {
             workers: senders,
             counters,
+        }
+    }
+
+    /// Gives every media task reloaded prompts: later plays use them, a prompt already
+    /// playing finishes from the set it started with.
+    pub fn set_prompts(&self, prompts: Arc<Prompts>) {
+        for w in &self.workers {
+            let _ = w.send(Command::Prompts(prompts.clone()));
         }
     }
 
@@ -299,6 +309,7 @@ impl Worker {
                 }
             }
             Command::Packet { call, side, packet } => self.packet(call, side, &packet),
+            Command::Prompts(prompts) => self.prompts = prompts,
             Command::Engine(MediaCommand::Open {
                 call,
                 port,
