@@ -170,3 +170,87 @@ fn a_reload_during_a_bridged_call_keeps_it_and_applies_the_new_agents_and_menus(
         AgentState::WrapUp { .. }
     ));
 }
+
+#[test]
+fn after_a_reload_a_new_call_hears_the_changed_menu_and_a_call_in_the_menu_keeps_the_old_one() {
+    use crate::ivr::load::{load, LoadOptions};
+    use crate::ivr::testutil::{catalog, SHIPPED};
+    let mut sim = Sim::new();
+    sim.answered();
+    let first = sim.call_id();
+    let heard = |sim: &Sim, call| -> Vec<String> {
+        sim.media
+            .iter()
+            .filter_map(|m| match m {
+                MediaCommand::Play {
+                    call: c, prompts, ..
+                } if *c == call => Some(prompts.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    };
+    assert!(heard(&sim, first).contains(&"main-menu.wav".to_string()));
+    // The menu prompt is replaced by another recording.
+    let text = SHIPPED.replace(
+        "{ file = \"main-menu.wav\", purpose = \"menu\" }",
+        "{ file = \"info.wav\", purpose = \"menu\" }",
+    );
+    assert_ne!(text, SHIPPED);
+    let files = [(std::path::PathBuf::from("menus.toml"), text)];
+    let tree = load(&files, &catalog(), &LoadOptions::default()).expect("changed menu loads");
+    let creds = crate::sip::registrar::MemoryCredentials::new();
+    sim.engine.handle_reload(
+        std::sync::Arc::new(tree.tree),
+        &acd_config(),
+        Box::new(creds),
+        sim.now,
+    );
+    sim.drain();
+    // The first caller, still in the menu, hears it again from the tree they entered.
+    sim.advance(Duration::from_secs(1));
+    let token = sim.last_play_token();
+    sim.engine.handle_play_finished(first, token, sim.now);
+    sim.drain();
+    sim.advance(Duration::from_secs(6));
+    let first_heard = heard(&sim, first);
+    assert!(
+        !first_heard.contains(&"info.wav".to_string()),
+        "{first_heard:?}"
+    );
+    assert!(
+        first_heard.iter().filter(|p| *p == "main-menu.wav").count() >= 2,
+        "the menu was read again, from the old tree: {first_heard:?}"
+    );
+    // A new caller hears the new recording.
+    sim.send(
+        &"INVITE sip:12345@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-inv2;rport\r\nFrom: <sip:13900000000@127.0.0.1>;tag=caller2\r\nTo: <sip:12345@127.0.0.1>\r\nCall-ID: call-2\r\nCSeq: 1 INVITE\r\nContact: <sip:13900000000@127.0.0.1:5070>\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\nContent-Length: LEN\r\n\r\nSDP"
+            .replace("LEN", &SDP.len().to_string())
+            .replace("SDP", SDP),
+    );
+    let tag = sim
+        .responses()
+        .iter()
+        .rev()
+        .find(|r| r.status == 200 && r.headers.call_id == "call-2")
+        .and_then(|r| r.headers.to.tag().map(str::to_string))
+        .expect("the second call is answered");
+    sim.send(&format!("ACK sip:12345@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-ack2;rport\r\nFrom: <sip:13900000000@127.0.0.1>;tag=caller2\r\nTo: <sip:12345@127.0.0.1>;tag={tag}\r\nCall-ID: call-2\r\nCSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"));
+    let second = sim
+        .media
+        .iter()
+        .find_map(|m| match m {
+            MediaCommand::Open { call, .. } if *call != first => Some(*call),
+            _ => None,
+        })
+        .expect("the second call's media");
+    let second_heard = heard(&sim, second);
+    assert!(
+        second_heard.contains(&"info.wav".to_string()),
+        "{second_heard:?}"
+    );
+    assert!(
+        !second_heard.contains(&"main-menu.wav".to_string()),
+        "{second_heard:?}"
+    );
+}
