@@ -345,6 +345,19 @@ fn sighup_during_a_bridged_call_applies_changes_and_refuses_a_broken_file() {
     );
     assert_eq!(status, 200, "the new token works: {body}");
     assert_eq!(engine.agent("1099")["state"], "logged_out");
+    // The new agent's password is checked from the reloaded file: their phone registers.
+    let phone2_dir = tempfile::tempdir().expect("tmp");
+    let _phone2 = start_baresip_with(
+        phone2_dir.path(),
+        &format!(
+            "<sip:1099@{};transport=udp>;auth_pass=demo-1099;regint=600\n",
+            engine.sip
+        ),
+    );
+    wait_for(Duration::from_secs(15), || {
+        (engine.agent("1099")["registered"] == true).then_some(())
+    })
+    .unwrap_or_else(|| panic!("1099 registers after the reload; log:\n{}", engine.log()));
     let still = engine
         .live_call(Duration::from_secs(1), "talking")
         .expect("the bridged call is still up");
