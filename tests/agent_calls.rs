@@ -90,7 +90,12 @@ fn an_agent_registers_goes_ready_and_answers_a_citizen_who_pressed_1() {
         agent(&agents(&engine, "demo-supervisor"), "1002")["registered"],
         false
     );
-    assert!(engine.log().contains("AuthFailed"), "the refusal is logged");
+    assert!(
+        engine
+            .log()
+            .contains("authentication failed: 127.0.0.1 as \"1002\""),
+        "the refusal is logged"
+    );
 
     // Only the agent itself (or a supervisor) may change its state.
     let ready = r#"{"state":"ready"}"#;

@@ -157,6 +157,7 @@ impl CallEngine {
                     tracing::debug!(%call, %queue, step, "routing widened");
                 }
                 AcdOutput::AgentStateChanged { agent, from, state } => {
+                    self.state_dirty = true;
                     tracing::info!(%agent, from = from.as_str(), to = state.kind().as_str(), "agent state");
                 }
                 AcdOutput::AlarmRaised(alarm) => tracing::warn!(%alarm, "alarm raised"),

@@ -55,13 +55,18 @@ pub struct StateBody {
 }
 
 pub(crate) fn caller(state: &ApiState, headers: &HeaderMap) -> Result<Actor, ApiError> {
-    state.users.authenticate(headers).cloned().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "send `Authorization: Bearer <token>` with a configured token",
-        )
-    })
+    state
+        .users
+        .load()
+        .authenticate(headers)
+        .cloned()
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "send `Authorization: Bearer <token>` with a configured token",
+            )
+        })
 }
 
 /// The agent id an agent's token speaks for: user `agent-1001` is agent `1001`.

@@ -223,11 +223,9 @@ pub struct TokenQuery {
 /// A live stream's caller, by header or by `?access_token=`. Only the streams take a token in
 /// the address (it can end up in logs and history); plain GETs use [`caller`].
 fn stream_caller(state: &ApiState, headers: &HeaderMap, q: &TokenQuery) -> Result<Actor, ApiError> {
-    let by_query = q
-        .access_token
-        .as_deref()
-        .and_then(|t| state.users.by_token(t));
-    match state.users.authenticate(headers).or(by_query) {
+    let users = state.users.load();
+    let by_query = q.access_token.as_deref().and_then(|t| users.by_token(t));
+    match users.authenticate(headers).or(by_query) {
         Some(a) => Ok(a.clone()),
         None => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,

@@ -30,6 +30,8 @@ pub struct Scrape {
     pub kpis: crate::stats::kpi::KpiSnapshot,
     pub media: MediaValues,
     pub tickets: TicketValues,
+    /// `SIGHUP` reloads: (applied, refused).
+    pub reloads: (u64, u64),
 }
 
 /// The media tasks' packet counters, read once.
@@ -124,6 +126,10 @@ pub async fn metrics(State(state): State<ApiState>) -> Result<Response, ApiError
         kpis: state.engine.stats().await?,
         media: MediaValues::read(&state.media),
         tickets: TicketValues::read(&state.tickets),
+        reloads: (
+            state.reloads.ok.load(Ordering::Relaxed),
+            state.reloads.refused.load(Ordering::Relaxed),
+        ),
     };
     Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], render(&scrape)).into_response())
 }
@@ -137,6 +143,13 @@ pub fn render(s: &Scrape) -> String {
     sip(&mut w, s);
     media(&mut w, &s.media);
     tickets(&mut w, &s.tickets);
+    w.family(
+        "hotline_config_reloads_total",
+        Kind::Counter,
+        "SIGHUP reloads of agents, queues, menus, prompts, users, catalogue and calendars, by result (refused: a file had a problem; the old configuration stayed).",
+    );
+    w.count(&[("result", "ok")], s.reloads.0);
+    w.count(&[("result", "refused")], s.reloads.1);
     w.finish()
 }
 

@@ -30,13 +30,15 @@ pub struct ApiState {
     pub recent: RecentCalls,
     pub media: std::sync::Arc<crate::shell::media::MediaCounters>,
     /// Bearer tokens → users and roles.
-    pub users: std::sync::Arc<auth::Users>,
+    pub users: crate::shell::shared::Shared<auth::Users>,
     /// The wallboard and desks, refreshed while a page watches.
     pub live: live::Feed,
     /// The ticket store's commit latency and transition counters.
     pub tickets: std::sync::Arc<crate::shell::metrics::TicketMetrics>,
     /// C13: unanswered internet requests, counted by the ticket store every few seconds.
     pub internet: live::InternetWatch,
+    /// `SIGHUP` reloads applied and refused.
+    pub reloads: std::sync::Arc<crate::shell::reload::ReloadCounters>,
 }
 
 /// An API error: a status, a machine-readable code and a sentence for people; every route

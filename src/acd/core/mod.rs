@@ -12,10 +12,13 @@
 //! agent that became available.
 
 mod inputs;
+mod reconfigure;
 mod route;
 mod snapshot;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_reconfigure;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -27,6 +30,7 @@ use std::time::{Duration, Instant};
 use crate::acd::config::{AcdConfig, Widen};
 use crate::acd::model::{AgentId, AgentState, AgentStateKind, NotReadyReason, SkillNeed};
 
+pub use reconfigure::Reconfigured;
 pub use snapshot::{AgentSnapshot, QueueSnapshot, Snapshot, StateCounts};
 
 /// A call id the engine hands in: any small clonable key (the engine's `CallId`, a string in
@@ -250,6 +254,9 @@ struct AgentRt<C> {
     /// The queues whose staffing counts this agent.
     staffs: Vec<QueueIx>,
     counted: bool,
+    /// Removed from `agents.toml` by a reload while on a call: finishes it, is offered
+    /// nothing more and is logged out (and gone at the next reload) when it ends.
+    retired: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -420,6 +427,7 @@ impl<C: CallKey> Acd<C> {
                 stage_in,
                 staffs,
                 counted: false,
+                retired: false,
             });
         }
         let mut acd = Acd {

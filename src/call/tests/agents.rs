@@ -49,7 +49,11 @@ pub(super) fn register_agent(sim: &mut Sim) -> Peer {
     phone
 }
 
-fn last_request_to(sim: &Sim, phone: Peer, method: &str) -> crate::sip::message::Request {
+pub(super) fn last_request_to(
+    sim: &Sim,
+    phone: Peer,
+    method: &str,
+) -> crate::sip::message::Request {
     sim.to_others
         .iter()
         .rev()

@@ -558,3 +558,4 @@ fn register_is_challenged_and_scanners_are_refused() {
 mod abuse;
 mod agents;
 mod liveness;
+mod persist_reload;

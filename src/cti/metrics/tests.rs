@@ -85,11 +85,12 @@ fn scrape() -> Scrape {
             ..MediaValues::default()
         },
         tickets: TicketValues::read(&tickets),
+        reloads: (2, 1),
     }
 }
 
 /// Every family the issue asks for, with its type.
-const FAMILIES: [(&str, Kind); 28] = [
+const FAMILIES: [(&str, Kind); 29] = [
     ("hotline_calls_offered_total", Kind::Counter),
     ("hotline_calls_rejected_total", Kind::Counter),
     ("hotline_calls_ended_total", Kind::Counter),
@@ -118,6 +119,7 @@ const FAMILIES: [(&str, Kind); 28] = [
     ("hotline_ticket_transitions_total", Kind::Counter),
     ("hotline_ticket_refusals_total", Kind::Counter),
     ("hotline_ticket_store_commit_seconds", Kind::Histogram),
+    ("hotline_config_reloads_total", Kind::Counter),
 ];
 
 #[test]
@@ -226,6 +228,14 @@ fn values_land_in_the_right_series() {
         1.0
     );
     assert_eq!(get("hotline_ticket_store_commit_seconds_count", &[]), 1.0);
+    assert_eq!(
+        get("hotline_config_reloads_total", &[("result", "ok")]),
+        2.0
+    );
+    assert_eq!(
+        get("hotline_config_reloads_total", &[("result", "refused")]),
+        1.0
+    );
 }
 
 #[test]
@@ -245,6 +255,7 @@ fn an_idle_engine_still_renders_a_valid_document() {
         kpis: Kpis::new(Duration::from_secs(5), 20).snapshot(now),
         media: MediaValues::default(),
         tickets: TicketValues::read(&TicketMetrics::default()),
+        reloads: (0, 0),
     };
     let p = text::parse(&render(&s)).unwrap();
     // No rate is made up before a call was counted.

@@ -468,6 +468,36 @@ impl<L: Clone + PartialEq + fmt::Debug> Registrar<L> {
         self.table.users(now)
     }
 
+    /// Every live binding at `now` with its user, to be saved across a restart.
+    pub fn bindings(&self, now: Instant) -> Vec<(String, Binding<L>)> {
+        self.table.all(now)
+    }
+
+    /// Puts back a binding saved before a restart, with the expiry it had (the phone is not
+    /// asked to register again), and says so with `BindingAdded` so the ACD learns the agent
+    /// can be rung. False (nothing changed) when it has lapsed, is already bound, or the user
+    /// holds the most bindings allowed.
+    pub fn restore_binding(&mut self, user: &str, binding: Binding<L>, now: Instant) -> bool {
+        if binding.expires_at <= now {
+            return false;
+        }
+        let (contact, source) = (binding.contact.uri.clone(), binding.flow.addr);
+        if !self
+            .table
+            .restore(user, binding, self.cfg.max_bindings_per_user)
+        {
+            return false;
+        }
+        let live = self.table.live_count(user, now);
+        self.events.push_back(RegistrarEvent::BindingAdded {
+            user: user.to_owned(),
+            contact,
+            source,
+            live,
+        });
+        true
+    }
+
     /// A stream link closed (TCP connection gone): its bindings can no longer be reached
     /// through the phone's NAT, so they are removed now rather than at expiry.
     pub fn handle_link_closed(&mut self, link: &L, now: Instant) {
