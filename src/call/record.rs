@@ -52,6 +52,10 @@ pub enum CallOutcome {
     /// The caller waited `ivr.max_in_queue` without reaching a person: ended by us, counted
     /// as not connected.
     QueueTimeout,
+    /// Refused with 503 before answering for lack of capacity (no RTP port, media that
+    /// could not be opened): the citizen asked for the hotline and got nobody, so it counts
+    /// against the connection rate.
+    NoCapacity,
 }
 
 /// A live call, as `/api/calls` shows it.
@@ -118,7 +122,7 @@ pub struct CallRecord {
 
 impl CallOutcome {
     /// Every outcome, in the order metrics list them.
-    pub const ALL: [CallOutcome; 10] = [
+    pub const ALL: [CallOutcome; 11] = [
         CallOutcome::Answered,
         CallOutcome::AbandonedInIvr,
         CallOutcome::AbandonedInQueue,
@@ -129,6 +133,7 @@ impl CallOutcome {
         CallOutcome::MediaTimeout,
         CallOutcome::SessionExpired,
         CallOutcome::QueueTimeout,
+        CallOutcome::NoCapacity,
     ];
 
     /// The name used in JSON and metrics labels.
@@ -144,6 +149,7 @@ impl CallOutcome {
             CallOutcome::MediaTimeout => "media_timeout",
             CallOutcome::SessionExpired => "session_expired",
             CallOutcome::QueueTimeout => "queue_timeout",
+            CallOutcome::NoCapacity => "no_capacity",
         }
     }
 }

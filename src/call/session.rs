@@ -241,10 +241,7 @@ impl CallEngine {
             .allocate(crate::call::ports::PortUse::Caller, &mut self.rng)
         else {
             tracing::warn!("no free RTP port: refusing a call");
-            let mut resp = Response::for_request(&req, 503, "Service Unavailable");
-            resp.headers.push("Retry-After", "5");
-            self.counters.calls_rejected += 1;
-            self.respond(&key, resp, now);
+            self.refuse_for_capacity(&req, &key, called, now);
             return;
         };
         let session_id = self.rng_u32();
@@ -708,6 +705,67 @@ impl CallEngine {
         self.counters.call_ended(outcome);
         self.out.push_back(Output::Record(Box::new(record)));
         self.drain_acd(now);
+    }
+}
+
+impl CallEngine {
+    /// A call refused with 503 before answering because the hotline had no room for it: a
+    /// record (`no_capacity`) and a KPI event, since the citizen got nobody (issue 11 item 7,
+    /// `docs/KPI.md`).
+    pub(crate) fn refuse_for_capacity(
+        &mut self,
+        req: &Request,
+        key: &TransactionKey,
+        called: String,
+        now: Instant,
+    ) {
+        let mut resp = Response::for_request(req, 503, "Service Unavailable");
+        resp.headers.push("Retry-After", "5");
+        self.counters.calls_rejected += 1;
+        self.respond(key, resp, now);
+        let id = self.new_call_id();
+        let at = self.wall(now);
+        let caller = Masked::new(
+            req.headers
+                .from
+                .uri
+                .as_sip()
+                .and_then(|u| u.user.clone())
+                .unwrap_or_else(|| "anonymous".into()),
+        );
+        let record = CallRecord {
+            call: LiveCall {
+                id: crate::call::ids::call_name(at, id),
+                caller: caller.masked(),
+                called,
+                state: CallState::Setup,
+                menu_path: Vec::new(),
+                queue: None,
+                started_at: at,
+                answered_at: None,
+                queued_at: None,
+                offered_to: None,
+                agent: None,
+                connected_at: None,
+                wait_s: None,
+                recording: None,
+                transfers: Vec::new(),
+                ticket: None,
+                answered_queue: None,
+            },
+            ended_at: at,
+            outcome: CallOutcome::NoCapacity,
+            sip_call_id: req.headers.call_id.clone(),
+            recording_sha256: None,
+        };
+        tracing::warn!(call = %id, caller = %caller, "refused for lack of capacity: counted as not connected");
+        self.counters.call_ended(CallOutcome::NoCapacity);
+        self.out.push_back(Output::Kpi(crate::stats::kpi::KpiEvent {
+            queue: None,
+            outcome: crate::stats::kpi::Outcome::Refused,
+            at,
+        }));
+        self.out.push_back(Output::Record(Box::new(record)));
     }
 }
 

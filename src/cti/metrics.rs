@@ -305,6 +305,7 @@ fn kpis(w: &mut Writer, s: &Scrape) {
             ("answered_within_15s", r.answered_within_15s),
             ("abandoned", r.abandoned),
             ("abandoned_in_grace", r.abandoned_in_grace),
+            ("refused_no_capacity", r.refused_no_capacity),
         ] {
             w.count(&[("period", period), ("result", result)], n);
         }

@@ -216,7 +216,7 @@ pub async fn run(
     let records = records::CallRecordLog::open(&config.storage.data_dir)
         .context("cannot open the call records")?;
     let recent = records.recent();
-    let mut kpis = crate::stats::kpi::Kpis::new(std::time::Duration::from_secs(5), 20);
+    let mut kpis = crate::stats::kpi::Kpis::new(config.kpi.grace, config.kpi.alarm_min_calls);
     match records::kpi_outcomes(&config.storage.data_dir) {
         Ok(outcomes) => {
             for e in outcomes {

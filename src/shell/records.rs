@@ -163,6 +163,8 @@ pub fn kpi_outcome(r: &CallRecord) -> Option<KpiEvent> {
                 let wait = (r.ended_at - t0).to_std().unwrap_or_default();
                 (Outcome::Abandoned { wait }, r.ended_at)
             }
+            // Refused with 503 for lack of capacity: counted against the rates.
+            (CallOutcome::NoCapacity, _) => (Outcome::Refused, r.ended_at),
             _ => return None,
         }
     };
