@@ -92,6 +92,11 @@ impl CallEngine {
                     ring_timeout,
                 } => {
                     tracing::info!(%call, %agent, %queue, ?ring_timeout, "ringing agent");
+                    if let Some(c) = self.calls.get_mut(&call) {
+                        if c.answered_queue.is_none() {
+                            c.first_ring_at.get_or_insert(now);
+                        }
+                    }
                     self.ring_agent(call, agent, now);
                 }
                 AcdOutput::CancelOffer {
@@ -100,6 +105,13 @@ impl CallEngine {
                     reason,
                 } => {
                     tracing::info!(%call, %agent, ?reason, "ring cancelled");
+                    if reason == crate::acd::core::CancelReason::NoAnswer {
+                        if let Some(c) = self.calls.get_mut(&call) {
+                            if c.answered_queue.is_none() {
+                                c.rings_unanswered += 1;
+                            }
+                        }
+                    }
                     self.cancel_agent_leg(call, now);
                 }
                 AcdOutput::CallAnswered {

@@ -93,6 +93,8 @@ impl CallEngine {
         if let Some(call) = self.calls.get_mut(&id) {
             call.queue = Some(queue.clone());
             call.queued_at = Some(wall);
+            // The citizen's first request for a person: a transfer does not restart it.
+            call.queued_mono.get_or_insert(now);
             call.phase = Phase::Queued {
                 queue: queue.clone(),
                 next_notice: now + interval,

@@ -118,6 +118,42 @@ pub struct CallRecord {
     /// SHA-256 of the finished recording (filled in by the shell when it closes the file).
     #[serde(default)]
     pub recording_sha256: Option<String>,
+    /// Why the caller waited more than 15 s for a person (C2 is a maximum), when they did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub over_15s: Option<WaitBreach>,
+}
+
+/// Why a caller waited past the 15-second maximum (rule C2, 最长为15秒).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitBreach {
+    /// No agent was free to ring within the 15 s: staffing.
+    NoAgent,
+    /// An agent was rung and did not answer; the call waited again.
+    RingNoAnswer,
+    /// An agent was rung in time but took past 15 s to pick up.
+    RingingTooLong,
+}
+
+impl WaitBreach {
+    /// Which cause, from what happened to the call: when a phone first rang for it, and
+    /// whether a ring went unanswered. `None` when the wait was within the target.
+    pub fn of(
+        wait: std::time::Duration,
+        first_ring_after: Option<std::time::Duration>,
+        rings_unanswered: u32,
+    ) -> Option<WaitBreach> {
+        let target = crate::stats::kpi::ANSWER_TARGET;
+        if wait <= target {
+            return None;
+        }
+        Some(match first_ring_after {
+            None => WaitBreach::NoAgent,
+            Some(d) if d > target => WaitBreach::NoAgent,
+            Some(_) if rings_unanswered > 0 => WaitBreach::RingNoAnswer,
+            Some(_) => WaitBreach::RingingTooLong,
+        })
+    }
 }
 
 impl CallOutcome {

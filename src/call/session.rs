@@ -106,6 +106,12 @@ pub struct Call {
     /// The queue in which a person first answered: the call counts for it in the KPIs, once,
     /// however often it is transferred afterwards.
     pub answered_queue: Option<String>,
+    /// When an agent's phone first rang for the call, and how many rings went unanswered:
+    /// why a wait broke the 15-second maximum.
+    pub first_ring_at: Option<Instant>,
+    pub rings_unanswered: u32,
+    /// When the call asked for a person (t₀), on the engine's clock.
+    pub queued_mono: Option<Instant>,
 }
 
 impl Call {
@@ -308,6 +314,9 @@ impl CallEngine {
             transfers: Vec::new(),
             ticket: None,
             answered_queue: None,
+            first_ring_at: None,
+            rings_unanswered: 0,
+            queued_mono: None,
             session_interval,
             session_timer: None,
         };
@@ -694,12 +703,34 @@ impl CallEngine {
             .remove(&(call.invite.headers.call_id.clone(), call.local_tag.clone()));
         self.out
             .push_back(Output::Media(MediaCommand::Close { call: id }));
+        // C2 is a maximum: a wait past 15 s is recorded with its cause.
+        let waited = if call.answered_queue.is_some() {
+            call.wait
+        } else if matches!(
+            outcome,
+            CallOutcome::AbandonedInQueue
+                | CallOutcome::MediaTimeout
+                | CallOutcome::SessionExpired
+                | CallOutcome::QueueTimeout
+        ) {
+            call.queued_mono.map(|t0| now.saturating_duration_since(t0))
+        } else {
+            None
+        };
+        let over_15s = waited.and_then(|w| {
+            let first_ring = call
+                .first_ring_at
+                .zip(call.queued_mono)
+                .map(|(r, t0)| r.saturating_duration_since(t0));
+            crate::call::record::WaitBreach::of(w, first_ring, call.rings_unanswered)
+        });
         let record = CallRecord {
             call: call.live(),
             ended_at: self.wall(now),
             outcome,
             sip_call_id: call.invite.headers.call_id.clone(),
             recording_sha256: None,
+            over_15s,
         };
         tracing::info!(call = %call.id, %outcome, "call ended");
         self.counters.call_ended(outcome);
@@ -757,6 +788,7 @@ impl CallEngine {
             outcome: CallOutcome::NoCapacity,
             sip_call_id: req.headers.call_id.clone(),
             recording_sha256: None,
+            over_15s: None,
         };
         tracing::warn!(call = %id, caller = %caller, "refused for lack of capacity: counted as not connected");
         self.counters.call_ended(CallOutcome::NoCapacity);

@@ -119,9 +119,14 @@ async fn live_calls(
 /// Query string of `GET /api/calls/recent`.
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 struct RecentQuery {
     /// How many records (default 100, at most the number kept in memory).
     limit: Option<usize>,
+    /// Only the calls whose caller waited past the 15-second maximum (C2), each with its
+    /// cause in `over_15s`.
+    #[serde(default)]
+    over_15s: bool,
 }
 
 /// The newest finished calls' records, newest first: recordings, agents and tickets, for the
@@ -148,7 +153,12 @@ async fn recent_calls(
         .limit
         .unwrap_or(100)
         .min(crate::shell::records::RECENT_CAPACITY);
-    Ok(Json(state.recent.latest(limit)))
+    let over = q.over_15s;
+    Ok(Json(
+        state
+            .recent
+            .latest_where(limit, |r| !over || r.over_15s.is_some()),
+    ))
 }
 
 /// The two KPIs (today and rolling 24 h, overall and per queue) with the counts behind them,

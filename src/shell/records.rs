@@ -29,16 +29,25 @@ pub struct RecentCalls(Arc<Mutex<VecDeque<CallRecord>>>);
 impl RecentCalls {
     /// Newest first, at most `limit`.
     pub fn latest(&self, limit: usize) -> Vec<CallRecord> {
-        match self.0.lock() {
-            Ok(q) => q.iter().rev().take(limit).cloned().collect(),
-            Err(poisoned) => poisoned
-                .into_inner()
-                .iter()
-                .rev()
-                .take(limit)
-                .cloned()
-                .collect(),
-        }
+        self.latest_where(limit, |_| true)
+    }
+
+    /// The newest `limit` records that `keep` accepts, newest first.
+    pub fn latest_where(
+        &self,
+        limit: usize,
+        keep: impl Fn(&CallRecord) -> bool,
+    ) -> Vec<CallRecord> {
+        let q = match self.0.lock() {
+            Ok(q) => q,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        q.iter()
+            .rev()
+            .filter(|r| keep(r))
+            .take(limit)
+            .cloned()
+            .collect()
     }
 }
 
@@ -256,6 +265,7 @@ mod tests {
             outcome: CallOutcome::AbandonedInQueue,
             sip_call_id: "abc@host".into(),
             recording_sha256: None,
+            over_15s: None,
         }
     }
 

@@ -53,6 +53,7 @@ struct Counts {
     abandoned: u64,
     abandoned_in_grace: u64,
     refused: u64,
+    over_15s: u64,
     wait_sum_ms: u64,
     handled: u64,
     handle_sum_ms: u64,
@@ -66,6 +67,7 @@ impl Counts {
         self.abandoned += o.abandoned;
         self.abandoned_in_grace += o.abandoned_in_grace;
         self.refused += o.refused;
+        self.over_15s += o.over_15s;
         self.wait_sum_ms += o.wait_sum_ms;
         self.handled += o.handled;
         self.handle_sum_ms += o.handle_sum_ms;
@@ -90,6 +92,9 @@ pub struct Rates {
     pub abandoned_in_grace: u64,
     /// Refused with 503 for lack of capacity (counted against the rates).
     pub refused_no_capacity: u64,
+    /// Callers who waited past the 15-second maximum (C2), answered late or given up after
+    /// it; `GET /api/calls/recent?over_15s=true` lists them with their cause.
+    pub waited_over_15s: u64,
     /// Answered + abandoned after grace + refused for capacity: the denominator of both rates.
     pub counted: u64,
     /// Mean wait of answered calls, seconds.
@@ -114,6 +119,7 @@ impl From<Counts> for Rates {
             abandoned: c.abandoned,
             abandoned_in_grace: c.abandoned_in_grace,
             refused_no_capacity: c.refused,
+            waited_over_15s: c.over_15s,
             counted,
             avg_wait_s: (c.answered > 0).then(|| c.wait_sum_ms as f64 / 1000.0 / c.answered as f64),
             avg_handle_s: (c.handled > 0)
@@ -217,12 +223,17 @@ fn count(c: &mut Counts, outcome: Outcome, grace: Duration) {
             c.wait_max_ms = c.wait_max_ms.max(ms(wait));
             if wait <= ANSWER_TARGET {
                 c.answered_15s += 1;
+            } else {
+                c.over_15s += 1;
             }
         }
         Outcome::Abandoned { wait } if wait < grace => c.abandoned_in_grace += 1,
         Outcome::Abandoned { wait } => {
             c.abandoned += 1;
             c.wait_max_ms = c.wait_max_ms.max(ms(wait));
+            if wait > ANSWER_TARGET {
+                c.over_15s += 1;
+            }
         }
         Outcome::Handled { talk } => {
             c.handled += 1;
@@ -393,6 +404,8 @@ mod tests {
             assert_eq!(r.avg_handle_s, Some(75.0));
             assert_eq!(r.offered, 10);
             assert_eq!(r.max_wait_s, Some(30.0));
+            // The one answered at 20 s and the one who gave up after 30 s broke the maximum.
+            assert_eq!(r.waited_over_15s, 2);
         }
         assert!(
             s.alarms.is_empty(),

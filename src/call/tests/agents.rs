@@ -470,3 +470,93 @@ fn a_transferred_call_counts_once_and_the_same_after_a_restart() {
     assert_eq!(a.last_24h.connection_rate, Some(1.0));
     assert_eq!(a.last_24h.answer_rate_15s, Some(1.0));
 }
+
+/// The agent's phone answers the INVITE that rings it now.
+fn answer_ring(sim: &mut Sim, phone: Peer, tag: &str) {
+    let invite = last_request_to(sim, phone, "INVITE");
+    let mut ok = Response::for_request(&invite, 200, "OK").with_to_tag(tag);
+    ok.headers.contact = Some(crate::sip::message::Contact::List(vec![
+        crate::sip::message::NameAddr::new(invite.uri.clone()),
+    ]));
+    let ok = ok.with_body(
+        crate::sip::message::MediaType::new("application", "sdp"),
+        SDP.replace("6000", "7000"),
+    );
+    sim.engine
+        .handle_message(Message::Response(ok), phone, sim.now);
+    sim.drain();
+}
+
+/// Issue 11 item 8: C2 is a maximum; a caller who waited past 15 s is recorded with why.
+#[test]
+fn a_wait_past_15_s_is_recorded_with_its_cause() {
+    use crate::call::record::WaitBreach;
+    // Nobody ready: the caller gives up after 20 s.
+    let mut sim = Sim::new();
+    sim.answered();
+    let call = sim.call_id();
+    sim.engine.handle_digit(call, '1', sim.now);
+    sim.drain();
+    sim.advance(Duration::from_secs(20));
+    sim.in_dialog("BYE", 2, "bye1", "", "");
+    let r = sim.records.last().expect("record");
+    assert_eq!(r.over_15s, Some(WaitBreach::NoAgent), "{r:?}");
+
+    // Rung at once, no answer within the ring timeout; ready again and answered at 17 s.
+    let mut sim = Sim::new();
+    let phone = register_agent(&mut sim);
+    sim.answered();
+    let call = sim.call_id();
+    sim.engine.handle_digit(call, '1', sim.now);
+    sim.drain();
+    sim.advance(Duration::from_secs(9));
+    assert_ne!(
+        sim.engine.live_calls()[0].state,
+        CallState::Talking,
+        "not answered"
+    );
+    sim.advance(Duration::from_secs(3));
+    sim.engine
+        .set_agent_state("1001", crate::acd::model::StateRequest::Ready, sim.now)
+        .expect("ready again");
+    sim.drain();
+    sim.advance(Duration::from_secs(5));
+    answer_ring(&mut sim, phone, "phone2");
+    assert_eq!(sim.engine.live_calls()[0].state, CallState::Talking);
+    sim.in_dialog("BYE", 2, "bye1", "", "");
+    let r = sim.records.last().expect("record");
+    assert!(r.call.wait_s.is_some_and(|w| w > 15.0), "{r:?}");
+    assert_eq!(r.over_15s, Some(WaitBreach::RingNoAnswer), "{r:?}");
+
+    // Within the target: nothing recorded.
+    let mut sim = Sim::new();
+    let phone = register_agent(&mut sim);
+    sim.answered();
+    let call = sim.call_id();
+    sim.engine.handle_digit(call, '1', sim.now);
+    sim.drain();
+    sim.advance(Duration::from_secs(2));
+    answer_ring(&mut sim, phone, "phone3");
+    sim.in_dialog("BYE", 2, "bye1", "", "");
+    assert_eq!(sim.records.last().expect("record").over_15s, None);
+}
+
+#[test]
+fn the_cause_of_a_late_answer() {
+    use crate::call::record::WaitBreach;
+    let s = Duration::from_secs;
+    assert_eq!(WaitBreach::of(s(15), None, 0), None);
+    assert_eq!(WaitBreach::of(s(16), None, 0), Some(WaitBreach::NoAgent));
+    assert_eq!(
+        WaitBreach::of(s(30), Some(s(20)), 1),
+        Some(WaitBreach::NoAgent)
+    );
+    assert_eq!(
+        WaitBreach::of(s(30), Some(s(2)), 1),
+        Some(WaitBreach::RingNoAnswer)
+    );
+    assert_eq!(
+        WaitBreach::of(s(17), Some(s(10)), 0),
+        Some(WaitBreach::RingingTooLong)
+    );
+}
