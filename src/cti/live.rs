@@ -38,6 +38,9 @@ pub struct DeskView {
     pub at: chrono::DateTime<chrono::Utc>,
     pub agent: AgentView,
     pub call: Option<LiveCall>,
+    /// Where this hotline can transfer a call: its queues, then the outside numbers
+    /// (`110`, `water`, …) only when a gateway is configured. The desk offers exactly these.
+    pub transfer_to: Vec<String>,
 }
 
 /// What one refresh produced, rendered once as JSON for every stream.
@@ -123,12 +126,22 @@ pub async fn board(
     Ok(with_internet(board, internet))
 }
 
-/// The wallboard and every desk now, from three questions to the engine.
-async fn build(engine: &EngineHandle) -> Result<(Wallboard, Vec<DeskView>), EngineGone> {
+/// The wallboard and every desk now, from three questions to the engine; `outside` are the
+/// outside numbers a call may be transferred to (none without a gateway).
+async fn build(
+    engine: &EngineHandle,
+    outside: &[String],
+) -> Result<(Wallboard, Vec<DeskView>), EngineGone> {
     let acd = engine.acd().await?;
     let kpi = engine.stats().await?;
     let calls = engine.live_calls().await?;
     let at = kpi.at;
+    let transfer_to: Vec<String> = acd
+        .queues
+        .iter()
+        .map(|q| q.name.to_string())
+        .chain(outside.iter().cloned())
+        .collect();
     let desks = acd
         .agents
         .iter()
@@ -141,7 +154,12 @@ async fn build(engine: &EngineHandle) -> Result<(Wallboard, Vec<DeskView>), Engi
                     c.agent.as_deref() == id || c.offered_to.as_deref() == id
                 })
                 .cloned();
-            DeskView { at, agent, call }
+            DeskView {
+                at,
+                agent,
+                call,
+                transfer_to: transfer_to.clone(),
+            }
         })
         .collect();
     let board = Wallboard::build(
@@ -175,6 +193,7 @@ pub fn spawn_publisher(
     engine: EngineHandle,
     feed: Feed,
     internet: InternetWatch,
+    outside: Arc<Vec<String>>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(REFRESH);
@@ -184,7 +203,7 @@ pub fn spawn_publisher(
             if forget_if_unwatched(&feed) {
                 continue;
             }
-            let (board, desks) = match build(&engine).await {
+            let (board, desks) = match build(&engine, &outside).await {
                 Ok((board, desks)) => (with_internet(board, &internet), desks),
                 Err(EngineGone) => break,
             };
@@ -294,7 +313,7 @@ pub(crate) async fn desk(
     headers: HeaderMap,
 ) -> Result<Json<DeskView>, ApiError> {
     let agent = desk_agent(&caller(&state, &headers)?)?;
-    let (_, desks) = build(&state.engine).await?;
+    let (_, desks) = build(&state.engine, &state.transfer_outside).await?;
     desks
         .into_iter()
         .find(|d| d.agent.id == agent)

@@ -37,6 +37,9 @@ pub struct ApiState {
     pub tickets: std::sync::Arc<crate::shell::metrics::TicketMetrics>,
     /// C13: unanswered internet requests, counted by the ticket store every few seconds.
     pub internet: live::InternetWatch,
+    /// The outside numbers a call may be transferred to (`[transfer.numbers]`), empty when
+    /// no gateway is configured: the desk offers only what can work.
+    pub transfer_outside: std::sync::Arc<Vec<String>>,
     /// `SIGHUP` reloads applied and refused.
     pub reloads: std::sync::Arc<crate::shell::reload::ReloadCounters>,
 }

@@ -374,8 +374,19 @@ pub async fn run(
         };
         tokio::spawn(reloader.run(source.requests))
     });
-    let publisher =
-        crate::cti::live::spawn_publisher(engine_handle.clone(), live.clone(), internet.clone());
+    // Outside numbers only when there is a gateway to dial them through.
+    let transfer_outside: std::sync::Arc<Vec<String>> =
+        std::sync::Arc::new(if config.transfer.gateway.is_some() {
+            config.transfer.numbers.keys().cloned().collect()
+        } else {
+            Vec::new()
+        });
+    let publisher = crate::cti::live::spawn_publisher(
+        engine_handle.clone(),
+        live.clone(),
+        internet.clone(),
+        transfer_outside.clone(),
+    );
     let api = crate::cti::router(crate::cti::ApiState {
         engine: engine_handle.clone(),
         recent,
@@ -385,6 +396,7 @@ pub async fn run(
         tickets: tickets.worker().metrics().clone(),
         internet,
         reloads: reload_counters,
+        transfer_outside,
     })
     .merge(crate::cti::tickets::router(
         tickets.with_engine(engine_handle),
