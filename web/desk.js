@@ -127,7 +127,10 @@ function transferTargets(targets) {
  * pages have no name for show their id. */
 function menuStep(step) {
   const [menu, key] = step.split(":");
-  return key === undefined ? label("menu", menu) : t("menu.key", { menu: label("menu", menu), key });
+  if (key === undefined) return label("menu", menu);
+  // Not a key: the caller pressed nothing, or the menus' time ran out.
+  if (/^[a-z_]+$/.test(key)) return `${label("menu", menu)} ${t("menu.step." + key)}`;
+  return t("menu.key", { menu: label("menu", menu), key });
 }
 
 /** How long the caller has waited for a person: final once answered, running while it rings. */

@@ -77,9 +77,16 @@ impl CallEngine {
             return true;
         }
         match &call.phase {
-            Phase::Ivr { until, .. } if now >= *until => {
+            Phase::Ivr { until, nav, .. } if now >= *until => {
                 // A person is reachable from everywhere: after the menus' limit, one is asked.
                 tracing::info!(call = %call.id, "too long in the menus: routing to a person");
+                // The desk shows the way the caller came, ending in this step.
+                let mut path = nav.path().to_vec();
+                let menu = nav.current_menu().map_or("main", |m| m.id()).to_string();
+                path.push(format!("{menu}:max_in_ivr"));
+                if let Some(c) = self.calls.get_mut(&id) {
+                    c.menu_path = path;
+                }
                 self.enqueue(id, "general".to_string(), now);
                 true
             }

@@ -501,6 +501,11 @@ impl CallEngine {
                 let audio = self.menus.queue_audio();
                 // "N callers ahead of you": the position minus this call itself.
                 let ahead = u32::try_from(position.saturating_sub(1)).unwrap_or(u32::MAX);
+                if ahead == 0 {
+                    // Next in line: "zero callers ahead of you" is no news; the music goes on.
+                    self.rearm(id);
+                    return;
+                }
                 let mut prompts: Vec<String> = audio
                     .position_notice(ahead)
                     .iter()
