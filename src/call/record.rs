@@ -23,6 +23,8 @@ pub enum CallState {
     Talking,
     /// Being torn down (BYE sent, waiting for its answer).
     Ending,
+    /// Over: every finished call's record says so (its `outcome` says how).
+    Ended,
 }
 
 /// How a call ended, for the connection-rate KPI and the operators.
@@ -206,6 +208,7 @@ impl CallState {
             CallState::Ringing => "ringing",
             CallState::Talking => "talking",
             CallState::Ending => "ending",
+            CallState::Ended => "ended",
         }
     }
 }

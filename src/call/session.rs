@@ -729,8 +729,11 @@ impl CallEngine {
                 .map(|(r, t0)| r.saturating_duration_since(t0));
             crate::call::record::WaitBreach::of(w, first_ring, call.rings_unanswered)
         });
+        let mut live = call.live();
+        // A record is of a finished call: its state is `ended`, its `outcome` says how.
+        live.state = CallState::Ended;
         let record = CallRecord {
-            call: call.live(),
+            call: live,
             ended_at: self.wall(now),
             outcome,
             sip_call_id: call.invite.headers.call_id.clone(),
@@ -774,7 +777,7 @@ impl CallEngine {
                 id: crate::call::ids::call_name(at, id),
                 caller: caller.masked(),
                 called,
-                state: CallState::Setup,
+                state: CallState::Ended,
                 menu_path: Vec::new(),
                 queue: None,
                 started_at: at,

@@ -18,7 +18,8 @@ use utoipa::{Modify, OpenApi};
     paths(
         super::health,
         super::live_calls,
-        super::recent_calls,
+        super::calls::recent_calls,
+        super::calls::export_calls,
         super::stats,
         super::metrics::metrics,
         openapi_json,

@@ -11,6 +11,7 @@ pub mod engine;
 pub mod media;
 pub mod metrics;
 pub mod private_fs;
+pub mod record_files;
 pub mod recording;
 pub mod records;
 pub mod reload;
@@ -390,6 +391,7 @@ pub async fn run(
     let api = crate::cti::router(crate::cti::ApiState {
         engine: engine_handle.clone(),
         recent,
+        data_dir: config.storage.data_dir.clone(),
         media: media_counters,
         users: tickets.users(),
         live: live.clone(),
