@@ -5,7 +5,7 @@
 use chrono::{DateTime, FixedOffset};
 
 use super::action::{
-    feedback_field, need, Action, CallbackMethod, Rating, Refusal, RefuseReason, SupervisionReason,
+    feedback_field, need, Action, CallbackMethod, Refusal, RefuseReason, SupervisionReason,
     MAX_FEEDBACK_ATTACHMENTS,
 };
 use super::calendar::{Due, WorkCalendar};
@@ -795,27 +795,6 @@ impl<'a> Rules<'a> {
                 Ok(vec![K::Archived])
             }
         }
-    }
-
-    fn rated(
-        &self,
-        rating: Rating,
-        solved: Option<bool>,
-        reason: &Option<String>,
-    ) -> Result<EventKind, Refusal> {
-        let reason = reason
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string);
-        if rating == Rating::Unsatisfied && reason.is_none() {
-            return Err(Refusal::RatingReasonRequired);
-        }
-        Ok(EventKind::Rated {
-            rating,
-            solved,
-            reason,
-        })
     }
 }
 

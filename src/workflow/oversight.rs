@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, FixedOffset};
 
-use super::action::{need, Action, EmergencyService, Refusal, SupervisionReason};
+use super::action::{need, Action, EmergencyService, Rating, Refusal, SupervisionReason};
 use super::calendar::Due;
 use super::decide::Rules;
 use super::event::EventKind;
@@ -103,5 +103,27 @@ impl Rules<'_> {
             marked_urgent: true,
             after_secs: Some((at - t.intake.received_at).num_seconds().max(0)),
         }])
+    }
+
+    /// W14: a rating, with the reason an unsatisfied one needs.
+    pub(super) fn rated(
+        &self,
+        rating: Rating,
+        solved: Option<bool>,
+        reason: &Option<String>,
+    ) -> Result<EventKind, Refusal> {
+        let reason = reason
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
+        if rating == Rating::Unsatisfied && reason.is_none() {
+            return Err(Refusal::RatingReasonRequired);
+        }
+        Ok(EventKind::Rated {
+            rating,
+            solved,
+            reason,
+        })
     }
 }

@@ -198,11 +198,10 @@ impl TicketState {
                 }
             }
             // The returning unit's clock stands still; the hotline's decision is due.
-            TicketState::Returned { decision_due, .. } => {
-                if let Some(d) = decision_due {
-                    out.push((DeadlineKind::ReturnDecision, d));
-                }
-            }
+            TicketState::Returned {
+                decision_due: Some(d),
+                ..
+            } => out.push((DeadlineKind::ReturnDecision, d)),
             TicketState::AwaitingCallback {
                 callback_due: Some(d),
                 ..
