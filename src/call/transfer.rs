@@ -87,6 +87,12 @@ impl CallEngine {
             call.agent = None;
         }
         if external {
+            if let Some(call) = self.calls.get(&id) {
+                self.out.push_back(Output::EmergencyTransfer {
+                    call: call.name.clone(),
+                    target: target.to_string(),
+                });
+            }
             self.dial_external(id, target, now)?;
         } else {
             self.enqueue(id, target.to_string(), now);

@@ -32,6 +32,12 @@ pub struct DueView {
     /// Rating (callback) due.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rating: Option<String>,
+    /// The hotline's decision on a return (W8); the unit's feedback clock stands still.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub return_decision: Option<String>,
+    /// The callback after a passed review (W13).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub callback: Option<String>,
     /// E.g. a deadline computed past the end of the loaded calendar.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -159,6 +165,14 @@ fn due_view(t: &Ticket) -> DueView {
         | TicketState::Accepted { dispatch_due } => put(&mut v.dispatch, dispatch_due, &mut w),
         TicketState::Dispatched { sign_due, .. } => put(&mut v.sign_off, sign_due, &mut w),
         TicketState::AwaitingRating { rating_due, .. } => put(&mut v.rating, rating_due, &mut w),
+        TicketState::Returned {
+            decision_due: Some(d),
+            ..
+        } => put(&mut v.return_decision, d, &mut w),
+        TicketState::AwaitingCallback {
+            callback_due: Some(d),
+            ..
+        } => put(&mut v.callback, d, &mut w),
         _ => {}
     }
     if let Some(work) = t.state.work() {
@@ -171,9 +185,7 @@ fn due_view(t: &Ticket) -> DueView {
         if let Some(f) = &work.feedback_due {
             if matches!(
                 t.state,
-                TicketState::Dispatched { .. }
-                    | TicketState::Handling { .. }
-                    | TicketState::Returned { .. }
+                TicketState::Dispatched { .. } | TicketState::Handling { .. }
             ) {
                 put(&mut v.feedback, f, &mut w);
             }

@@ -40,6 +40,8 @@ pub struct TicketApiConfig {
     pub dispatch: PathBuf,
     pub users: PathBuf,
     pub durability: Durability,
+    /// The rules' numbers (`[policy]` of `hotline.toml`).
+    pub policy: Policy,
 }
 
 impl TicketApiConfig {
@@ -51,6 +53,7 @@ impl TicketApiConfig {
             dispatch: config_dir.join("dispatch.toml"),
             users: config_dir.join("users.toml"),
             durability: Durability::Full,
+            policy: Policy::default(),
         }
     }
 }
@@ -91,7 +94,11 @@ impl std::fmt::Debug for TicketApi {
 impl TicketApi {
     /// Loads the calendar, catalogue and users, opens `tickets.sqlite` and starts the store thread.
     pub fn open(config: &TicketApiConfig) -> Result<Self, TicketApiError> {
-        let workflow = load_workflow(&config.calendar_dir, &config.dispatch, Policy::default())?;
+        let workflow = load_workflow(
+            &config.calendar_dir,
+            &config.dispatch,
+            config.policy.clone(),
+        )?;
         let text = std::fs::read_to_string(&config.users).map_err(|e| TicketApiError::File {
             path: config.users.clone(),
             message: e.to_string(),

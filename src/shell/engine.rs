@@ -425,6 +425,11 @@ impl EngineTask {
                         t.call_answered(*c);
                     }
                 }
+                Output::EmergencyTransfer { call, target } => {
+                    if let Some(t) = self.tickets.as_mut() {
+                        t.emergency_transfer(call, &target);
+                    }
+                }
                 Output::Record(mut record) => {
                     if let Some(e) = crate::shell::records::handled(&record) {
                         self.kpis.record_event(&e);

@@ -66,7 +66,10 @@ fn lines<E: std::fmt::Display>(errs: Vec<E>) -> Vec<String> {
 pub fn check(path: &Path) -> Result<String, Vec<String>> {
     let config = Config::load(path).map_err(lines)?;
     let reload::Loaded {
-        acd, assets, users, ..
+        acd,
+        assets,
+        users,
+        workflow,
     } = reload::load_all(&config)?;
     let mut summary = String::new();
     if acd.uses_demo_credentials() {
@@ -85,6 +88,8 @@ pub fn check(path: &Path) -> Result<String, Vec<String>> {
         assets.prompts.decoded.len(),
         assets.menus.worst_case_to_person().as_secs_f64()
     ));
+    summary.push('\n');
+    summary.push_str(&workflow.policy.summary());
     Ok(summary)
 }
 
@@ -329,10 +334,10 @@ pub async fn run(
         Ok(None) => {}
         Err(e) => tracing::warn!(error = %e, "saved registrations and agent states ignored"),
     }
-    let tickets = crate::cti::tickets::TicketApi::open(&crate::cti::tickets::TicketApiConfig::new(
-        &config.storage.data_dir,
-        &config.config_dir,
-    ))
+    let tickets = crate::cti::tickets::TicketApi::open(&crate::cti::tickets::TicketApiConfig {
+        policy: config.policy.clone(),
+        ..crate::cti::tickets::TicketApiConfig::new(&config.storage.data_dir, &config.config_dir)
+    })
     .context("ticket store")?;
     let (cmd_tx, cmd_rx) = tokio::sync::mpsc::channel(64);
     let task = engine::EngineTask {

@@ -349,6 +349,11 @@ fn the_agent_transfers_an_urgent_caller_to_110_through_the_gateway() {
         "sip:13812345678@127.0.0.1:5060"
     );
     assert_eq!(sim.engine.live_calls()[0].transfers, vec!["1001 → 110"]);
+    // C12: the shell is told to mark the call's ticket urgent and linked to 110.
+    assert_eq!(
+        sim.emergency,
+        vec![(sim.engine.live_calls()[0].id.clone(), "110".to_string())]
+    );
     // 110 answers: bridged again, same recording.
     let mut ok = Response::for_request(&out, 200, "OK").with_to_tag("gw1");
     ok.headers.contact = Some(crate::sip::message::Contact::List(vec![

@@ -72,6 +72,8 @@ struct Sim {
     media: Vec<MediaCommand>,
     records: Vec<CallRecord>,
     connected: Vec<crate::call::record::ConnectedCall>,
+    /// C12 transfers out: (call, target).
+    emergency: Vec<(String, String)>,
     kpis: Vec<crate::stats::kpi::KpiEvent>,
 }
 
@@ -108,6 +110,7 @@ impl Sim {
             media: Vec::new(),
             records: Vec::new(),
             connected: Vec::new(),
+            emergency: Vec::new(),
             kpis: Vec::new(),
         }
     }
@@ -127,6 +130,7 @@ impl Sim {
                 Output::Record(r) => self.records.push(*r),
                 Output::Kpi(e) => self.kpis.push(e),
                 Output::Connected(c) => self.connected.push(*c),
+                Output::EmergencyTransfer { call, target } => self.emergency.push((call, target)),
             }
         }
     }
