@@ -406,7 +406,7 @@ async fn create(
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
-        Json(TicketView::new(&t, now, actions)),
+        Json(TicketView::for_reader(&t, now, actions, &actor)),
     )
         .into_response())
 }
@@ -433,7 +433,7 @@ async fn show(
         })
         .await?;
     may_see(&actor, &t)?;
-    Ok(Json(TicketView::new(&t, now, actions)).into_response())
+    Ok(Json(TicketView::for_reader(&t, now, actions, &actor)).into_response())
 }
 
 /// The body of `POST /api/tickets/{id}/actions`: one action, named by `action` with its
@@ -517,7 +517,7 @@ async fn act(
     api.worker.metrics().outcome(name, &t);
     let (t, actions) = t?;
     tracing::info!(id = %t.id, version = t.version, user = %actor.user, state = t.state.name(), "ticket action");
-    Ok(Json(TicketView::new(&t, now, actions)).into_response())
+    Ok(Json(TicketView::for_reader(&t, now, actions, &actor)).into_response())
 }
 
 /// Query string of `GET /api/tickets`.
