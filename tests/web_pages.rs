@@ -160,6 +160,7 @@ fn the_wallboard_moves_with_a_call_and_the_agent_files_its_ticket_from_the_deskt
     desk.expect("READY", Duration::from_secs(30), &engine);
     let popup = desk.expect("POPUP", Duration::from_secs(30), &engine);
     desk.expect("A11Y desk-popup", Duration::from_secs(10), &engine);
+    desk.expect("HELD", Duration::from_secs(10), &engine);
     let suggested = desk.expect("SUGGESTED", Duration::from_secs(10), &engine);
     assert!(suggested.contains("市自来水集团"), "{suggested}");
     let ticket = popup.trim_start_matches("POPUP ").trim().to_string();

@@ -98,6 +98,9 @@ pub struct LiveCall {
     /// the call counts for this queue, once, in the KPIs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answered_queue: Option<String>,
+    /// The agent holds the caller (hold music plays to them).
+    #[serde(default)]
+    pub on_hold: bool,
 }
 
 /// An agent answered: what the shell needs to open the call's draft ticket. The caller's

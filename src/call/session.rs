@@ -112,6 +112,8 @@ pub struct Call {
     pub rings_unanswered: u32,
     /// When the call asked for a person (t₀), on the engine's clock.
     pub queued_mono: Option<Instant>,
+    /// The agent put the caller on hold from the desk (hold music plays to the caller).
+    pub on_hold: bool,
 }
 
 impl Call {
@@ -169,6 +171,7 @@ impl Call {
             transfers: self.transfers.clone(),
             ticket: self.ticket.clone(),
             answered_queue: self.answered_queue.clone(),
+            on_hold: self.on_hold,
             id: self.name.clone(),
             caller: self.caller.masked(),
             called: self.called.clone(),
@@ -317,6 +320,7 @@ impl CallEngine {
             first_ring_at: None,
             rings_unanswered: 0,
             queued_mono: None,
+            on_hold: false,
             session_interval,
             session_timer: None,
         };
@@ -791,6 +795,7 @@ impl CallEngine {
                 transfers: Vec::new(),
                 ticket: None,
                 answered_queue: None,
+                on_hold: false,
             },
             ended_at: at,
             outcome: CallOutcome::NoCapacity,

@@ -27,6 +27,7 @@ use utoipa::{Modify, OpenApi};
         super::agents::set_state,
         super::agents::wrap_up_done,
         super::agents::transfer,
+        super::agents::hold,
         super::tickets::create,
         super::tickets::list,
         super::tickets::show,
