@@ -127,18 +127,26 @@ async fn uploads_are_checked_before_they_are_read_and_limited_to_20_mib() {
 }
 
 async fn start() -> Engine {
+    start_with_reads(120).await
+}
+
+/// An API whose users may read `reads` tickets with whole caller data a minute.
+async fn start_with_reads(reads: u32) -> Engine {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let now = Arc::new(AtomicI64::new(0));
     let n = now.clone();
-    let api = TicketApi::open(&TicketApiConfig::new(dir.path(), &root.join("config")))
-        .expect("api opens")
-        .with_clock(move || {
-            china()
-                .timestamp_opt(n.load(Ordering::SeqCst), 0)
-                .single()
-                .expect("valid time")
-        });
+    let api = TicketApi::open(&TicketApiConfig {
+        caller_reads_per_minute: reads,
+        ..TicketApiConfig::new(dir.path(), &root.join("config"))
+    })
+    .expect("api opens")
+    .with_clock(move || {
+        china()
+            .timestamp_opt(n.load(Ordering::SeqCst), 0)
+            .single()
+            .expect("valid time")
+    });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -928,4 +936,63 @@ async fn an_agent_who_does_not_handle_a_ticket_sees_the_caller_masked() {
         let r = e.call("GET", &show, who, None).await;
         assert_eq!(r.1["caller"]["phone"], "13800138000", "{who:?}");
     }
+}
+
+/// C16 (issue 12 item 11): every read that shows a citizen whole is audited, a supervisor
+/// lists them, and a token that reads more than a desk needs is stopped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_of_citizens_data_are_audited_and_bounded() {
+    let e = start_with_reads(3).await;
+    e.set_now("2026-09-30T10:02:00+08:00");
+    let r = e.call("POST", "/api/tickets", AGENT, Some(example())).await;
+    assert_eq!(r.0, 201, "{:?}", r.1);
+    let id = r.1["id"].as_str().expect("id").to_string();
+    let r = e
+        .call(
+            "POST",
+            &format!("/api/tickets/{id}/actions"),
+            AGENT,
+            Some(json!({"action":"dispatch","category":"wage_arrears"})),
+        )
+        .await;
+    assert_eq!(r.0, 200, "{:?}", r.1);
+    let show = format!("/api/tickets/{id}");
+    // A masked read (an agent who does not handle it) is neither audited nor counted.
+    let r = e.call("GET", &show, Some("demo-agent-1002"), None).await;
+    assert_eq!(r.0, 200);
+    for _ in 0..3 {
+        let r = e.call("GET", &show, AGENT, None).await;
+        assert_eq!(r.1["caller"]["phone"], "13800138000");
+    }
+    let r = e.call("GET", &show, AGENT, None).await;
+    assert_error(&r, 429, "too_many_reads");
+    // The next minute the desk reads again.
+    e.set_now("2026-09-30T10:03:00+08:00");
+    assert_eq!(e.call("GET", &show, AGENT, None).await.0, 200);
+    // The audit: four whole reads by agent 1001, none by 1002; supervisors only.
+    let r = e
+        .call(
+            "GET",
+            &format!("/api/audit/reads?ticket={id}"),
+            SUPERVISOR,
+            None,
+        )
+        .await;
+    assert_eq!(r.0, 200, "{:?}", r.1);
+    let rows = r.1.as_array().expect("rows");
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    assert!(
+        rows.iter()
+            .all(|x| x["user"] == "agent-1001" && x["role"] == "agent"),
+        "{rows:?}"
+    );
+    assert!(rows
+        .iter()
+        .all(|x| x["what"] == "caller" && x["ticket"] == id.as_str()));
+    assert_eq!(rows[0]["at"], "2026-09-30T10:03:00+08:00");
+    assert_error(
+        &e.call("GET", "/api/audit/reads", AGENT, None).await,
+        403,
+        "wrong_role",
+    );
 }

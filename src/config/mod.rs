@@ -34,6 +34,7 @@ pub struct Config {
     pub storage: StorageConfig,
     pub ivr: IvrConfig,
     pub kpi: KpiConfig,
+    pub privacy: PrivacyConfig,
     pub acd: AcdFiles,
     pub transfer: TransferConfig,
     pub registrar: RegistrarSettings,
@@ -219,6 +220,23 @@ impl Default for StorageConfig {
     fn default() -> Self {
         Self {
             data_dir: PathBuf::from("data"),
+        }
+    }
+}
+
+/// Citizens' data over the API (rule C16).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrivacyConfig {
+    /// Ticket reads that show a citizen's whole number or name, per user per minute (each is
+    /// audited); more get 429. A person at a desk reads a few; 0 turns the limit off.
+    pub caller_reads_per_minute: u32,
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        Self {
+            caller_reads_per_minute: 120,
         }
     }
 }

@@ -3,12 +3,14 @@
 
 pub mod agents;
 pub mod attachments;
+pub mod audit;
 pub mod auth;
 pub mod calls;
 pub mod extract;
 pub mod live;
 pub mod metrics;
 pub mod openapi;
+pub mod read_guard;
 pub mod ticket_views;
 pub mod tickets;
 pub mod web;

@@ -37,6 +37,7 @@ use utoipa::{Modify, OpenApi};
         super::tickets::units,
         super::tickets::report,
         super::tickets::me,
+        super::audit::reads,
         super::attachments::upload,
         super::attachments::download,
         super::live::wallboard,

@@ -42,6 +42,8 @@ pub struct TicketApiConfig {
     pub durability: Durability,
     /// The rules' numbers (`[policy]` of `hotline.toml`).
     pub policy: Policy,
+    /// Reads of whole caller data per user per minute (`[privacy]`; 0: no limit).
+    pub caller_reads_per_minute: u32,
 }
 
 impl TicketApiConfig {
@@ -54,6 +56,7 @@ impl TicketApiConfig {
             users: config_dir.join("users.toml"),
             durability: Durability::Full,
             policy: Policy::default(),
+            caller_reads_per_minute: 120,
         }
     }
 }
@@ -81,6 +84,8 @@ pub struct TicketApi {
     /// The engine, for a live call's caller (`same_caller_as_call`); `None` in ticket-only
     /// deployments and tests.
     engine: Option<crate::shell::engine::EngineHandle>,
+    /// Reads of whole caller data, per user per minute (C16).
+    reads: Arc<crate::cti::read_guard::ReadLimiter>,
 }
 
 impl std::fmt::Debug for TicketApi {
@@ -116,6 +121,9 @@ impl TicketApi {
             users: crate::shell::shared::Shared::new(users),
             clock: Arc::new(|| crate::shell::clock::wall_now().with_timezone(&china())),
             engine: None,
+            reads: Arc::new(crate::cti::read_guard::ReadLimiter::new(
+                config.caller_reads_per_minute,
+            )),
         })
     }
 
@@ -232,6 +240,7 @@ pub fn router(api: TicketApi) -> Router {
         .route("/api/tickets/{id}", get(show))
         .route("/api/tickets/{id}/actions", post(act))
         .route("/api/sweep", post(sweep_now))
+        .route("/api/audit/reads", get(crate::cti::audit::reads))
         .route("/api/dispatch/categories", get(categories))
         .route("/api/dispatch/units", get(units))
         .route("/api/reports", get(report))
@@ -433,7 +442,30 @@ async fn show(
         })
         .await?;
     may_see(&actor, &t)?;
-    Ok(Json(TicketView::for_reader(&t, now, actions, &actor)).into_response())
+    let view = TicketView::for_reader(&t, now, actions, &actor);
+    // C16: a read that shows the citizen whole is bounded per user and audited (committed
+    // before the answer leaves).
+    let caller = &t.intake.caller;
+    if (caller.phone.is_some() || caller.name.is_some()) && view.caller == *caller {
+        if let Err(wait) = api.reads.allow(&actor.user, now.timestamp()) {
+            tracing::warn!(user = %actor.user, "too many reads of citizens' data: refused");
+            let mut resp = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_reads",
+                format!("more ticket reads with citizens' numbers than a desk needs: try again in {wait} s"),
+            )
+            .into_response();
+            if let Ok(v) = wait.to_string().parse() {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return Ok(resp);
+        }
+        let (a, id) = (actor.clone(), t.id.0.clone());
+        api.worker
+            .call(move |s, _| Ok(crate::shell::read_audit::record(s, &a, &id, "caller", now)?))
+            .await?;
+    }
+    Ok(Json(view).into_response())
 }
 
 /// The body of `POST /api/tickets/{id}/actions`: one action, named by `action` with its

@@ -11,6 +11,7 @@ pub mod engine;
 pub mod media;
 pub mod metrics;
 pub mod private_fs;
+pub mod read_audit;
 pub mod record_files;
 pub mod recording;
 pub mod records;
@@ -353,6 +354,7 @@ pub async fn run(
     }
     let tickets = crate::cti::tickets::TicketApi::open(&crate::cti::tickets::TicketApiConfig {
         policy: config.policy.clone(),
+        caller_reads_per_minute: config.privacy.caller_reads_per_minute,
         ..crate::cti::tickets::TicketApiConfig::new(&config.storage.data_dir, &config.config_dir)
     })
     .context("ticket store")?;

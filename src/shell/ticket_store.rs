@@ -37,6 +37,7 @@ use crate::workflow::{Policy, TicketId, Workflow, WorkflowError};
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_tickets.sql"),
     include_str!("migrations/0002_internet_response.sql"),
+    include_str!("migrations/0003_read_audit.sql"),
 ];
 
 /// How hard a commit waits for the disk.
@@ -76,6 +77,12 @@ impl std::fmt::Debug for SqliteStore {
 }
 
 impl SqliteStore {
+    /// The connection, for tables beside the tickets' (the read audit) that live in the same
+    /// file and the same transactions.
+    pub(crate) fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
     /// Opens (creating if needed) the database file, sets WAL and durability, migrates.
     pub fn open(path: &Path, durability: Durability) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
