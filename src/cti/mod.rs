@@ -37,6 +37,8 @@ pub struct ApiState {
     pub tickets: std::sync::Arc<crate::shell::metrics::TicketMetrics>,
     /// C13: unanswered internet requests, counted by the ticket store every few seconds.
     pub internet: live::InternetWatch,
+    /// Connection limits and their counters; the live streams take their places here.
+    pub net: std::sync::Arc<crate::shell::conn_limit::NetLimits>,
 }
 
 /// An API error: a status, a machine-readable code and a sentence for people; every route

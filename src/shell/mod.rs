@@ -7,7 +7,9 @@ pub mod attachments;
 pub mod bridge;
 pub mod call_tickets;
 pub mod clock;
+pub mod conn_limit;
 pub mod engine;
+pub mod http_serve;
 pub mod media;
 pub mod metrics;
 pub mod private_fs;
@@ -210,11 +212,22 @@ pub async fn run(
         Err(e) => tracing::warn!(error = %e, "could not rebuild the KPIs from the call records"),
     }
 
+    match conn_limit::raise_nofile_limit() {
+        Ok(n) => tracing::info!(open_files = n, "open-file limit"),
+        Err(e) => tracing::warn!(error = %e, "cannot raise the open-file limit"),
+    }
+    let net = conn_limit::NetLimits::from_config(&config);
     let (sip_tx, sip_rx) = tokio::sync::mpsc::channel(4096);
     let outbound = sip_transport::start(
         listeners.sip_udp,
         listeners.sip_tcp,
-        config.sip.max_message_bytes,
+        sip_transport::TcpSettings {
+            max_message: config.sip.max_message_bytes,
+            limits: net.sip.clone(),
+            exempt: config.sip.trunks.clone(),
+            header_timeout: config.sip.tcp_header_timeout,
+            idle_timeout: config.sip.tcp_idle_timeout,
+        },
         sip_tx,
     );
     let (media_tx, media_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -335,24 +348,22 @@ pub async fn run(
         live: live.clone(),
         tickets: tickets.worker().metrics().clone(),
         internet,
+        net: net.clone(),
     })
     .merge(crate::cti::tickets::router(
         tickets.with_engine(engine_handle),
     ))
     .fallback(crate::cti::extract::no_route);
-    let mut http_shutdown = shutdown.clone();
-    let http = tokio::spawn(async move {
-        let stop = async move {
-            while !*http_shutdown.borrow() {
-                if http_shutdown.changed().await.is_err() {
-                    break;
-                }
-            }
-        };
-        axum::serve(listeners.http, api)
-            .with_graceful_shutdown(stop)
-            .await
-    });
+    let http = tokio::spawn(http_serve::serve(
+        listeners.http,
+        api,
+        net.http.clone(),
+        http_serve::HttpSettings {
+            header_timeout: config.http.header_timeout,
+            idle_timeout: config.http.idle_timeout,
+        },
+        shutdown.clone(),
+    ));
 
     // The line tests and operators read to learn where we listen.
     println!("listening sip={sip_addr} http={http_addr}");
@@ -363,10 +374,8 @@ pub async fn run(
     internet_watch.abort();
     publisher.abort();
     crate::cti::live::close(&live);
-    match http.await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => tracing::warn!(error = %e, "HTTP server error"),
-        Err(e) => tracing::warn!(error = %e, "HTTP task failed"),
+    if let Err(e) = http.await {
+        tracing::warn!(error = %e, "HTTP task failed");
     }
     tracing::info!("hotline stopped");
     Ok(())

@@ -85,11 +85,20 @@ fn scrape() -> Scrape {
             ..MediaValues::default()
         },
         tickets: TicketValues::read(&tickets),
+        net: net::NetValues {
+            sip_tcp: net::ListenerValues {
+                open: 2,
+                refused_per_source: 7,
+                ..Default::default()
+            },
+            streams_refused: 3,
+            ..Default::default()
+        },
     }
 }
 
 /// Every family the issue asks for, with its type.
-const FAMILIES: [(&str, Kind); 28] = [
+const FAMILIES: [(&str, Kind); 34] = [
     ("hotline_calls_offered_total", Kind::Counter),
     ("hotline_calls_rejected_total", Kind::Counter),
     ("hotline_calls_ended_total", Kind::Counter),
@@ -118,6 +127,12 @@ const FAMILIES: [(&str, Kind); 28] = [
     ("hotline_ticket_transitions_total", Kind::Counter),
     ("hotline_ticket_refusals_total", Kind::Counter),
     ("hotline_ticket_store_commit_seconds", Kind::Histogram),
+    ("hotline_connections_open", Kind::Gauge),
+    ("hotline_connections_refused_total", Kind::Counter),
+    ("hotline_connections_timed_out_total", Kind::Counter),
+    ("hotline_accept_errors_total", Kind::Counter),
+    ("hotline_live_streams", Kind::Gauge),
+    ("hotline_live_streams_refused_total", Kind::Counter),
 ];
 
 #[test]
@@ -226,6 +241,18 @@ fn values_land_in_the_right_series() {
         1.0
     );
     assert_eq!(get("hotline_ticket_store_commit_seconds_count", &[]), 1.0);
+    assert_eq!(
+        get("hotline_connections_open", &[("listener", "sip_tcp")]),
+        2.0
+    );
+    assert_eq!(
+        get(
+            "hotline_connections_refused_total",
+            &[("listener", "sip_tcp"), ("reason", "per_source")]
+        ),
+        7.0
+    );
+    assert_eq!(get("hotline_live_streams_refused_total", &[]), 3.0);
 }
 
 #[test]
@@ -245,6 +272,7 @@ fn an_idle_engine_still_renders_a_valid_document() {
         kpis: Kpis::new(Duration::from_secs(5), 20).snapshot(now),
         media: MediaValues::default(),
         tickets: TicketValues::read(&TicketMetrics::default()),
+        net: net::NetValues::default(),
     };
     let p = text::parse(&render(&s)).unwrap();
     // No rate is made up before a call was counted.
