@@ -186,13 +186,35 @@ impl NetLimits {
 pub const BACKOFF_MIN: Duration = Duration::from_millis(100);
 pub const BACKOFF_MAX: Duration = Duration::from_secs(1);
 
+/// At most one log line a second, each saying how many events it stands for: a flood of
+/// connections must not become a flood of log lines.
+#[derive(Debug, Default)]
+pub struct LogLimit {
+    last: Option<Instant>,
+    pending: u64,
+}
+
+impl LogLimit {
+    /// One more event at `now`: `Some(events)` when a line is due (this event and those not
+    /// logged since the last line).
+    pub fn hit(&mut self, now: Instant) -> Option<u64> {
+        self.pending += 1;
+        let due = self
+            .last
+            .is_none_or(|t| now.saturating_duration_since(t) >= Duration::from_secs(1));
+        due.then(|| {
+            self.last = Some(now);
+            std::mem::take(&mut self.pending)
+        })
+    }
+}
+
 /// Back-off after `accept()` errors: the pause doubles from [`BACKOFF_MIN`] to
 /// [`BACKOFF_MAX`], and at most one log line a second says how many errors it stands for.
 #[derive(Debug, Default)]
 pub struct AcceptBackoff {
     next: Option<Duration>,
-    last_log: Option<Instant>,
-    suppressed: u64,
+    log: LogLimit,
 }
 
 /// What to do after a failed `accept()`.
@@ -209,15 +231,10 @@ impl AcceptBackoff {
     pub fn failed(&mut self, now: Instant) -> AfterError {
         let pause = self.next.unwrap_or(BACKOFF_MIN);
         self.next = Some((pause * 2).min(BACKOFF_MAX));
-        self.suppressed += 1;
-        let due = self
-            .last_log
-            .is_none_or(|t| now.saturating_duration_since(t) >= Duration::from_secs(1));
-        let log = due.then(|| {
-            self.last_log = Some(now);
-            std::mem::take(&mut self.suppressed)
-        });
-        AfterError { pause, log }
+        AfterError {
+            pause,
+            log: self.log.hit(now),
+        }
     }
 
     /// An `accept()` succeeded: the next error starts from the shortest pause again.
@@ -343,7 +360,7 @@ mod tests {
             [100, 200, 400, 800, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000]
         );
         // 12 errors over 8.5 s: the first line, then one a second, each counting its errors.
-        assert_eq!(logged.iter().sum::<u64>(), 12 - b.suppressed);
+        assert_eq!(logged.iter().sum::<u64>(), 12 - b.log.pending);
         assert!(logged.len() <= 9, "{logged:?}");
         assert_eq!(logged[0], 1);
         b.succeeded();

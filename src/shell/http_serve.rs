@@ -17,7 +17,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use crate::shell::clock;
-use crate::shell::conn_limit::{self, AcceptBackoff, ConnCounters, ConnLimits, ConnSlot};
+use crate::shell::conn_limit::{self, AcceptBackoff, ConnCounters, ConnLimits, ConnSlot, LogLimit};
 
 /// How HTTP connections are limited.
 #[derive(Debug, Clone, Copy)]
@@ -43,6 +43,7 @@ pub async fn serve(
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
     let mut backoff = AcceptBackoff::default();
+    let mut refusals = LogLimit::default();
     loop {
         let (stream, from) = tokio::select! {
             c = conn_limit::accept(&listener, &mut backoff, &limits.counters, "http") => c,
@@ -52,7 +53,10 @@ pub async fn serve(
         let slot = match limits.try_open(from.ip(), false) {
             Ok(slot) => slot,
             Err(why) => {
-                tracing::debug!(%from, ?why, "HTTP connection refused");
+                if let Some(refused) = refusals.hit(clock::now()) {
+                    let open = limits.open();
+                    tracing::warn!(%from, ?why, refused, open, "HTTP connections refused: too many open");
+                }
                 // Best effort, never waiting on the peer: the drop closes the connection.
                 let _ = stream.try_write(REFUSED);
                 continue;
@@ -126,7 +130,7 @@ async fn connection(
             }
             _ = idle(&last, born, settings.idle_timeout) => {
                 ConnCounters::bump(&counters.idle_timeouts);
-                tracing::debug!("HTTP connection idle: closed");
+                tracing::trace!("HTTP connection idle: closed");
                 return; // dropping the connection closes it
             }
             _ = stopped(&mut stop), if !stopping => {

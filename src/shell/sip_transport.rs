@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 
 use crate::call::engine::{Link, Peer};
 use crate::shell::clock;
-use crate::shell::conn_limit::{self, AcceptBackoff, ConnCounters, ConnLimits, ConnSlot};
+use crate::shell::conn_limit::{self, AcceptBackoff, ConnCounters, ConnLimits, ConnSlot, LogLimit};
 use crate::sip::message::Message;
 use crate::sip::parse::{parse_datagram, Framed, ParseError, ParseErrorKind, StreamFramer};
 use crate::sip::prefix::IpPrefix;
@@ -183,6 +183,7 @@ async fn tcp_acceptor(
     to_engine: mpsc::Sender<Inbound>,
 ) {
     let mut backoff = AcceptBackoff::default();
+    let mut refusals = LogLimit::default();
     loop {
         let (stream, from) = conn_limit::accept(
             &listener,
@@ -195,9 +196,11 @@ async fn tcp_acceptor(
         let slot = match settings.limits.try_open(from.ip(), exempt) {
             Ok(slot) => slot,
             Err(why) => {
-                // Closed at once (the drop): counted, logged at debug only, so a flood of
-                // connections cannot become a flood of log lines.
-                tracing::debug!(%from, ?why, "SIP TCP connection refused");
+                // Closed at once (the drop), counted, and logged at most once a second.
+                if let Some(refused) = refusals.hit(clock::now()) {
+                    let open = settings.limits.open();
+                    tracing::warn!(%from, ?why, refused, open, "SIP TCP connections refused: too many open");
+                }
                 continue;
             }
         };
@@ -261,7 +264,7 @@ async fn tcp_connection(
                     Waiting::Message => &counters.header_timeouts,
                     Waiting::Idle => &counters.idle_timeouts,
                 });
-                tracing::debug!(%from, waiting = ?deadline.1, "SIP TCP connection timed out");
+                tracing::trace!(%from, waiting = ?deadline.1, "SIP TCP connection timed out");
                 break;
             }
         };
