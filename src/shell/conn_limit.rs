@@ -269,6 +269,23 @@ pub async fn accept(
     }
 }
 
+/// Pending connections the kernel holds for a listener before it drops SYNs (std's 128 is
+/// filled by a burst of a few hundred connects, and then every legitimate client waits a
+/// second for its SYN to be retransmitted).
+pub const LISTEN_BACKLOG: u32 = 1024;
+
+/// A TCP listener on `addr` with room for a burst of connects ([`LISTEN_BACKLOG`]).
+pub fn listen_tcp(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 /// Raises the soft open-file limit to the hard limit (a media server holds a socket per call
 /// leg besides its connections) and returns the limit in force.
 pub fn raise_nofile_limit() -> std::io::Result<libc::rlim_t> {

@@ -115,10 +115,9 @@ impl Listeners {
                 .await
                 .with_context(|| format!("cannot bind SIP UDP on {want}"))?;
             let addr = udp.local_addr()?;
-            match tokio::net::TcpListener::bind(addr).await {
+            match conn_limit::listen_tcp(addr) {
                 Ok(tcp) => {
-                    let http = tokio::net::TcpListener::bind(config.http.listen)
-                        .await
+                    let http = conn_limit::listen_tcp(config.http.listen)
                         .with_context(|| format!("cannot bind HTTP on {}", config.http.listen))?;
                     return Ok(Listeners {
                         sip_udp: udp,
