@@ -8,6 +8,7 @@
 #
 #   benches/conn_flood.sh [sip_conns] [streams] [hold_s]    (defaults: 3000 1000 15)
 #   BIN=target/debug/hotline benches/conn_flood.sh           (skip the release build)
+#   MAX_STREAMS=1000 benches/conn_flood.sh                   (let every stream in)
 #
 # The shipped limits apply, except the header timeouts (5 s, so the run is short).
 # Bounded: fixed counts, SIPp -m, curl -m, the client's own deadline; loopback only; the
@@ -19,6 +20,7 @@ N=${1:-3000}
 S=${2:-1000}
 HOLD=${3:-15}
 BIN=${BIN:-}
+MAX_STREAMS=${MAX_STREAMS:-200}
 
 command -v sipp >/dev/null || { echo "sipp missing: apt-get install sip-tester" >&2; exit 2; }
 if [ -z "$BIN" ]; then cargo build --release --quiet; BIN=target/release/hotline; fi
@@ -33,6 +35,7 @@ cat > "$work/config/hotline.toml" <<CONF
 tcp_header_timeout = "5s"
 [http]
 header_timeout = "5s"
+max_streams = $MAX_STREAMS
 [rtp]
 port_min = 34000
 port_max = 34998
@@ -106,7 +109,7 @@ wait "$CLIENT" || true
 CLIENT=
 LINES=$(( $(wc -l < "$work/err") - LINES0 ))
 cat "$work/client.log"
-echo "machine: $(nproc) cores; engine $BIN; shipped caps (SIP TCP 1024 / 64 per source, HTTP 1024 / 128, 200 streams), header timeouts 5 s"
+echo "machine: $(nproc) cores; engine $BIN; shipped caps (SIP TCP 1024 / 64 per source, HTTP 1024 / 128), max_streams $MAX_STREAMS, header timeouts 5 s"
 echo "during the flood: $OPEN_SIP SIP TCP connections and $STREAMS live streams open; calls answered: $ANSWERED of $CALLS; /api/health 200: $HEALTH of $CALLS"
 for r in total per_source; do
   echo "refused sip_tcp/$r: $(metric "hotline_connections_refused_total{listener=\"sip_tcp\",reason=\"$r\"}"), http/$r: $(metric "hotline_connections_refused_total{listener=\"http\",reason=\"$r\"}")"
