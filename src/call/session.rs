@@ -31,11 +31,20 @@ impl fmt::Display for CallId {
     }
 }
 
+/// How long past its answer time a call waits for the media shell to hold its RTP port
+/// before it is refused (the shell answers at once; this only bounds a lost reply).
+pub const MEDIA_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Where a call is, with the data that only makes sense there.
 #[derive(Debug)]
 pub enum Phase {
-    /// INVITE taken, 180 sent; we answer at `answer_at` (the configured answer delay).
-    Ringing { answer_at: Instant },
+    /// INVITE taken, 180 sent; we answer at `answer_at` (the configured answer delay), and
+    /// only once the media shell holds the call's RTP port (`media_ready`): a call whose
+    /// media cannot be opened is refused with 503, never answered into silence.
+    Ringing {
+        answer_at: Instant,
+        media_ready: bool,
+    },
     /// 200 sent; it goes out again until the ACK comes.
     Answered {
         retx: AnswerRetransmitter,
@@ -107,7 +116,11 @@ impl Call {
     /// The earliest instant this call needs attention.
     pub fn next_wakeup(&self) -> Option<Instant> {
         let phase = match &self.phase {
-            Phase::Ringing { answer_at } => Some(*answer_at),
+            Phase::Ringing {
+                answer_at,
+                media_ready: true,
+            } => Some(*answer_at),
+            Phase::Ringing { answer_at, .. } => Some(*answer_at + MEDIA_WAIT),
             Phase::Answered { retx, .. } => retx.poll_timeout(),
             Phase::Ivr { nav, until, .. } => {
                 Some(nav.poll_timeout().map_or(*until, |t| t.min(*until)))
@@ -287,6 +300,7 @@ impl CallEngine {
             dialog: None,
             phase: Phase::Ringing {
                 answer_at: now + answer_delay,
+                media_ready: false,
             },
             port,
             media,
@@ -309,12 +323,33 @@ impl CallEngine {
         };
         self.by_invite.insert(key, id);
         self.calls.insert(id, call);
-        if answer_delay.is_zero() {
-            self.answer(id, now);
-        } else {
+        // The answer waits for `handle_media_ready` (at once, in the shell).
+        self.out
+            .push_back(Output::Media(MediaCommand::Reserve { call: id, port }));
+        if !answer_delay.is_zero() {
             self.send_provisional(id, 180, now);
-            self.rearm(id);
         }
+        self.rearm(id);
+    }
+
+    /// The media shell holds the call's RTP port: the call may be answered (now, or when
+    /// the answer delay is over).
+    pub fn handle_media_ready(&mut self, id: CallId, now: Instant) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        if let Phase::Ringing {
+            answer_at,
+            media_ready,
+        } = &mut call.phase
+        {
+            *media_ready = true;
+            if now >= *answer_at {
+                self.answer(id, now);
+            }
+        }
+        self.rearm(id);
+        self.flush_transactions(now);
     }
 
     /// Whether `from` (not a trunk) already has the most calls in set-up it may: answered
@@ -455,7 +490,18 @@ impl CallEngine {
             return;
         };
         match &mut call.phase {
-            Phase::Ringing { answer_at } if now >= *answer_at => self.answer(id, now),
+            Phase::Ringing {
+                answer_at,
+                media_ready: true,
+            } if now >= *answer_at => self.answer(id, now),
+            Phase::Ringing {
+                answer_at,
+                media_ready: false,
+            } if now >= *answer_at + MEDIA_WAIT => {
+                tracing::warn!(call = %call.name, "media not ready: refusing the call");
+                self.handle_media_failed(id, now);
+                return;
+            }
             Phase::Answered { retx, ok } => match retx.handle_timeout(now) {
                 Some(AnswerEvent::Retransmit) => {
                     let data = ok.clone();
@@ -501,7 +547,8 @@ impl CallEngine {
         self.rearm(id);
     }
 
-    /// The media shell could not open the call's RTP port: the call cannot be heard.
+    /// The media shell could not open the call's RTP port: the call cannot be heard. Before
+    /// the answer it is refused with 503 (outcome `rejected`); after it, ended with a BYE.
     pub fn handle_media_failed(&mut self, id: CallId, now: Instant) {
         tracing::warn!(call = %id, "media failed: ending the call");
         self.end_call_by_engine(id, now);
@@ -572,6 +619,7 @@ impl CallEngine {
                 resp.headers.push("Retry-After", "30");
                 let key = call.invite_key.clone();
                 self.respond(&key, resp, now);
+                self.counters.calls_rejected += 1;
                 self.finish(id, CallOutcome::Rejected, now);
             }
             Phase::Ending { .. } => {}

@@ -11,6 +11,7 @@ pub mod conn_limit;
 pub mod engine;
 pub mod http_serve;
 pub mod media;
+pub mod media_ports;
 pub mod metrics;
 pub mod private_fs;
 pub mod recording;

@@ -72,6 +72,10 @@ struct Sim {
     media: Vec<MediaCommand>,
     records: Vec<CallRecord>,
     connected: Vec<crate::call::record::ConnectedCall>,
+    /// Whether the simulated media shell fails to bind callers' ports (EMFILE), or never
+    /// replies.
+    ports_fail: bool,
+    ports_silent: bool,
 }
 
 const SDP: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\n";
@@ -107,12 +111,22 @@ impl Sim {
             media: Vec::new(),
             records: Vec::new(),
             connected: Vec::new(),
+            ports_fail: false,
+            ports_silent: false,
         }
     }
 
     fn drain(&mut self) {
         while let Some(out) = self.engine.poll_output() {
             match out {
+                // The shell binds the port at once and says so, as `shell::engine` does.
+                Output::Media(MediaCommand::Reserve { .. }) if self.ports_silent => {}
+                Output::Media(MediaCommand::Reserve { call, .. }) if self.ports_fail => {
+                    self.engine.handle_media_failed(call, self.now)
+                }
+                Output::Media(MediaCommand::Reserve { call, .. }) => {
+                    self.engine.handle_media_ready(call, self.now)
+                }
                 Output::Transmit { to, data } => {
                     let msg = parse_datagram(&data).expect("the engine sends valid SIP");
                     if to == self.caller {
