@@ -303,3 +303,106 @@ fn http_connections_and_live_streams_are_capped_and_timed_out() {
     // Open streams do not hold up a clean shutdown.
     assert_eq!(engine.terminate(), Some(0));
 }
+
+/// The status codes of what comes back to `sock` within `window`.
+fn statuses(sock: &std::net::UdpSocket, window: Duration) -> Vec<u16> {
+    sock.set_read_timeout(Some(Duration::from_millis(100)))
+        .expect("timeout");
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    let steps = window.as_millis() / 100;
+    for _ in 0..steps {
+        if let Ok(n) = sock.recv(&mut buf) {
+            let text = String::from_utf8_lossy(&buf[..n]);
+            if let Some(code) = text
+                .strip_prefix("SIP/2.0 ")
+                .and_then(|r| r.get(..3))
+                .and_then(|c| c.parse().ok())
+            {
+                out.push(code);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn at_the_file_limit_a_call_is_refused_503_and_recorded_and_accept_backs_off() {
+    let mut engine = Engine::start(
+        "[sip]\ntcp_max_connections = 5000\ntcp_max_per_source = 5000\ntcp_header_timeout = \"60s\"\ntcp_idle_timeout = \"120s\"\n",
+    );
+    let pid = engine.pid();
+    let open_fds = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .expect("proc fd")
+        .count();
+    // Leave the engine room for 30 more descriptors, then take them all with connections.
+    let limit = open_fds + 30;
+    let lowered = std::process::Command::new("prlimit")
+        .args([
+            "--pid",
+            &pid.to_string(),
+            &format!("--nofile={limit}:{limit}"),
+        ])
+        .status()
+        .expect("prlimit");
+    assert!(lowered.success());
+    let baseline = log_lines(&engine);
+    let conns = connect_many("127.0.0.31", engine.sip, 80, b"");
+    std::thread::sleep(Duration::from_millis(2500));
+    // A call now: its RTP port cannot be opened, so it is refused before any answer.
+    let phone = std::net::UdpSocket::bind("127.0.0.32:0").expect("udp");
+    let me = phone.local_addr().expect("addr");
+    let sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.32\r\ns=-\r\nc=IN IP4 127.0.0.32\r\nt=0 0\r\nm=audio 7000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+    let invite = format!(
+        "INVITE sip:12345@{sip} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bK-emfile1;rport\r\nFrom: <sip:13800001111@127.0.0.32>;tag=e1\r\nTo: <sip:12345@{sip}>\r\nCall-ID: emfile-1\r\nCSeq: 1 INVITE\r\nContact: <sip:x@{me}>\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+        sdp.len(),
+        sip = engine.sip,
+    );
+    phone
+        .send_to(invite.as_bytes(), engine.sip)
+        .expect("invite");
+    let got = statuses(&phone, Duration::from_secs(2));
+    assert!(got.contains(&503), "{got:?}\n{}", engine.log());
+    assert!(!got.contains(&200), "answered into silence: {got:?}");
+    // While accept() fails the acceptor pauses and logs at most once a second.
+    let log = engine.log();
+    let accept_lines = log
+        .lines()
+        .skip(baseline)
+        .filter(|l| l.contains("accept failed"))
+        .count();
+    assert!(
+        (1..=6).contains(&accept_lines),
+        "{accept_lines} accept lines:\n{log}"
+    );
+    let added = log_lines(&engine) - baseline;
+    assert!(added < 40, "{added} log lines:\n{log}");
+    // Descriptors come back: the engine serves again, and the refused call has its record.
+    drop(conns);
+    let recent = wait_for(Duration::from_secs(10), || {
+        let (status, body) = engine.get("/api/calls/recent");
+        (status == 200).then_some(body)
+    })
+    .expect("HTTP answers again");
+    let records: serde_json::Value = serde_json::from_str(&recent).expect("json");
+    assert_eq!(records[0]["outcome"], "rejected", "{recent}");
+    assert!(records[0]["answered_at"].is_null(), "{recent}");
+    assert!(
+        metric(&engine, "hotline_accept_errors_total{listener=\"sip_tcp\"}").unwrap_or(0.0) >= 1.0
+    );
+    a_udp_call_is_answered(&engine);
+    assert_eq!(engine.terminate(), Some(0));
+    // On disk too (written once descriptors were free, at the latest at shutdown).
+    let calls = engine.data_dir.path().join("calls");
+    let on_disk: String = std::fs::read_dir(&calls)
+        .expect("calls dir")
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+        .collect();
+    assert!(
+        on_disk
+            .lines()
+            .any(|l| l.contains("emfile-1") && l.contains("\"rejected\"")),
+        "{on_disk}"
+    );
+}

@@ -124,7 +124,6 @@ impl MediaHandle {
         for _ in 0..workers.max(1) {
             let (tx, rx) = mpsc::unbounded_channel();
             let worker = Worker {
-                bind_ip,
                 settings,
                 data_dir: data_dir.clone(),
                 prompts: prompts.clone(),
@@ -185,7 +184,6 @@ struct Stream {
 }
 
 struct Worker {
-    bind_ip: IpAddr,
     settings: MediaSettings,
     data_dir: PathBuf,
     prompts: Arc<Prompts>,
@@ -400,14 +398,8 @@ impl Worker {
         bridged: Arc<AtomicBool>,
     ) -> Option<(Arc<UdpSocket>, JoinHandle<()>)> {
         // A caller's port was bound before the answer; an agent's is bound now.
-        let held = (side == Side::Caller)
-            .then(|| self.reserved.take(call))
-            .flatten();
-        let bound = match held {
-            Some(s) => UdpSocket::from_std(s),
-            None => bind_rtp(SocketAddr::new(self.bind_ip, port)),
-        };
-        let socket = match bound {
+        let bound = self.reserved.take_or_bind(call, port, side == Side::Caller);
+        let socket = match bound.and_then(UdpSocket::from_std) {
             Ok(s) => Arc::new(s),
             Err(e) => {
                 tracing::warn!(%call, port, ?side, error = %e, "cannot open an RTP port");
@@ -669,10 +661,6 @@ impl Worker {
             }
         }
     }
-}
-
-fn bind_rtp(addr: SocketAddr) -> std::io::Result<UdpSocket> {
-    UdpSocket::from_std(crate::shell::media_ports::bind(addr)?)
 }
 
 /// One leg's receiving end.

@@ -44,6 +44,14 @@ impl ReservedPorts {
         self.lock().remove(&call)
     }
 
+    /// The socket held for `call` when `held` (a caller's leg), or else `port` bound now.
+    pub fn take_or_bind(&self, call: CallId, port: u16, held: bool) -> std::io::Result<UdpSocket> {
+        match held.then(|| self.take(call)).flatten() {
+            Some(socket) => Ok(socket),
+            None => bind(SocketAddr::new(self.ip, port)),
+        }
+    }
+
     /// Forgets (closes) what is held for `call`.
     pub fn release(&self, call: CallId) {
         self.lock().remove(&call);
