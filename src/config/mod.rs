@@ -628,6 +628,14 @@ mod tests {
         assert_eq!(shipped.ivr.max_in_queue, Duration::from_secs(600));
         assert_eq!(shipped.sip.session_expires, defaults.sip.session_expires);
         assert_eq!(shipped.sip.min_se, Duration::from_secs(90));
+        assert_eq!(
+            shipped.sip.tcp_max_connections,
+            defaults.sip.tcp_max_connections
+        );
+        assert_eq!(shipped.sip.tcp_idle_timeout, defaults.sip.tcp_idle_timeout);
+        assert_eq!(shipped.http.max_connections, defaults.http.max_connections);
+        assert_eq!(shipped.http.header_timeout, defaults.http.header_timeout);
+        assert_eq!(shipped.http.max_streams, 200);
         for (text, line) in [
             (
                 "[rtp]\nport_min = 20000\nport_max = 20010\nagent_reserve = 4\n",
@@ -637,6 +645,14 @@ mod tests {
             ("[rtp]\nmedia_timeout = \"1s\"\nrelatch_after = \"2s\"\n", 2),
             ("[ivr]\nmax_in_queue = \"5s\"\n", 2),
             ("[sip]\nmin_se = \"30s\"\n", 2),
+            ("[sip]\ntcp_max_per_source = 0\n", 2),
+            ("[sip]\ntcp_header_timeout = \"100ms\"\n", 2),
+            (
+                "[sip]\ntcp_header_timeout = \"30s\"\ntcp_idle_timeout = \"20s\"\n",
+                3,
+            ),
+            ("[http]\nmax_streams = 0\n", 2),
+            ("[http]\nidle_timeout = \"2s\"\n", 2),
         ] {
             let config = Config::parse(text, Path::new("x.toml")).unwrap();
             let errs = config.validate(text, Path::new("x.toml")).unwrap_err();
