@@ -138,6 +138,36 @@ fn sip_tcp_connections_are_capped_timed_out_and_calls_go_on() {
     );
     drop(conns);
 
+    // Keep-alives alone do not make a phone: pinged back, but closed at the header timeout.
+    let pinger = &connect_many("127.0.0.16", engine.sip, 1, b"")[0];
+    let mut buf = [0u8; 4096];
+    let mut pongs = 0;
+    let mut closed = false;
+    for _ in 0..8 {
+        if (&*pinger).write_all(b"\r\n\r\n").is_err() {
+            closed = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        match (&*pinger).read(&mut buf) {
+            Ok(0) => {
+                closed = true;
+                break;
+            }
+            Ok(n) => pongs += buf[..n].windows(2).filter(|w| w == b"\r\n").count(),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+            Err(_) => {
+                closed = true;
+                break;
+            }
+        }
+    }
+    assert!(pongs >= 1, "CRLF keep-alives are answered");
+    assert!(
+        closed,
+        "a connection that only pings is closed at the header timeout"
+    );
+
     // A phone that sends a message and keep-alives stays; one that goes quiet is closed
     // after the idle timeout, not the header timeout.
     let phone = &connect_many("127.0.0.15", engine.sip, 1, b"")[0];
@@ -146,7 +176,6 @@ fn sip_tcp_connections_are_capped_timed_out_and_calls_go_on() {
             b"OPTIONS sip:12345@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.15:5999;branch=z9hG4bKka1\r\nFrom: <sip:1001@127.0.0.1>;tag=a\r\nTo: <sip:12345@127.0.0.1>\r\nCall-ID: ka-1\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
         )
         .expect("options");
-    let mut buf = [0u8; 4096];
     let answered = wait_for(Duration::from_secs(3), || match (&*phone).read(&mut buf) {
         Ok(n) if n > 0 => Some(String::from_utf8_lossy(&buf[..n]).to_string()),
         _ => None,

@@ -251,9 +251,11 @@ async fn tcp_connection(
     let counters = &settings.limits.counters;
     let mut framer = StreamFramer::new(settings.max_message);
     let mut buf = vec![0u8; 16 * 1024];
-    // Until its first message a connection is held to the header timeout: a connection that
-    // never says anything is not an idle phone.
+    // Until its first message a connection is held to the header timeout from the connect
+    // (keep-alives alone do not count): a connection that never says anything is not an
+    // idle phone.
     let mut deadline = (clock::now() + settings.header_timeout, Waiting::Message);
+    let mut spoke = false;
     'read: loop {
         let at = tokio::time::Instant::from_std(deadline.0);
         let n = match tokio::time::timeout_at(at, reader.read(&mut buf)).await {
@@ -281,6 +283,7 @@ async fn tcp_connection(
                 Framed::Pong => framed_any = true,
                 Framed::Message(msg) => {
                     framed_any = true;
+                    spoke = true;
                     if to_engine.send(Inbound::Message(msg, peer)).await.is_err() {
                         break 'read;
                     }
@@ -302,7 +305,9 @@ async fn tcp_connection(
             }
         }
         let now = clock::now();
-        deadline = if framer.buffered() == 0 {
+        deadline = if !spoke {
+            deadline
+        } else if framer.buffered() == 0 {
             if framed_any {
                 (now + settings.idle_timeout, Waiting::Idle)
             } else {
