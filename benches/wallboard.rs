@@ -79,6 +79,9 @@ fn bench(c: &mut Criterion) {
                 registered: true,
             },
             call: None,
+            transfer_to: ["general", "enterprise", "dialect", "110", "water"]
+                .map(String::from)
+                .to_vec(),
         })
         .collect();
     c.bench_function("desks_2000_render", |b| {

@@ -12,6 +12,16 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Log lines on standard error: `text` for people (coloured only on a terminal), `json`
+    /// (one object per line) for log shippers. Levels and modules: `RUST_LOG`.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -39,14 +49,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,symphonia=warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    init_logs(cli.log_format);
     match cli.command {
         Command::Check { config } => match hotline::shell::check(&config) {
             Ok(summary) => {
@@ -87,4 +91,24 @@ fn serve(config: &std::path::Path, overrides: hotline::shell::Overrides) -> anyh
         .enable_all()
         .build()?;
     runtime.block_on(hotline::shell::serve_from_file(config, overrides))
+}
+
+/// Logs to standard error, filtered by `RUST_LOG` (default `info`, symphonia's chatter at
+/// `warn`). Colour codes only when standard error is a terminal: a file or a journal gets
+/// plain text.
+fn init_logs(format: LogFormat) {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,symphonia=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .init(),
+    }
 }

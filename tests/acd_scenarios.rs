@@ -185,12 +185,18 @@ fn show(acd: &Acd<String>, queue: &str, now: Instant) -> Result<String, String> 
         .map(|(c, w)| format!("{c}:{}", fmt_d(*w)))
         .collect();
     let a = q.agents;
+    // Ready agents without a registered phone are shown apart (they cannot be reached).
+    let ready = if a.ready_no_phone > 0 {
+        format!("{} ready_no_phone={}", a.ready, a.ready_no_phone)
+    } else {
+        a.ready.to_string()
+    };
     Ok(format!(
         "queue {queue} waiting=[{}] ringing={} longest={} ready={} not_ready={} reserved={} talking={} wrap_up={} logged_out={} unstaffed={}",
         waiting.join(","),
         q.ringing,
         q.longest_wait.map_or("-".into(), fmt_d),
-        a.ready,
+        ready,
         a.not_ready,
         a.reserved,
         a.talking,

@@ -90,7 +90,12 @@ fn an_agent_registers_goes_ready_and_answers_a_citizen_who_pressed_1() {
         agent(&agents(&engine, "demo-supervisor"), "1002")["registered"],
         false
     );
-    assert!(engine.log().contains("AuthFailed"), "the refusal is logged");
+    assert!(
+        engine
+            .log()
+            .contains("authentication failed: 127.0.0.1 as \"1002\""),
+        "the refusal is logged"
+    );
 
     // Only the agent itself (or a supervisor) may change its state.
     let ready = r#"{"state":"ready"}"#;
@@ -414,6 +419,28 @@ fn the_agent_transfers_an_urgent_caller_to_110_through_the_gateway() {
         .call_where(Duration::from_secs(15), |c| c["state"] == "talking")
         .expect("the agent answers");
     let id = call["id"].as_str().expect("call id").to_string();
+    // With a gateway, the desk offers the configured outside number beside the queues.
+    let (_, desk) = http_request(
+        engine.http,
+        "GET",
+        "/api/desk",
+        Some("demo-agent-1001"),
+        None,
+    );
+    let desk: serde_json::Value = serde_json::from_str(&desk).expect("desk json");
+    assert_eq!(
+        desk["transfer_to"],
+        serde_json::json!([
+            "general",
+            "enterprise",
+            "dialect",
+            "foreign",
+            "sign",
+            "high_frequency",
+            "110"
+        ]),
+        "{desk}"
+    );
     let port = gateway.port().to_string();
     let gw = std::thread::spawn(move || {
         sipp(
@@ -434,6 +461,12 @@ fn the_agent_transfers_an_urgent_caller_to_110_through_the_gateway() {
         Some(r#"{"queue":"999"}"#),
     );
     assert_eq!(status, 422, "{reply}");
+    // The agent is told what to do; the configuration hint is the administrator's (log).
+    assert!(
+        reply.contains("choose one of the desk's transfer targets"),
+        "{reply}"
+    );
+    assert!(!reply.contains("[transfer]"), "{reply}");
     let (status, reply) = http_request(
         engine.http,
         "POST",

@@ -361,3 +361,61 @@ fn a_tcp_stream_that_cannot_be_framed_gets_400_and_is_closed() {
     let text = String::from_utf8_lossy(&all);
     assert!(text.starts_with("SIP/2.0 400 "), "{text}");
 }
+
+/// Logs an operator can ship and grep (issue 11 item 20): with `--log-format json` every line
+/// is one JSON object; a log file gets no colour codes; every line about a call names it by
+/// the same id (the end of its public name); SIP URIs and alarms read as text, not as Rust
+/// structures.
+#[test]
+fn logs_are_json_or_plain_text_and_name_a_call_one_way() {
+    for json in [true, false] {
+        let args: &[&str] = if json { &["--log-format", "json"] } else { &[] };
+        let mut engine = Engine::start_with_args("", args);
+        let target = engine.sip;
+        sipp(
+            target,
+            "uac_ivr_dialect.xml",
+            &["-m", "1", "-d", "3000"],
+            Duration::from_secs(30),
+        )
+        .assert_ok();
+        let record = engine
+            .latest_record(Duration::from_secs(5))
+            .expect("a call record");
+        let name = record["id"].as_str().expect("call name").to_string();
+        let id = name.rsplit_once('-').expect("name-id").1.to_string();
+        assert_eq!(engine.terminate(), Some(0));
+        let log = engine.log();
+        assert!(
+            !log.contains('\u{1b}'),
+            "colour codes in a log file:\n{log}"
+        );
+        for bad in ["SipUri {", "Params(", "QueueUnstaffed {", "Some(\""] {
+            assert!(
+                !log.contains(bad),
+                "a Rust structure ({bad}) in the log:\n{log}"
+            );
+        }
+        let mut about_call = 0;
+        for line in log.lines().filter(|l| !l.trim().is_empty()) {
+            let call = if json {
+                let v: serde_json::Value =
+                    serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+                assert!(
+                    v["level"].is_string() && v["timestamp"].is_string(),
+                    "{line}"
+                );
+                v["call"].as_str().map(str::to_string)
+            } else {
+                line.split_whitespace()
+                    .find_map(|w| w.strip_prefix("call="))
+                    .map(str::to_string)
+            };
+            if let Some(call) = call {
+                assert_eq!(call, id, "one id per call in every line: {line}");
+                about_call += 1;
+            }
+        }
+        assert!(about_call >= 4, "{about_call} lines about the call:\n{log}");
+    }
+}

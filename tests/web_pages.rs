@@ -566,6 +566,32 @@ fn the_ticket_desk_has_a_form_for_every_action_a_person_can_be_offered() {
     assert!(missing.is_empty(), "no form on /tickets for {missing:?}");
 }
 
+/// Every kind of step the engine writes into a call's menu path (`main:timeout`,
+/// `main:time_limit`, `special:max_in_ivr`) reads as words on the desk, in both languages
+/// (`按time_limit` was shown).
+#[test]
+fn every_menu_step_reads_as_words_on_the_desk() {
+    let i18n = std::fs::read_to_string(root().join("web/i18n.js")).expect("i18n.js");
+    let mut steps = Vec::new();
+    for file in ["src/ivr/navigator.rs", "src/call/liveness.rs"] {
+        let src = std::fs::read_to_string(root().join(file)).expect("source");
+        for part in src.split("}:").skip(1) {
+            let word: String = part
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                .collect();
+            if !word.is_empty() && part[word.len()..].starts_with('"') {
+                steps.push(word);
+            }
+        }
+    }
+    assert!(steps.len() >= 3, "steps found: {steps:?}");
+    for step in steps {
+        let key = format!("\"menu.step.{step}\"");
+        assert_eq!(i18n.matches(&key).count(), 2, "{key} in both languages");
+    }
+}
+
 #[test]
 fn every_string_of_the_pages_exists_in_both_languages() {
     let out = Command::new("node")

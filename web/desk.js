@@ -78,6 +78,7 @@ function render(v) {
   const c = v.call;
   const offered = Boolean(c && !c.agent);
   $("ringing").hidden = a.state !== "reserved" || Boolean(c);
+  transferTargets(v.transfer_to ?? []);
   if (c && !offered) {
     lastCall = { id: c.id, caller: c.caller, menu_path: c.menu_path, queue: c.queue, wait: waited(c, v.at), ticket: c.ticket };
   }
@@ -103,11 +104,33 @@ function render(v) {
   tick();
 }
 
+/** The transfer choices: this hotline's queues, then the outside numbers it can dial (none
+ * without a gateway), rebuilt only when the list changes. */
+let targetsShown = "";
+function transferTargets(targets) {
+  const key = targets.join(",") + "|" + document.documentElement.lang;
+  if (key === targetsShown) return;
+  targetsShown = key;
+  const chosen = $("transfer-to").value;
+  const name = (x) => {
+    const q = t("q." + x);
+    if (q !== "q." + x) return q;
+    const s = t("svc." + x);
+    return s !== "svc." + x ? s : x;
+  };
+  $("transfer-to").replaceChildren(...targets.map((x) => el("option", { value: x }, name(x))));
+  if (targets.includes(chosen)) $("transfer-to").value = chosen;
+  $("btn-transfer").disabled = targets.length === 0;
+}
+
 /** One step of the caller's way through the voice menu: `main:2` → "主菜单 按2". Menus the
  * pages have no name for show their id. */
 function menuStep(step) {
   const [menu, key] = step.split(":");
-  return key === undefined ? label("menu", menu) : t("menu.key", { menu: label("menu", menu), key });
+  if (key === undefined) return label("menu", menu);
+  // Not a key: the caller pressed nothing, or the menus' time ran out.
+  if (/^[a-z_]+$/.test(key)) return `${label("menu", menu)} ${t("menu.step." + key)}`;
+  return t("menu.key", { menu: label("menu", menu), key });
 }
 
 /** How long the caller has waited for a person: final once answered, running while it rings. */

@@ -94,7 +94,7 @@ export const STRINGS = {
     "errc.bad_action": "请求内容有误", "errc.no_lead_unit": "请选择主办单位或事项分类", "errc.return_window_closed": "已超过退回时限",
     "errc.second_return": "本单位已退回过一次，不能再次退回", "errc.extension_limit": "延期次数已达上限", "errc.caller_not_informed": "请先告知诉求人",
     "errc.not_an_allowed_number": "该号码不在可转接号码之列", "errc.unknown_attachment": "附件尚未上传", "errc.file_too_large": "文件过大", "errc.too_many_attachments": "附件过多，请合并为一个压缩包", "errc.body_too_large": "提交内容过大", "errc.bad_request": "请求内容有误",
-    "errc.engine_stopped": "系统正在停止服务", "desk.need_category": "派单前请选择事项分类", "menu.main": "主菜单", "menu.special": "特色服务", "menu.key": "{menu} 按{key}", "role.agent": "话务员", "role.unit": "办理单位", "role.reviewer": "复核员", "role.supervisor": "督办管理员", "role.wallboard": "监控大屏", "tk.no_actions": "当前无可办理的操作",
+    "errc.engine_stopped": "系统正在停止服务", "desk.need_category": "派单前请选择事项分类", "menu.main": "主菜单", "menu.special": "特色服务", "menu.key": "{menu} 按{key}", "menu.step.timeout": "未按键", "menu.step.time_limit": "超过菜单时限", "menu.step.max_in_ivr": "超过导航时限，转人工", "role.agent": "话务员", "role.unit": "办理单位", "role.reviewer": "复核员", "role.supervisor": "督办管理员", "role.wallboard": "监控大屏", "tk.no_actions": "当前无可办理的操作",
     "err": "出错了",
   },
   en: {
@@ -190,7 +190,7 @@ export const STRINGS = {
     "errc.bad_action": "The request is not valid", "errc.no_lead_unit": "Choose a lead unit or a category", "errc.return_window_closed": "The return window has closed",
     "errc.second_return": "Your unit returned it once already", "errc.extension_limit": "No more extensions are allowed", "errc.caller_not_informed": "Tell the caller first",
     "errc.not_an_allowed_number": "That number may not be dialled", "errc.unknown_attachment": "The attachment was not uploaded", "errc.file_too_large": "The file is too large", "errc.too_many_attachments": "Too many attachments: bundle them into one archive", "errc.body_too_large": "The request is too large", "errc.bad_request": "The request is malformed",
-    "errc.engine_stopped": "The engine is stopping", "desk.need_category": "Choose a category before dispatching", "menu.main": "Main menu", "menu.special": "Special services", "menu.key": "{menu}: {key}", "role.agent": "agent", "role.unit": "handling unit", "role.reviewer": "reviewer", "role.supervisor": "supervisor", "role.wallboard": "wallboard", "tk.no_actions": "Nothing for you to do on this ticket now",
+    "errc.engine_stopped": "The engine is stopping", "desk.need_category": "Choose a category before dispatching", "menu.main": "Main menu", "menu.special": "Special services", "menu.key": "{menu}: {key}", "menu.step.timeout": "no key pressed", "menu.step.time_limit": "menu time limit reached", "menu.step.max_in_ivr": "too long in the menus, sent to a person", "role.agent": "agent", "role.unit": "handling unit", "role.reviewer": "reviewer", "role.supervisor": "supervisor", "role.wallboard": "wallboard", "tk.no_actions": "Nothing for you to do on this ticket now",
     "err": "Error",
   },
 };

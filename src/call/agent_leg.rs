@@ -92,6 +92,11 @@ impl CallEngine {
                     ring_timeout,
                 } => {
                     tracing::info!(%call, %agent, %queue, ?ring_timeout, "ringing agent");
+                    if let Some(c) = self.calls.get_mut(&call) {
+                        if c.answered_queue.is_none() {
+                            c.first_ring_at.get_or_insert(now);
+                        }
+                    }
                     self.ring_agent(call, agent, now);
                 }
                 AcdOutput::CancelOffer {
@@ -100,6 +105,13 @@ impl CallEngine {
                     reason,
                 } => {
                     tracing::info!(%call, %agent, ?reason, "ring cancelled");
+                    if reason == crate::acd::core::CancelReason::NoAnswer {
+                        if let Some(c) = self.calls.get_mut(&call) {
+                            if c.answered_queue.is_none() {
+                                c.rings_unanswered += 1;
+                            }
+                        }
+                    }
                     self.cancel_agent_leg(call, now);
                 }
                 AcdOutput::CallAnswered {
@@ -109,9 +121,16 @@ impl CallEngine {
                     wait,
                 } => {
                     tracing::info!(%call, %agent, %queue, wait_ms = wait.as_millis() as u64, "answered by an agent");
+                    // A citizen's call is offered once: after a transfer the next answer is
+                    // not a second offer, and the 15-second clock stopped at the first.
+                    let mut first = true;
                     if let Some(c) = self.calls.get_mut(&call) {
+                        first = c.answered_queue.is_none();
                         c.agent = Some(agent.as_str().to_string());
-                        c.wait = Some(wait);
+                        if first {
+                            c.wait = Some(wait);
+                            c.answered_queue = Some(queue.to_string());
+                        }
                         // The shell opens the call's draft ticket (whole number: W2).
                         let connected = crate::call::record::ConnectedCall {
                             live: c.live(),
@@ -119,15 +138,19 @@ impl CallEngine {
                         };
                         self.out.push_back(Output::Connected(Box::new(connected)));
                     }
-                    let at = self.wall(now);
-                    self.out.push_back(Output::Kpi(crate::stats::kpi::KpiEvent {
-                        queue: Some(queue.to_string()),
-                        outcome: crate::stats::kpi::Outcome::Answered { wait },
-                        at,
-                    }));
+                    if first {
+                        let at = self.wall(now);
+                        self.out.push_back(Output::Kpi(crate::stats::kpi::KpiEvent {
+                            queue: Some(queue.to_string()),
+                            outcome: crate::stats::kpi::Outcome::Answered { wait },
+                            at,
+                        }));
+                    }
                 }
                 AcdOutput::CallAbandoned { call, queue, wait } => {
                     tracing::info!(%call, %queue, wait_ms = wait.as_millis() as u64, "abandoned while waiting");
+                    // (A caller who hangs up after a transfer, once a person had answered, is
+                    // withdrawn, not abandoned: the ACD reports no abandon for it.)
                     let at = self.wall(now);
                     self.out.push_back(Output::Kpi(crate::stats::kpi::KpiEvent {
                         queue: Some(queue.to_string()),
@@ -146,10 +169,11 @@ impl CallEngine {
                     tracing::debug!(%call, %queue, step, "routing widened");
                 }
                 AcdOutput::AgentStateChanged { agent, from, state } => {
+                    self.state_dirty = true;
                     tracing::info!(%agent, from = from.as_str(), to = state.kind().as_str(), "agent state");
                 }
-                AcdOutput::AlarmRaised(alarm) => tracing::warn!(?alarm, "alarm raised"),
-                AcdOutput::AlarmCleared(alarm) => tracing::info!(?alarm, "alarm cleared"),
+                AcdOutput::AlarmRaised(alarm) => tracing::warn!(%alarm, "alarm raised"),
+                AcdOutput::AlarmCleared(alarm) => tracing::info!(%alarm, "alarm cleared"),
             }
         }
     }
@@ -388,7 +412,8 @@ impl CallEngine {
         };
         leg.state = LegState::Talking;
         call.phase = Phase::Talking;
-        if matches!(leg.party, Party::Agent(_)) {
+        // The first person's answer: handle time runs from it, through any transfer.
+        if matches!(leg.party, Party::Agent(_)) && call.connected_at.is_none() {
             call.connected_at = Some(wall);
         }
         // One recording per call: after a transfer the next agent goes on in the same file.
@@ -591,7 +616,7 @@ impl CallEngine {
                 let Some(call) = self.calls.get_mut(&id) else {
                     return;
                 };
-                tracing::info!(call = %call.name, "agent hung up");
+                tracing::info!(call = %call.id, "agent hung up");
                 if let Some(leg) = call.agent_leg.take() {
                     self.ports.release(leg.port);
                 }

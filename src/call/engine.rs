@@ -199,6 +199,8 @@ pub struct CallEngine {
     /// Agents' phone bindings, digest authentication and the scanner guard.
     pub(crate) registrar: Registrar<Link>,
     pub counters: EngineCounters,
+    /// Registrations or agent states changed since the shell last saved them.
+    pub(crate) state_dirty: bool,
 }
 
 /// Whom a live call is from and which agent has it: see [`CallEngine::caller_of`].
@@ -260,6 +262,7 @@ impl CallEngine {
             accepting: true,
             registrar,
             counters: EngineCounters::default(),
+            state_dirty: false,
         }
     }
 
@@ -696,12 +699,13 @@ impl CallEngine {
             };
             match &event {
                 RegistrarEvent::SourceBlocked { .. } | RegistrarEvent::ScannerRefused { .. } => {
-                    tracing::warn!(?event, "registrar")
+                    tracing::warn!(%event, "registrar")
                 }
-                RegistrarEvent::BindingRefreshed { .. } => tracing::debug!(?event, "registrar"),
-                _ => tracing::info!(?event, "registrar"),
+                RegistrarEvent::BindingRefreshed { .. } => tracing::debug!(%event, "registrar"),
+                _ => tracing::info!(%event, "registrar"),
             }
             if let Some((user, live)) = binding {
+                self.state_dirty = true;
                 if let Some(agent) = self.agent_by_user.get(&user).cloned() {
                     if let Err(e) = self.acd.handle_registration(agent.as_str(), live, now) {
                         tracing::warn!(error = %e, "ACD refused a registration change");

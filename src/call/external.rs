@@ -87,7 +87,7 @@ impl CallEngine {
             return;
         };
         let queue = call.queue.clone().unwrap_or_else(|| "general".into());
-        tracing::warn!(call = %call.name, %why, %queue, "external transfer failed: back to the queue");
+        tracing::warn!(call = %call.id, %why, %queue, "external transfer failed: back to the queue");
         call.transfers
             .push(format!("failed ({why}) → queue {queue}"));
         self.enqueue(id, queue, now);

@@ -44,6 +44,11 @@ fn permute(n: u64, (k0, k1): (u64, u64)) -> u64 {
     z ^ k1
 }
 
+/// The id part of a call's public name (what log lines show as `call=`).
+pub fn id_of_name(name: &str) -> &str {
+    name.rsplit_once('-').map_or(name, |(_, id)| id)
+}
+
 /// A call's public name (records, recording file, draft ticket): its start second and its
 /// whole 64-bit id, so it is unique whenever the id is.
 pub fn call_name(started: chrono::DateTime<chrono::Utc>, id: CallId) -> String {

@@ -62,7 +62,7 @@ impl CallEngine {
                     reason,
                 } => {
                     call.menu_path = path;
-                    tracing::info!(call = %call.name, %queue, ?reason, path = ?call.menu_path, "call queued");
+                    tracing::info!(call = %call.id, %queue, ?reason, path = %call.menu_path.join(" "), "call queued");
                     self.enqueue(id, queue, now);
                     break;
                 }
@@ -93,6 +93,8 @@ impl CallEngine {
         if let Some(call) = self.calls.get_mut(&id) {
             call.queue = Some(queue.clone());
             call.queued_at = Some(wall);
+            // The citizen's first request for a person: a transfer does not restart it.
+            call.queued_mono.get_or_insert(now);
             call.phase = Phase::Queued {
                 queue: queue.clone(),
                 next_notice: now + interval,
@@ -143,7 +145,7 @@ impl CallEngine {
         };
         match &mut call.phase {
             Phase::Ivr { nav, .. } => {
-                tracing::debug!(call = %call.name, %digit, "digit");
+                tracing::debug!(call = %call.id, %digit, "digit");
                 nav.handle_digit(digit, now);
                 self.drive_navigator(id, now);
             }

@@ -20,7 +20,7 @@ impl CallEngine {
             return;
         };
         if call.media.is_some_and(|m| m.on_hold) {
-            tracing::debug!(call = %call.name, "no RTP while the caller holds the call: kept");
+            tracing::debug!(call = %call.id, "no RTP while the caller holds the call: kept");
             return;
         }
         if matches!(
@@ -29,7 +29,7 @@ impl CallEngine {
         ) {
             return; // not answered yet, or the lost-ACK timer and the BYE already see to it
         }
-        tracing::info!(call = %call.name, state = ?call.state(), "no RTP from the caller: ending the call");
+        tracing::info!(call = %call.id, state = call.state().as_str(), "no RTP from the caller: ending the call");
         self.end_dead(id, CallOutcome::MediaTimeout, now);
         self.flush_transactions(now);
     }
@@ -41,6 +41,7 @@ impl CallEngine {
         let Some(call) = self.calls.get(&id) else {
             return;
         };
+        let answered_before = call.answered_queue.is_some();
         let acd = match call.phase {
             Phase::Queued { .. } => Some(false),
             Phase::Talking => Some(true),
@@ -48,6 +49,8 @@ impl CallEngine {
         };
         self.end_agent_leg(id, now);
         let result = match acd {
+            // Waiting again after a transfer: a person had answered, so no abandon.
+            Some(false) if answered_before => self.acd.handle_call_withdrawn(&id, now),
             Some(false) => self.acd.handle_caller_hung_up(&id, now),
             Some(true) => self.acd.handle_call_ended(&id, now),
             None => Ok(()),
@@ -69,19 +72,26 @@ impl CallEngine {
             return false;
         }
         if call.session_timer.is_some_and(|t| now >= t.deadline()) {
-            tracing::info!(call = %call.name, "session timer expired without a refresh: ending the call");
+            tracing::info!(call = %call.id, "session timer expired without a refresh: ending the call");
             self.end_dead(id, CallOutcome::SessionExpired, now);
             return true;
         }
         match &call.phase {
-            Phase::Ivr { until, .. } if now >= *until => {
+            Phase::Ivr { until, nav, .. } if now >= *until => {
                 // A person is reachable from everywhere: after the menus' limit, one is asked.
-                tracing::info!(call = %call.name, "too long in the menus: routing to a person");
+                tracing::info!(call = %call.id, "too long in the menus: routing to a person");
+                // The desk shows the way the caller came, ending in this step.
+                let mut path = nav.path().to_vec();
+                let menu = nav.current_menu().map_or("main", |m| m.id()).to_string();
+                path.push(format!("{menu}:max_in_ivr"));
+                if let Some(c) = self.calls.get_mut(&id) {
+                    c.menu_path = path;
+                }
                 self.enqueue(id, "general".to_string(), now);
                 true
             }
             Phase::Queued { until, queue, .. } if now >= *until => {
-                tracing::warn!(call = %call.name, %queue, "queue wait limit reached: ending the call");
+                tracing::warn!(call = %call.id, %queue, "queue wait limit reached: ending the call");
                 self.end_dead(id, CallOutcome::QueueTimeout, now);
                 true
             }

@@ -52,6 +52,10 @@ pub enum CallOutcome {
     /// The caller waited `ivr.max_in_queue` without reaching a person: ended by us, counted
     /// as not connected.
     QueueTimeout,
+    /// Refused with 503 before answering for lack of capacity (no RTP port, media that
+    /// could not be opened): the citizen asked for the hotline and got nobody, so it counts
+    /// against the connection rate.
+    NoCapacity,
 }
 
 /// A live call, as `/api/calls` shows it.
@@ -88,6 +92,10 @@ pub struct LiveCall {
     /// The ticket opened for the call (a draft from the agent's answer): call → ticket.
     #[serde(default)]
     pub ticket: Option<String>,
+    /// The queue in which a person first answered (after transfers `queue` is the last one):
+    /// the call counts for this queue, once, in the KPIs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_queue: Option<String>,
 }
 
 /// An agent answered: what the shell needs to open the call's draft ticket. The caller's
@@ -110,11 +118,47 @@ pub struct CallRecord {
     /// SHA-256 of the finished recording (filled in by the shell when it closes the file).
     #[serde(default)]
     pub recording_sha256: Option<String>,
+    /// Why the caller waited more than 15 s for a person (C2 is a maximum), when they did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub over_15s: Option<WaitBreach>,
+}
+
+/// Why a caller waited past the 15-second maximum (rule C2, 最长为15秒).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitBreach {
+    /// No agent was free to ring within the 15 s: staffing.
+    NoAgent,
+    /// An agent was rung and did not answer; the call waited again.
+    RingNoAnswer,
+    /// An agent was rung in time but took past 15 s to pick up.
+    RingingTooLong,
+}
+
+impl WaitBreach {
+    /// Which cause, from what happened to the call: when a phone first rang for it, and
+    /// whether a ring went unanswered. `None` when the wait was within the target.
+    pub fn of(
+        wait: std::time::Duration,
+        first_ring_after: Option<std::time::Duration>,
+        rings_unanswered: u32,
+    ) -> Option<WaitBreach> {
+        let target = crate::stats::kpi::ANSWER_TARGET;
+        if wait <= target {
+            return None;
+        }
+        Some(match first_ring_after {
+            None => WaitBreach::NoAgent,
+            Some(d) if d > target => WaitBreach::NoAgent,
+            Some(_) if rings_unanswered > 0 => WaitBreach::RingNoAnswer,
+            Some(_) => WaitBreach::RingingTooLong,
+        })
+    }
 }
 
 impl CallOutcome {
     /// Every outcome, in the order metrics list them.
-    pub const ALL: [CallOutcome; 10] = [
+    pub const ALL: [CallOutcome; 11] = [
         CallOutcome::Answered,
         CallOutcome::AbandonedInIvr,
         CallOutcome::AbandonedInQueue,
@@ -125,6 +169,7 @@ impl CallOutcome {
         CallOutcome::MediaTimeout,
         CallOutcome::SessionExpired,
         CallOutcome::QueueTimeout,
+        CallOutcome::NoCapacity,
     ];
 
     /// The name used in JSON and metrics labels.
@@ -140,7 +185,14 @@ impl CallOutcome {
             CallOutcome::MediaTimeout => "media_timeout",
             CallOutcome::SessionExpired => "session_expired",
             CallOutcome::QueueTimeout => "queue_timeout",
+            CallOutcome::NoCapacity => "no_capacity",
         }
+    }
+}
+
+impl std::fmt::Display for CallOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -25,9 +25,11 @@ use crate::sip::message::{
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CallId(pub u64);
 
+/// The id as every log line about the call shows it: the 16 hex digits that also end the
+/// call's public name (`20261206T170614-<id>`), so one grep finds the whole call.
 impl fmt::Display for CallId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
+        write!(f, "{:016x}", self.0)
     }
 }
 
@@ -110,6 +112,15 @@ pub struct Call {
     /// RFC 4028: the interval agreed in the INVITE, then the running timer once answered.
     pub session_interval: Option<std::time::Duration>,
     pub session_timer: Option<SessionTimer>,
+    /// The queue in which a person first answered: the call counts for it in the KPIs, once,
+    /// however often it is transferred afterwards.
+    pub answered_queue: Option<String>,
+    /// When an agent's phone first rang for the call, and how many rings went unanswered:
+    /// why a wait broke the 15-second maximum.
+    pub first_ring_at: Option<Instant>,
+    pub rings_unanswered: u32,
+    /// When the call asked for a person (t₀), on the engine's clock.
+    pub queued_mono: Option<Instant>,
 }
 
 impl Call {
@@ -170,6 +181,7 @@ impl Call {
             recording: self.recording.clone(),
             transfers: self.transfers.clone(),
             ticket: self.ticket.clone(),
+            answered_queue: self.answered_queue.clone(),
             id: self.name.clone(),
             caller: self.caller.masked(),
             called: self.called.clone(),
@@ -248,10 +260,7 @@ impl CallEngine {
             .allocate(crate::call::ports::PortUse::Caller, &mut self.rng)
         else {
             tracing::warn!("no free RTP port: refusing a call");
-            let mut resp = Response::for_request(&req, 503, "Service Unavailable");
-            resp.headers.push("Retry-After", "5");
-            self.counters.calls_rejected += 1;
-            self.respond(&key, resp, now);
+            self.refuse_for_capacity(&req, &key, called, now);
             return;
         };
         let session_id = self.rng_u32();
@@ -285,7 +294,7 @@ impl CallEngine {
                 .unwrap_or_else(|| "anonymous".into()),
         );
         let local_tag = self.token();
-        tracing::info!(call = %name, caller = %caller, called = %called, "call offered");
+        tracing::info!(call = %id, %name, caller = %caller, called = %called, from = %from.addr, "call offered");
         self.respond_status(&key, &req, 100, now);
         let answer_delay = self.cfg.answer_delay;
         let call = Call {
@@ -318,6 +327,10 @@ impl CallEngine {
             recording: None,
             transfers: Vec::new(),
             ticket: None,
+            answered_queue: None,
+            first_ring_at: None,
+            rings_unanswered: 0,
+            queued_mono: None,
             session_interval,
             session_timer: None,
         };
@@ -457,7 +470,7 @@ impl CallEngine {
             match media_session::read_answer(&ack.body) {
                 Ok(m) => call.media = Some(m),
                 Err(e) => {
-                    tracing::info!(call = %call.name, error = %e, "unusable SDP answer in ACK");
+                    tracing::info!(call = %call.id, error = %e, "unusable SDP answer in ACK");
                     self.end_call_by_engine(id, now);
                     return;
                 }
@@ -512,7 +525,7 @@ impl CallEngine {
                     // Timer H: the BYE still goes out (RFC 3261 §13.3.1.4), but the call, its
                     // port and its set-up slot are released now, not after the BYE's own
                     // timeout towards a peer that may never have existed.
-                    tracing::info!(call = %call.name, "no ACK for our 200: ending the call");
+                    tracing::info!(call = %call.id, "no ACK for our 200: ending the call");
                     self.send_bye(id, CallOutcome::Failed, now);
                     self.finish(id, CallOutcome::Failed, now);
                     return;
@@ -534,6 +547,11 @@ impl CallEngine {
                 let audio = self.menus.queue_audio();
                 // "N callers ahead of you": the position minus this call itself.
                 let ahead = u32::try_from(position.saturating_sub(1)).unwrap_or(u32::MAX);
+                if ahead == 0 {
+                    // Next in line: "zero callers ahead of you" is no news; the music goes on.
+                    self.rearm(id);
+                    return;
+                }
                 let mut prompts: Vec<String> = audio
                     .position_notice(ahead)
                     .iter()
@@ -578,7 +596,7 @@ impl CallEngine {
         match req.method {
             Method::Bye => {
                 let outcome = call.abandon_outcome();
-                tracing::info!(call = %call.name, ?outcome, "caller hung up");
+                tracing::info!(call = %call.id, %outcome, "caller hung up");
                 self.respond_status(&key, &req, 200, now);
                 self.end_agent_leg(id, now);
                 self.finish(id, outcome, now);
@@ -712,6 +730,10 @@ impl CallEngine {
         }
         let acd_result = match call.phase {
             Phase::Talking => self.acd.handle_call_ended(&id, now),
+            // Waiting again after a transfer: a person had answered, so no abandon.
+            Phase::Queued { .. } if call.answered_queue.is_some() => {
+                self.acd.handle_call_withdrawn(&id, now)
+            }
             Phase::Queued { .. } => self.acd.handle_caller_hung_up(&id, now),
             Phase::Ending {
                 outcome: CallOutcome::Answered,
@@ -734,17 +756,101 @@ impl CallEngine {
             .remove(&(call.invite.headers.call_id.clone(), call.local_tag.clone()));
         self.out
             .push_back(Output::Media(MediaCommand::Close { call: id }));
+        // C2 is a maximum: a wait past 15 s is recorded with its cause.
+        let waited = if call.answered_queue.is_some() {
+            call.wait
+        } else if matches!(
+            outcome,
+            CallOutcome::AbandonedInQueue
+                | CallOutcome::MediaTimeout
+                | CallOutcome::SessionExpired
+                | CallOutcome::QueueTimeout
+        ) {
+            call.queued_mono.map(|t0| now.saturating_duration_since(t0))
+        } else {
+            None
+        };
+        let over_15s = waited.and_then(|w| {
+            let first_ring = call
+                .first_ring_at
+                .zip(call.queued_mono)
+                .map(|(r, t0)| r.saturating_duration_since(t0));
+            crate::call::record::WaitBreach::of(w, first_ring, call.rings_unanswered)
+        });
         let record = CallRecord {
             call: call.live(),
             ended_at: self.wall(now),
             outcome,
             sip_call_id: call.invite.headers.call_id.clone(),
             recording_sha256: None,
+            over_15s,
         };
-        tracing::info!(call = %call.name, ?outcome, "call ended");
+        tracing::info!(call = %call.id, %outcome, "call ended");
         self.counters.call_ended(outcome);
         self.out.push_back(Output::Record(Box::new(record)));
         self.drain_acd(now);
+    }
+}
+
+impl CallEngine {
+    /// A call refused with 503 before answering because the hotline had no room for it: a
+    /// record (`no_capacity`) and a KPI event, since the citizen got nobody (issue 11 item 7,
+    /// `docs/KPI.md`).
+    pub(crate) fn refuse_for_capacity(
+        &mut self,
+        req: &Request,
+        key: &TransactionKey,
+        called: String,
+        now: Instant,
+    ) {
+        let mut resp = Response::for_request(req, 503, "Service Unavailable");
+        resp.headers.push("Retry-After", "5");
+        self.counters.calls_rejected += 1;
+        self.respond(key, resp, now);
+        let id = self.new_call_id();
+        let at = self.wall(now);
+        let caller = Masked::new(
+            req.headers
+                .from
+                .uri
+                .as_sip()
+                .and_then(|u| u.user.clone())
+                .unwrap_or_else(|| "anonymous".into()),
+        );
+        let record = CallRecord {
+            call: LiveCall {
+                id: crate::call::ids::call_name(at, id),
+                caller: caller.masked(),
+                called,
+                state: CallState::Setup,
+                menu_path: Vec::new(),
+                queue: None,
+                started_at: at,
+                answered_at: None,
+                queued_at: None,
+                offered_to: None,
+                agent: None,
+                connected_at: None,
+                wait_s: None,
+                recording: None,
+                transfers: Vec::new(),
+                ticket: None,
+                answered_queue: None,
+            },
+            ended_at: at,
+            outcome: CallOutcome::NoCapacity,
+            sip_call_id: req.headers.call_id.clone(),
+            recording_sha256: None,
+            over_15s: None,
+        };
+        tracing::warn!(call = %id, caller = %caller, "refused for lack of capacity: counted as not connected");
+        self.counters.call_ended(CallOutcome::NoCapacity);
+        self.out.push_back(Output::Kpi(crate::stats::kpi::KpiEvent {
+            queue: None,
+            outcome: crate::stats::kpi::Outcome::Refused,
+            at,
+        }));
+        self.out.push_back(Output::Record(Box::new(record)));
     }
 }
 

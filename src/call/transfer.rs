@@ -69,7 +69,7 @@ impl CallEngine {
             });
         }
         let agent = call.agent.clone().unwrap_or_default();
-        tracing::info!(call = %call.name, %agent, %target, external, "blind transfer");
+        tracing::info!(call = %call.id, %agent, %target, external, "blind transfer");
         self.end_agent_leg(id, now);
         if let Err(e) = self.acd.handle_call_ended(&id, now) {
             tracing::debug!(error = %e, "ACD: transferred call end");
@@ -82,8 +82,9 @@ impl CallEngine {
             } else {
                 format!("{agent} → queue {target}")
             });
+            // `wait` stays: the caller's wait for a person ended at the first answer (one
+            // offer per citizen call, docs/KPI.md).
             call.agent = None;
-            call.wait = None;
         }
         if external {
             self.dial_external(id, target, now)?;

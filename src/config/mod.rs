@@ -33,6 +33,7 @@ pub struct Config {
     pub http: HttpConfig,
     pub storage: StorageConfig,
     pub ivr: IvrConfig,
+    pub kpi: KpiConfig,
     pub acd: AcdFiles,
     pub transfer: TransferConfig,
     pub registrar: RegistrarSettings,
@@ -256,6 +257,29 @@ impl Default for StorageConfig {
     }
 }
 
+/// How the standard's two numbers are counted (`docs/KPI.md`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KpiConfig {
+    /// Callers who hang up this soon after asking for a person are left out of both rates.
+    /// The standard counts every caller, so the default is 0; an operator may choose the
+    /// contact-centre practice of a few seconds, and the reports then say so.
+    #[serde(with = "humantime_serde")]
+    pub grace: Duration,
+    /// The 24 h connection-rate alarm needs at least this many counted calls (one lost call
+    /// at 03:00 should not page everyone).
+    pub alarm_min_calls: u64,
+}
+
+impl Default for KpiConfig {
+    fn default() -> Self {
+        Self {
+            grace: Duration::ZERO,
+            alarm_min_calls: 20,
+        }
+    }
+}
+
 /// The voice menu: where its files are and the engine-wide limits the loader enforces.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -436,6 +460,18 @@ impl Config {
             if value < Duration::from_secs(10) {
                 bad(key, format!("ivr.{key} must be at least 10s"));
             }
+        }
+        if self.kpi.grace > Duration::from_secs(15) {
+            bad(
+                "grace",
+                "kpi.grace must be at most 15s: a longer grace would hide callers who waited past the 15-second target (C2)".into(),
+            );
+        }
+        if self.kpi.alarm_min_calls == 0 {
+            bad(
+                "alarm_min_calls",
+                "kpi.alarm_min_calls must be at least 1".into(),
+            );
         }
         if self.sip.min_se < Duration::from_secs(90) || self.sip.session_expires < self.sip.min_se {
             bad(
@@ -636,6 +672,9 @@ mod tests {
         assert_eq!(shipped.http.max_connections, defaults.http.max_connections);
         assert_eq!(shipped.http.header_timeout, defaults.http.header_timeout);
         assert_eq!(shipped.http.max_streams, 200);
+        // The standard's wording: every caller counts unless the operator configures a grace.
+        assert_eq!(shipped.kpi.grace, Duration::ZERO);
+        assert_eq!(shipped.kpi.alarm_min_calls, 20);
         for (text, line) in [
             (
                 "[rtp]\nport_min = 20000\nport_max = 20010\nagent_reserve = 4\n",
@@ -653,6 +692,8 @@ mod tests {
             ),
             ("[http]\nmax_streams = 0\n", 2),
             ("[http]\nidle_timeout = \"2s\"\n", 2),
+            ("[kpi]\ngrace = \"20s\"\n", 2),
+            ("[kpi]\nalarm_min_calls = 0\n", 2),
         ] {
             let config = Config::parse(text, Path::new("x.toml")).unwrap();
             let errs = config.validate(text, Path::new("x.toml")).unwrap_err();

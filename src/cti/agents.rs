@@ -55,13 +55,18 @@ pub struct StateBody {
 }
 
 pub(crate) fn caller(state: &ApiState, headers: &HeaderMap) -> Result<Actor, ApiError> {
-    state.users.authenticate(headers).cloned().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "send `Authorization: Bearer <token>` with a configured token",
-        )
-    })
+    state
+        .users
+        .load()
+        .authenticate(headers)
+        .cloned()
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "send `Authorization: Bearer <token>` with a configured token",
+            )
+        })
 }
 
 /// The agent id an agent's token speaks for: user `agent-1001` is agent `1001`.
@@ -242,8 +247,14 @@ async fn transfer(
                 TransferError::UnknownQueue(_) => {
                     (StatusCode::UNPROCESSABLE_ENTITY, "unknown_queue")
                 }
-                TransferError::External(_) => {
-                    (StatusCode::UNPROCESSABLE_ENTITY, "not_an_allowed_number")
+                TransferError::External(target) => {
+                    // The fix is the administrator's; the agent is told what to do now.
+                    tracing::warn!(%target, "outside transfer refused: configure [transfer] gateway and [transfer.numbers] in hotline.toml");
+                    return ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "not_an_allowed_number",
+                        format!("{target} cannot be dialled from this hotline: choose one of the desk's transfer targets, or ask the administrator to set up outside transfers"),
+                    );
                 }
             };
             ApiError::new(status, code, e.to_string())

@@ -53,6 +53,9 @@ pub struct DeskView {
     pub at: chrono::DateTime<chrono::Utc>,
     pub agent: AgentView,
     pub call: Option<LiveCall>,
+    /// Where this hotline can transfer a call: its queues, then the outside numbers
+    /// (`110`, `water`, …) only when a gateway is configured. The desk offers exactly these.
+    pub transfer_to: Vec<String>,
 }
 
 /// What one refresh produced, rendered once as JSON for every stream.
@@ -138,12 +141,22 @@ pub async fn board(
     Ok(with_internet(board, internet))
 }
 
-/// The wallboard and every desk now, from three questions to the engine.
-async fn build(engine: &EngineHandle) -> Result<(Wallboard, Vec<DeskView>), EngineGone> {
+/// The wallboard and every desk now, from three questions to the engine; `outside` are the
+/// outside numbers a call may be transferred to (none without a gateway).
+async fn build(
+    engine: &EngineHandle,
+    outside: &[String],
+) -> Result<(Wallboard, Vec<DeskView>), EngineGone> {
     let acd = engine.acd().await?;
     let kpi = engine.stats().await?;
     let calls = engine.live_calls().await?;
     let at = kpi.at;
+    let transfer_to: Vec<String> = acd
+        .queues
+        .iter()
+        .map(|q| q.name.to_string())
+        .chain(outside.iter().cloned())
+        .collect();
     let desks = acd
         .agents
         .iter()
@@ -156,7 +169,12 @@ async fn build(engine: &EngineHandle) -> Result<(Wallboard, Vec<DeskView>), Engi
                     c.agent.as_deref() == id || c.offered_to.as_deref() == id
                 })
                 .cloned();
-            DeskView { at, agent, call }
+            DeskView {
+                at,
+                agent,
+                call,
+                transfer_to: transfer_to.clone(),
+            }
         })
         .collect();
     let board = Wallboard::build(
@@ -190,6 +208,7 @@ pub fn spawn_publisher(
     engine: EngineHandle,
     feed: Feed,
     internet: InternetWatch,
+    outside: Arc<Vec<String>>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(REFRESH);
@@ -199,7 +218,7 @@ pub fn spawn_publisher(
             if forget_if_unwatched(&feed) {
                 continue;
             }
-            let (board, desks) = match build(&engine).await {
+            let (board, desks) = match build(&engine, &outside).await {
                 Ok((board, desks)) => (with_internet(board, &internet), desks),
                 Err(EngineGone) => break,
             };
@@ -238,11 +257,9 @@ pub struct TokenQuery {
 /// A live stream's caller, by header or by `?access_token=`. Only the streams take a token in
 /// the address (it can end up in logs and history); plain GETs use [`caller`].
 fn stream_caller(state: &ApiState, headers: &HeaderMap, q: &TokenQuery) -> Result<Actor, ApiError> {
-    let by_query = q
-        .access_token
-        .as_deref()
-        .and_then(|t| state.users.by_token(t));
-    match state.users.authenticate(headers).or(by_query) {
+    let users = state.users.load();
+    let by_query = q.access_token.as_deref().and_then(|t| users.by_token(t));
+    match users.authenticate(headers).or(by_query) {
         Some(a) => Ok(a.clone()),
         None => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -313,7 +330,7 @@ pub(crate) async fn desk(
     headers: HeaderMap,
 ) -> Result<Json<DeskView>, ApiError> {
     let agent = desk_agent(&caller(&state, &headers)?)?;
-    let (_, desks) = build(&state.engine).await?;
+    let (_, desks) = build(&state.engine, &state.transfer_outside).await?;
     desks
         .into_iter()
         .find(|d| d.agent.id == agent)

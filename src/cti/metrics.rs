@@ -32,6 +32,8 @@ pub struct Scrape {
     pub media: MediaValues,
     pub tickets: TicketValues,
     pub net: net::NetValues,
+    /// `SIGHUP` reloads: (applied, refused).
+    pub reloads: (u64, u64),
 }
 
 /// The media tasks' packet counters, read once.
@@ -127,6 +129,10 @@ pub async fn metrics(State(state): State<ApiState>) -> Result<Response, ApiError
         media: MediaValues::read(&state.media),
         tickets: TicketValues::read(&state.tickets),
         net: net::NetValues::read(&state.net),
+        reloads: (
+            state.reloads.ok.load(Ordering::Relaxed),
+            state.reloads.refused.load(Ordering::Relaxed),
+        ),
     };
     Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], render(&scrape)).into_response())
 }
@@ -141,6 +147,13 @@ pub fn render(s: &Scrape) -> String {
     media(&mut w, &s.media);
     tickets(&mut w, &s.tickets);
     net::render(&mut w, &s.net);
+    w.family(
+        "hotline_config_reloads_total",
+        Kind::Counter,
+        "SIGHUP reloads of agents, queues, menus, prompts, users, catalogue and calendars, by result (refused: a file had a problem; the old configuration stayed).",
+    );
+    w.count(&[("result", "ok")], s.reloads.0);
+    w.count(&[("result", "refused")], s.reloads.1);
     w.finish()
 }
 
@@ -296,6 +309,7 @@ fn kpis(w: &mut Writer, s: &Scrape) {
             ("answered_within_15s", r.answered_within_15s),
             ("abandoned", r.abandoned),
             ("abandoned_in_grace", r.abandoned_in_grace),
+            ("refused_no_capacity", r.refused_no_capacity),
         ] {
             w.count(&[("period", period), ("result", result)], n);
         }

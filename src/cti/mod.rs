@@ -30,7 +30,7 @@ pub struct ApiState {
     pub recent: RecentCalls,
     pub media: std::sync::Arc<crate::shell::media::MediaCounters>,
     /// Bearer tokens → users and roles.
-    pub users: std::sync::Arc<auth::Users>,
+    pub users: crate::shell::shared::Shared<auth::Users>,
     /// The wallboard and desks, refreshed while a page watches.
     pub live: live::Feed,
     /// The ticket store's commit latency and transition counters.
@@ -39,6 +39,11 @@ pub struct ApiState {
     pub internet: live::InternetWatch,
     /// Connection limits and their counters; the live streams take their places here.
     pub net: std::sync::Arc<crate::shell::conn_limit::NetLimits>,
+    /// The outside numbers a call may be transferred to (`[transfer.numbers]`), empty when
+    /// no gateway is configured: the desk offers only what can work.
+    pub transfer_outside: std::sync::Arc<Vec<String>>,
+    /// `SIGHUP` reloads applied and refused.
+    pub reloads: std::sync::Arc<crate::shell::reload::ReloadCounters>,
 }
 
 /// An API error: a status, a machine-readable code and a sentence for people; every route
@@ -119,9 +124,14 @@ async fn live_calls(
 /// Query string of `GET /api/calls/recent`.
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 struct RecentQuery {
     /// How many records (default 100, at most the number kept in memory).
     limit: Option<usize>,
+    /// Only the calls whose caller waited past the 15-second maximum (C2), each with its
+    /// cause in `over_15s`.
+    #[serde(default)]
+    over_15s: bool,
 }
 
 /// The newest finished calls' records, newest first: recordings, agents and tickets, for the
@@ -148,7 +158,12 @@ async fn recent_calls(
         .limit
         .unwrap_or(100)
         .min(crate::shell::records::RECENT_CAPACITY);
-    Ok(Json(state.recent.latest(limit)))
+    let over = q.over_15s;
+    Ok(Json(
+        state
+            .recent
+            .latest_where(limit, |r| !over || r.over_15s.is_some()),
+    ))
 }
 
 /// The two KPIs (today and rolling 24 h, overall and per queue) with the counts behind them,

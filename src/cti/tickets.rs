@@ -72,7 +72,7 @@ type Clock = Arc<dyn Fn() -> DateTime<FixedOffset> + Send + Sync>;
 #[derive(Clone)]
 pub struct TicketApi {
     worker: TicketWorker,
-    users: Arc<Users>,
+    users: crate::shell::shared::Shared<Users>,
     clock: Clock,
     attachments: crate::shell::attachments::AttachmentStore,
     /// The engine, for a live call's caller (`same_caller_as_call`); `None` in ticket-only
@@ -83,7 +83,7 @@ pub struct TicketApi {
 impl std::fmt::Debug for TicketApi {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TicketApi")
-            .field("users", &self.users.len())
+            .field("users", &self.users.load().len())
             .finish()
     }
 }
@@ -106,7 +106,7 @@ impl TicketApi {
         Ok(Self {
             worker,
             attachments: crate::shell::attachments::AttachmentStore::new(&config.data_dir),
-            users: Arc::new(users),
+            users: crate::shell::shared::Shared::new(users),
             clock: Arc::new(|| crate::shell::clock::wall_now().with_timezone(&china())),
             engine: None,
         })
@@ -143,7 +143,7 @@ impl TicketApi {
     }
 
     /// The token table, shared with the other routes of the API.
-    pub fn users(&self) -> Arc<Users> {
+    pub fn users(&self) -> crate::shell::shared::Shared<Users> {
         self.users.clone()
     }
 
@@ -267,13 +267,18 @@ impl From<WorkflowError> for ApiError {
 }
 
 pub(crate) fn who(api: &TicketApi, headers: &HeaderMap) -> Result<Actor, ApiError> {
-    let actor = api.users.authenticate(headers).cloned().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "send `Authorization: Bearer <token>` with a configured token",
-        )
-    })?;
+    let actor = api
+        .users
+        .load()
+        .authenticate(headers)
+        .cloned()
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "send `Authorization: Bearer <token>` with a configured token",
+            )
+        })?;
     if actor.role == Role::Wallboard {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,

@@ -81,6 +81,9 @@ pub struct Player {
     queue: VecDeque<(PlayId, Item)>,
     next_id: u64,
     events: VecDeque<PlayerEvent>,
+    /// Where a stopped loop was (hold music cut by a position notice): the same loop queued
+    /// again resumes there instead of starting over.
+    resume_loop: Option<(Arc<Prompt>, usize)>,
 }
 
 fn frames_in(d: Duration) -> u64 {
@@ -98,6 +101,7 @@ impl Player {
             queue: VecDeque::new(),
             next_id: 0,
             events: VecDeque::new(),
+            resume_loop: None,
         }
     }
 
@@ -149,7 +153,18 @@ impl Player {
     /// `Interrupted`. The very next frame is idle audio.
     pub fn stop(&mut self) {
         match std::mem::replace(&mut self.state, State::Idle) {
-            State::Playing { id, .. } | State::Silence { id, .. } => {
+            State::Playing {
+                id,
+                prompt,
+                frame,
+                looping,
+            } => {
+                if looping {
+                    self.resume_loop = Some((prompt, frame));
+                }
+                self.events.push_back(PlayerEvent::Interrupted(id));
+            }
+            State::Silence { id, .. } => {
                 self.events.push_back(PlayerEvent::Interrupted(id));
             }
             State::Idle | State::Gap { .. } => {}
@@ -188,12 +203,21 @@ impl Player {
                 frame: 0,
                 looping: false,
             },
-            Some((id, Item::Loop(prompt))) => State::Playing {
-                id,
-                prompt,
-                frame: 0,
-                looping: true,
-            },
+            Some((id, Item::Loop(prompt))) => {
+                // The same music again: on from where it was cut.
+                let frame = match self.resume_loop.take() {
+                    Some((p, f)) if Arc::ptr_eq(&p, &prompt) && prompt.frame_count() > 0 => {
+                        f % prompt.frame_count()
+                    }
+                    _ => 0,
+                };
+                State::Playing {
+                    id,
+                    prompt,
+                    frame,
+                    looping: true,
+                }
+            }
             Some((id, Item::Silence(left))) => State::Silence { id, left },
         };
     }
@@ -397,5 +421,32 @@ mod tests {
         p.play(a.clone());
         p.skip_frames(4);
         assert_eq!(p.next_frame(), a.frame(Codec::Pcmu, 4));
+    }
+
+    #[test]
+    fn hold_music_resumes_where_a_notice_cut_it() {
+        let hold = prompt("hold.ogg", 50, 1000);
+        let notice = prompt("notice.wav", 3, 5000);
+        let mut p = Player::new(Codec::Pcmu);
+        p.play_loop(hold.clone());
+        let before = pull(&mut p, 20);
+        // A position notice: stop, say it, then the music again.
+        p.stop();
+        p.play(notice.clone());
+        p.play_loop(hold.clone());
+        let after = pull(&mut p, 4);
+        let expected = |pr: &Arc<Prompt>, i: usize| pr.frame(Codec::Pcmu, i).map(<[u8]>::to_vec);
+        assert_eq!(before[19], expected(&hold, 19));
+        assert_eq!(after[0], expected(&notice, 0));
+        assert_eq!(
+            after[3],
+            expected(&hold, 20),
+            "the music goes on at frame 20, not 0"
+        );
+        // Another prompt's loop starts at its beginning.
+        let other = prompt("other.ogg", 10, 3000);
+        p.stop();
+        p.play_loop(other.clone());
+        assert_eq!(pull(&mut p, 1)[0], expected(&other, 0));
     }
 }

@@ -87,12 +87,12 @@ impl CallTickets {
                     if new {
                         metrics.committed("open_draft");
                     }
-                    tracing::info!(%call, %ticket, "draft ticket opened for the answered call");
+                    tracing::info!(call = crate::call::ids::id_of_name(&call), %ticket, "draft ticket opened for the answered call");
                     let _ = links.send(TicketLink { call, ticket });
                 }
                 Err(e) => {
                     metrics.refused(crate::shell::metrics::error_code(&e));
-                    tracing::error!(%call, error = %e, "could not open the call's draft ticket")
+                    tracing::error!(call = crate::call::ids::id_of_name(&call), error = %e, "could not open the call's draft ticket")
                 }
             }
         });
@@ -130,11 +130,11 @@ impl CallTickets {
             match attached.await {
                 Ok(n) => {
                     metrics.transitions.add("attach_recording", n);
-                    tracing::debug!(%call, tickets = n, "recording attached")
+                    tracing::debug!(call = crate::call::ids::id_of_name(&call), tickets = n, "recording attached")
                 }
                 Err(e) => {
                     metrics.refused(crate::shell::metrics::error_code(&e));
-                    tracing::error!(%call, error = %e, "could not attach the recording to the call's ticket")
+                    tracing::error!(call = crate::call::ids::id_of_name(&call), error = %e, "could not attach the recording to the call's ticket")
                 }
             }
         });

@@ -40,6 +40,12 @@ pub enum EngineCommand {
         agent: String,
         reply: oneshot::Sender<Result<(), crate::acd::core::AcdError>>,
     },
+    /// Swap in reloaded (validated) menus and agents/queues (`SIGHUP`).
+    Reload {
+        menus: std::sync::Arc<crate::ivr::model::MenuTree>,
+        acd: Box<crate::acd::config::AcdConfig>,
+        reply: oneshot::Sender<crate::acd::core::Reconfigured>,
+    },
 }
 
 /// The engine task is gone (shut down).
@@ -130,6 +136,20 @@ impl EngineHandle {
             .await
     }
 
+    /// Applies reloaded menus and agents/queues; live calls stay up.
+    pub async fn reload(
+        &self,
+        menus: std::sync::Arc<crate::ivr::model::MenuTree>,
+        acd: crate::acd::config::AcdConfig,
+    ) -> Result<crate::acd::core::Reconfigured, EngineGone> {
+        self.ask(|reply| EngineCommand::Reload {
+            menus,
+            acd: Box::new(acd),
+            reply,
+        })
+        .await
+    }
+
     /// Ends an agent's wrap-up (the ticket form was saved).
     pub async fn wrap_up_done(
         &self,
@@ -156,6 +176,37 @@ pub struct EngineTask {
     pub kpis: crate::stats::kpi::Kpis,
     /// Opens an answered call's draft ticket and attaches its recording.
     pub tickets: Option<crate::shell::call_tickets::CallTickets>,
+    /// Where registrations and agent states are saved across restarts (none: not saved).
+    pub state_file: Option<crate::shell::state_file::StateFile>,
+}
+
+/// The state file is written at most this often (the engine says when something changed).
+const SAVE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Saves of `state.json`: at most one in flight and one per [`SAVE_EVERY`].
+#[derive(Default)]
+struct Saver {
+    /// Something changed that is not on disk yet.
+    dirty: bool,
+    last: Option<std::time::Instant>,
+    writing: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Saver {
+    /// When the next save may start, if one is due.
+    fn due(&self) -> Option<std::time::Instant> {
+        if !self.dirty {
+            return None;
+        }
+        if self.writing.as_ref().is_some_and(|w| !w.is_finished()) {
+            // Look again shortly rather than spin while the write is under way.
+            return Some(crate::shell::clock::now() + std::time::Duration::from_millis(20));
+        }
+        Some(
+            self.last
+                .map_or_else(crate::shell::clock::now, |l| l + SAVE_EVERY),
+        )
+    }
 }
 
 /// The next ticket link, or never when tickets are off.
@@ -183,11 +234,12 @@ impl EngineTask {
         use crate::shell::media::MediaEvent;
         use crate::shell::sip_transport::Inbound;
         let mut stopping_until: Option<std::time::Instant> = None;
+        let mut saver = Saver::default();
         loop {
-            let wake = match (self.core.poll_timeout(), stopping_until) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            let wake = [self.core.poll_timeout(), stopping_until, saver.due()]
+                .into_iter()
+                .flatten()
+                .min();
             tokio::select! {
                 Some(inbound) = self.sip_rx.recv() => {
                     let now = crate::shell::clock::now();
@@ -253,6 +305,11 @@ impl EngineTask {
                         let now = crate::shell::clock::now();
                         let _ = reply.send(self.core.wrap_up_done(&agent, now));
                     }
+                    EngineCommand::Reload { menus, acd, reply } => {
+                        let now = crate::shell::clock::now();
+                        let credentials = Box::new(super::AgentCredentials((*acd).clone()));
+                        let _ = reply.send(self.core.handle_reload(menus, &acd, credentials, now));
+                    }
                 },
                 Some(link) = next_link(&mut self.tickets) => {
                     let ticket = link.ticket.to_string();
@@ -260,7 +317,7 @@ impl EngineTask {
                         // The call ended first: its record may still wait for the recording.
                         match pending.records.values_mut().find(|r| r.call.id == link.call) {
                             Some(r) => r.call.ticket = Some(ticket),
-                            None => tracing::warn!(call = %link.call, %ticket, "draft opened after the call's record was written; the ticket links the call"),
+                            None => tracing::warn!(call = crate::call::ids::id_of_name(&link.call), %ticket, "draft opened after the call's record was written; the ticket links the call"),
                         }
                     }
                 }
@@ -278,6 +335,7 @@ impl EngineTask {
                 }
             }
             self.drain(&mut pending);
+            self.save_state(&mut saver);
             if let Some(until) = stopping_until {
                 let now = crate::shell::clock::now();
                 if self.core.is_idle() || now >= until {
@@ -311,7 +369,48 @@ impl EngineTask {
         if let Some(t) = self.tickets.take() {
             t.finish(std::time::Duration::from_secs(3)).await;
         }
+        // The last word on registrations and agent states, after the last call ended.
+        if let Some(w) = saver.writing.take() {
+            let _ = w.await;
+        }
+        if let Some(file) = &self.state_file {
+            let state = self.core.saved_state(crate::shell::clock::now());
+            match file.write(&state) {
+                Ok(()) => tracing::info!(
+                    registrations = state.registrations.len(),
+                    agents = state.agents.len(),
+                    "saved registrations and agent states"
+                ),
+                Err(e) => {
+                    tracing::error!(error = %e, "could not save registrations and agent states")
+                }
+            }
+        }
         tracing::info!("engine stopped");
+    }
+
+    /// Writes `state.json` off the engine task when something changed, at most once a second.
+    fn save_state(&mut self, saver: &mut Saver) {
+        let Some(file) = &self.state_file else {
+            return;
+        };
+        saver.dirty |= self.core.take_saved_state_dirty();
+        let now = crate::shell::clock::now();
+        if !saver.dirty
+            || saver.last.is_some_and(|l| now < l + SAVE_EVERY)
+            || saver.writing.as_ref().is_some_and(|w| !w.is_finished())
+        {
+            return;
+        }
+        saver.dirty = false;
+        saver.last = Some(now);
+        let state = self.core.saved_state(now);
+        let file = file.clone();
+        saver.writing = Some(tokio::task::spawn_blocking(move || {
+            if let Err(e) = file.write(&state) {
+                tracing::error!(error = %e, "could not save registrations and agent states");
+            }
+        }));
     }
 
     fn drain(&mut self, pending: &mut PendingRecords) {
@@ -360,7 +459,7 @@ impl EngineTask {
 
     fn write_record(&mut self, record: &crate::call::record::CallRecord) {
         if let Err(e) = self.records.append(record) {
-            tracing::error!(error = %e, call = %record.call.id, "could not write call record");
+            tracing::error!(error = %e, call = crate::call::ids::id_of_name(&record.call.id), "could not write call record");
         }
         if let (Some(t), Some(path), Some(sha256)) = (
             self.tickets.as_mut(),

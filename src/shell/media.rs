@@ -88,6 +88,8 @@ enum Command {
         side: Side,
         packet: Vec<u8>,
     },
+    /// Reloaded prompts for every play from now on.
+    Prompts(Arc<Prompts>),
 }
 
 /// The media tasks' settings, from `[rtp]`.
@@ -141,6 +143,14 @@ impl MediaHandle {
             workers: senders,
             counters,
             reserved,
+        }
+    }
+
+    /// Gives every media task reloaded prompts: later plays use them, a prompt already
+    /// playing finishes from the set it started with.
+    pub fn set_prompts(&self, prompts: Arc<Prompts>) {
+        for w in &self.workers {
+            let _ = w.send(Command::Prompts(prompts.clone()));
         }
     }
 
@@ -340,6 +350,7 @@ impl Worker {
                 }
             }
             Command::Packet { call, side, packet } => self.packet(call, side, &packet),
+            Command::Prompts(prompts) => self.prompts = prompts,
             Command::Engine(MediaCommand::Open {
                 call,
                 port,

@@ -16,7 +16,10 @@ pub mod metrics;
 pub mod private_fs;
 pub mod recording;
 pub mod records;
+pub mod reload;
+pub mod shared;
 pub mod sip_transport;
+pub mod state_file;
 pub mod ticket_store;
 
 use std::net::SocketAddr;
@@ -64,20 +67,9 @@ fn lines<E: std::fmt::Display>(errs: Vec<E>) -> Vec<String> {
 /// `hotline check`: every problem as `file:line: what is wrong`, or a one-line summary.
 pub fn check(path: &Path) -> Result<String, Vec<String>> {
     let config = Config::load(path).map_err(lines)?;
-    let acd = config.load_acd().map_err(lines)?;
-    let assets = assets::load_assets(&config, &acd.queue_names())?;
-    let tickets =
-        crate::cti::tickets::TicketApiConfig::new(&config.storage.data_dir, &config.config_dir);
-    let workflow = ticket_store::load_workflow(
-        &tickets.calendar_dir,
-        &tickets.dispatch,
-        crate::workflow::Policy::default(),
-    )
-    .map_err(|e| vec![e.to_string()])?;
-    let users_text = std::fs::read_to_string(&tickets.users)
-        .map_err(|e| vec![format!("{}: cannot read: {e}", tickets.users.display())])?;
-    let users = crate::cti::auth::Users::from_toml_str(&users_text, &workflow.catalogue)
-        .map_err(|e| vec![format!("{}: {e}", tickets.users.display())])?;
+    let reload::Loaded {
+        acd, assets, users, ..
+    } = reload::load_all(&config)?;
     let mut summary = String::new();
     if acd.uses_demo_credentials() {
         summary.push_str("warning: demo agent passwords are configured (fine on loopback only)\n");
@@ -142,7 +134,7 @@ impl Listeners {
 /// `hotline serve`: loads the config, applies the flags and runs until SIGINT/SIGTERM.
 pub async fn serve_from_file(path: &Path, overrides: Overrides) -> anyhow::Result<()> {
     let mut config = Config::load(path).map_err(|errs| one_error(&errs))?;
-    overrides.apply(&mut config);
+    overrides.clone().apply(&mut config);
     let acd = config.load_acd().map_err(|errs| one_error(&errs))?;
     // Checked before anything is bound: demo passwords must never face a real network.
     let sip = config.sip.listen;
@@ -162,7 +154,30 @@ pub async fn serve_from_file(path: &Path, overrides: Overrides) -> anyhow::Resul
         wait_for_signal().await;
         let _ = tx.send(true);
     });
-    run(config, acd, assets, listeners, rx).await
+    // SIGHUP's default action ends the process: take it over before anyone can send it.
+    let (reload_tx, reload_rx) = tokio::sync::mpsc::channel(1);
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .map_err(|e| anyhow::anyhow!("cannot handle SIGHUP: {e}"))?;
+    tokio::spawn(async move {
+        while hup.recv().await.is_some() {
+            tracing::info!("SIGHUP: reloading the configuration");
+            // One reload waiting is enough: it reads the files as they are when it runs.
+            let _ = reload_tx.try_send(());
+        }
+    });
+    let reload = ReloadSource {
+        config_path: path.to_path_buf(),
+        overrides,
+        requests: reload_rx,
+    };
+    run(config, acd, assets, listeners, rx, Some(reload)).await
+}
+
+/// Where `SIGHUP` reloads come from and what they read again.
+pub struct ReloadSource {
+    pub config_path: PathBuf,
+    pub overrides: Overrides,
+    pub requests: tokio::sync::mpsc::Receiver<()>,
 }
 
 async fn wait_for_signal() {
@@ -189,6 +204,7 @@ pub async fn run(
     assets: assets::Assets,
     listeners: Listeners,
     shutdown: tokio::sync::watch::Receiver<bool>,
+    reload: Option<ReloadSource>,
 ) -> anyhow::Result<()> {
     use anyhow::Context;
     let sip_addr = listeners.sip_udp.local_addr()?;
@@ -202,7 +218,7 @@ pub async fn run(
     let records = records::CallRecordLog::open(&config.storage.data_dir)
         .context("cannot open the call records")?;
     let recent = records.recent();
-    let mut kpis = crate::stats::kpi::Kpis::new(std::time::Duration::from_secs(5), 20);
+    let mut kpis = crate::stats::kpi::Kpis::new(config.kpi.grace, config.kpi.alarm_min_calls);
     match records::kpi_outcomes(&config.storage.data_dir) {
         Ok(outcomes) => {
             for e in outcomes {
@@ -250,6 +266,7 @@ pub async fn run(
         },
     );
     let media_counters = media.counters.clone();
+    let media_handle = media.clone();
 
     let credentials = AgentCredentials(acd_config.clone());
     let engine_cfg = crate::call::engine::EngineConfig {
@@ -298,7 +315,7 @@ pub async fn run(
         clock::now(),
     )
     .context("registrar configuration")?;
-    let core = crate::call::engine::CallEngine::new(
+    let mut core = crate::call::engine::CallEngine::new(
         engine_cfg,
         assets.menus.clone(),
         registrar,
@@ -307,6 +324,23 @@ pub async fn run(
         clock::wall_now(),
         rand::random(),
     );
+    let state_file = state_file::StateFile::in_dir(&config.storage.data_dir);
+    match state_file.read() {
+        Ok(Some(saved)) => {
+            let done = core.restore(&saved, clock::now());
+            // What restore put out (CANCELs, INVITEs) has nowhere to go yet: nothing is live.
+            while core.poll_output().is_some() {}
+            tracing::info!(
+                "restored {} registration(s) ({} lapsed or unknown dropped) and {} agent state(s) saved at {}",
+                done.registrations,
+                done.dropped_registrations,
+                done.agents,
+                saved.saved_at
+            );
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "saved registrations and agent states ignored"),
+    }
     let tickets = crate::cti::tickets::TicketApi::open(&crate::cti::tickets::TicketApiConfig::new(
         &config.storage.data_dir,
         &config.config_dir,
@@ -324,6 +358,7 @@ pub async fn run(
         grace: std::time::Duration::from_secs(5),
         kpis,
         tickets: Some(call_tickets::CallTickets::new(tickets.clone())),
+        state_file: Some(state_file),
     };
     let engine = tokio::spawn(task.run(shutdown.clone()));
 
@@ -338,8 +373,33 @@ pub async fn run(
         crate::cti::tickets::INTERNET_WATCH_EVERY,
         internet_tx,
     );
-    let publisher =
-        crate::cti::live::spawn_publisher(engine_handle.clone(), live.clone(), internet.clone());
+    let reload_counters = std::sync::Arc::new(reload::ReloadCounters::default());
+    let reloader = reload.map(|source| {
+        let reloader = reload::Reloader {
+            config_path: source.config_path,
+            overrides: source.overrides,
+            realm: acd_config.realm.clone(),
+            engine: engine_handle.clone(),
+            media: media_handle.clone(),
+            users: tickets.users(),
+            worker: tickets.worker().clone(),
+            counters: reload_counters.clone(),
+        };
+        tokio::spawn(reloader.run(source.requests))
+    });
+    // Outside numbers only when there is a gateway to dial them through.
+    let transfer_outside: std::sync::Arc<Vec<String>> =
+        std::sync::Arc::new(if config.transfer.gateway.is_some() {
+            config.transfer.numbers.keys().cloned().collect()
+        } else {
+            Vec::new()
+        });
+    let publisher = crate::cti::live::spawn_publisher(
+        engine_handle.clone(),
+        live.clone(),
+        internet.clone(),
+        transfer_outside.clone(),
+    );
     let api = crate::cti::router(crate::cti::ApiState {
         engine: engine_handle.clone(),
         recent,
@@ -349,6 +409,8 @@ pub async fn run(
         tickets: tickets.worker().metrics().clone(),
         internet,
         net: net.clone(),
+        reloads: reload_counters,
+        transfer_outside,
     })
     .merge(crate::cti::tickets::router(
         tickets.with_engine(engine_handle),
@@ -371,6 +433,9 @@ pub async fn run(
 
     engine.await.context("engine task failed")?;
     sweeper.abort();
+    if let Some(r) = reloader {
+        r.abort();
+    }
     internet_watch.abort();
     publisher.abort();
     crate::cti::live::close(&live);

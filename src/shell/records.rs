@@ -35,16 +35,25 @@ pub struct RecentCalls(Arc<Mutex<VecDeque<CallRecord>>>);
 impl RecentCalls {
     /// Newest first, at most `limit`.
     pub fn latest(&self, limit: usize) -> Vec<CallRecord> {
-        match self.0.lock() {
-            Ok(q) => q.iter().rev().take(limit).cloned().collect(),
-            Err(poisoned) => poisoned
-                .into_inner()
-                .iter()
-                .rev()
-                .take(limit)
-                .cloned()
-                .collect(),
-        }
+        self.latest_where(limit, |_| true)
+    }
+
+    /// The newest `limit` records that `keep` accepts, newest first.
+    pub fn latest_where(
+        &self,
+        limit: usize,
+        keep: impl Fn(&CallRecord) -> bool,
+    ) -> Vec<CallRecord> {
+        let q = match self.0.lock() {
+            Ok(q) => q,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        q.iter()
+            .rev()
+            .filter(|r| keep(r))
+            .take(limit)
+            .cloned()
+            .collect()
     }
 }
 
@@ -164,7 +173,11 @@ impl CallRecordLog {
 pub fn handled(r: &CallRecord) -> Option<KpiEvent> {
     let talk = (r.ended_at - r.call.connected_at?).to_std().ok()?;
     Some(KpiEvent {
-        queue: r.call.queue.clone(),
+        queue: r
+            .call
+            .answered_queue
+            .clone()
+            .or_else(|| r.call.queue.clone()),
         outcome: crate::stats::kpi::Outcome::Handled { talk },
         at: r.ended_at,
     })
@@ -193,11 +206,14 @@ pub fn kpi_outcome(r: &CallRecord) -> Option<KpiEvent> {
                 let wait = (r.ended_at - t0).to_std().unwrap_or_default();
                 (Outcome::Abandoned { wait }, r.ended_at)
             }
+            // Refused with 503 for lack of capacity: counted against the rates.
+            (CallOutcome::NoCapacity, _) => (Outcome::Refused, r.ended_at),
             _ => return None,
         }
     };
     Some(KpiEvent {
-        queue: c.queue.clone(),
+        // Counted once, for the queue where a person first answered (transfers move `queue`).
+        queue: c.answered_queue.clone().or_else(|| c.queue.clone()),
         outcome,
         at,
     })
@@ -277,11 +293,13 @@ mod tests {
                 recording: None,
                 transfers: Vec::new(),
                 ticket: None,
+                answered_queue: None,
             },
             ended_at: at,
             outcome: CallOutcome::AbandonedInQueue,
             sip_call_id: "abc@host".into(),
             recording_sha256: None,
+            over_15s: None,
         }
     }
 

@@ -688,7 +688,7 @@ type Job = Box<dyn FnOnce(&mut SqliteStore, &Workflow) -> Reply + Send>;
 #[derive(Clone)]
 pub struct TicketWorker {
     tx: mpsc::Sender<Job>,
-    workflow: Arc<Workflow>,
+    workflow: crate::shell::shared::Shared<Workflow>,
     metrics: Arc<crate::shell::metrics::TicketMetrics>,
 }
 
@@ -705,7 +705,7 @@ impl TicketWorker {
     /// Starts the worker thread over an opened store. It stops when every handle is dropped.
     pub fn start(mut store: SqliteStore, workflow: Workflow) -> Result<Self, StoreError> {
         let (tx, mut rx) = mpsc::channel::<Job>(4096);
-        let workflow = Arc::new(workflow);
+        let workflow = crate::shell::shared::Shared::new(workflow);
         let wf = workflow.clone();
         let metrics = Arc::new(crate::shell::metrics::TicketMetrics::default());
         let m = metrics.clone();
@@ -721,6 +721,8 @@ impl TicketWorker {
                         }
                     }
                     let began = crate::shell::clock::now();
+                    // One batch runs under one workflow version; a reload applies to the next.
+                    let wf = wf.load();
                     let result =
                         store.batch(|s| jobs.into_iter().map(|j| j(s, &wf)).collect::<Vec<_>>());
                     m.commit_seconds
@@ -751,9 +753,14 @@ impl TicketWorker {
         &self.metrics
     }
 
-    /// The workflow configuration (catalogue, calendar, policy) the worker runs.
-    pub fn workflow(&self) -> &Workflow {
-        &self.workflow
+    /// The workflow configuration (catalogue, calendar, policy) the worker runs now.
+    pub fn workflow(&self) -> Arc<Workflow> {
+        self.workflow.load()
+    }
+
+    /// Replaces the catalogue and calendar (a reload) for every later job.
+    pub fn set_workflow(&self, workflow: Workflow) {
+        self.workflow.store(Arc::new(workflow));
     }
 
     /// Runs `f` on the store thread; the answer comes after its transaction committed.

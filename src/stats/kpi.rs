@@ -32,6 +32,9 @@ pub enum Outcome {
     Abandoned { wait: Duration },
     /// An answered call ended after `talk` with the agent (hold included): handle time.
     Handled { talk: Duration },
+    /// Refused with 503 before answering for lack of capacity: nobody answered the citizen,
+    /// so it counts against both rates.
+    Refused,
 }
 
 /// One outcome, of a queue, at an instant: what the call engine and the record files feed.
@@ -49,6 +52,8 @@ struct Counts {
     answered_15s: u64,
     abandoned: u64,
     abandoned_in_grace: u64,
+    refused: u64,
+    over_15s: u64,
     wait_sum_ms: u64,
     handled: u64,
     handle_sum_ms: u64,
@@ -61,6 +66,8 @@ impl Counts {
         self.answered_15s += o.answered_15s;
         self.abandoned += o.abandoned;
         self.abandoned_in_grace += o.abandoned_in_grace;
+        self.refused += o.refused;
+        self.over_15s += o.over_15s;
         self.wait_sum_ms += o.wait_sum_ms;
         self.handled += o.handled;
         self.handle_sum_ms += o.handle_sum_ms;
@@ -83,7 +90,12 @@ pub struct Rates {
     pub abandoned: u64,
     /// Abandoned within the grace period (left out of the rates).
     pub abandoned_in_grace: u64,
-    /// Answered + abandoned after grace: the denominator of both rates.
+    /// Refused with 503 for lack of capacity (counted against the rates).
+    pub refused_no_capacity: u64,
+    /// Callers who waited past the 15-second maximum (C2), answered late or given up after
+    /// it; `GET /api/calls/recent?over_15s=true` lists them with their cause.
+    pub waited_over_15s: u64,
+    /// Answered + abandoned after grace + refused for capacity: the denominator of both rates.
     pub counted: u64,
     /// Mean wait of answered calls, seconds.
     pub avg_wait_s: Option<f64>,
@@ -95,7 +107,7 @@ pub struct Rates {
 
 impl From<Counts> for Rates {
     fn from(c: Counts) -> Rates {
-        let counted = c.answered + c.abandoned;
+        let counted = c.answered + c.abandoned + c.refused;
         let ratio = |n: u64| (counted > 0).then(|| n as f64 / counted as f64);
         Rates {
             offered: counted + c.abandoned_in_grace,
@@ -106,6 +118,8 @@ impl From<Counts> for Rates {
             answered_within_15s: c.answered_15s,
             abandoned: c.abandoned,
             abandoned_in_grace: c.abandoned_in_grace,
+            refused_no_capacity: c.refused,
+            waited_over_15s: c.over_15s,
             counted,
             avg_wait_s: (c.answered > 0).then(|| c.wait_sum_ms as f64 / 1000.0 / c.answered as f64),
             avg_handle_s: (c.handled > 0)
@@ -209,17 +223,23 @@ fn count(c: &mut Counts, outcome: Outcome, grace: Duration) {
             c.wait_max_ms = c.wait_max_ms.max(ms(wait));
             if wait <= ANSWER_TARGET {
                 c.answered_15s += 1;
+            } else {
+                c.over_15s += 1;
             }
         }
         Outcome::Abandoned { wait } if wait < grace => c.abandoned_in_grace += 1,
         Outcome::Abandoned { wait } => {
             c.abandoned += 1;
             c.wait_max_ms = c.wait_max_ms.max(ms(wait));
+            if wait > ANSWER_TARGET {
+                c.over_15s += 1;
+            }
         }
         Outcome::Handled { talk } => {
             c.handled += 1;
             c.handle_sum_ms += ms(talk);
         }
+        Outcome::Refused => c.refused += 1,
     }
 }
 
@@ -384,6 +404,8 @@ mod tests {
             assert_eq!(r.avg_handle_s, Some(75.0));
             assert_eq!(r.offered, 10);
             assert_eq!(r.max_wait_s, Some(30.0));
+            // The one answered at 20 s and the one who gave up after 30 s broke the maximum.
+            assert_eq!(r.waited_over_15s, 2);
         }
         assert!(
             s.alarms.is_empty(),

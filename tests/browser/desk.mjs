@@ -45,6 +45,9 @@ guard(async (log) => {
   const path = await page.textContent("#c-path");
   if (path !== "主菜单 按1") throw new Error("the menu path reads " + path);
   await page.waitForSelector("#ticket:not([hidden])");
+  // No gateway in the shipped config: the desk offers the queues and no outside number.
+  const targets = await page.$$eval("#transfer-to option", (os) => os.map((o) => o.value));
+  if (!targets.includes("dialect") || targets.includes("110")) throw new Error("transfer targets: " + targets.join(" "));
   say("POPUP " + ticket);
   await shot(page, "desk-popup");
   await accessible(page, "desk-popup");

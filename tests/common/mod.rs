@@ -41,6 +41,11 @@ impl Engine {
     /// `[sip]\nanswer_delay = "2s"`). Each engine gets its own RTP port block so engines of
     /// parallel tests never collide, unless `extra_toml` has its own `[rtp]` table.
     pub fn start(extra_toml: &str) -> Engine {
+        Self::start_with_args(extra_toml, &[])
+    }
+
+    /// As [`Engine::start`], with more flags for `hotline serve` (e.g. `--log-format json`).
+    pub fn start_with_args(extra_toml: &str, args: &[&str]) -> Engine {
         let data_dir = tempfile::tempdir().expect("temp dir");
         // A config in a temp `config/` folder next to a link to the shipped menus.
         let dir = data_dir.path().join("project");
@@ -82,6 +87,7 @@ impl Engine {
             ])
             .arg("--data-dir")
             .arg(data_dir.path())
+            .args(args)
             .env("RUST_LOG", "hotline=debug,info")
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&stderr_log).expect("log file"))

@@ -439,6 +439,7 @@ impl<C: CallKey> Acd<C> {
         self.agent_ix
             .get(agent)
             .copied()
+            .filter(|&a| !self.agents[a as usize].retired)
             .ok_or_else(|| AcdError::UnknownAgent(agent.to_string()))
     }
 }

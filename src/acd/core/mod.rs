@@ -12,10 +12,13 @@
 //! agent that became available.
 
 mod inputs;
+mod reconfigure;
 mod route;
 mod snapshot;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_reconfigure;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -27,6 +30,7 @@ use std::time::{Duration, Instant};
 use crate::acd::config::{AcdConfig, Widen};
 use crate::acd::model::{AgentId, AgentState, AgentStateKind, NotReadyReason, SkillNeed};
 
+pub use reconfigure::Reconfigured;
 pub use snapshot::{AgentSnapshot, QueueSnapshot, Snapshot, StateCounts};
 
 /// A call id the engine hands in: any small clonable key (the engine's `CallId`, a string in
@@ -125,6 +129,14 @@ pub enum Alarm {
     /// Nobody who holds the queue's skill is logged in with a registered phone. Calls keep
     /// waiting (and expansion may still serve them); the engine never hangs up on a citizen.
     QueueUnstaffed { queue: Arc<str> },
+}
+
+impl std::fmt::Display for Alarm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Alarm::QueueUnstaffed { queue } => write!(f, "queue {queue} unstaffed"),
+        }
+    }
 }
 
 /// What the ACD tells the engine, the wallboard and the statistics.
@@ -242,6 +254,9 @@ struct AgentRt<C> {
     /// The queues whose staffing counts this agent.
     staffs: Vec<QueueIx>,
     counted: bool,
+    /// Removed from `agents.toml` by a reload while on a call: finishes it, is offered
+    /// nothing more and is logged out (and gone at the next reload) when it ends.
+    retired: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -412,6 +427,7 @@ impl<C: CallKey> Acd<C> {
                 stage_in,
                 staffs,
                 counted: false,
+                retired: false,
             });
         }
         let mut acd = Acd {

@@ -18,6 +18,7 @@ impl<C: CallKey> Acd<C> {
         let ag = &self.agents[a as usize];
         ag.registered
             && !ag.phone_busy
+            && !ag.retired
             && ag.paused_until.is_none()
             && matches!(ag.state, AgentState::Ready)
     }
@@ -54,10 +55,19 @@ impl<C: CallKey> Acd<C> {
     pub(super) fn set_state(
         &mut self,
         a: AgentIx,
-        state: AgentState<C>,
+        mut state: AgentState<C>,
         keep_idle: bool,
         now: Instant,
     ) {
+        // A retired agent leaves once the call that kept them is over.
+        if self.agents[a as usize].retired
+            && !matches!(
+                state,
+                AgentState::Talking { .. } | AgentState::Reserved { .. }
+            )
+        {
+            state = AgentState::LoggedOut;
+        }
         if let AgentState::WrapUp { until, .. } = self.agents[a as usize].state {
             self.timers.remove(&(until, Timer::WrapUp(a)));
         }

@@ -117,6 +117,7 @@ impl<C: CallKey> Acd<C> {
         let agents = self
             .agents
             .iter()
+            .filter(|a| !(a.retired && matches!(a.state, AgentState::LoggedOut)))
             .map(|a| {
                 totals.add(a.state.kind(), a.registered);
                 for &q in &a.staffs {

@@ -201,3 +201,38 @@ fn call_names_carry_the_whole_64_bit_id() {
         );
     }
 }
+
+/// Issue 11 item 7: a call refused with 503 because the hotline had no room asked for the
+/// hotline and got nobody: it has a record (`no_capacity`) and counts against the rates.
+#[test]
+fn a_call_refused_for_lack_of_capacity_is_recorded_and_counts_against_the_rates() {
+    let mut sim = Sim::new();
+    let trunk = peer("127.0.0.9:5060");
+    // Five caller ports in the test config (six, one kept for agents' legs).
+    for n in 0..5 {
+        invite_from(&mut sim, trunk, n, "127.0.0.9:30000");
+        assert_eq!(last_status_to(&sim, trunk), 200, "call {n}");
+    }
+    invite_from(&mut sim, trunk, 5, "127.0.0.9:30000");
+    assert_eq!(last_status_to(&sim, trunk), 503);
+    let r = sim.records.last().expect("a record of the refused call");
+    assert_eq!(r.outcome, CallOutcome::NoCapacity);
+    assert!(r.call.id.len() > 16, "{}", r.call.id);
+    let refused: Vec<_> = sim
+        .kpis
+        .iter()
+        .filter(|e| e.outcome == crate::stats::kpi::Outcome::Refused)
+        .collect();
+    assert_eq!(refused.len(), 1);
+    // The same from the record, as after a restart.
+    assert_eq!(
+        crate::shell::records::kpi_outcome(r).map(|e| e.outcome),
+        Some(crate::stats::kpi::Outcome::Refused)
+    );
+    let mut k = crate::stats::kpi::Kpis::new(Duration::ZERO, 1);
+    k.record_event(refused[0]);
+    let s = k.snapshot(r.ended_at);
+    assert_eq!(s.last_24h.refused_no_capacity, 1);
+    assert_eq!(s.last_24h.counted, 1);
+    assert_eq!(s.last_24h.connection_rate, Some(0.0));
+}

@@ -49,7 +49,11 @@ pub(super) fn register_agent(sim: &mut Sim) -> Peer {
     phone
 }
 
-fn last_request_to(sim: &Sim, phone: Peer, method: &str) -> crate::sip::message::Request {
+pub(super) fn last_request_to(
+    sim: &Sim,
+    phone: Peer,
+    method: &str,
+) -> crate::sip::message::Request {
     sim.to_others
         .iter()
         .rev()
@@ -402,5 +406,157 @@ fn a_failed_outside_number_sends_the_caller_back_to_the_queue() {
             "1001 → 110".to_string(),
             "failed (503 Service Unavailable) → queue enterprise".to_string()
         ]
+    );
+}
+
+/// Issue 11 item 6: a transferred call is one offer from the citizen's point of view, its
+/// 15-second clock stops at the first person's answer, and the figures rebuilt from the call
+/// record after a restart are the ones the live engine showed.
+#[test]
+fn a_transferred_call_counts_once_and_the_same_after_a_restart() {
+    use crate::stats::kpi::{Kpis, Outcome};
+    let mut sim = Sim::new();
+    let phone = register_agent(&mut sim);
+    let invite = connect_agent(&mut sim, phone);
+    let call = sim.call_id();
+    // The first person answered after 2 s in `enterprise`; they transfer to `dialect`, where
+    // nobody is ready, and the caller gives up there 40 s later.
+    sim.engine
+        .transfer(call, "dialect", sim.now)
+        .expect("transfer");
+    sim.drain();
+    let _ = invite;
+    sim.advance(Duration::from_secs(40));
+    sim.in_dialog("BYE", 2, "bye1", "", "");
+    sim.advance(Duration::from_secs(1));
+    let answered: Vec<_> = sim
+        .kpis
+        .iter()
+        .filter(|e| !matches!(e.outcome, Outcome::Handled { .. }))
+        .collect();
+    assert_eq!(answered.len(), 1, "one offer, not two: {:?}", sim.kpis);
+    assert!(
+        matches!(answered[0].outcome, Outcome::Answered { wait } if wait == Duration::from_secs(2)),
+        "{:?}",
+        answered[0]
+    );
+    assert_eq!(answered[0].queue.as_deref(), Some("enterprise"));
+    let record = sim.records.last().expect("a record");
+    assert_eq!(record.call.queue.as_deref(), Some("dialect"));
+    assert_eq!(record.call.answered_queue.as_deref(), Some("enterprise"));
+    // Live figures against those rebuilt from the record, as after a restart.
+    // (The shell adds the handle time from the record on both paths.)
+    let mut live = Kpis::new(Duration::from_secs(5), 20);
+    for e in sim
+        .kpis
+        .iter()
+        .cloned()
+        .chain(crate::shell::records::handled(record))
+    {
+        live.record_event(&e);
+    }
+    let mut rebuilt = Kpis::new(Duration::from_secs(5), 20);
+    for e in crate::shell::records::kpi_outcome(record)
+        .into_iter()
+        .chain(crate::shell::records::handled(record))
+    {
+        rebuilt.record_event(&e);
+    }
+    let at = record.ended_at + chrono::Duration::seconds(1);
+    let (a, b) = (live.snapshot(at), rebuilt.snapshot(at));
+    assert_eq!(a.last_24h, b.last_24h);
+    assert_eq!(a.queues, b.queues);
+    assert_eq!(a.last_24h.offered, 1);
+    assert_eq!(a.last_24h.connection_rate, Some(1.0));
+    assert_eq!(a.last_24h.answer_rate_15s, Some(1.0));
+}
+
+/// The agent's phone answers the INVITE that rings it now.
+fn answer_ring(sim: &mut Sim, phone: Peer, tag: &str) {
+    let invite = last_request_to(sim, phone, "INVITE");
+    let mut ok = Response::for_request(&invite, 200, "OK").with_to_tag(tag);
+    ok.headers.contact = Some(crate::sip::message::Contact::List(vec![
+        crate::sip::message::NameAddr::new(invite.uri.clone()),
+    ]));
+    let ok = ok.with_body(
+        crate::sip::message::MediaType::new("application", "sdp"),
+        SDP.replace("6000", "7000"),
+    );
+    sim.engine
+        .handle_message(Message::Response(ok), phone, sim.now);
+    sim.drain();
+}
+
+/// Issue 11 item 8: C2 is a maximum; a caller who waited past 15 s is recorded with why.
+#[test]
+fn a_wait_past_15_s_is_recorded_with_its_cause() {
+    use crate::call::record::WaitBreach;
+    // Nobody ready: the caller gives up after 20 s.
+    let mut sim = Sim::new();
+    sim.answered();
+    let call = sim.call_id();
+    sim.engine.handle_digit(call, '1', sim.now);
+    sim.drain();
+    sim.advance(Duration::from_secs(20));
+    sim.in_dialog("BYE", 2, "bye1", "", "");
+    let r = sim.records.last().expect("record");
+    assert_eq!(r.over_15s, Some(WaitBreach::NoAgent), "{r:?}");
+
+    // Rung at once, no answer within the ring timeout; ready again and answered at 17 s.
+    let mut sim = Sim::new();
+    let phone = register_agent(&mut sim);
+    sim.answered();
+    let call = sim.call_id();
+    sim.engine.handle_digit(call, '1', sim.now);
+    sim.drain();
+    sim.advance(Duration::from_secs(9));
+    assert_ne!(
+        sim.engine.live_calls()[0].state,
+        CallState::Talking,
+        "not answered"
+    );
+    sim.advance(Duration::from_secs(3));
+    sim.engine
+        .set_agent_state("1001", crate::acd::model::StateRequest::Ready, sim.now)
+        .expect("ready again");
+    sim.drain();
+    sim.advance(Duration::from_secs(5));
+    answer_ring(&mut sim, phone, "phone2");
+    assert_eq!(sim.engine.live_calls()[0].state, CallState::Talking);
+    sim.in_dialog("BYE", 2, "bye1", "", "");
+    let r = sim.records.last().expect("record");
+    assert!(r.call.wait_s.is_some_and(|w| w > 15.0), "{r:?}");
+    assert_eq!(r.over_15s, Some(WaitBreach::RingNoAnswer), "{r:?}");
+
+    // Within the target: nothing recorded.
+    let mut sim = Sim::new();
+    let phone = register_agent(&mut sim);
+    sim.answered();
+    let call = sim.call_id();
+    sim.engine.handle_digit(call, '1', sim.now);
+    sim.drain();
+    sim.advance(Duration::from_secs(2));
+    answer_ring(&mut sim, phone, "phone3");
+    sim.in_dialog("BYE", 2, "bye1", "", "");
+    assert_eq!(sim.records.last().expect("record").over_15s, None);
+}
+
+#[test]
+fn the_cause_of_a_late_answer() {
+    use crate::call::record::WaitBreach;
+    let s = Duration::from_secs;
+    assert_eq!(WaitBreach::of(s(15), None, 0), None);
+    assert_eq!(WaitBreach::of(s(16), None, 0), Some(WaitBreach::NoAgent));
+    assert_eq!(
+        WaitBreach::of(s(30), Some(s(20)), 1),
+        Some(WaitBreach::NoAgent)
+    );
+    assert_eq!(
+        WaitBreach::of(s(30), Some(s(2)), 1),
+        Some(WaitBreach::RingNoAnswer)
+    );
+    assert_eq!(
+        WaitBreach::of(s(17), Some(s(10)), 0),
+        Some(WaitBreach::RingingTooLong)
     );
 }

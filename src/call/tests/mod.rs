@@ -76,6 +76,7 @@ struct Sim {
     /// replies.
     ports_fail: bool,
     ports_silent: bool,
+    kpis: Vec<crate::stats::kpi::KpiEvent>,
 }
 
 const SDP: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\n";
@@ -113,6 +114,7 @@ impl Sim {
             connected: Vec::new(),
             ports_fail: false,
             ports_silent: false,
+            kpis: Vec::new(),
         }
     }
 
@@ -137,7 +139,7 @@ impl Sim {
                 }
                 Output::Media(cmd) => self.media.push(cmd),
                 Output::Record(r) => self.records.push(*r),
-                Output::Kpi(..) => {}
+                Output::Kpi(e) => self.kpis.push(e),
                 Output::Connected(c) => self.connected.push(*c),
             }
         }
@@ -366,18 +368,65 @@ fn keys_route_the_call_into_a_queue_with_hold_audio_and_position_notices() {
     let (prompts, looped) = sim.plays().last().cloned().unwrap();
     assert_eq!(prompts, vec!["transfer.wav", "hold-music.ogg"]);
     assert!(looped, "hold music loops");
+    // A second caller queues behind the first.
+    let second = Peer {
+        addr: "127.0.0.1:5072".parse::<SocketAddr>().unwrap(),
+        link: Link::Udp,
+    };
+    let text = format!(
+        "INVITE sip:12345@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5072;branch=z9hG4bK-two;rport\r\nFrom: <sip:13900000002@127.0.0.1>;tag=two\r\nTo: <sip:12345@127.0.0.1>\r\nCall-ID: call-2\r\nCSeq: 1 INVITE\r\nContact: <sip:x@127.0.0.1:5072>\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{SDP}",
+        SDP.len()
+    );
+    sim.send_from(second, &text);
+    let tag = sim
+        .to_others
+        .iter()
+        .rev()
+        .find_map(|(p, m)| match m {
+            Message::Response(r) if *p == second && r.status == 200 => {
+                r.headers.to.tag().map(str::to_string)
+            }
+            _ => None,
+        })
+        .expect("the second call is answered");
+    sim.send_from(second, &format!("ACK sip:12345@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5072;branch=z9hG4bK-two-ack;rport\r\nFrom: <sip:13900000002@127.0.0.1>;tag=two\r\nTo: <sip:12345@127.0.0.1>;tag={tag}\r\nCall-ID: call-2\r\nCSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"));
+    let call2 = sim
+        .media
+        .iter()
+        .filter_map(|m| match m {
+            MediaCommand::Open { call: c, .. } if *c != call => Some(*c),
+            _ => None,
+        })
+        .next()
+        .expect("the second call's media");
+    sim.engine.handle_digit(call2, '2', sim.now);
+    sim.engine.handle_digit(call2, '1', sim.now);
+    sim.drain();
+    let plays_of = |sim: &Sim, c: super::session::CallId| -> Vec<Vec<String>> {
+        sim.media
+            .iter()
+            .filter_map(|m| match m {
+                MediaCommand::Play {
+                    call: x, prompts, ..
+                } if *x == c => Some(prompts.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let first_before = plays_of(&sim, call).len();
     sim.advance(Duration::from_secs(30));
-    let (notice, looped) = sim.plays().last().cloned().unwrap();
+    // The first in line hears no "zero callers ahead of you": its music simply goes on.
+    assert_eq!(plays_of(&sim, call).len(), first_before);
+    // The second hears that one caller is ahead of it, then the music again.
     assert_eq!(
-        notice,
+        plays_of(&sim, call2).last().cloned().unwrap(),
         vec![
             "queue-position-prefix.wav",
-            "digit-0.wav",
+            "digit-1.wav",
             "queue-position-suffix.wav",
             "hold-music.ogg"
         ]
     );
-    assert!(looped);
 }
 
 #[test]
@@ -570,3 +619,4 @@ fn register_is_challenged_and_scanners_are_refused() {
 mod abuse;
 mod agents;
 mod liveness;
+mod persist_reload;

@@ -94,11 +94,12 @@ fn scrape() -> Scrape {
             streams_refused: 3,
             ..Default::default()
         },
+        reloads: (2, 1),
     }
 }
 
 /// Every family the issue asks for, with its type.
-const FAMILIES: [(&str, Kind); 34] = [
+const FAMILIES: [(&str, Kind); 35] = [
     ("hotline_calls_offered_total", Kind::Counter),
     ("hotline_calls_rejected_total", Kind::Counter),
     ("hotline_calls_ended_total", Kind::Counter),
@@ -133,6 +134,7 @@ const FAMILIES: [(&str, Kind); 34] = [
     ("hotline_accept_errors_total", Kind::Counter),
     ("hotline_live_streams", Kind::Gauge),
     ("hotline_live_streams_refused_total", Kind::Counter),
+    ("hotline_config_reloads_total", Kind::Counter),
 ];
 
 #[test]
@@ -253,6 +255,14 @@ fn values_land_in_the_right_series() {
         7.0
     );
     assert_eq!(get("hotline_live_streams_refused_total", &[]), 3.0);
+    assert_eq!(
+        get("hotline_config_reloads_total", &[("result", "ok")]),
+        2.0
+    );
+    assert_eq!(
+        get("hotline_config_reloads_total", &[("result", "refused")]),
+        1.0
+    );
 }
 
 #[test]
@@ -273,6 +283,7 @@ fn an_idle_engine_still_renders_a_valid_document() {
         media: MediaValues::default(),
         tickets: TicketValues::read(&TicketMetrics::default()),
         net: net::NetValues::default(),
+        reloads: (0, 0),
     };
     let p = text::parse(&render(&s)).unwrap();
     // No rate is made up before a call was counted.

@@ -16,6 +16,7 @@ mod values;
 
 pub use framer::{Framed, StreamFramer};
 pub use head::expand_compact;
+pub(crate) use values::parse_name_addr;
 
 use bytes::Bytes;
 

@@ -343,6 +343,40 @@ impl<L: Clone + PartialEq> Table<L> {
         gone
     }
 
+    /// Every binding still live at `now`, by user (for saving across a restart).
+    pub(crate) fn all(&self, now: Instant) -> Vec<(String, Binding<L>)> {
+        let mut v: Vec<(String, Binding<L>)> = self
+            .aors
+            .iter()
+            .flat_map(|(u, bs)| bs.iter().map(move |b| (u.clone(), b.clone())))
+            .filter(|(_, b)| b.expires_at > now)
+            .collect();
+        v.sort_by(|a, b| (&a.0, a.1.id).cmp(&(&b.0, b.1.id)));
+        v
+    }
+
+    /// Puts back a binding saved before a restart (a fresh id, its own expiry); false when
+    /// the contact is already bound or the user holds `max` bindings.
+    pub(crate) fn restore(&mut self, user: &str, mut b: Binding<L>, max: usize) -> bool {
+        let list = self.aors.entry(user.to_owned()).or_default();
+        if list.len() >= max
+            || list
+                .iter()
+                .any(|x| uri_equivalent(&x.contact.uri, &b.contact.uri))
+        {
+            if list.is_empty() {
+                self.aors.remove(user);
+            }
+            return false;
+        }
+        b.id = self.next_id;
+        self.next_id += 1;
+        self.timers.insert((b.expires_at, b.id, user.to_owned()));
+        b.contact = stored_contact(&b.contact);
+        list.push(b);
+        true
+    }
+
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         self.timers.first().map(|(t, _, _)| *t)
     }

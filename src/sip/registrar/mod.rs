@@ -215,6 +215,61 @@ pub enum RegistrarEvent {
     },
 }
 
+/// One log line's worth: SIP URIs as they are written (`sip:1001@host:port`), never as Rust
+/// structures; blocks by how long they last.
+impl fmt::Display for RegistrarEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RegistrarEvent::BindingAdded {
+                user,
+                contact,
+                source,
+                live,
+            } => write!(
+                f,
+                "binding added: user {user} contact {contact} from {source} ({live} live)"
+            ),
+            RegistrarEvent::BindingRefreshed {
+                user,
+                contact,
+                source,
+                live,
+            } => write!(
+                f,
+                "binding refreshed: user {user} contact {contact} from {source} ({live} live)"
+            ),
+            RegistrarEvent::BindingRemoved {
+                user,
+                contact,
+                live,
+            } => {
+                write!(
+                    f,
+                    "binding removed: user {user} contact {contact} ({live} live)"
+                )
+            }
+            RegistrarEvent::BindingExpired {
+                user,
+                contact,
+                live,
+            } => {
+                write!(
+                    f,
+                    "binding expired: user {user} contact {contact} ({live} live)"
+                )
+            }
+            RegistrarEvent::AuthFailed { ip, username } => {
+                write!(f, "authentication failed: {ip} as {username:?}")
+            }
+            RegistrarEvent::SourceBlocked { ip, .. } => write!(f, "source blocked: {ip}"),
+            RegistrarEvent::SourceUnblocked { ip } => write!(f, "source unblocked: {ip}"),
+            RegistrarEvent::ScannerRefused { ip, user_agent } => {
+                write!(f, "scanner refused: {ip} User-Agent {user_agent:?}")
+            }
+        }
+    }
+}
+
 /// What to do with a request before anything else looks at it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Screening {
@@ -411,6 +466,36 @@ impl<L: Clone + PartialEq + fmt::Debug> Registrar<L> {
     /// Every user with a live binding, sorted.
     pub fn registered_users(&self, now: Instant) -> Vec<String> {
         self.table.users(now)
+    }
+
+    /// Every live binding at `now` with its user, to be saved across a restart.
+    pub fn bindings(&self, now: Instant) -> Vec<(String, Binding<L>)> {
+        self.table.all(now)
+    }
+
+    /// Puts back a binding saved before a restart, with the expiry it had (the phone is not
+    /// asked to register again), and says so with `BindingAdded` so the ACD learns the agent
+    /// can be rung. False (nothing changed) when it has lapsed, is already bound, or the user
+    /// holds the most bindings allowed.
+    pub fn restore_binding(&mut self, user: &str, binding: Binding<L>, now: Instant) -> bool {
+        if binding.expires_at <= now {
+            return false;
+        }
+        let (contact, source) = (binding.contact.uri.clone(), binding.flow.addr);
+        if !self
+            .table
+            .restore(user, binding, self.cfg.max_bindings_per_user)
+        {
+            return false;
+        }
+        let live = self.table.live_count(user, now);
+        self.events.push_back(RegistrarEvent::BindingAdded {
+            user: user.to_owned(),
+            contact,
+            source,
+            live,
+        });
+        true
     }
 
     /// A stream link closed (TCP connection gone): its bindings can no longer be reached
