@@ -414,7 +414,7 @@ fn at_the_file_limit_a_call_is_refused_503_and_recorded_and_accept_backs_off() {
     })
     .expect("HTTP answers again");
     let records: serde_json::Value = serde_json::from_str(&recent).expect("json");
-    assert_eq!(records[0]["outcome"], "rejected", "{recent}");
+    assert_eq!(records[0]["outcome"], "no_capacity", "{recent}");
     assert!(records[0]["answered_at"].is_null(), "{recent}");
     assert!(
         metric(&engine, "hotline_accept_errors_total{listener=\"sip_tcp\"}").unwrap_or(0.0) >= 1.0
@@ -431,7 +431,7 @@ fn at_the_file_limit_a_call_is_refused_503_and_recorded_and_accept_backs_off() {
     assert!(
         on_disk
             .lines()
-            .any(|l| l.contains("emfile-1") && l.contains("\"rejected\"")),
+            .any(|l| l.contains("emfile-1") && l.contains("\"no_capacity\"")),
         "{on_disk}"
     );
 }

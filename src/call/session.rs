@@ -33,10 +33,6 @@ impl fmt::Display for CallId {
     }
 }
 
-/// How long past its answer time a call waits for the media shell to hold its RTP port
-/// before it is refused (the shell answers at once; this only bounds a lost reply).
-pub const MEDIA_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
-
 /// Where a call is, with the data that only makes sense there.
 #[derive(Debug)]
 pub enum Phase {
@@ -131,7 +127,9 @@ impl Call {
                 answer_at,
                 media_ready: true,
             } => Some(*answer_at),
-            Phase::Ringing { answer_at, .. } => Some(*answer_at + MEDIA_WAIT),
+            Phase::Ringing { answer_at, .. } => {
+                Some(*answer_at + crate::call::media_ready::MEDIA_WAIT)
+            }
             Phase::Answered { retx, .. } => retx.poll_timeout(),
             Phase::Ivr { nav, until, .. } => {
                 Some(nav.poll_timeout().map_or(*until, |t| t.min(*until)))
@@ -345,26 +343,6 @@ impl CallEngine {
         self.rearm(id);
     }
 
-    /// The media shell holds the call's RTP port: the call may be answered (now, or when
-    /// the answer delay is over).
-    pub fn handle_media_ready(&mut self, id: CallId, now: Instant) {
-        let Some(call) = self.calls.get_mut(&id) else {
-            return;
-        };
-        if let Phase::Ringing {
-            answer_at,
-            media_ready,
-        } = &mut call.phase
-        {
-            *media_ready = true;
-            if now >= *answer_at {
-                self.answer(id, now);
-            }
-        }
-        self.rearm(id);
-        self.flush_transactions(now);
-    }
-
     /// Whether `from` (not a trunk) already has the most calls in set-up it may: answered
     /// or ringing, never ACKed. Bounded by the port range, so counting is cheap enough.
     fn setup_limit_reached(&self, from: Peer) -> bool {
@@ -413,7 +391,7 @@ impl CallEngine {
     }
 
     /// Sends the 200 with our SDP and waits for the ACK (media opens then).
-    fn answer(&mut self, id: CallId, now: Instant) {
+    pub(crate) fn answer(&mut self, id: CallId, now: Instant) {
         let wall = self.wall(now);
         let (t1, t2) = (self.cfg.timers.t1, self.cfg.timers.t2);
         let contact = match self.calls.get(&id) {
@@ -510,7 +488,7 @@ impl CallEngine {
             Phase::Ringing {
                 answer_at,
                 media_ready: false,
-            } if now >= *answer_at + MEDIA_WAIT => {
+            } if now >= *answer_at + crate::call::media_ready::MEDIA_WAIT => {
                 tracing::warn!(call = %call.name, "media not ready: refusing the call");
                 self.handle_media_failed(id, now);
                 return;
@@ -563,14 +541,6 @@ impl CallEngine {
             _ => {}
         }
         self.rearm(id);
-    }
-
-    /// The media shell could not open the call's RTP port: the call cannot be heard. Before
-    /// the answer it is refused with 503 (outcome `rejected`); after it, ended with a BYE.
-    pub fn handle_media_failed(&mut self, id: CallId, now: Instant) {
-        tracing::warn!(call = %id, "media failed: ending the call");
-        self.end_call_by_engine(id, now);
-        self.flush_transactions(now);
     }
 
     /// BYE, INFO or re-INVITE inside a dialog.
@@ -637,7 +607,6 @@ impl CallEngine {
                 resp.headers.push("Retry-After", "30");
                 let key = call.invite_key.clone();
                 self.respond(&key, resp, now);
-                self.counters.calls_rejected += 1;
                 self.finish(id, CallOutcome::Rejected, now);
             }
             Phase::Ending { .. } => {}
