@@ -114,6 +114,35 @@ fn an_advertising_prompt_is_refused_with_file_and_line() {
 }
 
 #[test]
+fn check_prints_the_policy_in_force_and_names_a_bad_number_with_its_line() {
+    let (dir, config) = project(&shipped_menus());
+    std::fs::write(
+        &config,
+        "[policy]\ncomplaint_days = 20\ncallback_days = 2\n",
+    )
+    .expect("config");
+    let (code, stdout, stderr) = check(&config);
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        stdout.contains("policy: dispatch 1day (immediately = 30m)")
+            && stdout.contains("consultation/help/suggestion/complaint/other 2/10/10/20/10 wd")
+            && stdout.contains("callback 2 wd"),
+        "{stdout}"
+    );
+    std::fs::write(&config, "[policy]\nsign_off_days = 1\nmax_extensions = 5\n").expect("config");
+    let (code, _, stderr) = check(&config);
+    assert_eq!(code, 1);
+    let expected = format!(
+        "{}:3: policy.max_extensions = 5",
+        dir.path().join("config/hotline.toml").display()
+    );
+    assert!(
+        stderr.contains(&expected),
+        "wanted {expected} in:\n{stderr}"
+    );
+}
+
+#[test]
 fn a_broken_config_names_its_file_and_line() {
     let (dir, config) = project(&shipped_menus());
     std::fs::write(

@@ -158,6 +158,57 @@ fn keys_2_then_1_put_the_call_in_the_dialect_queue() {
     let text = std::fs::read_to_string(files[0].path()).expect("record file");
     assert_eq!(text.lines().count(), 1);
     assert!(text.contains("\"outcome\":\"abandoned_in_queue\""));
+    // A finished call's record says it ended; its outcome says how.
+    assert_eq!(record["state"], "ended", "{record}");
+
+    // Any period, read from the day files: as JSON, and as CSV for a spreadsheet.
+    let enc = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339().replace('+', "%2B");
+    let now = chrono::Utc::now();
+    let (from, to) = (
+        enc(now - chrono::Duration::hours(1)),
+        enc(now + chrono::Duration::minutes(1)),
+    );
+    let get =
+        |path: &str, token: &str| common::http_request(engine.http, "GET", path, Some(token), None);
+    let (status, body) = get(
+        &format!("/api/calls/recent?from={from}&to={to}"),
+        "demo-supervisor",
+    );
+    assert_eq!(status, 200, "{body}");
+    let listed: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(listed[0]["id"], record["id"], "{listed}");
+    let (status, csv) = get(
+        &format!("/api/calls/export?from={from}&to={to}"),
+        "demo-reviewer",
+    );
+    assert_eq!(status, 200, "{csv}");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[0].starts_with("id,started_at,answered_at,ended_at,outcome,caller"),
+        "{csv}"
+    );
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(lines[1].contains(",abandoned_in_queue,"), "{csv}");
+    assert!(lines[1].contains('*'), "the caller stays masked: {csv}");
+    // An empty period, a backwards one, an agent's token.
+    let (status, csv) = get(
+        &format!(
+            "/api/calls/export?from={to}&to={}",
+            enc(now + chrono::Duration::hours(1))
+        ),
+        "demo-supervisor",
+    );
+    assert_eq!((status, csv.lines().count()), (200, 1), "{csv}");
+    let (status, body) = get(
+        &format!("/api/calls/export?from={to}&to={from}"),
+        "demo-supervisor",
+    );
+    assert_eq!(status, 400, "{body}");
+    let (status, _) = get(
+        &format!("/api/calls/export?from={from}&to={to}"),
+        "demo-agent-1001",
+    );
+    assert_eq!(status, 403);
 }
 
 #[test]

@@ -890,3 +890,42 @@ async fn a_call_finds_its_ticket_and_the_ticket_names_its_call() {
     );
     assert_eq!(sup.1["items"][0]["id"], c.1["id"]);
 }
+
+/// C16 (issue 11 item 17): the caller's whole number and name go to those who handle the
+/// ticket; another agent who merely opens it sees them masked, in the history too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_who_does_not_handle_a_ticket_sees_the_caller_masked() {
+    let e = start().await;
+    e.set_now("2026-09-30T10:02:00+08:00");
+    let r = e.call("POST", "/api/tickets", AGENT, Some(example())).await;
+    assert_eq!(r.0, 201, "{:?}", r.1);
+    let id = r.1["id"].as_str().expect("id").to_string();
+    assert_eq!(
+        r.1["caller"]["phone"], "13800138000",
+        "the agent who registered it"
+    );
+    let path = format!("/api/tickets/{id}/actions");
+    let r = e
+        .call(
+            "POST",
+            &path,
+            AGENT,
+            Some(json!({"action":"dispatch","category":"wage_arrears"})),
+        )
+        .await;
+    assert_eq!(r.0, 200, "{:?}", r.1);
+    let show = format!("/api/tickets/{id}");
+    let other = e.call("GET", &show, Some("demo-agent-1002"), None).await;
+    assert_eq!(other.0, 200, "{:?}", other.1);
+    // (It may remind the unit: oversight needs no contact with the citizen.)
+    assert_eq!(other.1["actions"], json!(["remind"]));
+    let text = other.1.to_string();
+    assert!(!text.contains("13800138000"), "whole number leaked: {text}");
+    assert!(!text.contains("张三"), "whole name leaked: {text}");
+    assert_eq!(other.1["caller"]["phone"], "138******00");
+    // The unit that handles it, the reviewer and the supervisor see it whole.
+    for who in [HRSS, REVIEWER, SUPERVISOR, AGENT] {
+        let r = e.call("GET", &show, who, None).await;
+        assert_eq!(r.1["caller"]["phone"], "13800138000", "{who:?}");
+    }
+}

@@ -160,6 +160,7 @@ fn the_wallboard_moves_with_a_call_and_the_agent_files_its_ticket_from_the_deskt
     desk.expect("READY", Duration::from_secs(30), &engine);
     let popup = desk.expect("POPUP", Duration::from_secs(30), &engine);
     desk.expect("A11Y desk-popup", Duration::from_secs(10), &engine);
+    desk.expect("HELD", Duration::from_secs(10), &engine);
     let suggested = desk.expect("SUGGESTED", Duration::from_secs(10), &engine);
     assert!(suggested.contains("市自来水集团"), "{suggested}");
     let ticket = popup.trim_start_matches("POPUP ").trim().to_string();
@@ -558,7 +559,7 @@ fn the_ticket_desk_has_a_form_for_every_action_a_person_can_be_offered() {
         .filter_map(|l| l.strip_prefix("  ")?.split(':').next())
         .filter(|k| k.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
         .collect();
-    let engine_only = ["attach_recording"];
+    let engine_only = ["attach_recording", "emergency_transferred"];
     let missing: Vec<&str> = hotline::workflow::available::action_names()
         .into_iter()
         .filter(|a| !engine_only.contains(a) && !forms.contains(a))

@@ -79,8 +79,41 @@ fn describe(e: &EventKind, refs: &BTreeMap<TicketId, usize>) -> String {
         EventKind::Created { dispatch_due, .. } => {
             format!("created dispatch_due={}", due(dispatch_due))
         }
-        EventKind::RepeatSuspected { earlier, score } => {
-            format!("repeat_suspected({} {score:.2})", r(earlier))
+        EventKind::RepeatSuspected {
+            earlier,
+            score,
+            final_answer,
+        } => {
+            let fin = if *final_answer { " final_answer" } else { "" };
+            format!("repeat_suspected({} {score:.2}{fin})", r(earlier))
+        }
+        EventKind::Returned { decision_due, .. } => match decision_due {
+            Some(d) => format!("returned decision_due={}", due(d)),
+            None => "returned".into(),
+        },
+        EventKind::ReturnRejected { feedback_due, .. } => match feedback_due {
+            Some(d) => format!("return_rejected feedback_due={}", due(d)),
+            None => "return_rejected".into(),
+        },
+        EventKind::ReviewPassed { callback_due } => match callback_due {
+            Some(d) => format!("review_passed callback_due={}", due(d)),
+            None => "review_passed".into(),
+        },
+        EventKind::LinkedEmergency {
+            service,
+            marked_urgent,
+            after_secs,
+            ..
+        } => format!(
+            "linked_emergency({}{}{})",
+            j(serde_json::json!(service)),
+            if *marked_urgent { " urgent" } else { "" },
+            after_secs
+                .map(|s| format!(" after {s}s"))
+                .unwrap_or_default()
+        ),
+        EventKind::SupervisionClosed { reason, .. } => {
+            format!("supervision_closed({})", j(serde_json::json!(reason)))
         }
         EventKind::Drafted { dispatch_due, .. } => {
             format!("drafted dispatch_due={}", due(dispatch_due))
@@ -148,9 +181,10 @@ fn describe(e: &EventKind, refs: &BTreeMap<TicketId, usize>) -> String {
         EventKind::Overdue { deadline, .. } => {
             format!("overdue({})", j(serde_json::json!(deadline)))
         }
-        EventKind::SupervisionOpened { reason, .. } => {
-            format!("supervision({})", j(serde_json::json!(reason)))
-        }
+        EventKind::SupervisionOpened { reason, unit, .. } => match unit {
+            Some(u) => format!("supervision({} unit={u})", j(serde_json::json!(reason))),
+            None => format!("supervision({})", j(serde_json::json!(reason))),
+        },
         other => other.name(),
     }
 }
@@ -283,17 +317,20 @@ fn run(text: &str) -> Vec<String> {
         }
         v["action"] = serde_json::json!(name);
         let action: Action = serde_json::from_value(v).unwrap_or_else(|e| panic!("{line}: {e}"));
+        let before = wf.load(&mut store, &id).expect("load").history.len();
         match wf.act(&mut store, &id, None, &a, &action, at) {
             Ok(t) => {
-                let before = t.history.len()
-                    - t.history
-                        .iter()
-                        .rev()
-                        .take_while(|e| e.at == at && e.actor == a)
-                        .count();
+                // Everything this action wrote, the engine's late marks included (`[late]`).
                 let ev: Vec<String> = t.history[before..]
                     .iter()
-                    .map(|e| describe(&e.kind, &refs))
+                    .map(|e| {
+                        let d = describe(&e.kind, &refs);
+                        if e.actor == a {
+                            d
+                        } else {
+                            format!("[late]{d}")
+                        }
+                    })
                     .collect();
                 out.push(format!("#{n} {} -> {}", ev.join(" "), t.state.name()));
             }

@@ -86,6 +86,10 @@ function render(v) {
   const shown = c ?? (ticket && !ticketSaved() && lastCall ? lastCall : null);
   $("popup").hidden = !shown;
   $("call-controls").hidden = !c || offered;
+  const held = Boolean(c?.on_hold);
+  $("btn-hold").textContent = t(held ? "desk.resume" : "desk.hold");
+  $("btn-hold").setAttribute("aria-pressed", String(held));
+  $("btn-hold").classList.toggle("primary", held);
   if (shown) {
     $("popup").classList.toggle("offered", offered);
     $("popup").classList.toggle("ended", !c);
@@ -341,6 +345,19 @@ async function main() {
       $("saved").textContent = t("desk.transfer.done");
     } catch (e) {
       showError(e);
+    }
+  });
+  $("btn-hold").addEventListener("click", async () => {
+    showError(null);
+    const b = $("btn-hold");
+    if (b.disabled || !view?.call) return;
+    b.disabled = true;
+    try {
+      await api(token, "POST", `/api/calls/${view.call.id}/hold`, { hold: !view.call.on_hold });
+    } catch (e) {
+      showError(e);
+    } finally {
+      b.disabled = false;
     }
   });
   $("f-next").addEventListener("change", updateNext);

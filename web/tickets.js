@@ -58,6 +58,7 @@ const ACTIONS = {
   reject_final_answer: [["reason", TEXT]],
   remind: [["note", TEXT]],
   supervise: [["reason", sel("late_dispatch", "late_sign_off", "late_feedback", "reply_not_matching_facts", "passed_back_and_forth", "refused_within_duty", "repeated_unresolved")], ["note", TEXT]],
+  close_supervision: [["reason", sel("late_dispatch", "late_sign_off", "late_feedback", "reply_not_matching_facts", "passed_back_and_forth", "refused_within_duty", "repeated_unresolved", "late_return_decision", "late_callback")], ["note", TEXT]],
   follow_up: [["note", TEXT]],
   archive: [],
 };

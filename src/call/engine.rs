@@ -118,6 +118,9 @@ pub enum Output {
     Connected(Box<crate::call::record::ConnectedCall>),
     /// A caller who asked for a person was answered or gave up: feed the KPIs.
     Kpi(crate::stats::kpi::KpiEvent),
+    /// C12: the call is being transferred to an outside service (`target` as configured in
+    /// `[transfer.numbers]`, e.g. `"110"`): its ticket is marked urgent and linked.
+    EmergencyTransfer { call: String, target: String },
 }
 
 /// The engine's settings, taken from the config at start.

@@ -23,6 +23,8 @@ pub enum CallState {
     Talking,
     /// Being torn down (BYE sent, waiting for its answer).
     Ending,
+    /// Over: every finished call's record says so (its `outcome` says how).
+    Ended,
 }
 
 /// How a call ended, for the connection-rate KPI and the operators.
@@ -96,6 +98,9 @@ pub struct LiveCall {
     /// the call counts for this queue, once, in the KPIs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answered_queue: Option<String>,
+    /// The agent holds the caller (hold music plays to them).
+    #[serde(default)]
+    pub on_hold: bool,
 }
 
 /// An agent answered: what the shell needs to open the call's draft ticket. The caller's
@@ -206,6 +211,7 @@ impl CallState {
             CallState::Ringing => "ringing",
             CallState::Talking => "talking",
             CallState::Ending => "ending",
+            CallState::Ended => "ended",
         }
     }
 }

@@ -117,6 +117,8 @@ pub struct Call {
     pub rings_unanswered: u32,
     /// When the call asked for a person (t₀), on the engine's clock.
     pub queued_mono: Option<Instant>,
+    /// The agent put the caller on hold from the desk (hold music plays to the caller).
+    pub on_hold: bool,
 }
 
 impl Call {
@@ -180,6 +182,7 @@ impl Call {
             transfers: self.transfers.clone(),
             ticket: self.ticket.clone(),
             answered_queue: self.answered_queue.clone(),
+            on_hold: self.on_hold,
             id: self.name.clone(),
             caller: self.caller.masked(),
             called: self.called.clone(),
@@ -329,6 +332,7 @@ impl CallEngine {
             first_ring_at: None,
             rings_unanswered: 0,
             queued_mono: None,
+            on_hold: false,
             session_interval,
             session_timer: None,
         };
@@ -746,8 +750,11 @@ impl CallEngine {
                 .map(|(r, t0)| r.saturating_duration_since(t0));
             crate::call::record::WaitBreach::of(w, first_ring, call.rings_unanswered)
         });
+        let mut live = call.live();
+        // A record is of a finished call: its state is `ended`, its `outcome` says how.
+        live.state = CallState::Ended;
         let record = CallRecord {
-            call: call.live(),
+            call: live,
             ended_at: self.wall(now),
             outcome,
             sip_call_id: call.invite.headers.call_id.clone(),
@@ -791,7 +798,7 @@ impl CallEngine {
                 id: crate::call::ids::call_name(at, id),
                 caller: caller.masked(),
                 called,
-                state: CallState::Setup,
+                state: CallState::Ended,
                 menu_path: Vec::new(),
                 queue: None,
                 started_at: at,
@@ -805,6 +812,7 @@ impl CallEngine {
                 transfers: Vec::new(),
                 ticket: None,
                 answered_queue: None,
+                on_hold: false,
             },
             ended_at: at,
             outcome: CallOutcome::NoCapacity,

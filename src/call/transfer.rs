@@ -25,6 +25,29 @@ pub enum TransferError {
 }
 
 impl CallEngine {
+    /// Puts the caller on hold (`on`: they hear the hold music, the agent stays on the line)
+    /// or takes them off it, from the agent's desk; a phone's own hold re-INVITE does the
+    /// same. Only a call talking to an agent can be held.
+    pub fn hold(&mut self, id: CallId, on: bool, now: Instant) -> Result<(), TransferError> {
+        let _ = now;
+        let call = self
+            .calls
+            .get_mut(&id)
+            .ok_or_else(|| TransferError::UnknownCall(id.to_string()))?;
+        if !matches!(call.phase, Phase::Talking) {
+            return Err(TransferError::NotTalking(call.name.clone()));
+        }
+        if call.on_hold == on {
+            return Ok(());
+        }
+        call.on_hold = on;
+        tracing::info!(call = %call.id, on_hold = on, "hold from the desk");
+        let prompt = on.then(|| self.menus.queue_audio().hold().as_str().to_string());
+        self.out
+            .push_back(Output::Media(MediaCommand::Hold { call: id, prompt }));
+        Ok(())
+    }
+
     /// The internal id of a live call by its public name.
     pub fn call_by_name(&self, name: &str) -> Option<CallId> {
         self.calls.values().find(|c| c.name == name).map(|c| c.id)
@@ -85,8 +108,15 @@ impl CallEngine {
             // `wait` stays: the caller's wait for a person ended at the first answer (one
             // offer per citizen call, docs/KPI.md).
             call.agent = None;
+            call.on_hold = false;
         }
         if external {
+            if let Some(call) = self.calls.get(&id) {
+                self.out.push_back(Output::EmergencyTransfer {
+                    call: call.name.clone(),
+                    target: target.to_string(),
+                });
+            }
             self.dial_external(id, target, now)?;
         } else {
             self.enqueue(id, target.to_string(), now);

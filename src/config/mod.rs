@@ -37,6 +37,9 @@ pub struct Config {
     pub acd: AcdFiles,
     pub transfer: TransferConfig,
     pub registrar: RegistrarSettings,
+    /// The workflow's numbers (W4–W17, C12): deadlines, limits, thresholds. Reloaded by
+    /// `SIGHUP`; a changed number applies to deadlines decided afterwards.
+    pub policy: crate::workflow::Policy,
     /// The folder of the config file: `calendar/`, `dispatch.toml` and `users.toml` live there.
     #[serde(skip)]
     pub config_dir: PathBuf,
@@ -533,6 +536,9 @@ impl Config {
                 "ivr.queue_notice_interval must be at least 5s".into(),
             );
         }
+        for (key, message) in self.policy.problems() {
+            bad(key, message);
+        }
         if errors.is_empty() {
             Ok(())
         } else {
@@ -642,6 +648,46 @@ mod tests {
         assert!(errs[0].to_string().starts_with("x.toml:2: "), "{}", errs[0]);
         let err = Config::parse("[registrar]\nmd5_only = []\n", Path::new("x.toml")).unwrap_err();
         assert!(err.to_string().starts_with("x.toml:2: "), "{err}");
+    }
+
+    #[test]
+    fn policy_numbers_are_read_and_a_bad_one_is_refused_with_its_line() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/hotline.toml");
+        let shipped = Config::load(&path).expect("shipped config is valid");
+        assert_eq!(shipped.policy, crate::workflow::Policy::default());
+        let text = "[policy]\ndispatch_within = \"12h\"\ncomplaint_days = 20\ncallback_days = 2\n";
+        let config = Config::parse(text, Path::new("x.toml")).unwrap();
+        assert!(config.validate(text, Path::new("x.toml")).is_ok());
+        assert_eq!(
+            config.policy.dispatch_within,
+            Duration::from_secs(12 * 3600)
+        );
+        assert_eq!(config.policy.complaint_days, 20);
+        assert_eq!(config.policy.callback_days, 2);
+        for (text, line) in [
+            ("[policy]\ndispatch_within = \"25h\"\n", 2),
+            ("[sip]\n\n[policy]\nimmediate_dispatch_within = \"2d\"\n", 4),
+            ("[policy]\nconsultation_days = 0\n", 2),
+            ("[policy]\nsign_off_days = 1\nmax_extensions = 3\n", 3),
+            ("[policy]\nrating_days = 0\n", 2),
+            ("[policy]\nrepeat_threshold = 1.5\n", 2),
+            ("[policy]\ncallback_days = 0\n", 2),
+            ("[policy]\nurgent_feedback_within = \"0s\"\n", 2),
+            ("[policy]\nreturn_decision_days = 100\n", 2),
+        ] {
+            let config = Config::parse(text, Path::new("x.toml")).unwrap();
+            let errs = config.validate(text, Path::new("x.toml")).unwrap_err();
+            assert!(
+                errs[0]
+                    .to_string()
+                    .starts_with(&format!("x.toml:{line}: policy.")),
+                "{text}: {}",
+                errs[0]
+            );
+        }
+        let err =
+            Config::parse("[policy]\n\ndispatch_hours = 24\n", Path::new("x.toml")).unwrap_err();
+        assert!(err.to_string().starts_with("x.toml:3: "), "{err}");
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/agents/{id}/state", post(set_state))
         .route("/api/agents/{id}/wrap-up-done", post(wrap_up_done))
         .route("/api/calls/{id}/transfer", post(transfer))
+        .route("/api/calls/{id}/hold", post(hold))
         .with_state(state)
 }
 
@@ -224,18 +225,7 @@ async fn transfer(
     ApiJson(body): ApiJson<TransferBody>,
 ) -> Result<StatusCode, ApiError> {
     use crate::call::transfer::TransferError;
-    let actor = caller(&state, &headers)?;
-    let agent = match actor.role {
-        Role::Supervisor => None,
-        Role::Agent => own_agent(&actor).map(str::to_string),
-        _ => {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                format!("{} may not transfer calls", actor.user),
-            ))
-        }
-    };
+    let agent = call_handler(&state, &headers, "transfer")?;
     state
         .engine
         .transfer(id, body.queue, agent)
@@ -256,6 +246,63 @@ async fn transfer(
                         format!("{target} cannot be dialled from this hotline: choose one of the desk's transfer targets, or ask the administrator to set up outside transfers"),
                     );
                 }
+            };
+            ApiError::new(status, code, e.to_string())
+        })?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Who may steer a live call: the agent on it (`Some(agent)`: the engine checks it is theirs)
+/// or a supervisor (`None`).
+fn call_handler(
+    state: &ApiState,
+    headers: &HeaderMap,
+    what: &str,
+) -> Result<Option<String>, ApiError> {
+    let actor = caller(state, headers)?;
+    match actor.role {
+        Role::Supervisor => Ok(None),
+        Role::Agent => Ok(own_agent(&actor).map(str::to_string)),
+        _ => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("{} may not {what} calls", actor.user),
+        )),
+    }
+}
+
+/// The body of `POST /api/calls/{id}/hold`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HoldBody {
+    /// `true` puts the caller on hold (they hear the hold music), `false` takes them back.
+    pub hold: bool,
+}
+
+/// Hold or resume from the desk, by the agent on the call (or a supervisor): the caller
+/// hears the hold music meanwhile, and the live call shows `on_hold`.
+#[utoipa::path(post, path = "/api/calls/{id}/hold", tag = "calls", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The call's id (as in `/api/calls`)")), request_body = HoldBody,
+    responses((status = 204, description = "Held or resumed"), (status = 400, description = "Malformed JSON", body = ApiError), (status = 401, description = "No or unknown token", body = ApiError),
+        (status = 403, description = "Not an agent or supervisor", body = ApiError),
+        (status = 404, description = "Unknown call", body = ApiError),
+        (status = 409, description = "Not the agent on this call, or not talking", body = ApiError), (status = 503, description = "The engine is shutting down", body = ApiError)))]
+pub(crate) async fn hold(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<HoldBody>,
+) -> Result<StatusCode, ApiError> {
+    use crate::call::transfer::TransferError;
+    let agent = call_handler(&state, &headers, "hold")?;
+    state
+        .engine
+        .hold(id, body.hold, agent)
+        .await?
+        .map_err(|e| {
+            let (status, code) = match &e {
+                TransferError::UnknownCall(_) => (StatusCode::NOT_FOUND, "unknown_call"),
+                _ => (StatusCode::CONFLICT, "not_your_call"),
             };
             ApiError::new(status, code, e.to_string())
         })?;

@@ -4,6 +4,7 @@
 pub mod agents;
 pub mod attachments;
 pub mod auth;
+pub mod calls;
 pub mod extract;
 pub mod live;
 pub mod metrics;
@@ -17,7 +18,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::shell::engine::EngineHandle;
 use crate::shell::records::RecentCalls;
@@ -28,6 +29,8 @@ use crate::shell::records::RecentCalls;
 pub struct ApiState {
     pub engine: EngineHandle,
     pub recent: RecentCalls,
+    /// The data folder: older call records are read from its day files.
+    pub data_dir: std::path::PathBuf,
     pub media: std::sync::Arc<crate::shell::media::MediaCounters>,
     /// Bearer tokens → users and roles.
     pub users: crate::shell::shared::Shared<auth::Users>,
@@ -92,11 +95,11 @@ pub fn router(state: ApiState) -> Router {
     Router::new()
         .route("/api/health", get(health))
         .route("/api/calls", get(live_calls))
-        .route("/api/calls/recent", get(recent_calls))
         .route("/metrics", get(metrics::metrics))
         .route("/api/stats", get(stats))
         .route("/api/openapi.json", get(openapi::openapi_json))
         .with_state(state.clone())
+        .merge(calls::router(state.clone()))
         .merge(agents::router(state.clone()))
         .merge(live::router(state))
         .merge(web::router())
@@ -119,51 +122,6 @@ async fn live_calls(
     live::may_watch_wallboard(&agents::caller(&state, &headers)?)?;
     let calls = state.engine.live_calls().await?;
     Ok(Json(calls).into_response())
-}
-
-/// Query string of `GET /api/calls/recent`.
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-struct RecentQuery {
-    /// How many records (default 100, at most the number kept in memory).
-    limit: Option<usize>,
-    /// Only the calls whose caller waited past the 15-second maximum (C2), each with its
-    /// cause in `over_15s`.
-    #[serde(default)]
-    over_15s: bool,
-}
-
-/// The newest finished calls' records, newest first: recordings, agents and tickets, for the
-/// hotline's supervisors and reviewers only.
-#[utoipa::path(get, path = "/api/calls/recent", tag = "calls", params(RecentQuery), security(("bearer" = [])),
-    responses((status = 200, description = "Call records", body = Vec<crate::call::record::CallRecord>), (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Needs a supervisor or reviewer token", body = ApiError)))]
-async fn recent_calls(
-    State(state): State<ApiState>,
-    headers: HeaderMap,
-    extract::ApiQuery(q): extract::ApiQuery<RecentQuery>,
-) -> Result<Json<Vec<crate::call::record::CallRecord>>, ApiError> {
-    let actor = agents::caller(&state, &headers)?;
-    if !matches!(
-        actor.role,
-        crate::workflow::Role::Supervisor | crate::workflow::Role::Reviewer
-    ) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "call records need a supervisor or reviewer token",
-        ));
-    }
-    let limit = q
-        .limit
-        .unwrap_or(100)
-        .min(crate::shell::records::RECENT_CAPACITY);
-    let over = q.over_15s;
-    Ok(Json(
-        state
-            .recent
-            .latest_where(limit, |r| !over || r.over_15s.is_some()),
-    ))
 }
 
 /// The two KPIs (today and rolling 24 h, overall and per queue) with the counts behind them,

@@ -18,7 +18,8 @@ use utoipa::{Modify, OpenApi};
     paths(
         super::health,
         super::live_calls,
-        super::recent_calls,
+        super::calls::recent_calls,
+        super::calls::export_calls,
         super::stats,
         super::metrics::metrics,
         openapi_json,
@@ -26,6 +27,7 @@ use utoipa::{Modify, OpenApi};
         super::agents::set_state,
         super::agents::wrap_up_done,
         super::agents::transfer,
+        super::agents::hold,
         super::tickets::create,
         super::tickets::list,
         super::tickets::show,

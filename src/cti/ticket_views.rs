@@ -32,6 +32,12 @@ pub struct DueView {
     /// Rating (callback) due.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rating: Option<String>,
+    /// The hotline's decision on a return (W8); the unit's feedback clock stands still.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub return_decision: Option<String>,
+    /// The callback after a passed review (W13).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub callback: Option<String>,
     /// E.g. a deadline computed past the end of the loaded calendar.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -159,6 +165,14 @@ fn due_view(t: &Ticket) -> DueView {
         | TicketState::Accepted { dispatch_due } => put(&mut v.dispatch, dispatch_due, &mut w),
         TicketState::Dispatched { sign_due, .. } => put(&mut v.sign_off, sign_due, &mut w),
         TicketState::AwaitingRating { rating_due, .. } => put(&mut v.rating, rating_due, &mut w),
+        TicketState::Returned {
+            decision_due: Some(d),
+            ..
+        } => put(&mut v.return_decision, d, &mut w),
+        TicketState::AwaitingCallback {
+            callback_due: Some(d),
+            ..
+        } => put(&mut v.callback, d, &mut w),
         _ => {}
     }
     if let Some(work) = t.state.work() {
@@ -171,9 +185,7 @@ fn due_view(t: &Ticket) -> DueView {
         if let Some(f) = &work.feedback_due {
             if matches!(
                 t.state,
-                TicketState::Dispatched { .. }
-                    | TicketState::Handling { .. }
-                    | TicketState::Returned { .. }
+                TicketState::Dispatched { .. } | TicketState::Handling { .. }
             ) {
                 put(&mut v.feedback, f, &mut w);
             }
@@ -185,6 +197,42 @@ fn due_view(t: &Ticket) -> DueView {
 
 impl TicketView {
     /// The view of `t` at `at` (for `overdue`), with the `actions` its reader could take now.
+    /// The ticket as `reader` may see it (rule C16): the caller's whole number and name go
+    /// only to those who handle the ticket — an agent who acted on it or could work on the
+    /// request now (`actions` beyond mere oversight such as a reminder), its units,
+    /// reviewers and supervisors; any other agent sees them masked, in the history too.
+    pub fn for_reader(
+        t: &Ticket,
+        at: DateTime<FixedOffset>,
+        actions: Vec<&'static str>,
+        reader: &crate::workflow::model::Actor,
+    ) -> Self {
+        // Oversight needs no contact with the citizen.
+        const OVERSIGHT: [&str; 4] = ["remind", "supervise", "close_supervision", "archive"];
+        let handles = !matches!(reader.role, crate::workflow::Role::Agent)
+            || actions.iter().any(|a| !OVERSIGHT.contains(a))
+            || t.history.iter().any(|e| e.actor.user == reader.user);
+        let mut view = Self::new(t, at, actions);
+        if !handles {
+            view.caller = masked_caller(&view.caller);
+            for e in &mut view.history {
+                if let crate::workflow::event::EventKind::Created { intake, .. }
+                | crate::workflow::event::EventKind::Drafted { intake, .. } = &mut e.kind
+                {
+                    intake.caller = masked_caller(&intake.caller);
+                }
+                if let crate::workflow::event::EventKind::Completed {
+                    caller_name: Some(name),
+                    ..
+                } = &mut e.kind
+                {
+                    *name = Masked::new(name.as_str()).masked();
+                }
+            }
+        }
+        view
+    }
+
     pub fn new(t: &Ticket, at: DateTime<FixedOffset>, actions: Vec<&'static str>) -> Self {
         let i = &t.intake;
         Self {
@@ -277,4 +325,12 @@ pub struct CategoryList {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UnitList {
     pub units: Vec<crate::workflow::catalogue::Unit>,
+}
+
+/// A caller with number and name masked (at most half of each shows).
+fn masked_caller(c: &Caller) -> Caller {
+    Caller {
+        name: c.name.as_deref().map(|n| Masked::new(n).masked()),
+        phone: c.phone.as_deref().map(|p| Masked::new(p).masked()),
+    }
 }

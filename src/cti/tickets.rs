@@ -40,6 +40,8 @@ pub struct TicketApiConfig {
     pub dispatch: PathBuf,
     pub users: PathBuf,
     pub durability: Durability,
+    /// The rules' numbers (`[policy]` of `hotline.toml`).
+    pub policy: Policy,
 }
 
 impl TicketApiConfig {
@@ -51,6 +53,7 @@ impl TicketApiConfig {
             dispatch: config_dir.join("dispatch.toml"),
             users: config_dir.join("users.toml"),
             durability: Durability::Full,
+            policy: Policy::default(),
         }
     }
 }
@@ -91,7 +94,11 @@ impl std::fmt::Debug for TicketApi {
 impl TicketApi {
     /// Loads the calendar, catalogue and users, opens `tickets.sqlite` and starts the store thread.
     pub fn open(config: &TicketApiConfig) -> Result<Self, TicketApiError> {
-        let workflow = load_workflow(&config.calendar_dir, &config.dispatch, Policy::default())?;
+        let workflow = load_workflow(
+            &config.calendar_dir,
+            &config.dispatch,
+            config.policy.clone(),
+        )?;
         let text = std::fs::read_to_string(&config.users).map_err(|e| TicketApiError::File {
             path: config.users.clone(),
             message: e.to_string(),
@@ -399,7 +406,7 @@ async fn create(
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
-        Json(TicketView::new(&t, now, actions)),
+        Json(TicketView::for_reader(&t, now, actions, &actor)),
     )
         .into_response())
 }
@@ -426,7 +433,7 @@ async fn show(
         })
         .await?;
     may_see(&actor, &t)?;
-    Ok(Json(TicketView::new(&t, now, actions)).into_response())
+    Ok(Json(TicketView::for_reader(&t, now, actions, &actor)).into_response())
 }
 
 /// The body of `POST /api/tickets/{id}/actions`: one action, named by `action` with its
@@ -510,7 +517,7 @@ async fn act(
     api.worker.metrics().outcome(name, &t);
     let (t, actions) = t?;
     tracing::info!(id = %t.id, version = t.version, user = %actor.user, state = t.state.name(), "ticket action");
-    Ok(Json(TicketView::new(&t, now, actions)).into_response())
+    Ok(Json(TicketView::for_reader(&t, now, actions, &actor)).into_response())
 }
 
 /// Query string of `GET /api/tickets`.

@@ -10,6 +10,7 @@ use tokio::task::JoinSet;
 
 use crate::call::record::ConnectedCall;
 use crate::cti::tickets::TicketApi;
+use crate::workflow::action::EmergencyService;
 use crate::workflow::model::{china, Actor, CallDraft, Recording};
 use crate::workflow::store::{ListQuery, TicketStore};
 use crate::workflow::ticket::TicketState;
@@ -140,6 +141,52 @@ impl CallTickets {
         });
     }
 
+    /// C12: the call is transferred to an outside service: its open ticket becomes urgent and
+    /// linked to that service in one workflow step, with the time from the call's start.
+    pub fn emergency_transfer(&mut self, call: String, target: &str) {
+        let Some(service) = emergency_service(target) else {
+            return;
+        };
+        let at = self.api.now();
+        let id = call.clone();
+        let linked = self.api.worker().submit(move |s, wf| {
+            let page = s.list(&ListQuery {
+                call_id: Some(id),
+                limit: 20,
+                ..ListQuery::default()
+            })?;
+            let mut n = 0u64;
+            for row in page.items {
+                let t = wf.load(s, &row.id)?;
+                if matches!(
+                    t.state,
+                    TicketState::Draft { .. }
+                        | TicketState::Received { .. }
+                        | TicketState::Accepted { .. }
+                ) {
+                    let action = Action::EmergencyTransferred { service };
+                    wf.act(s, &row.id, None, &Actor::system(), &action, at)?;
+                    n += 1;
+                }
+            }
+            Ok(n)
+        });
+        let metrics = self.api.worker().metrics().clone();
+        self.reap();
+        self.jobs.spawn(async move {
+            match linked.await {
+                Ok(n) => {
+                    metrics.transitions.add("emergency_transferred", n);
+                    tracing::info!(call = crate::call::ids::id_of_name(&call), tickets = n, "call's ticket linked to the emergency service (C12)")
+                }
+                Err(e) => {
+                    metrics.refused(crate::shell::metrics::error_code(&e));
+                    tracing::error!(call = crate::call::ids::id_of_name(&call), error = %e, "could not link the transferred call's ticket")
+                }
+            }
+        });
+    }
+
     /// The next draft opened, for the engine task's loop.
     pub async fn next_link(&mut self) -> Option<TicketLink> {
         self.links_rx.recv().await
@@ -159,9 +206,23 @@ impl CallTickets {
     }
 }
 
+/// The C12 service a `[transfer.numbers]` name stands for (`"110"`, `water`, …).
+fn emergency_service(target: &str) -> Option<EmergencyService> {
+    serde_json::from_value(serde_json::json!(target)).ok()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::caller_phone;
+    use super::{caller_phone, emergency_service};
+    use crate::workflow::action::EmergencyService;
+
+    #[test]
+    fn transfer_targets_name_their_service() {
+        assert_eq!(emergency_service("110"), Some(EmergencyService::Police));
+        assert_eq!(emergency_service("122"), Some(EmergencyService::Traffic));
+        assert_eq!(emergency_service("gas"), Some(EmergencyService::Gas));
+        assert_eq!(emergency_service("12315"), None);
+    }
 
     #[test]
     fn withheld_numbers_are_not_stored() {

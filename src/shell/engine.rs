@@ -28,6 +28,13 @@ pub enum EngineCommand {
         agent: Option<String>,
         reply: oneshot::Sender<Result<(), crate::call::transfer::TransferError>>,
     },
+    /// Hold or resume a call from the desk; `agent`, when given, must be the one serving it.
+    Hold {
+        call: String,
+        on: bool,
+        agent: Option<String>,
+        reply: oneshot::Sender<Result<(), crate::call::transfer::TransferError>>,
+    },
     /// Answer with the KPIs now.
     Stats(oneshot::Sender<crate::stats::kpi::KpiSnapshot>),
     /// Answer with a live call's caller number and agent (the desk's caller history).
@@ -116,6 +123,22 @@ impl EngineHandle {
         self.ask(|reply| EngineCommand::Transfer {
             call,
             target,
+            agent,
+            reply,
+        })
+        .await
+    }
+
+    /// Puts a call's caller on hold (`on`) or takes them off it.
+    pub async fn hold(
+        &self,
+        call: String,
+        on: bool,
+        agent: Option<String>,
+    ) -> Result<Result<(), crate::call::transfer::TransferError>, EngineGone> {
+        self.ask(|reply| EngineCommand::Hold {
+            call,
+            on,
             agent,
             reply,
         })
@@ -283,6 +306,18 @@ impl EngineTask {
                         let now = crate::shell::clock::now();
                         let _ = reply.send(self.core.set_agent_state(&agent, request, now));
                     }
+                    EngineCommand::Hold { call, on, agent, reply } => {
+                        use crate::call::transfer::TransferError;
+                        let now = crate::shell::clock::now();
+                        let result = match self.core.call_by_name(&call) {
+                            None => Err(TransferError::UnknownCall(call)),
+                            Some(id) if agent.is_some() && self.core.agent_of_call(id) != agent => {
+                                Err(TransferError::NotTalking(call))
+                            }
+                            Some(id) => self.core.hold(id, on, now),
+                        };
+                        let _ = reply.send(result);
+                    }
                     EngineCommand::Transfer { call, target, agent, reply } => {
                         use crate::call::transfer::TransferError;
                         let now = crate::shell::clock::now();
@@ -434,6 +469,11 @@ impl EngineTask {
                 Output::Connected(c) => {
                     if let Some(t) = self.tickets.as_mut() {
                         t.call_answered(*c);
+                    }
+                }
+                Output::EmergencyTransfer { call, target } => {
+                    if let Some(t) = self.tickets.as_mut() {
+                        t.emergency_transfer(call, &target);
                     }
                 }
                 Output::Record(mut record) => {

@@ -14,6 +14,7 @@ pub mod media;
 pub mod media_ports;
 pub mod metrics;
 pub mod private_fs;
+pub mod record_files;
 pub mod recording;
 pub mod records;
 pub mod reload;
@@ -68,7 +69,10 @@ fn lines<E: std::fmt::Display>(errs: Vec<E>) -> Vec<String> {
 pub fn check(path: &Path) -> Result<String, Vec<String>> {
     let config = Config::load(path).map_err(lines)?;
     let reload::Loaded {
-        acd, assets, users, ..
+        acd,
+        assets,
+        users,
+        workflow,
     } = reload::load_all(&config)?;
     let mut summary = String::new();
     if acd.uses_demo_credentials() {
@@ -87,6 +91,8 @@ pub fn check(path: &Path) -> Result<String, Vec<String>> {
         assets.prompts.decoded.len(),
         assets.menus.worst_case_to_person().as_secs_f64()
     ));
+    summary.push('\n');
+    summary.push_str(&workflow.policy.summary());
     Ok(summary)
 }
 
@@ -341,10 +347,10 @@ pub async fn run(
         Ok(None) => {}
         Err(e) => tracing::warn!(error = %e, "saved registrations and agent states ignored"),
     }
-    let tickets = crate::cti::tickets::TicketApi::open(&crate::cti::tickets::TicketApiConfig::new(
-        &config.storage.data_dir,
-        &config.config_dir,
-    ))
+    let tickets = crate::cti::tickets::TicketApi::open(&crate::cti::tickets::TicketApiConfig {
+        policy: config.policy.clone(),
+        ..crate::cti::tickets::TicketApiConfig::new(&config.storage.data_dir, &config.config_dir)
+    })
     .context("ticket store")?;
     let (cmd_tx, cmd_rx) = tokio::sync::mpsc::channel(64);
     let task = engine::EngineTask {
@@ -403,6 +409,7 @@ pub async fn run(
     let api = crate::cti::router(crate::cti::ApiState {
         engine: engine_handle.clone(),
         recent,
+        data_dir: config.storage.data_dir.clone(),
         media: media_counters,
         users: tickets.users(),
         live: live.clone(),

@@ -294,6 +294,7 @@ mod tests {
                 transfers: Vec::new(),
                 ticket: None,
                 answered_queue: None,
+                on_hold: false,
             },
             ended_at: at,
             outcome: CallOutcome::AbandonedInQueue,

@@ -5,7 +5,9 @@
 //! menus and ACD (see [`crate::call::reload`]), the media tasks the new prompts (a prompt
 //! already playing finishes from the old set), and the HTTP side the new users and workflow.
 //!
-//! Settings of `hotline.toml` itself (addresses, ports, timers, limits) are read at start only.
+//! Settings of `hotline.toml` itself (addresses, ports, timers, limits) are read at start only,
+//! except `[policy]`: the workflow's numbers go with the workflow (deadlines already decided
+//! keep their due times).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -43,7 +45,7 @@ pub fn load_all(config: &Config) -> Result<Loaded, Vec<String>> {
     let workflow = crate::shell::ticket_store::load_workflow(
         &tickets.calendar_dir,
         &tickets.dispatch,
-        crate::workflow::Policy::default(),
+        config.policy.clone(),
     )
     .map_err(|e| vec![e.to_string()])?;
     let users_text = std::fs::read_to_string(&tickets.users)

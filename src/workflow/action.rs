@@ -124,6 +124,10 @@ pub enum SupervisionReason {
     PassedBackAndForth,
     RefusedWithinDuty,
     RepeatedUnresolved,
+    /// W8: the hotline did not decide on a return in time.
+    LateReturnDecision,
+    /// W13: the callback was not made in time.
+    LateCallback,
 }
 
 /// The cases in which a unit may give a final answer and ask for no further acceptance (W17).
@@ -328,6 +332,15 @@ pub enum Action {
         #[serde(default)]
         note: Option<String>,
     },
+    /// W16: a supervisor closes a supervision, saying what was done about it.
+    CloseSupervision {
+        reason: SupervisionReason,
+        #[serde(default)]
+        note: Option<String>,
+    },
+    /// C12: the engine transferred the call to an emergency or utility hotline: the call's
+    /// ticket is urgent and linked in this one step (engine only).
+    EmergencyTransferred { service: EmergencyService },
     /// W17: the unit gives a final answer and asks for no further acceptance.
     RequestFinalAnswer {
         case: FinalAnswerCase,
@@ -382,6 +395,8 @@ impl Action {
             Action::CheckUnsatisfied { .. } => "check_unsatisfied",
             Action::Remind { .. } => "remind",
             Action::Supervise { .. } => "supervise",
+            Action::CloseSupervision { .. } => "close_supervision",
+            Action::EmergencyTransferred { .. } => "emergency_transferred",
             Action::RequestFinalAnswer { .. } => "request_final_answer",
             Action::ApproveFinalAnswer => "approve_final_answer",
             Action::RejectFinalAnswer { .. } => "reject_final_answer",
@@ -465,6 +480,10 @@ pub enum Refusal {
     EngineOnly { field: &'static str },
     #[error("`{field}` is longer than {max} characters")]
     FieldTooLong { field: String, max: usize },
+    #[error("the ticket is not under supervision for {reason:?}")]
+    NotSupervised { reason: SupervisionReason },
+    #[error("ticket {earlier} got a final answer with no further acceptance (W17): only a supervisor may clear this, with a reason")]
+    FinalAnswerRepeat { earlier: TicketId },
     #[error("the ticket has {max} events, the most one may carry: open a new ticket linked to it")]
     TicketFull { max: u64 },
 }
@@ -509,6 +528,8 @@ impl Refusal {
             Refusal::EngineOnly { .. } => "engine_only",
             Refusal::FieldTooLong { .. } => "field_too_long",
             Refusal::TicketFull { .. } => "ticket_full",
+            Refusal::NotSupervised { .. } => "not_supervised",
+            Refusal::FinalAnswerRepeat { .. } => "final_answer_repeat",
         }
     }
 
@@ -520,6 +541,7 @@ impl Refusal {
                 | Refusal::WrongUnit { .. }
                 | Refusal::NotYourTicket { .. }
                 | Refusal::EngineOnly { .. }
+                | Refusal::FinalAnswerRepeat { .. }
         )
     }
 

@@ -114,6 +114,13 @@ fn probes() -> Vec<Action> {
             reason: SupervisionReason::LateFeedback,
             note: None,
         },
+        Action::CloseSupervision {
+            reason: SupervisionReason::LateFeedback,
+            note: None,
+        },
+        Action::EmergencyTransferred {
+            service: super::action::EmergencyService::Police,
+        },
         Action::RequestFinalAnswer {
             case: FinalAnswerCase::OutsideScope,
             explanation: None,
@@ -150,6 +157,8 @@ impl Rules<'_> {
             .iter()
             .filter(|a| match self.decide(t, actor, a, at) {
                 Ok(_) => true,
+                // The probe names one reason; any open supervision can be closed.
+                Err(Refusal::NotSupervised { .. }) => !t.supervision.is_empty(),
                 Err(r) => open_with_input(&r),
             })
             .map(Action::name)
@@ -197,6 +206,8 @@ mod tests {
             Action::FollowUp { .. } => 29,
             Action::AttachRecording { .. } => 30,
             Action::Archive => 31,
+            Action::CloseSupervision { .. } => 32,
+            Action::EmergencyTransferred { .. } => 33,
         }
     }
 
@@ -204,6 +215,6 @@ mod tests {
     fn every_kind_of_action_is_probed_once() {
         let mut seen: Vec<usize> = probes().iter().map(ordinal).collect();
         seen.sort_unstable();
-        assert_eq!(seen, (0..32).collect::<Vec<_>>());
+        assert_eq!(seen, (0..34).collect::<Vec<_>>());
     }
 }

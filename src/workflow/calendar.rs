@@ -208,6 +208,25 @@ impl WorkCalendar {
         }
     }
 
+    /// Working days after the day of `from` up to and including the day of `to` (0 when `to`
+    /// is not later): how many working days of a deadline are left, or were spent waiting.
+    pub fn working_days_between(
+        &self,
+        from: DateTime<FixedOffset>,
+        to: DateTime<FixedOffset>,
+    ) -> u32 {
+        let mut d = from.with_timezone(&china()).date_naive();
+        let end = to.with_timezone(&china()).date_naive();
+        let mut n = 0;
+        while d < end {
+            d = d + Days::new(1);
+            if self.is_working_day(d).0 {
+                n += 1;
+            }
+        }
+        n
+    }
+
     /// The instant `before` of working time ahead of `due` (days off are skipped): "half a
     /// working day before the end of Friday" is Friday 12:00. Working days count 24 h each.
     pub fn before_in_working_time(

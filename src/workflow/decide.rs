@@ -5,7 +5,7 @@
 use chrono::{DateTime, FixedOffset};
 
 use super::action::{
-    feedback_field, need, Action, CallbackMethod, Rating, Refusal, RefuseReason, SupervisionReason,
+    feedback_field, need, Action, CallbackMethod, Refusal, RefuseReason, SupervisionReason,
     MAX_FEEDBACK_ATTACHMENTS,
 };
 use super::calendar::{Due, WorkCalendar};
@@ -115,11 +115,13 @@ impl<'a> Rules<'a> {
         }
     }
 
-    fn feedback_due(&self, t: &Ticket, from: DateTime<FixedOffset>) -> Option<Due> {
-        // W10: urgent requests follow the linked hotline's own deadline.
-        (t.intake.urgency == Urgency::NonUrgent).then(|| {
-            self.calendar
-                .add_working_days(from, self.policy.feedback_days(t.intake.request_type))
+    pub(super) fn feedback_due(&self, t: &Ticket, from: DateTime<FixedOffset>) -> Option<Due> {
+        // W10/C12: an urgent request dispatched to a unit is answered in clock hours.
+        Some(match t.intake.urgency {
+            Urgency::Urgent => Due::exact(from + chrono_dur(self.policy.urgent_feedback_within)),
+            Urgency::NonUrgent => self
+                .calendar
+                .add_working_days(from, self.policy.feedback_days(t.intake.request_type)),
         })
     }
 
@@ -242,6 +244,8 @@ impl<'a> Rules<'a> {
                 Ok(vec![K::LinkedEmergency {
                     service: *service,
                     reference: reference.clone(),
+                    marked_urgent: false,
+                    after_secs: Some((at - t.intake.received_at).num_seconds().max(0)),
                 }])
             }
             A::RecordLinkedResult { result } => {
@@ -275,6 +279,14 @@ impl<'a> Rules<'a> {
                 }
                 if t.repeat_of.is_none() || t.repeat_cleared {
                     return Err(Refusal::NoRepeatSuspected);
+                }
+                // W17: the facts were answered finally; only a supervisor reopens them.
+                if let (true, Some((earlier, _))) = (t.repeat_final, &t.repeat_of) {
+                    if actor.role != Role::Supervisor {
+                        return Err(Refusal::FinalAnswerRepeat {
+                            earlier: earlier.clone(),
+                        });
+                    }
                 }
                 let reason = need(reason, "reason", "W6: what is new in this request")?;
                 Ok(vec![K::RepeatCleared { reason }])
@@ -355,6 +367,10 @@ impl<'a> Rules<'a> {
                     unit,
                     reason,
                     suggestion,
+                    decision_due: Some(
+                        self.calendar
+                            .add_working_days(at, self.policy.return_decision_days),
+                    ),
                 }])
             }
             A::AcceptReturn { note } => {
@@ -376,6 +392,7 @@ impl<'a> Rules<'a> {
                     out.push(K::SupervisionOpened {
                         reason: SupervisionReason::PassedBackAndForth,
                         note: Some(format!("returned by {} units", distinct.len())),
+                        unit: t.returned_by.last().cloned(),
                     });
                 }
                 Ok(out)
@@ -386,7 +403,10 @@ impl<'a> Rules<'a> {
                     return Err(not_allowed());
                 }
                 let reason = need(reason, "reason", "W8: why the return is not justified")?;
-                Ok(vec![K::ReturnRejected { reason }])
+                Ok(vec![K::ReturnRejected {
+                    reason,
+                    feedback_due: self.resumed_feedback_due(t, at),
+                }])
             }
             A::RequestExtension {
                 reason,
@@ -555,7 +575,12 @@ impl<'a> Rules<'a> {
             A::ReviewPass => {
                 self.decider(actor, action)?;
                 match t.state {
-                    S::UnderReview { .. } => Ok(vec![K::ReviewPassed]),
+                    S::UnderReview { .. } => Ok(vec![K::ReviewPassed {
+                        callback_due: Some(
+                            self.calendar
+                                .add_working_days(at, self.policy.callback_days),
+                        ),
+                    }]),
                     _ => Err(not_allowed()),
                 }
             }
@@ -584,12 +609,7 @@ impl<'a> Rules<'a> {
                 rating,
                 reason,
             } => {
-                if !matches!(actor.role, Role::Agent | Role::Supervisor | Role::System) {
-                    return Err(Refusal::WrongRole {
-                        action: action.name(),
-                        role: actor.role.name(),
-                    });
-                }
+                self.callback_maker(actor, action)?;
                 if !matches!(t.state, S::AwaitingCallback { .. }) {
                     return Err(not_allowed());
                 }
@@ -634,12 +654,7 @@ impl<'a> Rules<'a> {
                 solved,
                 reason,
             } => {
-                if !matches!(actor.role, Role::Agent | Role::Supervisor | Role::System) {
-                    return Err(Refusal::WrongRole {
-                        action: action.name(),
-                        role: actor.role.name(),
-                    });
-                }
+                self.callback_maker(actor, action)?;
                 if !matches!(t.state, S::AwaitingRating { .. }) {
                     return Err(not_allowed());
                 }
@@ -689,7 +704,12 @@ impl<'a> Rules<'a> {
                 Ok(vec![K::SupervisionOpened {
                     reason: *reason,
                     note: note.clone(),
+                    unit: t.state.work().map(|w| w.lead.clone()),
                 }])
+            }
+            A::CloseSupervision { reason, note } => self.close_supervision(t, actor, *reason, note),
+            A::EmergencyTransferred { service } => {
+                self.emergency_transferred(t, actor, *service, at)
             }
             A::RequestFinalAnswer { case, explanation } => {
                 let unit = self.lead_unit(t, actor, action)?;
@@ -775,27 +795,6 @@ impl<'a> Rules<'a> {
                 Ok(vec![K::Archived])
             }
         }
-    }
-
-    fn rated(
-        &self,
-        rating: Rating,
-        solved: Option<bool>,
-        reason: &Option<String>,
-    ) -> Result<EventKind, Refusal> {
-        let reason = reason
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string);
-        if rating == Rating::Unsatisfied && reason.is_none() {
-            return Err(Refusal::RatingReasonRequired);
-        }
-        Ok(EventKind::Rated {
-            rating,
-            solved,
-            reason,
-        })
     }
 }
 

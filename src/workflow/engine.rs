@@ -13,7 +13,7 @@ use super::model::{china, Actor, CallDraft, Intake, Role, TicketId};
 use super::policy::Policy;
 use super::repeat::{find_repeat, normalize_phone};
 use super::store::{IndexRow, ListQuery, StoreError, TicketStore};
-use super::sweep::{next_wake, sweep};
+use super::sweep::{late_events, next_wake, sweep};
 use super::ticket::{Closure, ReplayError, Ticket, TicketState};
 
 /// Why an operation failed: the rules said no, the ticket is unknown or moved on, or the
@@ -163,15 +163,33 @@ impl Workflow {
             - chrono::Duration::days(i64::from(self.policy.repeat_lookback_days));
         let mut candidates = store.repeat_candidates(&key, since)?;
         candidates.retain(|c| Some(&c.id) != own);
-        Ok(find_repeat(
-            &intake.content,
-            intake.received_at,
-            &candidates,
-            &self.policy,
-        )
-        .map(|m| EventKind::RepeatSuspected {
+        let matches = |c: &&super::repeat::RepeatCandidate| {
+            find_repeat(
+                &intake.content,
+                intake.received_at,
+                std::slice::from_ref(*c),
+                &self.policy,
+            )
+            .is_some()
+        };
+        let matching: Vec<_> = candidates.iter().filter(matches).cloned().collect();
+        // W17: facts that got a final answer (no further acceptance) win over any later
+        // request with the same facts, so they are never accepted again by the back door.
+        let mut finals = Vec::new();
+        for c in &matching {
+            if self.load(store, &c.id)?.no_further_acceptance {
+                finals.push(c.clone());
+            }
+        }
+        let final_answer = !finals.is_empty();
+        let pool = if final_answer { finals } else { matching };
+        let Some(m) = find_repeat(&intake.content, intake.received_at, &pool, &self.policy) else {
+            return Ok(None);
+        };
+        Ok(Some(EventKind::RepeatSuspected {
             earlier: m.earlier,
             score: m.score,
+            final_answer,
         }))
     }
 
@@ -260,24 +278,29 @@ impl Workflow {
             intake.content = content.clone();
             kinds.extend(self.suspect_repeat(store, &intake, Some(&t.id))?);
         }
-        self.commit(store, t, actor, kinds, at)
+        // W16: an action after a deadline is recorded as late now, in the same write, not
+        // only by the next sweep (which the action would otherwise have escaped).
+        let late = late_events(&t, at);
+        let mut all: Vec<(Actor, EventKind)> =
+            late.into_iter().map(|k| (Actor::system(), k)).collect();
+        all.extend(kinds.into_iter().map(|k| (actor.clone(), k)));
+        self.commit(store, t, all, at)
     }
 
     fn commit<S: TicketStore + ?Sized>(
         &self,
         store: &mut S,
         mut t: Ticket,
-        actor: &Actor,
-        kinds: Vec<EventKind>,
+        kinds: Vec<(Actor, EventKind)>,
         at: DateTime<FixedOffset>,
     ) -> Result<Ticket, WorkflowError> {
         let base = t.version;
         let mut events = Vec::with_capacity(kinds.len());
-        for (i, kind) in kinds.into_iter().enumerate() {
+        for (i, (actor, kind)) in kinds.into_iter().enumerate() {
             let e = Event {
                 seq: base + i as u64 + 1,
                 at,
-                actor: actor.clone(),
+                actor,
                 kind,
             };
             t.apply(e.clone())?;
@@ -300,7 +323,8 @@ impl Workflow {
             let kinds = sweep(&t, at, &self.rules());
             out.tickets += 1;
             let names: Vec<String> = kinds.iter().map(EventKind::name).collect();
-            match self.commit(store, t, &Actor::system(), kinds, at) {
+            let kinds = kinds.into_iter().map(|k| (Actor::system(), k)).collect();
+            match self.commit(store, t, kinds, at) {
                 Ok(_) => out
                     .events
                     .extend(names.into_iter().map(|n| (id.clone(), n))),

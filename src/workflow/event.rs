@@ -35,6 +35,10 @@ pub enum DeadlineKind {
     Feedback,
     /// W14: SMS/web callback unanswered after 5 working days → not rated.
     Rating,
+    /// W8: the hotline's decision on a unit's return (the unit's clock stands still meanwhile).
+    ReturnDecision,
+    /// W13: the callback after a passed review.
+    Callback,
 }
 
 /// The reply of a handling unit (W11).
@@ -83,6 +87,10 @@ pub enum EventKind {
     RepeatSuspected {
         earlier: TicketId,
         score: f64,
+        /// W17: the earlier request got a final answer (no further acceptance): only a
+        /// supervisor may clear this, with a reason.
+        #[serde(default)]
+        final_answer: bool,
     },
     Accepted {
         note: Option<String>,
@@ -106,6 +114,12 @@ pub enum EventKind {
     LinkedEmergency {
         service: EmergencyService,
         reference: Option<String>,
+        /// C12: the call was transferred out, so the request is urgent by that fact.
+        #[serde(default)]
+        marked_urgent: bool,
+        /// C12: seconds from the request's receipt (the call's start) to the linkage.
+        #[serde(default)]
+        after_secs: Option<i64>,
     },
     LinkedResult {
         result: String,
@@ -132,6 +146,9 @@ pub enum EventKind {
         unit: UnitId,
         reason: String,
         suggestion: String,
+        /// W8: when the hotline must have decided on the return.
+        #[serde(default)]
+        decision_due: Option<Due>,
     },
     ReturnAccepted {
         note: Option<String>,
@@ -139,6 +156,9 @@ pub enum EventKind {
     },
     ReturnRejected {
         reason: String,
+        /// The unit's feedback due, moved by the working days its clock stood still.
+        #[serde(default)]
+        feedback_due: Option<Due>,
     },
     ExtensionRequested {
         unit: UnitId,
@@ -159,7 +179,11 @@ pub enum EventKind {
     FeedbackGiven {
         feedback: Feedback,
     },
-    ReviewPassed,
+    ReviewPassed {
+        /// W13: when the callback is due.
+        #[serde(default)]
+        callback_due: Option<Due>,
+    },
     ReviewSentBack {
         failed: Vec<ReviewCriterion>,
         reason: String,
@@ -195,6 +219,14 @@ pub enum EventKind {
     SupervisionOpened {
         reason: SupervisionReason,
         note: Option<String>,
+        /// The unit that caused it; none when the hotline itself is late.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        unit: Option<UnitId>,
+    },
+    /// W16: a supervisor closed a supervision, with what was done.
+    SupervisionClosed {
+        reason: SupervisionReason,
+        note: String,
     },
     FinalAnswerRequested {
         unit: UnitId,

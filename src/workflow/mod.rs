@@ -31,6 +31,7 @@ pub mod event;
 pub mod limits;
 pub mod memory;
 pub mod model;
+pub mod oversight;
 pub mod policy;
 pub mod repeat;
 pub mod store;

@@ -88,6 +88,9 @@ pub enum TicketState {
         work: Work,
         reason: String,
         suggestion: String,
+        /// W8: the hotline's decision is due; the unit's feedback clock stands still.
+        decision_due: Option<Due>,
+        returned_at: DateTime<FixedOffset>,
     },
     /// The reply is waiting for review (W12).
     UnderReview { work: Work, feedback: Feedback },
@@ -98,7 +101,12 @@ pub enum TicketState {
         explanation: String,
     },
     /// Review passed; waiting for the callback (W13).
-    AwaitingCallback { work: Work, feedback: Feedback },
+    AwaitingCallback {
+        work: Work,
+        feedback: Feedback,
+        /// W13: when the callback is due (none in logs from before it was kept).
+        callback_due: Option<Due>,
+    },
     /// An SMS/web callback was sent; waiting for the rating (W14).
     AwaitingRating {
         work: Work,
@@ -184,11 +192,20 @@ impl TicketState {
                     out.push((DeadlineKind::Feedback, d));
                 }
             }
-            TicketState::Handling { work, .. } | TicketState::Returned { work, .. } => {
+            TicketState::Handling { work, .. } => {
                 if let Some(d) = &work.feedback_due {
                     out.push((DeadlineKind::Feedback, d));
                 }
             }
+            // The returning unit's clock stands still; the hotline's decision is due.
+            TicketState::Returned {
+                decision_due: Some(d),
+                ..
+            } => out.push((DeadlineKind::ReturnDecision, d)),
+            TicketState::AwaitingCallback {
+                callback_due: Some(d),
+                ..
+            } => out.push((DeadlineKind::Callback, d)),
             TicketState::AwaitingRating { rating_due, .. } => {
                 out.push((DeadlineKind::Rating, rating_due))
             }
@@ -240,6 +257,8 @@ pub struct Ticket {
     pub rating: Option<Rating>,
     /// W17: the facts were answered finally; repeats are not accepted again.
     pub no_further_acceptance: bool,
+    /// W17: the suspected earlier request got a final answer; only a supervisor may clear it.
+    pub repeat_final: bool,
     pub history: Vec<Event>,
 }
 
@@ -312,6 +331,7 @@ impl Ticket {
             overdue: BTreeSet::new(),
             rating: None,
             no_further_acceptance: false,
+            repeat_final: false,
             history: vec![first],
         };
         for e in it {
@@ -346,9 +366,24 @@ impl Ticket {
         );
         use EventKind as K;
         use TicketState as S;
+        if let K::LinkedEmergency {
+            marked_urgent: true,
+            ..
+        } = &e.kind
+        {
+            self.intake.urgency = super::model::Urgency::Urgent;
+        }
         let next = match (state, &e.kind) {
-            (s, K::RepeatSuspected { earlier, score }) => {
+            (
+                s,
+                K::RepeatSuspected {
+                    earlier,
+                    score,
+                    final_answer,
+                },
+            ) => {
                 self.repeat_of = Some((earlier.clone(), *score));
+                self.repeat_final = *final_answer;
                 s
             }
             (s, K::RepeatCleared { .. }) => {
@@ -425,6 +460,15 @@ impl Ticket {
             (S::Received { .. } | S::Accepted { .. }, K::LinkedEmergency { service, .. }) => {
                 S::Linked { service: *service }
             }
+            // C12: a call transferred out is linked from its draft, urgent by that fact.
+            (
+                S::Draft { .. },
+                K::LinkedEmergency {
+                    service,
+                    marked_urgent: true,
+                    ..
+                },
+            ) => S::Linked { service: *service },
             (S::Linked { service }, K::LinkedResult { .. }) => closed(Closure::Linked { service }),
             (S::Received { .. } | S::Accepted { .. }, K::LinkedAsRepeat { earlier, .. }) => {
                 closed(Closure::Repeat {
@@ -462,6 +506,7 @@ impl Ticket {
                     unit,
                     reason,
                     suggestion,
+                    decision_due,
                 },
             ) => {
                 self.returned_by.push(unit.clone());
@@ -469,15 +514,22 @@ impl Ticket {
                     work,
                     reason: reason.clone(),
                     suggestion: suggestion.clone(),
+                    decision_due: decision_due.clone(),
+                    returned_at: e.at,
                 }
             }
             (S::Returned { .. }, K::ReturnAccepted { dispatch_due, .. }) => S::Accepted {
                 dispatch_due: dispatch_due.clone(),
             },
-            (S::Returned { work, .. }, K::ReturnRejected { .. }) => S::Handling {
-                work,
-                pending_extension: None,
-            },
+            (S::Returned { mut work, .. }, K::ReturnRejected { feedback_due, .. }) => {
+                if feedback_due.is_some() {
+                    work.feedback_due = feedback_due.clone();
+                }
+                S::Handling {
+                    work,
+                    pending_extension: None,
+                }
+            }
             (S::Handling { work, .. }, K::ExtensionRequested { reason, days, .. }) => {
                 self.extension_requests += 1;
                 S::Handling {
@@ -504,15 +556,23 @@ impl Ticket {
                 work,
                 feedback: feedback.clone(),
             },
-            (S::UnderReview { work, feedback }, K::ReviewPassed) => {
-                S::AwaitingCallback { work, feedback }
+            (S::UnderReview { work, feedback }, K::ReviewPassed { callback_due }) => {
+                S::AwaitingCallback {
+                    work,
+                    feedback,
+                    callback_due: callback_due.clone(),
+                }
             }
             (S::UnderReview { work, .. }, K::ReviewSentBack { .. }) => S::Handling {
                 work,
                 pending_extension: None,
             },
             (
-                S::AwaitingCallback { work, feedback },
+                S::AwaitingCallback {
+                    work,
+                    feedback,
+                    callback_due,
+                },
                 K::CallbackMade {
                     consent,
                     method,
@@ -520,17 +580,26 @@ impl Ticket {
                     ..
                 },
             ) => match (consent, rating_due) {
-                (false, _) => closed(Closure::NoCallbackConsent),
+                // W14: a declined callback is "not rated" (未评) in the reports.
+                (false, _) => {
+                    self.rating = Some(Rating::NotRated);
+                    closed(Closure::NoCallbackConsent)
+                }
                 (true, Some(rating_due)) => S::AwaitingRating {
                     work,
                     feedback,
                     method: *method,
                     rating_due: rating_due.clone(),
                 },
-                (true, None) => S::AwaitingCallback { work, feedback },
+                (true, None) => S::AwaitingCallback {
+                    work,
+                    feedback,
+                    callback_due,
+                },
             },
             (
-                S::AwaitingCallback { work, feedback } | S::AwaitingRating { work, feedback, .. },
+                S::AwaitingCallback { work, feedback, .. }
+                | S::AwaitingRating { work, feedback, .. },
                 K::Rated { rating, reason, .. },
             ) => {
                 self.rating = Some(*rating);
@@ -586,6 +655,10 @@ impl Ticket {
             }
             (s, K::SupervisionOpened { reason, .. }) => {
                 self.supervision.insert(*reason);
+                s
+            }
+            (s, K::SupervisionClosed { reason, .. }) => {
+                self.supervision.remove(reason);
                 s
             }
             (

@@ -51,6 +51,12 @@ guard(async (log) => {
   say("POPUP " + ticket);
   await shot(page, "desk-popup");
   await accessible(page, "desk-popup");
+  // Hold from the desk, then back to the caller: the button shows the real state.
+  await page.click("[data-testid=hold]");
+  await page.waitForSelector("[data-testid=hold][aria-pressed=true]", { timeout: 5000 });
+  say("HELD");
+  await page.click("[data-testid=hold]");
+  await page.waitForSelector("[data-testid=hold][aria-pressed=false]", { timeout: 5000 });
   // Keyboard only: focus the content, type, then tab through the form.
   await page.focus("#f-content");
   // The catalogue suggests a category, and the unit it goes to, from what the agent types.

@@ -349,6 +349,11 @@ fn the_agent_transfers_an_urgent_caller_to_110_through_the_gateway() {
         "sip:13812345678@127.0.0.1:5060"
     );
     assert_eq!(sim.engine.live_calls()[0].transfers, vec!["1001 → 110"]);
+    // C12: the shell is told to mark the call's ticket urgent and linked to 110.
+    assert_eq!(
+        sim.emergency,
+        vec![(sim.engine.live_calls()[0].id.clone(), "110".to_string())]
+    );
     // 110 answers: bridged again, same recording.
     let mut ok = Response::for_request(&out, 200, "OK").with_to_tag("gw1");
     ok.headers.contact = Some(crate::sip::message::Contact::List(vec![
@@ -559,4 +564,33 @@ fn the_cause_of_a_late_answer() {
         WaitBreach::of(s(17), Some(s(10)), 0),
         Some(WaitBreach::RingingTooLong)
     );
+}
+
+/// Hold from the desk (issue 11 item 3): the caller hears the hold music, the live call says
+/// so, resuming gives the caller back; a call nobody talks to cannot be held.
+#[test]
+fn the_desk_holds_and_resumes_the_caller() {
+    let mut sim = Sim::new();
+    let phone = register_agent(&mut sim);
+    sim.answered();
+    let call = sim.call_id();
+    assert!(sim.engine.hold(call, true, sim.now).is_err(), "in the menu");
+    sim.engine.handle_digit(call, '1', sim.now);
+    sim.drain();
+    sim.advance(Duration::from_secs(1));
+    answer_ring(&mut sim, phone, "phone-h");
+    sim.engine.hold(call, true, sim.now).expect("hold");
+    sim.drain();
+    assert!(matches!(
+        sim.media.last(),
+        Some(MediaCommand::Hold { prompt: Some(p), .. }) if p == "hold-music.ogg"
+    ));
+    assert!(sim.engine.live_calls()[0].on_hold);
+    sim.engine.hold(call, false, sim.now).expect("resume");
+    sim.drain();
+    assert!(matches!(
+        sim.media.last(),
+        Some(MediaCommand::Hold { prompt: None, .. })
+    ));
+    assert!(!sim.engine.live_calls()[0].on_hold);
 }

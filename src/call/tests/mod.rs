@@ -76,6 +76,8 @@ struct Sim {
     /// replies.
     ports_fail: bool,
     ports_silent: bool,
+    /// C12 transfers out: (call, target).
+    emergency: Vec<(String, String)>,
     kpis: Vec<crate::stats::kpi::KpiEvent>,
 }
 
@@ -114,6 +116,7 @@ impl Sim {
             connected: Vec::new(),
             ports_fail: false,
             ports_silent: false,
+            emergency: Vec::new(),
             kpis: Vec::new(),
         }
     }
@@ -141,6 +144,7 @@ impl Sim {
                 Output::Record(r) => self.records.push(*r),
                 Output::Kpi(e) => self.kpis.push(e),
                 Output::Connected(c) => self.connected.push(*c),
+                Output::EmergencyTransfer { call, target } => self.emergency.push((call, target)),
             }
         }
     }
