@@ -173,3 +173,74 @@ fn serve_refuses_demo_passwords_beyond_loopback() {
     assert!(stderr.contains("demo agent passwords"), "{stderr}");
     assert!(stderr.contains("agents.toml"), "{stderr}");
 }
+
+/// Issue 11 item 16: `check` and `serve` agree — no key to the enterprise seat (C6) and demo
+/// tokens on a non-loopback HTTP address are refused by both; a missing calendar year that
+/// deadlines reach is a warning.
+#[test]
+fn check_and_serve_refuse_what_the_standard_and_the_network_forbid() {
+    // The enterprise key rebound to the general queue: no key reaches the seat.
+    let menus = shipped_menus().replace(
+        "\"1\" = { queue = \"enterprise\" }     # enterprise service (营商环境)",
+        "\"1\" = { queue = \"general\" }",
+    );
+    assert_ne!(
+        menus,
+        shipped_menus(),
+        "the shipped menu binds 1 to enterprise"
+    );
+    let (_dir, config) = project(&menus);
+    let (code, _, stderr) = check(&config);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("rule C6") && stderr.contains("enterprise"),
+        "{stderr}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .args([
+            "--sip-listen",
+            "127.0.0.1:0",
+            "--http-listen",
+            "127.0.0.1:0",
+        ])
+        .output()
+        .expect("run hotline serve");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("rule C6"));
+
+    // Demo tokens with HTTP on every address: refused by check (from the file) and serve.
+    let (_dir, config) = project(&shipped_menus());
+    std::fs::write(&config, "[http]\nlisten = \"0.0.0.0:8080\"\n").expect("config");
+    let (code, _, stderr) = check(&config);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("demo tokens") && stderr.contains("users.toml"),
+        "{stderr}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .args(["serve", "--config"])
+        .arg(root().join("config/hotline.toml"))
+        .args(["--sip-listen", "127.0.0.1:0", "--http-listen", "0.0.0.0:0"])
+        .output()
+        .expect("run hotline serve");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("demo tokens"));
+
+    // The shipped files pass; a year without its calendar file is named when deadlines
+    // can reach it (this year always; next year from November).
+    let (_dir, config) = project(&shipped_menus());
+    let (code, stdout, stderr) = check(&config);
+    assert_eq!(code, 0, "{stderr}");
+    let year = hotline::shell::clock::wall_now()
+        .with_timezone(&hotline::workflow::model::china())
+        .format("%Y")
+        .to_string();
+    let has_this_year = root().join(format!("config/calendar/{year}.toml")).exists();
+    assert_eq!(
+        stdout.contains(&format!("no working-day calendar for {year}")),
+        !has_this_year,
+        "{stdout}"
+    );
+}

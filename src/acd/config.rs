@@ -149,6 +149,16 @@ impl AcdConfig {
         self.queues.iter().map(|q| q.name.clone()).collect()
     }
 
+    /// The queues of the enterprise service seat (涉企服务专席, mandatory by rule C6): those
+    /// whose agents need the enterprise skill.
+    pub fn enterprise_queues(&self) -> Vec<String> {
+        self.queues
+            .iter()
+            .filter(|q| q.need.kind == crate::acd::model::SkillKind::Enterprise)
+            .map(|q| q.name.clone())
+            .collect()
+    }
+
     /// An agent by the SIP user its phone registers with, for the registrar.
     pub fn agent_by_sip_user(&self, user: &str) -> Option<&AgentConfig> {
         self.agents.iter().find(|a| a.sip_user == user)

@@ -106,6 +106,12 @@ impl Users {
         Ok(Self { by_token })
     }
 
+    /// Whether any token is one of the shipped demo tokens (`demo-…`): fine on loopback,
+    /// never on a network.
+    pub fn has_demo_tokens(&self) -> bool {
+        self.by_token.keys().any(|t| t.starts_with("demo-"))
+    }
+
     /// The caller named by `Authorization: Bearer <token>`, if the token is known.
     pub fn authenticate(&self, headers: &HeaderMap) -> Option<&Actor> {
         let value = headers

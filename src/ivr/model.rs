@@ -293,6 +293,18 @@ impl MenuTree {
         &self.queue_audio
     }
 
+    /// The queues a caller can choose with a key, in any menu.
+    pub fn queues_by_key(&self) -> std::collections::BTreeSet<&str> {
+        self.menus
+            .iter()
+            .flat_map(|m| m.keys.values())
+            .filter_map(|a| match a {
+                Action::Queue(q) => Some(q.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The longest time from answer to reaching a queue for a caller who presses nothing: the
     /// entry menu's full prompts, then `tries` rounds of timeout, with the no-input prompt and
     /// the menu prompt between rounds. `hotline check` prints it; the navigator also uses it as

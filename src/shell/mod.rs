@@ -68,17 +68,33 @@ fn lines<E: std::fmt::Display>(errs: Vec<E>) -> Vec<String> {
 /// `hotline check`: every problem as `file:line: what is wrong`, or a one-line summary.
 pub fn check(path: &Path) -> Result<String, Vec<String>> {
     let config = Config::load(path).map_err(lines)?;
+    let loaded = reload::load_all(&config)?;
+    // What `serve` would refuse, `check` refuses too.
+    let problems = reload::service_problems(&config, &loaded);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
     let reload::Loaded {
         acd,
         assets,
         users,
         workflow,
-    } = reload::load_all(&config)?;
+    } = loaded;
     let mut summary = String::new();
-    if acd.uses_demo_credentials() {
-        summary.push_str("warning: demo agent passwords are configured (fine on loopback only)\n");
+    if acd.uses_demo_credentials() || users.has_demo_tokens() {
+        summary.push_str(
+            "warning: demo agent passwords or demo tokens are configured (fine on loopback only)\n",
+        );
     }
     for w in &assets.warnings {
+        summary.push_str(&format!("warning: {w}\n"));
+    }
+    for w in reload::calendar_warnings_for(
+        &workflow,
+        clock::wall_now()
+            .with_timezone(&crate::workflow::model::china())
+            .date_naive(),
+    ) {
         summary.push_str(&format!("warning: {w}\n"));
     }
     summary.push_str(&format!(
@@ -141,19 +157,20 @@ impl Listeners {
 pub async fn serve_from_file(path: &Path, overrides: Overrides) -> anyhow::Result<()> {
     let mut config = Config::load(path).map_err(|errs| one_error(&errs))?;
     overrides.clone().apply(&mut config);
-    let acd = config.load_acd().map_err(|errs| one_error(&errs))?;
-    // Checked before anything is bound: demo passwords must never face a real network.
-    let sip = config.sip.listen;
-    if acd.uses_demo_credentials() && !sip.ip().is_loopback() && !config.acd.allow_demo_credentials
-    {
-        anyhow::bail!(
-            "{}: demo agent passwords (demo-<id>) on a non-loopback SIP address ({sip}); \
-             give the agents real credentials, or set [acd] allow_demo_credentials = true",
-            config.acd.agents.display()
-        );
+    // Everything `hotline check` checks, and what it refuses, before anything is bound: demo
+    // credentials must never face a real network, and the enterprise seat must be reachable.
+    let loaded = reload::load_all(&config).map_err(|errs| anyhow::anyhow!(errs.join("\n")))?;
+    let problems = reload::service_problems(&config, &loaded);
+    if !problems.is_empty() {
+        anyhow::bail!(problems.join("\n"));
     }
-    let assets =
-        assets::load_assets(&config, &acd.queue_names()).map_err(|errs| one_error(&errs))?;
+    let today = clock::wall_now()
+        .with_timezone(&crate::workflow::model::china())
+        .date_naive();
+    for w in reload::calendar_warnings_for(&loaded.workflow, today) {
+        tracing::warn!("{w}");
+    }
+    let reload::Loaded { acd, assets, .. } = loaded;
     let listeners = Listeners::bind(&config).await?;
     let (tx, rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {

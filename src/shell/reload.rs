@@ -60,6 +60,65 @@ pub fn load_all(config: &Config) -> Result<Loaded, Vec<String>> {
     })
 }
 
+/// What `hotline check`, `hotline serve` and a reload all refuse beyond each file's own
+/// checks: demo credentials facing a network (agents' SIP passwords off a loopback SIP
+/// address, demo HTTP tokens off a loopback HTTP address, unless `[acd]
+/// allow_demo_credentials`), and a voice menu from which no key reaches the mandatory
+/// enterprise service seat (rule C6).
+pub fn service_problems(config: &Config, loaded: &Loaded) -> Vec<String> {
+    let mut problems = Vec::new();
+    let allow = config.acd.allow_demo_credentials;
+    let sip = config.sip.listen;
+    if loaded.acd.uses_demo_credentials() && !sip.ip().is_loopback() && !allow {
+        problems.push(format!(
+            "{}: demo agent passwords (demo-<id>) on a non-loopback SIP address ({sip}); give the agents real credentials, or set [acd] allow_demo_credentials = true",
+            config.acd.agents.display()
+        ));
+    }
+    let http = config.http.listen;
+    if loaded.users.has_demo_tokens() && !http.ip().is_loopback() && !allow {
+        problems.push(format!(
+            "{}: demo tokens (demo-…) on a non-loopback HTTP address ({http}); give every user a secret token, or set [acd] allow_demo_credentials = true",
+            config.config_dir.join("users.toml").display()
+        ));
+    }
+    let enterprise = loaded.acd.enterprise_queues();
+    let by_key = loaded.assets.menus.queues_by_key();
+    if enterprise.is_empty() {
+        problems.push(format!(
+            "{}: no queue for the enterprise service seat (涉企服务专席, mandatory by rule C6): add a queue whose skill is enterprise",
+            config.acd.queues.display()
+        ));
+    } else if !enterprise.iter().any(|q| by_key.contains(q.as_str())) {
+        problems.push(format!(
+            "{}: no key of the voice menu reaches the enterprise service seat ({}; mandatory by rule C6): bind a key to it, e.g. \"1\" = {{ queue = \"{}\" }}",
+            config.ivr.menus_dir.display(),
+            enterprise.join(", "),
+            enterprise[0]
+        ));
+    }
+    problems
+}
+
+/// Warnings about deadlines that cannot be counted exactly: a year they reach (this year,
+/// and the next once December is near) with no official calendar file.
+pub fn calendar_warnings_for(workflow: &Workflow, today: chrono::NaiveDate) -> Vec<String> {
+    use chrono::Datelike;
+    let years: Vec<i32> = workflow.calendar.years().collect();
+    let mut needed = vec![today.year()];
+    // The longest deadline (15 working days, extended twice) reaches about two months ahead.
+    if today.month() >= 11 {
+        needed.push(today.year() + 1);
+    }
+    needed
+        .into_iter()
+        .filter(|y| !years.contains(y))
+        .map(|y| format!(
+            "no working-day calendar for {y} (config/calendar/{y}.toml): deadlines that reach {y} count weekends only until the State Council's notice is entered"
+        ))
+        .collect()
+}
+
 /// Reloads so far, for `/metrics` (`hotline_config_reloads_total{result}`).
 #[derive(Debug, Default)]
 pub struct ReloadCounters {
@@ -101,7 +160,7 @@ impl Reloader {
                 .map_err(|errs| errs.iter().map(|e| e.to_string()).collect::<Vec<_>>())?;
             overrides.apply(&mut config);
             let loaded = load_all(&config)?;
-            check_for_reload(&config, &loaded.acd, &realm)?;
+            check_for_reload(&config, &loaded, &realm)?;
             Ok::<_, Vec<String>>(loaded)
         })
         .await
@@ -159,15 +218,13 @@ impl Reloader {
 
 /// What a reload must refuse beyond what `hotline check` does: what `hotline serve` refuses at
 /// start (demo passwords off loopback) and a changed realm (needs a restart).
-fn check_for_reload(config: &Config, acd: &AcdConfig, realm: &str) -> Result<(), Vec<String>> {
+fn check_for_reload(config: &Config, loaded: &Loaded, realm: &str) -> Result<(), Vec<String>> {
     let agents = config.acd.agents.display();
-    let sip = config.sip.listen;
-    if acd.uses_demo_credentials() && !sip.ip().is_loopback() && !config.acd.allow_demo_credentials
-    {
-        return Err(vec![format!(
-            "{agents}: demo agent passwords (demo-<id>) on a non-loopback SIP address ({sip}); give the agents real credentials, or set [acd] allow_demo_credentials = true"
-        )]);
+    let problems = service_problems(config, loaded);
+    if !problems.is_empty() {
+        return Err(problems);
     }
+    let acd = &loaded.acd;
     if acd.realm != realm {
         return Err(vec![format!(
             "{agents}: realm changed from {realm:?} to {:?}; a new realm needs a restart (every phone's password hash depends on it)",
