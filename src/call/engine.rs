@@ -54,6 +54,9 @@ impl Peer {
 /// What the engine wants the media shell to do for a call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MediaCommand {
+    /// Bind the caller's RTP `port` now and hold it (nothing flows until `Open`); reply
+    /// with `handle_media_ready` or `handle_media_failed`. The call is answered only then.
+    Reserve { call: CallId, port: u16 },
     /// Bind `port` and start a paced RTP stream; sent only once the ACK came. With `remote`
     /// `None` nothing goes out until the caller's first packet arrives, and then only to its
     /// source (symmetric RTP), so an SDP naming someone else's address reflects nothing;

@@ -7,6 +7,7 @@ pub mod external;
 pub mod ids;
 pub mod ivr_walk;
 pub mod liveness;
+pub mod media_ready;
 pub mod media_session;
 pub mod persist;
 pub mod ports;

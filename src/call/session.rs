@@ -36,8 +36,13 @@ impl fmt::Display for CallId {
 /// Where a call is, with the data that only makes sense there.
 #[derive(Debug)]
 pub enum Phase {
-    /// INVITE taken, 180 sent; we answer at `answer_at` (the configured answer delay).
-    Ringing { answer_at: Instant },
+    /// INVITE taken, 180 sent; we answer at `answer_at` (the configured answer delay), and
+    /// only once the media shell holds the call's RTP port (`media_ready`): a call whose
+    /// media cannot be opened is refused with 503, never answered into silence.
+    Ringing {
+        answer_at: Instant,
+        media_ready: bool,
+    },
     /// 200 sent; it goes out again until the ACK comes.
     Answered {
         retx: AnswerRetransmitter,
@@ -120,7 +125,13 @@ impl Call {
     /// The earliest instant this call needs attention.
     pub fn next_wakeup(&self) -> Option<Instant> {
         let phase = match &self.phase {
-            Phase::Ringing { answer_at } => Some(*answer_at),
+            Phase::Ringing {
+                answer_at,
+                media_ready: true,
+            } => Some(*answer_at),
+            Phase::Ringing { answer_at, .. } => {
+                Some(*answer_at + crate::call::media_ready::MEDIA_WAIT)
+            }
             Phase::Answered { retx, .. } => retx.poll_timeout(),
             Phase::Ivr { nav, until, .. } => {
                 Some(nav.poll_timeout().map_or(*until, |t| t.min(*until)))
@@ -299,6 +310,7 @@ impl CallEngine {
             dialog: None,
             phase: Phase::Ringing {
                 answer_at: now + answer_delay,
+                media_ready: false,
             },
             port,
             media,
@@ -326,12 +338,13 @@ impl CallEngine {
         };
         self.by_invite.insert(key, id);
         self.calls.insert(id, call);
-        if answer_delay.is_zero() {
-            self.answer(id, now);
-        } else {
+        // The answer waits for `handle_media_ready` (at once, in the shell).
+        self.out
+            .push_back(Output::Media(MediaCommand::Reserve { call: id, port }));
+        if !answer_delay.is_zero() {
             self.send_provisional(id, 180, now);
-            self.rearm(id);
         }
+        self.rearm(id);
     }
 
     /// Whether `from` (not a trunk) already has the most calls in set-up it may: answered
@@ -382,7 +395,7 @@ impl CallEngine {
     }
 
     /// Sends the 200 with our SDP and waits for the ACK (media opens then).
-    fn answer(&mut self, id: CallId, now: Instant) {
+    pub(crate) fn answer(&mut self, id: CallId, now: Instant) {
         let wall = self.wall(now);
         let (t1, t2) = (self.cfg.timers.t1, self.cfg.timers.t2);
         let contact = match self.calls.get(&id) {
@@ -472,7 +485,18 @@ impl CallEngine {
             return;
         };
         match &mut call.phase {
-            Phase::Ringing { answer_at } if now >= *answer_at => self.answer(id, now),
+            Phase::Ringing {
+                answer_at,
+                media_ready: true,
+            } if now >= *answer_at => self.answer(id, now),
+            Phase::Ringing {
+                answer_at,
+                media_ready: false,
+            } if now >= *answer_at + crate::call::media_ready::MEDIA_WAIT => {
+                tracing::warn!(call = %call.name, "media not ready: refusing the call");
+                self.handle_media_failed(id, now);
+                return;
+            }
             Phase::Answered { retx, ok } => match retx.handle_timeout(now) {
                 Some(AnswerEvent::Retransmit) => {
                     let data = ok.clone();
@@ -521,13 +545,6 @@ impl CallEngine {
             _ => {}
         }
         self.rearm(id);
-    }
-
-    /// The media shell could not open the call's RTP port: the call cannot be heard.
-    pub fn handle_media_failed(&mut self, id: CallId, now: Instant) {
-        tracing::warn!(call = %id, "media failed: ending the call");
-        self.end_call_by_engine(id, now);
-        self.flush_transactions(now);
     }
 
     /// BYE, INFO or re-INVITE inside a dialog.

@@ -139,6 +139,20 @@ pub struct SipConfig {
     /// Calls one non-trunk source may have in set-up (INVITE taken, not yet ACKed); more
     /// INVITEs get 503 with Retry-After. 0 turns the limit off.
     pub max_setup_per_source: usize,
+    /// SIP connections over TCP open at once; more are closed as soon as accepted.
+    pub tcp_max_connections: usize,
+    /// SIP connections over TCP from one address (trunks excepted); agents behind one NAT
+    /// share it.
+    pub tcp_max_per_source: usize,
+    /// A message must arrive whole within this of its first byte (and a new connection's
+    /// first message within this of the connection), or the connection is closed.
+    #[serde(with = "humantime_serde")]
+    pub tcp_header_timeout: Duration,
+    /// A connection that carried no message or keep-alive for this long is closed (and the
+    /// registrations over it go); phones keep theirs open with re-REGISTER, OPTIONS or
+    /// RFC 5626 CRLF keep-alives.
+    #[serde(with = "humantime_serde")]
+    pub tcp_idle_timeout: Duration,
 }
 
 impl Default for SipConfig {
@@ -156,6 +170,10 @@ impl Default for SipConfig {
             min_se: Duration::from_secs(90),
             trunks: Vec::new(),
             max_setup_per_source: 20,
+            tcp_max_connections: 1024,
+            tcp_max_per_source: 64,
+            tcp_header_timeout: Duration::from_secs(10),
+            tcp_idle_timeout: Duration::from_secs(900),
         }
     }
 }
@@ -199,12 +217,31 @@ impl Default for RtpConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct HttpConfig {
     pub listen: SocketAddr,
+    /// HTTP connections open at once; more are answered 503 and closed.
+    pub max_connections: usize,
+    /// HTTP connections from one address (a wallboard room behind a NAT shares it).
+    pub max_per_source: usize,
+    /// A request's head must arrive within this of the server's waiting for it (a new
+    /// connection, or the end of the previous response): idle keep-alive connections close then.
+    #[serde(with = "humantime_serde")]
+    pub header_timeout: Duration,
+    /// A connection that carried no byte either way for this long is closed (a stalled
+    /// upload, a live stream nobody reads; streams send a keep-alive every 5 s at least).
+    #[serde(with = "humantime_serde")]
+    pub idle_timeout: Duration,
+    /// Live streams (wallboard and desks) open at once; more get 503 `too_many_streams`.
+    pub max_streams: usize,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
         Self {
             listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080),
+            max_connections: 1024,
+            max_per_source: 128,
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_streams: 200,
         }
     }
 }
@@ -480,6 +517,37 @@ impl Config {
                 "registrar.md5_only_agents: an empty pattern would match every phone; remove it (or empty the list)".into(),
             );
         }
+        for (key, value) in [
+            ("tcp_max_connections", self.sip.tcp_max_connections),
+            ("tcp_max_per_source", self.sip.tcp_max_per_source),
+            ("max_connections", self.http.max_connections),
+            ("max_per_source", self.http.max_per_source),
+            ("max_streams", self.http.max_streams),
+        ] {
+            if value == 0 {
+                bad(key, format!("{key} must be at least 1"));
+            }
+        }
+        for (key, value) in [
+            ("tcp_header_timeout", self.sip.tcp_header_timeout),
+            ("header_timeout", self.http.header_timeout),
+        ] {
+            if value < Duration::from_millis(500) || value > Duration::from_secs(120) {
+                bad(key, format!("{key} must be between 500ms and 120s"));
+            }
+        }
+        if self.sip.tcp_idle_timeout < self.sip.tcp_header_timeout {
+            bad(
+                "tcp_idle_timeout",
+                "sip.tcp_idle_timeout must be at least sip.tcp_header_timeout".into(),
+            );
+        }
+        if self.http.idle_timeout < Duration::from_secs(10) {
+            bad(
+                "idle_timeout",
+                "http.idle_timeout must be at least 10s (a quiet live stream sends a keep-alive every 5s)".into(),
+            );
+        }
         if self.ivr.queue_notice_interval < Duration::from_secs(5) {
             bad(
                 "queue_notice_interval",
@@ -660,6 +728,14 @@ mod tests {
         assert_eq!(shipped.ivr.max_in_queue, Duration::from_secs(600));
         assert_eq!(shipped.sip.session_expires, defaults.sip.session_expires);
         assert_eq!(shipped.sip.min_se, Duration::from_secs(90));
+        assert_eq!(
+            shipped.sip.tcp_max_connections,
+            defaults.sip.tcp_max_connections
+        );
+        assert_eq!(shipped.sip.tcp_idle_timeout, defaults.sip.tcp_idle_timeout);
+        assert_eq!(shipped.http.max_connections, defaults.http.max_connections);
+        assert_eq!(shipped.http.header_timeout, defaults.http.header_timeout);
+        assert_eq!(shipped.http.max_streams, 200);
         // The standard's wording: every caller counts unless the operator configures a grace.
         assert_eq!(shipped.kpi.grace, Duration::ZERO);
         assert_eq!(shipped.kpi.alarm_min_calls, 20);
@@ -672,6 +748,14 @@ mod tests {
             ("[rtp]\nmedia_timeout = \"1s\"\nrelatch_after = \"2s\"\n", 2),
             ("[ivr]\nmax_in_queue = \"5s\"\n", 2),
             ("[sip]\nmin_se = \"30s\"\n", 2),
+            ("[sip]\ntcp_max_per_source = 0\n", 2),
+            ("[sip]\ntcp_header_timeout = \"100ms\"\n", 2),
+            (
+                "[sip]\ntcp_header_timeout = \"30s\"\ntcp_idle_timeout = \"20s\"\n",
+                3,
+            ),
+            ("[http]\nmax_streams = 0\n", 2),
+            ("[http]\nidle_timeout = \"2s\"\n", 2),
             ("[kpi]\ngrace = \"20s\"\n", 2),
             ("[kpi]\nalarm_min_calls = 0\n", 2),
         ] {

@@ -31,6 +31,21 @@ use crate::workflow::store::InternetBacklog;
 /// wallboard promises.
 pub const REFRESH: Duration = Duration::from_millis(500);
 
+/// A stream with nothing new still sends a comment this often, so neither a proxy nor our
+/// own idle timeout (`http.idle_timeout`, at least 10 s) takes it for dead.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(5);
+
+/// A place for one more stream (`http.max_streams`), or 503 `too_many_streams`.
+fn stream_place(state: &ApiState) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+    state.net.streams.try_take().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too_many_streams",
+            "too many live streams are open; try again later",
+        )
+    })
+}
+
 /// One agent's desktop: its state and the call offered to it (ringing) or that it is on
 /// (masked number, IVR path, queue, wait, ticket).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -289,20 +304,22 @@ pub(crate) async fn wallboard(
 /// The wallboard, pushed as `wallboard` events.
 #[utoipa::path(get, path = "/api/wallboard/stream", tag = "operations", security(("bearer" = [])),
     params(("access_token" = Option<String>, Query, description = "The token, for EventSource (which cannot send headers)")),
-    responses((status = 200, description = "Server-Sent Events: `event: wallboard`, data = the wallboard JSON, twice a second", content_type = "text/event-stream", body = Wallboard), (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Needs a supervisor or wallboard token", body = ApiError)))]
+    responses((status = 200, description = "Server-Sent Events: `event: wallboard`, data = the wallboard JSON, twice a second", content_type = "text/event-stream", body = Wallboard), (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Needs a supervisor or wallboard token", body = ApiError), (status = 503, description = "`too_many_streams`: `http.max_streams` live streams are open", body = ApiError)))]
 pub(crate) async fn wallboard_stream(
     State(state): State<ApiState>,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<TokenQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     may_watch_wallboard(&stream_caller(&state, &headers, &q)?)?;
+    let place = stream_place(&state)?;
     let frames = WatchStream::new(state.live.subscribe()).take_while(|f| !f.closing);
-    let events = frames.filter_map(|f| {
+    let events = frames.filter_map(move |f| {
+        let _held = &place; // the stream's place is freed when the stream is dropped
         f.wallboard
             .clone()
             .map(|json| Ok(Event::default().event("wallboard").data(json)))
     });
-    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
 }
 
 /// The calling agent's desk now.
@@ -330,21 +347,23 @@ pub(crate) async fn desk(
 /// The calling agent's desk, pushed as `desk` events.
 #[utoipa::path(get, path = "/api/desk/stream", tag = "agents", security(("bearer" = [])),
     params(("access_token" = Option<String>, Query, description = "The token, for EventSource (which cannot send headers)")),
-    responses((status = 200, description = "Server-Sent Events: `event: desk`, data = the desk JSON, twice a second", content_type = "text/event-stream", body = DeskView), (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Needs an agent's token", body = ApiError)))]
+    responses((status = 200, description = "Server-Sent Events: `event: desk`, data = the desk JSON, twice a second", content_type = "text/event-stream", body = DeskView), (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Needs an agent's token", body = ApiError), (status = 503, description = "`too_many_streams`: `http.max_streams` live streams are open", body = ApiError)))]
 pub(crate) async fn desk_stream(
     State(state): State<ApiState>,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<TokenQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let agent = desk_agent(&stream_caller(&state, &headers, &q)?)?;
+    let place = stream_place(&state)?;
     let frames = WatchStream::new(state.live.subscribe()).take_while(|f| !f.closing);
     let events = frames.filter_map(move |f| {
+        let _held = &place; // the stream's place is freed when the stream is dropped
         f.desks
             .get(&agent)
             .cloned()
             .map(|json| Ok(Event::default().event("desk").data(json)))
     });
-    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //!
 //! Every family is listed in `docs/METRICS.md`.
 
+pub mod net;
 pub mod text;
 
 use std::sync::atomic::Ordering;
@@ -30,6 +31,7 @@ pub struct Scrape {
     pub kpis: crate::stats::kpi::KpiSnapshot,
     pub media: MediaValues,
     pub tickets: TicketValues,
+    pub net: net::NetValues,
     /// `SIGHUP` reloads: (applied, refused).
     pub reloads: (u64, u64),
 }
@@ -126,6 +128,7 @@ pub async fn metrics(State(state): State<ApiState>) -> Result<Response, ApiError
         kpis: state.engine.stats().await?,
         media: MediaValues::read(&state.media),
         tickets: TicketValues::read(&state.tickets),
+        net: net::NetValues::read(&state.net),
         reloads: (
             state.reloads.ok.load(Ordering::Relaxed),
             state.reloads.refused.load(Ordering::Relaxed),
@@ -143,6 +146,7 @@ pub fn render(s: &Scrape) -> String {
     sip(&mut w, s);
     media(&mut w, &s.media);
     tickets(&mut w, &s.tickets);
+    net::render(&mut w, &s.net);
     w.family(
         "hotline_config_reloads_total",
         Kind::Counter,

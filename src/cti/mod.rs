@@ -42,6 +42,8 @@ pub struct ApiState {
     pub tickets: std::sync::Arc<crate::shell::metrics::TicketMetrics>,
     /// C13: unanswered internet requests, counted by the ticket store every few seconds.
     pub internet: live::InternetWatch,
+    /// Connection limits and their counters; the live streams take their places here.
+    pub net: std::sync::Arc<crate::shell::conn_limit::NetLimits>,
     /// The outside numbers a call may be transferred to (`[transfer.numbers]`), empty when
     /// no gateway is configured: the desk offers only what can work.
     pub transfer_outside: std::sync::Arc<Vec<String>>,

@@ -449,10 +449,21 @@ impl EngineTask {
     }
 
     fn drain(&mut self, pending: &mut PendingRecords) {
-        use crate::call::engine::Output;
+        use crate::call::engine::{MediaCommand, Output};
         while let Some(out) = self.core.poll_output() {
             match out {
                 Output::Transmit { to, data } => self.outbound.send(to, data),
+                Output::Media(MediaCommand::Reserve { call, port }) => {
+                    // Bound here, so the core learns at once whether it may answer.
+                    let now = crate::shell::clock::now();
+                    match self.media.reserved.reserve(call, port) {
+                        Ok(()) => self.core.handle_media_ready(call, now),
+                        Err(e) => {
+                            tracing::warn!(%call, port, error = %e, "cannot open a caller's RTP port: refusing the call");
+                            self.core.handle_media_failed(call, now);
+                        }
+                    }
+                }
                 Output::Media(cmd) => self.media.send(cmd),
                 Output::Kpi(e) => self.kpis.record_event(&e),
                 Output::Connected(c) => {

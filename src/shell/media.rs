@@ -27,6 +27,7 @@ use crate::media::rtp::{
 use crate::shell::assets::Prompts;
 use crate::shell::bridge::{AgentSide, Bridged, RecordingCounters, Side};
 use crate::shell::clock;
+use crate::shell::media_ports::ReservedPorts;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
@@ -105,6 +106,8 @@ pub struct MediaSettings {
 pub struct MediaHandle {
     workers: Vec<mpsc::UnboundedSender<Command>>,
     pub counters: Arc<MediaCounters>,
+    /// Callers' ports bound before the answer (the engine task reserves them).
+    pub reserved: ReservedPorts,
 }
 
 impl MediaHandle {
@@ -118,11 +121,11 @@ impl MediaHandle {
         settings: MediaSettings,
     ) -> MediaHandle {
         let counters = Arc::new(MediaCounters::default());
+        let reserved = ReservedPorts::new(bind_ip);
         let mut senders = Vec::new();
         for _ in 0..workers.max(1) {
             let (tx, rx) = mpsc::unbounded_channel();
             let worker = Worker {
-                bind_ip,
                 settings,
                 data_dir: data_dir.clone(),
                 prompts: prompts.clone(),
@@ -131,6 +134,7 @@ impl MediaHandle {
                 pacer: Pacer::new(PacerConfig::default()),
                 calls: HashMap::new(),
                 counters: counters.clone(),
+                reserved: reserved.clone(),
             };
             tokio::spawn(worker.run(rx));
             senders.push(tx);
@@ -138,6 +142,7 @@ impl MediaHandle {
         MediaHandle {
             workers: senders,
             counters,
+            reserved,
         }
     }
 
@@ -159,8 +164,13 @@ impl MediaHandle {
             | MediaCommand::Unbridge { call }
             | MediaCommand::SendDigit { call, .. }
             | MediaCommand::Play { call, .. }
-            | MediaCommand::Stop { call }
-            | MediaCommand::Close { call } => *call,
+            | MediaCommand::Stop { call } => *call,
+            MediaCommand::Close { call } => {
+                self.reserved.release(*call);
+                *call
+            }
+            // Bound by the engine task itself (`reserved`), which answers the core at once.
+            MediaCommand::Reserve { .. } => return,
         };
         let i = (call.0 % self.workers.len() as u64) as usize;
         let _ = self.workers[i].send(Command::Engine(cmd));
@@ -184,7 +194,6 @@ struct Stream {
 }
 
 struct Worker {
-    bind_ip: IpAddr,
     settings: MediaSettings,
     data_dir: PathBuf,
     prompts: Arc<Prompts>,
@@ -193,6 +202,7 @@ struct Worker {
     pacer: Pacer<Player>,
     calls: HashMap<CallId, Stream>,
     counters: Arc<MediaCounters>,
+    reserved: ReservedPorts,
 }
 
 impl Worker {
@@ -384,6 +394,7 @@ impl Worker {
                 }
             }
             Command::Engine(MediaCommand::Close { call }) => self.close(call),
+            Command::Engine(MediaCommand::Reserve { .. }) => {} // the engine task's (`send`)
         }
     }
 
@@ -397,7 +408,9 @@ impl Worker {
         telephone_event: Option<u8>,
         bridged: Arc<AtomicBool>,
     ) -> Option<(Arc<UdpSocket>, JoinHandle<()>)> {
-        let socket = match bind_rtp(SocketAddr::new(self.bind_ip, port)) {
+        // A caller's port was bound before the answer; an agent's is bound now.
+        let bound = self.reserved.take_or_bind(call, port, side == Side::Caller);
+        let socket = match bound.and_then(UdpSocket::from_std) {
             Ok(s) => Arc::new(s),
             Err(e) => {
                 tracing::warn!(%call, port, ?side, error = %e, "cannot open an RTP port");
@@ -659,12 +672,6 @@ impl Worker {
             }
         }
     }
-}
-
-fn bind_rtp(addr: SocketAddr) -> std::io::Result<UdpSocket> {
-    let std_socket = std::net::UdpSocket::bind(addr)?;
-    std_socket.set_nonblocking(true)?;
-    UdpSocket::from_std(std_socket)
 }
 
 /// One leg's receiving end.

@@ -7,8 +7,11 @@ pub mod attachments;
 pub mod bridge;
 pub mod call_tickets;
 pub mod clock;
+pub mod conn_limit;
 pub mod engine;
+pub mod http_serve;
 pub mod media;
+pub mod media_ports;
 pub mod metrics;
 pub mod private_fs;
 pub mod read_audit;
@@ -128,10 +131,9 @@ impl Listeners {
                 .await
                 .with_context(|| format!("cannot bind SIP UDP on {want}"))?;
             let addr = udp.local_addr()?;
-            match tokio::net::TcpListener::bind(addr).await {
+            match conn_limit::listen_tcp(addr) {
                 Ok(tcp) => {
-                    let http = tokio::net::TcpListener::bind(config.http.listen)
-                        .await
+                    let http = conn_limit::listen_tcp(config.http.listen)
                         .with_context(|| format!("cannot bind HTTP on {}", config.http.listen))?;
                     return Ok(Listeners {
                         sip_udp: udp,
@@ -250,11 +252,22 @@ pub async fn run(
         Err(e) => tracing::warn!(error = %e, "could not rebuild the KPIs from the call records"),
     }
 
+    match conn_limit::raise_nofile_limit() {
+        Ok(n) => tracing::info!(open_files = n, "open-file limit"),
+        Err(e) => tracing::warn!(error = %e, "cannot raise the open-file limit"),
+    }
+    let net = conn_limit::NetLimits::from_config(&config);
     let (sip_tx, sip_rx) = tokio::sync::mpsc::channel(4096);
     let outbound = sip_transport::start(
         listeners.sip_udp,
         listeners.sip_tcp,
-        config.sip.max_message_bytes,
+        sip_transport::TcpSettings {
+            max_message: config.sip.max_message_bytes,
+            limits: net.sip.clone(),
+            exempt: config.sip.trunks.clone(),
+            header_timeout: config.sip.tcp_header_timeout,
+            idle_timeout: config.sip.tcp_idle_timeout,
+        },
         sip_tx,
     );
     let (media_tx, media_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -421,6 +434,7 @@ pub async fn run(
         live: live.clone(),
         tickets: tickets.worker().metrics().clone(),
         internet,
+        net: net.clone(),
         reloads: reload_counters,
         transfer_outside,
     })
@@ -428,19 +442,16 @@ pub async fn run(
         tickets.with_engine(engine_handle),
     ))
     .fallback(crate::cti::extract::no_route);
-    let mut http_shutdown = shutdown.clone();
-    let http = tokio::spawn(async move {
-        let stop = async move {
-            while !*http_shutdown.borrow() {
-                if http_shutdown.changed().await.is_err() {
-                    break;
-                }
-            }
-        };
-        axum::serve(listeners.http, api)
-            .with_graceful_shutdown(stop)
-            .await
-    });
+    let http = tokio::spawn(http_serve::serve(
+        listeners.http,
+        api,
+        net.http.clone(),
+        http_serve::HttpSettings {
+            header_timeout: config.http.header_timeout,
+            idle_timeout: config.http.idle_timeout,
+        },
+        shutdown.clone(),
+    ));
 
     // The line tests and operators read to learn where we listen.
     println!("listening sip={sip_addr} http={http_addr}");
@@ -454,10 +465,8 @@ pub async fn run(
     internet_watch.abort();
     publisher.abort();
     crate::cti::live::close(&live);
-    match http.await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => tracing::warn!(error = %e, "HTTP server error"),
-        Err(e) => tracing::warn!(error = %e, "HTTP task failed"),
+    if let Err(e) = http.await {
+        tracing::warn!(error = %e, "HTTP task failed");
     }
     tracing::info!("hotline stopped");
     Ok(())

@@ -15,11 +15,17 @@ use crate::call::record::CallRecord;
 /// How many finished calls `/api/calls/recent` can show.
 pub const RECENT_CAPACITY: usize = 1000;
 
+/// Records kept in memory while their file cannot be written (no file descriptor left, a
+/// full disk), written before the next one; past this many the oldest are dropped.
+pub const UNWRITTEN_CAPACITY: usize = 10_000;
+
 /// Appends call records to the day's file and remembers the latest ones.
 pub struct CallRecordLog {
     dir: PathBuf,
     open: Option<(String, File)>,
     recent: Arc<Mutex<VecDeque<CallRecord>>>,
+    /// Records whose write failed, oldest first: retried before the next one and at sync.
+    unwritten: VecDeque<CallRecord>,
 }
 
 /// A cheap handle to read the latest records from the HTTP side.
@@ -86,6 +92,7 @@ impl CallRecordLog {
             dir,
             open: None,
             recent: Arc::new(Mutex::new(recent)),
+            unwritten: VecDeque::new(),
         })
     }
 
@@ -94,8 +101,43 @@ impl CallRecordLog {
         RecentCalls(self.recent.clone())
     }
 
-    /// Appends one record to its day's file and to the in-memory list.
+    /// Appends one record to the in-memory list and its day's file. When the file cannot be
+    /// written (EMFILE, a full disk) the record is kept and written before the next one, or
+    /// at [`Self::sync`]: a fault delays a record, it does not lose it.
     pub fn append(&mut self, record: &CallRecord) -> std::io::Result<()> {
+        {
+            let mut q = match self.recent.lock() {
+                Ok(q) => q,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            if q.len() == RECENT_CAPACITY {
+                q.pop_front();
+            }
+            q.push_back(record.clone());
+        }
+        if self.unwritten.len() == UNWRITTEN_CAPACITY {
+            self.unwritten.pop_front();
+            tracing::error!("call records unwritable for too long: the oldest one is dropped");
+        }
+        self.unwritten.push_back(record.clone());
+        self.write_unwritten()
+    }
+
+    /// Writes the kept records, oldest first; stops at the first failure.
+    fn write_unwritten(&mut self) -> std::io::Result<()> {
+        while let Some(record) = self.unwritten.front().cloned() {
+            self.write_line(&record)?;
+            self.unwritten.pop_front();
+        }
+        Ok(())
+    }
+
+    /// Records not yet in their file.
+    pub fn unwritten(&self) -> usize {
+        self.unwritten.len()
+    }
+
+    fn write_line(&mut self, record: &CallRecord) -> std::io::Result<()> {
         let day = record.ended_at.format("%Y-%m-%d").to_string();
         let file = match &mut self.open {
             Some((d, f)) if *d == day => f,
@@ -114,20 +156,12 @@ impl CallRecordLog {
         };
         let mut line = serde_json::to_vec(record).map_err(std::io::Error::other)?;
         line.push(b'\n');
-        file.write_all(&line)?;
-        let mut q = match self.recent.lock() {
-            Ok(q) => q,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        if q.len() == RECENT_CAPACITY {
-            q.pop_front();
-        }
-        q.push_back(record.clone());
-        Ok(())
+        file.write_all(&line)
     }
 
     /// Makes everything written so far durable (shutdown, and periodically).
     pub fn sync(&mut self) -> std::io::Result<()> {
+        self.write_unwritten()?;
         if let Some((_, f)) = &self.open {
             f.sync_all()?;
         }
@@ -310,5 +344,36 @@ mod tests {
         let text = std::fs::read_to_string(dir.path().join("calls/2026-11-21.jsonl")).unwrap();
         assert_eq!(text.lines().count(), 1);
         assert!(text.contains("\"menu_path\":[\"main:2\",\"special:1\"]"));
+    }
+
+    #[test]
+    fn a_record_that_cannot_be_written_is_kept_and_written_later_not_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = CallRecordLog::open(dir.path()).unwrap();
+        // The day's file cannot be opened (as with no file descriptor left).
+        let blocker = dir.path().join("calls/2026-11-23.jsonl");
+        std::fs::create_dir(&blocker).unwrap();
+        assert!(log.append(&record("a", 23)).is_err());
+        assert!(log.append(&record("b", 23)).is_err());
+        assert_eq!(log.unwritten(), 2);
+        assert_eq!(log.recent().latest(1)[0].call.id, "b", "shown meanwhile");
+        std::fs::remove_dir(&blocker).unwrap();
+        log.sync().unwrap();
+        assert_eq!(log.unwritten(), 0);
+        log.append(&record("c", 23)).unwrap();
+        let text = std::fs::read_to_string(&blocker).unwrap();
+        let ids: Vec<&str> = text
+            .lines()
+            .map(|l| {
+                if l.contains("\"a\"") {
+                    "a"
+                } else if l.contains("\"b\"") {
+                    "b"
+                } else {
+                    "c"
+                }
+            })
+            .collect();
+        assert_eq!(ids, ["a", "b", "c"], "in order, once each");
     }
 }

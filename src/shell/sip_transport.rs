@@ -1,7 +1,9 @@
 //! SIP over UDP and TCP on one address. Reading tasks parse (a pure function) and hand typed
 //! messages — or what was wrong with them — to the engine task; the engine's replies come
 //! back as bytes addressed to a peer. TCP connections are framed by Content-Length; one that
-//! cannot be resynchronised is answered 400 and closed.
+//! cannot be resynchronised is answered 400 and closed. TCP connections are capped in all
+//! and per source, and closed when a message takes too long to arrive whole or when they
+//! carry nothing for the idle timeout (see `shell::conn_limit`).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -13,8 +15,11 @@ use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::mpsc;
 
 use crate::call::engine::{Link, Peer};
+use crate::shell::clock;
+use crate::shell::conn_limit::{self, AcceptBackoff, ConnCounters, ConnLimits, ConnSlot, LogLimit};
 use crate::sip::message::Message;
 use crate::sip::parse::{parse_datagram, Framed, ParseError, ParseErrorKind, StreamFramer};
+use crate::sip::prefix::IpPrefix;
 
 /// What the transports hand the engine task.
 #[derive(Debug)]
@@ -86,17 +91,42 @@ impl Outbound {
     }
 }
 
+/// How TCP connections are limited.
+#[derive(Debug, Clone)]
+pub struct TcpSettings {
+    /// Largest message; larger ones are refused (513) and the connection closed.
+    pub max_message: usize,
+    /// Open connections in all and per source; their counters.
+    pub limits: Arc<ConnLimits>,
+    /// Sources held to the total only (the carrier's trunks).
+    pub exempt: Vec<IpPrefix>,
+    /// A message must arrive whole within this of its first byte (a new connection's first
+    /// message within this of the connection).
+    pub header_timeout: std::time::Duration,
+    /// A connection that carried nothing for this long is closed.
+    pub idle_timeout: std::time::Duration,
+}
+
 /// Starts the UDP reader and the TCP acceptor; returns the sender the engine uses.
 pub fn start(
     udp: UdpSocket,
     tcp: TcpListener,
-    max_message: usize,
+    settings: TcpSettings,
     to_engine: mpsc::Sender<Inbound>,
 ) -> Outbound {
     let udp = Arc::new(udp);
     let conns = Connections::default();
-    tokio::spawn(udp_reader(udp.clone(), max_message, to_engine.clone()));
-    tokio::spawn(tcp_acceptor(tcp, max_message, conns.clone(), to_engine));
+    tokio::spawn(udp_reader(
+        udp.clone(),
+        settings.max_message,
+        to_engine.clone(),
+    ));
+    tokio::spawn(tcp_acceptor(
+        tcp,
+        Arc::new(settings),
+        conns.clone(),
+        to_engine,
+    ));
     Outbound { udp, conns }
 }
 
@@ -148,31 +178,58 @@ fn is_keepalive(bytes: &[u8]) -> bool {
 
 async fn tcp_acceptor(
     listener: TcpListener,
-    max_message: usize,
+    settings: Arc<TcpSettings>,
     conns: Connections,
     to_engine: mpsc::Sender<Inbound>,
 ) {
+    let mut backoff = AcceptBackoff::default();
+    let mut refusals = LogLimit::default();
     loop {
-        match listener.accept().await {
-            Ok((stream, from)) => {
-                let _ = stream.set_nodelay(true);
-                tokio::spawn(tcp_connection(
-                    stream,
-                    from,
-                    max_message,
-                    conns.clone(),
-                    to_engine.clone(),
-                ));
+        let (stream, from) = conn_limit::accept(
+            &listener,
+            &mut backoff,
+            &settings.limits.counters,
+            "sip-tcp",
+        )
+        .await;
+        let exempt = crate::sip::prefix::any_contains(&settings.exempt, from.ip());
+        let slot = match settings.limits.try_open(from.ip(), exempt) {
+            Ok(slot) => slot,
+            Err(why) => {
+                // Closed at once (the drop), counted, and logged at most once a second.
+                if let Some(refused) = refusals.hit(clock::now()) {
+                    let open = settings.limits.open();
+                    tracing::warn!(%from, ?why, refused, open, "SIP TCP connections refused: too many open");
+                }
+                continue;
             }
-            Err(e) => tracing::warn!(error = %e, "TCP accept failed"),
-        }
+        };
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(tcp_connection(
+            stream,
+            from,
+            slot,
+            settings.clone(),
+            conns.clone(),
+            to_engine.clone(),
+        ));
     }
+}
+
+/// Why a connection's read deadline is what it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Waiting {
+    /// For the rest of a message (or a new connection's first one).
+    Message,
+    /// For anything: the connection is idle.
+    Idle,
 }
 
 async fn tcp_connection(
     stream: TcpStream,
     from: SocketAddr,
-    max_message: usize,
+    slot: ConnSlot,
+    settings: Arc<TcpSettings>,
     conns: Connections,
     to_engine: mpsc::Sender<Inbound>,
 ) {
@@ -191,27 +248,48 @@ async fn tcp_connection(
         }
         let _ = writer.shutdown().await;
     });
-    let mut framer = StreamFramer::new(max_message);
+    let counters = &settings.limits.counters;
+    let mut framer = StreamFramer::new(settings.max_message);
     let mut buf = vec![0u8; 16 * 1024];
+    // Until its first message a connection is held to the header timeout from the connect
+    // (keep-alives alone do not count): a connection that never says anything is not an
+    // idle phone.
+    let mut deadline = (clock::now() + settings.header_timeout, Waiting::Message);
+    let mut spoke = false;
     'read: loop {
-        let n = match reader.read(&mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
+        let at = tokio::time::Instant::from_std(deadline.0);
+        let n = match tokio::time::timeout_at(at, reader.read(&mut buf)).await {
+            Ok(Ok(0) | Err(_)) => break,
+            Ok(Ok(n)) => n,
+            Err(_elapsed) => {
+                ConnCounters::bump(match deadline.1 {
+                    Waiting::Message => &counters.header_timeouts,
+                    Waiting::Idle => &counters.idle_timeouts,
+                });
+                tracing::trace!(%from, waiting = ?deadline.1, "SIP TCP connection timed out");
+                break;
+            }
         };
+        let was_empty = framer.buffered() == 0;
         framer.push(&buf[..n]);
+        let mut framed_any = false;
         loop {
             match framer.pull() {
                 Framed::Incomplete => break,
                 Framed::Ping => {
+                    framed_any = true;
                     let _ = tx.try_send(b"\r\n".to_vec());
                 }
-                Framed::Pong => {}
+                Framed::Pong => framed_any = true,
                 Framed::Message(msg) => {
+                    framed_any = true;
+                    spoke = true;
                     if to_engine.send(Inbound::Message(msg, peer)).await.is_err() {
                         break 'read;
                     }
                 }
                 Framed::Invalid { error, fatal } => {
+                    framed_any = true;
                     if to_engine
                         .send(Inbound::Malformed(Box::new(error), peer))
                         .await
@@ -226,8 +304,25 @@ async fn tcp_connection(
                 }
             }
         }
+        let now = clock::now();
+        deadline = if !spoke {
+            deadline
+        } else if framer.buffered() == 0 {
+            if framed_any {
+                (now + settings.idle_timeout, Waiting::Idle)
+            } else {
+                deadline
+            }
+        } else if framed_any || (was_empty && deadline.1 == Waiting::Idle) {
+            // A new message began: it has the header timeout from now.
+            (now + settings.header_timeout, Waiting::Message)
+        } else {
+            // More of the same message, or of a new connection's first one: the clock runs on.
+            deadline
+        };
     }
     conns.remove(id);
+    drop(slot);
     let _ = to_engine.send(Inbound::Closed(peer.link)).await;
     drop(tx);
     let _ = writer_task.await;

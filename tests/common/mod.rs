@@ -134,6 +134,11 @@ impl Engine {
         }
     }
 
+    /// The engine's process id (to inspect or limit it).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The engine's log so far (for assertion messages).
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.stderr_log).unwrap_or_default()

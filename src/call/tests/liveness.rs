@@ -239,3 +239,46 @@ fn no_port_for_the_agent_leg_keeps_the_agent_ready_and_the_call_waiting() {
     sim.advance(Duration::from_secs(3));
     assert_eq!(sim.engine.live_calls()[0].state, CallState::Ringing);
 }
+
+#[test]
+fn a_call_whose_rtp_port_cannot_be_opened_is_refused_503_before_any_answer_and_recorded() {
+    // The shell cannot bind (EMFILE): no 200 into silence, a 503 and a record.
+    let mut sim = Sim::with_delay(Duration::from_secs(1));
+    sim.ports_fail = true;
+    sim.invite("12345", Some(SDP));
+    assert_eq!(sim.statuses(), vec![100, 180, 503]);
+    assert!(sim.responses()[2].headers.get("Retry-After").is_some());
+    assert_eq!(sim.records.len(), 1);
+    assert_eq!(sim.records[0].outcome, CallOutcome::NoCapacity);
+    assert!(sim.records[0].call.answered_at.is_none());
+    assert_eq!(
+        sim.kpis.last().map(|e| e.outcome),
+        Some(crate::stats::kpi::Outcome::Refused),
+        "counted against the rates"
+    );
+    assert_eq!(sim.engine.snapshot().counters.calls_rejected, 1);
+    sim.advance(Duration::from_secs(5));
+    // The 503 is retransmitted until the caller's ACK (Timer G); a 200 never follows.
+    assert!(
+        sim.statuses().iter().all(|s| *s != 200),
+        "{:?}",
+        sim.statuses()
+    );
+    assert_eq!(sim.records.len(), 1);
+}
+
+#[test]
+fn the_answer_waits_for_the_media_shell_and_a_lost_reply_ends_in_503() {
+    // A shell that never replies to the reservation: nothing is answered, and after
+    // MEDIA_WAIT the call is refused and recorded rather than left ringing.
+    let mut sim = Sim::new();
+    sim.ports_silent = true;
+    sim.invite("12345", Some(SDP));
+    assert_eq!(sim.statuses(), vec![100]);
+    sim.advance(crate::call::media_ready::MEDIA_WAIT - Duration::from_millis(10));
+    assert_eq!(sim.statuses(), vec![100]);
+    sim.advance(Duration::from_millis(20));
+    assert_eq!(sim.statuses(), vec![100, 503]);
+    assert_eq!(sim.records.len(), 1);
+    assert_eq!(sim.records[0].outcome, CallOutcome::NoCapacity);
+}

@@ -72,6 +72,10 @@ struct Sim {
     media: Vec<MediaCommand>,
     records: Vec<CallRecord>,
     connected: Vec<crate::call::record::ConnectedCall>,
+    /// Whether the simulated media shell fails to bind callers' ports (EMFILE), or never
+    /// replies.
+    ports_fail: bool,
+    ports_silent: bool,
     /// C12 transfers out: (call, target).
     emergency: Vec<(String, String)>,
     kpis: Vec<crate::stats::kpi::KpiEvent>,
@@ -110,6 +114,8 @@ impl Sim {
             media: Vec::new(),
             records: Vec::new(),
             connected: Vec::new(),
+            ports_fail: false,
+            ports_silent: false,
             emergency: Vec::new(),
             kpis: Vec::new(),
         }
@@ -118,6 +124,14 @@ impl Sim {
     fn drain(&mut self) {
         while let Some(out) = self.engine.poll_output() {
             match out {
+                // The shell binds the port at once and says so, as `shell::engine` does.
+                Output::Media(MediaCommand::Reserve { .. }) if self.ports_silent => {}
+                Output::Media(MediaCommand::Reserve { call, .. }) if self.ports_fail => {
+                    self.engine.handle_media_failed(call, self.now)
+                }
+                Output::Media(MediaCommand::Reserve { call, .. }) => {
+                    self.engine.handle_media_ready(call, self.now)
+                }
                 Output::Transmit { to, data } => {
                     let msg = parse_datagram(&data).expect("the engine sends valid SIP");
                     if to == self.caller {

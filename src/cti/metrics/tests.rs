@@ -85,12 +85,21 @@ fn scrape() -> Scrape {
             ..MediaValues::default()
         },
         tickets: TicketValues::read(&tickets),
+        net: net::NetValues {
+            sip_tcp: net::ListenerValues {
+                open: 2,
+                refused_per_source: 7,
+                ..Default::default()
+            },
+            streams_refused: 3,
+            ..Default::default()
+        },
         reloads: (2, 1),
     }
 }
 
 /// Every family the issue asks for, with its type.
-const FAMILIES: [(&str, Kind); 29] = [
+const FAMILIES: [(&str, Kind); 35] = [
     ("hotline_calls_offered_total", Kind::Counter),
     ("hotline_calls_rejected_total", Kind::Counter),
     ("hotline_calls_ended_total", Kind::Counter),
@@ -119,6 +128,12 @@ const FAMILIES: [(&str, Kind); 29] = [
     ("hotline_ticket_transitions_total", Kind::Counter),
     ("hotline_ticket_refusals_total", Kind::Counter),
     ("hotline_ticket_store_commit_seconds", Kind::Histogram),
+    ("hotline_connections_open", Kind::Gauge),
+    ("hotline_connections_refused_total", Kind::Counter),
+    ("hotline_connections_timed_out_total", Kind::Counter),
+    ("hotline_accept_errors_total", Kind::Counter),
+    ("hotline_live_streams", Kind::Gauge),
+    ("hotline_live_streams_refused_total", Kind::Counter),
     ("hotline_config_reloads_total", Kind::Counter),
 ];
 
@@ -229,6 +244,18 @@ fn values_land_in_the_right_series() {
     );
     assert_eq!(get("hotline_ticket_store_commit_seconds_count", &[]), 1.0);
     assert_eq!(
+        get("hotline_connections_open", &[("listener", "sip_tcp")]),
+        2.0
+    );
+    assert_eq!(
+        get(
+            "hotline_connections_refused_total",
+            &[("listener", "sip_tcp"), ("reason", "per_source")]
+        ),
+        7.0
+    );
+    assert_eq!(get("hotline_live_streams_refused_total", &[]), 3.0);
+    assert_eq!(
         get("hotline_config_reloads_total", &[("result", "ok")]),
         2.0
     );
@@ -255,6 +282,7 @@ fn an_idle_engine_still_renders_a_valid_document() {
         kpis: Kpis::new(Duration::from_secs(5), 20).snapshot(now),
         media: MediaValues::default(),
         tickets: TicketValues::read(&TicketMetrics::default()),
+        net: net::NetValues::default(),
         reloads: (0, 0),
     };
     let p = text::parse(&render(&s)).unwrap();

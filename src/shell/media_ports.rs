@@ -1,0 +1,98 @@
+//! Callers' RTP ports bound before the call is answered: the engine answers only once the
+//! port is held here, so a call whose media cannot be opened (EMFILE, the port taken) is
+//! refused with 503 instead of being answered into silence. The media task takes the socket
+//! when the call's media opens; an unanswered call's socket is dropped when it closes.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::sync::{Arc, Mutex};
+
+use crate::call::session::CallId;
+
+/// Sockets bound for calls not yet opened by a media task.
+#[derive(Debug, Clone)]
+pub struct ReservedPorts {
+    ip: IpAddr,
+    held: Arc<Mutex<HashMap<CallId, UdpSocket>>>,
+}
+
+impl ReservedPorts {
+    /// Ports bound on `ip`.
+    pub fn new(ip: IpAddr) -> Self {
+        Self {
+            ip,
+            held: Arc::default(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<CallId, UdpSocket>> {
+        match self.held.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Binds `port` for `call` and holds it.
+    pub fn reserve(&self, call: CallId, port: u16) -> std::io::Result<()> {
+        let socket = bind(SocketAddr::new(self.ip, port))?;
+        self.lock().insert(call, socket);
+        Ok(())
+    }
+
+    /// The socket held for `call`, handed over to the media task.
+    pub fn take(&self, call: CallId) -> Option<UdpSocket> {
+        self.lock().remove(&call)
+    }
+
+    /// The socket held for `call` when `held` (a caller's leg), or else `port` bound now.
+    pub fn take_or_bind(&self, call: CallId, port: u16, held: bool) -> std::io::Result<UdpSocket> {
+        match held.then(|| self.take(call)).flatten() {
+            Some(socket) => Ok(socket),
+            None => bind(SocketAddr::new(self.ip, port)),
+        }
+    }
+
+    /// Forgets (closes) what is held for `call`.
+    pub fn release(&self, call: CallId) {
+        self.lock().remove(&call);
+    }
+
+    /// Sockets held now.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A non-blocking UDP socket on `addr`.
+pub fn bind(addr: SocketAddr) -> std::io::Result<UdpSocket> {
+    let socket = UdpSocket::bind(addr)?;
+    socket.set_nonblocking(true)?;
+    Ok(socket)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_held_port_is_taken_once_and_a_taken_port_cannot_be_reserved_twice() {
+        let ports = ReservedPorts::new("127.0.0.1".parse().unwrap());
+        let probe = bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let port = probe.local_addr().unwrap().port();
+        drop(probe);
+        ports.reserve(CallId(1), port).unwrap();
+        assert!(ports.reserve(CallId(2), port).is_err(), "the port is held");
+        let socket = ports.take(CallId(1)).expect("held");
+        assert_eq!(socket.local_addr().unwrap().port(), port);
+        assert!(ports.take(CallId(1)).is_none());
+        drop(socket);
+        ports.reserve(CallId(3), port).unwrap();
+        ports.release(CallId(3));
+        assert!(ports.is_empty());
+    }
+}
