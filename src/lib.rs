@@ -8,6 +8,7 @@
 //! |---|---|
 //! | [`config`] | the typed configuration, its defaults and `file:line` validation |
 //! | [`masked`] | `Masked<T>`: caller numbers and names shown masked outside the ticket |
+//! | [`china_time`] | every time the API and the records show, written in China time |
 //! | [`sip`] | SIP messages and parsing, SDP, transactions (RFC 3261 §17), dialogs, registrar |
 //! | [`media`] | RTP packets and the 20 ms pacer, G.711, DTMF, prompt audio |
 //! | [`ivr`] | the validated two-level menu tree and the per-call navigator |
@@ -23,6 +24,7 @@
 
 pub mod acd;
 pub mod call;
+pub mod china_time;
 pub mod config;
 pub mod cti;
 pub mod ivr;

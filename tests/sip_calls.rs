@@ -160,6 +160,21 @@ fn keys_2_then_1_put_the_call_in_the_dialect_queue() {
     assert!(text.contains("\"outcome\":\"abandoned_in_queue\""));
     // A finished call's record says it ended; its outcome says how.
     assert_eq!(record["state"], "ended", "{record}");
+    // Every time the API shows is in China time, as the tickets' are.
+    for field in ["started_at", "queued_at", "ended_at"] {
+        assert!(
+            record[field]
+                .as_str()
+                .is_some_and(|t| t.ends_with("+08:00")),
+            "{field}: {record}"
+        );
+    }
+    let (_, stats) = engine.get("/api/stats");
+    let stats: serde_json::Value = serde_json::from_str(&stats).expect("stats");
+    assert!(
+        stats["at"].as_str().is_some_and(|t| t.ends_with("+08:00")),
+        "{stats}"
+    );
 
     // Any period, read from the day files: as JSON, and as CSV for a spreadsheet.
     let enc = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339().replace('+', "%2B");

@@ -73,9 +73,12 @@ pub struct LiveCall {
     /// Menu ids and keys so far, e.g. `["main:2", "special:1"]`.
     pub menu_path: Vec<String>,
     pub queue: Option<String>,
+    #[serde(serialize_with = "crate::china_time::serialize")]
     pub started_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::china_time::serialize_opt")]
     pub answered_at: Option<DateTime<Utc>>,
     /// When the caller asked for a person (t₀ of the 15-second clock).
+    #[serde(serialize_with = "crate::china_time::serialize_opt")]
     pub queued_at: Option<DateTime<Utc>>,
     /// The agent whose phone rings for the call now (before anyone answers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -83,6 +86,7 @@ pub struct LiveCall {
     /// The agent who answered.
     pub agent: Option<String>,
     /// When the agent answered.
+    #[serde(serialize_with = "crate::china_time::serialize_opt")]
     pub connected_at: Option<DateTime<Utc>>,
     /// Seconds from asking for a person to the agent's answer.
     pub wait_s: Option<f64>,
@@ -116,6 +120,7 @@ pub struct ConnectedCall {
 pub struct CallRecord {
     #[serde(flatten)]
     pub call: LiveCall,
+    #[serde(serialize_with = "crate::china_time::serialize")]
     pub ended_at: DateTime<Utc>,
     pub outcome: CallOutcome,
     /// The SIP Call-ID of the caller's leg, to find the call in SIP traces.

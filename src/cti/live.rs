@@ -50,6 +50,7 @@ fn stream_place(state: &ApiState) -> Result<tokio::sync::OwnedSemaphorePermit, A
 /// (masked number, IVR path, queue, wait, ticket).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DeskView {
+    #[serde(serialize_with = "crate::china_time::serialize")]
     pub at: chrono::DateTime<chrono::Utc>,
     pub agent: AgentView,
     pub call: Option<LiveCall>,

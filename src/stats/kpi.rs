@@ -131,6 +131,7 @@ impl From<Counts> for Rates {
 /// One 15-minute bar of the wallboard's 24 h chart.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SeriesPoint {
+    #[serde(serialize_with = "crate::china_time::serialize")]
     pub start: DateTime<Utc>,
     pub answered: u64,
     pub answered_within_15s: u64,
@@ -142,6 +143,7 @@ pub struct SeriesPoint {
 /// What `GET /api/stats` shows.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct KpiSnapshot {
+    #[serde(serialize_with = "crate::china_time::serialize")]
     pub at: DateTime<Utc>,
     pub today: Rates,
     pub last_24h: Rates,

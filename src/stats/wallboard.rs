@@ -92,6 +92,7 @@ pub enum Alarm {
 /// Everything the wallboard page draws, and `GET /api/stats` answers.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Wallboard {
+    #[serde(serialize_with = "crate::china_time::serialize")]
     pub at: DateTime<Utc>,
     pub queues: Vec<QueueView>,
     /// All queues together: waiting, the longest wait, and every agent once.
