@@ -115,6 +115,9 @@ pub enum Output {
     Connected(Box<crate::call::record::ConnectedCall>),
     /// A caller who asked for a person was answered or gave up: feed the KPIs.
     Kpi(crate::stats::kpi::KpiEvent),
+    /// A live call started, was answered or was queued: append it to the call journal, so a
+    /// crash leaves a record of it (`Connected` is journalled too).
+    Journal(Box<crate::call::record::JournalEntry>),
 }
 
 /// The engine's settings, taken from the config at start.

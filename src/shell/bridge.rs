@@ -68,6 +68,8 @@ pub struct Bridged {
     /// The core's counters already added to `counters`.
     reported: RecorderStats,
     reported_relay: BridgeStats,
+    /// When the recording was last handed to the OS.
+    flushed_at: Option<Instant>,
 }
 
 impl Bridged {
@@ -99,6 +101,7 @@ impl Bridged {
             counters,
             reported: RecorderStats::default(),
             reported_relay: BridgeStats::default(),
+            flushed_at: None,
         }
     }
 
@@ -106,6 +109,17 @@ impl Bridged {
     pub fn tick(&mut self, now: Instant) {
         self.core.handle_timeout(now);
         self.write_blocks();
+        let due = self.flushed_at.is_none_or(|t| {
+            now.saturating_duration_since(t) >= crate::shell::recording::FLUSH_EVERY
+        });
+        if due {
+            self.flushed_at = Some(now);
+            if let Some(rec) = self.recording.as_mut() {
+                if let Err(e) = rec.flush() {
+                    tracing::error!(file = %self.recording_path.display(), error = %e, "recording flush failed");
+                }
+            }
+        }
     }
 
     /// At hangup: the frames still waiting for their slot are written, so the last words of

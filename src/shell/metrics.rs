@@ -4,7 +4,7 @@
 //! `cti::metrics`).
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -119,6 +119,65 @@ pub struct TicketMetrics {
     pub commit_seconds: Histogram,
     /// Batches whose COMMIT failed (rolled back; nobody was told they succeeded).
     pub failed_commits: AtomicU64,
+    /// Raised while the data folder is full (the ticket store and the engine's files).
+    pub storage: std::sync::Arc<StorageAlarm>,
+}
+
+/// The `storage_full` alarm: raised while writes to the data folder fail for lack of room
+/// (SQLite's `SQLITE_FULL`, `ENOSPC`/`EDQUOT` on the call records, journal and recordings),
+/// cleared when a write of the same kind succeeds again. Logged once per episode.
+#[derive(Debug, Default)]
+pub struct StorageAlarm {
+    tickets: AtomicBool,
+    files: AtomicBool,
+    /// Episodes so far (each time the alarm was raised).
+    pub episodes: AtomicU64,
+}
+
+/// Whether an I/O error means the disk (or the quota) is full.
+pub fn is_disk_full(e: &std::io::Error) -> bool {
+    // std maps ENOSPC to `StorageFull` and EDQUOT to `QuotaExceeded`.
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    )
+}
+
+impl StorageAlarm {
+    /// Whether the data folder is full now.
+    pub fn is_full(&self) -> bool {
+        self.tickets.load(Ordering::Relaxed) || self.files.load(Ordering::Relaxed)
+    }
+
+    /// The ticket store's last commit: `full` when it failed for lack of room.
+    pub fn tickets_written(&self, full: bool) {
+        self.set(&self.tickets, full, "ticket store");
+    }
+
+    /// A write of a call record, the journal or a recording: an error other than a full
+    /// disk leaves the alarm as it is.
+    pub fn files_written<T>(&self, result: &std::io::Result<T>) {
+        match result {
+            Ok(_) => self.set(&self.files, false, "call files"),
+            Err(e) if is_disk_full(e) => self.set(&self.files, true, "call files"),
+            Err(_) => {}
+        }
+    }
+
+    fn set(&self, flag: &AtomicBool, full: bool, what: &str) {
+        let was_full = self.is_full();
+        if flag.swap(full, Ordering::Relaxed) == full {
+            return;
+        }
+        match (was_full, self.is_full()) {
+            (false, true) => {
+                self.episodes.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(what, "storage_full: the data folder is full; writes are refused and retried until it has room");
+            }
+            (true, false) => tracing::warn!(what, "storage_full cleared: writes succeed again"),
+            _ => {}
+        }
+    }
 }
 
 impl Default for TicketMetrics {
@@ -128,6 +187,7 @@ impl Default for TicketMetrics {
             refusals: LabeledCounter::default(),
             commit_seconds: Histogram::new(&STORE_BUCKETS),
             failed_commits: AtomicU64::new(0),
+            storage: Default::default(),
         }
     }
 }
@@ -159,6 +219,7 @@ pub fn error_code(e: &WorkflowError) -> &'static str {
         WorkflowError::Refused(r) => r.code(),
         WorkflowError::NotFound(_) => "not_found",
         WorkflowError::Store(StoreError::Conflict { .. }) => "version_conflict",
+        WorkflowError::Store(StoreError::Full) => "storage_full",
         _ => "internal",
     }
 }

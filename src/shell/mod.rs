@@ -8,6 +8,7 @@ pub mod bridge;
 pub mod call_tickets;
 pub mod clock;
 pub mod engine;
+pub mod journal;
 pub mod media;
 pub mod metrics;
 pub mod private_fs;
@@ -213,8 +214,12 @@ pub async fn run(
             config.storage.data_dir.display()
         )
     })?;
-    let records = records::CallRecordLog::open(&config.storage.data_dir)
+    let mut records = records::CallRecordLog::open(&config.storage.data_dir)
         .context("cannot open the call records")?;
+    // A crash left live calls behind: repair their recordings, hash them and give each
+    // journalled call its record (`interrupted`) before the KPIs are rebuilt and any call is
+    // taken (issue 12 item 7).
+    let interrupted = recover_interrupted(&config.storage.data_dir, &mut records).await?;
     let recent = records.recent();
     let mut kpis = crate::stats::kpi::Kpis::new(config.kpi.grace, config.kpi.alarm_min_calls);
     match records::kpi_outcomes(&config.storage.data_dir) {
@@ -237,10 +242,6 @@ pub async fn run(
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(4);
-    let repaired = recording::repair_all(&config.storage.data_dir.join("recordings"));
-    if !repaired.is_empty() {
-        tracing::warn!(files = ?repaired, "repaired recordings left by an earlier crash");
-    }
     let media = media::MediaHandle::start(
         workers,
         config.rtp.address,
@@ -311,6 +312,10 @@ pub async fn run(
         clock::wall_now(),
         rand::random(),
     );
+    for _ in &interrupted {
+        core.counters
+            .call_ended(crate::call::record::CallOutcome::Interrupted);
+    }
     let state_file = state_file::StateFile::in_dir(&config.storage.data_dir);
     match state_file.read() {
         Ok(Some(saved)) => {
@@ -333,6 +338,23 @@ pub async fn run(
         &config.config_dir,
     ))
     .context("ticket store")?;
+    let mut call_tickets = call_tickets::CallTickets::new(tickets.clone());
+    for i in interrupted {
+        // The draft may not have committed before the crash: open it (or find it), then
+        // attach the repaired recording, as a normal end does.
+        if let Some(number) = i.caller_number {
+            call_tickets.call_answered(crate::call::record::ConnectedCall {
+                live: i.record.call.clone(),
+                caller_number: number,
+            });
+        }
+        if let (Some(path), Some(sha256)) = (i.record.call.recording, i.record.recording_sha256) {
+            let recording = crate::workflow::model::Recording { path, sha256 };
+            call_tickets.call_recorded(i.record.call.id, recording);
+        }
+    }
+    let journal = journal::CallJournal::open(&config.storage.data_dir)
+        .context("cannot open the call journal")?;
     let (cmd_tx, cmd_rx) = tokio::sync::mpsc::channel(64);
     let task = engine::EngineTask {
         core,
@@ -344,8 +366,10 @@ pub async fn run(
         records,
         grace: std::time::Duration::from_secs(5),
         kpis,
-        tickets: Some(call_tickets::CallTickets::new(tickets.clone())),
+        tickets: Some(call_tickets),
         state_file: Some(state_file),
+        journal: Some(journal),
+        storage: tickets.worker().metrics().storage.clone(),
     };
     let engine = tokio::spawn(task.run(shutdown.clone()));
 
@@ -374,8 +398,12 @@ pub async fn run(
         };
         tokio::spawn(reloader.run(source.requests))
     });
-    let publisher =
-        crate::cti::live::spawn_publisher(engine_handle.clone(), live.clone(), internet.clone());
+    let publisher = crate::cti::live::spawn_publisher(
+        engine_handle.clone(),
+        live.clone(),
+        internet.clone(),
+        tickets.worker().metrics().storage.clone(),
+    );
     let api = crate::cti::router(crate::cti::ApiState {
         engine: engine_handle.clone(),
         recent,
@@ -423,6 +451,47 @@ pub async fn run(
     }
     tracing::info!("hotline stopped");
     Ok(())
+}
+
+/// Repairs the recordings a crash left, then turns every journalled call without a record
+/// into an `interrupted` one (recording hashed, written to the records), and empties the
+/// journal. Off the async threads: hashing long recordings takes a while.
+async fn recover_interrupted(
+    data_dir: &Path,
+    records: &mut records::CallRecordLog,
+) -> anyhow::Result<Vec<journal::Interrupted>> {
+    use anyhow::Context;
+    let dir = data_dir.to_path_buf();
+    let found = tokio::task::spawn_blocking(move || {
+        let repaired = recording::repair_all(&dir.join("recordings"));
+        if !repaired.is_empty() {
+            tracing::warn!(files = ?repaired, "repaired recordings left by an earlier crash");
+        }
+        journal::recover(&dir)
+    })
+    .await
+    .context("recovering interrupted calls")?
+    .context("cannot read the call journal")?;
+    for i in &found {
+        tracing::warn!(
+            call = crate::call::ids::id_of_name(&i.record.call.id),
+            state = %i.record.call.state.as_str(),
+            recording = ?i.record.call.recording,
+            "call interrupted by an earlier crash: recorded as interrupted"
+        );
+        records
+            .append(&i.record)
+            .context("cannot write an interrupted call's record")?;
+    }
+    records.sync().context("cannot sync the call records")?;
+    journal::reset(data_dir).context("cannot empty the call journal")?;
+    if !found.is_empty() {
+        tracing::warn!(
+            calls = found.len(),
+            "calls interrupted by an earlier crash recorded"
+        );
+    }
+    Ok(found)
 }
 
 /// The agents' configured HA1 values, as the registrar asks for them.

@@ -61,7 +61,7 @@ impl CallRecordLog {
         let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)?
             .flatten()
             .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+            .filter(|p| is_day_file(p))
             .collect();
         files.sort();
         for file in files.iter().rev().take(2).rev() {
@@ -135,8 +135,12 @@ impl CallRecordLog {
     }
 }
 
-/// The talk time of an answered call that ended (handle time for the KPIs).
+/// The talk time of an answered call that ended (handle time for the KPIs). An
+/// `interrupted` call has none: our crash cut it, its real end is unknown.
 pub fn handled(r: &CallRecord) -> Option<KpiEvent> {
+    if r.outcome == crate::call::record::CallOutcome::Interrupted {
+        return None;
+    }
     let talk = (r.ended_at - r.call.connected_at?).to_std().ok()?;
     Some(KpiEvent {
         queue: r
@@ -162,11 +166,14 @@ pub fn kpi_outcome(r: &CallRecord) -> Option<KpiEvent> {
         match (r.outcome, c.queued_at) {
             // A caller who vanished (no RTP, no session refresh) or waited out the queue's
             // limit did not reach a person: an abandon for the answer and connection rates.
+            // So is one still waiting when the engine died: our crash cut the citizen off
+            // before a person answered (C3 counts every caller; `docs/KPI.md`).
             (
                 CallOutcome::AbandonedInQueue
                 | CallOutcome::MediaTimeout
                 | CallOutcome::SessionExpired
-                | CallOutcome::QueueTimeout,
+                | CallOutcome::QueueTimeout
+                | CallOutcome::Interrupted,
                 Some(t0),
             ) => {
                 let wait = (r.ended_at - t0).to_std().unwrap_or_default();
@@ -194,7 +201,7 @@ pub fn kpi_outcomes(data_dir: &Path) -> std::io::Result<Vec<KpiEvent>> {
         Ok(rd) => rd
             .flatten()
             .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+            .filter(|p| is_day_file(p))
             .collect(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e),
@@ -213,9 +220,17 @@ pub fn kpi_outcomes(data_dir: &Path) -> std::io::Result<Vec<KpiEvent>> {
     Ok(out)
 }
 
+/// A day's record file (`YYYY-MM-DD.jsonl`), not the call journal beside them.
+fn is_day_file(p: &Path) -> bool {
+    p.extension().is_some_and(|e| e == "jsonl")
+        && p.file_stem()
+            .and_then(|s| s.to_str())
+            .is_some_and(|s| s.starts_with(|c: char| c.is_ascii_digit()))
+}
+
 /// After a crash the file may end mid-line: start the next record on a line of its own,
 /// so one torn record never corrupts the one after it.
-fn end_torn_line(f: &mut File) -> std::io::Result<()> {
+pub(crate) fn end_torn_line(f: &mut File) -> std::io::Result<()> {
     use std::io::{Read, Seek, SeekFrom};
     let len = f.metadata()?.len();
     if len == 0 {

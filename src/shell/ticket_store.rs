@@ -48,8 +48,21 @@ pub enum Durability {
     Normal,
 }
 
-fn backend(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(e.to_string())
+/// A backend error; a full disk (SQLite's `SQLITE_FULL`, an `ENOSPC`) is its own variant so
+/// the API answers 507 `storage_full` and the engine retries.
+fn backend<E: std::fmt::Display + 'static>(e: E) -> StoreError {
+    let any = &e as &dyn std::any::Any;
+    let full = match any.downcast_ref::<rusqlite::Error>() {
+        Some(rusqlite::Error::SqliteFailure(f, _)) => f.code == rusqlite::ErrorCode::DiskFull,
+        _ => any
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(crate::shell::metrics::is_disk_full),
+    };
+    if full {
+        StoreError::Full
+    } else {
+        StoreError::Backend(e.to_string())
+    }
 }
 
 fn wire<T: Serialize>(v: &T) -> String {
@@ -175,6 +188,30 @@ impl SqliteStore {
             Err(e) => {
                 let _ = self.conn.execute_batch("ROLLBACK");
                 Err(backend(e))
+            }
+        }
+    }
+
+    /// Like [`Self::batch`], but `f`'s answer comes back even when the transaction could
+    /// not begin or commit (then each write in `f` ran on its own, or nothing was kept), with
+    /// whether anything was written and committed.
+    fn batch_all<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> (R, Result<bool, StoreError>) {
+        let before = self.conn.total_changes();
+        if let Err(e) = self.conn.execute_batch("BEGIN IMMEDIATE") {
+            // Each write then commits (or fails) on its own and answers for itself.
+            tracing::warn!(error = %backend(e), "ticket store: no group transaction");
+            let r = f(self);
+            return (r, Ok(self.conn.total_changes() > before));
+        }
+        self.in_batch = true;
+        let r = f(self);
+        self.in_batch = false;
+        let wrote = self.conn.total_changes() > before;
+        match self.conn.execute_batch("COMMIT") {
+            Ok(()) => (r, Ok(wrote)),
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                (r, Err(backend(e)))
             }
         }
     }
@@ -681,7 +718,8 @@ pub fn load_workflow(
 }
 
 type Reply = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
-type Job = Box<dyn FnOnce(&mut SqliteStore, &Workflow) -> Reply + Send>;
+/// A job's reply, and whether the job itself failed for lack of room.
+type Job = Box<dyn FnOnce(&mut SqliteStore, &Workflow) -> (Reply, bool) + Send>;
 
 /// The thread that owns the SQLite connection (one writer). Async callers send it closures;
 /// it runs every queued closure in one transaction and answers each after the commit.
@@ -723,17 +761,28 @@ impl TicketWorker {
                     let began = crate::shell::clock::now();
                     // One batch runs under one workflow version; a reload applies to the next.
                     let wf = wf.load();
-                    let result =
-                        store.batch(|s| jobs.into_iter().map(|j| j(s, &wf)).collect::<Vec<_>>());
+                    let (replies, result) = store
+                        .batch_all(|s| jobs.into_iter().map(|j| j(s, &wf)).collect::<Vec<_>>());
                     m.commit_seconds
                         .observe(crate::shell::clock::now().saturating_duration_since(began));
+                    let full = matches!(result, Err(StoreError::Full))
+                        || replies.iter().any(|(_, full)| *full);
+                    if full {
+                        m.storage.tickets_written(true);
+                    } else if let Ok(true) = result {
+                        // Only a committed write proves there is room again (reads pass).
+                        m.storage.tickets_written(false);
+                    }
                     match result {
-                        Ok(replies) => replies.into_iter().for_each(|r| r(Ok(()))),
+                        Ok(_) => replies.into_iter().for_each(|(r, _)| r(Ok(()))),
                         Err(e) => {
                             m.failed_commits
                                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            // The batch was rolled back; nobody was told it succeeded.
-                            tracing::error!(error = %e, "ticket store commit failed");
+                            // The batch was rolled back: every caller is told why.
+                            if e != StoreError::Full {
+                                tracing::error!(error = %e, "ticket store commit failed");
+                            }
+                            replies.into_iter().for_each(|(r, _)| r(Err(e.clone())));
                         }
                     }
                 }
@@ -801,9 +850,11 @@ fn job<R: Send + 'static>(
     let (tx, rx) = oneshot::channel();
     let job: Job = Box::new(move |store, wf| {
         let r = f(store, wf);
-        Box::new(move |commit: Result<(), StoreError>| {
+        let full = matches!(r, Err(WorkflowError::Store(StoreError::Full)));
+        let reply: Reply = Box::new(move |commit: Result<(), StoreError>| {
             let _ = tx.send(commit.map_err(WorkflowError::from).and(r));
-        })
+        });
+        (reply, full)
     });
     (job, rx)
 }

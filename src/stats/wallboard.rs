@@ -87,6 +87,9 @@ pub enum Alarm {
     ConnectionRateBelowTarget { rate: f64 },
     /// C13: requests from the internet channels nobody has responded to within 3 minutes.
     InternetRequestsUnanswered { requests: u64, oldest_wait_s: u64 },
+    /// The data folder is full: tickets, call records and recordings cannot be written (the
+    /// engine retries the calls' drafts until there is room). Free space now.
+    StorageFull,
 }
 
 /// Everything the wallboard page draws, and `GET /api/stats` answers.
@@ -163,6 +166,14 @@ impl Wallboard {
             series: kpi.series,
             alarms,
         }
+    }
+
+    /// Adds the `storage_full` alarm while the data folder refuses writes.
+    pub fn with_storage_full(mut self, full: bool) -> Self {
+        if full {
+            self.alarms.push(Alarm::StorageFull);
+        }
+        self
     }
 
     /// Adds C13's alarm when `requests` internet requests (the oldest waiting

@@ -72,6 +72,7 @@ struct Sim {
     media: Vec<MediaCommand>,
     records: Vec<CallRecord>,
     connected: Vec<crate::call::record::ConnectedCall>,
+    journal: Vec<crate::call::record::JournalEntry>,
     kpis: Vec<crate::stats::kpi::KpiEvent>,
 }
 
@@ -108,6 +109,7 @@ impl Sim {
             media: Vec::new(),
             records: Vec::new(),
             connected: Vec::new(),
+            journal: Vec::new(),
             kpis: Vec::new(),
         }
     }
@@ -127,6 +129,7 @@ impl Sim {
                 Output::Record(r) => self.records.push(*r),
                 Output::Kpi(e) => self.kpis.push(e),
                 Output::Connected(c) => self.connected.push(*c),
+                Output::Journal(j) => self.journal.push(*j),
             }
         }
     }
