@@ -1,0 +1,330 @@
+//! Crashes against the real engine (issue 12 item 7): calls in every phase (in the voice
+//! menu, waiting for a person, talking to a baresip agent), then `kill -9`; the engine started
+//! again on the same data folder gives every one of them a record with outcome `interrupted`,
+//! the talking call's recording repaired, hashed and attached to its draft ticket, and the
+//! recording lost at most a second before the kill.
+
+// Real peers run in real time.
+#![allow(clippy::disallowed_methods)]
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::baresip::start_baresip_with;
+use common::{http_request, root, wait_for};
+
+/// One `hotline serve` process on a project folder and data folder that outlive it.
+struct Proc {
+    child: Child,
+    sip: SocketAddr,
+    http: SocketAddr,
+    log: PathBuf,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Proc {
+    fn start(config: &Path, data: &Path, log: PathBuf) -> Proc {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hotline"))
+            .arg("serve")
+            .arg("--config")
+            .arg(config)
+            .args([
+                "--sip-listen",
+                "127.0.0.1:0",
+                "--http-listen",
+                "127.0.0.1:0",
+            ])
+            .arg("--data-dir")
+            .arg(data)
+            .env("RUST_LOG", "hotline=debug,info")
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).expect("log file"))
+            .spawn()
+            .expect("start hotline");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| {
+                panic!(
+                    "no listening line; log:\n{}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                )
+            });
+        let addr = |key: &str| -> SocketAddr {
+            line.split_whitespace()
+                .find_map(|w| w.strip_prefix(key)?.parse().ok())
+                .unwrap_or_else(|| panic!("{key} in {line:?}"))
+        };
+        Proc {
+            sip: addr("sip="),
+            http: addr("http="),
+            child,
+            log,
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn get(&self, path: &str) -> serde_json::Value {
+        let (status, body) = http_request(self.http, "GET", path, Some("demo-supervisor"), None);
+        assert_eq!(status, 200, "{path}: {body}");
+        serde_json::from_str(&body).expect("json")
+    }
+
+    fn metric(&self, sample: &str) -> f64 {
+        let (_, body) = http_request(self.http, "GET", "/metrics", None, None);
+        body.lines()
+            .find(|l| l.starts_with(sample))
+            .and_then(|l| l.split_whitespace().last()?.parse().ok())
+            .unwrap_or(0.0)
+    }
+
+    /// kill -9: no shutdown, no flush, nothing.
+    fn kill_9(&mut self) {
+        self.child.kill().expect("SIGKILL");
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, then waits (bounded) for a clean exit.
+    fn terminate(&mut self) -> Option<i32> {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        for _ in 0..400 {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
+/// SIPp callers, stopped by PID when dropped (a killed engine never ends their calls).
+struct Callers(Vec<Child>);
+
+impl Drop for Callers {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Starts `calls` SIPp callers running `scenario`, each staying `hold_ms` after the menu.
+fn callers(target: SocketAddr, scenario: &str, calls: u32, hold_ms: u32) -> Child {
+    Command::new("sipp")
+        .arg(target.to_string())
+        .arg("-sf")
+        .arg(root().join("tests/sipp").join(scenario))
+        .args(["-s", "12345", "-i", "127.0.0.1", "-p", "0"])
+        .args(["-nostdin", "-timeout", "60s", "-timeout_error"])
+        .args(["-m", &calls.to_string(), "-l", &calls.to_string()])
+        .args(["-r", "10", "-d", &hold_ms.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run sipp (./.ci/test installs it)")
+}
+
+/// A project folder in `dir`: hotline.toml with its own RTP block and no media timeout
+/// (the menu callers send no RTP), links to the rest of the shipped config and the menus.
+fn project(dir: &Path, rtp_min: u16) -> PathBuf {
+    let project = dir.join("project");
+    std::fs::create_dir_all(project.join("config")).expect("mkdir");
+    std::os::unix::fs::symlink(root().join("ivr-menus"), project.join("ivr-menus")).expect("link");
+    for entry in std::fs::read_dir(root().join("config"))
+        .expect("config")
+        .flatten()
+    {
+        if entry.file_name() != "hotline.toml" {
+            let to = project.join("config").join(entry.file_name());
+            std::os::unix::fs::symlink(entry.path(), to).expect("link");
+        }
+    }
+    let config = project.join("config/hotline.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[rtp]\nport_min = {rtp_min}\nport_max = {}\nmedia_timeout = \"0s\"\n",
+            rtp_min + 198
+        ),
+    )
+    .expect("config");
+    config
+}
+
+fn sha256_hex(path: &Path) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(
+        std::fs::read(path).expect("recording"),
+    ))
+}
+
+#[test]
+fn kill_9_leaves_an_interrupted_record_for_every_live_call_with_its_recording_attached() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = project(dir.path(), 33400);
+    let data = dir.path().join("data");
+    let mut first = Proc::start(&config, &data, dir.path().join("first.log"));
+    let phone_dir = tempfile::tempdir().expect("tmp");
+    let _phone = start_baresip_with(
+        phone_dir.path(),
+        &format!(
+            "<sip:1001@{};transport=udp>;auth_pass=demo-1001;regint=600;answermode=auto\n",
+            first.sip
+        ),
+    );
+    wait_for(Duration::from_secs(15), || {
+        let agents = first.get("/api/agents");
+        let a = agents
+            .as_array()?
+            .iter()
+            .find(|a| a["id"] == "1001")?
+            .clone();
+        (a["registered"] == true).then_some(())
+    })
+    .unwrap_or_else(|| panic!("1001 registers; log:\n{}", first.log()));
+    let (status, body) = http_request(
+        first.http,
+        "POST",
+        "/api/agents/1001/state",
+        Some("demo-supervisor"),
+        Some(r#"{"state":"ready"}"#),
+    );
+    assert_eq!(status, 204, "{body}");
+
+    // One citizen presses 1 and talks to the agent; three wait for a dialect speaker nobody
+    // is logged in as; three stay in the voice menu.
+    let mut sipp = Callers(Vec::new());
+    sipp.0
+        .push(callers(first.sip, "uac_ivr_enterprise.xml", 1, 60_000));
+    sipp.0
+        .push(callers(first.sip, "uac_ivr_dialect.xml", 3, 60_000));
+    sipp.0.push(callers(first.sip, "uac_call.xml", 3, 60_000));
+    let live = wait_for(Duration::from_secs(20), || {
+        let calls = first.get("/api/calls");
+        let calls = calls.as_array()?.clone();
+        let talking = calls.iter().filter(|c| c["state"] == "talking").count();
+        let queued = calls.iter().filter(|c| c["state"] == "queued").count();
+        (calls.len() == 7 && talking == 1 && queued == 3).then_some(calls)
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "7 live calls (1 talking, 3 queued); calls: {}\nlog:\n{}",
+            first.get("/api/calls"),
+            first.log()
+        )
+    });
+    let talking = live
+        .iter()
+        .find(|c| c["state"] == "talking")
+        .expect("talking")
+        .clone();
+    // The draft is open (the answer opened it), then ~4 s of conversation.
+    let talking_id = talking["id"].as_str().expect("id").to_string();
+    wait_for(Duration::from_secs(5), || {
+        let calls = first.get("/api/calls");
+        calls
+            .as_array()?
+            .iter()
+            .any(|c| c["id"] == talking_id.as_str() && c["ticket"].is_string())
+            .then_some(())
+    })
+    .unwrap_or_else(|| panic!("a draft for the talking call; log:\n{}", first.log()));
+    std::thread::sleep(Duration::from_secs(4));
+
+    let connected_at: chrono::DateTime<chrono::Utc> = talking["connected_at"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .expect("connected_at");
+    let killed_at = chrono::Utc::now();
+    first.kill_9();
+    drop(sipp);
+    let journal = std::fs::read_to_string(data.join("calls/journal.jsonl")).unwrap_or_default();
+    assert!(
+        journal.lines().count() >= 7,
+        "every live call journalled:\n{journal}"
+    );
+    let recording = data.join(talking["recording"].as_str().expect("recording path"));
+    drop(first);
+
+    // Started again on the same data folder: a record for each call the crash cut.
+    let second = Proc::start(&config, &data, dir.path().join("second.log"));
+    let recent = second.get("/api/calls/recent?limit=50");
+    let recent = recent.as_array().expect("records");
+    for call in &live {
+        let id = call["id"].as_str().expect("id");
+        let r = recent
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap_or_else(|| panic!("no record for {id}: {recent:?}\n{}", second.log()));
+        assert_eq!(r["outcome"], "interrupted", "{r}");
+        assert_eq!(r["state"], call["state"], "{r}");
+    }
+    assert_eq!(
+        second.metric(r#"hotline_calls_ended_total{outcome="interrupted"}"#),
+        7.0
+    );
+
+    // The talking call's recording: repaired, hashed into the record, lost ≤ 1 s.
+    let record = recent
+        .iter()
+        .find(|r| r["id"] == talking_id.as_str())
+        .expect("record");
+    let sha = sha256_hex(&recording);
+    assert_eq!(record["recording_sha256"], sha.as_str(), "{record}");
+    let seconds = hound::WavReader::open(&recording)
+        .expect("a valid WAV after the crash")
+        .duration() as f64
+        / 8000.0;
+    let talked = (killed_at - connected_at).num_milliseconds() as f64 / 1000.0;
+    let lost = talked - seconds;
+    eprintln!("talked {talked:.2} s before kill -9, recording {seconds:.2} s: lost {lost:.2} s");
+    assert!(
+        lost <= 1.0,
+        "talked {talked:.2} s, recorded {seconds:.2} s: lost {lost:.2} s"
+    );
+
+    // …and attached to the call's draft, as a normal end does.
+    let ticket = wait_for(Duration::from_secs(10), || {
+        let page = second.get(&format!("/api/tickets?call_id={talking_id}"));
+        let id = page["items"][0]["id"].as_str()?.to_string();
+        let t = second.get(&format!("/api/tickets/{id}"));
+        (t["recording"]["sha256"] == sha.as_str()).then_some(t)
+    })
+    .unwrap_or_else(|| panic!("the recording reaches the draft; log:\n{}", second.log()));
+    assert_eq!(ticket["state"], "draft", "{ticket}");
+
+    // The KPIs count them as docs/KPI.md says: the answered call as answered, the three
+    // waiting callers as abandons, the ones in the menu not at all.
+    let stats = second.get("/api/stats");
+    assert_eq!(stats["today"]["answered"], 1, "{stats}");
+    assert_eq!(stats["today"]["abandoned"], 3, "{stats}");
+    let mut second = second;
+    assert_eq!(second.terminate(), Some(0), "log:\n{}", second.log());
+    // A clean stop empties the journal: nothing is left to reconcile.
+    let journal = std::fs::read_to_string(data.join("calls/journal.jsonl")).unwrap_or_default();
+    assert!(journal.is_empty(), "{journal}");
+}
