@@ -78,6 +78,9 @@ pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
     in_batch: bool,
+    /// SQLite rolled the whole batch back by itself (it does on `SQLITE_FULL`): why. Later
+    /// writes of the batch are refused with it rather than run outside any transaction.
+    batch_lost: Option<StoreError>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -126,6 +129,7 @@ impl SqliteStore {
             conn,
             path: path.to_path_buf(),
             in_batch: false,
+            batch_lost: None,
         };
         store.migrate()?;
         Ok(store)
@@ -165,6 +169,22 @@ impl SqliteStore {
         Ok((mode, sync))
     }
 
+    /// Caps the database at its size now plus `pages` (`PRAGMA max_page_count`), so a write
+    /// that needs more room fails as on a full disk (`StoreError::Full`): fault injection for
+    /// tests and drills. Returns the cap.
+    pub fn cap_pages(&mut self, pages: u64) -> Result<u64, StoreError> {
+        let now: u64 = self
+            .conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .map_err(backend)?;
+        let cap = now.saturating_add(pages);
+        self.conn
+            .query_row(&format!("PRAGMA max_page_count = {cap}"), [], |r| {
+                r.get::<_, u64>(0)
+            })
+            .map_err(backend)
+    }
+
     /// `PRAGMA integrity_check` == "ok".
     pub fn integrity_ok(&self) -> Result<bool, StoreError> {
         let s: String = self
@@ -181,8 +201,12 @@ impl SqliteStore {
             .execute_batch("BEGIN IMMEDIATE")
             .map_err(backend)?;
         self.in_batch = true;
+        self.batch_lost = None;
         let r = f(self);
         self.in_batch = false;
+        if let Some(e) = self.batch_lost.take() {
+            return Err(e);
+        }
         match self.conn.execute_batch("COMMIT") {
             Ok(()) => Ok(r),
             Err(e) => {
@@ -204,8 +228,13 @@ impl SqliteStore {
             return (r, Ok(self.conn.total_changes() > before));
         }
         self.in_batch = true;
+        self.batch_lost = None;
         let r = f(self);
         self.in_batch = false;
+        if let Some(e) = self.batch_lost.take() {
+            // Nothing of the batch was kept; every caller is told why.
+            return (r, Err(e));
+        }
         let wrote = self.conn.total_changes() > before;
         match self.conn.execute_batch("COMMIT") {
             Ok(()) => (r, Ok(wrote)),
@@ -226,8 +255,11 @@ impl SqliteStore {
         } else {
             ("BEGIN IMMEDIATE", "COMMIT", "ROLLBACK")
         };
+        if let Some(e) = self.batch_lost.as_ref().filter(|_| self.in_batch) {
+            return Err(e.clone());
+        }
         self.conn.execute_batch(begin).map_err(backend)?;
-        match f(&self.conn) {
+        let result = match f(&self.conn) {
             Ok(r) => match self.conn.execute_batch(commit) {
                 Ok(()) => Ok(r),
                 Err(e) => {
@@ -239,7 +271,14 @@ impl SqliteStore {
                 let _ = self.conn.execute_batch(rollback);
                 Err(e)
             }
+        };
+        if let Err(e) = &result {
+            if self.in_batch && self.conn.is_autocommit() {
+                // The error rolled back the whole batch, not only this write.
+                self.batch_lost = Some(e.clone());
+            }
         }
+        result
     }
 }
 
