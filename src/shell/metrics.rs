@@ -124,15 +124,19 @@ pub struct TicketMetrics {
 }
 
 /// The `storage_full` alarm: raised while writes to the data folder fail for lack of room
-/// (SQLite's `SQLITE_FULL`, `ENOSPC`/`EDQUOT` on the call records, journal and recordings),
-/// cleared when a write of the same kind succeeds again. Logged once per episode.
+/// (SQLite's `SQLITE_FULL`, `ENOSPC`/`EDQUOT` on the call records and journal), cleared by
+/// the next write that succeeds there (they share one folder). Logged once per episode, and
+/// at most once per [`STORAGE_LOG_EVERY`] when it comes and goes.
 #[derive(Debug, Default)]
 pub struct StorageAlarm {
-    tickets: AtomicBool,
-    files: AtomicBool,
+    full: AtomicBool,
     /// Episodes so far (each time the alarm was raised).
     pub episodes: AtomicU64,
+    logged_at: Mutex<Option<std::time::Instant>>,
 }
+
+/// The least time between two `storage_full` log lines.
+pub const STORAGE_LOG_EVERY: Duration = Duration::from_secs(60);
 
 /// Whether an I/O error means the disk (or the quota) is full.
 pub fn is_disk_full(e: &std::io::Error) -> bool {
@@ -146,36 +150,37 @@ pub fn is_disk_full(e: &std::io::Error) -> bool {
 impl StorageAlarm {
     /// Whether the data folder is full now.
     pub fn is_full(&self) -> bool {
-        self.tickets.load(Ordering::Relaxed) || self.files.load(Ordering::Relaxed)
+        self.full.load(Ordering::Relaxed)
     }
 
-    /// The ticket store's last commit: `full` when it failed for lack of room.
-    pub fn tickets_written(&self, full: bool) {
-        self.set(&self.tickets, full, "ticket store");
-    }
-
-    /// A write of a call record, the journal or a recording: an error other than a full
-    /// disk leaves the alarm as it is.
-    pub fn files_written<T>(&self, result: &std::io::Result<T>) {
-        match result {
-            Ok(_) => self.set(&self.files, false, "call files"),
-            Err(e) if is_disk_full(e) => self.set(&self.files, true, "call files"),
-            Err(_) => {}
-        }
-    }
-
-    fn set(&self, flag: &AtomicBool, full: bool, what: &str) {
-        let was_full = self.is_full();
-        if flag.swap(full, Ordering::Relaxed) == full {
+    /// A write to the data folder: `full` when it failed for lack of room, else it succeeded.
+    pub fn written(&self, full: bool, what: &str) {
+        if self.full.swap(full, Ordering::Relaxed) == full {
             return;
         }
-        match (was_full, self.is_full()) {
-            (false, true) => {
-                self.episodes.fetch_add(1, Ordering::Relaxed);
-                tracing::error!(what, "storage_full: the data folder is full; writes are refused and retried until it has room");
-            }
-            (true, false) => tracing::warn!(what, "storage_full cleared: writes succeed again"),
-            _ => {}
+        if full {
+            self.episodes.fetch_add(1, Ordering::Relaxed);
+        }
+        let now = crate::shell::clock::now();
+        let mut last = self.logged_at.lock().unwrap_or_else(|e| e.into_inner());
+        if full && last.is_some_and(|t| now.saturating_duration_since(t) < STORAGE_LOG_EVERY) {
+            return;
+        }
+        *last = Some(now);
+        if full {
+            tracing::error!(what, "storage_full: the data folder is full; writes are refused (the calls' drafts are retried) until space is freed");
+        } else {
+            tracing::warn!(what, "storage_full cleared: writes succeed again");
+        }
+    }
+
+    /// A write of a call record or the journal: an error other than a full disk leaves the
+    /// alarm as it is.
+    pub fn files_written<T>(&self, result: &std::io::Result<T>) {
+        match result {
+            Ok(_) => self.written(false, "call files"),
+            Err(e) if is_disk_full(e) => self.written(true, "call files"),
+            Err(_) => {}
         }
     }
 }

@@ -807,10 +807,10 @@ impl TicketWorker {
                     let full = matches!(result, Err(StoreError::Full))
                         || replies.iter().any(|(_, full)| *full);
                     if full {
-                        m.storage.tickets_written(true);
+                        m.storage.written(true, "ticket store");
                     } else if let Ok(true) = result {
                         // Only a committed write proves there is room again (reads pass).
-                        m.storage.tickets_written(false);
+                        m.storage.written(false, "ticket store");
                     }
                     match result {
                         Ok(_) => replies.into_iter().for_each(|(r, _)| r(Ok(()))),
