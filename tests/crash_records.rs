@@ -103,7 +103,7 @@ fn kill_9_leaves_an_interrupted_record_for_every_live_call_with_its_recording_at
     let killed_at = chrono::Utc::now();
     first.kill_9();
     drop(sipp);
-    let journal = std::fs::read_to_string(data.join("calls/journal.jsonl")).unwrap_or_default();
+    let journal = std::fs::read_to_string(data.join("call-journal.jsonl")).unwrap_or_default();
     let recording = data.join(talking["recording"].as_str().expect("recording path"));
     drop(first);
 
@@ -169,6 +169,6 @@ fn kill_9_leaves_an_interrupted_record_for_every_live_call_with_its_recording_at
     let mut second = second;
     assert_eq!(second.terminate(), Some(0), "log:\n{}", second.log());
     // A clean stop empties the journal: nothing is left to reconcile.
-    let journal = std::fs::read_to_string(data.join("calls/journal.jsonl")).unwrap_or_default();
+    let journal = std::fs::read_to_string(data.join("call-journal.jsonl")).unwrap_or_default();
     assert!(journal.is_empty(), "{journal}");
 }

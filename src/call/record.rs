@@ -57,7 +57,7 @@ pub enum CallOutcome {
     /// against the connection rate.
     NoCapacity,
     /// The engine died (kill -9, power cut) while the call was live: rebuilt at the next
-    /// start from the call journal (`DATA/calls/journal.jsonl`). Counted in the KPIs by how
+    /// start from the call journal (`DATA/call-journal.jsonl`). Counted in the KPIs by how
     /// far the call had got (`docs/KPI.md`).
     Interrupted,
 }

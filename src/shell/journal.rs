@@ -1,4 +1,4 @@
-//! The call journal (`DATA/calls/journal.jsonl`): one JSON line per live call's milestone
+//! The call journal (`DATA/call-journal.jsonl`): one JSON line per live call's milestone
 //! (started, answered, queued, answered by a person), written as the core emits them, so a
 //! crash (kill -9, power cut) leaves a trace of every live call. A call's finished record in
 //! `DATA/calls/YYYY-MM-DD.jsonl` supersedes its entries.
@@ -27,8 +27,9 @@ pub const SYNC_EVERY: Duration = Duration::from_millis(100);
 /// Past this size the journal is emptied as soon as no journalled call is live.
 pub const COMPACT_OVER: u64 = 1024 * 1024;
 
-/// The journal's file name under `DATA/calls`.
-const FILE: &str = "journal.jsonl";
+/// The journal's file name in the data folder (beside `calls/`, so that nothing reading the
+/// day files of records there mistakes it for one).
+const FILE: &str = "call-journal.jsonl";
 
 /// The journal the engine task appends to.
 pub struct CallJournal {
@@ -43,11 +44,11 @@ pub struct CallJournal {
 }
 
 fn path_in(data_dir: &Path) -> PathBuf {
-    data_dir.join("calls").join(FILE)
+    data_dir.join(FILE)
 }
 
 impl CallJournal {
-    /// Opens (creating) `DATA/calls/journal.jsonl` for appending.
+    /// Opens (creating) `DATA/call-journal.jsonl` for appending.
     pub fn open(data_dir: &Path) -> std::io::Result<Self> {
         let path = path_in(data_dir);
         if let Some(dir) = path.parent() {
@@ -259,7 +260,7 @@ fn finished_since(dir: &Path, first_day: &str) -> std::io::Result<HashSet<String
     for e in entries.flatten() {
         let p = e.path();
         let day = p.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
-        if p.extension().is_none_or(|x| x != "jsonl") || day == "journal" || day < first_day {
+        if p.extension().is_none_or(|x| x != "jsonl") || day < first_day {
             continue;
         }
         for line in BufReader::new(File::open(&p)?).lines() {
@@ -410,7 +411,6 @@ mod tests {
         assert_eq!((answered, abandoned, handled), (1, 1, 0), "{kpis:?}");
         // Reconciled once: a second start finds nothing to do.
         assert!(recover(data).unwrap().is_empty());
-        // The journal file is not mistaken for a day's records.
         let reopened = crate::shell::records::CallRecordLog::open(data).unwrap();
         assert_eq!(reopened.recent().latest(10).len(), 4);
     }

@@ -219,7 +219,7 @@ pub async fn run(
     // A crash left live calls behind: repair their recordings, hash them and give each
     // journalled call its record (`interrupted`) before the KPIs are rebuilt and any call is
     // taken (issue 12 item 7).
-    let interrupted = recover_interrupted(&config.storage.data_dir, &mut records).await?;
+    let interrupted = recover_interrupted(&config.storage.data_dir, &mut records).await;
     let recent = records.recent();
     let mut kpis = crate::stats::kpi::Kpis::new(config.kpi.grace, config.kpi.alarm_min_calls);
     match records::kpi_outcomes(&config.storage.data_dir) {
@@ -353,8 +353,10 @@ pub async fn run(
             call_tickets.call_recorded(i.record.call.id, recording);
         }
     }
+    // Without a journal the engine still serves (a crash would then lose live calls' records).
     let journal = journal::CallJournal::open(&config.storage.data_dir)
-        .context("cannot open the call journal")?;
+        .inspect_err(|e| tracing::error!(error = %e, "cannot open the call journal: live calls are not journalled"))
+        .ok();
     let (cmd_tx, cmd_rx) = tokio::sync::mpsc::channel(64);
     let task = engine::EngineTask {
         core,
@@ -368,7 +370,7 @@ pub async fn run(
         kpis,
         tickets: Some(call_tickets),
         state_file: Some(state_file),
-        journal: Some(journal),
+        journal,
         storage: tickets.worker().metrics().storage.clone(),
     };
     let engine = tokio::spawn(task.run(shutdown.clone()));
@@ -455,12 +457,12 @@ pub async fn run(
 
 /// Repairs the recordings a crash left, then turns every journalled call without a record
 /// into an `interrupted` one (recording hashed, written to the records), and empties the
-/// journal. Off the async threads: hashing long recordings takes a while.
+/// journal. Off the async threads: hashing long recordings takes a while. A failure (a full
+/// disk) is logged and leaves the journal for the next start: the engine serves regardless.
 async fn recover_interrupted(
     data_dir: &Path,
     records: &mut records::CallRecordLog,
-) -> anyhow::Result<Vec<journal::Interrupted>> {
-    use anyhow::Context;
+) -> Vec<journal::Interrupted> {
     let dir = data_dir.to_path_buf();
     let found = tokio::task::spawn_blocking(move || {
         let repaired = recording::repair_all(&dir.join("recordings"));
@@ -469,9 +471,18 @@ async fn recover_interrupted(
         }
         journal::recover(&dir)
     })
-    .await
-    .context("recovering interrupted calls")?
-    .context("cannot read the call journal")?;
+    .await;
+    let found = match found {
+        Ok(Ok(found)) => found,
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "cannot read the call journal: calls cut by a crash get no record now");
+            return Vec::new();
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "recovering interrupted calls failed");
+            return Vec::new();
+        }
+    };
     for i in &found {
         tracing::warn!(
             call = crate::call::ids::id_of_name(&i.record.call.id),
@@ -479,19 +490,22 @@ async fn recover_interrupted(
             recording = ?i.record.call.recording,
             "call interrupted by an earlier crash: recorded as interrupted"
         );
-        records
-            .append(&i.record)
-            .context("cannot write an interrupted call's record")?;
+        if let Err(e) = records.append(&i.record) {
+            // Kept in the journal: the next start tries again (records are matched by id).
+            tracing::error!(error = %e, "cannot write an interrupted call's record; the journal is kept");
+            return Vec::new();
+        }
     }
-    records.sync().context("cannot sync the call records")?;
-    journal::reset(data_dir).context("cannot empty the call journal")?;
+    if let Err(e) = records.sync().and_then(|()| journal::reset(data_dir)) {
+        tracing::error!(error = %e, "cannot empty the call journal; the next start finds these calls recorded");
+    }
     if !found.is_empty() {
         tracing::warn!(
             calls = found.len(),
             "calls interrupted by an earlier crash recorded"
         );
     }
-    Ok(found)
+    found
 }
 
 /// The agents' configured HA1 values, as the registrar asks for them.

@@ -61,7 +61,7 @@ impl CallRecordLog {
         let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)?
             .flatten()
             .map(|e| e.path())
-            .filter(|p| is_day_file(p))
+            .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
             .collect();
         files.sort();
         for file in files.iter().rev().take(2).rev() {
@@ -201,7 +201,7 @@ pub fn kpi_outcomes(data_dir: &Path) -> std::io::Result<Vec<KpiEvent>> {
         Ok(rd) => rd
             .flatten()
             .map(|e| e.path())
-            .filter(|p| is_day_file(p))
+            .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
             .collect(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e),
@@ -218,14 +218,6 @@ pub fn kpi_outcomes(data_dir: &Path) -> std::io::Result<Vec<KpiEvent>> {
     }
     out.sort_by_key(|e| e.at);
     Ok(out)
-}
-
-/// A day's record file (`YYYY-MM-DD.jsonl`), not the call journal beside them.
-fn is_day_file(p: &Path) -> bool {
-    p.extension().is_some_and(|e| e == "jsonl")
-        && p.file_stem()
-            .and_then(|s| s.to_str())
-            .is_some_and(|s| s.starts_with(|c: char| c.is_ascii_digit()))
 }
 
 /// After a crash the file may end mid-line: start the next record on a line of its own,
