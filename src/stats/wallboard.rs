@@ -275,5 +275,12 @@ mod tests {
             json,
             serde_json::json!({"kind": "internet_requests_unanswered", "requests": 2, "oldest_wait_s": 420})
         );
+        // A full data folder (issue 12 item 8) is a banner of its own while it lasts.
+        assert_eq!(board.clone().with_storage_full(false).alarms.len(), 4);
+        let full = board.with_storage_full(true);
+        assert_eq!(
+            serde_json::to_value(&full.alarms[4]).expect("json"),
+            serde_json::json!({"kind": "storage_full"})
+        );
     }
 }
