@@ -267,10 +267,21 @@ fn a_full_data_folder_answers_507_raises_the_alarm_and_loses_no_draft() {
     );
     assert_eq!(status, 204, "{body}");
 
+    let body = r#"{"channel":"web","caller":{"phone":"13812341"},"content":"路灯不亮","urgency":"non_urgent","type":"help","domain":"public_service"}"#;
+    let (status, text) = http_request(
+        engine.http,
+        "POST",
+        "/api/tickets",
+        Some("demo-agent-1001"),
+        Some(body),
+    );
+    assert_eq!(status, 201, "{text}");
+    let earlier: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let earlier = earlier["id"].as_str().expect("id").to_string();
+
     // The disk fills up: ticket writes are refused with a clear code.
     let filler = data.join("filler");
     fill_disk(&filler);
-    let body = r#"{"channel":"web","caller":{"phone":"13812341"},"content":"路灯不亮","urgency":"non_urgent","type":"help","domain":"public_service"}"#;
     let refused = (0..500).find_map(|_| {
         let (status, text) = http_request(
             engine.http,
@@ -286,6 +297,17 @@ fn a_full_data_folder_answers_507_raises_the_alarm_and_loses_no_draft() {
     let refused: serde_json::Value = serde_json::from_str(&refused).expect("json");
     assert_eq!(refused["code"], "storage_full", "{refused}");
     assert_eq!(engine.metric("hotline_storage_full "), 1.0);
+    // So is a file for a ticket.
+    let photo = "x".repeat(256 * 1024);
+    let (status, text) = http_request(
+        engine.http,
+        "POST",
+        &format!("/api/tickets/{earlier}/attachments?name=photo.jpg"),
+        Some("demo-agent-1001"),
+        Some(&photo),
+    );
+    assert_eq!(status, 507, "{text}");
+    assert!(text.contains("storage_full"), "{text}");
     let board = engine.get("/api/wallboard");
     assert!(
         board["alarms"]
