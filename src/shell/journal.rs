@@ -5,8 +5,10 @@
 //!
 //! Durability: each line goes to the OS at once (one `write`, nothing buffered in the
 //! process), so a killed process loses none; an fsync off the engine task follows at most
-//! every [`SYNC_EVERY`] for a power cut. The file is emptied when no journalled call is live
-//! and it has grown past [`COMPACT_OVER`], and at every start once reconciled.
+//! every [`SYNC_EVERY`] for a power cut. Once it has grown past [`COMPACT_OVER`] it is
+//! rewritten, at the next call's end, with only the live calls' latest entries (an atomic
+//! rename), so a hotline that always has a call up does not grow it without end; it is emptied
+//! at a clean stop and at every start once reconciled.
 //!
 //! At start-up, before the engine takes calls, [`recover`] turns every journalled call with no
 //! finished record into one with outcome `interrupted`, its repaired recording hashed.
@@ -24,7 +26,7 @@ use crate::call::record::{CallOutcome, CallRecord, JournalEntry};
 /// The longest a journal line waits for its fsync (a power cut may lose this much).
 pub const SYNC_EVERY: Duration = Duration::from_millis(100);
 
-/// Past this size the journal is emptied as soon as no journalled call is live.
+/// Past this size the journal is rewritten with only the live calls' entries.
 pub const COMPACT_OVER: u64 = 1024 * 1024;
 
 /// The journal's file name in the data folder (beside `calls/`, so that nothing reading the
@@ -35,8 +37,8 @@ const FILE: &str = "call-journal.jsonl";
 pub struct CallJournal {
     path: PathBuf,
     file: File,
-    /// Calls journalled and not yet finished.
-    live: HashSet<String>,
+    /// Calls journalled and not yet finished, with their latest entry.
+    live: HashMap<String, JournalEntry>,
     /// Written since the last fsync began.
     dirty: bool,
     last_sync: Option<Instant>,
@@ -63,7 +65,7 @@ impl CallJournal {
         Ok(Self {
             path,
             file,
-            live: HashSet::new(),
+            live: HashMap::new(),
             dirty: false,
             last_sync: None,
             syncing: None,
@@ -75,7 +77,7 @@ impl CallJournal {
         let mut line = serde_json::to_vec(entry).map_err(std::io::Error::other)?;
         line.push(b'\n');
         self.file.write_all(&line)?;
-        self.live.insert(entry.call.id.clone());
+        self.live.insert(entry.call.id.clone(), entry.clone());
         self.dirty = true;
         Ok(())
     }
@@ -118,19 +120,51 @@ impl CallJournal {
         }));
     }
 
-    /// The call's finished record is written: its entries are superseded. When no journalled
-    /// call is live any more and the file is large, it is emptied (after `records` is synced,
-    /// so no call is left without either).
+    /// The call's finished record is written: its entries are superseded. When the file is
+    /// large it is rewritten with the live calls' entries only (after `records` is synced, so
+    /// no call is left without either).
     pub fn finished(&mut self, call: &str, records: &mut crate::shell::records::CallRecordLog) {
-        if !self.live.remove(call) || !self.live.is_empty() {
+        if self.live.remove(call).is_none() {
             return;
         }
         let big = self.file.metadata().map(|m| m.len() > COMPACT_OVER);
         if let Ok(true) = big {
-            if let Err(e) = records.sync().and_then(|()| self.empty()) {
-                tracing::warn!(error = %e, "cannot empty the call journal");
+            if let Err(e) = records.sync().and_then(|()| self.compact()) {
+                tracing::warn!(error = %e, "cannot compact the call journal");
             }
         }
+    }
+
+    /// Replaces the file by one with the live calls' latest entries (written, synced, then
+    /// renamed over the old one, so a crash meanwhile leaves one or the other whole).
+    fn compact(&mut self) -> std::io::Result<()> {
+        if self.live.is_empty() {
+            return self.empty();
+        }
+        let mut text = Vec::new();
+        for entry in self.live.values() {
+            serde_json::to_writer(&mut text, entry).map_err(std::io::Error::other)?;
+            text.push(b'\n');
+        }
+        let tmp = self.path.with_extension("jsonl.tmp");
+        let mut f = crate::shell::private_fs::options()
+            .create(true)
+            .write(true)
+            .truncate(true)
+            .open(&tmp)?;
+        f.write_all(&text)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, &self.path)?;
+        if let Some(dir) = self.path.parent() {
+            File::open(dir)?.sync_all()?;
+        }
+        self.file = crate::shell::private_fs::options()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(&self.path)?;
+        self.dirty = false;
+        Ok(())
     }
 
     /// Empties the file (every call in it has its record).
@@ -416,7 +450,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_journal_is_emptied_when_no_call_is_live_and_it_is_large() {
+    async fn a_large_journal_is_rewritten_with_the_live_calls_only() {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path();
         let mut records = crate::shell::records::CallRecordLog::open(data).unwrap();
@@ -427,11 +461,20 @@ mod tests {
             j.append(&big).unwrap();
         }
         j.append(&entry(live("b", CallState::Ivr))).unwrap();
-        j.finished("a", &mut records);
         let len = || std::fs::metadata(path_in(data)).unwrap().len();
-        assert!(len() > COMPACT_OVER, "b is still live");
+        assert!(len() > COMPACT_OVER);
+        // a ends: the journal keeps only b, the call still live.
+        j.finished("a", &mut records);
+        assert!(len() < 4096, "{}", len());
+        let left = recover(data).unwrap();
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].record.call.id, "b");
+        j.append(&entry(live("b", CallState::Queued))).unwrap();
+        assert_eq!(
+            recover(data).unwrap()[0].record.call.state,
+            CallState::Queued
+        );
         j.finished("b", &mut records);
-        assert_eq!(len(), 0);
         // An fsync runs off the engine task once due.
         j.append(&entry(live("c", CallState::Setup))).unwrap();
         assert!(j.sync_due().is_some());
