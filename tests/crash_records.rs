@@ -85,13 +85,13 @@ fn kill_9_leaves_an_interrupted_record_for_every_live_call_with_its_recording_at
         .clone();
     // The draft is open (the answer opened it), then ~4 s of conversation.
     let talking_id = talking["id"].as_str().expect("id").to_string();
-    wait_for(Duration::from_secs(5), || {
+    let draft = wait_for(Duration::from_secs(5), || {
         let calls = first.get("/api/calls");
         calls
             .as_array()?
             .iter()
-            .any(|c| c["id"] == talking_id.as_str() && c["ticket"].is_string())
-            .then_some(())
+            .find(|c| c["id"] == talking_id.as_str() && c["ticket"].is_string())
+            .map(|c| c["ticket"].clone())
     })
     .unwrap_or_else(|| panic!("a draft for the talking call; log:\n{}", first.log()));
     std::thread::sleep(Duration::from_secs(4));
@@ -160,6 +160,11 @@ fn kill_9_leaves_an_interrupted_record_for_every_live_call_with_its_recording_at
     })
     .unwrap_or_else(|| panic!("the recording reaches the draft; log:\n{}", second.log()));
     assert_eq!(ticket["state"], "draft", "{ticket}");
+    assert_eq!(ticket["id"], draft, "{ticket}");
+    assert_eq!(
+        record["ticket"], draft,
+        "the record names the draft: {record}"
+    );
 
     // The KPIs count them as docs/KPI.md says: the answered call as answered, the three
     // waiting callers as abandons, the ones in the menu not at all.

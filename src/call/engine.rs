@@ -605,13 +605,13 @@ impl CallEngine {
     /// The shell opened `ticket` for the call named `call`: the live view and the record
     /// carry it. False when the call already ended (the shell then adds it to the record).
     pub fn link_ticket(&mut self, call: &str, ticket: String) -> bool {
-        match self.calls.values_mut().find(|c| c.name == call) {
-            Some(c) => {
-                c.ticket = Some(ticket);
-                true
-            }
-            None => false,
-        }
+        let Some((&id, c)) = self.calls.iter_mut().find(|(_, c)| c.name == call) else {
+            return false;
+        };
+        c.ticket = Some(ticket);
+        // Journalled: after a crash the call's record names its ticket (no draft to reopen).
+        self.journal(id);
+        true
     }
 
     /// Counters and gauges for `/metrics`.

@@ -342,7 +342,7 @@ pub async fn run(
     for i in interrupted {
         // The draft may not have committed before the crash: open it (or find it), then
         // attach the repaired recording, as a normal end does.
-        if let Some(number) = i.caller_number {
+        if let (Some(number), None) = (i.caller_number, &i.record.call.ticket) {
             call_tickets.call_answered(crate::call::record::ConnectedCall {
                 live: i.record.call.clone(),
                 caller_number: number,

@@ -138,6 +138,12 @@ fn a_call_is_journalled_at_start_answer_queue_and_connect() {
     assert_eq!(last.caller_number.as_deref(), Some("13812345678"));
     assert!(sim.journal[..3].iter().all(|j| j.caller_number.is_none()));
     assert!(!last.sip_call_id.is_empty());
+    // The draft opened: journalled with its ticket, so a crash's record names it.
+    let name = last.call.id.clone();
+    assert!(sim.engine.link_ticket(&name, "20261122-000001".into()));
+    sim.drain();
+    let linked = sim.journal.last().unwrap();
+    assert_eq!(linked.call.ticket.as_deref(), Some("20261122-000001"));
 }
 
 #[test]
