@@ -19,6 +19,7 @@ pub mod shared;
 pub mod sip_transport;
 pub mod state_file;
 pub mod ticket_store;
+pub mod ticket_worker;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
