@@ -140,6 +140,8 @@ impl Bridged {
     pub fn flush(&mut self) {
         self.core.flush();
         self.write_blocks();
+        // Once more even if the disk was full at the last try: it may have room now.
+        self.write_backlog();
     }
 
     /// Writes the blocks waiting, oldest first. A full disk keeps them (the tick tries
