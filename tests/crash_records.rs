@@ -1,4 +1,4 @@
-//! Crashes against the real engine (issue 12 item 7): calls in every phase (in the voice
+//! Crashes against the real engine (issue 12 item 7): 23 calls in every phase (in the voice
 //! menu, waiting for a person, talking to a baresip agent), then `kill -9`; the engine started
 //! again on the same data folder gives every one of them a record with outcome `interrupted`,
 //! the talking call's recording repaired, hashed and attached to its draft ticket, and the
@@ -56,24 +56,24 @@ fn kill_9_leaves_an_interrupted_record_for_every_live_call_with_its_recording_at
     );
     assert_eq!(status, 204, "{body}");
 
-    // One citizen presses 1 and talks to the agent; three wait for a dialect speaker nobody
-    // is logged in as; three stay in the voice menu.
+    // 23 live calls, as in the issue: one citizen presses 1 and talks to the agent; six wait
+    // for a dialect speaker nobody is logged in as; sixteen stay in the voice menu.
     let mut sipp = Callers(Vec::new());
     sipp.0
         .push(callers(first.sip, "uac_ivr_enterprise.xml", 1, 60_000));
     sipp.0
-        .push(callers(first.sip, "uac_ivr_dialect.xml", 3, 60_000));
-    sipp.0.push(callers(first.sip, "uac_call.xml", 3, 60_000));
+        .push(callers(first.sip, "uac_ivr_dialect.xml", 6, 60_000));
+    sipp.0.push(callers(first.sip, "uac_call.xml", 16, 60_000));
     let live = wait_for(Duration::from_secs(20), || {
         let calls = first.get("/api/calls");
         let calls = calls.as_array()?.clone();
         let talking = calls.iter().filter(|c| c["state"] == "talking").count();
         let queued = calls.iter().filter(|c| c["state"] == "queued").count();
-        (calls.len() == 7 && talking == 1 && queued == 3).then_some(calls)
+        (calls.len() == 23 && talking == 1 && queued == 6).then_some(calls)
     })
     .unwrap_or_else(|| {
         panic!(
-            "7 live calls (1 talking, 3 queued); calls: {}\nlog:\n{}",
+            "23 live calls (1 talking, 6 queued); calls: {}\nlog:\n{}",
             first.get("/api/calls"),
             first.log()
         )
@@ -124,12 +124,12 @@ fn kill_9_leaves_an_interrupted_record_for_every_live_call_with_its_recording_at
         assert_eq!(r["state"], call["state"], "{r}");
     }
     assert!(
-        journal.lines().count() >= 7,
+        journal.lines().count() >= 23,
         "every live call was journalled:\n{journal}"
     );
     assert_eq!(
         second.metric(r#"hotline_calls_ended_total{outcome="interrupted"}"#),
-        7.0
+        23.0
     );
 
     // The talking call's recording: repaired, hashed into the record, lost ≤ 1 s.
@@ -166,11 +166,11 @@ fn kill_9_leaves_an_interrupted_record_for_every_live_call_with_its_recording_at
         "the record names the draft: {record}"
     );
 
-    // The KPIs count them as docs/KPI.md says: the answered call as answered, the three
+    // The KPIs count them as docs/KPI.md says: the answered call as answered, the six
     // waiting callers as abandons, the ones in the menu not at all.
     let stats = second.get("/api/stats");
     assert_eq!(stats["today"]["answered"], 1, "{stats}");
-    assert_eq!(stats["today"]["abandoned"], 3, "{stats}");
+    assert_eq!(stats["today"]["abandoned"], 6, "{stats}");
     let mut second = second;
     assert_eq!(second.terminate(), Some(0), "log:\n{}", second.log());
     // A clean stop empties the journal: nothing is left to reconcile.
