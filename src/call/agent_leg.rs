@@ -136,6 +136,13 @@ impl CallEngine {
                             live: c.live(),
                             caller_number: c.caller.expose().to_string(),
                         };
+                        // Journalled with the whole number, so a crash can reopen the draft.
+                        let entry = crate::call::record::JournalEntry {
+                            call: connected.live.clone(),
+                            sip_call_id: c.invite.headers.call_id.clone(),
+                            caller_number: Some(connected.caller_number.clone()),
+                        };
+                        self.out.push_back(Output::Journal(Box::new(entry)));
                         self.out.push_back(Output::Connected(Box::new(connected)));
                     }
                     if first {

@@ -121,6 +121,9 @@ pub enum Output {
     /// C12: the call is being transferred to an outside service (`target` as configured in
     /// `[transfer.numbers]`, e.g. `"110"`): its ticket is marked urgent and linked.
     EmergencyTransfer { call: String, target: String },
+    /// A live call started, was answered or was queued: append it to the call journal, so a
+    /// crash leaves a record of it (`Connected` is journalled too).
+    Journal(Box<crate::call::record::JournalEntry>),
 }
 
 /// The engine's settings, taken from the config at start.
@@ -608,13 +611,13 @@ impl CallEngine {
     /// The shell opened `ticket` for the call named `call`: the live view and the record
     /// carry it. False when the call already ended (the shell then adds it to the record).
     pub fn link_ticket(&mut self, call: &str, ticket: String) -> bool {
-        match self.calls.values_mut().find(|c| c.name == call) {
-            Some(c) => {
-                c.ticket = Some(ticket);
-                true
-            }
-            None => false,
-        }
+        let Some((&id, c)) = self.calls.iter_mut().find(|(_, c)| c.name == call) else {
+            return false;
+        };
+        c.ticket = Some(ticket);
+        // Journalled: after a crash the call's record names its ticket (no draft to reopen).
+        self.journal(id);
+        true
     }
 
     /// Counters and gauges for `/metrics`.

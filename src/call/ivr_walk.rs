@@ -101,6 +101,7 @@ impl CallEngine {
                 until: now + self.cfg.max_in_queue,
             };
         }
+        self.journal(id);
         self.play_loop(id, prompts);
         // t₀ of the 15-second clock: the caller asked for a person now.
         if let Err(e) = self.acd.handle_call_queued(id, &queue, now, 0, now) {

@@ -58,6 +58,10 @@ pub enum CallOutcome {
     /// could not be opened): the citizen asked for the hotline and got nobody, so it counts
     /// against the connection rate.
     NoCapacity,
+    /// The engine died (kill -9, power cut) while the call was live: rebuilt at the next
+    /// start from the call journal (`DATA/call-journal.jsonl`). Counted in the KPIs by how
+    /// far the call had got (`docs/KPI.md`).
+    Interrupted,
 }
 
 /// A live call, as `/api/calls` shows it.
@@ -115,6 +119,22 @@ pub struct ConnectedCall {
     pub caller_number: String,
 }
 
+/// A live call's milestone (started, answered by us, queued, answered by a person), written
+/// to the call journal as it happens so that a crash leaves a trace of every live call. The
+/// latest entry of a call is what its `interrupted` record is rebuilt from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JournalEntry {
+    #[serde(flatten)]
+    pub call: LiveCall,
+    /// The SIP Call-ID of the caller's leg.
+    pub sip_call_id: String,
+    /// The whole caller number, only once a person answered: the draft ticket (which stores it
+    /// whole, W2) can then be opened again after a crash. The journal lives in the private
+    /// data folder beside the ticket store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_number: Option<String>,
+}
+
 /// One finished call: the live fields plus how and when it ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CallRecord {
@@ -168,7 +188,7 @@ impl WaitBreach {
 
 impl CallOutcome {
     /// Every outcome, in the order metrics list them.
-    pub const ALL: [CallOutcome; 11] = [
+    pub const ALL: [CallOutcome; 12] = [
         CallOutcome::Answered,
         CallOutcome::AbandonedInIvr,
         CallOutcome::AbandonedInQueue,
@@ -180,6 +200,7 @@ impl CallOutcome {
         CallOutcome::SessionExpired,
         CallOutcome::QueueTimeout,
         CallOutcome::NoCapacity,
+        CallOutcome::Interrupted,
     ];
 
     /// The name used in JSON and metrics labels.
@@ -196,6 +217,7 @@ impl CallOutcome {
             CallOutcome::SessionExpired => "session_expired",
             CallOutcome::QueueTimeout => "queue_timeout",
             CallOutcome::NoCapacity => "no_capacity",
+            CallOutcome::Interrupted => "interrupted",
         }
     }
 }

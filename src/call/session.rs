@@ -338,6 +338,7 @@ impl CallEngine {
         };
         self.by_invite.insert(key, id);
         self.calls.insert(id, call);
+        self.journal(id);
         // The answer waits for `handle_media_ready` (at once, in the shell).
         self.out
             .push_back(Output::Media(MediaCommand::Reserve { call: id, port }));
@@ -430,9 +431,22 @@ impl CallEngine {
             tracing::debug!(error = %e, "200 not sent");
         }
         self.by_invite.remove(&key);
+        self.journal(id);
         // No media before the ACK: an INVITE naming a third party's address, never ACKed,
         // must not make us stream at it (reflection).
         self.rearm(id);
+    }
+
+    /// Journals the call as it is now (a milestone): a crash then leaves a record of it.
+    pub(crate) fn journal(&mut self, id: CallId) {
+        if let Some(call) = self.calls.get(&id) {
+            let entry = crate::call::record::JournalEntry {
+                call: call.live(),
+                sip_call_id: call.invite.headers.call_id.clone(),
+                caller_number: None,
+            };
+            self.out.push_back(Output::Journal(Box::new(entry)));
+        }
     }
 
     /// The ACK of our 2xx (from the transaction in Accepted, or stray after it ended).

@@ -54,6 +54,14 @@ fn error(e: AttachmentError) -> ApiError {
         AttachmentError::BadHash(_) | AttachmentError::NotFound => {
             ApiError::new(StatusCode::NOT_FOUND, "no_such_attachment", e.to_string())
         }
+        AttachmentError::Io { ref source, .. } if crate::shell::metrics::is_disk_full(source) => {
+            tracing::warn!(error = %e, "attachment store: the disk is full");
+            ApiError::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "storage_full",
+                "the data folder is full; nothing was saved — retry once the operator has freed space",
+            )
+        }
         AttachmentError::Io { .. } => {
             tracing::error!(error = %e, "attachment store");
             ApiError::new(
@@ -81,7 +89,8 @@ async fn visible(api: &TicketApi, headers: &HeaderMap, id: &str) -> Result<bool,
     responses((status = 201, description = "Stored; name it in the `feedback` action's `attachments`", body = StoredAttachment),
         (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Not this unit's ticket", body = ApiError),
         (status = 404, description = "No such ticket", body = ApiError), (status = 409, description = "The ticket is archived", body = ApiError),
-        (status = 413, description = "Larger than 20 MiB", body = ApiError), (status = 422, description = "Empty file", body = ApiError)))]
+        (status = 413, description = "Larger than 20 MiB", body = ApiError), (status = 422, description = "Empty file", body = ApiError),
+        (status = 507, description = "The data folder is full (`storage_full`): nothing was saved", body = ApiError)))]
 pub(crate) async fn upload(
     State(api): State<TicketApi>,
     headers: HeaderMap,

@@ -130,6 +130,7 @@ fn with_internet(board: Wallboard, internet: &InternetWatch) -> Wallboard {
 pub async fn board(
     engine: &EngineHandle,
     internet: &InternetWatch,
+    storage: &crate::shell::metrics::StorageAlarm,
 ) -> Result<Wallboard, EngineGone> {
     let acd = engine.acd().await?;
     let kpi = engine.stats().await?;
@@ -139,7 +140,7 @@ pub async fn board(
         counts(&acd.totals),
         kpi,
     );
-    Ok(with_internet(board, internet))
+    Ok(with_internet(board, internet).with_storage_full(storage.is_full()))
 }
 
 /// The wallboard and every desk now, from three questions to the engine; `outside` are the
@@ -210,6 +211,7 @@ pub fn spawn_publisher(
     feed: Feed,
     internet: InternetWatch,
     outside: Arc<Vec<String>>,
+    storage: Arc<crate::shell::metrics::StorageAlarm>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(REFRESH);
@@ -220,7 +222,10 @@ pub fn spawn_publisher(
                 continue;
             }
             let (board, desks) = match build(&engine, &outside).await {
-                Ok((board, desks)) => (with_internet(board, &internet), desks),
+                Ok((board, desks)) => (
+                    with_internet(board, &internet).with_storage_full(storage.is_full()),
+                    desks,
+                ),
                 Err(EngineGone) => break,
             };
             if feed.borrow().closing {
@@ -299,7 +304,9 @@ pub(crate) async fn wallboard(
     headers: HeaderMap,
 ) -> Result<Json<Wallboard>, ApiError> {
     may_watch_wallboard(&caller(&state, &headers)?)?;
-    Ok(Json(board(&state.engine, &state.internet).await?))
+    Ok(Json(
+        board(&state.engine, &state.internet, &state.tickets.storage).await?,
+    ))
 }
 
 /// The wallboard, pushed as `wallboard` events.

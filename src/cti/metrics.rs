@@ -97,6 +97,9 @@ pub struct TicketValues {
     pub refusals: Vec<(&'static str, u64)>,
     pub commit_seconds: crate::shell::metrics::HistogramSnapshot,
     pub failed_commits: u64,
+    /// Whether the data folder is full now, and how many times it has been since start.
+    pub storage_full: bool,
+    pub storage_full_episodes: u64,
 }
 
 impl TicketValues {
@@ -107,6 +110,8 @@ impl TicketValues {
             refusals: m.refusals.snapshot(),
             commit_seconds: m.commit_seconds.snapshot(),
             failed_commits: m.failed_commits.load(Ordering::Relaxed),
+            storage_full: m.storage.is_full(),
+            storage_full_episodes: m.storage.episodes.load(Ordering::Relaxed),
         }
     }
 }
@@ -514,6 +519,18 @@ fn tickets(w: &mut Writer, t: &TicketValues) {
         "hotline_ticket_store_failed_commits_total",
         "Ticket store transactions that failed and were rolled back.",
         t.failed_commits,
+    );
+    w.family(
+        "hotline_storage_full",
+        Kind::Gauge,
+        "1 while the data folder is full (ticket store, call records, journal or recordings refuse writes).",
+    );
+    w.count(&[], u64::from(t.storage_full));
+    counter(
+        w,
+        "hotline_storage_full_episodes_total",
+        "Times the data folder became full since start.",
+        t.storage_full_episodes,
     );
 }
 

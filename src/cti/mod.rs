@@ -132,6 +132,6 @@ async fn live_calls(
     responses((status = 200, description = "KPIs overall and per queue, live queues, agents, alarms", body = crate::stats::wallboard::Wallboard), (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Needs a supervisor or wallboard token", body = ApiError), (status = 503, description = "The engine is shutting down", body = ApiError)))]
 async fn stats(State(state): State<ApiState>, headers: HeaderMap) -> Result<Response, ApiError> {
     live::may_watch_wallboard(&agents::caller(&state, &headers)?)?;
-    let board = live::board(&state.engine, &state.internet).await?;
+    let board = live::board(&state.engine, &state.internet, &state.tickets.storage).await?;
     Ok(Json(board).into_response())
 }

@@ -270,6 +270,13 @@ impl From<WorkflowError> for ApiError {
                 "version_conflict",
                 format!("{e}; reload the ticket and retry"),
             ),
+            // A full disk is the operator's to fix, not a bug: say so, and that nothing was
+            // saved, so the client keeps its input and retries (issue 12 item 8).
+            WorkflowError::Store(StoreError::Full) => ApiError::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "storage_full",
+                "the data folder is full; nothing was saved — retry once the operator has freed space",
+            ),
             other => {
                 tracing::error!(error = %other, "ticket API failure");
                 ApiError::new(

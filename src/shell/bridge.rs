@@ -68,7 +68,18 @@ pub struct Bridged {
     /// The core's counters already added to `counters`.
     reported: RecorderStats,
     reported_relay: BridgeStats,
+    /// When the recording was last handed to the OS.
+    flushed_at: Option<Instant>,
+    /// Blocks not yet written because the disk is full, oldest first (at most
+    /// [`MAX_BACKLOG`]); written as soon as there is room again.
+    backlog: std::collections::VecDeque<[i16; 320]>,
+    /// The disk was full at the last write (logged once, until a write succeeds).
+    stalled: bool,
 }
+
+/// The most 20 ms blocks a recording keeps in memory while the disk is full (60 s, 1.3 MB);
+/// older ones are dropped (counted in `dropped`) so a long outage cannot exhaust memory.
+pub const MAX_BACKLOG: usize = 3000;
 
 impl Bridged {
     /// Starts a bridge, opening the recording file (a failure is logged; the call goes on).
@@ -99,6 +110,9 @@ impl Bridged {
             counters,
             reported: RecorderStats::default(),
             reported_relay: BridgeStats::default(),
+            flushed_at: None,
+            backlog: std::collections::VecDeque::new(),
+            stalled: false,
         }
     }
 
@@ -106,6 +120,19 @@ impl Bridged {
     pub fn tick(&mut self, now: Instant) {
         self.core.handle_timeout(now);
         self.write_blocks();
+        let due = self.flushed_at.is_none_or(|t| {
+            now.saturating_duration_since(t) >= crate::shell::recording::FLUSH_EVERY
+        });
+        if due {
+            self.flushed_at = Some(now);
+            self.write_backlog();
+            if let Some(rec) = self.recording.as_mut().filter(|_| !self.stalled) {
+                if let Err(e) = rec.flush() {
+                    self.stalled = crate::shell::metrics::is_disk_full(&e);
+                    tracing::error!(file = %self.recording_path.display(), error = %e, "recording flush failed");
+                }
+            }
+        }
     }
 
     /// At hangup: the frames still waiting for their slot are written, so the last words of
@@ -113,24 +140,59 @@ impl Bridged {
     pub fn flush(&mut self) {
         self.core.flush();
         self.write_blocks();
+        // Once more even if the disk was full at the last try: it may have room now.
+        self.write_backlog();
+    }
+
+    /// Writes the blocks waiting, oldest first. A full disk keeps them (the tick tries
+    /// again); any other error ends the recording.
+    fn write_backlog(&mut self) {
+        let Some(rec) = self.recording.as_mut() else {
+            self.backlog.clear();
+            return;
+        };
+        while let Some(block) = self.backlog.front() {
+            match rec.write_block(block) {
+                Ok(()) => {
+                    self.backlog.pop_front();
+                    self.counters.frames.fetch_add(1, Ordering::Relaxed);
+                    if self.stalled {
+                        self.stalled = false;
+                        tracing::warn!(file = %self.recording_path.display(), "recording resumed: the disk has room again");
+                    }
+                }
+                Err(e) if crate::shell::metrics::is_disk_full(&e) => {
+                    if !self.stalled {
+                        self.stalled = true;
+                        tracing::error!(file = %self.recording_path.display(), "disk full: the recording is kept in memory (up to 60 s) until there is room");
+                    }
+                    return;
+                }
+                Err(e) => {
+                    tracing::error!(file = %self.recording_path.display(), error = %e, "recording write failed");
+                    self.recording = None;
+                    self.backlog.clear();
+                    return;
+                }
+            }
+        }
     }
 
     /// Drains the core's blocks into the file and its counters into `/metrics`. Called after
     /// every input (a packet can drop a frame; a tick writes blocks).
     pub fn write_blocks(&mut self) {
         while let Some(block) = self.core.poll_block() {
-            let Some(rec) = self.recording.as_mut() else {
+            if self.recording.is_none() {
                 continue;
-            };
-            match rec.write_block(&block) {
-                Ok(()) => {
-                    self.counters.frames.fetch_add(1, Ordering::Relaxed);
-                }
-                Err(e) => {
-                    tracing::error!(file = %self.recording_path.display(), error = %e, "recording write failed");
-                    self.recording = None;
-                }
             }
+            if self.backlog.len() == MAX_BACKLOG {
+                self.backlog.pop_front();
+                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            self.backlog.push_back(block);
+        }
+        if !self.stalled {
+            self.write_backlog();
         }
         let st = self.core.recorder_stats();
         let c = &self.counters;

@@ -6,15 +6,14 @@
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use tokio::task::JoinSet;
 
 use crate::call::record::ConnectedCall;
 use crate::cti::tickets::TicketApi;
 use crate::workflow::action::EmergencyService;
 use crate::workflow::model::{china, Actor, CallDraft, Recording};
-use crate::workflow::store::{ListQuery, TicketStore};
+use crate::workflow::store::{ListQuery, StoreError, TicketStore};
 use crate::workflow::ticket::TicketState;
-use crate::workflow::{Action, TicketId};
+use crate::workflow::{Action, TicketId, WorkflowError};
 
 /// A draft was opened: the engine puts its id on the live call and the record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,18 +24,57 @@ pub struct TicketLink {
 }
 
 /// Opens drafts and attaches recordings; tells the engine task which ticket a call got.
+///
+/// The jobs run one after the other on one task, in the order they were asked for (a call's
+/// draft before its recording). A job refused for lack of room (`storage_full`) is retried
+/// with a bounded backoff until it commits, holding the ones after it (issue 12 item 8): a
+/// call answered while the disk is full gets its draft once there is room again.
 pub struct CallTickets {
     api: TicketApi,
-    links_tx: mpsc::UnboundedSender<TicketLink>,
+    jobs_tx: mpsc::UnboundedSender<Job>,
     links_rx: mpsc::UnboundedReceiver<TicketLink>,
-    jobs: JoinSet<()>,
+    runner: tokio::task::JoinHandle<()>,
 }
 
 impl std::fmt::Debug for CallTickets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CallTickets")
-            .field("jobs", &self.jobs.len())
-            .finish()
+        f.debug_struct("CallTickets").finish()
+    }
+}
+
+/// First wait before a job refused with `storage_full` is tried again; it doubles up to
+/// [`RETRY_MAX`].
+pub const RETRY_FIRST: Duration = Duration::from_millis(100);
+/// Longest wait between two tries of a job refused with `storage_full`.
+pub const RETRY_MAX: Duration = Duration::from_secs(5);
+
+/// One piece of store work for a call.
+enum Job {
+    /// Open the call's draft (the agent answered at `at`).
+    Draft {
+        draft: CallDraft,
+        at: chrono::DateTime<chrono::FixedOffset>,
+    },
+    /// Attach the closed, hashed recording to the call's tickets.
+    Attach {
+        call: String,
+        recording: Recording,
+        at: chrono::DateTime<chrono::FixedOffset>,
+    },
+    /// C12: the call went to an outside service: its open ticket becomes urgent and linked.
+    Emergency {
+        call: String,
+        service: EmergencyService,
+        at: chrono::DateTime<chrono::FixedOffset>,
+    },
+}
+
+impl Job {
+    fn call(&self) -> &str {
+        match self {
+            Job::Draft { draft, .. } => &draft.call_id,
+            Job::Attach { call, .. } | Job::Emergency { call, .. } => call,
+        }
     }
 }
 
@@ -54,11 +92,13 @@ impl CallTickets {
     /// Works through `api`'s store.
     pub fn new(api: TicketApi) -> Self {
         let (links_tx, links_rx) = mpsc::unbounded_channel();
+        let (jobs_tx, jobs_rx) = mpsc::unbounded_channel();
+        let runner = tokio::spawn(run_jobs(api.clone(), jobs_rx, links_tx));
         Self {
             api,
-            links_tx,
+            jobs_tx,
             links_rx,
-            jobs: JoinSet::new(),
+            runner,
         }
     }
 
@@ -72,40 +112,138 @@ impl CallTickets {
             menu_path: c.live.menu_path.clone(),
         };
         let at = self.api.now();
-        // `open_draft` hands back a draft already open for the call; only a new one (whose
-        // first event is this one) is a transition.
-        let opened = self.api.worker().submit(move |s, wf| {
-            wf.open_draft(s, &draft, &Actor::system(), at)
-                .map(|t| (t.history.first().is_some_and(|e| e.at == at), t.id))
-        });
-        let metrics = self.api.worker().metrics().clone();
-        let links = self.links_tx.clone();
-        let call = c.live.id;
-        self.reap();
-        self.jobs.spawn(async move {
-            match opened.await {
-                Ok((new, ticket)) => {
-                    if new {
-                        metrics.committed("open_draft");
-                    }
-                    tracing::info!(call = crate::call::ids::id_of_name(&call), %ticket, "draft ticket opened for the answered call");
-                    let _ = links.send(TicketLink { call, ticket });
-                }
-                Err(e) => {
-                    metrics.refused(crate::shell::metrics::error_code(&e));
-                    tracing::error!(call = crate::call::ids::id_of_name(&call), error = %e, "could not open the call's draft ticket")
-                }
-            }
-        });
+        let _ = self.jobs_tx.send(Job::Draft { draft, at });
     }
 
     /// The call's recording is closed and hashed: attach it to the call's tickets (C9).
     pub fn call_recorded(&mut self, call: String, recording: Recording) {
         let at = self.api.now();
-        let id = call.clone();
-        let attached = self.api.worker().submit(move |s, wf| {
+        let _ = self.jobs_tx.send(Job::Attach {
+            call,
+            recording,
+            at,
+        });
+    }
+
+    /// C12: the call is transferred to an outside service (`target` as configured in
+    /// `[transfer.numbers]`): its open ticket becomes urgent and linked to that service in
+    /// one workflow step, with the time from the call's start; queued behind its draft.
+    pub fn emergency_transfer(&mut self, call: String, target: &str) {
+        let Some(service) = emergency_service(target) else {
+            return;
+        };
+        let at = self.api.now();
+        let _ = self.jobs_tx.send(Job::Emergency { call, service, at });
+    }
+
+    /// The next draft opened, for the engine task's loop.
+    pub async fn next_link(&mut self) -> Option<TicketLink> {
+        self.links_rx.recv().await
+    }
+
+    /// Waits (at most `within`) for the jobs still queued, at shutdown.
+    pub async fn finish(self, within: Duration) {
+        drop(self.jobs_tx);
+        let mut runner = self.runner;
+        if tokio::time::timeout(within, &mut runner).await.is_err() {
+            runner.abort();
+            tracing::warn!("ticket jobs still queued at shutdown (is the disk full?)");
+        }
+    }
+}
+
+/// The job runner: one job at a time, in order; `storage_full` is retried until it commits.
+async fn run_jobs(
+    api: TicketApi,
+    mut jobs: mpsc::UnboundedReceiver<Job>,
+    links: mpsc::UnboundedSender<TicketLink>,
+) {
+    let metrics = api.worker().metrics().clone();
+    while let Some(job) = jobs.recv().await {
+        let call = crate::call::ids::id_of_name(job.call()).to_string();
+        let mut wait = RETRY_FIRST;
+        let mut tries = 0u32;
+        loop {
+            tries += 1;
+            let result = match &job {
+                Job::Draft { draft, at } => open_draft(&api, draft.clone(), *at)
+                    .await
+                    .map(|(new, ticket)| {
+                        if new {
+                            metrics.committed("open_draft");
+                        }
+                        tracing::info!(%call, %ticket, tries, "draft ticket opened for the answered call");
+                        let _ = links.send(TicketLink {
+                            call: draft.call_id.clone(),
+                            ticket,
+                        });
+                    }),
+                Job::Attach {
+                    call: name,
+                    recording,
+                    at,
+                } => attach(&api, name.clone(), recording.clone(), *at)
+                    .await
+                    .map(|n| {
+                        metrics.transitions.add("attach_recording", n);
+                        tracing::debug!(%call, tickets = n, tries, "recording attached");
+                    }),
+                Job::Emergency {
+                    call: name,
+                    service,
+                    at,
+                } => link_emergency(&api, name.clone(), *service, *at)
+                    .await
+                    .map(|n| {
+                        metrics.transitions.add("emergency_transferred", n);
+                        tracing::info!(%call, tickets = n, tries, "call's ticket linked to the emergency service (C12)");
+                    }),
+            };
+            match result {
+                Ok(()) => break,
+                Err(e) => {
+                    metrics.refused(crate::shell::metrics::error_code(&e));
+                    if !matches!(e, WorkflowError::Store(StoreError::Full)) {
+                        tracing::error!(%call, error = %e, "could not open the call's draft ticket or attach its recording");
+                        break;
+                    }
+                    if tries == 1 {
+                        tracing::warn!(%call, "the data folder is full: the call's ticket work waits and is retried");
+                    }
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(RETRY_MAX);
+                }
+            }
+        }
+    }
+}
+
+/// Opens the call's draft: `(whether it is new, its id)`. `open_draft` hands back a draft
+/// already open for the call; only a new one (whose first event is this one) is a transition.
+async fn open_draft(
+    api: &TicketApi,
+    draft: CallDraft,
+    at: chrono::DateTime<chrono::FixedOffset>,
+) -> Result<(bool, TicketId), WorkflowError> {
+    api.worker()
+        .submit(move |s, wf| {
+            wf.open_draft(s, &draft, &Actor::system(), at)
+                .map(|t| (t.history.first().is_some_and(|e| e.at == at), t.id))
+        })
+        .await
+}
+
+/// Attaches the recording to every open ticket of the call: how many it changed.
+async fn attach(
+    api: &TicketApi,
+    call: String,
+    recording: Recording,
+    at: chrono::DateTime<chrono::FixedOffset>,
+) -> Result<u64, WorkflowError> {
+    api.worker()
+        .submit(move |s, wf| {
             let page = s.list(&ListQuery {
-                call_id: Some(id),
+                call_id: Some(call),
                 limit: 20,
                 ..ListQuery::default()
             })?;
@@ -124,34 +262,21 @@ impl CallTickets {
                 n += 1;
             }
             Ok(n)
-        });
-        let metrics = self.api.worker().metrics().clone();
-        self.reap();
-        self.jobs.spawn(async move {
-            match attached.await {
-                Ok(n) => {
-                    metrics.transitions.add("attach_recording", n);
-                    tracing::debug!(call = crate::call::ids::id_of_name(&call), tickets = n, "recording attached")
-                }
-                Err(e) => {
-                    metrics.refused(crate::shell::metrics::error_code(&e));
-                    tracing::error!(call = crate::call::ids::id_of_name(&call), error = %e, "could not attach the recording to the call's ticket")
-                }
-            }
-        });
-    }
+        })
+        .await
+}
 
-    /// C12: the call is transferred to an outside service: its open ticket becomes urgent and
-    /// linked to that service in one workflow step, with the time from the call's start.
-    pub fn emergency_transfer(&mut self, call: String, target: &str) {
-        let Some(service) = emergency_service(target) else {
-            return;
-        };
-        let at = self.api.now();
-        let id = call.clone();
-        let linked = self.api.worker().submit(move |s, wf| {
+/// Marks the call's open tickets urgent and linked to `service`: how many it changed.
+async fn link_emergency(
+    api: &TicketApi,
+    call: String,
+    service: EmergencyService,
+    at: chrono::DateTime<chrono::FixedOffset>,
+) -> Result<u64, WorkflowError> {
+    api.worker()
+        .submit(move |s, wf| {
             let page = s.list(&ListQuery {
-                call_id: Some(id),
+                call_id: Some(call),
                 limit: 20,
                 ..ListQuery::default()
             })?;
@@ -170,40 +295,8 @@ impl CallTickets {
                 }
             }
             Ok(n)
-        });
-        let metrics = self.api.worker().metrics().clone();
-        self.reap();
-        self.jobs.spawn(async move {
-            match linked.await {
-                Ok(n) => {
-                    metrics.transitions.add("emergency_transferred", n);
-                    tracing::info!(call = crate::call::ids::id_of_name(&call), tickets = n, "call's ticket linked to the emergency service (C12)")
-                }
-                Err(e) => {
-                    metrics.refused(crate::shell::metrics::error_code(&e));
-                    tracing::error!(call = crate::call::ids::id_of_name(&call), error = %e, "could not link the transferred call's ticket")
-                }
-            }
-        });
-    }
-
-    /// The next draft opened, for the engine task's loop.
-    pub async fn next_link(&mut self) -> Option<TicketLink> {
-        self.links_rx.recv().await
-    }
-
-    /// Forgets finished jobs (they only log).
-    fn reap(&mut self) {
-        while self.jobs.try_join_next().is_some() {}
-    }
-
-    /// Waits (at most `within`) for the jobs still running, at shutdown.
-    pub async fn finish(mut self, within: Duration) {
-        let all = async { while self.jobs.join_next().await.is_some() {} };
-        if tokio::time::timeout(within, all).await.is_err() {
-            tracing::warn!("ticket jobs still running at shutdown");
-        }
-    }
+        })
+        .await
 }
 
 /// The C12 service a `[transfer.numbers]` name stands for (`"110"`, `water`, …).

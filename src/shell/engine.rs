@@ -201,6 +201,10 @@ pub struct EngineTask {
     pub tickets: Option<crate::shell::call_tickets::CallTickets>,
     /// Where registrations and agent states are saved across restarts (none: not saved).
     pub state_file: Option<crate::shell::state_file::StateFile>,
+    /// Live calls' milestones, so a crash leaves a record of each (none: not journalled).
+    pub journal: Option<crate::shell::journal::CallJournal>,
+    /// Raised while the data folder refuses writes (full disk).
+    pub storage: std::sync::Arc<crate::shell::metrics::StorageAlarm>,
 }
 
 /// The state file is written at most this often (the engine says when something changed).
@@ -259,10 +263,16 @@ impl EngineTask {
         let mut stopping_until: Option<std::time::Instant> = None;
         let mut saver = Saver::default();
         loop {
-            let wake = [self.core.poll_timeout(), stopping_until, saver.due()]
-                .into_iter()
-                .flatten()
-                .min();
+            let journal_due = self.journal.as_ref().and_then(|j| j.sync_due());
+            let wake = [
+                self.core.poll_timeout(),
+                stopping_until,
+                saver.due(),
+                journal_due,
+            ]
+            .into_iter()
+            .flatten()
+            .min();
             tokio::select! {
                 Some(inbound) = self.sip_rx.recv() => {
                     let now = crate::shell::clock::now();
@@ -371,6 +381,9 @@ impl EngineTask {
             }
             self.drain(&mut pending);
             self.save_state(&mut saver);
+            if let Some(j) = self.journal.as_mut() {
+                j.sync_if_due();
+            }
             if let Some(until) = stopping_until {
                 let now = crate::shell::clock::now();
                 if self.core.is_idle() || now >= until {
@@ -400,6 +413,9 @@ impl EngineTask {
         }
         if let Err(e) = self.records.sync() {
             tracing::error!(error = %e, "could not sync call records");
+        }
+        if let Some(j) = self.journal.take() {
+            j.close(&mut self.records).await;
         }
         if let Some(t) = self.tickets.take() {
             t.finish(std::time::Duration::from_secs(3)).await;
@@ -466,6 +482,15 @@ impl EngineTask {
                 }
                 Output::Media(cmd) => self.media.send(cmd),
                 Output::Kpi(e) => self.kpis.record_event(&e),
+                Output::Journal(e) => {
+                    if let Some(j) = self.journal.as_mut() {
+                        let written = j.append(&e);
+                        self.storage.files_written(&written);
+                        if let Err(err) = written {
+                            tracing::error!(error = %err, call = crate::call::ids::id_of_name(&e.call.id), "could not journal the call");
+                        }
+                    }
+                }
                 Output::Connected(c) => {
                     if let Some(t) = self.tickets.as_mut() {
                         t.call_answered(*c);
@@ -498,8 +523,17 @@ impl EngineTask {
     }
 
     fn write_record(&mut self, record: &crate::call::record::CallRecord) {
-        if let Err(e) = self.records.append(record) {
-            tracing::error!(error = %e, call = crate::call::ids::id_of_name(&record.call.id), "could not write call record");
+        let written = self.records.append(record);
+        self.storage.files_written(&written);
+        match written {
+            Err(e) => {
+                tracing::error!(error = %e, call = crate::call::ids::id_of_name(&record.call.id), "could not write call record")
+            }
+            Ok(()) => {
+                if let Some(j) = self.journal.as_mut() {
+                    j.finished(&record.call.id, &mut self.records);
+                }
+            }
         }
         if let (Some(t), Some(path), Some(sha256)) = (
             self.tickets.as_mut(),

@@ -4,7 +4,7 @@
 //! `cti::metrics`).
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -119,6 +119,70 @@ pub struct TicketMetrics {
     pub commit_seconds: Histogram,
     /// Batches whose COMMIT failed (rolled back; nobody was told they succeeded).
     pub failed_commits: AtomicU64,
+    /// Raised while the data folder is full (the ticket store and the engine's files).
+    pub storage: std::sync::Arc<StorageAlarm>,
+}
+
+/// The `storage_full` alarm: raised while writes to the data folder fail for lack of room
+/// (SQLite's `SQLITE_FULL`, `ENOSPC`/`EDQUOT` on the call records and journal), cleared by
+/// the next write that succeeds there (they share one folder). Logged once per episode, and
+/// at most once per [`STORAGE_LOG_EVERY`] when it comes and goes.
+#[derive(Debug, Default)]
+pub struct StorageAlarm {
+    full: AtomicBool,
+    /// Episodes so far (each time the alarm was raised).
+    pub episodes: AtomicU64,
+    logged_at: Mutex<Option<std::time::Instant>>,
+}
+
+/// The least time between two `storage_full` log lines.
+pub const STORAGE_LOG_EVERY: Duration = Duration::from_secs(60);
+
+/// Whether an I/O error means the disk (or the quota) is full.
+pub fn is_disk_full(e: &std::io::Error) -> bool {
+    // std maps ENOSPC to `StorageFull` and EDQUOT to `QuotaExceeded`.
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    )
+}
+
+impl StorageAlarm {
+    /// Whether the data folder is full now.
+    pub fn is_full(&self) -> bool {
+        self.full.load(Ordering::Relaxed)
+    }
+
+    /// A write to the data folder: `full` when it failed for lack of room, else it succeeded.
+    pub fn written(&self, full: bool, what: &str) {
+        if self.full.swap(full, Ordering::Relaxed) == full {
+            return;
+        }
+        if full {
+            self.episodes.fetch_add(1, Ordering::Relaxed);
+        }
+        let now = crate::shell::clock::now();
+        let mut last = self.logged_at.lock().unwrap_or_else(|e| e.into_inner());
+        if full && last.is_some_and(|t| now.saturating_duration_since(t) < STORAGE_LOG_EVERY) {
+            return;
+        }
+        *last = Some(now);
+        if full {
+            tracing::error!(what, "storage_full: the data folder is full; writes are refused (the calls' drafts are retried) until space is freed");
+        } else {
+            tracing::warn!(what, "storage_full cleared: writes succeed again");
+        }
+    }
+
+    /// A write of a call record or the journal: an error other than a full disk leaves the
+    /// alarm as it is.
+    pub fn files_written<T>(&self, result: &std::io::Result<T>) {
+        match result {
+            Ok(_) => self.written(false, "call files"),
+            Err(e) if is_disk_full(e) => self.written(true, "call files"),
+            Err(_) => {}
+        }
+    }
 }
 
 impl Default for TicketMetrics {
@@ -128,6 +192,7 @@ impl Default for TicketMetrics {
             refusals: LabeledCounter::default(),
             commit_seconds: Histogram::new(&STORE_BUCKETS),
             failed_commits: AtomicU64::new(0),
+            storage: Default::default(),
         }
     }
 }
@@ -159,6 +224,7 @@ pub fn error_code(e: &WorkflowError) -> &'static str {
         WorkflowError::Refused(r) => r.code(),
         WorkflowError::NotFound(_) => "not_found",
         WorkflowError::Store(StoreError::Conflict { .. }) => "version_conflict",
+        WorkflowError::Store(StoreError::Full) => "storage_full",
         _ => "internal",
     }
 }

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod conn_limit;
 pub mod engine;
 pub mod http_serve;
+pub mod journal;
 pub mod media;
 pub mod media_ports;
 pub mod metrics;
@@ -23,6 +24,7 @@ pub mod shared;
 pub mod sip_transport;
 pub mod state_file;
 pub mod ticket_store;
+pub mod ticket_worker;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -239,8 +241,12 @@ pub async fn run(
             config.storage.data_dir.display()
         )
     })?;
-    let records = records::CallRecordLog::open(&config.storage.data_dir)
+    let mut records = records::CallRecordLog::open(&config.storage.data_dir)
         .context("cannot open the call records")?;
+    // A crash left live calls behind: repair their recordings, hash them and give each
+    // journalled call its record (`interrupted`) before the KPIs are rebuilt and any call is
+    // taken (issue 12 item 7).
+    let interrupted = recover_interrupted(&config.storage.data_dir, &mut records).await;
     let recent = records.recent();
     let mut kpis = crate::stats::kpi::Kpis::new(config.kpi.grace, config.kpi.alarm_min_calls);
     match records::kpi_outcomes(&config.storage.data_dir) {
@@ -274,10 +280,6 @@ pub async fn run(
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(4);
-    let repaired = recording::repair_all(&config.storage.data_dir.join("recordings"));
-    if !repaired.is_empty() {
-        tracing::warn!(files = ?repaired, "repaired recordings left by an earlier crash");
-    }
     let media = media::MediaHandle::start(
         workers,
         config.rtp.address,
@@ -348,6 +350,10 @@ pub async fn run(
         clock::wall_now(),
         rand::random(),
     );
+    for _ in &interrupted {
+        core.counters
+            .call_ended(crate::call::record::CallOutcome::Interrupted);
+    }
     let state_file = state_file::StateFile::in_dir(&config.storage.data_dir);
     match state_file.read() {
         Ok(Some(saved)) => {
@@ -371,6 +377,25 @@ pub async fn run(
         ..crate::cti::tickets::TicketApiConfig::new(&config.storage.data_dir, &config.config_dir)
     })
     .context("ticket store")?;
+    let mut call_tickets = call_tickets::CallTickets::new(tickets.clone());
+    for i in interrupted {
+        // The draft may not have committed before the crash: open it (or find it), then
+        // attach the repaired recording, as a normal end does.
+        if let (Some(number), None) = (i.caller_number, &i.record.call.ticket) {
+            call_tickets.call_answered(crate::call::record::ConnectedCall {
+                live: i.record.call.clone(),
+                caller_number: number,
+            });
+        }
+        if let (Some(path), Some(sha256)) = (i.record.call.recording, i.record.recording_sha256) {
+            let recording = crate::workflow::model::Recording { path, sha256 };
+            call_tickets.call_recorded(i.record.call.id, recording);
+        }
+    }
+    // Without a journal the engine still serves (a crash would then lose live calls' records).
+    let journal = journal::CallJournal::open(&config.storage.data_dir)
+        .inspect_err(|e| tracing::error!(error = %e, "cannot open the call journal: live calls are not journalled"))
+        .ok();
     let (cmd_tx, cmd_rx) = tokio::sync::mpsc::channel(64);
     let task = engine::EngineTask {
         core,
@@ -382,8 +407,10 @@ pub async fn run(
         records,
         grace: std::time::Duration::from_secs(5),
         kpis,
-        tickets: Some(call_tickets::CallTickets::new(tickets.clone())),
+        tickets: Some(call_tickets),
         state_file: Some(state_file),
+        journal,
+        storage: tickets.worker().metrics().storage.clone(),
     };
     let engine = tokio::spawn(task.run(shutdown.clone()));
 
@@ -424,6 +451,7 @@ pub async fn run(
         live.clone(),
         internet.clone(),
         transfer_outside.clone(),
+        tickets.worker().metrics().storage.clone(),
     );
     let api = crate::cti::router(crate::cti::ApiState {
         engine: engine_handle.clone(),
@@ -470,6 +498,59 @@ pub async fn run(
     }
     tracing::info!("hotline stopped");
     Ok(())
+}
+
+/// Repairs the recordings a crash left, then turns every journalled call without a record
+/// into an `interrupted` one (recording hashed, written to the records), and empties the
+/// journal. Off the async threads: hashing long recordings takes a while. A failure (a full
+/// disk) is logged and leaves the journal for the next start: the engine serves regardless.
+async fn recover_interrupted(
+    data_dir: &Path,
+    records: &mut records::CallRecordLog,
+) -> Vec<journal::Interrupted> {
+    let dir = data_dir.to_path_buf();
+    let found = tokio::task::spawn_blocking(move || {
+        let repaired = recording::repair_all(&dir.join("recordings"));
+        if !repaired.is_empty() {
+            tracing::warn!(files = ?repaired, "repaired recordings left by an earlier crash");
+        }
+        journal::recover(&dir)
+    })
+    .await;
+    let found = match found {
+        Ok(Ok(found)) => found,
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "cannot read the call journal: calls cut by a crash get no record now");
+            return Vec::new();
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "recovering interrupted calls failed");
+            return Vec::new();
+        }
+    };
+    for i in &found {
+        tracing::warn!(
+            call = crate::call::ids::id_of_name(&i.record.call.id),
+            state = %i.record.call.state.as_str(),
+            recording = ?i.record.call.recording,
+            "call interrupted by an earlier crash: recorded as interrupted"
+        );
+        if let Err(e) = records.append(&i.record) {
+            // Kept in the journal: the next start tries again (records are matched by id).
+            tracing::error!(error = %e, "cannot write an interrupted call's record; the journal is kept");
+            return Vec::new();
+        }
+    }
+    if let Err(e) = records.sync().and_then(|()| journal::reset(data_dir)) {
+        tracing::error!(error = %e, "cannot empty the call journal; the next start finds these calls recorded");
+    }
+    if !found.is_empty() {
+        tracing::warn!(
+            calls = found.len(),
+            "calls interrupted by an earlier crash recorded"
+        );
+    }
+    found
 }
 
 /// The agents' configured HA1 values, as the registrar asks for them.

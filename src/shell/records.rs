@@ -169,8 +169,12 @@ impl CallRecordLog {
     }
 }
 
-/// The talk time of an answered call that ended (handle time for the KPIs).
+/// The talk time of an answered call that ended (handle time for the KPIs). An
+/// `interrupted` call has none: our crash cut it, its real end is unknown.
 pub fn handled(r: &CallRecord) -> Option<KpiEvent> {
+    if r.outcome == crate::call::record::CallOutcome::Interrupted {
+        return None;
+    }
     let talk = (r.ended_at - r.call.connected_at?).to_std().ok()?;
     Some(KpiEvent {
         queue: r
@@ -196,11 +200,14 @@ pub fn kpi_outcome(r: &CallRecord) -> Option<KpiEvent> {
         match (r.outcome, c.queued_at) {
             // A caller who vanished (no RTP, no session refresh) or waited out the queue's
             // limit did not reach a person: an abandon for the answer and connection rates.
+            // So is one still waiting when the engine died: our crash cut the citizen off
+            // before a person answered (C3 counts every caller; `docs/KPI.md`).
             (
                 CallOutcome::AbandonedInQueue
                 | CallOutcome::MediaTimeout
                 | CallOutcome::SessionExpired
-                | CallOutcome::QueueTimeout,
+                | CallOutcome::QueueTimeout
+                | CallOutcome::Interrupted,
                 Some(t0),
             ) => {
                 let wait = (r.ended_at - t0).to_std().unwrap_or_default();
@@ -249,7 +256,7 @@ pub fn kpi_outcomes(data_dir: &Path) -> std::io::Result<Vec<KpiEvent>> {
 
 /// After a crash the file may end mid-line: start the next record on a line of its own,
 /// so one torn record never corrupts the one after it.
-fn end_torn_line(f: &mut File) -> std::io::Result<()> {
+pub(crate) fn end_torn_line(f: &mut File) -> std::io::Result<()> {
     use std::io::{Read, Seek, SeekFrom};
     let len = f.metadata()?.len();
     if len == 0 {

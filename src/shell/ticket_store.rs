@@ -10,19 +10,18 @@
 //! only a process crash; `NORMAL` survives a process crash but may lose the last commits on
 //! power loss — offered for test rigs, not for production.
 //!
-//! Throughput: the worker thread drains every queued request into one transaction (group
-//! commit; each request in its own SAVEPOINT so one failure does not undo the others) and
-//! answers them all after the single fsync. Makes no business decision: it runs the
+//! Throughput: the worker thread (`shell::ticket_worker`) drains every queued request into
+//! one transaction (group commit; each request in its own SAVEPOINT so one failure does not
+//! undo the others) and answers them all after the single fsync. A full disk
+//! (`SQLITE_FULL`, which rolls the whole transaction back) is `StoreError::Full`. Makes no business decision: it runs the
 //! workflow core's create/act/sweep and stores what they return.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use rusqlite::types::Value;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
-use tokio::sync::{mpsc, oneshot};
 
 use crate::workflow::calendar::{WorkCalendar, YearCalendar};
 use crate::workflow::catalogue::DispatchCatalogue;
@@ -31,7 +30,9 @@ use crate::workflow::repeat::RepeatCandidate;
 use crate::workflow::store::{
     IndexRow, InternetBacklog, ListQuery, Page, Report, StoreError, TicketStore,
 };
-use crate::workflow::{Policy, TicketId, Workflow, WorkflowError};
+use crate::workflow::{Policy, TicketId, Workflow};
+
+pub use crate::shell::ticket_worker::TicketWorker;
 
 /// Migrations, in order. The index is the schema version they bring the file to.
 const MIGRATIONS: &[&str] = &[
@@ -49,8 +50,21 @@ pub enum Durability {
     Normal,
 }
 
-fn backend(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(e.to_string())
+/// A backend error; a full disk (SQLite's `SQLITE_FULL`, an `ENOSPC`) is its own variant so
+/// the API answers 507 `storage_full` and the engine retries.
+fn backend<E: std::fmt::Display + 'static>(e: E) -> StoreError {
+    let any = &e as &dyn std::any::Any;
+    let full = match any.downcast_ref::<rusqlite::Error>() {
+        Some(rusqlite::Error::SqliteFailure(f, _)) => f.code == rusqlite::ErrorCode::DiskFull,
+        _ => any
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(crate::shell::metrics::is_disk_full),
+    };
+    if full {
+        StoreError::Full
+    } else {
+        StoreError::Backend(e.to_string())
+    }
 }
 
 fn wire<T: Serialize>(v: &T) -> String {
@@ -66,6 +80,9 @@ pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
     in_batch: bool,
+    /// SQLite rolled the whole batch back by itself (it does on `SQLITE_FULL`): why. Later
+    /// writes of the batch are refused with it rather than run outside any transaction.
+    batch_lost: Option<StoreError>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -120,6 +137,7 @@ impl SqliteStore {
             conn,
             path: path.to_path_buf(),
             in_batch: false,
+            batch_lost: None,
         };
         store.migrate()?;
         Ok(store)
@@ -159,6 +177,22 @@ impl SqliteStore {
         Ok((mode, sync))
     }
 
+    /// Caps the database at its size now plus `pages` (`PRAGMA max_page_count`), so a write
+    /// that needs more room fails as on a full disk (`StoreError::Full`): fault injection for
+    /// tests and drills. Returns the cap.
+    pub fn cap_pages(&mut self, pages: u64) -> Result<u64, StoreError> {
+        let now: u64 = self
+            .conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .map_err(backend)?;
+        let cap = now.saturating_add(pages);
+        self.conn
+            .query_row(&format!("PRAGMA max_page_count = {cap}"), [], |r| {
+                r.get::<_, u64>(0)
+            })
+            .map_err(backend)
+    }
+
     /// `PRAGMA integrity_check` == "ok".
     pub fn integrity_ok(&self) -> Result<bool, StoreError> {
         let s: String = self
@@ -175,13 +209,49 @@ impl SqliteStore {
             .execute_batch("BEGIN IMMEDIATE")
             .map_err(backend)?;
         self.in_batch = true;
+        self.batch_lost = None;
         let r = f(self);
         self.in_batch = false;
+        if let Some(e) = self.batch_lost.take() {
+            return Err(e);
+        }
         match self.conn.execute_batch("COMMIT") {
             Ok(()) => Ok(r),
             Err(e) => {
                 let _ = self.conn.execute_batch("ROLLBACK");
                 Err(backend(e))
+            }
+        }
+    }
+
+    /// Like [`Self::batch`], but `f`'s answer comes back even when the transaction could
+    /// not begin or commit (then each write in `f` ran on its own, or nothing was kept), with
+    /// whether anything was written and committed.
+    pub(crate) fn batch_all<R>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> R,
+    ) -> (R, Result<bool, StoreError>) {
+        let before = self.conn.total_changes();
+        if let Err(e) = self.conn.execute_batch("BEGIN IMMEDIATE") {
+            // Each write then commits (or fails) on its own and answers for itself.
+            tracing::warn!(error = %backend(e), "ticket store: no group transaction");
+            let r = f(self);
+            return (r, Ok(self.conn.total_changes() > before));
+        }
+        self.in_batch = true;
+        self.batch_lost = None;
+        let r = f(self);
+        self.in_batch = false;
+        if let Some(e) = self.batch_lost.take() {
+            // Nothing of the batch was kept; every caller is told why.
+            return (r, Err(e));
+        }
+        let wrote = self.conn.total_changes() > before;
+        match self.conn.execute_batch("COMMIT") {
+            Ok(()) => (r, Ok(wrote)),
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                (r, Err(backend(e)))
             }
         }
     }
@@ -196,8 +266,11 @@ impl SqliteStore {
         } else {
             ("BEGIN IMMEDIATE", "COMMIT", "ROLLBACK")
         };
+        if let Some(e) = self.batch_lost.as_ref().filter(|_| self.in_batch) {
+            return Err(e.clone());
+        }
         self.conn.execute_batch(begin).map_err(backend)?;
-        match f(&self.conn) {
+        let result = match f(&self.conn) {
             Ok(r) => match self.conn.execute_batch(commit) {
                 Ok(()) => Ok(r),
                 Err(e) => {
@@ -209,7 +282,14 @@ impl SqliteStore {
                 let _ = self.conn.execute_batch(rollback);
                 Err(e)
             }
+        };
+        if let Err(e) = &result {
+            if self.in_batch && self.conn.is_autocommit() {
+                // The error rolled back the whole batch, not only this write.
+                self.batch_lost = Some(e.clone());
+            }
         }
+        result
     }
 }
 
@@ -685,144 +765,4 @@ pub fn load_workflow(
         calendar,
         catalogue,
     })
-}
-
-type Reply = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
-type Job = Box<dyn FnOnce(&mut SqliteStore, &Workflow) -> Reply + Send>;
-
-/// The thread that owns the SQLite connection (one writer). Async callers send it closures;
-/// it runs every queued closure in one transaction and answers each after the commit.
-#[derive(Clone)]
-pub struct TicketWorker {
-    tx: mpsc::Sender<Job>,
-    workflow: crate::shell::shared::Shared<Workflow>,
-    metrics: Arc<crate::shell::metrics::TicketMetrics>,
-}
-
-impl std::fmt::Debug for TicketWorker {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TicketWorker").finish()
-    }
-}
-
-/// Most requests committed together in one transaction.
-const MAX_GROUP: usize = 256;
-
-impl TicketWorker {
-    /// Starts the worker thread over an opened store. It stops when every handle is dropped.
-    pub fn start(mut store: SqliteStore, workflow: Workflow) -> Result<Self, StoreError> {
-        let (tx, mut rx) = mpsc::channel::<Job>(4096);
-        let workflow = crate::shell::shared::Shared::new(workflow);
-        let wf = workflow.clone();
-        let metrics = Arc::new(crate::shell::metrics::TicketMetrics::default());
-        let m = metrics.clone();
-        std::thread::Builder::new()
-            .name("ticket-store".into())
-            .spawn(move || {
-                while let Some(first) = rx.blocking_recv() {
-                    let mut jobs = vec![first];
-                    while jobs.len() < MAX_GROUP {
-                        match rx.try_recv() {
-                            Ok(j) => jobs.push(j),
-                            Err(_) => break,
-                        }
-                    }
-                    let began = crate::shell::clock::now();
-                    // One batch runs under one workflow version; a reload applies to the next.
-                    let wf = wf.load();
-                    let result =
-                        store.batch(|s| jobs.into_iter().map(|j| j(s, &wf)).collect::<Vec<_>>());
-                    m.commit_seconds
-                        .observe(crate::shell::clock::now().saturating_duration_since(began));
-                    match result {
-                        Ok(replies) => replies.into_iter().for_each(|r| r(Ok(()))),
-                        Err(e) => {
-                            m.failed_commits
-                                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            // The batch was rolled back; nobody was told it succeeded.
-                            tracing::error!(error = %e, "ticket store commit failed");
-                        }
-                    }
-                }
-                tracing::info!("ticket store worker stopped");
-            })
-            .map_err(backend)?;
-        Ok(Self {
-            tx,
-            workflow,
-            metrics,
-        })
-    }
-
-    /// Commit latency and transition counters, for `/metrics` and for the callers that
-    /// count what they committed.
-    pub fn metrics(&self) -> &Arc<crate::shell::metrics::TicketMetrics> {
-        &self.metrics
-    }
-
-    /// The workflow configuration (catalogue, calendar, policy) the worker runs now.
-    pub fn workflow(&self) -> Arc<Workflow> {
-        self.workflow.load()
-    }
-
-    /// Replaces the catalogue and calendar (a reload) for every later job.
-    pub fn set_workflow(&self, workflow: Workflow) {
-        self.workflow.store(Arc::new(workflow));
-    }
-
-    /// Runs `f` on the store thread; the answer comes after its transaction committed.
-    pub async fn call<R: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut SqliteStore, &Workflow) -> Result<R, WorkflowError> + Send + 'static,
-    ) -> Result<R, WorkflowError> {
-        let (job, rx) = job(f);
-        self.tx.send(job).await.map_err(|_| stopped())?;
-        committed(rx).await
-    }
-
-    /// Queues `f` now, without waiting for room: jobs submitted one after the other run in
-    /// that order (a call's draft before its recording). The future answers after the commit.
-    pub fn submit<R: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut SqliteStore, &Workflow) -> Result<R, WorkflowError> + Send + 'static,
-    ) -> impl std::future::Future<Output = Result<R, WorkflowError>> + Send + 'static {
-        let (job, rx) = job(f);
-        let queued = self.tx.try_send(job).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => {
-                WorkflowError::Store(StoreError::Backend("ticket store queue is full".into()))
-            }
-            mpsc::error::TrySendError::Closed(_) => stopped(),
-        });
-        async move {
-            queued?;
-            committed(rx).await
-        }
-    }
-}
-
-type Answer<R> = oneshot::Receiver<Result<R, WorkflowError>>;
-
-fn job<R: Send + 'static>(
-    f: impl FnOnce(&mut SqliteStore, &Workflow) -> Result<R, WorkflowError> + Send + 'static,
-) -> (Job, Answer<R>) {
-    let (tx, rx) = oneshot::channel();
-    let job: Job = Box::new(move |store, wf| {
-        let r = f(store, wf);
-        Box::new(move |commit: Result<(), StoreError>| {
-            let _ = tx.send(commit.map_err(WorkflowError::from).and(r));
-        })
-    });
-    (job, rx)
-}
-
-fn stopped() -> WorkflowError {
-    WorkflowError::Store(StoreError::Backend("ticket store stopped".into()))
-}
-
-async fn committed<R>(rx: Answer<R>) -> Result<R, WorkflowError> {
-    rx.await.map_err(|_| {
-        WorkflowError::Store(StoreError::Backend(
-            "ticket store commit failed; nothing was saved".into(),
-        ))
-    })?
 }

@@ -87,6 +87,9 @@ pub enum Alarm {
     ConnectionRateBelowTarget { rate: f64 },
     /// C13: requests from the internet channels nobody has responded to within 3 minutes.
     InternetRequestsUnanswered { requests: u64, oldest_wait_s: u64 },
+    /// The data folder is full: tickets, call records and recordings cannot be written (the
+    /// engine retries the calls' drafts until there is room). Free space now.
+    StorageFull,
 }
 
 /// Everything the wallboard page draws, and `GET /api/stats` answers.
@@ -164,6 +167,14 @@ impl Wallboard {
             series: kpi.series,
             alarms,
         }
+    }
+
+    /// Adds the `storage_full` alarm while the data folder refuses writes.
+    pub fn with_storage_full(mut self, full: bool) -> Self {
+        if full {
+            self.alarms.push(Alarm::StorageFull);
+        }
+        self
     }
 
     /// Adds C13's alarm when `requests` internet requests (the oldest waiting
@@ -264,6 +275,13 @@ mod tests {
         assert_eq!(
             json,
             serde_json::json!({"kind": "internet_requests_unanswered", "requests": 2, "oldest_wait_s": 420})
+        );
+        // A full data folder (issue 12 item 8) is a banner of its own while it lasts.
+        assert_eq!(board.clone().with_storage_full(false).alarms.len(), 4);
+        let full = board.with_storage_full(true);
+        assert_eq!(
+            serde_json::to_value(&full.alarms[4]).expect("json"),
+            serde_json::json!({"kind": "storage_full"})
         );
     }
 }

@@ -25,6 +25,9 @@ pub enum StoreError {
     NotFound { id: TicketId },
     #[error("store: {0}")]
     Backend(String),
+    /// The disk (or the database's size limit) is full: nothing was written; retry later.
+    #[error("store: the disk is full")]
+    Full,
 }
 
 /// The columns a ticket is found by. Derived from the ticket by the workflow on every write.

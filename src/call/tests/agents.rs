@@ -109,6 +109,43 @@ fn a_caller_who_presses_1_rings_the_enterprise_agent_who_answers_and_is_bridged(
     assert_eq!(r.call.ticket.as_deref(), Some("20261122-000001"));
 }
 
+/// Issue 12 item 7: every live call is journalled when it starts, is answered, is queued and
+/// is answered by a person, so a crash (kill -9) leaves a trace of it; the last entry carries
+/// what the `interrupted` record and the draft ticket need.
+#[test]
+fn a_call_is_journalled_at_start_answer_queue_and_connect() {
+    let mut sim = Sim::new();
+    let phone = register_agent(&mut sim);
+    let _ = connect_agent(&mut sim, phone);
+    let states: Vec<CallState> = sim.journal.iter().map(|j| j.call.state).collect();
+    assert_eq!(
+        states,
+        vec![
+            CallState::Setup,
+            CallState::Ivr,
+            CallState::Queued,
+            CallState::Talking
+        ],
+        "{:?}",
+        sim.journal
+    );
+    let ids: std::collections::HashSet<&str> =
+        sim.journal.iter().map(|j| j.call.id.as_str()).collect();
+    assert_eq!(ids.len(), 1, "one call");
+    let last = sim.journal.last().unwrap();
+    assert!(last.call.recording.is_some() && last.call.connected_at.is_some());
+    assert!(last.call.wait_s.is_some());
+    assert_eq!(last.caller_number.as_deref(), Some("13812345678"));
+    assert!(sim.journal[..3].iter().all(|j| j.caller_number.is_none()));
+    assert!(!last.sip_call_id.is_empty());
+    // The draft opened: journalled with its ticket, so a crash's record names it.
+    let name = last.call.id.clone();
+    assert!(sim.engine.link_ticket(&name, "20261122-000001".into()));
+    sim.drain();
+    let linked = sim.journal.last().unwrap();
+    assert_eq!(linked.call.ticket.as_deref(), Some("20261122-000001"));
+}
+
 #[test]
 fn an_agent_who_does_not_answer_is_cancelled_and_the_call_waits_on() {
     let mut sim = Sim::new();

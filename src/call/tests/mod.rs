@@ -78,6 +78,7 @@ struct Sim {
     ports_silent: bool,
     /// C12 transfers out: (call, target).
     emergency: Vec<(String, String)>,
+    journal: Vec<crate::call::record::JournalEntry>,
     kpis: Vec<crate::stats::kpi::KpiEvent>,
 }
 
@@ -117,6 +118,7 @@ impl Sim {
             ports_fail: false,
             ports_silent: false,
             emergency: Vec::new(),
+            journal: Vec::new(),
             kpis: Vec::new(),
         }
     }
@@ -145,6 +147,7 @@ impl Sim {
                 Output::Kpi(e) => self.kpis.push(e),
                 Output::Connected(c) => self.connected.push(*c),
                 Output::EmergencyTransfer { call, target } => self.emergency.push((call, target)),
+                Output::Journal(j) => self.journal.push(*j),
             }
         }
     }
