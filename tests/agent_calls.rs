@@ -487,6 +487,34 @@ fn the_agent_transfers_an_urgent_caller_to_110_through_the_gateway() {
         .expect("a call record");
     assert_eq!(record["outcome"], "answered", "{record}");
     assert_eq!(record["transfers"][0], "1001 → 110");
+    // C12: the transfer made the call's ticket urgent and linked to 110 in the same step,
+    // with the time from the call's start to the linkage.
+    let ticket = record["ticket"]
+        .as_str()
+        .expect("the call's ticket")
+        .to_string();
+    let t = wait_for(Duration::from_secs(10), || {
+        let (_, body) = http_request(
+            engine.http,
+            "GET",
+            &format!("/api/tickets/{ticket}"),
+            Some("demo-supervisor"),
+            None,
+        );
+        let t: serde_json::Value = serde_json::from_str(&body).ok()?;
+        (t["urgency"] == "urgent").then_some(t)
+    })
+    .unwrap_or_else(|| panic!("the ticket never became urgent; log:\n{}", engine.log()));
+    assert_eq!(t["state"], "linked", "{t}");
+    let linked = t["history"]
+        .as_array()
+        .and_then(|h| {
+            h.iter()
+                .find(|e| e["event"] == "emergency_transferred" || e["event"] == "linked_emergency")
+        })
+        .cloned()
+        .unwrap_or_else(|| panic!("no linkage event: {t}"));
+    assert_eq!(linked["actor"]["role"], "system", "{linked}");
     assert!(record["recording_sha256"].is_string(), "{record}");
 }
 
