@@ -286,14 +286,7 @@ impl CallEngine {
         };
         let id = self.new_call_id();
         let name = crate::call::ids::call_name(self.wall(now), id);
-        let caller = Masked::new(
-            req.headers
-                .from
-                .uri
-                .as_sip()
-                .and_then(|u| u.user.clone())
-                .unwrap_or_else(|| "anonymous".into()),
-        );
+        let caller = caller_of(&req);
         let local_tag = self.token();
         tracing::info!(call = %id, %name, caller = %caller, called = %called, from = %from.addr, "call offered");
         self.respond_status(&key, &req, 100, now);
@@ -799,14 +792,7 @@ impl CallEngine {
         self.respond(key, resp, now);
         let id = self.new_call_id();
         let at = self.wall(now);
-        let caller = Masked::new(
-            req.headers
-                .from
-                .uri
-                .as_sip()
-                .and_then(|u| u.user.clone())
-                .unwrap_or_else(|| "anonymous".into()),
-        );
+        let caller = caller_of(req);
         let record = CallRecord {
             call: LiveCall {
                 id: crate::call::ids::call_name(at, id),
@@ -843,6 +829,18 @@ impl CallEngine {
         }));
         self.out.push_back(Output::Record(Box::new(record)));
     }
+}
+
+/// The caller's number as the INVITE's From names it (`anonymous` when it names none).
+fn caller_of(req: &Request) -> Masked {
+    Masked::new(
+        req.headers
+            .from
+            .uri
+            .as_sip()
+            .and_then(|u| u.user.clone())
+            .unwrap_or_else(|| "anonymous".into()),
+    )
 }
 
 fn open_command(call: CallId, port: u16, m: &Negotiated, trusted: bool) -> MediaCommand {

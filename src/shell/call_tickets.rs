@@ -233,11 +233,12 @@ async fn open_draft(
         .await
 }
 
-/// Attaches the recording to every open ticket of the call: how many it changed.
-async fn attach(
+/// Applies the engine's `action` to each ticket of `call` that `wants` it: how many changed.
+async fn act_on_call_tickets(
     api: &TicketApi,
     call: String,
-    recording: Recording,
+    action: Action,
+    wants: fn(&crate::workflow::Ticket, &Action) -> bool,
     at: chrono::DateTime<chrono::FixedOffset>,
 ) -> Result<u64, WorkflowError> {
     api.worker()
@@ -250,46 +251,7 @@ async fn attach(
             let mut n = 0u64;
             for row in page.items {
                 let t = wf.load(s, &row.id)?;
-                if t.intake.recording.as_ref() == Some(&recording)
-                    || matches!(t.state, TicketState::Archived { .. })
-                {
-                    continue;
-                }
-                let action = Action::AttachRecording {
-                    recording: recording.clone(),
-                };
-                wf.act(s, &row.id, None, &Actor::system(), &action, at)?;
-                n += 1;
-            }
-            Ok(n)
-        })
-        .await
-}
-
-/// Marks the call's open tickets urgent and linked to `service`: how many it changed.
-async fn link_emergency(
-    api: &TicketApi,
-    call: String,
-    service: EmergencyService,
-    at: chrono::DateTime<chrono::FixedOffset>,
-) -> Result<u64, WorkflowError> {
-    api.worker()
-        .submit(move |s, wf| {
-            let page = s.list(&ListQuery {
-                call_id: Some(call),
-                limit: 20,
-                ..ListQuery::default()
-            })?;
-            let mut n = 0u64;
-            for row in page.items {
-                let t = wf.load(s, &row.id)?;
-                if matches!(
-                    t.state,
-                    TicketState::Draft { .. }
-                        | TicketState::Received { .. }
-                        | TicketState::Accepted { .. }
-                ) {
-                    let action = Action::EmergencyTransferred { service };
+                if wants(&t, &action) {
                     wf.act(s, &row.id, None, &Actor::system(), &action, at)?;
                     n += 1;
                 }
@@ -297,6 +259,54 @@ async fn link_emergency(
             Ok(n)
         })
         .await
+}
+
+/// Attaches the recording to every ticket of the call that lacks it and is not archived.
+async fn attach(
+    api: &TicketApi,
+    call: String,
+    recording: Recording,
+    at: chrono::DateTime<chrono::FixedOffset>,
+) -> Result<u64, WorkflowError> {
+    let action = Action::AttachRecording { recording };
+    act_on_call_tickets(
+        api,
+        call,
+        action,
+        |t, a| match a {
+            Action::AttachRecording { recording } => {
+                t.intake.recording.as_ref() != Some(recording)
+                    && !matches!(t.state, TicketState::Archived { .. })
+            }
+            _ => false,
+        },
+        at,
+    )
+    .await
+}
+
+/// Marks the call's open tickets (not yet dispatched) urgent and linked to `service`.
+async fn link_emergency(
+    api: &TicketApi,
+    call: String,
+    service: EmergencyService,
+    at: chrono::DateTime<chrono::FixedOffset>,
+) -> Result<u64, WorkflowError> {
+    act_on_call_tickets(
+        api,
+        call,
+        Action::EmergencyTransferred { service },
+        |t, _| {
+            matches!(
+                t.state,
+                TicketState::Draft { .. }
+                    | TicketState::Received { .. }
+                    | TicketState::Accepted { .. }
+            )
+        },
+        at,
+    )
+    .await
 }
 
 /// The C12 service a `[transfer.numbers]` name stands for (`"110"`, `water`, …).
