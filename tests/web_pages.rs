@@ -107,6 +107,7 @@ impl PageScript {
 
 #[test]
 fn the_wallboard_moves_with_a_call_and_the_agent_files_its_ticket_from_the_desktop() {
+    let _ = std::fs::remove_file(shots_dir().join("edited"));
     let engine = Engine::start("");
     let base = format!("http://{}", engine.http);
     let tmp = tempfile::tempdir().expect("temp dir");
@@ -167,6 +168,19 @@ fn the_wallboard_moves_with_a_call_and_the_agent_files_its_ticket_from_the_deskt
     wallboard.expect("ANSWERED", Duration::from_secs(10), &engine);
     desk.expect("ENDED", Duration::from_secs(40), &engine);
     desk.expect("RESTORED", Duration::from_secs(20), &engine);
+    desk.expect("WRAPUP", Duration::from_secs(20), &engine);
+    // A supervisor reminds on the draft while the agent types: a real conflict.
+    desk.expect("EDIT_NOW", Duration::from_secs(10), &engine);
+    let (status, body) = http_request(
+        engine.http,
+        "POST",
+        &format!("/api/tickets/{ticket}/actions"),
+        Some("demo-supervisor"),
+        Some(r#"{"action":"remind","note":"请尽快完成登记"}"#),
+    );
+    assert_eq!(status, 200, "{body}");
+    std::fs::write(shots_dir().join("edited"), b"").expect("flag");
+    desk.expect("CONFLICT", Duration::from_secs(15), &engine);
     let saved = desk.expect("SAVED", Duration::from_secs(20), &engine);
     assert!(saved.ends_with(&ticket), "{saved} vs {ticket}");
     wallboard.expect("DONE", Duration::from_secs(10), &engine);
@@ -299,6 +313,7 @@ fn the_wallboard_moves_with_a_call_and_the_agent_files_its_ticket_from_the_deskt
         "desk-large",
         "desk-popup",
         "desk-restored",
+        "desk-conflict",
         "desk-saved",
     ] {
         let p = shots_dir().join(format!("{shot}.png"));

@@ -268,7 +268,7 @@ impl From<WorkflowError> for ApiError {
             WorkflowError::Store(StoreError::Conflict { .. }) => ApiError::new(
                 StatusCode::CONFLICT,
                 "version_conflict",
-                format!("{e}; reload the ticket and retry"),
+                format!("{e}: another person changed it; check its current version and act again"),
             ),
             // A full disk is the operator's to fix, not a bug: say so, and that nothing was
             // saved, so the client keeps its input and retries (issue 12 item 8).

@@ -1,9 +1,11 @@
 // node desk.mjs <base-url> <agent-token> <screenshot-dir>
 // Goes ready, waits for the call pop-up (POPUP <ticket>), fills in the ticket, waits for the
-// caller to hang up (ENDED), reloads the page and finds the form as it was (RESTORED), then
+// caller to hang up (ENDED), reloads the page and finds the form as it was (RESTORED), meets
+// a supervisor's change made meanwhile (CONFLICT: both versions shown, the form kept), then
 // answers it directly (SAVED <ticket>); screenshots at each step. Keyboard only: the state buttons and the
 // form are reached with Tab and used with the keyboard; large-text mode (适老) and the
 // accessibility rules are checked on the way.
+import { existsSync } from "node:fs";
 import { browser, say, shots, guard, accessible, tabTo } from "./lib.mjs";
 
 const [base, token, dir] = process.argv.slice(2);
@@ -92,6 +94,21 @@ guard(async (log) => {
   if ((await page.textContent("[data-testid=phone]")) !== "话机已注册") throw new Error("phone state: " + (await page.textContent("[data-testid=phone]")));
   if ((await page.getAttribute("#btn-ready", "aria-pressed")) !== "false") throw new Error("ready highlighted during wrap-up");
   say("WRAPUP " + t2);
+  // Another person changes the ticket meanwhile (the test's supervisor reminds on it): the save
+  // is refused, the current version and their step are shown, and the form keeps its words.
+  say("EDIT_NOW");
+  const flag = `${dir}/edited`;
+  for (let i = 0; i < 200 && !existsSync(flag); i++) await page.waitForTimeout(100);
+  if (!existsSync(flag)) throw new Error("the other person's edit never came");
+  await page.focus("#ticket button[type=submit]");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("[data-testid=conflict]:not([hidden])", { timeout: 10000 });
+  const theirs = await page.$$eval("#conflict-list li", (ls) => ls.map((l) => l.textContent));
+  if (!theirs.some((l) => l.includes("催办"))) throw new Error("the other person's step is not shown: " + theirs.join(" | "));
+  if ((await page.inputValue("#f-content")) !== "咨询企业开办营业执照的办理流程") throw new Error("the form lost its words");
+  await shot(page, "desk-conflict");
+  say("CONFLICT");
+  // Saving again goes on from the current version.
   await shot(page, "desk-restored");
   await page.focus("#ticket button[type=submit]");
   await page.keyboard.press("Enter");
