@@ -12,6 +12,7 @@ pub mod media_session;
 pub mod persist;
 pub mod ports;
 pub mod record;
+pub mod refusal;
 pub mod reload;
 pub mod screen;
 pub mod session;

@@ -286,7 +286,7 @@ impl CallEngine {
         };
         let id = self.new_call_id();
         let name = crate::call::ids::call_name(self.wall(now), id);
-        let caller = caller_of(&req);
+        let caller = crate::call::refusal::caller_of(&req);
         let local_tag = self.token();
         tracing::info!(call = %id, %name, caller = %caller, called = %called, from = %from.addr, "call offered");
         self.respond_status(&key, &req, 100, now);
@@ -773,74 +773,6 @@ impl CallEngine {
         self.out.push_back(Output::Record(Box::new(record)));
         self.drain_acd(now);
     }
-}
-
-impl CallEngine {
-    /// A call refused with 503 before answering because the hotline had no room for it: a
-    /// record (`no_capacity`) and a KPI event, since the citizen got nobody (issue 11 item 7,
-    /// `docs/KPI.md`).
-    pub(crate) fn refuse_for_capacity(
-        &mut self,
-        req: &Request,
-        key: &TransactionKey,
-        called: String,
-        now: Instant,
-    ) {
-        let mut resp = Response::for_request(req, 503, "Service Unavailable");
-        resp.headers.push("Retry-After", "5");
-        self.counters.calls_rejected += 1;
-        self.respond(key, resp, now);
-        let id = self.new_call_id();
-        let at = self.wall(now);
-        let caller = caller_of(req);
-        let record = CallRecord {
-            call: LiveCall {
-                id: crate::call::ids::call_name(at, id),
-                caller: caller.masked(),
-                called,
-                state: CallState::Ended,
-                menu_path: Vec::new(),
-                queue: None,
-                started_at: at,
-                answered_at: None,
-                queued_at: None,
-                offered_to: None,
-                agent: None,
-                connected_at: None,
-                wait_s: None,
-                recording: None,
-                transfers: Vec::new(),
-                ticket: None,
-                answered_queue: None,
-                on_hold: false,
-            },
-            ended_at: at,
-            outcome: CallOutcome::NoCapacity,
-            sip_call_id: req.headers.call_id.clone(),
-            recording_sha256: None,
-            over_15s: None,
-        };
-        tracing::warn!(call = %id, caller = %caller, "refused for lack of capacity: counted as not connected");
-        self.counters.call_ended(CallOutcome::NoCapacity);
-        self.out.push_back(Output::Kpi(crate::stats::kpi::KpiEvent {
-            queue: None,
-            outcome: crate::stats::kpi::Outcome::Refused,
-            at,
-        }));
-        self.out.push_back(Output::Record(Box::new(record)));
-    }
-}
-
-/// The caller's number as the INVITE's From names it (`anonymous` when it names none).
-fn caller_of(req: &Request) -> Masked {
-    Masked::new(
-        req.headers
-            .from
-            .uri
-            .as_sip()
-            .and_then(|u| u.user.clone())
-            .unwrap_or_else(|| "anonymous".into()),
-    )
 }
 
 fn open_command(call: CallId, port: u16, m: &Negotiated, trusted: bool) -> MediaCommand {

@@ -2,15 +2,18 @@
 //! (rule C16). The rows are written by the ticket routes (`shell::read_audit`).
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
+use chrono::{DateTime, FixedOffset};
 use serde::Deserialize;
 
 use crate::cti::extract::ApiQuery;
 use crate::cti::tickets::{who, TicketApi};
 use crate::cti::ApiError;
 use crate::shell::read_audit::{AuditQuery, AuditedRead};
-use crate::workflow::model::Role;
+use crate::workflow::model::{Actor, Role};
+use crate::workflow::Ticket;
 
 /// Query string of `GET /api/audit/reads`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -51,4 +54,40 @@ pub(crate) async fn reads(
         .call(move |s, _| Ok(crate::shell::read_audit::list(s, &q)?))
         .await?;
     Ok(Json(rows))
+}
+
+/// A read of ticket `t` by `actor` that shows the citizen whole (`whole`) is bounded per user
+/// and audited, committed before the answer leaves: `Some(429)` when the user is over the
+/// limit, `None` to answer.
+pub(crate) async fn caller_read(
+    api: &TicketApi,
+    actor: &Actor,
+    t: &Ticket,
+    whole: bool,
+    now: DateTime<FixedOffset>,
+) -> Result<Option<Response>, ApiError> {
+    let caller = &t.intake.caller;
+    if !whole || (caller.phone.is_none() && caller.name.is_none()) {
+        return Ok(None);
+    }
+    if let Err(wait) = api.reads.allow(&actor.user, now.timestamp()) {
+        tracing::warn!(user = %actor.user, "too many reads of citizens' data: refused");
+        let mut resp = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_reads",
+            format!(
+                "more ticket reads with citizens' numbers than a desk needs: try again in {wait} s"
+            ),
+        )
+        .into_response();
+        if let Ok(v) = wait.to_string().parse() {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return Ok(Some(resp));
+    }
+    let (a, id) = (actor.clone(), t.id.0.clone());
+    api.worker()
+        .call(move |s, _| Ok(crate::shell::read_audit::record(s, &a, &id, "caller", now)?))
+        .await?;
+    Ok(None)
 }

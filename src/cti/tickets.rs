@@ -85,7 +85,7 @@ pub struct TicketApi {
     /// deployments and tests.
     engine: Option<crate::shell::engine::EngineHandle>,
     /// Reads of whole caller data, per user per minute (C16).
-    reads: Arc<crate::cti::read_guard::ReadLimiter>,
+    pub(crate) reads: Arc<crate::cti::read_guard::ReadLimiter>,
 }
 
 impl std::fmt::Debug for TicketApi {
@@ -450,27 +450,11 @@ async fn show(
         .await?;
     may_see(&actor, &t)?;
     let view = TicketView::for_reader(&t, now, actions, &actor);
-    // C16: a read that shows the citizen whole is bounded per user and audited (committed
-    // before the answer leaves).
-    let caller = &t.intake.caller;
-    if (caller.phone.is_some() || caller.name.is_some()) && view.caller == *caller {
-        if let Err(wait) = api.reads.allow(&actor.user, now.timestamp()) {
-            tracing::warn!(user = %actor.user, "too many reads of citizens' data: refused");
-            let mut resp = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_reads",
-                format!("more ticket reads with citizens' numbers than a desk needs: try again in {wait} s"),
-            )
-            .into_response();
-            if let Ok(v) = wait.to_string().parse() {
-                resp.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            return Ok(resp);
-        }
-        let (a, id) = (actor.clone(), t.id.0.clone());
-        api.worker
-            .call(move |s, _| Ok(crate::shell::read_audit::record(s, &a, &id, "caller", now)?))
-            .await?;
+    if let Some(refused) =
+        crate::cti::audit::caller_read(&api, &actor, &t, view.caller == t.intake.caller, now)
+            .await?
+    {
+        return Ok(refused);
     }
     Ok(Json(view).into_response())
 }
