@@ -74,6 +74,28 @@ m=audio 5004 RTP/AVP 112\r\na=rtpmap:112 pcmu/8000\r\n";
 }
 
 #[test]
+fn payload_types_beyond_seven_bits_are_never_chosen() {
+    // A check of the `sdp` fuzz target: RTP carries 7 bits of payload type, so pt 201 would go
+    // out as 73 and the phone's events would never match it.
+    let text = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n\
+m=audio 5004 RTP/AVP 200 8 201 101\r\na=rtpmap:200 PCMU/8000\r\n\
+a=rtpmap:201 telephone-event/8000\r\na=rtpmap:101 telephone-event/8000\r\n";
+    let sd = SessionDescription::parse(text.as_bytes()).expect("valid");
+    let (ans, neg) = answer(&sd, &local()).expect("PCMA is common");
+    assert_eq!((neg.codec, neg.codec_pt), (Codec::Pcma, 8));
+    assert_eq!(neg.telephone_event_pt, Some(101));
+    assert_eq!(ans.media[0].formats, ["8", "101"]);
+    // The same offer read as an answer to ours.
+    let neg = negotiated(&sd).expect("usable");
+    assert_eq!((neg.codec_pt, neg.telephone_event_pt), (8, Some(101)));
+    // Only an out-of-range codec: nothing in common.
+    let text = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n\
+m=audio 5004 RTP/AVP 200\r\na=rtpmap:200 PCMU/8000\r\n";
+    let sd = SessionDescription::parse(text.as_bytes()).expect("valid");
+    assert_eq!(answer(&sd, &local()).err(), Some(SdpError::NoCommonCodec));
+}
+
+#[test]
 fn no_common_codec_is_a_typed_error() {
     let text = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n\
 m=audio 5004 RTP/AVP 18 96\r\na=rtpmap:96 opus/48000/2\r\n";

@@ -139,6 +139,9 @@ pub struct Media {
     pub other: Vec<(char, String)>,
 }
 
+/// The largest RTP payload type (a 7-bit field).
+const MAX_PAYLOAD_TYPE: u8 = 127;
+
 impl Media {
     /// The encoding name and clock rate for a payload type: from rtpmap, else the static
     /// table for 0 and 8.
@@ -153,8 +156,14 @@ impl Media {
         }
     }
 
+    /// The formats that can be RTP payload types. The header's field has 7 bits (RFC 3550
+    /// §5.1): a larger number would go out masked as another type and never match what the
+    /// phone sends, so it is never chosen (a check of the `sdp` fuzz target).
     fn payload_types(&self) -> impl Iterator<Item = u8> + '_ {
-        self.formats.iter().filter_map(|f| f.parse().ok())
+        self.formats
+            .iter()
+            .filter_map(|f| f.parse().ok())
+            .filter(|pt| *pt <= MAX_PAYLOAD_TYPE)
     }
 }
 
