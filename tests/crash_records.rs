@@ -12,9 +12,8 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::baresip::start_baresip_with;
 use common::proc::{callers, project, Callers, Proc};
-use common::{http_request, wait_for};
+use common::wait_for;
 
 fn sha256_hex(path: &Path) -> String {
     use sha2::Digest;
@@ -29,32 +28,7 @@ fn kill_9_leaves_an_interrupted_record_for_every_live_call_with_its_recording_at
     let config = project(dir.path(), 33400);
     let data = dir.path().join("data");
     let mut first = Proc::start(&config, &data, dir.path().join("first.log"));
-    let phone_dir = tempfile::tempdir().expect("tmp");
-    let _phone = start_baresip_with(
-        phone_dir.path(),
-        &format!(
-            "<sip:1001@{};transport=udp>;auth_pass=demo-1001;regint=600;answermode=auto\n",
-            first.sip
-        ),
-    );
-    wait_for(Duration::from_secs(15), || {
-        let agents = first.get("/api/agents");
-        let a = agents
-            .as_array()?
-            .iter()
-            .find(|a| a["id"] == "1001")?
-            .clone();
-        (a["registered"] == true).then_some(())
-    })
-    .unwrap_or_else(|| panic!("1001 registers; log:\n{}", first.log()));
-    let (status, body) = http_request(
-        first.http,
-        "POST",
-        "/api/agents/1001/state",
-        Some("demo-supervisor"),
-        Some(r#"{"state":"ready"}"#),
-    );
-    assert_eq!(status, 204, "{body}");
+    let (_phone_dir, _phone) = first.agent_1001_ready();
 
     // 23 live calls, as in the issue: one citizen presses 1 and talks to the agent; six wait
     // for a dialect speaker nobody is logged in as; sixteen stay in the voice menu.

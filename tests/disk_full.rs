@@ -230,7 +230,6 @@ fn fill_disk(filler: &Path) {
 /// draft commits, the whole recording is written and attached, and the alarm clears.
 #[test]
 fn a_full_data_folder_answers_507_raises_the_alarm_and_loses_no_draft() {
-    use common::baresip::start_baresip_with;
     use common::proc::{callers, project, Callers, Proc};
     use common::{http_request, wait_for};
     let dir = tempfile::tempdir().expect("tmp");
@@ -241,32 +240,7 @@ fn a_full_data_folder_answers_507_raises_the_alarm_and_loses_no_draft() {
     };
     let config = project(dir.path(), 33600);
     let engine = Proc::start(&config, &data, dir.path().join("engine.log"));
-    let phone_dir = tempfile::tempdir().expect("tmp");
-    let _phone = start_baresip_with(
-        phone_dir.path(),
-        &format!(
-            "<sip:1001@{};transport=udp>;auth_pass=demo-1001;regint=600;answermode=auto\n",
-            engine.sip
-        ),
-    );
-    wait_for(Duration::from_secs(15), || {
-        let agents = engine.get("/api/agents");
-        let a = agents
-            .as_array()?
-            .iter()
-            .find(|a| a["id"] == "1001")?
-            .clone();
-        (a["registered"] == true).then_some(())
-    })
-    .unwrap_or_else(|| panic!("1001 registers; log:\n{}", engine.log()));
-    let (status, body) = http_request(
-        engine.http,
-        "POST",
-        "/api/agents/1001/state",
-        Some("demo-supervisor"),
-        Some(r#"{"state":"ready"}"#),
-    );
-    assert_eq!(status, 204, "{body}");
+    let (_phone_dir, _phone) = engine.agent_1001_ready();
 
     let body = r#"{"channel":"web","caller":{"phone":"13812341"},"content":"路灯不亮","urgency":"non_urgent","type":"help","domain":"public_service"}"#;
     let (status, text) = http_request(

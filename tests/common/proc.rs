@@ -76,6 +76,38 @@ impl Proc {
         }
     }
 
+    /// Agent 1001's baresip phone (auto-answer) registered to this engine and 1001 ready:
+    /// keep both returned handles alive for the phone to stay up.
+    pub fn agent_1001_ready(&self) -> (tempfile::TempDir, super::baresip::Baresip) {
+        let phone_dir = tempfile::tempdir().expect("tmp");
+        let phone = super::baresip::start_baresip_with(
+            phone_dir.path(),
+            &format!(
+                "<sip:1001@{};transport=udp>;auth_pass=demo-1001;regint=600;answermode=auto\n",
+                self.sip
+            ),
+        );
+        super::wait_for(Duration::from_secs(15), || {
+            let agents = self.get("/api/agents");
+            let a = agents
+                .as_array()?
+                .iter()
+                .find(|a| a["id"] == "1001")?
+                .clone();
+            (a["registered"] == true).then_some(())
+        })
+        .unwrap_or_else(|| panic!("1001 registers; log:\n{}", self.log()));
+        let (status, body) = http_request(
+            self.http,
+            "POST",
+            "/api/agents/1001/state",
+            Some("demo-supervisor"),
+            Some(r#"{"state":"ready"}"#),
+        );
+        assert_eq!(status, 204, "{body}");
+        (phone_dir, phone)
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
