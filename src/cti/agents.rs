@@ -56,18 +56,7 @@ pub struct StateBody {
 }
 
 pub(crate) fn caller(state: &ApiState, headers: &HeaderMap) -> Result<Actor, ApiError> {
-    state
-        .users
-        .load()
-        .authenticate(headers)
-        .cloned()
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "send `Authorization: Bearer <token>` with a configured token",
-            )
-        })
+    crate::cti::auth::bearer(&state.users.load(), headers)
 }
 
 /// The agent id an agent's token speaks for: user `agent-1001` is agent `1001`.

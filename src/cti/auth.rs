@@ -141,6 +141,20 @@ impl Users {
     }
 }
 
+/// The caller a request's bearer token names, or the API's 401: every route asks this.
+pub(crate) fn bearer(
+    users: &Users,
+    headers: &axum::http::HeaderMap,
+) -> Result<Actor, crate::cti::ApiError> {
+    users.authenticate(headers).cloned().ok_or_else(|| {
+        crate::cti::ApiError::new(
+            axum::http::StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "send `Authorization: Bearer <token>` with a configured token",
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -290,18 +290,7 @@ impl From<WorkflowError> for ApiError {
 }
 
 pub(crate) fn who(api: &TicketApi, headers: &HeaderMap) -> Result<Actor, ApiError> {
-    let actor = api
-        .users
-        .load()
-        .authenticate(headers)
-        .cloned()
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "send `Authorization: Bearer <token>` with a configured token",
-            )
-        })?;
+    let actor = crate::cti::auth::bearer(&api.users.load(), headers)?;
     if actor.role == Role::Wallboard {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
