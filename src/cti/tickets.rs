@@ -56,7 +56,8 @@ impl TicketApiConfig {
             users: config_dir.join("users.toml"),
             durability: Durability::Full,
             policy: Policy::default(),
-            caller_reads_per_minute: 120,
+            caller_reads_per_minute: crate::config::PrivacyConfig::default()
+                .caller_reads_per_minute,
         }
     }
 }
