@@ -323,6 +323,23 @@ fn filters_and_pages_match_the_in_memory_store() {
         sql.internet_backlog(now).expect("backlog"),
         mem.internet_backlog(now).expect("backlog")
     );
+    // The wallboard's rolling 24 h C13 figure: the same in both stores, and the report's own.
+    let window = |s: &mut dyn TicketStore| {
+        s.internet_response(t0 + Duration::hours(5), t0 + Duration::hours(20), now)
+            .expect("internet response")
+    };
+    let w1 = window(&mut sql);
+    assert_eq!(w1, window(&mut mem));
+    let whole = sql
+        .internet_response(t0, now + Duration::days(400), now)
+        .expect("internet response");
+    assert_eq!(
+        whole,
+        sql.report(Some(t0), None, now)
+            .expect("report")
+            .internet_response
+    );
+    assert!(whole.received > w1.received && w1.received > 0);
     let r1 = sql.report(Some(t0), None, now).expect("report");
     let r2 = mem.report(Some(t0), None, now).expect("report");
     assert_eq!(r1, r2);

@@ -25,7 +25,7 @@ use crate::cti::{ApiError, ApiState};
 use crate::shell::engine::{EngineGone, EngineHandle};
 use crate::stats::wallboard::{AgentCounts, QueueInput, Wallboard};
 use crate::workflow::model::{Actor, Role};
-use crate::workflow::store::InternetBacklog;
+use crate::workflow::store::InternetFigures;
 
 /// How often the publisher refreshes while a page watches: well inside the 1 s the
 /// wallboard promises.
@@ -109,11 +109,11 @@ fn counts(c: &crate::acd::core::StateCounts) -> AgentCounts {
 }
 
 /// C13's unanswered internet requests, as the ticket store last counted them.
-pub type InternetWatch = watch::Receiver<InternetBacklog>;
+pub type InternetWatch = watch::Receiver<InternetFigures>;
 
 /// The board with C13's alarm, if internet requests wait past 3 minutes for a response.
 fn with_internet(board: Wallboard, internet: &InternetWatch) -> Wallboard {
-    let backlog = *internet.borrow();
+    let backlog = internet.borrow().backlog;
     let oldest_wait_s = backlog
         .oldest_received
         .map(|o| {

@@ -34,6 +34,8 @@ pub struct Scrape {
     pub net: net::NetValues,
     /// `SIGHUP` reloads: (applied, refused).
     pub reloads: (u64, u64),
+    /// C13: the internet requests, as the ticket store last counted them.
+    pub web: crate::workflow::store::InternetFigures,
 }
 
 /// The media tasks' packet counters, read once.
@@ -138,6 +140,7 @@ pub async fn metrics(State(state): State<ApiState>) -> Result<Response, ApiError
             state.reloads.ok.load(Ordering::Relaxed),
             state.reloads.refused.load(Ordering::Relaxed),
         ),
+        web: *state.internet.borrow(),
     };
     Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], render(&scrape)).into_response())
 }
@@ -148,6 +151,7 @@ pub fn render(s: &Scrape) -> String {
     calls(&mut w, s);
     queues(&mut w, s);
     kpis(&mut w, s);
+    web(&mut w, s);
     sip(&mut w, s);
     media(&mut w, &s.media);
     tickets(&mut w, &s.tickets);
@@ -329,6 +333,37 @@ fn kpis(w: &mut Writer, s: &Scrape) {
             w.sample("", &[("period", period)], v);
         }
     }
+}
+
+/// C13 beside the two call KPIs: internet requests responded to within 3 minutes.
+fn web(w: &mut Writer, s: &Scrape) {
+    let r = &s.web.last_24h;
+    w.family(
+        "hotline_web_response_rate_3min",
+        Kind::Gauge,
+        "Share of internet requests (web, app, mini-program, public account) of the last 24 h responded to within 3 minutes of receipt (0..1; C13). Absent while none was decided.",
+    );
+    if let Some(v) = r.rate {
+        w.sample("", &[("period", "24h")], v);
+    }
+    w.family(
+        "hotline_web_requests",
+        Kind::Gauge,
+        "Internet requests received in the last 24 h, by result: within_3min, late (responded after 3 min or not at all), waiting (inside their 3 min).",
+    );
+    for (result, n) in [
+        ("within_3min", r.within_3_min),
+        ("late", r.late),
+        ("waiting", r.waiting),
+    ] {
+        w.count(&[("period", "24h"), ("result", result)], n);
+    }
+    w.family(
+        "hotline_web_requests_unanswered",
+        Kind::Gauge,
+        "Open internet requests past 3 minutes without a response from the hotline now (C13's alarm).",
+    );
+    w.count(&[], s.web.backlog.unanswered);
 }
 
 fn sip(w: &mut Writer, s: &Scrape) {

@@ -205,12 +205,13 @@ pub fn spawn_sweeper(api: TicketApi, every: std::time::Duration) -> tokio::task:
 /// small fraction of the 3 minutes they may wait.
 pub const INTERNET_WATCH_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Counts the internet requests without a response past 3 minutes every `every`, for the
-/// wallboard's C13 alarm. One indexed query; the last good count stays if the store fails.
+/// Counts the internet requests without a response past 3 minutes, and the rolling 24 h
+/// response figures, every `every`, for the wallboard's C13 alarm and rate. Two indexed
+/// queries; the last good count stays if the store fails.
 pub fn spawn_internet_watch(
     api: TicketApi,
     every: std::time::Duration,
-    out: tokio::sync::watch::Sender<crate::workflow::store::InternetBacklog>,
+    out: tokio::sync::watch::Sender<crate::workflow::store::InternetFigures>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
@@ -218,16 +219,26 @@ pub fn spawn_internet_watch(
         loop {
             tick.tick().await;
             let now = (api.clock)();
-            match api
+            let figures = api
                 .worker
-                .call(move |s, _| Ok(s.internet_backlog(now)?))
-                .await
-            {
-                Ok(b) => {
-                    out.send_if_modified(|cur| std::mem::replace(cur, b) != b);
+                .call(move |s, _| {
+                    let day_ago = now - chrono::Duration::hours(24);
+                    Ok(crate::workflow::store::InternetFigures {
+                        backlog: s.internet_backlog(now)?,
+                        last_24h: s.internet_response(
+                            day_ago,
+                            now + chrono::Duration::seconds(1),
+                            now,
+                        )?,
+                    })
+                })
+                .await;
+            match figures {
+                Ok(f) => {
+                    out.send_if_modified(|cur| std::mem::replace(cur, f) != f);
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "counting unanswered internet requests failed")
+                    tracing::warn!(error = %e, "counting internet requests failed")
                 }
             }
         }

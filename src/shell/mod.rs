@@ -419,7 +419,7 @@ pub async fn run(
     let engine_handle = engine::EngineHandle::new(cmd_tx);
     let live = crate::cti::live::feed();
     let (internet_tx, internet) =
-        tokio::sync::watch::channel(crate::workflow::store::InternetBacklog::default());
+        tokio::sync::watch::channel(crate::workflow::store::InternetFigures::default());
     let internet_watch = crate::cti::tickets::spawn_internet_watch(
         tickets.clone(),
         crate::cti::tickets::INTERNET_WATCH_EVERY,

@@ -611,6 +611,15 @@ impl TicketStore for SqliteStore {
         })
     }
 
+    fn internet_response(
+        &mut self,
+        from: DateTime<FixedOffset>,
+        to: DateTime<FixedOffset>,
+        now: DateTime<FixedOffset>,
+    ) -> Result<crate::workflow::store::InternetResponse, StoreError> {
+        internet_response(&self.conn, from.timestamp(), to.timestamp(), now)
+    }
+
     fn report(
         &mut self,
         from: Option<DateTime<FixedOffset>>,

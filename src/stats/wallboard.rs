@@ -87,6 +87,9 @@ pub enum Alarm {
     ConnectionRateBelowTarget { rate: f64 },
     /// C13: requests from the internet channels nobody has responded to within 3 minutes.
     InternetRequestsUnanswered { requests: u64, oldest_wait_s: u64 },
+    /// C13: a web request has waited for an agent longer than `[web] alarm_after` (2.5 min by
+    /// default), so its 3-minute response is at risk.
+    WebRequestWaiting { wait_s: u64, alarm_after_s: u64 },
     /// The data folder is full: tickets, call records and recordings cannot be written (the
     /// engine retries the calls' drafts until there is room). Free space now.
     StorageFull,
@@ -110,6 +113,37 @@ pub struct Wallboard {
     /// 96 bars of 15 minutes with the rolling 24 h connection rate.
     pub series: Vec<SeriesPoint>,
     pub alarms: Vec<Alarm>,
+    /// Web requests (C13) waiting for an agent, not yet offered to one.
+    pub web_waiting: usize,
+    /// Web requests on an agent's desk, offered and not yet accepted.
+    pub web_offered: usize,
+    /// The longest wait of a web request not yet accepted (`null` when none waits).
+    pub web_longest_wait_s: Option<u64>,
+    /// When a web request's wait raises its alarm.
+    pub web_alarm_after_s: u64,
+    /// The internet requests of the last 24 h: responded to within 3 minutes or not.
+    pub web_last_24h: WebRates,
+}
+
+/// C13 over a period: internet requests received, responded to within 3 minutes, late, and
+/// still inside their 3 minutes; `rate` = within / (within + late), `null` before any.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct WebRates {
+    pub received: u64,
+    pub within_3_min: u64,
+    pub late: u64,
+    pub waiting: u64,
+    pub rate: Option<f64>,
+}
+
+/// The internet channel's figures as the ACD and the ticket store report them.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct WebInput {
+    pub waiting: usize,
+    pub offered: usize,
+    pub longest_wait: Option<Duration>,
+    pub alarm_after: Duration,
+    pub last_24h: WebRates,
 }
 
 impl Wallboard {
@@ -166,7 +200,29 @@ impl Wallboard {
             targets: kpi.targets,
             series: kpi.series,
             alarms,
+            web_waiting: 0,
+            web_offered: 0,
+            web_longest_wait_s: None,
+            web_alarm_after_s: 0,
+            web_last_24h: WebRates::default(),
         }
+    }
+
+    /// Adds the internet channel's figures, and their alarm when a web request has waited
+    /// past `alarm_after` without an agent accepting it.
+    pub fn with_web(mut self, web: WebInput) -> Self {
+        self.web_waiting = web.waiting;
+        self.web_offered = web.offered;
+        self.web_longest_wait_s = web.longest_wait.map(|w| w.as_secs());
+        self.web_alarm_after_s = web.alarm_after.as_secs();
+        self.web_last_24h = web.last_24h;
+        if let Some(w) = web.longest_wait.filter(|w| *w > web.alarm_after) {
+            self.alarms.push(Alarm::WebRequestWaiting {
+                wait_s: w.as_secs(),
+                alarm_after_s: web.alarm_after.as_secs(),
+            });
+        }
+        self
     }
 
     /// Adds the `storage_full` alarm while the data folder refuses writes.
@@ -275,6 +331,28 @@ mod tests {
         assert_eq!(
             json,
             serde_json::json!({"kind": "internet_requests_unanswered", "requests": 2, "oldest_wait_s": 420})
+        );
+        // C13 on the board: a web request past `alarm_after` raises its own alarm.
+        let web = WebInput {
+            waiting: 2,
+            offered: 1,
+            longest_wait: Some(Duration::from_secs(150)),
+            alarm_after: Duration::from_secs(150),
+            last_24h: WebRates::default(),
+        };
+        let calm = board.clone().with_web(web);
+        assert_eq!(
+            (calm.web_waiting, calm.web_offered, calm.web_longest_wait_s),
+            (2, 1, Some(150))
+        );
+        assert_eq!(calm.alarms.len(), 4);
+        let late = board.clone().with_web(WebInput {
+            longest_wait: Some(Duration::from_secs(151)),
+            ..web
+        });
+        assert_eq!(
+            serde_json::to_value(&late.alarms[4]).expect("json"),
+            serde_json::json!({"kind": "web_request_waiting", "wait_s": 151, "alarm_after_s": 150})
         );
         // A full data folder (issue 12 item 8) is a banner of its own while it lasts.
         assert_eq!(board.clone().with_storage_full(false).alarms.len(), 4);

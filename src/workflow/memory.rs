@@ -181,6 +181,22 @@ impl TicketStore for MemoryStore {
         }))
     }
 
+    fn internet_response(
+        &mut self,
+        from: DateTime<FixedOffset>,
+        to: DateTime<FixedOffset>,
+        now: DateTime<FixedOffset>,
+    ) -> Result<InternetResponse, StoreError> {
+        let rows = self
+            .rows
+            .values()
+            .filter(|r| r.channel.is_internet() && r.received_at >= from && r.received_at < to);
+        Ok(rows.fold(InternetResponse::default(), |mut acc, r| {
+            acc.count(r.received_at, r.responded_at, now);
+            acc
+        }))
+    }
+
     fn report(
         &mut self,
         from: Option<DateTime<FixedOffset>>,

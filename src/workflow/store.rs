@@ -202,6 +202,14 @@ pub trait TicketStore {
         &mut self,
         now: DateTime<FixedOffset>,
     ) -> Result<InternetBacklog, StoreError>;
+    /// C13 over the internet requests received in `[from, to)`, measured at `now`: the
+    /// wallboard's rolling 24 h figure, without the rest of a report.
+    fn internet_response(
+        &mut self,
+        from: DateTime<FixedOffset>,
+        to: DateTime<FixedOffset>,
+        now: DateTime<FixedOffset>,
+    ) -> Result<InternetResponse, StoreError>;
 }
 
 /// Open internet requests past C13's 3 minutes without a response.
@@ -210,6 +218,14 @@ pub struct InternetBacklog {
     pub unanswered: u64,
     /// When the oldest of them came in.
     pub oldest_received: Option<DateTime<FixedOffset>>,
+}
+
+/// What the wallboard shows of C13, counted by the ticket store every few seconds: the
+/// requests past 3 minutes without a response now, and the rolling 24 h response figures.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct InternetFigures {
+    pub backlog: InternetBacklog,
+    pub last_24h: InternetResponse,
 }
 
 /// Whether a row is an open internet request still without a response past C13's limit.

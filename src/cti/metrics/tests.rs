@@ -11,6 +11,7 @@ use crate::call::session::CallId;
 use crate::shell::metrics::TicketMetrics;
 use crate::sip::message::Method;
 use crate::stats::kpi::{Kpis, Outcome};
+use crate::workflow::store::{InternetBacklog, InternetFigures, InternetResponse};
 
 fn scrape() -> Scrape {
     let mut counters = EngineCounters {
@@ -95,11 +96,24 @@ fn scrape() -> Scrape {
             ..Default::default()
         },
         reloads: (2, 1),
+        web: InternetFigures {
+            backlog: InternetBacklog {
+                unanswered: 1,
+                oldest_received: None,
+            },
+            last_24h: InternetResponse {
+                received: 4,
+                within_3_min: 2,
+                late: 1,
+                waiting: 1,
+                rate: Some(2.0 / 3.0),
+            },
+        },
     }
 }
 
 /// Every family the issue asks for, with its type.
-const FAMILIES: [(&str, Kind); 35] = [
+const FAMILIES: [(&str, Kind); 38] = [
     ("hotline_calls_offered_total", Kind::Counter),
     ("hotline_calls_rejected_total", Kind::Counter),
     ("hotline_calls_ended_total", Kind::Counter),
@@ -114,6 +128,9 @@ const FAMILIES: [(&str, Kind); 35] = [
     ("hotline_connection_rate", Kind::Gauge),
     ("hotline_kpi_calls", Kind::Gauge),
     ("hotline_kpi_average_wait_seconds", Kind::Gauge),
+    ("hotline_web_response_rate_3min", Kind::Gauge),
+    ("hotline_web_requests", Kind::Gauge),
+    ("hotline_web_requests_unanswered", Kind::Gauge),
     ("hotline_sip_requests_total", Kind::Counter),
     ("hotline_sip_responses_total", Kind::Counter),
     ("hotline_sip_parse_errors_total", Kind::Counter),
@@ -163,6 +180,16 @@ fn values_land_in_the_right_series() {
         1.0
     );
     assert_eq!(get("hotline_calls", &[("state", "queued")]), 2.0);
+    // C13 beside the call KPIs.
+    assert!((get("hotline_web_response_rate_3min", &[("period", "24h")]) - 2.0 / 3.0).abs() < 1e-9);
+    assert_eq!(
+        get(
+            "hotline_web_requests",
+            &[("period", "24h"), ("result", "late")]
+        ),
+        1.0
+    );
+    assert_eq!(get("hotline_web_requests_unanswered", &[]), 1.0);
     assert_eq!(get("hotline_calls", &[("state", "talking")]), 0.0);
     assert_eq!(
         get("hotline_queue_calls_waiting", &[("queue", "general")]),
@@ -284,9 +311,14 @@ fn an_idle_engine_still_renders_a_valid_document() {
         tickets: TicketValues::read(&TicketMetrics::default()),
         net: net::NetValues::default(),
         reloads: (0, 0),
+        web: InternetFigures::default(),
     };
     let p = text::parse(&render(&s)).unwrap();
-    // No rate is made up before a call was counted.
+    // No rate is made up before a call was counted, nor before a web request was decided.
+    assert_eq!(
+        p.get("hotline_web_response_rate_3min", &[("period", "24h")]),
+        None
+    );
     assert_eq!(p.get("hotline_connection_rate", &[("period", "24h")]), None);
     assert_eq!(
         p.get(
