@@ -4,6 +4,7 @@
 // page checks what the server checks, sends JSON, uploads each file and shows the receipt.
 import { REQUEST_STRINGS } from "/assets/request-i18n.js";
 
+document.documentElement.classList.add("js");
 export const LANG = document.body.dataset.lang === "en" ? "en" : "zh";
 export const ELDERLY = document.body.dataset.elderly === "1";
 const $ = (id) => document.getElementById(id);
@@ -311,6 +312,7 @@ async function upload(receipt, files, status) {
 
 function showReceipt(r, failed) {
   $("request-form").hidden = true;
+  $("intro").hidden = true;
   $("error-summary").hidden = true;
   $("rc-id").textContent = r.id;
   $("rc-code").textContent = r.query_code;

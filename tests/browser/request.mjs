@@ -103,6 +103,121 @@ async function staticChecks(b, log) {
   await keyboardWalk(b, log);
   await keptChoice(b);
   await withoutScript(b);
+  await stubbed(b, log);
+}
+
+const json = (status, body, headers = {}) => ({ status, headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) });
+
+/** The script against a stand-in of the public API (the contract's answers): a challenge,
+ * a mislabelled file caught before sending, a file the server refuses, the receipt and its
+ * print sheet; the lookup (a wrong code, then the view) and a rating. */
+async function stubbed(b, log) {
+  const ctx = await b.newContext({ viewport: PHONE });
+  const page = await ctx.newPage();
+  page.on("console", (m) => log.push(m.text()));
+  const sent = [];
+  const now = Date.now();
+  const iso = (ms) => new Date(ms).toISOString();
+  const receipt = { id: "20261206-000042", query_code: "K7M2Q9XP", received_at: iso(now), respond_by: iso(now + 180000) };
+  await page.route(/\/api\/public\/requests/, async (route) => {
+    const req = route.request();
+    const u = new URL(req.url());
+    if (u.searchParams.get("lang") !== "zh") throw new Error("the API is not asked in the page's language: " + req.url());
+    if (u.pathname === "/api/public/requests") {
+      const body = req.postDataJSON();
+      sent.push(body);
+      if (!body.challenge) return route.fulfill(json(429, { code: "challenge_required", message: "提交次数较多，请先回答问题。", challenge: { id: "c-1", question: "7 + 5 = ?" } }));
+      if (body.challenge.id !== "c-1" || body.challenge.answer !== "12") return route.fulfill(json(429, { code: "challenge_failed", message: "", challenge: { id: "c-2", question: "3 + 4 = ?" } }));
+      return route.fulfill(json(201, receipt, { Location: `/api/public/requests/${receipt.id}` }));
+    }
+    const name = u.searchParams.get("name");
+    if (u.pathname.endsWith("/files") && u.searchParams.get("code") === receipt.query_code) {
+      if (name === "大图.png") return route.fulfill(json(413, { code: "file_too_large", message: "" }));
+      return route.fulfill(json(201, { name, sha256: "0".repeat(64), size: req.postDataBuffer().length, type: "image/png" }));
+    }
+    return route.fulfill(json(404, { code: "not_found", message: "" }));
+  });
+  await page.goto(url("/request", "zh", true));
+  await page.fill("#content", "路灯坏了");
+  await page.check("#type-help");
+  await page.setInputFiles("#files", { name: "照片.jpg", mimeType: "image/jpeg", buffer: Buffer.from("not a picture at all") });
+  await page.click("#submit");
+  await page.waitForSelector("#files[aria-invalid=true]");
+  if (sent.length) throw new Error("a mislabelled file was sent");
+  await page.setInputFiles("#files", [
+    { name: "路灯.png", mimeType: "image/png", buffer: png() },
+    { name: "大图.png", mimeType: "image/png", buffer: png() },
+  ]);
+  await page.click("#submit");
+  await page.waitForSelector("#challenge:not([hidden])");
+  const question = await page.textContent("#challenge-question");
+  const focus = await page.evaluate(() => document.activeElement.id);
+  if (question !== "7 + 5 = ?" || focus !== "error-summary") throw new Error(`challenge: ${question}, focus ${focus}`);
+  await accessible(page, "stub-challenge");
+  await shot(page, "stub-challenge-zh-elderly-390");
+  await page.fill("#challenge_answer", "12");
+  await page.click("#submit");
+  await page.waitForSelector("#receipt:not([hidden])");
+  const text = await page.textContent("#receipt");
+  for (const want of [receipt.id, receipt.query_code, "3分钟内", "路灯.png", "大图.png", "超过10MB"])
+    if (!text.includes(want)) throw new Error(`receipt lacks ${want}: ${text}`);
+  if (sent[1].type !== "help" || sent[1].callback_consent !== false || "phone" in sent[1]) throw new Error("sent: " + JSON.stringify(sent[1]));
+  await accessible(page, "stub-receipt");
+  await shot(page, "stub-receipt-zh-elderly-390");
+  await page.emulateMedia({ media: "print" });
+  const printed = await page.evaluate(() => [".top", "h1", ".foot", "#print", "#rc-id"].map((s) => document.querySelector(s).getClientRects().length > 0));
+  if (printed.join() !== "false,false,false,false,true") throw new Error("the print sheet shows more than the receipt: " + printed);
+  await shot(page, "stub-receipt-print");
+  await ctx.close();
+
+  // The lookup: a wrong code, then the view with the rating form; a rating by keyboard.
+  const ctx2 = await b.newContext({ viewport: DESKTOP });
+  const page2 = await ctx2.newPage();
+  page2.on("console", (m) => log.push(m.text()));
+  const view = {
+    id: receipt.id, state: "awaiting_rating", state_text: "The unit has replied: please rate it",
+    received_at: receipt.received_at, respond_by: receipt.respond_by, responded_at: iso(now + 60000),
+    unit: "City Water Group", reply: "The pipe was repaired; the water came back at 18:00.", can_rate: true,
+    files: [{ name: "路灯.png", size: 2300 }], timeline: [{ at: receipt.received_at, text: "Received" }, { at: iso(now + 60000), text: "Accepted" }],
+  };
+  let rated = null;
+  await page2.route(/\/api\/public\/requests/, async (route) => {
+    const req = route.request();
+    const u = new URL(req.url());
+    if (u.searchParams.get("code") !== receipt.query_code) return route.fulfill(json(404, { code: "not_found", message: "No such request (check the number and the code)." }));
+    if (req.method() === "POST" && u.pathname.endsWith("/rating")) {
+      rated = req.postDataJSON();
+      return route.fulfill(json(200, { ...view, state: "closed", state_text: "Closed", can_rate: false, rating: rated.rating }));
+    }
+    return route.fulfill(json(200, view));
+  });
+  await page2.goto(url("/request/status", "en", false));
+  await page2.fill("#id", receipt.id);
+  await page2.fill("#code", "k7m2q9xx");
+  await page2.press("#code", "Enter");
+  await page2.waitForFunction(() => document.getElementById("lookup-error").textContent.includes("No such request"));
+  await page2.fill("#code", receipt.query_code.toLowerCase());
+  await page2.press("#code", "Enter");
+  await page2.waitForSelector("[data-testid=rating-form]");
+  if ((await page2.textContent("#lookup-error")) !== "") throw new Error("the old error stayed");
+  const shown = await page2.textContent("[data-testid=status-view]");
+  for (const want of ["City Water Group", "The pipe was repaired", "Accepted", "路灯.png"]) if (!shown.includes(want)) throw new Error(`view lacks ${want}`);
+  await accessible(page2, "stub-status-view");
+  await tabTo(page2, "#rating-satisfied");
+  await page2.keyboard.press("ArrowDown");
+  await page2.keyboard.press("ArrowDown");
+  await tabTo(page2, "#rating button[type=submit]");
+  await page2.keyboard.press("Enter");
+  await page2.waitForSelector("#reason[aria-invalid=true]");
+  if (rated) throw new Error("sent without a reason");
+  await page2.keyboard.type("Still no water on the 3rd floor");
+  await tabTo(page2, "#rating button[type=submit]");
+  await page2.keyboard.press("Enter");
+  await page2.waitForSelector("[data-testid=status-view] .notice");
+  if (rated?.rating !== "unsatisfied" || !rated.reason.includes("3rd floor")) throw new Error("rating sent: " + JSON.stringify(rated));
+  await shot(page2, "stub-status-en-1280");
+  say("STUB ok");
+  await ctx2.close();
 }
 
 /** Only the keyboard: the skip link, every control in order, operated with Space, the arrows
