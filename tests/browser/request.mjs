@@ -1,4 +1,4 @@
-// node request.mjs <base-url> <unused-token> <screenshot-dir> [static | submit | rate <id> <code>]
+// node request.mjs <base-url> <unused-token> <screenshot-dir> [static | submit | view <id> <code> | rate <id> <code>]
 // The citizen's pages (issue 13).
 //  static (default): /request and /request/status in Chinese and English, at 1280×800 and in
 //    elderly mode at 390×844, and at 200 % zoom: axe-core's WCAG 2.1 A/AA rules, no horizontal
@@ -7,6 +7,7 @@
 //    errors tied to their fields); the choice of language kept; the pages without JavaScript.
 //  submit: in elderly mode at phone size, by keyboard, a request with a photo: the receipt's
 //    number and query code (RECEIPT id code), then the lookup (STATUS state).
+//  view: the lookup of a ticket (VIEW state text), e.g. once an agent has answered it.
 //  rate: the lookup of a ticket awaiting the citizen's rating; rates it (RATED).
 import { browser, say, shots, guard, accessible, tabTo } from "./lib.mjs";
 import { deflateSync, crc32 } from "node:zlib";
@@ -397,11 +398,26 @@ async function rate(b, log, id, code) {
   await ctx.close();
 }
 
+/** The lookup of a ticket by its number and code, without a rating: VIEW <state> <text>. */
+async function view(b, log, id, code) {
+  const ctx = await b.newContext({ viewport: PHONE });
+  const page = await ctx.newPage();
+  page.on("console", (m) => log.push(m.text()));
+  await page.goto(url("/request/status", "zh", true, `&id=${id}&code=${code}`));
+  await page.waitForSelector("[data-testid=status-view] .state", { timeout: 10000 });
+  await accessible(page, "status-view-answered");
+  await shot(page, "request-status-answered-elderly");
+  const state = await page.getAttribute("[data-testid=status-view] .state", "data-state");
+  say(`VIEW ${state} ${(await page.textContent("[data-testid=status-view]")).replace(/\s+/g, " ").trim()}`);
+  await ctx.close();
+}
+
 guard(async (log) => {
   const b = await browser();
   if (mode === "static") await staticChecks(b, log);
   else if (mode === "submit") await submit(b, log);
   else if (mode === "rate") await rate(b, log, rest[0], rest[1]);
+  else if (mode === "view") await view(b, log, rest[0], rest[1]);
   else throw new Error("unknown mode " + mode);
   say("DONE");
   await b.close();
