@@ -282,6 +282,8 @@ function refused(form, res) {
   const challenge = res.data?.challenge;
   if (challenge?.id) {
     $("challenge").hidden = false;
+    $("challenge_id").disabled = false;
+    $("challenge_answer").disabled = false;
     $("challenge_id").value = challenge.id;
     $("challenge-question").textContent = challenge.question;
     $("challenge_answer").value = "";

@@ -282,6 +282,7 @@ pub fn request_page(mode: PageMode, refusal: Option<&Refusal>) -> String {
     let mut v = common_vars(mode, "/request", "/request/status", &[]);
     v.insert("receipt_hidden", "hidden".into());
     v.insert("challenge_hidden", "hidden".into());
+    v.insert("challenge_disabled", "disabled".into());
     v.insert("summary_hidden", "hidden".into());
     if let Some(r) = refusal {
         let f = |k: &str| escape(r.fields.get(k).copied().unwrap_or(""));
@@ -328,6 +329,7 @@ pub fn request_page(mode: PageMode, refusal: Option<&Refusal>) -> String {
         );
         if let Some((id, question)) = r.challenge {
             v.insert("challenge_hidden", String::new());
+            v.insert("challenge_disabled", String::new());
             v.insert("challenge_id", escape(id));
             v.insert("challenge_question", escape(question));
         }
@@ -342,6 +344,7 @@ pub fn receipt_page(mode: PageMode, receipt: &Value) -> String {
     let mut v = common_vars(mode, "/request", "/request/status", &[]);
     v.insert("form_hidden", "hidden".into());
     v.insert("challenge_hidden", "hidden".into());
+    v.insert("challenge_disabled", "disabled".into());
     v.insert("summary_hidden", "hidden".into());
     v.insert("rc_id", escape(s("id")));
     v.insert("rc_code", escape(s("query_code")));

@@ -107,7 +107,11 @@ fn a_refused_form_post_keeps_the_fields_escaped_and_shows_the_challenge() {
     assert!(!page.contains("<script>alert"));
     assert!(page.contains(r#"value="help" checked"#));
     assert!(page.contains(r#"name="callback_consent" checked"#));
-    assert!(page.contains(r#"value="c-17""#));
+    assert!(
+        page.contains(r#"value="c-17" >"#),
+        "the challenge is posted with the form"
+    );
+    assert!(request_page(mode(Lang::Zh, false), None).contains(r#"value="" disabled>"#));
     assert!(page.contains("7 + 5 = ?"));
     assert!(page.contains(r##"<a href="#challenge_answer">请先回答下面的问题，再提交。</a>"##));
     assert!(!page.contains(r#"id="challenge" aria-labelledby="challenge-h" hidden"#));
