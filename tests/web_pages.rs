@@ -621,3 +621,163 @@ fn every_string_of_the_pages_exists_in_both_languages() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("OK "));
 }
+
+/// The citizen's pages (issue 13) in Chromium: `/request` and `/request/status` in Chinese and
+/// English, at 1280×800 and in elderly mode at 390×844 and at 200 % zoom, pass axe-core's WCAG
+/// 2.1 A/AA rules, have no horizontal scroll and targets of at least 44×44 px; a keyboard-only
+/// walk reaches every control in order and operates it; errors are tied to their fields; the
+/// language choice is kept; without JavaScript the form is a plain multipart post; against a
+/// stubbed API the script handles the challenge, a refused file, the receipt and the rating.
+/// The submit against the real public routes (`request.mjs submit`) arrives with them.
+#[test]
+fn the_citizens_request_pages_are_accessible_by_keyboard_in_both_languages_and_elderly_mode() {
+    let engine = Engine::start("");
+    let base = format!("http://{}", engine.http);
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let (status, page) = http_request(engine.http, "GET", "/request?lang=en&elderly=1", None, None);
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(r#"<html lang="en" class="elderly">"#),
+        "{page}"
+    );
+    assert!(page.contains("Step 1: tell us what happened"));
+    let script = start_page("request", &base, "-", tmp.path(), &["static"]);
+    for step in [
+        "A11Y request-zh-1280",
+        "A11Y status-en-1280",
+        "LAYOUT request-zh-elderly-390",
+        "A11Y request-en-elderly-390",
+        "LAYOUT zoom200-request",
+        "TABORDER",
+        "KEYBOARD",
+        "STATUSFORM",
+        "KEPT",
+        "NOJS",
+        "STUB",
+        "DONE",
+    ] {
+        script.expect(step, Duration::from_secs(120), &engine);
+    }
+    for shot in [
+        "request-zh-1280",
+        "request-en-1280",
+        "request-zh-elderly-390",
+        "request-en-elderly-390",
+        "status-zh-elderly-390",
+        "request-errors",
+        "stub-receipt-zh-elderly-390",
+        "stub-status-en-1280",
+    ] {
+        let p = shots_dir().join(format!("{shot}.png"));
+        assert!(
+            std::fs::metadata(&p).is_ok_and(|m| m.len() > 1000),
+            "{} written",
+            p.display()
+        );
+    }
+}
+
+/// A staff action on a ticket through the API; panics with the answer unless it is a 200.
+fn act(engine: &Engine, token: &str, id: &str, action: &str) {
+    let (status, body) = http_request(
+        engine.http,
+        "POST",
+        &format!("/api/tickets/{id}/actions"),
+        Some(token),
+        Some(action),
+    );
+    assert_eq!(status, 200, "{action}: {body}");
+}
+
+/// Issue 13's judging scenario, the citizen's side, against the real public routes (they
+/// arrive from the `public-api` branch; run with `--ignored` once merged, then drop the
+/// ignore): in elderly mode at phone size, by keyboard, a request with a photo gets its number
+/// and query code; an agent answers it directly and the citizen's lookup shows the answer; a
+/// second request is dispatched, replied, reviewed and called back on the web, and the citizen
+/// rates it on the page, which closes the ticket with the rating. The staff steps follow the
+/// workflow as it is today; the engine ↔ ACD offer is the lead's wiring.
+#[test]
+#[ignore = "needs POST/GET /api/public/requests (public-api branch)"]
+fn a_citizen_submits_with_a_photo_looks_up_the_answer_and_rates_a_dispatched_request() {
+    let engine = Engine::start("");
+    let base = format!("http://{}", engine.http);
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let receipt = |script: &PageScript| {
+        let line = script.expect("RECEIPT", Duration::from_secs(60), &engine);
+        let mut words = line.split_whitespace().skip(1);
+        let id = words.next().expect("id").to_string();
+        let code = words.next().expect("code").to_string();
+        (id, code)
+    };
+    let submit = start_page("request", &base, "-", tmp.path(), &["submit"]);
+    let (id, code) = receipt(&submit);
+    let status = submit.expect("STATUS", Duration::from_secs(30), &engine);
+    assert!(status.ends_with("received"), "{status}");
+    let (_, body) = http_request(
+        engine.http,
+        "GET",
+        &format!("/api/tickets/{id}"),
+        Some("demo-supervisor"),
+        None,
+    );
+    let t: serde_json::Value = serde_json::from_str(&body).expect("ticket json");
+    assert_eq!(t["channel"], "web", "{t}");
+    assert!(
+        body.contains("路灯.png"),
+        "the photo is the ticket's: {body}"
+    );
+    act(&engine, "demo-agent-1001", &id, r#"{"action":"accept"}"#);
+    act(
+        &engine,
+        "demo-agent-1001",
+        &id,
+        r#"{"action":"direct_close","method":"knowledge_base","answer":"路灯维修已报市政，48小时内修复。"}"#,
+    );
+    let looked = start_page("request", &base, "-", tmp.path(), &["view", &id, &code]);
+    let view = looked.expect("VIEW", Duration::from_secs(30), &engine);
+    assert!(view.contains("48小时内修复"), "{view}");
+
+    // A second request, dispatched to the water company, replied, reviewed, called back on
+    // the web: the citizen rates it on the page.
+    let second = start_page("request", &base, "-", tmp.path(), &["submit"]);
+    let (id, code) = receipt(&second);
+    second.expect("STATUS", Duration::from_secs(30), &engine);
+    act(&engine, "demo-agent-1001", &id, r#"{"action":"accept"}"#);
+    act(
+        &engine,
+        "demo-agent-1001",
+        &id,
+        r#"{"action":"dispatch","category":"water_supply"}"#,
+    );
+    act(&engine, "demo-unit-water", &id, r#"{"action":"sign"}"#);
+    act(
+        &engine,
+        "demo-unit-water",
+        &id,
+        r#"{"action":"feedback","contact":"电话联系","verification":"现场核查","legal_basis":"《城市供水条例》","result":"已修复","caller_informed":true}"#,
+    );
+    act(&engine, "demo-reviewer", &id, r#"{"action":"review_pass"}"#);
+    act(
+        &engine,
+        "demo-reviewer",
+        &id,
+        r#"{"action":"callback","method":"web","consent":true}"#,
+    );
+    let rating = start_page("request", &base, "-", tmp.path(), &["rate", &id, &code]);
+    let view = rating.expect("VIEW", Duration::from_secs(30), &engine);
+    assert!(
+        view.contains("已修复") || view.contains("市自来水集团"),
+        "{view}"
+    );
+    rating.expect("RATED", Duration::from_secs(30), &engine);
+    let (_, body) = http_request(
+        engine.http,
+        "GET",
+        &format!("/api/tickets/{id}"),
+        Some("demo-supervisor"),
+        None,
+    );
+    let t: serde_json::Value = serde_json::from_str(&body).expect("ticket json");
+    assert_eq!(t["state"], "closed", "{t}");
+    assert!(body.contains("basically_satisfied"), "{body}");
+}

@@ -1,10 +1,14 @@
 //! The pages people use, compiled into the binary from `web/` (no Node toolchain to build or
 //! run them): the wallboard at `/`, the agent desktop at `/desk`, the ticket desk at
-//! `/tickets`. Plain HTML, CSS and JavaScript modules; data comes from the JSON API and the
-//! live streams, with the user's token kept in the browser's session storage.
+//! `/tickets`; and the citizen's public pages, `/request` and `/request/status`, filled in on
+//! the server (language, elderly mode) so that they work without JavaScript. Plain HTML, CSS
+//! and JavaScript modules; data comes from the JSON API and the live streams, with the user's
+//! token kept in the browser's session storage.
+
+pub mod request_pages;
 
 use axum::extract::Path;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -51,6 +55,26 @@ const ASSETS: &[Asset] = &[
         content_type: JS,
         body: include_str!("../../web/tickets.js"),
     },
+    Asset {
+        name: "request.css",
+        content_type: CSS,
+        body: include_str!("../../web/request.css"),
+    },
+    Asset {
+        name: "request.js",
+        content_type: JS,
+        body: include_str!("../../web/request.js"),
+    },
+    Asset {
+        name: "request-status.js",
+        content_type: JS,
+        body: include_str!("../../web/request-status.js"),
+    },
+    Asset {
+        name: "request-i18n.js",
+        content_type: JS,
+        body: request_pages::STRINGS_JS,
+    },
 ];
 
 const PAGES: &[(&str, &str)] = &[
@@ -59,16 +83,57 @@ const PAGES: &[(&str, &str)] = &[
     ("/tickets", include_str!("../../web/tickets.html")),
 ];
 
-/// The page routes and `/assets/{name}`.
+/// The page routes and `/assets/{name}`; all public (the staff pages sign in from script).
 pub fn router() -> Router {
-    let mut r = Router::new().route("/assets/{name}", get(asset));
+    let mut r = Router::new()
+        .route("/assets/{name}", get(asset))
+        .route("/request", get(request_form))
+        .route("/request/status", get(request_status));
     for (path, body) in PAGES {
-        r = r.route(path, get(move || async move { respond(HTML, body) }));
+        r = r.route(path, get(move || async move { respond(HTML, *body) }));
     }
     r
 }
 
-fn respond(content_type: &'static str, body: &'static str) -> Response {
+/// `/request`: the form in the language and mode the address (or the browser) asks for.
+async fn request_form(uri: Uri, headers: HeaderMap) -> Response {
+    let mode = request_pages::PageMode::from_request(&request_pages::query_of(&uri), &headers);
+    citizen_page(request_pages::request_page(mode, None))
+}
+
+/// `/request/status`: the lookup form, filled from `?id=&code=` (the script then fetches the
+/// view; the public routes may render it here for browsers without JavaScript).
+async fn request_status(uri: Uri, headers: HeaderMap) -> Response {
+    let query = request_pages::query_of(&uri);
+    let mode = request_pages::PageMode::from_request(&query, &headers);
+    let field = |k: &str| {
+        query
+            .get(k)
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    citizen_page(request_pages::status_page(
+        mode,
+        &field("id"),
+        &field("code"),
+        request_pages::Lookup::NotAsked,
+    ))
+}
+
+/// A citizen's page: its words follow `Accept-Language`, and a query code in the address
+/// must not be kept by shared caches.
+pub fn citizen_page(body: String) -> Response {
+    let mut res = respond(HTML, body);
+    let h = res.headers_mut();
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Language"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store, private"),
+    );
+    res
+}
+
+fn respond(content_type: &'static str, body: impl IntoResponse) -> Response {
     let mut res = body.into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -104,7 +169,11 @@ mod tests {
 
     #[test]
     fn every_script_a_page_loads_is_embedded() {
-        for (path, body) in PAGES {
+        let citizen = [
+            ("/request", request_pages::REQUEST_HTML),
+            ("/request/status", request_pages::STATUS_HTML),
+        ];
+        for (path, body) in PAGES.iter().chain(citizen.iter()) {
             for part in body.split("/assets/").skip(1) {
                 let name: String = part
                     .chars()
