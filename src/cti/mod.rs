@@ -10,6 +10,8 @@ pub mod extract;
 pub mod live;
 pub mod metrics;
 pub mod openapi;
+pub mod public;
+pub mod public_pages;
 pub mod read_guard;
 pub mod ticket_views;
 pub mod tickets;

@@ -87,6 +87,8 @@ pub struct TicketApi {
     engine: Option<crate::shell::engine::EngineHandle>,
     /// Reads of whole caller data, per user per minute (C16).
     pub(crate) reads: Arc<crate::cti::read_guard::ReadLimiter>,
+    /// Where new internet requests go after their commit (the engine's web items).
+    web_items: Option<tokio::sync::mpsc::Sender<crate::cti::public::NewWebRequest>>,
 }
 
 impl std::fmt::Debug for TicketApi {
@@ -122,6 +124,7 @@ impl TicketApi {
             users: crate::shell::shared::Shared::new(users),
             clock: Arc::new(|| crate::shell::clock::wall_now().with_timezone(&china())),
             engine: None,
+            web_items: None,
             reads: Arc::new(crate::cti::read_guard::ReadLimiter::new(
                 config.caller_reads_per_minute,
             )),
@@ -132,6 +135,26 @@ impl TicketApi {
     pub fn with_engine(mut self, engine: crate::shell::engine::EngineHandle) -> Self {
         self.engine = Some(engine);
         self
+    }
+
+    /// Hands every newly registered internet request to `tx` (the engine's web work items).
+    pub fn with_web_items(
+        mut self,
+        tx: tokio::sync::mpsc::Sender<crate::cti::public::NewWebRequest>,
+    ) -> Self {
+        self.web_items = Some(tx);
+        self
+    }
+
+    /// Offers a committed internet request to the engine; a full queue is logged, not waited
+    /// for: the store is the record, and the queue is rebuilt from it at start-up.
+    pub(crate) fn announce_web(&self, item: crate::cti::public::NewWebRequest) {
+        if let Some(tx) = &self.web_items {
+            let id = item.id.clone();
+            if let Err(e) = tx.try_send(item) {
+                tracing::warn!(ticket = %id, error = %e, "web request not handed to the engine");
+            }
+        }
     }
 
     /// Replaces the clock (tests pin the date so deadlines are checkable).
@@ -395,6 +418,8 @@ async fn create(
         category: req.category,
         call_id: req.call_id,
         recording: req.recording,
+        callback_consent: None,
+        online: None,
     };
     let a = actor.clone();
     let t = api
@@ -602,6 +627,7 @@ async fn list(
     };
     let q = ListQuery {
         phone_key,
+        external_key: None,
         supervised: p.supervised,
         state: p.state,
         unit,
