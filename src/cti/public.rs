@@ -279,7 +279,7 @@ fn essence(content_type: Option<&str>) -> String {
 }
 
 /// Registers a citizen's request; JSON answers JSON, a form post answers a page.
-#[utoipa::path(post, path = "/api/public/requests", tag = "public",
+#[utoipa::path(post, path = "/api/public/requests", operation_id = "public_submit", tag = "public",
     params(("lang" = Option<String>, Query, description = "`zh` (default) or `en`: the language of messages")),
     request_body(content = Object, description = "JSON `{content, type, area?, location?, name?, phone?, callback_consent, challenge?: {id, answer}}`, or a form post (urlencoded / multipart with `files`): the page is answered with HTML", content_type = "application/json"),
     responses(
@@ -715,7 +715,7 @@ fn lookup_allowed(api: &PublicApi, ip: IpAddr) -> Result<(), Refused> {
 }
 
 /// The citizen's own view of their request.
-#[utoipa::path(get, path = "/api/public/requests/{id}", tag = "public",
+#[utoipa::path(get, path = "/api/public/requests/{id}", operation_id = "public_lookup", tag = "public",
     params(("id" = String, Path, description = "The request's number"), ("code" = String, Query, description = "The query code"), ("lang" = Option<String>, Query, description = "`zh` or `en`")),
     responses((status = 200, description = "The citizen's view", body = CitizenView),
         (status = 404, description = "`not_found`: unknown number or wrong code, alike", body = PublicErrorBody),
@@ -768,7 +768,7 @@ async fn status_page(State(api): State<PublicApi>, req: Request) -> Response {
 }
 
 /// Attaches one file (raw body) to the citizen's request.
-#[utoipa::path(post, path = "/api/public/requests/{id}/files", tag = "public",
+#[utoipa::path(post, path = "/api/public/requests/{id}/files", operation_id = "public_upload", tag = "public",
     params(("id" = String, Path, description = "The request's number"), ("code" = String, Query, description = "The query code"), ("name" = Option<String>, Query, description = "The file's name")),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "JPEG, PNG, WebP or PDF, at most 10 MiB; judged by its bytes"),
     responses((status = 201, description = "Stored and attached", body = CitizenFile),
@@ -841,7 +841,7 @@ pub struct RatingBody {
 }
 
 /// Rates the answer of a web callback; the ticket closes (or goes to the rating check).
-#[utoipa::path(post, path = "/api/public/requests/{id}/rating", tag = "public",
+#[utoipa::path(post, path = "/api/public/requests/{id}/rating", operation_id = "public_rate", tag = "public",
     params(("id" = String, Path, description = "The request's number"), ("code" = String, Query, description = "The query code")),
     request_body = RatingBody,
     responses((status = 200, description = "The view after the rating (committed)", body = CitizenView),
@@ -944,7 +944,7 @@ pub struct ConnectorBody {
 }
 
 /// A platform's connector hands a request in (role `channel`, for its configured channels).
-#[utoipa::path(post, path = "/api/channels/{channel}/requests", tag = "public", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/channels/{channel}/requests", operation_id = "channel_submit", tag = "public", security(("bearer" = [])),
     params(("channel" = String, Path, description = "`web`, `app`, `mini_program`, `public_account` or `mailbox`")),
     request_body = ConnectorBody,
     responses((status = 201, description = "Registered (committed)", body = Receipt),
