@@ -601,6 +601,39 @@ async fn form_posts_are_answered_with_pages() {
     );
     assert!(r.body.contains("<html lang=\"en\">"));
 
+    // Bodies are bounded and must be JSON or a form.
+    let mut huge = request();
+    huge["content"] = json!("长".repeat(30_000));
+    let r = submit(&e, "127.0.0.1", huge).await;
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (413, json!("body_too_large"))
+    );
+    let r = send(
+        e.http,
+        "127.0.0.1",
+        "POST",
+        "/api/public/requests?lang=en",
+        &[("Content-Type", "text/plain")],
+        b"hello",
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (415, json!("unsupported_media_type"))
+    );
+    assert!(
+        r.json()["message"].as_str().is_some_and(|m| m.is_ascii()),
+        "English on ?lang=en"
+    );
+    let mut long = request();
+    long["content"] = json!("长".repeat(2001));
+    let r = submit(&e, "127.0.0.1", long).await;
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (422, json!("content_too_long"))
+    );
+
     // A refusal keeps what was typed and says why, in an alert.
     let bad = "content=&type=help&name=%3Cb%3E%E6%9D%8E%3C%2Fb%3E";
     let r = send(
