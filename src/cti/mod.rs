@@ -11,6 +11,8 @@ pub mod live;
 pub mod metrics;
 pub mod openapi;
 pub mod public;
+pub mod public_follow;
+pub mod public_form;
 pub mod public_pages;
 pub mod read_guard;
 pub mod ticket_views;

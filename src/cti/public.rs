@@ -9,7 +9,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Path as UrlPath, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path as UrlPath, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -17,12 +17,12 @@ use axum::{Json, Router};
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
+use super::public_follow as follow;
+use super::public_form::{form_fields, form_lang, read_multipart, FormFields, FormFile};
 use super::public_pages as pages;
 use super::tickets::TicketApi;
-use crate::portal::sniff::{sniff, FileType};
 use crate::portal::submit::{RawSubmission, Submission};
 use crate::portal::throttle::{Question, Throttle, Verdict};
-use crate::portal::view::{citizen_view, CitizenView};
 use crate::portal::{CodeKey, Lang, QueryCode, Refused};
 use crate::shell::portal_key::random;
 use crate::workflow::event::CitizenFile;
@@ -30,14 +30,14 @@ use crate::workflow::model::{
     Actor, Caller, Channel, Domain, Intake, OnlineIntake, RequestType, Role, TicketId, Urgency,
     UNCLASSIFIED_DOMAIN,
 };
-use crate::workflow::{Action, Refusal, Ticket, WorkflowError};
+use crate::workflow::{Refusal, Ticket, WorkflowError};
 
 /// JSON and form bodies: a request is text, 2000 characters and a few short fields.
 pub const MAX_FORM_BYTES: usize = 64 * 1024;
 /// One citizen file.
 pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
 /// A multipart form: the fields and five files.
-const MAX_PARTS: usize = 40;
+pub(crate) const MAX_PARTS: usize = 40;
 
 /// A newly registered internet request, handed to the engine after its commit (the ACD's web
 /// work item).
@@ -52,13 +52,35 @@ pub struct NewWebRequest {
     pub received_at: DateTime<FixedOffset>,
 }
 
+impl TicketApi {
+    /// Hands every newly registered internet request to `tx` (the engine's web work items).
+    pub fn with_web_items(
+        mut self,
+        tx: tokio::sync::mpsc::Sender<crate::cti::public::NewWebRequest>,
+    ) -> Self {
+        self.web_items = Some(tx);
+        self
+    }
+
+    /// Offers a committed internet request to the engine; a full queue is logged, not waited
+    /// for: the store is the record, and the queue is rebuilt from it at start-up.
+    pub(crate) fn announce_web(&self, item: crate::cti::public::NewWebRequest) {
+        if let Some(tx) = &self.web_items {
+            let id = item.id.clone();
+            if let Err(e) = tx.try_send(item) {
+                tracing::warn!(ticket = %id, error = %e, "web request not handed to the engine");
+            }
+        }
+    }
+}
+
 /// What the public routes share.
 #[derive(Clone)]
 pub struct PublicApi {
-    tickets: TicketApi,
-    key: Arc<CodeKey>,
+    pub(crate) tickets: TicketApi,
+    pub(crate) key: Arc<CodeKey>,
     throttle: Arc<Mutex<Throttle>>,
-    enabled: bool,
+    pub(crate) enabled: bool,
 }
 
 impl PublicApi {
@@ -72,11 +94,11 @@ impl PublicApi {
         }
     }
 
-    fn throttle(&self) -> std::sync::MutexGuard<'_, Throttle> {
+    pub(crate) fn throttle(&self) -> std::sync::MutexGuard<'_, Throttle> {
         self.throttle.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn refused(&self, r: &Refused) {
+    pub(crate) fn refused(&self, r: &Refused) {
         self.tickets.worker().metrics().public_refused.inc(r.code());
     }
 }
@@ -85,11 +107,11 @@ impl PublicApi {
 pub fn router(api: PublicApi) -> Router {
     Router::new()
         .route("/api/public/requests", post(submit))
-        .route("/api/public/requests/{id}", get(lookup))
-        .route("/api/public/requests/{id}/files", post(upload))
-        .route("/api/public/requests/{id}/rating", post(rate))
+        .route("/api/public/requests/{id}", get(follow::lookup))
+        .route("/api/public/requests/{id}/files", post(follow::upload))
+        .route("/api/public/requests/{id}/rating", post(follow::rate))
         .route("/api/channels/{channel}/requests", post(connector))
-        .route("/request/status", get(status_page))
+        .route("/request/status", get(follow::status_page))
         // Each handler reads its body itself, within its own limit.
         .layer(DefaultBodyLimit::disable())
         .with_state(api)
@@ -152,11 +174,11 @@ pub struct Receipt {
     pub respond_by: String,
 }
 
-fn time(t: DateTime<FixedOffset>) -> String {
+pub(crate) fn time(t: DateTime<FixedOffset>) -> String {
     crate::china_time::text(&t.with_timezone(&chrono::Utc))
 }
 
-fn receipt(t: &Ticket, code: &QueryCode) -> Receipt {
+pub(crate) fn receipt(t: &Ticket, code: &QueryCode) -> Receipt {
     let r = t.intake.received_at;
     Receipt {
         id: t.id.0.clone(),
@@ -170,34 +192,34 @@ fn receipt(t: &Ticket, code: &QueryCode) -> Receipt {
 
 /// The TCP peer, set per connection by the HTTP server; unknown (all such requests share one
 /// bucket) only when a router is driven without it.
-fn peer(req_ext: &axum::http::Extensions) -> IpAddr {
+pub(crate) fn peer(req_ext: &axum::http::Extensions) -> IpAddr {
     req_ext
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip())
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
 
-fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+pub(crate) fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
 /// `?lang=` and `?elderly=` of a query string.
 #[derive(Debug, Default, Deserialize)]
-struct PageQuery {
-    lang: Option<String>,
-    elderly: Option<String>,
-    code: Option<String>,
-    id: Option<String>,
-    name: Option<String>,
+pub(crate) struct PageQuery {
+    pub(crate) lang: Option<String>,
+    pub(crate) elderly: Option<String>,
+    pub(crate) code: Option<String>,
+    pub(crate) id: Option<String>,
+    pub(crate) name: Option<String>,
 }
 
-fn page_query(uri: &axum::http::Uri) -> PageQuery {
+pub(crate) fn page_query(uri: &axum::http::Uri) -> PageQuery {
     uri.query()
         .and_then(|q| serde_urlencoded::from_str(q).ok())
         .unwrap_or_default()
 }
 
-fn lang_of(q: &PageQuery, headers: &HeaderMap) -> Lang {
+pub(crate) fn lang_of(q: &PageQuery, headers: &HeaderMap) -> Lang {
     Lang::choose(
         q.lang.as_deref(),
         header_str(headers, header::ACCEPT_LANGUAGE),
@@ -219,56 +241,13 @@ struct ChallengeAnswer {
     answer: String,
 }
 
-/// What a form post carries (text fields kept to show them again on a refusal).
-#[derive(Debug, Default, Clone)]
-pub(crate) struct FormFields {
-    pub fields: Vec<(String, String)>,
-    pub elderly: bool,
-}
-
-impl FormFields {
-    pub(crate) fn get(&self, name: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn raw(&self) -> RawSubmission {
-        let s = |k: &str| self.get(k).map(str::to_string);
-        RawSubmission {
-            content: s("content"),
-            request_type: s("type"),
-            area: s("area"),
-            location: s("location"),
-            name: s("name"),
-            phone: s("phone"),
-            callback_consent: Some(self.get("callback_consent") == Some("on")),
-        }
-    }
-
-    fn challenge(&self) -> Option<(String, String)> {
-        Some((
-            self.get("challenge_id")?.to_string(),
-            self.get("challenge_answer")?.to_string(),
-        ))
-    }
-}
-
-/// A file of a multipart form, already read.
-struct FormFile {
-    name: String,
-    bytes: Bytes,
-    kind: FileType,
-}
-
 /// How the answer is given: JSON to scripts, a page to a browser's form post.
 enum Kind {
     Json,
     Form(FormFields),
 }
 
-fn essence(content_type: Option<&str>) -> String {
+pub(crate) fn essence(content_type: Option<&str>) -> String {
     content_type
         .unwrap_or("")
         .split(';')
@@ -393,19 +372,7 @@ async fn submit(State(api): State<PublicApi>, req: Request) -> Response {
     }
 }
 
-fn form_fields(fields: Vec<(String, String)>) -> FormFields {
-    let elderly = fields.iter().any(|(k, v)| k == "elderly" && v == "1");
-    FormFields { fields, elderly }
-}
-
-fn form_lang(form: &FormFields, hint: Lang) -> Lang {
-    match form.get("lang") {
-        Some(l) => Lang::choose(Some(l), None),
-        None => hint,
-    }
-}
-
-fn fail(api: &PublicApi, lang: Lang, r: Refused, ch: Option<Question>) -> Response {
+pub(crate) fn fail(api: &PublicApi, lang: Lang, r: Refused, ch: Option<Question>) -> Response {
     api.refused(&r);
     PublicError {
         refused: r,
@@ -415,7 +382,7 @@ fn fail(api: &PublicApi, lang: Lang, r: Refused, ch: Option<Question>) -> Respon
     .into_response()
 }
 
-fn form_fail(
+pub(crate) fn form_fail(
     api: &PublicApi,
     lang: Lang,
     form: &FormFields,
@@ -433,110 +400,16 @@ fn form_fail(
     res
 }
 
-async fn read_body(body: Body, limit: usize) -> Result<Bytes, Refused> {
+pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, Refused> {
     axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| Refused::BodyTooLarge)
 }
 
-/// Reads a multipart form: text fields (bounded) and up to five files, each checked by its
-/// bytes as it is read.
-async fn read_multipart(
-    req: Request,
-) -> Result<(FormFields, Vec<FormFile>), (FormFields, Refused)> {
-    let mut form = FormFields::default();
-    let mut files = Vec::new();
-    let mut mp = match axum::extract::Multipart::from_request(req, &()).await {
-        Ok(m) => m,
-        Err(_) => return Err((form, Refused::UnsupportedMediaType)),
-    };
-    let mut text_bytes = 0usize;
-    // Each part is bounded, and so is their number: the whole form is too.
-    let mut parts = 0usize;
-    loop {
-        parts += 1;
-        if parts > MAX_PARTS {
-            return Err((form, Refused::BodyTooLarge));
-        }
-        let field = match mp.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => {
-                let r = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    Refused::BodyTooLarge
-                } else {
-                    Refused::UnsupportedMediaType
-                };
-                return Err((form, r));
-            }
-        };
-        let name = field.name().unwrap_or("").to_string();
-        if name == "files" {
-            let file_name = field.file_name().unwrap_or("").to_string();
-            let bytes = match read_field(field, MAX_FILE_BYTES).await {
-                Ok(b) => b,
-                Err(r) => return Err((form, r)),
-            };
-            if bytes.is_empty() && file_name.is_empty() {
-                continue; // the browser's empty file input
-            }
-            if files.len() >= crate::workflow::citizen::MAX_CITIZEN_FILES {
-                return Err((form, Refused::TooManyFiles));
-            }
-            let Some(kind) = sniff(&bytes) else {
-                return Err((form, Refused::UnsupportedFileType));
-            };
-            files.push(FormFile {
-                name: file_name,
-                bytes,
-                kind,
-            });
-        } else {
-            let bytes = match read_field(field, MAX_FORM_BYTES).await {
-                Ok(b) => b,
-                Err(r) => return Err((form, r)),
-            };
-            text_bytes += bytes.len();
-            if text_bytes > MAX_FORM_BYTES {
-                return Err((form, Refused::BodyTooLarge));
-            }
-            let value = String::from_utf8_lossy(&bytes).into_owned();
-            if name == "elderly" && value == "1" {
-                form.elderly = true;
-            }
-            form.fields.push((name, value));
-        }
-    }
-    Ok((form, files))
-}
-
-async fn read_field(
-    mut field: axum::extract::multipart::Field<'_>,
-    limit: usize,
-) -> Result<Bytes, Refused> {
-    let mut out = Vec::new();
-    loop {
-        match field.chunk().await {
-            Ok(Some(c)) => {
-                if out.len() + c.len() > limit {
-                    return Err(if limit == MAX_FILE_BYTES {
-                        Refused::FileTooLarge
-                    } else {
-                        Refused::BodyTooLarge
-                    });
-                }
-                out.extend_from_slice(&c);
-            }
-            Ok(None) => return Ok(Bytes::from(out)),
-            Err(_) => return Err(Refused::BodyTooLarge),
-        }
-    }
-}
-
 /// Registers a checked submission durably (the 201 is sent after the commit) and hands it
 /// to the engine. With an `external_id`, an earlier ticket under it is returned instead
 /// (`false`): the check and the insert run in one step of the store thread.
-async fn register(
+pub(crate) async fn register(
     api: &PublicApi,
     sub: Submission,
     channel: Channel,
@@ -615,7 +488,7 @@ fn channel_name(c: Channel) -> &'static str {
 }
 
 /// Stores checked files and records them on the ticket (an event agents and units see).
-async fn store_files(
+pub(crate) async fn store_files(
     api: &PublicApi,
     t: &Ticket,
     files: Vec<FormFile>,
@@ -654,275 +527,6 @@ async fn store_files(
             _ => Refused::NotAllowed,
         })?;
     Ok(saved)
-}
-
-/// Loads a ticket by id and code: an unknown id and a wrong code are the same `not_found`
-/// (both hash the code, so they also take about as long).
-async fn open(api: &PublicApi, id: &str, code: Option<&str>) -> Result<Ticket, Refused> {
-    let valid_id = id.len() == 15
-        && id.bytes().enumerate().all(|(i, b)| {
-            if i == 8 {
-                b == b'-'
-            } else {
-                b.is_ascii_digit()
-            }
-        });
-    let t = if valid_id {
-        let tid = TicketId(id.to_string());
-        api.tickets
-            .worker()
-            .call(move |s, wf| wf.load(s, &tid))
-            .await
-            .ok()
-    } else {
-        None
-    };
-    let stored = t
-        .as_ref()
-        .and_then(|t| t.intake.online.as_ref())
-        .map(|o| o.query_code.as_str());
-    let ok = api.key.verify(code.unwrap_or(""), stored);
-    match t {
-        Some(t) if ok => Ok(t),
-        _ => Err(Refused::NotFound),
-    }
-}
-
-fn unit_namer(api: &PublicApi) -> impl Fn(&crate::workflow::model::UnitId) -> Option<String> + '_ {
-    move |u| {
-        api.tickets
-            .worker()
-            .workflow()
-            .catalogue
-            .unit(u)
-            .map(|x| x.name.clone())
-    }
-}
-
-fn view_of(api: &PublicApi, t: &Ticket, lang: Lang) -> CitizenView {
-    citizen_view(t, lang, &unit_namer(api))
-}
-
-fn lookup_allowed(api: &PublicApi, ip: IpAddr) -> Result<(), Refused> {
-    if !api.enabled {
-        return Err(Refused::Disabled);
-    }
-    api.throttle()
-        .lookup(ip, crate::shell::clock::now())
-        .map_err(|d| Refused::RateLimited {
-            retry_after_secs: d.as_secs().max(1),
-        })
-}
-
-/// The citizen's own view of their request.
-#[utoipa::path(get, path = "/api/public/requests/{id}", operation_id = "public_lookup", tag = "public",
-    params(("id" = String, Path, description = "The request's number"), ("code" = String, Query, description = "The query code"), ("lang" = Option<String>, Query, description = "`zh` or `en`")),
-    responses((status = 200, description = "The citizen's view", body = CitizenView),
-        (status = 404, description = "`not_found`: unknown number or wrong code, alike", body = PublicErrorBody),
-        (status = 429, description = "`rate_limited`", body = PublicErrorBody)))]
-async fn lookup(
-    State(api): State<PublicApi>,
-    UrlPath(id): UrlPath<String>,
-    req: Request,
-) -> Response {
-    let q = page_query(req.uri());
-    let lang = lang_of(&q, req.headers());
-    if let Err(r) = lookup_allowed(&api, peer(req.extensions())) {
-        return fail(&api, lang, r, None);
-    }
-    match open(&api, &id, q.code.as_deref()).await {
-        Ok(t) => Json(view_of(&api, &t, lang)).into_response(),
-        Err(r) => fail(&api, lang, r, None),
-    }
-}
-
-/// `GET /request/status`: with `id` and `code`, the view as a server page (no JavaScript
-/// needed); without, the lookup form.
-async fn status_page(State(api): State<PublicApi>, req: Request) -> Response {
-    let q = page_query(req.uri());
-    let lang = lang_of(&q, req.headers());
-    let elderly = q.elderly.as_deref() == Some("1");
-    let (Some(id), Some(code)) = (q.id.as_deref(), q.code.as_deref()) else {
-        return pages::lookup_form(lang, elderly, None, None).into_response();
-    };
-    if let Err(r) = lookup_allowed(&api, peer(req.extensions())) {
-        api.refused(&r);
-        let status = StatusCode::from_u16(r.status()).unwrap_or(StatusCode::BAD_REQUEST);
-        return (
-            status,
-            pages::lookup_form(lang, elderly, Some(id), Some(&r)),
-        )
-            .into_response();
-    }
-    match open(&api, id, Some(code)).await {
-        Ok(t) => pages::status(lang, elderly, &view_of(&api, &t, lang), code).into_response(),
-        Err(r) => {
-            api.refused(&r);
-            (
-                StatusCode::NOT_FOUND,
-                pages::lookup_form(lang, elderly, Some(id), Some(&r)),
-            )
-                .into_response()
-        }
-    }
-}
-
-/// Attaches one file (raw body) to the citizen's request.
-#[utoipa::path(post, path = "/api/public/requests/{id}/files", operation_id = "public_upload", tag = "public",
-    params(("id" = String, Path, description = "The request's number"), ("code" = String, Query, description = "The query code"), ("name" = Option<String>, Query, description = "The file's name")),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "JPEG, PNG, WebP or PDF, at most 10 MiB; judged by its bytes"),
-    responses((status = 201, description = "Stored and attached", body = CitizenFile),
-        (status = 404, description = "`not_found`", body = PublicErrorBody), (status = 409, description = "`too_many_files` / `not_allowed` (closed, or more than 24 h after receipt)", body = PublicErrorBody),
-        (status = 413, description = "`file_too_large`", body = PublicErrorBody), (status = 415, description = "`unsupported_file_type`", body = PublicErrorBody),
-        (status = 429, description = "`rate_limited`", body = PublicErrorBody)))]
-async fn upload(
-    State(api): State<PublicApi>,
-    UrlPath(id): UrlPath<String>,
-    req: Request,
-) -> Response {
-    let q = page_query(req.uri());
-    let lang = lang_of(&q, req.headers());
-    if let Err(r) = lookup_allowed(&api, peer(req.extensions())) {
-        return fail(&api, lang, r, None);
-    }
-    // The ticket and code are checked before the body is read.
-    let t = match open(&api, &id, q.code.as_deref()).await {
-        Ok(t) => t,
-        Err(r) => return fail(&api, lang, r, None),
-    };
-    let now = api.tickets.now();
-    if let Err(e) = api.tickets.worker().workflow().rules().attach_files(
-        &t,
-        &Actor::new("citizen", Role::Citizen),
-        &[CitizenFile {
-            name: String::new(),
-            sha256: String::new(),
-            size: 0,
-            media_type: String::new(),
-        }],
-        now,
-    ) {
-        let r = match e {
-            Refusal::TooManyAttachments { .. } => Refused::TooManyFiles,
-            _ => Refused::NotAllowed,
-        };
-        return fail(&api, lang, r, None);
-    }
-    let claimed = header_str(req.headers(), header::CONTENT_TYPE).map(FileType::from_mime);
-    let bytes = match axum::body::to_bytes(req.into_body(), MAX_FILE_BYTES).await {
-        Ok(b) => b,
-        Err(_) => return fail(&api, lang, Refused::FileTooLarge, None),
-    };
-    let Some(kind) = sniff(&bytes) else {
-        return fail(&api, lang, Refused::UnsupportedFileType, None);
-    };
-    // A header naming another of our types is a mislabelled file: refused, not guessed.
-    if matches!(claimed, Some(Some(c)) if c != kind) {
-        return fail(&api, lang, Refused::UnsupportedFileType, None);
-    }
-    let name = crate::shell::attachments::clean_name(q.name.as_deref().unwrap_or(""));
-    let file = FormFile { name, bytes, kind };
-    match store_files(&api, &t, vec![file], now).await {
-        Ok(mut saved) => match saved.pop() {
-            Some(f) => (StatusCode::CREATED, Json(f)).into_response(),
-            None => fail(&api, lang, Refused::NotAllowed, None),
-        },
-        Err(r) => fail(&api, lang, r, None),
-    }
-}
-
-/// `{"rating", "reason"?}` of a citizen's rating.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub struct RatingBody {
-    /// `satisfied`, `basically_satisfied` or `unsatisfied`.
-    pub rating: String,
-    #[serde(default)]
-    pub reason: Option<String>,
-}
-
-/// Rates the answer of a web callback; the ticket closes (or goes to the rating check).
-#[utoipa::path(post, path = "/api/public/requests/{id}/rating", operation_id = "public_rate", tag = "public",
-    params(("id" = String, Path, description = "The request's number"), ("code" = String, Query, description = "The query code")),
-    request_body = RatingBody,
-    responses((status = 200, description = "The view after the rating (committed)", body = CitizenView),
-        (status = 404, description = "`not_found`", body = PublicErrorBody), (status = 409, description = "`not_allowed`: nothing to rate now", body = PublicErrorBody),
-        (status = 422, description = "`bad_rating` / `rating_reason_required`", body = PublicErrorBody), (status = 429, description = "`rate_limited`", body = PublicErrorBody)))]
-async fn rate(
-    State(api): State<PublicApi>,
-    UrlPath(id): UrlPath<String>,
-    req: Request,
-) -> Response {
-    let q = page_query(req.uri());
-    let lang_hint = lang_of(&q, req.headers());
-    let ip = peer(req.extensions());
-    let form = essence(header_str(req.headers(), header::CONTENT_TYPE)) != "application/json";
-    let body = match read_body(req.into_body(), MAX_FORM_BYTES).await {
-        Ok(b) => b,
-        Err(r) => return fail(&api, lang_hint, r, None),
-    };
-    let (rating, reason, code, lang, elderly) = if form {
-        let f = form_fields(serde_urlencoded::from_bytes(&body).unwrap_or_default());
-        let lang = form_lang(&f, lang_hint);
-        let g = |k: &str| f.get(k).map(str::to_string);
-        (
-            g("rating"),
-            g("reason"),
-            g("code").or(q.code.clone()),
-            lang,
-            f.elderly,
-        )
-    } else {
-        match serde_json::from_slice::<RatingBody>(&body) {
-            Ok(b) => (Some(b.rating), b.reason, q.code.clone(), lang_hint, false),
-            Err(_) => return fail(&api, lang_hint, Refused::BadRating, None),
-        }
-    };
-    let answer = |api: &PublicApi, r: Refused| fail(api, lang, r, None);
-    if let Err(r) = lookup_allowed(&api, ip) {
-        return answer(&api, r);
-    }
-    let t = match open(&api, &id, code.as_deref()).await {
-        Ok(t) => t,
-        Err(r) => return answer(&api, r),
-    };
-    let rating = match rating.as_deref() {
-        Some("satisfied") => crate::workflow::action::Rating::Satisfied,
-        Some("basically_satisfied") => crate::workflow::action::Rating::BasicallySatisfied,
-        Some("unsatisfied") => crate::workflow::action::Rating::Unsatisfied,
-        _ => return answer(&api, Refused::BadRating),
-    };
-    let reason = reason.filter(|r| !r.trim().is_empty());
-    let action = Action::RecordRating {
-        rating,
-        solved: None,
-        reason,
-    };
-    let actor = Actor::new("citizen", Role::Citizen);
-    let now = api.tickets.now();
-    let tid = t.id.clone();
-    let out = api
-        .tickets
-        .worker()
-        .call(move |s, wf| wf.act(s, &tid, None, &actor, &action, now))
-        .await;
-    api.tickets
-        .worker()
-        .metrics()
-        .outcome("record_rating", &out);
-    let t = match out {
-        Ok(t) => t,
-        Err(WorkflowError::Refused(Refusal::RatingReasonRequired)) => {
-            return answer(&api, Refused::RatingReasonRequired)
-        }
-        Err(WorkflowError::Refused(_)) => return answer(&api, Refused::NotAllowed),
-        Err(e) => return crate::cti::ApiError::from(e).into_response(),
-    };
-    let view = view_of(&api, &t, lang);
-    if form {
-        pages::status(lang, elderly, &view, code.as_deref().unwrap_or("")).into_response()
-    } else {
-        Json(view).into_response()
-    }
 }
 
 /// A connector's request: the citizen's fields plus when the platform received it and its

@@ -7,7 +7,8 @@
 
 use axum::response::Html;
 
-use super::public::{FormFields, Receipt};
+use super::public::Receipt;
+use super::public_form::FormFields;
 use crate::portal::throttle::Question;
 use crate::portal::view::CitizenView;
 use crate::portal::{Lang, Refused};

@@ -88,7 +88,7 @@ pub struct TicketApi {
     /// Reads of whole caller data, per user per minute (C16).
     pub(crate) reads: Arc<crate::cti::read_guard::ReadLimiter>,
     /// Where new internet requests go after their commit (the engine's web items).
-    web_items: Option<tokio::sync::mpsc::Sender<crate::cti::public::NewWebRequest>>,
+    pub(crate) web_items: Option<tokio::sync::mpsc::Sender<crate::cti::public::NewWebRequest>>,
 }
 
 impl std::fmt::Debug for TicketApi {
@@ -135,26 +135,6 @@ impl TicketApi {
     pub fn with_engine(mut self, engine: crate::shell::engine::EngineHandle) -> Self {
         self.engine = Some(engine);
         self
-    }
-
-    /// Hands every newly registered internet request to `tx` (the engine's web work items).
-    pub fn with_web_items(
-        mut self,
-        tx: tokio::sync::mpsc::Sender<crate::cti::public::NewWebRequest>,
-    ) -> Self {
-        self.web_items = Some(tx);
-        self
-    }
-
-    /// Offers a committed internet request to the engine; a full queue is logged, not waited
-    /// for: the store is the record, and the queue is rebuilt from it at start-up.
-    pub(crate) fn announce_web(&self, item: crate::cti::public::NewWebRequest) {
-        if let Some(tx) = &self.web_items {
-            let id = item.id.clone();
-            if let Err(e) = tx.try_send(item) {
-                tracing::warn!(ticket = %id, error = %e, "web request not handed to the engine");
-            }
-        }
     }
 
     /// Replaces the clock (tests pin the date so deadlines are checkable).

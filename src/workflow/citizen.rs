@@ -21,6 +21,19 @@ pub fn is_public(role: &Role) -> bool {
     matches!(role, Role::Citizen | Role::Channel)
 }
 
+/// The public may rate a web callback (a citizen) and do nothing else, in any state: checked
+/// before the state, so the refusal is always the role's.
+pub(super) fn public_gate(actor: &Actor, action: &Action) -> Result<(), Refusal> {
+    let rates = actor.role == Role::Citizen && matches!(action, Action::RecordRating { .. });
+    if is_public(&actor.role) && !rates {
+        return Err(Refusal::WrongRole {
+            action: action.name(),
+            role: actor.role.name(),
+        });
+    }
+    Ok(())
+}
+
 impl Rules<'_> {
     /// W2 for the public: an internet request with its query code's hash, unclassified until
     /// the agent who accepts it classifies it (the citizen cannot know the catalogue's domains).

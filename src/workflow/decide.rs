@@ -146,14 +146,7 @@ impl<'a> Rules<'a> {
             action: action.name(),
             state: t.state.name(),
         };
-        // The public may rate a web callback (a citizen) and nothing else, in any state.
-        let citizen_rates = actor.role == Role::Citizen && matches!(action, A::RecordRating { .. });
-        if super::citizen::is_public(&actor.role) && !citizen_rates {
-            return Err(Refusal::WrongRole {
-                action: action.name(),
-                role: actor.role.name(),
-            });
-        }
+        super::citizen::public_gate(actor, action)?;
         let open_intake = matches!(t.state, S::Received { .. } | S::Accepted { .. });
         match action {
             A::Complete { .. } => self.complete(t, actor, action),
