@@ -518,6 +518,19 @@ async fn form_posts_are_answered_with_pages() {
         r.json()["message"].as_str().is_some_and(|m| m.is_ascii()),
         "English on ?lang=en"
     );
+    let r = send(
+        e.http,
+        "127.0.0.1",
+        "POST",
+        "/api/public/requests",
+        &[("Content-Type", "application/json")],
+        b"{\"content\": ",
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (400, json!("bad_request"))
+    );
     let mut long = request();
     long["content"] = json!("长".repeat(2001));
     let r = submit(&e, "127.0.0.1", long).await;

@@ -240,6 +240,28 @@ mod tests {
     }
 
     #[test]
+    fn a_channel_user_names_its_internet_channels_and_is_refused_elsewhere() {
+        let c = catalogue();
+        let ok = "[[user]]\ntoken = \"abcdefgh\"\nuser = \"wx\"\nrole = \"channel\"\nchannels = [\"public_account\"]\n";
+        let users = Users::from_toml_str(ok, &c).unwrap();
+        assert_eq!(
+            users.channels_of("wx"),
+            &[crate::workflow::model::Channel::PublicAccount]
+        );
+        let mut h = HeaderMap::new();
+        h.insert("authorization", "Bearer abcdefgh".parse().unwrap());
+        assert_eq!(bearer(&users, &h).unwrap_err().status, 403);
+        assert_eq!(any_bearer(&users, &h).unwrap().role, Role::Channel);
+        for bad in [
+            "[[user]]\ntoken = \"abcdefgh\"\nuser = \"wx\"\nrole = \"channel\"\n",
+            "[[user]]\ntoken = \"abcdefgh\"\nuser = \"wx\"\nrole = \"channel\"\nchannels = [\"phone\"]\n",
+            "[[user]]\ntoken = \"abcdefgh\"\nuser = \"a\"\nrole = \"agent\"\nchannels = [\"app\"]\n",
+        ] {
+            assert!(Users::from_toml_str(bad, &c).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn a_unit_user_must_name_a_known_unit() {
         let e = Users::from_toml_str(
             "[[user]]\ntoken = \"abcdefgh\"\nuser = \"x\"\nrole = \"unit\"\nunit = \"mars\"\n",

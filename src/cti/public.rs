@@ -283,7 +283,19 @@ async fn submit(State(api): State<PublicApi>, req: Request) -> Response {
             };
             let parsed: JsonSubmission = match serde_json::from_slice(&body) {
                 Ok(p) => p,
-                Err(_) => return fail(&api, lang_hint, Refused::UnsupportedMediaType, None),
+                Err(e) => {
+                    api.tickets
+                        .worker()
+                        .metrics()
+                        .public_refused
+                        .inc("bad_request");
+                    return crate::cti::ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "bad_request",
+                        format!("invalid JSON body: {e}"),
+                    )
+                    .into_response();
+                }
             };
             let ch = parsed.challenge.map(|c| (c.id, c.answer));
             (Kind::Json, lang_hint, parsed.raw, ch, Vec::new())
