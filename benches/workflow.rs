@@ -82,6 +82,8 @@ fn intake(i: usize, at: DateTime<FixedOffset>) -> Intake {
         category: None,
         call_id: None,
         recording: None,
+        callback_consent: None,
+        online: None,
     }
 }
 

@@ -15,6 +15,7 @@
 //! | [`acd`] | queues, skills, agent states, routing, the 15-second clock |
 //! | [`call`] | one call's life: where dialog, media, IVR and ACD meet |
 //! | [`workflow`] | tickets (诉求工单), legal transitions, working-day deadlines |
+//! | [`portal`] | the citizen's internet requests: query codes, throttles, what a citizen may see |
 //! | [`stats`] | KPIs from timestamped events: 15-second answer rate, 24 h connection rate |
 //! | [`cti`] | the HTTP API and pages |
 //! | [`shell`] | every socket, timer, file, SQLite handle and task |
@@ -30,6 +31,7 @@ pub mod cti;
 pub mod ivr;
 pub mod masked;
 pub mod media;
+pub mod portal;
 pub mod shell;
 pub mod sip;
 pub mod stats;

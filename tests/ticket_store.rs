@@ -56,6 +56,8 @@ fn intake(i: usize, at: DateTime<FixedOffset>) -> Intake {
         category: None,
         call_id: None,
         recording: None,
+        callback_consent: None,
+        online: None,
     }
 }
 
@@ -194,7 +196,7 @@ fn a_store_from_before_the_response_column_learns_it_from_the_event_logs() {
     // Turn the file back into a version-1 store, as an older engine left it.
     {
         let conn = rusqlite::Connection::open(&path).expect("raw open");
-        conn.execute_batch("ALTER TABLE tickets DROP COLUMN responded_ts; PRAGMA user_version=1;")
+        conn.execute_batch("DROP INDEX tickets_external; ALTER TABLE tickets DROP COLUMN external_key; ALTER TABLE tickets DROP COLUMN responded_ts; PRAGMA user_version=1;")
             .expect("downgrade");
     }
     let mut s = SqliteStore::open(&path, Durability::Normal).expect("reopen migrates");

@@ -2,6 +2,9 @@
 //! Unknown keys are refused; every problem is reported as `file:line: what is wrong`.
 //! Nothing here opens a socket or starts anything.
 
+mod public;
+pub use public::PublicConfig;
+
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -38,6 +41,8 @@ pub struct Config {
     pub acd: AcdFiles,
     pub transfer: TransferConfig,
     pub registrar: RegistrarSettings,
+    /// The citizen's internet channel (issue 13).
+    pub public: PublicConfig,
     /// The workflow's numbers (W4–W17, C12): deadlines, limits, thresholds. Reloaded by
     /// `SIGHUP`; a changed number applies to deadlines decided afterwards.
     pub policy: crate::workflow::Policy,

@@ -35,6 +35,7 @@ enum RoleName {
     Reviewer,
     Supervisor,
     Wallboard,
+    Channel,
 }
 
 #[derive(Deserialize)]
@@ -45,12 +46,17 @@ struct UserEntry {
     role: RoleName,
     #[serde(default)]
     unit: Option<String>,
+    /// A `channel` user's channels (`["public_account", "app"]`).
+    #[serde(default)]
+    channels: Option<Vec<crate::workflow::model::Channel>>,
 }
 
 /// The token table.
 #[derive(Clone, Default)]
 pub struct Users {
     by_token: HashMap<String, Actor>,
+    /// The channels each connector (`role = "channel"`) may hand requests in on.
+    channels: HashMap<String, Vec<crate::workflow::model::Channel>>,
 }
 
 impl std::fmt::Debug for Users {
@@ -73,6 +79,7 @@ impl Users {
             message: e.message().to_string(),
         })?;
         let mut by_token = HashMap::new();
+        let mut channels = HashMap::new();
         for u in file.users {
             let bad = |message: &str| UsersError::Invalid {
                 user: u.user.clone(),
@@ -95,7 +102,24 @@ impl Users {
                 (RoleName::Reviewer, None) => Role::Reviewer,
                 (RoleName::Supervisor, None) => Role::Supervisor,
                 (RoleName::Wallboard, None) => Role::Wallboard,
+                (RoleName::Channel, None) => Role::Channel,
             };
+            match (&role, &u.channels) {
+                (Role::Channel, Some(list)) if !list.is_empty() => {
+                    use crate::workflow::model::Channel as C;
+                    if list.iter().any(|c| !(c.is_internet() || *c == C::Mailbox)) {
+                        return Err(bad(
+                            "`channels` may list web, app, mini_program, public_account, mailbox",
+                        ));
+                    }
+                    channels.insert(u.user.clone(), list.clone());
+                }
+                (Role::Channel, _) => {
+                    return Err(bad("a channel user needs `channels = [\"app\", …]`"))
+                }
+                (_, Some(_)) => return Err(bad("only channel users have `channels`")),
+                _ => {}
+            }
             if by_token
                 .insert(u.token.clone(), Actor::new(u.user.clone(), role))
                 .is_some()
@@ -103,7 +127,7 @@ impl Users {
                 return Err(bad("token used twice"));
             }
         }
-        Ok(Self { by_token })
+        Ok(Self { by_token, channels })
     }
 
     /// Whether any token is one of the shipped demo tokens (`demo-…`): fine on loopback,
@@ -130,6 +154,14 @@ impl Users {
         self.by_token.get(token)
     }
 
+    /// The channels a connector user may hand requests in on.
+    pub fn channels_of(&self, user: &str) -> &[crate::workflow::model::Channel] {
+        self.channels
+            .get(user)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
     /// Number of configured users.
     pub fn len(&self) -> usize {
         self.by_token.len()
@@ -141,8 +173,25 @@ impl Users {
     }
 }
 
-/// The caller a request's bearer token names, or the API's 401: every route asks this.
+/// The caller a request's bearer token names, or the API's 401: every route asks this. A
+/// channel connector's token is refused here (403): it may hand requests in and nothing else.
 pub(crate) fn bearer(
+    users: &Users,
+    headers: &axum::http::HeaderMap,
+) -> Result<Actor, crate::cti::ApiError> {
+    let actor = any_bearer(users, headers)?;
+    if actor.role == Role::Channel {
+        return Err(crate::cti::ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "forbidden",
+            "a channel token hands requests in (POST /api/channels/{channel}/requests), nothing else",
+        ));
+    }
+    Ok(actor)
+}
+
+/// The caller a bearer token names, whatever the role (the connector's route asks this).
+pub(crate) fn any_bearer(
     users: &Users,
     headers: &axum::http::HeaderMap,
 ) -> Result<Actor, crate::cti::ApiError> {
@@ -188,6 +237,28 @@ mod tests {
         }
         h.insert("authorization", "Bearer nope-nope-nope".parse().unwrap());
         assert!(users.authenticate(&h).is_none());
+    }
+
+    #[test]
+    fn a_channel_user_names_its_internet_channels_and_is_refused_elsewhere() {
+        let c = catalogue();
+        let ok = "[[user]]\ntoken = \"abcdefgh\"\nuser = \"wx\"\nrole = \"channel\"\nchannels = [\"public_account\"]\n";
+        let users = Users::from_toml_str(ok, &c).unwrap();
+        assert_eq!(
+            users.channels_of("wx"),
+            &[crate::workflow::model::Channel::PublicAccount]
+        );
+        let mut h = HeaderMap::new();
+        h.insert("authorization", "Bearer abcdefgh".parse().unwrap());
+        assert_eq!(bearer(&users, &h).unwrap_err().status, 403);
+        assert_eq!(any_bearer(&users, &h).unwrap().role, Role::Channel);
+        for bad in [
+            "[[user]]\ntoken = \"abcdefgh\"\nuser = \"wx\"\nrole = \"channel\"\n",
+            "[[user]]\ntoken = \"abcdefgh\"\nuser = \"wx\"\nrole = \"channel\"\nchannels = [\"phone\"]\n",
+            "[[user]]\ntoken = \"abcdefgh\"\nuser = \"a\"\nrole = \"agent\"\nchannels = [\"app\"]\n",
+        ] {
+            assert!(Users::from_toml_str(bad, &c).is_err(), "{bad}");
+        }
     }
 
     #[test]

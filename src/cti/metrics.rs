@@ -102,6 +102,8 @@ pub struct TicketValues {
     /// Whether the data folder is full now, and how many times it has been since start.
     pub storage_full: bool,
     pub storage_full_episodes: u64,
+    pub public_accepted: Vec<(&'static str, u64)>,
+    pub public_refused: Vec<(&'static str, u64)>,
 }
 
 impl TicketValues {
@@ -114,6 +116,8 @@ impl TicketValues {
             failed_commits: m.failed_commits.load(Ordering::Relaxed),
             storage_full: m.storage.is_full(),
             storage_full_episodes: m.storage.episodes.load(Ordering::Relaxed),
+            public_accepted: m.public_accepted.snapshot(),
+            public_refused: m.public_refused.snapshot(),
         }
     }
 }
@@ -567,6 +571,22 @@ fn tickets(w: &mut Writer, t: &TicketValues) {
         "Times the data folder became full since start.",
         t.storage_full_episodes,
     );
+    w.family(
+        "hotline_public_requests_total",
+        Kind::Counter,
+        "Internet requests registered (committed), by channel (web, app, mini_program, public_account, mailbox).",
+    );
+    for (channel, n) in &t.public_accepted {
+        w.count(&[("channel", channel)], *n);
+    }
+    w.family(
+        "hotline_public_refused_total",
+        Kind::Counter,
+        "Public request routes' refusals, by code (rate_limited, challenge_required, not_found, unsupported_file_type, ...).",
+    );
+    for (code, n) in &t.public_refused {
+        w.count(&[("code", code)], *n);
+    }
 }
 
 #[cfg(test)]

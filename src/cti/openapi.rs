@@ -44,6 +44,11 @@ use utoipa::{Modify, OpenApi};
         super::live::wallboard_stream,
         super::live::desk,
         super::live::desk_stream,
+        super::public::submit,
+        super::public_follow::lookup,
+        super::public_follow::upload,
+        super::public_follow::rate,
+        super::public::connector,
     ),
     components(schemas(super::ApiError)),
     modifiers(&BearerAuth),
@@ -53,6 +58,7 @@ use utoipa::{Modify, OpenApi};
         (name = "agents", description = "Agent states"),
         (name = "tickets", description = "The ticket workflow (docs/WORKFLOW.md)"),
         (name = "dispatch", description = "The dispatch catalogue"),
+        (name = "public", description = "The internet channel (issue 13): citizens' requests without an account, their lookup and rating, and the platforms' connector"),
     )
 )]
 pub struct ApiDoc;

@@ -87,6 +87,8 @@ pub struct TicketApi {
     engine: Option<crate::shell::engine::EngineHandle>,
     /// Reads of whole caller data, per user per minute (C16).
     pub(crate) reads: Arc<crate::cti::read_guard::ReadLimiter>,
+    /// Where new internet requests go after their commit (the engine's web items).
+    pub(crate) web_items: Option<tokio::sync::mpsc::Sender<crate::cti::public::NewWebRequest>>,
 }
 
 impl std::fmt::Debug for TicketApi {
@@ -122,6 +124,7 @@ impl TicketApi {
             users: crate::shell::shared::Shared::new(users),
             clock: Arc::new(|| crate::shell::clock::wall_now().with_timezone(&china())),
             engine: None,
+            web_items: None,
             reads: Arc::new(crate::cti::read_guard::ReadLimiter::new(
                 config.caller_reads_per_minute,
             )),
@@ -406,6 +409,8 @@ async fn create(
         category: req.category,
         call_id: req.call_id,
         recording: req.recording,
+        callback_consent: None,
+        online: None,
     };
     let a = actor.clone();
     let t = api
@@ -613,6 +618,7 @@ async fn list(
     };
     let q = ListQuery {
         phone_key,
+        external_key: None,
         supervised: p.supervised,
         state: p.state,
         unit,

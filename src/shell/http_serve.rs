@@ -65,6 +65,7 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         tasks.spawn(connection(
             stream,
+            from,
             slot,
             app.clone(),
             settings,
@@ -98,6 +99,7 @@ async fn stopped(flag: &mut watch::Receiver<bool>) {
 
 async fn connection(
     stream: TcpStream,
+    from: std::net::SocketAddr,
     _slot: ConnSlot,
     app: axum::Router,
     settings: HttpSettings,
@@ -108,6 +110,15 @@ async fn connection(
     let activity = Activity::new(stream);
     let last = activity.last.clone();
     let born = activity.born;
+    // Handlers that limit per client (the public routes) read the TCP peer, never a header.
+    let app = tower::ServiceExt::map_request(
+        app,
+        move |mut req: hyper::Request<hyper::body::Incoming>| {
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(from));
+            req
+        },
+    );
     let service = hyper_util::service::TowerToHyperService::new(app);
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder

@@ -121,6 +121,10 @@ pub struct TicketMetrics {
     pub failed_commits: AtomicU64,
     /// Raised while the data folder is full (the ticket store and the engine's files).
     pub storage: std::sync::Arc<StorageAlarm>,
+    /// Internet requests registered, by channel (issue 13).
+    pub public_accepted: LabeledCounter,
+    /// The public routes' refusals, by code (`rate_limited`, `challenge_required`, …).
+    pub public_refused: LabeledCounter,
 }
 
 /// The `storage_full` alarm: raised while writes to the data folder fail for lack of room
@@ -193,6 +197,8 @@ impl Default for TicketMetrics {
             commit_seconds: Histogram::new(&STORE_BUCKETS),
             failed_commits: AtomicU64::new(0),
             storage: Default::default(),
+            public_accepted: LabeledCounter::default(),
+            public_refused: LabeledCounter::default(),
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod journal;
 pub mod media;
 pub mod media_ports;
 pub mod metrics;
+pub mod portal_key;
 pub mod private_fs;
 pub mod read_audit;
 pub mod record_files;
@@ -453,6 +454,11 @@ pub async fn run(
         transfer_outside.clone(),
         tickets.worker().metrics().storage.clone(),
     );
+    let public = crate::cti::public::PublicApi::new(
+        tickets.clone(),
+        portal_key::load_or_create(&config.storage.data_dir).context("query-code key")?,
+        &config.public,
+    );
     let api = crate::cti::router(crate::cti::ApiState {
         engine: engine_handle.clone(),
         recent,
@@ -466,6 +472,7 @@ pub async fn run(
         reloads: reload_counters,
         transfer_outside,
     })
+    .merge(crate::cti::public::router(public))
     .merge(crate::cti::tickets::router(
         tickets.with_engine(engine_handle),
     ))

@@ -39,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_tickets.sql"),
     include_str!("migrations/0002_internet_response.sql"),
     include_str!("migrations/0003_read_audit.sql"),
+    include_str!("migrations/0004_external_key.sql"),
 ];
 
 /// How hard a commit waits for the disk.
@@ -309,9 +310,9 @@ fn put_row(conn: &Connection, row: &IndexRow, new: bool) -> Result<(), StoreErro
     let json = serde_json::to_string(row).map_err(backend)?;
     let ts = |d: &Option<DateTime<FixedOffset>>| d.map(|d| d.timestamp());
     let sql = if new {
-        "INSERT INTO tickets (id, version, state, lead_unit, channel, request_type, domain, urgency, area, received_ts, phone_key, next_due_ts, wake_ts, closed_ts, rating, repeat_of, repeat_excluded, supervised, row_json, call_id, responded_ts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"
+        "INSERT INTO tickets (id, version, state, lead_unit, channel, request_type, domain, urgency, area, received_ts, phone_key, next_due_ts, wake_ts, closed_ts, rating, repeat_of, repeat_excluded, supervised, row_json, call_id, responded_ts, external_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
     } else {
-        "UPDATE tickets SET version = ?2, state = ?3, lead_unit = ?4, channel = ?5, request_type = ?6, domain = ?7, urgency = ?8, area = ?9, received_ts = ?10, phone_key = ?11, next_due_ts = ?12, wake_ts = ?13, closed_ts = ?14, rating = ?15, repeat_of = ?16, repeat_excluded = ?17, supervised = ?18, row_json = ?19, call_id = ?20, responded_ts = ?21 WHERE id = ?1"
+        "UPDATE tickets SET version = ?2, state = ?3, lead_unit = ?4, channel = ?5, request_type = ?6, domain = ?7, urgency = ?8, area = ?9, received_ts = ?10, phone_key = ?11, next_due_ts = ?12, wake_ts = ?13, closed_ts = ?14, rating = ?15, repeat_of = ?16, repeat_excluded = ?17, supervised = ?18, row_json = ?19, call_id = ?20, responded_ts = ?21, external_key = ?22 WHERE id = ?1"
     };
     conn.prepare_cached(sql)
         .map_err(backend)?
@@ -336,7 +337,8 @@ fn put_row(conn: &Connection, row: &IndexRow, new: bool) -> Result<(), StoreErro
             row.supervised,
             json,
             row.call_id,
-            ts(&row.responded_at)
+            ts(&row.responded_at),
+            row.external_key
         ])
         .map_err(backend)?;
     // Unit visibility changes only on dispatch; rewrite it only when it differs.
@@ -493,6 +495,9 @@ impl TicketStore for SqliteStore {
         }
         if let Some(c) = &q.call_id {
             eq("t.call_id", c.clone(), &mut args);
+        }
+        if let Some(k) = &q.external_key {
+            eq("t.external_key", k.clone(), &mut args);
         }
         if let Some(p) = &q.phone_key {
             eq("t.phone_key", p.clone(), &mut args);

@@ -21,7 +21,7 @@ pub fn action_names() -> Vec<&'static str> {
 }
 
 /// One action of every kind, with no input beyond what its type requires.
-fn probes() -> Vec<Action> {
+pub(crate) fn probes() -> Vec<Action> {
     vec![
         Action::Complete {
             content: None,

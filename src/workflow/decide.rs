@@ -49,6 +49,9 @@ impl<'a> Rules<'a> {
 
     /// W2: checks a new request and decides its first event.
     pub fn create(&self, intake: &Intake, actor: &Actor) -> Result<EventKind, Refusal> {
+        if super::citizen::is_public(&actor.role) {
+            return self.create_online(intake, actor);
+        }
         if !matches!(actor.role, Role::Agent | Role::Supervisor | Role::System) {
             return Err(Refusal::WrongRole {
                 action: "create",
@@ -143,6 +146,7 @@ impl<'a> Rules<'a> {
             action: action.name(),
             state: t.state.name(),
         };
+        super::citizen::public_gate(actor, action)?;
         let open_intake = matches!(t.state, S::Received { .. } | S::Accepted { .. });
         match action {
             A::Complete { .. } => self.complete(t, actor, action),
@@ -299,6 +303,10 @@ impl<'a> Rules<'a> {
                 self.hotline(actor, action)?;
                 if !open_intake {
                     return Err(not_allowed());
+                }
+                // An internet request comes in unclassified: the agent classifies it first.
+                if t.intake.domain.0 == super::model::UNCLASSIFIED_DOMAIN {
+                    return Err(Refusal::Unclassified);
                 }
                 if let (Some((earlier, _)), false) = (&t.repeat_of, t.repeat_cleared) {
                     return Err(Refusal::RepeatNotDispatched {
@@ -654,7 +662,11 @@ impl<'a> Rules<'a> {
                 solved,
                 reason,
             } => {
-                self.callback_maker(actor, action)?;
+                if actor.role == Role::Citizen {
+                    self.citizen_may_rate(t, action)?;
+                } else {
+                    self.callback_maker(actor, action)?;
+                }
                 if !matches!(t.state, S::AwaitingRating { .. }) {
                     return Err(not_allowed());
                 }

@@ -142,6 +142,8 @@ fn draft_intake(call: &CallDraft) -> Intake {
         category: None,
         call_id: Some(call.call_id.clone()),
         recording: None,
+        callback_consent: None,
+        online: None,
     }
 }
 

@@ -110,6 +110,10 @@ impl Workflow {
             supervised: !t.supervision.is_empty(),
             call_id: t.intake.call_id.clone(),
             responded_at: t.first_response_at(),
+            external_key: t.intake.online.as_ref().and_then(|o| {
+                let ext = o.external_id.as_ref()?;
+                Some(crate::workflow::model::external_key(t.intake.channel, ext))
+            }),
         }
     }
 
@@ -126,6 +130,37 @@ impl Workflow {
         let mut kinds = vec![first];
         kinds.extend(self.suspect_repeat(store, &intake, None)?);
         self.insert_new(store, kinds, actor, at)
+    }
+
+    /// A citizen's files (issue 13), decided by [`Rules::attach_files`] and stored.
+    pub fn attach_files<S: TicketStore + ?Sized>(
+        &self,
+        store: &mut S,
+        id: &TicketId,
+        actor: &Actor,
+        files: &[super::event::CitizenFile],
+        at: DateTime<FixedOffset>,
+    ) -> Result<Ticket, WorkflowError> {
+        let t = self.load(store, id)?;
+        let kind = self.rules().attach_files(&t, actor, files, at)?;
+        self.commit(store, t, vec![(actor.clone(), kind)], at)
+    }
+
+    /// The ticket a connector handed in under `key` (`channel:external_id`), if any.
+    pub fn find_external<S: TicketStore + ?Sized>(
+        &self,
+        store: &mut S,
+        key: &str,
+    ) -> Result<Option<Ticket>, WorkflowError> {
+        let page = store.list(&ListQuery {
+            external_key: Some(key.to_string()),
+            limit: 1,
+            ..ListQuery::default()
+        })?;
+        match page.items.first() {
+            Some(row) => Ok(Some(self.load(store, &row.id)?)),
+            None => Ok(None),
+        }
     }
 
     /// Opens the draft ticket of a call an agent answered, or returns the one already open
@@ -395,6 +430,8 @@ mod tests {
             category: None,
             call_id: None,
             recording: None,
+            callback_consent: None,
+            online: None,
         }
     }
 

@@ -55,6 +55,17 @@ pub struct Feedback {
     pub staged_follow_up: Option<String>,
 }
 
+/// A file a citizen attached to their internet request (issue 13), accepted by its content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CitizenFile {
+    pub name: String,
+    pub sha256: String,
+    pub size: u64,
+    /// `image/jpeg`, `image/png`, `image/webp` or `application/pdf`, from the bytes.
+    #[serde(rename = "type")]
+    pub media_type: String,
+}
+
 /// What happened. One variant per fact; decided by [`super::decide`], applied by the ticket.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -239,6 +250,10 @@ pub enum EventKind {
     },
     FollowedUp {
         note: String,
+    },
+    /// The citizen attached files to their request; the bytes are in the attachment store.
+    FilesAttached {
+        files: Vec<CitizenFile>,
     },
     RecordingAttached {
         recording: Recording,

@@ -43,6 +43,9 @@ pub fn matches(r: &IndexRow, q: &ListQuery) -> bool {
         && q.call_id
             .as_ref()
             .is_none_or(|c| r.call_id.as_ref() == Some(c))
+        && q.external_key
+            .as_ref()
+            .is_none_or(|k| r.external_key.as_ref() == Some(k))
         && q.phone_key
             .as_ref()
             .is_none_or(|p| r.phone_key.as_ref() == Some(p))

@@ -13,6 +13,7 @@
 //! | [`event`] | the append-only event log |
 //! | [`ticket`] | the state derived from the log |
 //! | [`decide`] | the rules: action → events or refusal |
+//! | [`citizen`] | what a citizen and a channel connector may do (issue 13) |
 //! | [`available`] | the actions a user could take now (what the ticket desk offers) |
 //! | [`sweep`] | reminders, overdue → supervision, not rated |
 //! | [`repeat`] | W6 similarity rule |
@@ -24,6 +25,7 @@ pub mod action;
 pub mod available;
 pub mod calendar;
 pub mod catalogue;
+pub mod citizen;
 pub mod decide;
 pub mod draft;
 pub mod engine;

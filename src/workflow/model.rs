@@ -180,6 +180,32 @@ pub struct Intake {
     pub call_id: Option<String>,
     #[serde(default)]
     pub recording: Option<Recording>,
+    /// W13: whether the citizen agreed to be called back, when they said so at intake (the web
+    /// form asks); the hotline's `callback` may follow it.
+    #[serde(default)]
+    pub callback_consent: Option<bool>,
+    /// A request from the internet channel: how its citizen follows it.
+    #[serde(default)]
+    pub online: Option<OnlineIntake>,
+}
+
+/// What an internet request carries besides the request itself (issue 13).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OnlineIntake {
+    /// The query code's keyed hash (`crate::portal::CodeKey::hash`); never the code.
+    pub query_code: String,
+    /// A connector's own id for the request: the same id from the same channel is one ticket.
+    #[serde(default)]
+    pub external_id: Option<String>,
+}
+
+/// The store's key for a connector's request: the channel's wire name, `:`, its own id.
+pub fn external_key(channel: Channel, external_id: &str) -> String {
+    let wire = serde_json::to_value(channel)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    format!("{wire}:{external_id}")
 }
 
 /// Who acts, as the rules see them. A unit carries its id so "sign-off by the wrong unit"
@@ -199,6 +225,11 @@ pub enum Role {
     System,
     /// A wallboard screen: reads the live figures, nothing else (no tickets, no actions).
     Wallboard,
+    /// A citizen following their own internet request with its query code: may attach
+    /// files to it and rate a web callback, nothing else.
+    Citizen,
+    /// A platform's connector (app, public account…): hands requests in, nothing else.
+    Channel,
 }
 
 impl Role {
@@ -211,6 +242,8 @@ impl Role {
             Role::Supervisor => "supervisor".into(),
             Role::System => "system".into(),
             Role::Wallboard => "wallboard".into(),
+            Role::Citizen => "citizen".into(),
+            Role::Channel => "channel".into(),
         }
     }
 

@@ -65,6 +65,9 @@ pub struct IndexRow {
     /// The hotline's first response (C13), see `Ticket::first_response_at`.
     #[serde(default)]
     pub responded_at: Option<DateTime<FixedOffset>>,
+    /// A connector's request: `channel:external_id` (issue 13's idempotency).
+    #[serde(default)]
+    pub external_key: Option<String>,
 }
 
 /// Filters for listing (all optional) and the page wanted. Pages are newest received first
@@ -78,6 +81,9 @@ pub struct ListQuery {
     pub channel: Option<Channel>,
     /// The ticket(s) opened for a call.
     pub call_id: Option<String>,
+    /// The ticket a connector handed in under this `channel:external_id`.
+    #[serde(default)]
+    pub external_key: Option<String>,
     /// Tickets from one caller (the normalised number, W6): the desktop's history.
     #[serde(default)]
     pub phone_key: Option<String>,

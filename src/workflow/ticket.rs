@@ -259,6 +259,8 @@ pub struct Ticket {
     pub no_further_acceptance: bool,
     /// W17: the suspected earlier request got a final answer; only a supervisor may clear it.
     pub repeat_final: bool,
+    /// Files the citizen attached to an internet request (issue 13).
+    pub files: Vec<super::event::CitizenFile>,
     pub history: Vec<Event>,
 }
 
@@ -332,6 +334,7 @@ impl Ticket {
             rating: None,
             no_further_acceptance: false,
             repeat_final: false,
+            files: Vec::new(),
             history: vec![first],
         };
         for e in it {
@@ -680,6 +683,10 @@ impl Ticket {
                 pending_extension: None,
             },
             (s @ S::Closed { .. }, K::FollowedUp { .. }) => s,
+            (s, K::FilesAttached { files }) => {
+                self.files.extend(files.iter().cloned());
+                s
+            }
             (s, K::RecordingAttached { recording }) => {
                 self.intake.recording = Some(recording.clone());
                 s

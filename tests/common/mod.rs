@@ -5,6 +5,7 @@
 
 pub mod baresip;
 pub mod proc;
+pub mod public;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -1,0 +1,374 @@
+//! A citizen's submission, checked: the refusal codes of the contract with a sentence in the
+//! page's language (Chinese by default, English on request).
+
+use serde::Deserialize;
+
+use crate::workflow::model::RequestType;
+
+/// Most characters of a request's content.
+pub const MAX_CONTENT_CHARS: usize = 2000;
+/// Most characters of the short fields (area, location, name).
+pub const MAX_FIELD_CHARS: usize = 200;
+
+/// The page's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+impl Lang {
+    /// `?lang=` wins; else an `Accept-Language` whose first preference is English; else Chinese.
+    pub fn choose(query: Option<&str>, accept_language: Option<&str>) -> Self {
+        match query.map(str::trim) {
+            Some(q) if q.eq_ignore_ascii_case("en") => return Lang::En,
+            Some(q) if q.eq_ignore_ascii_case("zh") => return Lang::Zh,
+            _ => {}
+        }
+        let first = accept_language.and_then(|h| h.split(',').next()).map(|t| {
+            t.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
+        match first {
+            Some(t) if t == "en" || t.starts_with("en-") => Lang::En,
+            _ => Lang::Zh,
+        }
+    }
+
+    /// The `lang` attribute / query value.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+
+    /// One of two sentences.
+    pub fn pick(self, zh: &'static str, en: &'static str) -> &'static str {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+}
+
+/// Why a citizen's request (or file, or lookup) is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    ContentRequired,
+    ContentTooLong,
+    BadType,
+    BadPhone,
+    PhoneRequiredForCallback,
+    FieldTooLong {
+        field: &'static str,
+    },
+    BodyTooLarge,
+    RateLimited {
+        retry_after_secs: u64,
+    },
+    ChallengeRequired,
+    ChallengeFailed,
+    UnsupportedMediaType,
+    FileTooLarge,
+    UnsupportedFileType,
+    TooManyFiles,
+    NotFound,
+    /// Not open for files or ratings any more (closed, or files after 24 h).
+    NotAllowed,
+    RatingReasonRequired,
+    BadRating,
+    Disabled,
+}
+
+impl Refused {
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refused::ContentRequired => "content_required",
+            Refused::ContentTooLong => "content_too_long",
+            Refused::BadType => "bad_type",
+            Refused::BadPhone => "bad_phone",
+            Refused::PhoneRequiredForCallback => "phone_required_for_callback",
+            Refused::FieldTooLong { .. } => "field_too_long",
+            Refused::BodyTooLarge => "body_too_large",
+            Refused::RateLimited { .. } => "rate_limited",
+            Refused::ChallengeRequired => "challenge_required",
+            Refused::ChallengeFailed => "challenge_failed",
+            Refused::UnsupportedMediaType => "unsupported_media_type",
+            Refused::FileTooLarge => "file_too_large",
+            Refused::UnsupportedFileType => "unsupported_file_type",
+            Refused::TooManyFiles => "too_many_files",
+            Refused::NotFound => "not_found",
+            Refused::NotAllowed => "not_allowed",
+            Refused::RatingReasonRequired => "rating_reason_required",
+            Refused::BadRating => "bad_rating",
+            Refused::Disabled => "disabled",
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        match self {
+            Refused::BodyTooLarge | Refused::FileTooLarge => 413,
+            Refused::RateLimited { .. } | Refused::ChallengeRequired | Refused::ChallengeFailed => {
+                429
+            }
+            Refused::UnsupportedMediaType | Refused::UnsupportedFileType => 415,
+            Refused::TooManyFiles | Refused::NotAllowed => 409,
+            Refused::NotFound | Refused::Disabled => 404,
+            _ => 422,
+        }
+    }
+
+    /// A sentence for the citizen.
+    pub fn message(&self, lang: Lang) -> String {
+        let s = |zh: &str, en: &str| lang.pick_owned(zh, en);
+        match self {
+            Refused::ContentRequired => s("请填写诉求内容。", "Please describe your request."),
+            Refused::ContentTooLong => s(
+                "诉求内容最多 2000 字，请精简后再提交。",
+                "The description may have at most 2000 characters; please shorten it.",
+            ),
+            Refused::BadType => s("请选择诉求类型。", "Please choose the type of request."),
+            Refused::BadPhone => s(
+                "电话号码只能包含数字（可以 + 开头），长度 5 到 20 位。",
+                "The phone number may contain digits only (optionally starting with +), 5 to 20 of them.",
+            ),
+            Refused::PhoneRequiredForCallback => s(
+                "同意回访时请留下电话号码，以便我们联系您。",
+                "Please give a phone number if you agree to be called back.",
+            ),
+            Refused::FieldTooLong { field } => match lang {
+                Lang::Zh => format!("“{field}”最多 {MAX_FIELD_CHARS} 字。"),
+                Lang::En => format!("“{field}” may have at most {MAX_FIELD_CHARS} characters."),
+            },
+            Refused::BodyTooLarge => s("提交的内容太大。", "What was sent is too large."),
+            Refused::RateLimited { retry_after_secs } => match lang {
+                Lang::Zh => format!("提交过于频繁，请 {retry_after_secs} 秒后再试。"),
+                Lang::En => format!("Too many requests; please try again in {retry_after_secs} seconds."),
+            },
+            Refused::ChallengeRequired => s(
+                "请先回答下面的算术题，再提交。",
+                "Please answer the sum below, then send again.",
+            ),
+            Refused::ChallengeFailed => s(
+                "算术题答案不对或已过期，请回答新的题目。",
+                "The answer was wrong or too late; please answer the new sum.",
+            ),
+            Refused::UnsupportedMediaType => s(
+                "无法识别提交的格式。",
+                "This kind of submission is not understood.",
+            ),
+            Refused::FileTooLarge => s("文件不能超过 10 MB。", "A file may be at most 10 MB."),
+            Refused::UnsupportedFileType => s(
+                "只能上传 JPEG、PNG、WebP 图片或 PDF 文件。",
+                "Only JPEG, PNG or WebP pictures and PDF files can be attached.",
+            ),
+            Refused::TooManyFiles => s(
+                "每件诉求最多上传 5 个文件。",
+                "At most 5 files can be attached to a request.",
+            ),
+            Refused::NotFound => s(
+                "没有找到该诉求，请核对编号和查询码。",
+                "No request found: please check the number and the query code.",
+            ),
+            Refused::NotAllowed => s(
+                "该诉求现在不能进行此操作。",
+                "This cannot be done for this request now.",
+            ),
+            Refused::RatingReasonRequired => s(
+                "选择“不满意”时请说明原因。",
+                "Please tell us why you are not satisfied.",
+            ),
+            Refused::BadRating => s("请选择评价。", "Please choose a rating."),
+            Refused::Disabled => s(
+                "网上受理暂未开放，请拨打 12345。",
+                "Online requests are not open; please call 12345.",
+            ),
+        }
+    }
+}
+
+impl Lang {
+    fn pick_owned(self, zh: &str, en: &str) -> String {
+        match self {
+            Lang::Zh => zh.to_string(),
+            Lang::En => en.to_string(),
+        }
+    }
+}
+
+/// The submission as sent (JSON body, or the form's fields), before checking.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RawSubmission {
+    #[serde(default)]
+    pub content: Option<String>,
+    #[serde(default, rename = "type")]
+    pub request_type: Option<String>,
+    #[serde(default)]
+    pub area: Option<String>,
+    #[serde(default)]
+    pub location: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub callback_consent: Option<bool>,
+}
+
+/// A checked submission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submission {
+    pub content: String,
+    pub request_type: RequestType,
+    pub area: Option<String>,
+    pub location: Option<String>,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub callback_consent: bool,
+}
+
+fn optional(v: &Option<String>, field: &'static str) -> Result<Option<String>, Refused> {
+    match v.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) if s.chars().count() > MAX_FIELD_CHARS => Err(Refused::FieldTooLong { field }),
+        Some(s) => Ok(Some(
+            s.chars().filter(|c| !c.is_control()).collect::<String>(),
+        )),
+    }
+}
+
+impl RawSubmission {
+    /// Checks every field; the first problem found is the refusal.
+    pub fn check(&self) -> Result<Submission, Refused> {
+        let content = self.content.as_deref().unwrap_or("").trim();
+        if content.is_empty() {
+            return Err(Refused::ContentRequired);
+        }
+        if content.chars().count() > MAX_CONTENT_CHARS {
+            return Err(Refused::ContentTooLong);
+        }
+        let request_type = match self.request_type.as_deref().map(str::trim) {
+            Some("consultation") => RequestType::Consultation,
+            Some("help") => RequestType::Help,
+            Some("suggestion") => RequestType::Suggestion,
+            Some("complaint") => RequestType::Complaint,
+            Some("other") => RequestType::Other,
+            _ => return Err(Refused::BadType),
+        };
+        let area = optional(&self.area, "area")?;
+        let location = optional(&self.location, "location")?;
+        let name = optional(&self.name, "name")?;
+        let phone = match self.phone.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(p) => {
+                let digits = p.strip_prefix('+').unwrap_or(p);
+                if !(5..=20).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit())
+                {
+                    return Err(Refused::BadPhone);
+                }
+                Some(p.to_string())
+            }
+        };
+        let callback_consent = self.callback_consent.unwrap_or(false);
+        if callback_consent && phone.is_none() {
+            return Err(Refused::PhoneRequiredForCallback);
+        }
+        Ok(Submission {
+            content: content
+                .chars()
+                .filter(|c| !c.is_control() || *c == '\n')
+                .collect(),
+            request_type,
+            area,
+            location,
+            name,
+            phone,
+            callback_consent,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(content: &str) -> RawSubmission {
+        RawSubmission {
+            content: Some(content.into()),
+            request_type: Some("help".into()),
+            ..RawSubmission::default()
+        }
+    }
+
+    #[test]
+    fn each_problem_has_its_code() {
+        assert!(raw("路灯坏了").check().is_ok());
+        let cases = [
+            (RawSubmission::default(), "content_required"),
+            (raw(&"长".repeat(2001)), "content_too_long"),
+            (
+                RawSubmission {
+                    request_type: Some("spam".into()),
+                    ..raw("x")
+                },
+                "bad_type",
+            ),
+            (
+                RawSubmission {
+                    phone: Some("12a45".into()),
+                    ..raw("x")
+                },
+                "bad_phone",
+            ),
+            (
+                RawSubmission {
+                    phone: Some("1234".into()),
+                    ..raw("x")
+                },
+                "bad_phone",
+            ),
+            (
+                RawSubmission {
+                    callback_consent: Some(true),
+                    ..raw("x")
+                },
+                "phone_required_for_callback",
+            ),
+            (
+                RawSubmission {
+                    area: Some("a".repeat(201)),
+                    ..raw("x")
+                },
+                "field_too_long",
+            ),
+        ];
+        for (r, code) in cases {
+            let e = r.check().unwrap_err();
+            assert_eq!(e.code(), code);
+            assert!(!e.message(Lang::Zh).is_empty());
+            assert!(e.message(Lang::En).is_ascii() || code == "field_too_long");
+        }
+        let ok = RawSubmission {
+            phone: Some("+8613800138000".into()),
+            callback_consent: Some(true),
+            ..raw("x")
+        };
+        assert!(ok.check().unwrap().callback_consent);
+    }
+
+    #[test]
+    fn the_language_is_chosen_by_query_then_header() {
+        assert_eq!(Lang::choose(None, None), Lang::Zh);
+        assert_eq!(Lang::choose(None, Some("en-US,en;q=0.9")), Lang::En);
+        assert_eq!(Lang::choose(None, Some("zh-CN,en;q=0.9")), Lang::Zh);
+        assert_eq!(Lang::choose(Some("zh"), Some("en")), Lang::Zh);
+        assert_eq!(Lang::choose(Some("en"), None), Lang::En);
+    }
+}
