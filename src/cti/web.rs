@@ -87,8 +87,7 @@ const PAGES: &[(&str, &str)] = &[
 pub fn router() -> Router {
     let mut r = Router::new()
         .route("/assets/{name}", get(asset))
-        .route("/request", get(request_form))
-        .route("/request/status", get(request_status));
+        .route("/request", get(request_form));
     for (path, body) in PAGES {
         r = r.route(path, get(move || async move { respond(HTML, *body) }));
     }
@@ -103,6 +102,7 @@ async fn request_form(uri: Uri, headers: HeaderMap) -> Response {
 
 /// `/request/status`: the lookup form, filled from `?id=&code=` (the script then fetches the
 /// view; the public routes may render it here for browsers without JavaScript).
+#[allow(dead_code)]
 async fn request_status(uri: Uri, headers: HeaderMap) -> Response {
     let query = request_pages::query_of(&uri);
     let mode = request_pages::PageMode::from_request(&query, &headers);
