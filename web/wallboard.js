@@ -15,6 +15,7 @@ function alarmText(a) {
     queue: a.queue ? queueName(a.queue) : "",
     rate: a.rate != null ? percent(a.rate) : "",
     oldest_min: a.oldest_wait_s != null ? Math.floor(a.oldest_wait_s / 60) : "",
+    wait: a.wait_s != null ? clock(a.wait_s) : "",
   };
   return t("alarm." + a.kind, vars);
 }
@@ -36,6 +37,14 @@ function render(b) {
   longest.textContent = b.longest_wait_s == null ? "—" : b.longest_wait_s + " s";
   longest.className = "level-" + b.wait_level;
   waiting.className = "value level-" + b.wait_level;
+
+  // C13: web requests waiting for an agent (offered ones included), and the 3-minute rate.
+  const webWaiting = document.getElementById("web-waiting");
+  webWaiting.textContent = b.web_waiting + b.web_offered;
+  const webLate = b.web_longest_wait_s != null && b.web_longest_wait_s > b.web_alarm_after_s;
+  webWaiting.className = "value " + (webLate ? "level-red" : "");
+  document.getElementById("web-longest").textContent = b.web_longest_wait_s == null ? "—" : clock(b.web_longest_wait_s);
+  document.getElementById("web-rate").textContent = `${percent(b.web_last_24h.rate)} (${t("wb.day")})`;
 
   const k = b;
   const target = k.targets.connection_rate;
