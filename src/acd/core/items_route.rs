@@ -30,16 +30,16 @@ impl<C: CallKey> Acd<C> {
     }
 
     /// When the agent's idle time began, for the longest-idle rule: the later of becoming
-    /// ready, finishing the last item, and starting the call they are busy with.
-    fn web_idle(&self, a: AgentIx) -> Instant {
+    /// ready (or ending their last call: wrap-up) and finishing their last item. An agent
+    /// being rung or talking is not idle at all (`now`): among equals, the free go first.
+    fn web_idle(&self, a: AgentIx, now: Instant) -> Instant {
         let ag = &self.agents[a as usize];
-        let busy = match ag.state {
-            AgentState::Reserved { .. }
-            | AgentState::Talking { .. }
-            | AgentState::WrapUp { .. } => ag.since,
+        let since = match ag.state {
+            AgentState::Reserved { .. } | AgentState::Talking { .. } => now,
+            AgentState::WrapUp { .. } => ag.since,
             _ => ag.idle_since,
         };
-        ag.idle_since.max(ag.web.idle_since).max(busy)
+        since.max(ag.web.idle_since)
     }
 
     /// After anything that may change an agent's web side: withdraws a pending offer the
@@ -126,7 +126,7 @@ impl<C: CallKey> Acd<C> {
                 continue;
             }
             let held = self.agents[a as usize].web.held;
-            let rank = (it.tries(a), stage, level, held, self.web_idle(a), a);
+            let rank = (it.tries(a), stage, level, held, self.web_idle(a, now), a);
             if best.is_none_or(|b| rank < b) {
                 best = Some(rank);
             }
