@@ -548,9 +548,11 @@ impl<C: CallKey> Acd<C> {
         self.timers.first().map(|(t, _)| *t)
     }
 
-    /// Whether a queue of that name exists, voice or web.
+    /// Whether a queue a call may be put in exists: the same as [`Acd::has_voice_queue`].
+    /// The IVR and transfers ask this, so a caller (or an agent's transfer) can never land
+    /// in a web queue; [`Acd::has_web_queue`] is the web side's question.
     pub fn has_queue(&self, queue: &str) -> bool {
-        self.queue_ix.contains_key(queue)
+        self.has_voice_queue(queue)
     }
 
     /// Whether a voice queue of that name exists: the IVR's and transfers' targets must be

@@ -138,6 +138,8 @@ fn items_and_calls_keep_to_their_own_queues() {
     let (mut acd, t0) = setup(AGENTS);
     assert!(acd.has_voice_queue("general") && !acd.has_voice_queue("web"));
     assert!(acd.has_web_queue("web") && !acd.has_web_queue("general"));
+    // The IVR's and transfers' question: never a web queue.
+    assert!(acd.has_queue("general") && !acd.has_queue("web"));
     assert_eq!(
         acd.handle_call_queued(1, "web", t0, 0, t0),
         Err(AcdError::NotAVoiceQueue("web".into()))
