@@ -212,22 +212,21 @@ impl<C: CallKey> Acd<C> {
                 .filter(|&q| self.queues[q as usize].web.is_some())
                 .or(default);
             let new_agent = |a: AgentIx| map.get(a as usize).copied().flatten();
-            let cancel = |reason| ItemOutput::CancelItemOffer {
-                item: it.id.clone(),
-                agent: old.agents[match it.status {
-                    ItemStatus::Offered { agent, .. } => agent as usize,
-                    _ => 0,
-                }]
-                .id
-                .clone(),
-                reason,
+            // The offer's agent as the desk knows them (from the old tables).
+            let cancel = match it.status {
+                ItemStatus::Offered { agent, .. } => {
+                    old.agents
+                        .get(agent as usize)
+                        .map(|a| ItemOutput::CancelItemOffer {
+                            item: it.id.clone(),
+                            agent: a.id.clone(),
+                            reason: ItemCancelReason::Reconfigured,
+                        })
+                }
+                _ => None,
             };
             let Some(q) = q else {
-                if let ItemStatus::Offered { .. } = it.status {
-                    self.items
-                        .outputs
-                        .push_back(cancel(ItemCancelReason::Reconfigured));
-                }
+                self.items.outputs.extend(cancel);
                 dropped.push(it.id);
                 continue;
             };
@@ -263,9 +262,7 @@ impl<C: CallKey> Acd<C> {
                             ItemStatus::Offered { agent: a, until }
                         }
                         None => {
-                            self.items
-                                .outputs
-                                .push_back(cancel(ItemCancelReason::Reconfigured));
+                            self.items.outputs.extend(cancel);
                             to_line.push(slot);
                             ItemStatus::Waiting
                         }

@@ -249,6 +249,10 @@ fn reconfigure_carries_waiting_offered_and_accepted_items_over() {
     // Waiting items keep their receipt order and their alarm.
     acd.handle_item_accepted("biz", "1001", t0 + s(32)).unwrap();
     let out = items(&mut acd);
+    assert!(
+        out.iter().any(|o| matches!(o, ItemOutput::CancelItemOffer { item, agent, reason: ItemCancelReason::Reconfigured } if &**item == "off" && agent.as_str() == "1002")),
+        "the removed agent's offer is taken off the desk: {out:?}"
+    );
     assert_eq!(offers(&out), [pair("off", "1001")], "{out:?}");
     acd.handle_timeout(t0 + s(154));
     let alarms: Vec<String> = items(&mut acd)
