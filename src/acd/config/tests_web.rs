@@ -184,3 +184,28 @@ fn web_capacity_defaults_overrides_and_limits() {
         "{errs:?}"
     );
 }
+
+#[test]
+fn the_ivr_loader_refuses_a_menu_that_names_a_web_queue() {
+    use crate::ivr::load::{load, LoadOptions};
+    use crate::ivr::testutil::{catalog, SHIPPED};
+    let c = parse(AGENTS, QUEUES).unwrap();
+    let opts = LoadOptions {
+        queues: c.queue_names().into_iter().collect(),
+        ..LoadOptions::default()
+    };
+    let file = |text: &str| vec![(std::path::PathBuf::from("menus.toml"), text.to_string())];
+    assert!(load(&file(SHIPPED), &catalog(), &opts).is_ok());
+    let web = SHIPPED.replace(
+        "\"1\" = { queue = \"enterprise\" }     #",
+        "\"1\" = { queue = \"web_enterprise\" }     #",
+    );
+    assert_ne!(web, SHIPPED);
+    let errs = load(&file(&web), &catalog(), &opts).unwrap_err();
+    let text: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+    assert!(
+        text.iter()
+            .any(|e| e.contains("names queue `web_enterprise`, which is not configured")),
+        "{text:?}"
+    );
+}
