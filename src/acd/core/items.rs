@@ -8,7 +8,7 @@
 //!
 //! Who may be offered an item: an agent who is logged in and not not-ready (ready, being
 //! rung, talking and in wrap-up all qualify: a talking agent may take web items, never a
-//! second call), whose skills let them serve the queue at the item's current expansion
+//! second call; no registered phone is needed, items go to the desk), whose skills let them serve the queue at the item's current expansion
 //! stage, with no other item offer pending and fewer items in hand than their
 //! `web_capacity` (0 = never). Among them: agents not yet tried for this item (declined
 //! or timed out) first, then the queue's own skill before each expansion step's, highest
