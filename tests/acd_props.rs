@@ -15,6 +15,8 @@
 //!   at its stage; no waiting item has an agent it could be offered to;
 //! - no agent ever holds two calls (an offer to an agent on a call is refused above).
 //!
+//! Now and then the same configuration is reloaded (SIGHUP): calls and items carry over.
+//!
 //! At the end everyone comes online and every remaining call and item must be served.
 
 use std::collections::{HashMap, HashSet};
@@ -134,7 +136,10 @@ fn eligibility(cfg: &AcdConfig) -> HashMap<String, Vec<(Duration, Vec<bool>)>> {
 
 #[derive(Debug, Clone)]
 enum Op {
-    Call { queue: usize, urgent: bool },
+    Call {
+        queue: usize,
+        urgent: bool,
+    },
     Advance(u64),
     Ready(usize),
     NotReady(usize),
@@ -147,11 +152,16 @@ enum Op {
     Hangup(usize),
     Withdraw(usize),
     End(usize),
-    Item { queue: usize, age: u64 },
+    Item {
+        queue: usize,
+        age: u64,
+    },
     ItemAccept(usize),
     ItemDecline(usize),
     ItemDone(usize),
     ItemWithdraw(usize),
+    /// A reload of the same configuration (SIGHUP): everything must carry over.
+    Reload,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -175,6 +185,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<usize>().prop_map(Op::ItemDecline),
         1 => any::<usize>().prop_map(Op::ItemDone),
         1 => any::<usize>().prop_map(Op::ItemWithdraw),
+        1 => Just(Op::Reload),
     ]
 }
 
@@ -197,6 +208,7 @@ struct Harness {
     talking: HashMap<usize, u32>,
     stats: [u32; 5],
     web: Web,
+    cfg: AcdConfig,
 }
 
 /// The web items as seen from the item outputs.
@@ -247,6 +259,7 @@ impl Harness {
                 held: vec![0; cfg.agents.len()],
                 ..Web::default()
             },
+            cfg,
         };
         h.drain();
         h
@@ -438,6 +451,13 @@ impl Harness {
         let now = self.now;
         let id = |i: usize| self.ids[i].clone();
         let r = match *op {
+            Op::Reload => {
+                let report = self.acd.reconfigure(&self.cfg, now);
+                assert!(report.items_dropped.is_empty() && report.removed.is_empty());
+                self.drain();
+                self.check();
+                return;
+            }
             Op::Item { .. }
             | Op::ItemAccept(_)
             | Op::ItemDecline(_)
