@@ -8,6 +8,12 @@
 //!   becomes ready and is offered the best call across the queues it may serve, then goes
 //!   not ready again, which cancels the ring and puts the call back at the front of its
 //!   queue (a second decision, finding nobody). One element = both.
+//! - `item_arrives_offer_then_withdraw`: every agent is ready (web capacity 2); a web item
+//!   arrives in the web queue (skill general ≥ 3) and is offered to the best agent (level,
+//!   items in hand, idle), then is withdrawn, which frees the agent and looks for another
+//!   waiting item for them. One element = both decisions.
+//! - `item_declined_goes_to_next_agent`: the same, with a decline in between (a third
+//!   decision, skipping the agent who declined).
 
 use std::hint::black_box;
 use std::path::Path;
@@ -16,7 +22,7 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use hotline::acd::config::AcdConfig;
 use hotline::acd::model::{NotReadyReason, StateRequest};
-use hotline::acd::Acd;
+use hotline::acd::{Acd, ItemKey, ItemOutput};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -47,7 +53,10 @@ fn queues() -> (String, Vec<String>) {
         }
     }
     assert_eq!(specs.len(), 20);
-    let mut text = String::new();
+    // One web queue beside them (its items never reach the call tables).
+    let mut text = String::from(
+        "[[queue]]\nname = \"web\"\nchannel = \"web\"\nskill = \"general\"\nmin_level = 3\nexpand = [\n  { after = \"60s\", min_level = 1 },\n  { after = \"2m\", everyone = true },\n]\n\n",
+    );
     for (name, skill) in &specs {
         text.push_str(&format!(
             "[[queue]]\nname = \"{name}\"\n{skill}\nmin_level = 3\nexpand = [\n  {{ after = \"5s\", min_level = 1 }},\n  {{ after = \"8s\", skill = \"general\", min_level = 3 }},\n  {{ after = \"10s\", everyone = true }},\n]\n\n"
@@ -185,6 +194,47 @@ fn bench(c: &mut Criterion) {
                 acd.handle_agent_state(id, StateRequest::NotReady(NotReadyReason::Break), now)
                     .ok();
                 black_box(drain(&mut acd))
+            })
+        });
+        assert!(acd.check_invariants().is_ok());
+    }
+
+    {
+        let mut acd: Acd<u64> = Acd::new(&cfg, t0);
+        for a in &cfg.agents {
+            let id = a.id.as_str();
+            acd.handle_agent_state(id, StateRequest::Ready, t0).ok();
+        }
+        drain(&mut acd);
+        let now = t0 + Duration::from_secs(1);
+        let keys: Vec<ItemKey> = (0..4096).map(|i| ItemKey::from(format!("i{i}"))).collect();
+        // The measured step really offers the item.
+        acd.handle_item_queued(keys[0].clone(), "web", now, now)
+            .ok();
+        let offered = std::iter::from_fn(|| acd.poll_item_output())
+            .any(|o| matches!(o, ItemOutput::OfferItem { .. }));
+        assert!(offered, "a ready agent must be offered the item");
+        acd.handle_item_withdrawn(&keys[0], now).ok();
+        let mut n = 0usize;
+        g.bench_function("item_arrives_offer_then_withdraw", |b| {
+            b.iter(|| {
+                n += 1;
+                let k = &keys[n % keys.len()];
+                acd.handle_item_queued(k.clone(), "web", now, now).ok();
+                acd.handle_item_withdrawn(k, now).ok();
+                black_box(std::iter::from_fn(|| acd.poll_item_output()).count())
+            })
+        });
+        g.bench_function("item_declined_goes_to_next_agent", |b| {
+            b.iter(|| {
+                n += 1;
+                let k = &keys[n % keys.len()];
+                acd.handle_item_queued(k.clone(), "web", now, now).ok();
+                if let Some(agent) = acd.item_agent(k).map(|a| a.to_string()) {
+                    acd.handle_item_declined(k, &agent, now).ok();
+                }
+                acd.handle_item_withdrawn(k, now).ok();
+                black_box(std::iter::from_fn(|| acd.poll_item_output()).count())
             })
         });
         assert!(acd.check_invariants().is_ok());

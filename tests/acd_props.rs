@@ -7,7 +7,17 @@
 //! - no waiting call has an available agent it may go to at its current expansion stage
 //!   (eligibility recomputed here from the config, independently of the core's tables).
 //!
-//! At the end everyone comes online and every remaining call must be answered.
+//! Web work items are interleaved with the calls (queued, accepted, declined, done,
+//! withdrawn, offers timing out), and after every step, from the item outputs alone:
+//! - no item is offered to two agents at once, no agent holds two item offers, and no agent
+//!   is over their web capacity (accepted plus offered);
+//! - every pending offer's agent is logged in, not not-ready, and may serve the item's queue
+//!   at its stage; no waiting item has an agent it could be offered to;
+//! - no agent ever holds two calls (an offer to an agent on a call is refused above).
+//!
+//! Now and then the same configuration is reloaded (SIGHUP): calls and items carry over.
+//!
+//! At the end everyone comes online and every remaining call and item must be served.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -15,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use hotline::acd::config::{AcdConfig, Widen};
 use hotline::acd::model::{AgentState, NotReadyReason, StateRequest};
-use hotline::acd::{Acd, Output, RingFailure};
+use hotline::acd::{Acd, ItemOutput, Output, RingFailure};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use rand::rngs::StdRng;
@@ -23,6 +33,8 @@ use rand::{Rng, SeedableRng};
 
 const AGENTS: usize = 300;
 const MAX_CALLS: u32 = 1000;
+const MAX_ITEMS: u32 = 400;
+const WEB_QUEUES: [&str; 2] = ["web", "web_enterprise"];
 const QUEUES: [&str; 6] = [
     "general",
     "enterprise",
@@ -62,8 +74,14 @@ fn agents_toml(seed: u64) -> String {
         if skills.is_empty() {
             skills.push("{ skill = \"general\", level = 1 }".into());
         }
+        // Web capacity 0..=3; the level-5 holders always take some.
+        let cap = if i < kinds.len() {
+            rng.gen_range(1..=3)
+        } else {
+            rng.gen_range(0..=3)
+        };
         out.push_str(&format!(
-            "[[agent]]\nid = \"a{i}\"\nname = \"Agent {i}\"\nha1_md5 = \"939e7578ed9e3c518a452acee763bce9\"\nskills = [{}]\n\n",
+            "[[agent]]\nid = \"a{i}\"\nname = \"Agent {i}\"\nha1_md5 = \"939e7578ed9e3c518a452acee763bce9\"\nweb_capacity = {cap}\nskills = [{}]\n\n",
             skills.join(", ")
         ));
     }
@@ -118,7 +136,10 @@ fn eligibility(cfg: &AcdConfig) -> HashMap<String, Vec<(Duration, Vec<bool>)>> {
 
 #[derive(Debug, Clone)]
 enum Op {
-    Call { queue: usize, urgent: bool },
+    Call {
+        queue: usize,
+        urgent: bool,
+    },
     Advance(u64),
     Ready(usize),
     NotReady(usize),
@@ -131,6 +152,16 @@ enum Op {
     Hangup(usize),
     Withdraw(usize),
     End(usize),
+    Item {
+        queue: usize,
+        age: u64,
+    },
+    ItemAccept(usize),
+    ItemDecline(usize),
+    ItemDone(usize),
+    ItemWithdraw(usize),
+    /// A reload of the same configuration (SIGHUP): everything must carry over.
+    Reload,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -149,12 +180,19 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<usize>().prop_map(Op::Hangup),
         1 => any::<usize>().prop_map(Op::Withdraw),
         2 => any::<usize>().prop_map(Op::End),
+        2 => (0..WEB_QUEUES.len(), prop_oneof![9 => Just(0u64), 1 => 0u64..200_000]).prop_map(|(queue, age)| Op::Item { queue, age }),
+        2 => any::<usize>().prop_map(Op::ItemAccept),
+        1 => any::<usize>().prop_map(Op::ItemDecline),
+        1 => any::<usize>().prop_map(Op::ItemDone),
+        1 => any::<usize>().prop_map(Op::ItemWithdraw),
+        1 => Just(Op::Reload),
     ]
 }
 
 struct Harness {
     acd: Acd<u32>,
     now: Instant,
+    origin: Instant,
     ids: Vec<String>,
     elig: HashMap<String, Vec<(Duration, Vec<bool>)>>,
     agent_ix: HashMap<String, usize>,
@@ -169,6 +207,23 @@ struct Harness {
     /// Agent → the call it talks on, from `CallAnswered` until the call ends.
     talking: HashMap<usize, u32>,
     stats: [u32; 5],
+    web: Web,
+    cfg: AcdConfig,
+}
+
+/// The web items as seen from the item outputs.
+#[derive(Default)]
+struct Web {
+    capacity: Vec<u32>,
+    next: u32,
+    /// Item → (queue, t₀), for every live item.
+    live: HashMap<String, (usize, Instant)>,
+    /// Item → agent of each pending offer.
+    offers: HashMap<String, usize>,
+    /// Item → agent of each accepted item.
+    accepted: HashMap<String, usize>,
+    held: Vec<u32>,
+    served: u32,
 }
 
 impl Harness {
@@ -179,6 +234,7 @@ impl Harness {
         let mut h = Harness {
             acd: Acd::new(&cfg, now),
             now,
+            origin: now,
             agent_ix: ids
                 .iter()
                 .enumerate()
@@ -194,6 +250,16 @@ impl Harness {
             calls: HashMap::new(),
             talking: HashMap::new(),
             stats: [0; 5],
+            web: Web {
+                capacity: cfg
+                    .agents
+                    .iter()
+                    .map(|a| u32::from(a.web_capacity))
+                    .collect(),
+                held: vec![0; cfg.agents.len()],
+                ..Web::default()
+            },
+            cfg,
         };
         h.drain();
         h
@@ -279,12 +345,130 @@ impl Harness {
                 _ => {}
             }
         }
+        while let Some(o) = self.acd.poll_item_output() {
+            let w = &mut self.web;
+            match o {
+                ItemOutput::OfferItem { item, agent, .. } => {
+                    let a = self.agent_ix[agent.as_str()];
+                    let item = item.to_string();
+                    assert!(!w.offers.contains_key(&item), "item {item} offered twice");
+                    assert!(
+                        !w.offers.values().any(|&x| x == a),
+                        "agent {agent} holds two item offers"
+                    );
+                    assert!(
+                        w.held[a] < w.capacity[a],
+                        "agent {agent} offered {item} at capacity {}",
+                        w.capacity[a]
+                    );
+                    assert!(w.live.contains_key(&item) && !w.accepted.contains_key(&item));
+                    w.offers.insert(item, a);
+                }
+                ItemOutput::CancelItemOffer { item, agent, .. } => {
+                    assert_eq!(w.offers.remove(&*item), Some(self.agent_ix[agent.as_str()]));
+                }
+                ItemOutput::ItemAccepted { item, agent, .. } => {
+                    let a = self.agent_ix[agent.as_str()];
+                    assert_eq!(w.offers.remove(&*item), Some(a));
+                    w.held[a] += 1;
+                    assert!(w.held[a] <= w.capacity[a], "agent {agent} over capacity");
+                    w.accepted.insert(item.to_string(), a);
+                    w.served += 1;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The n-th of some items, in a stable order.
+    fn nth(items: impl Iterator<Item = String>, n: usize) -> Option<String> {
+        let mut v: Vec<String> = items.collect();
+        v.sort_unstable();
+        (!v.is_empty()).then(|| v[n % v.len()].clone())
+    }
+
+    fn item_step(&mut self, op: &Op) -> Result<(), hotline::acd::AcdError> {
+        let now = self.now;
+        match *op {
+            Op::Item { queue, age } => {
+                if self.web.next >= MAX_ITEMS {
+                    return Ok(());
+                }
+                self.web.next += 1;
+                let id = format!("i{}", self.web.next);
+                // Now and then received earlier (a restart): its clock has been running.
+                let t0 = now
+                    .checked_sub(Duration::from_millis(age))
+                    .filter(|t| *t >= self.origin)
+                    .unwrap_or(now);
+                self.web.live.insert(id.clone(), (queue, t0));
+                self.acd
+                    .handle_item_queued(id.as_str().into(), WEB_QUEUES[queue], t0, now)
+            }
+            Op::ItemAccept(i) | Op::ItemDecline(i) => {
+                let Some(item) = Self::nth(self.web.offers.keys().cloned(), i) else {
+                    return Ok(());
+                };
+                let agent = self.ids[self.web.offers[&item]].clone();
+                if matches!(op, Op::ItemAccept(_)) {
+                    self.acd.handle_item_accepted(&item, &agent, now)
+                } else {
+                    let r = self.acd.handle_item_declined(&item, &agent, now);
+                    if r.is_ok() {
+                        // The cancel output says so too; it is checked against this.
+                        assert!(self.web.offers.contains_key(&item));
+                    }
+                    r
+                }
+            }
+            Op::ItemDone(i) | Op::ItemWithdraw(i) => {
+                let pool: Vec<String> = if matches!(op, Op::ItemDone(_)) && i % 10 != 0 {
+                    self.web.accepted.keys().cloned().collect()
+                } else {
+                    self.web.live.keys().cloned().collect()
+                };
+                let Some(item) = Self::nth(pool.into_iter(), i) else {
+                    return Ok(());
+                };
+                let r = if matches!(op, Op::ItemDone(_)) {
+                    self.acd.handle_item_done(&item, now)
+                } else {
+                    self.acd.handle_item_withdrawn(&item, now)
+                };
+                if r.is_ok() {
+                    self.web.live.remove(&item);
+                    if let Some(a) = self.web.accepted.remove(&item) {
+                        self.web.held[a] -= 1;
+                    }
+                }
+                r
+            }
+            _ => Ok(()),
+        }
     }
 
     fn step(&mut self, op: &Op) {
         let now = self.now;
         let id = |i: usize| self.ids[i].clone();
         let r = match *op {
+            Op::Reload => {
+                let report = self.acd.reconfigure(&self.cfg, now);
+                assert!(report.items_dropped.is_empty() && report.removed.is_empty());
+                self.drain();
+                self.check();
+                return;
+            }
+            Op::Item { .. }
+            | Op::ItemAccept(_)
+            | Op::ItemDecline(_)
+            | Op::ItemDone(_)
+            | Op::ItemWithdraw(_) => {
+                let r = self.item_step(op);
+                self.drain();
+                self.check();
+                let _ = r;
+                return;
+            }
             Op::Call { queue, urgent } => {
                 if self.next_call >= MAX_CALLS {
                     return;
@@ -399,6 +583,7 @@ impl Harness {
                 );
             }
         }
+        self.check_items(&snap);
         for q in &snap.queues {
             let stages = &self.elig[&*q.name];
             for (call, waited) in &q.waiting {
@@ -407,6 +592,55 @@ impl Harness {
                 if let Some(&a) = available.iter().find(|&&a| ok[a]) {
                     panic!("call {call} waits {waited:?} in {} at stage {s} while {} is available and eligible", q.name, self.ids[a]);
                 }
+            }
+        }
+    }
+
+    /// Web items against the agents' states, from the outputs and the config alone.
+    fn check_items(&self, snap: &hotline::acd::Snapshot<u32>) {
+        let w = &self.web;
+        let stage_ok = |item: &str, a: usize| {
+            let (q, t0) = w.live[item];
+            let waited = self.now.saturating_duration_since(t0);
+            let stages = &self.elig[WEB_QUEUES[q]];
+            let s = stages.iter().take_while(|(at, _)| *at <= waited).count() - 1;
+            stages[s].1[a]
+        };
+        let present = |a: usize| {
+            !matches!(
+                snap.agents[a].state,
+                AgentState::LoggedOut | AgentState::NotReady { .. }
+            )
+        };
+        for (item, &a) in &w.offers {
+            assert!(present(a), "item {item} offered to absent {}", self.ids[a]);
+            assert!(
+                stage_ok(item, a),
+                "item {item} offered to unskilled {}",
+                self.ids[a]
+            );
+            assert_eq!(snap.agents[a].web_offer.as_deref(), Some(item.as_str()));
+        }
+        let offered: HashSet<usize> = w.offers.values().copied().collect();
+        for a in 0..self.ids.len() {
+            let pending = u32::from(offered.contains(&a));
+            assert!(
+                w.held[a] + pending <= w.capacity[a],
+                "{} over capacity",
+                self.ids[a]
+            );
+            assert_eq!(snap.agents[a].web_items, w.held[a]);
+        }
+        let free: Vec<usize> = (0..self.ids.len())
+            .filter(|&a| present(a) && !offered.contains(&a) && w.held[a] < w.capacity[a])
+            .collect();
+        for item in w.live.keys() {
+            if w.offers.contains_key(item) || w.accepted.contains_key(item) {
+                continue;
+            }
+            let free = free.iter().copied().find(|&a| stage_ok(item, a));
+            if let Some(a) = free {
+                panic!("item {item} waits while {} may take it", self.ids[a]);
             }
         }
     }
@@ -437,7 +671,21 @@ impl Harness {
                 self.talking.retain(|_, x| *x != c);
                 self.drain();
             }
-            if self.live.is_empty() {
+            let offered: Vec<String> = self.web.offers.keys().cloned().collect();
+            for item in offered {
+                let agent = self.ids[self.web.offers[&item]].clone();
+                assert!(self
+                    .acd
+                    .handle_item_accepted(&item, &agent, self.now)
+                    .is_ok());
+                self.drain();
+            }
+            let accepted: Vec<String> = self.web.accepted.keys().cloned().collect();
+            for item in accepted {
+                self.step(&Op::ItemDone(1));
+                let _ = item;
+            }
+            if self.live.is_empty() && self.web.live.is_empty() {
                 break;
             }
             self.step(&Op::Advance(1000));
@@ -446,6 +694,11 @@ impl Harness {
             self.live.is_empty(),
             "calls never answered: {:?}",
             self.live
+        );
+        assert!(
+            self.web.live.is_empty(),
+            "items never served: {:?}",
+            self.web.live.keys().collect::<Vec<_>>()
         );
         self.check();
     }
@@ -457,7 +710,7 @@ proptest! {
     #[test]
     fn routing_invariants_hold_under_random_inputs(
         seed in any::<u64>(),
-        ops in proptest::collection::vec(op(), 3000..4500),
+        ops in proptest::collection::vec(op(), 3600..5000),
     ) {
         let mut h = Harness::new(seed);
         for op in &ops {
@@ -465,6 +718,7 @@ proptest! {
         }
         h.finish();
         prop_assert!(h.next_call > 500, "too few calls exercised: {}", h.next_call);
+        prop_assert!(h.web.next > 150, "too few items exercised: {}", h.web.next);
     }
 }
 
@@ -491,8 +745,10 @@ fn thousand_calls_three_hundred_agents() {
         "only {answered_before_finish} answered during the run"
     );
     eprintln!(
-        "answered during the run: {answered_before_finish}, in all: {}; offers by stage {:?}",
+        "answered during the run: {answered_before_finish}, in all: {}; offers by stage {:?}; web items: {} queued, {} accepted",
         h.answered.len(),
-        h.stats
+        h.stats,
+        h.web.next,
+        h.web.served
     );
 }

@@ -12,6 +12,10 @@
 //! `call C QUEUE [priority=N] [t0=T]`, `answer C`, `busy C`, `decline C`, `unreachable C`,
 //! `hangup C`, `withdraw C`, `end C`, `show QUEUE`, `tick`.
 //!
+//! Web items: `item I QUEUE [t0=T]`, `accept I A`, `decline I A`, `done I`,
+//! `withdraw_item I`, `show_web QUEUE`; their outputs are the kinds `item_offer`,
+//! `item_cancel`, `item_accepted`, `item_exceeded`, `item_expand`.
+//!
 //! `ACD_BLESS=1 cargo test --test acd_scenarios` rewrites the expected sections (review
 //! the diff before committing it).
 
@@ -21,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use hotline::acd::config::AcdConfig;
 use hotline::acd::model::{AgentState, NotReadyReason, StateRequest};
-use hotline::acd::{Acd, Alarm, Output, RingFailure};
+use hotline::acd::{Acd, Alarm, ItemOutput, Output, RingFailure};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -92,6 +96,13 @@ impl Run {
                 self.out.push(line);
             }
         }
+        while let Some(o) = self.acd.poll_item_output() {
+            let (kind, text) = describe_item(&o, self.origin);
+            if !self.ignore.contains(kind) {
+                let line = format!("t={} {text}", self.stamp(now));
+                self.out.push(line);
+            }
+        }
     }
 
     fn advance(&mut self, ms: u64) {
@@ -147,7 +158,9 @@ impl Run {
             }
             "answer" => acd.handle_ring_answered(&arg(1)?.to_string(), now),
             "busy" => acd.handle_ring_failed(&arg(1)?.to_string(), RingFailure::Busy, now),
-            "decline" => acd.handle_ring_failed(&arg(1)?.to_string(), RingFailure::Declined, now),
+            "decline" if words.len() == 2 => {
+                acd.handle_ring_failed(&arg(1)?.to_string(), RingFailure::Declined, now)
+            }
             "unreachable" => {
                 acd.handle_ring_failed(&arg(1)?.to_string(), RingFailure::Unreachable, now)
             }
@@ -156,6 +169,26 @@ impl Run {
             "end" => acd.handle_call_ended(&arg(1)?.to_string(), now),
             "show" => {
                 let line = show(acd, arg(1)?, now)?;
+                self.out
+                    .push(format!("t={} {line}", fmt_ms(u128::from(ms))));
+                Ok(())
+            }
+            "item" => {
+                let mut t0 = now;
+                for w in &words[3.min(words.len())..] {
+                    match w.strip_prefix("t0=") {
+                        Some(t) => t0 = self.origin + Duration::from_millis(parse_ms(t)?),
+                        None => return Err(format!("unknown item option {w}")),
+                    }
+                }
+                acd.handle_item_queued(arg(1)?.into(), arg(2)?, t0, now)
+            }
+            "accept" => acd.handle_item_accepted(arg(1)?, arg(2)?, now),
+            "decline" if words.len() > 2 => acd.handle_item_declined(arg(1)?, arg(2)?, now),
+            "done" => acd.handle_item_done(arg(1)?, now),
+            "withdraw_item" => acd.handle_item_withdrawn(arg(1)?, now),
+            "show_web" => {
+                let line = show_web(acd, arg(1)?, now)?;
                 self.out
                     .push(format!("t={} {line}", fmt_ms(u128::from(ms))));
                 Ok(())
@@ -204,6 +237,88 @@ fn show(acd: &Acd<String>, queue: &str, now: Instant) -> Result<String, String> 
         a.logged_out,
         q.unstaffed
     ))
+}
+
+fn show_web(acd: &Acd<String>, queue: &str, now: Instant) -> Result<String, String> {
+    let snap = acd.snapshot(now);
+    let q = snap
+        .web_queues
+        .iter()
+        .find(|q| &*q.name == queue)
+        .ok_or(format!("no web queue {queue}"))?;
+    let held: Vec<String> = snap
+        .agents
+        .iter()
+        .filter(|a| a.web_items > 0 || a.web_offer.is_some())
+        .map(|a| {
+            let offer = a
+                .web_offer
+                .as_deref()
+                .map_or(String::new(), |i| format!("+{i}"));
+            format!("{}:{}{offer}", a.id, a.web_items)
+        })
+        .collect();
+    Ok(format!(
+        "web {queue} waiting={} offered={} accepted={} longest={} agents=[{}] unstaffed={}",
+        q.waiting,
+        q.offered,
+        q.accepted,
+        q.longest_wait.map_or("-".into(), fmt_d),
+        held.join(","),
+        q.unstaffed
+    ))
+}
+
+fn describe_item(o: &ItemOutput, origin: Instant) -> (&'static str, String) {
+    match o {
+        ItemOutput::OfferItem {
+            item,
+            agent,
+            queue,
+            until,
+        } => (
+            "item_offer",
+            format!(
+                "offer item {item} -> {agent} queue={queue} until={}",
+                fmt_d(*until - origin)
+            ),
+        ),
+        ItemOutput::CancelItemOffer {
+            item,
+            agent,
+            reason,
+        } => (
+            "item_cancel",
+            format!("cancel item {item} -> {agent} {}", reason.as_str()),
+        ),
+        ItemOutput::ItemAccepted {
+            item,
+            agent,
+            queue,
+            wait,
+        } => (
+            "item_accepted",
+            format!(
+                "accepted item {item} by {agent} queue={queue} wait={}",
+                fmt_d(*wait)
+            ),
+        ),
+        ItemOutput::ItemWaitExceeded {
+            item,
+            queue,
+            waited,
+        } => (
+            "item_exceeded",
+            format!(
+                "exceeded item {item} queue={queue} waited={}",
+                fmt_d(*waited)
+            ),
+        ),
+        ItemOutput::ItemExpanded { item, queue, step } => (
+            "item_expand",
+            format!("expand item {item} queue={queue} step={step}"),
+        ),
+    }
 }
 
 fn state_text(s: &AgentState<String>, origin: Instant) -> String {

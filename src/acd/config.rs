@@ -1,12 +1,15 @@
-//! The ACD's configuration: `config/agents.toml` (who answers, with which skills and which
-//! digest credentials) and `config/queues.toml` (one queue per service, its skill, ring
-//! timeout, wrap-up, priority and expansion steps).
+//! The ACD's configuration: `config/agents.toml` (who answers, with which skills, which
+//! digest credentials and how many web items at once) and `config/queues.toml` (one queue
+//! per service, its channel, skill, ring or offer timeout, wrap-up, priority and expansion
+//! steps, and the `[web]` section: the 3-minute response deadline and how web requests are
+//! routed to web queues).
 //!
 //! Parsing takes the files' text (reading them is the `config` room's job: this room does no
 //! I/O). Unknown keys are refused and every problem is reported as `file:line: what is wrong`.
 //! Plain passwords are hashed into digest HA1 values here and dropped; they are never logged.
 
 mod validate;
+mod web;
 
 use std::fmt;
 use std::path::Path;
@@ -17,6 +20,11 @@ use toml::Spanned;
 
 use crate::acd::model::{AgentId, Skill, SkillKind, SkillNeed};
 use crate::config::{line_of, ConfigError};
+
+pub use web::{
+    WebConfig, WebRoute, DEFAULT_ALARM_AFTER, DEFAULT_OFFER_TIMEOUT, DEFAULT_RESPONSE_DEADLINE,
+    DEFAULT_WEB_CAPACITY, DEFAULT_WEB_QUEUE, WEB_REQUEST_TYPES,
+};
 
 /// The digest realm when `agents.toml` names none.
 pub const DEFAULT_REALM: &str = "hotline";
@@ -71,6 +79,9 @@ pub struct AgentConfig {
     pub skills: Vec<Skill>,
     /// Whether the credentials are the shipped `demo-<id>` ones (refused off loopback).
     pub demo_password: bool,
+    /// How many web items the agent may hold at once (accepted plus offered); 0 = never
+    /// offered web items.
+    pub web_capacity: u8,
 }
 
 /// How an expansion step widens who may take a call.
@@ -91,10 +102,31 @@ pub struct ExpansionStep {
     pub widen: Widen,
 }
 
+/// Which kind of work a queue takes: calls from the IVR, or web items (internet requests).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueChannel {
+    #[default]
+    Voice,
+    Web,
+}
+
+impl QueueChannel {
+    /// The config spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueueChannel::Voice => "voice",
+            QueueChannel::Web => "web",
+        }
+    }
+}
+
 /// One queue, validated.
 #[derive(Debug, Clone)]
 pub struct QueueConfig {
     pub name: String,
+    /// Voice queues take only calls, web queues only web items.
+    pub channel: QueueChannel,
     /// The skill an agent needs to take this queue's calls from the start.
     pub need: SkillNeed,
     /// The level needed from the start.
@@ -103,7 +135,11 @@ pub struct QueueConfig {
     pub priority: u8,
     pub ring_timeout: Duration,
     pub wrap_up: Duration,
-    /// In increasing `after` order, each before the deadline.
+    /// Web queues: how long an item's offer waits on an agent's desk before it goes to the
+    /// next agent.
+    pub offer_timeout: Duration,
+    /// In increasing `after` order, each before the deadline (the answer deadline for
+    /// voice queues, the web response deadline for web queues).
     pub expand: Vec<ExpansionStep>,
 }
 
@@ -116,6 +152,8 @@ pub struct AcdConfig {
     pub answer_deadline: Duration,
     pub agents: Vec<AgentConfig>,
     pub queues: Vec<QueueConfig>,
+    /// The internet channel: response deadline, alarm and routing rules.
+    pub web: WebConfig,
 }
 
 impl AcdConfig {
@@ -144,9 +182,23 @@ impl AcdConfig {
         self.agents.iter().any(|a| a.demo_password)
     }
 
-    /// The queue names, for the IVR loader's check of its targets.
+    /// The voice queue names, for the IVR loader's check of its targets (a menu key or a
+    /// transfer must never send a caller to a web queue).
     pub fn queue_names(&self) -> Vec<String> {
-        self.queues.iter().map(|q| q.name.clone()).collect()
+        self.queues
+            .iter()
+            .filter(|q| q.channel == QueueChannel::Voice)
+            .map(|q| q.name.clone())
+            .collect()
+    }
+
+    /// The web queue names (the targets of `[web]` routing).
+    pub fn web_queue_names(&self) -> Vec<String> {
+        self.queues
+            .iter()
+            .filter(|q| q.channel == QueueChannel::Web)
+            .map(|q| q.name.clone())
+            .collect()
     }
 
     /// The queues of the enterprise service seat (涉企服务专席, mandatory by rule C6): those
@@ -154,7 +206,10 @@ impl AcdConfig {
     pub fn enterprise_queues(&self) -> Vec<String> {
         self.queues
             .iter()
-            .filter(|q| q.need.kind == crate::acd::model::SkillKind::Enterprise)
+            .filter(|q| {
+                q.need.kind == crate::acd::model::SkillKind::Enterprise
+                    && q.channel == QueueChannel::Voice
+            })
             .map(|q| q.name.clone())
             .collect()
     }
@@ -194,8 +249,15 @@ impl fmt::Debug for Secret {
 struct AgentsFile {
     #[serde(default = "default_realm")]
     realm: String,
+    /// Every agent's web capacity unless their `[[agent]]` says otherwise.
+    #[serde(default = "default_web_capacity")]
+    web_capacity: u8,
     #[serde(default)]
     agent: Vec<Spanned<RawAgent>>,
+}
+
+fn default_web_capacity() -> u8 {
+    DEFAULT_WEB_CAPACITY
 }
 
 fn default_realm() -> String {
@@ -213,6 +275,7 @@ struct RawAgent {
     ha1_sha256: Option<String>,
     #[serde(default)]
     skills: Vec<Spanned<RawSkill>>,
+    web_capacity: Option<u8>,
 }
 
 /// A skill as written: `{ skill = "dialect", dialect = "cantonese", level = 4 }`.
@@ -233,6 +296,7 @@ struct QueuesFile {
     defaults: RawDefaults,
     #[serde(default)]
     queue: Vec<Spanned<RawQueue>>,
+    web: Option<Spanned<web::RawWeb>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -260,6 +324,8 @@ impl Default for RawDefaults {
 #[serde(deny_unknown_fields)]
 struct RawQueue {
     name: String,
+    #[serde(default)]
+    channel: QueueChannel,
     skill: SkillKind,
     dialect: Option<String>,
     language: Option<String>,
@@ -272,6 +338,8 @@ struct RawQueue {
     ring_timeout: Option<Duration>,
     #[serde(default, with = "humantime_serde::option")]
     wrap_up: Option<Duration>,
+    #[serde(default, with = "humantime_serde::option")]
+    offer_timeout: Option<Duration>,
     #[serde(default)]
     expand: Vec<Spanned<RawStep>>,
 }
@@ -297,3 +365,5 @@ struct RawStep {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_web;

@@ -16,9 +16,20 @@
 //! and `handle_wrap_up_done` from the HTTP API, `handle_timeout` at `poll_timeout()`; after
 //! each, drain `poll_output()`: `Offer` → INVITE the agent's contact, `CancelOffer` →
 //! CANCEL it, the rest → stats, wallboard, alarms.
+//!
+//! Web work items (internet requests, [`core::items`]): `handle_item_queued` when a request
+//! is registered (queue from [`config::AcdConfig::web_queue_for`], `t0` = the receipt),
+//! `handle_item_accepted` / `handle_item_declined` from the desk, `handle_item_done` when
+//! the agent finished it, `handle_item_withdrawn` when it was handled elsewhere; after each
+//! input (and each `handle_timeout`) also drain `poll_item_output()`: `OfferItem` → show it
+//! on the agent's desk, `CancelItemOffer` → take it off, the rest → stats and wallboard.
+//! The IVR and transfers use `has_voice_queue`: a caller never lands in a web queue.
 
 pub mod config;
 pub mod core;
 pub mod model;
 
-pub use self::core::{Acd, AcdError, Alarm, CallKey, CancelReason, Output, RingFailure, Snapshot};
+pub use self::core::{
+    Acd, AcdError, Alarm, CallKey, CancelReason, ItemCancelReason, ItemKey, ItemOutput, Output,
+    RingFailure, Snapshot, WebQueueSnapshot,
+};

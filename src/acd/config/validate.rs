@@ -7,8 +7,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::{
-    ha1, AcdConfig, AgentConfig, AgentsFile, Credentials, DigestAlgorithm, ExpansionStep,
-    QueueConfig, QueuesFile, RawAgent, RawQueue, RawStep, Widen, MIN_RING_WINDOW,
+    ha1, web, AcdConfig, AgentConfig, AgentsFile, Credentials, DigestAlgorithm, ExpansionStep,
+    QueueChannel, QueueConfig, QueuesFile, RawAgent, RawQueue, RawStep, Widen,
+    DEFAULT_OFFER_TIMEOUT, MIN_RING_WINDOW,
 };
 use crate::acd::model::{AgentId, Skill, SkillKind, SkillNeed};
 use crate::config::{line_of, ConfigError};
@@ -20,10 +21,14 @@ pub(super) struct Source<'a> {
     pub path: &'a Path,
 }
 
-struct Errors(Vec<ConfigError>);
+pub(super) struct Errors(Vec<ConfigError>);
 
 impl Errors {
-    fn at(&mut self, src: Source<'_>, span: &Range<usize>, message: String) {
+    pub(super) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub(super) fn at(&mut self, src: Source<'_>, span: &Range<usize>, message: String) {
         self.0.push(ConfigError::Invalid {
             path: src.path.to_path_buf(),
             line: line_of(src.text, span.start),
@@ -35,6 +40,8 @@ impl Errors {
 const MAX_WRAP_UP: Duration = Duration::from_secs(600);
 const MIN_RING: Duration = Duration::from_secs(2);
 const MAX_RING: Duration = Duration::from_secs(60);
+const MIN_OFFER: Duration = Duration::from_secs(5);
+const MAX_OFFER: Duration = Duration::from_secs(600);
 
 fn is_name(s: &str) -> bool {
     !s.is_empty()
@@ -103,6 +110,7 @@ fn agent(
     raw: &RawAgent,
     span: &Range<usize>,
     realm: &str,
+    web_capacity: u8,
     src: Source<'_>,
     errs: &mut Errors,
 ) -> Option<AgentConfig> {
@@ -232,6 +240,18 @@ fn agent(
             Err(m) => errs.at(src, &sspan, format!("agent {}: {m}", raw.id)),
         }
     }
+    let web_capacity = raw.web_capacity.unwrap_or(web_capacity);
+    if web_capacity > web::MAX_WEB_CAPACITY {
+        errs.at(
+            src,
+            span,
+            format!(
+                "agent {}: web_capacity {web_capacity} is above {} (0 = never offered web items)",
+                raw.id,
+                web::MAX_WEB_CAPACITY
+            ),
+        );
+    }
     (errs.0.len() == before).then(|| AgentConfig {
         id: AgentId::new(&raw.id),
         name: raw.name.trim().to_string(),
@@ -239,6 +259,7 @@ fn agent(
         credentials,
         skills,
         demo_password,
+        web_capacity,
     })
 }
 
@@ -296,6 +317,7 @@ fn queue(
     raw: &RawQueue,
     span: &Range<usize>,
     defaults: &super::RawDefaults,
+    web_deadline: Duration,
     src: Source<'_>,
     errs: &mut Errors,
 ) -> Option<QueueConfig> {
@@ -322,6 +344,33 @@ fn queue(
             format!("queue {name}: min_level {} is not 1–5", raw.min_level),
         );
     }
+    let web = raw.channel == QueueChannel::Web;
+    let offer_timeout = raw.offer_timeout.unwrap_or(DEFAULT_OFFER_TIMEOUT);
+    for (given, key) in [
+        (raw.ring_timeout.is_some() && web, "ring_timeout"),
+        (raw.wrap_up.is_some() && web, "wrap_up"),
+        (raw.offer_timeout.is_some() && !web, "offer_timeout"),
+    ] {
+        if given {
+            let (is, use_) = if web {
+                ("a web queue", "web items are offered on the desk for `offer_timeout` and freed when the agent says done")
+            } else {
+                ("a voice queue", "`offer_timeout` is for `channel = \"web\"` queues; calls ring for `ring_timeout`")
+            };
+            errs.at(
+                src,
+                span,
+                format!("queue {name}: `{key}` does not apply to {is}: {use_}"),
+            );
+        }
+    }
+    if web && !(MIN_OFFER..=MAX_OFFER).contains(&offer_timeout) {
+        errs.at(
+            src,
+            span,
+            format!("queue {name}: offer_timeout {offer_timeout:?} must be 5s–10m"),
+        );
+    }
     let ring_timeout = raw.ring_timeout.unwrap_or(defaults.ring_timeout);
     if !(MIN_RING..=MAX_RING).contains(&ring_timeout) {
         errs.at(
@@ -338,7 +387,22 @@ fn queue(
             format!("queue {name}: wrap_up {wrap_up:?} is longer than 10m"),
         );
     }
-    let deadline = defaults.answer_deadline;
+    // A widened call must still have time to ring; a widened web item, time for an offer.
+    let (deadline, window, what, needs) = if web {
+        (
+            web_deadline,
+            offer_timeout,
+            "web response",
+            "an offer needs its offer_timeout to be seen and accepted",
+        )
+    } else {
+        (
+            defaults.answer_deadline,
+            MIN_RING_WINDOW,
+            "answer",
+            "a phone needs at least that long to ring and be answered",
+        )
+    };
     let mut expand = Vec::new();
     let mut last = Duration::ZERO;
     for s in &raw.expand {
@@ -347,14 +411,13 @@ fn queue(
         if r.after <= last {
             errs.at(src, &sspan, format!("queue {name}: step after {:?} must come later than the one before ({last:?}) and after 0s", r.after));
         }
-        if r.after + MIN_RING_WINDOW > deadline {
+        if r.after + window > deadline {
             errs.at(src, &sspan, format!(
-                "queue {name}: step after {:?} leaves {:?} before the {:?} answer deadline; a phone needs at least {:?} to ring and be answered: move it to {:?} or earlier",
+                "queue {name}: step after {:?} leaves {:?} before the {:?} {what} deadline; {needs} ({window:?}): move it to {:?} or earlier",
                 r.after,
                 deadline.saturating_sub(r.after),
                 deadline,
-                MIN_RING_WINDOW,
-                deadline.saturating_sub(MIN_RING_WINDOW)
+                deadline.saturating_sub(window)
             ));
         }
         last = last.max(r.after);
@@ -368,11 +431,13 @@ fn queue(
     let need = need?;
     (errs.0.len() == before).then(|| QueueConfig {
         name: name.clone(),
+        channel: raw.channel,
         need,
         min_level: raw.min_level,
         priority: raw.priority,
         ring_timeout,
         wrap_up,
+        offer_timeout,
         expand,
     })
 }
@@ -415,7 +480,14 @@ pub(super) fn build(
                 format!("sip_user {user} is used by two agents"),
             );
         }
-        if let Some(ok) = agent(raw, &span, &agents.realm, asrc, &mut errs) {
+        if let Some(ok) = agent(
+            raw,
+            &span,
+            &agents.realm,
+            agents.web_capacity,
+            asrc,
+            &mut errs,
+        ) {
             out_agents.push(ok);
         }
     }
@@ -431,6 +503,18 @@ pub(super) fn build(
             ),
         );
     }
+    if agents.web_capacity > web::MAX_WEB_CAPACITY {
+        errs.at(
+            asrc,
+            &whole,
+            format!(
+                "web_capacity {} is above {} (0 = agents are never offered web items)",
+                agents.web_capacity,
+                web::MAX_WEB_CAPACITY
+            ),
+        );
+    }
+    let web_deadline = web::deadline(queues.web.as_ref());
     let mut out_queues: Vec<QueueConfig> = Vec::new();
     let mut names = HashSet::new();
     for q in &queues.queue {
@@ -439,10 +523,16 @@ pub(super) fn build(
         if !names.insert(raw.name.clone()) {
             errs.at(qsrc, &span, format!("queue {} is defined twice", raw.name));
         }
-        if let Some(ok) = queue(raw, &span, d, qsrc, &mut errs) {
+        if ["general", "enterprise"].contains(&raw.name.as_str())
+            && raw.channel != QueueChannel::Voice
+        {
+            errs.at(qsrc, &span, format!("queue {}: the {} queue takes calls (the IVR's fallback, rule C6): remove `channel = \"web\"` and give the web queue another name", raw.name, raw.name));
+        }
+        if let Some(ok) = queue(raw, &span, d, web_deadline, qsrc, &mut errs) {
             out_queues.push(ok);
         }
     }
+    let web = web::build(queues.web.as_ref(), &out_queues, qsrc, &mut errs);
     for required in ["general", "enterprise"] {
         if !names.contains(required) {
             errs.at(qsrc, &whole, format!(
@@ -482,6 +572,7 @@ pub(super) fn build(
             answer_deadline: d.answer_deadline,
             agents: out_agents,
             queues: out_queues,
+            web,
         })
     } else {
         errs.0.sort_by_key(|e| match e {

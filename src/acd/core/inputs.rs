@@ -27,6 +27,9 @@ impl<C: CallKey> Acd<C> {
             .queue_ix
             .get(queue)
             .ok_or_else(|| AcdError::UnknownQueue(queue.to_string()))?;
+        if self.queues[q as usize].web.is_some() {
+            return Err(AcdError::NotAVoiceQueue(queue.to_string()));
+        }
         if self.call_ix.contains_key(&call) {
             return Err(AcdError::CallAlreadyKnown(format!("{call:?}")));
         }
@@ -316,7 +319,8 @@ impl<C: CallKey> Acd<C> {
         Ok(())
     }
 
-    /// Fires every timer due at `now`: ring timeouts, expansion steps, deadlines, wrap-ups.
+    /// Fires every timer due at `now`: ring timeouts, expansion steps, deadlines, wrap-ups,
+    /// and web items' offer timeouts, expansion steps and alarms.
     pub fn handle_timeout(&mut self, now: Instant) {
         while let Some(&(at, timer)) = self.timers.first() {
             if at > now {
@@ -335,6 +339,9 @@ impl<C: CallKey> Acd<C> {
                     }
                 }
                 Timer::Stage(slot) => self.next_stage(slot, now),
+                Timer::ItemOffer(_) | Timer::ItemStage(_) | Timer::ItemAlarm(_) => {
+                    self.item_timer(timer, now)
+                }
                 Timer::Deadline(slot) => {
                     if let Some(c) = self.calls[slot as usize].as_mut() {
                         c.deadline_timer = None;
@@ -435,7 +442,7 @@ impl<C: CallKey> Acd<C> {
         }
     }
 
-    fn agent(&self, agent: &str) -> Result<AgentIx, AcdError> {
+    pub(super) fn agent(&self, agent: &str) -> Result<AgentIx, AcdError> {
         self.agent_ix
             .get(agent)
             .copied()

@@ -10,13 +10,26 @@
 //! (available = ready, registered, phone free). So each input needs at most one routing
 //! decision: for the one call that changed (arrived, came back, widened), or for the one
 //! agent that became available.
+//!
+//! Web work items (internet requests, issue 13) share the queues file, the skills, levels,
+//! expansion and idle order, but not the calls' tables: they wait in web queues, are
+//! offered on the agent's desk (not the phone) to one agent at a time, and come out of
+//! their own [`Acd::poll_item_output`] so the call engine's handling of [`Output`] is
+//! untouched. See [`items`] for their rules.
 
 mod inputs;
+pub mod items;
+mod items_route;
+mod items_view;
 mod reconfigure;
 mod route;
 mod snapshot;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_items;
+#[cfg(test)]
+mod tests_items_more;
 #[cfg(test)]
 mod tests_reconfigure;
 
@@ -27,9 +40,11 @@ use std::hash::Hash;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::acd::config::{AcdConfig, Widen};
+use crate::acd::config::{AcdConfig, QueueChannel, Widen};
 use crate::acd::model::{AgentId, AgentState, AgentStateKind, NotReadyReason, SkillNeed};
 
+pub use items::{ItemCancelReason, ItemKey, ItemOutput};
+pub use items_view::WebQueueSnapshot;
 pub use reconfigure::Reconfigured;
 pub use snapshot::{AgentSnapshot, QueueSnapshot, Snapshot, StateCounts};
 
@@ -60,6 +75,22 @@ pub enum AcdError {
         agent: String,
         state: AgentStateKind,
     },
+    #[error("queue {0:?} is a web queue: calls go to voice queues")]
+    NotAVoiceQueue(String),
+    #[error("queue {0:?} is a voice queue: web items go to web queues")]
+    NotAWebQueue(String),
+    #[error("web item {0} is not known to the ACD")]
+    UnknownItem(String),
+    #[error("web item {0} is already queued, offered or accepted")]
+    ItemAlreadyKnown(String),
+    #[error("web item {item} is not offered to agent {agent} (it is {status})")]
+    ItemNotOffered {
+        item: String,
+        agent: String,
+        status: &'static str,
+    },
+    #[error("web item {item} is not accepted by an agent (it is {status})")]
+    ItemNotAccepted { item: String, status: &'static str },
 }
 
 /// Why a ring was stopped; the engine sends CANCEL to the agent's phone for each.
@@ -225,10 +256,13 @@ struct QueueRt {
     wrap_up: Duration,
     priority: u8,
     stages: Vec<Stage>,
+    /// Web queues only: their items' line and the agents who may serve them.
+    web: Option<items::WebQueueRt>,
     /// Waiting calls (not ringing): by priority, lane, then t₀.
     lines: BTreeMap<SegmentKey, BTreeSet<LineKey>>,
     waiting: usize,
-    /// Agents holding the queue's skill who are logged in with a registered phone.
+    /// Agents holding the queue's skill who are logged in with a registered phone (web
+    /// queues: logged in with a web capacity; no phone needed for the desk).
     staffed: u32,
     alarm: bool,
 }
@@ -251,9 +285,11 @@ struct AgentRt<C> {
     pools: Vec<(PoolIx, u8)>,
     /// The queues the agent may serve, and from which stage on.
     stage_in: Vec<(QueueIx, u8)>,
-    /// The queues whose staffing counts this agent.
+    /// The voice queues whose staffing counts this agent.
     staffs: Vec<QueueIx>,
     counted: bool,
+    /// The agent's web items: capacity, load, pending offer, the web queues served.
+    web: items::AgentWeb,
     /// Removed from `agents.toml` by a reload while on a call: finishes it, is offered
     /// nothing more and is logged out (and gone at the next reload) when it ends.
     retired: bool,
@@ -299,6 +335,13 @@ enum Timer {
     WrapUp(AgentIx),
     Stage(Slot),
     Deadline(Slot),
+    /// A web item reaches its next expansion step (before an offer timeout at the same
+    /// instant, so the timed-out item sees the widened stage).
+    ItemStage(items::ItemSlot),
+    /// A web item's offer on an agent's desk expires.
+    ItemOffer(items::ItemSlot),
+    /// A web item has waited `alarm_after` without being accepted.
+    ItemAlarm(items::ItemSlot),
 }
 
 /// The ACD. `C` is the engine's call id.
@@ -318,6 +361,8 @@ pub struct Acd<C> {
     seq: u64,
     timers: BTreeSet<(Instant, Timer)>,
     outputs: VecDeque<Output<C>>,
+    /// Web work items, in tables of their own.
+    items: items::ItemTable,
 }
 
 impl<C: CallKey> Acd<C> {
@@ -359,7 +404,9 @@ impl<C: CallKey> Acd<C> {
                     pools: pools.clone(),
                 });
             }
+            let web = (q.channel == QueueChannel::Web).then(|| items::WebQueueRt::new(q));
             queues.push(QueueRt {
+                web,
                 name: Arc::from(q.name.as_str()),
                 ring_timeout: q.ring_timeout,
                 wrap_up: q.wrap_up,
@@ -372,6 +419,7 @@ impl<C: CallKey> Acd<C> {
             });
         }
         let mut agents = Vec::new();
+        let mut web_cands: Vec<(QueueIx, u8, u8, AgentIx)> = Vec::new();
         for a in &config.agents {
             let mut levels: Vec<(PoolIx, u8)> = vec![(EVERYONE, 0)];
             for s in &a.skills {
@@ -400,16 +448,35 @@ impl<C: CallKey> Acd<C> {
             let level_in = |p: PoolIx| levels.iter().find(|(q, _)| *q == p).map(|(_, l)| *l);
             let mut stage_in = Vec::new();
             let mut staffs = Vec::new();
+            let mut web = items::AgentWeb::new(a.web_capacity, now);
             for (qi, q) in queues.iter().enumerate() {
                 let first = q.stages.iter().position(|st| {
                     st.pools
                         .iter()
                         .any(|&(p, min)| level_in(p).is_some_and(|l| l >= min))
                 });
+                let skilled = a.skills.iter().any(|s| s.meets(&config.queues[qi].need));
+                if q.web.is_some() {
+                    if let Some(s) = first {
+                        // Rank inside the stage: the level in the stage's first pool the
+                        // agent qualifies for (0 when only `everyone` lets them in).
+                        let level = q.stages[s]
+                            .pools
+                            .iter()
+                            .find_map(|&(p, min)| level_in(p).filter(|l| *l >= min))
+                            .unwrap_or(0);
+                        web.stage_in.push((qi as QueueIx, s as u8));
+                        web_cands.push((qi as QueueIx, s as u8, level, agents.len() as AgentIx));
+                    }
+                    if skilled {
+                        web.staffs.push(qi as QueueIx);
+                    }
+                    continue;
+                }
                 if let Some(s) = first {
                     stage_in.push((qi as QueueIx, s as u8));
                 }
-                if a.skills.iter().any(|s| s.meets(&config.queues[qi].need)) {
+                if skilled {
                     staffs.push(qi as QueueIx);
                 }
             }
@@ -427,8 +494,17 @@ impl<C: CallKey> Acd<C> {
                 stage_in,
                 staffs,
                 counted: false,
+                web,
                 retired: false,
             });
+        }
+        for (q, stage, level, a) in web_cands {
+            if let Some(wq) = queues[q as usize].web.as_mut() {
+                wq.cands.push((stage, Reverse(level), a));
+            }
+        }
+        for wq in queues.iter_mut().filter_map(|q| q.web.as_mut()) {
+            wq.cands.sort_unstable();
         }
         let mut acd = Acd {
             deadline: config.answer_deadline,
@@ -452,6 +528,7 @@ impl<C: CallKey> Acd<C> {
             seq: 0,
             timers: BTreeSet::new(),
             outputs: VecDeque::new(),
+            items: items::ItemTable::new(config),
         };
         for qi in 0..acd.queues.len() {
             acd.update_alarm(qi as QueueIx);
@@ -471,9 +548,26 @@ impl<C: CallKey> Acd<C> {
         self.timers.first().map(|(t, _)| *t)
     }
 
-    /// Whether a queue of that name exists (the IVR's targets are checked against it).
+    /// Whether a queue a call may be put in exists: the same as [`Acd::has_voice_queue`].
+    /// The IVR and transfers ask this, so a caller (or an agent's transfer) can never land
+    /// in a web queue; [`Acd::has_web_queue`] is the web side's question.
     pub fn has_queue(&self, queue: &str) -> bool {
-        self.queue_ix.contains_key(queue)
+        self.has_voice_queue(queue)
+    }
+
+    /// Whether a voice queue of that name exists: the IVR's and transfers' targets must be
+    /// one (a caller is never put in a web queue).
+    pub fn has_voice_queue(&self, queue: &str) -> bool {
+        self.queue_ix
+            .get(queue)
+            .is_some_and(|&q| self.queues[q as usize].web.is_none())
+    }
+
+    /// Whether a web queue of that name exists (where web items may be queued).
+    pub fn has_web_queue(&self, queue: &str) -> bool {
+        self.queue_ix
+            .get(queue)
+            .is_some_and(|&q| self.queues[q as usize].web.is_some())
     }
 
     /// The queue a call waits, rings or talks in.

@@ -9,7 +9,12 @@
 //! - an agent removed while talking finishes the call, is offered nothing more, and is logged
 //!   out (and gone at the next reload) when the call ends;
 //! - an agent removed while being rung: the ring is withdrawn and the call goes back to the
-//!   front of its queue; removed in any other state: gone at once.
+//!   front of its queue; removed in any other state: gone at once;
+//! - a web item keeps its t₀, its place and its alarm; its queue gone, it moves to
+//!   `[web] default_queue`; an offer stays on a kept agent's desk while they may still hold
+//!   it (else it is cancelled and the item goes on); an accepted item stays counted for its
+//!   agent. With no web queue left, or accepted by a removed agent, it leaves the ACD and
+//!   is listed in [`Reconfigured::items_dropped`].
 
 use std::cmp::Reverse;
 use std::collections::HashMap;
@@ -28,6 +33,9 @@ pub struct Reconfigured {
     pub retired: Vec<AgentId>,
     /// Agents removed at once.
     pub removed: Vec<AgentId>,
+    /// Web items the new tables cannot hold (no web queue left, or accepted by a removed
+    /// agent): their tickets stay as they are; the ACD just stops routing them.
+    pub items_dropped: Vec<super::ItemKey>,
 }
 
 impl<C: CallKey> Acd<C> {
@@ -60,6 +68,7 @@ impl<C: CallKey> Acd<C> {
                     stage_in: Vec::new(),
                     staffs: Vec::new(),
                     counted: false,
+                    web: super::items::AgentWeb::new(0, oa.web.idle_since),
                     retired: true,
                     paused_until: None,
                 });
@@ -169,8 +178,11 @@ impl<C: CallKey> Acd<C> {
             na.phone_busy = oa.phone_busy;
             na.since = oa.since;
             na.idle_since = oa.idle_since;
+            na.web.idle_since = oa.web.idle_since;
             na.state = state;
         }
+        let (items_to_line, items_dropped) = self.carry_items(&mut old, &map, now);
+        report.items_dropped = items_dropped;
         for a in 0..self.agents.len() {
             self.settle_agent(a as AgentIx, now);
         }
@@ -180,6 +192,12 @@ impl<C: CallKey> Acd<C> {
         });
         for (slot, lane) in to_line {
             self.line_up(slot, lane, now);
+        }
+        for slot in items_to_line {
+            self.line_item(slot, now);
+        }
+        for a in 0..self.agents.len() {
+            self.settle_web(a as AgentIx, now);
         }
 
         // Alarms: say only what changed against the old configuration.

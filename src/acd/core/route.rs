@@ -90,6 +90,9 @@ impl<C: CallKey> Acd<C> {
             state,
         });
         self.settle_agent(a, now);
+        // Web items follow the state (not-ready withdraws an offer, ready may get one); a
+        // call's ring, talk or wrap-up changes nothing for them.
+        self.settle_web(a, now);
     }
 
     fn update_staffing(&mut self, a: AgentIx) {

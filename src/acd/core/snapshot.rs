@@ -26,7 +26,7 @@ pub struct StateCounts {
 }
 
 impl StateCounts {
-    fn add(&mut self, kind: AgentStateKind, registered: bool) {
+    pub(super) fn add(&mut self, kind: AgentStateKind, registered: bool) {
         let n = match kind {
             AgentStateKind::LoggedOut => &mut self.logged_out,
             AgentStateKind::Ready if !registered => &mut self.ready_no_phone,
@@ -68,15 +68,24 @@ pub struct AgentSnapshot<C> {
     pub registered: bool,
     /// On a call the ACD did not place.
     pub phone_busy: bool,
+    /// Web items accepted and not yet done.
+    pub web_items: u32,
+    /// The web item on the agent's desk waiting for accept or decline.
+    pub web_offer: Option<super::ItemKey>,
+    /// How many web items the agent may hold at once.
+    pub web_capacity: u8,
 }
 
 /// The whole ACD at an instant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snapshot<C> {
+    /// The voice queues (calls).
     pub queues: Vec<QueueSnapshot<C>>,
     pub agents: Vec<AgentSnapshot<C>>,
     /// Every agent, by state.
     pub totals: StateCounts,
+    /// The web queues (internet requests as work items).
+    pub web_queues: Vec<super::WebQueueSnapshot>,
 }
 
 impl<C: CallKey> Acd<C> {
@@ -136,13 +145,24 @@ impl<C: CallKey> Acd<C> {
                     },
                     registered: a.registered,
                     phone_busy: a.phone_busy,
+                    web_items: a.web.held,
+                    web_offer: a
+                        .web
+                        .offer
+                        .and_then(|s| self.items.get(s))
+                        .map(|it| it.id.clone()),
+                    web_capacity: a.web.capacity,
                 }
             })
             .collect();
+        // Web queues have their own view; the calls' list stays as it always was.
+        let mut is_web = self.queues.iter().map(|q| q.web.is_some());
+        queues.retain(|_| !is_web.next().unwrap_or(false));
         Snapshot {
             queues,
             agents,
             totals,
+            web_queues: self.web_snapshot(now),
         }
     }
 
@@ -279,8 +299,12 @@ impl<C: CallKey> Acd<C> {
                 reserved_by.len()
             ));
         }
+        self.check_item_invariants()?;
         for &(_, t) in &self.timers {
             let live = match t {
+                Timer::ItemOffer(s) | Timer::ItemStage(s) | Timer::ItemAlarm(s) => {
+                    self.items.get(s).is_some()
+                }
                 Timer::Ring(s) | Timer::Stage(s) | Timer::Deadline(s) => self.call(s).is_some(),
                 Timer::WrapUp(a) => {
                     matches!(self.agents[a as usize].state, AgentState::WrapUp { .. })

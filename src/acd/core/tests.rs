@@ -32,7 +32,11 @@ fn enterprise_call_goes_to_the_enterprise_agent_and_is_answered() {
     let t0 = t0();
     let mut acd = Acd::new(&config(), t0);
     let alarms = drain(&mut acd);
-    assert_eq!(alarms.len(), 6, "every queue starts unstaffed: {alarms:?}");
+    assert_eq!(
+        alarms.len(),
+        8,
+        "every queue (6 voice, 2 web) starts unstaffed: {alarms:?}"
+    );
     for id in ["1001", "1002"] {
         acd.handle_registration(id, true, t0).unwrap();
         acd.handle_agent_state(id, StateRequest::Ready, t0).unwrap();

@@ -77,6 +77,7 @@ fn scrape() -> Scrape {
                 wrap_up: 1,
                 ..StateCounts::default()
             },
+            web_queues: vec![],
         },
         kpis: kpis.snapshot(now),
         media: MediaValues {
@@ -305,6 +306,7 @@ fn an_idle_engine_still_renders_a_valid_document() {
             queues: vec![],
             agents: vec![],
             totals: StateCounts::default(),
+            web_queues: vec![],
         },
         kpis: Kpis::new(Duration::from_secs(5), 20).snapshot(now),
         media: MediaValues::default(),
