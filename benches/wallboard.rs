@@ -82,6 +82,9 @@ fn bench(c: &mut Criterion) {
             transfer_to: ["general", "enterprise", "dialect", "110", "water"]
                 .map(String::from)
                 .to_vec(),
+            web_offer: None,
+            web_items: vec![format!("20261206-{:06}", i)],
+            web_capacity: 2,
         })
         .collect();
     c.bench_function("desks_2000_render", |b| {

@@ -83,7 +83,9 @@ pub(crate) type DyingLegs = HashMap<TransactionKey, AgentLeg>;
 impl CallEngine {
     /// Carries out what the ACD decided.
     pub(crate) fn drain_acd(&mut self, now: Instant) {
+        self.drain_items();
         while let Some(out) = self.acd.poll_output() {
+            self.drain_items();
             match out {
                 AcdOutput::Offer {
                     call,

@@ -188,6 +188,8 @@ pub struct CallEngine {
     pub(crate) ports: PortAllocator,
     /// Queues, agents and routing.
     pub(crate) acd: Acd<CallId>,
+    /// Which web queue an internet request goes to (`[web]` of `queues.toml`).
+    pub(crate) web_routing: Arc<AcdConfig>,
     /// Agent id by the SIP user its phone registers as, and back.
     pub(crate) agent_by_user: HashMap<String, AgentId>,
     pub(crate) user_by_agent: HashMap<AgentId, String>,
@@ -257,6 +259,7 @@ impl CallEngine {
             by_bye: HashMap::new(),
             ports,
             acd,
+            web_routing: Arc::new(acd_config.clone()),
             agent_by_user,
             user_by_agent,
             by_agent_invite: HashMap::new(),

@@ -17,6 +17,7 @@ pub mod reload;
 pub mod screen;
 pub mod session;
 pub mod transfer;
+pub mod web_items;
 
 #[cfg(test)]
 mod tests;

@@ -23,7 +23,7 @@ use crate::call::record::LiveCall;
 use crate::cti::extract::ApiQuery;
 use crate::cti::{ApiError, ApiState};
 use crate::shell::engine::{EngineGone, EngineHandle};
-use crate::stats::wallboard::{AgentCounts, QueueInput, Wallboard};
+use crate::stats::wallboard::{AgentCounts, QueueInput, Wallboard, WebInput, WebRates};
 use crate::workflow::model::{Actor, Role};
 use crate::workflow::store::InternetFigures;
 
@@ -57,6 +57,12 @@ pub struct DeskView {
     /// Where this hotline can transfer a call: its queues, then the outside numbers
     /// (`110`, `water`, …) only when a gateway is configured. The desk offers exactly these.
     pub transfer_to: Vec<String>,
+    /// The web request (ticket id) offered on the desk, waiting for accept or decline (C13).
+    pub web_offer: Option<String>,
+    /// The web requests the agent accepted and has not finished, oldest first.
+    pub web_items: Vec<String>,
+    /// How many web requests the agent may hold at once (0: none are offered).
+    pub web_capacity: u8,
 }
 
 /// What one refresh produced, rendered once as JSON for every stream.
@@ -111,6 +117,27 @@ fn counts(c: &crate::acd::core::StateCounts) -> AgentCounts {
 /// C13's unanswered internet requests, as the ticket store last counted them.
 pub type InternetWatch = watch::Receiver<InternetFigures>;
 
+/// The web queues' figures (the ACD) and the last 24 h of C13 (the ticket store).
+fn web_input(
+    acd: &crate::acd::core::Snapshot<crate::call::session::CallId>,
+    internet: &InternetWatch,
+) -> WebInput {
+    let r = internet.borrow().last_24h;
+    WebInput {
+        waiting: acd.web_queues.iter().map(|q| q.waiting).sum(),
+        offered: acd.web_queues.iter().map(|q| q.offered).sum(),
+        longest_wait: acd.web_queues.iter().filter_map(|q| q.longest_wait).max(),
+        alarm_after: acd.web_alarm_after,
+        last_24h: WebRates {
+            received: r.received,
+            within_3_min: r.within_3_min,
+            late: r.late,
+            waiting: r.waiting,
+            rate: r.rate,
+        },
+    }
+}
+
 /// The board with C13's alarm, if internet requests wait past 3 minutes for a response.
 fn with_internet(board: Wallboard, internet: &InternetWatch) -> Wallboard {
     let backlog = internet.borrow().backlog;
@@ -139,7 +166,8 @@ pub async fn board(
         acd.queues.iter().map(queue_input).collect(),
         counts(&acd.totals),
         kpi,
-    );
+    )
+    .with_web(web_input(&acd, internet));
     Ok(with_internet(board, internet).with_storage_full(storage.is_full()))
 }
 
@@ -148,6 +176,7 @@ pub async fn board(
 async fn build(
     engine: &EngineHandle,
     outside: &[String],
+    internet: &InternetWatch,
 ) -> Result<(Wallboard, Vec<DeskView>), EngineGone> {
     let acd = engine.acd().await?;
     let kpi = engine.stats().await?;
@@ -176,6 +205,9 @@ async fn build(
                 agent,
                 call,
                 transfer_to: transfer_to.clone(),
+                web_offer: a.web_offer.as_deref().map(str::to_string),
+                web_items: a.web_held.iter().map(|i| i.to_string()).collect(),
+                web_capacity: a.web_capacity,
             }
         })
         .collect();
@@ -184,7 +216,8 @@ async fn build(
         acd.queues.iter().map(queue_input).collect(),
         counts(&acd.totals),
         kpi,
-    );
+    )
+    .with_web(web_input(&acd, internet));
     Ok((board, desks))
 }
 
@@ -221,7 +254,7 @@ pub fn spawn_publisher(
             if forget_if_unwatched(&feed) {
                 continue;
             }
-            let (board, desks) = match build(&engine, &outside).await {
+            let (board, desks) = match build(&engine, &outside, &internet).await {
                 Ok((board, desks)) => (
                     with_internet(board, &internet).with_storage_full(storage.is_full()),
                     desks,
@@ -338,7 +371,7 @@ pub(crate) async fn desk(
     headers: HeaderMap,
 ) -> Result<Json<DeskView>, ApiError> {
     let agent = desk_agent(&caller(&state, &headers)?)?;
-    let (_, desks) = build(&state.engine, &state.transfer_outside).await?;
+    let (_, desks) = build(&state.engine, &state.transfer_outside, &state.internet).await?;
     desks
         .into_iter()
         .find(|d| d.agent.id == agent)

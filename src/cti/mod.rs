@@ -18,6 +18,7 @@ pub mod read_guard;
 pub mod ticket_views;
 pub mod tickets;
 pub mod web;
+pub mod web_items;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};

@@ -28,6 +28,8 @@ use utoipa::{Modify, OpenApi};
         super::agents::wrap_up_done,
         super::agents::transfer,
         super::agents::hold,
+        super::web_items::accept,
+        super::web_items::decline,
         super::tickets::create,
         super::tickets::list,
         super::tickets::show,

@@ -80,11 +80,11 @@ type Clock = Arc<dyn Fn() -> DateTime<FixedOffset> + Send + Sync>;
 pub struct TicketApi {
     worker: TicketWorker,
     users: crate::shell::shared::Shared<Users>,
-    clock: Clock,
+    pub(crate) clock: Clock,
     attachments: crate::shell::attachments::AttachmentStore,
     /// The engine, for a live call's caller (`same_caller_as_call`); `None` in ticket-only
     /// deployments and tests.
-    engine: Option<crate::shell::engine::EngineHandle>,
+    pub(crate) engine: Option<crate::shell::engine::EngineHandle>,
     /// Reads of whole caller data, per user per minute (C16).
     pub(crate) reads: Arc<crate::cti::read_guard::ReadLimiter>,
     /// Where new internet requests go after their commit (the engine's web items).
@@ -545,6 +545,7 @@ async fn act(
         .await;
     api.worker.metrics().outcome(name, &t);
     let (t, actions) = t?;
+    api.web_ticket_changed(&t);
     tracing::info!(id = %t.id, version = t.version, user = %actor.user, state = t.state.name(), "ticket action");
     Ok(Json(TicketView::for_reader(&t, now, actions, &actor)).into_response())
 }

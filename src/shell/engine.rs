@@ -47,11 +47,37 @@ pub enum EngineCommand {
         agent: String,
         reply: oneshot::Sender<Result<(), crate::acd::core::AcdError>>,
     },
+    /// A web work item (an internet request) for the ACD.
+    WebItem(WebItemCommand),
     /// Swap in reloaded (validated) menus and agents/queues (`SIGHUP`).
     Reload {
         menus: std::sync::Arc<crate::ivr::model::MenuTree>,
         acd: Box<crate::acd::config::AcdConfig>,
         reply: oneshot::Sender<crate::acd::core::Reconfigured>,
+    },
+}
+
+/// What the shell tells the ACD about internet requests (C13).
+#[derive(Debug)]
+pub enum WebItemCommand {
+    /// A registered request waits for an agent; its 3 minutes run from `received_at`.
+    Queued {
+        id: String,
+        request_type: String,
+        content: String,
+        received_at: chrono::DateTime<chrono::FixedOffset>,
+    },
+    /// The agent accepts (or declines) the item offered on their desk.
+    Answer {
+        id: String,
+        agent: String,
+        accept: bool,
+        reply: oneshot::Sender<Result<(), crate::acd::core::AcdError>>,
+    },
+    /// The item's ticket changed (handled on a page, by its agent, or closed).
+    TicketChanged {
+        id: String,
+        stage: crate::call::web_items::TicketStage,
     },
 }
 
@@ -169,6 +195,44 @@ impl EngineHandle {
             menus,
             acd: Box::new(acd),
             reply,
+        })
+        .await
+    }
+
+    /// Hands the engine a web item command without waiting; the command comes back when
+    /// the engine's queue is full (or it stopped), for the caller to wait with.
+    pub fn try_web_item(&self, cmd: WebItemCommand) -> Option<WebItemCommand> {
+        match self.tx.try_send(EngineCommand::WebItem(cmd)) {
+            Ok(()) => None,
+            Err(e) => match e.into_inner() {
+                EngineCommand::WebItem(cmd) => Some(cmd),
+                _ => None,
+            },
+        }
+    }
+
+    /// Like [`EngineHandle::web_item`], waiting for room in the engine's queue.
+    pub async fn web_item_wait(&self, cmd: WebItemCommand) -> Result<(), EngineGone> {
+        self.tx
+            .send(EngineCommand::WebItem(cmd))
+            .await
+            .map_err(|_| EngineGone)
+    }
+
+    /// The agent's answer to the web item on their desk.
+    pub async fn answer_web_item(
+        &self,
+        id: String,
+        agent: String,
+        accept: bool,
+    ) -> Result<Result<(), crate::acd::core::AcdError>, EngineGone> {
+        self.ask(|reply| {
+            EngineCommand::WebItem(WebItemCommand::Answer {
+                id,
+                agent,
+                accept,
+                reply,
+            })
         })
         .await
     }
@@ -350,6 +414,7 @@ impl EngineTask {
                         let now = crate::shell::clock::now();
                         let _ = reply.send(self.core.wrap_up_done(&agent, now));
                     }
+                    EngineCommand::WebItem(cmd) => self.web_item(cmd),
                     EngineCommand::Reload { menus, acd, reply } => {
                         let now = crate::shell::clock::now();
                         let credentials = Box::new(super::AgentCredentials((*acd).clone()));
@@ -438,6 +503,50 @@ impl EngineTask {
             }
         }
         tracing::info!("engine stopped");
+    }
+
+    /// Carries a web item command into the core. A request's receipt becomes an instant on
+    /// the engine's clock, so one received before a restart keeps its wait.
+    fn web_item(&mut self, cmd: WebItemCommand) {
+        let now = crate::shell::clock::now();
+        match cmd {
+            WebItemCommand::Queued {
+                id,
+                request_type,
+                content,
+                received_at,
+            } => {
+                let waited = (crate::shell::clock::wall_now() - received_at.to_utc())
+                    .to_std()
+                    .unwrap_or_default();
+                let t0 = now.checked_sub(waited).unwrap_or(now);
+                match self
+                    .core
+                    .web_item_queued(&id, &request_type, &content, t0, now)
+                {
+                    Ok(queue) => {
+                        tracing::info!(ticket = %id, %queue, waited_s = waited.as_secs(), "web request queued")
+                    }
+                    Err(e) => tracing::warn!(ticket = %id, error = %e, "web request not queued"),
+                }
+            }
+            WebItemCommand::Answer {
+                id,
+                agent,
+                accept,
+                reply,
+            } => {
+                let result = if accept {
+                    self.core.web_item_accepted(&id, &agent, now)
+                } else {
+                    self.core.web_item_declined(&id, &agent, now)
+                };
+                let _ = reply.send(result);
+            }
+            WebItemCommand::TicketChanged { id, stage } => {
+                self.core.web_item_ticket_changed(&id, stage, now)
+            }
+        }
     }
 
     /// Writes `state.json` off the engine task when something changed, at most once a second.

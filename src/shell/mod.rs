@@ -26,6 +26,7 @@ pub mod sip_transport;
 pub mod state_file;
 pub mod ticket_store;
 pub mod ticket_worker;
+pub mod web_items;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -378,6 +379,8 @@ pub async fn run(
         ..crate::cti::tickets::TicketApiConfig::new(&config.storage.data_dir, &config.config_dir)
     })
     .context("ticket store")?;
+    let (web_tx, web_rx) = web_items::channel();
+    let tickets = tickets.with_web_items(web_tx);
     let mut call_tickets = call_tickets::CallTickets::new(tickets.clone());
     for i in interrupted {
         // The draft may not have committed before the crash: open it (or find it), then
@@ -418,6 +421,9 @@ pub async fn run(
     let sweeper =
         crate::cti::tickets::spawn_sweeper(tickets.clone(), std::time::Duration::from_secs(60));
     let engine_handle = engine::EngineHandle::new(cmd_tx);
+    // From here on the ticket routes can tell the engine what became of a web item.
+    let tickets = tickets.with_engine(engine_handle.clone());
+    let web_items = web_items::spawn(web_rx, tickets.clone(), engine_handle.clone());
     let live = crate::cti::live::feed();
     let (internet_tx, internet) =
         tokio::sync::watch::channel(crate::workflow::store::InternetFigures::default());
@@ -473,9 +479,8 @@ pub async fn run(
         transfer_outside,
     })
     .merge(crate::cti::public::router(public))
-    .merge(crate::cti::tickets::router(
-        tickets.with_engine(engine_handle),
-    ))
+    .merge(crate::cti::web_items::router(tickets.clone()))
+    .merge(crate::cti::tickets::router(tickets))
     .fallback(crate::cti::extract::no_route);
     let http = tokio::spawn(http_serve::serve(
         listeners.http,
@@ -498,6 +503,7 @@ pub async fn run(
         r.abort();
     }
     internet_watch.abort();
+    web_items.abort();
     publisher.abort();
     crate::cti::live::close(&live);
     if let Err(e) = http.await {

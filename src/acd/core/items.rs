@@ -411,6 +411,15 @@ impl<C: CallKey> Acd<C> {
         Some(&self.queues[it.queue as usize].name)
     }
 
+    /// Whether an agent has accepted the item (it is a ticket on their desk).
+    pub fn item_is_accepted(&self, item: &str) -> bool {
+        self.items
+            .ix
+            .get(item)
+            .and_then(|s| self.items.get(*s))
+            .is_some_and(|it| matches!(it.status, ItemStatus::Accepted { .. }))
+    }
+
     /// The agent an item is offered to or accepted by.
     pub fn item_agent(&self, item: &str) -> Option<&AgentId> {
         let it = self.items.get(*self.items.ix.get(item)?)?;

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{Acd, CallKey, CallStatus, Timer};
+use super::{Acd, AgentIx, CallKey, CallStatus, Timer};
 use crate::acd::model::{AgentId, AgentState, AgentStateKind};
 
 /// How many agents are in each state.
@@ -74,6 +74,8 @@ pub struct AgentSnapshot<C> {
     pub web_offer: Option<super::ItemKey>,
     /// How many web items the agent may hold at once.
     pub web_capacity: u8,
+    /// The web items the agent accepted and has not finished, oldest receipt first.
+    pub web_held: Vec<super::ItemKey>,
 }
 
 /// The whole ACD at an instant.
@@ -86,6 +88,8 @@ pub struct Snapshot<C> {
     pub totals: StateCounts,
     /// The web queues (internet requests as work items).
     pub web_queues: Vec<super::WebQueueSnapshot>,
+    /// When a web item's wait raises the wallboard's alarm (`[web] alarm_after`).
+    pub web_alarm_after: Duration,
 }
 
 impl<C: CallKey> Acd<C> {
@@ -122,12 +126,21 @@ impl<C: CallKey> Acd<C> {
             let w = Self::waited(c.t0, now);
             q.longest_wait = Some(q.longest_wait.map_or(w, |l| l.max(w)));
         }
+        // Each agent's accepted items, oldest receipt first, in one pass over the items.
+        let mut held: std::collections::HashMap<AgentIx, Vec<(Instant, super::ItemKey)>> =
+            std::collections::HashMap::new();
+        for it in self.items.slots.iter().flatten() {
+            if let super::items::ItemStatus::Accepted { agent } = it.status {
+                held.entry(agent).or_default().push((it.t0, it.id.clone()));
+            }
+        }
         let mut totals = StateCounts::default();
         let agents = self
             .agents
             .iter()
-            .filter(|a| !(a.retired && matches!(a.state, AgentState::LoggedOut)))
-            .map(|a| {
+            .enumerate()
+            .filter(|(_, a)| !(a.retired && matches!(a.state, AgentState::LoggedOut)))
+            .map(|(ix, a)| {
                 totals.add(a.state.kind(), a.registered);
                 for &q in &a.staffs {
                     queues[q as usize].agents.add(a.state.kind(), a.registered);
@@ -152,6 +165,11 @@ impl<C: CallKey> Acd<C> {
                         .and_then(|s| self.items.get(s))
                         .map(|it| it.id.clone()),
                     web_capacity: a.web.capacity,
+                    web_held: {
+                        let mut h = held.remove(&(ix as AgentIx)).unwrap_or_default();
+                        h.sort();
+                        h.into_iter().map(|(_, id)| id).collect()
+                    },
                 }
             })
             .collect();
@@ -163,6 +181,7 @@ impl<C: CallKey> Acd<C> {
             agents,
             totals,
             web_queues: self.web_snapshot(now),
+            web_alarm_after: self.items.alarm_after,
         }
     }
 

@@ -78,6 +78,7 @@ fn scrape() -> Scrape {
                 ..StateCounts::default()
             },
             web_queues: vec![],
+            web_alarm_after: Duration::from_secs(150),
         },
         kpis: kpis.snapshot(now),
         media: MediaValues {
@@ -307,6 +308,7 @@ fn an_idle_engine_still_renders_a_valid_document() {
             agents: vec![],
             totals: StateCounts::default(),
             web_queues: vec![],
+            web_alarm_after: Duration::from_secs(150),
         },
         kpis: Kpis::new(Duration::from_secs(5), 20).snapshot(now),
         media: MediaValues::default(),
