@@ -1,9 +1,10 @@
 //! The pages people use, compiled into the binary from `web/` (no Node toolchain to build or
 //! run them): the wallboard at `/`, the agent desktop at `/desk`, the ticket desk at
-//! `/tickets`; and the citizen's public pages, `/request` and `/request/status`, filled in on
-//! the server (language, elderly mode) so that they work without JavaScript. Plain HTML, CSS
-//! and JavaScript modules; data comes from the JSON API and the live streams, with the user's
-//! token kept in the browser's session storage.
+//! `/tickets`; and the citizen's public pages, `/request` (here) and `/request/status` (served
+//! by the public routes, which render a lookup into it), filled in on the server (language,
+//! elderly mode) so that they work without JavaScript. Plain HTML, CSS and JavaScript
+//! modules; data comes from the JSON API and the live streams, with the user's token kept in
+//! the browser's session storage.
 
 pub mod request_pages;
 
@@ -98,26 +99,6 @@ pub fn router() -> Router {
 async fn request_form(uri: Uri, headers: HeaderMap) -> Response {
     let mode = request_pages::PageMode::from_request(&request_pages::query_of(&uri), &headers);
     citizen_page(request_pages::request_page(mode, None))
-}
-
-/// `/request/status`: the lookup form, filled from `?id=&code=` (the script then fetches the
-/// view; the public routes may render it here for browsers without JavaScript).
-#[allow(dead_code)]
-async fn request_status(uri: Uri, headers: HeaderMap) -> Response {
-    let query = request_pages::query_of(&uri);
-    let mode = request_pages::PageMode::from_request(&query, &headers);
-    let field = |k: &str| {
-        query
-            .get(k)
-            .map(|v| v.trim().to_string())
-            .unwrap_or_default()
-    };
-    citizen_page(request_pages::status_page(
-        mode,
-        &field("id"),
-        &field("code"),
-        request_pages::Lookup::NotAsked,
-    ))
 }
 
 /// A citizen's page: its words follow `Accept-Language`, and a query code in the address

@@ -19,21 +19,27 @@ pub enum Lang {
 }
 
 impl Lang {
-    /// `?lang=` wins; else an `Accept-Language` whose first preference is English; else Chinese.
+    /// `?lang=zh|en` wins; else English when `Accept-Language`'s first preference (the
+    /// highest `q`, the earliest of equals) is English; else Chinese.
     pub fn choose(query: Option<&str>, accept_language: Option<&str>) -> Self {
         match query.map(str::trim) {
             Some(q) if q.eq_ignore_ascii_case("en") => return Lang::En,
             Some(q) if q.eq_ignore_ascii_case("zh") => return Lang::Zh,
             _ => {}
         }
-        let first = accept_language.and_then(|h| h.split(',').next()).map(|t| {
-            t.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        });
-        match first {
+        let mut best: Option<(f32, &str)> = None;
+        for item in accept_language.unwrap_or("").split(',') {
+            let mut parts = item.split(';');
+            let tag = parts.next().unwrap_or("").trim();
+            let q = parts
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if !tag.is_empty() && best.is_none_or(|(bq, _)| q > bq) {
+                best = Some((q, tag));
+            }
+        }
+        match best.map(|(_, t)| t.to_ascii_lowercase()) {
             Some(t) if t == "en" || t.starts_with("en-") => Lang::En,
             _ => Lang::Zh,
         }
@@ -370,5 +376,13 @@ mod tests {
         assert_eq!(Lang::choose(None, Some("zh-CN,en;q=0.9")), Lang::Zh);
         assert_eq!(Lang::choose(Some("zh"), Some("en")), Lang::Zh);
         assert_eq!(Lang::choose(Some("en"), None), Lang::En);
+        assert_eq!(Lang::choose(Some("EN"), Some("zh-CN")), Lang::En);
+        assert_eq!(Lang::choose(None, Some("zh;q=0.5, en;q=0.9")), Lang::En);
+        assert_eq!(
+            Lang::choose(None, Some("en-GB,en;q=0.9,zh;q=0.5")),
+            Lang::En
+        );
+        assert_eq!(Lang::choose(Some("fr"), None), Lang::Zh);
+        assert_eq!(Lang::choose(None, Some("")), Lang::Zh);
     }
 }

@@ -160,7 +160,7 @@ async function stubbed(b, log) {
   await page.click("#submit");
   await page.waitForSelector("#receipt:not([hidden])");
   const text = await page.textContent("#receipt");
-  for (const want of [receipt.id, receipt.query_code, "3分钟内", "路灯.png", "大图.png", "超过10MB"])
+  for (const want of [receipt.id, receipt.query_code, "3分钟内", "路灯.png", "大图.png", "大图.png: 文件不能超过 10 MB"])
     if (!text.includes(want)) throw new Error(`receipt lacks ${want}: ${text}`);
   if (sent[1].type !== "help" || sent[1].callback_consent !== false || "phone" in sent[1]) throw new Error("sent: " + JSON.stringify(sent[1]));
   await accessible(page, "stub-receipt");
