@@ -154,14 +154,18 @@ impl IntoResponse for PublicError {
                 question: q.question,
             }),
         };
-        let mut res = (status, Json(body)).into_response();
-        if let Refused::RateLimited { retry_after_secs } = self.refused {
-            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                res.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-        }
-        res
+        retry_after((status, Json(body)).into_response(), &self.refused)
     }
+}
+
+/// `Retry-After` on the answer to a rate-limited request.
+pub(crate) fn retry_after(mut res: Response, r: &Refused) -> Response {
+    if let Refused::RateLimited { retry_after_secs } = r {
+        if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+    }
+    res
 }
 
 /// The receipt of a registered request.
@@ -282,19 +286,7 @@ async fn submit(State(api): State<PublicApi>, req: Request) -> Response {
             };
             let parsed: JsonSubmission = match serde_json::from_slice(&body) {
                 Ok(p) => p,
-                Err(e) => {
-                    api.tickets
-                        .worker()
-                        .metrics()
-                        .public_refused
-                        .inc("bad_request");
-                    return crate::cti::ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "bad_request",
-                        format!("invalid JSON body: {e}"),
-                    )
-                    .into_response();
-                }
+                Err(e) => return bad_json(&api, &e),
             };
             let ch = parsed.challenge.map(|c| (c.id, c.answer));
             (Kind::Json, lang_hint, parsed.raw, ch, Vec::new())
@@ -388,6 +380,21 @@ async fn submit(State(api): State<PublicApi>, req: Request) -> Response {
     }
 }
 
+/// A JSON body that does not parse: 400 `bad_request`, counted with the refusals.
+fn bad_json(api: &PublicApi, e: &serde_json::Error) -> Response {
+    api.tickets
+        .worker()
+        .metrics()
+        .public_refused
+        .inc("bad_request");
+    crate::cti::ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+        format!("invalid JSON body: {e}"),
+    )
+    .into_response()
+}
+
 pub(crate) fn fail(api: &PublicApi, lang: Lang, r: Refused, ch: Option<Question>) -> Response {
     api.refused(&r);
     PublicError {
@@ -416,16 +423,8 @@ pub(crate) fn form_fail(
         challenge: ch.as_ref().map(|q| (q.id.as_str(), q.question.as_str())),
     };
     let status = StatusCode::from_u16(r.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut res = with_status(
-        status,
-        citizen_page(pages::request_page(mode, Some(&refusal))),
-    );
-    if let Refused::RateLimited { retry_after_secs } = r {
-        if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-            res.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-    }
-    res
+    let res = citizen_page(pages::request_page(mode, Some(&refusal)));
+    retry_after(with_status(status, res), &r)
 }
 
 /// A page answered with `status`.
@@ -631,14 +630,7 @@ async fn connector(
     };
     let b: ConnectorBody = match serde_json::from_slice(&body) {
         Ok(b) => b,
-        Err(e) => {
-            return crate::cti::ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                format!("invalid JSON body: {e}"),
-            )
-            .into_response()
-        }
+        Err(e) => return bad_json(&api, &e),
     };
     let raw = RawSubmission {
         content: b.content,

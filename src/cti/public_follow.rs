@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 
 use axum::extract::{Path as UrlPath, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, Extensions, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -79,6 +79,24 @@ fn lookup_allowed(api: &PublicApi, ip: IpAddr) -> Result<(), Refused> {
         })
 }
 
+/// An API route's ticket, by `id` and `?code=`, within the lookup limit; else the JSON
+/// refusal in the address's language.
+async fn opened(
+    api: &PublicApi,
+    id: &str,
+    (uri, headers, ext): (&Uri, &HeaderMap, &Extensions),
+) -> Result<(PageQuery, Lang, Ticket), Response> {
+    let q = page_query(uri);
+    let lang = lang_of(&q, headers);
+    if let Err(r) = lookup_allowed(api, peer(ext)) {
+        return Err(fail(api, lang, r, None));
+    }
+    match open(api, id, q.code.as_deref()).await {
+        Ok(t) => Ok((q, lang, t)),
+        Err(r) => Err(fail(api, lang, r, None)),
+    }
+}
+
 /// The citizen's own view of their request.
 #[utoipa::path(get, path = "/api/public/requests/{id}", operation_id = "public_lookup", tag = "public",
     params(("id" = String, Path, description = "The request's number"), ("code" = String, Query, description = "The query code"), ("lang" = Option<String>, Query, description = "`zh` or `en`")),
@@ -90,14 +108,9 @@ pub(crate) async fn lookup(
     UrlPath(id): UrlPath<String>,
     req: Request,
 ) -> Response {
-    let q = page_query(req.uri());
-    let lang = lang_of(&q, req.headers());
-    if let Err(r) = lookup_allowed(&api, peer(req.extensions())) {
-        return fail(&api, lang, r, None);
-    }
-    match open(&api, &id, q.code.as_deref()).await {
-        Ok(t) => Json(view_of(&api, &t, lang)).into_response(),
-        Err(r) => fail(&api, lang, r, None),
+    match opened(&api, &id, (req.uri(), req.headers(), req.extensions())).await {
+        Ok((_, lang, t)) => Json(view_of(&api, &t, lang)).into_response(),
+        Err(res) => res,
     }
 }
 
@@ -154,16 +167,8 @@ fn refused_page(
         },
     };
     let status = StatusCode::from_u16(r.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut res = with_status(
-        status,
-        citizen_page(pages::status_page(mode, id, code, lookup)),
-    );
-    if let Refused::RateLimited { retry_after_secs } = r {
-        if let Ok(v) = header::HeaderValue::from_str(&retry_after_secs.to_string()) {
-            res.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-    }
-    res
+    let res = citizen_page(pages::status_page(mode, id, code, lookup));
+    retry_after(with_status(status, res), &r)
 }
 
 /// Attaches one file (raw body) to the citizen's request.
@@ -179,15 +184,10 @@ pub(crate) async fn upload(
     UrlPath(id): UrlPath<String>,
     req: Request,
 ) -> Response {
-    let q = page_query(req.uri());
-    let lang = lang_of(&q, req.headers());
-    if let Err(r) = lookup_allowed(&api, peer(req.extensions())) {
-        return fail(&api, lang, r, None);
-    }
     // The ticket and code are checked before the body is read.
-    let t = match open(&api, &id, q.code.as_deref()).await {
-        Ok(t) => t,
-        Err(r) => return fail(&api, lang, r, None),
+    let (q, lang, t) = match opened(&api, &id, (req.uri(), req.headers(), req.extensions())).await {
+        Ok(x) => x,
+        Err(res) => return res,
     };
     let now = api.tickets.now();
     if let Err(e) = api.tickets.worker().workflow().rules().attach_files(

@@ -153,6 +153,7 @@ mod tests {
         let citizen = [
             ("/request", request_pages::REQUEST_HTML),
             ("/request/status", request_pages::STATUS_HTML),
+            ("the citizen's frame", request_pages::FRAME_HTML),
         ];
         for (path, body) in PAGES.iter().chain(citizen.iter()) {
             for part in body.split("/assets/").skip(1) {

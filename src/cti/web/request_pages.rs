@@ -17,6 +17,8 @@ pub use crate::portal::Lang;
 
 pub(super) const REQUEST_HTML: &str = include_str!("../../../web/request.html");
 pub(super) const STATUS_HTML: &str = include_str!("../../../web/request-status.html");
+/// What both pages share around their own part: head, header with the switches, footer.
+pub(super) const FRAME_HTML: &str = include_str!("../../../web/request-frame.html");
 /// The strings module; after its `=` it is JSON.
 pub(super) const STRINGS_JS: &str = include_str!("../../../web/request-i18n.js");
 
@@ -199,7 +201,22 @@ fn common_vars(
     );
     v.insert("other_href", href(other, lang, mode.elderly, &[]));
     v.insert("self_href", href(path, lang, mode.elderly, &[]));
+    let (page, title, other_text) = if path == "/request" {
+        ("request", "req.title", "nav.status")
+    } else {
+        ("status", "st.title", "nav.request")
+    };
+    v.insert("page", page.into());
+    v.insert("title", escape(&word(mode, title)));
+    v.insert("other_text", escape(&word(mode, other_text)));
     v
+}
+
+/// A page's own part (`request.html` or `request-status.html`) filled, in the shared frame.
+fn framed(page: &str, mode: PageMode, mut vars: HashMap<&'static str, String>) -> String {
+    let content = fill(page, mode, &vars);
+    vars.insert("content", content);
+    fill(FRAME_HTML, mode, &vars)
 }
 
 /// A date of the API (RFC 3339) as China time in words, e.g. `2026年12月06日 19:21`.
@@ -295,7 +312,7 @@ pub fn request_page(mode: PageMode, refusal: Option<&Refusal>) -> String {
             v.insert("challenge_question", escape(question));
         }
     }
-    fill(REQUEST_HTML, mode, &v)
+    framed(REQUEST_HTML, mode, v)
 }
 
 /// The receipt of a form post (the `201` JSON's `id`, `query_code`, `received_at`,
@@ -350,7 +367,7 @@ pub fn receipt_page(mode: PageMode, receipt: &Value, file_problem: Option<&str>)
             ),
         );
     }
-    fill(REQUEST_HTML, mode, &v)
+    framed(REQUEST_HTML, mode, v)
 }
 
 /// What the status page shows below its form.
@@ -390,7 +407,7 @@ pub fn status_page(mode: PageMode, id: &str, code: &str, lookup: Lookup) -> Stri
         } => refusal_box(mode, why, message) + &view_html(mode, view, code),
     };
     v.insert("view", view);
-    fill(STATUS_HTML, mode, &v)
+    framed(STATUS_HTML, mode, v)
 }
 
 /// A refusal's sentence (the core's `message`, else the pages' words for its code).

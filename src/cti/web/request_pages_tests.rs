@@ -35,6 +35,8 @@ fn every_key_of_both_pages_has_words_in_every_mode() {
             status_page(m, "", "", Lookup::NotAsked),
         ] {
             assert!(!page.contains("{{"), "an unfilled key");
+            assert_eq!(page.matches("<html").count(), 1, "one frame");
+            assert_eq!(page.matches(r#"class="skip""#).count(), 1);
             // A key without words would show as itself: `req.title`, `f.content.hint`…
             for word in page.split(['>', '<', '"']) {
                 let dotted = word.contains('.')
