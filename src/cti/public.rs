@@ -280,13 +280,9 @@ async fn submit(State(api): State<PublicApi>, req: Request) -> Response {
     }
     let (kind, lang, raw, challenge, files) = match ct.as_str() {
         "application/json" => {
-            let body = match read_body(req.into_body(), MAX_FORM_BYTES).await {
-                Ok(b) => b,
-                Err(r) => return fail(&api, lang_hint, r, None),
-            };
-            let parsed: JsonSubmission = match serde_json::from_slice(&body) {
+            let parsed: JsonSubmission = match json_body(&api, lang_hint, req.into_body()).await {
                 Ok(p) => p,
-                Err(e) => return bad_json(&api, &e),
+                Err(res) => return res,
             };
             let ch = parsed.challenge.map(|c| (c.id, c.answer));
             (Kind::Json, lang_hint, parsed.raw, ch, Vec::new())
@@ -378,6 +374,18 @@ async fn submit(State(api): State<PublicApi>, req: Request) -> Response {
             with_status(StatusCode::CREATED, citizen_page(html))
         }
     }
+}
+
+/// A JSON body within the form limit, parsed; else the refusal.
+async fn json_body<T: serde::de::DeserializeOwned>(
+    api: &PublicApi,
+    lang: Lang,
+    body: Body,
+) -> Result<T, Response> {
+    let bytes = read_body(body, MAX_FORM_BYTES)
+        .await
+        .map_err(|r| fail(api, lang, r, None))?;
+    serde_json::from_slice(&bytes).map_err(|e| bad_json(api, &e))
 }
 
 /// A JSON body that does not parse: 400 `bad_request`, counted with the refusals.
@@ -624,13 +632,9 @@ async fn connector(
     if essence(header_str(req.headers(), header::CONTENT_TYPE)) != "application/json" {
         return fail(&api, lang, Refused::UnsupportedMediaType, None);
     }
-    let body = match read_body(req.into_body(), MAX_FORM_BYTES).await {
+    let b: ConnectorBody = match json_body(&api, lang, req.into_body()).await {
         Ok(b) => b,
-        Err(r) => return fail(&api, lang, r, None),
-    };
-    let b: ConnectorBody = match serde_json::from_slice(&body) {
-        Ok(b) => b,
-        Err(e) => return bad_json(&api, &e),
+        Err(res) => return res,
     };
     let raw = RawSubmission {
         content: b.content,

@@ -25,52 +25,27 @@ const JS: &str = "text/javascript; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";
 const HTML: &str = "text/html; charset=utf-8";
 
+/// An embedded file of `web/`.
+macro_rules! asset {
+    ($name:literal, $type:expr) => {
+        Asset {
+            name: $name,
+            content_type: $type,
+            body: include_str!(concat!("../../web/", $name)),
+        }
+    };
+}
+
 const ASSETS: &[Asset] = &[
-    Asset {
-        name: "app.css",
-        content_type: CSS,
-        body: include_str!("../../web/app.css"),
-    },
-    Asset {
-        name: "common.js",
-        content_type: JS,
-        body: include_str!("../../web/common.js"),
-    },
-    Asset {
-        name: "i18n.js",
-        content_type: JS,
-        body: include_str!("../../web/i18n.js"),
-    },
-    Asset {
-        name: "wallboard.js",
-        content_type: JS,
-        body: include_str!("../../web/wallboard.js"),
-    },
-    Asset {
-        name: "desk.js",
-        content_type: JS,
-        body: include_str!("../../web/desk.js"),
-    },
-    Asset {
-        name: "tickets.js",
-        content_type: JS,
-        body: include_str!("../../web/tickets.js"),
-    },
-    Asset {
-        name: "request.css",
-        content_type: CSS,
-        body: include_str!("../../web/request.css"),
-    },
-    Asset {
-        name: "request.js",
-        content_type: JS,
-        body: include_str!("../../web/request.js"),
-    },
-    Asset {
-        name: "request-status.js",
-        content_type: JS,
-        body: include_str!("../../web/request-status.js"),
-    },
+    asset!("app.css", CSS),
+    asset!("common.js", JS),
+    asset!("i18n.js", JS),
+    asset!("wallboard.js", JS),
+    asset!("desk.js", JS),
+    asset!("tickets.js", JS),
+    asset!("request.css", CSS),
+    asset!("request.js", JS),
+    asset!("request-status.js", JS),
     Asset {
         name: "request-i18n.js",
         content_type: JS,
