@@ -200,29 +200,7 @@ fn a_receipt_says_when_a_file_of_the_post_was_not_kept() {
 #[test]
 fn the_pages_say_what_the_core_says_for_each_refusal() {
     use crate::portal::Refused;
-    let refusals = [
-        Refused::ContentRequired,
-        Refused::ContentTooLong,
-        Refused::BadType,
-        Refused::BadPhone,
-        Refused::PhoneRequiredForCallback,
-        Refused::FieldTooLong { field: "area" },
-        Refused::BodyTooLarge,
-        Refused::RateLimited {
-            retry_after_secs: 30,
-        },
-        Refused::ChallengeRequired,
-        Refused::ChallengeFailed,
-        Refused::UnsupportedMediaType,
-        Refused::FileTooLarge,
-        Refused::UnsupportedFileType,
-        Refused::TooManyFiles,
-        Refused::NotFound,
-        Refused::NotAllowed,
-        Refused::RatingReasonRequired,
-        Refused::BadRating,
-        Refused::Disabled,
-    ];
+    let refusals = Refused::every_kind();
     let strings = parse_strings(STRINGS_JS).expect("web/request-i18n.js parses");
     for lang in [Lang::Zh, Lang::En] {
         for r in &refusals {
