@@ -101,8 +101,8 @@ async function rate(form) {
   clearErrors(form);
   const rating = form.querySelector("input[name=rating]:checked")?.value;
   const reason = $("reason").value.trim();
-  if (!rating) return fieldError("rating-satisfied", t("err.rating_required")), $("rating-satisfied").focus();
-  if (rating === "unsatisfied" && !reason) return fieldError("reason", t("err.reason_required")), $("reason").focus();
+  if (!rating) return fieldError("rating-satisfied", t("err.bad_rating")), $("rating-satisfied").focus();
+  if (rating === "unsatisfied" && !reason) return fieldError("reason", t("err.rating_reason_required")), $("reason").focus();
   const button = form.querySelector("button[type=submit]");
   button.disabled = true;
   try {
@@ -117,7 +117,7 @@ async function rate(form) {
     }
     const code = res.data?.code;
     const text = refusalText(code, res.data?.message, { s: res.retryAfter });
-    if (code === "reason_required" || code === "missing_field") fieldError("reason", text);
+    if (code === "rating_reason_required" || code === "missing_field") fieldError("reason", text);
     else fieldError("rating-satisfied", text);
   } catch {
     fieldError("rating-satisfied", t("err.network"));

@@ -228,13 +228,13 @@ async function check(form) {
   else if (!phone && $("callback_consent").checked) add("phone_required_for_callback");
   for (const id of ["area", "location", "name"]) {
     const input = $(id);
-    if (chars(input.value) > Number(input.maxLength)) problems.push({ field: id, text: t("err.field_too_long") });
+    if (chars(input.value) > Number(input.maxLength)) problems.push({ field: id, text: t("err.field_too_long", { field: id }) });
   }
   const files = [...$("files").files];
   if (files.length > MAX_FILES) add("too_many_files");
   for (const f of files) {
-    if (f.size > MAX_FILE_BYTES) add("file_too_large", { name: f.name });
-    else if (!(await fileKind(f))) add("unsupported_file_type", { name: f.name });
+    if (f.size > MAX_FILE_BYTES) problems.push({ field: "files", text: `${f.name}: ${t("err.file_too_large")}` });
+    else if (!(await fileKind(f))) problems.push({ field: "files", text: `${f.name}: ${t("err.unsupported_file_type")}` });
   }
   if (!$("challenge").hidden && !$("challenge_answer").value.trim()) add("challenge_required");
   return problems;
@@ -303,7 +303,7 @@ async function upload(receipt, files, status) {
     try {
       const res = await call("POST", path, f, f.type || "application/octet-stream");
       if (res.status === 201) done.push(res.data ?? { name: f.name, size: f.size });
-      else failed.push(refusalText(res.data?.code, res.data?.message, { name: f.name }));
+      else failed.push(`${f.name}: ${refusalText(res.data?.code, res.data?.message)}`);
     } catch {
       failed.push(`${f.name}: ${t("err.network")}`);
     }

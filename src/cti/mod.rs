@@ -13,7 +13,6 @@ pub mod openapi;
 pub mod public;
 pub mod public_follow;
 pub mod public_form;
-pub mod public_pages;
 pub mod read_guard;
 pub mod ticket_views;
 pub mod tickets;

@@ -18,9 +18,10 @@ use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
 use super::public_follow as follow;
-use super::public_form::{form_fields, form_lang, read_multipart, FormFields, FormFile};
-use super::public_pages as pages;
+use super::public_form::{form_fields, form_mode, read_multipart, FormFields, FormFile};
 use super::tickets::TicketApi;
+use super::web::citizen_page;
+use super::web::request_pages::{self as pages, PageMode};
 use crate::portal::submit::{RawSubmission, Submission};
 use crate::portal::throttle::{Question, Throttle, Verdict};
 use crate::portal::{CodeKey, Lang, QueryCode, Refused};
@@ -153,14 +154,18 @@ impl IntoResponse for PublicError {
                 question: q.question,
             }),
         };
-        let mut res = (status, Json(body)).into_response();
-        if let Refused::RateLimited { retry_after_secs } = self.refused {
-            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                res.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-        }
-        res
+        retry_after((status, Json(body)).into_response(), &self.refused)
     }
+}
+
+/// `Retry-After` on the answer to a rate-limited request.
+pub(crate) fn retry_after(mut res: Response, r: &Refused) -> Response {
+    if let Refused::RateLimited { retry_after_secs } = r {
+        if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+    }
+    res
 }
 
 /// The receipt of a registered request.
@@ -203,13 +208,11 @@ pub(crate) fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<&str
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// `?lang=` and `?elderly=` of a query string.
+/// `?lang=`, `?code=` and `?name=` of an API route's query string.
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct PageQuery {
     pub(crate) lang: Option<String>,
-    pub(crate) elderly: Option<String>,
     pub(crate) code: Option<String>,
-    pub(crate) id: Option<String>,
     pub(crate) name: Option<String>,
 }
 
@@ -277,25 +280,9 @@ async fn submit(State(api): State<PublicApi>, req: Request) -> Response {
     }
     let (kind, lang, raw, challenge, files) = match ct.as_str() {
         "application/json" => {
-            let body = match read_body(req.into_body(), MAX_FORM_BYTES).await {
-                Ok(b) => b,
-                Err(r) => return fail(&api, lang_hint, r, None),
-            };
-            let parsed: JsonSubmission = match serde_json::from_slice(&body) {
+            let parsed: JsonSubmission = match json_body(&api, lang_hint, req.into_body()).await {
                 Ok(p) => p,
-                Err(e) => {
-                    api.tickets
-                        .worker()
-                        .metrics()
-                        .public_refused
-                        .inc("bad_request");
-                    return crate::cti::ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "bad_request",
-                        format!("invalid JSON body: {e}"),
-                    )
-                    .into_response();
-                }
+                Err(res) => return res,
             };
             let ch = parsed.challenge.map(|c| (c.id, c.answer));
             (Kind::Json, lang_hint, parsed.raw, ch, Vec::new())
@@ -303,31 +290,33 @@ async fn submit(State(api): State<PublicApi>, req: Request) -> Response {
         "application/x-www-form-urlencoded" => {
             let body = match read_body(req.into_body(), MAX_FORM_BYTES).await {
                 Ok(b) => b,
-                Err(r) => return form_fail(&api, lang_hint, &FormFields::default(), r, None),
+                Err(r) => {
+                    let form = FormFields::default();
+                    return form_fail(&api, form_mode(&form, lang_hint), &form, r, None);
+                }
             };
             let fields: Vec<(String, String)> =
                 serde_urlencoded::from_bytes(&body).unwrap_or_default();
             let form = form_fields(fields);
-            let lang = form_lang(&form, lang_hint);
+            let lang = form_mode(&form, lang_hint).lang;
             let (raw, ch) = (form.raw(), form.challenge());
             (Kind::Form(form), lang, raw, ch, Vec::new())
         }
         "multipart/form-data" => match read_multipart(req).await {
             Ok((form, files)) => {
-                let lang = form_lang(&form, lang_hint);
+                let lang = form_mode(&form, lang_hint).lang;
                 let (raw, ch) = (form.raw(), form.challenge());
                 (Kind::Form(form), lang, raw, ch, files)
             }
             Err((form, r)) => {
-                let lang = form_lang(&form, lang_hint);
-                return form_fail(&api, lang, &form, r, None);
+                return form_fail(&api, form_mode(&form, lang_hint), &form, r, None);
             }
         },
         _ => return fail(&api, lang_hint, Refused::UnsupportedMediaType, None),
     };
     let answer = |r: Refused, ch: Option<Question>| match &kind {
         Kind::Json => fail(&api, lang, r, ch),
-        Kind::Form(form) => form_fail(&api, lang, form, r, ch),
+        Kind::Form(form) => form_fail(&api, form_mode(form, lang), form, r, ch),
     };
     let sub = match raw.check() {
         Ok(s) => s,
@@ -378,10 +367,40 @@ async fn submit(State(api): State<PublicApi>, req: Request) -> Response {
                 .into_response()
         }
         Kind::Form(form) => {
-            let html = pages::receipt(lang, form.elderly, &rc, failed_file.as_ref());
-            (StatusCode::CREATED, html).into_response()
+            let mode = form_mode(&form, lang);
+            let problem = failed_file.map(|r| r.message(lang));
+            let json = serde_json::to_value(&rc).unwrap_or_default();
+            let html = pages::receipt_page(mode, &json, problem.as_deref());
+            with_status(StatusCode::CREATED, citizen_page(html))
         }
     }
+}
+
+/// A JSON body within the form limit, parsed; else the refusal.
+async fn json_body<T: serde::de::DeserializeOwned>(
+    api: &PublicApi,
+    lang: Lang,
+    body: Body,
+) -> Result<T, Response> {
+    let bytes = read_body(body, MAX_FORM_BYTES)
+        .await
+        .map_err(|r| fail(api, lang, r, None))?;
+    serde_json::from_slice(&bytes).map_err(|e| bad_json(api, &e))
+}
+
+/// A JSON body that does not parse: 400 `bad_request`, counted with the refusals.
+fn bad_json(api: &PublicApi, e: &serde_json::Error) -> Response {
+    api.tickets
+        .worker()
+        .metrics()
+        .public_refused
+        .inc("bad_request");
+    crate::cti::ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+        format!("invalid JSON body: {e}"),
+    )
+    .into_response()
 }
 
 pub(crate) fn fail(api: &PublicApi, lang: Lang, r: Refused, ch: Option<Question>) -> Response {
@@ -394,21 +413,31 @@ pub(crate) fn fail(api: &PublicApi, lang: Lang, r: Refused, ch: Option<Question>
     .into_response()
 }
 
+/// A refused form post: the request page again with the fields kept, the core's sentence
+/// for the refusal and, when one is due, the challenge question.
 pub(crate) fn form_fail(
     api: &PublicApi,
-    lang: Lang,
+    mode: PageMode,
     form: &FormFields,
     r: Refused,
     ch: Option<Question>,
 ) -> Response {
     api.refused(&r);
+    let message = r.message(mode.lang);
+    let refusal = pages::Refusal {
+        code: r.code(),
+        message: &message,
+        fields: form.map(),
+        challenge: ch.as_ref().map(|q| (q.id.as_str(), q.question.as_str())),
+    };
     let status = StatusCode::from_u16(r.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut res = (status, pages::refusal(lang, form, &r, ch.as_ref())).into_response();
-    if let Refused::RateLimited { retry_after_secs } = r {
-        if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-            res.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-    }
+    let res = citizen_page(pages::request_page(mode, Some(&refusal)));
+    retry_after(with_status(status, res), &r)
+}
+
+/// A page answered with `status`.
+pub(crate) fn with_status(status: StatusCode, mut res: Response) -> Response {
+    *res.status_mut() = status;
     res
 }
 
@@ -603,20 +632,9 @@ async fn connector(
     if essence(header_str(req.headers(), header::CONTENT_TYPE)) != "application/json" {
         return fail(&api, lang, Refused::UnsupportedMediaType, None);
     }
-    let body = match read_body(req.into_body(), MAX_FORM_BYTES).await {
+    let b: ConnectorBody = match json_body(&api, lang, req.into_body()).await {
         Ok(b) => b,
-        Err(r) => return fail(&api, lang, r, None),
-    };
-    let b: ConnectorBody = match serde_json::from_slice(&body) {
-        Ok(b) => b,
-        Err(e) => {
-            return crate::cti::ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                format!("invalid JSON body: {e}"),
-            )
-            .into_response()
-        }
+        Err(res) => return res,
     };
     let raw = RawSubmission {
         content: b.content,

@@ -5,14 +5,15 @@
 use std::net::IpAddr;
 
 use axum::extract::{Path as UrlPath, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, Extensions, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 
 use super::public::*;
-use super::public_form::{form_fields, form_lang, FormFile};
-use super::public_pages as pages;
+use super::public_form::{form_fields, form_mode, FormFile};
+use super::web::citizen_page;
+use super::web::request_pages::{self as pages, Lookup, PageMode};
 use crate::portal::sniff::{sniff, FileType};
 use crate::portal::view::{citizen_view, CitizenView};
 use crate::portal::{Lang, Refused};
@@ -78,6 +79,24 @@ fn lookup_allowed(api: &PublicApi, ip: IpAddr) -> Result<(), Refused> {
         })
 }
 
+/// An API route's ticket, by `id` and `?code=`, within the lookup limit; else the JSON
+/// refusal in the address's language.
+async fn opened(
+    api: &PublicApi,
+    id: &str,
+    (uri, headers, ext): (&Uri, &HeaderMap, &Extensions),
+) -> Result<(PageQuery, Lang, Ticket), Response> {
+    let q = page_query(uri);
+    let lang = lang_of(&q, headers);
+    if let Err(r) = lookup_allowed(api, peer(ext)) {
+        return Err(fail(api, lang, r, None));
+    }
+    match open(api, id, q.code.as_deref()).await {
+        Ok(t) => Ok((q, lang, t)),
+        Err(r) => Err(fail(api, lang, r, None)),
+    }
+}
+
 /// The citizen's own view of their request.
 #[utoipa::path(get, path = "/api/public/requests/{id}", operation_id = "public_lookup", tag = "public",
     params(("id" = String, Path, description = "The request's number"), ("code" = String, Query, description = "The query code"), ("lang" = Option<String>, Query, description = "`zh` or `en`")),
@@ -89,46 +108,67 @@ pub(crate) async fn lookup(
     UrlPath(id): UrlPath<String>,
     req: Request,
 ) -> Response {
-    let q = page_query(req.uri());
-    let lang = lang_of(&q, req.headers());
-    if let Err(r) = lookup_allowed(&api, peer(req.extensions())) {
-        return fail(&api, lang, r, None);
-    }
-    match open(&api, &id, q.code.as_deref()).await {
-        Ok(t) => Json(view_of(&api, &t, lang)).into_response(),
-        Err(r) => fail(&api, lang, r, None),
+    match opened(&api, &id, (req.uri(), req.headers(), req.extensions())).await {
+        Ok((_, lang, t)) => Json(view_of(&api, &t, lang)).into_response(),
+        Err(res) => res,
     }
 }
 
-/// `GET /request/status`: with `id` and `code`, the view as a server page (no JavaScript
-/// needed); without, the lookup form.
+/// `GET /request/status`: without `id` and `code`, the lookup page as it is; with both, the
+/// view rendered on the server (no JavaScript needed), or the refusal (an unknown id and a
+/// wrong code alike).
 pub(crate) async fn status_page(State(api): State<PublicApi>, req: Request) -> Response {
-    let q = page_query(req.uri());
-    let lang = lang_of(&q, req.headers());
-    let elderly = q.elderly.as_deref() == Some("1");
-    let (Some(id), Some(code)) = (q.id.as_deref(), q.code.as_deref()) else {
-        return pages::lookup_form(lang, elderly, None, None).into_response();
+    let query = pages::query_of(req.uri());
+    let mode = PageMode::from_request(&query, req.headers());
+    let field = |k: &str| query.get(k).map(|v| v.trim()).unwrap_or("");
+    let (id, code) = (field("id"), field("code"));
+    if id.is_empty() || code.is_empty() {
+        return citizen_page(pages::status_page(mode, id, code, Lookup::NotAsked));
+    }
+    let found = match lookup_allowed(&api, peer(req.extensions())) {
+        Ok(()) => open(&api, id, Some(code)).await,
+        Err(r) => Err(r),
     };
-    if let Err(r) = lookup_allowed(&api, peer(req.extensions())) {
-        api.refused(&r);
-        let status = StatusCode::from_u16(r.status()).unwrap_or(StatusCode::BAD_REQUEST);
-        return (
-            status,
-            pages::lookup_form(lang, elderly, Some(id), Some(&r)),
-        )
-            .into_response();
-    }
-    match open(&api, id, Some(code)).await {
-        Ok(t) => pages::status(lang, elderly, &view_of(&api, &t, lang), code).into_response(),
-        Err(r) => {
-            api.refused(&r);
-            (
-                StatusCode::NOT_FOUND,
-                pages::lookup_form(lang, elderly, Some(id), Some(&r)),
-            )
-                .into_response()
+    match found {
+        Ok(t) => {
+            let view = json_view(&view_of(&api, &t, mode.lang));
+            citizen_page(pages::status_page(mode, id, code, Lookup::Found(&view)))
         }
+        Err(r) => refused_page(&api, mode, id, code, r, None),
     }
+}
+
+fn json_view(v: &CitizenView) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or_default()
+}
+
+/// The status page with a refusal in the core's words (and the view again, when there is one
+/// to show), under the refusal's status.
+fn refused_page(
+    api: &PublicApi,
+    mode: PageMode,
+    id: &str,
+    code: &str,
+    r: Refused,
+    view: Option<&CitizenView>,
+) -> Response {
+    api.refused(&r);
+    let message = r.message(mode.lang);
+    let json = view.map(json_view);
+    let lookup = match &json {
+        Some(view) => Lookup::Again {
+            view,
+            code: r.code(),
+            message: &message,
+        },
+        None => Lookup::Refused {
+            code: r.code(),
+            message: &message,
+        },
+    };
+    let status = StatusCode::from_u16(r.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let res = citizen_page(pages::status_page(mode, id, code, lookup));
+    retry_after(with_status(status, res), &r)
 }
 
 /// Attaches one file (raw body) to the citizen's request.
@@ -144,15 +184,10 @@ pub(crate) async fn upload(
     UrlPath(id): UrlPath<String>,
     req: Request,
 ) -> Response {
-    let q = page_query(req.uri());
-    let lang = lang_of(&q, req.headers());
-    if let Err(r) = lookup_allowed(&api, peer(req.extensions())) {
-        return fail(&api, lang, r, None);
-    }
     // The ticket and code are checked before the body is read.
-    let t = match open(&api, &id, q.code.as_deref()).await {
-        Ok(t) => t,
-        Err(r) => return fail(&api, lang, r, None),
+    let (q, lang, t) = match opened(&api, &id, (req.uri(), req.headers(), req.extensions())).await {
+        Ok(x) => x,
+        Err(res) => return res,
     };
     let now = api.tickets.now();
     if let Err(e) = api.tickets.worker().workflow().rules().attach_files(
@@ -224,36 +259,44 @@ pub(crate) async fn rate(
         Ok(b) => b,
         Err(r) => return fail(&api, lang_hint, r, None),
     };
-    let (rating, reason, code, lang, elderly) = if form {
+    let (rating, reason, code, mode) = if form {
         let f = form_fields(serde_urlencoded::from_bytes(&body).unwrap_or_default());
-        let lang = form_lang(&f, lang_hint);
         let g = |k: &str| f.get(k).map(str::to_string);
         (
             g("rating"),
             g("reason"),
             g("code").or(q.code.clone()),
-            lang,
-            f.elderly,
+            Some(form_mode(&f, lang_hint)),
         )
     } else {
         match serde_json::from_slice::<RatingBody>(&body) {
-            Ok(b) => (Some(b.rating), b.reason, q.code.clone(), lang_hint, false),
+            Ok(b) => (Some(b.rating), b.reason, q.code.clone(), None),
             Err(_) => return fail(&api, lang_hint, Refused::BadRating, None),
         }
     };
-    let answer = |api: &PublicApi, r: Refused| fail(api, lang, r, None);
+    let lang = mode.map_or(lang_hint, |m| m.lang);
+    let code = code.unwrap_or_default();
+    // A form post is answered with the status page (the view again when there is one),
+    // a script with JSON.
+    let answer = |api: &PublicApi, r: Refused, t: Option<&Ticket>| match mode {
+        Some(m) => {
+            let view = t.map(|t| view_of(api, t, lang));
+            refused_page(api, m, &id, &code, r, view.as_ref())
+        }
+        None => fail(api, lang, r, None),
+    };
     if let Err(r) = lookup_allowed(&api, ip) {
-        return answer(&api, r);
+        return answer(&api, r, None);
     }
-    let t = match open(&api, &id, code.as_deref()).await {
+    let t = match open(&api, &id, Some(&code)).await {
         Ok(t) => t,
-        Err(r) => return answer(&api, r),
+        Err(r) => return answer(&api, r, None),
     };
     let rating = match rating.as_deref() {
         Some("satisfied") => crate::workflow::action::Rating::Satisfied,
         Some("basically_satisfied") => crate::workflow::action::Rating::BasicallySatisfied,
         Some("unsatisfied") => crate::workflow::action::Rating::Unsatisfied,
-        _ => return answer(&api, Refused::BadRating),
+        _ => return answer(&api, Refused::BadRating, Some(&t)),
     };
     let reason = reason.filter(|r| !r.trim().is_empty());
     let action = Action::RecordRating {
@@ -273,18 +316,20 @@ pub(crate) async fn rate(
         .worker()
         .metrics()
         .outcome("record_rating", &out);
-    let t = match out {
+    let rated = match out {
         Ok(t) => t,
         Err(WorkflowError::Refused(Refusal::RatingReasonRequired)) => {
-            return answer(&api, Refused::RatingReasonRequired)
+            return answer(&api, Refused::RatingReasonRequired, Some(&t))
         }
-        Err(WorkflowError::Refused(_)) => return answer(&api, Refused::NotAllowed),
+        Err(WorkflowError::Refused(_)) => return answer(&api, Refused::NotAllowed, Some(&t)),
         Err(e) => return crate::cti::ApiError::from(e).into_response(),
     };
-    let view = view_of(&api, &t, lang);
-    if form {
-        pages::status(lang, elderly, &view, code.as_deref().unwrap_or("")).into_response()
-    } else {
-        Json(view).into_response()
+    let view = view_of(&api, &rated, lang);
+    match mode {
+        Some(m) => {
+            let json = json_view(&view);
+            citizen_page(pages::status_page(m, &id, &code, Lookup::Found(&json)))
+        }
+        None => Json(view).into_response(),
     }
 }

@@ -6,7 +6,10 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 
+use std::collections::HashMap;
+
 use super::public::{MAX_FILE_BYTES, MAX_FORM_BYTES, MAX_PARTS};
+use super::web::request_pages::PageMode;
 use crate::portal::sniff::{sniff, FileType};
 use crate::portal::submit::RawSubmission;
 use crate::portal::{Lang, Refused};
@@ -39,6 +42,15 @@ impl FormFields {
         }
     }
 
+    /// The fields by name, to show them again.
+    pub(crate) fn map(&self) -> HashMap<&str, &str> {
+        self.fields
+            .iter()
+            .rev()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+
     pub(crate) fn challenge(&self) -> Option<(String, String)> {
         Some((
             self.get("challenge_id")?.to_string(),
@@ -59,10 +71,16 @@ pub(crate) fn form_fields(fields: Vec<(String, String)>) -> FormFields {
     FormFields { fields, elderly }
 }
 
-pub(crate) fn form_lang(form: &FormFields, hint: Lang) -> Lang {
-    match form.get("lang") {
-        Some(l) => Lang::choose(Some(l), None),
-        None => hint,
+/// The page a form post is answered with: the language the form was shown in (its `lang`
+/// field), else `hint` (the address's `?lang=`, then `Accept-Language`); its elderly mode.
+pub(crate) fn form_mode(form: &FormFields, hint: Lang) -> PageMode {
+    let lang = match form.get("lang") {
+        Some(l) if !l.trim().is_empty() => Lang::choose(Some(l), None),
+        _ => hint,
+    };
+    PageMode {
+        lang,
+        elderly: form.elderly,
     }
 }
 

@@ -1,9 +1,10 @@
 //! The pages people use, compiled into the binary from `web/` (no Node toolchain to build or
 //! run them): the wallboard at `/`, the agent desktop at `/desk`, the ticket desk at
-//! `/tickets`; and the citizen's public pages, `/request` and `/request/status`, filled in on
-//! the server (language, elderly mode) so that they work without JavaScript. Plain HTML, CSS
-//! and JavaScript modules; data comes from the JSON API and the live streams, with the user's
-//! token kept in the browser's session storage.
+//! `/tickets`; and the citizen's public pages, `/request` (here) and `/request/status` (served
+//! by the public routes, which render a lookup into it), filled in on the server (language,
+//! elderly mode) so that they work without JavaScript. Plain HTML, CSS and JavaScript
+//! modules; data comes from the JSON API and the live streams, with the user's token kept in
+//! the browser's session storage.
 
 pub mod request_pages;
 
@@ -24,52 +25,27 @@ const JS: &str = "text/javascript; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";
 const HTML: &str = "text/html; charset=utf-8";
 
+/// An embedded file of `web/`.
+macro_rules! asset {
+    ($name:literal, $type:expr) => {
+        Asset {
+            name: $name,
+            content_type: $type,
+            body: include_str!(concat!("../../web/", $name)),
+        }
+    };
+}
+
 const ASSETS: &[Asset] = &[
-    Asset {
-        name: "app.css",
-        content_type: CSS,
-        body: include_str!("../../web/app.css"),
-    },
-    Asset {
-        name: "common.js",
-        content_type: JS,
-        body: include_str!("../../web/common.js"),
-    },
-    Asset {
-        name: "i18n.js",
-        content_type: JS,
-        body: include_str!("../../web/i18n.js"),
-    },
-    Asset {
-        name: "wallboard.js",
-        content_type: JS,
-        body: include_str!("../../web/wallboard.js"),
-    },
-    Asset {
-        name: "desk.js",
-        content_type: JS,
-        body: include_str!("../../web/desk.js"),
-    },
-    Asset {
-        name: "tickets.js",
-        content_type: JS,
-        body: include_str!("../../web/tickets.js"),
-    },
-    Asset {
-        name: "request.css",
-        content_type: CSS,
-        body: include_str!("../../web/request.css"),
-    },
-    Asset {
-        name: "request.js",
-        content_type: JS,
-        body: include_str!("../../web/request.js"),
-    },
-    Asset {
-        name: "request-status.js",
-        content_type: JS,
-        body: include_str!("../../web/request-status.js"),
-    },
+    asset!("app.css", CSS),
+    asset!("common.js", JS),
+    asset!("i18n.js", JS),
+    asset!("wallboard.js", JS),
+    asset!("desk.js", JS),
+    asset!("tickets.js", JS),
+    asset!("request.css", CSS),
+    asset!("request.js", JS),
+    asset!("request-status.js", JS),
     Asset {
         name: "request-i18n.js",
         content_type: JS,
@@ -98,26 +74,6 @@ pub fn router() -> Router {
 async fn request_form(uri: Uri, headers: HeaderMap) -> Response {
     let mode = request_pages::PageMode::from_request(&request_pages::query_of(&uri), &headers);
     citizen_page(request_pages::request_page(mode, None))
-}
-
-/// `/request/status`: the lookup form, filled from `?id=&code=` (the script then fetches the
-/// view; the public routes may render it here for browsers without JavaScript).
-#[allow(dead_code)]
-async fn request_status(uri: Uri, headers: HeaderMap) -> Response {
-    let query = request_pages::query_of(&uri);
-    let mode = request_pages::PageMode::from_request(&query, &headers);
-    let field = |k: &str| {
-        query
-            .get(k)
-            .map(|v| v.trim().to_string())
-            .unwrap_or_default()
-    };
-    citizen_page(request_pages::status_page(
-        mode,
-        &field("id"),
-        &field("code"),
-        request_pages::Lookup::NotAsked,
-    ))
 }
 
 /// A citizen's page: its words follow `Accept-Language`, and a query code in the address
@@ -172,6 +128,7 @@ mod tests {
         let citizen = [
             ("/request", request_pages::REQUEST_HTML),
             ("/request/status", request_pages::STATUS_HTML),
+            ("the citizen's frame", request_pages::FRAME_HTML),
         ];
         for (path, body) in PAGES.iter().chain(citizen.iter()) {
             for part in body.split("/assets/").skip(1) {

@@ -19,21 +19,27 @@ pub enum Lang {
 }
 
 impl Lang {
-    /// `?lang=` wins; else an `Accept-Language` whose first preference is English; else Chinese.
+    /// `?lang=zh|en` wins; else English when `Accept-Language`'s first preference (the
+    /// highest `q`, the earliest of equals) is English; else Chinese.
     pub fn choose(query: Option<&str>, accept_language: Option<&str>) -> Self {
         match query.map(str::trim) {
             Some(q) if q.eq_ignore_ascii_case("en") => return Lang::En,
             Some(q) if q.eq_ignore_ascii_case("zh") => return Lang::Zh,
             _ => {}
         }
-        let first = accept_language.and_then(|h| h.split(',').next()).map(|t| {
-            t.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        });
-        match first {
+        let mut best: Option<(f32, &str)> = None;
+        for item in accept_language.unwrap_or("").split(',') {
+            let mut parts = item.split(';');
+            let tag = parts.next().unwrap_or("").trim();
+            let q = parts
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if !tag.is_empty() && best.is_none_or(|(bq, _)| q > bq) {
+                best = Some((q, tag));
+            }
+        }
+        match best.map(|(_, t)| t.to_ascii_lowercase()) {
             Some(t) if t == "en" || t.starts_with("en-") => Lang::En,
             _ => Lang::Zh,
         }
@@ -127,81 +133,82 @@ impl Refused {
 
     /// A sentence for the citizen.
     pub fn message(&self, lang: Lang) -> String {
-        let s = |zh: &str, en: &str| lang.pick_owned(zh, en);
-        match self {
-            Refused::ContentRequired => s("请填写诉求内容。", "Please describe your request."),
-            Refused::ContentTooLong => s(
-                "诉求内容最多 2000 字，请精简后再提交。",
-                "The description may have at most 2000 characters; please shorten it.",
-            ),
-            Refused::BadType => s("请选择诉求类型。", "Please choose the type of request."),
-            Refused::BadPhone => s(
-                "电话号码只能包含数字（可以 + 开头），长度 5 到 20 位。",
-                "The phone number may contain digits only (optionally starting with +), 5 to 20 of them.",
-            ),
-            Refused::PhoneRequiredForCallback => s(
-                "同意回访时请留下电话号码，以便我们联系您。",
-                "Please give a phone number if you agree to be called back.",
-            ),
-            Refused::FieldTooLong { field } => match lang {
-                Lang::Zh => format!("“{field}”最多 {MAX_FIELD_CHARS} 字。"),
-                Lang::En => format!("“{field}” may have at most {MAX_FIELD_CHARS} characters."),
-            },
-            Refused::BodyTooLarge => s("提交的内容太大。", "What was sent is too large."),
-            Refused::RateLimited { retry_after_secs } => match lang {
-                Lang::Zh => format!("提交过于频繁，请 {retry_after_secs} 秒后再试。"),
-                Lang::En => format!("Too many requests; please try again in {retry_after_secs} seconds."),
-            },
-            Refused::ChallengeRequired => s(
-                "请先回答下面的算术题，再提交。",
-                "Please answer the sum below, then send again.",
-            ),
-            Refused::ChallengeFailed => s(
-                "算术题答案不对或已过期，请回答新的题目。",
-                "The answer was wrong or too late; please answer the new sum.",
-            ),
-            Refused::UnsupportedMediaType => s(
-                "无法识别提交的格式。",
-                "This kind of submission is not understood.",
-            ),
-            Refused::FileTooLarge => s("文件不能超过 10 MB。", "A file may be at most 10 MB."),
-            Refused::UnsupportedFileType => s(
-                "只能上传 JPEG、PNG、WebP 图片或 PDF 文件。",
-                "Only JPEG, PNG or WebP pictures and PDF files can be attached.",
-            ),
-            Refused::TooManyFiles => s(
-                "每件诉求最多上传 5 个文件。",
-                "At most 5 files can be attached to a request.",
-            ),
-            Refused::NotFound => s(
-                "没有找到该诉求，请核对编号和查询码。",
-                "No request found: please check the number and the query code.",
-            ),
-            Refused::NotAllowed => s(
-                "该诉求现在不能进行此操作。",
-                "This cannot be done for this request now.",
-            ),
-            Refused::RatingReasonRequired => s(
-                "选择“不满意”时请说明原因。",
-                "Please tell us why you are not satisfied.",
-            ),
-            Refused::BadRating => s("请选择评价。", "Please choose a rating."),
-            Refused::Disabled => s(
-                "网上受理暂未开放，请拨打 12345。",
-                "Online requests are not open; please call 12345.",
-            ),
+        match (self, lang) {
+            (Refused::FieldTooLong { field }, Lang::Zh) => {
+                format!("“{field}”最多 {MAX_FIELD_CHARS} 字。")
+            }
+            (Refused::FieldTooLong { field }, Lang::En) => {
+                format!("“{field}” may have at most {MAX_FIELD_CHARS} characters.")
+            }
+            (Refused::RateLimited { retry_after_secs }, Lang::Zh) => {
+                format!("提交过于频繁，请 {retry_after_secs} 秒后再试。")
+            }
+            (Refused::RateLimited { retry_after_secs }, Lang::En) => {
+                format!("Too many requests; please try again in {retry_after_secs} seconds.")
+            }
+            _ => {
+                let code = self.code();
+                SENTENCES
+                    .iter()
+                    .find(|(c, _, _)| *c == code)
+                    .map(|(_, zh, en)| lang.pick(zh, en).to_string())
+                    .unwrap_or_default()
+            }
         }
     }
 }
 
-impl Lang {
-    fn pick_owned(self, zh: &str, en: &str) -> String {
-        match self {
-            Lang::Zh => zh.to_string(),
-            Lang::En => en.to_string(),
-        }
+#[cfg(test)]
+impl Refused {
+    /// One of each kind (a field `area`, 30 seconds), for the tests of every sentence.
+    pub(crate) fn every_kind() -> Vec<Refused> {
+        vec![
+            Refused::ContentRequired,
+            Refused::ContentTooLong,
+            Refused::BadType,
+            Refused::BadPhone,
+            Refused::PhoneRequiredForCallback,
+            Refused::FieldTooLong { field: "area" },
+            Refused::BodyTooLarge,
+            Refused::RateLimited {
+                retry_after_secs: 30,
+            },
+            Refused::ChallengeRequired,
+            Refused::ChallengeFailed,
+            Refused::UnsupportedMediaType,
+            Refused::FileTooLarge,
+            Refused::UnsupportedFileType,
+            Refused::TooManyFiles,
+            Refused::NotFound,
+            Refused::NotAllowed,
+            Refused::RatingReasonRequired,
+            Refused::BadRating,
+            Refused::Disabled,
+        ]
     }
 }
+
+/// The sentence of each refusal without a number in it: code, Chinese, English.
+#[rustfmt::skip]
+const SENTENCES: &[(&str, &str, &str)] = &[
+    ("content_required", "请填写诉求内容。", "Please describe your request."),
+    ("content_too_long", "诉求内容最多 2000 字，请精简后再提交。", "The description may have at most 2000 characters; please shorten it."),
+    ("bad_type", "请选择诉求类型。", "Please choose the type of request."),
+    ("bad_phone", "电话号码只能包含数字（可以 + 开头），长度 5 到 20 位。", "The phone number may contain digits only (optionally starting with +), 5 to 20 of them."),
+    ("phone_required_for_callback", "同意回访时请留下电话号码，以便我们联系您。", "Please give a phone number if you agree to be called back."),
+    ("body_too_large", "提交的内容太大。", "What was sent is too large."),
+    ("challenge_required", "请先回答下面的算术题，再提交。", "Please answer the sum below, then send again."),
+    ("challenge_failed", "算术题答案不对或已过期，请回答新的题目。", "The answer was wrong or too late; please answer the new sum."),
+    ("unsupported_media_type", "无法识别提交的格式。", "This kind of submission is not understood."),
+    ("file_too_large", "文件不能超过 10 MB。", "A file may be at most 10 MB."),
+    ("unsupported_file_type", "只能上传 JPEG、PNG、WebP 图片或 PDF 文件。", "Only JPEG, PNG or WebP pictures and PDF files can be attached."),
+    ("too_many_files", "每件诉求最多上传 5 个文件。", "At most 5 files can be attached to a request."),
+    ("not_found", "没有找到该诉求，请核对编号和查询码。", "No request found: please check the number and the query code."),
+    ("not_allowed", "该诉求现在不能进行此操作。", "This cannot be done for this request now."),
+    ("rating_reason_required", "选择“不满意”时请说明原因。", "Please tell us why you are not satisfied."),
+    ("bad_rating", "请选择评价。", "Please choose a rating."),
+    ("disabled", "网上受理暂未开放，请拨打 12345。", "Online requests are not open; please call 12345."),
+];
 
 /// The submission as sent (JSON body, or the form's fields), before checking.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -364,11 +371,32 @@ mod tests {
     }
 
     #[test]
+    fn every_refusal_has_a_sentence_in_both_languages() {
+        let all = Refused::every_kind();
+        for r in &all {
+            let (zh, en) = (r.message(Lang::Zh), r.message(Lang::En));
+            assert!(!zh.is_empty() && !en.is_empty() && zh != en, "{}", r.code());
+        }
+        assert_eq!(
+            all[7].message(Lang::En),
+            "Too many requests; please try again in 30 seconds."
+        );
+    }
+
+    #[test]
     fn the_language_is_chosen_by_query_then_header() {
         assert_eq!(Lang::choose(None, None), Lang::Zh);
         assert_eq!(Lang::choose(None, Some("en-US,en;q=0.9")), Lang::En);
         assert_eq!(Lang::choose(None, Some("zh-CN,en;q=0.9")), Lang::Zh);
         assert_eq!(Lang::choose(Some("zh"), Some("en")), Lang::Zh);
         assert_eq!(Lang::choose(Some("en"), None), Lang::En);
+        assert_eq!(Lang::choose(Some("EN"), Some("zh-CN")), Lang::En);
+        assert_eq!(Lang::choose(None, Some("zh;q=0.5, en;q=0.9")), Lang::En);
+        assert_eq!(
+            Lang::choose(None, Some("en-GB,en;q=0.9,zh;q=0.5")),
+            Lang::En
+        );
+        assert_eq!(Lang::choose(Some("fr"), None), Lang::Zh);
+        assert_eq!(Lang::choose(None, Some("")), Lang::Zh);
     }
 }

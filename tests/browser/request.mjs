@@ -1,4 +1,4 @@
-// node request.mjs <base-url> <unused-token> <screenshot-dir> [static | submit | view <id> <code> | rate <id> <code>]
+// node request.mjs <base-url> <unused-token> <screenshot-dir> [static | submit [content] | view <id> <code> | rate <id> <code>]
 // The citizen's pages (issue 13).
 //  static (default): /request and /request/status in Chinese and English, at 1280×800 and in
 //    elderly mode at 390×844, and at 200 % zoom: axe-core's WCAG 2.1 A/AA rules, no horizontal
@@ -160,7 +160,7 @@ async function stubbed(b, log) {
   await page.click("#submit");
   await page.waitForSelector("#receipt:not([hidden])");
   const text = await page.textContent("#receipt");
-  for (const want of [receipt.id, receipt.query_code, "3分钟内", "路灯.png", "大图.png", "超过10MB"])
+  for (const want of [receipt.id, receipt.query_code, "3分钟内", "路灯.png", "大图.png", "大图.png: 文件不能超过 10 MB"])
     if (!text.includes(want)) throw new Error(`receipt lacks ${want}: ${text}`);
   if (sent[1].type !== "help" || sent[1].callback_consent !== false || "phone" in sent[1]) throw new Error("sent: " + JSON.stringify(sent[1]));
   await accessible(page, "stub-receipt");
@@ -326,13 +326,13 @@ async function withoutScript(b) {
 }
 
 /** The judging scenario's citizen half: elderly mode at phone size, keyboard only, a photo. */
-async function submit(b, log) {
+async function submit(b, log, content = "我家楼下的路灯坏了一个星期，晚上出门很不方便，请帮忙修一下。") {
   const ctx = await b.newContext({ viewport: PHONE });
   const page = await ctx.newPage();
   page.on("console", (m) => log.push(m.text()));
   await page.goto(url("/request", "zh", true));
   await tabTo(page, "#content");
-  await page.keyboard.type("我家楼下的路灯坏了一个星期，晚上出门很不方便，请帮忙修一下。");
+  await page.keyboard.type(content);
   await page.keyboard.press("Tab");
   await page.keyboard.press("ArrowDown"); // 求助
   await tabTo(page, "#area");
@@ -415,7 +415,7 @@ async function view(b, log, id, code) {
 guard(async (log) => {
   const b = await browser();
   if (mode === "static") await staticChecks(b, log);
-  else if (mode === "submit") await submit(b, log);
+  else if (mode === "submit") await submit(b, log, ...rest);
   else if (mode === "rate") await rate(b, log, rest[0], rest[1]);
   else if (mode === "view") await view(b, log, rest[0], rest[1]);
   else throw new Error("unknown mode " + mode);

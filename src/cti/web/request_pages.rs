@@ -13,51 +13,14 @@ use axum::http::{header, HeaderMap, Uri};
 use chrono::{DateTime, FixedOffset};
 use serde_json::Value;
 
+pub use crate::portal::Lang;
+
 pub(super) const REQUEST_HTML: &str = include_str!("../../../web/request.html");
 pub(super) const STATUS_HTML: &str = include_str!("../../../web/request-status.html");
+/// What both pages share around their own part: head, header with the switches, footer.
+pub(super) const FRAME_HTML: &str = include_str!("../../../web/request-frame.html");
 /// The strings module; after its `=` it is JSON.
 pub(super) const STRINGS_JS: &str = include_str!("../../../web/request-i18n.js");
-
-/// The page's language.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lang {
-    Zh,
-    En,
-}
-
-impl Lang {
-    /// `?lang=zh|en` wins; else an English first preference in `Accept-Language`; else Chinese.
-    pub fn choose(query: Option<&str>, accept_language: Option<&str>) -> Lang {
-        match query {
-            Some("en") => return Lang::En,
-            Some("zh") => return Lang::Zh,
-            _ => {}
-        }
-        let mut best: Option<(f32, &str)> = None;
-        for item in accept_language.unwrap_or("").split(',') {
-            let mut parts = item.split(';');
-            let tag = parts.next().unwrap_or("").trim();
-            let q = parts
-                .find_map(|p| p.trim().strip_prefix("q="))
-                .and_then(|q| q.trim().parse::<f32>().ok())
-                .unwrap_or(1.0);
-            if !tag.is_empty() && best.is_none_or(|(bq, _)| q > bq) {
-                best = Some((q, tag));
-            }
-        }
-        match best {
-            Some((_, tag)) if tag.to_ascii_lowercase().starts_with("en") => Lang::En,
-            _ => Lang::Zh,
-        }
-    }
-
-    fn code(self) -> &'static str {
-        match self {
-            Lang::Zh => "zh",
-            Lang::En => "en",
-        }
-    }
-}
 
 /// Language and elderly mode of one page view, from its address and headers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -238,7 +201,22 @@ fn common_vars(
     );
     v.insert("other_href", href(other, lang, mode.elderly, &[]));
     v.insert("self_href", href(path, lang, mode.elderly, &[]));
+    let (page, title, other_text) = if path == "/request" {
+        ("request", "req.title", "nav.status")
+    } else {
+        ("status", "st.title", "nav.request")
+    };
+    v.insert("page", page.into());
+    v.insert("title", escape(&word(mode, title)));
+    v.insert("other_text", escape(&word(mode, other_text)));
     v
+}
+
+/// A page's own part (`request.html` or `request-status.html`) filled, in the shared frame.
+fn framed(page: &str, mode: PageMode, mut vars: HashMap<&'static str, String>) -> String {
+    let content = fill(page, mode, &vars);
+    vars.insert("content", content);
+    fill(FRAME_HTML, mode, &vars)
 }
 
 /// A date of the API (RFC 3339) as China time in words, e.g. `2026年12月06日 19:21`.
@@ -334,12 +312,13 @@ pub fn request_page(mode: PageMode, refusal: Option<&Refusal>) -> String {
             v.insert("challenge_question", escape(question));
         }
     }
-    fill(REQUEST_HTML, mode, &v)
+    framed(REQUEST_HTML, mode, v)
 }
 
 /// The receipt of a form post (the `201` JSON's `id`, `query_code`, `received_at`,
-/// `respond_by`), printable, in the request page's frame.
-pub fn receipt_page(mode: PageMode, receipt: &Value) -> String {
+/// `respond_by`), printable, in the request page's frame; `file_problem` is the core's
+/// sentence when the request was registered but a file of the post was not kept.
+pub fn receipt_page(mode: PageMode, receipt: &Value, file_problem: Option<&str>) -> String {
     let s = |k: &str| receipt[k].as_str().unwrap_or("");
     let mut v = common_vars(mode, "/request", "/request/status", &[]);
     v.insert("form_hidden", "hidden".into());
@@ -378,7 +357,17 @@ pub fn receipt_page(mode: PageMode, receipt: &Value) -> String {
             &[("id", s("id")), ("code", s("query_code"))],
         ),
     );
-    fill(REQUEST_HTML, mode, &v)
+    if let Some(problem) = file_problem {
+        v.insert(
+            "rc_problem",
+            format!(
+                r#"<div class="error-box" role="alert">{}<ul><li>{}</li></ul></div>"#,
+                escape(&word(mode, "err.files_not_sent")),
+                escape(problem)
+            ),
+        );
+    }
+    framed(REQUEST_HTML, mode, v)
 }
 
 /// What the status page shows below its form.
@@ -389,6 +378,12 @@ pub enum Lookup<'a> {
     Found(&'a Value),
     /// A refusal (`not_found`, `rate_limited`): its code and sentence.
     Refused { code: &'a str, message: &'a str },
+    /// The view again, with why what the citizen just sent (a rating) was refused.
+    Again {
+        view: &'a Value,
+        code: &'a str,
+        message: &'a str,
+    },
 }
 
 /// The lookup page, the form filled with `id` and `code`, and what the lookup found.
@@ -404,17 +399,29 @@ pub fn status_page(mode: PageMode, id: &str, code: &str, lookup: Lookup) -> Stri
     let view = match lookup {
         Lookup::NotAsked => String::new(),
         Lookup::Found(view) => view_html(mode, view, code),
-        Lookup::Refused { code, message } => {
-            let words = if message.is_empty() {
-                word(mode, &format!("err.{code}"))
-            } else {
-                message.to_string()
-            };
-            format!(r#"<p class="error-box">{}</p>"#, escape(&words))
-        }
+        Lookup::Refused { code: why, message } => refusal_box(mode, why, message),
+        Lookup::Again {
+            view,
+            code: why,
+            message,
+        } => refusal_box(mode, why, message) + &view_html(mode, view, code),
     };
     v.insert("view", view);
-    fill(STATUS_HTML, mode, &v)
+    framed(STATUS_HTML, mode, v)
+}
+
+/// A refusal's sentence (the core's `message`, else the pages' words for its code).
+fn refusal_box(mode: PageMode, code: &str, message: &str) -> String {
+    let words = if message.is_empty() {
+        word(mode, &format!("err.{code}"))
+    } else {
+        message.to_string()
+    };
+    format!(
+        r#"<p class="error-box" role="alert" data-code="{}">{}</p>"#,
+        escape(code),
+        escape(&words)
+    )
 }
 
 /// The citizen's view as HTML (the same structure `request-status.js` builds).

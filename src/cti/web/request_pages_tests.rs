@@ -31,10 +31,12 @@ fn every_key_of_both_pages_has_words_in_every_mode() {
         let m = mode(lang, elderly);
         for page in [
             request_page(m, None),
-            receipt_page(m, &receipt),
+            receipt_page(m, &receipt, None),
             status_page(m, "", "", Lookup::NotAsked),
         ] {
             assert!(!page.contains("{{"), "an unfilled key");
+            assert_eq!(page.matches("<html").count(), 1, "one frame");
+            assert_eq!(page.matches(r#"class="skip""#).count(), 1);
             // A key without words would show as itself: `req.title`, `f.content.hint`…
             for word in page.split(['>', '<', '"']) {
                 let dotted = word.contains('.')
@@ -113,7 +115,7 @@ fn a_refused_form_post_keeps_the_fields_escaped_and_shows_the_challenge() {
     );
     assert!(request_page(mode(Lang::Zh, false), None).contains(r#"value="" disabled>"#));
     assert!(page.contains("7 + 5 = ?"));
-    assert!(page.contains(r##"<a href="#challenge_answer">请先回答下面的问题，再提交。</a>"##));
+    assert!(page.contains(r##"<a href="#challenge_answer">请先回答下面的算术题，再提交。</a>"##));
     assert!(!page.contains(r#"id="challenge" aria-labelledby="challenge-h" hidden"#));
 }
 
@@ -121,7 +123,7 @@ fn a_refused_form_post_keeps_the_fields_escaped_and_shows_the_challenge() {
 fn a_receipt_says_the_number_the_code_and_the_time_promise_in_words() {
     let receipt = serde_json::json!({"id": "20261206-000001", "query_code": "ABCD2345",
         "received_at": "2026-12-06T11:21:00Z", "respond_by": "2026-12-06T11:24:00Z"});
-    let page = receipt_page(mode(Lang::Zh, false), &receipt);
+    let page = receipt_page(mode(Lang::Zh, false), &receipt, None);
     assert!(page.contains(">20261206-000001</dd>"));
     assert!(page.contains(">ABCD2345</dd>"));
     assert!(page.contains("2026年12月06日 19:21"));
@@ -129,7 +131,7 @@ fn a_receipt_says_the_number_the_code_and_the_time_promise_in_words() {
     assert!(
         page.contains(r#"href="/request/status?lang=zh&amp;id=20261206-000001&amp;code=ABCD2345""#)
     );
-    let en = receipt_page(mode(Lang::En, false), &receipt);
+    let en = receipt_page(mode(Lang::En, false), &receipt, None);
     assert!(en.contains("We will respond to your request within 3 minutes (by 19:24)"));
 }
 
@@ -164,5 +166,49 @@ fn the_server_rendered_view_shows_state_reply_timeline_and_the_rating_form() {
             message: "",
         },
     );
-    assert!(missing.contains("No request was found"));
+    assert!(missing.contains("No request found"));
+    assert!(!missing.contains("data-testid=\"rating-form\""));
+    let again = status_page(
+        mode(Lang::Zh, false),
+        "20261206-000001",
+        "ABCD2345",
+        Lookup::Again {
+            view: &view,
+            code: "rating_reason_required",
+            message: "选择“不满意”时请说明原因。",
+        },
+    );
+    assert!(again.contains(r#"role="alert" data-code="rating_reason_required""#));
+    assert!(
+        again.contains("data-testid=\"rating-form\""),
+        "the form again"
+    );
+}
+
+#[test]
+fn a_receipt_says_when_a_file_of_the_post_was_not_kept() {
+    let receipt = serde_json::json!({"id": "20261206-000001", "query_code": "ABCD2345",
+        "received_at": "2026-12-06T11:21:00Z", "respond_by": "2026-12-06T11:24:00Z"});
+    let page = receipt_page(mode(Lang::En, true), &receipt, Some("A file may be <b>"));
+    assert!(page.contains("some files were not uploaded"));
+    assert!(page.contains("A file may be &lt;b&gt;"));
+    assert!(!receipt_page(mode(Lang::En, true), &receipt, None).contains("not uploaded"));
+}
+
+/// The pages' words for a refusal code are the core's sentence (the API's `message`), so a
+/// check in the browser and the server's answer say the same thing.
+#[test]
+fn the_pages_say_what_the_core_says_for_each_refusal() {
+    use crate::portal::Refused;
+    let refusals = Refused::every_kind();
+    let strings = parse_strings(STRINGS_JS).expect("web/request-i18n.js parses");
+    for lang in [Lang::Zh, Lang::En] {
+        for r in &refusals {
+            let Some(words) = strings[lang.code()].get(&format!("err.{}", r.code())) else {
+                continue;
+            };
+            let words = words.replace("{s}", "30").replace("{field}", "area");
+            assert_eq!(words, r.message(lang), "err.{} in {lang:?}", r.code());
+        }
+    }
 }
