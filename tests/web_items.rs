@@ -73,7 +73,12 @@ fn a_web_request_is_offered_accepted_handled_and_survives_a_restart_while_it_wai
         let b = get(&p, "/api/wallboard", "demo-supervisor");
         (b["web_waiting"] == 1).then_some(b)
     })
-    .unwrap_or_else(|| panic!("not waiting: {}", get(&p, "/api/wallboard", "demo-supervisor")));
+    .unwrap_or_else(|| {
+        panic!(
+            "not waiting: {}",
+            get(&p, "/api/wallboard", "demo-supervisor")
+        )
+    });
     assert_eq!(board["web_offered"], 0);
     assert!(board["web_longest_wait_s"].as_u64().is_some(), "{board}");
     assert_eq!(board["web_alarm_after_s"], 150);
@@ -87,30 +92,62 @@ fn a_web_request_is_offered_accepted_handled_and_survives_a_restart_while_it_wai
         let b = get(&p, "/api/wallboard", "demo-supervisor");
         (b["web_waiting"] == 1).then_some(b)
     })
-    .unwrap_or_else(|| panic!("not read back: {}\n{}", get(&p, "/api/wallboard", "demo-supervisor"), p.log()));
+    .unwrap_or_else(|| {
+        panic!(
+            "not read back: {}\n{}",
+            get(&p, "/api/wallboard", "demo-supervisor"),
+            p.log()
+        )
+    });
     // Its wait counts from the receipt, not from the restart.
-    assert!(board["web_longest_wait_s"].as_u64().expect("wait") >= 2, "{board}");
+    assert!(
+        board["web_longest_wait_s"].as_u64().expect("wait") >= 2,
+        "{board}"
+    );
 
     // Agent 1001 (general level 4; no phone needed for web items) goes ready: offered.
     ready(&p, "1001");
     offered_to(&p, "1001", &first);
     let board = get(&p, "/api/wallboard", "demo-supervisor");
-    assert_eq!((board["web_waiting"].clone(), board["web_offered"].clone()), (json!(0), json!(1)));
+    assert_eq!(
+        (board["web_waiting"].clone(), board["web_offered"].clone()),
+        (json!(0), json!(1))
+    );
 
     // Another agent cannot answer 1001's offer; 1001 accepts: the ticket is accepted in
     // 1001's name, which is the first response.
-    let (status, _) = post(&p, &format!("/api/agents/1001/items/{first}/accept"), Some("demo-agent-1002"), &json!({}));
+    let (status, _) = post(
+        &p,
+        &format!("/api/agents/1001/items/{first}/accept"),
+        Some("demo-agent-1002"),
+        &json!({}),
+    );
     assert_eq!(status, 403);
-    let (status, t) = post(&p, &format!("/api/agents/1001/items/{first}/accept"), Some("demo-agent-1001"), &json!({}));
+    let (status, t) = post(
+        &p,
+        &format!("/api/agents/1001/items/{first}/accept"),
+        Some("demo-agent-1001"),
+        &json!({}),
+    );
     assert_eq!(status, 200, "{t}");
     assert_eq!(t["state"], "accepted", "{t}");
-    let last = t["history"].as_array().expect("history").last().cloned().expect("event");
+    let last = t["history"]
+        .as_array()
+        .expect("history")
+        .last()
+        .cloned()
+        .expect("event");
     assert_eq!(last["actor"]["user"], "agent-1001", "{t}");
     let d = desk(&p, "1001");
     assert_eq!(d["web_offer"], Value::Null);
     assert_eq!(d["web_items"], json!([first]));
     // A second accept of the same item is refused (it is no longer an offer).
-    let (status, e) = post(&p, &format!("/api/agents/1001/items/{first}/accept"), Some("demo-agent-1001"), &json!({}));
+    let (status, e) = post(
+        &p,
+        &format!("/api/agents/1001/items/{first}/accept"),
+        Some("demo-agent-1001"),
+        &json!({}),
+    );
     assert_eq!(status, 409, "{e}");
 
     // Two more: 1001 may hold two (web_capacity 2), so the next is offered to 1001; it
@@ -118,7 +155,12 @@ fn a_web_request_is_offered_accepted_handled_and_survives_a_restart_while_it_wai
     let second = submit(&p, "咨询社保卡补办需要什么材料");
     offered_to(&p, "1001", &second);
     ready(&p, "1002");
-    let (status, _) = post(&p, &format!("/api/agents/1001/items/{second}/decline"), Some("demo-agent-1001"), &json!({}));
+    let (status, _) = post(
+        &p,
+        &format!("/api/agents/1001/items/{second}/decline"),
+        Some("demo-agent-1001"),
+        &json!({}),
+    );
     assert_eq!(status, 204);
     offered_to(&p, "1002", &second);
 
@@ -157,5 +199,9 @@ fn a_web_request_is_offered_accepted_handled_and_survives_a_restart_while_it_wai
     })
     .unwrap_or_else(|| panic!("still offered: {}", desk(&p, "1002")));
     let board = get(&p, "/api/wallboard", "demo-supervisor");
-    assert_eq!((board["web_waiting"].clone(), board["web_offered"].clone()), (json!(0), json!(0)), "{board}");
+    assert_eq!(
+        (board["web_waiting"].clone(), board["web_offered"].clone()),
+        (json!(0), json!(0)),
+        "{board}"
+    );
 }
