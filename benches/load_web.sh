@@ -29,17 +29,8 @@ SIPP=""
 mkdir -p "$work/config"
 ln -s "$PWD/ivr-menus" "$work/ivr-menus"
 for f in config/*; do
-  case "$f" in config/hotline.toml|config/users.toml) ;; *) ln -s "$PWD/$f" "$work/$f" ;; esac
+  [ "$f" = config/hotline.toml ] || ln -s "$PWD/$f" "$work/$f"
 done
-cp config/users.toml "$work/config/users.toml"
-cat >> "$work/config/users.toml" <<'USERS'
-
-[[user]]
-token = "load-connector"
-user = "load-app"
-role = "channel"
-channels = ["app"]
-USERS
 cat > "$work/config/hotline.toml" <<'CONF'
 [rtp]
 port_min = 20000
@@ -73,7 +64,7 @@ sleep $((CALLS / 100 + 2))
 LIVE0=$(curl -s -H "$SUP" "http://$HTTP/api/calls" | python3 -c "import json,sys; print(len(json.load(sys.stdin)))")
 
 C0=$(cpu_ticks); T0=$(date +%s.%N)
-RESULT=$(python3 benches/load/web_client.py "$HTTP" load-connector "$COUNT" "$CONC" "$LIMIT_S" app)
+RESULT=$(python3 benches/load/web_client.py "$HTTP" demo-channel-app "$COUNT" "$CONC" "$LIMIT_S" app)
 C1=$(cpu_ticks); T1=$(date +%s.%N)
 LIVE1=$(curl -s -H "$SUP" "http://$HTTP/api/calls" | python3 -c "import json,sys; print(len(json.load(sys.stdin)))")
 BOARD=$(curl -s -H "$SUP" "http://$HTTP/api/wallboard")
@@ -83,10 +74,10 @@ python3 - "$RESULT" "$BOARD" "$REPORT" <<PY
 import json, sys
 r, b, rep = (json.loads(a) for a in sys.argv[1:4])
 stored = dict((k, v) for k, v in rep.get("by_channel", [])).get("app", 0)
-routed = b.get("web_waiting", 0) + b.get("web_offered", 0) + sum(a.get("web_items", 0) for a in b.get("web_agents", []))
+routed = b.get("web_waiting", 0) + b.get("web_offered", 0)
 dt = $T1 - $T0
 print(f"web intake: {r['created']} created of {r['sent']} sent in {r['seconds']} s = {r['created_per_s']}/s durable; "
       f"latency p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, max {r['max_ms']} ms; statuses {r['status']}")
-print(f"store: {stored} tickets of channel app (durable 201s: {r['created']}); ACD: {b.get('web_waiting')} waiting + {b.get('web_offered')} offered web items")
+print(f"store: {stored} tickets of channel app (durable 201s: {r['created']}); ACD: {routed} web items ({b.get('web_waiting')} waiting + {b.get('web_offered')} offered on the 5 desks)")
 print(f"calls up: {$LIVE0} before, {$LIVE1} after; engine CPU {100*($C1-$C0)/$HZ/dt:.0f}% of one core during the intake")
 PY
