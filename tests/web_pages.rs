@@ -14,7 +14,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::baresip::start_baresip;
-use common::pages::{shots_dir, start_page, PageScript};
+use common::pages::{act, shots_dir, start_page, submit_request, PageScript};
 use common::{http_request, root, sipp, wait_for, Engine};
 
 #[test]
@@ -589,18 +589,6 @@ fn the_citizens_request_pages_are_accessible_by_keyboard_in_both_languages_and_e
     }
 }
 
-/// A staff action on a ticket through the API; panics with the answer unless it is a 200.
-fn act(engine: &Engine, token: &str, id: &str, action: &str) {
-    let (status, body) = http_request(
-        engine.http,
-        "POST",
-        &format!("/api/tickets/{id}/actions"),
-        Some(token),
-        Some(action),
-    );
-    assert_eq!(status, 200, "{action}: {body}");
-}
-
 /// Issue 13's judging scenario, the citizen's side, against the real public routes: in
 /// elderly mode at phone size, by keyboard, a request with a photo gets its number and query
 /// code, and the lookup (rendered by the server) says "received"; on the agent desk in
@@ -732,4 +720,73 @@ fn a_citizen_submits_with_a_photo_looks_up_the_answer_and_rates_a_dispatched_req
     let t: serde_json::Value = serde_json::from_str(&body).expect("ticket json");
     assert_eq!(t["state"], "closed", "{t}");
     assert!(body.contains("basically_satisfied"), "{body}");
+}
+
+/// The other half of the desk's web requests in Chromium (`desk.mjs web-refuse`): agent 1001
+/// passes an offered request on from the keyboard and it goes to agent 1002; the next one is
+/// accepted, and refused with a reason and an explanation (asked for when missing) in English;
+/// the ticket is then refused with both, and 1001 holds nothing.
+#[test]
+fn an_agent_passes_a_web_request_on_and_refuses_the_next_with_a_reason_on_the_desk() {
+    let engine = Engine::start("");
+    let base = format!("http://{}", engine.http);
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let flag = tmp.path().join("second-agent-ready");
+    let first = submit_request(&engine, "请问怎么查询社保缴费记录？");
+    let desk = start_page(
+        "desk",
+        &base,
+        "demo-agent-1001",
+        tmp.path(),
+        &["web-refuse", &first, flag.to_str().expect("utf-8 path")],
+    );
+    desk.expect(&format!("OFFER {first}"), Duration::from_secs(60), &engine);
+    let (status, body) = http_request(
+        engine.http,
+        "POST",
+        "/api/agents/1002/state",
+        Some("demo-agent-1002"),
+        Some(r#"{"state":"ready"}"#),
+    );
+    assert_eq!(status, 204, "{body}");
+    std::fs::write(&flag, b"ready").expect("flag");
+    desk.expect(
+        &format!("DECLINED {first}"),
+        Duration::from_secs(20),
+        &engine,
+    );
+    let desk_of = |agent: &str| -> serde_json::Value {
+        let (_, body) = http_request(
+            engine.http,
+            "GET",
+            "/api/desk",
+            Some(&format!("demo-agent-{agent}")),
+            None,
+        );
+        serde_json::from_str(&body).expect("desk json")
+    };
+    wait_for(Duration::from_secs(10), || {
+        (desk_of("1002")["web_offer"].as_str() == Some(first.as_str())).then_some(())
+    })
+    .unwrap_or_else(|| panic!("not passed on to 1002: {}", desk_of("1002")));
+    let second = submit_request(&engine, "申请公开本区2025年道路维修经费明细");
+    desk.expect(
+        &format!("OFFER2 {second}"),
+        Duration::from_secs(20),
+        &engine,
+    );
+    desk.expect(&format!("SAVED {second}"), Duration::from_secs(30), &engine);
+    let (_, body) = http_request(
+        engine.http,
+        "GET",
+        &format!("/api/tickets/{second}"),
+        Some("demo-supervisor"),
+        None,
+    );
+    assert!(
+        body.contains("\"refused\"") && body.contains("information_disclosure"),
+        "{body}"
+    );
+    assert!(body.contains("disclosure portal"), "{body}");
+    assert_eq!(desk_of("1001")["web_items"], serde_json::json!([]));
 }

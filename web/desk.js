@@ -417,7 +417,9 @@ async function loadCatalogue() {
 /** The domain choices in the page's language (again after a language switch). */
 function domainOptions() {
   const chosen = $("f-domain").value;
-  $("f-domain").replaceChildren(...domains.map((d) => el("option", { value: d }, label("domain", d))));
+  // No silent default: an unclassified request's domain is the agent's choice (or the
+  // suggestion's); the field is required.
+  $("f-domain").replaceChildren(el("option", { value: "" }, "—"), ...domains.map((d) => el("option", { value: d }, label("domain", d))));
   if (chosen) $("f-domain").value = chosen;
 }
 
@@ -462,7 +464,7 @@ async function save(e) {
     return;
   }
   if (next === "refuse" && !$("f-explanation").value.trim()) {
-    showError(new Error(t("f.explanation")));
+    showError(new Error(t("web.need_explanation")));
     $("f-explanation").focus();
     return;
   }

@@ -18,7 +18,70 @@ import { browser, say, shots, guard, accessible, tabTo } from "./lib.mjs";
 const [base, token, dir, mode = "call", ...rest] = process.argv.slice(2);
 const shot = shots(dir);
 
-guard((log) => (mode === "web" ? web(log, ...rest) : call(log)));
+guard((log) => (mode === "web" ? web(log, ...rest) : mode === "web-refuse" ? webRefuse(log, ...rest) : call(log)));
+
+/** The offer shown on the desk, once it is `want` (or, with `not`, any other one). */
+async function offerOf(page, want, not = false) {
+  await page.waitForFunction(([w, n]) => {
+    const box = document.querySelector("[data-testid=web-offer]");
+    const id = document.querySelector("[data-testid=web-offer-id]")?.textContent;
+    return box && !box.hidden && id && (n ? id !== w : id === w);
+  }, [want, not], { timeout: 30000 });
+  return page.textContent("[data-testid=web-offer-id]");
+}
+
+// web-refuse <first> <flag-file>: the agent goes ready, is offered <first> (OFFER), waits for
+// the test's second agent (the flag file), passes it on by keyboard (DECLINED); the next
+// request offered is accepted (OFFER2 <id>), refused with a reason in English (the
+// explanation is asked for first), and leaves the list (SAVED <id>).
+async function webRefuse(log, first, flag) {
+  const b = await browser();
+  const page = await b.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on("console", (m) => log.push(m.text()));
+  await page.goto(`${base}/desk?token=${encodeURIComponent(token)}`);
+  await page.waitForSelector("#app:not([hidden])");
+  await tabTo(page, "#btn-ready");
+  await page.keyboard.press("Enter");
+  await offerOf(page, first);
+  say("OFFER " + first);
+  for (let i = 0; i < 300 && !existsSync(flag); i++) await page.waitForTimeout(100);
+  if (!existsSync(flag)) throw new Error("the second agent never came");
+  await tabTo(page, "[data-testid=web-decline]");
+  await page.keyboard.press("Enter");
+  await page.waitForFunction((id) => document.querySelector("[data-testid=web-announce]").textContent === `已转给其他坐席：${id}`, first, { timeout: 10000 });
+  say("DECLINED " + first);
+  const second = await offerOf(page, first, true);
+  say("OFFER2 " + second);
+  // In English this time: the panel and the form follow the language switch.
+  await page.click("#lang");
+  if ((await page.textContent("#web-h")) !== "Web requests") throw new Error("panel title: " + (await page.textContent("#web-h")));
+  await tabTo(page, "[data-testid=web-accept]");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#ticket:not([hidden]) [data-testid=form-web]:not([hidden])", { timeout: 10000 });
+  await page.waitForSelector(`[data-testid=web-open][data-ticket="${second}"][aria-current=true]`, { timeout: 10000 });
+  await page.selectOption("#f-domain", "public_service");
+  await page.focus("#f-next");
+  await page.selectOption("#f-next", "refuse");
+  if (await page.isHidden("#f-explanation")) throw new Error("no explanation field for a refusal");
+  await page.selectOption("#f-refuse", "information_disclosure");
+  // Saved without the explanation the citizen is owed: asked for, nothing sent.
+  await page.focus("#ticket button[type=submit]");
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => document.activeElement?.id === "f-explanation", null, { timeout: 5000 });
+  if (!(await page.textContent("#desk-error"))) throw new Error("no error for a refusal without an explanation");
+  await page.keyboard.type("This is a request for government information: please apply on the disclosure portal.");
+  await shot(page, "desk-web-refuse");
+  await accessible(page, "desk-web-refuse");
+  await page.focus("#ticket button[type=submit]");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("[data-testid=saved]:not([hidden])", { timeout: 10000 });
+  const err = await page.textContent("#desk-error");
+  if (err) throw new Error("desk error: " + err);
+  await page.waitForFunction((t) => ![...document.querySelectorAll("[data-testid=web-open]")].some((x) => x.dataset.ticket === t), second, { timeout: 10000 });
+  say("SAVED " + second);
+  await page.click("#lang");
+  await b.close();
+}
 
 async function web(log, id, answer) {
   const b = await browser();
@@ -61,7 +124,8 @@ async function web(log, id, answer) {
   await page.waitForSelector(`[data-testid=web-open][data-ticket="${id}"][aria-current=true]`, { timeout: 10000 });
   if (!(await page.$$eval("#f-next option", (os) => os.some((o) => o.value === "refuse" && !o.hidden)))) throw new Error("no refuse for a web ticket");
   say("FORM " + content);
-  // Keyboard: the next step, the answer, save.
+  // Keyboard: the domain (no silent default), the next step, the answer, save.
+  if ((await page.inputValue("#f-domain")) === "") await page.selectOption("#f-domain", "public_service");
   await page.focus("#f-next");
   await page.selectOption("#f-next", "direct_close");
   await page.focus("#f-answer");

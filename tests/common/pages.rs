@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use super::{root, Engine};
+use super::{http_request, root, Engine};
 
 /// A page script under node, killed by PID when dropped; its stdout lines arrive on `lines`.
 pub struct PageScript {
@@ -96,4 +96,32 @@ impl PageScript {
             }
         }
     }
+}
+
+/// A staff action on a ticket through the API; panics with the answer unless it is a 200.
+pub fn act(engine: &Engine, token: &str, id: &str, action: &str) {
+    let (status, body) = http_request(
+        engine.http,
+        "POST",
+        &format!("/api/tickets/{id}/actions"),
+        Some(token),
+        Some(action),
+    );
+    assert_eq!(status, 200, "{action}: {body}");
+}
+
+/// A citizen's request over the public route; its ticket id.
+pub fn submit_request(engine: &Engine, content: &str) -> String {
+    let body =
+        serde_json::json!({"content": content, "type": "consultation", "callback_consent": false});
+    let (status, text) = http_request(
+        engine.http,
+        "POST",
+        "/api/public/requests",
+        None,
+        Some(&body.to_string()),
+    );
+    assert_eq!(status, 201, "{text}");
+    let receipt: serde_json::Value = serde_json::from_str(&text).expect("receipt json");
+    receipt["id"].as_str().expect("id").to_string()
 }
