@@ -1,6 +1,7 @@
 // The agent's desktop: state buttons, the call pop-up (pushed by the engine), the ticket form
-// that completes the draft the answered call opened, transfer, and wrap-up.
-import { chrome, signIn, live, api, t, clock, el, translate, dateTime, label, describeError } from "/assets/common.js";
+// that completes the draft the answered call opened, transfer, and wrap-up; beside them the
+// web requests (issue 13) offered to the agent, accepted here and handled in the same form.
+import { chrome, signIn, live, api, t, clock, el, translate, dateTime, label, describeError, lang } from "/assets/common.js";
 
 let token = null;
 let view = null;
@@ -11,12 +12,15 @@ let units = new Map(); // unit id → name: a suggested category shows the unit 
 let domains = []; // the catalogue's content domains
 let suggestTimer = null;
 let lastCall = null; // the call the open ticket came from, kept after the caller hangs up
+let webOffer = null; // the web request offered now: {id, tk} (tk once fetched)
+const webTickets = new Map(); // ticket id → promise of the ticket, for the offer and the list
+let webListShown = "";
 
 /** The agent's unsaved work (the ticket, its call, the form) in this tab's session storage:
  * a reload or a crashed page restores it; saving clears it. Session storage, not local: it
  * holds a citizen's words, and goes when the tab is closed. */
 const WORK_KEY = "desk.work";
-const FIELDS = ["f-content", "f-name", "f-area", "f-urgency", "f-type", "f-domain", "f-category", "f-next", "f-answer", "f-method", "f-service"];
+const FIELDS = ["f-content", "f-name", "f-area", "f-urgency", "f-type", "f-domain", "f-category", "f-next", "f-answer", "f-method", "f-service", "f-refuse", "f-explanation"];
 
 function keepWork() {
   if (!ticket?.id) return;
@@ -105,7 +109,169 @@ function render(v) {
     if (c.ticket && (!ticket || ticket.id !== c.ticket)) openTicket(c.ticket);
     if (c.ticket && lastCall && !lastCall.ticket) lastCall.ticket = c.ticket;
   }
+  renderWeb(v);
   tick();
+}
+
+/** The server's clock now, from the last push's `at` (the agent's PC clock may be off). */
+function serverNow() {
+  return view ? Date.parse(view.at) + (performance.now() - received) : Date.now();
+}
+
+function announce(text) {
+  $("web-announce").textContent = text;
+}
+
+/** A web ticket, fetched once (its content and files do not change while it is offered/held). */
+function webTicket(id) {
+  if (!webTickets.has(id)) {
+    webTickets.set(id, api(token, "GET", "/api/tickets/" + id).catch((e) => {
+      webTickets.delete(id);
+      throw e;
+    }));
+  }
+  return webTickets.get(id);
+}
+
+/** A call's ticket is on the form and unsaved: it keeps the form, web requests wait. */
+function callTicketOpen() {
+  if (view?.call?.ticket) return true;
+  return Boolean(ticket && !ticket.web && !ticketSaved() && !$("ticket").hidden);
+}
+
+/** The offer (announced once), the held web requests and the capacity, from a push. */
+function renderWeb(v) {
+  const offer = v.web_offer ?? null;
+  if (offer !== (webOffer?.id ?? null)) {
+    webOffer = offer ? { id: offer, tk: null } : null;
+    $("web-offer").hidden = true;
+    if (offer) {
+      announce(t("web.new", { id: offer }));
+      webTicket(offer).then((tk) => {
+        if (webOffer?.id !== offer) return;
+        webOffer.tk = tk;
+        showOffer(tk);
+      }).catch(showError);
+    }
+  }
+  $("web-capacity").textContent = v.web_capacity ? t("web.capacity", { n: v.web_capacity }) : t("web.capacity.none");
+  const items = v.web_items ?? [];
+  const busy = callTicketOpen();
+  const key = [items.join(","), lang(), ticket?.id, ticketSaved(), busy].join("|");
+  if (key === webListShown) return;
+  webListShown = key;
+  if (!items.length) {
+    $("web-items").replaceChildren(el("li", { class: "muted" }, t("web.none")));
+    return;
+  }
+  $("web-items").replaceChildren(...items.map((id) => {
+    const open = ticket?.id === id && !ticketSaved();
+    const text = el("span", { class: "muted" });
+    webTicket(id).then((tk) => { text.textContent = ` ${label("ch", tk.channel)} · ${tk.content.slice(0, 40)}`; }).catch(() => {});
+    const button = el("button", {
+      type: "button", "data-testid": "web-open", "data-ticket": id, disabled: busy || open,
+      "aria-current": open ? "true" : null, "aria-label": `${t("web.open")} ${id}`,
+      onclick: () => openTicket(id),
+    }, t("web.open"));
+    return el("li", { class: open ? "current" : null }, el("strong", {}, id), text, " ", button);
+  }));
+}
+
+function showOffer(tk) {
+  $("w-id").textContent = tk.id;
+  $("w-channel").textContent = label("ch", tk.channel);
+  $("w-type").textContent = label("type", tk.type);
+  $("w-content").textContent = tk.content;
+  $("w-place").textContent = [tk.area, tk.location].filter(Boolean).join(" · ") || "—";
+  fileLinks($("w-files"), tk);
+  $("web-offer").hidden = false;
+  tick();
+}
+
+/** The citizen's files as links; the download carries the token (a plain link could not). */
+function fileLinks(list, tk) {
+  const files = (tk.history ?? []).filter((e) => e.event === "files_attached").flatMap((e) => e.files ?? []);
+  if (!files.length) {
+    list.replaceChildren(el("li", { class: "muted" }, t("web.no_files")));
+    return;
+  }
+  list.replaceChildren(...files.map((f) => {
+    const href = `/api/tickets/${encodeURIComponent(tk.id)}/attachments/${encodeURIComponent(f.sha256)}`;
+    const size = f.size != null ? ` (${Math.max(1, Math.round(f.size / 1024))} KB)` : "";
+    return el("li", {}, el("a", { href, download: f.name, "data-testid": "web-file", onclick: (e) => download(e, href, f.name) }, f.name), size);
+  }));
+}
+
+async function download(e, href, name) {
+  e.preventDefault();
+  try {
+    const res = await fetch(href, { headers: { Authorization: "Bearer " + token } });
+    if (!res.ok) throw new Error(res.statusText);
+    const url = URL.createObjectURL(await res.blob());
+    const a = el("a", { href: url, download: name });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  } catch (err) {
+    showError(err);
+  }
+}
+
+/** The offer's wait since the server received it: amber from 2 minutes, red from 2.5 (the
+ * wallboard's alarm), past 3 the response limit (C13) is missed. */
+function webWait() {
+  const tk = webOffer?.tk;
+  if (!tk) return;
+  const s = Math.max(0, (serverNow() - Date.parse(tk.received_at)) / 1000);
+  const w = $("w-wait");
+  w.textContent = clock(s);
+  w.className = s >= 150 ? "level-red" : s >= 120 ? "level-amber" : "level-ok";
+  $("w-wait-note").textContent = t(s >= 180 ? "web.late" : "web.limit");
+}
+
+async function webDecide(action) {
+  const id = webOffer?.id;
+  const buttons = [$("btn-web-accept"), $("btn-web-decline")];
+  if (!id || !view || buttons.some((b) => b.disabled)) return;
+  showError(null);
+  buttons.forEach((b) => { b.disabled = true; });
+  try {
+    const tk = await api(token, "POST", `/api/agents/${view.agent.id}/items/${id}/${action}`);
+    $("web-offer").hidden = true;
+    announce(t(action === "accept" ? "web.accepted" : "web.declined", { id }));
+    if (action === "accept") {
+      if (tk) webTickets.set(id, Promise.resolve(tk));
+      // Handled at once, unless a call's ticket holds the form: then it waits in the list.
+      if (!callTicketOpen()) await openTicket(id);
+    }
+  } catch (e) {
+    showError(e);
+  } finally {
+    buttons.forEach((b) => { b.disabled = false; });
+  }
+}
+
+/** The form for a web ticket: filled from the ticket, the citizen's words read-only, its
+ * files listed, and "refuse with a reason" among the next steps; back to normal for a call. */
+function webForm(tk) {
+  const web = Boolean(ticket?.web);
+  document.querySelectorAll(".w-only").forEach((e) => { e.hidden = !web; });
+  $("f-content").readOnly = web;
+  $("f-web").hidden = !web;
+  if (!web) {
+    if ($("f-next").value === "refuse") $("f-next").value = "none";
+    return;
+  }
+  $("f-web-text").textContent = t("web.form", { id: tk.id, channel: label("ch", tk.channel), at: dateTime(tk.received_at) });
+  $("f-content").value = tk.content;
+  $("f-name").value = tk.caller?.name ?? "";
+  $("f-area").value = tk.area ?? "";
+  $("f-location").value = tk.location ?? "";
+  $("f-urgency").value = tk.urgency;
+  if ([...$("f-type").options].some((o) => o.value === tk.type)) $("f-type").value = tk.type;
+  if (tk.domain && tk.domain !== "unclassified") $("f-domain").value = tk.domain;
+  fileLinks($("f-files"), tk);
 }
 
 /** The transfer choices: this hotline's queues, then the outside numbers it can dial (none
@@ -168,6 +334,7 @@ async function showHistory(call) {
 /** The time in the current state, or in wrap-up the time left before ready again. */
 function tick() {
   if (!view) return;
+  webWait();
   const gone = (performance.now() - received) / 1000;
   const left = view.agent.wrap_up_left_s;
   $("timer").textContent = clock(left != null ? Math.max(0, left - gone) : view.agent.in_state_s + gone);
@@ -178,25 +345,37 @@ function ticketSaved() {
 }
 
 async function openTicket(id) {
-  ticket = { id, version: null };
+  const opening = { id, version: null };
+  ticket = opening;
   $("saved").hidden = true;
   $("conflict").hidden = true;
   try {
     const tk = await api(token, "GET", "/api/tickets/" + id);
+    if (ticket !== opening) return; // another ticket was opened meanwhile
     ticket.version = tk.version;
     ticket.state = tk.state;
+    // A web request (any internet channel) the agent accepted: theirs to handle in this form.
+    ticket.web = tk.channel !== "phone";
     const form = $("ticket");
     // A ticket half saved before a reload (completed, not yet closed or dispatched) is still
     // the agent's to finish.
     const work = storedWork();
     const mine = work?.ticket === id;
-    form.hidden = !(tk.state === "draft" || (mine && tk.state === "received"));
+    form.hidden = !(tk.state === "draft" || (!ticket.web && mine && tk.state === "received") || (ticket.web && tk.state === "accepted"));
     $("no-ticket").hidden = !form.hidden;
     if (!form.hidden) {
       form.reset();
+      webForm(tk);
       if (mine) restoreForm(work);
+      if (ticket.web) {
+        lastCall = null;
+        await suggest(tk.domain === "unclassified");
+        if (mine) restoreForm(work);
+        keepWork();
+        $("f-next").focus();
+      }
     }
-    if (mine && !lastCall) lastCall = work.call;
+    if (mine && !lastCall && !ticket.web) lastCall = work.call;
     updateNext();
     if (view) render(view);
   } catch (e) {
@@ -224,6 +403,7 @@ function updateNext() {
   const next = $("f-next").value;
   document.querySelectorAll(".n-direct").forEach((e) => { e.hidden = next !== "direct_close"; });
   document.querySelectorAll(".n-link").forEach((e) => { e.hidden = next !== "link_emergency"; });
+  document.querySelectorAll(".n-refuse").forEach((e) => { e.hidden = next !== "refuse"; });
 }
 
 async function loadCatalogue() {
@@ -237,11 +417,15 @@ async function loadCatalogue() {
 /** The domain choices in the page's language (again after a language switch). */
 function domainOptions() {
   const chosen = $("f-domain").value;
-  $("f-domain").replaceChildren(...domains.map((d) => el("option", { value: d }, label("domain", d))));
+  // No silent default: an unclassified request's domain is the agent's choice (or the
+  // suggestion's); the field is required.
+  $("f-domain").replaceChildren(el("option", { value: "" }, "—"), ...domains.map((d) => el("option", { value: d }, label("domain", d))));
   if (chosen) $("f-domain").value = chosen;
 }
 
-async function suggest() {
+/** The catalogue's categories for the content; the first one's domain is chosen unless the
+ * ticket already has one (`setDomain` false). */
+async function suggest(setDomain = true) {
   const q = $("f-content").value.trim();
   if (!q) return;
   try {
@@ -251,7 +435,7 @@ async function suggest() {
       ...res.categories.map((c, i) => el("option", { value: c.id, selected: i === 0 }, `${c.name} → ${units.get(c.lead) ?? c.lead}${i === 0 ? ` (${t("f.suggested")})` : ""}`)),
     );
     const first = res.categories[0];
-    if (first) $("f-domain").value = first.domain;
+    if (first && setDomain) $("f-domain").value = first.domain;
   } catch (e) {
     showError(e);
   }
@@ -279,6 +463,11 @@ async function save(e) {
     $("f-category").focus();
     return;
   }
+  if (next === "refuse" && !$("f-explanation").value.trim()) {
+    showError(new Error(t("web.need_explanation")));
+    $("f-explanation").focus();
+    return;
+  }
   button.disabled = true;
   try {
     // Saved in steps (complete, then close, dispatch or link): after a step that failed, a
@@ -293,10 +482,16 @@ async function save(e) {
       domain: $("f-domain").value,
       category,
     });
+    // A web ticket: the agent's classification first (dispatch needs a real domain), once.
+    if (ticket.web && ticket.state === "accepted" && !ticket.classified) {
+      await act({ action: "classify", urgency: $("f-urgency").value, type: $("f-type").value, domain: $("f-domain").value, category });
+      ticket.classified = true;
+    }
     let tk;
     if (next === "direct_close") tk = await act({ action: "direct_close", method: $("f-method").value, answer: $("f-answer").value });
     if (next === "dispatch") tk = await act({ action: "dispatch", category });
     if (next === "link_emergency") tk = await act({ action: "link_emergency", service: $("f-service").value });
+    if (next === "refuse") tk = await act({ action: "refuse", reason: $("f-refuse").value, explanation: $("f-explanation").value.trim() });
     $("ticket").hidden = true;
     $("conflict").hidden = true;
     const saved = $("saved");
@@ -304,7 +499,7 @@ async function save(e) {
     saved.textContent = `${t("desk.saved")}: ${ticket.id} · ${label("st", ticket.state)}`;
     forgetWork();
     if (view) render(view);
-    if (view?.agent.state === "wrap_up") await api(token, "POST", `/api/agents/${view.agent.id}/wrap-up-done`);
+    if (!ticket.web && view?.agent.state === "wrap_up") await api(token, "POST", `/api/agents/${view.agent.id}/wrap-up-done`);
   } catch (err) {
     showError(err);
     if (err.code === "version_conflict") await showConflict().catch(showError);
@@ -325,6 +520,8 @@ async function setState(body) {
 async function main() {
   chrome(() => {
     domainOptions();
+    webListShown = "";
+    if (webOffer?.tk) showOffer(webOffer.tk);
     if (view) render(view);
   });
   const signed = await signIn("/api/desk");
@@ -361,6 +558,8 @@ async function main() {
     }
   });
   $("f-next").addEventListener("change", updateNext);
+  $("btn-web-accept").addEventListener("click", () => webDecide("accept"));
+  $("btn-web-decline").addEventListener("click", () => webDecide("decline"));
   $("f-content").addEventListener("input", () => { clearTimeout(suggestTimer); suggestTimer = setTimeout(suggest, 400); });
   $("ticket").addEventListener("submit", save);
   $("ticket").addEventListener("input", keepWork);

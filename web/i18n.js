@@ -2,6 +2,16 @@
 // Elements carry data-i18n="key" (text) or data-i18n-label="key" (aria-label / placeholder).
 export const STRINGS = {
   zh: {
+    "web.title": "网络诉求", "web.offer": "新的网络诉求 · 请接受或转给其他坐席", "web.channel": "渠道", "web.place": "区域 / 地点",
+    "web.waited": "已等待", "web.limit": "须在3分钟内响应", "web.late": "已超过3分钟响应时限", "web.files": "附件", "web.no_files": "无附件",
+    "web.accept": "接受", "web.decline": "转给其他坐席", "web.held": "我受理的网络诉求", "web.none": "暂无",
+    "web.open": "办理", "web.capacity": "可同时办理 {n} 件网络诉求", "web.capacity.none": "未分配网络诉求",
+    "web.new": "新的网络诉求：{id}", "web.accepted": "已接受网络诉求 {id}", "web.declined": "已转给其他坐席：{id}",
+    "web.form": "网络诉求 {id} · {channel} · 受理于 {at}：诉求人原话不可修改",
+    "web.busy_form": "请先完成当前来电的工单", "web.files_of": "诉求人上传的附件",
+    "ch.phone": "电话", "ch.sms": "短信", "ch.web": "网站", "ch.app": "移动应用", "ch.mini_program": "小程序",
+    "ch.public_account": "公众号", "ch.mailbox": "市长信箱", "ch.national_platform": "国家平台",
+    "next.refuse": "不予受理（说明理由）", "f.refuse_reason": "不予受理理由", "f.explanation": "向诉求人的说明", "web.need_explanation": "不予受理须向诉求人说明理由",
     "app.name": "12345 热线", "lang.switch": "English", "large.toggle": "大字模式",
     "login.title": "请输入令牌登录", "login.token": "访问令牌", "login.submit": "登录",
     "login.bad": "令牌无效或无权访问此页面", "logout": "退出",
@@ -101,6 +111,16 @@ export const STRINGS = {
     "err": "出错了",
   },
   en: {
+    "web.title": "Web requests", "web.offer": "New web request · accept it or pass it on", "web.channel": "Channel", "web.place": "Area / location",
+    "web.waited": "Waited", "web.limit": "respond within 3 minutes", "web.late": "past the 3-minute response limit", "web.files": "Files", "web.no_files": "No files",
+    "web.accept": "Accept", "web.decline": "Pass to another agent", "web.held": "Web requests I accepted", "web.none": "None",
+    "web.open": "Handle", "web.capacity": "You may hold {n} web request(s) at once", "web.capacity.none": "No web requests assigned to you",
+    "web.new": "New web request: {id}", "web.accepted": "Accepted web request {id}", "web.declined": "Passed on to another agent: {id}",
+    "web.form": "Web request {id} · {channel} · received {at}: the citizen's words cannot be changed",
+    "web.busy_form": "Finish the current call's ticket first", "web.files_of": "Files from the citizen",
+    "ch.phone": "Phone", "ch.sms": "SMS", "ch.web": "Website", "ch.app": "Mobile app", "ch.mini_program": "Mini-program",
+    "ch.public_account": "Public account", "ch.mailbox": "Mayor's mailbox", "ch.national_platform": "National platform",
+    "next.refuse": "Refuse (with a reason)", "f.refuse_reason": "Reason for refusing", "f.explanation": "Explanation for the citizen", "web.need_explanation": "A refusal needs an explanation for the citizen",
     "app.name": "12345 Hotline", "lang.switch": "中文", "large.toggle": "Large text",
     "login.title": "Sign in with your token", "login.token": "Access token", "login.submit": "Sign in",
     "login.bad": "The token is unknown or may not open this page", "logout": "Sign out",

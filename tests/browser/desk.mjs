@@ -1,4 +1,11 @@
-// node desk.mjs <base-url> <agent-token> <screenshot-dir>
+// node desk.mjs <base-url> <agent-token> <screenshot-dir> [call | web <ticket> <answer>]
+// web: the agent half of issue 13's judging scenario: at 1280×800 the agent goes ready (web
+// requests need no phone), the citizen's request <ticket> is offered in the 网络诉求 panel
+// (OFFER <ticket> <content>, with its wait running and its files as links), is accepted from
+// the keyboard (ACCEPTED), opens in the ticket form with the citizen's words read-only (FORM),
+// is answered directly with <answer> and saved (SAVED <ticket>), leaves the agent's list
+// (DONE_LIST); then the agent goes not ready (NOT_READY), so later requests wait in the queue.
+// call (the default):
 // Goes ready, waits for the call pop-up (POPUP <ticket>), fills in the ticket, waits for the
 // caller to hang up (ENDED), reloads the page and finds the form as it was (RESTORED), meets
 // a supervisor's change made meanwhile (CONFLICT: both versions shown, the form kept), then
@@ -8,10 +15,141 @@
 import { existsSync } from "node:fs";
 import { browser, say, shots, guard, accessible, tabTo } from "./lib.mjs";
 
-const [base, token, dir] = process.argv.slice(2);
+const [base, token, dir, mode = "call", ...rest] = process.argv.slice(2);
 const shot = shots(dir);
 
-guard(async (log) => {
+guard((log) => (mode === "web" ? web(log, ...rest) : mode === "web-refuse" ? webRefuse(log, ...rest) : call(log)));
+
+/** The offer shown on the desk, once it is `want` (or, with `not`, any other one). */
+async function offerOf(page, want, not = false) {
+  await page.waitForFunction(([w, n]) => {
+    const box = document.querySelector("[data-testid=web-offer]");
+    const id = document.querySelector("[data-testid=web-offer-id]")?.textContent;
+    return box && !box.hidden && id && (n ? id !== w : id === w);
+  }, [want, not], { timeout: 30000 });
+  return page.textContent("[data-testid=web-offer-id]");
+}
+
+// web-refuse <first> <flag-file>: the agent goes ready, is offered <first> (OFFER), waits for
+// the test's second agent (the flag file), passes it on by keyboard (DECLINED); the next
+// request offered is accepted (OFFER2 <id>), refused with a reason in English (the
+// explanation is asked for first), and leaves the list (SAVED <id>).
+async function webRefuse(log, first, flag) {
+  const b = await browser();
+  const page = await b.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on("console", (m) => log.push(m.text()));
+  await page.goto(`${base}/desk?token=${encodeURIComponent(token)}`);
+  await page.waitForSelector("#app:not([hidden])");
+  await tabTo(page, "#btn-ready");
+  await page.keyboard.press("Enter");
+  await offerOf(page, first);
+  say("OFFER " + first);
+  for (let i = 0; i < 300 && !existsSync(flag); i++) await page.waitForTimeout(100);
+  if (!existsSync(flag)) throw new Error("the second agent never came");
+  await tabTo(page, "[data-testid=web-decline]");
+  await page.keyboard.press("Enter");
+  await page.waitForFunction((id) => document.querySelector("[data-testid=web-announce]").textContent === `已转给其他坐席：${id}`, first, { timeout: 10000 });
+  say("DECLINED " + first);
+  const second = await offerOf(page, first, true);
+  say("OFFER2 " + second);
+  // In English this time: the panel and the form follow the language switch.
+  await page.click("#lang");
+  if ((await page.textContent("#web-h")) !== "Web requests") throw new Error("panel title: " + (await page.textContent("#web-h")));
+  await tabTo(page, "[data-testid=web-accept]");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#ticket:not([hidden]) [data-testid=form-web]:not([hidden])", { timeout: 10000 });
+  await page.waitForSelector(`[data-testid=web-open][data-ticket="${second}"][aria-current=true]`, { timeout: 10000 });
+  await page.selectOption("#f-domain", "public_service");
+  await page.focus("#f-next");
+  await page.selectOption("#f-next", "refuse");
+  if (await page.isHidden("#f-explanation")) throw new Error("no explanation field for a refusal");
+  await page.selectOption("#f-refuse", "information_disclosure");
+  // Saved without the explanation the citizen is owed: asked for, nothing sent.
+  await page.focus("#ticket button[type=submit]");
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => document.activeElement?.id === "f-explanation", null, { timeout: 5000 });
+  if (!(await page.textContent("#desk-error"))) throw new Error("no error for a refusal without an explanation");
+  await page.keyboard.type("This is a request for government information: please apply on the disclosure portal.");
+  await shot(page, "desk-web-refuse");
+  await accessible(page, "desk-web-refuse");
+  await page.focus("#ticket button[type=submit]");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("[data-testid=saved]:not([hidden])", { timeout: 10000 });
+  const err = await page.textContent("#desk-error");
+  if (err) throw new Error("desk error: " + err);
+  await page.waitForFunction((t) => ![...document.querySelectorAll("[data-testid=web-open]")].some((x) => x.dataset.ticket === t), second, { timeout: 10000 });
+  say("SAVED " + second);
+  await page.click("#lang");
+  await b.close();
+}
+
+async function web(log, id, answer) {
+  const b = await browser();
+  const page = await b.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on("console", (m) => log.push(m.text()));
+  await page.goto(`${base}/desk?token=${encodeURIComponent(token)}`);
+  await page.waitForSelector("#app:not([hidden])");
+  await tabTo(page, "#btn-ready");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("[data-testid=web-offer]:not([hidden])", { timeout: 20000 });
+  const offered = await page.textContent("[data-testid=web-offer-id]");
+  if (offered !== id) throw new Error(`offered ${offered}, not ${id}`);
+  const announced = await page.textContent("[data-testid=web-announce]");
+  if (!announced.includes(id)) throw new Error("the offer is not announced: " + announced);
+  if ((await page.getAttribute("[data-testid=web-announce]", "aria-live")) !== "polite") throw new Error("no aria-live");
+  const content = await page.textContent("[data-testid=web-offer-content]");
+  const files = await page.$$eval("[data-testid=web-offer] [data-testid=web-file]", (as) => as.map((a) => a.textContent));
+  // The wait runs live, from the server's receipt.
+  const w1 = await page.textContent("[data-testid=web-wait]");
+  await page.waitForTimeout(1200);
+  const w2 = await page.textContent("[data-testid=web-wait]");
+  if (!/^\d\d:\d\d$/.test(w2) || !(w2 > w1)) throw new Error(`the wait does not run: ${w1} then ${w2}`);
+  if (!(await page.getAttribute("[data-testid=web-wait]", "class")).startsWith("level-")) throw new Error("the wait has no level");
+  say(`OFFER ${offered} files=${files.join(",")} wait=${w2} ${content}`);
+  await shot(page, "desk-web-offer");
+  await accessible(page, "desk-web-offer");
+  // A file downloads with the agent's token (a plain link could not carry it).
+  if (files.length) {
+    const [dl] = await Promise.all([page.waitForEvent("download", { timeout: 10000 }), page.click("[data-testid=web-offer] [data-testid=web-file]")]);
+    say("FILE " + dl.suggestedFilename());
+  }
+  await tabTo(page, "[data-testid=web-accept]");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#ticket:not([hidden]) [data-testid=form-web]:not([hidden])", { timeout: 10000 });
+  say("ACCEPTED " + id);
+  await page.waitForFunction((c) => document.querySelector("#f-content")?.value === c, content, { timeout: 10000 });
+  if (!(await page.$eval("#f-content", (e) => e.readOnly))) throw new Error("the citizen's words can be edited");
+  if (!(await page.textContent("[data-testid=form-web]")).includes(id)) throw new Error("the form does not name the request");
+  // The push lists it among the agent's held requests, marked as the one in the form.
+  await page.waitForSelector(`[data-testid=web-open][data-ticket="${id}"][aria-current=true]`, { timeout: 10000 });
+  if (!(await page.$$eval("#f-next option", (os) => os.some((o) => o.value === "refuse" && !o.hidden)))) throw new Error("no refuse for a web ticket");
+  say("FORM " + content);
+  // Keyboard: the domain (no silent default), the next step, the answer, save.
+  if ((await page.inputValue("#f-domain")) === "") await page.selectOption("#f-domain", "public_service");
+  await page.focus("#f-next");
+  await page.selectOption("#f-next", "direct_close");
+  await page.focus("#f-answer");
+  await page.keyboard.type(answer);
+  await shot(page, "desk-web-form");
+  await accessible(page, "desk-web-form");
+  await page.focus("#ticket button[type=submit]");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("[data-testid=saved]:not([hidden])", { timeout: 10000 });
+  const err = await page.textContent("#desk-error");
+  if (err) throw new Error("desk error: " + err);
+  say("SAVED " + id + " " + (await page.textContent("[data-testid=saved]")));
+  // The push takes it off the agent's list.
+  await page.waitForFunction((t) => ![...document.querySelectorAll("[data-testid=web-open]")].some((b) => b.dataset.ticket === t), id, { timeout: 10000 });
+  await shot(page, "desk-web-saved");
+  say("DONE_LIST");
+  await tabTo(page, "#btn-not-ready");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("[data-testid=state][data-state=not_ready]", { timeout: 10000 });
+  say("NOT_READY");
+  await b.close();
+}
+
+async function call(log) {
   const b = await browser();
   const page = await b.newPage({ viewport: { width: 1400, height: 1000 } });
   page.on("console", (m) => log.push(m.text()));
@@ -118,4 +256,4 @@ guard(async (log) => {
   await shot(page, "desk-saved");
   say("SAVED " + ticket);
   await b.close();
-});
+}
