@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod calls;
 pub mod extract;
+pub mod internet_watch;
 pub mod live;
 pub mod metrics;
 pub mod openapi;

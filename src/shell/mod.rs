@@ -427,9 +427,9 @@ pub async fn run(
     let live = crate::cti::live::feed();
     let (internet_tx, internet) =
         tokio::sync::watch::channel(crate::workflow::store::InternetFigures::default());
-    let internet_watch = crate::cti::tickets::spawn_internet_watch(
+    let internet_watch = crate::cti::internet_watch::spawn_internet_watch(
         tickets.clone(),
-        crate::cti::tickets::INTERNET_WATCH_EVERY,
+        crate::cti::internet_watch::INTERNET_WATCH_EVERY,
         internet_tx,
     );
     let reload_counters = std::sync::Arc::new(reload::ReloadCounters::default());
