@@ -68,7 +68,8 @@ fn backend<E: std::fmt::Display + 'static>(e: E) -> StoreError {
     }
 }
 
-fn wire<T: Serialize>(v: &T) -> String {
+/// A value's wire name (its serde string), as the index stores it.
+pub(crate) fn wire<T: Serialize>(v: &T) -> String {
     match serde_json::to_value(v) {
         Ok(serde_json::Value::String(s)) => s,
         Ok(other) => other.to_string(),

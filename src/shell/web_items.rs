@@ -8,6 +8,7 @@ use tokio::sync::mpsc;
 use crate::cti::public::NewWebRequest;
 use crate::cti::tickets::TicketApi;
 use crate::shell::engine::{EngineHandle, WebItemCommand};
+use crate::shell::ticket_store::wire;
 use crate::workflow::model::Channel;
 use crate::workflow::store::{ListQuery, TicketStore};
 
@@ -41,13 +42,6 @@ fn queued(r: NewWebRequest) -> WebItemCommand {
     }
 }
 
-fn wire<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
 /// Reads back the requests still waiting for a first response, oldest first per channel.
 async fn restore(tickets: &TicketApi, engine: &EngineHandle) -> usize {
     let mut n = 0;
@@ -76,13 +70,14 @@ async fn restore(tickets: &TicketApi, engine: &EngineHandle) -> usize {
                     );
                     return n;
                 }
-                let cmd = WebItemCommand::Queued {
-                    id: row.id.0,
-                    request_type: wire(&row.request_type),
+                let waiting = NewWebRequest {
+                    id: row.id,
+                    channel: row.channel,
+                    request_type: row.request_type,
                     content: row.content,
                     received_at: row.received_at,
                 };
-                if engine.web_item_wait(cmd).await.is_err() {
+                if engine.web_item_wait(queued(waiting)).await.is_err() {
                     return n;
                 }
                 n += 1;
