@@ -1,10 +1,33 @@
-// node wallboard.mjs <base-url> <token> <screenshot-dir>
+// node wallboard.mjs <base-url> <token> <screenshot-dir> [web]
 // Signs in, then reports WAITING when the enterprise queue shows a waiting call and
 // ANSWERED when today's answered count moves; screenshots at each step.
+// Mode `web`: reports WEB with the panel and the alarms when one internet request waits past
+// its alarm, then CLEARED when an agent has taken it (the count back to 0, the alarms gone).
 import { browser, say, shots, guard, accessible } from "./lib.mjs";
 
-const [base, token, dir] = process.argv.slice(2);
+const [base, token, dir, mode] = process.argv.slice(2);
 const shot = shots(dir);
+
+async function webMode(page) {
+  await page.waitForFunction(
+    () => document.querySelector("[data-testid=web-waiting]")?.textContent === "1"
+      && document.querySelector("#alarms li[data-kind=web_request_waiting]")
+      && document.querySelector("#alarms li[data-kind=internet_requests_unanswered]"),
+    null, { timeout: 30000 });
+  const waiting = await page.getAttribute("[data-testid=web-waiting]", "class");
+  const longest = await page.textContent("[data-testid=web-longest]");
+  const alarms = await page.$$eval("#alarms li", (l) => l.map((x) => x.dataset.kind + "=" + x.textContent).join(" | "));
+  say(`WEB class=${waiting} longest=${longest} alarms=${alarms}`);
+  await shot(page, "wallboard-web-waiting");
+  await accessible(page, "wallboard-web");
+  await page.waitForFunction(
+    () => document.querySelector("[data-testid=web-waiting]")?.textContent === "0"
+      && !document.querySelector("#alarms li[data-kind=web_request_waiting]")
+      && !document.querySelector("#alarms li[data-kind=internet_requests_unanswered]"),
+    null, { timeout: 30000 });
+  say("CLEARED " + (await page.textContent("[data-testid=web-longest]")));
+  await shot(page, "wallboard-web-cleared");
+}
 
 guard(async (log) => {
   const b = await browser();
@@ -24,6 +47,12 @@ guard(async (log) => {
   await page.waitForSelector("#app:not([hidden])");
   await page.waitForSelector("#conn.level-ok", { timeout: 10000 });
   say("READY");
+  if (mode === "web") {
+    await webMode(page);
+    say("DONE");
+    await b.close();
+    return;
+  }
   await page.waitForFunction(
     () => document.querySelector("[data-testid=waiting-enterprise]")?.textContent === "1",
     null, { timeout: 40000 });
