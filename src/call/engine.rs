@@ -101,6 +101,37 @@ pub enum MediaCommand {
     },
     /// Silence now (barge-in).
     Stop { call: CallId },
+    /// Another party joins the call's media (a consulted agent, a unit, an interpreter, an
+    /// outside service, a supervisor): bind `port` and stream to its phone at `remote`. It
+    /// hears and is heard by nobody until a [`MediaCommand::Mix`] says so.
+    OpenParty {
+        call: CallId,
+        party: crate::media::mixer::PartyId,
+        port: u16,
+        remote: SocketAddr,
+        codec: Codec,
+        telephone_event: Option<u8>,
+    },
+    /// Who hears whom from now on: each listed party hears the sum of its listed speakers; a
+    /// party not listed hears nobody. The first `Mix` of a bridged call moves it from the
+    /// two-party bridge to the mixer (same recording, same caller and agent streams: the
+    /// agent's leg is [`PartyId::AGENT`](crate::media::mixer::PartyId::AGENT)); from then on
+    /// the call room speaks only `OpenParty`, `CloseParty`, `Mix`, `Hold`, `SendDigit`,
+    /// `Play`/`Stop` (to the caller while held) and `Close` for it. `Hold { prompt: Some }`
+    /// still hands the caller's stream to the pacer (hold music, prompts), `Hold { None }`
+    /// brings it back to the mixer; `SendDigit` goes to every party that hears the caller.
+    Mix {
+        call: CallId,
+        hears: Vec<(
+            crate::media::mixer::PartyId,
+            Vec<crate::media::mixer::PartyId>,
+        )>,
+    },
+    /// One party's leg closes (dropped, hung up, left); the recording goes on.
+    CloseParty {
+        call: CallId,
+        party: crate::media::mixer::PartyId,
+    },
     /// The call is over: close the socket and forget the stream.
     Close { call: CallId },
 }
@@ -124,6 +155,10 @@ pub enum Output {
     /// A live call started, was answered or was queued: append it to the call journal, so a
     /// crash leaves a record of it (`Connected` is journalled too).
     Journal(Box<crate::call::record::JournalEntry>),
+    /// Someone beyond the caller and the first agent joined or left a call (consult,
+    /// conference, supervisor): the call's ticket records a unit's or an outside service's
+    /// part in it (W3 three-way transfer), the audit log a supervisor's.
+    Party(Box<crate::call::record::PartyEvent>),
 }
 
 /// The engine's settings, taken from the config at start.

@@ -119,6 +119,41 @@ pub struct ConnectedCall {
     pub caller_number: String,
 }
 
+/// Who a call's extra party is, as the record, the ticket and the audit log name them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PartyKind {
+    /// Another agent (consulted, conferenced in, or taking the call over).
+    Agent { agent: String },
+    /// A handling unit of `config/dispatch.toml`, dialled at its `phone` through the gateway.
+    Unit { unit: String },
+    /// An outside service of `[transfer.numbers]` (`"110"`, `water`, …).
+    External { target: String },
+    /// A supervisor listening, whispering to the agent, or barged in (C16: logged).
+    Supervisor { user: String, mode: MonitorMode },
+}
+
+/// How a supervisor is on a call: listen hears both sides, whisper is heard by the agent
+/// only, barge joins as a party everyone hears.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MonitorMode {
+    Listen,
+    Whisper,
+    Barge,
+}
+
+/// A party joined (`left_at` is `None`) or left a call; `call` is the call's public name and
+/// `ticket` its ticket, when one was opened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartyEvent {
+    pub call: String,
+    pub ticket: Option<String>,
+    pub party: PartyKind,
+    pub joined_at: DateTime<Utc>,
+    pub left_at: Option<DateTime<Utc>>,
+}
+
 /// A live call's milestone (started, answered by us, queued, answered by a person), written
 /// to the call journal as it happens so that a crash leaves a trace of every live call. The
 /// latest entry of a call is what its `interrupted` record is rebuilt from.

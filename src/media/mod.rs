@@ -4,6 +4,7 @@
 //! | module | owns |
 //! |---|---|
 //! | [`bridge`] | a connected call: caller ↔ agent relay (transcoding, RFC 4733 both ways, hold), its recorder |
+//! | [`mixer`] | N parties of one call: who hears whom, the mixes in each party's codec, clipping, the recording |
 //! | [`rtp`] | RTP header parse/build, the per-stream `RtpSender`, receive stats (symmetric RTP) |
 //! | [`pacer`] | one timer pacing thousands of streams at 20 ms, late/skip accounting |
 //! | [`codec`] | G.711 μ-law/A-law, payload types |
@@ -15,6 +16,7 @@
 pub mod bridge;
 pub mod codec;
 pub mod dtmf;
+pub mod mixer;
 pub mod pacer;
 pub mod player;
 pub mod prompt;

@@ -605,6 +605,7 @@ impl EngineTask {
                         t.call_answered(*c);
                     }
                 }
+                Output::Party(p) => tracing::info!(call = %p.call, party = ?p.party, "call party"),
                 Output::EmergencyTransfer { call, target } => {
                     if let Some(t) = self.tickets.as_mut() {
                         t.emergency_transfer(call, &target);

@@ -164,6 +164,9 @@ impl MediaHandle {
             | MediaCommand::Unbridge { call }
             | MediaCommand::SendDigit { call, .. }
             | MediaCommand::Play { call, .. }
+            | MediaCommand::OpenParty { call, .. }
+            | MediaCommand::Mix { call, .. }
+            | MediaCommand::CloseParty { call, .. }
             | MediaCommand::Stop { call } => *call,
             MediaCommand::Close { call } => {
                 self.reserved.release(*call);
@@ -395,6 +398,11 @@ impl Worker {
             }
             Command::Engine(MediaCommand::Close { call }) => self.close(call),
             Command::Engine(MediaCommand::Reserve { .. }) => {} // the engine task's (`send`)
+            Command::Engine(
+                MediaCommand::OpenParty { call, .. }
+                | MediaCommand::Mix { call, .. }
+                | MediaCommand::CloseParty { call, .. },
+            ) => tracing::warn!(%call, "conference media is not built yet"),
         }
     }
 

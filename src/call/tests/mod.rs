@@ -79,6 +79,8 @@ struct Sim {
     /// C12 transfers out: (call, target).
     emergency: Vec<(String, String)>,
     journal: Vec<crate::call::record::JournalEntry>,
+    /// Parties that joined or left (consult, conference, supervisor).
+    parties: Vec<crate::call::record::PartyEvent>,
     kpis: Vec<crate::stats::kpi::KpiEvent>,
 }
 
@@ -120,6 +122,7 @@ impl Sim {
             emergency: Vec::new(),
             journal: Vec::new(),
             kpis: Vec::new(),
+            parties: Vec::new(),
         }
     }
 
@@ -148,6 +151,7 @@ impl Sim {
                 Output::Connected(c) => self.connected.push(*c),
                 Output::EmergencyTransfer { call, target } => self.emergency.push((call, target)),
                 Output::Journal(j) => self.journal.push(*j),
+                Output::Party(p) => self.parties.push(*p),
             }
         }
     }
