@@ -48,6 +48,7 @@ fn live(id: &str) -> LiveCall {
         ticket: None,
         answered_queue: Some("enterprise".into()),
         on_hold: false,
+        parties: Vec::new(),
     }
 }
 

@@ -42,7 +42,30 @@ pub enum LegState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Party {
     Agent(AgentId),
-    External { target: String },
+    External {
+        target: String,
+    },
+    /// A handling unit's phone through the gateway (a consultation or conference).
+    Unit {
+        unit: String,
+    },
+    /// A supervisor's phone (listen, whisper, barge).
+    Supervisor {
+        user: String,
+        mode: crate::call::record::MonitorMode,
+    },
+}
+
+/// Where a new leg goes on its call: the agent's leg, or one more party.
+pub(crate) enum LegSlot {
+    Agent,
+    Party {
+        id: crate::media::mixer::PartyId,
+        kind: crate::call::record::PartyKind,
+        role: crate::call::record::PartyRole,
+        monitor: Option<crate::call::record::MonitorMode>,
+        held_caller: bool,
+    },
 }
 
 /// Where and as whom a new leg's INVITE goes.
@@ -237,6 +260,17 @@ impl CallEngine {
         target: LegTarget,
         now: Instant,
     ) -> Result<(), LegStartError> {
+        self.start_leg_in(id, target, LegSlot::Agent, now)
+    }
+
+    /// Sends the INVITE of a leg of a call, for the agent or one more party.
+    pub(crate) fn start_leg_in(
+        &mut self,
+        id: CallId,
+        target: LegTarget,
+        slot: LegSlot,
+        now: Instant,
+    ) -> Result<(), LegStartError> {
         let Some(call_name) = self.calls.get(&id).map(|c| c.name.clone()) else {
             return Err(LegStartError::NotSent);
         };
@@ -297,19 +331,45 @@ impl CallEngine {
             return Err(LegStartError::NotSent);
         }
         self.txn_peers.insert(key.clone(), peer);
-        self.by_agent_invite.insert(key.clone(), id);
         self.by_dialog.insert((call_id, from_tag), id);
-        if let Some(call) = self.calls.get_mut(&id) {
-            call.agent_leg = Some(AgentLeg {
-                party: target.party,
-                invite,
-                key,
-                peer,
-                port,
-                state: LegState::Ringing,
-                dialog: None,
-                media: None,
-            });
+        let leg = AgentLeg {
+            party: target.party,
+            invite,
+            key: key.clone(),
+            peer,
+            port,
+            state: LegState::Ringing,
+            dialog: None,
+            media: None,
+        };
+        match slot {
+            LegSlot::Agent => {
+                self.by_agent_invite.insert(key, id);
+                if let Some(call) = self.calls.get_mut(&id) {
+                    call.agent_leg = Some(leg);
+                }
+            }
+            LegSlot::Party {
+                id: pid,
+                kind,
+                role,
+                monitor,
+                held_caller,
+            } => {
+                self.party_invites.insert(key, (id, pid));
+                if let Some(call) = self.calls.get_mut(&id) {
+                    call.conference
+                        .parties
+                        .push(crate::call::parties::CallParty {
+                            id: pid,
+                            kind,
+                            role,
+                            monitor,
+                            leg,
+                            held_caller,
+                        });
+                }
+            }
         }
         Ok(())
     }
@@ -439,7 +499,39 @@ impl CallEngine {
             codec: m.codec,
             telephone_event: m.telephone_event,
         });
+        let mixing = call.conference.mixing;
+        if mixing {
+            call.conference.agent_party = crate::media::mixer::PartyId(call.conference.next);
+            call.conference.next = call.conference.next.saturating_add(1);
+            call.conference.agent_since = Some(wall);
+        }
+        let agent_party = call.conference.agent_party;
+        let held = call.on_hold;
         match open {
+            Some(MediaCommand::OpenAgent {
+                call: id,
+                port,
+                remote,
+                codec,
+                telephone_event,
+            }) if mixing => {
+                // The call's media is in the mixer: the next agent is one more party.
+                self.out.push_back(Output::Media(MediaCommand::OpenParty {
+                    call: id,
+                    party: agent_party,
+                    port,
+                    remote,
+                    codec,
+                    telephone_event,
+                }));
+                if !held {
+                    self.out.push_back(Output::Media(MediaCommand::Hold {
+                        call: id,
+                        prompt: None,
+                    }));
+                }
+                self.remix(id);
+            }
             Some(cmd) => {
                 self.out.push_back(Output::Media(cmd));
                 self.out.push_back(Output::Media(MediaCommand::Bridge {
@@ -455,7 +547,7 @@ impl CallEngine {
     }
 
     /// ACK for a 2xx on an agent leg (§13.2.2.4: a new transaction-less request, same CSeq).
-    fn send_ack(&mut self, leg: &mut AgentLeg, _now: Instant) {
+    pub(crate) fn send_ack(&mut self, leg: &mut AgentLeg, _now: Instant) {
         let Some(dialog) = leg.dialog.as_ref() else {
             return;
         };
@@ -492,7 +584,7 @@ impl CallEngine {
     }
 
     /// BYE on the agent's leg; its transaction runs on its own (nothing waits for it).
-    fn send_leg_bye(&mut self, leg: &mut AgentLeg, now: Instant) {
+    pub(crate) fn send_leg_bye(&mut self, leg: &mut AgentLeg, now: Instant) {
         let host = self.local_host();
         let transport = Self::via_transport(leg.peer);
         let branch = self.token();
@@ -541,6 +633,12 @@ impl CallEngine {
             return;
         };
         self.by_agent_invite.remove(&leg.key);
+        self.cancel_leg(leg, now);
+    }
+
+    /// CANCELs a ringing leg; it dies once its INVITE transaction ends (a 2xx that crosses
+    /// the CANCEL is ACKed and hung up).
+    pub(crate) fn cancel_leg(&mut self, leg: AgentLeg, now: Instant) {
         if let Some(tag) = leg.invite.headers.from.tag() {
             self.by_dialog
                 .remove(&(leg.invite.headers.call_id.clone(), tag.to_string()));
@@ -626,6 +724,14 @@ impl CallEngine {
                     return;
                 };
                 tracing::info!(call = %call.id, "agent hung up");
+                if let Some(next) = self.successor(id) {
+                    // In a conference the others go on with the caller.
+                    self.agent_leaves(id, next, true, now);
+                    return;
+                }
+                let Some(call) = self.calls.get_mut(&id) else {
+                    return;
+                };
                 if let Some(leg) = call.agent_leg.take() {
                     self.ports.release(leg.port);
                 }

@@ -194,6 +194,9 @@ pub struct EngineConfig {
     pub transfer_gateway: Option<SocketAddr>,
     /// Outside transfer targets (`110`, `water`, …) → the number dialled at the gateway.
     pub transfer_numbers: std::collections::BTreeMap<String, String>,
+    /// Handling units' phone numbers (`config/dispatch.toml` `phone`), dialled through the
+    /// gateway when an agent consults or conferences a unit in.
+    pub unit_numbers: std::collections::BTreeMap<String, String>,
     /// The carrier's trunks: their SDP address is trusted and they are not limited per source.
     pub trunks: Vec<crate::sip::prefix::IpPrefix>,
     /// Calls one source may have in set-up (INVITE taken, no ACK yet); more get 503. Zero
@@ -232,6 +235,8 @@ pub struct CallEngine {
     pub(crate) by_agent_invite: HashMap<TransactionKey, CallId>,
     /// Cancelled agent legs whose INVITE has not finished yet.
     pub(crate) dying_legs: crate::call::agent_leg::DyingLegs,
+    /// Extra parties' INVITE client transactions → call and party (`call::parties`).
+    pub(crate) party_invites: HashMap<TransactionKey, (CallId, crate::media::mixer::PartyId)>,
     /// Every call's next wake-up, ordered; each call remembers its entry to replace it.
     timers: BTreeSet<(Instant, CallId)>,
     /// Call ids, unique by construction (see `call::ids`).
@@ -299,6 +304,7 @@ impl CallEngine {
             user_by_agent,
             by_agent_invite: HashMap::new(),
             dying_legs: HashMap::new(),
+            party_invites: HashMap::new(),
             timers: BTreeSet::new(),
             ids,
             next_token: 1,
@@ -561,6 +567,12 @@ impl CallEngine {
 
     fn handle_tu_event(&mut self, key: TransactionKey, event: TuEvent<Request>, now: Instant) {
         match event {
+            TuEvent::Response(resp) if self.is_party_invite(&key) => {
+                self.handle_party_response(&key, resp, now);
+            }
+            TuEvent::Timeout(_) | TuEvent::TransportError if self.is_party_invite(&key) => {
+                self.party_invite_failed(&key, now);
+            }
             TuEvent::Response(resp)
                 if self.by_agent_invite.contains_key(&key)
                     || self.dying_legs.contains_key(&key) =>
@@ -576,6 +588,7 @@ impl CallEngine {
             TuEvent::Terminated => {
                 self.txn_peers.remove(&key);
                 self.by_agent_invite.remove(&key);
+                self.party_invites.remove(&key);
                 if let Some(leg) = self.dying_legs.remove(&key) {
                     self.ports.release(leg.port);
                 }

@@ -6,11 +6,10 @@
 
 use std::time::Instant;
 
-use crate::call::agent_leg::{LegTarget, Party};
-use crate::call::engine::{CallEngine, Link, Peer};
+use crate::call::agent_leg::Party;
+use crate::call::engine::CallEngine;
 use crate::call::session::CallId;
 use crate::call::transfer::TransferError;
-use crate::sip::message::{Host, SipUri, Uri};
 
 impl CallEngine {
     /// The number dialled for `target`, if it is an outside target we may call.
@@ -33,10 +32,7 @@ impl CallEngine {
         target: &str,
         now: Instant,
     ) -> Result<(), TransferError> {
-        let (Some(gateway), Some(number)) = (
-            self.cfg.transfer_gateway,
-            self.external_number(target).map(str::to_string),
-        ) else {
+        let Some(number) = self.external_number(target).map(str::to_string) else {
             return Err(TransferError::External(target.to_string()));
         };
         let caller = self
@@ -44,31 +40,17 @@ impl CallEngine {
             .get(&id)
             .map(|c| c.caller.expose().to_string())
             .ok_or_else(|| TransferError::UnknownCall(id.to_string()))?;
-        let uri = Uri::Sip(
-            SipUri::new(match gateway.ip() {
-                std::net::IpAddr::V4(a) => Host::Ipv4(a),
-                std::net::IpAddr::V6(a) => Host::Ipv6(a),
-            })
-            .with_user(&number)
-            .with_port(gateway.port()),
-        );
-        let leg = LegTarget {
-            party: Party::External {
-                target: target.to_string(),
-            },
-            uri,
-            to_user: number,
-            peer: Peer {
-                addr: gateway,
-                link: Link::Udp,
-            },
-            // The emergency service sees the citizen's number, not ours.
-            from_user: if caller.is_empty() {
-                "anonymous".into()
-            } else {
-                caller
-            },
-            from_display: None,
+        // The emergency service sees the citizen's number, not ours.
+        let from = if caller.is_empty() {
+            "anonymous".into()
+        } else {
+            caller
+        };
+        let party = Party::External {
+            target: target.to_string(),
+        };
+        let Some(leg) = self.gateway_target(&number, party, from) else {
+            return Err(TransferError::External(target.to_string()));
         };
         if self.start_leg(id, leg, now).is_ok() {
             // The caller hears hold music until the outside number answers.

@@ -9,6 +9,8 @@ pub mod ivr_walk;
 pub mod liveness;
 pub mod media_ready;
 pub mod media_session;
+pub mod parties;
+pub mod party_legs;
 pub mod persist;
 pub mod ports;
 pub mod record;

@@ -109,6 +109,48 @@ pub struct LiveCall {
     /// The agent holds the caller (hold music plays to them).
     #[serde(default)]
     pub on_hold: bool,
+    /// Everyone beyond the caller and the first agent, in the order they were called: who was
+    /// on the line, how, and when (the reviewer's "who spoke when"; the desk's party list).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parties: Vec<PartySpan>,
+}
+
+/// One party's time on a call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PartySpan {
+    /// The party's number on the call (the API's `{party}`): 2, 3, … in calling order.
+    pub id: u8,
+    pub party: PartyKind,
+    pub role: PartyRole,
+    pub state: PartyState,
+    /// When they answered (absent while ringing, or if they never did).
+    #[serde(default, serialize_with = "crate::china_time::serialize_opt")]
+    pub joined_at: Option<DateTime<Utc>>,
+    #[serde(default, serialize_with = "crate::china_time::serialize_opt")]
+    pub left_at: Option<DateTime<Utc>>,
+}
+
+/// How a party is on the call, which decides what it hears and who hears it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PartyRole {
+    /// The agent consults them while the caller hears hold music: they and the agent hear
+    /// each other only.
+    Consult,
+    /// Everyone on the call hears them and they hear everyone.
+    Conference,
+    /// A supervisor: listen, whisper or barge.
+    Monitor,
+}
+
+/// Where a party's leg is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PartyState {
+    Ringing,
+    Talking,
+    /// Hung up, dropped, or never answered.
+    Left,
 }
 
 /// An agent answered: what the shell needs to open the call's draft ticket. The caller's

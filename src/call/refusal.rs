@@ -47,6 +47,7 @@ impl CallEngine {
                 ticket: None,
                 answered_queue: None,
                 on_hold: false,
+                parties: Vec::new(),
             },
             ended_at: at,
             outcome: CallOutcome::NoCapacity,

@@ -119,6 +119,9 @@ pub struct Call {
     pub queued_mono: Option<Instant>,
     /// The agent put the caller on hold from the desk (hold music plays to the caller).
     pub on_hold: bool,
+    /// Consult and conference: the legs beyond the caller and the agent, and everyone's
+    /// spans for the record (`call::parties`).
+    pub conference: crate::call::parties::Conference,
 }
 
 impl Call {
@@ -164,7 +167,7 @@ impl Call {
             Some(leg) if leg.state == crate::call::agent_leg::LegState::Ringing => {
                 match &leg.party {
                     crate::call::agent_leg::Party::Agent(a) => Some(a.to_string()),
-                    crate::call::agent_leg::Party::External { .. } => None,
+                    _ => None,
                 }
             }
             _ => None,
@@ -183,6 +186,7 @@ impl Call {
             ticket: self.ticket.clone(),
             answered_queue: self.answered_queue.clone(),
             on_hold: self.on_hold,
+            parties: self.conference.spans.clone(),
             id: self.name.clone(),
             caller: self.caller.masked(),
             called: self.called.clone(),
@@ -326,6 +330,7 @@ impl CallEngine {
             rings_unanswered: 0,
             queued_mono: None,
             on_hold: false,
+            conference: Default::default(),
             session_interval,
             session_timer: None,
         };
@@ -565,7 +570,10 @@ impl CallEngine {
             return;
         };
         if req.headers.call_id != call.invite.headers.call_id {
-            self.handle_agent_in_dialog(id, req, key, now);
+            match self.party_of_dialog(id, &req.headers.call_id) {
+                Some(pid) => self.handle_party_in_dialog(id, pid, req, key, now),
+                None => self.handle_agent_in_dialog(id, req, key, now),
+            }
             return;
         }
         if let Some(dialog) = call.dialog.as_mut() {
@@ -695,9 +703,37 @@ impl CallEngine {
 
     /// Forgets the call, frees its port and media, and emits its record.
     pub(crate) fn finish(&mut self, id: CallId, outcome: CallOutcome, now: Instant) {
-        let Some(call) = self.calls.remove(&id) else {
+        // Everyone else on the line goes too (their spans close before the record is made).
+        self.end_parties(id, now);
+        let Some(mut call) = self.calls.remove(&id) else {
             return;
         };
+        let wall = self.wall(now);
+        // The agent's leg may be gone already (the caller's BYE ends it first).
+        let agent_kind = match (&call.agent_leg, &call.agent) {
+            (Some(leg), _) if leg.state == crate::call::agent_leg::LegState::Talking => {
+                Some(crate::call::parties::kind_of(&leg.party))
+            }
+            (None, Some(agent)) if call.connected_at.is_some() => {
+                Some(crate::call::record::PartyKind::Agent {
+                    agent: agent.clone(),
+                })
+            }
+            _ => None,
+        };
+        if let Some((party, joined_at)) =
+            call.conference
+                .close_agent_span(agent_kind, call.connected_at, wall)
+        {
+            self.out
+                .push_back(Output::Party(Box::new(crate::call::record::PartyEvent {
+                    call: call.name.clone(),
+                    ticket: call.ticket.clone(),
+                    party,
+                    joined_at,
+                    left_at: Some(wall),
+                })));
+        }
         self.disarm(id, call.armed);
         self.ports.release(call.port);
         if let Some(leg) = &call.agent_leg {

@@ -22,6 +22,8 @@ pub enum TransferError {
     UnknownQueue(String),
     #[error("{0:?} is not an outside number this hotline may dial: configure [transfer] gateway and numbers")]
     External(String),
+    #[error("call {0} has other parties on the line: drop them, hand over or leave instead")]
+    PartiesOnCall(String),
 }
 
 impl CallEngine {
@@ -45,6 +47,7 @@ impl CallEngine {
         let prompt = on.then(|| self.menus.queue_audio().hold().as_str().to_string());
         self.out
             .push_back(Output::Media(MediaCommand::Hold { call: id, prompt }));
+        self.remix(id);
         Ok(())
     }
 
@@ -91,14 +94,33 @@ impl CallEngine {
                 TransferError::UnknownQueue(target.to_string())
             });
         }
+        if !call.conference.parties.is_empty() {
+            return Err(TransferError::PartiesOnCall(call.name.clone()));
+        }
+        let mixing = call.conference.mixing;
+        let agent_party = call.conference.agent_party;
         let agent = call.agent.clone().unwrap_or_default();
         tracing::info!(call = %call.id, %agent, %target, external, "blind transfer");
         self.end_agent_leg(id, now);
         if let Err(e) = self.acd.handle_call_ended(&id, now) {
             tracing::debug!(error = %e, "ACD: transferred call end");
         }
-        self.out
-            .push_back(Output::Media(MediaCommand::Unbridge { call: id }));
+        if mixing {
+            // The mixer keeps the call: the agent's party closes and the caller goes to the
+            // pacer (prompts, hold music) until the next leg answers.
+            let hold = self.menus.queue_audio().hold().as_str().to_string();
+            self.out.push_back(Output::Media(MediaCommand::CloseParty {
+                call: id,
+                party: agent_party,
+            }));
+            self.out.push_back(Output::Media(MediaCommand::Hold {
+                call: id,
+                prompt: Some(hold),
+            }));
+        } else {
+            self.out
+                .push_back(Output::Media(MediaCommand::Unbridge { call: id }));
+        }
         if let Some(call) = self.calls.get_mut(&id) {
             call.transfers.push(if external {
                 format!("{agent} → {target}")

@@ -204,7 +204,7 @@ pub struct TransferBody {
     responses((status = 204, description = "Transferred"), (status = 400, description = "Malformed JSON", body = ApiError), (status = 401, description = "No or unknown token", body = ApiError),
         (status = 403, description = "Not an agent or supervisor", body = ApiError),
         (status = 404, description = "Unknown call", body = ApiError),
-        (status = 409, description = "Not the agent on this call", body = ApiError),
+        (status = 409, description = "Not the agent on this call (`not_your_call`), or others are on the line (`parties_on_call`)", body = ApiError),
         (status = 422, description = "Unknown queue", body = ApiError),
         (status = 501, description = "External numbers need a gateway", body = ApiError), (status = 503, description = "The engine is shutting down", body = ApiError)))]
 async fn transfer(
@@ -226,6 +226,7 @@ async fn transfer(
                 TransferError::UnknownQueue(_) => {
                     (StatusCode::UNPROCESSABLE_ENTITY, "unknown_queue")
                 }
+                TransferError::PartiesOnCall(_) => (StatusCode::CONFLICT, "parties_on_call"),
                 TransferError::External(target) => {
                     // The fix is the administrator's; the agent is told what to do now.
                     tracing::warn!(%target, "outside transfer refused: configure [transfer] gateway and [transfer.numbers] in hotline.toml");
@@ -243,7 +244,7 @@ async fn transfer(
 
 /// Who may steer a live call: the agent on it (`Some(agent)`: the engine checks it is theirs)
 /// or a supervisor (`None`).
-fn call_handler(
+pub(crate) fn call_handler(
     state: &ApiState,
     headers: &HeaderMap,
     what: &str,

@@ -11,6 +11,7 @@ pub mod internet_watch;
 pub mod live;
 pub mod metrics;
 pub mod openapi;
+pub mod parties;
 pub mod public;
 pub mod public_follow;
 pub mod public_form;
@@ -108,6 +109,7 @@ pub fn router(state: ApiState) -> Router {
         .with_state(state.clone())
         .merge(calls::router(state.clone()))
         .merge(agents::router(state.clone()))
+        .merge(parties::router(state.clone()))
         .merge(live::router(state))
         .merge(web::router())
 }

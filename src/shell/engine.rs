@@ -35,6 +35,14 @@ pub enum EngineCommand {
         agent: Option<String>,
         reply: oneshot::Sender<Result<(), crate::call::transfer::TransferError>>,
     },
+    /// Consult, conference, drop, hand over or leave, from the desk (`call::parties`);
+    /// `agent`, when given, must be the one serving the call.
+    Party {
+        call: String,
+        agent: Option<String>,
+        action: crate::call::parties::PartyAction,
+        reply: oneshot::Sender<Result<Option<u8>, crate::call::parties::ConferenceError>>,
+    },
     /// Answer with the KPIs now.
     Stats(oneshot::Sender<crate::stats::kpi::KpiSnapshot>),
     /// Answer with a live call's caller number and agent (the desk's caller history).
@@ -166,6 +174,22 @@ impl EngineHandle {
             call,
             on,
             agent,
+            reply,
+        })
+        .await
+    }
+
+    /// Acts on a call's parties; `agent`, when given, must be the one serving it.
+    pub async fn party(
+        &self,
+        call: String,
+        agent: Option<String>,
+        action: crate::call::parties::PartyAction,
+    ) -> Result<Result<Option<u8>, crate::call::parties::ConferenceError>, EngineGone> {
+        self.ask(|reply| EngineCommand::Party {
+            call,
+            agent,
+            action,
             reply,
         })
         .await
@@ -403,6 +427,10 @@ impl EngineTask {
                             Some(id) => self.core.transfer(id, &target, now),
                         };
                         let _ = reply.send(result);
+                    }
+                    EngineCommand::Party { call, agent, action, reply } => {
+                        let now = crate::shell::clock::now();
+                        let _ = reply.send(self.core.party_action(&call, agent, action, now));
                     }
                     EngineCommand::Stats(reply) => {
                         let _ = reply.send(self.kpis.snapshot(crate::shell::clock::wall_now()));

@@ -356,6 +356,7 @@ mod tests {
             ticket: None,
             answered_queue: talking.then(|| "general".into()),
             on_hold: false,
+            parties: Vec::new(),
         }
     }
 

@@ -319,6 +319,7 @@ pub async fn run(
         queues: acd_config.queue_names(),
         transfer_gateway: config.transfer.gateway,
         transfer_numbers: config.transfer.numbers.clone(),
+        unit_numbers: Default::default(),
         trunks: config.sip.trunks.clone(),
         max_setup_per_source: config.sip.max_setup_per_source,
     };

@@ -302,6 +302,7 @@ mod tests {
                 ticket: None,
                 answered_queue: None,
                 on_hold: false,
+                parties: Vec::new(),
             },
             ended_at: at,
             outcome: CallOutcome::AbandonedInQueue,
