@@ -8,6 +8,7 @@
 //! I/O). Unknown keys are refused and every problem is reported as `file:line: what is wrong`.
 //! Plain passwords are hashed into digest HA1 values here and dropped; they are never logged.
 
+pub mod phones;
 mod validate;
 mod web;
 
@@ -154,6 +155,8 @@ pub struct AcdConfig {
     pub queues: Vec<QueueConfig>,
     /// The internet channel: response deadline, alarm and routing rules.
     pub web: WebConfig,
+    /// Supervisors' phones (listen, whisper, barge).
+    pub supervisors: Vec<phones::SupervisorPhone>,
 }
 
 impl AcdConfig {
@@ -180,6 +183,7 @@ impl AcdConfig {
     /// Whether any agent still has the shipped demo password (fine on loopback only).
     pub fn uses_demo_credentials(&self) -> bool {
         self.agents.iter().any(|a| a.demo_password)
+            || self.supervisors.iter().any(|s| s.demo_password)
     }
 
     /// The voice queue names, for the IVR loader's check of its targets (a menu key or a
@@ -212,6 +216,23 @@ impl AcdConfig {
             })
             .map(|q| q.name.clone())
             .collect()
+    }
+
+    /// A supervisor's phone by their user (`config/users.toml`).
+    pub fn supervisor_phone(&self, user: &str) -> Option<&phones::SupervisorPhone> {
+        self.supervisors.iter().find(|s| s.user == user)
+    }
+
+    /// The digest HA1 of a phone (an agent's or a supervisor's) by its SIP user.
+    pub fn phone_credentials(&self, sip_user: &str) -> Option<&Credentials> {
+        self.agent_by_sip_user(sip_user)
+            .map(|a| &a.credentials)
+            .or_else(|| {
+                self.supervisors
+                    .iter()
+                    .find(|s| s.sip_user == sip_user)
+                    .map(|s| &s.credentials)
+            })
     }
 
     /// An agent by the SIP user its phone registers with, for the registrar.
@@ -254,6 +275,8 @@ struct AgentsFile {
     web_capacity: u8,
     #[serde(default)]
     agent: Vec<Spanned<RawAgent>>,
+    #[serde(default)]
+    supervisor: Vec<Spanned<phones::RawSupervisor>>,
 }
 
 fn default_web_capacity() -> u8 {

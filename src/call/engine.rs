@@ -226,8 +226,9 @@ pub struct CallEngine {
     pub(crate) ports: PortAllocator,
     /// Queues, agents and routing.
     pub(crate) acd: Acd<CallId>,
-    /// Which web queue an internet request goes to (`[web]` of `queues.toml`).
-    pub(crate) web_routing: Arc<AcdConfig>,
+    /// The ACD's files as loaded: which web queue an internet request goes to (`[web]` of
+    /// `queues.toml`), the supervisors' phones.
+    pub(crate) acd_files: Arc<AcdConfig>,
     /// Agent id by the SIP user its phone registers as, and back.
     pub(crate) agent_by_user: HashMap<String, AgentId>,
     pub(crate) user_by_agent: HashMap<AgentId, String>,
@@ -299,7 +300,7 @@ impl CallEngine {
             by_bye: HashMap::new(),
             ports,
             acd,
-            web_routing: Arc::new(acd_config.clone()),
+            acd_files: Arc::new(acd_config.clone()),
             agent_by_user,
             user_by_agent,
             by_agent_invite: HashMap::new(),

@@ -104,7 +104,7 @@ impl Conference {
         self.parties.iter().find(|p| p.id == id)
     }
 
-    fn talking(&self) -> impl Iterator<Item = &CallParty> {
+    pub(crate) fn talking(&self) -> impl Iterator<Item = &CallParty> {
         self.parties
             .iter()
             .filter(|p| p.leg.state == LegState::Talking)
@@ -122,6 +122,8 @@ pub enum PartyTarget {
     Unit(String),
     /// An outside service of `[transfer.numbers]` (`"110"`, `water`, …).
     External(String),
+    /// A supervisor's phone (`call::monitor`).
+    Supervisor { user: String, mode: MonitorMode },
 }
 
 /// What the desk asks of a call's parties.
@@ -139,6 +141,11 @@ pub enum PartyAction {
     HandOver(u8),
     /// The agent leaves; the others go on.
     Leave,
+    /// A supervisor listens, whispers or barges (`call::monitor`).
+    Monitor {
+        user: String,
+        mode: MonitorMode,
+    },
 }
 
 /// Why a consult, conference or hand-over was refused (the API answers 4xx with it).
@@ -168,6 +175,10 @@ pub enum ConferenceError {
     AgentUnavailable { agent: String, reason: String },
     #[error("no RTP port or the INVITE could not be sent")]
     NotSent,
+    #[error("supervisor {0} has no registered phone: add a [[supervisor]] to agents.toml and register it")]
+    NoSupervisorPhone(String),
+    #[error("party {party} of call {call} is not a supervisor")]
+    NotASupervisor { call: String, party: u8 },
 }
 
 /// Whether a call's party hears another (the rules of [`PartyRole`] and [`MonitorMode`]).
@@ -288,7 +299,10 @@ impl CallEngine {
     }
 
     /// The call, if an agent is talking on it.
-    fn talking_call(&self, id: CallId) -> Result<&crate::call::session::Call, ConferenceError> {
+    pub(crate) fn talking_call(
+        &self,
+        id: CallId,
+    ) -> Result<&crate::call::session::Call, ConferenceError> {
         let call = self
             .calls
             .get(&id)
@@ -464,7 +478,7 @@ impl CallEngine {
         self.party_gone(id, p, now);
     }
 
-    fn take_party(&mut self, id: CallId, pid: PartyId) -> Option<CallParty> {
+    pub(crate) fn take_party(&mut self, id: CallId, pid: PartyId) -> Option<CallParty> {
         let call = self.calls.get_mut(&id)?;
         let i = call.conference.parties.iter().position(|p| p.id == pid)?;
         let p = call.conference.parties.remove(i);
@@ -473,7 +487,7 @@ impl CallEngine {
     }
 
     /// Releases a talking leg's port and dialog entry.
-    fn forget_leg(&mut self, leg: &AgentLeg) {
+    pub(crate) fn forget_leg(&mut self, leg: &AgentLeg) {
         self.ports.release(leg.port);
         if let Some(tag) = leg.invite.headers.from.tag() {
             self.by_dialog
@@ -563,151 +577,6 @@ impl CallEngine {
         Ok(())
     }
 
-    /// Completes a transfer to a party who answered: they take the call over (an agent
-    /// becomes the call's agent; a unit or outside service stays with the caller), and the
-    /// agent leaves for wrap-up.
-    pub fn hand_over(
-        &mut self,
-        id: CallId,
-        party: u8,
-        now: Instant,
-    ) -> Result<(), ConferenceError> {
-        let result = self.hand_over_inner(id, Some(PartyId(party)), now);
-        self.flush_transactions(now);
-        result
-    }
-
-    /// The agent leaves; the caller and the others go on (the first party still talking
-    /// takes the call over, the recording continues).
-    pub fn leave(&mut self, id: CallId, now: Instant) -> Result<(), ConferenceError> {
-        let result = self.hand_over_inner(id, None, now);
-        self.flush_transactions(now);
-        result
-    }
-
-    fn hand_over_inner(
-        &mut self,
-        id: CallId,
-        to: Option<PartyId>,
-        now: Instant,
-    ) -> Result<(), ConferenceError> {
-        let call = self.talking_call(id)?;
-        let name = call.name.clone();
-        let successor = match to {
-            Some(pid) => {
-                let p = call
-                    .conference
-                    .party(pid)
-                    .ok_or(ConferenceError::UnknownParty {
-                        call: name.clone(),
-                        party: pid.0,
-                    })?;
-                if p.leg.state != LegState::Talking {
-                    return Err(ConferenceError::NotAnswered {
-                        call: name,
-                        party: pid.0,
-                    });
-                }
-                if p.role == PartyRole::Monitor {
-                    return Err(ConferenceError::Supervisor {
-                        call: name,
-                        party: pid.0,
-                    });
-                }
-                pid
-            }
-            None => self
-                .successor(id)
-                .ok_or(ConferenceError::NobodyToLeaveTo(name))?,
-        };
-        self.agent_leaves(id, successor, false, now);
-        Ok(())
-    }
-
-    /// The current agent leg ends (BYE, media closed, a span for the record) and `successor`'s
-    /// leg becomes the call's agent leg; every consultation becomes part of the conference.
-    pub(crate) fn agent_leaves(
-        &mut self,
-        id: CallId,
-        successor: PartyId,
-        hung_up: bool,
-        now: Instant,
-    ) {
-        let wall = self.wall(now);
-        let Some(p) = self.take_party(id, successor) else {
-            return;
-        };
-        let Some(call) = self.calls.get_mut(&id) else {
-            return;
-        };
-        let old_party = call.conference.agent_party;
-        let old_agent = call.agent.clone();
-        let since = call.conference.agent_since.or(call.connected_at);
-        let mut old_leg = call.agent_leg.take();
-        // The agent's own span: who left when.
-        if let Some(leg) = &old_leg {
-            call.conference.spans.push(PartySpan {
-                id: old_party.0,
-                party: kind_of(&leg.party),
-                role: PartyRole::Conference,
-                state: PartyState::Left,
-                joined_at: since,
-                left_at: Some(wall),
-            });
-        }
-        call.agent_leg = Some(p.leg.clone());
-        call.conference.agent_party = p.id;
-        call.conference.agent_since = call
-            .conference
-            .spans
-            .iter()
-            .rev()
-            .find(|s| s.id == p.id.0)
-            .and_then(|s| s.joined_at);
-        call.agent = match &p.kind {
-            PartyKind::Agent { agent } => Some(agent.clone()),
-            _ => None,
-        };
-        call.transfers.push(format!(
-            "{} → {}",
-            old_agent.as_deref().unwrap_or("?"),
-            party_label(&p.kind)
-        ));
-        for q in call.conference.parties.iter_mut() {
-            if q.role == PartyRole::Consult {
-                q.role = PartyRole::Conference;
-            }
-            q.held_caller = false;
-        }
-        for s in call.conference.spans.iter_mut() {
-            if s.role == PartyRole::Consult && s.state != PartyState::Left {
-                s.role = PartyRole::Conference;
-            }
-        }
-        tracing::info!(call = %id, from = ?old_agent, to = ?p.kind, "the agent left the call to a party");
-        if let Some(leg) = old_leg.as_mut() {
-            if !hung_up {
-                self.send_leg_bye(leg, now);
-            }
-            self.forget_leg(leg);
-        }
-        self.out.push_back(Output::Media(MediaCommand::CloseParty {
-            call: id,
-            party: old_party,
-        }));
-        // The ACD: another agent takes the call over; otherwise the agent's part ended.
-        let acd = match &p.kind {
-            PartyKind::Agent { agent } => self.take_over(id, agent, now),
-            _ => self.acd.handle_call_ended(&id, now),
-        };
-        if let Err(e) = acd {
-            tracing::debug!(error = %e, "ACD: hand-over");
-        }
-        self.set_caller_held(id, false);
-        self.remix(id);
-        self.drain_acd(now);
-    }
-
     /// Ends every extra leg of a call that is ending.
     pub(crate) fn end_parties(&mut self, id: CallId, now: Instant) {
         let ids: Vec<PartyId> = self
@@ -742,17 +611,8 @@ impl CallEngine {
             A::Join(p) => self.join_party(id, p, now).map(|()| None),
             A::HandOver(p) => self.hand_over(id, p, now).map(|()| None),
             A::Leave => self.leave(id, now).map(|()| None),
+            A::Monitor { user, mode } => self.monitor(id, &user, mode, now).map(Some),
         }
-    }
-
-    /// The first party still talking who could carry the call on without the agent.
-    pub(crate) fn successor(&self, id: CallId) -> Option<PartyId> {
-        self.calls
-            .get(&id)?
-            .conference
-            .talking()
-            .find(|p| p.role != PartyRole::Monitor)
-            .map(|p| p.id)
     }
 
     /// The call and party a party leg's dialog belongs to.
@@ -780,15 +640,5 @@ pub(crate) fn kind_of(party: &Party) -> PartyKind {
             user: user.clone(),
             mode: *mode,
         },
-    }
-}
-
-/// How the record's transfer list names a party.
-fn party_label(kind: &PartyKind) -> String {
-    match kind {
-        PartyKind::Agent { agent } => agent.clone(),
-        PartyKind::Unit { unit } => format!("unit {unit}"),
-        PartyKind::External { target } => target.clone(),
-        PartyKind::Supervisor { user, .. } => format!("supervisor {user}"),
     }
 }

@@ -72,6 +72,16 @@ impl CallEngine {
                     .ok_or_else(|| ConferenceError::UnitUnreachable(unit.clone()))?;
                 Ok((leg, PartyKind::Unit { unit: unit.clone() }))
             }
+            PartyTarget::Supervisor { user, mode } => {
+                let leg = self.supervisor_phone_target(id, user, *mode, now)?;
+                Ok((
+                    leg,
+                    PartyKind::Supervisor {
+                        user: user.clone(),
+                        mode: *mode,
+                    },
+                ))
+            }
             PartyTarget::Agent(_) | PartyTarget::Queue(_) => {
                 let agent = self.engage_agent(id, target, now)?;
                 match self.agent_phone_target(id, &agent, now) {

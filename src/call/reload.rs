@@ -31,7 +31,7 @@ impl CallEngine {
         self.menus = menus;
         self.cfg.queues = acd_config.queue_names();
         let report = self.acd.reconfigure(acd_config, now);
-        self.web_routing = Arc::new(acd_config.clone());
+        self.acd_files = Arc::new(acd_config.clone());
         self.registrar.set_credentials(credentials);
         // Agents' SIP users: the new list, plus removed agents still finishing a call.
         let mut by_user: HashMap<String, _> = acd_config

@@ -33,10 +33,10 @@ impl CallEngine {
         now: Instant,
     ) -> Result<String, AcdError> {
         let queue = self
-            .web_routing
+            .acd_files
             .web_queue_for(request_type, content)
             .map(str::to_string)
-            .ok_or_else(|| AcdError::UnknownQueue(self.web_routing.web.default_queue.clone()))?;
+            .ok_or_else(|| AcdError::UnknownQueue(self.acd_files.web.default_queue.clone()))?;
         let result = self
             .acd
             .handle_item_queued(Arc::from(item), &queue, t0, now);

@@ -33,6 +33,7 @@ use utoipa::{Modify, OpenApi};
         super::parties::join,
         super::parties::hand_over,
         super::parties::leave,
+        super::parties::monitor,
         super::web_items::accept,
         super::web_items::decline,
         super::tickets::create,

@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::call::parties::{ConferenceError, PartyAction, PartyTarget};
-use crate::call::record::PartyRole;
+use crate::call::record::{MonitorMode, PartyRole};
 use crate::cti::agents::call_handler;
 use crate::cti::extract::ApiJson;
 use crate::cti::{ApiError, ApiState};
@@ -25,6 +25,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/calls/{id}/parties/{party}/join", post(join))
         .route("/api/calls/{id}/parties/{party}/handover", post(hand_over))
         .route("/api/calls/{id}/leave", post(leave))
+        .route("/api/calls/{id}/monitor", post(monitor))
         .with_state(state)
 }
 
@@ -78,6 +79,8 @@ fn refused(e: ConferenceError) -> ApiError {
         E::UnitUnreachable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unit_has_no_phone"),
         E::External(_) => (StatusCode::UNPROCESSABLE_ENTITY, "not_an_allowed_number"),
         E::NotSent => (StatusCode::SERVICE_UNAVAILABLE, "not_sent"),
+        E::NoSupervisorPhone(_) => (StatusCode::CONFLICT, "no_supervisor_phone"),
+        E::NotASupervisor { .. } => (StatusCode::CONFLICT, "not_a_supervisor"),
     };
     ApiError::new(status, code, e.to_string())
 }
@@ -201,4 +204,49 @@ pub(crate) async fn leave(
 ) -> Result<StatusCode, ApiError> {
     act(&state, &headers, id, PartyAction::Leave).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The body of `POST /api/calls/{id}/monitor`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MonitorBody {
+    /// `listen` (hears both, heard by nobody), `whisper` (heard by the agent only) or
+    /// `barge` (joins: everyone hears them).
+    pub mode: MonitorMode,
+}
+
+/// A supervisor listens to, whispers on or barges into a live call: their phone
+/// (`[[supervisor]]` in agents.toml) rings as one more party. Asked again with another mode,
+/// the same leg changes mode. Every join and leave is logged with who and when (C16).
+#[utoipa::path(post, path = "/api/calls/{id}/monitor", tag = "calls", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The call's id (as in `/api/calls`)")), request_body = MonitorBody,
+    responses((status = 201, description = "Their phone is ringing, or their mode changed", body = AddedParty), (status = 400, description = "Malformed JSON", body = ApiError), (status = 401, description = "No or unknown token", body = ApiError),
+        (status = 403, description = "Not a supervisor", body = ApiError),
+        (status = 404, description = "Unknown call", body = ApiError),
+        (status = 409, description = "Not talking (`not_your_call`), five on the call already (`too_many_parties`), no registered phone (`no_supervisor_phone`)", body = ApiError), (status = 503, description = "The engine is shutting down, or the INVITE could not be sent", body = ApiError)))]
+pub(crate) async fn monitor(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<MonitorBody>,
+) -> Result<(StatusCode, Json<AddedParty>), ApiError> {
+    let actor = crate::cti::agents::caller(&state, &headers)?;
+    if actor.role != crate::workflow::model::Role::Supervisor {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "only a supervisor listens, whispers or barges",
+        ));
+    }
+    let action = PartyAction::Monitor {
+        user: actor.user.clone(),
+        mode: body.mode,
+    };
+    let party = state
+        .engine
+        .party(id, None, action)
+        .await?
+        .map_err(refused)?
+        .unwrap_or_default();
+    Ok((StatusCode::CREATED, Json(AddedParty { party })))
 }

@@ -581,8 +581,8 @@ impl crate::sip::registrar::CredentialStore for AgentCredentials {
             return None;
         }
         self.0
-            .agent_by_sip_user(user)
-            .and_then(|a| a.credentials.ha1(algorithm))
+            .phone_credentials(user)
+            .and_then(|c| c.ha1(algorithm))
             .map(str::to_string)
     }
 }

@@ -43,7 +43,7 @@ const MAX_RING: Duration = Duration::from_secs(60);
 const MIN_OFFER: Duration = Duration::from_secs(5);
 const MAX_OFFER: Duration = Duration::from_secs(600);
 
-fn is_name(s: &str) -> bool {
+pub(super) fn is_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
         && s.bytes()
@@ -139,64 +139,10 @@ fn agent(
             ),
         );
     }
-    let credentials = match (&raw.password, &raw.ha1_md5, &raw.ha1_sha256) {
-        (Some(pw), None, None) => {
-            if pw.0.len() < 8 {
-                errs.at(
-                    src,
-                    span,
-                    format!("agent {}: password is shorter than 8 characters", raw.id),
-                );
-            }
-            Credentials {
-                ha1_md5: Some(ha1(&sip_user, realm, &pw.0, DigestAlgorithm::Md5)),
-                ha1_sha256: Some(ha1(&sip_user, realm, &pw.0, DigestAlgorithm::Sha256)),
-            }
-        }
-        (None, md5, sha) if md5.is_some() || sha.is_some() => {
-            if md5.as_ref().is_some_and(|h| !is_hex(h, 32)) {
-                errs.at(
-                    src,
-                    span,
-                    format!("agent {}: ha1_md5 must be 32 lowercase hex digits", raw.id),
-                );
-            }
-            if sha.as_ref().is_some_and(|h| !is_hex(h, 64)) {
-                errs.at(
-                    src,
-                    span,
-                    format!(
-                        "agent {}: ha1_sha256 must be 64 lowercase hex digits",
-                        raw.id
-                    ),
-                );
-            }
-            Credentials {
-                ha1_md5: md5.clone(),
-                ha1_sha256: sha.clone(),
-            }
-        }
-        (Some(_), _, _) => {
-            errs.at(
-                src,
-                span,
-                format!(
-                    "agent {}: give either `password` or `ha1_md5`/`ha1_sha256`, not both",
-                    raw.id
-                ),
-            );
-            return None;
-        }
-        _ => {
-            errs.at(src, span, format!("agent {}: no credentials: set `password` (hashed at load) or `ha1_md5`/`ha1_sha256` (H(user:realm:password))", raw.id));
-            return None;
-        }
-    };
-    let demo = format!("demo-{}", raw.id);
-    let demo_password = credentials.ha1_md5.as_deref()
-        == Some(ha1(&sip_user, realm, &demo, DigestAlgorithm::Md5).as_str())
-        || credentials.ha1_sha256.as_deref()
-            == Some(ha1(&sip_user, realm, &demo, DigestAlgorithm::Sha256).as_str());
+    let owner = format!("agent {}", raw.id);
+    let secrets = (&raw.password, &raw.ha1_md5, &raw.ha1_sha256);
+    let (credentials, demo_password) =
+        credentials(&owner, &raw.id, &sip_user, realm, secrets, span, src, errs)?;
     if raw.skills.is_empty() {
         errs.at(
             src,
@@ -261,6 +207,74 @@ fn agent(
         demo_password,
         web_capacity,
     })
+}
+
+/// The digest secrets of a phone (`password`, or `ha1_md5`/`ha1_sha256`), for an agent or a
+/// supervisor (`owner` names it in errors); with whether they are the shipped `demo-<id>`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn credentials(
+    owner: &str,
+    id: &str,
+    sip_user: &str,
+    realm: &str,
+    secrets: (&Option<super::Secret>, &Option<String>, &Option<String>),
+    span: &Range<usize>,
+    src: Source<'_>,
+    errs: &mut Errors,
+) -> Option<(Credentials, bool)> {
+    let credentials = match secrets {
+        (Some(pw), None, None) => {
+            if pw.0.len() < 8 {
+                errs.at(
+                    src,
+                    span,
+                    format!("{owner}: password is shorter than 8 characters"),
+                );
+            }
+            Credentials {
+                ha1_md5: Some(ha1(sip_user, realm, &pw.0, DigestAlgorithm::Md5)),
+                ha1_sha256: Some(ha1(sip_user, realm, &pw.0, DigestAlgorithm::Sha256)),
+            }
+        }
+        (None, md5, sha) if md5.is_some() || sha.is_some() => {
+            if md5.as_ref().is_some_and(|h| !is_hex(h, 32)) {
+                errs.at(
+                    src,
+                    span,
+                    format!("{owner}: ha1_md5 must be 32 lowercase hex digits"),
+                );
+            }
+            if sha.as_ref().is_some_and(|h| !is_hex(h, 64)) {
+                errs.at(
+                    src,
+                    span,
+                    format!("{owner}: ha1_sha256 must be 64 lowercase hex digits"),
+                );
+            }
+            Credentials {
+                ha1_md5: md5.clone(),
+                ha1_sha256: sha.clone(),
+            }
+        }
+        (Some(_), _, _) => {
+            errs.at(
+                src,
+                span,
+                format!("{owner}: give either `password` or `ha1_md5`/`ha1_sha256`, not both"),
+            );
+            return None;
+        }
+        _ => {
+            errs.at(src, span, format!("{owner}: no credentials: set `password` (hashed at load) or `ha1_md5`/`ha1_sha256` (H(user:realm:password))"));
+            return None;
+        }
+    };
+    let demo = format!("demo-{id}");
+    let demo_password = credentials.ha1_md5.as_deref()
+        == Some(ha1(sip_user, realm, &demo, DigestAlgorithm::Md5).as_str())
+        || credentials.ha1_sha256.as_deref()
+            == Some(ha1(sip_user, realm, &demo, DigestAlgorithm::Sha256).as_str());
+    Some((credentials, demo_password))
 }
 
 fn step(
@@ -514,6 +528,9 @@ pub(super) fn build(
             ),
         );
     }
+    let taken: HashSet<String> = out_agents.iter().map(|a| a.sip_user.clone()).collect();
+    let supervisors =
+        super::phones::supervisors(&agents.supervisor, &taken, &agents.realm, asrc, &mut errs);
     let web_deadline = web::deadline(queues.web.as_ref());
     let mut out_queues: Vec<QueueConfig> = Vec::new();
     let mut names = HashSet::new();
@@ -573,6 +590,7 @@ pub(super) fn build(
             agents: out_agents,
             queues: out_queues,
             web,
+            supervisors,
         })
     } else {
         errs.0.sort_by_key(|e| match e {

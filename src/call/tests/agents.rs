@@ -7,13 +7,23 @@ use super::*;
 
 /// Agent 1001's phone: registers with digest (MD5) from its own address and goes ready.
 pub(super) fn register_agent(sim: &mut Sim) -> Peer {
+    let phone = register_phone(sim, "1001", "demo-1001", 5080);
+    sim.engine
+        .set_agent_state("1001", crate::acd::model::StateRequest::Ready, sim.now)
+        .expect("ready");
+    sim.drain();
+    phone
+}
+
+/// A phone registering as `user` with digest (MD5) from 127.0.0.1:`port`.
+pub(super) fn register_phone(sim: &mut Sim, user: &str, password: &str, port: u16) -> Peer {
     use md5::{Digest, Md5};
     let phone = Peer {
-        addr: "127.0.0.1:5080".parse().unwrap(),
+        addr: format!("127.0.0.1:{port}").parse().unwrap(),
         link: Link::Udp,
     };
     let reg = |cseq: u32, auth: &str| {
-        format!("REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5080;branch=z9hG4bK-reg{cseq};rport\r\nFrom: <sip:1001@127.0.0.1>;tag=a1\r\nTo: <sip:1001@127.0.0.1>\r\nCall-ID: reg-agent\r\nCSeq: {cseq} REGISTER\r\nContact: <sip:1001@127.0.0.1:5080>\r\nExpires: 600\r\n{auth}User-Agent: test-phone\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
+        format!("REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-reg{cseq};rport\r\nFrom: <sip:{user}@127.0.0.1>;tag=a1\r\nTo: <sip:{user}@127.0.0.1>\r\nCall-ID: reg-{user}\r\nCSeq: {cseq} REGISTER\r\nContact: <sip:{user}@127.0.0.1:{port}>\r\nExpires: 600\r\n{auth}User-Agent: test-phone\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
     };
     sim.send_from(phone, &reg(1, ""));
     let challenge = match &sim.to_others.last().expect("a challenge").1 {
@@ -32,20 +42,16 @@ pub(super) fn register_agent(sim: &mut Sim) -> Peer {
         .expect("an MD5 challenge");
     let nonce = md5_challenge.param("nonce").expect("nonce").to_string();
     let hex = |s: String| hex::encode(Md5::digest(s.as_bytes()));
-    let ha1 = hex("1001:hotline:demo-1001".into());
+    let ha1 = hex(format!("{user}:hotline:{password}"));
     let ha2 = hex("REGISTER:sip:127.0.0.1".into());
     let response = hex(format!("{ha1}:{nonce}:00000001:c0ffee:auth:{ha2}"));
-    let auth = format!("Authorization: Digest username=\"1001\", realm=\"hotline\", nonce=\"{nonce}\", uri=\"sip:127.0.0.1\", response=\"{response}\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"c0ffee\"\r\n");
+    let auth = format!("Authorization: Digest username=\"{user}\", realm=\"hotline\", nonce=\"{nonce}\", uri=\"sip:127.0.0.1\", response=\"{response}\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"c0ffee\"\r\n");
     sim.send_from(phone, &reg(2, &auth));
     match &sim.to_others.last().expect("an answer").1 {
         Message::Response(r) => assert_eq!(r.status, 200, "{r:?}"),
         other => panic!("expected 200, got {other:?}"),
     }
-    assert!(sim.engine.is_registered("1001", sim.now));
-    sim.engine
-        .set_agent_state("1001", crate::acd::model::StateRequest::Ready, sim.now)
-        .expect("ready");
-    sim.drain();
+    assert!(sim.engine.is_registered(user, sim.now));
     phone
 }
 

@@ -1,10 +1,10 @@
 //! Consult, conference, hand-over and leave with a simulated agent phone and a simulated
 //! gateway (the handling unit's phone and 110 behind it).
 
-use super::agents::{connect_agent, last_request_to, register_agent};
+use super::agents::{connect_agent, last_request_to, register_agent, register_phone};
 use super::*;
 use crate::call::parties::{ConferenceError, PartyTarget};
-use crate::call::record::{PartyKind, PartyRole, PartyState};
+use crate::call::record::{MonitorMode, PartyKind, PartyRole, PartyState};
 use crate::media::mixer::PartyId;
 
 fn gateway(sim: &mut Sim) -> Peer {
@@ -16,8 +16,8 @@ fn gateway(sim: &mut Sim) -> Peer {
     gateway
 }
 
-/// The gateway answers its last INVITE with SDP on `port`.
-fn gateway_answers(sim: &mut Sim, gw: Peer, port: u16, tag: &str) -> crate::sip::message::Request {
+/// `peer` (the gateway, a phone) answers its last INVITE with SDP on `port`.
+fn answers(sim: &mut Sim, gw: Peer, port: u16, tag: &str) -> crate::sip::message::Request {
     let out = last_request_to(sim, gw, "INVITE");
     let mut ok = Response::for_request(&out, 200, "OK").with_to_tag(tag);
     ok.headers.contact = Some(crate::sip::message::Contact::List(vec![
@@ -93,7 +93,7 @@ fn the_agent_conferences_the_water_unit_in_and_leaves_it_with_the_caller() {
             .any(|m| matches!(m, MediaCommand::Hold { .. })),
         "a conference does not hold the caller"
     );
-    let out = gateway_answers(&mut sim, gw, 7200, "unit1");
+    let out = answers(&mut sim, gw, 7200, "unit1");
     // The unit sees the hotline's number, at its own phone number behind the gateway.
     assert_eq!(out.uri.to_string(), "sip:96116@127.0.0.1:5090");
     assert_eq!(out.headers.from.uri.to_string(), "sip:12345@127.0.0.1:5060");
@@ -210,7 +210,7 @@ fn a_consultation_with_110_holds_the_caller_links_the_ticket_and_is_dropped() {
             sim.engine.live_calls()[0].id.clone()
         ))
     );
-    let out = gateway_answers(&mut sim, gw, 7300, "police");
+    let out = answers(&mut sim, gw, 7300, "police");
     assert_eq!(out.uri.to_string(), "sip:110@127.0.0.1:5090");
     // The agent and 110 hear each other; the held caller hears nobody and is heard by nobody.
     assert_eq!(
@@ -262,7 +262,7 @@ fn a_consultation_merges_into_a_conference_and_the_unit_hanging_up_leaves_the_ot
         )
         .expect("consult");
     sim.drain();
-    let out = gateway_answers(&mut sim, gw, 7400, "unit2");
+    let out = answers(&mut sim, gw, 7400, "unit2");
     sim.engine.join_party(call, 2, sim.now).expect("merge");
     sim.drain();
     assert!(!sim.engine.live_calls()[0].on_hold);
@@ -319,7 +319,7 @@ fn the_agents_own_hang_up_in_a_conference_leaves_the_caller_with_the_unit() {
         )
         .expect("conference");
     sim.drain();
-    gateway_answers(&mut sim, gw, 7500, "unit3");
+    answers(&mut sim, gw, 7500, "unit3");
     let text = format!(
         "BYE sip:hotline@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5080;branch=z9hG4bK-phbye;rport\r\nFrom: <sip:1001@127.0.0.1>;tag=phone1\r\nTo: <sip:hotline@127.0.0.1>;tag={}\r\nCall-ID: {}\r\nCSeq: 2 BYE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
         agent_invite.headers.from.tag().unwrap_or_default(),
@@ -444,4 +444,82 @@ fn connect_agent_again(sim: &mut Sim) {
     sim.engine
         .handle_message(Message::Response(ok), phone, sim.now);
     sim.drain();
+}
+
+#[test]
+fn a_supervisor_listens_whispers_and_barges_on_one_leg() {
+    let mut sim = Sim::new();
+    let phone = register_agent(&mut sim);
+    connect_agent(&mut sim, phone);
+    let call = sim.call_id();
+    let name = sim.engine.live_calls()[0].id.clone();
+    assert_eq!(
+        sim.engine
+            .monitor(call, "supervisor", MonitorMode::Listen, sim.now),
+        Err(ConferenceError::NoSupervisorPhone("supervisor".into())),
+        "no registered phone yet"
+    );
+    let desk = register_phone(&mut sim, "9001", "demo-supervisor", 5081);
+    let party = sim
+        .engine
+        .monitor(call, "supervisor", MonitorMode::Listen, sim.now)
+        .expect("the supervisor's phone rings");
+    sim.drain();
+    let invite = answers(&mut sim, desk, 7600, "sup1");
+    assert_eq!(invite.uri.to_string(), "sip:9001@127.0.0.1:5081");
+    // Listen: hears both, heard by nobody.
+    assert_eq!(
+        last_mix(&sim),
+        vec![(0, vec![1]), (1, vec![0]), (party, vec![0, 1])]
+    );
+    let joined = sim.parties.last().expect("an event for the audit");
+    assert_eq!(
+        joined.party,
+        PartyKind::Supervisor {
+            user: "supervisor".into(),
+            mode: MonitorMode::Listen
+        }
+    );
+    // Whisper on the same leg: the agent hears the supervisor, the caller does not.
+    assert_eq!(
+        sim.engine
+            .monitor(call, "supervisor", MonitorMode::Whisper, sim.now),
+        Ok(party)
+    );
+    sim.drain();
+    assert_eq!(
+        last_mix(&sim),
+        vec![(0, vec![1]), (1, vec![0, party]), (party, vec![0, 1])]
+    );
+    // Barge: everyone hears everyone.
+    sim.engine
+        .monitor(call, "supervisor", MonitorMode::Barge, sim.now)
+        .expect("barge");
+    sim.drain();
+    assert_eq!(
+        last_mix(&sim),
+        vec![
+            (0, vec![1, party]),
+            (1, vec![0, party]),
+            (party, vec![0, 1])
+        ]
+    );
+    assert_eq!(
+        sim.engine.hand_over(call, party, sim.now),
+        Err(ConferenceError::Supervisor {
+            call: name.clone(),
+            party
+        })
+    );
+    assert_eq!(
+        sim.engine.leave(call, sim.now),
+        Err(ConferenceError::NobodyToLeaveTo(name)),
+        "a supervisor does not carry a call"
+    );
+    sim.engine.drop_party(call, party, sim.now).expect("stop");
+    sim.drain();
+    last_request_to(&sim, desk, "BYE");
+    let left = sim.parties.last().expect("the audit's leave");
+    assert!(left.left_at.is_some());
+    assert_eq!(last_mix(&sim), vec![(0, vec![1]), (1, vec![0])]);
 }
