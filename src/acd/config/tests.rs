@@ -173,3 +173,40 @@ fn credentials_are_hash_or_password_not_both() {
     let errs = parse(&bad, TWO_QUEUES).unwrap_err();
     assert!(errs[0].contains("32 lowercase hex"), "{errs:?}");
 }
+
+#[test]
+fn supervisors_phones_are_checked_like_agents_and_never_share_an_account() {
+    let c = parse(AGENTS, QUEUES).expect("shipped");
+    let sup = c
+        .supervisor_phone("supervisor")
+        .expect("the demo supervisor's phone");
+    assert_eq!(sup.sip_user, "9001");
+    assert!(sup.demo_password);
+    assert!(c.phone_credentials("9001").is_some());
+    assert!(c.phone_credentials("1001").is_some());
+    assert!(c.phone_credentials("9002").is_none());
+    let clash = format!("{ONE_AGENT}\n[[supervisor]]\nuser = \"boss\"\nsip_user = \"1\"\npassword = \"secret-456\"\n");
+    let errs = parse(&clash, TWO_QUEUES).expect_err("the agent's account");
+    assert!(
+        errs.iter()
+            .any(|e| e.contains("agents.toml:7") && e.contains("already another phone's")),
+        "{errs:?}"
+    );
+    let twice = format!("{ONE_AGENT}\n[[supervisor]]\nuser = \"boss\"\npassword = \"secret-456\"\n\n[[supervisor]]\nuser = \"boss\"\nsip_user = \"b2\"\npassword = \"secret-789\"\n");
+    let errs = parse(&twice, TWO_QUEUES).expect_err("two phones");
+    assert!(errs.iter().any(|e| e.contains("two phones")), "{errs:?}");
+    let bare = format!("{ONE_AGENT}\n[[supervisor]]\nuser = \"boss\"\n");
+    let errs = parse(&bare, TWO_QUEUES).expect_err("no credentials");
+    assert!(
+        errs.iter()
+            .any(|e| e.contains("supervisor boss: no credentials")),
+        "{errs:?}"
+    );
+    let short = format!("{ONE_AGENT}\n[[supervisor]]\nuser = \"boss\"\npassword = \"short\"\n");
+    let errs = parse(&short, TWO_QUEUES).expect_err("short password");
+    assert!(
+        errs.iter()
+            .any(|e| e.contains("supervisor boss: password is shorter")),
+        "{errs:?}"
+    );
+}
