@@ -58,34 +58,28 @@ fn agent_1001(engine: &Engine, dir: &Path) -> Baresip {
     phone
 }
 
-/// The citizen: a 400 Hz endpoint, and SIPp calling the hotline with it as its audio and
+/// The citizen: a 400 Hz endpoint speaking `law`, and SIPp calling the hotline with it as its audio and
 /// staying `hold_ms` after the answer; returns once the engine's RTP address is known and the
 /// citizen has pressed 1 for the enterprise queue.
-fn citizen_calls(engine: &Engine, dir: &Path, hold_ms: u32) -> (ToneEndpoint, JoinHandle<SippRun>) {
-    let citizen = ToneEndpoint::start(CITIZEN_HZ, Law::Pcmu, Duration::from_secs(90));
+fn citizen_calls(
+    engine: &Engine,
+    dir: &Path,
+    hold_ms: u32,
+    law: Law,
+) -> (ToneEndpoint, JoinHandle<SippRun>) {
+    let citizen = ToneEndpoint::start(CITIZEN_HZ, law, Duration::from_secs(90));
     let log = dir.join("citizen-sipp.log");
-    let (target, port, hold, log_arg) = (
-        engine.sip,
-        citizen.port().to_string(),
-        hold_ms.to_string(),
-        log.display().to_string(),
-    );
+    let mut args: Vec<String> = ["-m", "1", "-d", &hold_ms.to_string()]
+        .map(String::from)
+        .to_vec();
+    args.extend(citizen.sipp_args(&log));
+    let target = engine.sip;
     let caller = std::thread::spawn(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
         sipp(
             target,
             "uac_ivr_enterprise_tone.xml",
-            &[
-                "-m",
-                "1",
-                "-d",
-                &hold,
-                "-key",
-                "rtpport",
-                &port,
-                "-trace_logs",
-                "-log_file",
-                &log_arg,
-            ],
+            &args,
             Duration::from_secs(90),
         )
     });
@@ -151,7 +145,7 @@ fn citizen_and_agent_each_hear_the_other_and_the_recording_keeps_them_apart() {
     let engine = Engine::start("");
     let dir = tempfile::tempdir().expect("temp dir");
     let phone = agent_1001(&engine, dir.path());
-    let (citizen, caller) = citizen_calls(&engine, dir.path(), 15_000);
+    let (citizen, caller) = citizen_calls(&engine, dir.path(), 15_000, Law::Pcmu);
     let call = talking(&engine, dir.path());
     assert_eq!(call["agent"], "1001", "{call}");
     // From half a second after the answer (the queue's music is gone), 5 s of conversation.
@@ -199,33 +193,23 @@ fn after_a_blind_transfer_to_110_the_citizen_hears_the_gateway_and_the_recording
     let unit = ToneEndpoint::start(UNIT_HZ, Law::Pcmu, Duration::from_secs(90));
     let gw_log = dir.path().join("gateway-sipp.log");
     let gateway = {
-        let (target, sip_port, rtp_port, log) = (
-            engine.sip,
-            gateway_sip.port().to_string(),
-            unit.port().to_string(),
-            gw_log.display().to_string(),
-        );
+        let mut args: Vec<String> = ["-m", "1", "-p", &gateway_sip.port().to_string()]
+            .map(String::from)
+            .to_vec();
+        args.extend(unit.sipp_args(&gw_log));
+        let target = engine.sip;
         std::thread::spawn(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
             sipp(
                 target,
                 "uas_gateway_tone.xml",
-                &[
-                    "-m",
-                    "1",
-                    "-p",
-                    &sip_port,
-                    "-key",
-                    "rtpport",
-                    &rtp_port,
-                    "-trace_logs",
-                    "-log_file",
-                    &log,
-                ],
+                &args,
                 Duration::from_secs(90),
             )
         })
     };
-    let (citizen, caller) = citizen_calls(&engine, dir.path(), 25_000);
+    // The citizen speaks A-law, 110 μ-law: the engine transcodes between them.
+    let (citizen, caller) = citizen_calls(&engine, dir.path(), 25_000, Law::Pcma);
     let call = talking(&engine, dir.path());
     let id = call["id"].as_str().expect("call id").to_string();
     // 4 s with the agent.
@@ -257,6 +241,18 @@ fn after_a_blind_transfer_to_110_the_citizen_hears_the_gateway_and_the_recording
     let with_agent = citizen.heard_between(agent_from, agent_to);
     let with_unit = citizen.heard_between(unit_from, unit_to);
     let unit_heard = unit.heard();
+    // Each side is spoken to in its own law (the prompts, the agent and 110 alike).
+    let only = |pts: Vec<(u8, u64)>, pt: u8| pts.iter().all(|&(p, _)| p == pt || p == 101);
+    assert!(
+        only(citizen.payload_types(), 8),
+        "the citizen offered A-law only: {:?}",
+        citizen.payload_types()
+    );
+    assert!(
+        only(unit.payload_types(), 0),
+        "110 answered μ-law only: {:?}",
+        unit.payload_types()
+    );
     caller.join().expect("sipp thread").assert_ok();
     gateway.join().expect("gateway thread").assert_ok();
 

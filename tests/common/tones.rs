@@ -117,6 +117,8 @@ struct Shared {
     heard: Vec<i16>,
     /// Packets received (of any payload type).
     packets_in: u64,
+    /// Packets received per payload type.
+    payload_types: std::collections::BTreeMap<u8, u64>,
     /// Packets sent.
     packets_out: u64,
     /// Keys still to press (RFC 4733), in order.
@@ -127,6 +129,7 @@ struct Shared {
 /// [`ToneEndpoint::stop`] or on drop; never runs longer than the `limit` it was given.
 pub struct ToneEndpoint {
     port: u16,
+    law: Law,
     shared: Arc<Mutex<Shared>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -154,6 +157,7 @@ impl ToneEndpoint {
         };
         ToneEndpoint {
             port,
+            law,
             shared,
             stop,
             thread: Some(thread),
@@ -163,6 +167,25 @@ impl ToneEndpoint {
     /// Our RTP port: pass it to SIPp as `-key rtpport PORT` so its SDP names it.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// SIPp's arguments for a `tests/sipp/*_tone.xml` scenario: our port and payload type
+    /// for its SDP (`-key rtpport`, `-key pt`), and `log` for the `engine_rtp=` line it
+    /// writes (read it with [`engine_rtp_from_sipp_log`]).
+    pub fn sipp_args(&self, log: &Path) -> Vec<String> {
+        [
+            "-key",
+            "rtpport",
+            &self.port.to_string(),
+            "-key",
+            "pt",
+            &self.law.payload_type().to_string(),
+            "-trace_logs",
+            "-log_file",
+            &log.display().to_string(),
+        ]
+        .map(String::from)
+        .to_vec()
     }
 
     /// Sends to `peer` from now on (the address the engine's SDP named). Until then the
@@ -215,6 +238,16 @@ impl ToneEndpoint {
     pub fn counts(&self) -> (u64, u64) {
         let s = self.lock();
         (s.packets_in, s.packets_out)
+    }
+
+    /// The payload types received, with their packet counts (e.g. `[(8, 740)]`: A-law only),
+    /// to check the engine speaks each peer's own codec.
+    pub fn payload_types(&self) -> Vec<(u8, u64)> {
+        self.lock()
+            .payload_types
+            .iter()
+            .map(|(&pt, &n)| (pt, n))
+            .collect()
     }
 
     /// Stops sending and receiving (idempotent).
@@ -355,6 +388,7 @@ fn receive(packet: &[u8], from: SocketAddr, shared: &mut Shared) {
     let Some(payload) = packet.get(start..end) else {
         return;
     };
+    *shared.payload_types.entry(packet[1] & 0x7F).or_default() += 1;
     match packet[1] & 0x7F {
         0 => shared.heard.extend(payload.iter().map(|&b| ulaw_decode(b))),
         8 => shared.heard.extend(payload.iter().map(|&b| alaw_decode(b))),
