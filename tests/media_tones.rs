@@ -350,8 +350,13 @@ fn the_tone_measure_tells_tones_apart_through_g711() {
     assert!((levels[2] + 3.0).abs() < 1.5, "{levels:?}");
     assert!(levels[1] < -40.0, "{levels:?}");
     assert_hears("a mix", &mix, &[400.0, 800.0], &[600.0]);
-    // Silence has no tone at all; the assertion says so instead of passing.
+    // Silence has no tone at all: nothing expected passes, an expected tone fails.
     assert!(tone_levels(&[0; 16000], &[400.0])[0].is_infinite());
+    assert!(check_hears("a muted line", &[0; 16000], 8000, &[], &[400.0]).is_ok());
+    assert!(check_hears("a muted line", &[0; 16000], 8000, &[400.0], &[]).is_err());
+    // Nothing expected, something absent: judged against the whole.
+    assert!(check_hears("the citizen", &tone, 8000, &[], &[400.0]).is_ok());
+    assert!(check_hears("the citizen", &tone, 8000, &[], &[600.0]).is_err());
     let message = check_hears("the citizen", &tone, 8000, &[400.0], &[600.0])
         .expect_err("hearing 600 instead of 400 fails");
     // Both tones, too close to tell apart, fail as well.

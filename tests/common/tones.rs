@@ -478,6 +478,8 @@ pub const PRESENT_DB: f64 = -15.0;
 /// Fails unless `who` heard each of `expected` (each at least [`PRESENT_DB`] of the total)
 /// and each of `absent` at least [`MARGIN_DB`] below the quietest expected one, with a
 /// message that says what was heard: "citizen heard 600 Hz at -1 dB, 400 Hz at -62 dB …".
+/// With no `expected` (a party who must hear none of `absent`, e.g. the citizen while a
+/// supervisor whispers), each absent tone must be [`MARGIN_DB`] under the total, or silence.
 pub fn assert_hears(who: &str, pcm: &[i16], expected: &[f64], absent: &[f64]) {
     assert_hears_at(who, pcm, RATE, expected, absent);
 }
@@ -525,7 +527,8 @@ pub fn check_hears(
         },
     );
     let (exp, abs) = levels.split_at(expected.len());
-    let quietest = exp.iter().copied().fold(f64::INFINITY, f64::min);
+    // 0 dB is the total: with nothing expected, absent tones are judged against it.
+    let quietest = exp.iter().copied().fold(0.0, f64::min);
     if !exp.iter().all(|&l| l >= PRESENT_DB) {
         return Err(format!(
             "{message} (an expected tone is under {PRESENT_DB} dB of the total)"
