@@ -17,8 +17,8 @@ use std::time::Duration;
 use common::baresip::{start_baresip_audio, Baresip, PhoneAudio};
 use common::tones::{
     alaw_decode, alaw_encode, assert_hears, assert_hears_at, check_hears, dominant_tones,
-    engine_rtp_from_sipp_log, read_stereo_wav, tone_levels, ulaw_decode, ulaw_encode, Law,
-    ToneEndpoint,
+    engine_rtp_from_sipp_log, read_stereo_wav, sipp_logged, tone_levels, ulaw_decode, ulaw_encode,
+    Law, ToneEndpoint,
 };
 use common::{http_request, sipp, wait_for, Engine, SippRun};
 
@@ -151,8 +151,11 @@ fn citizen_and_agent_each_hear_the_other_and_the_recording_keeps_them_apart() {
     // From half a second after the answer (the queue's music is gone), 5 s of conversation.
     std::thread::sleep(Duration::from_millis(500));
     let from = citizen.mark();
+    let agent_from = phone.mark();
     std::thread::sleep(Duration::from_secs(5));
     let heard = citizen.heard_since(from);
+    // Read while the call is up (baresip's dump is still being written).
+    let (agent_live, agent_rate) = phone.heard_since(agent_from);
     caller.join().expect("sipp thread").assert_ok();
     assert!(
         heard.len() >= 8000 * 2,
@@ -162,6 +165,18 @@ fn citizen_and_agent_each_hear_the_other_and_the_recording_keeps_them_apart() {
         engine.log()
     );
     assert_hears("the citizen", &heard, &[AGENT_HZ], &[CITIZEN_HZ]);
+    assert!(
+        agent_live.len() as u64 >= u64::from(agent_rate) * 2,
+        "baresip's live dump grew by {} samples in 5 s",
+        agent_live.len()
+    );
+    assert_hears_at(
+        "agent 1001 (live)",
+        &agent_live,
+        agent_rate,
+        &[CITIZEN_HZ],
+        &[AGENT_HZ],
+    );
     let (agent, rate) = phone_heard(&phone, dir.path());
     assert_hears_at("agent 1001", &agent, rate, &[CITIZEN_HZ], &[AGENT_HZ]);
     let (left, right) = recording(&engine);
@@ -233,6 +248,14 @@ fn after_a_blind_transfer_to_110_the_citizen_hears_the_gateway_and_the_recording
     let rtp = engine_rtp_from_sipp_log(&gw_log, Duration::from_secs(10))
         .unwrap_or_else(|| panic!("the gateway's SIPp logs the engine's SDP"));
     unit.aim(rtp);
+    // The engine dialled 110, presenting the citizen's own number.
+    let logged = |key| sipp_logged(&gw_log, key, Duration::from_secs(1)).unwrap_or_default();
+    assert_eq!(logged("called"), "110");
+    assert!(
+        logged("caller").starts_with("1381234"),
+        "{}",
+        logged("caller")
+    );
     // Then 4 s with 110.
     std::thread::sleep(Duration::from_millis(700));
     let unit_from = citizen.mark();

@@ -94,6 +94,20 @@ impl Baresip {
             .filter_map(|p| super::tones::read_wav_lenient(p))
             .collect()
     }
+
+    /// A position (samples) in what the phone's newest call has heard so far, for
+    /// [`Baresip::heard_since`]; 0 before any call.
+    #[allow(dead_code)] // not every test binary listens
+    pub fn mark(&self) -> usize {
+        self.heard().last().map_or(0, |(pcm, _)| pcm.len())
+    }
+
+    /// What the newest call heard after `mark` (read from the live dump), and its rate.
+    #[allow(dead_code)] // not every test binary listens
+    pub fn heard_since(&self, mark: usize) -> (Vec<i16>, u32) {
+        let (pcm, rate) = self.heard().pop().unwrap_or_default();
+        (pcm.get(mark..).unwrap_or(&[]).to_vec(), rate)
+    }
 }
 
 /// 1001 auto-answers with the correct password; 1002 has a wrong one.

@@ -399,13 +399,18 @@ fn receive(packet: &[u8], from: SocketAddr, shared: &mut Shared) {
 /// The engine's RTP address from a SIPp `<log>` file: the scenarios log a line
 /// `engine_rtp=IP:PORT` from the SDP they received; waits (bounded) for it to appear.
 pub fn engine_rtp_from_sipp_log(log: &Path, limit: Duration) -> Option<SocketAddr> {
+    sipp_logged(log, "engine_rtp", limit)?.parse().ok()
+}
+
+/// The first `key=VALUE` word a SIPp `<log>` file holds (e.g. `called` from
+/// `uas_gateway_tone.xml`), waiting (bounded) for it to appear.
+pub fn sipp_logged(log: &Path, key: &str, limit: Duration) -> Option<String> {
+    let prefix = format!("{key}=");
     super::wait_for(limit, || {
         let text = std::fs::read_to_string(log).ok()?;
-        text.lines().find_map(|l| {
-            let at = l.find("engine_rtp=")?;
-            let rest = &l[at + "engine_rtp=".len()..];
-            rest.split_whitespace().next()?.parse().ok()
-        })
+        text.split_whitespace()
+            .find_map(|w| w.strip_prefix(&prefix))
+            .map(str::to_string)
     })
 }
 
