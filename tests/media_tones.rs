@@ -145,7 +145,7 @@ fn citizen_and_agent_each_hear_the_other_and_the_recording_keeps_them_apart() {
     let engine = Engine::start("");
     let dir = tempfile::tempdir().expect("temp dir");
     let phone = agent_1001(&engine, dir.path());
-    let (citizen, caller) = citizen_calls(&engine, dir.path(), 15_000, Law::Pcmu);
+    let (citizen, caller) = citizen_calls(&engine, dir.path(), 18_000, Law::Pcmu);
     let call = talking(&engine, dir.path());
     assert_eq!(call["agent"], "1001", "{call}");
     // From half a second after the answer (the queue's music is gone), 5 s of conversation.
@@ -224,7 +224,7 @@ fn after_a_blind_transfer_to_110_the_citizen_hears_the_gateway_and_the_recording
         })
     };
     // The citizen speaks A-law, 110 μ-law: the engine transcodes between them.
-    let (citizen, caller) = citizen_calls(&engine, dir.path(), 25_000, Law::Pcma);
+    let (citizen, caller) = citizen_calls(&engine, dir.path(), 28_000, Law::Pcma);
     let call = talking(&engine, dir.path());
     let id = call["id"].as_str().expect("call id").to_string();
     // 4 s with the agent.
