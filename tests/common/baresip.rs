@@ -1,7 +1,9 @@
-//! baresip as agents' softphones: headless, a 440 Hz tone as the voice; by default 1001
-//! auto-answers and 1002 has a wrong password (to be refused). Stopped by PID when dropped.
+//! baresip as agents' softphones: headless, a sine tone as the voice (440 Hz unless told);
+//! by default 1001 auto-answers and 1002 has a wrong password (to be refused). With
+//! [`PhoneAudio::record_heard`] its `sndfile` module dumps what each call decodes, read back
+//! by [`Baresip::heard`]. Stopped by PID when dropped.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 /// baresip, stopped by PID when dropped; `command` drives it like a person at its keypad.
@@ -9,6 +11,26 @@ pub struct Baresip {
     child: Child,
     /// Its `ctrl_tcp` port (commands as netstrings of JSON).
     control: u16,
+    /// Where `sndfile` writes its dumps, when recording.
+    dumps: Option<PathBuf>,
+}
+
+/// How a test's phone sounds, and whether it keeps what it hears.
+#[derive(Debug, Clone, Copy)]
+pub struct PhoneAudio {
+    /// The phone's "voice": a sine of this frequency (60 s long, about -12 dBFS).
+    pub tone_hz: f64,
+    /// Load baresip's `sndfile` module: every call's decoded (received) audio goes to a WAV.
+    pub record_heard: bool,
+}
+
+impl Default for PhoneAudio {
+    fn default() -> Self {
+        PhoneAudio {
+            tone_hz: 440.0,
+            record_heard: false,
+        }
+    }
 }
 
 impl Drop for Baresip {
@@ -40,6 +62,52 @@ impl Baresip {
             "baresip refused {command}: {reply}"
         );
     }
+
+    /// What the phone heard: each call's decoded audio (`sndfile`'s `dump-…-dec.wav`, oldest
+    /// call first) as (samples, sample rate). Readable while a call is still up. Empty when
+    /// the phone was not started with [`PhoneAudio::record_heard`] or took no call.
+    #[allow(dead_code)] // not every test binary listens
+    pub fn heard(&self) -> Vec<(Vec<i16>, u32)> {
+        let Some(dir) = &self.dumps else {
+            return Vec::new();
+        };
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| {
+                        p.file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.starts_with("dump-") && n.ends_with("-dec.wav"))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        // Oldest call first (the names start with the phone's and the peer's addresses).
+        files.sort_by_key(|p| {
+            std::fs::metadata(p)
+                .and_then(|m| m.created().or_else(|_| m.modified()))
+                .ok()
+        });
+        files
+            .iter()
+            .filter_map(|p| super::tones::read_wav_lenient(p))
+            .collect()
+    }
+
+    /// A position (samples) in what the phone's newest call has heard so far, for
+    /// [`Baresip::heard_since`]; 0 before any call.
+    #[allow(dead_code)] // not every test binary listens
+    pub fn mark(&self) -> usize {
+        self.heard().last().map_or(0, |(pcm, _)| pcm.len())
+    }
+
+    /// What the newest call heard after `mark` (read from the live dump), and its rate.
+    #[allow(dead_code)] // not every test binary listens
+    pub fn heard_since(&self, mark: usize) -> (Vec<i16>, u32) {
+        let (pcm, rate) = self.heard().pop().unwrap_or_default();
+        (pcm.get(mark..).unwrap_or(&[]).to_vec(), rate)
+    }
 }
 
 /// 1001 auto-answers with the correct password; 1002 has a wrong one.
@@ -51,8 +119,13 @@ pub fn start_baresip(dir: &Path, engine: std::net::SocketAddr) -> Baresip {
     start_baresip_with(dir, &accounts)
 }
 
-/// baresip with the given `accounts` file (one account per line).
+/// baresip with the given `accounts` file (one account per line), a 440 Hz voice.
 pub fn start_baresip_with(dir: &Path, accounts: &str) -> Baresip {
+    start_baresip_audio(dir, accounts, PhoneAudio::default())
+}
+
+/// baresip with the given `accounts` file, voice and recording (see [`PhoneAudio`]).
+pub fn start_baresip_audio(dir: &Path, accounts: &str, audio: PhoneAudio) -> Baresip {
     assert!(
         Path::new("/usr/lib/baresip/modules/account.so").exists(),
         "baresip is not installed: run ./.ci/test (it installs Debian's baresip)"
@@ -65,7 +138,8 @@ pub fn start_baresip_with(dir: &Path, accounts: &str) -> Baresip {
         .and_then(|s| s.local_addr())
         .map(|a| a.port())
         .expect("a free port");
-    // The agent's "voice": 20 s of a 440 Hz tone at 8 kHz, so the engine can tell it arrived.
+    // The agent's "voice": 60 s of a tone at 8 kHz, so the engine (and the other peers) can
+    // tell it arrived and whose it is.
     let tone = dir.join("voice.wav");
     let spec = hound::WavSpec {
         channels: 1,
@@ -74,14 +148,22 @@ pub fn start_baresip_with(dir: &Path, accounts: &str) -> Baresip {
         sample_format: hound::SampleFormat::Int,
     };
     let mut w = hound::WavWriter::create(&tone, spec).expect("tone file");
-    for i in 0..8000 * 20 {
-        let v = (f64::from(i) * 2.0 * std::f64::consts::PI * 440.0 / 8000.0).sin() * 8000.0;
+    for i in 0..8000 * 60 {
+        let v = (f64::from(i) * 2.0 * std::f64::consts::PI * audio.tone_hz / 8000.0).sin() * 8000.0;
         w.write_sample(v as i16).expect("sample");
     }
     w.finalize().expect("tone written");
     // Each phone of this test binary gets its own RTP range.
     static NEXT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
     let rtp = 40000 + 1000 * (NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 20);
+    let dumps = audio.record_heard.then(|| dir.join("heard"));
+    let recording = match &dumps {
+        Some(d) => {
+            std::fs::create_dir_all(d).expect("dump folder");
+            format!("module\t\t\tsndfile.so\nsnd_path\t\t{}\n", d.display())
+        }
+        None => String::new(),
+    };
     let config = format!(
         "poll_method\t\tepoll\n\
          sip_listen\t\t127.0.0.1:{port}\n\
@@ -95,7 +177,8 @@ pub fn start_baresip_with(dir: &Path, accounts: &str) -> Baresip {
          module_app\t\taccount.so\n\
          module_app\t\tmenu.so\n\
          module_app\t\tctrl_tcp.so\n\
-         ctrl_tcp_listen\t\t127.0.0.1:{control}\n",
+         ctrl_tcp_listen\t\t127.0.0.1:{control}\n\
+         {recording}",
         rtp + 998,
         tone.display(),
     );
@@ -109,5 +192,9 @@ pub fn start_baresip_with(dir: &Path, accounts: &str) -> Baresip {
         .stderr(Stdio::null())
         .spawn()
         .expect("start baresip");
-    Baresip { child, control }
+    Baresip {
+        child,
+        control,
+        dumps,
+    }
 }
