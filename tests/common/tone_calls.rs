@@ -16,28 +16,34 @@ pub const UNIT_HZ: f64 = 800.0;
 /// Agent 1001's phone (auto-answer) sending `AGENT_HZ` and keeping what it hears, registered
 /// and made ready.
 pub fn agent_1001(engine: &Engine, dir: &Path) -> Baresip {
+    agent_phone(engine, dir, "1001", AGENT_HZ)
+}
+
+/// Agent `agent`'s phone (password `demo-<agent>`, auto-answer) sending `hz` and keeping
+/// what it hears, registered and made ready. One baresip per phone: each has one voice.
+pub fn agent_phone(engine: &Engine, dir: &Path, agent: &str, hz: f64) -> Baresip {
     let phone = start_baresip_audio(
         dir,
         &format!(
-            "<sip:1001@{};transport=udp>;auth_pass=demo-1001;regint=600;answermode=auto\n",
+            "<sip:{agent}@{};transport=udp>;auth_pass=demo-{agent};regint=600;answermode=auto\n",
             engine.sip
         ),
         PhoneAudio {
-            tone_hz: AGENT_HZ,
+            tone_hz: hz,
             record_heard: true,
         },
     );
     wait_for(Duration::from_secs(20), || {
         let (_, body) = engine.get("/api/agents");
         let list: serde_json::Value = serde_json::from_str(&body).ok()?;
-        let a = list.as_array()?.iter().find(|a| a["id"] == "1001")?.clone();
+        let a = list.as_array()?.iter().find(|a| a["id"] == agent)?.clone();
         (a["registered"] == true).then_some(())
     })
-    .unwrap_or_else(|| panic!("1001 registers; log:\n{}", engine.log()));
+    .unwrap_or_else(|| panic!("{agent} registers; log:\n{}", engine.log()));
     let (status, body) = http_request(
         engine.http,
         "POST",
-        "/api/agents/1001/state",
+        &format!("/api/agents/{agent}/state"),
         Some("demo-supervisor"),
         Some(r#"{"state":"ready"}"#),
     );
