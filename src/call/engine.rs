@@ -194,6 +194,9 @@ pub struct EngineConfig {
     pub transfer_gateway: Option<SocketAddr>,
     /// Outside transfer targets (`110`, `water`, …) → the number dialled at the gateway.
     pub transfer_numbers: std::collections::BTreeMap<String, String>,
+    /// Handling units' desks (unit id → number of `config/dispatch.toml`), dialled through
+    /// `transfer_gateway` when an agent brings a unit onto a call (W3 three-way transfer).
+    pub unit_numbers: std::collections::BTreeMap<String, String>,
     /// The carrier's trunks: their SDP address is trusted and they are not limited per source.
     pub trunks: Vec<crate::sip::prefix::IpPrefix>,
     /// Calls one source may have in set-up (INVITE taken, no ACK yet); more get 503. Zero

@@ -319,6 +319,7 @@ pub async fn run(
         queues: acd_config.queue_names(),
         transfer_gateway: config.transfer.gateway,
         transfer_numbers: config.transfer.numbers.clone(),
+        unit_numbers: unit_numbers(&config.config_dir)?,
         trunks: config.sip.trunks.clone(),
         max_setup_per_source: config.sip.max_setup_per_source,
     };
@@ -511,6 +512,18 @@ pub async fn run(
     }
     tracing::info!("hotline stopped");
     Ok(())
+}
+
+/// The handling units' phone numbers of `config_dir/dispatch.toml`, for the call engine (W3:
+/// an agent brings a unit onto a call through the `[transfer]` gateway). The file was already
+/// validated with the rest of the configuration; a problem here is reported as `file: …`.
+fn unit_numbers(config_dir: &Path) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    let path = config_dir.join("dispatch.toml");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
+    let catalogue = crate::workflow::catalogue::DispatchCatalogue::from_toml_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(catalogue.unit_numbers())
 }
 
 /// Repairs the recordings a crash left, then turns every journalled call without a record

@@ -36,6 +36,7 @@ fn config(answer_delay: Duration) -> EngineConfig {
         // Numbers listed, gateway unset: external transfers are refused until a test sets it.
         transfer_gateway: None,
         transfer_numbers: [("110".to_string(), "110".to_string())].into(),
+        unit_numbers: [("water".to_string(), "96116".to_string())].into(),
         trunks: vec!["127.0.0.9".parse().unwrap()],
         max_setup_per_source: 3,
     }
