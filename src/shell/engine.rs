@@ -615,7 +615,12 @@ impl EngineTask {
                         t.call_answered(*c);
                     }
                 }
-                Output::Party(p) => tracing::info!(call = %p.call, party = ?p.party, "call party"),
+                Output::Party(p) => {
+                    tracing::info!(call = %p.call, party = ?p.party, left = p.left_at.is_some(), "call party");
+                    if let Some(t) = self.tickets.as_mut() {
+                        t.party(*p);
+                    }
+                }
                 Output::EmergencyTransfer { call, target } => {
                     if let Some(t) = self.tickets.as_mut() {
                         t.emergency_transfer(call, &target);

@@ -14,6 +14,7 @@ pub mod journal;
 pub mod media;
 pub mod media_ports;
 pub mod metrics;
+pub mod monitor_audit;
 pub mod portal_key;
 pub mod private_fs;
 pub mod read_audit;

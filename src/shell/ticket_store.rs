@@ -40,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_internet_response.sql"),
     include_str!("migrations/0003_read_audit.sql"),
     include_str!("migrations/0004_external_key.sql"),
+    include_str!("migrations/0005_monitoring_audit.sql"),
 ];
 
 /// How hard a commit waits for the disk.
