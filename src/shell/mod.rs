@@ -11,6 +11,7 @@ pub mod conn_limit;
 pub mod engine;
 pub mod http_serve;
 pub mod journal;
+pub mod linkage_store;
 pub mod media;
 pub mod media_ports;
 pub mod metrics;
@@ -434,6 +435,12 @@ pub async fn run(
         crate::cti::internet_watch::INTERNET_WATCH_EVERY,
         internet_tx,
     );
+    let (linkage_tx, linkage) = tokio::sync::watch::channel(std::sync::Arc::new(Vec::new()));
+    let linkage_watch = crate::cti::internet_watch::spawn_linkage_watch(
+        tickets.clone(),
+        crate::cti::internet_watch::INTERNET_WATCH_EVERY,
+        linkage_tx,
+    );
     let reload_counters = std::sync::Arc::new(reload::ReloadCounters::default());
     let reloader = reload.map(|source| {
         let reloader = reload::Reloader {
@@ -459,6 +466,7 @@ pub async fn run(
         engine_handle.clone(),
         live.clone(),
         internet.clone(),
+        linkage.clone(),
         transfer_outside.clone(),
         tickets.worker().metrics().storage.clone(),
     );
@@ -476,6 +484,7 @@ pub async fn run(
         live: live.clone(),
         tickets: tickets.worker().metrics().clone(),
         internet,
+        linkage,
         net: net.clone(),
         reloads: reload_counters,
         transfer_outside,
@@ -505,6 +514,7 @@ pub async fn run(
         r.abort();
     }
     internet_watch.abort();
+    linkage_watch.abort();
     web_items.abort();
     publisher.abort();
     crate::cti::live::close(&live);
