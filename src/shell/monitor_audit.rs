@@ -217,5 +217,15 @@ mod tests {
         .unwrap();
         assert_eq!(window.len(), 1);
         assert_eq!(window[0].call, "c2");
+        // Paged like the read audit: the newest `limit`.
+        let one = list(
+            &mut s,
+            &MonitoringQuery {
+                limit: 1,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!((one.len(), one[0].user.as_str()), (1, "s2"));
     }
 }
