@@ -194,8 +194,8 @@ pub struct EngineConfig {
     pub transfer_gateway: Option<SocketAddr>,
     /// Outside transfer targets (`110`, `water`, …) → the number dialled at the gateway.
     pub transfer_numbers: std::collections::BTreeMap<String, String>,
-    /// Handling units' phone numbers (`config/dispatch.toml` `phone`), dialled through the
-    /// gateway when an agent consults or conferences a unit in.
+    /// Handling units' desks (unit id → number of `config/dispatch.toml`), dialled through
+    /// `transfer_gateway` when an agent brings a unit onto a call (W3 three-way transfer).
     pub unit_numbers: std::collections::BTreeMap<String, String>,
     /// The carrier's trunks: their SDP address is trusted and they are not limited per source.
     pub trunks: Vec<crate::sip::prefix::IpPrefix>,

@@ -157,6 +157,7 @@ fn with_internet(board: Wallboard, internet: &InternetWatch) -> Wallboard {
 pub async fn board(
     engine: &EngineHandle,
     internet: &InternetWatch,
+    linkage: &crate::cti::internet_watch::LinkageWatch,
     storage: &crate::shell::metrics::StorageAlarm,
 ) -> Result<Wallboard, EngineGone> {
     let acd = engine.acd().await?;
@@ -167,7 +168,8 @@ pub async fn board(
         counts(&acd.totals),
         kpi,
     )
-    .with_web(web_input(&acd, internet));
+    .with_web(web_input(&acd, internet))
+    .with_linkages(&linkage.borrow());
     Ok(with_internet(board, internet).with_storage_full(storage.is_full()))
 }
 
@@ -243,6 +245,7 @@ pub fn spawn_publisher(
     engine: EngineHandle,
     feed: Feed,
     internet: InternetWatch,
+    linkage: crate::cti::internet_watch::LinkageWatch,
     outside: Arc<Vec<String>>,
     storage: Arc<crate::shell::metrics::StorageAlarm>,
 ) -> tokio::task::JoinHandle<()> {
@@ -256,7 +259,8 @@ pub fn spawn_publisher(
             }
             let (board, desks) = match build(&engine, &outside, &internet).await {
                 Ok((board, desks)) => (
-                    with_internet(board, &internet).with_storage_full(storage.is_full()),
+                    with_internet(board.with_linkages(&linkage.borrow()), &internet)
+                        .with_storage_full(storage.is_full()),
                     desks,
                 ),
                 Err(EngineGone) => break,
@@ -338,7 +342,13 @@ pub(crate) async fn wallboard(
 ) -> Result<Json<Wallboard>, ApiError> {
     may_watch_wallboard(&caller(&state, &headers)?)?;
     Ok(Json(
-        board(&state.engine, &state.internet, &state.tickets.storage).await?,
+        board(
+            &state.engine,
+            &state.internet,
+            &state.linkage,
+            &state.tickets.storage,
+        )
+        .await?,
     ))
 }
 
