@@ -79,6 +79,8 @@ pub struct MixerStats {
     /// RFC 4733 packets relayed, and not relayed (the listener negotiated no telephone-event).
     pub events_relayed: u64,
     pub events_dropped: u64,
+    /// Of `events_relayed`, those to the caller.
+    pub events_to_caller: u64,
     /// Ticks skipped after the timer stalled longer than [`MAX_CATCH_UP`] ticks.
     pub skipped_ticks: u64,
 }
@@ -418,6 +420,7 @@ impl Mixer {
             if sent {
                 out.push((to.id, begin, buf.len()));
                 stats.events_relayed += 1;
+                stats.events_to_caller += u64::from(to.id == PartyId::CALLER);
                 relayed = true;
             } else {
                 stats.events_dropped += 1;
