@@ -1,8 +1,10 @@
 //! The media tasks: a small fixed set (about one per core), each owning many calls' RTP
 //! sockets and pacing all their streams from one timer (`media::pacer`). RTP timestamps come
-//! from frame counts, never from the wall clock. One light receive task per call reads the
-//! caller's packets: it latches their source (symmetric RTP) and turns RFC 4733 events or
-//! in-band tones into key presses for the engine.
+//! from frame counts, never from the wall clock. One light receive task per leg
+//! ([`receive`]) latches its source (symmetric RTP), forwards a bridged or mixing call's
+//! packets here by [`PartyId`], and turns the caller's RFC 4733 events or in-band tones into
+//! key presses for the engine. A connected call runs on the two-party [`Bridge`] until the
+//! call room first mixes it; from then on on the conference [`Mixer`] ([`conference`]).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -474,7 +476,11 @@ impl Worker {
             Ok(s) => Arc::new(s),
             Err(e) => {
                 tracing::warn!(%call, port, ?party, error = %e, "cannot open an RTP port");
-                let _ = self.to_engine.send(MediaEvent::Failed { call });
+                // Without the caller's or the agent's leg the call cannot go on; a conference
+                // party's failure must not end the citizen's call (it is left out of the mix).
+                if party <= PartyId::AGENT {
+                    let _ = self.to_engine.send(MediaEvent::Failed { call });
+                }
                 return None;
             }
         };

@@ -3,6 +3,20 @@
 //! it hears, re-encoded in its own codec and paced every 20 ms; the stereo recording keeps the
 //! citizen on the left and everyone else mixed on the right. It knows parties only by number:
 //! who they are and who hears whom is the call room's decision.
+//!
+//! **In**: each party's audio of any packet time is cut into 20 ms frames into a small
+//! per-party queue ([`jitter`]: primed with 2 frames, at most 10, underruns and overflow
+//! counted); packets behind the highest sequence number are stale and dropped, like the
+//! bridge's. **Out**: every 20 ms tick ([`Mixer::handle_timeout`], counted from the mixer's
+//! start, never from `now` differences) pops one frame per party and sends each listener
+//! that has a sender the sum of the speakers it hears (in `i32`, clipped to 16 bits and
+//! counted), in its own codec and on its own [`RtpSender`], so every phone sees one
+//! continuous stream, with comfort silence when none of its speakers talks. RFC 4733 keys
+//! go to the parties that hear their sender, re-stamped like the bridge's.
+//!
+//! **Recording**: the same [`StereoRecorder`] the bridge had ([`Mixer::from_bridge`]), one
+//! frame per channel per tick: the caller left, the mix of every other party right, whoever
+//! hears whom, so a reviewer hears everyone.
 
 /// A party of one call's media, numbered by the call room: the citizen is always
 /// [`PartyId::CALLER`], the first agent [`PartyId::AGENT`], and every later party (a unit, a

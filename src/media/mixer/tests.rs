@@ -698,3 +698,38 @@ fn silence_suppression_and_key_presses_reprime_without_counting_underruns() {
     // The other party got a frame every tick regardless.
     assert_eq!(c.got[&PartyId(1)].len() as u64, c.k);
 }
+
+#[test]
+fn thirty_ms_packets_are_cut_into_20_ms_frames() {
+    let mut c = duo();
+    // 30 ms packets (240 samples): two in every three 20 ms ticks.
+    let mut phone = Phone {
+        codec: Codec::Pcmu,
+        seq: 1,
+        ts: 0,
+        freq: 400.0,
+        amp: A,
+        n: 0,
+    };
+    let mut sent = 0;
+    for k in 0..90u64 {
+        if k % 3 != 1 {
+            let a = phone.next(0);
+            let b = phone.next(0);
+            // One and a half 20 ms frames of the tone make a 30 ms payload.
+            let (pa, pb) = (RtpPacket::parse(&a).unwrap(), RtpPacket::parse(&b).unwrap());
+            let mut payload = pa.payload.to_vec();
+            payload.extend_from_slice(&pb.payload[..80]);
+            phone.n -= 80; // the next packet starts where this one ended
+            let p = packet(0, sent, sent as u32 * 240, 9, false, &payload);
+            sent += 1;
+            let now = c.now();
+            c.m.handle_packet(PartyId(0), &p, now);
+        }
+        tick(&mut c);
+    }
+    let st = c.m.stats();
+    assert_eq!(st.frames_in, u64::from(sent) * 3 / 2);
+    assert_eq!(st.underruns, 0);
+    hears(&c, 1, &[400.0], &[600.0]);
+}
