@@ -202,6 +202,12 @@ pub struct RtpConfig {
     /// is ended with a BYE and the outcome `media_timeout`. Zero turns the check off.
     #[serde(with = "humantime_serde")]
     pub media_timeout: Duration,
+    /// The most audio a conference party may have waiting for the 20 ms mix (its jitter
+    /// queue, 40 ms to 1 s); beyond, its oldest frames are dropped and counted
+    /// (`hotline_mixer_frames_dropped_total`), so a phone sending faster than real time
+    /// cannot delay what everyone else hears.
+    #[serde(with = "humantime_serde")]
+    pub conference_queue: Duration,
 }
 
 impl Default for RtpConfig {
@@ -213,6 +219,7 @@ impl Default for RtpConfig {
             agent_reserve: 16,
             relatch_after: Duration::from_secs(2),
             media_timeout: Duration::from_secs(30),
+            conference_queue: Duration::from_millis(200),
         }
     }
 }
@@ -477,6 +484,14 @@ impl Config {
                 "media_timeout",
                 "rtp.media_timeout must be longer than rtp.relatch_after (or 0s to turn it off)"
                     .into(),
+            );
+        }
+        if !(Duration::from_millis(40)..=Duration::from_secs(1))
+            .contains(&self.rtp.conference_queue)
+        {
+            bad(
+                "conference_queue",
+                "rtp.conference_queue must be from 40ms (the 2 frames a party primes) to 1s".into(),
             );
         }
         for (key, value) in [
@@ -750,6 +765,8 @@ mod tests {
                 4,
             ),
             ("[rtp]\nrelatch_after = \"50ms\"\n", 2),
+            ("[rtp]\nconference_queue = \"20ms\"\n", 2),
+            ("[rtp]\nconference_queue = \"2s\"\n", 2),
             ("[rtp]\nmedia_timeout = \"1s\"\nrelatch_after = \"2s\"\n", 2),
             ("[ivr]\nmax_in_queue = \"5s\"\n", 2),
             ("[sip]\nmin_se = \"30s\"\n", 2),

@@ -105,6 +105,8 @@ pub struct MediaSettings {
     pub relatch_after: Duration,
     /// See `rtp.media_timeout`; `None` is off.
     pub media_timeout: Option<Duration>,
+    /// See `rtp.conference_queue`.
+    pub conference_queue: Duration,
 }
 
 /// Routes the engine's media commands to the task that owns the call.

@@ -2,7 +2,7 @@
 //! packet that brought them and the 20 ms tick that mixes them, absorbing arrival jitter.
 //!
 //! A party is *primed* (has [`PRIME_FRAMES`] queued) before it is played out, so one late
-//! packet does not starve the mix at once. At most [`MAX_FRAMES`] wait: a burst beyond that
+//! packet does not starve the mix at once. At most [`MAX_FRAMES`] (configurable) wait: a burst beyond that
 //! drops the oldest (a phone sending faster than real time must not delay everyone it talks
 //! to). An empty queue while the party is streaming is an *underrun*, counted when the next
 //! packet shows the stream went on (no RTP marker); a talkspurt that ended (a marker on the
@@ -16,8 +16,12 @@ use crate::media::codec::FRAME_SAMPLES;
 /// Frames queued before a party is played out (40 ms).
 pub const PRIME_FRAMES: usize = 2;
 
-/// The most frames a party may have waiting (200 ms); beyond, the oldest is dropped.
+/// The most frames a party may have waiting by default (200 ms, `rtp.conference_queue`);
+/// beyond, the oldest is dropped.
 pub const MAX_FRAMES: usize = 10;
+
+/// The bounds of that setting (40 ms to 1 s).
+pub const QUEUE_LIMITS: std::ops::RangeInclusive<usize> = PRIME_FRAMES..=50;
 
 /// Empty ticks (200 ms) after which a party counts as silent rather than starved.
 pub const REPRIME_AFTER: u32 = 10;
@@ -39,18 +43,28 @@ enum State {
 pub(super) struct Jitter {
     frames: VecDeque<Frame>,
     state: State,
-}
-
-impl Default for Jitter {
-    fn default() -> Self {
-        Jitter {
-            frames: VecDeque::with_capacity(MAX_FRAMES),
-            state: State::Priming,
-        }
-    }
+    /// The most frames kept (within [`QUEUE_LIMITS`]).
+    max: usize,
 }
 
 impl Jitter {
+    pub(super) fn new(max: usize) -> Jitter {
+        let max = max.clamp(*QUEUE_LIMITS.start(), *QUEUE_LIMITS.end());
+        Jitter {
+            frames: VecDeque::with_capacity(max),
+            state: State::Priming,
+            max,
+        }
+    }
+
+    /// A new limit; frames beyond it are dropped now (returned: to count).
+    pub(super) fn set_max(&mut self, max: usize) -> usize {
+        self.max = max.clamp(*QUEUE_LIMITS.start(), *QUEUE_LIMITS.end());
+        let excess = self.frames.len().saturating_sub(self.max);
+        self.frames.drain(..excess);
+        excess
+    }
+
     /// An audio packet arrived (`marker`: it starts a talkspurt). Returns the ticks the
     /// party was starved for if the stream simply went on, i.e. underruns to count.
     pub(super) fn arrived(&mut self, marker: bool) -> u64 {
@@ -69,7 +83,7 @@ impl Jitter {
 
     /// Queues a frame; returns `true` when the oldest had to be dropped for it.
     pub(super) fn push(&mut self, frame: &Frame) -> bool {
-        let dropped = self.frames.len() >= MAX_FRAMES;
+        let dropped = self.frames.len() >= self.max;
         if dropped {
             self.frames.pop_front();
         }

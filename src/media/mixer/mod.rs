@@ -47,7 +47,7 @@ use crate::media::recorder::{RecorderStats, Side, StereoRecorder, BLOCK_SAMPLES}
 use crate::media::rtp::{RtpPacket, RtpSender};
 
 use jitter::Jitter;
-pub use jitter::{Frame, MAX_FRAMES, PRIME_FRAMES, REPRIME_AFTER};
+pub use jitter::{Frame, MAX_FRAMES, PRIME_FRAMES, QUEUE_LIMITS, REPRIME_AFTER};
 
 /// The most parties one call's mixer takes (the busiest case the hotline needs is five: the
 /// citizen, the agent, a unit, an interpreter and a supervisor).
@@ -146,6 +146,8 @@ pub struct Mixer {
     /// Every party hears every other and nobody itself: the mix is the total minus oneself.
     all_hear_all: bool,
     recorder: StereoRecorder,
+    /// Each party's queue limit in frames.
+    max_queue: usize,
     /// Whether each recording channel (caller, others) had a frame here yet.
     recording: [bool; 2],
     passed_keys: PassedKeys,
@@ -184,6 +186,7 @@ impl Mixer {
             parties: Vec::with_capacity(MAX_PARTIES),
             all_hear_all: false,
             recorder,
+            max_queue: MAX_FRAMES,
             recording: [false; 2],
             passed_keys,
             buf: Vec::with_capacity(4096),
@@ -215,7 +218,7 @@ impl Mixer {
             media,
             sender,
             inbound: Inbound::default(),
-            jitter: Jitter::default(),
+            jitter: Jitter::new(self.max_queue),
             hears: Vec::new(),
             mask: 0,
             frame: None,
@@ -241,6 +244,17 @@ impl Mixer {
         self.push_party(id, media, sender);
         self.rebuild();
         Ok(())
+    }
+
+    /// Each party's queue limit from now on, in 20 ms frames (clamped to [`QUEUE_LIMITS`];
+    /// default [`MAX_FRAMES`]); frames beyond it are dropped and counted.
+    pub fn set_max_queue(&mut self, frames: usize) {
+        self.max_queue = frames;
+        for p in &mut self.parties {
+            let dropped = p.jitter.set_max(frames) as u64;
+            p.stats.dropped_overflow += dropped;
+            self.stats.dropped_overflow += dropped;
+        }
     }
 
     /// A party leaves; its sender is handed back (`None` if it had none or is unknown).

@@ -733,3 +733,43 @@ fn thirty_ms_packets_are_cut_into_20_ms_frames() {
     assert_eq!(st.underruns, 0);
     hears(&c, 1, &[400.0], &[600.0]);
 }
+
+#[test]
+fn a_stalled_timer_catches_up_a_few_ticks_and_skips_the_rest_keeping_media_time() {
+    let mut c = duo();
+    c.run(10, &[]);
+    let last = c.got[&PartyId(1)].last().unwrap().0;
+    // The task stalls for 1 s: 50 ticks are due at once.
+    c.k += 49;
+    c.run(1, &[]);
+    let st = c.m.stats();
+    assert_eq!(st.skipped_ticks, 50 - MAX_CATCH_UP);
+    let got = &c.got[&PartyId(1)];
+    assert_eq!(got.len(), 10 + MAX_CATCH_UP as usize);
+    let first = got[10].0;
+    assert_eq!(
+        first.sequence,
+        last.sequence.wrapping_add(1),
+        "no sequence jump"
+    );
+    assert_eq!(
+        first.timestamp.wrapping_sub(last.timestamp),
+        (50 - MAX_CATCH_UP as u32 + 1) * 160,
+        "media time moved on over the skipped ticks"
+    );
+}
+
+#[test]
+fn the_queue_limit_is_configurable_within_bounds() {
+    let mut c = duo();
+    c.m.set_max_queue(4);
+    for seq in 0..9 {
+        send(&mut c, seq, false);
+    }
+    assert_eq!(c.m.party_stats(PartyId(0)).unwrap().queued, 4);
+    assert_eq!(c.m.stats().dropped_overflow, 5);
+    // Lowering it drops (and counts) what is beyond; out-of-range values are clamped.
+    c.m.set_max_queue(0);
+    assert_eq!(c.m.party_stats(PartyId(0)).unwrap().queued, PRIME_FRAMES);
+    assert_eq!(c.m.stats().dropped_overflow, 7);
+}

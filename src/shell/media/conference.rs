@@ -11,7 +11,7 @@ use std::time::Instant;
 use super::{CallId, Stream, Worker};
 use crate::media::bridge::LegMedia;
 use crate::media::codec::Codec;
-use crate::media::mixer::{Mixer, PartyId};
+use crate::media::mixer::{Mixer, PartyId, MAX_FRAMES};
 use crate::media::pacer::StreamId;
 use crate::media::player::Player;
 use crate::media::rtp::RtpSender;
@@ -108,6 +108,10 @@ impl Worker {
             };
             let now = clock::now();
             let mut mixed = bridged.map_core(|core| Mixer::from_bridge(core, now));
+            let frames = self.settings.conference_queue.as_millis() / 20;
+            mixed
+                .core
+                .set_max_queue(usize::try_from(frames).unwrap_or(MAX_FRAMES));
             for (id, leg) in &mut s.parties {
                 if let Err(e) = mixed.core.add_party(*id, leg.media, leg.sender.take(), now) {
                     tracing::warn!(%call, party = ?id, error = %e, "party refused by the mixer");
