@@ -744,6 +744,7 @@ mod tests {
         assert_eq!(shipped.rtp.media_timeout, Duration::from_secs(30));
         assert_eq!(shipped.rtp.agent_reserve, defaults.rtp.agent_reserve);
         assert_eq!(shipped.rtp.relatch_after, defaults.rtp.relatch_after);
+        assert_eq!(shipped.rtp.conference_queue, defaults.rtp.conference_queue);
         assert_eq!(shipped.ivr.max_in_ivr, Duration::from_secs(120));
         assert_eq!(shipped.ivr.max_in_queue, Duration::from_secs(600));
         assert_eq!(shipped.sip.session_expires, defaults.sip.session_expires);
