@@ -34,6 +34,8 @@ use std::sync::atomic::AtomicBool;
 
 mod conference;
 mod receive;
+#[cfg(test)]
+mod tests;
 
 use receive::{receive, Leg};
 
