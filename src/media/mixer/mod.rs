@@ -227,7 +227,8 @@ impl Mixer {
         self.parties.sort_by_key(|p| p.id);
     }
 
-    /// A party joins, hearing and heard by nobody until [`Mixer::set_hears`].
+    /// A party joins, hearing and heard by nobody until [`Mixer::set_hears`] (its queue
+    /// primes from its first packet; `now` is not needed for that yet).
     pub fn add_party(
         &mut self,
         id: PartyId,
@@ -422,10 +423,10 @@ impl Mixer {
 
     /// An RFC 4733 packet from party `i`: to every party that hears it, re-stamped.
     fn event(&mut self, i: usize, ts: u32, payload: &[u8], now: Instant) {
-        if TelephoneEvent::parse(payload).is_err() {
+        let Ok(ev) = TelephoneEvent::parse(payload) else {
             self.stats.ignored += 1;
             return;
-        }
+        };
         let from = self.parties[i].id;
         let bit = 1u8 << i;
         let mut relayed = false;
@@ -455,9 +456,7 @@ impl Mixer {
             }
         }
         if relayed && from == PartyId::CALLER {
-            if let Ok(ev) = TelephoneEvent::parse(payload) {
-                self.passed_keys.note(ev.event, ts, now);
-            }
+            self.passed_keys.note(ev.event, ts, now);
         }
     }
 
