@@ -62,6 +62,8 @@ pub struct MediaValues {
     pub refused_foreign_source: u64,
     /// Caller legs that went silent for `rtp.media_timeout`.
     pub inactive_legs: u64,
+    /// Conference mixers: underruns, frames dropped on overflow, clipped samples.
+    pub mixer: [u64; 3],
 }
 
 impl MediaValues {
@@ -90,6 +92,11 @@ impl MediaValues {
             ],
             refused_foreign_source: m.refused_foreign_source.load(Ordering::Relaxed),
             inactive_legs: m.inactive_legs.load(Ordering::Relaxed),
+            mixer: [
+                m.recording.mixer_underruns.load(Ordering::Relaxed),
+                m.recording.mixer_dropped_overflow.load(Ordering::Relaxed),
+                m.recording.mixer_clipped_samples.load(Ordering::Relaxed),
+            ],
         }
     }
 }
@@ -561,6 +568,24 @@ fn media(w: &mut Writer, m: &MediaValues) {
         "hotline_recording_frames_dropped_total",
         "Channel frames received but never written to a recording (the side ran ahead).",
         m.recording_dropped,
+    );
+    counter(
+        w,
+        "hotline_mixer_underruns_total",
+        "20 ms ticks a conference party was streaming but had no frame (its packets came late or were lost).",
+        m.mixer[0],
+    );
+    counter(
+        w,
+        "hotline_mixer_frames_dropped_total",
+        "Frames a conference party sent beyond its 200 ms queue (faster than real time), oldest dropped.",
+        m.mixer[1],
+    );
+    counter(
+        w,
+        "hotline_mixer_clipped_samples_total",
+        "Mixed conference samples saturated at the 16-bit range (parties too loud together).",
+        m.mixer[2],
     );
 }
 

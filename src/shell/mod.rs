@@ -293,6 +293,7 @@ pub async fn run(
         media::MediaSettings {
             relatch_after: config.rtp.relatch_after,
             media_timeout: Some(config.rtp.media_timeout).filter(|d| !d.is_zero()),
+            conference_queue: config.rtp.conference_queue,
         },
     );
     let media_counters = media.counters.clone();

@@ -85,6 +85,7 @@ fn scrape() -> Scrape {
             sent: 100,
             received: 90,
             late: 1,
+            mixer: [5, 6, 7],
             ..MediaValues::default()
         },
         tickets: TicketValues::read(&tickets),
@@ -124,7 +125,7 @@ fn scrape() -> Scrape {
 }
 
 /// Every family the issue asks for, with its type.
-const FAMILIES: [(&str, Kind); 40] = [
+const FAMILIES: [(&str, Kind); 43] = [
     ("hotline_calls_offered_total", Kind::Counter),
     ("hotline_calls_rejected_total", Kind::Counter),
     ("hotline_calls_ended_total", Kind::Counter),
@@ -155,6 +156,9 @@ const FAMILIES: [(&str, Kind); 40] = [
     ("hotline_rtp_packets_late_total", Kind::Counter),
     ("hotline_rtp_packets_not_relayed_total", Kind::Counter),
     ("hotline_rtp_events_relayed_total", Kind::Counter),
+    ("hotline_mixer_underruns_total", Kind::Counter),
+    ("hotline_mixer_frames_dropped_total", Kind::Counter),
+    ("hotline_mixer_clipped_samples_total", Kind::Counter),
     ("hotline_ticket_transitions_total", Kind::Counter),
     ("hotline_ticket_refusals_total", Kind::Counter),
     ("hotline_ticket_store_commit_seconds", Kind::Histogram),
@@ -275,6 +279,9 @@ fn values_land_in_the_right_series() {
         0.0
     );
     assert_eq!(get("hotline_rtp_packets_late_total", &[]), 1.0);
+    assert_eq!(get("hotline_mixer_underruns_total", &[]), 5.0);
+    assert_eq!(get("hotline_mixer_frames_dropped_total", &[]), 6.0);
+    assert_eq!(get("hotline_mixer_clipped_samples_total", &[]), 7.0);
     assert_eq!(
         get("hotline_ticket_transitions_total", &[("action", "accept")]),
         1.0
