@@ -380,6 +380,9 @@ impl EngineTask {
                         MediaEvent::Digit { call, digit } => self.core.handle_digit(call, digit, now),
                         MediaEvent::PlayFinished { call, token } => self.core.handle_play_finished(call, token, now),
                         MediaEvent::Failed { call } => self.core.handle_media_failed(call, now),
+                        MediaEvent::PartyFailed { call, party } => {
+                            self.core.party_media_failed(call, party, now)
+                        }
                         MediaEvent::Inactive { call } => self.core.handle_media_inactive(call, now),
                         MediaEvent::RecordingClosed { name, sha256 } => {
                             match pending.records.remove(&name) {

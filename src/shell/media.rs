@@ -48,6 +48,12 @@ pub enum MediaEvent {
     PlayFinished { call: CallId, token: u64 },
     /// The call's RTP port could not be opened.
     Failed { call: CallId },
+    /// A conference party's RTP port could not be opened: that party is taken off the call,
+    /// the others go on.
+    PartyFailed {
+        call: CallId,
+        party: crate::media::mixer::PartyId,
+    },
     /// No RTP was accepted from the caller for the configured time (the caller vanished,
     /// unless they put the call on hold: the engine decides).
     Inactive { call: CallId },
@@ -482,9 +488,12 @@ impl Worker {
                 tracing::warn!(%call, port, ?party, error = %e, "cannot open an RTP port");
                 // Without the caller's or the agent's leg the call cannot go on; a conference
                 // party's failure must not end the citizen's call (it is left out of the mix).
-                if party <= PartyId::AGENT {
-                    let _ = self.to_engine.send(MediaEvent::Failed { call });
-                }
+                let failed = if party <= PartyId::AGENT {
+                    MediaEvent::Failed { call }
+                } else {
+                    MediaEvent::PartyFailed { call, party }
+                };
+                let _ = self.to_engine.send(failed);
                 return None;
             }
         };
