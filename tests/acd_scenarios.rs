@@ -328,6 +328,7 @@ fn state_text(s: &AgentState<String>, origin: Instant) -> String {
         AgentState::NotReady { reason } => format!("not_ready({reason})"),
         AgentState::Reserved { call } => format!("reserved({call})"),
         AgentState::Talking { call } => format!("talking({call})"),
+        AgentState::Assisting { call } => format!("assisting({call})"),
         AgentState::WrapUp { call, until } => {
             format!("wrap_up({call} until={})", fmt_d(*until - origin))
         }
