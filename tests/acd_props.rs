@@ -15,6 +15,13 @@
 //!   at its stage; no waiting item has an agent it could be offered to;
 //! - no agent ever holds two calls (an offer to an agent on a call is refused above).
 //!
+//! A second agent is brought onto connected calls (a named agent or a queue's best; issue
+//! 14), leaves again (answered or not) or takes the call over; after every step, from the
+//! return values and outputs alone: an assist goes only to an agent who was ready,
+//! registered and on no call (and for a queue, eligible at its first stage), an assisting
+//! agent is offered neither a call nor a web item, and the core's assisting agents are
+//! exactly those tracked here.
+//!
 //! Now and then the same configuration is reloaded (SIGHUP): calls and items carry over.
 //!
 //! At the end everyone comes online and every remaining call and item must be served.
@@ -25,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use hotline::acd::config::{AcdConfig, Widen};
 use hotline::acd::model::{AgentState, NotReadyReason, StateRequest};
-use hotline::acd::{Acd, ItemOutput, Output, RingFailure};
+use hotline::acd::{Acd, AssistTarget, ItemOutput, Output, RingFailure};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use rand::rngs::StdRng;
@@ -162,30 +169,51 @@ enum Op {
     ItemWithdraw(usize),
     /// A reload of the same configuration (SIGHUP): everything must carry over.
     Reload,
+    /// The agent of a connected call asks for agent `agent`, or for the best of `queue`.
+    Assist {
+        call: usize,
+        agent: usize,
+        queue: Option<usize>,
+    },
+    /// An assisting agent leaves, answered or not.
+    AssistEnd(usize, bool),
+    /// An assisting agent takes the call over (consult transfer).
+    TakeOver(usize),
 }
 
+/// The busy mix: calls arrive faster than they are served, so a backlog builds up and
+/// nearly every assist is refused (nobody is free: the backlog takes every ready agent).
 fn op() -> impl Strategy<Value = Op> {
+    op_mix(6, 1, 2)
+}
+
+/// `calls`: the weight of call arrivals; `assists`: of assist requests and ends; `ends`: of
+/// connected calls ending.
+fn op_mix(calls: u32, assists: u32, ends: u32) -> impl Strategy<Value = Op> {
     let a = 0..AGENTS;
     prop_oneof![
-        6 => (0..QUEUES.len(), proptest::bool::weighted(0.1)).prop_map(|(queue, urgent)| Op::Call { queue, urgent }),
+        calls => (0..QUEUES.len(), proptest::bool::weighted(0.1)).prop_map(|(queue, urgent)| Op::Call { queue, urgent }),
         3 => (0u64..3000).prop_map(Op::Advance),
         5 => a.clone().prop_map(Op::Ready),
         1 => a.clone().prop_map(Op::NotReady),
         1 => a.clone().prop_map(Op::Logout),
         3 => (a.clone(), proptest::bool::weighted(0.85)).prop_map(|(i, r)| Op::Register(i, r)),
         1 => (a.clone(), any::<bool>()).prop_map(|(i, b)| Op::PhoneBusy(i, b)),
-        2 => a.prop_map(Op::WrapDone),
+        2 => a.clone().prop_map(Op::WrapDone),
         4 => any::<usize>().prop_map(Op::Answer),
         1 => (any::<usize>(), 0u8..3).prop_map(|(i, k)| Op::Fail(i, k)),
         1 => any::<usize>().prop_map(Op::Hangup),
         1 => any::<usize>().prop_map(Op::Withdraw),
-        2 => any::<usize>().prop_map(Op::End),
+        ends => any::<usize>().prop_map(Op::End),
         2 => (0..WEB_QUEUES.len(), prop_oneof![9 => Just(0u64), 1 => 0u64..200_000]).prop_map(|(queue, age)| Op::Item { queue, age }),
         2 => any::<usize>().prop_map(Op::ItemAccept),
         1 => any::<usize>().prop_map(Op::ItemDecline),
         1 => any::<usize>().prop_map(Op::ItemDone),
         1 => any::<usize>().prop_map(Op::ItemWithdraw),
         1 => Just(Op::Reload),
+        assists => (any::<usize>(), a.clone(), proptest::option::weighted(0.5, 0..QUEUES.len())).prop_map(|(call, agent, queue)| Op::Assist { call, agent, queue }),
+        assists => (any::<usize>(), any::<bool>()).prop_map(|(i, answered)| Op::AssistEnd(i, answered)),
+        assists.div_ceil(2) => any::<usize>().prop_map(Op::TakeOver),
     ]
 }
 
@@ -206,6 +234,10 @@ struct Harness {
     calls: HashMap<u32, (usize, Instant)>,
     /// Agent → the call it talks on, from `CallAnswered` until the call ends.
     talking: HashMap<usize, u32>,
+    /// Agent → the call it assists on, from the assist's return value until it ends.
+    assisting: HashMap<usize, u32>,
+    /// Assists granted, ended, taken over.
+    assists: [u32; 3],
     stats: [u32; 5],
     web: Web,
     cfg: AcdConfig,
@@ -249,6 +281,8 @@ impl Harness {
             answered: HashSet::new(),
             calls: HashMap::new(),
             talking: HashMap::new(),
+            assisting: HashMap::new(),
+            assists: [0; 3],
             stats: [0; 5],
             web: Web {
                 capacity: cfg
@@ -314,6 +348,10 @@ impl Harness {
                         !self.talking.contains_key(&a),
                         "offer to {agent} who is on a call"
                     );
+                    assert!(
+                        !self.assisting.contains_key(&a),
+                        "offer to {agent} who assists on a call"
+                    );
                     let (q, t0) = self.calls[&call];
                     let waited = self.now.saturating_duration_since(t0);
                     let stages = &self.elig[QUEUES[q]];
@@ -362,6 +400,10 @@ impl Harness {
                         w.capacity[a]
                     );
                     assert!(w.live.contains_key(&item) && !w.accepted.contains_key(&item));
+                    assert!(
+                        !self.assisting.contains_key(&a),
+                        "item {item} offered to {agent} who assists on a call"
+                    );
                     w.offers.insert(item, a);
                 }
                 ItemOutput::CancelItemOffer { item, agent, .. } => {
@@ -447,6 +489,82 @@ impl Harness {
         }
     }
 
+    /// The assisting agents, in a stable order.
+    fn nth_assisting(&self, i: usize) -> Option<(usize, u32)> {
+        let mut v: Vec<(usize, u32)> = self.assisting.iter().map(|(&a, &c)| (a, c)).collect();
+        v.sort_unstable();
+        (!v.is_empty()).then(|| v[i % v.len()])
+    }
+
+    fn assist_step(&mut self, op: &Op) {
+        let now = self.now;
+        match *op {
+            Op::Assist { call, agent, queue } => {
+                let Some(c) = self.pick_talking(call) else {
+                    return;
+                };
+                let target = match queue {
+                    Some(q) => AssistTarget::Queue(QUEUES[q]),
+                    None => AssistTarget::Agent(&self.ids[agent]),
+                };
+                let before = self.acd.snapshot(now);
+                let Ok(who) = self.acd.handle_assist_requested(&c, target, now) else {
+                    return;
+                };
+                let a = self.agent_ix[who.as_str()];
+                let was = &before.agents[a];
+                assert!(
+                    was.state == AgentState::Ready && was.registered && !was.phone_busy,
+                    "assist on {c} went to {who}, who was {:?}",
+                    was.state
+                );
+                assert!(self.registered.contains(&a) && !self.talking.contains_key(&a));
+                assert!(!self.offers.values().any(|&x| x == a));
+                assert!(self.assisting.insert(a, c).is_none(), "{who} assists twice");
+                match queue {
+                    Some(q) => assert!(
+                        self.elig[QUEUES[q]][0].1[a],
+                        "{who} assists for {} without its skill",
+                        QUEUES[q]
+                    ),
+                    None => assert_eq!(a, agent),
+                }
+                self.assists[0] += 1;
+            }
+            Op::AssistEnd(i, answered) => {
+                let a = match self.nth_assisting(i) {
+                    Some((a, _)) if i % 10 != 0 => a,
+                    _ => i % self.ids.len(),
+                };
+                let r = self.acd.handle_assist_ended(&self.ids[a], answered, now);
+                assert_eq!(r.is_ok(), self.assisting.remove(&a).is_some(), "{r:?}");
+                if r.is_ok() {
+                    self.assists[1] += 1;
+                }
+            }
+            Op::TakeOver(i) => {
+                let Some((a, c)) = self.nth_assisting(i) else {
+                    return;
+                };
+                let r = self.acd.handle_call_taken_over(&c, &self.ids[a], now);
+                // Refused only when the ACD no longer has the call connected.
+                assert_eq!(
+                    r.is_ok(),
+                    self.talking.values().any(|&x| x == c),
+                    "take over of {c} by {}: {r:?}",
+                    self.ids[a]
+                );
+                if r.is_ok() {
+                    self.talking.retain(|_, x| *x != c);
+                    self.talking.insert(a, c);
+                    self.assisting.remove(&a);
+                    self.assists[2] += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+
     fn step(&mut self, op: &Op) {
         let now = self.now;
         let id = |i: usize| self.ids[i].clone();
@@ -454,6 +572,12 @@ impl Harness {
             Op::Reload => {
                 let report = self.acd.reconfigure(&self.cfg, now);
                 assert!(report.items_dropped.is_empty() && report.removed.is_empty());
+                self.drain();
+                self.check();
+                return;
+            }
+            Op::Assist { .. } | Op::AssistEnd(..) | Op::TakeOver(_) => {
+                self.assist_step(op);
                 self.drain();
                 self.check();
                 return;
@@ -575,6 +699,11 @@ impl Harness {
             .collect();
         for a in &snap.agents {
             let i = self.agent_ix[a.id.as_str()];
+            let assisting = match &a.state {
+                AgentState::Assisting { call } => Some(call),
+                _ => None,
+            };
+            assert_eq!(assisting, self.assisting.get(&i), "{} assisting", a.id);
             if let AgentState::Reserved { call } = &a.state {
                 assert_eq!(
                     self.offers.get(call),
@@ -606,10 +735,11 @@ impl Harness {
             let s = stages.iter().take_while(|(at, _)| *at <= waited).count() - 1;
             stages[s].1[a]
         };
+        // Logged in, not not-ready and not assisting on a colleague's call.
         let present = |a: usize| {
             !matches!(
                 snap.agents[a].state,
-                AgentState::LoggedOut | AgentState::NotReady { .. }
+                AgentState::LoggedOut | AgentState::NotReady { .. } | AgentState::Assisting { .. }
             )
         };
         for (item, &a) in &w.offers {
@@ -647,6 +777,17 @@ impl Harness {
 
     /// Everyone comes online; every remaining call must then be answered.
     fn finish(&mut self) {
+        let mut assisting: Vec<usize> = self.assisting.keys().copied().collect();
+        assisting.sort_unstable();
+        for a in assisting {
+            assert!(self
+                .acd
+                .handle_assist_ended(&self.ids[a], true, self.now)
+                .is_ok());
+            self.assisting.remove(&a);
+            self.drain();
+            self.check();
+        }
         for i in 0..self.ids.len() {
             self.step(&Op::Register(i, true));
             self.step(&Op::PhoneBusy(i, false));
@@ -710,7 +851,7 @@ proptest! {
     #[test]
     fn routing_invariants_hold_under_random_inputs(
         seed in any::<u64>(),
-        ops in proptest::collection::vec(op(), 3600..5000),
+        ops in proptest::collection::vec(op(), 3800..5200),
     ) {
         let mut h = Harness::new(seed);
         for op in &ops {
@@ -719,6 +860,30 @@ proptest! {
         h.finish();
         prop_assert!(h.next_call > 500, "too few calls exercised: {}", h.next_call);
         prop_assert!(h.web.next > 150, "too few items exercised: {}", h.web.next);
+    }
+
+    /// Under a light load agents are free, so assists are granted, ended and taken over
+    /// between the other inputs (the busy mix above refuses nearly all of them).
+    #[test]
+    fn assists_keep_the_invariants_under_light_load(
+        seed in any::<u64>(),
+        ops in proptest::collection::vec(op_mix(3, 4, 1), 2000..3000),
+    ) {
+        let mut h = Harness::new(seed);
+        // A staffed room: everyone starts online.
+        for i in 0..AGENTS {
+            h.step(&Op::Register(i, true));
+            h.step(&Op::Ready(i));
+        }
+        for op in &ops {
+            h.step(op);
+        }
+        h.finish();
+        prop_assert!(
+            h.assists[0] > 20 && h.assists[1] > 10 && h.assists[2] > 0,
+            "too few assists exercised (granted, ended, taken over): {:?}",
+            h.assists
+        );
     }
 }
 
@@ -745,10 +910,11 @@ fn thousand_calls_three_hundred_agents() {
         "only {answered_before_finish} answered during the run"
     );
     eprintln!(
-        "answered during the run: {answered_before_finish}, in all: {}; offers by stage {:?}; web items: {} queued, {} accepted",
+        "answered during the run: {answered_before_finish}, in all: {}; offers by stage {:?}; web items: {} queued, {} accepted; assists granted/ended/taken over {:?}",
         h.answered.len(),
         h.stats,
         h.web.next,
-        h.web.served
+        h.web.served,
+        h.assists
     );
 }
