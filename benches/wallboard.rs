@@ -25,6 +25,7 @@ fn inputs() -> (Vec<QueueInput>, Kpis) {
                 ready: 30,
                 ready_no_phone: 1,
                 talking: 50,
+                assisting: 2,
                 wrap_up: 10,
                 not_ready: 5,
                 reserved: 3,

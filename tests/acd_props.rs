@@ -15,6 +15,13 @@
 //!   at its stage; no waiting item has an agent it could be offered to;
 //! - no agent ever holds two calls (an offer to an agent on a call is refused above).
 //!
+//! A second agent is brought onto connected calls (a named agent or a queue's best; issue
+//! 14), leaves again (answered or not) or takes the call over; after every step, from the
+//! return values and outputs alone: an assist goes only to an agent who was ready,
+//! registered and on no call (and for a queue, eligible at its first stage), an assisting
+//! agent is offered neither a call nor a web item, and the core's assisting agents are
+//! exactly those tracked here.
+//!
 //! Now and then the same configuration is reloaded (SIGHUP): calls and items carry over.
 //!
 //! At the end everyone comes online and every remaining call and item must be served.
@@ -30,6 +37,10 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+
+/// The assist inputs (issue 14) and what they must do.
+#[path = "acd_props/assist.rs"]
+mod assist;
 
 const AGENTS: usize = 300;
 const MAX_CALLS: u32 = 1000;
@@ -162,30 +173,51 @@ enum Op {
     ItemWithdraw(usize),
     /// A reload of the same configuration (SIGHUP): everything must carry over.
     Reload,
+    /// The agent of a connected call asks for agent `agent`, or for the best of `queue`.
+    Assist {
+        call: usize,
+        agent: usize,
+        queue: Option<usize>,
+    },
+    /// An assisting agent leaves, answered or not.
+    AssistEnd(usize, bool),
+    /// An assisting agent takes the call over (consult transfer).
+    TakeOver(usize),
 }
 
+/// The busy mix: calls arrive faster than they are served, so a backlog builds up and
+/// nearly every assist is refused (nobody is free: the backlog takes every ready agent).
 fn op() -> impl Strategy<Value = Op> {
+    op_mix(6, 1, 2)
+}
+
+/// `calls`: the weight of call arrivals; `assists`: of assist requests and ends; `ends`: of
+/// connected calls ending.
+fn op_mix(calls: u32, assists: u32, ends: u32) -> impl Strategy<Value = Op> {
     let a = 0..AGENTS;
     prop_oneof![
-        6 => (0..QUEUES.len(), proptest::bool::weighted(0.1)).prop_map(|(queue, urgent)| Op::Call { queue, urgent }),
+        calls => (0..QUEUES.len(), proptest::bool::weighted(0.1)).prop_map(|(queue, urgent)| Op::Call { queue, urgent }),
         3 => (0u64..3000).prop_map(Op::Advance),
         5 => a.clone().prop_map(Op::Ready),
         1 => a.clone().prop_map(Op::NotReady),
         1 => a.clone().prop_map(Op::Logout),
         3 => (a.clone(), proptest::bool::weighted(0.85)).prop_map(|(i, r)| Op::Register(i, r)),
         1 => (a.clone(), any::<bool>()).prop_map(|(i, b)| Op::PhoneBusy(i, b)),
-        2 => a.prop_map(Op::WrapDone),
+        2 => a.clone().prop_map(Op::WrapDone),
         4 => any::<usize>().prop_map(Op::Answer),
         1 => (any::<usize>(), 0u8..3).prop_map(|(i, k)| Op::Fail(i, k)),
         1 => any::<usize>().prop_map(Op::Hangup),
         1 => any::<usize>().prop_map(Op::Withdraw),
-        2 => any::<usize>().prop_map(Op::End),
+        ends => any::<usize>().prop_map(Op::End),
         2 => (0..WEB_QUEUES.len(), prop_oneof![9 => Just(0u64), 1 => 0u64..200_000]).prop_map(|(queue, age)| Op::Item { queue, age }),
         2 => any::<usize>().prop_map(Op::ItemAccept),
         1 => any::<usize>().prop_map(Op::ItemDecline),
         1 => any::<usize>().prop_map(Op::ItemDone),
         1 => any::<usize>().prop_map(Op::ItemWithdraw),
         1 => Just(Op::Reload),
+        assists => (any::<usize>(), a.clone(), proptest::option::weighted(0.5, 0..QUEUES.len())).prop_map(|(call, agent, queue)| Op::Assist { call, agent, queue }),
+        assists => (any::<usize>(), any::<bool>()).prop_map(|(i, answered)| Op::AssistEnd(i, answered)),
+        assists.div_ceil(2) => any::<usize>().prop_map(Op::TakeOver),
     ]
 }
 
@@ -206,6 +238,10 @@ struct Harness {
     calls: HashMap<u32, (usize, Instant)>,
     /// Agent → the call it talks on, from `CallAnswered` until the call ends.
     talking: HashMap<usize, u32>,
+    /// Agent → the call it assists on, from the assist's return value until it ends.
+    assisting: HashMap<usize, u32>,
+    /// Assists granted, ended, taken over.
+    assists: [u32; 3],
     stats: [u32; 5],
     web: Web,
     cfg: AcdConfig,
@@ -249,6 +285,8 @@ impl Harness {
             answered: HashSet::new(),
             calls: HashMap::new(),
             talking: HashMap::new(),
+            assisting: HashMap::new(),
+            assists: [0; 3],
             stats: [0; 5],
             web: Web {
                 capacity: cfg
@@ -314,6 +352,10 @@ impl Harness {
                         !self.talking.contains_key(&a),
                         "offer to {agent} who is on a call"
                     );
+                    assert!(
+                        !self.assisting.contains_key(&a),
+                        "offer to {agent} who assists on a call"
+                    );
                     let (q, t0) = self.calls[&call];
                     let waited = self.now.saturating_duration_since(t0);
                     let stages = &self.elig[QUEUES[q]];
@@ -362,6 +404,10 @@ impl Harness {
                         w.capacity[a]
                     );
                     assert!(w.live.contains_key(&item) && !w.accepted.contains_key(&item));
+                    assert!(
+                        !self.assisting.contains_key(&a),
+                        "item {item} offered to {agent} who assists on a call"
+                    );
                     w.offers.insert(item, a);
                 }
                 ItemOutput::CancelItemOffer { item, agent, .. } => {
@@ -454,6 +500,12 @@ impl Harness {
             Op::Reload => {
                 let report = self.acd.reconfigure(&self.cfg, now);
                 assert!(report.items_dropped.is_empty() && report.removed.is_empty());
+                self.drain();
+                self.check();
+                return;
+            }
+            Op::Assist { .. } | Op::AssistEnd(..) | Op::TakeOver(_) => {
+                self.assist_step(op);
                 self.drain();
                 self.check();
                 return;
@@ -575,6 +627,11 @@ impl Harness {
             .collect();
         for a in &snap.agents {
             let i = self.agent_ix[a.id.as_str()];
+            let assisting = match &a.state {
+                AgentState::Assisting { call } => Some(call),
+                _ => None,
+            };
+            assert_eq!(assisting, self.assisting.get(&i), "{} assisting", a.id);
             if let AgentState::Reserved { call } = &a.state {
                 assert_eq!(
                     self.offers.get(call),
@@ -606,10 +663,11 @@ impl Harness {
             let s = stages.iter().take_while(|(at, _)| *at <= waited).count() - 1;
             stages[s].1[a]
         };
+        // Logged in, not not-ready and not assisting on a colleague's call.
         let present = |a: usize| {
             !matches!(
                 snap.agents[a].state,
-                AgentState::LoggedOut | AgentState::NotReady { .. }
+                AgentState::LoggedOut | AgentState::NotReady { .. } | AgentState::Assisting { .. }
             )
         };
         for (item, &a) in &w.offers {
@@ -647,6 +705,17 @@ impl Harness {
 
     /// Everyone comes online; every remaining call must then be answered.
     fn finish(&mut self) {
+        let mut assisting: Vec<usize> = self.assisting.keys().copied().collect();
+        assisting.sort_unstable();
+        for a in assisting {
+            assert!(self
+                .acd
+                .handle_assist_ended(&self.ids[a], true, self.now)
+                .is_ok());
+            self.assisting.remove(&a);
+            self.drain();
+            self.check();
+        }
         for i in 0..self.ids.len() {
             self.step(&Op::Register(i, true));
             self.step(&Op::PhoneBusy(i, false));
@@ -710,7 +779,7 @@ proptest! {
     #[test]
     fn routing_invariants_hold_under_random_inputs(
         seed in any::<u64>(),
-        ops in proptest::collection::vec(op(), 3600..5000),
+        ops in proptest::collection::vec(op(), 3800..5200),
     ) {
         let mut h = Harness::new(seed);
         for op in &ops {
@@ -745,10 +814,11 @@ fn thousand_calls_three_hundred_agents() {
         "only {answered_before_finish} answered during the run"
     );
     eprintln!(
-        "answered during the run: {answered_before_finish}, in all: {}; offers by stage {:?}; web items: {} queued, {} accepted",
+        "answered during the run: {answered_before_finish}, in all: {}; offers by stage {:?}; web items: {} queued, {} accepted; assists granted/ended/taken over {:?}",
         h.answered.len(),
         h.stats,
         h.web.next,
-        h.web.served
+        h.web.served,
+        h.assists
     );
 }

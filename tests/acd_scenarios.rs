@@ -12,6 +12,10 @@
 //! `call C QUEUE [priority=N] [t0=T]`, `answer C`, `busy C`, `decline C`, `unreachable C`,
 //! `hangup C`, `withdraw C`, `end C`, `show QUEUE`, `tick`.
 //!
+//! A second agent on a call: `assist C A` (a named agent), `assist_queue C QUEUE` (the
+//! queue's best ready agent), `assist_end A answered|unanswered`, `take_over C A`; their
+//! outputs are the agents' state changes.
+//!
 //! Web items: `item I QUEUE [t0=T]`, `accept I A`, `decline I A`, `done I`,
 //! `withdraw_item I`, `show_web QUEUE`; their outputs are the kinds `item_offer`,
 //! `item_cancel`, `item_accepted`, `item_exceeded`, `item_expand`.
@@ -25,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use hotline::acd::config::AcdConfig;
 use hotline::acd::model::{AgentState, NotReadyReason, StateRequest};
-use hotline::acd::{Acd, Alarm, ItemOutput, Output, RingFailure};
+use hotline::acd::{Acd, Alarm, AssistTarget, ItemOutput, Output, RingFailure};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -167,6 +171,23 @@ impl Run {
             "hangup" => acd.handle_caller_hung_up(&arg(1)?.to_string(), now),
             "withdraw" => acd.handle_call_withdrawn(&arg(1)?.to_string(), now),
             "end" => acd.handle_call_ended(&arg(1)?.to_string(), now),
+            "assist" => acd
+                .handle_assist_requested(&arg(1)?.to_string(), AssistTarget::Agent(arg(2)?), now)
+                .map(|_| ()),
+            "assist_queue" => acd
+                .handle_assist_requested(&arg(1)?.to_string(), AssistTarget::Queue(arg(2)?), now)
+                .map(|_| ()),
+            "assist_end" => {
+                let answered = match arg(2)? {
+                    "answered" => true,
+                    "unanswered" => false,
+                    other => {
+                        return Err(format!("assist_end: answered or unanswered, not {other}"))
+                    }
+                };
+                acd.handle_assist_ended(arg(1)?, answered, now)
+            }
+            "take_over" => acd.handle_call_taken_over(&arg(1)?.to_string(), arg(2)?, now),
             "show" => {
                 let line = show(acd, arg(1)?, now)?;
                 self.out
@@ -224,6 +245,12 @@ fn show(acd: &Acd<String>, queue: &str, now: Instant) -> Result<String, String> 
     } else {
         a.ready.to_string()
     };
+    // Agents assisting on a colleague's call are shown only when there are some.
+    let talking = if a.assisting > 0 {
+        format!("{} assisting={}", a.talking, a.assisting)
+    } else {
+        a.talking.to_string()
+    };
     Ok(format!(
         "queue {queue} waiting=[{}] ringing={} longest={} ready={} not_ready={} reserved={} talking={} wrap_up={} logged_out={} unstaffed={}",
         waiting.join(","),
@@ -232,7 +259,7 @@ fn show(acd: &Acd<String>, queue: &str, now: Instant) -> Result<String, String> 
         ready,
         a.not_ready,
         a.reserved,
-        a.talking,
+        talking,
         a.wrap_up,
         a.logged_out,
         q.unstaffed
@@ -328,6 +355,7 @@ fn state_text(s: &AgentState<String>, origin: Instant) -> String {
         AgentState::NotReady { reason } => format!("not_ready({reason})"),
         AgentState::Reserved { call } => format!("reserved({call})"),
         AgentState::Talking { call } => format!("talking({call})"),
+        AgentState::Assisting { call } => format!("assisting({call})"),
         AgentState::WrapUp { call, until } => {
             format!("wrap_up({call} until={})", fmt_d(*until - origin))
         }

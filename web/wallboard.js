@@ -69,7 +69,7 @@ function render(b) {
         el("td", { class: "num level-" + q.wait_level, "data-testid": "waiting-" + q.name }, q.waiting),
         el("td", { class: "num level-" + q.wait_level }, q.longest_wait_s == null ? "—" : q.longest_wait_s + " s"),
         el("td", { class: "num" }, q.agents.ready, q.agents.ready_no_phone ? el("span", { class: "badge", title: t("wb.ready_no_phone") }, `+${q.agents.ready_no_phone} ☎✕`) : null),
-        el("td", { class: "num" }, q.agents.talking + q.agents.reserved),
+        el("td", { class: "num" }, q.agents.talking + q.agents.reserved + q.agents.assisting),
         el("td", { class: "num" }, q.agents.wrap_up),
         el("td", { class: "num" }, q.agents.not_ready),
         el("td", { class: "num" }, percent(q.today?.answer_rate_15s)),
@@ -78,7 +78,7 @@ function render(b) {
   );
   const a = b.agents;
   document.getElementById("agents").replaceChildren(
-    ...["ready", "ready_no_phone", "reserved", "talking", "wrap_up", "not_ready", "logged_out"].map((s) =>
+    ...["ready", "ready_no_phone", "reserved", "talking", "assisting", "wrap_up", "not_ready", "logged_out"].map((s) =>
       el("tr", {}, el("th", { scope: "row" }, t("wb." + s)), el("td", { class: "num", "data-testid": "agents-" + s }, a[s]))),
   );
   drawChart(k.series, target);

@@ -24,12 +24,18 @@
 //! input (and each `handle_timeout`) also drain `poll_item_output()`: `OfferItem` → show it
 //! on the agent's desk, `CancelItemOffer` → take it off, the rest → stats and wallboard.
 //! The IVR and transfers use `has_voice_queue`: a caller never lands in a web queue.
+//!
+//! A second agent on a call (consult transfer, three-way call, interpreter seat; see
+//! [`core`]'s `assist` module): `handle_assist_requested(call, AssistTarget, now)` when the
+//! call's agent asks for a named agent or a queue's best agent (ring the returned agent's
+//! phone), `handle_assist_ended(agent, answered, now)` when that agent leaves, and
+//! `handle_call_taken_over(call, agent, now)` when a consult transfer completes.
 
 pub mod config;
 pub mod core;
 pub mod model;
 
 pub use self::core::{
-    Acd, AcdError, Alarm, CallKey, CancelReason, ItemCancelReason, ItemKey, ItemOutput, Output,
-    RingFailure, Snapshot, WebQueueSnapshot,
+    Acd, AcdError, Alarm, AssistTarget, CallKey, CancelReason, ItemCancelReason, ItemKey,
+    ItemOutput, Output, RingFailure, Snapshot, WebQueueSnapshot,
 };

@@ -219,6 +219,14 @@ pub enum AgentState<C> {
     Talking {
         call: C,
     },
+    /// On `call` as a further agent (consulted, conferenced in, or about to take a consult
+    /// transfer over), while the call's own agent is `Talking` on it. Offered no call and no
+    /// web item; cannot log out or go not-ready until the call room ends the assist. The
+    /// ACD may have forgotten `call` meanwhile: the call room can carry a call on with the
+    /// assistant after its first agent left.
+    Assisting {
+        call: C,
+    },
     /// After `call`, finishing the ticket until `until` (or until the agent says done).
     WrapUp {
         call: C,
@@ -235,6 +243,7 @@ impl<C> AgentState<C> {
             AgentState::NotReady { .. } => AgentStateKind::NotReady,
             AgentState::Reserved { .. } => AgentStateKind::Reserved,
             AgentState::Talking { .. } => AgentStateKind::Talking,
+            AgentState::Assisting { .. } => AgentStateKind::Assisting,
             AgentState::WrapUp { .. } => AgentStateKind::WrapUp,
         }
     }
@@ -244,6 +253,7 @@ impl<C> AgentState<C> {
         match self {
             AgentState::Reserved { call }
             | AgentState::Talking { call }
+            | AgentState::Assisting { call }
             | AgentState::WrapUp { call, .. } => Some(call),
             _ => None,
         }
@@ -258,17 +268,20 @@ pub enum AgentStateKind {
     NotReady,
     Reserved,
     Talking,
+    /// A further agent on someone else's call (consult, conference, interpreter).
+    Assisting,
     WrapUp,
 }
 
 impl AgentStateKind {
     /// Every kind, in display order.
-    pub const ALL: [AgentStateKind; 6] = [
+    pub const ALL: [AgentStateKind; 7] = [
         AgentStateKind::LoggedOut,
         AgentStateKind::Ready,
         AgentStateKind::NotReady,
         AgentStateKind::Reserved,
         AgentStateKind::Talking,
+        AgentStateKind::Assisting,
         AgentStateKind::WrapUp,
     ];
 
@@ -280,6 +293,7 @@ impl AgentStateKind {
             AgentStateKind::NotReady => "not_ready",
             AgentStateKind::Reserved => "reserved",
             AgentStateKind::Talking => "talking",
+            AgentStateKind::Assisting => "assisting",
             AgentStateKind::WrapUp => "wrap_up",
         }
     }

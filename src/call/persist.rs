@@ -10,8 +10,8 @@
 //! An agent's state comes back as a supervisor expects it after an outage:
 //! `ready` and `not_ready` (same reason) as they were; `logged_out` stays logged out;
 //! `reserved` (being rung) and `wrap_up` → `ready` (the ring and the wrap-up died with the
-//! process); `talking` → `not_ready` with reason `paperwork` (their call was cut: they may
-//! need to note what happened before taking the next).
+//! process); `talking` and `assisting` → `not_ready` with reason `paperwork` (their call
+//! was cut: they may need to note what happened before taking the next).
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -61,7 +61,7 @@ pub struct SavedRegistration {
 #[serde(deny_unknown_fields)]
 pub struct SavedAgent {
     pub id: String,
-    /// `logged_out`, `ready`, `not_ready`, `reserved`, `talking` or `wrap_up`.
+    /// `logged_out`, `ready`, `not_ready`, `reserved`, `talking`, `assisting` or `wrap_up`.
     pub state: String,
     /// The not-ready reason (API spelling).
     pub reason: Option<String>,
@@ -87,7 +87,7 @@ impl SavedAgent {
         match self.state.as_str() {
             "ready" | "reserved" | "wrap_up" => Some(StateRequest::Ready),
             "not_ready" => Some(StateRequest::NotReady(reason)),
-            "talking" => Some(StateRequest::NotReady(NotReadyReason::Paperwork)),
+            "talking" | "assisting" => Some(StateRequest::NotReady(NotReadyReason::Paperwork)),
             _ => None,
         }
     }

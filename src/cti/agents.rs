@@ -31,7 +31,8 @@ pub fn router(state: ApiState) -> Router {
 pub struct AgentView {
     pub id: String,
     pub name: String,
-    /// `logged_out`, `ready`, `not_ready`, `reserved` (ringing), `talking`, `wrap_up`.
+    /// `logged_out`, `ready`, `not_ready`, `reserved` (ringing), `talking`, `assisting` (on a
+    /// colleague's call: consult, conference, interpreter), `wrap_up`.
     pub state: &'static str,
     /// Why not ready, when not ready.
     pub reason: Option<&'static str>,

@@ -110,6 +110,7 @@ fn counts(c: &crate::acd::core::StateCounts) -> AgentCounts {
         not_ready: c.not_ready,
         reserved: c.reserved,
         talking: c.talking,
+        assisting: c.assisting,
         wrap_up: c.wrap_up,
     }
 }

@@ -298,6 +298,7 @@ fn state_count(c: &crate::acd::core::StateCounts, kind: AgentStateKind) -> u64 {
         AgentStateKind::NotReady => c.not_ready,
         AgentStateKind::Reserved => c.reserved,
         AgentStateKind::Talking => c.talking,
+        AgentStateKind::Assisting => c.assisting,
         AgentStateKind::WrapUp => c.wrap_up,
     })
 }

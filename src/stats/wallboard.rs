@@ -45,6 +45,8 @@ pub struct AgentCounts {
     /// Ringing: offered a call, not answered yet.
     pub reserved: u32,
     pub talking: u32,
+    /// On a colleague's call (consult, conference, interpreter): busy, like talking.
+    pub assisting: u32,
     pub wrap_up: u32,
 }
 

@@ -136,7 +136,8 @@ impl<C: CallKey> Acd<C> {
     }
 
     /// The caller hung up. Waiting or ringing: the call is abandoned (and a ringing agent is
-    /// cancelled and back to ready, keeping their place). Connected: the call ended.
+    /// cancelled and back to ready, keeping their place). Connected: the call ended (its
+    /// assisting agents are left to [`Acd::handle_assist_ended`]).
     pub fn handle_caller_hung_up(&mut self, call: &C, now: Instant) -> Result<(), AcdError> {
         self.leave(call, CancelReason::CallerHungUp, now)
     }
@@ -149,7 +150,8 @@ impl<C: CallKey> Acd<C> {
     }
 
     /// A connected call ended (either side hung up): the agent goes to wrap-up for the
-    /// queue's wrap-up time.
+    /// queue's wrap-up time. Agents assisting on it are left as they are: the call room ends
+    /// each with [`Acd::handle_assist_ended`] (it may carry the call on with them).
     pub fn handle_call_ended(&mut self, call: &C, now: Instant) -> Result<(), AcdError> {
         self.handle_timeout(now);
         let slot = self.slot(call)?;
@@ -202,17 +204,22 @@ impl<C: CallKey> Acd<C> {
         };
         if let CallStatus::Talking { agent } = c.status {
             let wrap = self.queues[c.queue as usize].wrap_up;
-            let state = if wrap.is_zero() {
-                AgentState::Ready
-            } else {
-                AgentState::WrapUp {
-                    call: c.id,
-                    until: now + wrap,
-                }
-            };
-            self.set_state(agent, state, false, now);
+            self.set_state(agent, Self::after_call(c.id, wrap, now), false, now);
         }
         Ok(())
+    }
+
+    /// Where an agent goes when their part in `call` ends: wrap-up for `wrap`, or straight
+    /// to ready when the queue has none.
+    pub(super) fn after_call(call: C, wrap: std::time::Duration, now: Instant) -> AgentState<C> {
+        if wrap.is_zero() {
+            AgentState::Ready
+        } else {
+            AgentState::WrapUp {
+                call,
+                until: now + wrap,
+            }
+        }
     }
 
     /// The agent saved the ticket form: wrap-up ends early and the agent is ready.
@@ -232,7 +239,7 @@ impl<C: CallKey> Acd<C> {
     }
 
     /// An agent (or a supervisor for them) asks to be ready, not ready or logged out.
-    /// Refused while the agent is talking; while being rung, anything but `Ready` cancels the
+    /// Refused while the agent is talking or assisting on a call; while being rung, anything but `Ready` cancels the
     /// ring and puts the call back at the front of its queue.
     pub fn handle_agent_state(
         &mut self,
@@ -249,7 +256,7 @@ impl<C: CallKey> Acd<C> {
             StateRequest::LoggedOut => AgentState::LoggedOut,
         };
         match &current {
-            AgentState::Talking { call } => {
+            AgentState::Talking { call } | AgentState::Assisting { call } => {
                 return Err(AcdError::AgentOnCall {
                     agent: agent.to_string(),
                     call: format!("{call:?}"),
@@ -421,7 +428,7 @@ impl<C: CallKey> Acd<C> {
         self.line_up(slot, Lane::Front, now);
     }
 
-    fn slot(&self, call: &C) -> Result<Slot, AcdError> {
+    pub(super) fn slot(&self, call: &C) -> Result<Slot, AcdError> {
         self.call_ix
             .get(call)
             .copied()

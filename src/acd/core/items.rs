@@ -6,10 +6,12 @@
 //! `queues.toml`), FIFO by `t0` (queue priority first, as for calls), and is offered on the
 //! agent's desk to ONE agent at a time for the queue's `offer_timeout`.
 //!
-//! Who may be offered an item: an agent who is logged in and not not-ready (ready, being
-//! rung, talking and in wrap-up all qualify: a talking agent may take web items, never a
-//! second call; no registered phone is needed, items go to the desk), whose skills let them serve the queue at the item's current expansion
-//! stage, with no other item offer pending and fewer items in hand than their
+//! Who may be offered an item: an agent who is logged in, not not-ready and not assisting on
+//! a colleague's call (ready, being rung, talking and in wrap-up all qualify: a talking
+//! agent may take web items, never a second call; being brought onto a colleague's call
+//! withdraws a pending offer, accepted items stay counted; no registered phone is needed,
+//! items go to the desk), whose skills let them serve the queue at the item's current
+//! expansion stage, with no other item offer pending and fewer items in hand than their
 //! `web_capacity` (0 = never). Among them: agents not yet tried for this item (declined
 //! or timed out) first, then the queue's own skill before each expansion step's, highest
 //! level, fewest items in hand, longest idle (since the last item or call ended or they
@@ -54,6 +56,8 @@ pub enum ItemCancelReason {
     AgentNotReady,
     /// The agent logged out.
     AgentLoggedOut,
+    /// The agent was brought onto a colleague's call (consult, conference, interpreter).
+    AgentAssisting,
     /// A reload removed the agent or made them unable to serve the item's queue.
     Reconfigured,
 }
@@ -67,6 +71,7 @@ impl ItemCancelReason {
             ItemCancelReason::Withdrawn => "withdrawn",
             ItemCancelReason::AgentNotReady => "agent_not_ready",
             ItemCancelReason::AgentLoggedOut => "agent_logged_out",
+            ItemCancelReason::AgentAssisting => "agent_assisting",
             ItemCancelReason::Reconfigured => "reconfigured",
         }
     }

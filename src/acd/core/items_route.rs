@@ -17,13 +17,14 @@ type AgentRank = (u16, u8, Reverse<u8>, u32, Instant, AgentIx);
 type ItemOrder = (Reverse<u8>, Instant, u64);
 
 impl<C: CallKey> Acd<C> {
-    /// Whether the agent may be offered a web item now (any queue's).
+    /// Whether the agent may be offered a web item now (any queue's). Not while assisting on
+    /// someone else's call: that agent is about to be (or is) on the phone for a colleague.
     pub(super) fn web_eligible(&self, a: AgentIx) -> bool {
         let ag = &self.agents[a as usize];
         !ag.retired
             && !matches!(
                 ag.state,
-                AgentState::LoggedOut | AgentState::NotReady { .. }
+                AgentState::LoggedOut | AgentState::NotReady { .. } | AgentState::Assisting { .. }
             )
             && ag.web.offer.is_none()
             && ag.web.held < u32::from(ag.web.capacity)
@@ -35,7 +36,9 @@ impl<C: CallKey> Acd<C> {
     fn web_idle(&self, a: AgentIx, now: Instant) -> Instant {
         let ag = &self.agents[a as usize];
         let since = match ag.state {
-            AgentState::Reserved { .. } | AgentState::Talking { .. } => now,
+            AgentState::Reserved { .. }
+            | AgentState::Talking { .. }
+            | AgentState::Assisting { .. } => now,
             AgentState::WrapUp { .. } => ag.since,
             _ => ag.idle_since,
         };
@@ -52,6 +55,7 @@ impl<C: CallKey> Acd<C> {
                 _ if ag.retired => Some(ItemCancelReason::Reconfigured),
                 AgentState::LoggedOut => Some(ItemCancelReason::AgentLoggedOut),
                 AgentState::NotReady { .. } => Some(ItemCancelReason::AgentNotReady),
+                AgentState::Assisting { .. } => Some(ItemCancelReason::AgentAssisting),
                 _ => None,
             };
             if let Some(reason) = reason {

@@ -126,7 +126,9 @@ impl<C: CallKey> Acd<C> {
                     if ag.retired
                         || matches!(
                             ag.state,
-                            AgentState::LoggedOut | AgentState::NotReady { .. }
+                            AgentState::LoggedOut
+                                | AgentState::NotReady { .. }
+                                | AgentState::Assisting { .. }
                         )
                     {
                         return Err(format!("item {} offered to unavailable {}", it.id, ag.id));

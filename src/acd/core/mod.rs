@@ -17,6 +17,7 @@
 //! their own [`Acd::poll_item_output`] so the call engine's handling of [`Output`] is
 //! untouched. See [`items`] for their rules.
 
+mod assist;
 mod inputs;
 pub mod items;
 mod items_route;
@@ -26,6 +27,8 @@ mod route;
 mod snapshot;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_assist;
 #[cfg(test)]
 mod tests_items;
 #[cfg(test)]
@@ -43,6 +46,7 @@ use std::time::{Duration, Instant};
 use crate::acd::config::{AcdConfig, QueueChannel, Widen};
 use crate::acd::model::{AgentId, AgentState, AgentStateKind, NotReadyReason, SkillNeed};
 
+pub use assist::AssistTarget;
 pub use items::{ItemCancelReason, ItemKey, ItemOutput};
 pub use items_view::WebQueueSnapshot;
 pub use reconfigure::Reconfigured;
@@ -91,6 +95,29 @@ pub enum AcdError {
     },
     #[error("web item {item} is not accepted by an agent (it is {status})")]
     ItemNotAccepted { item: String, status: &'static str },
+    /// A named agent cannot be brought onto a call: not ready, or ready without a
+    /// registered (or with a busy) phone.
+    #[error("agent {agent} cannot assist on a call: it is {state} (it must be ready with a registered, free phone)")]
+    AgentNotAvailable {
+        agent: String,
+        state: AgentStateKind,
+    },
+    /// Nobody in the queue's own skill is ready for an assist.
+    #[error("nobody is ready in queue {queue:?} to assist on a call")]
+    NobodyReady { queue: String },
+    /// The agent is not on a call as a further agent.
+    #[error("agent {agent} is not assisting on a call (it is {state})")]
+    NotAssisting {
+        agent: String,
+        state: AgentStateKind,
+    },
+    /// The agent is not assisting on the call it is to take over.
+    #[error("agent {agent} is not assisting on call {call} (it is {state})")]
+    NotAssistingOn {
+        agent: String,
+        call: String,
+        state: AgentStateKind,
+    },
 }
 
 /// Why a ring was stopped; the engine sends CANCEL to the agent's phone for each.
@@ -293,6 +320,9 @@ struct AgentRt<C> {
     /// Removed from `agents.toml` by a reload while on a call: finishes it, is offered
     /// nothing more and is logged out (and gone at the next reload) when it ends.
     retired: bool,
+    /// While assisting: the wrap-up of the assisted call's queue when the assist began, for
+    /// an assist that ends after the ACD forgot the call.
+    assist_wrap_up: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -496,6 +526,7 @@ impl<C: CallKey> Acd<C> {
                 counted: false,
                 web,
                 retired: false,
+                assist_wrap_up: Duration::ZERO,
             });
         }
         for (q, stage, level, a) in web_cands {

@@ -6,8 +6,9 @@
 //! - a call keeps its queue, its t₀ (the 15-second clock keeps running) and its place; if its
 //!   queue is gone it moves to `general` (mandatory in every config);
 //! - an agent who stays keeps their state (with its reason), registration and idle order;
-//! - an agent removed while talking finishes the call, is offered nothing more, and is logged
-//!   out (and gone at the next reload) when the call ends;
+//! - an agent removed while talking (or assisting on a call) finishes the call, is offered
+//!   nothing more, and is logged out (and gone at the next reload) when the call (or the
+//!   assist) ends; an assisting agent stays assisting on the same call;
 //! - an agent removed while being rung: the ring is withdrawn and the call goes back to the
 //!   front of its queue; removed in any other state: gone at once;
 //! - a web item keeps its t₀, its place and its alarm; its queue gone, it moves to
@@ -29,7 +30,8 @@ use crate::acd::model::{AgentId, AgentState};
 pub struct Reconfigured {
     /// Calls whose queue was removed, now waiting in `general`.
     pub moved_to_general: usize,
-    /// Agents removed while talking: they stay until their call ends.
+    /// Agents removed while talking or assisting: they stay until their call (or assist)
+    /// ends.
     pub retired: Vec<AgentId>,
     /// Agents removed at once.
     pub removed: Vec<AgentId>,
@@ -53,7 +55,10 @@ impl<C: CallKey> Acd<C> {
         for (oi, oa) in old.agents.iter().enumerate() {
             if let Some(&ni) = self.agent_ix.get(oa.id.as_str()) {
                 map[oi] = Some(ni);
-            } else if matches!(oa.state, AgentState::Talking { .. }) {
+            } else if matches!(
+                oa.state,
+                AgentState::Talking { .. } | AgentState::Assisting { .. }
+            ) {
                 let ni = self.agents.len() as AgentIx;
                 self.agents.push(AgentRt {
                     id: oa.id.clone(),
@@ -71,6 +76,7 @@ impl<C: CallKey> Acd<C> {
                     web: super::items::AgentWeb::new(0, oa.web.idle_since),
                     retired: true,
                     paused_until: None,
+                    assist_wrap_up: oa.assist_wrap_up,
                 });
                 self.agent_ix.insert(oa.id.as_str().to_string(), ni);
                 map[oi] = Some(ni);
@@ -179,6 +185,7 @@ impl<C: CallKey> Acd<C> {
             na.since = oa.since;
             na.idle_since = oa.idle_since;
             na.web.idle_since = oa.web.idle_since;
+            na.assist_wrap_up = oa.assist_wrap_up;
             na.state = state;
         }
         let (items_to_line, items_dropped) = self.carry_items(&mut old, &map, now);

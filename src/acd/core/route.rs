@@ -63,7 +63,9 @@ impl<C: CallKey> Acd<C> {
         if self.agents[a as usize].retired
             && !matches!(
                 state,
-                AgentState::Talking { .. } | AgentState::Reserved { .. }
+                AgentState::Talking { .. }
+                    | AgentState::Reserved { .. }
+                    | AgentState::Assisting { .. }
             )
         {
             state = AgentState::LoggedOut;

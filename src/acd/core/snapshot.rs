@@ -22,6 +22,8 @@ pub struct StateCounts {
     pub not_ready: u32,
     pub reserved: u32,
     pub talking: u32,
+    /// On someone else's call (consult, conference, interpreter): busy, like talking.
+    pub assisting: u32,
     pub wrap_up: u32,
 }
 
@@ -34,6 +36,7 @@ impl StateCounts {
             AgentStateKind::NotReady => &mut self.not_ready,
             AgentStateKind::Reserved => &mut self.reserved,
             AgentStateKind::Talking => &mut self.talking,
+            AgentStateKind::Assisting => &mut self.assisting,
             AgentStateKind::WrapUp => &mut self.wrap_up,
         };
         *n += 1;
@@ -195,7 +198,8 @@ impl<C: CallKey> Acd<C> {
     }
 
     /// Checks that the indexes agree with the states: every offer is held by exactly one
-    /// reserved agent and the other way round, the pools hold exactly the available agents,
+    /// reserved agent and the other way round, an assisting agent is neither its call's
+    /// agent nor offered a web item (its call may be unknown: see [`super::assist`]), the pools hold exactly the available agents,
     /// the lines exactly the waiting calls, and every timer belongs to something live.
     /// For tests; O(calls + agents × pools).
     #[doc(hidden)]
@@ -235,6 +239,22 @@ impl<C: CallKey> Acd<C> {
                     .ok_or(format!("agent {} talking on unknown call", a.id))?;
                 if self.call(*slot).map(|c| c.status) != Some(CallStatus::Talking { agent: i }) {
                     return Err(format!("agent {} talking but call is not theirs", a.id));
+                }
+            }
+            if let AgentState::Assisting { call } = &a.state {
+                // Its call may be forgotten (the call room carries it on); if the ACD
+                // still knows it, the assistant is not its agent.
+                let own = self
+                    .call_ix
+                    .get(call)
+                    .and_then(|&s| self.call(s))
+                    .map(|c| c.status)
+                    == Some(CallStatus::Talking { agent: i });
+                if own {
+                    return Err(format!("agent {} assisting on their own call", a.id));
+                }
+                if a.web.offer.is_some() {
+                    return Err(format!("agent {} offered a web item while assisting", a.id));
                 }
             }
             if let AgentState::WrapUp { until, .. } = a.state {

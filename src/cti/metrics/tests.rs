@@ -74,6 +74,7 @@ fn scrape() -> Scrape {
             agents: vec![],
             totals: StateCounts {
                 ready: 3,
+                assisting: 2,
                 wrap_up: 1,
                 ..StateCounts::default()
             },
@@ -246,6 +247,15 @@ fn values_land_in_the_right_series() {
         2.0
     );
     assert_eq!(get("hotline_agents", &[("state", "wrap_up")]), 1.0);
+    // A second agent on a call (consult, conference, interpreter) is a state of its own.
+    assert_eq!(get("hotline_agents", &[("state", "assisting")]), 2.0);
+    assert_eq!(
+        get(
+            "hotline_queue_agents",
+            &[("queue", "general"), ("state", "assisting")]
+        ),
+        0.0
+    );
     assert_eq!(get("hotline_connection_rate", &[("period", "24h")]), 0.5);
     assert_eq!(get("hotline_answer_rate_15s", &[("period", "today")]), 0.5);
     assert_eq!(
