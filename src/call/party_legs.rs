@@ -249,32 +249,46 @@ impl CallEngine {
     }
 }
 
-// INTERIM until the ACD's assisting agents land (branch acd-assist): replaced at the merge.
 impl CallEngine {
+    /// The ACD picks (a queue) or checks (a named agent) who is brought onto the call; they
+    /// are `assisting` from now until [`CallEngine::assist_over`], never offered anything
+    /// else meanwhile.
     fn engage_agent(
         &mut self,
-        _id: CallId,
+        id: CallId,
         target: &PartyTarget,
-        _now: Instant,
+        now: Instant,
     ) -> Result<String, ConferenceError> {
-        let agent = match target {
-            PartyTarget::Agent(a) | PartyTarget::Queue(a) => a.clone(),
-            _ => String::new(),
+        use crate::acd::AssistTarget;
+        let (name, t) = match target {
+            PartyTarget::Agent(a) => (a.clone(), AssistTarget::Agent(a)),
+            PartyTarget::Queue(q) => (format!("of queue {q}"), AssistTarget::Queue(q)),
+            _ => return Err(ConferenceError::NotSent),
         };
-        Err(ConferenceError::AgentUnavailable {
-            agent,
-            reason: "INTERIM".into(),
-        })
+        let result = self.acd.handle_assist_requested(&id, t, now);
+        self.drain_acd(now);
+        result
+            .map(|a| a.to_string())
+            .map_err(|e| ConferenceError::AgentUnavailable {
+                agent: name,
+                reason: e.to_string(),
+            })
     }
 
-    pub(crate) fn assist_over(&mut self, _agent: &str, _answered: bool, _now: Instant) {}
+    /// An assisting agent's part ended (dropped, hung up, never answered, the call over).
+    pub(crate) fn assist_over(&mut self, agent: &str, answered: bool, now: Instant) {
+        if let Err(e) = self.acd.handle_assist_ended(agent, answered, now) {
+            tracing::debug!(error = %e, %agent, "ACD: assist ended");
+        }
+    }
 
+    /// A consult transfer completes: the assisting agent takes the call over in the ACD.
     pub(crate) fn take_over(
         &mut self,
-        _id: CallId,
-        _agent: &str,
-        _now: Instant,
+        id: CallId,
+        agent: &str,
+        now: Instant,
     ) -> Result<(), crate::acd::core::AcdError> {
-        Ok(())
+        self.acd.handle_call_taken_over(&id, agent, now)
     }
 }

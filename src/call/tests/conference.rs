@@ -551,3 +551,98 @@ fn a_party_whose_media_cannot_open_is_hung_up_and_the_call_goes_on() {
     sim.engine.party_media_failed(call, PartyId(2), sim.now);
     sim.engine.party_media_failed(call, PartyId(9), sim.now);
 }
+
+#[test]
+fn a_consult_transfer_to_agent_1002_hands_the_call_over_in_the_acd_too() {
+    let mut sim = Sim::new();
+    let phone = register_agent(&mut sim);
+    connect_agent(&mut sim, phone);
+    let call = sim.call_id();
+    let name = sim.engine.live_calls()[0].id.clone();
+    let state = |sim: &Sim, agent: &str| {
+        sim.engine
+            .acd_snapshot(sim.now)
+            .agents
+            .iter()
+            .find(|a| a.id.as_str() == agent)
+            .map(|a| a.state.kind())
+            .expect("agent")
+    };
+    // 1002's phone is not registered: the ACD refuses them, nothing is dialled.
+    assert!(matches!(
+        sim.engine.add_party(
+            call,
+            PartyTarget::Agent("1002".into()),
+            PartyRole::Consult,
+            sim.now
+        ),
+        Err(ConferenceError::AgentUnavailable { .. })
+    ));
+    let phone2 = register_phone(&mut sim, "1002", "demo-1002", 5082);
+    assert!(
+        matches!(
+            sim.engine.add_party(
+                call,
+                PartyTarget::Agent("1002".into()),
+                PartyRole::Consult,
+                sim.now
+            ),
+            Err(ConferenceError::AgentUnavailable { .. })
+        ),
+        "registered but not ready"
+    );
+    sim.engine
+        .set_agent_state("1002", crate::acd::model::StateRequest::Ready, sim.now)
+        .expect("ready");
+    sim.drain();
+    let party = sim
+        .engine
+        .add_party(
+            call,
+            PartyTarget::Agent("1002".into()),
+            PartyRole::Consult,
+            sim.now,
+        )
+        .expect("1002 is rung");
+    sim.drain();
+    assert_eq!(
+        state(&sim, "1002"),
+        crate::acd::model::AgentStateKind::Assisting
+    );
+    let invite = answers(&mut sim, phone2, 7800, "ph2");
+    assert_eq!(invite.uri.to_string(), "sip:1002@127.0.0.1:5082");
+    assert_eq!(
+        last_mix(&sim),
+        vec![(0, vec![]), (1, vec![party]), (party, vec![1])]
+    );
+    sim.engine
+        .hand_over(call, party, sim.now)
+        .expect("hand over");
+    sim.drain();
+    last_request_to(&sim, phone, "BYE");
+    assert_eq!(last_mix(&sim), vec![(0, vec![party]), (party, vec![0])]);
+    let live = &sim.engine.live_calls()[0];
+    assert_eq!(live.agent.as_deref(), Some("1002"));
+    assert!(!live.on_hold);
+    assert_eq!(live.transfers, vec!["1001 → 1002"]);
+    assert_eq!(
+        state(&sim, "1002"),
+        crate::acd::model::AgentStateKind::Talking
+    );
+    assert_ne!(
+        state(&sim, "1001"),
+        crate::acd::model::AgentStateKind::Talking
+    );
+    assert_eq!(sim.engine.agent_of_call(call).as_deref(), Some("1002"));
+    // The caller hangs up: 1002's leg gets the BYE and goes to wrap-up.
+    sim.in_dialog("BYE", 2, "bye1", "", "");
+    let bye = last_request_to(&sim, phone2, "BYE");
+    assert_eq!(bye.headers.call_id, invite.headers.call_id);
+    assert_ne!(
+        state(&sim, "1002"),
+        crate::acd::model::AgentStateKind::Talking
+    );
+    let r = sim.records.last().expect("a record");
+    assert_eq!(r.call.id, name);
+    assert_eq!(r.call.agent.as_deref(), Some("1002"));
+}

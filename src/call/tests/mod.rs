@@ -55,6 +55,7 @@ fn acd_config() -> crate::acd::config::AcdConfig {
 fn registrar(now: std::time::Instant) -> crate::sip::registrar::Registrar<Link> {
     let creds = crate::sip::registrar::MemoryCredentials::new()
         .with_password("1001", "hotline", "demo-1001")
+        .with_password("1002", "hotline", "demo-1002")
         .with_password("9001", "hotline", "demo-supervisor");
     crate::sip::registrar::Registrar::new(Default::default(), Box::new(creds), [7; 32], now)
         .expect("registrar")
