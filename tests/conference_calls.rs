@@ -213,30 +213,44 @@ fn supervisor_phone(
 ) {
     let at = free_port();
     let port = at.port().to_string();
-    sipp(
+    let trace = dir.join("register-msgs.log");
+    let args = [
+        "-m",
+        "1",
+        "-s",
+        "9001",
+        "-au",
+        "9001",
+        "-ap",
+        "demo-supervisor",
+        "-p",
+        &port,
+        "-trace_msg",
+        "-message_file",
+        trace.to_str().expect("utf-8 path"),
+    ];
+    let run = sipp(
         engine.sip,
         "uac_register.xml",
-        &[
-            "-m",
-            "1",
-            "-s",
-            "9001",
-            "-au",
-            "9001",
-            "-ap",
-            "demo-supervisor",
-            "-p",
-            &port,
-        ],
+        &args,
         Duration::from_secs(20),
-    )
-    .assert_ok();
+    );
+    assert!(
+        run.success,
+        "the desk phone registers: {}\n{}",
+        std::fs::read_to_string(&trace).unwrap_or_default(),
+        run.stderr
+    );
     gateway_phone(engine, dir, at, SUPERVISOR_HZ, Law::Pcmu)
 }
 
 #[test]
 fn a_supervisor_listens_and_a_consult_transfer_to_agent_1002_completes() {
-    let engine = Engine::start("");
+    // SIPp answers MD5 digest challenges only.
+    // SIPp (the supervisor's desk phone) answers MD5 digest challenges only, like baresip.
+    let engine = Engine::start(
+        "[registrar]\nmd5_only_agents = [\"baresip v0.\", \"baresip v1.\", \"sipp-desk-phone\"]\n",
+    );
     let dir = tempfile::tempdir().expect("temp dir");
     let dir1 = dir.path().join("1001");
     let dir2 = dir.path().join("1002");

@@ -39,7 +39,13 @@ pub fn agent_phone(engine: &Engine, dir: &Path, agent: &str, hz: f64) -> Baresip
         let a = list.as_array()?.iter().find(|a| a["id"] == agent)?.clone();
         (a["registered"] == true).then_some(())
     })
-    .unwrap_or_else(|| panic!("{agent} registers; log:\n{}", engine.log()));
+    .unwrap_or_else(|| {
+        panic!(
+            "{agent} registers; baresip:\n{}\nlog:\n{}",
+            std::fs::read_to_string(dir.join("baresip.log")).unwrap_or_default(),
+            engine.log()
+        )
+    });
     let (status, body) = http_request(
         engine.http,
         "POST",
