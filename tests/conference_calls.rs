@@ -412,3 +412,79 @@ fn a_supervisor_listens_and_a_consult_transfer_to_agent_1002_completes() {
     assert_eq!(code, 200, "{audit}");
     assert!(audit.contains("listen") && audit.contains(&id), "{audit}");
 }
+
+/// C12 in one action: the agent adds 110 to the call (here as a consultation) and the call's
+/// ticket is urgent and linked to 110 before 110 even answers; `/api/stats` reports the time
+/// from the citizen's call to the linkage.
+#[test]
+fn calling_110_onto_the_call_links_the_ticket_in_the_same_action() {
+    let gateway_sip = free_port();
+    let engine = Engine::start(&format!(
+        "[transfer]\ngateway = \"{gateway_sip}\"\n[transfer.numbers]\n\"110\" = \"110\"\n"
+    ));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let _phone = agent_1001(&engine, dir.path());
+    let (police, gateway, gw_log) =
+        gateway_phone(&engine, dir.path(), gateway_sip, UNIT_HZ, Law::Pcmu);
+    let (citizen, caller) = citizen_calls(&engine, dir.path(), 16_000, Law::Pcmu);
+    let call = talking(&engine, dir.path());
+    let id = call["id"].as_str().expect("call id").to_string();
+    let ticket = engine
+        .call_where(Duration::from_secs(10), |c| {
+            c["id"] == id.as_str() && c["ticket"].is_string()
+        })
+        .and_then(|c| c["ticket"].as_str().map(str::to_string))
+        .unwrap_or_else(|| panic!("the call's draft ticket; log:\n{}", engine.log()));
+    let (status, body) = post(
+        &engine,
+        "demo-agent-1001",
+        &format!("/api/calls/{id}/parties"),
+        r#"{"number":"110","mode":"consult"}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    let linked = common::wait_for(Duration::from_secs(10), || {
+        let (_, t) = http_request(
+            engine.http,
+            "GET",
+            &format!("/api/tickets/{ticket}"),
+            Some("demo-supervisor"),
+            None,
+        );
+        let t: serde_json::Value = serde_json::from_str(&t).ok()?;
+        let event = t["history"]
+            .as_array()?
+            .iter()
+            .find(|e| e["event"] == "linked_emergency")?
+            .clone();
+        Some((t, event))
+    });
+    let (t, event) =
+        linked.unwrap_or_else(|| panic!("the ticket is linked; log:\n{}", engine.log()));
+    assert_eq!(t["urgency"], "urgent", "{t}");
+    assert!(
+        event["after_secs"].as_u64().is_some_and(|s| s < 60),
+        "{event}"
+    );
+    assert!(t.to_string().contains("110"), "{t}");
+    // 110 answers the consultation: the citizen hears hold music meanwhile, not the police.
+    call_until(&engine, &id, "110 answers", |c| {
+        c["parties"][0]["state"] == "talking"
+    });
+    police.aim(engine_rtp_from_sipp_log(&gw_log, Duration::from_secs(10)).expect("sdp"));
+    let heard = window(&citizen, 2);
+    assert_hears(
+        "the held citizen",
+        &heard,
+        &[],
+        &[UNIT_HZ, AGENT_HZ, CITIZEN_HZ],
+    );
+    let stats = common::wait_for(Duration::from_secs(12), || {
+        let (_, s) = engine.get("/api/stats");
+        let s: serde_json::Value = serde_json::from_str(&s).ok()?;
+        (s["emergency_linkage"]["last_24h"].as_array()?.len() == 1).then_some(s)
+    })
+    .unwrap_or_else(|| panic!("the linkage in /api/stats: {}", engine.get("/api/stats").1));
+    assert_eq!(stats["emergency_linkage"]["last_24h"][0]["service"], "110");
+    caller.join().expect("sipp thread").assert_ok();
+    gateway.join().expect("gateway thread").assert_ok();
+}

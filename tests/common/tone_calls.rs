@@ -82,7 +82,7 @@ pub fn citizen_calls(
             Duration::from_secs(90),
         )
     });
-    let rtp = engine_rtp_from_sipp_log(&log, Duration::from_secs(20))
+    let rtp = engine_rtp_from_sipp_log(&log, Duration::from_secs(40))
         .unwrap_or_else(|| panic!("SIPp logs the engine's SDP; log:\n{}", engine.log()));
     citizen.aim(rtp);
     // The menu is playing once its prompt arrives: then press 1.
