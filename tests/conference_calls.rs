@@ -328,6 +328,17 @@ fn a_supervisor_listens_and_a_consult_transfer_to_agent_1002_completes() {
                     .any(|p| p["id"] == consulted && p["state"] == "talking")
             })
     });
+    // The consulted agent's desk shows the call they are on.
+    let (_, desk) = http_request(
+        engine.http,
+        "GET",
+        "/api/desk",
+        Some("demo-agent-1002"),
+        None,
+    );
+    let desk: serde_json::Value = serde_json::from_str(&desk).expect("desk json");
+    assert_eq!(desk["call"]["id"], id.as_str(), "{desk}");
+    assert_eq!(desk["agent"]["state"], "assisting", "{desk}");
     let agent_mark = phone1.mark();
     let agent2_mark = phone2.mark();
     let heard = window(&citizen, 3);

@@ -200,7 +200,9 @@ async fn build(
                 .iter()
                 .find(|c| {
                     let id = Some(agent.id.as_str());
-                    c.agent.as_deref() == id || c.offered_to.as_deref() == id
+                    c.agent.as_deref() == id
+                        || c.offered_to.as_deref() == id
+                        || assists(c, agent.id.as_str())
                 })
                 .cloned();
             DeskView {
@@ -454,4 +456,13 @@ mod tests {
         assert!(forget_if_unwatched(&feed));
         assert!(feed.subscribe().borrow().closing);
     }
+}
+
+/// Whether `agent` is on call `c` as a further party (consulted, conferenced in): their desk
+/// shows that call too.
+fn assists(c: &LiveCall, agent: &str) -> bool {
+    c.parties.iter().any(|p| {
+        p.state != crate::call::record::PartyState::Left
+            && matches!(&p.party, crate::call::record::PartyKind::Agent { agent: a } if a == agent)
+    })
 }
