@@ -420,6 +420,15 @@ pub(crate) async fn desk_stream(
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
 }
 
+/// Whether `agent` is on call `c` as a further party (consulted, conferenced in): their desk
+/// shows that call too.
+fn assists(c: &LiveCall, agent: &str) -> bool {
+    c.parties.iter().any(|p| {
+        p.state != crate::call::record::PartyState::Left
+            && matches!(&p.party, crate::call::record::PartyKind::Agent { agent: a } if a == agent)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -456,13 +465,4 @@ mod tests {
         assert!(forget_if_unwatched(&feed));
         assert!(feed.subscribe().borrow().closing);
     }
-}
-
-/// Whether `agent` is on call `c` as a further party (consulted, conferenced in): their desk
-/// shows that call too.
-fn assists(c: &LiveCall, agent: &str) -> bool {
-    c.parties.iter().any(|p| {
-        p.state != crate::call::record::PartyState::Left
-            && matches!(&p.party, crate::call::record::PartyKind::Agent { agent: a } if a == agent)
-    })
 }
