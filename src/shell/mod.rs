@@ -344,6 +344,8 @@ pub async fn run(
         clock::now(),
     )
     .context("registrar configuration")?;
+    // The units the desk may call in (W3): the ones the engine can dial.
+    let unit_phones = engine_cfg.unit_numbers.clone();
     let mut core = crate::call::engine::CallEngine::new(
         engine_cfg,
         assets.menus.clone(),
@@ -447,18 +449,25 @@ pub async fn run(
         };
         tokio::spawn(reloader.run(source.requests))
     });
-    // Outside numbers only when there is a gateway to dial them through.
-    let transfer_outside: std::sync::Arc<Vec<String>> =
-        std::sync::Arc::new(if config.transfer.gateway.is_some() {
+    // Outside numbers and units only when there is a gateway to dial them through.
+    let gateway = config.transfer.gateway.is_some();
+    let call_in = std::sync::Arc::new(crate::cti::live::CallIn {
+        numbers: if gateway {
             config.transfer.numbers.keys().cloned().collect()
         } else {
             Vec::new()
-        });
+        },
+        units: crate::cti::call_view::call_in_units(
+            &unit_phones,
+            &tickets.worker().workflow().catalogue,
+            gateway,
+        ),
+    });
     let publisher = crate::cti::live::spawn_publisher(
         engine_handle.clone(),
         live.clone(),
         internet.clone(),
-        transfer_outside.clone(),
+        call_in.clone(),
         tickets.worker().metrics().storage.clone(),
     );
     let public = crate::cti::public::PublicApi::new(
@@ -477,7 +486,7 @@ pub async fn run(
         internet,
         net: net.clone(),
         reloads: reload_counters,
-        transfer_outside,
+        call_in,
     })
     .merge(crate::cti::public::router(public))
     .merge(crate::cti::web_items::router(tickets.clone()))
