@@ -1,0 +1,142 @@
+// node conference.mjs <base-url> <token> <screenshot-dir> desk|wallboard [wallboard-token]
+// Issue 14's pages against a real engine and real phones (tests/conference_pages.rs).
+// desk (agent 1001's token): goes ready from the keyboard (READY); the citizen's call pops up
+// with its parties panel (CALL: the citizen and the agent); a consultation with a queue
+// nobody staffs is refused and the engine's words are shown (REFUSED <text>); the water
+// company (an outside number of [transfer.numbers]) is conferenced in from the keyboard and
+// shows ringing (RINGING) then talking (TALKING); the agent leaves (LEFT) and the call leaves
+// the desk. Screenshots and axe-core on the way.
+// wallboard (a supervisor's token), at 1600×1000: the call in progress is listed (LISTED);
+// the supervisor listens (LISTEN), barges (BARGE) and stops (STOPPED), the pressed button
+// following the mode; then a read-only wallboard token sees the same call without controls
+// (READONLY).
+import { browser, say, shots, guard, accessible, tabTo } from "./lib.mjs";
+
+const [base, token, dir, mode, readOnlyToken] = process.argv.slice(2);
+const shot = shots(dir);
+
+guard((log) => (mode === "wallboard" ? wallboard(log) : desk(log)));
+
+/** The state of party `id` on the desk, when its row is there. */
+function partyState(page, id) {
+  return page.getAttribute(`[data-testid=party-${id}]`, "data-state").catch(() => null);
+}
+
+async function desk(log) {
+  const b = await browser();
+  const page = await b.newPage({ viewport: { width: 1400, height: 1000 } });
+  page.on("console", (m) => log.push(m.text()));
+  await page.goto(`${base}/desk?token=${encodeURIComponent(token)}`);
+  await page.waitForSelector("#app:not([hidden])");
+  await tabTo(page, "#btn-ready");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("[data-testid=state]:is([data-state=ready],[data-state=reserved],[data-state=talking])", { timeout: 10000 });
+  say("READY");
+  await page.waitForSelector("[data-testid=parties]:not([hidden])", { timeout: 60000 });
+  const rows = await page.$$eval("[data-testid=party-list] tr", (rs) => rs.map((r) => r.textContent));
+  if (rows.length !== 2 || !rows[0].includes("*")) throw new Error("parties before anyone is called in: " + rows.join(" | "));
+  say("CALL " + rows.join(" | "));
+  await accessible(page, "desk-parties");
+
+  // A special seat nobody staffs: the engine refuses, and the desk says why in words.
+  await tabTo(page, "[data-testid=party-kind]");
+  await page.selectOption("[data-testid=party-kind]", "queue");
+  await page.selectOption("[data-testid=party-target]", "foreign");
+  await tabTo(page, "[data-testid=consult]");
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => document.querySelector("#desk-error")?.textContent.length > 0, null, { timeout: 10000 });
+  const refused = await page.textContent("#desk-error");
+  say("REFUSED " + refused);
+
+  // The water company, conferenced in from the keyboard.
+  await tabTo(page, "[data-testid=party-kind]");
+  await page.selectOption("[data-testid=party-kind]", "number");
+  await page.selectOption("[data-testid=party-target]", "water");
+  await tabTo(page, "[data-testid=conference]");
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => document.querySelector("[data-testid=parties-status]")?.textContent.length > 0, null, { timeout: 10000 });
+  if (await page.textContent("#desk-error")) throw new Error("desk error: " + (await page.textContent("#desk-error")));
+  await page.waitForSelector("[data-testid^=party-][data-state=ringing]", { timeout: 10000 });
+  const ringing = await page.textContent("[data-testid^=party-][data-state=ringing]");
+  say("RINGING " + ringing);
+  await shot(page, "desk-conference-ringing");
+  await page.waitForSelector("[data-testid^=party-][data-state=talking]", { timeout: 20000 });
+  const talking = await page.textContent("[data-testid^=party-][data-state=talking]");
+  if (!(await page.isHidden("[data-testid=consult-note]"))) throw new Error("a conference shows the hold-music note");
+  say("TALKING " + talking);
+  await shot(page, "desk-conference-talking");
+  await accessible(page, "desk-conference");
+
+  // The agent leaves the citizen with the water company.
+  await tabTo(page, "[data-testid=leave]");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("[data-testid=parties]", { state: "hidden", timeout: 10000 });
+  if (await page.textContent("#desk-error")) throw new Error("desk error: " + (await page.textContent("#desk-error")));
+  say("LEFT");
+  await shot(page, "desk-conference-left");
+  await b.close();
+}
+
+/** The row of the (only) call on the wallboard. */
+const ROW = "[data-testid=calls] tr[data-call]";
+
+async function pressed(page, want) {
+  await page.waitForFunction((m) => {
+    const on = [...document.querySelectorAll("[data-testid=calls] tr[data-call] button[aria-pressed=true]")].map((b) => b.dataset.mode);
+    return m ? on.length === 1 && on[0] === m : on.length === 0;
+  }, want, { timeout: 20000 });
+}
+
+async function wallboard(log) {
+  const b = await browser();
+  const page = await b.newPage({ viewport: { width: 1600, height: 1000 } });
+  page.on("console", (m) => log.push(m.text()));
+  await page.goto(`${base}/?token=${encodeURIComponent(token)}`);
+  await page.waitForSelector("#app:not([hidden])");
+  await page.waitForSelector(`${ROW} button[data-mode=listen]`, { timeout: 60000 });
+  const row = await page.textContent(ROW);
+  say("LISTED " + row);
+  await shot(page, "wallboard-calls");
+  await accessible(page, "wallboard-calls");
+
+  const press = async (m) => {
+    await tabTo(page, `${ROW} button[data-mode=${m}]`, 120);
+    await page.keyboard.press("Enter");
+  };
+  await press("listen");
+  await pressed(page, "listen");
+  // The supervisor's phone answers: the parties say so.
+  await page.waitForFunction(() => /监听 · 通话中/.test(document.querySelector("[data-testid=call-parties]")?.textContent ?? ""), null, { timeout: 20000 });
+  say("LISTEN " + (await page.textContent("[data-testid=call-parties]")));
+  await shot(page, "wallboard-listen");
+  // The same button keeps the focus across pushes (rows are updated, not rebuilt).
+  await page.waitForTimeout(1200);
+  if (!(await page.evaluate(() => document.activeElement?.dataset.mode === "listen"))) throw new Error("the focus left the listen button");
+
+  await press("barge");
+  await pressed(page, "barge");
+  await page.waitForFunction(() => /强插 · 通话中/.test(document.querySelector("[data-testid=call-parties]")?.textContent ?? ""), null, { timeout: 20000 });
+  say("BARGE " + (await page.textContent("[data-testid=call-parties]")));
+  await shot(page, "wallboard-barge");
+  await accessible(page, "wallboard-barge");
+
+  await press("stop");
+  await pressed(page, null);
+  await page.waitForSelector(`${ROW} button[data-mode=stop][disabled]`, { timeout: 20000 });
+  const err = await page.textContent("[data-testid=calls-error]");
+  if (err) throw new Error("wallboard error: " + err);
+  say("STOPPED " + (await page.textContent("[data-testid=calls-status]")));
+  await shot(page, "wallboard-stopped");
+
+  // A wall screen's token: the same list, no controls.
+  const screen = await b.newPage({ viewport: { width: 1600, height: 1000 } });
+  screen.on("console", (m) => log.push(m.text()));
+  await screen.goto(`${base}/?token=${encodeURIComponent(readOnlyToken)}`);
+  await screen.waitForSelector(`#app:not([hidden]) ${ROW}`, { timeout: 20000 });
+  if (await screen.$(`${ROW} button`)) throw new Error("a wallboard token is offered controls");
+  if (!(await screen.isHidden("#calls-ctl-h"))) throw new Error("a wallboard token sees the controls' column");
+  say("READONLY " + (await screen.textContent(ROW)));
+  await shot(screen, "wallboard-calls-readonly");
+  await accessible(screen, "wallboard-readonly");
+  await b.close();
+}

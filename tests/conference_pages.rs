@@ -1,0 +1,297 @@
+//! Issue 14's pages in Chromium against real peers: agent 1001 (baresip, auto-answer)
+//! conferences the water company in from the desk — an outside number of
+//! `[transfer.numbers]` behind the `[transfer]` gateway, a SIPp phone that rings for 3 s —
+//! sees it ringing then talking, and leaves the citizen with it; and a supervisor on the
+//! wallboard listens to, barges into and leaves a live call with their own phone (baresip
+//! 9001, `[[supervisor]]` of agents.toml), while a wall screen's token sees the call without
+//! controls. The API confirms each step. Screenshots land in `target/browser-shots/`.
+
+// Real peers run in real time.
+#![allow(clippy::disallowed_methods)]
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::baresip::{start_baresip_with, Baresip};
+use common::pages::{shots_dir, start_page};
+use common::tones::{engine_rtp_from_sipp_log, Law, ToneEndpoint};
+use common::{http_request, sipp, wait_for, Engine};
+
+/// A baresip phone for `user`/`password` that answers by itself, once registered.
+fn phone(engine: &Engine, dir: &Path, user: &str, password: &str) -> Baresip {
+    std::fs::create_dir_all(dir).expect("phone dir");
+    let accounts = format!(
+        "<sip:{user}@{};transport=udp>;auth_pass={password};regint=600;answermode=auto\n",
+        engine.sip
+    );
+    let phone = start_baresip_with(dir, &accounts);
+    wait_for(Duration::from_secs(15), || {
+        let log = std::fs::read_to_string(dir.join("baresip.log")).ok()?;
+        log.contains("200 OK").then_some(())
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "{user} never registered; baresip:\n{}\nengine:\n{}",
+            std::fs::read_to_string(dir.join("baresip.log")).unwrap_or_default(),
+            engine.log()
+        )
+    });
+    phone
+}
+
+/// A citizen: SIPp signalling with a 400 Hz endpoint as its voice (so the engine never takes
+/// it for gone), pressing 1 and staying `hold_ms` after the answer.
+fn citizen(
+    engine: &Engine,
+    dir: &Path,
+    hold_ms: u64,
+) -> (ToneEndpoint, std::thread::JoinHandle<common::SippRun>) {
+    let voice = ToneEndpoint::start(400.0, Law::Pcma, Duration::from_secs(hold_ms / 1000 + 60));
+    let log = dir.join("citizen-sipp.log");
+    let mut args: Vec<String> = ["-m", "1", "-d", &hold_ms.to_string()]
+        .map(String::from)
+        .to_vec();
+    args.extend(voice.sipp_args(&log));
+    let target = engine.sip;
+    let limit = Duration::from_secs(hold_ms / 1000 + 60);
+    let caller = std::thread::spawn(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        sipp(target, "uac_ivr_enterprise_tone.xml", &args, limit)
+    });
+    let rtp = engine_rtp_from_sipp_log(&log, Duration::from_secs(20))
+        .unwrap_or_else(|| panic!("SIPp logs the engine's SDP; log:\n{}", engine.log()));
+    voice.aim(rtp);
+    wait_for(Duration::from_secs(10), || {
+        (voice.counts().0 >= 10).then_some(())
+    })
+    .unwrap_or_else(|| panic!("the menu reaches the citizen; log:\n{}", engine.log()));
+    voice.press('1');
+    (voice, caller)
+}
+
+/// The live call (`/api/calls`) once `pred` holds, within `limit`; panics with the log.
+fn call_where(
+    engine: &Engine,
+    limit: Duration,
+    what: &str,
+    pred: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    engine.call_where(limit, pred).unwrap_or_else(|| {
+        panic!(
+            "{what}; calls: {}\nlog:\n{}",
+            engine.get("/api/calls").1,
+            engine.log()
+        )
+    })
+}
+
+#[test]
+fn the_agent_conferences_the_water_company_in_from_the_desk_and_leaves_the_citizen_with_it() {
+    let gateway_sip = std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .expect("a free port for the gateway");
+    let engine = Engine::start(&format!(
+        "[transfer]\ngateway = \"{gateway_sip}\"\n[transfer.numbers]\n\"110\" = \"110\"\nwater = \"96116\"\n"
+    ));
+    let base = format!("http://{}", engine.http);
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let _agent = phone(&engine, &tmp.path().join("agent"), "1001", "demo-1001");
+
+    // The water company's phone behind the gateway: rings 3 s, then answers (800 Hz).
+    let unit = ToneEndpoint::start(800.0, Law::Pcmu, Duration::from_secs(120));
+    let gw_log = tmp.path().join("gateway-sipp.log");
+    let gateway = {
+        let mut args: Vec<String> = ["-m", "1", "-p", &gateway_sip.port().to_string()]
+            .map(String::from)
+            .to_vec();
+        args.extend(unit.sipp_args(&gw_log));
+        let target = engine.sip;
+        std::thread::spawn(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            sipp(
+                target,
+                "uas_unit_ringing.xml",
+                &args,
+                Duration::from_secs(120),
+            )
+        })
+    };
+
+    let desk = start_page(
+        "conference",
+        &base,
+        "demo-agent-1001",
+        tmp.path(),
+        &["desk"],
+    );
+    desk.expect("READY", Duration::from_secs(30), &engine);
+    let (_voice, caller) = citizen(&engine, tmp.path(), 45_000);
+    let call_line = desk.expect("CALL", Duration::from_secs(60), &engine);
+    assert!(call_line.contains("1001"), "{call_line}");
+    desk.expect("A11Y desk-parties", Duration::from_secs(20), &engine);
+    let refused = desk.expect("REFUSED", Duration::from_secs(20), &engine);
+    assert!(
+        refused.len() > "REFUSED 出错了: ".len(),
+        "the refusal is shown in words: {refused}"
+    );
+    let ringing = desk.expect("RINGING", Duration::from_secs(20), &engine);
+    assert!(ringing.contains("供水"), "{ringing}");
+    let id = call_where(&engine, Duration::from_secs(5), "the call", |c| {
+        c["state"] == "talking"
+    })["id"]
+        .as_str()
+        .expect("call id")
+        .to_string();
+    let talking = desk.expect("TALKING", Duration::from_secs(30), &engine);
+    assert!(talking.contains("供水"), "{talking}");
+    // The engine dialled the water company's number at the gateway.
+    let logged = common::tones::sipp_logged(&gw_log, "called", Duration::from_secs(5));
+    assert_eq!(logged.as_deref(), Some("96116"));
+    desk.expect("A11Y desk-conference", Duration::from_secs(20), &engine);
+    let with_unit = call_where(
+        &engine,
+        Duration::from_secs(5),
+        "the water company on the call",
+        |c| {
+            c["id"] == id.as_str()
+                && c["agent"] == "1001"
+                && c["parties"][0]["party"]["target"] == "water"
+                && c["parties"][0]["role"] == "conference"
+                && c["parties"][0]["state"] == "talking"
+        },
+    );
+    assert!(
+        with_unit["parties"][0]["joined_at"].is_string(),
+        "{with_unit}"
+    );
+
+    // The agent leaves: the call goes on between the citizen and the water company.
+    desk.expect("LEFT", Duration::from_secs(20), &engine);
+    let after = call_where(
+        &engine,
+        Duration::from_secs(10),
+        "the call without the agent",
+        |c| c["id"] == id.as_str() && c["state"] == "talking" && c["agent"].is_null(),
+    );
+    assert_eq!(after["transfers"][0], "1001 → water", "{after}");
+    let water = after["parties"]
+        .as_array()
+        .expect("parties")
+        .iter()
+        .find(|p| p["party"]["target"] == "water")
+        .unwrap_or_else(|| panic!("the water company still listed: {after}"));
+    assert_eq!(water["state"], "talking", "{after}");
+    // Still on 2 s later, and the agent is in wrap-up.
+    std::thread::sleep(Duration::from_secs(2));
+    call_where(
+        &engine,
+        Duration::from_secs(1),
+        "the call still going",
+        |c| c["id"] == id.as_str() && c["state"] == "talking",
+    );
+    let (_, agents) = engine.get("/api/agents");
+    assert!(
+        agents.contains(r#""id":"1001","name""#)
+            && agents
+                .split(r#""id":"1001""#)
+                .nth(1)
+                .is_some_and(|a| a.split('}').next().is_some_and(|a| a.contains("wrap_up"))),
+        "{agents}"
+    );
+    caller.join().expect("citizen thread").assert_ok();
+    gateway.join().expect("gateway thread").assert_ok();
+    for shot in [
+        "desk-conference-ringing",
+        "desk-conference-talking",
+        "desk-conference-left",
+    ] {
+        assert!(shots_dir().join(format!("{shot}.png")).exists(), "{shot}");
+    }
+}
+
+#[test]
+fn a_supervisor_listens_barges_and_stops_from_the_wallboard_and_a_wall_screen_only_watches() {
+    let engine = Engine::start("");
+    let base = format!("http://{}", engine.http);
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let _agent = phone(&engine, &tmp.path().join("agent"), "1001", "demo-1001");
+    let _supervisor = phone(
+        &engine,
+        &tmp.path().join("supervisor"),
+        "9001",
+        "demo-supervisor",
+    );
+    let (status, body) = http_request(
+        engine.http,
+        "POST",
+        "/api/agents/1001/state",
+        Some("demo-agent-1001"),
+        Some(r#"{"state":"ready"}"#),
+    );
+    assert_eq!(status, 204, "{body}");
+    let (_voice, caller) = citizen(&engine, tmp.path(), 45_000);
+    let id = call_where(
+        &engine,
+        Duration::from_secs(40),
+        "agent 1001 answers",
+        |c| c["state"] == "talking" && c["agent"] == "1001",
+    )["id"]
+        .as_str()
+        .expect("call id")
+        .to_string();
+
+    let board = start_page(
+        "conference",
+        &base,
+        "demo-supervisor",
+        tmp.path(),
+        &["wallboard", "demo-wallboard"],
+    );
+    let listed = board.expect("LISTED", Duration::from_secs(30), &engine);
+    assert!(listed.contains("*") && listed.contains("1001"), "{listed}");
+    board.expect("A11Y wallboard-calls", Duration::from_secs(20), &engine);
+    let supervisor = |mode: &str, state: &str| {
+        let (mode, state, id) = (mode.to_string(), state.to_string(), id.clone());
+        call_where(
+            &engine,
+            Duration::from_secs(10),
+            &format!("the supervisor {mode} {state}"),
+            move |c| {
+                c["id"] == id.as_str()
+                    && c["parties"].as_array().is_some_and(|ps| {
+                        ps.iter().any(|p| {
+                            p["party"]["kind"] == "supervisor"
+                                && p["party"]["user"] == "supervisor"
+                                && p["party"]["mode"] == mode.as_str()
+                                && p["role"] == "monitor"
+                                && p["state"] == state.as_str()
+                        })
+                    })
+            },
+        )
+    };
+    board.expect("LISTEN", Duration::from_secs(30), &engine);
+    supervisor("listen", "talking");
+    board.expect("BARGE", Duration::from_secs(30), &engine);
+    let barged = supervisor("barge", "talking");
+    // Still one leg: the mode changed, the phone was not rung again.
+    let legs = barged["parties"].as_array().map_or(0, |ps| ps.len());
+    assert_eq!(legs, 1, "{barged}");
+    board.expect("STOPPED", Duration::from_secs(30), &engine);
+    let stopped = supervisor("barge", "left");
+    assert!(stopped["parties"][0]["left_at"].is_string(), "{stopped}");
+    let readonly = board.expect("READONLY", Duration::from_secs(30), &engine);
+    assert!(readonly.contains("*"), "{readonly}");
+    board.expect("A11Y wallboard-readonly", Duration::from_secs(20), &engine);
+    caller.join().expect("citizen thread").assert_ok();
+    for shot in [
+        "wallboard-calls",
+        "wallboard-listen",
+        "wallboard-barge",
+        "wallboard-calls-readonly",
+    ] {
+        assert!(shots_dir().join(format!("{shot}.png")).exists(), "{shot}");
+    }
+}
