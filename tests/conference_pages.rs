@@ -87,6 +87,15 @@ fn call_where(
     })
 }
 
+/// Party `n` of a live call (`null` when it has none).
+fn party(call: &serde_json::Value, n: u64) -> serde_json::Value {
+    call["parties"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["id"] == n))
+        .cloned()
+        .unwrap_or_default()
+}
+
 #[test]
 fn the_agent_conferences_the_water_company_in_from_the_desk_and_leaves_the_citizen_with_it() {
     let gateway_sip = std::net::UdpSocket::bind("127.0.0.1:0")
@@ -99,11 +108,12 @@ fn the_agent_conferences_the_water_company_in_from_the_desk_and_leaves_the_citiz
     let tmp = tempfile::tempdir().expect("temp dir");
     let _agent = phone(&engine, &tmp.path().join("agent"), "1001", "demo-1001");
 
-    // The water company's phone behind the gateway: rings 3 s, then answers (800 Hz).
+    // The water company's phone behind the gateway: rings 3 s, then answers (800 Hz); called
+    // twice (a consultation, then a conference).
     let unit = ToneEndpoint::start(800.0, Law::Pcmu, Duration::from_secs(120));
     let gw_log = tmp.path().join("gateway-sipp.log");
     let gateway = {
-        let mut args: Vec<String> = ["-m", "1", "-p", &gateway_sip.port().to_string()]
+        let mut args: Vec<String> = ["-m", "2", "-p", &gateway_sip.port().to_string()]
             .map(String::from)
             .to_vec();
         args.extend(unit.sipp_args(&gw_log));
@@ -127,7 +137,7 @@ fn the_agent_conferences_the_water_company_in_from_the_desk_and_leaves_the_citiz
         &["desk"],
     );
     desk.expect("READY", Duration::from_secs(30), &engine);
-    let (_voice, caller) = citizen(&engine, tmp.path(), 45_000);
+    let (_voice, caller) = citizen(&engine, tmp.path(), 55_000);
     let call_line = desk.expect("CALL", Duration::from_secs(60), &engine);
     assert!(call_line.contains("1001"), "{call_line}");
     desk.expect("A11Y desk-parties", Duration::from_secs(20), &engine);
@@ -136,6 +146,13 @@ fn the_agent_conferences_the_water_company_in_from_the_desk_and_leaves_the_citiz
         refused.len() > "REFUSED 出错了: ".len(),
         "the refusal is shown in words: {refused}"
     );
+    let consult = desk.expect("CONSULT", Duration::from_secs(30), &engine);
+    assert!(consult.contains("供水"), "{consult}");
+    desk.expect("A11Y desk-consult", Duration::from_secs(20), &engine);
+    let joined = desk.expect("JOINED", Duration::from_secs(20), &engine);
+    assert!(!joined.contains("咨询"), "{joined}");
+    let dropped = desk.expect("DROPPED", Duration::from_secs(20), &engine);
+    assert!(dropped.contains("已离开"), "{dropped}");
     let ringing = desk.expect("RINGING", Duration::from_secs(20), &engine);
     assert!(ringing.contains("供水"), "{ringing}");
     let id = call_where(&engine, Duration::from_secs(5), "the call", |c| {
@@ -150,22 +167,24 @@ fn the_agent_conferences_the_water_company_in_from_the_desk_and_leaves_the_citiz
     let logged = common::tones::sipp_logged(&gw_log, "called", Duration::from_secs(5));
     assert_eq!(logged.as_deref(), Some("96116"));
     desk.expect("A11Y desk-conference", Duration::from_secs(20), &engine);
+    // Party 2 (the consultation, merged, then dropped) has left; party 3 is in the conference.
     let with_unit = call_where(
         &engine,
         Duration::from_secs(5),
         "the water company on the call",
         |c| {
+            let (consulted, conferenced) = (party(c, 2), party(c, 3));
             c["id"] == id.as_str()
                 && c["agent"] == "1001"
-                && c["parties"][0]["party"]["target"] == "water"
-                && c["parties"][0]["role"] == "conference"
-                && c["parties"][0]["state"] == "talking"
+                && consulted["party"]["target"] == "water"
+                && consulted["state"] == "left"
+                && conferenced["party"]["target"] == "water"
+                && conferenced["role"] == "conference"
+                && conferenced["state"] == "talking"
         },
     );
-    assert!(
-        with_unit["parties"][0]["joined_at"].is_string(),
-        "{with_unit}"
-    );
+    assert!(party(&with_unit, 3)["joined_at"].is_string(), "{with_unit}");
+    assert!(party(&with_unit, 2)["left_at"].is_string(), "{with_unit}");
 
     // The agent leaves: the call goes on between the citizen and the water company.
     desk.expect("LEFT", Duration::from_secs(20), &engine);
@@ -176,13 +195,7 @@ fn the_agent_conferences_the_water_company_in_from_the_desk_and_leaves_the_citiz
         |c| c["id"] == id.as_str() && c["state"] == "talking" && c["agent"].is_null(),
     );
     assert_eq!(after["transfers"][0], "1001 → water", "{after}");
-    let water = after["parties"]
-        .as_array()
-        .expect("parties")
-        .iter()
-        .find(|p| p["party"]["target"] == "water")
-        .unwrap_or_else(|| panic!("the water company still listed: {after}"));
-    assert_eq!(water["state"], "talking", "{after}");
+    assert_eq!(party(&after, 3)["state"], "talking", "{after}");
     // Still on 2 s later, and the agent is in wrap-up.
     std::thread::sleep(Duration::from_secs(2));
     call_where(

@@ -43,19 +43,22 @@ export function renderParties(v) {
   if (key === shown) return;
   shown = key;
   const rows = [
-    row(t("pt.citizen", { caller: c.caller }), c.on_hold ? t("pt.on_hold") : t("pt.talking"), c.on_hold ? "held" : "talking", c.connected_at, null, []),
-    row(t("pt.me", { agent: c.agent }), t("pt.talking"), "talking", c.connected_at, null, []),
-    ...parties.map((p) => partyRow(c, p)),
+    ...row(t("pt.citizen", { caller: c.caller }), c.on_hold ? t("pt.on_hold") : t("pt.talking"), c.on_hold ? "held" : "talking", c.connected_at, null, []),
+    ...row(t("pt.me", { agent: c.agent }), t("pt.talking"), "talking", c.connected_at, null, []),
+    ...parties.flatMap((p) => partyRow(c, p)),
   ];
   $("parties").replaceChildren(...rows);
 }
 
+/** A party's row, and under it a row of its buttons when it has any (the desk's column is
+ * narrow: the buttons get the whole width). */
 function row(who, state, stateKey, joined, left, buttons, testid) {
-  return el("tr", { "data-testid": testid ?? null, "data-state": stateKey },
+  const main = el("tr", { "data-testid": testid ?? null, "data-state": stateKey, class: buttons.length ? "has-actions" : null },
     el("th", { scope: "row" }, who),
     el("td", { class: "party-state " + stateKey }, state),
-    el("td", {}, timeOfDay(joined), left ? ` – ${timeOfDay(left)}` : ""),
-    el("td", {}, el("div", { class: "row" }, buttons)));
+    el("td", { class: "party-time" }, timeOfDay(joined), left ? ` – ${timeOfDay(left)}` : ""));
+  if (!buttons.length) return [main];
+  return [main, el("tr", { class: "party-actions", "data-testid": testid ? testid + "-actions" : null }, el("td", { colspan: 3 }, el("div", { class: "row" }, buttons)))];
 }
 
 function partyRow(c, p) {

@@ -184,8 +184,7 @@ async function monitor(id, mode) {
   if (!c) return;
   try {
     await api(token, "POST", `/api/calls/${id}/monitor`, { mode });
-    const ringing = mine(c) ? "" : ` (${t("mon.ringing")})`;
-    callsStatus(t("mon.done", { caller: c.caller, mode: t("mon." + mode) }) + ringing, null);
+    callsStatus(t("mon.done", { caller: c.caller, mode: t("mon." + mode) }), null);
   } catch (e) {
     callsStatus("", e);
   }

@@ -3,9 +3,10 @@
 // desk (agent 1001's token): goes ready from the keyboard (READY); the citizen's call pops up
 // with its parties panel (CALL: the citizen and the agent); a consultation with a queue
 // nobody staffs is refused and the engine's words are shown (REFUSED <text>); the water
-// company (an outside number of [transfer.numbers]) is conferenced in from the keyboard and
-// shows ringing (RINGING) then talking (TALKING); the agent leaves (LEFT) and the call leaves
-// the desk. Screenshots and axe-core on the way.
+// company (an outside number of [transfer.numbers]) is consulted (CONSULT: the hold-music
+// note, the citizen on hold), joined into a three-way call (JOINED) and dropped (DROPPED);
+// then conferenced in straight away, showing ringing (RINGING) then talking (TALKING); the
+// agent leaves (LEFT) and the call leaves the desk. Screenshots and axe-core on the way.
 // wallboard (a supervisor's token), at 1600×1000: the call in progress is listed (LISTED);
 // the supervisor listens (LISTEN), barges (BARGE) and stops (STOPPED), the pressed button
 // following the mode; then a read-only wallboard token sees the same call without controls
@@ -48,7 +49,30 @@ async function desk(log) {
   const refused = await page.textContent("#desk-error");
   say("REFUSED " + refused);
 
-  // The water company, conferenced in from the keyboard.
+  // First a consultation with the water company: the citizen hears hold music meanwhile.
+  await tabTo(page, "[data-testid=party-kind]");
+  await page.selectOption("[data-testid=party-kind]", "number");
+  await page.selectOption("[data-testid=party-target]", "water");
+  await tabTo(page, "[data-testid=consult]");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("[data-testid=party-2][data-state=talking]", { timeout: 20000 });
+  await page.waitForSelector("[data-testid=consult-note]:not([hidden])", { timeout: 5000 });
+  await page.waitForSelector("[data-testid=party-list] tr[data-state=held]", { timeout: 5000 });
+  say("CONSULT " + (await page.textContent("[data-testid=party-2]")));
+  await shot(page, "desk-consult");
+  await accessible(page, "desk-consult");
+  // Merged into a three-way call (the citizen back from hold), then dropped.
+  await tabTo(page, "[data-testid=party-2-actions] [data-testid=join]");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("[data-testid=consult-note]", { state: "hidden", timeout: 10000 });
+  await page.waitForFunction(() => !document.querySelector("[data-testid=party-list] tr[data-state=held]"), null, { timeout: 10000 });
+  say("JOINED " + (await page.textContent("[data-testid=party-2]")));
+  await tabTo(page, "[data-testid=party-2-actions] [data-testid=drop]");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("[data-testid=party-2][data-state=left]", { timeout: 10000 });
+  say("DROPPED " + (await page.textContent("[data-testid=party-2]")));
+
+  // The water company again, conferenced in straight away from the keyboard.
   await tabTo(page, "[data-testid=party-kind]");
   await page.selectOption("[data-testid=party-kind]", "number");
   await page.selectOption("[data-testid=party-target]", "water");
