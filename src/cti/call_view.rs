@@ -103,6 +103,13 @@ impl WallboardView {
 mod tests {
     use super::*;
     use crate::call::record::{MonitorMode, PartyKind, PartyRole, PartyState};
+    use chrono::TimeZone;
+
+    fn at() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 6, 2, 0, 0)
+            .single()
+            .expect("a time")
+    }
 
     fn catalogue() -> DispatchCatalogue {
         DispatchCatalogue::from_toml_str(include_str!("../../config/dispatch.toml"))
@@ -141,7 +148,7 @@ mod tests {
             state,
             menu_path: vec![],
             queue: Some("general".into()),
-            started_at: Utc::now(),
+            started_at: at(),
             answered_at: None,
             queued_at: None,
             offered_to: None,
@@ -171,11 +178,10 @@ mod tests {
     fn the_wallboard_lists_talking_calls_masked_with_their_parties_and_nothing_private() {
         let board = WallboardView::new(
             crate::stats::wallboard::Wallboard::build(
-                Utc::now(),
+                at(),
                 vec![],
                 Default::default(),
-                crate::stats::kpi::Kpis::new(std::time::Duration::from_secs(5), 20)
-                    .snapshot(Utc::now()),
+                crate::stats::kpi::Kpis::new(std::time::Duration::from_secs(5), 20).snapshot(at()),
             ),
             &[live("a", CallState::Talking), live("b", CallState::Queued)],
         );
