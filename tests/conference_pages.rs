@@ -1,7 +1,8 @@
 //! Issue 14's pages in Chromium against real peers: agent 1001 (baresip, auto-answer)
-//! conferences the water company in from the desk — an outside number of
-//! `[transfer.numbers]` behind the `[transfer]` gateway, a SIPp phone that rings for 3 s —
-//! sees it ringing then talking, and leaves the citizen with it; and a supervisor on the
+//! consults, joins and drops the water company from the desk, then conferences it in — an
+//! outside number of `[transfer.numbers]` behind the `[transfer]` gateway, a SIPp phone that
+//! rings for 3 s — sees it ringing then talking, and leaves the citizen with it; in English,
+//! the agent consults it and completes the transfer; and a supervisor on the
 //! wallboard listens to, barges into and leaves a live call with their own phone (baresip
 //! 9001, `[[supervisor]]` of agents.toml), while a wall screen's token sees the call without
 //! controls. The API confirms each step. Screenshots land in `target/browser-shots/`.
@@ -87,6 +88,50 @@ fn call_where(
     })
 }
 
+/// An engine whose `[transfer]` gateway is a SIPp phone of the water company (`water =
+/// "96116"` in `[transfer.numbers]`) that rings 3 s and answers with an 800 Hz endpoint,
+/// `calls` times; agent 1001's phone registered. Answers the engine, the agent's phone, the
+/// unit's voice, the gateway's SIPp thread and its log.
+fn with_water_company(
+    dir: &Path,
+    calls: u32,
+) -> (
+    Engine,
+    Baresip,
+    ToneEndpoint,
+    std::thread::JoinHandle<common::SippRun>,
+    std::path::PathBuf,
+) {
+    let gateway_sip = std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .expect("a free port for the gateway");
+    let engine = Engine::start(&format!(
+        "[transfer]\ngateway = \"{gateway_sip}\"\n[transfer.numbers]\n\"110\" = \"110\"\nwater = \"96116\"\n"
+    ));
+    let agent = phone(&engine, &dir.join("agent"), "1001", "demo-1001");
+    let unit = ToneEndpoint::start(800.0, Law::Pcmu, Duration::from_secs(120));
+    let gw_log = dir.join("gateway-sipp.log");
+    let mut args: Vec<String> = [
+        "-m".to_string(),
+        calls.to_string(),
+        "-p".to_string(),
+        gateway_sip.port().to_string(),
+    ]
+    .to_vec();
+    args.extend(unit.sipp_args(&gw_log));
+    let target = engine.sip;
+    let gateway = std::thread::spawn(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        sipp(
+            target,
+            "uas_unit_ringing.xml",
+            &args,
+            Duration::from_secs(120),
+        )
+    });
+    (engine, agent, unit, gateway, gw_log)
+}
+
 /// Party `n` of a live call (`null` when it has none).
 fn party(call: &serde_json::Value, n: u64) -> serde_json::Value {
     call["parties"]
@@ -98,37 +143,10 @@ fn party(call: &serde_json::Value, n: u64) -> serde_json::Value {
 
 #[test]
 fn the_agent_conferences_the_water_company_in_from_the_desk_and_leaves_the_citizen_with_it() {
-    let gateway_sip = std::net::UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .expect("a free port for the gateway");
-    let engine = Engine::start(&format!(
-        "[transfer]\ngateway = \"{gateway_sip}\"\n[transfer.numbers]\n\"110\" = \"110\"\nwater = \"96116\"\n"
-    ));
-    let base = format!("http://{}", engine.http);
     let tmp = tempfile::tempdir().expect("temp dir");
-    let _agent = phone(&engine, &tmp.path().join("agent"), "1001", "demo-1001");
-
-    // The water company's phone behind the gateway: rings 3 s, then answers (800 Hz); called
-    // twice (a consultation, then a conference).
-    let unit = ToneEndpoint::start(800.0, Law::Pcmu, Duration::from_secs(120));
-    let gw_log = tmp.path().join("gateway-sipp.log");
-    let gateway = {
-        let mut args: Vec<String> = ["-m", "2", "-p", &gateway_sip.port().to_string()]
-            .map(String::from)
-            .to_vec();
-        args.extend(unit.sipp_args(&gw_log));
-        let target = engine.sip;
-        std::thread::spawn(move || {
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            sipp(
-                target,
-                "uas_unit_ringing.xml",
-                &args,
-                Duration::from_secs(120),
-            )
-        })
-    };
-
+    // The water company's phone, called twice (a consultation, then a conference).
+    let (engine, _agent, _unit, gateway, gw_log) = with_water_company(tmp.path(), 2);
+    let base = format!("http://{}", engine.http);
     let desk = start_page(
         "conference",
         &base,
@@ -307,4 +325,49 @@ fn a_supervisor_listens_barges_and_stops_from_the_wallboard_and_a_wall_screen_on
     ] {
         assert!(shots_dir().join(format!("{shot}.png")).exists(), "{shot}");
     }
+}
+
+#[test]
+fn the_agent_consults_the_water_company_in_english_and_completes_the_transfer_to_it() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let (engine, _agent, _unit, gateway, _) = with_water_company(tmp.path(), 1);
+    let base = format!("http://{}", engine.http);
+    let desk = start_page(
+        "conference",
+        &base,
+        "demo-agent-1001",
+        tmp.path(),
+        &["handover"],
+    );
+    desk.expect("READY", Duration::from_secs(30), &engine);
+    let (_voice, caller) = citizen(&engine, tmp.path(), 40_000);
+    desk.expect("CALL", Duration::from_secs(60), &engine);
+    let consult = desk.expect("CONSULT", Duration::from_secs(30), &engine);
+    assert!(consult.contains("consultation"), "{consult}");
+    let id = call_where(&engine, Duration::from_secs(5), "the consultation", |c| {
+        party(c, 2)["role"] == "consult" && c["on_hold"] == true
+    })["id"]
+        .as_str()
+        .expect("call id")
+        .to_string();
+    desk.expect("A11Y desk-consult-en", Duration::from_secs(20), &engine);
+    let handed = desk.expect("HANDED", Duration::from_secs(20), &engine);
+    assert!(handed.contains("Handed over to"), "{handed}");
+    // The water company has the call: the citizen off hold, the agent gone to wrap-up.
+    let after = call_where(
+        &engine,
+        Duration::from_secs(10),
+        "the call with the water company",
+        |c| {
+            c["id"] == id.as_str()
+                && c["state"] == "talking"
+                && c["agent"].is_null()
+                && c["on_hold"] == false
+                && party(c, 2)["state"] == "talking"
+        },
+    );
+    assert_eq!(after["transfers"][0], "1001 → water", "{after}");
+    caller.join().expect("citizen thread").assert_ok();
+    gateway.join().expect("gateway thread").assert_ok();
+    assert!(shots_dir().join("desk-consult-en.png").exists());
 }

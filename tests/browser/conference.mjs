@@ -1,4 +1,4 @@
-// node conference.mjs <base-url> <token> <screenshot-dir> desk|wallboard [wallboard-token]
+// node conference.mjs <base-url> <token> <screenshot-dir> desk|handover|wallboard [wallboard-token]
 // Issue 14's pages against a real engine and real phones (tests/conference_pages.rs).
 // desk (agent 1001's token): goes ready from the keyboard (READY); the citizen's call pops up
 // with its parties panel (CALL: the citizen and the agent); a consultation with a queue
@@ -7,24 +7,21 @@
 // note, the citizen on hold), joined into a three-way call (JOINED) and dropped (DROPPED);
 // then conferenced in straight away, showing ringing (RINGING) then talking (TALKING); the
 // agent leaves (LEFT) and the call leaves the desk. Screenshots and axe-core on the way.
+// handover: as desk up to the call, then in English a consultation with the water company
+// (CONSULT) whose transfer the agent completes (HANDED).
 // wallboard (a supervisor's token), at 1600×1000: the call in progress is listed (LISTED);
 // the supervisor listens (LISTEN), barges (BARGE) and stops (STOPPED), the pressed button
-// following the mode; then a read-only wallboard token sees the same call without controls
-// (READONLY).
+// following the mode; the controls in English (ENGLISH); then a read-only wallboard token
+// sees the same call without controls (READONLY).
 import { browser, say, shots, guard, accessible, tabTo } from "./lib.mjs";
 
 const [base, token, dir, mode, readOnlyToken] = process.argv.slice(2);
 const shot = shots(dir);
 
-guard((log) => (mode === "wallboard" ? wallboard(log) : desk(log)));
+guard((log) => (mode === "wallboard" ? wallboard(log) : mode === "handover" ? handover(log) : desk(log)));
 
-/** The state of party `id` on the desk, when its row is there. */
-function partyState(page, id) {
-  return page.getAttribute(`[data-testid=party-${id}]`, "data-state").catch(() => null);
-}
-
-async function desk(log) {
-  const b = await browser();
+/** The desk signed in and ready (READY), then the call's parties panel up (CALL). */
+async function onCall(b, log) {
   const page = await b.newPage({ viewport: { width: 1400, height: 1000 } });
   page.on("console", (m) => log.push(m.text()));
   await page.goto(`${base}/desk?token=${encodeURIComponent(token)}`);
@@ -37,6 +34,48 @@ async function desk(log) {
   const rows = await page.$$eval("[data-testid=party-list] tr", (rs) => rs.map((r) => r.textContent));
   if (rows.length !== 2 || !rows[0].includes("*")) throw new Error("parties before anyone is called in: " + rows.join(" | "));
   say("CALL " + rows.join(" | "));
+  return page;
+}
+
+// handover: in English, the agent consults the water company and completes the transfer to
+// it (HANDED): the call leaves the desk, the agent goes to wrap-up.
+async function handover(log) {
+  const b = await browser();
+  const page = await onCall(b, log);
+  await page.click("#lang");
+  await page.waitForFunction(() => document.querySelector("#parties-h")?.textContent === "Parties on the call", null, { timeout: 5000 });
+  await tabTo(page, "[data-testid=party-kind]");
+  await page.selectOption("[data-testid=party-kind]", "number");
+  await page.selectOption("[data-testid=party-target]", "water");
+  await tabTo(page, "[data-testid=consult]");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("[data-testid=party-2][data-state=ringing]", { timeout: 10000 });
+  await page.waitForSelector("[data-testid=party-2][data-state=talking]", { timeout: 20000 });
+  const note = await page.textContent("[data-testid=consult-note]");
+  if (!note.includes("hold music")) throw new Error("consult note: " + note);
+  say("CONSULT " + (await page.textContent("[data-testid=party-2]")));
+  await shot(page, "desk-consult-en");
+  await accessible(page, "desk-consult-en");
+  await tabTo(page, "[data-testid=party-2-actions] [data-testid=handover]");
+  const name = await page.getAttribute("[data-testid=party-2-actions] [data-testid=handover]", "aria-label");
+  if (!name.startsWith("Complete transfer to")) throw new Error("handover button's name: " + name);
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("[data-testid=parties]", { state: "hidden", timeout: 10000 });
+  if (await page.textContent("#desk-error")) throw new Error("desk error: " + (await page.textContent("#desk-error")));
+  await page.waitForSelector("[data-testid=state][data-state=wrap_up]", { timeout: 10000 });
+  say("HANDED " + (await page.textContent("[data-testid=parties-status]")));
+  await page.click("#lang");
+  await b.close();
+}
+
+/** The state of party `id` on the desk, when its row is there. */
+function partyState(page, id) {
+  return page.getAttribute(`[data-testid=party-${id}]`, "data-state").catch(() => null);
+}
+
+async function desk(log) {
+  const b = await browser();
+  const page = await onCall(b, log);
   await accessible(page, "desk-parties");
 
   // A special seat nobody staffs: the engine refuses, and the desk says why in words.
@@ -151,6 +190,14 @@ async function wallboard(log) {
   if (err) throw new Error("wallboard error: " + err);
   say("STOPPED " + (await page.textContent("[data-testid=calls-status]")));
   await shot(page, "wallboard-stopped");
+  // In English the same controls, named for the call they act on.
+  await page.click("#lang");
+  await page.waitForFunction(() => document.querySelector(`[data-testid=calls] tr[data-call] button[data-mode=whisper]`)?.textContent === "Whisper", null, { timeout: 5000 });
+  const whisper = await page.getAttribute(`${ROW} button[data-mode=whisper]`, "aria-label");
+  if (!/^Whisper to the agent of the call from .*\*/.test(whisper)) throw new Error("whisper's name: " + whisper);
+  say("ENGLISH " + (await page.textContent(ROW)));
+  await shot(page, "wallboard-calls-en");
+  await page.click("#lang");
 
   // A wall screen's token: the same list, no controls.
   const screen = await b.newPage({ viewport: { width: 1600, height: 1000 } });
