@@ -10,135 +10,17 @@
 
 mod common;
 
-use std::path::Path;
-use std::thread::JoinHandle;
 use std::time::Duration;
 
-use common::baresip::{start_baresip_audio, Baresip, PhoneAudio};
+use common::tone_calls::{
+    agent_1001, citizen_calls, gateway_phone, phone_heard, recording, talking, AGENT_HZ,
+    CITIZEN_HZ, UNIT_HZ,
+};
 use common::tones::{
     alaw_decode, alaw_encode, assert_hears, assert_hears_at, check_hears, dominant_tones,
-    engine_rtp_from_sipp_log, read_stereo_wav, sipp_logged, tone_levels, ulaw_decode, ulaw_encode,
-    Law, ToneEndpoint,
+    engine_rtp_from_sipp_log, sipp_logged, tone_levels, ulaw_decode, ulaw_encode, Law,
 };
-use common::{http_request, sipp, wait_for, Engine, SippRun};
-
-const CITIZEN_HZ: f64 = 400.0;
-const AGENT_HZ: f64 = 600.0;
-const UNIT_HZ: f64 = 800.0;
-
-/// Agent 1001's phone (auto-answer) sending `AGENT_HZ` and keeping what it hears, registered
-/// and made ready.
-fn agent_1001(engine: &Engine, dir: &Path) -> Baresip {
-    let phone = start_baresip_audio(
-        dir,
-        &format!(
-            "<sip:1001@{};transport=udp>;auth_pass=demo-1001;regint=600;answermode=auto\n",
-            engine.sip
-        ),
-        PhoneAudio {
-            tone_hz: AGENT_HZ,
-            record_heard: true,
-        },
-    );
-    wait_for(Duration::from_secs(20), || {
-        let (_, body) = engine.get("/api/agents");
-        let list: serde_json::Value = serde_json::from_str(&body).ok()?;
-        let a = list.as_array()?.iter().find(|a| a["id"] == "1001")?.clone();
-        (a["registered"] == true).then_some(())
-    })
-    .unwrap_or_else(|| panic!("1001 registers; log:\n{}", engine.log()));
-    let (status, body) = http_request(
-        engine.http,
-        "POST",
-        "/api/agents/1001/state",
-        Some("demo-supervisor"),
-        Some(r#"{"state":"ready"}"#),
-    );
-    assert_eq!(status, 204, "{body}");
-    phone
-}
-
-/// The citizen: a 400 Hz endpoint speaking `law`, and SIPp calling the hotline with it as its audio and
-/// staying `hold_ms` after the answer; returns once the engine's RTP address is known and the
-/// citizen has pressed 1 for the enterprise queue.
-fn citizen_calls(
-    engine: &Engine,
-    dir: &Path,
-    hold_ms: u32,
-    law: Law,
-) -> (ToneEndpoint, JoinHandle<SippRun>) {
-    let citizen = ToneEndpoint::start(CITIZEN_HZ, law, Duration::from_secs(90));
-    let log = dir.join("citizen-sipp.log");
-    let mut args: Vec<String> = ["-m", "1", "-d", &hold_ms.to_string()]
-        .map(String::from)
-        .to_vec();
-    args.extend(citizen.sipp_args(&log));
-    let target = engine.sip;
-    let caller = std::thread::spawn(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        sipp(
-            target,
-            "uac_ivr_enterprise_tone.xml",
-            &args,
-            Duration::from_secs(90),
-        )
-    });
-    let rtp = engine_rtp_from_sipp_log(&log, Duration::from_secs(20))
-        .unwrap_or_else(|| panic!("SIPp logs the engine's SDP; log:\n{}", engine.log()));
-    citizen.aim(rtp);
-    // The menu is playing once its prompt arrives: then press 1.
-    wait_for(Duration::from_secs(10), || {
-        (citizen.counts().0 >= 10).then_some(())
-    })
-    .unwrap_or_else(|| {
-        panic!(
-            "the menu's prompt reaches the citizen; log:\n{}",
-            engine.log()
-        )
-    });
-    citizen.press('1');
-    (citizen, caller)
-}
-
-/// The live call once agent 1001 talks on it.
-fn talking(engine: &Engine, dir: &Path) -> serde_json::Value {
-    engine
-        .call_where(Duration::from_secs(30), |c| c["state"] == "talking")
-        .unwrap_or_else(|| {
-            panic!(
-                "the agent never answered; engine log:\n{}\nbaresip:\n{}",
-                engine.log(),
-                std::fs::read_to_string(dir.join("baresip.log")).unwrap_or_default()
-            )
-        })
-}
-
-/// The finished call's stereo recording: (left, right).
-fn recording(engine: &Engine) -> (Vec<i16>, Vec<i16>) {
-    let record = engine
-        .latest_record(Duration::from_secs(15))
-        .unwrap_or_else(|| panic!("a call record; log:\n{}", engine.log()));
-    let path = engine.data_dir.path().join(
-        record["recording"]
-            .as_str()
-            .unwrap_or_else(|| panic!("a recording in {record}")),
-    );
-    let (left, right, rate) = read_stereo_wav(&path);
-    assert_eq!(rate, 8000);
-    (left, right)
-}
-
-/// What the phone heard on its (only) call.
-fn phone_heard(phone: &Baresip, dir: &Path) -> (Vec<i16>, u32) {
-    let mut calls = phone.heard();
-    assert_eq!(
-        calls.len(),
-        1,
-        "one dump of received audio; baresip:\n{}",
-        std::fs::read_to_string(dir.join("baresip.log")).unwrap_or_default()
-    );
-    calls.remove(0)
-}
+use common::{http_request, Engine};
 
 #[test]
 fn citizen_and_agent_each_hear_the_other_and_the_recording_keeps_them_apart() {
@@ -205,24 +87,8 @@ fn after_a_blind_transfer_to_110_the_citizen_hears_the_gateway_and_the_recording
     let dir = tempfile::tempdir().expect("temp dir");
     let phone = agent_1001(&engine, dir.path());
     // The gateway's phone: SIPp answers the engine's INVITE for 110, our endpoint is its audio.
-    let unit = ToneEndpoint::start(UNIT_HZ, Law::Pcmu, Duration::from_secs(90));
-    let gw_log = dir.path().join("gateway-sipp.log");
-    let gateway = {
-        let mut args: Vec<String> = ["-m", "1", "-p", &gateway_sip.port().to_string()]
-            .map(String::from)
-            .to_vec();
-        args.extend(unit.sipp_args(&gw_log));
-        let target = engine.sip;
-        std::thread::spawn(move || {
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            sipp(
-                target,
-                "uas_gateway_tone.xml",
-                &args,
-                Duration::from_secs(90),
-            )
-        })
-    };
+    let (unit, gateway, gw_log) =
+        gateway_phone(&engine, dir.path(), gateway_sip, UNIT_HZ, Law::Pcmu);
     // The citizen speaks A-law, 110 μ-law: the engine transcodes between them.
     let (citizen, caller) = citizen_calls(&engine, dir.path(), 28_000, Law::Pcma);
     let call = talking(&engine, dir.path());

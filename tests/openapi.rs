@@ -164,6 +164,48 @@ fn the_schemas_say_what_the_api_does() {
         assert!(names.contains(name), "{name} missing from {names:?}");
     }
     assert_eq!(names.len(), variants.len(), "every variant names its tag");
+    // W3: a ticket shows who else was on its call; C12: the stats time the linkages; C16:
+    // the monitoring audit's rows.
+    let tv = &schemas["TicketView"]["properties"];
+    assert!(
+        tv.get("participation").is_some(),
+        "TicketView.participation: {tv}"
+    );
+    // The party's kind and id come from `CallParty`, flattened in.
+    let p =
+        serde_json::to_string(&(&schemas["Participation"], &schemas["CallParty"])).expect("json");
+    for field in [
+        "kind",
+        "unit",
+        "agent",
+        "target",
+        "call",
+        "joined_at",
+        "left_at",
+    ] {
+        assert!(
+            p.contains(&format!("\"{field}\"")),
+            "Participation.{field}: {p}"
+        );
+    }
+    let wb = &schemas["Wallboard"]["properties"];
+    assert!(
+        wb.get("emergency_linkage").is_some(),
+        "Wallboard.emergency_linkage: {wb}"
+    );
+    let sl = &schemas["ServiceLinkage"]["properties"];
+    for field in ["service", "count", "median_s", "max_s"] {
+        assert!(sl.get(field).is_some(), "ServiceLinkage.{field}: {sl}");
+    }
+    let mu = &schemas["MonitoringUse"]["properties"];
+    for field in ["user", "mode", "call", "ticket", "joined_at", "left_at"] {
+        assert!(mu.get(field).is_some(), "MonitoringUse.{field}: {mu}");
+    }
+    assert_eq!(
+        doc["paths"]["/api/audit/monitoring"]["get"]["responses"]["403"]["content"]
+            ["application/json"]["schema"]["$ref"],
+        "#/components/schemas/ApiError"
+    );
     // The bearer scheme, and the ticket routes require it.
     assert_eq!(
         doc["components"]["securitySchemes"]["bearer"]["scheme"],

@@ -555,3 +555,63 @@ fn kill_9_during_a_burst_loses_no_acknowledged_transition() {
         }
     }
 }
+
+/// C12's linkage index: what the SQLite store indexes as it appends equals what the
+/// in-memory store reads off its logs, and a store from before the index learns it from the
+/// event logs when it is opened.
+#[test]
+fn emergency_linkages_are_indexed_and_back_filled_from_the_event_logs() {
+    use hotline::workflow::action::EmergencyService;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("t.sqlite");
+    let wf = workflow();
+    let at = t("2026-03-02T09:00:00+08:00");
+    let mut mem = MemoryStore::new();
+    {
+        let mut sql = SqliteStore::open(&path, Durability::Normal).expect("open");
+        for (i, service, after) in [
+            (1, EmergencyService::Police, 40),
+            (2, EmergencyService::Water, 90),
+            (3, EmergencyService::Police, 300),
+        ] {
+            let mut urgent = intake(i, at);
+            urgent.urgency = Urgency::Urgent;
+            let link = Action::LinkEmergency {
+                service,
+                reference: None,
+            };
+            let when = at + Duration::seconds(after);
+            for s in [&mut sql as &mut dyn TicketStore, &mut mem] {
+                let tk = wf.create(s, urgent.clone(), &agent(), at).expect("create");
+                wf.act(s, &tk.id, None, &agent(), &link, when)
+                    .expect("link");
+            }
+        }
+        let (from, to) = (at, at + Duration::hours(1));
+        let indexed = sql.emergency_linkages(from, to).expect("sql");
+        assert_eq!(indexed, mem.emergency_linkages(from, to).expect("mem"));
+        let secs: Vec<_> = indexed.iter().map(|l| l.after_secs).collect();
+        assert_eq!(secs, [Some(40), Some(90), Some(300)]);
+        assert_eq!(indexed[1].service, EmergencyService::Water);
+        // The window is half-open, by the linkage's time.
+        let late = sql
+            .emergency_linkages(at + Duration::seconds(41), to)
+            .expect("sql");
+        assert_eq!(late.len(), 2);
+    }
+    // Turn the file back into a version-5 store, as an older engine left it.
+    {
+        let conn = rusqlite::Connection::open(&path).expect("raw open");
+        conn.execute_batch("DROP TABLE emergency_links; PRAGMA user_version=5;")
+            .expect("downgrade");
+    }
+    let mut s = SqliteStore::open(&path, Durability::Normal).expect("reopen migrates");
+    let back = s
+        .emergency_linkages(at, at + Duration::hours(1))
+        .expect("back-filled");
+    assert_eq!(
+        back,
+        mem.emergency_linkages(at, at + Duration::hours(1))
+            .expect("mem")
+    );
+}

@@ -514,7 +514,12 @@ fn the_ticket_desk_has_a_form_for_every_action_a_person_can_be_offered() {
         .filter_map(|l| l.strip_prefix("  ")?.split(':').next())
         .filter(|k| k.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
         .collect();
-    let engine_only = ["attach_recording", "emergency_transferred"];
+    let engine_only = [
+        "attach_recording",
+        "emergency_transferred",
+        "party_joined",
+        "party_left",
+    ];
     let missing: Vec<&str> = hotline::workflow::available::action_names()
         .into_iter()
         .filter(|a| !engine_only.contains(a) && !forms.contains(a))

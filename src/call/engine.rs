@@ -16,11 +16,10 @@ use crate::acd::config::AcdConfig;
 use crate::acd::core::Acd;
 use crate::acd::model::AgentId;
 use crate::call::ports::PortAllocator;
-use crate::call::record::{CallOutcome, CallRecord, LiveCall};
+use crate::call::record::{CallOutcome, LiveCall};
 use crate::call::screen::{allow_list, invite_key_of, reason_phrase};
 use crate::call::session::{Call, CallId, Phase};
 use crate::ivr::model::MenuTree;
-use crate::media::codec::Codec;
 use crate::sip::message::{Host, MediaType, Message, Method, Request, Response, TransactionKey};
 use crate::sip::parse::ParseError;
 use crate::sip::registrar::{Flow, Registrar, RegistrarEvent, Screening};
@@ -51,115 +50,7 @@ impl Peer {
     }
 }
 
-/// What the engine wants the media shell to do for a call.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MediaCommand {
-    /// Bind the caller's RTP `port` now and hold it (nothing flows until `Open`); reply
-    /// with `handle_media_ready` or `handle_media_failed`. The call is answered only then.
-    Reserve { call: CallId, port: u16 },
-    /// Bind `port` and start a paced RTP stream; sent only once the ACK came. With `remote`
-    /// `None` nothing goes out until the caller's first packet arrives, and then only to its
-    /// source (symmetric RTP), so an SDP naming someone else's address reflects nothing;
-    /// `Some` (the SDP's address) only for a configured trunk, until its packets latch.
-    Open {
-        call: CallId,
-        port: u16,
-        remote: Option<SocketAddr>,
-        codec: Codec,
-        telephone_event: Option<u8>,
-    },
-    /// Bind `port` for the agent's leg and stream to its phone at `remote`.
-    OpenAgent {
-        call: CallId,
-        port: u16,
-        remote: SocketAddr,
-        codec: Codec,
-        telephone_event: Option<u8>,
-    },
-    /// Connect the caller's and the agent's audio both ways and record both into a stereo
-    /// WAV at `recording` (relative to the data dir).
-    Bridge { call: CallId, recording: String },
-    /// The agent left (transfer): drop its leg and give the caller's stream back to the
-    /// pacer for prompts; the recording stays open for the next agent.
-    Unbridge { call: CallId },
-    /// Send a key the caller pressed on to the agent's phone (RFC 4733, regenerated). The
-    /// media bridge skips a key that already went through as the caller's own event.
-    SendDigit { call: CallId, digit: char },
-    /// The agent put the caller on hold (`prompt` loops to the caller) or took them off it.
-    Hold {
-        call: CallId,
-        prompt: Option<String>,
-    },
-    /// Replace whatever plays with these prompts (file names under the prompts folder);
-    /// report the end with `handle_play_finished(call, token)`. With `loop_last`, the last
-    /// prompt repeats until the next command and no end is reported.
-    Play {
-        call: CallId,
-        token: u64,
-        prompts: Vec<String>,
-        loop_last: bool,
-    },
-    /// Silence now (barge-in).
-    Stop { call: CallId },
-    /// Another party joins the call's media (a consulted agent, a unit, an interpreter, an
-    /// outside service, a supervisor): bind `port` and stream to its phone at `remote`. It
-    /// hears and is heard by nobody until a [`MediaCommand::Mix`] says so.
-    OpenParty {
-        call: CallId,
-        party: crate::media::mixer::PartyId,
-        port: u16,
-        remote: SocketAddr,
-        codec: Codec,
-        telephone_event: Option<u8>,
-    },
-    /// Who hears whom from now on: each listed party hears the sum of its listed speakers; a
-    /// party not listed hears nobody. The first `Mix` of a bridged call moves it from the
-    /// two-party bridge to the mixer (same recording, same caller and agent streams: the
-    /// agent's leg is [`PartyId::AGENT`](crate::media::mixer::PartyId::AGENT)); from then on
-    /// the call room speaks only `OpenParty`, `CloseParty`, `Mix`, `Hold`, `SendDigit`,
-    /// `Play`/`Stop` (to the caller while held) and `Close` for it. `Hold { prompt: Some }`
-    /// still hands the caller's stream to the pacer (hold music, prompts), `Hold { None }`
-    /// brings it back to the mixer; `SendDigit` goes to every party that hears the caller.
-    Mix {
-        call: CallId,
-        hears: Vec<(
-            crate::media::mixer::PartyId,
-            Vec<crate::media::mixer::PartyId>,
-        )>,
-    },
-    /// One party's leg closes (dropped, hung up, left); the recording goes on.
-    CloseParty {
-        call: CallId,
-        party: crate::media::mixer::PartyId,
-    },
-    /// The call is over: close the socket and forget the stream.
-    Close { call: CallId },
-}
-
-/// Everything the engine asks the shell to do, drained with `poll_output()`.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Output {
-    /// Send these bytes to this peer.
-    Transmit { to: Peer, data: Vec<u8> },
-    /// Drive a call's media.
-    Media(MediaCommand),
-    /// A call ended: append its record.
-    Record(Box<CallRecord>),
-    /// An agent answered a call: open its draft ticket, then tell us with `link_ticket`.
-    Connected(Box<crate::call::record::ConnectedCall>),
-    /// A caller who asked for a person was answered or gave up: feed the KPIs.
-    Kpi(crate::stats::kpi::KpiEvent),
-    /// C12: the call is being transferred to an outside service (`target` as configured in
-    /// `[transfer.numbers]`, e.g. `"110"`): its ticket is marked urgent and linked.
-    EmergencyTransfer { call: String, target: String },
-    /// A live call started, was answered or was queued: append it to the call journal, so a
-    /// crash leaves a record of it (`Connected` is journalled too).
-    Journal(Box<crate::call::record::JournalEntry>),
-    /// Someone beyond the caller and the first agent joined or left a call (consult,
-    /// conference, supervisor): the call's ticket records a unit's or an outside service's
-    /// part in it (W3 three-way transfer), the audit log a supervisor's.
-    Party(Box<crate::call::record::PartyEvent>),
-}
+pub use crate::call::output::{MediaCommand, Output};
 
 /// The engine's settings, taken from the config at start.
 #[derive(Debug, Clone)]
@@ -194,8 +85,8 @@ pub struct EngineConfig {
     pub transfer_gateway: Option<SocketAddr>,
     /// Outside transfer targets (`110`, `water`, …) → the number dialled at the gateway.
     pub transfer_numbers: std::collections::BTreeMap<String, String>,
-    /// Handling units' phone numbers (`config/dispatch.toml` `phone`), dialled through the
-    /// gateway when an agent consults or conferences a unit in.
+    /// Handling units' desks (unit id → number of `config/dispatch.toml`), dialled through
+    /// `transfer_gateway` when an agent brings a unit onto a call (W3 three-way transfer).
     pub unit_numbers: std::collections::BTreeMap<String, String>,
     /// The carrier's trunks: their SDP address is trusted and they are not limited per source.
     pub trunks: Vec<crate::sip::prefix::IpPrefix>,

@@ -11,6 +11,7 @@ pub mod liveness;
 pub mod media_ready;
 pub mod media_session;
 pub mod monitor;
+pub mod output;
 pub mod parties;
 pub mod party_legs;
 pub mod persist;

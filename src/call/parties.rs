@@ -421,6 +421,20 @@ impl CallEngine {
         self.remix(id);
     }
 
+    /// A party's RTP port could not be opened: without media they are taken off the call
+    /// (hung up), the others go on.
+    pub fn party_media_failed(&mut self, id: CallId, party: PartyId, now: Instant) {
+        let known = self
+            .calls
+            .get(&id)
+            .is_some_and(|c| c.conference.party(party).is_some());
+        if known {
+            tracing::warn!(call = %id, party = party.0, "no media for the party: dropped");
+            self.drop_party_inner(id, party, now);
+            self.flush_transactions(now);
+        }
+    }
+
     /// Takes a party off the call (the agent dropped them, or they never answered); their
     /// leg is cancelled or hung up. A consultation's caller comes off hold.
     pub fn drop_party(

@@ -19,6 +19,12 @@ use crate::ivr::model::MenuTree;
 use crate::sip::registrar::CredentialStore;
 
 impl CallEngine {
+    /// Swaps in the handling units' phone numbers of a reloaded `dispatch.toml`; a unit
+    /// already on a call stays on it.
+    pub fn set_unit_numbers(&mut self, numbers: std::collections::BTreeMap<String, String>) {
+        self.cfg.unit_numbers = numbers;
+    }
+
     /// Swaps in reloaded menus and ACD configuration (both already validated together) and
     /// the credentials the registrar checks REGISTERs against.
     pub fn handle_reload(

@@ -202,6 +202,12 @@ pub struct RtpConfig {
     /// is ended with a BYE and the outcome `media_timeout`. Zero turns the check off.
     #[serde(with = "humantime_serde")]
     pub media_timeout: Duration,
+    /// The most audio a conference party may have waiting for the 20 ms mix (its jitter
+    /// queue, 40 ms to 1 s); beyond, its oldest frames are dropped and counted
+    /// (`hotline_mixer_frames_dropped_total`), so a phone sending faster than real time
+    /// cannot delay what everyone else hears.
+    #[serde(with = "humantime_serde")]
+    pub conference_queue: Duration,
 }
 
 impl Default for RtpConfig {
@@ -213,6 +219,7 @@ impl Default for RtpConfig {
             agent_reserve: 16,
             relatch_after: Duration::from_secs(2),
             media_timeout: Duration::from_secs(30),
+            conference_queue: Duration::from_millis(200),
         }
     }
 }
@@ -479,6 +486,14 @@ impl Config {
                     .into(),
             );
         }
+        if !(Duration::from_millis(40)..=Duration::from_secs(1))
+            .contains(&self.rtp.conference_queue)
+        {
+            bad(
+                "conference_queue",
+                "rtp.conference_queue must be from 40ms (the 2 frames a party primes) to 1s".into(),
+            );
+        }
         for (key, value) in [
             ("max_in_ivr", self.ivr.max_in_ivr),
             ("max_in_queue", self.ivr.max_in_queue),
@@ -729,6 +744,7 @@ mod tests {
         assert_eq!(shipped.rtp.media_timeout, Duration::from_secs(30));
         assert_eq!(shipped.rtp.agent_reserve, defaults.rtp.agent_reserve);
         assert_eq!(shipped.rtp.relatch_after, defaults.rtp.relatch_after);
+        assert_eq!(shipped.rtp.conference_queue, defaults.rtp.conference_queue);
         assert_eq!(shipped.ivr.max_in_ivr, Duration::from_secs(120));
         assert_eq!(shipped.ivr.max_in_queue, Duration::from_secs(600));
         assert_eq!(shipped.sip.session_expires, defaults.sip.session_expires);
@@ -750,6 +766,8 @@ mod tests {
                 4,
             ),
             ("[rtp]\nrelatch_after = \"50ms\"\n", 2),
+            ("[rtp]\nconference_queue = \"20ms\"\n", 2),
+            ("[rtp]\nconference_queue = \"2s\"\n", 2),
             ("[rtp]\nmedia_timeout = \"1s\"\nrelatch_after = \"2s\"\n", 2),
             ("[ivr]\nmax_in_queue = \"5s\"\n", 2),
             ("[sip]\nmin_se = \"30s\"\n", 2),

@@ -1,5 +1,7 @@
-//! `GET /api/audit/reads`: who was shown a citizen's whole number or name, for supervisors
-//! (rule C16). The rows are written by the ticket routes (`shell::read_audit`).
+//! `GET /api/audit/reads`: who was shown a citizen's whole number or name, and
+//! `GET /api/audit/monitoring`: who listened to, whispered on or barged into which call, for
+//! supervisors (rule C16). The rows are written by the ticket routes (`shell::read_audit`)
+//! and the engine's call-ticket jobs (`shell::monitor_audit`).
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -11,6 +13,7 @@ use serde::Deserialize;
 use crate::cti::extract::ApiQuery;
 use crate::cti::tickets::{who, TicketApi};
 use crate::cti::ApiError;
+use crate::shell::monitor_audit::{MonitoringQuery, MonitoringUse};
 use crate::shell::read_audit::{AuditQuery, AuditedRead};
 use crate::workflow::model::{Actor, Role};
 use crate::workflow::Ticket;
@@ -52,6 +55,54 @@ pub(crate) async fn reads(
     let rows = api
         .worker()
         .call(move |s, _| Ok(crate::shell::read_audit::list(s, &q)?))
+        .await?;
+    Ok(Json(rows))
+}
+
+/// Query string of `GET /api/audit/monitoring`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MonitoringParams {
+    /// Only this supervisor's uses.
+    user: Option<String>,
+    /// Only the uses on this call (its public name).
+    call: Option<String>,
+    /// Only uses begun at or after this time (RFC 3339).
+    from: Option<DateTime<FixedOffset>>,
+    /// Only uses begun before this time (RFC 3339).
+    to: Option<DateTime<FixedOffset>>,
+    /// How many (default 100, at most 1000), newest first.
+    limit: Option<u32>,
+}
+
+/// Supervisors' listening, whispering and barging on live calls, newest first (supervisors
+/// only; C16: every use is logged with who and when).
+#[utoipa::path(get, path = "/api/audit/monitoring", tag = "operations", params(MonitoringParams), security(("bearer" = [])),
+    responses((status = 200, description = "Monitoring uses, newest first", body = Vec<MonitoringUse>), (status = 400, description = "Bad query", body = ApiError), (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Needs a supervisor token", body = ApiError)))]
+pub(crate) async fn monitoring(
+    State(api): State<TicketApi>,
+    headers: HeaderMap,
+    ApiQuery(p): ApiQuery<MonitoringParams>,
+) -> Result<Json<Vec<MonitoringUse>>, ApiError> {
+    let actor = who(&api, &headers)?;
+    if actor.role != Role::Supervisor {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "wrong_role",
+            "only a supervisor may read the audit of monitoring",
+        ));
+    }
+    let q = MonitoringQuery {
+        user: p.user,
+        call: p.call,
+        from: p.from,
+        to: p.to,
+        limit: p.limit.unwrap_or(100),
+    };
+    let rows = api
+        .worker()
+        .call(move |s, _| Ok(crate::shell::monitor_audit::list(s, &q)?))
         .await?;
     Ok(Json(rows))
 }

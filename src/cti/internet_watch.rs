@@ -1,7 +1,9 @@
 //! C13 on the wallboard: the ticket store counts, every few seconds, the internet requests past
-//! 3 minutes without a response and the last 24 h of them responded to within 3 minutes.
+//! 3 minutes without a response and the last 24 h of them responded to within 3 minutes; and
+//! C12: it reads the last day's linkages to emergency hotlines for their timing.
 
 use super::tickets::TicketApi;
+use crate::stats::linkage::Linkage;
 use crate::workflow::store::TicketStore;
 
 /// How often the wallboard's count of unanswered internet requests (C13) is refreshed: a
@@ -45,5 +47,58 @@ pub fn spawn_internet_watch(
                 }
             }
         }
+    })
+}
+
+/// C12's linkages of the last 24 h (and a little more), as the ticket store last read them:
+/// the wallboard and `GET /api/stats` compute their timing over their own windows.
+pub type LinkageWatch = tokio::sync::watch::Receiver<std::sync::Arc<Vec<Linkage>>>;
+
+/// Reads the linkages to emergency and utility hotlines of the last 25 hours every `every`
+/// (one indexed range query), for the wallboard's C12 timing; the last good read stays if
+/// the store fails.
+pub fn spawn_linkage_watch(
+    api: TicketApi,
+    every: std::time::Duration,
+    out: tokio::sync::watch::Sender<std::sync::Arc<Vec<Linkage>>>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tick.tick().await;
+            let now = (api.clock)();
+            let rows = api
+                .worker()
+                .call(move |s, _| {
+                    Ok(s.emergency_linkages(
+                        now - chrono::Duration::hours(25),
+                        now + chrono::Duration::minutes(1),
+                    )?)
+                })
+                .await;
+            match rows {
+                Ok(rows) => {
+                    let rows: Vec<Linkage> = rows.iter().filter_map(linkage).collect();
+                    out.send_if_modified(|cur| {
+                        let changed = **cur != rows;
+                        if changed {
+                            *cur = std::sync::Arc::new(rows);
+                        }
+                        changed
+                    });
+                }
+                Err(e) => tracing::warn!(error = %e, "reading the emergency linkages failed"),
+            }
+        }
+    })
+}
+
+/// A stored linkage as the statistics take it (one recorded before its time was, is left out).
+fn linkage(l: &crate::workflow::store::EmergencyLinkage) -> Option<Linkage> {
+    Some(Linkage {
+        service: crate::shell::ticket_store::wire(&l.service),
+        at: l.at.with_timezone(&chrono::Utc),
+        after_secs: u64::try_from(l.after_secs?).unwrap_or(0),
     })
 }

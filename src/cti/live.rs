@@ -163,6 +163,7 @@ fn with_internet(board: Wallboard, internet: &InternetWatch) -> Wallboard {
 pub async fn board(
     engine: &EngineHandle,
     internet: &InternetWatch,
+    linkage: &crate::cti::internet_watch::LinkageWatch,
     storage: &crate::shell::metrics::StorageAlarm,
 ) -> Result<Wallboard, EngineGone> {
     let acd = engine.acd().await?;
@@ -173,7 +174,8 @@ pub async fn board(
         counts(&acd.totals),
         kpi,
     )
-    .with_web(web_input(&acd, internet));
+    .with_web(web_input(&acd, internet))
+    .with_linkages(&linkage.borrow());
     Ok(with_internet(board, internet).with_storage_full(storage.is_full()))
 }
 
@@ -259,6 +261,7 @@ pub fn spawn_publisher(
     engine: EngineHandle,
     feed: Feed,
     internet: InternetWatch,
+    linkage: crate::cti::internet_watch::LinkageWatch,
     call_in: Arc<CallIn>,
     storage: Arc<crate::shell::metrics::StorageAlarm>,
 ) -> tokio::task::JoinHandle<()> {
@@ -273,7 +276,8 @@ pub fn spawn_publisher(
             let (board, desks) = match build(&engine, &call_in, &internet).await {
                 Ok((mut view, desks)) => {
                     view.board =
-                        with_internet(view.board, &internet).with_storage_full(storage.is_full());
+                        with_internet(view.board.with_linkages(&linkage.borrow()), &internet)
+                            .with_storage_full(storage.is_full());
                     (view, desks)
                 }
                 Err(EngineGone) => break,
@@ -354,7 +358,13 @@ pub(crate) async fn wallboard(
     headers: HeaderMap,
 ) -> Result<Json<WallboardView>, ApiError> {
     may_watch_wallboard(&caller(&state, &headers)?)?;
-    let board = board(&state.engine, &state.internet, &state.tickets.storage).await?;
+    let board = board(
+        &state.engine,
+        &state.internet,
+        &state.linkage,
+        &state.tickets.storage,
+    )
+    .await?;
     let calls = state.engine.live_calls().await?;
     Ok(Json(WallboardView::new(board, &calls)))
 }

@@ -36,6 +36,8 @@ pub struct Scrape {
     pub reloads: (u64, u64),
     /// C13: the internet requests, as the ticket store last counted them.
     pub web: crate::workflow::store::InternetFigures,
+    /// C12: the linkage timing per service, at the KPIs' time.
+    pub linkage: crate::stats::linkage::LinkageFigures,
 }
 
 /// The media tasks' packet counters, read once.
@@ -60,6 +62,8 @@ pub struct MediaValues {
     pub refused_foreign_source: u64,
     /// Caller legs that went silent for `rtp.media_timeout`.
     pub inactive_legs: u64,
+    /// Conference mixers: underruns, frames dropped on overflow, clipped samples.
+    pub mixer: [u64; 3],
 }
 
 impl MediaValues {
@@ -88,6 +92,11 @@ impl MediaValues {
             ],
             refused_foreign_source: m.refused_foreign_source.load(Ordering::Relaxed),
             inactive_legs: m.inactive_legs.load(Ordering::Relaxed),
+            mixer: [
+                m.recording.mixer_underruns.load(Ordering::Relaxed),
+                m.recording.mixer_dropped_overflow.load(Ordering::Relaxed),
+                m.recording.mixer_clipped_samples.load(Ordering::Relaxed),
+            ],
         }
     }
 }
@@ -133,10 +142,12 @@ impl TicketValues {
     )
 )]
 pub async fn metrics(State(state): State<ApiState>) -> Result<Response, ApiError> {
+    let kpis = state.engine.stats().await?;
+    let linkage = crate::stats::linkage::LinkageFigures::at(&state.linkage.borrow(), kpis.at);
     let scrape = Scrape {
         engine: state.engine.snapshot().await?,
         acd: state.engine.acd().await?,
-        kpis: state.engine.stats().await?,
+        kpis,
         media: MediaValues::read(&state.media),
         tickets: TicketValues::read(&state.tickets),
         net: net::NetValues::read(&state.net),
@@ -145,6 +156,7 @@ pub async fn metrics(State(state): State<ApiState>) -> Result<Response, ApiError
             state.reloads.refused.load(Ordering::Relaxed),
         ),
         web: *state.internet.borrow(),
+        linkage,
     };
     Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], render(&scrape)).into_response())
 }
@@ -156,6 +168,7 @@ pub fn render(s: &Scrape) -> String {
     queues(&mut w, s);
     kpis(&mut w, s);
     web(&mut w, s);
+    linkage(&mut w, &s.linkage);
     sip(&mut w, s);
     media(&mut w, &s.media);
     tickets(&mut w, &s.tickets);
@@ -370,6 +383,40 @@ fn web(w: &mut Writer, s: &Scrape) {
     w.count(&[], s.web.backlog.unanswered);
 }
 
+/// C12: how long after the citizen's request the linkage with an emergency or utility hotline
+/// came, over the last 24 h, per service (as `GET /api/stats` → `emergency_linkage`).
+fn linkage(w: &mut Writer, f: &crate::stats::linkage::LinkageFigures) {
+    w.family(
+        "hotline_emergency_linkage_seconds",
+        Kind::Gauge,
+        "Seconds from the citizen's request (the call's start) to the linkage with 110/119/120/122 or a utility hotline, over the last 24 h, per service: quantile 0.5 (median) and 1 (maximum) (C12). Absent for a service without a linkage.",
+    );
+    for s in &f.last_24h {
+        let service = s.service.as_str();
+        w.sample(
+            "",
+            &[("period", "24h"), ("service", service), ("quantile", "0.5")],
+            s.median_s,
+        );
+        w.sample(
+            "",
+            &[("period", "24h"), ("service", service), ("quantile", "1")],
+            s.max_s as f64,
+        );
+    }
+    w.family(
+        "hotline_emergency_linkages",
+        Kind::Gauge,
+        "Requests linked to 110/119/120/122 or a utility hotline in the last 24 h, per service (C12).",
+    );
+    for s in &f.last_24h {
+        w.count(
+            &[("period", "24h"), ("service", s.service.as_str())],
+            s.count,
+        );
+    }
+}
+
 fn sip(w: &mut Writer, s: &Scrape) {
     let c = &s.engine.counters;
     w.family(
@@ -521,6 +568,24 @@ fn media(w: &mut Writer, m: &MediaValues) {
         "hotline_recording_frames_dropped_total",
         "Channel frames received but never written to a recording (the side ran ahead).",
         m.recording_dropped,
+    );
+    counter(
+        w,
+        "hotline_mixer_underruns_total",
+        "20 ms ticks a conference party was streaming but had no frame (its packets came late or were lost).",
+        m.mixer[0],
+    );
+    counter(
+        w,
+        "hotline_mixer_frames_dropped_total",
+        "Frames a conference party sent beyond its 200 ms queue (faster than real time), oldest dropped.",
+        m.mixer[1],
+    );
+    counter(
+        w,
+        "hotline_mixer_clipped_samples_total",
+        "Mixed conference samples saturated at the 16-bit range (parties too loud together).",
+        m.mixer[2],
     );
 }
 

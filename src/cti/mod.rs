@@ -49,6 +49,8 @@ pub struct ApiState {
     pub tickets: std::sync::Arc<crate::shell::metrics::TicketMetrics>,
     /// C13: unanswered internet requests, counted by the ticket store every few seconds.
     pub internet: live::InternetWatch,
+    /// C12: the last day's linkages to emergency hotlines, read by the ticket store.
+    pub linkage: internet_watch::LinkageWatch,
     /// Connection limits and their counters; the live streams take their places here.
     pub net: std::sync::Arc<crate::shell::conn_limit::NetLimits>,
     /// The outside numbers a call may be transferred to (`[transfer.numbers]`) and the
@@ -141,6 +143,12 @@ async fn live_calls(
     responses((status = 200, description = "KPIs overall and per queue, live queues, agents, alarms", body = crate::stats::wallboard::Wallboard), (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Needs a supervisor or wallboard token", body = ApiError), (status = 503, description = "The engine is shutting down", body = ApiError)))]
 async fn stats(State(state): State<ApiState>, headers: HeaderMap) -> Result<Response, ApiError> {
     live::may_watch_wallboard(&agents::caller(&state, &headers)?)?;
-    let board = live::board(&state.engine, &state.internet, &state.tickets.storage).await?;
+    let board = live::board(
+        &state.engine,
+        &state.internet,
+        &state.linkage,
+        &state.tickets.storage,
+    )
+    .await?;
     Ok(Json(board).into_response())
 }

@@ -46,6 +46,7 @@ use utoipa::{Modify, OpenApi};
         super::tickets::report,
         super::tickets::me,
         super::audit::reads,
+        super::audit::monitoring,
         super::attachments::upload,
         super::attachments::download,
         super::live::wallboard,

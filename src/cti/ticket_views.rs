@@ -93,6 +93,9 @@ pub struct TicketView {
     pub returned_by: Vec<UnitId>,
     pub extension_requests: u32,
     pub rating: Option<Rating>,
+    /// W3: who else was on the ticket's call (a handling unit, another agent, an outside
+    /// service), when they joined and left (`left_at` `null`: still on the line).
+    pub participation: Vec<crate::workflow::party::Participation>,
     /// The state with its data (deadlines, closure), as the workflow keeps it.
     #[schema(value_type = Object)]
     pub detail: TicketState,
@@ -270,6 +273,7 @@ impl TicketView {
             returned_by: t.returned_by.clone(),
             extension_requests: t.extension_requests,
             rating: t.rating,
+            participation: crate::workflow::party::participation(&t.history),
             detail: t.state.clone(),
             history: t.history.clone(),
             actions,

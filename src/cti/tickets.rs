@@ -212,6 +212,7 @@ pub fn router(api: TicketApi) -> Router {
         .route("/api/tickets/{id}/actions", post(act))
         .route("/api/sweep", post(sweep_now))
         .route("/api/audit/reads", get(crate::cti::audit::reads))
+        .route("/api/audit/monitoring", get(crate::cti::audit::monitoring))
         .route("/api/dispatch/categories", get(categories))
         .route("/api/dispatch/units", get(units))
         .route("/api/reports", get(report))

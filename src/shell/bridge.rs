@@ -17,7 +17,8 @@ use tokio::net::UdpSocket;
 use tokio::task::JoinHandle;
 
 use crate::media::bridge::{Bridge, BridgeStats, LegMedia};
-use crate::media::recorder::RecorderStats;
+use crate::media::mixer::{Mixer, MixerStats};
+use crate::media::recorder::{RecorderStats, BLOCK_SAMPLES};
 use crate::media::rtp::RtpSender;
 use crate::shell::recording::RecordingFile;
 
@@ -45,6 +46,103 @@ pub struct RecordingCounters {
     /// RFC 4733 key presses passed through to the agent and to the caller (packets).
     pub events_to_agents: AtomicU64,
     pub events_to_callers: AtomicU64,
+    /// Conference mixers (`media::mixer`): ticks a streaming party had no frame, frames
+    /// dropped because a party ran more than 200 ms ahead, mixed samples clipped.
+    pub mixer_underruns: AtomicU64,
+    pub mixer_dropped_overflow: AtomicU64,
+    pub mixer_clipped_samples: AtomicU64,
+}
+
+/// A sans-IO core that owns a call's recording: the two-party [`Bridge`] or the conference
+/// [`Mixer`]. [`Bridged`] writes either one's blocks and reports its counters.
+pub trait RecordedCore {
+    /// The core's own counters.
+    type Stats: Copy + Default;
+    fn handle_timeout(&mut self, now: Instant);
+    fn poll_block(&mut self) -> Option<[i16; BLOCK_SAMPLES]>;
+    fn flush(&mut self);
+    fn recorder_stats(&self) -> RecorderStats;
+    fn stats(&self) -> Self::Stats;
+    /// Adds the counters' growth since `was` to `/metrics`.
+    fn report(now: &Self::Stats, was: &Self::Stats, c: &RecordingCounters);
+}
+
+impl RecordedCore for Bridge {
+    type Stats = BridgeStats;
+    fn handle_timeout(&mut self, now: Instant) {
+        Bridge::handle_timeout(self, now);
+    }
+    fn poll_block(&mut self) -> Option<[i16; BLOCK_SAMPLES]> {
+        Bridge::poll_block(self)
+    }
+    fn flush(&mut self) {
+        Bridge::flush(self);
+    }
+    fn recorder_stats(&self) -> RecorderStats {
+        Bridge::recorder_stats(self)
+    }
+    fn stats(&self) -> BridgeStats {
+        Bridge::stats(self)
+    }
+    fn report(b: &BridgeStats, was: &BridgeStats, c: &RecordingCounters) {
+        c.stale.fetch_add(b.stale - was.stale, Ordering::Relaxed);
+        c.events_dropped
+            .fetch_add(b.events_dropped - was.events_dropped, Ordering::Relaxed);
+        c.ignored
+            .fetch_add(b.ignored - was.ignored, Ordering::Relaxed);
+        c.events_to_agents
+            .fetch_add(b.events_to_agent - was.events_to_agent, Ordering::Relaxed);
+        c.events_to_callers
+            .fetch_add(b.events_to_caller - was.events_to_caller, Ordering::Relaxed);
+    }
+}
+
+impl RecordedCore for Mixer {
+    type Stats = MixerStats;
+    fn handle_timeout(&mut self, now: Instant) {
+        Mixer::handle_timeout(self, now);
+    }
+    fn poll_block(&mut self) -> Option<[i16; BLOCK_SAMPLES]> {
+        Mixer::poll_block(self)
+    }
+    fn flush(&mut self) {
+        Mixer::flush(self);
+    }
+    fn recorder_stats(&self) -> RecorderStats {
+        Mixer::recorder_stats(self)
+    }
+    fn stats(&self) -> MixerStats {
+        Mixer::stats(self)
+    }
+    fn report(m: &MixerStats, was: &MixerStats, c: &RecordingCounters) {
+        let add = |counter: &AtomicU64, now: u64, was: u64| {
+            counter.fetch_add(now - was, Ordering::Relaxed);
+        };
+        add(&c.stale, m.stale, was.stale);
+        add(&c.events_dropped, m.events_dropped, was.events_dropped);
+        add(&c.ignored, m.ignored, was.ignored);
+        add(
+            &c.events_to_agents,
+            m.events_relayed - m.events_to_caller,
+            was.events_relayed - was.events_to_caller,
+        );
+        add(
+            &c.events_to_callers,
+            m.events_to_caller,
+            was.events_to_caller,
+        );
+        add(&c.mixer_underruns, m.underruns, was.underruns);
+        add(
+            &c.mixer_dropped_overflow,
+            m.dropped_overflow,
+            was.dropped_overflow,
+        );
+        add(
+            &c.mixer_clipped_samples,
+            m.clipped_samples,
+            was.clipped_samples,
+        );
+    }
 }
 
 /// The agent's leg on a media task.
@@ -57,9 +155,10 @@ pub struct AgentSide {
     pub receiver: JoinHandle<()>,
 }
 
-/// A bridged call: the core, and the file its blocks go to.
-pub struct Bridged {
-    pub core: Bridge,
+/// A bridged (or, with `C` = [`Mixer`], conferenced) call: the core, and the file its
+/// blocks go to.
+pub struct Bridged<C: RecordedCore = Bridge> {
+    pub core: C,
     pub recording: Option<RecordingFile>,
     /// The recording's path relative to the data dir (the call record names it).
     pub recording_name: String,
@@ -67,7 +166,7 @@ pub struct Bridged {
     counters: Arc<RecordingCounters>,
     /// The core's counters already added to `counters`.
     reported: RecorderStats,
-    reported_relay: BridgeStats,
+    reported_relay: C::Stats,
     /// When the recording was last handed to the OS.
     flushed_at: Option<Instant>,
     /// Blocks not yet written because the disk is full, oldest first (at most
@@ -81,14 +180,14 @@ pub struct Bridged {
 /// older ones are dropped (counted in `dropped`) so a long outage cannot exhaust memory.
 pub const MAX_BACKLOG: usize = 3000;
 
-impl Bridged {
+impl<C: RecordedCore> Bridged<C> {
     /// Starts a bridge, opening the recording file (a failure is logged; the call goes on).
     pub fn new(
-        core: Bridge,
+        core: C,
         recording_name: String,
         recording_path: PathBuf,
         counters: Arc<RecordingCounters>,
-    ) -> Bridged {
+    ) -> Self {
         let recording = match RecordingFile::create(&recording_path) {
             Ok(r) => Some(r),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -102,17 +201,35 @@ impl Bridged {
                 None
             }
         };
-        Bridged {
+        Self {
             core,
             recording,
             recording_name,
             recording_path,
             counters,
             reported: RecorderStats::default(),
-            reported_relay: BridgeStats::default(),
+            reported_relay: C::Stats::default(),
             flushed_at: None,
             backlog: std::collections::VecDeque::new(),
             stalled: false,
+        }
+    }
+
+    /// The call's core becomes another (a bridge becomes a conference): same file, same
+    /// counters, everything reported so far stays reported.
+    pub fn map_core<D: RecordedCore>(mut self, f: impl FnOnce(C) -> D) -> Bridged<D> {
+        self.write_blocks();
+        Bridged {
+            core: f(self.core),
+            recording: self.recording,
+            recording_name: self.recording_name,
+            recording_path: self.recording_path,
+            counters: self.counters,
+            reported: self.reported,
+            reported_relay: D::Stats::default(),
+            flushed_at: self.flushed_at,
+            backlog: self.backlog,
+            stalled: self.stalled,
         }
     }
 
@@ -202,16 +319,7 @@ impl Bridged {
             .fetch_add(st.dropped - self.reported.dropped, Ordering::Relaxed);
         self.reported = st;
         let b = self.core.stats();
-        let was = self.reported_relay;
-        c.stale.fetch_add(b.stale - was.stale, Ordering::Relaxed);
-        c.events_dropped
-            .fetch_add(b.events_dropped - was.events_dropped, Ordering::Relaxed);
-        c.ignored
-            .fetch_add(b.ignored - was.ignored, Ordering::Relaxed);
-        c.events_to_agents
-            .fetch_add(b.events_to_agent - was.events_to_agent, Ordering::Relaxed);
-        c.events_to_callers
-            .fetch_add(b.events_to_caller - was.events_to_caller, Ordering::Relaxed);
+        C::report(&b, &self.reported_relay, c);
         self.reported_relay = b;
     }
 }
@@ -305,6 +413,76 @@ mod tests {
         assert_eq!(
             hound::WavReader::open(&path).unwrap().duration(),
             MAX_QUEUED as u32 * 160
+        );
+    }
+
+    #[test]
+    fn a_bridged_call_becomes_a_mixer_with_the_same_file_and_counters() {
+        use crate::media::mixer::{Mixer, PartyId};
+        let dir = tempfile::tempdir().unwrap();
+        let (mut b, counters, t0) = bridged(dir.path());
+        for k in 0..10u64 {
+            b.tick(slot(t0, k));
+            agent_audio(&mut b, k as u16, slot(t0, k));
+        }
+        let mut m = b.map_core(|core| Mixer::from_bridge(core, slot(t0, 10)));
+        let media = LegMedia {
+            codec: Codec::Pcmu,
+            telephone_event: None,
+        };
+        let unit = RtpSender::new(Codec::Pcmu, None, &mut rand::thread_rng());
+        m.core
+            .add_party(PartyId(2), media, Some(unit), slot(t0, 10))
+            .unwrap();
+        m.core
+            .set_hears(PartyId::CALLER, &[PartyId::AGENT, PartyId(2)])
+            .unwrap();
+        // The agent goes on (one packet late: an underrun), the unit sends a burst of 15
+        // (5 beyond its queue), and two full-scale parties clip in the caller's mix.
+        let loud = |seq: u16, ssrc: u32| {
+            let mut p = Vec::new();
+            RtpHeader {
+                marker: false,
+                payload_type: 0,
+                sequence: seq,
+                timestamp: u32::from(seq) * 160,
+                ssrc,
+            }
+            .append_packet(&[0x80; 160], &mut p);
+            p
+        };
+        for seq in 0..15 {
+            m.core
+                .handle_packet(PartyId(2), &loud(seq, 9), slot(t0, 10));
+        }
+        for k in 10..40u64 {
+            // Packets 20 and 21 come late, with 22.
+            let seqs = match k {
+                20 | 21 => 0..0,
+                22 => 20..23,
+                _ => k..k + 1,
+            };
+            for seq in seqs {
+                m.core
+                    .handle_packet(PartyId::AGENT, &loud(seq as u16, 7), slot(t0, k));
+            }
+            m.tick(slot(t0, k));
+            while m.core.poll_transmit().is_some() {}
+        }
+        m.flush();
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        assert_eq!(load(&counters.mixer_dropped_overflow), 5);
+        assert_eq!(load(&counters.mixer_underruns), 1);
+        assert!(load(&counters.mixer_clipped_samples) > 0);
+        assert_eq!(load(&counters.filled), 0);
+        let (frames, _, dropped) = super::tests::load(&counters);
+        assert_eq!(dropped, 0);
+        let path = m.recording_path.clone();
+        m.recording.take().unwrap().finish().unwrap();
+        assert_eq!(
+            u64::from(hound::WavReader::open(&path).unwrap().duration()),
+            frames * 160,
+            "one file, every block of both cores in it"
         );
     }
 }

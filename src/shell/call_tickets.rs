@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use crate::call::record::ConnectedCall;
+use crate::call::record::{ConnectedCall, PartyEvent, PartyKind};
 use crate::cti::tickets::TicketApi;
 use crate::workflow::action::EmergencyService;
 use crate::workflow::model::{china, Actor, CallDraft, Recording};
+use crate::workflow::party::CallParty;
 use crate::workflow::store::{ListQuery, StoreError, TicketStore};
 use crate::workflow::ticket::TicketState;
 use crate::workflow::{Action, TicketId, WorkflowError};
@@ -67,13 +68,25 @@ enum Job {
         service: EmergencyService,
         at: chrono::DateTime<chrono::FixedOffset>,
     },
+    /// W3: a unit, another agent or an outside service joined or left the call: recorded on
+    /// the call's tickets (`PartyJoined` / `PartyLeft`).
+    Party {
+        call: String,
+        action: Action,
+        at: chrono::DateTime<chrono::FixedOffset>,
+    },
+    /// C16: a supervisor joined or left the call: the monitoring audit.
+    Monitoring(crate::shell::monitor_audit::Monitoring),
 }
 
 impl Job {
     fn call(&self) -> &str {
         match self {
             Job::Draft { draft, .. } => &draft.call_id,
-            Job::Attach { call, .. } | Job::Emergency { call, .. } => call,
+            Job::Attach { call, .. } | Job::Emergency { call, .. } | Job::Party { call, .. } => {
+                call
+            }
+            Job::Monitoring(m) => &m.call,
         }
     }
 }
@@ -136,6 +149,14 @@ impl CallTickets {
         let _ = self.jobs_tx.send(Job::Emergency { call, service, at });
     }
 
+    /// Someone beyond the caller and the first agent joined or left the call: a unit, another
+    /// agent or an outside service goes on the call's tickets (W3), a supervisor into the
+    /// monitoring audit (C16); queued behind the call's draft.
+    pub fn party(&mut self, p: PartyEvent) {
+        let at = self.api.now();
+        let _ = self.jobs_tx.send(party_job(p, at));
+    }
+
     /// The next draft opened, for the engine task's loop.
     pub async fn next_link(&mut self) -> Option<TicketLink> {
         self.links_rx.recv().await
@@ -149,6 +170,48 @@ impl CallTickets {
             runner.abort();
             tracing::warn!("ticket jobs still queued at shutdown (is the disk full?)");
         }
+    }
+}
+
+/// The job a party event makes: the ticket's event for a unit, an agent or an outside
+/// service; the audit's row for a supervisor.
+fn party_job(p: PartyEvent, at: chrono::DateTime<chrono::FixedOffset>) -> Job {
+    let party = match p.party {
+        PartyKind::Unit { unit } => CallParty::Unit {
+            unit: crate::workflow::UnitId(unit),
+        },
+        PartyKind::Agent { agent } => CallParty::Agent { agent },
+        PartyKind::External { target } => CallParty::External { target },
+        PartyKind::Supervisor { user, mode } => {
+            return Job::Monitoring(crate::shell::monitor_audit::Monitoring {
+                user,
+                mode,
+                call: p.call,
+                ticket: p.ticket,
+                joined_at: p.joined_at,
+                left_at: p.left_at,
+            })
+        }
+    };
+    let china = china();
+    let joined_at = p.joined_at.with_timezone(&china);
+    let action = match p.left_at {
+        None => Action::PartyJoined {
+            call: p.call.clone(),
+            party,
+            joined_at,
+        },
+        Some(left) => Action::PartyLeft {
+            call: p.call.clone(),
+            party,
+            joined_at,
+            left_at: left.with_timezone(&china),
+        },
+    };
+    Job::Party {
+        call: p.call,
+        action,
+        at,
     }
 }
 
@@ -198,6 +261,25 @@ async fn run_jobs(
                         metrics.transitions.add("emergency_transferred", n);
                         tracing::info!(%call, tickets = n, tries, "call's ticket linked to the emergency service (C12)");
                     }),
+                Job::Party {
+                    call: name,
+                    action,
+                    at,
+                } => record_party(&api, name.clone(), action.clone(), *at)
+                    .await
+                    .map(|n| {
+                        metrics.transitions.add(action.name(), n);
+                        tracing::info!(%call, tickets = n, tries, "call party recorded on the ticket (W3)");
+                    }),
+                Job::Monitoring(m) => {
+                    let row = m.clone();
+                    api.worker()
+                        .submit(move |s, _| Ok(crate::shell::monitor_audit::record(s, &row)?))
+                        .await
+                        .map(|()| {
+                            tracing::info!(%call, user = %m.user, mode = ?m.mode, left = m.left_at.is_some(), tries, "supervisor monitoring audited (C16)");
+                        })
+                }
             };
             match result {
                 Ok(()) => break,
@@ -304,6 +386,23 @@ async fn link_emergency(
                     | TicketState::Accepted { .. }
             )
         },
+        at,
+    )
+    .await
+}
+
+/// Records a party's joining or leaving on every ticket of the call that is not archived.
+async fn record_party(
+    api: &TicketApi,
+    call: String,
+    action: Action,
+    at: chrono::DateTime<chrono::FixedOffset>,
+) -> Result<u64, WorkflowError> {
+    act_on_call_tickets(
+        api,
+        call,
+        action,
+        |t, _| !matches!(t.state, TicketState::Archived { .. }),
         at,
     )
     .await

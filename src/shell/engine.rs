@@ -61,6 +61,8 @@ pub enum EngineCommand {
     Reload {
         menus: std::sync::Arc<crate::ivr::model::MenuTree>,
         acd: Box<crate::acd::config::AcdConfig>,
+        /// The units' phone numbers of the reloaded `dispatch.toml`.
+        unit_numbers: std::collections::BTreeMap<String, String>,
         reply: oneshot::Sender<crate::acd::core::Reconfigured>,
     },
 }
@@ -214,10 +216,12 @@ impl EngineHandle {
         &self,
         menus: std::sync::Arc<crate::ivr::model::MenuTree>,
         acd: crate::acd::config::AcdConfig,
+        unit_numbers: std::collections::BTreeMap<String, String>,
     ) -> Result<crate::acd::core::Reconfigured, EngineGone> {
         self.ask(|reply| EngineCommand::Reload {
             menus,
             acd: Box::new(acd),
+            unit_numbers,
             reply,
         })
         .await
@@ -376,6 +380,9 @@ impl EngineTask {
                         MediaEvent::Digit { call, digit } => self.core.handle_digit(call, digit, now),
                         MediaEvent::PlayFinished { call, token } => self.core.handle_play_finished(call, token, now),
                         MediaEvent::Failed { call } => self.core.handle_media_failed(call, now),
+                        MediaEvent::PartyFailed { call, party } => {
+                            self.core.party_media_failed(call, party, now)
+                        }
                         MediaEvent::Inactive { call } => self.core.handle_media_inactive(call, now),
                         MediaEvent::RecordingClosed { name, sha256 } => {
                             match pending.records.remove(&name) {
@@ -443,8 +450,14 @@ impl EngineTask {
                         let _ = reply.send(self.core.wrap_up_done(&agent, now));
                     }
                     EngineCommand::WebItem(cmd) => self.web_item(cmd),
-                    EngineCommand::Reload { menus, acd, reply } => {
+                    EngineCommand::Reload {
+                        menus,
+                        acd,
+                        unit_numbers,
+                        reply,
+                    } => {
                         let now = crate::shell::clock::now();
+                        self.core.set_unit_numbers(unit_numbers);
                         let credentials = Box::new(super::AgentCredentials((*acd).clone()));
                         let _ = reply.send(self.core.handle_reload(menus, &acd, credentials, now));
                     }
@@ -633,7 +646,12 @@ impl EngineTask {
                         t.call_answered(*c);
                     }
                 }
-                Output::Party(p) => tracing::info!(call = %p.call, party = ?p.party, "call party"),
+                Output::Party(p) => {
+                    tracing::info!(call = %p.call, party = ?p.party, left = p.left_at.is_some(), "call party");
+                    if let Some(t) = self.tickets.as_mut() {
+                        t.party(*p);
+                    }
+                }
                 Output::EmergencyTransfer { call, target } => {
                     if let Some(t) = self.tickets.as_mut() {
                         t.emergency_transfer(call, &target);

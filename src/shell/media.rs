@@ -1,8 +1,10 @@
 //! The media tasks: a small fixed set (about one per core), each owning many calls' RTP
 //! sockets and pacing all their streams from one timer (`media::pacer`). RTP timestamps come
-//! from frame counts, never from the wall clock. One light receive task per call reads the
-//! caller's packets: it latches their source (symmetric RTP) and turns RFC 4733 events or
-//! in-band tones into key presses for the engine.
+//! from frame counts, never from the wall clock. One light receive task per leg
+//! ([`receive`]) latches its source (symmetric RTP), forwards a bridged or mixing call's
+//! packets here by [`PartyId`], and turns the caller's RFC 4733 events or in-band tones into
+//! key presses for the engine. A connected call runs on the two-party [`Bridge`] until the
+//! call room first mixes it; from then on on the conference [`Mixer`] ([`conference`]).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -18,18 +20,24 @@ use crate::call::engine::MediaCommand;
 use crate::call::session::CallId;
 use crate::media::bridge::{Bridge, LegMedia};
 use crate::media::codec::Codec;
-use crate::media::dtmf::{Digit, EventReceiver, ToneDetector, ToneDetectorConfig};
+use crate::media::dtmf::Digit;
+use crate::media::mixer::{Mixer, PartyId};
 use crate::media::pacer::{Pacer, PacerConfig, StreamId};
 use crate::media::player::{Player, PlayerEvent};
-use crate::media::rtp::{
-    LatchConfig, LatchDecision, ReceiveStats, RefuseReason, RtpPacket, RtpSender, SourceLatch,
-};
+use crate::media::rtp::{LatchConfig, RtpSender, SourceLatch};
 use crate::shell::assets::Prompts;
-use crate::shell::bridge::{AgentSide, Bridged, RecordingCounters, Side};
+use crate::shell::bridge::{AgentSide, Bridged, RecordedCore, RecordingCounters, Side};
 use crate::shell::clock;
 use crate::shell::media_ports::ReservedPorts;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
+
+mod conference;
+mod receive;
+#[cfg(test)]
+mod tests;
+
+use receive::{receive, Leg};
 
 /// What the media side tells the engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +48,12 @@ pub enum MediaEvent {
     PlayFinished { call: CallId, token: u64 },
     /// The call's RTP port could not be opened.
     Failed { call: CallId },
+    /// A conference party's RTP port could not be opened: that party is taken off the call,
+    /// the others go on.
+    PartyFailed {
+        call: CallId,
+        party: crate::media::mixer::PartyId,
+    },
     /// No RTP was accepted from the caller for the configured time (the caller vanished,
     /// unless they put the call on hold: the engine decides).
     Inactive { call: CallId },
@@ -79,13 +93,13 @@ enum Command {
     /// A receive task saw a leg's real source address.
     Remote {
         call: CallId,
-        side: Side,
+        party: PartyId,
         addr: SocketAddr,
     },
-    /// An RTP packet from one side of a bridged call.
+    /// An RTP packet from one party of a bridged or conferenced call.
     Packet {
         call: CallId,
-        side: Side,
+        party: PartyId,
         packet: Vec<u8>,
     },
     /// Reloaded prompts for every play from now on.
@@ -99,6 +113,8 @@ pub struct MediaSettings {
     pub relatch_after: Duration,
     /// See `rtp.media_timeout`; `None` is off.
     pub media_timeout: Option<Duration>,
+    /// See `rtp.conference_queue`.
+    pub conference_queue: Duration,
 }
 
 /// Routes the engine's media commands to the task that owns the call.
@@ -191,6 +207,12 @@ struct Stream {
     bridged_flag: Arc<AtomicBool>,
     agent: Option<AgentSide>,
     bridged: Option<Bridged>,
+    /// Parties after the agent (conference legs), by id; their senders wait here until the
+    /// call is mixing.
+    parties: Vec<(PartyId, AgentSide)>,
+    /// Once the call room mixes the call, the bridge's recording and streams live here
+    /// (`bridged` is then `None`) until `Close`.
+    mixed: Option<Bridged<Mixer>>,
     /// The last item of the current play list and the engine's token for it.
     pending: Option<(crate::media::player::PlayId, u64)>,
     receiver: JoinHandle<()>,
@@ -228,6 +250,8 @@ impl Worker {
                     for s in self.calls.values_mut() {
                         if let Some(b) = s.bridged.as_mut() {
                             b.tick(now);
+                        } else if s.mixed.is_some() {
+                            conference::tick(s, now, &self.counters);
                         }
                     }
                 }
@@ -249,34 +273,53 @@ impl Worker {
         if let Some(agent) = s.agent {
             agent.receiver.abort();
         }
-        if let Some(mut bridged) = s.bridged {
-            bridged.flush();
-            let name = bridged.recording_name.clone();
-            let to_engine = self.to_engine.clone();
-            let recording = bridged.recording;
-            // Syncing and hashing a file is blocking work: off the media task.
-            tokio::task::spawn_blocking(move || {
-                let sha256 = match recording.map(|r| r.finish()) {
-                    Some(Ok(sha)) => Some(sha),
-                    Some(Err(e)) => {
-                        tracing::error!(recording = %name, error = %e, "cannot finish recording");
-                        None
-                    }
-                    None => None,
-                };
-                let _ = to_engine.send(MediaEvent::RecordingClosed { name, sha256 });
-            });
+        for (_, party) in s.parties {
+            party.receiver.abort();
         }
+        if let Some(bridged) = s.bridged {
+            self.finish_recording(bridged);
+        }
+        if let Some(mixed) = s.mixed {
+            self.finish_recording(mixed);
+        }
+    }
+
+    /// Writes a call's last frames and closes its recording off the media task.
+    fn finish_recording<C: RecordedCore>(&self, mut bridged: Bridged<C>) {
+        bridged.flush();
+        let name = bridged.recording_name.clone();
+        let to_engine = self.to_engine.clone();
+        let recording = bridged.recording;
+        // Syncing and hashing a file is blocking work: off the media task.
+        tokio::task::spawn_blocking(move || {
+            let sha256 = match recording.map(|r| r.finish()) {
+                Some(Ok(sha)) => Some(sha),
+                Some(Err(e)) => {
+                    tracing::error!(recording = %name, error = %e, "cannot finish recording");
+                    None
+                }
+                None => None,
+            };
+            let _ = to_engine.send(MediaEvent::RecordingClosed { name, sha256 });
+        });
     }
 
     /// A packet from one side of a bridged call: the core relays and records it; the
     /// packets it makes go out on the destination leg's socket.
-    fn packet(&mut self, call: CallId, side: Side, packet: &[u8]) {
+    fn packet(&mut self, call: CallId, party: PartyId, packet: &[u8]) {
         let Some(s) = self.calls.get_mut(&call) else {
             return;
         };
         let Some(bridged) = s.bridged.as_mut() else {
+            if s.mixed.is_some() {
+                self.mixed_packet(call, party, packet);
+            }
             return;
+        };
+        let side = match party {
+            PartyId::CALLER => Side::Caller,
+            PartyId::AGENT => Side::Agent,
+            _ => return, // a party waiting for the `Mix`: not heard yet
         };
         bridged.core.handle_packet(side, packet, clock::now());
         let counters = &self.counters;
@@ -340,19 +383,23 @@ impl Worker {
 
     fn handle(&mut self, cmd: Command) {
         match cmd {
-            Command::Remote { call, side, addr } => {
+            Command::Remote { call, party, addr } => {
                 if let Some(s) = self.calls.get_mut(&call) {
-                    match side {
-                        Side::Caller => s.remote = Some(addr),
-                        Side::Agent => {
-                            if let Some(a) = s.agent.as_mut() {
+                    match party {
+                        PartyId::CALLER => s.remote = Some(addr),
+                        _ => {
+                            if let Some(a) = s.leg_mut(party) {
                                 a.remote = addr;
                             }
                         }
                     }
                 }
             }
-            Command::Packet { call, side, packet } => self.packet(call, side, &packet),
+            Command::Packet {
+                call,
+                party,
+                packet,
+            } => self.packet(call, party, &packet),
             Command::Prompts(prompts) => self.prompts = prompts,
             Command::Engine(MediaCommand::Open {
                 call,
@@ -388,7 +435,15 @@ impl Worker {
             Command::Engine(MediaCommand::Hold { call, prompt }) => self.hold(call, prompt),
             Command::Engine(MediaCommand::Unbridge { call }) => self.unbridge(call),
             Command::Engine(MediaCommand::SendDigit { call, digit }) => {
-                let bridged = self.calls.get_mut(&call).and_then(|s| s.bridged.as_mut());
+                let Some(s) = self.calls.get_mut(&call) else {
+                    return;
+                };
+                if let (Some(m), Some(d)) = (s.mixed.as_mut(), Digit::from_char(digit)) {
+                    if !m.core.send_digit(d, clock::now()) {
+                        tracing::debug!(%call, %digit, "key not regenerated (passed through, or no telephone-event)");
+                    }
+                }
+                let bridged = s.bridged.as_mut();
                 if let (Some(b), Some(d)) = (bridged, Digit::from_char(digit)) {
                     // The core skips a key that already went through as the caller's event.
                     if !b.core.send_digit(d, clock::now()) {
@@ -398,11 +453,18 @@ impl Worker {
             }
             Command::Engine(MediaCommand::Close { call }) => self.close(call),
             Command::Engine(MediaCommand::Reserve { .. }) => {} // the engine task's (`send`)
-            Command::Engine(
-                MediaCommand::OpenParty { call, .. }
-                | MediaCommand::Mix { call, .. }
-                | MediaCommand::CloseParty { call, .. },
-            ) => tracing::warn!(%call, "conference media is not built yet"),
+            Command::Engine(MediaCommand::OpenParty {
+                call,
+                party,
+                port,
+                remote,
+                codec,
+                telephone_event,
+            }) => self.open_party(call, party, (port, remote), codec, telephone_event),
+            Command::Engine(MediaCommand::Mix { call, hears }) => self.mix(call, &hears),
+            Command::Engine(MediaCommand::CloseParty { call, party }) => {
+                self.close_party(call, party)
+            }
         }
     }
 
@@ -410,19 +472,28 @@ impl Worker {
     fn start_leg(
         &self,
         call: CallId,
-        side: Side,
+        party: PartyId,
         (port, remote): (u16, Option<SocketAddr>),
         codec: Codec,
         telephone_event: Option<u8>,
         bridged: Arc<AtomicBool>,
     ) -> Option<(Arc<UdpSocket>, JoinHandle<()>)> {
         // A caller's port was bound before the answer; an agent's is bound now.
-        let bound = self.reserved.take_or_bind(call, port, side == Side::Caller);
+        let bound = self
+            .reserved
+            .take_or_bind(call, port, party == PartyId::CALLER);
         let socket = match bound.and_then(UdpSocket::from_std) {
             Ok(s) => Arc::new(s),
             Err(e) => {
-                tracing::warn!(%call, port, ?side, error = %e, "cannot open an RTP port");
-                let _ = self.to_engine.send(MediaEvent::Failed { call });
+                tracing::warn!(%call, port, ?party, error = %e, "cannot open an RTP port");
+                // Without the caller's or the agent's leg the call cannot go on; a conference
+                // party's failure must not end the citizen's call (it is left out of the mix).
+                let failed = if party <= PartyId::AGENT {
+                    MediaEvent::Failed { call }
+                } else {
+                    MediaEvent::PartyFailed { call, party }
+                };
+                let _ = self.to_engine.send(failed);
                 return None;
             }
         };
@@ -430,9 +501,9 @@ impl Worker {
             LatchConfig {
                 relatch_after: self.settings.relatch_after,
                 // Only a caller who vanished ends a call; an agent's phone has its own checks.
-                inactivity: match side {
-                    Side::Caller => self.settings.media_timeout,
-                    Side::Agent => None,
+                inactivity: match party {
+                    PartyId::CALLER => self.settings.media_timeout,
+                    _ => None,
                 },
             },
             // The SDP's address, where it is believed (a trunk's, an agent's phone); otherwise
@@ -442,7 +513,7 @@ impl Worker {
         );
         let leg = Leg {
             call,
-            side,
+            party,
             latch,
             socket: socket.clone(),
             codec,
@@ -469,7 +540,7 @@ impl Worker {
         let bridged_flag = Arc::new(AtomicBool::new(false));
         let Some((socket, receiver)) = self.start_leg(
             call,
-            Side::Caller,
+            PartyId::CALLER,
             (port, remote),
             codec,
             telephone_event,
@@ -498,6 +569,8 @@ impl Worker {
                 bridged_flag,
                 agent: None,
                 bridged: None,
+                parties: Vec::new(),
+                mixed: None,
                 pending: None,
                 receiver,
             },
@@ -517,7 +590,7 @@ impl Worker {
         };
         let Some((socket, receiver)) = self.start_leg(
             call,
-            Side::Agent,
+            PartyId::AGENT,
             (port, Some(remote)),
             codec,
             telephone_event,
@@ -546,6 +619,9 @@ impl Worker {
         let Some(s) = self.calls.get_mut(&call) else {
             return;
         };
+        if s.mixed.is_some() {
+            return self.hold_mixed(call, prompt);
+        }
         let Some(bridged) = s.bridged.as_mut() else {
             return;
         };
@@ -582,6 +658,10 @@ impl Worker {
         let Some(s) = self.calls.get_mut(&call) else {
             return;
         };
+        if s.mixed.is_some() {
+            tracing::warn!(%call, "unbridge of a mixing call ignored (the call room closes parties)");
+            return;
+        }
         if let Some(agent) = s.agent.take() {
             agent.receiver.abort();
         }
@@ -611,6 +691,10 @@ impl Worker {
         let Some(s) = self.calls.get_mut(&call) else {
             return;
         };
+        if s.mixed.is_some() {
+            tracing::warn!(%call, "bridge of a mixing call ignored");
+            return;
+        }
         if self.pacer.sender_mut(StreamId(call.0)).is_none() {
             return; // the caller's stream is not with the pacer: nothing to take over
         }
@@ -678,140 +762,6 @@ impl Worker {
                     .to_engine
                     .send(MediaEvent::PlayFinished { call, token });
             }
-        }
-    }
-}
-
-/// One leg's receiving end.
-struct Leg {
-    call: CallId,
-    side: Side,
-    /// Which source is this leg's peer, and whether it went quiet.
-    latch: SourceLatch,
-    socket: Arc<UdpSocket>,
-    codec: Codec,
-    telephone_event: Option<u8>,
-    /// Once set, audio goes to the media task for relaying and recording.
-    bridged: Arc<AtomicBool>,
-}
-
-/// Reads one leg's incoming RTP until the call closes (the task is aborted).
-async fn receive(
-    leg: Leg,
-    to_engine: mpsc::UnboundedSender<MediaEvent>,
-    to_worker: mpsc::UnboundedSender<Command>,
-    counters: Arc<MediaCounters>,
-) {
-    let Leg {
-        call,
-        side,
-        mut latch,
-        socket,
-        codec,
-        telephone_event,
-        bridged,
-    } = leg;
-    let mut stats = ReceiveStats::new();
-    let mut events = EventReceiver::new(Duration::from_millis(300));
-    let mut tones = ToneDetector::new(ToneDetectorConfig::default());
-    // A gateway that sends RFC 4733 events is believed over the tones in its audio (some
-    // send both); in-band detection is for those that never send an event.
-    let mut events_seen = false;
-    let mut pcm = [0i16; 1024];
-    let mut buf = vec![0u8; 2048];
-    loop {
-        let deadline = [events.poll_timeout(), latch.poll_timeout()]
-            .into_iter()
-            .flatten()
-            .min();
-        let received = match deadline {
-            Some(at) => tokio::time::timeout_at(
-                tokio::time::Instant::from_std(at),
-                socket.recv_from(&mut buf),
-            )
-            .await
-            .ok(),
-            None => Some(socket.recv_from(&mut buf).await),
-        };
-        let now = clock::now();
-        match received {
-            None => {
-                events.handle_timeout(now);
-                if latch.handle_timeout(now) {
-                    counters.inactive_legs.fetch_add(1, Ordering::Relaxed);
-                    let _ = to_engine.send(MediaEvent::Inactive { call });
-                }
-            }
-            Some(Err(_)) => continue,
-            Some(Ok((n, from))) => {
-                let Ok(packet) = RtpPacket::parse(&buf[..n]) else {
-                    continue;
-                };
-                counters.received.fetch_add(1, Ordering::Relaxed);
-                // The latch first: a refused packet is counted and read by nothing else.
-                match latch.handle_packet(from, packet.header.ssrc, now) {
-                    LatchDecision::Refuse(reason) => {
-                        match reason {
-                            RefuseReason::ForeignSource => &counters.refused_foreign_source,
-                        }
-                        .fetch_add(1, Ordering::Relaxed);
-                        if latch.refused().is_power_of_two() {
-                            tracing::warn!(%call, ?side, %from, refused = latch.refused(), reason = reason.as_str(), "RTP from a foreign source refused");
-                        }
-                        continue;
-                    }
-                    LatchDecision::Accept { send_to, changed } => {
-                        if changed {
-                            let _ = to_worker.send(Command::Remote {
-                                call,
-                                side,
-                                addr: send_to,
-                            });
-                        }
-                    }
-                }
-                let lost_before = stats.lost;
-                let _ = stats.handle_packet(from, &packet, now);
-                if stats.lost > lost_before {
-                    counters
-                        .lost
-                        .fetch_add(stats.lost - lost_before, Ordering::Relaxed);
-                }
-                let pt = packet.header.payload_type;
-                if bridged.load(Ordering::Relaxed) {
-                    let _ = to_worker.send(Command::Packet {
-                        call,
-                        side,
-                        packet: buf[..n].to_vec(),
-                    });
-                }
-                if side == Side::Agent {
-                    continue;
-                }
-                if Some(pt) == telephone_event {
-                    events_seen = true;
-                    let _ = events.handle_packet(packet.header.timestamp, packet.payload, now);
-                } else if !events_seen
-                    && pt == codec.payload_type()
-                    && packet.payload.len() <= pcm.len()
-                {
-                    let out = &mut pcm[..packet.payload.len()];
-                    codec.decode(packet.payload, out);
-                    tones.handle_samples(out);
-                }
-            }
-        }
-        while let Some(d) = events.poll_digit() {
-            let _ = to_engine.send(MediaEvent::Digit {
-                call,
-                digit: d.digit.as_char(),
-            });
-        }
-        while let Some(d) = tones.poll_digit() {
-            let _ = to_engine.send(MediaEvent::Digit {
-                call,
-                digit: d.digit.as_char(),
-            });
         }
     }
 }

@@ -11,9 +11,11 @@ pub mod conn_limit;
 pub mod engine;
 pub mod http_serve;
 pub mod journal;
+pub mod linkage_store;
 pub mod media;
 pub mod media_ports;
 pub mod metrics;
+pub mod monitor_audit;
 pub mod portal_key;
 pub mod private_fs;
 pub mod read_audit;
@@ -291,6 +293,7 @@ pub async fn run(
         media::MediaSettings {
             relatch_after: config.rtp.relatch_after,
             media_timeout: Some(config.rtp.media_timeout).filter(|d| !d.is_zero()),
+            conference_queue: config.rtp.conference_queue,
         },
     );
     let media_counters = media.counters.clone();
@@ -319,7 +322,7 @@ pub async fn run(
         queues: acd_config.queue_names(),
         transfer_gateway: config.transfer.gateway,
         transfer_numbers: config.transfer.numbers.clone(),
-        unit_numbers: Default::default(),
+        unit_numbers: unit_numbers(&config.config_dir)?,
         trunks: config.sip.trunks.clone(),
         max_setup_per_source: config.sip.max_setup_per_source,
     };
@@ -435,6 +438,12 @@ pub async fn run(
         crate::cti::internet_watch::INTERNET_WATCH_EVERY,
         internet_tx,
     );
+    let (linkage_tx, linkage) = tokio::sync::watch::channel(std::sync::Arc::new(Vec::new()));
+    let linkage_watch = crate::cti::internet_watch::spawn_linkage_watch(
+        tickets.clone(),
+        crate::cti::internet_watch::INTERNET_WATCH_EVERY,
+        linkage_tx,
+    );
     let reload_counters = std::sync::Arc::new(reload::ReloadCounters::default());
     let reloader = reload.map(|source| {
         let reloader = reload::Reloader {
@@ -467,6 +476,7 @@ pub async fn run(
         engine_handle.clone(),
         live.clone(),
         internet.clone(),
+        linkage.clone(),
         call_in.clone(),
         tickets.worker().metrics().storage.clone(),
     );
@@ -484,6 +494,7 @@ pub async fn run(
         live: live.clone(),
         tickets: tickets.worker().metrics().clone(),
         internet,
+        linkage,
         net: net.clone(),
         reloads: reload_counters,
         call_in,
@@ -513,6 +524,7 @@ pub async fn run(
         r.abort();
     }
     internet_watch.abort();
+    linkage_watch.abort();
     web_items.abort();
     publisher.abort();
     crate::cti::live::close(&live);
@@ -521,6 +533,18 @@ pub async fn run(
     }
     tracing::info!("hotline stopped");
     Ok(())
+}
+
+/// The handling units' phone numbers of `config_dir/dispatch.toml`, for the call engine (W3:
+/// an agent brings a unit onto a call through the `[transfer]` gateway). The file was already
+/// validated with the rest of the configuration; a problem here is reported as `file: …`.
+fn unit_numbers(config_dir: &Path) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    let path = config_dir.join("dispatch.toml");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
+    let catalogue = crate::workflow::catalogue::DispatchCatalogue::from_toml_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(catalogue.unit_numbers())
 }
 
 /// Repairs the recordings a crash left, then turns every journalled call without a record

@@ -188,7 +188,11 @@ impl Reloader {
         let (agents, queues) = (acd.agents.len(), acd.queues.len());
         let menus = assets.menus.menus().count();
         let prompts = assets.prompts.decoded.len();
-        let report = match self.engine.reload(assets.menus.clone(), acd).await {
+        let report = match self
+            .engine
+            .reload(assets.menus.clone(), acd, workflow.catalogue.unit_numbers())
+            .await
+        {
             Ok(r) => r,
             Err(e) => {
                 self.counters.refused.fetch_add(1, Ordering::Relaxed);

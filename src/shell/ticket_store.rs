@@ -28,7 +28,7 @@ use crate::workflow::catalogue::DispatchCatalogue;
 use crate::workflow::event::Event;
 use crate::workflow::repeat::RepeatCandidate;
 use crate::workflow::store::{
-    IndexRow, InternetBacklog, ListQuery, Page, Report, StoreError, TicketStore,
+    EmergencyLinkage, IndexRow, InternetBacklog, ListQuery, Page, Report, StoreError, TicketStore,
 };
 use crate::workflow::{Policy, TicketId, Workflow};
 
@@ -40,6 +40,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_internet_response.sql"),
     include_str!("migrations/0003_read_audit.sql"),
     include_str!("migrations/0004_external_key.sql"),
+    include_str!("migrations/0005_monitoring_audit.sql"),
+    include_str!("migrations/0006_emergency_links.sql"),
 ];
 
 /// How hard a commit waits for the disk.
@@ -53,7 +55,7 @@ pub enum Durability {
 
 /// A backend error; a full disk (SQLite's `SQLITE_FULL`, an `ENOSPC`) is its own variant so
 /// the API answers 507 `storage_full` and the engine retries.
-fn backend<E: std::fmt::Display + 'static>(e: E) -> StoreError {
+pub(crate) fn backend<E: std::fmt::Display + 'static>(e: E) -> StoreError {
     let any = &e as &dyn std::any::Any;
     let full = match any.downcast_ref::<rusqlite::Error>() {
         Some(rusqlite::Error::SqliteFailure(f, _)) => f.code == rusqlite::ErrorCode::DiskFull,
@@ -304,7 +306,7 @@ fn put_events(conn: &Connection, events: &[Event], id: &TicketId) -> Result<(), 
         stmt.execute(params![id.0, e.seq as i64, e.at.to_rfc3339(), body])
             .map_err(backend)?;
     }
-    Ok(())
+    crate::shell::linkage_store::put(conn, id, events)
 }
 
 fn put_row(conn: &Connection, row: &IndexRow, new: bool) -> Result<(), StoreError> {
@@ -624,6 +626,14 @@ impl TicketStore for SqliteStore {
         now: DateTime<FixedOffset>,
     ) -> Result<crate::workflow::store::InternetResponse, StoreError> {
         internet_response(&self.conn, from.timestamp(), to.timestamp(), now)
+    }
+
+    fn emergency_linkages(
+        &mut self,
+        from: DateTime<FixedOffset>,
+        to: DateTime<FixedOffset>,
+    ) -> Result<Vec<EmergencyLinkage>, StoreError> {
+        crate::shell::linkage_store::between(&self.conn, from, to)
     }
 
     fn report(

@@ -1,5 +1,7 @@
 //! KPIs computed from timestamped events: the 15-second answer rate, the rolling 24 h
-//! connection rate, waits and abandons. It is fed events; it reaches into no other room.
+//! connection rate, waits and abandons, and C12's emergency linkage timing. It is fed events
+//! and rows; it reaches into no other room.
 
 pub mod kpi;
+pub mod linkage;
 pub mod wallboard;

@@ -123,6 +123,9 @@ pub struct Wallboard {
     pub web_alarm_after_s: u64,
     /// The internet requests of the last 24 h: responded to within 3 minutes or not.
     pub web_last_24h: WebRates,
+    /// C12: seconds from the citizen's request (the call's start) to the linkage with
+    /// 110/119/120/122 or a utility hotline, per service, today and over the last 24 h.
+    pub emergency_linkage: crate::stats::linkage::LinkageFigures,
 }
 
 /// C13 over a period: internet requests received, responded to within 3 minutes, late, and
@@ -205,7 +208,14 @@ impl Wallboard {
             web_longest_wait_s: None,
             web_alarm_after_s: 0,
             web_last_24h: WebRates::default(),
+            emergency_linkage: Default::default(),
         }
+    }
+
+    /// Adds C12's linkage timing from the linkages of the last 24 h, over the board's windows.
+    pub fn with_linkages(mut self, rows: &[crate::stats::linkage::Linkage]) -> Self {
+        self.emergency_linkage = crate::stats::linkage::LinkageFigures::at(rows, self.at);
+        self
     }
 
     /// Adds the internet channel's figures, and their alarm when a web request has waited

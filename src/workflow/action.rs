@@ -1,9 +1,11 @@
 //! What people ask the workflow to do ([`Action`], one variant per W-rule step) and why it
 //! can say no ([`Refusal`], one variant per reason, each with a stable machine code).
 
+use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
 use super::model::{Domain, Recording, RequestType, TicketId, UnitId, Urgency};
+use super::party::CallParty;
 
 /// Legal-channel and inadmissible cases for refusing a request (W1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -361,6 +363,19 @@ pub enum Action {
     },
     /// C9: attach the call recording (needed before archiving a phone ticket).
     AttachRecording { recording: Recording },
+    /// W3: a unit, another agent or an outside service joined the ticket's call (engine only).
+    PartyJoined {
+        call: String,
+        party: CallParty,
+        joined_at: DateTime<FixedOffset>,
+    },
+    /// W3: that party left the call (engine only).
+    PartyLeft {
+        call: String,
+        party: CallParty,
+        joined_at: DateTime<FixedOffset>,
+        left_at: DateTime<FixedOffset>,
+    },
     /// W18: archive a closed ticket; nothing changes afterwards.
     Archive,
 }
@@ -402,6 +417,8 @@ impl Action {
             Action::RejectFinalAnswer { .. } => "reject_final_answer",
             Action::FollowUp { .. } => "follow_up",
             Action::AttachRecording { .. } => "attach_recording",
+            Action::PartyJoined { .. } => "party_joined",
+            Action::PartyLeft { .. } => "party_left",
             Action::Archive => "archive",
         }
     }
@@ -486,6 +503,8 @@ pub enum Refusal {
     FinalAnswerRepeat { earlier: TicketId },
     #[error("the ticket has {max} events, the most one may carry: open a new ticket linked to it")]
     TicketFull { max: u64 },
+    #[error("`three_way_transfer` closes a request only when a handling unit took part in its call (W3), and no unit joined this ticket's call: bring the unit onto the call first, or close it with another method")]
+    NoUnitOnCall,
 }
 
 /// The most files one reply may name: a reply is a few documents and photos, and the number
@@ -530,6 +549,7 @@ impl Refusal {
             Refusal::TicketFull { .. } => "ticket_full",
             Refusal::NotSupervised { .. } => "not_supervised",
             Refusal::FinalAnswerRepeat { .. } => "final_answer_repeat",
+            Refusal::NoUnitOnCall => "no_unit_on_call",
         }
     }
 
@@ -564,6 +584,7 @@ impl Refusal {
                 | Refusal::Unclassified
                 | Refusal::TooManyAttachments { .. }
                 | Refusal::FieldTooLong { .. }
+                | Refusal::NoUnitOnCall
         )
     }
 }

@@ -134,6 +134,21 @@ pub(crate) fn probes() -> Vec<Action> {
                 sha256: String::new(),
             },
         },
+        Action::PartyJoined {
+            call: String::new(),
+            party: crate::workflow::party::CallParty::Agent {
+                agent: String::new(),
+            },
+            joined_at: DateTime::UNIX_EPOCH.fixed_offset(),
+        },
+        Action::PartyLeft {
+            call: String::new(),
+            party: crate::workflow::party::CallParty::Agent {
+                agent: String::new(),
+            },
+            joined_at: DateTime::UNIX_EPOCH.fixed_offset(),
+            left_at: DateTime::UNIX_EPOCH.fixed_offset(),
+        },
         Action::Archive,
     ]
 }
@@ -208,6 +223,8 @@ mod tests {
             Action::Archive => 31,
             Action::CloseSupervision { .. } => 32,
             Action::EmergencyTransferred { .. } => 33,
+            Action::PartyJoined { .. } => 34,
+            Action::PartyLeft { .. } => 35,
         }
     }
 
@@ -215,6 +232,6 @@ mod tests {
     fn every_kind_of_action_is_probed_once() {
         let mut seen: Vec<usize> = probes().iter().map(ordinal).collect();
         seen.sort_unstable();
-        assert_eq!(seen, (0..34).collect::<Vec<_>>());
+        assert_eq!(seen, (0..36).collect::<Vec<_>>());
     }
 }

@@ -25,6 +25,38 @@ pub enum CatalogueError {
 pub struct Unit {
     pub id: UnitId,
     pub name: String,
+    /// The unit's hotline desk, dialled through the `[transfer]` gateway when an agent brings
+    /// the unit onto a citizen's call (W3 three-way transfer); none: it cannot be conferenced.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "phone_number"
+    )]
+    pub phone: Option<String>,
+}
+
+/// The longest unit phone number: an E.164 number (15 digits) with an extension and a
+/// prefix fits; anything longer is a typo.
+pub const MAX_UNIT_PHONE: usize = 32;
+
+/// Whether `s` is something a gateway can dial: digits, `+`, `*`, `#`, at most
+/// [`MAX_UNIT_PHONE`] of them.
+pub fn is_dialable(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= MAX_UNIT_PHONE
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'*' | b'#'))
+}
+
+/// `phone`, checked while parsing so that a bad number is reported at its line.
+fn phone_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let s = String::deserialize(d)?;
+    if !is_dialable(&s) {
+        return Err(serde::de::Error::custom(format!(
+            "`phone` {s:?} is not a number a gateway can dial: use digits, `+`, `*` or `#`, at most {MAX_UNIT_PHONE} of them"
+        )));
+    }
+    Ok(Some(s))
 }
 
 /// A catalogue entry: what kind of matter goes to whom.
@@ -138,6 +170,14 @@ impl DispatchCatalogue {
         self.units.values()
     }
 
+    /// The units that can be dialled (unit id → `phone`), for the call engine.
+    pub fn unit_numbers(&self) -> BTreeMap<String, String> {
+        self.units
+            .values()
+            .filter_map(|u| u.phone.clone().map(|p| (u.id.0.clone(), p)))
+            .collect()
+    }
+
     /// A category by id.
     pub fn category(&self, id: &str) -> Option<&Category> {
         self.categories.get(id)
@@ -183,6 +223,49 @@ mod tests {
         assert!(water.basic_livelihood);
         assert_eq!(water.lead, UnitId::new("water"));
         assert_eq!(c.suggest("小区停水三天了")[0].id, "water_supply");
+    }
+
+    #[test]
+    fn every_shipped_unit_with_a_phone_loads_and_water_reuses_its_hotline() {
+        let c = DispatchCatalogue::from_toml_str(SHIPPED).unwrap();
+        let numbers = c.unit_numbers();
+        assert_eq!(numbers.get("water").map(String::as_str), Some("96116"));
+        assert_eq!(
+            numbers.len(),
+            c.units().count(),
+            "every demo unit has a phone"
+        );
+        assert!(numbers.values().all(|n| is_dialable(n)));
+    }
+
+    #[test]
+    fn a_bad_unit_phone_is_refused_at_its_line() {
+        for bad in ["\"\"", "\"12a45\"", "\"1234 5678\"", "\"sip:1@x\"", "123"] {
+            let text = format!("[[unit]]\nid = \"w\"\nname = \"W\"\nphone = {bad}\n");
+            let e = DispatchCatalogue::from_toml_str(&text).unwrap_err();
+            assert!(
+                matches!(&e, CatalogueError::Syntax { line: 4, .. }),
+                "{bad}: {e}"
+            );
+        }
+        let long = "1".repeat(MAX_UNIT_PHONE + 1);
+        let text = format!("[[unit]]\nid = \"w\"\nname = \"W\"\nphone = \"{long}\"\n");
+        let e = DispatchCatalogue::from_toml_str(&text).unwrap_err();
+        assert!(e.to_string().starts_with("line 4: "), "{e}");
+        assert!(e.to_string().contains("at most 32"), "{e}");
+        let dash = "[[unit]]\nid = \"w\"\nname = \"W\"\nphone = \"+86-10\"\n";
+        assert!(
+            DispatchCatalogue::from_toml_str(dash).is_err(),
+            "a dash is not dialable"
+        );
+        let ok = "[[unit]]\nid = \"w\"\nname = \"W\"\nphone = \"+861012345*9#\"\n";
+        let c = DispatchCatalogue::from_toml_str(ok).unwrap();
+        assert_eq!(c.unit_numbers()["w"], "+861012345*9#");
+        let none = "[[unit]]\nid = \"w\"\nname = \"W\"\n";
+        assert!(DispatchCatalogue::from_toml_str(none)
+            .unwrap()
+            .unit_numbers()
+            .is_empty());
     }
 
     #[test]

@@ -232,9 +232,11 @@ impl<'a> Rules<'a> {
                     return Err(not_allowed());
                 }
                 let answer = need(answer, "answer", "W3: the answer given is recorded")?;
+                let participation = self.direct_citation(t, *method)?;
                 Ok(vec![K::DirectlyClosed {
                     method: *method,
                     answer,
+                    participation,
                 }])
             }
             A::LinkEmergency { service, reference } => {
@@ -789,6 +791,7 @@ impl<'a> Rules<'a> {
                     recording: recording.clone(),
                 }])
             }
+            A::PartyJoined { .. } | A::PartyLeft { .. } => self.call_party(actor, action),
             A::Archive => {
                 if !matches!(actor.role, Role::Agent | Role::Supervisor | Role::System) {
                     return Err(Refusal::WrongRole {

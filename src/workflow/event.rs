@@ -11,6 +11,7 @@ use super::action::{
 };
 use super::calendar::Due;
 use super::model::{Actor, Domain, Intake, Recording, RequestType, TicketId, UnitId, Urgency};
+use super::party::{CallParty, Participation};
 
 /// One entry of a ticket's history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -121,6 +122,10 @@ pub enum EventKind {
     DirectlyClosed {
         method: DirectMethod,
         answer: String,
+        /// W3: a `three_way_transfer` cites the handling unit's part in the call (`left_at`
+        /// `null`: the unit was still on the line when the ticket was closed).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        participation: Vec<Participation>,
     },
     LinkedEmergency {
         service: EmergencyService,
@@ -257,6 +262,19 @@ pub enum EventKind {
     },
     RecordingAttached {
         recording: Recording,
+    },
+    /// W3: the engine saw a unit, another agent or an outside service join the ticket's call.
+    PartyJoined {
+        call: String,
+        party: CallParty,
+        joined_at: DateTime<FixedOffset>,
+    },
+    /// W3: that party left the call.
+    PartyLeft {
+        call: String,
+        party: CallParty,
+        joined_at: DateTime<FixedOffset>,
+        left_at: DateTime<FixedOffset>,
     },
     Archived,
 }

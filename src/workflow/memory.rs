@@ -9,8 +9,8 @@ use super::event::Event;
 use super::model::TicketId;
 use super::repeat::RepeatCandidate;
 use super::store::{
-    unanswered_internet, IndexRow, InternetBacklog, InternetResponse, ListQuery, Page, Report,
-    StoreError, TicketStore,
+    linkages_in, unanswered_internet, EmergencyLinkage, IndexRow, InternetBacklog,
+    InternetResponse, ListQuery, Page, Report, StoreError, TicketStore,
 };
 
 /// Tickets kept in maps.
@@ -198,6 +198,21 @@ impl TicketStore for MemoryStore {
             acc.count(r.received_at, r.responded_at, now);
             acc
         }))
+    }
+
+    fn emergency_linkages(
+        &mut self,
+        from: DateTime<FixedOffset>,
+        to: DateTime<FixedOffset>,
+    ) -> Result<Vec<EmergencyLinkage>, StoreError> {
+        let mut out: Vec<EmergencyLinkage> = self
+            .events
+            .iter()
+            .flat_map(|(id, log)| linkages_in(id, log).map(|(_, l)| l))
+            .filter(|l| l.at >= from && l.at < to)
+            .collect();
+        out.sort_by_key(|l| l.at);
+        Ok(out)
     }
 
     fn report(

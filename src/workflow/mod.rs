@@ -19,6 +19,7 @@
 //! | [`repeat`] | W6 similarity rule |
 //! | [`store`] | the store trait, index rows, list queries, reports |
 //! | [`engine`] | create / act / sweep over a store |
+//! | [`party`] | who else was on a ticket's call (W3), from the engine's events |
 //! | [`limits`] | field lengths, events per ticket, names without format characters |
 
 pub mod action;
@@ -34,6 +35,7 @@ pub mod limits;
 pub mod memory;
 pub mod model;
 pub mod oversight;
+pub mod party;
 pub mod policy;
 pub mod repeat;
 pub mod store;

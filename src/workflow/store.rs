@@ -5,7 +5,7 @@
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use super::action::Rating;
+use super::action::{EmergencyService, Rating};
 use super::event::Event;
 use super::model::{Channel, RequestType, TicketId, UnitId, Urgency};
 use super::repeat::RepeatCandidate;
@@ -216,6 +216,47 @@ pub trait TicketStore {
         to: DateTime<FixedOffset>,
         now: DateTime<FixedOffset>,
     ) -> Result<InternetResponse, StoreError>;
+    /// C12: the linkages to emergency and utility hotlines made in `[from, to)`, oldest
+    /// first, for the statistics (`GET /api/stats`).
+    fn emergency_linkages(
+        &mut self,
+        from: DateTime<FixedOffset>,
+        to: DateTime<FixedOffset>,
+    ) -> Result<Vec<EmergencyLinkage>, StoreError>;
+}
+
+/// C12: one request linked to an emergency or utility hotline, and how long after its
+/// receipt (the call's start) that happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmergencyLinkage {
+    pub ticket: TicketId,
+    pub service: EmergencyService,
+    pub at: DateTime<FixedOffset>,
+    /// `None` for linkages recorded before the figure existed.
+    pub after_secs: Option<i64>,
+}
+
+/// The linkages in a stretch of a ticket's log (what a store indexes as it appends).
+pub fn linkages_in<'a>(
+    id: &'a TicketId,
+    events: &'a [Event],
+) -> impl Iterator<Item = (u64, EmergencyLinkage)> + 'a {
+    events.iter().filter_map(move |e| match &e.kind {
+        super::event::EventKind::LinkedEmergency {
+            service,
+            after_secs,
+            ..
+        } => Some((
+            e.seq,
+            EmergencyLinkage {
+                ticket: id.clone(),
+                service: *service,
+                at: e.at,
+                after_secs: *after_secs,
+            },
+        )),
+        _ => None,
+    })
 }
 
 /// Open internet requests past C13's 3 minutes without a response.

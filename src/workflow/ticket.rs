@@ -691,6 +691,8 @@ impl Ticket {
                 self.intake.recording = Some(recording.clone());
                 s
             }
+            // W3: who else was on the call; the list is derived from the history.
+            (s, K::PartyJoined { .. } | K::PartyLeft { .. }) => s,
             (
                 S::Closed {
                     closure, closed_at, ..

@@ -7,6 +7,7 @@ pub mod baresip;
 pub mod pages;
 pub mod proc;
 pub mod public;
+pub mod tone_calls;
 pub mod tones;
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -523,3 +523,31 @@ fn a_supervisor_listens_whispers_and_barges_on_one_leg() {
     assert!(left.left_at.is_some());
     assert_eq!(last_mix(&sim), vec![(0, vec![1]), (1, vec![0])]);
 }
+
+#[test]
+fn a_party_whose_media_cannot_open_is_hung_up_and_the_call_goes_on() {
+    let mut sim = Sim::new();
+    let gw = gateway(&mut sim);
+    let phone = register_agent(&mut sim);
+    connect_agent(&mut sim, phone);
+    let call = sim.call_id();
+    sim.engine
+        .add_party(
+            call,
+            PartyTarget::Unit("water".into()),
+            PartyRole::Conference,
+            sim.now,
+        )
+        .expect("conference");
+    sim.drain();
+    let out = answers(&mut sim, gw, 7700, "unit4");
+    sim.engine.party_media_failed(call, PartyId(2), sim.now);
+    sim.drain();
+    let bye = last_request_to(&sim, gw, "BYE");
+    assert_eq!(bye.headers.call_id, out.headers.call_id);
+    assert_eq!(last_mix(&sim), vec![(0, vec![1]), (1, vec![0])]);
+    assert_eq!(sim.engine.live_calls()[0].state, CallState::Talking);
+    // An unknown party (already gone) changes nothing.
+    sim.engine.party_media_failed(call, PartyId(2), sim.now);
+    sim.engine.party_media_failed(call, PartyId(9), sim.now);
+}

@@ -254,3 +254,15 @@ fn after_a_reload_a_new_call_hears_the_changed_menu_and_a_call_in_the_menu_keeps
         "{second_heard:?}"
     );
 }
+
+#[test]
+fn a_reload_swaps_in_the_units_phone_numbers() {
+    let mut sim = Sim::new();
+    assert_eq!(sim.engine.cfg.unit_numbers["water"], "96116");
+    sim.engine
+        .set_unit_numbers([("gas".to_string(), "96777".to_string())].into());
+    assert_eq!(
+        sim.engine.cfg.unit_numbers,
+        [("gas".to_string(), "96777".to_string())].into()
+    );
+}

@@ -85,6 +85,7 @@ fn scrape() -> Scrape {
             sent: 100,
             received: 90,
             late: 1,
+            mixer: [5, 6, 7],
             ..MediaValues::default()
         },
         tickets: TicketValues::read(&tickets),
@@ -111,11 +112,20 @@ fn scrape() -> Scrape {
                 rate: Some(2.0 / 3.0),
             },
         },
+        linkage: crate::stats::linkage::LinkageFigures {
+            today: vec![],
+            last_24h: vec![crate::stats::linkage::ServiceLinkage {
+                service: "110".into(),
+                count: 3,
+                median_s: 20.0,
+                max_s: 45,
+            }],
+        },
     }
 }
 
 /// Every family the issue asks for, with its type.
-const FAMILIES: [(&str, Kind); 38] = [
+const FAMILIES: [(&str, Kind); 43] = [
     ("hotline_calls_offered_total", Kind::Counter),
     ("hotline_calls_rejected_total", Kind::Counter),
     ("hotline_calls_ended_total", Kind::Counter),
@@ -133,6 +143,8 @@ const FAMILIES: [(&str, Kind); 38] = [
     ("hotline_web_response_rate_3min", Kind::Gauge),
     ("hotline_web_requests", Kind::Gauge),
     ("hotline_web_requests_unanswered", Kind::Gauge),
+    ("hotline_emergency_linkage_seconds", Kind::Gauge),
+    ("hotline_emergency_linkages", Kind::Gauge),
     ("hotline_sip_requests_total", Kind::Counter),
     ("hotline_sip_responses_total", Kind::Counter),
     ("hotline_sip_parse_errors_total", Kind::Counter),
@@ -144,6 +156,9 @@ const FAMILIES: [(&str, Kind); 38] = [
     ("hotline_rtp_packets_late_total", Kind::Counter),
     ("hotline_rtp_packets_not_relayed_total", Kind::Counter),
     ("hotline_rtp_events_relayed_total", Kind::Counter),
+    ("hotline_mixer_underruns_total", Kind::Counter),
+    ("hotline_mixer_frames_dropped_total", Kind::Counter),
+    ("hotline_mixer_clipped_samples_total", Kind::Counter),
     ("hotline_ticket_transitions_total", Kind::Counter),
     ("hotline_ticket_refusals_total", Kind::Counter),
     ("hotline_ticket_store_commit_seconds", Kind::Histogram),
@@ -192,6 +207,21 @@ fn values_land_in_the_right_series() {
         1.0
     );
     assert_eq!(get("hotline_web_requests_unanswered", &[]), 1.0);
+    // C12: the linkage timing, per service.
+    let police = |q: &str| {
+        get(
+            "hotline_emergency_linkage_seconds",
+            &[("period", "24h"), ("service", "110"), ("quantile", q)],
+        )
+    };
+    assert_eq!((police("0.5"), police("1")), (20.0, 45.0));
+    assert_eq!(
+        get(
+            "hotline_emergency_linkages",
+            &[("period", "24h"), ("service", "110")]
+        ),
+        3.0
+    );
     assert_eq!(get("hotline_calls", &[("state", "talking")]), 0.0);
     assert_eq!(
         get("hotline_queue_calls_waiting", &[("queue", "general")]),
@@ -249,6 +279,9 @@ fn values_land_in_the_right_series() {
         0.0
     );
     assert_eq!(get("hotline_rtp_packets_late_total", &[]), 1.0);
+    assert_eq!(get("hotline_mixer_underruns_total", &[]), 5.0);
+    assert_eq!(get("hotline_mixer_frames_dropped_total", &[]), 6.0);
+    assert_eq!(get("hotline_mixer_clipped_samples_total", &[]), 7.0);
     assert_eq!(
         get("hotline_ticket_transitions_total", &[("action", "accept")]),
         1.0
@@ -316,6 +349,7 @@ fn an_idle_engine_still_renders_a_valid_document() {
         net: net::NetValues::default(),
         reloads: (0, 0),
         web: InternetFigures::default(),
+        linkage: Default::default(),
     };
     let p = text::parse(&render(&s)).unwrap();
     // No rate is made up before a call was counted, nor before a web request was decided.

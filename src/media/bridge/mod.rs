@@ -29,11 +29,10 @@
 //! keeps one recording across two agent legs. Owning it keeps all of that in one place with
 //! one `now`; the shell just drains blocks into the file.
 
-use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::media::codec::{Codec, FRAME_SAMPLES};
-use crate::media::dtmf::{Digit, TelephoneEvent};
+use crate::media::dtmf::{Digit, PassedKeys, TelephoneEvent};
 use crate::media::recorder::{RecorderStats, Side, StereoRecorder, BLOCK_SAMPLES};
 use crate::media::rtp::{RtpPacket, RtpSender};
 
@@ -43,18 +42,10 @@ mod tests;
 /// Payloads longer than this are not G.711 audio of a sane packet time (100 ms).
 const MAX_PAYLOAD: usize = 5 * FRAME_SAMPLES;
 
-/// How long a key that went through as an event stands for the call room's request to send
-/// it: the request follows the event's end within milliseconds (one round trip through the
-/// engine), so 2 s leaves room for a loaded machine without swallowing a later press.
-const PASSED_KEY_WINDOW: Duration = Duration::from_secs(2);
-
 /// The longest gap (in 20 ms frames, 10 s) in a side's audio that moves the other side's
 /// stream on by as much; a larger timestamp jump is not believed (a phone that restarted its
 /// clock), and the audio after it simply follows.
 const MAX_RELAYED_GAP: i64 = 500;
-
-/// Keys remembered for that (a caller cannot press more in 2 s).
-const PASSED_KEYS: usize = 16;
 
 /// What a leg negotiated in SDP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +105,20 @@ impl Leg {
     }
 }
 
+/// What a bridge hands over when its call becomes a conference
+/// ([`Mixer::from_bridge`](crate::media::mixer::Mixer::from_bridge)): both legs' senders
+/// (same SSRC and sequence), the recording in progress and the caller's passed-through keys.
+#[derive(Debug)]
+pub struct BridgeParts {
+    pub caller: LegMedia,
+    /// `None` while the caller is on hold (the pacer has it).
+    pub caller_sender: Option<RtpSender>,
+    /// `None` between two agents (a transfer).
+    pub agent: Option<(LegMedia, Option<RtpSender>)>,
+    pub recorder: StereoRecorder,
+    pub passed_keys: PassedKeys,
+}
+
 /// One bridged call. See the module doc.
 #[derive(Debug)]
 pub struct Bridge {
@@ -121,8 +126,8 @@ pub struct Bridge {
     /// `None` between two agents (a transfer).
     agent: Option<Leg>,
     recorder: StereoRecorder,
-    /// Keys of the caller that went through as events: (event code, source timestamp, when).
-    passed_keys: VecDeque<(u8, u32, Instant)>,
+    /// Keys of the caller that went through as events.
+    passed_keys: PassedKeys,
     buf: Vec<u8>,
     out: Vec<(Side, usize, usize)>,
     cursor: usize,
@@ -143,7 +148,7 @@ impl Bridge {
             caller: Leg::new(caller, Some(caller_sender)),
             agent: Some(Leg::new(agent, Some(agent_sender))),
             recorder: StereoRecorder::new(now),
-            passed_keys: VecDeque::new(),
+            passed_keys: PassedKeys::default(),
             buf: Vec::with_capacity(512),
             out: Vec::new(),
             cursor: 0,
@@ -332,12 +337,7 @@ impl Bridge {
             Side::Caller => {
                 stats.to_agent += 1;
                 stats.events_to_agent += 1;
-                if !passed_keys.iter().any(|k| k.1 == ts) {
-                    if passed_keys.len() == PASSED_KEYS {
-                        passed_keys.pop_front();
-                    }
-                    passed_keys.push_back((ev.event, ts, now));
-                }
+                passed_keys.note(ev.event, ts, now);
             }
             Side::Agent => {
                 stats.to_caller += 1;
@@ -370,11 +370,7 @@ impl Bridge {
     /// went through as the caller's own event (no doubled digit), nor when the agent's phone
     /// has no telephone-event or is not attached.
     pub fn send_digit(&mut self, digit: Digit, now: Instant) -> bool {
-        self.passed_keys
-            .retain(|k| now.saturating_duration_since(k.2) <= PASSED_KEY_WINDOW);
-        let code = digit.event_code();
-        if let Some(i) = self.passed_keys.iter().position(|k| k.0 == code) {
-            self.passed_keys.remove(i);
+        if self.passed_keys.take(digit, now) {
             return false;
         }
         // 100 ms of event, as a phone would send a short press; it takes the slots of the
@@ -450,5 +446,17 @@ impl Bridge {
     /// The relay's counters.
     pub fn stats(&self) -> BridgeStats {
         self.stats
+    }
+
+    /// Takes the bridge apart, keeping the streams and the recording going elsewhere (a
+    /// conference). Packets not yet drained with `poll_transmit` are dropped.
+    pub fn into_parts(self) -> BridgeParts {
+        BridgeParts {
+            caller: self.caller.media,
+            caller_sender: self.caller.sender,
+            agent: self.agent.map(|a| (a.media, a.sender)),
+            recorder: self.recorder,
+            passed_keys: self.passed_keys,
+        }
     }
 }

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::media::rtp::RtpHeader;
+use std::time::Duration;
 
 const CALLER_SSRC: u32 = 0xCA11;
 const AGENT_SSRC: u32 = 0xA6E7;

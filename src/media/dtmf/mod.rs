@@ -3,11 +3,13 @@
 //! were seen; what a digit *means* is the IVR's business, not ours.
 
 pub mod event;
+pub mod passed;
 pub mod tone;
 
 use thiserror::Error;
 
 pub use event::{EventReceiver, TelephoneEvent};
+pub use passed::PassedKeys;
 pub use tone::{ToneDetector, ToneDetectorConfig};
 
 /// A keypad key. The 16 DTMF keys, including A–D (sent by some test sets and PBXs).

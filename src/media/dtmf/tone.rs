@@ -97,12 +97,32 @@ impl Default for ToneDetector {
     }
 }
 
+/// The Goertzel recurrence's coefficient for `freq` Hz at 8 kHz.
+fn goertzel_coeff(freq: f32) -> f32 {
+    2.0 * (2.0 * PI * freq / 8000.0).cos()
+}
+
+/// The amplitude (in sample units) of the `freq` Hz component of 8 kHz `pcm`, by the same
+/// Goertzel filter the detector runs: a pure tone of amplitude A gives about A. For tests
+/// and diagnostics of mixed audio (the conference mixer's tests).
+pub fn goertzel_amplitude(pcm: &[i16], freq: f32) -> f32 {
+    let coeff = goertzel_coeff(freq);
+    let (mut a, mut b) = (0f32, 0f32);
+    for &v in pcm {
+        let s = f32::from(v) + coeff * a - b;
+        b = a;
+        a = s;
+    }
+    let power = a * a + b * b - coeff * a * b;
+    2.0 * power.max(0.0).sqrt() / pcm.len().max(1) as f32
+}
+
 impl ToneDetector {
     /// A detector with the given thresholds.
     pub fn new(config: ToneDetectorConfig) -> Self {
         let mut coeffs = [0.0; 8];
-        for (c, f) in coeffs.iter_mut().zip(ROWS.iter().chain(COLS.iter())) {
-            *c = 2.0 * (2.0 * PI * f / 8000.0).cos();
+        for (c, &f) in coeffs.iter_mut().zip(ROWS.iter().chain(COLS.iter())) {
+            *c = goertzel_coeff(f);
         }
         ToneDetector {
             config,

@@ -188,6 +188,28 @@ impl RtpSender {
         payload: &[u8],
         out: &mut Vec<u8>,
     ) -> bool {
+        self.relay(source_timestamp, payload, out, true)
+    }
+
+    /// [`RtpSender::relay_event`] for a stream paced by its own timer (the conference mixer
+    /// calls [`RtpSender::frame`] every 20 ms whatever arrives): the event's slots are not
+    /// added to media time, which the timer already moves on.
+    pub fn relay_event_paced(
+        &mut self,
+        source_timestamp: u32,
+        payload: &[u8],
+        out: &mut Vec<u8>,
+    ) -> bool {
+        self.relay(source_timestamp, payload, out, false)
+    }
+
+    fn relay(
+        &mut self,
+        source_timestamp: u32,
+        payload: &[u8],
+        out: &mut Vec<u8>,
+        advance: bool,
+    ) -> bool {
         let Some(pt) = self.event_payload_type else {
             return false;
         };
@@ -215,8 +237,10 @@ impl RtpSender {
         }
         .append_packet(payload, out);
         self.sequence = self.sequence.wrapping_add(1);
-        let covered = u64::from(ev.duration).div_ceil(u64::from(TIMESTAMP_STEP));
-        self.frame = self.frame.max(relayed.start_frame + covered);
+        if advance {
+            let covered = u64::from(ev.duration).div_ceil(u64::from(TIMESTAMP_STEP));
+            self.frame = self.frame.max(relayed.start_frame + covered);
+        }
         self.talkspurt_start = true;
         true
     }

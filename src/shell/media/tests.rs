@@ -1,0 +1,196 @@
+//! The media task running a conference over loopback, without the SIP engine: a caller, an
+//! agent and a third party (a unit) as three UDP "phones" sending different tones; the
+//! engine's media commands (`Open`, `OpenAgent`, `Bridge`, `OpenParty`, `Mix`,
+//! `CloseParty`, `Close`) go in as the call room would send them.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+
+use super::{MediaEvent, MediaHandle, MediaSettings};
+use crate::call::engine::MediaCommand;
+use crate::call::session::CallId;
+use crate::media::codec::Codec;
+use crate::media::dtmf::tone::goertzel_amplitude;
+use crate::media::mixer::PartyId;
+use crate::media::rtp::{RtpHeader, RtpPacket};
+use crate::shell::assets::Prompts;
+
+const LOCAL: Ipv4Addr = Ipv4Addr::LOCALHOST;
+
+/// A free even port for the engine's side of a leg (bound and released: a small race with
+/// other tests, acceptable on loopback).
+fn free_port() -> u16 {
+    loop {
+        let s = std::net::UdpSocket::bind((LOCAL, 0)).unwrap();
+        let port = s.local_addr().unwrap().port();
+        if port % 2 == 0 {
+            return port;
+        }
+    }
+}
+
+/// One phone: sends `frames` 20 ms packets of its tone to `to`, collecting what it gets.
+async fn phone(
+    socket: UdpSocket,
+    to: SocketAddr,
+    codec: Codec,
+    freq: f32,
+    frames: u16,
+) -> Vec<(u8, Vec<u8>)> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 2048];
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    for seq in 0..frames + 15 {
+        tick.tick().await;
+        if seq < frames {
+            let pcm: Vec<i16> = (0..160)
+                .map(|i| {
+                    let t = f32::from(seq) * 0.02 + i as f32 / 8000.0;
+                    (4000.0 * (std::f32::consts::TAU * freq * t).sin()) as i16
+                })
+                .collect();
+            let mut payload = [0u8; 160];
+            codec.encode(&pcm, &mut payload);
+            let mut p = Vec::new();
+            RtpHeader {
+                marker: seq == 0,
+                payload_type: codec.payload_type(),
+                sequence: seq,
+                timestamp: u32::from(seq) * 160,
+                ssrc: freq as u32,
+            }
+            .append_packet(&payload, &mut p);
+            socket.send_to(&p, to).await.unwrap();
+        }
+        while let Ok((n, _)) = socket.try_recv_from(&mut buf) {
+            if let Ok(p) = RtpPacket::parse(&buf[..n]) {
+                got.push((p.header.payload_type, p.payload.to_vec()));
+            }
+        }
+    }
+    got
+}
+
+/// The amplitude of `freq` in the last 20 audio frames a phone got.
+fn amplitude(got: &[(u8, Vec<u8>)], freq: f32) -> f32 {
+    let audio: Vec<&(u8, Vec<u8>)> = got
+        .iter()
+        .filter(|(pt, _)| Codec::from_payload_type(*pt).is_some())
+        .collect();
+    assert!(audio.len() >= 40, "only {} audio packets", audio.len());
+    let mut pcm = Vec::new();
+    for (pt, payload) in &audio[audio.len() - 20..] {
+        let mut f = vec![0i16; payload.len()];
+        Codec::from_payload_type(*pt)
+            .unwrap()
+            .decode(payload, &mut f);
+        pcm.extend(f);
+    }
+    goertzel_amplitude(&pcm, freq)
+}
+
+#[tokio::test]
+async fn a_bridged_call_becomes_a_three_way_conference_over_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let prompts = Arc::new(Prompts::load_dir(dir.path()).unwrap());
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let media = MediaHandle::start(
+        1,
+        LOCAL.into(),
+        dir.path().to_path_buf(),
+        prompts,
+        tx,
+        MediaSettings {
+            relatch_after: Duration::from_secs(2),
+            media_timeout: None,
+            conference_queue: Duration::from_millis(200),
+        },
+    );
+    let call = CallId(7);
+    let phones: Vec<UdpSocket> = phone_sockets().await;
+    let addr = |i: usize| phones[i].local_addr().unwrap();
+    let ports = [free_port(), free_port(), free_port()];
+    let (caller, agent, unit) = (addr(0), addr(1), addr(2));
+    media.send(MediaCommand::Open {
+        call,
+        port: ports[0],
+        remote: Some(caller),
+        codec: Codec::Pcma,
+        telephone_event: None,
+    });
+    media.send(MediaCommand::OpenAgent {
+        call,
+        port: ports[1],
+        remote: agent,
+        codec: Codec::Pcmu,
+        telephone_event: None,
+    });
+    media.send(MediaCommand::Bridge {
+        call,
+        recording: "conference.wav".into(),
+    });
+    media.send(MediaCommand::OpenParty {
+        call,
+        party: PartyId(2),
+        port: ports[2],
+        remote: unit,
+        codec: Codec::Pcma,
+        telephone_event: None,
+    });
+    let everyone = [PartyId(0), PartyId(1), PartyId(2)];
+    media.send(MediaCommand::Mix {
+        call,
+        hears: everyone
+            .iter()
+            .map(|&l| (l, everyone.iter().copied().filter(|&s| s != l).collect()))
+            .collect(),
+    });
+    let to = |i: usize| SocketAddr::from((LOCAL, ports[i]));
+    let mut it = phones.into_iter();
+    let (p0, p1, p2) = (it.next().unwrap(), it.next().unwrap(), it.next().unwrap());
+    let (g0, g1, g2) = tokio::join!(
+        phone(p0, to(0), Codec::Pcma, 400.0, 60),
+        phone(p1, to(1), Codec::Pcmu, 600.0, 60),
+        phone(p2, to(2), Codec::Pcma, 800.0, 60),
+    );
+    for (got, yes, no) in [
+        (&g0, [600.0, 800.0], 400.0),
+        (&g1, [400.0, 800.0], 600.0),
+        (&g2, [400.0, 600.0], 800.0),
+    ] {
+        for f in yes {
+            let a = amplitude(got, f);
+            assert!(a > 1500.0, "{f} Hz missing: {a}");
+        }
+        let a = amplitude(got, no);
+        assert!(a < 300.0, "own {no} Hz heard: {a}");
+    }
+    media.send(MediaCommand::CloseParty {
+        call,
+        party: PartyId(2),
+    });
+    media.send(MediaCommand::Close { call });
+    let closed = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    let MediaEvent::RecordingClosed { name, sha256 } = closed else {
+        panic!("{closed:?}");
+    };
+    assert_eq!(name, "conference.wav");
+    assert_eq!(sha256.map(|s| s.len()), Some(64));
+    let wav = hound::WavReader::open(dir.path().join("conference.wav")).unwrap();
+    assert!(wav.duration() > 50 * 160, "{}", wav.duration());
+}
+
+async fn phone_sockets() -> Vec<UdpSocket> {
+    let mut v = Vec::new();
+    for _ in 0..3 {
+        v.push(UdpSocket::bind((LOCAL, 0)).await.unwrap());
+    }
+    v
+}

@@ -1,0 +1,162 @@
+//! Calls between real peers that each speak a tone (tests/common/tones.rs): the citizen
+//! (SIPp + endpoint), agent 1001 (baresip), a phone behind the gateway (SIPp + endpoint).
+
+use std::path::Path;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use super::baresip::{start_baresip_audio, Baresip, PhoneAudio};
+use super::tones::{engine_rtp_from_sipp_log, read_stereo_wav, Law, ToneEndpoint};
+use super::{http_request, sipp, wait_for, Engine, SippRun};
+
+pub const CITIZEN_HZ: f64 = 400.0;
+pub const AGENT_HZ: f64 = 600.0;
+pub const UNIT_HZ: f64 = 800.0;
+
+/// Agent 1001's phone (auto-answer) sending `AGENT_HZ` and keeping what it hears, registered
+/// and made ready.
+pub fn agent_1001(engine: &Engine, dir: &Path) -> Baresip {
+    agent_phone(engine, dir, "1001", AGENT_HZ)
+}
+
+/// Agent `agent`'s phone (password `demo-<agent>`, auto-answer) sending `hz` and keeping
+/// what it hears, registered and made ready. One baresip per phone: each has one voice.
+pub fn agent_phone(engine: &Engine, dir: &Path, agent: &str, hz: f64) -> Baresip {
+    let phone = start_baresip_audio(
+        dir,
+        &format!(
+            "<sip:{agent}@{};transport=udp>;auth_pass=demo-{agent};regint=600;answermode=auto\n",
+            engine.sip
+        ),
+        PhoneAudio {
+            tone_hz: hz,
+            record_heard: true,
+        },
+    );
+    wait_for(Duration::from_secs(20), || {
+        let (_, body) = engine.get("/api/agents");
+        let list: serde_json::Value = serde_json::from_str(&body).ok()?;
+        let a = list.as_array()?.iter().find(|a| a["id"] == agent)?.clone();
+        (a["registered"] == true).then_some(())
+    })
+    .unwrap_or_else(|| panic!("{agent} registers; log:\n{}", engine.log()));
+    let (status, body) = http_request(
+        engine.http,
+        "POST",
+        &format!("/api/agents/{agent}/state"),
+        Some("demo-supervisor"),
+        Some(r#"{"state":"ready"}"#),
+    );
+    assert_eq!(status, 204, "{body}");
+    phone
+}
+
+/// The citizen: a 400 Hz endpoint speaking `law`, and SIPp calling the hotline with it as its audio and
+/// staying `hold_ms` after the answer; returns once the engine's RTP address is known and the
+/// citizen has pressed 1 for the enterprise queue.
+pub fn citizen_calls(
+    engine: &Engine,
+    dir: &Path,
+    hold_ms: u32,
+    law: Law,
+) -> (ToneEndpoint, JoinHandle<SippRun>) {
+    let citizen = ToneEndpoint::start(CITIZEN_HZ, law, Duration::from_secs(90));
+    let log = dir.join("citizen-sipp.log");
+    let mut args: Vec<String> = ["-m", "1", "-d", &hold_ms.to_string()]
+        .map(String::from)
+        .to_vec();
+    args.extend(citizen.sipp_args(&log));
+    let target = engine.sip;
+    let caller = std::thread::spawn(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        sipp(
+            target,
+            "uac_ivr_enterprise_tone.xml",
+            &args,
+            Duration::from_secs(90),
+        )
+    });
+    let rtp = engine_rtp_from_sipp_log(&log, Duration::from_secs(20))
+        .unwrap_or_else(|| panic!("SIPp logs the engine's SDP; log:\n{}", engine.log()));
+    citizen.aim(rtp);
+    // The menu is playing once its prompt arrives: then press 1.
+    wait_for(Duration::from_secs(10), || {
+        (citizen.counts().0 >= 10).then_some(())
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "the menu's prompt reaches the citizen; log:\n{}",
+            engine.log()
+        )
+    });
+    citizen.press('1');
+    (citizen, caller)
+}
+
+/// The live call once agent 1001 talks on it.
+pub fn talking(engine: &Engine, dir: &Path) -> serde_json::Value {
+    engine
+        .call_where(Duration::from_secs(30), |c| c["state"] == "talking")
+        .unwrap_or_else(|| {
+            panic!(
+                "the agent never answered; engine log:\n{}\nbaresip:\n{}",
+                engine.log(),
+                std::fs::read_to_string(dir.join("baresip.log")).unwrap_or_default()
+            )
+        })
+}
+
+/// The finished call's stereo recording: (left, right).
+pub fn recording(engine: &Engine) -> (Vec<i16>, Vec<i16>) {
+    let record = engine
+        .latest_record(Duration::from_secs(15))
+        .unwrap_or_else(|| panic!("a call record; log:\n{}", engine.log()));
+    let path = engine.data_dir.path().join(
+        record["recording"]
+            .as_str()
+            .unwrap_or_else(|| panic!("a recording in {record}")),
+    );
+    let (left, right, rate) = read_stereo_wav(&path);
+    assert_eq!(rate, 8000);
+    (left, right)
+}
+
+/// What the phone heard on its (only) call.
+pub fn phone_heard(phone: &Baresip, dir: &Path) -> (Vec<i16>, u32) {
+    let mut calls = phone.heard();
+    assert_eq!(
+        calls.len(),
+        1,
+        "one dump of received audio; baresip:\n{}",
+        std::fs::read_to_string(dir.join("baresip.log")).unwrap_or_default()
+    );
+    calls.remove(0)
+}
+
+/// A phone behind the gateway (a unit, 110): SIPp answers the engine's INVITE at `sip`, the
+/// endpoint sending `hz` is its audio; the SIPp log names the engine's RTP address.
+pub fn gateway_phone(
+    engine: &Engine,
+    dir: &Path,
+    sip: std::net::SocketAddr,
+    hz: f64,
+    law: Law,
+) -> (ToneEndpoint, JoinHandle<SippRun>, std::path::PathBuf) {
+    let unit = ToneEndpoint::start(hz, law, Duration::from_secs(90));
+    let log = dir.join(format!("gateway-{}.log", sip.port()));
+    let mut args: Vec<String> = ["-m", "1", "-p", &sip.port().to_string()]
+        .map(String::from)
+        .to_vec();
+    args.extend(unit.sipp_args(&log));
+    let target = engine.sip;
+    let run = std::thread::spawn(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        sipp(
+            target,
+            "uas_gateway_tone.xml",
+            &args,
+            Duration::from_secs(90),
+        )
+    });
+    (unit, run, log)
+}
