@@ -1,8 +1,9 @@
 //! Issue 14's pages in Chromium against real peers: agent 1001 (baresip, auto-answer)
-//! consults, joins and drops the water company from the desk, then conferences it in — an
-//! outside number of `[transfer.numbers]` behind the `[transfer]` gateway, a SIPp phone that
-//! rings for 3 s — sees it ringing then talking, and leaves the citizen with it; in English,
-//! the agent consults it and completes the transfer; and a supervisor on the
+//! consults, joins and drops the water company from the desk, then conferences it in — a
+//! handling unit whose `phone` in dispatch.toml is dialled through the `[transfer]` gateway,
+//! a SIPp phone that rings for 3 s — sees it ringing then talking, and leaves the citizen
+//! with it; in English, the agent consults it as an outside number of `[transfer.numbers]`
+//! and completes the transfer; and a supervisor on the
 //! wallboard listens to, barges into and leaves a live call with their own phone (baresip
 //! 9001, `[[supervisor]]` of agents.toml), while a wall screen's token sees the call without
 //! controls. The API confirms each step. Screenshots land in `target/browser-shots/`.
@@ -165,14 +166,14 @@ fn the_agent_conferences_the_water_company_in_from_the_desk_and_leaves_the_citiz
         "the refusal is shown in words: {refused}"
     );
     let consult = desk.expect("CONSULT", Duration::from_secs(30), &engine);
-    assert!(consult.contains("供水"), "{consult}");
+    assert!(consult.contains("办理单位 市自来水集团"), "{consult}");
     desk.expect("A11Y desk-consult", Duration::from_secs(20), &engine);
     let joined = desk.expect("JOINED", Duration::from_secs(20), &engine);
     assert!(!joined.contains("咨询"), "{joined}");
     let dropped = desk.expect("DROPPED", Duration::from_secs(20), &engine);
     assert!(dropped.contains("已离开"), "{dropped}");
     let ringing = desk.expect("RINGING", Duration::from_secs(20), &engine);
-    assert!(ringing.contains("供水"), "{ringing}");
+    assert!(ringing.contains("市自来水集团"), "{ringing}");
     let id = call_where(&engine, Duration::from_secs(5), "the call", |c| {
         c["state"] == "talking"
     })["id"]
@@ -180,7 +181,7 @@ fn the_agent_conferences_the_water_company_in_from_the_desk_and_leaves_the_citiz
         .expect("call id")
         .to_string();
     let talking = desk.expect("TALKING", Duration::from_secs(30), &engine);
-    assert!(talking.contains("供水"), "{talking}");
+    assert!(talking.contains("市自来水集团"), "{talking}");
     // The engine dialled the water company's number at the gateway.
     let logged = common::tones::sipp_logged(&gw_log, "called", Duration::from_secs(5));
     assert_eq!(logged.as_deref(), Some("96116"));
@@ -194,9 +195,9 @@ fn the_agent_conferences_the_water_company_in_from_the_desk_and_leaves_the_citiz
             let (consulted, conferenced) = (party(c, 2), party(c, 3));
             c["id"] == id.as_str()
                 && c["agent"] == "1001"
-                && consulted["party"]["target"] == "water"
+                && consulted["party"]["unit"] == "water"
                 && consulted["state"] == "left"
-                && conferenced["party"]["target"] == "water"
+                && conferenced["party"]["unit"] == "water"
                 && conferenced["role"] == "conference"
                 && conferenced["state"] == "talking"
         },
@@ -212,7 +213,21 @@ fn the_agent_conferences_the_water_company_in_from_the_desk_and_leaves_the_citiz
         "the call without the agent",
         |c| c["id"] == id.as_str() && c["state"] == "talking" && c["agent"].is_null(),
     );
-    assert_eq!(after["transfers"][0], "1001 → water", "{after}");
+    assert_eq!(after["transfers"][0], "1001 → unit water", "{after}");
+    // The unit's participation is on the call's ticket (W3).
+    let ticket = after["ticket"]
+        .as_str()
+        .expect("the call's ticket")
+        .to_string();
+    let (status, body) = engine.get(&format!("/api/tickets/{ticket}"));
+    assert_eq!(status, 200, "{body}");
+    let t: serde_json::Value = serde_json::from_str(&body).expect("ticket json");
+    assert!(
+        t["participation"]
+            .as_array()
+            .is_some_and(|ps| ps.iter().any(|p| p["unit"] == "water")),
+        "{t}"
+    );
     assert_eq!(party(&after, 3)["state"], "talking", "{after}");
     // Still on 2 s later, and the agent is in wrap-up.
     std::thread::sleep(Duration::from_secs(2));

@@ -3,12 +3,13 @@
 // desk (agent 1001's token): goes ready from the keyboard (READY); the citizen's call pops up
 // with its parties panel (CALL: the citizen and the agent); a consultation with a queue
 // nobody staffs is refused and the engine's words are shown (REFUSED <text>); the water
-// company (an outside number of [transfer.numbers]) is consulted (CONSULT: the hold-music
-// note, the citizen on hold), joined into a three-way call (JOINED) and dropped (DROPPED);
-// then conferenced in straight away, showing ringing (RINGING) then talking (TALKING); the
-// agent leaves (LEFT) and the call leaves the desk. Screenshots and axe-core on the way.
+// company (a handling unit with a phone in dispatch.toml) is consulted (CONSULT: the
+// hold-music note, the citizen on hold), joined into a three-way call (JOINED) and dropped
+// (DROPPED); then conferenced in straight away, showing ringing (RINGING) then talking
+// (TALKING); the agent leaves (LEFT) and the call leaves the desk. Screenshots and axe-core on the way.
 // handover: as desk up to the call, then in English a consultation with the water company
-// (CONSULT) whose transfer the agent completes (HANDED).
+// as an outside number of [transfer.numbers] (CONSULT) whose transfer the agent completes
+// (HANDED).
 // wallboard (a supervisor's token), at 1600×1000: the call in progress is listed (LISTED);
 // the supervisor listens (LISTEN), barges (BARGE) and stops (STOPPED), the pressed button
 // following the mode; the controls in English (ENGLISH); then a read-only wallboard token
@@ -90,7 +91,7 @@ async function desk(log) {
 
   // First a consultation with the water company: the citizen hears hold music meanwhile.
   await tabTo(page, "[data-testid=party-kind]");
-  await page.selectOption("[data-testid=party-kind]", "number");
+  await page.selectOption("[data-testid=party-kind]", "unit");
   await page.selectOption("[data-testid=party-target]", "water");
   await tabTo(page, "[data-testid=consult]");
   await page.keyboard.press("Enter");
@@ -113,7 +114,7 @@ async function desk(log) {
 
   // The water company again, conferenced in straight away from the keyboard.
   await tabTo(page, "[data-testid=party-kind]");
-  await page.selectOption("[data-testid=party-kind]", "number");
+  await page.selectOption("[data-testid=party-kind]", "unit");
   await page.selectOption("[data-testid=party-target]", "water");
   await tabTo(page, "[data-testid=conference]");
   await page.keyboard.press("Enter");
