@@ -386,3 +386,63 @@ fn the_agent_consults_the_water_company_in_english_and_completes_the_transfer_to
     gateway.join().expect("gateway thread").assert_ok();
     assert!(shots_dir().join("desk-consult-en.png").exists());
 }
+
+#[test]
+fn a_reload_of_dispatch_toml_changes_the_units_the_desk_offers() {
+    let engine = Engine::start(
+        "[transfer]\ngateway = \"127.0.0.1:9\"\n[transfer.numbers]\n\"110\" = \"110\"\n",
+    );
+    let units = || {
+        let (status, body) = http_request(
+            engine.http,
+            "GET",
+            "/api/desk",
+            Some("demo-agent-1001"),
+            None,
+        );
+        assert_eq!(status, 200, "{body}");
+        let desk: serde_json::Value = serde_json::from_str(&body).expect("desk json");
+        assert_eq!(
+            desk["call_in_numbers"],
+            serde_json::json!(["110"]),
+            "{desk}"
+        );
+        desk["call_in_units"]
+            .as_array()
+            .expect("call_in_units")
+            .iter()
+            .map(|u| {
+                format!(
+                    "{}={}",
+                    u["id"].as_str().unwrap_or(""),
+                    u["name"].as_str().unwrap_or("")
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        units().contains(&"water=市自来水集团".to_string()),
+        "{:?}",
+        units()
+    );
+    // The water company's phone taken out of dispatch.toml, then SIGHUP: the desks follow.
+    let file = engine.data_dir.path().join("project/config/dispatch.toml");
+    let text = std::fs::read_to_string(&file).expect("dispatch.toml");
+    std::fs::remove_file(&file).expect("unlink the shipped file");
+    std::fs::write(&file, text.replace("phone = \"96116\"\n", "")).expect("write dispatch.toml");
+    let status = std::process::Command::new("kill")
+        .args(["-HUP", &engine.pid().to_string()])
+        .status()
+        .expect("kill -HUP");
+    assert!(status.success());
+    wait_for(Duration::from_secs(20), || {
+        engine.log().contains("reloaded: ").then_some(())
+    })
+    .unwrap_or_else(|| panic!("no reload; log:\n{}", engine.log()));
+    let after = units();
+    assert!(!after.iter().any(|u| u.starts_with("water=")), "{after:?}");
+    assert!(
+        !after.is_empty(),
+        "the other units keep their phones: {after:?}"
+    );
+}

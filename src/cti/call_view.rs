@@ -3,8 +3,6 @@
 //! supervisors' live-calls panel on the wallboard (each call with a person on it, its agent,
 //! wait and parties; the caller's number masked as everywhere else).
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -23,23 +21,20 @@ pub struct CallInUnit {
     pub name: String,
 }
 
-/// The units with a phone (`EngineConfig::unit_numbers`), named from the catalogue, in id
-/// order; none without a gateway to dial them through.
-pub fn call_in_units(
-    numbers: &BTreeMap<String, String>,
-    catalogue: &DispatchCatalogue,
-    gateway: bool,
-) -> Vec<CallInUnit> {
+/// The units of `catalogue` with a phone (what the engine's `unit_numbers` are built from),
+/// by name, in id order; none without a gateway to dial them through.
+pub fn call_in_units(catalogue: &DispatchCatalogue, gateway: bool) -> Vec<CallInUnit> {
     if !gateway {
         return Vec::new();
     }
-    numbers
-        .keys()
+    catalogue
+        .unit_numbers()
+        .into_keys()
         .map(|id| CallInUnit {
             name: catalogue
                 .unit(&UnitId::new(id.clone()))
                 .map_or_else(|| id.clone(), |u| u.name.clone()),
-            id: id.clone(),
+            id,
         })
         .collect()
 }
@@ -117,27 +112,20 @@ mod tests {
     }
 
     #[test]
-    fn the_desk_offers_units_with_a_phone_by_name_and_none_without_a_gateway() {
-        let numbers: BTreeMap<String, String> = [
-            ("water".to_string(), "96116".to_string()),
-            ("nowhere".to_string(), "1".to_string()),
-        ]
-        .into();
-        let units = call_in_units(&numbers, &catalogue(), true);
-        assert_eq!(
-            units,
-            vec![
-                CallInUnit {
-                    id: "nowhere".into(),
-                    name: "nowhere".into()
-                },
-                CallInUnit {
-                    id: "water".into(),
-                    name: "市自来水集团".into()
-                },
-            ]
+    fn the_desk_offers_the_units_with_a_phone_by_name_and_none_without_a_gateway() {
+        let catalogue = catalogue();
+        let units = call_in_units(&catalogue, true);
+        let ids: Vec<&str> = units.iter().map(|u| u.id.as_str()).collect();
+        let phones = catalogue.unit_numbers();
+        assert_eq!(ids, phones.keys().map(String::as_str).collect::<Vec<_>>());
+        assert!(
+            units.contains(&CallInUnit {
+                id: "water".into(),
+                name: "市自来水集团".into()
+            }),
+            "{units:?}"
         );
-        assert!(call_in_units(&numbers, &catalogue(), false).is_empty());
+        assert!(call_in_units(&catalogue, false).is_empty());
     }
 
     fn live(id: &str, state: CallState) -> LiveCall {

@@ -179,12 +179,16 @@ pub async fn board(
     Ok(with_internet(board, internet).with_storage_full(storage.is_full()))
 }
 
+/// The units the desks may call in now: asked at every refresh, so that a reload of
+/// dispatch.toml (which also gives the engine its units' phones) shows on the desks.
+pub type UnitsNow = Arc<dyn Fn() -> Vec<CallInUnit> + Send + Sync>;
+
 /// What the desks offer beyond the queues: the outside numbers a call may be transferred
 /// to and the units that may be called in (none without a gateway).
-#[derive(Debug, Clone, Default)]
+#[derive(Clone)]
 pub struct CallIn {
     pub numbers: Vec<String>,
-    pub units: Vec<CallInUnit>,
+    pub units: UnitsNow,
 }
 
 /// The wallboard and every desk now, from three questions to the engine.
@@ -194,6 +198,7 @@ async fn build(
     internet: &InternetWatch,
 ) -> Result<(WallboardView, Vec<DeskView>), EngineGone> {
     let outside = &call_in.numbers;
+    let units = (call_in.units)();
     let acd = engine.acd().await?;
     let kpi = engine.stats().await?;
     let calls = engine.live_calls().await?;
@@ -222,7 +227,7 @@ async fn build(
                 call,
                 transfer_to: transfer_to.clone(),
                 call_in_numbers: outside.clone(),
-                call_in_units: call_in.units.clone(),
+                call_in_units: units.clone(),
                 web_offer: a.web_offer.as_deref().map(str::to_string),
                 web_items: a.web_held.iter().map(|i| i.to_string()).collect(),
                 web_capacity: a.web_capacity,

@@ -347,8 +347,6 @@ pub async fn run(
         clock::now(),
     )
     .context("registrar configuration")?;
-    // The units the desk may call in (W3): the ones the engine can dial.
-    let unit_phones = engine_cfg.unit_numbers.clone();
     let mut core = crate::call::engine::CallEngine::new(
         engine_cfg,
         assets.menus.clone(),
@@ -466,11 +464,13 @@ pub async fn run(
         } else {
             Vec::new()
         },
-        units: crate::cti::call_view::call_in_units(
-            &unit_phones,
-            &tickets.worker().workflow().catalogue,
-            gateway,
-        ),
+        units: {
+            // The catalogue a reload replaces is the one the engine's unit phones come from.
+            let worker = tickets.worker().clone();
+            std::sync::Arc::new(move || {
+                crate::cti::call_view::call_in_units(&worker.workflow().catalogue, gateway)
+            })
+        },
     });
     let publisher = crate::cti::live::spawn_publisher(
         engine_handle.clone(),
