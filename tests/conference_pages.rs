@@ -3,10 +3,11 @@
 //! handling unit whose `phone` in dispatch.toml is dialled through the `[transfer]` gateway,
 //! a SIPp phone that rings for 3 s — sees it ringing then talking, and leaves the citizen
 //! with it; in English, the agent consults it as an outside number of `[transfer.numbers]`
-//! and completes the transfer; and a supervisor on the
-//! wallboard listens to, barges into and leaves a live call with their own phone (baresip
-//! 9001, `[[supervisor]]` of agents.toml), while a wall screen's token sees the call without
-//! controls. The API confirms each step. Screenshots land in `target/browser-shots/`.
+//! and completes the transfer; a supervisor on the wallboard listens to, whispers on, barges
+//! into and leaves a live call with their own phone (baresip 9001, `[[supervisor]]` of
+//! agents.toml), while a wall screen's token sees the call without controls; and a reload
+//! of dispatch.toml changes the units the desk offers. The API confirms each step.
+//! Screenshots land in `target/browser-shots/`.
 
 // Real peers run in real time.
 #![allow(clippy::disallowed_methods)]
@@ -258,7 +259,7 @@ fn the_agent_conferences_the_water_company_in_from_the_desk_and_leaves_the_citiz
 }
 
 #[test]
-fn a_supervisor_listens_barges_and_stops_from_the_wallboard_and_a_wall_screen_only_watches() {
+fn a_supervisor_listens_whispers_barges_and_stops_on_the_wallboard_a_screen_only_watches() {
     let engine = Engine::start("");
     let base = format!("http://{}", engine.http);
     let tmp = tempfile::tempdir().expect("temp dir");
@@ -320,6 +321,8 @@ fn a_supervisor_listens_barges_and_stops_from_the_wallboard_and_a_wall_screen_on
     };
     board.expect("LISTEN", Duration::from_secs(30), &engine);
     supervisor("listen", "talking");
+    board.expect("WHISPER", Duration::from_secs(30), &engine);
+    supervisor("whisper", "talking");
     board.expect("BARGE", Duration::from_secs(30), &engine);
     let barged = supervisor("barge", "talking");
     // Still one leg: the mode changed, the phone was not rung again.

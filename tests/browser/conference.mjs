@@ -11,7 +11,7 @@
 // as an outside number of [transfer.numbers] (CONSULT) whose transfer the agent completes
 // (HANDED).
 // wallboard (a supervisor's token), at 1600×1000: the call in progress is listed (LISTED);
-// the supervisor listens (LISTEN), barges (BARGE) and stops (STOPPED), the pressed button
+// the supervisor listens (LISTEN), whispers (WHISPER), barges (BARGE) and stops (STOPPED), the pressed button
 // following the mode; the controls in English (ENGLISH); then a read-only wallboard token
 // sees the same call without controls (READONLY).
 import { browser, say, shots, guard, accessible, tabTo } from "./lib.mjs";
@@ -176,6 +176,11 @@ async function wallboard(log) {
   // The same button keeps the focus across pushes (rows are updated, not rebuilt).
   await page.waitForTimeout(1200);
   if (!(await page.evaluate(() => document.activeElement?.dataset.mode === "listen"))) throw new Error("the focus left the listen button");
+
+  await press("whisper");
+  await pressed(page, "whisper");
+  await page.waitForFunction(() => /密语 · 通话中/.test(document.querySelector("[data-testid=call-parties]")?.textContent ?? ""), null, { timeout: 20000 });
+  say("WHISPER " + (await page.textContent("[data-testid=call-parties]")));
 
   await press("barge");
   await pressed(page, "barge");
