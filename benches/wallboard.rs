@@ -83,6 +83,8 @@ fn bench(c: &mut Criterion) {
             transfer_to: ["general", "enterprise", "dialect", "110", "water"]
                 .map(String::from)
                 .to_vec(),
+            call_in_numbers: ["110", "water"].map(String::from).to_vec(),
+            call_in_units: Vec::new(),
             web_offer: None,
             web_items: vec![format!("20261206-{:06}", i)],
             web_capacity: 2,

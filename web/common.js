@@ -176,3 +176,21 @@ export function dateTime(iso) {
   const d = new Date(iso);
   return d.toLocaleString(lang() === "en" ? "en-GB" : "zh-CN", { hour12: false, timeZone: "Asia/Shanghai" });
 }
+
+/** A call's extra party in words (`party` of the API's `parties[]`): "坐席 1002", "办理单位
+ * 市自来水集团", "110", "班长 supervisor · 监听"; `unitName` names a unit id when it can. */
+export function partyName(party, unitName = (id) => id) {
+  switch (party.kind) {
+    case "agent": return t("pt.kind.agent_n", { id: party.agent });
+    case "unit": return t("pt.kind.unit_n", { name: unitName(party.unit) ?? party.unit });
+    case "external": return label("svc", party.target);
+    case "supervisor": return t("pt.kind.supervisor_n", { user: party.user, mode: label("mon", party.mode) });
+    default: return String(party.kind);
+  }
+}
+
+/** `14:03:27` (China time) from an API time, or "—". */
+export function timeOfDay(iso) {
+  if (!iso) return "—";
+  return new Date(iso).toLocaleTimeString("zh-CN", { hour12: false, timeZone: "Asia/Shanghai" });
+}

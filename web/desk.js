@@ -2,6 +2,7 @@
 // that completes the draft the answered call opened, transfer, and wrap-up; beside them the
 // web requests (issue 13) offered to the agent, accepted here and handled in the same form.
 import { chrome, signIn, live, api, t, clock, el, translate, dateTime, label, describeError, lang } from "/assets/common.js";
+import { initParties, renderParties } from "/assets/desk-parties.js";
 
 let token = null;
 let view = null;
@@ -109,6 +110,7 @@ function render(v) {
     if (c.ticket && (!ticket || ticket.id !== c.ticket)) openTicket(c.ticket);
     if (c.ticket && lastCall && !lastCall.ticket) lastCall.ticket = c.ticket;
   }
+  renderParties(v);
   renderWeb(v);
   tick();
 }
@@ -526,6 +528,7 @@ async function main() {
   });
   const signed = await signIn("/api/desk");
   token = signed.token;
+  initParties({ token: () => token, view: () => view, showError, unitName: (id) => units.get(id) });
   render(signed.first);
   await loadCatalogue().catch(showError);
   $("btn-ready").addEventListener("click", () => setState({ state: "ready" }));

@@ -1,7 +1,15 @@
-// The supervisors' wallboard: pushed by the engine (SSE), redrawn on every frame.
-import { chrome, signIn, live, t, percent, clock, el, translate } from "/assets/common.js";
+// The supervisors' wallboard: pushed by the engine (SSE), redrawn on every frame. The calls
+// in progress are listed with their parties; a supervisor's token also gets listen, whisper,
+// barge and stop per call (their own phone rings, issue 14), a wallboard token only the list.
+import { chrome, signIn, live, api, t, label, percent, clock, el, translate, describeError, partyName } from "/assets/common.js";
 
 let last = null;
+let token = null;
+/** The supervisor's user when this token may supervise calls; null: the list is read-only. */
+let me = null;
+/** Call id → its row, kept between frames so that a focused button stays focused. */
+const rows = new Map();
+const MODES = ["listen", "whisper", "barge"];
 
 function queueName(q) {
   const key = "q." + q;
@@ -82,6 +90,116 @@ function render(b) {
       el("tr", {}, el("th", { scope: "row" }, t("wb." + s)), el("td", { class: "num", "data-testid": "agents-" + s }, a[s]))),
   );
   drawChart(k.series, target);
+  renderCalls(b);
+}
+
+/** The calls with a person on them: updated in place, rows added and removed as calls come
+ * and go (never rebuilt, so the keyboard focus stays on its button). */
+function renderCalls(b) {
+  const calls = b.calls ?? [];
+  const body = document.getElementById("calls");
+  document.getElementById("calls-ctl-h").hidden = !me;
+  for (const [id, r] of rows) {
+    if (!calls.some((c) => c.id === id)) {
+      r.tr.remove();
+      rows.delete(id);
+    }
+  }
+  body.querySelector("tr.none")?.remove();
+  calls.forEach((c, i) => {
+    const r = rows.get(c.id) ?? callRow(c);
+    rows.set(c.id, r);
+    updateRow(r, c, b.at);
+    if (body.children[i] !== r.tr) body.insertBefore(r.tr, body.children[i] ?? null);
+  });
+  if (!calls.length) body.append(el("tr", { class: "none" }, el("td", { colspan: me ? 7 : 6, class: "muted" }, t("wb.calls.none"))));
+}
+
+function callRow(c) {
+  const cells = {
+    caller: el("th", { scope: "row" }),
+    queue: el("td"),
+    agent: el("td", { "data-testid": "call-agent" }),
+    wait: el("td", { class: "num" }),
+    talk: el("td", { class: "num" }),
+    parties: el("td", { "data-testid": "call-parties" }),
+  };
+  const tr = el("tr", { "data-call": c.id }, ...Object.values(cells));
+  const buttons = {};
+  if (me) {
+    for (const mode of MODES) {
+      buttons[mode] = el("button", { type: "button", "data-mode": mode, "aria-pressed": "false", onclick: () => monitor(c.id, mode) });
+    }
+    buttons.stop = el("button", { type: "button", "data-mode": "stop", onclick: () => stop(c.id) });
+    cells.group = el("div", { class: "row", role: "group" }, ...Object.values(buttons));
+    tr.append(el("td", {}, cells.group));
+  }
+  return { tr, cells, buttons, call: c };
+}
+
+/** The supervisor's own leg on the call, while it is there. */
+function mine(c) {
+  return (c.parties ?? []).find((p) => p.party.kind === "supervisor" && p.party.user === me && p.state !== "left");
+}
+
+function updateRow(r, c, at) {
+  r.call = c;
+  const set = (cell, text) => { if (cell.textContent !== text) cell.textContent = text; };
+  set(r.cells.caller, c.caller);
+  set(r.cells.queue, c.queue ? queueName(c.queue) : "—");
+  set(r.cells.agent, c.agent ?? t("wb.c.no_agent"));
+  set(r.cells.wait, c.wait_s == null ? "—" : c.wait_s.toFixed(1) + " s");
+  set(r.cells.talk, c.connected_at ? clock((Date.parse(at) - Date.parse(c.connected_at)) / 1000) : "—");
+  const live = (c.parties ?? []).filter((p) => p.state !== "left");
+  const tags = [];
+  if (live.some((p) => p.role !== "monitor")) tags.push(t("wb.c.conference"));
+  if (c.on_hold) tags.push(t("wb.c.hold"));
+  const text = live.map((p) => `${partyName(p.party)} · ${label("pt.state", p.state)}`).join("; ") || "—";
+  const key = JSON.stringify([tags, text]);
+  if (r.cells.parties.dataset.key !== key) {
+    r.cells.parties.dataset.key = key;
+    r.cells.parties.replaceChildren(...tags.map((x) => el("span", { class: "tag" }, x)), text);
+  }
+  if (!me) return;
+  const my = mine(c);
+  r.cells.group.setAttribute("aria-label", t("mon.group", { caller: c.caller }));
+  for (const mode of MODES) {
+    const b = r.buttons[mode];
+    set(b, t("mon." + mode));
+    b.setAttribute("aria-label", t(`mon.${mode}_who`, { caller: c.caller }));
+    b.setAttribute("aria-pressed", String(my?.party.mode === mode));
+  }
+  set(r.buttons.stop, t("mon.stop"));
+  r.buttons.stop.setAttribute("aria-label", t("mon.stop_who", { caller: c.caller }));
+  r.buttons.stop.disabled = !my;
+}
+
+function callsStatus(text, err) {
+  document.getElementById("calls-status").textContent = text;
+  document.getElementById("calls-error").textContent = err ? describeError(err) : "";
+}
+
+async function monitor(id, mode) {
+  const c = rows.get(id)?.call;
+  if (!c) return;
+  try {
+    await api(token, "POST", `/api/calls/${id}/monitor`, { mode });
+    callsStatus(t("mon.done", { caller: c.caller, mode: t("mon." + mode) }), null);
+  } catch (e) {
+    callsStatus("", e);
+  }
+}
+
+async function stop(id) {
+  const c = rows.get(id)?.call;
+  const my = c && mine(c);
+  if (!my) return;
+  try {
+    await api(token, "DELETE", `/api/calls/${id}/parties/${my.id}`);
+    callsStatus(t("mon.stopped", { caller: c.caller }), null);
+  } catch (e) {
+    callsStatus("", e);
+  }
 }
 
 /** 96 bars (offered, answered) and the rolling 24 h connection rate as a line. */
@@ -123,8 +241,16 @@ function drawChart(series, target) {
 
 async function main() {
   chrome(() => last && render(last));
-  const { token, first } = await signIn("/api/wallboard");
-  render(first);
+  const signed = await signIn("/api/wallboard");
+  token = signed.token;
+  // A supervisor's token may listen, whisper and barge; a wallboard screen's only watches.
+  try {
+    const who = await api(token, "GET", "/api/me");
+    me = who.role === "supervisor" ? who.user : null;
+  } catch {
+    me = null;
+  }
+  render(signed.first);
   const status = document.getElementById("conn");
   live("/api/wallboard/stream", token, "wallboard", render, (ok) => {
     status.textContent = ok ? "● " + t("wb.live") : t("wb.offline");

@@ -19,6 +19,7 @@ use tokio_stream::wrappers::WatchStream;
 use tokio_stream::{Stream, StreamExt};
 
 use super::agents::{caller, own_agent, AgentView};
+use super::call_view::{CallInUnit, WallboardView};
 use crate::call::record::LiveCall;
 use crate::cti::extract::ApiQuery;
 use crate::cti::{ApiError, ApiState};
@@ -57,6 +58,11 @@ pub struct DeskView {
     /// Where this hotline can transfer a call: its queues, then the outside numbers
     /// (`110`, `water`, …) only when a gateway is configured. The desk offers exactly these.
     pub transfer_to: Vec<String>,
+    /// The outside numbers among `transfer_to` (the `number` of a consult or conference).
+    pub call_in_numbers: Vec<String>,
+    /// The handling units with a phone the agent can consult or conference in (the `unit`
+    /// of `POST /api/calls/{id}/parties`); none without a gateway.
+    pub call_in_units: Vec<CallInUnit>,
     /// The web request (ticket id) offered on the desk, waiting for accept or decline (C13).
     pub web_offer: Option<String>,
     /// The web requests the agent accepted and has not finished, oldest first.
@@ -153,8 +159,8 @@ fn with_internet(board: Wallboard, internet: &InternetWatch) -> Wallboard {
     board.with_unanswered_internet(backlog.unanswered, oldest_wait_s)
 }
 
-/// The wallboard now (also `GET /api/stats`), from two questions to the engine and the
-/// ticket store's last count of unanswered internet requests.
+/// The wallboard now (`GET /api/stats`), from two questions to the engine and the ticket
+/// store's last count of unanswered internet requests.
 pub async fn board(
     engine: &EngineHandle,
     internet: &InternetWatch,
@@ -174,13 +180,26 @@ pub async fn board(
     Ok(with_internet(board, internet).with_storage_full(storage.is_full()))
 }
 
-/// The wallboard and every desk now, from three questions to the engine; `outside` are the
-/// outside numbers a call may be transferred to (none without a gateway).
+/// The units the desks may call in now: asked at every refresh, so that a reload of
+/// dispatch.toml (which also gives the engine its units' phones) shows on the desks.
+pub type UnitsNow = Arc<dyn Fn() -> Vec<CallInUnit> + Send + Sync>;
+
+/// What the desks offer beyond the queues: the outside numbers a call may be transferred
+/// to and the units that may be called in (none without a gateway).
+#[derive(Clone)]
+pub struct CallIn {
+    pub numbers: Vec<String>,
+    pub units: UnitsNow,
+}
+
+/// The wallboard and every desk now, from three questions to the engine.
 async fn build(
     engine: &EngineHandle,
-    outside: &[String],
+    call_in: &CallIn,
     internet: &InternetWatch,
-) -> Result<(Wallboard, Vec<DeskView>), EngineGone> {
+) -> Result<(WallboardView, Vec<DeskView>), EngineGone> {
+    let outside = &call_in.numbers;
+    let units = (call_in.units)();
     let acd = engine.acd().await?;
     let kpi = engine.stats().await?;
     let calls = engine.live_calls().await?;
@@ -210,6 +229,8 @@ async fn build(
                 agent,
                 call,
                 transfer_to: transfer_to.clone(),
+                call_in_numbers: outside.clone(),
+                call_in_units: units.clone(),
                 web_offer: a.web_offer.as_deref().map(str::to_string),
                 web_items: a.web_held.iter().map(|i| i.to_string()).collect(),
                 web_capacity: a.web_capacity,
@@ -223,7 +244,7 @@ async fn build(
         kpi,
     )
     .with_web(web_input(&acd, internet));
-    Ok((board, desks))
+    Ok((WallboardView::new(board, &calls), desks))
 }
 
 /// Whether nobody watches the feed; if so its last frame is forgotten, so that the next page
@@ -249,7 +270,7 @@ pub fn spawn_publisher(
     feed: Feed,
     internet: InternetWatch,
     linkage: crate::cti::internet_watch::LinkageWatch,
-    outside: Arc<Vec<String>>,
+    call_in: Arc<CallIn>,
     storage: Arc<crate::shell::metrics::StorageAlarm>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -260,12 +281,13 @@ pub fn spawn_publisher(
             if forget_if_unwatched(&feed) {
                 continue;
             }
-            let (board, desks) = match build(&engine, &outside, &internet).await {
-                Ok((board, desks)) => (
-                    with_internet(board.with_linkages(&linkage.borrow()), &internet)
-                        .with_storage_full(storage.is_full()),
-                    desks,
-                ),
+            let (board, desks) = match build(&engine, &call_in, &internet).await {
+                Ok((mut view, desks)) => {
+                    view.board =
+                        with_internet(view.board.with_linkages(&linkage.borrow()), &internet)
+                            .with_storage_full(storage.is_full());
+                    (view, desks)
+                }
                 Err(EngineGone) => break,
             };
             if feed.borrow().closing {
@@ -338,27 +360,27 @@ fn desk_agent(actor: &Actor) -> Result<String, ApiError> {
 
 /// The wallboard now (for scripts; pages use the stream).
 #[utoipa::path(get, path = "/api/wallboard", tag = "operations", security(("bearer" = [])),
-    responses((status = 200, description = "Queues, agents, KPIs and alarms now", body = Wallboard), (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Needs a supervisor or wallboard token", body = ApiError)))]
+    responses((status = 200, description = "Queues, agents, KPIs and alarms now, and the calls with a person on them (callers masked)", body = WallboardView), (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Needs a supervisor or wallboard token", body = ApiError)))]
 pub(crate) async fn wallboard(
     State(state): State<ApiState>,
     headers: HeaderMap,
-) -> Result<Json<Wallboard>, ApiError> {
+) -> Result<Json<WallboardView>, ApiError> {
     may_watch_wallboard(&caller(&state, &headers)?)?;
-    Ok(Json(
-        board(
-            &state.engine,
-            &state.internet,
-            &state.linkage,
-            &state.tickets.storage,
-        )
-        .await?,
-    ))
+    let board = board(
+        &state.engine,
+        &state.internet,
+        &state.linkage,
+        &state.tickets.storage,
+    )
+    .await?;
+    let calls = state.engine.live_calls().await?;
+    Ok(Json(WallboardView::new(board, &calls)))
 }
 
 /// The wallboard, pushed as `wallboard` events.
 #[utoipa::path(get, path = "/api/wallboard/stream", tag = "operations", security(("bearer" = [])),
     params(("access_token" = Option<String>, Query, description = "The token, for EventSource (which cannot send headers)")),
-    responses((status = 200, description = "Server-Sent Events: `event: wallboard`, data = the wallboard JSON, twice a second", content_type = "text/event-stream", body = Wallboard), (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Needs a supervisor or wallboard token", body = ApiError), (status = 503, description = "`too_many_streams`: `http.max_streams` live streams are open", body = ApiError)))]
+    responses((status = 200, description = "Server-Sent Events: `event: wallboard`, data = the wallboard JSON, twice a second", content_type = "text/event-stream", body = WallboardView), (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Needs a supervisor or wallboard token", body = ApiError), (status = 503, description = "`too_many_streams`: `http.max_streams` live streams are open", body = ApiError)))]
 pub(crate) async fn wallboard_stream(
     State(state): State<ApiState>,
     headers: HeaderMap,
@@ -384,7 +406,7 @@ pub(crate) async fn desk(
     headers: HeaderMap,
 ) -> Result<Json<DeskView>, ApiError> {
     let agent = desk_agent(&caller(&state, &headers)?)?;
-    let (_, desks) = build(&state.engine, &state.transfer_outside, &state.internet).await?;
+    let (_, desks) = build(&state.engine, &state.call_in, &state.internet).await?;
     desks
         .into_iter()
         .find(|d| d.agent.id == agent)

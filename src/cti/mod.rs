@@ -5,6 +5,7 @@ pub mod agents;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod call_view;
 pub mod calls;
 pub mod extract;
 pub mod internet_watch;
@@ -52,9 +53,10 @@ pub struct ApiState {
     pub linkage: internet_watch::LinkageWatch,
     /// Connection limits and their counters; the live streams take their places here.
     pub net: std::sync::Arc<crate::shell::conn_limit::NetLimits>,
-    /// The outside numbers a call may be transferred to (`[transfer.numbers]`), empty when
-    /// no gateway is configured: the desk offers only what can work.
-    pub transfer_outside: std::sync::Arc<Vec<String>>,
+    /// The outside numbers a call may be transferred to (`[transfer.numbers]`) and the
+    /// units with a phone, empty when no gateway is configured: the desk offers only what
+    /// can work.
+    pub call_in: std::sync::Arc<live::CallIn>,
     /// `SIGHUP` reloads applied and refused.
     pub reloads: std::sync::Arc<crate::shell::reload::ReloadCounters>,
 }

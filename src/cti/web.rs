@@ -42,6 +42,7 @@ const ASSETS: &[Asset] = &[
     asset!("i18n.js", JS),
     asset!("wallboard.js", JS),
     asset!("desk.js", JS),
+    asset!("desk-parties.js", JS),
     asset!("tickets.js", JS),
     asset!("request.css", CSS),
     asset!("request.js", JS),

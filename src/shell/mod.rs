@@ -456,19 +456,28 @@ pub async fn run(
         };
         tokio::spawn(reloader.run(source.requests))
     });
-    // Outside numbers only when there is a gateway to dial them through.
-    let transfer_outside: std::sync::Arc<Vec<String>> =
-        std::sync::Arc::new(if config.transfer.gateway.is_some() {
+    // Outside numbers and units only when there is a gateway to dial them through.
+    let gateway = config.transfer.gateway.is_some();
+    let call_in = std::sync::Arc::new(crate::cti::live::CallIn {
+        numbers: if gateway {
             config.transfer.numbers.keys().cloned().collect()
         } else {
             Vec::new()
-        });
+        },
+        units: {
+            // The catalogue a reload replaces is the one the engine's unit phones come from.
+            let worker = tickets.worker().clone();
+            std::sync::Arc::new(move || {
+                crate::cti::call_view::call_in_units(&worker.workflow().catalogue, gateway)
+            })
+        },
+    });
     let publisher = crate::cti::live::spawn_publisher(
         engine_handle.clone(),
         live.clone(),
         internet.clone(),
         linkage.clone(),
-        transfer_outside.clone(),
+        call_in.clone(),
         tickets.worker().metrics().storage.clone(),
     );
     let public = crate::cti::public::PublicApi::new(
@@ -488,7 +497,7 @@ pub async fn run(
         linkage,
         net: net.clone(),
         reloads: reload_counters,
-        transfer_outside,
+        call_in,
     })
     .merge(crate::cti::public::router(public))
     .merge(crate::cti::web_items::router(tickets.clone()))
