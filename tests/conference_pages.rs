@@ -19,7 +19,8 @@ use std::time::Duration;
 
 use common::baresip::{start_baresip_with, Baresip};
 use common::pages::{shots_dir, start_page};
-use common::tones::{engine_rtp_from_sipp_log, Law, ToneEndpoint};
+use common::tone_calls::citizen_calls;
+use common::tones::{Law, ToneEndpoint};
 use common::{http_request, sipp, wait_for, Engine};
 
 /// A baresip phone for `user`/`password` that answers by itself, once registered.
@@ -42,36 +43,6 @@ fn phone(engine: &Engine, dir: &Path, user: &str, password: &str) -> Baresip {
         )
     });
     phone
-}
-
-/// A citizen: SIPp signalling with a 400 Hz endpoint as its voice (so the engine never takes
-/// it for gone), pressing 1 and staying `hold_ms` after the answer.
-fn citizen(
-    engine: &Engine,
-    dir: &Path,
-    hold_ms: u64,
-) -> (ToneEndpoint, std::thread::JoinHandle<common::SippRun>) {
-    let voice = ToneEndpoint::start(400.0, Law::Pcma, Duration::from_secs(hold_ms / 1000 + 60));
-    let log = dir.join("citizen-sipp.log");
-    let mut args: Vec<String> = ["-m", "1", "-d", &hold_ms.to_string()]
-        .map(String::from)
-        .to_vec();
-    args.extend(voice.sipp_args(&log));
-    let target = engine.sip;
-    let limit = Duration::from_secs(hold_ms / 1000 + 60);
-    let caller = std::thread::spawn(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        sipp(target, "uac_ivr_enterprise_tone.xml", &args, limit)
-    });
-    let rtp = engine_rtp_from_sipp_log(&log, Duration::from_secs(20))
-        .unwrap_or_else(|| panic!("SIPp logs the engine's SDP; log:\n{}", engine.log()));
-    voice.aim(rtp);
-    wait_for(Duration::from_secs(10), || {
-        (voice.counts().0 >= 10).then_some(())
-    })
-    .unwrap_or_else(|| panic!("the menu reaches the citizen; log:\n{}", engine.log()));
-    voice.press('1');
-    (voice, caller)
 }
 
 /// The live call (`/api/calls`) once `pred` holds, within `limit`; panics with the log.
@@ -156,8 +127,8 @@ fn the_agent_conferences_the_water_company_in_from_the_desk_and_leaves_the_citiz
         tmp.path(),
         &["desk"],
     );
-    desk.expect("READY", Duration::from_secs(30), &engine);
-    let (_voice, caller) = citizen(&engine, tmp.path(), 55_000);
+    desk.expect("READY", Duration::from_secs(75), &engine);
+    let (_voice, caller) = citizen_calls(&engine, tmp.path(), 55_000, Law::Pcma);
     let call_line = desk.expect("CALL", Duration::from_secs(60), &engine);
     assert!(call_line.contains("1001"), "{call_line}");
     desk.expect("A11Y desk-parties", Duration::from_secs(20), &engine);
@@ -166,7 +137,7 @@ fn the_agent_conferences_the_water_company_in_from_the_desk_and_leaves_the_citiz
         refused.len() > "REFUSED 出错了: ".len(),
         "the refusal is shown in words: {refused}"
     );
-    let consult = desk.expect("CONSULT", Duration::from_secs(30), &engine);
+    let consult = desk.expect("CONSULT", Duration::from_secs(75), &engine);
     assert!(consult.contains("办理单位 市自来水集团"), "{consult}");
     desk.expect("A11Y desk-consult", Duration::from_secs(20), &engine);
     let joined = desk.expect("JOINED", Duration::from_secs(20), &engine);
@@ -181,7 +152,7 @@ fn the_agent_conferences_the_water_company_in_from_the_desk_and_leaves_the_citiz
         .as_str()
         .expect("call id")
         .to_string();
-    let talking = desk.expect("TALKING", Duration::from_secs(30), &engine);
+    let talking = desk.expect("TALKING", Duration::from_secs(75), &engine);
     assert!(talking.contains("市自来水集团"), "{talking}");
     // The engine dialled the water company's number at the gateway.
     let logged = common::tones::sipp_logged(&gw_log, "called", Duration::from_secs(5));
@@ -278,7 +249,7 @@ fn a_supervisor_listens_whispers_barges_and_stops_on_the_wallboard_a_screen_only
         Some(r#"{"state":"ready"}"#),
     );
     assert_eq!(status, 204, "{body}");
-    let (_voice, caller) = citizen(&engine, tmp.path(), 45_000);
+    let (_voice, caller) = citizen_calls(&engine, tmp.path(), 45_000, Law::Pcma);
     let id = call_where(
         &engine,
         Duration::from_secs(40),
@@ -296,7 +267,7 @@ fn a_supervisor_listens_whispers_barges_and_stops_on_the_wallboard_a_screen_only
         tmp.path(),
         &["wallboard", "demo-wallboard"],
     );
-    let listed = board.expect("LISTED", Duration::from_secs(30), &engine);
+    let listed = board.expect("LISTED", Duration::from_secs(75), &engine);
     assert!(listed.contains("*") && listed.contains("1001"), "{listed}");
     board.expect("A11Y wallboard-calls", Duration::from_secs(20), &engine);
     let supervisor = |mode: &str, state: &str| {
@@ -319,19 +290,19 @@ fn a_supervisor_listens_whispers_barges_and_stops_on_the_wallboard_a_screen_only
             },
         )
     };
-    board.expect("LISTEN", Duration::from_secs(30), &engine);
+    board.expect("LISTEN", Duration::from_secs(75), &engine);
     supervisor("listen", "talking");
-    board.expect("WHISPER", Duration::from_secs(30), &engine);
+    board.expect("WHISPER", Duration::from_secs(75), &engine);
     supervisor("whisper", "talking");
-    board.expect("BARGE", Duration::from_secs(30), &engine);
+    board.expect("BARGE", Duration::from_secs(75), &engine);
     let barged = supervisor("barge", "talking");
     // Still one leg: the mode changed, the phone was not rung again.
     let legs = barged["parties"].as_array().map_or(0, |ps| ps.len());
     assert_eq!(legs, 1, "{barged}");
-    board.expect("STOPPED", Duration::from_secs(30), &engine);
+    board.expect("STOPPED", Duration::from_secs(75), &engine);
     let stopped = supervisor("barge", "left");
     assert!(stopped["parties"][0]["left_at"].is_string(), "{stopped}");
-    let readonly = board.expect("READONLY", Duration::from_secs(30), &engine);
+    let readonly = board.expect("READONLY", Duration::from_secs(75), &engine);
     assert!(readonly.contains("*"), "{readonly}");
     board.expect("A11Y wallboard-readonly", Duration::from_secs(20), &engine);
     caller.join().expect("citizen thread").assert_ok();
@@ -357,10 +328,10 @@ fn the_agent_consults_the_water_company_in_english_and_completes_the_transfer_to
         tmp.path(),
         &["handover"],
     );
-    desk.expect("READY", Duration::from_secs(30), &engine);
-    let (_voice, caller) = citizen(&engine, tmp.path(), 40_000);
+    desk.expect("READY", Duration::from_secs(75), &engine);
+    let (_voice, caller) = citizen_calls(&engine, tmp.path(), 40_000, Law::Pcma);
     desk.expect("CALL", Duration::from_secs(60), &engine);
-    let consult = desk.expect("CONSULT", Duration::from_secs(30), &engine);
+    let consult = desk.expect("CONSULT", Duration::from_secs(75), &engine);
     assert!(consult.contains("consultation"), "{consult}");
     let id = call_where(&engine, Duration::from_secs(5), "the consultation", |c| {
         party(c, 2)["role"] == "consult" && c["on_hold"] == true

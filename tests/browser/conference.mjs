@@ -29,7 +29,7 @@ async function onCall(b, log) {
   await page.waitForSelector("#app:not([hidden])");
   await tabTo(page, "#btn-ready");
   await page.keyboard.press("Enter");
-  await page.waitForSelector("[data-testid=state]:is([data-state=ready],[data-state=reserved],[data-state=talking])", { timeout: 10000 });
+  await page.waitForSelector("[data-testid=state]:is([data-state=ready],[data-state=reserved],[data-state=talking])", { timeout: 30000 });
   say("READY");
   await page.waitForSelector("[data-testid=parties]:not([hidden])", { timeout: 60000 });
   const rows = await page.$$eval("[data-testid=party-list] tr", (rs) => rs.map((r) => r.textContent));
@@ -50,8 +50,8 @@ async function handover(log) {
   await page.selectOption("[data-testid=party-target]", "water");
   await tabTo(page, "[data-testid=consult]");
   await page.keyboard.press("Enter");
-  await page.waitForSelector("[data-testid=party-2][data-state=ringing]", { timeout: 10000 });
-  await page.waitForSelector("[data-testid=party-2][data-state=talking]", { timeout: 20000 });
+  await page.waitForSelector("[data-testid=party-2][data-state=ringing]", { timeout: 30000 });
+  await page.waitForSelector("[data-testid=party-2][data-state=talking]", { timeout: 45000 });
   const note = await page.textContent("[data-testid=consult-note]");
   if (!note.includes("hold music")) throw new Error("consult note: " + note);
   say("CONSULT " + (await page.textContent("[data-testid=party-2]")));
@@ -61,9 +61,9 @@ async function handover(log) {
   const name = await page.getAttribute("[data-testid=party-2-actions] [data-testid=handover]", "aria-label");
   if (!name.startsWith("Complete transfer to")) throw new Error("handover button's name: " + name);
   await page.keyboard.press("Enter");
-  await page.waitForSelector("[data-testid=parties]", { state: "hidden", timeout: 10000 });
+  await page.waitForSelector("[data-testid=parties]", { state: "hidden", timeout: 30000 });
   if (await page.textContent("#desk-error")) throw new Error("desk error: " + (await page.textContent("#desk-error")));
-  await page.waitForSelector("[data-testid=state][data-state=wrap_up]", { timeout: 10000 });
+  await page.waitForSelector("[data-testid=state][data-state=wrap_up]", { timeout: 30000 });
   say("HANDED " + (await page.textContent("[data-testid=parties-status]")));
   await page.click("#lang");
   await b.close();
@@ -85,7 +85,7 @@ async function desk(log) {
   await page.selectOption("[data-testid=party-target]", "foreign");
   await tabTo(page, "[data-testid=consult]");
   await page.keyboard.press("Enter");
-  await page.waitForFunction(() => document.querySelector("#desk-error")?.textContent.length > 0, null, { timeout: 10000 });
+  await page.waitForFunction(() => document.querySelector("#desk-error")?.textContent.length > 0, null, { timeout: 30000 });
   const refused = await page.textContent("#desk-error");
   say("REFUSED " + refused);
 
@@ -95,7 +95,7 @@ async function desk(log) {
   await page.selectOption("[data-testid=party-target]", "water");
   await tabTo(page, "[data-testid=consult]");
   await page.keyboard.press("Enter");
-  await page.waitForSelector("[data-testid=party-2][data-state=talking]", { timeout: 20000 });
+  await page.waitForSelector("[data-testid=party-2][data-state=talking]", { timeout: 45000 });
   await page.waitForSelector("[data-testid=consult-note]:not([hidden])", { timeout: 5000 });
   await page.waitForSelector("[data-testid=party-list] tr[data-state=held]", { timeout: 5000 });
   say("CONSULT " + (await page.textContent("[data-testid=party-2]")));
@@ -104,12 +104,12 @@ async function desk(log) {
   // Merged into a three-way call (the citizen back from hold), then dropped.
   await tabTo(page, "[data-testid=party-2-actions] [data-testid=join]");
   await page.keyboard.press("Enter");
-  await page.waitForSelector("[data-testid=consult-note]", { state: "hidden", timeout: 10000 });
-  await page.waitForFunction(() => !document.querySelector("[data-testid=party-list] tr[data-state=held]"), null, { timeout: 10000 });
+  await page.waitForSelector("[data-testid=consult-note]", { state: "hidden", timeout: 30000 });
+  await page.waitForFunction(() => !document.querySelector("[data-testid=party-list] tr[data-state=held]"), null, { timeout: 30000 });
   say("JOINED " + (await page.textContent("[data-testid=party-2]")));
   await tabTo(page, "[data-testid=party-2-actions] [data-testid=drop]");
   await page.keyboard.press("Enter");
-  await page.waitForSelector("[data-testid=party-2][data-state=left]", { timeout: 10000 });
+  await page.waitForSelector("[data-testid=party-2][data-state=left]", { timeout: 30000 });
   say("DROPPED " + (await page.textContent("[data-testid=party-2]")));
 
   // The water company again, conferenced in straight away from the keyboard.
@@ -118,13 +118,13 @@ async function desk(log) {
   await page.selectOption("[data-testid=party-target]", "water");
   await tabTo(page, "[data-testid=conference]");
   await page.keyboard.press("Enter");
-  await page.waitForFunction(() => document.querySelector("[data-testid=parties-status]")?.textContent.length > 0, null, { timeout: 10000 });
+  await page.waitForFunction(() => document.querySelector("[data-testid=parties-status]")?.textContent.length > 0, null, { timeout: 30000 });
   if (await page.textContent("#desk-error")) throw new Error("desk error: " + (await page.textContent("#desk-error")));
-  await page.waitForSelector("[data-testid^=party-][data-state=ringing]", { timeout: 10000 });
+  await page.waitForSelector("[data-testid^=party-][data-state=ringing]", { timeout: 30000 });
   const ringing = await page.textContent("[data-testid^=party-][data-state=ringing]");
   say("RINGING " + ringing);
   await shot(page, "desk-conference-ringing");
-  await page.waitForSelector("[data-testid^=party-][data-state=talking]", { timeout: 20000 });
+  await page.waitForSelector("[data-testid^=party-][data-state=talking]", { timeout: 45000 });
   const talking = await page.textContent("[data-testid^=party-][data-state=talking]");
   if (!(await page.isHidden("[data-testid=consult-note]"))) throw new Error("a conference shows the hold-music note");
   say("TALKING " + talking);
@@ -134,7 +134,7 @@ async function desk(log) {
   // The agent leaves the citizen with the water company.
   await tabTo(page, "[data-testid=leave]");
   await page.keyboard.press("Enter");
-  await page.waitForSelector("[data-testid=parties]", { state: "hidden", timeout: 10000 });
+  await page.waitForSelector("[data-testid=parties]", { state: "hidden", timeout: 30000 });
   if (await page.textContent("#desk-error")) throw new Error("desk error: " + (await page.textContent("#desk-error")));
   say("LEFT");
   await shot(page, "desk-conference-left");
@@ -148,7 +148,7 @@ async function pressed(page, want) {
   await page.waitForFunction((m) => {
     const on = [...document.querySelectorAll("[data-testid=calls] tr[data-call] button[aria-pressed=true]")].map((b) => b.dataset.mode);
     return m ? on.length === 1 && on[0] === m : on.length === 0;
-  }, want, { timeout: 20000 });
+  }, want, { timeout: 45000 });
 }
 
 async function wallboard(log) {
@@ -170,7 +170,7 @@ async function wallboard(log) {
   await press("listen");
   await pressed(page, "listen");
   // The supervisor's phone answers: the parties say so.
-  await page.waitForFunction(() => /监听 · 通话中/.test(document.querySelector("[data-testid=call-parties]")?.textContent ?? ""), null, { timeout: 20000 });
+  await page.waitForFunction(() => /监听 · 通话中/.test(document.querySelector("[data-testid=call-parties]")?.textContent ?? ""), null, { timeout: 45000 });
   say("LISTEN " + (await page.textContent("[data-testid=call-parties]")));
   await shot(page, "wallboard-listen");
   // The same button keeps the focus across pushes (rows are updated, not rebuilt).
@@ -179,19 +179,19 @@ async function wallboard(log) {
 
   await press("whisper");
   await pressed(page, "whisper");
-  await page.waitForFunction(() => /密语 · 通话中/.test(document.querySelector("[data-testid=call-parties]")?.textContent ?? ""), null, { timeout: 20000 });
+  await page.waitForFunction(() => /密语 · 通话中/.test(document.querySelector("[data-testid=call-parties]")?.textContent ?? ""), null, { timeout: 45000 });
   say("WHISPER " + (await page.textContent("[data-testid=call-parties]")));
 
   await press("barge");
   await pressed(page, "barge");
-  await page.waitForFunction(() => /强插 · 通话中/.test(document.querySelector("[data-testid=call-parties]")?.textContent ?? ""), null, { timeout: 20000 });
+  await page.waitForFunction(() => /强插 · 通话中/.test(document.querySelector("[data-testid=call-parties]")?.textContent ?? ""), null, { timeout: 45000 });
   say("BARGE " + (await page.textContent("[data-testid=call-parties]")));
   await shot(page, "wallboard-barge");
   await accessible(page, "wallboard-barge");
 
   await press("stop");
   await pressed(page, null);
-  await page.waitForSelector(`${ROW} button[data-mode=stop][disabled]`, { timeout: 20000 });
+  await page.waitForSelector(`${ROW} button[data-mode=stop][disabled]`, { timeout: 45000 });
   const err = await page.textContent("[data-testid=calls-error]");
   if (err) throw new Error("wallboard error: " + err);
   say("STOPPED " + (await page.textContent("[data-testid=calls-status]")));
@@ -209,7 +209,7 @@ async function wallboard(log) {
   const screen = await b.newPage({ viewport: { width: 1600, height: 1000 } });
   screen.on("console", (m) => log.push(m.text()));
   await screen.goto(`${base}/?token=${encodeURIComponent(readOnlyToken)}`);
-  await screen.waitForSelector(`#app:not([hidden]) ${ROW}`, { timeout: 20000 });
+  await screen.waitForSelector(`#app:not([hidden]) ${ROW}`, { timeout: 45000 });
   if (await screen.$(`${ROW} button`)) throw new Error("a wallboard token is offered controls");
   if (!(await screen.isHidden("#calls-ctl-h"))) throw new Error("a wallboard token sees the controls' column");
   say("READONLY " + (await screen.textContent(ROW)));
