@@ -221,25 +221,9 @@ impl CallEngine {
     /// Sends an INVITE to the agent's registered phone.
     fn ring_agent(&mut self, id: CallId, agent: AgentId, now: Instant) {
         let agent_name = agent.to_string();
-        let user = self.user_by_agent.get(&agent).cloned();
-        let binding = user
-            .as_deref()
-            .and_then(|u| self.registrar.contacts(u, now).into_iter().next());
-        let (Some(user), Some(binding), Some(call)) = (user, binding, self.calls.get(&id)) else {
+        let Some(target) = self.agent_phone_target(id, &agent, now) else {
             self.ring_failed(id, RingFailure::Unreachable, now);
             return;
-        };
-        let target = LegTarget {
-            party: Party::Agent(agent),
-            uri: binding.contact.uri.clone(),
-            to_user: user,
-            peer: Peer {
-                addr: binding.flow.addr,
-                link: binding.flow.link,
-            },
-            from_user: "hotline".into(),
-            // The phone shows who is calling, masked like everywhere outside the ticket.
-            from_display: Some(call.caller.masked()),
         };
         match self.start_leg(id, target, now) {
             Ok(()) => {}

@@ -11,7 +11,6 @@ use crate::call::engine::{CallEngine, Peer};
 use crate::call::parties::{ConferenceError, PartyTarget};
 use crate::call::record::{MonitorMode, PartyKind, PartyRole};
 use crate::call::session::CallId;
-use crate::media::mixer::PartyId;
 
 impl CallEngine {
     /// Rings supervisor `user`'s phone onto call `id` in `mode`; answers their party number.
@@ -50,33 +49,14 @@ impl CallEngine {
         party: u8,
         mode: MonitorMode,
     ) -> Result<(), ConferenceError> {
-        let call = self
-            .calls
-            .get_mut(&id)
-            .ok_or_else(|| ConferenceError::UnknownCall(id.to_string()))?;
-        let name = call.name.clone();
-        let Some(p) = call
-            .conference
-            .parties
-            .iter_mut()
-            .find(|p| p.id == PartyId(party))
-        else {
-            return Err(ConferenceError::UnknownParty { call: name, party });
-        };
+        let (name, p, span) = self.party_and_span(id, party)?;
         let PartyKind::Supervisor { mode: m, .. } = &mut p.kind else {
             return Err(ConferenceError::NotASupervisor { call: name, party });
         };
         *m = mode;
         p.monitor = Some(mode);
-        let kind = p.kind.clone();
-        if let Some(span) = call
-            .conference
-            .spans
-            .iter_mut()
-            .rev()
-            .find(|s| s.id == party)
-        {
-            span.party = kind;
+        if let Some(span) = span {
+            span.party = p.kind.clone();
         }
         tracing::info!(call = %id, party, ?mode, "supervisor's mode changed");
         self.remix(id);

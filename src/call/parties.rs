@@ -553,6 +553,25 @@ impl CallEngine {
         self.drain_acd(now);
     }
 
+    /// A live party of a call with its span, and the call's name for errors.
+    pub(crate) fn party_and_span(
+        &mut self,
+        id: CallId,
+        party: u8,
+    ) -> Result<(String, &mut CallParty, Option<&mut PartySpan>), ConferenceError> {
+        let call = self
+            .calls
+            .get_mut(&id)
+            .ok_or_else(|| ConferenceError::UnknownCall(id.to_string()))?;
+        let name = call.name.clone();
+        let conf = &mut call.conference;
+        let span = conf.spans.iter_mut().rev().find(|s| s.id == party);
+        match conf.parties.iter_mut().find(|p| p.id == PartyId(party)) {
+            Some(p) => Ok((name, p, span)),
+            None => Err(ConferenceError::UnknownParty { call: name, party }),
+        }
+    }
+
     /// Merges a consultation into a conference: the caller comes off hold and everyone hears
     /// everyone.
     pub fn join_party(
@@ -562,26 +581,14 @@ impl CallEngine {
         now: Instant,
     ) -> Result<(), ConferenceError> {
         let _ = now;
-        let call = self
-            .calls
-            .get_mut(&id)
-            .ok_or_else(|| ConferenceError::UnknownCall(id.to_string()))?;
-        let name = call.name.clone();
-        let Some(p) = call
-            .conference
-            .parties
-            .iter_mut()
-            .find(|p| p.id == PartyId(party))
-        else {
-            return Err(ConferenceError::UnknownParty { call: name, party });
-        };
+        let (name, p, span) = self.party_and_span(id, party)?;
         if p.role == PartyRole::Monitor {
             // A supervisor joins by barging (`monitor`), not by merging.
             return Err(ConferenceError::Supervisor { call: name, party });
         }
         let held = std::mem::take(&mut p.held_caller);
         p.role = PartyRole::Conference;
-        if let Some(span) = call.conference.span_mut(PartyId(party)) {
+        if let Some(span) = span {
             span.role = PartyRole::Conference;
         }
         if held {

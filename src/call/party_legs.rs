@@ -84,7 +84,8 @@ impl CallEngine {
             }
             PartyTarget::Agent(_) | PartyTarget::Queue(_) => {
                 let agent = self.engage_agent(id, target, now)?;
-                match self.agent_phone_target(id, &agent, now) {
+                let agent_id = crate::acd::model::AgentId::from(agent.as_str());
+                match self.agent_phone_target(id, &agent_id, now) {
                     Some(leg) => Ok((leg, PartyKind::Agent { agent })),
                     None => {
                         self.assist_over(&agent, false, now);
@@ -127,14 +128,19 @@ impl CallEngine {
         })
     }
 
-    /// The registered phone of an agent brought onto a call (shown the masked caller).
-    fn agent_phone_target(&self, id: CallId, agent: &str, now: Instant) -> Option<LegTarget> {
-        let agent_id = crate::acd::model::AgentId::from(agent);
-        let user = self.user_by_agent.get(&agent_id)?.clone();
+    /// The registered phone of an agent: rung for a call the ACD offers them, or to bring
+    /// them onto one. It shows who is calling, masked like everywhere outside the ticket.
+    pub(crate) fn agent_phone_target(
+        &self,
+        id: CallId,
+        agent: &crate::acd::model::AgentId,
+        now: Instant,
+    ) -> Option<LegTarget> {
+        let user = self.user_by_agent.get(agent)?.clone();
         let binding = self.registrar.contacts(&user, now).into_iter().next()?;
         let call = self.calls.get(&id)?;
         Some(LegTarget {
-            party: Party::Agent(agent_id),
+            party: Party::Agent(agent.clone()),
             uri: binding.contact.uri.clone(),
             to_user: user,
             peer: Peer {
