@@ -9,6 +9,16 @@
 # defaults: 1000 calls, each held 60 s from the key press, 1.2 × calls agents, 50 calls/s.
 # Set KEEP=1 to keep the work folder (config, data, recordings, SIPp logs) for a look after.
 #
+# THREE_WAY=1: three-party recorded calls (issue 14). The run's hotline.toml names a
+# [transfer] gateway, played by a third SIPp that answers every INVITE like an agent's phone
+# (benches/load/agent_answer.xml, speaking unit.alaw: 800 Hz); once the callers talk, one HTTP
+# connection conferences the water unit (its phone 96116, config/dispatch.toml) into every
+# talking call (POST /api/calls/{id}/parties as demo-supervisor), and the full-load
+# measurement waits for the conferences. It also reports the calls three-way at the peak
+# (/api/calls: a party talking), the mixer's counters, the unit side's failed calls, and in
+# the recordings: the 400 Hz left and both 600 and 800 Hz right after the unit joined, and
+# the unit's span in every call record.
+#
 # Reports: peak calls talking at once (sampled from /metrics every second), failed calls on
 # both SIPp sides, engine CPU and RSS at full load, RTP packets/s received and relayed, and
 # for the recordings: count, valid stereo WAV, duration against the call's talk time, and
@@ -26,8 +36,10 @@ CONC=${1:-1000}
 HOLD=${2:-60}
 AGENTS=${3:-$((CONC + CONC / 5))}
 RATE=${4:-50}
+THREE=${THREE_WAY:-0}
+LEGS=$((THREE == 1 ? 3 : 2))
 [ "$AGENTS" -ge "$CONC" ] || { echo "need at least as many agents ($AGENTS) as calls ($CONC)" >&2; exit 2; }
-[ "$CONC" -le 4000 ] || { echo "at most 4000 calls: the RTP range holds 5000 ports, 2 per call" >&2; exit 2; }
+[ "$CONC" -le $((8000 / LEGS)) ] || { echo "at most $((8000 / LEGS)) calls: the RTP range holds 5000 ports, $LEGS legs per call" >&2; exit 2; }
 command -v sipp >/dev/null || { echo "sipp missing: apt-get install sip-tester" >&2; exit 2; }
 command -v curl >/dev/null || { echo "curl missing" >&2; exit 2; }
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -60,6 +72,11 @@ port_max = 29998
 # SIPp answers MD5 digest challenges only.
 md5_only_agents = ["SIPp hotline load agent"]
 CONF
+if [ "$THREE" = 1 ]; then
+  GATEWAY=$(python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  printf '\n[transfer]\n# The third SIPp: the public network behind which the units answer.\ngateway = "127.0.0.1:%s"\n' \
+    "$GATEWAY" >> "$work/config/hotline.toml"
+fi
 python3 - "$work" "$AGENTS" <<'PY'
 import sys
 work, n = sys.argv[1], int(sys.argv[2])
@@ -69,13 +86,14 @@ with open(f"{work}/config/agents.toml", "w") as a, open(f"{work}/agents.csv", "w
     for i in range(n):
         aid = str(20001 + i)
         a.write(f'\n[[agent]]\nid = "{aid}"\nname = "Load {aid}"\npassword = "load-{aid}"\n'
-                'skills = [{ skill = "general", level = 5 }]\n')
+                'skills = [{ skill = "general", level = 5 }, { skill = "enterprise", level = 5 }]\n')
         c.write(f"{aid};[authentication username={aid} password=load-{aid}]\n")
-# Every queue the shipped IVR names (all served by the general agents here); no wrap-up, so
-# an agent is free again at once.
+# Every queue the shipped IVR names (all served by the same agents here; the enterprise seat
+# needs its own skill, rule C6); no wrap-up, so an agent is free again at once.
 with open(f"{work}/config/queues.toml", "w") as q:
     for name in ["general", "enterprise", "dialect", "foreign", "sign", "high_frequency"]:
-        q.write(f'[[queue]]\nname = "{name}"\nskill = "general"\nwrap_up = "0s"\n\n')
+        skill = "enterprise" if name == "enterprise" else "general"
+        q.write(f'[[queue]]\nname = "{name}"\nskill = "{skill}"\nwrap_up = "0s"\n\n')
 PY
 # Raw A-law audio for SIPp's rtp_stream: whole periods in 1 s, so the loops are seamless;
 # the key 0 (941 + 1336 Hz) for 200 ms, then 200 ms of silence.
@@ -96,6 +114,7 @@ def write(name, samples):
         f.write(bytes(alaw(v) for v in samples))
 write("caller.alaw", [8000 * math.sin(2 * math.pi * 400 * t / 8000) for t in range(8000)])
 write("agent.alaw", [8000 * math.sin(2 * math.pi * 600 * t / 8000) for t in range(8000)])
+write("unit.alaw", [8000 * math.sin(2 * math.pi * 800 * t / 8000) for t in range(8000)])
 write("dtmf0.alaw", [5000 * (math.sin(2 * math.pi * 941 * t / 8000) + math.sin(2 * math.pi * 1336 * t / 8000))
                      for t in range(1600)] + [0] * 1600)
 PY
@@ -165,6 +184,74 @@ print(f"agents set ready: {int(sys.argv[2]) - bad} of {sys.argv[2]}")
 sys.exit(1 if bad else 0)
 PY
 
+# ---- the units' phones behind the gateway (THREE_WAY=1): a SIPp server answering every INVITE
+# with agent_answer.xml, speaking unit.alaw.
+if [ "$THREE" = 1 ]; then
+  sed -e 's/agent\.alaw/unit.alaw/' -e 's/load agent answer/load unit answer (gateway)/' \
+    "$ROOT/benches/load/agent_answer.xml" > "$work/unit_answer.xml"
+  (cd "$work" && exec sipp -sf "$work/unit_answer.xml" -i 127.0.0.1 -mi 127.0.0.1 -p "$GATEWAY" \
+    -mp 50000 -m "$CONC" -nostdin -timeout $((RAMP + HOLD + 150))s -timeout_error -max_socket 100000 \
+    -trace_stat -stf "$work/unit.csv.stat" -fd 1 -trace_err -error_file "$work/unit.err" \
+    > "$work/sipp-unit.log" 2>&1) &
+  GW_SIPP=$!
+  PIDS+=("$GW_SIPP")
+fi
+# Calls with a party talking besides the caller and the agent (/api/calls).
+three_way() {
+  curl -s --max-time 10 -H "$AUTH" "http://$HTTP/api/calls" | python3 -c '
+import json, sys
+try:
+    calls = json.load(sys.stdin)
+except ValueError:
+    calls = []
+print(sum(1 for c in calls if any(p["state"] == "talking" for p in c.get("parties", []))))'
+}
+# One HTTP connection lists the live calls and conferences the water unit into every talking
+# call without a party, until all CONC calls are three-way (or $1 seconds, 1000 rounds).
+conference_all() {
+  python3 - "$HTTP" "$CONC" "$1" <<'PY'
+import http.client, json, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+conc, bound = int(sys.argv[2]), float(sys.argv[3])
+headers = {"Authorization": "Bearer demo-supervisor", "Content-Type": "application/json"}
+conn = http.client.HTTPConnection(host, int(port), timeout=10)
+t0 = time.monotonic()
+posted, created, refused, errors, three, rounds = set(), 0, {}, 0, 0, 0
+while rounds < 1000 and time.monotonic() - t0 < bound:
+    rounds += 1
+    try:
+        conn.request("GET", "/api/calls", headers=headers)
+        r = conn.getresponse()
+        calls = json.loads(r.read()) if r.status == 200 else []
+        three = sum(1 for c in calls if any(p["state"] == "talking" for p in c.get("parties", [])))
+        if three >= conc:
+            break
+        for c in calls:
+            if c["state"] != "talking" or c["id"] in posted or c.get("parties"):
+                continue
+            conn.request("POST", f"/api/calls/{c['id']}/parties", headers=headers,
+                         body=b'{"unit":"water","mode":"conference"}')
+            r = conn.getresponse()
+            body = r.read()
+            if r.status == 201:
+                posted.add(c["id"])
+                created += 1
+            else:
+                try:
+                    code = f"{r.status} {json.loads(body).get('code')}"
+                except ValueError:
+                    code = str(r.status)
+                refused[code] = refused.get(code, 0) + 1
+    except (OSError, http.client.HTTPException):
+        errors += 1
+        conn.close()
+        conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    time.sleep(0.2)
+print(f"conferences: {created} created (201), refused {sum(refused.values())} {refused}, "
+      f"{errors} HTTP errors; {three} of {conc} calls three-way after {time.monotonic() - t0:.1f} s ({rounds} rounds)")
+PY
+}
+
 # ---- the callers
 metrics > "$work/m0"
 (cd "$work" && exec sipp "$SIP" -sf "$ROOT/benches/load/caller.xml" -s 12345 \
@@ -177,6 +264,8 @@ PIDS+=("$CALLER_SIPP")
 
 # Peak calls talking at once, sampled every second while the callers run.
 PEAK=0
+PEAK3=0
+CONFERENCED=0
 MEASURED=0
 T_START=$(date +%s)
 for _ in $(seq $((RAMP + HOLD + 120))); do
@@ -184,16 +273,32 @@ for _ in $(seq $((RAMP + HOLD + 120))); do
   metrics > "$work/m" || true
   TALK=$(metric 'hotline_calls{state="talking"}' "$work/m")
   [ "${TALK:-0}" -gt "$PEAK" ] && PEAK=$TALK
-  # Once every call had time to connect (and before the first hangs up), measure 10 s at
-  # full load.
-  if [ "$MEASURED" = 0 ] && [ "$HOLD" -ge $((RAMP + 18)) ] &&
-    [ $(($(date +%s) - T_START)) -ge $((RAMP + 6)) ]; then
+  ELAPSED=$(($(date +%s) - T_START))
+  if [ "$THREE" = 1 ]; then
+    # Once the callers talk (all of them, or the ramp is over): conference the unit in.
+    if [ "$CONFERENCED" = 0 ] && { [ "${TALK:-0}" -ge "$CONC" ] || [ "$ELAPSED" -ge $((RAMP + 6)) ]; }; then
+      CONFERENCED=1
+      conference_all $((HOLD / 2)) | tee "$work/conferences" || true
+      continue
+    fi
+    N3=$(three_way)
+    [ "${N3:-0}" -gt "$PEAK3" ] && PEAK3=$N3
+    # Full load is with the conferences up, before the first caller hangs up.
+    FULL=$((CONFERENCED == 1 && ELAPSED + 12 <= HOLD))
+  else
+    # Once every call had time to connect (and before the first hangs up).
+    FULL=$((HOLD >= RAMP + 18 && ELAPSED >= RAMP + 6))
+  fi
+  # Measure 10 s at full load.
+  if [ "$MEASURED" = 0 ] && [ "$FULL" = 1 ]; then
     MEASURED=1
     cp "$work/m" "$work/m1"
     C0=$(cpu_ticks "$ENGINE"); SA0=$(cpu_ticks "$AGENT_SIPP"); SC0=$(cpu_ticks "$CALLER_SIPP"); T0=$(date +%s.%N)
+    [ "$THREE" = 1 ] && SG0=$(cpu_ticks "$GW_SIPP")
     sleep 10
     metrics > "$work/m2"
     C1=$(cpu_ticks "$ENGINE"); SA1=$(cpu_ticks "$AGENT_SIPP"); SC1=$(cpu_ticks "$CALLER_SIPP"); T1=$(date +%s.%N)
+    [ "$THREE" = 1 ] && { SG1=$(cpu_ticks "$GW_SIPP"); N3=$(three_way); THREE_AT=$N3; [ "${N3:-0}" -gt "$PEAK3" ] && PEAK3=$N3; }
     RSS=$(rss_kib)
     TALK=$(metric 'hotline_calls{state="talking"}' "$work/m2")
     [ "${TALK:-0}" -gt "$PEAK" ] && PEAK=$TALK
@@ -218,11 +323,18 @@ done
 metrics > "$work/m3"
 kill "$AGENT_SIPP" 2>/dev/null || true
 wait "$AGENT_SIPP" 2>/dev/null || true
+if [ "$THREE" = 1 ]; then
+  kill "$GW_SIPP" 2>/dev/null || true
+  wait "$GW_SIPP" 2>/dev/null || true
+fi
 
 echo "--- SIPp"
 echo "callers: $(sipp_stat 'SuccessfulCall(C)' "$work/callers.csv.stat") ok, $(sipp_stat 'FailedCall(C)' "$work/callers.csv.stat") failed of $CONC"
 echo "agents' phones: $(sipp_stat 'FailedCall(C)' "$work/agents.csv.stat") failed registrations; $(grep -o 'out-of-call INVITE' "$work/agents.err" 2>/dev/null | wc -l || true) INVITEs answered"
-for f in callers agents; do
+if [ "$THREE" = 1 ]; then
+  echo "unit's phone (gateway): $(sipp_stat 'SuccessfulCall(C)' "$work/unit.csv.stat") ok, $(sipp_stat 'FailedCall(C)' "$work/unit.csv.stat") failed of $(sipp_stat 'IncomingCall(C)' "$work/unit.csv.stat") INVITEs"
+fi
+for f in callers agents $([ "$THREE" = 1 ] && echo unit); do
   # SIPp logs every out-of-call INVITE as an event; anything else is an error.
   n=$(grep -o -E 'Aborting|unexpected|Dead call|timeout|Timeout' "$work/$f.err" 2>/dev/null | wc -l || true)
   echo "$f: ${n:-0} SIPp error events"
@@ -232,11 +344,13 @@ for f in callers agents; do
 done
 echo "--- engine"
 python3 - "$work" "$PEAK" "$CONC" "${MEASURED}" "${T0:-0}" "${T1:-0}" "${C0:-0}" "${C1:-0}" \
-  "${SA0:-0}" "${SA1:-0}" "${SC0:-0}" "${SC1:-0}" "${RSS:-0}" "$BASE_RSS" "$HZ" <<'PY'
+  "${SA0:-0}" "${SA1:-0}" "${SC0:-0}" "${SC1:-0}" "${RSS:-0}" "$BASE_RSS" "$HZ" \
+  "$THREE" "$PEAK3" "${THREE_AT:-0}" "${SG0:-0}" "${SG1:-0}" <<'PY'
 import sys
 work, peak, conc, measured = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
 t0, t1 = float(sys.argv[5]), float(sys.argv[6])
 c0, c1, sa0, sa1, sc0, sc1, rss, base, hz = map(int, sys.argv[7:16])
+three, peak3, three_at, sg0, sg1 = sys.argv[16] == "1", *map(int, sys.argv[17:21])
 def load(name):
     out = {}
     for line in open(f"{work}/{name}"):
@@ -245,6 +359,9 @@ def load(name):
             out[k] = float(v)
     return out
 print(f"peak calls talking at once: {peak} of {conc}")
+if three:
+    print(f"peak calls three-way at once (/api/calls, a party talking): {peak3} of {conc}"
+          + (f"; {three_at} at the end of the full-load measurement" if measured else ""))
 if measured:
     m1, m2, dt = load("m1"), load("m2"), t1 - t0
     d = lambda k: m2.get(k, 0) - m1.get(k, 0)
@@ -253,7 +370,8 @@ if measured:
           f"sent {d('hotline_rtp_packets_sent_total')/dt:.0f}/s; lost on arrival {d('hotline_rtp_packets_lost_total'):.0f}, "
           f"send errors {d('hotline_rtp_send_errors_total'):.0f}")
     print(f"engine CPU {100*(c1-c0)/hz/dt:.0f}% of one core; RSS {rss} KiB ({(rss-base)/max(talking,1):.0f} KiB per call over the idle {base} KiB); "
-          f"SIPp CPU: agents {100*(sa1-sa0)/hz/dt:.0f}%, callers {100*(sc1-sc0)/hz/dt:.0f}%")
+          f"SIPp CPU: agents {100*(sa1-sa0)/hz/dt:.0f}%, callers {100*(sc1-sc0)/hz/dt:.0f}%"
+          + (f", unit {100*(sg1-sg0)/hz/dt:.0f}%" if three else ""))
 else:
     print("no full-load measurement (the hold was too short)")
 m0, m3 = load("m0"), load("m3")
@@ -261,19 +379,27 @@ d = lambda k: m3.get(k, 0) - m0.get(k, 0)
 print(f"whole run: RTP lost on arrival {d('hotline_rtp_packets_lost_total'):.0f}, send errors {d('hotline_rtp_send_errors_total'):.0f}; recording frames written {d('hotline_recording_frames_total'):.0f}, "
       f"filled {d('hotline_recording_frames_filled_total'):.0f}, dropped {d('hotline_recording_frames_dropped_total'):.0f}; "
       f"late paced packets {d('hotline_rtp_packets_late_total'):.0f}")
+if three:
+    print(f"whole run, mixer: underruns {d('hotline_mixer_underruns_total'):.0f}, frames dropped {d('hotline_mixer_frames_dropped_total'):.0f}, "
+          f"clipped samples {d('hotline_mixer_clipped_samples_total'):.0f}")
 PY
 
 echo "--- recordings"
-python3 - "$work/data" "$CONC" <<'PY'
+python3 - "$work/data" "$CONC" "$THREE" <<'PY'
 import glob, json, math, os, struct, sys, wave
 from datetime import datetime
-data, conc = sys.argv[1], int(sys.argv[2])
+data, conc, three = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
 records = [json.loads(l) for f in sorted(glob.glob(f"{data}/calls/*.jsonl")) for l in open(f) if l.strip()]
 answered = [r for r in records if r.get("outcome") == "answered" and r.get("recording")]
 outcomes = {}
 for r in records:
     outcomes[r.get("outcome")] = outcomes.get(r.get("outcome"), 0) + 1
 print(f"call records: {len(records)} ({outcomes}); with a recording: {len(answered)}")
+def unit_span(r):
+    return next((p for p in r.get("parties", []) if p["party"]["kind"] == "unit" and p.get("joined_at")), None)
+if three:
+    print(f"call records with the unit's span (parties[].party.kind == unit, joined): "
+          f"{sum(1 for r in records if unit_span(r))} of {len(records)}")
 def ts(s):
     return datetime.fromisoformat(s.replace("Z", "+00:00"))
 def goertzel(xs, f):
@@ -314,15 +440,29 @@ for n, r in enumerate(answered):
                     when[sec] = when.get(sec, 0) + 1
     if n % max(1, len(answered) // 20) == 0:  # a sample of about 20: which tone is where
         sampled += 1
-        mid = nframes // 2 * 160
+        span = unit_span(r) if three else None
+        if three and not span:
+            continue  # never three-way: the sample fails
+        # Three-way: halfway between the unit's joining and the end (the file starts at the
+        # agent's answer); otherwise the middle of the call.
+        at = (ts(span["joined_at"]) - ts(r["connected_at"])).total_seconds() if span else 0
+        mid = int((at + (nframes * 0.02 - at) / 2) * 8000)
         l, rr = left[mid:mid+800], right[mid:mid+800]
-        if goertzel(l, 400) > 10 * goertzel(l, 600) and goertzel(rr, 600) > 10 * goertzel(rr, 400):
-            ok_tone += 1
+        caller_left = goertzel(l, 400) > 10 * max(goertzel(l, 600), goertzel(l, 800))
+        if three:
+            right_ok = min(goertzel(rr, 600), goertzel(rr, 800)) > 10 * goertzel(rr, 400)
+        else:
+            right_ok = goertzel(rr, 600) > 10 * goertzel(rr, 400)
+        ok_tone += caller_left and right_ok
 print(f"recordings read: {len(answered) - len(bad)} valid stereo 8 kHz 16-bit WAV, {len(bad)} invalid {bad[:3]}; {missing_sha} without SHA-256")
 if dur_err:
     dur_err.sort()
     print(f"duration minus talk time (connected→ended): min {dur_err[0]*1000:.0f} ms, median {dur_err[len(dur_err)//2]*1000:.0f} ms, max {dur_err[-1]*1000:.0f} ms")
 print(f"silent 20 ms frames inside a channel's tone: caller {inner_silent[0]}, agent {inner_silent[1]} of {frames_total} frames"
       + (f"; by second of the run (written time, ±0.5 s): {sorted(when.items())[:10]}" if when else ""))
-print(f"sampled {sampled}: caller's 400 Hz on the left and agent's 600 Hz on the right in {ok_tone}")
+if three:
+    print(f"sampled {sampled}, after the unit joined: caller's 400 Hz on the left and both the agent's 600 Hz "
+          f"and the unit's 800 Hz on the right in {ok_tone}")
+else:
+    print(f"sampled {sampled}: caller's 400 Hz on the left and agent's 600 Hz on the right in {ok_tone}")
 PY

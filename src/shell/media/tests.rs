@@ -10,14 +10,18 @@ use std::time::Duration;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
-use super::{MediaEvent, MediaHandle, MediaSettings};
+use std::collections::HashMap;
+
+use super::{Command, MediaCounters, MediaEvent, MediaHandle, MediaSettings, Worker};
 use crate::call::engine::MediaCommand;
 use crate::call::session::CallId;
 use crate::media::codec::Codec;
 use crate::media::dtmf::tone::goertzel_amplitude;
 use crate::media::mixer::PartyId;
+use crate::media::pacer::{Pacer, PacerConfig};
 use crate::media::rtp::{RtpHeader, RtpPacket};
 use crate::shell::assets::Prompts;
+use crate::shell::media_ports::ReservedPorts;
 
 const LOCAL: Ipv4Addr = Ipv4Addr::LOCALHOST;
 
@@ -193,4 +197,123 @@ async fn phone_sockets() -> Vec<UdpSocket> {
         v.push(UdpSocket::bind((LOCAL, 0)).await.unwrap());
     }
     v
+}
+
+/// One 20 ms A-law packet of a 1 kHz-ish tone (the content does not matter here).
+fn alaw_packet(ssrc: u32, seq: u16) -> Vec<u8> {
+    let pcm: Vec<i16> = (0..160)
+        .map(|i| if i % 8 < 4 { 3000 } else { -3000 })
+        .collect();
+    let mut payload = [0u8; 160];
+    Codec::Pcma.encode(&pcm, &mut payload);
+    let mut p = Vec::new();
+    RtpHeader {
+        marker: seq == 0,
+        payload_type: Codec::Pcma.payload_type(),
+        sequence: seq,
+        timestamp: u32::from(seq) * 160,
+        ssrc,
+    }
+    .append_packet(&payload, &mut p);
+    p
+}
+
+/// The load run's finding (issue 14): after the media task stalled, its channel held the
+/// packets the receive tasks forwarded meanwhile, and a tick that ran before them starved
+/// every conference party (underruns). The overdue ticks now mix those packets first.
+#[tokio::test]
+async fn a_late_tick_mixes_the_packets_waiting_for_it_before_ticking() {
+    let dir = tempfile::tempdir().unwrap();
+    let (to_engine, _events) = mpsc::unbounded_channel();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let counters = Arc::new(MediaCounters::default());
+    let mut worker = Worker {
+        settings: MediaSettings {
+            relatch_after: Duration::from_secs(2),
+            media_timeout: None,
+            conference_queue: Duration::from_millis(200),
+        },
+        data_dir: dir.path().to_path_buf(),
+        prompts: Arc::new(Prompts::load_dir(dir.path()).unwrap()),
+        to_engine,
+        self_tx: tx.clone(),
+        pacer: Pacer::new(PacerConfig::default()),
+        calls: HashMap::new(),
+        counters: counters.clone(),
+        reserved: ReservedPorts::new(LOCAL.into()),
+    };
+    let call = CallId(7);
+    let phones = phone_sockets().await;
+    let addr = |i: usize| phones[i].local_addr().unwrap();
+    let everyone = [PartyId(0), PartyId(1), PartyId(2)];
+    for cmd in [
+        MediaCommand::Open {
+            call,
+            port: free_port(),
+            remote: Some(addr(0)),
+            codec: Codec::Pcma,
+            telephone_event: None,
+        },
+        MediaCommand::OpenAgent {
+            call,
+            port: free_port(),
+            remote: addr(1),
+            codec: Codec::Pcma,
+            telephone_event: None,
+        },
+        MediaCommand::Bridge {
+            call,
+            recording: "late.wav".into(),
+        },
+        MediaCommand::OpenParty {
+            call,
+            party: PartyId(2),
+            port: free_port(),
+            remote: addr(2),
+            codec: Codec::Pcma,
+            telephone_event: None,
+        },
+        MediaCommand::Mix {
+            call,
+            hears: everyone
+                .iter()
+                .map(|&l| (l, everyone.iter().copied().filter(|&s| s != l).collect()))
+                .collect(),
+        },
+    ] {
+        worker.handle(Command::Engine(cmd));
+    }
+    let packet = |party: PartyId, seq: u16| Command::Packet {
+        call,
+        party,
+        packet: alaw_packet(u32::from(party.0) + 1, seq),
+    };
+    // Every party primed (two frames), then the task stalls for 100 ms (5 ticks) while the
+    // receive tasks forward five more frames of each.
+    for seq in 0..2 {
+        for p in everyone {
+            worker.handle(packet(p, seq));
+        }
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    for seq in 2..7 {
+        for p in everyone {
+            tx.send(packet(p, seq))
+                .unwrap_or_else(|_| panic!("channel"));
+        }
+    }
+    worker.tick(&mut rx);
+    while let Ok(cmd) = rx.try_recv() {
+        worker.handle(cmd);
+    }
+    let load = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(load(&counters.recording.mixer_underruns), 0);
+    assert_eq!(load(&counters.recording.mixer_dropped_overflow), 0);
+    let mixer = &worker.calls[&call].mixed.as_ref().unwrap().core;
+    for p in everyone {
+        let st = mixer.party_stats(p).unwrap();
+        assert_eq!(st.frames_in, 7, "{p:?}");
+        // Five ticks caught up (at most `MAX_CATCH_UP`), two frames left for the next.
+        assert_eq!(st.queued, 2, "{p:?}");
+    }
 }
