@@ -15,6 +15,7 @@
 mod common;
 
 use std::path::Path;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use common::baresip::{start_baresip_with, Baresip};
@@ -22,6 +23,14 @@ use common::pages::{shots_dir, start_page};
 use common::tone_calls::citizen_calls;
 use common::tones::{Law, ToneEndpoint};
 use common::{http_request, sipp, wait_for, Engine};
+
+/// One Chromium page, two or three phones and an engine per test: on a 2-core machine the
+/// page tests take turns, or their pages time out waiting for each other's CPU.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// A baresip phone for `user`/`password` that answers by itself, once registered.
 fn phone(engine: &Engine, dir: &Path, user: &str, password: &str) -> Baresip {
@@ -116,6 +125,7 @@ fn party(call: &serde_json::Value, n: u64) -> serde_json::Value {
 
 #[test]
 fn the_agent_conferences_the_water_company_in_from_the_desk_and_leaves_the_citizen_with_it() {
+    let _turn = one_at_a_time();
     let tmp = tempfile::tempdir().expect("temp dir");
     // The water company's phone, called twice (a consultation, then a conference).
     let (engine, _agent, _unit, gateway, gw_log) = with_water_company(tmp.path(), 2);
@@ -231,6 +241,7 @@ fn the_agent_conferences_the_water_company_in_from_the_desk_and_leaves_the_citiz
 
 #[test]
 fn a_supervisor_listens_whispers_barges_and_stops_on_the_wallboard_a_screen_only_watches() {
+    let _turn = one_at_a_time();
     let engine = Engine::start("");
     let base = format!("http://{}", engine.http);
     let tmp = tempfile::tempdir().expect("temp dir");
@@ -318,6 +329,7 @@ fn a_supervisor_listens_whispers_barges_and_stops_on_the_wallboard_a_screen_only
 
 #[test]
 fn the_agent_consults_the_water_company_in_english_and_completes_the_transfer_to_it() {
+    let _turn = one_at_a_time();
     let tmp = tempfile::tempdir().expect("temp dir");
     let (engine, _agent, _unit, gateway, _) = with_water_company(tmp.path(), 1);
     let base = format!("http://{}", engine.http);
