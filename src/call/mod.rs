@@ -2,6 +2,7 @@
 
 pub mod agent_leg;
 pub mod counters;
+pub mod end;
 pub mod engine;
 pub mod external;
 pub mod hand_over;
