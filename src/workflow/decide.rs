@@ -11,7 +11,7 @@ use super::action::{
 use super::calendar::{Due, WorkCalendar};
 use super::catalogue::DispatchCatalogue;
 use super::event::{EventKind, Feedback};
-use super::model::{Actor, Channel, Intake, RequestType, Role, UnitId, Urgency};
+use super::model::{Actor, Channel, RequestType, Role, UnitId, Urgency};
 use super::policy::Policy;
 use super::ticket::{Ticket, TicketState};
 
@@ -25,59 +25,11 @@ pub struct Rules<'a> {
     pub catalogue: &'a DispatchCatalogue,
 }
 
-fn chrono_dur(d: std::time::Duration) -> chrono::Duration {
+pub(super) fn chrono_dur(d: std::time::Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or(chrono::Duration::zero())
 }
 
 impl<'a> Rules<'a> {
-    /// W4: when dispatch is due — immediately for urgent or basic-livelihood requests,
-    /// else within 24 h — counted from `from` (receipt, or the accepted return).
-    pub fn dispatch_due(&self, intake: &Intake, from: DateTime<FixedOffset>) -> Due {
-        let immediate = intake.urgency == Urgency::Urgent
-            || intake
-                .category
-                .as_deref()
-                .and_then(|c| self.catalogue.category(c))
-                .is_some_and(|c| c.basic_livelihood);
-        let within = if immediate {
-            self.policy.immediate_dispatch_within
-        } else {
-            self.policy.dispatch_within
-        };
-        Due::exact(from + chrono_dur(within))
-    }
-
-    /// W2: checks a new request and decides its first event.
-    pub fn create(&self, intake: &Intake, actor: &Actor) -> Result<EventKind, Refusal> {
-        if super::citizen::is_public(&actor.role) {
-            return self.create_online(intake, actor);
-        }
-        if !matches!(actor.role, Role::Agent | Role::Supervisor | Role::System) {
-            return Err(Refusal::WrongRole {
-                action: "create",
-                role: actor.role.name(),
-            });
-        }
-        // A call's link and its recording are evidence: only the engine sets them (the call it
-        // answered, the file it wrote), never a client.
-        if actor.role != Role::System {
-            if intake.call_id.is_some() {
-                return Err(Refusal::EngineOnly { field: "call_id" });
-            }
-            if intake.recording.is_some() {
-                return Err(Refusal::EngineOnly { field: "recording" });
-            }
-        }
-        if let Some(r) = &intake.recording {
-            check_recording(r)?;
-        }
-        self.check_registered(intake)?;
-        Ok(EventKind::Created {
-            intake: intake.clone(),
-            dispatch_due: self.dispatch_due(intake, intake.received_at),
-        })
-    }
-
     pub(super) fn hotline(&self, actor: &Actor, action: &Action) -> Result<(), Refusal> {
         if matches!(actor.role, Role::Agent | Role::Supervisor) {
             Ok(())
@@ -815,7 +767,7 @@ impl<'a> Rules<'a> {
 
 /// A recording as the engine names it (C9): a path relative to the data folder under
 /// `recordings/`, without `..` or any other way out, and a SHA-256 of 64 hex digits.
-fn check_recording(r: &crate::workflow::model::Recording) -> Result<(), Refusal> {
+pub(super) fn check_recording(r: &crate::workflow::model::Recording) -> Result<(), Refusal> {
     let path_ok = r.path.starts_with("recordings/")
         && r.path.ends_with(".wav")
         && r.path

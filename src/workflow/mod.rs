@@ -27,6 +27,7 @@ pub mod available;
 pub mod calendar;
 pub mod catalogue;
 pub mod citizen;
+pub mod create;
 pub mod decide;
 pub mod draft;
 pub mod engine;
