@@ -33,6 +33,39 @@ fn answers(sim: &mut Sim, gw: Peer, port: u16, tag: &str) -> crate::sip::message
     out
 }
 
+/// A talking call (agent 1001 answered) on which the water unit, brought in with `role`,
+/// answered from the gateway with SDP on `port`.
+struct UnitOnCall {
+    sim: Sim,
+    gw: Peer,
+    phone: Peer,
+    /// Our INVITE to the agent's phone and to the unit's.
+    agent_invite: crate::sip::message::Request,
+    unit_invite: crate::sip::message::Request,
+    call: crate::call::session::CallId,
+}
+
+fn unit_on_call(role: PartyRole, port: u16, tag: &str) -> UnitOnCall {
+    let mut sim = Sim::new();
+    let gw = gateway(&mut sim);
+    let phone = register_agent(&mut sim);
+    let agent_invite = connect_agent(&mut sim, phone);
+    let call = sim.call_id();
+    sim.engine
+        .add_party(call, PartyTarget::Unit("water".into()), role, sim.now)
+        .expect("the unit is called");
+    sim.drain();
+    let unit_invite = answers(&mut sim, gw, port, tag);
+    UnitOnCall {
+        sim,
+        gw,
+        phone,
+        agent_invite,
+        unit_invite,
+        call,
+    }
+}
+
 /// The last `Mix` sent, as (listener, speakers) with sorted speakers.
 fn last_mix(sim: &Sim) -> Vec<(u8, Vec<u8>)> {
     let hears = sim
@@ -248,21 +281,13 @@ fn a_consultation_with_110_holds_the_caller_links_the_ticket_and_is_dropped() {
 
 #[test]
 fn a_consultation_merges_into_a_conference_and_the_unit_hanging_up_leaves_the_others() {
-    let mut sim = Sim::new();
-    let gw = gateway(&mut sim);
-    let phone = register_agent(&mut sim);
-    connect_agent(&mut sim, phone);
-    let call = sim.call_id();
-    sim.engine
-        .add_party(
-            call,
-            PartyTarget::Unit("water".into()),
-            PartyRole::Consult,
-            sim.now,
-        )
-        .expect("consult");
-    sim.drain();
-    let out = answers(&mut sim, gw, 7400, "unit2");
+    let UnitOnCall {
+        mut sim,
+        gw,
+        unit_invite: out,
+        call,
+        ..
+    } = unit_on_call(PartyRole::Consult, 7400, "unit2");
     sim.engine.join_party(call, 2, sim.now).expect("merge");
     sim.drain();
     assert!(!sim.engine.live_calls()[0].on_hold);
@@ -305,21 +330,12 @@ fn a_consultation_merges_into_a_conference_and_the_unit_hanging_up_leaves_the_ot
 
 #[test]
 fn the_agents_own_hang_up_in_a_conference_leaves_the_caller_with_the_unit() {
-    let mut sim = Sim::new();
-    let gw = gateway(&mut sim);
-    let phone = register_agent(&mut sim);
-    let agent_invite = connect_agent(&mut sim, phone);
-    let call = sim.call_id();
-    sim.engine
-        .add_party(
-            call,
-            PartyTarget::Unit("water".into()),
-            PartyRole::Conference,
-            sim.now,
-        )
-        .expect("conference");
-    sim.drain();
-    answers(&mut sim, gw, 7500, "unit3");
+    let UnitOnCall {
+        mut sim,
+        phone,
+        agent_invite,
+        ..
+    } = unit_on_call(PartyRole::Conference, 7500, "unit3");
     let text = format!(
         "BYE sip:hotline@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5080;branch=z9hG4bK-phbye;rport\r\nFrom: <sip:1001@127.0.0.1>;tag=phone1\r\nTo: <sip:hotline@127.0.0.1>;tag={}\r\nCall-ID: {}\r\nCSeq: 2 BYE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
         agent_invite.headers.from.tag().unwrap_or_default(),
@@ -526,21 +542,13 @@ fn a_supervisor_listens_whispers_and_barges_on_one_leg() {
 
 #[test]
 fn a_party_whose_media_cannot_open_is_hung_up_and_the_call_goes_on() {
-    let mut sim = Sim::new();
-    let gw = gateway(&mut sim);
-    let phone = register_agent(&mut sim);
-    connect_agent(&mut sim, phone);
-    let call = sim.call_id();
-    sim.engine
-        .add_party(
-            call,
-            PartyTarget::Unit("water".into()),
-            PartyRole::Conference,
-            sim.now,
-        )
-        .expect("conference");
-    sim.drain();
-    let out = answers(&mut sim, gw, 7700, "unit4");
+    let UnitOnCall {
+        mut sim,
+        gw,
+        unit_invite: out,
+        call,
+        ..
+    } = unit_on_call(PartyRole::Conference, 7700, "unit4");
     sim.engine.party_media_failed(call, PartyId(2), sim.now);
     sim.drain();
     let bye = last_request_to(&sim, gw, "BYE");
