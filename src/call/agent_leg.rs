@@ -358,7 +358,7 @@ impl CallEngine {
         Ok(())
     }
 
-    fn token_u32(&mut self) -> u32 {
+    pub(crate) fn token_u32(&mut self) -> u32 {
         use rand::Rng;
         self.rng.gen()
     }
@@ -738,12 +738,9 @@ impl CallEngine {
                         let resp = Response::for_request(&req, 200, "OK")
                             .with_body(MediaType::new("application", "sdp"), sdp);
                         self.respond(&key, resp, now);
-                        let prompt = agreed
-                            .on_hold
-                            .then(|| self.menus.queue_audio().hold().as_str().to_string());
                         tracing::info!(call = %id, on_hold = agreed.on_hold, "agent re-INVITE");
-                        self.out
-                            .push_back(Output::Media(MediaCommand::Hold { call: id, prompt }));
+                        // The same hold as the desk's: music to the caller, nobody hears them.
+                        self.set_caller_held(id, agreed.on_hold);
                     }
                     Err(e) => {
                         let mut resp = Response::for_request(&req, 488, "Not Acceptable Here");

@@ -384,6 +384,8 @@ impl CallEngine {
                 self.respond_status(&key, &req, 200, now);
                 if let Some(id) = self.by_invite.get(&invite_key).copied() {
                     self.cancel_call(id, now);
+                } else {
+                    self.side_line_cancelled(&invite_key, now);
                 }
             }
         }

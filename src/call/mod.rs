@@ -22,6 +22,7 @@ pub mod refusal;
 pub mod reload;
 pub mod screen;
 pub mod session;
+pub mod side_line;
 pub mod transfer;
 pub mod web_items;
 

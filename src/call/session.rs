@@ -146,7 +146,12 @@ impl Call {
             Phase::Ending { .. } => return None,
         };
         let session = self.session_timer.map(|t| t.deadline());
-        [phase, session].into_iter().flatten().min()
+        let side_line = self
+            .conference
+            .side_line
+            .as_ref()
+            .and_then(|s| s.poll_timeout());
+        [phase, session, side_line].into_iter().flatten().min()
     }
 
     /// Where the call is, as the API names it.
@@ -220,6 +225,17 @@ impl CallEngine {
         from: Peer,
         now: Instant,
     ) {
+        let called = req
+            .uri
+            .as_sip()
+            .and_then(|u| u.user_decoded())
+            .map(|u| String::from_utf8_lossy(&u).into_owned())
+            .unwrap_or_default();
+        if self.is_agent_dialling(&req, &called) {
+            // Not a citizen's call: the agent's phone consults from its call.
+            self.side_line_invite(req, key, from, &called, now);
+            return;
+        }
         self.counters.calls_offered += 1;
         if !self.accepting {
             let mut resp = Response::for_request(&req, 503, "Service Unavailable");
@@ -228,12 +244,6 @@ impl CallEngine {
             self.respond(&key, resp, now);
             return;
         }
-        let called = req
-            .uri
-            .as_sip()
-            .and_then(|u| u.user_decoded())
-            .map(|u| String::from_utf8_lossy(&u).into_owned())
-            .unwrap_or_default();
         if !self.cfg.service_numbers.contains(&called) {
             self.counters.calls_rejected += 1;
             self.respond_status(&key, &req, 404, now);
@@ -452,6 +462,9 @@ impl CallEngine {
         let Some(id) = self.dialog_call(&ack) else {
             return;
         };
+        if self.side_line_ack(id, &ack) {
+            return;
+        }
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
@@ -493,6 +506,7 @@ impl CallEngine {
             self.rearm(id);
             return;
         }
+        self.side_line_timeout(id, now);
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
@@ -570,6 +584,15 @@ impl CallEngine {
             return;
         };
         if req.headers.call_id != call.invite.headers.call_id {
+            let side_line = call
+                .conference
+                .side_line
+                .as_ref()
+                .is_some_and(|s| s.invite.headers.call_id == req.headers.call_id);
+            if side_line {
+                self.side_line_request(id, req, key, now);
+                return;
+            }
             match self.party_of_dialog(id, &req.headers.call_id) {
                 Some(pid) => self.handle_party_in_dialog(id, pid, req, key, now),
                 None => self.handle_agent_in_dialog(id, req, key, now),

@@ -632,3 +632,4 @@ mod agents;
 mod conference;
 mod liveness;
 mod persist_reload;
+mod side_line;
