@@ -1,0 +1,227 @@
+//! Transfers and conferences started from the agent's own softphone (issue 14: "REFER with
+//! Replaces, RFC 3891/5589"), with real peers: the citizen is SIPp with a 400 Hz endpoint,
+//! agent 1001 is Linphone (its daemon, driven like a person at its buttons), agent 1002 is
+//! baresip (700 Hz), the water unit's phone is SIPp behind the gateway (800 Hz). Linphone has
+//! no sound card here, so what is checked is what the citizen, 1002 and the unit hear.
+
+// Real peers run in real time.
+#![allow(clippy::disallowed_methods)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::linphone::{start_linphone, Linphone};
+use common::tone_calls::{agent_phone, citizen_calls, gateway_phone, talking, CITIZEN_HZ, UNIT_HZ};
+use common::tones::{assert_hears, assert_hears_at, engine_rtp_from_sipp_log, Law, ToneEndpoint};
+use common::{http_request, wait_for, Engine};
+
+const AGENT2_HZ: f64 = 700.0;
+
+/// Linphone as agent 1001, registered and made ready.
+fn linphone_1001(engine: &Engine, dir: &std::path::Path) -> Linphone {
+    let phone = start_linphone(dir, engine.sip, "1001");
+    wait_for(Duration::from_secs(20), || {
+        let (_, body) = engine.get("/api/agents");
+        let list: serde_json::Value = serde_json::from_str(&body).ok()?;
+        let a = list.as_array()?.iter().find(|a| a["id"] == "1001")?.clone();
+        (a["registered"] == true).then_some(())
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "Linphone registers as 1001; its log:\n{}\nengine:\n{}",
+            phone.log_tail(),
+            engine.log()
+        )
+    });
+    let (status, body) = http_request(
+        engine.http,
+        "POST",
+        "/api/agents/1001/state",
+        Some("demo-supervisor"),
+        Some(r#"{"state":"ready"}"#),
+    );
+    assert_eq!(status, 204, "{body}");
+    phone
+}
+
+/// Waits for the live call `id` to satisfy `pred`.
+fn call_until(
+    engine: &Engine,
+    id: &str,
+    what: &str,
+    pred: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    engine
+        .call_where(Duration::from_secs(20), |c| c["id"] == id && pred(c))
+        .unwrap_or_else(|| {
+            panic!(
+                "{what}: {}\nlog:\n{}",
+                engine.get("/api/calls").1,
+                engine.log()
+            )
+        })
+}
+
+/// `secs` seconds of what `who` hears, from 700 ms from now (after any switch settles).
+fn window(who: &ToneEndpoint, secs: u64) -> Vec<i16> {
+    std::thread::sleep(Duration::from_millis(700));
+    let from = who.mark();
+    std::thread::sleep(Duration::from_secs(secs));
+    who.heard_between(from, who.mark())
+}
+
+#[test]
+fn linphone_consults_agent_1002_and_transfers_the_citizen_with_replaces() {
+    let engine = Engine::start("");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir2 = tempfile::tempdir().expect("temp dir");
+    let phone = linphone_1001(&engine, dir.path());
+    let (citizen, caller) = citizen_calls(&engine, dir.path(), 30_000, Law::Pcmu);
+    let call = talking(&engine, dir.path());
+    let id = call["id"].as_str().expect("call id").to_string();
+    phone.wait_call(1, "LinphoneCallStreamsRunning", Duration::from_secs(10));
+    let phone2 = agent_phone(&engine, dir2.path(), "1002", AGENT2_HZ);
+    // The agent presses "call" on the phone for 1002: the phone holds the citizen itself.
+    phone.ok(&format!("call sip:1002@{}", engine.sip));
+    phone.wait_call(2, "LinphoneCallStreamsRunning", Duration::from_secs(20));
+    call_until(&engine, &id, "1002 answers the phone's consultation", |c| {
+        c["on_hold"] == true
+            && c["parties"].as_array().is_some_and(|p| {
+                p.iter().any(|p| {
+                    p["party"]["agent"] == "1002"
+                        && p["role"] == "consult"
+                        && p["state"] == "talking"
+                })
+            })
+    });
+    let mark2 = phone2.mark();
+    let heard = window(&citizen, 3);
+    let (a2, r2) = phone2.heard_since(mark2);
+    assert_hears("the held citizen", &heard, &[], &[AGENT2_HZ, CITIZEN_HZ]);
+    assert_hears_at(
+        "agent 1002 (consulted)",
+        &a2,
+        r2,
+        &[],
+        &[CITIZEN_HZ, AGENT2_HZ],
+    );
+    // Transfer: REFER on the citizen's call, Replaces naming the consultation.
+    phone.ok("call-transfer 1 2");
+    call_until(&engine, &id, "1002 has the call", |c| {
+        c["agent"] == "1002" && c["on_hold"] == false
+    });
+    let mark2 = phone2.mark();
+    let heard = window(&citizen, 3);
+    let (a2, r2) = phone2.heard_since(mark2);
+    assert_hears(
+        "the citizen (with 1002)",
+        &heard,
+        &[AGENT2_HZ],
+        &[CITIZEN_HZ],
+    );
+    assert_hears_at(
+        "agent 1002 (with the citizen)",
+        &a2,
+        r2,
+        &[CITIZEN_HZ],
+        &[AGENT2_HZ],
+    );
+    // Both of Linphone's calls are over.
+    wait_for(Duration::from_secs(10), || {
+        let states = (phone.call_state(1), phone.call_state(2));
+        (!states.0.contains("StreamsRunning") && !states.1.contains("StreamsRunning")).then_some(())
+    })
+    .unwrap_or_else(|| panic!("Linphone's calls end; log:\n{}", phone.log_tail()));
+    let (_, agents) = engine.get("/api/agents");
+    let agents: serde_json::Value = serde_json::from_str(&agents).expect("agents");
+    let state = |a: &str| {
+        agents
+            .as_array()
+            .and_then(|l| l.iter().find(|x| x["id"] == a))
+            .map(|x| x["state"].clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(state("1002"), "talking", "{agents}");
+    assert_ne!(state("1001"), "talking", "{agents}");
+    caller.join().expect("sipp thread").assert_ok();
+    let record = engine
+        .latest_record(Duration::from_secs(15))
+        .expect("a call record");
+    assert_eq!(record["agent"], "1002", "{record}");
+    assert!(
+        record["transfers"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|t| t == "1001 → 1002")),
+        "{record}"
+    );
+}
+
+#[test]
+fn linphone_calls_the_water_unit_and_merges_it_into_its_own_conference() {
+    let gateway_sip = std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .expect("a free port");
+    let engine = Engine::start(&format!("[transfer]\ngateway = \"{gateway_sip}\"\n"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let phone = linphone_1001(&engine, dir.path());
+    let (unit, gateway, gw_log) =
+        gateway_phone(&engine, dir.path(), gateway_sip, UNIT_HZ, Law::Pcmu);
+    let (citizen, caller) = citizen_calls(&engine, dir.path(), 25_000, Law::Pcmu);
+    let call = talking(&engine, dir.path());
+    let id = call["id"].as_str().expect("call id").to_string();
+    phone.wait_call(1, "LinphoneCallStreamsRunning", Duration::from_secs(10));
+    // The agent dials the water unit's number on the phone.
+    phone.ok(&format!("call sip:96116@{}", engine.sip));
+    phone.wait_call(2, "LinphoneCallStreamsRunning", Duration::from_secs(20));
+    unit.aim(
+        engine_rtp_from_sipp_log(&gw_log, Duration::from_secs(10))
+            .expect("the gateway's SIPp logs the engine's SDP"),
+    );
+    call_until(&engine, &id, "the unit answers the phone's call", |c| {
+        c["parties"].as_array().is_some_and(|p| {
+            p.iter()
+                .any(|p| p["party"]["unit"] == "water" && p["state"] == "talking")
+        })
+    });
+    // The phone merges both calls into its own conference: it resumes the citizen and mixes.
+    // (Debian's daemon answers "Command failed" to `conference add` although liblinphone
+    // creates the conference and adds the call: its log, not its reply, says what happened.)
+    phone.command("conference add 1");
+    phone.command("conference add 2");
+    wait_for(Duration::from_secs(10), || {
+        let log = phone.log();
+        (log.contains("to Created") && log.matches("has added device").count() >= 2).then_some(())
+    })
+    .unwrap_or_else(|| panic!("Linphone merges both calls; log:\n{}", phone.log_tail()));
+    call_until(&engine, &id, "the phone resumed the citizen", |c| {
+        c["on_hold"] == false
+    });
+    let unit_from = unit.mark();
+    let heard = window(&citizen, 4);
+    let unit_heard = unit.heard_since(unit_from);
+    assert_hears(
+        "the citizen (phone's conference)",
+        &heard,
+        &[UNIT_HZ],
+        &[CITIZEN_HZ],
+    );
+    assert_hears(
+        "the unit (phone's conference)",
+        &unit_heard,
+        &[CITIZEN_HZ],
+        &[UNIT_HZ],
+    );
+    caller.join().expect("sipp thread").assert_ok();
+    gateway.join().expect("gateway thread").assert_ok();
+    let record = engine
+        .latest_record(Duration::from_secs(15))
+        .expect("a call record");
+    let parties = record["parties"].as_array().expect("parties in the record");
+    assert!(
+        parties
+            .iter()
+            .any(|p| p["party"]["unit"] == "water" && p["joined_at"].is_string()),
+        "{record}"
+    );
+}
