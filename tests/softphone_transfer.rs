@@ -3,6 +3,7 @@
 //! agent 1001 is Linphone (its daemon, driven like a person at its buttons), agent 1002 is
 //! baresip (700 Hz), the water unit's phone is SIPp behind the gateway (800 Hz). Linphone has
 //! no sound card here, so what is checked is what the citizen, 1002 and the unit hear.
+//! Debian's baresip 1.0 has no attended transfer; its blind one (REFER to 110) is checked too.
 
 // Real peers run in real time.
 #![allow(clippy::disallowed_methods)]
@@ -224,4 +225,45 @@ fn linphone_calls_the_water_unit_and_merges_it_into_its_own_conference() {
             .any(|p| p["party"]["unit"] == "water" && p["joined_at"].is_string()),
         "{record}"
     );
+}
+
+#[test]
+fn baresip_blind_transfers_the_citizen_to_110_with_refer() {
+    let gateway_sip = std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .expect("a free port");
+    let engine = Engine::start(&format!(
+        "[transfer]\ngateway = \"{gateway_sip}\"\n[transfer.numbers]\n\"110\" = \"110\"\n"
+    ));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let phone = common::tone_calls::agent_1001(&engine, dir.path());
+    let (police, gateway, gw_log) =
+        gateway_phone(&engine, dir.path(), gateway_sip, UNIT_HZ, Law::Pcmu);
+    let (citizen, caller) = citizen_calls(&engine, dir.path(), 20_000, Law::Pcmu);
+    let call = talking(&engine, dir.path());
+    let id = call["id"].as_str().expect("call id").to_string();
+    // The agent presses "transfer" on baresip and dials 110: a REFER without Replaces.
+    phone.command("transfer", &format!("sip:110@{}", engine.sip));
+    call_until(&engine, &id, "the citizen is with 110", |c| {
+        c["agent"].is_null()
+            && c["transfers"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|t| t == "1001 → 110"))
+    });
+    police.aim(engine_rtp_from_sipp_log(&gw_log, Duration::from_secs(10)).expect("sdp"));
+    let heard = window(&citizen, 3);
+    let police_from = police.mark();
+    std::thread::sleep(Duration::from_secs(2));
+    let police_heard = police.heard_since(police_from);
+    assert_hears("the citizen (with 110)", &heard, &[UNIT_HZ], &[CITIZEN_HZ]);
+    assert_hears(
+        "110 (with the citizen)",
+        &police_heard,
+        &[CITIZEN_HZ],
+        &[UNIT_HZ],
+    );
+    let (_, agents) = engine.get("/api/agents");
+    assert!(!agents.contains(r#""state":"talking""#), "{agents}");
+    caller.join().expect("sipp thread").assert_ok();
+    gateway.join().expect("gateway thread").assert_ok();
 }
