@@ -13,63 +13,20 @@ mod common;
 use std::time::Duration;
 
 use common::linphone::{start_linphone, Linphone};
-use common::tone_calls::{agent_phone, citizen_calls, gateway_phone, talking, CITIZEN_HZ, UNIT_HZ};
-use common::tones::{assert_hears, assert_hears_at, engine_rtp_from_sipp_log, Law, ToneEndpoint};
-use common::{http_request, wait_for, Engine};
+use common::tone_calls::{
+    agent_phone, assert_record_transferred, assert_took_over, call_until, citizen_calls,
+    gateway_phone, registered_and_ready, talking, window, CITIZEN_HZ, UNIT_HZ,
+};
+use common::tones::{assert_hears, assert_hears_at, engine_rtp_from_sipp_log, Law};
+use common::{wait_for, Engine};
 
 const AGENT2_HZ: f64 = 700.0;
 
 /// Linphone as agent 1001, registered and made ready.
 fn linphone_1001(engine: &Engine, dir: &std::path::Path) -> Linphone {
     let phone = start_linphone(dir, engine.sip, "1001");
-    wait_for(Duration::from_secs(20), || {
-        let (_, body) = engine.get("/api/agents");
-        let list: serde_json::Value = serde_json::from_str(&body).ok()?;
-        let a = list.as_array()?.iter().find(|a| a["id"] == "1001")?.clone();
-        (a["registered"] == true).then_some(())
-    })
-    .unwrap_or_else(|| {
-        panic!(
-            "Linphone registers as 1001; its log:\n{}\nengine:\n{}",
-            phone.log_tail(),
-            engine.log()
-        )
-    });
-    let (status, body) = http_request(
-        engine.http,
-        "POST",
-        "/api/agents/1001/state",
-        Some("demo-supervisor"),
-        Some(r#"{"state":"ready"}"#),
-    );
-    assert_eq!(status, 204, "{body}");
+    registered_and_ready(engine, "1001", || phone.log_tail());
     phone
-}
-
-/// Waits for the live call `id` to satisfy `pred`.
-fn call_until(
-    engine: &Engine,
-    id: &str,
-    what: &str,
-    pred: impl Fn(&serde_json::Value) -> bool,
-) -> serde_json::Value {
-    engine
-        .call_where(Duration::from_secs(20), |c| c["id"] == id && pred(c))
-        .unwrap_or_else(|| {
-            panic!(
-                "{what}: {}\nlog:\n{}",
-                engine.get("/api/calls").1,
-                engine.log()
-            )
-        })
-}
-
-/// `secs` seconds of what `who` hears, from 700 ms from now (after any switch settles).
-fn window(who: &ToneEndpoint, secs: u64) -> Vec<i16> {
-    std::thread::sleep(Duration::from_millis(700));
-    let from = who.mark();
-    std::thread::sleep(Duration::from_secs(secs));
-    who.heard_between(from, who.mark())
 }
 
 #[test]
@@ -134,28 +91,9 @@ fn linphone_consults_agent_1002_and_transfers_the_citizen_with_replaces() {
         (!states.0.contains("StreamsRunning") && !states.1.contains("StreamsRunning")).then_some(())
     })
     .unwrap_or_else(|| panic!("Linphone's calls end; log:\n{}", phone.log_tail()));
-    let (_, agents) = engine.get("/api/agents");
-    let agents: serde_json::Value = serde_json::from_str(&agents).expect("agents");
-    let state = |a: &str| {
-        agents
-            .as_array()
-            .and_then(|l| l.iter().find(|x| x["id"] == a))
-            .map(|x| x["state"].clone())
-            .unwrap_or_default()
-    };
-    assert_eq!(state("1002"), "talking", "{agents}");
-    assert_ne!(state("1001"), "talking", "{agents}");
+    assert_took_over(&engine, "1001", "1002");
     caller.join().expect("sipp thread").assert_ok();
-    let record = engine
-        .latest_record(Duration::from_secs(15))
-        .expect("a call record");
-    assert_eq!(record["agent"], "1002", "{record}");
-    assert!(
-        record["transfers"]
-            .as_array()
-            .is_some_and(|t| t.iter().any(|t| t == "1001 → 1002")),
-        "{record}"
-    );
+    assert_record_transferred(&engine, "1001", "1002");
 }
 
 #[test]

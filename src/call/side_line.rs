@@ -108,6 +108,11 @@ impl SideLineError {
 }
 
 impl CallEngine {
+    /// A call's side line, if it has one.
+    fn side_line_mut(&mut self, id: CallId) -> Option<&mut SideLine> {
+        self.calls.get_mut(&id)?.conference.side_line.as_mut()
+    }
+
     /// Whether an INVITE outside any dialog is an agent's phone dialling (its From user is an
     /// agent's SIP user and it does not call a service number).
     pub(crate) fn is_agent_dialling(&self, req: &Request, called: &str) -> bool {
@@ -294,11 +299,7 @@ impl CallEngine {
         };
         let contact = self.contact_for(peer);
         let user_agent = self.cfg.user_agent.clone();
-        let Some(line) = self
-            .calls
-            .get_mut(&id)
-            .and_then(|c| c.conference.side_line.as_mut())
-        else {
+        let Some(line) = self.side_line_mut(id) else {
             return;
         };
         let mut resp = Response::for_request(&line.invite, 200, "OK");
@@ -322,9 +323,7 @@ impl CallEngine {
     /// The phone ACKed our 200 on its side line: its media joins the consultation.
     pub(crate) fn side_line_ack(&mut self, id: CallId, ack: &Request) -> bool {
         let Some(line) = self
-            .calls
-            .get_mut(&id)
-            .and_then(|c| c.conference.side_line.as_mut())
+            .side_line_mut(id)
             .filter(|s| s.invite.headers.call_id == ack.headers.call_id)
         else {
             return false;
@@ -348,11 +347,7 @@ impl CallEngine {
 
     /// Retransmits the side line's 200, or gives it up when no ACK came.
     pub(crate) fn side_line_timeout(&mut self, id: CallId, now: Instant) {
-        let Some(line) = self
-            .calls
-            .get_mut(&id)
-            .and_then(|c| c.conference.side_line.as_mut())
-        else {
+        let Some(line) = self.side_line_mut(id) else {
             return;
         };
         let SideState::Answered { retx, ok } = &mut line.state else {
@@ -402,11 +397,7 @@ impl CallEngine {
         key: TransactionKey,
         now: Instant,
     ) {
-        let Some(line) = self
-            .calls
-            .get_mut(&id)
-            .and_then(|c| c.conference.side_line.as_mut())
-        else {
+        let Some(line) = self.side_line_mut(id) else {
             self.respond_status(&key, &req, 481, now);
             return;
         };

@@ -572,15 +572,7 @@ fn a_consult_transfer_to_agent_1002_hands_the_call_over_in_the_acd_too() {
     connect_agent(&mut sim, phone);
     let call = sim.call_id();
     let name = sim.engine.live_calls()[0].id.clone();
-    let state = |sim: &Sim, agent: &str| {
-        sim.engine
-            .acd_snapshot(sim.now)
-            .agents
-            .iter()
-            .find(|a| a.id.as_str() == agent)
-            .map(|a| a.state.kind())
-            .expect("agent")
-    };
+    let state = agent_state;
     // 1002's phone is not registered: the ACD refuses them, nothing is dialled.
     assert!(matches!(
         sim.engine.add_party(

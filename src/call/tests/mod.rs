@@ -266,6 +266,45 @@ impl Sim {
     }
 }
 
+/// The `Authorization` line (CRLF-terminated) answering `challenge`'s MD5 digest for
+/// `method uri` as `user`/`password`, with nonce-count 1 and client nonce `cnonce`.
+fn md5_authorization(
+    challenge: &Response,
+    (user, password): (&str, &str),
+    method: &str,
+    uri: &str,
+    cnonce: &str,
+) -> String {
+    use md5::{Digest, Md5};
+    let nonce = challenge
+        .headers
+        .www_authenticate
+        .iter()
+        .find(|a| {
+            a.param("algorithm")
+                .is_none_or(|al| al.eq_ignore_ascii_case("MD5"))
+        })
+        .and_then(|a| a.param("nonce"))
+        .expect("an MD5 nonce")
+        .to_string();
+    let hex = |s: String| hex::encode(Md5::digest(s.as_bytes()));
+    let ha1 = hex(format!("{user}:hotline:{password}"));
+    let ha2 = hex(format!("{method}:{uri}"));
+    let response = hex(format!("{ha1}:{nonce}:00000001:{cnonce}:auth:{ha2}"));
+    format!("Authorization: Digest username=\"{user}\", realm=\"hotline\", nonce=\"{nonce}\", uri=\"{uri}\", response=\"{response}\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"{cnonce}\"\r\n")
+}
+
+/// Where agent `agent` stands in the ACD now.
+fn agent_state(sim: &Sim, agent: &str) -> crate::acd::model::AgentStateKind {
+    sim.engine
+        .acd_snapshot(sim.now)
+        .agents
+        .iter()
+        .find(|a| a.id.as_str() == agent)
+        .map(|a| a.state.kind())
+        .expect("agent")
+}
+
 /// The port of an SDP body's `m=audio` line.
 fn sdp_port(body: &str) -> u16 {
     body.lines()

@@ -2,6 +2,7 @@
 //! 1001's simulated phone holds the citizen, dials 1002 or the water unit itself, and sends
 //! REFER with Replaces; the engine answers as the desk's consult and hand-over would.
 
+use super::agent_state;
 use super::agents::{connect_agent, last_request_to, register_agent, register_phone};
 use super::conference::{answers, gateway, last_mix};
 use super::*;
@@ -49,7 +50,6 @@ fn phone_dials(sim: &mut Sim, phone: Peer, number: &str) {
 }
 
 fn phone_dials_as(sim: &mut Sim, phone: Peer, number: &str, call_id: &str) {
-    use md5::{Digest, Md5};
     let invite = |cseq: u32, auth: &str| {
         let sdp = SDP.replace("6000", "7010");
         format!("INVITE sip:{number}@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{PHONE_PORT};branch=z9hG4bK-{call_id}-{number}-{cseq};rport\r\nFrom: <sip:1001@127.0.0.1>;tag=c1\r\nTo: <sip:{number}@127.0.0.1>\r\nCall-ID: {call_id}\r\nCSeq: {cseq} INVITE\r\nContact: <sip:1001@127.0.0.1:{PHONE_PORT}>\r\n{auth}User-Agent: test-phone\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}", sdp.len())
@@ -57,23 +57,8 @@ fn phone_dials_as(sim: &mut Sim, phone: Peer, number: &str, call_id: &str) {
     sim.send_from(phone, &invite(1, ""));
     let challenge = last_response_to_phone(sim, phone, call_id);
     assert_eq!(challenge.status, 401, "the phone's INVITE is challenged");
-    let nonce = challenge
-        .headers
-        .www_authenticate
-        .iter()
-        .find(|a| {
-            a.param("algorithm")
-                .is_none_or(|al| al.eq_ignore_ascii_case("MD5"))
-        })
-        .and_then(|a| a.param("nonce"))
-        .expect("an MD5 nonce")
-        .to_string();
-    let hex = |s: String| hex::encode(Md5::digest(s.as_bytes()));
     let uri = format!("sip:{number}@127.0.0.1:5060");
-    let ha1 = hex("1001:hotline:demo-1001".into());
-    let ha2 = hex(format!("INVITE:{uri}"));
-    let response = hex(format!("{ha1}:{nonce}:00000001:beef:auth:{ha2}"));
-    let auth = format!("Authorization: Digest username=\"1001\", realm=\"hotline\", nonce=\"{nonce}\", uri=\"{uri}\", response=\"{response}\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"beef\"\r\n");
+    let auth = md5_authorization(&challenge, ("1001", "demo-1001"), "INVITE", &uri, "beef");
     sim.send_from(phone, &invite(2, &auth));
 }
 
@@ -108,16 +93,6 @@ fn on_call_leg(
         "Content-Type: application/sdp\r\n"
     };
     sim.send_from(phone, &format!("{method} sip:hotline@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{PHONE_PORT};branch=z9hG4bK-leg{cseq};rport\r\nFrom: <sip:1001@127.0.0.1>;tag=phone1\r\nTo: <sip:hotline@127.0.0.1>;tag={}\r\nCall-ID: {}\r\nCSeq: {cseq} {method}\r\nContact: <sip:1001@127.0.0.1:{PHONE_PORT}>\r\nMax-Forwards: 70\r\n{extra}{ct}Content-Length: {}\r\n\r\n{body}", invite.headers.from.tag().unwrap_or_default(), invite.headers.call_id, body.len()));
-}
-
-fn agent_state(sim: &Sim, agent: &str) -> AgentStateKind {
-    sim.engine
-        .acd_snapshot(sim.now)
-        .agents
-        .iter()
-        .find(|a| a.id.as_str() == agent)
-        .map(|a| a.state.kind())
-        .expect("agent")
 }
 
 /// A talking call to 1001 with 1002 registered (at 5082) and ready.
