@@ -205,3 +205,39 @@ fn baresip_blind_transfers_the_citizen_to_110_with_refer() {
     caller.join().expect("sipp thread").assert_ok();
     gateway.join().expect("gateway thread").assert_ok();
 }
+
+#[test]
+fn baresip_blind_transfers_the_citizen_to_agent_1002() {
+    let engine = Engine::start("");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir2 = tempfile::tempdir().expect("temp dir");
+    let phone = common::tone_calls::agent_1001(&engine, dir.path());
+    let (citizen, caller) = citizen_calls(&engine, dir.path(), 20_000, Law::Pcmu);
+    let call = talking(&engine, dir.path());
+    let id = call["id"].as_str().expect("call id").to_string();
+    let phone2 = agent_phone(&engine, dir2.path(), "1002", AGENT2_HZ);
+    // The agent presses "transfer" on baresip and dials 1002: rung first, then handed over.
+    phone.command("transfer", &format!("sip:1002@{}", engine.sip));
+    call_until(&engine, &id, "1002 has the call", |c| {
+        c["agent"] == "1002" && c["on_hold"] == false
+    });
+    let mark2 = phone2.mark();
+    let heard = window(&citizen, 3);
+    let (a2, r2) = phone2.heard_since(mark2);
+    assert_hears(
+        "the citizen (with 1002)",
+        &heard,
+        &[AGENT2_HZ],
+        &[CITIZEN_HZ],
+    );
+    assert_hears_at(
+        "agent 1002 (with the citizen)",
+        &a2,
+        r2,
+        &[CITIZEN_HZ],
+        &[AGENT2_HZ],
+    );
+    assert_took_over(&engine, "1001", "1002");
+    caller.join().expect("sipp thread").assert_ok();
+    assert_record_transferred(&engine, "1001", "1002");
+}

@@ -708,6 +708,9 @@ impl CallEngine {
                     return;
                 };
                 tracing::info!(call = %call.id, "agent hung up");
+                if self.agent_gone_during_blind_transfer(id) {
+                    return;
+                }
                 if let Some(next) = self.successor(id) {
                     // In a conference the others go on with the caller.
                     self.agent_leaves(id, next, true, now);

@@ -1,6 +1,7 @@
 //! One call's life: the only room where dialog, media, IVR and ACD meet. Holds no sockets.
 
 pub mod agent_leg;
+pub mod blind_refer;
 pub mod counters;
 pub mod end;
 pub mod engine;

@@ -51,6 +51,8 @@ pub struct Conference {
     /// The agent's phone's own consultation call, dialled from this call
     /// (`call::side_line`).
     pub side_line: Option<crate::call::side_line::SideLine>,
+    /// A phone's blind transfer waiting for its target (`call::blind_refer`).
+    pub blind: Option<crate::call::blind_refer::BlindTransfer>,
 }
 
 impl Default for Conference {
@@ -63,6 +65,7 @@ impl Default for Conference {
             agent_since: None,
             spans: Vec::new(),
             side_line: None,
+            blind: None,
         }
     }
 }
@@ -451,6 +454,7 @@ impl CallEngine {
         self.out.push_back(Output::Party(Box::new(event)));
         self.remix(id);
         self.side_line_answer(id, pid, now);
+        self.blind_target_answered(id, pid, now);
     }
 
     /// A party's RTP port could not be opened: without media they are taken off the call
@@ -594,6 +598,9 @@ impl CallEngine {
             self.set_caller_held(id, false);
         }
         self.remix(id);
+        if !answered {
+            self.blind_target_failed(id, p.id, now);
+        }
         self.drain_acd(now);
     }
 
@@ -644,6 +651,10 @@ impl CallEngine {
 
     /// Ends every extra leg of a call that is ending.
     pub(crate) fn end_parties(&mut self, id: CallId, now: Instant) {
+        if let Some(call) = self.calls.get_mut(&id) {
+            // The call is ending: a blind transfer's target is dropped, not waited for.
+            call.conference.blind = None;
+        }
         self.end_side_line(id, now);
         let ids: Vec<PartyId> = self
             .calls

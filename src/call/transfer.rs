@@ -8,6 +8,7 @@
 use std::time::Instant;
 
 use crate::call::engine::{CallEngine, MediaCommand, Output};
+use crate::call::parties::PartyTarget;
 use crate::call::session::{CallId, Phase};
 use crate::sip::message::{MediaType, Method, Request, Response, TransactionKey};
 
@@ -168,21 +169,35 @@ impl CallEngine {
             return;
         }
         let target = refer_to.user;
-        let leg = self.calls.get(&id).and_then(|c| c.agent_leg.clone());
-        let allowed = self.acd.has_queue(&target) || self.external_number(&target).is_some();
-        if !allowed || leg.is_none() {
-            let mut resp = Response::for_request(&req, 403, "Forbidden");
-            resp.headers.push(
-                "Warning",
-                &format!("399 hotline \"transfer target {target:?} is not a queue or a configured outside number: consult a colleague or a unit first (attended transfer)\""),
-            );
+        let agent = self.calls.get(&id).and_then(|c| c.agent.clone());
+        let Some(agent) = agent.filter(|_| self.talking_call(id).is_ok()) else {
+            let resp = refer_refused(&req, "the call is not talking to this phone's agent");
             self.respond(&key, resp, now);
             return;
+        };
+        if self.acd.has_queue(&target) || self.external_number(&target).is_some() {
+            self.respond_status(&key, &req, 202, now);
+            self.notify_refer_result(id, ReferredOn::CallLeg, 200, now);
+            if let Err(e) = self.transfer_inner(id, &target, now) {
+                tracing::info!(error = %e, "REFER transfer failed");
+            }
+            return;
         }
-        self.respond_status(&key, &req, 202, now);
-        self.notify_refer_done(id, ReferredOn::CallLeg, now);
-        if let Err(e) = self.transfer_inner(id, &target, now) {
-            tracing::info!(error = %e, "REFER transfer failed");
+        // A colleague or a unit: rung first, handed the call when they answer.
+        let started = match self.dialled_target(&target, &agent) {
+            Some(t @ (PartyTarget::Agent(_) | PartyTarget::Unit(_))) => {
+                self.start_blind_transfer(id, t, now).map_err(|e| e.to_string())
+            }
+            _ => Err(format!(
+                "transfer target {target:?} is not an agent, a queue, a unit with a phone or a configured outside number"
+            )),
+        };
+        match started {
+            Ok(()) => self.respond_status(&key, &req, 202, now),
+            Err(why) => {
+                let resp = refer_refused(&req, &why);
+                self.respond(&key, resp, now);
+            }
         }
     }
 
@@ -249,12 +264,7 @@ impl CallEngine {
                 .is_some_and(|p| p.leg.state == crate::call::agent_leg::LegState::Talking);
             (replaces.names(other, tags)).then_some((line.consult, talking))
         });
-        let refuse = |why: &str| {
-            let mut resp = Response::for_request(req, 403, "Forbidden");
-            resp.headers
-                .push("Warning", &format!("399 hotline \"{why}\""));
-            resp
-        };
+        let refuse = |why: &str| refer_refused(req, why);
         match consult {
             None => {
                 let resp = refuse("Replaces names no consultation of this call");
@@ -266,7 +276,7 @@ impl CallEngine {
             }
             Some((party, true)) => {
                 self.respond_status(key, req, 202, now);
-                self.notify_refer_done(id, on, now);
+                self.notify_refer_result(id, on, 200, now);
                 tracing::info!(call = %id, party = party.0, "attended transfer from the agent's phone");
                 if let Err(e) = self.hand_over(id, party.0, now) {
                     tracing::info!(error = %e, "attended transfer failed");
@@ -275,11 +285,21 @@ impl CallEngine {
         }
     }
 
-    /// The NOTIFY that closes a REFER's implicit subscription: "200 OK", terminated.
-    fn notify_refer_done(&mut self, id: CallId, on: ReferredOn, now: Instant) {
-        let add = |notify: Request| {
-            let mut notify =
-                notify.with_body(MediaType::new("message", "sipfrag"), "SIP/2.0 200 OK\r\n");
+    /// The NOTIFY that closes a REFER's implicit subscription with the outcome (`200 OK`,
+    /// or why the target did not answer), terminated.
+    pub(crate) fn notify_refer_result(
+        &mut self,
+        id: CallId,
+        on: ReferredOn,
+        status: u16,
+        now: Instant,
+    ) {
+        let frag = format!(
+            "SIP/2.0 {status} {}\r\n",
+            crate::call::screen::reason_phrase(status)
+        );
+        let add = move |notify: Request| {
+            let mut notify = notify.with_body(MediaType::new("message", "sipfrag"), frag.clone());
             notify.headers.push("Event", "refer");
             notify
                 .headers
@@ -316,9 +336,17 @@ impl CallEngine {
     }
 }
 
+/// A REFER's 403 with the reason in a `Warning`.
+fn refer_refused(req: &Request, why: &str) -> Response {
+    let mut resp = Response::for_request(req, 403, "Forbidden");
+    resp.headers
+        .push("Warning", &format!("399 hotline \"{why}\""));
+    resp
+}
+
 /// Which of the agent's dialogs a REFER came on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ReferredOn {
+pub(crate) enum ReferredOn {
     /// The call's agent leg (the citizen's call, as the phone sees it).
     CallLeg,
     /// The phone's own consultation (`call::side_line`).

@@ -273,3 +273,128 @@ fn a_phone_dials_only_from_a_call_and_only_known_targets() {
         .any(|m| matches!(m, Message::Response(r) if r.status == 403 && r.headers.cseq.seq == 2)));
     assert_eq!(sim.engine.live_calls()[0].agent.as_deref(), Some("1001"));
 }
+
+/// The phone's REFER on the citizen's call to `target`, without Replaces (its transfer key).
+fn blind_refer(sim: &mut Sim, phone: Peer, invite: &Request, target: &str, cseq: u32) {
+    on_call_leg(
+        sim,
+        phone,
+        invite,
+        "REFER",
+        cseq,
+        &format!("Refer-To: <sip:{target}@127.0.0.1:5060>\r\n"),
+        "",
+    );
+    assert!(
+        to_phone(sim, phone).iter().any(
+            |m| matches!(m, Message::Response(r) if r.status == 202 && r.headers.cseq.seq == cseq)
+        ),
+        "the REFER is accepted"
+    );
+}
+
+/// `peer` refuses our last INVITE to it with `status`.
+fn refuses(sim: &mut Sim, peer: Peer, status: u16) {
+    let invite = last_request_to(sim, peer, "INVITE");
+    let resp = Response::for_request(&invite, status, "Busy Here").with_to_tag("no");
+    sim.engine
+        .handle_message(Message::Response(resp), peer, sim.now);
+    sim.drain();
+}
+
+#[test]
+fn the_phones_blind_transfer_to_1002_completes_when_1002_answers() {
+    let (mut sim, phone, phone2, invite) = talking_with_1002_ready();
+    blind_refer(&mut sim, phone, &invite, "1002", 2);
+    // 1002 rings; the citizen hears hold music; the phone keeps its call meanwhile.
+    last_request_to(&sim, phone2, "INVITE");
+    assert!(sim.engine.live_calls()[0].on_hold);
+    assert!(to_phone(&sim, phone)
+        .iter()
+        .all(|m| !matches!(m, Message::Request(r) if r.method.as_str() == "BYE")));
+    answers(&mut sim, phone2, 7800, "ph2");
+    let notify = last_request_to(&sim, phone, "NOTIFY");
+    assert_eq!(String::from_utf8_lossy(&notify.body), "SIP/2.0 200 OK\r\n");
+    assert_eq!(
+        last_request_to(&sim, phone, "BYE").headers.call_id,
+        invite.headers.call_id
+    );
+    let live = &sim.engine.live_calls()[0];
+    assert_eq!(live.agent.as_deref(), Some("1002"));
+    assert!(!live.on_hold);
+    assert_eq!(live.transfers, vec!["1001 → 1002"]);
+    assert_eq!(agent_state(&sim, "1002"), AgentStateKind::Talking);
+}
+
+#[test]
+fn a_phone_that_hangs_up_after_its_blind_transfer_leaves_the_citizen_waiting_for_1002() {
+    let (mut sim, phone, phone2, invite) = talking_with_1002_ready();
+    blind_refer(&mut sim, phone, &invite, "1002", 2);
+    on_call_leg(&mut sim, phone, &invite, "BYE", 3, "", "");
+    let live = &sim.engine.live_calls()[0];
+    assert_eq!(live.state, CallState::Talking, "the citizen is not hung up");
+    assert!(sim
+        .sent
+        .iter()
+        .all(|m| !matches!(m, Message::Request(r) if r.method.as_str() == "BYE")));
+    answers(&mut sim, phone2, 7800, "ph2");
+    let live = &sim.engine.live_calls()[0];
+    assert_eq!(live.agent.as_deref(), Some("1002"));
+    assert_eq!(live.transfers, vec!["1001 → 1002"]);
+    // 1001's silent leg is closed now, and 1002 and the citizen hear each other.
+    assert!(sim.media.iter().any(|m| matches!(
+        m,
+        MediaCommand::CloseParty {
+            party: crate::media::mixer::PartyId(1),
+            ..
+        }
+    )));
+    assert_eq!(last_mix(&sim), vec![(0, vec![2]), (2, vec![0])]);
+    assert_ne!(agent_state(&sim, "1001"), AgentStateKind::Talking);
+}
+
+#[test]
+fn an_unanswered_blind_transfer_to_the_unit_sends_the_citizen_back_to_the_queue() {
+    let (mut sim, phone, _phone2, invite) = talking_with_1002_ready();
+    let gw = gateway(&mut sim);
+    blind_refer(&mut sim, phone, &invite, "96116", 2);
+    on_call_leg(&mut sim, phone, &invite, "BYE", 3, "", "");
+    refuses(&mut sim, gw, 486);
+    let live = &sim.engine.live_calls()[0];
+    assert_eq!(live.queue.as_deref(), Some("enterprise"));
+    assert!(
+        matches!(live.state, CallState::Queued | CallState::Ringing),
+        "{live:?}"
+    );
+    assert_eq!(live.transfers, vec!["1001 → no answer → queue enterprise"]);
+    assert_ne!(agent_state(&sim, "1001"), AgentStateKind::Talking);
+}
+
+#[test]
+fn a_refused_blind_transfer_is_reported_to_the_phone_which_keeps_the_citizen() {
+    let (mut sim, phone, phone2, invite) = talking_with_1002_ready();
+    blind_refer(&mut sim, phone, &invite, "1002", 2);
+    refuses(&mut sim, phone2, 486);
+    let notify = last_request_to(&sim, phone, "NOTIFY");
+    assert_eq!(
+        String::from_utf8_lossy(&notify.body),
+        "SIP/2.0 480 Temporarily Unavailable\r\n"
+    );
+    let live = &sim.engine.live_calls()[0];
+    assert_eq!(live.agent.as_deref(), Some("1001"));
+    assert!(!live.on_hold, "the citizen is back with the agent");
+    assert_eq!(agent_state(&sim, "1001"), AgentStateKind::Talking);
+    // Not a target: refused with a reason, nothing rings.
+    on_call_leg(
+        &mut sim,
+        phone,
+        &invite,
+        "REFER",
+        3,
+        "Refer-To: <sip:4711@127.0.0.1>\r\n",
+        "",
+    );
+    assert!(to_phone(&sim, phone)
+        .iter()
+        .any(|m| matches!(m, Message::Response(r) if r.status == 403 && r.headers.cseq.seq == 3)));
+}
