@@ -210,7 +210,50 @@ impl CallEngine {
         }
     }
 
-    fn via_transport(peer: Peer) -> ViaTransport {
+    /// A new INVITE (new Call-ID, From tag and branch) to `target`, offering our SDP on
+    /// `port`; answers it with its Call-ID and From tag (the dialog's key once answered).
+    pub(crate) fn new_invite(
+        &mut self,
+        target: &LegTarget,
+        port: u16,
+        call_name: &str,
+    ) -> (Request, String, String) {
+        let host = self.local_host();
+        let sip_port = self.cfg.sip_addr.port();
+        let from_tag = self.token();
+        let branch = self.token();
+        let call_id = format!("{}@{}", self.token(), self.cfg.sip_addr.ip());
+        let mut from = NameAddr::new(Uri::Sip(
+            SipUri::new(host.clone())
+                .with_user(&target.from_user)
+                .with_port(sip_port),
+        ));
+        from.display = target.from_display.clone();
+        from.set_tag(&from_tag);
+        let to = NameAddr::new(Uri::Sip(
+            SipUri::new(host.clone()).with_user(&target.to_user),
+        ));
+        let mut invite = Request::new(Method::Invite, target.uri.clone(), from, to, &call_id, 1);
+        let transport = Self::via_transport(target.peer);
+        invite.headers.via = vec![ViaSpec {
+            transport: &transport,
+            host: &host,
+            port: sip_port,
+            branch_suffix: &branch,
+        }
+        .build()];
+        invite.headers.contact = Some(Contact::List(vec![crate::sip::dialog::local_contact(
+            &host, sip_port, "hotline", &transport,
+        )]));
+        invite.headers.push("X-Hotline-Call", call_name);
+        invite.headers.push("User-Agent", &self.cfg.user_agent);
+        let session = self.token_u32();
+        let sdp = media_session::offer(self.cfg.rtp_address, port, session);
+        let invite = invite.with_body(MediaType::new("application", "sdp"), sdp);
+        (invite, call_id, from_tag)
+    }
+
+    pub(crate) fn via_transport(peer: Peer) -> ViaTransport {
         if peer.reliable() {
             ViaTransport::Tcp
         } else {
@@ -265,38 +308,7 @@ impl CallEngine {
             return Err(LegStartError::NoPort);
         };
         let peer = target.peer;
-        let host = self.local_host();
-        let sip_port = self.cfg.sip_addr.port();
-        let from_tag = self.token();
-        let branch = self.token();
-        let call_id = format!("{}@{}", self.token(), self.cfg.sip_addr.ip());
-        let mut from = NameAddr::new(Uri::Sip(
-            SipUri::new(host.clone())
-                .with_user(&target.from_user)
-                .with_port(sip_port),
-        ));
-        from.display = target.from_display;
-        from.set_tag(&from_tag);
-        let to = NameAddr::new(Uri::Sip(
-            SipUri::new(host.clone()).with_user(&target.to_user),
-        ));
-        let mut invite = Request::new(Method::Invite, target.uri, from, to, &call_id, 1);
-        let transport = Self::via_transport(peer);
-        invite.headers.via = vec![ViaSpec {
-            transport: &transport,
-            host: &host,
-            port: sip_port,
-            branch_suffix: &branch,
-        }
-        .build()];
-        invite.headers.contact = Some(Contact::List(vec![crate::sip::dialog::local_contact(
-            &host, sip_port, "hotline", &transport,
-        )]));
-        invite.headers.push("X-Hotline-Call", &call_name);
-        invite.headers.push("User-Agent", &self.cfg.user_agent);
-        let session = self.token_u32();
-        let sdp = media_session::offer(self.cfg.rtp_address, port, session);
-        let invite = invite.with_body(MediaType::new("application", "sdp"), sdp);
+        let (invite, call_id, from_tag) = self.new_invite(&target, port, &call_name);
         let Some(key) = invite.client_transaction_key() else {
             self.ports.release(port);
             return Err(LegStartError::NotSent);
@@ -317,7 +329,7 @@ impl CallEngine {
         self.txn_peers.insert(key.clone(), peer);
         self.by_dialog.insert((call_id, from_tag), id);
         let leg = AgentLeg {
-            party: target.party,
+            party: target.party.clone(),
             invite,
             key: key.clone(),
             peer,
