@@ -149,8 +149,12 @@ impl CallEngine {
                     // A citizen's call is offered once: after a transfer the next answer is
                     // not a second offer, and the 15-second clock stopped at the first.
                     let mut first = true;
+                    // A callback the hotline placed is about its ticket already: no new
+                    // draft, and not an offer in the inbound KPIs.
+                    let mut inbound = true;
                     if let Some(c) = self.calls.get_mut(&call) {
                         first = c.answered_queue.is_none();
+                        inbound = c.outbound.is_none();
                         c.agent = Some(agent.as_str().to_string());
                         if first {
                             c.wait = Some(wait);
@@ -168,9 +172,11 @@ impl CallEngine {
                             caller_number: Some(connected.caller_number.clone()),
                         };
                         self.out.push_back(Output::Journal(Box::new(entry)));
-                        self.out.push_back(Output::Connected(Box::new(connected)));
+                        if inbound {
+                            self.out.push_back(Output::Connected(Box::new(connected)));
+                        }
                     }
-                    if first {
+                    if first && inbound {
                         let at = self.wall(now);
                         self.out.push_back(Output::Kpi(crate::stats::kpi::KpiEvent {
                             queue: Some(queue.to_string()),
@@ -182,13 +188,17 @@ impl CallEngine {
                 AcdOutput::CallAbandoned { call, queue, wait } => {
                     tracing::info!(%call, %queue, wait_ms = wait.as_millis() as u64, "abandoned while waiting");
                     // (A caller who hangs up after a transfer, once a person had answered, is
-                    // withdrawn, not abandoned: the ACD reports no abandon for it.)
-                    let at = self.wall(now);
-                    self.out.push_back(Output::Kpi(crate::stats::kpi::KpiEvent {
-                        queue: Some(queue.to_string()),
-                        outcome: crate::stats::kpi::Outcome::Abandoned { wait },
-                        at,
-                    }));
+                    // withdrawn, not abandoned: the ACD reports no abandon for it.) A citizen
+                    // the hotline called back is not an inbound caller.
+                    let inbound = self.calls.get(&call).is_none_or(|c| c.outbound.is_none());
+                    if inbound {
+                        let at = self.wall(now);
+                        self.out.push_back(Output::Kpi(crate::stats::kpi::KpiEvent {
+                            queue: Some(queue.to_string()),
+                            outcome: crate::stats::kpi::Outcome::Abandoned { wait },
+                            at,
+                        }));
+                    }
                 }
                 AcdOutput::CallWaitExceeded {
                     call,
@@ -639,22 +649,33 @@ impl CallEngine {
             self.by_dialog
                 .remove(&(leg.invite.headers.call_id.clone(), tag.to_string()));
         }
-        let cancel = leg.invite.cancel();
-        if let Some(key) = cancel.client_transaction_key() {
-            self.txn_peers.insert(key.clone(), leg.peer);
+        self.send_cancel(&leg.invite, &leg.key, leg.peer, now);
+        self.dying_legs.insert(leg.key.clone(), leg);
+    }
+
+    /// CANCELs our INVITE `invite` (client transaction `key`) at `peer`.
+    pub(crate) fn send_cancel(
+        &mut self,
+        invite: &Request,
+        key: &TransactionKey,
+        peer: Peer,
+        now: Instant,
+    ) {
+        let cancel = invite.cancel();
+        if let Some(ckey) = cancel.client_transaction_key() {
+            self.txn_peers.insert(ckey.clone(), peer);
             if let Err(e) = self.txns.start_client(
-                key,
+                ckey,
                 cancel,
-                crate::call::engine::transport(leg.peer.reliable()),
+                crate::call::engine::transport(peer.reliable()),
                 now,
             ) {
                 tracing::debug!(error = %e, "CANCEL not sent");
             }
         }
-        if let Err(e) = self.txns.cancel_sent(&leg.key, now) {
+        if let Err(e) = self.txns.cancel_sent(key, now) {
             tracing::debug!(error = %e, "INVITE transaction already over");
         }
-        self.dying_legs.insert(leg.key.clone(), leg);
     }
 
     /// Ends the agent's leg whatever its state: CANCEL while ringing, BYE once talking.

@@ -13,6 +13,7 @@ pub mod liveness;
 pub mod media_ready;
 pub mod media_session;
 pub mod monitor;
+pub mod outbound;
 pub mod output;
 pub mod parties;
 pub mod party_legs;

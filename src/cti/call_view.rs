@@ -174,6 +174,8 @@ mod tests {
                 joined_at: None,
                 left_at: None,
             }],
+            direction: Default::default(),
+            outbound: None,
         }
     }
 

@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::outbound::rules::{is_phone_number, OutboundRules, Outcome};
 
 /// Why a citizen is called.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Purpose {
     /// W13's callback by the robot (回访机器人).

@@ -153,7 +153,9 @@ fn comparable(n: &str) -> String {
 }
 
 /// What one try came to, as a dialler tells outcomes apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case", tag = "outcome")]
 pub enum Outcome {
     /// 2xx: the citizen picked up.

@@ -39,6 +39,9 @@ fn config(answer_delay: Duration) -> EngineConfig {
         unit_numbers: [("water".to_string(), "96116".to_string())].into(),
         trunks: vec!["127.0.0.9".parse().unwrap()],
         max_setup_per_source: 3,
+        trunk: None,
+        trunk_caller_id: "12345".into(),
+        outbound_ring_timeout: Duration::from_secs(30),
     }
 }
 
@@ -82,6 +85,8 @@ struct Sim {
     /// Parties that joined or left (consult, conference, supervisor).
     parties: Vec<crate::call::record::PartyEvent>,
     kpis: Vec<crate::stats::kpi::KpiEvent>,
+    /// Outbound tries' results: (attempt, outcome).
+    outbound: Vec<(u64, crate::outbound::rules::Outcome)>,
 }
 
 const SDP: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\n";
@@ -123,6 +128,7 @@ impl Sim {
             journal: Vec::new(),
             kpis: Vec::new(),
             parties: Vec::new(),
+            outbound: Vec::new(),
         }
     }
 
@@ -152,6 +158,7 @@ impl Sim {
                 Output::EmergencyTransfer { call, target } => self.emergency.push((call, target)),
                 Output::Journal(j) => self.journal.push(*j),
                 Output::Party(p) => self.parties.push(*p),
+                Output::Outbound { attempt, outcome } => self.outbound.push((attempt, outcome)),
             }
         }
     }
@@ -670,5 +677,6 @@ mod abuse;
 mod agents;
 mod conference;
 mod liveness;
+mod outbound;
 mod persist_reload;
 mod side_line;
