@@ -23,6 +23,9 @@ impl PromptCatalog for Fake {
 
 pub const SHIPPED: &str = include_str!("../../ivr-menus/menus.toml");
 
+/// The shipped callback robot script.
+pub const ROBOT: &str = include_str!("../../ivr-menus/callback.toml");
+
 pub fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
 }
@@ -40,6 +43,14 @@ pub fn catalog() -> Fake {
         ("queue-position-suffix.wav", secs(1)),
         ("hold-music.ogg", secs(60)),
         ("info.wav", secs(3)),
+        ("robot-identify.wav", secs(7)),
+        ("robot-consent.wav", secs(5)),
+        ("robot-contacted.wav", secs(6)),
+        ("robot-solved.wav", secs(6)),
+        ("robot-rating.wav", secs(8)),
+        ("robot-reason.wav", secs(5)),
+        ("robot-thanks.wav", secs(6)),
+        ("robot-goodbye.wav", secs(5)),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
