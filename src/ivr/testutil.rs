@@ -70,6 +70,21 @@ pub fn shipped_tree() -> Arc<MenuTree> {
     }
 }
 
+/// The shipped robot script (beside the shipped menu) over the fake catalog.
+pub fn shipped_robot() -> Arc<crate::ivr::script::RobotScript> {
+    let files = [
+        (PathBuf::from("menus.toml"), SHIPPED.to_string()),
+        (PathBuf::from("callback.toml"), ROBOT.to_string()),
+    ];
+    match load(&files, &catalog(), &LoadOptions::default()) {
+        Ok(mut loaded) => match loaded.robots.remove("callback") {
+            Some(robot) => Arc::new(robot),
+            None => panic!("the shipped robot is missing: {:?}", loaded.robots.keys()),
+        },
+        Err(e) => panic!("shipped robot does not load: {e:#?}"),
+    }
+}
+
 /// A fixed origin for fake time; tests step from it with `t0 + Duration`. The core may not read
 /// the clock, so the origin comes from the shell's one clock function, once.
 pub fn t0() -> Instant {
