@@ -257,13 +257,13 @@ impl fmt::Display for RobotScript {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "robot {}: consent, contacted, solved, rating, reason (≤ {:?}), thanks; {} tries of {:?}; 0→queue {}; longest call {:?}",
+            "robot {}: consent, contacted, solved, rating, reason (≤ {} s), thanks; {} tries of {} s; 0→queue {}; longest call {:.0} s",
             self.id,
-            self.reason_max,
+            self.reason_max.as_secs(),
             self.tries,
-            self.timeout,
+            self.timeout.as_secs_f64(),
             self.person_queue,
-            self.worst_case()
+            self.worst_case().as_secs_f64()
         )
     }
 }
