@@ -60,7 +60,7 @@ done
 
 # The callback robot (回访机器人, ivr-menus/callback.toml): says who calls and why, asks for
 # consent, three questions and the reason for 不满意; 0 reaches a person at every step.
-say robot-identify   "您好，这里是一二三四五政务服务便民热线，就您近期反映的诉求办理情况进行回访。"
+say robot-identify   "您好，这里是一二三四五热线，对您近期反映的诉求进行回访。"
 say robot-consent    "方便的话请按1，不方便请按2，转人工服务请按0。"
 say robot-contacted  "承办单位是否与您联系过？联系过请按1，没有联系请按2，转人工服务请按0。"
 say robot-solved     "您反映的问题是否已经解决？已解决请按1，未解决请按2，转人工服务请按0。"

@@ -149,6 +149,12 @@ pub enum MenuErrorKind {
     },
     #[error("step `consent` of robot `{robot}` asks before saying who calls: start it with a prompt of purpose = \"information\" that names the hotline and the request")]
     MissingIdentify { robot: String },
+    #[error("robot `{robot}` talks for {} before asking for consent, over the limit of {} (rule C4): shorten the introduction or raise ivr.max_greeting", humantime::format_duration(*total), humantime::format_duration(*limit))]
+    IntroTooLong {
+        robot: String,
+        total: Duration,
+        limit: Duration,
+    },
     #[error("`{field}` belongs to the `reason` step only, not to step `{step}`: delete it")]
     MisplacedField { field: &'static str, step: String },
 }

@@ -1,8 +1,8 @@
 //! The callback robot's rules (`[robot.<id>]`), checked with the menus' context so the
 //! problems read the same: every step present and binding `0` to a person (rule C5), every
 //! answer of a step bound, prompts from the robot's part of the closed purpose list (no
-//! advertising, rule C4) naming files that exist, timeouts, tries and the reason recording
-//! bounded.
+//! advertising, rule C4) naming files that exist, a short introduction before the first
+//! question (`ivr.max_greeting`), timeouts, tries and the reason recording bounded.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -252,6 +252,20 @@ fn check_step(
         let at = raw.prompts.first().map_or(span.clone(), |p| p.file.span());
         cx.error(file, &at, problem);
         ok = false;
+    }
+    if let (StepKind::Consent, true, Some(start)) = (kind, ok, retry_start) {
+        // The citizen hears who calls and why, briefly, before being asked anything.
+        let intro: Duration = prompts[..start].iter().map(|p| p.duration).sum();
+        if intro > cx.opts.max_greeting {
+            let problem = MenuErrorKind::IntroTooLong {
+                robot: robot.to_string(),
+                total: intro,
+                limit: cx.opts.max_greeting,
+            };
+            let at = raw.prompts.first().map_or(span.clone(), |p| p.file.span());
+            cx.error(file, &at, problem);
+            ok = false;
+        }
     }
     let keys = check_keys(cx, file, robot, kind, span, raw);
     match (ok, keys, retry_start) {

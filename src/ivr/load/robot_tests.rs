@@ -307,6 +307,16 @@ fn the_robot_says_who_calls_before_asking() {
         matches!(e.kind, MenuErrorKind::MissingIdentify { .. }),
         "{e}"
     );
+    // Who calls and why, in a sentence: not a speech (7 s + 7 s over the 10 s limit).
+    let text = with(
+        "    { file = \"robot-identify.wav\", purpose = \"information\" },\n",
+        "    { file = \"robot-identify.wav\", purpose = \"information\" },\n    { file = \"robot-identify.wav\", purpose = \"information\" },\n",
+    );
+    let e = one_error(&text, "robot-identify.wav");
+    assert!(
+        matches!(e.kind, MenuErrorKind::IntroTooLong { total, limit, .. } if total == secs(14) && limit == secs(10)),
+        "{e}"
+    );
     // A question step with only information has no question to ask again.
     let text = with(
         "{ file = \"robot-contacted.wav\", purpose = \"question\" }",
