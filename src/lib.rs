@@ -11,7 +11,7 @@
 //! | [`china_time`] | every time the API and the records show, written in China time |
 //! | [`sip`] | SIP messages and parsing, SDP, transactions (RFC 3261 §17), dialogs, registrar |
 //! | [`media`] | RTP packets and the 20 ms pacer, G.711, DTMF, prompt audio |
-//! | [`ivr`] | the validated two-level menu tree and the per-call navigator |
+//! | [`ivr`] | the validated two-level menu tree and the per-call navigator; the callback robot's script and its per-call navigator |
 //! | [`acd`] | queues, skills, agent states, routing, the 15-second clock |
 //! | [`call`] | one call's life: where dialog, media, IVR and ACD meet |
 //! | [`workflow`] | tickets (诉求工单), legal transitions, working-day deadlines |

@@ -92,6 +92,40 @@ fn a_third_menu_level_is_refused_with_file_and_line() {
 }
 
 #[test]
+fn a_broken_robot_script_is_refused_with_file_and_line() {
+    // The robot's `solved` step forgets 0 for a person; its rating binds 0 to an answer.
+    let fixture = root().join("tests/fixtures/robot/no-person.toml");
+    let robot = std::fs::read_to_string(&fixture).expect("fixture");
+    let (dir, config) = project(&shipped_menus());
+    let file = dir.path().join("ivr-menus/callback.toml");
+    std::fs::write(&file, &robot).expect("robot");
+    let (code, stdout, stderr) = check(&config);
+    assert_eq!(code, 1, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    for (needle, words) in [
+        (
+            "[robot.callback.solved]",
+            "step `solved` of robot `callback` does not bind \"0\" = \"person\"",
+        ),
+        (
+            "\"0\" = \"unsatisfied\"",
+            "step `rating` of robot `callback` does not bind",
+        ),
+    ] {
+        let expected = format!("{}:{}: ", file.display(), line_of(&robot, needle));
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l.starts_with(&expected) && l.contains(words) && l.contains("rule C5")),
+            "wanted `{expected} … {words}` in:\n{stderr}"
+        );
+    }
+    // The shipped script passes in the same project.
+    std::fs::copy(root().join("ivr-menus/callback.toml"), &file).expect("robot");
+    let (code, stdout, stderr) = check(&config);
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+}
+
+#[test]
 fn an_advertising_prompt_is_refused_with_file_and_line() {
     let menus = shipped_menus().replace(
         "{ file = \"greeting.wav\", purpose = \"greeting\" },",

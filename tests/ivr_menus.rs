@@ -133,6 +133,11 @@ fn shipped_menus_load_with_the_real_prompts() {
     };
     let worst = loaded.tree.worst_case_to_person();
     eprintln!("worst case to a person: {worst:?}");
+    let robot = loaded
+        .robots
+        .get("callback")
+        .unwrap_or_else(|| panic!("the callback robot is not shipped"));
+    eprintln!("{robot}");
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
     assert!(worst <= Duration::from_secs(60), "{worst:?}");
 }
@@ -173,39 +178,69 @@ fn every_bad_fixture_is_refused_at_the_marked_lines() {
             Ok(_) => panic!("{}: was accepted", path.display()),
             Err(errs) => errs,
         };
-        let mut got: BTreeMap<usize, String> = BTreeMap::new();
-        for e in &errs {
-            let msg = e.to_string();
-            let loc = e
-                .location
-                .as_ref()
-                .unwrap_or_else(|| panic!("{msg}: no location"));
-            assert_eq!(loc.path, path, "{msg}");
-            assert!(
-                msg.starts_with(&format!("{}:{}: ", path.display(), loc.line)),
-                "{msg}"
-            );
-            got.insert(loc.line, msg);
-        }
-        assert_eq!(
-            got.keys().collect::<Vec<_>>(),
-            want.keys().collect::<Vec<_>>(),
-            "{}: errors on other lines than marked:\n{errs:#?}",
-            path.display()
+        assert_marked(&path, &want, &errs);
+    }
+}
+
+#[test]
+fn every_bad_robot_fixture_is_refused_at_the_marked_lines() {
+    let menus = (
+        root().join("ivr-menus/menus.toml"),
+        std::fs::read_to_string(root().join("ivr-menus/menus.toml"))
+            .unwrap_or_else(|e| panic!("{e}")),
+    );
+    let files = toml_files(&root().join("tests/fixtures/robot"));
+    assert!(files.len() >= 3, "fixtures missing");
+    for (path, text) in files {
+        let want = markers(&text);
+        assert!(!want.is_empty(), "{}: no `# <-` marker", path.display());
+        // Beside the shipped menus, as the robot is shipped.
+        let errs = match load(
+            &[menus.clone(), (path.clone(), text.clone())],
+            &Fake,
+            &LoadOptions::default(),
+        ) {
+            Ok(_) => panic!("{}: was accepted", path.display()),
+            Err(errs) => errs,
+        };
+        assert_marked(&path, &want, &errs);
+    }
+}
+
+/// Asserts that `errs` are exactly one per marked line of `path`, each with the marked words.
+fn assert_marked(path: &Path, want: &BTreeMap<usize, String>, errs: &[hotline::ivr::MenuError]) {
+    let mut got: BTreeMap<usize, String> = BTreeMap::new();
+    for e in errs {
+        let msg = e.to_string();
+        let loc = e
+            .location
+            .as_ref()
+            .unwrap_or_else(|| panic!("{msg}: no location"));
+        assert_eq!(loc.path, path, "{msg}");
+        assert!(
+            msg.starts_with(&format!("{}:{}: ", path.display(), loc.line)),
+            "{msg}"
         );
-        assert_eq!(
-            errs.len(),
-            want.len(),
-            "{}: one error per marked line: {errs:#?}",
-            path.display()
+        got.insert(loc.line, msg);
+    }
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>(),
+        "{}: errors on other lines than marked:\n{errs:#?}",
+        path.display()
+    );
+    assert_eq!(
+        errs.len(),
+        want.len(),
+        "{}: one error per marked line: {errs:#?}",
+        path.display()
+    );
+    for (line, words) in want {
+        let msg = &got[line];
+        assert!(
+            msg.contains(words.as_str()),
+            "{msg}\n  should contain: {words}"
         );
-        for (line, words) in &want {
-            let msg = &got[line];
-            assert!(
-                msg.contains(words.as_str()),
-                "{msg}\n  should contain: {words}"
-            );
-        }
     }
 }
 

@@ -8,7 +8,7 @@ use hotline::media::codec::{Codec, FRAME_SAMPLES};
 use hotline::media::dtmf::ToneDetector;
 use hotline::media::prompt::Prompt;
 
-/// (file, shortest, longest) — the IVR references these names.
+/// (file, shortest, longest) — the IVR and the callback robot reference these names.
 const PROMPTS: &[(&str, f64, f64)] = &[
     ("greeting.wav", 2.0, 10.0),
     ("main-menu.wav", 4.0, 20.0),
@@ -29,6 +29,15 @@ const PROMPTS: &[(&str, f64, f64)] = &[
     ("digit-8.wav", 0.2, 1.5),
     ("digit-9.wav", 0.2, 1.5),
     ("hold-music.ogg", 15.0, 25.0),
+    // The callback robot (ivr-menus/callback.toml).
+    ("robot-identify.wav", 3.0, 10.0),
+    ("robot-consent.wav", 3.0, 15.0),
+    ("robot-contacted.wav", 4.0, 15.0),
+    ("robot-solved.wav", 4.0, 15.0),
+    ("robot-rating.wav", 4.0, 15.0),
+    ("robot-reason.wav", 3.0, 15.0),
+    ("robot-thanks.wav", 3.0, 15.0),
+    ("robot-goodbye.wav", 3.0, 15.0),
 ];
 
 fn load(name: &str) -> std::sync::Arc<Prompt> {

@@ -2,7 +2,8 @@
 # Regenerates every shipped voice prompt of `hotline` (8 kHz, 16-bit, mono WAV) with
 # espeak-ng's Mandarin voice, and the hold music (Ogg Vorbis) with sox + ffmpeg.
 # Needs: espeak-ng, sox, ffmpeg (with libvorbis). Run from anywhere:
-#   ivr-menus/prompts/generate.sh
+#   ivr-menus/prompts/generate.sh                  # every prompt
+#   ivr-menus/prompts/generate.sh robot-thanks …   # only these (names without .wav)
 # The IVR menus reference these exact file names; keep them.
 set -euo pipefail
 # sox -R and ffmpeg bitexact: the same inputs give byte-identical files, so a rerun shows no diff.
@@ -22,8 +23,17 @@ pronounce() {
   sed -e 's/重听/chong2听/g' -e 's/重新/chong2新/g' <<<"$1"
 }
 
+ONLY=("$@")
+wanted() { # wanted NAME: no names given, or NAME among them
+  [ "${#ONLY[@]}" -eq 0 ] && return 0
+  local n
+  for n in "${ONLY[@]}"; do [ "$n" = "$1" ] && return 0; done
+  return 1
+}
+
 say() { # say NAME TEXT
   local name="$1" text
+  wanted "$name" || return 0
   text="$(pronounce "$2")"
   espeak-ng -v "$VOICE" -s "$SPEED" -w "$tmp/$name.raw.wav" "$text"
   # Band-limit to telephone range, resample to 8 kHz mono 16-bit, trim silence at both ends
@@ -47,6 +57,19 @@ digits=(零 一 二 三 四 五 六 七 八 九)
 for i in "${!digits[@]}"; do
   say "digit-$i" "${digits[$i]}"
 done
+
+# The callback robot (回访机器人, ivr-menus/callback.toml): says who calls and why, asks for
+# consent, three questions and the reason for 不满意; 0 reaches a person at every step.
+say robot-identify   "您好，这里是一二三四五热线，对您近期反映的诉求进行回访。"
+say robot-consent    "方便的话请按1，不方便请按2，转人工服务请按0。"
+say robot-contacted  "承办单位是否与您联系过？联系过请按1，没有联系请按2，转人工服务请按0。"
+say robot-solved     "您反映的问题是否已经解决？已解决请按1，未解决请按2，转人工服务请按0。"
+say robot-rating     "请评价诉求办理结果：满意请按1，基本满意请按2，不满意请按3，转人工服务请按0。"
+say robot-reason     "请说出您不满意的原因，说完请按井号键；转人工服务请按0。"
+say robot-thanks     "感谢您对一二三四五热线的支持。如有新的诉求，请按0转人工服务。再见。"
+say robot-goodbye    "好的，不打扰您了。如需人工服务，请按0。感谢您的支持，再见。"
+
+wanted hold-music || { echo "prompts regenerated in $(pwd)"; exit 0; }
 
 # Hold music: ~20 s of soft, slow arpeggios (C-major and A-minor, 4 notes per chord, one
 # note at a time, so no pair of tones can ever look like a DTMF digit). No speech, no ads.

@@ -84,8 +84,8 @@ pub enum MenuErrorKind {
     MissingNoInput { menu: String },
     #[error("no_input of menu `{menu}` must end in a queue (rule C5), not {got}: write no_input = {{ queue = \"general\" }}")]
     NoInputNotQueue { menu: String, got: String },
-    #[error("prompt purpose `{purpose}` is not allowed: use one of greeting, menu, information, queue_notice, error (rule C4: no advertising or promotion in the IVR)")]
-    BadPurpose { purpose: String },
+    #[error("prompt purpose `{purpose}` is not allowed: use one of {allowed} (rule C4: no advertising or promotion in the IVR)")]
+    BadPurpose { purpose: String, allowed: String },
     #[error("menu `{menu}` has no prompt with purpose = \"menu\": add the prompt that reads out the keys")]
     MissingMenuPrompt { menu: String },
     #[error("a greeting is only allowed in the entry menu `{entry}`, before its menu prompt: move it there or give it purpose = \"information\"")]
@@ -117,6 +117,46 @@ pub enum MenuErrorKind {
     DuplicateQueueAudio { first: String },
     #[error("position_digits must list exactly 10 files, for the digits 0 to 9, not {count}")]
     BadDigitCount { count: usize },
+    #[error("robot `{id}` is defined twice (first at {first}): rename or delete one")]
+    DuplicateRobot { id: String, first: String },
+    #[error("robot id `{id}` may only use letters, digits, `-` and `_`")]
+    BadRobotId { id: String },
+    #[error("robot `{robot}` has no step `{step}`: add [robot.{robot}.{step}] (a robot has the steps consent, contacted, solved, rating, reason, thanks, goodbye)")]
+    MissingStep { robot: String, step: String },
+    #[error("step `{step}` of robot `{robot}` does not bind \"0\" = \"person\": the citizen must reach a person from every step (rule C5 holds for robots too)")]
+    RobotNoPerson { robot: String, step: String },
+    #[error("key `{key}` in step `{step}` of robot `{robot}`: {problem}; write one of {allowed} in quotes, e.g. \"{key}\" = \"{example}\"")]
+    BadAnswer {
+        robot: String,
+        step: String,
+        key: String,
+        problem: String,
+        allowed: String,
+        example: &'static str,
+    },
+    #[error("step `{step}` of robot `{robot}` binds no key to \"{answer}\": bind one, e.g. \"{example}\" = \"{answer}\"")]
+    MissingAnswer {
+        robot: String,
+        step: String,
+        answer: &'static str,
+        example: char,
+    },
+    #[error("step `{step}` of robot `{robot}` has no prompt with purpose = \"{purpose}\": add the prompt it {}", if *purpose == "thanks" { "closes with" } else { "asks its question with" })]
+    MissingStepPrompt {
+        robot: String,
+        step: String,
+        purpose: &'static str,
+    },
+    #[error("step `consent` of robot `{robot}` asks before saying who calls: start it with a prompt of purpose = \"information\" that names the hotline and the request")]
+    MissingIdentify { robot: String },
+    #[error("robot `{robot}` talks for {} before asking for consent, over the limit of {} (rule C4): shorten the introduction or raise ivr.max_greeting", humantime::format_duration(*total), humantime::format_duration(*limit))]
+    IntroTooLong {
+        robot: String,
+        total: Duration,
+        limit: Duration,
+    },
+    #[error("`{field}` belongs to the `reason` step only, not to step `{step}`: delete it")]
+    MisplacedField { field: &'static str, step: String },
 }
 
 /// Something `hotline check` should print but that does not stop the engine.

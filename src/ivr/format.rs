@@ -17,6 +17,8 @@ pub(super) struct RawFile {
     pub queue_audio: Option<Spanned<RawQueueAudio>>,
     #[serde(default)]
     pub menu: BTreeMap<Spanned<String>, RawMenu>,
+    #[serde(default)]
+    pub robot: BTreeMap<Spanned<String>, RawRobot>,
 }
 
 /// `[defaults]`: values the menus of the same file inherit unless they set their own.
@@ -63,4 +65,36 @@ pub(super) struct RawQueueAudio {
     pub position_prefix: Spanned<String>,
     pub position_digits: Spanned<Vec<Spanned<String>>>,
     pub position_suffix: Spanned<String>,
+}
+
+/// `[robot.<id>]`: a callback robot's script. The steps are optional here so a missing one is
+/// reported by the loader with the robot's line and a fix, not as serde's "missing field".
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRobot {
+    pub timeout: Option<Spanned<String>>,
+    pub tries: Option<Spanned<i64>>,
+    pub person_queue: Option<Spanned<String>>,
+    pub invalid_key_prompt: Option<Spanned<String>>,
+    pub no_input_prompt: Option<Spanned<String>>,
+    pub consent: Option<Spanned<RawStep>>,
+    pub contacted: Option<Spanned<RawStep>>,
+    pub solved: Option<Spanned<RawStep>>,
+    pub rating: Option<Spanned<RawStep>>,
+    pub reason: Option<Spanned<RawStep>>,
+    pub thanks: Option<Spanned<RawStep>>,
+    pub goodbye: Option<Spanned<RawStep>>,
+}
+
+/// `[robot.<id>.<step>]`; `max` and `silence` belong to the `reason` step only (checked by the
+/// loader, which says so).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawStep {
+    #[serde(default)]
+    pub prompts: Vec<RawPrompt>,
+    #[serde(default)]
+    pub keys: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    pub max: Option<Spanned<String>>,
+    pub silence: Option<Spanned<String>>,
 }

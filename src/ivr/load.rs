@@ -4,6 +4,9 @@
 //! long greetings, unknown menus, queues and prompt files.
 
 mod check;
+mod robot;
+#[cfg(test)]
+mod robot_tests;
 #[cfg(test)]
 mod tests;
 
@@ -15,8 +18,9 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::error::{Location, MenuError, MenuErrorKind, MenuWarning};
-use super::format::{RawDefaults, RawFile, RawMenu, RawQueueAudio};
+use super::format::{RawDefaults, RawFile, RawMenu, RawQueueAudio, RawRobot};
 use super::model::MenuTree;
+use super::script::RobotScript;
 
 /// Tells the loader whether a prompt file exists and how long it plays. The shell implements it
 /// over `ivr-menus/prompts/`; tests use a fake. `Err` carries why (missing, unreadable,
@@ -60,10 +64,12 @@ impl Default for LoadOptions {
     }
 }
 
-/// A loaded tree and what `hotline check` should warn about.
+/// A loaded tree, the callback robots' scripts found beside it (by id), and what
+/// `hotline check` should warn about.
 #[derive(Debug, Clone)]
 pub struct Loaded {
     pub tree: MenuTree,
+    pub robots: BTreeMap<String, RobotScript>,
     pub warnings: Vec<MenuWarning>,
 }
 
@@ -89,8 +95,10 @@ pub fn load(
             kind: MenuErrorKind::NoFiles,
         }]);
     }
-    let parsed = cx.parse_all();
+    let mut parsed = cx.parse_all();
+    let raw_robots = std::mem::take(&mut parsed.robots);
     let tree = check::build(&mut cx, parsed);
+    let robots = robot::build_all(&mut cx, raw_robots);
     match tree {
         Some(tree) if cx.errors.is_empty() => {
             let mut warnings = Vec::new();
@@ -101,7 +109,11 @@ pub fn load(
                     limit: opts.max_to_person,
                 });
             }
-            Ok(Loaded { tree, warnings })
+            Ok(Loaded {
+                tree,
+                robots,
+                warnings,
+            })
         }
         _ => {
             // A `[defaults]` value is checked once per menu that inherits it: say it once.
@@ -132,11 +144,19 @@ struct Found {
     raw: RawMenu,
 }
 
+/// One `[robot.<id>]` with the file it came from.
+struct FoundRobot {
+    file: usize,
+    id: Spanned<String>,
+    raw: RawRobot,
+}
+
 /// Everything the files said, before the rules are checked.
 struct Parsed {
     menus: Vec<Found>,
     defaults: Vec<RawDefaults>,
     queue_audio: Option<(usize, Spanned<RawQueueAudio>)>,
+    robots: Vec<FoundRobot>,
 }
 
 /// The loading context: where errors are collected and prompt lengths cached.
@@ -169,8 +189,10 @@ impl Cx<'_> {
             menus: Vec::new(),
             defaults: Vec::new(),
             queue_audio: None,
+            robots: Vec::new(),
         };
         let mut seen: BTreeMap<String, Location> = BTreeMap::new();
+        let mut seen_robots: BTreeMap<String, Location> = BTreeMap::new();
         for (file, (_, text)) in self.files.iter().enumerate() {
             let raw: RawFile = match toml::from_str(text) {
                 Ok(raw) => raw,
@@ -218,6 +240,28 @@ impl Cx<'_> {
                 }
                 seen.insert(id.get_ref().clone(), here);
                 parsed.menus.push(Found { file, id, raw });
+            }
+            for (id, raw) in raw.robot {
+                let here = self.location(file, &id.span());
+                if let Some(first) = seen_robots.get(id.get_ref()) {
+                    let kind = MenuErrorKind::DuplicateRobot {
+                        id: id.get_ref().clone(),
+                        first: first.to_string(),
+                    };
+                    self.errors.push(MenuError {
+                        location: Some(here),
+                        kind,
+                    });
+                    continue;
+                }
+                if !valid_id(id.get_ref()) {
+                    let kind = MenuErrorKind::BadRobotId {
+                        id: id.get_ref().clone(),
+                    };
+                    self.error(file, &id.span(), kind);
+                }
+                seen_robots.insert(id.get_ref().clone(), here);
+                parsed.robots.push(FoundRobot { file, id, raw });
             }
         }
         parsed

@@ -53,39 +53,64 @@ impl fmt::Display for Key {
 }
 
 /// Why a prompt is played. The list is closed on purpose: rule C4 forbids commercial
-/// advertising in the IVR, so there is no variant a promotion could hide behind.
+/// advertising in the IVR and the callback robot, so there is no variant a promotion could
+/// hide behind. Menus and robot scripts each accept their own part of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Purpose {
     /// The short welcome before the first menu (entry menu only, limited in length).
     Greeting,
     /// Reads out the keys; a menu is offered again from its first `menu` prompt.
     Menu,
-    /// A short service notice (e.g. holiday hours).
+    /// A short service notice (e.g. holiday hours), or the robot saying who calls and why.
     Information,
     /// Queue position and waiting notices.
     QueueNotice,
     /// Invalid key, no input.
     Error,
+    /// A callback robot's question; a step is asked again from its first `question` prompt.
+    Question,
+    /// The robot's closing words (thanks, goodbye).
+    Thanks,
 }
 
 impl Purpose {
-    /// The names a menu file may use, in the order the error message lists them.
-    pub const NAMES: [&'static str; 5] =
-        ["greeting", "menu", "information", "queue_notice", "error"];
+    /// What a menu file may declare, in the order the error message lists them.
+    pub const MENU: [Purpose; 5] = [
+        Purpose::Greeting,
+        Purpose::Menu,
+        Purpose::Information,
+        Purpose::QueueNotice,
+        Purpose::Error,
+    ];
+
+    /// What a robot script may declare.
+    pub const ROBOT: [Purpose; 4] = [
+        Purpose::Information,
+        Purpose::Question,
+        Purpose::Thanks,
+        Purpose::Error,
+    ];
+
+    /// Parses a purpose as written in a menu or robot file, among those `allowed` there.
+    pub fn parse_in(name: &str, allowed: &[Purpose]) -> Option<Purpose> {
+        allowed.iter().copied().find(|p| p.as_str() == name)
+    }
 
     /// Parses a purpose as written in a menu file.
     pub fn parse(name: &str) -> Option<Purpose> {
-        match name {
-            "greeting" => Some(Purpose::Greeting),
-            "menu" => Some(Purpose::Menu),
-            "information" => Some(Purpose::Information),
-            "queue_notice" => Some(Purpose::QueueNotice),
-            "error" => Some(Purpose::Error),
-            _ => None,
-        }
+        Purpose::parse_in(name, &Purpose::MENU)
     }
 
-    /// The name used in menu files.
+    /// `allowed` as the error messages list it: `a, b, c`.
+    pub fn list(allowed: &[Purpose]) -> String {
+        allowed
+            .iter()
+            .map(|p| p.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The name used in menu and robot files.
     pub fn as_str(self) -> &'static str {
         match self {
             Purpose::Greeting => "greeting",
@@ -93,6 +118,8 @@ impl Purpose {
             Purpose::Information => "information",
             Purpose::QueueNotice => "queue_notice",
             Purpose::Error => "error",
+            Purpose::Question => "question",
+            Purpose::Thanks => "thanks",
         }
     }
 }

@@ -17,6 +17,15 @@ use super::model::{Action, Key, Menu, MenuIdx, MenuTree, PromptRef};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PlayId(u64);
 
+impl PlayId {
+    /// The next id from a navigator's counter.
+    pub(crate) fn next(counter: &mut u64) -> PlayId {
+        let id = PlayId(*counter);
+        *counter += 1;
+        id
+    }
+}
+
 /// Why the call left the IVR, for the call record and the stats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RouteReason {
@@ -220,8 +229,7 @@ impl Navigator {
             .into_iter()
             .chain(body.iter().map(|p| p.file().clone()))
             .collect();
-        let play = PlayId(self.next_play);
-        self.next_play += 1;
+        let play = PlayId::next(&mut self.next_play);
         self.state = State::Playing { visit, play };
         self.out.push_back(NavAction::Play {
             id: play,

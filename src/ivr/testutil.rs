@@ -23,6 +23,9 @@ impl PromptCatalog for Fake {
 
 pub const SHIPPED: &str = include_str!("../../ivr-menus/menus.toml");
 
+/// The shipped callback robot script.
+pub const ROBOT: &str = include_str!("../../ivr-menus/callback.toml");
+
 pub fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
 }
@@ -40,6 +43,14 @@ pub fn catalog() -> Fake {
         ("queue-position-suffix.wav", secs(1)),
         ("hold-music.ogg", secs(60)),
         ("info.wav", secs(3)),
+        ("robot-identify.wav", secs(7)),
+        ("robot-consent.wav", secs(5)),
+        ("robot-contacted.wav", secs(6)),
+        ("robot-solved.wav", secs(6)),
+        ("robot-rating.wav", secs(8)),
+        ("robot-reason.wav", secs(5)),
+        ("robot-thanks.wav", secs(6)),
+        ("robot-goodbye.wav", secs(5)),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
@@ -56,6 +67,21 @@ pub fn shipped_tree() -> Arc<MenuTree> {
     match load(&files, &catalog(), &LoadOptions::default()) {
         Ok(loaded) => Arc::new(loaded.tree),
         Err(e) => panic!("shipped menu does not load: {e:#?}"),
+    }
+}
+
+/// The shipped robot script (beside the shipped menu) over the fake catalog.
+pub fn shipped_robot() -> Arc<crate::ivr::script::RobotScript> {
+    let files = [
+        (PathBuf::from("menus.toml"), SHIPPED.to_string()),
+        (PathBuf::from("callback.toml"), ROBOT.to_string()),
+    ];
+    match load(&files, &catalog(), &LoadOptions::default()) {
+        Ok(mut loaded) => match loaded.robots.remove("callback") {
+            Some(robot) => Arc::new(robot),
+            None => panic!("the shipped robot is missing: {:?}", loaded.robots.keys()),
+        },
+        Err(e) => panic!("shipped robot does not load: {e:#?}"),
     }
 }
 

@@ -51,6 +51,7 @@ pub(super) fn build(cx: &mut Cx, parsed: Parsed) -> Option<MenuTree> {
         menus,
         defaults,
         queue_audio,
+        robots: _,
     } = parsed;
     let queue_audio = match queue_audio {
         Some((file, qa)) => check_queue_audio(cx, file, qa),
@@ -132,7 +133,7 @@ pub(super) fn build(cx: &mut Cx, parsed: Parsed) -> Option<MenuTree> {
     })
 }
 
-fn list(names: &[String]) -> String {
+pub(super) fn list(names: &[String]) -> String {
     if names.is_empty() {
         "(none)".to_string()
     } else {
@@ -372,6 +373,7 @@ fn check_menu(
         let Some(purpose) = Purpose::parse(p.purpose.get_ref()) else {
             let kind = MenuErrorKind::BadPurpose {
                 purpose: p.purpose.get_ref().clone(),
+                allowed: Purpose::list(&Purpose::MENU),
             };
             cx.error(m.file, &p.purpose.span(), kind);
             ok = false;
@@ -450,7 +452,7 @@ fn check_no_input(cx: &mut Cx, m: &Found, defaults: &RawDefaults) -> Option<Stri
     }
 }
 
-fn check_timeout(cx: &mut Cx, file: usize, value: Option<&Spanned<String>>) -> Duration {
+pub(super) fn check_timeout(cx: &mut Cx, file: usize, value: Option<&Spanned<String>>) -> Duration {
     let Some(value) = value else {
         return DEFAULT_TIMEOUT;
     };
@@ -477,7 +479,7 @@ fn check_timeout(cx: &mut Cx, file: usize, value: Option<&Spanned<String>>) -> D
     }
 }
 
-fn check_tries(cx: &mut Cx, file: usize, value: Option<&Spanned<i64>>) -> u32 {
+pub(super) fn check_tries(cx: &mut Cx, file: usize, value: Option<&Spanned<i64>>) -> u32 {
     let Some(value) = value else {
         return DEFAULT_TRIES;
     };
