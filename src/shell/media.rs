@@ -121,6 +121,12 @@ enum Command {
         stalled: std::sync::mpsc::Sender<()>,
         gate: std::sync::mpsc::Receiver<()>,
     },
+    /// Tests: the same stall, taken when the next tick fires (before it reads the clock).
+    #[cfg(test)]
+    StallAtTick {
+        stalled: std::sync::mpsc::Sender<()>,
+        gate: std::sync::mpsc::Receiver<()>,
+    },
 }
 
 /// The media tasks' settings, from `[rtp]`.
@@ -166,6 +172,9 @@ struct Worker {
     calls: HashMap<CallId, Stream>,
     counters: Arc<MediaCounters>,
     reserved: ReservedPorts,
+    /// Tests: a stall to take at the start of the next tick.
+    #[cfg(test)]
+    stall_at_tick: Option<(std::sync::mpsc::Sender<()>, std::sync::mpsc::Receiver<()>)>,
 }
 
 impl Worker {
@@ -190,6 +199,11 @@ impl Worker {
                     self.pace();
                 }
                 at = record_tick.tick() => {
+                    #[cfg(test)]
+                    if let Some((stalled, gate)) = self.stall_at_tick.take() {
+                        let _ = stalled.send(());
+                        let _ = gate.recv_timeout(Duration::from_secs(5));
+                    }
                     // The tick mixes up to `now`, read before yielding: the yield polls the
                     // sockets again and runs every receive task they wake before this one
                     // resumes, so each packet the kernel had by `now` is forwarded first.
@@ -387,6 +401,8 @@ impl Worker {
                 let _ = stalled.send(());
                 let _ = gate.recv_timeout(Duration::from_secs(5));
             }
+            #[cfg(test)]
+            Command::StallAtTick { stalled, gate } => self.stall_at_tick = Some((stalled, gate)),
             Command::Engine(MediaCommand::Open {
                 call,
                 port,

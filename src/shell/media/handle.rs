@@ -68,6 +68,8 @@ impl MediaHandle {
                 calls: HashMap::new(),
                 counters: counters.clone(),
                 reserved: reserved.clone(),
+                #[cfg(test)]
+                stall_at_tick: None,
             };
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -141,5 +143,14 @@ impl MediaHandle {
         gate: std::sync::mpsc::Receiver<()>,
     ) {
         let _ = self.workers[0].send(Command::Stall { stalled, gate });
+    }
+
+    /// The same stall, at the start of the first media thread's next tick.
+    pub(super) fn stall_at_tick(
+        &self,
+        stalled: std::sync::mpsc::Sender<()>,
+        gate: std::sync::mpsc::Receiver<()>,
+    ) {
+        let _ = self.workers[0].send(Command::StallAtTick { stalled, gate });
     }
 }

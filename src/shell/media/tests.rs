@@ -246,6 +246,7 @@ async fn a_late_tick_mixes_the_packets_waiting_for_it_before_ticking() {
         calls: HashMap::new(),
         counters: counters.clone(),
         reserved: ReservedPorts::new(LOCAL.into()),
+        stall_at_tick: None,
     };
     let call = CallId(7);
     let phones = phone_sockets().await;
@@ -333,6 +334,34 @@ async fn a_late_tick_mixes_the_packets_waiting_for_it_before_ticking() {
 /// there in time. Now the phones hear the audio that waited at once.
 #[tokio::test]
 async fn after_a_stall_the_media_thread_mixes_the_packets_that_came_meanwhile_first() {
+    let (silent_first, heard, underruns) = stalled_conference(false).await;
+    assert!(heard.len() >= 5, "{} packets to the caller", heard.len());
+    assert_eq!(
+        silent_first, 0,
+        "the caller got {silent_first} frames of silence before the audio that waited ({heard:?})"
+    );
+    assert_eq!(underruns, 0);
+}
+
+/// The same stall, taken by the tick itself once it fired (the OS preempted the thread
+/// there): the tick still polls the sockets before it mixes, and mixes up to the instant it
+/// read after the stall, so the audio that waited in the sockets is heard at once.
+#[tokio::test]
+async fn a_tick_that_stalled_polls_the_sockets_before_it_mixes() {
+    let (silent_first, heard, underruns) = stalled_conference(true).await;
+    assert!(heard.len() >= 5, "{} packets to the caller", heard.len());
+    assert_eq!(
+        silent_first, 0,
+        "the caller got {silent_first} frames of silence before the audio that waited ({heard:?})"
+    );
+    assert_eq!(underruns, 0);
+}
+
+/// A three-way call on a media thread that stalls (in a command, or at a tick when
+/// `at_tick`) for 100 ms while 160 ms of every phone's audio reaches its sockets. Returns
+/// the caller's silent frames before the first audio after the stall, whether each frame it
+/// got then was audio, and the mixer's underruns.
+async fn stalled_conference(at_tick: bool) -> (usize, Vec<bool>, u64) {
     let dir = tempfile::tempdir().unwrap();
     let prompts = Arc::new(Prompts::load_dir(dir.path()).unwrap());
     let (tx, _events) = mpsc::unbounded_channel();
@@ -393,7 +422,11 @@ async fn after_a_stall_the_media_thread_mixes_the_packets_that_came_meanwhile_fi
     }
     let (stalled_tx, stalled) = std::sync::mpsc::channel();
     let (open, gate) = std::sync::mpsc::channel();
-    media.stall(stalled_tx, gate);
+    if at_tick {
+        media.stall_at_tick(stalled_tx, gate);
+    } else {
+        media.stall(stalled_tx, gate);
+    }
     stalled
         .recv_timeout(Duration::from_secs(5))
         .expect("the media thread stalls");
@@ -422,13 +455,12 @@ async fn after_a_stall_the_media_thread_mixes_the_packets_that_came_meanwhile_fi
                 .any(|&b| b != Codec::Pcma.silence_frame()[0]),
         );
     }
-    assert!(heard.len() >= 5, "{} packets to the caller", heard.len());
     let silent_first = heard.iter().take_while(|&&audio| !audio).count();
-    assert_eq!(
-        silent_first, 0,
-        "the caller got {silent_first} frames of silence before the audio that waited ({heard:?})"
-    );
-    let load = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
-    assert_eq!(load(&media.counters.recording.mixer_underruns), 0);
+    let underruns = media
+        .counters
+        .recording
+        .mixer_underruns
+        .load(std::sync::atomic::Ordering::Relaxed);
     media.send(MediaCommand::Close { call });
+    (silent_first, heard, underruns)
 }
