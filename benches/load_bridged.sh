@@ -382,6 +382,22 @@ print(f"whole run: RTP lost on arrival {d('hotline_rtp_packets_lost_total'):.0f}
 if three:
     print(f"whole run, mixer: underruns {d('hotline_mixer_underruns_total'):.0f}, frames dropped {d('hotline_mixer_frames_dropped_total'):.0f}, "
           f"clipped samples {d('hotline_mixer_clipped_samples_total'):.0f}")
+# Where a late frame is lost: the media ticks' lateness, and packets' delay from the kernel's
+# receipt to the media task (all packets, and those that ended a mixer underrun).
+def hist(name):
+    b = sorted((float(k.split('le="')[1].rstrip('"}')), v) for k, v in m3.items()
+               if k.startswith(name + "_bucket{") and "+Inf" not in k)
+    total = m3.get(name + "_count", 0)
+    if not total:
+        return "none"
+    over = ", ".join(f">{le * 1000:g} ms {total - n:.0f}" for le, n in b if le >= 0.005 and total - n > 0)
+    return f"{total:.0f}, mean {1000 * m3.get(name + '_sum', 0) / total:.2f} ms" + (f"; {over}" if over else "; none over the first bounds")
+print(f"whole run, media ticks: {hist('hotline_media_tick_lateness_seconds')}; most commands waiting at a tick "
+      f"{m3.get('hotline_media_queued_at_tick_max', 0):.0f}")
+print(f"whole run, packets kernel → media task: {hist('hotline_media_packet_delay_seconds')}")
+if three:
+    print(f"whole run, packets that ended an underrun: {hist('hotline_mixer_underrun_packet_delay_seconds')}")
+    print(f"whole run, their gap after the party's previous packet (kernel time): {hist('hotline_mixer_underrun_arrival_gap_seconds')}")
 PY
 
 echo "--- recordings"

@@ -41,7 +41,7 @@ pub struct Scrape {
 }
 
 /// The media tasks' packet counters, read once.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct MediaValues {
     pub sent: u64,
     pub received: u64,
@@ -64,6 +64,13 @@ pub struct MediaValues {
     pub inactive_legs: u64,
     /// Conference mixers: underruns, frames dropped on overflow, clipped samples.
     pub mixer: [u64; 3],
+    /// Media ticks' lateness; the most commands waiting at a tick.
+    pub tick_late: crate::shell::metrics::HistogramSnapshot,
+    pub queued_at_tick_max: u64,
+    /// Kernel receipt → media task: every relayed packet, and those that ended an underrun.
+    pub packet_delay: crate::shell::metrics::HistogramSnapshot,
+    pub underrun_delay: crate::shell::metrics::HistogramSnapshot,
+    pub underrun_gap: crate::shell::metrics::HistogramSnapshot,
 }
 
 impl MediaValues {
@@ -97,6 +104,11 @@ impl MediaValues {
                 m.recording.mixer_dropped_overflow.load(Ordering::Relaxed),
                 m.recording.mixer_clipped_samples.load(Ordering::Relaxed),
             ],
+            tick_late: m.timing.tick_late.snapshot(),
+            queued_at_tick_max: m.timing.queued_at_tick_max.load(Ordering::Relaxed),
+            packet_delay: m.timing.packet_delay.snapshot(),
+            underrun_delay: m.timing.underrun_delay.snapshot(),
+            underrun_gap: m.timing.underrun_gap.snapshot(),
         }
     }
 }
@@ -588,6 +600,46 @@ fn media(w: &mut Writer, m: &MediaValues) {
         "Mixed conference samples saturated at the 16-bit range (parties too loud together).",
         m.mixer[2],
     );
+    histogram(
+        w,
+        "hotline_media_tick_lateness_seconds",
+        "How late each media task's 20 ms tick ran after its instant.",
+        &m.tick_late,
+    );
+    w.family(
+        "hotline_media_queued_at_tick_max",
+        Kind::Gauge,
+        "The most commands (mostly packets) waiting in a media task's channel at a tick, since start.",
+    );
+    w.count(&[], m.queued_at_tick_max);
+    histogram(
+        w,
+        "hotline_media_packet_delay_seconds",
+        "Packets of bridged and conference calls: from the kernel's receipt to the media task.",
+        &m.packet_delay,
+    );
+    histogram(
+        w,
+        "hotline_mixer_underrun_packet_delay_seconds",
+        "The same, for the packets after which a conference party's underrun was counted (small: late on the wire; large: late in the engine).",
+        &m.underrun_delay,
+    );
+    histogram(
+        w,
+        "hotline_mixer_underrun_arrival_gap_seconds",
+        "For those packets, the kernel time since the party's previous packet (beyond 40-60 ms: the stream paused on the wire).",
+        &m.underrun_gap,
+    );
+}
+
+fn histogram(w: &mut Writer, name: &str, help: &str, h: &crate::shell::metrics::HistogramSnapshot) {
+    w.family(name, Kind::Histogram, help);
+    for (le, n) in &h.buckets {
+        w.sample("_bucket", &[("le", &text::number(*le))], *n as f64);
+    }
+    w.sample("_bucket", &[("le", "+Inf")], h.count as f64);
+    w.sample("_sum", &[], h.sum);
+    w.sample("_count", &[], h.count as f64);
 }
 
 fn tickets(w: &mut Writer, t: &TicketValues) {
@@ -607,18 +659,12 @@ fn tickets(w: &mut Writer, t: &TicketValues) {
     for (code, n) in &t.refusals {
         w.count(&[("code", code)], *n);
     }
-    let h = &t.commit_seconds;
-    w.family(
+    histogram(
+        w,
         "hotline_ticket_store_commit_seconds",
-        Kind::Histogram,
         "Time of one ticket store transaction (a batch of requests, BEGIN to COMMIT).",
+        &t.commit_seconds,
     );
-    for (le, n) in &h.buckets {
-        w.sample("_bucket", &[("le", &text::number(*le))], *n as f64);
-    }
-    w.sample("_bucket", &[("le", "+Inf")], h.count as f64);
-    w.sample("_sum", &[], h.sum);
-    w.sample("_count", &[], h.count as f64);
     counter(
         w,
         "hotline_ticket_store_failed_commits_total",

@@ -7,13 +7,13 @@
 //! call room first mixes it; from then on on the conference [`Mixer`] ([`conference`]).
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::net::UdpSocket;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::call::engine::MediaCommand;
@@ -22,7 +22,7 @@ use crate::media::bridge::{Bridge, LegMedia};
 use crate::media::codec::Codec;
 use crate::media::dtmf::Digit;
 use crate::media::mixer::{Mixer, PartyId};
-use crate::media::pacer::{Pacer, PacerConfig, StreamId};
+use crate::media::pacer::{Pacer, StreamId};
 use crate::media::player::{Player, PlayerEvent};
 use crate::media::rtp::{LatchConfig, RtpSender, SourceLatch};
 use crate::shell::assets::Prompts;
@@ -33,10 +33,14 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
 mod conference;
+mod handle;
 mod receive;
+mod stamp;
 #[cfg(test)]
 mod tests;
+pub mod timing;
 
+pub use handle::MediaHandle;
 use receive::{receive, Leg};
 
 /// What the media side tells the engine.
@@ -85,6 +89,8 @@ pub struct MediaCounters {
     pub inactive_legs: AtomicU64,
     /// Frames written to, filled in or dropped from the recordings.
     pub recording: Arc<RecordingCounters>,
+    /// Tick lateness and packet delays (where a late frame is lost).
+    pub timing: timing::MediaTiming,
 }
 
 /// Commands for one media task.
@@ -101,9 +107,26 @@ enum Command {
         call: CallId,
         party: PartyId,
         packet: Vec<u8>,
+        /// The kernel's receive time (`CLOCK_REALTIME`), when it gave one.
+        stamp: Option<Duration>,
+        /// Kernel time since this leg's previous packet.
+        gap: Option<Duration>,
     },
     /// Reloaded prompts for every play from now on.
     Prompts(Arc<Prompts>),
+    /// Tests: the media thread says it stalls, then blocks until the gate opens (or 5 s),
+    /// as when the OS does not run it.
+    #[cfg(test)]
+    Stall {
+        stalled: std::sync::mpsc::Sender<()>,
+        gate: std::sync::mpsc::Receiver<()>,
+    },
+    /// Tests: the same stall, taken when the next tick fires (before it reads the clock).
+    #[cfg(test)]
+    StallAtTick {
+        stalled: std::sync::mpsc::Sender<()>,
+        gate: std::sync::mpsc::Receiver<()>,
+    },
 }
 
 /// The media tasks' settings, from `[rtp]`.
@@ -115,85 +138,6 @@ pub struct MediaSettings {
     pub media_timeout: Option<Duration>,
     /// See `rtp.conference_queue`.
     pub conference_queue: Duration,
-}
-
-/// Routes the engine's media commands to the task that owns the call.
-#[derive(Clone)]
-pub struct MediaHandle {
-    workers: Vec<mpsc::UnboundedSender<Command>>,
-    pub counters: Arc<MediaCounters>,
-    /// Callers' ports bound before the answer (the engine task reserves them).
-    pub reserved: ReservedPorts,
-}
-
-impl MediaHandle {
-    /// Starts `workers` media tasks.
-    pub fn start(
-        workers: usize,
-        bind_ip: IpAddr,
-        data_dir: PathBuf,
-        prompts: Arc<Prompts>,
-        to_engine: mpsc::UnboundedSender<MediaEvent>,
-        settings: MediaSettings,
-    ) -> MediaHandle {
-        let counters = Arc::new(MediaCounters::default());
-        let reserved = ReservedPorts::new(bind_ip);
-        let mut senders = Vec::new();
-        for _ in 0..workers.max(1) {
-            let (tx, rx) = mpsc::unbounded_channel();
-            let worker = Worker {
-                settings,
-                data_dir: data_dir.clone(),
-                prompts: prompts.clone(),
-                to_engine: to_engine.clone(),
-                self_tx: tx.clone(),
-                pacer: Pacer::new(PacerConfig::default()),
-                calls: HashMap::new(),
-                counters: counters.clone(),
-                reserved: reserved.clone(),
-            };
-            tokio::spawn(worker.run(rx));
-            senders.push(tx);
-        }
-        MediaHandle {
-            workers: senders,
-            counters,
-            reserved,
-        }
-    }
-
-    /// Gives every media task reloaded prompts: later plays use them, a prompt already
-    /// playing finishes from the set it started with.
-    pub fn set_prompts(&self, prompts: Arc<Prompts>) {
-        for w in &self.workers {
-            let _ = w.send(Command::Prompts(prompts.clone()));
-        }
-    }
-
-    /// Hands a command to the call's task (never blocks the engine).
-    pub fn send(&self, cmd: MediaCommand) {
-        let call = match &cmd {
-            MediaCommand::Open { call, .. }
-            | MediaCommand::OpenAgent { call, .. }
-            | MediaCommand::Bridge { call, .. }
-            | MediaCommand::Hold { call, .. }
-            | MediaCommand::Unbridge { call }
-            | MediaCommand::SendDigit { call, .. }
-            | MediaCommand::Play { call, .. }
-            | MediaCommand::OpenParty { call, .. }
-            | MediaCommand::Mix { call, .. }
-            | MediaCommand::CloseParty { call, .. }
-            | MediaCommand::Stop { call } => *call,
-            MediaCommand::Close { call } => {
-                self.reserved.release(*call);
-                *call
-            }
-            // Bound by the engine task itself (`reserved`), which answers the core at once.
-            MediaCommand::Reserve { .. } => return,
-        };
-        let i = (call.0 % self.workers.len() as u64) as usize;
-        let _ = self.workers[i].send(Command::Engine(cmd));
-    }
 }
 
 /// One call's stream on a media task.
@@ -228,10 +172,18 @@ struct Worker {
     calls: HashMap<CallId, Stream>,
     counters: Arc<MediaCounters>,
     reserved: ReservedPorts,
+    /// Tests: a stall to take at the start of the next tick.
+    #[cfg(test)]
+    stall_at_tick: Option<(std::sync::mpsc::Sender<()>, std::sync::mpsc::Receiver<()>)>,
 }
 
 impl Worker {
-    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command>) {
+    /// Until `stop` fires (or its sender is dropped), then closes every call.
+    async fn run(
+        mut self,
+        mut rx: mpsc::UnboundedReceiver<Command>,
+        mut stop: oneshot::Receiver<()>,
+    ) {
         let mut record_tick = tokio::time::interval(crate::media::pacer::FRAME);
         // The recorder computes its slots from `now`: one late tick writes every missed slot.
         record_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -242,10 +194,29 @@ impl Worker {
                     Some(cmd) => self.handle(cmd),
                     None => break,
                 },
+                _ = &mut stop => break,
                 _ = crate::shell::clock::sleep_until(wake) => {
                     self.pace();
                 }
-                _ = record_tick.tick() => self.tick(&mut rx),
+                at = record_tick.tick() => {
+                    #[cfg(test)]
+                    if let Some((stalled, gate)) = self.stall_at_tick.take() {
+                        let _ = stalled.send(());
+                        let _ = gate.recv_timeout(Duration::from_secs(5));
+                    }
+                    // The tick mixes up to `now`, read before yielding: the yield polls the
+                    // sockets again and runs every receive task they wake before this one
+                    // resumes, so each packet the kernel had by `now` is forwarded first.
+                    // Reading `now` after a stall of this thread (or mixing before those
+                    // tasks ran) caught up on ticks whose packets still waited in the
+                    // sockets: underruns, though nothing was late on the wire.
+                    let now = clock::now();
+                    tokio::task::yield_now().await;
+                    self.counters
+                        .timing
+                        .tick(now.saturating_duration_since(at.into_std()), rx.len());
+                    self.tick(&mut rx, now);
+                }
             }
         }
         let calls: Vec<CallId> = self.calls.keys().copied().collect();
@@ -259,14 +230,13 @@ impl Worker {
     /// ran on), and ticking before them would starve every conference's queues (underruns:
     /// silence to the phones and in the recordings) though nothing was late on the wire.
     /// Only those waiting now, so a flood cannot hold the tick back.
-    fn tick(&mut self, rx: &mut mpsc::UnboundedReceiver<Command>) {
+    fn tick(&mut self, rx: &mut mpsc::UnboundedReceiver<Command>, now: Instant) {
         for _ in 0..rx.len() {
             match rx.try_recv() {
                 Ok(cmd) => self.handle(cmd),
                 Err(_) => break,
             }
         }
-        let now = clock::now();
         for s in self.calls.values_mut() {
             if let Some(b) = s.bridged.as_mut() {
                 b.tick(now);
@@ -319,13 +289,23 @@ impl Worker {
 
     /// A packet from one side of a bridged call: the core relays and records it; the
     /// packets it makes go out on the destination leg's socket.
-    fn packet(&mut self, call: CallId, party: PartyId, packet: &[u8]) {
+    fn packet(
+        &mut self,
+        (call, party): (CallId, PartyId),
+        packet: &[u8],
+        stamp: Option<Duration>,
+        gap: Option<Duration>,
+    ) {
+        let delay = stamp.map(clock::realtime_since);
+        if let Some(d) = delay {
+            self.counters.timing.packet_delay.observe(d);
+        }
         let Some(s) = self.calls.get_mut(&call) else {
             return;
         };
         let Some(bridged) = s.bridged.as_mut() else {
             if s.mixed.is_some() {
-                self.mixed_packet(call, party, packet);
+                self.mixed_packet(call, party, packet, (delay, gap));
             }
             return;
         };
@@ -412,8 +392,17 @@ impl Worker {
                 call,
                 party,
                 packet,
-            } => self.packet(call, party, &packet),
+                stamp,
+                gap,
+            } => self.packet((call, party), &packet, stamp, gap),
             Command::Prompts(prompts) => self.prompts = prompts,
+            #[cfg(test)]
+            Command::Stall { stalled, gate } => {
+                let _ = stalled.send(());
+                let _ = gate.recv_timeout(Duration::from_secs(5));
+            }
+            #[cfg(test)]
+            Command::StallAtTick { stalled, gate } => self.stall_at_tick = Some((stalled, gate)),
             Command::Engine(MediaCommand::Open {
                 call,
                 port,
@@ -495,6 +484,11 @@ impl Worker {
         let bound = self
             .reserved
             .take_or_bind(call, port, party == PartyId::CALLER);
+        if let Ok(s) = &bound {
+            if let Err(e) = stamp::enable(s) {
+                tracing::debug!(%call, error = %e, "no kernel receive timestamps on an RTP port");
+            }
+        }
         let socket = match bound.and_then(UdpSocket::from_std) {
             Ok(s) => Arc::new(s),
             Err(e) => {

@@ -27,7 +27,7 @@ pub struct Histogram {
 }
 
 /// A histogram read at one instant.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct HistogramSnapshot {
     /// `(le, cumulative count)` for each finite bound, in order.
     pub buckets: Vec<(f64, u64)>,

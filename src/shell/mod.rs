@@ -295,7 +295,8 @@ pub async fn run(
             media_timeout: Some(config.rtp.media_timeout).filter(|d| !d.is_zero()),
             conference_queue: config.rtp.conference_queue,
         },
-    );
+    )
+    .context("cannot start the media threads")?;
     let media_counters = media.counters.clone();
     let media_handle = media.clone();
 

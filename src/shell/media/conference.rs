@@ -6,7 +6,7 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::{CallId, Stream, Worker};
 use crate::media::bridge::LegMedia;
@@ -187,14 +187,32 @@ impl Worker {
     }
 
     /// A packet from one party of a mixing call.
-    pub(super) fn mixed_packet(&mut self, call: CallId, party: PartyId, packet: &[u8]) {
+    /// `delay`: how long it waited in the engine since the kernel received it; `gap`: the
+    /// kernel time since the party's previous packet.
+    pub(super) fn mixed_packet(
+        &mut self,
+        call: CallId,
+        party: PartyId,
+        packet: &[u8],
+        (delay, gap): (Option<Duration>, Option<Duration>),
+    ) {
         let Some(s) = self.calls.get_mut(&call) else {
             return;
         };
         let Some(m) = s.mixed.as_mut() else {
             return;
         };
+        let underruns = m.core.stats().underruns;
         m.core.handle_packet(party, packet, clock::now());
+        if m.core.stats().underruns > underruns {
+            let timing = &self.counters.timing;
+            if let Some(d) = delay {
+                timing.underrun_delay.observe(d);
+            }
+            if let Some(g) = gap {
+                timing.underrun_gap.observe(g);
+            }
+        }
         send_mixed(s, &self.counters);
         if let Some(m) = s.mixed.as_mut() {
             m.write_blocks();

@@ -6,10 +6,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::io::Interest;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
-use super::{Command, MediaCounters, MediaEvent};
+use super::{stamp, Command, MediaCounters, MediaEvent};
 use crate::call::session::CallId;
 use crate::media::codec::Codec;
 use crate::media::dtmf::{EventReceiver, ToneDetector, ToneDetectorConfig};
@@ -54,19 +55,21 @@ pub(super) async fn receive(
     let mut events_seen = false;
     let mut pcm = [0i16; 1024];
     let mut buf = vec![0u8; 2048];
+    // The kernel's receive time of the previous packet: the gap to the next tells whether a
+    // late packet was late on the wire.
+    let mut last_stamp: Option<Duration> = None;
     loop {
         let deadline = [events.poll_timeout(), latch.poll_timeout()]
             .into_iter()
             .flatten()
             .min();
+        // With the kernel's receive time: the media task measures how long it waited here.
+        let recv = socket.async_io(Interest::READABLE, || stamp::recv_from(&*socket, &mut buf));
         let received = match deadline {
-            Some(at) => tokio::time::timeout_at(
-                tokio::time::Instant::from_std(at),
-                socket.recv_from(&mut buf),
-            )
-            .await
-            .ok(),
-            None => Some(socket.recv_from(&mut buf).await),
+            Some(at) => tokio::time::timeout_at(tokio::time::Instant::from_std(at), recv)
+                .await
+                .ok(),
+            None => Some(recv.await),
         };
         let now = clock::now();
         match received {
@@ -78,7 +81,7 @@ pub(super) async fn receive(
                 }
             }
             Some(Err(_)) => continue,
-            Some(Ok((n, from))) => {
+            Some(Ok((n, from, stamped))) => {
                 let Ok(packet) = RtpPacket::parse(&buf[..n]) else {
                     continue;
                 };
@@ -113,11 +116,17 @@ pub(super) async fn receive(
                         .fetch_add(stats.lost - lost_before, Ordering::Relaxed);
                 }
                 let pt = packet.header.payload_type;
+                let gap = stamped
+                    .zip(last_stamp)
+                    .map(|(now, before)| now.saturating_sub(before));
+                last_stamp = stamped.or(last_stamp);
                 if bridged.load(Ordering::Relaxed) {
                     let _ = to_worker.send(Command::Packet {
                         call,
                         party,
                         packet: buf[..n].to_vec(),
+                        stamp: stamped,
+                        gap,
                     });
                 }
                 // Keys are read from the caller only.

@@ -79,11 +79,15 @@ async fn phone(
     got
 }
 
-/// The amplitude of `freq` in the last 20 audio frames a phone got.
+/// The amplitude of `freq` in the last 20 audio frames a phone got while the others talked
+/// (the comfort silence after they stopped is left out: how much of it arrives before the
+/// phone stops listening depends on the media thread's phase).
 fn amplitude(got: &[(u8, Vec<u8>)], freq: f32) -> f32 {
     let audio: Vec<&(u8, Vec<u8>)> = got
         .iter()
-        .filter(|(pt, _)| Codec::from_payload_type(*pt).is_some())
+        .filter(|(pt, payload)| {
+            Codec::from_payload_type(*pt).is_some_and(|c| payload[..] != c.silence_frame()[..])
+        })
         .collect();
     assert!(audio.len() >= 40, "only {} audio packets", audio.len());
     let mut pcm = Vec::new();
@@ -113,7 +117,8 @@ async fn a_bridged_call_becomes_a_three_way_conference_over_loopback() {
             media_timeout: None,
             conference_queue: Duration::from_millis(200),
         },
-    );
+    )
+    .unwrap();
     let call = CallId(7);
     let phones: Vec<UdpSocket> = phone_sockets().await;
     let addr = |i: usize| phones[i].local_addr().unwrap();
@@ -241,6 +246,7 @@ async fn a_late_tick_mixes_the_packets_waiting_for_it_before_ticking() {
         calls: HashMap::new(),
         counters: counters.clone(),
         reserved: ReservedPorts::new(LOCAL.into()),
+        stall_at_tick: None,
     };
     let call = CallId(7);
     let phones = phone_sockets().await;
@@ -287,6 +293,8 @@ async fn a_late_tick_mixes_the_packets_waiting_for_it_before_ticking() {
         call,
         party,
         packet: alaw_packet(u32::from(party.0) + 1, seq),
+        stamp: None,
+        gap: None,
     };
     // Every party primed (two frames), then the task stalls for 100 ms (5 ticks) while the
     // receive tasks forward five more frames of each.
@@ -302,7 +310,7 @@ async fn a_late_tick_mixes_the_packets_waiting_for_it_before_ticking() {
                 .unwrap_or_else(|_| panic!("channel"));
         }
     }
-    worker.tick(&mut rx);
+    worker.tick(&mut rx, crate::shell::clock::now());
     while let Ok(cmd) = rx.try_recv() {
         worker.handle(cmd);
     }
@@ -316,4 +324,143 @@ async fn a_late_tick_mixes_the_packets_waiting_for_it_before_ticking() {
         // Five ticks caught up (at most `MAX_CATCH_UP`), two frames left for the next.
         assert_eq!(st.queued, 2, "{p:?}");
     }
+}
+
+/// Issue 14's cause on the media thread: when the OS has not run it for a while, the tick
+/// that is then overdue and the receive tasks holding the packets that arrived meanwhile
+/// wake together. The tick used to mix first (a current-thread runtime polls its `block_on`
+/// future before the tasks woken with it): every party's queue looked empty and the ticks
+/// caught up with silence, underruns for parties that were playing, though every packet was
+/// there in time. Now the phones hear the audio that waited at once.
+#[tokio::test]
+async fn after_a_stall_the_media_thread_mixes_the_packets_that_came_meanwhile_first() {
+    let (silent_first, heard, underruns) = stalled_conference(false).await;
+    assert!(heard.len() >= 5, "{} packets to the caller", heard.len());
+    assert_eq!(
+        silent_first, 0,
+        "the caller got {silent_first} frames of silence before the audio that waited ({heard:?})"
+    );
+    assert_eq!(underruns, 0);
+}
+
+/// The same stall, taken by the tick itself once it fired (the OS preempted the thread
+/// there): the tick still polls the sockets before it mixes, and mixes up to the instant it
+/// read after the stall, so the audio that waited in the sockets is heard at once.
+#[tokio::test]
+async fn a_tick_that_stalled_polls_the_sockets_before_it_mixes() {
+    let (silent_first, heard, underruns) = stalled_conference(true).await;
+    assert!(heard.len() >= 5, "{} packets to the caller", heard.len());
+    assert_eq!(
+        silent_first, 0,
+        "the caller got {silent_first} frames of silence before the audio that waited ({heard:?})"
+    );
+    assert_eq!(underruns, 0);
+}
+
+/// A three-way call on a media thread that stalls (in a command, or at a tick when
+/// `at_tick`) for 100 ms while 160 ms of every phone's audio reaches its sockets. Returns
+/// the caller's silent frames before the first audio after the stall, whether each frame it
+/// got then was audio, and the mixer's underruns.
+async fn stalled_conference(at_tick: bool) -> (usize, Vec<bool>, u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let prompts = Arc::new(Prompts::load_dir(dir.path()).unwrap());
+    let (tx, _events) = mpsc::unbounded_channel();
+    let media = MediaHandle::start(
+        1,
+        LOCAL.into(),
+        dir.path().to_path_buf(),
+        prompts,
+        tx,
+        MediaSettings {
+            relatch_after: Duration::from_secs(2),
+            media_timeout: None,
+            conference_queue: Duration::from_millis(200),
+        },
+    )
+    .unwrap();
+    let call = CallId(9);
+    let phones = phone_sockets().await;
+    let addr = |i: usize| phones[i].local_addr().unwrap();
+    let ports = [free_port(), free_port(), free_port()];
+    let everyone = [PartyId(0), PartyId(1), PartyId(2)];
+    for cmd in [
+        MediaCommand::Open {
+            call,
+            port: ports[0],
+            remote: Some(addr(0)),
+            codec: Codec::Pcma,
+            telephone_event: None,
+        },
+        MediaCommand::OpenAgent {
+            call,
+            port: ports[1],
+            remote: addr(1),
+            codec: Codec::Pcma,
+            telephone_event: None,
+        },
+        MediaCommand::Bridge {
+            call,
+            recording: "stall.wav".into(),
+        },
+        MediaCommand::OpenParty {
+            call,
+            party: PartyId(2),
+            port: ports[2],
+            remote: addr(2),
+            codec: Codec::Pcma,
+            telephone_event: None,
+        },
+        MediaCommand::Mix {
+            call,
+            hears: everyone
+                .iter()
+                .map(|&l| (l, everyone.iter().copied().filter(|&s| s != l).collect()))
+                .collect(),
+        },
+    ] {
+        media.send(cmd);
+    }
+    let (stalled_tx, stalled) = std::sync::mpsc::channel();
+    let (open, gate) = std::sync::mpsc::channel();
+    if at_tick {
+        media.stall_at_tick(stalled_tx, gate);
+    } else {
+        media.stall(stalled_tx, gate);
+    }
+    stalled
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the media thread stalls");
+    // While it stalls: 160 ms of audio from every phone reaches its socket, and its ticks
+    // fall 100 ms behind.
+    for seq in 0..8 {
+        for (i, phone) in phones.iter().enumerate() {
+            let to = SocketAddr::from((LOCAL, ports[i]));
+            phone
+                .send_to(&alaw_packet(i as u32 + 1, seq), to)
+                .await
+                .unwrap();
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut buf = [0u8; 2048];
+    while phones[0].try_recv_from(&mut buf).is_ok() {} // what was mixed before the stall
+    open.send(()).unwrap();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let mut heard = Vec::new();
+    while let Ok((n, _)) = phones[0].try_recv_from(&mut buf) {
+        let p = RtpPacket::parse(&buf[..n]).unwrap();
+        heard.push(
+            p.payload
+                .iter()
+                .any(|&b| b != Codec::Pcma.silence_frame()[0]),
+        );
+    }
+    let silent_first = heard.iter().take_while(|&&audio| !audio).count();
+    let underruns = media
+        .counters
+        .recording
+        .mixer_underruns
+        .load(std::sync::atomic::Ordering::Relaxed);
+    media.send(MediaCommand::Close { call });
+    (silent_first, heard, underruns)
 }
