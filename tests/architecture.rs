@@ -4,7 +4,16 @@
 use std::path::{Path, PathBuf};
 
 const CORE_ROOMS: &[&str] = &[
-    "sip", "media", "ivr", "acd", "call", "workflow", "stats", "config", "portal",
+    "sip",
+    "media",
+    "ivr",
+    "acd",
+    "call",
+    "workflow",
+    "stats",
+    "analytics",
+    "config",
+    "portal",
 ];
 
 const FORBIDDEN: &[&str] = &[

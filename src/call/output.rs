@@ -117,4 +117,7 @@ pub enum Output {
     /// conference, supervisor): the call's ticket records a unit's or an outside service's
     /// part in it (W3 three-way transfer), the audit log a supervisor's.
     Party(Box<crate::call::record::PartyEvent>),
+    /// An agent changed state, held a caller or took a web item: kept durably for the
+    /// per-agent statistics (`GET /api/stats/agents`).
+    AgentActivity(Box<crate::stats::activity::AgentActivity>),
 }

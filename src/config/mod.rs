@@ -302,6 +302,15 @@ pub struct KpiConfig {
     /// The 24 h connection-rate alarm needs at least this many counted calls (one lost call
     /// at 03:00 should not page everyone).
     pub alarm_min_calls: u64,
+    /// Staffing (`GET /api/stats/staffing`): how many past weeks' same weekday the forecast
+    /// of each 15-minute interval averages.
+    pub staffing_weeks: u32,
+    /// Staffing: the share of callers to answer within 15 s (C2) the plan aims at; 0.95
+    /// (C3's figure) by default.
+    pub staffing_level: f64,
+    /// Staffing: the most agents one interval may be planned for (a runaway forecast says
+    /// "beyond" rather than looping).
+    pub staffing_max_agents: u32,
 }
 
 impl Default for KpiConfig {
@@ -309,6 +318,9 @@ impl Default for KpiConfig {
         Self {
             grace: Duration::ZERO,
             alarm_min_calls: 20,
+            staffing_weeks: 4,
+            staffing_level: 0.95,
+            staffing_max_agents: 2000,
         }
     }
 }
@@ -506,6 +518,24 @@ impl Config {
             bad(
                 "grace",
                 "kpi.grace must be at most 15s: a longer grace would hide callers who waited past the 15-second target (C2)".into(),
+            );
+        }
+        if !(1..=52).contains(&self.kpi.staffing_weeks) {
+            bad(
+                "staffing_weeks",
+                "kpi.staffing_weeks must be 1 to 52".into(),
+            );
+        }
+        if !(self.kpi.staffing_level > 0.0 && self.kpi.staffing_level < 1.0) {
+            bad(
+                "staffing_level",
+                "kpi.staffing_level must be a share between 0 and 1, e.g. 0.95".into(),
+            );
+        }
+        if !(1..=100_000).contains(&self.kpi.staffing_max_agents) {
+            bad(
+                "staffing_max_agents",
+                "kpi.staffing_max_agents must be 1 to 100000".into(),
             );
         }
         if self.kpi.alarm_min_calls == 0 {

@@ -17,6 +17,8 @@ pub mod public;
 pub mod public_follow;
 pub mod public_form;
 pub mod read_guard;
+pub mod staffing_api;
+pub mod stats_api;
 pub mod ticket_views;
 pub mod tickets;
 pub mod web;

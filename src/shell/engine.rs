@@ -652,6 +652,11 @@ impl EngineTask {
                         t.party(*p);
                     }
                 }
+                Output::AgentActivity(a) => {
+                    if let Some(t) = self.tickets.as_mut() {
+                        t.agent_activity(*a);
+                    }
+                }
                 Output::EmergencyTransfer { call, target } => {
                     if let Some(t) = self.tickets.as_mut() {
                         t.emergency_transfer(call, &target);

@@ -2,6 +2,7 @@
 //! shutdown. It makes no protocol or business decision: it feeds the cores and carries out
 //! what they return.
 
+pub mod agent_activity;
 pub mod assets;
 pub mod attachments;
 pub mod bridge;
@@ -501,6 +502,13 @@ pub async fn run(
     })
     .merge(crate::cti::public::router(public))
     .merge(crate::cti::web_items::router(tickets.clone()))
+    .merge(crate::cti::stats_api::router(
+        crate::cti::stats_api::StatsApi {
+            tickets: tickets.clone(),
+            data_dir: config.storage.data_dir.clone(),
+            kpi: config.kpi.clone(),
+        },
+    ))
     .merge(crate::cti::tickets::router(tickets))
     .fallback(crate::cti::extract::no_route);
     let http = tokio::spawn(http_serve::serve(

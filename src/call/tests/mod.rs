@@ -81,6 +81,7 @@ struct Sim {
     journal: Vec<crate::call::record::JournalEntry>,
     /// Parties that joined or left (consult, conference, supervisor).
     parties: Vec<crate::call::record::PartyEvent>,
+    activity: Vec<crate::stats::activity::AgentActivity>,
     kpis: Vec<crate::stats::kpi::KpiEvent>,
 }
 
@@ -123,6 +124,7 @@ impl Sim {
             journal: Vec::new(),
             kpis: Vec::new(),
             parties: Vec::new(),
+            activity: Vec::new(),
         }
     }
 
@@ -152,6 +154,7 @@ impl Sim {
                 Output::EmergencyTransfer { call, target } => self.emergency.push((call, target)),
                 Output::Journal(j) => self.journal.push(*j),
                 Output::Party(p) => self.parties.push(*p),
+                Output::AgentActivity(a) => self.activity.push(*a),
             }
         }
     }
