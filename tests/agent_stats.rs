@@ -242,6 +242,51 @@ fn agent_and_queue_statistics_match_hand_counts_over_real_calls() {
         now_logged.last().is_some_and(|n| *n > 0.0 && *n <= 2.0),
         "{plan}"
     );
+    // The conformance report over today, on the same calls: every rule once; the one caller
+    // answered within 15 s, connected, recorded; the call's ticket registered (W2).
+    let report = json(&engine, "/api/conformance");
+    let rules = report["rules"].as_array().expect("rules");
+    assert_eq!(rules.len(), 35, "{report}");
+    let rule = |id: &str| {
+        rules
+            .iter()
+            .find(|r| r["rule"] == id)
+            .expect("rule")
+            .clone()
+    };
+    let c2 = rule("C2");
+    assert_eq!(c2["measured"]["asked_for_a_person"], 1, "{c2}");
+    assert_eq!(c2["measured"]["answered_within_15s"], 1, "{c2}");
+    assert_eq!(c2["status"], "pass", "{c2}");
+    let c3 = rule("C3");
+    assert_eq!(
+        (&c3["status"], &c3["measured"]["worst_24h_rate"]),
+        (&"pass".into(), &1.0.into()),
+        "{c3}"
+    );
+    let c9 = rule("C9");
+    assert_eq!(
+        (&c9["status"], &c9["measured"]["recorded"]),
+        (&"pass".into(), &1.into()),
+        "{c9}"
+    );
+    let w2 = rule("W2");
+    assert_eq!(
+        (&w2["status"], &w2["measured"]["counted"]),
+        (&"pass".into(), &1.into()),
+        "{w2}"
+    );
+    assert_eq!(
+        http_request(
+            engine.http,
+            "GET",
+            "/api/conformance",
+            Some("demo-agent-1002"),
+            None
+        )
+        .0,
+        403
+    );
     // An explicit day range that excludes today shows nobody.
     let empty = json(&engine, "/api/stats/agents?from=2020-01-01&to=2020-01-02");
     assert!(

@@ -50,6 +50,7 @@ use utoipa::{Modify, OpenApi};
         super::stats_api::agents,
         super::stats_api::queues,
         super::staffing_api::staffing,
+        super::conformance_api::conformance,
         super::attachments::upload,
         super::attachments::download,
         super::live::wallboard,

@@ -32,7 +32,7 @@ pub struct StatsApi {
     pub kpi: crate::config::KpiConfig,
 }
 
-/// The statistics routes.
+/// The statistics routes and the conformance report.
 pub fn router(api: StatsApi) -> Router {
     Router::new()
         .route("/api/stats/agents", get(agents))
@@ -40,6 +40,10 @@ pub fn router(api: StatsApi) -> Router {
         .route(
             "/api/stats/staffing",
             get(crate::cti::staffing_api::staffing),
+        )
+        .route(
+            "/api/conformance",
+            get(crate::cti::conformance_api::conformance),
         )
         .with_state(api)
 }

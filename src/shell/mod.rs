@@ -17,6 +17,7 @@ pub mod media;
 pub mod media_ports;
 pub mod metrics;
 pub mod monitor_audit;
+pub mod period_tickets;
 pub mod portal_key;
 pub mod private_fs;
 pub mod read_audit;
