@@ -8,6 +8,7 @@ pub mod auth;
 pub mod call_view;
 pub mod calls;
 pub mod conformance_api;
+pub mod export_api;
 pub mod extract;
 pub mod internet_watch;
 pub mod live;

@@ -51,6 +51,8 @@ use utoipa::{Modify, OpenApi};
         super::stats_api::queues,
         super::staffing_api::staffing,
         super::conformance_api::conformance,
+        super::export_api::export_tickets,
+        super::export_api::exports,
         super::attachments::upload,
         super::attachments::download,
         super::live::wallboard,

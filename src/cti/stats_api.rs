@@ -32,7 +32,7 @@ pub struct StatsApi {
     pub kpi: crate::config::KpiConfig,
 }
 
-/// The statistics routes and the conformance report.
+/// The statistics routes, the conformance report and data sharing.
 pub fn router(api: StatsApi) -> Router {
     Router::new()
         .route("/api/stats/agents", get(agents))
@@ -45,6 +45,11 @@ pub fn router(api: StatsApi) -> Router {
             "/api/conformance",
             get(crate::cti::conformance_api::conformance),
         )
+        .route(
+            "/api/export/tickets",
+            get(crate::cti::export_api::export_tickets),
+        )
+        .route("/api/audit/exports", get(crate::cti::export_api::exports))
         .with_state(api)
 }
 

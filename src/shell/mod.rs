@@ -10,6 +10,7 @@ pub mod call_tickets;
 pub mod clock;
 pub mod conn_limit;
 pub mod engine;
+pub mod export_audit;
 pub mod http_serve;
 pub mod journal;
 pub mod linkage_store;

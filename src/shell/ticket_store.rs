@@ -43,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_monitoring_audit.sql"),
     include_str!("migrations/0006_emergency_links.sql"),
     include_str!("migrations/0007_agent_activity.sql"),
+    include_str!("migrations/0008_export_audit.sql"),
 ];
 
 /// How hard a commit waits for the disk.
