@@ -28,19 +28,30 @@ fn backend(e: rusqlite::Error) -> StoreError {
 #[derive(Debug)]
 pub struct ActivityLog {
     tx: mpsc::UnboundedSender<AgentActivity>,
+    writer: tokio::task::JoinHandle<()>,
 }
 
 impl ActivityLog {
     /// Starts the writer task over the ticket store's worker.
     pub fn start(worker: TicketWorker) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(write_batches(worker, rx));
-        ActivityLog { tx }
+        let writer = tokio::spawn(write_batches(worker, rx));
+        ActivityLog { tx, writer }
     }
 
     /// Queues one fact (never blocks the engine).
     pub fn push(&self, a: AgentActivity) {
         let _ = self.tx.send(a);
+    }
+
+    /// At shutdown: writes what is queued (the last logouts), waiting at most `within`.
+    pub async fn finish(self, within: Duration) {
+        drop(self.tx);
+        let mut writer = self.writer;
+        if tokio::time::timeout(within, &mut writer).await.is_err() {
+            writer.abort();
+            tracing::warn!("agent activity still queued at shutdown (is the disk full?)");
+        }
     }
 }
 
@@ -100,8 +111,9 @@ pub fn insert(store: &mut SqliteStore, rows: &[AgentActivity]) -> Result<(), Sto
     Ok(())
 }
 
-/// The facts of `[from, to)` in time order, preceded by each agent's last fact before `from`
-/// (the state the agent was in when the period began).
+/// The facts of `[from, to)` in time order, preceded by each agent's last state fact and last
+/// hold fact before `from` (the state the agent was in when the period began, and whether
+/// its caller was on hold).
 pub fn between(
     store: &mut SqliteStore,
     from: DateTime<Utc>,
@@ -115,6 +127,11 @@ pub fn between(
              WHERE id IN (SELECT (SELECT b.id FROM agent_activity b \
                                   WHERE b.agent = a.agent AND b.at_ms < ?1 \
                                   AND b.kind NOT IN ('hold_on', 'hold_off', 'web_item') \
+                                  ORDER BY b.at_ms DESC, b.id DESC LIMIT 1) \
+                          FROM (SELECT DISTINCT agent FROM agent_activity) a) \
+                OR id IN (SELECT (SELECT b.id FROM agent_activity b \
+                                  WHERE b.agent = a.agent AND b.at_ms < ?1 \
+                                  AND b.kind IN ('hold_on', 'hold_off') \
                                   ORDER BY b.at_ms DESC, b.id DESC LIMIT 1) \
                           FROM (SELECT DISTINCT agent FROM agent_activity) a) \
                 OR (at_ms >= ?1 AND at_ms < ?2) \
@@ -196,4 +213,74 @@ pub fn ticket_tally(
         m.closed += t.closed;
     }
     Ok(merged.into_values().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shell::ticket_store::Durability;
+    use chrono::TimeZone;
+
+    fn at(h: u32, m: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 22, h, m, 0)
+            .single()
+            .unwrap()
+    }
+
+    fn fact(agent: &str, t: DateTime<Utc>, kind: ActivityKind) -> AgentActivity {
+        AgentActivity {
+            agent: agent.into(),
+            at: t,
+            kind,
+            call: Some("call-1".into()),
+            queue: Some("general".into()),
+        }
+    }
+
+    fn state(s: &str, reason: Option<&str>) -> ActivityKind {
+        ActivityKind::State {
+            state: s.into(),
+            reason: reason.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_period_reads_its_facts_and_each_agents_last_state_and_hold_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = SqliteStore::open(&dir.path().join("t.sqlite"), Durability::Full).unwrap();
+        let rows = vec![
+            fact("1001", at(1, 0), state("ready", None)),
+            fact("1001", at(2, 0), state("talking", None)),
+            fact("1001", at(2, 30), ActivityKind::Hold { on: true }),
+            fact("1002", at(3, 0), state("not_ready", Some("meal"))),
+            fact("1001", at(5, 0), ActivityKind::Hold { on: false }),
+            fact(
+                "1002",
+                at(6, 0),
+                ActivityKind::WebItem {
+                    item: "20261122-000001".into(),
+                },
+            ),
+            fact("1001", at(9, 0), state("logged_out", None)),
+        ];
+        insert(&mut s, &rows).unwrap();
+        let got = between(&mut s, at(4, 0), at(8, 0)).unwrap();
+        // 1001's talking and hold-on, 1002's meal, then the period's two facts.
+        assert_eq!(
+            got,
+            vec![
+                rows[1].clone(),
+                rows[2].clone(),
+                rows[3].clone(),
+                rows[4].clone(),
+                rows[5].clone()
+            ]
+        );
+        // After everything: 1001's logout and hold-off, 1002's meal.
+        let later = between(&mut s, at(10, 0), at(11, 0)).unwrap();
+        assert_eq!(
+            later,
+            vec![rows[3].clone(), rows[4].clone(), rows[6].clone()]
+        );
+    }
 }

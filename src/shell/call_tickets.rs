@@ -173,6 +173,7 @@ impl CallTickets {
 
     /// Waits (at most `within`) for the jobs still queued, at shutdown.
     pub async fn finish(self, within: Duration) {
+        self.activity.finish(within).await;
         drop(self.jobs_tx);
         let mut runner = self.runner;
         if tokio::time::timeout(within, &mut runner).await.is_err() {

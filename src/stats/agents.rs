@@ -267,7 +267,7 @@ pub fn compute(p: &Period<'_>) -> PeriodStats {
             ActivityKind::Hold { on } => {
                 if let Some(c) = cursors.get_mut(&a.agent) {
                     match (on, c.hold_since) {
-                        (true, None) => c.hold_since = Some(a.at),
+                        (true, None) if c.state == "talking" => c.hold_since = Some(a.at),
                         (false, Some(h)) => {
                             let secs = overlap(h, a.at, p.from, end);
                             acc.handling.hold_s += secs;

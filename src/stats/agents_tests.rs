@@ -271,3 +271,36 @@ fn logged_in_agents_per_quarter_hour() {
     assert_eq!(v[63], Some(1.0));
     assert_eq!(v[64], None);
 }
+
+#[test]
+fn a_hold_across_midnight_counts_its_part_of_the_day() {
+    // What `between` reads: the last state fact and the last hold fact before midnight.
+    let activity = vec![
+        state(
+            "1003",
+            day_before(23, 50, 0),
+            "talking",
+            None,
+            Some("general"),
+        ),
+        hold("1003", day_before(23, 58, 0), true),
+        hold("1003", at(0, 2, 0), false),
+        state("1003", at(0, 5, 0), "wrap_up", None, None),
+        // A stray hold fact outside a talk changes nothing.
+        hold("1003", at(0, 6, 0), true),
+        state("1003", at(0, 7, 0), "ready", None, None),
+    ];
+    let s = compute(&Period {
+        from: at(0, 0, 0),
+        to: at(0, 0, 0) + chrono::Duration::days(1),
+        now: at(1, 0, 0),
+        grace: Duration::ZERO,
+        activity: &activity,
+        calls: &[],
+        tickets: &[],
+    });
+    let h = &s.agents[0].handling;
+    assert!(close(h.hold_s, 120.0), "{}", h.hold_s);
+    assert!(close(h.talk_s, 300.0));
+    assert!(close(s.queues[0].handling.hold_s, 120.0));
+}
