@@ -120,6 +120,25 @@ fn exports_mask_what_each_consumers_configuration_says_and_are_audited() {
         assert_eq!(status, 403, "{path}");
     }
 
+    // Counted in /metrics: four exports, the refusals by code.
+    let (_, metrics) = engine.get("/metrics");
+    for (line, n) in [
+        (
+            "hotline_ticket_transitions_total{action=\"export_tickets\"}",
+            4,
+        ),
+        (
+            "hotline_ticket_refusals_total{code=\"field_not_allowed\"}",
+            1,
+        ),
+        ("hotline_ticket_refusals_total{code=\"bad_fields\"}", 1),
+        ("hotline_ticket_refusals_total{code=\"wrong_role\"}", 2),
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == format!("{line} {n}")),
+            "{line} {n} in:\n{metrics}"
+        );
+    }
     // Every export was audited, newest first: who, which days, which fields, which format.
     let (status, body) = engine.get("/api/audit/exports");
     assert_eq!(status, 200, "{body}");

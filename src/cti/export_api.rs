@@ -59,6 +59,32 @@ pub(crate) async fn export_tickets(
     headers: HeaderMap,
     ApiQuery(p): ApiQuery<ExportParams>,
 ) -> Result<Response, ApiError> {
+    // Counted in /metrics: `hotline_ticket_transitions_total{action="export_tickets"}` for
+    // each export, `hotline_ticket_refusals_total{code}` for each refusal.
+    let metrics = api.tickets.worker().metrics().clone();
+    let result = export(api, headers, p).await;
+    match &result {
+        Ok(_) => metrics.committed("export_tickets"),
+        Err(e) => metrics.refused(refusal_code(&e.code)),
+    }
+    result
+}
+
+/// The refusal codes of this route, as `/metrics` labels.
+fn refusal_code(code: &str) -> &'static str {
+    match code {
+        "unauthorized" => "unauthorized",
+        "wrong_role" => "wrong_role",
+        "field_not_allowed" => "field_not_allowed",
+        "bad_fields" => "bad_fields",
+        "bad_format" => "bad_format",
+        "bad_range" => "bad_range",
+        "storage_full" => "storage_full",
+        _ => "export_failed",
+    }
+}
+
+async fn export(api: StatsApi, headers: HeaderMap, p: ExportParams) -> Result<Response, ApiError> {
     let users = api.tickets.users().load();
     let actor = crate::cti::auth::any_bearer(&users, &headers)?;
     let policy: ExportPolicy =
