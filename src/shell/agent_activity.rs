@@ -168,13 +168,20 @@ pub fn between(
 }
 
 /// Per agent: tickets created (`created`, or a call's draft `completed`) and closed directly
-/// (`directly_closed`) by that agent in `[from, to)`, from the ticket event logs. Users
-/// `agent-1001` and `1001` both count for agent `1001`.
+/// (`directly_closed`) by that agent in `[from, to)`, from the event logs of the tickets
+/// registered since `period_tickets::LOOKBACK_DAYS` before `from`. Users `agent-1001` and
+/// `1001` both count for agent `1001`.
 pub fn ticket_tally(
     store: &mut SqliteStore,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<TicketTally>, StoreError> {
+    // Ticket ids begin with their registration day (`YYYYMMDD-…`), the event log's key with
+    // the ticket id: only tickets registered since the lookback are scanned, by key range.
+    let lowest_id = (from - chrono::Duration::days(crate::shell::period_tickets::LOOKBACK_DAYS))
+        .with_timezone(&crate::workflow::model::china())
+        .format("%Y%m%d")
+        .to_string();
     let conn = store.connection();
     let mut stmt = conn
         .prepare_cached(
@@ -182,7 +189,8 @@ pub fn ticket_tally(
                     SUM(json_extract(body, '$.event') IN ('created', 'completed')), \
                     SUM(json_extract(body, '$.event') = 'directly_closed') \
              FROM events \
-             WHERE json_extract(body, '$.event') IN ('created', 'completed', 'directly_closed') \
+             WHERE ticket_id >= ?3 \
+               AND json_extract(body, '$.event') IN ('created', 'completed', 'directly_closed') \
                AND json_extract(body, '$.actor.role') = 'agent' \
                AND CAST(strftime('%s', at) AS INTEGER) >= ?1 \
                AND CAST(strftime('%s', at) AS INTEGER) < ?2 \
@@ -190,7 +198,7 @@ pub fn ticket_tally(
         )
         .map_err(backend)?;
     let rows = stmt
-        .query_map(params![from.timestamp(), to.timestamp()], |r| {
+        .query_map(params![from.timestamp(), to.timestamp(), lowest_id], |r| {
             let user = r.get::<_, Option<String>>(0)?.unwrap_or_default();
             Ok(TicketTally {
                 // User `agent-1001` is agent `1001` (as the agent routes read a token).

@@ -369,11 +369,15 @@ pub fn logged_in_by_interval(
     let mut secs = vec![0.0; n];
     let end = from + step * n as i32;
     let mut open: BTreeMap<&str, (bool, DateTime<Utc>)> = BTreeMap::new();
+    let step_ms = step.num_milliseconds().max(1);
     let mut add = |logged_in: bool, a: DateTime<Utc>, b: DateTime<Utc>| {
-        if !logged_in {
+        if !logged_in || b <= from || a >= end {
             return;
         }
-        for (i, s) in secs.iter_mut().enumerate() {
+        // Only the intervals the stretch touches.
+        let first = ((a.max(from) - from).num_milliseconds() / step_ms) as usize;
+        let last = (((b.min(end) - from).num_milliseconds() - 1) / step_ms) as usize;
+        for (i, s) in secs.iter_mut().enumerate().take(last + 1).skip(first) {
             let start = from + step * i as i32;
             *s += overlap(a, b, start, (start + step).min(now));
         }
