@@ -63,7 +63,8 @@ async function show(tok) {
       const broke = cell(links.join(" ") + (r.breaches > links.length ? ` …(${r.breaches})` : ""));
       const what = cell(measured(r.measured) || r.reason || "");
       if (r.reason && measured(r.measured)) what.title = r.reason;
-      const row = [cell(r.rule), cell(r.title), cell(r.target), what, status, broke];
+      const title = t("rule." + r.rule);
+      const row = [cell(r.rule), cell(title === "rule." + r.rule ? r.title : title), cell(r.target), what, status, broke];
       row[0].dataset.rule = r.rule;
       return row;
     });
@@ -85,11 +86,13 @@ async function show(tok) {
   }
 }
 
-chrome(() => translate());
+let shown = null;
+chrome(() => { translate(); shown?.(); });
 signIn("/api/stats/agents").then(({ token: tok }) => {
   const url = new URL(location.href);
   $("#p-from").value = url.searchParams.get("from") ?? today();
   $("#p-to").value = url.searchParams.get("to") ?? $("#p-from").value;
+  shown = () => show(tok);
   $("#period").addEventListener("submit", (e) => { e.preventDefault(); show(tok); });
   $("#print").addEventListener("click", () => window.print());
   // The CSV needs the token too: fetched, then handed to the browser as a file.
