@@ -99,6 +99,27 @@ pub struct StaffingInput {
     pub logged_in: Vec<Option<f64>>,
 }
 
+/// Each quarter hour's callers on each of the `weeks` past same weekdays of the day that
+/// starts at `day_start` (`[interval][week - 1]`), from the instants callers asked for a
+/// person. Instants outside those days are ignored.
+pub fn history(
+    asked_at: impl IntoIterator<Item = chrono::DateTime<chrono::Utc>>,
+    day_start: chrono::DateTime<chrono::Utc>,
+    weeks: u32,
+) -> Vec<Vec<u64>> {
+    let mut h = vec![vec![0u64; weeks as usize]; 96];
+    for at in asked_at {
+        let since = (at - day_start).num_seconds();
+        // Whole weeks back, and the second of that day.
+        let back = (-since).div_euclid(7 * 86_400) + 1;
+        let in_day = since + back * 7 * 86_400;
+        if (1..=i64::from(weeks)).contains(&back) && (0..86_400).contains(&in_day) {
+            h[(in_day / 900) as usize][(back - 1) as usize] += 1;
+        }
+    }
+    h
+}
+
 /// The day's plan, interval by interval.
 pub fn plan(input: &StaffingInput) -> Vec<StaffingInterval> {
     let aht = input.aht_s.unwrap_or(0.0);
@@ -175,6 +196,34 @@ mod tests {
         assert_eq!(n, 16);
         assert_eq!(agents_needed(0.0, 180.0, 15.0, 0.95, 500), Some(0));
         assert_eq!(agents_needed(5000.0, 180.0, 15.0, 0.95, 100), None);
+    }
+
+    #[test]
+    fn history_counts_each_quarter_hour_of_each_past_same_weekday() {
+        use chrono::TimeZone;
+        let day = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 30, 16, 0, 0)
+            .unwrap(); // Tue 00:00 +08
+        let ago = |weeks: i64, secs: i64| {
+            day - chrono::Duration::weeks(weeks) + chrono::Duration::seconds(secs)
+        };
+        let h = history(
+            [
+                ago(1, 10 * 3600),                // last week 10:00 → interval 40, week 1
+                ago(1, 10 * 3600 + 899),          // 10:14:59, same interval
+                ago(2, 10 * 3600 + 900),          // two weeks ago 10:15 → interval 41, week 2
+                ago(4, 86_399),                   // four weeks ago 23:59:59 → interval 95, week 4
+                ago(5, 0),                        // beyond the weeks asked: ignored
+                ago(1, 86_400),                   // the day after last week's: not a Tuesday
+                day + chrono::Duration::hours(1), // the day itself: not history
+            ],
+            day,
+            4,
+        );
+        assert_eq!(h[40], [2, 0, 0, 0]);
+        assert_eq!(h[41], [0, 1, 0, 0]);
+        assert_eq!(h[95], [0, 0, 0, 1]);
+        assert_eq!(h.iter().flatten().sum::<u64>(), 4);
     }
 
     #[test]

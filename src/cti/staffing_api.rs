@@ -5,7 +5,7 @@
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::analytics::staffing::{StaffingInput, StaffingInterval};
@@ -38,12 +38,6 @@ pub struct StaffingReport {
     /// Mean handle time used: talk (hold included) + wrap-up, seconds, over those weeks.
     pub aht_s: Option<f64>,
     pub intervals: Vec<StaffingInterval>,
-}
-
-/// The interval (0–95) of `at` within the day that starts at `day_start`.
-fn interval_of(at: DateTime<Utc>, day_start: DateTime<Utc>) -> Option<usize> {
-    let s = (at - day_start).num_seconds();
-    (0..86_400).contains(&s).then_some((s / 900) as usize)
 }
 
 /// A caller who asked for a person (answered, gave up or refused): the volume to staff for.
@@ -86,16 +80,11 @@ pub(crate) async fn staffing(
         })
         .await?;
     let now = api.tickets.now().with_timezone(&Utc);
-    // Each interval's count on each past week's same weekday.
-    let mut history = vec![vec![0u64; weeks as usize]; 96];
-    for e in calls.iter().filter(|e| offered(e)) {
-        for w in 1..=weeks {
-            let start = day_start - Duration::weeks(i64::from(w));
-            if let Some(i) = interval_of(e.at, start) {
-                history[i][(w - 1) as usize] += 1;
-            }
-        }
-    }
+    let history = crate::analytics::staffing::history(
+        calls.iter().filter(|e| offered(e)).map(|e| e.at),
+        day_start,
+        weeks,
+    );
     let (talk_sum, talks) = calls.iter().fold((0.0, 0u64), |(s, n), e| match e.outcome {
         Outcome::Handled { talk } => (s + talk.as_secs_f64(), n + 1),
         _ => (s, n),
