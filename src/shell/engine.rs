@@ -494,6 +494,7 @@ impl EngineTask {
                 let now = crate::shell::clock::now();
                 if self.core.is_idle() || now >= until {
                     self.core.abandon_all(now);
+                    self.core.record_stop(now);
                     self.drain(&mut pending);
                     break;
                 }
