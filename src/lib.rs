@@ -17,6 +17,7 @@
 //! | [`workflow`] | tickets (诉求工单), legal transitions, working-day deadlines |
 //! | [`portal`] | the citizen's internet requests: query codes, throttles, what a citizen may see |
 //! | [`stats`] | KPIs from timestamped events: 15-second answer rate, 24 h connection rate; per-agent and per-queue figures |
+//! | [`outbound`] | the dialler: calling citizens back within the window, tries and pacing |
 //! | [`analytics`] | staffing (Erlang C) and the conformance report, fed rows by the shell |
 //! | [`cti`] | the HTTP API and pages |
 //! | [`shell`] | every socket, timer, file, SQLite handle and task |
@@ -33,6 +34,7 @@ pub mod cti;
 pub mod ivr;
 pub mod masked;
 pub mod media;
+pub mod outbound;
 pub mod portal;
 pub mod shell;
 pub mod sip;

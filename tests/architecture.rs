@@ -14,6 +14,7 @@ const CORE_ROOMS: &[&str] = &[
     "analytics",
     "config",
     "portal",
+    "outbound",
 ];
 
 const FORBIDDEN: &[&str] = &[

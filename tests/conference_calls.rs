@@ -14,8 +14,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::tone_calls::{
-    agent_1001, agent_phone, citizen_calls, gateway_phone, phone_heard, recording, talking,
-    AGENT_HZ, CITIZEN_HZ, UNIT_HZ,
+    agent_1001, agent_phone, assert_record_transferred, assert_took_over, call_until,
+    citizen_calls, gateway_phone, phone_heard, recording, talking, window, AGENT_HZ, CITIZEN_HZ,
+    UNIT_HZ,
 };
 use common::tones::{
     assert_hears, assert_hears_at, engine_rtp_from_sipp_log, sipp_logged, Law, ToneEndpoint,
@@ -34,32 +35,6 @@ fn free_port() -> std::net::SocketAddr {
 
 fn post(engine: &Engine, token: &str, path: &str, body: &str) -> (u16, String) {
     http_request(engine.http, "POST", path, Some(token), Some(body))
-}
-
-/// Waits for the live call `id` to satisfy `pred`.
-fn call_until(
-    engine: &Engine,
-    id: &str,
-    what: &str,
-    pred: impl Fn(&serde_json::Value) -> bool,
-) -> serde_json::Value {
-    engine
-        .call_where(Duration::from_secs(20), |c| c["id"] == id && pred(c))
-        .unwrap_or_else(|| {
-            panic!(
-                "{what}: {}\nlog:\n{}",
-                engine.get("/api/calls").1,
-                engine.log()
-            )
-        })
-}
-
-/// `secs` seconds of what `who` hears, from 700 ms from now (after any switch settles).
-fn window(who: &ToneEndpoint, secs: u64) -> Vec<i16> {
-    std::thread::sleep(Duration::from_millis(700));
-    let from = who.mark();
-    std::thread::sleep(Duration::from_secs(secs));
-    who.heard_between(from, who.mark())
 }
 
 #[test]
@@ -390,28 +365,9 @@ fn a_supervisor_listens_and_a_consult_transfer_to_agent_1002_completes() {
         &[CITIZEN_HZ],
         &[AGENT2_HZ, AGENT_HZ],
     );
-    let (_, agents) = engine.get("/api/agents");
-    let agents: serde_json::Value = serde_json::from_str(&agents).expect("agents");
-    let state = |a: &str| {
-        agents
-            .as_array()
-            .and_then(|l| l.iter().find(|x| x["id"] == a))
-            .map(|x| x["state"].clone())
-            .unwrap_or_default()
-    };
-    assert_eq!(state("1002"), "talking", "{agents}");
-    assert_ne!(state("1001"), "talking", "{agents}");
+    assert_took_over(&engine, "1001", "1002");
     caller.join().expect("sipp thread").assert_ok();
-    let record = engine
-        .latest_record(Duration::from_secs(15))
-        .expect("a call record");
-    assert_eq!(record["agent"], "1002", "{record}");
-    assert!(
-        record["transfers"]
-            .as_array()
-            .is_some_and(|t| t.iter().any(|t| t == "1001 → 1002")),
-        "{record}"
-    );
+    assert_record_transferred(&engine, "1001", "1002");
     // The audit log names the supervisor, the call and the mode (C16).
     let (code, audit) = http_request(
         engine.http,

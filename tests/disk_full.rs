@@ -49,6 +49,8 @@ fn live(id: &str) -> LiveCall {
         answered_queue: Some("enterprise".into()),
         on_hold: false,
         parties: Vec::new(),
+        direction: Default::default(),
+        outbound: None,
     }
 }
 

@@ -149,8 +149,12 @@ impl CallEngine {
                     // A citizen's call is offered once: after a transfer the next answer is
                     // not a second offer, and the 15-second clock stopped at the first.
                     let mut first = true;
+                    // A callback the hotline placed is about its ticket already: no new
+                    // draft, and not an offer in the inbound KPIs.
+                    let mut inbound = true;
                     if let Some(c) = self.calls.get_mut(&call) {
                         first = c.answered_queue.is_none();
+                        inbound = c.outbound.is_none();
                         c.agent = Some(agent.as_str().to_string());
                         if first {
                             c.wait = Some(wait);
@@ -168,9 +172,11 @@ impl CallEngine {
                             caller_number: Some(connected.caller_number.clone()),
                         };
                         self.out.push_back(Output::Journal(Box::new(entry)));
-                        self.out.push_back(Output::Connected(Box::new(connected)));
+                        if inbound {
+                            self.out.push_back(Output::Connected(Box::new(connected)));
+                        }
                     }
-                    if first {
+                    if first && inbound {
                         let at = self.wall(now);
                         self.out.push_back(Output::Kpi(crate::stats::kpi::KpiEvent {
                             queue: Some(queue.to_string()),
@@ -182,13 +188,17 @@ impl CallEngine {
                 AcdOutput::CallAbandoned { call, queue, wait } => {
                     tracing::info!(%call, %queue, wait_ms = wait.as_millis() as u64, "abandoned while waiting");
                     // (A caller who hangs up after a transfer, once a person had answered, is
-                    // withdrawn, not abandoned: the ACD reports no abandon for it.)
-                    let at = self.wall(now);
-                    self.out.push_back(Output::Kpi(crate::stats::kpi::KpiEvent {
-                        queue: Some(queue.to_string()),
-                        outcome: crate::stats::kpi::Outcome::Abandoned { wait },
-                        at,
-                    }));
+                    // withdrawn, not abandoned: the ACD reports no abandon for it.) A citizen
+                    // the hotline called back is not an inbound caller.
+                    let inbound = self.calls.get(&call).is_none_or(|c| c.outbound.is_none());
+                    if inbound {
+                        let at = self.wall(now);
+                        self.out.push_back(Output::Kpi(crate::stats::kpi::KpiEvent {
+                            queue: Some(queue.to_string()),
+                            outcome: crate::stats::kpi::Outcome::Abandoned { wait },
+                            at,
+                        }));
+                    }
                 }
                 AcdOutput::CallWaitExceeded {
                     call,
@@ -229,7 +239,50 @@ impl CallEngine {
         }
     }
 
-    fn via_transport(peer: Peer) -> ViaTransport {
+    /// A new INVITE (new Call-ID, From tag and branch) to `target`, offering our SDP on
+    /// `port`; answers it with its Call-ID and From tag (the dialog's key once answered).
+    pub(crate) fn new_invite(
+        &mut self,
+        target: &LegTarget,
+        port: u16,
+        call_name: &str,
+    ) -> (Request, String, String) {
+        let host = self.local_host();
+        let sip_port = self.cfg.sip_addr.port();
+        let from_tag = self.token();
+        let branch = self.token();
+        let call_id = format!("{}@{}", self.token(), self.cfg.sip_addr.ip());
+        let mut from = NameAddr::new(Uri::Sip(
+            SipUri::new(host.clone())
+                .with_user(&target.from_user)
+                .with_port(sip_port),
+        ));
+        from.display = target.from_display.clone();
+        from.set_tag(&from_tag);
+        let to = NameAddr::new(Uri::Sip(
+            SipUri::new(host.clone()).with_user(&target.to_user),
+        ));
+        let mut invite = Request::new(Method::Invite, target.uri.clone(), from, to, &call_id, 1);
+        let transport = Self::via_transport(target.peer);
+        invite.headers.via = vec![ViaSpec {
+            transport: &transport,
+            host: &host,
+            port: sip_port,
+            branch_suffix: &branch,
+        }
+        .build()];
+        invite.headers.contact = Some(Contact::List(vec![crate::sip::dialog::local_contact(
+            &host, sip_port, "hotline", &transport,
+        )]));
+        invite.headers.push("X-Hotline-Call", call_name);
+        invite.headers.push("User-Agent", &self.cfg.user_agent);
+        let session = self.token_u32();
+        let sdp = media_session::offer(self.cfg.rtp_address, port, session);
+        let invite = invite.with_body(MediaType::new("application", "sdp"), sdp);
+        (invite, call_id, from_tag)
+    }
+
+    pub(crate) fn via_transport(peer: Peer) -> ViaTransport {
         if peer.reliable() {
             ViaTransport::Tcp
         } else {
@@ -284,38 +337,7 @@ impl CallEngine {
             return Err(LegStartError::NoPort);
         };
         let peer = target.peer;
-        let host = self.local_host();
-        let sip_port = self.cfg.sip_addr.port();
-        let from_tag = self.token();
-        let branch = self.token();
-        let call_id = format!("{}@{}", self.token(), self.cfg.sip_addr.ip());
-        let mut from = NameAddr::new(Uri::Sip(
-            SipUri::new(host.clone())
-                .with_user(&target.from_user)
-                .with_port(sip_port),
-        ));
-        from.display = target.from_display;
-        from.set_tag(&from_tag);
-        let to = NameAddr::new(Uri::Sip(
-            SipUri::new(host.clone()).with_user(&target.to_user),
-        ));
-        let mut invite = Request::new(Method::Invite, target.uri, from, to, &call_id, 1);
-        let transport = Self::via_transport(peer);
-        invite.headers.via = vec![ViaSpec {
-            transport: &transport,
-            host: &host,
-            port: sip_port,
-            branch_suffix: &branch,
-        }
-        .build()];
-        invite.headers.contact = Some(Contact::List(vec![crate::sip::dialog::local_contact(
-            &host, sip_port, "hotline", &transport,
-        )]));
-        invite.headers.push("X-Hotline-Call", &call_name);
-        invite.headers.push("User-Agent", &self.cfg.user_agent);
-        let session = self.token_u32();
-        let sdp = media_session::offer(self.cfg.rtp_address, port, session);
-        let invite = invite.with_body(MediaType::new("application", "sdp"), sdp);
+        let (invite, call_id, from_tag) = self.new_invite(&target, port, &call_name);
         let Some(key) = invite.client_transaction_key() else {
             self.ports.release(port);
             return Err(LegStartError::NotSent);
@@ -336,7 +358,7 @@ impl CallEngine {
         self.txn_peers.insert(key.clone(), peer);
         self.by_dialog.insert((call_id, from_tag), id);
         let leg = AgentLeg {
-            party: target.party,
+            party: target.party.clone(),
             invite,
             key: key.clone(),
             peer,
@@ -377,7 +399,7 @@ impl CallEngine {
         Ok(())
     }
 
-    fn token_u32(&mut self) -> u32 {
+    pub(crate) fn token_u32(&mut self) -> u32 {
         use rand::Rng;
         self.rng.gen()
     }
@@ -646,22 +668,33 @@ impl CallEngine {
             self.by_dialog
                 .remove(&(leg.invite.headers.call_id.clone(), tag.to_string()));
         }
-        let cancel = leg.invite.cancel();
-        if let Some(key) = cancel.client_transaction_key() {
-            self.txn_peers.insert(key.clone(), leg.peer);
+        self.send_cancel(&leg.invite, &leg.key, leg.peer, now);
+        self.dying_legs.insert(leg.key.clone(), leg);
+    }
+
+    /// CANCELs our INVITE `invite` (client transaction `key`) at `peer`.
+    pub(crate) fn send_cancel(
+        &mut self,
+        invite: &Request,
+        key: &TransactionKey,
+        peer: Peer,
+        now: Instant,
+    ) {
+        let cancel = invite.cancel();
+        if let Some(ckey) = cancel.client_transaction_key() {
+            self.txn_peers.insert(ckey.clone(), peer);
             if let Err(e) = self.txns.start_client(
-                key,
+                ckey,
                 cancel,
-                crate::call::engine::transport(leg.peer.reliable()),
+                crate::call::engine::transport(peer.reliable()),
                 now,
             ) {
                 tracing::debug!(error = %e, "CANCEL not sent");
             }
         }
-        if let Err(e) = self.txns.cancel_sent(&leg.key, now) {
+        if let Err(e) = self.txns.cancel_sent(key, now) {
             tracing::debug!(error = %e, "INVITE transaction already over");
         }
-        self.dying_legs.insert(leg.key.clone(), leg);
     }
 
     /// Ends the agent's leg whatever its state: CANCEL while ringing, BYE once talking.
@@ -727,6 +760,9 @@ impl CallEngine {
                     return;
                 };
                 tracing::info!(call = %call.id, "agent hung up");
+                if self.agent_gone_during_blind_transfer(id) {
+                    return;
+                }
                 if let Some(next) = self.successor(id) {
                     // In a conference the others go on with the caller.
                     self.agent_leaves(id, next, true, now);
@@ -757,12 +793,9 @@ impl CallEngine {
                         let resp = Response::for_request(&req, 200, "OK")
                             .with_body(MediaType::new("application", "sdp"), sdp);
                         self.respond(&key, resp, now);
-                        let prompt = agreed
-                            .on_hold
-                            .then(|| self.menus.queue_audio().hold().as_str().to_string());
                         tracing::info!(call = %id, on_hold = agreed.on_hold, "agent re-INVITE");
-                        self.out
-                            .push_back(Output::Media(MediaCommand::Hold { call: id, prompt }));
+                        // The same hold as the desk's: music to the caller, nobody hears them.
+                        self.set_caller_held(id, agreed.on_hold);
                     }
                     Err(e) => {
                         let mut resp = Response::for_request(&req, 488, "Not Acceptable Here");

@@ -93,6 +93,12 @@ pub struct EngineConfig {
     /// Calls one source may have in set-up (INVITE taken, no ACK yet); more get 503. Zero
     /// turns the limit off.
     pub max_setup_per_source: usize,
+    /// The trunk calls to citizens go out through (`[trunk] address`; none: no outbound).
+    pub trunk: Option<SocketAddr>,
+    /// The hotline's own number, shown to the citizens it calls.
+    pub trunk_caller_id: String,
+    /// How long a citizen's phone may ring before the try counts as not answered.
+    pub outbound_ring_timeout: Duration,
 }
 
 pub use crate::call::counters::EngineCounters;
@@ -129,6 +135,8 @@ pub struct CallEngine {
     pub(crate) dying_legs: crate::call::agent_leg::DyingLegs,
     /// Extra parties' INVITE client transactions → call and party (`call::parties`).
     pub(crate) party_invites: HashMap<TransactionKey, (CallId, crate::media::mixer::PartyId)>,
+    /// Outbound calls' INVITE client transactions → call (`call::outbound`).
+    pub(crate) outbound_invites: HashMap<TransactionKey, CallId>,
     /// Every call's next wake-up, ordered; each call remembers its entry to replace it.
     timers: BTreeSet<(Instant, CallId)>,
     /// Call ids, unique by construction (see `call::ids`).
@@ -197,6 +205,7 @@ impl CallEngine {
             by_agent_invite: HashMap::new(),
             dying_legs: HashMap::new(),
             party_invites: HashMap::new(),
+            outbound_invites: HashMap::new(),
             timers: BTreeSet::new(),
             ids,
             next_token: 1,
@@ -384,6 +393,8 @@ impl CallEngine {
                 self.respond_status(&key, &req, 200, now);
                 if let Some(id) = self.by_invite.get(&invite_key).copied() {
                     self.cancel_call(id, now);
+                } else {
+                    self.side_line_cancelled(&invite_key, now);
                 }
             }
         }
@@ -459,6 +470,12 @@ impl CallEngine {
 
     fn handle_tu_event(&mut self, key: TransactionKey, event: TuEvent<Request>, now: Instant) {
         match event {
+            TuEvent::Response(resp) if self.is_outbound_invite(&key) => {
+                self.handle_outbound_response(&key, resp, now);
+            }
+            TuEvent::Timeout(_) | TuEvent::TransportError if self.is_outbound_invite(&key) => {
+                self.outbound_invite_failed(&key, now);
+            }
             TuEvent::Response(resp) if self.is_party_invite(&key) => {
                 self.handle_party_response(&key, resp, now);
             }
@@ -481,6 +498,10 @@ impl CallEngine {
                 self.txn_peers.remove(&key);
                 self.by_agent_invite.remove(&key);
                 self.party_invites.remove(&key);
+                if self.outbound_invites.contains_key(&key) {
+                    // Ended without a final answer reaching us.
+                    self.outbound_invite_failed(&key, now);
+                }
                 if let Some(leg) = self.dying_legs.remove(&key) {
                     self.ports.release(leg.port);
                 }

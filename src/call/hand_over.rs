@@ -88,6 +88,8 @@ impl CallEngine {
         let Some(p) = self.take_party(id, successor) else {
             return;
         };
+        // The agent's phone's own consultation line goes with the agent.
+        self.end_side_line(id, now);
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
@@ -119,11 +121,14 @@ impl CallEngine {
             PartyKind::Agent { agent } => Some(agent.clone()),
             _ => None,
         };
-        call.transfers.push(format!(
-            "{} → {}",
-            old_agent.as_deref().unwrap_or("?"),
-            party_label(&p.kind)
-        ));
+        // Who handed over: the agent, or the unit or service that had taken the call over.
+        let from = match (&old_agent, &old_leg) {
+            (Some(agent), _) => agent.clone(),
+            (None, Some(leg)) => party_label(&kind_of(&leg.party)),
+            (None, None) => "?".into(),
+        };
+        call.transfers
+            .push(format!("{from} → {}", party_label(&p.kind)));
         for q in call.conference.parties.iter_mut() {
             if q.role == PartyRole::Consult {
                 q.role = PartyRole::Conference;

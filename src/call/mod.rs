@@ -1,6 +1,7 @@
 //! One call's life: the only room where dialog, media, IVR and ACD meet. Holds no sockets.
 
 pub mod agent_leg;
+pub mod blind_refer;
 pub mod counters;
 pub mod end;
 pub mod engine;
@@ -12,6 +13,7 @@ pub mod liveness;
 pub mod media_ready;
 pub mod media_session;
 pub mod monitor;
+pub mod outbound;
 pub mod output;
 pub mod parties;
 pub mod party_legs;
@@ -22,6 +24,7 @@ pub mod refusal;
 pub mod reload;
 pub mod screen;
 pub mod session;
+pub mod side_line;
 pub mod transfer;
 pub mod web_items;
 

@@ -120,4 +120,9 @@ pub enum Output {
     /// An agent changed state, held a caller or took a web item: kept durably for the
     /// per-agent statistics (`GET /api/stats/agents`).
     AgentActivity(Box<crate::stats::activity::AgentActivity>),
+    /// How an outbound call's try went (`call::outbound`), for the dialler.
+    Outbound {
+        attempt: u64,
+        outcome: crate::outbound::rules::Outcome,
+    },
 }

@@ -48,6 +48,11 @@ pub struct Conference {
     /// When the current agent leg began talking (for its span when it leaves).
     pub agent_since: Option<DateTime<Utc>>,
     pub spans: Vec<PartySpan>,
+    /// The agent's phone's own consultation call, dialled from this call
+    /// (`call::side_line`).
+    pub side_line: Option<crate::call::side_line::SideLine>,
+    /// A phone's blind transfer waiting for its target (`call::blind_refer`).
+    pub blind: Option<crate::call::blind_refer::BlindTransfer>,
 }
 
 impl Default for Conference {
@@ -59,6 +64,8 @@ impl Default for Conference {
             agent_party: PartyId::AGENT,
             agent_since: None,
             spans: Vec::new(),
+            side_line: None,
+            blind: None,
         }
     }
 }
@@ -192,6 +199,10 @@ fn hears(listener: &Listener, speaker: &Listener) -> bool {
         (L::Agent, L::Monitor(MonitorMode::Whisper)) => true,
         (_, L::Monitor(MonitorMode::Listen | MonitorMode::Whisper)) => false,
         (L::Monitor(MonitorMode::Listen | MonitorMode::Whisper), _) => true,
+        // The agent's phone consulting on its own second line: that line and the consulted
+        // party hear each other, and nobody else.
+        (L::SideLine, L::Consult) | (L::Consult, L::SideLine) => true,
+        (L::SideLine, _) | (_, L::SideLine) => false,
         // A consultation is between the agent and the consulted party only.
         (L::Consult, L::Agent) | (L::Agent, L::Consult) => true,
         (L::Consult, _) | (_, L::Consult) => false,
@@ -202,11 +213,15 @@ fn hears(listener: &Listener, speaker: &Listener) -> bool {
 /// A party as the mix sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Listener {
-    Caller { held: bool },
+    Caller {
+        held: bool,
+    },
     Agent,
     Consult,
     Conference,
     Monitor(MonitorMode),
+    /// The agent's phone's second line (`call::side_line`).
+    SideLine,
 }
 
 impl CallEngine {
@@ -348,7 +363,20 @@ impl CallEngine {
             .as_ref()
             .is_some_and(|l| l.state == LegState::Talking)
         {
-            members.push((call.conference.agent_party, Listener::Agent));
+            // While its phone consults on a second line, the agent's first line is just
+            // one more member of the call: the consultation is on the other.
+            let side = call
+                .conference
+                .side_line
+                .as_ref()
+                .filter(|s| matches!(s.state, crate::call::side_line::SideState::Talking));
+            match side {
+                Some(s) => {
+                    members.push((call.conference.agent_party, Listener::Conference));
+                    members.push((s.party, Listener::SideLine));
+                }
+                None => members.push((call.conference.agent_party, Listener::Agent)),
+            }
         }
         for p in call.conference.talking() {
             let l = match (p.role, p.monitor) {
@@ -388,7 +416,6 @@ impl CallEngine {
         let Some(p) = call.conference.parties.iter_mut().find(|p| p.id == pid) else {
             return;
         };
-        p.leg.state = LegState::Talking;
         let open = p.leg.media.map(|m| MediaCommand::OpenParty {
             call: id,
             party: pid,
@@ -397,16 +424,23 @@ impl CallEngine {
             codec: m.codec,
             telephone_event: m.telephone_event,
         });
+        let Some(open) = open else {
+            // Never joined: hung up (the leg has its dialog), with no span and no event.
+            tracing::warn!(call = %id, party = pid.0, "party answered without usable SDP: dropped");
+            p.leg.state = LegState::Talking;
+            if let Some(span) = call.conference.span_mut(pid) {
+                span.state = PartyState::Left;
+                span.left_at = Some(wall);
+            }
+            self.drop_party_inner(id, pid, now);
+            return;
+        };
+        p.leg.state = LegState::Talking;
         let kind = p.kind.clone();
         if let Some(span) = call.conference.span_mut(pid) {
             span.state = PartyState::Talking;
             span.joined_at = Some(wall);
         }
-        let Some(open) = open else {
-            tracing::warn!(call = %id, party = pid.0, "party answered without usable SDP: dropped");
-            self.drop_party_inner(id, pid, now);
-            return;
-        };
         call.conference.mixing = true;
         let event = PartyEvent {
             call: call.name.clone(),
@@ -419,6 +453,8 @@ impl CallEngine {
         self.out.push_back(Output::Media(open));
         self.out.push_back(Output::Party(Box::new(event)));
         self.remix(id);
+        self.side_line_answer(id, pid, now);
+        self.blind_target_answered(id, pid, now);
     }
 
     /// A party's RTP port could not be opened: without media they are taken off the call
@@ -540,6 +576,18 @@ impl CallEngine {
                 })));
             }
         }
+        if call
+            .conference
+            .side_line
+            .as_ref()
+            .is_some_and(|s| s.consult == p.id)
+        {
+            // The phone's consultation ended at the far side: its line ends too.
+            self.end_side_line(id, now);
+        }
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
         let release = p.held_caller
             && !call
                 .conference
@@ -550,6 +598,9 @@ impl CallEngine {
             self.set_caller_held(id, false);
         }
         self.remix(id);
+        if !answered {
+            self.blind_target_failed(id, p.id, now);
+        }
         self.drain_acd(now);
     }
 
@@ -600,6 +651,11 @@ impl CallEngine {
 
     /// Ends every extra leg of a call that is ending.
     pub(crate) fn end_parties(&mut self, id: CallId, now: Instant) {
+        if let Some(call) = self.calls.get_mut(&id) {
+            // The call is ending: a blind transfer's target is dropped, not waited for.
+            call.conference.blind = None;
+        }
+        self.end_side_line(id, now);
         let ids: Vec<PartyId> = self
             .calls
             .get(&id)

@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 pub enum CallState {
     /// INVITE received, not yet answered.
     Setup,
+    /// The hotline is calling the citizen (an outbound call, not yet answered).
+    Dialling,
     /// Answered, in the voice menu.
     Ivr,
     /// Asked for a person; waiting in a queue.
@@ -62,6 +64,31 @@ pub enum CallOutcome {
     /// start from the call journal (`DATA/call-journal.jsonl`). Counted in the KPIs by how
     /// far the call had got (`docs/KPI.md`).
     Interrupted,
+    /// A call the hotline placed that the citizen did not answer (busy, no answer, refused,
+    /// the trunk failed): its `outbound.outcome` says which. Not in the inbound KPIs.
+    NotReached,
+}
+
+/// Who started a call: a citizen calling the hotline, or the hotline calling a citizen back.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    #[default]
+    Inbound,
+    Outbound,
+}
+
+/// What an outbound call is for and how its try went (issue 15).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OutboundInfo {
+    pub purpose: crate::outbound::dialler::Purpose,
+    /// The ticket (or call) it is about.
+    pub reference: String,
+    /// The dialler's try number (1 for the first).
+    pub try_no: u32,
+    /// How the try went, once known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<crate::outbound::rules::Outcome>,
 }
 
 /// A live call, as `/api/calls` shows it.
@@ -113,6 +140,11 @@ pub struct LiveCall {
     /// on the line, how, and when (the reviewer's "who spoke when"; the desk's party list).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parties: Vec<PartySpan>,
+    #[serde(default)]
+    pub direction: Direction,
+    /// For a call the hotline placed: its purpose, ticket and how the try went.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outbound: Option<OutboundInfo>,
 }
 
 /// One party's time on a call.
@@ -265,7 +297,7 @@ impl WaitBreach {
 
 impl CallOutcome {
     /// Every outcome, in the order metrics list them.
-    pub const ALL: [CallOutcome; 12] = [
+    pub const ALL: [CallOutcome; 13] = [
         CallOutcome::Answered,
         CallOutcome::AbandonedInIvr,
         CallOutcome::AbandonedInQueue,
@@ -278,6 +310,7 @@ impl CallOutcome {
         CallOutcome::QueueTimeout,
         CallOutcome::NoCapacity,
         CallOutcome::Interrupted,
+        CallOutcome::NotReached,
     ];
 
     /// The name used in JSON and metrics labels.
@@ -295,6 +328,7 @@ impl CallOutcome {
             CallOutcome::QueueTimeout => "queue_timeout",
             CallOutcome::NoCapacity => "no_capacity",
             CallOutcome::Interrupted => "interrupted",
+            CallOutcome::NotReached => "not_reached",
         }
     }
 }
@@ -310,6 +344,7 @@ impl CallState {
     pub fn as_str(self) -> &'static str {
         match self {
             CallState::Setup => "setup",
+            CallState::Dialling => "dialling",
             CallState::Ivr => "ivr",
             CallState::Queued => "queued",
             CallState::Ringing => "ringing",

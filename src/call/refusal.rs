@@ -48,6 +48,8 @@ impl CallEngine {
                 answered_queue: None,
                 on_hold: false,
                 parties: Vec::new(),
+                direction: Default::default(),
+                outbound: None,
             },
             ended_at: at,
             outcome: CallOutcome::NoCapacity,

@@ -64,6 +64,8 @@ pub enum Phase {
     },
     /// Connected to an agent: audio is relayed between the two legs and recorded.
     Talking,
+    /// An outbound call ringing at the citizen's phone until `until` (`call::outbound`).
+    Dialling { until: Instant },
     /// We sent a BYE; the call ends when it is answered (or times out).
     Ending { outcome: CallOutcome },
 }
@@ -122,9 +124,70 @@ pub struct Call {
     /// Consult and conference: the legs beyond the caller and the agent, and everyone's
     /// spans for the record (`call::parties`).
     pub conference: crate::call::parties::Conference,
+    /// For a call the hotline placed (`call::outbound`).
+    pub outbound: Option<crate::call::outbound::OutboundState>,
+}
+
+/// What a new outbound call starts with (`Call::outbound`).
+pub(crate) struct NewOutbound {
+    pub id: CallId,
+    pub name: String,
+    pub number: String,
+    pub called: String,
+    pub peer: Peer,
+    pub invite: Request,
+    pub key: TransactionKey,
+    pub local_tag: String,
+    pub local_sdp: Vec<u8>,
+    pub port: u16,
+    pub ring_until: Instant,
+    pub started_at: DateTime<Utc>,
 }
 
 impl Call {
+    /// A call the hotline places: ringing at the citizen's phone (`call::outbound`).
+    pub(crate) fn outbound(n: NewOutbound, state: crate::call::outbound::OutboundState) -> Call {
+        Call {
+            id: n.id,
+            name: n.name,
+            caller: Masked::new(n.number),
+            called: n.called,
+            peer: n.peer,
+            invite: n.invite,
+            invite_key: n.key,
+            local_tag: n.local_tag,
+            dialog: None,
+            phase: Phase::Dialling {
+                until: n.ring_until,
+            },
+            port: n.port,
+            media: None,
+            local_sdp: n.local_sdp,
+            menu_path: Vec::new(),
+            queue: None,
+            started_at: n.started_at,
+            answered_at: None,
+            queued_at: None,
+            armed: None,
+            agent_leg: None,
+            agent: None,
+            connected_at: None,
+            wait: None,
+            recording: None,
+            transfers: Vec::new(),
+            ticket: None,
+            answered_queue: None,
+            first_ring_at: None,
+            rings_unanswered: 0,
+            queued_mono: None,
+            on_hold: false,
+            conference: Default::default(),
+            session_interval: None,
+            session_timer: None,
+            outbound: Some(state),
+        }
+    }
+
     /// The earliest instant this call needs attention.
     pub fn next_wakeup(&self) -> Option<Instant> {
         let phase = match &self.phase {
@@ -143,16 +206,23 @@ impl Call {
                 next_notice, until, ..
             } => Some((*next_notice).min(*until)),
             Phase::Talking => None,
+            Phase::Dialling { until } => Some(*until),
             Phase::Ending { .. } => return None,
         };
         let session = self.session_timer.map(|t| t.deadline());
-        [phase, session].into_iter().flatten().min()
+        let side_line = self
+            .conference
+            .side_line
+            .as_ref()
+            .and_then(|s| s.poll_timeout());
+        [phase, session, side_line].into_iter().flatten().min()
     }
 
     /// Where the call is, as the API names it.
     pub fn state(&self) -> CallState {
         match self.phase {
             Phase::Ringing { .. } => CallState::Setup,
+            Phase::Dialling { .. } => CallState::Dialling,
             Phase::Answered { .. } | Phase::Ivr { .. } => CallState::Ivr,
             Phase::Queued { .. } if self.agent_leg.is_some() => CallState::Ringing,
             Phase::Queued { .. } => CallState::Queued,
@@ -187,6 +257,12 @@ impl Call {
             answered_queue: self.answered_queue.clone(),
             on_hold: self.on_hold,
             parties: self.conference.spans.clone(),
+            direction: if self.outbound.is_some() {
+                crate::call::record::Direction::Outbound
+            } else {
+                crate::call::record::Direction::Inbound
+            },
+            outbound: self.outbound.as_ref().map(|o| o.info.clone()),
             id: self.name.clone(),
             caller: self.caller.masked(),
             called: self.called.clone(),
@@ -203,6 +279,7 @@ impl Call {
     fn abandon_outcome(&self) -> CallOutcome {
         match self.phase {
             Phase::Ringing { .. } => CallOutcome::CancelledBeforeAnswer,
+            Phase::Dialling { .. } => CallOutcome::NotReached,
             Phase::Queued { .. } => CallOutcome::AbandonedInQueue,
             Phase::Talking => CallOutcome::Answered,
             Phase::Ending { outcome } => outcome,
@@ -220,6 +297,17 @@ impl CallEngine {
         from: Peer,
         now: Instant,
     ) {
+        let called = req
+            .uri
+            .as_sip()
+            .and_then(|u| u.user_decoded())
+            .map(|u| String::from_utf8_lossy(&u).into_owned())
+            .unwrap_or_default();
+        if self.is_agent_dialling(&req, &called) {
+            // Not a citizen's call: the agent's phone consults from its call.
+            self.side_line_invite(req, key, from, &called, now);
+            return;
+        }
         self.counters.calls_offered += 1;
         if !self.accepting {
             let mut resp = Response::for_request(&req, 503, "Service Unavailable");
@@ -228,12 +316,6 @@ impl CallEngine {
             self.respond(&key, resp, now);
             return;
         }
-        let called = req
-            .uri
-            .as_sip()
-            .and_then(|u| u.user_decoded())
-            .map(|u| String::from_utf8_lossy(&u).into_owned())
-            .unwrap_or_default();
         if !self.cfg.service_numbers.contains(&called) {
             self.counters.calls_rejected += 1;
             self.respond_status(&key, &req, 404, now);
@@ -333,6 +415,7 @@ impl CallEngine {
             conference: Default::default(),
             session_interval,
             session_timer: None,
+            outbound: None,
         };
         self.by_invite.insert(key, id);
         self.calls.insert(id, call);
@@ -452,6 +535,9 @@ impl CallEngine {
         let Some(id) = self.dialog_call(&ack) else {
             return;
         };
+        if self.side_line_ack(id, &ack) {
+            return;
+        }
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
@@ -493,6 +579,7 @@ impl CallEngine {
             self.rearm(id);
             return;
         }
+        self.side_line_timeout(id, now);
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
@@ -529,6 +616,10 @@ impl CallEngine {
             Phase::Ivr { nav, .. } => {
                 nav.handle_timeout(now);
                 self.drive_navigator(id, now);
+            }
+            Phase::Dialling { until } if now >= *until => {
+                *until = now + self.cfg.timers.t1 * 64; // the CANCEL's own time to finish
+                self.outbound_ring_timeout(id, now);
             }
             Phase::Queued { next_notice, .. } if now >= *next_notice => {
                 *next_notice = now + self.cfg.queue_notice_interval;
@@ -570,6 +661,15 @@ impl CallEngine {
             return;
         };
         if req.headers.call_id != call.invite.headers.call_id {
+            let side_line = call
+                .conference
+                .side_line
+                .as_ref()
+                .is_some_and(|s| s.invite.headers.call_id == req.headers.call_id);
+            if side_line {
+                self.side_line_request(id, req, key, now);
+                return;
+            }
             match self.party_of_dialog(id, &req.headers.call_id) {
                 Some(pid) => self.handle_party_in_dialog(id, pid, req, key, now),
                 None => self.handle_agent_in_dialog(id, req, key, now),
@@ -629,6 +729,8 @@ impl CallEngine {
                 self.finish(id, CallOutcome::Rejected, now);
             }
             Phase::Ending { .. } => {}
+            // Our own call still ringing at the citizen's: CANCEL; the 487 ends it.
+            Phase::Dialling { .. } => self.cancel_outbound(id, now),
             Phase::Talking => {
                 // Both legs get a BYE; the agent's conversation did happen, so the call
                 // counts as answered and the agent goes to wrap-up.
@@ -693,7 +795,7 @@ impl CallEngine {
     }
 }
 
-fn open_command(call: CallId, port: u16, m: &Negotiated, trusted: bool) -> MediaCommand {
+pub(crate) fn open_command(call: CallId, port: u16, m: &Negotiated, trusted: bool) -> MediaCommand {
     MediaCommand::Open {
         call,
         port,

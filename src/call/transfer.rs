@@ -8,6 +8,7 @@
 use std::time::Instant;
 
 use crate::call::engine::{CallEngine, MediaCommand, Output};
+use crate::call::parties::PartyTarget;
 use crate::call::session::{CallId, Phase};
 use crate::sip::message::{MediaType, Method, Request, Response, TransactionKey};
 
@@ -158,8 +159,11 @@ impl CallEngine {
         Ok(())
     }
 
-    /// REFER from the agent's phone: `Refer-To: <sip:dialect@…>` names the queue. Accepted
-    /// with 202, the result reported in a NOTIFY (RFC 3515 §2.4.5), then the agent is let go.
+    /// REFER from the agent's phone on its call's dialog. With `Replaces` naming the phone's
+    /// side line (RFC 5589 §7, attended transfer) the consulted party takes the call over;
+    /// without it, `Refer-To: <sip:dialect@…>` names a queue or an outside number (blind
+    /// transfer). Accepted with 202, the result reported in a NOTIFY (RFC 3515 §2.4.5), then
+    /// the agent is let go.
     pub(crate) fn handle_refer(
         &mut self,
         id: CallId,
@@ -167,76 +171,291 @@ impl CallEngine {
         key: TransactionKey,
         now: Instant,
     ) {
-        let target = req.headers.get("Refer-To").and_then(|v| {
-            let v = v.trim().trim_start_matches('<');
-            let user = v.split_once(':')?.1.split(['@', '>', ';']).next()?;
-            Some(user.to_string())
-        });
-        let Some(target) = target else {
+        let Some(refer_to) = req.headers.get("Refer-To").and_then(ReferTo::parse) else {
             self.respond_status(&key, &req, 400, now);
             return;
         };
-        let leg = self.calls.get(&id).and_then(|c| c.agent_leg.clone());
-        let allowed = self.acd.has_queue(&target) || self.external_number(&target).is_some();
-        if !allowed || leg.is_none() {
-            let mut resp = Response::for_request(&req, 403, "Forbidden");
-            resp.headers.push(
-                "Warning",
-                &format!("399 hotline \"transfer target {target:?} is not a queue or a configured outside number\""),
-            );
-            self.respond(&key, resp, now);
+        if let Some(replaces) = &refer_to.replaces {
+            self.refer_replaces(id, &req, &key, replaces, ReferredOn::CallLeg, now);
             return;
         }
-        self.respond_status(&key, &req, 202, now);
-        if let Some(mut leg) = leg {
-            self.notify_refer_done(&mut leg, now);
-            if let Some(call) = self.calls.get_mut(&id) {
-                call.agent_leg = Some(leg);
+        let target = refer_to.user;
+        let agent = self.calls.get(&id).and_then(|c| c.agent.clone());
+        let Some(agent) = agent.filter(|_| self.talking_call(id).is_ok()) else {
+            let resp = refer_refused(&req, "the call is not talking to this phone's agent");
+            self.respond(&key, resp, now);
+            return;
+        };
+        if self.acd.has_queue(&target) || self.external_number(&target).is_some() {
+            self.respond_status(&key, &req, 202, now);
+            self.notify_refer_result(id, ReferredOn::CallLeg, 200, now);
+            if let Err(e) = self.transfer_inner(id, &target, now) {
+                tracing::info!(error = %e, "REFER transfer failed");
             }
+            return;
         }
-        if let Err(e) = self.transfer_inner(id, &target, now) {
-            tracing::info!(error = %e, "REFER transfer failed");
+        // A colleague or a unit: rung first, handed the call when they answer.
+        let started = match self.dialled_target(&target, &agent) {
+            Some(t @ (PartyTarget::Agent(_) | PartyTarget::Unit(_))) => {
+                self.start_blind_transfer(id, t, now).map_err(|e| e.to_string())
+            }
+            _ => Err(format!(
+                "transfer target {target:?} is not an agent, a queue, a unit with a phone or a configured outside number"
+            )),
+        };
+        match started {
+            Ok(()) => self.respond_status(&key, &req, 202, now),
+            Err(why) => {
+                let resp = refer_refused(&req, &why);
+                self.respond(&key, resp, now);
+            }
         }
     }
 
-    /// The NOTIFY that closes a REFER's implicit subscription: "200 OK", terminated.
-    fn notify_refer_done(&mut self, leg: &mut crate::call::agent_leg::AgentLeg, now: Instant) {
-        let host = self.local_host();
-        let transport = if leg.peer.reliable() {
-            crate::sip::message::Transport::Tcp
-        } else {
-            crate::sip::message::Transport::Udp
-        };
-        let branch = self.token();
-        let port = self.cfg.sip_addr.port();
-        let Some(dialog) = leg.dialog.as_mut() else {
-            return;
-        };
-        let mut notify = dialog.request(
-            Method::Notify,
-            crate::sip::dialog::ViaSpec {
-                transport: &transport,
-                host: &host,
-                port,
-                branch_suffix: &branch,
-            },
-        );
-        notify.headers.push("Event", "refer");
-        notify
-            .headers
-            .push("Subscription-State", "terminated;reason=noresource");
-        let notify = notify.with_body(MediaType::new("message", "sipfrag"), "SIP/2.0 200 OK\r\n");
-        let Some(key) = notify.client_transaction_key() else {
-            return;
-        };
-        self.txn_peers.insert(key.clone(), leg.peer);
-        if let Err(e) = self.txns.start_client(
-            key,
-            notify,
-            crate::call::engine::transport(leg.peer.reliable()),
-            now,
-        ) {
-            tracing::debug!(error = %e, "NOTIFY not sent");
+    /// REFER from the agent's phone on its side line: only an attended transfer (`Replaces`
+    /// naming the call's own leg) means anything there.
+    pub(crate) fn handle_refer_on_side_line(
+        &mut self,
+        id: CallId,
+        req: Request,
+        key: TransactionKey,
+        now: Instant,
+    ) {
+        match req.headers.get("Refer-To").and_then(ReferTo::parse) {
+            Some(ReferTo {
+                replaces: Some(replaces),
+                ..
+            }) => self.refer_replaces(id, &req, &key, &replaces, ReferredOn::SideLine, now),
+            Some(_) => {
+                let mut resp = Response::for_request(&req, 403, "Forbidden");
+                resp.headers.push(
+                    "Warning",
+                    "399 hotline \"transfer the citizen from the citizen's call, not from the consultation\"",
+                );
+                self.respond(&key, resp, now);
+            }
+            None => self.respond_status(&key, &req, 400, now),
         }
+    }
+
+    /// The attended transfer: the REFER on one of the agent's two dialogs names the other in
+    /// `Replaces`; the citizen is handed over to the consulted party, and both dialogs end.
+    fn refer_replaces(
+        &mut self,
+        id: CallId,
+        req: &Request,
+        key: &TransactionKey,
+        replaces: &Replaces,
+        on: ReferredOn,
+        now: Instant,
+    ) {
+        let consult = self.calls.get(&id).and_then(|c| {
+            let line = c.conference.side_line.as_ref()?;
+            // The other dialog's Call-ID and both its tags (ours and the phone's).
+            let (other, tags) = match on {
+                ReferredOn::CallLeg => (
+                    &line.invite.headers.call_id,
+                    [
+                        Some(line.local_tag.as_str()),
+                        line.invite.headers.from.tag(),
+                    ],
+                ),
+                ReferredOn::SideLine => {
+                    let leg = c.agent_leg.as_ref()?;
+                    let d = leg.dialog.as_ref()?;
+                    (
+                        &leg.invite.headers.call_id,
+                        [Some(d.local_tag.as_str()), d.remote_tag.as_deref()],
+                    )
+                }
+            };
+            let talking = c
+                .conference
+                .party(line.consult)
+                .is_some_and(|p| p.leg.state == crate::call::agent_leg::LegState::Talking);
+            (replaces.names(other, tags)).then_some((line.consult, talking))
+        });
+        let refuse = |why: &str| refer_refused(req, why);
+        match consult {
+            None => {
+                let resp = refuse("Replaces names no consultation of this call");
+                self.respond(key, resp, now);
+            }
+            Some((_, false)) => {
+                let resp = refuse("the consulted party has not answered yet");
+                self.respond(key, resp, now);
+            }
+            Some((party, true)) => {
+                self.respond_status(key, req, 202, now);
+                self.notify_refer_result(id, on, 200, now);
+                tracing::info!(call = %id, party = party.0, "attended transfer from the agent's phone");
+                if let Err(e) = self.hand_over(id, party.0, now) {
+                    tracing::info!(error = %e, "attended transfer failed");
+                }
+            }
+        }
+    }
+
+    /// The NOTIFY that closes a REFER's implicit subscription with the outcome (`200 OK`,
+    /// or why the target did not answer), terminated.
+    pub(crate) fn notify_refer_result(
+        &mut self,
+        id: CallId,
+        on: ReferredOn,
+        status: u16,
+        now: Instant,
+    ) {
+        let frag = format!(
+            "SIP/2.0 {status} {}\r\n",
+            crate::call::screen::reason_phrase(status)
+        );
+        let add = move |notify: Request| {
+            let mut notify = notify.with_body(MediaType::new("message", "sipfrag"), frag.clone());
+            notify.headers.push("Event", "refer");
+            notify
+                .headers
+                .push("Subscription-State", "terminated;reason=noresource");
+            notify
+        };
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        match on {
+            ReferredOn::CallLeg => {
+                let Some(mut leg) = call.agent_leg.take() else {
+                    return;
+                };
+                let peer = leg.peer;
+                if let Some(dialog) = leg.dialog.as_mut() {
+                    self.send_in_dialog(dialog, peer, Method::Notify, Some(&add), now);
+                }
+                if let Some(call) = self.calls.get_mut(&id) {
+                    call.agent_leg = Some(leg);
+                }
+            }
+            ReferredOn::SideLine => {
+                let Some(mut line) = call.conference.side_line.take() else {
+                    return;
+                };
+                let peer = line.peer;
+                self.send_in_dialog(&mut line.dialog, peer, Method::Notify, Some(&add), now);
+                if let Some(call) = self.calls.get_mut(&id) {
+                    call.conference.side_line = Some(line);
+                }
+            }
+        }
+    }
+}
+
+/// A REFER's 403 with the reason in a `Warning`.
+fn refer_refused(req: &Request, why: &str) -> Response {
+    let mut resp = Response::for_request(req, 403, "Forbidden");
+    resp.headers
+        .push("Warning", &format!("399 hotline \"{why}\""));
+    resp
+}
+
+/// Which of the agent's dialogs a REFER came on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReferredOn {
+    /// The call's agent leg (the citizen's call, as the phone sees it).
+    CallLeg,
+    /// The phone's own consultation (`call::side_line`).
+    SideLine,
+}
+
+/// A REFER's `Refer-To`: the target's user part and, for an attended transfer, the dialog it
+/// replaces (RFC 3891, carried as an escaped URI header, RFC 5589 §7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ReferTo {
+    user: String,
+    replaces: Option<Replaces>,
+}
+
+/// `Replaces: call-id;to-tag=…;from-tag=…`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Replaces {
+    call_id: String,
+    to_tag: Option<String>,
+    from_tag: Option<String>,
+}
+
+impl ReferTo {
+    fn parse(value: &str) -> Option<ReferTo> {
+        let value = value.trim();
+        let uri = match (value.find('<'), value.rfind('>')) {
+            (Some(a), Some(b)) if a < b => &value[a + 1..b],
+            _ => value,
+        };
+        let (uri, headers) = uri.split_once('?').unwrap_or((uri, ""));
+        let user = uri.split_once(':')?.1.split(['@', ';']).next()?;
+        let replaces = headers
+            .split('&')
+            .filter_map(|h| h.split_once('='))
+            .find(|(name, _)| name.trim().eq_ignore_ascii_case("Replaces"))
+            .and_then(|(_, v)| {
+                let v = String::from_utf8(crate::sip::message::percent_decode(v)).ok()?;
+                Replaces::parse(&v)
+            });
+        Some(ReferTo {
+            user: user.to_string(),
+            replaces,
+        })
+    }
+}
+
+impl Replaces {
+    /// Whether it names the dialog `call_id` whose two tags are `tags` (RFC 3891 gives them
+    /// from the recipient's side; phones differ, so either order is taken).
+    fn names(&self, call_id: &str, tags: [Option<&str>; 2]) -> bool {
+        let known = |t: &Option<String>| {
+            t.as_deref()
+                .is_none_or(|t| tags.iter().flatten().any(|k| *k == t))
+        };
+        self.call_id == call_id && known(&self.to_tag) && known(&self.from_tag)
+    }
+
+    fn parse(value: &str) -> Option<Replaces> {
+        let mut parts = value.split(';').map(str::trim);
+        let call_id = parts.next().filter(|c| !c.is_empty())?.to_string();
+        let mut r = Replaces {
+            call_id,
+            to_tag: None,
+            from_tag: None,
+        };
+        for p in parts {
+            match p.split_once('=') {
+                Some((k, v)) if k.eq_ignore_ascii_case("to-tag") => r.to_tag = Some(v.into()),
+                Some((k, v)) if k.eq_ignore_ascii_case("from-tag") => r.from_tag = Some(v.into()),
+                _ => {}
+            }
+        }
+        Some(r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refer_to_with_an_escaped_replaces_names_the_dialog() {
+        let r = ReferTo::parse(
+            "\"Bob\" <sip:1002@127.0.0.1:5060;transport=udp?Replaces=abc%40host%3Bto-tag%3Dt1%3Bfrom-tag%3Df1>",
+        )
+        .expect("parses");
+        assert_eq!(r.user, "1002");
+        let rep = r.replaces.expect("replaces");
+        assert_eq!(rep.call_id, "abc@host");
+        assert_eq!(rep.to_tag.as_deref(), Some("t1"));
+        assert_eq!(rep.from_tag.as_deref(), Some("f1"));
+        let blind = ReferTo::parse("<sip:dialect@127.0.0.1>").expect("parses");
+        assert_eq!(blind.user, "dialect");
+        assert_eq!(blind.replaces, None);
+        assert_eq!(ReferTo::parse("nonsense"), None);
+        assert_eq!(
+            ReferTo::parse("<sip:x@h?Replaces=>").and_then(|r| r.replaces),
+            None
+        );
     }
 }

@@ -42,6 +42,10 @@ pub struct Config {
     pub privacy: PrivacyConfig,
     pub acd: AcdFiles,
     pub transfer: TransferConfig,
+    /// Where calls to citizens go out (issue 15).
+    pub trunk: TrunkConfig,
+    /// When, how often and how fast the hotline calls citizens back.
+    pub outbound: crate::outbound::rules::OutboundRules,
     pub registrar: RegistrarSettings,
     /// The citizen's internet channel (issue 13).
     pub public: PublicConfig,
@@ -87,6 +91,17 @@ pub struct TransferConfig {
     pub gateway: Option<SocketAddr>,
     /// What an agent may pick (`"110"`, `water`) → the number dialled at the gateway.
     pub numbers: std::collections::BTreeMap<String, String>,
+}
+
+/// The SIP trunk (a carrier's SBC or a gateway) the hotline calls citizens through; it may
+/// be the same as `[transfer] gateway`. Without an address nothing is dialled out.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrunkConfig {
+    /// `host:port` over UDP.
+    pub address: Option<SocketAddr>,
+    /// The number citizens see (the hotline's own); default: the first service number.
+    pub caller_id: Option<String>,
 }
 
 /// The agents' registrar: what an operator may need to change about it.
@@ -402,6 +417,17 @@ impl Config {
                 bad(
                     "service_numbers",
                     format!("sip.service_numbers: {n:?} is not a dialable number (digits, letters, '+')"),
+                );
+            }
+        }
+        if let Err(e) = self.outbound.validate() {
+            bad("outbound", e.to_string());
+        }
+        if let Some(id) = &self.trunk.caller_id {
+            if !crate::outbound::rules::is_phone_number(id) {
+                bad(
+                    "caller_id",
+                    format!("trunk.caller_id: {id:?} is not a phone number (digits, an optional leading +)"),
                 );
             }
         }

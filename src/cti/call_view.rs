@@ -94,6 +94,21 @@ impl WallboardView {
     }
 }
 
+/// The call as its agent's desk shows it: a supervisor listening in silence is not on it (C16
+/// logs every use; the agent hears a whisper or a barge, and sees those).
+pub fn for_agent_desk(mut call: LiveCall) -> LiveCall {
+    call.parties.retain(|p| {
+        !matches!(
+            p.party,
+            crate::call::record::PartyKind::Supervisor {
+                mode: crate::call::record::MonitorMode::Listen,
+                ..
+            }
+        )
+    });
+    call
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,6 +174,8 @@ mod tests {
                 joined_at: None,
                 left_at: None,
             }],
+            direction: Default::default(),
+            outbound: None,
         }
     }
 
@@ -182,5 +199,17 @@ mod tests {
         assert!(json["waiting"].is_number(), "{json}");
         // Neither the ticket nor the recording is shown on a wall screen.
         assert!(call.get("ticket").is_none() && call.get("recording").is_none());
+    }
+
+    #[test]
+    fn the_agents_desk_does_not_show_a_silent_listener_but_shows_a_whisper() {
+        let call = live("a", CallState::Talking);
+        assert!(for_agent_desk(call.clone()).parties.is_empty());
+        let mut whisper = call;
+        whisper.parties[0].party = PartyKind::Supervisor {
+            user: "supervisor".into(),
+            mode: MonitorMode::Whisper,
+        };
+        assert_eq!(for_agent_desk(whisper).parties.len(), 1);
     }
 }

@@ -223,7 +223,8 @@ async fn build(
                         || c.offered_to.as_deref() == id
                         || assists(c, agent.id.as_str())
                 })
-                .cloned();
+                .cloned()
+                .map(crate::cti::call_view::for_agent_desk);
             DeskView {
                 at,
                 agent,

@@ -658,6 +658,10 @@ impl EngineTask {
                         t.agent_activity(*a);
                     }
                 }
+                Output::Outbound { attempt, outcome } => {
+                    // The dialler is not wired into the shell yet: nothing places calls.
+                    tracing::info!(attempt, ?outcome, "outbound try over");
+                }
                 Output::EmergencyTransfer { call, target } => {
                     if let Some(t) = self.tickets.as_mut() {
                         t.emergency_transfer(call, &target);

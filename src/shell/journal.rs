@@ -357,6 +357,8 @@ mod tests {
             answered_queue: talking.then(|| "general".into()),
             on_hold: false,
             parties: Vec::new(),
+            direction: Default::default(),
+            outbound: None,
         }
     }
 

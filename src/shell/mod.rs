@@ -328,6 +328,14 @@ pub async fn run(
         unit_numbers: unit_numbers(&config.config_dir)?,
         trunks: config.sip.trunks.clone(),
         max_setup_per_source: config.sip.max_setup_per_source,
+        trunk: config.trunk.address,
+        trunk_caller_id: config
+            .trunk
+            .caller_id
+            .clone()
+            .or_else(|| config.sip.service_numbers.first().cloned())
+            .unwrap_or_else(|| "12345".into()),
+        outbound_ring_timeout: config.outbound.ring_timeout,
     };
     let registrar = crate::sip::registrar::Registrar::new(
         crate::sip::registrar::RegistrarConfig {

@@ -172,7 +172,7 @@ impl CallRecordLog {
 /// The talk time of an answered call that ended (handle time for the KPIs). An
 /// `interrupted` call has none: our crash cut it, its real end is unknown.
 pub fn handled(r: &CallRecord) -> Option<KpiEvent> {
-    if r.outcome == crate::call::record::CallOutcome::Interrupted {
+    if r.outcome == crate::call::record::CallOutcome::Interrupted || r.call.outbound.is_some() {
         return None;
     }
     let talk = (r.ended_at - r.call.connected_at?).to_std().ok()?;
@@ -193,6 +193,9 @@ pub fn kpi_outcome(r: &CallRecord) -> Option<KpiEvent> {
     use crate::call::record::CallOutcome;
     use crate::stats::kpi::Outcome;
     let c = &r.call;
+    if c.outbound.is_some() {
+        return None; // the hotline's own calls are not citizens' calls to it (docs/KPI.md)
+    }
     let (outcome, at) = if let (Some(wait), Some(at)) = (c.wait_s, c.connected_at) {
         let wait = std::time::Duration::from_secs_f64(wait.max(0.0));
         (Outcome::Answered { wait }, at)
@@ -352,6 +355,8 @@ mod tests {
                 answered_queue: None,
                 on_hold: false,
                 parties: Vec::new(),
+                direction: Default::default(),
+                outbound: None,
             },
             ended_at: at,
             outcome: CallOutcome::AbandonedInQueue,

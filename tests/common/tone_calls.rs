@@ -33,6 +33,15 @@ pub fn agent_phone(engine: &Engine, dir: &Path, agent: &str, hz: f64) -> Baresip
             record_heard: true,
         },
     );
+    registered_and_ready(engine, agent, || {
+        std::fs::read_to_string(dir.join("baresip.log")).unwrap_or_default()
+    });
+    phone
+}
+
+/// Waits until agent `agent`'s phone is registered, then makes the agent ready (as a
+/// supervisor); `phone_log` says what the phone did when it never registers.
+pub fn registered_and_ready(engine: &Engine, agent: &str, phone_log: impl Fn() -> String) {
     wait_for(Duration::from_secs(20), || {
         let (_, body) = engine.get("/api/agents");
         let list: serde_json::Value = serde_json::from_str(&body).ok()?;
@@ -41,8 +50,8 @@ pub fn agent_phone(engine: &Engine, dir: &Path, agent: &str, hz: f64) -> Baresip
     })
     .unwrap_or_else(|| {
         panic!(
-            "{agent} registers; baresip:\n{}\nlog:\n{}",
-            std::fs::read_to_string(dir.join("baresip.log")).unwrap_or_default(),
+            "{agent} registers; the phone:\n{}\nlog:\n{}",
+            phone_log(),
             engine.log()
         )
     });
@@ -54,7 +63,6 @@ pub fn agent_phone(engine: &Engine, dir: &Path, agent: &str, hz: f64) -> Baresip
         Some(r#"{"state":"ready"}"#),
     );
     assert_eq!(status, 204, "{body}");
-    phone
 }
 
 /// The citizen: a 400 Hz endpoint speaking `law`, and SIPp calling the hotline with it as its audio and
@@ -165,4 +173,61 @@ pub fn gateway_phone(
         )
     });
     (unit, run, log)
+}
+
+/// Waits for the live call `id` to satisfy `pred`.
+pub fn call_until(
+    engine: &Engine,
+    id: &str,
+    what: &str,
+    pred: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    engine
+        .call_where(Duration::from_secs(20), |c| c["id"] == id && pred(c))
+        .unwrap_or_else(|| {
+            panic!(
+                "{what}: {}\nlog:\n{}",
+                engine.get("/api/calls").1,
+                engine.log()
+            )
+        })
+}
+
+/// `secs` seconds of what `who` hears, from 700 ms from now (after any switch settles).
+pub fn window(who: &ToneEndpoint, secs: u64) -> Vec<i16> {
+    std::thread::sleep(Duration::from_millis(700));
+    let from = who.mark();
+    std::thread::sleep(Duration::from_secs(secs));
+    who.heard_between(from, who.mark())
+}
+
+/// After a hand-over: `to` is talking (on the call it took over) and `from` is not.
+pub fn assert_took_over(engine: &Engine, from: &str, to: &str) {
+    let (_, agents) = engine.get("/api/agents");
+    let agents: serde_json::Value = serde_json::from_str(&agents).expect("agents");
+    let state = |a: &str| {
+        agents
+            .as_array()
+            .and_then(|l| l.iter().find(|x| x["id"] == a))
+            .map(|x| x["state"].clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(state(to), "talking", "{agents}");
+    assert_ne!(state(from), "talking", "{agents}");
+}
+
+/// The finished call's record names `to` as its agent and the transfer `from → to`.
+pub fn assert_record_transferred(engine: &Engine, from: &str, to: &str) -> serde_json::Value {
+    let record = engine
+        .latest_record(Duration::from_secs(15))
+        .expect("a call record");
+    assert_eq!(record["agent"], to, "{record}");
+    let transfer = format!("{from} → {to}");
+    assert!(
+        record["transfers"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|t| *t == transfer.as_str())),
+        "{record}"
+    );
+    record
 }

@@ -49,29 +49,20 @@ fn last_status_to(sim: &Sim, to: Peer) -> u16 {
 
 /// A REGISTER for 1001 from the caller's address with a wrong password (a real nonce).
 fn failed_register(sim: &mut Sim, i: u32) {
-    use md5::{Digest, Md5};
     let reg = |cseq: u32, auth: &str| {
         format!("REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-bad{i}-{cseq};rport\r\nFrom: <sip:1001@127.0.0.1>;tag=r{i}\r\nTo: <sip:1001@127.0.0.1>\r\nCall-ID: bad-{i}\r\nCSeq: {cseq} REGISTER\r\nContact: <sip:1001@127.0.0.1:5070>\r\n{auth}Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
     };
     sim.send(&reg(1, ""));
     let challenge = sim.responses().last().copied().cloned().unwrap();
     assert_eq!(challenge.status, 401);
-    let nonce = challenge
-        .headers
-        .www_authenticate
-        .iter()
-        .find(|a| {
-            a.param("algorithm")
-                .is_none_or(|al| al.eq_ignore_ascii_case("MD5"))
-        })
-        .and_then(|a| a.param("nonce"))
-        .expect("an MD5 nonce")
-        .to_string();
-    let hex = |s: String| hex::encode(Md5::digest(s.as_bytes()));
-    let ha1 = hex("1001:hotline:guess".into());
-    let ha2 = hex("REGISTER:sip:127.0.0.1".into());
-    let response = hex(format!("{ha1}:{nonce}:00000001:c0ffee:auth:{ha2}"));
-    sim.send(&reg(2, &format!("Authorization: Digest username=\"1001\", realm=\"hotline\", nonce=\"{nonce}\", uri=\"sip:127.0.0.1\", response=\"{response}\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"c0ffee\"\r\n")));
+    let auth = md5_authorization(
+        &challenge,
+        ("1001", "guess"),
+        "REGISTER",
+        "sip:127.0.0.1",
+        "c0ffee",
+    );
+    sim.send(&reg(2, &auth));
     assert_eq!(sim.statuses().last(), Some(&403));
 }
 

@@ -17,7 +17,6 @@ pub(super) fn register_agent(sim: &mut Sim) -> Peer {
 
 /// A phone registering as `user` with digest (MD5) from 127.0.0.1:`port`.
 pub(super) fn register_phone(sim: &mut Sim, user: &str, password: &str, port: u16) -> Peer {
-    use md5::{Digest, Md5};
     let phone = Peer {
         addr: format!("127.0.0.1:{port}").parse().unwrap(),
         link: Link::Udp,
@@ -31,21 +30,13 @@ pub(super) fn register_phone(sim: &mut Sim, user: &str, password: &str, port: u1
         other => panic!("expected 401, got {other:?}"),
     };
     assert_eq!(challenge.status, 401);
-    let md5_challenge = challenge
-        .headers
-        .www_authenticate
-        .iter()
-        .find(|a| {
-            a.param("algorithm")
-                .is_none_or(|al| al.eq_ignore_ascii_case("MD5"))
-        })
-        .expect("an MD5 challenge");
-    let nonce = md5_challenge.param("nonce").expect("nonce").to_string();
-    let hex = |s: String| hex::encode(Md5::digest(s.as_bytes()));
-    let ha1 = hex(format!("{user}:hotline:{password}"));
-    let ha2 = hex("REGISTER:sip:127.0.0.1".into());
-    let response = hex(format!("{ha1}:{nonce}:00000001:c0ffee:auth:{ha2}"));
-    let auth = format!("Authorization: Digest username=\"{user}\", realm=\"hotline\", nonce=\"{nonce}\", uri=\"sip:127.0.0.1\", response=\"{response}\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"c0ffee\"\r\n");
+    let auth = md5_authorization(
+        &challenge,
+        (user, password),
+        "REGISTER",
+        "sip:127.0.0.1",
+        "c0ffee",
+    );
     sim.send_from(phone, &reg(2, &auth));
     match &sim.to_others.last().expect("an answer").1 {
         Message::Response(r) => assert_eq!(r.status, 200, "{r:?}"),

@@ -7,7 +7,7 @@ use crate::call::parties::{ConferenceError, PartyTarget};
 use crate::call::record::{MonitorMode, PartyKind, PartyRole, PartyState};
 use crate::media::mixer::PartyId;
 
-fn gateway(sim: &mut Sim) -> Peer {
+pub(super) fn gateway(sim: &mut Sim) -> Peer {
     let gateway = Peer {
         addr: "127.0.0.1:5090".parse::<SocketAddr>().unwrap(),
         link: Link::Udp,
@@ -17,7 +17,12 @@ fn gateway(sim: &mut Sim) -> Peer {
 }
 
 /// `peer` (the gateway, a phone) answers its last INVITE with SDP on `port`.
-fn answers(sim: &mut Sim, gw: Peer, port: u16, tag: &str) -> crate::sip::message::Request {
+pub(super) fn answers(
+    sim: &mut Sim,
+    gw: Peer,
+    port: u16,
+    tag: &str,
+) -> crate::sip::message::Request {
     let out = last_request_to(sim, gw, "INVITE");
     let mut ok = Response::for_request(&out, 200, "OK").with_to_tag(tag);
     ok.headers.contact = Some(crate::sip::message::Contact::List(vec![
@@ -67,7 +72,7 @@ fn unit_on_call(role: PartyRole, port: u16, tag: &str) -> UnitOnCall {
 }
 
 /// The last `Mix` sent, as (listener, speakers) with sorted speakers.
-fn last_mix(sim: &Sim) -> Vec<(u8, Vec<u8>)> {
+pub(super) fn last_mix(sim: &Sim) -> Vec<(u8, Vec<u8>)> {
     let hears = sim
         .media
         .iter()
@@ -567,15 +572,7 @@ fn a_consult_transfer_to_agent_1002_hands_the_call_over_in_the_acd_too() {
     connect_agent(&mut sim, phone);
     let call = sim.call_id();
     let name = sim.engine.live_calls()[0].id.clone();
-    let state = |sim: &Sim, agent: &str| {
-        sim.engine
-            .acd_snapshot(sim.now)
-            .agents
-            .iter()
-            .find(|a| a.id.as_str() == agent)
-            .map(|a| a.state.kind())
-            .expect("agent")
-    };
+    let state = agent_state;
     // 1002's phone is not registered: the ACD refuses them, nothing is dialled.
     assert!(matches!(
         sim.engine.add_party(

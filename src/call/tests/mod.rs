@@ -39,6 +39,9 @@ fn config(answer_delay: Duration) -> EngineConfig {
         unit_numbers: [("water".to_string(), "96116".to_string())].into(),
         trunks: vec!["127.0.0.9".parse().unwrap()],
         max_setup_per_source: 3,
+        trunk: None,
+        trunk_caller_id: "12345".into(),
+        outbound_ring_timeout: Duration::from_secs(30),
     }
 }
 
@@ -83,6 +86,8 @@ struct Sim {
     parties: Vec<crate::call::record::PartyEvent>,
     activity: Vec<crate::stats::activity::AgentActivity>,
     kpis: Vec<crate::stats::kpi::KpiEvent>,
+    /// Outbound tries' results: (attempt, outcome).
+    outbound: Vec<(u64, crate::outbound::rules::Outcome)>,
 }
 
 const SDP: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\n";
@@ -125,6 +130,7 @@ impl Sim {
             kpis: Vec::new(),
             parties: Vec::new(),
             activity: Vec::new(),
+            outbound: Vec::new(),
         }
     }
 
@@ -155,6 +161,7 @@ impl Sim {
                 Output::Journal(j) => self.journal.push(*j),
                 Output::Party(p) => self.parties.push(*p),
                 Output::AgentActivity(a) => self.activity.push(*a),
+                Output::Outbound { attempt, outcome } => self.outbound.push((attempt, outcome)),
             }
         }
     }
@@ -267,6 +274,45 @@ impl Sim {
             })
             .expect("media opened")
     }
+}
+
+/// The `Authorization` line (CRLF-terminated) answering `challenge`'s MD5 digest for
+/// `method uri` as `user`/`password`, with nonce-count 1 and client nonce `cnonce`.
+fn md5_authorization(
+    challenge: &Response,
+    (user, password): (&str, &str),
+    method: &str,
+    uri: &str,
+    cnonce: &str,
+) -> String {
+    use md5::{Digest, Md5};
+    let nonce = challenge
+        .headers
+        .www_authenticate
+        .iter()
+        .find(|a| {
+            a.param("algorithm")
+                .is_none_or(|al| al.eq_ignore_ascii_case("MD5"))
+        })
+        .and_then(|a| a.param("nonce"))
+        .expect("an MD5 nonce")
+        .to_string();
+    let hex = |s: String| hex::encode(Md5::digest(s.as_bytes()));
+    let ha1 = hex(format!("{user}:hotline:{password}"));
+    let ha2 = hex(format!("{method}:{uri}"));
+    let response = hex(format!("{ha1}:{nonce}:00000001:{cnonce}:auth:{ha2}"));
+    format!("Authorization: Digest username=\"{user}\", realm=\"hotline\", nonce=\"{nonce}\", uri=\"{uri}\", response=\"{response}\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"{cnonce}\"\r\n")
+}
+
+/// Where agent `agent` stands in the ACD now.
+fn agent_state(sim: &Sim, agent: &str) -> crate::acd::model::AgentStateKind {
+    sim.engine
+        .acd_snapshot(sim.now)
+        .agents
+        .iter()
+        .find(|a| a.id.as_str() == agent)
+        .map(|a| a.state.kind())
+        .expect("agent")
 }
 
 /// The port of an SDP body's `m=audio` line.
@@ -634,4 +680,6 @@ mod abuse;
 mod agents;
 mod conference;
 mod liveness;
+mod outbound;
 mod persist_reload;
+mod side_line;

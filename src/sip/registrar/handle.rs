@@ -323,6 +323,35 @@ impl<L: Clone + PartialEq + fmt::Debug> Registrar<L> {
         AuthOutcome::Authorized
     }
 
+    /// Checks the digest of a request an agent's phone starts on its own (an INVITE to a
+    /// colleague, a unit or 110 while it has a citizen on the line): the From user must be
+    /// the one who answers the challenge, with the same nonces, counters and failure guard as
+    /// REGISTER. `Ok` names the user; `Err` is the response to send (401 challenge, 403, 400).
+    pub fn authenticate_request(
+        &mut self,
+        req: &Request,
+        ip: IpAddr,
+        now: Instant,
+    ) -> Result<String, Box<Response>> {
+        let user = match &req.headers.from.uri {
+            Uri::Sip(u) => u
+                .user_decoded()
+                .and_then(|b| String::from_utf8(b).ok())
+                .filter(|u| !u.is_empty()),
+            Uri::Other(_) => None,
+        };
+        let Some(user) = user else {
+            return Err(Box::new(self.reply(req, 403, "Forbidden")));
+        };
+        let refusal = match self.authenticate(req, &user, canonical(ip), now) {
+            AuthOutcome::Authorized => return Ok(user),
+            AuthOutcome::Challenge { stale } => self.challenge_response(req, stale, now),
+            AuthOutcome::Refused => self.reply(req, 403, "Forbidden"),
+            AuthOutcome::Bad(e) => self.refuse(req, e),
+        };
+        Err(Box::new(refusal))
+    }
+
     fn remember_nc(&mut self, nonce: &str, nc: u32) {
         let forget_at = match self.mint.timestamp(nonce, &self.cfg.realm) {
             Some(ts) => self.epoch + self.mint.fresh_until(ts),
