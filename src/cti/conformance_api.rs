@@ -70,16 +70,15 @@ pub(crate) async fn conformance(
     .await
     .map_err(internal)?
     .map_err(internal)?;
-    let (activity, (tickets, tickets_cut)) = api
-        .tickets
-        .worker()
-        .call(move |s, _| {
+    let (activity, (tickets, tickets_cut)) =
+        crate::shell::period_tickets::read(api.data_dir.clone(), move |s| {
             Ok((
                 crate::shell::agent_activity::between(s, from, to)?,
                 crate::shell::period_tickets::histories(s, from, to)?,
             ))
         })
-        .await?;
+        .await
+        .map_err(internal)?;
     let now = api.tickets.now().with_timezone(&Utc);
     let report = crate::analytics::conformance::report(&crate::analytics::conformance::Inputs {
         from,

@@ -69,16 +69,15 @@ pub(crate) async fn staffing(
     .await
     .map_err(crate::cti::stats_api::internal)?
     .map_err(crate::cti::stats_api::internal)?;
-    let (history_activity, day_activity) = api
-        .tickets
-        .worker()
-        .call(move |s, _| {
+    let (history_activity, day_activity) =
+        crate::shell::period_tickets::read(api.data_dir.clone(), move |s| {
             Ok((
                 crate::shell::agent_activity::between(s, history_from, day_start)?,
                 crate::shell::agent_activity::between(s, day_start, day_end)?,
             ))
         })
-        .await?;
+        .await
+        .map_err(crate::cti::stats_api::internal)?;
     let now = api.tickets.now().with_timezone(&Utc);
     let history = crate::analytics::staffing::history(
         calls.iter().filter(|e| offered(e)).map(|e| e.at),

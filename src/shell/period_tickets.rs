@@ -1,5 +1,6 @@
 //! Reads the tickets a report over a period needs, with their whole event logs, for the
-//! conformance report (`analytics::conformance`), which decides everything from them.
+//! conformance report (`analytics::conformance`), which decides everything from them; and the
+//! read-only connection the reports read through, beside the ticket thread.
 
 use chrono::{DateTime, Utc};
 use rusqlite::params;
@@ -18,6 +19,37 @@ pub const MAX_TICKETS: usize = 200_000;
 
 fn backend(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(e.to_string())
+}
+
+impl SqliteStore {
+    /// A read-only connection to the running store (`data_dir/tickets.sqlite`), for reports
+    /// over long periods: WAL lets it read beside the ticket thread, so a month's conformance
+    /// report never holds up ticket writes.
+    pub fn open_reader(data_dir: &std::path::Path) -> Result<Self, StoreError> {
+        use rusqlite::OpenFlags;
+        let path = data_dir.join("tickets.sqlite");
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = rusqlite::Connection::open_with_flags(&path, flags)
+            .map_err(|e| StoreError::Backend(format!("{}: {e}", path.display())))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(backend)?;
+        Ok(Self {
+            conn,
+            path,
+            in_batch: false,
+            batch_lost: None,
+        })
+    }
+}
+
+/// Runs `read` on a read-only connection to the store, off the async threads.
+pub async fn read<R: Send + 'static>(
+    data_dir: std::path::PathBuf,
+    read: impl FnOnce(&mut SqliteStore) -> Result<R, StoreError> + Send + 'static,
+) -> Result<R, StoreError> {
+    tokio::task::spawn_blocking(move || read(&mut SqliteStore::open_reader(&data_dir)?))
+        .await
+        .map_err(|e| StoreError::Backend(e.to_string()))?
 }
 
 /// The tickets received from [`LOOKBACK_DAYS`] before `from` until `to`, oldest first, each
