@@ -16,8 +16,9 @@
 //! | [`call`] | one call's life: where dialog, media, IVR and ACD meet |
 //! | [`workflow`] | tickets (诉求工单), legal transitions, working-day deadlines |
 //! | [`portal`] | the citizen's internet requests: query codes, throttles, what a citizen may see |
-//! | [`stats`] | KPIs from timestamped events: 15-second answer rate, 24 h connection rate |
+//! | [`stats`] | KPIs from timestamped events: 15-second answer rate, 24 h connection rate; per-agent and per-queue figures |
 //! | [`outbound`] | the dialler: calling citizens back within the window, tries and pacing |
+//! | [`analytics`] | staffing (Erlang C) and the conformance report, fed rows by the shell |
 //! | [`cti`] | the HTTP API and pages |
 //! | [`shell`] | every socket, timer, file, SQLite handle and task |
 //!
@@ -25,6 +26,7 @@
 //! `media`) → `sip::transaction` → `sip::message`. `workflow` and `stats` stand beside.
 
 pub mod acd;
+pub mod analytics;
 pub mod call;
 pub mod china_time;
 pub mod config;

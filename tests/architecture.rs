@@ -4,7 +4,17 @@
 use std::path::{Path, PathBuf};
 
 const CORE_ROOMS: &[&str] = &[
-    "sip", "media", "ivr", "acd", "call", "workflow", "stats", "config", "portal", "outbound",
+    "sip",
+    "media",
+    "ivr",
+    "acd",
+    "call",
+    "workflow",
+    "stats",
+    "analytics",
+    "config",
+    "portal",
+    "outbound",
 ];
 
 const FORBIDDEN: &[&str] = &[

@@ -213,6 +213,25 @@ impl CallEngine {
                 AcdOutput::AgentStateChanged { agent, from, state } => {
                     self.state_dirty = true;
                     tracing::info!(%agent, from = from.as_str(), to = state.kind().as_str(), "agent state");
+                    let call = state.call().and_then(|c| self.calls.get(c));
+                    let reason = match &state {
+                        crate::acd::model::AgentState::NotReady { reason } => {
+                            Some(reason.as_str().to_string())
+                        }
+                        _ => None,
+                    };
+                    let activity = crate::stats::activity::AgentActivity {
+                        agent: agent.as_str().to_string(),
+                        at: self.wall(now),
+                        kind: crate::stats::activity::ActivityKind::State {
+                            state: state.kind().as_str().to_string(),
+                            reason,
+                        },
+                        call: call.map(|c| c.name.clone()),
+                        queue: call.and_then(|c| c.queue.clone()),
+                    };
+                    self.out
+                        .push_back(Output::AgentActivity(Box::new(activity)));
                 }
                 AcdOutput::AlarmRaised(alarm) => tracing::warn!(%alarm, "alarm raised"),
                 AcdOutput::AlarmCleared(alarm) => tracing::info!(%alarm, "alarm cleared"),

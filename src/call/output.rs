@@ -117,6 +117,9 @@ pub enum Output {
     /// conference, supervisor): the call's ticket records a unit's or an outside service's
     /// part in it (W3 three-way transfer), the audit log a supervisor's.
     Party(Box<crate::call::record::PartyEvent>),
+    /// An agent changed state, held a caller or took a web item: kept durably for the
+    /// per-agent statistics (`GET /api/stats/agents`).
+    AgentActivity(Box<crate::stats::activity::AgentActivity>),
     /// How an outbound call's try went (`call::outbound`), for the dialler.
     Outbound {
         attempt: u64,

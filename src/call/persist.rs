@@ -147,6 +147,34 @@ impl CallEngine {
         }
     }
 
+    /// The engine stops (after its last call): every agent not logged out is recorded as
+    /// logged out by the stop (`engine_stopped`), so the statistics and C1 count the time the
+    /// engine was down as time nobody could answer, until the restart puts the states back.
+    pub fn record_stop(&mut self, now: Instant) {
+        let at = self.wall(now);
+        for a in self.acd.snapshot(now).agents {
+            if a.state.kind() == crate::acd::model::AgentStateKind::LoggedOut {
+                continue;
+            }
+            let activity = crate::stats::activity::AgentActivity {
+                agent: a.id.as_str().to_string(),
+                at,
+                kind: crate::stats::activity::ActivityKind::State {
+                    state: crate::acd::model::AgentStateKind::LoggedOut
+                        .as_str()
+                        .to_string(),
+                    reason: Some("engine_stopped".into()),
+                },
+                call: None,
+                queue: None,
+            };
+            self.out
+                .push_back(crate::call::output::Output::AgentActivity(Box::new(
+                    activity,
+                )));
+        }
+    }
+
     /// Puts back what was saved before a restart: bindings with the time they had left
     /// (lapsed ones and unknown users dropped), then agent states (see the module doc).
     pub fn restore(&mut self, saved: &SavedState, now: Instant) -> Restored {

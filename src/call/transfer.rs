@@ -32,7 +32,7 @@ impl CallEngine {
     /// or takes them off it, from the agent's desk; a phone's own hold re-INVITE does the
     /// same. Only a call talking to an agent can be held.
     pub fn hold(&mut self, id: CallId, on: bool, now: Instant) -> Result<(), TransferError> {
-        let _ = now;
+        let wall = self.wall(now);
         let call = self
             .calls
             .get_mut(&id)
@@ -45,6 +45,17 @@ impl CallEngine {
         }
         call.on_hold = on;
         tracing::info!(call = %call.id, on_hold = on, "hold from the desk");
+        if let Some(agent) = call.agent.clone() {
+            let activity = crate::stats::activity::AgentActivity {
+                agent,
+                at: wall,
+                kind: crate::stats::activity::ActivityKind::Hold { on },
+                call: Some(call.name.clone()),
+                queue: call.queue.clone(),
+            };
+            self.out
+                .push_back(Output::AgentActivity(Box::new(activity)));
+        }
         let prompt = on.then(|| self.menus.queue_audio().hold().as_str().to_string());
         self.out
             .push_back(Output::Media(MediaCommand::Hold { call: id, prompt }));

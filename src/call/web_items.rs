@@ -51,7 +51,23 @@ impl CallEngine {
         agent: &str,
         now: Instant,
     ) -> Result<(), AcdError> {
+        let queue = self.acd.item_queue(item).map(|q| q.to_string());
         let result = self.acd.handle_item_accepted(item, agent, now);
+        if result.is_ok() {
+            let activity = crate::stats::activity::AgentActivity {
+                agent: agent.to_string(),
+                at: self.wall(now),
+                kind: crate::stats::activity::ActivityKind::WebItem {
+                    item: item.to_string(),
+                },
+                call: None,
+                queue,
+            };
+            self.out
+                .push_back(crate::call::output::Output::AgentActivity(Box::new(
+                    activity,
+                )));
+        }
         self.drain_acd(now);
         result
     }

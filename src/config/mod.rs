@@ -2,7 +2,9 @@
 //! Unknown keys are refused; every problem is reported as `file:line: what is wrong`.
 //! Nothing here opens a socket or starts anything.
 
+mod kpi;
 mod public;
+pub use kpi::KpiConfig;
 pub use public::PublicConfig;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -305,29 +307,6 @@ impl Default for PrivacyConfig {
     }
 }
 
-/// How the standard's two numbers are counted (`docs/KPI.md`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct KpiConfig {
-    /// Callers who hang up this soon after asking for a person are left out of both rates.
-    /// The standard counts every caller, so the default is 0; an operator may choose the
-    /// contact-centre practice of a few seconds, and the reports then say so.
-    #[serde(with = "humantime_serde")]
-    pub grace: Duration,
-    /// The 24 h connection-rate alarm needs at least this many counted calls (one lost call
-    /// at 03:00 should not page everyone).
-    pub alarm_min_calls: u64,
-}
-
-impl Default for KpiConfig {
-    fn default() -> Self {
-        Self {
-            grace: Duration::ZERO,
-            alarm_min_calls: 20,
-        }
-    }
-}
-
 /// The voice menu: where its files are and the engine-wide limits the loader enforces.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -528,18 +507,7 @@ impl Config {
                 bad(key, format!("ivr.{key} must be at least 10s"));
             }
         }
-        if self.kpi.grace > Duration::from_secs(15) {
-            bad(
-                "grace",
-                "kpi.grace must be at most 15s: a longer grace would hide callers who waited past the 15-second target (C2)".into(),
-            );
-        }
-        if self.kpi.alarm_min_calls == 0 {
-            bad(
-                "alarm_min_calls",
-                "kpi.alarm_min_calls must be at least 1".into(),
-            );
-        }
+        self.kpi.check(&mut bad);
         if self.sip.min_se < Duration::from_secs(90) || self.sip.session_expires < self.sip.min_se {
             bad(
                 "min_se",

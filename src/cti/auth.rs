@@ -36,6 +36,7 @@ enum RoleName {
     Supervisor,
     Wallboard,
     Channel,
+    DataSharing,
 }
 
 #[derive(Deserialize)]
@@ -49,6 +50,13 @@ struct UserEntry {
     /// A `channel` user's channels (`["public_account", "app"]`).
     #[serde(default)]
     channels: Option<Vec<crate::workflow::model::Channel>>,
+    /// A `data_sharing` user's fields (`docs/EXPORT.md`).
+    #[serde(default)]
+    export_fields: Option<Vec<String>>,
+    /// A `data_sharing` user's field classes shown whole (`name`, `number`, `address`,
+    /// `content`); every other class is masked.
+    #[serde(default)]
+    unmasked: Option<Vec<crate::analytics::export::FieldClass>>,
 }
 
 /// The token table.
@@ -57,6 +65,8 @@ pub struct Users {
     by_token: HashMap<String, Actor>,
     /// The channels each connector (`role = "channel"`) may hand requests in on.
     channels: HashMap<String, Vec<crate::workflow::model::Channel>>,
+    /// What each data-sharing consumer (`role = "data_sharing"`) may export, and how masked.
+    exports: HashMap<String, crate::analytics::export::ExportPolicy>,
 }
 
 impl std::fmt::Debug for Users {
@@ -80,6 +90,7 @@ impl Users {
         })?;
         let mut by_token = HashMap::new();
         let mut channels = HashMap::new();
+        let mut exports = HashMap::new();
         for u in file.users {
             let bad = |message: &str| UsersError::Invalid {
                 user: u.user.clone(),
@@ -103,7 +114,37 @@ impl Users {
                 (RoleName::Supervisor, None) => Role::Supervisor,
                 (RoleName::Wallboard, None) => Role::Wallboard,
                 (RoleName::Channel, None) => Role::Channel,
+                (RoleName::DataSharing, None) => Role::DataSharing,
             };
+            match (&role, &u.export_fields) {
+                (Role::DataSharing, Some(fields)) if !fields.is_empty() => {
+                    if let Some(f) = fields
+                        .iter()
+                        .find(|f| crate::analytics::export::class_of(f).is_none())
+                    {
+                        return Err(bad(&format!(
+                            "`export_fields` names `{f}`, not a field of docs/EXPORT.md"
+                        )));
+                    }
+                    exports.insert(
+                        u.user.clone(),
+                        crate::analytics::export::ExportPolicy {
+                            fields: fields.clone(),
+                            unmasked: u.unmasked.clone().unwrap_or_default(),
+                        },
+                    );
+                }
+                (Role::DataSharing, _) => {
+                    return Err(bad(
+                        "a data_sharing user needs `export_fields = [\"id\", …]`",
+                    ))
+                }
+                (_, Some(_)) => return Err(bad("only data_sharing users have `export_fields`")),
+                _ => {}
+            }
+            if u.unmasked.is_some() && role != Role::DataSharing {
+                return Err(bad("only data_sharing users have `unmasked`"));
+            }
             match (&role, &u.channels) {
                 (Role::Channel, Some(list)) if !list.is_empty() => {
                     use crate::workflow::model::Channel as C;
@@ -127,7 +168,11 @@ impl Users {
                 return Err(bad("token used twice"));
             }
         }
-        Ok(Self { by_token, channels })
+        Ok(Self {
+            by_token,
+            channels,
+            exports,
+        })
     }
 
     /// Whether any token is one of the shipped demo tokens (`demo-…`): fine on loopback,
@@ -162,6 +207,11 @@ impl Users {
             .unwrap_or_default()
     }
 
+    /// What a data-sharing consumer may export, and how masked.
+    pub fn export_policy(&self, user: &str) -> Option<&crate::analytics::export::ExportPolicy> {
+        self.exports.get(user)
+    }
+
     /// Number of configured users.
     pub fn len(&self) -> usize {
         self.by_token.len()
@@ -187,6 +237,13 @@ pub(crate) fn bearer(
             "a channel token hands requests in (POST /api/channels/{channel}/requests), nothing else",
         ));
     }
+    if actor.role == Role::DataSharing {
+        return Err(crate::cti::ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "forbidden",
+            "a data-sharing token exports tickets (GET /api/export/tickets), nothing else",
+        ));
+    }
     Ok(actor)
 }
 
@@ -210,6 +267,41 @@ mod tests {
 
     fn catalogue() -> DispatchCatalogue {
         DispatchCatalogue::from_toml_str(include_str!("../../config/dispatch.toml")).unwrap()
+    }
+
+    #[test]
+    fn data_sharing_users_name_known_fields_and_nobody_else_does() {
+        let c = catalogue();
+        let users = Users::from_toml_str(include_str!("../../config/users.toml"), &c).unwrap();
+        let p = users.export_policy("statistics-bureau").unwrap();
+        assert!(p.fields.iter().any(|f| f == "caller_phone"));
+        assert_eq!(p.unmasked, [crate::analytics::export::FieldClass::Address]);
+        assert!(users
+            .export_policy("planning-office")
+            .unwrap()
+            .unmasked
+            .is_empty());
+        let entry = |role: &str, extra: &str| {
+            format!("[[user]]\ntoken = \"t-12345678\"\nuser = \"u\"\nrole = \"{role}\"\n{extra}")
+        };
+        for (text, says) in [
+            (entry("data_sharing", ""), "needs `export_fields"),
+            (
+                entry("data_sharing", "export_fields = [\"password\"]\n"),
+                "not a field",
+            ),
+            (
+                entry("agent", "export_fields = [\"id\"]\n"),
+                "only data_sharing",
+            ),
+            (
+                entry("supervisor", "unmasked = [\"name\"]\n"),
+                "only data_sharing",
+            ),
+        ] {
+            let e = Users::from_toml_str(&text, &c).err().unwrap().to_string();
+            assert!(e.contains(says), "{text}: {e}");
+        }
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub struct CallTickets {
     jobs_tx: mpsc::UnboundedSender<Job>,
     links_rx: mpsc::UnboundedReceiver<TicketLink>,
     runner: tokio::task::JoinHandle<()>,
+    /// Agents' state changes, holds and web items, kept for the statistics.
+    activity: crate::shell::agent_activity::ActivityLog,
 }
 
 impl std::fmt::Debug for CallTickets {
@@ -107,7 +109,9 @@ impl CallTickets {
         let (links_tx, links_rx) = mpsc::unbounded_channel();
         let (jobs_tx, jobs_rx) = mpsc::unbounded_channel();
         let runner = tokio::spawn(run_jobs(api.clone(), jobs_rx, links_tx));
+        let activity = crate::shell::agent_activity::ActivityLog::start(api.worker().clone());
         Self {
+            activity,
             api,
             jobs_tx,
             links_rx,
@@ -157,6 +161,11 @@ impl CallTickets {
         let _ = self.jobs_tx.send(party_job(p, at));
     }
 
+    /// An agent changed state, held a caller or took a web item: kept for the statistics.
+    pub fn agent_activity(&mut self, a: crate::stats::activity::AgentActivity) {
+        self.activity.push(a);
+    }
+
     /// The next draft opened, for the engine task's loop.
     pub async fn next_link(&mut self) -> Option<TicketLink> {
         self.links_rx.recv().await
@@ -164,6 +173,7 @@ impl CallTickets {
 
     /// Waits (at most `within`) for the jobs still queued, at shutdown.
     pub async fn finish(self, within: Duration) {
+        self.activity.finish(within).await;
         drop(self.jobs_tx);
         let mut runner = self.runner;
         if tokio::time::timeout(within, &mut runner).await.is_err() {

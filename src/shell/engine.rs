@@ -494,6 +494,7 @@ impl EngineTask {
                 let now = crate::shell::clock::now();
                 if self.core.is_idle() || now >= until {
                     self.core.abandon_all(now);
+                    self.core.record_stop(now);
                     self.drain(&mut pending);
                     break;
                 }
@@ -650,6 +651,11 @@ impl EngineTask {
                     tracing::info!(call = %p.call, party = ?p.party, left = p.left_at.is_some(), "call party");
                     if let Some(t) = self.tickets.as_mut() {
                         t.party(*p);
+                    }
+                }
+                Output::AgentActivity(a) => {
+                    if let Some(t) = self.tickets.as_mut() {
+                        t.agent_activity(*a);
                     }
                 }
                 Output::Outbound { attempt, outcome } => {

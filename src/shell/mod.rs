@@ -2,6 +2,7 @@
 //! shutdown. It makes no protocol or business decision: it feeds the cores and carries out
 //! what they return.
 
+pub mod agent_activity;
 pub mod assets;
 pub mod attachments;
 pub mod bridge;
@@ -9,6 +10,7 @@ pub mod call_tickets;
 pub mod clock;
 pub mod conn_limit;
 pub mod engine;
+pub mod export_audit;
 pub mod http_serve;
 pub mod journal;
 pub mod linkage_store;
@@ -16,6 +18,7 @@ pub mod media;
 pub mod media_ports;
 pub mod metrics;
 pub mod monitor_audit;
+pub mod period_tickets;
 pub mod portal_key;
 pub mod private_fs;
 pub mod read_audit;
@@ -510,6 +513,13 @@ pub async fn run(
     })
     .merge(crate::cti::public::router(public))
     .merge(crate::cti::web_items::router(tickets.clone()))
+    .merge(crate::cti::stats_api::router(
+        crate::cti::stats_api::StatsApi {
+            tickets: tickets.clone(),
+            data_dir: config.storage.data_dir.clone(),
+            kpi: config.kpi.clone(),
+        },
+    ))
     .merge(crate::cti::tickets::router(tickets))
     .fallback(crate::cti::extract::no_route);
     let http = tokio::spawn(http_serve::serve(

@@ -257,6 +257,55 @@ pub fn kpi_outcomes(data_dir: &Path) -> std::io::Result<Vec<KpiEvent>> {
     Ok(out)
 }
 
+/// Every finished call whose record file covers `[from, to)` (records are filed by the UTC
+/// day they ended; a day later is read too, for calls answered before midnight that ended
+/// after it). Unreadable lines are skipped, as at open.
+pub fn records_between(
+    data_dir: &Path,
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+) -> std::io::Result<Vec<CallRecord>> {
+    let dir = data_dir.join("calls");
+    let mut out = Vec::new();
+    let mut day = from.date_naive();
+    let last = to.date_naive().succ_opt().unwrap_or(to.date_naive());
+    while day <= last {
+        let file = dir.join(format!("{}.jsonl", day.format("%Y-%m-%d")));
+        match File::open(&file) {
+            Ok(f) => {
+                for line in BufReader::new(f).lines() {
+                    if let Ok(r) = serde_json::from_str::<CallRecord>(&line?) {
+                        out.push(r);
+                    }
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        match day.succ_opt() {
+            Some(d) => day = d,
+            None => break,
+        }
+    }
+    Ok(out)
+}
+
+/// The KPI outcomes (answers, abandons, refusals, handle times) whose instant falls in
+/// `[from, to)`, oldest first.
+pub fn kpi_outcomes_between(
+    data_dir: &Path,
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+) -> std::io::Result<Vec<KpiEvent>> {
+    let mut out: Vec<KpiEvent> = records_between(data_dir, from, to)?
+        .iter()
+        .flat_map(|r| kpi_outcome(r).into_iter().chain(handled(r)))
+        .filter(|e| e.at >= from && e.at < to)
+        .collect();
+    out.sort_by_key(|e| e.at);
+    Ok(out)
+}
+
 /// After a crash the file may end mid-line: start the next record on a line of its own,
 /// so one torn record never corrupts the one after it.
 pub(crate) fn end_torn_line(f: &mut File) -> std::io::Result<()> {

@@ -42,6 +42,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_external_key.sql"),
     include_str!("migrations/0005_monitoring_audit.sql"),
     include_str!("migrations/0006_emergency_links.sql"),
+    include_str!("migrations/0007_agent_activity.sql"),
+    include_str!("migrations/0008_export_audit.sql"),
 ];
 
 /// How hard a commit waits for the disk.
@@ -81,12 +83,12 @@ pub(crate) fn wire<T: Serialize>(v: &T) -> String {
 
 /// The SQLite implementation of [`TicketStore`].
 pub struct SqliteStore {
-    conn: Connection,
-    path: PathBuf,
-    in_batch: bool,
+    pub(super) conn: Connection,
+    pub(super) path: PathBuf,
+    pub(super) in_batch: bool,
     /// SQLite rolled the whole batch back by itself (it does on `SQLITE_FULL`): why. Later
     /// writes of the batch are refused with it rather than run outside any transaction.
-    batch_lost: Option<StoreError>,
+    pub(super) batch_lost: Option<StoreError>,
 }
 
 impl std::fmt::Debug for SqliteStore {

@@ -245,6 +245,16 @@ fn count(c: &mut Counts, outcome: Outcome, grace: Duration) {
     }
 }
 
+/// The rates of any set of outcomes (a day, a range, one queue), counted as the live KPIs
+/// count them: `grace` leaves out the short abandons.
+pub fn tally(events: &[KpiEvent], grace: Duration) -> Rates {
+    let mut c = Counts::default();
+    for e in events {
+        count(&mut c, e.outcome, grace);
+    }
+    c.into()
+}
+
 fn minute_of(at: DateTime<Utc>) -> i64 {
     at.timestamp().div_euclid(60)
 }

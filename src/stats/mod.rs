@@ -2,6 +2,8 @@
 //! connection rate, waits and abandons, and C12's emergency linkage timing. It is fed events
 //! and rows; it reaches into no other room.
 
+pub mod activity;
+pub mod agents;
 pub mod kpi;
 pub mod linkage;
 pub mod wallboard;

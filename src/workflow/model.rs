@@ -230,6 +230,9 @@ pub enum Role {
     Citizen,
     /// A platform's connector (app, public account…): hands requests in, nothing else.
     Channel,
+    /// A data-sharing consumer (another department, the statistics office): exports tickets
+    /// masked as its configuration says (`GET /api/export/tickets`), nothing else.
+    DataSharing,
 }
 
 impl Role {
@@ -244,6 +247,7 @@ impl Role {
             Role::Wallboard => "wallboard".into(),
             Role::Citizen => "citizen".into(),
             Role::Channel => "channel".into(),
+            Role::DataSharing => "data_sharing".into(),
         }
     }
 

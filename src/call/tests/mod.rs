@@ -84,6 +84,7 @@ struct Sim {
     journal: Vec<crate::call::record::JournalEntry>,
     /// Parties that joined or left (consult, conference, supervisor).
     parties: Vec<crate::call::record::PartyEvent>,
+    activity: Vec<crate::stats::activity::AgentActivity>,
     kpis: Vec<crate::stats::kpi::KpiEvent>,
     /// Outbound tries' results: (attempt, outcome).
     outbound: Vec<(u64, crate::outbound::rules::Outcome)>,
@@ -128,6 +129,7 @@ impl Sim {
             journal: Vec::new(),
             kpis: Vec::new(),
             parties: Vec::new(),
+            activity: Vec::new(),
             outbound: Vec::new(),
         }
     }
@@ -158,6 +160,7 @@ impl Sim {
                 Output::EmergencyTransfer { call, target } => self.emergency.push((call, target)),
                 Output::Journal(j) => self.journal.push(*j),
                 Output::Party(p) => self.parties.push(*p),
+                Output::AgentActivity(a) => self.activity.push(*a),
                 Output::Outbound { attempt, outcome } => self.outbound.push((attempt, outcome)),
             }
         }

@@ -266,3 +266,48 @@ fn a_reload_swaps_in_the_units_phone_numbers() {
         [("gas".to_string(), "96777".to_string())].into()
     );
 }
+
+/// Statistics (issue 17): agent state changes leave as activity facts with their reason, and
+/// a stop records every logged-in agent as logged out by it (the downtime counts as unstaffed).
+#[test]
+fn agent_states_leave_as_activity_and_a_stop_logs_everyone_out() {
+    let mut sim = Sim::new();
+    let _phone = super::agents::register_agent(&mut sim);
+    sim.engine
+        .set_agent_state(
+            "1001",
+            crate::acd::model::StateRequest::NotReady(crate::acd::model::NotReadyReason::Meal),
+            sim.now,
+        )
+        .expect("not ready");
+    sim.drain();
+    let kinds: Vec<crate::stats::activity::ActivityKind> =
+        sim.activity.iter().map(|a| a.kind.clone()).collect();
+    use crate::stats::activity::ActivityKind::State;
+    assert_eq!(
+        kinds[kinds.len() - 2..],
+        [
+            State {
+                state: "ready".into(),
+                reason: None
+            },
+            State {
+                state: "not_ready".into(),
+                reason: Some("meal".into())
+            }
+        ]
+    );
+    let before = sim.activity.len();
+    sim.engine.record_stop(sim.now);
+    sim.drain();
+    let stopped: Vec<_> = sim.activity[before..].to_vec();
+    assert_eq!(stopped.len(), 1, "only the logged-in agent: {stopped:?}");
+    assert_eq!(stopped[0].agent, "1001");
+    assert_eq!(
+        stopped[0].kind,
+        State {
+            state: "logged_out".into(),
+            reason: Some("engine_stopped".into())
+        }
+    );
+}

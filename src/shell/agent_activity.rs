@@ -1,0 +1,294 @@
+//! Keeps what agents did (`stats::activity`) durably in the ticket database's
+//! `agent_activity` table, and reads it (with the ticket events agents wrote) back for the
+//! statistics. The engine task hands each fact to [`ActivityLog`]; its own task writes
+//! whatever has queued up in one store job, so a busy minute costs a few commits, not one per
+//! state change, and the call tickets' jobs never wait behind it.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::params;
+use tokio::sync::mpsc;
+
+use crate::shell::ticket_store::SqliteStore;
+use crate::shell::ticket_worker::TicketWorker;
+use crate::stats::activity::{ActivityKind, AgentActivity};
+use crate::stats::agents::TicketTally;
+use crate::workflow::store::StoreError;
+use crate::workflow::WorkflowError;
+
+/// Most facts written in one store job.
+const BATCH: usize = 512;
+
+fn backend(e: rusqlite::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+/// The engine's side: queue a fact; a task writes them.
+#[derive(Debug)]
+pub struct ActivityLog {
+    tx: mpsc::UnboundedSender<AgentActivity>,
+    writer: tokio::task::JoinHandle<()>,
+}
+
+impl ActivityLog {
+    /// Starts the writer task over the ticket store's worker.
+    pub fn start(worker: TicketWorker) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let writer = tokio::spawn(write_batches(worker, rx));
+        ActivityLog { tx, writer }
+    }
+
+    /// Queues one fact (never blocks the engine).
+    pub fn push(&self, a: AgentActivity) {
+        let _ = self.tx.send(a);
+    }
+
+    /// At shutdown: writes what is queued (the last logouts), waiting at most `within`.
+    pub async fn finish(self, within: Duration) {
+        drop(self.tx);
+        let mut writer = self.writer;
+        if tokio::time::timeout(within, &mut writer).await.is_err() {
+            writer.abort();
+            tracing::warn!("agent activity still queued at shutdown (is the disk full?)");
+        }
+    }
+}
+
+/// Drains the queue in batches; a full disk is retried (bounded backoff) until it commits,
+/// any other failure is logged and the batch dropped.
+async fn write_batches(worker: TicketWorker, mut rx: mpsc::UnboundedReceiver<AgentActivity>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(a) => batch.push(a),
+                Err(_) => break,
+            }
+        }
+        let mut wait = crate::shell::call_tickets::RETRY_FIRST;
+        loop {
+            let rows = batch.clone();
+            match worker.submit(move |s, _| Ok(insert(s, &rows)?)).await {
+                Ok(()) => break,
+                Err(WorkflowError::Store(StoreError::Full)) => {
+                    tracing::warn!(
+                        facts = batch.len(),
+                        "data folder full: agent activity waits"
+                    );
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(5));
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, facts = batch.len(), "could not keep agent activity");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Inserts facts (inside the worker's transaction).
+pub fn insert(store: &mut SqliteStore, rows: &[AgentActivity]) -> Result<(), StoreError> {
+    let conn = store.connection();
+    let mut stmt = conn
+        .prepare_cached(
+            "INSERT INTO agent_activity (agent, at_ms, kind, detail, call, queue) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .map_err(backend)?;
+    for a in rows {
+        stmt.execute(params![
+            a.agent,
+            a.at.timestamp_millis(),
+            a.kind.code(),
+            a.kind.detail(),
+            a.call,
+            a.queue
+        ])
+        .map_err(backend)?;
+    }
+    Ok(())
+}
+
+/// The facts of `[from, to)` in time order, preceded by each agent's last state fact and last
+/// hold fact before `from` (the state the agent was in when the period began, and whether
+/// its caller was on hold).
+pub fn between(
+    store: &mut SqliteStore,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<AgentActivity>, StoreError> {
+    let (f, t) = (from.timestamp_millis(), to.timestamp_millis());
+    let conn = store.connection();
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT agent, at_ms, kind, detail, call, queue FROM agent_activity \
+             WHERE id IN (SELECT (SELECT b.id FROM agent_activity b \
+                                  WHERE b.agent = a.agent AND b.at_ms < ?1 \
+                                  AND b.kind NOT IN ('hold_on', 'hold_off', 'web_item') \
+                                  ORDER BY b.at_ms DESC, b.id DESC LIMIT 1) \
+                          FROM (SELECT DISTINCT agent FROM agent_activity) a) \
+                OR id IN (SELECT (SELECT b.id FROM agent_activity b \
+                                  WHERE b.agent = a.agent AND b.at_ms < ?1 \
+                                  AND b.kind IN ('hold_on', 'hold_off') \
+                                  ORDER BY b.at_ms DESC, b.id DESC LIMIT 1) \
+                          FROM (SELECT DISTINCT agent FROM agent_activity) a) \
+                OR (at_ms >= ?1 AND at_ms < ?2) \
+             ORDER BY at_ms, id",
+        )
+        .map_err(backend)?;
+    let rows = stmt
+        .query_map(params![f, t], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, Option<String>>(5)?,
+            ))
+        })
+        .map_err(backend)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (agent, at_ms, kind, detail, call, queue) = row.map_err(backend)?;
+        let Some(at) = DateTime::from_timestamp_millis(at_ms) else {
+            continue;
+        };
+        out.push(AgentActivity {
+            agent,
+            at,
+            kind: ActivityKind::from_code(&kind, detail),
+            call,
+            queue,
+        });
+    }
+    Ok(out)
+}
+
+/// Per agent: tickets created (`created`, or a call's draft `completed`) and closed directly
+/// (`directly_closed`) by that agent in `[from, to)`, from the event logs of the tickets
+/// registered since `period_tickets::LOOKBACK_DAYS` before `from`. Users `agent-1001` and
+/// `1001` both count for agent `1001`.
+pub fn ticket_tally(
+    store: &mut SqliteStore,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<TicketTally>, StoreError> {
+    // Ticket ids begin with their registration day (`YYYYMMDD-…`), the event log's key with
+    // the ticket id: only tickets registered since the lookback are scanned, by key range.
+    let lowest_id = (from - chrono::Duration::days(crate::shell::period_tickets::LOOKBACK_DAYS))
+        .with_timezone(&crate::workflow::model::china())
+        .format("%Y%m%d")
+        .to_string();
+    let conn = store.connection();
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT json_extract(body, '$.actor.user') AS user, \
+                    SUM(json_extract(body, '$.event') IN ('created', 'completed')), \
+                    SUM(json_extract(body, '$.event') = 'directly_closed') \
+             FROM events \
+             WHERE ticket_id >= ?3 \
+               AND json_extract(body, '$.event') IN ('created', 'completed', 'directly_closed') \
+               AND json_extract(body, '$.actor.role') = 'agent' \
+               AND CAST(strftime('%s', at) AS INTEGER) >= ?1 \
+               AND CAST(strftime('%s', at) AS INTEGER) < ?2 \
+             GROUP BY user ORDER BY user",
+        )
+        .map_err(backend)?;
+    let rows = stmt
+        .query_map(params![from.timestamp(), to.timestamp(), lowest_id], |r| {
+            let user = r.get::<_, Option<String>>(0)?.unwrap_or_default();
+            Ok(TicketTally {
+                // User `agent-1001` is agent `1001` (as the agent routes read a token).
+                agent: user.strip_prefix("agent-").unwrap_or(&user).to_string(),
+                created: r.get::<_, i64>(1)?.max(0) as u64,
+                closed: r.get::<_, i64>(2)?.max(0) as u64,
+            })
+        })
+        .map_err(backend)?;
+    let mut merged: std::collections::BTreeMap<String, TicketTally> = Default::default();
+    for t in rows {
+        let t = t.map_err(backend)?;
+        let m = merged
+            .entry(t.agent.clone())
+            .or_insert_with(|| TicketTally {
+                agent: t.agent.clone(),
+                ..TicketTally::default()
+            });
+        m.created += t.created;
+        m.closed += t.closed;
+    }
+    Ok(merged.into_values().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shell::ticket_store::Durability;
+    use chrono::TimeZone;
+
+    fn at(h: u32, m: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 22, h, m, 0)
+            .single()
+            .unwrap()
+    }
+
+    fn fact(agent: &str, t: DateTime<Utc>, kind: ActivityKind) -> AgentActivity {
+        AgentActivity {
+            agent: agent.into(),
+            at: t,
+            kind,
+            call: Some("call-1".into()),
+            queue: Some("general".into()),
+        }
+    }
+
+    fn state(s: &str, reason: Option<&str>) -> ActivityKind {
+        ActivityKind::State {
+            state: s.into(),
+            reason: reason.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_period_reads_its_facts_and_each_agents_last_state_and_hold_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = SqliteStore::open(&dir.path().join("t.sqlite"), Durability::Full).unwrap();
+        let rows = vec![
+            fact("1001", at(1, 0), state("ready", None)),
+            fact("1001", at(2, 0), state("talking", None)),
+            fact("1001", at(2, 30), ActivityKind::Hold { on: true }),
+            fact("1002", at(3, 0), state("not_ready", Some("meal"))),
+            fact("1001", at(5, 0), ActivityKind::Hold { on: false }),
+            fact(
+                "1002",
+                at(6, 0),
+                ActivityKind::WebItem {
+                    item: "20261122-000001".into(),
+                },
+            ),
+            fact("1001", at(9, 0), state("logged_out", None)),
+        ];
+        insert(&mut s, &rows).unwrap();
+        let got = between(&mut s, at(4, 0), at(8, 0)).unwrap();
+        // 1001's talking and hold-on, 1002's meal, then the period's two facts.
+        assert_eq!(
+            got,
+            vec![
+                rows[1].clone(),
+                rows[2].clone(),
+                rows[3].clone(),
+                rows[4].clone(),
+                rows[5].clone()
+            ]
+        );
+        // After everything: 1001's logout and hold-off, 1002's meal.
+        let later = between(&mut s, at(10, 0), at(11, 0)).unwrap();
+        assert_eq!(
+            later,
+            vec![rows[3].clone(), rows[4].clone(), rows[6].clone()]
+        );
+    }
+}
