@@ -36,6 +36,7 @@ enum RoleName {
     Supervisor,
     Wallboard,
     Channel,
+    KbEditor,
 }
 
 #[derive(Deserialize)]
@@ -103,6 +104,7 @@ impl Users {
                 (RoleName::Supervisor, None) => Role::Supervisor,
                 (RoleName::Wallboard, None) => Role::Wallboard,
                 (RoleName::Channel, None) => Role::Channel,
+                (RoleName::KbEditor, None) => Role::KbEditor,
             };
             match (&role, &u.channels) {
                 (Role::Channel, Some(list)) if !list.is_empty() => {

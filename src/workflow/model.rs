@@ -230,6 +230,8 @@ pub enum Role {
     Citizen,
     /// A platform's connector (app, public account…): hands requests in, nothing else.
     Channel,
+    /// The hotline's knowledge editor (知识库管理员): reviews and publishes knowledge items.
+    KbEditor,
 }
 
 impl Role {
@@ -244,6 +246,7 @@ impl Role {
             Role::Wallboard => "wallboard".into(),
             Role::Citizen => "citizen".into(),
             Role::Channel => "channel".into(),
+            Role::KbEditor => "kb_editor".into(),
         }
     }
 
