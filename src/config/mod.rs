@@ -2,7 +2,9 @@
 //! Unknown keys are refused; every problem is reported as `file:line: what is wrong`.
 //! Nothing here opens a socket or starts anything.
 
+mod kb;
 mod public;
+pub use kb::KbConfig;
 pub use public::PublicConfig;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -43,6 +45,8 @@ pub struct Config {
     pub registrar: RegistrarSettings,
     /// The citizen's internet channel (issue 13).
     pub public: PublicConfig,
+    /// The knowledge base (issue 16).
+    pub kb: KbConfig,
     /// The workflow's numbers (W4–W17, C12): deadlines, limits, thresholds. Reloaded by
     /// `SIGHUP`; a changed number applies to deadlines decided afterwards.
     pub policy: crate::workflow::Policy,
@@ -416,6 +420,21 @@ impl Config {
                 "service_numbers",
                 "sip.service_numbers is empty: list at least one number to answer, e.g. [\"12345\"]"
                     .into(),
+            );
+        }
+        if self.kb.sweep_interval < Duration::from_secs(1) {
+            bad(
+                "sweep_interval",
+                "kb.sweep_interval must be at least 1s, e.g. \"60s\"".into(),
+            );
+        }
+        if !(1..=100).contains(&self.kb.max_results) {
+            bad("max_results", "kb.max_results must be 1..=100".into());
+        }
+        if self.kb.public_search_per_minute == 0 || self.kb.public_search_burst == 0 {
+            bad(
+                "public_search_per_minute",
+                "kb.public_search_burst and kb.public_search_per_minute must be at least 1".into(),
             );
         }
         for n in &self.sip.service_numbers {

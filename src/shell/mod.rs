@@ -11,6 +11,7 @@ pub mod conn_limit;
 pub mod engine;
 pub mod http_serve;
 pub mod journal;
+pub mod kb_store;
 pub mod linkage_store;
 pub mod media;
 pub mod media_ports;
