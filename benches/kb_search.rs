@@ -4,10 +4,8 @@
 //! common words (拨打, 热线, 办理…) are in most items as in a real knowledge base. The queries
 //! are the relevance set's citizens' wordings. Besides criterion's figures, a first pass over
 //! every query prints p50/p99/max of single searches.
-//! The file is built once under `target/bench-data/` and reused. `cargo test --all-targets`
-//! runs this once on 2,000 items.
+//! `cargo test --all-targets` runs this once on 2,000 items.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::NaiveDate;
@@ -92,25 +90,16 @@ fn generate(n: u64) -> impl Iterator<Item = (u64, u32, ItemContent)> {
     })
 }
 
-fn build(n: u64) -> (Option<tempfile::TempDir>, KbStore) {
-    if !full_run() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut s = KbStore::open(&dir.path().join("kb.sqlite"), synonyms()).expect("open");
-        s.bulk_index(generate(n)).expect("index");
-        return (Some(dir), s);
-    }
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
-    let path = dir.join(format!("kb-{n}.sqlite"));
-    let ready = dir.join(format!("kb-{n}.ready"));
-    if !ready.exists() {
-        let _ = std::fs::remove_file(&path);
-        let began = hotline::shell::clock::now();
-        let mut s = KbStore::open(&path, synonyms()).expect("open");
-        s.bulk_index(generate(n)).expect("index");
-        eprintln!("kb_search: indexed {n} items in {:?}", began.elapsed());
-        std::fs::write(&ready, b"").expect("marker");
-    }
-    (None, KbStore::open(&path, synonyms()).expect("open"))
+fn build(n: u64) -> (tempfile::TempDir, KbStore) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = KbStore::open(&dir.path().join("kb.sqlite"), synonyms()).expect("open");
+    let began = hotline::shell::clock::now();
+    s.bulk_index(generate(n)).expect("index");
+    eprintln!(
+        "kb_search: stored and indexed {n} items in {:?}",
+        began.elapsed()
+    );
+    (dir, s)
 }
 
 fn query(text: &str) -> SearchQuery {

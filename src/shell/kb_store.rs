@@ -4,28 +4,20 @@
 //! events appended, new versions kept, the indexes rewritten. Makes no decision: the
 //! `kb` core decides, this stores and searches.
 //!
-//! Search: SQLite FTS5 over text segmented into words by jieba (`jieba-rs`): the store cuts
-//! title, question forms and answer in jieba's search mode (long words and the words inside
-//! them), joins the words with spaces, and FTS5's `unicode61` tokenizer indexes them. A query
-//! is cut the same way, stop words dropped, each word widened by its synonym group, and the
-//! words ORed; FTS5 ranks by BM25 (title 4×, question forms 3×, answer 1×). See docs/KB.md
-//! for the measured comparison with tantivy that chose it.
+//! Search: `kb_served` holds each item's served version; the in-memory tantivy index
+//! (`shell::kb_index`) is rebuilt from it at open and updated after every commit.
 
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use jieba_rs::Jieba;
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::kb::search::{is_search_word, snippet};
 use crate::kb::{
     Hit, Item, ItemContent, ItemId, KbEvent, Search, SearchError, SearchQuery, Synonyms,
 };
+use crate::shell::kb_index::KbIndex;
 
 const MIGRATIONS: &[&str] = &[include_str!("migrations/kb/0001_kb.sql")];
-
-/// Characters of a snippet.
-const SNIPPET_CHARS: usize = 80;
 
 /// A store failure.
 #[derive(Debug, thiserror::Error)]
@@ -36,87 +28,14 @@ pub enum KbStoreError {
     Sql(#[from] rusqlite::Error),
     #[error("knowledge store: a stored record does not parse: {0}")]
     Corrupt(String),
+    #[error("knowledge store: {0}")]
+    Index(#[from] SearchError),
 }
 
 impl From<KbStoreError> for SearchError {
     fn from(e: KbStoreError) -> Self {
         SearchError(e.to_string())
     }
-}
-
-/// Cuts Chinese text into words for the index and for queries.
-pub struct Segmenter {
-    jieba: Jieba,
-    synonyms: Synonyms,
-}
-
-impl std::fmt::Debug for Segmenter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Segmenter")
-            .field("synonyms", &self.synonyms)
-            .finish()
-    }
-}
-
-impl Segmenter {
-    /// jieba's dictionary plus every synonym as a word of its own.
-    pub fn new(synonyms: Synonyms) -> Self {
-        let mut jieba = Jieba::new();
-        for w in synonyms.words() {
-            if !jieba.has_word(w) {
-                jieba.add_word(w, None, None);
-            }
-        }
-        Self { jieba, synonyms }
-    }
-
-    /// The text as space-separated words (search mode: long words and the words inside).
-    pub fn index_text(&self, text: &str) -> String {
-        let lower = text.to_lowercase();
-        let mut out = String::with_capacity(lower.len() * 2);
-        for t in self.jieba.cut_for_search(&lower, false) {
-            let w = t.word.trim();
-            if w.chars().any(char::is_alphanumeric) {
-                if !out.is_empty() {
-                    out.push(' ');
-                }
-                out.push_str(w);
-            }
-        }
-        out
-    }
-
-    /// The words a query searches for, synonyms included; single characters only when the
-    /// query has nothing longer (they match too much to rank by).
-    pub fn query_words(&self, text: &str) -> Vec<String> {
-        let lower = text.to_lowercase();
-        let cut: Vec<String> = self
-            .jieba
-            .cut_for_search(&lower, false)
-            .into_iter()
-            .map(|t| t.word.trim().to_string())
-            .filter(|w| is_search_word(w))
-            .collect();
-        let long = cut.iter().any(|w| w.chars().count() > 1);
-        let mut out: Vec<String> = Vec::new();
-        for w in cut.iter().filter(|w| !long || w.chars().count() > 1) {
-            for s in self.synonyms.expand(w) {
-                if !out.contains(&s) {
-                    out.push(s);
-                }
-            }
-        }
-        out
-    }
-}
-
-/// An FTS5 query ORing the words, each a quoted phrase.
-fn match_expr(words: &[String]) -> String {
-    words
-        .iter()
-        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
-        .collect::<Vec<_>>()
-        .join(" OR ")
 }
 
 /// One row of the item list.
@@ -138,7 +57,7 @@ pub struct ItemSummary {
 /// The SQLite knowledge store.
 pub struct KbStore {
     conn: Connection,
-    seg: Segmenter,
+    index: KbIndex,
 }
 
 impl std::fmt::Debug for KbStore {
@@ -185,15 +104,36 @@ impl KbStore {
             tx.pragma_update(None, "user_version", i + 1)?;
             tx.commit()?;
         }
-        Ok(Self {
+        let mut store = Self {
             conn,
-            seg: Segmenter::new(synonyms),
-        })
+            index: KbIndex::new(synonyms)?,
+        };
+        store.rebuild_index()?;
+        Ok(store)
     }
 
-    /// The segmenter (for the bench and tests).
-    pub fn segmenter(&self) -> &Segmenter {
-        &self.seg
+    /// Indexes every served version again (the index is kept in memory).
+    fn rebuild_index(&mut self) -> Result<(), KbStoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT item, version, content FROM kb_served")?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)? as ItemId,
+                    r.get::<_, u32>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })?
+            .map(|r| {
+                let (id, v, json) = r?;
+                let c: ItemContent = serde_json::from_str(&json).map_err(corrupt)?;
+                Ok((id, v, c))
+            })
+            .collect::<Result<Vec<_>, KbStoreError>>()?;
+        self.index
+            .apply(rows.iter().map(|(id, v, c)| (*id, Some((*v, c)))))?;
+        Ok(())
     }
 
     /// Whether no item was ever stored (the demo set is loaded then).
@@ -265,8 +205,9 @@ impl KbStore {
                 Self::write_event(&tx, &item, &e, seq)?;
             }
         }
-        Self::reindex(&tx, &self.seg, &item)?;
+        Self::reindex(&tx, &item)?;
         tx.commit()?;
+        self.index.apply([(item.id, item.served_content())])?;
         Ok(item)
     }
 
@@ -279,8 +220,9 @@ impl KbStore {
             next.apply(e.clone());
             Self::write_event(&tx, &next, &e, seq)?;
         }
-        Self::reindex(&tx, &self.seg, &next)?;
+        Self::reindex(&tx, &next)?;
         tx.commit()?;
+        self.index.apply([(next.id, next.served_content())])?;
         *item = next;
         Ok(())
     }
@@ -318,11 +260,7 @@ impl KbStore {
     }
 
     /// Rewrites the item's index rows and its full-text entry from its state.
-    fn reindex(
-        tx: &rusqlite::Transaction<'_>,
-        seg: &Segmenter,
-        item: &Item,
-    ) -> Result<(), KbStoreError> {
+    fn reindex(tx: &rusqlite::Transaction<'_>, item: &Item) -> Result<(), KbStoreError> {
         let latest = item
             .latest()
             .ok_or_else(|| corrupt("an item without a version"))?;
@@ -346,7 +284,7 @@ impl KbStore {
                 updated
             ],
         )?;
-        put_served(tx, seg, item.id, item.served_content())
+        put_served(tx, item.id, item.served_content())
     }
 
     /// The item list, newest change first, filtered by state and unit.
@@ -422,6 +360,7 @@ impl KbStore {
     pub fn create_many(&mut self, items: Vec<Vec<KbEvent>>) -> Result<Vec<ItemId>, KbStoreError> {
         let tx = self.conn.transaction()?;
         let mut ids = Vec::with_capacity(items.len());
+        let mut done = Vec::with_capacity(items.len());
         for events in items {
             tx.execute(
                 "INSERT INTO kb_items (unit, category, area, title, state, version, updated_at)
@@ -441,10 +380,13 @@ impl KbStore {
                 Self::write_event(&tx, it, &e, seq)?;
             }
             let it = item.ok_or_else(|| corrupt("an item without events"))?;
-            Self::reindex(&tx, &self.seg, &it)?;
+            Self::reindex(&tx, &it)?;
             ids.push(id);
+            done.push(it);
         }
         tx.commit()?;
+        self.index
+            .apply(done.iter().map(|it| (it.id, it.served_content())))?;
         Ok(ids)
     }
 
@@ -454,30 +396,30 @@ impl KbStore {
         &mut self,
         items: impl IntoIterator<Item = (ItemId, u32, ItemContent)>,
     ) -> Result<(), KbStoreError> {
+        let items: Vec<_> = items.into_iter().collect();
         let tx = self.conn.transaction()?;
-        for (id, v, c) in items {
-            put_served(&tx, &self.seg, id, Some((v, &c)))?;
+        for (id, v, c) in &items {
+            put_served(&tx, *id, Some((*v, c)))?;
         }
         tx.commit()?;
+        self.index
+            .apply(items.iter().map(|(id, v, c)| (*id, Some((*v, c)))))?;
         Ok(())
     }
 }
 
 fn put_served(
     conn: &Connection,
-    seg: &Segmenter,
     id: ItemId,
     served: Option<(u32, &ItemContent)>,
 ) -> Result<(), KbStoreError> {
     conn.execute("DELETE FROM kb_served WHERE item = ?1", [id as i64])?;
-    conn.execute("DELETE FROM kb_fts WHERE rowid = ?1", [id as i64])?;
     let Some((v, c)) = served else {
         return Ok(());
     };
-    let questions = c.questions.join("\n");
     conn.execute(
         "INSERT INTO kb_served (item, version, unit, category, area, effective, expires, public,
-         title, questions, answer, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+         content) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
             id as i64,
             v,
@@ -487,104 +429,24 @@ fn put_served(
             c.effective.to_string(),
             c.expires.map(|d| d.to_string()),
             c.public,
-            c.title,
-            questions,
-            c.answer,
-            c.source.as_ref().map(|s| s.name.clone()).unwrap_or_default()
-        ],
-    )?;
-    conn.execute(
-        "INSERT INTO kb_fts (rowid, title, questions, answer) VALUES (?1, ?2, ?3, ?4)",
-        params![
-            id as i64,
-            seg.index_text(&c.title),
-            seg.index_text(&questions),
-            seg.index_text(&c.answer)
+            serde_json::to_string(c).map_err(corrupt)?
         ],
     )?;
     Ok(())
 }
 
-/// Items of the whole city (全市) match every area filter.
-pub const CITY_WIDE: &str = "全市";
-
+/// The store searches through its index; `put` and `remove` touch the index only (the
+/// store's own writes keep it in step).
 impl Search for KbStore {
     fn put(&mut self, id: ItemId, version: u32, content: &ItemContent) -> Result<(), SearchError> {
-        Ok(put_served(
-            &self.conn,
-            &self.seg,
-            id,
-            Some((version, content)),
-        )?)
+        self.index.put(id, version, content)
     }
 
     fn remove(&mut self, id: ItemId) -> Result<(), SearchError> {
-        Ok(put_served(&self.conn, &self.seg, id, None)?)
+        self.index.remove(id)
     }
 
     fn search(&self, q: &SearchQuery) -> Result<Vec<Hit>, SearchError> {
-        let words = self.seg.query_words(&q.text);
-        if words.is_empty() || q.limit == 0 {
-            return Ok(Vec::new());
-        }
-        let today = q.today.to_string();
-        let mut st = self
-            .conn
-            .prepare_cached(
-                "SELECT s.item, s.version, s.title, s.unit, s.category, s.area, s.questions,
-                        s.answer, s.source, bm25(kb_fts, 4.0, 3.0, 1.0) AS rank
-                 FROM kb_fts JOIN kb_served s ON s.item = kb_fts.rowid
-                 WHERE kb_fts MATCH ?1
-                   AND (?2 IS NULL OR s.area = ?2 OR s.area = ?3)
-                   AND (?4 IS NULL OR s.category = ?4)
-                   AND (?5 IS NULL OR s.unit = ?5)
-                   AND (?6 = 0 OR s.public = 1)
-                   AND (?7 = 1 OR (s.effective <= ?8 AND (s.expires IS NULL OR s.expires > ?8)))
-                 ORDER BY rank LIMIT ?9",
-            )
-            .map_err(KbStoreError::from)?;
-        let rows = st
-            .query_map(
-                params![
-                    match_expr(&words),
-                    q.area,
-                    CITY_WIDE,
-                    q.category,
-                    q.unit,
-                    q.public_only,
-                    q.include_not_in_force,
-                    today,
-                    q.limit as i64
-                ],
-                |r| {
-                    let questions: String = r.get(6)?;
-                    let answer: String = r.get(7)?;
-                    let text = if words.iter().any(|w| answer.contains(w.as_str())) {
-                        answer
-                    } else {
-                        questions
-                            .lines()
-                            .find(|l| words.iter().any(|w| l.contains(w.as_str())))
-                            .map(str::to_string)
-                            .unwrap_or(answer)
-                    };
-                    Ok(Hit {
-                        id: r.get::<_, i64>(0)? as ItemId,
-                        version: r.get(1)?,
-                        title: r.get(2)?,
-                        unit: r.get(3)?,
-                        category: r.get(4)?,
-                        area: r.get(5)?,
-                        snippet: snippet(&text, &words, SNIPPET_CHARS),
-                        source: r.get(8)?,
-                        // FTS5's bm25() is lower-is-better; the API's score is higher-is-better.
-                        score: -r.get::<_, f64>(9)?,
-                    })
-                },
-            )
-            .map_err(KbStoreError::from)?;
-        Ok(rows
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(KbStoreError::from)?)
+        self.index.search(q)
     }
 }

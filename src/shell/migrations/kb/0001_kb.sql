@@ -1,7 +1,7 @@
 -- The knowledge base (issue 16). kb_events is the source of truth (an item is rebuilt from
 -- its events); kb_versions keeps every version's content for citations; kb_items and
--- kb_served are indexes rewritten at every change; kb_fts is the full-text index over the
--- served versions, its text segmented into words by the store (jieba) before SQLite sees it.
+-- kb_served are indexes rewritten at every change (kb_served: the version served, from which
+-- the in-memory search index is rebuilt at start).
 CREATE TABLE kb_items (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     unit TEXT NOT NULL,
@@ -44,12 +44,6 @@ CREATE TABLE kb_served (
     effective TEXT NOT NULL,
     expires TEXT,
     public INTEGER NOT NULL,
-    title TEXT NOT NULL,
-    questions TEXT NOT NULL,
-    answer TEXT NOT NULL,
-    source TEXT NOT NULL
+    content TEXT NOT NULL
 );
 CREATE INDEX kb_served_expires ON kb_served(expires) WHERE expires IS NOT NULL;
-
-CREATE VIRTUAL TABLE kb_fts USING fts5(title, questions, answer, tokenize = 'unicode61');
-CREATE VIRTUAL TABLE kb_fts_vocab USING fts5vocab(kb_fts, 'row');
