@@ -517,3 +517,66 @@ async fn sweep_now(State(api): State<KbApi>, headers: HeaderMap) -> Result<Json<
         events: api.svc.sweep(api.tickets.now()).await?,
     }))
 }
+
+/// The items a ticket action cites must be served now, in the version cited: a W3
+/// `knowledge_base` answer's `knowledge`, a W11 reply's `cites`. The ticket then keeps the
+/// reference as given, whatever the item becomes.
+pub(crate) async fn check_citations(
+    kb: Option<&KbService>,
+    action: &crate::workflow::Action,
+    now: chrono::DateTime<chrono::FixedOffset>,
+) -> Result<(), ApiError> {
+    use crate::workflow::action::{DirectMethod, KnowledgeRef};
+    let refs: Vec<KnowledgeRef> = match action {
+        crate::workflow::Action::DirectClose {
+            method, knowledge, ..
+        } => {
+            if knowledge.is_some() && *method != DirectMethod::KnowledgeBase {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "knowledge_needs_knowledge_base",
+                    "`knowledge` goes with the method `knowledge_base`",
+                ));
+            }
+            knowledge.iter().copied().collect()
+        }
+        crate::workflow::Action::Feedback { cites, .. } => cites.clone(),
+        _ => Vec::new(),
+    };
+    if refs.is_empty() {
+        return Ok(());
+    }
+    let Some(kb) = kb else {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "knowledge_not_served",
+            "this engine runs without a knowledge base",
+        ));
+    };
+    for r in refs {
+        match kb.served(r.item, now).await? {
+            Some((v, _)) if v == r.version => {}
+            Some((v, _)) => {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "knowledge_not_served",
+                    format!(
+                        "item {} is served in version {v}, not {}: cite what the citizen is told",
+                        r.item, r.version
+                    ),
+                ))
+            }
+            None => {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "knowledge_not_served",
+                    format!(
+                        "item {} is not served (not approved, withdrawn or not in force)",
+                        r.item
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(())
+}

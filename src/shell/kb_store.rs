@@ -450,3 +450,59 @@ impl Search for KbStore {
         self.index.search(q)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kb::lifecycle::{decide, Command};
+    use crate::workflow::model::{china, Actor, Role};
+    use chrono::TimeZone;
+
+    #[test]
+    fn a_reopened_store_has_every_version_the_history_and_a_rebuilt_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kb.sqlite");
+        let cat = crate::workflow::catalogue::DispatchCatalogue::from_toml_str(include_str!(
+            "../../config/dispatch.toml"
+        ))
+        .unwrap();
+        let line = include_str!("../../config/kb-demo.jsonl")
+            .lines()
+            .next()
+            .unwrap();
+        let c: ItemContent = serde_json::from_str(line).unwrap();
+        let ed = Actor::new("ed", Role::KbEditor);
+        let at = china().with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+        let id = {
+            let mut s = KbStore::open(&path, Synonyms::default()).unwrap();
+            let ev = decide(None, &ed, Command::Write(Box::new(c.clone())), at, &cat).unwrap();
+            let mut it = s.create(ev).unwrap();
+            for cmd in [
+                Command::Submit,
+                Command::Approve,
+                Command::Write(Box::new(c.clone())),
+            ] {
+                let ev = decide(Some(&it), &ed, cmd, at, &cat).unwrap();
+                s.append(&mut it, ev).unwrap();
+            }
+            it.id
+        };
+        let s = KbStore::open(&path, Synonyms::default()).unwrap();
+        let it = s.get(id).unwrap().unwrap();
+        assert_eq!((it.version(), it.served, it.history.len()), (2, Some(1), 4));
+        assert_eq!(s.version(id, 1).unwrap(), Some(c));
+        let hits = s
+            .search(&SearchQuery {
+                text: "停水通知".into(),
+                area: None,
+                category: None,
+                unit: None,
+                public_only: false,
+                include_not_in_force: false,
+                today: at.date_naive(),
+                limit: 5,
+            })
+            .unwrap();
+        assert_eq!(hits.first().map(|h| (h.id, h.version)), Some((id, 1)));
+    }
+}

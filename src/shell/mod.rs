@@ -406,6 +406,7 @@ pub async fn run(
             }
         }
     }
+    let tickets = tickets.with_kb(kb.clone());
     let kb_sweeper = {
         let t = tickets.clone();
         kb_service::spawn_sweeper(kb.clone(), config.kb.sweep_interval, move || t.now())
