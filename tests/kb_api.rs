@@ -461,3 +461,40 @@ fn an_import_names_its_bad_line_and_stores_nothing_and_the_demo_set_is_loaded() 
     assert!(out.starts_with("title,questions,answer"), "{out}");
     assert_eq!(e.terminate(), Some(0));
 }
+
+#[test]
+fn the_public_search_is_throttled_per_address_and_counted() {
+    let mut e = Engine::start(
+        "[kb]\ndemo_set = \"kb-demo.jsonl\"\npublic_search_burst = 2\npublic_search_per_minute = 1\n",
+    );
+    let path = format!("/api/public/kb/search?q={}", q("停水了"));
+    for _ in 0..2 {
+        assert_eq!(call(&e, "GET", &path, None, None).0, 200);
+    }
+    let r = call(&e, "GET", &path, None, None);
+    assert_eq!(
+        (r.0, r.1["code"].as_str()),
+        (429, Some("rate_limited")),
+        "{:?}",
+        r.1
+    );
+    // Staff search is not throttled this way.
+    assert_eq!(
+        call(&e, "GET", &path.replace("/public", ""), Some(AGENT), None).0,
+        200
+    );
+    let (_, metrics) = e.get("/metrics");
+    assert!(
+        metrics.contains("hotline_kb_public_refused_total 1"),
+        "{metrics}"
+    );
+    // The internal item never reaches citizens; staff see it.
+    let internal = format!("/api/kb/search?q={}", q("停水派单口径"));
+    let staff = call(&e, "GET", &internal, Some(AGENT), None);
+    assert!(staff.1["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h["unit"] == "hotline"));
+    assert_eq!(e.terminate(), Some(0));
+}

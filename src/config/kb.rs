@@ -40,3 +40,48 @@ impl Default for KbConfig {
         }
     }
 }
+
+impl KbConfig {
+    /// What types alone cannot check: (the key to point at, the message).
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if self.sweep_interval < Duration::from_secs(1) {
+            out.push((
+                "sweep_interval",
+                "kb.sweep_interval must be at least 1s, e.g. \"60s\"".to_string(),
+            ));
+        }
+        if !(1..=100).contains(&self.max_results) {
+            out.push(("max_results", "kb.max_results must be 1..=100".to_string()));
+        }
+        if self.public_search_per_minute == 0 || self.public_search_burst == 0 {
+            out.push((
+                "public_search_per_minute",
+                "kb.public_search_burst and kb.public_search_per_minute must be at least 1"
+                    .to_string(),
+            ));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_pass_and_a_zero_limit_or_a_tiny_interval_is_refused() {
+        assert!(KbConfig::default().problems().is_empty());
+        let bad = KbConfig {
+            sweep_interval: Duration::from_millis(10),
+            max_results: 0,
+            public_search_per_minute: 0,
+            ..KbConfig::default()
+        };
+        let keys: Vec<_> = bad.problems().into_iter().map(|(k, _)| k).collect();
+        assert_eq!(
+            keys,
+            ["sweep_interval", "max_results", "public_search_per_minute"]
+        );
+    }
+}

@@ -422,21 +422,7 @@ impl Config {
                     .into(),
             );
         }
-        if self.kb.sweep_interval < Duration::from_secs(1) {
-            bad(
-                "sweep_interval",
-                "kb.sweep_interval must be at least 1s, e.g. \"60s\"".into(),
-            );
-        }
-        if !(1..=100).contains(&self.kb.max_results) {
-            bad("max_results", "kb.max_results must be 1..=100".into());
-        }
-        if self.kb.public_search_per_minute == 0 || self.kb.public_search_burst == 0 {
-            bad(
-                "public_search_per_minute",
-                "kb.public_search_burst and kb.public_search_per_minute must be at least 1".into(),
-            );
-        }
+        self.kb.problems().into_iter().for_each(|(k, m)| bad(k, m));
         for n in &self.sip.service_numbers {
             if n.is_empty() || !n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+') {
                 bad(
