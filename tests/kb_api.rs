@@ -498,3 +498,74 @@ fn the_public_search_is_throttled_per_address_and_counted() {
         .any(|h| h["unit"] == "hotline"));
     assert_eq!(e.terminate(), Some(0));
 }
+
+#[test]
+fn a_units_reply_cites_a_served_item_and_the_ticket_keeps_the_citation() {
+    let mut e = Engine::start("[kb]\ndemo_set = \"kb-demo.jsonl\"\n");
+    // Demo item 1 (停水通知) belongs to water and is served in version 1.
+    let t = call(
+        &e,
+        "POST",
+        "/api/tickets",
+        Some(AGENT),
+        Some(json!({"channel":"phone","caller":{"phone":"13800138000"},
+        "content":"小区停水两天了没有通知","urgency":"non_urgent","type":"complaint","domain":"public_service","category":"water_supply"})),
+    );
+    assert_eq!(t.0, 201, "{:?}", t.1);
+    let act = format!("/api/tickets/{}/actions", t.1["id"].as_str().unwrap());
+    let r = call(
+        &e,
+        "POST",
+        &act,
+        Some(AGENT),
+        Some(json!({"action":"dispatch"})),
+    );
+    assert_eq!(r.0, 200, "{:?}", r.1);
+    let r = call(
+        &e,
+        "POST",
+        &act,
+        Some(WATER),
+        Some(json!({"action":"sign"})),
+    );
+    assert_eq!(r.0, 200, "{:?}", r.1);
+    let reply = |cites: Value| {
+        json!({"action":"feedback","contact":"已电话联系市民","verification":"现场核实为管道抢修",
+        "legal_basis":"《城市供水条例》","result":"已恢复供水","caller_informed":true,"cites":cites})
+    };
+    let r = call(
+        &e,
+        "POST",
+        &act,
+        Some(WATER),
+        Some(reply(json!([{"item":1,"version":9}]))),
+    );
+    assert_eq!(
+        (r.0, r.1["code"].as_str()),
+        (422, Some("knowledge_not_served")),
+        "{:?}",
+        r.1
+    );
+    let r = call(
+        &e,
+        "POST",
+        &act,
+        Some(WATER),
+        Some(reply(json!([{"item":1,"version":1}]))),
+    );
+    assert_eq!(r.0, 200, "{:?}", r.1);
+    let fed = r.1["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|h| h["feedback"].is_object())
+        .cloned();
+    let fed = fed.unwrap_or_else(|| panic!("{:?}", r.1["history"]));
+    assert_eq!(
+        fed["feedback"]["cites"],
+        json!([{"item":1,"version":1}]),
+        "{fed:?}"
+    );
+    assert_eq!(e.terminate(), Some(0));
+}
