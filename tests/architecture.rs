@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 const CORE_ROOMS: &[&str] = &[
-    "sip", "media", "ivr", "acd", "call", "workflow", "stats", "config", "portal",
+    "sip", "media", "ivr", "acd", "call", "workflow", "stats", "config", "portal", "kb",
 ];
 
 const FORBIDDEN: &[&str] = &[
@@ -13,6 +13,8 @@ const FORBIDDEN: &[&str] = &[
     "std::net::TcpStream",
     "std::net::TcpListener",
     "rusqlite",
+    // The knowledge base's search engine belongs to the shell, behind `kb::Search`.
+    "tantivy",
     "Instant::now",
     "SystemTime::now",
     "Utc::now",
