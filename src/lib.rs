@@ -15,6 +15,7 @@
 //! | [`acd`] | queues, skills, agent states, routing, the 15-second clock |
 //! | [`call`] | one call's life: where dialog, media, IVR and ACD meet |
 //! | [`workflow`] | tickets (诉求工单), legal transitions, working-day deadlines |
+//! | [`kb`] | knowledge items, versions, review, expiry; search through a `Search` trait |
 //! | [`portal`] | the citizen's internet requests: query codes, throttles, what a citizen may see |
 //! | [`stats`] | KPIs from timestamped events: 15-second answer rate, 24 h connection rate; per-agent and per-queue figures |
 //! | [`outbound`] | the dialler: calling citizens back within the window, tries and pacing |
@@ -32,6 +33,7 @@ pub mod china_time;
 pub mod config;
 pub mod cti;
 pub mod ivr;
+pub mod kb;
 pub mod masked;
 pub mod media;
 pub mod outbound;

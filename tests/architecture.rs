@@ -15,6 +15,7 @@ const CORE_ROOMS: &[&str] = &[
     "config",
     "portal",
     "outbound",
+    "kb",
 ];
 
 const FORBIDDEN: &[&str] = &[
@@ -23,6 +24,8 @@ const FORBIDDEN: &[&str] = &[
     "std::net::TcpStream",
     "std::net::TcpListener",
     "rusqlite",
+    // The knowledge base's search engine belongs to the shell, behind `kb::Search`.
+    "tantivy",
     "Instant::now",
     "SystemTime::now",
     "Utc::now",

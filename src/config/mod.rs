@@ -2,8 +2,10 @@
 //! Unknown keys are refused; every problem is reported as `file:line: what is wrong`.
 //! Nothing here opens a socket or starts anything.
 
+mod kb;
 mod kpi;
 mod public;
+pub use kb::KbConfig;
 pub use kpi::KpiConfig;
 pub use public::PublicConfig;
 
@@ -49,6 +51,8 @@ pub struct Config {
     pub registrar: RegistrarSettings,
     /// The citizen's internet channel (issue 13).
     pub public: PublicConfig,
+    /// The knowledge base (issue 16).
+    pub kb: KbConfig,
     /// The workflow's numbers (W4–W17, C12): deadlines, limits, thresholds. Reloaded by
     /// `SIGHUP`; a changed number applies to deadlines decided afterwards.
     pub policy: crate::workflow::Policy,
@@ -412,6 +416,7 @@ impl Config {
                     .into(),
             );
         }
+        self.kb.problems().into_iter().for_each(|(k, m)| bad(k, m));
         for n in &self.sip.service_numbers {
             if n.is_empty() || !n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+') {
                 bad(

@@ -37,6 +37,7 @@ enum RoleName {
     Wallboard,
     Channel,
     DataSharing,
+    KbEditor,
 }
 
 #[derive(Deserialize)]
@@ -115,6 +116,7 @@ impl Users {
                 (RoleName::Wallboard, None) => Role::Wallboard,
                 (RoleName::Channel, None) => Role::Channel,
                 (RoleName::DataSharing, None) => Role::DataSharing,
+                (RoleName::KbEditor, None) => Role::KbEditor,
             };
             match (&role, &u.export_fields) {
                 (Role::DataSharing, Some(fields)) if !fields.is_empty() => {

@@ -6,6 +6,7 @@
 //!
 //! Every family is listed in `docs/METRICS.md`.
 
+pub mod kb;
 pub mod net;
 pub mod text;
 
@@ -38,6 +39,8 @@ pub struct Scrape {
     pub web: crate::workflow::store::InternetFigures,
     /// C12: the linkage timing per service, at the KPIs' time.
     pub linkage: crate::stats::linkage::LinkageFigures,
+    /// The knowledge base (issue 16), when started.
+    pub kb: Option<kb::KbValues>,
 }
 
 /// The media tasks' packet counters, read once.
@@ -169,6 +172,7 @@ pub async fn metrics(State(state): State<ApiState>) -> Result<Response, ApiError
         ),
         web: *state.internet.borrow(),
         linkage,
+        kb: state.kb.as_deref().map(kb::KbValues::read),
     };
     Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], render(&scrape)).into_response())
 }
@@ -185,6 +189,9 @@ pub fn render(s: &Scrape) -> String {
     media(&mut w, &s.media);
     tickets(&mut w, &s.tickets);
     net::render(&mut w, &s.net);
+    if let Some(v) = &s.kb {
+        kb::render(&mut w, v);
+    }
     w.family(
         "hotline_config_reloads_total",
         Kind::Counter,

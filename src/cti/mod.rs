@@ -11,6 +11,7 @@ pub mod conformance_api;
 pub mod export_api;
 pub mod extract;
 pub mod internet_watch;
+pub mod kb;
 pub mod live;
 pub mod metrics;
 pub mod openapi;
@@ -63,6 +64,8 @@ pub struct ApiState {
     pub call_in: std::sync::Arc<live::CallIn>,
     /// `SIGHUP` reloads applied and refused.
     pub reloads: std::sync::Arc<crate::shell::reload::ReloadCounters>,
+    /// The knowledge base's counters (issue 16); `None` where it is not started.
+    pub kb: Option<std::sync::Arc<crate::shell::kb_service::KbMetrics>>,
 }
 
 /// An API error: a status, a machine-readable code and a sentence for people; every route

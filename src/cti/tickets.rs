@@ -89,6 +89,9 @@ pub struct TicketApi {
     pub(crate) reads: Arc<crate::cti::read_guard::ReadLimiter>,
     /// Where new internet requests go after their commit (the engine's web items).
     pub(crate) web_items: Option<tokio::sync::mpsc::Sender<crate::cti::public::NewWebRequest>>,
+    /// The knowledge base, to check the items an answer cites (issue 16); `None`: citing
+    /// one is refused.
+    pub(crate) kb: Option<crate::shell::kb_service::KbService>,
 }
 
 impl std::fmt::Debug for TicketApi {
@@ -125,6 +128,7 @@ impl TicketApi {
             clock: Arc::new(|| crate::shell::clock::wall_now().with_timezone(&china())),
             engine: None,
             web_items: None,
+            kb: None,
             reads: Arc::new(crate::cti::read_guard::ReadLimiter::new(
                 config.caller_reads_per_minute,
             )),
@@ -134,6 +138,12 @@ impl TicketApi {
     /// Connects the engine, so a desk can list the tickets of a live call's caller.
     pub fn with_engine(mut self, engine: crate::shell::engine::EngineHandle) -> Self {
         self.engine = Some(engine);
+        self
+    }
+
+    /// Connects the knowledge base: answers and replies may then cite its items.
+    pub fn with_kb(mut self, kb: crate::shell::kb_service::KbService) -> Self {
+        self.kb = Some(kb);
         self
     }
 
@@ -482,6 +492,7 @@ async fn act(
         }
     }
     let now = (api.clock)();
+    crate::cti::kb::check_citations(api.kb.as_ref(), &action, now).await?;
     let id = TicketId(id);
     let a = actor.clone();
     let name = action.name();

@@ -13,6 +13,9 @@ pub mod engine;
 pub mod export_audit;
 pub mod http_serve;
 pub mod journal;
+pub mod kb_index;
+pub mod kb_service;
+pub mod kb_store;
 pub mod linkage_store;
 pub mod media;
 pub mod media_ports;
@@ -397,6 +400,35 @@ pub async fn run(
     .context("ticket store")?;
     let (web_tx, web_rx) = web_items::channel();
     let tickets = tickets.with_web_items(web_tx);
+    let kb = kb_service::KbService::open(
+        &config.storage.data_dir,
+        &config.kb,
+        tickets.worker().clone(),
+    )
+    .context("knowledge store")?;
+    if let Some(demo) = &config.kb.demo_set {
+        let path = config.config_dir.join(demo);
+        match kb.load_demo_if_empty(&path, tickets.now()) {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(items = n, file = %path.display(), "knowledge base: demo set loaded")
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, file = %path.display(), "knowledge base: demo set not loaded")
+            }
+        }
+    }
+    let tickets = tickets.with_kb(kb.clone());
+    let kb_sweeper = {
+        let t = tickets.clone();
+        kb_service::spawn_sweeper(kb.clone(), config.kb.sweep_interval, move || t.now())
+    };
+    let kb_api = crate::cti::kb::KbApi::new(
+        kb.clone(),
+        tickets.clone(),
+        &config.kb,
+        config.public.enabled,
+    );
     let mut call_tickets = call_tickets::CallTickets::new(tickets.clone());
     for i in interrupted {
         // The draft may not have committed before the crash: open it (or find it), then
@@ -510,7 +542,9 @@ pub async fn run(
         net: net.clone(),
         reloads: reload_counters,
         call_in,
+        kb: Some(kb.metrics.clone()),
     })
+    .merge(crate::cti::kb::router(kb_api))
     .merge(crate::cti::public::router(public))
     .merge(crate::cti::web_items::router(tickets.clone()))
     .merge(crate::cti::stats_api::router(
@@ -539,6 +573,7 @@ pub async fn run(
 
     engine.await.context("engine task failed")?;
     sweeper.abort();
+    kb_sweeper.abort();
     if let Some(r) = reloader {
         r.abort();
     }

@@ -34,6 +34,15 @@ pub enum DirectMethod {
     SpecialSeat,
 }
 
+/// A knowledge item's version a ticket cites (issue 16): kept as cited, whatever the item
+/// becomes later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KnowledgeRef {
+    pub item: u64,
+    pub version: u32,
+}
+
 /// Emergency and utility hotlines an urgent request is linked to (C12).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -195,6 +204,9 @@ pub enum Action {
         method: DirectMethod,
         #[serde(default)]
         answer: Option<String>,
+        /// With `knowledge_base`: the item and version the answer cites (issue 16).
+        #[serde(default)]
+        knowledge: Option<KnowledgeRef>,
     },
     /// C12: linked to 110/119/120/122 or a utility hotline.
     LinkEmergency {
@@ -286,6 +298,9 @@ pub enum Action {
         caller_informed: bool,
         #[serde(default)]
         staged_follow_up: Option<String>,
+        /// Knowledge items (versions) the reply rests on, besides `legal_basis` (issue 16).
+        #[serde(default)]
+        cites: Vec<KnowledgeRef>,
     },
     /// W12: the reply passes review.
     ReviewPass,

@@ -47,6 +47,7 @@ pub(crate) fn probes() -> Vec<Action> {
         Action::DirectClose {
             method: DirectMethod::KnowledgeBase,
             answer: None,
+            knowledge: None,
         },
         Action::LinkEmergency {
             service: EmergencyService::Police,
@@ -86,6 +87,7 @@ pub(crate) fn probes() -> Vec<Action> {
             attachments: Vec::new(),
             caller_informed: false,
             staged_follow_up: None,
+            cites: Vec::new(),
         },
         Action::ReviewPass,
         Action::ReviewSendBack {

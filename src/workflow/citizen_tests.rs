@@ -106,6 +106,7 @@ fn to_rating(w: &Workflow, s: &mut MemoryStore, method: CallbackMethod) -> Ticke
                 attachments: vec![],
                 caller_informed: true,
                 staged_follow_up: None,
+                cites: Vec::new(),
             },
         ),
         (r.clone(), Action::ReviewPass),

@@ -178,7 +178,11 @@ impl<'a> Rules<'a> {
                     dispatch_due: self.dispatch_due(&intake, intake.received_at),
                 }])
             }
-            A::DirectClose { method, answer } => {
+            A::DirectClose {
+                method,
+                answer,
+                knowledge,
+            } => {
                 self.hotline(actor, action)?;
                 if !open_intake {
                     return Err(not_allowed());
@@ -189,6 +193,8 @@ impl<'a> Rules<'a> {
                     method: *method,
                     answer,
                     participation,
+                    knowledge: knowledge
+                        .filter(|_| *method == super::action::DirectMethod::KnowledgeBase),
                 }])
             }
             A::LinkEmergency { service, reference } => {
@@ -488,6 +494,7 @@ impl<'a> Rules<'a> {
                 attachments,
                 caller_informed,
                 staged_follow_up,
+                cites,
             } => {
                 let unit = self.lead_unit(t, actor, action)?;
                 if !matches!(t.state, S::Handling { .. }) {
@@ -512,6 +519,7 @@ impl<'a> Rules<'a> {
                         .map(str::trim)
                         .filter(|s| !s.is_empty())
                         .map(str::to_string),
+                    cites: cites.clone(),
                 };
                 if feedback
                     .attachments

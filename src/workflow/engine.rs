@@ -480,6 +480,7 @@ mod tests {
                 attachments: vec![],
                 caller_informed: true,
                 staged_follow_up: None,
+                cites: Vec::new(),
             },
             Action::ReviewPass,
             Action::ReviewSendBack {

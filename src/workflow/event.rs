@@ -54,6 +54,9 @@ pub struct Feedback {
     pub attachments: Vec<Attachment>,
     #[serde(default)]
     pub staged_follow_up: Option<String>,
+    /// Knowledge items (versions) the reply cites (issue 16).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cites: Vec<super::action::KnowledgeRef>,
 }
 
 /// A file a citizen attached to their internet request (issue 13), accepted by its content.
@@ -126,6 +129,10 @@ pub enum EventKind {
         /// `null`: the unit was still on the line when the ticket was closed).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         participation: Vec<Participation>,
+        /// Issue 16: the knowledge item and version a `knowledge_base` answer cites, kept as
+        /// cited after the item changes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        knowledge: Option<super::action::KnowledgeRef>,
     },
     LinkedEmergency {
         service: EmergencyService,

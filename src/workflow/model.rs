@@ -233,6 +233,8 @@ pub enum Role {
     /// A data-sharing consumer (another department, the statistics office): exports tickets
     /// masked as its configuration says (`GET /api/export/tickets`), nothing else.
     DataSharing,
+    /// The hotline's knowledge editor (知识库管理员): reviews and publishes knowledge items.
+    KbEditor,
 }
 
 impl Role {
@@ -248,6 +250,7 @@ impl Role {
             Role::Citizen => "citizen".into(),
             Role::Channel => "channel".into(),
             Role::DataSharing => "data_sharing".into(),
+            Role::KbEditor => "kb_editor".into(),
         }
     }
 

@@ -85,6 +85,7 @@ fn three_way(answer: &str) -> Action {
     Action::DirectClose {
         method: DirectMethod::ThreeWayTransfer,
         answer: Some(answer.into()),
+        knowledge: None,
     }
 }
 
@@ -238,6 +239,7 @@ fn three_way_transfer_closes_only_with_a_unit_on_the_call_and_cites_it() {
     let kb = Action::DirectClose {
         method: DirectMethod::KnowledgeBase,
         answer: Some("按知识库答复".into()),
+        knowledge: None,
     };
     let mut probe = s.clone();
     wf.act(&mut probe, &t.id, None, &a, &kb, at).unwrap();

@@ -122,11 +122,25 @@ fn scrape() -> Scrape {
                 max_s: 45,
             }],
         },
+        kb: Some(kb::KbValues {
+            staff_searches: 5,
+            public_searches: 2,
+            empty_searches: 1,
+            public_refused: 0,
+            reminders: 1,
+            expired: 1,
+            by_state: vec![("draft", 1), ("approved", 44)],
+        }),
     }
 }
 
 /// Every family the issue asks for, with its type.
-const FAMILIES: [(&str, Kind); 43] = [
+const FAMILIES: [(&str, Kind); 48] = [
+    ("hotline_kb_searches_total", Kind::Counter),
+    ("hotline_kb_empty_searches_total", Kind::Counter),
+    ("hotline_kb_public_refused_total", Kind::Counter),
+    ("hotline_kb_sweep_total", Kind::Counter),
+    ("hotline_kb_items", Kind::Gauge),
     ("hotline_calls_offered_total", Kind::Counter),
     ("hotline_calls_rejected_total", Kind::Counter),
     ("hotline_calls_ended_total", Kind::Counter),
@@ -360,6 +374,7 @@ fn an_idle_engine_still_renders_a_valid_document() {
         reloads: (0, 0),
         web: InternetFigures::default(),
         linkage: Default::default(),
+        kb: None,
     };
     let p = text::parse(&render(&s)).unwrap();
     // No rate is made up before a call was counted, nor before a web request was decided.

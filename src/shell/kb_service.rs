@@ -1,0 +1,429 @@
+//! The knowledge base as the API and the engine use it: the SQLite store behind a mutex, run
+//! on tokio's blocking pool; the catalogue and working-day calendar of the ticket workflow
+//! (so a `SIGHUP` reload of `dispatch.toml` applies here too); counters for `/metrics`; the
+//! sweep task; the demo set on first start. Decides nothing: the `kb` core does.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, FixedOffset};
+
+use crate::kb::lifecycle::{decide, sweep, Command};
+use crate::kb::transfer::{self, ImportError};
+use crate::kb::{Hit, Item, ItemContent, ItemId, KbError, KbEvent, Search, SearchQuery, Synonyms};
+use crate::shell::kb_store::{ItemSummary, KbStore, KbStoreError};
+use crate::shell::ticket_worker::TicketWorker;
+use crate::workflow::model::{china, Actor, Role};
+
+/// Why a knowledge-base request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum KbServiceError {
+    #[error(transparent)]
+    Refused(#[from] KbError),
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    #[error(transparent)]
+    Store(#[from] KbStoreError),
+    #[error("the knowledge store task failed")]
+    Gone,
+}
+
+/// What `/metrics` shows of the knowledge base.
+#[derive(Debug, Default)]
+pub struct KbMetrics {
+    /// Staff searches.
+    pub staff_searches: AtomicU64,
+    /// Public (citizens') searches.
+    pub public_searches: AtomicU64,
+    /// Searches that found nothing (gaps to write), staff and public.
+    pub empty_searches: AtomicU64,
+    /// Public searches refused by the throttle.
+    pub public_refused: AtomicU64,
+    /// Reminders sent ahead of expiry, and items withdrawn by the sweep.
+    pub reminders: AtomicU64,
+    pub expired: AtomicU64,
+    /// Items by state, refreshed after every change.
+    pub by_state: Mutex<Vec<(String, u64)>>,
+}
+
+impl KbMetrics {
+    /// Items by state, every state named (0 when none).
+    pub fn states(&self) -> Vec<(&'static str, u64)> {
+        let have = self.by_state.lock().unwrap_or_else(|e| e.into_inner());
+        crate::kb::ItemState::NAMES
+            .iter()
+            .map(|n| (*n, have.iter().find(|(s, _)| s == n).map_or(0, |(_, c)| *c)))
+            .collect()
+    }
+}
+
+/// The knowledge base service (cheap to clone).
+#[derive(Clone)]
+pub struct KbService {
+    store: Arc<Mutex<KbStore>>,
+    worker: TicketWorker,
+    remind_working_days: u32,
+    /// Most hits a search returns.
+    pub max_results: usize,
+    pub metrics: Arc<KbMetrics>,
+}
+
+impl std::fmt::Debug for KbService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KbService").finish()
+    }
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    Jsonl,
+    Csv,
+}
+
+impl KbService {
+    /// Opens `<data_dir>/kb.sqlite` (rebuilding the search index from it).
+    pub fn open(
+        data_dir: &Path,
+        config: &crate::config::KbConfig,
+        worker: TicketWorker,
+    ) -> Result<Self, KbServiceError> {
+        let store = KbStore::open(
+            &data_dir.join("kb.sqlite"),
+            Synonyms::new(config.synonyms.clone()),
+        )?;
+        let svc = Self {
+            store: Arc::new(Mutex::new(store)),
+            worker,
+            remind_working_days: config.remind_working_days,
+            max_results: config.max_results,
+            metrics: Arc::new(KbMetrics::default()),
+        };
+        svc.with_store(|s| svc.refresh_states(s))?;
+        Ok(svc)
+    }
+
+    fn with_store<R>(&self, f: impl FnOnce(&mut KbStore) -> R) -> R {
+        let mut g = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut g)
+    }
+
+    /// Runs `f` on the store off the async threads.
+    async fn blocking<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&KbService, &mut KbStore) -> Result<R, KbServiceError> + Send + 'static,
+    ) -> Result<R, KbServiceError> {
+        let me = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut g = me.store.lock().unwrap_or_else(|e| e.into_inner());
+            f(&me, &mut g)
+        })
+        .await
+        .map_err(|_| KbServiceError::Gone)?
+    }
+
+    fn refresh_states(&self, s: &KbStore) -> Result<(), KbServiceError> {
+        let counts = s.count_by_state()?;
+        *self
+            .metrics
+            .by_state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = counts;
+        Ok(())
+    }
+
+    /// Loads a JSON-lines file of items, approved, when the store has none yet.
+    pub fn load_demo_if_empty(
+        &self,
+        path: &Path,
+        at: DateTime<FixedOffset>,
+    ) -> Result<usize, KbServiceError> {
+        self.with_store(|s| {
+            if !s.is_empty()? {
+                return Ok(0);
+            }
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                KbServiceError::Import(ImportError {
+                    line: 0,
+                    code: "unreadable",
+                    message: format!("{}: {e}", path.display()),
+                })
+            })?;
+            let wf = self.worker.workflow();
+            let items = transfer::parse_jsonl(&text, &wf.catalogue)?;
+            let editor = Actor::new("demo-set", Role::KbEditor);
+            let n = items.len();
+            let events = items
+                .into_iter()
+                .map(|c| imported(c, &editor, true, at, &wf.catalogue))
+                .collect::<Result<Vec<_>, _>>()?;
+            s.create_many(events)?;
+            self.refresh_states(s)?;
+            Ok(n)
+        })
+    }
+
+    /// Decides and stores a command; `id` `None` writes a new item.
+    pub async fn act(
+        &self,
+        actor: Actor,
+        id: Option<ItemId>,
+        cmd: Command,
+        at: DateTime<FixedOffset>,
+    ) -> Result<Item, KbServiceError> {
+        self.blocking(move |me, s| {
+            let wf = me.worker.workflow();
+            let item = match id {
+                Some(id) => Some(
+                    s.get(id)?
+                        .filter(|it| visible(&actor, it))
+                        .ok_or(KbError::NotFound(id))?,
+                ),
+                None => None,
+            };
+            let events = decide(item.as_ref(), &actor, cmd, at, &wf.catalogue)?;
+            let out = match item {
+                Some(mut it) => {
+                    s.append(&mut it, events)?;
+                    it
+                }
+                None => s.create(events)?,
+            };
+            me.refresh_states(s)?;
+            Ok(out)
+        })
+        .await
+    }
+
+    /// One item with its versions and history, as `actor` may see it.
+    pub async fn get(&self, actor: Actor, id: ItemId) -> Result<Item, KbServiceError> {
+        self.blocking(move |_, s| {
+            Ok(s.get(id)?
+                .filter(|it| visible(&actor, it))
+                .ok_or(KbError::NotFound(id))?)
+        })
+        .await
+    }
+
+    /// One version of an item (what a ticket cites); any staff member may read a version
+    /// that was ever served, a unit its own.
+    pub async fn version(
+        &self,
+        actor: Actor,
+        id: ItemId,
+        version: u32,
+    ) -> Result<ItemContent, KbServiceError> {
+        self.blocking(move |_, s| {
+            let it = s
+                .get(id)?
+                .filter(|it| visible(&actor, it))
+                .ok_or(KbError::NotFound(id))?;
+            Ok(it
+                .get(version)
+                .cloned()
+                .ok_or(KbError::NoSuchVersion { item: id, version })?)
+        })
+        .await
+    }
+
+    /// The served version of an item right now, if it is served (a citation must name it).
+    pub async fn served(
+        &self,
+        id: ItemId,
+        at: DateTime<FixedOffset>,
+    ) -> Result<Option<(u32, ItemContent)>, KbServiceError> {
+        self.blocking(move |_, s| {
+            let today = at.with_timezone(&china()).date_naive();
+            Ok(s.get(id)?.and_then(|it| {
+                it.served_content()
+                    .filter(|(_, c)| c.in_force(today))
+                    .map(|(v, c)| (v, c.clone()))
+            }))
+        })
+        .await
+    }
+
+    /// The item list; a unit sees its own items.
+    pub async fn list(
+        &self,
+        actor: Actor,
+        state: Option<String>,
+        unit: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<ItemSummary>, KbServiceError> {
+        let unit = match &actor.role {
+            Role::Unit(u) => Some(u.0.clone()),
+            _ => unit,
+        };
+        self.blocking(move |_, s| Ok(s.list(state.as_deref(), unit.as_deref(), limit)?))
+            .await
+    }
+
+    /// A search; `public` counts it as a citizen's.
+    pub async fn search(
+        &self,
+        query: SearchQuery,
+        public: bool,
+    ) -> Result<Vec<Hit>, KbServiceError> {
+        let hits = self
+            .blocking(move |_, s| {
+                s.search(&query)
+                    .map_err(|e| KbServiceError::Store(KbStoreError::Index(e)))
+            })
+            .await?;
+        let m = &self.metrics;
+        if public {
+            m.public_searches.fetch_add(1, Ordering::Relaxed);
+        } else {
+            m.staff_searches.fetch_add(1, Ordering::Relaxed);
+        }
+        if hits.is_empty() {
+            m.empty_searches.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(hits)
+    }
+
+    /// Imports a whole file or nothing. A unit's items must be its own and arrive as drafts;
+    /// the editor's arrive approved when `approve` is set, in review otherwise.
+    pub async fn import(
+        &self,
+        actor: Actor,
+        format: Format,
+        text: String,
+        approve: bool,
+        at: DateTime<FixedOffset>,
+    ) -> Result<Vec<ItemId>, KbServiceError> {
+        if approve && !matches!(actor.role, Role::KbEditor | Role::Supervisor) {
+            return Err(
+                KbError::Forbidden("only the knowledge editor imports approved items").into(),
+            );
+        }
+        self.blocking(move |me, s| {
+            let wf = me.worker.workflow();
+            let items = match format {
+                Format::Jsonl => transfer::parse_jsonl(&text, &wf.catalogue)?,
+                Format::Csv => transfer::parse_csv(&text, &wf.catalogue)?,
+            };
+            let header = usize::from(format == Format::Csv);
+            let events = items
+                .into_iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    imported(c, &actor, approve, at, &wf.catalogue).map_err(|e| {
+                        KbServiceError::Import(ImportError {
+                            line: i + 1 + header,
+                            code: e.code(),
+                            message: e.to_string(),
+                        })
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let ids = s.create_many(events)?;
+            me.refresh_states(s)?;
+            Ok(ids)
+        })
+        .await
+    }
+
+    /// Every item's latest version, a unit's own only.
+    pub async fn export(&self, actor: Actor, format: Format) -> Result<String, KbServiceError> {
+        let unit = match &actor.role {
+            Role::Unit(u) => Some(u.0.clone()),
+            _ => None,
+        };
+        self.blocking(move |_, s| {
+            let items = s.latest_versions(unit.as_deref())?;
+            Ok(match format {
+                Format::Jsonl => transfer::to_jsonl(&items),
+                Format::Csv => transfer::to_csv(&items),
+            })
+        })
+        .await
+    }
+
+    /// Withdraws what expired and reminds ahead of expiry; returns the events stored.
+    pub async fn sweep(&self, at: DateTime<FixedOffset>) -> Result<usize, KbServiceError> {
+        self.blocking(move |me, s| {
+            let wf = me.worker.workflow();
+            let today = at.with_timezone(&china()).date_naive();
+            // N working days are at most about 3N calendar days, even across Spring Festival.
+            let horizon = today + chrono::Days::new(u64::from(me.remind_working_days) * 3 + 14);
+            let items = s.expiring(horizon)?;
+            let events = sweep(&items, at, &wf.calendar, me.remind_working_days);
+            let n = events.len();
+            for (id, e) in events {
+                let Some(mut it) = items.iter().find(|it| it.id == id).cloned() else {
+                    continue;
+                };
+                match &e.kind {
+                    crate::kb::KbEventKind::Withdrawn { .. } => {
+                        me.metrics.expired.fetch_add(1, Ordering::Relaxed);
+                        tracing::info!(item = id, "knowledge item expired and withdrawn");
+                    }
+                    crate::kb::KbEventKind::ExpiryReminded { expires, .. } => {
+                        me.metrics.reminders.fetch_add(1, Ordering::Relaxed);
+                        tracing::info!(item = id, unit = %it.unit().map(|u| u.0.as_str()).unwrap_or(""), %expires, "knowledge item expires soon: owning unit reminded");
+                    }
+                    _ => {}
+                }
+                s.append(&mut it, vec![e])?;
+            }
+            if n > 0 {
+                me.refresh_states(s)?;
+            }
+            Ok(n)
+        })
+        .await
+    }
+}
+
+/// The events of an imported item: created (and submitted; and approved when asked).
+fn imported(
+    c: ItemContent,
+    actor: &Actor,
+    approve: bool,
+    at: DateTime<FixedOffset>,
+    catalogue: &crate::workflow::catalogue::DispatchCatalogue,
+) -> Result<Vec<KbEvent>, KbError> {
+    let mut events = decide(None, actor, Command::Write(Box::new(c)), at, catalogue)?;
+    if approve {
+        let mut item = Item::replay(0, events.clone()).ok_or(KbError::NotFound(0))?;
+        for cmd in [Command::Submit, Command::Approve] {
+            for e in decide(Some(&item), actor, cmd, at, catalogue)? {
+                item.apply(e.clone());
+                events.push(e);
+            }
+        }
+    }
+    Ok(events)
+}
+
+/// A unit sees its own items and any item that is served; hotline staff see all.
+fn visible(actor: &Actor, item: &Item) -> bool {
+    match &actor.role {
+        Role::Unit(u) => item.unit() == Some(u) || item.served_content().is_some(),
+        Role::Wallboard | Role::Channel | Role::Citizen => false,
+        _ => true,
+    }
+}
+
+/// Sweeps every `every` until the returned handle is aborted.
+pub fn spawn_sweeper(
+    svc: KbService,
+    every: std::time::Duration,
+    now: impl Fn() -> DateTime<FixedOffset> + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            match svc.sweep(now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(events = n, "knowledge sweep"),
+                Err(e) => tracing::warn!(error = %e, "knowledge sweep failed"),
+            }
+        }
+    })
+}
