@@ -68,6 +68,8 @@ fn the_shipped_configuration_passes_with_a_summary() {
         stdout.contains("worst case from answer to a person"),
         "{stdout}"
     );
+    // The callback robot's script is loaded with the menus and summarised.
+    assert!(stdout.contains("robot callback: consent"), "{stdout}");
 }
 
 #[test]

@@ -82,6 +82,8 @@ pub struct Assets {
     pub menus: Arc<MenuTree>,
     pub prompts: Arc<Prompts>,
     pub menu_files: usize,
+    /// The callback robot's scripts (`[robot.<id>]` in the same files), by id.
+    pub robots: Arc<std::collections::BTreeMap<String, crate::ivr::script::RobotScript>>,
     pub warnings: Vec<String>,
 }
 
@@ -130,6 +132,7 @@ pub fn load_assets(config: &Config, queues: &[String]) -> Result<Assets, Vec<Str
             menus: Arc::new(l.tree),
             prompts: Arc::new(prompts),
             menu_files: files.len(),
+            robots: Arc::new(l.robots),
             warnings: l.warnings.iter().map(|w| w.to_string()).collect(),
         }),
         Ok(_) => Err(errors),

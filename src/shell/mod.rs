@@ -121,6 +121,9 @@ pub fn check(path: &Path) -> Result<String, Vec<String>> {
         assets.menus.worst_case_to_person().as_secs_f64()
     ));
     summary.push('\n');
+    for robot in assets.robots.values() {
+        summary.push_str(&format!("{robot}\n"));
+    }
     summary.push_str(&workflow.policy.summary());
     Ok(summary)
 }
