@@ -13,8 +13,7 @@ use crate::call::record::CallOutcome;
 use crate::call::session::{CallId, Phase};
 use crate::sip::dialog::{Dialog, ViaSpec};
 use crate::sip::message::{
-    CSeq, Contact, MediaType, Method, NameAddr, Request, Response, SipUri, TransactionKey,
-    Transport as ViaTransport, Uri,
+    CSeq, MediaType, Method, Request, Response, TransactionKey, Transport as ViaTransport, Uri,
 };
 
 /// Why a second leg's INVITE did not go out.
@@ -237,49 +236,6 @@ impl CallEngine {
                 AcdOutput::AlarmCleared(alarm) => tracing::info!(%alarm, "alarm cleared"),
             }
         }
-    }
-
-    /// A new INVITE (new Call-ID, From tag and branch) to `target`, offering our SDP on
-    /// `port`; answers it with its Call-ID and From tag (the dialog's key once answered).
-    pub(crate) fn new_invite(
-        &mut self,
-        target: &LegTarget,
-        port: u16,
-        call_name: &str,
-    ) -> (Request, String, String) {
-        let host = self.local_host();
-        let sip_port = self.cfg.sip_addr.port();
-        let from_tag = self.token();
-        let branch = self.token();
-        let call_id = format!("{}@{}", self.token(), self.cfg.sip_addr.ip());
-        let mut from = NameAddr::new(Uri::Sip(
-            SipUri::new(host.clone())
-                .with_user(&target.from_user)
-                .with_port(sip_port),
-        ));
-        from.display = target.from_display.clone();
-        from.set_tag(&from_tag);
-        let to = NameAddr::new(Uri::Sip(
-            SipUri::new(host.clone()).with_user(&target.to_user),
-        ));
-        let mut invite = Request::new(Method::Invite, target.uri.clone(), from, to, &call_id, 1);
-        let transport = Self::via_transport(target.peer);
-        invite.headers.via = vec![ViaSpec {
-            transport: &transport,
-            host: &host,
-            port: sip_port,
-            branch_suffix: &branch,
-        }
-        .build()];
-        invite.headers.contact = Some(Contact::List(vec![crate::sip::dialog::local_contact(
-            &host, sip_port, "hotline", &transport,
-        )]));
-        invite.headers.push("X-Hotline-Call", call_name);
-        invite.headers.push("User-Agent", &self.cfg.user_agent);
-        let session = self.token_u32();
-        let sdp = media_session::offer(self.cfg.rtp_address, port, session);
-        let invite = invite.with_body(MediaType::new("application", "sdp"), sdp);
-        (invite, call_id, from_tag)
     }
 
     pub(crate) fn via_transport(peer: Peer) -> ViaTransport {
@@ -670,31 +626,6 @@ impl CallEngine {
         }
         self.send_cancel(&leg.invite, &leg.key, leg.peer, now);
         self.dying_legs.insert(leg.key.clone(), leg);
-    }
-
-    /// CANCELs our INVITE `invite` (client transaction `key`) at `peer`.
-    pub(crate) fn send_cancel(
-        &mut self,
-        invite: &Request,
-        key: &TransactionKey,
-        peer: Peer,
-        now: Instant,
-    ) {
-        let cancel = invite.cancel();
-        if let Some(ckey) = cancel.client_transaction_key() {
-            self.txn_peers.insert(ckey.clone(), peer);
-            if let Err(e) = self.txns.start_client(
-                ckey,
-                cancel,
-                crate::call::engine::transport(peer.reliable()),
-                now,
-            ) {
-                tracing::debug!(error = %e, "CANCEL not sent");
-            }
-        }
-        if let Err(e) = self.txns.cancel_sent(key, now) {
-            tracing::debug!(error = %e, "INVITE transaction already over");
-        }
     }
 
     /// Ends the agent's leg whatever its state: CANCEL while ringing, BYE once talking.

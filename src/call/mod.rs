@@ -9,6 +9,7 @@ pub mod external;
 pub mod hand_over;
 pub mod ids;
 pub mod ivr_walk;
+pub mod leg_invite;
 pub mod liveness;
 pub mod media_ready;
 pub mod media_session;

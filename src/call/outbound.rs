@@ -14,10 +14,13 @@ use crate::call::engine::{CallEngine, MediaCommand, Output, Peer};
 use crate::call::media_session;
 use crate::call::record::{CallOutcome, OutboundInfo};
 use crate::call::session::{Call, CallId, Phase};
+use crate::masked::Masked;
 use crate::outbound::dialler::Purpose;
 use crate::outbound::rules::Outcome;
 use crate::sip::dialog::Dialog;
+use crate::sip::message::Request;
 use crate::sip::message::{Host, Response, SipUri, TransactionKey, Uri};
+use chrono::{DateTime, Utc};
 
 /// A call the dialler asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,7 +136,7 @@ impl CallEngine {
             media: None,
         };
         let call = Call::outbound(
-            crate::call::session::NewOutbound {
+            NewOutbound {
                 id,
                 name: name.clone(),
                 number: req.number.clone(),
@@ -332,6 +335,67 @@ impl CallEngine {
             .is_some_and(|c| matches!(c.phase, Phase::Dialling { .. }))
         {
             self.outbound_ring_timeout(id, now);
+        }
+    }
+}
+
+/// What a new outbound call starts with (`Call::outbound`).
+pub(crate) struct NewOutbound {
+    pub id: CallId,
+    pub name: String,
+    pub number: String,
+    pub called: String,
+    pub peer: Peer,
+    pub invite: Request,
+    pub key: TransactionKey,
+    pub local_tag: String,
+    pub local_sdp: Vec<u8>,
+    pub port: u16,
+    pub ring_until: Instant,
+    pub started_at: DateTime<Utc>,
+}
+
+impl Call {
+    /// A call the hotline places: ringing at the citizen's phone (`call::outbound`).
+    pub(crate) fn outbound(n: NewOutbound, state: crate::call::outbound::OutboundState) -> Call {
+        Call {
+            id: n.id,
+            name: n.name,
+            caller: Masked::new(n.number),
+            called: n.called,
+            peer: n.peer,
+            invite: n.invite,
+            invite_key: n.key,
+            local_tag: n.local_tag,
+            dialog: None,
+            phase: Phase::Dialling {
+                until: n.ring_until,
+            },
+            port: n.port,
+            media: None,
+            local_sdp: n.local_sdp,
+            menu_path: Vec::new(),
+            queue: None,
+            started_at: n.started_at,
+            answered_at: None,
+            queued_at: None,
+            armed: None,
+            agent_leg: None,
+            agent: None,
+            connected_at: None,
+            wait: None,
+            recording: None,
+            transfers: Vec::new(),
+            ticket: None,
+            answered_queue: None,
+            first_ring_at: None,
+            rings_unanswered: 0,
+            queued_mono: None,
+            on_hold: false,
+            conference: Default::default(),
+            session_interval: None,
+            session_timer: None,
+            outbound: Some(state),
         }
     }
 }

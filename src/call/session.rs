@@ -128,66 +128,7 @@ pub struct Call {
     pub outbound: Option<crate::call::outbound::OutboundState>,
 }
 
-/// What a new outbound call starts with (`Call::outbound`).
-pub(crate) struct NewOutbound {
-    pub id: CallId,
-    pub name: String,
-    pub number: String,
-    pub called: String,
-    pub peer: Peer,
-    pub invite: Request,
-    pub key: TransactionKey,
-    pub local_tag: String,
-    pub local_sdp: Vec<u8>,
-    pub port: u16,
-    pub ring_until: Instant,
-    pub started_at: DateTime<Utc>,
-}
-
 impl Call {
-    /// A call the hotline places: ringing at the citizen's phone (`call::outbound`).
-    pub(crate) fn outbound(n: NewOutbound, state: crate::call::outbound::OutboundState) -> Call {
-        Call {
-            id: n.id,
-            name: n.name,
-            caller: Masked::new(n.number),
-            called: n.called,
-            peer: n.peer,
-            invite: n.invite,
-            invite_key: n.key,
-            local_tag: n.local_tag,
-            dialog: None,
-            phase: Phase::Dialling {
-                until: n.ring_until,
-            },
-            port: n.port,
-            media: None,
-            local_sdp: n.local_sdp,
-            menu_path: Vec::new(),
-            queue: None,
-            started_at: n.started_at,
-            answered_at: None,
-            queued_at: None,
-            armed: None,
-            agent_leg: None,
-            agent: None,
-            connected_at: None,
-            wait: None,
-            recording: None,
-            transfers: Vec::new(),
-            ticket: None,
-            answered_queue: None,
-            first_ring_at: None,
-            rings_unanswered: 0,
-            queued_mono: None,
-            on_hold: false,
-            conference: Default::default(),
-            session_interval: None,
-            session_timer: None,
-            outbound: Some(state),
-        }
-    }
-
     /// The earliest instant this call needs attention.
     pub fn next_wakeup(&self) -> Option<Instant> {
         let phase = match &self.phase {
