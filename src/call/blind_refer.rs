@@ -8,7 +8,7 @@
 
 use std::time::Instant;
 
-use crate::call::engine::{CallEngine, MediaCommand, Output};
+use crate::call::engine::CallEngine;
 use crate::call::parties::{ConferenceError, PartyTarget};
 use crate::call::record::PartyRole;
 use crate::call::session::CallId;
@@ -58,19 +58,19 @@ impl CallEngine {
         }
     }
 
+    /// The call's blind transfer, if `pid` is its target: taken off the call (it is settled).
+    fn take_blind(&mut self, id: CallId, pid: PartyId) -> Option<BlindTransfer> {
+        let conf = &mut self.calls.get_mut(&id)?.conference;
+        let b = conf.blind.filter(|b| b.party == pid)?;
+        conf.blind = None;
+        Some(b)
+    }
+
     /// A party answered: if it is a blind transfer's target, it takes the call over.
     pub(crate) fn blind_target_answered(&mut self, id: CallId, pid: PartyId, now: Instant) {
-        let Some(b) = self
-            .calls
-            .get(&id)
-            .and_then(|c| c.conference.blind)
-            .filter(|b| b.party == pid)
-        else {
+        let Some(b) = self.take_blind(id, pid) else {
             return;
         };
-        if let Some(call) = self.calls.get_mut(&id) {
-            call.conference.blind = None;
-        }
         if b.agent_gone {
             self.agent_leaves(id, pid, true, now);
         } else {
@@ -84,22 +84,16 @@ impl CallEngine {
     /// A party left without answering: if it was a blind transfer's target, the phone is told
     /// (it keeps the citizen), or — its agent gone — the citizen goes back to their queue.
     pub(crate) fn blind_target_failed(&mut self, id: CallId, pid: PartyId, now: Instant) {
-        let Some(b) = self
-            .calls
-            .get(&id)
-            .and_then(|c| c.conference.blind)
-            .filter(|b| b.party == pid)
-        else {
+        let Some(b) = self.take_blind(id, pid) else {
             return;
         };
-        let Some(call) = self.calls.get_mut(&id) else {
-            return;
-        };
-        call.conference.blind = None;
         if !b.agent_gone {
             self.notify_refer_result(id, ReferredOn::CallLeg, 480, now);
             return;
         }
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
         // Nobody is left with the citizen: their agent's silent leg closes, back to the queue.
         let queue = call.queue.clone().unwrap_or_else(|| "general".into());
         let agent = call.agent.take().unwrap_or_default();
@@ -111,22 +105,8 @@ impl CallEngine {
         if let Some(leg) = call.agent_leg.take() {
             self.forget_leg(&leg);
         }
-        if mixing {
-            // As a blind transfer to a queue: the mixer keeps the call, the caller goes to the
-            // pacer (prompts, hold music) until the next agent answers.
-            let hold = self.menus.queue_audio().hold().as_str().to_string();
-            self.out.push_back(Output::Media(MediaCommand::CloseParty {
-                call: id,
-                party: agent_party,
-            }));
-            self.out.push_back(Output::Media(MediaCommand::Hold {
-                call: id,
-                prompt: Some(hold),
-            }));
-        } else {
-            self.out
-                .push_back(Output::Media(MediaCommand::Unbridge { call: id }));
-        }
+        // As a blind transfer to a queue: the caller waits for the next agent.
+        self.release_agent_media(id, mixing, agent_party);
         if let Err(e) = self.acd.handle_call_ended(&id, now) {
             tracing::debug!(error = %e, "ACD: the transferring agent's end");
         }

@@ -10,6 +10,7 @@ use std::time::Instant;
 use crate::call::engine::{CallEngine, MediaCommand, Output};
 use crate::call::parties::PartyTarget;
 use crate::call::session::{CallId, Phase};
+use crate::media::mixer::PartyId;
 use crate::sip::message::{MediaType, Method, Request, Response, TransactionKey};
 
 /// Why a transfer was refused.
@@ -117,22 +118,7 @@ impl CallEngine {
         if let Err(e) = self.acd.handle_call_ended(&id, now) {
             tracing::debug!(error = %e, "ACD: transferred call end");
         }
-        if mixing {
-            // The mixer keeps the call: the agent's party closes and the caller goes to the
-            // pacer (prompts, hold music) until the next leg answers.
-            let hold = self.menus.queue_audio().hold().as_str().to_string();
-            self.out.push_back(Output::Media(MediaCommand::CloseParty {
-                call: id,
-                party: agent_party,
-            }));
-            self.out.push_back(Output::Media(MediaCommand::Hold {
-                call: id,
-                prompt: Some(hold),
-            }));
-        } else {
-            self.out
-                .push_back(Output::Media(MediaCommand::Unbridge { call: id }));
-        }
+        self.release_agent_media(id, mixing, agent_party);
         if let Some(call) = self.calls.get_mut(&id) {
             call.transfers.push(if external {
                 format!("{agent} → {target}")
@@ -157,6 +143,26 @@ impl CallEngine {
         }
         self.drain_acd(now);
         Ok(())
+    }
+
+    /// The agent's media leaves a call whose caller waits for the next leg: in the mixer the
+    /// agent's party closes and the caller goes to the pacer (prompts, hold music); a bridged
+    /// call is unbridged.
+    pub(crate) fn release_agent_media(&mut self, id: CallId, mixing: bool, agent_party: PartyId) {
+        if mixing {
+            let hold = self.menus.queue_audio().hold().as_str().to_string();
+            self.out.push_back(Output::Media(MediaCommand::CloseParty {
+                call: id,
+                party: agent_party,
+            }));
+            self.out.push_back(Output::Media(MediaCommand::Hold {
+                call: id,
+                prompt: Some(hold),
+            }));
+        } else {
+            self.out
+                .push_back(Output::Media(MediaCommand::Unbridge { call: id }));
+        }
     }
 
     /// REFER from the agent's phone on its call's dialog. With `Replaces` naming the phone's
