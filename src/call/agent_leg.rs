@@ -293,26 +293,9 @@ impl CallEngine {
             return Err(LegStartError::NoPort);
         };
         let peer = target.peer;
-        let (invite, call_id, from_tag) = self.new_invite(&target, port, &call_name);
-        let Some(key) = invite.client_transaction_key() else {
-            self.ports.release(port);
+        let Some((invite, key, _)) = self.place_invite(id, &target, port, &call_name, now) else {
             return Err(LegStartError::NotSent);
         };
-        if self
-            .txns
-            .start_client(
-                key.clone(),
-                invite.clone(),
-                crate::call::engine::transport(peer.reliable()),
-                now,
-            )
-            .is_err()
-        {
-            self.ports.release(port);
-            return Err(LegStartError::NotSent);
-        }
-        self.txn_peers.insert(key.clone(), peer);
-        self.by_dialog.insert((call_id, from_tag), id);
         let leg = AgentLeg {
             party: target.party.clone(),
             invite,

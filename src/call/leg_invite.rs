@@ -56,6 +56,39 @@ impl CallEngine {
         (invite, call_id, from_tag)
     }
 
+    /// Builds the INVITE for `target` and sends it through a new client transaction; the
+    /// dialog it will create is known as call `id`'s. Answers the INVITE, its transaction key
+    /// and our From tag; `None` (the port released) when it could not be sent.
+    pub(crate) fn place_invite(
+        &mut self,
+        id: crate::call::session::CallId,
+        target: &LegTarget,
+        port: u16,
+        call_name: &str,
+        now: Instant,
+    ) -> Option<(Request, TransactionKey, String)> {
+        let peer = target.peer;
+        let (invite, call_id, from_tag) = self.new_invite(target, port, call_name);
+        let key = invite.client_transaction_key();
+        let started = key.as_ref().is_some_and(|key| {
+            self.txns
+                .start_client(
+                    key.clone(),
+                    invite.clone(),
+                    crate::call::engine::transport(peer.reliable()),
+                    now,
+                )
+                .is_ok()
+        });
+        let Some(key) = key.filter(|_| started) else {
+            self.ports.release(port);
+            return None;
+        };
+        self.txn_peers.insert(key.clone(), peer);
+        self.by_dialog.insert((call_id, from_tag.clone()), id);
+        Some((invite, key, from_tag))
+    }
+
     /// CANCELs our INVITE `invite` (client transaction `key`) at `peer`.
     pub(crate) fn send_cancel(
         &mut self,

@@ -101,26 +101,9 @@ impl CallEngine {
         let caller_id = self.cfg.trunk_caller_id.clone();
         let target = trunk_target(trunk, &req.number, &caller_id);
         let peer = target.peer;
-        let (invite, call_id, from_tag) = self.new_invite(&target, port, &name);
-        let Some(key) = invite.client_transaction_key() else {
-            self.ports.release(port);
+        let Some((invite, key, from_tag)) = self.place_invite(id, &target, port, &name, now) else {
             return Err(OutboundError::NotSent);
         };
-        if self
-            .txns
-            .start_client(
-                key.clone(),
-                invite.clone(),
-                crate::call::engine::transport(peer.reliable()),
-                now,
-            )
-            .is_err()
-        {
-            self.ports.release(port);
-            return Err(OutboundError::NotSent);
-        }
-        self.txn_peers.insert(key.clone(), peer);
-        self.by_dialog.insert((call_id, from_tag.clone()), id);
         self.outbound_invites.insert(key.clone(), id);
         tracing::info!(call = %id, %name, number = %crate::masked::Masked::new(req.number.clone()), purpose = ?req.purpose, reference = %req.reference, try_no = req.try_no, "calling a citizen");
         let leg = AgentLeg {
