@@ -229,6 +229,13 @@ pub struct RtpConfig {
     /// cannot delay what everyone else hears.
     #[serde(with = "humantime_serde")]
     pub conference_queue: Duration,
+    /// The audio a conference party queues before it is played out (20 ms to 200 ms, at
+    /// most `conference_queue`): a pause in a party's stream up to about this long is
+    /// absorbed, a longer one is an underrun (`hotline_mixer_underruns_total`). Each 20 ms
+    /// more is 20 ms more delay for everyone in a conference; two-party calls are relayed
+    /// without it.
+    #[serde(with = "humantime_serde")]
+    pub conference_prime: Duration,
 }
 
 impl Default for RtpConfig {
@@ -241,6 +248,7 @@ impl Default for RtpConfig {
             relatch_after: Duration::from_secs(2),
             media_timeout: Duration::from_secs(30),
             conference_queue: Duration::from_millis(200),
+            conference_prime: Duration::from_millis(60),
         }
     }
 }
@@ -501,7 +509,17 @@ impl Config {
         {
             bad(
                 "conference_queue",
-                "rtp.conference_queue must be from 40ms (the 2 frames a party primes) to 1s".into(),
+                "rtp.conference_queue must be from 40ms to 1s".into(),
+            );
+        }
+        let prime = self.rtp.conference_prime;
+        if !(Duration::from_millis(20)..=Duration::from_millis(200)).contains(&prime)
+            || prime.as_millis() % 20 != 0
+            || prime > self.rtp.conference_queue
+        {
+            bad(
+                "conference_prime",
+                "rtp.conference_prime must be 20ms to 200ms in steps of 20ms, and at most rtp.conference_queue".into(),
             );
         }
         for (key, value) in [
@@ -744,6 +762,7 @@ mod tests {
         assert_eq!(shipped.rtp.agent_reserve, defaults.rtp.agent_reserve);
         assert_eq!(shipped.rtp.relatch_after, defaults.rtp.relatch_after);
         assert_eq!(shipped.rtp.conference_queue, defaults.rtp.conference_queue);
+        assert_eq!(shipped.rtp.conference_prime, defaults.rtp.conference_prime);
         assert_eq!(shipped.ivr.max_in_ivr, Duration::from_secs(120));
         assert_eq!(shipped.ivr.max_in_queue, Duration::from_secs(600));
         assert_eq!(shipped.sip.session_expires, defaults.sip.session_expires);
@@ -767,6 +786,12 @@ mod tests {
             ("[rtp]\nrelatch_after = \"50ms\"\n", 2),
             ("[rtp]\nconference_queue = \"20ms\"\n", 2),
             ("[rtp]\nconference_queue = \"2s\"\n", 2),
+            ("[rtp]\nconference_prime = \"0s\"\n", 2),
+            ("[rtp]\nconference_prime = \"50ms\"\n", 2),
+            (
+                "[rtp]\nconference_queue = \"40ms\"\nconference_prime = \"60ms\"\n",
+                3,
+            ),
             ("[rtp]\nmedia_timeout = \"1s\"\nrelatch_after = \"2s\"\n", 2),
             ("[ivr]\nmax_in_queue = \"5s\"\n", 2),
             ("[sip]\nmin_se = \"30s\"\n", 2),

@@ -138,6 +138,8 @@ pub struct MediaSettings {
     pub media_timeout: Option<Duration>,
     /// See `rtp.conference_queue`.
     pub conference_queue: Duration,
+    /// See `rtp.conference_prime`.
+    pub conference_prime: Duration,
 }
 
 /// One call's stream on a media task.

@@ -303,6 +303,7 @@ pub async fn run(
             relatch_after: config.rtp.relatch_after,
             media_timeout: Some(config.rtp.media_timeout).filter(|d| !d.is_zero()),
             conference_queue: config.rtp.conference_queue,
+            conference_prime: config.rtp.conference_prime,
         },
     )
     .context("cannot start the media threads")?;

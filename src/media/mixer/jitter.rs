@@ -1,8 +1,8 @@
 //! One party's small playout queue in the mixer: decoded 20 ms frames wait here between the
 //! packet that brought them and the 20 ms tick that mixes them, absorbing arrival jitter.
 //!
-//! A party is *primed* (has [`PRIME_FRAMES`] queued) before it is played out, so one late
-//! packet does not starve the mix at once. At most [`MAX_FRAMES`] (configurable) wait: a burst beyond that
+//! A party is *primed* (has its prime, by default [`PRIME_FRAMES`], queued) before it is
+//! played out, so one late packet does not starve the mix at once. At most [`MAX_FRAMES`] (configurable) wait: a burst beyond that
 //! drops the oldest (a phone sending faster than real time must not delay everyone it talks
 //! to). An empty queue while the party is streaming is an *underrun*, counted when the next
 //! packet shows the stream went on (no RTP marker); a talkspurt that ended (a marker on the
@@ -13,14 +13,18 @@ use std::collections::VecDeque;
 
 use crate::media::codec::FRAME_SAMPLES;
 
-/// Frames queued before a party is played out (40 ms).
+/// Frames queued before a party is played out by default (40 ms, `rtp.conference_prime`).
 pub const PRIME_FRAMES: usize = 2;
+
+/// The bounds of that setting (20 ms to 200 ms): at least a frame, at most what the
+/// default queue holds (a deeper prime is mouth-to-ear delay for every party).
+pub const PRIME_LIMITS: std::ops::RangeInclusive<usize> = 1..=10;
 
 /// The most frames a party may have waiting by default (200 ms, `rtp.conference_queue`);
 /// beyond, the oldest is dropped.
 pub const MAX_FRAMES: usize = 10;
 
-/// The bounds of that setting (40 ms to 1 s).
+/// The bounds of that setting (40 ms to 1 s); it is never below the prime.
 pub const QUEUE_LIMITS: std::ops::RangeInclusive<usize> = PRIME_FRAMES..=50;
 
 /// Empty ticks (200 ms) after which a party counts as silent rather than starved.
@@ -31,7 +35,7 @@ pub type Frame = [i16; FRAME_SAMPLES];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
-    /// Waiting for [`PRIME_FRAMES`] frames (start, after silence, after an underrun).
+    /// Waiting for the prime's frames (start, after silence, after an underrun).
     Priming,
     Playing,
     /// The queue ran dry this many ticks ago while playing.
@@ -43,23 +47,37 @@ enum State {
 pub(super) struct Jitter {
     frames: VecDeque<Frame>,
     state: State,
-    /// The most frames kept (within [`QUEUE_LIMITS`]).
+    /// The most frames kept (within [`QUEUE_LIMITS`], at least `prime`).
     max: usize,
+    /// Frames queued before playing out (within [`PRIME_LIMITS`]).
+    prime: usize,
 }
 
 impl Jitter {
-    pub(super) fn new(max: usize) -> Jitter {
-        let max = max.clamp(*QUEUE_LIMITS.start(), *QUEUE_LIMITS.end());
+    pub(super) fn new(max: usize, prime: usize) -> Jitter {
+        let prime = prime.clamp(*PRIME_LIMITS.start(), *PRIME_LIMITS.end());
+        let max = max
+            .clamp(*QUEUE_LIMITS.start(), *QUEUE_LIMITS.end())
+            .max(prime);
         Jitter {
             frames: VecDeque::with_capacity(max),
             state: State::Priming,
             max,
+            prime,
         }
+    }
+
+    /// A new prime, for the next time the party primes (start, silence, underrun).
+    pub(super) fn set_prime(&mut self, prime: usize) {
+        self.prime = prime.clamp(*PRIME_LIMITS.start(), *PRIME_LIMITS.end());
+        self.max = self.max.max(self.prime);
     }
 
     /// A new limit; frames beyond it are dropped now (returned: to count).
     pub(super) fn set_max(&mut self, max: usize) -> usize {
-        self.max = max.clamp(*QUEUE_LIMITS.start(), *QUEUE_LIMITS.end());
+        self.max = max
+            .clamp(*QUEUE_LIMITS.start(), *QUEUE_LIMITS.end())
+            .max(self.prime);
         let excess = self.frames.len().saturating_sub(self.max);
         self.frames.drain(..excess);
         excess
@@ -102,7 +120,7 @@ impl Jitter {
     pub(super) fn pop(&mut self) -> Option<Frame> {
         match self.state {
             State::Priming => {
-                if self.frames.len() < PRIME_FRAMES {
+                if self.frames.len() < self.prime {
                     return None;
                 }
                 self.state = State::Playing;

@@ -47,7 +47,7 @@ use crate::media::recorder::{RecorderStats, Side, StereoRecorder, BLOCK_SAMPLES}
 use crate::media::rtp::{RtpPacket, RtpSender};
 
 use jitter::Jitter;
-pub use jitter::{Frame, MAX_FRAMES, PRIME_FRAMES, QUEUE_LIMITS, REPRIME_AFTER};
+pub use jitter::{Frame, MAX_FRAMES, PRIME_FRAMES, PRIME_LIMITS, QUEUE_LIMITS, REPRIME_AFTER};
 
 /// The most parties one call's mixer takes (the busiest case the hotline needs is five: the
 /// citizen, the agent, a unit, an interpreter and a supervisor).
@@ -148,6 +148,8 @@ pub struct Mixer {
     recorder: StereoRecorder,
     /// Each party's queue limit in frames.
     max_queue: usize,
+    /// Frames a party queues before it is played out.
+    prime: usize,
     /// Whether each recording channel (caller, others) had a frame here yet.
     recording: [bool; 2],
     passed_keys: PassedKeys,
@@ -187,6 +189,7 @@ impl Mixer {
             all_hear_all: false,
             recorder,
             max_queue: MAX_FRAMES,
+            prime: PRIME_FRAMES,
             recording: [false; 2],
             passed_keys,
             buf: Vec::with_capacity(4096),
@@ -218,7 +221,7 @@ impl Mixer {
             media,
             sender,
             inbound: Inbound::default(),
-            jitter: Jitter::new(self.max_queue),
+            jitter: Jitter::new(self.max_queue, self.prime),
             hears: Vec::new(),
             mask: 0,
             frame: None,
@@ -255,6 +258,16 @@ impl Mixer {
             let dropped = p.jitter.set_max(frames) as u64;
             p.stats.dropped_overflow += dropped;
             self.stats.dropped_overflow += dropped;
+        }
+    }
+
+    /// Frames each party queues before it is played out, from its next priming on
+    /// (clamped to [`PRIME_LIMITS`]; default [`PRIME_FRAMES`]): a deeper prime absorbs a
+    /// longer pause in a party's stream, at the cost of that much delay for everyone.
+    pub fn set_prime(&mut self, frames: usize) {
+        self.prime = frames.clamp(*PRIME_LIMITS.start(), *PRIME_LIMITS.end());
+        for p in &mut self.parties {
+            p.jitter.set_prime(frames);
         }
     }
 

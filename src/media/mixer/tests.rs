@@ -673,6 +673,39 @@ fn a_late_packet_is_an_underrun_and_a_burst_past_the_cap_drops_the_oldest() {
     assert_eq!(c.m.stats().dropped_overflow, ps.dropped_overflow);
 }
 
+/// A stream that pauses for two ticks and then catches up (a sender stalled 40 ms beyond its
+/// 20 ms spacing): underruns for the default prime, absorbed by a prime one frame deeper.
+fn underruns_after_a_pause(prime: Option<usize>) -> u64 {
+    let mut c = duo();
+    if let Some(p) = prime {
+        c.m.set_prime(p);
+    }
+    for seq in 0..10 {
+        send(&mut c, seq, false);
+        tick(&mut c);
+    }
+    tick(&mut c);
+    tick(&mut c);
+    for seq in 10..13 {
+        send(&mut c, seq, false);
+    }
+    for seq in 13..20 {
+        tick(&mut c);
+        send(&mut c, seq, false);
+    }
+    c.m.stats().underruns
+}
+
+#[test]
+fn a_deeper_prime_absorbs_a_pause_the_default_prime_underruns_on() {
+    assert_eq!(underruns_after_a_pause(None), 1);
+    assert_eq!(underruns_after_a_pause(Some(PRIME_FRAMES)), 1);
+    assert_eq!(underruns_after_a_pause(Some(PRIME_FRAMES + 1)), 0);
+    // 0 is clamped to a prime of one frame (never a queue that plays nothing queued): both
+    // empty ticks are lost.
+    assert_eq!(underruns_after_a_pause(Some(0)), 2);
+}
+
 #[test]
 fn silence_suppression_and_key_presses_reprime_without_counting_underruns() {
     let mut c = duo();

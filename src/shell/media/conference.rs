@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use super::{CallId, Stream, Worker};
 use crate::media::bridge::LegMedia;
 use crate::media::codec::Codec;
-use crate::media::mixer::{Mixer, PartyId, MAX_FRAMES};
+use crate::media::mixer::{Mixer, PartyId, MAX_FRAMES, PRIME_FRAMES};
 use crate::media::pacer::StreamId;
 use crate::media::player::Player;
 use crate::media::rtp::RtpSender;
@@ -108,6 +108,10 @@ impl Worker {
             };
             let now = clock::now();
             let mut mixed = bridged.map_core(|core| Mixer::from_bridge(core, now));
+            let prime = self.settings.conference_prime.as_millis() / 20;
+            mixed
+                .core
+                .set_prime(usize::try_from(prime).unwrap_or(PRIME_FRAMES));
             let frames = self.settings.conference_queue.as_millis() / 20;
             mixed
                 .core

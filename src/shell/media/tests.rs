@@ -116,6 +116,7 @@ async fn a_bridged_call_becomes_a_three_way_conference_over_loopback() {
             relatch_after: Duration::from_secs(2),
             media_timeout: None,
             conference_queue: Duration::from_millis(200),
+            conference_prime: Duration::from_millis(40),
         },
     )
     .unwrap();
@@ -237,6 +238,7 @@ async fn a_late_tick_mixes_the_packets_waiting_for_it_before_ticking() {
             relatch_after: Duration::from_secs(2),
             media_timeout: None,
             conference_queue: Duration::from_millis(200),
+            conference_prime: Duration::from_millis(40),
         },
         data_dir: dir.path().to_path_buf(),
         prompts: Arc::new(Prompts::load_dir(dir.path()).unwrap()),
@@ -375,6 +377,7 @@ async fn stalled_conference(at_tick: bool) -> (usize, Vec<bool>, u64) {
             relatch_after: Duration::from_secs(2),
             media_timeout: None,
             conference_queue: Duration::from_millis(200),
+            conference_prime: Duration::from_millis(40),
         },
     )
     .unwrap();
