@@ -384,6 +384,28 @@ impl EngineTask {
                             self.core.party_media_failed(call, party, now)
                         }
                         MediaEvent::Inactive { call } => self.core.handle_media_inactive(call, now),
+                        MediaEvent::ReasonTaken { call, duration } => {
+                            self.core.handle_reason_taken(call, duration, now)
+                        }
+                        MediaEvent::ReasonSaved { call, recording, reason, duration } => {
+                            let reason = crate::call::record::ReasonRecording {
+                                path: reason.path,
+                                sha256: reason.sha256,
+                                duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
+                            };
+                            if !self.core.handle_reason_saved(call, reason.clone()) {
+                                // The call ended first: its record waits for the recording's
+                                // hash, which comes after this.
+                                match pending
+                                    .records
+                                    .get_mut(&recording)
+                                    .and_then(|r| r.call.outbound.as_mut())
+                                {
+                                    Some(o) => o.reason = Some(reason),
+                                    None => tracing::warn!(%recording, "a reason saved for no waiting record"),
+                                }
+                            }
+                        }
                         MediaEvent::RecordingClosed { name, sha256 } => {
                             match pending.records.remove(&name) {
                                 Some(mut record) => {
@@ -509,6 +531,24 @@ impl EngineTask {
                     if let Some(mut record) = pending.records.remove(&name) {
                         record.recording_sha256 = sha256;
                         self.write_record(&record);
+                    }
+                }
+                Ok(Some(crate::shell::media::MediaEvent::ReasonSaved {
+                    recording,
+                    reason,
+                    duration,
+                    ..
+                })) => {
+                    if let Some(o) = pending
+                        .records
+                        .get_mut(&recording)
+                        .and_then(|r| r.call.outbound.as_mut())
+                    {
+                        o.reason = Some(crate::call::record::ReasonRecording {
+                            path: reason.path,
+                            sha256: reason.sha256,
+                            duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
+                        });
                     }
                 }
                 Ok(Some(_)) => {}
