@@ -97,78 +97,7 @@ pub struct OutboundInfo {
     pub reason: Option<ReasonRecording>,
 }
 
-/// What a callback robot collected on one call: the ticket's `callback` event is made of it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct RobotSummary {
-    pub ended: RobotEnded,
-    /// 1 = go on, 2 = no (`None`: not asked or not answered).
-    #[serde(default)]
-    pub consent: Option<bool>,
-    /// Was the unit in contact with the citizen?
-    #[serde(default)]
-    pub contacted: Option<bool>,
-    /// Is the problem solved?
-    #[serde(default)]
-    pub solved: Option<bool>,
-    #[serde(default)]
-    pub rating: Option<RobotRating>,
-}
-
-/// How a robot callback ended (`ivr::robot::Ended`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RobotEnded {
-    /// Every question answered.
-    Completed,
-    /// A question went unanswered as often as the script allows.
-    NoInput,
-    /// The citizen declined at the consent step.
-    Refused,
-    /// `0`: the citizen asked for a person.
-    ToPerson,
-    /// The citizen hung up before the end.
-    HungUp,
-}
-
-/// The citizen's keypad rating (W14).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RobotRating {
-    Satisfied,
-    BasicallySatisfied,
-    Unsatisfied,
-}
-
-/// A reason recording: its file under the data dir, its hash, how long it plays.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct ReasonRecording {
-    pub path: String,
-    pub sha256: String,
-    pub duration_ms: u64,
-}
-
-impl RobotSummary {
-    pub fn of(r: &crate::ivr::robot::RobotResult) -> RobotSummary {
-        use crate::ivr::robot::{Ended, Rating};
-        RobotSummary {
-            ended: match r.ended {
-                Ended::Completed => RobotEnded::Completed,
-                Ended::NoInput => RobotEnded::NoInput,
-                Ended::Refused => RobotEnded::Refused,
-                Ended::ToPerson => RobotEnded::ToPerson,
-                Ended::HungUp => RobotEnded::HungUp,
-            },
-            consent: r.consent,
-            contacted: r.contacted,
-            solved: r.solved,
-            rating: r.rating.map(|x| match x {
-                Rating::Satisfied => RobotRating::Satisfied,
-                Rating::BasicallySatisfied => RobotRating::BasicallySatisfied,
-                Rating::Unsatisfied => RobotRating::Unsatisfied,
-            }),
-        }
-    }
-}
+pub use crate::outbound::result::{ReasonRecording, RobotEnded, RobotRating, RobotSummary};
 
 /// A live call, as `/api/calls` shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
