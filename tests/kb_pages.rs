@@ -3,7 +3,8 @@
 //! set: the agent's desk recommends items while the agent types a call's request and answers
 //! the call's ticket with one (the ticket keeps the cited version after the item is edited);
 //! a handling unit cites an item in its reply and the reviewer sees the cited version and opens
-//! it; the supervisors' knowledge page lists the search that found nothing and the item used.
+//! it; the supervisors' knowledge page lists the search that found nothing, the item used, an
+//! item near expiry and a withdrawn one; the editor works the review queue there.
 //! Screenshots land in `target/browser-shots/kb-*.png`.
 
 // Real peers run in real time.
@@ -185,7 +186,60 @@ fn the_desk_recommends_and_answers_with_an_item_a_unit_cites_one_and_the_page_li
     let version = review.expect("VERSION", Duration::from_secs(20), &engine);
     assert!(version.contains("第 2 版"), "{version}");
 
-    // The supervisors' page lists the agent's search that found nothing and the item used.
+    // An item expiring in 3 days, a withdrawn one (its source repealed), and two items the
+    // water company hands in for review.
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("+08:00"))
+        .date_naive();
+    let soon = json!({
+        "title": "老旧小区加装电梯补贴申请", "questions": ["加装电梯有没有补贴"],
+        "answer": "符合条件的老旧小区加装电梯按每台15万元给予补贴，向所在区住建部门申请。",
+        "source": {"name": "既有住宅加装电梯实施办法", "issuer": "市住房和城乡建设局"},
+        "unit": "housing", "category": "property_management", "area": "全市",
+        "effective": (today - chrono::Days::new(30)).to_string(),
+        "expires": (today + chrono::Days::new(3)).to_string(),
+    });
+    let (status, text) = http_request(
+        engine.http,
+        "POST",
+        "/api/kb/import?format=jsonl&approve=true",
+        Some("demo-kb-editor"),
+        Some(&soon.to_string()),
+    );
+    assert_eq!(status, 201, "{text}");
+    api(
+        &engine,
+        "POST",
+        "/api/kb/items/10/withdraw",
+        "demo-kb-editor",
+        Some(json!({"reason": "线路调整办法已废止"})),
+    );
+    api(&engine, "POST", "/api/kb/sweep", "demo-supervisor", None);
+    let draft = |title: &str| {
+        let mut c = api(
+            &engine,
+            "GET",
+            "/api/kb/items/43/versions/1",
+            "demo-unit-water",
+            None,
+        );
+        c["title"] = json!(title);
+        let it = api(&engine, "POST", "/api/kb/items", "demo-unit-water", Some(c));
+        let id = it["id"].as_u64().expect("id");
+        api(
+            &engine,
+            "POST",
+            &format!("/api/kb/items/{id}/submit"),
+            "demo-unit-water",
+            None,
+        );
+        id
+    };
+    let back = draft("二次供水水箱清洗周期");
+    let approve = draft("水表冻裂的报修和赔偿");
+
+    // The supervisors' page lists the agent's search that found nothing, the item used, the
+    // item near expiry and the withdrawn one.
     let page = start_page(
         "kb",
         &base,
@@ -196,8 +250,46 @@ fn the_desk_recommends_and_answers_with_an_item_a_unit_cites_one_and_the_page_li
     page.expect("GAPS", Duration::from_secs(40), &engine);
     let used = page.expect("USED", Duration::from_secs(10), &engine);
     assert_eq!(used, "USED 计划停水通知在哪里查");
+    let expiring = page.expect("EXPIRING", Duration::from_secs(10), &engine);
+    assert!(
+        expiring.contains("老旧小区加装电梯补贴申请/市住房和城乡建设局/"),
+        "{expiring}"
+    );
+    let withdrawn = page.expect("WITHDRAWN", Duration::from_secs(10), &engine);
+    assert!(
+        withdrawn.contains("公交线路调整和站点查询 依据废止：线路调整办法已废止"),
+        "{withdrawn}"
+    );
     page.expect("A11Y kb-page", Duration::from_secs(20), &engine);
     page.expect("DONE", Duration::from_secs(20), &engine);
+
+    // The editor's review queue: one sent back with a reason, the other approved.
+    let (b, a) = (back.to_string(), approve.to_string());
+    let queue = start_page(
+        "kb",
+        &base,
+        "demo-kb-editor",
+        tmp.path(),
+        &["queue", &b, &a],
+    );
+    let listed = queue.expect("QUEUE", Duration::from_secs(40), &engine);
+    assert!(listed.contains(&b) && listed.contains(&a), "{listed}");
+    queue.expect("SENT_BACK", Duration::from_secs(20), &engine);
+    queue.expect("APPROVED", Duration::from_secs(20), &engine);
+    queue.expect("EMPTY", Duration::from_secs(20), &engine);
+    let state = |id: u64| {
+        api(
+            &engine,
+            "GET",
+            &format!("/api/kb/items/{id}"),
+            "demo-kb-editor",
+            None,
+        )
+    };
+    assert_eq!(state(back)["state"], "sent_back");
+    assert_eq!(state(back)["reason"], "请补充文号并核对有效期");
+    assert_eq!(state(approve)["state"], "approved");
+
     for shot in [
         "kb-desk-recommended",
         "kb-desk-answered",
@@ -206,6 +298,7 @@ fn the_desk_recommends_and_answers_with_an_item_a_unit_cites_one_and_the_page_li
         "kb-version",
         "kb-page",
         "kb-page-en",
+        "kb-queue",
     ] {
         let p = shots_dir().join(format!("{shot}.png"));
         assert!(

@@ -52,7 +52,7 @@ function render() {
   rows("gaps", stats.gaps, 4, (g) => [el("td", { "data-testid": "gap-query" }, g.query), num(g.staff), num(g.public), dateTime(g.last_at)]);
   $("gaps-note").textContent = t("kn.gaps_note", { kept: stats.gaps_kept, dropped: stats.gaps_not_kept });
   $("expiring-h").textContent = t("kn.expiring", { n: stats.remind_working_days });
-  rows("expiring", stats.near_expiry, 4, (e) => [itemCell(e.id, null, e.title), unitName(e.unit), e.expires, num(e.working_days_left)]);
+  rows("expiring", stats.near_expiry, 4, (e) => [itemCell(e.id, null, e.title), unitName(e.unit), el("td", { class: "date" }, e.expires), num(e.working_days_left)]);
   rows("withdrawn", stats.withdrawn, 4, (w) => [itemCell(w.id, null, w.title), unitName(w.unit), dateTime(w.at), reason(w.reason)]);
   rows("review", queue, 5, reviewRow);
 }

@@ -8,8 +8,12 @@
 //   search (REPLIED <item> <version>).
 // review <ticket>: the reviewer sees the cited item with its version (CITED <item> <version>
 //   <title>) and follows the link to that exact version (VERSION <title>).
-// page <gap>: the supervisor's knowledge page lists the search that found nothing (GAPS) and
-//   the most used item (USED <title>), in both languages (DONE).
+// page <gap>: the supervisor's knowledge page lists the search that found nothing (GAPS), the
+//   most used item (USED <title>), the items near expiry (EXPIRING <titles>) and the withdrawn
+//   ones (WITHDRAWN <title> <reason>), in both languages (DONE).
+// queue <back-id> <approve-id>: the editor's review queue lists both items (QUEUE <ids>); a
+//   send-back without a reason is asked for one, then sent back with one (SENT_BACK); the other
+//   is approved (APPROVED); the queue is then empty (EMPTY).
 import { browser, say, shots, guard, accessible } from "./lib.mjs";
 
 const [base, token, dir, mode, ...rest] = process.argv.slice(2);
@@ -31,6 +35,7 @@ guard(async (log) => {
   else if (mode === "reply") await reply(page, ...rest);
   else if (mode === "review") await review(page, ...rest);
   else if (mode === "page") await knowledgePage(page, ...rest);
+  else if (mode === "queue") await reviewQueue(page, ...rest);
   else throw new Error("mode " + mode);
   await b.close();
 });
@@ -143,6 +148,10 @@ async function knowledgePage(page, gap) {
   say("GAPS " + gaps.join(" | "));
   const used = await page.$eval("[data-testid=used] tr td a", (a) => a.textContent);
   say("USED " + used);
+  const expiring = await page.$$eval("[data-testid=expiring] tr", (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent).join("/")));
+  say("EXPIRING " + expiring.join(" | "));
+  const withdrawn = await page.$$eval("[data-testid=withdrawn] tr", (trs) => trs.map((tr) => `${tr.cells[0].textContent} ${tr.cells[3]?.textContent}`));
+  say("WITHDRAWN " + withdrawn.join(" | "));
   await noClipping(page, "td, th, h2");
   await shot(page, "kb-page");
   await accessible(page, "kb-page");
@@ -152,4 +161,30 @@ async function knowledgePage(page, gap) {
   await shot(page, "kb-page-en");
   await page.click("#lang");
   say("DONE");
+}
+
+async function reviewQueue(page, back, approve) {
+  await page.goto(`${base}/knowledge?token=${encodeURIComponent(token)}`);
+  await page.waitForSelector("#stats:not([hidden])");
+  const row = (id) => `[data-testid=review] tr:has(a[data-item="${id}"])`;
+  await page.waitForSelector(row(back), { timeout: 10000 });
+  await page.waitForSelector(row(approve), { timeout: 10000 });
+  const ids = await page.$$eval("[data-testid=review] a[data-item]", (as) => as.map((a) => a.dataset.item));
+  say("QUEUE " + ids.join(" "));
+  await noClipping(page, "td, th, h2");
+  await shot(page, "kb-queue");
+  await accessible(page, "kb-queue");
+  // Sent back without a reason: asked for one, nothing sent.
+  await page.click(`${row(back)} [data-testid=send-back]`);
+  await page.waitForFunction(() => document.querySelector("[data-testid=review-status]").textContent === "退回须说明原因", null, { timeout: 5000 });
+  if (!(await page.$(row(back)))) throw new Error("sent back without a reason");
+  await page.fill(`${row(back)} input`, "请补充文号并核对有效期");
+  await page.click(`${row(back)} [data-testid=send-back]`);
+  await page.waitForFunction((id) => !document.querySelector(`[data-testid=review] a[data-item="${id}"]`), back, { timeout: 10000 });
+  say("SENT_BACK " + (await page.textContent("[data-testid=review-status]")));
+  await page.click(`${row(approve)} [data-testid=approve]`);
+  await page.waitForFunction((id) => !document.querySelector(`[data-testid=review] a[data-item="${id}"]`), approve, { timeout: 10000 });
+  say("APPROVED " + (await page.textContent("[data-testid=review-status]")));
+  await page.waitForSelector("[data-testid=review] td.muted");
+  say("EMPTY");
 }
