@@ -89,11 +89,19 @@ fn the_knowledge_page_counts_citations_gaps_items_near_expiry_and_withdrawn_ones
         ),
         0
     );
-    // A search that finds items lists them (counted as shown).
+    // A search that finds items lists them (counted as shown); the page's own searches
+    // (record=false, as the agent types) are not counted.
     assert!(
         hits(
             &e,
             &format!("/api/kb/search?q={}", q("停水通知")),
+            Some(AGENT)
+        ) > 0
+    );
+    assert!(
+        hits(
+            &e,
+            &format!("/api/kb/search?q={}&record=false", q("住房公积金提取")),
             Some(AGENT)
         ) > 0
     );
@@ -203,6 +211,16 @@ fn the_knowledge_page_counts_citations_gaps_items_near_expiry_and_withdrawn_ones
     );
     assert!(used["shown"].as_u64().unwrap() >= 1, "{s}");
     assert_eq!(s["most_used"][1]["id"], 43, "{s}");
+    let listed: Vec<u64> = s["most_used"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|u| u["id"].as_u64())
+        .collect();
+    assert!(
+        !listed.contains(&16) && !listed.contains(&17),
+        "only listed by record=false: {s}"
+    );
     assert_eq!(
         (s["cited_answers"].as_u64(), s["cited_replies"].as_u64()),
         (Some(1), Some(2))
