@@ -42,11 +42,19 @@ struct Reason {
     last_voice: Instant,
 }
 
+/// The most payload bytes one packet may carry (120 ms of G.711).
+const MAX_PAYLOAD: usize = 960;
+
 /// One stream's continuity, to place its frames in the recording without gaps.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 struct Continuity {
     ssrc: Option<u32>,
     seq: Option<u16>,
+    /// Decoded samples not yet a whole 20 ms frame, and the media time of the first.
+    acc: Vec<i16>,
+    acc_ts: u32,
+    /// A frame of this stream was placed: the next in sequence follows it.
+    placed: bool,
 }
 
 impl Continuity {
@@ -56,6 +64,8 @@ impl Continuity {
         if new_stream {
             self.ssrc = Some(ssrc);
             self.seq = None;
+            self.acc.clear();
+            self.placed = false;
         }
         let in_sequence = match self.seq {
             None => false,
@@ -81,7 +91,6 @@ pub struct RobotRecorder {
     robot: Continuity,
     reason: Option<Reason>,
     done: Option<ReasonTake>,
-    pcm: [i16; FRAME_SAMPLES],
 }
 
 impl RobotRecorder {
@@ -95,20 +104,19 @@ impl RobotRecorder {
             robot: Continuity::default(),
             reason: None,
             done: None,
-            pcm: [0; FRAME_SAMPLES],
         }
     }
 
     /// A packet from the citizen.
     pub fn handle_caller_packet(&mut self, packet: &[u8], now: Instant) {
-        let Some(frame) = self.frame(Side::Caller, packet, now) else {
-            return;
-        };
+        let frames = self.audio(Side::Caller, packet, now);
         if let Some(r) = self.reason.as_mut() {
-            r.pcm.extend_from_slice(&frame);
-            if rms(&frame) > VOICE_RMS {
-                r.voiced_end = r.pcm.len();
-                r.last_voice = now;
+            for frame in frames.chunks_exact(FRAME_SAMPLES) {
+                r.pcm.extend_from_slice(frame);
+                if rms(frame) > VOICE_RMS {
+                    r.voiced_end = r.pcm.len();
+                    r.last_voice = now;
+                }
             }
         }
         self.check_reason(now);
@@ -116,18 +124,23 @@ impl RobotRecorder {
 
     /// A packet the robot sent (a prompt's frame, paced).
     pub fn handle_robot_packet(&mut self, packet: &[u8], now: Instant) {
-        self.frame(Side::Agent, packet, now);
+        self.audio(Side::Agent, packet, now);
     }
 
-    /// Decodes an audio packet into `side`'s channel; the PCM for the reason take.
-    fn frame(&mut self, side: Side, packet: &[u8], now: Instant) -> Option<[i16; FRAME_SAMPLES]> {
-        let p = RtpPacket::parse(packet).ok()?;
+    /// Decodes an audio packet into `side`'s channel in 20 ms frames (a phone may send 10,
+    /// 30 or 60 ms per packet: the rest waits for the next packet); the whole frames placed.
+    fn audio(&mut self, side: Side, packet: &[u8], now: Instant) -> Vec<i16> {
+        let Ok(p) = RtpPacket::parse(packet) else {
+            return Vec::new();
+        };
         let h = p.header;
         let cont = match side {
             Side::Caller => &mut self.caller,
             Side::Agent => &mut self.robot,
         };
-        let (new_stream, follows) = cont.follows(h.ssrc, h.sequence, h.marker)?;
+        let Some((new_stream, follows)) = cont.follows(h.ssrc, h.sequence, h.marker) else {
+            return Vec::new();
+        };
         if new_stream {
             self.recorder.new_stream(side);
         }
@@ -137,17 +150,36 @@ impl RobotRecorder {
                 .get(2..4)
                 .map_or(0, |d| u16::from_be_bytes([d[0], d[1]]));
             self.recorder.handle_event(side, h.timestamp, duration, now);
-            return None;
+            cont.acc.clear();
+            return Vec::new();
         }
-        let codec = Codec::from_payload_type(h.payload_type)?;
-        if p.payload.len() != FRAME_SAMPLES {
-            return None; // not a 20 ms frame: the recorder's slots are 20 ms
+        let Some(codec) = Codec::from_payload_type(h.payload_type) else {
+            return Vec::new();
+        };
+        if p.payload.is_empty() || p.payload.len() > MAX_PAYLOAD {
+            return Vec::new();
         }
-        codec.decode(p.payload, &mut self.pcm);
-        let frame = self.pcm;
-        self.recorder
-            .handle_frame(side, h.timestamp, follows, &frame, now);
-        Some(frame)
+        if !follows {
+            // A partial frame left before a gap would splice two moments together.
+            cont.acc.clear();
+            cont.acc_ts = h.timestamp;
+        }
+        let start = cont.acc.len();
+        cont.acc.resize(start + p.payload.len(), 0);
+        codec.decode(p.payload, &mut cont.acc[start..]);
+        let whole = cont.acc.len() / FRAME_SAMPLES * FRAME_SAMPLES;
+        let frames: Vec<i16> = cont.acc.drain(..whole).collect();
+        let mut frame_follows = follows && cont.placed;
+        for frame in frames.chunks_exact(FRAME_SAMPLES) {
+            let mut pcm = [0i16; FRAME_SAMPLES];
+            pcm.copy_from_slice(frame);
+            self.recorder
+                .handle_frame(side, cont.acc_ts, frame_follows, &pcm, now);
+            cont.acc_ts = cont.acc_ts.wrapping_add(FRAME_SAMPLES as u32);
+            frame_follows = true;
+            cont.placed = true;
+        }
+        frames
     }
 
     /// Starts keeping the citizen's audio apart as a reason, until [`Self::stop_reason`],
@@ -347,6 +379,38 @@ mod tests {
         );
         let st = r.recorder_stats();
         assert_eq!((st.filled, st.dropped), (0, 0));
+    }
+
+    #[test]
+    fn thirty_millisecond_packets_are_reframed_and_kept_whole() {
+        let t0 = crate::media::t0();
+        let mut r = RobotRecorder::new(Some(101), t0);
+        let mut citizen = RtpSender::new(Codec::Pcma, Some(101), &mut rand::thread_rng());
+        r.start_reason(Duration::from_secs(60), Duration::from_secs(1), t0);
+        let mut got = None;
+        // 2.4 s of voice in 80 packets of 30 ms, then 1.5 s of quiet.
+        for k in 0..130 {
+            let now = t0 + Duration::from_millis(30 * k as u64);
+            let level = if k < 80 { 8000.0 } else { 10.0 };
+            let mut pcm = [0i16; 240];
+            for (i, s) in pcm.iter_mut().enumerate() {
+                let t = (k * 240 + i) as f64 / 8000.0;
+                *s = (level * (2.0 * std::f64::consts::PI * 440.0 * t).sin()) as i16;
+            }
+            let mut payload = [0u8; 240];
+            Codec::Pcma.encode(&pcm, &mut payload);
+            let mut out = Vec::new();
+            citizen.frame(Some(&payload), &mut out);
+            r.handle_caller_packet(&out, now);
+            r.handle_timeout(now);
+            while r.poll_block().is_some() {}
+            if let Some(t) = r.poll_reason() {
+                got = Some(t);
+            }
+        }
+        let take = got.expect("ended by the quiet");
+        assert_eq!(take.duration, Duration::from_millis(2400 + 200));
+        assert_eq!(r.recorder_stats().dropped, 0);
     }
 
     #[test]
