@@ -90,8 +90,7 @@ fn ticket(engine: &Engine, id: &str) -> Value {
 /// The ticket once it left `awaiting_callback`.
 /// (Looked at once a second: reads of tickets with citizens' numbers are rate-limited.)
 fn settled(engine: &Engine, id: &str, limit: Duration) -> Value {
-    let until = std::time::Instant::now() + limit;
-    while std::time::Instant::now() < until {
+    for _ in 0..limit.as_secs() {
         std::thread::sleep(Duration::from_secs(1));
         let t = ticket(engine, id);
         if t["state"].is_string() && t["state"] != "awaiting_callback" {
