@@ -22,9 +22,23 @@ fn free_port() -> SocketAddr {
 }
 
 fn engine(trunk: SocketAddr, extra: &str) -> Engine {
-    Engine::start(&format!(
-        "[trunk]\naddress = \"{trunk}\"\n\n[callback]\nscan_every = \"1s\"\n\n[outbound]\nwindow_start = \"00:00:00\"\nwindow_end = \"23:59:59\"\nretry_gap = \"2s\"\nmax_attempts = 2\nring_timeout = \"5s\"\n{extra}\n"
-    ))
+    engine_at(
+        trunk,
+        "window_start = \"00:00:00\"\nwindow_end = \"23:59:59\"\nmax_attempts = 2\n",
+        extra,
+        &[],
+    )
+}
+
+/// The engine with SIPp as its trunk; `rules` and `extra` go into `[outbound]`.
+fn engine_at(trunk: SocketAddr, rules: &str, extra: &str, env: &[(&str, &str)]) -> Engine {
+    Engine::start_with_env(
+        &format!(
+            "[trunk]\naddress = \"{trunk}\"\n\n[callback]\nscan_every = \"1s\"\n\n[outbound]\n{rules}retry_gap = \"2s\"\nring_timeout = \"5s\"\n{extra}\n"
+        ),
+        &[],
+        env,
+    )
 }
 
 fn act(engine: &Engine, id: &str, token: &str, body: Value) -> Value {
@@ -248,9 +262,16 @@ fn the_robot_calls_back_and_the_ticket_closes_basically_satisfied_with_the_recor
         (made["contacted"].clone(), made["solved"].clone()),
         (json!(true), json!(true))
     );
-    let call = made["call"].as_str().expect("the callback's call");
-    let recording = made["recording"]["path"].as_str().expect("its recording");
-    assert_eq!(made["tries"][0]["outcome"], "answered", "{made}");
+    let call = made["evidence"]["call"]
+        .as_str()
+        .expect("the callback's call");
+    let recording = made["evidence"]["recording"]["path"]
+        .as_str()
+        .expect("its recording");
+    assert_eq!(
+        made["evidence"]["tries"][0]["outcome"], "answered",
+        "{made}"
+    );
     // The stereo file is there with the hash the ticket names.
     let file = engine.data_dir.path().join(recording);
     let bytes = std::fs::read(&file).expect("recording file");
@@ -264,7 +285,10 @@ fn the_robot_calls_back_and_the_ticket_closes_basically_satisfied_with_the_recor
         record["outbound"]["robot"]["ended"], "completed",
         "{record}"
     );
-    assert_eq!(record["recording_sha256"], made["recording"]["sha256"]);
+    assert_eq!(
+        record["recording_sha256"],
+        made["evidence"]["recording"]["sha256"]
+    );
     sipp_run.join().expect("sipp").assert_ok();
 }
 
@@ -287,7 +311,7 @@ fn an_unsatisfied_citizen_s_spoken_reason_is_attached_and_the_ticket_is_checked(
     assert_eq!(t["state"], "checking_rating", "{t}");
     assert_eq!(t["rating"], "unsatisfied", "{t}");
     let made = event(&t, "callback_made");
-    let reason = made["reason_recording"]["path"]
+    let reason = made["evidence"]["reason_recording"]["path"]
         .as_str()
         .unwrap_or_else(|| panic!("no reason recording in {made}; log:\n{}", engine.log()));
     let wav = hound::WavReader::open(engine.data_dir.path().join(reason)).expect("reason wav");
@@ -316,7 +340,7 @@ fn a_busy_citizen_is_tried_as_often_as_the_rules_say_and_a_do_not_call_number_ne
     assert_eq!(t["state"], "awaiting_rating", "{t}");
     let missed = event(&t, "callback_missed");
     assert_eq!(missed["why"], "not_reached", "{missed}");
-    let tries: Vec<&str> = missed["tries"]
+    let tries: Vec<&str> = missed["evidence"]["tries"]
         .as_array()
         .expect("tries")
         .iter()
@@ -337,4 +361,47 @@ fn a_busy_citizen_is_tried_as_often_as_the_rules_say_and_a_do_not_call_number_ne
         !recent.contains("13900004444") && !recent.contains("139****4444"),
         "{recent}"
     );
+}
+
+/// libfaketime, as Debian's `faketime` package installs it.
+const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+
+#[test]
+fn a_callback_due_before_08_00_waits_for_the_window_to_open() {
+    assert!(
+        Path::new(LIBFAKETIME).exists(),
+        "libfaketime is missing: run ./.ci/test (it installs Debian's faketime)"
+    );
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("dir");
+    let busy = dir.path().join("busy.xml");
+    std::fs::copy(root().join("tests/sipp/uas_busy.xml"), &busy).expect("copy");
+    let sipp_run = trunk(port, &busy, 1, Duration::from_secs(60));
+    std::thread::sleep(Duration::from_millis(300));
+    // The engine starts at 07:59:40 China time (23:59:40 UTC) on the shipped window,
+    // 08:00–21:00; its monotonic clock is the real one, so its timers run as usual.
+    let engine = engine_at(
+        port,
+        "max_attempts = 1\n",
+        "",
+        &[
+            ("LD_PRELOAD", LIBFAKETIME),
+            ("FAKETIME", "@2026-12-07 23:59:40"),
+            ("FAKETIME_DONT_FAKE_MONOTONIC", "1"),
+            ("TZ", "UTC"),
+        ],
+    );
+    let id = awaiting_callback(&engine, "13900005555");
+    let t = settled(&engine, &id, Duration::from_secs(45));
+    let missed = event(&t, "callback_missed");
+    let at = missed["evidence"]["tries"][0]["at"]
+        .as_str()
+        .expect("the try's time");
+    // Dialled when the window opened, not at the first scan (07:59:4x).
+    assert!(
+        at >= "2026-12-08T08:00:00" && at < "2026-12-08T08:00:05",
+        "dialled at {at}: {missed}"
+    );
+    assert_eq!(missed["evidence"]["tries"][0]["outcome"], "busy");
+    sipp_run.join().expect("sipp").assert_ok();
 }

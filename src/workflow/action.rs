@@ -374,7 +374,7 @@ pub enum Action {
         #[serde(default)]
         reason: Option<String>,
         /// The engine's own callback (the robot): its call, recordings and tries.
-        #[serde(default, flatten)]
+        #[serde(default, skip_serializing_if = "CallbackEvidence::is_empty")]
         evidence: CallbackEvidence,
     },
     /// W13/W14: the engine's callback reached nobody, or no rating (busy, no answer after the
@@ -383,7 +383,7 @@ pub enum Action {
     CallbackMissed {
         method: CallbackMethod,
         why: CallbackMiss,
-        #[serde(default, flatten)]
+        #[serde(default, skip_serializing_if = "CallbackEvidence::is_empty")]
         evidence: CallbackEvidence,
     },
     /// W14: the answer to an SMS or web callback.

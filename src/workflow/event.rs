@@ -219,7 +219,10 @@ pub enum EventKind {
         /// Set when an SMS/web callback waits for its answer.
         rating_due: Option<Due>,
         /// The engine's callback: its call, recordings and tries.
-        #[serde(default, flatten)]
+        #[serde(
+            default,
+            skip_serializing_if = "super::action::CallbackEvidence::is_empty"
+        )]
         evidence: super::action::CallbackEvidence,
     },
     /// The engine's callback brought no rating: one is awaited by other means until
@@ -228,7 +231,10 @@ pub enum EventKind {
         method: CallbackMethod,
         why: super::action::CallbackMiss,
         rating_due: Due,
-        #[serde(default, flatten)]
+        #[serde(
+            default,
+            skip_serializing_if = "super::action::CallbackEvidence::is_empty"
+        )]
         evidence: super::action::CallbackEvidence,
     },
     Rated {
