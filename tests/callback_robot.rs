@@ -399,7 +399,7 @@ fn a_callback_due_before_08_00_waits_for_the_window_to_open() {
         .expect("the try's time");
     // Dialled when the window opened, not at the first scan (07:59:4x).
     assert!(
-        at >= "2026-12-08T08:00:00" && at < "2026-12-08T08:00:05",
+        ("2026-12-08T08:00:00".."2026-12-08T08:00:05").contains(&at),
         "dialled at {at}: {missed}"
     );
     assert_eq!(missed["evidence"]["tries"][0]["outcome"], "busy");
