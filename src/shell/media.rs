@@ -303,23 +303,22 @@ impl Worker {
         let name = bridged.recording_name.clone();
         let to_engine = self.to_engine.clone();
         let recording = bridged.recording;
-        tokio::spawn(async move {
+        let runtime = tokio::runtime::Handle::current();
+        // Syncing and hashing a file is blocking work: off the media task. A blocking job
+        // runs to its end even when the media thread stops (shutdown): the file is synced.
+        tokio::task::spawn_blocking(move || {
             for job in after {
-                let _ = job.await;
+                let _ = runtime.block_on(job);
             }
-            // Syncing and hashing a file is blocking work: off the media task.
-            let _ = tokio::task::spawn_blocking(move || {
-                let sha256 = match recording.map(|r| r.finish()) {
-                    Some(Ok(sha)) => Some(sha),
-                    Some(Err(e)) => {
-                        tracing::error!(recording = %name, error = %e, "cannot finish recording");
-                        None
-                    }
-                    None => None,
-                };
-                let _ = to_engine.send(MediaEvent::RecordingClosed { name, sha256 });
-            })
-            .await;
+            let sha256 = match recording.map(|r| r.finish()) {
+                Some(Ok(sha)) => Some(sha),
+                Some(Err(e)) => {
+                    tracing::error!(recording = %name, error = %e, "cannot finish recording");
+                    None
+                }
+                None => None,
+            };
+            let _ = to_engine.send(MediaEvent::RecordingClosed { name, sha256 });
         });
     }
 
