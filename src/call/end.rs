@@ -27,6 +27,10 @@ impl CallEngine {
         let Some(mut call) = self.calls.remove(&id) else {
             return;
         };
+        if let Some(o) = &call.outbound {
+            self.out
+                .push_back(Output::OutboundEnded { attempt: o.attempt });
+        }
         let wall = self.wall(now);
         // The agent's leg may be gone already (the caller's BYE ends it first).
         let agent_kind = match (&call.agent_leg, &call.agent) {

@@ -137,4 +137,6 @@ pub enum Output {
         attempt: u64,
         outcome: crate::outbound::rules::Outcome,
     },
+    /// An outbound call ended: its trunk line is free (an answered call holds one until now).
+    OutboundEnded { attempt: u64 },
 }

@@ -116,6 +116,9 @@ pub struct Dialler {
     /// Waiting jobs by (due, submission order).
     waiting: BTreeSet<(DateTime<Utc>, u64, JobId)>,
     in_flight: HashMap<AttemptId, JobId>,
+    /// Answered tries whose calls are still up: each holds a trunk line (`max_concurrent`)
+    /// until [`Dialler::handle_call_ended`].
+    talking: std::collections::HashSet<AttemptId>,
     last_dial: Option<DateTime<Utc>>,
     next: u64,
     out: VecDeque<DiallerOutput>,
@@ -128,6 +131,7 @@ impl Dialler {
             jobs: HashMap::new(),
             waiting: BTreeSet::new(),
             in_flight: HashMap::new(),
+            talking: std::collections::HashSet::new(),
             last_dial: None,
             next: 1,
             out: VecDeque::new(),
@@ -145,7 +149,7 @@ impl Dialler {
 
     /// Calls up now.
     pub fn in_flight(&self) -> usize {
-        self.in_flight.len()
+        self.in_flight.len() + self.talking.len()
     }
 
     /// Jobs waiting for their turn.
@@ -236,6 +240,9 @@ impl Dialler {
         if let Some(last) = job.attempts.last_mut() {
             last.outcome = Some(outcome);
         }
+        if outcome == Outcome::Answered {
+            self.talking.insert(attempt);
+        }
         let result = if outcome == Outcome::Answered {
             Some(JobResult::Reached)
         } else if !outcome.retryable() {
@@ -269,6 +276,14 @@ impl Dialler {
         Ok(())
     }
 
+    /// An answered try's call ended: its line is free for the next dial. (An unanswered
+    /// try frees its line with its outcome; ending it again is harmless.)
+    pub fn handle_call_ended(&mut self, attempt: AttemptId, now: DateTime<Utc>) {
+        if self.talking.remove(&attempt) {
+            self.dial_due(now);
+        }
+    }
+
     /// Dials what is due at `now`.
     pub fn handle_timeout(&mut self, now: DateTime<Utc>) {
         self.dial_due(now);
@@ -277,7 +292,7 @@ impl Dialler {
     /// When the dialler next has something to dial (`None`: nothing waits, or every line
     /// is busy and an outcome will wake it).
     pub fn poll_timeout(&self) -> Option<DateTime<Utc>> {
-        if self.in_flight.len() >= self.rules.max_concurrent {
+        if self.in_flight() >= self.rules.max_concurrent {
             return None;
         }
         let (due, _, _) = self.waiting.first()?;
@@ -296,7 +311,7 @@ impl Dialler {
     }
 
     fn dial_due(&mut self, now: DateTime<Utc>) {
-        while self.in_flight.len() < self.rules.max_concurrent {
+        while self.in_flight() < self.rules.max_concurrent {
             let Some(&(due, seq, id)) = self.waiting.first() else {
                 return;
             };

@@ -66,9 +66,10 @@ fn a_burst_of_200_callbacks_keeps_the_concurrency_and_the_dial_rate_exactly() {
     for n in 0..200 {
         d.submit(request(n), start).expect("taken");
     }
-    // Every call is answered and lasts 7 s; step the clock by what the dialler asks.
+    // Every call rings 2 s, is answered and talks 7 s more; step the clock by what the
+    // dialler asks. A line is free only when the call ends, not when it is answered.
     let mut now = start;
-    let mut up: Vec<(DateTime<Utc>, AttemptId)> = Vec::new();
+    let mut up: Vec<(DateTime<Utc>, AttemptId, bool)> = Vec::new();
     let mut dial_times = Vec::new();
     let mut max_up = 0;
     let mut reached = 0;
@@ -78,18 +79,25 @@ fn a_burst_of_200_callbacks_keeps_the_concurrency_and_the_dial_rate_exactly() {
         done.extend(finished(&out));
         for (attempt, _) in dials(&out) {
             dial_times.push(now);
-            up.push((now + chrono::Duration::seconds(7), attempt));
+            up.push((now + chrono::Duration::seconds(2), attempt, false));
         }
-        max_up = max_up.max(d.in_flight());
+        max_up = max_up.max(up.len());
+        assert_eq!(d.in_flight(), up.len());
         up.sort();
-        let next_end = up.first().map(|(t, _)| *t);
-        let next = [d.poll_timeout(), next_end].into_iter().flatten().min();
+        let next_event = up.first().map(|(t, _, _)| *t);
+        let next = [d.poll_timeout(), next_event].into_iter().flatten().min();
         let Some(next) = next else { break };
         now = next.max(now);
-        while up.first().is_some_and(|(t, _)| *t <= now) {
-            let (_, a) = up.remove(0);
-            d.handle_outcome(a, Outcome::Answered, now).expect("known");
-            reached += 1;
+        while up.first().is_some_and(|(t, _, _)| *t <= now) {
+            let (_, a, answered) = up.remove(0);
+            if answered {
+                d.handle_call_ended(a, now);
+            } else {
+                d.handle_outcome(a, Outcome::Answered, now).expect("known");
+                reached += 1;
+                up.push((now + chrono::Duration::seconds(7), a, true));
+                up.sort();
+            }
         }
         d.handle_timeout(now);
     }

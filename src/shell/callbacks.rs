@@ -199,6 +199,18 @@ impl Callbacks {
         self.drain(core, now, wall);
     }
 
+    /// An outbound call ended: its line is free for the next dial.
+    pub fn handle_call_ended(
+        &mut self,
+        attempt: u64,
+        core: &mut CallEngine,
+        now: Instant,
+        wall: DateTime<Utc>,
+    ) {
+        self.dialler.handle_call_ended(AttemptId(attempt), wall);
+        self.drain(core, now, wall);
+    }
+
     /// A call's record was written: an answered robot callback's result goes onto its ticket.
     pub fn handle_record(&mut self, record: &CallRecord) {
         let Some(info) = record.call.outbound.as_ref() else {

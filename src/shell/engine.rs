@@ -735,6 +735,13 @@ impl EngineTask {
                         c.handle_outcome(attempt, outcome, &mut self.core, now, wall);
                     }
                 }
+                Output::OutboundEnded { attempt } => {
+                    if let Some(c) = self.callbacks.as_mut() {
+                        let now = crate::shell::clock::now();
+                        let wall = crate::shell::clock::wall_now();
+                        c.handle_call_ended(attempt, &mut self.core, now, wall);
+                    }
+                }
                 Output::EmergencyTransfer { call, target } => {
                     if let Some(t) = self.tickets.as_mut() {
                         t.emergency_transfer(call, &target);

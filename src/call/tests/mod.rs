@@ -88,6 +88,8 @@ struct Sim {
     kpis: Vec<crate::stats::kpi::KpiEvent>,
     /// Outbound tries' results: (attempt, outcome).
     outbound: Vec<(u64, crate::outbound::rules::Outcome)>,
+    /// Outbound calls that ended (their trunk line freed).
+    outbound_ended: Vec<u64>,
 }
 
 const SDP: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\n";
@@ -131,6 +133,7 @@ impl Sim {
             parties: Vec::new(),
             activity: Vec::new(),
             outbound: Vec::new(),
+            outbound_ended: Vec::new(),
         }
     }
 
@@ -162,6 +165,7 @@ impl Sim {
                 Output::Party(p) => self.parties.push(*p),
                 Output::AgentActivity(a) => self.activity.push(*a),
                 Output::Outbound { attempt, outcome } => self.outbound.push((attempt, outcome)),
+                Output::OutboundEnded { attempt } => self.outbound_ended.push(attempt),
             }
         }
     }

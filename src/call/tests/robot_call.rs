@@ -151,6 +151,8 @@ fn the_robot_asks_records_the_reason_and_hangs_up_with_the_result_in_the_record(
     );
     assert_eq!(info.reason.as_ref().map(|r| r.duration_ms), Some(5400));
     assert!(sim.kpis.is_empty());
+    // The trunk line is free only now, when the call is over (not at the answer).
+    assert_eq!(sim.outbound_ended, vec![9]);
 }
 
 #[test]
