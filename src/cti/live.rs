@@ -245,7 +245,10 @@ async fn build(
         kpi,
     )
     .with_web(web_input(&acd, internet));
-    Ok((WallboardView::new(board, &calls), desks))
+    Ok((
+        WallboardView::new(board, &calls).with_people(&acd, &calls),
+        desks,
+    ))
 }
 
 /// Whether nobody watches the feed; if so its last frame is forgotten, so that the next page
@@ -375,7 +378,10 @@ pub(crate) async fn wallboard(
     )
     .await?;
     let calls = state.engine.live_calls().await?;
-    Ok(Json(WallboardView::new(board, &calls)))
+    let acd = state.engine.acd().await?;
+    Ok(Json(
+        WallboardView::new(board, &calls).with_people(&acd, &calls),
+    ))
 }
 
 /// The wallboard, pushed as `wallboard` events.

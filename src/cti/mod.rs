@@ -5,6 +5,7 @@ pub mod agents;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod board_people;
 pub mod call_view;
 pub mod calls;
 pub mod conformance_api;
