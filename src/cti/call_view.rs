@@ -72,6 +72,8 @@ pub struct WallboardView {
     /// Every agent, the waiting calls and the waiting web requests (wallboard v2).
     #[serde(flatten)]
     pub people: crate::cti::board_people::BoardPeople,
+    /// The newest early warnings (W19) of the last 24 h, newest first; risk words among them.
+    pub warnings: Vec<crate::analytics::warnings::Warning>,
 }
 
 impl WallboardView {
@@ -94,6 +96,7 @@ impl WallboardView {
                 })
                 .collect(),
             people: Default::default(),
+            warnings: Vec::new(),
         }
     }
 

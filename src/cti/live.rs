@@ -276,6 +276,7 @@ pub fn spawn_publisher(
     linkage: crate::cti::internet_watch::LinkageWatch,
     call_in: Arc<CallIn>,
     storage: Arc<crate::shell::metrics::StorageAlarm>,
+    warnings: Arc<crate::shell::warnings::WarningsHub>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(REFRESH);
@@ -290,6 +291,7 @@ pub fn spawn_publisher(
                     view.board =
                         with_internet(view.board.with_linkages(&linkage.borrow()), &internet)
                             .with_storage_full(storage.is_full());
+                    view.warnings = warnings.newest().to_vec();
                     (view, desks)
                 }
                 Err(EngineGone) => break,
@@ -379,9 +381,13 @@ pub(crate) async fn wallboard(
     .await?;
     let calls = state.engine.live_calls().await?;
     let acd = state.engine.acd().await?;
-    Ok(Json(
-        WallboardView::new(board, &calls).with_people(&acd, &calls),
-    ))
+    let mut view = WallboardView::new(board, &calls).with_people(&acd, &calls);
+    view.warnings = state
+        .warnings
+        .as_deref()
+        .map(|w| w.newest().to_vec())
+        .unwrap_or_default();
+    Ok(Json(view))
 }
 
 /// The wallboard, pushed as `wallboard` events.

@@ -131,11 +131,21 @@ fn scrape() -> Scrape {
             expired: 1,
             by_state: vec![("draft", 1), ("approved", 44)],
         }),
+        warnings: Some(super::warnings::WarningValues {
+            raised: vec![("hot_spot", 2), ("risk_words", 1)],
+            scans: 7,
+            failures: 0,
+            last_scan_s: 0.25,
+        }),
     }
 }
 
 /// Every family the issue asks for, with its type.
-const FAMILIES: [(&str, Kind); 48] = [
+const FAMILIES: [(&str, Kind); 52] = [
+    ("hotline_warnings_raised_total", Kind::Counter),
+    ("hotline_warnings_scans_total", Kind::Counter),
+    ("hotline_warnings_scan_failures_total", Kind::Counter),
+    ("hotline_warnings_last_scan_seconds", Kind::Gauge),
     ("hotline_kb_searches_total", Kind::Counter),
     ("hotline_kb_empty_searches_total", Kind::Counter),
     ("hotline_kb_public_refused_total", Kind::Counter),
@@ -375,6 +385,7 @@ fn an_idle_engine_still_renders_a_valid_document() {
         web: InternetFigures::default(),
         linkage: Default::default(),
         kb: None,
+        warnings: None,
     };
     let p = text::parse(&render(&s)).unwrap();
     // No rate is made up before a call was counted, nor before a web request was decided.
