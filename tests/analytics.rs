@@ -3,7 +3,7 @@
 //! day with the change against the week before; a request with a risk word reaches the
 //! wallboard within seconds; ten quiet days of construction noise in one district and then
 //! eight in one day raise exactly one hot spot; every warning is listed by the API, counted
-//! in /metrics and never raised twice.
+//! in /metrics and never raised twice; the analytics page draws the trend and lists them.
 
 // Real peers run in real time.
 #![allow(clippy::disallowed_methods)]
@@ -13,6 +13,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use chrono::{FixedOffset, TimeZone, Utc};
+use common::pages::start_page;
 use common::{http_request, wait_for, Engine};
 use serde_json::{json, Value};
 
@@ -222,4 +223,24 @@ fn risk_words_reach_the_wallboard_at_once_and_a_spike_is_warned_once() {
     assert_eq!(status, 403);
     let (status, body) = engine.get("/api/analytics/trends?bucket=hour&from=2020-01-01");
     assert_eq!(status, 400, "{body}");
+
+    // The page: the same trend drawn, the same warnings listed (Chromium).
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let page = start_page(
+        "analytics",
+        &format!("http://{}", engine.http),
+        "demo-supervisor",
+        tmp.path(),
+        &[],
+    );
+    let chart = page.expect("CHART", Duration::from_secs(40), &engine);
+    let series = t["series"].as_array().map(Vec::len).unwrap_or(0);
+    assert!(
+        chart.contains(&format!("lines={series} legend={series}")),
+        "{chart}"
+    );
+    let listed = page.expect("WARNINGS", Duration::from_secs(10), &engine);
+    assert_eq!(listed.trim(), "WARNINGS hot_spot,risk_words");
+    page.expect("A11Y", Duration::from_secs(30), &engine);
+    page.expect("DONE", Duration::from_secs(20), &engine);
 }

@@ -41,3 +41,33 @@ Object.assign(STRINGS.en, {
   "warn.seasonal_due": "Seasonal: {category} rose in week {week} of earlier years; prepare",
   "warn.risk_words": "Risk words: ticket {ticket} mentions \"{words}\"",
 });
+
+Object.assign(STRINGS.zh, {
+  "an.title": "趋势与预警", "an.wallboard": "监控大屏", "an.reports": "运行报告", "an.by": "维度", "an.bucket": "粒度",
+  "an.trend": "诉求趋势", "an.key": "类别", "an.total": "本期", "an.previous": "上期", "an.change": "环比",
+  "an.warnings": "预警（近30天）", "an.other": "其他", "an.unknown": "未填", "an.cut": "数据过多，已截断",
+  "an.dim.type": "诉求类型", "an.dim.domain": "领域", "an.dim.category": "派单类别", "an.dim.area": "区域", "an.dim.channel": "渠道", "an.dim.unit": "承办单位",
+  "an.bucket.hour": "按小时", "an.bucket.day": "按日", "an.bucket.week": "按周",
+  "an.w.at": "时间", "an.w.rule": "规则", "an.w.what": "内容", "an.w.threshold": "阈值", "an.w.requests": "相关诉求",
+  "an.rule.hot_spot": "热点", "an.rule.high_frequency": "高频", "an.rule.seasonal_due": "季节性", "an.rule.risk_words": "风险词",
+  "an.w.hot_spot": "{area}「{category}」{day} 共 {count} 件，常态每日 {expected} 件",
+  "an.w.high_frequency": "{count} 件相似诉求：{sample}",
+  "an.w.seasonal_due": "「{category}」{year} 年第 {week} 周将至，往年同期明显增多（{earlier}）",
+  "an.w.risk_words": "{groups}：{words}",
+  "risk.safety": "安全", "risk.mass_incident": "群体性事件", "risk.self_harm": "自伤", "risk.public_opinion": "舆情",
+});
+
+Object.assign(STRINGS.en, {
+  "an.title": "Trends and warnings", "an.wallboard": "Wallboard", "an.reports": "Reports", "an.by": "By", "an.bucket": "Per",
+  "an.trend": "Requests over time", "an.key": "Value", "an.total": "This period", "an.previous": "Period before", "an.change": "Change",
+  "an.warnings": "Warnings (last 30 days)", "an.other": "other", "an.unknown": "not given", "an.cut": "too many requests: cut",
+  "an.dim.type": "type", "an.dim.domain": "domain", "an.dim.category": "category", "an.dim.area": "area", "an.dim.channel": "channel", "an.dim.unit": "unit",
+  "an.bucket.hour": "hour", "an.bucket.day": "day", "an.bucket.week": "week",
+  "an.w.at": "Raised", "an.w.rule": "Rule", "an.w.what": "What", "an.w.threshold": "Threshold", "an.w.requests": "Requests",
+  "an.rule.hot_spot": "hot spot", "an.rule.high_frequency": "high frequency", "an.rule.seasonal_due": "seasonal", "an.rule.risk_words": "risk words",
+  "an.w.hot_spot": "{category} in {area} on {day}: {count} (usually {expected} a day)",
+  "an.w.high_frequency": "{count} similar requests: {sample}",
+  "an.w.seasonal_due": "{category}: week {week} of {year} is coming; it rose in earlier years ({earlier})",
+  "an.w.risk_words": "{groups}: {words}",
+  "risk.safety": "safety", "risk.mass_incident": "mass incident", "risk.self_harm": "self-harm", "risk.public_opinion": "public opinion",
+});
