@@ -2,7 +2,8 @@
 //! waiting in the enterprise queue fit one 1920×1080 screen without scrolling, and the same
 //! board in large-text mode on a 3840×2160 TV; the agents table sorts and filters by queue, a
 //! supervisor changes an agent's state from it, the chart has its legend and readable axis
-//! labels, and when the engine goes away the board greys out and says since when.
+//! labels, two web requests and a risk-word warning show too, and when the engine goes away
+//! the board greys out and says since when.
 //! Screenshots land in `target/browser-shots/wallboard-*.png`.
 
 // Real peers run in real time.
@@ -13,7 +14,7 @@ mod common;
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use common::pages::start_page;
+use common::pages::{start_page, submit_request};
 use common::{http_request, root, sipp, wait_for, Engine};
 
 /// 50 agents: the first 12 staff the enterprise queue, the others the general queue and one
@@ -117,6 +118,47 @@ fn fifty_agents_and_thirty_waiting_calls_fit_one_screen_at_1080p_and_on_a_4k_tv(
     assert_eq!(w["menu_path"][0], "main:1", "{w}");
     assert!(w["caller"].as_str().is_some_and(|c| c.contains('*')), "{w}");
 
+    // Two citizens' web requests wait for an agent's acceptance; one request names a risk
+    // word: both show on the board.
+    let web: Vec<String> = (0..2)
+        .map(|i| submit_request(&engine, &format!("小区第{i}栋楼道灯坏了很久，请尽快修理")))
+        .collect();
+    let (status, text) = http_request(
+        engine.http,
+        "POST",
+        "/api/tickets",
+        Some("demo-supervisor"),
+        Some(
+            r#"{"channel":"phone","content":"楼下饭店煤气泄漏的味道很重","urgency":"urgent","type":"help","domain":"public_service"}"#,
+        ),
+    );
+    assert_eq!(status, 201, "{text}");
+    let board = wait_for(Duration::from_secs(15), || {
+        let (_, body) = engine.get("/api/wallboard");
+        let v: serde_json::Value = serde_json::from_str(&body).ok()?;
+        let risk = v["warnings"]
+            .as_array()?
+            .iter()
+            .any(|w| w["rule"] == "risk_words");
+        (risk && v["waiting_web"].as_array()?.len() == 2).then_some(v)
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "no risk warning or web requests on the board; log:\n{}",
+            engine.log()
+        )
+    });
+    let tickets: Vec<&str> = board["waiting_web"]
+        .as_array()
+        .expect("waiting_web")
+        .iter()
+        .filter_map(|w| w["ticket"].as_str())
+        .collect();
+    assert!(
+        web.iter().all(|t| tickets.contains(&t.as_str())),
+        "{tickets:?} vs {web:?}"
+    );
+
     let page = start_page(
         "wallboard2",
         &format!("http://{}", engine.http),
@@ -125,7 +167,10 @@ fn fifty_agents_and_thirty_waiting_calls_fit_one_screen_at_1080p_and_on_a_4k_tv(
         &[],
     );
     let small = page.expect("LAYOUT 1920", Duration::from_secs(60), &engine);
-    assert!(small.contains("agents=50 waiting=30"), "{small}");
+    assert!(
+        small.contains("agents=50 waiting=30 web=2 risk=1"),
+        "{small}"
+    );
     let sorted = page.expect("SORTED", Duration::from_secs(20), &engine);
     assert!(sorted.contains("Agent 01,Agent 02,Agent 03"), "{sorted}");
     let filtered = page.expect("FILTERED", Duration::from_secs(20), &engine);
@@ -149,7 +194,10 @@ fn fifty_agents_and_thirty_waiting_calls_fit_one_screen_at_1080p_and_on_a_4k_tv(
     let colours = page.expect("LEVELS", Duration::from_secs(40), &engine);
     assert!(colours.contains("red="), "{colours}");
     let large = page.expect("LAYOUT 3840", Duration::from_secs(60), &engine);
-    assert!(large.contains("agents=50 waiting=30"), "{large}");
+    assert!(
+        large.contains("agents=50 waiting=30 web=2 risk=1"),
+        "{large}"
+    );
     assert!(large.contains("large=true"), "{large}");
     page.expect("WATCHING", Duration::from_secs(20), &engine);
     // The engine goes away: the board greys and says since when.

@@ -15,18 +15,20 @@ function layout() {
   for (const box of document.querySelectorAll(".fit")) {
     if (box.scrollHeight > box.clientHeight + 1 || box.scrollWidth > box.clientWidth + 1) problems.push(`${box.id} overflows ${box.scrollWidth}x${box.scrollHeight} in ${box.clientWidth}x${box.clientHeight}`);
   }
-  const rows = [...document.querySelectorAll("tr[data-agent], tr[data-wait]")];
+  const rows = [...document.querySelectorAll("tr[data-agent], tr[data-wait], tr[data-web]")];
   for (const r of rows) {
     const rr = r.getBoundingClientRect();
     const br = r.closest(".fit").getBoundingClientRect();
     if (rr.height < 4 || rr.top < br.top - 1 || rr.bottom > br.bottom + 1 || rr.left < br.left - 1 || rr.right > br.right + 1 || rr.bottom > innerHeight || rr.right > innerWidth) {
-      problems.push(`row ${r.dataset.agent ?? r.dataset.wait} not visible`);
+      problems.push(`row ${r.dataset.agent ?? r.dataset.wait ?? r.dataset.web} not visible`);
     }
   }
   const font = parseFloat(getComputedStyle(document.querySelector("tr[data-agent] td")).fontSize);
   return {
     agents: document.querySelectorAll("tr[data-agent]").length,
     waiting: document.querySelectorAll("tr[data-wait]").length,
+    web: document.querySelectorAll("tr[data-web]").length,
+    risk: document.querySelectorAll("[data-testid=warnings] li[data-rule=risk_words]").length,
     font,
     large: doc.classList.contains("large"),
     problems,
@@ -41,10 +43,15 @@ async function open(b, width, height, log) {
   try {
     await page.waitForSelector("#conn.level-ok", { timeout: 40000 });
     await page.waitForFunction(() => document.querySelectorAll("tr[data-agent]").length === 50
-      && document.querySelectorAll("tr[data-wait]").length === 30, null, { timeout: 30000 });
+      && document.querySelectorAll("tr[data-wait]").length === 30
+    && document.querySelectorAll("[data-testid=warnings] li[data-rule=risk_words]").length === 1, null, { timeout: 30000 });
   } catch (e) {
     await shot(page, `wallboard-${width}-failed`);
-    throw e;
+    const api = await page.evaluate(async (tok) => {
+      const v = await (await fetch("/api/wallboard", { headers: { Authorization: "Bearer " + tok } })).json();
+      return `api: web=${v.waiting_web.length} warnings=${v.warnings.length} agents=${v.agent_list.length} waiting=${v.waiting_calls.length}`;
+    }, token);
+    throw new Error(`${e.message}; ${api}`);
   }
   await page.waitForTimeout(1200); // two more frames: the layout has settled
   return page;
@@ -56,7 +63,7 @@ async function check(page, width) {
     await shot(page, `wallboard-${width}-failed`);
     throw new Error(`${width}: ${l.problems.join("; ")}`);
   }
-  say(`LAYOUT ${width} agents=${l.agents} waiting=${l.waiting} font=${l.font} large=${l.large}`);
+  say(`LAYOUT ${width} agents=${l.agents} waiting=${l.waiting} web=${l.web} risk=${l.risk} font=${l.font} large=${l.large}`);
 }
 
 guard(async (log) => {
