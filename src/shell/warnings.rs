@@ -170,8 +170,31 @@ pub fn data_since(store: &mut SqliteStore) -> Result<Option<DateTime<FixedOffset
     Ok(ts.and_then(|t| china().timestamp_opt(t, 0).single()))
 }
 
-/// Keeps new warnings (inside the worker's transaction); answers those that were new.
+/// Keeps new warnings, all or none (a savepoint inside the worker's transaction); answers
+/// those that were new.
 pub fn keep(store: &mut SqliteStore, new: Vec<Warning>) -> Result<Vec<Warning>, StoreError> {
+    store
+        .connection()
+        .execute_batch("SAVEPOINT keep_warnings")
+        .map_err(backend)?;
+    match insert_new(store, new) {
+        Ok(kept) => {
+            store
+                .connection()
+                .execute_batch("RELEASE keep_warnings")
+                .map_err(backend)?;
+            Ok(kept)
+        }
+        Err(e) => {
+            let _ = store
+                .connection()
+                .execute_batch("ROLLBACK TO keep_warnings; RELEASE keep_warnings");
+            Err(e)
+        }
+    }
+}
+
+fn insert_new(store: &mut SqliteStore, new: Vec<Warning>) -> Result<Vec<Warning>, StoreError> {
     let mut kept = Vec::new();
     for w in new {
         let body = serde_json::to_string(&w).map_err(backend)?;
@@ -406,5 +429,61 @@ async fn refresh_board(tickets: &TicketApi, hub: &WarningsHub) {
             hub.board.send_replace(Arc::new(list));
         }
         Err(e) => tracing::warn!(error = %e, "the wallboard's warnings could not be read"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analytics::warnings::WarningKind;
+    use crate::shell::ticket_store::Durability;
+
+    fn warning(key: &str, at: i64) -> Warning {
+        Warning {
+            key: key.into(),
+            raised_at: china()
+                .timestamp_opt(1_800_000_000 + at, 0)
+                .single()
+                .expect("time"),
+            kind: WarningKind::RiskWords {
+                groups: vec!["self_harm".into()],
+                words: vec!["轻生".into()],
+            },
+            requests: vec!["20270115-000001".into()],
+        }
+    }
+
+    #[test]
+    fn a_warning_is_kept_once_and_survives_reopening() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("tickets.sqlite");
+        let mut s = SqliteStore::open(&path, Durability::Full).expect("store");
+        let kept = keep(
+            &mut s,
+            vec![warning("risk_words:a", 0), warning("risk_words:b", 10)],
+        )
+        .expect("keep");
+        assert_eq!(kept.len(), 2);
+        // The same key again (a rescan, a restart): not new, not kept twice.
+        let again = keep(&mut s, vec![warning("risk_words:a", 20)]).expect("keep");
+        assert!(again.is_empty());
+        drop(s);
+        let mut s = SqliteStore::open(&path, Durability::Full).expect("reopen");
+        let from = china()
+            .timestamp_opt(1_800_000_000 - 1, 0)
+            .single()
+            .expect("time");
+        let to = from + chrono::Duration::hours(1);
+        let all = list(&mut s, from, to, None, 10).expect("list");
+        let keys: Vec<&str> = all.iter().map(|w| w.key.as_str()).collect();
+        assert_eq!(keys, vec!["risk_words:b", "risk_words:a"], "newest first");
+        assert_eq!(
+            all[1],
+            warning("risk_words:a", 0),
+            "the first raise is kept"
+        );
+        assert!(list(&mut s, from, to, Some("hot_spot"), 10)
+            .expect("list")
+            .is_empty());
     }
 }
