@@ -171,6 +171,7 @@ fn fifty_agents_and_thirty_waiting_calls_fit_one_screen_at_1080p_and_on_a_4k_tv(
         small.contains("agents=50 waiting=30 web=2 risk=1"),
         "{small}"
     );
+    println!("{small}");
     let sorted = page.expect("SORTED", Duration::from_secs(20), &engine);
     assert!(sorted.contains("Agent 01,Agent 02,Agent 03"), "{sorted}");
     let filtered = page.expect("FILTERED", Duration::from_secs(20), &engine);
@@ -199,6 +200,7 @@ fn fifty_agents_and_thirty_waiting_calls_fit_one_screen_at_1080p_and_on_a_4k_tv(
         "{large}"
     );
     assert!(large.contains("large=true"), "{large}");
+    println!("{large}");
     page.expect("WATCHING", Duration::from_secs(20), &engine);
     // The engine goes away: the board greys and says since when.
     engine.terminate();

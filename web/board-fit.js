@@ -10,48 +10,74 @@ function fits(box) {
   return box.scrollHeight <= box.clientHeight + 1 && box.scrollWidth <= box.clientWidth + 1;
 }
 
-function layout(box, spec, cols) {
-  if (!spec.rows.length) {
+/** At most this many rows are ever laid out: a backlog of hundreds is summarised. */
+const MAX_ROWS = 200;
+
+function moreRow(n) {
+  return el("tr", { "data-more": String(n) }, el("td", { colspan: 12, class: "muted" }, t("wb2.more", { n })));
+}
+
+/** Lays out the first `shown` rows (and a "+n more" row when some are left out). */
+function layout(box, spec, cols, shown) {
+  const rows = spec.rows.slice(0, shown);
+  if (shown < spec.rows.length) rows.push(moreRow(spec.rows.length - shown));
+  if (!rows.length) {
     box.replaceChildren(el("p", { class: "muted small" }, t("wb2.none")));
     return;
   }
-  const per = Math.ceil(spec.rows.length / cols);
+  const per = Math.ceil(rows.length / cols);
   const tables = [];
-  for (let i = 0; i * per < spec.rows.length; i++) {
-    tables.push(el("table", {}, spec.head(i), el("tbody", {}, spec.rows.slice(i * per, (i + 1) * per))));
+  for (let i = 0; i * per < rows.length; i++) {
+    tables.push(el("table", {}, spec.head(i), el("tbody", {}, rows.slice(i * per, (i + 1) * per))));
   }
   box.replaceChildren(...tables);
 }
 
 /**
  * Lays `spec.rows` (table rows) out in `box` so that every row shows: the largest text at
- * which one table, or two or more side by side (`data-cols` at most), fits. `spec.key` names the rows: the same rows in the same box size keep their layout.
- * Without `spec`, only the text of the box's own content is scaled.
+ * which one table, or two or more side by side (`data-cols` at most), fits. When none does
+ * (a backlog), as many rows as fit at the smallest text, then "+n more". `spec.key` names
+ * the rows: the same rows in the same box size keep their layout. Without `spec`, only the
+ * text of the box's own content is scaled.
  */
 export function fit(box, spec) {
   const size = `${box.clientWidth}x${box.clientHeight}`;
   const count = spec ? spec.rows.length : box.textContent.length;
   const prev = box._fit;
   const setScale = (s) => box.style.setProperty("--fit", String(s));
+  const all = spec ? Math.min(spec.rows.length, MAX_ROWS) : 0;
   if (prev && prev.size === size && spec?.key != null && prev.key === spec.key && fits(box)) return;
   if (prev && prev.size === size && prev.count === count && (!spec || spec.key == null)) {
     setScale(prev.scale);
-    if (spec) layout(box, spec, prev.cols);
+    if (spec) layout(box, spec, prev.cols, prev.shown);
     if (fits(box)) return;
   }
   const maxCols = spec ? Number(box.dataset.cols ?? 1) : 1;
-  const tries = [];
-  for (const s of SCALES) for (let cols = 1; cols <= maxCols; cols++) tries.push([cols, s]);
+  const remember = (cols, scale, shown) => { box._fit = { size, count, key: spec?.key ?? null, cols, scale, shown }; };
   let laid = -1;
-  for (const [cols, scale] of tries) {
-    setScale(scale);
-    if (spec && cols !== laid) {
-      layout(box, spec, cols);
-      laid = cols;
+  for (const scale of SCALES) {
+    for (let cols = 1; cols <= maxCols; cols++) {
+      setScale(scale);
+      if (spec && cols !== laid) {
+        layout(box, spec, cols, all);
+        laid = cols;
+      }
+      remember(cols, scale, all);
+      if (fits(box)) return;
+      if (!spec) break;
     }
-    box._fit = { size, count, key: spec?.key ?? null, cols, scale };
-    if (fits(box)) return;
   }
+  if (!spec || all === 0) return;
+  // Nothing fits: the most rows that do (binary search), the rest summarised.
+  let lo = 0, hi = all;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    layout(box, spec, maxCols, mid);
+    if (fits(box)) lo = mid;
+    else hi = mid - 1;
+  }
+  layout(box, spec, maxCols, lo);
+  remember(maxCols, SCALES[SCALES.length - 1], lo);
 }
 
 const NS = "http://www.w3.org/2000/svg";

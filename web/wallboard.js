@@ -225,7 +225,7 @@ let sortDir = 1;
 const agentRows = new Map();
 
 function stateText(s) {
-  return s === "ready_no_phone" ? t("wb.ready_no_phone") : t("wb." + s);
+  return t("wb2.st." + s);
 }
 
 function sortValue(a, key) {
@@ -276,13 +276,16 @@ function updateAgentRow(r, a) {
   r.cells.name.title = a.id;
   const st = r.cells.state.firstChild;
   st.className = "st st-" + a.state;
+  st.title = a.state === "ready_no_phone" ? t("wb.ready_no_phone") : t("wb." + a.state);
   set(st, stateText(a.state));
   set(r.cells.reason, a.reason ? label("nr", a.reason) : "");
   set(r.cells.time, clock(a.in_state_s));
   set(r.cells.queue, a.call_queue ? queueName(a.call_queue) : "");
   set(r.cells.call, a.call_s == null ? "" : clock(a.call_s));
-  set(r.cells.phone, a.registered ? "☎ " + t("wb2.phone.yes") : "✕ " + t("wb2.phone.no"));
-  r.cells.phone.className = a.registered ? "" : "level-red";
+  set(r.cells.phone, a.registered ? "☎" : "✕");
+  r.cells.phone.className = a.registered ? "level-ok" : "level-red";
+  r.cells.phone.title = a.registered ? t("wb2.phone.yes") : t("wb2.phone.no");
+  r.cells.phone.setAttribute("aria-label", r.cells.phone.title);
   r.cells.action?.firstChild.setAttribute("aria-label", t("wb2.set_who", { name: a.name }));
 }
 
