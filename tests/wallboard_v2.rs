@@ -168,7 +168,7 @@ fn fifty_agents_and_thirty_waiting_calls_fit_one_screen_at_1080p_and_on_a_4k_tv(
     );
     let small = page.expect("LAYOUT 1920", Duration::from_secs(60), &engine);
     assert!(
-        small.contains("agents=50 waiting=30 web=2 risk=1"),
+        small.contains("agents=50 waiting=30 web=2 risk=1 risk_alarm=1"),
         "{small}"
     );
     println!("{small}");
@@ -196,7 +196,7 @@ fn fifty_agents_and_thirty_waiting_calls_fit_one_screen_at_1080p_and_on_a_4k_tv(
     assert!(colours.contains("red="), "{colours}");
     let large = page.expect("LAYOUT 3840", Duration::from_secs(60), &engine);
     assert!(
-        large.contains("agents=50 waiting=30 web=2 risk=1"),
+        large.contains("agents=50 waiting=30 web=2 risk=1 risk_alarm=1"),
         "{large}"
     );
     assert!(large.contains("large=true"), "{large}");

@@ -22,6 +22,7 @@ Object.assign(STRINGS.zh, {
   "warn.high_frequency": "高频：{count} 件相似诉求「{sample}」",
   "warn.seasonal_due": "季节性：「{category}」往年第 {week} 周明显增多，请准备预案",
   "warn.risk_words": "风险词：工单 {ticket} 含「{words}」",
+  "alarm.risk_words": "风险诉求：工单 {ticket} 含「{words}」，请班长立即处置",
 });
 
 Object.assign(STRINGS.en, {
@@ -44,6 +45,7 @@ Object.assign(STRINGS.en, {
   "warn.high_frequency": "High frequency: {count} similar requests \"{sample}\"",
   "warn.seasonal_due": "Seasonal: {category} rose in week {week} of earlier years; prepare",
   "warn.risk_words": "Risk words: ticket {ticket} mentions \"{words}\"",
+  "alarm.risk_words": "Risky request: ticket {ticket} mentions \"{words}\" — a supervisor must act now",
 });
 
 Object.assign(STRINGS.zh, {

@@ -15,6 +15,8 @@ let me = null;
 /** Call id → its row, kept between frames so that a focused button stays focused. */
 const rows = new Map();
 const MODES = ["listen", "whisper", "barge"];
+/** How long a risk-word warning also stands in the alarm banner. */
+const RISK_ALARM_MS = 60 * 60 * 1000;
 
 function queueName(q) {
   const key = "q." + q;
@@ -37,9 +39,13 @@ function render(b) {
   last = b;
   const alarms = document.getElementById("alarms");
   alarms.replaceChildren();
-  if (b.alarms.length) {
+  // A risk word of the last hour is an alarm too: a supervisor must see it at once (W19).
+  const risks = (b.warnings ?? []).filter((w) => w.rule === "risk_words" && Date.parse(b.at) - Date.parse(w.raised_at) < RISK_ALARM_MS);
+  if (b.alarms.length || risks.length) {
     alarms.className = "banner";
-    alarms.append(el("ul", {}, b.alarms.map((a) => el("li", { "data-kind": a.kind }, alarmText(a)))));
+    alarms.append(el("ul", {},
+      risks.map((w) => el("li", { "data-kind": "risk_words" }, t("alarm.risk_words", { ticket: w.requests[0], words: w.words.join("、") }))),
+      b.alarms.map((a) => el("li", { "data-kind": a.kind }, alarmText(a)))));
   } else {
     alarms.className = "banner calm";
     alarms.textContent = t("wb.alarms.none");

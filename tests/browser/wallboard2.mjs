@@ -29,6 +29,7 @@ function layout() {
     waiting: document.querySelectorAll("tr[data-wait]").length,
     web: document.querySelectorAll("tr[data-web]").length,
     risk: document.querySelectorAll("[data-testid=warnings] li[data-rule=risk_words]").length,
+    riskAlarm: document.querySelectorAll("[data-testid=alarms] li[data-kind=risk_words]").length,
     font,
     large: doc.classList.contains("large"),
     problems,
@@ -63,7 +64,7 @@ async function check(page, width) {
     await shot(page, `wallboard-${width}-failed`);
     throw new Error(`${width}: ${l.problems.join("; ")}`);
   }
-  say(`LAYOUT ${width} agents=${l.agents} waiting=${l.waiting} web=${l.web} risk=${l.risk} font=${l.font} large=${l.large}`);
+  say(`LAYOUT ${width} agents=${l.agents} waiting=${l.waiting} web=${l.web} risk=${l.risk} risk_alarm=${l.riskAlarm} font=${l.font} large=${l.large}`);
 }
 
 guard(async (log) => {
