@@ -519,6 +519,7 @@ fn the_ticket_desk_has_a_form_for_every_action_a_person_can_be_offered() {
         "emergency_transferred",
         "party_joined",
         "party_left",
+        "callback_missed",
     ];
     let missing: Vec<&str> = hotline::workflow::available::action_names()
         .into_iter()

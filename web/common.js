@@ -67,7 +67,7 @@ export function token() {
   if (fromUrl) {
     store.setItem(tokenKey(), fromUrl);
     url.searchParams.delete("token");
-    history.replaceState(null, "", url.pathname + url.search);
+    history.replaceState(null, "", url.pathname + url.search + url.hash);
   }
   return store.getItem(tokenKey());
 }

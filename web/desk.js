@@ -1,8 +1,10 @@
 // The agent's desktop: state buttons, the call pop-up (pushed by the engine), the ticket form
 // that completes the draft the answered call opened, transfer, and wrap-up; beside them the
-// web requests (issue 13) offered to the agent, accepted here and handled in the same form.
+// web requests (issue 13) offered to the agent, accepted here and handled in the same form,
+// and the knowledge items suggested for the request (issue 16), one of which answers it.
 import { chrome, signIn, live, api, t, clock, el, translate, dateTime, label, describeError, lang } from "/assets/common.js";
 import { initParties, renderParties } from "/assets/desk-parties.js";
+import { initKb, kbPanel, kbRestore, kbCited, kbClear, kbContent } from "/assets/desk-kb.js";
 
 let token = null;
 let view = null;
@@ -29,7 +31,7 @@ function keepWork() {
   for (const f of FIELDS) form[f] = $(f).value;
   // The suggested categories are options the page fetched: keep them so the choice survives.
   const categories = [...$("f-category").options].map((o) => [o.value, o.textContent]);
-  sessionStorage.setItem(WORK_KEY, JSON.stringify({ agent: view?.agent.id, ticket: ticket.id, call: lastCall, form, categories }));
+  sessionStorage.setItem(WORK_KEY, JSON.stringify({ agent: view?.agent.id, ticket: ticket.id, call: lastCall, form, categories, cited: kbCited() }));
 }
 
 function storedWork() {
@@ -46,6 +48,7 @@ function restoreForm(w) {
     $("f-category").replaceChildren(...w.categories.map(([v, text]) => el("option", { value: v }, text)));
   }
   for (const f of FIELDS) if (w.form?.[f] != null) $(f).value = w.form[f];
+  kbRestore(w.cited);
 }
 
 function forgetWork() {
@@ -379,6 +382,7 @@ async function openTicket(id) {
     }
     if (mine && !lastCall && !ticket.web) lastCall = work.call;
     updateNext();
+    kbPanel(!form.hidden, form.hidden ? null : ticket.web ? null : lastCall);
     if (view) render(view);
   } catch (e) {
     showError(e);
@@ -490,12 +494,18 @@ async function save(e) {
       ticket.classified = true;
     }
     let tk;
-    if (next === "direct_close") tk = await act({ action: "direct_close", method: $("f-method").value, answer: $("f-answer").value });
+    if (next === "direct_close") {
+      const method = $("f-method").value;
+      const cite = method === "knowledge_base" ? kbCited() : null;
+      tk = await act({ action: "direct_close", method, answer: $("f-answer").value, knowledge: cite ? { item: cite.item, version: cite.version } : undefined });
+    }
     if (next === "dispatch") tk = await act({ action: "dispatch", category });
     if (next === "link_emergency") tk = await act({ action: "link_emergency", service: $("f-service").value });
     if (next === "refuse") tk = await act({ action: "refuse", reason: $("f-refuse").value, explanation: $("f-explanation").value.trim() });
     $("ticket").hidden = true;
     $("conflict").hidden = true;
+    kbClear();
+    kbPanel(false);
     const saved = $("saved");
     saved.hidden = false;
     saved.textContent = `${t("desk.saved")}: ${ticket.id} · ${label("st", ticket.state)}`;
@@ -522,6 +532,7 @@ async function setState(body) {
 async function main() {
   chrome(() => {
     domainOptions();
+    kbPanel(null);
     webListShown = "";
     if (webOffer?.tk) showOffer(webOffer.tk);
     if (view) render(view);
@@ -529,6 +540,7 @@ async function main() {
   const signed = await signIn("/api/desk");
   token = signed.token;
   initParties({ token: () => token, view: () => view, showError, unitName: (id) => units.get(id) });
+  initKb({ token: () => token, showError, unitName: (id) => units.get(id) ?? id, queueName, keepWork, updateNext });
   render(signed.first);
   await loadCatalogue().catch(showError);
   $("btn-ready").addEventListener("click", () => setState({ state: "ready" }));
@@ -563,7 +575,7 @@ async function main() {
   $("f-next").addEventListener("change", updateNext);
   $("btn-web-accept").addEventListener("click", () => webDecide("accept"));
   $("btn-web-decline").addEventListener("click", () => webDecide("decline"));
-  $("f-content").addEventListener("input", () => { clearTimeout(suggestTimer); suggestTimer = setTimeout(suggest, 400); });
+  $("f-content").addEventListener("input", () => { clearTimeout(suggestTimer); suggestTimer = setTimeout(suggest, 400); kbContent(); });
   $("ticket").addEventListener("submit", save);
   $("ticket").addEventListener("input", keepWork);
   $("ticket").addEventListener("change", keepWork);

@@ -1,5 +1,6 @@
 // The ticket desk: handling units see their tickets (overdue in red) and sign, return, ask for
-// extensions and reply; reviewers review and record callbacks; supervisors see everything.
+// extensions and reply (citing knowledge items as the legal basis, issue 16); reviewers review
+// (with the cited versions) and record callbacks; supervisors see everything.
 // The actions offered are those the workflow core says the reader could take now.
 import { chrome, signIn, api, t, el, translate, dateTime, label, describeError } from "/assets/common.js";
 
@@ -22,7 +23,7 @@ function guarded(step) {
   return step().then(() => pageError(null), pageError);
 }
 
-const BOOL = "bool", TEXT = "text", NUM = "number", FILES = "files", UNIT = "unit", CATEGORY = "category", DOMAIN = "domain";
+const BOOL = "bool", TEXT = "text", NUM = "number", FILES = "files", UNIT = "unit", CATEGORY = "category", DOMAIN = "domain", CITES = "cites";
 const sel = (...v) => ({ select: v });
 const MULTI = (...v) => ({ multi: v });
 const RATINGS = sel("satisfied", "basically_satisfied", "unsatisfied");
@@ -33,7 +34,7 @@ const ACTIONS = {
   return: [["reason", TEXT], ["suggestion", TEXT]],
   request_extension: [["reason", TEXT], ["days", NUM], ["caller_informed", BOOL]],
   assist_reply: [["text", TEXT]],
-  feedback: [["contact", TEXT], ["verification", TEXT], ["legal_basis", TEXT], ["result", TEXT], ["caller_informed", BOOL], ["attachments", FILES], ["staged_follow_up", TEXT]],
+  feedback: [["contact", TEXT], ["verification", TEXT], ["legal_basis", TEXT], ["cites", CITES], ["result", TEXT], ["caller_informed", BOOL], ["attachments", FILES], ["staged_follow_up", TEXT]],
   request_final_answer: [["case", sel("outside_scope", "against_rules_repeated", "false_report", "harassment", "repeat_without_new_facts")], ["explanation", TEXT]],
   complete: [["content", TEXT], ["caller_name", TEXT], ["area", TEXT], ["location", TEXT], ["urgency", sel("non_urgent", "urgent")], ["type", sel("consultation", "help", "suggestion", "complaint", "other")], ["domain", DOMAIN], ["category", CATEGORY]],
   accept: [],
@@ -92,8 +93,97 @@ function unitName(id) {
   return units.get(id) ?? id;
 }
 
+/** The knowledge items a reply cites (W11's legal basis, issue 16), as picked: {item, version,
+ * title}. The reply names each by item and the version served when it was picked. */
+let citing = [];
+
+/** A search over the served items, as typed (Enter: a search on purpose, kept as a gap when it
+ * finds nothing), and the items picked, each removable. */
+function citePicker(id) {
+  citing = [];
+  const results = el("ol", { "data-testid": "cite-results", "aria-label": t("kb.search") });
+  const chosen = el("ol", { "data-testid": "cite-chosen", "aria-label": t("kb.chosen") });
+  const drawChosen = () => chosen.replaceChildren(...(citing.length
+    ? citing.map((c) => el("li", { "data-item": c.item, "data-version": c.version },
+      el("span", {}, `${c.title} · ${t("kb.item_v", { id: c.item, v: c.version })}`),
+      el("button", { type: "button", "aria-label": `${t("kb.remove")}: ${c.title}`, onclick: () => { citing = citing.filter((x) => x !== c); drawChosen(); } }, t("kb.remove"))))
+    : [el("li", { class: "muted" }, t("kb.none_chosen"))]));
+  let seq = 0;
+  let timer = null;
+  const search = async (record) => {
+    const mine = ++seq;
+    const q = input.value.trim().slice(0, 200);
+    if (!q) return results.replaceChildren();
+    const p = new URLSearchParams({ q, limit: "5" });
+    if (!record) p.set("record", "false");
+    try {
+      const res = await api(token, "GET", "/api/kb/search?" + p);
+      if (mine !== seq) return;
+      results.replaceChildren(...(res.items.length
+        ? res.items.map((h) => el("li", { "data-item": h.id },
+          el("span", {}, `${h.title} · ${h.source} · ${t("kb.item_v", { id: h.id, v: h.version })}`),
+          el("button", {
+            type: "button", "data-testid": "cite-add", "data-item": h.id, "aria-label": `${t("kb.cite")}: ${h.title}`,
+            onclick: () => {
+              if (!citing.some((c) => c.item === h.id)) citing.push({ item: h.id, version: h.version, title: h.title });
+              drawChosen();
+            },
+          }, t("kb.cite"))))
+        : [el("li", { class: "muted" }, t("kb.none"))]));
+    } catch (e) {
+      if (mine === seq) results.replaceChildren(el("li", { class: "error" }, describeError(e)));
+    }
+  };
+  const input = el("input", {
+    id, type: "search", name: "cites-q", maxlength: 200, "data-testid": "cite-q",
+    oninput: () => { clearTimeout(timer); timer = setTimeout(() => search(false), 300); },
+    onkeydown: (e) => { if (e.key === "Enter") { e.preventDefault(); clearTimeout(timer); search(true); } },
+  });
+  drawChosen();
+  return el("div", { class: "kb-pick" }, input, results, el("span", { class: "muted" }, t("kb.chosen")), chosen);
+}
+
+/** Every knowledge item a ticket cites, from its history: the W3 direct answer's and the
+ * units' replies' (the version cited, whatever the item became since). */
+function citationsOf(tk) {
+  const out = [];
+  const seen = new Set();
+  for (const h of tk.history ?? []) {
+    const refs = [];
+    if (h.knowledge) refs.push([h.knowledge, "answer"]);
+    for (const c of h.feedback?.cites ?? []) refs.push([c, "reply"]);
+    for (const [r, kind] of refs) {
+      const key = `${kind}:${r.item}:${r.version}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        out.push({ ...r, kind });
+      }
+    }
+  }
+  return out;
+}
+
+/** The cited versions, each with its title (fetched) and a link to that exact version. */
+function citations(tk) {
+  const cites = citationsOf(tk);
+  if (!cites.length) return [];
+  return [el("section", { "data-testid": "citations", "aria-labelledby": "cites-h" },
+    el("h3", { id: "cites-h" }, t("kb.cites_title")),
+    el("ul", { class: "kb-cites" }, cites.map((c) => {
+      const title = el("strong", { "data-testid": "cite-title" }, "…");
+      api(token, "GET", `/api/kb/items/${c.item}/versions/${c.version}`)
+        .then((v) => { title.textContent = `${v.title} (${v.source.name})`; })
+        .catch(() => { title.textContent = "—"; });
+      return el("li", { "data-item": c.item, "data-version": c.version, "data-kind": c.kind },
+        `${t(c.kind === "answer" ? "kb.cites_answer" : "kb.cites_reply")}: `, title,
+        ` · ${t("kb.item_v", { id: c.item, v: c.version })} · `,
+        el("a", { href: `/knowledge#item=${c.item}&v=${c.version}`, "data-testid": "cite-link" }, t("kb.open_version")));
+    })))];
+}
+
 function field([name, kind]) {
   const id = "a-" + name;
+  if (kind === CITES) return [el("label", { for: id }, label("fld", name)), citePicker(id)];
   let input;
   const none = () => el("option", { value: "" }, "—");
   if (kind === UNIT) kind = { options: [...units].map(([v, n]) => [v, n]) };
@@ -140,6 +230,10 @@ async function download(id, a) {
 async function collect(form, fields, id) {
   const body = {};
   for (const [name, kind] of fields) {
+    if (kind === CITES) {
+      if (citing.length) body[name] = citing.map((c) => ({ item: c.item, version: c.version }));
+      continue;
+    }
     const input = form.elements[name];
     if (kind === BOOL) body[name] = input.checked;
     else if (kind === NUM) { if (input.value) body[name] = Number(input.value); }
@@ -206,6 +300,7 @@ async function show(id) {
         ? el("button", { type: "button", onclick: () => download(tk.id, a) }, "⬇ " + a.name)
         : a.name)))]
       : []),
+    ...citations(tk),
     form,
     el("h3", {}, t("tk.history")),
     el("ol", { class: "history" }, (tk.history ?? []).map((h) => el("li", {}, `${dateTime(h.at)} · ${h.actor?.user ?? ""} · ${label("ev", h.event ?? "")}`))),

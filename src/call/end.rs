@@ -20,6 +20,8 @@ impl CallEngine {
 
     /// Forgets the call, frees its port and media, and emits its record.
     pub(crate) fn finish(&mut self, id: CallId, outcome: CallOutcome, now: Instant) {
+        // A robot still talking settles its result first, for the record.
+        self.robot_call_ends(id, now);
         // Everyone else on the line goes too (their spans close before the record is made).
         self.end_parties(id, now);
         let Some(mut call) = self.calls.remove(&id) else {

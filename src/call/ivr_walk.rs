@@ -135,6 +135,8 @@ impl CallEngine {
                     self.drive_navigator(id, now);
                 }
             }
+        } else if matches!(call.phase, Phase::Robot { .. }) {
+            self.robot_play_finished(id, token, now);
         }
         self.flush_transactions(now);
     }
@@ -155,6 +157,7 @@ impl CallEngine {
             Phase::Talking => self
                 .out
                 .push_back(Output::Media(MediaCommand::SendDigit { call: id, digit })),
+            Phase::Robot { .. } => self.robot_digit(id, digit, now),
             _ => {}
         }
         self.flush_transactions(now);

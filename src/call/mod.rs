@@ -23,6 +23,7 @@ pub mod ports;
 pub mod record;
 pub mod refusal;
 pub mod reload;
+pub mod robot_call;
 pub mod screen;
 pub mod session;
 pub mod side_line;

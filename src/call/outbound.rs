@@ -7,7 +7,10 @@
 //! CANCEL and BYE code. Outbound calls never count in the inbound KPIs.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
+
+use crate::ivr::script::RobotScript;
 
 use crate::call::agent_leg::{AgentLeg, LegState, LegTarget, Party};
 use crate::call::engine::{CallEngine, MediaCommand, Output, Peer};
@@ -23,7 +26,7 @@ use crate::sip::message::{Host, Response, SipUri, TransactionKey, Uri};
 use chrono::{DateTime, Utc};
 
 /// A call the dialler asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct OutboundCall {
     /// The dialler's try (`outbound::dialler::AttemptId`), echoed in the result.
     pub attempt: u64,
@@ -33,8 +36,10 @@ pub struct OutboundCall {
     pub purpose: Purpose,
     /// The ticket (or call) it is about.
     pub reference: String,
-    /// Where the citizen is put through once they answer.
+    /// Where the citizen is put through once they answer (a robot callback: after `0`).
     pub queue: String,
+    /// A robot callback's script: it talks with the citizen first.
+    pub robot: Option<Arc<RobotScript>>,
 }
 
 /// An outbound call's own state beside the call's.
@@ -43,6 +48,8 @@ pub struct OutboundState {
     pub attempt: u64,
     pub info: OutboundInfo,
     pub queue: String,
+    /// The robot's script, for a robot callback.
+    pub robot: Option<Arc<RobotScript>>,
     /// The citizen's leg while it rings (our INVITE); `None` once answered.
     pub leg: Option<AgentLeg>,
     /// We gave up ringing (CANCEL sent): whatever comes now is "no answer".
@@ -140,7 +147,10 @@ impl CallEngine {
                     reference: req.reference,
                     try_no: req.try_no,
                     outcome: None,
+                    robot: None,
+                    reason: None,
                 },
+                robot: req.robot,
                 queue: req.queue,
                 leg: Some(leg),
                 cancelled: false,
@@ -264,7 +274,7 @@ impl CallEngine {
             return;
         };
         state.info.outcome = Some(Outcome::Answered);
-        let (attempt, queue) = (state.attempt, state.queue.clone());
+        let (attempt, queue, robot) = (state.attempt, state.queue.clone(), state.robot.clone());
         tracing::info!(call = %id, %queue, "the citizen answered the hotline's call");
         // The trunk's SDP address is believed, as for calls coming in from it.
         let open = crate::call::session::open_command(id, call.port, &media, true);
@@ -274,8 +284,13 @@ impl CallEngine {
             outcome: Outcome::Answered,
         });
         self.journal(id);
-        self.enqueue(id, queue, now);
-        self.drain_acd(now);
+        match robot {
+            Some(script) => self.start_robot(id, &script, now),
+            None => {
+                self.enqueue(id, queue, now);
+                self.drain_acd(now);
+            }
+        }
     }
 
     /// An unanswered try is over: the dialler is told and the call recorded as not reached.

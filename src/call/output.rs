@@ -92,6 +92,18 @@ pub enum MediaCommand {
     },
     /// The call is over: close the socket and forget the stream.
     Close { call: CallId },
+    /// A callback robot's call was answered: record it in stereo at `recording` (the
+    /// citizen left, the robot's prompts right); a later `Bridge` goes on in the same file.
+    RecordRobot { call: CallId, recording: String },
+    /// Keep the citizen's words apart as their reason until `StopReason`, `silence` without
+    /// voice, or `max`; report with `handle_reason_taken`, then the file.
+    StartReason {
+        call: CallId,
+        max: std::time::Duration,
+        silence: std::time::Duration,
+    },
+    /// End the reason now (`#`, `0`, a hang-up).
+    StopReason { call: CallId },
 }
 
 /// Everything the engine asks the shell to do, drained with `poll_output()`.

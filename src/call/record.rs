@@ -89,7 +89,15 @@ pub struct OutboundInfo {
     /// How the try went, once known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<crate::outbound::rules::Outcome>,
+    /// A robot callback: what the robot collected (W13/W14), once it finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub robot: Option<RobotSummary>,
+    /// The citizen's spoken reason for 不满意, beside the call's recording.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<ReasonRecording>,
 }
+
+pub use crate::outbound::result::{ReasonRecording, RobotEnded, RobotRating, RobotSummary};
 
 /// A live call, as `/api/calls` shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -62,6 +62,14 @@ pub enum Phase {
         next_notice: Instant,
         until: Instant,
     },
+    /// A callback robot talks with the citizen the hotline called (`call::robot_call`);
+    /// `play` is its current play list and our token for it; `to_person` the queue `0`
+    /// asked for, until the robot's result is out.
+    Robot {
+        nav: Box<crate::ivr::robot::RobotNavigator>,
+        play: Option<(u64, PlayId)>,
+        to_person: Option<String>,
+    },
     /// Connected to an agent: audio is relayed between the two legs and recorded.
     Talking,
     /// An outbound call ringing at the citizen's phone until `until` (`call::outbound`).
@@ -147,6 +155,7 @@ impl Call {
                 next_notice, until, ..
             } => Some((*next_notice).min(*until)),
             Phase::Talking => None,
+            Phase::Robot { nav, .. } => nav.poll_timeout(),
             Phase::Dialling { until } => Some(*until),
             Phase::Ending { .. } => return None,
         };
@@ -164,7 +173,7 @@ impl Call {
         match self.phase {
             Phase::Ringing { .. } => CallState::Setup,
             Phase::Dialling { .. } => CallState::Dialling,
-            Phase::Answered { .. } | Phase::Ivr { .. } => CallState::Ivr,
+            Phase::Answered { .. } | Phase::Ivr { .. } | Phase::Robot { .. } => CallState::Ivr,
             Phase::Queued { .. } if self.agent_leg.is_some() => CallState::Ringing,
             Phase::Queued { .. } => CallState::Queued,
             Phase::Talking => CallState::Talking,
@@ -557,6 +566,10 @@ impl CallEngine {
             Phase::Ivr { nav, .. } => {
                 nav.handle_timeout(now);
                 self.drive_navigator(id, now);
+            }
+            Phase::Robot { .. } => {
+                self.robot_timeout(id, now);
+                return;
             }
             Phase::Dialling { until } if now >= *until => {
                 *until = now + self.cfg.timers.t1 * 64; // the CANCEL's own time to finish

@@ -1,5 +1,5 @@
 //! `[kb]`: the knowledge base (issue 16) — the expiry reminder, the sweep, synonyms, the
-//! demo set loaded on first start and the public search's throttle.
+//! demo set loaded on first start, the public search's throttle and the gaps kept.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -25,6 +25,9 @@ pub struct KbConfig {
     pub public_search_per_minute: u32,
     /// Most hits one search returns (a request may ask for fewer).
     pub max_results: usize,
+    /// Most distinct searches that found nothing kept for the knowledge page (gaps to write);
+    /// a new one beyond is counted in `/metrics` (`hotline_kb_gaps_not_kept_total`), not kept.
+    pub gaps_kept: usize,
 }
 
 impl Default for KbConfig {
@@ -37,6 +40,7 @@ impl Default for KbConfig {
             public_search_burst: 20,
             public_search_per_minute: 30,
             max_results: 20,
+            gaps_kept: 2000,
         }
     }
 }
@@ -61,6 +65,9 @@ impl KbConfig {
                     .to_string(),
             ));
         }
+        if !(1..=1_000_000).contains(&self.gaps_kept) {
+            out.push(("gaps_kept", "kb.gaps_kept must be 1..=1000000".to_string()));
+        }
         out
     }
 }
@@ -76,12 +83,18 @@ mod tests {
             sweep_interval: Duration::from_millis(10),
             max_results: 0,
             public_search_per_minute: 0,
+            gaps_kept: 0,
             ..KbConfig::default()
         };
         let keys: Vec<_> = bad.problems().into_iter().map(|(k, _)| k).collect();
         assert_eq!(
             keys,
-            ["sweep_interval", "max_results", "public_search_per_minute"]
+            [
+                "sweep_interval",
+                "max_results",
+                "public_search_per_minute",
+                "gaps_kept"
+            ]
         );
     }
 }

@@ -48,6 +48,7 @@ pub struct Config {
     pub trunk: TrunkConfig,
     /// When, how often and how fast the hotline calls citizens back.
     pub outbound: crate::outbound::rules::OutboundRules,
+    pub callback: crate::outbound::settings::CallbackSettings,
     pub registrar: RegistrarSettings,
     /// The citizen's internet channel (issue 13).
     pub public: PublicConfig,
@@ -436,6 +437,9 @@ impl Config {
                     format!("sip.service_numbers: {n:?} is not a dialable number (digits, letters, '+')"),
                 );
             }
+        }
+        if let Err(e) = self.callback.validate() {
+            bad("callback", e);
         }
         if let Err(e) = self.outbound.validate() {
             bad("outbound", e.to_string());

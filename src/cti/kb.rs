@@ -16,9 +16,10 @@ use serde::{Deserialize, Serialize};
 use crate::cti::tickets::TicketApi;
 use crate::cti::ApiError;
 use crate::kb::lifecycle::Command;
+use crate::kb::usage::CiteKind;
 use crate::kb::{Hit, Item, ItemContent, ItemId, KbError, SearchQuery};
 use crate::portal::throttle::{Limits, Throttle};
-use crate::shell::kb_service::{Format, KbService, KbServiceError};
+use crate::shell::kb_service::{Format, KbService, KbServiceError, KbStats};
 use crate::shell::kb_store::ItemSummary;
 use crate::workflow::model::{china, Actor, Role};
 
@@ -73,6 +74,7 @@ pub fn router(api: KbApi) -> Router {
         .route("/api/kb/import", post(import))
         .route("/api/kb/export", get(export))
         .route("/api/kb/sweep", post(sweep_now))
+        .route("/api/kb/stats", get(stats))
         .route("/api/public/kb/search", get(public_search))
         .with_state(api)
 }
@@ -149,6 +151,11 @@ pub struct SearchParams {
     /// Staff only: also items not in force today (expired, or not yet effective).
     #[serde(default)]
     all: bool,
+    /// Staff only, default true. `false`: a search a page makes on its own (as the agent types
+    /// the ticket, or from the call's menu path): the knowledge page neither keeps it as a gap
+    /// when it finds nothing (half a sentence is no gap to write) nor counts what it lists.
+    #[serde(default)]
+    record: Option<bool>,
 }
 
 /// Search results, best first.
@@ -157,7 +164,7 @@ pub struct SearchResult {
     pub items: Vec<Hit>,
 }
 
-fn query(api: &KbApi, p: SearchParams, public: bool) -> Result<SearchQuery, ApiError> {
+fn query(api: &KbApi, p: SearchParams, public: bool) -> Result<(SearchQuery, bool), ApiError> {
     if p.q.chars().count() > MAX_QUERY_CHARS {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -166,7 +173,8 @@ fn query(api: &KbApi, p: SearchParams, public: bool) -> Result<SearchQuery, ApiE
         ));
     }
     let nonempty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
-    Ok(SearchQuery {
+    let record = public || p.record.unwrap_or(true);
+    let q = SearchQuery {
         text: p.q,
         area: nonempty(p.area),
         category: nonempty(p.category),
@@ -178,7 +186,8 @@ fn query(api: &KbApi, p: SearchParams, public: bool) -> Result<SearchQuery, ApiE
             .limit
             .unwrap_or(api.svc.max_results)
             .min(api.svc.max_results),
-    })
+    };
+    Ok((q, record))
 }
 
 /// Staff search over the served items (in force today unless `all=true`).
@@ -194,9 +203,9 @@ async fn search(
     Query(p): Query<SearchParams>,
 ) -> Result<Json<SearchResult>, ApiError> {
     staff(&api, &headers)?;
-    let q = query(&api, p, false)?;
+    let (q, record) = query(&api, p, false)?;
     Ok(Json(SearchResult {
-        items: api.svc.search(q, false).await?,
+        items: api.svc.search(q, false, record, api.tickets.now()).await?,
     }))
 }
 
@@ -239,9 +248,9 @@ async fn public_search(State(api): State<KbApi>, req: Request) -> Result<Respons
     }
     let Query(p) = Query::<SearchParams>::try_from_uri(req.uri())
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))?;
-    let q = query(&api, p, true)?;
+    let (q, _) = query(&api, p, true)?;
     Ok(Json(SearchResult {
-        items: api.svc.search(q, true).await?,
+        items: api.svc.search(q, true, true, api.tickets.now()).await?,
     })
     .into_response())
 }
@@ -518,16 +527,54 @@ async fn sweep_now(State(api): State<KbApi>, headers: HeaderMap) -> Result<Json<
     }))
 }
 
+/// `GET /api/kb/stats` query string.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct StatsParams {
+    /// Rows per list (default 20, at most 100).
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
+/// The knowledge page's figures (supervisors and the knowledge editor): the most used items,
+/// the searches that found nothing, items near expiry and withdrawn ones.
+#[utoipa::path(get, path = "/api/kb/stats", operation_id = "kb_stats", tag = "knowledge", security(("bearer" = [])),
+    params(StatsParams),
+    responses((status = 200, description = "The figures", body = KbStats),
+        (status = 401, description = "No or unknown token", body = ApiError),
+        (status = 403, description = "Not a supervisor or the knowledge editor", body = ApiError)))]
+async fn stats(
+    State(api): State<KbApi>,
+    headers: HeaderMap,
+    Query(p): Query<StatsParams>,
+) -> Result<Json<KbStats>, ApiError> {
+    let actor = staff(&api, &headers)?;
+    if !matches!(actor.role, Role::KbEditor | Role::Supervisor) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "the knowledge page is for supervisors and the knowledge editor",
+        ));
+    }
+    let limit = p.limit.unwrap_or(20).clamp(1, 100);
+    Ok(Json(api.svc.stats(api.tickets.now(), limit).await?))
+}
+
+/// The items a ticket action cites, with where (answer or reply).
+pub(crate) type Citations = Vec<(crate::workflow::action::KnowledgeRef, CiteKind)>;
+
 /// The items a ticket action cites must be served now, in the version cited: a W3
 /// `knowledge_base` answer's `knowledge`, a W11 reply's `cites`. The ticket then keeps the
-/// reference as given, whatever the item becomes.
+/// reference as given, whatever the item becomes. Returns them, to be counted once the
+/// action is committed ([`record_citations`]).
 pub(crate) async fn check_citations(
     kb: Option<&KbService>,
     action: &crate::workflow::Action,
     now: chrono::DateTime<chrono::FixedOffset>,
-) -> Result<(), ApiError> {
-    use crate::workflow::action::{DirectMethod, KnowledgeRef};
-    let refs: Vec<KnowledgeRef> = match action {
+) -> Result<Citations, ApiError> {
+    use crate::workflow::action::DirectMethod;
+    let refs: Citations = match action {
         crate::workflow::Action::DirectClose {
             method, knowledge, ..
         } => {
@@ -538,13 +585,15 @@ pub(crate) async fn check_citations(
                     "`knowledge` goes with the method `knowledge_base`",
                 ));
             }
-            knowledge.iter().copied().collect()
+            knowledge.iter().map(|k| (*k, CiteKind::Answer)).collect()
         }
-        crate::workflow::Action::Feedback { cites, .. } => cites.clone(),
+        crate::workflow::Action::Feedback { cites, .. } => {
+            cites.iter().map(|k| (*k, CiteKind::Reply)).collect()
+        }
         _ => Vec::new(),
     };
     if refs.is_empty() {
-        return Ok(());
+        return Ok(refs);
     }
     let Some(kb) = kb else {
         return Err(ApiError::new(
@@ -553,7 +602,7 @@ pub(crate) async fn check_citations(
             "this engine runs without a knowledge base",
         ));
     };
-    for r in refs {
+    for (r, _) in &refs {
         match kb.served(r.item, now).await? {
             Some((v, _)) if v == r.version => {}
             Some((v, _)) => {
@@ -578,5 +627,25 @@ pub(crate) async fn check_citations(
             }
         }
     }
-    Ok(())
+    Ok(refs)
+}
+
+/// Counts a committed action's citations for the knowledge page; the ticket is already
+/// stored, so a failure here is logged, not answered.
+pub(crate) async fn record_citations(
+    kb: Option<&KbService>,
+    ticket: &str,
+    refs: Citations,
+    now: chrono::DateTime<chrono::FixedOffset>,
+) {
+    let (Some(kb), false) = (kb, refs.is_empty()) else {
+        return;
+    };
+    let cites = refs
+        .into_iter()
+        .map(|(r, kind)| (r.item, r.version, kind))
+        .collect();
+    if let Err(e) = kb.record_citations(ticket.to_string(), cites, now).await {
+        tracing::warn!(ticket, error = %e, "knowledge citations not counted");
+    }
 }

@@ -80,6 +80,7 @@ use utoipa::{Modify, OpenApi};
         super::kb::import,
         super::kb::export,
         super::kb::sweep_now,
+        super::kb::stats,
     ),
     components(schemas(super::ApiError)),
     modifiers(&BearerAuth),

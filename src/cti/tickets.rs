@@ -492,7 +492,7 @@ async fn act(
         }
     }
     let now = (api.clock)();
-    crate::cti::kb::check_citations(api.kb.as_ref(), &action, now).await?;
+    let cites = crate::cti::kb::check_citations(api.kb.as_ref(), &action, now).await?;
     let id = TicketId(id);
     let a = actor.clone();
     let name = action.name();
@@ -513,6 +513,7 @@ async fn act(
         .await;
     api.worker.metrics().outcome(name, &t);
     let (t, actions) = t?;
+    crate::cti::kb::record_citations(api.kb.as_ref(), &t.id.0, cites, now).await;
     api.web_ticket_changed(&t);
     tracing::info!(id = %t.id, version = t.version, user = %actor.user, state = t.state.name(), "ticket action");
     Ok(Json(TicketView::for_reader(&t, now, actions, &actor)).into_response())

@@ -1,10 +1,11 @@
 //! The pages people use, compiled into the binary from `web/` (no Node toolchain to build or
 //! run them): the wallboard at `/`, the agent desktop at `/desk`, the ticket desk at
-//! `/tickets`, the supervisors' reports at `/reports` and trends and warnings at `/analytics`; and the citizen's public pages, `/request` (here) and `/request/status` (served
-//! by the public routes, which render a lookup into it), filled in on the server (language,
-//! elderly mode) so that they work without JavaScript. Plain HTML, CSS and JavaScript
-//! modules; data comes from the JSON API and the live streams, with the user's token kept in
-//! the browser's session storage.
+//! `/tickets`, the supervisors' reports at `/reports`, trends and warnings at `/analytics`,
+//! the knowledge page at `/knowledge`; and the citizen's public pages, `/request` (here) and
+//! `/request/status` (served by the public routes, which render a lookup into it), filled in
+//! on the server (language, elderly mode) so that they work without JavaScript. Plain HTML,
+//! CSS and JavaScript modules; data comes from the JSON API and the live streams, with the
+//! user's token kept in the browser's session storage.
 
 pub mod request_pages;
 
@@ -47,8 +48,10 @@ const ASSETS: &[Asset] = &[
     asset!("analytics.js", JS),
     asset!("desk.js", JS),
     asset!("desk-parties.js", JS),
+    asset!("desk-kb.js", JS),
     asset!("tickets.js", JS),
     asset!("reports.js", JS),
+    asset!("knowledge.js", JS),
     asset!("request.css", CSS),
     asset!("request.js", JS),
     asset!("request-status.js", JS),
@@ -65,6 +68,7 @@ const PAGES: &[(&str, &str)] = &[
     ("/tickets", include_str!("../../web/tickets.html")),
     ("/reports", include_str!("../../web/reports.html")),
     ("/analytics", include_str!("../../web/analytics.html")),
+    ("/knowledge", include_str!("../../web/knowledge.html")),
 ];
 
 /// The page routes and `/assets/{name}`; all public (the staff pages sign in from script).

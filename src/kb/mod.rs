@@ -10,6 +10,7 @@
 //! | [`lifecycle`] | who may do what when: command → events or refusal; the expiry sweep |
 //! | [`search`] | the `Search` trait, queries, hits, synonyms, stop words, snippets |
 //! | [`transfer`] | import / export as JSON lines and CSV (a bad line names itself) |
+//! | [`usage`] | what the knowledge page counts: gaps (searches that found nothing), citations, items near expiry |
 //! | [`error`] | typed refusals with stable codes |
 
 pub mod error;
@@ -17,6 +18,7 @@ pub mod lifecycle;
 pub mod model;
 pub mod search;
 pub mod transfer;
+pub mod usage;
 
 pub use error::KbError;
 pub use lifecycle::{decide, sweep, Command};

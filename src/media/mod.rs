@@ -12,6 +12,7 @@
 //! | [`prompt`] | prompt files (bytes) → 8 kHz PCM and G.711 frames, shared as `Arc<Prompt>` |
 //! | [`player`] | per-call queue of prompts → frames, finished/interrupted events |
 //! | [`recorder`] | both sides' frames → stereo 20 ms blocks: playout slots, filled/dropped counts |
+//! | [`robot_recorder`] | a callback robot's call: citizen and prompts → stereo blocks; the citizen's spoken reason cut out |
 
 pub mod bridge;
 pub mod codec;
@@ -21,6 +22,7 @@ pub mod pacer;
 pub mod player;
 pub mod prompt;
 pub mod recorder;
+pub mod robot_recorder;
 pub mod rtp;
 
 pub use bridge::{Bridge, BridgeStats, LegMedia};

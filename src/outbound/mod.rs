@@ -4,7 +4,9 @@
 //! Must not open sockets or know how a call is carried.
 
 pub mod dialler;
+pub mod result;
 pub mod rules;
+pub mod settings;
 
 #[cfg(test)]
 mod tests;

@@ -297,6 +297,8 @@ pub struct EngineTask {
     pub journal: Option<crate::shell::journal::CallJournal>,
     /// Raised while the data folder refuses writes (full disk).
     pub storage: std::sync::Arc<crate::shell::metrics::StorageAlarm>,
+    /// The engine's callbacks to citizens (none: nobody is called back).
+    pub callbacks: Option<crate::shell::callbacks::Callbacks>,
 }
 
 /// The state file is written at most this often (the engine says when something changed).
@@ -338,6 +340,16 @@ async fn next_link(
     }
 }
 
+/// The next finished store job of the callbacks, or never when there are none.
+async fn next_callback_done(
+    callbacks: &mut Option<crate::shell::callbacks::Callbacks>,
+) -> Option<crate::shell::callbacks::DoneEvent> {
+    match callbacks {
+        Some(c) => c.next_done().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Records of recorded calls wait for their file's SHA-256 (the media task closes the file
 /// after the engine is done with the call); hashes that arrive first wait for their record.
 #[derive(Default)]
@@ -356,11 +368,19 @@ impl EngineTask {
         let mut saver = Saver::default();
         loop {
             let journal_due = self.journal.as_ref().and_then(|j| j.sync_due());
+            let dialling = self
+                .callbacks
+                .as_ref()
+                .filter(|_| stopping_until.is_none())
+                .map(|c| {
+                    c.poll_timeout(crate::shell::clock::now(), crate::shell::clock::wall_now())
+                });
             let wake = [
                 self.core.poll_timeout(),
                 stopping_until,
                 saver.due(),
                 journal_due,
+                dialling,
             ]
             .into_iter()
             .flatten()
@@ -384,6 +404,28 @@ impl EngineTask {
                             self.core.party_media_failed(call, party, now)
                         }
                         MediaEvent::Inactive { call } => self.core.handle_media_inactive(call, now),
+                        MediaEvent::ReasonTaken { call, duration } => {
+                            self.core.handle_reason_taken(call, duration, now)
+                        }
+                        MediaEvent::ReasonSaved { call, recording, reason, duration } => {
+                            let reason = crate::call::record::ReasonRecording {
+                                path: reason.path,
+                                sha256: reason.sha256,
+                                duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
+                            };
+                            if !self.core.handle_reason_saved(call, reason.clone()) {
+                                // The call ended first: its record waits for the recording's
+                                // hash, which comes after this.
+                                match pending
+                                    .records
+                                    .get_mut(&recording)
+                                    .and_then(|r| r.call.outbound.as_mut())
+                                {
+                                    Some(o) => o.reason = Some(reason),
+                                    None => tracing::warn!(%recording, "a reason saved for no waiting record"),
+                                }
+                            }
+                        }
                         MediaEvent::RecordingClosed { name, sha256 } => {
                             match pending.records.remove(&name) {
                                 Some(mut record) => {
@@ -475,6 +517,15 @@ impl EngineTask {
                 _ = crate::shell::clock::sleep_until(wake) => {
                     let now = crate::shell::clock::now();
                     self.core.handle_timeout(now);
+                    if let Some(c) = self.callbacks.as_mut().filter(|_| stopping_until.is_none()) {
+                        c.tick(&mut self.core, now, crate::shell::clock::wall_now());
+                    }
+                }
+                Some(done) = next_callback_done(&mut self.callbacks) => {
+                    if let Some(c) = self.callbacks.as_mut() {
+                        let now = crate::shell::clock::now();
+                        c.handle_done(done, &mut self.core, now, crate::shell::clock::wall_now());
+                    }
                 }
                 changed = shutdown.changed(), if stopping_until.is_none() => {
                     let now = crate::shell::clock::now();
@@ -509,6 +560,24 @@ impl EngineTask {
                     if let Some(mut record) = pending.records.remove(&name) {
                         record.recording_sha256 = sha256;
                         self.write_record(&record);
+                    }
+                }
+                Ok(Some(crate::shell::media::MediaEvent::ReasonSaved {
+                    recording,
+                    reason,
+                    duration,
+                    ..
+                })) => {
+                    if let Some(o) = pending
+                        .records
+                        .get_mut(&recording)
+                        .and_then(|r| r.call.outbound.as_mut())
+                    {
+                        o.reason = Some(crate::call::record::ReasonRecording {
+                            path: reason.path,
+                            sha256: reason.sha256,
+                            duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
+                        });
                     }
                 }
                 Ok(Some(_)) => {}
@@ -659,8 +728,12 @@ impl EngineTask {
                     }
                 }
                 Output::Outbound { attempt, outcome } => {
-                    // The dialler is not wired into the shell yet: nothing places calls.
                     tracing::info!(attempt, ?outcome, "outbound try over");
+                    if let Some(c) = self.callbacks.as_mut() {
+                        let now = crate::shell::clock::now();
+                        let wall = crate::shell::clock::wall_now();
+                        c.handle_outcome(attempt, outcome, &mut self.core, now, wall);
+                    }
                 }
                 Output::EmergencyTransfer { call, target } => {
                     if let Some(t) = self.tickets.as_mut() {
@@ -698,6 +771,9 @@ impl EngineTask {
             Ok(()) => {
                 if let Some(j) = self.journal.as_mut() {
                     j.finished(&record.call.id, &mut self.records);
+                }
+                if let Some(c) = self.callbacks.as_mut() {
+                    c.handle_record(record);
                 }
             }
         }

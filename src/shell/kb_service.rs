@@ -3,6 +3,7 @@
 //! (so a `SIGHUP` reload of `dispatch.toml` applies here too); counters for `/metrics`; the
 //! sweep task; the demo set on first start. Decides nothing: the `kb` core does.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -11,8 +12,9 @@ use chrono::{DateTime, FixedOffset};
 
 use crate::kb::lifecycle::{decide, sweep, Command};
 use crate::kb::transfer::{self, ImportError};
+use crate::kb::usage::{self, CiteKind};
 use crate::kb::{Hit, Item, ItemContent, ItemId, KbError, KbEvent, Search, SearchQuery, Synonyms};
-use crate::shell::kb_store::{ItemSummary, KbStore, KbStoreError};
+use crate::shell::kb_store::{Gap, GapKept, ItemSummary, KbStore, KbStoreError, UsedItem};
 use crate::shell::ticket_worker::TicketWorker;
 use crate::workflow::model::{china, Actor, Role};
 
@@ -45,6 +47,17 @@ pub struct KbMetrics {
     pub expired: AtomicU64,
     /// Items by state, refreshed after every change.
     pub by_state: Mutex<Vec<(String, u64)>>,
+    /// Citations kept: W3 direct answers, W11 replies (one per ticket, item and version).
+    pub cited_answers: AtomicU64,
+    pub cited_replies: AtomicU64,
+    /// The most cited items (id, citations), refreshed after every citation.
+    pub top_items: Mutex<Vec<(ItemId, u64)>>,
+    /// Distinct searches that found nothing, kept for the knowledge page.
+    pub gaps_kept: AtomicU64,
+    /// New gaps not kept because `[kb] gaps_kept` distinct ones already are.
+    pub gaps_not_kept: AtomicU64,
+    /// Served items expiring within the reminder window, as of the last sweep.
+    pub near_expiry: AtomicU64,
 }
 
 impl KbMetrics {
@@ -66,7 +79,60 @@ pub struct KbService {
     remind_working_days: u32,
     /// Most hits a search returns.
     pub max_results: usize,
+    /// Most distinct gaps kept.
+    gaps_limit: usize,
+    /// Times items were listed by searches, not yet written to the store.
+    shown: Arc<Mutex<HashMap<ItemId, u64>>>,
     pub metrics: Arc<KbMetrics>,
+}
+
+/// Listings are written to the store once this many are pending (or at the next sweep, or
+/// when the knowledge page asks): a search does not wait for a disk write.
+const SHOWN_FLUSH_AT: u64 = 500;
+
+/// What the supervisors' knowledge page shows (`GET /api/kb/stats`).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct KbStats {
+    /// Most cited items (then most listed by searches).
+    pub most_used: Vec<UsedItem>,
+    /// Searches that found nothing, asked most first.
+    pub gaps: Vec<Gap>,
+    /// Distinct gaps kept, and new ones not kept since the engine started (the store was at
+    /// `[kb] gaps_kept`).
+    pub gaps_kept: u64,
+    pub gaps_not_kept: u64,
+    /// Served items expiring within `remind_working_days` working days, soonest first.
+    pub near_expiry: Vec<ExpiringItem>,
+    pub remind_working_days: u32,
+    /// Withdrawn items, latest first, with why.
+    pub withdrawn: Vec<WithdrawnItem>,
+    /// Items waiting for the editor's review.
+    pub in_review: u64,
+    /// Citations kept: W3 direct answers, W11 replies.
+    pub cited_answers: u64,
+    pub cited_replies: u64,
+}
+
+/// A served item near its expiry date.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ExpiringItem {
+    pub id: ItemId,
+    pub title: String,
+    pub unit: String,
+    #[serde(flatten)]
+    pub expiring: usage::Expiring,
+}
+
+/// A withdrawn item and why.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct WithdrawnItem {
+    pub id: ItemId,
+    pub title: String,
+    pub unit: String,
+    /// When and by whom (`sweep` for an expiry).
+    pub at: String,
+    pub by: String,
+    pub reason: crate::kb::model::WithdrawReason,
 }
 
 impl std::fmt::Debug for KbService {
@@ -99,9 +165,14 @@ impl KbService {
             worker,
             remind_working_days: config.remind_working_days,
             max_results: config.max_results,
+            gaps_limit: config.gaps_kept,
+            shown: Arc::new(Mutex::new(HashMap::new())),
             metrics: Arc::new(KbMetrics::default()),
         };
-        svc.with_store(|s| svc.refresh_states(s))?;
+        svc.with_store(|s| {
+            svc.refresh_states(s)?;
+            svc.refresh_usage(s)
+        })?;
         Ok(svc)
     }
 
@@ -132,6 +203,129 @@ impl KbService {
             .lock()
             .unwrap_or_else(|e| e.into_inner()) = counts;
         Ok(())
+    }
+
+    fn refresh_usage(&self, s: &KbStore) -> Result<(), KbServiceError> {
+        let m = &self.metrics;
+        let (answers, replies) = s.citation_totals()?;
+        m.cited_answers.store(answers, Ordering::Relaxed);
+        m.cited_replies.store(replies, Ordering::Relaxed);
+        m.gaps_kept.store(s.gap_count()?, Ordering::Relaxed);
+        let top = s
+            .most_used(10)?
+            .into_iter()
+            .map(|u| (u.id, u.answers + u.replies))
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        *m.top_items.lock().unwrap_or_else(|e| e.into_inner()) = top;
+        Ok(())
+    }
+
+    /// Writes the pending listing counts to the store.
+    fn flush_shown(&self, s: &mut KbStore) -> Result<(), KbServiceError> {
+        let pending: Vec<(ItemId, u64)> = self
+            .shown
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain()
+            .collect();
+        if let Err(e) = s.add_shown(&pending) {
+            // Put them back for the next try.
+            let mut g = self.shown.lock().unwrap_or_else(|e| e.into_inner());
+            for (id, n) in pending {
+                *g.entry(id).or_default() += n;
+            }
+            return Err(e.into());
+        }
+        Ok(())
+    }
+
+    /// Keeps the items a ticket's committed action cites (W3 answer or W11 reply), for the
+    /// knowledge page's most used items.
+    pub async fn record_citations(
+        &self,
+        ticket: String,
+        cites: Vec<(ItemId, u32, CiteKind)>,
+        at: DateTime<FixedOffset>,
+    ) -> Result<(), KbServiceError> {
+        if cites.is_empty() {
+            return Ok(());
+        }
+        self.blocking(move |me, s| {
+            s.record_citations(&ticket, &cites, &at.to_rfc3339())?;
+            me.refresh_usage(s)
+        })
+        .await
+    }
+
+    /// The knowledge page's figures; `limit` rows per list.
+    pub async fn stats(
+        &self,
+        at: DateTime<FixedOffset>,
+        limit: usize,
+    ) -> Result<KbStats, KbServiceError> {
+        self.blocking(move |me, s| {
+            me.flush_shown(s)?;
+            let wf = me.worker.workflow();
+            let today = at.with_timezone(&china()).date_naive();
+            let horizon = today + chrono::Days::new(u64::from(me.remind_working_days) * 3 + 14);
+            let items = s.expiring(horizon)?;
+            let near = usage::near_expiry(&items, at, &wf.calendar, me.remind_working_days);
+            me.metrics
+                .near_expiry
+                .store(near.len() as u64, Ordering::Relaxed);
+            let near_expiry = near
+                .into_iter()
+                .take(limit)
+                .filter_map(|e| {
+                    let it = items.iter().find(|it| it.id == e.id)?;
+                    let (_, c) = it.served_content()?;
+                    Some(ExpiringItem {
+                        id: e.id,
+                        title: c.title.clone(),
+                        unit: c.unit.0.clone(),
+                        expiring: e,
+                    })
+                })
+                .collect();
+            let mut withdrawn = Vec::new();
+            for row in s.list(Some("withdrawn"), None, limit)? {
+                let Some(it) = s.get(row.id)? else { continue };
+                let Some(e) = it.history.iter().rev().find_map(|e| match &e.kind {
+                    crate::kb::KbEventKind::Withdrawn { reason } => Some((e, reason.clone())),
+                    _ => None,
+                }) else {
+                    continue;
+                };
+                withdrawn.push(WithdrawnItem {
+                    id: row.id,
+                    title: row.title,
+                    unit: row.unit,
+                    at: e.0.at.to_rfc3339(),
+                    by: e.0.by.clone(),
+                    reason: e.1,
+                });
+            }
+            let in_review = s
+                .count_by_state()?
+                .into_iter()
+                .find(|(st, _)| st == "in_review")
+                .map_or(0, |(_, n)| n);
+            let (cited_answers, cited_replies) = s.citation_totals()?;
+            Ok(KbStats {
+                most_used: s.most_used(limit)?,
+                gaps: s.gaps(limit)?,
+                gaps_kept: s.gap_count()?,
+                gaps_not_kept: me.metrics.gaps_not_kept.load(Ordering::Relaxed),
+                near_expiry,
+                remind_working_days: me.remind_working_days,
+                withdrawn,
+                in_review,
+                cited_answers,
+                cited_replies,
+            })
+        })
+        .await
     }
 
     /// Loads a JSON-lines file of items, approved, when the store has none yet.
@@ -261,16 +455,48 @@ impl KbService {
             .await
     }
 
-    /// A search; `public` counts it as a citizen's.
+    /// A search; `public` counts it as a citizen's. With `record` (a search someone asked
+    /// for, not one a page makes as the agent types), the items listed are counted, and words
+    /// that found nothing are kept as a gap (numbers masked) while fewer than `[kb] gaps_kept`
+    /// distinct ones are.
     pub async fn search(
         &self,
         query: SearchQuery,
         public: bool,
+        record: bool,
+        at: DateTime<FixedOffset>,
     ) -> Result<Vec<Hit>, KbServiceError> {
         let hits = self
-            .blocking(move |_, s| {
-                s.search(&query)
-                    .map_err(|e| KbServiceError::Store(KbStoreError::Index(e)))
+            .blocking(move |me, s| {
+                let hits = s
+                    .search(&query)
+                    .map_err(|e| KbServiceError::Store(KbStoreError::Index(e)))?;
+                if hits.is_empty() && record {
+                    if let Some(gap) = usage::gap_text(&query.text) {
+                        let kept = s.record_gap(&gap, public, &at.to_rfc3339(), me.gaps_limit)?;
+                        match kept {
+                            GapKept::Counted { new: true } => {
+                                me.metrics.gaps_kept.fetch_add(1, Ordering::Relaxed);
+                            }
+                            GapKept::Counted { new: false } => {}
+                            GapKept::Full => {
+                                me.metrics.gaps_not_kept.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                    }
+                } else if record {
+                    let pending = {
+                        let mut g = me.shown.lock().unwrap_or_else(|e| e.into_inner());
+                        for h in &hits {
+                            *g.entry(h.id).or_default() += 1;
+                        }
+                        g.values().sum::<u64>()
+                    };
+                    if pending >= SHOWN_FLUSH_AT {
+                        me.flush_shown(s)?;
+                    }
+                }
+                Ok(hits)
             })
             .await?;
         let m = &self.metrics;
@@ -351,6 +577,13 @@ impl KbService {
             // N working days are at most about 3N calendar days, even across Spring Festival.
             let horizon = today + chrono::Days::new(u64::from(me.remind_working_days) * 3 + 14);
             let items = s.expiring(horizon)?;
+            let near = usage::near_expiry(&items, at, &wf.calendar, me.remind_working_days);
+            me.metrics
+                .near_expiry
+                .store(near.len() as u64, Ordering::Relaxed);
+            if let Err(e) = me.flush_shown(s) {
+                tracing::warn!(error = %e, "knowledge listings not written; kept for the next sweep");
+            }
             let events = sweep(&items, at, &wf.calendar, me.remind_working_days);
             let n = events.len();
             for (id, e) in events {

@@ -17,7 +17,10 @@ use crate::kb::{
 };
 use crate::shell::kb_index::KbIndex;
 
-const MIGRATIONS: &[&str] = &[include_str!("migrations/kb/0001_kb.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/kb/0001_kb.sql"),
+    include_str!("migrations/kb/0002_usage.sql"),
+];
 
 /// A store failure.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +55,44 @@ pub struct ItemSummary {
     /// The version served while in force, if any.
     pub served: Option<u32>,
     pub updated_at: String,
+}
+
+/// An item as the knowledge page lists it among the most used.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct UsedItem {
+    pub id: ItemId,
+    pub title: String,
+    pub unit: String,
+    pub state: String,
+    /// The version served now, if any.
+    pub served: Option<u32>,
+    /// Tickets whose W3 direct answer cites it.
+    pub answers: u64,
+    /// Tickets whose unit's W11 reply cites it.
+    pub replies: u64,
+    /// Times a search listed it.
+    pub shown: u64,
+}
+
+/// A search that found nothing: a gap to write.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Gap {
+    /// The words, as kept (numbers masked).
+    pub query: String,
+    /// How often staff and citizens asked it.
+    pub staff: u64,
+    pub public: u64,
+    pub first_at: String,
+    pub last_at: String,
+}
+
+/// Whether a gap was kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GapKept {
+    /// Counted on a gap already kept, or kept as a new one.
+    Counted { new: bool },
+    /// A new gap, not kept: the store holds its limit of distinct gaps.
+    Full,
 }
 
 /// The SQLite knowledge store.
@@ -408,6 +449,146 @@ impl KbStore {
     }
 }
 
+/// Usage: citations, listings, gaps (the knowledge page and `/metrics`).
+impl KbStore {
+    /// Keeps a ticket's citations (a retried action counts once); returns how many are new.
+    pub fn record_citations(
+        &mut self,
+        ticket: &str,
+        cites: &[(ItemId, u32, crate::kb::usage::CiteKind)],
+        at: &str,
+    ) -> Result<usize, KbStoreError> {
+        let tx = self.conn.transaction()?;
+        let mut new = 0;
+        for (item, version, kind) in cites {
+            new += tx.execute(
+                "INSERT OR IGNORE INTO kb_citations (ticket, item, version, kind, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![ticket, *item as i64, version, kind.name(), at],
+            )?;
+        }
+        tx.commit()?;
+        Ok(new)
+    }
+
+    /// Citations kept: (W3 answers, W11 replies).
+    pub fn citation_totals(&self) -> Result<(u64, u64), KbStoreError> {
+        Ok(self.conn.query_row(
+            "SELECT COALESCE(SUM(kind = 'answer'), 0), COALESCE(SUM(kind = 'reply'), 0)
+             FROM kb_citations",
+            [],
+            |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+        )?)
+    }
+
+    /// Adds to the times items were listed by a search.
+    pub fn add_shown(&mut self, counts: &[(ItemId, u64)]) -> Result<(), KbStoreError> {
+        if counts.is_empty() {
+            return Ok(());
+        }
+        let tx = self.conn.transaction()?;
+        for (item, n) in counts {
+            tx.execute(
+                "INSERT INTO kb_shown (item, count) VALUES (?1, ?2)
+                 ON CONFLICT(item) DO UPDATE SET count = count + excluded.count",
+                params![*item as i64, *n as i64],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Counts a search that found nothing; a new gap is kept only while fewer than `keep`
+    /// distinct ones are.
+    pub fn record_gap(
+        &mut self,
+        query: &str,
+        public: bool,
+        at: &str,
+        keep: usize,
+    ) -> Result<GapKept, KbStoreError> {
+        let (staff, public) = (i64::from(!public), i64::from(public));
+        let tx = self.conn.transaction()?;
+        let counted = tx.execute(
+            "UPDATE kb_gaps SET staff = staff + ?2, public = public + ?3, last_at = ?4
+             WHERE query = ?1",
+            params![query, staff, public, at],
+        )?;
+        let out = if counted > 0 {
+            GapKept::Counted { new: false }
+        } else {
+            let held: i64 = tx.query_row("SELECT count(*) FROM kb_gaps", [], |r| r.get(0))?;
+            if held as usize >= keep {
+                GapKept::Full
+            } else {
+                tx.execute(
+                    "INSERT INTO kb_gaps (query, staff, public, first_at, last_at)
+                     VALUES (?1, ?2, ?3, ?4, ?4)",
+                    params![query, staff, public, at],
+                )?;
+                GapKept::Counted { new: true }
+            }
+        };
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Distinct gaps kept.
+    pub fn gap_count(&self) -> Result<u64, KbStoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM kb_gaps", [], |r| r.get::<_, i64>(0))?
+            as u64)
+    }
+
+    /// The gaps asked most often, then most recently.
+    pub fn gaps(&self, limit: usize) -> Result<Vec<Gap>, KbStoreError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT query, staff, public, first_at, last_at FROM kb_gaps
+             ORDER BY staff + public DESC, last_at DESC LIMIT ?1",
+        )?;
+        let rows = st.query_map([limit as i64], |r| {
+            Ok(Gap {
+                query: r.get(0)?,
+                staff: r.get::<_, i64>(1)? as u64,
+                public: r.get::<_, i64>(2)? as u64,
+                first_at: r.get(3)?,
+                last_at: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The items cited most (then listed most by searches).
+    pub fn most_used(&self, limit: usize) -> Result<Vec<UsedItem>, KbStoreError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT i.id, i.title, i.unit, i.state, i.served,
+                    COALESCE(c.answers, 0), COALESCE(c.replies, 0), COALESCE(s.count, 0)
+             FROM kb_items i
+             LEFT JOIN (SELECT item, SUM(kind = 'answer') AS answers, SUM(kind = 'reply') AS replies
+                        FROM kb_citations GROUP BY item) c ON c.item = i.id
+             LEFT JOIN kb_shown s ON s.item = i.id
+             WHERE c.item IS NOT NULL OR s.item IS NOT NULL
+             ORDER BY COALESCE(c.answers, 0) + COALESCE(c.replies, 0) DESC,
+                      COALESCE(s.count, 0) DESC, i.id
+             LIMIT ?1",
+        )?;
+        let rows = st.query_map([limit as i64], |r| {
+            Ok(UsedItem {
+                id: r.get::<_, i64>(0)? as ItemId,
+                title: r.get(1)?,
+                unit: r.get(2)?,
+                state: r.get(3)?,
+                served: r.get(4)?,
+                answers: r.get::<_, i64>(5)? as u64,
+                replies: r.get::<_, i64>(6)? as u64,
+                shown: r.get::<_, i64>(7)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
 fn put_served(
     conn: &Connection,
     id: ItemId,
@@ -504,5 +685,51 @@ mod tests {
             })
             .unwrap();
         assert_eq!(hits.first().map(|h| (h.id, h.version)), Some((id, 1)));
+    }
+
+    #[test]
+    fn gaps_citations_and_listings_survive_a_reopen_and_gaps_stop_at_their_limit() {
+        use crate::kb::usage::CiteKind;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kb.sqlite");
+        {
+            let mut s = KbStore::open(&path, Synonyms::default()).unwrap();
+            let at = "2026-03-02T09:00:00+08:00";
+            assert_eq!(
+                s.record_gap("电动车 上牌", false, at, 2).unwrap(),
+                GapKept::Counted { new: true }
+            );
+            assert_eq!(
+                s.record_gap("电动车 上牌", true, "2026-03-02T10:00:00+08:00", 2)
+                    .unwrap(),
+                GapKept::Counted { new: false }
+            );
+            s.record_gap("宠物 狂犬疫苗", true, at, 2).unwrap();
+            assert_eq!(s.record_gap("第三个", true, at, 2).unwrap(), GapKept::Full);
+            // A known gap is still counted when the store is full.
+            s.record_gap("宠物 狂犬疫苗", true, at, 2).unwrap();
+            let cite = [(7, 1, CiteKind::Answer), (8, 2, CiteKind::Reply)];
+            assert_eq!(s.record_citations("20260302-000001", &cite, at).unwrap(), 2);
+            // The same action retried counts once.
+            assert_eq!(s.record_citations("20260302-000001", &cite, at).unwrap(), 0);
+            s.record_citations("20260302-000002", &[(7, 1, CiteKind::Answer)], at)
+                .unwrap();
+            s.add_shown(&[(7, 3), (8, 1)]).unwrap();
+            s.add_shown(&[(8, 1)]).unwrap();
+        }
+        let s = KbStore::open(&path, Synonyms::default()).unwrap();
+        let gaps = s.gaps(10).unwrap();
+        let got: Vec<_> = gaps
+            .iter()
+            .map(|g| (g.query.as_str(), g.staff, g.public))
+            .collect();
+        // As often asked: the one asked last first.
+        assert_eq!(got, [("电动车 上牌", 1, 1), ("宠物 狂犬疫苗", 0, 2)]);
+        assert_eq!(gaps[0].last_at, "2026-03-02T10:00:00+08:00");
+        assert_eq!(gaps[0].first_at, "2026-03-02T09:00:00+08:00");
+        assert_eq!(s.gap_count().unwrap(), 2);
+        assert_eq!(s.citation_totals().unwrap(), (2, 1));
+        // Items 7 and 8 do not exist in this store: most_used lists stored items only.
+        assert!(s.most_used(10).unwrap().is_empty());
     }
 }

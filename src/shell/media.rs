@@ -35,6 +35,7 @@ use std::sync::atomic::AtomicBool;
 mod conference;
 mod handle;
 mod receive;
+mod robot;
 mod stamp;
 #[cfg(test)]
 mod tests;
@@ -61,6 +62,17 @@ pub enum MediaEvent {
     /// No RTP was accepted from the caller for the configured time (the caller vanished,
     /// unless they put the call on hold: the engine decides).
     Inactive { call: CallId },
+    /// The citizen's reason (a callback robot's `StartReason`) ended: how long it is
+    /// (trailing silence cut; zero when nothing was said). Its file follows as `ReasonSaved`.
+    ReasonTaken { call: CallId, duration: Duration },
+    /// The reason's mono WAV is written and synced, beside the call's `recording`. Sent
+    /// before that recording's `RecordingClosed`.
+    ReasonSaved {
+        call: CallId,
+        recording: String,
+        reason: crate::workflow::model::Recording,
+        duration: Duration,
+    },
     /// A call's recording is closed and hashed.
     RecordingClosed {
         name: String,
@@ -159,6 +171,10 @@ struct Stream {
     /// Once the call room mixes the call, the bridge's recording and streams live here
     /// (`bridged` is then `None`) until `Close`.
     mixed: Option<Bridged<Mixer>>,
+    /// A callback robot's call: its recording until a person takes over (then `bridged`).
+    robot: Option<Bridged<crate::media::robot_recorder::RobotRecorder>>,
+    /// Reasons being written: the call's recording is closed after them.
+    reason_jobs: Vec<JoinHandle<()>>,
     /// The last item of the current play list and the engine's token for it.
     pending: Option<(crate::media::player::PlayId, u64)>,
     receiver: JoinHandle<()>,
@@ -246,14 +262,20 @@ impl Worker {
                 conference::tick(s, now, &self.counters);
             }
         }
+        self.tick_robots(now);
     }
 
     /// Ends a call's media: stops its receive tasks and closes its recording.
     fn close(&mut self, call: CallId) {
         self.pacer.remove(StreamId(call.0));
+        // A reason still being taken ends with the call (the citizen hung up mid-sentence).
+        if self.calls.get(&call).is_some_and(|s| s.robot.is_some()) {
+            self.stop_reason(call);
+        }
         let Some(s) = self.calls.remove(&call) else {
             return;
         };
+        let after = s.reason_jobs;
         s.receiver.abort();
         if let Some(agent) = s.agent {
             agent.receiver.abort();
@@ -262,30 +284,42 @@ impl Worker {
             party.receiver.abort();
         }
         if let Some(bridged) = s.bridged {
-            self.finish_recording(bridged);
-        }
-        if let Some(mixed) = s.mixed {
-            self.finish_recording(mixed);
+            self.finish_recording(bridged, after);
+        } else if let Some(mixed) = s.mixed {
+            self.finish_recording(mixed, after);
+        } else if let Some(robot) = s.robot {
+            self.finish_recording(robot, after);
         }
     }
 
-    /// Writes a call's last frames and closes its recording off the media task.
-    fn finish_recording<C: RecordedCore>(&self, mut bridged: Bridged<C>) {
+    /// Writes a call's last frames and closes its recording off the media task, once the
+    /// call's reasons (`after`) are written: the engine hears of those first.
+    fn finish_recording<C: RecordedCore>(
+        &self,
+        mut bridged: Bridged<C>,
+        after: Vec<JoinHandle<()>>,
+    ) {
         bridged.flush();
         let name = bridged.recording_name.clone();
         let to_engine = self.to_engine.clone();
         let recording = bridged.recording;
-        // Syncing and hashing a file is blocking work: off the media task.
-        tokio::task::spawn_blocking(move || {
-            let sha256 = match recording.map(|r| r.finish()) {
-                Some(Ok(sha)) => Some(sha),
-                Some(Err(e)) => {
-                    tracing::error!(recording = %name, error = %e, "cannot finish recording");
-                    None
-                }
-                None => None,
-            };
-            let _ = to_engine.send(MediaEvent::RecordingClosed { name, sha256 });
+        tokio::spawn(async move {
+            for job in after {
+                let _ = job.await;
+            }
+            // Syncing and hashing a file is blocking work: off the media task.
+            let _ = tokio::task::spawn_blocking(move || {
+                let sha256 = match recording.map(|r| r.finish()) {
+                    Some(Ok(sha)) => Some(sha),
+                    Some(Err(e)) => {
+                        tracing::error!(recording = %name, error = %e, "cannot finish recording");
+                        None
+                    }
+                    None => None,
+                };
+                let _ = to_engine.send(MediaEvent::RecordingClosed { name, sha256 });
+            })
+            .await;
         });
     }
 
@@ -308,6 +342,8 @@ impl Worker {
         let Some(bridged) = s.bridged.as_mut() else {
             if s.mixed.is_some() {
                 self.mixed_packet(call, party, packet, (delay, gap));
+            } else if s.robot.is_some() && party == PartyId::CALLER {
+                self.robot_packet(call, packet);
             }
             return;
         };
@@ -341,8 +377,12 @@ impl Worker {
         let before = self.pacer.stats();
         self.pacer.handle_timeout(clock::now());
         let mut sent = 0;
+        let now = clock::now();
         while let Some(t) = self.pacer.poll_transmit() {
-            if let Some(s) = self.calls.get(&CallId(t.stream.0)) {
+            if let Some(s) = self.calls.get_mut(&CallId(t.stream.0)) {
+                if let Some(r) = s.robot.as_mut() {
+                    r.core.handle_robot_packet(t.packet, now);
+                }
                 // Frames paced before the caller's first packet latched go nowhere.
                 if let Some(remote) = s.remote {
                     if s.socket.try_send_to(t.packet, remote).is_ok() {
@@ -456,6 +496,13 @@ impl Worker {
                 }
             }
             Command::Engine(MediaCommand::Close { call }) => self.close(call),
+            Command::Engine(MediaCommand::RecordRobot { call, recording }) => {
+                self.record_robot(call, recording)
+            }
+            Command::Engine(MediaCommand::StartReason { call, max, silence }) => {
+                self.start_reason(call, max, silence)
+            }
+            Command::Engine(MediaCommand::StopReason { call }) => self.stop_reason(call),
             Command::Engine(MediaCommand::Reserve { .. }) => {} // the engine task's (`send`)
             Command::Engine(MediaCommand::OpenParty {
                 call,
@@ -580,6 +627,8 @@ impl Worker {
                 bridged: None,
                 parties: Vec::new(),
                 mixed: None,
+                robot: None,
+                reason_jobs: Vec::new(),
                 pending: None,
                 receiver,
             },
@@ -722,6 +771,15 @@ impl Worker {
             // A transferred call reaches its next agent: same recording, same caller stream.
             b.core.attach_agent(agent_media, agent_sender);
             b.core.attach_caller(caller_sender);
+            return;
+        }
+        s.pending = None;
+        if let Some(robot) = s.robot.take() {
+            // The robot handed the citizen to this agent: the call's file goes on.
+            let caller = s.media;
+            s.bridged = Some(Self::robot_into_bridge(robot, |recorder| {
+                Bridge::with_recorder(caller, caller_sender, agent_media, agent_sender, recorder)
+            }));
             return;
         }
         let path = self.data_dir.join(&recording);

@@ -7,6 +7,7 @@ pub mod assets;
 pub mod attachments;
 pub mod bridge;
 pub mod call_tickets;
+pub mod callbacks;
 pub mod clock;
 pub mod conn_limit;
 pub mod engine;
@@ -468,6 +469,17 @@ pub async fn run(
         state_file: Some(state_file),
         journal,
         storage: tickets.worker().metrics().storage.clone(),
+        callbacks: crate::shell::callbacks::Callbacks::new(
+            config.callback.clone(),
+            config.outbound.clone(),
+            assets
+                .robots
+                .get(&config.callback.robot)
+                .map(|r| std::sync::Arc::new(r.clone())),
+            tickets.clone(),
+            crate::shell::clock::now(),
+        )
+        .filter(|_| config.trunk.address.is_some()),
     };
     let engine = tokio::spawn(task.run(shutdown.clone()));
 

@@ -100,6 +100,56 @@ impl CallbackMethod {
     }
 }
 
+/// What the engine's callback leaves on the ticket besides the answers (W13: the callback
+/// and its recording are kept with the ticket).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CallbackEvidence {
+    /// The call that reached the citizen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<String>,
+    /// That call's recording (the robot and the citizen).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording: Option<Recording>,
+    /// The citizen's spoken reason for 不满意.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_recording: Option<Recording>,
+    /// Every try, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tries: Vec<CallbackTry>,
+}
+
+impl CallbackEvidence {
+    pub fn is_empty(&self) -> bool {
+        *self == CallbackEvidence::default()
+    }
+}
+
+/// One try of the engine's callback.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CallbackTry {
+    pub at: DateTime<FixedOffset>,
+    /// `answered`, `busy`, `no_answer`, `rejected` or `unreachable`.
+    pub outcome: String,
+}
+
+/// Why the engine's callback brought no rating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CallbackMiss {
+    /// Busy, no answer or unreachable at every try.
+    NotReached,
+    /// The number refused the call for good (no such number, refused).
+    Unreachable,
+    /// The number is on the do-not-call list: never dialled.
+    DoNotCall,
+    /// The citizen answered but did not answer the questions.
+    NoInput,
+    /// The citizen hung up before rating.
+    HungUp,
+    /// The citizen asked for a person (the agent may record the rating).
+    ToPerson,
+}
+
 /// The four ratings of W14.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -323,6 +373,18 @@ pub enum Action {
         rating: Option<Rating>,
         #[serde(default)]
         reason: Option<String>,
+        /// The engine's own callback (the robot): its call, recordings and tries.
+        #[serde(default, skip_serializing_if = "CallbackEvidence::is_empty")]
+        evidence: CallbackEvidence,
+    },
+    /// W13/W14: the engine's callback reached nobody, or no rating (busy, no answer after the
+    /// last try, the number on the do-not-call list, the citizen silent or gone): the ticket
+    /// waits for a rating by other means, 未评 after `rating_days` (engine only).
+    CallbackMissed {
+        method: CallbackMethod,
+        why: CallbackMiss,
+        #[serde(default, skip_serializing_if = "CallbackEvidence::is_empty")]
+        evidence: CallbackEvidence,
     },
     /// W14: the answer to an SMS or web callback.
     RecordRating {
@@ -421,6 +483,7 @@ impl Action {
             Action::ReviewPass => "review_pass",
             Action::ReviewSendBack { .. } => "review_send_back",
             Action::Callback { .. } => "callback",
+            Action::CallbackMissed { .. } => "callback_missed",
             Action::RecordRating { .. } => "record_rating",
             Action::CheckUnsatisfied { .. } => "check_unsatisfied",
             Action::Remind { .. } => "remind",

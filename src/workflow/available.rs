@@ -101,6 +101,12 @@ pub(crate) fn probes() -> Vec<Action> {
             solved: None,
             rating: None,
             reason: None,
+            evidence: Default::default(),
+        },
+        Action::CallbackMissed {
+            method: CallbackMethod::Robot,
+            why: crate::workflow::action::CallbackMiss::NotReached,
+            evidence: Default::default(),
         },
         Action::RecordRating {
             rating: Rating::Satisfied,
@@ -227,6 +233,7 @@ mod tests {
             Action::EmergencyTransferred { .. } => 33,
             Action::PartyJoined { .. } => 34,
             Action::PartyLeft { .. } => 35,
+            Action::CallbackMissed { .. } => 36,
         }
     }
 
@@ -234,6 +241,6 @@ mod tests {
     fn every_kind_of_action_is_probed_once() {
         let mut seen: Vec<usize> = probes().iter().map(ordinal).collect();
         seen.sort_unstable();
-        assert_eq!(seen, (0..36).collect::<Vec<_>>());
+        assert_eq!(seen, (0..37).collect::<Vec<_>>());
     }
 }

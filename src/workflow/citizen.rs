@@ -137,4 +137,4 @@ impl Rules<'_> {
 
 #[cfg(test)]
 #[path = "citizen_tests.rs"]
-mod tests;
+pub(crate) mod tests;

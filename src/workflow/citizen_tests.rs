@@ -12,7 +12,7 @@ use crate::workflow::model::{Caller, Domain, OnlineIntake, RequestType, Urgency}
 use crate::workflow::policy::Policy;
 use crate::workflow::WorkflowError;
 
-fn wf() -> Workflow {
+pub(crate) fn wf() -> Workflow {
     Workflow {
         policy: Policy::default(),
         calendar: WorkCalendar::new([YearCalendar::from_toml_str(include_str!(
@@ -24,7 +24,7 @@ fn wf() -> Workflow {
     }
 }
 
-fn t0() -> DateTime<FixedOffset> {
+pub(crate) fn t0() -> DateTime<FixedOffset> {
     DateTime::parse_from_rfc3339("2026-09-29T10:00:00+08:00").unwrap()
 }
 
@@ -66,8 +66,9 @@ fn file(n: u8) -> CitizenFile {
     }
 }
 
-/// Drives a citizen's request to `AwaitingRating` by a callback of `method`.
-fn to_rating(w: &Workflow, s: &mut MemoryStore, method: CallbackMethod) -> Ticket {
+/// Drives a citizen's request to `AwaitingCallback` (reviewed, callback due); the minutes
+/// used so far.
+pub(crate) fn to_callback(w: &Workflow, s: &mut MemoryStore) -> (Ticket, i64) {
     let t = w.create(s, web(Channel::Web), &citizen(), t0()).unwrap();
     let at = |m: i64| t0() + chrono::Duration::minutes(m);
     let (a, r) = (
@@ -88,7 +89,7 @@ fn to_rating(w: &Workflow, s: &mut MemoryStore, method: CallbackMethod) -> Ticke
             },
         ),
         (
-            a.clone(),
+            a,
             Action::Dispatch {
                 category: s_("wage_arrears"),
                 lead: None,
@@ -109,23 +110,33 @@ fn to_rating(w: &Workflow, s: &mut MemoryStore, method: CallbackMethod) -> Ticke
                 cites: Vec::new(),
             },
         ),
-        (r.clone(), Action::ReviewPass),
-        (
-            a,
-            Action::Callback {
-                method,
-                consent: true,
-                contacted: None,
-                solved: None,
-                rating: None,
-                reason: None,
-            },
-        ),
+        (r, Action::ReviewPass),
     ];
+    let n = steps.len() as i64;
     let mut t = t;
     for (i, (who, act)) in steps.into_iter().enumerate() {
         t = w.act(s, &t.id, None, &who, &act, at(i as i64 + 1)).unwrap();
     }
+    assert_eq!(t.state.name(), "awaiting_callback");
+    (t, n)
+}
+
+/// Drives a citizen's request to `AwaitingRating` by a callback of `method`.
+fn to_rating(w: &Workflow, s: &mut MemoryStore, method: CallbackMethod) -> Ticket {
+    let (t, n) = to_callback(w, s);
+    let callback = Action::Callback {
+        method,
+        consent: true,
+        contacted: None,
+        solved: None,
+        rating: None,
+        reason: None,
+        evidence: Default::default(),
+    };
+    let at = t0() + chrono::Duration::minutes(n + 1);
+    let t = w
+        .act(s, &t.id, None, &Actor::new("a", Role::Agent), &callback, at)
+        .unwrap();
     assert_eq!(t.state.name(), "awaiting_rating");
     t
 }

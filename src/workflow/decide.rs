@@ -5,7 +5,7 @@
 use chrono::{DateTime, FixedOffset};
 
 use super::action::{
-    feedback_field, need, Action, CallbackMethod, Refusal, RefuseReason, SupervisionReason,
+    feedback_field, need, Action, Refusal, RefuseReason, SupervisionReason,
     MAX_FEEDBACK_ATTACHMENTS,
 };
 use super::calendar::{Due, WorkCalendar};
@@ -571,54 +571,7 @@ impl<'a> Rules<'a> {
                     reason,
                 }])
             }
-            A::Callback {
-                method,
-                consent,
-                contacted,
-                solved,
-                rating,
-                reason,
-            } => {
-                self.callback_maker(actor, action)?;
-                if !matches!(t.state, S::AwaitingCallback { .. }) {
-                    return Err(not_allowed());
-                }
-                if !consent {
-                    return Ok(vec![K::CallbackMade {
-                        method: *method,
-                        consent: false,
-                        contacted: None,
-                        solved: None,
-                        rating_due: None,
-                    }]);
-                }
-                let rating_due = match (rating, method.is_asynchronous()) {
-                    (None, true) => {
-                        Some(self.calendar.add_working_days(at, self.policy.rating_days))
-                    }
-                    (None, false) => {
-                        return Err(Refusal::RatingRequired {
-                            method: if *method == CallbackMethod::Phone {
-                                "phone"
-                            } else {
-                                "robot"
-                            },
-                        })
-                    }
-                    (Some(_), _) => None,
-                };
-                let mut out = vec![K::CallbackMade {
-                    method: *method,
-                    consent: true,
-                    contacted: *contacted,
-                    solved: *solved,
-                    rating_due,
-                }];
-                if let Some(r) = rating {
-                    out.push(self.rated(*r, *solved, reason)?);
-                }
-                Ok(out)
-            }
+            A::Callback { .. } | A::CallbackMissed { .. } => self.callback(t, actor, action, at),
             A::RecordRating {
                 rating,
                 solved,
@@ -632,7 +585,7 @@ impl<'a> Rules<'a> {
                 if !matches!(t.state, S::AwaitingRating { .. }) {
                     return Err(not_allowed());
                 }
-                Ok(vec![self.rated(*rating, *solved, reason)?])
+                Ok(vec![self.rated(*rating, *solved, reason, false)?])
             }
             A::CheckUnsatisfied { confirmed, note } => {
                 self.decider(actor, action)?;

@@ -494,6 +494,7 @@ mod tests {
                 solved: None,
                 rating: None,
                 reason: None,
+                evidence: Default::default(),
             },
             Action::Callback {
                 method: CallbackMethod::Phone,
@@ -502,6 +503,7 @@ mod tests {
                 solved: Some(false),
                 rating: Some(Rating::Unsatisfied),
                 reason: s("没解决"),
+                evidence: Default::default(),
             },
             Action::RecordRating {
                 rating: Rating::Satisfied,

@@ -218,6 +218,24 @@ pub enum EventKind {
         solved: Option<bool>,
         /// Set when an SMS/web callback waits for its answer.
         rating_due: Option<Due>,
+        /// The engine's callback: its call, recordings and tries.
+        #[serde(
+            default,
+            skip_serializing_if = "super::action::CallbackEvidence::is_empty"
+        )]
+        evidence: super::action::CallbackEvidence,
+    },
+    /// The engine's callback brought no rating: one is awaited by other means until
+    /// `rating_due` (W14: then 未评).
+    CallbackMissed {
+        method: CallbackMethod,
+        why: super::action::CallbackMiss,
+        rating_due: Due,
+        #[serde(
+            default,
+            skip_serializing_if = "super::action::CallbackEvidence::is_empty"
+        )]
+        evidence: super::action::CallbackEvidence,
     },
     Rated {
         rating: Rating,

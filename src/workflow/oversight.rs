@@ -4,7 +4,10 @@
 
 use chrono::{DateTime, FixedOffset};
 
-use super::action::{need, Action, EmergencyService, Rating, Refusal, SupervisionReason};
+use super::action::{
+    need, Action, CallbackEvidence, CallbackMethod, EmergencyService, Rating, Refusal,
+    SupervisionReason,
+};
 use super::calendar::Due;
 use super::decide::Rules;
 use super::event::EventKind;
@@ -105,19 +108,116 @@ impl Rules<'_> {
         }])
     }
 
-    /// W14: a rating, with the reason an unsatisfied one needs.
+    /// W13/W14: a callback made (by a person, or by the engine's robot with its evidence),
+    /// or the engine's callback that brought no rating.
+    pub(super) fn callback(
+        &self,
+        t: &Ticket,
+        actor: &Actor,
+        action: &Action,
+        at: DateTime<FixedOffset>,
+    ) -> Result<Vec<EventKind>, Refusal> {
+        self.callback_maker(actor, action)?;
+        if !matches!(t.state, TicketState::AwaitingCallback { .. }) {
+            return Err(Refusal::NotAllowed {
+                action: action.name(),
+                state: t.state.name(),
+            });
+        }
+        let engine_only = |evidence: &CallbackEvidence| {
+            if actor.role != Role::System && !evidence.is_empty() {
+                Err(Refusal::EngineOnly { field: "call" })
+            } else {
+                Ok(())
+            }
+        };
+        match action {
+            Action::CallbackMissed {
+                method,
+                why,
+                evidence,
+            } => {
+                if actor.role != Role::System {
+                    return Err(Refusal::EngineOnly { field: "why" });
+                }
+                Ok(vec![EventKind::CallbackMissed {
+                    method: *method,
+                    why: *why,
+                    rating_due: self.calendar.add_working_days(at, self.policy.rating_days),
+                    evidence: evidence.clone(),
+                }])
+            }
+            Action::Callback {
+                method,
+                consent,
+                contacted,
+                solved,
+                rating,
+                reason,
+                evidence,
+            } => {
+                engine_only(evidence)?;
+                if !consent {
+                    return Ok(vec![EventKind::CallbackMade {
+                        method: *method,
+                        consent: false,
+                        contacted: None,
+                        solved: None,
+                        rating_due: None,
+                        evidence: evidence.clone(),
+                    }]);
+                }
+                let rating_due = match (rating, method.is_asynchronous()) {
+                    (None, true) => {
+                        Some(self.calendar.add_working_days(at, self.policy.rating_days))
+                    }
+                    (None, false) => {
+                        return Err(Refusal::RatingRequired {
+                            method: if *method == CallbackMethod::Phone {
+                                "phone"
+                            } else {
+                                "robot"
+                            },
+                        })
+                    }
+                    (Some(_), _) => None,
+                };
+                let mut out = vec![EventKind::CallbackMade {
+                    method: *method,
+                    consent: true,
+                    contacted: *contacted,
+                    solved: *solved,
+                    rating_due,
+                    evidence: evidence.clone(),
+                }];
+                if let Some(r) = rating {
+                    let spoken = evidence.reason_recording.is_some();
+                    out.push(self.rated(*r, *solved, reason, spoken)?);
+                }
+                Ok(out)
+            }
+            _ => Err(Refusal::NotAllowed {
+                action: action.name(),
+                state: t.state.name(),
+            }),
+        }
+    }
+
+    /// W14: a rating, with the reason an unsatisfied one needs (`spoken`: the citizen gave it
+    /// aloud to the robot, kept as a recording on the callback).
     pub(super) fn rated(
         &self,
         rating: Rating,
         solved: Option<bool>,
         reason: &Option<String>,
+        spoken: bool,
     ) -> Result<EventKind, Refusal> {
         let reason = reason
             .as_deref()
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(str::to_string);
-        if rating == Rating::Unsatisfied && reason.is_none() {
+        if rating == Rating::Unsatisfied && reason.is_none() && !spoken {
             return Err(Refusal::RatingReasonRequired);
         }
         Ok(EventKind::Rated {
@@ -127,3 +227,7 @@ impl Rules<'_> {
         })
     }
 }
+
+#[cfg(test)]
+#[path = "callback_tests.rs"]
+mod tests;

@@ -601,6 +601,17 @@ impl Ticket {
                 },
             },
             (
+                S::AwaitingCallback { work, feedback, .. },
+                K::CallbackMissed {
+                    method, rating_due, ..
+                },
+            ) => S::AwaitingRating {
+                work,
+                feedback,
+                method: *method,
+                rating_due: rating_due.clone(),
+            },
+            (
                 S::AwaitingCallback { work, feedback, .. }
                 | S::AwaitingRating { work, feedback, .. },
                 K::Rated { rating, reason, .. },

@@ -6,6 +6,7 @@
 pub mod baresip;
 pub mod linphone;
 pub mod pages;
+pub mod pcap;
 pub mod proc;
 pub mod public;
 pub mod tone_calls;
@@ -52,6 +53,11 @@ impl Engine {
 
     /// As [`Engine::start`], with more flags for `hotline serve` (e.g. `--log-format json`).
     pub fn start_with_args(extra_toml: &str, args: &[&str]) -> Engine {
+        Self::start_with_env(extra_toml, args, &[])
+    }
+
+    /// As [`Engine::start_with_args`], with more environment (e.g. libfaketime's).
+    pub fn start_with_env(extra_toml: &str, args: &[&str], env: &[(&str, &str)]) -> Engine {
         let data_dir = tempfile::tempdir().expect("temp dir");
         // A config in a temp `config/` folder next to a link to the shipped menus.
         let dir = data_dir.path().join("project");
@@ -94,6 +100,7 @@ impl Engine {
             .arg("--data-dir")
             .arg(data_dir.path())
             .args(args)
+            .envs(env.iter().copied())
             .env("RUST_LOG", "hotline=debug,info")
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&stderr_log).expect("log file"))

@@ -682,4 +682,5 @@ mod conference;
 mod liveness;
 mod outbound;
 mod persist_reload;
+mod robot_call;
 mod side_line;

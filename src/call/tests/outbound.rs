@@ -25,6 +25,7 @@ fn callback(attempt: u64) -> OutboundCall {
         purpose: Purpose::AgentCallback,
         reference: "20261207-000042".into(),
         queue: "general".into(),
+        robot: None,
     }
 }
 

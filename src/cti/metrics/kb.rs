@@ -15,6 +15,12 @@ pub struct KbValues {
     pub reminders: u64,
     pub expired: u64,
     pub by_state: Vec<(&'static str, u64)>,
+    pub cited_answers: u64,
+    pub cited_replies: u64,
+    pub top_items: Vec<(u64, u64)>,
+    pub gaps_kept: u64,
+    pub gaps_not_kept: u64,
+    pub near_expiry: u64,
 }
 
 impl KbValues {
@@ -28,6 +34,16 @@ impl KbValues {
             reminders: m.reminders.load(Ordering::Relaxed),
             expired: m.expired.load(Ordering::Relaxed),
             by_state: m.states(),
+            cited_answers: m.cited_answers.load(Ordering::Relaxed),
+            cited_replies: m.cited_replies.load(Ordering::Relaxed),
+            top_items: m
+                .top_items
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
+            gaps_kept: m.gaps_kept.load(Ordering::Relaxed),
+            gaps_not_kept: m.gaps_not_kept.load(Ordering::Relaxed),
+            near_expiry: m.near_expiry.load(Ordering::Relaxed),
         }
     }
 }
@@ -68,4 +84,38 @@ pub fn render(w: &mut Writer, v: &KbValues) {
     for (state, n) in &v.by_state {
         w.count(&[("state", state)], *n);
     }
+    w.family(
+        "hotline_kb_citations_total",
+        Kind::Counter,
+        "Tickets citing a knowledge item, by where: a W3 direct answer (answer) or a unit's W11 reply (reply); one per ticket, item and version.",
+    );
+    w.count(&[("kind", "answer")], v.cited_answers);
+    w.count(&[("kind", "reply")], v.cited_replies);
+    w.family(
+        "hotline_kb_item_citations",
+        Kind::Gauge,
+        "The ten most cited knowledge items (the knowledge page's most used), by item id: tickets citing them.",
+    );
+    for (item, n) in &v.top_items {
+        let id = item.to_string();
+        w.count(&[("item", id.as_str())], *n);
+    }
+    w.family(
+        "hotline_kb_gaps",
+        Kind::Gauge,
+        "Distinct searches that found nothing, kept for the knowledge page (at most [kb] gaps_kept).",
+    );
+    w.count(&[], v.gaps_kept);
+    w.family(
+        "hotline_kb_gaps_not_kept_total",
+        Kind::Counter,
+        "New searches that found nothing and were not kept because [kb] gaps_kept distinct ones already are.",
+    );
+    w.count(&[], v.gaps_not_kept);
+    w.family(
+        "hotline_kb_items_near_expiry",
+        Kind::Gauge,
+        "Served knowledge items expiring within [kb] remind_working_days working days, as of the last sweep.",
+    );
+    w.count(&[], v.near_expiry);
 }

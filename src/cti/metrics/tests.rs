@@ -130,6 +130,12 @@ fn scrape() -> Scrape {
             reminders: 1,
             expired: 1,
             by_state: vec![("draft", 1), ("approved", 44)],
+            cited_answers: 3,
+            cited_replies: 1,
+            top_items: vec![(7, 3), (1, 1)],
+            gaps_kept: 2,
+            gaps_not_kept: 0,
+            near_expiry: 1,
         }),
         warnings: Some(super::warnings::WarningValues {
             raised: vec![("hot_spot", 2), ("risk_words", 1)],
@@ -141,12 +147,17 @@ fn scrape() -> Scrape {
 }
 
 /// Every family the issue asks for, with its type.
-const FAMILIES: [(&str, Kind); 52] = [
+const FAMILIES: [(&str, Kind); 57] = [
     ("hotline_warnings_raised_total", Kind::Counter),
     ("hotline_warnings_scans_total", Kind::Counter),
     ("hotline_warnings_scan_failures_total", Kind::Counter),
     ("hotline_warnings_last_scan_seconds", Kind::Gauge),
     ("hotline_kb_searches_total", Kind::Counter),
+    ("hotline_kb_citations_total", Kind::Counter),
+    ("hotline_kb_item_citations", Kind::Gauge),
+    ("hotline_kb_gaps", Kind::Gauge),
+    ("hotline_kb_gaps_not_kept_total", Kind::Counter),
+    ("hotline_kb_items_near_expiry", Kind::Gauge),
     ("hotline_kb_empty_searches_total", Kind::Counter),
     ("hotline_kb_public_refused_total", Kind::Counter),
     ("hotline_kb_sweep_total", Kind::Counter),

@@ -144,10 +144,28 @@ impl Bridge {
         agent_sender: RtpSender,
         now: Instant,
     ) -> Bridge {
+        Bridge::with_recorder(
+            caller,
+            caller_sender,
+            agent,
+            agent_sender,
+            StereoRecorder::new(now),
+        )
+    }
+
+    /// A bridge that goes on with a recording already under way (a callback robot's call
+    /// handed to a person: one file for the whole call).
+    pub fn with_recorder(
+        caller: LegMedia,
+        caller_sender: RtpSender,
+        agent: LegMedia,
+        agent_sender: RtpSender,
+        recorder: StereoRecorder,
+    ) -> Bridge {
         Bridge {
             caller: Leg::new(caller, Some(caller_sender)),
             agent: Some(Leg::new(agent, Some(agent_sender))),
-            recorder: StereoRecorder::new(now),
+            recorder,
             passed_keys: PassedKeys::default(),
             buf: Vec::with_capacity(512),
             out: Vec::new(),

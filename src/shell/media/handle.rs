@@ -120,6 +120,9 @@ impl MediaHandle {
             | MediaCommand::OpenParty { call, .. }
             | MediaCommand::Mix { call, .. }
             | MediaCommand::CloseParty { call, .. }
+            | MediaCommand::RecordRobot { call, .. }
+            | MediaCommand::StartReason { call, .. }
+            | MediaCommand::StopReason { call }
             | MediaCommand::Stop { call } => *call,
             MediaCommand::Close { call } => {
                 self.reserved.release(*call);

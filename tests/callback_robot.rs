@@ -1,0 +1,407 @@
+//! Issue 15, the callback robot against real peers: SIPp plays the carrier's trunk and the
+//! citizen behind it (answers, presses RFC 4733 keys, speaks), the engine runs the shipped
+//! robot script, and the ticket ends as the citizen answered — 基本满意 with the call's
+//! recording, or 不满意 with the spoken reason attached and the ticket in `checking_rating`;
+//! a busy line is tried as often as `[outbound]` says and then left for a rating by other
+//! means; a do-not-call number is never dialled.
+
+mod common;
+
+use std::net::{SocketAddr, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::{http_request, root, sipp, Engine};
+use serde_json::{json, Value};
+
+/// A free UDP port for SIPp's trunk.
+fn free_port() -> SocketAddr {
+    UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .expect("a free port")
+}
+
+fn engine(trunk: SocketAddr, extra: &str) -> Engine {
+    engine_at(
+        trunk,
+        "window_start = \"00:00:00\"\nwindow_end = \"23:59:59\"\nmax_attempts = 2\n",
+        extra,
+        &[],
+    )
+}
+
+/// The engine with SIPp as its trunk; `rules` and `extra` go into `[outbound]`.
+fn engine_at(trunk: SocketAddr, rules: &str, extra: &str, env: &[(&str, &str)]) -> Engine {
+    Engine::start_with_env(
+        &format!(
+            "[trunk]\naddress = \"{trunk}\"\n\n[callback]\nscan_every = \"1s\"\n\n[outbound]\n{rules}retry_gap = \"2s\"\nring_timeout = \"5s\"\n{extra}\n"
+        ),
+        &[],
+        env,
+    )
+}
+
+fn act(engine: &Engine, id: &str, token: &str, body: Value) -> Value {
+    let (status, reply) = http_request(
+        engine.http,
+        "POST",
+        &format!("/api/tickets/{id}/actions"),
+        Some(token),
+        Some(&body.to_string()),
+    );
+    assert_eq!(status, 200, "{body}: {reply}");
+    serde_json::from_str(&reply).expect("ticket json")
+}
+
+/// A request from `phone`, dispatched, answered by the unit and reviewed: its callback is due.
+fn awaiting_callback(engine: &Engine, phone: &str) -> String {
+    let body = json!({"channel":"web","caller":{"phone":phone},"content":"小区门口路灯不亮",
+        "urgency":"non_urgent","type":"help","domain":"social_management"});
+    let (status, reply) = http_request(
+        engine.http,
+        "POST",
+        "/api/tickets",
+        Some("demo-agent-1001"),
+        Some(&body.to_string()),
+    );
+    assert_eq!(status, 201, "{reply}");
+    let t: Value = serde_json::from_str(&reply).expect("json");
+    let id = t["id"].as_str().expect("id").to_string();
+    act(
+        engine,
+        &id,
+        "demo-agent-1001",
+        json!({"action":"dispatch","lead":"hrss"}),
+    );
+    act(engine, &id, "demo-unit-hrss", json!({"action":"sign"}));
+    act(
+        engine,
+        &id,
+        "demo-unit-hrss",
+        json!({"action":"feedback","contact":"电话","verification":"现场查看","legal_basis":"管理办法","result":"已修复","caller_informed":true}),
+    );
+    let t = act(
+        engine,
+        &id,
+        "demo-reviewer",
+        json!({"action":"review_pass"}),
+    );
+    assert_eq!(t["state"], "awaiting_callback", "{t}");
+    id
+}
+
+fn ticket(engine: &Engine, id: &str) -> Value {
+    let (_, body) = http_request(
+        engine.http,
+        "GET",
+        &format!("/api/tickets/{id}"),
+        Some("demo-reviewer"),
+        None,
+    );
+    serde_json::from_str(&body).expect("ticket json")
+}
+
+/// The ticket once it left `awaiting_callback`.
+/// (Looked at once a second: reads of tickets with citizens' numbers are rate-limited.)
+fn settled(engine: &Engine, id: &str, limit: Duration) -> Value {
+    for _ in 0..limit.as_secs() {
+        std::thread::sleep(Duration::from_secs(1));
+        let t = ticket(engine, id);
+        if t["state"].is_string() && t["state"] != "awaiting_callback" {
+            return t;
+        }
+    }
+    panic!("the callback never settled; log:\n{}", engine.log())
+}
+
+fn event<'a>(t: &'a Value, name: &str) -> &'a Value {
+    t["history"]
+        .as_array()
+        .and_then(|h| h.iter().find(|e| e["event"] == name))
+        .unwrap_or_else(|| panic!("no {name} in {t}"))
+}
+
+/// A SIPp scenario for the citizen: answers (A-law and RFC 4733), presses `keys` (each after
+/// its pause, ms, each press with its own timestamp), optionally speaks (7 s of A-law) after
+/// `speak_after` ms, then waits for the robot's BYE.
+fn citizen(dir: &Path, keys: &[(u64, u8)], speak_after: Option<u64>) -> PathBuf {
+    let mut steps = String::new();
+    for (i, (pause, key)) in keys.iter().enumerate() {
+        let pcap = dir.join(format!("key{i}.pcap"));
+        common::pcap::key_press(&pcap, *key, 40_000 + 16_000 * i as u32, 100 + 20 * i as u16);
+        steps.push_str(&format!(
+            "  <pause milliseconds=\"{pause}\"/>\n  <nop><action><exec play_pcap_audio=\"{}\"/></action></nop>\n",
+            pcap.display()
+        ));
+    }
+    if let Some(pause) = speak_after {
+        steps.push_str(&format!(
+            "  <pause milliseconds=\"{pause}\"/>\n  <nop><action><exec play_pcap_audio=\"/usr/share/sip-tester/g711a.pcap\"/></action></nop>\n"
+        ));
+    }
+    let xml = format!(
+        r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="citizen answering the callback robot">
+  <recv request="INVITE" crlf="true">
+    <action>
+      <ereg regexp="sip:139[0-9]+@" search_in="msg" check_it="true" assign_to="uri"/>
+    </action>
+  </recv>
+  <Reference variables="uri"/>
+  <send>
+    <![CDATA[
+
+      SIP/2.0 180 Ringing
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <send retrans="500">
+    <![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:citizen@[local_ip]:[local_port];transport=[transport]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=citizen 1 1 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 8 101
+      a=rtpmap:8 PCMA/8000
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-16
+      a=ptime:20
+
+    ]]>
+  </send>
+  <recv request="ACK" crlf="true"/>
+{steps}  <recv request="BYE" timeout="90000"/>
+  <send>
+    <![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>
+</scenario>
+"#
+    );
+    let path = dir.join("citizen.xml");
+    std::fs::write(&path, xml).expect("scenario");
+    path
+}
+
+/// Runs SIPp as the trunk on `port` with a scenario file, once per call in `calls`.
+fn trunk(
+    port: SocketAddr,
+    scenario: &Path,
+    calls: u32,
+    timeout: Duration,
+) -> std::thread::JoinHandle<common::SippRun> {
+    let scenario = scenario.to_path_buf();
+    std::thread::spawn(move || {
+        sipp(
+            // SIPp as a UAS needs no target; its own port is the trunk's.
+            "127.0.0.1:9".parse().expect("addr"),
+            scenario.to_str().expect("path"),
+            &[
+                "-m",
+                &calls.to_string(),
+                "-p",
+                &port.port().to_string(),
+                "-mi",
+                "127.0.0.1",
+            ],
+            timeout,
+        )
+    })
+}
+
+#[test]
+fn the_robot_calls_back_and_the_ticket_closes_basically_satisfied_with_the_recording() {
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("dir");
+    // Consent 1, the unit was in contact 1, solved 1, 基本满意 2 — each while its question
+    // plays (keys barge in).
+    let scenario = citizen(
+        dir.path(),
+        &[(2500, 1), (1500, 1), (1500, 1), (1500, 2)],
+        None,
+    );
+    let sipp_run = trunk(port, &scenario, 1, Duration::from_secs(60));
+    std::thread::sleep(Duration::from_millis(300));
+    let engine = engine(port, "");
+    let id = awaiting_callback(&engine, "13900001111");
+    let t = settled(&engine, &id, Duration::from_secs(60));
+    assert_eq!(t["state"], "closed", "{t}");
+    assert_eq!(t["rating"], "basically_satisfied", "{t}");
+    let made = event(&t, "callback_made");
+    assert_eq!(made["method"], "robot", "{made}");
+    assert_eq!(made["consent"], true);
+    assert_eq!(
+        (made["contacted"].clone(), made["solved"].clone()),
+        (json!(true), json!(true))
+    );
+    let call = made["evidence"]["call"]
+        .as_str()
+        .expect("the callback's call");
+    let recording = made["evidence"]["recording"]["path"]
+        .as_str()
+        .expect("its recording");
+    assert_eq!(
+        made["evidence"]["tries"][0]["outcome"], "answered",
+        "{made}"
+    );
+    // The stereo file is there with the hash the ticket names.
+    let file = engine.data_dir.path().join(recording);
+    let bytes = std::fs::read(&file).expect("recording file");
+    assert!(bytes.len() > 44 + 8000 * 4, "{} bytes", bytes.len());
+    let record = engine
+        .latest_record(Duration::from_secs(5))
+        .expect("the call's record");
+    assert_eq!(record["id"], call);
+    assert_eq!(record["direction"], "outbound");
+    assert_eq!(
+        record["outbound"]["robot"]["ended"], "completed",
+        "{record}"
+    );
+    assert_eq!(
+        record["recording_sha256"],
+        made["evidence"]["recording"]["sha256"]
+    );
+    sipp_run.join().expect("sipp").assert_ok();
+}
+
+#[test]
+fn an_unsatisfied_citizen_s_spoken_reason_is_attached_and_the_ticket_is_checked() {
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("dir");
+    // Consent, contacted, not solved (2), 不满意 (3); then, once the reason's question has
+    // played (~9 s), 7 s of speech; the robot ends the reason after its silence.
+    let scenario = citizen(
+        dir.path(),
+        &[(2500, 1), (1500, 1), (1500, 2), (1500, 3)],
+        Some(10_500),
+    );
+    let sipp_run = trunk(port, &scenario, 1, Duration::from_secs(90));
+    std::thread::sleep(Duration::from_millis(300));
+    let engine = engine(port, "");
+    let id = awaiting_callback(&engine, "13900002222");
+    let t = settled(&engine, &id, Duration::from_secs(80));
+    assert_eq!(t["state"], "checking_rating", "{t}");
+    assert_eq!(t["rating"], "unsatisfied", "{t}");
+    let made = event(&t, "callback_made");
+    let reason = made["evidence"]["reason_recording"]["path"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no reason recording in {made}; log:\n{}", engine.log()));
+    let wav = hound::WavReader::open(engine.data_dir.path().join(reason)).expect("reason wav");
+    let seconds = wav.duration() as f64 / 8000.0;
+    assert!((4.0..=8.0).contains(&seconds), "reason of {seconds} s");
+    assert_eq!(made["solved"], false);
+    sipp_run.join().expect("sipp").assert_ok();
+}
+
+#[test]
+fn a_busy_citizen_is_tried_as_often_as_the_rules_say_and_a_do_not_call_number_never() {
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("dir");
+    let busy = dir.path().join("busy.xml");
+    std::fs::write(
+        &busy,
+        std::fs::read_to_string(root().join("tests/sipp/uas_busy.xml")).expect("busy scenario"),
+    )
+    .expect("write");
+    let sipp_run = trunk(port, &busy, 2, Duration::from_secs(30));
+    std::thread::sleep(Duration::from_millis(300));
+    let engine = engine(port, "do_not_call = [\"13900004444\"]\n");
+    let dnc = awaiting_callback(&engine, "13900004444");
+    let id = awaiting_callback(&engine, "13900003333");
+    let t = settled(&engine, &id, Duration::from_secs(30));
+    assert_eq!(t["state"], "awaiting_rating", "{t}");
+    let missed = event(&t, "callback_missed");
+    assert_eq!(missed["why"], "not_reached", "{missed}");
+    let tries: Vec<&str> = missed["evidence"]["tries"]
+        .as_array()
+        .expect("tries")
+        .iter()
+        .filter_map(|t| t["outcome"].as_str())
+        .collect();
+    assert_eq!(tries, ["busy", "busy"], "{missed}");
+    assert!(
+        missed["rating_due"].is_object() || missed["rating_due"].is_string(),
+        "{missed}"
+    );
+    let t = settled(&engine, &dnc, Duration::from_secs(10));
+    assert_eq!(event(&t, "callback_missed")["why"], "do_not_call", "{t}");
+    // SIPp saw exactly the two busy tries: the do-not-call number was never dialled.
+    let run = sipp_run.join().expect("sipp");
+    run.assert_ok();
+    let (_, recent) = engine.get("/api/calls/recent");
+    assert!(
+        !recent.contains("13900004444") && !recent.contains("139****4444"),
+        "{recent}"
+    );
+}
+
+/// libfaketime, as Debian's `faketime` package installs it.
+const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+
+#[test]
+fn a_callback_due_before_08_00_waits_for_the_window_to_open() {
+    assert!(
+        Path::new(LIBFAKETIME).exists(),
+        "libfaketime is missing: run ./.ci/test (it installs Debian's faketime)"
+    );
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("dir");
+    let busy = dir.path().join("busy.xml");
+    std::fs::copy(root().join("tests/sipp/uas_busy.xml"), &busy).expect("copy");
+    let sipp_run = trunk(port, &busy, 1, Duration::from_secs(60));
+    std::thread::sleep(Duration::from_millis(300));
+    // The engine starts at 07:59:40 China time (23:59:40 UTC) on the shipped window,
+    // 08:00–21:00; its monotonic clock is the real one, so its timers run as usual.
+    let engine = engine_at(
+        port,
+        "max_attempts = 1\n",
+        "",
+        &[
+            ("LD_PRELOAD", LIBFAKETIME),
+            ("FAKETIME", "@2026-12-07 23:59:40"),
+            ("FAKETIME_DONT_FAKE_MONOTONIC", "1"),
+            ("TZ", "UTC"),
+        ],
+    );
+    let id = awaiting_callback(&engine, "13900005555");
+    let t = settled(&engine, &id, Duration::from_secs(45));
+    let missed = event(&t, "callback_missed");
+    let at = missed["evidence"]["tries"][0]["at"]
+        .as_str()
+        .expect("the try's time");
+    // Dialled when the window opened, not at the first scan (07:59:4x).
+    assert!(
+        ("2026-12-08T08:00:00".."2026-12-08T08:00:05").contains(&at),
+        "dialled at {at}: {missed}"
+    );
+    assert_eq!(missed["evidence"]["tries"][0]["outcome"], "busy");
+    sipp_run.join().expect("sipp").assert_ok();
+}
