@@ -146,6 +146,25 @@ fn risk_words_reach_the_wallboard_at_once_and_a_spike_is_warned_once() {
     println!("risk word on the wallboard after {latency:?}");
     assert!(latency < Duration::from_secs(3), "{latency:?}");
     assert_eq!(flagged["groups"], json!(["public_opinion"]), "{flagged}");
+    // A forwarded request registered now with a receipt three days old is new all the same.
+    let forwarded = create(
+        &engine,
+        request(noon(3), "石景山区", "pollution", "邻居说实在受不了想轻生"),
+    );
+    wait_for(Duration::from_secs(10), || {
+        let board = get(&engine, "/api/wallboard");
+        board["warnings"]
+            .as_array()?
+            .iter()
+            .any(|w| w["requests"][0] == forwarded.as_str())
+            .then_some(())
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "the forwarded request was not flagged; log:\n{}",
+            engine.log()
+        )
+    });
 
     // The hot spot: exactly one, for 朝阳区, with the eight requests behind it.
     let hot = wait_for(Duration::from_secs(15), || {
@@ -165,10 +184,10 @@ fn risk_words_reach_the_wallboard_at_once_and_a_spike_is_warned_once() {
     );
     assert_eq!(
         rules.iter().filter(|r| **r == "risk_words").count(),
-        1,
+        2,
         "{list:?}"
     );
-    assert_eq!(rules.len(), 2, "no other warning: {list:?}");
+    assert_eq!(rules.len(), 3, "no other warning: {list:?}");
     let h = &hot[0];
     assert_eq!(h["area"], "朝阳区", "{h}");
     assert_eq!(h["category"], "construction_noise", "{h}");
@@ -187,7 +206,7 @@ fn risk_words_reach_the_wallboard_at_once_and_a_spike_is_warned_once() {
             &metrics,
             "hotline_warnings_raised_total{rule=\"risk_words\"}"
         ),
-        Some(1.0)
+        Some(2.0)
     );
     assert!(metric(&metrics, "hotline_warnings_scans_total").is_some_and(|n| n >= 2.0));
 
@@ -240,7 +259,7 @@ fn risk_words_reach_the_wallboard_at_once_and_a_spike_is_warned_once() {
         "{chart}"
     );
     let listed = page.expect("WARNINGS", Duration::from_secs(10), &engine);
-    assert_eq!(listed.trim(), "WARNINGS hot_spot,risk_words");
+    assert_eq!(listed.trim(), "WARNINGS hot_spot,risk_words,risk_words");
     page.expect("A11Y", Duration::from_secs(30), &engine);
     page.expect("DONE", Duration::from_secs(20), &engine);
 }

@@ -40,8 +40,8 @@ pub struct WarningRules {
     /// How often new and changed requests are checked for risk words.
     #[serde(with = "humantime_serde")]
     pub risk_interval: Duration,
-    /// Requests received this long ago are still checked when their content changes (a call's
-    /// draft is filled in after the call).
+    /// Requests registered since the start of the (China) day this long ago are checked when
+    /// new or changed (a call's draft is filled in after the call), whenever they were received.
     #[serde(with = "humantime_serde")]
     pub risk_lookback: Duration,
     /// At most this many request ids are kept with one warning.

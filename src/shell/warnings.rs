@@ -99,32 +99,48 @@ pub fn rows_between(
     to: DateTime<FixedOffset>,
     limit: usize,
 ) -> Result<(Vec<(RequestRow, u64)>, bool), StoreError> {
-    rows_where(store, from, to, limit, &|_| true)
+    rows_where(store, Pick::Received(from, to), limit, &|_| true)
+}
+
+/// Which tickets a read takes.
+#[derive(Debug, Clone)]
+enum Pick {
+    /// Received in `[from, to)`.
+    Received(DateTime<FixedOffset>, DateTime<FixedOffset>),
+    /// Registered from this id on (`YYYYMMDD-`: that China day's first), whenever received:
+    /// a forwarded request registered today with an old receipt time is still new.
+    RegisteredFrom(String),
 }
 
 /// As [`rows_between`], replaying only the tickets `want` picks (by id and version); the
 /// others come back with an empty row.
 fn rows_where(
     store: &mut SqliteStore,
-    from: DateTime<FixedOffset>,
-    to: DateTime<FixedOffset>,
+    pick: Pick,
     limit: usize,
     want: &dyn Fn(&IndexRow) -> bool,
 ) -> Result<(Vec<(RequestRow, u64)>, bool), StoreError> {
-    let rows: Vec<String> = store
-        .connection()
-        .prepare_cached(
-            "SELECT row_json FROM tickets WHERE received_ts >= ?1 AND received_ts < ?2 \
-             ORDER BY received_ts, id LIMIT ?3",
-        )
-        .map_err(backend)?
-        .query_map(
-            params![from.timestamp(), to.timestamp(), limit as i64 + 1],
-            |r| r.get(0),
-        )
-        .map_err(backend)?
-        .collect::<Result<_, _>>()
-        .map_err(backend)?;
+    let n = limit as i64 + 1;
+    let rows: Vec<String> = match pick {
+        Pick::Received(from, to) => store
+            .connection()
+            .prepare_cached(
+                "SELECT row_json FROM tickets WHERE received_ts >= ?1 AND received_ts < ?2 \
+                 ORDER BY received_ts, id LIMIT ?3",
+            )
+            .map_err(backend)?
+            .query_map(params![from.timestamp(), to.timestamp(), n], |r| r.get(0))
+            .map_err(backend)?
+            .collect::<Result<_, _>>(),
+        Pick::RegisteredFrom(id) => store
+            .connection()
+            .prepare_cached("SELECT row_json FROM tickets WHERE id >= ?1 ORDER BY id LIMIT ?2")
+            .map_err(backend)?
+            .query_map(params![id, n], |r| r.get(0))
+            .map_err(backend)?
+            .collect::<Result<_, _>>(),
+    }
+    .map_err(backend)?;
     let cut = rows.len() > limit;
     let mut out = Vec::with_capacity(rows.len().min(limit));
     for json in rows.iter().take(limit) {
@@ -312,12 +328,12 @@ async fn risk_pass(
     now: DateTime<FixedOffset>,
     seen: &mut HashMap<String, u64>,
 ) -> Result<Vec<Warning>, StoreError> {
-    let from =
+    let since =
         now - chrono::Duration::from_std(rules.risk_lookback).unwrap_or(chrono::Duration::hours(1));
-    let to = now + chrono::Duration::minutes(1);
+    let first_id = format!("{}-", since.with_timezone(&china()).format("%Y%m%d"));
     let known = seen.clone();
     let (rows, _) = crate::shell::period_tickets::read(data_dir.to_path_buf(), move |s| {
-        rows_where(s, from, to, MAX_ROWS, &|r| {
+        rows_where(s, Pick::RegisteredFrom(first_id), MAX_ROWS, &|r| {
             known.get(&r.id.0) != Some(&r.version)
         })
     })
