@@ -1,7 +1,12 @@
-// The supervisors' wallboard: pushed by the engine (SSE), redrawn on every frame. The calls
-// in progress are listed with their parties; a supervisor's token also gets listen, whisper,
-// barge and stop per call (their own phone rings, issue 14), a wallboard token only the list.
+// The supervisors' wallboard (v2, issue 17): pushed by the engine (SSE), redrawn on every
+// frame, on one screen without scrolling. Every agent (sortable, filterable by queue; a
+// supervisor changes its state here), every waiting call and web request, the 24 h chart, the
+// warnings, and the calls in progress with their parties; a supervisor's token also gets
+// listen, whisper, barge and stop per call (their own phone rings, issue 14). A lost feed
+// greys the whole board and says since when.
+import "/assets/board-i18n.js";
 import { chrome, signIn, live, api, t, label, percent, clock, el, translate, describeError, partyName } from "/assets/common.js";
+import { fit, drawChart, renderWarnings } from "/assets/board-fit.js";
 
 let last = null;
 let token = null;
@@ -10,6 +15,8 @@ let me = null;
 /** Call id → its row, kept between frames so that a focused button stays focused. */
 const rows = new Map();
 const MODES = ["listen", "whisper", "barge"];
+/** How long a risk-word warning also stands in the alarm banner. */
+const RISK_ALARM_MS = 60 * 60 * 1000;
 
 function queueName(q) {
   const key = "q." + q;
@@ -32,9 +39,13 @@ function render(b) {
   last = b;
   const alarms = document.getElementById("alarms");
   alarms.replaceChildren();
-  if (b.alarms.length) {
+  // A risk word of the last hour is an alarm too: a supervisor must see it at once (W19).
+  const risks = (b.warnings ?? []).filter((w) => w.rule === "risk_words" && Date.parse(b.at) - Date.parse(w.raised_at) < RISK_ALARM_MS);
+  if (b.alarms.length || risks.length) {
     alarms.className = "banner";
-    alarms.append(el("ul", {}, b.alarms.map((a) => el("li", { "data-kind": a.kind }, alarmText(a)))));
+    alarms.append(el("ul", {},
+      risks.map((w) => el("li", { "data-kind": "risk_words" }, t("alarm.risk_words", { ticket: w.requests[0], words: w.words.join("、") }))),
+      b.alarms.map((a) => el("li", { "data-kind": a.kind }, alarmText(a)))));
   } else {
     alarms.className = "banner calm";
     alarms.textContent = t("wb.alarms.none");
@@ -85,12 +96,16 @@ function render(b) {
       )),
   );
   const a = b.agents;
-  document.getElementById("agents").replaceChildren(
-    ...["ready", "ready_no_phone", "reserved", "talking", "assisting", "wrap_up", "not_ready", "logged_out"].map((s) =>
-      el("tr", {}, el("th", { scope: "row" }, t("wb." + s)), el("td", { class: "num", "data-testid": "agents-" + s }, a[s]))),
-  );
-  drawChart(k.series, target);
+  document.getElementById("agents-avail").textContent = a.ready;
+  document.getElementById("agents-avail").title = t("wb2.available");
+  document.getElementById("agents-sub").textContent = `${t("wb2.available")} · ` +
+    t("wb2.sub", { no_phone: a.ready_no_phone, talking: a.talking + a.reserved + a.assisting, not_ready: a.not_ready });
+  drawChart(document.getElementById("chart"), k.series, target);
+  renderPeople(b);
+  renderWarnings(document.getElementById("warn-box"), b.warnings ?? []);
   renderCalls(b);
+  fit(document.getElementById("queue-box"), null);
+  fit(document.getElementById("calls-box"), null);
 }
 
 /** The calls with a person on them: updated in place, rows added and removed as calls come
@@ -202,45 +217,182 @@ async function stop(id) {
   }
 }
 
-/** 96 bars (offered, answered) and the rolling 24 h connection rate as a line. */
-function drawChart(series, target) {
-  const W = 960, H = 220, pad = 30;
-  const ns = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
-  svg.setAttribute("width", "100%");
-  svg.setAttribute("role", "img");
-  const total = series.reduce((s, p) => s + p.answered + p.abandoned, 0);
-  svg.setAttribute("aria-label", `${t("wb.chart")}: ${t("wb.offered")} ${total}`);
-  const max = Math.max(1, ...series.map((p) => p.answered + p.abandoned));
-  const bw = (W - 2 * pad) / Math.max(1, series.length);
-  const y = (v) => H - pad - (v / max) * (H - 2 * pad);
-  const yr = (r) => H - pad - r * (H - 2 * pad);
-  const add = (tag, attrs) => {
-    const e = document.createElementNS(ns, tag);
-    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-    svg.append(e);
-    return e;
-  };
-  series.forEach((p, i) => {
-    const x = pad + i * bw;
-    const offered = p.answered + p.abandoned;
-    if (offered) add("rect", { x, y: y(offered), width: Math.max(1, bw - 1), height: H - pad - y(offered), fill: "#52606d" });
-    if (p.answered) add("rect", { x, y: y(p.answered), width: Math.max(1, bw - 1), height: H - pad - y(p.answered), fill: "#4ea1ff" });
+// ---- agents, waiting calls, web requests (wallboard v2) -------------------------------
+
+const STATE_ORDER = ["ready", "reserved", "talking", "assisting", "wrap_up", "not_ready", "ready_no_phone", "logged_out"];
+const SETTABLE = ["ready", "not_ready:break", "not_ready:meal", "not_ready:meeting", "not_ready:training", "not_ready:paperwork", "logged_out"];
+const COLS = [
+  ["name", "wb2.a.name"], ["state", "wb2.a.state"], ["reason", "wb2.a.reason"], ["in_state_s", "wb2.a.time", "num"],
+  ["call_queue", "wb2.a.queue"], ["call_s", "wb2.a.call", "num"], ["registered", "wb2.a.phone"],
+];
+let sortKey = "state";
+let sortDir = 1;
+/** Agent id → its row, kept between frames so that an open state menu keeps its focus. */
+const agentRows = new Map();
+
+function stateText(s) {
+  return t("wb2.st." + s);
+}
+
+function sortValue(a, key) {
+  if (key === "state") return STATE_ORDER.indexOf(a.state) * 1e7 - a.in_state_s;
+  if (key === "name") return a.name;
+  if (key === "registered") return a.registered ? 0 : 1;
+  return a[key] ?? "";
+}
+
+function agentHead() {
+  const ths = COLS.map(([key, words, cls]) => {
+    const active = key === sortKey;
+    return el("th", { scope: "col", class: cls, "aria-sort": active ? (sortDir > 0 ? "ascending" : "descending") : null },
+      el("button", { type: "button", class: "sort", "data-sort": key, "data-arrow": active ? (sortDir > 0 ? " ▲" : " ▼") : "",
+        onclick: () => { sortDir = sortKey === key ? -sortDir : 1; sortKey = key; agentBox.dataset.key = ""; last && render(last); } }, t(words)));
   });
-  add("line", { x1: pad, x2: W - pad, y1: yr(target), y2: yr(target), stroke: "#f0a500", "stroke-dasharray": "6 4" });
-  const pts = series.map((p, i) => (p.connection_rate_24h == null ? null : `${pad + i * bw + bw / 2},${yr(p.connection_rate_24h)}`)).filter(Boolean);
-  if (pts.length) add("polyline", { points: pts.join(" "), fill: "none", stroke: "#2fbf71", "stroke-width": 2 });
-  const label = (x, yy, text, anchor = "start") => { const e = add("text", { x, y: yy, "text-anchor": anchor }); e.textContent = text; };
-  const hm = (iso) => new Date(iso).toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit", hour12: false, timeZone: "Asia/Shanghai" });
-  for (let i = 0; i < series.length; i += 16) label(pad + i * bw, H - 8, hm(series[i].start));
-  label(W - pad + 2, yr(target) + 4, "95%");
-  label(pad - 4, y(max) + 4, String(max), "end");
-  document.getElementById("chart").replaceChildren(svg);
+  if (me) ths.push(el("th", { scope: "col" }, t("wb2.a.action")));
+  return el("thead", {}, el("tr", {}, ths));
+}
+
+let agentBox = null;
+
+function agentRow(a) {
+  const cells = {
+    name: el("th", { scope: "row", class: "name" }),
+    state: el("td", {}, el("span", { class: "st" })),
+    reason: el("td"),
+    time: el("td", { class: "num" }),
+    queue: el("td"),
+    call: el("td", { class: "num" }),
+    phone: el("td"),
+  };
+  const tr = el("tr", { "data-agent": a.id }, ...Object.values(cells));
+  if (me) {
+    const sel = el("select", { "data-testid": "set-state", onchange: () => setState(a.id, sel) },
+      el("option", { value: "" }, t("wb2.set")),
+      SETTABLE.map((v) => el("option", { value: v }, v.startsWith("not_ready:") ? label("nr", v.slice(10)) : t("wb." + v))));
+    cells.action = el("td", {}, sel);
+    tr.append(cells.action);
+  }
+  return { tr, cells };
+}
+
+function updateAgentRow(r, a) {
+  const set = (cell, text) => { if (cell.textContent !== text) cell.textContent = text; };
+  r.agent = a;
+  set(r.cells.name, a.name);
+  r.cells.name.title = a.id;
+  const st = r.cells.state.firstChild;
+  st.className = "st st-" + a.state;
+  st.title = a.state === "ready_no_phone" ? t("wb.ready_no_phone") : t("wb." + a.state);
+  set(st, stateText(a.state));
+  set(r.cells.reason, a.reason ? label("nr", a.reason) : "");
+  set(r.cells.time, clock(a.in_state_s));
+  set(r.cells.queue, a.call_queue ? queueName(a.call_queue) : "");
+  set(r.cells.call, a.call_s == null ? "" : clock(a.call_s));
+  set(r.cells.phone, a.registered ? "☎" : "✕");
+  r.cells.phone.className = a.registered ? "level-ok" : "level-red";
+  r.cells.phone.title = a.registered ? t("wb2.phone.yes") : t("wb2.phone.no");
+  r.cells.phone.setAttribute("aria-label", r.cells.phone.title);
+  r.cells.action?.firstChild.setAttribute("aria-label", t("wb2.set_who", { name: a.name }));
+}
+
+async function setState(id, sel) {
+  const [state, reason] = sel.value.split(":");
+  const name = agentRows.get(id)?.agent?.name ?? id;
+  if (!state) return;
+  const status = document.getElementById("agent-status");
+  try {
+    await api(token, "POST", `/api/agents/${encodeURIComponent(id)}/state`, reason ? { state, reason } : { state });
+    status.textContent = t("wb2.set_done", { name, state: reason ? label("nr", reason) : t("wb." + state) });
+  } catch (e) {
+    status.textContent = describeError(e);
+  }
+  sel.value = "";
+}
+
+function queueFilter(b) {
+  const sel = document.getElementById("agent-queue");
+  const names = ["", ...b.queues.map((q) => q.name)];
+  const key = names.join("|") + "|" + document.documentElement.lang;
+  if (sel.dataset.key !== key) {
+    const was = sel.value;
+    sel.dataset.key = key;
+    sel.replaceChildren(...names.map((n) => el("option", { value: n }, n ? queueName(n) : t("wb2.all"))));
+    sel.value = names.includes(was) ? was : "";
+  }
+  return sel.value;
+}
+
+function renderPeople(b) {
+  agentBox = document.getElementById("agent-box");
+  const q = queueFilter(b);
+  const list = (b.agent_list ?? []).filter((a) => !q || a.queues.includes(q));
+  list.sort((x, y) => {
+    const a = sortValue(x, sortKey), c = sortValue(y, sortKey);
+    return (a < c ? -1 : a > c ? 1 : x.name.localeCompare(y.name)) * sortDir;
+  });
+  for (const [id, r] of agentRows) if (!list.some((a) => a.id === id)) { r.tr.remove(); agentRows.delete(id); }
+  const rows = list.map((a) => {
+    const r = agentRows.get(a.id) ?? agentRow(a);
+    agentRows.set(a.id, r);
+    updateAgentRow(r, a);
+    return r.tr;
+  });
+  // An open state menu keeps its place: the rows are updated in place, not moved.
+  const busy = agentBox.contains(document.activeElement) && document.activeElement.tagName === "SELECT";
+  if (!busy) fit(agentBox, { rows, head: agentHead, key: `${list.map((a) => a.id).join()}|${sortKey}${sortDir}|${!!me}|${document.documentElement.lang}` });
+
+  const calls = b.waiting_calls ?? [];
+  document.getElementById("waiting-count").textContent = String(calls.length);
+  fit(document.getElementById("waiting-box"), {
+    head: () => el("thead", {}, el("tr", {}, ["wb2.w.caller", "wb2.w.queue", "wb2.w.wait", "wb2.w.path", "wb2.w.ringing"].map((k, i) =>
+      el("th", { scope: "col", class: i === 2 ? "num" : null }, t(k))))),
+    rows: calls.map((c) => el("tr", { "data-wait": c.id, class: "w-" + c.level },
+      el("th", { scope: "row" }, c.caller),
+      el("td", {}, c.queue ? queueName(c.queue) : "—"),
+      el("td", { class: "num wait level-" + c.level, "data-testid": "wait-level" }, c.wait_s + " s"),
+      el("td", { class: "path", title: c.menu_path.join(" › ") }, c.menu_path.join(" › ") || "—"),
+      el("td", {}, c.ringing_agent ?? ""))),
+    key: null,
+  });
+
+  const web = b.waiting_web ?? [];
+  document.getElementById("web-count").textContent = String(web.length);
+  fit(document.getElementById("web-box"), {
+    head: () => el("thead", {}, el("tr", {}, ["wb2.web.ticket", "wb2.web.queue", "wb2.web.wait"].map((k, i) =>
+      el("th", { scope: "col", class: i === 2 ? "num" : null }, t(k))))),
+    rows: web.map((w) => el("tr", { "data-web": w.ticket, class: "w-" + w.level },
+      el("th", { scope: "row" }, w.ticket),
+      el("td", {}, queueName(w.queue)),
+      el("td", { class: "num wait level-" + w.level }, clock(w.wait_s)))),
+    key: null,
+  });
+}
+
+/** The feed is down: grey the board and say since when (the last frame's arrival). */
+let lastFrameAt = null;
+function feedStatus(ok) {
+  const status = document.getElementById("conn");
+  status.textContent = ok ? "● " + t("wb.live") : t("wb.offline");
+  status.className = "status " + (ok ? "level-ok" : "level-red");
+  document.body.classList.toggle("stale", !ok);
+  const note = document.getElementById("stale");
+  note.hidden = ok;
+  if (ok) {
+    lastFrameAt = new Date();
+  } else {
+    const since = (lastFrameAt ?? new Date()).toLocaleTimeString(document.documentElement.lang, { hour12: false });
+    note.textContent = t("wb2.stale", { since });
+    note.dataset.since = since;
+  }
 }
 
 async function main() {
+  document.documentElement.classList.add("wb");
   chrome(() => last && render(last));
+  // A 4K screen (a TV across the room) starts in large-text mode unless someone chose.
+  if (localStorage.getItem("large") == null && innerWidth >= 2880) document.documentElement.classList.add("large");
+  document.getElementById("large").addEventListener("click", () => last && requestAnimationFrame(() => render(last)));
+  document.getElementById("agent-queue").setAttribute("aria-label", t("wb2.filter"));
   const signed = await signIn("/api/wallboard");
   token = signed.token;
   // A supervisor's token may listen, whisper and barge; a wallboard screen's only watches.
@@ -251,12 +403,9 @@ async function main() {
     me = null;
   }
   render(signed.first);
-  const status = document.getElementById("conn");
-  live("/api/wallboard/stream", token, "wallboard", render, (ok) => {
-    status.textContent = ok ? "● " + t("wb.live") : t("wb.offline");
-    status.className = "status " + (ok ? "level-ok" : "level-red");
-  });
+  live("/api/wallboard/stream", token, "wallboard", render, feedStatus);
   translate();
+  addEventListener("resize", () => last && render(last));
 }
 
 main();

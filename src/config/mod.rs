@@ -54,6 +54,10 @@ pub struct Config {
     pub public: PublicConfig,
     /// The knowledge base (issue 16).
     pub kb: KbConfig,
+    /// Trends' limits (issue 17).
+    pub analytics: crate::analytics::trends::TrendLimits,
+    /// The early-warning rules (W19, issue 17; docs/WARNINGS.md).
+    pub warnings: crate::analytics::warnings::WarningRules,
     /// The workflow's numbers (W4–W17, C12): deadlines, limits, thresholds. Reloaded by
     /// `SIGHUP`; a changed number applies to deadlines decided afterwards.
     pub policy: crate::workflow::Policy,
@@ -535,6 +539,8 @@ impl Config {
             }
         }
         self.kpi.check(&mut bad);
+        self.warnings.check(&mut bad);
+        self.analytics.check(&mut bad);
         if self.sip.min_se < Duration::from_secs(90) || self.sip.session_expires < self.sip.min_se {
             bad(
                 "min_se",

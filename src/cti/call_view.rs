@@ -69,6 +69,11 @@ pub struct WallboardView {
     pub board: Wallboard,
     /// The calls with a person on them now, oldest first.
     pub calls: Vec<CallOnBoard>,
+    /// Every agent, the waiting calls and the waiting web requests (wallboard v2).
+    #[serde(flatten)]
+    pub people: crate::cti::board_people::BoardPeople,
+    /// The newest early warnings (W19) of the last 24 h, newest first; risk words among them.
+    pub warnings: Vec<crate::analytics::warnings::Warning>,
 }
 
 impl WallboardView {
@@ -90,7 +95,19 @@ impl WallboardView {
                     parties: c.parties.clone(),
                 })
                 .collect(),
+            people: Default::default(),
+            warnings: Vec::new(),
         }
+    }
+
+    /// Adds the board's lists of agents, waiting calls and waiting web requests.
+    pub fn with_people<C>(
+        mut self,
+        acd: &crate::acd::core::Snapshot<C>,
+        calls: &[LiveCall],
+    ) -> Self {
+        self.people = crate::cti::board_people::BoardPeople::of(acd, calls, self.board.at);
+        self
     }
 }
 

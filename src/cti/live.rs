@@ -245,7 +245,10 @@ async fn build(
         kpi,
     )
     .with_web(web_input(&acd, internet));
-    Ok((WallboardView::new(board, &calls), desks))
+    Ok((
+        WallboardView::new(board, &calls).with_people(&acd, &calls),
+        desks,
+    ))
 }
 
 /// Whether nobody watches the feed; if so its last frame is forgotten, so that the next page
@@ -273,6 +276,7 @@ pub fn spawn_publisher(
     linkage: crate::cti::internet_watch::LinkageWatch,
     call_in: Arc<CallIn>,
     storage: Arc<crate::shell::metrics::StorageAlarm>,
+    warnings: Arc<crate::shell::warnings::WarningsHub>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(REFRESH);
@@ -287,6 +291,7 @@ pub fn spawn_publisher(
                     view.board =
                         with_internet(view.board.with_linkages(&linkage.borrow()), &internet)
                             .with_storage_full(storage.is_full());
+                    view.warnings = warnings.newest().to_vec();
                     (view, desks)
                 }
                 Err(EngineGone) => break,
@@ -375,7 +380,14 @@ pub(crate) async fn wallboard(
     )
     .await?;
     let calls = state.engine.live_calls().await?;
-    Ok(Json(WallboardView::new(board, &calls)))
+    let acd = state.engine.acd().await?;
+    let mut view = WallboardView::new(board, &calls).with_people(&acd, &calls);
+    view.warnings = state
+        .warnings
+        .as_deref()
+        .map(|w| w.newest().to_vec())
+        .unwrap_or_default();
+    Ok(Json(view))
 }
 
 /// The wallboard, pushed as `wallboard` events.

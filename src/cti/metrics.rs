@@ -9,6 +9,7 @@
 pub mod kb;
 pub mod net;
 pub mod text;
+pub mod warnings;
 
 use std::sync::atomic::Ordering;
 
@@ -41,6 +42,8 @@ pub struct Scrape {
     pub linkage: crate::stats::linkage::LinkageFigures,
     /// The knowledge base (issue 16), when started.
     pub kb: Option<kb::KbValues>,
+    /// The early warnings (issue 17), when started.
+    pub warnings: Option<warnings::WarningValues>,
 }
 
 /// The media tasks' packet counters, read once.
@@ -173,6 +176,7 @@ pub async fn metrics(State(state): State<ApiState>) -> Result<Response, ApiError
         web: *state.internet.borrow(),
         linkage,
         kb: state.kb.as_deref().map(kb::KbValues::read),
+        warnings: state.warnings.as_deref().map(warnings::WarningValues::read),
     };
     Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], render(&scrape)).into_response())
 }
@@ -191,6 +195,9 @@ pub fn render(s: &Scrape) -> String {
     net::render(&mut w, &s.net);
     if let Some(v) = &s.kb {
         kb::render(&mut w, v);
+    }
+    if let Some(v) = &s.warnings {
+        warnings::render(&mut w, v);
     }
     w.family(
         "hotline_config_reloads_total",

@@ -2,9 +2,11 @@
 //! it asks the engine and renders what it answers.
 
 pub mod agents;
+pub mod analytics_api;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod board_people;
 pub mod call_view;
 pub mod calls;
 pub mod conformance_api;
@@ -66,6 +68,8 @@ pub struct ApiState {
     pub reloads: std::sync::Arc<crate::shell::reload::ReloadCounters>,
     /// The knowledge base's counters (issue 16); `None` where it is not started.
     pub kb: Option<std::sync::Arc<crate::shell::kb_service::KbMetrics>>,
+    /// The early warnings' counters and newest warnings (issue 17); `None` where not started.
+    pub warnings: Option<std::sync::Arc<crate::shell::warnings::WarningsHub>>,
 }
 
 /// An API error: a status, a machine-readable code and a sentence for people; every route

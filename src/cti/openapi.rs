@@ -48,6 +48,8 @@ use utoipa::{Modify, OpenApi};
         super::audit::reads,
         super::audit::monitoring,
         super::stats_api::agents,
+        super::analytics_api::trends,
+        super::analytics_api::warnings,
         super::stats_api::queues,
         super::staffing_api::staffing,
         super::conformance_api::conformance,

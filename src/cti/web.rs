@@ -1,11 +1,11 @@
 //! The pages people use, compiled into the binary from `web/` (no Node toolchain to build or
 //! run them): the wallboard at `/`, the agent desktop at `/desk`, the ticket desk at
-//! `/tickets`, the supervisors' reports at `/reports`, the knowledge page at `/knowledge`; and
-//! the citizen's public pages, `/request` (here) and `/request/status` (served by the public
-//! routes, which render a lookup into it), filled in on the server (language, elderly mode) so
-//! that they work without JavaScript. Plain HTML, CSS and JavaScript modules; data comes from
-//! the JSON API and the live streams, with the user's token kept in the browser's session
-//! storage.
+//! `/tickets`, the supervisors' reports at `/reports`, trends and warnings at `/analytics`,
+//! the knowledge page at `/knowledge`; and the citizen's public pages, `/request` (here) and
+//! `/request/status` (served by the public routes, which render a lookup into it), filled in
+//! on the server (language, elderly mode) so that they work without JavaScript. Plain HTML,
+//! CSS and JavaScript modules; data comes from the JSON API and the live streams, with the
+//! user's token kept in the browser's session storage.
 
 pub mod request_pages;
 
@@ -42,6 +42,10 @@ const ASSETS: &[Asset] = &[
     asset!("common.js", JS),
     asset!("i18n.js", JS),
     asset!("wallboard.js", JS),
+    asset!("wallboard.css", CSS),
+    asset!("board-fit.js", JS),
+    asset!("board-i18n.js", JS),
+    asset!("analytics.js", JS),
     asset!("desk.js", JS),
     asset!("desk-parties.js", JS),
     asset!("desk-kb.js", JS),
@@ -63,6 +67,7 @@ const PAGES: &[(&str, &str)] = &[
     ("/desk", include_str!("../../web/desk.html")),
     ("/tickets", include_str!("../../web/tickets.html")),
     ("/reports", include_str!("../../web/reports.html")),
+    ("/analytics", include_str!("../../web/analytics.html")),
     ("/knowledge", include_str!("../../web/knowledge.html")),
 ];
 

@@ -35,6 +35,7 @@ pub mod sip_transport;
 pub mod state_file;
 pub mod ticket_store;
 pub mod ticket_worker;
+pub mod warnings;
 pub mod web_items;
 
 use std::net::SocketAddr;
@@ -532,6 +533,13 @@ pub async fn run(
             })
         },
     });
+    let warnings_hub = std::sync::Arc::new(warnings::WarningsHub::default());
+    let warnings_task = warnings::spawn(
+        tickets.clone(),
+        config.storage.data_dir.clone(),
+        config.warnings.clone(),
+        warnings_hub.clone(),
+    );
     let publisher = crate::cti::live::spawn_publisher(
         engine_handle.clone(),
         live.clone(),
@@ -539,6 +547,7 @@ pub async fn run(
         linkage.clone(),
         call_in.clone(),
         tickets.worker().metrics().storage.clone(),
+        warnings_hub.clone(),
     );
     let public = crate::cti::public::PublicApi::new(
         tickets.clone(),
@@ -559,10 +568,18 @@ pub async fn run(
         reloads: reload_counters,
         call_in,
         kb: Some(kb.metrics.clone()),
+        warnings: Some(warnings_hub.clone()),
     })
     .merge(crate::cti::kb::router(kb_api))
     .merge(crate::cti::public::router(public))
     .merge(crate::cti::web_items::router(tickets.clone()))
+    .merge(crate::cti::analytics_api::router(
+        crate::cti::analytics_api::AnalyticsApi {
+            tickets: tickets.clone(),
+            data_dir: config.storage.data_dir.clone(),
+            limits: config.analytics.clone(),
+        },
+    ))
     .merge(crate::cti::stats_api::router(
         crate::cti::stats_api::StatsApi {
             tickets: tickets.clone(),
@@ -594,6 +611,7 @@ pub async fn run(
         r.abort();
     }
     internet_watch.abort();
+    warnings_task.abort();
     linkage_watch.abort();
     web_items.abort();
     publisher.abort();

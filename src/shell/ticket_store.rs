@@ -44,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_emergency_links.sql"),
     include_str!("migrations/0007_agent_activity.sql"),
     include_str!("migrations/0008_export_audit.sql"),
+    include_str!("migrations/0009_warnings.sql"),
 ];
 
 /// How hard a commit waits for the disk.

@@ -30,6 +30,9 @@ pub struct WebQueueSnapshot {
     pub agents: StateCounts,
     /// Whether the queue's "nobody logged in" alarm is up.
     pub unstaffed: bool,
+    /// The items not yet accepted (waiting or offered), oldest first, with their wait: the
+    /// wallboard lists them.
+    pub items: Vec<(ItemKey, Duration)>,
 }
 
 impl<C: CallKey> Acd<C> {
@@ -47,6 +50,7 @@ impl<C: CallKey> Acd<C> {
                     longest_wait: None,
                     agents: StateCounts::default(),
                     unstaffed: q.alarm,
+                    items: Vec::new(),
                 })
             })
             .collect();
@@ -59,9 +63,11 @@ impl<C: CallKey> Acd<C> {
                 continue;
             }
             q.oldest_t0 = Some(q.oldest_t0.map_or(it.t0, |t| t.min(it.t0)));
+            q.items.push((it.id.clone(), Self::waited(it.t0, now)));
         }
         for q in out.iter_mut().flatten() {
             q.longest_wait = q.oldest_t0.map(|t0| Self::waited(t0, now));
+            q.items.sort_by_key(|it| std::cmp::Reverse(it.1));
         }
         for a in self
             .agents

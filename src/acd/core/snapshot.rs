@@ -79,6 +79,8 @@ pub struct AgentSnapshot<C> {
     pub web_capacity: u8,
     /// The web items the agent accepted and has not finished, oldest receipt first.
     pub web_held: Vec<super::ItemKey>,
+    /// The voice queues whose staffing counts this agent (the wallboard filters by them).
+    pub queues: Vec<Arc<str>>,
 }
 
 /// The whole ACD at an instant.
@@ -149,6 +151,11 @@ impl<C: CallKey> Acd<C> {
                     queues[q as usize].agents.add(a.state.kind(), a.registered);
                 }
                 AgentSnapshot {
+                    queues: a
+                        .staffs
+                        .iter()
+                        .map(|&q| self.queues[q as usize].name.clone())
+                        .collect(),
                     id: a.id.clone(),
                     name: a.name.clone(),
                     state: a.state.clone(),

@@ -137,11 +137,21 @@ fn scrape() -> Scrape {
             gaps_not_kept: 0,
             near_expiry: 1,
         }),
+        warnings: Some(super::warnings::WarningValues {
+            raised: vec![("hot_spot", 2), ("risk_words", 1)],
+            scans: 7,
+            failures: 0,
+            last_scan_s: 0.25,
+        }),
     }
 }
 
 /// Every family the issue asks for, with its type.
-const FAMILIES: [(&str, Kind); 53] = [
+const FAMILIES: [(&str, Kind); 57] = [
+    ("hotline_warnings_raised_total", Kind::Counter),
+    ("hotline_warnings_scans_total", Kind::Counter),
+    ("hotline_warnings_scan_failures_total", Kind::Counter),
+    ("hotline_warnings_last_scan_seconds", Kind::Gauge),
     ("hotline_kb_searches_total", Kind::Counter),
     ("hotline_kb_citations_total", Kind::Counter),
     ("hotline_kb_item_citations", Kind::Gauge),
@@ -386,6 +396,7 @@ fn an_idle_engine_still_renders_a_valid_document() {
         web: InternetFigures::default(),
         linkage: Default::default(),
         kb: None,
+        warnings: None,
     };
     let p = text::parse(&render(&s)).unwrap();
     // No rate is made up before a call was counted, nor before a web request was decided.
