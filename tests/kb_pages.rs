@@ -308,3 +308,22 @@ fn the_desk_recommends_and_answers_with_an_item_a_unit_cites_one_and_the_page_li
         );
     }
 }
+
+/// Self-service before a request (issue 16): on the citizen's request page the public answers
+/// that match what they write show under the field, in both languages and in elderly mode;
+/// the search while writing is not kept as a gap.
+#[test]
+fn the_request_page_offers_public_answers_while_the_citizen_writes() {
+    let engine = Engine::start("[kb]\ndemo_set = \"kb-demo.jsonl\"\n");
+    let base = format!("http://{}", engine.http);
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let page = start_page("request", &base, "-", tmp.path(), &["selfhelp"]);
+    let zh = page.expect("KB zh", Duration::from_secs(60), &engine);
+    assert!(zh.contains("计划停水通知在哪里查"), "{zh}");
+    page.expect("KB en", Duration::from_secs(60), &engine);
+    let stats = api(&engine, "GET", "/api/kb/stats", "demo-supervisor", None);
+    assert!(
+        !stats.to_string().contains("停水了"),
+        "a search while writing was kept: {stats}"
+    );
+}

@@ -172,6 +172,60 @@ const FIELD_OF = {
   unsupported_file_type: "files",
 };
 
+/** Self-service before a request (issue 16): as the citizen writes, the knowledge base's
+ * public answers that match are shown under the field (read-only: nothing to tab through).
+ * One search after the writing pauses, none for a few characters; a refused or failed search
+ * (throttled, the public channel off) hides the panel and never stops the form. */
+function suggestAnswers(content) {
+  const panel = $("kb-suggest");
+  const list = $("kb-suggest-list");
+  if (!panel || !list) return;
+  let timer = null;
+  let asked = "";
+  const ENTITIES = { "&lt;": "<", "&gt;": ">", "&quot;": "\"", "&#39;": "'", "&amp;": "&" };
+  const plain = (x) => x.replace(/&(lt|gt|quot|#39|amp);/g, (m) => ENTITIES[m]);
+  // The server escaped the snippet and marked the matched words with <mark>: never parsed.
+  const snippet = (s) => s.split(/(<mark>[\s\S]*?<\/mark>)/).filter(Boolean).map((part) => {
+    if (part.startsWith("<mark>") && part.endsWith("</mark>")) {
+      return Object.assign(document.createElement("mark"), { textContent: plain(part.slice(6, -7)) });
+    }
+    return document.createTextNode(plain(part));
+  });
+  const show = (items) => {
+    list.replaceChildren(...items.slice(0, 3).map((h) => {
+      const li = document.createElement("li");
+      li.dataset.testid = "kb-suggestion";
+      const title = Object.assign(document.createElement("h4"), { textContent: h.title });
+      const text = document.createElement("p");
+      text.append(...snippet(h.snippet));
+      const source = Object.assign(document.createElement("p"), { className: "hint", textContent: t("kb.source", { name: h.source }) });
+      li.append(title, text, source);
+      return li;
+    }));
+    panel.hidden = items.length === 0;
+  };
+  const search = async () => {
+    const q = content.value.trim().slice(0, 200);
+    if (q === asked) return;
+    asked = q;
+    if ([...q].length < 4) return show([]);
+    try {
+      // While writing: not kept as a search that found nothing (`record=false`).
+      const r = await fetch(`/api/public/kb/search?record=false&q=${encodeURIComponent(q)}`);
+      if (!r.ok) return show([]);
+      const body = await r.json();
+      if (content.value.trim().slice(0, 200) === q) show(body.items || []);
+    } catch {
+      show([]);
+    }
+  };
+  content.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(search, 600);
+  });
+  if (content.value.trim()) search();
+}
+
 function initForm() {
   $("print")?.addEventListener("click", () => window.print());
   const form = $("request-form");
@@ -191,6 +245,7 @@ function initForm() {
   content.addEventListener("input", counter);
   counter();
   live.textContent = "";
+  suggestAnswers(content);
 
   const filesInput = $("files");
   filesInput.addEventListener("change", () => {

@@ -151,8 +151,8 @@ pub struct SearchParams {
     /// Staff only: also items not in force today (expired, or not yet effective).
     #[serde(default)]
     all: bool,
-    /// Staff only, default true. `false`: a search a page makes on its own (as the agent types
-    /// the ticket, or from the call's menu path): the knowledge page neither keeps it as a gap
+    /// Default true. `false`: a search a page makes on its own (as the agent types the ticket
+    /// or the citizen their request, or from the call's menu path): the knowledge page neither keeps it as a gap
     /// when it finds nothing (half a sentence is no gap to write) nor counts what it lists.
     #[serde(default)]
     record: Option<bool>,
@@ -173,7 +173,9 @@ fn query(api: &KbApi, p: SearchParams, public: bool) -> Result<(SearchQuery, boo
         ));
     }
     let nonempty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
-    let record = public || p.record.unwrap_or(true);
+    // `record=false`: a search made while someone types (the desk, the citizen's request
+    // page) is not kept as a gap: half-written words are no gap to write an item for.
+    let record = p.record.unwrap_or(true);
     let q = SearchQuery {
         text: p.q,
         area: nonempty(p.area),
@@ -248,9 +250,9 @@ async fn public_search(State(api): State<KbApi>, req: Request) -> Result<Respons
     }
     let Query(p) = Query::<SearchParams>::try_from_uri(req.uri())
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))?;
-    let (q, _) = query(&api, p, true)?;
+    let (q, record) = query(&api, p, true)?;
     Ok(Json(SearchResult {
-        items: api.svc.search(q, true, true, api.tickets.now()).await?,
+        items: api.svc.search(q, true, record, api.tickets.now()).await?,
     })
     .into_response())
 }

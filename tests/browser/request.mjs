@@ -325,6 +325,38 @@ async function withoutScript(b) {
   await ctx.close();
 }
 
+/** Self-service (issue 16): as the citizen writes, the public answers that match show under
+ * the field, in both languages; the keyboard still goes from the field to the type. */
+async function selfHelp(b, log) {
+  for (const [lang, elderly, words, want] of [
+    ["zh", false, "家里突然停水了，什么时候来水", "计划停水通知在哪里查"],
+    ["en", true, "家里突然停水了，什么时候来水", "计划停水通知在哪里查"],
+  ]) {
+    const ctx = await b.newContext({ viewport: elderly ? PHONE : DESKTOP });
+    const page = await ctx.newPage();
+    page.on("console", (m) => log.push(m.text()));
+    await page.goto(url("/request", lang, elderly));
+    if (await page.isVisible("[data-testid=kb-suggest]")) throw new Error("suggestions before anything was written");
+    await tabTo(page, "#content");
+    await page.keyboard.type("停水");
+    await page.waitForTimeout(1200);
+    if (await page.isVisible("[data-testid=kb-suggest]")) throw new Error("suggestions for two characters");
+    await page.keyboard.type(words.slice(2));
+    await page.waitForSelector("[data-testid=kb-suggestion]", { timeout: 10000 });
+    const titles = await page.$$eval("[data-testid=kb-suggestion] h4", (h) => h.map((x) => x.textContent));
+    if (!titles.includes(want)) throw new Error(`suggested ${JSON.stringify(titles)}, not ${want}`);
+    const source = await page.textContent("[data-testid=kb-suggestion] .hint");
+    if (!source.startsWith(lang === "en" ? "Source: " : "依据：")) throw new Error("source line: " + source);
+    await page.keyboard.press("Tab");
+    const next = await page.evaluate(() => document.activeElement.id);
+    if (next !== "type-consultation") throw new Error("Tab from the field went to " + next);
+    await accessible(page, `request-selfhelp-${lang}`);
+    await shot(page, `request-selfhelp-${lang}${elderly ? "-elderly" : ""}`);
+    say(`KB ${lang} ${titles.join(" | ")}`);
+    await ctx.close();
+  }
+}
+
 /** The judging scenario's citizen half: elderly mode at phone size, keyboard only, a photo. */
 async function submit(b, log, content = "我家楼下的路灯坏了一个星期，晚上出门很不方便，请帮忙修一下。") {
   const ctx = await b.newContext({ viewport: PHONE });
@@ -415,6 +447,7 @@ async function view(b, log, id, code) {
 guard(async (log) => {
   const b = await browser();
   if (mode === "static") await staticChecks(b, log);
+  else if (mode === "selfhelp") await selfHelp(b, log);
   else if (mode === "submit") await submit(b, log, ...rest);
   else if (mode === "rate") await rate(b, log, rest[0], rest[1]);
   else if (mode === "view") await view(b, log, rest[0], rest[1]);
