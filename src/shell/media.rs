@@ -3,7 +3,7 @@
 //! from frame counts, never from the wall clock. One light receive task per leg
 //! ([`receive`]) latches its source (symmetric RTP), forwards a bridged or mixing call's
 //! packets here by [`PartyId`], and turns the caller's RFC 4733 events or in-band tones into
-//! key presses for the engine. A connected call runs on the two-party [`Bridge`] until the
+//! key presses for the engine. A connected call runs on the two-party [`Bridge`](crate::media::bridge::Bridge) until the
 //! call room first mixes it; from then on on the conference [`Mixer`] ([`conference`]).
 
 use std::collections::HashMap;
@@ -18,7 +18,7 @@ use tokio::task::JoinHandle;
 
 use crate::call::engine::MediaCommand;
 use crate::call::session::CallId;
-use crate::media::bridge::{Bridge, LegMedia};
+use crate::media::bridge::LegMedia;
 use crate::media::codec::Codec;
 use crate::media::dtmf::Digit;
 use crate::media::mixer::{Mixer, PartyId};
@@ -32,6 +32,7 @@ use crate::shell::media_ports::ReservedPorts;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
+mod bridging;
 mod conference;
 mod handle;
 mod receive;
@@ -668,135 +669,6 @@ impl Worker {
                 receiver,
             });
         }
-    }
-
-    /// Hold (`Some(prompt)`): the caller's stream goes back to the pacer with `prompt` looping;
-    /// resume (`None`): it comes back to the bridge, same SSRC and sequence throughout.
-    fn hold(&mut self, call: CallId, prompt: Option<String>) {
-        let Some(s) = self.calls.get_mut(&call) else {
-            return;
-        };
-        if s.mixed.is_some() {
-            return self.hold_mixed(call, prompt);
-        }
-        let Some(bridged) = s.bridged.as_mut() else {
-            return;
-        };
-        match prompt {
-            Some(name) => {
-                let Some(sender) = bridged.core.detach_caller() else {
-                    return; // already on hold
-                };
-                let mut player = Player::new(s.media.codec);
-                if let Some(p) = self.prompts.get(&name) {
-                    player.play_loop(p.clone());
-                }
-                if self
-                    .pacer
-                    .add(StreamId(call.0), sender, player, clock::now())
-                    .is_err()
-                {
-                    tracing::warn!(%call, "call already paced; hold ignored");
-                }
-            }
-            None => {
-                if !bridged.core.caller_attached() {
-                    if let Some((sender, _player)) = self.pacer.remove(StreamId(call.0)) {
-                        bridged.core.attach_caller(sender);
-                    }
-                }
-            }
-        }
-    }
-
-    /// The agent left (transfer): its leg closes and the caller's stream returns to the
-    /// pacer, silent until the engine plays something; the recording stays open.
-    fn unbridge(&mut self, call: CallId) {
-        let Some(s) = self.calls.get_mut(&call) else {
-            return;
-        };
-        if s.mixed.is_some() {
-            tracing::warn!(%call, "unbridge of a mixing call ignored (the call room closes parties)");
-            return;
-        }
-        if let Some(agent) = s.agent.take() {
-            agent.receiver.abort();
-        }
-        if let Some(b) = s.bridged.as_mut() {
-            b.core.detach_agent();
-        }
-        let Some(sender) = s.bridged.as_mut().and_then(|b| b.core.detach_caller()) else {
-            return; // on hold: already paced
-        };
-        if self
-            .pacer
-            .add(
-                StreamId(call.0),
-                sender,
-                Player::new(s.media.codec),
-                clock::now(),
-            )
-            .is_err()
-        {
-            tracing::warn!(%call, "call already paced");
-        }
-    }
-
-    /// Connects the two legs: the caller's stream leaves the pacer (its RTP sender goes on
-    /// with the relayed audio) and the recording starts.
-    fn bridge(&mut self, call: CallId, recording: String) {
-        let Some(s) = self.calls.get_mut(&call) else {
-            return;
-        };
-        if s.mixed.is_some() {
-            tracing::warn!(%call, "bridge of a mixing call ignored");
-            return;
-        }
-        if self.pacer.sender_mut(StreamId(call.0)).is_none() {
-            return; // the caller's stream is not with the pacer: nothing to take over
-        }
-        let Some((agent_media, agent_sender)) = s
-            .agent
-            .as_mut()
-            .and_then(|a| Some((a.media, a.sender.take()?)))
-        else {
-            tracing::warn!(%call, "bridge without an agent leg ignored");
-            return;
-        };
-        let Some((caller_sender, _player)) = self.pacer.remove(StreamId(call.0)) else {
-            return;
-        };
-        if let Some(b) = s.bridged.as_mut() {
-            // A transferred call reaches its next agent: same recording, same caller stream.
-            b.core.attach_agent(agent_media, agent_sender);
-            b.core.attach_caller(caller_sender);
-            return;
-        }
-        s.pending = None;
-        if let Some(robot) = s.robot.take() {
-            // The robot handed the citizen to this agent: the call's file goes on.
-            let caller = s.media;
-            s.bridged = Some(Self::robot_into_bridge(robot, |recorder| {
-                Bridge::with_recorder(caller, caller_sender, agent_media, agent_sender, recorder)
-            }));
-            return;
-        }
-        let path = self.data_dir.join(&recording);
-        let core = Bridge::new(
-            s.media,
-            caller_sender,
-            agent_media,
-            agent_sender,
-            clock::now(),
-        );
-        s.pending = None;
-        s.bridged = Some(Bridged::new(
-            core,
-            recording,
-            path,
-            self.counters.recording.clone(),
-        ));
-        s.bridged_flag.store(true, Ordering::Relaxed);
     }
 
     fn play(&mut self, call: CallId, token: u64, names: &[String], loop_last: bool) {
