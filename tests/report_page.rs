@@ -37,6 +37,13 @@ fn the_report_page_shows_every_rule_with_its_verdict_and_prints() {
         rules, "RULES 35 W2=pass C4=pass C2=not_measurable",
         "{rules}"
     );
+    // The staffing need of the day beside the agents logged in (no history here: one row
+    // saying so), with what it rests on.
+    let staffing = page.expect("STAFFING", Duration::from_secs(5), &engine);
+    assert!(
+        staffing.contains("Erlang") && staffing.contains("15"),
+        "{staffing}"
+    );
     let summary = page.expect("SUMMARY", Duration::from_secs(5), &engine);
     assert!(summary.contains("符合"), "{summary}");
     page.expect("A11Y reports", Duration::from_secs(30), &engine);

@@ -44,16 +44,43 @@ function rows(tbody, items, render) {
   }));
 }
 
+/** The staffing need of the period's first day (Erlang C per 15 minutes) beside the agents
+ * who were logged in; only the intervals with calls forecast or agents on; a shortfall is
+ * marked. */
+function staffing(st) {
+  $("#s-basis").textContent = t("rp.staffing_basis", {
+    day: st.day, model: st.model === "erlang_c" ? "Erlang C" : st.model, weeks: st.weeks, aht: st.aht_s == null ? "–" : secs(st.aht_s),
+    target: st.target_s, sl: pct(st.service_level),
+  });
+  const busy = st.intervals.filter((i) => i.forecast_calls > 0 || (i.logged_in ?? 0) > 0);
+  const tbody = $("[data-testid=staffing] tbody");
+  if (!busy.length) {
+    const td = cell(t("rp.staffing_none"), "muted");
+    td.colSpan = 5;
+    const tr = document.createElement("tr");
+    tr.append(td);
+    tbody.replaceChildren(tr);
+    return;
+  }
+  rows(tbody, busy, (i) => {
+    const short = i.agents_needed != null && i.logged_in != null && i.logged_in < i.agents_needed;
+    return [cell(i.start), cell(i.forecast_calls.toFixed(1)), cell(i.traffic.toFixed(2)),
+      cell(i.agents_needed ?? "–"), cell(i.logged_in == null ? "–" : i.logged_in.toFixed(1), short ? "st-fail" : "")];
+  });
+}
+
 async function show(tok) {
   const from = $("#p-from").value, to = $("#p-to").value;
   const q = `?from=${from}&to=${to}`;
   $("#page-error").textContent = "";
   try {
-    const [c, a, qs] = await Promise.all([
+    const [c, a, qs, st] = await Promise.all([
       api(tok, "GET", `/api/conformance${q}`),
       api(tok, "GET", `/api/stats/agents${q}`),
       api(tok, "GET", `/api/stats/queues${q}`),
+      api(tok, "GET", `/api/stats/staffing?day=${from}`),
     ]);
+    staffing(st);
     $("#c-period").textContent = `${c.from_day} – ${c.to_day}`;
     $("#c-summary").textContent = t("rp.summary", { pass: c.passed, fail: c.failed, na: c.not_measurable });
     rows($("[data-testid=conformance] tbody"), c.rules, (r) => {

@@ -17,6 +17,9 @@ guard(async (log) => {
   if (rules.length !== 35 || rules[0] !== "C1" || rules[34] !== "W19") throw new Error("rules: " + rules.join(" "));
   const verdict = (rule) => page.$eval(`[data-testid=conformance] tbody tr:has(td[data-rule="${rule}"]) td[data-status]`, (td) => td.dataset.status);
   say(`RULES ${rules.length} W2=${await verdict("W2")} C4=${await verdict("C4")} C2=${await verdict("C2")}`);
+  const basis = await page.textContent("#s-basis");
+  const staffingRows = await page.$$eval("[data-testid=staffing] tbody tr", (trs) => trs.map((tr) => tr.textContent.trim()));
+  say(`STAFFING ${staffingRows.length} ${basis}`);
   const summary = await page.textContent("#c-summary");
   say("SUMMARY " + summary);
   const tickets = await page.textContent("[data-testid=conformance] tbody tr:has(td[data-rule=W2]) td:last-child");
