@@ -407,12 +407,7 @@ impl EngineTask {
                         MediaEvent::ReasonTaken { call, duration } => {
                             self.core.handle_reason_taken(call, duration, now)
                         }
-                        MediaEvent::ReasonSaved { call, recording, reason, duration } => {
-                            let reason = crate::call::record::ReasonRecording {
-                                path: reason.path,
-                                sha256: reason.sha256,
-                                duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
-                            };
+                        MediaEvent::ReasonSaved { call, recording, reason } => {
                             if !self.core.handle_reason_saved(call, reason.clone()) {
                                 // The call ended first: its record waits for the recording's
                                 // hash, which comes after this.
@@ -565,7 +560,6 @@ impl EngineTask {
                 Ok(Some(crate::shell::media::MediaEvent::ReasonSaved {
                     recording,
                     reason,
-                    duration,
                     ..
                 })) => {
                     if let Some(o) = pending
@@ -573,11 +567,7 @@ impl EngineTask {
                         .get_mut(&recording)
                         .and_then(|r| r.call.outbound.as_mut())
                     {
-                        o.reason = Some(crate::call::record::ReasonRecording {
-                            path: reason.path,
-                            sha256: reason.sha256,
-                            duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
-                        });
+                        o.reason = Some(reason);
                     }
                 }
                 Ok(Some(_)) => {}

@@ -71,8 +71,7 @@ pub enum MediaEvent {
     ReasonSaved {
         call: CallId,
         recording: String,
-        reason: crate::workflow::model::Recording,
-        duration: Duration,
+        reason: crate::call::record::ReasonRecording,
     },
     /// A call's recording is closed and hashed.
     RecordingClosed {

@@ -176,8 +176,11 @@ impl Worker {
                 let _ = to_engine.send(MediaEvent::ReasonSaved {
                     call,
                     recording,
-                    reason: crate::workflow::model::Recording { path: name, sha256 },
-                    duration: take.duration,
+                    reason: crate::call::record::ReasonRecording {
+                        path: name,
+                        sha256,
+                        duration_ms: u64::try_from(take.duration.as_millis()).unwrap_or(u64::MAX),
+                    },
                 });
             }
             Err(e) => {
