@@ -54,6 +54,7 @@ impl<C: CallKey> Acd<C> {
             status: CallStatus::Waiting { lane: Lane::Back },
             stage_timer: next,
             deadline_timer: None,
+            kept: false,
         };
         if let Some(t) = next {
             self.timers.insert((t, Timer::Stage(slot)));
@@ -94,6 +95,7 @@ impl<C: CallKey> Acd<C> {
         for t in timers.into_iter().flatten() {
             self.timers.remove(&t);
         }
+        self.note_answered(queue, now);
         self.outputs.push_back(Output::CallAnswered {
             call: call.clone(),
             agent: self.agents[agent as usize].id.clone(),
@@ -203,6 +205,8 @@ impl<C: CallKey> Acd<C> {
             return Err(AcdError::UnknownCall(String::new()));
         };
         if let CallStatus::Talking { agent } = c.status {
+            let talk = now.saturating_duration_since(self.agents[agent as usize].since);
+            self.note_handled(c.queue, talk);
             let wrap = self.queues[c.queue as usize].wrap_up;
             self.set_state(agent, Self::after_call(c.id, wrap, now), false, now);
         }

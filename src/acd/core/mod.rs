@@ -18,6 +18,7 @@
 //! untouched. See [`items`] for their rules.
 
 mod assist;
+mod forecast;
 mod inputs;
 pub mod items;
 mod items_route;
@@ -29,6 +30,8 @@ mod snapshot;
 mod tests;
 #[cfg(test)]
 mod tests_assist;
+#[cfg(test)]
+mod tests_forecast;
 #[cfg(test)]
 mod tests_items;
 #[cfg(test)]
@@ -47,6 +50,7 @@ use crate::acd::config::{AcdConfig, QueueChannel, Widen};
 use crate::acd::model::{AgentId, AgentState, AgentStateKind, NotReadyReason, SkillNeed};
 
 pub use assist::AssistTarget;
+pub use forecast::{WaitForecast, MIN_SAMPLES, RATE_WINDOW};
 pub use items::{ItemCancelReason, ItemKey, ItemOutput};
 pub use items_view::WebQueueSnapshot;
 pub use reconfigure::Reconfigured;
@@ -292,6 +296,8 @@ struct QueueRt {
     /// queues: logged in with a web capacity; no phone needed for the desk).
     staffed: u32,
     alarm: bool,
+    /// Recent answers and handle times, for the wait forecast.
+    service: forecast::QueueService,
 }
 
 #[derive(Debug)]
@@ -354,6 +360,8 @@ struct CallRt<C> {
     status: CallStatus,
     stage_timer: Option<Instant>,
     deadline_timer: Option<Instant>,
+    /// The caller left the line and is called back at the call's turn.
+    kept: bool,
 }
 
 /// What a timer is for; (instant, timer) keys are unique because slots are.
@@ -393,6 +401,8 @@ pub struct Acd<C> {
     outputs: VecDeque<Output<C>>,
     /// Web work items, in tables of their own.
     items: items::ItemTable,
+    /// When the ACD started: the observed answer rate is not taken over time it was down.
+    started: Instant,
 }
 
 impl<C: CallKey> Acd<C> {
@@ -446,6 +456,7 @@ impl<C: CallKey> Acd<C> {
                 waiting: 0,
                 staffed: 0,
                 alarm: false,
+                service: Default::default(),
             });
         }
         let mut agents = Vec::new();
@@ -560,6 +571,7 @@ impl<C: CallKey> Acd<C> {
             timers: BTreeSet::new(),
             outputs: VecDeque::new(),
             items: items::ItemTable::new(config),
+            started: now,
         };
         for qi in 0..acd.queues.len() {
             acd.update_alarm(qi as QueueIx);

@@ -163,6 +163,7 @@ impl<C: CallKey> Acd<C> {
                 },
                 stage_timer,
                 deadline_timer,
+                kept: c.kept,
             }));
         }
         self.seq = old.seq;

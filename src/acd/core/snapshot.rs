@@ -57,6 +57,9 @@ pub struct QueueSnapshot<C> {
     pub agents: StateCounts,
     /// Whether the queue's "nobody logged in" alarm is up.
     pub unstaffed: bool,
+    /// Places kept for callers who chose to be called back (not on the line, so not in
+    /// `waiting` nor in `longest_wait`).
+    pub kept: usize,
 }
 
 /// One agent on the wallboard.
@@ -111,6 +114,7 @@ impl<C: CallKey> Acd<C> {
                     .flatten()
                     .filter_map(|&(t0, _, slot)| {
                         self.call(slot)
+                            .filter(|c| !c.kept)
                             .map(|c| (c.id.clone(), Self::waited(t0, now)))
                     })
                     .collect(),
@@ -118,6 +122,7 @@ impl<C: CallKey> Acd<C> {
                 longest_wait: None,
                 agents: StateCounts::default(),
                 unstaffed: q.alarm,
+                kept: 0,
             })
             .collect();
         for c in self.calls.iter().flatten() {
@@ -127,6 +132,10 @@ impl<C: CallKey> Acd<C> {
             }
             if matches!(c.status, CallStatus::Ringing { .. }) {
                 q.ringing += 1;
+            }
+            if c.kept {
+                q.kept += usize::from(matches!(c.status, CallStatus::Waiting { .. }));
+                continue;
             }
             let w = Self::waited(c.t0, now);
             q.longest_wait = Some(q.longest_wait.map_or(w, |l| l.max(w)));

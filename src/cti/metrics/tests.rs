@@ -57,6 +57,7 @@ fn scrape() -> Scrape {
             ..StateCounts::default()
         },
         unstaffed: false,
+        kept: 0,
     };
     let tickets = TicketMetrics::default();
     tickets.committed("create");
