@@ -69,6 +69,16 @@ say robot-reason     "请说出您不满意的原因，说完请按井号键；�
 say robot-thanks     "感谢您对一二三四五热线的支持。如有新的诉求，请按0转人工服务。再见。"
 say robot-goodbye    "好的，不打扰您了。如需人工服务，请按0。感谢您的支持，再见。"
 
+# "Call me back" instead of waiting (C8, [queue_audio] callback_*): offered when the queue's
+# forecast wait is long; the number is read back with the digit prompts above.
+say callback-offer           "等候时间较长。保留排队位置并由我们回电，请按1。"
+say callback-confirm-prefix  "我们将回电至"
+say callback-confirm-suffix  "确认请按1，使用其他号码请按2，继续等候请按星号键。"
+say callback-enter           "请输入回电号码，以井号键结束。"
+say callback-accepted        "已为您保留排队位置，轮到您时我们将回电，请挂机。"
+# Surge mode (C8): a short, non-commercial notice before the menu.
+say surge-notice             "当前来电较多，我们正在增派人员，请您耐心等候，也可选择回电服务。"
+
 wanted hold-music || { echo "prompts regenerated in $(pwd)"; exit 0; }
 
 # Hold music: ~20 s of soft, slow arpeggios (C-major and A-minor, 4 notes per chord, one

@@ -115,6 +115,8 @@ pub enum MenuErrorKind {
     MissingQueueAudio,
     #[error("[queue_audio] is defined again (first at {first}): keep one")]
     DuplicateQueueAudio { first: String },
+    #[error("the callback offer needs all of callback_offer, callback_confirm_prefix, callback_confirm_suffix, callback_enter and callback_accepted; missing: {missing}")]
+    IncompleteCallbackAudio { missing: String },
     #[error("position_digits must list exactly 10 files, for the digits 0 to 9, not {count}")]
     BadDigitCount { count: usize },
     #[error("robot `{id}` is defined twice (first at {first}): rename or delete one")]

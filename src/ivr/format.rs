@@ -65,6 +65,14 @@ pub(super) struct RawQueueAudio {
     pub position_prefix: Spanned<String>,
     pub position_digits: Spanned<Vec<Spanned<String>>>,
     pub position_suffix: Spanned<String>,
+    /// "Call me back" (issue 15): all five or none.
+    pub callback_offer: Option<Spanned<String>>,
+    pub callback_confirm_prefix: Option<Spanned<String>>,
+    pub callback_confirm_suffix: Option<Spanned<String>>,
+    pub callback_enter: Option<Spanned<String>>,
+    pub callback_accepted: Option<Spanned<String>>,
+    /// Played before the menu while surge mode is on.
+    pub surge_notice: Option<Spanned<String>>,
 }
 
 /// `[robot.<id>]`: a callback robot's script. The steps are optional here so a missing one is

@@ -10,6 +10,7 @@
 //! files' serde shape), `load` (the rules, every error as `file:line`), `navigator` (one sans-IO
 //! state machine per call), `robot` (one per answered callback).
 
+pub mod callback_offer;
 pub mod error;
 mod format;
 pub mod load;
@@ -22,7 +23,9 @@ pub(crate) mod testutil;
 
 pub use error::{Location, MenuError, MenuErrorKind, MenuWarning};
 pub use load::{load, LoadOptions, Loaded, PromptCatalog, DEFAULT_QUEUES};
-pub use model::{Action, Key, Menu, MenuIdx, MenuTree, Prompt, PromptRef, Purpose, QueueAudio};
+pub use model::{
+    Action, CallbackAudio, Key, Menu, MenuIdx, MenuTree, Prompt, PromptRef, Purpose, QueueAudio,
+};
 pub use navigator::{NavAction, Navigator, PlayId, RouteReason};
 pub use robot::{Ended, Rating, RobotNavigator, RobotOutput, RobotResult};
 pub use script::{Answer, RobotScript, RobotStep, StepKind};

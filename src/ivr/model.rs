@@ -264,9 +264,47 @@ pub struct QueueAudio {
     pub(crate) position_prefix: PromptRef,
     pub(crate) position_digits: [PromptRef; 10],
     pub(crate) position_suffix: PromptRef,
+    /// The "call me back" offer's prompts; `None`: the menus offer no callback.
+    pub(crate) callback: Option<CallbackAudio>,
+    /// The short notice played before the menu while surge mode is on (C8).
+    pub(crate) surge_notice: Option<PromptRef>,
+}
+
+/// What a waiting caller hears of the "keep your place and be called back" offer (issue 15).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallbackAudio {
+    /// "The wait is long: press 1 to keep your place and be called back."
+    pub offer: PromptRef,
+    /// "We will call you back at" … the number, digit by digit …
+    pub confirm_prefix: PromptRef,
+    /// "… press 1 to confirm, 2 for another number, * to keep waiting."
+    pub confirm_suffix: PromptRef,
+    /// "Key in the number to call, then #."
+    pub enter: PromptRef,
+    /// "Your place is kept; we will call you when it is your turn. You may hang up."
+    pub accepted: PromptRef,
 }
 
 impl QueueAudio {
+    /// The callback offer's prompts, when the menus have them.
+    pub fn callback(&self) -> Option<&CallbackAudio> {
+        self.callback.as_ref()
+    }
+
+    /// The surge notice, when the menus have one.
+    pub fn surge_notice(&self) -> Option<&PromptRef> {
+        self.surge_notice.as_ref()
+    }
+
+    /// One prompt per digit of `number` (what is not a digit is skipped).
+    pub fn digits(&self, number: &str) -> Vec<PromptRef> {
+        number
+            .chars()
+            .filter_map(|c| c.to_digit(10))
+            .map(|d| self.position_digits[d as usize].clone())
+            .collect()
+    }
+
     /// Music looped while the caller waits.
     pub fn hold(&self) -> &PromptRef {
         &self.hold

@@ -51,6 +51,12 @@ pub fn catalog() -> Fake {
         ("robot-reason.wav", secs(5)),
         ("robot-thanks.wav", secs(6)),
         ("robot-goodbye.wav", secs(5)),
+        ("callback-offer.wav", secs(7)),
+        ("callback-confirm-prefix.wav", secs(2)),
+        ("callback-confirm-suffix.wav", secs(8)),
+        ("callback-enter.wav", secs(5)),
+        ("callback-accepted.wav", secs(7)),
+        ("surge-notice.wav", secs(9)),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))

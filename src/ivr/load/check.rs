@@ -12,7 +12,7 @@ use super::{Cx, Found, Parsed};
 use crate::ivr::error::MenuErrorKind;
 use crate::ivr::format::{RawDefaults, RawQueueAudio};
 use crate::ivr::model::{
-    Action, Key, Menu, MenuIdx, MenuTree, Prompt, PromptRef, Purpose, QueueAudio,
+    Action, CallbackAudio, Key, Menu, MenuIdx, MenuTree, Prompt, PromptRef, Purpose, QueueAudio,
 };
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -523,11 +523,72 @@ fn check_queue_audio(cx: &mut Cx, file: usize, qa: Spanned<RawQueueAudio>) -> Op
         }
         None => None,
     };
+    let callback = check_callback_audio(cx, file, &qa);
+    let surge_notice = match &qa.surge_notice {
+        Some(f) => Some(get(cx, f)?),
+        None => None,
+    };
     Some(QueueAudio {
         hold: hold?,
         transfer: transfer?,
         position_prefix: prefix?,
         position_digits: digits?,
         position_suffix: suffix?,
+        callback: callback?,
+        surge_notice,
     })
+}
+
+/// The callback offer's five prompts: all or none. `Some(None)`: none (no offer);
+/// `None`: an error was reported.
+fn check_callback_audio(
+    cx: &mut Cx,
+    file: usize,
+    qa: &RawQueueAudio,
+) -> Option<Option<CallbackAudio>> {
+    let fields = [
+        ("callback_offer", &qa.callback_offer),
+        ("callback_confirm_prefix", &qa.callback_confirm_prefix),
+        ("callback_confirm_suffix", &qa.callback_confirm_suffix),
+        ("callback_enter", &qa.callback_enter),
+        ("callback_accepted", &qa.callback_accepted),
+    ];
+    let missing: Vec<&str> = fields
+        .iter()
+        .filter(|(_, f)| f.is_none())
+        .map(|(n, _)| *n)
+        .collect();
+    if missing.len() == fields.len() {
+        return Some(None);
+    }
+    if !missing.is_empty() {
+        let span = fields
+            .iter()
+            .find_map(|(_, f)| f.as_ref().map(|f| f.span()))
+            .unwrap_or(0..0);
+        let kind = MenuErrorKind::IncompleteCallbackAudio {
+            missing: missing.join(", "),
+        };
+        cx.error(file, &span, kind);
+        return None;
+    }
+    let mut refs = Vec::with_capacity(fields.len());
+    for (_, f) in fields {
+        let f = f.as_ref()?;
+        refs.push(
+            cx.prompt_duration(file, f)
+                .map(|_| PromptRef::new(f.get_ref().clone())),
+        );
+    }
+    let mut refs = refs.into_iter();
+    let mut next = || refs.next().flatten();
+    let (offer, confirm_prefix, confirm_suffix, enter, accepted) =
+        (next(), next(), next(), next(), next());
+    Some(Some(CallbackAudio {
+        offer: offer?,
+        confirm_prefix: confirm_prefix?,
+        confirm_suffix: confirm_suffix?,
+        enter: enter?,
+        accepted: accepted?,
+    }))
 }
