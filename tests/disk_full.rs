@@ -30,6 +30,7 @@ fn live(id: &str) -> LiveCall {
         .single()
         .expect("time");
     LiveCall {
+        callback_offered: false,
         id: id.into(),
         caller: "138******78".into(),
         called: "12345".into(),

@@ -121,7 +121,9 @@ impl CallEngine {
                             c.first_ring_at.get_or_insert(now);
                         }
                     }
-                    self.ring_agent(call, agent, now);
+                    if !self.kept_turn(call, agent.clone(), now) {
+                        self.ring_agent(call, agent, now);
+                    }
                 }
                 AcdOutput::CancelOffer {
                     call,
@@ -137,6 +139,7 @@ impl CallEngine {
                         }
                     }
                     self.cancel_agent_leg(call, now);
+                    self.drop_reserving(call);
                 }
                 AcdOutput::CallAnswered {
                     call,
@@ -247,6 +250,10 @@ impl CallEngine {
     }
 
     /// Sends an INVITE to the agent's registered phone.
+    pub(crate) fn ring_agent_for(&mut self, id: CallId, agent: AgentId, now: Instant) {
+        self.ring_agent(id, agent, now);
+    }
+
     fn ring_agent(&mut self, id: CallId, agent: AgentId, now: Instant) {
         let agent_name = agent.to_string();
         let Some(target) = self.agent_phone_target(id, &agent, now) else {
@@ -347,6 +354,11 @@ impl CallEngine {
         if let Err(e) = self.acd.handle_ring_failed(&id, failure, now) {
             tracing::debug!(error = %e, "ACD: ring failed");
         }
+        self.drop_reserving(id);
+    }
+
+    pub(crate) fn ring_failed_for(&mut self, id: CallId, failure: RingFailure, now: Instant) {
+        self.ring_failed(id, failure, now);
     }
 
     /// A response on an agent leg's INVITE transaction (live or dying).
@@ -424,11 +436,14 @@ impl CallEngine {
             self.connect(id, now);
             return;
         }
+        let reserving = matches!(call.phase, Phase::Reserving);
         match self.acd.handle_ring_answered(&id, now) {
+            Ok(()) if reserving => self.callback_agent_answered(id, now),
             Ok(()) => self.connect(id, now),
             Err(e) => {
                 tracing::info!(error = %e, "agent answered too late: hanging up its leg");
                 self.end_agent_leg(id, now);
+                self.drop_reserving(id);
             }
         }
         self.drain_acd(now);

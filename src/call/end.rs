@@ -67,8 +67,17 @@ impl CallEngine {
                     .remove(&(leg.invite.headers.call_id.clone(), tag.to_string()));
             }
         }
+        let agent_on_line = call
+            .agent_leg
+            .as_ref()
+            .is_some_and(|l| l.state == crate::call::agent_leg::LegState::Talking)
+            || call.agent.is_some();
         let acd_result = match call.phase {
+            // The caller left the line with the place kept: the ACD goes on with it.
+            _ if outcome == CallOutcome::CallbackRequested => Ok(()),
             Phase::Talking => self.acd.handle_call_ended(&id, now),
+            // A callback the agent answered whose citizen was not reached (or not yet).
+            Phase::Dialling { .. } if agent_on_line => self.acd.handle_call_ended(&id, now),
             // Waiting again after a transfer: a person had answered, so no abandon.
             Phase::Queued { .. } if call.answered_queue.is_some() => {
                 self.acd.handle_call_withdrawn(&id, now)

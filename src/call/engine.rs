@@ -99,6 +99,8 @@ pub struct EngineConfig {
     pub trunk_caller_id: String,
     /// How long a citizen's phone may ring before the try counts as not answered.
     pub outbound_ring_timeout: Duration,
+    /// "Keep your place and be called back" (`[callback_offer]`, `call::call_me_back`).
+    pub call_me_back: crate::call::call_me_back::CallMeBackConfig,
 }
 
 pub use crate::call::counters::EngineCounters;
@@ -149,6 +151,10 @@ pub struct CallEngine {
     pub counters: EngineCounters,
     /// Registrations or agent states changed since the shell last saved them.
     pub(crate) state_dirty: bool,
+    /// Places kept for callers who chose to be called back.
+    pub(crate) kept: crate::call::call_me_back::KeptCallbacks,
+    /// Surge mode (C8): since when, and who turned it on.
+    pub(crate) surge: Option<crate::call::call_me_back::Surge>,
 }
 
 /// Whom a live call is from and which agent has it: see [`CallEngine::caller_of`].
@@ -214,6 +220,8 @@ impl CallEngine {
             registrar,
             counters: EngineCounters::default(),
             state_dirty: false,
+            kept: Default::default(),
+            surge: None,
         }
     }
 
@@ -608,6 +616,7 @@ impl CallEngine {
             self.timers.first().map(|(at, _)| *at),
             self.registrar.poll_timeout(),
             self.acd.poll_timeout(),
+            self.kept.poll_timeout(),
         ]
         .into_iter()
         .flatten()
@@ -704,6 +713,7 @@ impl CallEngine {
             }
             self.call_timeout(id, now);
         }
+        self.kept_timeout(now);
         self.flush_transactions(now);
     }
 

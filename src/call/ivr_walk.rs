@@ -44,10 +44,13 @@ impl CallEngine {
                     let token = self.next_token;
                     self.next_token += 1;
                     *play = Some((token, play_id));
+                    let prompts: Vec<String> =
+                        prompts.iter().map(|p| p.as_str().to_string()).collect();
+                    let prompts = self.with_surge_notice(prompts);
                     self.out.push_back(Output::Media(MediaCommand::Play {
                         call: id,
                         token,
-                        prompts: prompts.iter().map(|p| p.as_str().to_string()).collect(),
+                        prompts,
                         loop_last: false,
                     }));
                 }
@@ -99,6 +102,7 @@ impl CallEngine {
                 queue: queue.clone(),
                 next_notice: now + interval,
                 until: now + self.cfg.max_in_queue,
+                offer: Default::default(),
             };
         }
         self.journal(id);
@@ -109,6 +113,7 @@ impl CallEngine {
         }
         self.rearm(id);
         self.drain_acd(now);
+        self.offer_callback_if_due(id, now);
     }
 
     pub(crate) fn play_loop(&mut self, id: CallId, prompts: Vec<String>) {
@@ -137,6 +142,8 @@ impl CallEngine {
             }
         } else if matches!(call.phase, Phase::Robot { .. }) {
             self.robot_play_finished(id, token, now);
+        } else if matches!(call.phase, Phase::Queued { .. }) {
+            self.offer_play_finished(id, token, now);
         }
         self.flush_transactions(now);
     }
@@ -158,6 +165,9 @@ impl CallEngine {
                 .out
                 .push_back(Output::Media(MediaCommand::SendDigit { call: id, digit })),
             Phase::Robot { .. } => self.robot_digit(id, digit, now),
+            Phase::Queued { .. } => {
+                self.offer_digit(id, digit, now);
+            }
             _ => {}
         }
         self.flush_transactions(now);

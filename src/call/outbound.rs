@@ -149,6 +149,8 @@ impl CallEngine {
                     outcome: None,
                     robot: None,
                     reason: None,
+                    requested_at: None,
+                    last_try: false,
                 },
                 robot: req.robot,
                 queue: req.queue,
@@ -275,6 +277,7 @@ impl CallEngine {
         };
         state.info.outcome = Some(Outcome::Answered);
         let (attempt, queue, robot) = (state.attempt, state.queue.clone(), state.robot.clone());
+        let state_purpose = state.info.purpose;
         tracing::info!(call = %id, %queue, "the citizen answered the hotline's call");
         // The trunk's SDP address is believed, as for calls coming in from it.
         let open = crate::call::session::open_command(id, call.port, &media, true);
@@ -284,6 +287,10 @@ impl CallEngine {
             outcome: Outcome::Answered,
         });
         self.journal(id);
+        if state_purpose == Purpose::CallMeBack {
+            self.callback_citizen_answered(id, now);
+            return;
+        }
         match robot {
             Some(script) => self.start_robot(id, &script, now),
             None => {
@@ -298,6 +305,10 @@ impl CallEngine {
         let Some(state) = self.calls.get_mut(&id).and_then(|c| c.outbound.as_mut()) else {
             return;
         };
+        if state.info.purpose == Purpose::CallMeBack {
+            self.callback_not_reached(id, outcome, now);
+            return;
+        }
         state.info.outcome = Some(outcome);
         let attempt = state.attempt;
         tracing::info!(call = %id, ?outcome, "the citizen was not reached");
@@ -394,6 +405,7 @@ impl Call {
             session_interval: None,
             session_timer: None,
             outbound: Some(state),
+            callback_offered: false,
         }
     }
 }
@@ -408,7 +420,7 @@ fn call_ticket(call: &Call) -> Option<String> {
 }
 
 /// `sip:<number>@<trunk>` from the hotline's own number.
-fn trunk_target(trunk: SocketAddr, number: &str, caller_id: &str) -> LegTarget {
+pub(crate) fn trunk_target(trunk: SocketAddr, number: &str, caller_id: &str) -> LegTarget {
     let host = match trunk.ip() {
         std::net::IpAddr::V4(a) => Host::Ipv4(a),
         std::net::IpAddr::V6(a) => Host::Ipv6(a),

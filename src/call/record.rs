@@ -67,6 +67,10 @@ pub enum CallOutcome {
     /// A call the hotline placed that the citizen did not answer (busy, no answer, refused,
     /// the trunk failed): its `outbound.outcome` says which. Not in the inbound KPIs.
     NotReached,
+    /// The caller took "keep your place and be called back" (C8) and left the line: their
+    /// place in the queue is kept and the hotline calls them at their turn. Neither answered
+    /// nor abandoned in the inbound rates; counted apart (`docs/KPI.md`).
+    CallbackRequested,
 }
 
 /// Who started a call: a citizen calling the hotline, or the hotline calling a citizen back.
@@ -95,6 +99,16 @@ pub struct OutboundInfo {
     /// The citizen's spoken reason for 不满意, beside the call's recording.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<ReasonRecording>,
+    /// "Call me back": when the citizen asked (their time to callback runs from it).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::china_time::serialize_opt"
+    )]
+    pub requested_at: Option<DateTime<Utc>>,
+    /// "Call me back": this try was the last (not reached: the callback is given up).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub last_try: bool,
 }
 
 pub use crate::outbound::result::{ReasonRecording, RobotEnded, RobotRating, RobotSummary};
@@ -119,6 +133,9 @@ pub struct LiveCall {
     /// When the caller asked for a person (t₀ of the 15-second clock).
     #[serde(serialize_with = "crate::china_time::serialize_opt")]
     pub queued_at: Option<DateTime<Utc>>,
+    /// The caller was offered "keep your place and be called back" while waiting.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub callback_offered: bool,
     /// The agent whose phone rings for the call now (before anyone answers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offered_to: Option<String>,
@@ -305,7 +322,7 @@ impl WaitBreach {
 
 impl CallOutcome {
     /// Every outcome, in the order metrics list them.
-    pub const ALL: [CallOutcome; 13] = [
+    pub const ALL: [CallOutcome; 14] = [
         CallOutcome::Answered,
         CallOutcome::AbandonedInIvr,
         CallOutcome::AbandonedInQueue,
@@ -319,6 +336,7 @@ impl CallOutcome {
         CallOutcome::NoCapacity,
         CallOutcome::Interrupted,
         CallOutcome::NotReached,
+        CallOutcome::CallbackRequested,
     ];
 
     /// The name used in JSON and metrics labels.
@@ -337,6 +355,7 @@ impl CallOutcome {
             CallOutcome::NoCapacity => "no_capacity",
             CallOutcome::Interrupted => "interrupted",
             CallOutcome::NotReached => "not_reached",
+            CallOutcome::CallbackRequested => "callback_requested",
         }
     }
 }

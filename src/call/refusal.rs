@@ -29,6 +29,7 @@ impl CallEngine {
         let caller = caller_of(req);
         let record = CallRecord {
             call: LiveCall {
+                callback_offered: false,
                 id: crate::call::ids::call_name(at, id),
                 caller: caller.masked(),
                 called,

@@ -61,6 +61,8 @@ pub enum Phase {
         queue: String,
         next_notice: Instant,
         until: Instant,
+        /// "Keep your place and be called back" (`call::call_me_back`).
+        offer: crate::call::call_me_back::QueueOffer,
     },
     /// A callback robot talks with the citizen the hotline called (`call::robot_call`);
     /// `play` is its current play list and our token for it; `to_person` the queue `0`
@@ -74,6 +76,9 @@ pub enum Phase {
     Talking,
     /// An outbound call ringing at the citizen's phone until `until` (`call::outbound`).
     Dialling { until: Instant },
+    /// A kept callback's turn (`call::call_me_back`): the agent's phone rings first; the
+    /// citizen is dialled once the agent answered.
+    Reserving,
     /// We sent a BYE; the call ends when it is answered (or times out).
     Ending { outcome: CallOutcome },
 }
@@ -134,6 +139,8 @@ pub struct Call {
     pub conference: crate::call::parties::Conference,
     /// For a call the hotline placed (`call::outbound`).
     pub outbound: Option<crate::call::outbound::OutboundState>,
+    /// The caller was offered "keep your place and be called back" (`call::call_me_back`).
+    pub callback_offered: bool,
 }
 
 impl Call {
@@ -153,7 +160,13 @@ impl Call {
             }
             Phase::Queued {
                 next_notice, until, ..
-            } => Some((*next_notice).min(*until)),
+            } => Some(
+                self.offer_deadline()
+                    .map_or((*next_notice).min(*until), |t| {
+                        t.min(*next_notice).min(*until)
+                    }),
+            ),
+            Phase::Reserving => None,
             Phase::Talking => None,
             Phase::Robot { nav, .. } => nav.poll_timeout(),
             Phase::Dialling { until } => Some(*until),
@@ -172,7 +185,7 @@ impl Call {
     pub fn state(&self) -> CallState {
         match self.phase {
             Phase::Ringing { .. } => CallState::Setup,
-            Phase::Dialling { .. } => CallState::Dialling,
+            Phase::Dialling { .. } | Phase::Reserving => CallState::Dialling,
             Phase::Answered { .. } | Phase::Ivr { .. } | Phase::Robot { .. } => CallState::Ivr,
             Phase::Queued { .. } if self.agent_leg.is_some() => CallState::Ringing,
             Phase::Queued { .. } => CallState::Queued,
@@ -197,6 +210,7 @@ impl Call {
     /// The live view of this call.
     pub fn live(&self) -> LiveCall {
         LiveCall {
+            callback_offered: self.callback_offered,
             offered_to: self.offered_to(),
             agent: self.agent.clone(),
             connected_at: self.connected_at,
@@ -229,7 +243,7 @@ impl Call {
     fn abandon_outcome(&self) -> CallOutcome {
         match self.phase {
             Phase::Ringing { .. } => CallOutcome::CancelledBeforeAnswer,
-            Phase::Dialling { .. } => CallOutcome::NotReached,
+            Phase::Dialling { .. } | Phase::Reserving => CallOutcome::NotReached,
             Phase::Queued { .. } => CallOutcome::AbandonedInQueue,
             Phase::Talking => CallOutcome::Answered,
             Phase::Ending { outcome } => outcome,
@@ -366,6 +380,7 @@ impl CallEngine {
             session_interval,
             session_timer: None,
             outbound: None,
+            callback_offered: false,
         };
         self.by_invite.insert(key, id);
         self.calls.insert(id, call);
@@ -530,6 +545,9 @@ impl CallEngine {
             return;
         }
         self.side_line_timeout(id, now);
+        if self.offer_timeout(id, now) {
+            return;
+        }
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
@@ -577,6 +595,24 @@ impl CallEngine {
             }
             Phase::Queued { next_notice, .. } if now >= *next_notice => {
                 *next_notice = now + self.cfg.queue_notice_interval;
+                if call.offer_running() {
+                    // The offer's dialog speaks with the caller: no notice over it.
+                    self.rearm(id);
+                    return;
+                }
+                self.offer_callback_if_due(id, now);
+                if self
+                    .calls
+                    .get(&id)
+                    .is_some_and(|c| c.offer_running() || c.agent_leg.is_some())
+                {
+                    // The offer speaks now, or an agent's phone is ringing: no notice.
+                    self.rearm(id);
+                    return;
+                }
+                let Some(call) = self.calls.get(&id) else {
+                    return;
+                };
                 if call.agent_leg.is_some() {
                     // An agent's phone is ringing: no "N callers ahead of you" now.
                     self.rearm(id);
@@ -637,6 +673,15 @@ impl CallEngine {
             }
         }
         match req.method {
+            Method::Bye if call.offer_accepted() => {
+                // The caller took the callback and hung up during the farewell: kept.
+                self.respond_status(&key, &req, 200, now);
+                if !self.offer_taken_and_gone(id, now) {
+                    let outcome = CallOutcome::AbandonedInQueue;
+                    self.end_agent_leg(id, now);
+                    self.finish(id, outcome, now);
+                }
+            }
             Method::Bye => {
                 let outcome = call.abandon_outcome();
                 tracing::info!(call = %call.id, %outcome, "caller hung up");

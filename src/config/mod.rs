@@ -49,6 +49,8 @@ pub struct Config {
     /// When, how often and how fast the hotline calls citizens back.
     pub outbound: crate::outbound::rules::OutboundRules,
     pub callback: crate::outbound::settings::CallbackSettings,
+    /// "Call me back" instead of waiting, and surge mode (C8).
+    pub callback_offer: crate::outbound::settings::CallbackOfferSettings,
     pub registrar: RegistrarSettings,
     /// The citizen's internet channel (issue 13).
     pub public: PublicConfig,
@@ -437,6 +439,9 @@ impl Config {
                     format!("sip.service_numbers: {n:?} is not a dialable number (digits, letters, '+')"),
                 );
             }
+        }
+        if let Err(e) = self.callback_offer.validate() {
+            bad("callback_offer", e);
         }
         if let Err(e) = self.callback.validate() {
             bad("callback", e);

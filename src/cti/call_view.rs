@@ -162,6 +162,7 @@ mod tests {
 
     fn live(id: &str, state: CallState) -> LiveCall {
         LiveCall {
+            callback_offered: false,
             id: id.into(),
             caller: "138******78".into(),
             called: "12345".into(),

@@ -52,3 +52,66 @@ impl CallbackSettings {
         Ok(())
     }
 }
+
+/// `[callback_offer]` of `config/hotline.toml` (issue 15, C8): when a waiting caller is
+/// offered "keep your place and be called back" (the forecast: `Acd::forecast_wait`), and
+/// when surge mode turns itself on. The tries and the calling window are `[outbound]`'s.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CallbackOfferSettings {
+    /// Off: never offered. On, it also needs `[trunk] address` and the menus' callback
+    /// prompts (`[queue_audio] callback_*`).
+    pub enabled: bool,
+    /// Offered when the forecast wait passes this.
+    #[serde(with = "humantime_serde")]
+    pub offer_above: Duration,
+    /// The same in surge mode.
+    #[serde(with = "humantime_serde")]
+    pub surge_offer_above: Duration,
+    /// The handle time (talk and wrap-up) the forecast assumes until a queue has its own.
+    #[serde(with = "humantime_serde")]
+    pub assumed_handle_time: Duration,
+    /// Surge mode turns on by itself when a waiting call's forecast passes this (checked at
+    /// each offer); `0s`: only a supervisor turns it on.
+    #[serde(with = "humantime_serde")]
+    pub surge_above: Duration,
+    /// After a callback that did not reach the citizen (busy, no answer), its place is
+    /// queued again this much later (the tries are `[outbound] max_attempts`).
+    #[serde(with = "humantime_serde")]
+    pub retry_gap: Duration,
+}
+
+impl Default for CallbackOfferSettings {
+    fn default() -> Self {
+        CallbackOfferSettings {
+            enabled: true,
+            offer_above: Duration::from_secs(120),
+            surge_offer_above: Duration::from_secs(45),
+            assumed_handle_time: Duration::from_secs(240),
+            surge_above: Duration::from_secs(600),
+            retry_gap: Duration::from_secs(180),
+        }
+    }
+}
+
+impl CallbackOfferSettings {
+    /// Checks what serde cannot.
+    pub fn validate(&self) -> Result<(), String> {
+        let day = Duration::from_secs(24 * 3600);
+        if self.offer_above > day || self.surge_offer_above > day || self.surge_above > day {
+            return Err("callback_offer: thresholds must be under 24h".into());
+        }
+        if self.surge_offer_above > self.offer_above {
+            return Err(
+                "callback_offer.surge_offer_above must not exceed offer_above (surge mode offers sooner, not later)"
+                    .into(),
+            );
+        }
+        if !(Duration::from_secs(10)..=Duration::from_secs(3600))
+            .contains(&self.assumed_handle_time)
+        {
+            return Err("callback_offer.assumed_handle_time must be from 10s to 1h".into());
+        }
+        Ok(())
+    }
+}

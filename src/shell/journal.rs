@@ -338,6 +338,7 @@ mod tests {
         let talking = state == CallState::Talking;
         let queued = state >= CallState::Queued;
         LiveCall {
+            callback_offered: false,
             id: id.into(),
             caller: "138******78".into(),
             called: "12345".into(),

@@ -346,6 +346,16 @@ pub async fn run(
             .or_else(|| config.sip.service_numbers.first().cloned())
             .unwrap_or_else(|| "12345".into()),
         outbound_ring_timeout: config.outbound.ring_timeout,
+        call_me_back: crate::call::call_me_back::CallMeBackConfig {
+            enabled: config.callback_offer.enabled,
+            offer_above: config.callback_offer.offer_above,
+            surge_offer_above: config.callback_offer.surge_offer_above,
+            assumed_handle_time: config.callback_offer.assumed_handle_time,
+            surge_above: config.callback_offer.surge_above,
+            max_attempts: config.outbound.max_attempts,
+            retry_gap: config.callback_offer.retry_gap,
+            rules: config.outbound.clone(),
+        },
     };
     let registrar = crate::sip::registrar::Registrar::new(
         crate::sip::registrar::RegistrarConfig {

@@ -187,6 +187,52 @@ pub fn handled(r: &CallRecord) -> Option<KpiEvent> {
     })
 }
 
+/// What a record means to the "call me back" counts (C8, `docs/KPI.md`): the offer made to an
+/// inbound caller, the place kept when they took it, and a callback reached or given up.
+pub fn callback_events(r: &CallRecord) -> Vec<KpiEvent> {
+    use crate::call::record::CallOutcome;
+    use crate::outbound::dialler::Purpose;
+    use crate::stats::kpi::Outcome;
+    let c = &r.call;
+    let queue = c.queue.clone();
+    let at = |at| KpiEvent {
+        queue: queue.clone(),
+        outcome: Outcome::CallbackOffered,
+        at,
+    };
+    let mut out = Vec::new();
+    match &c.outbound {
+        None => {
+            if c.callback_offered {
+                out.push(at(c.queued_at.unwrap_or(r.ended_at)));
+            }
+            if let (CallOutcome::CallbackRequested, Some(t0)) = (r.outcome, c.queued_at) {
+                let wait = (r.ended_at - t0).to_std().unwrap_or_default();
+                out.push(KpiEvent {
+                    outcome: Outcome::CallbackKept { wait },
+                    ..at(r.ended_at)
+                });
+            }
+        }
+        Some(o) if o.purpose == Purpose::CallMeBack => {
+            if let (Some(connected), Some(asked)) = (c.connected_at, o.requested_at) {
+                let after = (connected - asked).to_std().unwrap_or_default();
+                out.push(KpiEvent {
+                    outcome: Outcome::CallbackReached { after },
+                    ..at(connected)
+                });
+            } else if o.last_try {
+                out.push(KpiEvent {
+                    outcome: Outcome::CallbackGivenUp,
+                    ..at(r.ended_at)
+                });
+            }
+        }
+        Some(_) => {}
+    }
+    out
+}
+
 /// What a finished call means to the KPIs: answered (with its wait) or abandoned while
 /// waiting, and when; `None` for calls that never asked for a person.
 pub fn kpi_outcome(r: &CallRecord) -> Option<KpiEvent> {
@@ -250,6 +296,7 @@ pub fn kpi_outcomes(data_dir: &Path) -> std::io::Result<Vec<KpiEvent>> {
             if let Ok(r) = serde_json::from_str::<CallRecord>(&line?) {
                 out.extend(kpi_outcome(&r));
                 out.extend(handled(&r));
+                out.extend(callback_events(&r));
             }
         }
     }
@@ -299,7 +346,12 @@ pub fn kpi_outcomes_between(
 ) -> std::io::Result<Vec<KpiEvent>> {
     let mut out: Vec<KpiEvent> = records_between(data_dir, from, to)?
         .iter()
-        .flat_map(|r| kpi_outcome(r).into_iter().chain(handled(r)))
+        .flat_map(|r| {
+            kpi_outcome(r)
+                .into_iter()
+                .chain(handled(r))
+                .chain(callback_events(r))
+        })
         .filter(|e| e.at >= from && e.at < to)
         .collect();
     out.sort_by_key(|e| e.at);
@@ -336,6 +388,7 @@ mod tests {
             .unwrap();
         CallRecord {
             call: LiveCall {
+                callback_offered: false,
                 id: id.into(),
                 caller: "138******78".into(),
                 called: "12345".into(),

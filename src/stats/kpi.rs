@@ -35,6 +35,15 @@ pub enum Outcome {
     /// Refused with 503 before answering for lack of capacity: nobody answered the citizen,
     /// so it counts against both rates.
     Refused,
+    /// A waiting caller was offered "keep your place and be called back" (C8).
+    CallbackOffered,
+    /// The caller took it and left the line after `wait`: neither answered nor abandoned,
+    /// so out of both rates and counted apart (`docs/KPI.md`).
+    CallbackKept { wait: Duration },
+    /// The callback reached the citizen, `after` the request, with an agent on the line.
+    CallbackReached { after: Duration },
+    /// Every try of a callback failed: the citizen was not reached.
+    CallbackGivenUp,
 }
 
 /// One outcome, of a queue, at an instant: what the call engine and the record files feed.
@@ -58,6 +67,11 @@ struct Counts {
     handled: u64,
     handle_sum_ms: u64,
     wait_max_ms: u64,
+    cb_offered: u64,
+    cb_kept: u64,
+    cb_reached: u64,
+    cb_given_up: u64,
+    cb_after_sum_ms: u64,
 }
 
 impl Counts {
@@ -72,6 +86,11 @@ impl Counts {
         self.handled += o.handled;
         self.handle_sum_ms += o.handle_sum_ms;
         self.wait_max_ms = self.wait_max_ms.max(o.wait_max_ms);
+        self.cb_offered += o.cb_offered;
+        self.cb_kept += o.cb_kept;
+        self.cb_reached += o.cb_reached;
+        self.cb_given_up += o.cb_given_up;
+        self.cb_after_sum_ms += o.cb_after_sum_ms;
     }
 }
 
@@ -103,6 +122,23 @@ pub struct Rates {
     pub max_wait_s: Option<f64>,
     /// Mean talk time (hold included, wrap-up not) of answered calls that ended, seconds.
     pub avg_handle_s: Option<f64>,
+    /// "Call me back" (C8), counted apart from the rates.
+    pub callbacks: CallbackCounts,
+}
+
+/// "Keep your place and be called back" over a period (`docs/KPI.md`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct CallbackCounts {
+    /// Waiting callers who were offered it.
+    pub offered: u64,
+    /// Callers who took it and left the line (their place kept).
+    pub kept: u64,
+    /// Callbacks that reached the citizen with an agent on the line.
+    pub reached: u64,
+    /// Callbacks given up after their last try.
+    pub given_up: u64,
+    /// Mean time from the request to the citizen reached, seconds.
+    pub avg_time_to_callback_s: Option<f64>,
 }
 
 impl From<Counts> for Rates {
@@ -124,6 +160,14 @@ impl From<Counts> for Rates {
             avg_wait_s: (c.answered > 0).then(|| c.wait_sum_ms as f64 / 1000.0 / c.answered as f64),
             avg_handle_s: (c.handled > 0)
                 .then(|| c.handle_sum_ms as f64 / 1000.0 / c.handled as f64),
+            callbacks: CallbackCounts {
+                offered: c.cb_offered,
+                kept: c.cb_kept,
+                reached: c.cb_reached,
+                given_up: c.cb_given_up,
+                avg_time_to_callback_s: (c.cb_reached > 0)
+                    .then(|| c.cb_after_sum_ms as f64 / 1000.0 / c.cb_reached as f64),
+            },
         }
     }
 }
@@ -242,6 +286,13 @@ fn count(c: &mut Counts, outcome: Outcome, grace: Duration) {
             c.handle_sum_ms += ms(talk);
         }
         Outcome::Refused => c.refused += 1,
+        Outcome::CallbackOffered => c.cb_offered += 1,
+        Outcome::CallbackKept { .. } => c.cb_kept += 1,
+        Outcome::CallbackReached { after } => {
+            c.cb_reached += 1;
+            c.cb_after_sum_ms += ms(after);
+        }
+        Outcome::CallbackGivenUp => c.cb_given_up += 1,
     }
 }
 

@@ -93,7 +93,7 @@ impl<C: CallKey> Acd<C> {
         service.trim(now);
         let handle = service
             .handle_s
-            .unwrap_or_else(|| assumed_handle.as_secs_f64())
+            .unwrap_or(assumed_handle.as_secs_f64())
             .max(1.0);
         let staff_rate = f64::from(working) / handle;
         let observed = if service.answers.len() >= MIN_SAMPLES {

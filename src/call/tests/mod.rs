@@ -42,6 +42,16 @@ fn config(answer_delay: Duration) -> EngineConfig {
         trunk: None,
         trunk_caller_id: "12345".into(),
         outbound_ring_timeout: Duration::from_secs(30),
+        call_me_back: crate::call::call_me_back::CallMeBackConfig {
+            enabled: false,
+            offer_above: Duration::from_secs(120),
+            surge_offer_above: Duration::from_secs(45),
+            assumed_handle_time: Duration::from_secs(240),
+            surge_above: Duration::ZERO,
+            max_attempts: 3,
+            retry_gap: Duration::from_secs(120),
+            rules: crate::outbound::rules::OutboundRules::default(),
+        },
     }
 }
 
