@@ -54,9 +54,19 @@ impl Baresip {
             .expect("timeout");
         s.write_all(format!("{}:{json},", json.len()).as_bytes())
             .expect("send the command");
-        let mut reply = [0u8; 512];
-        let n = s.read(&mut reply).unwrap_or(0);
-        let reply = String::from_utf8_lossy(&reply[..n]);
+        // Events (a call closing because of this very command) may come before the reply.
+        let mut reply = String::new();
+        for _ in 0..8 {
+            let mut buf = [0u8; 1024];
+            let n = s.read(&mut buf).unwrap_or(0);
+            if n == 0 {
+                break;
+            }
+            reply.push_str(&String::from_utf8_lossy(&buf[..n]));
+            if reply.contains(r#""response":true"#) {
+                break;
+            }
+        }
         assert!(
             reply.contains(r#""ok":true"#),
             "baresip refused {command}: {reply}"

@@ -1,0 +1,171 @@
+//! Issue 15, "call me back" instead of waiting (C8), against real peers: a SIPp caller waits
+//! in `general` with nobody at work, hears the offer, presses 1 and 1 (RFC 4733) and is let
+//! go; when baresip agent 1001 becomes ready, the engine rings 1001 first and only then calls
+//! the SIPp citizen back through the trunk, and bridges the two. The KPIs count the offer,
+//! the kept place and the callback reached, apart from the inbound rates.
+
+// Real peers run in real time.
+#![allow(clippy::disallowed_methods)]
+
+mod common;
+
+use std::net::{SocketAddr, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::baresip::start_baresip_with;
+use common::{http_request, root, sipp, wait_for, Engine};
+
+fn free_port() -> SocketAddr {
+    UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .expect("a free port")
+}
+
+/// The caller: dials 12345, presses 0 (a person), then 1 (take the offer) and 1 (confirm
+/// the number read back), each with its own RFC 4733 timestamp, and waits for our BYE.
+fn caller_scenario(dir: &Path) -> PathBuf {
+    let mut steps = String::new();
+    for (i, (pause, key)) in [(1500u64, 0u8), (3000, 1), (2000, 1)].iter().enumerate() {
+        let pcap = dir.join(format!("key{i}.pcap"));
+        common::pcap::key_press(&pcap, *key, 40_000 + 16_000 * i as u32, 100 + 20 * i as u16);
+        steps.push_str(&format!(
+            "  <pause milliseconds=\"{pause}\"/>\n  <nop><action><exec play_pcap_audio=\"{}\"/></action></nop>\n",
+            pcap.display()
+        ));
+    }
+    let template = std::fs::read_to_string(root().join("tests/sipp/uac_call_me_back.xml"))
+        .expect("caller template");
+    let xml = template.replace("<!-- KEYS -->", &steps);
+    let path = dir.join("caller.xml");
+    std::fs::write(&path, xml).expect("scenario");
+    path
+}
+
+#[test]
+fn a_caller_takes_the_callback_and_is_called_back_once_agent_1001_is_ready() {
+    let dir = tempfile::tempdir().expect("dir");
+    let trunk = free_port();
+    let engine = Engine::start(&format!(
+        "[trunk]\naddress = \"{trunk}\"\n\n[outbound]\nwindow_start = \"00:00:00\"\nwindow_end = \"23:59:59\"\nring_timeout = \"10s\"\n\n[callback_offer]\noffer_above = \"60s\"\nsurge_above = \"0s\"\nretry_gap = \"2s\"\n"
+    ));
+    let sip = engine.sip;
+    let phone = start_baresip_with(
+        dir.path(),
+        &format!("<sip:1001@{sip};transport=udp>;auth_pass=demo-1001;regint=600;answermode=auto\n"),
+    );
+    wait_for(Duration::from_secs(15), || {
+        let (_, body) = engine.get("/api/agents");
+        let list: serde_json::Value = serde_json::from_str(&body).ok()?;
+        list.as_array()?
+            .iter()
+            .any(|a| a["id"] == "1001" && a["registered"] == true)
+            .then_some(())
+    })
+    .unwrap_or_else(|| panic!("1001 registers; log:\n{}", engine.log()));
+
+    // The citizen behind the trunk: answers the callback, waits for the BYE.
+    let citizen = {
+        let scenario = root().join("tests/sipp/uas_citizen_answers.xml");
+        std::thread::spawn(move || {
+            sipp(
+                "127.0.0.1:9".parse().expect("addr"),
+                scenario.to_str().expect("path"),
+                &[
+                    "-m",
+                    "1",
+                    "-p",
+                    &trunk.port().to_string(),
+                    "-mi",
+                    "127.0.0.1",
+                ],
+                Duration::from_secs(90),
+            )
+        })
+    };
+
+    // Nobody is at work: the wait has no end in sight, so the offer comes.
+    let scenario = caller_scenario(dir.path());
+    let run = sipp(
+        sip,
+        scenario.to_str().expect("path"),
+        &["-s", "12345", "-m", "1", "-mi", "127.0.0.1"],
+        Duration::from_secs(60),
+    );
+    run.assert_ok();
+    let kept = engine
+        .latest_record(Duration::from_secs(10))
+        .expect("the caller's record");
+    assert_eq!(kept["outcome"], "callback_requested", "{kept}");
+    assert_eq!(kept["callback_offered"], true, "{kept}");
+    assert_eq!(kept["queue"], "general", "{kept}");
+
+    // 1001 becomes ready: rung first, then the citizen is called and bridged.
+    let (status, body) = http_request(
+        engine.http,
+        "POST",
+        "/api/agents/1001/state",
+        Some("demo-supervisor"),
+        Some(r#"{"state":"ready"}"#),
+    );
+    assert!(status == 200 || status == 204, "{status} {body}");
+    let talking = engine
+        .call_where(Duration::from_secs(20), |c| {
+            c["state"] == "talking" && c["direction"] == "outbound"
+        })
+        .unwrap_or_else(|| panic!("the callback is bridged; log:\n{}", engine.log()));
+    assert_eq!(talking["agent"], "1001", "{talking}");
+    assert_eq!(talking["outbound"]["purpose"], "call_me_back", "{talking}");
+    assert_eq!(talking["outbound"]["reference"], kept["id"], "{talking}");
+    let log = engine.log();
+    let rung = log.find("a kept callback's turn: ringing the agent first");
+    let dialled = log.find("the agent is on the line: calling the citizen back");
+    assert!(
+        rung.is_some() && dialled.is_some() && rung < dialled,
+        "the agent is rung before the citizen is dialled; log:\n{log}"
+    );
+
+    // The KPIs count it apart: one offer, one kept place, one callback reached.
+    let (_, stats) = http_request(
+        engine.http,
+        "GET",
+        "/api/stats",
+        Some("demo-supervisor"),
+        None,
+    );
+    let stats: serde_json::Value = serde_json::from_str(&stats).expect("stats");
+    let cb = &stats["today"]["callbacks"];
+    assert_eq!(cb["offered"], 1, "{stats}");
+    assert_eq!(cb["kept"], 1, "{stats}");
+    assert_eq!(cb["reached"], 1, "{stats}");
+    assert!(
+        cb["avg_time_to_callback_s"]
+            .as_f64()
+            .is_some_and(|s| s > 0.0),
+        "{stats}"
+    );
+    assert_eq!(
+        stats["today"]["counted"], 0,
+        "a kept place is neither answered nor abandoned: {stats}"
+    );
+
+    // The agent talks a few seconds and hangs up (the citizen gets the BYE).
+    std::thread::sleep(Duration::from_secs(3));
+    phone.command("hangup", "");
+    let citizen = citizen.join().expect("citizen thread");
+    citizen.assert_ok();
+    // The bridged callback ends as an answered call.
+    let hex = talking["id"]
+        .as_str()
+        .and_then(|id| id.rsplit('-').next())
+        .unwrap_or_default()
+        .to_string();
+    wait_for(Duration::from_secs(10), || {
+        engine
+            .log()
+            .lines()
+            .any(|l| l.contains("call ended") && l.contains(&hex) && l.contains("outcome=answered"))
+            .then_some(())
+    })
+    .unwrap_or_else(|| panic!("the callback ends as answered; log:\n{}", engine.log()));
+}
