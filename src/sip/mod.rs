@@ -2,6 +2,7 @@
 //! dialogs and the registrar. No state survives between messages in `message`/`parse`.
 
 pub mod dialog;
+pub mod digest_client;
 pub mod message;
 pub mod parse;
 pub mod prefix;

@@ -16,7 +16,8 @@ mod values;
 
 pub use framer::{Framed, StreamFramer};
 pub use head::expand_compact;
-pub(crate) use values::parse_name_addr;
+pub(crate) use scan::is_token;
+pub(crate) use values::{parse_auth, parse_name_addr};
 
 use bytes::Bytes;
 
