@@ -5,9 +5,11 @@
 mod kb;
 mod kpi;
 mod public;
+mod trunk;
 pub use kb::KbConfig;
 pub use kpi::KpiConfig;
 pub use public::PublicConfig;
+pub use trunk::TrunkConfig;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -102,17 +104,6 @@ pub struct TransferConfig {
     pub gateway: Option<SocketAddr>,
     /// What an agent may pick (`"110"`, `water`) → the number dialled at the gateway.
     pub numbers: std::collections::BTreeMap<String, String>,
-}
-
-/// The SIP trunk (a carrier's SBC or a gateway) the hotline calls citizens through; it may
-/// be the same as `[transfer] gateway`. Without an address nothing is dialled out.
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(deny_unknown_fields, default)]
-pub struct TrunkConfig {
-    /// `host:port` over UDP.
-    pub address: Option<SocketAddr>,
-    /// The number citizens see (the hotline's own); default: the first service number.
-    pub caller_id: Option<String>,
 }
 
 /// The agents' registrar: what an operator may need to change about it.
@@ -377,6 +368,14 @@ impl Config {
         config.config_dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
         config.resolve_paths(path);
         config.validate(&text, path)?;
+        // Only a valid [trunk] is read further: its secret file, once, here.
+        config.trunk.read_password_file().map_err(|message| {
+            vec![ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line: line_of_key(&text, "password_file"),
+                message,
+            }]
+        })?;
         Ok(config)
     }
 
@@ -412,6 +411,7 @@ impl Config {
                 *p = base.join(&*p);
             }
         }
+        self.trunk.resolve(base);
     }
 
     /// Checks what types alone cannot: ranges, non-empty lists, timer order.
@@ -449,13 +449,8 @@ impl Config {
         if let Err(e) = self.outbound.validate() {
             bad("outbound", e.to_string());
         }
-        if let Some(id) = &self.trunk.caller_id {
-            if !crate::outbound::rules::is_phone_number(id) {
-                bad(
-                    "caller_id",
-                    format!("trunk.caller_id: {id:?} is not a phone number (digits, an optional leading +)"),
-                );
-            }
+        for (key, message) in self.trunk.problems() {
+            bad(key, message);
         }
         for (name, number) in &self.transfer.numbers {
             let dialable = !number.is_empty()
