@@ -522,6 +522,7 @@ impl CallEngine {
                 leg: Some(leg),
                 cancelled: false,
                 heard: false,
+                auth: Default::default(),
             },
         );
         call.phase = Phase::Reserving;

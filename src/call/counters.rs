@@ -113,6 +113,20 @@ pub struct EngineCounters {
     pub agent_leg_no_port: u64,
     /// Finished calls, indexed like [`CallOutcome::ALL`].
     pub outcomes: [u64; CallOutcome::ALL.len()],
+    /// Outbound tries ended at the trunk's digest authentication.
+    pub outbound_auth_failures: OutboundAuthFailures,
+}
+
+/// Outbound tries the trunk's authentication ended, by why (`call::outbound_auth`): an
+/// operator tells a wrong password from a missing one or a trunk we cannot answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboundAuthFailures {
+    /// Our credentials were refused (a second challenge, not stale, or a 403 to them).
+    pub rejected: u64,
+    /// A challenge came and `[trunk]` has no credentials.
+    pub no_credentials: u64,
+    /// No challenge we can answer (another realm, an unknown algorithm, only auth-int).
+    pub unusable: u64,
 }
 
 impl EngineCounters {

@@ -101,6 +101,8 @@ pub struct EngineConfig {
     pub outbound_ring_timeout: Duration,
     /// "Keep your place and be called back" (`[callback_offer]`, `call::call_me_back`).
     pub call_me_back: crate::call::call_me_back::CallMeBackConfig,
+    /// What a challenge from the trunk is answered with (`[trunk] username`, password).
+    pub trunk_credentials: Option<crate::sip::digest_client::ClientCredentials>,
 }
 
 pub use crate::call::counters::EngineCounters;

@@ -16,6 +16,7 @@ pub mod media_ready;
 pub mod media_session;
 pub mod monitor;
 pub mod outbound;
+pub mod outbound_auth;
 pub mod output;
 pub mod parties;
 pub mod party_legs;

@@ -57,6 +57,8 @@ pub struct OutboundState {
     /// A provisional answer came: the trunk took the call (only then may it be cancelled,
     /// RFC 3261 §9.1; silence until Timer B is "unreachable").
     pub heard: bool,
+    /// Whether the INVITE carries the trunk's credentials (`call::outbound_auth`).
+    pub auth: crate::call::outbound_auth::TrunkAuth,
 }
 
 /// Why a call could not be placed.
@@ -157,6 +159,7 @@ impl CallEngine {
                 leg: Some(leg),
                 cancelled: false,
                 heard: false,
+                auth: Default::default(),
             },
         );
         let mut call = call;
@@ -204,6 +207,10 @@ impl CallEngine {
             return; // a retransmitted final answer after we moved on
         };
         if resp.status >= 300 {
+            // A 401/407 is answered with the trunk's credentials: the try goes on.
+            if !cancelled && self.outbound_auth_retry(id, leg, &resp, now) {
+                return;
+            }
             let outcome = if cancelled {
                 Outcome::NoAnswer
             } else {

@@ -356,6 +356,7 @@ pub async fn run(
             retry_gap: config.callback_offer.retry_gap,
             rules: config.outbound.clone(),
         },
+        trunk_credentials: config.trunk.credentials(),
     };
     let registrar = crate::sip::registrar::Registrar::new(
         crate::sip::registrar::RegistrarConfig {

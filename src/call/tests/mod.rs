@@ -52,6 +52,7 @@ fn config(answer_delay: Duration) -> EngineConfig {
             retry_gap: Duration::from_secs(120),
             rules: crate::outbound::rules::OutboundRules::default(),
         },
+        trunk_credentials: None,
     }
 }
 
@@ -695,6 +696,7 @@ mod agents;
 mod conference;
 mod liveness;
 mod outbound;
+mod outbound_auth;
 mod persist_reload;
 mod robot_call;
 mod side_line;
