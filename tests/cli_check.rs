@@ -280,3 +280,36 @@ fn check_and_serve_refuse_what_the_standard_and_the_network_forbid() {
         "{stdout}"
     );
 }
+
+#[test]
+fn trunk_credentials_need_a_readable_secret_and_the_secret_is_never_printed() {
+    let (dir, config) = project(&shipped_menus());
+    let secret = dir.path().join("config/trunk.secret");
+    let text = "[trunk]\naddress = \"127.0.0.1:5090\"\nusername = \"hotline\"\npassword_file = \"config/trunk.secret\"\nrealm = \"carrier\"\n";
+    std::fs::write(&config, text).expect("config");
+    // No file yet: refused, naming the config's line and the file.
+    let (code, _, stderr) = check(&config);
+    assert_eq!(code, 1, "{stderr}");
+    let expected = format!("{}:4: trunk.password_file", config.display());
+    assert!(
+        stderr.contains(&expected),
+        "wanted {expected} in:\n{stderr}"
+    );
+    assert!(stderr.contains("cannot read"), "{stderr}");
+    std::fs::write(&secret, "Tr0ub4dor&3\n").expect("secret");
+    let (code, stdout, stderr) = check(&config);
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        stdout.contains("trunk: digest credentials for user \"hotline\", realm \"carrier\""),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("Tr0ub4dor") && !stderr.contains("Tr0ub4dor"));
+    // Both secrets at once: refused with the line.
+    std::fs::write(&config, format!("{text}password = \"x\"\n")).expect("config");
+    let (code, _, stderr) = check(&config);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("set only one of trunk.password and trunk.password_file"),
+        "{stderr}"
+    );
+}

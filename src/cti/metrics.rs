@@ -236,6 +236,15 @@ fn calls(w: &mut Writer, s: &Scrape) {
     for (outcome, n) in c.by_outcome() {
         w.count(&[("outcome", outcome.as_str())], n);
     }
+    let auth = &c.outbound_auth_failures;
+    w.family(
+        "hotline_outbound_auth_failures_total",
+        Kind::Counter,
+        "Outbound tries ended at the trunk's digest authentication, by reason (rejected: our credentials refused; no_credentials: [trunk] has none; unusable: no challenge we can answer).",
+    );
+    w.count(&[("reason", "rejected")], auth.rejected);
+    w.count(&[("reason", "no_credentials")], auth.no_credentials);
+    w.count(&[("reason", "unusable")], auth.unusable);
     w.family("hotline_calls", Kind::Gauge, "Live calls by state.");
     for state in [
         CallState::Setup,

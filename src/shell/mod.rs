@@ -126,6 +126,17 @@ pub fn check(path: &Path) -> Result<String, Vec<String>> {
     for robot in assets.robots.values() {
         summary.push_str(&format!("{robot}\n"));
     }
+    // The user and realm only: the secret was read, never shown.
+    if let Some(creds) = config.trunk.credentials() {
+        summary.push_str(&format!(
+            "trunk: digest credentials for user {:?}, realm {}\n",
+            creds.username,
+            creds
+                .realm
+                .as_deref()
+                .map_or("any".into(), |r| format!("{r:?}"))
+        ));
+    }
     summary.push_str(&workflow.policy.summary());
     Ok(summary)
 }
