@@ -405,3 +405,282 @@ fn a_callback_due_before_08_00_waits_for_the_window_to_open() {
     assert_eq!(missed["evidence"]["tries"][0]["outcome"], "busy");
     sipp_run.join().expect("sipp").assert_ok();
 }
+
+// ---- A trunk that wants digest credentials (issue 15) ----
+
+/// SIPp's trunk with its messages traced to `messages` (to count and read the INVITEs).
+fn traced_trunk(
+    port: SocketAddr,
+    scenario: &Path,
+    messages: &Path,
+    timeout: Duration,
+) -> std::thread::JoinHandle<common::SippRun> {
+    let (scenario, messages) = (scenario.to_path_buf(), messages.to_path_buf());
+    std::thread::spawn(move || {
+        sipp(
+            "127.0.0.1:9".parse().expect("addr"),
+            scenario.to_str().expect("path"),
+            &[
+                "-m",
+                "1",
+                "-p",
+                &port.port().to_string(),
+                "-mi",
+                "127.0.0.1",
+                "-trace_msg",
+                "-message_file",
+                messages.to_str().expect("path"),
+            ],
+            timeout,
+        )
+    })
+}
+
+/// The engine with SIPp as a trunk that wants credentials; `trunk_auth` goes into `[trunk]`.
+fn engine_with_credentials(trunk: SocketAddr, trunk_auth: &str, max_attempts: u32) -> Engine {
+    Engine::start_with_env(
+        &format!(
+            "[trunk]\naddress = \"{trunk}\"\n{trunk_auth}\n[callback]\nscan_every = \"1s\"\n\n[outbound]\nwindow_start = \"00:00:00\"\nwindow_end = \"23:59:59\"\nmax_attempts = {max_attempts}\nretry_gap = \"2s\"\nring_timeout = \"5s\"\n"
+        ),
+        &[],
+        &[],
+    )
+}
+
+/// The INVITEs SIPp received, as their start line and headers (retransmissions once).
+fn invites_received(messages: &Path) -> Vec<String> {
+    let log = std::fs::read_to_string(messages).unwrap_or_default();
+    let mut out: Vec<String> = Vec::new();
+    for block in log.split("message received") {
+        let Some(start) = block.find("INVITE sip:") else {
+            continue;
+        };
+        let head = block[start..]
+            .split("\n\n")
+            .next()
+            .unwrap_or("")
+            .replace('\r', "");
+        if !out.contains(&head) {
+            out.push(head);
+        }
+    }
+    out
+}
+
+/// `name=value` pairs of a Digest credentials value (our values hold no commas).
+fn digest_params(value: &str) -> std::collections::HashMap<String, String> {
+    value
+        .trim_start_matches("Digest ")
+        .split(", ")
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.trim_matches('"').to_string()))
+        .collect()
+}
+
+fn md5_hex(s: &str) -> String {
+    use md5::{Digest, Md5};
+    hex::encode(Md5::digest(s.as_bytes()))
+}
+
+/// `citizen`'s scenario behind a proxy that first answers 407 (Proxy-Authenticate, MD5,
+/// qop=auth) and wants the INVITE sent again with Proxy-Authorization for `hotline` in
+/// `carrier` with the challenge's nonce and opaque (SIPp checks the form; the test checks the
+/// hash from SIPp's trace, SIPp 3.6's verifyauth reading Authorization only).
+fn citizen_behind_proxy_auth(citizen: &Path) -> PathBuf {
+    let xml = std::fs::read_to_string(citizen).expect("citizen scenario");
+    let first_invite = "  <recv request=\"INVITE\" crlf=\"true\">\n    <action>\n";
+    let challenge = r#"  <recv request="INVITE" crlf="true"/>
+  <send>
+    <![CDATA[
+
+      SIP/2.0 407 Proxy Authentication Required
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpSbc[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Proxy-Authenticate: Digest realm="carrier", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", qop="auth", algorithm=MD5, opaque="5ccc069c403ebaf9f0171e9517f40e41"
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv request="ACK"/>
+"#;
+    let checks: String = [
+        r#"username=\"hotline\""#,
+        r#"realm=\"carrier\""#,
+        r#"nonce=\"dcd98b7102dd2f0e8b11d0f600bfb0c093\""#,
+        r#"response=\"[0-9a-f]{32}\""#,
+        r#"cnonce=\"[0-9a-f]+\""#,
+        "qop=auth,",
+        "nc=00000001",
+        r#"opaque=\"5ccc069c403ebaf9f0171e9517f40e41\""#,
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, re)| {
+        format!(
+            "      <ereg regexp=\"{re}\" search_in=\"hdr\" header=\"Proxy-Authorization:\" check_it=\"true\" assign_to=\"p{i}\"/>\n"
+        )
+    })
+    .collect();
+    let refs = "  <Reference variables=\"p0,p1,p2,p3,p4,p5,p6,p7\"/>\n";
+    assert!(xml.contains(first_invite), "{xml}");
+    let xml = xml.replacen(
+        first_invite,
+        &format!("{challenge}{first_invite}{checks}"),
+        1,
+    );
+    let xml = xml.replacen(
+        "  <Reference variables=\"uri\"/>\n",
+        &format!("  <Reference variables=\"uri\"/>\n{refs}"),
+        1,
+    );
+    let path = citizen.with_file_name("citizen_behind_proxy_auth.xml");
+    std::fs::write(&path, xml).expect("scenario");
+    path
+}
+
+#[test]
+fn behind_a_trunk_that_answers_407_the_robot_calls_with_credentials_and_the_ticket_closes() {
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("dir");
+    let citizen = citizen(
+        dir.path(),
+        &[(2500, 1), (1500, 1), (1500, 1), (1500, 2)],
+        None,
+    );
+    let scenario = citizen_behind_proxy_auth(&citizen);
+    let messages = dir.path().join("messages.log");
+    let sipp_run = traced_trunk(port, &scenario, &messages, Duration::from_secs(60));
+    std::thread::sleep(Duration::from_millis(300));
+    let secret = dir.path().join("trunk.secret");
+    std::fs::write(&secret, "trunk-secret\n").expect("secret");
+    let engine = engine_with_credentials(
+        port,
+        &format!(
+            "username = \"hotline\"\npassword_file = \"{}\"\nrealm = \"carrier\"\n",
+            secret.display()
+        ),
+        1,
+    );
+    let id = awaiting_callback(&engine, "13900006666");
+    let t = settled(&engine, &id, Duration::from_secs(60));
+    assert_eq!(t["state"], "closed", "{t}\n{}", engine.log());
+    assert_eq!(t["rating"], "basically_satisfied", "{t}");
+    let made = event(&t, "callback_made");
+    assert_eq!(made["method"], "robot", "{made}");
+    assert_eq!(
+        made["evidence"]["tries"][0]["outcome"], "answered",
+        "{made}"
+    );
+    sipp_run.join().expect("sipp").assert_ok();
+    // Two INVITEs on one call: the second with CSeq 2 and credentials whose response is
+    // RFC 2617's, computed here from the password with MD5 alone.
+    let invites = invites_received(&messages);
+    assert_eq!(invites.len(), 2, "{invites:#?}");
+    let call_id = |m: &str| {
+        m.lines()
+            .find(|l| l.starts_with("Call-ID:"))
+            .map(str::to_owned)
+    };
+    assert_eq!(call_id(&invites[0]), call_id(&invites[1]));
+    assert!(invites[1].contains("CSeq: 2 INVITE"), "{}", invites[1]);
+    let request_uri = invites[1]
+        .lines()
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .expect("request-uri")
+        .to_string();
+    let value = invites[1]
+        .lines()
+        .find_map(|l| l.strip_prefix("Proxy-Authorization: "))
+        .expect("Proxy-Authorization");
+    let p = digest_params(value);
+    assert_eq!(p["uri"], request_uri);
+    let ha1 = md5_hex("hotline:carrier:trunk-secret");
+    let ha2 = md5_hex(&format!("INVITE:{request_uri}"));
+    let expected = md5_hex(&format!(
+        "{ha1}:{}:{}:{}:auth:{ha2}",
+        p["nonce"], p["nc"], p["cnonce"]
+    ));
+    assert_eq!(p["response"], expected, "{value}");
+    // Neither the password nor the response is in the engine's log.
+    let log = engine.log();
+    assert!(
+        !log.contains("trunk-secret") && !log.contains(&expected),
+        "{log}"
+    );
+}
+
+#[test]
+fn right_credentials_pass_sipp_s_own_digest_check() {
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("dir");
+    let messages = dir.path().join("messages.log");
+    let scenario = root().join("tests/sipp/uas_trunk_auth.xml");
+    let sipp_run = traced_trunk(port, &scenario, &messages, Duration::from_secs(30));
+    std::thread::sleep(Duration::from_millis(300));
+    let engine = engine_with_credentials(
+        port,
+        "username = \"hotline\"\npassword = \"trunk-secret\"\n",
+        1,
+    );
+    let id = awaiting_callback(&engine, "13900007777");
+    let t = settled(&engine, &id, Duration::from_secs(30));
+    // SIPp's verifyauth took the credentials: the citizen's line was reached, and busy.
+    let missed = event(&t, "callback_missed");
+    assert_eq!(
+        missed["evidence"]["tries"][0]["outcome"], "busy",
+        "{missed}"
+    );
+    sipp_run.join().expect("sipp").assert_ok();
+    assert_eq!(invites_received(&messages).len(), 2);
+}
+
+#[test]
+fn a_wrong_trunk_password_ends_the_try_as_refused_after_exactly_one_retry_and_is_counted() {
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("dir");
+    let messages = dir.path().join("messages.log");
+    let scenario = root().join("tests/sipp/uas_trunk_auth.xml");
+    let sipp_run = traced_trunk(port, &scenario, &messages, Duration::from_secs(30));
+    std::thread::sleep(Duration::from_millis(300));
+    let engine = engine_with_credentials(
+        port,
+        "username = \"hotline\"\npassword = \"not-the-secret\"\n",
+        1,
+    );
+    let id = awaiting_callback(&engine, "13900008888");
+    let t = settled(&engine, &id, Duration::from_secs(30));
+    assert_eq!(t["state"], "awaiting_rating", "{t}");
+    let missed = event(&t, "callback_missed");
+    let tries = missed["evidence"]["tries"].as_array().expect("tries");
+    assert_eq!(tries.len(), 1, "{missed}");
+    assert_eq!(tries[0]["outcome"], "rejected", "{missed}");
+    // SIPp's verifyauth refused the credentials (403) and saw no third INVITE.
+    let run = sipp_run.join().expect("sipp");
+    assert!(
+        run.success,
+        "{}\n{}\nmessages:\n{}\nengine:\n{}",
+        run.stdout,
+        run.stderr,
+        std::fs::read_to_string(&messages).unwrap_or_default(),
+        engine.log()
+    );
+    let invites = invites_received(&messages);
+    assert_eq!(invites.len(), 2, "{invites:#?}");
+    assert!(invites[1].contains("Authorization: Digest username=\"hotline\""));
+    let (_, metrics) = engine.get("/metrics");
+    assert!(
+        metrics.contains("hotline_outbound_auth_failures_total{reason=\"rejected\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        engine
+            .log()
+            .contains("the trunk refused the hotline's credentials"),
+        "{}",
+        engine.log()
+    );
+}
