@@ -297,7 +297,17 @@ fn trunk_credentials_need_a_readable_secret_and_the_secret_is_never_printed() {
     );
     assert!(stderr.contains("cannot read"), "{stderr}");
     std::fs::write(&secret, "Tr0ub4dor&3\n").expect("secret");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let (code, stdout, _) = check(&config);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("warning: trunk.password_file can be read by every user"),
+        "{stdout}"
+    );
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).expect("chmod");
     let (code, stdout, stderr) = check(&config);
+    assert!(!stdout.contains("can be read by every user"), "{stdout}");
     assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(
         stdout.contains("trunk: digest credentials for user \"hotline\", realm \"carrier\""),

@@ -123,6 +123,16 @@ impl TrunkConfig {
         Ok(())
     }
 
+    /// Whether `password_file` can be read by every user of the machine (a secret file
+    /// should be the service's alone: `chmod 600`); `check` warns about it.
+    pub fn password_file_world_readable(&self) -> bool {
+        use std::os::unix::fs::PermissionsExt;
+        self.password_file
+            .as_ref()
+            .and_then(|p| std::fs::metadata(p).ok())
+            .is_some_and(|m| m.permissions().mode() & 0o004 != 0)
+    }
+
     /// The credentials to answer the trunk's challenges with; `None` when none are set.
     pub fn credentials(&self) -> Option<ClientCredentials> {
         let user = self.username.clone()?;

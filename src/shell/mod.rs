@@ -136,6 +136,11 @@ pub fn check(path: &Path) -> Result<String, Vec<String>> {
                 .as_deref()
                 .map_or("any".into(), |r| format!("{r:?}"))
         ));
+        if config.trunk.password_file_world_readable() {
+            summary.push_str(
+                "warning: trunk.password_file can be read by every user of this machine: chmod 600 it\n",
+            );
+        }
     }
     summary.push_str(&workflow.policy.summary());
     Ok(summary)
