@@ -523,6 +523,7 @@ impl CallEngine {
                 cancelled: false,
                 heard: false,
                 auth: Default::default(),
+                bye_authenticated: false,
             },
         );
         call.phase = Phase::Reserving;

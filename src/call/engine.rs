@@ -524,7 +524,10 @@ impl CallEngine {
             TuEvent::Response(resp) => {
                 if resp.status >= 200 {
                     if let Some(id) = self.by_bye.remove(&key) {
-                        self.bye_done(id, now);
+                        // A trunk that authenticates its BYEs too gets them with credentials.
+                        if !self.bye_auth_retry(id, &resp, now) {
+                            self.bye_done(id, now);
+                        }
                     }
                 }
             }

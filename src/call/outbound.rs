@@ -59,6 +59,8 @@ pub struct OutboundState {
     pub heard: bool,
     /// Whether the INVITE carries the trunk's credentials (`call::outbound_auth`).
     pub auth: crate::call::outbound_auth::TrunkAuth,
+    /// Our BYE was challenged and sent again with credentials (once only).
+    pub bye_authenticated: bool,
 }
 
 /// Why a call could not be placed.
@@ -160,6 +162,7 @@ impl CallEngine {
                 cancelled: false,
                 heard: false,
                 auth: Default::default(),
+                bye_authenticated: false,
             },
         );
         let mut call = call;

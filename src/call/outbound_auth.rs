@@ -4,7 +4,8 @@
 //! client transaction (its leg, `outbound_invites`, the CANCEL on ring timeout). A second
 //! challenge after our credentials (unless `stale=true`), a 403 to them, no credentials or
 //! a challenge we cannot answer end the try as refused; those are counted for `/metrics`.
-//! The transaction layer has already ACKed the challenge (non-2xx, §17.1.1.3).
+//! The transaction layer has already ACKed the challenge (non-2xx, §17.1.1.3). A trunk that
+//! challenges our BYE too gets it once more with credentials.
 
 use std::time::Instant;
 
@@ -119,22 +120,7 @@ impl CallEngine {
         }
         .build()];
         let cnonce = self.token();
-        let uri = invite.uri.to_string();
-        let answer = digest_client::authorization(
-            creds,
-            challenge,
-            invite.method.as_str(),
-            &uri,
-            &cnonce,
-            1,
-        );
-        // Only the answer to this challenge: an older one would name a spent nonce.
-        invite.headers.authorization.clear();
-        invite.headers.proxy_authorization.clear();
-        match challenge.kind {
-            ChallengeKind::Www => invite.headers.authorization.push(answer),
-            ChallengeKind::Proxy => invite.headers.proxy_authorization.push(answer),
-        }
+        add_credentials(&mut invite, creds, challenge, &cnonce);
         let Some(key) = invite.client_transaction_key() else {
             return false;
         };
@@ -165,6 +151,70 @@ impl CallEngine {
         true
     }
 
+    /// A 401/407 to the BYE that ends an outbound call: a trunk that authenticates every
+    /// request would otherwise keep the citizen's line open. The BYE goes once more (next
+    /// CSeq, new branch) with credentials; answers whether it did (else the call is over).
+    pub(crate) fn bye_auth_retry(&mut self, id: CallId, resp: &Response, now: Instant) -> bool {
+        if !matches!(resp.status, 401 | 407) {
+            return false;
+        }
+        let Some(creds) = self.cfg.trunk_credentials.clone() else {
+            return false;
+        };
+        let challenge = match digest_client::pick(resp, &creds) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(call = %id, error = %e, "the trunk's challenge to our BYE cannot be answered");
+                return false;
+            }
+        };
+        let (host, port, branch, cnonce) = (
+            self.local_host(),
+            self.cfg.sip_addr.port(),
+            self.token(),
+            self.token(),
+        );
+        let Some(call) = self.calls.get_mut(&id) else {
+            return false;
+        };
+        let peer = call.peer;
+        let (Some(state), Some(dialog)) = (call.outbound.as_mut(), call.dialog.as_mut()) else {
+            return false;
+        };
+        if state.bye_authenticated {
+            tracing::warn!(call = %id, "the trunk refused the credentials on our BYE");
+            return false;
+        }
+        state.bye_authenticated = true;
+        let transport = Self::via_transport(peer);
+        let mut bye = dialog.request(
+            crate::sip::message::Method::Bye,
+            ViaSpec {
+                transport: &transport,
+                host: &host,
+                port,
+                branch_suffix: &branch,
+            },
+        );
+        bye.headers.push("Reason", "Q.850;cause=16");
+        add_credentials(&mut bye, &creds, &challenge, &cnonce);
+        let Some(key) = bye.client_transaction_key() else {
+            return false;
+        };
+        let reliable = crate::call::engine::transport(peer.reliable());
+        if self
+            .txns
+            .start_client(key.clone(), bye, reliable, now)
+            .is_err()
+        {
+            return false;
+        }
+        tracing::info!(call = %id, realm = %challenge.realm, "the trunk asked for credentials on our BYE: sent again with them");
+        self.txn_peers.insert(key.clone(), peer);
+        self.by_bye.insert(key, id);
+        true
+    }
+
     fn auth_failed(&mut self, why: AuthFailure) {
         let c = &mut self.counters.outbound_auth_failures;
         match why {
@@ -172,5 +222,25 @@ impl CallEngine {
             AuthFailure::NoCredentials => c.no_credentials += 1,
             AuthFailure::Unusable => c.unusable += 1,
         }
+    }
+}
+
+/// Puts the answer to `challenge` in `req` (`Authorization` for a 401, `Proxy-Authorization`
+/// for a 407), computed over its method and Request-URI as sent.
+fn add_credentials(
+    req: &mut crate::sip::message::Request,
+    creds: &digest_client::ClientCredentials,
+    challenge: &digest_client::Challenge,
+    cnonce: &str,
+) {
+    let uri = req.uri.to_string();
+    let answer =
+        digest_client::authorization(creds, challenge, req.method.as_str(), &uri, cnonce, 1);
+    // Only the answer to this challenge: an older one would name a spent nonce.
+    req.headers.authorization.clear();
+    req.headers.proxy_authorization.clear();
+    match challenge.kind {
+        ChallengeKind::Www => req.headers.authorization.push(answer),
+        ChallengeKind::Proxy => req.headers.proxy_authorization.push(answer),
     }
 }

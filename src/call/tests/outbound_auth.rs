@@ -264,3 +264,65 @@ fn no_credentials_or_another_realm_refuse_the_try_without_a_retry() {
     challenge(&mut sim, trunk, 401, None);
     assert_eq!(sim.engine.counters.outbound_auth_failures.unusable, 2);
 }
+
+#[test]
+fn a_bye_the_trunk_challenges_goes_once_more_with_credentials() {
+    let mut sim = Sim::new();
+    let trunk = trunk(&mut sim, creds(None));
+    call(&mut sim, 12);
+    challenge(&mut sim, trunk, 407, Some(PROXY_MD5));
+    let second = last_request_to(&sim, trunk, "INVITE");
+    let ok = Response::for_request(&second, 200, "OK")
+        .with_to_tag("citizen1")
+        .with_body(
+            crate::sip::message::MediaType::new("application", "sdp"),
+            SDP.replace("6000", "7300"),
+        );
+    respond(&mut sim, trunk, ok);
+    assert_eq!(sim.outbound, vec![(12, Outcome::Answered)]);
+    sim.engine.begin_shutdown(sim.now);
+    sim.drain();
+    let bye = last_request_to(&sim, trunk, "BYE");
+    assert_eq!(bye.headers.cseq.seq, 3);
+    assert!(bye.headers.proxy_authorization.is_empty());
+    let records = sim.records.len();
+    let line = "Digest realm=\"carrier\", nonce=\"b1\", qop=\"auth\"";
+    let mut resp = Response::for_request(&bye, 407, "Auth");
+    resp.headers
+        .proxy_authenticate
+        .push(crate::sip::parse::parse_auth(line).expect("challenge"));
+    respond(&mut sim, trunk, resp);
+    let again = last_request_to(&sim, trunk, "BYE");
+    assert_eq!(again.headers.cseq.seq, 4);
+    assert_eq!(again.headers.call_id, bye.headers.call_id);
+    let auth = &again.headers.proxy_authorization[0];
+    let p = |n: &str| auth.param(n).unwrap_or_default().to_owned();
+    let ha1 = md5_hex("hotline:carrier:s3cret");
+    let ha2 = md5_hex(&format!("BYE:{}", again.uri));
+    let expected = md5_hex(&format!("{ha1}:b1:00000001:{}:auth:{ha2}", p("cnonce")));
+    assert_eq!(p("response"), expected);
+    assert_eq!(
+        sim.records.len(),
+        records,
+        "the call waits for the BYE's answer"
+    );
+    // Refused again: no third BYE, the call is over all the same.
+    let mut resp = Response::for_request(&again, 407, "Auth");
+    resp.headers
+        .proxy_authenticate
+        .push(crate::sip::parse::parse_auth(line).expect("challenge"));
+    respond(&mut sim, trunk, resp);
+    let byes = sim
+        .to_others
+        .iter()
+        .filter_map(|(to, m)| match m {
+            Message::Request(r) if *to == trunk && r.method.as_str() == "BYE" => {
+                Some(r.headers.cseq.seq)
+            }
+            _ => None,
+        })
+        .collect::<std::collections::BTreeSet<_>>();
+    assert_eq!(byes.into_iter().collect::<Vec<_>>(), vec![3, 4]);
+    assert_eq!(sim.records.len(), records + 1);
+    assert!(sim.engine.live_calls().is_empty());
+}
