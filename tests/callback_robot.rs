@@ -449,17 +449,25 @@ fn engine_with_credentials(trunk: SocketAddr, trunk_auth: &str, max_attempts: u3
 
 /// The INVITEs SIPp received, as their start line and headers (retransmissions once).
 fn invites_received(messages: &Path) -> Vec<String> {
-    let log = std::fs::read_to_string(messages).unwrap_or_default();
+    requests_received(messages, "INVITE")
+}
+
+/// The `method` requests SIPp received, as their start line and headers (retransmissions
+/// once).
+fn requests_received(messages: &Path, method: &str) -> Vec<String> {
+    let log = std::fs::read_to_string(messages)
+        .unwrap_or_default()
+        .replace('\r', "");
     let mut out: Vec<String> = Vec::new();
     for block in log.split("message received") {
-        let Some(start) = block.find("INVITE sip:") else {
+        let Some(start) = block.find(&format!("\n{method} sip:")) else {
             continue;
         };
-        let head = block[start..]
+        let head = block[start + 1..]
             .split("\n\n")
             .next()
             .unwrap_or("")
-            .replace('\r', "");
+            .to_string();
         if !out.contains(&head) {
             out.push(head);
         }
@@ -485,7 +493,8 @@ fn md5_hex(s: &str) -> String {
 /// `citizen`'s scenario behind a proxy that first answers 407 (Proxy-Authenticate, MD5,
 /// qop=auth) and wants the INVITE sent again with Proxy-Authorization for `hotline` in
 /// `carrier` with the challenge's nonce and opaque (SIPp checks the form; the test checks the
-/// hash from SIPp's trace, SIPp 3.6's verifyauth reading Authorization only).
+/// hash from SIPp's trace, SIPp 3.6's verifyauth reading Authorization only); the robot's
+/// closing BYE is challenged likewise and must come again with credentials.
 fn citizen_behind_proxy_auth(citizen: &Path) -> PathBuf {
     let xml = std::fs::read_to_string(citizen).expect("citizen scenario");
     let first_invite = "  <recv request=\"INVITE\" crlf=\"true\">\n    <action>\n";
@@ -536,6 +545,32 @@ fn citizen_behind_proxy_auth(citizen: &Path) -> PathBuf {
         &format!("  <Reference variables=\"uri\"/>\n{refs}"),
         1,
     );
+    // The BYE that ends the call is challenged too, and must come again with credentials.
+    let bye = "  <recv request=\"BYE\" timeout=\"90000\"/>\n";
+    let bye_challenge = r#"  <recv request="BYE" timeout="90000"/>
+  <send>
+    <![CDATA[
+
+      SIP/2.0 407 Proxy Authentication Required
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Proxy-Authenticate: Digest realm="carrier", nonce="0a4f113b0a4f113b", qop="auth", algorithm=MD5
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv request="BYE">
+    <action>
+      <ereg regexp="nonce=\"0a4f113b0a4f113b\"" search_in="hdr" header="Proxy-Authorization:" check_it="true" assign_to="b0"/>
+    </action>
+  </recv>
+  <Reference variables="b0"/>
+"#;
+    assert!(xml.contains(bye), "{xml}");
+    let xml = xml.replacen(bye, bye_challenge, 1);
     let path = citizen.with_file_name("citizen_behind_proxy_auth.xml");
     std::fs::write(&path, xml).expect("scenario");
     path
@@ -605,6 +640,20 @@ fn behind_a_trunk_that_answers_407_the_robot_calls_with_credentials_and_the_tick
         p["nonce"], p["nc"], p["cnonce"]
     ));
     assert_eq!(p["response"], expected, "{value}");
+    // The challenged BYE came again, CSeq + 1, with the answer to its own challenge.
+    let byes = requests_received(&messages, "BYE");
+    assert_eq!(byes.len(), 2, "{byes:#?}");
+    let value = byes[1]
+        .lines()
+        .find_map(|l| l.strip_prefix("Proxy-Authorization: "))
+        .expect("Proxy-Authorization on the second BYE");
+    let b = digest_params(value);
+    let ha2 = md5_hex(&format!("BYE:{}", b["uri"]));
+    let bye_response = md5_hex(&format!(
+        "{ha1}:0a4f113b0a4f113b:{}:{}:auth:{ha2}",
+        b["nc"], b["cnonce"]
+    ));
+    assert_eq!(b["response"], bye_response, "{value}");
     // Neither the password nor the response is in the engine's log.
     let log = engine.log();
     assert!(
