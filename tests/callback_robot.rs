@@ -733,3 +733,35 @@ fn a_wrong_trunk_password_ends_the_try_as_refused_after_exactly_one_retry_and_is
         engine.log()
     );
 }
+
+#[test]
+fn without_credentials_a_challenge_refuses_the_try_and_the_log_says_what_to_set() {
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("dir");
+    let messages = dir.path().join("messages.log");
+    let scenario = root().join("tests/sipp/uas_trunk_challenge.xml");
+    let sipp_run = traced_trunk(port, &scenario, &messages, Duration::from_secs(30));
+    std::thread::sleep(Duration::from_millis(300));
+    let engine = engine_with_credentials(port, "", 1);
+    let id = awaiting_callback(&engine, "13900009999");
+    let t = settled(&engine, &id, Duration::from_secs(30));
+    let missed = event(&t, "callback_missed");
+    assert_eq!(
+        missed["evidence"]["tries"][0]["outcome"], "rejected",
+        "{missed}"
+    );
+    sipp_run.join().expect("sipp").assert_ok();
+    assert_eq!(invites_received(&messages).len(), 1);
+    assert!(
+        engine
+            .log()
+            .contains("the trunk asks for credentials: set [trunk] username and password"),
+        "{}",
+        engine.log()
+    );
+    let (_, metrics) = engine.get("/metrics");
+    assert!(
+        metrics.contains("hotline_outbound_auth_failures_total{reason=\"no_credentials\"} 1"),
+        "{metrics}"
+    );
+}
