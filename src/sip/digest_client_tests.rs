@@ -259,3 +259,27 @@ fn the_password_never_prints() {
     assert!(!shown.contains("hunter2"), "{shown}");
     assert!(shown.contains("\"u\""), "{shown}");
 }
+
+proptest::proptest! {
+    /// Whatever a trunk puts in its challenge headers, reading and answering them never
+    /// panics (quotes, escapes and commas anywhere, non-ASCII included).
+    #[test]
+    fn any_challenge_text_is_read_without_panicking(raw in "[ -~\u{80}-\u{10FFFF}]{0,80}") {
+        let mut resp = challenged(401, &[]);
+        resp.headers.www_authenticate.push(Auth {
+            scheme: "Digest".into(),
+            params: Vec::new(),
+            raw: raw.clone(),
+        });
+        resp.headers.proxy_authenticate.push(Auth {
+            scheme: "Digest".into(),
+            params: Vec::new(),
+            raw: format!("Digest realm=\"r\", nonce=\"n\", {raw}"),
+        });
+        let creds = ClientCredentials::new("u", Secret::new("p"), None);
+        if let Ok(ch) = pick(&resp, &creds) {
+            let auth = authorization(&creds, &ch, "INVITE", "sip:1@h", "c", 1);
+            proptest::prop_assert!(!auth.raw.contains('\r') && !auth.raw.contains('\n'));
+        }
+    }
+}
