@@ -62,7 +62,12 @@ fn diff(actual: &Value, expected: &Value, at: &str, out: &mut Vec<String>) {
                 out.push(format!("{at}: fields {ka:?} vs {ke:?}"));
             }
             for (k, v) in e {
-                diff(&a[k], v, &format!("{at}.{k}"), out);
+                diff(
+                    a.get(k).unwrap_or(&Value::Null),
+                    v,
+                    &format!("{at}.{k}"),
+                    out,
+                );
             }
         }
         (Value::Array(a), Value::Array(e)) if a.len() == e.len() => {
@@ -225,7 +230,7 @@ fn day_a_agents() -> Value {
                 // 09:35 (288) + 09:45 → 12:00 (8100) + 13:00 → 14:00:06 (3606) + 14:10:12 →
                 // 23:50:05 (34793) = 49755.
                 49_755.0, // 5 + 9 + 6 + 5.
-                25.0, // break 600 + meal 3600.
+                25.0,     // break 600 + meal 3600.
                 4_200.0,
             ),
             json!({"break": 600.0, "meal": 3_600.0}),
@@ -251,7 +256,7 @@ fn day_a_agents() -> Value {
                 // 08:00 → 09:20:02 (4802) + 09:21 → 10:00:03 (2343) + 10:23:08 → 15:00
                 // (16612) + 15:20 → 18:00 (9600) = 33357.
                 33_357.0, // 20 + 5.
-                25.0, // no answer 09:20:22 → 09:21 (38) + break 1200.
+                25.0,     // no answer 09:20:22 → 09:21 (38) + break 1200.
                 1_238.0,
             ),
             json!({"break": 1_200.0, "no_answer": 38.0}),
