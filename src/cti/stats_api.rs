@@ -64,6 +64,26 @@ pub(crate) struct RangeParams {
     to: Option<NaiveDate>,
     /// `json` (default) or `csv`.
     format: Option<String>,
+    /// Only this queue: its row in `/api/stats/queues`; in `/api/stats/agents` the agents who
+    /// served it in the period (their figures whole: an agent's ready time is not any one
+    /// queue's).
+    queue: Option<String>,
+}
+
+/// The longest queue name a filter may carry.
+const MAX_QUEUE_NAME: usize = 64;
+
+/// Checks the `queue` filter: absent, or a name of 1 to [`MAX_QUEUE_NAME`] characters. A
+/// queue no longer configured is still a valid filter (its past figures remain).
+fn queue_filter(queue: Option<String>) -> Result<Option<String>, ApiError> {
+    match queue {
+        Some(q) if q.is_empty() || q.chars().count() > MAX_QUEUE_NAME => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_queue",
+            format!("`queue` must be a queue's name, 1 to {MAX_QUEUE_NAME} characters"),
+        )),
+        q => Ok(q),
+    }
 }
 
 /// The period a request covers, as instants: `[from 00:00, to + 1 day 00:00)` China time.
@@ -75,12 +95,13 @@ pub(crate) struct Range {
     pub to: DateTime<Utc>,
 }
 
-fn midnight(day: NaiveDate) -> DateTime<Utc> {
+/// The day's first instant, China time; `None` for a day at the calendar's edge, whose
+/// midnight (or the next one) is not an instant.
+fn midnight(day: NaiveDate) -> Option<DateTime<Utc>> {
     let china = crate::workflow::model::china();
     day.and_hms_opt(0, 0, 0)
         .and_then(|d| china.from_local_datetime(&d).single())
         .map(|d| d.with_timezone(&Utc))
-        .unwrap_or_default()
 }
 
 /// Checks a `from`/`to` pair of days (defaults: today) and turns it into instants.
@@ -111,12 +132,18 @@ pub(crate) fn range(
             format!("{days} days asked; at most {MAX_DAYS} per request"),
         ));
     }
-    let next = to_day.succ_opt().unwrap_or(to_day);
+    let (Some(from), Some(to)) = (midnight(from_day), to_day.succ_opt().and_then(midnight)) else {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_range",
+            format!("{from_day} to {to_day} is outside the calendar the figures are kept in"),
+        ));
+    };
     Ok(Range {
         from_day,
         to_day,
-        from: midnight(from_day),
-        to: midnight(next),
+        from,
+        to,
     })
 }
 
@@ -230,8 +257,12 @@ pub(crate) async fn agents(
 ) -> Result<Response, ApiError> {
     supervisor(&api.tickets, &headers, "agent statistics")?;
     let csv_out = csv_wanted(p.format.as_deref())?;
+    let queue = queue_filter(p.queue)?;
     let r = range(p.from, p.to, api.tickets.now())?;
-    let stats = period(&api, r).await?;
+    let mut stats = period(&api, r).await?;
+    if let Some(q) = &queue {
+        stats.agents.retain(|a| a.queues.contains(q));
+    }
     if csv_out {
         return Ok(csv(
             crate::stats::agents::agents_csv(&stats.agents),
@@ -259,8 +290,12 @@ pub(crate) async fn queues(
 ) -> Result<Response, ApiError> {
     supervisor(&api.tickets, &headers, "queue statistics")?;
     let csv_out = csv_wanted(p.format.as_deref())?;
+    let queue = queue_filter(p.queue)?;
     let r = range(p.from, p.to, api.tickets.now())?;
-    let stats = period(&api, r).await?;
+    let mut stats = period(&api, r).await?;
+    if let Some(q) = &queue {
+        stats.queues.retain(|x| &x.queue == q);
+    }
     if csv_out {
         return Ok(csv(
             crate::stats::agents::queues_csv(&stats.queues),
@@ -274,4 +309,59 @@ pub(crate) async fn queues(
         queues: stats.queues,
     })
     .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339("2026-11-25T10:00:00+08:00").unwrap()
+    }
+
+    fn day(s: &str) -> Option<NaiveDate> {
+        Some(s.parse().unwrap())
+    }
+
+    #[test]
+    fn a_range_is_whole_china_days_and_defaults_to_today() {
+        let r = range(None, None, now()).unwrap();
+        assert_eq!(r.from.to_rfc3339(), "2026-11-24T16:00:00+00:00");
+        assert_eq!(r.to.to_rfc3339(), "2026-11-25T16:00:00+00:00");
+        let r = range(day("2026-11-23"), day("2026-11-24"), now()).unwrap();
+        assert_eq!((r.to - r.from).num_hours(), 48);
+    }
+
+    #[test]
+    fn reversed_too_long_and_calendar_edge_ranges_are_refused_with_a_reason() {
+        for (from, to) in [
+            (day("2026-11-24"), day("2026-11-23")),
+            (day("2025-11-23"), day("2026-11-24")),
+            // Midnight of the first day is before the first instant chrono can hold, and the
+            // day after the last has no midnight: these were read as 1970 and as an empty
+            // period, answered 200 with nothing in them.
+            (Some(NaiveDate::MIN), Some(NaiveDate::MIN)),
+            (Some(NaiveDate::MAX), Some(NaiveDate::MAX)),
+        ] {
+            let e = range(from, to, now()).unwrap_err();
+            assert_eq!(
+                (e.status, e.code.as_str()),
+                (StatusCode::BAD_REQUEST, "bad_range")
+            );
+            assert!(!e.message.is_empty());
+        }
+        assert!(range(day("2025-11-24"), day("2026-11-24"), now()).is_ok());
+    }
+
+    #[test]
+    fn a_queue_filter_is_a_name() {
+        assert_eq!(queue_filter(None).unwrap(), None);
+        assert_eq!(
+            queue_filter(Some("general".into())).unwrap().as_deref(),
+            Some("general")
+        );
+        for bad in [String::new(), "q".repeat(MAX_QUEUE_NAME + 1)] {
+            assert_eq!(queue_filter(Some(bad)).unwrap_err().code, "bad_queue");
+        }
+    }
 }

@@ -167,10 +167,12 @@ pub fn between(
     Ok(out)
 }
 
-/// Per agent: tickets created (`created`, or a call's draft `completed`) and closed directly
-/// (`directly_closed`) by that agent in `[from, to)`, from the event logs of the tickets
-/// registered since `period_tickets::LOOKBACK_DAYS` before `from`. Users `agent-1001` and
-/// `1001` both count for agent `1001`.
+/// Per agent: tickets created (`created`, or a call's draft `completed`) and closed by that
+/// agent in `[from, to)`, from the event logs of the tickets registered since
+/// `period_tickets::LOOKBACK_DAYS` before `from`. Users `agent-1001` and `1001` both count for
+/// agent `1001`. Closed: every event of the agent's that closes a ticket (`docs/KPI.md`):
+/// answered directly (W3), refused (W1, a silent call's draft too), an emergency link's
+/// result (C12), linked as a repeat (W6), a callback the citizen declined (W13).
 pub fn ticket_tally(
     store: &mut SqliteStore,
     from: DateTime<Utc>,
@@ -187,10 +189,14 @@ pub fn ticket_tally(
         .prepare_cached(
             "SELECT json_extract(body, '$.actor.user') AS user, \
                     SUM(json_extract(body, '$.event') IN ('created', 'completed')), \
-                    SUM(json_extract(body, '$.event') = 'directly_closed') \
+                    SUM(json_extract(body, '$.event') IN \
+                          ('directly_closed', 'refused', 'linked_result', 'linked_as_repeat') \
+                        OR (json_extract(body, '$.event') = 'callback_made' \
+                            AND json_extract(body, '$.consent') = 0)) \
              FROM events \
              WHERE ticket_id >= ?3 \
-               AND json_extract(body, '$.event') IN ('created', 'completed', 'directly_closed') \
+               AND json_extract(body, '$.event') IN ('created', 'completed', 'directly_closed', \
+                   'refused', 'linked_result', 'linked_as_repeat', 'callback_made') \
                AND json_extract(body, '$.actor.role') = 'agent' \
                AND CAST(strftime('%s', at) AS INTEGER) >= ?1 \
                AND CAST(strftime('%s', at) AS INTEGER) < ?2 \
@@ -290,5 +296,146 @@ mod tests {
             later,
             vec![rows[3].clone(), rows[4].clone(), rows[6].clone()]
         );
+    }
+
+    #[test]
+    fn tickets_closed_counts_every_closing_action_of_the_agent() {
+        use crate::workflow::action::Action;
+        use crate::workflow::model::{china, Actor, CallDraft, Intake, Role};
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = SqliteStore::open(&dir.path().join("t.sqlite"), Durability::Full).unwrap();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let wf = crate::shell::ticket_store::load_workflow(
+            &root.join("config/calendar"),
+            &root.join("config/dispatch.toml"),
+            crate::workflow::policy::Policy::default(),
+        )
+        .unwrap();
+        let when = |h: u32, m: u32| at(h, m).with_timezone(&china());
+        let agent = |u: &str| Actor::new(u, Role::Agent);
+        let intake = |content: &str, urgency: &str, h: u32| -> Intake {
+            serde_json::from_value(serde_json::json!({"channel":"phone",
+                "received_at": when(h, 0), "content": content, "urgency": urgency,
+                "type":"help", "domain":"social_management"}))
+            .unwrap()
+        };
+        let act = |s: &mut SqliteStore, id, who: &Actor, a: serde_json::Value, h, m| {
+            let a: Action = serde_json::from_value(a).unwrap();
+            wf.act(s, id, None, who, &a, when(h, m)).unwrap();
+        };
+        let close = serde_json::json!({"action":"direct_close","method":"special_seat",
+            "answer":"已答复"});
+        // 1001: registers T1 and answers it directly (W3).
+        let t1 = wf
+            .create(
+                &mut s,
+                intake("路灯不亮", "non_urgent", 1),
+                &agent("agent-1001"),
+                when(1, 0),
+            )
+            .unwrap()
+            .id;
+        act(&mut s, &t1, &agent("agent-1001"), close.clone(), 1, 5);
+        // 1002 refuses a silent call's draft (W1): closed, not created.
+        let draft = CallDraft {
+            call_id: "call-9".into(),
+            received_at: when(2, 0),
+            caller_phone: None,
+            queue: Some("general".into()),
+            menu_path: Vec::new(),
+        };
+        let d = wf
+            .open_draft(&mut s, &draft, &Actor::system(), when(2, 0))
+            .unwrap()
+            .id;
+        act(
+            &mut s,
+            &d,
+            &agent("1002"),
+            serde_json::json!({"action":"refuse","reason":"no_request","explanation":"无声电话"}),
+            2,
+            1,
+        );
+        // 1001: an urgent request linked to 110, whose result closes it (C12).
+        let t2 = wf
+            .create(
+                &mut s,
+                intake("有人落水", "urgent", 3),
+                &agent("agent-1001"),
+                when(3, 0),
+            )
+            .unwrap()
+            .id;
+        act(
+            &mut s,
+            &t2,
+            &agent("agent-1001"),
+            serde_json::json!({"action":"link_emergency","service":"110"}),
+            3,
+            1,
+        );
+        act(
+            &mut s,
+            &t2,
+            &agent("agent-1001"),
+            serde_json::json!({"action":"record_linked_result","result":"已出警"}),
+            3,
+            30,
+        );
+        // 1002: the same facts again, linked as a repeat of T2 (W6).
+        let t3 = wf
+            .create(
+                &mut s,
+                intake("小区噪音扰民", "non_urgent", 4),
+                &agent("agent-1002"),
+                when(4, 0),
+            )
+            .unwrap()
+            .id;
+        act(
+            &mut s,
+            &t3,
+            &agent("agent-1002"),
+            serde_json::json!({"action":"link_repeat","earlier": t2}),
+            4,
+            2,
+        );
+        // A supervisor's direct answer is no agent's; an agent's after the period is not in it.
+        let t4 = wf
+            .create(
+                &mut s,
+                intake("噪音", "non_urgent", 5),
+                &agent("agent-1001"),
+                when(5, 0),
+            )
+            .unwrap()
+            .id;
+        act(
+            &mut s,
+            &t4,
+            &Actor::new("supervisor", Role::Supervisor),
+            close.clone(),
+            5,
+            1,
+        );
+        let t5 = wf
+            .create(
+                &mut s,
+                intake("停水", "non_urgent", 6),
+                &agent("agent-1001"),
+                when(6, 0),
+            )
+            .unwrap()
+            .id;
+        act(&mut s, &t5, &agent("agent-1001"), close, 9, 0);
+        let got = ticket_tally(&mut s, at(0, 0), at(8, 0)).unwrap();
+        let t = |agent: &str, created, closed| TicketTally {
+            agent: agent.into(),
+            created,
+            closed,
+        };
+        // 1001: created T1, T2, T4, T5; closed T1 and T2. 1002: created T3; closed the draft
+        // and T3.
+        assert_eq!(got, vec![t("1001", 4, 2), t("1002", 1, 2)]);
     }
 }

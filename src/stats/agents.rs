@@ -20,7 +20,8 @@ pub struct TicketTally {
     pub agent: String,
     /// `created` events, and call drafts `completed`, by the agent.
     pub created: u64,
-    /// `directly_closed` events by the agent (answered without a unit, 直接办结).
+    /// Tickets the agent's own action closed: answered directly (直接办结), refused,
+    /// an emergency link's result, linked as a repeat, a callback the citizen declined.
     pub closed: u64,
 }
 
@@ -78,6 +79,9 @@ pub struct AgentStats {
     pub occupancy: Option<f64>,
     pub tickets_created: u64,
     pub tickets_closed: u64,
+    /// The queues whose calls or web items the agent rang for, talked on, wrapped up or took
+    /// in the period (what a queue filter selects agents by), sorted.
+    pub queues: Vec<String>,
 }
 
 /// One queue's figures for the period.
@@ -97,6 +101,7 @@ struct AgentAcc {
     handling: Handling,
     by_state: BTreeMap<String, f64>,
     not_ready: BTreeMap<String, f64>,
+    served: std::collections::BTreeSet<String>,
 }
 
 /// Where an agent stands while walking its facts.
@@ -118,6 +123,11 @@ fn overlap(a: DateTime<Utc>, b: DateTime<Utc>, from: DateTime<Utc>, to: DateTime
     } else {
         (end - start).num_milliseconds() as f64 / 1000.0
     }
+}
+
+/// States spent on a call (for its queue).
+fn busy(state: &str) -> bool {
+    matches!(state, "reserved" | "talking" | "assisting" | "wrap_up")
 }
 
 /// Everything the period's figures are computed from.
@@ -164,6 +174,9 @@ pub fn compute(p: &Period<'_>) -> PeriodStats {
                  at: DateTime<Utc>| {
         let secs = overlap(c.since, at, p.from, end);
         *acc.by_state.entry(c.state.clone()).or_default() += secs;
+        if let (true, Some(q)) = (secs > 0.0 && busy(&c.state), &c.queue) {
+            acc.served.insert(q.clone());
+        }
         match c.state.as_str() {
             "not_ready" => {
                 let reason = c.reason.clone().unwrap_or_else(|| "unspecified".into());
@@ -248,6 +261,11 @@ pub fn compute(p: &Period<'_>) -> PeriodStats {
                         q.wrap_ups += 1;
                     }
                 }
+                // Served: a state on one of the queue's calls entered in the period (one
+                // carried in from before is counted when its time in the period is closed).
+                if let (true, Some(q), true) = (in_period, &queue, busy(state)) {
+                    acc.served.insert(q.clone());
+                }
                 // Hold lasts while the agent talks (a hung-up or transferred call ends it).
                 let hold_since = match (state.as_str(), &prev) {
                     ("talking", Some(c)) => c.hold_since,
@@ -283,6 +301,9 @@ pub fn compute(p: &Period<'_>) -> PeriodStats {
             ActivityKind::WebItem { .. } => {
                 if in_period {
                     acc.handling.web_items += 1;
+                    if let Some(q) = &a.queue {
+                        acc.served.insert(q.clone());
+                    }
                     if let Some(q) = queue_acc(&mut queues, &a.queue) {
                         q.web_items += 1;
                     }
@@ -324,6 +345,7 @@ pub fn compute(p: &Period<'_>) -> PeriodStats {
                 occupancy: (available > 0.0).then(|| busy / available),
                 tickets_created: tally.map_or(0, |t| t.created),
                 tickets_closed: tally.map_or(0, |t| t.closed),
+                queues: acc.served.into_iter().collect(),
                 handling: acc.handling,
                 agent,
             }
@@ -408,25 +430,25 @@ fn opt(v: Option<f64>) -> String {
     v.map(num).unwrap_or_default()
 }
 
-/// The agents' table as CSV (one row per agent; not-ready by reason as `reason=seconds`
-/// pairs separated by `;`).
+/// The agents' table as CSV: every field of the JSON row, one row per agent (not-ready by
+/// reason as `reason=seconds` pairs and the queues served separated by `;`). Columns added
+/// later go at the end, so a spreadsheet built on the first ones keeps working.
 pub fn agents_csv(rows: &[AgentStats]) -> String {
     let mut out = String::from(
-        "agent,offered,answered,ring_no_answer,talk_s,avg_talk_s,hold_s,avg_hold_s,wrap_up_s,avg_wrap_up_s,logged_in_s,ready_s,not_ready_s,not_ready_by_reason,occupancy,web_items,tickets_created,tickets_closed\n",
+        "agent,offered,answered,ring_no_answer,talk_s,avg_talk_s,hold_s,avg_hold_s,wrap_up_s,avg_wrap_up_s,logged_in_s,ready_s,not_ready_s,not_ready_by_reason,occupancy,web_items,tickets_created,tickets_closed,talks,wrap_ups,ringing_s,assisting_s,queues\n",
     );
     for r in rows {
         let h = &r.handling;
         let reasons: Vec<String> = r
             .not_ready_by_reason
             .iter()
-            .map(|(k, v)| format!("{k}={}", num(*v)))
+            .map(|(k, v)| format!("{}={}", k, num(*v)))
             .collect();
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+        let fields = [
             csv_field(&r.agent),
-            h.offered,
-            h.answered,
-            h.ring_no_answer,
+            h.offered.to_string(),
+            h.answered.to_string(),
+            h.ring_no_answer.to_string(),
             num(h.talk_s),
             opt(h.avg_talk_s),
             num(h.hold_s),
@@ -436,49 +458,65 @@ pub fn agents_csv(rows: &[AgentStats]) -> String {
             num(r.logged_in_s),
             num(r.ready_s),
             num(r.not_ready_s),
-            reasons.join(";"),
-            r.occupancy.map(|o| format!("{o:.4}")).unwrap_or_default(),
-            h.web_items,
-            r.tickets_created,
-            r.tickets_closed
-        ));
+            csv_field(&reasons.join(";")),
+            ratio(r.occupancy),
+            h.web_items.to_string(),
+            r.tickets_created.to_string(),
+            r.tickets_closed.to_string(),
+            h.talks.to_string(),
+            h.wrap_ups.to_string(),
+            num(r.ringing_s),
+            num(r.assisting_s),
+            csv_field(&r.queues.join(";")),
+        ];
+        out.push_str(&fields.join(","));
+        out.push('\n');
     }
     out
 }
 
-/// The queues' table as CSV.
+fn ratio(v: Option<f64>) -> String {
+    v.map(|o| format!("{o:.4}")).unwrap_or_default()
+}
+
+/// The queues' table as CSV: every field of the JSON row (`offered`… are the callers',
+/// `rings`, `rings_answered`… the agents' side), one row per queue.
 pub fn queues_csv(rows: &[QueueStats]) -> String {
     let mut out = String::from(
-        "queue,offered,answered,answered_within_15s,abandoned,abandoned_in_grace,connection_rate,answer_rate_15s,avg_wait_s,max_wait_s,rings,ring_no_answer,talk_s,avg_talk_s,hold_s,avg_hold_s,wrap_up_s,avg_wrap_up_s,web_items\n",
+        "queue,offered,answered,answered_within_15s,abandoned,abandoned_in_grace,connection_rate,answer_rate_15s,avg_wait_s,max_wait_s,rings,ring_no_answer,talk_s,avg_talk_s,hold_s,avg_hold_s,wrap_up_s,avg_wrap_up_s,web_items,rings_answered,talks,wrap_ups,refused_no_capacity,waited_over_15s,counted,avg_handle_s\n",
     );
     for r in rows {
         let (c, h) = (&r.calls, &r.handling);
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+        let fields = [
             csv_field(&r.queue),
-            c.offered,
-            c.answered,
-            c.answered_within_15s,
-            c.abandoned,
-            c.abandoned_in_grace,
-            c.connection_rate
-                .map(|o| format!("{o:.4}"))
-                .unwrap_or_default(),
-            c.answer_rate_15s
-                .map(|o| format!("{o:.4}"))
-                .unwrap_or_default(),
+            c.offered.to_string(),
+            c.answered.to_string(),
+            c.answered_within_15s.to_string(),
+            c.abandoned.to_string(),
+            c.abandoned_in_grace.to_string(),
+            ratio(c.connection_rate),
+            ratio(c.answer_rate_15s),
             opt(c.avg_wait_s),
             opt(c.max_wait_s),
-            h.offered,
-            h.ring_no_answer,
+            h.offered.to_string(),
+            h.ring_no_answer.to_string(),
             num(h.talk_s),
             opt(h.avg_talk_s),
             num(h.hold_s),
             opt(h.avg_hold_s),
             num(h.wrap_up_s),
             opt(h.avg_wrap_up_s),
-            h.web_items
-        ));
+            h.web_items.to_string(),
+            h.answered.to_string(),
+            h.talks.to_string(),
+            h.wrap_ups.to_string(),
+            c.refused_no_capacity.to_string(),
+            c.waited_over_15s.to_string(),
+            c.counted.to_string(),
+            opt(c.avg_handle_s),
+        ];
+        out.push_str(&fields.join(","));
+        out.push('\n');
     }
     out
 }

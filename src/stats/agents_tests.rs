@@ -242,7 +242,12 @@ fn csv_has_one_row_per_agent_and_neutralises_formulas() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 3);
     assert!(lines[1].starts_with("1001,2,1,1,180.0,180.0,30.0,30.0,30.0,30.0,61200.0,57080.0,3880.0,meal=3600.0;no_answer=280.0,"));
-    assert!(lines[1].ends_with(",1,3,1"));
+    // … web items, tickets created and closed, talks, wrap-ups, ringing, assisting, queues.
+    assert!(
+        lines[1].ends_with(",1,3,1,1,1,30.0,0.0,general;web"),
+        "{}",
+        lines[1]
+    );
     assert_eq!(csv_field("=cmd()"), "'=cmd()");
     assert_eq!(csv_field("a,b"), "\"a,b\"");
     let q = queues_csv(&s.queues);
@@ -303,4 +308,83 @@ fn a_hold_across_midnight_counts_its_part_of_the_day() {
     assert!(close(h.hold_s, 120.0), "{}", h.hold_s);
     assert!(close(h.talk_s, 300.0));
     assert!(close(s.queues[0].handling.hold_s, 120.0));
+}
+
+#[test]
+fn each_csv_row_has_a_field_for_every_column() {
+    let s = compute_day();
+    for csv in [agents_csv(&s.agents), queues_csv(&s.queues)] {
+        let mut lines = csv.lines();
+        let columns = lines.next().unwrap().split(',').count();
+        for line in lines {
+            assert_eq!(line.split(',').count(), columns, "{line}");
+        }
+    }
+    let q = queues_csv(&s.queues);
+    let general = q.lines().nth(2).unwrap();
+    // … rings answered, talks, wrap-ups, refused, waited over 15 s, counted, mean handle.
+    assert!(general.ends_with(",1,2,2,0,1,2,"), "{general}");
+}
+
+#[test]
+fn the_queues_an_agent_served_include_a_talk_under_way_at_the_start() {
+    let s = compute_day();
+    assert_eq!(s.agents[0].queues, ["general", "web"]);
+    // 1002's night call (general) ran into the day; the enterprise call was rung today.
+    assert_eq!(s.agents[1].queues, ["enterprise", "general"]);
+    // A day after everything: logged out, nothing served.
+    let activity = scripted_day();
+    let later = compute(&Period {
+        from: at(0, 0, 0) + chrono::Duration::days(1),
+        to: at(0, 0, 0) + chrono::Duration::days(2),
+        now: at(0, 0, 0) + chrono::Duration::days(3),
+        grace: Duration::ZERO,
+        activity: &activity,
+        calls: &[],
+        tickets: &[],
+    });
+    assert!(later.agents.iter().all(|a| a.queues.is_empty()));
+}
+
+#[test]
+fn a_ring_across_midnight_is_offered_on_the_first_day_and_answered_on_the_second() {
+    // What `between` reads for the second day: the ring (the last state fact before it).
+    let ring = state(
+        "1004",
+        day_before(23, 59, 58),
+        "reserved",
+        None,
+        Some("general"),
+    );
+    let second_day = vec![
+        ring.clone(),
+        state("1004", at(0, 0, 3), "talking", None, Some("general")),
+        state("1004", at(0, 5, 3), "wrap_up", None, None),
+        state("1004", at(0, 6, 3), "ready", None, None),
+    ];
+    let day = |from: DateTime<Utc>, days: i64, activity: &[AgentActivity]| {
+        compute(&Period {
+            from,
+            to: from + chrono::Duration::days(days),
+            now: at(12, 0, 0),
+            grace: Duration::ZERO,
+            activity,
+            calls: &[],
+            tickets: &[],
+        })
+    };
+    let first = day(at(0, 0, 0) - chrono::Duration::days(1), 1, &[ring]);
+    let h = &first.agents[0].handling;
+    assert_eq!((h.offered, h.answered, h.talks), (1, 0, 0));
+    assert!(close(first.agents[0].ringing_s, 2.0));
+    let second = day(at(0, 0, 0), 1, &second_day);
+    let h = &second.agents[0].handling;
+    assert_eq!((h.offered, h.answered, h.talks), (0, 1, 1));
+    assert!(close(second.agents[0].ringing_s, 3.0) && close(h.talk_s, 300.0));
+    // Over both days: one ring, answered once.
+    let both = day(at(0, 0, 0) - chrono::Duration::days(1), 2, &second_day);
+    let h = &both.agents[0].handling;
+    assert_eq!((h.offered, h.answered, h.talks), (1, 1, 1));
+    assert!(close(both.agents[0].ringing_s, 5.0));
+    assert_eq!(both.agents[0].queues, ["general"]);
 }

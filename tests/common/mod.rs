@@ -58,7 +58,22 @@ impl Engine {
 
     /// As [`Engine::start_with_args`], with more environment (e.g. libfaketime's).
     pub fn start_with_env(extra_toml: &str, args: &[&str], env: &[(&str, &str)]) -> Engine {
-        let data_dir = tempfile::tempdir().expect("temp dir");
+        Self::start_in(
+            tempfile::tempdir().expect("temp dir"),
+            extra_toml,
+            args,
+            env,
+        )
+    }
+
+    /// As [`Engine::start_with_env`], over a data dir the test has already filled (records,
+    /// tickets, agent activity written through the store's own functions).
+    pub fn start_in(
+        data_dir: tempfile::TempDir,
+        extra_toml: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Engine {
         // A config in a temp `config/` folder next to a link to the shipped menus.
         let dir = data_dir.path().join("project");
         std::fs::create_dir_all(dir.join("config")).expect("mkdir");
