@@ -88,6 +88,7 @@ fn bench(c: &mut Criterion) {
             web_offer: None,
             web_items: vec![format!("20261206-{:06}", i)],
             web_capacity: 2,
+            surge: None,
         })
         .collect();
     c.bench_function("desks_2000_render", |b| {

@@ -169,3 +169,70 @@ fn a_caller_takes_the_callback_and_is_called_back_once_agent_1001_is_ready() {
     })
     .unwrap_or_else(|| panic!("the callback ends as answered; log:\n{}", engine.log()));
 }
+
+#[test]
+fn surge_mode_is_a_supervisors_switch_shown_on_the_wallboard_and_on_standby_desks() {
+    let trunk = free_port();
+    let engine = Engine::start(&format!("[trunk]\naddress = \"{trunk}\"\n"));
+    let call = |method: &str, token: &str, body: Option<&str>| {
+        let (status, text) = http_request(engine.http, method, "/api/surge", Some(token), body);
+        (
+            status,
+            serde_json::from_str::<serde_json::Value>(&text).unwrap_or_default(),
+        )
+    };
+    let (status, _) = call("GET", "demo-agent-1001", None);
+    assert_eq!(status, 403, "an agent does not switch surge mode");
+    let (status, _) = call("POST", "demo-agent-1001", Some(r#"{"on":true}"#));
+    assert_eq!(status, 403);
+    let (status, view) = call("GET", "demo-supervisor", None);
+    assert_eq!(status, 200, "{view}");
+    assert!(view["surge"].is_null(), "{view}");
+    assert_eq!(
+        view["callback_offer"], true,
+        "a trunk and the shipped prompts: {view}"
+    );
+    assert_eq!(view["callbacks_kept"], 0);
+    for bad in [r#"{"on":"yes"}"#, r#"{"on":true,"x":1}"#, "{", "{}"] {
+        let (status, reply) = call("POST", "demo-supervisor", Some(bad));
+        assert!((400..500).contains(&status), "{bad}: {status} {reply}");
+    }
+    let (status, view) = call("POST", "demo-supervisor", Some(r#"{"on":true}"#));
+    assert_eq!(status, 200, "{view}");
+    let since = view["surge"]["since"].clone();
+    assert!(since.is_string(), "{view}");
+    assert!(
+        view["surge"]["by"]
+            .as_str()
+            .is_some_and(|by| !by.is_empty()),
+        "{view}"
+    );
+    // Turning on what is on keeps its start.
+    let (_, again) = call("POST", "demo-supervisor", Some(r#"{"on":true}"#));
+    assert_eq!(again["surge"]["since"], since);
+    let (_, board) = http_request(
+        engine.http,
+        "GET",
+        "/api/wallboard",
+        Some("demo-supervisor"),
+        None,
+    );
+    let board: serde_json::Value = serde_json::from_str(&board).expect("wallboard");
+    assert_eq!(board["surge"]["surge"]["since"], since, "{board}");
+    // Agent 1001 is logged out: its desk asks it to stand by.
+    let (_, desk) = http_request(
+        engine.http,
+        "GET",
+        "/api/desk",
+        Some("demo-agent-1001"),
+        None,
+    );
+    let desk: serde_json::Value = serde_json::from_str(&desk).expect("desk");
+    assert_eq!(desk["surge"]["since"], since, "{desk}");
+    let (_, off) = call("POST", "demo-supervisor", Some(r#"{"on":false}"#));
+    assert!(off["surge"].is_null(), "{off}");
+    assert!(
+        engine.log().contains("surge mode on") && engine.log().contains("surge mode off"),
+        "both switches are logged"
+    );
+}

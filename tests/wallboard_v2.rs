@@ -191,6 +191,27 @@ fn fifty_agents_and_thirty_waiting_calls_fit_one_screen_at_1080p_and_on_a_4k_tv(
         .expect("the agent");
     assert_eq!(agent["state"], "not_ready", "{agent}");
     assert_eq!(agent["reason"], "meal", "{agent}");
+    let surge_on = page.expect("SURGE on", Duration::from_secs(20), &engine);
+    assert!(surge_on.contains("pressed=true"), "{surge_on}");
+    let after_on = page.expect("LAYOUT 1920", Duration::from_secs(20), &engine);
+    assert!(
+        after_on.contains("agents=50 waiting=30"),
+        "the surge line keeps the board on one screen: {after_on}"
+    );
+    let surge_off = page.expect("SURGE off", Duration::from_secs(20), &engine);
+    assert!(surge_off.contains("pressed=false"), "{surge_off}");
+    let (_, view) = http_request(
+        engine.http,
+        "GET",
+        "/api/surge",
+        Some("demo-supervisor"),
+        None,
+    );
+    assert!(view.contains("\"surge\":null"), "off again: {view}");
+    assert!(
+        engine.log().contains("surge mode switched from the API"),
+        "the board switched it through the API"
+    );
     page.expect("A11Y", Duration::from_secs(30), &engine);
     let colours = page.expect("LEVELS", Duration::from_secs(40), &engine);
     assert!(colours.contains("red="), "{colours}");

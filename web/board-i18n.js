@@ -23,6 +23,9 @@ Object.assign(STRINGS.zh, {
   "warn.seasonal_due": "季节性：「{category}」往年第 {week} 周明显增多，请准备预案",
   "warn.risk_words": "风险词：工单 {ticket} 含「{words}」",
   "alarm.risk_words": "风险诉求：工单 {ticket} 含「{words}」，请班长立即处置",
+  "alarm.surge": "来电激增模式已开启（{since} 起，{by}）：回电提示提前，菜单前播放提示，待命坐席已通知",
+  "wb.surge.on": "开启来电激增模式", "wb.surge.off": "关闭来电激增模式", "wb.surge.forecast": "按预测等待自动开启",
+  "wb.kept": "保留回电 {n}",
 });
 
 Object.assign(STRINGS.en, {
@@ -46,6 +49,9 @@ Object.assign(STRINGS.en, {
   "warn.seasonal_due": "Seasonal: {category} rose in week {week} of earlier years; prepare",
   "warn.risk_words": "Risk words: ticket {ticket} mentions \"{words}\"",
   "alarm.risk_words": "Risky request: ticket {ticket} mentions \"{words}\" — a supervisor must act now",
+  "alarm.surge": "Surge mode on since {since} ({by}): callbacks offered sooner, notice before the menu, standby agents notified",
+  "wb.surge.on": "Turn surge mode on", "wb.surge.off": "Turn surge mode off", "wb.surge.forecast": "on by the wait forecast",
+  "wb.kept": "{n} callbacks kept",
 });
 
 Object.assign(STRINGS.zh, {

@@ -80,6 +80,10 @@ function render(v) {
     $(id).classList.toggle("primary", a.state === state);
     $(id).setAttribute("aria-pressed", String(a.state === state));
   }
+  // Surge mode (C8): an agent who is not taking calls is asked to stand by and get ready.
+  const standby = v.surge && (a.state === "not_ready" || a.state === "logged_out");
+  $("surge").hidden = !standby;
+  if (standby) $("surge").textContent = t("desk.surge", { since: new Date(v.surge.since).toLocaleTimeString(document.documentElement.lang, { hour12: false }) });
   $("phone").textContent = t(a.registered ? "desk.phone_ok" : "desk.phone_off");
   $("phone").className = a.registered ? "muted" : "error";
   $("timer-label").textContent = t(a.wrap_up_left_s != null ? "desk.wrap_left" : "desk.in_state");

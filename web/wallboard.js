@@ -41,9 +41,14 @@ function render(b) {
   alarms.replaceChildren();
   // A risk word of the last hour is an alarm too: a supervisor must see it at once (W19).
   const risks = (b.warnings ?? []).filter((w) => w.rule === "risk_words" && Date.parse(b.at) - Date.parse(w.raised_at) < RISK_ALARM_MS);
-  if (b.alarms.length || risks.length) {
+  const surge = b.surge?.surge;
+  if (b.alarms.length || risks.length || surge) {
     alarms.className = "banner";
     alarms.append(el("ul", {},
+      surge ? el("li", { "data-kind": "surge" }, t("alarm.surge", {
+        since: new Date(surge.since).toLocaleTimeString(document.documentElement.lang, { hour12: false }),
+        by: surge.by === "forecast" ? t("wb.surge.forecast") : surge.by,
+      })) : null,
       risks.map((w) => el("li", { "data-kind": "risk_words" }, t("alarm.risk_words", { ticket: w.requests[0], words: w.words.join("、") }))),
       b.alarms.map((a) => el("li", { "data-kind": a.kind }, alarmText(a)))));
   } else {
@@ -54,6 +59,8 @@ function render(b) {
   waiting.textContent = b.waiting;
   const longest = document.getElementById("longest");
   longest.textContent = b.longest_wait_s == null ? "—" : b.longest_wait_s + " s";
+  if (b.surge?.callbacks_kept) longest.textContent += " · " + t("wb.kept", { n: b.surge.callbacks_kept });
+  renderSurge(b);
   longest.className = "level-" + b.wait_level;
   waiting.className = "value level-" + b.wait_level;
 
@@ -368,6 +375,31 @@ function renderPeople(b) {
   });
 }
 
+/** The surge switch (C8): a supervisor's token only, when the engine can offer callbacks. */
+function renderSurge(b) {
+  const btn = document.getElementById("surge");
+  btn.hidden = !me || !b.surge;
+  if (btn.hidden) return;
+  const on = b.surge.surge != null;
+  btn.textContent = t(on ? "wb.surge.off" : "wb.surge.on");
+  btn.setAttribute("aria-pressed", String(on));
+  btn.classList.toggle("primary", on);
+}
+
+async function toggleSurge() {
+  const btn = document.getElementById("surge");
+  const on = btn.getAttribute("aria-pressed") !== "true";
+  btn.disabled = true;
+  try {
+    const view = await api(token, "POST", "/api/surge", { on });
+    if (last) render({ ...last, surge: view });
+  } catch (e) {
+    callsStatus("", e);
+  } finally {
+    btn.disabled = false;
+  }
+}
+
 /** The feed is down: grey the board and say since when (the last frame's arrival). */
 let lastFrameAt = null;
 function feedStatus(ok) {
@@ -393,6 +425,7 @@ async function main() {
   if (localStorage.getItem("large") == null && innerWidth >= 2880) document.documentElement.classList.add("large");
   document.getElementById("large").addEventListener("click", () => last && requestAnimationFrame(() => render(last)));
   document.getElementById("agent-queue").setAttribute("aria-label", t("wb2.filter"));
+  document.getElementById("surge").addEventListener("click", toggleSurge);
   const signed = await signIn("/api/wallboard");
   token = signed.token;
   // A supervisor's token may listen, whisper and barge; a wallboard screen's only watches.

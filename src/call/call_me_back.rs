@@ -64,11 +64,24 @@ pub struct CallMeBackConfig {
 }
 
 /// Surge mode (C8): the offer comes sooner and a notice plays before the menu.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Surge {
+    #[serde(serialize_with = "crate::china_time::serialize")]
     pub since: DateTime<Utc>,
     /// A supervisor's id, or `forecast` when the rule turned it on.
     pub by: String,
+}
+
+/// Surge mode and the callbacks waiting, for the wallboard, the desks and the API.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct SurgeView {
+    /// `null`: surge mode is off.
+    pub surge: Option<Surge>,
+    /// Places kept for callers who chose to be called back (queued or between tries).
+    pub callbacks_kept: usize,
+    /// Whether waiting callers can be offered a callback at all (enabled, a trunk, the
+    /// menus' prompts).
+    pub callback_offer: bool,
 }
 
 /// One kept place.
@@ -157,6 +170,17 @@ impl CallEngine {
     /// Surge mode now, for the wallboard and the desks.
     pub fn surge(&self) -> Option<&Surge> {
         self.surge.as_ref()
+    }
+
+    /// Surge mode and the callbacks waiting.
+    pub fn surge_view(&self) -> SurgeView {
+        SurgeView {
+            surge: self.surge.clone(),
+            callbacks_kept: self.kept.len(),
+            callback_offer: self.cfg.call_me_back.enabled
+                && self.cfg.trunk.is_some()
+                && self.menus.queue_audio().callback().is_some(),
+        }
     }
 
     /// The surge notice goes before the entry menu's greeting while surge mode is on.

@@ -74,6 +74,8 @@ pub struct WallboardView {
     pub people: crate::cti::board_people::BoardPeople,
     /// The newest early warnings (W19) of the last 24 h, newest first; risk words among them.
     pub warnings: Vec<crate::analytics::warnings::Warning>,
+    /// Surge mode and the callbacks kept (C8); `null` only before the engine answered.
+    pub surge: Option<crate::call::call_me_back::SurgeView>,
 }
 
 impl WallboardView {
@@ -97,6 +99,7 @@ impl WallboardView {
                 .collect(),
             people: Default::default(),
             warnings: Vec::new(),
+            surge: None,
         }
     }
 
@@ -107,6 +110,12 @@ impl WallboardView {
         calls: &[LiveCall],
     ) -> Self {
         self.people = crate::cti::board_people::BoardPeople::of(acd, calls, self.board.at);
+        self
+    }
+
+    /// The board with surge mode and the callbacks kept.
+    pub fn with_surge(mut self, surge: crate::call::call_me_back::SurgeView) -> Self {
+        self.surge = Some(surge);
         self
     }
 }

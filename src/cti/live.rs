@@ -69,6 +69,8 @@ pub struct DeskView {
     pub web_items: Vec<String>,
     /// How many web requests the agent may hold at once (0: none are offered).
     pub web_capacity: u8,
+    /// Surge mode (C8): while on, a desk that is not taking calls asks its agent to stand by.
+    pub surge: Option<crate::call::call_me_back::Surge>,
 }
 
 /// What one refresh produced, rendered once as JSON for every stream.
@@ -203,6 +205,7 @@ async fn build(
     let acd = engine.acd().await?;
     let kpi = engine.stats().await?;
     let calls = engine.live_calls().await?;
+    let surge = engine.surge(None).await?;
     let at = kpi.at;
     let transfer_to: Vec<String> = acd
         .queues
@@ -235,6 +238,7 @@ async fn build(
                 web_offer: a.web_offer.as_deref().map(str::to_string),
                 web_items: a.web_held.iter().map(|i| i.to_string()).collect(),
                 web_capacity: a.web_capacity,
+                surge: surge.surge.clone(),
             }
         })
         .collect();
@@ -246,7 +250,9 @@ async fn build(
     )
     .with_web(web_input(&acd, internet));
     Ok((
-        WallboardView::new(board, &calls).with_people(&acd, &calls),
+        WallboardView::new(board, &calls)
+            .with_people(&acd, &calls)
+            .with_surge(surge),
         desks,
     ))
 }
@@ -381,7 +387,10 @@ pub(crate) async fn wallboard(
     .await?;
     let calls = state.engine.live_calls().await?;
     let acd = state.engine.acd().await?;
-    let mut view = WallboardView::new(board, &calls).with_people(&acd, &calls);
+    let surge = state.engine.surge(None).await?;
+    let mut view = WallboardView::new(board, &calls)
+        .with_people(&acd, &calls)
+        .with_surge(surge);
     view.warnings = state
         .warnings
         .as_deref()

@@ -24,6 +24,7 @@ pub mod public_form;
 pub mod read_guard;
 pub mod staffing_api;
 pub mod stats_api;
+pub mod surge_api;
 pub mod ticket_views;
 pub mod tickets;
 pub mod web;
@@ -124,6 +125,7 @@ pub fn router(state: ApiState) -> Router {
         .with_state(state.clone())
         .merge(calls::router(state.clone()))
         .merge(agents::router(state.clone()))
+        .merge(surge_api::router(state.clone()))
         .merge(parties::router(state.clone()))
         .merge(live::router(state))
         .merge(web::router())

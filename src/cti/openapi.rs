@@ -52,6 +52,8 @@ use utoipa::{Modify, OpenApi};
         super::analytics_api::warnings,
         super::stats_api::queues,
         super::staffing_api::staffing,
+        super::surge_api::read,
+        super::surge_api::set,
         super::conformance_api::conformance,
         super::export_api::export_tickets,
         super::export_api::exports,

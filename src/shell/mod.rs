@@ -11,6 +11,7 @@ pub mod callbacks;
 pub mod clock;
 pub mod conn_limit;
 pub mod engine;
+pub mod engine_handle;
 pub mod export_audit;
 pub mod http_serve;
 pub mod journal;

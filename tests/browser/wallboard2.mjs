@@ -1,6 +1,7 @@
 // node wallboard2.mjs <base-url> <token> <screenshot-dir>
 // Wallboard v2 at 1920×1080 and at 3840×2160 (large text): every agent and waiting call
-// visible without scrolling; sort, filter, a state change, the chart; then, once the engine
+// visible without scrolling; sort, filter, a state change, the chart, surge mode on and off
+// (C8); then, once the engine
 // is stopped, the grey stale board. Prints one line per step for tests/wallboard_v2.rs.
 import { browser, say, shots, guard, accessible } from "./lib.mjs";
 
@@ -96,6 +97,17 @@ guard(async (log) => {
   await page.waitForFunction((a) => document.querySelector(`tr[data-agent="${a}"] td:nth-child(3)`)?.textContent !== ""
     && document.querySelector("[data-testid=agent-status]")?.textContent !== "", id, { timeout: 10000 });
   say(`SET ${id} ${await page.textContent("[data-testid=agent-status]")}`);
+
+  // Surge mode (C8) from the board: on, its alarm line, the board still fits; then off.
+  await page.click("[data-testid=surge]");
+  await page.waitForSelector("[data-testid=alarms] li[data-kind=surge]", { timeout: 10000 });
+  const pressed = await page.getAttribute("[data-testid=surge]", "aria-pressed");
+  say(`SURGE on pressed=${pressed} ${await page.textContent("[data-testid=alarms] li[data-kind=surge]")}`);
+  await check(page, 1920);
+  await shot(page, "wallboard-1920-surge");
+  await page.click("[data-testid=surge]");
+  await page.waitForFunction(() => !document.querySelector("[data-testid=alarms] li[data-kind=surge]"), null, { timeout: 10000 });
+  say(`SURGE off pressed=${await page.getAttribute("[data-testid=surge]", "aria-pressed")}`);
 
   await accessible(page, "wallboard-v2");
   // The callers have waited past 15 s: their waits are red.

@@ -347,6 +347,7 @@ fn record(c: &Call) -> CallRecord {
     let connected = c.connected.map(|(d, t)| at(d, t));
     CallRecord {
         call: LiveCall {
+            callback_offered: false,
             id: c.id.to_string(),
             caller: "138****0000".into(),
             called: "12345".into(),

@@ -693,6 +693,7 @@ fn register_is_challenged_and_scanners_are_refused() {
 
 mod abuse;
 mod agents;
+mod call_me_back;
 mod conference;
 mod liveness;
 mod outbound;
