@@ -13,7 +13,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::baresip::start_baresip_with;
+use common::baresip::{start_baresip_audio, PhoneAudio};
 use common::{http_request, root, sipp, wait_for, Engine};
 
 fn free_port() -> SocketAddr {
@@ -50,9 +50,13 @@ fn a_caller_takes_the_callback_and_is_called_back_once_agent_1001_is_ready() {
         "[trunk]\naddress = \"{trunk}\"\n\n[outbound]\nwindow_start = \"00:00:00\"\nwindow_end = \"23:59:59\"\nring_timeout = \"10s\"\n\n[callback_offer]\noffer_above = \"60s\"\nsurge_above = \"0s\"\nretry_gap = \"2s\"\n"
     ));
     let sip = engine.sip;
-    let phone = start_baresip_with(
+    let phone = start_baresip_audio(
         dir.path(),
         &format!("<sip:1001@{sip};transport=udp>;auth_pass=demo-1001;regint=600;answermode=auto\n"),
+        PhoneAudio {
+            record_heard: true,
+            ..PhoneAudio::default()
+        },
     );
     wait_for(Duration::from_secs(15), || {
         let (_, body) = engine.get("/api/agents");
@@ -154,6 +158,28 @@ fn a_caller_takes_the_callback_and_is_called_back_once_agent_1001_is_ready() {
     phone.command("hangup", "");
     let citizen = citizen.join().expect("citizen thread");
     citizen.assert_ok();
+    // While the citizen's phone rang (4 s), the agent heard the callback notice, not silence.
+    let heard = phone.heard();
+    let (pcm, rate) = heard.first().cloned().expect("1001 recorded its call");
+    let rms = |from_s: f64, to_s: f64| {
+        let at = |s: f64| ((s * f64::from(rate)) as usize).min(pcm.len());
+        let part = &pcm[at(from_s)..at(to_s)];
+        (part.iter().map(|&s| f64::from(s).powi(2)).sum::<f64>() / part.len().max(1) as f64).sqrt()
+    };
+    let (whisper, talk) = (rms(0.5, 3.0), rms(4.5, 7.0));
+    eprintln!(
+        "RMS whisper {whisper:.0}, after the answer {talk:.0}, {} s heard",
+        pcm.len() as f64 / f64::from(rate)
+    );
+    assert!(
+        whisper > 300.0,
+        "the agent hears the whisper before the citizen answers (rms {whisper:.0})"
+    );
+    assert!(
+        talk > 300.0,
+        "then the citizen's voice, bridged (rms {talk:.0})"
+    );
+
     // The bridged callback ends as an answered call.
     let hex = talking["id"]
         .as_str()

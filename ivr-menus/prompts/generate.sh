@@ -76,8 +76,15 @@ say callback-confirm-prefix  "我们将回电至"
 say callback-confirm-suffix  "确认请按1，使用其他号码请按2，继续等候请按星号键。"
 say callback-enter           "请输入回电号码，以井号键结束。"
 say callback-accepted        "已为您保留排队位置，轮到您时我们将回电，请挂机。"
+say callback-agent           "回电：正在为您呼叫排队回电的市民，请稍候。"
 # Surge mode (C8): a short, non-commercial notice before the menu.
 say surge-notice             "当前来电较多，我们正在增派人员，请您耐心等候，也可选择回电服务。"
+
+# China's ring-back tone (GB/T 15279: 450 Hz, 1 s on, 4 s off), looped to a callback's agent
+# while the citizen's phone rings.
+if wanted ringback; then
+  sox -R -n -r 8000 -c 1 -b 16 ringback.wav synth 1 sine 450 vol 0.3 pad 0 4
+fi
 
 wanted hold-music || { echo "prompts regenerated in $(pwd)"; exit 0; }
 

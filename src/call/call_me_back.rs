@@ -573,14 +573,26 @@ impl CallEngine {
             return;
         };
         leg.state = LegState::Talking;
+        // The agent's media opens with the citizen's (their codec comes with the answer);
+        // meanwhile the agent hears that this is a callback, then the ring-back tone.
         if let Some(m) = leg.media {
-            self.out.push_back(Output::Media(MediaCommand::OpenAgent {
-                call: id,
-                port: leg.port,
-                remote: m.remote,
-                codec: m.codec,
-                telephone_event: m.telephone_event,
-            }));
+            let prompts: Vec<String> = self
+                .menus
+                .queue_audio()
+                .callback_whisper()
+                .iter()
+                .map(|p| p.as_str().to_string())
+                .collect();
+            if !prompts.is_empty() {
+                self.out.push_back(Output::Media(MediaCommand::Whisper {
+                    call: id,
+                    port: leg.port,
+                    remote: m.remote,
+                    codec: m.codec,
+                    telephone_event: m.telephone_event,
+                    prompts,
+                }));
+            }
         }
         let Some((invite, key, peer)) = call
             .outbound
@@ -634,12 +646,25 @@ impl CallEngine {
                 format!("recordings/{}/{}.wav", wall.format("%Y/%m/%d"), call.name)
             })
             .clone();
+        let agent_open = call.agent_leg.as_ref().and_then(|leg| {
+            leg.media.map(|m| MediaCommand::OpenAgent {
+                call: id,
+                port: leg.port,
+                remote: m.remote,
+                codec: m.codec,
+                telephone_event: m.telephone_event,
+            })
+        });
         let after = now.saturating_duration_since(kept.requested_mono);
         tracing::info!(call = %id, after_s = after.as_secs(), "the citizen answered the callback: bridged to the agent");
         let connected = crate::call::record::ConnectedCall {
             live: call.live(),
             caller_number: call.caller.expose().to_string(),
         };
+        // The citizen's side was opened just before (`outbound_answered`); the agent's joins.
+        if let Some(open) = agent_open {
+            self.out.push_back(Output::Media(open));
+        }
         self.out.push_back(Output::Media(MediaCommand::Bridge {
             call: id,
             recording,

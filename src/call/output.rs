@@ -48,6 +48,16 @@ pub enum MediaCommand {
         call: CallId,
         prompt: Option<String>,
     },
+    /// Play `prompts` to the agent's leg (the last looping) until `Bridge`: a callback's agent
+    /// hears who is being called, then a ring-back tone, while the citizen's phone rings.
+    Whisper {
+        call: CallId,
+        port: u16,
+        remote: std::net::SocketAddr,
+        codec: crate::media::codec::Codec,
+        telephone_event: Option<u8>,
+        prompts: Vec<String>,
+    },
     /// Replace whatever plays with these prompts (file names under the prompts folder);
     /// report the end with `handle_play_finished(call, token)`. With `loop_last`, the last
     /// prompt repeats until the next command and no end is reported.

@@ -73,6 +73,10 @@ pub(super) struct RawQueueAudio {
     pub callback_accepted: Option<Spanned<String>>,
     /// Played before the menu while surge mode is on.
     pub surge_notice: Option<Spanned<String>>,
+    /// What a callback's agent hears while the citizen's phone rings: the notice, then the
+    /// ring-back tone looping (both optional).
+    pub callback_agent: Option<Spanned<String>>,
+    pub ringback: Option<Spanned<String>>,
 }
 
 /// `[robot.<id>]`: a callback robot's script. The steps are optional here so a missing one is

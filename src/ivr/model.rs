@@ -268,6 +268,9 @@ pub struct QueueAudio {
     pub(crate) callback: Option<CallbackAudio>,
     /// The short notice played before the menu while surge mode is on (C8).
     pub(crate) surge_notice: Option<PromptRef>,
+    /// A callback's agent hears this, then `ringback` looping, until the citizen answers.
+    pub(crate) callback_agent: Option<PromptRef>,
+    pub(crate) ringback: Option<PromptRef>,
 }
 
 /// What a waiting caller hears of the "keep your place and be called back" offer (issue 15).
@@ -289,6 +292,15 @@ impl QueueAudio {
     /// The callback offer's prompts, when the menus have them.
     pub fn callback(&self) -> Option<&CallbackAudio> {
         self.callback.as_ref()
+    }
+
+    /// What a callback's agent hears while the citizen's phone rings (empty: silence).
+    pub fn callback_whisper(&self) -> Vec<PromptRef> {
+        [&self.callback_agent, &self.ringback]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect()
     }
 
     /// The surge notice, when the menus have one.

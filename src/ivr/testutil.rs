@@ -57,6 +57,8 @@ pub fn catalog() -> Fake {
         ("callback-enter.wav", secs(5)),
         ("callback-accepted.wav", secs(7)),
         ("surge-notice.wav", secs(9)),
+        ("callback-agent.wav", secs(4)),
+        ("ringback.wav", secs(5)),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))

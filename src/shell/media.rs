@@ -41,6 +41,7 @@ mod stamp;
 #[cfg(test)]
 mod tests;
 pub mod timing;
+mod whisper;
 
 pub use handle::MediaHandle;
 use receive::{receive, Leg};
@@ -177,6 +178,7 @@ struct Stream {
     reason_jobs: Vec<JoinHandle<()>>,
     /// The last item of the current play list and the engine's token for it.
     pending: Option<(crate::media::player::PlayId, u64)>,
+
     receiver: JoinHandle<()>,
 }
 
@@ -190,6 +192,8 @@ struct Worker {
     calls: HashMap<CallId, Stream>,
     counters: Arc<MediaCounters>,
     reserved: ReservedPorts,
+    /// Callbacks' agents hearing a whisper until their bridge (`media::whisper`).
+    whispers: HashMap<CallId, whisper::Whisper>,
     /// Tests: a stall to take at the start of the next tick.
     #[cfg(test)]
     stall_at_tick: Option<(std::sync::mpsc::Sender<()>, std::sync::mpsc::Receiver<()>)>,
@@ -267,6 +271,7 @@ impl Worker {
 
     /// Ends a call's media: stops its receive tasks and closes its recording.
     fn close(&mut self, call: CallId) {
+        self.end_whisper(call);
         self.pacer.remove(StreamId(call.0));
         // A reason still being taken ends with the call (the citizen hung up mid-sentence).
         if self.calls.get(&call).is_some_and(|s| s.robot.is_some()) {
@@ -378,7 +383,9 @@ impl Worker {
         let mut sent = 0;
         let now = clock::now();
         while let Some(t) = self.pacer.poll_transmit() {
-            if let Some(s) = self.calls.get_mut(&CallId(t.stream.0)) {
+            if whisper::send_whisper(&self.whispers, t.stream, t.packet) {
+                sent += 1;
+            } else if let Some(s) = self.calls.get_mut(&CallId(t.stream.0)) {
                 if let Some(r) = s.robot.as_mut() {
                     r.core.handle_robot_packet(t.packet, now);
                 }
@@ -471,11 +478,31 @@ impl Worker {
                 remote,
                 codec,
                 telephone_event,
-            }) => self.open_agent(call, port, remote, codec, telephone_event),
+            }) => {
+                self.end_whisper(call);
+                self.open_agent(call, port, remote, codec, telephone_event)
+            }
             Command::Engine(MediaCommand::Bridge { call, recording }) => {
                 self.bridge(call, recording)
             }
             Command::Engine(MediaCommand::Hold { call, prompt }) => self.hold(call, prompt),
+            Command::Engine(MediaCommand::Whisper {
+                call,
+                port,
+                remote,
+                codec,
+                telephone_event,
+                prompts,
+            }) => self.whisper(
+                call,
+                whisper::WhisperLeg {
+                    port,
+                    remote,
+                    codec,
+                    telephone_event,
+                    prompts: &prompts,
+                },
+            ),
             Command::Engine(MediaCommand::Unbridge { call }) => self.unbridge(call),
             Command::Engine(MediaCommand::SendDigit { call, digit }) => {
                 let Some(s) = self.calls.get_mut(&call) else {

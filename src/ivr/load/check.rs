@@ -528,6 +528,14 @@ fn check_queue_audio(cx: &mut Cx, file: usize, qa: Spanned<RawQueueAudio>) -> Op
         Some(f) => Some(get(cx, f)?),
         None => None,
     };
+    let callback_agent = match &qa.callback_agent {
+        Some(f) => Some(get(cx, f)?),
+        None => None,
+    };
+    let ringback = match &qa.ringback {
+        Some(f) => Some(get(cx, f)?),
+        None => None,
+    };
     Some(QueueAudio {
         hold: hold?,
         transfer: transfer?,
@@ -536,6 +544,8 @@ fn check_queue_audio(cx: &mut Cx, file: usize, qa: Spanned<RawQueueAudio>) -> Op
         position_suffix: suffix?,
         callback: callback?,
         surge_notice,
+        callback_agent,
+        ringback,
     })
 }
 

@@ -68,6 +68,7 @@ impl MediaHandle {
                 calls: HashMap::new(),
                 counters: counters.clone(),
                 reserved: reserved.clone(),
+                whispers: HashMap::new(),
                 #[cfg(test)]
                 stall_at_tick: None,
             };
@@ -114,6 +115,7 @@ impl MediaHandle {
             | MediaCommand::OpenAgent { call, .. }
             | MediaCommand::Bridge { call, .. }
             | MediaCommand::Hold { call, .. }
+            | MediaCommand::Whisper { call, .. }
             | MediaCommand::Unbridge { call }
             | MediaCommand::SendDigit { call, .. }
             | MediaCommand::Play { call, .. }

@@ -248,6 +248,7 @@ async fn a_late_tick_mixes_the_packets_waiting_for_it_before_ticking() {
         calls: HashMap::new(),
         counters: counters.clone(),
         reserved: ReservedPorts::new(LOCAL.into()),
+        whispers: HashMap::new(),
         stall_at_tick: None,
     };
     let call = CallId(7);
