@@ -138,6 +138,8 @@ fn callers(n: (u64, u64, u64, u64, u64), wait: (f64, f64), handle: (f64, u64)) -
         "avg_wait_s": if answered > 0 { json!(wait.0 / answered as f64) } else { Value::Null },
         "max_wait_s": if counted > 0 { json!(wait.1) } else { Value::Null },
         "avg_handle_s": if handle.1 > 0 { json!(handle.0 / handle.1 as f64) } else { Value::Null },
+        // No caller of the scripted days took "call me back" (C8).
+        "callbacks": {"offered": 0, "kept": 0, "reached": 0, "given_up": 0, "avg_time_to_callback_s": null},
     })
 }
 
@@ -507,6 +509,10 @@ fn pointer(table: &str, column: &str) -> String {
         "avg_handle_s",
     ];
     match (table, column) {
+        ("queues", "avg_time_to_callback_s") => "/calls/callbacks/avg_time_to_callback_s".into(),
+        ("queues", c) if c.starts_with("callbacks_") => {
+            format!("/calls/callbacks/{}", &c["callbacks_".len()..])
+        }
         ("queues", "rings") => "/offered".into(),
         ("queues", "rings_answered") => "/answered".into(),
         ("queues", c) if QUEUE_CALLS.contains(&c) => format!("/calls/{c}"),
@@ -540,7 +546,15 @@ fn csv_matches_json(engine: &Engine, path: &str, table: &str) {
     {
         match v {
             Value::Object(o) if k == "calls" => {
-                leaves.extend(o.keys().map(|c| format!("/calls/{c}")))
+                for (c, v) in o {
+                    match v {
+                        // "Call me back" (C8): its counts are one level down.
+                        Value::Object(inner) => {
+                            leaves.extend(inner.keys().map(|i| format!("/calls/{c}/{i}")))
+                        }
+                        _ => leaves.push(format!("/calls/{c}")),
+                    }
+                }
             }
             _ => leaves.push(format!("/{k}")),
         }

@@ -35,6 +35,10 @@ pub struct SavedState {
     pub saved_at: DateTime<Utc>,
     pub registrations: Vec<SavedRegistration>,
     pub agents: Vec<SavedAgent>,
+    /// Places kept for callers who chose to be called back (`call::call_me_back`): a
+    /// restart must not break the hotline's promise to call them.
+    #[serde(default)]
+    pub callbacks: Vec<crate::call::call_me_back::SavedCallback>,
 }
 
 /// One phone binding (UDP only: a TCP connection does not survive the process).
@@ -74,6 +78,8 @@ pub struct Restored {
     /// Lapsed, unknown users or unreadable contacts.
     pub dropped_registrations: usize,
     pub agents: usize,
+    /// Kept callback places queued again.
+    pub callbacks: usize,
 }
 
 impl SavedAgent {
@@ -144,6 +150,7 @@ impl CallEngine {
             saved_at: wall,
             registrations,
             agents,
+            callbacks: self.saved_callbacks(now),
         }
     }
 
@@ -218,6 +225,7 @@ impl CallEngine {
                 }
             }
         }
+        done.callbacks = self.restore_callbacks(&saved.callbacks, now);
         self.drain_acd(now);
         self.flush_transactions(now);
         done

@@ -416,10 +416,11 @@ pub async fn run(
             // What restore put out (CANCELs, INVITEs) has nowhere to go yet: nothing is live.
             while core.poll_output().is_some() {}
             tracing::info!(
-                "restored {} registration(s) ({} lapsed or unknown dropped) and {} agent state(s) saved at {}",
+                "restored {} registration(s) ({} lapsed or unknown dropped), {} agent state(s) and {} kept callback(s) saved at {}",
                 done.registrations,
                 done.dropped_registrations,
                 done.agents,
+                done.callbacks,
                 saved.saved_at
             );
         }

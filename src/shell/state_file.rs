@@ -122,6 +122,7 @@ mod tests {
                 state: "not_ready".into(),
                 reason: Some("meal".into()),
             }],
+            callbacks: Vec::new(),
         };
         file.write(&state).unwrap();
         assert_eq!(file.read().unwrap(), Some(state));

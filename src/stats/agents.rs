@@ -483,7 +483,7 @@ fn ratio(v: Option<f64>) -> String {
 /// `rings`, `rings_answered`… the agents' side), one row per queue.
 pub fn queues_csv(rows: &[QueueStats]) -> String {
     let mut out = String::from(
-        "queue,offered,answered,answered_within_15s,abandoned,abandoned_in_grace,connection_rate,answer_rate_15s,avg_wait_s,max_wait_s,rings,ring_no_answer,talk_s,avg_talk_s,hold_s,avg_hold_s,wrap_up_s,avg_wrap_up_s,web_items,rings_answered,talks,wrap_ups,refused_no_capacity,waited_over_15s,counted,avg_handle_s\n",
+        "queue,offered,answered,answered_within_15s,abandoned,abandoned_in_grace,connection_rate,answer_rate_15s,avg_wait_s,max_wait_s,rings,ring_no_answer,talk_s,avg_talk_s,hold_s,avg_hold_s,wrap_up_s,avg_wrap_up_s,web_items,rings_answered,talks,wrap_ups,refused_no_capacity,waited_over_15s,counted,avg_handle_s,callbacks_offered,callbacks_kept,callbacks_reached,callbacks_given_up,avg_time_to_callback_s\n",
     );
     for r in rows {
         let (c, h) = (&r.calls, &r.handling);
@@ -514,6 +514,11 @@ pub fn queues_csv(rows: &[QueueStats]) -> String {
             c.waited_over_15s.to_string(),
             c.counted.to_string(),
             opt(c.avg_handle_s),
+            c.callbacks.offered.to_string(),
+            c.callbacks.kept.to_string(),
+            c.callbacks.reached.to_string(),
+            c.callbacks.given_up.to_string(),
+            opt(c.callbacks.avg_time_to_callback_s),
         ];
         out.push_str(&fields.join(","));
         out.push('\n');

@@ -322,8 +322,9 @@ fn each_csv_row_has_a_field_for_every_column() {
     }
     let q = queues_csv(&s.queues);
     let general = q.lines().nth(2).unwrap();
-    // … rings answered, talks, wrap-ups, refused, waited over 15 s, counted, mean handle.
-    assert!(general.ends_with(",1,2,2,0,1,2,"), "{general}");
+    // … rings answered, talks, wrap-ups, refused, waited over 15 s, counted, mean handle,
+    // then "call me back": offered, kept, reached, given up, mean time to callback.
+    assert!(general.ends_with(",1,2,2,0,1,2,,0,0,0,0,"), "{general}");
 }
 
 #[test]

@@ -182,3 +182,68 @@ fn surge_mode_turns_itself_on_when_a_forecast_passes_its_threshold() {
     queued(&mut sim);
     assert_eq!(sim.engine.surge().map(|s| s.by.as_str()), Some("forecast"));
 }
+
+/// The caller takes the offer and is let go (the BYE answered): returns the kept call.
+fn kept_place(sim: &mut Sim) -> crate::call::session::CallId {
+    let call = queued(sim);
+    sim.engine.handle_digit(call, '1', sim.now);
+    sim.engine.handle_digit(call, '1', sim.now);
+    sim.drain();
+    let token = sim.last_play_token();
+    sim.engine.handle_play_finished(call, token, sim.now);
+    sim.drain();
+    call
+}
+
+#[test]
+fn a_kept_place_survives_a_restart_in_its_order() {
+    let mut sim = offering();
+    let call = kept_place(&mut sim);
+    sim.advance(Duration::from_secs(30));
+    assert!(sim.engine.take_saved_state_dirty(), "a kept place is saved");
+    let saved = sim.engine.saved_state(sim.now);
+    assert_eq!(saved.callbacks.len(), 1);
+    let c = &saved.callbacks[0];
+    assert_eq!(
+        (c.call, c.number.as_str(), c.queue.as_str()),
+        (call.0, "13812345678", "general")
+    );
+    assert_eq!(c.tries, 0);
+    // Through the file's JSON, and a file written before callbacks were saved still reads.
+    let text = serde_json::to_string(&saved).expect("json");
+    let back: crate::call::persist::SavedState = serde_json::from_str(&text).expect("reads");
+    assert_eq!(back, saved);
+    let old = text.replace(
+        &format!(
+            ",\"callbacks\":{}",
+            serde_json::to_string(&saved.callbacks).expect("json")
+        ),
+        "",
+    );
+    assert!(
+        serde_json::from_str::<crate::call::persist::SavedState>(&old).is_ok(),
+        "{old}"
+    );
+
+    // A new engine on the same data: the place goes back into the line a moment after start.
+    let mut fresh = offering();
+    let done = fresh.engine.restore(&back, fresh.now);
+    fresh.drain();
+    assert_eq!(done.callbacks, 1);
+    assert!(
+        !fresh.engine.acd.is_kept(&call),
+        "not before the engine task runs"
+    );
+    fresh.advance(Duration::from_secs(2));
+    assert!(fresh.engine.acd.is_kept(&call), "back in the line, kept");
+    assert_eq!(fresh.engine.kept.len(), 1);
+    let waited = fresh
+        .engine
+        .acd
+        .snapshot(fresh.now)
+        .queues
+        .iter()
+        .find(|q| &*q.name == "general")
+        .map(|q| q.kept);
+    assert_eq!(waited, Some(1));
+}

@@ -99,6 +99,7 @@ fn lapsed_registrations_are_dropped_and_states_come_back_as_documented() {
             agent("1004", "not_ready", Some("training")),
             agent("ghost", "ready", None),
         ],
+        callbacks: Vec::new(),
     };
     let done = sim.engine.restore(&saved, sim.now);
     assert_eq!(done.registrations, 0);
