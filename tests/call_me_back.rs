@@ -1,6 +1,6 @@
 //! Issue 15, "call me back" instead of waiting (C8), against real peers: a SIPp caller waits
-//! in `general` with nobody at work, hears the offer, presses 1 and 1 (RFC 4733) and is let
-//! go; when baresip agent 1001 becomes ready, the engine rings 1001 first and only then calls
+//! in `general` with nobody at work, hears the offer, presses 1 and 1 (RFC 4733) and hangs
+//! up; when baresip agent 1001 becomes ready, the engine rings 1001 first and only then calls
 //! the SIPp citizen back through the trunk, and bridges the two. The KPIs count the offer,
 //! the kept place and the callback reached, apart from the inbound rates.
 
@@ -23,7 +23,7 @@ fn free_port() -> SocketAddr {
 }
 
 /// The caller: dials 12345, presses 0 (a person), then 1 (take the offer) and 1 (confirm
-/// the number read back), each with its own RFC 4733 timestamp, and waits for our BYE.
+/// the number read back), each with its own RFC 4733 timestamp, and hangs up during the farewell.
 fn caller_scenario(dir: &Path) -> PathBuf {
     let mut steps = String::new();
     for (i, (pause, key)) in [(1500u64, 0u8), (3000, 1), (2000, 1)].iter().enumerate() {

@@ -396,20 +396,14 @@ impl CallEngine {
         true
     }
 
-    /// The caller who took the offer hung up themselves (during the farewell): the place is
-    /// kept all the same. Whether it was such a caller.
+    /// The caller hung up after taking the offer (during the farewell, or while their own
+    /// number was read back after pressing 1): the place is kept all the same. Whether it was
+    /// such a caller.
     pub(crate) fn offer_taken_and_gone(&mut self, id: CallId, now: Instant) -> bool {
         let Some(call) = self.calls.get_mut(&id) else {
             return false;
         };
-        let Phase::Queued {
-            offer: QueueOffer::Running { accepted, .. },
-            ..
-        } = &mut call.phase
-        else {
-            return false;
-        };
-        let Some(number) = accepted.take() else {
+        let Some(number) = call.offer_taken_on_hang_up() else {
             return false;
         };
         if call.agent_leg.is_some() {
@@ -758,18 +752,16 @@ impl crate::call::session::Call {
         }
     }
 
-    /// Whether the caller took the offer (the farewell plays).
-    pub(crate) fn offer_accepted(&self) -> bool {
-        matches!(
-            &self.phase,
+    /// The number to call back if the caller hangs up now (see
+    /// [`CallbackOffer::taken_on_hang_up`]).
+    pub(crate) fn offer_taken_on_hang_up(&self) -> Option<String> {
+        match &self.phase {
             Phase::Queued {
-                offer: QueueOffer::Running {
-                    accepted: Some(_),
-                    ..
-                },
+                offer: QueueOffer::Running { dialog, .. },
                 ..
-            }
-        )
+            } => dialog.taken_on_hang_up().map(str::to_string),
+            _ => None,
+        }
     }
 
     /// Whether the offer's dialog is speaking with the caller (no position notice then).

@@ -673,7 +673,7 @@ impl CallEngine {
             }
         }
         match req.method {
-            Method::Bye if call.offer_accepted() => {
+            Method::Bye if call.offer_taken_on_hang_up().is_some() => {
                 // The caller took the callback and hung up during the farewell: kept.
                 self.respond_status(&key, &req, 200, now);
                 if !self.offer_taken_and_gone(id, now) {

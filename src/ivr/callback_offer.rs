@@ -50,6 +50,8 @@ pub struct CallbackOffer {
     digits: [PromptRef; 10],
     step: Step,
     number: String,
+    /// `number` is the caller's own (not one they keyed in).
+    own: bool,
     typed: String,
     tries: u32,
     play: u64,
@@ -70,6 +72,7 @@ impl CallbackOffer {
             digits,
             step: Step::Offering,
             number: number.to_string(),
+            own: true,
             typed: String::new(),
             tries: 0,
             play: 0,
@@ -90,6 +93,18 @@ impl CallbackOffer {
     /// The number the caller confirmed (or is confirming).
     pub fn number(&self) -> &str {
         &self.number
+    }
+
+    /// The number to call if the caller hangs up now: they took the offer (the farewell
+    /// plays), or they pressed 1 and left while their own number was being read back — the
+    /// callback is what they asked for. A number they keyed in and did not confirm is not
+    /// called.
+    pub fn taken_on_hang_up(&self) -> Option<&str> {
+        match self.step {
+            Step::Farewell => Some(&self.number),
+            Step::Confirming if self.own => Some(&self.number),
+            _ => None,
+        }
     }
 
     pub fn poll_action(&mut self) -> Option<OfferAction> {
@@ -214,6 +229,7 @@ impl CallbackOffer {
             && crate::outbound::rules::is_phone_number(&typed)
         {
             self.number = typed;
+            self.own = false;
             self.tries = 0;
             self.confirm();
         } else {

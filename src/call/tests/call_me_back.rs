@@ -247,3 +247,40 @@ fn a_kept_place_survives_a_restart_in_its_order() {
         .map(|q| q.kept);
     assert_eq!(waited, Some(1));
 }
+
+#[test]
+fn a_caller_who_presses_1_and_hangs_up_keeps_the_place_for_their_own_number() {
+    let mut sim = offering();
+    let call = queued(&mut sim);
+    sim.engine.handle_digit(call, '1', sim.now);
+    sim.drain();
+    sim.in_dialog("BYE", 2, "bye1", "", "");
+    assert!(sim.statuses().contains(&200), "the BYE is answered");
+    let record = sim.records.last().expect("a record");
+    assert_eq!(record.outcome, CallOutcome::CallbackRequested);
+    assert!(sim.engine.acd.is_kept(&call));
+    assert_eq!(
+        sim.engine
+            .kept
+            .by_call
+            .get(&call)
+            .map(|k| k.number.as_str()),
+        Some("13812345678")
+    );
+    assert!(
+        sim.kpis
+            .iter()
+            .all(|e| !matches!(e.outcome, Kpi::Abandoned { .. })),
+        "not an abandon"
+    );
+
+    // Hanging up at the offer itself (before 1) is an ordinary abandon.
+    let mut sim = offering();
+    let call = queued(&mut sim);
+    sim.in_dialog("BYE", 2, "bye1", "", "");
+    assert_eq!(
+        sim.records.last().map(|r| r.outcome),
+        Some(CallOutcome::AbandonedInQueue)
+    );
+    assert!(!sim.engine.acd.is_kept(&call));
+}

@@ -105,6 +105,31 @@ fn a_number_typed_without_hash_is_taken_when_the_caller_stops() {
 }
 
 #[test]
+fn a_hang_up_after_1_takes_the_own_number_but_never_an_unconfirmed_typed_one() {
+    let (mut o, t) = start("13812345678");
+    actions(&mut o);
+    assert_eq!(o.taken_on_hang_up(), None, "the offer alone is not a yes");
+    o.handle_digit('1', t);
+    assert_eq!(o.taken_on_hang_up(), Some("13812345678"));
+    o.handle_digit('2', t);
+    assert_eq!(o.taken_on_hang_up(), None, "keying in another number");
+    for d in "02087654321#".chars() {
+        o.handle_digit(d, t);
+    }
+    assert_eq!(
+        o.taken_on_hang_up(),
+        None,
+        "a typed number not confirmed yet"
+    );
+    o.handle_digit('1', t);
+    assert_eq!(
+        o.taken_on_hang_up(),
+        Some("02087654321"),
+        "confirmed: the farewell plays"
+    );
+}
+
+#[test]
 fn a_short_number_is_asked_again_then_the_caller_keeps_waiting() {
     let (mut o, t) = start("13812345678");
     actions(&mut o);
