@@ -152,6 +152,15 @@ fn a_caller_takes_the_callback_and_is_called_back_once_agent_1001_is_ready() {
         stats["today"]["counted"], 0,
         "a kept place is neither answered nor abandoned: {stats}"
     );
+    let (_, metrics) = engine.get("/metrics");
+    for line in [
+        "hotline_callbacks_total{event=\"offered\"} 1",
+        "hotline_callbacks_total{event=\"kept\"} 1",
+        "hotline_callbacks_total{event=\"reached\"} 1",
+        "hotline_callbacks_waiting 0",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} in\n{metrics}");
+    }
 
     // The agent talks a few seconds and hangs up (the citizen gets the BYE).
     std::thread::sleep(Duration::from_secs(3));
@@ -255,6 +264,11 @@ fn surge_mode_is_a_supervisors_switch_shown_on_the_wallboard_and_on_standby_desk
     );
     let desk: serde_json::Value = serde_json::from_str(&desk).expect("desk");
     assert_eq!(desk["surge"]["since"], since, "{desk}");
+    let (_, metrics) = engine.get("/metrics");
+    assert!(
+        metrics.lines().any(|l| l == "hotline_surge_mode 1"),
+        "{metrics}"
+    );
     let (_, off) = call("POST", "demo-supervisor", Some(r#"{"on":false}"#));
     assert!(off["surge"].is_null(), "{off}");
     assert!(

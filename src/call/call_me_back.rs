@@ -253,6 +253,7 @@ impl CallEngine {
         };
         let queue = self.calls.get(&id).and_then(|c| c.queue.clone());
         tracing::info!(call = %id, queue = ?queue, position = forecast.position, wait_s = ?forecast.wait.map(|w| w.as_secs()), rate_per_min = forecast.rate_per_min, working = forecast.working, "offering a callback");
+        self.counters.callback_offers += 1;
         if let Some(call) = self.calls.get_mut(&id) {
             call.callback_offered = true;
             if let Phase::Queued { offer, .. } = &mut call.phase {
@@ -456,6 +457,7 @@ impl CallEngine {
             at: kept.requested_at,
         }));
         self.kept.by_call.insert(id, kept);
+        self.counters.callbacks_kept += 1;
         self.state_dirty = true;
     }
 
@@ -631,6 +633,7 @@ impl CallEngine {
             return;
         };
         self.state_dirty = true;
+        self.counters.callbacks_reached += 1;
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
@@ -697,6 +700,7 @@ impl CallEngine {
         self.finish(id, CallOutcome::NotReached, now);
         if last {
             if let Some(k) = self.kept.by_call.remove(&id) {
+                self.counters.callbacks_given_up += 1;
                 let at = self.wall(now);
                 self.out.push_back(Output::Kpi(KpiEvent {
                     queue: Some(k.queue),

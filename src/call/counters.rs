@@ -115,6 +115,12 @@ pub struct EngineCounters {
     pub outcomes: [u64; CallOutcome::ALL.len()],
     /// Outbound tries ended at the trunk's digest authentication.
     pub outbound_auth_failures: OutboundAuthFailures,
+    /// "Call me back" (C8): offers made, places kept, callbacks that reached the citizen,
+    /// callbacks given up after their last try.
+    pub callback_offers: u64,
+    pub callbacks_kept: u64,
+    pub callbacks_reached: u64,
+    pub callbacks_given_up: u64,
 }
 
 /// Outbound tries the trunk's authentication ended, by why (`call::outbound_auth`): an

@@ -611,6 +611,8 @@ impl CallEngine {
             },
             calls_by_state: by_state.into_iter().collect(),
             transactions: self.txns.counts().total(),
+            callbacks_waiting: self.kept.len(),
+            surge: self.surge.is_some(),
         }
     }
 
@@ -781,4 +783,7 @@ pub struct EngineSnapshot {
     pub calls_by_state: Vec<(crate::call::record::CallState, usize)>,
     /// Live SIP transactions.
     pub transactions: usize,
+    /// Places kept for callbacks now, and whether surge mode is on.
+    pub callbacks_waiting: usize,
+    pub surge: bool,
 }

@@ -511,6 +511,31 @@ fn sip(w: &mut Writer, s: &Scrape) {
         "Live SIP transactions.",
     );
     w.count(&[], s.engine.transactions as u64);
+    w.family(
+        "hotline_callbacks_total",
+        Kind::Counter,
+        "\"Call me back\" (C8): offers made, places kept, callbacks that reached the citizen, callbacks given up.",
+    );
+    for (event, n) in [
+        ("offered", c.callback_offers),
+        ("kept", c.callbacks_kept),
+        ("reached", c.callbacks_reached),
+        ("given_up", c.callbacks_given_up),
+    ] {
+        w.count(&[("event", event)], n);
+    }
+    w.family(
+        "hotline_callbacks_waiting",
+        Kind::Gauge,
+        "Places kept for callers who chose to be called back.",
+    );
+    w.count(&[], s.engine.callbacks_waiting as u64);
+    w.family(
+        "hotline_surge_mode",
+        Kind::Gauge,
+        "1 while surge mode is on (C8), else 0.",
+    );
+    w.count(&[], u64::from(s.engine.surge));
 }
 
 fn media(w: &mut Writer, m: &MediaValues) {

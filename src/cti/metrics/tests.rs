@@ -69,6 +69,8 @@ fn scrape() -> Scrape {
             counters,
             calls_by_state: vec![(CallState::Queued, 2)],
             transactions: 4,
+            callbacks_waiting: 1,
+            surge: true,
         },
         acd: Snapshot {
             queues: vec![queue("general", 2), queue("odd \"name\"", 0)],
@@ -148,7 +150,7 @@ fn scrape() -> Scrape {
 }
 
 /// Every family the issue asks for, with its type.
-const FAMILIES: [(&str, Kind); 57] = [
+const FAMILIES: [(&str, Kind); 60] = [
     ("hotline_warnings_raised_total", Kind::Counter),
     ("hotline_warnings_scans_total", Kind::Counter),
     ("hotline_warnings_scan_failures_total", Kind::Counter),
@@ -188,6 +190,9 @@ const FAMILIES: [(&str, Kind); 57] = [
     ("hotline_sip_dropped_total", Kind::Counter),
     ("hotline_sip_refused_total", Kind::Counter),
     ("hotline_sip_transactions", Kind::Gauge),
+    ("hotline_callbacks_total", Kind::Counter),
+    ("hotline_callbacks_waiting", Kind::Gauge),
+    ("hotline_surge_mode", Kind::Gauge),
     ("hotline_rtp_packets_sent_total", Kind::Counter),
     ("hotline_rtp_packets_received_total", Kind::Counter),
     ("hotline_rtp_packets_late_total", Kind::Counter),
@@ -381,6 +386,8 @@ fn an_idle_engine_still_renders_a_valid_document() {
             counters: EngineCounters::default(),
             calls_by_state: vec![],
             transactions: 0,
+            callbacks_waiting: 0,
+            surge: false,
         },
         acd: Snapshot {
             queues: vec![],
