@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use common::callback::{
     awaiting_callback_with, citizen, engine, engine_calling_back, event, free_port, settled,
-    ticket, trunk,
+    ticket, trunk, under_review,
 };
-use common::Engine;
+use common::{http_request, Engine};
 use serde_json::{json, Value};
 
 /// A SIPp citizen who answers the callback, waits `talk_ms` (put through to the queue, no
@@ -180,4 +180,136 @@ fn a_robot_ticket_without_the_robot_s_script_is_an_agent_callback_and_the_log_sa
         "{log}"
     );
     sipp_run.join().expect("sipp").assert_ok();
+}
+
+/// `POST /api/tickets/{id}/actions` with `body` as `token`: the status and the JSON answer.
+fn try_act(engine: &Engine, id: &str, token: &str, body: Value) -> (u16, Value) {
+    let (status, reply) = http_request(
+        engine.http,
+        "POST",
+        &format!("/api/tickets/{id}/actions"),
+        Some(token),
+        Some(&body.to_string()),
+    );
+    (status, serde_json::from_str(&reply).unwrap_or(Value::Null))
+}
+
+/// The API: the reviewer names who calls back at `review_pass`; reviewers and supervisors
+/// change it while the callback is awaited; anyone else, any other state, or no choice is
+/// refused with its reason; the ticket and its history show it.
+#[test]
+fn the_api_takes_the_choice_at_review_and_changes_it_only_while_the_callback_is_awaited() {
+    let engine = Engine::start("");
+    let id = under_review(&engine, "13900001515");
+    let set = |by: &str| json!({"action":"set_callback_by","callback_by":by});
+    // Not yet awaiting a callback.
+    let (status, err) = try_act(&engine, &id, "demo-supervisor", set("agent"));
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (409, Some("not_allowed_in_state")),
+        "{err}"
+    );
+    // Not a choice the workflow knows.
+    let (status, err) = try_act(
+        &engine,
+        &id,
+        "demo-reviewer",
+        json!({"action":"review_pass","callback_by":"sms"}),
+    );
+    assert!((400..500).contains(&status), "{status} {err}");
+    let (status, t) = try_act(
+        &engine,
+        &id,
+        "demo-reviewer",
+        json!({"action":"review_pass","callback_by":"agent"}),
+    );
+    assert_eq!(status, 200, "{t}");
+    assert_eq!(
+        (t["state"].as_str(), t["callback_by"].as_str()),
+        (Some("awaiting_callback"), Some("agent")),
+        "{t}"
+    );
+    let offered = |t: &Value| {
+        t["actions"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x == "set_callback_by"))
+    };
+    assert!(offered(&t), "{t}");
+    // An agent or the handling unit may not change it.
+    for token in ["demo-agent-1001", "demo-unit-hrss"] {
+        let (status, err) = try_act(&engine, &id, token, set("robot"));
+        assert_eq!(status, 403, "{token}: {err}");
+        assert_eq!(err["code"], "wrong_role", "{token}: {err}");
+    }
+    let (status, err) = try_act(
+        &engine,
+        &id,
+        "demo-supervisor",
+        json!({"action":"set_callback_by"}),
+    );
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (422, Some("missing_field")),
+        "{err}"
+    );
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("callback_by"),
+        "{err}"
+    );
+    let (status, t) = try_act(&engine, &id, "demo-supervisor", set("robot"));
+    assert_eq!(status, 200, "{t}");
+    assert_eq!(t["callback_by"], "robot", "{t}");
+    let t = ticket(&engine, &id);
+    assert_eq!(t["callback_by"], "robot", "{t}");
+    let changed = event(&t, "callback_by_set");
+    assert_eq!(changed["callback_by"], "robot", "{changed}");
+    assert_eq!(changed["actor"]["role"], "supervisor", "{changed}");
+    assert!(changed["at"].is_string(), "{changed}");
+    assert_eq!(event(&t, "review_passed")["callback_by"], "agent", "{t}");
+    // Once the callback is made the choice is history.
+    let (status, t) = try_act(
+        &engine,
+        &id,
+        "demo-reviewer",
+        json!({"action":"callback","method":"phone","consent":true,"contacted":true,"solved":true,"rating":"satisfied"}),
+    );
+    assert_eq!((status, t["state"].as_str()), (200, Some("closed")), "{t}");
+    assert!(!offered(&t), "{t}");
+    let (status, err) = try_act(&engine, &id, "demo-supervisor", set("agent"));
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (409, Some("not_allowed_in_state")),
+        "{err}"
+    );
+}
+
+/// The ticket desk in headless Chromium (`tests/browser/callback_by.mjs`): the reviewer
+/// passes the reply choosing an agent from the select beside the button, in Chinese; then, in
+/// English, changes it to the robot; the API shows both choices with who made them.
+#[test]
+fn the_reviewer_chooses_who_calls_back_on_the_ticket_desk_in_both_languages() {
+    let engine = Engine::start("");
+    let base = format!("http://{}", engine.http);
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let id = under_review(&engine, "13900001616");
+    let page = common::pages::start_page(
+        "callback_by",
+        &base,
+        "demo-reviewer",
+        tmp.path(),
+        &[id.as_str()],
+    );
+    page.expect("AGENT", Duration::from_secs(40), &engine);
+    page.expect("ROBOT", Duration::from_secs(40), &engine);
+    let t = ticket(&engine, &id);
+    assert_eq!(t["callback_by"], "robot", "{t}");
+    assert_eq!(event(&t, "review_passed")["callback_by"], "agent", "{t}");
+    assert_eq!(
+        event(&t, "callback_by_set")["actor"]["role"],
+        "reviewer",
+        "{t}"
+    );
 }

@@ -65,8 +65,8 @@ pub fn awaiting_callback(engine: &Engine, phone: &str) -> String {
     awaiting_callback_with(engine, phone, json!({"action":"review_pass"}))
 }
 
-/// The same, with `review` as the reviewer's `review_pass` (e.g. naming `callback_by`).
-pub fn awaiting_callback_with(engine: &Engine, phone: &str, review: Value) -> String {
+/// A request from `phone`, dispatched and answered by the unit: its reply awaits review.
+pub fn under_review(engine: &Engine, phone: &str) -> String {
     let body = json!({"channel":"web","caller":{"phone":phone},"content":"小区门口路灯不亮",
         "urgency":"non_urgent","type":"help","domain":"social_management"});
     let (status, reply) = http_request(
@@ -92,6 +92,12 @@ pub fn awaiting_callback_with(engine: &Engine, phone: &str, review: Value) -> St
         "demo-unit-hrss",
         json!({"action":"feedback","contact":"电话","verification":"现场查看","legal_basis":"管理办法","result":"已修复","caller_informed":true}),
     );
+    id
+}
+
+/// The same, with `review` as the reviewer's `review_pass` (e.g. naming `callback_by`).
+pub fn awaiting_callback_with(engine: &Engine, phone: &str, review: Value) -> String {
+    let id = under_review(engine, phone);
     let t = act(engine, &id, "demo-reviewer", review);
     assert_eq!(t["state"], "awaiting_callback", "{t}");
     id
