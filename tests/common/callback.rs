@@ -17,6 +17,7 @@ pub fn free_port() -> SocketAddr {
         .expect("a free port")
 }
 
+/// The engine with SIPp as its trunk, calling at any hour, two tries; `extra` in `[outbound]`.
 pub fn engine(trunk: SocketAddr, extra: &str) -> Engine {
     engine_at(
         trunk,
