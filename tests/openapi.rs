@@ -164,12 +164,37 @@ fn the_schemas_say_what_the_api_does() {
         assert!(names.contains(name), "{name} missing from {names:?}");
     }
     assert_eq!(names.len(), variants.len(), "every variant names its tag");
+    // Issue 15: who makes the callback, per ticket: chosen at `review_pass` or changed with
+    // `set_callback_by`, `robot` or `agent`, and shown on the ticket.
+    assert!(names.contains("set_callback_by"), "{names:?}");
+    let text = serde_json::to_string(variants).expect("json");
+    let maker = serde_json::to_string(&schemas["CallbackMaker"]).expect("json");
+    assert!(
+        maker.contains("\"robot\"") && maker.contains("\"agent\""),
+        "CallbackMaker: {maker}"
+    );
+    for v in variants {
+        let tag = v["properties"]["action"]["enum"][0].as_str().unwrap_or("");
+        if tag == "review_pass" || tag == "set_callback_by" {
+            let by = serde_json::to_string(&v["properties"]["callback_by"]).expect("json");
+            assert!(
+                by.contains("CallbackMaker"),
+                "{tag}.callback_by: {by} in {text}"
+            );
+        }
+    }
     // W3: a ticket shows who else was on its call; C12: the stats time the linkages; C16:
     // the monitoring audit's rows.
     let tv = &schemas["TicketView"]["properties"];
     assert!(
         tv.get("participation").is_some(),
         "TicketView.participation: {tv}"
+    );
+    assert!(
+        serde_json::to_string(&tv["callback_by"])
+            .expect("json")
+            .contains("CallbackMaker"),
+        "TicketView.callback_by: {tv}"
     );
     // The party's kind and id come from `CallParty`, flattened in.
     let p =

@@ -615,3 +615,74 @@ fn emergency_linkages_are_indexed_and_back_filled_from_the_event_logs() {
             .expect("mem")
     );
 }
+
+/// Issue 15: who makes the callback (chosen at review, changed by a supervisor) is in the
+/// log the store keeps, so a reopened store reads the same choice and who made it.
+#[test]
+fn the_callback_choice_survives_reopening_the_store() {
+    use hotline::workflow::callback_by::CallbackMaker;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("data/tickets.sqlite");
+    let wf = workflow();
+    let at = t("2026-09-30T10:00:00+08:00");
+    let h = |n: i64| at + Duration::hours(n);
+    let reviewer = Actor::new("reviewer-1", Role::Reviewer);
+    let supervisor = Actor::new("supervisor-1", Role::Supervisor);
+    let id;
+    let before;
+    {
+        let mut s = SqliteStore::open(&path, Durability::Full).expect("open");
+        id = wf
+            .create(&mut s, intake(1, at), &agent(), at)
+            .expect("create")
+            .id;
+        let steps = [
+            (agent(), dispatch("housing")),
+            (unit("housing"), Action::Sign),
+            (
+                unit("housing"),
+                Action::Feedback {
+                    contact: Some("电话".into()),
+                    verification: Some("现场".into()),
+                    legal_basis: Some("条例".into()),
+                    result: Some("已处理".into()),
+                    attachments: Vec::new(),
+                    caller_informed: true,
+                    staged_follow_up: None,
+                    cites: Vec::new(),
+                },
+            ),
+            (
+                reviewer.clone(),
+                Action::ReviewPass {
+                    callback_by: Some(CallbackMaker::Agent),
+                },
+            ),
+            (
+                supervisor.clone(),
+                Action::SetCallbackBy {
+                    callback_by: Some(CallbackMaker::Robot),
+                },
+            ),
+        ];
+        let mut last = None;
+        for (i, (who, action)) in steps.iter().enumerate() {
+            last = Some(
+                wf.act(&mut s, &id, None, who, action, h(i as i64 + 1))
+                    .expect("act"),
+            );
+        }
+        before = last.expect("acted");
+        assert_eq!(before.callback_by(), Some(CallbackMaker::Robot));
+    }
+    let mut s = SqliteStore::open(&path, Durability::Full).expect("reopen");
+    let after = wf.load(&mut s, &id).expect("load");
+    assert_eq!(after, before);
+    assert_eq!(after.state.name(), "awaiting_callback");
+    assert_eq!(after.callback_by(), Some(CallbackMaker::Robot));
+    let set = after.history.last().expect("history");
+    assert_eq!(
+        (set.actor.user.as_str(), set.at, set.kind.name()),
+        ("supervisor-1", h(5), "callback_by_set".to_string())
+    );
+}

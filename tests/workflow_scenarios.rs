@@ -95,7 +95,7 @@ fn describe(e: &EventKind, refs: &BTreeMap<TicketId, usize>) -> String {
             Some(d) => format!("return_rejected feedback_due={}", due(d)),
             None => "return_rejected".into(),
         },
-        EventKind::ReviewPassed { callback_due } => match callback_due {
+        EventKind::ReviewPassed { callback_due, .. } => match callback_due {
             Some(d) => format!("review_passed callback_due={}", due(d)),
             None => "review_passed".into(),
         },

@@ -27,6 +27,8 @@ const BOOL = "bool", TEXT = "text", NUM = "number", FILES = "files", UNIT = "uni
 const sel = (...v) => ({ select: v });
 const MULTI = (...v) => ({ multi: v });
 const RATINGS = sel("satisfied", "basically_satisfied", "unsatisfied");
+// W13: who makes the callback (issue 15); left empty, the engine's `[callback] by` decides.
+const CALLBACK_BY = { select: ["robot", "agent"], none: "tk.callback_by.default" };
 // The form of each action the desk can send: action → fields; a field is [name, kind]. Which
 // actions a ticket offers its reader comes from the engine (`actions` of the ticket).
 const ACTIONS = {
@@ -50,7 +52,8 @@ const ACTIONS = {
   reject_return: [["reason", TEXT]],
   approve_extension: [["days", NUM]],
   reject_extension: [["reason", TEXT]],
-  review_pass: [],
+  review_pass: [["callback_by", CALLBACK_BY]],
+  set_callback_by: [["callback_by", CALLBACK_BY]],
   review_send_back: [["failed", MULTI("complete", "accurate", "concrete_solution", "answers_concern")], ["reason", TEXT]],
   callback: [["method", sel("phone", "sms", "web", "robot")], ["consent", BOOL], ["contacted", BOOL], ["solved", BOOL], ["rating", RATINGS], ["reason", TEXT]],
   record_rating: [["rating", RATINGS], ["reason", TEXT]],
@@ -185,7 +188,7 @@ function field([name, kind]) {
   const id = "a-" + name;
   if (kind === CITES) return [el("label", { for: id }, label("fld", name)), citePicker(id)];
   let input;
-  const none = () => el("option", { value: "" }, "—");
+  const none = () => el("option", { value: "" }, kind.none ? t(kind.none) : "—");
   if (kind === UNIT) kind = { options: [...units].map(([v, n]) => [v, n]) };
   else if (kind === CATEGORY) kind = { options: categories.map((c) => [c.id, `${c.name} → ${unitName(c.lead)}`]) };
   else if (kind === DOMAIN) kind = { options: domains.map((d) => [d, label("domain", d)]) };
@@ -293,6 +296,9 @@ async function show(id) {
       el("dt", {}, t("f.type")), el("dd", {}, t("type." + tk.type)),
       el("dt", {}, t("f.domain")), el("dd", {}, label("domain", tk.domain)),
       el("dt", {}, t("desk.caller")), el("dd", {}, tk.caller?.phone ?? "—"),
+      ...(tk.state === "awaiting_callback" || tk.callback_by
+        ? [el("dt", {}, t("tk.callback_by")), el("dd", { "data-testid": "callback-by" }, tk.callback_by ? label("opt", tk.callback_by) : t("tk.callback_by.default"))]
+        : []),
       el("dt", {}, t("tk.due")), el("dd", {}, Object.entries(due).filter(([k, v]) => v && k !== "warnings").map(([k, v]) => `${label("due", k)}: ${dateTime(v)}`).join(" · ") || "—"),
       ...(due.warnings?.length ? [el("dt", {}, t("tk.warnings")), el("dd", {}, due.warnings.join("; "))] : [])),
     ...(attachmentsOf(tk).length
@@ -303,7 +309,7 @@ async function show(id) {
     ...citations(tk),
     form,
     el("h3", {}, t("tk.history")),
-    el("ol", { class: "history" }, (tk.history ?? []).map((h) => el("li", {}, `${dateTime(h.at)} · ${h.actor?.user ?? ""} · ${label("ev", h.event ?? "")}`))),
+    el("ol", { class: "history" }, (tk.history ?? []).map((h) => el("li", {}, `${dateTime(h.at)} · ${h.actor?.user ?? ""} · ${label("ev", h.event ?? "")}${h.callback_by ? ": " + label("opt", h.callback_by) : ""}`))),
   );
   if (offered.length === 0) form.replaceWith(el("p", { class: "muted", "data-testid": "no-actions" }, t("tk.no_actions")));
 }

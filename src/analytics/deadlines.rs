@@ -252,7 +252,7 @@ pub fn walk(t: &TicketHistory) -> TicketFindings {
                 .all(|s| !s.trim().is_empty());
                 f.feedbacks.push((at, complete));
             }
-            EventKind::ReviewPassed { callback_due } => {
+            EventKind::ReviewPassed { callback_due, .. } => {
                 reviewed = true;
                 if let Some(d) = callback_due {
                     set(

@@ -93,6 +93,10 @@ pub struct TicketView {
     pub returned_by: Vec<UnitId>,
     pub extension_requests: u32,
     pub rating: Option<Rating>,
+    /// W13: who was chosen to make the callback of the latest passed review (`review_pass`,
+    /// `set_callback_by`; the history says who chose and when); `null`: nobody chose, the
+    /// configuration's `[callback] by` decides.
+    pub callback_by: Option<crate::workflow::callback_by::CallbackMaker>,
     /// W3: who else was on the ticket's call (a handling unit, another agent, an outside
     /// service), when they joined and left (`left_at` `null`: still on the line).
     pub participation: Vec<crate::workflow::party::Participation>,
@@ -273,6 +277,7 @@ impl TicketView {
             returned_by: t.returned_by.clone(),
             extension_requests: t.extension_requests,
             rating: t.rating,
+            callback_by: t.callback_by(),
             participation: crate::workflow::party::participation(&t.history),
             detail: t.state.clone(),
             history: t.history.clone(),

@@ -1,9 +1,13 @@
 //! `[callback]` of `config/hotline.toml` (issue 15): who calls back the tickets whose review
-//! passed (W13), with which robot script, and how often the engine looks for them.
+//! passed (W13) when the ticket does not say (`callback_by`), with which robot script, and
+//! how often the engine looks for them.
 
 use std::time::Duration;
 
 use serde::Deserialize;
+
+use super::dialler::Purpose;
+use crate::workflow::callback_by::CallbackMaker;
 
 /// Who makes W13's callback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -50,6 +54,40 @@ impl CallbackSettings {
             return Err("callback.scan_every must be from 1s to 1h".into());
         }
         Ok(())
+    }
+}
+
+/// Who dials one ticket's callback, as [`CallbackSettings::route`] decided it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallbackRoute {
+    pub purpose: Purpose,
+    /// The robot was wanted (by the ticket or by `by`) but its script is not loaded: the
+    /// citizen is put through to `agent_queue` instead, and the log says so.
+    pub robot_missing: bool,
+}
+
+impl CallbackSettings {
+    /// How one ticket is called back: the ticket's own choice (`review_pass`,
+    /// `set_callback_by`) before `by`; a robot callback needs its script loaded, else an agent
+    /// makes it. `None`: `by = "off"`, the engine dials nobody, whatever the ticket says.
+    pub fn route(
+        &self,
+        chosen: Option<CallbackMaker>,
+        robot_loaded: bool,
+    ) -> Option<CallbackRoute> {
+        let robot = match (self.by, chosen) {
+            (CallbackBy::Off, _) => return None,
+            (_, Some(CallbackMaker::Robot)) | (CallbackBy::Robot, None) => true,
+            (_, Some(CallbackMaker::Agent)) | (CallbackBy::Agent, None) => false,
+        };
+        Some(CallbackRoute {
+            purpose: if robot && robot_loaded {
+                Purpose::RobotCallback
+            } else {
+                Purpose::AgentCallback
+            },
+            robot_missing: robot && !robot_loaded,
+        })
     }
 }
 

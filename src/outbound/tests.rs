@@ -239,3 +239,36 @@ fn a_cancelled_job_is_finished_and_its_late_outcome_ignored() {
     assert_eq!(d.in_flight(), 0);
     assert_eq!(d.waiting(), 0);
 }
+
+/// Issue 15: the ticket's own choice before `[callback] by`; a robot without its script is an
+/// agent's callback (said so); `off` dials nobody whatever the ticket says.
+#[test]
+fn each_ticket_is_called_back_as_it_says_before_the_configuration() {
+    use super::settings::{CallbackBy, CallbackRoute, CallbackSettings};
+    use crate::workflow::callback_by::CallbackMaker;
+    let with = |by| CallbackSettings {
+        by,
+        ..CallbackSettings::default()
+    };
+    let route = |purpose, robot_missing| {
+        Some(CallbackRoute {
+            purpose,
+            robot_missing,
+        })
+    };
+    let (robot, agent) = (Some(CallbackMaker::Robot), Some(CallbackMaker::Agent));
+    let r = with(CallbackBy::Robot);
+    assert_eq!(r.route(None, true), route(Purpose::RobotCallback, false));
+    assert_eq!(r.route(agent, true), route(Purpose::AgentCallback, false));
+    assert_eq!(r.route(robot, true), route(Purpose::RobotCallback, false));
+    assert_eq!(r.route(None, false), route(Purpose::AgentCallback, true));
+    let a = with(CallbackBy::Agent);
+    assert_eq!(a.route(None, true), route(Purpose::AgentCallback, false));
+    assert_eq!(a.route(robot, true), route(Purpose::RobotCallback, false));
+    assert_eq!(a.route(robot, false), route(Purpose::AgentCallback, true));
+    assert_eq!(a.route(agent, false), route(Purpose::AgentCallback, false));
+    let off = with(CallbackBy::Off);
+    for chosen in [None, robot, agent] {
+        assert_eq!(off.route(chosen, true), None);
+    }
+}

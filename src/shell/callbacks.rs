@@ -1,6 +1,7 @@
 //! The engine's callbacks (W13, issue 15), wired: every `callback.scan_every` the ticket store
 //! is asked for tickets awaiting their callback (the citizen did not decline at intake, a
-//! phone number is known); the dialler (`outbound::dialler`) calls them within the operator's
+//! phone number is known), each with who was chosen to make it (`CallbackSettings::route`:
+//! the ticket's `callback_by` before `[callback] by`); the dialler (`outbound::dialler`) calls them within the operator's
 //! rules through the call engine; each try's outcome goes back to the dialler; what the
 //! callback found (`outbound::result`) goes onto the ticket as `callback` or
 //! `callback_missed`, once the call's record (with its recording's hash) is written.
@@ -24,6 +25,7 @@ use crate::outbound::result::{answered_action, missed_action, try_of};
 use crate::outbound::rules::{OutboundRules, Outcome};
 use crate::outbound::settings::{CallbackBy, CallbackSettings};
 use crate::workflow::action::{Action, CallbackMethod, CallbackTry};
+use crate::workflow::callback_by::CallbackMaker;
 use crate::workflow::model::{china, Actor, Recording, TicketId};
 use crate::workflow::store::{ListQuery, TicketStore};
 use crate::workflow::ticket::TicketState;
@@ -40,6 +42,8 @@ const SETTLED_FOR: Duration = Duration::from_secs(600);
 pub struct Due {
     pub ticket: String,
     pub number: String,
+    /// Who the ticket says makes the callback (`None`: the configuration decides).
+    pub chosen: Option<CallbackMaker>,
 }
 
 /// What a finished store job tells the coordinator.
@@ -81,9 +85,8 @@ impl Callbacks {
         if settings.by == CallbackBy::Off {
             return None;
         }
-        if settings.by == CallbackBy::Robot && robot.is_none() {
-            tracing::error!(robot = %settings.robot, "no such robot script in ivr-menus/: the engine makes no callbacks");
-            return None;
+        if robot.is_none() {
+            tracing::error!(robot = %settings.robot, queue = %settings.agent_queue, "no such robot script in ivr-menus/: robot callbacks are put through to the agent queue instead");
         }
         let (done_tx, done_rx) = mpsc::unbounded_channel();
         Some(Callbacks {
@@ -145,18 +148,20 @@ impl Callbacks {
         match done.0 {
             Done::Scanned(due) => {
                 self.scanning = false;
-                let purpose = match self.settings.by {
-                    CallbackBy::Agent => Purpose::AgentCallback,
-                    _ => Purpose::RobotCallback,
-                };
                 for d in due {
                     if self.busy.contains_key(&d.ticket) {
                         continue;
                     }
+                    let Some(route) = self.settings.route(d.chosen, self.robot.is_some()) else {
+                        continue;
+                    };
+                    if route.robot_missing {
+                        tracing::warn!(ticket = %d.ticket, robot = %self.settings.robot, "the robot is to call back but its script is not in ivr-menus/: an agent callback instead");
+                    }
                     let request = CallRequest {
                         reference: d.ticket.clone(),
                         number: d.number,
-                        purpose,
+                        purpose: route.purpose,
                     };
                     match self.dialler.submit(request, wall) {
                         Ok(_) => {
@@ -243,10 +248,6 @@ impl Callbacks {
 
     /// Places the calls the dialler asks for and settles the jobs it ended.
     fn drain(&mut self, core: &mut CallEngine, now: Instant, wall: DateTime<Utc>) {
-        let method = match self.settings.by {
-            CallbackBy::Agent => CallbackMethod::Phone,
-            _ => CallbackMethod::Robot,
-        };
         // A call that cannot be placed is a failed try: the dialler may retry it.
         let mut failed = Vec::new();
         while let Some(out) = self.dialler.poll_output() {
@@ -288,7 +289,11 @@ impl Callbacks {
                 } => {
                     let tries: Vec<CallbackTry> =
                         attempts.iter().map(|a| try_of(a.at, a.outcome)).collect();
-                    tracing::info!(ticket = %request.reference, ?result, tries = tries.len(), "callback job over");
+                    let method = match request.purpose {
+                        Purpose::RobotCallback => CallbackMethod::Robot,
+                        _ => CallbackMethod::Phone,
+                    };
+                    tracing::info!(ticket = %request.reference, purpose = ?request.purpose, ?result, tries = tries.len(), "callback job over");
                     match missed_action(result, method, tries.clone()) {
                         Some(action) => self.act(request.reference, action),
                         None if request.purpose == Purpose::RobotCallback => {
@@ -341,6 +346,7 @@ impl Callbacks {
                     due.push(Due {
                         ticket: t.id.0.clone(),
                         number,
+                        chosen: t.callback_by(),
                     });
                 }
                 match page.next {

@@ -352,8 +352,17 @@ pub enum Action {
         #[serde(default)]
         cites: Vec<KnowledgeRef>,
     },
-    /// W12: the reply passes review.
-    ReviewPass,
+    /// W12: the reply passes review; the reviewer may say who makes the W13 callback
+    /// (absent: the configuration's `[callback] by`).
+    ReviewPass {
+        #[serde(default)]
+        callback_by: Option<super::callback_by::CallbackMaker>,
+    },
+    /// W13: a reviewer or supervisor changes who makes the callback while the ticket awaits it.
+    SetCallbackBy {
+        #[serde(default)]
+        callback_by: Option<super::callback_by::CallbackMaker>,
+    },
     /// W12: the reply fails review and goes back for a new one.
     ReviewSendBack {
         #[serde(default)]
@@ -480,7 +489,8 @@ impl Action {
             Action::RejectExtension { .. } => "reject_extension",
             Action::AssistReply { .. } => "assist_reply",
             Action::Feedback { .. } => "feedback",
-            Action::ReviewPass => "review_pass",
+            Action::ReviewPass { .. } => "review_pass",
+            Action::SetCallbackBy { .. } => "set_callback_by",
             Action::ReviewSendBack { .. } => "review_send_back",
             Action::Callback { .. } => "callback",
             Action::CallbackMissed { .. } => "callback_missed",

@@ -89,7 +89,8 @@ pub(crate) fn probes() -> Vec<Action> {
             staged_follow_up: None,
             cites: Vec::new(),
         },
-        Action::ReviewPass,
+        Action::ReviewPass { callback_by: None },
+        Action::SetCallbackBy { callback_by: None },
         Action::ReviewSendBack {
             failed: Vec::new(),
             reason: None,
@@ -216,7 +217,7 @@ mod tests {
             Action::RejectExtension { .. } => 16,
             Action::AssistReply { .. } => 17,
             Action::Feedback { .. } => 18,
-            Action::ReviewPass => 19,
+            Action::ReviewPass { .. } => 19,
             Action::ReviewSendBack { .. } => 20,
             Action::Callback { .. } => 21,
             Action::RecordRating { .. } => 22,
@@ -234,6 +235,7 @@ mod tests {
             Action::PartyJoined { .. } => 34,
             Action::PartyLeft { .. } => 35,
             Action::CallbackMissed { .. } => 36,
+            Action::SetCallbackBy { .. } => 37,
         }
     }
 
@@ -241,6 +243,6 @@ mod tests {
     fn every_kind_of_action_is_probed_once() {
         let mut seen: Vec<usize> = probes().iter().map(ordinal).collect();
         seen.sort_unstable();
-        assert_eq!(seen, (0..37).collect::<Vec<_>>());
+        assert_eq!(seen, (0..38).collect::<Vec<_>>());
     }
 }

@@ -69,12 +69,20 @@ fn file(n: u8) -> CitizenFile {
 /// Drives a citizen's request to `AwaitingCallback` (reviewed, callback due); the minutes
 /// used so far.
 pub(crate) fn to_callback(w: &Workflow, s: &mut MemoryStore) -> (Ticket, i64) {
+    let (t, n) = to_review(w, s);
+    let r = Actor::new("r", Role::Reviewer);
+    let pass = Action::ReviewPass { callback_by: None };
+    let at = t0() + chrono::Duration::minutes(n + 1);
+    let t = w.act(s, &t.id, None, &r, &pass, at).unwrap();
+    assert_eq!(t.state.name(), "awaiting_callback");
+    (t, n + 1)
+}
+
+/// Drives a citizen's request to `UnderReview` (the unit replied); the minutes used so far.
+pub(crate) fn to_review(w: &Workflow, s: &mut MemoryStore) -> (Ticket, i64) {
     let t = w.create(s, web(Channel::Web), &citizen(), t0()).unwrap();
     let at = |m: i64| t0() + chrono::Duration::minutes(m);
-    let (a, r) = (
-        Actor::new("a", Role::Agent),
-        Actor::new("r", Role::Reviewer),
-    );
+    let a = Actor::new("a", Role::Agent);
     let h = Actor::new("h", Role::Unit(crate::workflow::model::UnitId::new("hrss")));
     let s_ = |v: &str| Some(v.to_string());
     let steps: Vec<(Actor, Action)> = vec![
@@ -110,14 +118,13 @@ pub(crate) fn to_callback(w: &Workflow, s: &mut MemoryStore) -> (Ticket, i64) {
                 cites: Vec::new(),
             },
         ),
-        (r, Action::ReviewPass),
     ];
     let n = steps.len() as i64;
     let mut t = t;
     for (i, (who, act)) in steps.into_iter().enumerate() {
         t = w.act(s, &t.id, None, &who, &act, at(i as i64 + 1)).unwrap();
     }
-    assert_eq!(t.state.name(), "awaiting_callback");
+    assert_eq!(t.state.name(), "under_review");
     (t, n)
 }
 

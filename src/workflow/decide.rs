@@ -41,7 +41,7 @@ impl<'a> Rules<'a> {
         }
     }
 
-    fn decider(&self, actor: &Actor, action: &Action) -> Result<(), Refusal> {
+    pub(super) fn decider(&self, actor: &Actor, action: &Action) -> Result<(), Refusal> {
         if matches!(actor.role, Role::Reviewer | Role::Supervisor) {
             Ok(())
         } else {
@@ -542,17 +542,8 @@ impl<'a> Rules<'a> {
                 }
                 Ok(vec![K::FeedbackGiven { feedback }])
             }
-            A::ReviewPass => {
-                self.decider(actor, action)?;
-                match t.state {
-                    S::UnderReview { .. } => Ok(vec![K::ReviewPassed {
-                        callback_due: Some(
-                            self.calendar
-                                .add_working_days(at, self.policy.callback_days),
-                        ),
-                    }]),
-                    _ => Err(not_allowed()),
-                }
+            A::ReviewPass { .. } | A::SetCallbackBy { .. } => {
+                self.callback_by(t, actor, action, at)
             }
             A::ReviewSendBack { failed, reason } => {
                 self.decider(actor, action)?;

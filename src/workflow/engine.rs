@@ -482,7 +482,7 @@ mod tests {
                 staged_follow_up: None,
                 cites: Vec::new(),
             },
-            Action::ReviewPass,
+            Action::ReviewPass { callback_by: None },
             Action::ReviewSendBack {
                 failed: vec![crate::workflow::action::ReviewCriterion::Complete],
                 reason: s("补充"),

@@ -206,6 +206,13 @@ pub enum EventKind {
         /// W13: when the callback is due.
         #[serde(default)]
         callback_due: Option<Due>,
+        /// W13: who the reviewer chose to make the callback (none: the configuration's).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        callback_by: Option<super::callback_by::CallbackMaker>,
+    },
+    /// W13: who makes the awaited callback was changed (by the event's actor).
+    CallbackBySet {
+        callback_by: super::callback_by::CallbackMaker,
     },
     ReviewSentBack {
         failed: Vec<ReviewCriterion>,

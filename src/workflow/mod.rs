@@ -10,6 +10,7 @@
 //! | [`catalogue`] | the dispatch catalogue (W5) |
 //! | [`policy`] | the rules' numbers, as configurable defaults |
 //! | [`action`] | typed actions and typed refusals |
+//! | [`callback_by`] | who makes a ticket's W13 callback: robot or agent, chosen per ticket |
 //! | [`event`] | the append-only event log |
 //! | [`ticket`] | the state derived from the log |
 //! | [`decide`] | the rules: action → events or refusal |
@@ -25,6 +26,7 @@
 pub mod action;
 pub mod available;
 pub mod calendar;
+pub mod callback_by;
 pub mod catalogue;
 pub mod citizen;
 pub mod create;

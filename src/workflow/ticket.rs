@@ -559,13 +559,14 @@ impl Ticket {
                 work,
                 feedback: feedback.clone(),
             },
-            (S::UnderReview { work, feedback }, K::ReviewPassed { callback_due }) => {
+            (S::UnderReview { work, feedback }, K::ReviewPassed { callback_due, .. }) => {
                 S::AwaitingCallback {
                     work,
                     feedback,
                     callback_due: callback_due.clone(),
                 }
             }
+            (s @ S::AwaitingCallback { .. }, K::CallbackBySet { .. }) => s,
             (S::UnderReview { work, .. }, K::ReviewSentBack { .. }) => S::Handling {
                 work,
                 pending_extension: None,
@@ -702,8 +703,7 @@ impl Ticket {
                 self.intake.recording = Some(recording.clone());
                 s
             }
-            // W3: who else was on the call; the list is derived from the history.
-            (s, K::PartyJoined { .. } | K::PartyLeft { .. }) => s,
+            (s, K::PartyJoined { .. } | K::PartyLeft { .. }) => s, // W3: derived from history
             (
                 S::Closed {
                     closure, closed_at, ..

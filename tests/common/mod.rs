@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test binary uses a different part of this
 
 pub mod baresip;
+pub mod callback;
 pub mod linphone;
 pub mod pages;
 pub mod pcap;
