@@ -479,6 +479,15 @@ impl CallEngine {
             self.ring_failed_for(id, crate::acd::RingFailure::NoPort, now);
             return true;
         };
+        // The trunk's lines ([outbound] max_concurrent) are shared with the dialler's calls:
+        // a full trunk keeps the place (the agent stays ready, skipped for a moment).
+        let lines = self.calls.values().filter(|c| c.outbound.is_some()).count();
+        if lines >= self.cfg.call_me_back.rules.max_concurrent {
+            tracing::info!(call = %id, lines, "every trunk line is busy: the callback waits");
+            self.counters.callbacks_trunk_full += 1;
+            self.ring_failed_for(id, crate::acd::RingFailure::NoPort, now);
+            return true;
+        }
         let Some(port) = self
             .ports
             .allocate(crate::call::ports::PortUse::Caller, &mut self.rng)

@@ -121,6 +121,8 @@ pub struct EngineCounters {
     pub callbacks_kept: u64,
     pub callbacks_reached: u64,
     pub callbacks_given_up: u64,
+    /// Callback turns put off because every trunk line was busy.
+    pub callbacks_trunk_full: u64,
 }
 
 /// Outbound tries the trunk's authentication ended, by why (`call::outbound_auth`): an

@@ -521,6 +521,7 @@ fn sip(w: &mut Writer, s: &Scrape) {
         ("kept", c.callbacks_kept),
         ("reached", c.callbacks_reached),
         ("given_up", c.callbacks_given_up),
+        ("trunk_full", c.callbacks_trunk_full),
     ] {
         w.count(&[("event", event)], n);
     }

@@ -284,3 +284,32 @@ fn a_caller_who_presses_1_and_hangs_up_keeps_the_place_for_their_own_number() {
     );
     assert!(!sim.engine.acd.is_kept(&call));
 }
+
+#[test]
+fn a_full_trunk_puts_the_callback_off_and_keeps_the_agent_ready() {
+    let mut sim = offering();
+    sim.engine.cfg.call_me_back.rules.max_concurrent = 0;
+    let call = kept_place(&mut sim);
+    let bye = sim
+        .sent
+        .iter()
+        .rev()
+        .find_map(|m| match m {
+            Message::Request(r) if r.method == crate::sip::message::Method::Bye => Some(r.clone()),
+            _ => None,
+        })
+        .expect("a BYE");
+    let ok = Response::for_request(&bye, 200, "OK");
+    sim.send(&String::from_utf8_lossy(&ok.to_bytes()));
+    // Nobody at work: the place waits. An agent's turn with a full trunk skips the agent.
+    let offered = sim
+        .engine
+        .kept_turn(call, crate::acd::model::AgentId::from("1001"), sim.now);
+    assert!(offered, "a kept place");
+    assert!(
+        !sim.engine.calls.contains_key(&call),
+        "no call is made while the trunk is full"
+    );
+    assert_eq!(sim.engine.counters.callbacks_trunk_full, 1);
+    assert_eq!(sim.engine.kept.len(), 1, "the place is kept");
+}
