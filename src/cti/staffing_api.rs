@@ -12,7 +12,7 @@ use crate::analytics::staffing::{StaffingInput, StaffingInterval};
 use crate::cti::extract::ApiQuery;
 use crate::cti::stats_api::{range, supervisor, StatsApi};
 use crate::cti::ApiError;
-use crate::stats::kpi::{KpiEvent, Outcome};
+use crate::stats::kpi::Outcome;
 
 /// Query string of `GET /api/stats/staffing`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -40,12 +40,16 @@ pub struct StaffingReport {
     pub intervals: Vec<StaffingInterval>,
 }
 
-/// A caller who asked for a person (answered, gave up or refused): the volume to staff for.
-fn offered(e: &KpiEvent) -> bool {
+/// When a caller asked for a person, for one who did (answered, gave up or refused): the
+/// volume to staff for, counted in the quarter hour they arrived in. The KPI event's own
+/// instant is the answer or the hang-up, which a long wait moves into the next interval.
+fn arrival(r: &crate::call::record::CallRecord) -> Option<chrono::DateTime<Utc>> {
+    let e = crate::shell::records::kpi_outcome(r)?;
     matches!(
         e.outcome,
         Outcome::Answered { .. } | Outcome::Abandoned { .. } | Outcome::Refused
     )
+    .then(|| r.call.queued_at.unwrap_or(r.call.started_at))
 }
 
 /// The plan for a day: volume per interval on the same weekday of the last weeks, handle
@@ -63,8 +67,8 @@ pub(crate) async fn staffing(
     let history_from = r.from - Duration::weeks(i64::from(weeks));
     let (day_start, day_end) = (r.from, r.to);
     let dir = api.data_dir.clone();
-    let calls = tokio::task::spawn_blocking(move || {
-        crate::shell::records::kpi_outcomes_between(&dir, history_from, day_start)
+    let records = tokio::task::spawn_blocking(move || {
+        crate::shell::records::records_between(&dir, history_from, day_start)
     })
     .await
     .map_err(crate::cti::stats_api::internal)?
@@ -79,15 +83,16 @@ pub(crate) async fn staffing(
         .await
         .map_err(crate::cti::stats_api::internal)?;
     let now = api.tickets.now().with_timezone(&Utc);
-    let history = crate::analytics::staffing::history(
-        calls.iter().filter(|e| offered(e)).map(|e| e.at),
-        day_start,
-        weeks,
-    );
-    let (talk_sum, talks) = calls.iter().fold((0.0, 0u64), |(s, n), e| match e.outcome {
-        Outcome::Handled { talk } => (s + talk.as_secs_f64(), n + 1),
-        _ => (s, n),
-    });
+    let history =
+        crate::analytics::staffing::history(records.iter().filter_map(arrival), day_start, weeks);
+    let (talk_sum, talks) = records
+        .iter()
+        .filter_map(crate::shell::records::handled)
+        .filter(|e| e.at >= history_from && e.at < day_start)
+        .fold((0.0, 0u64), |(s, n), e| match e.outcome {
+            Outcome::Handled { talk } => (s + talk.as_secs_f64(), n + 1),
+            _ => (s, n),
+        });
     let past = crate::stats::agents::compute(&crate::stats::agents::Period {
         from: history_from,
         to: day_start,
