@@ -9,13 +9,15 @@
 //! The shape, on each of the Wednesdays 11-04, 11-11, 11-18 and 11-25 (weeks 4 … 1 back):
 //! - 09:00–09:15, quiet: 3 callers (09:02:00 and 09:08:00 answered after 5 s; 09:14:50
 //!   answered after 20 s, at 09:15:10 — still a 09:00 arrival);
-//! - 09:30–09:45: 1 caller who gives up after 40 s (volume, no handle time);
+//! - 09:30–09:45: 1 caller who gives up after 40 s (volume, no handle time), and 1 who asks
+//!   at 09:30:30 and keeps a "call me back" place at 09:31:00 (volume: they asked for a
+//!   person); 2003 calls them back, the citizen answers at 09:40:00 and they talk 150 s;
 //! - 10:00–10:15, the peak: 30, 28, 32, 30 callers (weeks 1 … 4), evenly spread, each
 //!   answered after 5 s by one of eleven agents in turn;
-//! - every answered call talks 150 s and is wrapped up in 30 s;
+//! - every answered call (and that callback) talks 150 s and is wrapped up in 30 s;
 //! - nothing at 11:00.
 //!
-//! Beside them: Tuesday 12-01 10:00, one call talking 283 s, wrapped up in 163 s (inside the
+//! Beside them: Tuesday 12-01 10:00, one call talking 287 s, wrapped up in 167 s (inside the
 //! four weeks: in the handle time, not in Wednesday's volume); Wednesday 10-28 (five weeks
 //! back: in neither) and today 08:30 (not history) with long calls that would show if counted.
 //!
@@ -33,7 +35,10 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
 use common::pages::start_page;
 use common::Engine;
-use hotline::call::record::{CallOutcome, CallRecord, CallState, LiveCall};
+use hotline::call::record::{
+    CallOutcome, CallRecord, CallState, Direction, LiveCall, OutboundInfo,
+};
+use hotline::outbound::dialler::Purpose;
 use hotline::shell::records::CallRecordLog;
 use hotline::shell::ticket_store::{Durability, SqliteStore};
 use hotline::stats::activity::{ActivityKind, AgentActivity};
@@ -137,6 +142,59 @@ impl Script {
         });
     }
 
+    /// A caller who asked at `queued` and kept a callback place at `kept`; `agent` is rung
+    /// 5 s before the citizen answers at `answered`; they talk `talk` s, wrap-up `wrap` s.
+    fn kept_callback(
+        &mut self,
+        queued: DateTime<Utc>,
+        kept: DateTime<Utc>,
+        agent: &str,
+        answered: DateTime<Utc>,
+        talk: i64,
+        wrap: i64,
+    ) {
+        let s = chrono::Duration::seconds;
+        self.call(queued, (kept - queued).num_seconds(), None, 0, 0);
+        let Some(inbound) = self.records.last_mut() else {
+            return;
+        };
+        inbound.outcome = CallOutcome::CallbackRequested;
+        inbound.call.callback_offered = true;
+        let origin = inbound.call.id.clone();
+        let ended = answered + s(talk);
+        self.facts.push(state(agent, answered - s(5), "reserved"));
+        self.facts.push(state(agent, answered, "talking"));
+        self.facts.push(state(agent, ended, "wrap_up"));
+        self.facts.push(state(agent, ended + s(wrap), "ready"));
+        let mut call = inbound.call.clone();
+        call.id = format!("{origin}-cb");
+        call.callback_offered = false;
+        call.direction = Direction::Outbound;
+        call.started_at = answered - s(5);
+        call.answered_at = Some(answered);
+        call.queued_at = Some(queued);
+        call.agent = Some(agent.to_string());
+        call.connected_at = Some(answered);
+        call.outbound = Some(OutboundInfo {
+            purpose: Purpose::CallMeBack,
+            reference: origin,
+            try_no: 1,
+            outcome: Some(hotline::outbound::rules::Outcome::Answered),
+            robot: None,
+            reason: None,
+            requested_at: Some(kept),
+            last_try: false,
+        });
+        self.records.push(CallRecord {
+            sip_call_id: format!("{}@trunk", call.id),
+            call,
+            ended_at: ended,
+            outcome: CallOutcome::Answered,
+            recording_sha256: None,
+            over_15s: None,
+        });
+    }
+
     fn shift(&mut self, agent: &str, from: DateTime<Utc>, to: Option<DateTime<Utc>>) {
         self.facts.push(state(agent, from, "ready"));
         if let Some(to) = to {
@@ -162,6 +220,15 @@ fn write(data_dir: &Path) {
         sc.call(at(day, "09:14:50"), 20, Some("2002"), 150, 30);
         // One caller who gives up.
         sc.call(at(day, "09:30:00"), 40, None, 0, 0);
+        // One who keeps a place and is called back.
+        sc.kept_callback(
+            at(day, "09:30:30"),
+            at(day, "09:31:00"),
+            "2003",
+            at(day, "09:40:00"),
+            150,
+            30,
+        );
         // The peak: every 900 ÷ n seconds (whole), agent after agent (each is free again
         // 5 + 150 + 30 s after its caller asked, long before its next turn).
         let gap = 900 / i64::from(peak);
@@ -178,7 +245,7 @@ fn write(data_dir: &Path) {
         at(tuesday, "09:55:00"),
         Some(at(tuesday, "11:00:00")),
     );
-    sc.call(at(tuesday, "10:00:00"), 5, Some("2001"), 283, 163);
+    sc.call(at(tuesday, "10:00:00"), 5, Some("2001"), 287, 167);
     // Five weeks back: in neither.
     let old = today() - chrono::Duration::weeks(5);
     sc.shift("2001", at(old, "09:55:00"), Some(at(old, "11:00:00")));
@@ -242,9 +309,9 @@ fn the_staffing_plan_over_four_past_wednesdays_matches_hand_figures_and_shows_on
     close(&plan["target_s"], 15.0, "target");
     close(&plan["service_level"], 0.95, "level");
     // Handle time: talks over the four weeks (Wednesdays and that Tuesday; not 10-28, not
-    // today): 4 × 3 quiet + (30 + 28 + 32 + 30) peak = 132 calls × 150 s = 19800 s, plus
-    // Tuesday's 283 s = 20083 s over 133 calls = 151 s. Wrap-ups: 132 × 30 s = 3960 s plus
-    // 163 s = 4123 s over 133 = 31 s. AHT = 151 + 31 = 182 s.
+    // today): 4 × (3 quiet + 1 callback) + (30 + 28 + 32 + 30) peak = 136 talks × 150 s =
+    // 20400 s, plus Tuesday's 287 s = 20687 s over 137 = 151 s. Wrap-ups: 136 × 30 s =
+    // 4080 s plus 167 s = 4247 s over 137 = 31 s. AHT = 151 + 31 = 182 s.
     close(&plan["aht_s"], 182.0, "aht");
     let iv = plan["intervals"].as_array().expect("intervals");
     assert_eq!(iv.len(), 96);
@@ -274,16 +341,19 @@ fn the_staffing_plan_over_four_past_wednesdays_matches_hand_figures_and_shows_on
     close(&r["forecast_calls"], 0.0, "09:15 forecast");
     assert_eq!(r["agents_needed"], 0, "{r}");
     close(&r["logged_in"], 3.0, "09:15 logged in");
-    // 09:30: 1 caller (gave up: still volume). A = 182 ÷ 900 = 0.202222 E.
-    // N = 1: C = A = 0.202222; SL = 1 − 0.202222 × e^(−0.797778 × 15/182) = 1 − 0.202222 ×
-    //   0.936364 = 0.810646 < 0.95.
-    // N = 2: B = (A²/2) ÷ (1 + A + A²/2) = 0.020447 ÷ 1.222669 = 0.016723;
-    //   C = 0.033446 ÷ (2 − 0.202222 × 0.983277) = 0.033446 ÷ 1.801160 = 0.018569;
-    //   SL = 1 − 0.018569 × e^(−1.797778 × 15/182) = 1 − 0.018569 × 0.862286 = 0.983988.
+    // 09:30: 2 callers, the one who gave up and the one who kept a callback place (both
+    // asked for a person). A = 2 × 182 ÷ 900 = 0.404444 E.
+    // N = 1: C = A = 0.404444; SL = 1 − 0.404444 × e^(−0.595556 × 15/182) = 1 − 0.404444 ×
+    //   0.952101 = 0.614928 < 0.95.
+    // N = 2: B = (A²/2) ÷ (1 + A + A²/2) = 0.081788 ÷ 1.486232 = 0.055030;
+    //   C = 2B ÷ (2 − A(1 − B)) = 0.110060 ÷ 1.617812 = 0.068030;
+    //   SL = 1 − 0.068030 × e^(−1.595556 × 15/182) = 1 − 0.068030 × 0.876778 = 0.940352 < 0.95.
+    // N = 3: B = A·B(2) ÷ (3 + A·B(2)) = 0.007364; C = 0.022093 ÷ 2.598534 = 0.008502;
+    //   SL = 1 − 0.008502 × e^(−2.595556 × 15/182) = 1 − 0.008502 × 0.807413 = 0.993135.
     let r = row("09:30");
-    close(&r["forecast_calls"], 1.0, "09:30 forecast");
-    assert_eq!(r["agents_needed"], 2, "{r}");
-    close(&r["service_level"], 0.983988, "09:30 SL");
+    close(&r["forecast_calls"], 2.0, "09:30 forecast");
+    assert_eq!(r["agents_needed"], 3, "{r}");
+    close(&r["service_level"], 0.993135, "09:30 SL");
     close(&r["logged_in"], 3.0, "09:30 logged in");
     // 10:00, the peak: (30 + 28 + 32 + 30) ÷ 4 = 30 callers; A = 30 × 182 ÷ 900 = 6.066667 E.
     // Erlang B by the recurrence B(k) = A·B(k−1) ÷ (k + A·B(k−1)) from B(0) = 1 gives
@@ -352,7 +422,7 @@ fn the_staffing_plan_over_four_past_wednesdays_matches_hand_figures_and_shows_on
     for expected in [
         "ROW 09:00|3.0|0.61|3|3.5|",
         "ROW 09:15|0.0|0.00|0|3.0|",
-        "ROW 09:30|1.0|0.20|2|3.0|",
+        "ROW 09:30|2.0|0.40|3|3.0|",
         "ROW 10:00|30.0|6.07|11|3.7|7.3 short",
         "ROW 11:00|0.0|0.00|0|3.0|",
         "ROW 12:00|0.0|0.00|0|3.0|",

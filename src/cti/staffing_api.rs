@@ -9,9 +9,11 @@ use chrono::{Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::analytics::staffing::{StaffingInput, StaffingInterval};
+use crate::call::record::{CallOutcome, CallRecord};
 use crate::cti::extract::ApiQuery;
 use crate::cti::stats_api::{range, supervisor, StatsApi};
 use crate::cti::ApiError;
+use crate::outbound::dialler::Purpose;
 use crate::stats::kpi::Outcome;
 
 /// Query string of `GET /api/stats/staffing`.
@@ -40,16 +42,43 @@ pub struct StaffingReport {
     pub intervals: Vec<StaffingInterval>,
 }
 
-/// When a caller asked for a person, for one who did (answered, gave up or refused): the
-/// volume to staff for, counted in the quarter hour they arrived in. The KPI event's own
-/// instant is the answer or the hang-up, which a long wait moves into the next interval.
-fn arrival(r: &crate::call::record::CallRecord) -> Option<chrono::DateTime<Utc>> {
+/// When a caller asked for a person, for one who did (answered, gave up, refused, or kept
+/// a place to be called back): the volume to staff for, counted in the quarter hour they
+/// arrived in. The KPI event's own instant is the answer or the hang-up, which a long wait
+/// moves into the next interval; and a caller who chose "call me back" is out of the KPIs'
+/// rates but still needs an agent — leaving them out would plan fewer agents the week after
+/// a surge, when more were needed.
+fn arrival(r: &CallRecord) -> Option<chrono::DateTime<Utc>> {
+    let asked = r.call.queued_at.unwrap_or(r.call.started_at);
+    if r.call.outbound.is_none() && r.outcome == CallOutcome::CallbackRequested {
+        return Some(asked);
+    }
     let e = crate::shell::records::kpi_outcome(r)?;
     matches!(
         e.outcome,
         Outcome::Answered { .. } | Outcome::Abandoned { .. } | Outcome::Refused
     )
-    .then(|| r.call.queued_at.unwrap_or(r.call.started_at))
+    .then_some(asked)
+}
+
+/// An agent's talk on a call and when it ended: answered inbound calls, and the callbacks a
+/// kept place led to (the agent was on the line from the citizen's answer). Other outbound
+/// calls (the robot's, ticket callbacks) are not the inbound load.
+fn talk(r: &CallRecord) -> Option<(chrono::DateTime<Utc>, f64)> {
+    if let Some(e) = crate::shell::records::handled(r) {
+        return match e.outcome {
+            Outcome::Handled { talk } => Some((e.at, talk.as_secs_f64())),
+            _ => None,
+        };
+    }
+    let o = r.call.outbound.as_ref()?;
+    let connected = r.call.connected_at?;
+    (o.purpose == Purpose::CallMeBack && r.outcome != CallOutcome::Interrupted).then(|| {
+        (
+            r.ended_at,
+            (r.ended_at - connected).num_milliseconds() as f64 / 1000.0,
+        )
+    })
 }
 
 /// The plan for a day: volume per interval on the same weekday of the last weeks, handle
@@ -87,12 +116,9 @@ pub(crate) async fn staffing(
         crate::analytics::staffing::history(records.iter().filter_map(arrival), day_start, weeks);
     let (talk_sum, talks) = records
         .iter()
-        .filter_map(crate::shell::records::handled)
-        .filter(|e| e.at >= history_from && e.at < day_start)
-        .fold((0.0, 0u64), |(s, n), e| match e.outcome {
-            Outcome::Handled { talk } => (s + talk.as_secs_f64(), n + 1),
-            _ => (s, n),
-        });
+        .filter_map(talk)
+        .filter(|(at, _)| *at >= history_from && *at < day_start)
+        .fold((0.0, 0u64), |(s, n), (_, t)| (s + t, n + 1));
     let past = crate::stats::agents::compute(&crate::stats::agents::Period {
         from: history_from,
         to: day_start,
