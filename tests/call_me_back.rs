@@ -203,6 +203,31 @@ fn a_caller_takes_the_callback_and_is_called_back_once_agent_1001_is_ready() {
             .then_some(())
     })
     .unwrap_or_else(|| panic!("the callback ends as answered; log:\n{}", engine.log()));
+
+    // The conformance report's C8 follows the kept place to the callback that reached the
+    // citizen (tied by the callback record's `outbound.reference`): met, nothing listed.
+    let c8 = wait_for(Duration::from_secs(10), || {
+        let (_, body) = engine.get("/api/conformance");
+        let report: serde_json::Value = serde_json::from_str(&body).ok()?;
+        let c8 = report["rules"]
+            .as_array()?
+            .iter()
+            .find(|r| r["rule"] == "C8")?
+            .clone();
+        (c8["measured"]["reached"] == 1).then_some(c8)
+    })
+    .unwrap_or_else(|| panic!("C8 counts the callback reached; log:\n{}", engine.log()));
+    assert_eq!(c8["status"], "pass", "{c8}");
+    assert_eq!(c8["measured"]["offered"], 1, "{c8}");
+    assert_eq!(c8["measured"]["kept"], 1, "{c8}");
+    assert_eq!(c8["measured"]["tries"], 1, "{c8}");
+    assert_eq!(c8["calls"], serde_json::json!([]), "{c8}");
+    assert!(
+        c8["measured"]["avg_time_to_callback_s"]
+            .as_f64()
+            .is_some_and(|s| s > 0.0),
+        "{c8}"
+    );
 }
 
 #[test]

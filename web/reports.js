@@ -2,6 +2,7 @@
 // and the agents' and queues' figures, from GET /api/conformance and /api/stats/*; prints
 // on A4 (the buttons and the form are left off the paper).
 import { t, chrome, signIn, api, describeError, translate } from "/assets/common.js";
+import { staffing } from "/assets/staffing.js";
 
 const $ = (s) => document.querySelector(s);
 
@@ -42,31 +43,6 @@ function rows(tbody, items, render) {
     tr.append(...render(it));
     return tr;
   }));
-}
-
-/** The staffing need of the period's first day (Erlang C per 15 minutes) beside the agents
- * who were logged in; only the intervals with calls forecast or agents on; a shortfall is
- * marked. */
-function staffing(st) {
-  $("#s-basis").textContent = t("rp.staffing_basis", {
-    day: st.day, model: st.model === "erlang_c" ? "Erlang C" : st.model, weeks: st.weeks, aht: st.aht_s == null ? "–" : secs(st.aht_s),
-    target: st.target_s, sl: pct(st.service_level),
-  });
-  const busy = st.intervals.filter((i) => i.forecast_calls > 0 || (i.logged_in ?? 0) > 0);
-  const tbody = $("[data-testid=staffing] tbody");
-  if (!busy.length) {
-    const td = cell(t("rp.staffing_none"), "muted");
-    td.colSpan = 5;
-    const tr = document.createElement("tr");
-    tr.append(td);
-    tbody.replaceChildren(tr);
-    return;
-  }
-  rows(tbody, busy, (i) => {
-    const short = i.agents_needed != null && i.logged_in != null && i.logged_in < i.agents_needed;
-    return [cell(i.start), cell(i.forecast_calls.toFixed(1)), cell(i.traffic.toFixed(2)),
-      cell(i.agents_needed ?? "–"), cell(i.logged_in == null ? "–" : i.logged_in.toFixed(1), short ? "st-fail" : "")];
-  });
 }
 
 async function show(tok) {

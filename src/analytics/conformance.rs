@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
 
+pub use super::conformance_callbacks::{CallbackFact, CallbackStep, CALLBACK_LIMIT};
 use super::deadlines::{walk, TicketFindings, TicketHistory};
 use crate::stats::activity::{ActivityKind, AgentActivity};
 use crate::stats::kpi::{Outcome, ANSWER_TARGET, CONNECTION_TARGET};
@@ -51,7 +52,7 @@ pub struct RuleResult {
 }
 
 impl RuleResult {
-    fn new(rule: &'static str, title: &'static str, target: &'static str) -> Self {
+    pub(super) fn new(rule: &'static str, title: &'static str, target: &'static str) -> Self {
         RuleResult {
             rule,
             title,
@@ -94,7 +95,7 @@ impl RuleResult {
         self
     }
 
-    fn call(&mut self, id: &str) {
+    pub(super) fn call(&mut self, id: &str) {
         self.breaches += 1;
         if self.calls.len() < MAX_LINKS {
             self.calls.push(id.to_string());
@@ -130,6 +131,9 @@ pub struct Inputs<'a> {
     pub activity: &'a [AgentActivity],
     /// Tickets with any event that may bear on the period (received up to months before).
     pub tickets: &'a [TicketHistory],
+    /// "Call me back" steps of the period and of the day after it (C8 follows the places
+    /// kept in the period to their outcome).
+    pub callbacks: &'a [CallbackFact],
 }
 
 /// The whole report.
@@ -378,8 +382,7 @@ pub fn report(i: &Inputs<'_>) -> Conformance {
             .enforced("the ACD configuration is refused without an enterprise queue and skill"),
         RuleResult::new("C7", "voice navigation may schedule queues", "—")
             .unmeasurable("a capability without a figure (IVR → queue mapping)"),
-        RuleResult::new("C8", "surge capacity", "overflow and expansion rules")
-            .unmeasurable("a capability without a figure; C2 and C3 show whether the surge was met"),
+        super::conformance_callbacks::c8(i),
         c9(i),
         RuleResult::new("C10", "agent assist (optional)", "—")
             .unmeasurable("optional, no figure"),

@@ -255,6 +255,7 @@ fn the_report() -> Conformance {
         calls: &calls,
         activity: &activity,
         tickets: &tickets,
+        callbacks: &[],
     })
 }
 
@@ -416,6 +417,7 @@ fn a_period_shorter_than_a_day_is_its_own_window() {
         calls: &calls,
         activity: &[],
         tickets: &[],
+        callbacks: &[],
     });
     let c3 = rule(&c, "C3");
     // c1 and c2 answered, c3 lost: 2/3 over the three hours.

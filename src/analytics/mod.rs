@@ -4,6 +4,7 @@
 //! never reads the database, a file or the clock itself.
 
 pub mod conformance;
+mod conformance_callbacks;
 mod conformance_tickets;
 pub mod deadlines;
 pub mod export;

@@ -9,7 +9,7 @@ use axum::Json;
 use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::analytics::conformance::{CallFact, Conformance};
+use crate::analytics::conformance::{CallFact, CallbackFact, CallbackStep, Conformance};
 use crate::cti::extract::ApiQuery;
 use crate::cti::stats_api::{internal, range, supervisor, StatsApi};
 use crate::cti::ApiError;
@@ -49,6 +49,47 @@ fn fact(r: &crate::call::record::CallRecord) -> CallFact {
     }
 }
 
+/// A record's "call me back" steps (C8): the offer and the kept place on the inbound call, a
+/// try on each callback the hotline placed for it, tied together by the inbound call's name.
+/// The same reading as the KPIs' (`shell::records::callback_events`).
+fn callback_facts(r: &crate::call::record::CallRecord) -> Vec<CallbackFact> {
+    use crate::outbound::dialler::Purpose;
+    use crate::stats::kpi::Outcome;
+    let events = crate::shell::records::callback_events(r);
+    match &r.call.outbound {
+        None => events
+            .iter()
+            .filter_map(|e| {
+                match e.outcome {
+                    Outcome::CallbackOffered => Some(CallbackStep::Offered),
+                    Outcome::CallbackKept { .. } => Some(CallbackStep::Kept),
+                    _ => None,
+                }
+                .map(|step| CallbackFact {
+                    origin: r.call.id.clone(),
+                    step,
+                    at: e.at,
+                })
+            })
+            .collect(),
+        Some(o) if o.purpose == Purpose::CallMeBack => {
+            let reached = events.iter().find_map(|e| match e.outcome {
+                Outcome::CallbackReached { after } => Some(after),
+                _ => None,
+            });
+            vec![CallbackFact {
+                origin: o.reference.clone(),
+                step: CallbackStep::Tried {
+                    reached,
+                    last: o.last_try,
+                },
+                at: r.call.connected_at.unwrap_or(r.ended_at),
+            }]
+        }
+        Some(_) => Vec::new(),
+    }
+}
+
 /// Rule by rule, for a day or a range of days: the value measured, the target, pass / fail
 /// / not measurable (with why) and the ids of the calls or tickets that broke it
 /// (`docs/CONFORMANCE.md`). Supervisors only.
@@ -63,13 +104,20 @@ pub(crate) async fn conformance(
     let r = range(p.from, p.to, api.tickets.now())?;
     let (from, to) = (r.from, r.to);
     let dir = api.data_dir.clone();
-    let calls: Vec<CallFact> = tokio::task::spawn_blocking(move || {
-        crate::shell::records::records_between(&dir, from, to)
-            .map(|rs| rs.iter().map(fact).collect())
-    })
-    .await
-    .map_err(internal)?
-    .map_err(internal)?;
+    // The records read run to the end of the day after the period's last (UTC files):
+    // C8 follows the places kept in the period through the next 24 h.
+    let (calls, callbacks): (Vec<CallFact>, Vec<CallbackFact>) =
+        tokio::task::spawn_blocking(move || {
+            crate::shell::records::records_between(&dir, from, to).map(|rs| {
+                (
+                    rs.iter().map(fact).collect(),
+                    rs.iter().flat_map(callback_facts).collect(),
+                )
+            })
+        })
+        .await
+        .map_err(internal)?
+        .map_err(internal)?;
     let (activity, (tickets, tickets_cut)) =
         crate::shell::period_tickets::read(api.data_dir.clone(), move |s| {
             Ok((
@@ -88,6 +136,7 @@ pub(crate) async fn conformance(
         calls: &calls,
         activity: &activity,
         tickets: &tickets,
+        callbacks: &callbacks,
     });
     Ok(Json(ConformanceReport {
         from_day: r.from_day,

@@ -9,10 +9,12 @@ use chrono::{Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::analytics::staffing::{StaffingInput, StaffingInterval};
+use crate::call::record::{CallOutcome, CallRecord};
 use crate::cti::extract::ApiQuery;
 use crate::cti::stats_api::{range, supervisor, StatsApi};
 use crate::cti::ApiError;
-use crate::stats::kpi::{KpiEvent, Outcome};
+use crate::outbound::dialler::Purpose;
+use crate::stats::kpi::Outcome;
 
 /// Query string of `GET /api/stats/staffing`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -40,12 +42,43 @@ pub struct StaffingReport {
     pub intervals: Vec<StaffingInterval>,
 }
 
-/// A caller who asked for a person (answered, gave up or refused): the volume to staff for.
-fn offered(e: &KpiEvent) -> bool {
+/// When a caller asked for a person, for one who did (answered, gave up, refused, or kept
+/// a place to be called back): the volume to staff for, counted in the quarter hour they
+/// arrived in. The KPI event's own instant is the answer or the hang-up, which a long wait
+/// moves into the next interval; and a caller who chose "call me back" is out of the KPIs'
+/// rates but still needs an agent — leaving them out would plan fewer agents the week after
+/// a surge, when more were needed.
+fn arrival(r: &CallRecord) -> Option<chrono::DateTime<Utc>> {
+    let asked = r.call.queued_at.unwrap_or(r.call.started_at);
+    if r.call.outbound.is_none() && r.outcome == CallOutcome::CallbackRequested {
+        return Some(asked);
+    }
+    let e = crate::shell::records::kpi_outcome(r)?;
     matches!(
         e.outcome,
         Outcome::Answered { .. } | Outcome::Abandoned { .. } | Outcome::Refused
     )
+    .then_some(asked)
+}
+
+/// An agent's talk on a call and when it ended: answered inbound calls, and the callbacks a
+/// kept place led to (the agent was on the line from the citizen's answer). Other outbound
+/// calls (the robot's, ticket callbacks) are not the inbound load.
+fn talk(r: &CallRecord) -> Option<(chrono::DateTime<Utc>, f64)> {
+    if let Some(e) = crate::shell::records::handled(r) {
+        return match e.outcome {
+            Outcome::Handled { talk } => Some((e.at, talk.as_secs_f64())),
+            _ => None,
+        };
+    }
+    let o = r.call.outbound.as_ref()?;
+    let connected = r.call.connected_at?;
+    (o.purpose == Purpose::CallMeBack && r.outcome != CallOutcome::Interrupted).then(|| {
+        (
+            r.ended_at,
+            (r.ended_at - connected).num_milliseconds() as f64 / 1000.0,
+        )
+    })
 }
 
 /// The plan for a day: volume per interval on the same weekday of the last weeks, handle
@@ -63,8 +96,8 @@ pub(crate) async fn staffing(
     let history_from = r.from - Duration::weeks(i64::from(weeks));
     let (day_start, day_end) = (r.from, r.to);
     let dir = api.data_dir.clone();
-    let calls = tokio::task::spawn_blocking(move || {
-        crate::shell::records::kpi_outcomes_between(&dir, history_from, day_start)
+    let records = tokio::task::spawn_blocking(move || {
+        crate::shell::records::records_between(&dir, history_from, day_start)
     })
     .await
     .map_err(crate::cti::stats_api::internal)?
@@ -79,15 +112,13 @@ pub(crate) async fn staffing(
         .await
         .map_err(crate::cti::stats_api::internal)?;
     let now = api.tickets.now().with_timezone(&Utc);
-    let history = crate::analytics::staffing::history(
-        calls.iter().filter(|e| offered(e)).map(|e| e.at),
-        day_start,
-        weeks,
-    );
-    let (talk_sum, talks) = calls.iter().fold((0.0, 0u64), |(s, n), e| match e.outcome {
-        Outcome::Handled { talk } => (s + talk.as_secs_f64(), n + 1),
-        _ => (s, n),
-    });
+    let history =
+        crate::analytics::staffing::history(records.iter().filter_map(arrival), day_start, weeks);
+    let (talk_sum, talks) = records
+        .iter()
+        .filter_map(talk)
+        .filter(|(at, _)| *at >= history_from && *at < day_start)
+        .fold((0.0, 0u64), |(s, n), (_, t)| (s + t, n + 1));
     let past = crate::stats::agents::compute(&crate::stats::agents::Period {
         from: history_from,
         to: day_start,

@@ -51,6 +51,7 @@ const ASSETS: &[Asset] = &[
     asset!("desk-kb.js", JS),
     asset!("tickets.js", JS),
     asset!("reports.js", JS),
+    asset!("staffing.js", JS),
     asset!("knowledge.js", JS),
     asset!("request.css", CSS),
     asset!("request.js", JS),

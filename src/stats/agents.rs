@@ -380,7 +380,9 @@ pub fn compute(p: &Period<'_>) -> PeriodStats {
 
 /// Agents logged in on average over each of `n` intervals of `step` from `from` (the share
 /// of the interval each agent was in any state but `logged_out`); `None` for intervals not
-/// begun by `now`. `activity` as in [`Period`].
+/// begun by `now`. The interval under way is averaged over its part up to `now`: its rest
+/// has not happened, and counting it as "nobody" would show a shortfall that is not there.
+/// `activity` as in [`Period`].
 pub fn logged_in_by_interval(
     activity: &[AgentActivity],
     from: DateTime<Utc>,
@@ -415,10 +417,13 @@ pub fn logged_in_by_interval(
     for (on, since) in open.values() {
         add(*on, *since, end.min(now));
     }
-    let len = step.num_milliseconds() as f64 / 1000.0;
     secs.into_iter()
         .enumerate()
-        .map(|(i, s)| (from + step * (i as i32) < now).then(|| s / len))
+        .map(|(i, s)| {
+            let start = from + step * (i as i32);
+            let len = ((start + step).min(now) - start).num_milliseconds() as f64 / 1000.0;
+            (start < now).then(|| s / len)
+        })
         .collect()
 }
 

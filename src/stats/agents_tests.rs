@@ -275,6 +275,17 @@ fn logged_in_agents_per_quarter_hour() {
     // 15:45–16:00 has begun and ended before now; 16:00 has not begun.
     assert_eq!(v[63], Some(1.0));
     assert_eq!(v[64], None);
+    // At 01:05 the 01:00 interval is under way: 1001 was logged in for all of its 5 minutes
+    // so far, so 1.0 (not 300 s ÷ 900 s = 0.33, which would read as a shortfall).
+    let v = logged_in_by_interval(
+        &activity,
+        at(0, 0, 0),
+        chrono::Duration::minutes(15),
+        96,
+        at(1, 5, 0),
+    );
+    assert_eq!(v[4], Some(1.0));
+    assert_eq!(v[5], None);
 }
 
 #[test]
