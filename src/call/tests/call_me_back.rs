@@ -26,6 +26,21 @@ fn queued(sim: &mut Sim) -> crate::call::session::CallId {
     call
 }
 
+/// The caller's phone answers the BYE we sent it.
+fn answer_our_bye(sim: &mut Sim) {
+    let bye = sim
+        .sent
+        .iter()
+        .rev()
+        .find_map(|m| match m {
+            Message::Request(r) if r.method == crate::sip::message::Method::Bye => Some(r.clone()),
+            _ => None,
+        })
+        .expect("a BYE");
+    let ok = Response::for_request(&bye, 200, "OK");
+    sim.send(&String::from_utf8_lossy(&ok.to_bytes()));
+}
+
 fn last_prompts(sim: &Sim) -> Vec<String> {
     sim.plays().last().map(|p| p.0.clone()).unwrap_or_default()
 }
@@ -79,17 +94,7 @@ fn a_caller_who_takes_the_offer_is_let_go_with_the_place_kept() {
         .iter()
         .any(|e| matches!(e.outcome, Kpi::CallbackKept { .. })));
     // The BYE's answer ends the call: its record says the callback was requested.
-    let bye = sim
-        .sent
-        .iter()
-        .rev()
-        .find_map(|m| match m {
-            Message::Request(r) if r.method == crate::sip::message::Method::Bye => Some(r.clone()),
-            _ => None,
-        })
-        .expect("a BYE");
-    let ok = Response::for_request(&bye, 200, "OK");
-    sim.send(&String::from_utf8_lossy(&ok.to_bytes()));
+    answer_our_bye(&mut sim);
     let record = sim.records.last().expect("a record");
     assert_eq!(record.outcome, CallOutcome::CallbackRequested);
     assert!(record.call.callback_offered);
@@ -290,17 +295,7 @@ fn a_full_trunk_puts_the_callback_off_and_keeps_the_agent_ready() {
     let mut sim = offering();
     sim.engine.cfg.call_me_back.rules.max_concurrent = 0;
     let call = kept_place(&mut sim);
-    let bye = sim
-        .sent
-        .iter()
-        .rev()
-        .find_map(|m| match m {
-            Message::Request(r) if r.method == crate::sip::message::Method::Bye => Some(r.clone()),
-            _ => None,
-        })
-        .expect("a BYE");
-    let ok = Response::for_request(&bye, 200, "OK");
-    sim.send(&String::from_utf8_lossy(&ok.to_bytes()));
+    answer_our_bye(&mut sim);
     // Nobody at work: the place waits. An agent's turn with a full trunk skips the agent.
     let offered = sim
         .engine
