@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::baresip::{start_baresip_audio, PhoneAudio};
+use common::pages::start_page;
 use common::{http_request, root, sipp, wait_for, Engine};
 
 fn free_port() -> SocketAddr {
@@ -300,4 +301,40 @@ fn surge_mode_is_a_supervisors_switch_shown_on_the_wallboard_and_on_standby_desk
         engine.log().contains("surge mode on") && engine.log().contains("surge mode off"),
         "both switches are logged"
     );
+}
+
+#[test]
+fn a_standby_agents_desk_asks_them_to_get_ready_while_surge_mode_is_on() {
+    let engine = Engine::start("");
+    let (status, body) = http_request(
+        engine.http,
+        "POST",
+        "/api/surge",
+        Some("demo-supervisor"),
+        Some(r#"{"on":true}"#),
+    );
+    assert_eq!(status, 200, "{body}");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let base = format!("http://{}", engine.http);
+    let page = start_page("desk", &base, "demo-agent-1001", tmp.path(), &["surge"]);
+    let banner = page.expect("SURGE", Duration::from_secs(60), &engine);
+    assert!(banner.contains("role=alert"), "{banner}");
+    assert!(
+        banner.contains("来电激增"),
+        "in the desk's language: {banner}"
+    );
+    // The time it came on, in China time as every page shows times (not the browser's zone).
+    let (_, view) = http_request(
+        engine.http,
+        "GET",
+        "/api/surge",
+        Some("demo-supervisor"),
+        None,
+    );
+    let view: serde_json::Value = serde_json::from_str(&view).expect("surge");
+    let since = view["surge"]["since"].as_str().expect("since");
+    let hhmmss = since.get(11..19).expect("an RFC 3339 time");
+    assert!(banner.contains(hhmmss), "{hhmmss} (China time) in {banner}");
+    page.expect("A11Y", Duration::from_secs(30), &engine);
+    page.expect("SURGE_GONE", Duration::from_secs(30), &engine);
 }

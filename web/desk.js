@@ -2,7 +2,7 @@
 // that completes the draft the answered call opened, transfer, and wrap-up; beside them the
 // web requests (issue 13) offered to the agent, accepted here and handled in the same form,
 // and the knowledge items suggested for the request (issue 16), one of which answers it.
-import { chrome, signIn, live, api, t, clock, el, translate, dateTime, label, describeError, lang } from "/assets/common.js";
+import { chrome, signIn, live, api, t, clock, el, translate, dateTime, timeOfDay, label, describeError, lang } from "/assets/common.js";
 import { initParties, renderParties } from "/assets/desk-parties.js";
 import { initKb, kbPanel, kbRestore, kbCited, kbClear, kbContent } from "/assets/desk-kb.js";
 
@@ -83,7 +83,7 @@ function render(v) {
   // Surge mode (C8): an agent who is not taking calls is asked to stand by and get ready.
   const standby = v.surge && (a.state === "not_ready" || a.state === "logged_out");
   $("surge").hidden = !standby;
-  if (standby) $("surge").textContent = t("desk.surge", { since: new Date(v.surge.since).toLocaleTimeString(document.documentElement.lang, { hour12: false }) });
+  if (standby) $("surge").textContent = t("desk.surge", { since: timeOfDay(v.surge.since) });
   $("phone").textContent = t(a.registered ? "desk.phone_ok" : "desk.phone_off");
   $("phone").className = a.registered ? "muted" : "error";
   $("timer-label").textContent = t(a.wrap_up_left_s != null ? "desk.wrap_left" : "desk.in_state");

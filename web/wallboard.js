@@ -5,7 +5,7 @@
 // listen, whisper, barge and stop per call (their own phone rings, issue 14). A lost feed
 // greys the whole board and says since when.
 import "/assets/board-i18n.js";
-import { chrome, signIn, live, api, t, label, percent, clock, el, translate, describeError, partyName } from "/assets/common.js";
+import { chrome, signIn, live, api, t, label, percent, clock, el, translate, describeError, partyName, timeOfDay } from "/assets/common.js";
 import { fit, drawChart, renderWarnings } from "/assets/board-fit.js";
 
 let last = null;
@@ -46,7 +46,7 @@ function render(b) {
     alarms.className = "banner";
     alarms.append(el("ul", {},
       surge ? el("li", { "data-kind": "surge" }, t("alarm.surge", {
-        since: new Date(surge.since).toLocaleTimeString(document.documentElement.lang, { hour12: false }),
+        since: timeOfDay(surge.since),
         by: surge.by === "forecast" ? t("wb.surge.forecast") : surge.by,
       })) : null,
       risks.map((w) => el("li", { "data-kind": "risk_words" }, t("alarm.risk_words", { ticket: w.requests[0], words: w.words.join("、") }))),

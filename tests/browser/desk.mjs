@@ -1,4 +1,4 @@
-// node desk.mjs <base-url> <agent-token> <screenshot-dir> [call | web <ticket> <answer>]
+// node desk.mjs <base-url> <agent-token> <screenshot-dir> [call | web <ticket> <answer> | surge]
 // web: the agent half of issue 13's judging scenario: at 1280×800 the agent goes ready (web
 // requests need no phone), the citizen's request <ticket> is offered in the 网络诉求 panel
 // (OFFER <ticket> <content>, with its wait running and its files as links), is accepted from
@@ -18,7 +18,26 @@ import { browser, say, shots, guard, accessible, tabTo } from "./lib.mjs";
 const [base, token, dir, mode = "call", ...rest] = process.argv.slice(2);
 const shot = shots(dir);
 
-guard((log) => (mode === "web" ? web(log, ...rest) : mode === "web-refuse" ? webRefuse(log, ...rest) : call(log)));
+guard((log) => (mode === "web" ? web(log, ...rest) : mode === "web-refuse" ? webRefuse(log, ...rest) : mode === "surge" ? surge(log) : call(log)));
+
+/** surge: surge mode is on and the agent is logged out: the desk asks them to get ready
+ * (SURGE <text>, an alert); once ready the banner goes (SURGE_GONE). */
+async function surge(log) {
+  const b = await browser();
+  const page = await b.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on("console", (m) => log.push(m.text()));
+  await page.goto(`${base}/desk?token=${encodeURIComponent(token)}`);
+  await page.waitForSelector("[data-testid=surge]:not([hidden])", { timeout: 20000 });
+  const role = await page.getAttribute("[data-testid=surge]", "role");
+  say(`SURGE role=${role} ${await page.textContent("[data-testid=surge]")}`);
+  await shot(page, "desk-surge");
+  await accessible(page, "desk-surge");
+  await tabTo(page, "#btn-ready");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("[data-testid=surge]", { state: "hidden", timeout: 20000 });
+  say("SURGE_GONE");
+  await b.close();
+}
 
 /** The offer shown on the desk, once it is `want` (or, with `not`, any other one). */
 async function offerOf(page, want, not = false) {
