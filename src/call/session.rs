@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
-use crate::call::engine::{transport, CallEngine, MediaCommand, Output, Peer};
+use crate::call::engine::{CallEngine, MediaCommand, Output, Peer};
 use crate::call::media_session::{self, Negotiated};
 use crate::call::record::{CallOutcome, CallState, LiveCall};
 use crate::call::screen::reason_phrase;
@@ -16,7 +16,7 @@ use crate::ivr::navigator::{Navigator, PlayId};
 use crate::masked::Masked;
 use crate::sip::dialog::answer::{AnswerEvent, AnswerRetransmitter};
 use crate::sip::dialog::session_timer::{self, Negotiation, SessionTimer};
-use crate::sip::dialog::{local_contact, Dialog, ViaSpec};
+use crate::sip::dialog::{local_contact, Dialog};
 use crate::sip::message::{
     Contact, MediaType, Method, Request, Response, TransactionKey, Transport as ViaTransport,
 };
@@ -699,98 +699,6 @@ impl CallEngine {
             Method::Invite | Method::Update => self.handle_refresh(id, req, key, now),
             _ => self.respond_status(&key, &req, 405, now),
         }
-    }
-
-    /// CANCEL of a call we have not answered: 487 to its INVITE and the call is over.
-    pub(crate) fn cancel_call(&mut self, id: CallId, now: Instant) {
-        let Some(call) = self.calls.get(&id) else {
-            return;
-        };
-        let mut resp = Response::for_request(&call.invite, 487, "Request Terminated");
-        resp.headers.to.set_tag(&call.local_tag);
-        let key = call.invite_key.clone();
-        self.respond(&key, resp, now);
-        self.finish(id, CallOutcome::CancelledBeforeAnswer, now);
-    }
-
-    /// We end the call: a final response if unanswered, otherwise a BYE.
-    pub(crate) fn end_call_by_engine(&mut self, id: CallId, now: Instant) {
-        let Some(call) = self.calls.get(&id) else {
-            return;
-        };
-        match call.phase {
-            Phase::Ringing { .. } => {
-                let mut resp = Response::for_request(&call.invite, 503, "Service Unavailable");
-                resp.headers.to.set_tag(&call.local_tag);
-                resp.headers.push("Retry-After", "30");
-                let key = call.invite_key.clone();
-                self.respond(&key, resp, now);
-                self.finish(id, CallOutcome::Rejected, now);
-            }
-            Phase::Ending { .. } => {}
-            // Our own call still ringing at the citizen's: CANCEL; the 487 ends it.
-            Phase::Dialling { .. } => self.cancel_outbound(id, now),
-            Phase::Talking => {
-                // Both legs get a BYE; the agent's conversation did happen, so the call
-                // counts as answered and the agent goes to wrap-up.
-                self.end_agent_leg(id, now);
-                self.send_bye(id, CallOutcome::Answered, now);
-            }
-            _ => {
-                // An agent's phone may be ringing for it.
-                self.end_agent_leg(id, now);
-                self.send_bye(id, CallOutcome::EndedByEngine, now);
-            }
-        }
-    }
-
-    pub(crate) fn send_bye(&mut self, id: CallId, outcome: CallOutcome, now: Instant) {
-        let branch = self.token();
-        let host = self.local_host();
-        let port = self.cfg.sip_addr.port();
-        let contact = match self.calls.get(&id) {
-            Some(c) => self.contact_for(c.peer),
-            None => return,
-        };
-        let Some(call) = self.calls.get_mut(&id) else {
-            return;
-        };
-        let Some(dialog) = call.dialog.as_mut() else {
-            return;
-        };
-        let via_transport = if call.peer.reliable() {
-            ViaTransport::Tcp
-        } else {
-            ViaTransport::Udp
-        };
-        let mut bye = dialog.request(
-            Method::Bye,
-            ViaSpec {
-                transport: &via_transport,
-                host: &host,
-                port,
-                branch_suffix: &branch,
-            },
-        );
-        bye.headers.contact = Some(Contact::List(vec![contact]));
-        bye.headers.push("Reason", "Q.850;cause=16");
-        let peer = call.peer;
-        call.phase = Phase::Ending { outcome };
-        let Some(key) = bye.client_transaction_key() else {
-            return;
-        };
-        self.out
-            .push_back(Output::Media(MediaCommand::Close { call: id }));
-        self.txn_peers.insert(key.clone(), peer);
-        self.by_bye.insert(key.clone(), id);
-        if self
-            .txns
-            .start_client(key, bye, transport(peer.reliable()), now)
-            .is_err()
-        {
-            self.finish(id, outcome, now);
-        }
-        self.rearm(id);
     }
 }
 
