@@ -120,7 +120,8 @@ async function web(log, id, answer) {
   const files = await page.$$eval("[data-testid=web-offer] [data-testid=web-file]", (as) => as.map((a) => a.textContent));
   // The wait runs live, from the server's receipt.
   const w1 = await page.textContent("[data-testid=web-wait]");
-  await page.waitForTimeout(1200);
+  // (A loaded machine may render the next second late: wait up to 5 s for it.)
+  await page.waitForFunction((before) => document.querySelector("[data-testid=web-wait]")?.textContent !== before, w1, { timeout: 5000 }).catch(() => {});
   const w2 = await page.textContent("[data-testid=web-wait]");
   if (!/^\d\d:\d\d$/.test(w2) || !(w2 > w1)) throw new Error(`the wait does not run: ${w1} then ${w2}`);
   if (!(await page.getAttribute("[data-testid=web-wait]", "class")).startsWith("level-")) throw new Error("the wait has no level");
