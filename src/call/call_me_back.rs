@@ -1,16 +1,24 @@
 //! "Keep your place and be called back" (issue 15, C8). A caller waiting in a queue whose
 //! forecast wait (`Acd::forecast_wait`) passes `[callback_offer] offer_above` (lower in surge
-//! mode) hears the offer once (`ivr::callback_offer`). Taking it, the caller hears a farewell
-//! and we hang up; the ACD keeps the call's place (`Acd::handle_call_kept`). At its turn the
-//! ACD offers the call as any other: the agent's phone rings first, showing "回电" and the
-//! masked number; once the agent answered, the engine dials the citizen through the trunk
-//! and bridges the two when the citizen answers. Not reached (busy, no answer, refused), the
-//! agent is released and the place is queued again after `[outbound] retry_gap`, up to
-//! `[outbound] max_attempts` tries, then given up. Every step is counted in the KPIs as its
-//! own kind (`docs/KPI.md`).
+//! mode) hears the offer once (`offer`, over `ivr::callback_offer`). Taking it, the caller
+//! hears a farewell and we hang up; the ACD keeps the call's place (`Acd::handle_call_kept`).
+//! At its turn the ACD offers the call as any other: the agent's phone rings first, showing
+//! "回电" and the masked number; once the agent answered, the engine dials the citizen through
+//! the trunk and bridges the two when the citizen answers. Not reached (busy, no answer,
+//! refused), the agent is released and the place is queued again after `[callback_offer]
+//! retry_gap`, up to `[outbound] max_attempts` tries, then given up. Every step is counted in
+//! the KPIs as its own kind (`docs/KPI.md`).
 //!
-//! The kept places live in memory: a restart loses them (the inbound call's record says the
-//! callback was requested, so the loss is visible in the records).
+//! Kept places are saved in `state.json` and queued again after a restart (`saved`); surge
+//! mode (`surge`) lowers the offer's threshold and plays a notice before the menu.
+
+mod offer;
+mod saved;
+mod surge;
+
+pub use offer::QueueOffer;
+pub use saved::SavedCallback;
+pub use surge::{Surge, SurgeView};
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
@@ -21,27 +29,9 @@ use crate::call::agent_leg::{AgentLeg, LegState, Party};
 use crate::call::engine::{CallEngine, MediaCommand, Output};
 use crate::call::record::{CallOutcome, OutboundInfo};
 use crate::call::session::{CallId, Phase};
-use crate::ivr::callback_offer::{CallbackOffer, OfferAction};
 use crate::outbound::dialler::Purpose;
 use crate::outbound::rules::Outcome;
 use crate::stats::kpi::{KpiEvent, Outcome as Kpi};
-
-/// Where a waiting caller stands with the offer.
-#[derive(Debug, Default)]
-pub enum QueueOffer {
-    /// Not offered yet (the forecast was short, or the call is not one we can call back).
-    #[default]
-    NotYet,
-    /// The dialog runs; `play` is our media token and the dialog's play id of what plays;
-    /// `accepted` the number once the caller took it (the farewell plays).
-    Running {
-        dialog: Box<CallbackOffer>,
-        play: Option<(u64, u64)>,
-        accepted: Option<String>,
-    },
-    /// Offered and declined (or over): the caller waits on the line, never asked again.
-    Done,
-}
 
 /// `[callback_offer]` as the engine uses it.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,27 +51,6 @@ pub struct CallMeBackConfig {
     pub retry_gap: Duration,
     /// When the hotline may call (`[outbound]` window, do-not-call list).
     pub rules: crate::outbound::rules::OutboundRules,
-}
-
-/// Surge mode (C8): the offer comes sooner and a notice plays before the menu.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-pub struct Surge {
-    #[serde(serialize_with = "crate::china_time::serialize")]
-    pub since: DateTime<Utc>,
-    /// A supervisor's id, or `forecast` when the rule turned it on.
-    pub by: String,
-}
-
-/// Surge mode and the callbacks waiting, for the wallboard, the desks and the API.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-pub struct SurgeView {
-    /// `null`: surge mode is off.
-    pub surge: Option<Surge>,
-    /// Places kept for callers who chose to be called back (queued or between tries).
-    pub callbacks_kept: usize,
-    /// Whether waiting callers can be offered a callback at all (enabled, a trunk, the
-    /// menus' prompts).
-    pub callback_offer: bool,
 }
 
 /// One kept place.
@@ -124,309 +93,6 @@ impl KeptCallbacks {
 }
 
 impl CallEngine {
-    /// The offer threshold now (surge mode lowers it).
-    fn offer_threshold(&self) -> Duration {
-        let c = &self.cfg.call_me_back;
-        if self.surge.is_some() {
-            c.surge_offer_above
-        } else {
-            c.offer_above
-        }
-    }
-
-    /// Surge mode's rule: a forecast past `surge_above` (or none: nobody at work) turns it on.
-    fn surge_by_forecast(&mut self, wait: Option<Duration>, now: Instant) {
-        let above = self.cfg.call_me_back.surge_above;
-        if above.is_zero() || self.surge.is_some() || wait.is_some_and(|w| w <= above) {
-            return;
-        }
-        tracing::warn!(wait_s = ?wait.map(|w| w.as_secs()), "surge mode on: a forecast wait passed callback_offer.surge_above");
-        self.surge = Some(Surge {
-            since: self.wall(now),
-            by: "forecast".into(),
-        });
-        self.state_dirty = true;
-    }
-
-    /// A supervisor turns surge mode on or off (`by`: their id).
-    pub fn set_surge(&mut self, on: bool, by: &str, now: Instant) {
-        match (on, self.surge.is_some()) {
-            (true, false) => {
-                tracing::warn!(%by, "surge mode on");
-                self.surge = Some(Surge {
-                    since: self.wall(now),
-                    by: by.to_string(),
-                });
-            }
-            (false, true) => {
-                tracing::info!(%by, "surge mode off");
-                self.surge = None;
-            }
-            _ => {}
-        }
-        self.state_dirty = true;
-    }
-
-    /// Surge mode now, for the wallboard and the desks.
-    pub fn surge(&self) -> Option<&Surge> {
-        self.surge.as_ref()
-    }
-
-    /// Surge mode and the callbacks waiting.
-    pub fn surge_view(&self) -> SurgeView {
-        SurgeView {
-            surge: self.surge.clone(),
-            callbacks_kept: self.kept.len(),
-            callback_offer: self.cfg.call_me_back.enabled
-                && self.cfg.trunk.is_some()
-                && self.menus.queue_audio().callback().is_some(),
-        }
-    }
-
-    /// The surge notice goes before the entry menu's greeting while surge mode is on.
-    pub(crate) fn with_surge_notice(&self, prompts: Vec<String>) -> Vec<String> {
-        let Some(notice) = self.menus.queue_audio().surge_notice() else {
-            return prompts;
-        };
-        let greeting = self
-            .menus
-            .menu(self.menus.entry())
-            .prompts
-            .first()
-            .filter(|p| p.purpose == crate::ivr::Purpose::Greeting)
-            .map(|p| p.file.as_str());
-        if self.surge.is_none()
-            || greeting.is_none()
-            || prompts.first().map(String::as_str) != greeting
-        {
-            return prompts;
-        }
-        let mut out = Vec::with_capacity(prompts.len() + 1);
-        out.push(notice.as_str().to_string());
-        out.extend(prompts);
-        out
-    }
-
-    /// Offers the callback to a waiting caller when it is due: enabled, a trunk to call
-    /// through, the menus' prompts, a number we may call, nobody ringing for the call yet,
-    /// and a forecast past the threshold that ends inside the calling window.
-    pub(crate) fn offer_callback_if_due(&mut self, id: CallId, now: Instant) {
-        if !self.cfg.call_me_back.enabled || self.cfg.trunk.is_none() {
-            return;
-        }
-        let Some(call) = self.calls.get(&id) else {
-            return;
-        };
-        let Phase::Queued { offer, .. } = &call.phase else {
-            return;
-        };
-        if !matches!(offer, QueueOffer::NotYet)
-            || call.agent_leg.is_some()
-            || call.outbound.is_some()
-            || call.answered_queue.is_some()
-        {
-            return;
-        }
-        let number = call.caller.expose().to_string();
-        let rules = &self.cfg.call_me_back.rules;
-        if !crate::outbound::rules::is_phone_number(&number) || rules.is_do_not_call(&number) {
-            return;
-        }
-        let assumed = self.cfg.call_me_back.assumed_handle_time;
-        let Some(forecast) = self.acd.forecast_wait(&id, assumed, now) else {
-            return;
-        };
-        self.surge_by_forecast(forecast.wait, now);
-        let threshold = self.offer_threshold();
-        if forecast.wait.is_some_and(|w| w <= threshold) {
-            return;
-        }
-        // The callback must come while the hotline may call: by the forecast, or now when
-        // nobody is at work to forecast from.
-        let turn = self.wall(now)
-            + chrono::Duration::from_std(forecast.wait.unwrap_or_default()).unwrap_or_default();
-        if self.cfg.call_me_back.rules.next_allowed(turn) != Some(turn) {
-            return;
-        }
-        let Some(dialog) = CallbackOffer::start(self.menus.queue_audio(), &number) else {
-            return;
-        };
-        let queue = self.calls.get(&id).and_then(|c| c.queue.clone());
-        tracing::info!(call = %id, queue = ?queue, position = forecast.position, wait_s = ?forecast.wait.map(|w| w.as_secs()), rate_per_min = forecast.rate_per_min, working = forecast.working, "offering a callback");
-        self.counters.callback_offers += 1;
-        if let Some(call) = self.calls.get_mut(&id) {
-            call.callback_offered = true;
-            if let Phase::Queued { offer, .. } = &mut call.phase {
-                *offer = QueueOffer::Running {
-                    dialog: Box::new(dialog),
-                    play: None,
-                    accepted: None,
-                };
-            }
-        }
-        let at = self.wall(now);
-        self.out.push_back(Output::Kpi(KpiEvent {
-            queue,
-            outcome: Kpi::CallbackOffered,
-            at,
-        }));
-        self.drive_offer(id, now);
-    }
-
-    /// Carries out what the offer's dialog decided.
-    fn drive_offer(&mut self, id: CallId, _now: Instant) {
-        loop {
-            let Some(call) = self.calls.get_mut(&id) else {
-                return;
-            };
-            let Phase::Queued {
-                offer:
-                    QueueOffer::Running {
-                        dialog,
-                        play,
-                        accepted,
-                    },
-                ..
-            } = &mut call.phase
-            else {
-                break;
-            };
-            let Some(action) = dialog.poll_action() else {
-                break;
-            };
-            match action {
-                OfferAction::Play { play: p, prompts } => {
-                    let token = self.next_token;
-                    self.next_token += 1;
-                    *play = Some((token, p));
-                    self.out.push_back(Output::Media(MediaCommand::Play {
-                        call: id,
-                        token,
-                        prompts: prompts.iter().map(|p| p.as_str().to_string()).collect(),
-                        loop_last: false,
-                    }));
-                }
-                OfferAction::Accepted { number } => {
-                    tracing::info!(call = %id, number = %crate::masked::Masked::new(number.clone()), "the caller takes the callback");
-                    *accepted = Some(number);
-                }
-                OfferAction::Declined => {
-                    tracing::info!(call = %id, "the caller keeps waiting");
-                    call.phase_offer_done();
-                    let hold = self.menus.queue_audio().hold().as_str().to_string();
-                    self.play_loop(id, vec![hold]);
-                }
-            }
-        }
-        self.rearm(id);
-    }
-
-    /// A play list of the offer ended: hold music goes on under the key timer, or after the
-    /// farewell the caller is let go. Whether the token was the offer's.
-    pub(crate) fn offer_play_finished(&mut self, id: CallId, token: u64, now: Instant) -> bool {
-        let Some(call) = self.calls.get_mut(&id) else {
-            return false;
-        };
-        let Phase::Queued {
-            offer:
-                QueueOffer::Running {
-                    dialog,
-                    play,
-                    accepted,
-                },
-            ..
-        } = &mut call.phase
-        else {
-            return false;
-        };
-        let Some((t, p)) = *play else {
-            return false;
-        };
-        if t != token {
-            return false;
-        }
-        *play = None;
-        dialog.handle_prompt_finished(p, now);
-        if !dialog.is_active() {
-            if let Some(number) = accepted.take() {
-                call.phase_offer_done();
-                self.keep_and_let_go(id, number, now);
-                return true;
-            }
-        }
-        let hold = self.menus.queue_audio().hold().as_str().to_string();
-        self.play_loop(id, vec![hold]);
-        self.drive_offer(id, now);
-        true
-    }
-
-    /// A key while the offer runs; whether it was the offer's.
-    pub(crate) fn offer_digit(&mut self, id: CallId, digit: char, now: Instant) -> bool {
-        let Some(call) = self.calls.get_mut(&id) else {
-            return false;
-        };
-        let Phase::Queued {
-            offer: QueueOffer::Running { dialog, .. },
-            ..
-        } = &mut call.phase
-        else {
-            return false;
-        };
-        dialog.handle_digit(digit, now);
-        self.drive_offer(id, now);
-        true
-    }
-
-    /// The offer's key timer; whether the offer had one due.
-    pub(crate) fn offer_timeout(&mut self, id: CallId, now: Instant) -> bool {
-        let Some(call) = self.calls.get_mut(&id) else {
-            return false;
-        };
-        let Phase::Queued {
-            offer: QueueOffer::Running { dialog, .. },
-            ..
-        } = &mut call.phase
-        else {
-            return false;
-        };
-        if dialog.poll_timeout().is_none_or(|t| t > now) {
-            return false;
-        }
-        dialog.handle_timeout(now);
-        self.drive_offer(id, now);
-        true
-    }
-
-    /// The caller hung up after taking the offer (during the farewell, or while their own
-    /// number was read back after pressing 1): the place is kept all the same. Whether it was
-    /// such a caller.
-    pub(crate) fn offer_taken_and_gone(&mut self, id: CallId, now: Instant) -> bool {
-        let Some(call) = self.calls.get_mut(&id) else {
-            return false;
-        };
-        let Some(number) = call.offer_taken_on_hang_up() else {
-            return false;
-        };
-        if call.agent_leg.is_some() {
-            return false; // an agent is being rung for them: an ordinary abandon
-        }
-        call.phase_offer_done();
-        self.keep(id, number, now);
-        self.finish(id, CallOutcome::CallbackRequested, now);
-        true
-    }
-
-    /// The farewell ended: keep the place and hang up (unless an agent is being rung for
-    /// the call meanwhile: then the caller simply stays on the line for them).
-    fn keep_and_let_go(&mut self, id: CallId, number: String, now: Instant) {
-        if self.calls.get(&id).is_some_and(|c| c.agent_leg.is_some()) {
-            tracing::info!(call = %id, "an agent is already being rung: the caller stays on the line");
-            return;
-        }
-        self.keep(id, number, now);
-        self.send_bye(id, CallOutcome::CallbackRequested, now);
-    }
-
     /// The place is kept in the ACD and here.
     fn keep(&mut self, id: CallId, number: String, now: Instant) {
         let Some(call) = self.calls.get(&id) else {
@@ -746,49 +412,6 @@ impl CallEngine {
     }
 }
 
-impl crate::call::session::Call {
-    /// The offer is over for this call.
-    fn phase_offer_done(&mut self) {
-        if let Phase::Queued { offer, .. } = &mut self.phase {
-            *offer = QueueOffer::Done;
-        }
-    }
-
-    /// The offer's key timer, if it runs.
-    pub(crate) fn offer_deadline(&self) -> Option<Instant> {
-        match &self.phase {
-            Phase::Queued {
-                offer: QueueOffer::Running { dialog, .. },
-                ..
-            } => dialog.poll_timeout(),
-            _ => None,
-        }
-    }
-
-    /// The number to call back if the caller hangs up now (see
-    /// [`CallbackOffer::taken_on_hang_up`]).
-    pub(crate) fn offer_taken_on_hang_up(&self) -> Option<String> {
-        match &self.phase {
-            Phase::Queued {
-                offer: QueueOffer::Running { dialog, .. },
-                ..
-            } => dialog.taken_on_hang_up().map(str::to_string),
-            _ => None,
-        }
-    }
-
-    /// Whether the offer's dialog is speaking with the caller (no position notice then).
-    pub(crate) fn offer_running(&self) -> bool {
-        matches!(
-            self.phase,
-            Phase::Queued {
-                offer: QueueOffer::Running { .. },
-                ..
-            }
-        )
-    }
-}
-
 impl CallEngine {
     /// A callback's agent ring ended without an answer: the call made for it goes (no
     /// record: nobody was dialled); its place is back in the line, offered again.
@@ -808,83 +431,5 @@ impl CallEngine {
         self.out
             .push_back(Output::Media(MediaCommand::Close { call: id }));
         tracing::debug!(call = %id, "the callback's agent did not answer: its place waits again");
-    }
-}
-
-/// A kept place as `state.json` keeps it across a restart.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SavedCallback {
-    /// The call id the place is kept under (the ACD's key; the callback's call takes it).
-    pub call: u64,
-    /// The whole number to call (the data folder is owner-only, like the call journal).
-    pub number: String,
-    pub queue: String,
-    pub origin: String,
-    pub requested_at: DateTime<Utc>,
-    /// When the caller first asked for a person: the place in the line.
-    pub queued_at: DateTime<Utc>,
-    pub menu_path: Vec<String>,
-    pub tries: u32,
-}
-
-/// How soon after a restart the kept places go back into the line: once the engine task
-/// runs (what the restore itself puts out is not sent).
-const RESTORE_DELAY: Duration = Duration::from_secs(1);
-
-impl CallEngine {
-    /// The kept places, for `state.json`.
-    pub(crate) fn saved_callbacks(&self, now: Instant) -> Vec<SavedCallback> {
-        let mut out: Vec<SavedCallback> = self
-            .kept
-            .by_call
-            .iter()
-            .map(|(id, k)| SavedCallback {
-                call: id.0,
-                number: k.number.clone(),
-                queue: k.queue.clone(),
-                origin: k.origin.clone(),
-                requested_at: k.requested_at,
-                queued_at: self.wall(now)
-                    - chrono::Duration::from_std(now.saturating_duration_since(k.t0))
-                        .unwrap_or_default(),
-                menu_path: k.menu_path.clone(),
-                tries: k.tries,
-            })
-            .collect();
-        out.sort_by_key(|c| c.queued_at);
-        out
-    }
-
-    /// Puts saved places back, in their order, a moment after the start (see
-    /// [`RESTORE_DELAY`]). Places of unknown queues are dropped with a warning.
-    pub(crate) fn restore_callbacks(&mut self, saved: &[SavedCallback], now: Instant) -> usize {
-        let wall = self.wall(now);
-        let mut done = 0;
-        for s in saved {
-            let id = CallId(s.call);
-            if !self.acd.has_voice_queue(&s.queue) || self.kept.by_call.contains_key(&id) {
-                tracing::warn!(origin = %s.origin, queue = %s.queue, "saved callback dropped: its queue is gone");
-                continue;
-            }
-            let ago = |t: DateTime<Utc>| (wall - t).to_std().unwrap_or_default();
-            let back = |d: Duration| now.checked_sub(d).unwrap_or(now);
-            self.kept.by_call.insert(
-                id,
-                KeptCallback {
-                    number: s.number.clone(),
-                    queue: s.queue.clone(),
-                    origin: s.origin.clone(),
-                    requested_at: s.requested_at,
-                    requested_mono: back(ago(s.requested_at)),
-                    t0: back(ago(s.queued_at)),
-                    menu_path: s.menu_path.clone(),
-                    tries: s.tries,
-                },
-            );
-            self.kept.retries.insert((now + RESTORE_DELAY, id));
-            done += 1;
-        }
-        done
     }
 }
