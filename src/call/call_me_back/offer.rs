@@ -101,11 +101,11 @@ impl CallEngine {
             outcome: Kpi::CallbackOffered,
             at,
         }));
-        self.drive_offer(id, now);
+        self.drive_offer(id);
     }
 
     /// Carries out what the offer's dialog decided.
-    fn drive_offer(&mut self, id: CallId, _now: Instant) {
+    fn drive_offer(&mut self, id: CallId) {
         loop {
             let Some(call) = self.calls.get_mut(&id) else {
                 return;
@@ -187,44 +187,30 @@ impl CallEngine {
         }
         let hold = self.menus.queue_audio().hold().as_str().to_string();
         self.play_loop(id, vec![hold]);
-        self.drive_offer(id, now);
+        self.drive_offer(id);
         true
     }
 
     /// A key while the offer runs; whether it was the offer's.
     pub(crate) fn offer_digit(&mut self, id: CallId, digit: char, now: Instant) -> bool {
-        let Some(call) = self.calls.get_mut(&id) else {
-            return false;
-        };
-        let Phase::Queued {
-            offer: QueueOffer::Running { dialog, .. },
-            ..
-        } = &mut call.phase
-        else {
+        let Some(dialog) = self.calls.get_mut(&id).and_then(|c| c.offer_dialog_mut()) else {
             return false;
         };
         dialog.handle_digit(digit, now);
-        self.drive_offer(id, now);
+        self.drive_offer(id);
         true
     }
 
     /// The offer's key timer; whether the offer had one due.
     pub(crate) fn offer_timeout(&mut self, id: CallId, now: Instant) -> bool {
-        let Some(call) = self.calls.get_mut(&id) else {
-            return false;
-        };
-        let Phase::Queued {
-            offer: QueueOffer::Running { dialog, .. },
-            ..
-        } = &mut call.phase
-        else {
+        let Some(dialog) = self.calls.get_mut(&id).and_then(|c| c.offer_dialog_mut()) else {
             return false;
         };
         if dialog.poll_timeout().is_none_or(|t| t > now) {
             return false;
         }
         dialog.handle_timeout(now);
-        self.drive_offer(id, now);
+        self.drive_offer(id);
         true
     }
 
@@ -267,37 +253,42 @@ impl crate::call::session::Call {
         }
     }
 
-    /// The offer's key timer, if it runs.
-    pub(crate) fn offer_deadline(&self) -> Option<Instant> {
+    /// The offer's dialog while it runs.
+    fn offer_dialog(&self) -> Option<&CallbackOffer> {
         match &self.phase {
             Phase::Queued {
                 offer: QueueOffer::Running { dialog, .. },
                 ..
-            } => dialog.poll_timeout(),
+            } => Some(dialog),
             _ => None,
         }
+    }
+
+    fn offer_dialog_mut(&mut self) -> Option<&mut CallbackOffer> {
+        match &mut self.phase {
+            Phase::Queued {
+                offer: QueueOffer::Running { dialog, .. },
+                ..
+            } => Some(dialog),
+            _ => None,
+        }
+    }
+
+    /// The offer's key timer, if it runs.
+    pub(crate) fn offer_deadline(&self) -> Option<Instant> {
+        self.offer_dialog().and_then(|d| d.poll_timeout())
     }
 
     /// The number to call back if the caller hangs up now (see
     /// [`CallbackOffer::taken_on_hang_up`]).
     pub(crate) fn offer_taken_on_hang_up(&self) -> Option<String> {
-        match &self.phase {
-            Phase::Queued {
-                offer: QueueOffer::Running { dialog, .. },
-                ..
-            } => dialog.taken_on_hang_up().map(str::to_string),
-            _ => None,
-        }
+        self.offer_dialog()
+            .and_then(|d| d.taken_on_hang_up())
+            .map(str::to_string)
     }
 
     /// Whether the offer's dialog is speaking with the caller (no position notice then).
     pub(crate) fn offer_running(&self) -> bool {
-        matches!(
-            self.phase,
-            Phase::Queued {
-                offer: QueueOffer::Running { .. },
-                ..
-            }
-        )
+        self.offer_dialog().is_some()
     }
 }
