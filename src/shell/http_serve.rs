@@ -125,7 +125,10 @@ async fn connection(
         .timer(TokioTimer::new())
         .header_read_timeout(settings.header_timeout)
         .keep_alive(true);
-    let conn = builder.serve_connection(TokioIo::new(activity), service);
+    // With upgrades: `/ws` turns a connection into SIP over WebSocket (`shell::sip_ws`).
+    let conn = builder
+        .serve_connection(TokioIo::new(activity), service)
+        .with_upgrades();
     tokio::pin!(conn);
     let mut stopping = false;
     loop {

@@ -33,6 +33,7 @@ pub mod records;
 pub mod reload;
 pub mod shared;
 pub mod sip_transport;
+pub mod sip_ws;
 pub mod state_file;
 pub mod ticket_store;
 pub mod ticket_worker;
@@ -296,6 +297,7 @@ pub async fn run(
     }
     let net = conn_limit::NetLimits::from_config(&config);
     let (sip_tx, sip_rx) = tokio::sync::mpsc::channel(4096);
+    let ws_to_engine = sip_tx.clone();
     let outbound = sip_transport::start(
         listeners.sip_udp,
         listeners.sip_tcp,
@@ -308,6 +310,7 @@ pub async fn run(
         },
         sip_tx,
     );
+    let ws_conns = outbound.connections();
     let (media_tx, media_rx) = tokio::sync::mpsc::unbounded_channel();
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -583,6 +586,20 @@ pub async fn run(
         portal_key::load_or_create(&config.storage.data_dir).context("query-code key")?,
         &config.public,
     );
+    let ws_hub = sip_ws::WsHub::new(
+        ws_conns,
+        ws_to_engine,
+        sip_ws::WsSettings {
+            max_message: config.sip.max_message_bytes,
+            limits: net.ws.clone(),
+            header_timeout: config.sip.tcp_header_timeout,
+            idle_timeout: config.sip.tcp_idle_timeout,
+            origins: crate::sip::ws::OriginPolicy::new(&config.http.ws_origins)
+                .context("http.ws_origins")?,
+            secure: config.http.tls_cert.is_some(),
+            counters: net.ws_counters.clone(),
+        },
+    );
     let api = crate::cti::router(crate::cti::ApiState {
         engine: engine_handle.clone(),
         recent,
@@ -617,6 +634,7 @@ pub async fn run(
         },
     ))
     .merge(crate::cti::tickets::router(tickets))
+    .merge(sip_ws::router(ws_hub))
     .fallback(crate::cti::extract::no_route);
     let http = tokio::spawn(http_serve::serve(
         listeners.http,

@@ -9,3 +9,4 @@ pub mod prefix;
 pub mod registrar;
 pub mod sdp;
 pub mod transaction;
+pub mod ws;

@@ -1,0 +1,283 @@
+//! Issue 18, the signaling: SIP over WebSocket (RFC 7118) on the HTTP listener. A small WS
+//! phone (`sip_ws/phone.rs`, as a browser's JsSIP speaks) against the real engine over
+//! loopback: the handshake's subprotocol and Origin checks, digest registration (a wrong
+//! password refused), the scanner guard, an oversized frame, the registration going with
+//! the socket, and a whole call: a SIPp citizen presses 1, the INVITE reaches the agent down
+//! its WebSocket, the agent answers, the call is bridged, and the engine's BYE comes back
+//! down the same socket. Every wait is bounded; the engine is stopped by PID.
+
+// Real peers run in real time.
+#![allow(clippy::disallowed_methods)]
+
+mod common;
+#[path = "sip_ws/phone.rs"]
+mod phone;
+
+use std::time::Duration;
+
+use common::{http_request, sipp, wait_for, Engine};
+use phone::{connect, header, status_of};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+fn registered(engine: &Engine, id: &str) -> bool {
+    let (status, body) = http_request(
+        engine.http,
+        "GET",
+        "/api/agents",
+        Some("demo-supervisor"),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    let list: serde_json::Value = serde_json::from_str(&body).expect("json");
+    list.as_array()
+        .and_then(|a| a.iter().find(|x| x["id"] == id))
+        .is_some_and(|a| a["registered"] == true)
+}
+
+/// The value of one `/metrics` sample, `family{labels}` written exactly.
+fn metric(engine: &Engine, series: &str) -> f64 {
+    let (_, body) = engine.get("/metrics");
+    body.lines()
+        .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("{series} in /metrics:\n{body}"))
+}
+
+#[test]
+fn the_handshake_needs_the_sip_subprotocol_and_an_accepted_origin() {
+    let engine = Engine::start("[http]\nws_origins = [\"https://desk.example.gov.cn\"]\n");
+    let own = format!("http://{}", engine.http);
+    let rt = runtime();
+    rt.block_on(async {
+        // No subprotocol, another one: 400 with the reason.
+        assert_eq!(connect(engine.http, None, None).await.err(), Some(400));
+        assert_eq!(
+            connect(engine.http, Some(&own), Some("chat")).await.err(),
+            Some(400)
+        );
+        // A page of another origin (another port of the same host too), a sandboxed page.
+        for origin in ["http://evil.example", "http://127.0.0.1:1", "null"] {
+            assert_eq!(
+                connect(engine.http, Some(origin), Some("sip")).await.err(),
+                Some(403),
+                "{origin}"
+            );
+        }
+        // The pages' own origin, a configured one, and a client that is no browser page.
+        for origin in [
+            Some(own.as_str()),
+            Some("https://desk.example.gov.cn"),
+            None,
+        ] {
+            let p = connect(engine.http, origin, Some("chat, sip")).await;
+            assert!(p.is_ok(), "{origin:?}");
+        }
+    });
+    // A plain GET is told what /ws is.
+    let (status, body) = engine.get("/ws");
+    assert_eq!(status, 426, "{body}");
+    assert!(body.contains("RFC 7118"), "{body}");
+    assert_eq!(
+        metric(
+            &engine,
+            "hotline_sip_ws_handshakes_refused_total{reason=\"subprotocol\"}"
+        ),
+        2.0
+    );
+    assert_eq!(
+        metric(
+            &engine,
+            "hotline_sip_ws_handshakes_refused_total{reason=\"origin\"}"
+        ),
+        3.0
+    );
+}
+
+#[test]
+fn an_agent_registers_over_websocket_with_digest_and_a_wrong_password_is_refused() {
+    let engine = Engine::start("");
+    let rt = runtime();
+    rt.block_on(async {
+        let mut wrong = connect(engine.http, None, Some("sip")).await.expect("ws");
+        let status = wrong.register("1002", "not-the-password").await;
+        assert!(matches!(status, 401 | 403), "wrong password: {status}");
+        assert!(!registered(&engine, "1002"));
+
+        let mut phone = connect(engine.http, None, Some("sip")).await.expect("ws");
+        assert_eq!(phone.register("1001", "demo-1001").await, 200);
+        assert!(registered(&engine, "1001"));
+        assert_eq!(
+            metric(&engine, "hotline_connections_open{listener=\"sip_ws\"}"),
+            2.0
+        );
+        // An RFC 5626 keep-alive is answered.
+        phone.send("\r\n\r\n".into()).await;
+        assert_eq!(
+            phone.recv(Duration::from_secs(5)).await.as_deref(),
+            Some("\r\n")
+        );
+        // The registration goes with the socket (its Contact host is `.invalid`: nothing
+        // else could reach it).
+        phone.close().await;
+        let gone = wait_for(Duration::from_secs(5), || {
+            (!registered(&engine, "1001")).then_some(())
+        });
+        assert!(gone.is_some(), "binding removed; log:\n{}", engine.log());
+        assert_eq!(
+            wait_for(Duration::from_secs(5), || {
+                let open = metric(&engine, "hotline_connections_open{listener=\"sip_ws\"}");
+                (open == 1.0).then_some(open)
+            }),
+            Some(1.0)
+        );
+    });
+    assert!(
+        engine
+            .log()
+            .contains("authentication failed: 127.0.0.1 as \"1002\""),
+        "the refusal is logged like one over UDP"
+    );
+}
+
+#[test]
+fn a_scanner_over_websocket_is_refused_and_blocked_like_one_over_udp() {
+    let engine = Engine::start("");
+    let rt = runtime();
+    rt.block_on(async {
+        let mut scanner = connect(engine.http, None, Some("sip")).await.expect("ws");
+        let status = scanner
+            .register_as("1001", "demo-1001", "friendly-scanner")
+            .await;
+        assert_ne!(status, 200, "a scanner is never registered");
+        // Its address is blocked now: the right password from it is refused too.
+        let mut again = connect(engine.http, None, Some("sip")).await.expect("ws");
+        let status = again.register("1001", "demo-1001").await;
+        assert_ne!(status, 200, "a blocked source stays out");
+    });
+    assert!(!registered(&engine, "1001"));
+    assert!(
+        engine.log().contains("scanner refused"),
+        "log:\n{}",
+        engine.log()
+    );
+}
+
+#[test]
+fn a_frame_larger_than_max_message_bytes_is_answered_513_and_closed() {
+    let engine = Engine::start("[sip]\nmax_message_bytes = 2048\n");
+    let rt = runtime();
+    rt.block_on(async {
+        let mut phone = connect(engine.http, None, Some("sip")).await.expect("ws");
+        let padding = "x".repeat(3000);
+        let big = format!(
+            "OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/WS a.invalid;branch=z9hG4bKbig\r\n\
+             Max-Forwards: 70\r\nTo: <sip:127.0.0.1>\r\nFrom: <sip:x@a.invalid>;tag=1\r\n\
+             Call-ID: big\r\nCSeq: 1 OPTIONS\r\nX-Padding: {padding}\r\nContent-Length: 0\r\n\r\n"
+        );
+        phone.send_binary(big.into_bytes()).await;
+        let resp = phone.recv_frame(Duration::from_secs(5)).await;
+        assert_eq!(resp.as_deref().map(status_of), Ok(513), "{resp:?}");
+        let close = phone.recv_frame(Duration::from_secs(5)).await;
+        assert_eq!(close, Err(Some(1009)), "closed as too big");
+    });
+    assert_eq!(metric(&engine, "hotline_sip_ws_too_large_total"), 1.0);
+}
+
+#[test]
+fn a_call_rings_an_agent_down_its_websocket_and_the_engines_bye_comes_back_on_it() {
+    let engine = Engine::start("");
+    let rt = runtime();
+    let mut phone = rt.block_on(async {
+        let mut phone = connect(engine.http, None, Some("sip")).await.expect("ws");
+        assert_eq!(phone.register("1001", "demo-1001").await, 200);
+        phone
+    });
+    let (status, body) = http_request(
+        engine.http,
+        "POST",
+        "/api/agents/1001/state",
+        Some("demo-supervisor"),
+        Some(r#"{"state":"ready"}"#),
+    );
+    assert_eq!(status, 204, "{body}");
+    // The agent's "RTP": a socket that takes what the bridge sends.
+    let rtp = std::net::UdpSocket::bind("127.0.0.1:0").expect("rtp socket");
+    let rtp_port = rtp.local_addr().expect("addr").port();
+
+    // A citizen presses 1 (enterprise), talks 3 s after the answer, hangs up.
+    let target = engine.sip;
+    let caller = std::thread::spawn(move || {
+        sipp(
+            target,
+            "uac_ivr_enterprise.xml",
+            &["-m", "1", "-d", "3000"],
+            Duration::from_secs(40),
+        )
+    });
+    rt.block_on(async {
+        let invite = phone
+            .recv(Duration::from_secs(20))
+            .await
+            .unwrap_or_else(|| panic!("no INVITE over the WebSocket; log:\n{}", engine.log()));
+        assert!(
+            invite.starts_with(&format!(
+                "INVITE sip:{}@{}",
+                phone.contact_user, phone.contact_host
+            )),
+            "to the registered .invalid Contact:\n{invite}"
+        );
+        let via = header(&invite, "Via").expect("Via");
+        assert!(via.starts_with("SIP/2.0/WS "), "Via transport WS: {via}");
+        phone
+            .answer(&invite, 180, "Ringing", "agent1", rtp_port)
+            .await;
+        phone.answer(&invite, 200, "OK", "agent1", rtp_port).await;
+        let ack = phone.recv(Duration::from_secs(5)).await.expect("ACK");
+        assert!(ack.starts_with("ACK sip:"), "{ack}");
+        assert_eq!(
+            header(&ack, "Call-ID"),
+            header(&invite, "Call-ID"),
+            "the ACK is for our 200"
+        );
+    });
+    let talking = engine
+        .call_where(Duration::from_secs(10), |c| c["state"] == "talking")
+        .unwrap_or_else(|| panic!("never bridged; log:\n{}", engine.log()));
+    assert_eq!(talking["agent"], "1001");
+    assert_eq!(talking["queue"], "enterprise");
+    // The bridge sends the citizen's audio to the agent's RTP address from the SDP.
+    rtp.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let mut buf = [0u8; 1500];
+    let got = rtp.recv(&mut buf).expect("RTP from the bridge");
+    assert!(got > 12, "an RTP packet");
+
+    // The citizen hangs up: the engine ends the agent's leg down the same WebSocket.
+    rt.block_on(async {
+        let bye = loop {
+            let m = phone
+                .recv(Duration::from_secs(15))
+                .await
+                .unwrap_or_else(|| panic!("no BYE over the WebSocket; log:\n{}", engine.log()));
+            if m.starts_with("BYE ") {
+                break m;
+            }
+        };
+        assert!(header(&bye, "Via").is_some_and(|v| v.starts_with("SIP/2.0/WS ")));
+        phone.answer(&bye, 200, "OK", "agent1", rtp_port).await;
+    });
+    caller.join().expect("sipp thread").assert_ok();
+    assert!(metric(&engine, "hotline_sip_ws_frames_total{direction=\"sent\"}") >= 4.0);
+    assert!(
+        metric(
+            &engine,
+            "hotline_sip_ws_frames_total{direction=\"received\"}"
+        ) >= 5.0
+    );
+}
