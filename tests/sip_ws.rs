@@ -281,3 +281,201 @@ fn a_call_rings_an_agent_down_its_websocket_and_the_engines_bye_comes_back_on_it
         ) >= 5.0
     );
 }
+
+/// A self-signed certificate for 127.0.0.1 and localhost, written as PEM files in `dir`.
+fn self_signed(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf, Vec<u8>) {
+    let rcgen::CertifiedKey { cert, signing_key } =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])
+            .expect("self-signed certificate");
+    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert_path, cert.pem()).expect("write cert");
+    std::fs::write(&key_path, signing_key.serialize_pem()).expect("write key");
+    (cert_path, key_path, cert.der().to_vec())
+}
+
+/// A TLS client that trusts only `cert`.
+fn tls_client(cert: Vec<u8>) -> tokio_rustls::TlsConnector {
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(rustls_pki_types::CertificateDer::from(cert))
+        .expect("trust the test certificate");
+    #[allow(deprecated)] // the same provider as the engine's (see shell::tls)
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+}
+
+async fn tls_to(
+    connector: &tokio_rustls::TlsConnector,
+    addr: std::net::SocketAddr,
+) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let name = rustls_pki_types::ServerName::IpAddress(addr.ip().into());
+    tokio::time::timeout(Duration::from_secs(5), connector.connect(name, tcp))
+        .await
+        .expect("TLS handshake in time")
+        .expect("TLS handshake")
+}
+
+/// `GET path` over HTTPS; the status and body.
+async fn https_get(
+    connector: &tokio_rustls::TlsConnector,
+    addr: std::net::SocketAddr,
+    path: &str,
+    token: Option<&str>,
+) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tls_to(connector, addr).await;
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).await.expect("write");
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out)).await;
+    let text = String::from_utf8_lossy(&out).to_string();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_string();
+    (status, body)
+}
+
+#[test]
+fn with_a_certificate_the_listener_speaks_https_and_ws_is_wss() {
+    let certs = tempfile::tempdir().expect("temp dir");
+    let (cert, key, der) = self_signed(certs.path());
+    let engine = Engine::start(&format!(
+        "[http]\ntls_cert = \"{}\"\ntls_key = \"{}\"\n",
+        cert.display(),
+        key.display()
+    ));
+    let connector = tls_client(der);
+    let rt = runtime();
+    rt.block_on(async {
+        let (status, body) = https_get(&connector, engine.http, "/api/health", None).await;
+        assert_eq!((status, body.trim()), (200, r#"{"status":"ok"}"#));
+        // The pages' own origin is https:// now; the same host over http:// is another one.
+        let plain_origin = format!("http://{}", engine.http);
+        let refused = phone::over(
+            tls_to(&connector, engine.http).await,
+            phone::request("wss", engine.http, Some(&plain_origin), Some("sip")),
+        )
+        .await;
+        assert_eq!(refused.err(), Some(403));
+        let own = format!("https://{}", engine.http);
+        let mut phone = phone::over(
+            tls_to(&connector, engine.http).await,
+            phone::request("wss", engine.http, Some(&own), Some("sip")),
+        )
+        .await
+        .expect("wss");
+        assert_eq!(phone.register("1001", "demo-1001").await, 200);
+        let (_, agents) = https_get(
+            &connector,
+            engine.http,
+            "/api/agents",
+            Some("demo-supervisor"),
+        )
+        .await;
+        assert!(agents.contains(r#""id":"1001""#), "{agents}");
+        let list: serde_json::Value = serde_json::from_str(&agents).expect("json");
+        let a = list
+            .as_array()
+            .and_then(|l| l.iter().find(|a| a["id"] == "1001"))
+            .expect("1001");
+        assert_eq!(a["registered"], true, "{a}");
+    });
+    // Plain HTTP to the HTTPS port gets no page: the handshake fails and is counted.
+    let (status, _) = common::http_request(engine.http, "GET", "/api/health", None, None);
+    assert_ne!(status, 200);
+    let metrics = rt
+        .block_on(https_get(&connector, engine.http, "/metrics", None))
+        .1;
+    let failed = metrics
+        .lines()
+        .find(|l| l.starts_with("hotline_tls_handshakes_failed_total{listener=\"http\"}"))
+        .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok());
+    assert!(failed.is_some_and(|n| n >= 1.0), "{metrics}");
+}
+
+#[test]
+fn a_certificate_that_cannot_be_read_stops_the_start_naming_the_file() {
+    // A project folder like the shipped one, with a hotline.toml naming a missing cert.
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir_all(dir.path().join("config")).expect("mkdir");
+    std::os::unix::fs::symlink(
+        common::root().join("ivr-menus"),
+        dir.path().join("ivr-menus"),
+    )
+    .expect("link menus");
+    for entry in std::fs::read_dir(common::root().join("config"))
+        .expect("config dir")
+        .flatten()
+    {
+        if entry.file_name() != "hotline.toml" {
+            std::os::unix::fs::symlink(
+                entry.path(),
+                dir.path().join("config").join(entry.file_name()),
+            )
+            .expect("link config");
+        }
+    }
+    let config = dir.path().join("config/hotline.toml");
+    std::fs::write(
+        &config,
+        "[http]\ntls_cert = \"config/no-such-cert.pem\"\ntls_key = \"config/no-such-key.pem\"\n",
+    )
+    .expect("write config");
+    let check = std::process::Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .arg("check")
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .expect("run hotline check");
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    assert!(!check.status.success(), "check refuses it");
+    assert!(
+        stderr.contains("no-such-cert.pem") && stderr.contains("tls_cert"),
+        "{stderr}"
+    );
+    // `serve` stops at once with the same sentence (bounded: killed after 20 s).
+    let mut serve = std::process::Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .arg("serve")
+        .arg("--config")
+        .arg(&config)
+        .args([
+            "--sip-listen",
+            "127.0.0.1:0",
+            "--http-listen",
+            "127.0.0.1:0",
+        ])
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start hotline");
+    let status = wait_for(Duration::from_secs(20), || serve.try_wait().ok().flatten());
+    if status.is_none() {
+        let _ = serve.kill();
+    }
+    let mut stderr = String::new();
+    if let Some(mut e) = serve.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut e, &mut stderr);
+    }
+    assert!(
+        status.is_some_and(|s| !s.success()),
+        "serve refuses to start"
+    );
+    assert!(stderr.contains("no-such-cert.pem"), "{stderr}");
+}

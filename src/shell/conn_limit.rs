@@ -22,6 +22,9 @@ pub struct ConnCounters {
     pub idle_timeouts: AtomicU64,
     /// `accept()` errors (EMFILE, ENFILE, ENOBUFS…).
     pub accept_errors: AtomicU64,
+    /// TLS handshakes that failed (HTTPS only: a client that does not trust the
+    /// certificate, plain HTTP sent to an HTTPS port, a scanner).
+    pub tls_handshake_failures: AtomicU64,
 }
 
 impl ConnCounters {

@@ -37,6 +37,7 @@ pub mod sip_ws;
 pub mod state_file;
 pub mod ticket_store;
 pub mod ticket_worker;
+pub mod tls;
 pub mod warnings;
 pub mod web_items;
 
@@ -90,6 +91,9 @@ pub fn check(path: &Path) -> Result<String, Vec<String>> {
     let problems = reload::service_problems(&config, &loaded);
     if !problems.is_empty() {
         return Err(problems);
+    }
+    if let (Some(cert), Some(key)) = (&config.http.tls_cert, &config.http.tls_key) {
+        tls::load(cert, key).map_err(|e| vec![e.to_string()])?;
     }
     let reload::Loaded {
         acd,
@@ -295,6 +299,13 @@ pub async fn run(
         Ok(n) => tracing::info!(open_files = n, "open-file limit"),
         Err(e) => tracing::warn!(error = %e, "cannot raise the open-file limit"),
     }
+    // A certificate that cannot be used stops the start with the file named, before any
+    // listener serves.
+    let tls_config = match (&config.http.tls_cert, &config.http.tls_key) {
+        (Some(cert), Some(key)) => Some(tls::load(cert, key)?),
+        _ => None,
+    };
+    let tls_on = tls_config.is_some();
     let net = conn_limit::NetLimits::from_config(&config);
     let (sip_tx, sip_rx) = tokio::sync::mpsc::channel(4096);
     let ws_to_engine = sip_tx.clone();
@@ -644,12 +655,13 @@ pub async fn run(
             header_timeout: config.http.header_timeout,
             idle_timeout: config.http.idle_timeout,
         },
+        tls_config,
         shutdown.clone(),
     ));
 
     // The line tests and operators read to learn where we listen.
     println!("listening sip={sip_addr} http={http_addr}");
-    tracing::info!(sip = %sip_addr, http = %http_addr, rtp = %config.rtp.address, menus = assets.menus.menus().count(), "hotline serving");
+    tracing::info!(sip = %sip_addr, http = %http_addr, https = tls_on, rtp = %config.rtp.address, menus = assets.menus.menus().count(), "hotline serving");
 
     engine.await.context("engine task failed")?;
     sweeper.abort();

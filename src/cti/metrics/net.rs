@@ -15,6 +15,7 @@ pub struct ListenerValues {
     pub header_timeouts: u64,
     pub idle_timeouts: u64,
     pub accept_errors: u64,
+    pub tls_handshake_failures: u64,
 }
 
 impl ListenerValues {
@@ -27,6 +28,7 @@ impl ListenerValues {
             header_timeouts: c.header_timeouts.load(Ordering::Relaxed),
             idle_timeouts: c.idle_timeouts.load(Ordering::Relaxed),
             accept_errors: c.accept_errors.load(Ordering::Relaxed),
+            tls_handshake_failures: c.tls_handshake_failures.load(Ordering::Relaxed),
         }
     }
 }
@@ -123,6 +125,12 @@ pub fn render(w: &mut Writer, n: &NetValues) {
     for (l, v) in [("sip_tcp", &n.sip_tcp), ("http", &n.http)] {
         w.count(&[("listener", l)], v.accept_errors);
     }
+    w.family(
+        "hotline_tls_handshakes_failed_total",
+        Kind::Counter,
+        "TLS handshakes that failed on the HTTPS listener ([http] tls_cert): untrusted certificate, plain HTTP, scanners.",
+    );
+    w.count(&[("listener", "http")], n.http.tls_handshake_failures);
     w.family(
         "hotline_sip_ws_handshakes_refused_total",
         Kind::Counter,
