@@ -2,7 +2,9 @@
 //! (npm, pinned in `tests/browser/package.json`, tests only) in Debian's headless Chromium
 //! (`tests/browser/jssip.mjs`) registers agent 1001 over `ws://127.0.0.1:<port>/ws` with its
 //! password from `config/agents.toml` (digest, MD5 as JsSIP speaks it), a wrong password is
-//! refused (`registrationFailed`), and a page of another origin cannot open the socket.
+//! refused (`registrationFailed`), a page of another origin cannot open the socket, and the
+//! ACD's INVITE for a SIPp citizen who pressed 1 reaches JsSIP down its WebSocket (it rings;
+//! it declines, since answering needs the WebRTC media, which is the next step).
 
 // Real peers run in real time.
 #![allow(clippy::disallowed_methods)]
@@ -12,7 +14,7 @@ mod common;
 use std::time::Duration;
 
 use common::pages::start_page;
-use common::{http_request, root, wait_for, Engine};
+use common::{http_request, root, sipp, wait_for, Engine};
 
 /// Agent `id`'s password as `config/agents.toml` ships it.
 fn shipped_password(id: &str) -> String {
@@ -99,6 +101,45 @@ fn jssip_in_chromium_registers_over_websocket_and_a_wrong_password_or_origin_is_
         engine.log()
     );
     assert!(metric(&engine, "hotline_connections_open{listener=\"sip_ws\"}") >= 1.0);
+
+    // A citizen presses 1: the ACD's INVITE reaches JsSIP down its WebSocket and it rings.
+    let (status, body) = http_request(
+        engine.http,
+        "POST",
+        "/api/agents/1001/state",
+        Some("demo-supervisor"),
+        Some(r#"{"state":"ready"}"#),
+    );
+    assert_eq!(status, 204, "{body}");
+    let target = engine.sip;
+    let caller = std::thread::spawn(move || {
+        sipp(
+            target,
+            "uac_ivr_enterprise.xml",
+            &["-m", "1", "-d", "6000"],
+            Duration::from_secs(40),
+        )
+    });
+    let ringing = page.expect("RINGING", Duration::from_secs(30), &engine);
+    assert!(
+        ringing.contains("****"),
+        "the caller's number is masked: {ringing}"
+    );
+    let call = engine
+        .call_where(Duration::from_secs(5), |c| {
+            c["state"] == "ringing" && c["offered_to"] == "1001"
+        })
+        .unwrap_or_else(|| panic!("the engine saw JsSIP ring; log:\n{}", engine.log()));
+    // JsSIP declines (its offer is plain RTP, which a browser cannot take before the WebRTC
+    // media exists): the 486 comes back up the WebSocket and the call goes back to waiting.
+    std::fs::write(done.with_extension("decline"), "decline").expect("tell the page");
+    page.expect("DECLINED", Duration::from_secs(10), &engine);
+    engine
+        .call_where(Duration::from_secs(5), |c| {
+            c["id"] == call["id"] && c["state"] == "queued"
+        })
+        .unwrap_or_else(|| panic!("back in the queue after the 486; log:\n{}", engine.log()));
+    caller.join().expect("sipp thread").assert_ok();
     std::fs::write(&done, "done").expect("tell the page");
     page.expect("UNREGISTERED", Duration::from_secs(20), &engine);
     assert_eq!(

@@ -1,10 +1,12 @@
-// node jssip.mjs <base-url> <unused-token> <screenshot-dir> <user> <password> — a standard
+// node jssip.mjs <base-url> <unused-token> <screenshot-dir> <user> <password> <file> — a standard
 // browser SIP client (JsSIP, npm, pinned in package.json; bundled here with esbuild, tests
 // only) in headless Chromium against the engine's SIP over WebSocket (RFC 7118, `/ws`):
 //   WRONG <status> <cause>   the user with a wrong password is refused (registrationFailed)
 //   ORIGIN <code>            a page of another origin cannot open /ws (the socket never opens)
 //   REGISTERED <contact>     the user with its password registers
-//   UNREGISTERED             after the Rust test saw it registered (it writes `done` to a file)
+//   RINGING <display>        the engine's INVITE for a citizen reached JsSIP (it rang, 180)
+//   DECLINED <cause>         JsSIP declined it (486) once the Rust test wrote `<file>.decline`
+//   UNREGISTERED             after the Rust test wrote `<file>`
 // Everything is bounded in time; the only traffic is to the engine on loopback.
 import { build } from "esbuild";
 import { existsSync } from "node:fs";
@@ -106,6 +108,36 @@ guard(async (log) => {
   const good = await register(page, user, password);
   if (good.outcome !== "registered") throw new Error("right password: " + JSON.stringify(good));
   say(`REGISTERED ${good.contact}`);
+
+  // A call: the engine's INVITE for a citizen reaches JsSIP down the WebSocket (newRTCSession,
+  // JsSIP rings with 180). Its offer is plain RTP, which a browser cannot take (the WebRTC
+  // media is the next step), so the phone declines when the Rust test says so (486).
+  await page.evaluate(() => {
+    window.calls = [];
+    window.ua.on("newRTCSession", (e) => {
+      const s = e.session;
+      window.calls.push({ from: s.remote_identity.display_name ?? "", status: "ringing" });
+      s.on("failed", (f) => { window.calls[window.calls.length - 1].status = "failed " + f.cause; });
+      window.session = s;
+    });
+  });
+  const wait = async (what, limit, test) => {
+    for (let i = 0; i < limit / 100; i++) {
+      const v = await test();
+      if (v) return v;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error("no " + what + " within " + limit + " ms");
+  };
+  if (doneFile) {
+    const ringing = await wait("INVITE", 30000, () => page.evaluate(() => window.calls[0]));
+    say(`RINGING ${ringing.from}`);
+    await wait("go-ahead to decline", 20000, async () => existsSync(doneFile + ".decline"));
+    await page.evaluate(() => window.session.terminate({ status_code: 486, reason_phrase: "Busy Here" }));
+    const ended = await wait("the end of the call", 5000, () =>
+      page.evaluate(() => window.calls[0].status.startsWith("failed") && window.calls[0].status));
+    say(`DECLINED ${ended}`);
+  }
 
   // Stay registered until the Rust test has looked (bounded: 20 s), then leave politely.
   for (let i = 0; i < 200 && !(doneFile && existsSync(doneFile)); i++) {
