@@ -101,9 +101,9 @@ fn the_handshake_needs_the_sip_subprotocol_and_an_accepted_origin() {
 
 #[test]
 fn an_agent_registers_over_websocket_with_digest_and_a_wrong_password_is_refused() {
-    let engine = Engine::start("");
+    let mut engine = Engine::start("");
     let rt = runtime();
-    rt.block_on(async {
+    let still_open = rt.block_on(async {
         let mut wrong = connect(engine.http, None, Some("sip")).await.expect("ws");
         let status = wrong.register("1002", "not-the-password").await;
         assert!(matches!(status, 401 | 403), "wrong password: {status}");
@@ -136,6 +136,7 @@ fn an_agent_registers_over_websocket_with_digest_and_a_wrong_password_is_refused
             }),
             Some(1.0)
         );
+        wrong
     });
     assert!(
         engine
@@ -143,6 +144,9 @@ fn an_agent_registers_over_websocket_with_digest_and_a_wrong_password_is_refused
             .contains("authentication failed: 127.0.0.1 as \"1002\""),
         "the refusal is logged like one over UDP"
     );
+    // An open WebSocket does not hold up a graceful stop.
+    assert_eq!(engine.terminate(), Some(0), "log:\n{}", engine.log());
+    drop(still_open);
 }
 
 #[test]
