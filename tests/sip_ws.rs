@@ -483,3 +483,68 @@ fn a_certificate_that_cannot_be_read_stops_the_start_naming_the_file() {
     );
     assert!(stderr.contains("no-such-cert.pem"), "{stderr}");
 }
+
+/// The engine's resident memory (kB), from /proc.
+fn rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))?
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0)
+}
+
+/// What an open browser phone costs the engine: 60 WebSockets that each carried a request and
+/// its answer stay open (the figure is printed; `--nocapture` shows it).
+#[test]
+fn sixty_open_websockets_that_spoke_cost_little_memory() {
+    const N: usize = 60; // under the default ws_max_per_source (64): all from 127.0.0.1
+    let engine = Engine::start("");
+    let rt = runtime();
+    let options = |i: usize| {
+        format!(
+            "OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/WS m{i}.invalid;branch=z9hG4bKm{i}\r\n\
+             Max-Forwards: 70\r\nTo: <sip:127.0.0.1>\r\nFrom: <sip:m{i}@m{i}.invalid>;tag={i}\r\n\
+             Call-ID: mem-{i}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+        )
+    };
+    // Warm up (first connection's allocations, the runtime's threads), then measure.
+    let _warm = rt.block_on(async {
+        let mut p = connect(engine.http, None, Some("sip")).await.expect("ws");
+        p.send(options(999)).await;
+        assert_eq!(
+            p.recv(Duration::from_secs(5)).await.map(|m| status_of(&m)),
+            Some(200)
+        );
+        p
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let before = rss_kb(engine.pid());
+    let phones = rt.block_on(async {
+        let mut phones = Vec::with_capacity(N);
+        for i in 0..N {
+            let mut p = connect(engine.http, None, Some("sip")).await.expect("ws");
+            p.send(options(i)).await;
+            let answer = p.recv(Duration::from_secs(5)).await;
+            assert_eq!(answer.as_deref().map(status_of), Some(200), "{i}");
+            phones.push(p);
+        }
+        phones
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let after = rss_kb(engine.pid());
+    let per = after.saturating_sub(before) / N as u64;
+    println!("{N} SIP WebSockets: RSS {before} kB → {after} kB, {per} kB each");
+    // tungstenite's default 128 KiB read buffer made each ~133 kB.
+    assert!(per < 64, "{per} kB per open SIP WebSocket");
+    assert_eq!(
+        metric(&engine, "hotline_connections_open{listener=\"sip_ws\"}"),
+        (N + 1) as f64
+    );
+    drop(phones);
+}

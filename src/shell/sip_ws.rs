@@ -167,11 +167,19 @@ async fn upgrade(
     // Frames past twice the message limit are cut by the WebSocket layer itself (the
     // connection fails); up to that they are read whole, answered 513 and closed.
     let cap = s.max_message.saturating_mul(2).max(1024);
+    // Small buffers: tungstenite's default 128 KiB read buffer per socket made an idle
+    // browser phone cost ~133 kB (1024 of them ~136 MB); SIP messages are a few kB, larger
+    // ones are read in several chunks. Each message is written out at once (one per frame).
     ws.protocols([crate::sip::ws::SUBPROTOCOL])
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0)
         .max_message_size(cap)
         .max_frame_size(cap)
         .on_upgrade(move |socket| connection(socket, from, slot, hub))
 }
+
+/// The chunk a WebSocket reads at a time.
+const READ_BUFFER: usize = 4096;
 
 /// Why a connection's deadline is what it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
