@@ -45,7 +45,7 @@ fn register_browser(sim: &mut Sim) -> Peer {
 }
 
 #[test]
-fn the_acds_invite_and_the_bye_go_down_the_agents_websocket_without_retransmissions() {
+fn the_acds_invite_the_hold_answer_and_the_bye_go_down_the_agents_websocket() {
     let mut sim = Sim::new();
     let phone = register_browser(&mut sim);
     sim.answered();
@@ -79,6 +79,35 @@ fn the_acds_invite_and_the_bye_go_down_the_agents_websocket_without_retransmissi
     sim.drain();
     agents::last_request_to(&sim, phone, "ACK");
     assert_eq!(sim.engine.live_calls()[0].state, CallState::Talking);
+    // The browser holds the caller (its own re-INVITE over the WebSocket): the 200 goes back
+    // down the same socket, and the caller hears the hold music.
+    let hold = SDP
+        .replace("6000", "7000")
+        .replace("a=rtpmap:101", "a=sendonly\r\na=rtpmap:101");
+    let reinvite = format!(
+        "INVITE sip:hotline@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/WSS k3l2.invalid;branch=z9hG4bK-wsh\r\nFrom: <sip:1001@127.0.0.1>;tag=web1\r\nTo: <sip:hotline@127.0.0.1>;tag={}\r\nCall-ID: {}\r\nCSeq: 2 INVITE\r\nContact: <sip:r8s1@k3l2.invalid;transport=ws>\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{hold}",
+        invite.headers.from.tag().unwrap_or_default(),
+        invite.headers.call_id,
+        hold.len()
+    );
+    sim.send_from(phone, &reinvite);
+    let ok = sim
+        .to_others
+        .iter()
+        .rev()
+        .find_map(|(to, m)| match m {
+            Message::Response(r) if r.headers.cseq.seq == 2 && r.status == 200 => Some(*to),
+            _ => None,
+        })
+        .expect("200 to the hold re-INVITE");
+    assert_eq!(ok, phone, "answered down the WebSocket");
+    assert!(sim.media.iter().any(|m| matches!(
+        m,
+        MediaCommand::Hold {
+            prompt: Some(_),
+            ..
+        }
+    )));
     // The citizen hangs up: the engine's BYE to the agent goes down the WebSocket too.
     sim.in_dialog("BYE", 2, "bye1", "", "");
     let agent_bye = agents::last_request_to(&sim, phone, "BYE");
