@@ -548,3 +548,71 @@ fn sixty_open_websockets_that_spoke_cost_little_memory() {
     );
     drop(phones);
 }
+
+#[test]
+fn websockets_have_their_caps_and_the_sip_tcp_timeouts() {
+    let engine = Engine::start(
+        "[sip]\nws_max_per_source = 2\ntcp_header_timeout = \"1s\"\ntcp_idle_timeout = \"2s\"\n",
+    );
+    let rt = runtime();
+    rt.block_on(async {
+        let mut quiet = connect(engine.http, None, Some("sip")).await.expect("ws 1");
+        let mut spoke = connect(engine.http, None, Some("sip")).await.expect("ws 2");
+        // A third from the same address: 503 before the upgrade.
+        assert_eq!(
+            connect(engine.http, None, Some("sip")).await.err(),
+            Some(503)
+        );
+        spoke
+            .send(
+                "OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/WS t.invalid;branch=z9hG4bKt1\r\n\
+                 Max-Forwards: 70\r\nTo: <sip:127.0.0.1>\r\nFrom: <sip:t@t.invalid>;tag=t\r\n\
+                 Call-ID: t1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+                    .into(),
+            )
+            .await;
+        assert_eq!(
+            spoke
+                .recv(Duration::from_secs(5))
+                .await
+                .map(|m| status_of(&m)),
+            Some(200)
+        );
+        let started = std::time::Instant::now();
+        // No first message within tcp_header_timeout: closed (normal closure).
+        assert_eq!(
+            quiet.recv_frame(Duration::from_secs(5)).await,
+            Err(Some(1000))
+        );
+        // Nothing after its message for tcp_idle_timeout: closed too.
+        assert_eq!(
+            spoke.recv_frame(Duration::from_secs(5)).await,
+            Err(Some(1000))
+        );
+        let took = started.elapsed();
+        assert!(took >= Duration::from_millis(1500), "{took:?}");
+    });
+    for (series, want) in [
+        (
+            "hotline_connections_refused_total{listener=\"sip_ws\",reason=\"per_source\"}",
+            1.0,
+        ),
+        (
+            "hotline_connections_timed_out_total{listener=\"sip_ws\",reason=\"header\"}",
+            1.0,
+        ),
+        (
+            "hotline_connections_timed_out_total{listener=\"sip_ws\",reason=\"idle\"}",
+            1.0,
+        ),
+    ] {
+        assert_eq!(metric(&engine, series), want, "{series}");
+    }
+    assert_eq!(
+        wait_for(Duration::from_secs(5), || {
+            let open = metric(&engine, "hotline_connections_open{listener=\"sip_ws\"}");
+            (open == 0.0).then_some(open)
+        }),
+        Some(0.0)
+    );
+}
