@@ -116,6 +116,23 @@ fn an_agent_registers_over_websocket_with_digest_and_a_wrong_password_is_refused
             metric(&engine, "hotline_connections_open{listener=\"sip_ws\"}"),
             2.0
         );
+        // RFC 7118 §5.2 / RFC 3581: the Via's `.invalid` sent-by gets `received` and `rport`
+        // with the address the WebSocket really came from.
+        phone
+            .send(
+                "OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/WS x9.invalid;branch=z9hG4bKo1;rport\r\n\
+                 Max-Forwards: 70\r\nTo: <sip:127.0.0.1>\r\nFrom: <sip:1001@127.0.0.1>;tag=o\r\n\
+                 Call-ID: o1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+                    .into(),
+            )
+            .await;
+        let ok = phone.recv(Duration::from_secs(5)).await.expect("200");
+        let via = header(&ok, "Via").expect("Via");
+        assert!(
+            via.starts_with("SIP/2.0/WS x9.invalid") && via.contains("received=127.0.0.1"),
+            "{via}"
+        );
+        assert!(via.contains("rport=") && !via.contains("rport;"), "{via}");
         // An RFC 5626 keep-alive is answered.
         phone.send("\r\n\r\n".into()).await;
         assert_eq!(
