@@ -596,7 +596,13 @@ fn websockets_have_their_caps_and_the_sip_tcp_timeouts() {
             Some(200)
         );
         let started = std::time::Instant::now();
-        // No first message within tcp_header_timeout: closed (normal closure).
+        // Keep-alives alone are no first message (as over TCP): answered, but the socket is
+        // closed at tcp_header_timeout all the same (normal closure).
+        quiet.send("\r\n\r\n".into()).await;
+        assert_eq!(
+            quiet.recv(Duration::from_secs(5)).await.as_deref(),
+            Some("\r\n")
+        );
         assert_eq!(
             quiet.recv_frame(Duration::from_secs(5)).await,
             Err(Some(1000))

@@ -221,10 +221,13 @@ async fn connection(mut socket: WebSocket, from: SocketAddr, slot: ConnSlot, hub
                     Some(Ok(WsMessage::Binary(b))) => b,
                 };
                 ConnCounters::bump(&s.counters.frames_received);
-                if deadline.1 != Waiting::Closing {
+                let frame = read_frame(&bytes, s.max_message);
+                // As over TCP, keep-alives alone do not count as a first message.
+                let keepalive = matches!(frame, WsFrame::Ping | WsFrame::Blank);
+                if deadline.1 == Waiting::Idle || (deadline.1 == Waiting::First && !keepalive) {
                     deadline = (clock::now() + s.idle_timeout, Waiting::Idle);
                 }
-                let inbound = match read_frame(&bytes, s.max_message) {
+                let inbound = match frame {
                     WsFrame::Message(msg) => Inbound::Message(msg, peer),
                     WsFrame::Ping => {
                         let pong = crate::sip::ws::KEEPALIVE_PONG.to_vec();
