@@ -639,3 +639,26 @@ fn websockets_have_their_caps_and_the_sip_tcp_timeouts() {
         Some(0.0)
     );
 }
+
+#[test]
+fn guessing_passwords_over_websocket_blocks_the_source_like_over_udp() {
+    let engine = Engine::start("");
+    let rt = runtime();
+    rt.block_on(async {
+        let mut guesser = connect(engine.http, None, Some("sip")).await.expect("ws");
+        // The registrar's default: 5 failures within 60 s block the address.
+        for guess in 0..5 {
+            let status = guesser.register("1003", &format!("guess-{guess}")).await;
+            assert!(matches!(status, 401 | 403), "guess {guess}: {status}");
+        }
+        // Even the right password, on a new WebSocket from that address, is refused now.
+        let mut again = connect(engine.http, None, Some("sip")).await.expect("ws");
+        assert_ne!(again.register("1003", "demo-1003").await, 200);
+    });
+    assert!(!registered(&engine, "1003"));
+    assert!(
+        engine.log().contains("blocked"),
+        "the block is logged; log:\n{}",
+        engine.log()
+    );
+}
