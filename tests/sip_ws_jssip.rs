@@ -148,3 +148,43 @@ fn jssip_in_chromium_registers_over_websocket_and_a_wrong_password_or_origin_is_
         Some(false)
     );
 }
+
+#[test]
+fn jssip_in_chromium_registers_over_wss_when_the_listener_has_a_certificate() {
+    let certs = tempfile::tempdir().expect("temp dir");
+    let rcgen::CertifiedKey { cert, signing_key } =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])
+            .expect("self-signed certificate");
+    let (cert_path, key_path) = (certs.path().join("cert.pem"), certs.path().join("key.pem"));
+    std::fs::write(&cert_path, cert.pem()).expect("write cert");
+    std::fs::write(&key_path, signing_key.serialize_pem()).expect("write key");
+    let engine = Engine::start(&format!(
+        "[http]\ntls_cert = \"{}\"\ntls_key = \"{}\"\n",
+        cert_path.display(),
+        key_path.display()
+    ));
+    let base = format!("https://{}", engine.http);
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let done = tmp.path().join("done");
+    let password = shipped_password("1001");
+    let page = start_page(
+        "jssip",
+        &base,
+        "-",
+        tmp.path(),
+        &[
+            "1001",
+            &password,
+            done.to_str().expect("utf-8 path"),
+            "only-register",
+        ],
+    );
+    let ok = page.expect("REGISTERED", Duration::from_secs(60), &engine);
+    assert!(ok.contains(".invalid"), "JsSIP's Contact: {ok}");
+    page.expect("UNREGISTERED", Duration::from_secs(20), &engine);
+    let log = engine.log();
+    assert!(
+        log.contains("registered user=1001") && log.contains("transport=ws"),
+        "registered over WSS; log:\n{log}"
+    );
+}

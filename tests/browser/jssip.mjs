@@ -7,6 +7,8 @@
 //   RINGING <display>        the engine's INVITE for a citizen reached JsSIP (it rang, 180)
 //   DECLINED <cause>         JsSIP declined it (486) once the Rust test wrote `<file>.decline`
 //   UNREGISTERED             after the Rust test wrote `<file>`
+// With a 7th argument `only-register` it only registers and unregisters (the WSS test: an
+// https:// base, whose self-signed certificate the page accepts).
 // Everything is bounded in time; the only traffic is to the engine on loopback.
 import { build } from "esbuild";
 import { existsSync } from "node:fs";
@@ -14,7 +16,8 @@ import { createServer } from "node:http";
 import { createRequire } from "node:module";
 import { browser, say, guard } from "./lib.mjs";
 
-const [base, , , user, password, doneFile] = process.argv.slice(2);
+const [base, , , user, password, doneFile, mode] = process.argv.slice(2);
+const onlyRegister = mode === "only-register";
 const require = createRequire(import.meta.url);
 const ws = base.replace(/^http/, "ws") + "/ws";
 
@@ -68,7 +71,8 @@ function register(page, user, password) {
 guard(async (log) => {
   const bundle = await jssipBundle();
   const b = await browser();
-  const page = await b.newPage();
+  // Over HTTPS the test's certificate is self-signed (made in the test).
+  const page = await b.newPage({ ignoreHTTPSErrors: base.startsWith("https:") });
   page.on("console", (m) => log.push(m.text()));
   page.on("pageerror", (e) => log.push("pageerror " + e.message));
 
@@ -76,6 +80,15 @@ guard(async (log) => {
   // DevTools protocol, so no page of ours needs to carry it).
   await page.goto(base + "/api/health");
   await page.evaluate(bundle);
+
+  if (onlyRegister) {
+    const good = await register(page, user, password);
+    if (good.outcome !== "registered") throw new Error("right password: " + JSON.stringify(good));
+    say(`REGISTERED ${good.contact}`);
+    await unregister(page);
+    await b.close();
+    return;
+  }
 
   const wrong = await register(page, user, password + "-wrong");
   if (wrong.outcome !== "failed") throw new Error("wrong password: " + JSON.stringify(wrong));
@@ -143,6 +156,12 @@ guard(async (log) => {
   for (let i = 0; i < 200 && !(doneFile && existsSync(doneFile)); i++) {
     await new Promise((r) => setTimeout(r, 100));
   }
+  await unregister(page);
+  await b.close();
+});
+
+/** Unregisters the page's UA (bounded: 5 s) and says so. */
+async function unregister(page) {
   await page.evaluate(
     () =>
       new Promise((resolve) => {
@@ -152,5 +171,4 @@ guard(async (log) => {
       }),
   );
   say("UNREGISTERED");
-  await b.close();
-});
+}
