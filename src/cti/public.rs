@@ -469,6 +469,7 @@ pub(crate) async fn register(
         },
         area: sub.area,
         location: sub.location,
+        area_code: None,
         content: sub.content,
         urgency: Urgency::NonUrgent,
         request_type: sub.request_type,

@@ -369,6 +369,7 @@ async fn create(
         caller: req.caller,
         area: req.area,
         location: req.location,
+        area_code: None,
         content: req.content,
         urgency: req.urgency,
         request_type: req.request_type,

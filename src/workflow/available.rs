@@ -28,6 +28,7 @@ pub(crate) fn probes() -> Vec<Action> {
             caller_name: None,
             area: None,
             location: None,
+            area_code: None,
             urgency: None,
             request_type: None,
             domain: None,
@@ -43,6 +44,7 @@ pub(crate) fn probes() -> Vec<Action> {
             request_type: None,
             domain: None,
             category: None,
+            area_code: None,
         },
         Action::DirectClose {
             method: DirectMethod::KnowledgeBase,
@@ -65,6 +67,10 @@ pub(crate) fn probes() -> Vec<Action> {
             assisting: None,
         },
         Action::Sign,
+        Action::HandOn {
+            unit: None,
+            reason: None,
+        },
         Action::Return {
             reason: None,
             suggestion: None,
@@ -236,6 +242,7 @@ mod tests {
             Action::PartyLeft { .. } => 35,
             Action::CallbackMissed { .. } => 36,
             Action::SetCallbackBy { .. } => 37,
+            Action::HandOn { .. } => 38,
         }
     }
 
@@ -243,6 +250,6 @@ mod tests {
     fn every_kind_of_action_is_probed_once() {
         let mut seen: Vec<usize> = probes().iter().map(ordinal).collect();
         seen.sort_unstable();
-        assert_eq!(seen, (0..38).collect::<Vec<_>>());
+        assert_eq!(seen, (0..39).collect::<Vec<_>>());
     }
 }
