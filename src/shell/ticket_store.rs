@@ -347,7 +347,7 @@ fn put_row(conn: &Connection, row: &IndexRow, new: bool) -> Result<(), StoreErro
             row.external_key
         ])
         .map_err(backend)?;
-    // Unit visibility changes only on dispatch; rewrite it only when it differs.
+    // Unit visibility changes only on dispatch and hand-on; rewrite it only when it differs.
     let mut current: Vec<String> = conn
         .prepare_cached("SELECT unit FROM ticket_units WHERE ticket_id = ?1 ORDER BY unit")
         .map_err(backend)?
