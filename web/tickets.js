@@ -33,6 +33,7 @@ const CALLBACK_BY = { select: ["robot", "agent"], none: "tk.callback_by.default"
 // actions a ticket offers its reader comes from the engine (`actions` of the ticket).
 const ACTIONS = {
   sign: [],
+  hand_on: [["unit", UNIT], ["reason", TEXT]],
   return: [["reason", TEXT], ["suggestion", TEXT]],
   request_extension: [["reason", TEXT], ["days", NUM], ["caller_informed", BOOL]],
   assist_reply: [["text", TEXT]],
@@ -41,7 +42,7 @@ const ACTIONS = {
   complete: [["content", TEXT], ["caller_name", TEXT], ["area", TEXT], ["location", TEXT], ["urgency", sel("non_urgent", "urgent")], ["type", sel("consultation", "help", "suggestion", "complaint", "other")], ["domain", DOMAIN], ["category", CATEGORY]],
   accept: [],
   refuse: [["reason", sel("litigation", "arbitration", "discipline_inspection", "administrative_review", "information_disclosure", "petition_filed", "unlawful", "against_public_order", "secrets_or_privacy", "no_request")], ["explanation", TEXT]],
-  classify: [["urgency", sel("non_urgent", "urgent")], ["type", sel("consultation", "help", "suggestion", "complaint", "other")], ["category", CATEGORY]],
+  classify: [["urgency", sel("non_urgent", "urgent")], ["type", sel("consultation", "help", "suggestion", "complaint", "other")], ["category", CATEGORY], ["area_code", TEXT]],
   direct_close: [["method", sel("knowledge_base", "special_seat", "three_way_transfer")], ["answer", TEXT]],
   link_emergency: [["service", sel("110", "119", "120", "122", "water", "power", "gas", "heating")], ["reference", TEXT]],
   record_linked_result: [["result", TEXT]],
@@ -296,6 +297,11 @@ async function show(id) {
       el("dt", {}, t("f.type")), el("dd", {}, t("type." + tk.type)),
       el("dt", {}, t("f.domain")), el("dd", {}, label("domain", tk.domain)),
       el("dt", {}, t("desk.caller")), el("dd", {}, tk.caller?.phone ?? "—"),
+      ...(tk.area_path ? [el("dt", {}, t("f.area")), el("dd", { "data-testid": "area-path" }, tk.area_path)] : []),
+      // 下派: the whole chain of units, the dispatched one first.
+      ...(tk.assignment?.handed_from?.length
+        ? [el("dt", {}, t("tk.chain")), el("dd", { "data-testid": "unit-chain" }, [...tk.assignment.handed_from, tk.assignment.lead].map(unitName).join(" → "))]
+        : []),
       ...(tk.state === "awaiting_callback" || tk.callback_by
         ? [el("dt", {}, t("tk.callback_by")), el("dd", { "data-testid": "callback-by" }, tk.callback_by ? label("opt", tk.callback_by) : t("tk.callback_by.default"))]
         : []),
@@ -309,7 +315,7 @@ async function show(id) {
     ...citations(tk),
     form,
     el("h3", {}, t("tk.history")),
-    el("ol", { class: "history" }, (tk.history ?? []).map((h) => el("li", {}, `${dateTime(h.at)} · ${h.actor?.user ?? ""} · ${label("ev", h.event ?? "")}${h.callback_by ? ": " + label("opt", h.callback_by) : ""}`))),
+    el("ol", { class: "history" }, (tk.history ?? []).map((h) => el("li", {}, `${dateTime(h.at)} · ${h.actor?.user ?? ""} · ${label("ev", h.event ?? "")}${h.callback_by ? ": " + label("opt", h.callback_by) : ""}${h.event === "handed_on" ? `: ${unitName(h.from)} → ${unitName(h.to)} (${h.reason})` : ""}`))),
   );
   if (offered.length === 0) form.replaceWith(el("p", { class: "muted", "data-testid": "no-actions" }, t("tk.no_actions")));
 }

@@ -1,0 +1,57 @@
+//! Issue 21's desk in a real browser (Debian's Chromium, headless, playwright-core from
+//! `tests/browser/area.mjs`): agent 1001 accepts a citizen's web request, types part of a
+//! street's name into the area search, picks the street from the hits (shown with their
+//! paths), and the dispatch suggestion names that street's office; dispatched, the ticket
+//! carries the area and went to the street office by the catalogue's rule for the street.
+
+// Real peers run in real time.
+#![allow(clippy::disallowed_methods)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::pages::{start_page, submit_request};
+use common::{http_request, Engine};
+
+#[test]
+fn the_agent_picks_a_street_by_part_of_its_name_and_the_suggestion_names_its_office() {
+    let engine = Engine::start("");
+    let base = format!("http://{}", engine.http);
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let id = submit_request(&engine, "我家小区门口长期有人占道摆摊，垃圾没人清理。");
+    let desk = start_page("area", &base, "demo-agent-1001", tmp.path(), &[&id, "望江"]);
+    desk.expect(&format!("ACCEPTED {id}"), Duration::from_secs(60), &engine);
+    let before = desk.expect("BEFORE", Duration::from_secs(20), &engine);
+    assert!(
+        before.contains("市城市管理综合行政执法局"),
+        "no area yet: the city's unit: {before}"
+    );
+    let hits = desk.expect("HITS", Duration::from_secs(20), &engine);
+    assert!(
+        hits.contains("351002002=江临市 › 临江区 › 望江街道"),
+        "{hits}"
+    );
+    let picked = desk.expect("PICKED", Duration::from_secs(20), &engine);
+    assert_eq!(picked, "PICKED 江临市 › 临江区 › 望江街道");
+    let suggested = desk.expect("SUGGEST", Duration::from_secs(20), &engine);
+    assert!(
+        suggested.contains("市容环境") && suggested.contains("临江区望江街道办事处"),
+        "{suggested}"
+    );
+    desk.expect(&format!("SAVED {id}"), Duration::from_secs(20), &engine);
+    let (status, body) = http_request(
+        engine.http,
+        "GET",
+        &format!("/api/tickets/{id}"),
+        Some("demo-supervisor"),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    let t: serde_json::Value = serde_json::from_str(&body).expect("ticket json");
+    assert_eq!(t["state"], "dispatched", "{t}");
+    assert_eq!(t["area_code"], "351002002", "{t}");
+    assert_eq!(t["area"], "临江区", "{t}");
+    assert_eq!(t["area_path"], "江临市 › 临江区 › 望江街道", "{t}");
+    assert_eq!(t["assignment"]["lead"], "lj-wangjiang", "{t}");
+}
