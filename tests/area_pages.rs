@@ -55,3 +55,68 @@ fn the_agent_picks_a_street_by_part_of_its_name_and_the_suggestion_names_its_off
     assert_eq!(t["area_path"], "江临市 › 临江区 › 望江街道", "{t}");
     assert_eq!(t["assignment"]["lead"], "lj-wangjiang", "{t}");
 }
+
+/// The citizen's request page: part of a community's name typed in the area field, the
+/// community chosen among the hits (with their paths), sent; the ticket carries the area and
+/// its district's name, and is dispatched by the catalogue's rule for that area.
+#[test]
+fn a_citizen_picks_a_community_on_the_request_page_and_the_ticket_carries_it() {
+    let engine = Engine::start("");
+    let base = format!("http://{}", engine.http);
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let page = start_page("request", &base, "-", tmp.path(), &["area", "滨江花园"]);
+    let picked = page.expect("PICKED", Duration::from_secs(60), &engine);
+    assert_eq!(picked, "PICKED 江临市 › 临江区 › 滨江街道 › 滨江花园社区");
+    let receipt = page.expect("RECEIPT", Duration::from_secs(30), &engine);
+    let id = receipt.split_whitespace().nth(1).expect("id").to_string();
+    let get = |id: &str| {
+        let (status, body) = http_request(
+            engine.http,
+            "GET",
+            &format!("/api/tickets/{id}"),
+            Some("demo-supervisor"),
+            None,
+        );
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str::<serde_json::Value>(&body).expect("ticket json")
+    };
+    let t = get(&id);
+    assert_eq!(t["area_code"], "351002001001", "{t}");
+    assert_eq!(t["area"], "临江区", "{t}");
+    // The hotline classifies and dispatches it: the street's rule sends it to its office.
+    for action in [
+        r#"{"action":"accept"}"#,
+        r#"{"action":"classify","domain":"social_management","category":"city_appearance"}"#,
+        r#"{"action":"dispatch"}"#,
+    ] {
+        let (status, body) = http_request(
+            engine.http,
+            "POST",
+            &format!("/api/tickets/{id}/actions"),
+            Some("demo-agent-1001"),
+            Some(action),
+        );
+        assert_eq!(status, 200, "{action}: {body}");
+    }
+    assert_eq!(get(&id)["assignment"]["lead"], "lj-binjiang");
+    // Without a token the area search answers the page; an unknown code is refused.
+    let (status, body) = http_request(
+        engine.http,
+        "GET",
+        "/api/public/areas?q=%E6%B9%96%E6%BB%A8",
+        None,
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("江临市 › 东湖区 › 湖滨街道"), "{body}");
+    let bad = serde_json::json!({"content":"占道","type":"help","area_code":"351002009009","callback_consent":false});
+    let (status, body) = http_request(
+        engine.http,
+        "POST",
+        "/api/public/requests",
+        None,
+        Some(&bad.to_string()),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("unknown_area"), "{body}");
+}

@@ -72,6 +72,24 @@ pub(crate) async fn search(
     ApiQuery(p): ApiQuery<AreaParams>,
 ) -> Result<Response, ApiError> {
     who(&api, &headers)?;
+    let wf = api.worker().workflow();
+    answer(wf.catalogue.areas(), p)
+}
+
+/// The same search for the citizen's request page, without a token: the area tree is public
+/// (names and codes of administrative divisions), and each answer is bounded in size.
+#[utoipa::path(get, path = "/api/public/areas", operation_id = "public_areas", tag = "public",
+    params(AreaParams),
+    responses((status = 200, description = "Matching areas with their paths", body = AreaList), (status = 400, description = "Malformed query", body = ApiError)))]
+pub(crate) async fn public_search(
+    State(api): State<super::public::PublicApi>,
+    ApiQuery(p): ApiQuery<AreaParams>,
+) -> Result<Response, ApiError> {
+    let wf = api.tickets.worker().workflow();
+    answer(wf.catalogue.areas(), p)
+}
+
+fn answer(tree: &AreaTree, p: AreaParams) -> Result<Response, ApiError> {
     let q = p.q.unwrap_or_default();
     if q.chars().count() > MAX_QUERY_CHARS {
         return Err(ApiError::new(
@@ -81,8 +99,6 @@ pub(crate) async fn search(
         ));
     }
     let limit = p.limit.unwrap_or(20).clamp(1, MAX_AREA_HITS);
-    let wf = api.worker().workflow();
-    let tree = wf.catalogue.areas();
     Ok(Json(AreaList {
         areas: tree
             .search(&q, limit)

@@ -228,6 +228,13 @@ fn an_unknown_area_code_is_refused_and_a_known_one_names_its_district() {
         Some("小区东门外"),
         "free text kept"
     );
+    // Words given as the area were the caller's: kept as the location when there is none.
+    let mut words = intake(Some("351002001002"), "city_appearance");
+    words.area = Some("江岸小区".into());
+    words.location = None;
+    let w2 = w.create(&mut s, words, &agent, t0()).unwrap();
+    assert_eq!(w2.intake.area.as_deref(), Some("临江区"));
+    assert_eq!(w2.intake.location.as_deref(), Some("江岸小区"));
     // The agent corrects the area before dispatch: the new district's name follows.
     let classify = Action::Classify {
         urgency: None,

@@ -76,9 +76,9 @@ impl Rules<'_> {
         }])
     }
 
-    /// Checks a request's area code against the tree and, when the request names no area
-    /// in words, gives it the name of the area's district (what trends and the knowledge
-    /// base group by; the city's own name for the city).
+    /// Checks a request's area code against the tree and names `area` after the area's
+    /// district (what trends and the knowledge base group by; the city's own name for the
+    /// city). Words given as `area` are kept as `location` when that is empty.
     pub(super) fn place(&self, intake: &mut Intake) -> Result<(), Refusal> {
         intake.area_code = intake
             .area_code
@@ -93,10 +93,16 @@ impl Rules<'_> {
         let Some(area) = tree.get(code) else {
             return Err(Refusal::UnknownArea { code: code.clone() });
         };
-        if intake.area.as_deref().is_none_or(|a| a.trim().is_empty()) {
-            let name = tree.district_of(code).unwrap_or(area).name.clone();
-            intake.area = Some(name);
+        let name = tree.district_of(code).unwrap_or(area).name.clone();
+        let words = intake
+            .area
+            .take()
+            .map(|a| a.trim().to_string())
+            .filter(|a| !a.is_empty() && *a != name);
+        if intake.location.is_none() {
+            intake.location = words;
         }
+        intake.area = Some(name);
         Ok(())
     }
 }
