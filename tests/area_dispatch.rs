@@ -2,7 +2,8 @@
 //! pinned: the area search with paths, a ticket's area code (an unknown one is 400), the
 //! dispatch suggestion by area, dispatch by area, and a district office handing a ticket on
 //! to its street office, which signs and replies with its own token while the hotline sees
-//! the whole chain.
+//! the whole chain; a call transferred to a utility's own hotline recorded on its ticket, and
+//! the utility working the ticket like any unit.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -24,6 +25,7 @@ const OTHER_DISTRICT: Option<&str> = Some("demo-unit-lj-hub");
 struct Engine {
     addr: SocketAddr,
     now: Arc<AtomicI64>,
+    api: TicketApi,
     _dir: tempfile::TempDir,
 }
 
@@ -94,12 +96,14 @@ async fn start() -> Engine {
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
+    let served = api.clone();
     tokio::spawn(async move {
-        let _ = axum::serve(listener, router(api)).await;
+        let _ = axum::serve(listener, router(served)).await;
     });
     Engine {
         addr,
         now,
+        api,
         _dir: dir,
     }
 }
@@ -326,4 +330,116 @@ async fn a_district_office_hands_on_to_its_street_office_which_signs_and_replies
         .call("GET", &format!("/api/tickets/{id}"), DISTRICT, None)
         .await;
     assert_eq!(status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_transferred_to_a_utility_records_the_hand_over_and_the_utility_works_it() {
+    let e = start().await;
+    e.set_now("2026-06-01T10:00:00+08:00");
+    let at = DateTime::parse_from_rfc3339("2026-06-01T10:00:00+08:00").expect("time");
+    let open = |call: &str| {
+        let draft = hotline::workflow::model::CallDraft {
+            call_id: call.into(),
+            received_at: DateTime::parse_from_rfc3339("2026-06-01T09:58:00+08:00").expect("time"),
+            caller_phone: Some("13700003333".into()),
+            queue: Some("general".into()),
+            menu_path: vec![],
+        };
+        let api = e.api.clone();
+        async move {
+            api.worker()
+                .call(move |s, wf| {
+                    wf.open_draft(s, &draft, &hotline::workflow::model::Actor::system(), at)
+                })
+                .await
+                .expect("draft")
+                .id
+                .0
+        }
+    };
+    let id = open("call-telecom").await;
+    let water = open("call-water").await;
+    // A person may not claim the engine's transfer.
+    let (status, body) = e
+        .act(
+            &id,
+            AGENT,
+            json!({"action":"utility_transferred","unit":"telecom"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("engine_only")),
+        "{body}"
+    );
+    // What the engine task does when the call engine reports the transfer to `telecom`
+    // (a `[transfer.numbers]` key that is a utility unit), and to `water` (a C12 service too).
+    let mut calls = hotline::shell::call_tickets::CallTickets::new(e.api.clone());
+    calls.emergency_transfer("call-telecom".into(), "telecom");
+    calls.emergency_transfer("call-water".into(), "water");
+    calls.emergency_transfer("call-telecom".into(), "12315"); // neither: nothing recorded
+    calls.finish(std::time::Duration::from_secs(10)).await;
+    let (_, t) = e
+        .call("GET", &format!("/api/tickets/{id}"), AGENT, None)
+        .await;
+    let last = t["history"]
+        .as_array()
+        .expect("history")
+        .last()
+        .cloned()
+        .expect("event");
+    assert_eq!(last["event"], "handed_to_utility", "{t}");
+    assert_eq!(
+        (last["unit"].as_str(), last["number"].as_str()),
+        (Some("telecom"), Some("10000"))
+    );
+    assert_eq!(last["after_secs"], 120, "09:58 → 10:00: {last}");
+    assert_eq!(t["state"], "draft", "the hand-over changes no state");
+    assert_eq!(t["history"].as_array().map(Vec::len), Some(2), "{t}");
+    let (_, w) = e
+        .call("GET", &format!("/api/tickets/{water}"), AGENT, None)
+        .await;
+    let events: Vec<&str> = w["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter_map(|ev| ev["event"].as_str())
+        .collect();
+    assert_eq!(
+        events,
+        ["drafted", "linked_emergency", "handed_to_utility"],
+        "{w}"
+    );
+
+    // The agent completes the ticket and dispatches it: the utility signs and replies with
+    // its own token, like any unit.
+    let (status, t) = e
+        .act(
+            &id,
+            AGENT,
+            json!({"action":"complete","content":"家里宽带断网三天","urgency":"non_urgent",
+                "type":"complaint","domain":"public_service","category":"telecom_service",
+                "area_code":"351022100201"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{t}");
+    let (status, t) = e.act(&id, AGENT, json!({"action":"dispatch"})).await;
+    assert_eq!(status, 200, "{t}");
+    assert_eq!(t["assignment"]["lead"], "telecom");
+    let telecom = Some("demo-unit-telecom");
+    let (status, t) = e.act(&id, telecom, json!({"action":"sign"})).await;
+    assert_eq!(status, 200, "{t}");
+    let (status, t) = e
+        .act(
+            &id,
+            telecom,
+            json!({"action":"feedback","contact":"电话联系","verification":"线路故障属实",
+                "legal_basis":"《电信条例》","result":"已修复","caller_informed":true}),
+        )
+        .await;
+    assert_eq!(
+        (status, t["state"].as_str()),
+        (200, Some("under_review")),
+        "{t}"
+    );
 }

@@ -444,6 +444,10 @@ pub enum Action {
     /// C12: the engine transferred the call to an emergency or utility hotline: the call's
     /// ticket is urgent and linked in this one step (engine only).
     EmergencyTransferred { service: EmergencyService },
+    /// GB/T 44190 6.3.2: the engine transferred the call to a utility unit's own hotline
+    /// (`[transfer.numbers]`, the unit's `phone`): the ticket records the hand-over; the
+    /// utility then works the ticket like any unit (engine only).
+    UtilityTransferred { unit: UnitId },
     /// W17: the unit gives a final answer and asks for no further acceptance.
     RequestFinalAnswer {
         case: FinalAnswerCase,
@@ -516,6 +520,7 @@ impl Action {
             Action::Supervise { .. } => "supervise",
             Action::CloseSupervision { .. } => "close_supervision",
             Action::EmergencyTransferred { .. } => "emergency_transferred",
+            Action::UtilityTransferred { .. } => "utility_transferred",
             Action::RequestFinalAnswer { .. } => "request_final_answer",
             Action::ApproveFinalAnswer => "approve_final_answer",
             Action::RejectFinalAnswer { .. } => "reject_final_answer",
@@ -613,6 +618,8 @@ pub enum Refusal {
     NotSubUnit { unit: UnitId, of: UnitId },
     #[error("unit `{unit}` has no sub-units to hand a ticket on to")]
     NoSubUnit { unit: UnitId },
+    #[error("unit `{unit}` is not a utility (`kind = \"utility\"` in the dispatch catalogue)")]
+    NotUtility { unit: UnitId },
     #[error("`three_way_transfer` closes a request only when a handling unit took part in its call (W3), and no unit joined this ticket's call: bring the unit onto the call first, or close it with another method")]
     NoUnitOnCall,
 }
@@ -663,6 +670,7 @@ impl Refusal {
             Refusal::UnknownArea { .. } => "unknown_area",
             Refusal::NotSubUnit { .. } => "not_sub_unit",
             Refusal::NoSubUnit { .. } => "no_sub_unit",
+            Refusal::NotUtility { .. } => "not_utility",
         }
     }
 
@@ -700,6 +708,7 @@ impl Refusal {
                 | Refusal::NoUnitOnCall
                 | Refusal::UnknownArea { .. }
                 | Refusal::NotSubUnit { .. }
+                | Refusal::NotUtility { .. }
         )
     }
 

@@ -388,3 +388,37 @@ fn a_district_office_hands_on_to_its_street_office_and_the_deadlines_stay() {
     assert!(!offered.contains(&"hand_on"), "{offered:?}");
     assert!(offered.contains(&"feedback"), "{offered:?}");
 }
+
+#[test]
+fn only_the_engine_records_a_hand_over_and_only_to_a_utility() {
+    let w = wf();
+    let mut s = MemoryStore::default();
+    let agent = Actor::new("a", Role::Agent);
+    let t = w
+        .create(&mut s, intake(None, "city_appearance"), &agent, t0())
+        .unwrap();
+    let to = |u: &str| Action::UtilityTransferred {
+        unit: UnitId::new(u),
+    };
+    let e = w
+        .act(&mut s, &t.id, None, &agent, &to("water"), t0())
+        .unwrap_err();
+    assert!(
+        matches!(e, WorkflowError::Refused(Refusal::EngineOnly { .. })),
+        "{e}"
+    );
+    let sys = Actor::system();
+    let e = w
+        .act(&mut s, &t.id, None, &sys, &to("urban"), t0())
+        .unwrap_err();
+    assert!(
+        matches!(e, WorkflowError::Refused(Refusal::NotUtility { .. })),
+        "{e}"
+    );
+    let t = w.act(&mut s, &t.id, None, &sys, &to("gas"), t0()).unwrap();
+    assert!(matches!(
+        &t.history.last().unwrap().kind,
+        EventKind::HandedToUtility { unit, number: Some(n), .. } if unit.0 == "gas" && n == "96777"
+    ));
+    assert_eq!(t.state.name(), "received", "no state change");
+}

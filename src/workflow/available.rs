@@ -11,7 +11,7 @@ use crate::workflow::action::{
     SupervisionReason,
 };
 use crate::workflow::decide::Rules;
-use crate::workflow::model::{Actor, Recording, TicketId};
+use crate::workflow::model::{Actor, Recording, TicketId, UnitId};
 use crate::workflow::{Refusal, Ticket};
 
 /// The wire name of every kind of action, in the order the API offers them: a page that
@@ -67,6 +67,9 @@ pub(crate) fn probes() -> Vec<Action> {
             assisting: None,
         },
         Action::Sign,
+        Action::UtilityTransferred {
+            unit: UnitId::new("water"),
+        },
         Action::HandOn {
             unit: None,
             reason: None,
@@ -243,6 +246,7 @@ mod tests {
             Action::CallbackMissed { .. } => 36,
             Action::SetCallbackBy { .. } => 37,
             Action::HandOn { .. } => 38,
+            Action::UtilityTransferred { .. } => 39,
         }
     }
 
@@ -250,6 +254,6 @@ mod tests {
     fn every_kind_of_action_is_probed_once() {
         let mut seen: Vec<usize> = probes().iter().map(ordinal).collect();
         seen.sort_unstable();
-        assert_eq!(seen, (0..39).collect::<Vec<_>>());
+        assert_eq!(seen, (0..40).collect::<Vec<_>>());
     }
 }

@@ -324,6 +324,7 @@ impl<'a> Rules<'a> {
                 }])
             }
             A::HandOn { .. } => self.hand_on(t, actor, action),
+            A::UtilityTransferred { unit } => self.utility_transferred(t, actor, unit, at),
             A::Sign => {
                 let unit = self.lead_unit(t, actor, action)?;
                 match t.state {

@@ -76,6 +76,39 @@ impl Rules<'_> {
         }])
     }
 
+    /// The engine transferred the call to a utility's hotline: recorded on any ticket not
+    /// finished, naming the unit and the number dialled.
+    pub(super) fn utility_transferred(
+        &self,
+        t: &Ticket,
+        actor: &Actor,
+        unit: &UnitId,
+        at: chrono::DateTime<chrono::FixedOffset>,
+    ) -> Result<Vec<EventKind>, Refusal> {
+        if actor.role != Role::System {
+            return Err(Refusal::EngineOnly {
+                field: "utility_transferred",
+            });
+        }
+        if t.state.is_finished() {
+            return Err(Refusal::NotAllowed {
+                action: "utility_transferred",
+                state: t.state.name(),
+            });
+        }
+        let Some(u) = self.catalogue.unit(unit) else {
+            return Err(Refusal::UnknownUnit { unit: unit.clone() });
+        };
+        if u.kind != super::catalogue::UnitKind::Utility {
+            return Err(Refusal::NotUtility { unit: unit.clone() });
+        }
+        Ok(vec![EventKind::HandedToUtility {
+            unit: unit.clone(),
+            number: u.phone.clone(),
+            after_secs: Some((at - t.intake.received_at).num_seconds().max(0)),
+        }])
+    }
+
     /// Checks a request's area code against the tree and names `area` after the area's
     /// district (what trends and the knowledge base group by; the city's own name for the
     /// city). Words given as `area` are kept as `location` when that is empty.

@@ -513,6 +513,7 @@ impl Ticket {
                 },
                 sign_due: sign_due.clone(),
             },
+            (s, K::HandedToUtility { .. }) if !s.is_finished() => s,
             (
                 S::Handling { work, .. },
                 K::HandedOn {
