@@ -443,3 +443,56 @@ async fn a_call_transferred_to_a_utility_records_the_hand_over_and_the_utility_w
         "{t}"
     );
 }
+
+/// The citizen's area search needs no token, so it shares the public lookup limit of each
+/// address: past the burst it is refused with 429 and `Retry-After`, and counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_public_area_search_is_bounded_by_the_lookup_limit() {
+    use hotline::cti::public::{router as public_router, PublicApi};
+    let e = start().await;
+    e.set_now("2026-06-01T09:00:00+08:00");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = hotline::shell::portal_key::load_or_create(dir.path()).expect("key");
+    let config = hotline::config::PublicConfig {
+        lookup_burst: 3,
+        lookup_per_minute: 1,
+        ..Default::default()
+    };
+    let api = PublicApi::new(e.api.clone(), key, &config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = public_router(api).into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let public = Engine {
+        addr,
+        now: e.now.clone(),
+        api: e.api.clone(),
+        _dir: dir,
+    };
+    let path = "/api/public/areas?q=%E6%B9%96%E6%BB%A8"; // 湖滨
+    for _ in 0..3 {
+        let (status, body) = public.call("GET", path, None, None).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(
+            body["areas"].as_array().is_some_and(|a| !a.is_empty()),
+            "{body}"
+        );
+    }
+    let (status, body) = public.call("GET", path, None, None).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (429, Some("rate_limited")),
+        "{body}"
+    );
+    let refused = e.api.worker().metrics().public_refused.snapshot();
+    assert!(
+        refused
+            .iter()
+            .any(|(code, n)| *code == "rate_limited" && *n >= 1),
+        "{refused:?}"
+    );
+}

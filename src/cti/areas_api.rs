@@ -77,16 +77,31 @@ pub(crate) async fn search(
 }
 
 /// The same search for the citizen's request page, without a token: the area tree is public
-/// (names and codes of administrative divisions), and each answer is bounded in size.
+/// (names and codes of administrative divisions). Each address shares the lookup limit of
+/// `[public]` (`429 rate_limited` with `Retry-After`, counted in
+/// `hotline_public_refused_total`), and each answer is bounded in size.
 #[utoipa::path(get, path = "/api/public/areas", operation_id = "public_areas", tag = "public",
     params(AreaParams),
-    responses((status = 200, description = "Matching areas with their paths", body = AreaList), (status = 400, description = "Malformed query", body = ApiError)))]
+    responses((status = 200, description = "Matching areas with their paths", body = AreaList), (status = 400, description = "Malformed query", body = ApiError), (status = 404, description = "`disabled`: the public channel is off", body = crate::cti::public::PublicErrorBody), (status = 429, description = "`rate_limited` (with Retry-After)", body = crate::cti::public::PublicErrorBody)))]
 pub(crate) async fn public_search(
     State(api): State<super::public::PublicApi>,
-    ApiQuery(p): ApiQuery<AreaParams>,
-) -> Result<Response, ApiError> {
+    req: axum::extract::Request,
+) -> Response {
+    let q = super::public::page_query(req.uri());
+    let lang = super::public::lang_of(&q, req.headers());
+    let ip = super::public::peer(req.extensions());
+    if let Err(r) = super::public_follow::lookup_allowed(&api, ip) {
+        return super::public::fail(&api, lang, r, None);
+    }
+    let p = match axum::extract::Query::<AreaParams>::try_from_uri(req.uri()) {
+        Ok(axum::extract::Query(p)) => p,
+        Err(e) => {
+            return ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text())
+                .into_response()
+        }
+    };
     let wf = api.tickets.worker().workflow();
-    answer(wf.catalogue.areas(), p)
+    answer(wf.catalogue.areas(), p).unwrap_or_else(IntoResponse::into_response)
 }
 
 fn answer(tree: &AreaTree, p: AreaParams) -> Result<Response, ApiError> {
