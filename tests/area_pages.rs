@@ -120,3 +120,66 @@ fn a_citizen_picks_a_community_on_the_request_page_and_the_ticket_carries_it() {
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("unknown_area"), "{body}");
 }
+
+/// The ticket desk's 下派 in Chromium: the district's 12345 office signs its ticket and hands
+/// it on to its street office (only its own sub-units are offered); the street office, with
+/// its own token, sees the chain and signs it.
+#[test]
+fn a_district_office_hands_a_ticket_on_to_its_street_office_on_the_ticket_desk() {
+    let engine = Engine::start("");
+    let base = format!("http://{}", engine.http);
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let body = serde_json::json!({"channel":"phone","content":"小区门口占道经营","urgency":"non_urgent",
+        "type":"complaint","domain":"social_management","category":"city_appearance",
+        "area_code":"351003001001"});
+    let (status, text) = http_request(
+        engine.http,
+        "POST",
+        "/api/tickets",
+        Some("demo-agent-1001"),
+        Some(&body.to_string()),
+    );
+    assert_eq!(status, 201, "{text}");
+    let t: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let id = t["id"].as_str().expect("id").to_string();
+    let (status, text) = http_request(
+        engine.http,
+        "POST",
+        &format!("/api/tickets/{id}/actions"),
+        Some("demo-agent-1001"),
+        Some(r#"{"action":"dispatch"}"#),
+    );
+    assert_eq!(status, 200, "{text}");
+    let page = start_page(
+        "hand_on",
+        &base,
+        "demo-unit-dh-hub",
+        tmp.path(),
+        &[&id, "demo-unit-dh-hubin"],
+    );
+    let subs = page.expect("SUBUNITS", Duration::from_secs(60), &engine);
+    assert_eq!(
+        subs, "SUBUNITS dh-guiyuan dh-hubin",
+        "only its own street offices"
+    );
+    let handed = page.expect("HANDED", Duration::from_secs(20), &engine);
+    assert_eq!(
+        handed,
+        "HANDED 东湖区政务服务管理局（区12345分中心） → 东湖区湖滨街道办事处"
+    );
+    page.expect("STREET_SIGNED", Duration::from_secs(30), &engine);
+    let (_, text) = http_request(
+        engine.http,
+        "GET",
+        &format!("/api/tickets/{id}"),
+        Some("demo-supervisor"),
+        None,
+    );
+    let t: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(t["state"], "handling", "{t}");
+    assert_eq!(t["assignment"]["lead"], "dh-hubin", "{t}");
+    assert_eq!(
+        t["assignment"]["handed_from"],
+        serde_json::json!(["dh-hub"])
+    );
+}
