@@ -43,6 +43,8 @@ use utoipa::{Modify, OpenApi};
         super::tickets::sweep_now,
         super::tickets::categories,
         super::tickets::units,
+        super::areas_api::search,
+        super::areas_api::public_search,
         super::tickets::report,
         super::tickets::me,
         super::audit::reads,

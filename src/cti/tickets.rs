@@ -225,6 +225,7 @@ pub fn router(api: TicketApi) -> Router {
         .route("/api/audit/monitoring", get(crate::cti::audit::monitoring))
         .route("/api/dispatch/categories", get(categories))
         .route("/api/dispatch/units", get(units))
+        .route("/api/areas", get(super::areas_api::search))
         .route("/api/reports", get(report))
         .route("/api/me", get(me))
         .with_state(api.clone())
@@ -237,6 +238,8 @@ impl From<WorkflowError> for ApiError {
             WorkflowError::Refused(r) => {
                 let status = if r.is_forbidden() {
                     StatusCode::FORBIDDEN
+                } else if r.is_bad_request() {
+                    StatusCode::BAD_REQUEST
                 } else if r.is_invalid_input() {
                     StatusCode::UNPROCESSABLE_ENTITY
                 } else {
@@ -318,6 +321,10 @@ pub(crate) struct CreateTicket {
     area: Option<String>,
     #[serde(default)]
     location: Option<String>,
+    /// An area code of the area tree (`GET /api/areas`); an unknown one is refused with 400
+    /// `unknown_area`. Sets `area` to its district's name when `area` is not given.
+    #[serde(default)]
+    area_code: Option<String>,
     content: String,
     urgency: Urgency,
     #[serde(rename = "type")]
@@ -369,6 +376,7 @@ async fn create(
         caller: req.caller,
         area: req.area,
         location: req.location,
+        area_code: req.area_code,
         content: req.content,
         urgency: req.urgency,
         request_type: req.request_type,
@@ -395,7 +403,10 @@ async fn create(
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
-        Json(TicketView::for_reader(&t, now, actions, &actor)),
+        Json(
+            TicketView::for_reader(&t, now, actions, &actor)
+                .with_area_path(api.worker.workflow().catalogue.areas()),
+        ),
     )
         .into_response())
 }
@@ -422,7 +433,8 @@ async fn show(
         })
         .await?;
     may_see(&actor, &t)?;
-    let view = TicketView::for_reader(&t, now, actions, &actor);
+    let view = TicketView::for_reader(&t, now, actions, &actor)
+        .with_area_path(api.worker.workflow().catalogue.areas());
     if let Some(refused) =
         crate::cti::audit::caller_read(&api, &actor, &t, view.caller == t.intake.caller, now)
             .await?
@@ -516,7 +528,11 @@ async fn act(
     crate::cti::kb::record_citations(api.kb.as_ref(), &t.id.0, cites, now).await;
     api.web_ticket_changed(&t);
     tracing::info!(id = %t.id, version = t.version, user = %actor.user, state = t.state.name(), "ticket action");
-    Ok(Json(TicketView::for_reader(&t, now, actions, &actor)).into_response())
+    Ok(Json(
+        TicketView::for_reader(&t, now, actions, &actor)
+            .with_area_path(api.worker.workflow().catalogue.areas()),
+    )
+    .into_response())
 }
 
 /// Query string of `GET /api/tickets`.
@@ -712,6 +728,9 @@ pub(crate) struct CategoryParams {
     /// Request text to suggest categories for (keywords).
     q: Option<String>,
     domain: Option<String>,
+    /// An area code: each category's `lead` and `assisting` are then the units it goes to
+    /// in that area (dispatch by area, up the tree to the city-level units); unknown: 400.
+    area: Option<String>,
 }
 
 /// The dispatch catalogue's categories (suggested for `q`, or all) and the domains.
@@ -733,8 +752,12 @@ async fn categories(
         .into_iter()
         .filter(|c| p.domain.as_ref().is_none_or(|d| &c.domain.0 == d))
         .collect();
+    let area = super::areas_api::known_area(cat, p.area.as_deref())?;
     Ok(Json(CategoryList {
-        categories: list.into_iter().cloned().collect(),
+        categories: list
+            .into_iter()
+            .map(|c| super::areas_api::for_area(cat, c, area))
+            .collect(),
         domains: cat.domains().map(str::to_string).collect(),
     })
     .into_response())

@@ -129,6 +129,15 @@ pub fn check(path: &Path) -> Result<String, Vec<String>> {
         assets.menus.worst_case_to_person().as_secs_f64()
     ));
     summary.push('\n');
+    let cat = &workflow.catalogue;
+    if !cat.areas().is_empty() {
+        // `load_workflow` refused a category that resolves to no unit in some area.
+        summary.push_str(&format!(
+            "dispatch by area: {} areas, {} categories resolve to a unit in every area\n",
+            cat.areas().iter().count(),
+            cat.categories().count()
+        ));
+    }
     for robot in assets.robots.values() {
         summary.push_str(&format!("{robot}\n"));
     }

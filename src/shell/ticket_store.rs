@@ -347,7 +347,7 @@ fn put_row(conn: &Connection, row: &IndexRow, new: bool) -> Result<(), StoreErro
             row.external_key
         ])
         .map_err(backend)?;
-    // Unit visibility changes only on dispatch; rewrite it only when it differs.
+    // Unit visibility changes only on dispatch and hand-on; rewrite it only when it differs.
     let mut current: Vec<String> = conn
         .prepare_cached("SELECT unit FROM ticket_units WHERE ticket_id = ?1 ORDER BY unit")
         .map_err(backend)?
@@ -759,9 +759,16 @@ fn internet_response(
 pub enum LoadError {
     #[error("{path}: {message}")]
     File { path: PathBuf, message: String },
+    #[error("{path}:{line}: {message}")]
+    At {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
 }
 
-/// Reads `calendar_dir/*.toml` (one per year) and the dispatch catalogue into a [`Workflow`].
+/// Reads `calendar_dir/*.toml` (one per year), the dispatch catalogue and, beside it,
+/// `areas.toml` (the area tree; none: dispatch by area is off) into a [`Workflow`].
 /// A missing calendar year is not an error: deadlines in it carry a warning.
 pub fn load_workflow(
     calendar_dir: &Path,
@@ -784,8 +791,33 @@ pub fn load_workflow(
         }
     }
     let text = std::fs::read_to_string(dispatch).map_err(|e| file_err(dispatch, e.to_string()))?;
-    let catalogue =
-        DispatchCatalogue::from_toml_str(&text).map_err(|e| file_err(dispatch, e.to_string()))?;
+    let at_line = |path: &Path, e: crate::workflow::catalogue::CatalogueError| match e {
+        crate::workflow::catalogue::CatalogueError::Syntax { line, message }
+        | crate::workflow::catalogue::CatalogueError::At { line, message } => LoadError::At {
+            path: path.to_path_buf(),
+            line,
+            message,
+        },
+        e => file_err(path, e.to_string()),
+    };
+    let catalogue = DispatchCatalogue::from_toml_str(&text).map_err(|e| at_line(dispatch, e))?;
+    let areas_path = dispatch.with_file_name("areas.toml");
+    let areas = match std::fs::read_to_string(&areas_path) {
+        Ok(text) => {
+            crate::workflow::areas::AreaTree::from_toml_str(&text).map_err(|e| LoadError::At {
+                path: areas_path.clone(),
+                line: e.line,
+                message: e.message,
+            })?
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Default::default(),
+        Err(e) => return Err(file_err(&areas_path, e.to_string())),
+    };
+    let area_count = areas.iter().count();
+    let catalogue = catalogue
+        .with_areas(areas)
+        .map_err(|e| at_line(dispatch, e))?;
+    tracing::info!(areas = area_count, "area tree loaded");
     let calendar = WorkCalendar::new(years);
     tracing::info!(years = ?calendar.years().collect::<Vec<_>>(), "workflow calendar loaded");
     Ok(Workflow {
