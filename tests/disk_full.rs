@@ -34,6 +34,7 @@ fn live(id: &str) -> LiveCall {
         id: id.into(),
         caller: "138******78".into(),
         called: "12345".into(),
+        called_name: None,
         state: CallState::Talking,
         menu_path: vec!["main:1".into()],
         queue: Some("enterprise".into()),

@@ -4,10 +4,12 @@
 
 mod kb;
 mod kpi;
+mod numbers;
 mod public;
 mod trunk;
 pub use kb::KbConfig;
 pub use kpi::KpiConfig;
+pub use numbers::{number_specs, ConfigSource, NoticePrompt, NumberEntry};
 pub use public::PublicConfig;
 pub use trunk::TrunkConfig;
 
@@ -65,6 +67,12 @@ pub struct Config {
     /// The workflow's numbers (W4–W17, C12): deadlines, limits, thresholds. Reloaded by
     /// `SIGHUP`; a changed number applies to deadlines decided afterwards.
     pub policy: crate::workflow::Policy,
+    /// Integrated numbers: where each answered number's calls go (`[numbers.<digits>]`;
+    /// a number of `sip.service_numbers` without a table walks the entry menu).
+    pub numbers: std::collections::BTreeMap<String, NumberEntry>,
+    /// The file this configuration was read from (its spans become `file:line`).
+    #[serde(skip)]
+    pub source: ConfigSource,
     /// The folder of the config file: `calendar/`, `dispatch.toml` and `users.toml` live there.
     #[serde(skip)]
     pub config_dir: PathBuf,
@@ -366,6 +374,10 @@ impl Config {
         })?;
         let mut config = Self::parse(&text, path).map_err(|e| vec![e])?;
         config.config_dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        config.source = ConfigSource {
+            path: path.to_path_buf(),
+            text: text.as_str().into(),
+        };
         config.resolve_paths(path);
         config.validate(&text, path)?;
         // Only a valid [trunk] is read further: its secret file, once, here.
@@ -432,6 +444,7 @@ impl Config {
             );
         }
         self.kb.problems().into_iter().for_each(|(k, m)| bad(k, m));
+        let number_problems = numbers::problems(&self.numbers, &self.sip.service_numbers, text);
         for n in &self.sip.service_numbers {
             if n.is_empty() || !n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+') {
                 bad(
@@ -604,6 +617,15 @@ impl Config {
         for (key, message) in self.policy.problems() {
             bad(key, message);
         }
+        errors.extend(
+            number_problems
+                .into_iter()
+                .map(|(line, message)| ConfigError::Invalid {
+                    path: path.to_path_buf(),
+                    line,
+                    message,
+                }),
+        );
         if errors.is_empty() {
             Ok(())
         } else {
@@ -661,10 +683,57 @@ mod tests {
     fn shipped_config_loads_and_validates() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/hotline.toml");
         let config = Config::load(&path).expect("shipped config is valid");
-        assert_eq!(config.sip.service_numbers, vec!["12345"]);
+        assert_eq!(config.sip.service_numbers, vec!["12345", "12315", "12333"]);
         assert_eq!(config.sip.listen.port(), 5060);
         assert_eq!(config.http.listen.port(), 8080);
         assert!(config.ivr.menus_dir.ends_with("ivr-menus"));
+    }
+
+    #[test]
+    fn shipped_config_has_two_integrated_numbers_besides_12345() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/hotline.toml");
+        let config = Config::load(&path).expect("shipped config is valid");
+        let queue = |n: &str| {
+            config.numbers[n]
+                .queue
+                .as_ref()
+                .map(|q| q.get_ref().clone())
+        };
+        assert_eq!(queue("12315").as_deref(), Some("market"));
+        assert_eq!(queue("12333").as_deref(), Some("hrss"));
+        assert!(config.numbers["12345"].queue.is_none() && config.numbers["12345"].menu.is_none());
+        assert_eq!(config.source.path, path);
+    }
+
+    #[test]
+    fn a_number_table_must_name_an_answered_number_and_one_target() {
+        let text = "[sip]\nservice_numbers = [\"12345\"]\n\n[numbers.12315]\nqueue = \"market\"\n";
+        let config = Config::parse(text, Path::new("x.toml")).unwrap();
+        let errs = config.validate(text, Path::new("x.toml")).unwrap_err();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        let msg = errs[0].to_string();
+        assert!(
+            msg.starts_with("x.toml:4: [numbers.12315]: 12315 is not in sip.service_numbers"),
+            "{msg}"
+        );
+        let text = "[sip]\nservice_numbers = [\"12315\"]\n[numbers.12315]\nmenu = \"main\"\nqueue = \"market\"\n";
+        let config = Config::parse(text, Path::new("x.toml")).unwrap();
+        let errs = config.validate(text, Path::new("x.toml")).unwrap_err();
+        assert!(
+            errs[0]
+                .to_string()
+                .starts_with("x.toml:5: [numbers.12315]: give either menu or queue"),
+            "{}",
+            errs[0]
+        );
+        let err =
+            Config::parse("[numbers.12315]\nqueu = \"market\"\n", Path::new("x.toml")).unwrap_err();
+        assert!(err.to_string().starts_with("x.toml:2: "), "{err}");
+        // A plain list still works: every number walks the entry menu.
+        let text = "[sip]\nservice_numbers = [\"12345\", \"12315\"]\n";
+        let config = Config::parse(text, Path::new("x.toml")).unwrap();
+        assert!(config.validate(text, Path::new("x.toml")).is_ok());
+        assert!(config.numbers.is_empty());
     }
 
     #[test]

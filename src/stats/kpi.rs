@@ -50,6 +50,9 @@ pub enum Outcome {
 #[derive(Debug, Clone, PartialEq)]
 pub struct KpiEvent {
     pub queue: Option<String>,
+    /// The service number the citizen dialled (`12315`), for the per-number rates; `None`
+    /// for what belongs to no inbound call (a callback's later tries).
+    pub number: Option<String>,
     pub outcome: Outcome,
     pub at: DateTime<Utc>,
 }

@@ -351,6 +351,7 @@ fn record(c: &Call) -> CallRecord {
             id: c.id.to_string(),
             caller: "138****0000".into(),
             called: "12345".into(),
+            called_name: None,
             state: CallState::Ended,
             menu_path: vec!["main:1".into()],
             queue: Some(c.queue.to_string()),
