@@ -64,6 +64,7 @@ async fn fill(api: &TicketApi) -> usize {
         .expect("cap");
     for i in 0..5000 {
         let draft = CallDraft {
+            number: None,
             call_id: format!("filler-{i}"),
             received_at: china().with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap(),
             caller_phone: Some(format!("139{i:08}")),

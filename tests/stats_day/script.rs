@@ -433,6 +433,7 @@ pub fn write(data_dir: &Path) {
             .find(|c| c.id == call)
             .expect("a scripted call");
         let draft = CallDraft {
+            number: None,
             call_id: call.to_string(),
             received_at: when(c.queued.0, c.queued.1),
             caller_phone: None,
