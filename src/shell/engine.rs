@@ -210,6 +210,10 @@ impl EngineTask {
                     EngineCommand::Stats(reply) => {
                         let _ = reply.send(self.kpis.snapshot(crate::shell::clock::wall_now()));
                     }
+                    EngineCommand::StatsFor { number, reply } => {
+                        let now = crate::shell::clock::wall_now();
+                        let _ = reply.send(self.kpis.snapshot_number(&number, now));
+                    }
                     EngineCommand::CallerOf { call, reply } => {
                         let _ = reply.send(self.core.caller_of(&call));
                     }

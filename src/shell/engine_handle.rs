@@ -45,6 +45,11 @@ pub enum EngineCommand {
     },
     /// Answer with the KPIs now.
     Stats(oneshot::Sender<crate::stats::kpi::KpiSnapshot>),
+    /// Answer with one service number's KPIs now (integrated numbers).
+    StatsFor {
+        number: String,
+        reply: oneshot::Sender<crate::stats::kpi::KpiSnapshot>,
+    },
     /// Answer with a live call's caller number and agent (the desk's caller history).
     CallerOf {
         call: String,
@@ -206,6 +211,15 @@ impl EngineHandle {
     /// The two KPIs and their series.
     pub async fn stats(&self) -> Result<crate::stats::kpi::KpiSnapshot, EngineGone> {
         self.ask(EngineCommand::Stats).await
+    }
+
+    /// One service number's two KPIs and their series.
+    pub async fn stats_for(
+        &self,
+        number: String,
+    ) -> Result<crate::stats::kpi::KpiSnapshot, EngineGone> {
+        self.ask(|reply| EngineCommand::StatsFor { number, reply })
+            .await
     }
 
     /// A live call's whole caller number and its agent, or `None` when it has ended.
