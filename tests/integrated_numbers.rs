@@ -276,4 +276,27 @@ fn integrated_numbers_reach_their_queues_after_their_notice_and_are_counted_per_
     check(&engine, "after a restart");
     let (status, body) = engine.get("/api/stats?number=12%2015");
     assert_eq!(status, 400, "{body}");
+
+    // SIGHUP: a number added to the configuration is answered at once, routed by its table.
+    let path = engine.data_dir.path().join("project/config/hotline.toml");
+    let text = std::fs::read_to_string(&path).expect("config");
+    let text = text.replace("\"12333\"]", "\"12333\", \"12366\"]")
+        + "\n[numbers.12366]\nname = \"12366 test\"\nqueue = \"general\"\n";
+    std::fs::write(&path, text).expect("write config");
+    let status = std::process::Command::new("kill")
+        .args(["-HUP", &engine.pid().to_string()])
+        .status()
+        .expect("kill -HUP");
+    assert!(status.success());
+    wait_for(Duration::from_secs(10), || {
+        engine.log().contains("reloaded: ").then_some(())
+    })
+    .unwrap_or_else(|| panic!("no reload; log:\n{}", engine.log()));
+    let (_rtp, caller) = call(&engine, "12366", 2000);
+    let added = engine
+        .call_where(Duration::from_secs(5), |c| c["called"] == "12366")
+        .unwrap_or_else(|| panic!("12366 not answered after SIGHUP; log:\n{}", engine.log()));
+    assert_eq!(added["queue"], "general", "{added}");
+    assert_eq!(added["called_name"], "12366 test", "{added}");
+    caller.join().expect("sipp thread").assert_ok();
 }

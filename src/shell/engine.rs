@@ -233,10 +233,12 @@ impl EngineTask {
                         menus,
                         acd,
                         unit_numbers,
+                        service_numbers,
                         reply,
                     } => {
                         let now = crate::shell::clock::now();
                         self.core.set_unit_numbers(unit_numbers);
+                        self.core.set_service_numbers(service_numbers);
                         let credentials = Box::new(super::AgentCredentials((*acd).clone()));
                         let _ = reply.send(self.core.handle_reload(menus, &acd, credentials, now));
                     }

@@ -74,6 +74,8 @@ pub enum EngineCommand {
         acd: Box<crate::acd::config::AcdConfig>,
         /// The units' phone numbers of the reloaded `dispatch.toml`.
         unit_numbers: std::collections::BTreeMap<String, String>,
+        /// `sip.service_numbers` of the reloaded configuration (integrated numbers).
+        service_numbers: Vec<String>,
         reply: oneshot::Sender<crate::acd::core::Reconfigured>,
     },
 }
@@ -237,11 +239,13 @@ impl EngineHandle {
         menus: std::sync::Arc<crate::ivr::model::MenuTree>,
         acd: crate::acd::config::AcdConfig,
         unit_numbers: std::collections::BTreeMap<String, String>,
+        service_numbers: Vec<String>,
     ) -> Result<crate::acd::core::Reconfigured, EngineGone> {
         self.ask(|reply| EngineCommand::Reload {
             menus,
             acd: Box::new(acd),
             unit_numbers,
+            service_numbers,
             reply,
         })
         .await
