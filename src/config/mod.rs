@@ -690,53 +690,6 @@ mod tests {
     }
 
     #[test]
-    fn shipped_config_has_two_integrated_numbers_besides_12345() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/hotline.toml");
-        let config = Config::load(&path).expect("shipped config is valid");
-        let queue = |n: &str| {
-            config.numbers[n]
-                .queue
-                .as_ref()
-                .map(|q| q.get_ref().clone())
-        };
-        assert_eq!(queue("12315").as_deref(), Some("market"));
-        assert_eq!(queue("12333").as_deref(), Some("hrss"));
-        assert!(config.numbers["12345"].queue.is_none() && config.numbers["12345"].menu.is_none());
-        assert_eq!(config.source.path, path);
-    }
-
-    #[test]
-    fn a_number_table_must_name_an_answered_number_and_one_target() {
-        let text = "[sip]\nservice_numbers = [\"12345\"]\n\n[numbers.12315]\nqueue = \"market\"\n";
-        let config = Config::parse(text, Path::new("x.toml")).unwrap();
-        let errs = config.validate(text, Path::new("x.toml")).unwrap_err();
-        assert_eq!(errs.len(), 1, "{errs:?}");
-        let msg = errs[0].to_string();
-        assert!(
-            msg.starts_with("x.toml:4: [numbers.12315]: 12315 is not in sip.service_numbers"),
-            "{msg}"
-        );
-        let text = "[sip]\nservice_numbers = [\"12315\"]\n[numbers.12315]\nmenu = \"main\"\nqueue = \"market\"\n";
-        let config = Config::parse(text, Path::new("x.toml")).unwrap();
-        let errs = config.validate(text, Path::new("x.toml")).unwrap_err();
-        assert!(
-            errs[0]
-                .to_string()
-                .starts_with("x.toml:5: [numbers.12315]: give either menu or queue"),
-            "{}",
-            errs[0]
-        );
-        let err =
-            Config::parse("[numbers.12315]\nqueu = \"market\"\n", Path::new("x.toml")).unwrap_err();
-        assert!(err.to_string().starts_with("x.toml:2: "), "{err}");
-        // A plain list still works: every number walks the entry menu.
-        let text = "[sip]\nservice_numbers = [\"12345\", \"12315\"]\n";
-        let config = Config::parse(text, Path::new("x.toml")).unwrap();
-        assert!(config.validate(text, Path::new("x.toml")).is_ok());
-        assert!(config.numbers.is_empty());
-    }
-
-    #[test]
     fn unknown_key_is_refused_with_its_line() {
         let text = "[sip]\nlisten = \"127.0.0.1:5060\"\nlisen = 1\n";
         let err = Config::parse(text, Path::new("x.toml")).unwrap_err();
