@@ -274,6 +274,15 @@ fn integrated_numbers_reach_their_queues_after_their_notice_and_are_counted_per_
     std::fs::remove_dir_all(data.path().join("project")).expect("old project");
     let engine = Engine::start_in(data, CONFIG, &[], &[]);
     check(&engine, "after a restart");
+    // The record and the ticket keep the number across the restart too.
+    let recent = json(&engine, "/api/calls/recent");
+    let kept = recent.as_array().is_some_and(|a| {
+        a.iter()
+            .any(|r| r["called"] == "12315" && r["called_name"] == "12315 市场监管")
+    });
+    assert!(kept, "{recent}");
+    let list = json(&engine, "/api/tickets?number=12315");
+    assert_eq!(list["items"][0]["id"], ticket.as_str(), "{list}");
     let (status, body) = engine.get("/api/stats?number=12%2015");
     assert_eq!(status, 400, "{body}");
 
