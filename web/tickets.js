@@ -293,10 +293,10 @@ async function show(id) {
     el("h2", { "data-state": tk.state }, `${tk.id} · ${t("st." + tk.state)}`),
     el("p", {}, tk.content || "—"),
     el("dl", {},
+      ...(tk.number ? [el("dt", {}, t("desk.number")), el("dd", { "data-testid": "number" }, tk.number)] : []),
       el("dt", {}, t("f.type")), el("dd", {}, t("type." + tk.type)),
       el("dt", {}, t("f.domain")), el("dd", {}, label("domain", tk.domain)),
       el("dt", {}, t("desk.caller")), el("dd", {}, tk.caller?.phone ?? "—"),
-      ...(tk.number ? [el("dt", {}, t("desk.number")), el("dd", { "data-testid": "number" }, tk.number)] : []),
       ...(tk.state === "awaiting_callback" || tk.callback_by
         ? [el("dt", {}, t("tk.callback_by")), el("dd", { "data-testid": "callback-by" }, tk.callback_by ? label("opt", tk.callback_by) : t("tk.callback_by.default"))]
         : []),
