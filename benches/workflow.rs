@@ -67,6 +67,7 @@ const CHANNELS: [Channel; 4] = [Channel::Phone, Channel::Web, Channel::App, Chan
 
 fn intake(i: usize, at: DateTime<FixedOffset>) -> Intake {
     Intake {
+        number: None,
         channel: CHANNELS[i % 4],
         received_at: at,
         caller: Caller {

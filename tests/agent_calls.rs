@@ -437,6 +437,8 @@ fn the_agent_transfers_an_urgent_caller_to_110_through_the_gateway() {
             "foreign",
             "sign",
             "high_frequency",
+            "market",
+            "hrss",
             "110"
         ]),
         "{desk}"

@@ -179,6 +179,44 @@ fn check_prints_the_policy_in_force_and_names_a_bad_number_with_its_line() {
 }
 
 #[test]
+fn an_integrated_number_naming_an_unknown_queue_menu_or_advertising_is_refused_at_its_line() {
+    let (dir, config) = project(&shipped_menus());
+    let text = "[sip]\nservice_numbers = [\"12345\", \"12315\", \"12333\", \"12366\"]\n\n\
+                [numbers.12315]\nqueue = \"markt\"\n\
+                [numbers.12333]\nmenu = \"hrss\"\n\
+                [numbers.12366]\nqueue = \"general\"\nnotice = { file = \"notice-12315.wav\", purpose = \"advertising\" }\n";
+    std::fs::write(&config, text).expect("config");
+    let (code, _, stderr) = check(&config);
+    assert_eq!(code, 1, "{stderr}");
+    let path = dir.path().join("config/hotline.toml");
+    for (line, what) in [
+        (5, "[numbers.12315] queue names queue `markt`"),
+        (7, "[numbers.12333] menu names menu `hrss`"),
+        (10, "prompt purpose `advertising` is not allowed"),
+    ] {
+        let expected = format!("{}:{line}: {what}", path.display());
+        assert!(
+            stderr.contains(&expected),
+            "wanted {expected} in:\n{stderr}"
+        );
+    }
+    // Fixed, it passes and says where each number goes.
+    let text = text
+        .replace("markt", "market")
+        .replace("menu = \"hrss\"", "menu = \"special\"")
+        .replace("advertising", "information");
+    std::fs::write(&config, text).expect("config");
+    let (code, stdout, stderr) = check(&config);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("number 12366: straight to queue general after notice notice-12315.wav"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("number 12333: menu special"), "{stdout}");
+    assert!(stdout.contains("number 12345: menu main"), "{stdout}");
+}
+
+#[test]
 fn a_broken_config_names_its_file_and_line() {
     let (dir, config) = project(&shipped_menus());
     std::fs::write(

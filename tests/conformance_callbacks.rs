@@ -53,6 +53,7 @@ fn base(id: &str, started: DateTime<Utc>) -> LiveCall {
         id: id.to_string(),
         caller: "138****0000".into(),
         called: "12345".into(),
+        called_name: None,
         state: CallState::Ended,
         menu_path: vec!["main:1".into()],
         queue: Some("general".into()),

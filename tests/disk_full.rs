@@ -34,6 +34,7 @@ fn live(id: &str) -> LiveCall {
         id: id.into(),
         caller: "138******78".into(),
         called: "12345".into(),
+        called_name: None,
         state: CallState::Talking,
         menu_path: vec!["main:1".into()],
         queue: Some("enterprise".into()),
@@ -63,6 +64,7 @@ async fn fill(api: &TicketApi) -> usize {
         .expect("cap");
     for i in 0..5000 {
         let draft = CallDraft {
+            number: None,
             call_id: format!("filler-{i}"),
             received_at: china().with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap(),
             caller_phone: Some(format!("139{i:08}")),

@@ -38,6 +38,9 @@ const PROMPTS: &[(&str, f64, f64)] = &[
     ("robot-reason.wav", 3.0, 15.0),
     ("robot-thanks.wav", 3.0, 15.0),
     ("robot-goodbye.wav", 3.0, 15.0),
+    // Integrated numbers' notices ([numbers.<n>] in config/hotline.toml): within max_greeting.
+    ("notice-12315.wav", 2.0, 10.0),
+    ("notice-12333.wav", 2.0, 10.0),
 ];
 
 fn load(name: &str) -> std::sync::Arc<Prompt> {

@@ -138,6 +138,43 @@ fn the_schemas_say_what_the_api_does() {
         .filter_map(Value::as_str)
         .collect();
     assert_eq!(required, BTreeSet::from(["code", "message"]), "{err}");
+    // Integrated numbers (issue 21): the number on calls, tickets and in the KPIs, and the
+    // parameters that select one.
+    for (schema, field) in [
+        ("LiveCall", "called_name"),
+        ("TicketView", "number"),
+        ("ListItem", "number"),
+        ("Wallboard", "by_number"),
+        ("Wallboard", "number"),
+        ("NumberRates", "last_24h"),
+        ("WaitingCall", "called"),
+        ("NumbersReport", "numbers"),
+        ("NumberStats", "calls"),
+    ] {
+        let props = &schemas[schema]["properties"];
+        assert!(props.get(field).is_some(), "{schema}.{field}: {props}");
+    }
+    let params = |path: &str| -> BTreeSet<String> {
+        doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| p["name"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert!(
+        params("/api/stats").contains("number"),
+        "{:?}",
+        params("/api/stats")
+    );
+    assert!(
+        params("/api/tickets").contains("number"),
+        "{:?}",
+        params("/api/tickets")
+    );
+    assert!(params("/api/stats/numbers").contains("number"));
     // Reports carry C13's internet response figure, with its own schema.
     let ir = &schemas["InternetResponse"]["properties"];
     for field in ["received", "within_3_min", "late", "waiting", "rate"] {

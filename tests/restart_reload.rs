@@ -335,7 +335,7 @@ fn sighup_during_a_bridged_call_applies_changes_and_refuses_a_broken_file() {
     .expect("write agents");
     engine.signal("HUP");
     let log = engine.wait_log("reloaded: ", 1);
-    assert!(log.contains("reloaded: 7 agents, 8 queues"), "{log}");
+    assert!(log.contains("reloaded: 7 agents, 10 queues"), "{log}");
     let (status, body) = http_request(
         engine.http,
         "GET",

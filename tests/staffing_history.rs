@@ -111,6 +111,7 @@ impl Script {
                 id: id.clone(),
                 caller: "138****0000".into(),
                 called: "12345".into(),
+                called_name: None,
                 state: CallState::Ended,
                 menu_path: vec!["main:1".into()],
                 queue: Some("general".into()),

@@ -813,6 +813,7 @@ async fn a_call_finds_its_ticket_and_the_ticket_names_its_call() {
     );
     // The engine opens the call's draft when an agent answers it.
     let draft = hotline::workflow::model::CallDraft {
+        number: None,
         call_id: "call-42".into(),
         received_at: DateTime::parse_from_rfc3339("2026-04-07T08:59:30+08:00").expect("time"),
         caller_phone: Some("13700009999".into()),

@@ -262,6 +262,7 @@ async fn a_call_transferred_to_110_makes_its_ticket_urgent_and_linked_in_one_ste
     let e = start("").await;
     e.set_now("2026-07-02T11:00:00+08:00");
     let draft = hotline::workflow::model::CallDraft {
+        number: None,
         call_id: "call-110".into(),
         received_at: DateTime::parse_from_rfc3339("2026-07-02T10:58:20+08:00").expect("time"),
         caller_phone: Some("13700002222".into()),

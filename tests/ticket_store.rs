@@ -37,6 +37,8 @@ fn intake(i: usize, at: DateTime<FixedOffset>) -> Intake {
     ];
     let domains = ["public_service", "social_management", "market_supervision"];
     Intake {
+        // Phone requests to 12345 and to an integrated number (issue 21).
+        number: (i % 2 == 0).then(|| if i % 4 == 0 { "12345" } else { "12315" }.to_string()),
         channel: if i % 2 == 0 {
             Channel::Phone
         } else {
@@ -302,7 +304,24 @@ fn filters_and_pages_match_the_in_memory_store() {
             limit: 6,
             ..Default::default()
         },
+        ListQuery {
+            number: Some("12315".into()),
+            limit: 4,
+            ..Default::default()
+        },
     ];
+    // The number filter finds what it should (15 of the 60), not just the same in both.
+    let by_number = ListQuery {
+        number: Some("12315".into()),
+        limit: 100,
+        ..Default::default()
+    };
+    let found = sql.list(&by_number).expect("sql list");
+    assert_eq!(found.items.len(), 15);
+    assert!(found
+        .items
+        .iter()
+        .all(|r| r.number.as_deref() == Some("12315")));
     for q in queries {
         let mut q1 = q.clone();
         let mut q2 = q.clone();

@@ -31,7 +31,10 @@ fn agents_toml() -> String {
                 "{ skill = \"general\", level = 3 }, { skill = \"foreign\", language = \"en\", level = 4 }",
                 "{ skill = \"general\", level = 3 }, { skill = \"sign\", level = 4 }",
                 "{ skill = \"general\", level = 3 }, { skill = \"high_frequency\", topic = \"housing\", level = 4 }",
-            ][i as usize % 4]
+                // The integrated numbers' queues (12315 market, 12333 hrss).
+                "{ skill = \"general\", level = 3 }, { skill = \"high_frequency\", topic = \"market\", level = 4 }",
+                "{ skill = \"general\", level = 3 }, { skill = \"high_frequency\", topic = \"social-security\", level = 4 }",
+            ][i as usize % 6]
         };
         let _ = write!(
             s,

@@ -94,7 +94,7 @@ function render(v) {
   $("ringing").hidden = a.state !== "reserved" || Boolean(c);
   transferTargets(v.transfer_to ?? []);
   if (c && !offered) {
-    lastCall = { id: c.id, caller: c.caller, menu_path: c.menu_path, queue: c.queue, wait: waited(c, v.at), ticket: c.ticket };
+    lastCall = { id: c.id, caller: c.caller, called: c.called, called_name: c.called_name, menu_path: c.menu_path, queue: c.queue, wait: waited(c, v.at), ticket: c.ticket };
   }
   // After the caller hangs up, the call's facts stay beside its unsaved ticket.
   const shown = c ?? (ticket && !ticketSaved() && lastCall ? lastCall : null);
@@ -109,6 +109,8 @@ function render(v) {
     $("popup").classList.toggle("ended", !c);
     $("call-h").textContent = t(!c ? "desk.call_ended" : offered ? "desk.offered" : "desk.call");
     $("c-caller").textContent = shown.caller;
+    // The number dialled: an integrated number (12315, 12333) tells the agent the subject.
+    $("c-number").textContent = shown.called_name ?? shown.called ?? "—";
     $("c-path").textContent = shown.menu_path.map(menuStep).join(" → ") || "—";
     $("c-queue").textContent = shown.queue ? queueName(shown.queue) : "—";
     $("c-wait").textContent = c ? waited(c, v.at) : shown.wait;

@@ -50,11 +50,12 @@ async function show(tok) {
   const q = `?from=${from}&to=${to}`;
   $("#page-error").textContent = "";
   try {
-    const [c, a, qs, st] = await Promise.all([
+    const [c, a, qs, st, ns] = await Promise.all([
       api(tok, "GET", `/api/conformance${q}`),
       api(tok, "GET", `/api/stats/agents${q}`),
       api(tok, "GET", `/api/stats/queues${q}`),
       api(tok, "GET", `/api/stats/staffing?day=${from}`),
+      api(tok, "GET", `/api/stats/numbers${q}`),
     ]);
     staffing(st);
     $("#c-period").textContent = `${c.from_day} – ${c.to_day}`;
@@ -83,6 +84,11 @@ async function show(tok) {
       cell(x.calls.abandoned), cell(pct(x.calls.connection_rate)), cell(x.ring_no_answer),
       cell(`${secs(x.talk_s)} (${secs(x.avg_talk_s)})`), cell(`${secs(x.wrap_up_s)} (${secs(x.avg_wrap_up_s)})`),
     ]);
+    // Per number dialled: 12345 and the integrated numbers (12315, 12333, …).
+    rows($("[data-testid=numbers] tbody"), ns.numbers, (x) => [
+      cell(x.number), cell(x.calls.offered), cell(x.calls.answered), cell(x.calls.answered_within_15s),
+      cell(x.calls.abandoned), cell(pct(x.calls.answer_rate_15s)), cell(pct(x.calls.connection_rate)),
+    ]);
     document.body.dataset.loaded = `${from}/${to}`;
   } catch (e) {
     $("#page-error").textContent = describeError(e);
@@ -99,7 +105,7 @@ signIn("/api/stats/agents").then(({ token: tok }) => {
   $("#period").addEventListener("submit", (e) => { e.preventDefault(); show(tok); });
   $("#print").addEventListener("click", () => window.print());
   // The CSV needs the token too: fetched, then handed to the browser as a file.
-  for (const what of ["agents", "queues"]) {
+  for (const what of ["agents", "queues", "numbers"]) {
     $(`#csv-${what}`).addEventListener("click", async () => {
       const q = `?from=${$("#p-from").value}&to=${$("#p-to").value}&format=csv`;
       const res = await fetch(`/api/stats/${what}${q}`, { headers: { Authorization: "Bearer " + tok } });

@@ -303,6 +303,7 @@ async function show(id) {
     el("h2", { "data-state": tk.state }, `${tk.id} · ${t("st." + tk.state)}`),
     el("p", {}, tk.content || "—"),
     el("dl", {},
+      ...(tk.number ? [el("dt", {}, t("desk.number")), el("dd", { "data-testid": "number" }, tk.number)] : []),
       el("dt", {}, t("f.type")), el("dd", {}, t("type." + tk.type)),
       el("dt", {}, t("f.domain")), el("dd", {}, label("domain", tk.domain)),
       el("dt", {}, t("desk.caller")), el("dd", {}, tk.caller?.phone ?? "—"),

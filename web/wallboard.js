@@ -351,10 +351,11 @@ function renderPeople(b) {
   const calls = b.waiting_calls ?? [];
   document.getElementById("waiting-count").textContent = String(calls.length);
   fit(document.getElementById("waiting-box"), {
-    head: () => el("thead", {}, el("tr", {}, ["wb2.w.caller", "wb2.w.queue", "wb2.w.wait", "wb2.w.path", "wb2.w.ringing"].map((k, i) =>
-      el("th", { scope: "col", class: i === 2 ? "num" : null }, t(k))))),
+    head: () => el("thead", {}, el("tr", {}, ["wb2.w.caller", "wb2.w.number", "wb2.w.queue", "wb2.w.wait", "wb2.w.path", "wb2.w.ringing"].map((k, i) =>
+      el("th", { scope: "col", class: i === 3 ? "num" : null }, t(k))))),
     rows: calls.map((c) => el("tr", { "data-wait": c.id, class: "w-" + c.level },
       el("th", { scope: "row" }, c.caller),
+      el("td", { "data-testid": "called", title: c.called }, c.called_name ?? c.called ?? "—"),
       el("td", {}, c.queue ? queueName(c.queue) : "—"),
       el("td", { class: "num wait level-" + c.level, "data-testid": "wait-level" }, c.wait_s + " s"),
       el("td", { class: "path", title: c.menu_path.join(" › ") }, c.menu_path.join(" › ") || "—"),

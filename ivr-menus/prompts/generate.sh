@@ -80,6 +80,11 @@ say callback-agent           "回电：正在为您呼叫排队回电的市民�
 # Surge mode (C8): a short, non-commercial notice before the menu.
 say surge-notice             "当前来电较多，我们正在增派人员，请您耐心等候，也可选择回电服务。"
 
+# Integrated numbers (GB/T 44190 4.2, [numbers.<digits>] in config/hotline.toml): the short
+# notice a caller of an old number hears before being put through (purpose `information`).
+say notice-12315             "一二三一五市场监管热线已并入一二三四五热线。"
+say notice-12333             "一二三三三人社服务热线已并入一二三四五热线。"
+
 # China's ring-back tone (GB/T 15279: 450 Hz, 1 s on, 4 s off), looped to a callback's agent
 # while the citizen's phone rings.
 if wanted ringback; then

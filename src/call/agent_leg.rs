@@ -182,6 +182,7 @@ impl CallEngine {
                         let at = self.wall(now);
                         self.out.push_back(Output::Kpi(crate::stats::kpi::KpiEvent {
                             queue: Some(queue.to_string()),
+                            number: self.kpi_number(call),
                             outcome: crate::stats::kpi::Outcome::Answered { wait },
                             at,
                         }));
@@ -197,6 +198,7 @@ impl CallEngine {
                         let at = self.wall(now);
                         self.out.push_back(Output::Kpi(crate::stats::kpi::KpiEvent {
                             queue: Some(queue.to_string()),
+                            number: self.kpi_number(call),
                             outcome: crate::stats::kpi::Outcome::Abandoned { wait },
                             at,
                         }));

@@ -117,6 +117,7 @@ impl CallEngine {
         };
         self.out.push_back(Output::Kpi(KpiEvent {
             queue: Some(queue),
+            number: self.kpi_number(id),
             outcome: Kpi::CallbackKept {
                 wait: now.saturating_duration_since(t0),
             },
@@ -346,6 +347,7 @@ impl CallEngine {
         self.out.push_back(Output::Connected(Box::new(connected)));
         self.out.push_back(Output::Kpi(KpiEvent {
             queue: Some(kept.queue),
+            number: None,
             outcome: Kpi::CallbackReached { after },
             at: wall,
         }));
@@ -379,6 +381,7 @@ impl CallEngine {
                 let at = self.wall(now);
                 self.out.push_back(Output::Kpi(KpiEvent {
                     queue: Some(k.queue),
+                    number: None,
                     outcome: Kpi::CallbackGivenUp,
                     at,
                 }));

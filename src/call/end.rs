@@ -142,7 +142,11 @@ impl CallEngine {
         tracing::info!(call = %call.id, %outcome, "call ended");
         self.counters.call_ended(outcome);
         self.out.push_back(Output::Record(Box::new(record)));
+        if call.outbound.is_none() {
+            self.finishing = Some((id, call.called.clone()));
+        }
         self.drain_acd(now);
+        self.finishing = None;
     }
 
     /// CANCEL of a call we have not answered: 487 to its INVITE and the call is over.

@@ -152,6 +152,9 @@ pub struct CallEngine {
     pub(crate) by_agent_invite: HashMap<TransactionKey, CallId>,
     /// Cancelled agent legs whose INVITE has not finished yet.
     pub(crate) dying_legs: crate::call::agent_leg::DyingLegs,
+    /// The inbound call `finish` is removing and the number it dialled: the ACD's abandon
+    /// for it comes out after the call is gone, and its KPI event names the number.
+    pub(crate) finishing: Option<(CallId, String)>,
     /// Extra parties' INVITE client transactions → call and party (`call::parties`).
     pub(crate) party_invites: HashMap<TransactionKey, (CallId, crate::media::mixer::PartyId)>,
     /// Outbound calls' INVITE client transactions → call (`call::outbound`).
@@ -227,6 +230,7 @@ impl CallEngine {
             user_by_agent,
             by_agent_invite: HashMap::new(),
             dying_legs: HashMap::new(),
+            finishing: None,
             party_invites: HashMap::new(),
             outbound_invites: HashMap::new(),
             timers: BTreeSet::new(),

@@ -7,11 +7,34 @@ use std::time::Instant;
 use crate::call::engine::{CallEngine, MediaCommand, Output};
 use crate::call::session::{CallId, Phase};
 use crate::ivr::navigator::{NavAction, Navigator};
+use crate::ivr::numbers::NumberRoute;
 
 impl CallEngine {
     /// Starts the main menu for an answered call.
+    /// Where it starts follows the number dialled (`[numbers.<digits>]`): the entry menu, a
+    /// branch, or straight to a queue, after the number's notice.
     pub(crate) fn start_ivr(&mut self, id: CallId, now: Instant) {
-        let nav = Navigator::new(&self.menus, now);
+        let called = self.calls.get(&id).map(|c| c.called.clone());
+        let entry = called
+            .as_deref()
+            .and_then(|n| self.menus.number(n))
+            .cloned();
+        let nav = match entry {
+            Some(e) => match e.route() {
+                NumberRoute::Queue(queue) => {
+                    let lead: Vec<String> = e
+                        .notice()
+                        .map(|p| p.file().as_str().to_string())
+                        .into_iter()
+                        .collect();
+                    tracing::info!(call = %id, %queue, number = ?called, "integrated number: straight to its queue");
+                    self.enqueue_after(id, queue.clone(), lead, now);
+                    return;
+                }
+                NumberRoute::Menu(menu) => Navigator::starting(&self.menus, *menu, e.notice(), now),
+            },
+            None => Navigator::new(&self.menus, now),
+        };
         let until = now + self.cfg.max_in_ivr;
         if let Some(call) = self.calls.get_mut(&id) {
             call.phase = Phase::Ivr {
@@ -80,6 +103,18 @@ impl CallEngine {
     }
 
     pub(crate) fn enqueue(&mut self, id: CallId, queue: String, now: Instant) {
+        self.enqueue_after(id, queue, Vec::new(), now);
+    }
+
+    /// Puts the call in `queue`; the caller hears `lead` (an integrated number's notice)
+    /// before the transfer prompt and the hold music.
+    pub(crate) fn enqueue_after(
+        &mut self,
+        id: CallId,
+        queue: String,
+        lead: Vec<String>,
+        now: Instant,
+    ) {
         let queue = if self.acd.has_queue(&queue) {
             queue
         } else {
@@ -89,10 +124,9 @@ impl CallEngine {
         let wall = self.wall(now);
         let interval = self.cfg.queue_notice_interval;
         let audio = self.menus.queue_audio();
-        let prompts = vec![
-            audio.transfer().as_str().to_string(),
-            audio.hold().as_str().to_string(),
-        ];
+        let mut prompts = lead;
+        prompts.push(audio.transfer().as_str().to_string());
+        prompts.push(audio.hold().as_str().to_string());
         if let Some(call) = self.calls.get_mut(&id) {
             call.queue = Some(queue.clone());
             call.queued_at = Some(wall);
@@ -114,6 +148,19 @@ impl CallEngine {
         self.rearm(id);
         self.drain_acd(now);
         self.offer_callback_if_due(id, now);
+    }
+
+    /// The number an inbound call dialled, for its KPI events (`None` for the hotline's own
+    /// outbound calls).
+    pub(crate) fn kpi_number(&self, id: CallId) -> Option<String> {
+        match self.calls.get(&id) {
+            Some(c) => c.outbound.is_none().then(|| c.called.clone()),
+            None => self
+                .finishing
+                .as_ref()
+                .filter(|(f, _)| *f == id)
+                .map(|(_, n)| n.clone()),
+        }
     }
 
     pub(crate) fn play_loop(&mut self, id: CallId, prompts: Vec<String>) {

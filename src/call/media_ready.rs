@@ -43,6 +43,7 @@ impl CallEngine {
             return;
         };
         if matches!(call.phase, Phase::Ringing { .. }) {
+            let number = Some(call.called.clone());
             tracing::warn!(call = %id, "the call's RTP port cannot be opened: refusing it with 503 before answering");
             let mut resp = Response::for_request(&call.invite, 503, "Service Unavailable");
             resp.headers.to.set_tag(&call.local_tag);
@@ -53,6 +54,7 @@ impl CallEngine {
             let at = self.wall(now);
             self.out.push_back(Output::Kpi(crate::stats::kpi::KpiEvent {
                 queue: None,
+                number,
                 outcome: crate::stats::kpi::Outcome::Refused,
                 at,
             }));

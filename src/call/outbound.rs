@@ -382,6 +382,7 @@ impl Call {
             name: n.name,
             caller: Masked::new(n.number),
             called: n.called,
+            called_name: None,
             peer: n.peer,
             invite: n.invite,
             invite_key: n.key,

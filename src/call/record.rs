@@ -120,8 +120,11 @@ pub struct LiveCall {
     pub id: String,
     /// Masked caller number, e.g. `138******78`.
     pub caller: String,
-    /// The service number dialled.
+    /// The service number dialled (an integrated number: `12315`, `12333`, …).
     pub called: String,
+    /// What the configuration calls that number (`12315 市场监管`), when it names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub called_name: Option<String>,
     pub state: CallState,
     /// Menu ids and keys so far, e.g. `["main:2", "special:1"]`.
     pub menu_path: Vec<String>,

@@ -32,6 +32,7 @@ impl CallEngine {
                 callback_offered: false,
                 id: crate::call::ids::call_name(at, id),
                 caller: caller.masked(),
+                called_name: self.menus.number_name(&called).map(str::to_string),
                 called,
                 state: CallState::Ended,
                 menu_path: Vec::new(),
@@ -62,6 +63,7 @@ impl CallEngine {
         self.counters.call_ended(CallOutcome::NoCapacity);
         self.out.push_back(Output::Kpi(crate::stats::kpi::KpiEvent {
             queue: None,
+            number: Some(record.call.called.clone()),
             outcome: crate::stats::kpi::Outcome::Refused,
             at,
         }));

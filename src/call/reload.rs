@@ -25,6 +25,12 @@ impl CallEngine {
         self.cfg.unit_numbers = numbers;
     }
 
+    /// Swaps in the numbers answered (`sip.service_numbers`) of a reloaded configuration,
+    /// with the menus that say where each one goes: a call already up keeps its number.
+    pub fn set_service_numbers(&mut self, numbers: Vec<String>) {
+        self.cfg.service_numbers = numbers;
+    }
+
     /// Swaps in reloaded menus and ACD configuration (both already validated together) and
     /// the credentials the registrar checks REGISTERs against.
     pub fn handle_reload(

@@ -4,10 +4,12 @@
 
 mod kb;
 mod kpi;
+mod numbers;
 mod public;
 mod trunk;
 pub use kb::KbConfig;
 pub use kpi::KpiConfig;
+pub use numbers::{number_specs, ConfigSource, NoticePrompt, NumberEntry};
 pub use public::PublicConfig;
 pub use trunk::TrunkConfig;
 
@@ -65,6 +67,12 @@ pub struct Config {
     /// The workflow's numbers (W4–W17, C12): deadlines, limits, thresholds. Reloaded by
     /// `SIGHUP`; a changed number applies to deadlines decided afterwards.
     pub policy: crate::workflow::Policy,
+    /// Integrated numbers: where each answered number's calls go (`[numbers.<digits>]`;
+    /// a number of `sip.service_numbers` without a table walks the entry menu).
+    pub numbers: std::collections::BTreeMap<String, NumberEntry>,
+    /// The file this configuration was read from (its spans become `file:line`).
+    #[serde(skip)]
+    pub source: ConfigSource,
     /// The folder of the config file: `calendar/`, `dispatch.toml` and `users.toml` live there.
     #[serde(skip)]
     pub config_dir: PathBuf,
@@ -385,6 +393,10 @@ impl Config {
         })?;
         let mut config = Self::parse(&text, path).map_err(|e| vec![e])?;
         config.config_dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        config.source = ConfigSource {
+            path: path.to_path_buf(),
+            text: text.as_str().into(),
+        };
         config.resolve_paths(path);
         config.validate(&text, path)?;
         // Only a valid [trunk] is read further: its secret file, once, here.
@@ -459,6 +471,7 @@ impl Config {
             );
         }
         self.kb.problems().into_iter().for_each(|(k, m)| bad(k, m));
+        let number_problems = numbers::problems(&self.numbers, &self.sip.service_numbers, text);
         for n in &self.sip.service_numbers {
             if n.is_empty() || !n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+') {
                 bad(
@@ -642,6 +655,15 @@ impl Config {
         for (key, message) in self.policy.problems() {
             bad(key, message);
         }
+        errors.extend(
+            number_problems
+                .into_iter()
+                .map(|(line, message)| ConfigError::Invalid {
+                    path: path.to_path_buf(),
+                    line,
+                    message,
+                }),
+        );
         if errors.is_empty() {
             Ok(())
         } else {
@@ -699,7 +721,7 @@ mod tests {
     fn shipped_config_loads_and_validates() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/hotline.toml");
         let config = Config::load(&path).expect("shipped config is valid");
-        assert_eq!(config.sip.service_numbers, vec!["12345"]);
+        assert_eq!(config.sip.service_numbers, vec!["12345", "12315", "12333"]);
         assert_eq!(config.sip.listen.port(), 5060);
         assert_eq!(config.http.listen.port(), 8080);
         assert!(config.ivr.menus_dir.ends_with("ivr-menus"));

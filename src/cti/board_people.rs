@@ -44,6 +44,10 @@ pub struct WaitingCall {
     pub id: String,
     /// Masked caller number, e.g. `138******78`.
     pub caller: String,
+    /// The service number dialled (`12315`), and its configured name when it has one.
+    pub called: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub called_name: Option<String>,
     pub queue: Option<String>,
     /// Seconds since the caller asked for a person (t₀ of the 15-second clock).
     pub wait_s: u64,
@@ -131,6 +135,8 @@ impl BoardPeople {
                 WaitingCall {
                     id: c.id.clone(),
                     caller: c.caller.clone(),
+                    called: c.called.clone(),
+                    called_name: c.called_name.clone(),
                     queue: c.queue.clone(),
                     wait_s,
                     level: WaitLevel::of(c.queued_at.map(|_| Duration::from_secs(wait_s))),

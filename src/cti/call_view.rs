@@ -175,6 +175,7 @@ mod tests {
             id: id.into(),
             caller: "138******78".into(),
             called: "12345".into(),
+            called_name: None,
             state,
             menu_path: vec![],
             queue: Some("general".into()),

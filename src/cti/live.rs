@@ -168,9 +168,13 @@ pub async fn board(
     internet: &InternetWatch,
     linkage: &crate::cti::internet_watch::LinkageWatch,
     storage: &crate::shell::metrics::StorageAlarm,
+    number: Option<String>,
 ) -> Result<Wallboard, EngineGone> {
     let acd = engine.acd().await?;
-    let kpi = engine.stats().await?;
+    let kpi = match number {
+        Some(n) => engine.stats_for(n).await?,
+        None => engine.stats().await?,
+    };
     let board = Wallboard::build(
         kpi.at,
         acd.queues.iter().map(queue_input).collect(),
@@ -383,6 +387,7 @@ pub(crate) async fn wallboard(
         &state.internet,
         &state.linkage,
         &state.tickets.storage,
+        None,
     )
     .await?;
     let calls = state.engine.live_calls().await?;

@@ -376,6 +376,32 @@ fn kpis(w: &mut Writer, s: &Scrape) {
             w.count(&[("period", period), ("result", result)], n);
         }
     }
+    // Integrated numbers: the calls behind the rates, per service number dialled.
+    w.family(
+        "hotline_kpi_calls_by_number",
+        Kind::Gauge,
+        "Calls behind the two rates over the period, by service number dialled (12345 and integrated numbers) and result.",
+    );
+    for n in &s.kpis.by_number {
+        for (period, r) in [("today", &n.today), ("24h", &n.last_24h)] {
+            for (result, count) in [
+                ("offered", r.offered),
+                ("answered", r.answered),
+                ("answered_within_15s", r.answered_within_15s),
+                ("abandoned", r.abandoned),
+                ("refused_no_capacity", r.refused_no_capacity),
+            ] {
+                w.count(
+                    &[
+                        ("number", &n.number),
+                        ("period", period),
+                        ("result", result),
+                    ],
+                    count,
+                );
+            }
+        }
+    }
     w.family(
         "hotline_kpi_average_wait_seconds",
         Kind::Gauge,

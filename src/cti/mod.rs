@@ -151,17 +151,46 @@ async fn live_calls(
     Ok(Json(calls).into_response())
 }
 
-/// The two KPIs (today and rolling 24 h, overall and per queue) with the counts behind them,
-/// waiting calls, agents by state, the alarms and a 24 h series: the wallboard's document.
-#[utoipa::path(get, path = "/api/stats", tag = "operations", security(("bearer" = [])),
-    responses((status = 200, description = "KPIs overall and per queue, live queues, agents, alarms", body = crate::stats::wallboard::Wallboard), (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Needs a supervisor or wallboard token", body = ApiError), (status = 503, description = "The engine is shutting down", body = ApiError)))]
-async fn stats(State(state): State<ApiState>, headers: HeaderMap) -> Result<Response, ApiError> {
+/// Query of `GET /api/stats`.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StatsParams {
+    /// One service number's figures (an integrated number, e.g. `12315`): `today`,
+    /// `last_24h`, `series`, `by_number` and the connection-rate alarm are then that number's.
+    number: Option<String>,
+}
+
+/// The two KPIs (today and rolling 24 h, overall, per queue and per number dialled) with the
+/// counts behind them, waiting calls, agents by state, the alarms and a 24 h series: the
+/// wallboard's document.
+#[utoipa::path(get, path = "/api/stats", tag = "operations", params(StatsParams), security(("bearer" = [])),
+    responses((status = 200, description = "KPIs overall, per queue and per number, live queues, agents, alarms", body = crate::stats::wallboard::Wallboard), (status = 400, description = "`number` is not a dialable number", body = ApiError), (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Needs a supervisor or wallboard token", body = ApiError), (status = 503, description = "The engine is shutting down", body = ApiError)))]
+async fn stats(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    crate::cti::extract::ApiQuery(p): crate::cti::extract::ApiQuery<StatsParams>,
+) -> Result<Response, ApiError> {
     live::may_watch_wallboard(&agents::caller(&state, &headers)?)?;
+    // As `sip.service_numbers` spells numbers; a number with no call yet answers zeros.
+    if let Some(n) = &p.number {
+        if n.is_empty()
+            || n.len() > 32
+            || !n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+')
+        {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_number",
+                "`number` must be a service number (1 to 32 digits, letters or '+'), e.g. 12315",
+            ));
+        }
+    }
     let board = live::board(
         &state.engine,
         &state.internet,
         &state.linkage,
         &state.tickets.storage,
+        p.number,
     )
     .await?;
     Ok(Json(board).into_response())

@@ -53,6 +53,7 @@ use utoipa::{Modify, OpenApi};
         super::analytics_api::trends,
         super::analytics_api::warnings,
         super::stats_api::queues,
+        super::stats_api::numbers,
         super::staffing_api::staffing,
         super::surge_api::read,
         super::surge_api::set,

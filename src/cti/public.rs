@@ -462,6 +462,7 @@ pub(crate) async fn register(
 ) -> Result<(Ticket, bool), crate::cti::ApiError> {
     let now = api.tickets.now();
     let intake = Intake {
+        number: None,
         channel,
         received_at,
         caller: Caller {

@@ -37,6 +37,7 @@ pub fn router(api: StatsApi) -> Router {
     Router::new()
         .route("/api/stats/agents", get(agents))
         .route("/api/stats/queues", get(queues))
+        .route("/api/stats/numbers", get(numbers))
         .route(
             "/api/stats/staffing",
             get(crate::cti::staffing_api::staffing),
@@ -307,6 +308,69 @@ pub(crate) async fn queues(
         from: r.from_day,
         to: r.to_day,
         queues: stats.queues,
+    })
+    .into_response())
+}
+
+/// Query of `GET /api/stats/numbers`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NumberRangeParams {
+    /// First day, `YYYY-MM-DD` China time (default today).
+    from: Option<NaiveDate>,
+    /// Last day, included (default `from`).
+    to: Option<NaiveDate>,
+    /// `json` (default) or `csv`.
+    format: Option<String>,
+    /// Only this service number's row (e.g. `12315`).
+    number: Option<String>,
+}
+
+/// Per service number dialled.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NumbersReport {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub numbers: Vec<crate::stats::numbers::NumberStats>,
+}
+
+/// Per service number dialled (12345 and the integrated numbers, GB/T 44190 4.2), for a day
+/// or a range of days: callers offered, answered, within 15 s, abandoned, refused, and the
+/// two rates, counted as the live KPIs count them (`docs/KPI.md`). Supervisors only.
+#[utoipa::path(get, path = "/api/stats/numbers", tag = "operations", params(NumberRangeParams), security(("bearer" = [])),
+    responses((status = 200, description = "One row per number (JSON, or CSV with `format=csv`)", body = NumbersReport), (status = 400, description = "Bad range or format", body = ApiError), (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Needs a supervisor token", body = ApiError)))]
+pub(crate) async fn numbers(
+    State(api): State<StatsApi>,
+    headers: HeaderMap,
+    ApiQuery(p): ApiQuery<NumberRangeParams>,
+) -> Result<Response, ApiError> {
+    supervisor(&api.tickets, &headers, "statistics by number")?;
+    let csv_out = csv_wanted(p.format.as_deref())?;
+    let r = range(p.from, p.to, api.tickets.now())?;
+    let (from, to) = (r.from, r.to);
+    let dir = api.data_dir.clone();
+    let calls = tokio::task::spawn_blocking(move || {
+        crate::shell::records::kpi_outcomes_between(&dir, from, to)
+    })
+    .await
+    .map_err(internal)?
+    .map_err(internal)?;
+    let mut rows = crate::stats::numbers::by_number(&calls, api.kpi.grace);
+    if let Some(n) = &p.number {
+        rows.retain(|x| &x.number == n);
+    }
+    if csv_out {
+        return Ok(csv(
+            crate::stats::numbers::numbers_csv(&rows),
+            "numbers",
+            &r,
+        ));
+    }
+    Ok(Json(NumbersReport {
+        from: r.from_day,
+        to: r.to_day,
+        numbers: rows,
     })
     .into_response())
 }

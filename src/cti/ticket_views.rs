@@ -93,6 +93,8 @@ pub struct TicketView {
     pub category: Option<String>,
     /// The call that opened it, if any.
     pub call_id: Option<String>,
+    /// The service number that call dialled (`12345`, or an integrated number: `12315`).
+    pub number: Option<String>,
     pub recording: Option<Recording>,
     pub assignment: Option<AssignmentView>,
     pub due: DueView,
@@ -149,6 +151,8 @@ pub struct ListItem {
     pub repeat_of: Option<TicketId>,
     pub supervised: bool,
     pub call_id: Option<String>,
+    /// The service number the ticket's call dialled.
+    pub number: Option<String>,
 }
 
 /// A page of `GET /api/tickets`.
@@ -276,6 +280,7 @@ impl TicketView {
             domain: i.domain.clone(),
             category: i.category.clone(),
             call_id: i.call_id.clone(),
+            number: i.number.clone(),
             recording: i.recording.clone(),
             assignment: t.state.work().map(|w| AssignmentView {
                 lead: w.lead.clone(),
@@ -329,6 +334,7 @@ impl ListItem {
             repeat_of: r.repeat_of.clone(),
             supervised: r.supervised,
             call_id: r.call_id.clone(),
+            number: r.number.clone(),
         }
     }
 }

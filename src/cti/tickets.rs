@@ -371,6 +371,7 @@ async fn create(
     }
     let received_at = received_at.min(now);
     let intake = Intake {
+        number: None,
         channel: req.channel,
         received_at,
         caller: req.caller,
@@ -547,6 +548,8 @@ pub(crate) struct ListParams {
     domain: Option<String>,
     channel: Option<Channel>,
     call_id: Option<String>,
+    /// Only tickets of calls to this service number (an integrated number, e.g. `12315`).
+    number: Option<String>,
     /// Tickets from the same caller as this one (the number itself is never sent).
     same_caller_as: Option<String>,
     /// Tickets from the caller of this live call (by its public id): the desk's history while
@@ -612,6 +615,7 @@ async fn list(
         domain: p.domain,
         channel: p.channel,
         call_id: p.call_id,
+        number: p.number,
         overdue_at: p.overdue.filter(|o| *o).map(|_| now),
         received_from: p.from,
         received_to: p.to,

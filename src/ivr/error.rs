@@ -157,6 +157,14 @@ pub enum MenuErrorKind {
         total: Duration,
         limit: Duration,
     },
+    #[error("the notice of number {number} has purpose `{purpose}`: a number's notice is purpose = \"information\" (a short service notice; rule C4: no advertising)")]
+    NoticeNotInformation { number: String, purpose: String },
+    #[error("number {number} plays {} of audio before its first menu prompt or queue (notice and greeting), over the limit of {} (rule C4): shorten the notice or raise ivr.max_greeting", humantime::format_duration(*total), humantime::format_duration(*limit))]
+    NoticeTooLong {
+        number: String,
+        total: Duration,
+        limit: Duration,
+    },
     #[error("`{field}` belongs to the `reason` step only, not to step `{step}`: delete it")]
     MisplacedField { field: &'static str, step: String },
 }
@@ -166,4 +174,10 @@ pub enum MenuErrorKind {
 pub enum MenuWarning {
     #[error("a caller who presses nothing reaches a person only after {}, over the limit of {}: shorten the prompts, the timeout or the tries of the entry menu", humantime::format_duration(*worst), humantime::format_duration(*limit))]
     SlowToPerson { worst: Duration, limit: Duration },
+    #[error("a caller of number {number} who presses nothing reaches a person only after {}, over the limit of {}: shorten its notice or the prompts, timeout or tries of its menu", humantime::format_duration(*worst), humantime::format_duration(*limit))]
+    SlowToPersonFrom {
+        number: String,
+        worst: Duration,
+        limit: Duration,
+    },
 }

@@ -4,6 +4,9 @@
 //! long greetings, unknown menus, queues and prompt files.
 
 mod check;
+mod numbers;
+#[cfg(test)]
+mod numbers_tests;
 mod robot;
 #[cfg(test)]
 mod robot_tests;
@@ -51,6 +54,8 @@ pub struct LoadOptions {
     pub max_greeting: Duration,
     /// Above this worst-case time to a person the loader warns.
     pub max_to_person: Duration,
+    /// Integrated numbers' entries (`[numbers.<digits>]` of the configuration).
+    pub numbers: Vec<super::numbers::NumberSpec>,
 }
 
 impl Default for LoadOptions {
@@ -60,6 +65,7 @@ impl Default for LoadOptions {
             queues: DEFAULT_QUEUES.iter().map(|q| q.to_string()).collect(),
             max_greeting: Duration::from_secs(10),
             max_to_person: Duration::from_secs(60),
+            numbers: Vec::new(),
         }
     }
 }
@@ -97,8 +103,12 @@ pub fn load(
     }
     let mut parsed = cx.parse_all();
     let raw_robots = std::mem::take(&mut parsed.robots);
-    let tree = check::build(&mut cx, parsed);
+    let mut tree = check::build(&mut cx, parsed);
+    let numbers = numbers::check(&mut cx, tree.as_ref());
     let robots = robot::build_all(&mut cx, raw_robots);
+    if let Some(tree) = &mut tree {
+        tree.numbers = numbers;
+    }
     match tree {
         Some(tree) if cx.errors.is_empty() => {
             let mut warnings = Vec::new();
@@ -109,6 +119,7 @@ pub fn load(
                     limit: opts.max_to_person,
                 });
             }
+            warnings.extend(numbers::slow(&tree, opts.max_to_person));
             Ok(Loaded {
                 tree,
                 robots,
@@ -289,7 +300,12 @@ impl Cx<'_> {
 
     /// The length of a prompt file, asking the catalog once per file.
     fn prompt_duration(&mut self, file: usize, name: &Spanned<String>) -> Option<Duration> {
-        let n = name.get_ref();
+        let location = self.location(file, &name.span());
+        self.prompt_at(location, name.get_ref())
+    }
+
+    /// The length of prompt `n`, named at `location` (a menu file or the configuration).
+    fn prompt_at(&mut self, location: Location, n: &str) -> Option<Duration> {
         let path = std::path::Path::new(n);
         let plain = !n.is_empty()
             && !path.is_absolute()
@@ -299,24 +315,32 @@ impl Cx<'_> {
                 .components()
                 .all(|c| matches!(c, std::path::Component::Normal(_)));
         if !plain {
-            let kind = MenuErrorKind::BadPromptPath { file: n.clone() };
-            self.error(file, &name.span(), kind);
+            let kind = MenuErrorKind::BadPromptPath {
+                file: n.to_string(),
+            };
+            self.errors.push(MenuError {
+                location: Some(location),
+                kind,
+            });
             return None;
         }
         let catalog = self.catalog;
         let result = self
             .durations
-            .entry(n.clone())
+            .entry(n.to_string())
             .or_insert_with(|| catalog.duration(n))
             .clone();
         match result {
             Ok(d) => Some(d),
             Err(reason) => {
                 let kind = MenuErrorKind::PromptUnavailable {
-                    file: n.clone(),
+                    file: n.to_string(),
                     reason,
                 };
-                self.error(file, &name.span(), kind);
+                self.errors.push(MenuError {
+                    location: Some(location),
+                    kind,
+                });
                 None
             }
         }

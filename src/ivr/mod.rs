@@ -16,6 +16,7 @@ mod format;
 pub mod load;
 pub mod model;
 pub mod navigator;
+pub mod numbers;
 pub mod robot;
 pub mod script;
 #[cfg(test)]
@@ -27,5 +28,6 @@ pub use model::{
     Action, CallbackAudio, Key, Menu, MenuIdx, MenuTree, Prompt, PromptRef, Purpose, QueueAudio,
 };
 pub use navigator::{NavAction, Navigator, PlayId, RouteReason};
+pub use numbers::{NumberEntry, NumberRoute, NumberSpec, NumberTarget, Spot};
 pub use robot::{Ended, Rating, RobotNavigator, RobotOutput, RobotResult};
 pub use script::{Answer, RobotScript, RobotStep, StepKind};

@@ -342,6 +342,8 @@ impl QueueAudio {
 pub struct MenuTree {
     pub(crate) menus: Vec<Menu>,
     pub(crate) queue_audio: QueueAudio,
+    /// Integrated numbers that do not start at the entry menu, or hear a notice first.
+    pub(crate) numbers: BTreeMap<String, super::numbers::NumberEntry>,
 }
 
 impl MenuTree {
@@ -370,6 +372,52 @@ impl MenuTree {
         &self.queue_audio
     }
 
+    /// How calls to `number` are taken in; `None`: the entry menu, no notice (12345).
+    pub fn number(&self, number: &str) -> Option<&super::numbers::NumberEntry> {
+        self.numbers.get(number)
+    }
+
+    /// Every configured number, in number order.
+    pub fn numbers(&self) -> impl Iterator<Item = (&str, &super::numbers::NumberEntry)> {
+        self.numbers.iter().map(|(n, e)| (n.as_str(), e))
+    }
+
+    /// How calls to `number` are taken in, for `hotline check`.
+    pub fn describe_number(&self, number: &str) -> String {
+        let Some(e) = self.numbers.get(number) else {
+            return format!("number {number}: menu {}", self.menus[0].id);
+        };
+        let name = e.name().map(|n| format!(" ({n})")).unwrap_or_default();
+        let notice = e
+            .notice()
+            .map(|p| {
+                format!(
+                    " after notice {} ({:.1} s)",
+                    p.file(),
+                    p.duration.as_secs_f64()
+                )
+            })
+            .unwrap_or_default();
+        match e.route() {
+            super::numbers::NumberRoute::Menu(i) => {
+                let lead = e.notice().map_or(Duration::ZERO, |p| p.duration);
+                format!(
+                    "number {number}{name}: menu {}{notice}; worst case to a person {:.1} s",
+                    self.menu(*i).id,
+                    self.worst_case_from(*i, lead).as_secs_f64()
+                )
+            }
+            super::numbers::NumberRoute::Queue(q) => {
+                format!("number {number}{name}: straight to queue {q}{notice}")
+            }
+        }
+    }
+
+    /// What screens call `number`: its configured name, if any.
+    pub fn number_name(&self, number: &str) -> Option<&str> {
+        self.numbers.get(number).and_then(|e| e.name())
+    }
+
     /// The queues a caller can choose with a key, in any menu.
     pub fn queues_by_key(&self) -> std::collections::BTreeSet<&str> {
         self.menus
@@ -387,14 +435,20 @@ impl MenuTree {
     /// the menu prompt between rounds. `hotline check` prints it; the navigator also uses it as
     /// a hard limit, so no key sequence keeps a caller in the IVR longer (rule C5).
     pub fn worst_case_to_person(&self) -> Duration {
-        let m = &self.menus[0];
+        self.worst_case_from(self.entry(), Duration::ZERO)
+    }
+
+    /// The same for a caller who starts in `start` after `lead` of notice (an integrated
+    /// number's branch).
+    pub fn worst_case_from(&self, start: MenuIdx, lead: Duration) -> Duration {
+        let m = self.menu(start);
         let retry = m
             .no_input_prompt
             .as_ref()
             .map_or(Duration::ZERO, |p| p.duration)
             + total(m.menu_prompts())
             + m.timeout;
-        total(&m.prompts) + m.timeout + retry * m.tries.saturating_sub(1)
+        lead + total(&m.prompts) + m.timeout + retry * m.tries.saturating_sub(1)
     }
 }
 
@@ -418,6 +472,9 @@ impl fmt::Display for MenuTree {
                 }
             }
             writeln!(f, " no input ×{}→queue {}", m.tries, m.no_input_queue)?;
+        }
+        for number in self.numbers.keys() {
+            writeln!(f, "{}", self.describe_number(number))?;
         }
         write!(
             f,

@@ -99,21 +99,30 @@ pub struct Navigator {
 impl Navigator {
     /// Starts a call at the entry menu, greeting included (`now` is the answer time).
     pub fn new(tree: &Arc<MenuTree>, now: Instant) -> Self {
+        Navigator::starting(tree, tree.entry(), None, now)
+    }
+
+    /// Starts a call in `menu` (an integrated number's branch, or the entry menu), with the
+    /// number's `notice` played first. The time limit counts from `now` through that menu's
+    /// worst case, notice included.
+    pub fn starting(
+        tree: &Arc<MenuTree>,
+        menu: MenuIdx,
+        notice: Option<&super::model::Prompt>,
+        now: Instant,
+    ) -> Self {
+        let lead = notice.map_or(std::time::Duration::ZERO, |p| p.duration());
         let mut nav = Navigator {
             tree: Arc::clone(tree),
             state: State::Routed,
             path: Vec::new(),
-            time_limit: now + tree.worst_case_to_person(),
+            time_limit: now + tree.worst_case_from(menu, lead),
             next_play: 0,
             out: VecDeque::new(),
         };
-        let entry = tree.entry();
         nav.play(
-            Visit {
-                menu: entry,
-                failures: 0,
-            },
-            None,
+            Visit { menu, failures: 0 },
+            notice.map(|p| p.file().clone()),
             true,
         );
         nav
@@ -217,7 +226,7 @@ impl Navigator {
     }
 
     /// Offers a menu: everything on first entry, from the menu prompt on otherwise, with an
-    /// error prompt in front after a failed round.
+    /// error prompt in front after a failed round (or a number's notice before the first).
     fn play(&mut self, visit: Visit, error: Option<PromptRef>, first: bool) {
         let menu = self.tree.menu(visit.menu);
         let body = if first {

@@ -338,6 +338,7 @@ mod tests {
         act(&mut s, &t1, &agent("agent-1001"), close.clone(), 1, 5);
         // 1002 refuses a silent call's draft (W1): closed, not created.
         let draft = CallDraft {
+            number: None,
             call_id: "call-9".into(),
             received_at: when(2, 0),
             caller_phone: None,

@@ -124,6 +124,7 @@ pub fn load_assets(config: &Config, queues: &[String]) -> Result<Assets, Vec<Str
         entry_menu: config.ivr.entry_menu.clone(),
         queues: queues.iter().cloned().collect(),
         max_greeting: config.ivr.max_greeting,
+        numbers: crate::config::number_specs(&config.numbers, &config.source),
         ..LoadOptions::default()
     };
     let loaded = load(&files, &prompts, &opts);

@@ -131,6 +131,8 @@ impl CallTickets {
     pub fn call_answered(&mut self, c: ConnectedCall) {
         let draft = CallDraft {
             call_id: c.live.id.clone(),
+            number: (c.live.direction == crate::call::record::Direction::Inbound)
+                .then(|| c.live.called.clone()),
             received_at: c.live.started_at.with_timezone(&china()),
             caller_phone: caller_phone(&c.caller_number),
             queue: c.live.queue.clone(),

@@ -210,6 +210,10 @@ impl EngineTask {
                     EngineCommand::Stats(reply) => {
                         let _ = reply.send(self.kpis.snapshot(crate::shell::clock::wall_now()));
                     }
+                    EngineCommand::StatsFor { number, reply } => {
+                        let now = crate::shell::clock::wall_now();
+                        let _ = reply.send(self.kpis.snapshot_number(&number, now));
+                    }
                     EngineCommand::CallerOf { call, reply } => {
                         let _ = reply.send(self.core.caller_of(&call));
                     }
@@ -229,10 +233,12 @@ impl EngineTask {
                         menus,
                         acd,
                         unit_numbers,
+                        service_numbers,
                         reply,
                     } => {
                         let now = crate::shell::clock::now();
                         self.core.set_unit_numbers(unit_numbers);
+                        self.core.set_service_numbers(service_numbers);
                         let credentials = Box::new(super::AgentCredentials((*acd).clone()));
                         let _ = reply.send(self.core.handle_reload(menus, &acd, credentials, now));
                     }

@@ -45,6 +45,11 @@ pub enum EngineCommand {
     },
     /// Answer with the KPIs now.
     Stats(oneshot::Sender<crate::stats::kpi::KpiSnapshot>),
+    /// Answer with one service number's KPIs now (integrated numbers).
+    StatsFor {
+        number: String,
+        reply: oneshot::Sender<crate::stats::kpi::KpiSnapshot>,
+    },
     /// Answer with a live call's caller number and agent (the desk's caller history).
     CallerOf {
         call: String,
@@ -69,6 +74,8 @@ pub enum EngineCommand {
         acd: Box<crate::acd::config::AcdConfig>,
         /// The units' phone numbers of the reloaded `dispatch.toml`.
         unit_numbers: std::collections::BTreeMap<String, String>,
+        /// `sip.service_numbers` of the reloaded configuration (integrated numbers).
+        service_numbers: Vec<String>,
         reply: oneshot::Sender<crate::acd::core::Reconfigured>,
     },
 }
@@ -208,6 +215,15 @@ impl EngineHandle {
         self.ask(EngineCommand::Stats).await
     }
 
+    /// One service number's two KPIs and their series.
+    pub async fn stats_for(
+        &self,
+        number: String,
+    ) -> Result<crate::stats::kpi::KpiSnapshot, EngineGone> {
+        self.ask(|reply| EngineCommand::StatsFor { number, reply })
+            .await
+    }
+
     /// A live call's whole caller number and its agent, or `None` when it has ended.
     pub async fn caller_of(
         &self,
@@ -223,11 +239,13 @@ impl EngineHandle {
         menus: std::sync::Arc<crate::ivr::model::MenuTree>,
         acd: crate::acd::config::AcdConfig,
         unit_numbers: std::collections::BTreeMap<String, String>,
+        service_numbers: Vec<String>,
     ) -> Result<crate::acd::core::Reconfigured, EngineGone> {
         self.ask(|reply| EngineCommand::Reload {
             menus,
             acd: Box::new(acd),
             unit_numbers,
+            service_numbers,
             reply,
         })
         .await

@@ -141,6 +141,11 @@ pub fn check(path: &Path) -> Result<String, Vec<String>> {
     for robot in assets.robots.values() {
         summary.push_str(&format!("{robot}\n"));
     }
+    // Where each answered number's calls go (integrated numbers, `[numbers.<digits>]`).
+    for number in &config.sip.service_numbers {
+        summary.push_str(&assets.menus.describe_number(number));
+        summary.push('\n');
+    }
     // The user and realm only: the secret was read, never shown.
     if let Some(creds) = config.trunk.credentials() {
         summary.push_str(&format!(

@@ -182,6 +182,7 @@ pub fn handled(r: &CallRecord) -> Option<KpiEvent> {
             .answered_queue
             .clone()
             .or_else(|| r.call.queue.clone()),
+        number: Some(r.call.called.clone()),
         outcome: crate::stats::kpi::Outcome::Handled { talk },
         at: r.ended_at,
     })
@@ -195,8 +196,11 @@ pub fn callback_events(r: &CallRecord) -> Vec<KpiEvent> {
     use crate::stats::kpi::Outcome;
     let c = &r.call;
     let queue = c.queue.clone();
+    // An inbound call's number; a callback's record names the hotline's caller id there.
+    let number = c.outbound.is_none().then(|| c.called.clone());
     let at = |at| KpiEvent {
         queue: queue.clone(),
+        number: number.clone(),
         outcome: Outcome::CallbackOffered,
         at,
     };
@@ -270,6 +274,7 @@ pub fn kpi_outcome(r: &CallRecord) -> Option<KpiEvent> {
     Some(KpiEvent {
         // Counted once, for the queue where a person first answered (transfers move `queue`).
         queue: c.answered_queue.clone().or_else(|| c.queue.clone()),
+        number: Some(c.called.clone()),
         outcome,
         at,
     })
@@ -392,6 +397,7 @@ mod tests {
                 id: id.into(),
                 caller: "138******78".into(),
                 called: "12345".into(),
+                called_name: None,
                 state: CallState::Queued,
                 menu_path: vec!["main:2".into(), "special:1".into()],
                 queue: Some("dialect".into()),

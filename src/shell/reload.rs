@@ -161,11 +161,11 @@ impl Reloader {
             overrides.apply(&mut config);
             let loaded = load_all(&config)?;
             check_for_reload(&config, &loaded, &realm)?;
-            Ok::<_, Vec<String>>(loaded)
+            Ok::<_, Vec<String>>((loaded, config.sip.service_numbers))
         })
         .await
         .unwrap_or_else(|e| Err(vec![format!("reload task failed: {e}")]));
-        let loaded = match loaded {
+        let (loaded, service_numbers) = match loaded {
             Ok(l) => l,
             Err(problems) => {
                 self.counters.refused.fetch_add(1, Ordering::Relaxed);
@@ -190,7 +190,12 @@ impl Reloader {
         let prompts = assets.prompts.decoded.len();
         let report = match self
             .engine
-            .reload(assets.menus.clone(), acd, workflow.catalogue.unit_numbers())
+            .reload(
+                assets.menus.clone(),
+                acd,
+                workflow.catalogue.unit_numbers(),
+                service_numbers,
+            )
             .await
         {
             Ok(r) => r,

@@ -508,6 +508,10 @@ impl TicketStore for SqliteStore {
         if let Some(p) = &q.phone_key {
             eq("t.phone_key", p.clone(), &mut args);
         }
+        if let Some(n) = &q.number {
+            // In the row's JSON, not a column of its own: no migration for a rare filter.
+            eq("json_extract(t.row_json, '$.number')", n.clone(), &mut args);
+        }
         if let Some(s) = q.supervised {
             args.push(Value::Integer(i64::from(s)));
             wh.push(format!("t.supervised = ?{}", args.len()));

@@ -100,6 +100,7 @@ fn scripted_day() -> Vec<AgentActivity> {
 fn calls() -> Vec<KpiEvent> {
     let e = |q: &str, outcome, t| KpiEvent {
         queue: Some(q.into()),
+        number: None,
         outcome,
         at: t,
     };

@@ -50,6 +50,9 @@ pub enum Outcome {
 #[derive(Debug, Clone, PartialEq)]
 pub struct KpiEvent {
     pub queue: Option<String>,
+    /// The service number the citizen dialled (`12315`), for the per-number rates; `None`
+    /// for what belongs to no inbound call (a callback's later tries).
+    pub number: Option<String>,
     pub outcome: Outcome,
     pub at: DateTime<Utc>,
 }
@@ -198,6 +201,21 @@ pub struct KpiSnapshot {
     pub series: Vec<SeriesPoint>,
     /// The same rates per queue (queues that have resolved a call in the last 24 h).
     pub queues: Vec<QueueRates>,
+    /// The same rates per service number dialled (`12345`, integrated numbers such as
+    /// `12315`), for the numbers that resolved a call in the last 24 h.
+    pub by_number: Vec<NumberRates>,
+    /// Set when the snapshot is one number's (`GET /api/stats?number=`): `today`,
+    /// `last_24h`, `series` and `alarms` are then that number's only, `queues` is empty.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+}
+
+/// One service number's rates (integrated numbers, GB/T 44190 4.2).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct NumberRates {
+    pub number: String,
+    pub today: Rates,
+    pub last_24h: Rates,
 }
 
 /// The targets shown beside the figures.
@@ -256,6 +274,9 @@ pub struct Kpis {
     min_samples: u64,
     all: Ring,
     queues: std::collections::BTreeMap<String, Ring>,
+    /// Per service number dialled. Bounded by the configuration: a call to a number not
+    /// answered is refused before it can count.
+    numbers: std::collections::BTreeMap<String, Ring>,
     /// The newest minute seen (events older than 24 h before it are ignored).
     newest: i64,
 }
@@ -323,17 +344,29 @@ impl Kpis {
             min_samples,
             all: Ring::new(),
             queues: std::collections::BTreeMap::new(),
+            numbers: std::collections::BTreeMap::new(),
             newest: i64::MIN,
         }
     }
 
     /// Records one event.
     pub fn record_event(&mut self, e: &KpiEvent) {
-        self.record(e.queue.as_deref(), e.outcome, e.at);
+        self.record_of(e.queue.as_deref(), e.number.as_deref(), e.outcome, e.at);
     }
 
     /// Records a call of `queue` (if known) resolved at `at`.
     pub fn record(&mut self, queue: Option<&str>, outcome: Outcome, at: DateTime<Utc>) {
+        self.record_of(queue, None, outcome, at);
+    }
+
+    /// Records a call of `queue` to `number` (each if known) resolved at `at`.
+    pub fn record_of(
+        &mut self,
+        queue: Option<&str>,
+        number: Option<&str>,
+        outcome: Outcome,
+        at: DateTime<Utc>,
+    ) {
         let m = minute_of(at);
         if self.newest != i64::MIN && m <= self.newest - MINUTES as i64 {
             return; // older than anything the window can show
@@ -345,14 +378,25 @@ impl Kpis {
             let ring = self.queues.entry(q.to_string()).or_insert_with(Ring::new);
             count(ring.minute(m), outcome, grace);
         }
-    }
-
-    fn sum(&self, from: i64, to: i64) -> Counts {
-        self.all.sum(from, to)
+        if let Some(n) = number {
+            let ring = self.numbers.entry(n.to_string()).or_insert_with(Ring::new);
+            count(ring.minute(m), outcome, grace);
+        }
     }
 
     /// The figures at `now`.
     pub fn snapshot(&self, now: DateTime<Utc>) -> KpiSnapshot {
+        self.snapshot_of(&self.all, None, now)
+    }
+
+    /// One service number's figures at `now` (all zero for a number with no call).
+    pub fn snapshot_number(&self, number: &str, now: DateTime<Utc>) -> KpiSnapshot {
+        let empty = Ring::new();
+        let ring = self.numbers.get(number).unwrap_or(&empty);
+        self.snapshot_of(ring, Some(number), now)
+    }
+
+    fn snapshot_of(&self, ring: &Ring, number: Option<&str>, now: DateTime<Utc>) -> KpiSnapshot {
         let end = minute_of(now) + 1;
         let day_start = {
             let local = now.with_timezone(&china());
@@ -365,16 +409,30 @@ impl Kpis {
             minute_of(midnight)
         };
         let from_today = day_start.max(end - MINUTES as i64);
-        let last_24h: Rates = self.sum(end - MINUTES as i64, end).into();
-        let today: Rates = self.sum(from_today, end).into();
-        let queues = self
-            .queues
+        let last_24h: Rates = ring.sum(end - MINUTES as i64, end).into();
+        let today: Rates = ring.sum(from_today, end).into();
+        let queues = match number {
+            Some(_) => Vec::new(),
+            None => self
+                .queues
+                .iter()
+                .map(|(q, r)| QueueRates {
+                    queue: q.clone(),
+                    today: r.sum(from_today, end).into(),
+                    last_24h: r.sum(end - MINUTES as i64, end).into(),
+                })
+                .collect(),
+        };
+        let by_number: Vec<NumberRates> = self
+            .numbers
             .iter()
-            .map(|(q, ring)| QueueRates {
-                queue: q.clone(),
-                today: ring.sum(from_today, end).into(),
-                last_24h: ring.sum(end - MINUTES as i64, end).into(),
+            .filter(|(n, _)| number.is_none_or(|want| want == n.as_str()))
+            .map(|(n, r)| NumberRates {
+                number: n.clone(),
+                today: r.sum(from_today, end).into(),
+                last_24h: r.sum(end - MINUTES as i64, end).into(),
             })
+            .filter(|n| n.last_24h.offered > 0 || n.today.offered > 0)
             .collect();
         let mut alarms = Vec::new();
         if let Some(rate) = last_24h.connection_rate {
@@ -388,8 +446,8 @@ impl Kpis {
             .rev()
             .map(|k| {
                 let start = last_bar - 15 * k;
-                let bar: Rates = self.sum(start, start + 15).into();
-                let rolling: Rates = self.sum(start + 15 - MINUTES as i64, start + 15).into();
+                let bar: Rates = ring.sum(start, start + 15).into();
+                let rolling: Rates = ring.sum(start + 15 - MINUTES as i64, start + 15).into();
                 SeriesPoint {
                     start: Utc.timestamp_opt(start * 60, 0).single().unwrap_or(now),
                     answered: bar.answered,
@@ -410,6 +468,8 @@ impl Kpis {
             alarms,
             series,
             queues,
+            by_number,
+            number: number.map(str::to_string),
         }
     }
 }
@@ -429,6 +489,37 @@ mod tests {
 
     fn secs(s: u64) -> Duration {
         Duration::from_secs(s)
+    }
+
+    #[test]
+    fn each_number_has_its_own_rates() {
+        let mut k = Kpis::new(secs(0), 1);
+        let e = |number: &str, outcome| KpiEvent {
+            queue: Some("market".into()),
+            number: Some(number.into()),
+            outcome,
+            at: at(10, 0, 0),
+        };
+        k.record_event(&e("12315", Outcome::Answered { wait: secs(4) }));
+        k.record_event(&e("12315", Outcome::Abandoned { wait: secs(30) }));
+        k.record_event(&e("12345", Outcome::Answered { wait: secs(20) }));
+        let s = k.snapshot(at(10, 5, 0));
+        assert_eq!(s.last_24h.counted, 3);
+        let numbers: Vec<&str> = s.by_number.iter().map(|n| n.number.as_str()).collect();
+        assert_eq!(numbers, ["12315", "12345"]);
+        assert_eq!(s.by_number[0].last_24h.connection_rate, Some(0.5));
+        assert_eq!(s.by_number[0].today.answer_rate_15s, Some(0.5));
+        assert_eq!(s.by_number[1].last_24h.answer_rate_15s, Some(0.0));
+        // One number's snapshot: its rates, series and alarm only.
+        let one = k.snapshot_number("12315", at(10, 5, 0));
+        assert_eq!(one.number.as_deref(), Some("12315"));
+        assert_eq!(one.last_24h.counted, 2);
+        assert_eq!(one.alarms, ["connection_rate_below_target"]);
+        assert!(one.queues.is_empty());
+        assert_eq!(one.series.iter().map(|p| p.answered).sum::<u64>(), 1);
+        let none = k.snapshot_number("12333", at(10, 5, 0));
+        assert_eq!(none.last_24h.counted, 0);
+        assert!(none.by_number.is_empty());
     }
 
     #[test]

@@ -6,4 +6,5 @@ pub mod activity;
 pub mod agents;
 pub mod kpi;
 pub mod linkage;
+pub mod numbers;
 pub mod wallboard;

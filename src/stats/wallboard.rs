@@ -114,6 +114,12 @@ pub struct Wallboard {
     pub targets: Targets,
     /// 96 bars of 15 minutes with the rolling 24 h connection rate.
     pub series: Vec<SeriesPoint>,
+    /// The two numbers per service number dialled (integrated numbers, `docs/KPI.md`).
+    pub by_number: Vec<super::kpi::NumberRates>,
+    /// `GET /api/stats?number=`: the number `today`, `last_24h`, `series`, `by_number` and
+    /// the connection-rate alarm are about; queues and agents stay whole.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
     pub alarms: Vec<Alarm>,
     /// Web requests (C13) waiting for an agent, not yet offered to one.
     pub web_waiting: usize,
@@ -204,6 +210,8 @@ impl Wallboard {
             last_24h: kpi.last_24h,
             targets: kpi.targets,
             series: kpi.series,
+            by_number: kpi.by_number,
+            number: kpi.number,
             alarms,
             web_waiting: 0,
             web_offered: 0,

@@ -30,6 +30,7 @@ pub(crate) fn t0() -> DateTime<FixedOffset> {
 
 fn web(channel: Channel) -> Intake {
     Intake {
+        number: None,
         channel,
         received_at: t0(),
         caller: Caller {

@@ -150,6 +150,7 @@ fn draft_intake(call: &CallDraft) -> Intake {
         recording: None,
         callback_consent: None,
         online: None,
+        number: call.number.clone(),
     }
 }
 
@@ -158,6 +159,9 @@ fn call_summary(call: &CallDraft) -> Option<String> {
     let mut parts = Vec::new();
     if !call.menu_path.is_empty() {
         parts.push(format!("IVR {}", call.menu_path.join(" → ")));
+    }
+    if let Some(n) = &call.number {
+        parts.push(format!("number {n}"));
     }
     if let Some(q) = &call.queue {
         parts.push(format!("queue {q}"));

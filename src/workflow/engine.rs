@@ -109,6 +109,7 @@ impl Workflow {
             ),
             supervised: !t.supervision.is_empty(),
             call_id: t.intake.call_id.clone(),
+            number: t.intake.number.clone(),
             responded_at: t.first_response_at(),
             external_key: t.intake.online.as_ref().and_then(|o| {
                 let ext = o.external_id.as_ref()?;
@@ -415,6 +416,7 @@ mod tests {
 
     fn intake() -> Intake {
         Intake {
+            number: None,
             channel: Channel::Web,
             received_at: t0(),
             caller: Caller {

@@ -49,6 +49,9 @@ pub fn matches(r: &IndexRow, q: &ListQuery) -> bool {
         && q.phone_key
             .as_ref()
             .is_none_or(|p| r.phone_key.as_ref() == Some(p))
+        && q.number
+            .as_ref()
+            .is_none_or(|n| r.number.as_ref() == Some(n))
         && q.supervised.is_none_or(|s| r.supervised == s)
         && q.overdue_at
             .is_none_or(|at| r.next_due.is_some_and(|d| d < at))

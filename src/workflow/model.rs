@@ -136,6 +136,9 @@ pub struct CallDraft {
     pub queue: Option<String>,
     #[serde(default)]
     pub menu_path: Vec<String>,
+    /// The service number the citizen dialled (an integrated number: `12315`).
+    #[serde(default)]
+    pub number: Option<String>,
 }
 
 /// The caller as recorded on the ticket, stored whole (W2). Outside the ticket show it
@@ -191,6 +194,10 @@ pub struct Intake {
     /// A request from the internet channel: how its citizen follows it.
     #[serde(default)]
     pub online: Option<OnlineIntake>,
+    /// The service number a phone request was made to (`12345`, or an integrated number
+    /// such as `12315`); set from the call, never by a client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
 }
 
 /// What an internet request carries besides the request itself (issue 13).

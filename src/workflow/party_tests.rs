@@ -58,6 +58,7 @@ fn left(party: CallParty, from: DateTime<FixedOffset>, to: DateTime<FixedOffset>
 /// The call's draft, as the engine opens it when the agent answers.
 fn draft(wf: &Workflow, store: &mut MemoryStore) -> Ticket {
     let call = CallDraft {
+        number: None,
         call_id: CALL.into(),
         received_at: t0(),
         caller_phone: Some("13800138000".into()),

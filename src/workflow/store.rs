@@ -68,6 +68,9 @@ pub struct IndexRow {
     /// A connector's request: `channel:external_id` (issue 13's idempotency).
     #[serde(default)]
     pub external_key: Option<String>,
+    /// The service number dialled (a phone request from a call).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
 }
 
 /// Filters for listing (all optional) and the page wanted. Pages are newest received first
@@ -87,6 +90,9 @@ pub struct ListQuery {
     /// Tickets from one caller (the normalised number, W6): the desktop's history.
     #[serde(default)]
     pub phone_key: Option<String>,
+    /// Only tickets of calls to this service number (an integrated number, `12315`).
+    #[serde(default)]
+    pub number: Option<String>,
     /// Only tickets under supervision (W16), for the supervisor's desk.
     #[serde(default)]
     pub supervised: Option<bool>,

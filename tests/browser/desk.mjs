@@ -202,6 +202,9 @@ async function call(log) {
   const ticket = await page.textContent("[data-testid=ticket-id]");
   const caller = await page.textContent("[data-testid=caller]");
   if (!caller.includes("*")) throw new Error("the caller's number is not masked: " + caller);
+  // The number dialled (issue 21: integrated numbers tell the agent the subject).
+  const called = await page.textContent("[data-testid=called]");
+  if (called !== "12345") throw new Error("the number dialled reads " + called);
   const path = await page.textContent("#c-path");
   if (path !== "主菜单 按1") throw new Error("the menu path reads " + path);
   await page.waitForSelector("#ticket:not([hidden])");

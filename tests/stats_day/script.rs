@@ -351,6 +351,7 @@ fn record(c: &Call) -> CallRecord {
             id: c.id.to_string(),
             caller: "138****0000".into(),
             called: "12345".into(),
+            called_name: None,
             state: CallState::Ended,
             menu_path: vec!["main:1".into()],
             queue: Some(c.queue.to_string()),
@@ -432,6 +433,7 @@ pub fn write(data_dir: &Path) {
             .find(|c| c.id == call)
             .expect("a scripted call");
         let draft = CallDraft {
+            number: None,
             call_id: call.to_string(),
             received_at: when(c.queued.0, c.queued.1),
             caller_phone: None,

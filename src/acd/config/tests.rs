@@ -58,7 +58,14 @@ fn shipped_config_has_the_demo_agents_and_every_skill() {
         .collect();
     assert_eq!(kinds.len(), 6, "every skill kind is covered: {kinds:?}");
     let first: Vec<SkillKind> = c.agents[0].skills.iter().map(|s| s.kind).collect();
-    assert_eq!(first, [SkillKind::Enterprise, SkillKind::General]);
+    assert_eq!(
+        first,
+        [
+            SkillKind::Enterprise,
+            SkillKind::General,
+            SkillKind::HighFrequency
+        ]
+    );
     assert_eq!(
         c.queue_names(),
         [
@@ -67,7 +74,9 @@ fn shipped_config_has_the_demo_agents_and_every_skill() {
             "dialect",
             "foreign",
             "sign",
-            "high_frequency"
+            "high_frequency",
+            "market",
+            "hrss"
         ]
     );
     assert_eq!(c.answer_deadline, Duration::from_secs(15));

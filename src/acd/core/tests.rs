@@ -34,8 +34,8 @@ fn enterprise_call_goes_to_the_enterprise_agent_and_is_answered() {
     let alarms = drain(&mut acd);
     assert_eq!(
         alarms.len(),
-        8,
-        "every queue (6 voice, 2 web) starts unstaffed: {alarms:?}"
+        10,
+        "every queue (8 voice, 2 web) starts unstaffed: {alarms:?}"
     );
     for id in ["1001", "1002"] {
         acd.handle_registration(id, true, t0).unwrap();

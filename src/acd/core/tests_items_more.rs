@@ -174,7 +174,7 @@ fn items_and_calls_keep_to_their_own_queues() {
     ));
     // The calls' wallboard list is unchanged; web queues have their own.
     let snap = acd.snapshot(t0 + s(2));
-    assert_eq!(snap.queues.len(), 6);
+    assert_eq!(snap.queues.len(), 8);
     assert!(snap.queues.iter().all(|q| !q.name.starts_with("web")));
     let names: Vec<&str> = snap.web_queues.iter().map(|q| &*q.name).collect();
     assert_eq!(names, ["web", "web_enterprise"]);

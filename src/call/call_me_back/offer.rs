@@ -98,6 +98,7 @@ impl CallEngine {
         let at = self.wall(now);
         self.out.push_back(Output::Kpi(KpiEvent {
             queue,
+            number: self.kpi_number(id),
             outcome: Kpi::CallbackOffered,
             at,
         }));

@@ -696,6 +696,7 @@ mod agents;
 mod call_me_back;
 mod conference;
 mod liveness;
+mod numbers;
 mod outbound;
 mod outbound_auth;
 mod persist_reload;

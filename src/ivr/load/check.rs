@@ -130,6 +130,7 @@ pub(super) fn build(cx: &mut Cx, parsed: Parsed) -> Option<MenuTree> {
     Some(MenuTree {
         menus: built,
         queue_audio,
+        numbers: Default::default(),
     })
 }
 
