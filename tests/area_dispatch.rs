@@ -344,6 +344,7 @@ async fn a_call_transferred_to_a_utility_records_the_hand_over_and_the_utility_w
             caller_phone: Some("13700003333".into()),
             queue: Some("general".into()),
             menu_path: vec![],
+            number: None,
         };
         let api = e.api.clone();
         async move {

@@ -61,6 +61,7 @@ fn intake(area_code: Option<&str>, category: &str) -> Intake {
         recording: None,
         callback_consent: None,
         online: None,
+        number: None,
     }
 }
 
