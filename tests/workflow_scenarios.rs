@@ -153,6 +153,15 @@ fn describe(e: &EventKind, refs: &BTreeMap<TicketId, usize>) -> String {
             }
             s
         }
+        EventKind::HandedToUtility {
+            unit,
+            number,
+            after_secs,
+        } => format!(
+            "handed_to_utility({unit} {} after {}s)",
+            number.as_deref().unwrap_or("-"),
+            after_secs.unwrap_or(0)
+        ),
         EventKind::HandedOn {
             from, to, sign_due, ..
         } => format!("handed_on({from}->{to}) sign_due={}", due(sign_due)),

@@ -449,7 +449,7 @@ async function suggest(setDomain = true) {
     const res = await api(token, "GET", "/api/dispatch/categories?q=" + encodeURIComponent(q) + area);
     $("f-category").replaceChildren(
       el("option", { value: "" }, "—"),
-      ...res.categories.map((c, i) => el("option", { value: c.id, selected: i === 0 }, `${c.name} → ${units.get(c.lead) ?? c.lead}${i === 0 ? ` (${t("f.suggested")})` : ""}`)),
+      ...res.categories.map((c, i) => el("option", { value: c.id, selected: i === 0 }, `${c.name} → ${c.lead ? units.get(c.lead) ?? c.lead : "—"}${i === 0 ? ` (${t("f.suggested")})` : ""}`)),
     );
     const first = res.categories[0];
     if (first && setDomain) $("f-domain").value = first.domain;

@@ -200,7 +200,7 @@ function field([name, kind]) {
   if (kind === UNIT) kind = { options: [...units].map(([v, n]) => [v, n]) };
   // 下派: only the units below the signed-in unit.
   else if (kind === SUB_UNIT) kind = { options: [...units].filter(([v]) => below(v, me?.unit)).map(([v, n]) => [v, n]) };
-  else if (kind === CATEGORY) kind = { options: categories.map((c) => [c.id, `${c.name} → ${unitName(c.lead)}`]) };
+  else if (kind === CATEGORY) kind = { options: categories.map((c) => [c.id, `${c.name} → ${c.lead ? unitName(c.lead) : "—"}`]) };
   else if (kind === DOMAIN) kind = { options: domains.map((d) => [d, label("domain", d)]) };
   if (kind.options) input = el("select", { id, name }, none(), kind.options.map(([v, n]) => el("option", { value: v }, n)));
   else if (kind === BOOL) input = el("input", { type: "checkbox", id, name });

@@ -1,5 +1,6 @@
 //! `GET /api/areas?q=` (search the area tree by part of a name; each hit with its path
-//! `city › district › street`) and the area parameter of `GET /api/dispatch/categories`.
+//! `city › district › street`) and `GET /api/dispatch/categories` (suggested categories, with
+//! the units each goes to in an `area`).
 //! Translates HTTP only: the tree and the resolution are the workflow's.
 
 use axum::extract::State;
@@ -10,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::extract::ApiQuery;
+use super::ticket_views::CategoryList;
 use super::tickets::{who, TicketApi};
 use super::ApiError;
 use crate::workflow::areas::{Area, AreaLevel, AreaTree};
@@ -148,4 +150,45 @@ pub(crate) fn for_area(cat: &DispatchCatalogue, c: &Category, area: Option<&str>
         c.assisting = r.assisting;
     }
     c
+}
+
+/// Query string of `GET /api/dispatch/categories`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct CategoryParams {
+    /// Request text to suggest categories for (keywords).
+    q: Option<String>,
+    domain: Option<String>,
+    /// An area code: each category's `lead` and `assisting` are then the units it goes to
+    /// in that area (dispatch by area, up the tree to the city-level units); unknown: 400.
+    area: Option<String>,
+}
+
+/// The dispatch catalogue's categories (suggested for `q`, or all) and the domains.
+#[utoipa::path(get, path = "/api/dispatch/categories", tag = "dispatch", security(("bearer" = [])),
+    params(CategoryParams),
+    responses((status = 200, description = "Categories", body = CategoryList), (status = 400, description = "Malformed JSON, query or action", body = ApiError), (status = 401, description = "No or unknown token", body = ApiError)))]
+pub(crate) async fn categories(
+    State(api): State<TicketApi>,
+    headers: HeaderMap,
+    ApiQuery(p): ApiQuery<CategoryParams>,
+) -> Result<Response, ApiError> {
+    who(&api, &headers)?;
+    let wf = api.worker().workflow();
+    let cat = &wf.catalogue;
+    let list: Vec<_> = match &p.q {
+        Some(q) => cat.suggest(q),
+        None => cat.categories().collect(),
+    };
+    let list: Vec<_> = list
+        .into_iter()
+        .filter(|c| p.domain.as_ref().is_none_or(|d| &c.domain.0 == d))
+        .collect();
+    let area = known_area(cat, p.area.as_deref())?;
+    Ok(Json(CategoryList {
+        categories: list.into_iter().map(|c| for_area(cat, c, area)).collect(),
+        domains: cat.domains().map(str::to_string).collect(),
+    })
+    .into_response())
 }

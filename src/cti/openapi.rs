@@ -41,7 +41,7 @@ use utoipa::{Modify, OpenApi};
         super::tickets::show,
         super::tickets::act,
         super::tickets::sweep_now,
-        super::tickets::categories,
+        super::areas_api::categories,
         super::tickets::units,
         super::areas_api::search,
         super::areas_api::public_search,

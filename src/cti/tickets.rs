@@ -21,7 +21,7 @@ use serde::Deserialize;
 
 use super::auth::Users;
 use crate::cti::extract::{ApiJsonBytes, ApiQuery};
-use crate::cti::ticket_views::{CategoryList, SweepView, TicketPage, TicketView, UnitList};
+use crate::cti::ticket_views::{SweepView, TicketPage, TicketView, UnitList};
 use crate::cti::ApiError;
 use crate::shell::ticket_store::{load_workflow, Durability, SqliteStore, TicketWorker};
 use crate::workflow::model::{
@@ -223,7 +223,10 @@ pub fn router(api: TicketApi) -> Router {
         .route("/api/sweep", post(sweep_now))
         .route("/api/audit/reads", get(crate::cti::audit::reads))
         .route("/api/audit/monitoring", get(crate::cti::audit::monitoring))
-        .route("/api/dispatch/categories", get(categories))
+        .route(
+            "/api/dispatch/categories",
+            get(super::areas_api::categories),
+        )
         .route("/api/dispatch/units", get(units))
         .route("/api/areas", get(super::areas_api::search))
         .route("/api/reports", get(report))
@@ -722,49 +725,6 @@ async fn sweep_now(State(api): State<TicketApi>, headers: HeaderMap) -> Result<R
     }
     let n = api.sweep().await?;
     Ok(Json(SweepView { events: n }).into_response())
-}
-
-/// Query string of `GET /api/dispatch/categories`.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct CategoryParams {
-    /// Request text to suggest categories for (keywords).
-    q: Option<String>,
-    domain: Option<String>,
-    /// An area code: each category's `lead` and `assisting` are then the units it goes to
-    /// in that area (dispatch by area, up the tree to the city-level units); unknown: 400.
-    area: Option<String>,
-}
-
-/// The dispatch catalogue's categories (suggested for `q`, or all) and the domains.
-#[utoipa::path(get, path = "/api/dispatch/categories", tag = "dispatch", security(("bearer" = [])),
-    params(CategoryParams),
-    responses((status = 200, description = "Categories", body = CategoryList), (status = 400, description = "Malformed JSON, query or action", body = ApiError), (status = 401, description = "No or unknown token", body = ApiError)))]
-async fn categories(
-    State(api): State<TicketApi>,
-    headers: HeaderMap,
-    ApiQuery(p): ApiQuery<CategoryParams>,
-) -> Result<Response, ApiError> {
-    who(&api, &headers)?;
-    let cat = &api.worker.workflow().catalogue;
-    let list: Vec<_> = match &p.q {
-        Some(q) => cat.suggest(q),
-        None => cat.categories().collect(),
-    };
-    let list: Vec<_> = list
-        .into_iter()
-        .filter(|c| p.domain.as_ref().is_none_or(|d| &c.domain.0 == d))
-        .collect();
-    let area = super::areas_api::known_area(cat, p.area.as_deref())?;
-    Ok(Json(CategoryList {
-        categories: list
-            .into_iter()
-            .map(|c| super::areas_api::for_area(cat, c, area))
-            .collect(),
-        domains: cat.domains().map(str::to_string).collect(),
-    })
-    .into_response())
 }
 
 /// The handling units of the dispatch catalogue.

@@ -3,6 +3,7 @@
 //! what they return.
 
 pub mod agent_activity;
+pub mod area_file;
 pub mod assets;
 pub mod attachments;
 pub mod bridge;

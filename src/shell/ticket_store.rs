@@ -24,7 +24,6 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 use crate::workflow::calendar::{WorkCalendar, YearCalendar};
-use crate::workflow::catalogue::DispatchCatalogue;
 use crate::workflow::event::Event;
 use crate::workflow::repeat::RepeatCandidate;
 use crate::workflow::store::{
@@ -795,33 +794,7 @@ pub fn load_workflow(
         }
     }
     let text = std::fs::read_to_string(dispatch).map_err(|e| file_err(dispatch, e.to_string()))?;
-    let at_line = |path: &Path, e: crate::workflow::catalogue::CatalogueError| match e {
-        crate::workflow::catalogue::CatalogueError::Syntax { line, message }
-        | crate::workflow::catalogue::CatalogueError::At { line, message } => LoadError::At {
-            path: path.to_path_buf(),
-            line,
-            message,
-        },
-        e => file_err(path, e.to_string()),
-    };
-    let catalogue = DispatchCatalogue::from_toml_str(&text).map_err(|e| at_line(dispatch, e))?;
-    let areas_path = dispatch.with_file_name("areas.toml");
-    let areas = match std::fs::read_to_string(&areas_path) {
-        Ok(text) => {
-            crate::workflow::areas::AreaTree::from_toml_str(&text).map_err(|e| LoadError::At {
-                path: areas_path.clone(),
-                line: e.line,
-                message: e.message,
-            })?
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Default::default(),
-        Err(e) => return Err(file_err(&areas_path, e.to_string())),
-    };
-    let area_count = areas.iter().count();
-    let catalogue = catalogue
-        .with_areas(areas)
-        .map_err(|e| at_line(dispatch, e))?;
-    tracing::info!(areas = area_count, "area tree loaded");
+    let catalogue = super::area_file::load_catalogue(dispatch, &text)?;
     let calendar = WorkCalendar::new(years);
     tracing::info!(years = ?calendar.years().collect::<Vec<_>>(), "workflow calendar loaded");
     Ok(Workflow {

@@ -163,6 +163,16 @@ pub(super) fn handed_on(mut work: Work, from: &UnitId, to: &UnitId, sign_due: &D
 }
 
 impl Ticket {
+    /// An area picked from the tree, with the name people read (its district's).
+    pub(super) fn place(&mut self, area_code: &Option<String>, area: &Option<String>) {
+        if area_code.is_some() {
+            self.intake.area_code = area_code.clone();
+        }
+        if area.is_some() {
+            self.intake.area = area.clone();
+        }
+    }
+
     /// Units that may see the ticket now: lead, assisting, and those that handed it on (only
     /// the lead acts).
     pub fn units(&self) -> Vec<&UnitId> {

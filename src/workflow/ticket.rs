@@ -756,16 +756,6 @@ impl Ticket {
         self.intake.category = category.clone();
     }
 
-    /// An area picked from the tree, with the name people read (its district's).
-    fn place(&mut self, area_code: &Option<String>, area: &Option<String>) {
-        if area_code.is_some() {
-            self.intake.area_code = area_code.clone();
-        }
-        if area.is_some() {
-            self.intake.area = area.clone();
-        }
-    }
-
     /// Whether any running deadline has passed at `at`.
     pub fn is_overdue(&self, at: DateTime<FixedOffset>) -> bool {
         self.state
