@@ -551,3 +551,21 @@ fn answers_twice_or_garbled_are_refused_and_bad_datagrams_counted() {
     assert_eq!(leg3.stats().refused_datagrams, 2);
     assert_eq!(leg3.state(), LegState::Connecting);
 }
+
+#[test]
+fn an_answer_without_a_fingerprint_never_connects() {
+    let now = crate::media::t0();
+    let (mut leg, offer) = WebRtcLeg::offer(addr(ENGINE), now).expect("offer");
+    let (_, answer) = Browser::answer(&offer, Offers::G711, now);
+    let stripped: String = answer
+        .lines()
+        .filter(|l| !l.starts_with("a=fingerprint:"))
+        .map(|l| format!("{l}\r\n"))
+        .collect();
+    // Refused with the answer, or at the DTLS handshake at the latest: never connected.
+    match leg.accept_answer(&stripped, now) {
+        Err(WebRtcError::Answer(_) | WebRtcError::AnswerSyntax(_)) => {}
+        other => panic!("an answer without a fingerprint was taken: {other:?}"),
+    }
+    assert_ne!(leg.state(), LegState::Connected);
+}

@@ -95,20 +95,21 @@ impl Worker {
         self.drain_webrtc(call);
     }
 
-    /// The 20 ms tick: every browser leg whose timer is due.
+    /// The 20 ms tick: every browser leg's due timer, then what each has to send (a mixing
+    /// call's frames for the browser went into its leg during this tick).
     pub(super) fn tick_webrtc(&mut self, now: Instant) {
-        let due: Vec<CallId> = self
+        let legs: Vec<CallId> = self
             .calls
             .iter_mut()
             .filter_map(|(call, s)| {
                 let w = s.webrtc.as_mut()?;
-                w.leg.poll_timeout().is_some_and(|t| t <= now).then(|| {
+                if w.leg.poll_timeout().is_some_and(|t| t <= now) {
                     w.leg.handle_timeout(now);
-                    *call
-                })
+                }
+                Some(*call)
             })
             .collect();
-        for call in due {
+        for call in legs {
             self.drain_webrtc(call);
         }
     }
