@@ -15,6 +15,10 @@ pub const CLOCK_RATIO: u32 = 6;
 const MAX_DECODED: usize = 120 * 8;
 /// Room for one encoded 20 ms packet (libopus's recommended ceiling is 4000 bytes).
 const MAX_PACKET: usize = 1500;
+/// libopus's encoder complexity (0–10). Its default, 10, cost ~90 µs per 20 ms frame on
+/// the project's VM (`benches/webrtc_leg.rs`, `protect_opus`): 200 Opus agents would take
+/// most of a core. 5 is the usual choice for servers; narrowband speech loses little.
+pub const OPUS_COMPLEXITY: i32 = 5;
 
 /// Why a frame could not be transcoded; the frame is dropped and counted, never fatal.
 #[derive(Debug, Error)]
@@ -41,6 +45,7 @@ impl OpusTranscoder {
     pub fn new() -> Result<Self, TranscodeError> {
         let mut encoder = opus::Encoder::new(8000, opus::Channels::Mono, opus::Application::Voip)?;
         encoder.set_inband_fec(true)?;
+        encoder.set_complexity(OPUS_COMPLEXITY)?;
         Ok(OpusTranscoder {
             encoder,
             decoder: opus::Decoder::new(8000, opus::Channels::Mono)?,
