@@ -283,6 +283,8 @@ impl WebRtcLeg {
     /// A datagram that arrived on the leg's socket from `source`.
     pub fn handle_datagram(&mut self, source: SocketAddr, datagram: &[u8], now: Instant) {
         if self.state == LegState::Failed {
+            // A dead leg reads nothing: whatever still arrives is refused.
+            self.stats.refused_datagrams += 1;
             return;
         }
         let Ok(contents) = datagram.try_into() else {

@@ -266,3 +266,86 @@ async fn a_caller_is_bridged_to_a_browser_agent_over_dtls_srtp_and_recorded() {
         "agent leaks into the caller channel"
     );
 }
+
+/// A man in the middle: the answer's fingerprint is not the certificate the peer presents.
+/// The media task refuses the leg (the engine hears `Failed`), counts it on `/metrics`, and
+/// a stranger's garbage on the leg's port is refused and counted, not fatal.
+#[tokio::test]
+async fn a_browser_leg_with_a_forged_fingerprint_is_refused_and_counted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let prompts = Arc::new(Prompts::load_dir(dir.path()).expect("prompts"));
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let media = MediaHandle::start(
+        1,
+        LOCAL.into(),
+        dir.path().to_path_buf(),
+        prompts,
+        tx,
+        MediaSettings {
+            relatch_after: Duration::from_secs(2),
+            media_timeout: None,
+            conference_queue: Duration::from_millis(200),
+            conference_prime: Duration::from_millis(40),
+        },
+    )
+    .expect("media tasks");
+    let call = CallId(12);
+    let caller = UdpSocket::bind((LOCAL, 0)).await.expect("caller");
+    let (caller_port, agent_port) = (free_port(), free_port());
+    media.send(MediaCommand::Open {
+        call,
+        port: caller_port,
+        remote: Some(caller.local_addr().expect("caller addr")),
+        codec: Codec::Pcmu,
+        telephone_event: None,
+    });
+    let leg_addr = SocketAddr::from((LOCAL, agent_port));
+    let (mut leg, offer) = WebRtcLeg::offer(leg_addr, clock::now()).expect("offer");
+    let browser_socket = UdpSocket::bind((LOCAL, 0)).await.expect("browser");
+    let (answer_tx, answer_rx) = tokio::sync::oneshot::channel();
+    let browser_run = tokio::spawn(browser(offer, browser_socket, answer_tx, 50));
+    let answer = answer_rx.await.expect("answer");
+    let at = answer.find("a=fingerprint:sha-256 ").expect("fingerprint") + 22;
+    let mut forged = answer.into_bytes();
+    forged[at] = if forged[at] == b'0' { b'1' } else { b'0' };
+    let forged = String::from_utf8(forged).expect("ascii");
+    leg.accept_answer(&forged, clock::now())
+        .expect("answer accepted");
+    media.open_webrtc_agent(call, agent_port, Box::new(leg));
+    media.send(MediaCommand::Bridge {
+        call,
+        recording: "forged.wav".into(),
+    });
+    let failed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match rx.recv().await {
+                Some(MediaEvent::Failed { call: c }) if c == call => return true,
+                Some(_) => continue,
+                None => return false,
+            }
+        }
+    })
+    .await
+    .expect("the leg was not refused within 5 s");
+    assert!(failed);
+    browser_run.abort();
+    let c = &media.counters.webrtc;
+    use std::sync::atomic::Ordering::Relaxed;
+    assert_eq!(c.failed.load(Relaxed), 1);
+    // A stranger's garbage on the leg's port: refused and counted, the task goes on.
+    let stranger = UdpSocket::bind((LOCAL, 0)).await.expect("stranger");
+    for _ in 0..5 {
+        stranger.send_to(&[0xff; 40], leg_addr).await.expect("send");
+    }
+    for _ in 0..100 {
+        if c.refused_datagrams.load(Relaxed) >= 5 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        c.refused_datagrams.load(Relaxed) >= 5,
+        "garbage not counted"
+    );
+    media.send(MediaCommand::Close { call });
+}
