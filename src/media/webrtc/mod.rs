@@ -528,8 +528,8 @@ impl WebRtcLeg {
                         None
                     }
                 },
-                // Opus from a browser that answered G.711 first: not what we send back,
-                // but decodable all the same.
+                // Opus from a browser that answered G.711 first (browsers send the first
+                // codec they answered): dropped and counted, no decoder is kept for it.
                 SendCodec::G711(..) => None,
             },
             RtcCodec::Tele if n.inner.telephone_event.is_some() => {
