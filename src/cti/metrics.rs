@@ -68,6 +68,8 @@ pub struct MediaValues {
     pub refused_foreign_source: u64,
     /// Caller legs that went silent for `rtp.media_timeout`.
     pub inactive_legs: u64,
+    /// Browser agent legs: opened, failed, datagrams refused, datagrams sent.
+    pub webrtc: [u64; 4],
     /// Conference mixers: underruns, frames dropped on overflow, clipped samples.
     pub mixer: [u64; 3],
     /// Media ticks' lateness; the most commands waiting at a tick.
@@ -105,6 +107,12 @@ impl MediaValues {
             ],
             refused_foreign_source: m.refused_foreign_source.load(Ordering::Relaxed),
             inactive_legs: m.inactive_legs.load(Ordering::Relaxed),
+            webrtc: [
+                m.webrtc.legs.load(Ordering::Relaxed),
+                m.webrtc.failed.load(Ordering::Relaxed),
+                m.webrtc.refused_datagrams.load(Ordering::Relaxed),
+                m.webrtc.datagrams_sent.load(Ordering::Relaxed),
+            ],
             mixer: [
                 m.recording.mixer_underruns.load(Ordering::Relaxed),
                 m.recording.mixer_dropped_overflow.load(Ordering::Relaxed),
@@ -633,6 +641,14 @@ fn media(w: &mut Writer, m: &MediaValues) {
         "Caller legs with no RTP for rtp.media_timeout (the call is ended unless on hold).",
         m.inactive_legs,
     );
+    for (name, help, n) in [
+        ("hotline_webrtc_legs_total", "Browser agent legs (WebRTC) opened on the media tasks.", m.webrtc[0]),
+        ("hotline_webrtc_legs_failed_total", "Browser agent legs failed: a DTLS certificate not matching the SDP fingerprint, ICE consent lost, or the session closed.", m.webrtc[1]),
+        ("hotline_webrtc_datagrams_refused_total", "Datagrams on browser legs refused: not STUN, DTLS or SRTP of the session (unauthenticated, undecryptable, malformed).", m.webrtc[2]),
+        ("hotline_webrtc_datagrams_sent_total", "Datagrams (STUN, DTLS, SRTP) sent on browser agent legs.", m.webrtc[3]),
+    ] {
+        counter(w, name, help, n);
+    }
     counter(
         w,
         "hotline_rtp_send_errors_total",

@@ -13,6 +13,7 @@
 //! | [`player`] | per-call queue of prompts → frames, finished/interrupted events |
 //! | [`recorder`] | both sides' frames → stereo 20 ms blocks: playout slots, filled/dropped counts |
 //! | [`robot_recorder`] | a callback robot's call: citizen and prompts → stereo blocks; the citizen's spoken reason cut out |
+//! | [`webrtc`] | a browser agent's leg: ICE-lite, DTLS-SRTP, rtcp-mux (str0m); Opus ↔ G.711 at its edge |
 
 pub mod bridge;
 pub mod codec;
@@ -24,6 +25,7 @@ pub mod prompt;
 pub mod recorder;
 pub mod robot_recorder;
 pub mod rtp;
+pub mod webrtc;
 
 pub use bridge::{Bridge, BridgeStats, LegMedia};
 pub use codec::Codec;

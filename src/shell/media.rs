@@ -41,6 +41,9 @@ mod stamp;
 #[cfg(test)]
 mod tests;
 pub mod timing;
+mod webrtc_leg;
+#[cfg(test)]
+mod webrtc_tests;
 mod whisper;
 
 pub use handle::MediaHandle;
@@ -104,6 +107,23 @@ pub struct MediaCounters {
     pub recording: Arc<RecordingCounters>,
     /// Tick lateness and packet delays (where a late frame is lost).
     pub timing: timing::MediaTiming,
+    /// Browser agent legs (ICE, DTLS-SRTP).
+    pub webrtc: WebRtcCounters,
+}
+
+/// Browser agent legs over all media tasks.
+#[derive(Debug, Default)]
+pub struct WebRtcCounters {
+    /// Legs opened.
+    pub legs: AtomicU64,
+    /// Legs that failed: a DTLS certificate not matching the SDP fingerprint, ICE consent
+    /// lost, or the stack closing the session.
+    pub failed: AtomicU64,
+    /// Datagrams refused on browser legs: neither STUN, DTLS nor SRTP of the session (not
+    /// authenticated, not decryptable, malformed).
+    pub refused_datagrams: AtomicU64,
+    /// Datagrams (STUN, DTLS, SRTP) sent on browser legs.
+    pub datagrams_sent: AtomicU64,
 }
 
 /// Commands for one media task.
@@ -127,6 +147,18 @@ enum Command {
     },
     /// Reloaded prompts for every play from now on.
     Prompts(Arc<Prompts>),
+    /// A browser agent's answered leg becomes the call's agent leg (`webrtc_leg`).
+    OpenWebRtcAgent {
+        call: CallId,
+        port: u16,
+        leg: Box<crate::media::webrtc::WebRtcLeg>,
+    },
+    /// A datagram on a browser agent leg's socket.
+    WebRtcDatagram {
+        call: CallId,
+        source: SocketAddr,
+        datagram: Vec<u8>,
+    },
     /// Tests: the media thread says it stalls, then blocks until the gate opens (or 5 s),
     /// as when the OS does not run it.
     #[cfg(test)]
@@ -178,6 +210,8 @@ struct Stream {
     reason_jobs: Vec<JoinHandle<()>>,
     /// The last item of the current play list and the engine's token for it.
     pending: Option<(crate::media::player::PlayId, u64)>,
+    /// When the agent is in a browser: its WebRTC leg (the `agent` side holds its socket).
+    webrtc: Option<webrtc_leg::WebRtcAgent>,
 
     receiver: JoinHandle<()>,
 }
@@ -267,6 +301,7 @@ impl Worker {
             }
         }
         self.tick_robots(now);
+        self.tick_webrtc(now);
     }
 
     /// Ends a call's media: stops its receive tasks and closes its recording.
@@ -356,9 +391,18 @@ impl Worker {
             PartyId::AGENT => Side::Agent,
             _ => return, // a party waiting for the `Mix`: not heard yet
         };
-        bridged.core.handle_packet(side, packet, clock::now());
+        let now = clock::now();
+        bridged.core.handle_packet(side, packet, now);
         let counters = &self.counters;
+        let mut to_browser = false;
         while let Some((to, bytes)) = bridged.core.poll_transmit() {
+            if let (Side::Agent, Some(w)) = (to, s.webrtc.as_mut()) {
+                // A browser agent: the leg encrypts (and transcodes) what the bridge sends.
+                w.leg.send_rtp(bytes, now);
+                counters.to_agents.fetch_add(1, Ordering::Relaxed);
+                to_browser = true;
+                continue;
+            }
             let (socket, remote, count) = match (to, s.agent.as_ref()) {
                 (Side::Caller, _) => match s.remote {
                     Some(r) => (&s.socket, r, &counters.to_callers),
@@ -375,6 +419,9 @@ impl Worker {
             }
         }
         bridged.write_blocks();
+        if to_browser {
+            self.drain_webrtc(call);
+        }
     }
 
     fn pace(&mut self) {
@@ -444,6 +491,15 @@ impl Worker {
                 gap,
             } => self.packet((call, party), &packet, stamp, gap),
             Command::Prompts(prompts) => self.prompts = prompts,
+            Command::OpenWebRtcAgent { call, port, leg } => {
+                self.end_whisper(call);
+                self.open_webrtc_agent(call, port, leg)
+            }
+            Command::WebRtcDatagram {
+                call,
+                source,
+                datagram,
+            } => self.webrtc_datagram(call, source, &datagram),
             #[cfg(test)]
             Command::Stall { stalled, gate } => {
                 let _ = stalled.send(());
@@ -656,6 +712,7 @@ impl Worker {
                 robot: None,
                 reason_jobs: Vec::new(),
                 pending: None,
+                webrtc: None,
                 receiver,
             },
         );

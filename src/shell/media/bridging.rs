@@ -63,6 +63,8 @@ impl Worker {
         if let Some(agent) = s.agent.take() {
             agent.receiver.abort();
         }
+        // A browser agent's WebRTC leg goes with its socket.
+        s.webrtc = None;
         if let Some(b) = s.bridged.as_mut() {
             b.core.detach_agent();
         }

@@ -217,10 +217,11 @@ impl Worker {
                 timing.underrun_gap.observe(g);
             }
         }
-        send_mixed(s, &self.counters);
+        send_mixed(s, &self.counters, clock::now());
         if let Some(m) = s.mixed.as_mut() {
             m.write_blocks();
         }
+        self.drain_webrtc(call);
     }
 }
 
@@ -229,16 +230,22 @@ impl Worker {
 pub(super) fn tick(s: &mut Stream, now: Instant, counters: &super::MediaCounters) {
     if let Some(m) = s.mixed.as_mut() {
         m.tick(now);
-        send_mixed(s, counters);
+        send_mixed(s, counters, now);
     }
 }
 
 /// Sends what a call's mixer produced, each packet on its party's socket.
-fn send_mixed(s: &mut Stream, counters: &super::MediaCounters) {
+fn send_mixed(s: &mut Stream, counters: &super::MediaCounters, now: Instant) {
     let Some(m) = s.mixed.as_mut() else {
         return;
     };
     while let Some((to, bytes)) = m.core.poll_transmit() {
+        if let (PartyId::AGENT, Some(w)) = (to, s.webrtc.as_mut()) {
+            // A browser agent: its leg encrypts it; the media task drains the leg.
+            w.leg.send_rtp(bytes, now);
+            counters.to_agents.fetch_add(1, Ordering::Relaxed);
+            continue;
+        }
         let (socket, remote, count) = if to == PartyId::CALLER {
             match s.remote {
                 Some(r) => (&s.socket, r, &counters.to_callers),

@@ -136,6 +136,27 @@ impl MediaHandle {
         let i = (call.0 % self.workers.len() as u64) as usize;
         let _ = self.workers[i].send(Command::Engine(cmd));
     }
+
+    /// Makes a browser agent's WebRTC leg the call's agent leg, in place of `OpenAgent`.
+    ///
+    /// The call room builds the leg on the core: [`WebRtcLeg::offer`] with the media
+    /// address and a `port` from the RTP range (the SDP offer goes in the INVITE to the
+    /// agent's WebSocket binding), then [`WebRtcLeg::accept_answer`] with the 200 OK's SDP
+    /// (the bridge-side codec it returns is what the call record notes). Then the leg comes
+    /// here; `Bridge`, `Hold`, `Unbridge` and `Close` treat it like any agent leg, and a
+    /// failed leg (refused DTLS fingerprint, ICE lost) is reported as `MediaEvent::Failed`.
+    ///
+    /// [`WebRtcLeg::offer`]: crate::media::webrtc::WebRtcLeg::offer
+    /// [`WebRtcLeg::accept_answer`]: crate::media::webrtc::WebRtcLeg::accept_answer
+    pub fn open_webrtc_agent(
+        &self,
+        call: crate::call::session::CallId,
+        port: u16,
+        leg: Box<crate::media::webrtc::WebRtcLeg>,
+    ) {
+        let i = (call.0 % self.workers.len() as u64) as usize;
+        let _ = self.workers[i].send(Command::OpenWebRtcAgent { call, port, leg });
+    }
 }
 
 #[cfg(test)]

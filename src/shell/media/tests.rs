@@ -23,11 +23,11 @@ use crate::media::rtp::{RtpHeader, RtpPacket};
 use crate::shell::assets::Prompts;
 use crate::shell::media_ports::ReservedPorts;
 
-const LOCAL: Ipv4Addr = Ipv4Addr::LOCALHOST;
+pub(super) const LOCAL: Ipv4Addr = Ipv4Addr::LOCALHOST;
 
 /// A free even port for the engine's side of a leg (bound and released: a small race with
 /// other tests, acceptable on loopback).
-fn free_port() -> u16 {
+pub(super) fn free_port() -> u16 {
     loop {
         let s = std::net::UdpSocket::bind((LOCAL, 0)).unwrap();
         let port = s.local_addr().unwrap().port();
@@ -38,7 +38,7 @@ fn free_port() -> u16 {
 }
 
 /// One phone: sends `frames` 20 ms packets of its tone to `to`, collecting what it gets.
-async fn phone(
+pub(super) async fn phone(
     socket: UdpSocket,
     to: SocketAddr,
     codec: Codec,
@@ -82,7 +82,7 @@ async fn phone(
 /// The amplitude of `freq` in the last 20 audio frames a phone got while the others talked
 /// (the comfort silence after they stopped is left out: how much of it arrives before the
 /// phone stops listening depends on the media thread's phase).
-fn amplitude(got: &[(u8, Vec<u8>)], freq: f32) -> f32 {
+pub(super) fn amplitude(got: &[(u8, Vec<u8>)], freq: f32) -> f32 {
     let audio: Vec<&(u8, Vec<u8>)> = got
         .iter()
         .filter(|(pt, payload)| {

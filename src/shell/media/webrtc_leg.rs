@@ -1,0 +1,188 @@
+//! A browser agent's leg on a media task: one UDP socket (a port from the same range as the
+//! RTP legs) carrying ICE, DTLS and SRTP for the sans-IO [`WebRtcLeg`]. Towards the bridge
+//! and recorder it is an agent leg like a SIP phone's ([`AgentSide`], the leg's inner G.711
+//! media and RFC 4733 events), so `bridging.rs` bridges, holds and unbridges it unchanged:
+//! what the bridge sends the agent goes into [`WebRtcLeg::send_rtp`] instead of the socket,
+//! and what the leg decodes from the browser enters the bridge as the agent's packets.
+//!
+//! The leg's own timers (ICE consent, DTLS retransmits, RTCP) run from the media task's
+//! 20 ms tick. The call room makes the offer and accepts the answer on the core before
+//! handing it here ([`MediaHandle::open_webrtc_agent`](super::MediaHandle::open_webrtc_agent)).
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+
+use super::{AgentSide, Command, MediaEvent, Worker};
+use crate::call::session::CallId;
+use crate::media::mixer::PartyId;
+use crate::media::rtp::RtpSender;
+use crate::media::webrtc::{LegOutput, WebRtcLeg};
+use crate::shell::clock;
+
+/// The browser leg's core beside the call's [`AgentSide`] (which holds its socket).
+pub(super) struct WebRtcAgent {
+    pub(super) leg: Box<WebRtcLeg>,
+}
+
+impl Worker {
+    /// Binds the leg's port, starts its receive task and makes it the call's agent leg.
+    /// The leg has been answered (its bridge-side media is known); a leg that was not is
+    /// refused like an unopenable port.
+    pub(super) fn open_webrtc_agent(&mut self, call: CallId, port: u16, leg: Box<WebRtcLeg>) {
+        if !self.calls.contains_key(&call) {
+            return;
+        }
+        let Some(media) = leg.media() else {
+            tracing::warn!(%call, "a browser leg handed over before its answer; refused");
+            let _ = self.to_engine.send(MediaEvent::Failed { call });
+            return;
+        };
+        let socket = match self
+            .reserved
+            .take_or_bind(call, port, false)
+            .and_then(UdpSocket::from_std)
+        {
+            Ok(s) => Arc::new(s),
+            Err(e) => {
+                tracing::warn!(%call, port, error = %e, "cannot open a browser leg's port");
+                let _ = self.to_engine.send(MediaEvent::Failed { call });
+                return;
+            }
+        };
+        let receiver = tokio::spawn(receive_datagrams(
+            call,
+            socket.clone(),
+            self.self_tx.clone(),
+        ));
+        let sender = RtpSender::new(media.codec, media.telephone_event, &mut rand::thread_rng());
+        let Some(s) = self.calls.get_mut(&call) else {
+            receiver.abort();
+            return;
+        };
+        // `remote` is ICE's business here: the leg sends to the pair ICE nominated.
+        let remote = socket
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], port)));
+        s.agent = Some(AgentSide {
+            socket,
+            remote,
+            media,
+            sender: Some(sender),
+            receiver,
+        });
+        s.webrtc = Some(WebRtcAgent { leg });
+        self.counters.webrtc.legs.fetch_add(1, Ordering::Relaxed);
+        self.drain_webrtc(call);
+    }
+
+    /// A datagram from the browser's side of the leg.
+    pub(super) fn webrtc_datagram(&mut self, call: CallId, source: SocketAddr, datagram: &[u8]) {
+        let Some(w) = self.calls.get_mut(&call).and_then(|s| s.webrtc.as_mut()) else {
+            return;
+        };
+        let before = w.leg.stats().refused_datagrams;
+        w.leg.handle_datagram(source, datagram, clock::now());
+        let refused = w.leg.stats().refused_datagrams - before;
+        self.counters
+            .webrtc
+            .refused_datagrams
+            .fetch_add(refused, Ordering::Relaxed);
+        self.drain_webrtc(call);
+    }
+
+    /// The 20 ms tick: every browser leg's due timer, then what each has to send (a mixing
+    /// call's frames for the browser went into its leg during this tick).
+    pub(super) fn tick_webrtc(&mut self, now: Instant) {
+        let legs: Vec<CallId> = self
+            .calls
+            .iter_mut()
+            .filter_map(|(call, s)| {
+                let w = s.webrtc.as_mut()?;
+                if w.leg.poll_timeout().is_some_and(|t| t <= now) {
+                    w.leg.handle_timeout(now);
+                }
+                Some(*call)
+            })
+            .collect();
+        for call in legs {
+            self.drain_webrtc(call);
+        }
+    }
+
+    /// What the leg has to send or hand on: datagrams go out on its socket, the browser's
+    /// audio and keys into the bridge as the agent's packets.
+    pub(super) fn drain_webrtc(&mut self, call: CallId) {
+        let mut to_bridge = Vec::new();
+        {
+            let Some(s) = self.calls.get_mut(&call) else {
+                return;
+            };
+            let (Some(w), Some(agent)) = (s.webrtc.as_mut(), s.agent.as_ref()) else {
+                return;
+            };
+            while let Some(out) = w.leg.poll_output() {
+                match out {
+                    LegOutput::Transmit {
+                        destination,
+                        contents,
+                    } => {
+                        if agent.socket.try_send_to(&contents, destination).is_ok() {
+                            self.counters
+                                .webrtc
+                                .datagrams_sent
+                                .fetch_add(1, Ordering::Relaxed);
+                        } else {
+                            self.counters.send_errors.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    LegOutput::Rtp(packet) => to_bridge.push(packet),
+                    LegOutput::Connected => {
+                        tracing::info!(%call, "browser agent leg connected (DTLS-SRTP)");
+                    }
+                    LegOutput::Failed(e) => {
+                        tracing::warn!(%call, error = %e, "browser agent leg failed");
+                        self.counters.webrtc.failed.fetch_add(1, Ordering::Relaxed);
+                        let _ = self.to_engine.send(MediaEvent::Failed { call });
+                    }
+                }
+            }
+        }
+        for packet in to_bridge {
+            self.counters.received.fetch_add(1, Ordering::Relaxed);
+            self.packet((call, PartyId::AGENT), &packet, None, None);
+        }
+    }
+}
+
+/// Reads the leg's socket until the call closes (the task is aborted): every datagram goes
+/// to the media task, where the leg's ICE decides whom it is from.
+async fn receive_datagrams(
+    call: CallId,
+    socket: Arc<UdpSocket>,
+    to_worker: mpsc::UnboundedSender<Command>,
+) {
+    let mut buf = vec![0u8; 2048];
+    loop {
+        match socket.recv_from(&mut buf).await {
+            Ok((n, source)) => {
+                let cmd = Command::WebRtcDatagram {
+                    call,
+                    source,
+                    datagram: buf[..n].to_vec(),
+                };
+                if to_worker.send(cmd).is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                // ICMP errors (the browser's port closed) surface here on Linux: not fatal.
+                tracing::debug!(%call, error = %e, "browser leg receive error");
+            }
+        }
+    }
+}
