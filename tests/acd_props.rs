@@ -65,6 +65,9 @@ fn agents_toml(seed: u64) -> String {
         ("foreign", "language = \"en\", "),
         ("sign", ""),
         ("high_frequency", "topic = \"housing\", "),
+        // The integrated numbers' queues (12315 market, 12333 social security).
+        ("high_frequency", "topic = \"market\", "),
+        ("high_frequency", "topic = \"social-security\", "),
     ];
     let mut out = String::new();
     for i in 0..AGENTS {
