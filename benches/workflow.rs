@@ -76,6 +76,7 @@ fn intake(i: usize, at: DateTime<FixedOffset>) -> Intake {
         },
         area: Some(format!("区{}", i % 16)),
         location: None,
+        area_code: None,
         content: format!("诉求{i}：小区公共设施损坏需要维修处理"),
         urgency: Urgency::NonUrgent,
         request_type: TYPES[i % 5],

@@ -9,7 +9,7 @@
 //! | [`config`] | the typed configuration, its defaults and `file:line` validation |
 //! | [`masked`] | `Masked<T>`: caller numbers and names shown masked outside the ticket |
 //! | [`china_time`] | every time the API and the records show, written in China time |
-//! | [`sip`] | SIP messages and parsing, SDP, transactions (RFC 3261 §17), dialogs, registrar, the digest client for trunks |
+//! | [`sip`] | SIP messages and parsing, SDP, transactions (RFC 3261 §17), dialogs, registrar, the digest client for trunks, SIP over WebSocket (RFC 7118) handshake rules and framing |
 //! | [`media`] | RTP packets and the 20 ms pacer, G.711, DTMF, prompt audio |
 //! | [`ivr`] | the validated two-level menu tree and the per-call navigator; the callback robot's script and its per-call navigator |
 //! | [`acd`] | queues, skills, agent states, routing, the 15-second clock |

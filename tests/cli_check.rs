@@ -361,3 +361,75 @@ fn trunk_credentials_need_a_readable_secret_and_the_secret_is_never_printed() {
         "{stderr}"
     );
 }
+
+/// The project of [`project`] with `config/<name>` replaced by `text`.
+fn project_with(name: &str, text: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let (dir, config) = project(&shipped_menus());
+    let file = dir.path().join("config").join(name);
+    std::fs::remove_file(&file).expect("unlink the shipped file");
+    std::fs::write(&file, text).expect("write");
+    (dir, config, file)
+}
+
+#[test]
+fn the_shipped_area_tree_resolves_every_category_in_every_area() {
+    let (code, stdout, stderr) = check(&root().join("config/hotline.toml"));
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        stdout.contains("dispatch by area: 22 areas,")
+            && stdout.contains("categories resolve to a unit in every area"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn an_area_tree_with_a_loop_is_refused_with_file_and_line() {
+    // 湖滨街道's parent becomes its own community: street → community → street.
+    let shipped = std::fs::read_to_string(root().join("config/areas.toml")).expect("areas");
+    let text = shipped.replacen(
+        "code = \"351003001\"\nname = \"湖滨街道\"\nparent = \"351003\"",
+        "code = \"351003001\"\nname = \"湖滨街道\"\nparent = \"351003001001\"",
+        1,
+    );
+    assert_ne!(text, shipped);
+    let (_dir, config, file) = project_with("areas.toml", &text);
+    let (code, stdout, stderr) = check(&config);
+    assert_eq!(code, 1, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    // The walk up from the street meets the street again through its community's `parent`.
+    let line = line_of(&text, "code = \"351003001001\"") + 2;
+    assert_eq!(
+        text.lines().nth(line - 1),
+        Some("parent = \"351003001\""),
+        "the community's parent line"
+    );
+    let expected = format!("{}:{line}: ", file.display());
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with(&expected) && l.contains("loop")),
+        "wanted `{expected}… loop` in:\n{stderr}"
+    );
+}
+
+#[test]
+fn a_category_that_resolves_to_no_unit_in_some_area_is_refused_with_file_and_line() {
+    // `city_appearance` loses its city-level lead: 云溪县 has no rule, so it resolves nowhere.
+    let shipped = std::fs::read_to_string(root().join("config/dispatch.toml")).expect("dispatch");
+    let text = shipped.replacen(
+        "id = \"city_appearance\"\nname = \"市容环境（占道、违建、垃圾）\"\ndomain = \"social_management\"\nlead = \"urban\"\n",
+        "id = \"city_appearance\"\nname = \"市容环境（占道、违建、垃圾）\"\ndomain = \"social_management\"\n",
+        1,
+    );
+    assert_ne!(text, shipped);
+    let line = line_of(&text, "id = \"city_appearance\"");
+    let (_dir, config, file) = project_with("dispatch.toml", &text);
+    let (code, stdout, stderr) = check(&config);
+    assert_eq!(code, 1, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let expected = format!("{}:{line}: ", file.display());
+    assert!(
+        stderr.lines().any(|l| l.starts_with(&expected)
+            && l.contains("city_appearance")
+            && l.contains("no unit")),
+        "wanted `{expected}… no unit` in:\n{stderr}"
+    );
+}

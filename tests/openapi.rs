@@ -318,3 +318,53 @@ fn an_independent_validator_accepts_it() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn the_area_routes_and_fields_are_described() {
+    // Issue 21: the area search, the area of a ticket, dispatch by area, hand-on, unit trees.
+    let doc = serde_json::to_value(hotline::cti::openapi::ApiDoc::openapi()).expect("json");
+    let schemas = &doc["components"]["schemas"];
+    let areas = &doc["paths"]["/api/areas"]["get"];
+    let params = serde_json::to_string(&areas["parameters"]).expect("json");
+    assert!(
+        params.contains("\"q\"") && params.contains("\"limit\""),
+        "{params}"
+    );
+    assert!(areas["responses"]["400"].is_object(), "{areas}");
+    for field in ["code", "name", "level", "parent", "path"] {
+        assert!(
+            schemas["AreaView"]["properties"].get(field).is_some(),
+            "AreaView.{field}"
+        );
+    }
+    let cats =
+        serde_json::to_string(&doc["paths"]["/api/dispatch/categories"]["get"]["parameters"])
+            .expect("json");
+    assert!(cats.contains("\"area\""), "{cats}");
+    for (schema, field) in [
+        ("CreateTicket", "area_code"),
+        ("TicketView", "area_code"),
+        ("TicketView", "area_path"),
+        ("AssignmentView", "handed_from"),
+        ("Unit", "kind"),
+        ("Unit", "area"),
+        ("Unit", "parent"),
+        ("Category", "lead"),
+    ] {
+        assert!(
+            schemas[schema]["properties"].get(field).is_some(),
+            "{schema}.{field}: {}",
+            schemas[schema]
+        );
+    }
+    let kind = serde_json::to_string(&schemas["UnitKind"]).expect("json");
+    assert!(kind.contains("\"utility\""), "{kind}");
+    let variants = schemas["Action"]["oneOf"].as_array().expect("Action.oneOf");
+    let field_of = |tag: &str, field: &str| {
+        variants.iter().any(|v| {
+            v["properties"]["action"]["enum"][0] == tag && v["properties"].get(field).is_some()
+        })
+    };
+    assert!(field_of("hand_on", "unit") && field_of("hand_on", "reason"));
+    assert!(field_of("complete", "area_code") && field_of("classify", "area_code"));
+}

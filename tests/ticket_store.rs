@@ -51,6 +51,7 @@ fn intake(i: usize, at: DateTime<FixedOffset>) -> Intake {
         },
         area: Some(["东城区", "西城区"][i % 2].into()),
         location: None,
+        area_code: None,
         content: format!("第{i}号诉求：小区设施问题需要处理"),
         urgency: Urgency::NonUrgent,
         request_type: types[i % 3],

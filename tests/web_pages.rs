@@ -520,6 +520,7 @@ fn the_ticket_desk_has_a_form_for_every_action_a_person_can_be_offered() {
         "party_joined",
         "party_left",
         "callback_missed",
+        "utility_transferred",
     ];
     let missing: Vec<&str> = hotline::workflow::available::action_names()
         .into_iter()

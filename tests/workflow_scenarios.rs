@@ -7,6 +7,7 @@
 //!   `<RFC 3339 time> <actor> #n <action> [{fields json}]` → `#n <events> -> <state>` or `#n refused <code>`
 //!   `<RFC 3339 time> <actor> #n available`               → `#n available: <action names>`
 //!   `<RFC 3339 time> sweep`                               → `sweep <#n: events>…` or `sweep nothing`
+//! Areas come from `config/areas.toml` (dispatch by area), beside `config/dispatch.toml`.
 //! Actors: `agent`, `reviewer`, `supervisor`, `system`, `unit:<id>`. Times may omit the
 //! offset (`2026-09-30T17:50`), read as +08:00. `UPDATE_SCENARIOS=1` rewrites the expected part.
 
@@ -14,6 +15,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone};
+use hotline::workflow::areas::AreaTree;
 use hotline::workflow::calendar::Due;
 use hotline::workflow::event::EventKind;
 use hotline::workflow::memory::MemoryStore;
@@ -27,10 +29,14 @@ fn workflow() -> Workflow {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let year = std::fs::read_to_string(root.join("config/calendar/2026.toml")).expect("calendar");
     let cat = std::fs::read_to_string(root.join("config/dispatch.toml")).expect("catalogue");
+    let areas = std::fs::read_to_string(root.join("config/areas.toml")).expect("area tree");
     Workflow {
         policy: Default::default(),
         calendar: WorkCalendar::new([YearCalendar::from_toml_str(&year).expect("2026 parses")]),
-        catalogue: DispatchCatalogue::from_toml_str(&cat).expect("catalogue parses"),
+        catalogue: DispatchCatalogue::from_toml_str(&cat)
+            .expect("catalogue parses")
+            .with_areas(AreaTree::from_toml_str(&areas).expect("area tree parses"))
+            .expect("every category resolves in every area"),
     }
 }
 
@@ -147,6 +153,18 @@ fn describe(e: &EventKind, refs: &BTreeMap<TicketId, usize>) -> String {
             }
             s
         }
+        EventKind::HandedToUtility {
+            unit,
+            number,
+            after_secs,
+        } => format!(
+            "handed_to_utility({unit} {} after {}s)",
+            number.as_deref().unwrap_or("-"),
+            after_secs.unwrap_or(0)
+        ),
+        EventKind::HandedOn {
+            from, to, sign_due, ..
+        } => format!("handed_on({from}->{to}) sign_due={}", due(sign_due)),
         EventKind::ReturnAccepted { dispatch_due, .. } => {
             format!("return_accepted dispatch_due={}", due(dispatch_due))
         }

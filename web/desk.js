@@ -5,6 +5,7 @@
 import { chrome, signIn, live, api, t, clock, el, translate, dateTime, timeOfDay, label, describeError, lang } from "/assets/common.js";
 import { initParties, renderParties } from "/assets/desk-parties.js";
 import { initKb, kbPanel, kbRestore, kbCited, kbClear, kbContent } from "/assets/desk-kb.js";
+import { initArea, areaCode, areaShow, areaOptions, areaRestore } from "/assets/desk-area.js";
 
 let token = null;
 let view = null;
@@ -31,7 +32,7 @@ function keepWork() {
   for (const f of FIELDS) form[f] = $(f).value;
   // The suggested categories are options the page fetched: keep them so the choice survives.
   const categories = [...$("f-category").options].map((o) => [o.value, o.textContent]);
-  sessionStorage.setItem(WORK_KEY, JSON.stringify({ agent: view?.agent.id, ticket: ticket.id, call: lastCall, form, categories, cited: kbCited() }));
+  sessionStorage.setItem(WORK_KEY, JSON.stringify({ agent: view?.agent.id, ticket: ticket.id, call: lastCall, form, categories, cited: kbCited(), areas: areaOptions(), area: areaCode() ?? "" }));
 }
 
 function storedWork() {
@@ -48,6 +49,7 @@ function restoreForm(w) {
     $("f-category").replaceChildren(...w.categories.map(([v, text]) => el("option", { value: v }, text)));
   }
   for (const f of FIELDS) if (w.form?.[f] != null) $(f).value = w.form[f];
+  areaRestore(w.areas, w.area);
   kbRestore(w.cited);
 }
 
@@ -277,7 +279,7 @@ function webForm(tk) {
   $("f-web-text").textContent = t("web.form", { id: tk.id, channel: label("ch", tk.channel), at: dateTime(tk.received_at) });
   $("f-content").value = tk.content;
   $("f-name").value = tk.caller?.name ?? "";
-  $("f-area").value = tk.area ?? "";
+  $("f-area").value = tk.area_code ? "" : (tk.area ?? "");
   $("f-location").value = tk.location ?? "";
   $("f-urgency").value = tk.urgency;
   if ([...$("f-type").options].some((o) => o.value === tk.type)) $("f-type").value = tk.type;
@@ -376,6 +378,7 @@ async function openTicket(id) {
     $("no-ticket").hidden = !form.hidden;
     if (!form.hidden) {
       form.reset();
+      areaShow(tk.area_code, tk.area_path);
       webForm(tk);
       if (mine) restoreForm(work);
       if (ticket.web) {
@@ -441,10 +444,12 @@ async function suggest(setDomain = true) {
   const q = $("f-content").value.trim();
   if (!q) return;
   try {
-    const res = await api(token, "GET", "/api/dispatch/categories?q=" + encodeURIComponent(q));
+    // With an area picked, each category names the unit it goes to there (dispatch by area).
+    const area = areaCode() ? "&area=" + encodeURIComponent(areaCode()) : "";
+    const res = await api(token, "GET", "/api/dispatch/categories?q=" + encodeURIComponent(q) + area);
     $("f-category").replaceChildren(
       el("option", { value: "" }, "—"),
-      ...res.categories.map((c, i) => el("option", { value: c.id, selected: i === 0 }, `${c.name} → ${units.get(c.lead) ?? c.lead}${i === 0 ? ` (${t("f.suggested")})` : ""}`)),
+      ...res.categories.map((c, i) => el("option", { value: c.id, selected: i === 0 }, `${c.name} → ${c.lead ? units.get(c.lead) ?? c.lead : "—"}${i === 0 ? ` (${t("f.suggested")})` : ""}`)),
     );
     const first = res.categories[0];
     if (first && setDomain) $("f-domain").value = first.domain;
@@ -488,7 +493,8 @@ async function save(e) {
       action: "complete",
       content: $("f-content").value.trim(),
       caller_name: opt($("f-name").value),
-      area: opt($("f-area").value),
+      area: areaCode() ? undefined : opt($("f-area").value),
+      area_code: areaCode(),
       urgency: $("f-urgency").value,
       type: $("f-type").value,
       domain: $("f-domain").value,
@@ -496,7 +502,7 @@ async function save(e) {
     });
     // A web ticket: the agent's classification first (dispatch needs a real domain), once.
     if (ticket.web && ticket.state === "accepted" && !ticket.classified) {
-      await act({ action: "classify", urgency: $("f-urgency").value, type: $("f-type").value, domain: $("f-domain").value, category });
+      await act({ action: "classify", urgency: $("f-urgency").value, type: $("f-type").value, domain: $("f-domain").value, category, area_code: areaCode() });
       ticket.classified = true;
     }
     let tk;
@@ -582,6 +588,8 @@ async function main() {
   $("btn-web-accept").addEventListener("click", () => webDecide("accept"));
   $("btn-web-decline").addEventListener("click", () => webDecide("decline"));
   $("f-content").addEventListener("input", () => { clearTimeout(suggestTimer); suggestTimer = setTimeout(suggest, 400); kbContent(); });
+  // A picked area changes where each category goes: suggest again, keeping the domain.
+  initArea(() => token, () => { suggest(false); keepWork(); });
   $("ticket").addEventListener("submit", save);
   $("ticket").addEventListener("input", keepWork);
   $("ticket").addEventListener("change", keepWork);

@@ -226,6 +226,38 @@ function suggestAnswers(content) {
   if (content.value.trim()) search();
 }
 
+/** The area picker (issue 21): as the citizen types part of a street's or community's name,
+ * the area tree's hits are offered with their paths; a choice sends the request straight to
+ * the local office (dispatch by area). Without this script the typed words are free text. */
+function pickArea() {
+  const input = $("area");
+  const select = $("area_code");
+  const field = $("area-code-field");
+  if (!input || !select || !field) return;
+  let timer = null;
+  let asked = 0;
+  const search = async () => {
+    const q = input.value.trim().slice(0, 50);
+    const mine = ++asked;
+    if (!q) return;
+    try {
+      const r = await fetch(`/api/public/areas?limit=20&q=${encodeURIComponent(q)}`);
+      if (!r.ok || mine !== asked) return;
+      const body = await r.json();
+      const keep = select.value;
+      const none = Object.assign(document.createElement("option"), { value: "", textContent: "—" });
+      select.replaceChildren(none, ...(body.areas || []).map((a) => Object.assign(document.createElement("option"), { value: a.code, textContent: a.path, selected: a.code === keep })));
+      field.hidden = select.options.length <= 1 && !keep;
+    } catch {
+      // A help only: the typed words still go with the request.
+    }
+  };
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(search, 400);
+  });
+}
+
 function initForm() {
   $("print")?.addEventListener("click", () => window.print());
   const form = $("request-form");
@@ -246,6 +278,7 @@ function initForm() {
   counter();
   live.textContent = "";
   suggestAnswers(content);
+  pickArea();
 
   const filesInput = $("files");
   filesInput.addEventListener("change", () => {
@@ -305,7 +338,9 @@ async function send(form) {
   const body = {
     content: $("content").value.trim(),
     type: form.querySelector("input[name=type]:checked")?.value,
-    area: text("area"), location: text("location"), name: text("name"),
+    // A chosen area names the place; the words typed to find it were only the search.
+    area: $("area_code")?.value ? undefined : text("area"), location: text("location"), name: text("name"),
+    area_code: $("area_code")?.value || undefined,
     phone: normalPhone($("phone").value) || undefined,
     callback_consent: $("callback_consent").checked,
   };

@@ -8,6 +8,7 @@ let token = null;
 let me = null;
 let after = null;
 let units = new Map(); // unit id → name, from the dispatch catalogue
+let parents = new Map(); // unit id → its parent unit (下派 goes down this tree)
 let categories = []; // the catalogue's categories, for dispatch and classification
 let domains = []; // the catalogue's content domains, for completing a draft
 
@@ -23,7 +24,7 @@ function guarded(step) {
   return step().then(() => pageError(null), pageError);
 }
 
-const BOOL = "bool", TEXT = "text", NUM = "number", FILES = "files", UNIT = "unit", CATEGORY = "category", DOMAIN = "domain", CITES = "cites";
+const BOOL = "bool", TEXT = "text", NUM = "number", FILES = "files", UNIT = "unit", SUB_UNIT = "sub_unit", CATEGORY = "category", DOMAIN = "domain", CITES = "cites";
 const sel = (...v) => ({ select: v });
 const MULTI = (...v) => ({ multi: v });
 const RATINGS = sel("satisfied", "basically_satisfied", "unsatisfied");
@@ -33,6 +34,7 @@ const CALLBACK_BY = { select: ["robot", "agent"], none: "tk.callback_by.default"
 // actions a ticket offers its reader comes from the engine (`actions` of the ticket).
 const ACTIONS = {
   sign: [],
+  hand_on: [["unit", SUB_UNIT], ["reason", TEXT]],
   return: [["reason", TEXT], ["suggestion", TEXT]],
   request_extension: [["reason", TEXT], ["days", NUM], ["caller_informed", BOOL]],
   assist_reply: [["text", TEXT]],
@@ -41,7 +43,7 @@ const ACTIONS = {
   complete: [["content", TEXT], ["caller_name", TEXT], ["area", TEXT], ["location", TEXT], ["urgency", sel("non_urgent", "urgent")], ["type", sel("consultation", "help", "suggestion", "complaint", "other")], ["domain", DOMAIN], ["category", CATEGORY]],
   accept: [],
   refuse: [["reason", sel("litigation", "arbitration", "discipline_inspection", "administrative_review", "information_disclosure", "petition_filed", "unlawful", "against_public_order", "secrets_or_privacy", "no_request")], ["explanation", TEXT]],
-  classify: [["urgency", sel("non_urgent", "urgent")], ["type", sel("consultation", "help", "suggestion", "complaint", "other")], ["category", CATEGORY]],
+  classify: [["urgency", sel("non_urgent", "urgent")], ["type", sel("consultation", "help", "suggestion", "complaint", "other")], ["category", CATEGORY], ["area_code", TEXT]],
   direct_close: [["method", sel("knowledge_base", "special_seat", "three_way_transfer")], ["answer", TEXT]],
   link_emergency: [["service", sel("110", "119", "120", "122", "water", "power", "gas", "heating")], ["reference", TEXT]],
   record_linked_result: [["result", TEXT]],
@@ -90,6 +92,12 @@ async function load(more = false) {
   else $("list").replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: 7, class: "muted" }, t("tk.none")))]));
   after = page.next;
   $("more").hidden = !after;
+}
+
+/** Whether `unit` is below `of` in the units' tree. */
+function below(unit, of) {
+  for (let p = parents.get(unit), i = 0; p && i < 50; p = parents.get(p), i++) if (p === of) return true;
+  return false;
 }
 
 function unitName(id) {
@@ -190,7 +198,9 @@ function field([name, kind]) {
   let input;
   const none = () => el("option", { value: "" }, kind.none ? t(kind.none) : "—");
   if (kind === UNIT) kind = { options: [...units].map(([v, n]) => [v, n]) };
-  else if (kind === CATEGORY) kind = { options: categories.map((c) => [c.id, `${c.name} → ${unitName(c.lead)}`]) };
+  // 下派: only the units below the signed-in unit.
+  else if (kind === SUB_UNIT) kind = { options: [...units].filter(([v]) => below(v, me?.unit)).map(([v, n]) => [v, n]) };
+  else if (kind === CATEGORY) kind = { options: categories.map((c) => [c.id, `${c.name} → ${c.lead ? unitName(c.lead) : "—"}`]) };
   else if (kind === DOMAIN) kind = { options: domains.map((d) => [d, label("domain", d)]) };
   if (kind.options) input = el("select", { id, name }, none(), kind.options.map(([v, n]) => el("option", { value: v }, n)));
   else if (kind === BOOL) input = el("input", { type: "checkbox", id, name });
@@ -297,6 +307,11 @@ async function show(id) {
       el("dt", {}, t("f.type")), el("dd", {}, t("type." + tk.type)),
       el("dt", {}, t("f.domain")), el("dd", {}, label("domain", tk.domain)),
       el("dt", {}, t("desk.caller")), el("dd", {}, tk.caller?.phone ?? "—"),
+      ...(tk.area_path ? [el("dt", {}, t("f.area")), el("dd", { "data-testid": "area-path" }, tk.area_path)] : []),
+      // 下派: the whole chain of units, the dispatched one first.
+      ...(tk.assignment?.handed_from?.length
+        ? [el("dt", {}, t("tk.chain")), el("dd", { "data-testid": "unit-chain" }, [...tk.assignment.handed_from, tk.assignment.lead].map(unitName).join(" → "))]
+        : []),
       ...(tk.state === "awaiting_callback" || tk.callback_by
         ? [el("dt", {}, t("tk.callback_by")), el("dd", { "data-testid": "callback-by" }, tk.callback_by ? label("opt", tk.callback_by) : t("tk.callback_by.default"))]
         : []),
@@ -310,7 +325,7 @@ async function show(id) {
     ...citations(tk),
     form,
     el("h3", {}, t("tk.history")),
-    el("ol", { class: "history" }, (tk.history ?? []).map((h) => el("li", {}, `${dateTime(h.at)} · ${h.actor?.user ?? ""} · ${label("ev", h.event ?? "")}${h.callback_by ? ": " + label("opt", h.callback_by) : ""}`))),
+    el("ol", { class: "history" }, (tk.history ?? []).map((h) => el("li", {}, `${dateTime(h.at)} · ${h.actor?.user ?? ""} · ${label("ev", h.event ?? "")}${h.callback_by ? ": " + label("opt", h.callback_by) : ""}${h.event === "handed_on" ? `: ${unitName(h.from)} → ${unitName(h.to)} (${h.reason})` : ""}`))),
   );
   if (offered.length === 0) form.replaceWith(el("p", { class: "muted", "data-testid": "no-actions" }, t("tk.no_actions")));
 }
@@ -325,6 +340,7 @@ async function main() {
     api(token, "GET", "/api/dispatch/categories").catch(() => ({ categories: [] })),
   ]);
   units = new Map(u.units.map((x) => [x.id, x.name]));
+  parents = new Map(u.units.filter((x) => x.parent).map((x) => [x.id, x.parent]));
   categories = c.categories;
   domains = c.domains ?? [];
   $("who").textContent = `${me.user} (${label("role", me.role)}${me.unit ? ": " + unitName(me.unit) : ""})`;

@@ -244,11 +244,7 @@ impl CallEngine {
     }
 
     pub(crate) fn via_transport(peer: Peer) -> ViaTransport {
-        if peer.reliable() {
-            ViaTransport::Tcp
-        } else {
-            ViaTransport::Udp
-        }
+        peer.via_transport()
     }
 
     /// Sends an INVITE to the agent's registered phone.

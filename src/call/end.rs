@@ -9,7 +9,7 @@ use crate::call::engine::{transport, CallEngine, MediaCommand, Output};
 use crate::call::record::{CallOutcome, CallRecord, CallState};
 use crate::call::session::{CallId, Phase};
 use crate::sip::dialog::ViaSpec;
-use crate::sip::message::{Contact, Method, Response, Transport as ViaTransport};
+use crate::sip::message::{Contact, Method, Response};
 
 impl CallEngine {
     /// Our BYE was answered, timed out or failed: the call is over.
@@ -206,11 +206,7 @@ impl CallEngine {
         let Some(dialog) = call.dialog.as_mut() else {
             return;
         };
-        let via_transport = if call.peer.reliable() {
-            ViaTransport::Tcp
-        } else {
-            ViaTransport::Udp
-        };
+        let via_transport = call.peer.via_transport();
         let mut bye = dialog.request(
             Method::Bye,
             ViaSpec {

@@ -34,6 +34,10 @@ pub enum Link {
     Udp,
     /// One accepted TCP connection, by the shell's id for it.
     Tcp(u64),
+    /// One SIP-over-WebSocket connection (RFC 7118) on the HTTP listener, by the shell's id
+    /// for it; `secure` when the listener speaks TLS (WSS). Its clients' Contacts name
+    /// `.invalid` hosts, so requests to them can only go down this connection.
+    Ws { id: u64, secure: bool },
 }
 
 /// The far end of a message: its address and the link it travels on.
@@ -46,7 +50,18 @@ pub struct Peer {
 impl Peer {
     /// Whether the transport is reliable (no retransmission timers, §17).
     pub fn reliable(&self) -> bool {
-        matches!(self.link, Link::Tcp(_))
+        matches!(self.link, Link::Tcp(_) | Link::Ws { .. })
+    }
+
+    /// The Via transport of a request we send over this link (RFC 7118 §5 for WS/WSS).
+    pub fn via_transport(&self) -> crate::sip::message::Transport {
+        use crate::sip::message::Transport;
+        match self.link {
+            Link::Udp => Transport::Udp,
+            Link::Tcp(_) => Transport::Tcp,
+            Link::Ws { secure: false, .. } => Transport::Ws,
+            Link::Ws { secure: true, .. } => Transport::Wss,
+        }
     }
 }
 

@@ -17,9 +17,7 @@ use crate::masked::Masked;
 use crate::sip::dialog::answer::{AnswerEvent, AnswerRetransmitter};
 use crate::sip::dialog::session_timer::{self, Negotiation, SessionTimer};
 use crate::sip::dialog::{local_contact, Dialog};
-use crate::sip::message::{
-    Contact, MediaType, Method, Request, Response, TransactionKey, Transport as ViaTransport,
-};
+use crate::sip::message::{Contact, MediaType, Method, Request, Response, TransactionKey};
 
 /// Our id for a call: copyable, unique by construction (`call::ids`), also across restarts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -432,11 +430,7 @@ impl CallEngine {
     }
 
     pub(crate) fn contact_for(&self, peer: Peer) -> crate::sip::message::NameAddr {
-        let transport = if peer.reliable() {
-            ViaTransport::Tcp
-        } else {
-            ViaTransport::Udp
-        };
+        let transport = peer.via_transport();
         local_contact(
             &self.local_host(),
             self.cfg.sip_addr.port(),

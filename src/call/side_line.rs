@@ -18,9 +18,7 @@ use crate::call::session::{CallId, Phase};
 use crate::media::mixer::PartyId;
 use crate::sip::dialog::answer::{AnswerEvent, AnswerRetransmitter};
 use crate::sip::dialog::{Dialog, ViaSpec};
-use crate::sip::message::{
-    Contact, MediaType, Method, Request, Response, TransactionKey, Transport,
-};
+use crate::sip::message::{Contact, MediaType, Method, Request, Response, TransactionKey};
 
 /// The agent phone's second dialog on a call: its INVITE to a consulted party.
 #[derive(Debug, Clone)]
@@ -498,11 +496,7 @@ impl CallEngine {
         now: Instant,
     ) {
         let host = self.local_host();
-        let transport = if peer.reliable() {
-            Transport::Tcp
-        } else {
-            Transport::Udp
-        };
+        let transport = peer.via_transport();
         let branch = self.token();
         let port = self.cfg.sip_addr.port();
         let req = dialog.request(

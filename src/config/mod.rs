@@ -185,6 +185,11 @@ pub struct SipConfig {
     /// RFC 5626 CRLF keep-alives.
     #[serde(with = "humantime_serde")]
     pub tcp_idle_timeout: Duration,
+    /// SIP over WebSocket (`/ws` on the HTTP listener, browser phones) open at once; more
+    /// handshakes get 503. They keep the TCP header and idle timeouts above.
+    pub ws_max_connections: usize,
+    /// SIP WebSockets from one address (agents' browsers behind one NAT share it).
+    pub ws_max_per_source: usize,
 }
 
 impl Default for SipConfig {
@@ -206,6 +211,8 @@ impl Default for SipConfig {
             tcp_max_per_source: 64,
             tcp_header_timeout: Duration::from_secs(10),
             tcp_idle_timeout: Duration::from_secs(900),
+            ws_max_connections: 1024,
+            ws_max_per_source: 64,
         }
     }
 }
@@ -278,6 +285,15 @@ pub struct HttpConfig {
     pub idle_timeout: Duration,
     /// Live streams (wallboard and desks) open at once; more get 503 `too_many_streams`.
     pub max_streams: usize,
+    /// Browser origins besides the pages' own that may open SIP over WebSocket (`/ws`),
+    /// written as a browser sends them (`https://desk.example.gov.cn`). Empty: only the
+    /// pages' own origin (and clients that send no Origin, which are not browser pages).
+    pub ws_origins: Vec<String>,
+    /// PEM certificate chain: when set (with `tls_key`) the listener speaks HTTPS only and
+    /// `/ws` is WSS. Browsers need it for microphones anywhere but on localhost.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Default for HttpConfig {
@@ -289,6 +305,9 @@ impl Default for HttpConfig {
             header_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             max_streams: 200,
+            ws_origins: Vec::new(),
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -424,6 +443,14 @@ impl Config {
             }
         }
         self.trunk.resolve(base);
+        for p in [&mut self.http.tls_cert, &mut self.http.tls_key]
+            .into_iter()
+            .flatten()
+        {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
     }
 
     /// Checks what types alone cannot: ranges, non-empty lists, timer order.
@@ -580,6 +607,8 @@ impl Config {
         for (key, value) in [
             ("tcp_max_connections", self.sip.tcp_max_connections),
             ("tcp_max_per_source", self.sip.tcp_max_per_source),
+            ("ws_max_connections", self.sip.ws_max_connections),
+            ("ws_max_per_source", self.sip.ws_max_per_source),
             ("max_connections", self.http.max_connections),
             ("max_per_source", self.http.max_per_source),
             ("max_streams", self.http.max_streams),
@@ -606,6 +635,15 @@ impl Config {
             bad(
                 "idle_timeout",
                 "http.idle_timeout must be at least 10s (a quiet live stream sends a keep-alive every 5s)".into(),
+            );
+        }
+        if let Err(e) = crate::sip::ws::OriginPolicy::new(&self.http.ws_origins) {
+            bad("ws_origins", format!("http.ws_origins: {e}"));
+        }
+        if self.http.tls_cert.is_some() != self.http.tls_key.is_some() {
+            bad(
+                if self.http.tls_cert.is_some() { "tls_cert" } else { "tls_key" },
+                "http.tls_cert and http.tls_key go together: set both (HTTPS and WSS) or neither (plain HTTP)".into(),
             );
         }
         if self.ivr.queue_notice_interval < Duration::from_secs(5) {

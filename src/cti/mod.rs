@@ -3,6 +3,7 @@
 
 pub mod agents;
 pub mod analytics_api;
+pub mod areas_api;
 pub mod attachments;
 pub mod audit;
 pub mod auth;

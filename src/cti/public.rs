@@ -112,6 +112,7 @@ pub fn router(api: PublicApi) -> Router {
         .route("/api/public/requests/{id}/files", post(follow::upload))
         .route("/api/public/requests/{id}/rating", post(follow::rate))
         .route("/api/channels/{channel}/requests", post(connector))
+        .route("/api/public/areas", get(super::areas_api::public_search))
         .route("/request/status", get(follow::status_page))
         // Each handler reads its body itself, within its own limit.
         .layer(DefaultBodyLimit::disable())
@@ -263,7 +264,7 @@ pub(crate) fn essence(content_type: Option<&str>) -> String {
 /// Registers a citizen's request; JSON answers JSON, a form post answers a page.
 #[utoipa::path(post, path = "/api/public/requests", operation_id = "public_submit", tag = "public",
     params(("lang" = Option<String>, Query, description = "`zh` (default) or `en`: the language of messages")),
-    request_body(content = Object, description = "JSON `{content, type, area?, location?, name?, phone?, callback_consent, challenge?: {id, answer}}`, or a form post (urlencoded / multipart with `files`): the page is answered with HTML", content_type = "application/json"),
+    request_body(content = Object, description = "JSON `{content, type, area?, location?, area_code?, name?, phone?, callback_consent, challenge?: {id, answer}}` (`area_code` from `GET /api/public/areas`; an unknown one: 400 `unknown_area`), or a form post (urlencoded / multipart with `files`): the page is answered with HTML", content_type = "application/json"),
     responses(
         (status = 201, description = "Registered (committed)", body = Receipt, headers(("location" = String, description = "/api/public/requests/{id}"))),
         (status = 413, description = "`body_too_large` / `file_too_large`", body = PublicErrorBody),
@@ -470,6 +471,7 @@ pub(crate) async fn register(
         },
         area: sub.area,
         location: sub.location,
+        area_code: sub.area_code,
         content: sub.content,
         urgency: Urgency::NonUrgent,
         request_type: sub.request_type,
@@ -580,6 +582,8 @@ pub struct ConnectorBody {
     pub request_type: Option<String>,
     pub area: Option<String>,
     pub location: Option<String>,
+    /// An area code of the area tree (`GET /api/public/areas`).
+    pub area_code: Option<String>,
     pub name: Option<String>,
     pub phone: Option<String>,
     pub callback_consent: Option<bool>,
@@ -642,6 +646,7 @@ async fn connector(
         request_type: b.request_type,
         area: b.area,
         location: b.location,
+        area_code: b.area_code,
         name: b.name,
         phone: b.phone,
         callback_consent: b.callback_consent,

@@ -68,7 +68,7 @@ fn view_of(api: &PublicApi, t: &Ticket, lang: Lang) -> CitizenView {
     citizen_view(t, lang, &unit_namer(api))
 }
 
-fn lookup_allowed(api: &PublicApi, ip: IpAddr) -> Result<(), Refused> {
+pub(crate) fn lookup_allowed(api: &PublicApi, ip: IpAddr) -> Result<(), Refused> {
     if !api.enabled {
         return Err(Refused::Disabled);
     }

@@ -36,6 +36,7 @@ impl FormFields {
             request_type: s("type"),
             area: s("area"),
             location: s("location"),
+            area_code: s("area_code"),
             name: s("name"),
             phone: s("phone"),
             callback_consent: Some(self.get("callback_consent") == Some("on")),

@@ -50,6 +50,10 @@ pub struct AssignmentView {
     pub assisting: Vec<UnitId>,
     /// RFC 3339.
     pub dispatched_at: String,
+    /// 下派: the units that handed it on to `lead`, the dispatched unit first (the whole
+    /// chain; the `handed_on` events say when and why).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub handed_from: Vec<UnitId>,
 }
 
 /// A suspected repeat (W6): the earlier ticket and the similarity score.
@@ -72,8 +76,15 @@ pub struct TicketView {
     pub received_at: String,
     /// Whole, as registered (W2): only people allowed to see the ticket get it.
     pub caller: Caller,
+    /// The district's name of `area_code` (or free text from before the area tree).
     pub area: Option<String>,
     pub location: Option<String>,
+    /// The area of the area tree (`GET /api/areas`); dispatch by area follows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub area_code: Option<String>,
+    /// `area_code`'s path for people: `city › district › street › community`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub area_path: Option<String>,
     pub content: String,
     pub urgency: Urgency,
     #[serde(rename = "type")]
@@ -244,6 +255,12 @@ impl TicketView {
         view
     }
 
+    /// Names the area's path from the tree (the view itself does not hold the tree).
+    pub fn with_area_path(mut self, tree: &crate::workflow::areas::AreaTree) -> Self {
+        self.area_path = self.area_code.as_deref().and_then(|c| tree.path_name(c));
+        self
+    }
+
     pub fn new(t: &Ticket, at: DateTime<FixedOffset>, actions: Vec<&'static str>) -> Self {
         let i = &t.intake;
         Self {
@@ -255,6 +272,8 @@ impl TicketView {
             caller: i.caller.clone(),
             area: i.area.clone(),
             location: i.location.clone(),
+            area_code: i.area_code.clone(),
+            area_path: None,
             content: i.content.clone(),
             urgency: i.urgency,
             request_type: i.request_type,
@@ -267,6 +286,7 @@ impl TicketView {
                 lead: w.lead.clone(),
                 assisting: w.assisting.clone(),
                 dispatched_at: w.dispatched_at.to_rfc3339(),
+                handed_from: w.handed_from.clone(),
             }),
             due: due_view(t),
             overdue: t.is_overdue(at),

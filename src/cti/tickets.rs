@@ -21,7 +21,7 @@ use serde::Deserialize;
 
 use super::auth::Users;
 use crate::cti::extract::{ApiJsonBytes, ApiQuery};
-use crate::cti::ticket_views::{CategoryList, SweepView, TicketPage, TicketView, UnitList};
+use crate::cti::ticket_views::{SweepView, TicketPage, TicketView, UnitList};
 use crate::cti::ApiError;
 use crate::shell::ticket_store::{load_workflow, Durability, SqliteStore, TicketWorker};
 use crate::workflow::model::{
@@ -223,8 +223,12 @@ pub fn router(api: TicketApi) -> Router {
         .route("/api/sweep", post(sweep_now))
         .route("/api/audit/reads", get(crate::cti::audit::reads))
         .route("/api/audit/monitoring", get(crate::cti::audit::monitoring))
-        .route("/api/dispatch/categories", get(categories))
+        .route(
+            "/api/dispatch/categories",
+            get(super::areas_api::categories),
+        )
         .route("/api/dispatch/units", get(units))
+        .route("/api/areas", get(super::areas_api::search))
         .route("/api/reports", get(report))
         .route("/api/me", get(me))
         .with_state(api.clone())
@@ -237,6 +241,8 @@ impl From<WorkflowError> for ApiError {
             WorkflowError::Refused(r) => {
                 let status = if r.is_forbidden() {
                     StatusCode::FORBIDDEN
+                } else if r.is_bad_request() {
+                    StatusCode::BAD_REQUEST
                 } else if r.is_invalid_input() {
                     StatusCode::UNPROCESSABLE_ENTITY
                 } else {
@@ -318,6 +324,10 @@ pub(crate) struct CreateTicket {
     area: Option<String>,
     #[serde(default)]
     location: Option<String>,
+    /// An area code of the area tree (`GET /api/areas`); an unknown one is refused with 400
+    /// `unknown_area`. Sets `area` to its district's name when `area` is not given.
+    #[serde(default)]
+    area_code: Option<String>,
     content: String,
     urgency: Urgency,
     #[serde(rename = "type")]
@@ -370,6 +380,7 @@ async fn create(
         caller: req.caller,
         area: req.area,
         location: req.location,
+        area_code: req.area_code,
         content: req.content,
         urgency: req.urgency,
         request_type: req.request_type,
@@ -396,7 +407,10 @@ async fn create(
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
-        Json(TicketView::for_reader(&t, now, actions, &actor)),
+        Json(
+            TicketView::for_reader(&t, now, actions, &actor)
+                .with_area_path(api.worker.workflow().catalogue.areas()),
+        ),
     )
         .into_response())
 }
@@ -423,7 +437,8 @@ async fn show(
         })
         .await?;
     may_see(&actor, &t)?;
-    let view = TicketView::for_reader(&t, now, actions, &actor);
+    let view = TicketView::for_reader(&t, now, actions, &actor)
+        .with_area_path(api.worker.workflow().catalogue.areas());
     if let Some(refused) =
         crate::cti::audit::caller_read(&api, &actor, &t, view.caller == t.intake.caller, now)
             .await?
@@ -517,7 +532,11 @@ async fn act(
     crate::cti::kb::record_citations(api.kb.as_ref(), &t.id.0, cites, now).await;
     api.web_ticket_changed(&t);
     tracing::info!(id = %t.id, version = t.version, user = %actor.user, state = t.state.name(), "ticket action");
-    Ok(Json(TicketView::for_reader(&t, now, actions, &actor)).into_response())
+    Ok(Json(
+        TicketView::for_reader(&t, now, actions, &actor)
+            .with_area_path(api.worker.workflow().catalogue.areas()),
+    )
+    .into_response())
 }
 
 /// Query string of `GET /api/tickets`.
@@ -706,42 +725,6 @@ async fn sweep_now(State(api): State<TicketApi>, headers: HeaderMap) -> Result<R
     }
     let n = api.sweep().await?;
     Ok(Json(SweepView { events: n }).into_response())
-}
-
-/// Query string of `GET /api/dispatch/categories`.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct CategoryParams {
-    /// Request text to suggest categories for (keywords).
-    q: Option<String>,
-    domain: Option<String>,
-}
-
-/// The dispatch catalogue's categories (suggested for `q`, or all) and the domains.
-#[utoipa::path(get, path = "/api/dispatch/categories", tag = "dispatch", security(("bearer" = [])),
-    params(CategoryParams),
-    responses((status = 200, description = "Categories", body = CategoryList), (status = 400, description = "Malformed JSON, query or action", body = ApiError), (status = 401, description = "No or unknown token", body = ApiError)))]
-async fn categories(
-    State(api): State<TicketApi>,
-    headers: HeaderMap,
-    ApiQuery(p): ApiQuery<CategoryParams>,
-) -> Result<Response, ApiError> {
-    who(&api, &headers)?;
-    let cat = &api.worker.workflow().catalogue;
-    let list: Vec<_> = match &p.q {
-        Some(q) => cat.suggest(q),
-        None => cat.categories().collect(),
-    };
-    let list: Vec<_> = list
-        .into_iter()
-        .filter(|c| p.domain.as_ref().is_none_or(|d| &c.domain.0 == d))
-        .collect();
-    Ok(Json(CategoryList {
-        categories: list.into_iter().cloned().collect(),
-        domains: cat.domains().map(str::to_string).collect(),
-    })
-    .into_response())
 }
 
 /// The handling units of the dispatch catalogue.

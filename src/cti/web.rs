@@ -49,6 +49,7 @@ const ASSETS: &[Asset] = &[
     asset!("desk.js", JS),
     asset!("desk-parties.js", JS),
     asset!("desk-kb.js", JS),
+    asset!("desk-area.js", JS),
     asset!("tickets.js", JS),
     asset!("reports.js", JS),
     asset!("staffing.js", JS),

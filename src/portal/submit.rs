@@ -221,6 +221,10 @@ pub struct RawSubmission {
     pub area: Option<String>,
     #[serde(default)]
     pub location: Option<String>,
+    /// An area code picked from the area tree (`GET /api/public/areas`); checked against
+    /// the tree when the request is registered.
+    #[serde(default)]
+    pub area_code: Option<String>,
     #[serde(default)]
     pub name: Option<String>,
     #[serde(default)]
@@ -236,6 +240,7 @@ pub struct Submission {
     pub request_type: RequestType,
     pub area: Option<String>,
     pub location: Option<String>,
+    pub area_code: Option<String>,
     pub name: Option<String>,
     pub phone: Option<String>,
     pub callback_consent: bool,
@@ -271,6 +276,7 @@ impl RawSubmission {
         };
         let area = optional(&self.area, "area")?;
         let location = optional(&self.location, "location")?;
+        let area_code = optional(&self.area_code, "area_code")?;
         let name = optional(&self.name, "name")?;
         let phone = match self.phone.as_deref().map(str::trim) {
             None | Some("") => None,
@@ -295,6 +301,7 @@ impl RawSubmission {
             request_type,
             area,
             location,
+            area_code,
             name,
             phone,
             callback_consent,

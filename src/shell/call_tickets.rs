@@ -79,15 +79,23 @@ enum Job {
     },
     /// C16: a supervisor joined or left the call: the monitoring audit.
     Monitoring(crate::shell::monitor_audit::Monitoring),
+    /// GB/T 44190 6.3.2: the call went to a utility's own hotline: the hand-over goes on
+    /// the call's open tickets.
+    Utility {
+        call: String,
+        unit: crate::workflow::model::UnitId,
+        at: chrono::DateTime<chrono::FixedOffset>,
+    },
 }
 
 impl Job {
     fn call(&self) -> &str {
         match self {
             Job::Draft { draft, .. } => &draft.call_id,
-            Job::Attach { call, .. } | Job::Emergency { call, .. } | Job::Party { call, .. } => {
-                call
-            }
+            Job::Attach { call, .. }
+            | Job::Emergency { call, .. }
+            | Job::Party { call, .. }
+            | Job::Utility { call, .. } => call,
             Job::Monitoring(m) => &m.call,
         }
     }
@@ -147,12 +155,27 @@ impl CallTickets {
     /// C12: the call is transferred to an outside service (`target` as configured in
     /// `[transfer.numbers]`): its open ticket becomes urgent and linked to that service in
     /// one workflow step, with the time from the call's start; queued behind its draft.
+    /// A target that names a utility unit of the dispatch catalogue (`kind = "utility"`, e.g.
+    /// `water`, `telecom`) also records the hand-over to that utility on the call's tickets.
     pub fn emergency_transfer(&mut self, call: String, target: &str) {
-        let Some(service) = emergency_service(target) else {
-            return;
-        };
         let at = self.api.now();
-        let _ = self.jobs_tx.send(Job::Emergency { call, service, at });
+        let utility = {
+            let wf = self.api.worker().workflow();
+            wf.catalogue
+                .unit(&crate::workflow::model::UnitId::new(target))
+                .filter(|u| u.kind == crate::workflow::catalogue::UnitKind::Utility)
+                .map(|u| u.id.clone())
+        };
+        if let Some(service) = emergency_service(target) {
+            let _ = self.jobs_tx.send(Job::Emergency {
+                call: call.clone(),
+                service,
+                at,
+            });
+        }
+        if let Some(unit) = utility {
+            let _ = self.jobs_tx.send(Job::Utility { call, unit, at });
+        }
     }
 
     /// Someone beyond the caller and the first agent joined or left the call: a unit, another
@@ -283,6 +306,22 @@ async fn run_jobs(
                         metrics.transitions.add(action.name(), n);
                         tracing::info!(%call, tickets = n, tries, "call party recorded on the ticket (W3)");
                     }),
+                Job::Utility {
+                    call: name,
+                    unit,
+                    at,
+                } => act_on_call_tickets(
+                    &api,
+                    name.clone(),
+                    Action::UtilityTransferred { unit: unit.clone() },
+                    |t, _| !t.state.is_finished(),
+                    *at,
+                )
+                .await
+                .map(|n| {
+                    metrics.transitions.add("utility_transferred", n);
+                    tracing::info!(%call, %unit, tickets = n, tries, "call handed over to the utility's hotline (GB/T 44190 6.3.2)");
+                }),
                 Job::Monitoring(m) => {
                     let row = m.clone();
                     api.worker()

@@ -22,6 +22,9 @@ pub struct ConnCounters {
     pub idle_timeouts: AtomicU64,
     /// `accept()` errors (EMFILE, ENFILE, ENOBUFS…).
     pub accept_errors: AtomicU64,
+    /// TLS handshakes that failed (HTTPS only: a client that does not trust the
+    /// certificate, plain HTTP sent to an HTTPS port, a scanner).
+    pub tls_handshake_failures: AtomicU64,
 }
 
 impl ConnCounters {
@@ -162,6 +165,9 @@ impl StreamSlots {
 pub struct NetLimits {
     /// SIP over TCP.
     pub sip: Arc<ConnLimits>,
+    /// SIP over WebSocket (`/ws` on the HTTP listener) and what its handshakes refused.
+    pub ws: Arc<ConnLimits>,
+    pub ws_counters: Arc<crate::shell::sip_ws::WsCounters>,
     /// HTTP.
     pub http: Arc<ConnLimits>,
     /// Live streams over HTTP.
@@ -176,6 +182,8 @@ impl NetLimits {
                 config.sip.tcp_max_connections,
                 config.sip.tcp_max_per_source,
             ),
+            ws: ConnLimits::new(config.sip.ws_max_connections, config.sip.ws_max_per_source),
+            ws_counters: Arc::default(),
             http: ConnLimits::new(config.http.max_connections, config.http.max_per_source),
             streams: StreamSlots::new(config.http.max_streams),
         })

@@ -33,13 +33,16 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 const REFUSED: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 5\r\nConnection: close\r\nContent-Length: 82\r\n\r\n{\"code\":\"too_many_connections\",\"message\":\"too many connections; try again later\"}\n";
 
 /// Serves `app` on `listener` until `shutdown` turns true, then shuts down gracefully.
+/// With `tls` every connection speaks HTTPS (its handshake held to the header timeout).
 pub async fn serve(
     listener: TcpListener,
     app: axum::Router,
     limits: Arc<ConnLimits>,
     settings: HttpSettings,
+    tls: Option<Arc<rustls::ServerConfig>>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let tls = tls.map(tokio_rustls::TlsAcceptor::from);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
     let mut backoff = AcceptBackoff::default();
@@ -71,6 +74,7 @@ pub async fn serve(
             settings,
             limits.clone(),
             stop_rx.clone(),
+            tls.clone(),
         ));
     }
     drop(listener);
@@ -97,6 +101,7 @@ async fn stopped(flag: &mut watch::Receiver<bool>) {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn connection(
     stream: TcpStream,
     from: std::net::SocketAddr,
@@ -104,12 +109,41 @@ async fn connection(
     app: axum::Router,
     settings: HttpSettings,
     limits: Arc<ConnLimits>,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
 ) {
     let counters: &ConnCounters = &limits.counters;
+    // The activity clock sees the raw bytes, so a TLS connection is idle when its TCP is.
     let activity = Activity::new(stream);
-    let last = activity.last.clone();
-    let born = activity.born;
+    let seen = (activity.last.clone(), activity.born);
+    let Some(acceptor) = tls else {
+        return serve_io(activity, from, app, settings, counters, seen, stop).await;
+    };
+    match tokio::time::timeout(settings.header_timeout, acceptor.accept(activity)).await {
+        Ok(Ok(tls)) => serve_io(tls, from, app, settings, counters, seen, stop).await,
+        Ok(Err(e)) => {
+            ConnCounters::bump(&counters.tls_handshake_failures);
+            tracing::debug!(%from, error = %e, "TLS handshake failed");
+        }
+        Err(_elapsed) => {
+            ConnCounters::bump(&counters.header_timeouts);
+            tracing::trace!(%from, "TLS handshake too slow: closed");
+        }
+    }
+}
+
+/// Serves HTTP/1 (with upgrades) over one connection, plain or TLS.
+async fn serve_io<IO>(
+    io: IO,
+    from: std::net::SocketAddr,
+    app: axum::Router,
+    settings: HttpSettings,
+    counters: &ConnCounters,
+    (last, born): (Arc<AtomicU64>, Instant),
+    mut stop: watch::Receiver<bool>,
+) where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     // Handlers that limit per client (the public routes) read the TCP peer, never a header.
     let app = tower::ServiceExt::map_request(
         app,
@@ -125,7 +159,10 @@ async fn connection(
         .timer(TokioTimer::new())
         .header_read_timeout(settings.header_timeout)
         .keep_alive(true);
-    let conn = builder.serve_connection(TokioIo::new(activity), service);
+    // With upgrades: `/ws` turns a connection into SIP over WebSocket (`shell::sip_ws`).
+    let conn = builder
+        .serve_connection(TokioIo::new(io), service)
+        .with_upgrades();
     tokio::pin!(conn);
     let mut stopping = false;
     loop {

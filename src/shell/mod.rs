@@ -3,6 +3,7 @@
 //! what they return.
 
 pub mod agent_activity;
+pub mod area_file;
 pub mod assets;
 pub mod attachments;
 pub mod bridge;
@@ -33,9 +34,11 @@ pub mod records;
 pub mod reload;
 pub mod shared;
 pub mod sip_transport;
+pub mod sip_ws;
 pub mod state_file;
 pub mod ticket_store;
 pub mod ticket_worker;
+pub mod tls;
 pub mod warnings;
 pub mod web_items;
 
@@ -90,6 +93,9 @@ pub fn check(path: &Path) -> Result<String, Vec<String>> {
     if !problems.is_empty() {
         return Err(problems);
     }
+    if let (Some(cert), Some(key)) = (&config.http.tls_cert, &config.http.tls_key) {
+        tls::load(cert, key).map_err(|e| vec![e.to_string()])?;
+    }
     let reload::Loaded {
         acd,
         assets,
@@ -124,6 +130,15 @@ pub fn check(path: &Path) -> Result<String, Vec<String>> {
         assets.menus.worst_case_to_person().as_secs_f64()
     ));
     summary.push('\n');
+    let cat = &workflow.catalogue;
+    if !cat.areas().is_empty() {
+        // `load_workflow` refused a category that resolves to no unit in some area.
+        summary.push_str(&format!(
+            "dispatch by area: {} areas, {} categories resolve to a unit in every area\n",
+            cat.areas().iter().count(),
+            cat.categories().count()
+        ));
+    }
     for robot in assets.robots.values() {
         summary.push_str(&format!("{robot}\n"));
     }
@@ -299,8 +314,16 @@ pub async fn run(
         Ok(n) => tracing::info!(open_files = n, "open-file limit"),
         Err(e) => tracing::warn!(error = %e, "cannot raise the open-file limit"),
     }
+    // A certificate that cannot be used stops the start with the file named, before any
+    // listener serves.
+    let tls_config = match (&config.http.tls_cert, &config.http.tls_key) {
+        (Some(cert), Some(key)) => Some(tls::load(cert, key)?),
+        _ => None,
+    };
+    let tls_on = tls_config.is_some();
     let net = conn_limit::NetLimits::from_config(&config);
     let (sip_tx, sip_rx) = tokio::sync::mpsc::channel(4096);
+    let ws_to_engine = sip_tx.clone();
     let outbound = sip_transport::start(
         listeners.sip_udp,
         listeners.sip_tcp,
@@ -313,6 +336,7 @@ pub async fn run(
         },
         sip_tx,
     );
+    let ws_conns = outbound.connections();
     let (media_tx, media_rx) = tokio::sync::mpsc::unbounded_channel();
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -588,6 +612,20 @@ pub async fn run(
         portal_key::load_or_create(&config.storage.data_dir).context("query-code key")?,
         &config.public,
     );
+    let ws_hub = sip_ws::WsHub::new(
+        ws_conns,
+        ws_to_engine,
+        sip_ws::WsSettings {
+            max_message: config.sip.max_message_bytes,
+            limits: net.ws.clone(),
+            header_timeout: config.sip.tcp_header_timeout,
+            idle_timeout: config.sip.tcp_idle_timeout,
+            origins: crate::sip::ws::OriginPolicy::new(&config.http.ws_origins)
+                .context("http.ws_origins")?,
+            secure: config.http.tls_cert.is_some(),
+            counters: net.ws_counters.clone(),
+        },
+    );
     let api = crate::cti::router(crate::cti::ApiState {
         engine: engine_handle.clone(),
         recent,
@@ -622,6 +660,7 @@ pub async fn run(
         },
     ))
     .merge(crate::cti::tickets::router(tickets))
+    .merge(sip_ws::router(ws_hub))
     .fallback(crate::cti::extract::no_route);
     let http = tokio::spawn(http_serve::serve(
         listeners.http,
@@ -631,12 +670,13 @@ pub async fn run(
             header_timeout: config.http.header_timeout,
             idle_timeout: config.http.idle_timeout,
         },
+        tls_config,
         shutdown.clone(),
     ));
 
     // The line tests and operators read to learn where we listen.
     println!("listening sip={sip_addr} http={http_addr}");
-    tracing::info!(sip = %sip_addr, http = %http_addr, rtp = %config.rtp.address, menus = assets.menus.menus().count(), "hotline serving");
+    tracing::info!(sip = %sip_addr, http = %http_addr, https = tls_on, rtp = %config.rtp.address, menus = assets.menus.menus().count(), "hotline serving");
 
     engine.await.context("engine task failed")?;
     sweeper.abort();

@@ -28,11 +28,12 @@ pub enum Inbound {
     Message(Box<Message>, Peer),
     /// Bytes that are not a valid message (the engine answers 400/505/513 or drops them).
     Malformed(Box<ParseError>, Peer),
-    /// A TCP connection closed (its registrations go with it).
+    /// A TCP or WebSocket connection closed (its registrations go with it).
     Closed(Link),
 }
 
-/// Open TCP connections by id, each with a channel to its writer task.
+/// Open stream connections (SIP over TCP and over WebSocket) by id, each with a channel to
+/// its writer task; the ids are unique across both.
 #[derive(Clone, Default)]
 pub struct Connections {
     inner: Arc<Mutex<HashMap<u64, mpsc::Sender<Vec<u8>>>>>,
@@ -40,13 +41,13 @@ pub struct Connections {
 }
 
 impl Connections {
-    fn add(&self, tx: mpsc::Sender<Vec<u8>>) -> u64 {
+    pub(crate) fn add(&self, tx: mpsc::Sender<Vec<u8>>) -> u64 {
         let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
         self.lock().insert(id, tx);
         id
     }
 
-    fn remove(&self, id: u64) {
+    pub(crate) fn remove(&self, id: u64) {
         self.lock().remove(&id);
     }
 
@@ -71,6 +72,11 @@ pub struct Outbound {
 }
 
 impl Outbound {
+    /// The open stream connections, shared with the WebSocket transport (`shell::sip_ws`).
+    pub fn connections(&self) -> Connections {
+        self.conns.clone()
+    }
+
     /// Sends `data` to `to` without waiting (the engine task must never block on a peer).
     pub fn send(&self, to: Peer, data: Vec<u8>) {
         match to.link {
@@ -79,13 +85,16 @@ impl Outbound {
                     tracing::debug!(to = %to.addr, error = %e, "UDP send failed");
                 }
             }
-            Link::Tcp(id) => match self.conns.get(id) {
+            Link::Tcp(id) | Link::Ws { id, .. } => match self.conns.get(id) {
                 Some(tx) => {
                     if tx.try_send(data).is_err() {
-                        tracing::debug!(conn = id, "TCP connection backlogged or closed; dropped");
+                        tracing::debug!(
+                            conn = id,
+                            "stream connection backlogged or closed; dropped"
+                        );
                     }
                 }
-                None => tracing::debug!(conn = id, "TCP connection gone; dropped"),
+                None => tracing::debug!(conn = id, "stream connection gone; dropped"),
             },
         }
     }

@@ -24,7 +24,6 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 use crate::workflow::calendar::{WorkCalendar, YearCalendar};
-use crate::workflow::catalogue::DispatchCatalogue;
 use crate::workflow::event::Event;
 use crate::workflow::repeat::RepeatCandidate;
 use crate::workflow::store::{
@@ -347,7 +346,7 @@ fn put_row(conn: &Connection, row: &IndexRow, new: bool) -> Result<(), StoreErro
             row.external_key
         ])
         .map_err(backend)?;
-    // Unit visibility changes only on dispatch; rewrite it only when it differs.
+    // Unit visibility changes only on dispatch and hand-on; rewrite it only when it differs.
     let mut current: Vec<String> = conn
         .prepare_cached("SELECT unit FROM ticket_units WHERE ticket_id = ?1 ORDER BY unit")
         .map_err(backend)?
@@ -763,9 +762,16 @@ fn internet_response(
 pub enum LoadError {
     #[error("{path}: {message}")]
     File { path: PathBuf, message: String },
+    #[error("{path}:{line}: {message}")]
+    At {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
 }
 
-/// Reads `calendar_dir/*.toml` (one per year) and the dispatch catalogue into a [`Workflow`].
+/// Reads `calendar_dir/*.toml` (one per year), the dispatch catalogue and, beside it,
+/// `areas.toml` (the area tree; none: dispatch by area is off) into a [`Workflow`].
 /// A missing calendar year is not an error: deadlines in it carry a warning.
 pub fn load_workflow(
     calendar_dir: &Path,
@@ -788,8 +794,7 @@ pub fn load_workflow(
         }
     }
     let text = std::fs::read_to_string(dispatch).map_err(|e| file_err(dispatch, e.to_string()))?;
-    let catalogue =
-        DispatchCatalogue::from_toml_str(&text).map_err(|e| file_err(dispatch, e.to_string()))?;
+    let catalogue = super::area_file::load_catalogue(dispatch, &text)?;
     let calendar = WorkCalendar::new(years);
     tracing::info!(years = ?calendar.years().collect::<Vec<_>>(), "workflow calendar loaded");
     Ok(Workflow {

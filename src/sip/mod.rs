@@ -1,5 +1,6 @@
 //! SIP (RFC 3261): typed messages and their parser, SDP, the four transaction machines,
-//! dialogs, the registrar, and the digest client that answers a trunk's challenge. No state survives between messages in `message`/`parse`.
+//! dialogs, the registrar, the digest client that answers a trunk's challenge, and what SIP over
+//! WebSocket accepts (`ws`). No state survives between messages in `message`/`parse`.
 
 pub mod dialog;
 pub mod digest_client;
@@ -9,3 +10,4 @@ pub mod prefix;
 pub mod registrar;
 pub mod sdp;
 pub mod transaction;
+pub mod ws;

@@ -229,6 +229,9 @@ pub enum Action {
         area: Option<String>,
         #[serde(default)]
         location: Option<String>,
+        /// An area code of the area tree (dispatch by area follows it).
+        #[serde(default)]
+        area_code: Option<String>,
         #[serde(default)]
         urgency: Option<Urgency>,
         #[serde(default, rename = "type")]
@@ -248,6 +251,9 @@ pub enum Action {
         domain: Option<Domain>,
         #[serde(default)]
         category: Option<String>,
+        /// An area code of the area tree, set or corrected before dispatch.
+        #[serde(default)]
+        area_code: Option<String>,
     },
     /// W3: answered directly; closing it ends the request.
     DirectClose {
@@ -291,6 +297,15 @@ pub enum Action {
     },
     /// W7: the lead unit signs for it.
     Sign,
+    /// 下派 (二次派单): the lead unit that signed hands the ticket on to one of its sub-units,
+    /// which signs and replies in its place; the deadlines keep running from the first
+    /// unit's receipt (W7/W10).
+    HandOn {
+        #[serde(default)]
+        unit: Option<UnitId>,
+        #[serde(default)]
+        reason: Option<String>,
+    },
     /// W8: the lead unit returns it, with a reason and a reassignment suggestion.
     Return {
         #[serde(default)]
@@ -429,6 +444,10 @@ pub enum Action {
     /// C12: the engine transferred the call to an emergency or utility hotline: the call's
     /// ticket is urgent and linked in this one step (engine only).
     EmergencyTransferred { service: EmergencyService },
+    /// GB/T 44190 6.3.2: the engine transferred the call to a utility unit's own hotline
+    /// (`[transfer.numbers]`, the unit's `phone`): the ticket records the hand-over; the
+    /// utility then works the ticket like any unit (engine only).
+    UtilityTransferred { unit: UnitId },
     /// W17: the unit gives a final answer and asks for no further acceptance.
     RequestFinalAnswer {
         case: FinalAnswerCase,
@@ -481,6 +500,7 @@ impl Action {
             Action::ClearRepeat { .. } => "clear_repeat",
             Action::Dispatch { .. } => "dispatch",
             Action::Sign => "sign",
+            Action::HandOn { .. } => "hand_on",
             Action::Return { .. } => "return",
             Action::AcceptReturn { .. } => "accept_return",
             Action::RejectReturn { .. } => "reject_return",
@@ -500,6 +520,7 @@ impl Action {
             Action::Supervise { .. } => "supervise",
             Action::CloseSupervision { .. } => "close_supervision",
             Action::EmergencyTransferred { .. } => "emergency_transferred",
+            Action::UtilityTransferred { .. } => "utility_transferred",
             Action::RequestFinalAnswer { .. } => "request_final_answer",
             Action::ApproveFinalAnswer => "approve_final_answer",
             Action::RejectFinalAnswer { .. } => "reject_final_answer",
@@ -591,6 +612,14 @@ pub enum Refusal {
     FinalAnswerRepeat { earlier: TicketId },
     #[error("the ticket has {max} events, the most one may carry: open a new ticket linked to it")]
     TicketFull { max: u64 },
+    #[error("unknown area `{code}` (not in the area tree, config/areas.toml): search `GET /api/areas?q=` for its code")]
+    UnknownArea { code: String },
+    #[error("unit `{unit}` is not a sub-unit of `{of}`: a ticket is handed on only down the units' tree (`parent` in the dispatch catalogue)")]
+    NotSubUnit { unit: UnitId, of: UnitId },
+    #[error("unit `{unit}` has no sub-units to hand a ticket on to")]
+    NoSubUnit { unit: UnitId },
+    #[error("unit `{unit}` is not a utility (`kind = \"utility\"` in the dispatch catalogue)")]
+    NotUtility { unit: UnitId },
     #[error("`three_way_transfer` closes a request only when a handling unit took part in its call (W3), and no unit joined this ticket's call: bring the unit onto the call first, or close it with another method")]
     NoUnitOnCall,
 }
@@ -638,6 +667,10 @@ impl Refusal {
             Refusal::NotSupervised { .. } => "not_supervised",
             Refusal::FinalAnswerRepeat { .. } => "final_answer_repeat",
             Refusal::NoUnitOnCall => "no_unit_on_call",
+            Refusal::UnknownArea { .. } => "unknown_area",
+            Refusal::NotSubUnit { .. } => "not_sub_unit",
+            Refusal::NoSubUnit { .. } => "no_sub_unit",
+            Refusal::NotUtility { .. } => "not_utility",
         }
     }
 
@@ -673,7 +706,16 @@ impl Refusal {
                 | Refusal::TooManyAttachments { .. }
                 | Refusal::FieldTooLong { .. }
                 | Refusal::NoUnitOnCall
+                | Refusal::UnknownArea { .. }
+                | Refusal::NotSubUnit { .. }
+                | Refusal::NotUtility { .. }
         )
+    }
+
+    /// Whether the request names something that does not exist in the configuration
+    /// (an area code): HTTP 400, like a malformed value.
+    pub fn is_bad_request(&self) -> bool {
+        matches!(self, Refusal::UnknownArea { .. })
     }
 }
 

@@ -11,7 +11,7 @@ use crate::workflow::action::{
     SupervisionReason,
 };
 use crate::workflow::decide::Rules;
-use crate::workflow::model::{Actor, Recording, TicketId};
+use crate::workflow::model::{Actor, Recording, TicketId, UnitId};
 use crate::workflow::{Refusal, Ticket};
 
 /// The wire name of every kind of action, in the order the API offers them: a page that
@@ -28,6 +28,7 @@ pub(crate) fn probes() -> Vec<Action> {
             caller_name: None,
             area: None,
             location: None,
+            area_code: None,
             urgency: None,
             request_type: None,
             domain: None,
@@ -43,6 +44,7 @@ pub(crate) fn probes() -> Vec<Action> {
             request_type: None,
             domain: None,
             category: None,
+            area_code: None,
         },
         Action::DirectClose {
             method: DirectMethod::KnowledgeBase,
@@ -65,6 +67,13 @@ pub(crate) fn probes() -> Vec<Action> {
             assisting: None,
         },
         Action::Sign,
+        Action::UtilityTransferred {
+            unit: UnitId::new("water"),
+        },
+        Action::HandOn {
+            unit: None,
+            reason: None,
+        },
         Action::Return {
             reason: None,
             suggestion: None,
@@ -236,6 +245,8 @@ mod tests {
             Action::PartyLeft { .. } => 35,
             Action::CallbackMissed { .. } => 36,
             Action::SetCallbackBy { .. } => 37,
+            Action::HandOn { .. } => 38,
+            Action::UtilityTransferred { .. } => 39,
         }
     }
 
@@ -243,6 +254,6 @@ mod tests {
     fn every_kind_of_action_is_probed_once() {
         let mut seen: Vec<usize> = probes().iter().map(ordinal).collect();
         seen.sort_unstable();
-        assert_eq!(seen, (0..38).collect::<Vec<_>>());
+        assert_eq!(seen, (0..40).collect::<Vec<_>>());
     }
 }

@@ -1,11 +1,15 @@
 //! The dispatch catalogue (派单目录, W5): categories → a lead unit (主办) and assisting units
 //! (协办), plus which categories are basic livelihood (W4: dispatch immediately). Parsed from
-//! the text of `config/dispatch.toml`; this module never reads the file itself.
+//! the text of `config/dispatch.toml`; this module never reads the file itself. Dispatch by
+//! area (网格化): `[[rule]]`s map a category in an area of the [`AreaTree`] to its units,
+//! found by walking up the tree to the category's city-level units; units form a tree of
+//! their own (`parent`) through which a unit hands a ticket on to a sub-unit (下派).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use super::areas::{line_at, AreaTree};
 use super::model::{Domain, UnitId, STANDARD_DOMAINS};
 
 /// A problem in the catalogue, with the line (syntax) or the entry (meaning) to fix.
@@ -17,6 +21,38 @@ pub enum CatalogueError {
     Category { category: String, message: String },
     #[error("unit `{unit}`: {message}")]
     Unit { unit: String, message: String },
+    /// A problem with meaning (an area rule, a unit's parent or area, a category that
+    /// resolves to no unit somewhere) at the line of the entry to fix.
+    #[error("line {line}: {message}")]
+    At { line: usize, message: String },
+}
+
+impl CatalogueError {
+    /// The line to fix, when the problem has one.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            CatalogueError::Syntax { line, .. } | CatalogueError::At { line, .. } => Some(*line),
+            _ => None,
+        }
+    }
+}
+
+/// What a unit is: a government body, or a utility or public-service company with its own
+/// hotline that the hotline works with (GB/T 44190 6.3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitKind {
+    #[default]
+    Government,
+    /// Water, power, gas, heating, telecoms: `phone` is its own hotline, to which an agent
+    /// may transfer the caller.
+    Utility,
+}
+
+impl UnitKind {
+    fn is_default(&self) -> bool {
+        *self == UnitKind::Government
+    }
 }
 
 /// A handling unit (办理单位).
@@ -33,6 +69,15 @@ pub struct Unit {
         deserialize_with = "phone_number"
     )]
     pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "UnitKind::is_default")]
+    pub kind: UnitKind,
+    /// The area (code of the area tree) the unit serves; none: the whole city.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub area: Option<String>,
+    /// The unit above it (a street office under its district's, a district bureau under the
+    /// city's): the parent may hand a ticket on to it (下派).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<UnitId>,
 }
 
 /// The longest unit phone number: an E.164 number (15 digits) with an extension and a
@@ -66,7 +111,10 @@ pub struct Category {
     pub id: String,
     pub name: String,
     pub domain: Domain,
-    pub lead: UnitId,
+    /// The city-level lead unit; may be left out only when `[[rule]]`s give one for every
+    /// area (`hotline check` proves it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead: Option<UnitId>,
     #[serde(default)]
     pub assisting: Vec<UnitId>,
     /// Water, power, gas, heating, public transport: dispatched immediately (W4).
@@ -86,6 +134,58 @@ struct CatalogueFile {
     units: Vec<Unit>,
     #[serde(default, rename = "category")]
     categories: Vec<Category>,
+    #[serde(default, rename = "rule")]
+    rules: Vec<AreaRule>,
+}
+
+/// Dispatch by area: a category in an area (and every area below it without a nearer rule)
+/// goes to these units instead of the category's city-level ones.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AreaRule {
+    pub category: String,
+    /// An area code of `areas.toml`.
+    pub area: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead: Option<UnitId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assisting: Option<Vec<UnitId>>,
+}
+
+/// Where each entry starts, read beside the typed file so meaning errors name a line.
+#[derive(Deserialize, Default)]
+struct Lines {
+    #[serde(default)]
+    unit: Vec<Entry>,
+    #[serde(default)]
+    category: Vec<Entry>,
+    #[serde(default)]
+    rule: Vec<Entry>,
+}
+
+#[derive(Deserialize)]
+struct Entry {
+    #[serde(default, alias = "category")]
+    id: Option<toml::Spanned<toml::Value>>,
+}
+
+impl Lines {
+    fn of(text: &str, list: &[Entry], i: usize) -> usize {
+        list.get(i)
+            .and_then(|e| e.id.as_ref())
+            .map(|s| line_at(text, s.span().start))
+            .unwrap_or(1)
+    }
+}
+
+/// The units a category goes to in an area.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Resolved {
+    pub lead: UnitId,
+    pub assisting: Vec<UnitId>,
+    /// The area whose rule chose the lead; none: the category's city-level unit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by_area: Option<String>,
 }
 
 /// The validated catalogue.
@@ -94,6 +194,12 @@ pub struct DispatchCatalogue {
     domains: BTreeSet<String>,
     units: BTreeMap<UnitId, Unit>,
     categories: BTreeMap<String, Category>,
+    /// (category, area code) → rule, with the rule's line.
+    rules: BTreeMap<(String, String), (AreaRule, usize)>,
+    /// The line of each category and unit, for the checks against the area tree.
+    category_lines: BTreeMap<String, usize>,
+    unit_lines: BTreeMap<UnitId, usize>,
+    areas: AreaTree,
 }
 
 impl DispatchCatalogue {
@@ -110,8 +216,11 @@ impl DispatchCatalogue {
         let mut domains: BTreeSet<String> =
             STANDARD_DOMAINS.iter().map(|s| s.to_string()).collect();
         domains.extend(file.domains);
+        let lines: Lines = toml::from_str(text).unwrap_or_default();
         let mut units = BTreeMap::new();
-        for u in file.units {
+        let mut unit_lines = BTreeMap::new();
+        for (i, u) in file.units.into_iter().enumerate() {
+            unit_lines.insert(u.id.clone(), Lines::of(text, &lines.unit, i));
             if units.insert(u.id.clone(), u.clone()).is_some() {
                 return Err(CatalogueError::Unit {
                     unit: u.id.0,
@@ -119,8 +228,11 @@ impl DispatchCatalogue {
                 });
             }
         }
+        check_unit_parents(&units, &unit_lines)?;
         let mut categories = BTreeMap::new();
-        for c in file.categories {
+        let mut category_lines = BTreeMap::new();
+        for (i, c) in file.categories.into_iter().enumerate() {
+            category_lines.insert(c.id.clone(), Lines::of(text, &lines.category, i));
             let bad = |message: String| CatalogueError::Category {
                 category: c.id.clone(),
                 message,
@@ -131,23 +243,150 @@ impl DispatchCatalogue {
                     c.domain.0
                 )));
             }
-            for u in std::iter::once(&c.lead).chain(&c.assisting) {
+            for u in c.lead.iter().chain(&c.assisting) {
                 if !units.contains_key(u) {
                     return Err(bad(format!("unknown unit `{u}`; add a [[unit]] entry")));
                 }
             }
-            if c.assisting.contains(&c.lead) {
+            if c.lead.as_ref().is_some_and(|l| c.assisting.contains(l)) {
                 return Err(bad("the lead unit is also listed as assisting".into()));
             }
             if categories.insert(c.id.clone(), c.clone()).is_some() {
                 return Err(bad("listed twice".into()));
             }
         }
+        let mut rules = BTreeMap::new();
+        for (i, r) in file.rules.into_iter().enumerate() {
+            let line = Lines::of(text, &lines.rule, i);
+            let at = |message: String| CatalogueError::At { line, message };
+            if !categories.contains_key(&r.category) {
+                return Err(at(format!(
+                    "rule for unknown category `{}`; add a [[category]] entry",
+                    r.category
+                )));
+            }
+            if r.lead.is_none() && r.assisting.is_none() {
+                return Err(at("a rule names `lead`, `assisting` or both".into()));
+            }
+            for u in r.lead.iter().chain(r.assisting.iter().flatten()) {
+                if !units.contains_key(u) {
+                    return Err(at(format!("unknown unit `{u}`; add a [[unit]] entry")));
+                }
+            }
+            let key = (r.category.clone(), r.area.clone());
+            if let Some((_, first)) = rules.insert(key, (r.clone(), line)) {
+                return Err(at(format!(
+                    "a second rule for `{}` in area `{}` (first at line {first})",
+                    r.category, r.area
+                )));
+            }
+        }
         Ok(Self {
             domains,
             units,
             categories,
+            rules,
+            category_lines,
+            unit_lines,
+            areas: AreaTree::default(),
         })
+    }
+
+    /// Binds the area tree: every rule's and unit's area must be in it, and every category
+    /// must resolve to a lead unit in every area of it (and for a request with no area).
+    pub fn with_areas(mut self, areas: AreaTree) -> Result<Self, CatalogueError> {
+        for (rule, line) in self.rules.values() {
+            if areas.get(&rule.area).is_none() {
+                return Err(CatalogueError::At {
+                    line: *line,
+                    message: format!("rule area `{}` is not an area of areas.toml", rule.area),
+                });
+            }
+        }
+        for u in self.units.values() {
+            if let Some(a) = u.area.as_deref().filter(|a| areas.get(a).is_none()) {
+                return Err(CatalogueError::At {
+                    line: self.unit_lines.get(&u.id).copied().unwrap_or(1),
+                    message: format!("unit `{}`: area `{a}` is not an area of areas.toml", u.id),
+                });
+            }
+        }
+        self.areas = areas;
+        for c in self.categories.values() {
+            let line = self.category_lines.get(&c.id).copied().unwrap_or(1);
+            if self.resolve(&c.id, None).is_none() {
+                return Err(CatalogueError::At {
+                    line,
+                    message: format!("category `{}` has no city-level `lead`, so a request without an area resolves to no unit: add `lead`", c.id),
+                });
+            }
+            for a in self.areas.iter() {
+                if self.resolve(&c.id, Some(&a.code)).is_none() {
+                    return Err(CatalogueError::At {
+                        line,
+                        message: format!(
+                            "category `{}` resolves to no unit in area `{}` ({}): add a city-level `lead` or a [[rule]] for that area or one above it",
+                            c.id,
+                            a.code,
+                            self.areas.path_name(&a.code).unwrap_or_default()
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(self)
+    }
+
+    /// The area tree the catalogue was bound to (empty when none).
+    pub fn areas(&self) -> &AreaTree {
+        &self.areas
+    }
+
+    /// The units `category` goes to in `area`: the nearest rule up the tree that names a
+    /// lead (assisting units likewise, each found on its own), else the category's own.
+    /// None for an unknown category, or when nothing gives a lead.
+    pub fn resolve(&self, category: &str, area: Option<&str>) -> Option<Resolved> {
+        let c = self.categories.get(category)?;
+        let up = area.map(|a| self.areas.up(a)).unwrap_or_default();
+        let rule = |a: &&super::areas::Area| self.rules.get(&(c.id.clone(), a.code.clone()));
+        let by_lead = up
+            .iter()
+            .find_map(|a| rule(a).and_then(|(r, _)| r.lead.clone().map(|l| (l, a.code.clone()))));
+        let assisting = up
+            .iter()
+            .find_map(|a| rule(a).and_then(|(r, _)| r.assisting.clone()))
+            .unwrap_or_else(|| c.assisting.clone());
+        let (lead, by_area) = match by_lead {
+            Some((l, a)) => (l, Some(a)),
+            None => (c.lead.clone()?, None),
+        };
+        Some(Resolved {
+            assisting: assisting.into_iter().filter(|u| *u != lead).collect(),
+            lead,
+            by_area,
+        })
+    }
+
+    /// Whether `unit` is below `of` in the units' tree (its sub-unit, or a sub-unit's).
+    pub fn is_sub_unit(&self, unit: &UnitId, of: &UnitId) -> bool {
+        let mut cur = self.units.get(unit).and_then(|u| u.parent.as_ref());
+        // Parents were checked for loops; the bound guards a hand-built value.
+        for _ in 0..self.units.len() {
+            match cur {
+                Some(p) if p == of => return true,
+                Some(p) => cur = self.units.get(p).and_then(|u| u.parent.as_ref()),
+                None => return false,
+            }
+        }
+        false
+    }
+
+    /// The units directly below `of`.
+    pub fn sub_units(&self, of: &UnitId) -> impl Iterator<Item = &Unit> {
+        let of = of.clone();
+        self.units
+            .values()
+            .filter(move |u| u.parent.as_ref() == Some(&of))
     }
 
     /// Whether a domain may be used on a ticket.
@@ -209,6 +448,34 @@ impl DispatchCatalogue {
     }
 }
 
+/// Every unit's `parent` is a unit, and walking up never comes back.
+fn check_unit_parents(
+    units: &BTreeMap<UnitId, Unit>,
+    lines: &BTreeMap<UnitId, usize>,
+) -> Result<(), CatalogueError> {
+    for u in units.values() {
+        let line = lines.get(&u.id).copied().unwrap_or(1);
+        let mut seen = BTreeSet::from([&u.id]);
+        let mut cur = u;
+        while let Some(p) = &cur.parent {
+            let Some(next) = units.get(p) else {
+                return Err(CatalogueError::At {
+                    line,
+                    message: format!("unit `{}`: parent `{p}` is not a unit", cur.id),
+                });
+            };
+            if !seen.insert(p) {
+                return Err(CatalogueError::At {
+                    line,
+                    message: format!("unit `{}`: the parents form a loop through `{p}`", u.id),
+                });
+            }
+            cur = next;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,7 +488,7 @@ mod tests {
         assert!(c.units().count() >= 8);
         let water = c.category("water_supply").unwrap();
         assert!(water.basic_livelihood);
-        assert_eq!(water.lead, UnitId::new("water"));
+        assert_eq!(water.lead, Some(UnitId::new("water")));
         assert_eq!(c.suggest("小区停水三天了")[0].id, "water_supply");
     }
 

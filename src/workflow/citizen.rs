@@ -72,9 +72,11 @@ impl Rules<'_> {
                 .to_string(),
         );
         self.check_registered(&check)?;
+        let mut intake = intake.clone();
+        self.place(&mut intake)?;
         Ok(EventKind::Created {
-            intake: intake.clone(),
-            dispatch_due: self.dispatch_due(intake, intake.received_at),
+            dispatch_due: self.dispatch_due(&intake, intake.received_at),
+            intake,
         })
     }
 

@@ -39,6 +39,7 @@ fn web(channel: Channel) -> Intake {
         },
         area: None,
         location: None,
+        area_code: None,
         content: "小区路灯坏了一个月".into(),
         urgency: Urgency::NonUrgent,
         request_type: RequestType::Help,
@@ -95,6 +96,7 @@ pub(crate) fn to_review(w: &Workflow, s: &mut MemoryStore) -> (Ticket, i64) {
                 request_type: None,
                 domain: Some(Domain("social_management".into())),
                 category: None,
+                area_code: None,
             },
         ),
         (

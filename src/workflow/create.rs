@@ -53,10 +53,12 @@ impl Rules<'_> {
         if let Some(r) = &intake.recording {
             check_recording(r)?;
         }
-        self.check_registered(intake)?;
+        let mut intake = intake.clone();
+        self.place(&mut intake)?;
+        self.check_registered(&intake)?;
         Ok(EventKind::Created {
-            intake: intake.clone(),
-            dispatch_due: self.dispatch_due(intake, intake.received_at),
+            dispatch_due: self.dispatch_due(&intake, intake.received_at),
+            intake,
         })
     }
 }

@@ -139,6 +139,7 @@ impl<'a> Rules<'a> {
                 request_type,
                 domain,
                 category,
+                area_code,
             } => {
                 self.hotline(actor, action)?;
                 if !open_intake {
@@ -170,12 +171,22 @@ impl<'a> Rules<'a> {
                     }
                     intake.category = Some(c.clone());
                 }
+                // An area picked from the tree renames `area` after its district (free text
+                // stays in `location`).
+                let placed = area_code.is_some();
+                if placed {
+                    intake.area_code = area_code.clone();
+                    intake.area = None;
+                    self.place(&mut intake)?;
+                }
                 Ok(vec![K::Classified {
                     urgency: intake.urgency,
                     request_type: intake.request_type,
                     domain: intake.domain.clone(),
                     category: intake.category.clone(),
                     dispatch_due: self.dispatch_due(&intake, intake.received_at),
+                    area_code: intake.area_code.clone().filter(|_| placed),
+                    area: intake.area.clone().filter(|_| placed),
                 }])
             }
             A::DirectClose {
@@ -282,13 +293,17 @@ impl<'a> Rules<'a> {
                     })?),
                     None => None,
                 };
+                // W5 by area (网格化): the category's units for the request's area, found up
+                // the area tree; the agent may still name others.
+                let by_area =
+                    cat.and_then(|c| self.catalogue.resolve(&c.id, t.intake.area_code.as_deref()));
                 let lead = lead
                     .clone()
-                    .or_else(|| cat.map(|c| c.lead.clone()))
+                    .or_else(|| by_area.as_ref().map(|r| r.lead.clone()))
                     .ok_or(Refusal::NoLeadUnit)?;
                 let assisting = assisting
                     .clone()
-                    .or_else(|| cat.map(|c| c.assisting.clone()))
+                    .or_else(|| by_area.map(|r| r.assisting))
                     .unwrap_or_default();
                 for u in std::iter::once(&lead).chain(&assisting) {
                     if self.catalogue.unit(u).is_none() {
@@ -308,6 +323,8 @@ impl<'a> Rules<'a> {
                     feedback_due: self.feedback_due(t, at),
                 }])
             }
+            A::HandOn { .. } => self.hand_on(t, actor, action),
+            A::UtilityTransferred { unit } => self.utility_transferred(t, actor, unit, at),
             A::Sign => {
                 let unit = self.lead_unit(t, actor, action)?;
                 match t.state {

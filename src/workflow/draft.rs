@@ -75,6 +75,7 @@ impl Rules<'_> {
             caller_name,
             area,
             location,
+            area_code,
             urgency,
             request_type,
             domain,
@@ -109,12 +110,16 @@ impl Rules<'_> {
             why: "W1: the content domain is classified",
         })?;
         intake.category = category.clone();
+        intake.area = area.clone();
+        intake.area_code = area_code.clone();
+        self.place(&mut intake)?;
         self.check_registered(&intake)?;
         Ok(vec![EventKind::Completed {
             dispatch_due: self.dispatch_due(&intake, intake.received_at),
             content: intake.content,
             caller_name: caller_name.clone(),
-            area: area.clone(),
+            area: intake.area,
+            area_code: intake.area_code,
             location: location.clone(),
             urgency: intake.urgency,
             request_type: intake.request_type,
@@ -135,6 +140,7 @@ fn draft_intake(call: &CallDraft) -> Intake {
         },
         area: None,
         location: None,
+        area_code: None,
         content: String::new(),
         urgency: Urgency::NonUrgent,
         request_type: RequestType::Unclassified,

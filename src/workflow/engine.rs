@@ -425,6 +425,7 @@ mod tests {
             },
             area: None,
             location: None,
+            area_code: None,
             content: "工地拖欠工资".into(),
             urgency: Urgency::NonUrgent,
             request_type: RequestType::Complaint,

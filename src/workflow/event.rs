@@ -98,6 +98,9 @@ pub enum EventKind {
         domain: Domain,
         category: Option<String>,
         dispatch_due: Due,
+        /// The area picked from the area tree.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        area_code: Option<String>,
     },
     RepeatSuspected {
         earlier: TicketId,
@@ -121,6 +124,11 @@ pub enum EventKind {
         domain: Domain,
         category: Option<String>,
         dispatch_due: Due,
+        /// The area set or corrected, and its district's name (the intake's `area`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        area_code: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        area: Option<String>,
     },
     DirectlyClosed {
         method: DirectMethod,
@@ -164,6 +172,23 @@ pub enum EventKind {
     },
     Signed {
         unit: UnitId,
+    },
+    /// GB/T 44190 6.3.2: the call was transferred to the utility's own hotline (`number`),
+    /// `after_secs` from the request's receipt; the ticket's state does not change.
+    HandedToUtility {
+        unit: UnitId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        number: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        after_secs: Option<i64>,
+    },
+    /// 下派: the lead unit handed the ticket on to its sub-unit `to`, which must sign by
+    /// `sign_due` — the first unit's, as the deadlines run from the first receipt.
+    HandedOn {
+        from: UnitId,
+        to: UnitId,
+        reason: String,
+        sign_due: Due,
     },
     Returned {
         unit: UnitId,

@@ -19,6 +19,7 @@ const SHORT_FIELDS: &[&str] = &[
     "caller_name",
     "phone",
     "area",
+    "area_code",
     "location",
     "category",
     "lead",

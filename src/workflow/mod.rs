@@ -7,7 +7,8 @@
 //! |---|---|
 //! | [`model`] | ids, channels, classification, caller, intake, actors and roles |
 //! | [`calendar`] | working days from the yearly calendar files, due times, warnings |
-//! | [`catalogue`] | the dispatch catalogue (W5) |
+//! | [`areas`] | the administrative area tree (网格化) and its search |
+//! | [`catalogue`] | the dispatch catalogue (W5), by category and area; units and sub-units |
 //! | [`policy`] | the rules' numbers, as configurable defaults |
 //! | [`action`] | typed actions and typed refusals |
 //! | [`callback_by`] | who makes a ticket's W13 callback: robot or agent, chosen per ticket |
@@ -15,6 +16,7 @@
 //! | [`ticket`] | the state derived from the log |
 //! | [`decide`] | the rules: action → events or refusal |
 //! | [`citizen`] | what a citizen and a channel connector may do (issue 13) |
+//! | [`hand_on`] | 下派: a unit hands a signed ticket on to its sub-unit; area codes checked |
 //! | [`available`] | the actions a user could take now (what the ticket desk offers) |
 //! | [`sweep`] | reminders, overdue → supervision, not rated |
 //! | [`repeat`] | W6 similarity rule |
@@ -24,6 +26,7 @@
 //! | [`limits`] | field lengths, events per ticket, names without format characters |
 
 pub mod action;
+pub mod areas;
 pub mod available;
 pub mod calendar;
 pub mod callback_by;
@@ -34,6 +37,7 @@ pub mod decide;
 pub mod draft;
 pub mod engine;
 pub mod event;
+pub mod hand_on;
 pub mod limits;
 pub mod memory;
 pub mod model;

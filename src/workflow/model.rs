@@ -171,6 +171,10 @@ pub struct Intake {
     pub area: Option<String>,
     #[serde(default)]
     pub location: Option<String>,
+    /// The area of the area tree (`config/areas.toml`) the request is about: dispatch by area
+    /// follows it (网格化); `area` then carries its district's name for people and trends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub area_code: Option<String>,
     pub content: String,
     pub urgency: Urgency,
     #[serde(rename = "type")]

@@ -75,6 +75,7 @@ fn complete() -> Action {
         caller_name: None,
         area: None,
         location: None,
+        area_code: None,
         urgency: Some(Urgency::NonUrgent),
         request_type: Some(RequestType::Consultation),
         domain: Some(Domain("public_service".into())),

@@ -27,6 +27,9 @@ pub struct Work {
     pub return_due: Due,
     /// W10: none for urgent requests, which follow the linked hotline.
     pub feedback_due: Option<Due>,
+    /// 下派: the units that handed it on to `lead`, the first (dispatched) unit first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub handed_from: Vec<UnitId>,
 }
 
 /// A pending extension request (W9).
@@ -406,9 +409,13 @@ impl Ticket {
                     domain,
                     category,
                     dispatch_due,
+                    area_code,
                 },
             ) => {
                 self.intake.content = content.clone();
+                if area_code.is_some() {
+                    self.intake.area_code = area_code.clone();
+                }
                 if caller_name.is_some() {
                     self.intake.caller.name = caller_name.clone();
                 }
@@ -435,9 +442,12 @@ impl Ticket {
                     domain,
                     category,
                     dispatch_due,
+                    area_code,
+                    area,
                 },
             ) => {
                 self.classify(*urgency, *request_type, domain, category);
+                self.place(area_code, area);
                 S::Received {
                     dispatch_due: dispatch_due.clone(),
                 }
@@ -450,9 +460,12 @@ impl Ticket {
                     domain,
                     category,
                     dispatch_due,
+                    area_code,
+                    area,
                 },
             ) => {
                 self.classify(*urgency, *request_type, domain, category);
+                self.place(area_code, area);
                 S::Accepted {
                     dispatch_due: dispatch_due.clone(),
                 }
@@ -496,9 +509,17 @@ impl Ticket {
                     dispatched_at: e.at,
                     return_due: return_due.clone(),
                     feedback_due: feedback_due.clone(),
+                    handed_from: Vec::new(),
                 },
                 sign_due: sign_due.clone(),
             },
+            (s, K::HandedToUtility { .. }) if !s.is_finished() => s,
+            (
+                S::Handling { work, .. },
+                K::HandedOn {
+                    from, to, sign_due, ..
+                },
+            ) => super::hand_on::handed_on(work, from, to, sign_due),
             (S::Dispatched { work, .. }, K::Signed { .. }) => S::Handling {
                 work,
                 pending_extension: None,
@@ -733,35 +754,6 @@ impl Ticket {
         self.intake.request_type = request_type;
         self.intake.domain = domain.clone();
         self.intake.category = category.clone();
-    }
-
-    /// Units that may see and act on the ticket now (lead and assisting).
-    pub fn units(&self) -> Vec<&UnitId> {
-        match self.state.work() {
-            Some(w) => std::iter::once(&w.lead).chain(&w.assisting).collect(),
-            None => Vec::new(),
-        }
-    }
-
-    /// Units that may see the ticket: the current assignment, or, once finished, the units
-    /// of its last dispatch (so a unit keeps seeing what it handled, e.g. to follow it up).
-    pub fn visible_units(&self) -> Vec<&UnitId> {
-        if self.state.work().is_some() {
-            return self.units();
-        }
-        if !self.state.is_finished() {
-            return Vec::new();
-        }
-        self.history
-            .iter()
-            .rev()
-            .find_map(|e| match &e.kind {
-                EventKind::Dispatched {
-                    lead, assisting, ..
-                } => Some(std::iter::once(lead).chain(assisting).collect()),
-                _ => None,
-            })
-            .unwrap_or_default()
     }
 
     /// Whether any running deadline has passed at `at`.

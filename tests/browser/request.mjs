@@ -9,6 +9,9 @@
 //    number and query code (RECEIPT id code), then the lookup (STATUS state).
 //  view: the lookup of a ticket (VIEW state text), e.g. once an agent has answered it.
 //  rate: the lookup of a ticket awaiting the citizen's rating; rates it (RATED).
+//  area <part>: issue 21: by keyboard, the citizen types <part> of a community's name in the
+//    area field, chooses the community among the hits with their paths (PICKED path), and
+//    sends the request (RECEIPT id code).
 import { browser, say, shots, guard, accessible, tabTo } from "./lib.mjs";
 import { deflateSync, crc32 } from "node:zlib";
 
@@ -318,7 +321,7 @@ async function withoutScript(b) {
       [...f.elements].map((e) => e.name).filter(Boolean).join(" ")];
   });
   const want = ["en", "elderly", "post", "multipart/form-data", `${base}/api/public/requests`,
-    "lang elderly content type type type type type area location name phone callback_consent files challenge_id challenge_answer"];
+    "lang elderly content type type type type type area area_code location name phone callback_consent files challenge_id challenge_answer"];
   if (JSON.stringify(form) !== JSON.stringify(want)) throw new Error("no-JS form: " + JSON.stringify(form));
   await shot(page, "request-nojs-en-elderly");
   say("NOJS ok");
@@ -355,6 +358,34 @@ async function selfHelp(b, log) {
     say(`KB ${lang} ${titles.join(" | ")}`);
     await ctx.close();
   }
+}
+
+/** Issue 21: the area picked from the tree by part of a name, then sent with the request. */
+async function area(b, log, part) {
+  const ctx = await b.newContext({ viewport: DESKTOP });
+  const page = await ctx.newPage();
+  page.on("console", (m) => log.push(m.text()));
+  await page.goto(url("/request", "zh", false));
+  await tabTo(page, "#content");
+  await page.keyboard.type("小区门口长期有人占道摆摊，垃圾没人清理，请处理。");
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("ArrowDown"); // 求助
+  await tabTo(page, "#area");
+  await page.keyboard.type(part);
+  await page.waitForSelector("#area-code-field:not([hidden])", { timeout: 10000 });
+  await page.waitForFunction((p) => [...document.querySelectorAll("#area_code option")].some((o) => o.value.length === 12 && o.textContent.includes(p)), part, { timeout: 10000 });
+  await page.keyboard.press("Tab");
+  if ((await page.evaluate(() => document.activeElement.id)) !== "area_code") throw new Error("the choice does not follow the area field");
+  const code = await page.$eval("#area_code", (s, p) => [...s.options].find((o) => o.value.length === 12 && o.textContent.includes(p)).value, part);
+  await page.selectOption("#area_code", code);
+  say("PICKED " + (await page.$eval("#area_code", (s) => s.options[s.selectedIndex].textContent)));
+  await accessible(page, "request-area");
+  await shot(page, "request-area");
+  await tabTo(page, "#submit");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#receipt:not([hidden])", { timeout: 15000 });
+  say(`RECEIPT ${(await page.textContent("#rc-id")).trim()} ${(await page.textContent("#rc-code")).trim()}`);
+  await ctx.close();
 }
 
 /** The judging scenario's citizen half: elderly mode at phone size, keyboard only, a photo. */
@@ -451,6 +482,7 @@ guard(async (log) => {
   else if (mode === "submit") await submit(b, log, ...rest);
   else if (mode === "rate") await rate(b, log, rest[0], rest[1]);
   else if (mode === "view") await view(b, log, rest[0], rest[1]);
+  else if (mode === "area") await area(b, log, rest[0]);
   else throw new Error("unknown mode " + mode);
   say("DONE");
   await b.close();

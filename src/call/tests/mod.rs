@@ -702,3 +702,4 @@ mod outbound_auth;
 mod persist_reload;
 mod robot_call;
 mod side_line;
+mod ws_agent;

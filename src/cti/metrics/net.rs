@@ -1,5 +1,5 @@
 //! The connection limits' families: open connections and live streams, what was refused,
-//! timed out, or failed to be accepted (SIP over TCP and HTTP).
+//! timed out, or failed to be accepted (SIP over TCP, SIP over WebSocket and HTTP).
 
 use std::sync::atomic::Ordering;
 
@@ -15,6 +15,7 @@ pub struct ListenerValues {
     pub header_timeouts: u64,
     pub idle_timeouts: u64,
     pub accept_errors: u64,
+    pub tls_handshake_failures: u64,
 }
 
 impl ListenerValues {
@@ -27,6 +28,30 @@ impl ListenerValues {
             header_timeouts: c.header_timeouts.load(Ordering::Relaxed),
             idle_timeouts: c.idle_timeouts.load(Ordering::Relaxed),
             accept_errors: c.accept_errors.load(Ordering::Relaxed),
+            tls_handshake_failures: c.tls_handshake_failures.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// SIP over WebSocket's own figures, read once.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WsValues {
+    pub refused_subprotocol: u64,
+    pub refused_origin: u64,
+    pub frames_received: u64,
+    pub messages_sent: u64,
+    pub too_large: u64,
+}
+
+impl WsValues {
+    fn read(c: &crate::shell::sip_ws::WsCounters) -> Self {
+        let r = crate::shell::sip_ws::read;
+        Self {
+            refused_subprotocol: r(&c.refused_subprotocol),
+            refused_origin: r(&c.refused_origin),
+            frames_received: r(&c.frames_received),
+            messages_sent: r(&c.messages_sent),
+            too_large: r(&c.too_large),
         }
     }
 }
@@ -35,6 +60,8 @@ impl ListenerValues {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct NetValues {
     pub sip_tcp: ListenerValues,
+    pub sip_ws: ListenerValues,
+    pub ws: WsValues,
     pub http: ListenerValues,
     pub streams_open: u64,
     pub streams_refused: u64,
@@ -45,6 +72,8 @@ impl NetValues {
     pub fn read(n: &NetLimits) -> Self {
         Self {
             sip_tcp: ListenerValues::read(&n.sip),
+            sip_ws: ListenerValues::read(&n.ws),
+            ws: WsValues::read(&n.ws_counters),
             http: ListenerValues::read(&n.http),
             streams_open: n.streams.open() as u64,
             streams_refused: n.streams.refused.load(Ordering::Relaxed),
@@ -54,7 +83,11 @@ impl NetValues {
 
 /// Renders the connection families.
 pub fn render(w: &mut Writer, n: &NetValues) {
-    let listeners = [("sip_tcp", &n.sip_tcp), ("http", &n.http)];
+    let listeners = [
+        ("sip_tcp", &n.sip_tcp),
+        ("sip_ws", &n.sip_ws),
+        ("http", &n.http),
+    ];
     w.family(
         "hotline_connections_open",
         Kind::Gauge,
@@ -89,9 +122,35 @@ pub fn render(w: &mut Writer, n: &NetValues) {
         Kind::Counter,
         "accept() failures (EMFILE, ENFILE…), each followed by a pause of 100 ms doubling to 1 s.",
     );
-    for (l, v) in listeners {
+    for (l, v) in [("sip_tcp", &n.sip_tcp), ("http", &n.http)] {
         w.count(&[("listener", l)], v.accept_errors);
     }
+    w.family(
+        "hotline_tls_handshakes_failed_total",
+        Kind::Counter,
+        "TLS handshakes that failed on the HTTPS listener ([http] tls_cert): untrusted certificate, plain HTTP, scanners.",
+    );
+    w.count(&[("listener", "http")], n.http.tls_handshake_failures);
+    w.family(
+        "hotline_sip_ws_handshakes_refused_total",
+        Kind::Counter,
+        "GET /ws refused before the upgrade: no `sip` subprotocol (400) or an Origin the pages would not accept (403).",
+    );
+    w.count(&[("reason", "subprotocol")], n.ws.refused_subprotocol);
+    w.count(&[("reason", "origin")], n.ws.refused_origin);
+    w.family(
+        "hotline_sip_ws_frames_total",
+        Kind::Counter,
+        "SIP over WebSocket frames: received (messages, keep-alives, invalid ones) and messages sent.",
+    );
+    w.count(&[("direction", "received")], n.ws.frames_received);
+    w.count(&[("direction", "sent")], n.ws.messages_sent);
+    w.family(
+        "hotline_sip_ws_too_large_total",
+        Kind::Counter,
+        "SIP over WebSocket frames larger than sip.max_message_bytes: answered 513 and the connection closed (1009).",
+    );
+    w.count(&[], n.ws.too_large);
     w.family(
         "hotline_live_streams",
         Kind::Gauge,

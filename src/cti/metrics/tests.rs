@@ -99,6 +99,15 @@ fn scrape() -> Scrape {
                 refused_per_source: 7,
                 ..Default::default()
             },
+            sip_ws: net::ListenerValues {
+                open: 1,
+                ..Default::default()
+            },
+            ws: net::WsValues {
+                refused_origin: 4,
+                too_large: 5,
+                ..Default::default()
+            },
             streams_refused: 3,
             ..Default::default()
         },
@@ -367,6 +376,18 @@ fn values_land_in_the_right_series() {
         ),
         7.0
     );
+    assert_eq!(
+        get("hotline_connections_open", &[("listener", "sip_ws")]),
+        1.0
+    );
+    assert_eq!(
+        get(
+            "hotline_sip_ws_handshakes_refused_total",
+            &[("reason", "origin")]
+        ),
+        4.0
+    );
+    assert_eq!(get("hotline_sip_ws_too_large_total", &[]), 5.0);
     assert_eq!(get("hotline_live_streams_refused_total", &[]), 3.0);
     assert_eq!(
         get("hotline_config_reloads_total", &[("result", "ok")]),
