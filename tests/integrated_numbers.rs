@@ -267,6 +267,21 @@ fn integrated_numbers_reach_their_queues_after_their_notice_and_are_counted_per_
         );
     };
     check(&engine, "live");
+    // The wallboard (Chromium) shows each number's two rates under the overall ones.
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let page = common::pages::start_page(
+        "numbers",
+        &format!("http://{}", engine.http),
+        "demo-wallboard",
+        tmp.path(),
+        &[],
+    );
+    let line = page.expect("BYNUMBER", Duration::from_secs(60), &engine);
+    assert!(
+        line.contains("12315 100.0% / 100.0%") && line.contains("12333 0.0% / 0.0%"),
+        "{line}"
+    );
+    page.expect("A11Y", Duration::from_secs(30), &engine);
 
     // After a restart the per-number figures are rebuilt from the record files.
     assert_eq!(engine.terminate(), Some(0), "log:\n{}", engine.log());

@@ -82,6 +82,14 @@ function render(b) {
   conn.className = "value " + (k.last_24h.connection_rate == null ? "" : k.last_24h.connection_rate >= target ? "good" : "below");
   document.getElementById("conn-sub").textContent =
     `${t("wb.day")} · ${t("wb.target")} ≥ ${percent(target)} · ${t("wb.today")} ${percent(k.today.connection_rate)}`;
+  // Integrated numbers: each number's 15 s rate today and 24 h connection rate, when the
+  // hotline answers more than one.
+  const byNumber = document.getElementById("by-number");
+  const numbers = k.by_number ?? [];
+  byNumber.hidden = numbers.length < 2;
+  byNumber.textContent = numbers.map((n) =>
+    `${n.number} ${percent(n.today.answer_rate_15s)} / ${percent(n.last_24h.connection_rate)}`).join(" · ");
+  byNumber.title = t("wb.by_number");
   document.getElementById("answered").textContent = k.today.answered;
   document.getElementById("answered").title = `${t("wb.offered")} ${k.today.offered}`;
   const aht = k.today.avg_handle_s;

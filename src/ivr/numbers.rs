@@ -34,7 +34,9 @@ pub enum NumberTarget {
 /// One `[numbers.<digits>]` table, for the loader.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NumberSpec {
+    /// The digits of `[numbers.<digits>]`.
     pub number: String,
+    /// What screens call it.
     pub name: Option<String>,
     /// The configuration file (`config/hotline.toml`) and the table's line, for messages.
     pub path: PathBuf,
@@ -66,6 +68,7 @@ impl NumberEntry {
     pub fn name(&self) -> Option<&str> {
         self.name.as_deref()
     }
+    /// Where the number's calls start: a menu of the tree, or a queue.
     pub fn route(&self) -> &NumberRoute {
         &self.route
     }

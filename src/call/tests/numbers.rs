@@ -75,6 +75,10 @@ fn a_call_to_12315_hears_its_notice_and_waits_in_the_market_queue_without_a_menu
     assert_eq!(live[0].called_name.as_deref(), Some("12315 市场监管"));
     assert_eq!(live[0].queue.as_deref(), Some("market"));
     assert!(live[0].menu_path.is_empty());
+    // The caller asked for a person by dialling: t0 of the 15-second clock is the answer,
+    // so the notice plays inside the 15 seconds.
+    assert!(live[0].answered_at.is_some());
+    assert_eq!(live[0].queued_at, live[0].answered_at);
     // t0 of the 15-second clock is the answer: the market agent is rung at once.
     let invite = super::agents::last_request_to(&sim, phone, "INVITE");
     assert_eq!(invite.method.as_str(), "INVITE");
