@@ -39,18 +39,26 @@ impl Worker {
         }
         let Some(media) = leg.media() else {
             tracing::warn!(%call, "a browser leg handed over before its answer; refused");
-            let _ = self.to_engine.send(MediaEvent::Failed { call });
+            let _ = self.to_engine.send(MediaEvent::AgentLegFailed {
+                call,
+                reason: "the browser leg was handed over before its answer".into(),
+            });
             return;
         };
+        // The socket bound when the offer went out (`ReserveLeg`): the browser's early ICE
+        // checks wait in it.
         let socket = match self
             .reserved
-            .take_or_bind(call, port, false)
+            .take_leg_or_bind(call, port)
             .and_then(UdpSocket::from_std)
         {
             Ok(s) => Arc::new(s),
             Err(e) => {
                 tracing::warn!(%call, port, error = %e, "cannot open a browser leg's port");
-                let _ = self.to_engine.send(MediaEvent::Failed { call });
+                let _ = self.to_engine.send(MediaEvent::AgentLegFailed {
+                    call,
+                    reason: format!("the browser leg's port {port} cannot be opened: {e}"),
+                });
                 return;
             }
         };
@@ -147,7 +155,10 @@ impl Worker {
                     LegOutput::Failed(e) => {
                         tracing::warn!(%call, error = %e, "browser agent leg failed");
                         self.counters.webrtc.failed.fetch_add(1, Ordering::Relaxed);
-                        let _ = self.to_engine.send(MediaEvent::Failed { call });
+                        let _ = self.to_engine.send(MediaEvent::AgentLegFailed {
+                            call,
+                            reason: e.to_string(),
+                        });
                     }
                 }
             }

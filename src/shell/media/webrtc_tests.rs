@@ -319,7 +319,10 @@ async fn a_browser_leg_with_a_forged_fingerprint_is_refused_and_counted() {
     let failed = tokio::time::timeout(Duration::from_secs(5), async {
         loop {
             match rx.recv().await {
-                Some(MediaEvent::Failed { call: c }) if c == call => return true,
+                Some(MediaEvent::AgentLegFailed { call: c, reason }) if c == call => {
+                    assert!(reason.contains("DTLS"), "{reason}");
+                    return true;
+                }
                 Some(_) => continue,
                 None => return false,
             }
