@@ -25,6 +25,8 @@ use crate::call::engine::{CallEngine, MediaCommand, Output, Peer};
 use crate::call::output::WebRtcHandoff;
 use crate::call::session::CallId;
 use crate::media::webrtc::WebRtcLeg;
+use crate::sip::dialog::ViaSpec;
+use crate::sip::message::{MediaType, Method};
 
 /// The call room's browser legs: offered (or answered) and not yet handed to the shell, and
 /// why a leg the shell ran failed, for the call record.
@@ -136,6 +138,57 @@ impl CallEngine {
         }
         self.ring_failed_for(id, RingFailure::Unreachable, now);
         self.drain_acd(now);
+    }
+
+    /// A key the caller pressed while talking, for a browser agent: besides the RFC 4733
+    /// event in its media (which browsers play but never hand to the page), a SIP INFO
+    /// (`application/dtmf-relay`) in its dialog, which JsSIP and the desk show (`newDTMF`).
+    pub(crate) fn browser_key(&mut self, id: CallId, digit: char, now: Instant) {
+        let Some(mut leg) = self
+            .calls
+            .get(&id)
+            .and_then(|c| c.agent_leg.clone())
+            .filter(|l| is_browser(l.peer) && l.dialog.is_some())
+        else {
+            return;
+        };
+        let host = self.local_host();
+        let transport = Self::via_transport(leg.peer);
+        let branch = self.token();
+        let port = self.cfg.sip_addr.port();
+        let Some(dialog) = leg.dialog.as_mut() else {
+            return;
+        };
+        let info = dialog
+            .request(
+                Method::Info,
+                ViaSpec {
+                    transport: &transport,
+                    host: &host,
+                    port,
+                    branch_suffix: &branch,
+                },
+            )
+            .with_body(
+                MediaType::new("application", "dtmf-relay"),
+                format!("Signal={digit}\r\nDuration=160\r\n"),
+            );
+        // The dialog's CSeq moved on: keep it for the next request (BYE, INFO).
+        if let Some(l) = self.calls.get_mut(&id).and_then(|c| c.agent_leg.as_mut()) {
+            l.dialog = leg.dialog.clone();
+        }
+        let Some(key) = info.client_transaction_key() else {
+            return;
+        };
+        self.txn_peers.insert(key.clone(), leg.peer);
+        if let Err(e) = self.txns.start_client(
+            key,
+            info,
+            crate::call::engine::transport(leg.peer.reliable()),
+            now,
+        ) {
+            tracing::debug!(error = %e, "INFO to the browser agent not sent");
+        }
     }
 
     /// The media shell says a browser agent's leg failed (DTLS refused, ICE lost, its port

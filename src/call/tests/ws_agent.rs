@@ -222,6 +222,25 @@ fn a_browser_agent_is_offered_webrtc_and_its_answer_opens_the_webrtc_leg() {
             .any(|m| matches!(m, MediaCommand::OpenAgent { .. })),
         "no plain RTP leg to a browser"
     );
+    // The caller presses 5: RFC 4733 into the leg, and an INFO the page can see.
+    sim.engine.handle_digit(call, '5', sim.now);
+    sim.drain();
+    assert!(sim
+        .media
+        .contains(&MediaCommand::SendDigit { call, digit: '5' }));
+    let info = agents::last_request_to(&sim, phone, "INFO");
+    assert_eq!(info.headers.call_id, invite.headers.call_id);
+    assert!(
+        String::from_utf8_lossy(&info.body).starts_with("Signal=5\r\n"),
+        "{info:?}"
+    );
+    sim.engine.handle_digit(call, '7', sim.now);
+    sim.drain();
+    let second = agents::last_request_to(&sim, phone, "INFO");
+    assert!(
+        second.headers.cseq.seq > info.headers.cseq.seq,
+        "CSeq moves on"
+    );
 }
 
 /// A browser's answer the engine cannot use (no DTLS fingerprint; no common codec) gets the
