@@ -6,7 +6,8 @@
 //! engine's ICE-lite, DTLS-SRTP). Then: the page's WebAudio hears 400 Hz, the citizen hears
 //! 600 Hz, a key the citizen presses reaches JsSIP as SIP INFO (`newDTMF`; the RFC 4733 event
 //! goes into the media too, but a browser never hands received events to the page), JsSIP
-//! hangs up and SIPp gets the BYE, and the stereo recording holds 400 Hz on the citizen's
+//! holds and resumes (re-INVITEs answered by the WebRTC leg), JsSIP hangs up and SIPp gets
+//! the BYE, and the stereo recording holds 400 Hz on the citizen's
 //! channel and 600 Hz on the agent's.
 
 // Real peers run in real time.
@@ -123,6 +124,36 @@ fn jssip_in_chromium_answers_a_citizen_with_webrtc_media_keys_and_a_recording() 
     citizen.press('5');
     let dtmf = page.expect("DTMF", Duration::from_secs(20), &engine);
     assert_eq!(dtmf, "DTMF 5");
+
+    // JsSIP holds (its re-INVITE, answered by the leg on the media task): the citizen is held
+    // (hears the hold music, not the agent); JsSIP resumes and the citizen hears it again.
+    std::fs::write(done.with_extension("hold"), "hold").expect("tell the page");
+    page.expect("HELD", Duration::from_secs(20), &engine);
+    engine
+        .call_where(Duration::from_secs(5), |c| {
+            c["id"] == call["id"] && c["on_hold"] == true
+        })
+        .unwrap_or_else(|| panic!("the citizen is held; log:\n{}", engine.log()));
+    let held = window(&citizen, 2);
+    assert!(
+        common::tones::tone_levels(&held, &[AGENT_HZ])[0]
+            < common::tones::tone_levels(&heard, &[AGENT_HZ])[0] - 20.0,
+        "the held citizen no longer hears the agent"
+    );
+    std::fs::write(done.with_extension("unhold"), "unhold").expect("tell the page");
+    page.expect("RESUMED", Duration::from_secs(20), &engine);
+    engine
+        .call_where(Duration::from_secs(5), |c| {
+            c["id"] == call["id"] && c["on_hold"] == false
+        })
+        .unwrap_or_else(|| panic!("the citizen is back; log:\n{}", engine.log()));
+    let back = window(&citizen, 2);
+    assert_hears(
+        "the citizen after the resume",
+        &back,
+        &[AGENT_HZ],
+        &[CITIZEN_HZ],
+    );
 
     // JsSIP hangs up: SIPp (which never hangs up) gets the engine's BYE and succeeds.
     std::fs::write(done.with_extension("hangup"), "hangup").expect("tell the page");

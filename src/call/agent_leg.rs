@@ -749,6 +749,10 @@ impl CallEngine {
             Method::Invite => {
                 // Hold (their `sendonly`/`inactive`), resume, or a session refresh: answer
                 // their offer on the same port, and play hold music to the caller meanwhile.
+                // A browser's offer is its WebRTC session's: the media shell answers it.
+                if self.browser_reoffer(id, &req, &key, now) {
+                    return;
+                }
                 let Some(port) = self
                     .calls
                     .get(&id)

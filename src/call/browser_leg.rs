@@ -26,7 +26,7 @@ use crate::call::output::WebRtcHandoff;
 use crate::call::session::CallId;
 use crate::media::webrtc::WebRtcLeg;
 use crate::sip::dialog::ViaSpec;
-use crate::sip::message::{MediaType, Method};
+use crate::sip::message::{MediaType, Method, Request, Response, TransactionKey};
 
 /// The call room's browser legs: offered (or answered) and not yet handed to the shell, and
 /// why a leg the shell ran failed, for the call record.
@@ -34,12 +34,15 @@ use crate::sip::message::{MediaType, Method};
 pub(crate) struct BrowserLegs {
     pub(crate) pending: HashMap<CallId, (u16, WebRtcLeg)>,
     failures: HashMap<CallId, String>,
+    /// A browser's re-INVITE waiting for the media shell's answer.
+    reoffers: HashMap<CallId, (TransactionKey, Request)>,
 }
 
 impl BrowserLegs {
     /// Why the call's browser leg failed, taken for its record.
     pub(crate) fn take_failure(&mut self, id: CallId) -> Option<String> {
         self.pending.remove(&id);
+        self.reoffers.remove(&id);
         self.failures.remove(&id)
     }
 }
@@ -189,6 +192,72 @@ impl CallEngine {
         ) {
             tracing::debug!(error = %e, "INFO to the browser agent not sent");
         }
+    }
+
+    /// A re-INVITE from a browser agent (hold, resume): its offer goes to the leg on the
+    /// media shell, and the transaction waits for the answer (`handle_webrtc_reanswer`).
+    /// `false` when the call's agent is not a browser.
+    pub(crate) fn browser_reoffer(
+        &mut self,
+        id: CallId,
+        req: &Request,
+        key: &TransactionKey,
+        now: Instant,
+    ) -> bool {
+        let browser = self
+            .calls
+            .get(&id)
+            .and_then(|c| c.agent_leg.as_ref())
+            .is_some_and(|l| is_browser(l.peer));
+        if !browser {
+            return false;
+        }
+        if self.browser.reoffers.contains_key(&id) {
+            // RFC 3261 §14.2: one offer at a time.
+            self.respond_status(key, req, 491, now);
+            return true;
+        }
+        let Ok(offer) = std::str::from_utf8(&req.body).map(str::to_string) else {
+            self.respond_status(key, req, 488, now);
+            return true;
+        };
+        self.browser.reoffers.insert(id, (key.clone(), req.clone()));
+        self.out
+            .push_back(Output::Media(MediaCommand::WebRtcReoffer {
+                call: id,
+                offer,
+            }));
+        true
+    }
+
+    /// The media shell's answer to a browser's re-INVITE: 200 with it (and the caller held
+    /// or back, as the browser said), or 488 when the leg could not take the offer.
+    pub fn handle_webrtc_reanswer(
+        &mut self,
+        id: CallId,
+        answer: Result<(String, bool), String>,
+        now: Instant,
+    ) {
+        let Some((key, req)) = self.browser.reoffers.remove(&id) else {
+            return;
+        };
+        match answer {
+            Ok((sdp, held)) => {
+                let resp = Response::for_request(&req, 200, "OK")
+                    .with_body(MediaType::new("application", "sdp"), sdp);
+                self.respond(&key, resp, now);
+                tracing::info!(call = %id, on_hold = held, "browser agent re-INVITE");
+                self.set_caller_held(id, held);
+            }
+            Err(why) => {
+                tracing::warn!(call = %id, %why, "browser agent's re-INVITE refused");
+                let mut resp = Response::for_request(&req, 488, "Not Acceptable Here");
+                resp.headers
+                    .push("Warning", &format!("304 hotline \"{why}\""));
+                self.respond(&key, resp, now);
+            }
+        }
+        self.flush_transactions(now);
     }
 
     /// The media shell says a browser agent's leg failed (DTLS refused, ICE lost, its port

@@ -40,6 +40,9 @@ pub enum MediaCommand {
         port: u16,
         leg: WebRtcHandoff,
     },
+    /// A browser agent's own offer in its running session (a hold or resume re-INVITE): the
+    /// media shell answers it on the leg and says so with `handle_webrtc_reanswer`.
+    WebRtcReoffer { call: CallId, offer: String },
     /// Bind `port` for the agent's leg and stream to its phone at `remote`.
     OpenAgent {
         call: CallId,

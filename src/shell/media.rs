@@ -61,6 +61,12 @@ pub enum MediaEvent {
     /// A browser agent's WebRTC leg failed (DTLS refused, ICE lost, its port not
     /// openable): the agent's leg ends, with `reason` in the call record.
     AgentLegFailed { call: CallId, reason: String },
+    /// A browser agent leg's answer to its re-offer (`MediaCommand::WebRtcReoffer`): our SDP
+    /// and whether the browser holds the call, or why it was refused.
+    WebRtcReanswer {
+        call: CallId,
+        answer: Result<(String, bool), String>,
+    },
     /// A conference party's RTP port could not be opened: that party is taken off the call,
     /// the others go on.
     PartyFailed {
@@ -591,6 +597,9 @@ impl Worker {
             // The engine task's (`send`): bound there, or turned into `OpenWebRtcAgent`.
             Command::Engine(MediaCommand::Reserve { .. })
             | Command::Engine(MediaCommand::ReserveLeg { .. }) => {}
+            Command::Engine(MediaCommand::WebRtcReoffer { call, offer }) => {
+                self.webrtc_reoffer(call, &offer)
+            }
             Command::Engine(MediaCommand::OpenWebRtcAgent { call, port, leg }) => {
                 if let Some(leg) = leg.take() {
                     self.end_whisper(call);

@@ -10,6 +10,8 @@
 //   CONNECTED <ice-state>    ICE and DTLS are up in the browser
 //   PEAK <hz> <db>           the loudest frequency of the received audio (AnalyserNode)
 //   DTMF <tone>              a key the citizen pressed reached JsSIP (newDTMF, remote)
+//   HELD                     after `<file>.hold`: JsSIP's hold re-INVITE (sendonly) was answered
+//   RESUMED                  after `<file>.unhold`: its resume re-INVITE was answered
 //   ENDED <cause>            after `<file>.hangup`: the page hung up (BYE)
 // Everything is bounded in time; the only traffic is to the engine on loopback.
 import { build } from "esbuild";
@@ -82,6 +84,8 @@ guard(async (log) => {
             if (d.originator === "remote") window.state.dtmf.push(d.dtmf.tone);
           });
           s.on("confirmed", () => { window.state.confirmed = true; });
+          s.on("hold", () => { window.state.held = true; });
+          s.on("unhold", () => { window.state.held = false; });
           s.on("ended", (x) => { window.state.ended = "ended " + x.cause; });
           s.on("failed", (x) => { window.state.ended = "failed " + x.cause; });
           s.on("peerconnection", (p) => {
@@ -166,6 +170,15 @@ guard(async (log) => {
 
   const tone = await wait("a key from the citizen", 30000, () => page.evaluate(() => window.state.dtmf[0]));
   say(`DTMF ${tone}`);
+
+  await wait("go-ahead to hold", 30000, async () => existsSync(doneFile + ".hold"));
+  await page.evaluate(() => window.session.hold());
+  await wait("the hold answered", 10000, () => page.evaluate(() => window.state.held === true));
+  say("HELD");
+  await wait("go-ahead to resume", 30000, async () => existsSync(doneFile + ".unhold"));
+  await page.evaluate(() => window.session.unhold());
+  await wait("the resume answered", 10000, () => page.evaluate(() => window.state.held === false));
+  say("RESUMED");
 
   await wait("go-ahead to hang up", 60000, async () => existsSync(doneFile + ".hangup"));
   await page.evaluate(() => window.session.terminate());

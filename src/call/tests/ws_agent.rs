@@ -109,28 +109,50 @@ fn the_acds_invite_the_hold_answer_and_the_bye_go_down_the_agents_websocket() {
     answer_with(&mut sim, phone, &invite, answer);
     agents::last_request_to(&sim, phone, "ACK");
     assert_eq!(sim.engine.live_calls()[0].state, CallState::Talking);
-    // The browser holds the caller (its own re-INVITE over the WebSocket): the 200 goes back
-    // down the same socket, and the caller hears the hold music.
-    let hold = SDP
-        .replace("6000", "7000")
-        .replace("a=rtpmap:101", "a=sendonly\r\na=rtpmap:101");
-    let reinvite = format!(
-        "INVITE sip:hotline@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/WSS k3l2.invalid;branch=z9hG4bK-wsh\r\nFrom: <sip:1001@127.0.0.1>;tag=web1\r\nTo: <sip:hotline@127.0.0.1>;tag={}\r\nCall-ID: {}\r\nCSeq: 2 INVITE\r\nContact: <sip:r8s1@k3l2.invalid;transport=ws>\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{hold}",
-        invite.headers.from.tag().unwrap_or_default(),
-        invite.headers.call_id,
-        hold.len()
-    );
-    sim.send_from(phone, &reinvite);
-    let ok = sim
-        .to_others
-        .iter()
-        .rev()
-        .find_map(|(to, m)| match m {
-            Message::Response(r) if r.headers.cseq.seq == 2 && r.status == 200 => Some(*to),
+    // The browser holds the caller (its own re-INVITE over the WebSocket, a WebRTC offer):
+    // the offer goes to the leg on the media shell; its answer comes back as the 200, down
+    // the same socket, and the caller hears the hold music.
+    let reinvite = |cseq: u32, branch: &str, body: &str| {
+        format!(
+            "INVITE sip:hotline@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/WSS k3l2.invalid;branch=z9hG4bK-{branch}\r\nFrom: <sip:1001@127.0.0.1>;tag=web1\r\nTo: <sip:hotline@127.0.0.1>;tag={}\r\nCall-ID: {}\r\nCSeq: {cseq} INVITE\r\nContact: <sip:r8s1@k3l2.invalid;transport=ws>\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{body}",
+            invite.headers.from.tag().unwrap_or_default(),
+            invite.headers.call_id,
+            body.len()
+        )
+    };
+    let call = sim.call_id();
+    sim.send_from(phone, &reinvite(2, "wsh", "v=0 browser hold offer"));
+    assert!(sim.media.contains(&MediaCommand::WebRtcReoffer {
+        call,
+        offer: "v=0 browser hold offer".into()
+    }));
+    let final_to = |sim: &Sim, cseq: u32| {
+        sim.to_others.iter().rev().find_map(|(to, m)| match m {
+            Message::Response(r)
+                if r.headers.cseq.seq == cseq
+                    && r.headers.cseq.method == crate::sip::message::Method::Invite
+                    && r.status >= 200 =>
+            {
+                Some((*to, r.clone()))
+            }
             _ => None,
         })
-        .expect("200 to the hold re-INVITE");
-    assert_eq!(ok, phone, "answered down the WebSocket");
+    };
+    assert!(
+        final_to(&sim, 2).is_none(),
+        "the 200 waits for the leg's answer"
+    );
+    // A second offer while the first is open: 491.
+    sim.send_from(phone, &reinvite(3, "wsh2", "v=0 another"));
+    assert_eq!(final_to(&sim, 3).map(|(_, r)| r.status), Some(491));
+    // The media shell answers (the leg saw `sendonly`).
+    sim.engine
+        .handle_webrtc_reanswer(call, Ok(("v=0 our answer".into(), true)), sim.now);
+    sim.drain();
+    let (to, ok) = final_to(&sim, 2).expect("200 to the hold re-INVITE");
+    assert_eq!(to, phone, "answered down the WebSocket");
+    assert_eq!(ok.status, 200);
+    assert_eq!(&ok.body[..], b"v=0 our answer");
     assert!(sim.media.iter().any(|m| matches!(
         m,
         MediaCommand::Hold {
@@ -138,6 +160,19 @@ fn the_acds_invite_the_hold_answer_and_the_bye_go_down_the_agents_websocket() {
             ..
         }
     )));
+    assert!(sim.engine.live_calls()[0].on_hold);
+    // The resume: the caller is back; an offer the leg refuses gets 488.
+    sim.send_from(phone, &reinvite(4, "wsr", "v=0 resume"));
+    sim.engine
+        .handle_webrtc_reanswer(call, Ok(("v=0 resumed".into(), false)), sim.now);
+    sim.drain();
+    assert_eq!(final_to(&sim, 4).map(|(_, r)| r.status), Some(200));
+    assert!(!sim.engine.live_calls()[0].on_hold);
+    sim.send_from(phone, &reinvite(5, "wsx", "v=0 bad"));
+    sim.engine
+        .handle_webrtc_reanswer(call, Err("not SDP".into()), sim.now);
+    sim.drain();
+    assert_eq!(final_to(&sim, 5).map(|(_, r)| r.status), Some(488));
     // The citizen hangs up: the engine's BYE to the agent goes down the WebSocket too.
     sim.in_dialog("BYE", 2, "bye1", "", "");
     let agent_bye = agents::last_request_to(&sim, phone, "BYE");

@@ -114,6 +114,7 @@ impl MediaHandle {
             MediaCommand::Open { call, .. }
             | MediaCommand::OpenAgent { call, .. }
             | MediaCommand::OpenWebRtcAgent { call, .. }
+            | MediaCommand::WebRtcReoffer { call, .. }
             | MediaCommand::Bridge { call, .. }
             | MediaCommand::Hold { call, .. }
             | MediaCommand::Whisper { call, .. }

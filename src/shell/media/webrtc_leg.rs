@@ -88,6 +88,21 @@ impl Worker {
         self.drain_webrtc(call);
     }
 
+    /// The browser's re-offer (hold, resume): answered by its leg, the answer to the engine.
+    pub(super) fn webrtc_reoffer(&mut self, call: CallId, offer: &str) {
+        let answer = match self.calls.get_mut(&call).and_then(|s| s.webrtc.as_mut()) {
+            Some(w) => w
+                .leg
+                .accept_offer(offer, clock::now())
+                .map_err(|e| e.to_string()),
+            None => Err("no browser leg is open on this call".to_string()),
+        };
+        let _ = self
+            .to_engine
+            .send(MediaEvent::WebRtcReanswer { call, answer });
+        self.drain_webrtc(call);
+    }
+
     /// A datagram from the browser's side of the leg.
     pub(super) fn webrtc_datagram(&mut self, call: CallId, source: SocketAddr, datagram: &[u8]) {
         let Some(w) = self.calls.get_mut(&call).and_then(|s| s.webrtc.as_mut()) else {
