@@ -5,7 +5,8 @@
 //! audio is a 400 Hz endpoint presses 1; JsSIP answers with WebRTC media (ICE against the
 //! engine's ICE-lite, DTLS-SRTP). Then: the page's WebAudio hears 400 Hz, the citizen hears
 //! 600 Hz, a key the citizen presses reaches JsSIP as SIP INFO (`newDTMF`; the RFC 4733 event
-//! goes into the media too, but a browser never hands received events to the page), JsSIP
+//! goes into the media too, but a browser never hands received events to the page), a key
+//! the agent presses (JsSIP's RFC 4733, RTCDTMFSender) reaches the citizen, JsSIP
 //! holds and resumes (re-INVITEs answered by the WebRTC leg), JsSIP hangs up and SIPp gets
 //! the BYE, and the stereo recording holds 400 Hz on the citizen's
 //! channel and 600 Hz on the agent's.
@@ -124,6 +125,18 @@ fn jssip_in_chromium_answers_a_citizen_with_webrtc_media_keys_and_a_recording() 
     citizen.press('5');
     let dtmf = page.expect("DTMF", Duration::from_secs(20), &engine);
     assert_eq!(dtmf, "DTMF 5");
+    // And the agent's key reaches the citizen as an RFC 4733 event through the bridge.
+    page.expect("SENT", Duration::from_secs(10), &engine);
+    common::wait_for(Duration::from_secs(5), || {
+        citizen.keys_heard().contains('7').then_some(())
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "the citizen got the agent's 7 (payload types {:?}); log:\n{}",
+            citizen.payload_types(),
+            engine.log()
+        )
+    });
 
     // JsSIP holds (its re-INVITE, answered by the leg on the media task): the citizen is held
     // (hears the hold music, not the agent); JsSIP resumes and the citizen hears it again.
@@ -160,6 +173,14 @@ fn jssip_in_chromium_answers_a_citizen_with_webrtc_media_keys_and_a_recording() 
     let ended = page.expect("ENDED", Duration::from_secs(20), &engine);
     assert!(ended.contains("Terminated"), "{ended}");
     caller.join().expect("sipp thread").assert_ok();
+    // The agent goes to wrap-up, as after a call on a SIP phone.
+    common::wait_for(Duration::from_secs(5), || {
+        let (_, body) = engine.get("/api/agents");
+        let list: serde_json::Value = serde_json::from_str(&body).ok()?;
+        let a = list.as_array()?.iter().find(|a| a["id"] == "1001")?.clone();
+        (a["state"] == "wrap_up").then_some(())
+    })
+    .unwrap_or_else(|| panic!("1001 in wrap-up: {}", engine.get("/api/agents").1));
 
     let (left, right) = recording(&engine);
     assert_hears(

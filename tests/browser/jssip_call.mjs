@@ -10,6 +10,7 @@
 //   CONNECTED <ice-state>    ICE and DTLS are up in the browser
 //   PEAK <hz> <db>           the loudest frequency of the received audio (AnalyserNode)
 //   DTMF <tone>              a key the citizen pressed reached JsSIP (newDTMF, remote)
+//   SENT <tone>              the agent pressed a key (JsSIP sendDTMF over RFC 4733, RTCDTMFSender)
 //   HELD                     after `<file>.hold`: JsSIP's hold re-INVITE (sendonly) was answered
 //   RESUMED                  after `<file>.unhold`: its resume re-INVITE was answered
 //   ENDED <cause>            after `<file>.hangup`: the page hung up (BYE)
@@ -170,6 +171,8 @@ guard(async (log) => {
 
   const tone = await wait("a key from the citizen", 30000, () => page.evaluate(() => window.state.dtmf[0]));
   say(`DTMF ${tone}`);
+  await page.evaluate(() => window.session.sendDTMF("7", { transportType: "RFC2833", duration: 160 }));
+  say("SENT 7");
 
   await wait("go-ahead to hold", 30000, async () => existsSync(doneFile + ".hold"));
   await page.evaluate(() => window.session.hold());
