@@ -122,6 +122,43 @@ pub fn bind(addr: SocketAddr) -> std::io::Result<UdpSocket> {
 mod tests {
     use super::*;
 
+    /// A browser leg's socket is bound with the offer: what the browser sends before the
+    /// leg opens (its first ICE checks) waits in it, and a stale offer's socket gives way.
+    #[test]
+    fn a_browser_legs_socket_keeps_what_arrives_before_the_leg_opens() {
+        let ports = ReservedPorts::new("127.0.0.1".parse().unwrap());
+        let probe = bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let port = probe.local_addr().unwrap().port();
+        drop(probe);
+        ports.reserve_leg(CallId(1), port).unwrap();
+        let browser = UdpSocket::bind("127.0.0.1:0").unwrap();
+        browser
+            .send_to(b"early ICE check", ("127.0.0.1", port))
+            .unwrap();
+        let socket = ports.take_leg_or_bind(CallId(1), port).unwrap();
+        socket.set_nonblocking(false).unwrap();
+        socket
+            .set_read_timeout(Some(std::time::Duration::from_secs(2)))
+            .unwrap();
+        let mut buf = [0u8; 64];
+        let (n, from) = socket
+            .recv_from(&mut buf)
+            .expect("the early datagram waited");
+        assert_eq!(&buf[..n], b"early ICE check");
+        assert_eq!(from, browser.local_addr().unwrap());
+        drop(socket);
+        // An abandoned offer's socket does not block the port's next use, nor a caller's.
+        ports.reserve_leg(CallId(2), port).unwrap();
+        ports.reserve_leg(CallId(3), port).unwrap();
+        assert_eq!(ports.len(), 1);
+        ports.reserve(CallId(4), port).unwrap();
+        assert_eq!(ports.len(), 1);
+        ports.release(CallId(4));
+        ports.reserve_leg(CallId(5), port).unwrap();
+        ports.release(CallId(5));
+        assert!(ports.is_empty());
+    }
+
     #[test]
     fn a_held_port_is_taken_once_and_a_taken_port_cannot_be_reserved_twice() {
         let ports = ReservedPorts::new("127.0.0.1".parse().unwrap());
