@@ -83,6 +83,7 @@ fn record(call: LiveCall, ended: DateTime<Utc>, outcome: CallOutcome) -> CallRec
         outcome,
         recording_sha256: None,
         over_15s: None,
+        agent_media_failure: None,
     }
 }
 

@@ -2,9 +2,11 @@
 //! phone (`sip_ws/phone.rs`, as a browser's JsSIP speaks) against the real engine over
 //! loopback: the handshake's subprotocol and Origin checks, digest registration (a wrong
 //! password refused), the scanner guard, an oversized frame, the registration going with
-//! the socket, and a whole call: a SIPp citizen presses 1, the INVITE reaches the agent down
-//! its WebSocket, the agent answers, the call is bridged, and the engine's BYE comes back
-//! down the same socket. Every wait is bounded; the engine is stopped by PID.
+//! the socket, and a call: a SIPp citizen presses 1, the INVITE (a WebRTC offer) reaches the
+//! agent down its WebSocket, the agent answers with plain RTP, which a browser leg must not
+//! take: the engine's ACK and BYE come back down the same socket and the citizen waits again.
+//! (A browser answering for real: `tests/webrtc_call_jssip.rs`.) Every wait is bounded; the
+//! engine is stopped by PID.
 
 // Real peers run in real time.
 #![allow(clippy::disallowed_methods)]
@@ -227,17 +229,17 @@ fn a_call_rings_an_agent_down_its_websocket_and_the_engines_bye_comes_back_on_it
         Some(r#"{"state":"ready"}"#),
     );
     assert_eq!(status, 204, "{body}");
-    // The agent's "RTP": a socket that takes what the bridge sends.
+    // Where the phone says its plain RTP goes (nothing may ever be sent there).
     let rtp = std::net::UdpSocket::bind("127.0.0.1:0").expect("rtp socket");
     let rtp_port = rtp.local_addr().expect("addr").port();
 
-    // A citizen presses 1 (enterprise), talks 3 s after the answer, hangs up.
+    // A citizen presses 1 (enterprise), stays 6 s after the answer, hangs up.
     let target = engine.sip;
     let caller = std::thread::spawn(move || {
         sipp(
             target,
             "uac_ivr_enterprise.xml",
-            &["-m", "1", "-d", "3000"],
+            &["-m", "1", "-d", "6000"],
             Duration::from_secs(40),
         )
     });
@@ -255,6 +257,10 @@ fn a_call_rings_an_agent_down_its_websocket_and_the_engines_bye_comes_back_on_it
         );
         let via = header(&invite, "Via").expect("Via");
         assert!(via.starts_with("SIP/2.0/WS "), "Via transport WS: {via}");
+        assert!(
+            invite.contains("UDP/TLS/RTP/SAVPF") && invite.contains("a=fingerprint:"),
+            "a browser is offered WebRTC (DTLS-SRTP):\n{invite}"
+        );
         phone
             .answer(&invite, 180, "Ringing", "agent1", rtp_port)
             .await;
@@ -266,33 +272,24 @@ fn a_call_rings_an_agent_down_its_websocket_and_the_engines_bye_comes_back_on_it
             header(&invite, "Call-ID"),
             "the ACK is for our 200"
         );
-    });
-    let talking = engine
-        .call_where(Duration::from_secs(10), |c| c["state"] == "talking")
-        .unwrap_or_else(|| panic!("never bridged; log:\n{}", engine.log()));
-    assert_eq!(talking["agent"], "1001");
-    assert_eq!(talking["queue"], "enterprise");
-    // The bridge sends the citizen's audio to the agent's RTP address from the SDP.
-    rtp.set_read_timeout(Some(Duration::from_secs(5)))
-        .expect("timeout");
-    let mut buf = [0u8; 1500];
-    let got = rtp.recv(&mut buf).expect("RTP from the bridge");
-    assert!(got > 12, "an RTP packet");
-
-    // The citizen hangs up: the engine ends the agent's leg down the same WebSocket.
-    rt.block_on(async {
-        let bye = loop {
-            let m = phone
-                .recv(Duration::from_secs(15))
-                .await
-                .unwrap_or_else(|| panic!("no BYE over the WebSocket; log:\n{}", engine.log()));
-            if m.starts_with("BYE ") {
-                break m;
-            }
-        };
+        // A plain RTP answer (no fingerprint, no ICE) is refused: the engine hangs up.
+        let bye = phone
+            .recv(Duration::from_secs(5))
+            .await
+            .unwrap_or_else(|| panic!("no BYE over the WebSocket; log:\n{}", engine.log()));
+        assert!(bye.starts_with("BYE "), "{bye}");
+        assert_eq!(header(&bye, "Call-ID"), header(&invite, "Call-ID"));
         assert!(header(&bye, "Via").is_some_and(|v| v.starts_with("SIP/2.0/WS ")));
         phone.answer(&bye, 200, "OK", "agent1", rtp_port).await;
     });
+    engine
+        .call_where(Duration::from_secs(5), |c| c["state"] == "queued")
+        .unwrap_or_else(|| panic!("the citizen waits again; log:\n{}", engine.log()));
+    assert_eq!(metric(&engine, "hotline_webrtc_answers_refused_total"), 1.0);
+    rtp.set_read_timeout(Some(Duration::from_millis(500)))
+        .expect("timeout");
+    let mut buf = [0u8; 1500];
+    assert!(rtp.recv(&mut buf).is_err(), "no plain RTP to a browser");
     caller.join().expect("sipp thread").assert_ok();
     assert!(metric(&engine, "hotline_sip_ws_frames_total{direction=\"sent\"}") >= 4.0);
     assert!(

@@ -3,8 +3,8 @@
 //! (`tests/browser/jssip.mjs`) registers agent 1001 over `ws://127.0.0.1:<port>/ws` with its
 //! password from `config/agents.toml` (digest, MD5 as JsSIP speaks it), a wrong password is
 //! refused (`registrationFailed`), a page of another origin cannot open the socket, and the
-//! ACD's INVITE for a SIPp citizen who pressed 1 reaches JsSIP down its WebSocket (it rings;
-//! it declines, since answering needs the WebRTC media, which is the next step).
+//! ACD's INVITE for a SIPp citizen who pressed 1 reaches JsSIP down its WebSocket (it rings,
+//! then declines: the answered call is `tests/webrtc_call_jssip.rs`).
 
 // Real peers run in real time.
 #![allow(clippy::disallowed_methods)]
@@ -130,8 +130,7 @@ fn jssip_in_chromium_registers_over_websocket_and_a_wrong_password_or_origin_is_
             c["state"] == "ringing" && c["offered_to"] == "1001"
         })
         .unwrap_or_else(|| panic!("the engine saw JsSIP ring; log:\n{}", engine.log()));
-    // JsSIP declines (its offer is plain RTP, which a browser cannot take before the WebRTC
-    // media exists): the 486 comes back up the WebSocket and the call goes back to waiting.
+    // JsSIP declines: the 486 comes back up the WebSocket and the call goes back to waiting.
     std::fs::write(done.with_extension("decline"), "decline").expect("tell the page");
     page.expect("DECLINED", Duration::from_secs(10), &engine);
     engine

@@ -140,6 +140,7 @@ impl Script {
             sip_call_id: format!("{id}@sipp"),
             recording_sha256: None,
             over_15s: None,
+            agent_media_failure: None,
         });
     }
 
@@ -193,6 +194,7 @@ impl Script {
             outcome: CallOutcome::Answered,
             recording_sha256: None,
             over_15s: None,
+            agent_media_failure: None,
         });
     }
 

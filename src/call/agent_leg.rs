@@ -298,7 +298,14 @@ impl CallEngine {
             return Err(LegStartError::NoPort);
         };
         let peer = target.peer;
-        let Some((invite, key, _)) = self.place_invite(id, &target, port, &call_name, now) else {
+        // A browser agent's leg is WebRTC (`browser_leg`); extra parties stay plain RTP.
+        let offer = match slot {
+            LegSlot::Agent => self.browser_offer(id, peer, port, now)?,
+            LegSlot::Party { .. } => None,
+        };
+        let Some((invite, key, _)) = self.place_invite(id, &target, port, &call_name, offer, now)
+        else {
+            self.drop_browser_offer(id);
             return Err(LegStartError::NotSent);
         };
         let leg = AgentLeg {
@@ -399,6 +406,7 @@ impl CallEngine {
             let port = leg.port;
             let external = matches!(leg.party, Party::External { .. });
             call.agent_leg = None;
+            self.browser.pending.remove(&id);
             self.by_agent_invite.remove(key);
             self.ports.release(port);
             if external {
@@ -416,8 +424,26 @@ impl CallEngine {
             return;
         }
         let mut dialog = Dialog::from_uac_2xx(&leg.invite, &resp);
-        let media = media_session::read_answer(&resp.body).ok();
-        leg.media = media;
+        match self.browser_answer(id, &resp.body, now) {
+            // A browser's leg: its media is the WebRTC leg's, handed over on connect.
+            Some(Ok(())) => {}
+            Some(Err(_)) => {
+                let Some(mut leg) = self.calls.get_mut(&id).and_then(|c| c.agent_leg.take()) else {
+                    return;
+                };
+                leg.dialog = Some(dialog);
+                self.refuse_browser_answer(id, leg, now);
+                return;
+            }
+            None => {
+                if let Some(leg) = self.calls.get_mut(&id).and_then(|c| c.agent_leg.as_mut()) {
+                    leg.media = media_session::read_answer(&resp.body).ok();
+                }
+            }
+        }
+        let Some(leg) = self.calls.get_mut(&id).and_then(|c| c.agent_leg.as_mut()) else {
+            return;
+        };
         let mut acked = leg.clone();
         acked.dialog = Some(dialog.clone());
         self.send_ack(&mut acked, now);
@@ -469,12 +495,21 @@ impl CallEngine {
                 format!("recordings/{}/{}.wav", wall.format("%Y/%m/%d"), call.name)
             })
             .clone();
-        let open = leg.media.map(|m| MediaCommand::OpenAgent {
-            call: id,
-            port: leg.port,
-            remote: m.remote,
-            codec: m.codec,
-            telephone_event: m.telephone_event,
+        let browser = self.open_browser_leg(id);
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        let Some(leg) = call.agent_leg.as_ref() else {
+            return;
+        };
+        let open = browser.or_else(|| {
+            leg.media.map(|m| MediaCommand::OpenAgent {
+                call: id,
+                port: leg.port,
+                remote: m.remote,
+                codec: m.codec,
+                telephone_event: m.telephone_event,
+            })
         });
         let mixing = call.conference.mixing;
         if mixing {
@@ -508,6 +543,12 @@ impl CallEngine {
                     }));
                 }
                 self.remix(id);
+            }
+            Some(MediaCommand::OpenWebRtcAgent { .. }) if mixing => {
+                // A browser as one more party of the mixer is not built yet: it is hung up
+                // rather than left connected and silent.
+                tracing::warn!(call = %id, "a browser agent cannot join a mixing call yet: hanging up its leg");
+                self.end_agent_leg(id, now);
             }
             Some(cmd) => {
                 self.out.push_back(Output::Media(cmd));
@@ -610,6 +651,7 @@ impl CallEngine {
             return;
         };
         self.by_agent_invite.remove(&leg.key);
+        self.drop_browser_offer(id);
         self.cancel_leg(leg, now);
     }
 
@@ -657,6 +699,7 @@ impl CallEngine {
             return;
         };
         let mut external = false;
+        self.drop_browser_offer(id);
         if let Some(call) = self.calls.get_mut(&id) {
             if let Some(leg) = call.agent_leg.take() {
                 external = matches!(leg.party, Party::External { .. });
@@ -706,6 +749,10 @@ impl CallEngine {
             Method::Invite => {
                 // Hold (their `sendonly`/`inactive`), resume, or a session refresh: answer
                 // their offer on the same port, and play hold music to the caller meanwhile.
+                // A browser's offer is its WebRTC session's: the media shell answers it.
+                if self.browser_reoffer(id, &req, &key, now) {
+                    return;
+                }
                 let Some(port) = self
                     .calls
                     .get(&id)

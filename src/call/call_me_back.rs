@@ -168,7 +168,7 @@ impl CallEngine {
         let target = crate::call::outbound::trunk_target(trunk, &kept.number, &caller_id);
         let peer = target.peer;
         // Built now, sent once the agent answered.
-        let (invite, _, from_tag) = self.new_invite(&target, port, &name);
+        let (invite, _, from_tag) = self.new_invite(&target, port, &name, None);
         let Some(key) = invite.client_transaction_key() else {
             self.ports.release(port);
             self.ring_failed_for(id, crate::acd::RingFailure::NoPort, now);
@@ -336,6 +336,9 @@ impl CallEngine {
             live: call.live(),
             caller_number: call.caller.expose().to_string(),
         };
+        // A browser agent's leg is its WebRTC leg (no whisper reaches it: it hears the
+        // citizen from the answer on).
+        let agent_open = agent_open.or_else(|| self.open_browser_leg(id));
         // The citizen's side was opened just before (`outbound_answered`); the agent's joins.
         if let Some(open) = agent_open {
             self.out.push_back(Output::Media(open));

@@ -111,6 +111,11 @@ pub struct EngineCounters {
     pub sent: SipTraffic,
     /// Agent legs not rung for want of an RTP port (the agent stays ready).
     pub agent_leg_no_port: u64,
+    /// Browser agents' 2xx answers refused (no DTLS fingerprint, no common codec, not SDP):
+    /// the leg was hung up and the call rung on.
+    pub webrtc_answers_refused: u64,
+    /// Browser agents' legs that failed once running (DTLS refused, ICE lost): the call ended.
+    pub webrtc_legs_failed: u64,
     /// Finished calls, indexed like [`CallOutcome::ALL`].
     pub outcomes: [u64; CallOutcome::ALL.len()],
     /// Outbound tries ended at the trunk's digest authentication.

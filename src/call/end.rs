@@ -138,6 +138,7 @@ impl CallEngine {
             sip_call_id: call.invite.headers.call_id.clone(),
             recording_sha256: None,
             over_15s,
+            agent_media_failure: self.browser.take_failure(id),
         };
         tracing::info!(call = %call.id, %outcome, "call ended");
         self.counters.call_ended(outcome);

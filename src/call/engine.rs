@@ -152,6 +152,8 @@ pub struct CallEngine {
     pub(crate) by_agent_invite: HashMap<TransactionKey, CallId>,
     /// Cancelled agent legs whose INVITE has not finished yet.
     pub(crate) dying_legs: crate::call::agent_leg::DyingLegs,
+    /// Browser agents' WebRTC legs not yet handed to the media shell (`call::browser_leg`).
+    pub(crate) browser: crate::call::browser_leg::BrowserLegs,
     /// The inbound call `finish` is removing and the number it dialled: the ACD's abandon
     /// for it comes out after the call is gone, and its KPI event names the number.
     pub(crate) finishing: Option<(CallId, String)>,
@@ -230,6 +232,7 @@ impl CallEngine {
             user_by_agent,
             by_agent_invite: HashMap::new(),
             dying_legs: HashMap::new(),
+            browser: Default::default(),
             finishing: None,
             party_invites: HashMap::new(),
             outbound_invites: HashMap::new(),

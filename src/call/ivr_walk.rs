@@ -208,9 +208,11 @@ impl CallEngine {
             }
             // Talking: the caller answers the agent's questions with keys (an ID number, a
             // menu of the agent's system); the agent's phone gets them.
-            Phase::Talking => self
-                .out
-                .push_back(Output::Media(MediaCommand::SendDigit { call: id, digit })),
+            Phase::Talking => {
+                self.out
+                    .push_back(Output::Media(MediaCommand::SendDigit { call: id, digit }));
+                self.browser_key(id, digit, now);
+            }
             Phase::Robot { .. } => self.robot_digit(id, digit, now),
             Phase::Queued { .. } => {
                 self.offer_digit(id, digit, now);

@@ -14,12 +14,14 @@ use crate::sip::message::{
 
 impl CallEngine {
     /// A new INVITE (new Call-ID, From tag and branch) to `target`, offering our SDP on
-    /// `port`; answers it with its Call-ID and From tag (the dialog's key once answered).
+    /// `port` (or `offer`, a browser leg's WebRTC offer); answers it with its Call-ID and
+    /// From tag (the dialog's key once answered).
     pub(crate) fn new_invite(
         &mut self,
         target: &LegTarget,
         port: u16,
         call_name: &str,
+        offer: Option<Vec<u8>>,
     ) -> (Request, String, String) {
         let host = self.local_host();
         let sip_port = self.cfg.sip_addr.port();
@@ -51,24 +53,27 @@ impl CallEngine {
         invite.headers.push("X-Hotline-Call", call_name);
         invite.headers.push("User-Agent", &self.cfg.user_agent);
         let session = self.token_u32();
-        let sdp = media_session::offer(self.cfg.rtp_address, port, session);
+        let sdp =
+            offer.unwrap_or_else(|| media_session::offer(self.cfg.rtp_address, port, session));
         let invite = invite.with_body(MediaType::new("application", "sdp"), sdp);
         (invite, call_id, from_tag)
     }
 
     /// Builds the INVITE for `target` and sends it through a new client transaction; the
     /// dialog it will create is known as call `id`'s. Answers the INVITE, its transaction key
-    /// and our From tag; `None` (the port released) when it could not be sent.
+    /// and our From tag; `None` (the port released) when it could not be sent. A browser's
+    /// INVITE (`offer`) carries its WebRTC leg's offer instead of our plain RTP one.
     pub(crate) fn place_invite(
         &mut self,
         id: crate::call::session::CallId,
         target: &LegTarget,
         port: u16,
         call_name: &str,
+        offer: Option<Vec<u8>>,
         now: Instant,
     ) -> Option<(Request, TransactionKey, String)> {
         let peer = target.peer;
-        let (invite, call_id, from_tag) = self.new_invite(target, port, call_name);
+        let (invite, call_id, from_tag) = self.new_invite(target, port, call_name, offer);
         let key = invite.client_transaction_key();
         let started = key.as_ref().is_some_and(|key| {
             self.txns

@@ -2,6 +2,7 @@
 
 pub mod agent_leg;
 pub mod blind_refer;
+pub mod browser_leg;
 pub mod call_me_back;
 pub mod counters;
 pub mod end;

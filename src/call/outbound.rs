@@ -112,7 +112,8 @@ impl CallEngine {
         let caller_id = self.cfg.trunk_caller_id.clone();
         let target = trunk_target(trunk, &req.number, &caller_id);
         let peer = target.peer;
-        let Some((invite, key, from_tag)) = self.place_invite(id, &target, port, &name, now) else {
+        let Some((invite, key, from_tag)) = self.place_invite(id, &target, port, &name, None, now)
+        else {
             return Err(OutboundError::NotSent);
         };
         self.outbound_invites.insert(key.clone(), id);

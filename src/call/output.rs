@@ -3,11 +3,13 @@
 //! else (datagrams, records, tickets' cues, KPIs, the journal).
 
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 
 use crate::call::engine::Peer;
 use crate::call::record::CallRecord;
 use crate::call::session::CallId;
 use crate::media::codec::Codec;
+use crate::media::webrtc::WebRtcLeg;
 
 /// What the engine wants the media shell to do for a call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +28,21 @@ pub enum MediaCommand {
         codec: Codec,
         telephone_event: Option<u8>,
     },
+    /// Bind a browser agent's leg `port` now and hold it, before the INVITE carrying its
+    /// WebRTC offer goes out: the browser's first ICE checks (which may come before its 200
+    /// OK) wait in the socket instead of meeting a closed port. Nothing to answer; a port
+    /// that cannot be bound is tried again when the leg opens.
+    ReserveLeg { call: CallId, port: u16 },
+    /// A browser agent answered: its WebRTC leg (offer made and answer accepted by the call
+    /// room) becomes the call's agent leg on `port`, in place of [`MediaCommand::OpenAgent`].
+    OpenWebRtcAgent {
+        call: CallId,
+        port: u16,
+        leg: WebRtcHandoff,
+    },
+    /// A browser agent's own offer in its running session (a hold or resume re-INVITE): the
+    /// media shell answers it on the leg and says so with `handle_webrtc_reanswer`.
+    WebRtcReoffer { call: CallId, offer: String },
     /// Bind `port` for the agent's leg and stream to its phone at `remote`.
     OpenAgent {
         call: CallId,
@@ -114,6 +131,40 @@ pub enum MediaCommand {
     },
     /// End the reason now (`#`, `0`, a hang-up).
     StopReason { call: CallId },
+}
+
+/// A browser leg going from the call room to the media shell: taken once by the shell.
+/// (Shared, so that `MediaCommand` stays `Clone` for the tests that keep what came out;
+/// equal only to itself.)
+#[derive(Clone)]
+pub struct WebRtcHandoff(Arc<Mutex<Option<Box<WebRtcLeg>>>>);
+
+impl WebRtcHandoff {
+    pub fn new(leg: WebRtcLeg) -> Self {
+        Self(Arc::new(Mutex::new(Some(Box::new(leg)))))
+    }
+
+    /// The leg, the first time only.
+    pub fn take(&self) -> Option<Box<WebRtcLeg>> {
+        match self.0.lock() {
+            Ok(mut g) => g.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        }
+    }
+}
+
+impl PartialEq for WebRtcHandoff {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for WebRtcHandoff {}
+
+impl std::fmt::Debug for WebRtcHandoff {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WebRtcHandoff")
+    }
 }
 
 /// Everything the engine asks the shell to do, drained with `poll_output()`.

@@ -288,6 +288,9 @@ pub struct CallRecord {
     /// Why the caller waited more than 15 s for a person (C2 is a maximum), when they did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub over_15s: Option<WaitBreach>,
+    /// Why a browser agent's WebRTC leg failed and ended the call (DTLS, ICE), when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_media_failure: Option<String>,
 }
 
 /// Why a caller waited past the 15-second maximum (rule C2, 最长为15秒).

@@ -58,6 +58,7 @@ impl CallEngine {
             sip_call_id: req.headers.call_id.clone(),
             recording_sha256: None,
             over_15s: None,
+            agent_media_failure: None,
         };
         tracing::warn!(call = %id, caller = %caller, "refused for lack of capacity: counted as not connected");
         self.counters.call_ended(CallOutcome::NoCapacity);

@@ -517,6 +517,18 @@ fn sip(w: &mut Writer, s: &Scrape) {
     );
     counter(
         w,
+        "hotline_webrtc_answers_refused_total",
+        "Browser agents' answers refused (no DTLS fingerprint, no common codec): leg hung up, call rung on.",
+        c.webrtc_answers_refused,
+    );
+    counter(
+        w,
+        "hotline_webrtc_agent_legs_failed_total",
+        "Browser agents' legs that failed while running (DTLS refused, ICE lost): the call ended with the reason in its record.",
+        c.webrtc_legs_failed,
+    );
+    counter(
+        w,
         "hotline_sip_parse_errors_total",
         "Datagrams or stream frames that were not valid SIP.",
         c.parse_errors,

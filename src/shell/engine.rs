@@ -131,6 +131,12 @@ impl EngineTask {
                         MediaEvent::Digit { call, digit } => self.core.handle_digit(call, digit, now),
                         MediaEvent::PlayFinished { call, token } => self.core.handle_play_finished(call, token, now),
                         MediaEvent::Failed { call } => self.core.handle_media_failed(call, now),
+                        MediaEvent::WebRtcReanswer { call, answer } => {
+                            self.core.handle_webrtc_reanswer(call, answer, now)
+                        }
+                        MediaEvent::AgentLegFailed { call, reason } => {
+                            self.core.handle_agent_media_failed(call, &reason, now)
+                        }
                         MediaEvent::PartyFailed { call, party } => {
                             self.core.party_media_failed(call, party, now)
                         }
@@ -432,6 +438,11 @@ impl EngineTask {
                             tracing::warn!(%call, port, error = %e, "cannot open a caller's RTP port: refusing the call");
                             self.core.handle_media_failed(call, now);
                         }
+                    }
+                }
+                Output::Media(MediaCommand::ReserveLeg { call, port }) => {
+                    if let Err(e) = self.media.reserved.reserve_leg(call, port) {
+                        tracing::warn!(%call, port, error = %e, "cannot bind a browser leg's port before its offer; the leg will try again when it opens");
                     }
                 }
                 Output::Media(cmd) => self.media.send(cmd),

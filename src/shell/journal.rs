@@ -276,6 +276,7 @@ pub fn recover(data_dir: &Path) -> std::io::Result<Vec<Interrupted>> {
                 sip_call_id: entry.sip_call_id,
                 recording_sha256: sha256,
                 over_15s: None,
+                agent_media_failure: None,
             },
             caller_number: entry.caller_number,
         });
@@ -404,6 +405,7 @@ mod tests {
                 sip_call_id: "x".into(),
                 recording_sha256: None,
                 over_15s: None,
+                agent_media_failure: None,
             };
             done.call.menu_path = vec!["main:1".into()];
             records.append(&done).unwrap();

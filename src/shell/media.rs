@@ -58,6 +58,15 @@ pub enum MediaEvent {
     PlayFinished { call: CallId, token: u64 },
     /// The call's RTP port could not be opened.
     Failed { call: CallId },
+    /// A browser agent's WebRTC leg failed (DTLS refused, ICE lost, its port not
+    /// openable): the agent's leg ends, with `reason` in the call record.
+    AgentLegFailed { call: CallId, reason: String },
+    /// A browser agent leg's answer to its re-offer (`MediaCommand::WebRtcReoffer`): our SDP
+    /// and whether the browser holds the call, or why it was refused.
+    WebRtcReanswer {
+        call: CallId,
+        answer: Result<(String, bool), String>,
+    },
     /// A conference party's RTP port could not be opened: that party is taken off the call,
     /// the others go on.
     PartyFailed {
@@ -585,7 +594,18 @@ impl Worker {
                 self.start_reason(call, max, silence)
             }
             Command::Engine(MediaCommand::StopReason { call }) => self.stop_reason(call),
-            Command::Engine(MediaCommand::Reserve { .. }) => {} // the engine task's (`send`)
+            // The engine task's (`send`): bound there, or turned into `OpenWebRtcAgent`.
+            Command::Engine(MediaCommand::Reserve { .. })
+            | Command::Engine(MediaCommand::ReserveLeg { .. }) => {}
+            Command::Engine(MediaCommand::WebRtcReoffer { call, offer }) => {
+                self.webrtc_reoffer(call, &offer)
+            }
+            Command::Engine(MediaCommand::OpenWebRtcAgent { call, port, leg }) => {
+                if let Some(leg) = leg.take() {
+                    self.end_whisper(call);
+                    self.open_webrtc_agent(call, port, leg)
+                }
+            }
             Command::Engine(MediaCommand::OpenParty {
                 call,
                 party,

@@ -422,6 +422,7 @@ mod tests {
             sip_call_id: "abc@host".into(),
             recording_sha256: None,
             over_15s: None,
+            agent_media_failure: None,
         }
     }
 

@@ -123,8 +123,8 @@ guard(async (log) => {
   say(`REGISTERED ${good.contact}`);
 
   // A call: the engine's INVITE for a citizen reaches JsSIP down the WebSocket (newRTCSession,
-  // JsSIP rings with 180). Its offer is plain RTP, which a browser cannot take (the WebRTC
-  // media is the next step), so the phone declines when the Rust test says so (486).
+  // JsSIP rings with 180); the phone declines when the Rust test says so (486). Answering is
+  // jssip_call.mjs.
   await page.evaluate(() => {
     window.calls = [];
     window.ua.on("newRTCSession", (e) => {

@@ -6,7 +6,8 @@ import { createRequire } from "node:module";
 const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 
-export async function browser() {
+/** Chromium; `extra` adds switches (the fake microphone of the WebRTC tests). */
+export async function browser(extra = []) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     headless: true,
@@ -14,6 +15,7 @@ export async function browser() {
       "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
       "--disable-background-networking", "--disable-component-update", "--disable-sync",
       "--disable-features=Translate,OptimizationHints,MediaRouter",
+      ...extra,
     ],
   });
 }

@@ -74,6 +74,26 @@ pub fn citizen_calls(
     hold_ms: u32,
     law: Law,
 ) -> (ToneEndpoint, JoinHandle<SippRun>) {
+    citizen_calls_in(engine, dir, hold_ms, law, "uac_ivr_enterprise_tone.xml")
+}
+
+/// The same citizen, who never hangs up: SIPp succeeds only once the engine's BYE came
+/// (the agent hung up).
+pub fn citizen_calls_until_bye(
+    engine: &Engine,
+    dir: &Path,
+    law: Law,
+) -> (ToneEndpoint, JoinHandle<SippRun>) {
+    citizen_calls_in(engine, dir, 0, law, "uac_ivr_tone_wait_bye.xml")
+}
+
+fn citizen_calls_in(
+    engine: &Engine,
+    dir: &Path,
+    hold_ms: u32,
+    law: Law,
+    scenario: &'static str,
+) -> (ToneEndpoint, JoinHandle<SippRun>) {
     let citizen = ToneEndpoint::start(CITIZEN_HZ, law, Duration::from_secs(90));
     let log = dir.join("citizen-sipp.log");
     let mut args: Vec<String> = ["-m", "1", "-d", &hold_ms.to_string()]
@@ -83,12 +103,7 @@ pub fn citizen_calls(
     let target = engine.sip;
     let caller = std::thread::spawn(move || {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        sipp(
-            target,
-            "uac_ivr_enterprise_tone.xml",
-            &args,
-            Duration::from_secs(90),
-        )
+        sipp(target, scenario, &args, Duration::from_secs(90))
     });
     let rtp = engine_rtp_from_sipp_log(&log, Duration::from_secs(40))
         .unwrap_or_else(|| panic!("SIPp logs the engine's SDP; log:\n{}", engine.log()));

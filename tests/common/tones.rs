@@ -123,6 +123,9 @@ struct Shared {
     packets_out: u64,
     /// Keys still to press (RFC 4733), in order.
     digits: std::collections::VecDeque<u8>,
+    /// RFC 4733 events received (payload type 101): each key once, by its first packet.
+    events: Vec<u8>,
+    last_event_ts: Option<u32>,
 }
 
 /// One peer's RTP: sends a sine, records what arrives. Stopped (and its thread joined) by
@@ -247,6 +250,20 @@ impl ToneEndpoint {
             .payload_types
             .iter()
             .map(|(&pt, &n)| (pt, n))
+            .collect()
+    }
+
+    /// The keys received as RFC 4733 events ('0'–'9', '*', '#'), in order.
+    pub fn keys_heard(&self) -> String {
+        self.lock()
+            .events
+            .iter()
+            .filter_map(|&c| match c {
+                0..=9 => char::from_digit(u32::from(c), 10),
+                10 => Some('*'),
+                11 => Some('#'),
+                _ => None,
+            })
             .collect()
     }
 
@@ -392,6 +409,14 @@ fn receive(packet: &[u8], from: SocketAddr, shared: &mut Shared) {
     match packet[1] & 0x7F {
         0 => shared.heard.extend(payload.iter().map(|&b| ulaw_decode(b))),
         8 => shared.heard.extend(payload.iter().map(|&b| alaw_decode(b))),
+        101 => {
+            // One event is many packets with the same timestamp.
+            let ts = u32::from_be_bytes([packet[4], packet[5], packet[6], packet[7]]);
+            if let (Some(&code), true) = (payload.first(), shared.last_event_ts != Some(ts)) {
+                shared.last_event_ts = Some(ts);
+                shared.events.push(code);
+            }
+        }
         _ => {}
     }
 }

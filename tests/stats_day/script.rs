@@ -376,6 +376,7 @@ fn record(c: &Call) -> CallRecord {
         sip_call_id: format!("{}@sipp", c.id),
         recording_sha256: None,
         over_15s: None,
+        agent_media_failure: None,
     }
 }
 

@@ -7,7 +7,7 @@ use super::agents::{connect_agent, register_agent};
 use super::*;
 
 /// The BYE we sent the caller, answered with a 200: the call is over.
-fn answer_bye(sim: &mut Sim) -> crate::sip::message::Request {
+pub(super) fn answer_bye(sim: &mut Sim) -> crate::sip::message::Request {
     let bye = sim
         .sent
         .iter()

@@ -27,7 +27,7 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use str0m::change::{SdpAnswer, SdpPendingOffer};
+use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::format::{Codec as RtcCodec, FormatParams};
 use str0m::media::{Direction, Frequency, MediaKind, Mid, Pt};
 use str0m::net::{Protocol, Receive};
@@ -59,7 +59,7 @@ pub enum WebRtcError {
     AnswerSyntax(String),
     #[error("the browser's SDP answer was refused: {0}")]
     Answer(String),
-    #[error("an answer without a pending offer (none made, or answered twice)")]
+    #[error("an answer without a pending offer (none made, or answered twice), or a re-offer before the first answer")]
     NoPendingOffer,
     #[error("the answer has no audio codec we speak (PCMU, PCMA or Opus)")]
     NoCodec,
@@ -233,6 +233,29 @@ impl WebRtcLeg {
         self.state = LegState::Connecting;
         self.input(Input::Timeout(now));
         Ok(inner)
+    }
+
+    /// The browser's own offer inside the running session (a re-INVITE: hold, resume, a
+    /// refresh): str0m answers it on the same ICE and DTLS (nothing is renegotiated but the
+    /// direction; the codecs settled by the first answer stay). Returns our SDP answer and
+    /// whether the browser holds the call (it said `sendonly` or `inactive`).
+    pub fn accept_offer(&mut self, sdp: &str, now: Instant) -> Result<(String, bool), WebRtcError> {
+        if self.state == LegState::Failed || self.negotiated.is_none() {
+            return Err(WebRtcError::NoPendingOffer);
+        }
+        let offer =
+            SdpOffer::from_sdp_string(sdp).map_err(|e| WebRtcError::AnswerSyntax(e.to_string()))?;
+        let answer = self
+            .rtc
+            .sdp_api()
+            .accept_offer(offer)
+            .map_err(|e| WebRtcError::Answer(e.to_string()))?;
+        let held = self
+            .rtc
+            .media(self.mid)
+            .is_some_and(|m| matches!(m.direction(), Direction::RecvOnly | Direction::Inactive));
+        self.input(Input::Timeout(now));
+        Ok((answer.to_sdp_string(), held))
     }
 
     /// The first audio codec of the browser's answer we speak (its preference order), and

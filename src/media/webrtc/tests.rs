@@ -569,3 +569,54 @@ fn an_answer_without_a_fingerprint_never_connects() {
     }
     assert_ne!(leg.state(), LegState::Connected);
 }
+
+/// The browser's own re-offer (a hold re-INVITE, then the resume): the leg answers it on the
+/// same ICE and DTLS, says who holds, and audio flows again after the resume.
+#[test]
+fn a_browsers_hold_and_resume_reoffers_are_answered_on_the_running_leg() {
+    let mut pair = Pair::new(Offers::G711, |a| a);
+    pair.handshake();
+    let mid = pair
+        .browser
+        .rtc
+        .media(pair.browser.mid.expect("the browser's audio"))
+        .map(|m| m.mid())
+        .expect("media");
+    for (direction, held) in [(Direction::SendOnly, true), (Direction::SendRecv, false)] {
+        let mut change = pair.browser.rtc.sdp_api();
+        change.set_direction(mid, direction);
+        let (offer, pending) = change.apply().expect("a re-offer");
+        let (answer, on_hold) = pair
+            .engine
+            .accept_offer(&offer.to_sdp_string(), pair.now)
+            .expect("the leg answers the re-offer");
+        assert_eq!(on_hold, held, "{direction:?}");
+        assert!(answer.contains("a=fingerprint:"), "{answer}");
+        pair.browser
+            .rtc
+            .sdp_api()
+            .accept_answer(
+                pending,
+                SdpAnswer::from_sdp_string(&answer).expect("answer"),
+            )
+            .expect("the browser takes our answer");
+        pair.run(20);
+        assert!(pair.engine_failed.is_none(), "{:?}", pair.engine_failed);
+    }
+    // Resumed: the bridge's audio reaches the browser as before.
+    let before = pair.browser.got.len();
+    for i in 0..5u16 {
+        pair.bridge_sends(
+            0,
+            900 + i,
+            160 * u32::from(i),
+            &tone(400.0, 0, Codec::Pcmu),
+            i == 0,
+        );
+        pair.run(4);
+    }
+    assert_eq!(pair.browser.got.len() - before, 5, "audio after the resume");
+    // A re-offer that is not SDP is refused, and the leg goes on.
+    assert!(pair.engine.accept_offer("garbage", pair.now).is_err());
+    assert_eq!(pair.engine.state(), LegState::Connected);
+}

@@ -113,6 +113,8 @@ impl MediaHandle {
         let call = match &cmd {
             MediaCommand::Open { call, .. }
             | MediaCommand::OpenAgent { call, .. }
+            | MediaCommand::OpenWebRtcAgent { call, .. }
+            | MediaCommand::WebRtcReoffer { call, .. }
             | MediaCommand::Bridge { call, .. }
             | MediaCommand::Hold { call, .. }
             | MediaCommand::Whisper { call, .. }
@@ -131,7 +133,7 @@ impl MediaHandle {
                 *call
             }
             // Bound by the engine task itself (`reserved`), which answers the core at once.
-            MediaCommand::Reserve { .. } => return,
+            MediaCommand::Reserve { .. } | MediaCommand::ReserveLeg { .. } => return,
         };
         let i = (call.0 % self.workers.len() as u64) as usize;
         let _ = self.workers[i].send(Command::Engine(cmd));

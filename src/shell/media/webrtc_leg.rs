@@ -39,18 +39,26 @@ impl Worker {
         }
         let Some(media) = leg.media() else {
             tracing::warn!(%call, "a browser leg handed over before its answer; refused");
-            let _ = self.to_engine.send(MediaEvent::Failed { call });
+            let _ = self.to_engine.send(MediaEvent::AgentLegFailed {
+                call,
+                reason: "the browser leg was handed over before its answer".into(),
+            });
             return;
         };
+        // The socket bound when the offer went out (`ReserveLeg`): the browser's early ICE
+        // checks wait in it.
         let socket = match self
             .reserved
-            .take_or_bind(call, port, false)
+            .take_leg_or_bind(call, port)
             .and_then(UdpSocket::from_std)
         {
             Ok(s) => Arc::new(s),
             Err(e) => {
                 tracing::warn!(%call, port, error = %e, "cannot open a browser leg's port");
-                let _ = self.to_engine.send(MediaEvent::Failed { call });
+                let _ = self.to_engine.send(MediaEvent::AgentLegFailed {
+                    call,
+                    reason: format!("the browser leg's port {port} cannot be opened: {e}"),
+                });
                 return;
             }
         };
@@ -77,6 +85,21 @@ impl Worker {
         });
         s.webrtc = Some(WebRtcAgent { leg });
         self.counters.webrtc.legs.fetch_add(1, Ordering::Relaxed);
+        self.drain_webrtc(call);
+    }
+
+    /// The browser's re-offer (hold, resume): answered by its leg, the answer to the engine.
+    pub(super) fn webrtc_reoffer(&mut self, call: CallId, offer: &str) {
+        let answer = match self.calls.get_mut(&call).and_then(|s| s.webrtc.as_mut()) {
+            Some(w) => w
+                .leg
+                .accept_offer(offer, clock::now())
+                .map_err(|e| e.to_string()),
+            None => Err("no browser leg is open on this call".to_string()),
+        };
+        let _ = self
+            .to_engine
+            .send(MediaEvent::WebRtcReanswer { call, answer });
         self.drain_webrtc(call);
     }
 
@@ -147,7 +170,10 @@ impl Worker {
                     LegOutput::Failed(e) => {
                         tracing::warn!(%call, error = %e, "browser agent leg failed");
                         self.counters.webrtc.failed.fetch_add(1, Ordering::Relaxed);
-                        let _ = self.to_engine.send(MediaEvent::Failed { call });
+                        let _ = self.to_engine.send(MediaEvent::AgentLegFailed {
+                            call,
+                            reason: e.to_string(),
+                        });
                     }
                 }
             }

@@ -172,9 +172,14 @@ async fn a_caller_is_bridged_to_a_browser_agent_over_dtls_srtp_and_recorded() {
         telephone_event: Some(101),
     });
 
-    // The call room's part: the offer for the INVITE, the answer from the 200 OK.
+    // The call room's part: the offer for the INVITE (its socket bound at once, as the engine
+    // task does for `ReserveLeg`), the answer from the 200 OK.
     let leg_addr = SocketAddr::from((LOCAL, agent_port));
     let (mut leg, offer) = WebRtcLeg::offer(leg_addr, clock::now()).expect("offer");
+    media
+        .reserved
+        .reserve_leg(call, agent_port)
+        .expect("the leg's port");
     let browser_socket = UdpSocket::bind((LOCAL, 0)).await.expect("browser");
     let (answer_tx, answer_rx) = tokio::sync::oneshot::channel();
     let browser_run = tokio::spawn(browser(offer, browser_socket, answer_tx, 80));
@@ -183,7 +188,14 @@ async fn a_caller_is_bridged_to_a_browser_agent_over_dtls_srtp_and_recorded() {
         .accept_answer(&answer, clock::now())
         .expect("answer accepted");
     assert_eq!(inner.codec, Codec::Pcmu);
-    media.open_webrtc_agent(call, agent_port, Box::new(leg));
+    // The browser's first ICE checks go out before the leg opens (its 200 OK is still on its
+    // way): they wait in the reserved socket.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    media.send(MediaCommand::OpenWebRtcAgent {
+        call,
+        port: agent_port,
+        leg: crate::call::output::WebRtcHandoff::new(leg),
+    });
     media.send(MediaCommand::Bridge {
         call,
         recording: "browser.wav".into(),
@@ -319,7 +331,10 @@ async fn a_browser_leg_with_a_forged_fingerprint_is_refused_and_counted() {
     let failed = tokio::time::timeout(Duration::from_secs(5), async {
         loop {
             match rx.recv().await {
-                Some(MediaEvent::Failed { call: c }) if c == call => return true,
+                Some(MediaEvent::AgentLegFailed { call: c, reason }) if c == call => {
+                    assert!(reason.contains("DTLS"), "{reason}");
+                    return true;
+                }
                 Some(_) => continue,
                 None => return false,
             }
