@@ -5,8 +5,9 @@
 //! clicks ready; a SIPp citizen (400 Hz) presses 1; the desk rings and the test clicks
 //! answer; the level meter moves; the page's received audio carries 400 Hz; a key the citizen
 //! presses shows on the desk; hold, resume, mute and unmute work; the hang-up button ends the
-//! call and SIPp gets the BYE; the recording has 400 Hz left and 600 Hz right. The route is
-//! refused to other tokens.
+//! call and SIPp gets the BYE; the recording has 400 Hz left and 600 Hz right; the page's
+//! WebSocket is cut and the desk says so, reconnects and registers again by itself. The
+//! credentials route is refused to other tokens.
 
 // Real peers run in real time.
 #![allow(clippy::disallowed_methods)]
@@ -131,6 +132,18 @@ fn the_desk_phone_rings_answers_hears_holds_and_hangs_up_in_chromium() {
     std::fs::write(done.with_extension("hangup"), "hangup").expect("tell the page");
     page.expect("ENDED", Duration::from_secs(20), &engine);
     caller.join().expect("sipp thread").assert_ok();
+    // The page's WebSocket is cut: the engine forgets the binding with the socket, and the
+    // phone reconnects and registers again on its own.
+    let dropped = page.expect("DROPPED", Duration::from_secs(20), &engine);
+    assert!(dropped.contains("重连"), "{dropped}");
+    page.expect("REREGISTERED", Duration::from_secs(40), &engine);
+    common::wait_for(Duration::from_secs(5), || {
+        let (_, body) = engine.get("/api/agents");
+        let list: serde_json::Value = serde_json::from_str(&body).ok()?;
+        let a = list.as_array()?.iter().find(|a| a["id"] == "1001")?.clone();
+        (a["registered"] == true).then_some(())
+    })
+    .unwrap_or_else(|| panic!("1001 registered again: {}", engine.get("/api/agents").1));
     let (left, right) = recording(&engine);
     assert_hears(
         "the recording's left (citizen) channel",

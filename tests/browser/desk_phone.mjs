@@ -12,6 +12,9 @@
 //   HELD / RESUMED            the hold button put the call on hold and back
 //   MUTED / UNMUTED           the mute button
 //   ENDED                     after `<file>.hangup`: the hang-up button ended the call
+//   DROPPED <message>         the page's WebSocket was cut (both ends, as a network drop
+//                             does): the desk says so
+//   REREGISTERED              JsSIP reconnected and registered again on its own
 // Screenshots at each step. Bounded in time; only loopback traffic.
 import { existsSync } from "node:fs";
 import { browser, say, shots, guard } from "./lib.mjs";
@@ -41,6 +44,12 @@ guard(async (log) => {
   const page = await context.newPage();
   page.on("console", (m) => log.push(m.text()));
   page.on("pageerror", (e) => log.push("pageerror " + e.message));
+  // The page's WebSocket runs through here, so the test can cut it like a network drop.
+  const sockets = [];
+  await page.routeWebSocket(/\/ws$/, (ws) => {
+    const server = ws.connectToServer();
+    sockets.push({ ws, server });
+  });
   await page.goto(`${base}/desk?token=${encodeURIComponent(token)}`);
   const status = () => page.textContent("[data-testid=ph-status]");
   await wait("the phone's registration", 30000, async () =>
@@ -120,6 +129,20 @@ guard(async (log) => {
   await page.waitForSelector("[data-testid=ph-call]", { state: "hidden", timeout: 10000 });
   say("ENDED");
   await shot(page, "desk-phone-ended");
+
+  // The WebSocket drops: the desk says so, and the phone comes back registered by itself.
+  const cut = sockets.length;
+  for (const { ws, server } of sockets) {
+    await server.close({ code: 1001, reason: "test: network drop" }).catch(() => {});
+    await ws.close({ code: 1001, reason: "test: network drop" }).catch(() => {});
+  }
+  await page.waitForSelector("[data-testid=ph-problem]:not([hidden])", { timeout: 10000 });
+  say(`DROPPED ${await page.textContent("[data-testid=ph-problem]")}`);
+  await shot(page, "desk-phone-dropped");
+  await wait("a new WebSocket", 30000, async () => sockets.length > cut);
+  await wait("registered again", 30000, async () =>
+    (await page.isHidden("[data-testid=ph-problem]")) && (await status()).includes("已注册"));
+  say("REREGISTERED");
 
   await b.close();
 });
