@@ -158,3 +158,22 @@ fn the_desk_phone_rings_answers_hears_holds_and_hangs_up_in_chromium() {
         &[CITIZEN_HZ],
     );
 }
+
+#[test]
+fn the_desk_says_plainly_when_the_microphone_is_refused() {
+    let engine = Engine::start("");
+    let base = format!("http://{}", engine.http);
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let wav = tmp.path().join("agent-600hz.wav");
+    tone_wav(&wav, AGENT_HZ);
+    let page = start_page(
+        "desk_phone",
+        &base,
+        "demo-agent-1001",
+        tmp.path(),
+        &["-", wav.to_str().expect("utf-8 path"), "denied"],
+    );
+    let denied = page.expect("MIC_DENIED", Duration::from_secs(60), &engine);
+    assert!(denied.contains("允许本网站使用麦克风"), "{denied}");
+    page.expect("REGISTERED", Duration::from_secs(30), &engine);
+}

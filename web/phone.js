@@ -173,8 +173,8 @@ async function answer() {
   ctx();
   try {
     localStream = await navigator.mediaDevices.getUserMedia(micConstraints());
-  } catch {
-    problem("ph.mic_denied");
+  } catch (e) {
+    problem(e?.name === "NotFoundError" ? "ph.mic_none" : "ph.mic_denied");
     session.terminate({ status_code: 480, reason_phrase: "Microphone Unavailable" });
     return;
   }
@@ -220,6 +220,14 @@ export async function initPhone(token) {
   $("ph-mic").addEventListener("change", switchMic);
   navigator.mediaDevices?.addEventListener?.("devicechange", listMics);
   controls(false);
+  // Ask for the microphone once now: the agent learns of a refusal before the first call
+  // rings, and the picker gets the devices' names.
+  try {
+    const probe = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
+    probe.getTracks().forEach((tr) => tr.stop());
+  } catch (e) {
+    problem(e?.name === "NotFoundError" ? "ph.mic_none" : "ph.mic_denied");
+  }
   listMics();
   if (!window.JsSIP) {
     status("ph.unavailable", false);
@@ -247,8 +255,9 @@ export async function initPhone(token) {
   });
   ua.on("connecting", () => status("ph.connecting"));
   ua.on("disconnected", () => { status("ph.reconnecting", false); problem("ph.ws_lost"); });
-  ua.on("connected", () => problem(null));
-  ua.on("registered", () => { status("ph.registered"); problem(null); });
+  const wsProblem = () => $("ph-problem").textContent === t("ph.ws_lost");
+  ua.on("connected", () => { if (wsProblem()) problem(null); });
+  ua.on("registered", () => { status("ph.registered"); if (wsProblem()) problem(null); });
   ua.on("unregistered", () => status("ph.unregistered", false));
   ua.on("registrationFailed", () => status("ph.register_failed", false));
   ua.on("newRTCSession", (e) => {

@@ -1,4 +1,6 @@
-// node desk_phone.mjs <base-url> <agent-token> <screenshot-dir> <file> <wav>
+// node desk_phone.mjs <base-url> <agent-token> <screenshot-dir> <file> <wav> [denied]
+// denied: the browser refuses the microphone (no permission given): MIC_DENIED <message>
+// once the desk is open, and the phone still registers (REGISTERED).
 // The agent desk's own phone (web/phone.js, the vendored JsSIP) at a real screen size
 // (1366×768), Chromium's fake microphone playing <wav> (the test's 600 Hz tone):
 //   REGISTERED <status>       signed in with the token only; the page's phone registered
@@ -19,7 +21,7 @@
 import { existsSync } from "node:fs";
 import { browser, say, shots, guard } from "./lib.mjs";
 
-const [base, token, dir, doneFile, wav] = process.argv.slice(2);
+const [base, token, dir, doneFile, wav, mode] = process.argv.slice(2);
 const shot = shots(dir);
 
 const wait = async (what, limit, test) => {
@@ -31,7 +33,29 @@ const wait = async (what, limit, test) => {
   throw new Error("no " + what + " within " + limit + " ms");
 };
 
-guard(async (log) => {
+guard((log) => (mode === "denied" ? denied(log) : call(log)));
+
+/** The microphone refused: the desk says so plainly, and the phone registers anyway. */
+async function denied(log) {
+  const b = await browser([
+    "--use-fake-device-for-media-stream",
+    `--use-file-for-fake-audio-capture=${wav}`,
+  ]);
+  const context = await b.newContext({ viewport: { width: 1366, height: 768 } });
+  const page = await context.newPage();
+  page.on("console", (m) => log.push(m.text()));
+  page.on("pageerror", (e) => log.push("pageerror " + e.message));
+  await page.goto(`${base}/desk?token=${encodeURIComponent(token)}`);
+  await page.waitForSelector("[data-testid=ph-problem]:not([hidden])", { timeout: 30000 });
+  say(`MIC_DENIED ${await page.textContent("[data-testid=ph-problem]")}`);
+  await shot(page, "desk-phone-mic-denied");
+  await wait("the phone's registration", 30000, async () =>
+    (await page.textContent("[data-testid=ph-status]")).includes("已注册"));
+  say("REGISTERED");
+  await b.close();
+}
+
+async function call(log) {
   const b = await browser([
     "--use-fake-ui-for-media-stream",
     "--use-fake-device-for-media-stream",
@@ -145,4 +169,4 @@ guard(async (log) => {
   say("REREGISTERED");
 
   await b.close();
-});
+}
