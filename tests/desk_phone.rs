@@ -21,6 +21,14 @@ use common::tone_calls::{citizen_calls_until_bye, recording, window, AGENT_HZ, C
 use common::tones::{assert_hears, Law};
 use common::{http_request, Engine};
 
+/// One Chromium, a SIPp citizen and an engine per test: on a 2-core machine the page tests
+/// take turns, or their media and pages time out waiting for each other's CPU.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// 20 s of `hz` at 48 kHz, mono 16-bit: Chromium's fake microphone loops it.
 fn tone_wav(path: &std::path::Path, hz: f64) {
     let spec = hound::WavSpec {
@@ -74,6 +82,7 @@ fn the_phone_route_gives_an_agent_only_its_own_credentials() {
 
 #[test]
 fn the_desk_phone_rings_answers_hears_holds_and_hangs_up_in_chromium() {
+    let _turn = one_at_a_time();
     let engine = Engine::start("");
     let base = format!("http://{}", engine.http);
     let tmp = tempfile::tempdir().expect("temp dir");
@@ -161,6 +170,7 @@ fn the_desk_phone_rings_answers_hears_holds_and_hangs_up_in_chromium() {
 
 #[test]
 fn the_desk_says_plainly_when_the_microphone_is_refused() {
+    let _turn = one_at_a_time();
     let engine = Engine::start("");
     let base = format!("http://{}", engine.http);
     let tmp = tempfile::tempdir().expect("temp dir");
@@ -176,4 +186,49 @@ fn the_desk_says_plainly_when_the_microphone_is_refused() {
     let denied = page.expect("MIC_DENIED", Duration::from_secs(60), &engine);
     assert!(denied.contains("允许本网站使用麦克风"), "{denied}");
     page.expect("REGISTERED", Duration::from_secs(30), &engine);
+}
+
+/// The browser's network blocks UDP: the answered call's WebRTC leg never connects; after
+/// `rtp.webrtc_connect_timeout` the engine ends the call (SIPp gets the BYE) with the reason
+/// in its record, counts it, and the desk says the network blocks the media.
+#[test]
+fn media_the_network_blocks_ends_the_call_with_a_reason_and_the_desk_says_so() {
+    let _turn = one_at_a_time();
+    let engine = Engine::start("[rtp]\nwebrtc_connect_timeout = \"3s\"\n");
+    let base = format!("http://{}", engine.http);
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let wav = tmp.path().join("agent-600hz.wav");
+    tone_wav(&wav, AGENT_HZ);
+    let page = start_page(
+        "desk_phone",
+        &base,
+        "demo-agent-1001",
+        tmp.path(),
+        &["-", wav.to_str().expect("utf-8 path"), "blocked"],
+    );
+    page.expect("REGISTERED", Duration::from_secs(60), &engine);
+    common::wait_for(Duration::from_secs(10), || {
+        let (_, body) = engine.get("/api/agents");
+        let list: serde_json::Value = serde_json::from_str(&body).ok()?;
+        let a = list.as_array()?.iter().find(|a| a["id"] == "1001")?.clone();
+        (a["state"] == "ready").then_some(())
+    })
+    .unwrap_or_else(|| panic!("1001 ready: {}", engine.get("/api/agents").1));
+    let (_citizen, caller) = citizen_calls_until_bye(&engine, tmp.path(), Law::Pcmu);
+    page.expect("ANSWERED", Duration::from_secs(30), &engine);
+    let blocked = page.expect("BLOCKED", Duration::from_secs(30), &engine);
+    assert!(blocked.contains("网络阻断"), "{blocked}");
+    caller.join().expect("sipp thread").assert_ok();
+    let record = engine
+        .latest_record(Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("a record; log:\n{}", engine.log()));
+    let reason = record["agent_media_failure"].as_str().unwrap_or_default();
+    assert!(reason.contains("did not connect within 3s"), "{record}");
+    let (_, metrics) = engine.get("/metrics");
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "hotline_webrtc_agent_legs_failed_total 1"),
+        "{metrics}"
+    );
 }

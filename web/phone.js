@@ -16,6 +16,10 @@ let localStream = null;
 let meterTimer = null;
 let mediaTimer = null;
 let audioCtx = null;
+/** This call was answered here, and its media (ICE) came up: a call answered whose media
+ * never came up was blocked by the network. */
+let answered = false;
+let iceUp = false;
 
 /** Shows the phone's state (`ok` false: as a problem). */
 function status(key, ok = true, vars = {}) {
@@ -108,6 +112,9 @@ function controls(inCall) {
 }
 
 function endCall(reasonKey) {
+  if (answered && !iceUp) problem("ph.media_blocked");
+  answered = false;
+  iceUp = false;
   stopRing();
   clearInterval(mediaTimer);
   session = null;
@@ -127,6 +134,7 @@ function watchMedia(pc) {
   clearInterval(mediaTimer);
   mediaTimer = setInterval(() => {
     const s = pc.iceConnectionState;
+    if (s === "connected" || s === "completed") iceUp = true;
     if (s === "failed" || s === "disconnected" || s === "checking" || s === "new") {
       badSince ??= Date.now();
       if (s === "failed" || Date.now() - badSince > 5000) problem("ph.media_blocked");
@@ -181,6 +189,7 @@ async function answer() {
   problem(null);
   meter(localStream);
   listMics();
+  answered = true;
   session.answer({ mediaStream: localStream, pcConfig: { iceServers: [] } });
 }
 

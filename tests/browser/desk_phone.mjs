@@ -1,6 +1,9 @@
 // node desk_phone.mjs <base-url> <agent-token> <screenshot-dir> <file> <wav> [denied]
 // denied: the browser refuses the microphone (no permission given): MIC_DENIED <message>
 // once the desk is open, and the phone still registers (REGISTERED).
+// blocked: the browser may not send UDP and has no relay (as behind a firewall: the page's
+// RTCPeerConnection is limited to relay candidates, and there is no TURN), so the media
+// never connects: RINGING, ANSWERED, then BLOCKED <message> once the engine gave up on it.
 // The agent desk's own phone (web/phone.js, the vendored JsSIP) at a real screen size
 // (1366×768), Chromium's fake microphone playing <wav> (the test's 600 Hz tone):
 //   REGISTERED <status>       signed in with the token only; the page's phone registered
@@ -33,7 +36,45 @@ const wait = async (what, limit, test) => {
   throw new Error("no " + what + " within " + limit + " ms");
 };
 
-guard((log) => (mode === "denied" ? denied(log) : call(log)));
+guard((log) => (mode === "denied" ? denied(log) : mode === "blocked" ? blocked(log) : call(log)));
+
+/** UDP blocked: the call is answered, its media never comes up, the desk says why. */
+async function blocked(log) {
+  const b = await browser([
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    `--use-file-for-fake-audio-capture=${wav}`,
+    "--allow-loopback-in-peer-connection",
+  ]);
+  const context = await b.newContext({ viewport: { width: 1366, height: 768 } });
+  await context.grantPermissions(["microphone"], { origin: base });
+  // A network that lets no UDP through and has no relay: the browser may use relay
+  // candidates only, and there is no TURN server, so it has none.
+  await context.addInitScript(() => {
+    const Native = window.RTCPeerConnection;
+    window.RTCPeerConnection = function (config, ...rest) {
+      return new Native({ ...(config ?? {}), iceTransportPolicy: "relay" }, ...rest);
+    };
+    window.RTCPeerConnection.prototype = Native.prototype;
+    Object.setPrototypeOf(window.RTCPeerConnection, Native);
+  });
+  const page = await context.newPage();
+  page.on("console", (m) => log.push(m.text()));
+  page.on("pageerror", (e) => log.push("pageerror " + e.message));
+  await page.goto(`${base}/desk?token=${encodeURIComponent(token)}`);
+  await wait("the phone's registration", 30000, async () =>
+    (await page.textContent("[data-testid=ph-status]")).includes("已注册"));
+  say("REGISTERED");
+  await page.click("#btn-ready");
+  await page.waitForSelector("[data-testid=ph-call]:not([hidden])", { timeout: 60000 });
+  say(`RINGING ${await page.textContent("[data-testid=ph-from]")}`);
+  await page.click("#ph-answer");
+  say("ANSWERED");
+  await page.waitForSelector("[data-testid=ph-problem]:not([hidden])", { timeout: 30000 });
+  say(`BLOCKED ${await page.textContent("[data-testid=ph-problem]")}`);
+  await shot(page, "desk-phone-media-blocked");
+  await b.close();
+}
 
 /** The microphone refused: the desk says so plainly, and the phone registers anyway. */
 async function denied(log) {
