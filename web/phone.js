@@ -209,8 +209,34 @@ async function switchMic() {
   }
 }
 
-/** Starts the desk's phone for the signed-in agent (`token()` gives the desk's token). */
+/** Wires the desk's phone for the signed-in agent (`token()` gives the desk's token). The
+ * agent turns it on (remembered in this browser): an agent with a SIP phone on the desk
+ * keeps it, since either may be the agent's phone but not both at once. */
 export async function initPhone(token) {
+  const KEY = "hotline.webphone";
+  const toggle = $("ph-on");
+  toggle.checked = localStorage.getItem(KEY) === "1";
+  toggle.addEventListener("change", () => {
+    localStorage.setItem(KEY, toggle.checked ? "1" : "0");
+    if (toggle.checked) startPhone(token).catch(() => status("ph.unavailable", false));
+    else stopPhone();
+  });
+  wire();
+  addEventListener("pagehide", () => ua?.stop());
+  if (toggle.checked) await startPhone(token);
+  else status("ph.off");
+}
+
+/** Turns the phone off: it unregisters and lets go of the call. */
+function stopPhone() {
+  session?.terminate();
+  ua?.stop();
+  ua = null;
+  problem(null);
+  status("ph.off");
+}
+
+function wire() {
   $("ph-answer").addEventListener("click", answer);
   $("ph-hangup").addEventListener("click", () => session?.terminate());
   $("ph-hold").addEventListener("click", () => {
@@ -229,6 +255,10 @@ export async function initPhone(token) {
   $("ph-mic").addEventListener("change", switchMic);
   navigator.mediaDevices?.addEventListener?.("devicechange", listMics);
   controls(false);
+}
+
+async function startPhone(token) {
+  if (ua) return;
   // Ask for the microphone once now: the agent learns of a refusal before the first call
   // rings, and the picker gets the devices' names.
   try {
@@ -250,7 +280,7 @@ export async function initPhone(token) {
     return;
   }
   const wsUrl = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
-  ua = new window.JsSIP.UA({
+  const me = new window.JsSIP.UA({
     sockets: [new window.JsSIP.WebSocketInterface(wsUrl)],
     uri: `sip:${creds.sip_user}@${location.hostname}`,
     authorization_user: creds.sip_user,
@@ -262,16 +292,18 @@ export async function initPhone(token) {
     connection_recovery_min_interval: 2,
     connection_recovery_max_interval: 30,
   });
-  ua.on("connecting", () => status("ph.connecting"));
-  ua.on("disconnected", () => { status("ph.reconnecting", false); problem("ph.ws_lost"); });
+  ua = me;
+  // Only the phone that is on speaks (one turned off says nothing more).
+  const on = (event, f) => me.on(event, (e) => { if (ua === me) f(e); });
+  on("connecting", () => status("ph.connecting"));
+  on("disconnected", () => { status("ph.reconnecting", false); problem("ph.ws_lost"); });
   const wsProblem = () => $("ph-problem").textContent === t("ph.ws_lost");
-  ua.on("connected", () => { if (wsProblem()) problem(null); });
-  ua.on("registered", () => { status("ph.registered"); if (wsProblem()) problem(null); });
-  ua.on("unregistered", () => status("ph.unregistered", false));
-  ua.on("registrationFailed", () => status("ph.register_failed", false));
-  ua.on("newRTCSession", (e) => {
+  on("connected", () => { if (wsProblem()) problem(null); });
+  on("registered", () => { status("ph.registered"); if (wsProblem()) problem(null); });
+  on("unregistered", () => status("ph.unregistered", false));
+  on("registrationFailed", () => status("ph.register_failed", false));
+  on("newRTCSession", (e) => {
     if (e.originator === "remote") incoming(e.session);
   });
-  ua.start();
-  addEventListener("pagehide", () => ua?.stop());
+  me.start();
 }

@@ -20,7 +20,8 @@
 //   DROPPED <message>         the page's WebSocket was cut (both ends, as a network drop
 //                             does): the desk says so
 //   REREGISTERED              JsSIP reconnected and registered again on its own
-// Screenshots at each step. Bounded in time; only loopback traffic.
+// The phone is off until the agent turns it on (an agent with a SIP desk phone keeps it): the
+// test turns it on first. Screenshots at each step. Bounded in time; only loopback traffic.
 import { existsSync } from "node:fs";
 import { browser, say, shots, guard } from "./lib.mjs";
 
@@ -62,6 +63,8 @@ async function blocked(log) {
   page.on("console", (m) => log.push(m.text()));
   page.on("pageerror", (e) => log.push("pageerror " + e.message));
   await page.goto(`${base}/desk?token=${encodeURIComponent(token)}`);
+  // The agent turns the page's phone on (it stays off for an agent with a desk phone).
+  await page.check("[data-testid=ph-on]");
   await wait("the phone's registration", 30000, async () =>
     (await page.textContent("[data-testid=ph-status]")).includes("已注册"));
   say("REGISTERED");
@@ -87,6 +90,8 @@ async function denied(log) {
   page.on("console", (m) => log.push(m.text()));
   page.on("pageerror", (e) => log.push("pageerror " + e.message));
   await page.goto(`${base}/desk?token=${encodeURIComponent(token)}`);
+  // The agent turns the page's phone on (it stays off for an agent with a desk phone).
+  await page.check("[data-testid=ph-on]");
   await page.waitForSelector("[data-testid=ph-problem]:not([hidden])", { timeout: 30000 });
   say(`MIC_DENIED ${await page.textContent("[data-testid=ph-problem]")}`);
   await shot(page, "desk-phone-mic-denied");
@@ -116,6 +121,8 @@ async function call(log) {
     sockets.push({ ws, server });
   });
   await page.goto(`${base}/desk?token=${encodeURIComponent(token)}`);
+  // The agent turns the page's phone on (it stays off for an agent with a desk phone).
+  await page.check("[data-testid=ph-on]");
   const status = () => page.textContent("[data-testid=ph-status]");
   await wait("the phone's registration", 30000, async () =>
     (await status()).includes("已注册") || (await status()).includes("registered"));
