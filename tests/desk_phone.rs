@@ -4,7 +4,7 @@
 //! `/api/desk/phone`, an MD5 HA1 shown nowhere), the phone registers over `/ws`, the agent
 //! clicks ready; a SIPp citizen (400 Hz) presses 1; the desk rings and the test clicks
 //! answer; the level meter moves; the page's received audio carries 400 Hz; a key the citizen
-//! presses shows on the desk; hold, resume, mute and unmute work; the hang-up button ends the
+//! presses shows on the desk, the keypad's 7 reaches the citizen (RFC 4733); hold, resume, mute and unmute work; the hang-up button ends the
 //! call and SIPp gets the BYE; the recording has 400 Hz left and 600 Hz right; the page's
 //! WebSocket is cut and the desk says so, reconnects and registers again by itself. The
 //! credentials route is refused to other tokens.
@@ -134,6 +134,11 @@ fn the_desk_phone_rings_answers_hears_holds_and_hangs_up_in_chromium() {
     citizen.press('5');
     let keys = page.expect("KEYS", Duration::from_secs(20), &engine);
     assert_eq!(keys, "KEYS 5");
+    page.expect("PRESSED", Duration::from_secs(10), &engine);
+    common::wait_for(Duration::from_secs(5), || {
+        citizen.keys_heard().contains('7').then_some(())
+    })
+    .unwrap_or_else(|| panic!("the keypad's 7 reached the citizen; log:\n{}", engine.log()));
     page.expect("HELD", Duration::from_secs(20), &engine);
     page.expect("RESUMED", Duration::from_secs(20), &engine);
     page.expect("MUTED", Duration::from_secs(10), &engine);

@@ -14,6 +14,7 @@
 //   LEVEL <0..1>              the microphone level meter moves
 //   PEAK <hz> <db>            the loudest frequency of the phone's received audio (WebAudio)
 //   KEYS <digits>             the keys the citizen pressed, as the desk shows them
+//   PRESSED 7                 the agent clicked 7 on the keypad (RFC 4733 to the citizen)
 //   HELD / RESUMED            the hold button put the call on hold and back
 //   MUTED / UNMUTED           the mute button
 //   ENDED                     after `<file>.hangup`: the hang-up button ended the call
@@ -182,6 +183,8 @@ async function call(log) {
 
   const keys = await wait("the citizen's key on the desk", 30000, () => page.textContent("[data-testid=ph-heard]"));
   say(`KEYS ${keys}`);
+  await page.click("#ph-keys button[data-key='7']");
+  say("PRESSED 7");
 
   await page.click("#ph-hold");
   await page.waitForSelector("#ph-hold[aria-pressed=true]", { timeout: 10000 });
