@@ -6,6 +6,7 @@ import { chrome, signIn, live, api, t, clock, el, translate, dateTime, timeOfDay
 import { initParties, renderParties } from "/assets/desk-parties.js";
 import { initKb, kbPanel, kbRestore, kbCited, kbClear, kbContent } from "/assets/desk-kb.js";
 import { initArea, areaCode, areaShow, areaOptions, areaRestore } from "/assets/desk-area.js";
+import { initPhone } from "/assets/phone.js";
 
 let token = null;
 let view = null;
@@ -554,6 +555,7 @@ async function main() {
   initParties({ token: () => token, view: () => view, showError, unitName: (id) => units.get(id) });
   initKb({ token: () => token, showError, unitName: (id) => units.get(id) ?? id, queueName, keepWork, updateNext });
   render(signed.first);
+  initPhone(() => token).catch(showError);
   await loadCatalogue().catch(showError);
   $("btn-ready").addEventListener("click", () => setState({ state: "ready" }));
   $("btn-not-ready").addEventListener("click", () => setState({ state: "not_ready", reason: $("reason").value }));

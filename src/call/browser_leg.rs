@@ -47,12 +47,46 @@ impl BrowserLegs {
     }
 }
 
+/// What the agent desk's own phone needs to register as its agent (`GET /api/desk/phone`).
+/// The MD5 HA1, not the password (the config keeps none): a browser SIP client computes the
+/// digest response from it, and it is handed only to the agent's own token.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct PhoneCredentials {
+    pub sip_user: String,
+    pub realm: String,
+    /// H(sip_user:realm:password), MD5, lowercase hex.
+    pub ha1: String,
+}
+
+impl std::fmt::Debug for PhoneCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PhoneCredentials")
+            .field("sip_user", &self.sip_user)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Whether a phone reached at `peer` is a browser (SIP over WebSocket, RFC 7118).
 pub(crate) fn is_browser(peer: Peer) -> bool {
     matches!(peer.link, Link::Ws { .. })
 }
 
 impl CallEngine {
+    /// Agent `agent`'s phone credentials as configured now; `None` for an unknown agent or
+    /// one with only a SHA-256 HA1 (browser clients digest with MD5).
+    pub fn phone_credentials(&self, agent: &str) -> Option<PhoneCredentials> {
+        let a = self
+            .acd_files
+            .agents
+            .iter()
+            .find(|a| a.id.as_str() == agent)?;
+        Some(PhoneCredentials {
+            sip_user: a.sip_user.clone(),
+            realm: self.acd_files.realm.clone(),
+            ha1: a.credentials.ha1_md5.clone()?,
+        })
+    }
+
     /// The SDP offer for a browser agent's INVITE on `port`: a new WebRTC leg, kept until
     /// the answer, and its socket bound now. `Ok(None)` for any other phone (plain RTP).
     pub(crate) fn browser_offer(

@@ -249,6 +249,11 @@ pub struct RtpConfig {
     /// without it.
     #[serde(with = "humantime_serde")]
     pub conference_prime: Duration,
+    /// How long a browser agent's answered WebRTC leg may take to connect (ICE and DTLS,
+    /// 2s to 60s): a browser whose network blocks the media never does, and its call is
+    /// ended then, the reason in the record (`hotline_webrtc_agent_legs_failed_total`).
+    #[serde(with = "humantime_serde")]
+    pub webrtc_connect_timeout: Duration,
 }
 
 impl Default for RtpConfig {
@@ -262,6 +267,7 @@ impl Default for RtpConfig {
             media_timeout: Duration::from_secs(30),
             conference_queue: Duration::from_millis(200),
             conference_prime: Duration::from_millis(60),
+            webrtc_connect_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -568,6 +574,14 @@ impl Config {
             bad(
                 "conference_prime",
                 "rtp.conference_prime must be 20ms to 200ms in steps of 20ms, and at most rtp.conference_queue".into(),
+            );
+        }
+        if !(Duration::from_secs(2)..=Duration::from_secs(60))
+            .contains(&self.rtp.webrtc_connect_timeout)
+        {
+            bad(
+                "webrtc_connect_timeout",
+                "rtp.webrtc_connect_timeout must be from 2s to 60s".into(),
             );
         }
         for (key, value) in [

@@ -329,6 +329,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/wallboard/stream", get(wallboard_stream))
         .route("/api/desk", get(desk))
         .route("/api/desk/stream", get(desk_stream))
+        .route("/api/desk/phone", get(desk_phone))
         .with_state(state)
 }
 
@@ -445,6 +446,35 @@ pub(crate) async fn desk(
                 format!("agent {agent} is not in agents.toml"),
             )
         })
+}
+
+/// The SIP credentials of the calling agent's own phone (the desk's browser phone registers
+/// with them over `/ws`): the MD5 HA1, never the password; not cached.
+#[utoipa::path(get, path = "/api/desk/phone", tag = "agents", security(("bearer" = [])),
+    responses((status = 200, description = "The agent's SIP user, realm and MD5 HA1", body = crate::call::browser_leg::PhoneCredentials), (status = 401, description = "No or unknown token", body = ApiError), (status = 403, description = "Needs an agent's token", body = ApiError), (status = 404, description = "`no_phone`: the agent has no MD5 credentials", body = ApiError)))]
+pub(crate) async fn desk_phone(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let agent = desk_agent(&caller(&state, &headers)?)?;
+    let creds = state
+        .engine
+        .phone_credentials(agent.clone())
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no_phone",
+                format!("agent {agent} has no MD5 phone credentials in agents.toml"),
+            )
+        })?;
+    let mut res = Json(creds).into_response();
+    res.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store, private"),
+    );
+    Ok(res)
 }
 
 /// The calling agent's desk, pushed as `desk` events.

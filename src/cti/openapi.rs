@@ -66,6 +66,7 @@ use utoipa::{Modify, OpenApi};
         super::live::wallboard_stream,
         super::live::desk,
         super::live::desk_stream,
+        super::live::desk_phone,
         super::public::submit,
         super::public_follow::lookup,
         super::public_follow::upload,

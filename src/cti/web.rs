@@ -47,6 +47,9 @@ const ASSETS: &[Asset] = &[
     asset!("board-i18n.js", JS),
     asset!("analytics.js", JS),
     asset!("desk.js", JS),
+    asset!("phone.js", JS),
+    // JsSIP 3.13.8, vendored and pinned (MIT; web/jssip.LICENSE.txt): the desk's phone.
+    asset!("jssip.js", JS),
     asset!("desk-parties.js", JS),
     asset!("desk-kb.js", JS),
     asset!("desk-area.js", JS),

@@ -223,6 +223,9 @@ impl EngineTask {
                     EngineCommand::CallerOf { call, reply } => {
                         let _ = reply.send(self.core.caller_of(&call));
                     }
+                    EngineCommand::PhoneCredentials { agent, reply } => {
+                        let _ = reply.send(self.core.phone_credentials(&agent));
+                    }
                     EngineCommand::WrapUpDone { agent, reply } => {
                         let now = crate::shell::clock::now();
                         let _ = reply.send(self.core.wrap_up_done(&agent, now));

@@ -55,6 +55,11 @@ pub enum EngineCommand {
         call: String,
         reply: oneshot::Sender<Option<crate::call::engine::CallerOf>>,
     },
+    /// Answer with an agent's phone credentials (the desk's own phone).
+    PhoneCredentials {
+        agent: String,
+        reply: oneshot::Sender<Option<crate::call::browser_leg::PhoneCredentials>>,
+    },
     /// End an agent's wrap-up early.
     WrapUpDone {
         agent: String,
@@ -230,6 +235,15 @@ impl EngineHandle {
         call: String,
     ) -> Result<Option<crate::call::engine::CallerOf>, EngineGone> {
         self.ask(|reply| EngineCommand::CallerOf { call, reply })
+            .await
+    }
+
+    /// Agent `agent`'s phone credentials, for the desk's own phone.
+    pub async fn phone_credentials(
+        &self,
+        agent: String,
+    ) -> Result<Option<crate::call::browser_leg::PhoneCredentials>, EngineGone> {
+        self.ask(|reply| EngineCommand::PhoneCredentials { agent, reply })
             .await
     }
 

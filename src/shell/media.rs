@@ -194,6 +194,8 @@ pub struct MediaSettings {
     pub conference_queue: Duration,
     /// See `rtp.conference_prime`.
     pub conference_prime: Duration,
+    /// See `rtp.webrtc_connect_timeout`.
+    pub webrtc_connect_timeout: Duration,
 }
 
 /// One call's stream on a media task.

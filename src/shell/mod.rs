@@ -352,6 +352,7 @@ pub async fn run(
             media_timeout: Some(config.rtp.media_timeout).filter(|d| !d.is_zero()),
             conference_queue: config.rtp.conference_queue,
             conference_prime: config.rtp.conference_prime,
+            webrtc_connect_timeout: config.rtp.webrtc_connect_timeout,
         },
     )
     .context("cannot start the media threads")?;

@@ -407,3 +407,73 @@ fn a_failed_browser_leg_ends_the_call_with_its_reason_in_the_record() {
     );
     assert_eq!(sim.engine.counters.webrtc_legs_failed, 1);
 }
+
+/// A browser agent transfers the caller to another queue: its leg gets the BYE down the
+/// WebSocket and leaves the bridge; a SIP phone agent answers next, in the same recording.
+#[test]
+fn a_browser_agent_transfers_and_a_sip_phone_agent_takes_the_call_on() {
+    let mut sim = Sim::new();
+    let browser = register_browser(&mut sim);
+    let desk_phone = agents::register_phone(&mut sim, "1002", "demo-1002", 5082);
+    sim.engine
+        .set_agent_state("1002", crate::acd::model::StateRequest::Ready, sim.now)
+        .expect("ready");
+    sim.drain();
+    sim.answered();
+    let call = sim.call_id();
+    sim.engine.handle_digit(call, '1', sim.now);
+    sim.drain();
+    let invite = agents::last_request_to(&sim, browser, "INVITE");
+    let offer = String::from_utf8(invite.body.to_vec()).expect("utf-8 SDP");
+    let answer = browser_answer(&offer, sim.now);
+    answer_with(&mut sim, browser, &invite, answer);
+    assert_eq!(sim.engine.live_calls()[0].agent.as_deref(), Some("1001"));
+    let recording = sim.media.iter().find_map(|m| match m {
+        MediaCommand::Bridge { recording, .. } => Some(recording.clone()),
+        _ => None,
+    });
+    sim.engine
+        .transfer(call, "general", sim.now)
+        .expect("transferred");
+    sim.drain();
+    let bye = agents::last_request_to(&sim, browser, "BYE");
+    assert_eq!(bye.headers.call_id, invite.headers.call_id);
+    assert!(sim.media.contains(&MediaCommand::Unbridge { call }));
+    // The SIP phone is offered plain RTP (not WebRTC) and its answer opens a plain leg.
+    let second = agents::last_request_to(&sim, desk_phone, "INVITE");
+    let body = String::from_utf8_lossy(&second.body).to_string();
+    assert!(
+        body.contains("RTP/AVP") && !body.contains("fingerprint"),
+        "{body}"
+    );
+    let ok = Response::for_request(&second, 200, "OK")
+        .with_to_tag("desk2")
+        .with_body(
+            crate::sip::message::MediaType::new("application", "sdp"),
+            SDP.replace("6000", "7002"),
+        );
+    sim.engine
+        .handle_message(Message::Response(ok), desk_phone, sim.now);
+    sim.drain();
+    let live = &sim.engine.live_calls()[0];
+    assert_eq!(live.agent.as_deref(), Some("1002"));
+    assert_eq!(live.transfers, vec!["1001 → queue general"]);
+    assert!(sim
+        .media
+        .iter()
+        .any(|m| matches!(m, MediaCommand::OpenAgent { call: c, .. } if *c == call)));
+    let bridges: Vec<String> = sim
+        .media
+        .iter()
+        .filter_map(|m| match m {
+            MediaCommand::Bridge { recording, .. } => Some(recording.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(bridges.len(), 2);
+    assert_eq!(
+        Some(&bridges[1]),
+        recording.as_ref(),
+        "one recording for the call"
+    );
+}

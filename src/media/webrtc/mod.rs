@@ -68,6 +68,10 @@ pub enum WebRtcError {
     Fingerprint(String),
     #[error("ICE: the browser stopped answering connectivity checks")]
     IceDisconnected,
+    /// Answered, but ICE and DTLS did not come up in time (the browser's network blocks
+    /// the media, or it never sent a check).
+    #[error("ICE/DTLS did not connect within {0:?} of the answer: the media is blocked")]
+    ConnectTimeout(std::time::Duration),
     #[error("WebRTC: {0}")]
     Rtc(String),
     #[error(transparent)]
@@ -143,6 +147,8 @@ pub struct WebRtcLeg {
     state: LegState,
     out: VecDeque<LegOutput>,
     timeout: Option<Instant>,
+    /// Not connected by then: the leg fails (`ConnectTimeout`).
+    connect_deadline: Option<(Instant, std::time::Duration)>,
     /// The browser's first 48 kHz timestamp: inner times count from it (÷6).
     in_base_48k: Option<u32>,
     /// The last outgoing sequence number, extended to str0m's 64 bits.
@@ -209,6 +215,7 @@ impl WebRtcLeg {
             state: LegState::Offered,
             out: VecDeque::new(),
             timeout: None,
+            connect_deadline: None,
             in_base_48k: None,
             out_seq: None,
             stats: WebRtcStats::default(),
@@ -330,11 +337,26 @@ impl WebRtcLeg {
         self.input(input);
     }
 
+    /// The leg must be connected within `limit` of `now` (an ICE-lite leg sends no checks
+    /// of its own, so without this a browser that never reaches it would wait forever).
+    pub fn set_connect_timeout(&mut self, limit: std::time::Duration, now: Instant) {
+        if self.state != LegState::Connected {
+            self.connect_deadline = Some((now + limit, limit));
+        }
+    }
+
     /// The time [`Self::poll_timeout`] asked for has come.
     pub fn handle_timeout(&mut self, now: Instant) {
-        if self.state != LegState::Failed {
-            self.input(Input::Timeout(now));
+        if self.state == LegState::Failed {
+            return;
         }
+        if let Some((at, limit)) = self.connect_deadline {
+            if self.state != LegState::Connected && now >= at {
+                self.fail(WebRtcError::ConnectTimeout(limit));
+                return;
+            }
+        }
+        self.input(Input::Timeout(now));
     }
 
     /// A packet from the bridge for the browser, in the leg's inner media (G.711 audio in
@@ -424,7 +446,11 @@ impl WebRtcLeg {
     pub fn poll_timeout(&self) -> Option<Instant> {
         match self.state {
             LegState::Failed => None,
-            _ => self.timeout,
+            LegState::Connected => self.timeout,
+            _ => match (self.timeout, self.connect_deadline) {
+                (Some(t), Some((d, _))) => Some(t.min(d)),
+                (t, d) => t.or(d.map(|(d, _)| d)),
+            },
         }
     }
 

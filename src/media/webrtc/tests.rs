@@ -620,3 +620,35 @@ fn a_browsers_hold_and_resume_reoffers_are_answered_on_the_running_leg() {
     assert!(pair.engine.accept_offer("garbage", pair.now).is_err());
     assert_eq!(pair.engine.state(), LegState::Connected);
 }
+
+/// An answered leg whose browser never reaches it (its network blocks UDP) fails once the
+/// connect timeout passes, instead of waiting forever (ICE-lite sends no checks itself).
+#[test]
+fn an_answered_leg_that_never_connects_fails_at_its_connect_timeout() {
+    let now = crate::media::t0();
+    let (mut leg, offer) = WebRtcLeg::offer(addr(ENGINE), now).expect("offer");
+    let (_, answer) = Browser::answer(&offer, Offers::G711, now);
+    leg.accept_answer(&answer, now).expect("answer accepted");
+    leg.set_connect_timeout(Duration::from_secs(3), now);
+    while leg.poll_output().is_some() {}
+    let mut t = now;
+    let mut failed = None;
+    while t < now + Duration::from_secs(5) && failed.is_none() {
+        let due = leg.poll_timeout().expect("a wake-up while connecting");
+        assert!(
+            due <= now + Duration::from_secs(3),
+            "woken by the deadline at the latest"
+        );
+        t = due.max(t + Duration::from_millis(1));
+        leg.handle_timeout(t);
+        while let Some(o) = leg.poll_output() {
+            if let LegOutput::Failed(e) = o {
+                failed = Some((t, e));
+            }
+        }
+    }
+    let (at, e) = failed.expect("the leg failed");
+    assert!(matches!(e, WebRtcError::ConnectTimeout(_)), "{e}");
+    assert!(at >= now + Duration::from_secs(3) && at < now + Duration::from_millis(3100));
+    assert_eq!(leg.state(), LegState::Failed);
+}

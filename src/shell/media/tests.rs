@@ -117,6 +117,7 @@ async fn a_bridged_call_becomes_a_three_way_conference_over_loopback() {
             media_timeout: None,
             conference_queue: Duration::from_millis(200),
             conference_prime: Duration::from_millis(40),
+            webrtc_connect_timeout: Duration::from_secs(10),
         },
     )
     .unwrap();
@@ -239,6 +240,7 @@ async fn a_late_tick_mixes_the_packets_waiting_for_it_before_ticking() {
             media_timeout: None,
             conference_queue: Duration::from_millis(200),
             conference_prime: Duration::from_millis(40),
+            webrtc_connect_timeout: Duration::from_secs(10),
         },
         data_dir: dir.path().to_path_buf(),
         prompts: Arc::new(Prompts::load_dir(dir.path()).unwrap()),
@@ -379,6 +381,7 @@ async fn stalled_conference(at_tick: bool) -> (usize, Vec<bool>, u64) {
             media_timeout: None,
             conference_queue: Duration::from_millis(200),
             conference_prime: Duration::from_millis(40),
+            webrtc_connect_timeout: Duration::from_secs(10),
         },
     )
     .unwrap();

@@ -83,6 +83,8 @@ impl Worker {
             sender: Some(sender),
             receiver,
         });
+        let mut leg = leg;
+        leg.set_connect_timeout(self.settings.webrtc_connect_timeout, clock::now());
         s.webrtc = Some(WebRtcAgent { leg });
         self.counters.webrtc.legs.fetch_add(1, Ordering::Relaxed);
         self.drain_webrtc(call);

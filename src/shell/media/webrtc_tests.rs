@@ -157,6 +157,7 @@ async fn a_caller_is_bridged_to_a_browser_agent_over_dtls_srtp_and_recorded() {
             media_timeout: None,
             conference_queue: Duration::from_millis(200),
             conference_prime: Duration::from_millis(40),
+            webrtc_connect_timeout: Duration::from_secs(10),
         },
     )
     .expect("media tasks");
@@ -298,6 +299,7 @@ async fn a_browser_leg_with_a_forged_fingerprint_is_refused_and_counted() {
             media_timeout: None,
             conference_queue: Duration::from_millis(200),
             conference_prime: Duration::from_millis(40),
+            webrtc_connect_timeout: Duration::from_secs(10),
         },
     )
     .expect("media tasks");
