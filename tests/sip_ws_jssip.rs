@@ -14,19 +14,7 @@ mod common;
 use std::time::Duration;
 
 use common::pages::start_page;
-use common::{http_request, root, sipp, wait_for, Engine};
-
-/// Agent `id`'s password as `config/agents.toml` ships it.
-fn shipped_password(id: &str) -> String {
-    let text = std::fs::read_to_string(root().join("config/agents.toml")).expect("agents.toml");
-    let doc: toml::Value = toml::from_str(&text).expect("agents.toml parses");
-    doc.get("agent")
-        .and_then(toml::Value::as_array)
-        .and_then(|a| a.iter().find(|x| x["id"].as_str() == Some(id)))
-        .and_then(|a| a["password"].as_str())
-        .unwrap_or_else(|| panic!("{id} has a password in config/agents.toml"))
-        .to_string()
-}
+use common::{http_request, shipped_password, sipp, wait_for, Engine};
 
 fn registered(engine: &Engine, id: &str) -> Option<bool> {
     let (_, body) = http_request(

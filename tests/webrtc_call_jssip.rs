@@ -23,19 +23,7 @@ use common::tone_calls::{
     citizen_calls_until_bye, recording, registered_and_ready, window, AGENT_HZ, CITIZEN_HZ,
 };
 use common::tones::{assert_hears, Law};
-use common::{root, Engine};
-
-/// Agent `id`'s password as `config/agents.toml` ships it.
-fn shipped_password(id: &str) -> String {
-    let text = std::fs::read_to_string(root().join("config/agents.toml")).expect("agents.toml");
-    let doc: toml::Value = toml::from_str(&text).expect("agents.toml parses");
-    doc.get("agent")
-        .and_then(toml::Value::as_array)
-        .and_then(|a| a.iter().find(|x| x["id"].as_str() == Some(id)))
-        .and_then(|a| a["password"].as_str())
-        .unwrap_or_else(|| panic!("{id} has a password in config/agents.toml"))
-        .to_string()
-}
+use common::{shipped_password, Engine};
 
 /// 20 s of `hz` at 48 kHz, mono 16-bit: Chromium's fake microphone loops it.
 fn tone_wav(path: &std::path::Path, hz: f64) {

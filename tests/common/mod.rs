@@ -338,3 +338,15 @@ pub fn wait_for<T>(limit: Duration, mut f: impl FnMut() -> Option<T>) -> Option<
     }
     None
 }
+
+/// Agent `id`'s password as `config/agents.toml` ships it.
+pub fn shipped_password(id: &str) -> String {
+    let text = std::fs::read_to_string(root().join("config/agents.toml")).expect("agents.toml");
+    let doc: toml::Value = toml::from_str(&text).expect("agents.toml parses");
+    doc.get("agent")
+        .and_then(toml::Value::as_array)
+        .and_then(|a| a.iter().find(|x| x["id"].as_str() == Some(id)))
+        .and_then(|a| a["password"].as_str())
+        .unwrap_or_else(|| panic!("{id} has a password in config/agents.toml"))
+        .to_string()
+}
