@@ -80,15 +80,28 @@ fn register_browser(sim: &mut Sim) -> Peer {
     phone
 }
 
-#[test]
-fn the_acds_invite_the_hold_answer_and_the_bye_go_down_the_agents_websocket() {
-    let mut sim = Sim::new();
-    let phone = register_browser(&mut sim);
+/// A caller presses 1 and the ACD rings the registered browser: the phone, the call and
+/// the INVITE it was sent.
+fn ring_browser(
+    sim: &mut Sim,
+) -> (
+    Peer,
+    crate::call::session::CallId,
+    crate::sip::message::Request,
+) {
+    let phone = register_browser(sim);
     sim.answered();
     let call = sim.call_id();
     sim.engine.handle_digit(call, '1', sim.now);
     sim.drain();
-    let invite = agents::last_request_to(&sim, phone, "INVITE");
+    let invite = agents::last_request_to(sim, phone, "INVITE");
+    (phone, call, invite)
+}
+
+#[test]
+fn the_acds_invite_the_hold_answer_and_the_bye_go_down_the_agents_websocket() {
+    let mut sim = Sim::new();
+    let (phone, _, invite) = ring_browser(&mut sim);
     assert_eq!(invite.uri.to_string(), "sip:r8s1@k3l2.invalid;transport=ws");
     assert_eq!(
         invite.headers.top_via().map(|v| v.transport.clone()),
@@ -198,12 +211,7 @@ fn a_closed_websocket_takes_its_registration_with_it() {
 #[test]
 fn a_browser_agent_is_offered_webrtc_and_its_answer_opens_the_webrtc_leg() {
     let mut sim = Sim::new();
-    let phone = register_browser(&mut sim);
-    sim.answered();
-    let call = sim.call_id();
-    sim.engine.handle_digit(call, '1', sim.now);
-    sim.drain();
-    let invite = agents::last_request_to(&sim, phone, "INVITE");
+    let (phone, call, invite) = ring_browser(&mut sim);
     let offer = String::from_utf8(invite.body.to_vec()).expect("utf-8 SDP");
     for needed in [
         "UDP/TLS/RTP/SAVPF",
@@ -314,12 +322,7 @@ fn an_unusable_browser_answer_is_acked_hung_up_and_the_caller_waits_again() {
         }),
     ] {
         let mut sim = Sim::new();
-        let phone = register_browser(&mut sim);
-        sim.answered();
-        let call = sim.call_id();
-        sim.engine.handle_digit(call, '1', sim.now);
-        sim.drain();
-        let invite = agents::last_request_to(&sim, phone, "INVITE");
+        let (phone, _, invite) = ring_browser(&mut sim);
         let offer = String::from_utf8(invite.body.to_vec()).expect("utf-8 SDP");
         let answer = tamper(browser_answer(&offer, sim.now));
         answer_with(&mut sim, phone, &invite, answer);
@@ -355,12 +358,7 @@ fn an_unusable_browser_answer_is_acked_hung_up_and_the_caller_waits_again() {
 #[test]
 fn a_browser_that_does_not_answer_is_cancelled_like_a_phone() {
     let mut sim = Sim::new();
-    let phone = register_browser(&mut sim);
-    sim.answered();
-    let call = sim.call_id();
-    sim.engine.handle_digit(call, '1', sim.now);
-    sim.drain();
-    let invite = agents::last_request_to(&sim, phone, "INVITE");
+    let (phone, _, invite) = ring_browser(&mut sim);
     sim.advance(Duration::from_secs(40));
     let cancel = agents::last_request_to(&sim, phone, "CANCEL");
     assert_eq!(cancel.headers.call_id, invite.headers.call_id);
@@ -379,12 +377,7 @@ fn a_browser_that_does_not_answer_is_cancelled_like_a_phone() {
 #[test]
 fn a_failed_browser_leg_ends_the_call_with_its_reason_in_the_record() {
     let mut sim = Sim::new();
-    let phone = register_browser(&mut sim);
-    sim.answered();
-    let call = sim.call_id();
-    sim.engine.handle_digit(call, '1', sim.now);
-    sim.drain();
-    let invite = agents::last_request_to(&sim, phone, "INVITE");
+    let (phone, call, invite) = ring_browser(&mut sim);
     let offer = String::from_utf8(invite.body.to_vec()).expect("utf-8 SDP");
     let answer = browser_answer(&offer, sim.now);
     answer_with(&mut sim, phone, &invite, answer);
