@@ -92,7 +92,7 @@ fn run(c: &mut Criterion, name: &str, caller: Codec, agent: Codec) {
     });
     group.finish();
     let st = bridges[0].recorder_stats();
-    println!(
+    eprintln!(
         "{name}: recorder of call 0 after the bench: written {} filled {} dropped {}",
         st.written, st.filled, st.dropped
     );

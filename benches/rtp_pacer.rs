@@ -50,7 +50,7 @@ fn pacer_tick(c: &mut Criterion) {
     });
     group.finish();
     let s = pacer.stats();
-    println!(
+    eprintln!(
         "pacer stats after bench: sent {} late {} skipped {}",
         s.sent, s.late, s.skipped
     );

@@ -204,7 +204,10 @@ fn bench(c: &mut Criterion) {
     // the engine takes it (timed).
     let pair = std::cell::RefCell::new(Pair::connect(t0, false));
     let mut seq: u64 = 0;
+    // `--list` (cargo-nextest asks every target for its tests) runs no routine.
+    let ran = std::cell::Cell::new(false);
     g.bench_function("unprotect_pcmu", |b| {
+        ran.set(true);
         b.iter_batched(
             || {
                 let mut pair = pair.borrow_mut();
@@ -239,7 +242,7 @@ fn bench(c: &mut Criterion) {
     });
     let got = pair.borrow().engine.stats().to_bridge;
     assert!(
-        got > 0,
+        got > 0 || !ran.get(),
         "the engine decrypted nothing: the bench measured no unprotect"
     );
 

@@ -234,6 +234,25 @@ fn a_broken_config_names_its_file_and_line() {
 }
 
 #[test]
+fn a_storage_url_that_is_not_postgres_is_refused_at_its_line_without_the_password() {
+    let (dir, config) = project(&shipped_menus());
+    std::fs::write(
+        &config,
+        "[storage]\ndata_dir = \"data\"\nurl = \"mysql://hotline:s3cret@127.0.0.1/hotline\"\n",
+    )
+    .expect("config");
+    let (code, _, stderr) = check(&config);
+    assert_eq!(code, 1);
+    let expected = format!("{}:3:", dir.path().join("config/hotline.toml").display());
+    assert!(
+        stderr.contains(&expected),
+        "wanted {expected} in:\n{stderr}"
+    );
+    assert!(stderr.contains("PostgreSQL URL"), "{stderr}");
+    assert!(!stderr.contains("s3cret"), "{stderr}");
+}
+
+#[test]
 fn serve_refuses_demo_passwords_beyond_loopback() {
     // Refused before any socket is bound, so nothing listens on the network.
     let out = Command::new(env!("CARGO_BIN_EXE_hotline"))

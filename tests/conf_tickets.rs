@@ -148,7 +148,8 @@ fn complete(version: u64) -> Value {
 #[test]
 fn the_calls_parties_reach_the_ticket_and_the_monitoring_audit_and_survive_a_restart() {
     let dir = tempfile::tempdir().expect("tmp");
-    let config = project(dir.path(), 33000);
+    let ports = common::ports::lease();
+    let config = project(dir.path(), ports.first);
     let data = dir.path().join("data");
     let (ta, tb) = feed_the_shell(&data, config.parent().expect("config dir"));
 

@@ -15,7 +15,6 @@
 mod common;
 
 use std::path::Path;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use common::baresip::{start_baresip_with, Baresip};
@@ -24,12 +23,11 @@ use common::tone_calls::citizen_calls;
 use common::tones::{Law, ToneEndpoint};
 use common::{http_request, sipp, wait_for, Engine};
 
-/// One Chromium page, two or three phones and an engine per test: on a 2-core machine the
-/// page tests take turns, or their pages time out waiting for each other's CPU.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+/// One Chromium page with live media, phones and an engine per test: on a 2-core machine
+/// these tests take turns (across test processes too), or their pages and media time out
+/// waiting for each other's CPU.
+fn one_at_a_time() -> common::ports::Turn {
+    common::ports::turn("page-with-media")
 }
 
 /// A baresip phone for `user`/`password` that answers by itself, once registered.

@@ -25,7 +25,8 @@ fn sha256_hex(path: &Path) -> String {
 #[test]
 fn kill_9_leaves_an_interrupted_record_for_every_live_call_with_its_recording_attached() {
     let dir = tempfile::tempdir().expect("tmp");
-    let config = project(dir.path(), 33400);
+    let ports = common::ports::lease();
+    let config = project(dir.path(), ports.first);
     let data = dir.path().join("data");
     let mut first = Proc::start(&config, &data, dir.path().join("first.log"));
     let (_phone_dir, _phone) = first.agent_1001_ready();

@@ -21,12 +21,11 @@ use common::tone_calls::{citizen_calls_until_bye, recording, window, AGENT_HZ, C
 use common::tones::{assert_hears, Law};
 use common::{http_request, Engine};
 
-/// One Chromium, a SIPp citizen and an engine per test: on a 2-core machine the page tests
-/// take turns, or their media and pages time out waiting for each other's CPU.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+/// One Chromium page with live media, phones and an engine per test: on a 2-core machine
+/// these tests take turns (across test processes too), or their pages and media time out
+/// waiting for each other's CPU.
+fn one_at_a_time() -> common::ports::Turn {
+    common::ports::turn("page-with-media")
 }
 
 /// 20 s of `hz` at 48 kHz, mono 16-bit: Chromium's fake microphone loops it.

@@ -244,7 +244,8 @@ fn a_full_data_folder_answers_507_raises_the_alarm_and_loses_no_draft() {
         eprintln!("SKIPPED: cannot mount a tmpfs here (needs root); the capped-store test covers the retry and the 507");
         return;
     };
-    let config = project(dir.path(), 33600);
+    let ports = common::ports::lease();
+    let config = project(dir.path(), ports.first);
     let engine = Proc::start(&config, &data, dir.path().join("engine.log"));
     let (_phone_dir, _phone) = engine.agent_1001_ready();
 

@@ -273,15 +273,19 @@ fn callers_who_vanish_after_the_ack_are_ended_and_new_calls_are_answered() {
     // 40 ports: 30 for callers (10 kept for agents), so 50 dead calls fill the range. They
     // all come from one address at once: the per-source set-up limit is off here so that
     // the ports, not that limit, are what runs out.
-    let engine = Engine::start(
-        "[sip]\nmax_setup_per_source = 0\n[rtp]\nport_min = 31000\nport_max = 31078\nagent_reserve = 10\nrelatch_after = \"500ms\"\nmedia_timeout = \"2s\"\n",
-    );
+    let ports = common::ports::lease();
+    let callers = common::ports::lease();
+    let engine = Engine::start(&format!(
+        "[sip]\nmax_setup_per_source = 0\n[rtp]\nport_min = {}\nport_max = {}\nagent_reserve = 10\nrelatch_after = \"500ms\"\nmedia_timeout = \"2s\"\n",
+        ports.first,
+        ports.first + 78
+    ));
     let sip = Sip::new(engine.sip);
     let n = 50;
     let mut answered_ids = HashSet::new();
     let mut refused = HashSet::new();
     for k in 0..n {
-        sip.invite(&format!("dead-{k}"), 40000 + 2 * k);
+        sip.invite(&format!("dead-{k}"), callers.first + 2 * k);
     }
     // Collect the answers (ACK every 200), then the BYEs (answer each), bounded in time.
     let mut byes = HashSet::new();
@@ -343,7 +347,7 @@ fn callers_who_vanish_after_the_ack_are_ended_and_new_calls_are_answered() {
     );
     assert_eq!(sample(&metrics, r#"hotline_calls{state="ivr"}"#), 0);
     // The hotline answers again.
-    let fresh = call(&sip, "fresh-1", 45000, Duration::from_secs(5));
+    let fresh = call(&sip, "fresh-1", callers.first + 150, Duration::from_secs(5));
     assert!(
         fresh.is_some(),
         "a new call is answered; log:\n{}",

@@ -204,7 +204,8 @@ fn project(dir: &Path, rtp_min: u16) -> PathBuf {
 #[test]
 fn a_restarted_engine_rings_the_agents_phone_without_a_new_register_and_keeps_states() {
     let dir = tempfile::tempdir().expect("tmp");
-    let config = project(dir.path(), 31000);
+    let ports = common::ports::lease();
+    let config = project(dir.path(), ports.first);
     let data = dir.path().join("data");
     let mut first = Proc::start(&config, &data, "127.0.0.1:0", dir.path().join("first.log"));
     let phone_dir = tempfile::tempdir().expect("tmp");
@@ -281,7 +282,8 @@ fn a_restarted_engine_rings_the_agents_phone_without_a_new_register_and_keeps_st
 #[test]
 fn sighup_during_a_bridged_call_applies_changes_and_refuses_a_broken_file() {
     let dir = tempfile::tempdir().expect("tmp");
-    let config = project(dir.path(), 31200);
+    let ports = common::ports::lease();
+    let config = project(dir.path(), ports.first);
     let data = dir.path().join("data");
     let engine = Proc::start(&config, &data, "127.0.0.1:0", dir.path().join("engine.log"));
     let phone_dir = tempfile::tempdir().expect("tmp");

@@ -63,7 +63,8 @@ fn offered_to(p: &Proc, agent: &str, want: &str) {
 #[test]
 fn a_web_request_is_offered_accepted_handled_and_survives_a_restart_while_it_waits() {
     let dir = tempfile::tempdir().expect("tmp");
-    let config = project(dir.path(), 27600);
+    let ports = common::ports::lease();
+    let config = project(dir.path(), ports.first);
     let data = dir.path().join("data");
     let mut p = Proc::start(&config, &data, dir.path().join("engine.log"));
 

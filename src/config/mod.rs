@@ -6,11 +6,13 @@ mod kb;
 mod kpi;
 mod numbers;
 mod public;
+mod storage;
 mod trunk;
 pub use kb::KbConfig;
 pub use kpi::KpiConfig;
 pub use numbers::{number_specs, ConfigSource, NoticePrompt, NumberEntry};
 pub use public::PublicConfig;
+pub use storage::StorageConfig;
 pub use trunk::TrunkConfig;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -318,21 +320,6 @@ impl Default for HttpConfig {
     }
 }
 
-/// Where records, recordings and the ticket database live.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct StorageConfig {
-    pub data_dir: PathBuf,
-}
-
-impl Default for StorageConfig {
-    fn default() -> Self {
-        Self {
-            data_dir: PathBuf::from("data"),
-        }
-    }
-}
-
 /// Citizens' data over the API (rule C16).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -510,6 +497,9 @@ impl Config {
                     format!("transfer.numbers: {name:?} = {number:?} is not a dialable number (digits, optionally a leading '+')"),
                 );
             }
+        }
+        if let Some(message) = self.storage.url_problem() {
+            bad("url", message);
         }
         if self.sip.t1.is_zero() || self.sip.t2 < self.sip.t1 {
             bad(

@@ -287,6 +287,11 @@ pub async fn run(
     use anyhow::Context;
     let sip_addr = listeners.sip_udp.local_addr()?;
     let http_addr = listeners.http.local_addr()?;
+    if config.storage.url.is_some() {
+        anyhow::bail!(
+            "[storage] url: PostgreSQL storage is not in this build yet; remove the key to keep the stores in SQLite under data_dir"
+        );
+    }
     private_fs::secure_data_dir(&config.storage.data_dir).with_context(|| {
         format!(
             "cannot create the data folder {}",

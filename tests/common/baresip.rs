@@ -13,6 +13,8 @@ pub struct Baresip {
     control: u16,
     /// Where `sndfile` writes its dumps, when recording.
     dumps: Option<PathBuf>,
+    /// Its RTP ports, leased from every other test on the machine.
+    _ports: super::ports::PortBlock,
 }
 
 /// How a test's phone sounds, and whether it keeps what it hears.
@@ -163,9 +165,9 @@ pub fn start_baresip_audio(dir: &Path, accounts: &str, audio: PhoneAudio) -> Bar
         w.write_sample(v as i16).expect("sample");
     }
     w.finalize().expect("tone written");
-    // Each phone of this test binary gets its own RTP range.
-    static NEXT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
-    let rtp = 40000 + 1000 * (NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 20);
+    // Each phone gets its own RTP range.
+    let ports = super::ports::lease();
+    let rtp = ports.first;
     let dumps = audio.record_heard.then(|| dir.join("heard"));
     let recording = match &dumps {
         Some(d) => {
@@ -189,7 +191,7 @@ pub fn start_baresip_audio(dir: &Path, accounts: &str, audio: PhoneAudio) -> Bar
          module_app\t\tctrl_tcp.so\n\
          ctrl_tcp_listen\t\t127.0.0.1:{control}\n\
          {recording}",
-        rtp + 998,
+        ports.last(),
         tone.display(),
     );
     std::fs::write(dir.join("config"), config).expect("baresip config");
@@ -206,5 +208,6 @@ pub fn start_baresip_audio(dir: &Path, accounts: &str, audio: PhoneAudio) -> Bar
         child,
         control,
         dumps,
+        _ports: ports,
     }
 }

@@ -8,6 +8,8 @@ pub mod callback;
 pub mod linphone;
 pub mod pages;
 pub mod pcap;
+pub mod ports;
+pub mod postgres;
 pub mod proc;
 pub mod public;
 pub mod tone_calls;
@@ -27,16 +29,9 @@ pub struct Engine {
     pub http: SocketAddr,
     pub data_dir: tempfile::TempDir,
     stderr_log: PathBuf,
-}
-
-/// A 200-port RTP block (100 calls) no other engine of this test run uses.
-fn rtp_block() -> u16 {
-    use std::sync::atomic::{AtomicU16, Ordering};
-    static NEXT: AtomicU16 = AtomicU16::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    // Spread test binaries (processes) apart too.
-    let spread = (std::process::id() % 7) as u16 * 6;
-    20000 + ((n + spread) % 45) * 200
+    /// Its RTP range, leased from every other test on the machine (none when the test's
+    /// own `[rtp]` table names one).
+    _ports: Option<ports::PortBlock>,
 }
 
 /// The project root (where `config/` and `ivr-menus/` live).
@@ -93,13 +88,15 @@ impl Engine {
         }
         let config = dir.join("config/hotline.toml");
         let mut text = String::from(extra_toml);
+        let mut leased = None;
         if !extra_toml.contains("[rtp]") {
-            let block = rtp_block();
+            let block = ports::lease();
             text.push_str(&format!(
                 "\n[rtp]\nport_min = {}\nport_max = {}\n",
-                block,
-                block + 198
+                block.first,
+                block.last() - 1
             ));
+            leased = Some(block);
         }
         std::fs::write(&config, text).expect("write config");
         let stderr_log = data_dir.path().join("engine.log");
@@ -160,6 +157,7 @@ impl Engine {
             http: http.expect("http addr"),
             data_dir,
             stderr_log,
+            _ports: leased,
         }
     }
 
