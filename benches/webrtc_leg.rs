@@ -8,7 +8,8 @@
 //! - `unprotect_pcmu`: one SRTP datagram from the browser → the bridge's plain RTP packet
 //!   (`handle_datagram` + drain); each iteration gets a fresh datagram (SRTP refuses replays).
 //! - `protect_opus`: the same as `protect_pcmu` when the browser answered Opus only: G.711
-//!   decode, libopus encode at 8 kHz, SRTP.
+//!   decode, libopus encode at 8 kHz (complexity 5, the default of `[rtp] opus_complexity`),
+//!   SRTP; `protect_opus_c0` / `_c10` at complexity 0 and 10, the setting's two ends.
 //! - `plain_rtp_leg`: what a SIP phone's leg does per packet instead: parse the received
 //!   packet, re-stamp it on the leg's `RtpSender`.
 //!
@@ -50,8 +51,14 @@ struct Pair {
 }
 
 impl Pair {
-    fn connect(t0: Instant, opus_only: bool) -> Pair {
-        let (engine, offer) = WebRtcLeg::offer(addr("127.0.0.1:40000"), t0).expect("offer");
+    /// `opus`: the browser answers Opus only and the leg encodes at that complexity;
+    /// `None`: PCMU.
+    fn connect(t0: Instant, opus: Option<u8>) -> Pair {
+        let opus_only = opus.is_some();
+        let (mut engine, offer) = WebRtcLeg::offer(addr("127.0.0.1:40000"), t0).expect("offer");
+        if let Some(c) = opus {
+            engine.set_opus_complexity(c);
+        }
         let cfg = Rtc::builder().set_rtp_mode(true).clear_codecs();
         let cfg = if opus_only {
             cfg.enable_opus(true, false)
@@ -180,12 +187,17 @@ fn bench(c: &mut Criterion) {
 
     g.sample_size(20);
     g.bench_function("handshake", |b| {
-        b.iter(|| black_box(Pair::connect(t0, false).now));
+        b.iter(|| black_box(Pair::connect(t0, None).now));
     });
     g.sample_size(100);
     g.throughput(Throughput::Elements(1));
 
-    for (name, opus) in [("protect_pcmu", false), ("protect_opus", true)] {
+    for (name, opus) in [
+        ("protect_pcmu", None),
+        ("protect_opus", Some(5)),
+        ("protect_opus_c0", Some(0)),
+        ("protect_opus_c10", Some(10)),
+    ] {
         let mut pair = Pair::connect(t0, opus);
         let mut seq: u16 = 0;
         g.bench_function(name, |b| {
@@ -202,7 +214,7 @@ fn bench(c: &mut Criterion) {
 
     // Setup and routine both need the pair: the browser makes the datagram (not timed),
     // the engine takes it (timed).
-    let pair = std::cell::RefCell::new(Pair::connect(t0, false));
+    let pair = std::cell::RefCell::new(Pair::connect(t0, None));
     let mut seq: u64 = 0;
     // `--list` (cargo-nextest asks every target for its tests) runs no routine.
     let ran = std::cell::Cell::new(false);

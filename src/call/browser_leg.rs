@@ -100,11 +100,12 @@ impl CallEngine {
             return Ok(None);
         }
         let local = SocketAddr::new(self.cfg.rtp_address, port);
-        let (leg, sdp) = WebRtcLeg::offer(local, now).map_err(|e| {
+        let (mut leg, sdp) = WebRtcLeg::offer(local, now).map_err(|e| {
             tracing::error!(call = %id, %local, error = %e, "no WebRTC offer for a browser agent");
             self.ports.release(port);
             LegStartError::NotSent
         })?;
+        leg.set_opus_complexity(self.cfg.opus_complexity);
         self.browser.pending.insert(id, (port, leg));
         self.out
             .push_back(Output::Media(MediaCommand::ReserveLeg { call: id, port }));

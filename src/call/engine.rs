@@ -78,6 +78,8 @@ pub struct EngineConfig {
     pub user_agent: String,
     /// Address announced in SDP and bound for RTP.
     pub rtp_address: IpAddr,
+    /// Browser agents' Opus encoder complexity (`[rtp] opus_complexity`).
+    pub opus_complexity: u8,
     pub rtp_port_min: u16,
     pub rtp_port_max: u16,
     /// Ports only agents' legs may take.

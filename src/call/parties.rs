@@ -186,6 +186,10 @@ pub enum ConferenceError {
     NoSupervisorPhone(String),
     #[error("party {party} of call {call} is not a supervisor")]
     NotASupervisor { call: String, party: u8 },
+    /// The party's phone is a browser: extra parties' legs are plain RTP today, which a
+    /// browser refuses (WebRTC only), so the leg is never offered rather than left to fail.
+    #[error("{who}'s phone is a browser (WebRTC): it can take calls as their agent, but cannot yet be consulted, conferenced or listen in; use a SIP phone for that")]
+    BrowserPhone { who: String },
 }
 
 /// Whether a call's party hears another (the rules of [`PartyRole`] and [`MonitorMode`]).

@@ -74,6 +74,12 @@ impl CallEngine {
             }
             PartyTarget::Supervisor { user, mode } => {
                 let leg = self.supervisor_phone_target(id, user, *mode, now)?;
+                if crate::call::browser_leg::is_browser(leg.peer) {
+                    self.counters.browser_parties_refused += 1;
+                    return Err(ConferenceError::BrowserPhone {
+                        who: format!("supervisor {user}"),
+                    });
+                }
                 Ok((
                     leg,
                     PartyKind::Supervisor {
@@ -86,6 +92,14 @@ impl CallEngine {
                 let agent = self.engage_agent(id, target, now)?;
                 let agent_id = crate::acd::model::AgentId::from(agent.as_str());
                 match self.agent_phone_target(id, &agent_id, now) {
+                    Some(leg) if crate::call::browser_leg::is_browser(leg.peer) => {
+                        self.assist_over(&agent, false, now);
+                        self.counters.browser_parties_refused += 1;
+                        tracing::info!(call = %id, %agent, "a browser phone cannot be an extra party yet; refused");
+                        Err(ConferenceError::BrowserPhone {
+                            who: format!("agent {agent}"),
+                        })
+                    }
                     Some(leg) => Ok((leg, PartyKind::Agent { agent })),
                     None => {
                         self.assist_over(&agent, false, now);

@@ -256,6 +256,9 @@ pub struct RtpConfig {
     /// ended then, the reason in the record (`hotline_webrtc_agent_legs_failed_total`).
     #[serde(with = "humantime_serde")]
     pub webrtc_connect_timeout: Duration,
+    /// libopus's encoder complexity (0–10) for browser agents that answer Opus only: each
+    /// step up buys a little quality for more CPU per frame (docs/PERFORMANCE.md).
+    pub opus_complexity: u8,
 }
 
 impl Default for RtpConfig {
@@ -270,6 +273,7 @@ impl Default for RtpConfig {
             conference_queue: Duration::from_millis(200),
             conference_prime: Duration::from_millis(60),
             webrtc_connect_timeout: Duration::from_secs(10),
+            opus_complexity: crate::media::webrtc::DEFAULT_OPUS_COMPLEXITY,
         }
     }
 }
@@ -574,6 +578,12 @@ impl Config {
                 "rtp.webrtc_connect_timeout must be from 2s to 60s".into(),
             );
         }
+        if self.rtp.opus_complexity > crate::media::webrtc::MAX_OPUS_COMPLEXITY {
+            bad(
+                "opus_complexity",
+                "rtp.opus_complexity must be from 0 to 10 (libopus's encoder complexity)".into(),
+            );
+        }
         for (key, value) in [
             ("max_in_ivr", self.ivr.max_in_ivr),
             ("max_in_queue", self.ivr.max_in_queue),
@@ -738,6 +748,24 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.starts_with("x.toml:3: "), "{msg}");
         assert!(msg.contains("lisen"), "{msg}");
+    }
+
+    #[test]
+    fn opus_complexity_defaults_to_5_and_above_10_is_refused_with_its_line() {
+        let config = Config::parse("", Path::new("x.toml")).unwrap();
+        assert_eq!(config.rtp.opus_complexity, 5);
+        let text = "[rtp]\nopus_complexity = 0\n";
+        let config = Config::parse(text, Path::new("x.toml")).unwrap();
+        assert_eq!(config.rtp.opus_complexity, 0);
+        assert!(config.validate(text, Path::new("x.toml")).is_ok());
+        let text = "[rtp]\nport_min = 20000\nopus_complexity = 11\n";
+        let config = Config::parse(text, Path::new("x.toml")).unwrap();
+        let errs = config.validate(text, Path::new("x.toml")).unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0].to_string().starts_with("x.toml:3: "), "{}", errs[0]);
+        // Not a number of 0–255 at all: refused by the type, with its line.
+        let err = Config::parse("[rtp]\nopus_complexity = -1\n", Path::new("x.toml")).unwrap_err();
+        assert!(err.to_string().starts_with("x.toml:2: "), "{err}");
     }
 
     #[test]

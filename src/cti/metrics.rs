@@ -529,6 +529,12 @@ fn sip(w: &mut Writer, s: &Scrape) {
     );
     counter(
         w,
+        "hotline_webrtc_parties_refused_total",
+        "Consults, conferences and monitoring refused: the party's phone is a browser (extra parties are plain RTP only).",
+        c.browser_parties_refused,
+    );
+    counter(
+        w,
         "hotline_sip_parse_errors_total",
         "Datagrams or stream frames that were not valid SIP.",
         c.parse_errors,

@@ -375,6 +375,7 @@ pub async fn run(
         },
         user_agent: config.sip.user_agent.clone(),
         rtp_address: config.rtp.address,
+        opus_complexity: config.rtp.opus_complexity,
         rtp_port_min: config.rtp.port_min,
         rtp_port_max: config.rtp.port_max,
         rtp_agent_reserve: config.rtp.agent_reserve,

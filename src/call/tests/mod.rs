@@ -23,6 +23,7 @@ fn config(answer_delay: Duration) -> EngineConfig {
         timers: TimerConfig::default(),
         user_agent: "hotline-test".into(),
         rtp_address: "127.0.0.1".parse().unwrap(),
+        opus_complexity: crate::media::webrtc::DEFAULT_OPUS_COMPLEXITY,
         rtp_port_min: 20000,
         rtp_port_max: 20010,
         rtp_agent_reserve: 1,

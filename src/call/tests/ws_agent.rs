@@ -470,3 +470,69 @@ fn a_browser_agent_transfers_and_a_sip_phone_agent_takes_the_call_on() {
         "one recording for the call"
     );
 }
+
+/// A browser agent cannot be an extra party yet (those legs are plain RTP, which a browser
+/// refuses): consulting or conferencing one is refused at once with the reason, nothing is
+/// sent down its WebSocket, it stays ready, and the call goes on with its agent.
+#[test]
+fn a_browser_agent_asked_to_a_consult_or_conference_is_refused_with_the_reason() {
+    use crate::call::parties::{ConferenceError, PartyTarget};
+    use crate::call::record::PartyRole;
+    let mut sim = Sim::new();
+    // Agent 1002 on a SIP phone takes the call (the enterprise queue reaches it after 8 s).
+    let desk_phone = agents::register_phone(&mut sim, "1002", "demo-1002", 5082);
+    sim.engine
+        .set_agent_state("1002", crate::acd::model::StateRequest::Ready, sim.now)
+        .expect("ready");
+    sim.drain();
+    sim.answered();
+    let call = sim.call_id();
+    sim.engine.handle_digit(call, '1', sim.now);
+    sim.drain();
+    sim.advance(Duration::from_secs(9));
+    super::conference::answers(&mut sim, desk_phone, 7002, "desk2");
+    assert_eq!(sim.engine.live_calls()[0].state, CallState::Talking);
+    assert_eq!(sim.engine.live_calls()[0].agent.as_deref(), Some("1002"));
+    // Agent 1001's phone is the browser.
+    let browser = register_browser(&mut sim);
+    let sent_before = sim
+        .to_others
+        .iter()
+        .filter(|(to, _)| *to == browser)
+        .count();
+    for (target, role) in [
+        (PartyTarget::Agent("1001".into()), PartyRole::Consult),
+        (
+            PartyTarget::Queue("enterprise".into()),
+            PartyRole::Conference,
+        ),
+    ] {
+        let refused = sim.engine.add_party(call, target.clone(), role, sim.now);
+        sim.drain();
+        match refused {
+            Err(e @ ConferenceError::BrowserPhone { .. }) => {
+                assert!(
+                    e.to_string().contains("agent 1001's phone is a browser"),
+                    "{e}"
+                );
+            }
+            other => panic!("{target:?}: {other:?}"),
+        }
+        assert_eq!(
+            agent_state(&sim, "1001"),
+            crate::acd::model::AgentStateKind::Ready,
+            "1001 is free again"
+        );
+    }
+    let sent_after = sim
+        .to_others
+        .iter()
+        .filter(|(to, _)| *to == browser)
+        .count();
+    assert_eq!(sent_before, sent_after, "nothing went down the WebSocket");
+    assert_eq!(sim.engine.counters.browser_parties_refused, 2);
+    let live = &sim.engine.live_calls()[0];
+    assert_eq!(live.state, CallState::Talking);
+    assert_eq!(live.agent.as_deref(), Some("1002"));
+    assert!(live.parties.is_empty(), "{:?}", live.parties);
+}

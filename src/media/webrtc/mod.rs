@@ -39,7 +39,7 @@ use crate::media::bridge::LegMedia;
 use crate::media::codec::Codec;
 use crate::media::dtmf::TelephoneEvent;
 use crate::media::rtp::{RtpHeader, RtpPacket};
-pub use transcode::{OpusTranscoder, TranscodeError};
+pub use transcode::{OpusTranscoder, TranscodeError, DEFAULT_OPUS_COMPLEXITY, MAX_OPUS_COMPLEXITY};
 
 /// The telephone-event payload type of the leg's inner (bridge-side) packets, 8 kHz.
 pub const INNER_EVENT_PT: u8 = 101;
@@ -153,6 +153,8 @@ pub struct WebRtcLeg {
     in_base_48k: Option<u32>,
     /// The last outgoing sequence number, extended to str0m's 64 bits.
     out_seq: Option<u64>,
+    /// libopus's encoder complexity should the browser answer Opus.
+    opus_complexity: u8,
     stats: WebRtcStats,
 }
 
@@ -218,10 +220,25 @@ impl WebRtcLeg {
             connect_deadline: None,
             in_base_48k: None,
             out_seq: None,
+            opus_complexity: DEFAULT_OPUS_COMPLEXITY,
             stats: WebRtcStats::default(),
         };
         leg.drain();
         Ok((leg, offer.to_sdp_string()))
+    }
+
+    /// The Opus encoder's complexity (`[rtp] opus_complexity`, at most
+    /// [`MAX_OPUS_COMPLEXITY`]) for a browser that answers Opus; set before its answer.
+    pub fn set_opus_complexity(&mut self, complexity: u8) {
+        self.opus_complexity = complexity.min(MAX_OPUS_COMPLEXITY);
+    }
+
+    /// The complexity of the leg's running Opus encoder; `None` when it does not transcode.
+    pub fn opus_complexity(&mut self) -> Option<u8> {
+        match &mut self.negotiated.as_mut()?.send {
+            SendCodec::Opus(_, opus) => opus.complexity().ok(),
+            SendCodec::G711(..) => None,
+        }
     }
 
     /// The browser's answer: checks it, settles the codecs, and starts ICE/DTLS. Returns the
@@ -288,7 +305,9 @@ impl WebRtcLeg {
         }
         let send = match send.ok_or(WebRtcError::NoCodec)? {
             (RtcCodec::PCMA, pt) => SendCodec::G711(Codec::Pcma, pt),
-            (RtcCodec::Opus, pt) => SendCodec::Opus(pt, Box::new(OpusTranscoder::new()?)),
+            (RtcCodec::Opus, pt) => {
+                SendCodec::Opus(pt, Box::new(OpusTranscoder::new(self.opus_complexity)?))
+            }
             (_, pt) => SendCodec::G711(Codec::Pcmu, pt),
         };
         let codec = match send {

@@ -652,3 +652,24 @@ fn an_answered_leg_that_never_connects_fails_at_its_connect_timeout() {
     assert!(at >= now + Duration::from_secs(3) && at < now + Duration::from_millis(3100));
     assert_eq!(leg.state(), LegState::Failed);
 }
+
+#[test]
+fn the_opus_encoder_runs_at_the_configured_complexity() {
+    let now = crate::media::t0();
+    // Unset: the default; set: that value; beyond libopus's 10: 10 (config refuses it first).
+    for (set, want) in [(None, 5), (Some(0), 0), (Some(10), 10), (Some(42), 10)] {
+        let (mut leg, offer) = WebRtcLeg::offer(addr(ENGINE), now).expect("offer");
+        if let Some(c) = set {
+            leg.set_opus_complexity(c);
+        }
+        let (_browser, answer) = Browser::answer(&offer, Offers::OpusOnly, now);
+        leg.accept_answer(&answer, now).expect("answer accepted");
+        assert_eq!(leg.opus_complexity(), Some(want), "set {set:?}");
+    }
+    // A G.711 browser is relayed as it is: no encoder at all.
+    let (mut leg, offer) = WebRtcLeg::offer(addr(ENGINE), now).expect("offer");
+    leg.set_opus_complexity(9);
+    let (_browser, answer) = Browser::answer(&offer, Offers::G711, now);
+    leg.accept_answer(&answer, now).expect("answer accepted");
+    assert_eq!(leg.opus_complexity(), None);
+}

@@ -15,10 +15,13 @@ pub const CLOCK_RATIO: u32 = 6;
 const MAX_DECODED: usize = 120 * 8;
 /// Room for one encoded 20 ms packet (libopus's recommended ceiling is 4000 bytes).
 const MAX_PACKET: usize = 1500;
-/// libopus's encoder complexity (0–10). Its default, 10, cost ~90 µs per 20 ms frame on
-/// the project's VM (`benches/webrtc_leg.rs`, `protect_opus`): 200 Opus agents would take
-/// most of a core. 5 is the usual choice for servers; narrowband speech loses little.
-pub const OPUS_COMPLEXITY: i32 = 5;
+/// libopus's encoder complexity (0–10) unless `[rtp] opus_complexity` says otherwise. Its
+/// own default, 10, cost ~90 µs per 20 ms frame on the project's VM (`benches/webrtc_leg.rs`,
+/// `protect_opus`): 200 Opus agents would take most of a core. 5 is the usual choice for
+/// servers; narrowband speech loses little. Measured per value in docs/PERFORMANCE.md.
+pub const DEFAULT_OPUS_COMPLEXITY: u8 = 5;
+/// The highest complexity libopus knows.
+pub const MAX_OPUS_COMPLEXITY: u8 = 10;
 
 /// Why a frame could not be transcoded; the frame is dropped and counted, never fatal.
 #[derive(Debug, Error)]
@@ -41,16 +44,23 @@ impl std::fmt::Debug for OpusTranscoder {
 }
 
 impl OpusTranscoder {
-    /// A VoIP-tuned encoder (speech, in-band FEC for the browser's loss concealment).
-    pub fn new() -> Result<Self, TranscodeError> {
+    /// A VoIP-tuned encoder (speech, in-band FEC for the browser's loss concealment) at
+    /// `complexity` (0–10; libopus refuses more).
+    pub fn new(complexity: u8) -> Result<Self, TranscodeError> {
         let mut encoder = opus::Encoder::new(8000, opus::Channels::Mono, opus::Application::Voip)?;
         encoder.set_inband_fec(true)?;
-        encoder.set_complexity(OPUS_COMPLEXITY)?;
+        encoder.set_complexity(i32::from(complexity))?;
         Ok(OpusTranscoder {
             encoder,
             decoder: opus::Decoder::new(8000, opus::Channels::Mono)?,
             pcm: vec![0; MAX_DECODED],
         })
+    }
+
+    /// The encoder's complexity as libopus has it.
+    pub fn complexity(&mut self) -> Result<u8, TranscodeError> {
+        let c = self.encoder.get_complexity()?;
+        Ok(u8::try_from(c).unwrap_or(u8::MAX))
     }
 
     /// One 20 ms G.711 frame (`codec`) → one Opus packet.
