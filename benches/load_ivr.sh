@@ -7,7 +7,17 @@
 #   reports sustained calls/s and failed calls.
 # Phase 2 (concurrency): ramps to `concurrent_calls` calls, each held `hold_seconds` while the
 #   engine plays the menu to every one of them; samples RTP packets/s from /metrics, and the
-#   engine's CPU and RSS, and reports RSS per call over the idle baseline.
+#   engine's CPU and RSS, and reports RSS per call over the idle baseline. The calls' SDP names
+#   a probe (`rtp-probe`, benches/load/rtp_probe.rs) instead of SIPp's media port: it checks
+#   pacing per stream on the receiving side over the same 10 s (gaps between consecutive
+#   packets of each stream, p50/p99/p99.9, and packets later than 10 ms after their due
+#   instant by the stream's RTP clock), from the kernel's receive times.
+# The RTP range (RTP_PORT_MIN..RTP_PORT_MAX, even ports, default 10000..31998: 11,000 calls)
+#   stays below the kernel's ephemeral ports (32768-) and SIPp's media port 40000.
+# HOTLINE_BIN=path runs that engine binary instead of this tree's release build (before/after
+#   in one sitting).
+# PERF=1 also records the engine with `perf record -g` during those 10 s (perf.data and a
+#   summary in $OUT, default target/load-ivr).
 # Everything is bounded (SIPp -m and -timeout) and stays on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,18 +28,29 @@ CONC=${3:-2000}
 HOLD=${4:-40}
 
 command -v sipp >/dev/null || { echo "sipp missing: apt-get install sip-tester" >&2; exit 2; }
-cargo build --release --quiet
+cargo build --release --quiet --bin hotline --bin rtp-probe
+# HOTLINE_BIN runs another build of the engine (e.g. the previous main's) with this script.
+HOTLINE_BIN=${HOTLINE_BIN:-./target/release/hotline}
+OUT=${OUT:-target/load-ivr}
+mkdir -p "$OUT"
+PROBE_PORT=${PROBE_PORT:-41000}
 work=$(mktemp -d)
 trap 'kill "$ENGINE" 2>/dev/null || true; wait "$ENGINE" 2>/dev/null || true; rm -rf "$work"' EXIT
 mkdir -p "$work/config"
 ln -s "$PWD/ivr-menus" "$work/ivr-menus"
 for f in config/*; do [ "$f" = config/hotline.toml ] || ln -s "$PWD/$f" "$work/$f"; done
+# SIPp plays the carrier's trunk: its SDP is trusted, so media flows from the ACK (a caller
+# that is not a trunk gets media only at the source of its own first RTP packet, and these
+# SIPp callers send none: phase 2 then measured 0 packets/s).
 cat > "$work/config/hotline.toml" <<CONF
+[sip]
+trunks = ["127.0.0.1"]
+
 [rtp]
-port_min = 20000
-port_max = 29998
+port_min = ${RTP_PORT_MIN:-10000}
+port_max = ${RTP_PORT_MAX:-31998}
 CONF
-RUST_LOG=warn ./target/release/hotline serve --config "$work/config/hotline.toml" \
+RUST_LOG=warn "$HOTLINE_BIN" serve --config "$work/config/hotline.toml" \
   --sip-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --data-dir "$work/data" > "$work/out" 2> "$work/err" &
 ENGINE=$!
 for _ in $(seq 100); do grep -q listening "$work/out" 2>/dev/null && break; sleep 0.1; done
@@ -72,7 +93,12 @@ echo "phase 1: $OK calls ok, $FAIL failed, in ${ELAPSED}s (each held 5 s) -> ~${
 
 # ---- phase 2: concurrent calls with paced RTP
 RAMP=$((CONC / 10 > 0 ? CONC / 10 : 1))
-sipp "$SIP" -sf tests/sipp/uac_call.xml -s 12345 -i 127.0.0.1 -p 0 -mp 40000 \
+# The callers' SDP names the probe's port; the probe reads through the ramp and measures the
+# same 10 s window as the metrics below.
+sed "s/m=audio \[media_port\]/m=audio $PROBE_PORT/" tests/sipp/uac_call.xml > "$work/uac_probe.xml"
+./target/release/rtp-probe "127.0.0.1:$PROBE_PORT" 10 $((CONC / 200 + 3)) > "$work/probe.out" 2>&1 &
+PROBE=$!
+sipp "$SIP" -sf "$work/uac_probe.xml" -s 12345 -i 127.0.0.1 -p 0 -mp 40000 \
   -r 200 -m "$CONC" -l "$CONC" -d $((HOLD * 1000)) \
   -nostdin -timeout $((HOLD + 120))s -timeout_error -max_socket 100000 \
   -trace_stat -stf "$work/conc.csv" -fd 1 > "$work/sipp-conc.log" 2>&1 &
@@ -82,10 +108,16 @@ sleep $((CONC / 200 + 3))
 LIVE=$(curl -s -H "Authorization: Bearer demo-supervisor" "http://$HTTP/api/calls" | python3 -c "import json,sys; print(len(json.load(sys.stdin)))")
 S0=$(metric hotline_rtp_packets_sent_total); L0=$(metric hotline_rtp_packets_late_total)
 K0=$(metric hotline_rtp_frames_skipped_total); C0=$(cpu_ticks); T0=$(date +%s.%N)
-sleep 10
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+if [ "${PERF:-0}" = 1 ]; then
+  perf record -g -p "$ENGINE" -o "$OUT/perf.data" -- sleep 10 > "$OUT/perf-record.log" 2>&1
+else
+  sleep 10
+fi
 S1=$(metric hotline_rtp_packets_sent_total); L1=$(metric hotline_rtp_packets_late_total)
 K1=$(metric hotline_rtp_frames_skipped_total); C1=$(cpu_ticks); T1=$(date +%s.%N)
 RSS=$(rss_kib)
+wait $PROBE || true
 wait $SIPP || true
 OK2=$(sipp_stat SuccessfulCall\(C\) "$work/conc.csv")
 FAIL2=$(sipp_stat FailedCall\(C\) "$work/conc.csv")
@@ -95,5 +127,11 @@ pps = ($S1 - $S0) / dt
 print(f"phase 2: {$LIVE} live calls; RTP sent {pps:.0f} packets/s = {pps/max($LIVE,1):.1f} per call; "
       f"late {$L1-$L0}, skipped {$K1-$K0} in {dt:.1f}s; engine CPU {100*($C1-$C0)/$HZ/dt:.0f}% of one core")
 print(f"phase 2: RSS {$RSS} KiB at load = {($RSS-$BASE_RSS)/max($LIVE,1):.1f} KiB per call over the idle {$BASE_RSS} KiB")
-print(f"phase 2: {$OK2} calls ok, {$FAIL2} failed")
+print(f"phase 2: {$OK2} calls ok, {$FAIL2} failed; load average at the window {'$LOAD'}")
 PY
+sed 's/^/phase 2: /' "$work/probe.out"
+if [ "${PERF:-0}" = 1 ]; then
+  perf report -i "$OUT/perf.data" --no-children --sort dso,symbol --stdio -g none --percent-limit 0.5 2>/dev/null | grep -v '^#' | grep '%' | sed 's/  */ /g' | head -40 > "$OUT/perf-self.txt" || true
+  perf report -i "$OUT/perf.data" --children --sort symbol --stdio -g none --percent-limit 2 2>/dev/null | grep -v '^#' | grep '%' | sed 's/  */ /g' | head -60 > "$OUT/perf-children.txt" || true
+  echo "perf: $OUT/perf-self.txt, $OUT/perf-children.txt"
+fi

@@ -13,9 +13,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use tokio::net::UdpSocket;
-use tokio::task::JoinHandle;
-
 use crate::media::bridge::{Bridge, BridgeStats, LegMedia};
 use crate::media::mixer::{Mixer, MixerStats};
 use crate::media::recorder::{RecorderStats, BLOCK_SAMPLES};
@@ -147,12 +144,13 @@ impl RecordedCore for Mixer {
 
 /// The agent's leg on a media task.
 pub struct AgentSide {
-    pub socket: Arc<UdpSocket>,
+    pub socket: Arc<crate::shell::media::rtp_io::RtpSocket>,
     pub remote: SocketAddr,
     pub media: LegMedia,
     /// The agent's outgoing stream until the bridge takes it.
     pub sender: Option<RtpSender>,
-    pub receiver: JoinHandle<()>,
+    /// Its place in the media task's poller (dropped: no longer received).
+    pub receiver: crate::shell::media::rtp_io::LegHandle,
 }
 
 /// A bridged (or, with `C` = [`Mixer`], conferenced) call: the core, and the file its

@@ -1,9 +1,10 @@
 //! The media tasks: a small fixed set (about one per core), each owning many calls' RTP
 //! sockets and pacing all their streams from one timer (`media::pacer`). RTP timestamps come
-//! from frame counts, never from the wall clock. One light receive task per leg
-//! ([`receive`]) latches its source (symmetric RTP), forwards a bridged or mixing call's
-//! packets here by [`PartyId`], and turns the caller's RFC 4733 events or in-band tones into
-//! key presses for the engine. A connected call runs on the two-party [`Bridge`](crate::media::bridge::Bridge) until the
+//! from frame counts, never from the wall clock. Each task receives its legs' packets itself
+//! ([`rtp_io`]: one epoll set, `recvmmsg` into reused buffers) and handles them in place
+//! ([`receive`]): it latches each leg's source (symmetric RTP), turns the caller's RFC 4733
+//! events or in-band tones into key presses for the engine, and hands a bridged or mixing
+//! call's packets straight to its core by [`PartyId`]. A connected call runs on the two-party [`Bridge`](crate::media::bridge::Bridge) until the
 //! call room first mixes it; from then on on the conference [`Mixer`] ([`conference`]).
 
 use std::collections::HashMap;
@@ -12,7 +13,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
@@ -37,6 +37,7 @@ mod conference;
 mod handle;
 mod receive;
 mod robot;
+pub mod rtp_io;
 mod stamp;
 #[cfg(test)]
 mod tests;
@@ -47,7 +48,8 @@ mod webrtc_tests;
 mod whisper;
 
 pub use handle::MediaHandle;
-use receive::{receive, Leg};
+use receive::{Legs, RtpLeg};
+use rtp_io::{LegHandle, RtpSocket};
 
 /// What the media side tells the engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,22 +140,6 @@ pub struct WebRtcCounters {
 /// Commands for one media task.
 enum Command {
     Engine(MediaCommand),
-    /// A receive task saw a leg's real source address.
-    Remote {
-        call: CallId,
-        party: PartyId,
-        addr: SocketAddr,
-    },
-    /// An RTP packet from one party of a bridged or conferenced call.
-    Packet {
-        call: CallId,
-        party: PartyId,
-        packet: Vec<u8>,
-        /// The kernel's receive time (`CLOCK_REALTIME`), when it gave one.
-        stamp: Option<Duration>,
-        /// Kernel time since this leg's previous packet.
-        gap: Option<Duration>,
-    },
     /// Reloaded prompts for every play from now on.
     Prompts(Arc<Prompts>),
     /// A browser agent's answered leg becomes the call's agent leg (`webrtc_leg`).
@@ -161,12 +147,6 @@ enum Command {
         call: CallId,
         port: u16,
         leg: Box<crate::media::webrtc::WebRtcLeg>,
-    },
-    /// A datagram on a browser agent leg's socket.
-    WebRtcDatagram {
-        call: CallId,
-        source: SocketAddr,
-        datagram: Vec<u8>,
     },
     /// Tests: the media thread says it stalls, then blocks until the gate opens (or 5 s),
     /// as when the OS does not run it.
@@ -200,12 +180,12 @@ pub struct MediaSettings {
 
 /// One call's stream on a media task.
 struct Stream {
-    socket: Arc<UdpSocket>,
+    socket: Arc<RtpSocket>,
     /// Where the caller's audio goes: `None` until their first packet latched it (unless a
     /// trunk's SDP address was trusted), and nothing is sent meanwhile.
     remote: Option<SocketAddr>,
     media: LegMedia,
-    /// Set once the call is bridged: the receive tasks then forward their audio here.
+    /// Set once the call is bridged: its legs' audio then goes to the bridge or mixer.
     bridged_flag: Arc<AtomicBool>,
     agent: Option<AgentSide>,
     bridged: Option<Bridged>,
@@ -224,7 +204,8 @@ struct Stream {
     /// When the agent is in a browser: its WebRTC leg (the `agent` side holds its socket).
     webrtc: Option<webrtc_leg::WebRtcAgent>,
 
-    receiver: JoinHandle<()>,
+    /// The caller leg's place in the task's poller.
+    receiver: LegHandle,
 }
 
 struct Worker {
@@ -232,7 +213,8 @@ struct Worker {
     data_dir: PathBuf,
     prompts: Arc<Prompts>,
     to_engine: mpsc::UnboundedSender<MediaEvent>,
-    self_tx: mpsc::UnboundedSender<Command>,
+    /// Every leg's socket and receiving state (`receive`).
+    legs: Legs,
     pacer: Pacer<Player>,
     calls: HashMap<CallId, Stream>,
     counters: Arc<MediaCounters>,
@@ -251,6 +233,7 @@ impl Worker {
         mut rx: mpsc::UnboundedReceiver<Command>,
         mut stop: oneshot::Receiver<()>,
     ) {
+        let poller = self.legs.poller();
         let mut record_tick = tokio::time::interval(crate::media::pacer::FRAME);
         // The recorder computes its slots from `now`: one late tick writes every missed slot.
         record_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -262,6 +245,17 @@ impl Worker {
                     None => break,
                 },
                 _ = &mut stop => break,
+                ready = poller.readable() => match ready {
+                    Ok(mut guard) => {
+                        if self.receive_ready() {
+                            guard.clear_ready();
+                        }
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "media sockets' poller failed");
+                        break;
+                    }
+                },
                 _ = crate::shell::clock::sleep_until(wake) => {
                     self.pace();
                 }
@@ -271,14 +265,12 @@ impl Worker {
                         let _ = stalled.send(());
                         let _ = gate.recv_timeout(Duration::from_secs(5));
                     }
-                    // The tick mixes up to `now`, read before yielding: the yield polls the
-                    // sockets again and runs every receive task they wake before this one
-                    // resumes, so each packet the kernel had by `now` is forwarded first.
-                    // Reading `now` after a stall of this thread (or mixing before those
-                    // tasks ran) caught up on ticks whose packets still waited in the
-                    // sockets: underruns, though nothing was late on the wire.
+                    // The tick mixes up to `now`, read before it takes what waits in the
+                    // sockets (`tick`), so each packet the kernel had by `now` is in first.
+                    // Reading `now` after a stall of this thread (or mixing before the
+                    // sockets were read) caught up on ticks whose packets still waited in
+                    // the sockets: underruns, though nothing was late on the wire.
                     let now = clock::now();
-                    tokio::task::yield_now().await;
                     self.counters
                         .timing
                         .tick(now.saturating_duration_since(at.into_std()), rx.len());
@@ -292,11 +284,11 @@ impl Worker {
         }
     }
 
-    /// The 20 ms timer. The commands already waiting go first: after a stall of this task
-    /// its channel holds the packets that arrived in time for this tick (the receive tasks
-    /// ran on), and ticking before them would starve every conference's queues (underruns:
-    /// silence to the phones and in the recordings) though nothing was late on the wire.
-    /// Only those waiting now, so a flood cannot hold the tick back.
+    /// The 20 ms timer. The commands already waiting go first, then the packets waiting in
+    /// the sockets: after a stall of this task they hold what arrived in time for this tick,
+    /// and ticking before them would starve every conference's queues (underruns: silence
+    /// to the phones and in the recordings) though nothing was late on the wire. Only
+    /// those waiting now (and a bounded receive), so a flood cannot hold the tick back.
     fn tick(&mut self, rx: &mut mpsc::UnboundedReceiver<Command>, now: Instant) {
         for _ in 0..rx.len() {
             match rx.try_recv() {
@@ -304,6 +296,8 @@ impl Worker {
                 Err(_) => break,
             }
         }
+        let _ = self.receive_ready();
+        self.leg_timeouts(now);
         for s in self.calls.values_mut() {
             if let Some(b) = s.bridged.as_mut() {
                 b.tick(now);
@@ -315,7 +309,7 @@ impl Worker {
         self.tick_webrtc(now);
     }
 
-    /// Ends a call's media: stops its receive tasks and closes its recording.
+    /// Ends a call's media: stops receiving its legs and closes its recording.
     fn close(&mut self, call: CallId) {
         self.end_whisper(call);
         self.pacer.remove(StreamId(call.0));
@@ -482,35 +476,11 @@ impl Worker {
 
     fn handle(&mut self, cmd: Command) {
         match cmd {
-            Command::Remote { call, party, addr } => {
-                if let Some(s) = self.calls.get_mut(&call) {
-                    match party {
-                        PartyId::CALLER => s.remote = Some(addr),
-                        _ => {
-                            if let Some(a) = s.leg_mut(party) {
-                                a.remote = addr;
-                            }
-                        }
-                    }
-                }
-            }
-            Command::Packet {
-                call,
-                party,
-                packet,
-                stamp,
-                gap,
-            } => self.packet((call, party), &packet, stamp, gap),
             Command::Prompts(prompts) => self.prompts = prompts,
             Command::OpenWebRtcAgent { call, port, leg } => {
                 self.end_whisper(call);
                 self.open_webrtc_agent(call, port, leg)
             }
-            Command::WebRtcDatagram {
-                call,
-                source,
-                datagram,
-            } => self.webrtc_datagram(call, source, &datagram),
             #[cfg(test)]
             Command::Stall { stalled, gate } => {
                 let _ = stalled.send(());
@@ -623,16 +593,16 @@ impl Worker {
         }
     }
 
-    /// Binds a leg's RTP port and starts its receive task; tells the engine when it cannot.
+    /// Binds a leg's RTP port and receives it on this task; tells the engine when it cannot.
     fn start_leg(
-        &self,
+        &mut self,
         call: CallId,
         party: PartyId,
         (port, remote): (u16, Option<SocketAddr>),
         codec: Codec,
         telephone_event: Option<u8>,
         bridged: Arc<AtomicBool>,
-    ) -> Option<(Arc<UdpSocket>, JoinHandle<()>)> {
+    ) -> Option<(Arc<RtpSocket>, LegHandle)> {
         // A caller's port was bound before the answer; an agent's is bound now.
         let bound = self
             .reserved
@@ -642,7 +612,7 @@ impl Worker {
                 tracing::debug!(%call, error = %e, "no kernel receive timestamps on an RTP port");
             }
         }
-        let socket = match bound.and_then(UdpSocket::from_std) {
+        let socket = match bound.and_then(RtpSocket::new) {
             Ok(s) => Arc::new(s),
             Err(e) => {
                 tracing::warn!(%call, port, ?party, error = %e, "cannot open an RTP port");
@@ -671,22 +641,41 @@ impl Worker {
             remote,
             clock::now(),
         );
-        let leg = Leg {
+        let leg = RtpLeg {
             call,
             party,
             latch,
-            socket: socket.clone(),
             codec,
             telephone_event,
             bridged,
         };
-        let receiver = tokio::spawn(receive(
-            leg,
-            self.to_engine.clone(),
-            self.self_tx.clone(),
-            self.counters.clone(),
-        ));
-        Some((socket, receiver))
+        match self.receive_rtp(socket.clone(), leg) {
+            Ok(receiver) => Some((socket, receiver)),
+            Err(e) => {
+                tracing::warn!(%call, port, ?party, error = %e, "cannot poll an RTP port");
+                let failed = if party <= PartyId::AGENT {
+                    MediaEvent::Failed { call }
+                } else {
+                    MediaEvent::PartyFailed { call, party }
+                };
+                let _ = self.to_engine.send(failed);
+                None
+            }
+        }
+    }
+
+    /// A leg's source address latched (or relatched): what goes to it goes there now.
+    fn set_remote(&mut self, call: CallId, party: PartyId, addr: SocketAddr) {
+        if let Some(s) = self.calls.get_mut(&call) {
+            match party {
+                PartyId::CALLER => s.remote = Some(addr),
+                _ => {
+                    if let Some(a) = s.leg_mut(party) {
+                        a.remote = addr;
+                    }
+                }
+            }
+        }
     }
 
     fn open(

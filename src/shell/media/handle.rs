@@ -1,5 +1,5 @@
 //! The engine's handle on the media threads: it starts them (each a single-threaded runtime
-//! on its own OS thread, owning its calls' sockets, receive tasks and timers), routes each
+//! on its own OS thread, owning its calls' sockets, their poller and timers), routes each
 //! call's commands to its thread, and ends them when the last handle is dropped.
 
 use std::collections::HashMap;
@@ -40,7 +40,7 @@ impl Drop for StopOnDrop {
 
 impl MediaHandle {
     /// Starts `workers` media tasks, each on its own OS thread with its own single-threaded
-    /// runtime, where its calls' receive tasks run too. Issue 14: on the engine's shared
+    /// runtime, receiving its calls' packets itself. Issue 14: on the engine's shared
     /// runtime the 20 ms ticks and the packets for them waited behind signaling, HTTP and
     /// ~900 receive tasks spread over both threads, and conference parties underran.
     pub fn start(
@@ -58,12 +58,20 @@ impl MediaHandle {
         for i in 0..workers.max(1) {
             let (tx, rx) = mpsc::unbounded_channel();
             let (stop_tx, stop_rx) = oneshot::channel();
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            // The legs' poller registers with this thread's reactor.
+            let legs = {
+                let _in_runtime = runtime.enter();
+                super::receive::Legs::new()?
+            };
             let worker = Worker {
                 settings,
                 data_dir: data_dir.clone(),
                 prompts: prompts.clone(),
                 to_engine: to_engine.clone(),
-                self_tx: tx.clone(),
+                legs,
                 pacer: Pacer::new(PacerConfig::default()),
                 calls: HashMap::new(),
                 counters: counters.clone(),
@@ -72,9 +80,6 @@ impl MediaHandle {
                 #[cfg(test)]
                 stall_at_tick: None,
             };
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
             std::thread::Builder::new()
                 .name(format!("hotline-media-{i}"))
                 .spawn(move || {

@@ -225,14 +225,15 @@ fn alaw_packet(ssrc: u32, seq: u16) -> Vec<u8> {
     p
 }
 
-/// The load run's finding (issue 14): after the media task stalled, its channel held the
-/// packets the receive tasks forwarded meanwhile, and a tick that ran before them starved
-/// every conference party (underruns). The overdue ticks now mix those packets first.
+/// The load run's finding (issue 14): after the media task stalled, the packets that arrived
+/// meanwhile waited (then in a channel, now in the sockets), and a tick that ran before them
+/// starved every conference party (underruns). The overdue ticks now take those packets
+/// from the sockets and mix them first.
 #[tokio::test]
 async fn a_late_tick_mixes_the_packets_waiting_for_it_before_ticking() {
     let dir = tempfile::tempdir().unwrap();
     let (to_engine, _events) = mpsc::unbounded_channel();
-    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (_tx, mut rx) = mpsc::unbounded_channel();
     let counters = Arc::new(MediaCounters::default());
     let mut worker = Worker {
         settings: MediaSettings {
@@ -245,7 +246,7 @@ async fn a_late_tick_mixes_the_packets_waiting_for_it_before_ticking() {
         data_dir: dir.path().to_path_buf(),
         prompts: Arc::new(Prompts::load_dir(dir.path()).unwrap()),
         to_engine,
-        self_tx: tx.clone(),
+        legs: super::receive::Legs::new().unwrap(),
         pacer: Pacer::new(PacerConfig::default()),
         calls: HashMap::new(),
         counters: counters.clone(),
@@ -256,18 +257,19 @@ async fn a_late_tick_mixes_the_packets_waiting_for_it_before_ticking() {
     let call = CallId(7);
     let phones = phone_sockets().await;
     let addr = |i: usize| phones[i].local_addr().unwrap();
+    let ports = [free_port(), free_port(), free_port()];
     let everyone = [PartyId(0), PartyId(1), PartyId(2)];
     for cmd in [
         MediaCommand::Open {
             call,
-            port: free_port(),
+            port: ports[0],
             remote: Some(addr(0)),
             codec: Codec::Pcma,
             telephone_event: None,
         },
         MediaCommand::OpenAgent {
             call,
-            port: free_port(),
+            port: ports[1],
             remote: addr(1),
             codec: Codec::Pcma,
             telephone_event: None,
@@ -279,7 +281,7 @@ async fn a_late_tick_mixes_the_packets_waiting_for_it_before_ticking() {
         MediaCommand::OpenParty {
             call,
             party: PartyId(2),
-            port: free_port(),
+            port: ports[2],
             remote: addr(2),
             codec: Codec::Pcma,
             telephone_event: None,
@@ -294,31 +296,29 @@ async fn a_late_tick_mixes_the_packets_waiting_for_it_before_ticking() {
     ] {
         worker.handle(Command::Engine(cmd));
     }
-    let packet = |party: PartyId, seq: u16| Command::Packet {
-        call,
-        party,
-        packet: alaw_packet(u32::from(party.0) + 1, seq),
-        stamp: None,
-        gap: None,
+    assert_eq!(worker.legs.len(), 3, "every leg is polled by the task");
+    let packets = |seqs: std::ops::Range<u16>| {
+        seqs.flat_map(|seq| {
+            everyone.iter().enumerate().map(move |(i, p)| {
+                let to = SocketAddr::from((LOCAL, ports[i]));
+                (i, to, alaw_packet(u32::from(p.0) + 1, seq))
+            })
+        })
+        .collect::<Vec<_>>()
     };
-    // Every party primed (two frames), then the task stalls for 100 ms (5 ticks) while the
-    // receive tasks forward five more frames of each.
-    for seq in 0..2 {
-        for p in everyone {
-            worker.handle(packet(p, seq));
-        }
+    // Every party primed (two frames), then the task stalls for 100 ms (5 ticks) while five
+    // more frames of each reach its sockets.
+    for (i, to, packet) in packets(0..2) {
+        phones[i].send_to(&packet, to).await.unwrap();
     }
+    std::thread::sleep(Duration::from_millis(5));
+    assert!(worker.receive_ready(), "drained");
     std::thread::sleep(Duration::from_millis(100));
-    for seq in 2..7 {
-        for p in everyone {
-            tx.send(packet(p, seq))
-                .unwrap_or_else(|_| panic!("channel"));
-        }
+    for (i, to, packet) in packets(2..7) {
+        phones[i].send_to(&packet, to).await.unwrap();
     }
+    std::thread::sleep(Duration::from_millis(5));
     worker.tick(&mut rx, crate::shell::clock::now());
-    while let Ok(cmd) = rx.try_recv() {
-        worker.handle(cmd);
-    }
     let load = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
     assert_eq!(load(&counters.recording.mixer_underruns), 0);
     assert_eq!(load(&counters.recording.mixer_dropped_overflow), 0);

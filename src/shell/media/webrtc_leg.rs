@@ -14,10 +14,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
-use tokio::net::UdpSocket;
-use tokio::sync::mpsc;
-
-use super::{AgentSide, Command, MediaEvent, Worker};
+use super::rtp_io::RtpSocket;
+use super::{AgentSide, MediaEvent, Worker};
 use crate::call::session::CallId;
 use crate::media::mixer::PartyId;
 use crate::media::rtp::RtpSender;
@@ -30,7 +28,7 @@ pub(super) struct WebRtcAgent {
 }
 
 impl Worker {
-    /// Binds the leg's port, starts its receive task and makes it the call's agent leg.
+    /// Binds the leg's port, receives it on this task and makes it the call's agent leg.
     /// The leg has been answered (its bridge-side media is known); a leg that was not is
     /// refused like an unopenable port.
     pub(super) fn open_webrtc_agent(&mut self, call: CallId, port: u16, leg: Box<WebRtcLeg>) {
@@ -50,7 +48,7 @@ impl Worker {
         let socket = match self
             .reserved
             .take_leg_or_bind(call, port)
-            .and_then(UdpSocket::from_std)
+            .and_then(RtpSocket::new)
         {
             Ok(s) => Arc::new(s),
             Err(e) => {
@@ -62,11 +60,17 @@ impl Worker {
                 return;
             }
         };
-        let receiver = tokio::spawn(receive_datagrams(
-            call,
-            socket.clone(),
-            self.self_tx.clone(),
-        ));
+        let receiver = match self.legs.insert_webrtc(socket.clone(), call) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(%call, port, error = %e, "cannot poll a browser leg's port");
+                let _ = self.to_engine.send(MediaEvent::AgentLegFailed {
+                    call,
+                    reason: format!("the browser leg's port {port} cannot be polled: {e}"),
+                });
+                return;
+            }
+        };
         let sender = RtpSender::new(media.codec, media.telephone_event, &mut rand::thread_rng());
         let Some(s) = self.calls.get_mut(&call) else {
             receiver.abort();
@@ -183,34 +187,6 @@ impl Worker {
         for packet in to_bridge {
             self.counters.received.fetch_add(1, Ordering::Relaxed);
             self.packet((call, PartyId::AGENT), &packet, None, None);
-        }
-    }
-}
-
-/// Reads the leg's socket until the call closes (the task is aborted): every datagram goes
-/// to the media task, where the leg's ICE decides whom it is from.
-async fn receive_datagrams(
-    call: CallId,
-    socket: Arc<UdpSocket>,
-    to_worker: mpsc::UnboundedSender<Command>,
-) {
-    let mut buf = vec![0u8; 2048];
-    loop {
-        match socket.recv_from(&mut buf).await {
-            Ok((n, source)) => {
-                let cmd = Command::WebRtcDatagram {
-                    call,
-                    source,
-                    datagram: buf[..n].to_vec(),
-                };
-                if to_worker.send(cmd).is_err() {
-                    return;
-                }
-            }
-            Err(e) => {
-                // ICMP errors (the browser's port closed) surface here on Linux: not fatal.
-                tracing::debug!(%call, error = %e, "browser leg receive error");
-            }
         }
     }
 }

@@ -8,8 +8,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio::net::UdpSocket;
-
+use super::rtp_io::RtpSocket;
 use super::{CallId, Worker};
 use crate::media::codec::Codec;
 use crate::media::pacer::StreamId;
@@ -19,7 +18,7 @@ use crate::shell::clock;
 
 /// A whisper's socket and where it goes.
 pub(super) struct Whisper {
-    socket: Arc<UdpSocket>,
+    socket: Arc<RtpSocket>,
     remote: SocketAddr,
 }
 
@@ -48,7 +47,7 @@ impl Worker {
         let socket = match self
             .reserved
             .take_or_bind(call, leg.port, false)
-            .and_then(UdpSocket::from_std)
+            .and_then(RtpSocket::new)
         {
             Ok(s) => Arc::new(s),
             Err(e) => {

@@ -1,0 +1,316 @@
+//! `rtp-probe`: the receiving side of the load runs (`benches/load_ivr.sh`). It binds the
+//! address the callers' SDP names, takes every RTP packet the engine paces to them with the
+//! kernel's receive time (`SO_TIMESTAMPNS`, so the probe's own scheduling does not bend the
+//! figures), and reports per-stream pacing: the gaps between consecutive packets of each
+//! stream (p50/p99/p99.9/max) and how many packets came more than 10 ms after their due
+//! instant (the stream's RTP clock, anchored at its earliest packet). Counters on the
+//! sender's side cannot see what the kernel, the loopback and the scheduler did afterwards.
+//!
+//! `rtp-probe LISTEN SECONDS [SKIP_SECONDS]`: reads for SKIP_SECONDS without measuring (the
+//! ramp), then measures for SECONDS and prints one line per figure.
+
+// A load tool beside the engine, not the engine: it reads the clock where it likes.
+#![allow(clippy::disallowed_methods)]
+
+use std::collections::HashMap;
+use std::io;
+use std::mem::{size_of, zeroed};
+use std::net::{SocketAddr, UdpSocket};
+use std::os::fd::AsRawFd;
+use std::time::{Duration, Instant};
+
+/// Datagrams per `recvmmsg`.
+const BATCH: usize = 64;
+/// Gap histogram: 10 µs buckets up to 2 s (larger gaps go in the last bucket).
+const BUCKET_US: u64 = 10;
+const BUCKETS: usize = 200_000;
+/// A packet later than this after its due instant is late (issue 20's goal).
+const LATE: Duration = Duration::from_millis(10);
+
+struct Stream {
+    last_ns: u64,
+    /// The smallest (arrival − RTP time) seen: the stream's on-time offset.
+    min_offset_ns: i128,
+    /// RTP timestamps unwrapped to 64 bits.
+    ts_base: u64,
+    last_ts: u32,
+    late: u64,
+    max_gap_ns: u64,
+    packets: u64,
+}
+
+#[derive(Default)]
+struct Report {
+    gaps: Vec<u64>,
+    packets: u64,
+    late: u64,
+    not_rtp: u64,
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let (Some(listen), Some(secs)) = (args.get(1), args.get(2)) else {
+        eprintln!("usage: rtp-probe LISTEN SECONDS [SKIP_SECONDS]");
+        std::process::exit(2);
+    };
+    let listen: SocketAddr = listen
+        .parse()
+        .unwrap_or_else(|e| fail(&format!("LISTEN: {e}")));
+    let secs: f64 = secs
+        .parse()
+        .unwrap_or_else(|e| fail(&format!("SECONDS: {e}")));
+    let skip: f64 = args
+        .get(3)
+        .map(|s| {
+            s.parse()
+                .unwrap_or_else(|e| fail(&format!("SKIP_SECONDS: {e}")))
+        })
+        .unwrap_or(0.0);
+    let socket = UdpSocket::bind(listen).unwrap_or_else(|e| fail(&format!("bind {listen}: {e}")));
+    setup(&socket).unwrap_or_else(|e| fail(&format!("socket options: {e}")));
+    let start = Instant::now();
+    let measure_from = start + Duration::from_secs_f64(skip);
+    let end = measure_from + Duration::from_secs_f64(secs);
+    let mut streams: HashMap<(SocketAddr, u32), Stream> = HashMap::new();
+    let mut report = Report {
+        gaps: vec![0; BUCKETS],
+        ..Report::default()
+    };
+    let mut bufs = vec![[0u8; 256]; BATCH];
+    let mut measuring = false;
+    let mut window_start_ns = 0u64;
+    let mut dropped_before = 0u64;
+    while Instant::now() < end {
+        if !measuring && Instant::now() >= measure_from {
+            measuring = true;
+            // Gaps that straddle the start of the window are not counted.
+            streams.clear();
+            window_start_ns = realtime_ns();
+            dropped_before = socket_drops(listen.port());
+        }
+        let got = match recv_batch(&socket, &mut bufs) {
+            Ok(got) => got,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(e) => fail(&format!("recvmmsg: {e}")),
+        };
+        for (i, (len, from, stamp_ns)) in got.into_iter().enumerate() {
+            let b = &bufs[i][..len.min(256)];
+            if len < 12 || b[0] >> 6 != 2 {
+                report.not_rtp += 1;
+                continue;
+            }
+            let ts = u32::from_be_bytes([b[4], b[5], b[6], b[7]]);
+            let ssrc = u32::from_be_bytes([b[8], b[9], b[10], b[11]]);
+            let clock_rate = 8_000u64;
+            let s = streams.entry((from, ssrc)).or_insert(Stream {
+                last_ns: 0,
+                min_offset_ns: i128::MAX,
+                ts_base: 0,
+                last_ts: ts,
+                late: 0,
+                max_gap_ns: 0,
+                packets: 0,
+            });
+            // Unwrap the 32-bit timestamp (forward steps only; a step back stays put).
+            let step = ts.wrapping_sub(s.last_ts);
+            if step < u32::MAX / 2 {
+                s.ts_base += u64::from(step);
+            }
+            s.last_ts = ts;
+            let rtp_ns = i128::from(s.ts_base) * 1_000_000_000 / i128::from(clock_rate);
+            let offset = i128::from(stamp_ns) - rtp_ns;
+            s.min_offset_ns = s.min_offset_ns.min(offset);
+            if !measuring {
+                s.last_ns = stamp_ns;
+                continue;
+            }
+            report.packets += 1;
+            s.packets += 1;
+            if offset - s.min_offset_ns > LATE.as_nanos() as i128 {
+                s.late += 1;
+                report.late += 1;
+            }
+            if s.last_ns != 0 {
+                let gap = stamp_ns.saturating_sub(s.last_ns);
+                s.max_gap_ns = s.max_gap_ns.max(gap);
+                let bucket = ((gap / 1_000 / BUCKET_US) as usize).min(BUCKETS - 1);
+                report.gaps[bucket] += 1;
+            }
+            s.last_ns = stamp_ns;
+        }
+    }
+    let window = (realtime_ns() - window_start_ns) as f64 / 1e9;
+    let drops = socket_drops(listen.port()).saturating_sub(dropped_before);
+    let n: u64 = report.gaps.iter().sum();
+    let pct = |q: f64| -> f64 {
+        let target = ((n as f64) * q).ceil() as u64;
+        let mut seen = 0;
+        for (i, c) in report.gaps.iter().enumerate() {
+            seen += c;
+            if seen >= target.max(1) {
+                return (i as u64 * BUCKET_US) as f64 / 1000.0 + BUCKET_US as f64 / 2000.0;
+            }
+        }
+        f64::NAN
+    };
+    let over = |ms: u64| -> u64 {
+        report.gaps[((ms * 1000 / BUCKET_US) as usize).min(BUCKETS - 1)..]
+            .iter()
+            .sum()
+    };
+    let max_gap = streams.values().map(|s| s.max_gap_ns).max().unwrap_or(0);
+    let streams_late = streams.values().filter(|s| s.late > 0).count();
+    let streams_gap40 = streams
+        .values()
+        .filter(|s| s.max_gap_ns > 40_000_000)
+        .count();
+    println!("probe: streams {} packets {} in {window:.1}s = {:.0} packets/s; not RTP {}; kernel drops at the probe {}",
+        streams.len(), report.packets, report.packets as f64 / window, report.not_rtp, drops);
+    println!(
+        "probe: gaps p50 {:.2} ms p99 {:.2} ms p99.9 {:.2} ms max {:.1} ms; gaps > 22 ms {} > 30 ms {} > 40 ms {} (of {n})",
+        pct(0.50),
+        pct(0.99),
+        pct(0.999),
+        max_gap as f64 / 1e6,
+        over(22),
+        over(30),
+        over(40)
+    );
+    println!(
+        "probe: packets later than 10 ms after their due instant {} ({:.3} %); streams with a late packet {}, with a gap > 40 ms {}",
+        report.late,
+        100.0 * report.late as f64 / report.packets.max(1) as f64,
+        streams_late,
+        streams_gap40
+    );
+}
+
+fn fail(msg: &str) -> ! {
+    eprintln!("rtp-probe: {msg}");
+    std::process::exit(1);
+}
+
+fn realtime_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+}
+
+/// Kernel receive stamps, a large receive buffer (a probe that falls behind loses nothing
+/// but its CPU), and a 100 ms read timeout so the window ends on time.
+fn setup(socket: &UdpSocket) -> io::Result<()> {
+    let fd = socket.as_raw_fd();
+    let set = |level, name, value: libc::c_int| -> io::Result<()> {
+        // SAFETY: a valid fd and a pointer to a c_int of the given length.
+        let rc = unsafe {
+            libc::setsockopt(
+                fd,
+                level,
+                name,
+                (&raw const value).cast(),
+                size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    };
+    set(libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)?;
+    // Root may exceed rmem_max; otherwise the ordinary option (capped by the kernel).
+    if set(libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, 256 << 20).is_err() {
+        set(libc::SOL_SOCKET, libc::SO_RCVBUF, 256 << 20)?;
+    }
+    socket.set_read_timeout(Some(Duration::from_millis(100)))
+}
+
+/// Up to `BATCH` datagrams: (length, source, kernel receive time in ns since the epoch).
+fn recv_batch(
+    socket: &UdpSocket,
+    bufs: &mut [[u8; 256]],
+) -> io::Result<Vec<(usize, SocketAddr, u64)>> {
+    // SAFETY: plain C structs for which all-zero is valid.
+    let mut addrs: [libc::sockaddr_in; BATCH] = unsafe { zeroed() };
+    let mut iovs: Vec<libc::iovec> = bufs
+        .iter_mut()
+        .map(|b| libc::iovec {
+            iov_base: b.as_mut_ptr().cast(),
+            iov_len: b.len(),
+        })
+        .collect();
+    let mut controls = [[0u64; 8]; BATCH];
+    // SAFETY: as above.
+    let mut msgs: [libc::mmsghdr; BATCH] = unsafe { zeroed() };
+    for i in 0..BATCH {
+        let h = &mut msgs[i].msg_hdr;
+        h.msg_name = (&raw mut addrs[i]).cast();
+        h.msg_namelen = size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        h.msg_iov = &raw mut iovs[i];
+        h.msg_iovlen = 1;
+        h.msg_control = controls[i].as_mut_ptr().cast();
+        h.msg_controllen = size_of::<[u64; 8]>() as _;
+    }
+    // Blocks (up to the read timeout) for the first datagram, then takes what is queued.
+    // SAFETY: every pointer in `msgs` points at a live buffer of the stated length.
+    let n = unsafe {
+        libc::recvmmsg(
+            socket.as_raw_fd(),
+            msgs.as_mut_ptr(),
+            BATCH as libc::c_uint,
+            libc::MSG_WAITFORONE,
+            std::ptr::null_mut(),
+        )
+    };
+    let Ok(n) = usize::try_from(n) else {
+        let e = io::Error::last_os_error();
+        return Err(if e.raw_os_error() == Some(libc::EAGAIN) {
+            io::ErrorKind::WouldBlock.into()
+        } else {
+            e
+        });
+    };
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let a = &addrs[i];
+        let from = SocketAddr::from((
+            std::net::Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr)),
+            u16::from_be(a.sin_port),
+        ));
+        let mut stamp = 0u64;
+        // SAFETY: the kernel filled this message's control buffer up to `msg_controllen`.
+        unsafe {
+            let h = &raw const msgs[i].msg_hdr;
+            let mut c = libc::CMSG_FIRSTHDR(h);
+            while !c.is_null() {
+                if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_TIMESTAMPNS {
+                    let ts: libc::timespec = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast());
+                    stamp = ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64;
+                }
+                c = libc::CMSG_NXTHDR(h, c);
+            }
+        }
+        if stamp == 0 {
+            stamp = realtime_ns();
+        }
+        out.push((msgs[i].msg_len as usize, from, stamp));
+    }
+    Ok(out)
+}
+
+/// The kernel's drop counter for the probe's UDP socket (`/proc/net/udp`, last column).
+fn socket_drops(port: u16) -> u64 {
+    let Ok(text) = std::fs::read_to_string("/proc/net/udp") else {
+        return 0;
+    };
+    let hex = format!(":{port:04X}");
+    text.lines()
+        .filter(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .is_some_and(|local| local.ends_with(&hex))
+        })
+        .filter_map(|l| l.split_whitespace().last()?.parse::<u64>().ok())
+        .sum()
+}
