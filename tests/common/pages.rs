@@ -18,6 +18,8 @@ pub struct PageScript {
     lines: mpsc::Receiver<String>,
     name: &'static str,
     stderr: PathBuf,
+    /// Its test's place among the Chromiums the machine runs at once.
+    _slot: std::sync::Arc<super::ports::Slot>,
 }
 
 impl Drop for PageScript {
@@ -49,6 +51,9 @@ pub fn start_page(
         Path::new("/usr/bin/chromium").exists(),
         "chromium is not installed: run ./.ci/test (it installs Debian's chromium)"
     );
+    // Two Chromiums at a time on this machine: a third starves the others' pages past
+    // their timeouts on two cores.
+    let slot = super::ports::slot("chromium", 2);
     let stderr = tmp.join(format!("{name}.err"));
     let mut child = Command::new("node")
         .arg(script)
@@ -75,6 +80,7 @@ pub fn start_page(
         lines,
         name,
         stderr,
+        _slot: slot,
     }
 }
 

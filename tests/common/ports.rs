@@ -85,3 +85,34 @@ pub fn turn(name: &str) -> Turn {
     file.lock().expect("wait for the turn");
     Turn { _lock: file }
 }
+
+/// One of `slots` machine-wide places named `name`, shared by every holder in this process:
+/// a test that opens a second page while holding its first never waits for itself.
+pub struct Slot {
+    _lock: File,
+}
+
+/// Waits (bounded) for a free place among `slots` named `name`, or joins this process's.
+pub fn slot(name: &str, slots: u32) -> std::sync::Arc<Slot> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, Weak};
+    static HELD: Mutex<Option<HashMap<String, Weak<Slot>>>> = Mutex::new(None);
+    let mut held = HELD.lock().unwrap_or_else(|e| e.into_inner());
+    let held = held.get_or_insert_with(HashMap::new);
+    if let Some(mine) = held.get(name).and_then(Weak::upgrade) {
+        return mine;
+    }
+    let dir = lock_dir("slots");
+    for _round in 0..6000 {
+        for k in 0..slots {
+            let file = lock_file(dir.join(format!("{name}-{k}.lock")));
+            if file.try_lock().is_ok() {
+                let mine = Arc::new(Slot { _lock: file });
+                held.insert(name.to_string(), Arc::downgrade(&mine));
+                return mine;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("no {name} slot came free in 10 minutes");
+}
