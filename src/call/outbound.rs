@@ -449,5 +449,6 @@ pub(crate) fn trunk_target(trunk: SocketAddr, number: &str, caller_id: &str) -> 
         },
         from_user: caller_id.to_string(),
         from_display: None,
+        route: Vec::new(),
     }
 }

@@ -125,6 +125,7 @@ impl CallEngine {
             },
             from_user,
             from_display: None,
+            route: Vec::new(),
         })
     }
 
@@ -149,6 +150,7 @@ impl CallEngine {
             },
             from_user: "hotline".into(),
             from_display: Some(call.caller.masked()),
+            route: binding.path.clone(),
         })
     }
 
