@@ -96,7 +96,7 @@ impl CallEngine {
         req: OutboundCall,
         now: Instant,
     ) -> Result<String, OutboundError> {
-        if !self.accepting {
+        if !self.accepting || self.standby {
             return Err(OutboundError::ShuttingDown);
         }
         let trunk = self.cfg.trunk.ok_or(OutboundError::NoTrunk)?;

@@ -96,3 +96,40 @@ fn the_path_survives_a_save_and_a_restore_on_another_engine() {
         vec!["sip:127.0.0.1:5090;lr;received=sip:127.0.0.1:5080".to_owned()]
     );
 }
+
+#[test]
+fn a_standby_answers_every_new_request_503_so_kamailio_skips_it_and_takes_them_once_active() {
+    let mut sim = Sim::new();
+    sim.engine.set_standby(true, sim.now);
+    assert!(sim.engine.is_standby());
+    let options = "OPTIONS sip:127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-opt1\r\nFrom: <sip:probe@127.0.0.1>;tag=p1\r\nTo: <sip:127.0.0.1>\r\nCall-ID: probe-1\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+    sim.send(options);
+    sim.invite("12345", Some(SDP));
+    // The retransmitted INVITE gets the same answer (no transaction was kept).
+    sim.invite("12345", Some(SDP));
+    assert_eq!(sim.statuses(), vec![503, 503, 503]);
+    assert!(sim.responses().iter().all(|r| r.reason == "Standby"));
+    assert!(sim.engine.live_calls().is_empty());
+    assert!(sim.records.is_empty(), "a standby keeps no call records");
+    assert!(sim.media.is_empty());
+    assert_eq!(sim.engine.snapshot().counters.refused_standby, 3);
+    // Registration too: the phone is registered on the active engine only.
+    let proxy = Peer {
+        addr: PROXY.parse().unwrap(),
+        link: Link::Udp,
+    };
+    sim.send_from(proxy, "REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5090;branch=z9hG4bK-r1\r\nFrom: <sip:1001@127.0.0.1>;tag=a1\r\nTo: <sip:1001@127.0.0.1>\r\nCall-ID: reg-1001\r\nCSeq: 1 REGISTER\r\nContact: <sip:1001@127.0.0.1:5080>\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n");
+    match &sim.to_others.last().expect("an answer").1 {
+        Message::Response(r) => assert_eq!(r.status, 503),
+        other => panic!("expected 503, got {other:?}"),
+    }
+
+    sim.engine.set_standby(false, sim.now);
+    sim.sent.clear();
+    sim.send(
+        &options
+            .replace("opt1", "opt2")
+            .replace("probe-1", "probe-2"),
+    );
+    assert_eq!(sim.statuses(), vec![200]);
+}
