@@ -273,3 +273,62 @@ fn the_standby_takes_calls_within_5_s_of_a_kill_9_and_rings_1001_without_a_new_r
     );
     drop(live);
 }
+
+/// The status line of the answer to one OPTIONS sent to `to`.
+fn options_status(to: SocketAddr) -> Option<String> {
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").ok()?;
+    sock.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    let me = sock.local_addr().ok()?;
+    let req = format!(
+        "OPTIONS sip:{to} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bK-probe{}\r\nFrom: <sip:probe@{me}>;tag=p\r\nTo: <sip:{to}>\r\nCall-ID: probe-{}@{me}\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+        me.port(),
+        me.port()
+    );
+    sock.send_to(req.as_bytes(), to).ok()?;
+    let mut buf = [0u8; 4096];
+    let n = sock.recv(&mut buf).ok()?;
+    let text = String::from_utf8_lossy(&buf[..n]).to_string();
+    text.lines().next().map(str::to_owned)
+}
+
+#[test]
+fn an_active_engine_that_loses_its_database_session_stops_taking_calls_and_comes_back() {
+    let mut pg = Postgres::start();
+    let url = pg.create_database("hotline");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let a = engine(tmp.path(), "hotline-a", &url);
+    wait_for(Duration::from_secs(10), || {
+        (role(&a).as_deref() == Some("active")).then_some(())
+    })
+    .unwrap_or_else(|| panic!("A becomes active; log:\n{}", a.log()));
+    assert_eq!(options_status(a.sip).as_deref(), Some("SIP/2.0 200 OK"));
+
+    // The database dies: the session that held the lock is gone, so A can no longer know it
+    // is the only active engine and must stop taking calls at once.
+    pg.kill_9();
+    let lost = hotline::shell::clock::now();
+    wait_for(Duration::from_secs(5), || {
+        (role(&a).as_deref() == Some("standby")).then_some(())
+    })
+    .unwrap_or_else(|| panic!("A steps down; log:\n{}", a.log()));
+    println!(
+        "stepped down {:.2} s after the database was killed",
+        lost.elapsed().as_secs_f64()
+    );
+    assert_eq!(
+        options_status(a.sip).as_deref(),
+        Some("SIP/2.0 503 Standby")
+    );
+    let (_, health) = http_request(a.http, "GET", "/api/health", None, None);
+    assert!(health.contains("\"store\":\"unreachable\""), "{health}");
+    assert_eq!(a.metric("hotline_cluster_step_downs_total"), 1.0);
+
+    // The database is back: A takes the free lock again (not a failover: nobody else held it).
+    pg.restart();
+    wait_for(Duration::from_secs(15), || {
+        (role(&a).as_deref() == Some("active")).then_some(())
+    })
+    .unwrap_or_else(|| panic!("A active again; log:\n{}", a.log()));
+    assert_eq!(options_status(a.sip).as_deref(), Some("SIP/2.0 200 OK"));
+    assert_eq!(a.metric("hotline_cluster_failovers_total"), 0.0);
+}
