@@ -9,6 +9,7 @@
 mod common;
 
 use std::net::SocketAddr;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -29,8 +30,23 @@ struct Kamailio {
 
 impl Drop for Kamailio {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // Kamailio forks its workers even with -DD: stop the whole process group it leads,
+        // or they outlive the test.
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &group])
+            .stderr(Stdio::null())
+            .status();
+        let stopped = wait_for(Duration::from_secs(3), || {
+            self.child.try_wait().ok().flatten()
+        });
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
+        if stopped.is_none() {
+            let _ = self.child.wait();
+        }
     }
 }
 
@@ -63,6 +79,7 @@ impl Kamailio {
             .arg("-P")
             .arg(dir.join("kamailio.pid"))
             .args(["-DD", "-E", "-m", "64", "-M", "8"])
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("log"))
             .spawn()
