@@ -19,6 +19,7 @@ pub mod journal;
 pub mod kb_index;
 pub mod kb_service;
 pub mod kb_store;
+pub mod leadership;
 pub mod linkage_store;
 pub mod media;
 pub mod media_ports;
@@ -446,7 +447,11 @@ pub async fn run(
             .call_ended(crate::call::record::CallOutcome::Interrupted);
     }
     let state_file = state_file::StateFile::in_dir(&config.storage.data_dir);
-    match state_file.read() {
+    // Clustered, the engine starts as the standby; its state comes from PostgreSQL if it
+    // becomes active (shell::leadership), never from this machine's file.
+    let (cluster, cluster_status) =
+        leadership::start(&config.cluster, &mut core, shutdown.clone()).context("[cluster]")?;
+    match state_file.read().map(|s| s.filter(|_| cluster.is_none())) {
         Ok(Some(saved)) => {
             let done = core.restore(&saved, clock::now());
             // What restore put out (CANCELs, INVITEs) has nowhere to go yet: nothing is live.
@@ -531,7 +536,7 @@ pub async fn run(
         grace: std::time::Duration::from_secs(5),
         kpis,
         tickets: Some(call_tickets),
-        state_file: Some(state_file),
+        state_file: cluster_status.is_none().then_some(state_file),
         journal,
         storage: tickets.worker().metrics().storage.clone(),
         callbacks: crate::shell::callbacks::Callbacks::new(
@@ -545,6 +550,7 @@ pub async fn run(
             crate::shell::clock::now(),
         )
         .filter(|_| config.trunk.address.is_some()),
+        cluster,
     };
     let engine = tokio::spawn(task.run(shutdown.clone()));
 
@@ -648,6 +654,7 @@ pub async fn run(
         call_in,
         kb: Some(kb.metrics.clone()),
         warnings: Some(warnings_hub.clone()),
+        cluster: cluster_status,
     })
     .merge(crate::cti::kb::router(kb_api))
     .merge(crate::cti::public::router(public))
