@@ -720,3 +720,34 @@ fn callback_choice(b: &mut Backend) {
         ("supervisor-1", h(5), "callback_by_set".to_string())
     );
 }
+
+/// PostgreSQL's full disk (SQLSTATE 53100, raised here by a trigger as the server raises it
+/// when it cannot extend a file) is `StoreError::Full`, as SQLite's is: the API answers 507
+/// and the engine retries; the refused ticket left nothing behind, and writes go on after.
+#[test]
+fn a_full_disk_on_postgres_is_storage_full_and_leaves_nothing_half_written() {
+    let mut b = Backend::postgres();
+    let wf = workflow();
+    let at = t("2026-03-02T09:00:00+08:00");
+    let mut s = b.open();
+    wf.create(&mut s, intake(1, at), &agent(), at)
+        .expect("create");
+    let server = b.server().expect("postgres");
+    server.sql(
+        "tickets",
+        "create function full_disk() returns trigger language plpgsql as $$ \
+         begin raise exception 'could not extend file' using errcode = 'disk_full'; end $$; \
+         create trigger full_disk before insert on events for each row execute function full_disk()",
+    );
+    let err = wf
+        .create(&mut s, intake(2, at), &agent(), at)
+        .expect_err("the disk is full");
+    assert_eq!(err, WorkflowError::Store(StoreError::Full));
+    assert_eq!(server.sql("tickets", "select count(*) from tickets"), "1");
+    server.sql("tickets", "drop trigger full_disk on events");
+    let tk = wf
+        .create(&mut s, intake(3, at), &agent(), at)
+        .expect("room again");
+    assert_eq!(tk.version, 1);
+    assert_eq!(server.sql("tickets", "select count(*) from tickets"), "2");
+}

@@ -167,6 +167,13 @@ impl Store {
         (r, self.end_batch(marks))
     }
 
+    /// Runs `f` in one transaction per backend, committed once (benches, bulk loads).
+    pub fn batch<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> Result<R, StoreError> {
+        let marks = self.begin_batch()?;
+        let r = f(self);
+        self.end_batch(marks).map(|_| r)
+    }
+
     fn begin_batch(&mut self) -> Result<Marks, StoreError> {
         match self {
             Store::Sqlite(s) => Ok(Marks {
