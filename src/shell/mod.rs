@@ -37,6 +37,7 @@ pub mod shared;
 pub mod sip_transport;
 pub mod sip_ws;
 pub mod state_file;
+pub mod store;
 pub mod ticket_store;
 pub mod ticket_worker;
 pub mod tls;
@@ -288,11 +289,6 @@ pub async fn run(
     use anyhow::Context;
     let sip_addr = listeners.sip_udp.local_addr()?;
     let http_addr = listeners.http.local_addr()?;
-    if config.storage.url.is_some() {
-        anyhow::bail!(
-            "[storage] url: PostgreSQL storage is not in this build yet; remove the key to keep the stores in SQLite under data_dir"
-        );
-    }
     private_fs::secure_data_dir(&config.storage.data_dir).with_context(|| {
         format!(
             "cannot create the data folder {}",
@@ -471,6 +467,7 @@ pub async fn run(
     let tickets = crate::cti::tickets::TicketApi::open(&crate::cti::tickets::TicketApiConfig {
         policy: config.policy.clone(),
         caller_reads_per_minute: config.privacy.caller_reads_per_minute,
+        postgres: config.storage.url.clone(),
         ..crate::cti::tickets::TicketApiConfig::new(&config.storage.data_dir, &config.config_dir)
     })
     .context("ticket store")?;
@@ -607,7 +604,6 @@ pub async fn run(
     let warnings_hub = std::sync::Arc::new(warnings::WarningsHub::default());
     let warnings_task = warnings::spawn(
         tickets.clone(),
-        config.storage.data_dir.clone(),
         config.warnings.clone(),
         warnings_hub.clone(),
     );
