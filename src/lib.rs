@@ -14,6 +14,7 @@
 //! | [`ivr`] | the validated two-level menu tree and the per-call navigator; the callback robot's script and its per-call navigator |
 //! | [`acd`] | queues, skills, agent states, routing, the 15-second clock |
 //! | [`call`] | one call's life: where dialog, media, IVR and ACD meet |
+//! | [`cluster`] | two engines behind Kamailio: active or standby, from an advisory lock's answers |
 //! | [`workflow`] | tickets (诉求工单), legal transitions, working-day deadlines |
 //! | [`kb`] | knowledge items, versions, review, expiry; search through a `Search` trait |
 //! | [`portal`] | the citizen's internet requests: query codes, throttles, what a citizen may see |
@@ -30,6 +31,7 @@ pub mod acd;
 pub mod analytics;
 pub mod call;
 pub mod china_time;
+pub mod cluster;
 pub mod config;
 pub mod cti;
 pub mod ivr;

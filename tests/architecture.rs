@@ -16,6 +16,7 @@ const CORE_ROOMS: &[&str] = &[
     "portal",
     "outbound",
     "kb",
+    "cluster",
 ];
 
 const FORBIDDEN: &[&str] = &[
@@ -24,6 +25,7 @@ const FORBIDDEN: &[&str] = &[
     "std::net::TcpStream",
     "std::net::TcpListener",
     "rusqlite",
+    "tokio_postgres",
     // The knowledge base's search engine belongs to the shell, behind `kb::Search`.
     "tantivy",
     "Instant::now",

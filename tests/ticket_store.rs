@@ -1,12 +1,21 @@
-//! The SQLite ticket store against real temp files: WAL and durability settings, reopening,
-//! optimistic concurrency, filters equal to the in-memory store's, reports, and a kill -9
-//! during a burst of transitions (the test re-runs itself as a child process and kills it).
+//! The ticket store on both backends (issue 19: one suite, two backends): each body runs
+//! against a SQLite file in a temp folder and against a throwaway PostgreSQL (`on_both!`):
+//! durability settings, reopening, optimistic concurrency, filters equal to the in-memory
+//! store's, reports, group commit, and a kill -9 during a burst of transitions (the test
+//! re-runs itself as a child process and kills it). SQLite's migrations from older files are
+//! tested on SQLite alone.
+
+// Real peers run in real time.
+#![allow(clippy::disallowed_methods)]
+
+mod common;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 use chrono::{DateTime, Duration, FixedOffset};
+use common::store_backend::{assert_durable, Backend};
 use hotline::shell::ticket_store::{load_workflow, Durability, SqliteStore, TicketWorker};
 use hotline::workflow::memory::MemoryStore;
 use hotline::workflow::model::{
@@ -80,17 +89,16 @@ fn dispatch(lead: &str) -> Action {
     }
 }
 
-#[test]
-fn opens_in_wal_with_full_sync_and_survives_reopen() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("data/tickets.sqlite");
+on_both!(survives_reopen: opens_in_wal_with_full_sync_and_survives_reopen, commits_synchronously_on_postgres_and_survives_reopen);
+
+fn survives_reopen(b: &mut Backend) {
     let wf = workflow();
     let at = t("2026-09-30T10:00:00+08:00");
     let id;
     let before;
     {
-        let mut s = SqliteStore::open(&path, Durability::Full).expect("open");
-        assert_eq!(s.pragmas().expect("pragmas"), ("wal".to_string(), 2));
+        let mut s = b.open();
+        assert_durable(&mut s);
         let tk = wf
             .create(&mut s, intake(1, at), &agent(), at)
             .expect("create");
@@ -116,8 +124,8 @@ fn opens_in_wal_with_full_sync_and_survives_reopen() {
             )
             .expect("sign");
     }
-    let mut s = SqliteStore::open(&path, Durability::Full).expect("reopen");
-    assert!(s.integrity_ok().expect("check"));
+    let mut s = b.open();
+    assert_durable(&mut s);
     let after = wf.load(&mut s, &id).expect("load");
     assert_eq!(after, before);
     assert_eq!(after.version, 3);
@@ -129,10 +137,10 @@ fn opens_in_wal_with_full_sync_and_survives_reopen() {
     assert_eq!(next.id.0, "20260930-000002");
 }
 
-#[test]
-fn a_stale_version_is_a_conflict_and_writes_nothing() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut s = SqliteStore::open(&dir.path().join("t.sqlite"), Durability::Normal).expect("open");
+on_both!(stale_version: a_stale_version_is_a_conflict_and_writes_nothing, a_stale_version_is_a_conflict_and_writes_nothing_on_postgres);
+
+fn stale_version(b: &mut Backend) {
+    let mut s = b.open();
     let wf = workflow();
     let at = t("2026-03-02T09:00:00+08:00");
     let tk = wf
@@ -223,11 +231,10 @@ fn a_store_from_before_the_response_column_learns_it_from_the_event_logs() {
     assert_eq!(b.unanswered, 0);
 }
 
-#[test]
-fn filters_and_pages_match_the_in_memory_store() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut sql =
-        SqliteStore::open(&dir.path().join("t.sqlite"), Durability::Normal).expect("open");
+on_both!(filters_and_pages: filters_and_pages_match_the_in_memory_store, filters_and_pages_match_the_in_memory_store_on_postgres);
+
+fn filters_and_pages(b: &mut Backend) {
+    let mut sql = b.open();
     let mut mem = MemoryStore::new();
     let wf = workflow();
     let t0 = t("2026-10-12T09:00:00+08:00");
@@ -385,15 +392,19 @@ fn filters_and_pages_match_the_in_memory_store() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_worker_group_commits_concurrent_requests() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("t.sqlite");
-    let worker = TicketWorker::start(
-        SqliteStore::open(&path, Durability::Full).expect("open"),
-        workflow(),
-    )
-    .expect("worker");
+on_both!(group_commit: the_worker_group_commits_concurrent_requests, the_worker_group_commits_concurrent_requests_on_postgres);
+
+fn group_commit(b: &mut Backend) {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(group_commit_async(b));
+}
+
+async fn group_commit_async(backend: &Backend) {
+    let worker = TicketWorker::start_at(backend.open(), backend.at(), workflow()).expect("worker");
     let at = t("2026-05-11T09:00:00+08:00");
     let mut tasks = Vec::new();
     for i in 0..50 {
@@ -434,7 +445,7 @@ async fn the_worker_group_commits_concurrent_requests() {
     );
     assert!(a.is_ok() != b.is_ok(), "{a:?} {b:?}");
     drop(worker);
-    let mut s = SqliteStore::open(&path, Durability::Full).expect("reopen");
+    let mut s = backend.open();
     assert_eq!(
         s.list(&ListQuery {
             limit: 500,
@@ -451,16 +462,13 @@ async fn the_worker_group_commits_concurrent_requests() {
 /// `ack <id> <version>` only after each was committed.
 #[test]
 fn crash_child() {
-    let Some(path) = std::env::var_os("HOTLINE_CRASH_DB") else {
+    let Some(at) = Backend::from_env() else {
         return;
     };
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async move {
-        let worker = TicketWorker::start(
-            SqliteStore::open(Path::new(&path), Durability::Full).expect("open"),
-            workflow(),
-        )
-        .expect("worker");
+        let store = at.open(Durability::Full).expect("open");
+        let worker = TicketWorker::start_at(store, at, workflow()).expect("worker");
         let mut tasks = Vec::new();
         for lane in 0..8usize {
             let w = worker.clone();
@@ -505,14 +513,13 @@ fn crash_child() {
     });
 }
 
-#[test]
-fn kill_9_during_a_burst_loses_no_acknowledged_transition() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("crash.sqlite");
+on_both!(kill_9_burst: kill_9_during_a_burst_loses_no_acknowledged_transition, kill_9_during_a_burst_loses_no_acknowledged_transition_on_postgres);
+
+fn kill_9_burst(b: &mut Backend) {
     let exe = std::env::current_exe().expect("test binary");
     let mut child = Command::new(exe)
         .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
-        .env("HOTLINE_CRASH_DB", &path)
+        .envs(b.env())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -535,8 +542,13 @@ fn kill_9_during_a_burst_loses_no_acknowledged_transition() {
     let _ = child.wait();
     assert_eq!(acked.len(), 600, "child stopped early");
     let wf = workflow();
-    let mut s = SqliteStore::open(&path, Durability::Full).expect("reopen after kill");
-    assert!(s.integrity_ok().expect("integrity"));
+    if let Some(server) = b.server() {
+        // The database server goes down hard too: what it acknowledged is on its disk.
+        server.kill_9();
+        server.restart();
+    }
+    let mut s = b.open();
+    assert_durable(&mut s);
     for (id, v) in &acked {
         let tk = wf
             .load(&mut s, id)
@@ -576,19 +588,18 @@ fn kill_9_during_a_burst_loses_no_acknowledged_transition() {
     }
 }
 
-/// C12's linkage index: what the SQLite store indexes as it appends equals what the
-/// in-memory store reads off its logs, and a store from before the index learns it from the
-/// event logs when it is opened.
-#[test]
-fn emergency_linkages_are_indexed_and_back_filled_from_the_event_logs() {
+// C12's linkage index: what the store indexes as it appends equals what the in-memory store
+// reads off its logs, and (SQLite) a store from before the index learns it from the event
+// logs when it is opened.
+on_both!(emergency_linkages: emergency_linkages_are_indexed_and_back_filled_from_the_event_logs, emergency_linkages_are_indexed_on_postgres);
+
+fn emergency_linkages(b: &mut Backend) {
     use hotline::workflow::action::EmergencyService;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("t.sqlite");
     let wf = workflow();
     let at = t("2026-03-02T09:00:00+08:00");
     let mut mem = MemoryStore::new();
     {
-        let mut sql = SqliteStore::open(&path, Durability::Normal).expect("open");
+        let mut sql = b.open();
         for (i, service, after) in [
             (1, EmergencyService::Police, 40),
             (2, EmergencyService::Water, 90),
@@ -619,7 +630,11 @@ fn emergency_linkages_are_indexed_and_back_filled_from_the_event_logs() {
             .expect("sql");
         assert_eq!(late.len(), 2);
     }
-    // Turn the file back into a version-5 store, as an older engine left it.
+    // SQLite: turn the file back into a version-5 store, as an older engine left it.
+    let Backend::Sqlite(_) = b else {
+        return;
+    };
+    let path = b.at().sqlite_path();
     {
         let conn = rusqlite::Connection::open(&path).expect("raw open");
         conn.execute_batch("DROP TABLE emergency_links; PRAGMA user_version=5;")
@@ -636,13 +651,12 @@ fn emergency_linkages_are_indexed_and_back_filled_from_the_event_logs() {
     );
 }
 
-/// Issue 15: who makes the callback (chosen at review, changed by a supervisor) is in the
-/// log the store keeps, so a reopened store reads the same choice and who made it.
-#[test]
-fn the_callback_choice_survives_reopening_the_store() {
+// Issue 15: who makes the callback (chosen at review, changed by a supervisor) is in the
+// log the store keeps, so a reopened store reads the same choice and who made it.
+on_both!(callback_choice: the_callback_choice_survives_reopening_the_store, the_callback_choice_survives_reopening_the_store_on_postgres);
+
+fn callback_choice(b: &mut Backend) {
     use hotline::workflow::callback_by::CallbackMaker;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("data/tickets.sqlite");
     let wf = workflow();
     let at = t("2026-09-30T10:00:00+08:00");
     let h = |n: i64| at + Duration::hours(n);
@@ -651,7 +665,7 @@ fn the_callback_choice_survives_reopening_the_store() {
     let id;
     let before;
     {
-        let mut s = SqliteStore::open(&path, Durability::Full).expect("open");
+        let mut s = b.open();
         id = wf
             .create(&mut s, intake(1, at), &agent(), at)
             .expect("create")
@@ -695,7 +709,7 @@ fn the_callback_choice_survives_reopening_the_store() {
         before = last.expect("acted");
         assert_eq!(before.callback_by(), Some(CallbackMaker::Robot));
     }
-    let mut s = SqliteStore::open(&path, Durability::Full).expect("reopen");
+    let mut s = b.open();
     let after = wf.load(&mut s, &id).expect("load");
     assert_eq!(after, before);
     assert_eq!(after.state.name(), "awaiting_callback");
@@ -705,4 +719,35 @@ fn the_callback_choice_survives_reopening_the_store() {
         (set.actor.user.as_str(), set.at, set.kind.name()),
         ("supervisor-1", h(5), "callback_by_set".to_string())
     );
+}
+
+/// PostgreSQL's full disk (SQLSTATE 53100, raised here by a trigger as the server raises it
+/// when it cannot extend a file) is `StoreError::Full`, as SQLite's is: the API answers 507
+/// and the engine retries; the refused ticket left nothing behind, and writes go on after.
+#[test]
+fn a_full_disk_on_postgres_is_storage_full_and_leaves_nothing_half_written() {
+    let mut b = Backend::postgres();
+    let wf = workflow();
+    let at = t("2026-03-02T09:00:00+08:00");
+    let mut s = b.open();
+    wf.create(&mut s, intake(1, at), &agent(), at)
+        .expect("create");
+    let server = b.server().expect("postgres");
+    server.sql(
+        "tickets",
+        "create function full_disk() returns trigger language plpgsql as $$ \
+         begin raise exception 'could not extend file' using errcode = 'disk_full'; end $$; \
+         create trigger full_disk before insert on events for each row execute function full_disk()",
+    );
+    let err = wf
+        .create(&mut s, intake(2, at), &agent(), at)
+        .expect_err("the disk is full");
+    assert_eq!(err, WorkflowError::Store(StoreError::Full));
+    assert_eq!(server.sql("tickets", "select count(*) from tickets"), "1");
+    server.sql("tickets", "drop trigger full_disk on events");
+    let tk = wf
+        .create(&mut s, intake(3, at), &agent(), at)
+        .expect("room again");
+    assert_eq!(tk.version, 1);
+    assert_eq!(server.sql("tickets", "select count(*) from tickets"), "2");
 }

@@ -79,6 +79,9 @@ pub(crate) struct LegTarget {
     /// phone; the caller's own number for the public network (110 must see who calls).
     pub from_user: String,
     pub from_display: Option<String>,
+    /// The Route set of the INVITE: the Path the phone registered through (RFC 3327), so
+    /// the call reaches it back through the proxy in front (Kamailio). Empty otherwise.
+    pub route: Vec<crate::sip::message::NameAddr>,
 }
 
 /// The agent's leg of a call (or, after an external transfer, the gateway's).

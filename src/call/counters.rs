@@ -105,6 +105,8 @@ pub struct EngineCounters {
     pub refused_blocked: u64,
     /// Requests refused for a scanner's User-Agent.
     pub refused_scanner: u64,
+    /// Requests answered 503 because this engine is the standby (issue 19).
+    pub refused_standby: u64,
     /// SIP messages received (after parsing), by method and class.
     pub received: SipTraffic,
     /// SIP messages sent, by method and class (retransmissions included).

@@ -170,6 +170,8 @@ pub struct CallEngine {
     pub(crate) next_token: u64,
     pub(crate) out: VecDeque<Output>,
     pub(crate) accepting: bool,
+    /// The hot standby of two engines (`call::role`): every new request gets 503.
+    pub(crate) standby: bool,
     /// Agents' phone bindings, digest authentication and the scanner guard.
     pub(crate) registrar: Registrar<Link>,
     pub counters: EngineCounters,
@@ -243,6 +245,7 @@ impl CallEngine {
             next_token: 1,
             out: VecDeque::new(),
             accepting: true,
+            standby: false,
             registrar,
             counters: EngineCounters::default(),
             state_dirty: false,
@@ -309,6 +312,9 @@ impl CallEngine {
             self.counters.dropped_unaddressable += 1;
             return;
         };
+        if self.refuse_as_standby(&req, from) {
+            return;
+        }
         // Blocked sources and SIP scanners are refused before anything else looks at them
         // (REGISTER screens itself, so its failures are counted once). A block refuses only
         // registration and agents' requests: calls to the service numbers come from the

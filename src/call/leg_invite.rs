@@ -39,6 +39,8 @@ impl CallEngine {
             SipUri::new(host.clone()).with_user(&target.to_user),
         ));
         let mut invite = Request::new(Method::Invite, target.uri.clone(), from, to, &call_id, 1);
+        // RFC 3327 §5.1: the Path a phone registered through is the preloaded Route set.
+        invite.headers.route = target.route.clone();
         let transport = Self::via_transport(target.peer);
         invite.headers.via = vec![ViaSpec {
             transport: &transport,

@@ -27,6 +27,7 @@ pub mod record;
 pub mod refusal;
 pub mod reload;
 pub mod robot_call;
+pub mod role;
 pub mod screen;
 pub mod session;
 pub mod side_line;

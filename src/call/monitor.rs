@@ -98,6 +98,7 @@ impl CallEngine {
             },
             from_user: "hotline".into(),
             from_display: Some(call.caller.masked()),
+            route: binding.path.clone(),
         })
     }
 }

@@ -96,7 +96,7 @@ impl CallEngine {
         req: OutboundCall,
         now: Instant,
     ) -> Result<String, OutboundError> {
-        if !self.accepting {
+        if !self.accepting || self.standby {
             return Err(OutboundError::ShuttingDown);
         }
         let trunk = self.cfg.trunk.ok_or(OutboundError::NoTrunk)?;
@@ -449,5 +449,6 @@ pub(crate) fn trunk_target(trunk: SocketAddr, number: &str, caller_id: &str) -> 
         },
         from_user: caller_id.to_string(),
         from_display: None,
+        route: Vec::new(),
     }
 }

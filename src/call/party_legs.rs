@@ -139,6 +139,7 @@ impl CallEngine {
             },
             from_user,
             from_display: None,
+            route: Vec::new(),
         })
     }
 
@@ -163,6 +164,7 @@ impl CallEngine {
             },
             from_user: "hotline".into(),
             from_display: Some(call.caller.masked()),
+            route: binding.path.clone(),
         })
     }
 

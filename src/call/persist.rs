@@ -56,6 +56,10 @@ pub struct SavedRegistration {
     pub call_id: String,
     pub cseq: u32,
     pub user_agent: Option<String>,
+    /// The REGISTER's Path (RFC 3327), top first: the proxies requests to the phone go
+    /// back through (absent in files written before it was kept).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub path: Vec<String>,
     /// When the binding lapses unless the phone refreshes it.
     pub expires_at: DateTime<Utc>,
 }
@@ -118,7 +122,17 @@ impl CallEngine {
                 let mut contact = Vec::new();
                 b.contact.encode(&mut contact);
                 let left = b.expires_at.saturating_duration_since(now);
+                let path = b
+                    .path
+                    .iter()
+                    .map(|p| {
+                        let mut v = Vec::new();
+                        p.encode(&mut v);
+                        String::from_utf8_lossy(&v).into_owned()
+                    })
+                    .collect();
                 SavedRegistration {
+                    path,
                     user,
                     contact: String::from_utf8_lossy(&contact).into_owned(),
                     source: b.flow.addr,
@@ -190,9 +204,17 @@ impl CallEngine {
         for r in &saved.registrations {
             let left = (r.expires_at - wall).to_std().ok().filter(|d| !d.is_zero());
             let contact = crate::sip::parse::parse_name_addr(&r.contact).ok();
-            let (Some(left), Some(contact), true) =
-                (left, contact, self.agent_by_user.contains_key(&r.user))
-            else {
+            let path: Option<Vec<_>> = r
+                .path
+                .iter()
+                .map(|p| crate::sip::parse::parse_name_addr(p).ok())
+                .collect();
+            let (Some(left), Some(contact), Some(path), true) = (
+                left,
+                contact,
+                path,
+                self.agent_by_user.contains_key(&r.user),
+            ) else {
                 done.dropped_registrations += 1;
                 continue;
             };
@@ -207,6 +229,7 @@ impl CallEngine {
                 call_id: r.call_id.clone(),
                 cseq: r.cseq,
                 user_agent: r.user_agent.clone(),
+                path,
                 id: 0,
             };
             if self.registrar.restore_binding(&r.user, binding, now) {

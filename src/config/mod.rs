@@ -2,12 +2,14 @@
 //! Unknown keys are refused; every problem is reported as `file:line: what is wrong`.
 //! Nothing here opens a socket or starts anything.
 
+mod cluster;
 mod kb;
 mod kpi;
 mod numbers;
 mod public;
 mod storage;
 mod trunk;
+pub use cluster::ClusterConfig;
 pub use kb::KbConfig;
 pub use kpi::KpiConfig;
 pub use numbers::{number_specs, ConfigSource, NoticePrompt, NumberEntry};
@@ -45,6 +47,8 @@ pub struct Config {
     pub rtp: RtpConfig,
     pub http: HttpConfig,
     pub storage: StorageConfig,
+    /// Two engines behind Kamailio: roles and leadership (issue 19).
+    pub cluster: ClusterConfig,
     pub ivr: IvrConfig,
     pub kpi: KpiConfig,
     pub privacy: PrivacyConfig,
@@ -504,6 +508,9 @@ impl Config {
         }
         if let Some(message) = self.storage.url_problem() {
             bad("url", message);
+        }
+        for (key, message) in self.cluster.problems() {
+            bad(key, message);
         }
         if self.sip.t1.is_zero() || self.sip.t2 < self.sip.t1 {
             bad(

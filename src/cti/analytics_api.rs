@@ -98,11 +98,12 @@ pub(crate) async fn trends(
         .map_err(|e| bad("bad_range", e.to_string()))?;
     let read_from = from - (to - from);
     let max_rows = api.limits.max_rows;
-    let (rows, cut) = crate::shell::period_tickets::read(api.data_dir.clone(), move |s| {
-        crate::shell::warnings::rows_between(s, read_from, to, max_rows)
-    })
-    .await
-    .map_err(internal)?;
+    let (rows, cut) =
+        crate::shell::period_tickets::read(api.tickets.worker().store_at(), move |s| {
+            crate::shell::warnings::rows_between(s, read_from, to, max_rows)
+        })
+        .await
+        .map_err(internal)?;
     let rows: Vec<_> = rows.into_iter().map(|(r, _)| r).collect();
     let trend = query
         .run(&rows, api.limits.max_buckets)
@@ -177,8 +178,8 @@ pub(crate) async fn warnings(
         day_start(to_day + chrono::Duration::days(1)),
     );
     let rule = p.rule.clone();
-    let warnings = crate::shell::period_tickets::read(api.data_dir.clone(), move |s| {
-        crate::shell::warnings::list(s, from, to, rule.as_deref(), limit)
+    let warnings = crate::shell::period_tickets::read(api.tickets.worker().store_at(), move |s| {
+        crate::shell::warnings::list(s.local(), from, to, rule.as_deref(), limit)
     })
     .await
     .map_err(internal)?;

@@ -119,9 +119,9 @@ pub(crate) async fn conformance(
         .map_err(internal)?
         .map_err(internal)?;
     let (activity, (tickets, tickets_cut)) =
-        crate::shell::period_tickets::read(api.data_dir.clone(), move |s| {
+        crate::shell::period_tickets::read(api.tickets.worker().store_at(), move |s| {
             Ok((
-                crate::shell::agent_activity::between(s, from, to)?,
+                crate::shell::agent_activity::between(s.local(), from, to)?,
                 crate::shell::period_tickets::histories(s, from, to)?,
             ))
         })

@@ -124,7 +124,13 @@ async fn export(api: StatsApi, headers: HeaderMap, p: ExportParams) -> Result<Re
             .worker()
             .call(move |s, _| {
                 Ok(crate::shell::export_audit::record(
-                    s, &user, now, &from_day, &to_day, &fields, format,
+                    s.local(),
+                    &user,
+                    now,
+                    &from_day,
+                    &to_day,
+                    &fields,
+                    format,
                 )?)
             })
             .await?;
@@ -237,7 +243,7 @@ pub(crate) async fn exports(
         .worker()
         .call(move |s, _| {
             Ok(crate::shell::export_audit::list(
-                s,
+                s.local(),
                 p.user.as_deref(),
                 limit,
             )?)

@@ -6,6 +6,7 @@
 //!
 //! Every family is listed in `docs/METRICS.md`.
 
+pub mod cluster;
 pub mod kb;
 pub mod net;
 pub mod text;
@@ -44,6 +45,8 @@ pub struct Scrape {
     pub kb: Option<kb::KbValues>,
     /// The early warnings (issue 17), when started.
     pub warnings: Option<warnings::WarningValues>,
+    /// Two engines behind Kamailio (issue 19), when clustered.
+    pub cluster: Option<crate::shell::leadership::ClusterStatus>,
 }
 
 /// The media tasks' packet counters, read once.
@@ -185,6 +188,7 @@ pub async fn metrics(State(state): State<ApiState>) -> Result<Response, ApiError
         linkage,
         kb: state.kb.as_deref().map(kb::KbValues::read),
         warnings: state.warnings.as_deref().map(warnings::WarningValues::read),
+        cluster: state.cluster.as_ref().map(|c| c.borrow().clone()),
     };
     Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], render(&scrape)).into_response())
 }
@@ -206,6 +210,9 @@ pub fn render(s: &Scrape) -> String {
     }
     if let Some(v) = &s.warnings {
         warnings::render(&mut w, v);
+    }
+    if let Some(c) = &s.cluster {
+        cluster::render(&mut w, c);
     }
     w.family(
         "hotline_config_reloads_total",
@@ -554,6 +561,7 @@ fn sip(w: &mut Writer, s: &Scrape) {
         ("blocked_source", c.refused_blocked),
         ("scanner", c.refused_scanner),
         ("setup_limit", c.refused_setup_limit),
+        ("standby", c.refused_standby),
     ] {
         w.count(&[("reason", reason)], n);
     }
@@ -661,7 +669,7 @@ fn media(w: &mut Writer, m: &MediaValues) {
     );
     for (name, help, n) in [
         ("hotline_webrtc_legs_total", "Browser agent legs (WebRTC) opened on the media tasks.", m.webrtc[0]),
-        ("hotline_webrtc_legs_failed_total", "Browser agent legs failed: a DTLS certificate not matching the SDP fingerprint, ICE consent lost, or the session closed.", m.webrtc[1]),
+        ("hotline_webrtc_legs_failed_total", "Browser agent legs failed: a DTLS certificate not matching the SDP fingerprint, ICE consent lost, media that never connected, or a browser that closed its session and sent no BYE.", m.webrtc[1]),
         ("hotline_webrtc_datagrams_refused_total", "Datagrams on browser legs refused: not STUN, DTLS or SRTP of the session (unauthenticated, undecryptable, malformed).", m.webrtc[2]),
         ("hotline_webrtc_datagrams_sent_total", "Datagrams (STUN, DTLS, SRTP) sent on browser agent legs.", m.webrtc[3]),
     ] {

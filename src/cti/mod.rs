@@ -72,6 +72,9 @@ pub struct ApiState {
     pub kb: Option<std::sync::Arc<crate::shell::kb_service::KbMetrics>>,
     /// The early warnings' counters and newest warnings (issue 17); `None` where not started.
     pub warnings: Option<std::sync::Arc<crate::shell::warnings::WarningsHub>>,
+    /// Two engines behind Kamailio (issue 19): this engine's role and its leadership
+    /// store's health; `None` for a single engine.
+    pub cluster: Option<tokio::sync::watch::Receiver<crate::shell::leadership::ClusterStatus>>,
 }
 
 /// An API error: a status, a machine-readable code and a sentence for people; every route
@@ -132,11 +135,24 @@ pub fn router(state: ApiState) -> Router {
         .merge(web::router())
 }
 
-/// Liveness: answers while the HTTP server runs.
+/// Liveness: answers while the HTTP server runs. Clustered (issue 19), also this engine's
+/// role and whether its leadership store answers.
 #[utoipa::path(get, path = "/api/health", tag = "operations",
-    responses((status = 200, description = "Up", body = Object, example = json!({"status": "ok"}))))]
-async fn health() -> Json<serde_json::Value> {
-    Json(serde_json::json!({"status": "ok"}))
+    responses((status = 200, description = "Up; `cluster` only when clustered", body = Object, example = json!({"status": "ok", "cluster": {"node": "hotline-1", "role": "active", "store": "ok", "store_latency_ms": 0.8, "failovers": 0}}))))]
+async fn health(State(state): State<ApiState>) -> Json<serde_json::Value> {
+    let Some(c) = state.cluster.as_ref().map(|c| c.borrow().clone()) else {
+        return Json(serde_json::json!({"status": "ok"}));
+    };
+    Json(serde_json::json!({
+        "status": "ok",
+        "cluster": {
+            "node": c.node,
+            "role": c.role.as_str(),
+            "store": if c.store_ok { "ok" } else { "unreachable" },
+            "store_latency_ms": c.store_latency_s.map(|s| s * 1000.0),
+            "failovers": c.failovers,
+        }
+    }))
 }
 
 /// The live calls, caller numbers masked (a supervisor's or a wallboard's token).

@@ -103,10 +103,10 @@ pub(crate) async fn staffing(
     .map_err(crate::cti::stats_api::internal)?
     .map_err(crate::cti::stats_api::internal)?;
     let (history_activity, day_activity) =
-        crate::shell::period_tickets::read(api.data_dir.clone(), move |s| {
+        crate::shell::period_tickets::read(api.tickets.worker().store_at(), move |s| {
             Ok((
-                crate::shell::agent_activity::between(s, history_from, day_start)?,
-                crate::shell::agent_activity::between(s, day_start, day_end)?,
+                crate::shell::agent_activity::between(s.local(), history_from, day_start)?,
+                crate::shell::agent_activity::between(s.local(), day_start, day_end)?,
             ))
         })
         .await

@@ -184,14 +184,15 @@ pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
 /// Reads what the period needs and computes both tables.
 async fn period(api: &StatsApi, r: Range) -> Result<PeriodStats, ApiError> {
     let (from, to) = (r.from, r.to);
-    let (activity, tickets) = crate::shell::period_tickets::read(api.data_dir.clone(), move |s| {
-        Ok((
-            crate::shell::agent_activity::between(s, from, to)?,
-            crate::shell::agent_activity::ticket_tally(s, from, to)?,
-        ))
-    })
-    .await
-    .map_err(internal)?;
+    let (activity, tickets) =
+        crate::shell::period_tickets::read(api.tickets.worker().store_at(), move |s| {
+            Ok((
+                crate::shell::agent_activity::between(s.local(), from, to)?,
+                crate::shell::agent_activity::ticket_tally(s, from, to)?,
+            ))
+        })
+        .await
+        .map_err(internal)?;
     let dir = api.data_dir.clone();
     let calls = tokio::task::spawn_blocking(move || {
         crate::shell::records::kpi_outcomes_between(&dir, from, to)

@@ -23,7 +23,7 @@ use super::auth::Users;
 use crate::cti::extract::{ApiJsonBytes, ApiQuery};
 use crate::cti::ticket_views::{SweepView, TicketPage, TicketView, UnitList};
 use crate::cti::ApiError;
-use crate::shell::ticket_store::{load_workflow, Durability, SqliteStore, TicketWorker};
+use crate::shell::ticket_store::{load_workflow, Durability, TicketWorker};
 use crate::workflow::model::{
     china, Actor, Caller, Channel, Domain, Intake, Recording, RequestType, Role, UnitId, Urgency,
 };
@@ -33,13 +33,16 @@ use crate::workflow::{Action, Policy, Ticket, TicketId, WorkflowError};
 /// Where the ticket API finds its files.
 #[derive(Debug, Clone)]
 pub struct TicketApiConfig {
-    /// The SQLite file is `data_dir/tickets.sqlite`.
+    /// The SQLite file is `data_dir/tickets.sqlite` (with `postgres`: the local tables only).
     pub data_dir: PathBuf,
     /// Folder with `YYYY.toml` calendar files.
     pub calendar_dir: PathBuf,
     pub dispatch: PathBuf,
     pub users: PathBuf,
     pub durability: Durability,
+    /// `[storage] url`: the tickets in this PostgreSQL database instead of
+    /// `data_dir/tickets.sqlite` (the tables not moved yet stay there).
+    pub postgres: Option<String>,
     /// The rules' numbers (`[policy]` of `hotline.toml`).
     pub policy: Policy,
     /// Reads of whole caller data per user per minute (`[privacy]`; 0: no limit).
@@ -55,6 +58,7 @@ impl TicketApiConfig {
             dispatch: config_dir.join("dispatch.toml"),
             users: config_dir.join("users.toml"),
             durability: Durability::Full,
+            postgres: None,
             policy: Policy::default(),
             caller_reads_per_minute: crate::config::PrivacyConfig::default()
                 .caller_reads_per_minute,
@@ -119,8 +123,13 @@ impl TicketApi {
                 path: config.users.clone(),
                 message: e.to_string(),
             })?;
-        let store = SqliteStore::open(&config.data_dir.join("tickets.sqlite"), config.durability)?;
-        let worker = TicketWorker::start(store, workflow)?;
+        let at = crate::shell::store::StoreAt {
+            data_dir: config.data_dir.clone(),
+            postgres: config.postgres.clone(),
+        };
+        let store = at.open(config.durability)?;
+        tracing::info!(backend = store.backend_name(), "ticket store open");
+        let worker = TicketWorker::start_at(store, at, workflow)?;
         Ok(Self {
             worker,
             attachments: crate::shell::attachments::AttachmentStore::new(&config.data_dir),

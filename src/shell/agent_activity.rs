@@ -69,7 +69,10 @@ async fn write_batches(worker: TicketWorker, mut rx: mpsc::UnboundedReceiver<Age
         let mut wait = crate::shell::call_tickets::RETRY_FIRST;
         loop {
             let rows = batch.clone();
-            match worker.submit(move |s, _| Ok(insert(s, &rows)?)).await {
+            match worker
+                .submit(move |s, _| Ok(insert(s.local(), &rows)?))
+                .await
+            {
                 Ok(()) => break,
                 Err(WorkflowError::Store(StoreError::Full)) => {
                     tracing::warn!(
@@ -174,7 +177,7 @@ pub fn between(
 /// answered directly (W3), refused (W1, a silent call's draft too), an emergency link's
 /// result (C12), linked as a repeat (W6), a callback the citizen declined (W13).
 pub fn ticket_tally(
-    store: &mut SqliteStore,
+    store: &mut crate::shell::store::Store,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<TicketTally>, StoreError> {
@@ -184,39 +187,18 @@ pub fn ticket_tally(
         .with_timezone(&crate::workflow::model::china())
         .format("%Y%m%d")
         .to_string();
-    let conn = store.connection();
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT json_extract(body, '$.actor.user') AS user, \
-                    SUM(json_extract(body, '$.event') IN ('created', 'completed')), \
-                    SUM(json_extract(body, '$.event') IN \
-                          ('directly_closed', 'refused', 'linked_result', 'linked_as_repeat') \
-                        OR (json_extract(body, '$.event') = 'callback_made' \
-                            AND json_extract(body, '$.consent') = 0)) \
-             FROM events \
-             WHERE ticket_id >= ?3 \
-               AND json_extract(body, '$.event') IN ('created', 'completed', 'directly_closed', \
-                   'refused', 'linked_result', 'linked_as_repeat', 'callback_made') \
-               AND json_extract(body, '$.actor.role') = 'agent' \
-               AND CAST(strftime('%s', at) AS INTEGER) >= ?1 \
-               AND CAST(strftime('%s', at) AS INTEGER) < ?2 \
-             GROUP BY user ORDER BY user",
-        )
-        .map_err(backend)?;
-    let rows = stmt
-        .query_map(params![from.timestamp(), to.timestamp(), lowest_id], |r| {
-            let user = r.get::<_, Option<String>>(0)?.unwrap_or_default();
-            Ok(TicketTally {
-                // User `agent-1001` is agent `1001` (as the agent routes read a token).
-                agent: user.strip_prefix("agent-").unwrap_or(&user).to_string(),
-                created: r.get::<_, i64>(1)?.max(0) as u64,
-                closed: r.get::<_, i64>(2)?.max(0) as u64,
-            })
-        })
-        .map_err(backend)?;
+    let rows = store.agent_tally(from.timestamp(), to.timestamp(), &lowest_id)?;
+    let rows = rows.into_iter().map(|(user, created, closed)| {
+        let user = user.unwrap_or_default();
+        TicketTally {
+            // User `agent-1001` is agent `1001` (as the agent routes read a token).
+            agent: user.strip_prefix("agent-").unwrap_or(&user).to_string(),
+            created: created.max(0) as u64,
+            closed: closed.max(0) as u64,
+        }
+    });
     let mut merged: std::collections::BTreeMap<String, TicketTally> = Default::default();
     for t in rows {
-        let t = t.map_err(backend)?;
         let m = merged
             .entry(t.agent.clone())
             .or_insert_with(|| TicketTally {
@@ -429,6 +411,7 @@ mod tests {
             .unwrap()
             .id;
         act(&mut s, &t5, &agent("agent-1001"), close, 9, 0);
+        let mut s = crate::shell::store::Store::from(s);
         let got = ticket_tally(&mut s, at(0, 0), at(8, 0)).unwrap();
         let t = |agent: &str, created, closed| TicketTally {
             agent: agent.into(),

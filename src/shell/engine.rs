@@ -30,6 +30,9 @@ pub struct EngineTask {
     pub storage: std::sync::Arc<crate::shell::metrics::StorageAlarm>,
     /// The engine's callbacks to citizens (none: nobody is called back).
     pub callbacks: Option<crate::shell::callbacks::Callbacks>,
+    /// Two engines behind Kamailio (issue 19): role changes in, state to keep out. `None`:
+    /// one engine, always active, state in `state_file`.
+    pub cluster: Option<crate::shell::leadership::ClusterLink>,
 }
 
 /// The state file is written at most this often (the engine says when something changed).
@@ -77,6 +80,16 @@ async fn next_callback_done(
 ) -> Option<crate::shell::callbacks::DoneEvent> {
     match callbacks {
         Some(c) => c.next_done().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The next role the leadership task hands over, or never when not clustered.
+async fn next_role(
+    cluster: &mut Option<crate::shell::leadership::ClusterLink>,
+) -> Option<crate::shell::leadership::RoleChange> {
+    match cluster {
+        Some(c) => c.roles.recv().await,
         None => std::future::pending().await,
     }
 }
@@ -269,6 +282,9 @@ impl EngineTask {
                         c.tick(&mut self.core, now, crate::shell::clock::wall_now());
                     }
                 }
+                Some(change) = next_role(&mut self.cluster) => {
+                    self.take_role(change);
+                }
                 Some(done) = next_callback_done(&mut self.callbacks) => {
                     if let Some(c) = self.callbacks.as_mut() {
                         let now = crate::shell::clock::now();
@@ -403,11 +419,35 @@ impl EngineTask {
         }
     }
 
-    /// Writes `state.json` off the engine task when something changed, at most once a second.
+    /// Becomes what the leadership task decided: the active engine puts back the phones'
+    /// registrations and agents' states the last active engine kept, so it rings every phone
+    /// at once without waiting for a re-REGISTER.
+    fn take_role(&mut self, change: crate::shell::leadership::RoleChange) {
+        let now = crate::shell::clock::now();
+        match change.role {
+            crate::cluster::Role::Active => {
+                self.core.set_standby(false, now);
+                if let Some(saved) = change.restore {
+                    let done = self.core.restore(&saved, now);
+                    tracing::info!(
+                        registrations = done.registrations,
+                        dropped = done.dropped_registrations,
+                        agents = done.agents,
+                        saved_at = %saved.saved_at,
+                        "cluster: took over registrations and agent states"
+                    );
+                }
+            }
+            crate::cluster::Role::Standby => self.core.set_standby(true, now),
+        }
+    }
+
+    /// Writes `state.json` off the engine task when something changed, at most once a second;
+    /// a clustered active engine hands it to the leadership task (PostgreSQL) instead.
     fn save_state(&mut self, saver: &mut Saver) {
-        let Some(file) = &self.state_file else {
+        if self.state_file.is_none() && self.cluster.is_none() {
             return;
-        };
+        }
         saver.dirty |= self.core.take_saved_state_dirty();
         let now = crate::shell::clock::now();
         if !saver.dirty
@@ -418,6 +458,19 @@ impl EngineTask {
         }
         saver.dirty = false;
         saver.last = Some(now);
+        if let Some(cluster) = &self.cluster {
+            // Only the active engine's view counts; a standby has nothing to say.
+            if !self.core.is_standby() {
+                let state = Box::new(self.core.saved_state(now));
+                if cluster.saves.try_send(state).is_err() {
+                    saver.dirty = true;
+                }
+            }
+            return;
+        }
+        let Some(file) = &self.state_file else {
+            return;
+        };
         let state = self.core.saved_state(now);
         let file = file.clone();
         saver.writing = Some(tokio::task::spawn_blocking(move || {

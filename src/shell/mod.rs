@@ -19,6 +19,7 @@ pub mod journal;
 pub mod kb_index;
 pub mod kb_service;
 pub mod kb_store;
+pub mod leadership;
 pub mod linkage_store;
 pub mod media;
 pub mod media_ports;
@@ -36,6 +37,7 @@ pub mod shared;
 pub mod sip_transport;
 pub mod sip_ws;
 pub mod state_file;
+pub mod store;
 pub mod ticket_store;
 pub mod ticket_worker;
 pub mod tls;
@@ -287,11 +289,6 @@ pub async fn run(
     use anyhow::Context;
     let sip_addr = listeners.sip_udp.local_addr()?;
     let http_addr = listeners.http.local_addr()?;
-    if config.storage.url.is_some() {
-        anyhow::bail!(
-            "[storage] url: PostgreSQL storage is not in this build yet; remove the key to keep the stores in SQLite under data_dir"
-        );
-    }
     private_fs::secure_data_dir(&config.storage.data_dir).with_context(|| {
         format!(
             "cannot create the data folder {}",
@@ -446,7 +443,11 @@ pub async fn run(
             .call_ended(crate::call::record::CallOutcome::Interrupted);
     }
     let state_file = state_file::StateFile::in_dir(&config.storage.data_dir);
-    match state_file.read() {
+    // Clustered, the engine starts as the standby; its state comes from PostgreSQL if it
+    // becomes active (shell::leadership), never from this machine's file.
+    let (cluster, cluster_status) =
+        leadership::start(&config.cluster, &mut core, shutdown.clone()).context("[cluster]")?;
+    match state_file.read().map(|s| s.filter(|_| cluster.is_none())) {
         Ok(Some(saved)) => {
             let done = core.restore(&saved, clock::now());
             // What restore put out (CANCELs, INVITEs) has nowhere to go yet: nothing is live.
@@ -466,6 +467,7 @@ pub async fn run(
     let tickets = crate::cti::tickets::TicketApi::open(&crate::cti::tickets::TicketApiConfig {
         policy: config.policy.clone(),
         caller_reads_per_minute: config.privacy.caller_reads_per_minute,
+        postgres: config.storage.url.clone(),
         ..crate::cti::tickets::TicketApiConfig::new(&config.storage.data_dir, &config.config_dir)
     })
     .context("ticket store")?;
@@ -531,7 +533,7 @@ pub async fn run(
         grace: std::time::Duration::from_secs(5),
         kpis,
         tickets: Some(call_tickets),
-        state_file: Some(state_file),
+        state_file: cluster_status.is_none().then_some(state_file),
         journal,
         storage: tickets.worker().metrics().storage.clone(),
         callbacks: crate::shell::callbacks::Callbacks::new(
@@ -545,6 +547,7 @@ pub async fn run(
             crate::shell::clock::now(),
         )
         .filter(|_| config.trunk.address.is_some()),
+        cluster,
     };
     let engine = tokio::spawn(task.run(shutdown.clone()));
 
@@ -601,7 +604,6 @@ pub async fn run(
     let warnings_hub = std::sync::Arc::new(warnings::WarningsHub::default());
     let warnings_task = warnings::spawn(
         tickets.clone(),
-        config.storage.data_dir.clone(),
         config.warnings.clone(),
         warnings_hub.clone(),
     );
@@ -648,6 +650,7 @@ pub async fn run(
         call_in,
         kb: Some(kb.metrics.clone()),
         warnings: Some(warnings_hub.clone()),
+        cluster: cluster_status,
     })
     .merge(crate::cti::kb::router(kb_api))
     .merge(crate::cti::public::router(public))

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::params;
 
 use crate::analytics::deadlines::TicketHistory;
+use crate::shell::store::{RowPick, Store, StoreAt, TallyRow};
 use crate::shell::ticket_store::SqliteStore;
 use crate::workflow::store::{IndexRow, StoreError, TicketStore};
 
@@ -40,14 +41,93 @@ impl SqliteStore {
             batch_lost: None,
         })
     }
+
+    /// A migrated store in memory: the local tables beside a PostgreSQL store in tests.
+    pub fn open_memory() -> Result<Self, StoreError> {
+        let conn = rusqlite::Connection::open_in_memory().map_err(backend)?;
+        let mut s = Self {
+            conn,
+            path: std::path::PathBuf::from(":memory:"),
+            in_batch: false,
+            batch_lost: None,
+        };
+        s.migrate()?;
+        Ok(s)
+    }
+
+    pub(crate) fn index_rows(
+        &mut self,
+        pick: &RowPick,
+        limit: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let conn = &self.conn;
+        match pick {
+            RowPick::Received(from, to) => conn
+                .prepare_cached(
+                    "SELECT row_json FROM tickets WHERE received_ts >= ?1 AND received_ts < ?2 \
+                     ORDER BY received_ts, id LIMIT ?3",
+                )
+                .map_err(backend)?
+                .query_map(params![from, to, limit], |r| r.get(0))
+                .map_err(backend)?
+                .collect::<Result<_, _>>(),
+            RowPick::RegisteredFrom(id) => conn
+                .prepare_cached("SELECT row_json FROM tickets WHERE id >= ?1 ORDER BY id LIMIT ?2")
+                .map_err(backend)?
+                .query_map(params![id, limit], |r| r.get(0))
+                .map_err(backend)?
+                .collect::<Result<_, _>>(),
+        }
+        .map_err(backend)
+    }
+
+    pub(crate) fn first_received(&mut self) -> Result<Option<i64>, StoreError> {
+        self.conn
+            .query_row("SELECT MIN(received_ts) FROM tickets", [], |r| r.get(0))
+            .map_err(backend)
+    }
+
+    pub(crate) fn agent_tally(
+        &mut self,
+        from: i64,
+        to: i64,
+        lowest_id: &str,
+    ) -> Result<Vec<TallyRow>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT json_extract(body, '$.actor.user') AS user, \
+                    SUM(json_extract(body, '$.event') IN ('created', 'completed')), \
+                    SUM(json_extract(body, '$.event') IN \
+                          ('directly_closed', 'refused', 'linked_result', 'linked_as_repeat') \
+                        OR (json_extract(body, '$.event') = 'callback_made' \
+                            AND json_extract(body, '$.consent') = 0)) \
+             FROM events \
+             WHERE ticket_id >= ?3 \
+               AND json_extract(body, '$.event') IN ('created', 'completed', 'directly_closed', \
+                   'refused', 'linked_result', 'linked_as_repeat', 'callback_made') \
+               AND json_extract(body, '$.actor.role') = 'agent' \
+               AND CAST(strftime('%s', at) AS INTEGER) >= ?1 \
+               AND CAST(strftime('%s', at) AS INTEGER) < ?2 \
+             GROUP BY user ORDER BY user",
+            )
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map(params![from, to, lowest_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
 }
 
-/// Runs `read` on a read-only connection to the store, off the async threads.
+/// Runs `read` on a reader of the store (SQLite's read-only connection, or a PostgreSQL
+/// session of its own), off the async threads.
 pub async fn read<R: Send + 'static>(
-    data_dir: std::path::PathBuf,
-    read: impl FnOnce(&mut SqliteStore) -> Result<R, StoreError> + Send + 'static,
+    at: StoreAt,
+    read: impl FnOnce(&mut Store) -> Result<R, StoreError> + Send + 'static,
 ) -> Result<R, StoreError> {
-    tokio::task::spawn_blocking(move || read(&mut SqliteStore::open_reader(&data_dir)?))
+    tokio::task::spawn_blocking(move || read(&mut at.open_reader()?))
         .await
         .map_err(|e| StoreError::Backend(e.to_string()))?
 }
@@ -55,25 +135,15 @@ pub async fn read<R: Send + 'static>(
 /// The tickets received from [`LOOKBACK_DAYS`] before `from` until `to`, oldest first, each
 /// with its event log; and whether [`MAX_TICKETS`] cut the list.
 pub fn histories(
-    store: &mut SqliteStore,
+    store: &mut Store,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<(Vec<TicketHistory>, bool), StoreError> {
     let since = (from - chrono::Duration::days(LOOKBACK_DAYS)).timestamp();
-    let rows: Vec<String> = store
-        .connection()
-        .prepare_cached(
-            "SELECT row_json FROM tickets WHERE received_ts >= ?1 AND received_ts < ?2 \
-             ORDER BY received_ts, id LIMIT ?3",
-        )
-        .map_err(backend)?
-        .query_map(
-            params![since, to.timestamp(), MAX_TICKETS as i64 + 1],
-            |r| r.get(0),
-        )
-        .map_err(backend)?
-        .collect::<Result<_, _>>()
-        .map_err(backend)?;
+    let rows = store.index_rows(
+        &RowPick::Received(since, to.timestamp()),
+        MAX_TICKETS as i64 + 1,
+    )?;
     let cut = rows.len() > MAX_TICKETS;
     let mut out = Vec::with_capacity(rows.len().min(MAX_TICKETS));
     for json in rows.iter().take(MAX_TICKETS) {

@@ -149,7 +149,7 @@ impl SqliteStore {
         Ok(store)
     }
 
-    fn migrate(&mut self) -> Result<(), StoreError> {
+    pub(crate) fn migrate(&mut self) -> Result<(), StoreError> {
         let current: i64 = self
             .conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
@@ -230,35 +230,40 @@ impl SqliteStore {
         }
     }
 
-    /// Like [`Self::batch`], but `f`'s answer comes back even when the transaction could
-    /// not begin or commit (then each write in `f` ran on its own, or nothing was kept), with
-    /// whether anything was written and committed.
-    pub(crate) fn batch_all<R>(
-        &mut self,
-        f: impl FnOnce(&mut Self) -> R,
-    ) -> (R, Result<bool, StoreError>) {
+    /// Opens the group transaction; answers the change count to pass to [`Self::end_batch`].
+    pub(crate) fn begin_batch(&mut self) -> Result<u64, StoreError> {
         let before = self.conn.total_changes();
-        if let Err(e) = self.conn.execute_batch("BEGIN IMMEDIATE") {
-            // Each write then commits (or fails) on its own and answers for itself.
-            tracing::warn!(error = %backend(e), "ticket store: no group transaction");
-            let r = f(self);
-            return (r, Ok(self.conn.total_changes() > before));
-        }
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(backend)?;
         self.in_batch = true;
         self.batch_lost = None;
-        let r = f(self);
+        Ok(before)
+    }
+
+    /// Commits the group transaction; answers whether anything was written since `before`.
+    /// When SQLite already rolled it back by itself, every caller is told why.
+    pub(crate) fn end_batch(&mut self, before: u64) -> Result<bool, StoreError> {
         self.in_batch = false;
         if let Some(e) = self.batch_lost.take() {
-            // Nothing of the batch was kept; every caller is told why.
-            return (r, Err(e));
+            return Err(e);
         }
         let wrote = self.conn.total_changes() > before;
         match self.conn.execute_batch("COMMIT") {
-            Ok(()) => (r, Ok(wrote)),
+            Ok(()) => Ok(wrote),
             Err(e) => {
                 let _ = self.conn.execute_batch("ROLLBACK");
-                (r, Err(backend(e)))
+                Err(backend(e))
             }
+        }
+    }
+
+    /// Abandons the group transaction (another part of the batch failed).
+    pub(crate) fn abort_batch(&mut self) {
+        self.in_batch = false;
+        self.batch_lost = None;
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
         }
     }
 
@@ -705,7 +710,7 @@ impl TicketStore for SqliteStore {
 }
 
 /// The internet channels (C13) as an SQL list of their stored names.
-fn internet_channels() -> String {
+pub(crate) fn internet_channels() -> String {
     use crate::workflow::model::Channel;
     let all = [
         Channel::Phone,

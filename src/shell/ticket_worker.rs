@@ -1,4 +1,4 @@
-//! The one thread that owns the SQLite ticket store: async callers send it closures, it runs
+//! The one thread that owns the ticket store (SQLite or PostgreSQL, `shell::store`): async callers send it closures, it runs
 //! every queued one in one transaction (group commit) and answers each after the commit, with
 //! the commit's error when there was one. It raises and clears the `storage_full` alarm.
 
@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::shell::ticket_store::SqliteStore;
+use crate::shell::store::{Store, StoreAt};
 use crate::workflow::store::StoreError;
 use crate::workflow::{Workflow, WorkflowError};
 
@@ -16,7 +16,7 @@ fn backend(e: impl std::fmt::Display) -> StoreError {
 
 type Reply = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 /// A job's reply, and whether the job itself failed for lack of room.
-type Job = Box<dyn FnOnce(&mut SqliteStore, &Workflow) -> (Reply, bool) + Send>;
+type Job = Box<dyn FnOnce(&mut Store, &Workflow) -> (Reply, bool) + Send>;
 
 /// The thread that owns the SQLite connection (one writer). Async callers send it closures;
 /// it runs every queued closure in one transaction and answers each after the commit.
@@ -25,6 +25,8 @@ pub struct TicketWorker {
     tx: mpsc::Sender<Job>,
     workflow: crate::shell::shared::Shared<Workflow>,
     metrics: Arc<crate::shell::metrics::TicketMetrics>,
+    /// Where the store is, for readers beside the thread (reports).
+    at: Arc<StoreAt>,
 }
 
 impl std::fmt::Debug for TicketWorker {
@@ -37,8 +39,14 @@ impl std::fmt::Debug for TicketWorker {
 const MAX_GROUP: usize = 256;
 
 impl TicketWorker {
-    /// Starts the worker thread over an opened store. It stops when every handle is dropped.
-    pub fn start(mut store: SqliteStore, workflow: Workflow) -> Result<Self, StoreError> {
+    /// Starts the worker thread over an opened store (found again at `at` by readers). It
+    /// stops when every handle is dropped.
+    pub fn start_at(
+        store: impl Into<Store>,
+        at: StoreAt,
+        workflow: Workflow,
+    ) -> Result<Self, StoreError> {
+        let mut store = store.into();
         let (tx, mut rx) = mpsc::channel::<Job>(4096);
         let workflow = crate::shell::shared::Shared::new(workflow);
         let wf = workflow.clone();
@@ -90,7 +98,23 @@ impl TicketWorker {
             tx,
             workflow,
             metrics,
+            at: Arc::new(at),
         })
+    }
+
+    /// Starts the worker over a SQLite store (its readers open the same file).
+    pub fn start(
+        store: crate::shell::ticket_store::SqliteStore,
+        workflow: Workflow,
+    ) -> Result<Self, StoreError> {
+        let dir = store.path().parent().unwrap_or(std::path::Path::new("."));
+        let at = StoreAt::sqlite(dir);
+        Self::start_at(store, at, workflow)
+    }
+
+    /// Where the store is: readers beside the thread open it there (`period_tickets::read`).
+    pub fn store_at(&self) -> StoreAt {
+        (*self.at).clone()
     }
 
     /// Commit latency and transition counters, for `/metrics` and for the callers that
@@ -112,7 +136,7 @@ impl TicketWorker {
     /// Runs `f` on the store thread; the answer comes after its transaction committed.
     pub async fn call<R: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut SqliteStore, &Workflow) -> Result<R, WorkflowError> + Send + 'static,
+        f: impl FnOnce(&mut Store, &Workflow) -> Result<R, WorkflowError> + Send + 'static,
     ) -> Result<R, WorkflowError> {
         let (job, rx) = job(f);
         self.tx.send(job).await.map_err(|_| stopped())?;
@@ -123,7 +147,7 @@ impl TicketWorker {
     /// that order (a call's draft before its recording). The future answers after the commit.
     pub fn submit<R: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut SqliteStore, &Workflow) -> Result<R, WorkflowError> + Send + 'static,
+        f: impl FnOnce(&mut Store, &Workflow) -> Result<R, WorkflowError> + Send + 'static,
     ) -> impl std::future::Future<Output = Result<R, WorkflowError>> + Send + 'static {
         let (job, rx) = job(f);
         let queued = self.tx.try_send(job).map_err(|e| match e {
@@ -142,7 +166,7 @@ impl TicketWorker {
 type Answer<R> = oneshot::Receiver<Result<R, WorkflowError>>;
 
 fn job<R: Send + 'static>(
-    f: impl FnOnce(&mut SqliteStore, &Workflow) -> Result<R, WorkflowError> + Send + 'static,
+    f: impl FnOnce(&mut Store, &Workflow) -> Result<R, WorkflowError> + Send + 'static,
 ) -> (Job, Answer<R>) {
     let (tx, rx) = oneshot::channel();
     let job: Job = Box::new(move |store, wf| {

@@ -16,6 +16,7 @@ use tokio::sync::watch;
 use crate::analytics::trends::{china, RequestRow};
 use crate::analytics::warnings::{self, Warning, WarningRules, RULES};
 use crate::cti::tickets::TicketApi;
+use crate::shell::store::{RowPick, Store, StoreAt};
 use crate::shell::ticket_store::SqliteStore;
 use crate::workflow::store::{IndexRow, StoreError, TicketStore};
 use crate::workflow::ticket::Ticket;
@@ -94,7 +95,7 @@ pub fn row_of(t: &Ticket, lead_unit: Option<&str>) -> RequestRow {
 /// The requests received in `[from, to)`, at most `limit`, each replayed from its events
 /// (the category and the completed words live there); and whether `limit` cut them.
 pub fn rows_between(
-    store: &mut SqliteStore,
+    store: &mut Store,
     from: DateTime<FixedOffset>,
     to: DateTime<FixedOffset>,
     limit: usize,
@@ -115,32 +116,18 @@ enum Pick {
 /// As [`rows_between`], replaying only the tickets `want` picks (by id and version); the
 /// others come back with an empty row.
 fn rows_where(
-    store: &mut SqliteStore,
+    store: &mut Store,
     pick: Pick,
     limit: usize,
     want: &dyn Fn(&IndexRow) -> bool,
 ) -> Result<(Vec<(RequestRow, u64)>, bool), StoreError> {
-    let n = limit as i64 + 1;
-    let rows: Vec<String> = match pick {
-        Pick::Received(from, to) => store
-            .connection()
-            .prepare_cached(
-                "SELECT row_json FROM tickets WHERE received_ts >= ?1 AND received_ts < ?2 \
-                 ORDER BY received_ts, id LIMIT ?3",
-            )
-            .map_err(backend)?
-            .query_map(params![from.timestamp(), to.timestamp(), n], |r| r.get(0))
-            .map_err(backend)?
-            .collect::<Result<_, _>>(),
-        Pick::RegisteredFrom(id) => store
-            .connection()
-            .prepare_cached("SELECT row_json FROM tickets WHERE id >= ?1 ORDER BY id LIMIT ?2")
-            .map_err(backend)?
-            .query_map(params![id, n], |r| r.get(0))
-            .map_err(backend)?
-            .collect::<Result<_, _>>(),
-    }
-    .map_err(backend)?;
+    let rows = store.index_rows(
+        &match pick {
+            Pick::Received(from, to) => RowPick::Received(from.timestamp(), to.timestamp()),
+            Pick::RegisteredFrom(id) => RowPick::RegisteredFrom(id),
+        },
+        limit as i64 + 1,
+    )?;
     let cut = rows.len() > limit;
     let mut out = Vec::with_capacity(rows.len().min(limit));
     for json in rows.iter().take(limit) {
@@ -178,11 +165,8 @@ fn rows_where(
 }
 
 /// When the store's first request arrived.
-pub fn data_since(store: &mut SqliteStore) -> Result<Option<DateTime<FixedOffset>>, StoreError> {
-    let ts: Option<i64> = store
-        .connection()
-        .query_row("SELECT MIN(received_ts) FROM tickets", [], |r| r.get(0))
-        .map_err(backend)?;
+pub fn data_since(store: &mut Store) -> Result<Option<DateTime<FixedOffset>>, StoreError> {
+    let ts = store.first_received()?;
     Ok(ts.and_then(|t| china().timestamp_opt(t, 0).single()))
 }
 
@@ -274,10 +258,10 @@ fn known_keys(
 /// The task: risk words every `risk_interval`, the other rules every `scan_interval`.
 pub fn spawn(
     tickets: TicketApi,
-    data_dir: std::path::PathBuf,
     rules: WarningRules,
     hub: Arc<WarningsHub>,
 ) -> tokio::task::JoinHandle<()> {
+    let at = tickets.worker().store_at();
     tokio::spawn(async move {
         let mut risk = tokio::time::interval(rules.risk_interval);
         let mut scan = tokio::time::interval(rules.scan_interval);
@@ -290,7 +274,7 @@ pub fn spawn(
             tokio::select! {
                 _ = risk.tick() => {
                     let now = tickets.now();
-                    match risk_pass(&data_dir, &rules, now, &mut seen).await {
+                    match risk_pass(&at, &rules, now, &mut seen).await {
                         Ok(new) if !new.is_empty() => commit(&tickets, &hub, new).await,
                         Ok(_) => {}
                         Err(e) => {
@@ -302,7 +286,7 @@ pub fn spawn(
                 _ = scan.tick() => {
                     let began = crate::shell::clock::now();
                     let now = tickets.now();
-                    match scan_pass(&data_dir, &rules, now).await {
+                    match scan_pass(&at, &rules, now).await {
                         Ok(new) => {
                             hub.scans.fetch_add(1, Ordering::Relaxed);
                             if !new.is_empty() {
@@ -323,7 +307,7 @@ pub fn spawn(
 }
 
 async fn risk_pass(
-    data_dir: &std::path::Path,
+    at: &StoreAt,
     rules: &WarningRules,
     now: DateTime<FixedOffset>,
     seen: &mut HashMap<String, u64>,
@@ -332,7 +316,7 @@ async fn risk_pass(
         now - chrono::Duration::from_std(rules.risk_lookback).unwrap_or(chrono::Duration::hours(1));
     let first_id = format!("{}-", since.with_timezone(&china()).format("%Y%m%d"));
     let known = seen.clone();
-    let (rows, _) = crate::shell::period_tickets::read(data_dir.to_path_buf(), move |s| {
+    let (rows, _) = crate::shell::period_tickets::read(at.clone(), move |s| {
         rows_where(s, Pick::RegisteredFrom(first_id), MAX_ROWS, &|r| {
             known.get(&r.id.0) != Some(&r.version)
         })
@@ -353,13 +337,13 @@ async fn risk_pass(
 }
 
 async fn scan_pass(
-    data_dir: &std::path::Path,
+    at: &StoreAt,
     rules: &WarningRules,
     now: DateTime<FixedOffset>,
 ) -> Result<Vec<Warning>, StoreError> {
     let ranges = warnings::needed_ranges(rules, now);
     let rules = rules.clone();
-    crate::shell::period_tickets::read(data_dir.to_path_buf(), move |s| {
+    crate::shell::period_tickets::read(at.clone(), move |s| {
         let since = data_since(s)?;
         let mut rows = Vec::new();
         for (from, to) in ranges {
@@ -376,11 +360,11 @@ async fn scan_pass(
             - chrono::Duration::from_std(rules.high_frequency_cooldown)
                 .unwrap_or(chrono::Duration::days(1));
         let known: std::collections::HashSet<String> =
-            known_keys(s, now - chrono::Duration::days(400))?
+            known_keys(s.local(), now - chrono::Duration::days(400))?
                 .into_iter()
                 .collect();
         let recent = list(
-            s,
+            s.local(),
             cool,
             now + chrono::Duration::minutes(1),
             Some("high_frequency"),
@@ -405,7 +389,7 @@ async fn scan_pass(
 async fn commit(tickets: &TicketApi, hub: &WarningsHub, new: Vec<Warning>) {
     match tickets
         .worker()
-        .call(move |s, _| keep(s, new).map_err(Into::into))
+        .call(move |s, _| keep(s.local(), new).map_err(Into::into))
         .await
     {
         Ok(kept) => {
@@ -431,7 +415,7 @@ async fn refresh_board(tickets: &TicketApi, hub: &WarningsHub) {
         .worker()
         .call(move |s, _| {
             list(
-                s,
+                s.local(),
                 now - chrono::Duration::days(1),
                 now + chrono::Duration::minutes(1),
                 None,

@@ -12,6 +12,7 @@ pub mod ports;
 pub mod postgres;
 pub mod proc;
 pub mod public;
+pub mod store_backend;
 pub mod tone_calls;
 pub mod tones;
 

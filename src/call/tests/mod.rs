@@ -695,6 +695,7 @@ fn register_is_challenged_and_scanners_are_refused() {
 mod abuse;
 mod agents;
 mod call_me_back;
+mod cluster;
 mod conference;
 mod liveness;
 mod numbers;

@@ -81,6 +81,7 @@ fn lapsed_registrations_are_dropped_and_states_come_back_as_documented() {
         call_id: "x".into(),
         cseq: 2,
         user_agent: None,
+        path: Vec::new(),
         expires_at: wall + chrono::Duration::seconds(secs),
     };
     let agent = |id: &str, state: &str, reason: Option<&str>| SavedAgent {

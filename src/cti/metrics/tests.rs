@@ -155,11 +155,26 @@ fn scrape() -> Scrape {
             failures: 0,
             last_scan_s: 0.25,
         }),
+        cluster: Some(crate::shell::leadership::ClusterStatus {
+            node: "hotline-b".into(),
+            role: crate::cluster::Role::Active,
+            store_ok: true,
+            store_latency_s: Some(0.002),
+            failovers: 1,
+            step_downs: 0,
+            fenced_saves: 0,
+        }),
     }
 }
 
 /// Every family the issue asks for, with its type.
-const FAMILIES: [(&str, Kind); 60] = [
+const FAMILIES: [(&str, Kind); 66] = [
+    ("hotline_cluster_role", Kind::Gauge),
+    ("hotline_cluster_failovers_total", Kind::Counter),
+    ("hotline_cluster_step_downs_total", Kind::Counter),
+    ("hotline_cluster_fenced_saves_total", Kind::Counter),
+    ("hotline_cluster_store_up", Kind::Gauge),
+    ("hotline_cluster_store_latency_seconds", Kind::Gauge),
     ("hotline_warnings_raised_total", Kind::Counter),
     ("hotline_warnings_scans_total", Kind::Counter),
     ("hotline_warnings_scan_failures_total", Kind::Counter),
@@ -426,6 +441,7 @@ fn an_idle_engine_still_renders_a_valid_document() {
         linkage: Default::default(),
         kb: None,
         warnings: None,
+        cluster: None,
     };
     let p = text::parse(&render(&s)).unwrap();
     // No rate is made up before a call was counted, nor before a web request was decided.

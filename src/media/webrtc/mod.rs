@@ -72,6 +72,10 @@ pub enum WebRtcError {
     /// the media, or it never sent a check).
     #[error("ICE/DTLS did not connect within {0:?} of the answer: the media is blocked")]
     ConnectTimeout(std::time::Duration),
+    /// The browser ended its session (a DTLS close): it is hanging up, and its BYE is on
+    /// its way over the WebSocket, which may come after the media's last datagram.
+    #[error("the browser closed its WebRTC session")]
+    ClosedByPeer,
     #[error("WebRTC: {0}")]
     Rtc(String),
     #[error(transparent)]
@@ -539,7 +543,7 @@ impl WebRtcLeg {
             }
         }
         if !self.rtc.is_alive() && self.state != LegState::Failed {
-            self.fail(WebRtcError::Rtc("the WebRTC session closed".into()));
+            self.fail(WebRtcError::ClosedByPeer);
         }
     }
 

@@ -19,13 +19,21 @@ use super::{AgentSide, MediaEvent, Worker};
 use crate::call::session::CallId;
 use crate::media::mixer::PartyId;
 use crate::media::rtp::RtpSender;
-use crate::media::webrtc::{LegOutput, WebRtcLeg};
+use crate::media::webrtc::{LegOutput, WebRtcError, WebRtcLeg};
 use crate::shell::clock;
 
 /// The browser leg's core beside the call's [`AgentSide`] (which holds its socket).
 pub(super) struct WebRtcAgent {
     pub(super) leg: Box<WebRtcLeg>,
+    /// When the browser closed its session; its BYE gets [`CLOSE_GRACE`] to end the call
+    /// before the leg is reported failed.
+    pub(super) closed_at: Option<Instant>,
 }
+
+/// How long a browser that closed its media has for its BYE: the BYE comes over the
+/// WebSocket (TCP, through the engine's signalling task) and the DTLS close over UDP
+/// straight to this thread, so the close usually arrives first.
+const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl Worker {
     /// Binds the leg's port, receives it on this task and makes it the call's agent leg.
@@ -89,7 +97,10 @@ impl Worker {
         });
         let mut leg = leg;
         leg.set_connect_timeout(self.settings.webrtc_connect_timeout, clock::now());
-        s.webrtc = Some(WebRtcAgent { leg });
+        s.webrtc = Some(WebRtcAgent {
+            leg,
+            closed_at: None,
+        });
         self.counters.webrtc.legs.fetch_add(1, Ordering::Relaxed);
         self.drain_webrtc(call);
     }
@@ -127,6 +138,7 @@ impl Worker {
     /// The 20 ms tick: every browser leg's due timer, then what each has to send (a mixing
     /// call's frames for the browser went into its leg during this tick).
     pub(super) fn tick_webrtc(&mut self, now: Instant) {
+        let mut unended = Vec::new();
         let legs: Vec<CallId> = self
             .calls
             .iter_mut()
@@ -135,9 +147,26 @@ impl Worker {
                 if w.leg.poll_timeout().is_some_and(|t| t <= now) {
                     w.leg.handle_timeout(now);
                 }
+                if w
+                    .closed_at
+                    .is_some_and(|at| now.saturating_duration_since(at) >= CLOSE_GRACE)
+                {
+                    w.closed_at = None;
+                    unended.push(*call);
+                }
                 Some(*call)
             })
             .collect();
+        for call in unended {
+            tracing::warn!(%call, "a browser closed its media and sent no BYE");
+            self.counters.webrtc.failed.fetch_add(1, Ordering::Relaxed);
+            let _ = self.to_engine.send(MediaEvent::AgentLegFailed {
+                call,
+                reason: format!(
+                    "the browser closed its WebRTC session and sent no BYE within {CLOSE_GRACE:?}"
+                ),
+            });
+        }
         for call in legs {
             self.drain_webrtc(call);
         }
@@ -172,6 +201,10 @@ impl Worker {
                     LegOutput::Rtp(packet) => to_bridge.push(packet),
                     LegOutput::Connected => {
                         tracing::info!(%call, "browser agent leg connected (DTLS-SRTP)");
+                    }
+                    LegOutput::Failed(WebRtcError::ClosedByPeer) => {
+                        tracing::info!(%call, "the browser closed its WebRTC session; its BYE should follow");
+                        w.closed_at = Some(clock::now());
                     }
                     LegOutput::Failed(e) => {
                         tracing::warn!(%call, error = %e, "browser agent leg failed");

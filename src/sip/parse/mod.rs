@@ -17,7 +17,7 @@ mod values;
 pub use framer::{Framed, StreamFramer};
 pub use head::expand_compact;
 pub(crate) use scan::is_token;
-pub(crate) use values::{parse_auth, parse_name_addr};
+pub(crate) use values::{parse_auth, parse_name_addr, parse_name_addr_list};
 
 use bytes::Bytes;
 

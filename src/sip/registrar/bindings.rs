@@ -38,6 +38,9 @@ pub struct Binding<L> {
     pub cseq: u32,
     /// The phone's User-Agent, for the supervisors' view.
     pub user_agent: Option<String>,
+    /// The REGISTER's Path (RFC 3327), top first: the proxies (Kamailio) a request to this
+    /// phone must go back through, sent as its Route set. Empty when it came direct.
+    pub path: Vec<NameAddr>,
     pub(crate) id: u64,
 }
 
@@ -141,6 +144,7 @@ pub(crate) struct Origin<L> {
     pub flow: Flow<L>,
     pub transport: Transport,
     pub user_agent: Option<String>,
+    pub path: Vec<NameAddr>,
 }
 
 /// Why an update was refused; nothing was changed.
@@ -274,6 +278,7 @@ impl<L: Clone + PartialEq> Table<L> {
                                 b.call_id = origin.call_id.clone();
                                 b.cseq = origin.cseq;
                                 b.user_agent = origin.user_agent.clone();
+                                b.path = origin.path.clone();
                                 changes.push(Change::Refreshed {
                                     contact: b.contact.uri.clone(),
                                     expires_at: b.expires_at,
@@ -293,6 +298,7 @@ impl<L: Clone + PartialEq> Table<L> {
                                 call_id: origin.call_id.clone(),
                                 cseq: origin.cseq,
                                 user_agent: origin.user_agent.clone(),
+                                path: origin.path.clone(),
                                 id,
                             };
                             changes.push(Change::Added {

@@ -6,7 +6,7 @@ use std::fmt;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use crate::sip::message::{Contact, Method, Request, Response, SipUri, Uri};
+use crate::sip::message::{Contact, Method, NameAddr, Request, Response, SipUri, Uri};
 
 use super::bindings::{Change, ContactUpdate, Flow, Origin, Update, UpdateError};
 use super::digest::{
@@ -49,6 +49,10 @@ pub enum RegisterError {
         /// CSeq of the request.
         got: u32,
     },
+    /// A Path header (RFC 3327) that is not a list of SIP addresses: requests to the phone
+    /// could not be routed back through it (→ 400).
+    #[error("Path must be a list of sip or sips addresses")]
+    BadPath,
     /// More contacts than one agent may hold (→ 403).
     #[error("Too many bindings (at most {max})")]
     TooMany {
@@ -63,9 +67,10 @@ impl RegisterError {
         match self {
             RegisterError::NotRegister => 405,
             RegisterError::NoAor => 404,
-            RegisterError::Credentials(_) | RegisterError::BadStar | RegisterError::BadContact => {
-                400
-            }
+            RegisterError::Credentials(_)
+            | RegisterError::BadStar
+            | RegisterError::BadContact
+            | RegisterError::BadPath => 400,
             RegisterError::TooBrief { .. } => 423,
             RegisterError::OutOfOrder { .. } => 500,
             RegisterError::TooMany { .. } => 403,
@@ -128,6 +133,10 @@ impl<L: Clone + PartialEq + fmt::Debug> Registrar<L> {
             Ok(u) => u,
             Err(e) => return self.refuse(req, e),
         };
+        let path = match register_path(req) {
+            Ok(p) => p,
+            Err(e) => return self.refuse(req, e),
+        };
         let origin = Origin {
             call_id: req.headers.call_id.clone(),
             cseq: req.headers.cseq.seq,
@@ -138,6 +147,7 @@ impl<L: Clone + PartialEq + fmt::Debug> Registrar<L> {
                 .map(|v| v.transport.clone())
                 .unwrap_or(crate::sip::message::Transport::Udp),
             user_agent: req.headers.get("User-Agent").map(str::to_owned),
+            path: path.clone(),
         };
         let changes =
             match self
@@ -198,6 +208,21 @@ impl<L: Clone + PartialEq + fmt::Debug> Registrar<L> {
             .collect();
         if !list.is_empty() {
             resp.headers.contact = Some(Contact::List(list));
+        }
+        // RFC 3327 §5.3: the Path is echoed only to a UA that said it supports it; it is
+        // kept with the binding either way (the proxy that added it needs it, not the UA).
+        resp.headers.supported.push("path".to_owned());
+        let ua_supports_path = req
+            .headers
+            .supported
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case("path"));
+        if ua_supports_path {
+            for p in &path {
+                let mut v = Vec::new();
+                p.encode(&mut v);
+                resp.headers.push("Path", &String::from_utf8_lossy(&v));
+            }
         }
         resp
     }
@@ -407,6 +432,20 @@ impl<L: Clone + PartialEq + fmt::Debug> Registrar<L> {
             }
         }
     }
+}
+
+/// The REGISTER's Path header values (RFC 3327), top first; each must be a SIP URI, since a
+/// request to the phone is routed through them in this order.
+fn register_path(req: &Request) -> Result<Vec<NameAddr>, RegisterError> {
+    let mut out = Vec::new();
+    for value in req.headers.get_all("Path") {
+        crate::sip::parse::parse_name_addr_list(value, &mut out)
+            .map_err(|_| RegisterError::BadPath)?;
+    }
+    if out.iter().any(|p| !p.uri.is_sip()) {
+        return Err(RegisterError::BadPath);
+    }
+    Ok(out)
 }
 
 /// The agent's SIP user: the To URI's user part, escapes decoded (§10.3 step 4).

@@ -17,6 +17,8 @@ mod handle;
 mod tests;
 #[cfg(test)]
 mod tests_auth;
+#[cfg(test)]
+mod tests_path;
 
 pub use bindings::{uri_equivalent, Binding, Flow};
 pub use digest::{
