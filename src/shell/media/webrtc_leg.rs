@@ -147,8 +147,7 @@ impl Worker {
                 if w.leg.poll_timeout().is_some_and(|t| t <= now) {
                     w.leg.handle_timeout(now);
                 }
-                if w
-                    .closed_at
+                if w.closed_at
                     .is_some_and(|at| now.saturating_duration_since(at) >= CLOSE_GRACE)
                 {
                     w.closed_at = None;
