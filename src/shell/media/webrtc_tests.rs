@@ -32,12 +32,14 @@ struct BrowserRun {
 }
 
 /// Answers `offer` on `socket` and runs for `frames` × 20 ms after connecting (bounded by
-/// 5 s overall), sending a 600 Hz PCMU tone and, at frame 20, key 7 as an RFC 4733 event.
+/// 5 s overall), sending a 600 Hz PCMU tone and, at frame 20, key 7 as an RFC 4733 event;
+/// with `close`, it then closes its session (DTLS close_notify) as a browser hanging up does.
 async fn browser(
     offer: String,
     socket: UdpSocket,
     answer_tx: tokio::sync::oneshot::Sender<String>,
     frames: u64,
+    close: bool,
 ) -> BrowserRun {
     let local = socket.local_addr().expect("browser addr");
     let mut config = Rtc::builder()
@@ -126,6 +128,23 @@ async fn browser(
         rtc.handle_input(Input::Timeout(now))
             .expect("browser timeout");
     }
+    if close {
+        rtc.close().expect("close");
+        while let Ok(out) = rtc.poll_output() {
+            match out {
+                Output::Transmit(t) => {
+                    let _ = socket.send_to(&t.contents, t.destination).await;
+                }
+                Output::Timeout(_) if !rtc.is_alive() => break,
+                Output::Timeout(t) => {
+                    clock::sleep_until(Some(t)).await;
+                    rtc.handle_input(Input::Timeout(clock::now()))
+                        .expect("browser timeout");
+                }
+                Output::Event(_) => {}
+            }
+        }
+    }
     run
 }
 
@@ -183,7 +202,7 @@ async fn a_caller_is_bridged_to_a_browser_agent_over_dtls_srtp_and_recorded() {
         .expect("the leg's port");
     let browser_socket = UdpSocket::bind((LOCAL, 0)).await.expect("browser");
     let (answer_tx, answer_rx) = tokio::sync::oneshot::channel();
-    let browser_run = tokio::spawn(browser(offer, browser_socket, answer_tx, 80));
+    let browser_run = tokio::spawn(browser(offer, browser_socket, answer_tx, 80, false));
     let answer = answer_rx.await.expect("answer");
     let inner = leg
         .accept_answer(&answer, clock::now())
@@ -317,7 +336,7 @@ async fn a_browser_leg_with_a_forged_fingerprint_is_refused_and_counted() {
     let (mut leg, offer) = WebRtcLeg::offer(leg_addr, clock::now()).expect("offer");
     let browser_socket = UdpSocket::bind((LOCAL, 0)).await.expect("browser");
     let (answer_tx, answer_rx) = tokio::sync::oneshot::channel();
-    let browser_run = tokio::spawn(browser(offer, browser_socket, answer_tx, 50));
+    let browser_run = tokio::spawn(browser(offer, browser_socket, answer_tx, 50, false));
     let answer = answer_rx.await.expect("answer");
     let at = answer.find("a=fingerprint:sha-256 ").expect("fingerprint") + 22;
     let mut forged = answer.into_bytes();
@@ -365,4 +384,78 @@ async fn a_browser_leg_with_a_forged_fingerprint_is_refused_and_counted() {
         "garbage not counted"
     );
     media.send(MediaCommand::Close { call });
+}
+
+/// A browser hanging up closes its DTLS session over UDP, and its BYE comes over the
+/// WebSocket through the call room, often after the close: the media task waits for that
+/// BYE (which closes the call) and reports the leg failed only when none came within 2 s.
+#[tokio::test]
+async fn a_browser_that_closes_its_session_has_time_for_its_bye_before_the_leg_fails() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let prompts = Arc::new(Prompts::load_dir(dir.path()).expect("prompts"));
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let media = MediaHandle::start(
+        1,
+        LOCAL.into(),
+        dir.path().to_path_buf(),
+        prompts,
+        tx,
+        MediaSettings {
+            relatch_after: Duration::from_secs(2),
+            media_timeout: None,
+            conference_queue: Duration::from_millis(200),
+            conference_prime: Duration::from_millis(40),
+            webrtc_connect_timeout: Duration::from_secs(10),
+        },
+    )
+    .expect("media tasks");
+    let call = CallId(13);
+    let caller = UdpSocket::bind((LOCAL, 0)).await.expect("caller");
+    let (caller_port, agent_port) = (free_port(), free_port());
+    media.send(MediaCommand::Open {
+        call,
+        port: caller_port,
+        remote: Some(caller.local_addr().expect("caller addr")),
+        codec: Codec::Pcmu,
+        telephone_event: None,
+    });
+    let leg_addr = SocketAddr::from((LOCAL, agent_port));
+    let (mut leg, offer) = WebRtcLeg::offer(leg_addr, clock::now()).expect("offer");
+    let browser_socket = UdpSocket::bind((LOCAL, 0)).await.expect("browser");
+    let (answer_tx, answer_rx) = tokio::sync::oneshot::channel();
+    let browser_run = tokio::spawn(browser(offer, browser_socket, answer_tx, 10, true));
+    let answer = answer_rx.await.expect("answer");
+    leg.accept_answer(&answer, clock::now())
+        .expect("answer accepted");
+    media.open_webrtc_agent(call, agent_port, Box::new(leg));
+    media.send(MediaCommand::Bridge {
+        call,
+        recording: "closing.wav".into(),
+    });
+    let run = tokio::time::timeout(Duration::from_secs(10), browser_run)
+        .await
+        .expect("the browser ran")
+        .expect("browser task");
+    assert!(run.connected);
+    let closed = clock::now();
+    let failure = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match rx.recv().await {
+                Some(MediaEvent::AgentLegFailed { call: c, reason }) if c == call => {
+                    return Some(reason)
+                }
+                Some(_) => continue,
+                None => return None,
+            }
+        }
+    })
+    .await
+    .expect("no report within 5 s of the close")
+    .expect("media task alive");
+    assert!(
+        clock::now().duration_since(closed) >= Duration::from_millis(1900),
+        "reported {:?} after the close: no time for the BYE",
+        clock::now().duration_since(closed)
+    );
+    assert!(failure.contains("no BYE"), "{failure}");
 }
