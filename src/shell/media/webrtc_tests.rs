@@ -304,39 +304,18 @@ async fn a_caller_is_bridged_to_a_browser_agent_over_dtls_srtp_and_recorded() {
 /// a stranger's garbage on the leg's port is refused and counted, not fatal.
 #[tokio::test]
 async fn a_browser_leg_with_a_forged_fingerprint_is_refused_and_counted() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let prompts = Arc::new(Prompts::load_dir(dir.path()).expect("prompts"));
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let media = MediaHandle::start(
-        1,
-        LOCAL.into(),
-        dir.path().to_path_buf(),
-        prompts,
-        tx,
-        MediaSettings {
-            relatch_after: Duration::from_secs(2),
-            media_timeout: None,
-            conference_queue: Duration::from_millis(200),
-            conference_prime: Duration::from_millis(40),
-            webrtc_connect_timeout: Duration::from_secs(10),
-        },
-    )
-    .expect("media tasks");
     let call = CallId(12);
-    let caller = UdpSocket::bind((LOCAL, 0)).await.expect("caller");
-    let (caller_port, agent_port) = (free_port(), free_port());
-    media.send(MediaCommand::Open {
-        call,
-        port: caller_port,
-        remote: Some(caller.local_addr().expect("caller addr")),
-        codec: Codec::Pcmu,
-        telephone_event: None,
-    });
+    let Offered {
+        _dir,
+        _caller,
+        media,
+        mut rx,
+        agent_port,
+        mut leg,
+        answer_rx,
+        browser_run,
+    } = caller_and_offer(call, 50, false).await;
     let leg_addr = SocketAddr::from((LOCAL, agent_port));
-    let (mut leg, offer) = WebRtcLeg::offer(leg_addr, clock::now()).expect("offer");
-    let browser_socket = UdpSocket::bind((LOCAL, 0)).await.expect("browser");
-    let (answer_tx, answer_rx) = tokio::sync::oneshot::channel();
-    let browser_run = tokio::spawn(browser(offer, browser_socket, answer_tx, 50, false));
     let answer = answer_rx.await.expect("answer");
     let at = answer.find("a=fingerprint:sha-256 ").expect("fingerprint") + 22;
     let mut forged = answer.into_bytes();
@@ -391,39 +370,17 @@ async fn a_browser_leg_with_a_forged_fingerprint_is_refused_and_counted() {
 /// BYE (which closes the call) and reports the leg failed only when none came within 2 s.
 #[tokio::test]
 async fn a_browser_that_closes_its_session_has_time_for_its_bye_before_the_leg_fails() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let prompts = Arc::new(Prompts::load_dir(dir.path()).expect("prompts"));
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let media = MediaHandle::start(
-        1,
-        LOCAL.into(),
-        dir.path().to_path_buf(),
-        prompts,
-        tx,
-        MediaSettings {
-            relatch_after: Duration::from_secs(2),
-            media_timeout: None,
-            conference_queue: Duration::from_millis(200),
-            conference_prime: Duration::from_millis(40),
-            webrtc_connect_timeout: Duration::from_secs(10),
-        },
-    )
-    .expect("media tasks");
     let call = CallId(13);
-    let caller = UdpSocket::bind((LOCAL, 0)).await.expect("caller");
-    let (caller_port, agent_port) = (free_port(), free_port());
-    media.send(MediaCommand::Open {
-        call,
-        port: caller_port,
-        remote: Some(caller.local_addr().expect("caller addr")),
-        codec: Codec::Pcmu,
-        telephone_event: None,
-    });
-    let leg_addr = SocketAddr::from((LOCAL, agent_port));
-    let (mut leg, offer) = WebRtcLeg::offer(leg_addr, clock::now()).expect("offer");
-    let browser_socket = UdpSocket::bind((LOCAL, 0)).await.expect("browser");
-    let (answer_tx, answer_rx) = tokio::sync::oneshot::channel();
-    let browser_run = tokio::spawn(browser(offer, browser_socket, answer_tx, 10, true));
+    let Offered {
+        _dir,
+        _caller,
+        media,
+        mut rx,
+        agent_port,
+        mut leg,
+        answer_rx,
+        browser_run,
+    } = caller_and_offer(call, 10, true).await;
     let answer = answer_rx.await.expect("answer");
     leg.accept_answer(&answer, clock::now())
         .expect("answer accepted");
@@ -458,4 +415,64 @@ async fn a_browser_that_closes_its_session_has_time_for_its_bye_before_the_leg_f
         clock::now().duration_since(closed)
     );
     assert!(failure.contains("no BYE"), "{failure}");
+}
+
+/// What the two refusal tests share: a media task, a plain RTP caller on a call, and a
+/// browser leg offered to a str0m browser whose answer is on its way.
+struct Offered {
+    _dir: tempfile::TempDir,
+    _caller: UdpSocket,
+    media: MediaHandle,
+    rx: mpsc::UnboundedReceiver<MediaEvent>,
+    agent_port: u16,
+    leg: WebRtcLeg,
+    answer_rx: tokio::sync::oneshot::Receiver<String>,
+    browser_run: tokio::task::JoinHandle<BrowserRun>,
+}
+
+/// Starts [`Offered`] for `call`; the browser runs `frames` frames (then closes, with
+/// `close`).
+async fn caller_and_offer(call: CallId, frames: u64, close: bool) -> Offered {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let prompts = Arc::new(Prompts::load_dir(dir.path()).expect("prompts"));
+    let (tx, rx) = mpsc::unbounded_channel();
+    let media = MediaHandle::start(
+        1,
+        LOCAL.into(),
+        dir.path().to_path_buf(),
+        prompts,
+        tx,
+        MediaSettings {
+            relatch_after: Duration::from_secs(2),
+            media_timeout: None,
+            conference_queue: Duration::from_millis(200),
+            conference_prime: Duration::from_millis(40),
+            webrtc_connect_timeout: Duration::from_secs(10),
+        },
+    )
+    .expect("media tasks");
+    let caller = UdpSocket::bind((LOCAL, 0)).await.expect("caller");
+    let (caller_port, agent_port) = (free_port(), free_port());
+    media.send(MediaCommand::Open {
+        call,
+        port: caller_port,
+        remote: Some(caller.local_addr().expect("caller addr")),
+        codec: Codec::Pcmu,
+        telephone_event: None,
+    });
+    let leg_addr = SocketAddr::from((LOCAL, agent_port));
+    let (leg, offer) = WebRtcLeg::offer(leg_addr, clock::now()).expect("offer");
+    let browser_socket = UdpSocket::bind((LOCAL, 0)).await.expect("browser");
+    let (answer_tx, answer_rx) = tokio::sync::oneshot::channel();
+    let browser_run = tokio::spawn(browser(offer, browser_socket, answer_tx, frames, close));
+    Offered {
+        _dir: dir,
+        _caller: caller,
+        media,
+        rx,
+        agent_port,
+        leg,
+        answer_rx,
+        browser_run,
+    }
 }
