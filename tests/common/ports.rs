@@ -16,9 +16,10 @@ use std::time::Duration;
 
 /// Ports per block: 100 calls' RTP and RTCP for an engine, or 100 calls of a phone.
 pub const BLOCK: u16 = 200;
-/// Leased blocks lie in 20000..60000 (200 blocks).
+/// Leased blocks lie in 20000..32600 (63 blocks), below Linux's ephemeral range (32768
+/// and up), so a port the kernel hands to any process's bind-to-0 never lands in a lease.
 const FIRST: u16 = 20000;
-const BLOCKS: u16 = 200;
+const BLOCKS: u16 = 63;
 
 /// A range of `BLOCK` ports no other test of this machine holds while this value lives.
 pub struct PortBlock {
