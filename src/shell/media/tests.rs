@@ -37,6 +37,31 @@ pub(super) fn free_port() -> u16 {
     }
 }
 
+/// A media task with the settings these tests share (relatching after 2 s, no media
+/// timeout), prompts from the empty folder `dir`, and the receiver of its events.
+pub(super) fn media_task(
+    dir: &std::path::Path,
+) -> (MediaHandle, mpsc::UnboundedReceiver<MediaEvent>) {
+    let prompts = Arc::new(Prompts::load_dir(dir).expect("prompts"));
+    let (tx, rx) = mpsc::unbounded_channel();
+    let media = MediaHandle::start(
+        1,
+        LOCAL.into(),
+        dir.to_path_buf(),
+        prompts,
+        tx,
+        MediaSettings {
+            relatch_after: Duration::from_secs(2),
+            media_timeout: None,
+            conference_queue: Duration::from_millis(200),
+            conference_prime: Duration::from_millis(40),
+            webrtc_connect_timeout: Duration::from_secs(10),
+        },
+    )
+    .expect("media tasks");
+    (media, rx)
+}
+
 /// One phone: sends `frames` 20 ms packets of its tone to `to`, collecting what it gets.
 pub(super) async fn phone(
     socket: UdpSocket,
@@ -103,24 +128,8 @@ pub(super) fn amplitude(got: &[(u8, Vec<u8>)], freq: f32) -> f32 {
 
 #[tokio::test]
 async fn a_bridged_call_becomes_a_three_way_conference_over_loopback() {
-    let dir = tempfile::tempdir().unwrap();
-    let prompts = Arc::new(Prompts::load_dir(dir.path()).unwrap());
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let media = MediaHandle::start(
-        1,
-        LOCAL.into(),
-        dir.path().to_path_buf(),
-        prompts,
-        tx,
-        MediaSettings {
-            relatch_after: Duration::from_secs(2),
-            media_timeout: None,
-            conference_queue: Duration::from_millis(200),
-            conference_prime: Duration::from_millis(40),
-            webrtc_connect_timeout: Duration::from_secs(10),
-        },
-    )
-    .unwrap();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (media, mut rx) = media_task(dir.path());
     let call = CallId(7);
     let phones: Vec<UdpSocket> = phone_sockets().await;
     let addr = |i: usize| phones[i].local_addr().unwrap();
@@ -367,24 +376,8 @@ async fn a_tick_that_stalled_polls_the_sockets_before_it_mixes() {
 /// the caller's silent frames before the first audio after the stall, whether each frame it
 /// got then was audio, and the mixer's underruns.
 async fn stalled_conference(at_tick: bool) -> (usize, Vec<bool>, u64) {
-    let dir = tempfile::tempdir().unwrap();
-    let prompts = Arc::new(Prompts::load_dir(dir.path()).unwrap());
-    let (tx, _events) = mpsc::unbounded_channel();
-    let media = MediaHandle::start(
-        1,
-        LOCAL.into(),
-        dir.path().to_path_buf(),
-        prompts,
-        tx,
-        MediaSettings {
-            relatch_after: Duration::from_secs(2),
-            media_timeout: None,
-            conference_queue: Duration::from_millis(200),
-            conference_prime: Duration::from_millis(40),
-            webrtc_connect_timeout: Duration::from_secs(10),
-        },
-    )
-    .unwrap();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (media, _events) = media_task(dir.path());
     let call = CallId(9);
     let phones = phone_sockets().await;
     let addr = |i: usize| phones[i].local_addr().unwrap();

@@ -3,7 +3,6 @@
 //! as a browser). Both hear each other, keys pass, and the recording has both channels.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use str0m::change::SdpOffer;
@@ -14,14 +13,13 @@ use str0m::{Candidate, Event, Input, Output, Rtc};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
-use super::tests::{amplitude, free_port, phone, LOCAL};
-use super::{MediaEvent, MediaHandle, MediaSettings};
+use super::tests::{amplitude, free_port, media_task, phone, LOCAL};
+use super::{MediaEvent, MediaHandle};
 use crate::call::engine::MediaCommand;
 use crate::call::session::CallId;
 use crate::media::codec::Codec;
 use crate::media::dtmf::tone::goertzel_amplitude;
 use crate::media::webrtc::WebRtcLeg;
-use crate::shell::assets::Prompts;
 use crate::shell::clock;
 
 /// What the browser got: (payload type, payload) of each RTP packet, and whether it
@@ -163,23 +161,7 @@ fn tone_frame(hz: f32, frame: u64) -> Vec<u8> {
 #[tokio::test]
 async fn a_caller_is_bridged_to_a_browser_agent_over_dtls_srtp_and_recorded() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let prompts = Arc::new(Prompts::load_dir(dir.path()).expect("prompts"));
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let media = MediaHandle::start(
-        1,
-        LOCAL.into(),
-        dir.path().to_path_buf(),
-        prompts,
-        tx,
-        MediaSettings {
-            relatch_after: Duration::from_secs(2),
-            media_timeout: None,
-            conference_queue: Duration::from_millis(200),
-            conference_prime: Duration::from_millis(40),
-            webrtc_connect_timeout: Duration::from_secs(10),
-        },
-    )
-    .expect("media tasks");
+    let (media, mut rx) = media_task(dir.path());
     let call = CallId(11);
     let caller_socket = UdpSocket::bind((LOCAL, 0)).await.expect("caller");
     let caller = caller_socket.local_addr().expect("caller addr");
@@ -434,23 +416,7 @@ struct Offered {
 /// `close`).
 async fn caller_and_offer(call: CallId, frames: u64, close: bool) -> Offered {
     let dir = tempfile::tempdir().expect("tempdir");
-    let prompts = Arc::new(Prompts::load_dir(dir.path()).expect("prompts"));
-    let (tx, rx) = mpsc::unbounded_channel();
-    let media = MediaHandle::start(
-        1,
-        LOCAL.into(),
-        dir.path().to_path_buf(),
-        prompts,
-        tx,
-        MediaSettings {
-            relatch_after: Duration::from_secs(2),
-            media_timeout: None,
-            conference_queue: Duration::from_millis(200),
-            conference_prime: Duration::from_millis(40),
-            webrtc_connect_timeout: Duration::from_secs(10),
-        },
-    )
-    .expect("media tasks");
+    let (media, rx) = media_task(dir.path());
     let caller = UdpSocket::bind((LOCAL, 0)).await.expect("caller");
     let (caller_port, agent_port) = (free_port(), free_port());
     media.send(MediaCommand::Open {
