@@ -28,22 +28,6 @@ fn one_at_a_time() -> common::ports::Turn {
     common::ports::turn("page-with-media")
 }
 
-/// 20 s of `hz` at 48 kHz, mono 16-bit: Chromium's fake microphone loops it.
-fn tone_wav(path: &std::path::Path, hz: f64) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 48000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).expect("tone file");
-    for i in 0..48000 * 20 {
-        let v = (f64::from(i) * 2.0 * std::f64::consts::PI * hz / 48000.0).sin() * 12000.0;
-        w.write_sample(v as i16).expect("sample");
-    }
-    w.finalize().expect("tone written");
-}
-
 #[test]
 fn the_phone_route_gives_an_agent_only_its_own_credentials() {
     let engine = Engine::start("");
@@ -87,7 +71,7 @@ fn the_desk_phone_rings_answers_hears_holds_and_hangs_up_in_chromium() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let done = tmp.path().join("done");
     let wav = tmp.path().join("agent-600hz.wav");
-    tone_wav(&wav, AGENT_HZ);
+    common::tones::microphone_wav(&wav, AGENT_HZ);
     let page = start_page(
         "desk_phone",
         &base,
@@ -179,7 +163,7 @@ fn the_desk_says_plainly_when_the_microphone_is_refused() {
     let base = format!("http://{}", engine.http);
     let tmp = tempfile::tempdir().expect("temp dir");
     let wav = tmp.path().join("agent-600hz.wav");
-    tone_wav(&wav, AGENT_HZ);
+    common::tones::microphone_wav(&wav, AGENT_HZ);
     let page = start_page(
         "desk_phone",
         &base,
@@ -202,7 +186,7 @@ fn media_the_network_blocks_ends_the_call_with_a_reason_and_the_desk_says_so() {
     let base = format!("http://{}", engine.http);
     let tmp = tempfile::tempdir().expect("temp dir");
     let wav = tmp.path().join("agent-600hz.wav");
-    tone_wav(&wav, AGENT_HZ);
+    common::tones::microphone_wav(&wav, AGENT_HZ);
     let page = start_page(
         "desk_phone",
         &base,

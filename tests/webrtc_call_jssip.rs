@@ -25,22 +25,6 @@ use common::tone_calls::{
 use common::tones::{assert_hears, Law};
 use common::{shipped_password, Engine};
 
-/// 20 s of `hz` at 48 kHz, mono 16-bit: Chromium's fake microphone loops it.
-fn tone_wav(path: &std::path::Path, hz: f64) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 48000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).expect("tone file");
-    for i in 0..48000 * 20 {
-        let v = (f64::from(i) * 2.0 * std::f64::consts::PI * hz / 48000.0).sin() * 12000.0;
-        w.write_sample(v as i16).expect("sample");
-    }
-    w.finalize().expect("tone written");
-}
-
 fn metric(engine: &Engine, series: &str) -> f64 {
     let (_, body) = engine.get("/metrics");
     body.lines()
@@ -56,7 +40,7 @@ fn jssip_in_chromium_answers_a_citizen_with_webrtc_media_keys_and_a_recording() 
     let tmp = tempfile::tempdir().expect("temp dir");
     let done = tmp.path().join("done");
     let wav = tmp.path().join("agent-600hz.wav");
-    tone_wav(&wav, AGENT_HZ);
+    common::tones::microphone_wav(&wav, AGENT_HZ);
     let password = shipped_password("1001");
     let page = start_page(
         "jssip_call",

@@ -646,3 +646,19 @@ pub fn read_wav_lenient(path: &Path) -> Option<(Vec<i16>, u32)> {
     }
     None
 }
+
+/// 20 s of `hz` at 48 kHz, mono 16-bit: Chromium's fake microphone loops it.
+pub fn microphone_wav(path: &std::path::Path, hz: f64) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 48000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).expect("tone file");
+    for i in 0..48000 * 20 {
+        let v = (f64::from(i) * 2.0 * std::f64::consts::PI * hz / 48000.0).sin() * 12000.0;
+        w.write_sample(v as i16).expect("sample");
+    }
+    w.finalize().expect("tone written");
+}
