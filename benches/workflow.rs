@@ -188,8 +188,10 @@ fn million(path: &Path, wf: &Workflow, chunks: usize) {
     if path.exists() {
         return;
     }
-    let tmp = path.with_extension("building");
-    let _ = std::fs::remove_file(&tmp);
+    // Each process builds its own file and renames it into place: nextest lists a bench
+    // binary twice at once (`--list` and `--list --ignored`), and a shared name let one
+    // builder delete the other's half-built file.
+    let tmp = path.with_extension(format!("building-{}", std::process::id()));
     let mut s: Store = SqliteStore::open(&tmp, Durability::Normal)
         .expect("open")
         .into();
