@@ -2,9 +2,9 @@
 //! 1001's baresip registers through Kamailio and is made ready; SIPp callers reach 1001
 //! through Kamailio; the active engine is killed with SIGKILL while calls are live; new calls
 //! are answered by the other engine within 5 s (the gap is measured and printed), and 1001
-//! rings there without registering again. Every process is on 127.0.0.1 and stopped by PID.
-//! (The tickets acknowledged before the kill and the `lost_in_failover` records need the
-//! PostgreSQL ticket store: their asserts come with it.)
+//! rings there without registering again; every ticket acknowledged before the kill is on the
+//! other engine, the cut calls are closed there as `lost_in_failover`, and its wallboard shows
+//! the same figures for the earlier calls. Every process is on 127.0.0.1 and stopped by PID.
 
 mod common;
 
@@ -17,6 +17,7 @@ use std::time::Duration;
 use common::ports::{lease, PortBlock};
 use common::postgres::Postgres;
 use common::proc::{callers, project, Callers, Proc};
+use common::ticket_writers::TicketWriters;
 use common::{http_request, root, sipp, wait_for};
 
 /// Kamailio from `deploy/kamailio/kamailio.cfg`, on the test's own port and dispatcher list,
@@ -103,7 +104,7 @@ fn engine(dir: &Path, node: &str, url: &str) -> Proc {
     let config = project(dir, ports.first);
     let mut toml = std::fs::read_to_string(&config).expect("config");
     toml.push_str(&format!(
-        "[cluster]\nenabled = true\nnode = \"{node}\"\nleadership_url = \"{url}\"\n"
+        "[storage]\nurl = \"{url}\"\n[cluster]\nenabled = true\nnode = \"{node}\"\n"
     ));
     std::fs::write(&config, toml).expect("config");
     let data = dir.join("data");
@@ -133,6 +134,27 @@ fn talking_to_1001(p: &Proc) -> bool {
                     .iter()
                     .any(|c| c["agent"] == "1001" && c["state"] == "talking")
             })
+}
+
+/// The wallboard's counts over the last 24 h (the rates follow from them).
+fn counts_24h(p: &Proc) -> Vec<(&'static str, u64)> {
+    let board = p.get("/api/wallboard");
+    let day = &board["last_24h"];
+    [
+        "offered",
+        "answered",
+        "answered_within_15s",
+        "abandoned",
+        "counted",
+    ]
+    .into_iter()
+    .map(|k| {
+        let n = day[k]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{k} in the wallboard: {board}"));
+        (k, n)
+    })
+    .collect()
 }
 
 fn registers_received(p: &Proc) -> f64 {
@@ -205,6 +227,23 @@ fn the_standby_takes_calls_within_5_s_of_a_kill_9_and_rings_1001_without_a_new_r
     );
     assert_eq!(status, 204, "{body}");
 
+    // An earlier call: a citizen talks to 1001 and hangs up (an answered call on the board).
+    let earlier = sipp(
+        kam.addr,
+        "uac_ivr_enterprise.xml",
+        &["-m", "1", "-d", "1000"],
+        Duration::from_secs(30),
+    );
+    assert!(earlier.success, "the earlier call; A:\n{}", a.log());
+    let (status, body) = http_request(
+        a.http,
+        "POST",
+        "/api/agents/1001/state",
+        Some("demo-supervisor"),
+        Some(r#"{"state":"ready"}"#),
+    );
+    assert_eq!(status, 204, "{body}");
+
     // A citizen reaches 1001 through Kamailio: the INVITE to the phone went back through it.
     let mut live = Callers(Vec::new());
     live.0
@@ -217,8 +256,15 @@ fn the_standby_takes_calls_within_5_s_of_a_kill_9_and_rings_1001_without_a_new_r
     live.0.push(callers(kam.addr, "uac_call.xml", 3, 60_000));
     std::thread::sleep(Duration::from_millis(1500));
     let b_registers_before = registers_received(&b);
+    let board_before = counts_24h(&a);
+    assert_eq!(board_before[1], ("answered", 2), "{board_before:?}");
 
-    // SIGKILL the active engine with calls live.
+    // SIGKILL the active engine with calls live and tickets being written.
+    let writers = TicketWriters::start(a.http, 2);
+    wait_for(Duration::from_secs(30), || {
+        (writers.acknowledged() >= 20).then_some(())
+    })
+    .unwrap_or_else(|| panic!("20 tickets on A; log:\n{}", a.log()));
     a.kill_9();
     let killed = hotline::shell::clock::now();
     let mut answered_after = None;
@@ -251,6 +297,49 @@ fn the_standby_takes_calls_within_5_s_of_a_kill_9_and_rings_1001_without_a_new_r
     assert!(gap <= Duration::from_secs(5), "gap {gap:?} > 5 s");
     assert_eq!(role(&b).as_deref(), Some("active"));
     assert_eq!(b.metric("hotline_cluster_failovers_total"), 1.0);
+
+    // Every ticket A acknowledged is on B.
+    let acked = writers.join();
+    for id in &acked {
+        let (status, body) = http_request(
+            b.http,
+            "GET",
+            &format!("/api/tickets/{id}"),
+            Some("demo-supervisor"),
+            None,
+        );
+        assert_eq!(status, 200, "{id} acknowledged by A, lost: {body}");
+    }
+    // The calls A was serving are closed on B as lost_in_failover: 1001's (answered, so
+    // still an answered call on the board) and the three in the menu (not counted).
+    let recent = b.get("/api/calls/recent?limit=100");
+    let lost: Vec<_> = recent
+        .as_array()
+        .expect("records")
+        .iter()
+        .filter(|r| r["outcome"] == "lost_in_failover")
+        .cloned()
+        .collect();
+    assert_eq!(lost.len(), 4, "lost calls on B: {recent}");
+    assert!(
+        lost.iter()
+            .any(|r| r["agent"] == "1001" && !r["connected_at"].is_null()),
+        "1001's call among the lost: {lost:?}"
+    );
+    assert_eq!(
+        b.metric(r#"hotline_calls_ended_total{outcome="lost_in_failover"}"#),
+        4.0
+    );
+    // The wallboard on B shows what A showed for the calls before the kill.
+    assert_eq!(
+        counts_24h(&b),
+        board_before,
+        "B's board vs A's before the kill"
+    );
+    println!(
+        "{} tickets acknowledged by A before the kill, all on B; 4 calls lost_in_failover; board {board_before:?} on both",
+        acked.len()
+    );
 
     // 1001 is registered and ready on B from the shared state: a new caller reaches it
     // without the phone registering again.

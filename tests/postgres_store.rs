@@ -9,24 +9,17 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::postgres::Postgres;
 use common::proc::{project, Proc};
+use common::ticket_writers::{request, TicketWriters};
 use common::{http_request, wait_for};
 
 fn with_store(config: &std::path::Path, url: &str) {
     let mut text = std::fs::read_to_string(config).expect("config");
     text.push_str(&format!("[storage]\nurl = \"{url}\"\n"));
     std::fs::write(config, text).expect("config");
-}
-
-fn request(n: usize) -> String {
-    serde_json::json!({"channel":"web","caller":{"name":"王五","phone":format!("139{n:08}")},
-        "content":format!("第{n}号诉求：路灯不亮"),"urgency":"non_urgent","type":"help",
-        "domain":"public_service"})
-    .to_string()
 }
 
 #[test]
@@ -39,49 +32,17 @@ fn tickets_acknowledged_before_a_kill_9_are_in_postgres_for_the_next_engine() {
     with_store(&config, &url);
     let mut first = Proc::start(&config, &dir.path().join("data1"), dir.path().join("1.log"));
 
-    let acked: Arc<Mutex<Vec<String>>> = Arc::default();
-    let writers: Vec<_> = (0..4)
-        .map(|w| {
-            let (http, acked) = (first.http, acked.clone());
-            std::thread::spawn(move || {
-                // Bounded: stops at the first failure (the kill) or after 2,000 requests.
-                for i in 0..2000 {
-                    let body = request(w * 10_000 + i);
-                    let answer = std::panic::catch_unwind(|| {
-                        http_request(
-                            http,
-                            "POST",
-                            "/api/tickets",
-                            Some("demo-agent-1001"),
-                            Some(&body),
-                        )
-                    });
-                    let Ok((status, body)) = answer else {
-                        return;
-                    };
-                    if status != 201 {
-                        return;
-                    }
-                    let v: serde_json::Value = serde_json::from_str(&body).expect("json");
-                    let id = v["id"].as_str().expect("id").to_string();
-                    acked.lock().expect("lock").push(id);
-                }
-            })
-        })
-        .collect();
+    let writers = TicketWriters::start(first.http, 4);
     let enough = wait_for(Duration::from_secs(60), || {
-        (acked.lock().expect("lock").len() >= 60).then_some(())
+        (writers.acknowledged() >= 60).then_some(())
     });
     first.kill_9();
-    for w in writers {
-        let _ = w.join();
-    }
+    let acked = writers.join();
     assert!(
         enough.is_some(),
         "60 tickets in 60 s; log:\n{}",
         first.log()
     );
-    let acked = acked.lock().expect("lock").clone();
 
     // Not in the first engine's SQLite file: in PostgreSQL.
     let local = rusqlite::Connection::open(dir.path().join("data1/tickets.sqlite")).expect("open");

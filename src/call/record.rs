@@ -64,6 +64,10 @@ pub enum CallOutcome {
     /// start from the call journal (`DATA/call-journal.jsonl`). Counted in the KPIs by how
     /// far the call had got (`docs/KPI.md`).
     Interrupted,
+    /// Two engines behind Kamailio (issue 19): the active engine died while the call was
+    /// live on it, and the engine that took over closed it from the shared journal. Counted
+    /// like `interrupted`: by how far the call had got (`docs/KPI.md`).
+    LostInFailover,
     /// A call the hotline placed that the citizen did not answer (busy, no answer, refused,
     /// the trunk failed): its `outbound.outcome` says which. Not in the inbound KPIs.
     NotReached,
@@ -328,7 +332,7 @@ impl WaitBreach {
 
 impl CallOutcome {
     /// Every outcome, in the order metrics list them.
-    pub const ALL: [CallOutcome; 14] = [
+    pub const ALL: [CallOutcome; 15] = [
         CallOutcome::Answered,
         CallOutcome::AbandonedInIvr,
         CallOutcome::AbandonedInQueue,
@@ -341,9 +345,16 @@ impl CallOutcome {
         CallOutcome::QueueTimeout,
         CallOutcome::NoCapacity,
         CallOutcome::Interrupted,
+        CallOutcome::LostInFailover,
         CallOutcome::NotReached,
         CallOutcome::CallbackRequested,
     ];
+
+    /// Whether an engine's death cut the call (a crash, or a failover to the other engine):
+    /// its real end is unknown, so it has no talk time.
+    pub fn cut_by_engine_loss(self) -> bool {
+        matches!(self, CallOutcome::Interrupted | CallOutcome::LostInFailover)
+    }
 
     /// The name used in JSON and metrics labels.
     pub fn as_str(self) -> &'static str {
@@ -360,6 +371,7 @@ impl CallOutcome {
             CallOutcome::QueueTimeout => "queue_timeout",
             CallOutcome::NoCapacity => "no_capacity",
             CallOutcome::Interrupted => "interrupted",
+            CallOutcome::LostInFailover => "lost_in_failover",
             CallOutcome::NotReached => "not_reached",
             CallOutcome::CallbackRequested => "callback_requested",
         }

@@ -13,10 +13,6 @@ pub struct ClusterConfig {
     pub enabled: bool,
     /// This engine's name in the logs, `/api/health` and the leadership store.
     pub node: String,
-    /// The PostgreSQL server both engines share for leadership and for the state that
-    /// survives a failover (phones' registrations, agents' states). To be folded into
-    /// `[storage] url` once the durable stores live there too.
-    pub leadership_url: Option<String>,
     /// The advisory lock's key: the same on both engines of one hotline, different for two
     /// hotlines sharing a server.
     pub lock_key: i64,
@@ -33,7 +29,6 @@ impl Default for ClusterConfig {
         Self {
             enabled: false,
             node: "hotline-1".into(),
-            leadership_url: None,
             lock_key: 12345,
             retry_every: Duration::from_secs(1),
             store_timeout: Duration::from_secs(2),
@@ -42,8 +37,9 @@ impl Default for ClusterConfig {
 }
 
 impl ClusterConfig {
-    /// What is wrong, as (key, message) pairs.
-    pub fn problems(&self) -> Vec<(&'static str, String)> {
+    /// What is wrong, as (key, message) pairs; `storage_url` is `[storage] url` (checked
+    /// there).
+    pub fn problems(&self, storage_url: Option<&str>) -> Vec<(&'static str, String)> {
         let mut out = Vec::new();
         if !self.enabled {
             return out;
@@ -51,24 +47,14 @@ impl ClusterConfig {
         if self.node.is_empty() || self.node.len() > 64 {
             out.push(("node", "cluster.node must be 1 to 64 characters".into()));
         }
-        match &self.leadership_url {
-            None => out.push((
+        if storage_url.is_none() {
+            // The lock, the state that survives a failover and every durable thing are in the
+            // one PostgreSQL database both engines share.
+            out.push((
                 "enabled",
-                "cluster.enabled needs cluster.leadership_url (postgres://user@host:port/database)"
+                "cluster.enabled needs storage.url (postgres://user@host:port/database): both engines share that database"
                     .into(),
-            )),
-            Some(url) => {
-                let check = super::StorageConfig {
-                    url: Some(url.clone()),
-                    ..super::StorageConfig::default()
-                };
-                if let Some(m) = check.url_problem() {
-                    out.push((
-                        "leadership_url",
-                        m.replace("storage.url", "cluster.leadership_url"),
-                    ));
-                }
-            }
+            ));
         }
         if self.retry_every < Duration::from_millis(100)
             || self.retry_every > Duration::from_secs(30)
@@ -94,24 +80,21 @@ mod tests {
     use super::ClusterConfig;
 
     #[test]
-    fn off_needs_nothing_and_on_needs_a_postgres_url_and_a_name() {
-        assert!(ClusterConfig::default().problems().is_empty());
+    fn off_needs_nothing_and_on_needs_the_shared_postgres_store_and_a_name() {
+        let url = Some("postgres://hotline@127.0.0.1:5432/hotline");
+        assert!(ClusterConfig::default().problems(None).is_empty());
         let on = ClusterConfig {
             enabled: true,
             ..ClusterConfig::default()
         };
-        assert_eq!(on.problems()[0].0, "enabled");
-        let good = ClusterConfig {
-            leadership_url: Some("postgres://hotline@127.0.0.1:5432/hotline".into()),
-            ..on.clone()
-        };
-        assert!(good.problems().is_empty(), "{:?}", good.problems());
+        assert_eq!(on.problems(None)[0].0, "enabled");
+        assert!(on.problems(url).is_empty(), "{:?}", on.problems(url));
         let bad = ClusterConfig {
-            leadership_url: Some("mysql://x/y".into()),
             node: String::new(),
+            retry_every: std::time::Duration::from_millis(10),
             ..on
         };
-        let keys: Vec<_> = bad.problems().into_iter().map(|(k, _)| k).collect();
-        assert_eq!(keys, vec!["node", "leadership_url"]);
+        let keys: Vec<_> = bad.problems(url).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, vec!["node", "retry_every"]);
     }
 }

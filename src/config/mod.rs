@@ -509,7 +509,7 @@ impl Config {
         if let Some(message) = self.storage.url_problem() {
             bad("url", message);
         }
-        for (key, message) in self.cluster.problems() {
+        for (key, message) in self.cluster.problems(self.storage.url.as_deref()) {
             bad(key, message);
         }
         if self.sip.t1.is_zero() || self.sip.t2 < self.sip.t1 {

@@ -73,7 +73,7 @@ fn talk(r: &CallRecord) -> Option<(chrono::DateTime<Utc>, f64)> {
     }
     let o = r.call.outbound.as_ref()?;
     let connected = r.call.connected_at?;
-    (o.purpose == Purpose::CallMeBack && r.outcome != CallOutcome::Interrupted).then(|| {
+    (o.purpose == Purpose::CallMeBack && !r.outcome.cut_by_engine_loss()).then(|| {
         (
             r.ended_at,
             (r.ended_at - connected).num_milliseconds() as f64 / 1000.0,

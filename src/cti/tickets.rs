@@ -208,12 +208,20 @@ impl TicketApi {
     }
 }
 
-/// Sweeps every `every` until the returned handle is aborted (W14, W16 run on time).
-pub fn spawn_sweeper(api: TicketApi, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+/// Sweeps every `every` until the returned handle is aborted (W14, W16 run on time), when
+/// `on_duty` says so (the standby of two engines leaves it to the active one).
+pub fn spawn_sweeper(
+    api: TicketApi,
+    every: std::time::Duration,
+    on_duty: impl Fn() -> bool + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
+            if !on_duty() {
+                continue;
+            }
             match api.sweep().await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(events = n, "ticket sweep"),

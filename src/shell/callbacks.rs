@@ -127,6 +127,11 @@ impl Callbacks {
 
     /// Scans when due and dials what is due.
     pub fn tick(&mut self, core: &mut CallEngine, now: Instant, wall: DateTime<Utc>) {
+        if core.is_standby() {
+            // The active engine of two calls citizens back (the engine task does not wake a
+            // standby for it; this guards any other wake-up).
+            return;
+        }
         if now >= self.next_scan && !self.scanning {
             self.next_scan = now + self.settings.scan_every;
             self.busy

@@ -33,6 +33,12 @@ pub struct EngineTask {
     /// Two engines behind Kamailio (issue 19): role changes in, state to keep out. `None`:
     /// one engine, always active, state in `state_file`.
     pub cluster: Option<crate::shell::leadership::ClusterLink>,
+    /// The shared copy of the journal and the records in PostgreSQL (`[storage] url`), with
+    /// the writer task to wait for at shutdown. `None`: files only.
+    pub shared_calls: Option<(
+        crate::shell::store::pg_calls::SharedCalls,
+        tokio::task::JoinHandle<()>,
+    )>,
 }
 
 /// The state file is written at most this often (the engine says when something changed).
@@ -112,10 +118,11 @@ impl EngineTask {
         let mut saver = Saver::default();
         loop {
             let journal_due = self.journal.as_ref().and_then(|j| j.sync_due());
+            // The standby of two engines calls nobody back (the active engine does).
             let dialling = self
                 .callbacks
                 .as_ref()
-                .filter(|_| stopping_until.is_none())
+                .filter(|_| stopping_until.is_none() && !self.core.is_standby())
                 .map(|c| {
                     c.poll_timeout(crate::shell::clock::now(), crate::shell::clock::wall_now())
                 });
@@ -352,6 +359,19 @@ impl EngineTask {
         if let Some(j) = self.journal.take() {
             j.close(&mut self.records).await;
         }
+        if let Some((shared, writer)) = self.shared_calls.take() {
+            // The writer commits what it has, then ends (bounded: a gone database must not
+            // hold the stop; the files have every record).
+            drop(shared);
+            if tokio::time::timeout(std::time::Duration::from_secs(5), writer)
+                .await
+                .is_err()
+            {
+                tracing::error!(
+                    "shared call store: records not all written at shutdown (the files have them)"
+                );
+            }
+        }
         if let Some(t) = self.tickets.take() {
             t.finish(std::time::Duration::from_secs(3)).await;
         }
@@ -437,9 +457,57 @@ impl EngineTask {
                         "cluster: took over registrations and agent states"
                     );
                 }
+                if let Some(calls) = change.calls {
+                    self.take_over_calls(*calls);
+                }
             }
             crate::cluster::Role::Standby => self.core.set_standby(true, now),
         }
+    }
+
+    /// The dead engine's live calls get their `lost_in_failover` records here too (files,
+    /// counters, draft tickets: what a crash's `interrupted` calls get at a start), and the
+    /// rolling figures are rebuilt from every engine's records, so the wallboard shows on
+    /// this engine what it showed on the dead one.
+    fn take_over_calls(&mut self, calls: crate::shell::store::pg_calls::TakeOver) {
+        for lost in calls.lost {
+            tracing::warn!(
+                call = crate::call::ids::id_of_name(&lost.record.call.id),
+                node = %lost.node,
+                state = %lost.record.call.state.as_str(),
+                "call cut by the failover: recorded as lost_in_failover"
+            );
+            self.core.counters.call_ended(lost.record.outcome);
+            if let (Some(t), Some(number), None) = (
+                self.tickets.as_mut(),
+                lost.caller_number,
+                &lost.record.call.ticket,
+            ) {
+                // A person had answered: the draft may not have committed before the death.
+                t.call_answered(crate::call::record::ConnectedCall {
+                    live: lost.record.call.clone(),
+                    caller_number: number,
+                });
+            }
+            // Already in the shared store (written by the takeover's transaction).
+            self.write_local_record(&lost.record);
+        }
+        let mut kpis = self.kpis.emptied();
+        let mut events: Vec<_> = calls
+            .records
+            .iter()
+            .flat_map(crate::shell::records::kpi_events)
+            .collect();
+        events.sort_by_key(|e| e.at);
+        for e in &events {
+            kpis.record_event(e);
+        }
+        self.kpis = kpis;
+        tracing::info!(
+            records = calls.records.len(),
+            events = events.len(),
+            "cluster: figures rebuilt from the shared call records"
+        );
     }
 
     /// Writes `state.json` off the engine task when something changed, at most once a second;
@@ -504,6 +572,9 @@ impl EngineTask {
                 Output::Media(cmd) => self.media.send(cmd),
                 Output::Kpi(e) => self.kpis.record_event(&e),
                 Output::Journal(e) => {
+                    if let Some((shared, _)) = &self.shared_calls {
+                        shared.journal(&e);
+                    }
                     if let Some(j) = self.journal.as_mut() {
                         let written = j.append(&e);
                         self.storage.files_written(&written);
@@ -570,6 +641,15 @@ impl EngineTask {
     }
 
     fn write_record(&mut self, record: &crate::call::record::CallRecord) {
+        if let Some((shared, _)) = &self.shared_calls {
+            shared.finished(record);
+        }
+        self.write_local_record(record);
+    }
+
+    /// The record into this machine's files (and what follows a written record: the
+    /// journal's entry superseded, the callback told, the recording attached to the ticket).
+    fn write_local_record(&mut self, record: &crate::call::record::CallRecord) {
         let written = self.records.append(record);
         self.storage.files_written(&written);
         match written {

@@ -263,25 +263,35 @@ pub fn recover(data_dir: &Path) -> std::io::Result<Vec<Interrupted>> {
                 }
             }
         }
-        let ended_at = DateTime::<Utc>::from(ended).max(entry.call.started_at);
-        // A record is of a finished call (`ended`); where it was is in its other fields
-        // (queue, agent, wait), how it ended in `outcome`.
-        let mut call = entry.call;
-        call.state = crate::call::record::CallState::Ended;
+        let ended_at = DateTime::<Utc>::from(ended);
+        let caller_number = entry.caller_number.clone();
+        let mut record = closed(entry, CallOutcome::Interrupted, ended_at);
+        record.recording_sha256 = sha256;
         out.push(Interrupted {
-            record: CallRecord {
-                call,
-                ended_at,
-                outcome: CallOutcome::Interrupted,
-                sip_call_id: entry.sip_call_id,
-                recording_sha256: sha256,
-                over_15s: None,
-                agent_media_failure: None,
-            },
-            caller_number: entry.caller_number,
+            record,
+            caller_number,
         });
     }
     Ok(out)
+}
+
+/// The record of a journalled call an engine's death cut (`interrupted` after a crash,
+/// `lost_in_failover` when the other engine took over), ended at `ended_at` (never before it
+/// started). A record is of a finished call (`ended`); where it was is in its other fields
+/// (queue, agent, wait), how it ended in `outcome`.
+pub fn closed(entry: JournalEntry, outcome: CallOutcome, ended_at: DateTime<Utc>) -> CallRecord {
+    let ended_at = ended_at.max(entry.call.started_at);
+    let mut call = entry.call;
+    call.state = crate::call::record::CallState::Ended;
+    CallRecord {
+        call,
+        ended_at,
+        outcome,
+        sip_call_id: entry.sip_call_id,
+        recording_sha256: None,
+        over_15s: None,
+        agent_media_failure: None,
+    }
 }
 
 /// Ids of the calls with a finished record in the day files from `first_day` on.

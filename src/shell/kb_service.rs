@@ -642,16 +642,21 @@ fn visible(actor: &Actor, item: &Item) -> bool {
     }
 }
 
-/// Sweeps every `every` until the returned handle is aborted.
+/// Sweeps every `every` until the returned handle is aborted, when `on_duty` says so (the
+/// standby of two engines leaves it to the active one).
 pub fn spawn_sweeper(
     svc: KbService,
     every: std::time::Duration,
     now: impl Fn() -> DateTime<FixedOffset> + Send + 'static,
+    on_duty: impl Fn() -> bool + Send + 'static,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
+            if !on_duty() {
+                continue;
+            }
             match svc.sweep(now()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(events = n, "knowledge sweep"),

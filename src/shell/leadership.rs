@@ -20,10 +20,10 @@ use crate::config::ClusterConfig;
 #[derive(Debug, thiserror::Error)]
 pub enum LeadershipError {
     /// The URL does not parse as a PostgreSQL connection string.
-    #[error("cluster.leadership_url: {0}")]
+    #[error("storage.url: {0}")]
     Url(#[source] tokio_postgres::Error),
     /// Nothing to connect to.
-    #[error("cluster.leadership_url is not set")]
+    #[error("cluster.enabled needs storage.url")]
     NoUrl,
 }
 
@@ -33,6 +33,9 @@ pub struct RoleChange {
     pub role: Role,
     /// The registrations and agent states the last active engine saved (promotion only).
     pub restore: Option<Box<SavedState>>,
+    /// The calls the dead engine left (closed `lost_in_failover`) and the records the rolling
+    /// figures are rebuilt from (promotion only; `None` when they could not be read).
+    pub calls: Option<Box<crate::shell::store::pg_calls::TakeOver>>,
 }
 
 /// The engine task's end of the leadership task.
@@ -55,6 +58,26 @@ pub struct ClusterStatus {
     pub step_downs: u64,
     /// State saves refused because this session no longer held the lock.
     pub fenced_saves: u64,
+}
+
+/// Whether this engine does the hotline's own periodic writes (the ticket and knowledge
+/// sweeps, the early warnings, the callbacks): always on one engine; on two, only while
+/// active, so that the standby never doubles them in the shared store.
+#[derive(Debug, Clone, Default)]
+pub struct Duty(Option<watch::Receiver<ClusterStatus>>);
+
+impl Duty {
+    /// On duty while `status` says active (`None`: one engine, always on duty).
+    pub fn new(status: Option<watch::Receiver<ClusterStatus>>) -> Self {
+        Duty(status)
+    }
+
+    /// Whether to do the periodic work now.
+    pub fn on(&self) -> bool {
+        self.0
+            .as_ref()
+            .is_none_or(|s| s.borrow().role == Role::Active)
+    }
 }
 
 struct Session {
@@ -89,6 +112,7 @@ const SAVE: &str = "INSERT INTO hotline_cluster_state (lock_key, node, saved_at,
 /// it is told otherwise; `(None, None)` for a single engine.
 pub fn start(
     cfg: &ClusterConfig,
+    url: Option<&str>,
     core: &mut crate::call::engine::CallEngine,
     shutdown: watch::Receiver<bool>,
 ) -> Result<(Option<ClusterLink>, Option<watch::Receiver<ClusterStatus>>), LeadershipError> {
@@ -96,13 +120,15 @@ pub fn start(
         return Ok((None, None));
     }
     core.set_standby(true, crate::shell::clock::now());
-    let (link, status, _task) = spawn(cfg, shutdown)?;
+    let (link, status, _task) = spawn(cfg, url, shutdown)?;
     Ok((Some(link), Some(status)))
 }
 
-/// Starts the task; the engine starts as the standby and waits for its first [`RoleChange`].
+/// Starts the task on the shared store `url` (`[storage] url`); the engine starts as the
+/// standby and waits for its first [`RoleChange`].
 pub fn spawn(
     cfg: &ClusterConfig,
+    url: Option<&str>,
     shutdown: watch::Receiver<bool>,
 ) -> Result<
     (
@@ -112,10 +138,7 @@ pub fn spawn(
     ),
     LeadershipError,
 > {
-    let url = cfg
-        .leadership_url
-        .as_deref()
-        .ok_or(LeadershipError::NoUrl)?;
+    let url = url.ok_or(LeadershipError::NoUrl)?;
     let mut pg: tokio_postgres::Config = url.parse().map_err(LeadershipError::Url)?;
     pg.connect_timeout(cfg.store_timeout)
         .keepalives(true)
@@ -240,13 +263,16 @@ impl Task {
                 let change = match event {
                     LeaderEvent::Promoted { failover } => {
                         tracing::warn!(node = %self.node, failover, "cluster: this engine is now ACTIVE");
-                        let restore = match &session {
-                            Some(s) => self.load(&s.client).await,
-                            None => None,
+                        let (restore, calls) = match &session {
+                            Some(s) => {
+                                (self.load(&s.client).await, self.take_over(&s.client).await)
+                            }
+                            None => (None, None),
                         };
                         RoleChange {
                             role: Role::Active,
                             restore,
+                            calls,
                         }
                     }
                     LeaderEvent::Demoted(why) => {
@@ -254,6 +280,7 @@ impl Task {
                         RoleChange {
                             role: Role::Standby,
                             restore: None,
+                            calls: None,
                         }
                     }
                 };
@@ -319,6 +346,37 @@ impl Task {
             }
             Err(_) => {
                 tracing::error!("cluster: saved state not read in time");
+                None
+            }
+        }
+    }
+
+    /// Closes the calls the last active engine left live and reads the last two days'
+    /// records, on the lock holder's session. Given a few store timeouts: a busy hotline's
+    /// two days are some 100,000 rows.
+    async fn take_over(
+        &self,
+        client: &Client,
+    ) -> Option<Box<crate::shell::store::pg_calls::TakeOver>> {
+        let read = crate::shell::store::pg_calls::take_over(client);
+        match tokio::time::timeout(self.timeout * 5, read).await {
+            Ok(Ok(t)) => {
+                tracing::warn!(
+                    lost = t.lost.len(),
+                    records = t.records.len(),
+                    "cluster: calls live on the last active engine closed as lost_in_failover"
+                );
+                Some(Box::new(t))
+            }
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "cluster: the last active engine's calls not closed");
+                None
+            }
+            Err(_) => {
+                // The session may be left inside the transaction: end it, or the state saves
+                // that follow on this session would never commit.
+                let _ = client.batch_execute("ROLLBACK").await;
+                tracing::error!("cluster: the last active engine's calls not closed in time");
                 None
             }
         }

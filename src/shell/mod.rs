@@ -445,8 +445,13 @@ pub async fn run(
     let state_file = state_file::StateFile::in_dir(&config.storage.data_dir);
     // Clustered, the engine starts as the standby; its state comes from PostgreSQL if it
     // becomes active (shell::leadership), never from this machine's file.
-    let (cluster, cluster_status) =
-        leadership::start(&config.cluster, &mut core, shutdown.clone()).context("[cluster]")?;
+    let (cluster, cluster_status) = leadership::start(
+        &config.cluster,
+        config.storage.url.as_deref(),
+        &mut core,
+        shutdown.clone(),
+    )
+    .context("[cluster]")?;
     match state_file.read().map(|s| s.filter(|_| cluster.is_none())) {
         Ok(Some(saved)) => {
             let done = core.restore(&saved, clock::now());
@@ -492,9 +497,15 @@ pub async fn run(
         }
     }
     let tickets = tickets.with_kb(kb.clone());
+    let duty = leadership::Duty::new(cluster_status.clone());
     let kb_sweeper = {
-        let t = tickets.clone();
-        kb_service::spawn_sweeper(kb.clone(), config.kb.sweep_interval, move || t.now())
+        let (t, duty) = (tickets.clone(), duty.clone());
+        kb_service::spawn_sweeper(
+            kb.clone(),
+            config.kb.sweep_interval,
+            move || t.now(),
+            move || duty.on(),
+        )
     };
     let kb_api = crate::cti::kb::KbApi::new(
         kb.clone(),
@@ -521,6 +532,19 @@ pub async fn run(
     let journal = journal::CallJournal::open(&config.storage.data_dir)
         .inspect_err(|e| tracing::error!(error = %e, "cannot open the call journal: live calls are not journalled"))
         .ok();
+    // With a shared store the journal and the records are also rows there (the engine
+    // taking over after a failover closes the dead engine's calls from them).
+    let shared_calls = match config.storage.url.as_deref() {
+        Some(url) => Some(
+            crate::shell::store::pg_calls::SharedCalls::spawn(
+                url,
+                &config.cluster.node,
+                config.cluster.store_timeout,
+            )
+            .context("storage.url")?,
+        ),
+        None => None,
+    };
     let (cmd_tx, cmd_rx) = tokio::sync::mpsc::channel(64);
     let task = engine::EngineTask {
         core,
@@ -548,11 +572,18 @@ pub async fn run(
         )
         .filter(|_| config.trunk.address.is_some()),
         cluster,
+        shared_calls,
     };
     let engine = tokio::spawn(task.run(shutdown.clone()));
 
-    let sweeper =
-        crate::cti::tickets::spawn_sweeper(tickets.clone(), std::time::Duration::from_secs(60));
+    let sweeper = {
+        let duty = duty.clone();
+        crate::cti::tickets::spawn_sweeper(
+            tickets.clone(),
+            std::time::Duration::from_secs(60),
+            move || duty.on(),
+        )
+    };
     let engine_handle = engine::EngineHandle::new(cmd_tx);
     // From here on the ticket routes can tell the engine what became of a web item.
     let tickets = tickets.with_engine(engine_handle.clone());
@@ -606,6 +637,7 @@ pub async fn run(
         tickets.clone(),
         config.warnings.clone(),
         warnings_hub.clone(),
+        duty.clone(),
     );
     let publisher = crate::cti::live::spawn_publisher(
         engine_handle.clone(),

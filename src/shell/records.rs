@@ -172,7 +172,7 @@ impl CallRecordLog {
 /// The talk time of an answered call that ended (handle time for the KPIs). An
 /// `interrupted` call has none: our crash cut it, its real end is unknown.
 pub fn handled(r: &CallRecord) -> Option<KpiEvent> {
-    if r.outcome == crate::call::record::CallOutcome::Interrupted || r.call.outbound.is_some() {
+    if r.outcome.cut_by_engine_loss() || r.call.outbound.is_some() {
         return None;
     }
     let talk = (r.ended_at - r.call.connected_at?).to_std().ok()?;
@@ -260,7 +260,8 @@ pub fn kpi_outcome(r: &CallRecord) -> Option<KpiEvent> {
                 | CallOutcome::MediaTimeout
                 | CallOutcome::SessionExpired
                 | CallOutcome::QueueTimeout
-                | CallOutcome::Interrupted,
+                | CallOutcome::Interrupted
+                | CallOutcome::LostInFailover,
                 Some(t0),
             ) => {
                 let wait = (r.ended_at - t0).to_std().unwrap_or_default();
@@ -278,6 +279,15 @@ pub fn kpi_outcome(r: &CallRecord) -> Option<KpiEvent> {
         outcome,
         at,
     })
+}
+
+/// Everything a finished call means to the figures: its outcome, its handle time, its
+/// callback counts.
+pub fn kpi_events(r: &CallRecord) -> impl Iterator<Item = KpiEvent> {
+    kpi_outcome(r)
+        .into_iter()
+        .chain(handled(r))
+        .chain(callback_events(r))
 }
 
 /// Every KPI outcome in the last two days' record files (all of them, not only the recent
@@ -299,9 +309,7 @@ pub fn kpi_outcomes(data_dir: &Path) -> std::io::Result<Vec<KpiEvent>> {
     for file in files.iter().rev().take(2) {
         for line in BufReader::new(File::open(file)?).lines() {
             if let Ok(r) = serde_json::from_str::<CallRecord>(&line?) {
-                out.extend(kpi_outcome(&r));
-                out.extend(handled(&r));
-                out.extend(callback_events(&r));
+                out.extend(kpi_events(&r));
             }
         }
     }
@@ -351,12 +359,7 @@ pub fn kpi_outcomes_between(
 ) -> std::io::Result<Vec<KpiEvent>> {
     let mut out: Vec<KpiEvent> = records_between(data_dir, from, to)?
         .iter()
-        .flat_map(|r| {
-            kpi_outcome(r)
-                .into_iter()
-                .chain(handled(r))
-                .chain(callback_events(r))
-        })
+        .flat_map(kpi_events)
         .filter(|e| e.at >= from && e.at < to)
         .collect();
     out.sort_by_key(|e| e.at);

@@ -255,11 +255,13 @@ fn known_keys(
         .map_err(backend)
 }
 
-/// The task: risk words every `risk_interval`, the other rules every `scan_interval`.
+/// The task: risk words every `risk_interval`, the other rules every `scan_interval`, on
+/// `duty` (the standby of two engines leaves them to the active one).
 pub fn spawn(
     tickets: TicketApi,
     rules: WarningRules,
     hub: Arc<WarningsHub>,
+    duty: crate::shell::leadership::Duty,
 ) -> tokio::task::JoinHandle<()> {
     let at = tickets.worker().store_at();
     tokio::spawn(async move {
@@ -273,6 +275,9 @@ pub fn spawn(
         loop {
             tokio::select! {
                 _ = risk.tick() => {
+                    if !duty.on() {
+                        continue;
+                    }
                     let now = tickets.now();
                     match risk_pass(&at, &rules, now, &mut seen).await {
                         Ok(new) if !new.is_empty() => commit(&tickets, &hub, new).await,
@@ -284,6 +289,9 @@ pub fn spawn(
                     }
                 }
                 _ = scan.tick() => {
+                    if !duty.on() {
+                        continue;
+                    }
                     let began = crate::shell::clock::now();
                     let now = tickets.now();
                     match scan_pass(&at, &rules, now).await {

@@ -349,6 +349,11 @@ impl Kpis {
         }
     }
 
+    /// Empty figures with the same settings (rebuilt from records after a failover).
+    pub fn emptied(&self) -> Kpis {
+        Kpis::new(self.grace, self.min_samples)
+    }
+
     /// Records one event.
     pub fn record_event(&mut self, e: &KpiEvent) {
         self.record_of(e.queue.as_deref(), e.number.as_deref(), e.outcome, e.at);

@@ -13,6 +13,7 @@ pub mod postgres;
 pub mod proc;
 pub mod public;
 pub mod store_backend;
+pub mod ticket_writers;
 pub mod tone_calls;
 pub mod tones;
 

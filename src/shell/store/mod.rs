@@ -8,6 +8,7 @@
 //! is that file, written in the same batch as the tickets (its commit follows PostgreSQL's).
 //! `docs/DEPLOY.md` ("what lives where") lists them. Makes no business decision.
 
+pub mod pg_calls;
 mod pg_reads;
 pub mod pg_tickets;
 pub mod postgres;
