@@ -330,6 +330,7 @@ fn the_standby_takes_calls_within_5_s_of_a_kill_9_and_rings_1001_without_a_new_r
         b.metric(r#"hotline_calls_ended_total{outcome="lost_in_failover"}"#),
         4.0
     );
+    assert_eq!(b.metric("hotline_shared_calls_dropped_total"), 0.0);
     // The wallboard on B shows what A showed for the calls before the kill.
     assert_eq!(
         counts_24h(&b),

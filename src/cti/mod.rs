@@ -75,6 +75,8 @@ pub struct ApiState {
     /// Two engines behind Kamailio (issue 19): this engine's role and its leadership
     /// store's health; `None` for a single engine.
     pub cluster: Option<tokio::sync::watch::Receiver<crate::shell::leadership::ClusterStatus>>,
+    /// The shared call store's writer (issue 19); `None` without `[storage] url`.
+    pub shared_calls: Option<std::sync::Arc<crate::shell::store::pg_calls::SharedCallsStats>>,
 }
 
 /// An API error: a status, a machine-readable code and a sentence for people; every route

@@ -545,6 +545,7 @@ pub async fn run(
         ),
         None => None,
     };
+    let shared_calls_stats = shared_calls.as_ref().map(|(s, _)| s.stats());
     let (cmd_tx, cmd_rx) = tokio::sync::mpsc::channel(64);
     let task = engine::EngineTask {
         core,
@@ -683,6 +684,7 @@ pub async fn run(
         kb: Some(kb.metrics.clone()),
         warnings: Some(warnings_hub.clone()),
         cluster: cluster_status,
+        shared_calls: shared_calls_stats,
     })
     .merge(crate::cti::kb::router(kb_api))
     .merge(crate::cti::public::router(public))

@@ -1,5 +1,5 @@
 //! Two engines behind Kamailio (issue 19): this engine's role, its takeovers and step-downs,
-//! and the leadership store's health and latency.
+//! and the leadership store's health and latency; the shared call store's writer.
 
 use super::text::{Kind, Writer};
 use crate::shell::leadership::ClusterStatus;
@@ -45,4 +45,27 @@ pub fn render(w: &mut Writer, c: &ClusterStatus) {
         "How long the leadership store took to answer the last lock try or session check.",
     );
     w.sample("", &[], c.store_latency_s.unwrap_or(0.0));
+}
+
+/// The shared call store's writer (`[storage] url`): records and journal rows committed,
+/// dropped (the writer was too far behind; the local files have them), batches retried.
+pub fn render_shared_calls(w: &mut Writer, (written, dropped, retries): (u64, u64, u64)) {
+    w.family(
+        "hotline_shared_calls_written_total",
+        Kind::Counter,
+        "Call records and call-journal rows committed to the shared PostgreSQL store.",
+    );
+    w.count(&[], written);
+    w.family(
+        "hotline_shared_calls_dropped_total",
+        Kind::Counter,
+        "Call records and journal rows not sent to the shared store because its writer was too far behind (they are in this engine's files only).",
+    );
+    w.count(&[], dropped);
+    w.family(
+        "hotline_shared_calls_retries_total",
+        Kind::Counter,
+        "Batches of the shared call store that failed (database away) and were tried again.",
+    );
+    w.count(&[], retries);
 }

@@ -164,11 +164,15 @@ fn scrape() -> Scrape {
             step_downs: 0,
             fenced_saves: 0,
         }),
+        shared_calls: Some((120, 0, 1)),
     }
 }
 
 /// Every family the issue asks for, with its type.
-const FAMILIES: [(&str, Kind); 66] = [
+const FAMILIES: [(&str, Kind); 69] = [
+    ("hotline_shared_calls_written_total", Kind::Counter),
+    ("hotline_shared_calls_dropped_total", Kind::Counter),
+    ("hotline_shared_calls_retries_total", Kind::Counter),
     ("hotline_cluster_role", Kind::Gauge),
     ("hotline_cluster_failovers_total", Kind::Counter),
     ("hotline_cluster_step_downs_total", Kind::Counter),
@@ -442,6 +446,7 @@ fn an_idle_engine_still_renders_a_valid_document() {
         kb: None,
         warnings: None,
         cluster: None,
+        shared_calls: None,
     };
     let p = text::parse(&render(&s)).unwrap();
     // No rate is made up before a call was counted, nor before a web request was decided.
