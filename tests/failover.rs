@@ -157,6 +157,19 @@ fn counts_24h(p: &Proc) -> Vec<(&'static str, u64)> {
     .collect()
 }
 
+/// The tickets of the web requests on the wallboard (waiting, or offered to a desk).
+fn web_items_of(p: &Proc) -> Vec<String> {
+    p.get("/api/wallboard")["waiting_web"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| i["ticket"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn registers_received(p: &Proc) -> f64 {
     p.metric("hotline_sip_requests_total{direction=\"received\",method=\"REGISTER\"}")
 }
@@ -258,6 +271,24 @@ fn the_standby_takes_calls_within_5_s_of_a_kill_9_and_rings_1001_without_a_new_r
     let b_registers_before = registers_received(&b);
     let board_before = counts_24h(&a);
     assert_eq!(board_before[1], ("answered", 2), "{board_before:?}");
+    // A citizen's web request waits on A; the standby holds no web items.
+    let (status, receipt) = http_request(
+        a.http,
+        "POST",
+        "/api/public/requests",
+        None,
+        Some(r#"{"content":"路灯坏了","type":"help","callback_consent":false}"#),
+    );
+    assert_eq!(status, 201, "{receipt}");
+    let web_request = serde_json::from_str::<serde_json::Value>(&receipt).expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    wait_for(Duration::from_secs(5), || {
+        web_items_of(&a).contains(&web_request).then_some(())
+    })
+    .unwrap_or_else(|| panic!("the web request waits on A: {}", a.get("/api/wallboard")));
+    assert_eq!(web_items_of(&b), Vec::<String>::new());
 
     // SIGKILL the active engine with calls live and tickets being written.
     let writers = TicketWriters::start(a.http, 2);
@@ -331,12 +362,17 @@ fn the_standby_takes_calls_within_5_s_of_a_kill_9_and_rings_1001_without_a_new_r
         4.0
     );
     assert_eq!(b.metric("hotline_shared_calls_dropped_total"), 0.0);
-    // The wallboard on B shows what A showed for the calls before the kill.
+    // The wallboard on B shows what A showed for the calls before the kill, and the web
+    // request waiting on A waits on B.
     assert_eq!(
         counts_24h(&b),
         board_before,
         "B's board vs A's before the kill"
     );
+    wait_for(Duration::from_secs(5), || {
+        web_items_of(&b).contains(&web_request).then_some(())
+    })
+    .unwrap_or_else(|| panic!("the web request waits on B; B:\n{}", b.log()));
     println!(
         "{} tickets acknowledged by A before the kill, all on B; 4 calls lost_in_failover; board {board_before:?} on both",
         acked.len()

@@ -12,9 +12,18 @@ use crate::sip::message::{Method, Request, Response};
 impl CallEngine {
     /// Becomes the standby (`true`) or the active engine (`false`). A standby places no
     /// outbound calls and takes no new requests; live calls are left to end.
+    /// A new standby also lets go of the web items waiting or offered on it: the active
+    /// engine serves them from the shared store.
     pub fn set_standby(&mut self, standby: bool, now: Instant) {
         if self.standby != standby {
             tracing::info!(standby, calls = self.calls.len(), "engine role changed");
+            if standby {
+                let items = self.acd.handle_standby(now);
+                if items > 0 {
+                    tracing::info!(items, "web items left to the active engine");
+                }
+                self.drain_acd(now);
+            }
         }
         self.standby = standby;
         self.flush_transactions(now);

@@ -78,6 +78,19 @@ impl Duty {
             .as_ref()
             .is_none_or(|s| s.borrow().role == Role::Active)
     }
+
+    /// Until the cluster's status changes (never for one engine, or once the leadership
+    /// task is gone).
+    pub async fn changed(&mut self) {
+        match self.0.as_mut() {
+            Some(s) => {
+                if s.changed().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            }
+            None => std::future::pending().await,
+        }
+    }
 }
 
 struct Session {

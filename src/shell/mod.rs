@@ -588,7 +588,7 @@ pub async fn run(
     let engine_handle = engine::EngineHandle::new(cmd_tx);
     // From here on the ticket routes can tell the engine what became of a web item.
     let tickets = tickets.with_engine(engine_handle.clone());
-    let web_items = web_items::spawn(web_rx, tickets.clone(), engine_handle.clone());
+    let web_items = web_items::spawn(web_rx, tickets.clone(), engine_handle.clone(), duty.clone());
     let live = crate::cti::live::feed();
     let (internet_tx, internet) =
         tokio::sync::watch::channel(crate::workflow::store::InternetFigures::default());

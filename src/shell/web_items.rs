@@ -91,21 +91,44 @@ async fn restore(tickets: &TicketApi, engine: &EngineHandle) -> usize {
     n
 }
 
-/// Restores the waiting requests, then forwards announced ones until the engine stops.
+/// Restores the waiting requests, then forwards announced ones until the engine stops. On
+/// the standby of two engines (`duty` off) it does neither: the requests are in the shared
+/// store, and they are read back when this engine becomes active (the engine let go of its
+/// own when it became the standby).
 pub fn spawn(
     mut rx: mpsc::Receiver<NewWebRequest>,
     tickets: TicketApi,
     engine: EngineHandle,
+    mut duty: crate::shell::leadership::Duty,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let n = restore(&tickets, &engine).await;
-        if n > 0 {
-            tracing::info!(requests = n, "waiting web requests read back into the ACD");
+        let mut on = duty.on();
+        if on {
+            read_back(&tickets, &engine).await;
         }
-        while let Some(r) = rx.recv().await {
-            if engine.web_item_wait(queued(r)).await.is_err() {
-                break;
+        loop {
+            tokio::select! {
+                r = rx.recv() => {
+                    let Some(r) = r else { break };
+                    if duty.on() && engine.web_item_wait(queued(r)).await.is_err() {
+                        break;
+                    }
+                }
+                () = duty.changed() => {
+                    let now_on = duty.on();
+                    if now_on && !on {
+                        read_back(&tickets, &engine).await;
+                    }
+                    on = now_on;
+                }
             }
         }
     })
+}
+
+async fn read_back(tickets: &TicketApi, engine: &EngineHandle) {
+    let n = restore(tickets, engine).await;
+    if n > 0 {
+        tracing::info!(requests = n, "waiting web requests read back into the ACD");
+    }
 }

@@ -410,6 +410,29 @@ impl<C: CallKey> Acd<C> {
         Ok(())
     }
 
+    /// The engine became the standby of two (issue 19): the items waiting or offered leave
+    /// (the active engine reads them back from the shared store; an offer is withdrawn from
+    /// the agent's desk); an item an agent accepted stays until they finish it. Answers how
+    /// many left.
+    pub fn handle_standby(&mut self, now: Instant) -> usize {
+        self.handle_timeout(now);
+        let leaving: Vec<ItemKey> = self
+            .items
+            .ix
+            .iter()
+            .filter(|(_, slot)| {
+                self.items
+                    .get(**slot)
+                    .is_some_and(|it| !matches!(it.status, ItemStatus::Accepted { .. }))
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in &leaving {
+            let _ = self.handle_item_withdrawn(k, now);
+        }
+        leaving.len()
+    }
+
     /// The web queue an item waits, is offered or is held in.
     pub fn item_queue(&self, item: &str) -> Option<&str> {
         let it = self.items.get(*self.items.ix.get(item)?)?;

@@ -45,6 +45,28 @@ fn withdrawn_items_leave_from_any_state() {
 }
 
 #[test]
+fn a_standby_lets_waiting_and_offered_items_go_and_keeps_an_accepted_one() {
+    let (mut acd, t0) = setup(AGENTS);
+    ready(&mut acd, "1002", t0);
+    for (i, k) in ["A", "O", "W"].into_iter().enumerate() {
+        let at = t0 + s(i as u64 + 1);
+        acd.handle_item_queued(key(k), "web", at, at).unwrap();
+    }
+    assert_eq!(offers(&items(&mut acd)), [pair("A", "1002")]);
+    acd.handle_item_accepted("A", "1002", t0 + s(4)).unwrap();
+    // "O" may be offered to 1002 beside the accepted one; "W" waits.
+    let _ = items(&mut acd);
+    assert_eq!(acd.handle_standby(t0 + s(6)), 2);
+    assert_eq!(acd.item_queue("O"), None);
+    assert_eq!(acd.item_queue("W"), None);
+    assert_eq!(acd.item_agent("A").map(AgentId::as_str), Some("1002"));
+    // Read back on promotion like after a restart: the same ids are welcome again.
+    acd.handle_item_queued(key("W"), "web", t0 + s(3), t0 + s(7))
+        .unwrap();
+    assert_eq!(acd.item_queue("W"), Some("web"));
+}
+
+#[test]
 fn after_a_restart_the_clock_counts_from_the_receipt() {
     let (mut acd, t0) = setup(AGENTS);
     ready(&mut acd, "1006", t0);
