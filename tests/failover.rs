@@ -362,6 +362,22 @@ fn the_standby_takes_calls_within_5_s_of_a_kill_9_and_rings_1001_without_a_new_r
         4.0
     );
     assert_eq!(b.metric("hotline_shared_calls_dropped_total"), 0.0);
+    // The records A wrote are read on B: the earlier call is in B's period query.
+    let now = hotline::shell::clock::wall_now();
+    let period = format!(
+        "/api/calls/recent?from={}&to={}",
+        (now - chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M:%SZ"),
+        (now + chrono::Duration::minutes(1)).format("%Y-%m-%dT%H:%M:%SZ")
+    );
+    let in_period = b.get(&period);
+    assert!(
+        in_period
+            .as_array()
+            .expect("records")
+            .iter()
+            .any(|r| r["outcome"] == "answered" && r["agent"] == "1001"),
+        "A's earlier call read on B: {in_period}"
+    );
     // The wallboard on B shows what A showed for the calls before the kill, and the web
     // request waiting on A waits on B.
     assert_eq!(

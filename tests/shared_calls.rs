@@ -188,3 +188,75 @@ fn the_writer_keeps_its_batch_while_the_database_is_down_and_writes_it_when_it_i
     });
     assert_eq!(pg.sql("hotline", "select call_id from call_journal"), "c-1");
 }
+
+/// The reports' reader pages through the shared records in order (over several pages),
+/// keeps to the period, and stops when told.
+#[test]
+fn reports_read_the_shared_records_page_by_page_in_order() {
+    use hotline::shell::record_files::RecordsAt;
+    let pg = Postgres::start();
+    let url = pg.create_database("hotline");
+    drop(hotline::shell::store::PgStore::open(&url).expect("migrate"));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let t0 = chrono::DateTime::parse_from_rfc3339("2026-12-07T10:02:00Z")
+        .expect("t0")
+        .to_utc();
+    rt.block_on(async {
+        let (a, writer) =
+            SharedCalls::spawn(&url, "hotline-a", Duration::from_secs(5)).expect("writer");
+        // 2,500 calls, one ending every second (more than one page of the reader).
+        for i in 0..2500 {
+            let mut r = finished(&entry(&format!("c-{i:05}"), "talking"));
+            r.ended_at = t0 + chrono::Duration::seconds(i);
+            a.finished(&r);
+        }
+        drop(a);
+        writer.await.expect("writer");
+    });
+    let at = RecordsAt {
+        data_dir: std::path::PathBuf::from("/nonexistent"),
+        postgres: Some(url),
+    };
+    let (from, to) = (
+        t0 + chrono::Duration::seconds(100),
+        t0 + chrono::Duration::seconds(2400),
+    );
+    let (all, first_ten) = rt.block_on(async {
+        let reader = at.clone();
+        let all = tokio::task::spawn_blocking(move || {
+            let mut ids = Vec::new();
+            reader
+                .for_each_between(from, to, |r| {
+                    ids.push(r.call.id);
+                    true
+                })
+                .map(|()| ids)
+        })
+        .await
+        .expect("join")
+        .expect("read");
+        let reader = at.clone();
+        let first_ten = tokio::task::spawn_blocking(move || {
+            let mut n = 0;
+            reader
+                .for_each_between(from, to, |_| {
+                    n += 1;
+                    n < 10
+                })
+                .map(|()| n)
+        })
+        .await
+        .expect("join")
+        .expect("read");
+        (all, first_ten)
+    });
+    assert_eq!(all.len(), 2300);
+    assert_eq!(all.first().map(String::as_str), Some("c-00100"));
+    assert_eq!(all.last().map(String::as_str), Some("c-02399"));
+    assert!(all.windows(2).all(|w| w[0] < w[1]), "oldest first");
+    assert_eq!(first_ten, 10);
+}

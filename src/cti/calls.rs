@@ -131,20 +131,21 @@ pub(crate) async fn recent_calls(
     let to =
         q.to.unwrap_or_else(|| crate::shell::clock::wall_now().fixed_offset());
     let (from, to) = period(from, to)?;
-    let dir = state.data_dir.clone();
+    let records = state.records.clone();
     // The newest `limit` of the period: a bounded window slides over the files.
     let found = tokio::task::spawn_blocking(move || {
         let mut window = std::collections::VecDeque::with_capacity(limit);
-        record_files::for_each_between(&dir, from, to, |r| {
-            if keep(&r) {
-                if window.len() == limit {
-                    window.pop_front();
+        records
+            .for_each_between(from, to, |r| {
+                if keep(&r) {
+                    if window.len() == limit {
+                        window.pop_front();
+                    }
+                    window.push_back(r);
                 }
-                window.push_back(r);
-            }
-            true
-        })
-        .map(|()| window)
+                true
+            })
+            .map(|()| window)
     })
     .await
     .map_err(read_failed)?
@@ -163,7 +164,7 @@ pub(crate) async fn export_calls(
 ) -> Result<Response, ApiError> {
     may_read_records(&state, &headers)?;
     let (from, to) = period(q.from, q.to)?;
-    let dir = state.data_dir.clone();
+    let records = state.records.clone();
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
     tokio::task::spawn_blocking(move || {
         if tx
@@ -173,7 +174,7 @@ pub(crate) async fn export_calls(
             return;
         }
         let mut chunk = String::new();
-        let result = record_files::for_each_between(&dir, from, to, |r| {
+        let result = records.for_each_between(from, to, |r| {
             chunk.push_str(&record_files::csv_line(&r));
             if chunk.len() >= 64 * 1024 {
                 // The client went away: stop reading.

@@ -103,12 +103,12 @@ pub(crate) async fn conformance(
     supervisor(&api.tickets, &headers, "the conformance report")?;
     let r = range(p.from, p.to, api.tickets.now())?;
     let (from, to) = (r.from, r.to);
-    let dir = api.data_dir.clone();
+    let records_at = api.records.clone();
     // The records read run to the end of the day after the period's last (UTC files):
     // C8 follows the places kept in the period through the next 24 h.
     let (calls, callbacks): (Vec<CallFact>, Vec<CallbackFact>) =
         tokio::task::spawn_blocking(move || {
-            crate::shell::records::records_between(&dir, from, to).map(|rs| {
+            records_at.records_between(from, to).map(|rs| {
                 (
                     rs.iter().map(fact).collect(),
                     rs.iter().flat_map(callback_facts).collect(),

@@ -47,8 +47,8 @@ use crate::shell::records::RecentCalls;
 pub struct ApiState {
     pub engine: EngineHandle,
     pub recent: RecentCalls,
-    /// The data folder: older call records are read from its day files.
-    pub data_dir: std::path::PathBuf,
+    /// Where older call records are read: the data folder's day files, or the shared store.
+    pub records: crate::shell::record_files::RecordsAt,
     pub media: std::sync::Arc<crate::shell::media::MediaCounters>,
     /// Bearer tokens → users and roles.
     pub users: crate::shell::shared::Shared<auth::Users>,

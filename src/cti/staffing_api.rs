@@ -95,13 +95,12 @@ pub(crate) async fn staffing(
     let weeks = api.kpi.staffing_weeks;
     let history_from = r.from - Duration::weeks(i64::from(weeks));
     let (day_start, day_end) = (r.from, r.to);
-    let dir = api.data_dir.clone();
-    let records = tokio::task::spawn_blocking(move || {
-        crate::shell::records::records_between(&dir, history_from, day_start)
-    })
-    .await
-    .map_err(crate::cti::stats_api::internal)?
-    .map_err(crate::cti::stats_api::internal)?;
+    let records_at = api.records.clone();
+    let records =
+        tokio::task::spawn_blocking(move || records_at.records_between(history_from, day_start))
+            .await
+            .map_err(crate::cti::stats_api::internal)?
+            .map_err(crate::cti::stats_api::internal)?;
     let (history_activity, day_activity) =
         crate::shell::period_tickets::read(api.tickets.worker().store_at(), move |s| {
             Ok((

@@ -3,8 +3,6 @@
 //! activity and ticket tallies from the ticket store, the calls from their record files, and
 //! hands them to `stats::agents`, which decides every figure.
 
-use std::path::PathBuf;
-
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -26,8 +24,8 @@ pub const MAX_DAYS: i64 = 366;
 #[derive(Clone)]
 pub struct StatsApi {
     pub tickets: TicketApi,
-    /// Call records are read from `data_dir/calls/*.jsonl`.
-    pub data_dir: PathBuf,
+    /// Where call records are read: `data_dir/calls/*.jsonl`, or the shared store.
+    pub records: crate::shell::record_files::RecordsAt,
     /// `[kpi]`: the grace of the rates and the staffing parameters.
     pub kpi: crate::config::KpiConfig,
 }
@@ -193,13 +191,11 @@ async fn period(api: &StatsApi, r: Range) -> Result<PeriodStats, ApiError> {
         })
         .await
         .map_err(internal)?;
-    let dir = api.data_dir.clone();
-    let calls = tokio::task::spawn_blocking(move || {
-        crate::shell::records::kpi_outcomes_between(&dir, from, to)
-    })
-    .await
-    .map_err(internal)?
-    .map_err(internal)?;
+    let records = api.records.clone();
+    let calls = tokio::task::spawn_blocking(move || records.kpi_outcomes_between(from, to))
+        .await
+        .map_err(internal)?
+        .map_err(internal)?;
     let now = api.tickets.now().with_timezone(&Utc);
     Ok(crate::stats::agents::compute(
         &crate::stats::agents::Period {
@@ -350,13 +346,11 @@ pub(crate) async fn numbers(
     let csv_out = csv_wanted(p.format.as_deref())?;
     let r = range(p.from, p.to, api.tickets.now())?;
     let (from, to) = (r.from, r.to);
-    let dir = api.data_dir.clone();
-    let calls = tokio::task::spawn_blocking(move || {
-        crate::shell::records::kpi_outcomes_between(&dir, from, to)
-    })
-    .await
-    .map_err(internal)?
-    .map_err(internal)?;
+    let records = api.records.clone();
+    let calls = tokio::task::spawn_blocking(move || records.kpi_outcomes_between(from, to))
+        .await
+        .map_err(internal)?
+        .map_err(internal)?;
     let mut rows = crate::stats::numbers::by_number(&calls, api.kpi.grace);
     if let Some(n) = &p.number {
         rows.retain(|x| &x.number == n);

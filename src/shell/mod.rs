@@ -668,10 +668,14 @@ pub async fn run(
             counters: net.ws_counters.clone(),
         },
     );
+    let records_at = record_files::RecordsAt {
+        data_dir: config.storage.data_dir.clone(),
+        postgres: config.storage.url.clone(),
+    };
     let api = crate::cti::router(crate::cti::ApiState {
         engine: engine_handle.clone(),
         recent,
-        data_dir: config.storage.data_dir.clone(),
+        records: records_at.clone(),
         media: media_counters,
         users: tickets.users(),
         live: live.clone(),
@@ -699,7 +703,7 @@ pub async fn run(
     .merge(crate::cti::stats_api::router(
         crate::cti::stats_api::StatsApi {
             tickets: tickets.clone(),
-            data_dir: config.storage.data_dir.clone(),
+            records: records_at.clone(),
             kpi: config.kpi.clone(),
         },
     ))

@@ -1,14 +1,93 @@
 //! Reads the call records kept on disk (`DATA/calls/YYYY-MM-DD.jsonl`, one file per UTC day
 //! of the call's end) over a time range, for `/api/calls/recent?from=&to=` and the CSV export.
-//! The newest calls are also in memory (`records::RecentCalls`); older ones are only here.
+//! The newest calls are also in memory (`records::RecentCalls`); older ones are only here, or,
+//! with `[storage] url`, in the shared store, where every engine's records are ([`RecordsAt`]).
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
 use crate::call::record::CallRecord;
+use crate::stats::kpi::KpiEvent;
+
+/// Where the reports read finished calls from: this engine's day files, or, with
+/// `[storage] url`, the shared store (both engines' records: a report on the engine that took
+/// over includes the calls the other one served). Blocking: run it off the async threads
+/// (`spawn_blocking`), inside the runtime.
+#[derive(Clone)]
+pub struct RecordsAt {
+    pub data_dir: PathBuf,
+    pub postgres: Option<String>,
+}
+
+impl std::fmt::Debug for RecordsAt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may carry a password: only whether there is one.
+        f.debug_struct("RecordsAt")
+            .field("data_dir", &self.data_dir)
+            .field("postgres", &self.postgres.is_some())
+            .finish()
+    }
+}
+
+impl RecordsAt {
+    /// [`for_each_between`] on this source.
+    pub fn for_each_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        each: impl FnMut(CallRecord) -> bool,
+    ) -> std::io::Result<()> {
+        match &self.postgres {
+            None => for_each_between(&self.data_dir, from, to, each),
+            Some(url) => crate::shell::store::pg_calls::for_each_between(url, from, to, each)
+                .map_err(std::io::Error::other),
+        }
+    }
+
+    /// Every record of the days `from` to `to`, and of the day after (as
+    /// `records::records_between` reads the day files: a call answered in the period may end
+    /// after it).
+    pub fn records_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> std::io::Result<Vec<CallRecord>> {
+        match &self.postgres {
+            None => crate::shell::records::records_between(&self.data_dir, from, to),
+            Some(_) => {
+                let start = from
+                    .date_naive()
+                    .and_hms_opt(0, 0, 0)
+                    .map_or(from, |d| d.and_utc());
+                let mut out = Vec::new();
+                self.for_each_between(start, to + chrono::Duration::days(2), |r| {
+                    out.push(r);
+                    true
+                })?;
+                Ok(out)
+            }
+        }
+    }
+
+    /// The KPI outcomes whose instant falls in `[from, to)`, oldest first.
+    pub fn kpi_outcomes_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> std::io::Result<Vec<KpiEvent>> {
+        let mut out: Vec<KpiEvent> = self
+            .records_between(from, to)?
+            .iter()
+            .flat_map(crate::shell::records::kpi_events)
+            .filter(|e| e.at >= from && e.at < to)
+            .collect();
+        out.sort_by_key(|e| e.at);
+        Ok(out)
+    }
+}
 
 /// Calls `each` with every readable record that ended in `[from, to)`, oldest day first and
 /// in file order within a day, until it returns `false`. Unreadable lines (a torn last line

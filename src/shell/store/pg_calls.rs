@@ -360,3 +360,56 @@ async fn recent_records(client: &Client) -> Result<Vec<CallRecord>, TakeOverErro
     }
     Ok(out)
 }
+
+/// How many records one page of a long read fetches.
+const READ_PAGE: i64 = 2000;
+
+/// Calls `each` with every record that ended in `[from, to)`, oldest first, until it
+/// returns `false`: pages of [`READ_PAGE`] on a session of its own, so a year's export never
+/// sits in memory. Blocking: from `spawn_blocking`, inside the runtime.
+pub fn for_each_between(
+    url: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    mut each: impl FnMut(CallRecord) -> bool,
+) -> Result<(), TakeOverError> {
+    let handle = tokio::runtime::Handle::current();
+    let client = handle.block_on(async {
+        let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::warn!(error = %e, "call record reader: connection ended");
+            }
+        });
+        Ok::<_, tokio_postgres::Error>(client)
+    })?;
+    let mut after: (DateTime<Utc>, String) = (from, String::new());
+    loop {
+        let rows = handle.block_on(client.query(
+            "SELECT ended_at, call_id, record::text FROM call_records \
+             WHERE ended_at >= $1 AND ended_at < $2 AND (ended_at, call_id) > ($3, $4) \
+             ORDER BY ended_at, call_id LIMIT $5",
+            &[&from, &to, &after.0, &after.1, &READ_PAGE],
+        ))?;
+        let full = rows.len() as i64 == READ_PAGE;
+        for row in rows {
+            let at: DateTime<Utc> = row.try_get(0)?;
+            let id: String = row.try_get(1)?;
+            let text: String = row.try_get(2)?;
+            after = (at, id);
+            match serde_json::from_str::<CallRecord>(&text) {
+                Ok(r) => {
+                    if !each(r) {
+                        return Ok(());
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "a shared call record does not parse; skipped")
+                }
+            }
+        }
+        if !full {
+            return Ok(());
+        }
+    }
+}
