@@ -19,7 +19,13 @@ use tokio_postgres::{Client, NoTls, Row, Statement};
 use crate::workflow::store::StoreError;
 
 /// Migrations, in order; the index is the schema version they bring the database to.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/postgres/0001_tickets.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/postgres/0001_tickets.sql"),
+    // 0002_calls.sql: the lead's branch
+    include_str!("../migrations/postgres/0003_audits.sql"),
+    include_str!("../migrations/postgres/0004_agent_activity.sql"),
+    include_str!("../migrations/postgres/0005_warnings.sql"),
+];
 
 /// The advisory-lock key migrations hold ("hotline" + 0x01): two engines starting together
 /// migrate one after the other. Leadership uses a different key.
