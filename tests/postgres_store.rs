@@ -234,3 +234,81 @@ fn the_audits_one_engine_wrote_are_listed_by_the_next_from_postgres() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(json(&body)["warnings"], serde_json::json!([]), "{body}");
 }
+
+/// Percent-encodes a query value.
+fn q(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn two_engines_on_postgres_share_the_knowledge_base_and_its_search() {
+    let pg = Postgres::start();
+    let url = pg.create_database("hotline");
+    let dir = tempfile::tempdir().expect("tmp");
+    let ports = common::ports::lease();
+    let config = project(dir.path(), ports.first);
+    with_store(&config, &url);
+    let mut text = std::fs::read_to_string(&config).expect("config");
+    text.push_str("[kb]\ndemo_set = \"kb-demo.jsonl\"\n");
+    std::fs::write(&config, text).expect("config");
+    // Both running at once; each would load the demo set into an empty store.
+    let first = Proc::start(&config, &dir.path().join("data1"), dir.path().join("1.log"));
+    let second = Proc::start(&config, &dir.path().join("data2"), dir.path().join("2.log"));
+    let demo = include_str!("../config/kb-demo.jsonl").lines().count();
+    let items: usize = pg
+        .sql("hotline", "select count(*) from kb_items")
+        .parse()
+        .expect("count");
+    assert_eq!(items, demo, "the demo set loaded once into PostgreSQL");
+    assert!(!dir.path().join("data1/kb.sqlite").exists());
+    assert!(!dir.path().join("data2/kb.sqlite").exists());
+
+    let search = |engine: &Proc| -> Vec<u64> {
+        let (status, body) = http_request(
+            engine.http,
+            "GET",
+            &format!("/api/kb/search?q={}", q("停水通知在哪看")),
+            Some("demo-agent-1001"),
+            None,
+        );
+        assert_eq!(status, 200, "{body}");
+        json(&body)["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|h| h["id"].as_u64().expect("id"))
+            .collect()
+    };
+    let found = search(&second);
+    let top = *found
+        .first()
+        .expect("the demo item found on the second engine");
+    assert_eq!(search(&first).first(), Some(&top));
+    // Withdrawn on the first engine: the second's next search no longer finds it.
+    let (status, body) = http_request(
+        first.http,
+        "POST",
+        &format!("/api/kb/items/{top}/withdraw"),
+        Some("demo-kb-editor"),
+        Some(r#"{"reason":"政策废止"}"#),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(!search(&second).contains(&top), "withdrawn, still served");
+    let (status, body) = http_request(
+        second.http,
+        "GET",
+        &format!("/api/kb/items/{top}"),
+        Some("demo-kb-editor"),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json(&body)["state"], "withdrawn", "{body}");
+}

@@ -10,6 +10,7 @@
 
 mod pg_activity;
 mod pg_audits;
+mod pg_kb;
 mod pg_reads;
 pub mod pg_tickets;
 pub mod postgres;

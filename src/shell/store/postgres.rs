@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0003_audits.sql"),
     include_str!("../migrations/postgres/0004_agent_activity.sql"),
     include_str!("../migrations/postgres/0005_warnings.sql"),
+    include_str!("../migrations/postgres/0006_kb.sql"),
 ];
 
 /// The advisory-lock key migrations hold ("hotline" + 0x01): two engines starting together
