@@ -5,8 +5,11 @@
 //! `data_dir/tickets.sqlite` then, so a second engine sees every row). The ticket thread
 //! (`shell::ticket_worker`) owns a [`Store`]; the workflow core sees only [`TicketStore`];
 //! the audit, activity and warning modules take a [`Store`] and send each backend its SQL
-//! (PostgreSQL's in `pg_audits.rs` and `pg_activity.rs`). `docs/DEPLOY.md` ("what lives
-//! where") lists what still stays per machine. Makes no business decision.
+//! (PostgreSQL's in `pg_audits.rs` and `pg_activity.rs`). The knowledge base is the other
+//! store on the same two backends (`shell::kb_store` over `kb.sqlite` or `pg_kb.rs`, its own
+//! session, since it runs beside the ticket thread). `docs/DEPLOY.md` ("what lives where")
+//! lists what still stays per machine (files: attachments' bytes, recordings, call records
+//! until their migration lands, the portal key). Makes no business decision.
 
 mod pg_activity;
 mod pg_audits;
