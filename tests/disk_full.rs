@@ -59,7 +59,11 @@ fn live(id: &str) -> LiveCall {
 /// Drafts for other calls until the capped store refuses one for lack of room.
 async fn fill(api: &TicketApi) -> usize {
     api.worker()
-        .call(|s, _| Ok(s.local().cap_pages(0)?))
+        .call(|s, _| {
+            Ok(s.sqlite()
+                .ok_or_else(|| StoreError::Backend("SQLite only".into()))?
+                .cap_pages(0)?)
+        })
         .await
         .expect("cap");
     for i in 0..5000 {
@@ -152,7 +156,11 @@ async fn a_call_answered_while_the_store_is_full_gets_its_draft_and_recording_on
 
     // The operator frees space: the draft commits, then the recording is attached.
     api.worker()
-        .call(|s, _| Ok(s.local().cap_pages(1 << 30)?))
+        .call(|s, _| {
+            Ok(s.sqlite()
+                .ok_or_else(|| StoreError::Backend("SQLite only".into()))?
+                .cap_pages(1 << 30)?)
+        })
         .await
         .expect("uncap");
     let link = tokio::time::timeout(Duration::from_secs(10), tickets.next_link())

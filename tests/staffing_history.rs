@@ -40,6 +40,7 @@ use hotline::call::record::{
 };
 use hotline::outbound::dialler::Purpose;
 use hotline::shell::records::CallRecordLog;
+use hotline::shell::store::Store;
 use hotline::shell::ticket_store::{Durability, SqliteStore};
 use hotline::stats::activity::{ActivityKind, AgentActivity};
 use serde_json::Value;
@@ -263,8 +264,10 @@ fn write(data_dir: &Path) {
     sc.call(t("08:30:00"), 5, Some("1001"), 600, 100);
 
     sc.facts.sort_by_key(|f| f.at);
-    let mut store = SqliteStore::open(&data_dir.join("tickets.sqlite"), Durability::Full)
-        .expect("ticket store");
+    let mut store = Store::from(
+        SqliteStore::open(&data_dir.join("tickets.sqlite"), Durability::Full)
+            .expect("ticket store"),
+    );
     hotline::shell::agent_activity::insert(&mut store, &sc.facts).expect("agent activity");
     let mut log = CallRecordLog::open(data_dir).expect("call records");
     sc.records.sort_by_key(|r| r.ended_at);

@@ -179,7 +179,7 @@ pub(crate) async fn warnings(
     );
     let rule = p.rule.clone();
     let warnings = crate::shell::period_tickets::read(api.tickets.worker().store_at(), move |s| {
-        crate::shell::warnings::list(s.local(), from, to, rule.as_deref(), limit)
+        crate::shell::warnings::list(s, from, to, rule.as_deref(), limit)
     })
     .await
     .map_err(internal)?;

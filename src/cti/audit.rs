@@ -54,7 +54,7 @@ pub(crate) async fn reads(
     };
     let rows = api
         .worker()
-        .call(move |s, _| Ok(crate::shell::read_audit::list(s.local(), &q)?))
+        .call(move |s, _| Ok(crate::shell::read_audit::list(s, &q)?))
         .await?;
     Ok(Json(rows))
 }
@@ -102,7 +102,7 @@ pub(crate) async fn monitoring(
     };
     let rows = api
         .worker()
-        .call(move |s, _| Ok(crate::shell::monitor_audit::list(s.local(), &q)?))
+        .call(move |s, _| Ok(crate::shell::monitor_audit::list(s, &q)?))
         .await?;
     Ok(Json(rows))
 }
@@ -138,15 +138,7 @@ pub(crate) async fn caller_read(
     }
     let (a, id) = (actor.clone(), t.id.0.clone());
     api.worker()
-        .call(move |s, _| {
-            Ok(crate::shell::read_audit::record(
-                s.local(),
-                &a,
-                &id,
-                "caller",
-                now,
-            )?)
-        })
+        .call(move |s, _| Ok(crate::shell::read_audit::record(s, &a, &id, "caller", now)?))
         .await?;
     Ok(None)
 }

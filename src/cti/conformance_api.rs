@@ -121,7 +121,7 @@ pub(crate) async fn conformance(
     let (activity, (tickets, tickets_cut)) =
         crate::shell::period_tickets::read(api.tickets.worker().store_at(), move |s| {
             Ok((
-                crate::shell::agent_activity::between(s.local(), from, to)?,
+                crate::shell::agent_activity::between(s, from, to)?,
                 crate::shell::period_tickets::histories(s, from, to)?,
             ))
         })

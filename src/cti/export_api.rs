@@ -124,13 +124,7 @@ async fn export(api: StatsApi, headers: HeaderMap, p: ExportParams) -> Result<Re
             .worker()
             .call(move |s, _| {
                 Ok(crate::shell::export_audit::record(
-                    s.local(),
-                    &user,
-                    now,
-                    &from_day,
-                    &to_day,
-                    &fields,
-                    format,
+                    s, &user, now, &from_day, &to_day, &fields, format,
                 )?)
             })
             .await?;
@@ -243,7 +237,7 @@ pub(crate) async fn exports(
         .worker()
         .call(move |s, _| {
             Ok(crate::shell::export_audit::list(
-                s.local(),
+                s,
                 p.user.as_deref(),
                 limit,
             )?)

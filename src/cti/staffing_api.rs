@@ -104,8 +104,8 @@ pub(crate) async fn staffing(
     let (history_activity, day_activity) =
         crate::shell::period_tickets::read(api.tickets.worker().store_at(), move |s| {
             Ok((
-                crate::shell::agent_activity::between(s.local(), history_from, day_start)?,
-                crate::shell::agent_activity::between(s.local(), day_start, day_end)?,
+                crate::shell::agent_activity::between(s, history_from, day_start)?,
+                crate::shell::agent_activity::between(s, day_start, day_end)?,
             ))
         })
         .await

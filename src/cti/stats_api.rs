@@ -185,7 +185,7 @@ async fn period(api: &StatsApi, r: Range) -> Result<PeriodStats, ApiError> {
     let (activity, tickets) =
         crate::shell::period_tickets::read(api.tickets.worker().store_at(), move |s| {
             Ok((
-                crate::shell::agent_activity::between(s.local(), from, to)?,
+                crate::shell::agent_activity::between(s, from, to)?,
                 crate::shell::agent_activity::ticket_tally(s, from, to)?,
             ))
         })

@@ -33,15 +33,15 @@ use crate::workflow::{Action, Policy, Ticket, TicketId, WorkflowError};
 /// Where the ticket API finds its files.
 #[derive(Debug, Clone)]
 pub struct TicketApiConfig {
-    /// The SQLite file is `data_dir/tickets.sqlite` (with `postgres`: the local tables only).
+    /// The SQLite file is `data_dir/tickets.sqlite` (unused with `postgres`); attachments too.
     pub data_dir: PathBuf,
     /// Folder with `YYYY.toml` calendar files.
     pub calendar_dir: PathBuf,
     pub dispatch: PathBuf,
     pub users: PathBuf,
     pub durability: Durability,
-    /// `[storage] url`: the tickets in this PostgreSQL database instead of
-    /// `data_dir/tickets.sqlite` (the tables not moved yet stay there).
+    /// `[storage] url`: the tickets, audits, agent activity and warnings in this PostgreSQL
+    /// database instead of `data_dir/tickets.sqlite`.
     pub postgres: Option<String>,
     /// The rules' numbers (`[policy]` of `hotline.toml`).
     pub policy: Policy,

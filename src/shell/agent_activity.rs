@@ -1,5 +1,5 @@
 //! Keeps what agents did (`stats::activity`) durably in the ticket database's
-//! `agent_activity` table, and reads it (with the ticket events agents wrote) back for the
+//! `agent_activity` table (SQLite's file or PostgreSQL, `store::pg_activity`), and reads it (with the ticket events agents wrote) back for the
 //! statistics. The engine task hands each fact to [`ActivityLog`]; its own task writes
 //! whatever has queued up in one store job, so a busy minute costs a few commits, not one per
 //! state change, and the call tickets' jobs never wait behind it.
@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::params;
 use tokio::sync::mpsc;
 
-use crate::shell::ticket_store::SqliteStore;
+use crate::shell::store::Store;
 use crate::shell::ticket_worker::TicketWorker;
 use crate::stats::activity::{ActivityKind, AgentActivity};
 use crate::stats::agents::TicketTally;
@@ -69,10 +69,7 @@ async fn write_batches(worker: TicketWorker, mut rx: mpsc::UnboundedReceiver<Age
         let mut wait = crate::shell::call_tickets::RETRY_FIRST;
         loop {
             let rows = batch.clone();
-            match worker
-                .submit(move |s, _| Ok(insert(s.local(), &rows)?))
-                .await
-            {
+            match worker.submit(move |s, _| Ok(insert(s, &rows)?)).await {
                 Ok(()) => break,
                 Err(WorkflowError::Store(StoreError::Full)) => {
                     tracing::warn!(
@@ -92,8 +89,26 @@ async fn write_batches(worker: TicketWorker, mut rx: mpsc::UnboundedReceiver<Age
 }
 
 /// Inserts facts (inside the worker's transaction).
-pub fn insert(store: &mut SqliteStore, rows: &[AgentActivity]) -> Result<(), StoreError> {
-    let conn = store.connection();
+pub fn insert(store: &mut Store, rows: &[AgentActivity]) -> Result<(), StoreError> {
+    let conn = match store {
+        Store::Sqlite(s) => s.connection(),
+        Store::Postgres { pg } => {
+            let rows: Vec<_> = rows
+                .iter()
+                .map(|a| {
+                    (
+                        a.agent.clone(),
+                        a.at.timestamp_millis(),
+                        a.kind.code().to_string(),
+                        a.kind.detail().map(str::to_string),
+                        a.call.clone(),
+                        a.queue.clone(),
+                    )
+                })
+                .collect();
+            return pg.activity_insert(&rows);
+        }
+    };
     let mut stmt = conn
         .prepare_cached(
             "INSERT INTO agent_activity (agent, at_ms, kind, detail, call, queue) \
@@ -118,12 +133,42 @@ pub fn insert(store: &mut SqliteStore, rows: &[AgentActivity]) -> Result<(), Sto
 /// hold fact before `from` (the state the agent was in when the period began, and whether
 /// its caller was on hold).
 pub fn between(
-    store: &mut SqliteStore,
+    store: &mut Store,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<AgentActivity>, StoreError> {
     let (f, t) = (from.timestamp_millis(), to.timestamp_millis());
-    let conn = store.connection();
+    let rows = match store {
+        Store::Sqlite(s) => between_sqlite(s.connection(), f, t)?,
+        Store::Postgres { pg } => pg.activity_between(f, t)?,
+    };
+    let mut out = Vec::with_capacity(rows.len());
+    for (agent, at_ms, kind, detail, call, queue) in rows {
+        let Some(at) = DateTime::from_timestamp_millis(at_ms) else {
+            continue;
+        };
+        out.push(AgentActivity {
+            agent,
+            at,
+            kind: ActivityKind::from_code(&kind, detail),
+            call,
+            queue,
+        });
+    }
+    Ok(out)
+}
+
+/// One stored fact: agent, unix ms, kind code, detail, call, queue.
+type Row = (
+    String,
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+fn between_sqlite(conn: &rusqlite::Connection, f: i64, t: i64) -> Result<Vec<Row>, StoreError> {
     let mut stmt = conn
         .prepare_cached(
             "SELECT agent, at_ms, kind, detail, call, queue FROM agent_activity \
@@ -144,30 +189,16 @@ pub fn between(
     let rows = stmt
         .query_map(params![f, t], |r| {
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, Option<String>>(3)?,
-                r.get::<_, Option<String>>(4)?,
-                r.get::<_, Option<String>>(5)?,
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
             ))
         })
         .map_err(backend)?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (agent, at_ms, kind, detail, call, queue) = row.map_err(backend)?;
-        let Some(at) = DateTime::from_timestamp_millis(at_ms) else {
-            continue;
-        };
-        out.push(AgentActivity {
-            agent,
-            at,
-            kind: ActivityKind::from_code(&kind, detail),
-            call,
-            queue,
-        });
-    }
-    Ok(out)
+    rows.collect::<Result<_, _>>().map_err(backend)
 }
 
 /// Per agent: tickets created (`created`, or a call's draft `completed`) and closed by that
@@ -214,70 +245,13 @@ pub fn ticket_tally(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::shell::ticket_store::Durability;
+    use crate::shell::ticket_store::{Durability, SqliteStore};
     use chrono::TimeZone;
 
     fn at(h: u32, m: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 22, h, m, 0)
             .single()
             .unwrap()
-    }
-
-    fn fact(agent: &str, t: DateTime<Utc>, kind: ActivityKind) -> AgentActivity {
-        AgentActivity {
-            agent: agent.into(),
-            at: t,
-            kind,
-            call: Some("call-1".into()),
-            queue: Some("general".into()),
-        }
-    }
-
-    fn state(s: &str, reason: Option<&str>) -> ActivityKind {
-        ActivityKind::State {
-            state: s.into(),
-            reason: reason.map(str::to_string),
-        }
-    }
-
-    #[test]
-    fn a_period_reads_its_facts_and_each_agents_last_state_and_hold_before_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = SqliteStore::open(&dir.path().join("t.sqlite"), Durability::Full).unwrap();
-        let rows = vec![
-            fact("1001", at(1, 0), state("ready", None)),
-            fact("1001", at(2, 0), state("talking", None)),
-            fact("1001", at(2, 30), ActivityKind::Hold { on: true }),
-            fact("1002", at(3, 0), state("not_ready", Some("meal"))),
-            fact("1001", at(5, 0), ActivityKind::Hold { on: false }),
-            fact(
-                "1002",
-                at(6, 0),
-                ActivityKind::WebItem {
-                    item: "20261122-000001".into(),
-                },
-            ),
-            fact("1001", at(9, 0), state("logged_out", None)),
-        ];
-        insert(&mut s, &rows).unwrap();
-        let got = between(&mut s, at(4, 0), at(8, 0)).unwrap();
-        // 1001's talking and hold-on, 1002's meal, then the period's two facts.
-        assert_eq!(
-            got,
-            vec![
-                rows[1].clone(),
-                rows[2].clone(),
-                rows[3].clone(),
-                rows[4].clone(),
-                rows[5].clone()
-            ]
-        );
-        // After everything: 1001's logout and hold-off, 1002's meal.
-        let later = between(&mut s, at(10, 0), at(11, 0)).unwrap();
-        assert_eq!(
-            later,
-            vec![rows[3].clone(), rows[4].clone(), rows[6].clone()]
-        );
     }
 
     #[test]

@@ -325,7 +325,7 @@ async fn run_jobs(
                 Job::Monitoring(m) => {
                     let row = m.clone();
                     api.worker()
-                        .submit(move |s, _| Ok(crate::shell::monitor_audit::record(s.local(), &row)?))
+                        .submit(move |s, _| Ok(crate::shell::monitor_audit::record(s, &row)?))
                         .await
                         .map(|()| {
                             tracing::info!(%call, user = %m.user, mode = ?m.mode, left = m.left_at.is_some(), tries, "supervisor monitoring audited (C16)");

@@ -1,11 +1,12 @@
 //! The data-sharing audit: one row per ticket export (who, when, which days, which fields,
-//! which format), written before the export's first line leaves; supervisors list it at
-//! `GET /api/audit/exports`.
+//! which format), written before the export's first line leaves (SQLite's file or PostgreSQL,
+//! `store::pg_audits`); supervisors list it at `GET /api/audit/exports`.
 
 use chrono::{DateTime, FixedOffset};
 use rusqlite::params;
 use serde::Serialize;
 
+use crate::shell::store::Store;
 use crate::shell::ticket_store::SqliteStore;
 use crate::workflow::store::StoreError;
 
@@ -28,7 +29,7 @@ pub struct ExportRecord {
 
 /// Records an export (inside the worker's transaction).
 pub fn record(
-    store: &mut SqliteStore,
+    store: &mut Store,
     user: &str,
     at: DateTime<FixedOffset>,
     from: &str,
@@ -36,6 +37,12 @@ pub fn record(
     fields: &[String],
     format: &str,
 ) -> Result<(), StoreError> {
+    let store = match store {
+        Store::Sqlite(s) => s,
+        Store::Postgres { pg } => {
+            return pg.export_record(user, at.timestamp(), (from, to), &fields.join(","), format)
+        }
+    };
     store
         .connection()
         .prepare_cached(
@@ -58,6 +65,17 @@ pub fn record(
 
 /// The newest exports, at most `limit` (≤ 1000), optionally of one user.
 pub fn list(
+    store: &mut Store,
+    user: Option<&str>,
+    limit: u32,
+) -> Result<Vec<ExportRecord>, StoreError> {
+    match store {
+        Store::Sqlite(s) => list_sqlite(s, user, limit),
+        Store::Postgres { pg } => pg.export_list(user, limit),
+    }
+}
+
+fn list_sqlite(
     store: &mut SqliteStore,
     user: Option<&str>,
     limit: u32,

@@ -5,9 +5,10 @@
 //! the words ORed and ranked by BM25 (title 4×, question forms 3×, answer 1×). Filters
 //! (area or 全市, category, unit, public, in force on the day) are unscored clauses.
 //!
-//! The index lives in memory and is rebuilt from the SQLite store's served versions when the
-//! engine starts (`shell::kb_store`): it is derived data, so a crash can never leave it out
-//! of step with the store. Why tantivy and not SQLite FTS5: docs/KB.md (measured).
+//! The index lives in memory and is rebuilt from the store's served versions when the engine
+//! starts (`shell::kb_store`, SQLite or PostgreSQL; on PostgreSQL caught up with the other
+//! engine's changes before each search): it is derived data, so a crash can never leave it
+//! out of step with the store. Why tantivy and not SQLite FTS5: docs/KB.md (measured).
 
 use std::ops::Bound;
 

@@ -1,5 +1,5 @@
-//! The knowledge base as the API and the engine use it: the SQLite store behind a mutex, run
-//! on tokio's blocking pool; the catalogue and working-day calendar of the ticket workflow
+//! The knowledge base as the API and the engine use it: the store (SQLite, or PostgreSQL
+//! beside the tickets) behind a mutex, run on tokio's blocking pool; the catalogue and working-day calendar of the ticket workflow
 //! (so a `SIGHUP` reload of `dispatch.toml` applies here too); counters for `/metrics`; the
 //! sweep task; the demo set on first start. Decides nothing: the `kb` core does.
 
@@ -150,16 +150,18 @@ pub enum Format {
 }
 
 impl KbService {
-    /// Opens `<data_dir>/kb.sqlite` (rebuilding the search index from it).
+    /// Opens `<data_dir>/kb.sqlite`, or the PostgreSQL database the tickets are in
+    /// (rebuilding the search index from it).
     pub fn open(
         data_dir: &Path,
         config: &crate::config::KbConfig,
         worker: TicketWorker,
     ) -> Result<Self, KbServiceError> {
-        let store = KbStore::open(
-            &data_dir.join("kb.sqlite"),
-            Synonyms::new(config.synonyms.clone()),
-        )?;
+        let synonyms = Synonyms::new(config.synonyms.clone());
+        let store = match worker.store_at().postgres {
+            Some(url) => KbStore::open_postgres(&url, synonyms)?,
+            None => KbStore::open(&data_dir.join("kb.sqlite"), synonyms)?,
+        };
         let svc = Self {
             store: Arc::new(Mutex::new(store)),
             worker,
@@ -195,7 +197,7 @@ impl KbService {
         .map_err(|_| KbServiceError::Gone)?
     }
 
-    fn refresh_states(&self, s: &KbStore) -> Result<(), KbServiceError> {
+    fn refresh_states(&self, s: &mut KbStore) -> Result<(), KbServiceError> {
         let counts = s.count_by_state()?;
         *self
             .metrics
@@ -205,7 +207,7 @@ impl KbService {
         Ok(())
     }
 
-    fn refresh_usage(&self, s: &KbStore) -> Result<(), KbServiceError> {
+    fn refresh_usage(&self, s: &mut KbStore) -> Result<(), KbServiceError> {
         let m = &self.metrics;
         let (answers, replies) = s.citation_totals()?;
         m.cited_answers.store(answers, Ordering::Relaxed);
@@ -353,7 +355,10 @@ impl KbService {
                 .into_iter()
                 .map(|c| imported(c, &editor, true, at, &wf.catalogue))
                 .collect::<Result<Vec<_>, _>>()?;
-            s.create_many(events)?;
+            // Checked again inside the transaction: another engine may be loading it too.
+            if s.create_many_if_empty(events)?.is_none() {
+                return Ok(0);
+            }
             self.refresh_states(s)?;
             Ok(n)
         })
@@ -468,6 +473,10 @@ impl KbService {
     ) -> Result<Vec<Hit>, KbServiceError> {
         let hits = self
             .blocking(move |me, s| {
+                // Another engine's changes; without the database the index still answers.
+                if let Err(e) = s.sync() {
+                    tracing::warn!(error = %e, "knowledge index not caught up");
+                }
                 let hits = s
                     .search(&query)
                     .map_err(|e| KbServiceError::Store(KbStoreError::Index(e)))?;

@@ -1,11 +1,17 @@
-//! The knowledge base's SQLite store and its full-text index (`kb::Search`), in
-//! `<data_dir>/kb.sqlite` beside the tickets' file: WAL, `synchronous=FULL`, migrations from
-//! `migrations/kb/` tracked by `PRAGMA user_version`. Every change is one transaction: the
-//! events appended, new versions kept, the indexes rewritten. Makes no decision: the
-//! `kb` core decides, this stores and searches.
+//! The knowledge base's store and its full-text index (`kb::Search`), on one of two backends
+//! (issue 19): `<data_dir>/kb.sqlite` beside the tickets' file (WAL, `synchronous=FULL`,
+//! migrations from `migrations/kb/` tracked by `PRAGMA user_version`), or the PostgreSQL
+//! database of `[storage] url` (`store::pg_kb`, migrations with the tickets'). Every change is
+//! one transaction: the events appended, new versions kept, the indexes rewritten. Makes no
+//! decision: the `kb` core decides, this stores and searches.
 //!
 //! Search: `kb_served` holds each item's served version; the in-memory tantivy index
-//! (`shell::kb_index`) is rebuilt from it at open and updated after every commit.
+//! (`shell::kb_index`) is rebuilt from it at open and updated after every commit. On
+//! PostgreSQL another engine may change items too: [`KbStore::sync`], called before each
+//! search, reads one counter (`kb_meta.generation`) and, only when it moved, re-indexes the
+//! items changed since. Why per search and not at failover: both engines answer the API
+//! (the standby's pages and the portal search too), and a search already costs more than
+//! one indexed single-row read, so every search is as fresh as the last commit.
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +22,11 @@ use crate::kb::{
     Hit, Item, ItemContent, ItemId, KbEvent, Search, SearchError, SearchQuery, Synonyms,
 };
 use crate::shell::kb_index::KbIndex;
+use crate::shell::kb_rows::{
+    build, extend, item_row, new_item, put_served, reindex, served_row, write_event,
+};
+use crate::shell::store::{PgStore, StoreAt};
+use crate::workflow::store::StoreError;
 
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/kb/0001_kb.sql"),
@@ -33,6 +44,8 @@ pub enum KbStoreError {
     Corrupt(String),
     #[error("knowledge store: {0}")]
     Index(#[from] SearchError),
+    #[error("knowledge store: {0}")]
+    Postgres(#[from] StoreError),
 }
 
 impl From<KbStoreError> for SearchError {
@@ -95,10 +108,20 @@ pub enum GapKept {
     Full,
 }
 
-/// The SQLite knowledge store.
+/// The knowledge store: its database and the search index built from it.
 pub struct KbStore {
-    conn: Connection,
+    db: Db,
     index: KbIndex,
+}
+
+/// Which database holds the items.
+enum Db {
+    Sqlite(Connection),
+    /// `seen`: the generation the index is up to date with.
+    Postgres {
+        pg: Box<PgStore>,
+        seen: i64,
+    },
 }
 
 impl std::fmt::Debug for KbStore {
@@ -109,6 +132,18 @@ impl std::fmt::Debug for KbStore {
 
 fn corrupt(e: impl std::fmt::Display) -> KbStoreError {
     KbStoreError::Corrupt(e.to_string())
+}
+
+fn parse<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, KbStoreError> {
+    serde_json::from_str(json).map_err(corrupt)
+}
+
+/// A failure inside a PostgreSQL transaction (the transaction's error type).
+fn in_tx(e: KbStoreError) -> StoreError {
+    match e {
+        KbStoreError::Postgres(e) => e,
+        other => StoreError::Backend(other.to_string()),
+    }
 }
 
 impl KbStore {
@@ -146,196 +181,224 @@ impl KbStore {
             tx.commit()?;
         }
         let mut store = Self {
-            conn,
+            db: Db::Sqlite(conn),
             index: KbIndex::new(synonyms)?,
         };
         store.rebuild_index()?;
         Ok(store)
     }
 
+    /// Opens the knowledge tables of the PostgreSQL database at `url` (migrating it).
+    pub fn open_postgres(url: &str, synonyms: Synonyms) -> Result<Self, KbStoreError> {
+        let mut pg = Box::new(PgStore::open(url)?);
+        let seen = pg.kb_generation()?;
+        let mut store = Self {
+            db: Db::Postgres { pg, seen },
+            index: KbIndex::new(synonyms)?,
+        };
+        store.rebuild_index()?;
+        Ok(store)
+    }
+
+    /// Opens the store where the tickets are: PostgreSQL when `at` names it, else
+    /// `<data_dir>/kb.sqlite`.
+    pub fn open_at(at: &StoreAt, synonyms: Synonyms) -> Result<Self, KbStoreError> {
+        match &at.postgres {
+            Some(url) => Self::open_postgres(url, synonyms),
+            None => Self::open(&at.data_dir.join("kb.sqlite"), synonyms),
+        }
+    }
+
     /// Indexes every served version again (the index is kept in memory).
     fn rebuild_index(&mut self) -> Result<(), KbStoreError> {
-        let mut st = self
-            .conn
-            .prepare("SELECT item, version, content FROM kb_served")?;
-        let rows = st
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, i64>(0)? as ItemId,
-                    r.get::<_, u32>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            })?
-            .map(|r| {
-                let (id, v, json) = r?;
-                let c: ItemContent = serde_json::from_str(&json).map_err(corrupt)?;
-                Ok((id, v, c))
-            })
+        let rows: Vec<(ItemId, u32, String)> = match &mut self.db {
+            Db::Postgres { pg, .. } => pg.kb_served_all()?,
+            Db::Sqlite(conn) => {
+                let mut st = conn.prepare("SELECT item, version, content FROM kb_served")?;
+                let rows = st.query_map([], |r| {
+                    Ok((r.get::<_, i64>(0)? as ItemId, r.get(1)?, r.get(2)?))
+                })?;
+                rows.collect::<Result<_, _>>()?
+            }
+        };
+        let rows = rows
+            .into_iter()
+            .map(|(id, v, json)| Ok((id, v, parse::<ItemContent>(&json)?)))
             .collect::<Result<Vec<_>, KbStoreError>>()?;
         self.index
             .apply(rows.iter().map(|(id, v, c)| (*id, Some((*v, c)))))?;
         Ok(())
     }
 
+    /// Brings the search index up to date with changes another engine committed (PostgreSQL;
+    /// nothing to do on SQLite, where this engine is the only writer).
+    pub fn sync(&mut self) -> Result<(), KbStoreError> {
+        let Db::Postgres { pg, seen } = &mut self.db else {
+            return Ok(());
+        };
+        let now = pg.kb_generation()?;
+        if now == *seen {
+            return Ok(());
+        }
+        let changed = pg
+            .kb_changed_since(*seen)?
+            .into_iter()
+            .map(|(id, served)| {
+                Ok((
+                    id,
+                    served
+                        .map(|(v, json)| Ok::<_, KbStoreError>((v, parse::<ItemContent>(&json)?)))
+                        .transpose()?,
+                ))
+            })
+            .collect::<Result<Vec<_>, KbStoreError>>()?;
+        self.index.apply(
+            changed
+                .iter()
+                .map(|(id, served)| (*id, served.as_ref().map(|(v, c)| (*v, c)))),
+        )?;
+        tracing::debug!(
+            items = changed.len(),
+            generation = now,
+            "knowledge index caught up"
+        );
+        *seen = now;
+        Ok(())
+    }
+
+    /// After this engine's own change at `generation`: the index needs no catching up when
+    /// nothing else changed since it was last up to date.
+    fn own_change(&mut self, generation: i64) {
+        if let Db::Postgres { seen, .. } = &mut self.db {
+            if generation == *seen + 1 {
+                *seen = generation;
+            }
+        }
+    }
+
     /// Whether no item was ever stored (the demo set is loaded then).
-    pub fn is_empty(&self) -> Result<bool, KbStoreError> {
-        let n: i64 = self
-            .conn
-            .query_row("SELECT count(*) FROM kb_items", [], |r| r.get(0))?;
+    pub fn is_empty(&mut self) -> Result<bool, KbStoreError> {
+        let n: i64 = match &mut self.db {
+            Db::Sqlite(conn) => {
+                conn.query_row("SELECT count(*) FROM kb_items", [], |r| r.get(0))?
+            }
+            Db::Postgres { pg, .. } => pg.kb_item_count()?,
+        };
         Ok(n == 0)
     }
 
     /// An item rebuilt from its events.
-    pub fn get(&self, id: ItemId) -> Result<Option<Item>, KbStoreError> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT event FROM kb_events WHERE item = ?1 ORDER BY seq")?;
-        let events = st
-            .query_map([id as i64], |r| r.get::<_, String>(0))?
-            .map(|r| {
-                r.map_err(KbStoreError::from)
-                    .and_then(|s| serde_json::from_str::<KbEvent>(&s).map_err(corrupt))
-            })
+    pub fn get(&mut self, id: ItemId) -> Result<Option<Item>, KbStoreError> {
+        let events: Vec<String> = match &mut self.db {
+            Db::Postgres { pg, .. } => pg.kb_events(id)?,
+            Db::Sqlite(conn) => {
+                let mut st = conn
+                    .prepare_cached("SELECT event FROM kb_events WHERE item = ?1 ORDER BY seq")?;
+                let rows = st.query_map([id as i64], |r| r.get::<_, String>(0))?;
+                rows.collect::<Result<_, _>>()?
+            }
+        };
+        let events = events
+            .iter()
+            .map(|s| parse::<KbEvent>(s))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Item::replay(id, events))
     }
 
     /// One version's content (what a ticket cites).
-    pub fn version(&self, id: ItemId, version: u32) -> Result<Option<ItemContent>, KbStoreError> {
-        self.conn
-            .query_row(
-                "SELECT content FROM kb_versions WHERE item = ?1 AND version = ?2",
-                params![id as i64, version],
-                |r| r.get::<_, String>(0),
-            )
-            .optional()?
-            .map(|s| serde_json::from_str(&s).map_err(corrupt))
-            .transpose()
+    pub fn version(
+        &mut self,
+        id: ItemId,
+        version: u32,
+    ) -> Result<Option<ItemContent>, KbStoreError> {
+        let json = match &mut self.db {
+            Db::Postgres { pg, .. } => pg.kb_version(id, version)?,
+            Db::Sqlite(conn) => conn
+                .query_row(
+                    "SELECT content FROM kb_versions WHERE item = ?1 AND version = ?2",
+                    params![id as i64, version],
+                    |r| r.get::<_, String>(0),
+                )
+                .optional()?,
+        };
+        json.map(|s| parse(&s)).transpose()
     }
 
     /// Stores a new item's events; returns the item with its new id.
     pub fn create(&mut self, events: Vec<KbEvent>) -> Result<Item, KbStoreError> {
-        let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO kb_items (unit, category, area, title, state, version, updated_at)
-             VALUES ('', '', '', '', 'draft', 0, '')",
-            [],
-        )?;
-        let id = tx.last_insert_rowid() as ItemId;
-        let empty = Item {
-            id,
-            versions: Vec::new(),
-            served: None,
-            state: crate::kb::ItemState::Draft,
-            reminded_for: None,
-            history: Vec::new(),
-        };
-        let mut item = empty;
-        let mut first = true;
-        for e in events {
-            if first {
-                first = false;
-                item = Item::replay(id, [e.clone()])
-                    .ok_or_else(|| corrupt("the first event of an item must be `created`"))?;
-                item.history.clear();
-                item.history.push(e.clone());
-                Self::write_event(&tx, &item, &e, 0)?;
-            } else {
-                let seq = item.history.len();
-                item.apply(e.clone());
-                Self::write_event(&tx, &item, &e, seq)?;
+        let item = match &mut self.db {
+            Db::Sqlite(conn) => {
+                let tx = conn.transaction()?;
+                let id = new_item(&tx)?;
+                let (item, rows) = build(id, events)?;
+                for r in &rows {
+                    write_event(&tx, id, r)?;
+                }
+                reindex(&tx, id, &item_row(&item)?)?;
+                tx.commit()?;
+                item
             }
-        }
-        Self::reindex(&tx, &item)?;
-        tx.commit()?;
+            Db::Postgres { pg, .. } => {
+                let (item, generation) = pg.write(|pg| {
+                    let generation = pg.kb_bump()?;
+                    let id = pg.kb_new_item(generation)?;
+                    let (item, rows) = build(id, events).map_err(in_tx)?;
+                    for r in &rows {
+                        pg.kb_write_event(id, r)?;
+                    }
+                    pg.kb_reindex(id, &item_row(&item).map_err(in_tx)?, generation)?;
+                    Ok((item, generation))
+                })?;
+                self.own_change(generation);
+                item
+            }
+        };
         self.index.apply([(item.id, item.served_content())])?;
         Ok(item)
     }
 
     /// Appends events to a stored item (already decided legal on `item`); `item` is updated.
     pub fn append(&mut self, item: &mut Item, events: Vec<KbEvent>) -> Result<(), KbStoreError> {
-        let tx = self.conn.transaction()?;
-        let mut next = item.clone();
-        for e in events {
-            let seq = next.history.len();
-            next.apply(e.clone());
-            Self::write_event(&tx, &next, &e, seq)?;
+        let (next, rows) = extend(item, events)?;
+        let row = item_row(&next)?;
+        match &mut self.db {
+            Db::Sqlite(conn) => {
+                let tx = conn.transaction()?;
+                for r in &rows {
+                    write_event(&tx, next.id, r)?;
+                }
+                reindex(&tx, next.id, &row)?;
+                tx.commit()?;
+            }
+            Db::Postgres { pg, .. } => {
+                let generation = pg.write(|pg| {
+                    let generation = pg.kb_bump()?;
+                    for r in &rows {
+                        pg.kb_write_event(next.id, r)?;
+                    }
+                    pg.kb_reindex(next.id, &row, generation)?;
+                    Ok(generation)
+                })?;
+                self.own_change(generation);
+            }
         }
-        Self::reindex(&tx, &next)?;
-        tx.commit()?;
         self.index.apply([(next.id, next.served_content())])?;
         *item = next;
         Ok(())
     }
 
-    fn write_event(
-        tx: &rusqlite::Transaction<'_>,
-        item: &Item,
-        e: &KbEvent,
-        seq: usize,
-    ) -> Result<(), KbStoreError> {
-        let json = serde_json::to_string(e).map_err(corrupt)?;
-        let kind = serde_json::to_value(&e.kind)
-            .ok()
-            .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_string))
-            .unwrap_or_default();
-        tx.execute(
-            "INSERT INTO kb_events (item, seq, at, by, kind, event) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![item.id as i64, seq as i64, e.at.to_rfc3339(), e.by, kind, json],
-        )?;
-        use crate::kb::KbEventKind as K;
-        if let K::Created { content } | K::Edited { content, .. } = &e.kind {
-            tx.execute(
-                "INSERT INTO kb_versions (item, version, content, written_at, written_by)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    item.id as i64,
-                    item.version(),
-                    serde_json::to_string(content).map_err(corrupt)?,
-                    e.at.to_rfc3339(),
-                    e.by
-                ],
-            )?;
-        }
-        Ok(())
-    }
-
-    /// Rewrites the item's index rows and its full-text entry from its state.
-    fn reindex(tx: &rusqlite::Transaction<'_>, item: &Item) -> Result<(), KbStoreError> {
-        let latest = item
-            .latest()
-            .ok_or_else(|| corrupt("an item without a version"))?;
-        let updated = item
-            .history
-            .last()
-            .map(|e| e.at.to_rfc3339())
-            .unwrap_or_default();
-        tx.execute(
-            "UPDATE kb_items SET unit = ?2, category = ?3, area = ?4, title = ?5, state = ?6,
-             version = ?7, served = ?8, updated_at = ?9 WHERE id = ?1",
-            params![
-                item.id as i64,
-                latest.unit.0,
-                latest.category,
-                latest.area,
-                latest.title,
-                item.state.name(),
-                item.version(),
-                item.served_content().map(|(v, _)| v),
-                updated
-            ],
-        )?;
-        put_served(tx, item.id, item.served_content())
-    }
-
     /// The item list, newest change first, filtered by state and unit.
     pub fn list(
-        &self,
+        &mut self,
         state: Option<&str>,
         unit: Option<&str>,
         limit: usize,
     ) -> Result<Vec<ItemSummary>, KbStoreError> {
-        let mut st = self.conn.prepare_cached(
+        let conn = match &mut self.db {
+            Db::Postgres { pg, .. } => return Ok(pg.kb_list(state, unit, limit)?),
+            Db::Sqlite(conn) => conn,
+        };
+        let mut st = conn.prepare_cached(
             "SELECT id, title, unit, category, area, state, version, served, updated_at
              FROM kb_items WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR unit = ?2)
              ORDER BY updated_at DESC, id DESC LIMIT ?3",
@@ -357,26 +420,32 @@ impl KbStore {
     }
 
     /// Items by state, for `/metrics`.
-    pub fn count_by_state(&self) -> Result<Vec<(String, u64)>, KbStoreError> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT state, count(*) FROM kb_items GROUP BY state")?;
+    pub fn count_by_state(&mut self) -> Result<Vec<(String, u64)>, KbStoreError> {
+        let conn = match &mut self.db {
+            Db::Postgres { pg, .. } => return Ok(pg.kb_count_by_state()?),
+            Db::Sqlite(conn) => conn,
+        };
+        let mut st = conn.prepare_cached("SELECT state, count(*) FROM kb_items GROUP BY state")?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Served items with an expiry date up to `until`: what the sweep looks at.
-    pub fn expiring(&self, until: NaiveDate) -> Result<Vec<Item>, KbStoreError> {
-        let ids: Vec<i64> = {
-            let mut st = self.conn.prepare_cached(
-                "SELECT item FROM kb_served WHERE expires IS NOT NULL AND expires <= ?1",
-            )?;
-            let rows = st.query_map([until.to_string()], |r| r.get(0))?;
-            rows.collect::<Result<_, _>>()?
+    pub fn expiring(&mut self, until: NaiveDate) -> Result<Vec<Item>, KbStoreError> {
+        let ids: Vec<ItemId> = match &mut self.db {
+            Db::Postgres { pg, .. } => pg.kb_expiring(&until.to_string())?,
+            Db::Sqlite(conn) => {
+                let mut st = conn.prepare_cached(
+                    "SELECT item FROM kb_served WHERE expires IS NOT NULL AND expires <= ?1",
+                )?;
+                let rows =
+                    st.query_map([until.to_string()], |r| Ok(r.get::<_, i64>(0)? as ItemId))?;
+                rows.collect::<Result<_, _>>()?
+            }
         };
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            if let Some(it) = self.get(id as ItemId)? {
+            if let Some(it) = self.get(id)? {
                 out.push(it);
             }
         }
@@ -384,65 +453,118 @@ impl KbStore {
     }
 
     /// Every item's latest version (for export), optionally of one unit.
-    pub fn latest_versions(&self, unit: Option<&str>) -> Result<Vec<ItemContent>, KbStoreError> {
-        let mut st = self.conn.prepare_cached(
-            "SELECT v.content FROM kb_items i JOIN kb_versions v ON v.item = i.id AND v.version = i.version
-             WHERE ?1 IS NULL OR i.unit = ?1 ORDER BY i.id",
-        )?;
-        let rows = st.query_map(params![unit], |r| r.get::<_, String>(0))?;
-        rows.map(|r| {
-            r.map_err(KbStoreError::from)
-                .and_then(|s| serde_json::from_str(&s).map_err(corrupt))
-        })
-        .collect()
+    pub fn latest_versions(
+        &mut self,
+        unit: Option<&str>,
+    ) -> Result<Vec<ItemContent>, KbStoreError> {
+        let rows: Vec<String> = match &mut self.db {
+            Db::Postgres { pg, .. } => pg.kb_latest_versions(unit)?,
+            Db::Sqlite(conn) => {
+                let mut st = conn.prepare_cached(
+                    "SELECT v.content FROM kb_items i JOIN kb_versions v ON v.item = i.id AND v.version = i.version
+                     WHERE ?1 IS NULL OR i.unit = ?1 ORDER BY i.id",
+                )?;
+                let rows = st.query_map(params![unit], |r| r.get::<_, String>(0))?;
+                rows.collect::<Result<_, _>>()?
+            }
+        };
+        rows.iter().map(|s| parse(s)).collect()
     }
 
     /// Stores many new items in one transaction (an import, the demo set).
     pub fn create_many(&mut self, items: Vec<Vec<KbEvent>>) -> Result<Vec<ItemId>, KbStoreError> {
-        let tx = self.conn.transaction()?;
-        let mut ids = Vec::with_capacity(items.len());
-        let mut done = Vec::with_capacity(items.len());
-        for events in items {
-            tx.execute(
-                "INSERT INTO kb_items (unit, category, area, title, state, version, updated_at)
-                 VALUES ('', '', '', '', 'draft', 0, '')",
-                [],
-            )?;
-            let id = tx.last_insert_rowid() as ItemId;
-            let mut item: Option<Item> = None;
-            for (seq, e) in events.into_iter().enumerate() {
-                match item.as_mut() {
-                    None => item = Item::replay(id, [e.clone()]),
-                    Some(it) => it.apply(e.clone()),
+        Ok(self.create_items(items, false)?.unwrap_or_default())
+    }
+
+    /// As [`Self::create_many`] when the store holds no item yet, checked inside the
+    /// transaction (two engines starting on one empty database load the demo set once).
+    pub fn create_many_if_empty(
+        &mut self,
+        items: Vec<Vec<KbEvent>>,
+    ) -> Result<Option<Vec<ItemId>>, KbStoreError> {
+        self.create_items(items, true)
+    }
+
+    fn create_items(
+        &mut self,
+        items: Vec<Vec<KbEvent>>,
+        only_if_empty: bool,
+    ) -> Result<Option<Vec<ItemId>>, KbStoreError> {
+        let done: Vec<Item> = match &mut self.db {
+            Db::Sqlite(conn) => {
+                let tx =
+                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let held: i64 = tx.query_row("SELECT count(*) FROM kb_items", [], |r| r.get(0))?;
+                if only_if_empty && held > 0 {
+                    return Ok(None);
                 }
-                let it = item
-                    .as_ref()
-                    .ok_or_else(|| corrupt("the first event of an item must be `created`"))?;
-                Self::write_event(&tx, it, &e, seq)?;
+                let mut done = Vec::with_capacity(items.len());
+                for events in items {
+                    let id = new_item(&tx)?;
+                    let (item, rows) = build(id, events)?;
+                    for r in &rows {
+                        write_event(&tx, id, r)?;
+                    }
+                    reindex(&tx, id, &item_row(&item)?)?;
+                    done.push(item);
+                }
+                tx.commit()?;
+                done
             }
-            let it = item.ok_or_else(|| corrupt("an item without events"))?;
-            Self::reindex(&tx, &it)?;
-            ids.push(id);
-            done.push(it);
-        }
-        tx.commit()?;
+            Db::Postgres { pg, .. } => {
+                let out = pg.write(|pg| {
+                    let generation = pg.kb_bump()?;
+                    if only_if_empty && pg.kb_item_count()? > 0 {
+                        return Ok(None);
+                    }
+                    let mut done = Vec::with_capacity(items.len());
+                    for events in items {
+                        let id = pg.kb_new_item(generation)?;
+                        let (item, rows) = build(id, events).map_err(in_tx)?;
+                        for r in &rows {
+                            pg.kb_write_event(id, r)?;
+                        }
+                        pg.kb_reindex(id, &item_row(&item).map_err(in_tx)?, generation)?;
+                        done.push(item);
+                    }
+                    Ok(Some((done, generation)))
+                })?;
+                let Some((done, generation)) = out else {
+                    return Ok(None);
+                };
+                self.own_change(generation);
+                done
+            }
+        };
         self.index
             .apply(done.iter().map(|it| (it.id, it.served_content())))?;
-        Ok(ids)
+        Ok(Some(done.iter().map(|it| it.id).collect()))
     }
 
     /// Indexes a served version directly, without an item history: the bench's 100,000
-    /// items. Not used by the engine.
+    /// items. Not used by the engine (on PostgreSQL, other engines do not see these).
     pub fn bulk_index(
         &mut self,
         items: impl IntoIterator<Item = (ItemId, u32, ItemContent)>,
     ) -> Result<(), KbStoreError> {
         let items: Vec<_> = items.into_iter().collect();
-        let tx = self.conn.transaction()?;
-        for (id, v, c) in &items {
-            put_served(&tx, *id, Some((*v, c)))?;
+        let rows = items
+            .iter()
+            .map(|(id, v, c)| Ok((*id, served_row(Some((*v, c)))?)))
+            .collect::<Result<Vec<_>, KbStoreError>>()?;
+        match &mut self.db {
+            Db::Sqlite(conn) => {
+                let tx = conn.transaction()?;
+                for (id, row) in &rows {
+                    put_served(&tx, *id, row.as_ref())?;
+                }
+                tx.commit()?;
+            }
+            Db::Postgres { pg, .. } => pg.write(|pg| {
+                rows.iter()
+                    .try_for_each(|(id, row)| pg.kb_put_served(*id, row.as_ref()))
+            })?,
         }
-        tx.commit()?;
         self.index
             .apply(items.iter().map(|(id, v, c)| (*id, Some((*v, c)))))?;
         Ok(())
@@ -458,7 +580,14 @@ impl KbStore {
         cites: &[(ItemId, u32, crate::kb::usage::CiteKind)],
         at: &str,
     ) -> Result<usize, KbStoreError> {
-        let tx = self.conn.transaction()?;
+        let conn = match &mut self.db {
+            Db::Postgres { pg, .. } => {
+                let named: Vec<_> = cites.iter().map(|(i, v, k)| (*i, *v, k.name())).collect();
+                return Ok(pg.kb_record_citations(ticket, &named, at)?);
+            }
+            Db::Sqlite(conn) => conn,
+        };
+        let tx = conn.transaction()?;
         let mut new = 0;
         for (item, version, kind) in cites {
             new += tx.execute(
@@ -472,8 +601,12 @@ impl KbStore {
     }
 
     /// Citations kept: (W3 answers, W11 replies).
-    pub fn citation_totals(&self) -> Result<(u64, u64), KbStoreError> {
-        Ok(self.conn.query_row(
+    pub fn citation_totals(&mut self) -> Result<(u64, u64), KbStoreError> {
+        let conn = match &mut self.db {
+            Db::Postgres { pg, .. } => return Ok(pg.kb_citation_totals()?),
+            Db::Sqlite(conn) => conn,
+        };
+        Ok(conn.query_row(
             "SELECT COALESCE(SUM(kind = 'answer'), 0), COALESCE(SUM(kind = 'reply'), 0)
              FROM kb_citations",
             [],
@@ -486,7 +619,11 @@ impl KbStore {
         if counts.is_empty() {
             return Ok(());
         }
-        let tx = self.conn.transaction()?;
+        let conn = match &mut self.db {
+            Db::Postgres { pg, .. } => return Ok(pg.kb_add_shown(counts)?),
+            Db::Sqlite(conn) => conn,
+        };
+        let tx = conn.transaction()?;
         for (item, n) in counts {
             tx.execute(
                 "INSERT INTO kb_shown (item, count) VALUES (?1, ?2)
@@ -507,8 +644,17 @@ impl KbStore {
         at: &str,
         keep: usize,
     ) -> Result<GapKept, KbStoreError> {
+        let conn = match &mut self.db {
+            Db::Postgres { pg, .. } => {
+                return Ok(match pg.kb_record_gap(query, public, at, keep)? {
+                    Some(new) => GapKept::Counted { new },
+                    None => GapKept::Full,
+                })
+            }
+            Db::Sqlite(conn) => conn,
+        };
         let (staff, public) = (i64::from(!public), i64::from(public));
-        let tx = self.conn.transaction()?;
+        let tx = conn.transaction()?;
         let counted = tx.execute(
             "UPDATE kb_gaps SET staff = staff + ?2, public = public + ?3, last_at = ?4
              WHERE query = ?1",
@@ -534,16 +680,21 @@ impl KbStore {
     }
 
     /// Distinct gaps kept.
-    pub fn gap_count(&self) -> Result<u64, KbStoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT count(*) FROM kb_gaps", [], |r| r.get::<_, i64>(0))?
-            as u64)
+    pub fn gap_count(&mut self) -> Result<u64, KbStoreError> {
+        let conn = match &mut self.db {
+            Db::Postgres { pg, .. } => return Ok(pg.kb_gap_count()?),
+            Db::Sqlite(conn) => conn,
+        };
+        Ok(conn.query_row("SELECT count(*) FROM kb_gaps", [], |r| r.get::<_, i64>(0))? as u64)
     }
 
     /// The gaps asked most often, then most recently.
-    pub fn gaps(&self, limit: usize) -> Result<Vec<Gap>, KbStoreError> {
-        let mut st = self.conn.prepare_cached(
+    pub fn gaps(&mut self, limit: usize) -> Result<Vec<Gap>, KbStoreError> {
+        let conn = match &mut self.db {
+            Db::Postgres { pg, .. } => return Ok(pg.kb_gaps(limit)?),
+            Db::Sqlite(conn) => conn,
+        };
+        let mut st = conn.prepare_cached(
             "SELECT query, staff, public, first_at, last_at FROM kb_gaps
              ORDER BY staff + public DESC, last_at DESC LIMIT ?1",
         )?;
@@ -560,8 +711,12 @@ impl KbStore {
     }
 
     /// The items cited most (then listed most by searches).
-    pub fn most_used(&self, limit: usize) -> Result<Vec<UsedItem>, KbStoreError> {
-        let mut st = self.conn.prepare_cached(
+    pub fn most_used(&mut self, limit: usize) -> Result<Vec<UsedItem>, KbStoreError> {
+        let conn = match &mut self.db {
+            Db::Postgres { pg, .. } => return Ok(pg.kb_most_used(limit)?),
+            Db::Sqlite(conn) => conn,
+        };
+        let mut st = conn.prepare_cached(
             "SELECT i.id, i.title, i.unit, i.state, i.served,
                     COALESCE(c.answers, 0), COALESCE(c.replies, 0), COALESCE(s.count, 0)
              FROM kb_items i
@@ -589,33 +744,6 @@ impl KbStore {
     }
 }
 
-fn put_served(
-    conn: &Connection,
-    id: ItemId,
-    served: Option<(u32, &ItemContent)>,
-) -> Result<(), KbStoreError> {
-    conn.execute("DELETE FROM kb_served WHERE item = ?1", [id as i64])?;
-    let Some((v, c)) = served else {
-        return Ok(());
-    };
-    conn.execute(
-        "INSERT INTO kb_served (item, version, unit, category, area, effective, expires, public,
-         content) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![
-            id as i64,
-            v,
-            c.unit.0,
-            c.category,
-            c.area,
-            c.effective.to_string(),
-            c.expires.map(|d| d.to_string()),
-            c.public,
-            serde_json::to_string(c).map_err(corrupt)?
-        ],
-    )?;
-    Ok(())
-}
-
 /// The store searches through its index; `put` and `remove` touch the index only (the
 /// store's own writes keep it in step).
 impl Search for KbStore {
@@ -629,107 +757,5 @@ impl Search for KbStore {
 
     fn search(&self, q: &SearchQuery) -> Result<Vec<Hit>, SearchError> {
         self.index.search(q)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::kb::lifecycle::{decide, Command};
-    use crate::workflow::model::{china, Actor, Role};
-    use chrono::TimeZone;
-
-    #[test]
-    fn a_reopened_store_has_every_version_the_history_and_a_rebuilt_index() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("kb.sqlite");
-        let cat = crate::workflow::catalogue::DispatchCatalogue::from_toml_str(include_str!(
-            "../../config/dispatch.toml"
-        ))
-        .unwrap();
-        let line = include_str!("../../config/kb-demo.jsonl")
-            .lines()
-            .next()
-            .unwrap();
-        let c: ItemContent = serde_json::from_str(line).unwrap();
-        let ed = Actor::new("ed", Role::KbEditor);
-        let at = china().with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
-        let id = {
-            let mut s = KbStore::open(&path, Synonyms::default()).unwrap();
-            let ev = decide(None, &ed, Command::Write(Box::new(c.clone())), at, &cat).unwrap();
-            let mut it = s.create(ev).unwrap();
-            for cmd in [
-                Command::Submit,
-                Command::Approve,
-                Command::Write(Box::new(c.clone())),
-            ] {
-                let ev = decide(Some(&it), &ed, cmd, at, &cat).unwrap();
-                s.append(&mut it, ev).unwrap();
-            }
-            it.id
-        };
-        let s = KbStore::open(&path, Synonyms::default()).unwrap();
-        let it = s.get(id).unwrap().unwrap();
-        assert_eq!((it.version(), it.served, it.history.len()), (2, Some(1), 4));
-        assert_eq!(s.version(id, 1).unwrap(), Some(c));
-        let hits = s
-            .search(&SearchQuery {
-                text: "停水通知".into(),
-                area: None,
-                category: None,
-                unit: None,
-                public_only: false,
-                include_not_in_force: false,
-                today: at.date_naive(),
-                limit: 5,
-            })
-            .unwrap();
-        assert_eq!(hits.first().map(|h| (h.id, h.version)), Some((id, 1)));
-    }
-
-    #[test]
-    fn gaps_citations_and_listings_survive_a_reopen_and_gaps_stop_at_their_limit() {
-        use crate::kb::usage::CiteKind;
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("kb.sqlite");
-        {
-            let mut s = KbStore::open(&path, Synonyms::default()).unwrap();
-            let at = "2026-03-02T09:00:00+08:00";
-            assert_eq!(
-                s.record_gap("电动车 上牌", false, at, 2).unwrap(),
-                GapKept::Counted { new: true }
-            );
-            assert_eq!(
-                s.record_gap("电动车 上牌", true, "2026-03-02T10:00:00+08:00", 2)
-                    .unwrap(),
-                GapKept::Counted { new: false }
-            );
-            s.record_gap("宠物 狂犬疫苗", true, at, 2).unwrap();
-            assert_eq!(s.record_gap("第三个", true, at, 2).unwrap(), GapKept::Full);
-            // A known gap is still counted when the store is full.
-            s.record_gap("宠物 狂犬疫苗", true, at, 2).unwrap();
-            let cite = [(7, 1, CiteKind::Answer), (8, 2, CiteKind::Reply)];
-            assert_eq!(s.record_citations("20260302-000001", &cite, at).unwrap(), 2);
-            // The same action retried counts once.
-            assert_eq!(s.record_citations("20260302-000001", &cite, at).unwrap(), 0);
-            s.record_citations("20260302-000002", &[(7, 1, CiteKind::Answer)], at)
-                .unwrap();
-            s.add_shown(&[(7, 3), (8, 1)]).unwrap();
-            s.add_shown(&[(8, 1)]).unwrap();
-        }
-        let s = KbStore::open(&path, Synonyms::default()).unwrap();
-        let gaps = s.gaps(10).unwrap();
-        let got: Vec<_> = gaps
-            .iter()
-            .map(|g| (g.query.as_str(), g.staff, g.public))
-            .collect();
-        // As often asked: the one asked last first.
-        assert_eq!(got, [("电动车 上牌", 1, 1), ("宠物 狂犬疫苗", 0, 2)]);
-        assert_eq!(gaps[0].last_at, "2026-03-02T10:00:00+08:00");
-        assert_eq!(gaps[0].first_at, "2026-03-02T09:00:00+08:00");
-        assert_eq!(s.gap_count().unwrap(), 2);
-        assert_eq!(s.citation_totals().unwrap(), (2, 1));
-        // Items 7 and 8 do not exist in this store: most_used lists stored items only.
-        assert!(s.most_used(10).unwrap().is_empty());
     }
 }

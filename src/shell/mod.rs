@@ -17,6 +17,7 @@ pub mod export_audit;
 pub mod http_serve;
 pub mod journal;
 pub mod kb_index;
+pub mod kb_rows;
 pub mod kb_service;
 pub mod kb_store;
 pub mod leadership;

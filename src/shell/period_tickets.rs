@@ -42,19 +42,6 @@ impl SqliteStore {
         })
     }
 
-    /// A migrated store in memory: the local tables beside a PostgreSQL store in tests.
-    pub fn open_memory() -> Result<Self, StoreError> {
-        let conn = rusqlite::Connection::open_in_memory().map_err(backend)?;
-        let mut s = Self {
-            conn,
-            path: std::path::PathBuf::from(":memory:"),
-            in_batch: false,
-            batch_lost: None,
-        };
-        s.migrate()?;
-        Ok(s)
-    }
-
     pub(crate) fn index_rows(
         &mut self,
         pick: &RowPick,

@@ -1,11 +1,13 @@
 //! The read audit (rule C16): one row per API answer that showed a citizen's whole number or
-//! name — who, which ticket, what, when — in the ticket database, written in the same store
-//! thread (and so committed) before the answer leaves; supervisors query it.
+//! name — who, which ticket, what, when — in the ticket database (SQLite's file or PostgreSQL,
+//! `store::pg_audits`), written in the same store thread (and so committed) before the answer
+//! leaves; supervisors query it.
 
 use chrono::{DateTime, FixedOffset};
 use rusqlite::params;
 use serde::Serialize;
 
+use crate::shell::store::Store;
 use crate::shell::ticket_store::SqliteStore;
 use crate::workflow::model::Actor;
 use crate::workflow::store::StoreError;
@@ -36,12 +38,24 @@ fn backend(e: rusqlite::Error) -> StoreError {
 
 /// Records that `actor` was shown `what` of `ticket` at `at`.
 pub fn record(
-    store: &mut SqliteStore,
+    store: &mut Store,
     actor: &Actor,
     ticket: &str,
     what: &str,
     at: DateTime<FixedOffset>,
 ) -> Result<(), StoreError> {
+    let store = match store {
+        Store::Sqlite(s) => s,
+        Store::Postgres { pg } => {
+            return pg.read_audit_record(
+                at.timestamp(),
+                &actor.user,
+                &actor.role.name(),
+                ticket,
+                what,
+            )
+        }
+    };
     store
         .connection()
         .prepare_cached(
@@ -51,7 +65,7 @@ pub fn record(
             s.execute(params![
                 at.timestamp(),
                 actor.user,
-                actor.role.name(),
+                &actor.role.name(),
                 ticket,
                 what
             ])
@@ -61,7 +75,14 @@ pub fn record(
 }
 
 /// The newest audited reads matching `q` (at most 1000).
-pub fn list(store: &mut SqliteStore, q: &AuditQuery) -> Result<Vec<AuditedRead>, StoreError> {
+pub fn list(store: &mut Store, q: &AuditQuery) -> Result<Vec<AuditedRead>, StoreError> {
+    match store {
+        Store::Sqlite(s) => list_sqlite(s, q),
+        Store::Postgres { pg } => pg.read_audit_list(q),
+    }
+}
+
+fn list_sqlite(store: &mut SqliteStore, q: &AuditQuery) -> Result<Vec<AuditedRead>, StoreError> {
     let china = crate::workflow::model::china();
     let mut stmt = store
         .connection()

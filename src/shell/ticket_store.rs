@@ -258,15 +258,6 @@ impl SqliteStore {
         }
     }
 
-    /// Abandons the group transaction (another part of the batch failed).
-    pub(crate) fn abort_batch(&mut self) {
-        self.in_batch = false;
-        self.batch_lost = None;
-        if !self.conn.is_autocommit() {
-            let _ = self.conn.execute_batch("ROLLBACK");
-        }
-    }
-
     /// One atomic write: a savepoint inside a batch, else its own durable transaction.
     fn write<R>(
         &mut self,

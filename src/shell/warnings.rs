@@ -1,8 +1,9 @@
 //! Runs the early-warning rules (`analytics::warnings`) and keeps what they raise: every
 //! `risk_interval` the requests received or changed lately are checked for risk words; every
 //! `scan_interval` the hot-spot, high-frequency and seasonal rules run over the periods they
-//! name. New warnings are committed to the `warnings` table (one row per key, so nothing is
-//! raised twice, across restarts too), counted for `/metrics` and pushed to the wallboard.
+//! name. New warnings are committed to the `warnings` table (SQLite's file or PostgreSQL,
+//! `store::pg_activity`; one row per key, so nothing is raised twice, across restarts and
+//! engines too), counted for `/metrics` and pushed to the wallboard.
 //! Decides nothing itself.
 
 use std::collections::HashMap;
@@ -17,7 +18,6 @@ use crate::analytics::trends::{china, RequestRow};
 use crate::analytics::warnings::{self, Warning, WarningRules, RULES};
 use crate::cti::tickets::TicketApi;
 use crate::shell::store::{RowPick, Store, StoreAt};
-use crate::shell::ticket_store::SqliteStore;
 use crate::workflow::store::{IndexRow, StoreError, TicketStore};
 use crate::workflow::ticket::Ticket;
 
@@ -172,12 +172,30 @@ pub fn data_since(store: &mut Store) -> Result<Option<DateTime<FixedOffset>>, St
 
 /// Keeps new warnings, all or none (a savepoint inside the worker's transaction); answers
 /// those that were new.
-pub fn keep(store: &mut SqliteStore, new: Vec<Warning>) -> Result<Vec<Warning>, StoreError> {
+pub fn keep(store: &mut Store, new: Vec<Warning>) -> Result<Vec<Warning>, StoreError> {
+    let store = match store {
+        Store::Sqlite(s) => s,
+        Store::Postgres { pg } => {
+            let rows = new
+                .iter()
+                .map(|w| {
+                    let body = serde_json::to_string(w).map_err(backend)?;
+                    Ok((w.key.clone(), w.kind.rule(), w.raised_at.timestamp(), body))
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            let fresh = pg.warnings_keep(&rows)?;
+            return Ok(new
+                .into_iter()
+                .zip(fresh)
+                .filter_map(|(w, f)| f.then_some(w))
+                .collect());
+        }
+    };
     store
         .connection()
         .execute_batch("SAVEPOINT keep_warnings")
         .map_err(backend)?;
-    match insert_new(store, new) {
+    match insert_new(store.connection(), new) {
         Ok(kept) => {
             store
                 .connection()
@@ -194,12 +212,11 @@ pub fn keep(store: &mut SqliteStore, new: Vec<Warning>) -> Result<Vec<Warning>, 
     }
 }
 
-fn insert_new(store: &mut SqliteStore, new: Vec<Warning>) -> Result<Vec<Warning>, StoreError> {
+fn insert_new(conn: &rusqlite::Connection, new: Vec<Warning>) -> Result<Vec<Warning>, StoreError> {
     let mut kept = Vec::new();
     for w in new {
         let body = serde_json::to_string(&w).map_err(backend)?;
-        let n = store
-            .connection()
+        let n = conn
             .prepare_cached(
                 "INSERT OR IGNORE INTO warnings (key, rule, raised_ts, body) VALUES (?1, ?2, ?3, ?4)",
             )
@@ -214,26 +231,27 @@ fn insert_new(store: &mut SqliteStore, new: Vec<Warning>) -> Result<Vec<Warning>
 
 /// The warnings raised in `[from, to)`, newest first, at most `limit`, optionally of one rule.
 pub fn list(
-    store: &mut SqliteStore,
+    store: &mut Store,
     from: DateTime<FixedOffset>,
     to: DateTime<FixedOffset>,
     rule: Option<&str>,
     limit: usize,
 ) -> Result<Vec<Warning>, StoreError> {
-    let bodies: Vec<String> = store
-        .connection()
-        .prepare_cached(
-            "SELECT body FROM warnings WHERE raised_ts >= ?1 AND raised_ts < ?2 \
-             AND (?3 IS NULL OR rule = ?3) ORDER BY raised_ts DESC, key LIMIT ?4",
-        )
-        .map_err(backend)?
-        .query_map(
-            params![from.timestamp(), to.timestamp(), rule, limit as i64],
-            |r| r.get(0),
-        )
-        .map_err(backend)?
-        .collect::<Result<_, _>>()
-        .map_err(backend)?;
+    let (from, to, limit) = (from.timestamp(), to.timestamp(), limit as i64);
+    let bodies: Vec<String> = match store {
+        Store::Postgres { pg } => pg.warnings_list(from, to, rule, limit)?,
+        Store::Sqlite(s) => s
+            .connection()
+            .prepare_cached(
+                "SELECT body FROM warnings WHERE raised_ts >= ?1 AND raised_ts < ?2 \
+                 AND (?3 IS NULL OR rule = ?3) ORDER BY raised_ts DESC, key LIMIT ?4",
+            )
+            .map_err(backend)?
+            .query_map(params![from, to, rule, limit], |r| r.get(0))
+            .map_err(backend)?
+            .collect::<Result<_, _>>()
+            .map_err(backend)?,
+    };
     Ok(bodies
         .iter()
         .filter_map(|b| serde_json::from_str(b).ok())
@@ -241,18 +259,18 @@ pub fn list(
 }
 
 /// The keys of the warnings raised since `since`.
-fn known_keys(
-    store: &mut SqliteStore,
-    since: DateTime<FixedOffset>,
-) -> Result<Vec<String>, StoreError> {
-    store
-        .connection()
-        .prepare_cached("SELECT key FROM warnings WHERE raised_ts >= ?1")
-        .map_err(backend)?
-        .query_map(params![since.timestamp()], |r| r.get(0))
-        .map_err(backend)?
-        .collect::<Result<_, _>>()
-        .map_err(backend)
+fn known_keys(store: &mut Store, since: DateTime<FixedOffset>) -> Result<Vec<String>, StoreError> {
+    match store {
+        Store::Postgres { pg } => pg.warnings_keys(since.timestamp()),
+        Store::Sqlite(s) => s
+            .connection()
+            .prepare_cached("SELECT key FROM warnings WHERE raised_ts >= ?1")
+            .map_err(backend)?
+            .query_map(params![since.timestamp()], |r| r.get(0))
+            .map_err(backend)?
+            .collect::<Result<_, _>>()
+            .map_err(backend),
+    }
 }
 
 /// The task: risk words every `risk_interval`, the other rules every `scan_interval`, on
@@ -368,11 +386,11 @@ async fn scan_pass(
             - chrono::Duration::from_std(rules.high_frequency_cooldown)
                 .unwrap_or(chrono::Duration::days(1));
         let known: std::collections::HashSet<String> =
-            known_keys(s.local(), now - chrono::Duration::days(400))?
+            known_keys(s, now - chrono::Duration::days(400))?
                 .into_iter()
                 .collect();
         let recent = list(
-            s.local(),
+            s,
             cool,
             now + chrono::Duration::minutes(1),
             Some("high_frequency"),
@@ -397,7 +415,7 @@ async fn scan_pass(
 async fn commit(tickets: &TicketApi, hub: &WarningsHub, new: Vec<Warning>) {
     match tickets
         .worker()
-        .call(move |s, _| keep(s.local(), new).map_err(Into::into))
+        .call(move |s, _| keep(s, new).map_err(Into::into))
         .await
     {
         Ok(kept) => {
@@ -423,7 +441,7 @@ async fn refresh_board(tickets: &TicketApi, hub: &WarningsHub) {
         .worker()
         .call(move |s, _| {
             list(
-                s.local(),
+                s,
                 now - chrono::Duration::days(1),
                 now + chrono::Duration::minutes(1),
                 None,
@@ -437,61 +455,5 @@ async fn refresh_board(tickets: &TicketApi, hub: &WarningsHub) {
             hub.board.send_replace(Arc::new(list));
         }
         Err(e) => tracing::warn!(error = %e, "the wallboard's warnings could not be read"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::analytics::warnings::WarningKind;
-    use crate::shell::ticket_store::Durability;
-
-    fn warning(key: &str, at: i64) -> Warning {
-        Warning {
-            key: key.into(),
-            raised_at: china()
-                .timestamp_opt(1_800_000_000 + at, 0)
-                .single()
-                .expect("time"),
-            kind: WarningKind::RiskWords {
-                groups: vec!["self_harm".into()],
-                words: vec!["轻生".into()],
-            },
-            requests: vec!["20270115-000001".into()],
-        }
-    }
-
-    #[test]
-    fn a_warning_is_kept_once_and_survives_reopening() {
-        let dir = tempfile::tempdir().expect("dir");
-        let path = dir.path().join("tickets.sqlite");
-        let mut s = SqliteStore::open(&path, Durability::Full).expect("store");
-        let kept = keep(
-            &mut s,
-            vec![warning("risk_words:a", 0), warning("risk_words:b", 10)],
-        )
-        .expect("keep");
-        assert_eq!(kept.len(), 2);
-        // The same key again (a rescan, a restart): not new, not kept twice.
-        let again = keep(&mut s, vec![warning("risk_words:a", 20)]).expect("keep");
-        assert!(again.is_empty());
-        drop(s);
-        let mut s = SqliteStore::open(&path, Durability::Full).expect("reopen");
-        let from = china()
-            .timestamp_opt(1_800_000_000 - 1, 0)
-            .single()
-            .expect("time");
-        let to = from + chrono::Duration::hours(1);
-        let all = list(&mut s, from, to, None, 10).expect("list");
-        let keys: Vec<&str> = all.iter().map(|w| w.key.as_str()).collect();
-        assert_eq!(keys, vec!["risk_words:b", "risk_words:a"], "newest first");
-        assert_eq!(
-            all[1],
-            warning("risk_words:a", 0),
-            "the first raise is kept"
-        );
-        assert!(list(&mut s, from, to, Some("hot_spot"), 10)
-            .expect("list")
-            .is_empty());
     }
 }

@@ -19,6 +19,7 @@ use std::path::Path;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
 use hotline::call::record::{CallOutcome, CallRecord, CallState, LiveCall};
 use hotline::shell::records::CallRecordLog;
+use hotline::shell::store::Store;
 use hotline::shell::ticket_store::{Durability, SqliteStore};
 use hotline::stats::activity::{ActivityKind, AgentActivity};
 use hotline::workflow::action::Action;
@@ -405,8 +406,10 @@ fn direct_close() -> Action {
 /// Writes the script into `data_dir` (before the engine starts on it).
 pub fn write(data_dir: &Path) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut store = SqliteStore::open(&data_dir.join("tickets.sqlite"), Durability::Full)
-        .expect("ticket store");
+    let mut store = Store::from(
+        SqliteStore::open(&data_dir.join("tickets.sqlite"), Durability::Full)
+            .expect("ticket store"),
+    );
     let facts: Vec<AgentActivity> = FACTS.iter().map(fact).collect();
     hotline::shell::agent_activity::insert(&mut store, &facts).expect("agent activity");
 
@@ -428,7 +431,7 @@ pub fn write(data_dir: &Path) {
     let when = |d: Day, t: &str| at(d, t).with_timezone(&china());
     // The engine opens a call's draft (as `sweep`, the system) when the agent answers; the
     // agent completes it: one ticket created by that agent.
-    let draft = |store: &mut SqliteStore, call: &str, d: Day, t: &str| -> TicketId {
+    let draft = |store: &mut Store, call: &str, d: Day, t: &str| -> TicketId {
         let c = CALLS
             .iter()
             .find(|c| c.id == call)
@@ -445,7 +448,7 @@ pub fn write(data_dir: &Path) {
             .expect("draft")
             .id
     };
-    let act = |store: &mut SqliteStore, id: &TicketId, who: &Actor, a: &Action, d, t| {
+    let act = |store: &mut Store, id: &TicketId, who: &Actor, a: &Action, d, t| {
         wf.act(store, id, None, who, a, when(d, t))
             .unwrap_or_else(|e| panic!("{a:?} on {id:?}: {e}"));
     };

@@ -1,14 +1,21 @@
 //! One store interface, two backends (issue 19): the tickets (their events, index rows, unit
-//! visibility, emergency linkages) live in SQLite under `data_dir` on one machine, or in the
-//! PostgreSQL server of `[storage] url` that two engines share. The ticket thread
-//! (`shell::ticket_worker`) owns a [`Store`]; the workflow core sees only [`TicketStore`].
-//!
-//! The tables not moved to PostgreSQL yet (the read, monitoring and export audits, agent
-//! activity, warnings) stay in `data_dir/tickets.sqlite` on either backend: [`Store::local`]
-//! is that file, written in the same batch as the tickets (its commit follows PostgreSQL's).
-//! `docs/DEPLOY.md` ("what lives where") lists them. Makes no business decision.
+//! visibility, emergency linkages), the read, monitoring and export audits, agent activity
+//! and the early warnings live in SQLite under `data_dir` on one machine, or all in the
+//! PostgreSQL server of `[storage] url` that two engines share (nothing of them stays in
+//! `data_dir/tickets.sqlite` then, so a second engine sees every row). The ticket thread
+//! (`shell::ticket_worker`) owns a [`Store`]; the workflow core sees only [`TicketStore`];
+//! the audit, activity and warning modules take a [`Store`] and send each backend its SQL
+//! (PostgreSQL's in `pg_audits.rs` and `pg_activity.rs`). The knowledge base is the other
+//! store on the same two backends (`shell::kb_store` over `kb.sqlite` or `pg_kb.rs`, its own
+//! session, since it runs beside the ticket thread). `docs/DEPLOY.md` ("what lives where")
+//! lists what still stays per machine (files: attachments' bytes, recordings, the portal
+//! key). The call records and the call journal are shared through `pg_calls` (a writer task
+//! beside the engine, and the takeover's reads). Makes no business decision.
 
+mod pg_activity;
+mod pg_audits;
 pub mod pg_calls;
+mod pg_kb;
 mod pg_reads;
 pub mod pg_tickets;
 pub mod postgres;
@@ -55,44 +62,48 @@ impl StoreAt {
         }
     }
 
-    /// The ticket database file (the whole store on SQLite; the local tables on PostgreSQL).
+    /// The ticket database file (the whole store on SQLite; unused on PostgreSQL).
     pub fn sqlite_path(&self) -> PathBuf {
         self.data_dir.join("tickets.sqlite")
     }
 
     /// Opens (creating and migrating) the store the ticket thread writes.
     pub fn open(&self, durability: Durability) -> Result<Store, StoreError> {
-        let local = SqliteStore::open(&self.sqlite_path(), durability)?;
         Ok(match &self.postgres {
-            None => Store::Sqlite(local),
+            None => Store::Sqlite(SqliteStore::open(&self.sqlite_path(), durability)?),
             Some(url) => Store::Postgres {
                 pg: Box::new(PgStore::open(url)?),
-                local,
             },
         })
     }
 
     /// A reader beside the ticket thread, for reports over long periods.
     pub fn open_reader(&self) -> Result<Store, StoreError> {
-        let local = SqliteStore::open_reader(&self.data_dir)?;
         Ok(match &self.postgres {
-            None => Store::Sqlite(local),
+            None => Store::Sqlite(SqliteStore::open_reader(&self.data_dir)?),
             Some(url) => Store::Postgres {
                 pg: Box::new(PgStore::open_unmigrated(url)?),
-                local,
             },
         })
     }
+}
+
+macro_rules! both {
+    ($self:ident, $s:ident => $e:expr) => {
+        match $self {
+            Store::Sqlite($s) => $e,
+            Store::Postgres { pg: $s, .. } => $e,
+        }
+    };
 }
 
 /// The ticket store on one backend or the other.
 #[derive(Debug)]
 pub enum Store {
     Sqlite(SqliteStore),
-    /// Tickets in PostgreSQL; the tables not moved yet in `local`.
+    /// Every durable table in PostgreSQL.
     Postgres {
         pg: Box<PgStore>,
-        local: SqliteStore,
     },
 }
 
@@ -103,19 +114,10 @@ impl From<SqliteStore> for Store {
 }
 
 impl Store {
-    /// Tickets in `pg`, the local tables in memory (tests and benches of the ticket tables).
+    /// A store over an open PostgreSQL session (tests and benches).
     pub fn postgres_only(pg: PgStore) -> Result<Self, StoreError> {
-        Ok(Store::Postgres {
-            pg: Box::new(pg),
-            local: SqliteStore::open_memory()?,
-        })
+        Ok(Store::Postgres { pg: Box::new(pg) })
     }
-}
-
-/// Where a group transaction began, per backend.
-struct Marks {
-    main: u64,
-    local: Option<u64>,
 }
 
 /// Which tickets a period's analysis reads ([`Store::index_rows`]).
@@ -131,11 +133,11 @@ pub enum RowPick {
 pub type TallyRow = (Option<String>, i64, i64);
 
 impl Store {
-    /// The SQLite file of the tables that are not on PostgreSQL (all of them on SQLite).
-    pub fn local(&mut self) -> &mut SqliteStore {
+    /// The SQLite store, when that is the backend (tests that cap its file).
+    pub fn sqlite(&mut self) -> Option<&mut SqliteStore> {
         match self {
-            Store::Sqlite(s) => s,
-            Store::Postgres { local, .. } => local,
+            Store::Sqlite(s) => Some(s),
+            Store::Postgres { .. } => None,
         }
     }
 
@@ -147,8 +149,8 @@ impl Store {
         }
     }
 
-    /// Runs `f` with every write in one transaction per backend (group commit), committed
-    /// once at the end: PostgreSQL first, then the local file. `f`'s answer comes back even
+    /// Runs `f` with every write in one transaction (group commit), committed once at the
+    /// end. `f`'s answer comes back even
     /// when nothing was kept, with whether anything was written and committed.
     pub(crate) fn batch_all<R>(
         &mut self,
@@ -168,53 +170,19 @@ impl Store {
         (r, self.end_batch(marks))
     }
 
-    /// Runs `f` in one transaction per backend, committed once (benches, bulk loads).
+    /// Runs `f` in one transaction, committed once (benches, bulk loads).
     pub fn batch<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> Result<R, StoreError> {
         let marks = self.begin_batch()?;
         let r = f(self);
         self.end_batch(marks).map(|_| r)
     }
 
-    fn begin_batch(&mut self) -> Result<Marks, StoreError> {
-        match self {
-            Store::Sqlite(s) => Ok(Marks {
-                main: s.begin_batch()?,
-                local: None,
-            }),
-            Store::Postgres { pg, local } => {
-                let main = pg.begin_batch()?;
-                let local = match local.begin_batch() {
-                    Ok(b) => Some(b),
-                    Err(e) => {
-                        // The local tables' writes then commit on their own.
-                        tracing::warn!(error = %e, "local store: no group transaction");
-                        None
-                    }
-                };
-                Ok(Marks { main, local })
-            }
-        }
+    fn begin_batch(&mut self) -> Result<u64, StoreError> {
+        both!(self, s => s.begin_batch())
     }
 
-    fn end_batch(&mut self, marks: Marks) -> Result<bool, StoreError> {
-        match self {
-            Store::Sqlite(s) => s.end_batch(marks.main),
-            Store::Postgres { pg, local } => {
-                let pg_wrote = match pg.end_batch(marks.main) {
-                    Ok(w) => w,
-                    Err(e) => {
-                        if marks.local.is_some() {
-                            local.abort_batch();
-                        }
-                        return Err(e);
-                    }
-                };
-                match marks.local {
-                    Some(b) => local.end_batch(b).map(|w| w || pg_wrote),
-                    None => Ok(pg_wrote),
-                }
-            }
-        }
+    fn end_batch(&mut self, mark: u64) -> Result<bool, StoreError> {
+        both!(self, s => s.end_batch(mark))
     }
 
     /// Index rows (as stored JSON) of a period's tickets, at most `limit`.
@@ -245,15 +213,6 @@ impl Store {
             Store::Postgres { pg, .. } => pg.agent_tally(from, to, lowest_id),
         }
     }
-}
-
-macro_rules! both {
-    ($self:ident, $s:ident => $e:expr) => {
-        match $self {
-            Store::Sqlite($s) => $e,
-            Store::Postgres { pg: $s, .. } => $e,
-        }
-    };
 }
 
 impl TicketStore for Store {

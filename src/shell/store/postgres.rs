@@ -22,6 +22,10 @@ use crate::workflow::store::StoreError;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_tickets.sql"),
     include_str!("../migrations/postgres/0002_calls.sql"),
+    include_str!("../migrations/postgres/0003_audits.sql"),
+    include_str!("../migrations/postgres/0004_agent_activity.sql"),
+    include_str!("../migrations/postgres/0005_warnings.sql"),
+    include_str!("../migrations/postgres/0006_kb.sql"),
 ];
 
 /// The advisory-lock key migrations hold ("hotline" + 0x01): two engines starting together
