@@ -44,6 +44,8 @@ mod tests;
 pub mod timing;
 mod webrtc_leg;
 #[cfg(test)]
+mod webrtc_party_tests;
+#[cfg(test)]
 mod webrtc_tests;
 mod whisper;
 
@@ -63,10 +65,18 @@ pub enum MediaEvent {
     /// A browser agent's WebRTC leg failed (DTLS refused, ICE lost, its port not
     /// openable): the agent's leg ends, with `reason` in the call record.
     AgentLegFailed { call: CallId, reason: String },
-    /// A browser agent leg's answer to its re-offer (`MediaCommand::WebRtcReoffer`): our SDP
+    /// The same for a browser that is one more party of a mixing call: the engine takes
+    /// that party off the call (or, for the party carrying the call, ends it).
+    PartyLegFailed {
+        call: CallId,
+        party: PartyId,
+        reason: String,
+    },
+    /// A browser leg's answer to its re-offer (`MediaCommand::WebRtcReoffer`): our SDP
     /// and whether the browser holds the call, or why it was refused.
     WebRtcReanswer {
         call: CallId,
+        party: PartyId,
         answer: Result<(String, bool), String>,
     },
     /// A conference party's RTP port could not be opened: that party is taken off the call,
@@ -201,8 +211,9 @@ struct Stream {
     reason_jobs: Vec<JoinHandle<()>>,
     /// The last item of the current play list and the engine's token for it.
     pending: Option<(crate::media::player::PlayId, u64)>,
-    /// When the agent is in a browser: its WebRTC leg (the `agent` side holds its socket).
-    webrtc: Option<webrtc_leg::WebRtcAgent>,
+    /// The WebRTC legs of the parties that are browsers (the agent's, [`PartyId::AGENT`],
+    /// and extra parties'); their [`AgentSide`] (in `agent` or `parties`) holds the socket.
+    webrtc: Vec<(PartyId, webrtc_leg::WebRtcAgent)>,
 
     /// The caller leg's place in the task's poller.
     receiver: LegHandle,
@@ -401,7 +412,8 @@ impl Worker {
         let counters = &self.counters;
         let mut to_browser = false;
         while let Some((to, bytes)) = bridged.core.poll_transmit() {
-            if let (Side::Agent, Some(w)) = (to, s.webrtc.as_mut()) {
+            let browser = s.webrtc.iter_mut().find(|(p, _)| *p == PartyId::AGENT);
+            if let (Side::Agent, Some((_, w))) = (to, browser) {
                 // A browser agent: the leg encrypts (and transcodes) what the bridge sends.
                 w.leg.send_rtp(bytes, now);
                 counters.to_agents.fetch_add(1, Ordering::Relaxed);
@@ -479,7 +491,7 @@ impl Worker {
             Command::Prompts(prompts) => self.prompts = prompts,
             Command::OpenWebRtcAgent { call, port, leg } => {
                 self.end_whisper(call);
-                self.open_webrtc_agent(call, port, leg)
+                self.open_webrtc(call, PartyId::AGENT, port, leg)
             }
             #[cfg(test)]
             Command::Stall { stalled, gate } => {
@@ -569,13 +581,23 @@ impl Worker {
             // The engine task's (`send`): bound there, or turned into `OpenWebRtcAgent`.
             Command::Engine(MediaCommand::Reserve { .. })
             | Command::Engine(MediaCommand::ReserveLeg { .. }) => {}
-            Command::Engine(MediaCommand::WebRtcReoffer { call, offer }) => {
-                self.webrtc_reoffer(call, &offer)
+            Command::Engine(MediaCommand::WebRtcReoffer { call, party, offer }) => {
+                self.webrtc_reoffer(call, party, &offer)
             }
             Command::Engine(MediaCommand::OpenWebRtcAgent { call, port, leg }) => {
                 if let Some(leg) = leg.take() {
                     self.end_whisper(call);
-                    self.open_webrtc_agent(call, port, leg)
+                    self.open_webrtc(call, PartyId::AGENT, port, leg)
+                }
+            }
+            Command::Engine(MediaCommand::OpenWebRtcParty {
+                call,
+                party,
+                port,
+                leg,
+            }) => {
+                if let Some(leg) = leg.take() {
+                    self.open_webrtc(call, party, port, leg)
                 }
             }
             Command::Engine(MediaCommand::OpenParty {
@@ -723,7 +745,7 @@ impl Worker {
                 robot: None,
                 reason_jobs: Vec::new(),
                 pending: None,
-                webrtc: None,
+                webrtc: Vec::new(),
                 receiver,
             },
         );

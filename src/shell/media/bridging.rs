@@ -64,7 +64,8 @@ impl Worker {
             agent.receiver.abort();
         }
         // A browser agent's WebRTC leg goes with its socket.
-        s.webrtc = None;
+        s.webrtc
+            .retain(|(p, _)| *p != crate::media::mixer::PartyId::AGENT);
         if let Some(b) = s.bridged.as_mut() {
             b.core.detach_agent();
         }
