@@ -6,6 +6,8 @@
 //! events or in-band tones into key presses for the engine, and hands a bridged or mixing
 //! call's packets straight to its core by [`PartyId`]. A connected call runs on the two-party [`Bridge`](crate::media::bridge::Bridge) until the
 //! call room first mixes it; from then on on the conference [`Mixer`] ([`conference`]).
+//! Any leg but the caller's may be a browser's WebRTC leg (`webrtc_leg`): the agent's or
+//! an extra party's, decrypted into and encrypted out of the same bridge or mixer.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -12,7 +12,7 @@ use crate::media::mixer::PartyId;
 use crate::sip::message::{Method, Request};
 
 /// A browser phone on WebSocket connection `id`, registering as `user` with digest.
-fn register_ws(sim: &mut Sim, user: &str, password: &str, id: u64) -> Peer {
+pub(super) fn register_ws(sim: &mut Sim, user: &str, password: &str, id: u64) -> Peer {
     let phone = Peer {
         addr: format!("127.0.0.1:{}", 41000 + id).parse().unwrap(),
         link: Link::Ws { id, secure: true },
@@ -41,7 +41,7 @@ fn register_ws(sim: &mut Sim, user: &str, password: &str, id: u64) -> Peer {
 
 /// The browser answers the party INVITE it was sent with its WebRTC answer: the leg opens
 /// as media party `party` (its offer was WebRTC, its socket bound before the INVITE).
-fn browser_answers(sim: &mut Sim, browser: Peer, party: u8) -> Request {
+pub(super) fn browser_answers(sim: &mut Sim, browser: Peer, party: u8) -> Request {
     let invite = last_request_to(sim, browser, "INVITE");
     let offer = String::from_utf8(invite.body.to_vec()).expect("utf-8 SDP");
     assert!(offer.contains("a=fingerprint:"), "a WebRTC offer: {offer}");
@@ -309,4 +309,66 @@ fn an_unusable_browser_party_answer_is_hung_up_and_the_consultation_ends() {
         "1002 is free again"
     );
     assert!(sim.engine.browser.parties.is_empty());
+}
+
+/// A call already in the mixer (a supervisor listened, then left: the call stays mixed) is
+/// transferred to a queue whose next agent is a browser: its WebRTC leg joins the mixer as
+/// the call's new agent party (before, it was hung up).
+#[test]
+fn a_browser_agent_answering_a_transferred_mixing_call_joins_the_mixer() {
+    let mut sim = Sim::new();
+    let phone = register_agent(&mut sim);
+    connect_agent(&mut sim, phone);
+    let call = sim.call_id();
+    let desk = super::agents::register_phone(&mut sim, "9001", "demo-supervisor", 5081);
+    let sup = sim
+        .engine
+        .monitor(call, "supervisor", MonitorMode::Listen, sim.now)
+        .expect("the supervisor listens");
+    sim.drain();
+    super::conference::answers(&mut sim, desk, 7600, "sup1");
+    sim.engine.drop_party(call, sup, sim.now).expect("stop");
+    sim.drain();
+    let browser = register_ws(&mut sim, "1002", "demo-1002", 8);
+    sim.engine
+        .set_agent_state("1002", crate::acd::model::StateRequest::Ready, sim.now)
+        .expect("ready");
+    sim.drain();
+    sim.engine
+        .transfer(call, "general", sim.now)
+        .expect("transferred");
+    sim.drain();
+    last_request_to(&sim, phone, "BYE");
+    let invite = last_request_to(&sim, browser, "INVITE");
+    let offer = String::from_utf8(invite.body.to_vec()).expect("utf-8 SDP");
+    assert!(offer.contains("a=fingerprint:"), "{offer}");
+    let answer = browser_answer(&offer, sim.now);
+    answer_with(&mut sim, browser, &invite, answer);
+    let live = &sim.engine.live_calls()[0];
+    assert_eq!(live.agent.as_deref(), Some("1002"));
+    assert_eq!(live.state, CallState::Talking);
+    let agent_party = sim.media.iter().rev().find_map(|m| match m {
+        MediaCommand::OpenWebRtcParty { call: c, party, .. } if *c == call => Some(party.0),
+        _ => None,
+    });
+    let agent_party = agent_party.expect("the browser's leg joins the mixer");
+    assert!(agent_party > sup, "a new party number: {agent_party}");
+    assert!(
+        !sim.media
+            .iter()
+            .any(|m| matches!(m, MediaCommand::OpenWebRtcAgent { .. })),
+        "not a two-party leg"
+    );
+    assert_eq!(
+        last_mix(&sim),
+        vec![(0, vec![agent_party]), (agent_party, vec![0])]
+    );
+    // The browser leg failing ends the call like an agent's (it carries the call now).
+    sim.engine
+        .handle_party_leg_failed(call, PartyId(agent_party), "DTLS refused", sim.now);
+    sim.drain();
+    last_request_to(&sim, browser, "BYE");
+    super::liveness::answer_bye(&mut sim);
+    let record = sim.records.last().expect("the record");
+    assert_eq!(record.agent_media_failure.as_deref(), Some("DTLS refused"));
 }
