@@ -130,11 +130,11 @@ pub struct MediaCounters {
     pub recording: Arc<RecordingCounters>,
     /// Tick lateness and packet delays (where a late frame is lost).
     pub timing: timing::MediaTiming,
-    /// Browser agent legs (ICE, DTLS-SRTP).
+    /// Browser legs, agents' and extra parties' (ICE, DTLS-SRTP).
     pub webrtc: WebRtcCounters,
 }
 
-/// Browser agent legs over all media tasks.
+/// Browser legs (agents' and extra parties') over all media tasks.
 #[derive(Debug, Default)]
 pub struct WebRtcCounters {
     /// Legs opened.
