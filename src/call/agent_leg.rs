@@ -529,51 +529,8 @@ impl CallEngine {
         let agent_party = call.conference.agent_party;
         let held = call.on_hold;
         match open {
-            Some(MediaCommand::OpenAgent {
-                call: id,
-                port,
-                remote,
-                codec,
-                telephone_event,
-            }) if mixing => {
-                // The call's media is in the mixer: the next agent is one more party.
-                self.out.push_back(Output::Media(MediaCommand::OpenParty {
-                    call: id,
-                    party: agent_party,
-                    port,
-                    remote,
-                    codec,
-                    telephone_event,
-                }));
-                if !held {
-                    self.out.push_back(Output::Media(MediaCommand::Hold {
-                        call: id,
-                        prompt: None,
-                    }));
-                }
-                self.remix(id);
-            }
-            Some(MediaCommand::OpenWebRtcAgent {
-                call: id,
-                port,
-                leg,
-            }) if mixing => {
-                // A browser as the next agent of a mixing call: one more party of the mixer.
-                self.out
-                    .push_back(Output::Media(MediaCommand::OpenWebRtcParty {
-                        call: id,
-                        party: agent_party,
-                        port,
-                        leg,
-                    }));
-                if !held {
-                    self.out.push_back(Output::Media(MediaCommand::Hold {
-                        call: id,
-                        prompt: None,
-                    }));
-                }
-                self.remix(id);
-            }
+            // The call's media is in the mixer: the next agent is one more party.
+            Some(cmd) if mixing => self.agent_joins_mixer(id, cmd, agent_party, held),
             Some(cmd) => {
                 self.out.push_back(Output::Media(cmd));
                 self.out.push_back(Output::Media(MediaCommand::Bridge {

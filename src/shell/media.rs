@@ -22,7 +22,6 @@ use crate::call::engine::MediaCommand;
 use crate::call::session::CallId;
 use crate::media::bridge::LegMedia;
 use crate::media::codec::Codec;
-use crate::media::dtmf::Digit;
 use crate::media::mixer::{Mixer, PartyId};
 use crate::media::pacer::{Pacer, StreamId};
 use crate::media::player::{Player, PlayerEvent};
@@ -556,21 +555,7 @@ impl Worker {
             ),
             Command::Engine(MediaCommand::Unbridge { call }) => self.unbridge(call),
             Command::Engine(MediaCommand::SendDigit { call, digit }) => {
-                let Some(s) = self.calls.get_mut(&call) else {
-                    return;
-                };
-                if let (Some(m), Some(d)) = (s.mixed.as_mut(), Digit::from_char(digit)) {
-                    if !m.core.send_digit(d, clock::now()) {
-                        tracing::debug!(%call, %digit, "key not regenerated (passed through, or no telephone-event)");
-                    }
-                }
-                let bridged = s.bridged.as_mut();
-                if let (Some(b), Some(d)) = (bridged, Digit::from_char(digit)) {
-                    // The core skips a key that already went through as the caller's event.
-                    if !b.core.send_digit(d, clock::now()) {
-                        tracing::debug!(%call, %digit, "key not regenerated (passed through, or no telephone-event)");
-                    }
-                }
+                self.send_digit(call, digit)
             }
             Command::Engine(MediaCommand::Close { call }) => self.close(call),
             Command::Engine(MediaCommand::RecordRobot { call, recording }) => {
@@ -684,20 +669,6 @@ impl Worker {
                 };
                 let _ = self.to_engine.send(failed);
                 None
-            }
-        }
-    }
-
-    /// A leg's source address latched (or relatched): what goes to it goes there now.
-    fn set_remote(&mut self, call: CallId, party: PartyId, addr: SocketAddr) {
-        if let Some(s) = self.calls.get_mut(&call) {
-            match party {
-                PartyId::CALLER => s.remote = Some(addr),
-                _ => {
-                    if let Some(a) = s.leg_mut(party) {
-                        a.remote = addr;
-                    }
-                }
             }
         }
     }

@@ -142,4 +142,26 @@ impl Worker {
         ));
         s.bridged_flag.store(true, Ordering::Relaxed);
     }
+
+    /// A key the caller pressed, regenerated as RFC 4733 towards the agent (bridged) or every
+    /// party that hears the caller (mixing).
+    pub(super) fn send_digit(&mut self, call: CallId, digit: char) {
+        let Some(s) = self.calls.get_mut(&call) else {
+            return;
+        };
+        let Some(d) = crate::media::dtmf::Digit::from_char(digit) else {
+            return;
+        };
+        if let Some(m) = s.mixed.as_mut() {
+            if !m.core.send_digit(d, clock::now()) {
+                tracing::debug!(%call, %digit, "key not regenerated (passed through, or no telephone-event)");
+            }
+        }
+        if let Some(b) = s.bridged.as_mut() {
+            // The core skips a key that already went through as the caller's event.
+            if !b.core.send_digit(d, clock::now()) {
+                tracing::debug!(%call, %digit, "key not regenerated (passed through, or no telephone-event)");
+            }
+        }
+    }
 }

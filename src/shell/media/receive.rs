@@ -292,6 +292,20 @@ impl Worker {
         }
     }
 
+    /// A leg's source address latched (or relatched): what goes to it goes there now.
+    fn set_remote(&mut self, call: CallId, party: PartyId, addr: std::net::SocketAddr) {
+        if let Some(s) = self.calls.get_mut(&call) {
+            match party {
+                PartyId::CALLER => s.remote = Some(addr),
+                _ => {
+                    if let Some(a) = s.leg_mut(party) {
+                        a.remote = addr;
+                    }
+                }
+            }
+        }
+    }
+
     /// Starts receiving a leg's RTP on this task.
     pub(super) fn receive_rtp(
         &mut self,
