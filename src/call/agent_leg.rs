@@ -301,14 +301,20 @@ impl CallEngine {
             return Err(LegStartError::NoPort);
         };
         let peer = target.peer;
-        // A browser agent's leg is WebRTC (`browser_leg`); extra parties stay plain RTP.
-        let offer = match slot {
+        // A browser's leg is WebRTC, the agent's (`browser_leg`) or a party's
+        // (`browser_party`).
+        let offer = match &slot {
             LegSlot::Agent => self.browser_offer(id, peer, port, now)?,
-            LegSlot::Party { .. } => None,
+            LegSlot::Party { id: pid, .. } => {
+                self.browser_party_offer(id, *pid, peer, port, now)?
+            }
         };
         let Some((invite, key, _)) = self.place_invite(id, &target, port, &call_name, offer, now)
         else {
-            self.drop_browser_offer(id);
+            match &slot {
+                LegSlot::Agent => self.drop_browser_offer(id),
+                LegSlot::Party { id: pid, .. } => self.drop_browser_party(id, *pid),
+            }
             return Err(LegStartError::NotSent);
         };
         let leg = AgentLeg {
@@ -523,36 +529,8 @@ impl CallEngine {
         let agent_party = call.conference.agent_party;
         let held = call.on_hold;
         match open {
-            Some(MediaCommand::OpenAgent {
-                call: id,
-                port,
-                remote,
-                codec,
-                telephone_event,
-            }) if mixing => {
-                // The call's media is in the mixer: the next agent is one more party.
-                self.out.push_back(Output::Media(MediaCommand::OpenParty {
-                    call: id,
-                    party: agent_party,
-                    port,
-                    remote,
-                    codec,
-                    telephone_event,
-                }));
-                if !held {
-                    self.out.push_back(Output::Media(MediaCommand::Hold {
-                        call: id,
-                        prompt: None,
-                    }));
-                }
-                self.remix(id);
-            }
-            Some(MediaCommand::OpenWebRtcAgent { .. }) if mixing => {
-                // A browser as one more party of the mixer is not built yet: it is hung up
-                // rather than left connected and silent.
-                tracing::warn!(call = %id, "a browser agent cannot join a mixing call yet: hanging up its leg");
-                self.end_agent_leg(id, now);
-            }
+            // The call's media is in the mixer: the next agent is one more party.
+            Some(cmd) if mixing => self.agent_joins_mixer(id, cmd, agent_party, held),
             Some(cmd) => {
                 self.out.push_back(Output::Media(cmd));
                 self.out.push_back(Output::Media(MediaCommand::Bridge {

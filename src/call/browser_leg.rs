@@ -24,6 +24,7 @@ use crate::call::engine::Link;
 use crate::call::engine::{CallEngine, MediaCommand, Output, Peer};
 use crate::call::output::WebRtcHandoff;
 use crate::call::session::CallId;
+use crate::media::mixer::PartyId;
 use crate::media::webrtc::WebRtcLeg;
 use crate::sip::dialog::ViaSpec;
 use crate::sip::message::{MediaType, Method, Request, Response, TransactionKey};
@@ -33,16 +34,20 @@ use crate::sip::message::{MediaType, Method, Request, Response, TransactionKey};
 #[derive(Debug, Default)]
 pub(crate) struct BrowserLegs {
     pub(crate) pending: HashMap<CallId, (u16, WebRtcLeg)>,
+    /// The same for extra parties whose phone is a browser (`call::browser_party`).
+    pub(crate) parties: HashMap<(CallId, PartyId), (u16, WebRtcLeg)>,
     failures: HashMap<CallId, String>,
-    /// A browser's re-INVITE waiting for the media shell's answer.
-    reoffers: HashMap<CallId, (TransactionKey, Request)>,
+    /// A browser's re-INVITE waiting for the media shell's answer, by the media party whose
+    /// leg it is for (the agent's or a conference party's).
+    pub(crate) reoffers: HashMap<(CallId, PartyId), (TransactionKey, Request)>,
 }
 
 impl BrowserLegs {
     /// Why the call's browser leg failed, taken for its record.
     pub(crate) fn take_failure(&mut self, id: CallId) -> Option<String> {
         self.pending.remove(&id);
-        self.reoffers.remove(&id);
+        self.parties.retain(|(c, _), _| *c != id);
+        self.reoffers.retain(|(c, _), _| *c != id);
         self.failures.remove(&id)
     }
 }
@@ -239,15 +244,25 @@ impl CallEngine {
         key: &TransactionKey,
         now: Instant,
     ) -> bool {
-        let browser = self
-            .calls
-            .get(&id)
-            .and_then(|c| c.agent_leg.as_ref())
-            .is_some_and(|l| is_browser(l.peer));
-        if !browser {
+        let Some(call) = self.calls.get(&id) else {
             return false;
-        }
-        if self.browser.reoffers.contains_key(&id) {
+        };
+        let browser = call.agent_leg.as_ref().is_some_and(|l| is_browser(l.peer));
+        let party = call.conference.agent_party;
+        browser && self.webrtc_reoffer(id, party, req, key, now)
+    }
+
+    /// Hands a browser's re-offer to its leg (media party `party`) on the media shell;
+    /// always `true` (the request is answered now or when the shell answers).
+    pub(crate) fn webrtc_reoffer(
+        &mut self,
+        id: CallId,
+        party: PartyId,
+        req: &Request,
+        key: &TransactionKey,
+        now: Instant,
+    ) -> bool {
+        if self.browser.reoffers.contains_key(&(id, party)) {
             // RFC 3261 §14.2: one offer at a time.
             self.respond_status(key, req, 491, now);
             return true;
@@ -256,36 +271,47 @@ impl CallEngine {
             self.respond_status(key, req, 488, now);
             return true;
         };
-        self.browser.reoffers.insert(id, (key.clone(), req.clone()));
+        self.browser
+            .reoffers
+            .insert((id, party), (key.clone(), req.clone()));
         self.out
             .push_back(Output::Media(MediaCommand::WebRtcReoffer {
                 call: id,
+                party,
                 offer,
             }));
         true
     }
 
-    /// The media shell's answer to a browser's re-INVITE: 200 with it (and the caller held
-    /// or back, as the browser said), or 488 when the leg could not take the offer.
+    /// The media shell's answer to a browser's re-INVITE on party `party`'s leg: 200 with it
+    /// (and, for the agent's leg, the caller held or back, as the browser said; a party's
+    /// hold is its own business), or 488 when the leg could not take the offer.
     pub fn handle_webrtc_reanswer(
         &mut self,
         id: CallId,
+        party: PartyId,
         answer: Result<(String, bool), String>,
         now: Instant,
     ) {
-        let Some((key, req)) = self.browser.reoffers.remove(&id) else {
+        let Some((key, req)) = self.browser.reoffers.remove(&(id, party)) else {
             return;
         };
+        let agents = self
+            .calls
+            .get(&id)
+            .is_some_and(|c| c.conference.agent_party == party);
         match answer {
             Ok((sdp, held)) => {
                 let resp = Response::for_request(&req, 200, "OK")
                     .with_body(MediaType::new("application", "sdp"), sdp);
                 self.respond(&key, resp, now);
-                tracing::info!(call = %id, on_hold = held, "browser agent re-INVITE");
-                self.set_caller_held(id, held);
+                tracing::info!(call = %id, party = party.0, on_hold = held, "browser re-INVITE");
+                if agents {
+                    self.set_caller_held(id, held);
+                }
             }
             Err(why) => {
-                tracing::warn!(call = %id, %why, "browser agent's re-INVITE refused");
+                tracing::warn!(call = %id, party = party.0, %why, "browser's re-INVITE refused");
                 let mut resp = Response::for_request(&req, 488, "Not Acceptable Here");
                 resp.headers
                     .push("Warning", &format!("304 hotline \"{why}\""));

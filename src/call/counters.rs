@@ -118,9 +118,6 @@ pub struct EngineCounters {
     pub webrtc_answers_refused: u64,
     /// Browser agents' legs that failed once running (DTLS refused, ICE lost): the call ended.
     pub webrtc_legs_failed: u64,
-    /// Consults, conferences and monitoring refused because the party's phone is a browser
-    /// (extra parties' legs are plain RTP only).
-    pub browser_parties_refused: u64,
     /// Finished calls, indexed like [`CallOutcome::ALL`].
     pub outcomes: [u64; CallOutcome::ALL.len()],
     /// Outbound tries ended at the trunk's digest authentication.

@@ -164,6 +164,49 @@ impl CallEngine {
         self.drain_acd(now);
     }
 
+    /// The next agent of a call whose media is in the mixer (after a transfer) joins it as
+    /// party `party`: its leg (plain RTP, or a browser's WebRTC) opens as one more party
+    /// instead of the two-party agent leg, and the caller comes back into the mix.
+    pub(crate) fn agent_joins_mixer(
+        &mut self,
+        id: CallId,
+        open: MediaCommand,
+        party: PartyId,
+        held: bool,
+    ) {
+        let open = match open {
+            MediaCommand::OpenAgent {
+                call,
+                port,
+                remote,
+                codec,
+                telephone_event,
+            } => MediaCommand::OpenParty {
+                call,
+                party,
+                port,
+                remote,
+                codec,
+                telephone_event,
+            },
+            MediaCommand::OpenWebRtcAgent { call, port, leg } => MediaCommand::OpenWebRtcParty {
+                call,
+                party,
+                port,
+                leg,
+            },
+            other => other,
+        };
+        self.out.push_back(Output::Media(open));
+        if !held {
+            self.out.push_back(Output::Media(MediaCommand::Hold {
+                call: id,
+                prompt: None,
+            }));
+        }
+        self.remix(id);
+    }
+
     /// The first party still talking who could carry the call on without the agent.
     pub(crate) fn successor(&self, id: CallId) -> Option<PartyId> {
         self.calls

@@ -3,6 +3,7 @@
 pub mod agent_leg;
 pub mod blind_refer;
 pub mod browser_leg;
+pub mod browser_party;
 pub mod call_me_back;
 pub mod counters;
 pub mod end;

@@ -40,9 +40,24 @@ pub enum MediaCommand {
         port: u16,
         leg: WebRtcHandoff,
     },
-    /// A browser agent's own offer in its running session (a hold or resume re-INVITE): the
-    /// media shell answers it on the leg and says so with `handle_webrtc_reanswer`.
-    WebRtcReoffer { call: CallId, offer: String },
+    /// A browser's own offer in its running session (a hold or resume re-INVITE) on the
+    /// leg of media party `party` (the agent's, or a conference party's): the media shell
+    /// answers it on that leg and says so with `handle_webrtc_reanswer`.
+    WebRtcReoffer {
+        call: CallId,
+        party: crate::media::mixer::PartyId,
+        offer: String,
+    },
+    /// A browser answered as one more party of a mixing call (a consulted agent, a
+    /// supervisor, or the next agent of a call already in the mixer): its WebRTC leg (offer
+    /// made and answer accepted by the call room) joins the mix as `party` on `port`, in
+    /// place of [`MediaCommand::OpenParty`]. Heard by nobody until a `Mix` says so.
+    OpenWebRtcParty {
+        call: CallId,
+        party: crate::media::mixer::PartyId,
+        port: u16,
+        leg: WebRtcHandoff,
+    },
     /// Bind `port` for the agent's leg and stream to its phone at `remote`.
     OpenAgent {
         call: CallId,

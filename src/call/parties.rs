@@ -186,10 +186,6 @@ pub enum ConferenceError {
     NoSupervisorPhone(String),
     #[error("party {party} of call {call} is not a supervisor")]
     NotASupervisor { call: String, party: u8 },
-    /// The party's phone is a browser: extra parties' legs are plain RTP today, which a
-    /// browser refuses (WebRTC only), so the leg is never offered rather than left to fail.
-    #[error("{who}'s phone is a browser (WebRTC): it can take calls as their agent, but cannot yet be consulted, conferenced or listen in; use a SIP phone for that")]
-    BrowserPhone { who: String },
 }
 
 /// Whether a call's party hears another (the rules of [`PartyRole`] and [`MonitorMode`]).
@@ -414,19 +410,23 @@ impl CallEngine {
     /// A party's leg answered: its media opens and it is mixed in.
     pub(crate) fn party_answered(&mut self, id: CallId, pid: PartyId, now: Instant) {
         let wall = self.wall(now);
+        // A browser's answered WebRTC leg, or else the plain RTP leg its SDP described.
+        let browser = self.open_browser_party(id, pid, pid);
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
         let Some(p) = call.conference.parties.iter_mut().find(|p| p.id == pid) else {
             return;
         };
-        let open = p.leg.media.map(|m| MediaCommand::OpenParty {
-            call: id,
-            party: pid,
-            port: p.leg.port,
-            remote: m.remote,
-            codec: m.codec,
-            telephone_event: m.telephone_event,
+        let open = browser.or_else(|| {
+            p.leg.media.map(|m| MediaCommand::OpenParty {
+                call: id,
+                party: pid,
+                port: p.leg.port,
+                remote: m.remote,
+                codec: m.codec,
+                telephone_event: m.telephone_event,
+            })
         });
         let Some(open) = open else {
             // Never joined: hung up (the leg has its dialog), with no span and no event.
@@ -537,6 +537,7 @@ impl CallEngine {
         let i = call.conference.parties.iter().position(|p| p.id == pid)?;
         let p = call.conference.parties.remove(i);
         self.party_invites.remove(&p.leg.key);
+        self.drop_browser_party(id, pid);
         Some(p)
     }
 

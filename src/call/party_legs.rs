@@ -74,12 +74,6 @@ impl CallEngine {
             }
             PartyTarget::Supervisor { user, mode } => {
                 let leg = self.supervisor_phone_target(id, user, *mode, now)?;
-                if crate::call::browser_leg::is_browser(leg.peer) {
-                    self.counters.browser_parties_refused += 1;
-                    return Err(ConferenceError::BrowserPhone {
-                        who: format!("supervisor {user}"),
-                    });
-                }
                 Ok((
                     leg,
                     PartyKind::Supervisor {
@@ -92,14 +86,6 @@ impl CallEngine {
                 let agent = self.engage_agent(id, target, now)?;
                 let agent_id = crate::acd::model::AgentId::from(agent.as_str());
                 match self.agent_phone_target(id, &agent_id, now) {
-                    Some(leg) if crate::call::browser_leg::is_browser(leg.peer) => {
-                        self.assist_over(&agent, false, now);
-                        self.counters.browser_parties_refused += 1;
-                        tracing::info!(call = %id, %agent, "a browser phone cannot be an extra party yet; refused");
-                        Err(ConferenceError::BrowserPhone {
-                            who: format!("agent {agent}"),
-                        })
-                    }
                     Some(leg) => Ok((leg, PartyKind::Agent { agent })),
                     None => {
                         self.assist_over(&agent, false, now);
@@ -205,7 +191,19 @@ impl CallEngine {
             return;
         }
         acked.dialog = Some(Dialog::from_uac_2xx(&leg.invite, &resp));
-        acked.media = media_session::read_answer(&resp.body).ok();
+        match self.browser_party_answer(id, pid, &resp.body, now) {
+            // A browser's leg: its media is the WebRTC leg's, handed over on answer.
+            Some(Ok(())) => {}
+            Some(Err(why)) => {
+                // Refused like a party that never answered: ACK, BYE, the others go on.
+                self.send_ack(&mut acked, now);
+                self.send_leg_bye(&mut acked, now);
+                self.forget_leg(&acked);
+                self.party_failed(id, pid, &why, now);
+                return;
+            }
+            None => acked.media = media_session::read_answer(&resp.body).ok(),
+        }
         self.send_ack(&mut acked, now);
         if let Some(p) = self
             .calls
@@ -242,6 +240,11 @@ impl CallEngine {
                 self.party_hung_up(id, pid, now);
             }
             Method::Invite => {
+                // A browser's offer is its WebRTC session's: its leg on the media shell
+                // answers it.
+                if self.browser_party_reoffer(id, pid, &req, &key, now) {
+                    return;
+                }
                 let Some(port) = self
                     .calls
                     .get(&id)

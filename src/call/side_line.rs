@@ -99,7 +99,6 @@ impl SideLineError {
                     (404, "Not Found")
                 }
                 ConferenceError::NotSent => (503, "Service Unavailable"),
-                ConferenceError::BrowserPhone { .. } => (488, "Not Acceptable Here"),
                 _ => (403, "Forbidden"),
             },
         }

@@ -545,14 +545,8 @@ fn sip(w: &mut Writer, s: &Scrape) {
     counter(
         w,
         "hotline_webrtc_agent_legs_failed_total",
-        "Browser agents' legs that failed while running (DTLS refused, ICE lost): the call ended with the reason in its record.",
+        "Browser legs (agents' and extra parties') that failed while running (DTLS refused, ICE lost): an agent's ended the call with the reason in its record, a party's took that party off the call.",
         c.webrtc_legs_failed,
-    );
-    counter(
-        w,
-        "hotline_webrtc_parties_refused_total",
-        "Consults, conferences and monitoring refused: the party's phone is a browser (extra parties are plain RTP only).",
-        c.browser_parties_refused,
     );
     counter(
         w,

@@ -81,7 +81,6 @@ fn refused(e: ConferenceError) -> ApiError {
         E::NotSent => (StatusCode::SERVICE_UNAVAILABLE, "not_sent"),
         E::NoSupervisorPhone(_) => (StatusCode::CONFLICT, "no_supervisor_phone"),
         E::NotASupervisor { .. } => (StatusCode::CONFLICT, "not_a_supervisor"),
-        E::BrowserPhone { .. } => (StatusCode::CONFLICT, "browser_phone"),
     };
     ApiError::new(status, code, e.to_string())
 }
@@ -106,7 +105,7 @@ async fn act(
     responses((status = 201, description = "Their phone is ringing", body = AddedParty), (status = 400, description = "Malformed JSON", body = ApiError), (status = 401, description = "No or unknown token", body = ApiError),
         (status = 403, description = "Not an agent or supervisor", body = ApiError),
         (status = 404, description = "Unknown call", body = ApiError),
-        (status = 409, description = "Not the agent on this call (`not_your_call`), already five on it (`too_many_parties`), a consultation going (`consult_in_progress`), the agent not ready (`agent_unavailable`), the agent's phone a browser (`browser_phone`)", body = ApiError),
+        (status = 409, description = "Not the agent on this call (`not_your_call`), already five on it (`too_many_parties`), a consultation going (`consult_in_progress`), the agent not ready (`agent_unavailable`)", body = ApiError),
         (status = 422, description = "Not exactly one target (`one_target`), a unit without a phone (`unit_has_no_phone`), a number not configured (`not_an_allowed_number`)", body = ApiError), (status = 503, description = "The engine is shutting down, or the INVITE could not be sent", body = ApiError)))]
 pub(crate) async fn add(
     State(state): State<ApiState>,
@@ -224,7 +223,7 @@ pub struct MonitorBody {
     responses((status = 201, description = "Their phone is ringing, or their mode changed", body = AddedParty), (status = 400, description = "Malformed JSON", body = ApiError), (status = 401, description = "No or unknown token", body = ApiError),
         (status = 403, description = "Not a supervisor", body = ApiError),
         (status = 404, description = "Unknown call", body = ApiError),
-        (status = 409, description = "Not talking (`not_your_call`), five on the call already (`too_many_parties`), no registered phone (`no_supervisor_phone`), a browser phone (`browser_phone`)", body = ApiError), (status = 503, description = "The engine is shutting down, or the INVITE could not be sent", body = ApiError)))]
+        (status = 409, description = "Not talking (`not_your_call`), five on the call already (`too_many_parties`), no registered phone (`no_supervisor_phone`)", body = ApiError), (status = 503, description = "The engine is shutting down, or the INVITE could not be sent", body = ApiError)))]
 pub(crate) async fn monitor(
     State(state): State<ApiState>,
     Path(id): Path<String>,

@@ -151,8 +151,11 @@ impl EngineTask {
                         MediaEvent::Digit { call, digit } => self.core.handle_digit(call, digit, now),
                         MediaEvent::PlayFinished { call, token } => self.core.handle_play_finished(call, token, now),
                         MediaEvent::Failed { call } => self.core.handle_media_failed(call, now),
-                        MediaEvent::WebRtcReanswer { call, answer } => {
-                            self.core.handle_webrtc_reanswer(call, answer, now)
+                        MediaEvent::WebRtcReanswer { call, party, answer } => {
+                            self.core.handle_webrtc_reanswer(call, party, answer, now)
+                        }
+                        MediaEvent::PartyLegFailed { call, party, reason } => {
+                            self.core.handle_party_leg_failed(call, party, &reason, now)
                         }
                         MediaEvent::AgentLegFailed { call, reason } => {
                             self.core.handle_agent_media_failed(call, &reason, now)

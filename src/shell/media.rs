@@ -6,6 +6,8 @@
 //! events or in-band tones into key presses for the engine, and hands a bridged or mixing
 //! call's packets straight to its core by [`PartyId`]. A connected call runs on the two-party [`Bridge`](crate::media::bridge::Bridge) until the
 //! call room first mixes it; from then on on the conference [`Mixer`] ([`conference`]).
+//! Any leg but the caller's may be a browser's WebRTC leg (`webrtc_leg`): the agent's or
+//! an extra party's, decrypted into and encrypted out of the same bridge or mixer.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -20,7 +22,6 @@ use crate::call::engine::MediaCommand;
 use crate::call::session::CallId;
 use crate::media::bridge::LegMedia;
 use crate::media::codec::Codec;
-use crate::media::dtmf::Digit;
 use crate::media::mixer::{Mixer, PartyId};
 use crate::media::pacer::{Pacer, StreamId};
 use crate::media::player::{Player, PlayerEvent};
@@ -44,6 +45,8 @@ mod tests;
 pub mod timing;
 mod webrtc_leg;
 #[cfg(test)]
+mod webrtc_party_tests;
+#[cfg(test)]
 mod webrtc_tests;
 mod whisper;
 
@@ -63,10 +66,18 @@ pub enum MediaEvent {
     /// A browser agent's WebRTC leg failed (DTLS refused, ICE lost, its port not
     /// openable): the agent's leg ends, with `reason` in the call record.
     AgentLegFailed { call: CallId, reason: String },
-    /// A browser agent leg's answer to its re-offer (`MediaCommand::WebRtcReoffer`): our SDP
+    /// The same for a browser that is one more party of a mixing call: the engine takes
+    /// that party off the call (or, for the party carrying the call, ends it).
+    PartyLegFailed {
+        call: CallId,
+        party: PartyId,
+        reason: String,
+    },
+    /// A browser leg's answer to its re-offer (`MediaCommand::WebRtcReoffer`): our SDP
     /// and whether the browser holds the call, or why it was refused.
     WebRtcReanswer {
         call: CallId,
+        party: PartyId,
         answer: Result<(String, bool), String>,
     },
     /// A conference party's RTP port could not be opened: that party is taken off the call,
@@ -118,11 +129,11 @@ pub struct MediaCounters {
     pub recording: Arc<RecordingCounters>,
     /// Tick lateness and packet delays (where a late frame is lost).
     pub timing: timing::MediaTiming,
-    /// Browser agent legs (ICE, DTLS-SRTP).
+    /// Browser legs, agents' and extra parties' (ICE, DTLS-SRTP).
     pub webrtc: WebRtcCounters,
 }
 
-/// Browser agent legs over all media tasks.
+/// Browser legs (agents' and extra parties') over all media tasks.
 #[derive(Debug, Default)]
 pub struct WebRtcCounters {
     /// Legs opened.
@@ -201,8 +212,9 @@ struct Stream {
     reason_jobs: Vec<JoinHandle<()>>,
     /// The last item of the current play list and the engine's token for it.
     pending: Option<(crate::media::player::PlayId, u64)>,
-    /// When the agent is in a browser: its WebRTC leg (the `agent` side holds its socket).
-    webrtc: Option<webrtc_leg::WebRtcAgent>,
+    /// The WebRTC legs of the parties that are browsers (the agent's, [`PartyId::AGENT`],
+    /// and extra parties'); their [`AgentSide`] (in `agent` or `parties`) holds the socket.
+    webrtc: Vec<(PartyId, webrtc_leg::WebRtcAgent)>,
 
     /// The caller leg's place in the task's poller.
     receiver: LegHandle,
@@ -401,7 +413,8 @@ impl Worker {
         let counters = &self.counters;
         let mut to_browser = false;
         while let Some((to, bytes)) = bridged.core.poll_transmit() {
-            if let (Side::Agent, Some(w)) = (to, s.webrtc.as_mut()) {
+            let browser = s.webrtc.iter_mut().find(|(p, _)| *p == PartyId::AGENT);
+            if let (Side::Agent, Some((_, w))) = (to, browser) {
                 // A browser agent: the leg encrypts (and transcodes) what the bridge sends.
                 w.leg.send_rtp(bytes, now);
                 counters.to_agents.fetch_add(1, Ordering::Relaxed);
@@ -479,7 +492,7 @@ impl Worker {
             Command::Prompts(prompts) => self.prompts = prompts,
             Command::OpenWebRtcAgent { call, port, leg } => {
                 self.end_whisper(call);
-                self.open_webrtc_agent(call, port, leg)
+                self.open_webrtc(call, PartyId::AGENT, port, leg)
             }
             #[cfg(test)]
             Command::Stall { stalled, gate } => {
@@ -542,21 +555,7 @@ impl Worker {
             ),
             Command::Engine(MediaCommand::Unbridge { call }) => self.unbridge(call),
             Command::Engine(MediaCommand::SendDigit { call, digit }) => {
-                let Some(s) = self.calls.get_mut(&call) else {
-                    return;
-                };
-                if let (Some(m), Some(d)) = (s.mixed.as_mut(), Digit::from_char(digit)) {
-                    if !m.core.send_digit(d, clock::now()) {
-                        tracing::debug!(%call, %digit, "key not regenerated (passed through, or no telephone-event)");
-                    }
-                }
-                let bridged = s.bridged.as_mut();
-                if let (Some(b), Some(d)) = (bridged, Digit::from_char(digit)) {
-                    // The core skips a key that already went through as the caller's event.
-                    if !b.core.send_digit(d, clock::now()) {
-                        tracing::debug!(%call, %digit, "key not regenerated (passed through, or no telephone-event)");
-                    }
-                }
+                self.send_digit(call, digit)
             }
             Command::Engine(MediaCommand::Close { call }) => self.close(call),
             Command::Engine(MediaCommand::RecordRobot { call, recording }) => {
@@ -569,13 +568,23 @@ impl Worker {
             // The engine task's (`send`): bound there, or turned into `OpenWebRtcAgent`.
             Command::Engine(MediaCommand::Reserve { .. })
             | Command::Engine(MediaCommand::ReserveLeg { .. }) => {}
-            Command::Engine(MediaCommand::WebRtcReoffer { call, offer }) => {
-                self.webrtc_reoffer(call, &offer)
+            Command::Engine(MediaCommand::WebRtcReoffer { call, party, offer }) => {
+                self.webrtc_reoffer(call, party, &offer)
             }
             Command::Engine(MediaCommand::OpenWebRtcAgent { call, port, leg }) => {
                 if let Some(leg) = leg.take() {
                     self.end_whisper(call);
-                    self.open_webrtc_agent(call, port, leg)
+                    self.open_webrtc(call, PartyId::AGENT, port, leg)
+                }
+            }
+            Command::Engine(MediaCommand::OpenWebRtcParty {
+                call,
+                party,
+                port,
+                leg,
+            }) => {
+                if let Some(leg) = leg.take() {
+                    self.open_webrtc(call, party, port, leg)
                 }
             }
             Command::Engine(MediaCommand::OpenParty {
@@ -664,20 +673,6 @@ impl Worker {
         }
     }
 
-    /// A leg's source address latched (or relatched): what goes to it goes there now.
-    fn set_remote(&mut self, call: CallId, party: PartyId, addr: SocketAddr) {
-        if let Some(s) = self.calls.get_mut(&call) {
-            match party {
-                PartyId::CALLER => s.remote = Some(addr),
-                _ => {
-                    if let Some(a) = s.leg_mut(party) {
-                        a.remote = addr;
-                    }
-                }
-            }
-        }
-    }
-
     fn open(
         &mut self,
         call: CallId,
@@ -723,7 +718,7 @@ impl Worker {
                 robot: None,
                 reason_jobs: Vec::new(),
                 pending: None,
-                webrtc: None,
+                webrtc: Vec::new(),
                 receiver,
             },
         );

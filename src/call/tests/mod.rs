@@ -705,3 +705,4 @@ mod persist_reload;
 mod robot_call;
 mod side_line;
 mod ws_agent;
+mod ws_party;

@@ -398,3 +398,33 @@ fn a_refused_blind_transfer_is_reported_to_the_phone_which_keeps_the_citizen() {
         .iter()
         .any(|m| matches!(m, Message::Response(r) if r.status == 403 && r.headers.cseq.seq == 3)));
 }
+
+/// The phone's own consultation reaches agent 1002 whose phone is a browser: the browser is
+/// offered WebRTC, and its answer opens a WebRTC party that the phone's second line hears
+/// (before, the phone got 488).
+#[test]
+fn the_phone_consults_a_browser_agent_on_its_own_line() {
+    let mut sim = Sim::new();
+    let phone = register_agent(&mut sim);
+    let invite = connect_agent(&mut sim, phone);
+    let browser = super::ws_party::register_ws(&mut sim, "1002", "demo-1002", 8);
+    sim.engine
+        .set_agent_state("1002", StateRequest::Ready, sim.now)
+        .expect("ready");
+    sim.drain();
+    let hold = SDP.replace("a=rtpmap:101", "a=sendonly\r\na=rtpmap:101");
+    on_call_leg(&mut sim, phone, &invite, "INVITE", 2, "", &hold);
+    phone_dials(&mut sim, phone, "1002");
+    assert_eq!(
+        responses_to_phone(&sim, phone, "consult-1"),
+        vec![(401, "INVITE".into()), (180, "INVITE".into())]
+    );
+    super::ws_party::browser_answers(&mut sim, browser, 2);
+    assert_eq!(last_response_to_phone(&sim, phone, "consult-1").status, 200);
+    on_side_line(&mut sim, phone, "ACK", 2, "");
+    assert_eq!(
+        last_mix(&sim),
+        vec![(0, vec![]), (1, vec![]), (2, vec![3]), (3, vec![2])]
+    );
+    assert_eq!(agent_state(&sim, "1002"), AgentStateKind::Assisting);
+}

@@ -13,7 +13,7 @@ use crate::call::record::CallOutcome;
 
 /// What a browser answers to the engine's WebRTC offer (str0m as the browser: full ICE,
 /// PCMU and PCMA, its own certificate).
-fn browser_answer(offer: &str, now: Instant) -> String {
+pub(super) fn browser_answer(offer: &str, now: Instant) -> String {
     let mut rtc = Rtc::builder()
         .clear_codecs()
         .enable_pcmu(true, false)
@@ -30,7 +30,12 @@ fn browser_answer(offer: &str, now: Instant) -> String {
 }
 
 /// The agent's phone answers `invite` with `sdp`.
-fn answer_with(sim: &mut Sim, phone: Peer, invite: &crate::sip::message::Request, sdp: String) {
+pub(super) fn answer_with(
+    sim: &mut Sim,
+    phone: Peer,
+    invite: &crate::sip::message::Request,
+    sdp: String,
+) {
     let ok = Response::for_request(invite, 200, "OK")
         .with_to_tag("web1")
         .with_body(
@@ -137,6 +142,7 @@ fn the_acds_invite_the_hold_answer_and_the_bye_go_down_the_agents_websocket() {
     sim.send_from(phone, &reinvite(2, "wsh", "v=0 browser hold offer"));
     assert!(sim.media.contains(&MediaCommand::WebRtcReoffer {
         call,
+        party: crate::media::mixer::PartyId::AGENT,
         offer: "v=0 browser hold offer".into()
     }));
     let final_to = |sim: &Sim, cseq: u32| {
@@ -159,8 +165,12 @@ fn the_acds_invite_the_hold_answer_and_the_bye_go_down_the_agents_websocket() {
     sim.send_from(phone, &reinvite(3, "wsh2", "v=0 another"));
     assert_eq!(final_to(&sim, 3).map(|(_, r)| r.status), Some(491));
     // The media shell answers (the leg saw `sendonly`).
-    sim.engine
-        .handle_webrtc_reanswer(call, Ok(("v=0 our answer".into(), true)), sim.now);
+    sim.engine.handle_webrtc_reanswer(
+        call,
+        crate::media::mixer::PartyId::AGENT,
+        Ok(("v=0 our answer".into(), true)),
+        sim.now,
+    );
     sim.drain();
     let (to, ok) = final_to(&sim, 2).expect("200 to the hold re-INVITE");
     assert_eq!(to, phone, "answered down the WebSocket");
@@ -176,14 +186,22 @@ fn the_acds_invite_the_hold_answer_and_the_bye_go_down_the_agents_websocket() {
     assert!(sim.engine.live_calls()[0].on_hold);
     // The resume: the caller is back; an offer the leg refuses gets 488.
     sim.send_from(phone, &reinvite(4, "wsr", "v=0 resume"));
-    sim.engine
-        .handle_webrtc_reanswer(call, Ok(("v=0 resumed".into(), false)), sim.now);
+    sim.engine.handle_webrtc_reanswer(
+        call,
+        crate::media::mixer::PartyId::AGENT,
+        Ok(("v=0 resumed".into(), false)),
+        sim.now,
+    );
     sim.drain();
     assert_eq!(final_to(&sim, 4).map(|(_, r)| r.status), Some(200));
     assert!(!sim.engine.live_calls()[0].on_hold);
     sim.send_from(phone, &reinvite(5, "wsx", "v=0 bad"));
-    sim.engine
-        .handle_webrtc_reanswer(call, Err("not SDP".into()), sim.now);
+    sim.engine.handle_webrtc_reanswer(
+        call,
+        crate::media::mixer::PartyId::AGENT,
+        Err("not SDP".into()),
+        sim.now,
+    );
     sim.drain();
     assert_eq!(final_to(&sim, 5).map(|(_, r)| r.status), Some(488));
     // The citizen hangs up: the engine's BYE to the agent goes down the WebSocket too.
@@ -469,70 +487,4 @@ fn a_browser_agent_transfers_and_a_sip_phone_agent_takes_the_call_on() {
         recording.as_ref(),
         "one recording for the call"
     );
-}
-
-/// A browser agent cannot be an extra party yet (those legs are plain RTP, which a browser
-/// refuses): consulting or conferencing one is refused at once with the reason, nothing is
-/// sent down its WebSocket, it stays ready, and the call goes on with its agent.
-#[test]
-fn a_browser_agent_asked_to_a_consult_or_conference_is_refused_with_the_reason() {
-    use crate::call::parties::{ConferenceError, PartyTarget};
-    use crate::call::record::PartyRole;
-    let mut sim = Sim::new();
-    // Agent 1002 on a SIP phone takes the call (the enterprise queue reaches it after 8 s).
-    let desk_phone = agents::register_phone(&mut sim, "1002", "demo-1002", 5082);
-    sim.engine
-        .set_agent_state("1002", crate::acd::model::StateRequest::Ready, sim.now)
-        .expect("ready");
-    sim.drain();
-    sim.answered();
-    let call = sim.call_id();
-    sim.engine.handle_digit(call, '1', sim.now);
-    sim.drain();
-    sim.advance(Duration::from_secs(9));
-    super::conference::answers(&mut sim, desk_phone, 7002, "desk2");
-    assert_eq!(sim.engine.live_calls()[0].state, CallState::Talking);
-    assert_eq!(sim.engine.live_calls()[0].agent.as_deref(), Some("1002"));
-    // Agent 1001's phone is the browser.
-    let browser = register_browser(&mut sim);
-    let sent_before = sim
-        .to_others
-        .iter()
-        .filter(|(to, _)| *to == browser)
-        .count();
-    for (target, role) in [
-        (PartyTarget::Agent("1001".into()), PartyRole::Consult),
-        (
-            PartyTarget::Queue("enterprise".into()),
-            PartyRole::Conference,
-        ),
-    ] {
-        let refused = sim.engine.add_party(call, target.clone(), role, sim.now);
-        sim.drain();
-        match refused {
-            Err(e @ ConferenceError::BrowserPhone { .. }) => {
-                assert!(
-                    e.to_string().contains("agent 1001's phone is a browser"),
-                    "{e}"
-                );
-            }
-            other => panic!("{target:?}: {other:?}"),
-        }
-        assert_eq!(
-            agent_state(&sim, "1001"),
-            crate::acd::model::AgentStateKind::Ready,
-            "1001 is free again"
-        );
-    }
-    let sent_after = sim
-        .to_others
-        .iter()
-        .filter(|(to, _)| *to == browser)
-        .count();
-    assert_eq!(sent_before, sent_after, "nothing went down the WebSocket");
-    assert_eq!(sim.engine.counters.browser_parties_refused, 2);
-    let live = &sim.engine.live_calls()[0];
-    assert_eq!(live.state, CallState::Talking);
-    assert_eq!(live.agent.as_deref(), Some("1002"));
-    assert!(live.parties.is_empty(), "{:?}", live.parties);
 }

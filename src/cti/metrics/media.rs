@@ -74,7 +74,7 @@ pub fn render(w: &mut Writer, m: &MediaValues) {
         m.inactive_legs,
     );
     for (name, help, n) in [
-        ("hotline_webrtc_legs_total", "Browser agent legs (WebRTC) opened on the media tasks.", m.webrtc[0]),
+        ("hotline_webrtc_legs_total", "Browser legs (WebRTC), agents' and extra parties', opened on the media tasks.", m.webrtc[0]),
         ("hotline_webrtc_legs_failed_total", "Browser agent legs failed: a DTLS certificate not matching the SDP fingerprint, ICE consent lost, media that never connected, or a browser that closed its session and sent no BYE.", m.webrtc[1]),
         ("hotline_webrtc_datagrams_refused_total", "Datagrams on browser legs refused: not STUN, DTLS or SRTP of the session (unauthenticated, undecryptable, malformed).", m.webrtc[2]),
         ("hotline_webrtc_datagrams_sent_total", "Datagrams (STUN, DTLS, SRTP) sent on browser agent legs.", m.webrtc[3]),

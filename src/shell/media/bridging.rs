@@ -64,7 +64,8 @@ impl Worker {
             agent.receiver.abort();
         }
         // A browser agent's WebRTC leg goes with its socket.
-        s.webrtc = None;
+        s.webrtc
+            .retain(|(p, _)| *p != crate::media::mixer::PartyId::AGENT);
         if let Some(b) = s.bridged.as_mut() {
             b.core.detach_agent();
         }
@@ -140,5 +141,27 @@ impl Worker {
             self.counters.recording.clone(),
         ));
         s.bridged_flag.store(true, Ordering::Relaxed);
+    }
+
+    /// A key the caller pressed, regenerated as RFC 4733 towards the agent (bridged) or every
+    /// party that hears the caller (mixing).
+    pub(super) fn send_digit(&mut self, call: CallId, digit: char) {
+        let Some(s) = self.calls.get_mut(&call) else {
+            return;
+        };
+        let Some(d) = crate::media::dtmf::Digit::from_char(digit) else {
+            return;
+        };
+        if let Some(m) = s.mixed.as_mut() {
+            if !m.core.send_digit(d, clock::now()) {
+                tracing::debug!(%call, %digit, "key not regenerated (passed through, or no telephone-event)");
+            }
+        }
+        if let Some(b) = s.bridged.as_mut() {
+            // The core skips a key that already went through as the caller's event.
+            if !b.core.send_digit(d, clock::now()) {
+                tracing::debug!(%call, %digit, "key not regenerated (passed through, or no telephone-event)");
+            }
+        }
     }
 }

@@ -147,6 +147,8 @@ impl Worker {
         if let Some(leg) = leg {
             leg.receiver.abort();
         }
+        // A browser's WebRTC leg goes with its socket.
+        s.webrtc.retain(|(p, _)| *p != party);
         if let Some(m) = s.mixed.as_mut() {
             let _ = m.core.remove_party(party);
         } else if let (Some(b), PartyId::AGENT) = (s.bridged.as_mut(), party) {
@@ -240,8 +242,8 @@ fn send_mixed(s: &mut Stream, counters: &super::MediaCounters, now: Instant) {
         return;
     };
     while let Some((to, bytes)) = m.core.poll_transmit() {
-        if let (PartyId::AGENT, Some(w)) = (to, s.webrtc.as_mut()) {
-            // A browser agent: its leg encrypts it; the media task drains the leg.
+        if let Some((_, w)) = s.webrtc.iter_mut().find(|(p, _)| *p == to) {
+            // A browser (the agent or a party): its leg encrypts it; the task drains it.
             w.leg.send_rtp(bytes, now);
             counters.to_agents.fetch_add(1, Ordering::Relaxed);
             continue;

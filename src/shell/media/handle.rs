@@ -119,6 +119,7 @@ impl MediaHandle {
             MediaCommand::Open { call, .. }
             | MediaCommand::OpenAgent { call, .. }
             | MediaCommand::OpenWebRtcAgent { call, .. }
+            | MediaCommand::OpenWebRtcParty { call, .. }
             | MediaCommand::WebRtcReoffer { call, .. }
             | MediaCommand::Bridge { call, .. }
             | MediaCommand::Hold { call, .. }

@@ -39,8 +39,8 @@ pub(super) struct RtpLeg {
 /// What a leg's socket carries.
 enum LegKind {
     Rtp(Box<RtpState>),
-    /// A browser agent's leg: every datagram goes to its WebRTC core.
-    WebRtc(CallId),
+    /// A browser's leg (the agent's or a party's): every datagram goes to its WebRTC core.
+    WebRtc(CallId, PartyId),
 }
 
 struct RtpState {
@@ -125,13 +125,14 @@ impl Legs {
         self.insert(socket, LegKind::Rtp(Box::new(state)))
     }
 
-    /// Hands every datagram on `socket` to `call`'s browser leg from now on.
+    /// Hands every datagram on `socket` to `call`'s browser leg of `party` from now on.
     pub(super) fn insert_webrtc(
         &mut self,
         socket: Arc<RtpSocket>,
         call: CallId,
+        party: PartyId,
     ) -> std::io::Result<LegHandle> {
-        self.insert(socket, LegKind::WebRtc(call))
+        self.insert(socket, LegKind::WebRtc(call, party))
     }
 
     /// Takes the closed legs out of the poller (their sockets close with the last `Arc`).
@@ -200,9 +201,9 @@ impl Worker {
             return;
         };
         let st = match &mut leg.kind {
-            LegKind::WebRtc(call) => {
-                let call = *call;
-                return self.webrtc_datagram(call, r.from, bytes);
+            LegKind::WebRtc(call, party) => {
+                let (call, party) = (*call, *party);
+                return self.webrtc_datagram((call, party), r.from, bytes);
             }
             LegKind::Rtp(st) => st,
         };
@@ -287,6 +288,20 @@ impl Worker {
                 let _ = self
                     .to_engine
                     .send(MediaEvent::Inactive { call: st.leg.call });
+            }
+        }
+    }
+
+    /// A leg's source address latched (or relatched): what goes to it goes there now.
+    fn set_remote(&mut self, call: CallId, party: PartyId, addr: std::net::SocketAddr) {
+        if let Some(s) = self.calls.get_mut(&call) {
+            match party {
+                PartyId::CALLER => s.remote = Some(addr),
+                _ => {
+                    if let Some(a) = s.leg_mut(party) {
+                        a.remote = addr;
+                    }
+                }
             }
         }
     }

@@ -24,15 +24,15 @@ use crate::shell::clock;
 
 /// What the browser got: (payload type, payload) of each RTP packet, and whether it
 /// connected.
-struct BrowserRun {
-    got: Vec<(u8, Vec<u8>)>,
-    connected: bool,
+pub(super) struct BrowserRun {
+    pub(super) got: Vec<(u8, Vec<u8>)>,
+    pub(super) connected: bool,
 }
 
 /// Answers `offer` on `socket` and runs for `frames` × 20 ms after connecting (bounded by
 /// 5 s overall), sending a 600 Hz PCMU tone and, at frame 20, key 7 as an RFC 4733 event;
 /// with `close`, it then closes its session (DTLS close_notify) as a browser hanging up does.
-async fn browser(
+pub(super) async fn browser(
     offer: String,
     socket: UdpSocket,
     answer_tx: tokio::sync::oneshot::Sender<String>,
