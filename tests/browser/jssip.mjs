@@ -10,30 +10,14 @@
 // With a 7th argument `only-register` it only registers and unregisters (the WSS test: an
 // https:// base, whose self-signed certificate the page accepts).
 // Everything is bounded in time; the only traffic is to the engine on loopback.
-import { build } from "esbuild";
 import { existsSync } from "node:fs";
 import { createServer } from "node:http";
-import { createRequire } from "node:module";
 import { browser, say, guard } from "./lib.mjs";
+import { jssipBundle, wait } from "./jssip_answer.mjs";
 
 const [base, , , user, password, doneFile, mode] = process.argv.slice(2);
 const onlyRegister = mode === "only-register";
-const require = createRequire(import.meta.url);
 const ws = base.replace(/^http/, "ws") + "/ws";
-
-/** JsSIP as one script for the page (its npm package ships CommonJS only). */
-async function jssipBundle() {
-  const out = await build({
-    entryPoints: [require.resolve("jssip")],
-    bundle: true,
-    write: false,
-    format: "iife",
-    globalName: "JsSIP",
-    platform: "browser",
-    logLevel: "silent",
-  });
-  return out.outputFiles[0].text + "\nwindow.JsSIP = JsSIP;";
-}
 
 /** Starts a JsSIP UA in the page and resolves with the first registration outcome. */
 function register(page, user, password) {
@@ -134,14 +118,6 @@ guard(async (log) => {
       window.session = s;
     });
   });
-  const wait = async (what, limit, test) => {
-    for (let i = 0; i < limit / 100; i++) {
-      const v = await test();
-      if (v) return v;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error("no " + what + " within " + limit + " ms");
-  };
   if (doneFile) {
     const ringing = await wait("INVITE", 30000, () => page.evaluate(() => window.calls[0]));
     say(`RINGING ${ringing.from}`);
