@@ -350,22 +350,6 @@ pub fn records_between(
     Ok(out)
 }
 
-/// The KPI outcomes (answers, abandons, refusals, handle times) whose instant falls in
-/// `[from, to)`, oldest first.
-pub fn kpi_outcomes_between(
-    data_dir: &Path,
-    from: chrono::DateTime<chrono::Utc>,
-    to: chrono::DateTime<chrono::Utc>,
-) -> std::io::Result<Vec<KpiEvent>> {
-    let mut out: Vec<KpiEvent> = records_between(data_dir, from, to)?
-        .iter()
-        .flat_map(kpi_events)
-        .filter(|e| e.at >= from && e.at < to)
-        .collect();
-    out.sort_by_key(|e| e.at);
-    Ok(out)
-}
-
 /// After a crash the file may end mid-line: start the next record on a line of its own,
 /// so one torn record never corrupts the one after it.
 pub(crate) fn end_torn_line(f: &mut File) -> std::io::Result<()> {
