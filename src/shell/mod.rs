@@ -301,7 +301,7 @@ pub async fn run(
     // A crash left live calls behind: repair their recordings, hash them and give each
     // journalled call its record (`interrupted`) before the KPIs are rebuilt and any call is
     // taken (issue 12 item 7).
-    let interrupted = recover_interrupted(&config.storage.data_dir, &mut records).await;
+    let interrupted = journal::recover_interrupted(&config.storage.data_dir, &mut records).await;
     let recent = records.recent();
     let mut kpis = crate::stats::kpi::Kpis::new(config.kpi.grace, config.kpi.alarm_min_calls);
     match records::kpi_outcomes(&config.storage.data_dir) {
@@ -756,59 +756,6 @@ fn unit_numbers(config_dir: &Path) -> anyhow::Result<std::collections::BTreeMap<
     let catalogue = crate::workflow::catalogue::DispatchCatalogue::from_toml_str(&text)
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     Ok(catalogue.unit_numbers())
-}
-
-/// Repairs the recordings a crash left, then turns every journalled call without a record
-/// into an `interrupted` one (recording hashed, written to the records), and empties the
-/// journal. Off the async threads: hashing long recordings takes a while. A failure (a full
-/// disk) is logged and leaves the journal for the next start: the engine serves regardless.
-async fn recover_interrupted(
-    data_dir: &Path,
-    records: &mut records::CallRecordLog,
-) -> Vec<journal::Interrupted> {
-    let dir = data_dir.to_path_buf();
-    let found = tokio::task::spawn_blocking(move || {
-        let repaired = recording::repair_all(&dir.join("recordings"));
-        if !repaired.is_empty() {
-            tracing::warn!(files = ?repaired, "repaired recordings left by an earlier crash");
-        }
-        journal::recover(&dir)
-    })
-    .await;
-    let found = match found {
-        Ok(Ok(found)) => found,
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "cannot read the call journal: calls cut by a crash get no record now");
-            return Vec::new();
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "recovering interrupted calls failed");
-            return Vec::new();
-        }
-    };
-    for i in &found {
-        tracing::warn!(
-            call = crate::call::ids::id_of_name(&i.record.call.id),
-            state = %i.record.call.state.as_str(),
-            recording = ?i.record.call.recording,
-            "call interrupted by an earlier crash: recorded as interrupted"
-        );
-        if let Err(e) = records.append(&i.record) {
-            // Kept in the journal: the next start tries again (records are matched by id).
-            tracing::error!(error = %e, "cannot write an interrupted call's record; the journal is kept");
-            return Vec::new();
-        }
-    }
-    if let Err(e) = records.sync().and_then(|()| journal::reset(data_dir)) {
-        tracing::error!(error = %e, "cannot empty the call journal; the next start finds these calls recorded");
-    }
-    if !found.is_empty() {
-        tracing::warn!(
-            calls = found.len(),
-            "calls interrupted by an earlier crash recorded"
-        );
-    }
-    found
 }
 
 /// The agents' configured HA1 values, as the registrar asks for them.
