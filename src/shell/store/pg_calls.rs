@@ -126,6 +126,14 @@ impl SharedCalls {
     }
 }
 
+/// The writer's connection and its prepared statements.
+struct Session {
+    client: Client,
+    journal: tokio_postgres::Statement,
+    record: tokio_postgres::Statement,
+    unjournal: tokio_postgres::Statement,
+}
+
 struct Writer {
     pg: tokio_postgres::Config,
     node: String,
@@ -137,7 +145,7 @@ impl Writer {
     /// Until every sender is gone and everything received is committed (or, with no
     /// database, until the senders are gone: the files keep what could not be written).
     async fn run(self, mut rx: mpsc::Receiver<CallWrite>) {
-        let mut client: Option<Client> = None;
+        let mut session: Option<Session> = None;
         let mut batch: Vec<CallWrite> = Vec::new();
         let mut closed = false;
         loop {
@@ -157,10 +165,10 @@ impl Writer {
                     }
                 }
             }
-            if client.as_ref().is_none_or(Client::is_closed) {
-                client = self.connect().await;
+            if session.as_ref().is_none_or(|s| s.client.is_closed()) {
+                session = self.connect().await;
             }
-            let done = match &mut client {
+            let done = match &mut session {
                 Some(c) => tokio::time::timeout(self.timeout, self.commit(c, &batch))
                     .await
                     .map_err(|_| "timed out".to_string())
@@ -177,7 +185,7 @@ impl Writer {
                 Err(e) => {
                     self.stats.retries.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(error = %e, writes = batch.len(), "shared call store: batch not written; trying again");
-                    client = None;
+                    session = None;
                     if closed {
                         // Shutting down with the database gone: the files have these.
                         tracing::error!(
@@ -195,28 +203,42 @@ impl Writer {
         }
     }
 
-    async fn connect(&self) -> Option<Client> {
-        match self.pg.connect(NoTls).await {
-            Ok((client, connection)) => {
-                tokio::spawn(async move {
-                    if let Err(e) = connection.await {
-                        tracing::warn!(error = %e, "shared call store: connection ended");
-                    }
-                });
-                Some(client)
-            }
-            Err(e) => {
+    /// A session with the writer's statements prepared (once per connection, not per batch).
+    async fn connect(&self) -> Option<Session> {
+        let open = async {
+            let (client, connection) = self.pg.connect(NoTls).await?;
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::warn!(error = %e, "shared call store: connection ended");
+                }
+            });
+            let journal = client.prepare(UPSERT_JOURNAL).await?;
+            let record = client.prepare(UPSERT_RECORD).await?;
+            let unjournal = client.prepare(DELETE_JOURNAL).await?;
+            Ok::<_, tokio_postgres::Error>(Session {
+                client,
+                journal,
+                record,
+                unjournal,
+            })
+        };
+        match tokio::time::timeout(self.timeout, open).await {
+            Ok(Ok(s)) => Some(s),
+            Ok(Err(e)) => {
                 tracing::warn!(error = %e, "shared call store: cannot connect");
+                None
+            }
+            Err(_) => {
+                tracing::warn!("shared call store: cannot connect in time");
                 None
             }
         }
     }
 
-    async fn commit(&self, c: &mut Client, batch: &[CallWrite]) -> Result<(), WriteError> {
-        let journal = c.prepare(UPSERT_JOURNAL).await?;
-        let record = c.prepare(UPSERT_RECORD).await?;
-        let unjournal = c.prepare(DELETE_JOURNAL).await?;
-        let tx = c.transaction().await?;
+    async fn commit(&self, s: &mut Session, batch: &[CallWrite]) -> Result<(), WriteError> {
+        let (journal, record, unjournal) =
+            (s.journal.clone(), s.record.clone(), s.unjournal.clone());
+        let tx = s.client.transaction().await?;
         for w in batch {
             match w {
                 CallWrite::Journal(e) => {
