@@ -17,20 +17,29 @@ use common::proc::{project, Proc};
 use common::ticket_writers::{request, TicketWriters};
 use common::{http_request, wait_for};
 
-fn with_store(config: &std::path::Path, url: &str) {
-    let mut text = std::fs::read_to_string(config).expect("config");
-    text.push_str(&format!("[storage]\nurl = \"{url}\"\n"));
-    std::fs::write(config, text).expect("config");
-}
-
-#[test]
-fn tickets_acknowledged_before_a_kill_9_are_in_postgres_for_the_next_engine() {
+/// A throwaway PostgreSQL server with a `hotline` database, and a project folder whose
+/// `[storage] url` names it (the server, the folder and the port lease live as long as
+/// the test holds them).
+fn project_on_postgres() -> (
+    Postgres,
+    tempfile::TempDir,
+    std::path::PathBuf,
+    common::ports::PortBlock,
+) {
     let pg = Postgres::start();
     let url = pg.create_database("hotline");
     let dir = tempfile::tempdir().expect("tmp");
     let ports = common::ports::lease();
     let config = project(dir.path(), ports.first);
-    with_store(&config, &url);
+    let mut text = std::fs::read_to_string(&config).expect("config");
+    text.push_str(&format!("[storage]\nurl = \"{url}\"\n"));
+    std::fs::write(&config, text).expect("config");
+    (pg, dir, config, ports)
+}
+
+#[test]
+fn tickets_acknowledged_before_a_kill_9_are_in_postgres_for_the_next_engine() {
+    let (pg, dir, config, _ports) = project_on_postgres();
     let mut first = Proc::start(&config, &dir.path().join("data1"), dir.path().join("1.log"));
 
     let writers = TicketWriters::start(first.http, 4);
@@ -94,12 +103,7 @@ fn json(body: &str) -> serde_json::Value {
 
 #[test]
 fn the_audits_one_engine_wrote_are_listed_by_the_next_from_postgres() {
-    let pg = Postgres::start();
-    let url = pg.create_database("hotline");
-    let dir = tempfile::tempdir().expect("tmp");
-    let ports = common::ports::lease();
-    let config = project(dir.path(), ports.first);
-    with_store(&config, &url);
+    let (pg, dir, config, _ports) = project_on_postgres();
     let first = Proc::start(&config, &dir.path().join("data1"), dir.path().join("1.log"));
     let (status, body) = http_request(
         first.http,
@@ -211,12 +215,7 @@ fn q(s: &str) -> String {
 
 #[test]
 fn two_engines_on_postgres_share_the_knowledge_base_and_its_search() {
-    let pg = Postgres::start();
-    let url = pg.create_database("hotline");
-    let dir = tempfile::tempdir().expect("tmp");
-    let ports = common::ports::lease();
-    let config = project(dir.path(), ports.first);
-    with_store(&config, &url);
+    let (pg, dir, config, _ports) = project_on_postgres();
     let mut text = std::fs::read_to_string(&config).expect("config");
     text.push_str("[kb]\ndemo_set = \"kb-demo.jsonl\"\n");
     std::fs::write(&config, text).expect("config");
