@@ -3,7 +3,8 @@
 #
 #   benches/load_ivr.sh [rate_cps] [rate_seconds] [concurrent_calls] [hold_seconds]
 #
-# Phase 1 (rate): `rate_cps` new IVR calls per second for `rate_seconds`, each held 5 s;
+# Phase 1 (rate): `rate_cps` new IVR calls per second for `rate_seconds`, each held 5 s
+#   (RATE_HOLD_MS=ms changes that);
 #   reports sustained calls/s and failed calls.
 # Phase 2 (concurrency): ramps to `concurrent_calls` calls, each held `hold_seconds` while the
 #   engine plays the menu to every one of them; samples RTP packets/s from /metrics, and the
@@ -26,13 +27,15 @@ RATE=${1:-300}
 RATE_SECS=${2:-30}
 CONC=${3:-2000}
 HOLD=${4:-40}
+# How long each phase-1 call stays (ms): RATE × this many calls receive paced RTP at once.
+RATE_HOLD_MS=${RATE_HOLD_MS:-5000}
 
 command -v sipp >/dev/null || { echo "sipp missing: apt-get install sip-tester" >&2; exit 2; }
 cargo build --release --quiet --bin hotline --bin rtp-probe
 # HOTLINE_BIN runs another build of the engine (e.g. the previous main's) with this script.
 HOTLINE_BIN=${HOTLINE_BIN:-./target/release/hotline}
 OUT=${OUT:-target/load-ivr}
-mkdir -p "$OUT"
+rm -rf "$OUT/data"; mkdir -p "$OUT"
 PROBE_PORT=${PROBE_PORT:-41000}
 work=$(mktemp -d)
 trap 'kill "$ENGINE" 2>/dev/null || true; wait "$ENGINE" 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -51,10 +54,10 @@ port_min = ${RTP_PORT_MIN:-10000}
 port_max = ${RTP_PORT_MAX:-31998}
 CONF
 RUST_LOG=warn "$HOTLINE_BIN" serve --config "$work/config/hotline.toml" \
-  --sip-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --data-dir "$work/data" > "$work/out" 2> "$work/err" &
+  --sip-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --data-dir "$OUT/data" > "$work/out" 2> "$OUT/engine.log" &
 ENGINE=$!
 for _ in $(seq 100); do grep -q listening "$work/out" 2>/dev/null && break; sleep 0.1; done
-grep -q listening "$work/out" || { echo "engine did not start:" >&2; cat "$work/err" >&2; exit 1; }
+grep -q listening "$work/out" || { echo "engine did not start:" >&2; cat "$OUT/engine.log" >&2; exit 1; }
 SIP=$(grep -o 'sip=[0-9.:]*' "$work/out" | cut -d= -f2)
 HTTP=$(grep -o 'http=[0-9.:]*' "$work/out" | cut -d= -f2)
 HZ=$(getconf CLK_TCK)
@@ -80,28 +83,32 @@ echo "idle engine RSS: ${BASE_RSS} KiB"
 T0=$(date +%s.%N); C0=$(cpu_ticks)
 TOTAL=$((RATE * RATE_SECS))
 sipp "$SIP" -sf tests/sipp/uac_call.xml -s 12345 -i 127.0.0.1 -p 0 -mp 40000 \
-  -r "$RATE" -rp 1000 -m "$TOTAL" -l $((RATE * 8)) -d 5000 \
+  -r "$RATE" -rp 1000 -m "$TOTAL" -l $((RATE * 8)) -d "$RATE_HOLD_MS" \
   -nostdin -timeout $((RATE_SECS + 60))s -timeout_error -max_socket 100000 \
-  -trace_stat -stf "$work/rate.csv" -fd 1 > "$work/sipp-rate.log" 2>&1 || true
+  -trace_stat -stf "$work/rate.csv" -fd 1 -trace_err -error_file "$OUT/sipp-rate-errors.log" \
+  > "$work/sipp-rate.log" 2>&1 || true
 T1=$(date +%s.%N); C1=$(cpu_ticks)
 OK=$(sipp_stat SuccessfulCall\(C\) "$work/rate.csv")
 FAIL=$(sipp_stat FailedCall\(C\) "$work/rate.csv")
 ELAPSED=$(python3 -c "print(f'{$T1-$T0:.1f}')")
-CPS=$(python3 -c "print(f'{$OK/($T1-$T0-5):.0f}')")
+CPS=$(python3 -c "print(f'{$OK/($T1-$T0-$RATE_HOLD_MS/1000):.0f}')")
 CPU1=$(python3 -c "print(f'{100*($C1-$C0)/$HZ/($T1-$T0):.0f}')")
-echo "phase 1: $OK calls ok, $FAIL failed, in ${ELAPSED}s (each held 5 s) -> ~${CPS} calls/s sustained; engine CPU ${CPU1}% of one core"
+echo "phase 1: $OK calls ok, $FAIL failed, in ${ELAPSED}s (each held $((RATE_HOLD_MS / 1000)) s) -> ~${CPS} calls/s sustained; engine CPU ${CPU1}% of one core"
 
 # ---- phase 2: concurrent calls with paced RTP
 RAMP=$((CONC / 10 > 0 ? CONC / 10 : 1))
 # The callers' SDP names the probe's port; the probe reads through the ramp and measures the
 # same 10 s window as the metrics below.
 sed "s/m=audio \[media_port\]/m=audio $PROBE_PORT/" tests/sipp/uac_call.xml > "$work/uac_probe.xml"
-./target/release/rtp-probe "127.0.0.1:$PROBE_PORT" 10 $((CONC / 200 + 3)) > "$work/probe.out" 2>&1 &
+# After the window it goes on answering (each stream a packet of silence every 5 s, or the
+# engine hangs up on callers silent for rtp.media_timeout) until the calls end.
+./target/release/rtp-probe "127.0.0.1:$PROBE_PORT" 10 $((CONC / 200 + 3)) "$HOLD" > "$work/probe.out" 2>&1 &
 PROBE=$!
 sipp "$SIP" -sf "$work/uac_probe.xml" -s 12345 -i 127.0.0.1 -p 0 -mp 40000 \
   -r 200 -m "$CONC" -l "$CONC" -d $((HOLD * 1000)) \
   -nostdin -timeout $((HOLD + 120))s -timeout_error -max_socket 100000 \
-  -trace_stat -stf "$work/conc.csv" -fd 1 > "$work/sipp-conc.log" 2>&1 &
+  -trace_stat -stf "$work/conc.csv" -fd 1 -trace_err -error_file "$OUT/sipp-conc-errors.log" \
+  > "$work/sipp-conc.log" 2>&1 &
 SIPP=$!
 # Wait for the ramp (CONC / 200 s) plus a margin, then measure for 10 s at full load.
 sleep $((CONC / 200 + 3))
@@ -117,8 +124,9 @@ fi
 S1=$(metric hotline_rtp_packets_sent_total); L1=$(metric hotline_rtp_packets_late_total)
 K1=$(metric hotline_rtp_frames_skipped_total); C1=$(cpu_ticks); T1=$(date +%s.%N)
 RSS=$(rss_kib)
-wait $PROBE || true
 wait $SIPP || true
+kill $PROBE 2>/dev/null || true
+wait $PROBE 2>/dev/null || true
 OK2=$(sipp_stat SuccessfulCall\(C\) "$work/conc.csv")
 FAIL2=$(sipp_stat FailedCall\(C\) "$work/conc.csv")
 python3 - <<PY

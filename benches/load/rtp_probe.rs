@@ -6,8 +6,12 @@
 //! instant (the stream's RTP clock, anchored at its earliest packet). Counters on the
 //! sender's side cannot see what the kernel, the loopback and the scheduler did afterwards.
 //!
-//! `rtp-probe LISTEN SECONDS [SKIP_SECONDS]`: reads for SKIP_SECONDS without measuring (the
-//! ramp), then measures for SECONDS and prints one line per figure.
+//! It also sends each stream one packet of silence every 5 s, as a caller would send its
+//! voice: the engine hangs up callers that send nothing for `rtp.media_timeout`.
+//!
+//! `rtp-probe LISTEN SECONDS [SKIP_SECONDS [LINGER_SECONDS]]`: reads for SKIP_SECONDS without
+//! measuring (the ramp), then measures for SECONDS and prints one line per figure, then goes
+//! on answering the streams for LINGER_SECONDS (the calls still held) and exits.
 
 // A load tool beside the engine, not the engine: it reads the clock where it likes.
 #![allow(clippy::disallowed_methods)]
@@ -20,10 +24,21 @@ use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 /// Datagrams per `recvmmsg`.
-const BATCH: usize = 64;
+const BATCH: usize = 256;
+/// Sockets bound to the one address with `SO_REUSEPORT`: the kernel spreads the engine's
+/// legs over them by source port, so its media threads do not all queue on one socket's lock
+/// (remote callers are many sockets on other machines).
+const SOCKETS: usize = 4;
+/// How long the probe sleeps once the socket is drained (remote callers cost the engine no
+/// wake-ups; a probe on the same machine should not either).
+const IDLE: Duration = Duration::from_millis(2);
 /// Gap histogram: 10 µs buckets up to 2 s (larger gaps go in the last bucket).
 const BUCKET_US: u64 = 10;
 const BUCKETS: usize = 200_000;
+/// How often the probe answers each stream with one packet of silence: a caller that sends
+/// no RTP for `rtp.media_timeout` (30 s) is hung up as vanished (issue 12), and the load runs
+/// hold calls longer than that; one packet in 250 keeps the engine's checks on.
+const KEEPALIVE_NS: u64 = 5_000_000_000;
 /// A packet later than this after its due instant is late (issue 20's goal).
 const LATE: Duration = Duration::from_millis(10);
 
@@ -37,6 +52,8 @@ struct Stream {
     late: u64,
     max_gap_ns: u64,
     packets: u64,
+    /// When this probe last sent the engine a packet of this stream (`KEEPALIVE`).
+    keepalive_ns: u64,
 }
 
 #[derive(Default)]
@@ -50,7 +67,7 @@ struct Report {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (Some(listen), Some(secs)) = (args.get(1), args.get(2)) else {
-        eprintln!("usage: rtp-probe LISTEN SECONDS [SKIP_SECONDS]");
+        eprintln!("usage: rtp-probe LISTEN SECONDS [SKIP_SECONDS [LINGER_SECONDS]]");
         std::process::exit(2);
     };
     let listen: SocketAddr = listen
@@ -66,8 +83,21 @@ fn main() {
                 .unwrap_or_else(|e| fail(&format!("SKIP_SECONDS: {e}")))
         })
         .unwrap_or(0.0);
-    let socket = UdpSocket::bind(listen).unwrap_or_else(|e| fail(&format!("bind {listen}: {e}")));
-    setup(&socket).unwrap_or_else(|e| fail(&format!("socket options: {e}")));
+    let linger: f64 = args
+        .get(4)
+        .map(|s| {
+            s.parse()
+                .unwrap_or_else(|e| fail(&format!("LINGER_SECONDS: {e}")))
+        })
+        .unwrap_or(0.0);
+    let sockets: Vec<UdpSocket> = (0..SOCKETS)
+        .map(|_| bind_shared(listen).unwrap_or_else(|e| fail(&format!("bind {listen}: {e}"))))
+        .collect();
+    for socket in &sockets {
+        setup(socket).unwrap_or_else(|e| fail(&format!("socket options: {e}")));
+    }
+    let mut next_socket = 0;
+    let mut drained = 0;
     let start = Instant::now();
     let measure_from = start + Duration::from_secs_f64(skip);
     let end = measure_from + Duration::from_secs_f64(secs);
@@ -78,19 +108,49 @@ fn main() {
     };
     let mut bufs = vec![[0u8; 256]; BATCH];
     let mut measuring = false;
+    let mut keepalive_seq = 0u16;
     let mut window_start_ns = 0u64;
     let mut dropped_before = 0u64;
-    while Instant::now() < end {
-        if !measuring && Instant::now() >= measure_from {
+    let linger_end = end + Duration::from_secs_f64(linger);
+    let mut reported = false;
+    loop {
+        let now = Instant::now();
+        if measuring && now >= end {
+            measuring = false;
+            reported = true;
+            let window = (realtime_ns() - window_start_ns) as f64 / 1e9;
+            let drops = socket_drops(listen.port()).saturating_sub(dropped_before);
+            print_report(&report, &streams, window, drops);
+        }
+        if now >= linger_end {
+            break;
+        }
+        if !measuring && !reported && now >= measure_from {
             measuring = true;
             // Gaps that straddle the start of the window are not counted.
             streams.clear();
             window_start_ns = realtime_ns();
             dropped_before = socket_drops(listen.port());
         }
-        let got = match recv_batch(&socket, &mut bufs) {
-            Ok(got) => got,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+        let socket = &sockets[next_socket];
+        next_socket = (next_socket + 1) % SOCKETS;
+        let got = match recv_batch(socket, &mut bufs) {
+            Ok(got) => {
+                drained = 0;
+                got
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                // All drained: sleep rather than block on a socket. A receiver waiting in
+                // `recvmmsg` is woken by every datagram, and on loopback the sender pays
+                // for that wake-up (the engine's `sendto` then measures the probe, not
+                // itself); the kernel's receive times keep the figures exact.
+                drained += 1;
+                if drained >= SOCKETS {
+                    drained = 0;
+                    std::thread::sleep(IDLE);
+                }
+                continue;
+            }
             Err(e) => fail(&format!("recvmmsg: {e}")),
         };
         for (i, (len, from, stamp_ns)) in got.into_iter().enumerate() {
@@ -110,7 +170,18 @@ fn main() {
                 late: 0,
                 max_gap_ns: 0,
                 packets: 0,
+                keepalive_ns: 0,
             });
+            if stamp_ns.saturating_sub(s.keepalive_ns) >= KEEPALIVE_NS {
+                s.keepalive_ns = stamp_ns;
+                keepalive_seq = keepalive_seq.wrapping_add(1);
+                // PCMU silence under the probe's own SSRC; a refused send only costs this one.
+                let mut packet = [0xFFu8; 172];
+                packet[..12].copy_from_slice(&[0x80, 0, 0, 0, 0, 0, 0, 0, 0x70, 0x72, 0x6f, 0x62]);
+                packet[2..4].copy_from_slice(&keepalive_seq.to_be_bytes());
+                packet[4..8].copy_from_slice(&(u32::from(keepalive_seq) * 160).to_be_bytes());
+                let _ = socket.send_to(&packet, from);
+            }
             // Unwrap the 32-bit timestamp (forward steps only; a step back stays put).
             let step = ts.wrapping_sub(s.last_ts);
             if step < u32::MAX / 2 {
@@ -139,8 +210,15 @@ fn main() {
             s.last_ns = stamp_ns;
         }
     }
-    let window = (realtime_ns() - window_start_ns) as f64 / 1e9;
-    let drops = socket_drops(listen.port()).saturating_sub(dropped_before);
+}
+
+/// Prints the window's figures, one line each.
+fn print_report(
+    report: &Report,
+    streams: &HashMap<(SocketAddr, u32), Stream>,
+    window: f64,
+    drops: u64,
+) {
     let n: u64 = report.gaps.iter().sum();
     let pct = |q: f64| -> f64 {
         let target = ((n as f64) * q).ceil() as u64;
@@ -197,8 +275,52 @@ fn realtime_ns() -> u64 {
         .unwrap_or(0)
 }
 
-/// Kernel receive stamps, a large receive buffer (a probe that falls behind loses nothing
-/// but its CPU), and a 100 ms read timeout so the window ends on time.
+/// A UDP socket bound to `listen` with `SO_REUSEPORT`, so several can share it.
+fn bind_shared(listen: SocketAddr) -> io::Result<UdpSocket> {
+    use std::os::fd::FromRawFd;
+    let SocketAddr::V4(v4) = listen else {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "IPv4 only"));
+    };
+    // SAFETY: no pointers; the result is checked.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a descriptor just created and owned by nothing else.
+    let socket = unsafe { UdpSocket::from_raw_fd(fd) };
+    let one: libc::c_int = 1;
+    let addr = libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: v4.port().to_be(),
+        sin_addr: libc::in_addr {
+            s_addr: u32::from(*v4.ip()).to_be(),
+        },
+        sin_zero: [0; 8],
+    };
+    // SAFETY: a valid fd, and pointers to live values of the stated lengths.
+    let ok = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_REUSEPORT,
+            (&raw const one).cast(),
+            size_of::<libc::c_int>() as libc::socklen_t,
+        ) == 0
+            && libc::bind(
+                fd,
+                (&raw const addr).cast(),
+                size_of::<libc::sockaddr_in>() as libc::socklen_t,
+            ) == 0
+    };
+    if ok {
+        Ok(socket)
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Kernel receive stamps and a large receive buffer (a probe that falls behind or sleeps
+/// loses nothing but its CPU).
 fn setup(socket: &UdpSocket) -> io::Result<()> {
     let fd = socket.as_raw_fd();
     let set = |level, name, value: libc::c_int| -> io::Result<()> {
@@ -223,7 +345,7 @@ fn setup(socket: &UdpSocket) -> io::Result<()> {
     if set(libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, 256 << 20).is_err() {
         set(libc::SOL_SOCKET, libc::SO_RCVBUF, 256 << 20)?;
     }
-    socket.set_read_timeout(Some(Duration::from_millis(100)))
+    Ok(())
 }
 
 /// Up to `BATCH` datagrams: (length, source, kernel receive time in ns since the epoch).
@@ -252,14 +374,14 @@ fn recv_batch(
         h.msg_control = controls[i].as_mut_ptr().cast();
         h.msg_controllen = size_of::<[u64; 8]>() as _;
     }
-    // Blocks (up to the read timeout) for the first datagram, then takes what is queued.
+    // Takes what is queued without blocking.
     // SAFETY: every pointer in `msgs` points at a live buffer of the stated length.
     let n = unsafe {
         libc::recvmmsg(
             socket.as_raw_fd(),
             msgs.as_mut_ptr(),
             BATCH as libc::c_uint,
-            libc::MSG_WAITFORONE,
+            libc::MSG_DONTWAIT,
             std::ptr::null_mut(),
         )
     };
