@@ -9,7 +9,9 @@
 # engine relays to an agent with 20 ms of the agent's 600 Hz (A-law, as that SDP offers), and
 # measures, from the kernel's receive times over the same 10 s at full load as the engine's
 # figures, the pacing of what reaches the agents: per stream, the gaps between consecutive
-# packets (p50/p99/p99.9) and the packets later than 10 ms after their due instant.
+# packets (p50/p99/p99.9) and the packets later than 10 ms after their due instant. The relay
+# keeps the caller's pace and RTP clock, so the callers' own jitter is in these figures: SIPp's
+# rtp_stream alone (caller to probe, no engine) measures p99 36 ms, 78 % late (PERFORMANCE.md).
 #
 #   benches/load_bridged.sh [concurrent_calls] [hold_seconds] [agents] [calls_per_second]
 #
