@@ -3,6 +3,15 @@
 # person), are queued, and are connected to SIPp "agents" that registered with digest
 # authentication and were set ready over the HTTP API; both sides speak (a continuous tone
 # each: 400 Hz from the caller, 600 Hz from the agent) while the engine relays and records.
+# The agents' media is played by a probe (`rtp-probe --reply`, benches/load/rtp_probe.rs),
+# not by their SIPp: their answer's SDP names the probe's port (a copy of
+# benches/load/agent_answer.xml without its rtp_stream), and the probe answers every packet the
+# engine relays to an agent with 20 ms of the agent's 600 Hz (A-law, as that SDP offers), and
+# measures, from the kernel's receive times over the same 10 s at full load as the engine's
+# figures, the pacing of what reaches the agents: per stream, the gaps between consecutive
+# packets (p50/p99/p99.9) and the packets later than 10 ms after their due instant. The relay
+# keeps the caller's pace and RTP clock, so the callers' own jitter is in these figures: SIPp's
+# rtp_stream alone (caller to probe, no engine) measures p99 36 ms, 78 % late (PERFORMANCE.md).
 #
 #   benches/load_bridged.sh [concurrent_calls] [hold_seconds] [agents] [calls_per_second]
 #
@@ -20,7 +29,8 @@
 # the unit's span in every call record.
 #
 # Reports: peak calls talking at once (sampled from /metrics every second), failed calls on
-# both SIPp sides, engine CPU and RSS at full load, RTP packets/s received and relayed, and
+# both SIPp sides, engine CPU and RSS at full load, RTP packets/s received and relayed, the
+# probe's lines ("probe: ...", the pacing of the caller's audio as the agents receive it), and
 # for the recordings: count, valid stereo WAV, duration against the call's talk time, and
 # lost frames: the engine's counters (hotline_recording_frames_filled_total: a channel frame
 # filled with silence between two frames of that side's audio; ..._dropped_total: audio that
@@ -131,6 +141,24 @@ HTTP=$(grep -o 'http=[0-9.:]*' "$work/out" | cut -d= -f2)
 HZ=$(getconf CLK_TCK)
 AUTH="Authorization: Bearer demo-supervisor"
 
+# ---- the agents' media: the probe, on a port the OS hands out (free when asked), named by the
+# agents' answer. It measures from SIGUSR1 (sent when the full-load measurement starts) for
+# 10 s, and answers every stream until it is stopped at the end of the run.
+PROBE_PORT=${PROBE_PORT:-$(python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+sed -e "s/m=audio \[rtpstream_audio_port\]/m=audio $PROBE_PORT/" -e '/<nop>/,/<\/nop>/d' \
+  -e 's/load agent answer/load agent answer (media: rtp-probe)/' \
+  benches/load/agent_answer.xml > "$work/agent_answer.xml"
+if grep -q "rtp_stream=" "$work/agent_answer.xml" || ! grep -q "m=audio $PROBE_PORT " "$work/agent_answer.xml"; then
+  echo "could not point the agents' SDP at the probe (benches/load/agent_answer.xml changed?)" >&2
+  exit 1
+fi
+PROBE_STAY=$((AGENTS / 100 + CONC / RATE + HOLD + 600))
+./target/release/rtp-probe --reply "127.0.0.1:$PROBE_PORT" 10 "$PROBE_STAY" "$PROBE_STAY" > "$work/probe.out" 2> "$work/probe.err" &
+PROBE=$!
+PIDS+=("$PROBE")
+sleep 0.5
+kill -0 "$PROBE" 2>/dev/null || { echo "rtp-probe did not start:" >&2; cat "$work/probe.err" >&2; exit 1; }
+
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$ENGINE/status"; }
 metrics() { curl -s --max-time 5 "http://$HTTP/metrics"; }
@@ -151,7 +179,7 @@ BASE_RSS=$(rss_kib)
 RAMP=$(((CONC + RATE - 1) / RATE))
 STAY=$((AGENTS / 200 + RAMP + HOLD + 120))
 (cd "$work" && exec sipp "$SIP" -sf "$ROOT/benches/load/agent_register.xml" \
-  -oocsf "$ROOT/benches/load/agent_answer.xml" -inf "$work/agents.csv" \
+  -oocsf "$work/agent_answer.xml" -inf "$work/agents.csv" \
   -i 127.0.0.1 -mi 127.0.0.1 -p 0 -mp 40000 -r 200 -m "$AGENTS" -l "$AGENTS" -d $((STAY * 1000)) \
   -nostdin -timeout $((STAY + 30))s -timeout_error -max_socket 100000 \
   -trace_stat -stf "$work/agents.csv.stat" -fd 1 -trace_err -error_file "$work/agents.err" \
@@ -293,11 +321,12 @@ for _ in $(seq $((RAMP + HOLD + 120))); do
   if [ "$MEASURED" = 0 ] && [ "$FULL" = 1 ]; then
     MEASURED=1
     cp "$work/m" "$work/m1"
-    C0=$(cpu_ticks "$ENGINE"); SA0=$(cpu_ticks "$AGENT_SIPP"); SC0=$(cpu_ticks "$CALLER_SIPP"); T0=$(date +%s.%N)
+    kill -USR1 "$PROBE" 2>/dev/null || true
+    C0=$(cpu_ticks "$ENGINE"); SA0=$(cpu_ticks "$AGENT_SIPP"); SC0=$(cpu_ticks "$CALLER_SIPP"); SP0=$(cpu_ticks "$PROBE" 2>/dev/null || echo 0); T0=$(date +%s.%N)
     [ "$THREE" = 1 ] && SG0=$(cpu_ticks "$GW_SIPP")
     sleep 10
     metrics > "$work/m2"
-    C1=$(cpu_ticks "$ENGINE"); SA1=$(cpu_ticks "$AGENT_SIPP"); SC1=$(cpu_ticks "$CALLER_SIPP"); T1=$(date +%s.%N)
+    C1=$(cpu_ticks "$ENGINE"); SA1=$(cpu_ticks "$AGENT_SIPP"); SC1=$(cpu_ticks "$CALLER_SIPP"); SP1=$(cpu_ticks "$PROBE" 2>/dev/null || echo 0); T1=$(date +%s.%N)
     [ "$THREE" = 1 ] && { SG1=$(cpu_ticks "$GW_SIPP"); N3=$(three_way); THREE_AT=$N3; [ "${N3:-0}" -gt "$PEAK3" ] && PEAK3=$N3; }
     RSS=$(rss_kib)
     TALK=$(metric 'hotline_calls{state="talking"}' "$work/m2")
@@ -323,6 +352,8 @@ done
 metrics > "$work/m3"
 kill "$AGENT_SIPP" 2>/dev/null || true
 wait "$AGENT_SIPP" 2>/dev/null || true
+kill "$PROBE" 2>/dev/null || true
+wait "$PROBE" 2>/dev/null || true
 if [ "$THREE" = 1 ]; then
   kill "$GW_SIPP" 2>/dev/null || true
   wait "$GW_SIPP" 2>/dev/null || true
@@ -345,12 +376,13 @@ done
 echo "--- engine"
 python3 - "$work" "$PEAK" "$CONC" "${MEASURED}" "${T0:-0}" "${T1:-0}" "${C0:-0}" "${C1:-0}" \
   "${SA0:-0}" "${SA1:-0}" "${SC0:-0}" "${SC1:-0}" "${RSS:-0}" "$BASE_RSS" "$HZ" \
-  "$THREE" "$PEAK3" "${THREE_AT:-0}" "${SG0:-0}" "${SG1:-0}" <<'PY'
+  "$THREE" "$PEAK3" "${THREE_AT:-0}" "${SG0:-0}" "${SG1:-0}" "${SP0:-0}" "${SP1:-0}" <<'PY'
 import sys
 work, peak, conc, measured = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
 t0, t1 = float(sys.argv[5]), float(sys.argv[6])
 c0, c1, sa0, sa1, sc0, sc1, rss, base, hz = map(int, sys.argv[7:16])
 three, peak3, three_at, sg0, sg1 = sys.argv[16] == "1", *map(int, sys.argv[17:21])
+sp0, sp1 = map(int, sys.argv[21:23])
 def load(name):
     out = {}
     for line in open(f"{work}/{name}"):
@@ -371,7 +403,8 @@ if measured:
           f"send errors {d('hotline_rtp_send_errors_total'):.0f}")
     print(f"engine CPU {100*(c1-c0)/hz/dt:.0f}% of one core; RSS {rss} KiB ({(rss-base)/max(talking,1):.0f} KiB per call over the idle {base} KiB); "
           f"SIPp CPU: agents {100*(sa1-sa0)/hz/dt:.0f}%, callers {100*(sc1-sc0)/hz/dt:.0f}%"
-          + (f", unit {100*(sg1-sg0)/hz/dt:.0f}%" if three else ""))
+          + (f", unit {100*(sg1-sg0)/hz/dt:.0f}%" if three else "")
+          + f"; the agents' media (rtp-probe) {100*(sp1-sp0)/hz/dt:.0f}%")
 else:
     print("no full-load measurement (the hold was too short)")
 m0, m3 = load("m0"), load("m3")
@@ -399,6 +432,14 @@ if three:
     print(f"whole run, packets that ended an underrun: {hist('hotline_mixer_underrun_packet_delay_seconds')}")
     print(f"whole run, their gap after the party's previous packet (kernel time): {hist('hotline_mixer_underrun_arrival_gap_seconds')}")
 PY
+
+echo "--- the agents' side (rtp-probe: the caller's audio as relayed to the agents, kernel receive times, the 10 s at full load)"
+if [ "$MEASURED" = 1 ] && grep -q '^probe:' "$work/probe.out"; then
+  cat "$work/probe.out"
+else
+  echo "probe: no window (no full-load measurement, or the probe reported nothing)"
+  head -3 "$work/probe.err" 2>/dev/null || true
+fi
 
 echo "--- recordings"
 python3 - "$work/data" "$CONC" "$THREE" <<'PY'

@@ -1,17 +1,32 @@
-//! `rtp-probe`: the receiving side of the load runs (`benches/load_ivr.sh`). It binds the
-//! address the callers' SDP names, takes every RTP packet the engine paces to them with the
-//! kernel's receive time (`SO_TIMESTAMPNS`, so the probe's own scheduling does not bend the
-//! figures), and reports per-stream pacing: the gaps between consecutive packets of each
-//! stream (p50/p99/p99.9/max) and how many packets came more than 10 ms after their due
-//! instant (the stream's RTP clock, anchored at its earliest packet). Counters on the
-//! sender's side cannot see what the kernel, the loopback and the scheduler did afterwards.
+//! `rtp-probe`: the receiving side of the load runs (`benches/load_ivr.sh`,
+//! `benches/load_bridged.sh`). It binds the address the SIPp phones' SDP names, takes every RTP
+//! packet the engine sends there with the kernel's receive time (`SO_TIMESTAMPNS`, so the
+//! probe's own scheduling does not bend the figures), and reports per-stream pacing: the gaps
+//! between consecutive packets of each stream (p50/p99/p99.9/max) and how many packets came
+//! more than 10 ms after their due instant (the stream's RTP clock, anchored at its earliest
+//! packet). Counters on the sender's side cannot see what the kernel, the loopback and the
+//! scheduler did afterwards.
 //!
 //! It also sends each stream one packet of silence every 5 s, as a caller would send its
 //! voice: the engine hangs up callers that send nothing for `rtp.media_timeout`.
 //!
-//! `rtp-probe LISTEN SECONDS [SKIP_SECONDS [LINGER_SECONDS]]`: reads for SKIP_SECONDS without
-//! measuring (the ramp), then measures for SECONDS and prints one line per figure, then goes
-//! on answering the streams for LINGER_SECONDS (the calls still held) and exits.
+//! With `--reply` it plays the agents' phones of bridged calls instead: every packet it
+//! receives (the caller's audio relayed to the agent's leg) is answered at once, to the
+//! packet's source, with one packet of the agent's voice (A-law, payload type 8, as
+//! `benches/load/agent_answer.xml` offers: 20 ms of a 600 Hz tone), under its own SSRC per
+//! stream with sequence and timestamp counting on by 160. The engine's recording then carries
+//! 600 Hz on the agent's (right) channel, as with SIPp's own `rtp_stream`, and the probe
+//! measures what the engine relays to the agents rather than what SIPp would hear. The relayed
+//! stream keeps the caller's pace and RTP clock, so the caller's own jitter is in the figures:
+//! SIPp's `rtp_stream` alone (caller to probe, no engine between) already measures p99 gaps of
+//! 36 ms and 78 % of packets more than 10 ms late by this rule (docs/PERFORMANCE.md).
+//!
+//! `rtp-probe [--reply] LISTEN SECONDS [SKIP_SECONDS [LINGER_SECONDS]]`: reads for
+//! SKIP_SECONDS without measuring (the ramp), then measures for SECONDS and prints one line
+//! per figure, then goes on answering the streams for LINGER_SECONDS (the calls still held)
+//! and exits. A `SIGUSR1` starts the window at once, before SKIP_SECONDS are over: a load
+//! script whose full load comes at a moment it cannot foretell (conferences set up over the
+//! API) signals the probe when it starts its own measurement.
 
 // A load tool beside the engine, not the engine: it reads the clock where it likes.
 #![allow(clippy::disallowed_methods)]
@@ -21,7 +36,10 @@ use std::io;
 use std::mem::{size_of, zeroed};
 use std::net::{SocketAddr, UdpSocket};
 use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+use hotline::media::Codec;
 
 /// Datagrams per `recvmmsg`.
 const BATCH: usize = 256;
@@ -41,6 +59,40 @@ const BUCKETS: usize = 200_000;
 const KEEPALIVE_NS: u64 = 5_000_000_000;
 /// A packet later than this after its due instant is late (issue 20's goal).
 const LATE: Duration = Duration::from_millis(10);
+/// `--reply`: the agent's voice, a 600 Hz tone (whole periods in one second, so the table
+/// loops without a click); A-law, the only codec the load agents offer.
+const REPLY_HZ: f64 = 600.0;
+const REPLY_AMPLITUDE: f64 = 8000.0;
+const REPLY_PT: u8 = 8;
+/// Samples (and RTP timestamp units) per reply: 20 ms at 8 kHz.
+const FRAME: usize = 160;
+/// An RTP header and one frame.
+const REPLY_LEN: usize = 12 + FRAME;
+
+/// Set by `SIGUSR1`: start the window now.
+static START_NOW: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_usr1(_: libc::c_int) {
+    START_NOW.store(true, Ordering::Relaxed);
+}
+
+/// One engine leg the probe answers (`--reply`), by the address its packets come from. Kept
+/// apart from the measured streams (which start afresh with the window) so the engine sees one
+/// unbroken stream from each agent.
+struct Reply {
+    ssrc: u32,
+    seq: u16,
+    ts: u32,
+    /// Where the next frame starts in the tone table.
+    pos: usize,
+}
+
+/// What `--reply` sent.
+#[derive(Default)]
+struct Replies {
+    sent: u64,
+    failed: u64,
+}
 
 struct Stream {
     last_ns: u64,
@@ -65,9 +117,11 @@ struct Report {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
+    let mut args: Vec<String> = std::env::args().collect();
+    let reply_mode = args.iter().any(|a| a == "--reply");
+    args.retain(|a| a != "--reply");
     let (Some(listen), Some(secs)) = (args.get(1), args.get(2)) else {
-        eprintln!("usage: rtp-probe LISTEN SECONDS [SKIP_SECONDS [LINGER_SECONDS]]");
+        eprintln!("usage: rtp-probe [--reply] LISTEN SECONDS [SKIP_SECONDS [LINGER_SECONDS]]");
         std::process::exit(2);
     };
     let listen: SocketAddr = listen
@@ -96,11 +150,22 @@ fn main() {
     for socket in &sockets {
         setup(socket).unwrap_or_else(|e| fail(&format!("socket options: {e}")));
     }
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    unsafe {
+        libc::signal(libc::SIGUSR1, on_usr1 as *const () as libc::sighandler_t);
+    }
+    let tone = tone_table();
+    let mut replies: HashMap<SocketAddr, Reply> = HashMap::new();
+    let mut reply_stats = Replies::default();
+    let mut out: Vec<([u8; REPLY_LEN], SocketAddr)> = Vec::with_capacity(BATCH);
     let mut next_socket = 0;
     let mut drained = 0;
     let start = Instant::now();
     let measure_from = start + Duration::from_secs_f64(skip);
-    let end = measure_from + Duration::from_secs_f64(secs);
+    let window = Duration::from_secs_f64(secs);
+    let linger = Duration::from_secs_f64(linger);
+    // Moved forward when SIGUSR1 starts the window early.
+    let mut end = measure_from + window;
     let mut streams: HashMap<(SocketAddr, u32), Stream> = HashMap::new();
     let mut report = Report {
         gaps: vec![0; BUCKETS],
@@ -111,7 +176,7 @@ fn main() {
     let mut keepalive_seq = 0u16;
     let mut window_start_ns = 0u64;
     let mut dropped_before = 0u64;
-    let linger_end = end + Duration::from_secs_f64(linger);
+    let mut linger_end = end + linger;
     let mut reported = false;
     loop {
         let now = Instant::now();
@@ -121,12 +186,22 @@ fn main() {
             let window = (realtime_ns() - window_start_ns) as f64 / 1e9;
             let drops = socket_drops(listen.port()).saturating_sub(dropped_before);
             print_report(&report, &streams, window, drops);
+            if reply_mode {
+                println!(
+                    "probe: replied (A-law 600 Hz, one packet per packet received) to {} legs: {} packets sent, {} not sent",
+                    replies.len(),
+                    reply_stats.sent,
+                    reply_stats.failed
+                );
+            }
         }
         if now >= linger_end {
             break;
         }
-        if !measuring && !reported && now >= measure_from {
+        if !measuring && !reported && (now >= measure_from || START_NOW.load(Ordering::Relaxed)) {
             measuring = true;
+            end = now + window;
+            linger_end = end + linger;
             // Gaps that straddle the start of the window are not counted.
             streams.clear();
             window_start_ns = realtime_ns();
@@ -172,7 +247,27 @@ fn main() {
                 packets: 0,
                 keepalive_ns: 0,
             });
-            if stamp_ns.saturating_sub(s.keepalive_ns) >= KEEPALIVE_NS {
+            if reply_mode {
+                // The agent's voice, one frame for each frame heard.
+                let next = replies.len() as u32;
+                let r = replies.entry(from).or_insert_with(|| Reply {
+                    ssrc: 0x6167_0000 ^ next,
+                    seq: 0,
+                    ts: 0,
+                    pos: 0,
+                });
+                let mut packet = [0u8; REPLY_LEN];
+                packet[0] = 0x80;
+                packet[1] = REPLY_PT;
+                packet[2..4].copy_from_slice(&r.seq.to_be_bytes());
+                packet[4..8].copy_from_slice(&r.ts.to_be_bytes());
+                packet[8..12].copy_from_slice(&r.ssrc.to_be_bytes());
+                packet[12..].copy_from_slice(&tone[r.pos..r.pos + FRAME]);
+                r.seq = r.seq.wrapping_add(1);
+                r.ts = r.ts.wrapping_add(FRAME as u32);
+                r.pos = (r.pos + FRAME) % tone.len();
+                out.push((packet, from));
+            } else if stamp_ns.saturating_sub(s.keepalive_ns) >= KEEPALIVE_NS {
                 s.keepalive_ns = stamp_ns;
                 keepalive_seq = keepalive_seq.wrapping_add(1);
                 // PCMU silence under the probe's own SSRC; a refused send only costs this one.
@@ -209,7 +304,86 @@ fn main() {
             }
             s.last_ns = stamp_ns;
         }
+        if !out.is_empty() {
+            let sent = send_batch(socket, &out);
+            reply_stats.sent += sent as u64;
+            reply_stats.failed += (out.len() - sent) as u64;
+            out.clear();
+        }
     }
+}
+
+/// One second of the agent's tone in A-law: 8,000 samples, whole periods of `REPLY_HZ`.
+fn tone_table() -> Vec<u8> {
+    let pcm: Vec<i16> = (0..8000)
+        .map(|t| {
+            let phase = 2.0 * std::f64::consts::PI * REPLY_HZ * f64::from(t) / 8000.0;
+            (REPLY_AMPLITUDE * phase.sin()) as i16
+        })
+        .collect();
+    let mut table = vec![0u8; pcm.len()];
+    Codec::Pcma.encode(&pcm, &mut table);
+    table
+}
+
+/// Sends each packet to its address with one `sendmmsg` (a batch of replies costs one
+/// syscall, not one each: the probe shares the engine's cores). Returns how many left.
+fn send_batch(socket: &UdpSocket, packets: &[([u8; REPLY_LEN], SocketAddr)]) -> usize {
+    let n = packets.len().min(BATCH);
+    // SAFETY: plain C structs for which all-zero is valid.
+    let mut addrs: [libc::sockaddr_in; BATCH] = unsafe { zeroed() };
+    let mut iovs: [libc::iovec; BATCH] = unsafe { zeroed() };
+    let mut msgs: [libc::mmsghdr; BATCH] = unsafe { zeroed() };
+    let mut count = 0;
+    for (packet, to) in &packets[..n] {
+        let SocketAddr::V4(to) = to else {
+            continue;
+        };
+        addrs[count] = libc::sockaddr_in {
+            sin_family: libc::AF_INET as libc::sa_family_t,
+            sin_port: to.port().to_be(),
+            sin_addr: libc::in_addr {
+                s_addr: u32::from(*to.ip()).to_be(),
+            },
+            sin_zero: [0; 8],
+        };
+        // The kernel only reads the buffer; the cast to `*mut` is what `iovec` asks for.
+        iovs[count] = libc::iovec {
+            iov_base: packet.as_ptr().cast_mut().cast(),
+            iov_len: packet.len(),
+        };
+        count += 1;
+    }
+    for i in 0..count {
+        let h = &mut msgs[i].msg_hdr;
+        h.msg_name = (&raw mut addrs[i]).cast();
+        h.msg_namelen = size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        h.msg_iov = &raw mut iovs[i];
+        h.msg_iovlen = 1;
+    }
+    // A blocking socket sends them all unless one fails: then it is skipped and the rest
+    // go on (each round moves on by at least one message, so at most `count` rounds).
+    let (mut next, mut sent) = (0, 0);
+    while next < count {
+        // SAFETY: every pointer in `msgs[next..count]` points at a live buffer or address of
+        // the stated length.
+        let rc = unsafe {
+            libc::sendmmsg(
+                socket.as_raw_fd(),
+                msgs[next..].as_mut_ptr(),
+                (count - next) as libc::c_uint,
+                0,
+            )
+        };
+        match usize::try_from(rc) {
+            Ok(n) if n > 0 => {
+                sent += n;
+                next += n;
+            }
+            _ => next += 1,
+        }
+    }
+    sent
 }
 
 /// Prints the window's figures, one line each.
