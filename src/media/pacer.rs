@@ -53,12 +53,6 @@ pub struct PacerConfig {
     pub late_after: Duration,
     /// A stream more than this behind skips to its latest due frame.
     pub skip_after: Duration,
-    /// Wake-ups fall on this grid (anchored at the first stream's start; it divides 20 ms):
-    /// one wake sends every frame due in the slot, each stream's at the same offset (under
-    /// one slot) after its due instant every time, so its gaps stay 20 ms. With thousands
-    /// of streams due at scattered instants the task otherwise woke at every timer tick
-    /// (1,000 times a second). Zero: wake at each due instant.
-    pub wake_grid: Duration,
 }
 
 impl Default for PacerConfig {
@@ -66,7 +60,6 @@ impl Default for PacerConfig {
         PacerConfig {
             late_after: Duration::from_millis(10),
             skip_after: Duration::from_millis(200),
-            wake_grid: Duration::from_millis(4),
         }
     }
 }
@@ -123,8 +116,6 @@ pub struct Pacer<S: FrameSource> {
     streams: HashMap<StreamId, Stream<S>>,
     /// (due, stream, generation), earliest first; entries of removed streams are dropped lazily.
     timers: BinaryHeap<Reverse<(Instant, StreamId, u64)>>,
-    /// The wake grid's origin: the first stream's start.
-    anchor: Option<Instant>,
     next_generation: u64,
     buf: Vec<u8>,
     out: Vec<(StreamId, usize, usize)>,
@@ -140,7 +131,6 @@ impl<S: FrameSource> Pacer<S> {
             config,
             streams: HashMap::new(),
             timers: BinaryHeap::new(),
-            anchor: None,
             next_generation: 0,
             buf: Vec::new(),
             out: Vec::new(),
@@ -161,7 +151,6 @@ impl<S: FrameSource> Pacer<S> {
         if self.streams.contains_key(&id) {
             return Err(PacerError::DuplicateStream(id));
         }
-        self.anchor.get_or_insert(start);
         let generation = self.next_generation;
         self.next_generation += 1;
         self.streams.insert(
@@ -208,25 +197,11 @@ impl<S: FrameSource> Pacer<S> {
         self.stats
     }
 
-    /// When to wake: the earliest due frame of any stream (may be a removed stream's, which
-    /// costs one empty wake-up), on the wake grid.
+    /// The earliest due frame of any stream (may be a removed stream's, which costs one
+    /// empty wake-up).
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers
-            .peek()
-            .map(|Reverse((due, _, _))| self.on_grid(*due))
-    }
-
-    /// The first grid instant at or after `t`.
-    fn on_grid(&self, t: Instant) -> Instant {
-        let grid = self.config.wake_grid.as_nanos();
-        match self.anchor {
-            Some(anchor) if grid > 0 && t > anchor => {
-                let slots = t.duration_since(anchor).as_nanos().div_ceil(grid);
-                anchor + Duration::from_nanos(u64::try_from(slots * grid).unwrap_or(u64::MAX))
-            }
-            _ => t,
-        }
+        self.timers.peek().map(|Reverse((due, _, _))| *due)
     }
 
     /// Produces every frame due at or before `now`, in due order; drain with `poll_transmit`.
@@ -387,71 +362,6 @@ mod tests {
                 skipped: 0
             }
         );
-    }
-
-    /// Runs streams started at `starts` (ms after t0) for 200 ms, waking when the pacer
-    /// asks: how many wakes, and when each stream's frames went out.
-    fn run_streams(wake_grid: Duration, starts: &[u64]) -> (usize, Vec<Vec<Instant>>) {
-        let t0 = crate::media::t0();
-        let ms = Duration::from_millis;
-        let mut p = Pacer::new(PacerConfig {
-            wake_grid,
-            ..PacerConfig::default()
-        });
-        for (i, at) in starts.iter().enumerate() {
-            p.add(
-                StreamId(i as u64),
-                sender(i as u32),
-                Counter::default(),
-                t0 + ms(*at),
-            )
-            .unwrap();
-        }
-        let mut sent_at: Vec<Vec<Instant>> = vec![Vec::new(); starts.len()];
-        let mut wakes = 0;
-        while let Some(wake) = p.poll_timeout() {
-            if wake > t0 + ms(200) {
-                break;
-            }
-            if !wake_grid.is_zero() {
-                let off = wake.duration_since(t0).as_nanos();
-                assert_eq!(off % wake_grid.as_nanos(), 0, "off the grid");
-            }
-            wakes += 1;
-            p.handle_timeout(wake);
-            for (stream, ..) in drain(&mut p) {
-                sent_at[stream as usize].push(wake);
-            }
-        }
-        assert_eq!(p.stats().late, 0);
-        (wakes, sent_at)
-    }
-
-    /// Streams started at scattered instants are woken for on the 4 ms grid from the first
-    /// one's start: each at the same offset after its due instant every period, so every
-    /// stream's gaps stay 20 ms, and the task wakes at most 5 times per 20 ms, not once per
-    /// distinct due instant.
-    #[test]
-    fn wakes_fall_on_the_grid_and_each_streams_frames_stay_20_ms_apart() {
-        let ms = Duration::from_millis;
-        let starts = [0u64, 1, 3, 4, 9, 13, 19];
-        let (wakes, sent_at) = run_streams(ms(4), &starts);
-        let (wakes_ungridded, _) = run_streams(Duration::ZERO, &starts);
-        assert!(wakes <= 5 * 10 + 1, "{wakes} wakes in 200 ms");
-        assert!(wakes_ungridded >= 7 * 10, "one wake per stream and period");
-        let t0 = crate::media::t0();
-        for (i, at) in sent_at.iter().enumerate() {
-            let first = at[0].duration_since(t0 + ms(starts[i]));
-            assert!(
-                first < ms(4),
-                "stream {i} waited {first:?} for its first frame"
-            );
-            assert!(at.len() >= 9, "stream {i}: {} frames", at.len());
-            assert!(
-                at.windows(2).all(|w| w[1] - w[0] == FRAME),
-                "stream {i}: {at:?}"
-            );
-        }
     }
 
     #[test]
