@@ -13,7 +13,7 @@
 #
 # defaults: 200 calls, each held 60 s from the key press, 1.2 × calls agents, 20 calls/s.
 # CODEC=opus: the agents answer Opus only (the engine transcodes); default pcmu.
-# OPUS_COMPLEXITY=0..10: the engine's [rtp] opus_complexity for the run (default: the shipped 5).
+# OPUS_COMPLEXITY=0..10: the engine's [rtp] opus_complexity for the run (default: the shipped 0).
 # Set KEEP=1 to keep the work folder (config, data, recordings, logs) for a look after.
 #
 # Reports: peak calls talking at once (sampled from /metrics every second), failed calls on
@@ -73,7 +73,7 @@ max_per_source = $((AGENTS + 200))
 [rtp]
 port_min = 20000
 port_max = 29998
-opus_complexity = ${OPUS_COMPLEXITY:-5}
+opus_complexity = ${OPUS_COMPLEXITY:-0}
 CONF
 python3 - "$work" "$AGENTS" <<'PY'
 import sys
@@ -137,7 +137,7 @@ print(rows[-1][rows[0].index(sys.argv[1])] if len(rows) > 1 else "n/a")
 PY
 }
 
-echo "machine: $(nproc) cores, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg); engine pid $ENGINE; sip $SIP; $CONC calls held ${HOLD}s, $AGENTS browser agents ($CODEC, engine opus_complexity ${OPUS_COMPLEXITY:-5}), $RATE calls/s"
+echo "machine: $(nproc) cores, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg); engine pid $ENGINE; sip $SIP; $CONC calls held ${HOLD}s, $AGENTS browser agents ($CODEC, engine opus_complexity ${OPUS_COMPLEXITY:-0}), $RATE calls/s"
 BASE_RSS=$(rss_kib)
 
 # ---- the agents' browsers: one client process registers every agent over its own WebSocket,

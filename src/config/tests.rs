@@ -22,12 +22,12 @@ fn unknown_key_is_refused_with_its_line() {
 }
 
 #[test]
-fn opus_complexity_defaults_to_5_and_above_10_is_refused_with_its_line() {
+fn opus_complexity_defaults_to_0_and_above_10_is_refused_with_its_line() {
     let config = Config::parse("", Path::new("x.toml")).unwrap();
-    assert_eq!(config.rtp.opus_complexity, 5);
-    let text = "[rtp]\nopus_complexity = 0\n";
-    let config = Config::parse(text, Path::new("x.toml")).unwrap();
     assert_eq!(config.rtp.opus_complexity, 0);
+    let text = "[rtp]\nopus_complexity = 5\n";
+    let config = Config::parse(text, Path::new("x.toml")).unwrap();
+    assert_eq!(config.rtp.opus_complexity, 5);
     assert!(config.validate(text, Path::new("x.toml")).is_ok());
     let text = "[rtp]\nport_min = 20000\nopus_complexity = 11\n";
     let config = Config::parse(text, Path::new("x.toml")).unwrap();

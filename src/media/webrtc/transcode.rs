@@ -17,9 +17,10 @@ const MAX_DECODED: usize = 120 * 8;
 const MAX_PACKET: usize = 1500;
 /// libopus's encoder complexity (0–10) unless `[rtp] opus_complexity` says otherwise. Its
 /// own default, 10, cost ~90 µs per 20 ms frame on the project's VM (`benches/webrtc_leg.rs`,
-/// `protect_opus`): 200 Opus agents would take most of a core. 5 is the usual choice for
-/// servers; narrowband speech loses little. Measured per value in docs/PERFORMANCE.md.
-pub const DEFAULT_OPUS_COMPLEXITY: u8 = 5;
+/// `protect_opus`). At 5, 200 Opus-only browsers overloaded two quiet cores (141 % of a
+/// core, 53,847 recording frames filled); at 0 they ran with none lost (124 %): the audio is
+/// 8 kHz speech bound for G.711 anyway. Measured per value in docs/PERFORMANCE.md.
+pub const DEFAULT_OPUS_COMPLEXITY: u8 = 0;
 /// The highest complexity libopus knows.
 pub const MAX_OPUS_COMPLEXITY: u8 = 10;
 
