@@ -71,36 +71,99 @@ fn channel_peaks(path: &Path) -> (i16, i16) {
     (peak(0), peak(1))
 }
 
-#[test]
-fn sipp_agents_register_with_md5_answer_and_are_recorded_without_lost_frames() {
-    let engine = Engine::start("[registrar]\nmd5_only_agents = [\"SIPp hotline load agent\"]\n");
-    let work = tempfile::tempdir().expect("work dir");
-    let dir = work.path();
-    alaw_file(&dir.join("caller.alaw"), &[400.0], 8000.0, 1.0);
-    alaw_file(&dir.join("agent.alaw"), &[600.0], 8000.0, 1.0);
+/// SIPp on loopback in `dir` (its scenarios' audio files), aimed at `target` (none: a
+/// server), output captured.
+fn sipp_command(dir: &Path, target: Option<std::net::SocketAddr>, args: &[&str]) -> Command {
+    let mut cmd = Command::new("sipp");
+    cmd.args(target.map(|t| t.to_string()))
+        .args(["-i", "127.0.0.1", "-mi", "127.0.0.1"])
+        .args(["-nostdin", "-timeout_error"])
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// Waits (30 s at most) for the SIPp callers to end, and requires every call of theirs to
+/// have succeeded.
+fn callers_succeed(mut callers: std::process::Child) {
+    let done = wait_for(Duration::from_secs(30), || {
+        callers.try_wait().ok().flatten()
+    });
+    let _ = callers.kill();
+    let out = callers.wait_with_output().expect("SIPp callers output");
+    assert!(
+        done.is_some_and(|s| s.success()),
+        "callers failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The demo agents the SIPp phones register as (`agents.csv`, their demo passwords).
+const AGENTS: [&str; 6] = ["1001", "1002", "1003", "1004", "1005", "1006"];
+
+/// The load scenarios' files in `dir`: each `(name, Hz)` as `name.alaw` (1 s of the tone,
+/// looped by `rtp_stream`), the key 0 in-band then 200 ms of silence as `dtmf0.alaw`, and
+/// `agents.csv` with the demo agents' digest credentials.
+fn write_load_files(dir: &Path, tones: &[(&str, f64)]) {
+    for (name, hz) in tones {
+        alaw_file(&dir.join(format!("{name}.alaw")), &[*hz], 8000.0, 1.0);
+    }
     let mut dtmf = Vec::new();
     alaw_file(&dir.join("dtmf0.alaw"), &[941.0, 1336.0], 5000.0, 0.2);
     dtmf.extend(std::fs::read(dir.join("dtmf0.alaw")).expect("read"));
     dtmf.extend(std::iter::repeat_n(0xD5u8, 1600)); // 200 ms of A-law silence
     std::fs::write(dir.join("dtmf0.alaw"), dtmf).expect("write");
-    let agents = ["1001", "1002", "1003", "1004", "1005", "1006"];
     let mut csv = String::from("SEQUENTIAL\n");
-    for id in agents {
+    for id in AGENTS {
         csv.push_str(&format!(
             "{id};[authentication username={id} password=demo-{id}]\n"
         ));
     }
     std::fs::write(dir.join("agents.csv"), csv).expect("write csv");
+}
+
+/// Waits (10 s at most) until every demo agent's SIPp phone is registered, then sets each
+/// ready over the API.
+fn agents_registered_and_ready(engine: &Engine) {
+    let token = Some("demo-supervisor");
+    wait_for(Duration::from_secs(10), || {
+        let (_, body) = http_request(engine.http, "GET", "/api/agents", token, None);
+        let list: serde_json::Value = serde_json::from_str(&body).ok()?;
+        let registered = list.as_array()?.iter().filter(|a| a["registered"] == true);
+        (registered.count() == AGENTS.len()).then_some(())
+    })
+    .unwrap_or_else(|| panic!("the SIPp phones did not register:\n{}", engine.log()));
+    for id in AGENTS {
+        let path = format!("/api/agents/{id}/state");
+        let ready = Some(r#"{"state":"ready"}"#);
+        let (status, body) = http_request(engine.http, "POST", &path, token, ready);
+        assert_eq!(status, 204, "{body}");
+    }
+}
+
+/// The call records once `n` calls have one (15 s at most).
+fn call_records(engine: &Engine, n: usize) -> Vec<serde_json::Value> {
+    wait_for(Duration::from_secs(15), || {
+        let (_, body) = engine.get("/api/calls/recent");
+        let list: Vec<serde_json::Value> = serde_json::from_str(&body).ok()?;
+        (list.len() == n).then_some(list)
+    })
+    .unwrap_or_else(|| panic!("{n} call records:\n{}", engine.log()))
+}
+
+#[test]
+fn sipp_agents_register_with_md5_answer_and_are_recorded_without_lost_frames() {
+    let engine = Engine::start("[registrar]\nmd5_only_agents = [\"SIPp hotline load agent\"]\n");
+    let work = tempfile::tempdir().expect("work dir");
+    let dir = work.path();
+    write_load_files(dir, &[("caller", 400.0), ("agent", 600.0)]);
     let scenarios = root().join("benches/load");
     let sipp = |args: &[&str]| {
-        let mut cmd = Command::new("sipp");
-        cmd.arg(engine.sip.to_string())
-            .args(["-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", "0"])
-            .args(["-nostdin", "-timeout_error"])
-            .args(args)
-            .current_dir(dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        let mut cmd = sipp_command(dir, Some(engine.sip), &["-p", "0"]);
+        cmd.args(args);
         cmd
     };
     let mut phones = sipp(&["-m", "6", "-l", "6", "-d", "30000", "-timeout", "40s"]);
@@ -115,20 +178,7 @@ fn sipp_agents_register_with_md5_answer_and_are_recorded_without_lost_frames() {
             .spawn()
             .expect("start SIPp phones"),
     );
-    let token = Some("demo-supervisor");
-    wait_for(Duration::from_secs(10), || {
-        let (_, body) = http_request(engine.http, "GET", "/api/agents", token, None);
-        let list: serde_json::Value = serde_json::from_str(&body).ok()?;
-        let registered = list.as_array()?.iter().filter(|a| a["registered"] == true);
-        (registered.count() == agents.len()).then_some(())
-    })
-    .unwrap_or_else(|| panic!("the SIPp phones did not register:\n{}", engine.log()));
-    for id in agents {
-        let path = format!("/api/agents/{id}/state");
-        let ready = Some(r#"{"state":"ready"}"#);
-        let (status, body) = http_request(engine.http, "POST", &path, token, ready);
-        assert_eq!(status, 204, "{body}");
-    }
+    agents_registered_and_ready(&engine);
 
     let callers = sipp(&[
         "-m", "2", "-l", "2", "-r", "10", "-d", "3000", "-s", "12345",
@@ -144,12 +194,7 @@ fn sipp_agents_register_with_md5_answer_and_are_recorded_without_lost_frames() {
         String::from_utf8_lossy(&callers.stderr)
     );
 
-    let records = wait_for(Duration::from_secs(15), || {
-        let (_, body) = engine.get("/api/calls/recent");
-        let list: Vec<serde_json::Value> = serde_json::from_str(&body).ok()?;
-        (list.len() == 2).then_some(list)
-    })
-    .expect("two call records");
+    let records = call_records(&engine, 2);
     for r in &records {
         assert_eq!(r["outcome"], "answered", "{r}");
         assert!(r["recording_sha256"].is_string(), "{r}");
@@ -203,22 +248,7 @@ fn sipp_three_way_calls_are_recorded_with_every_party() {
     ));
     let work = tempfile::tempdir().expect("work dir");
     let dir = work.path();
-    alaw_file(&dir.join("caller.alaw"), &[400.0], 8000.0, 1.0);
-    alaw_file(&dir.join("agent.alaw"), &[600.0], 8000.0, 1.0);
-    alaw_file(&dir.join("unit.alaw"), &[800.0], 8000.0, 1.0);
-    let mut dtmf = Vec::new();
-    alaw_file(&dir.join("dtmf0.alaw"), &[941.0, 1336.0], 5000.0, 0.2);
-    dtmf.extend(std::fs::read(dir.join("dtmf0.alaw")).expect("read"));
-    dtmf.extend(std::iter::repeat_n(0xD5u8, 1600));
-    std::fs::write(dir.join("dtmf0.alaw"), dtmf).expect("write");
-    let agents = ["1001", "1002", "1003", "1004", "1005", "1006"];
-    let mut csv = String::from("SEQUENTIAL\n");
-    for id in agents {
-        csv.push_str(&format!(
-            "{id};[authentication username={id} password=demo-{id}]\n"
-        ));
-    }
-    std::fs::write(dir.join("agents.csv"), csv).expect("write csv");
+    write_load_files(dir, &[("caller", 400.0), ("agent", 600.0), ("unit", 800.0)]);
     let scenarios = root().join("benches/load");
     let answer = std::fs::read_to_string(scenarios.join("agent_answer.xml")).expect("scenario");
     std::fs::write(
@@ -226,19 +256,8 @@ fn sipp_three_way_calls_are_recorded_with_every_party() {
         answer.replace("agent.alaw", "unit.alaw"),
     )
     .expect("write unit scenario");
-    let sipp = |target: Option<String>, args: &[&str]| {
-        let mut cmd = Command::new("sipp");
-        cmd.args(target)
-            .args(["-i", "127.0.0.1", "-mi", "127.0.0.1"])
-            .args(["-nostdin", "-timeout_error"])
-            .args(args)
-            .current_dir(dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        cmd
-    };
-    let target = Some(engine.sip.to_string());
-    let phones = sipp(target.clone(), &["-p", "0", "-m", "6", "-l", "6"])
+    let target = Some(engine.sip);
+    let phones = sipp_command(dir, target, &["-p", "0", "-m", "6", "-l", "6"])
         .args(["-d", "40000", "-timeout", "50s", "-sf"])
         .arg(scenarios.join("agent_register.xml"))
         .arg("-oocsf")
@@ -249,27 +268,19 @@ fn sipp_three_way_calls_are_recorded_with_every_party() {
         .expect("start SIPp phones");
     let _phones = Sipp(phones);
     let port = gateway.port().to_string();
-    let unit = sipp(None, &["-p", &port, "-m", "5", "-timeout", "50s", "-sf"])
-        .arg(dir.join("unit_answer.xml"))
-        .spawn()
-        .expect("start the unit's SIPp");
+    let unit = sipp_command(
+        dir,
+        None,
+        &["-p", &port, "-m", "5", "-timeout", "50s", "-sf"],
+    )
+    .arg(dir.join("unit_answer.xml"))
+    .spawn()
+    .expect("start the unit's SIPp");
     let _unit = Sipp(unit);
     let token = Some("demo-supervisor");
-    wait_for(Duration::from_secs(10), || {
-        let (_, body) = http_request(engine.http, "GET", "/api/agents", token, None);
-        let list: serde_json::Value = serde_json::from_str(&body).ok()?;
-        let registered = list.as_array()?.iter().filter(|a| a["registered"] == true);
-        (registered.count() == agents.len()).then_some(())
-    })
-    .unwrap_or_else(|| panic!("the SIPp phones did not register:\n{}", engine.log()));
-    for id in agents {
-        let path = format!("/api/agents/{id}/state");
-        let ready = Some(r#"{"state":"ready"}"#);
-        let (status, body) = http_request(engine.http, "POST", &path, token, ready);
-        assert_eq!(status, 204, "{body}");
-    }
+    agents_registered_and_ready(&engine);
 
-    let mut callers = sipp(target, &["-p", "0", "-m", "5", "-l", "5", "-r", "10"])
+    let callers = sipp_command(dir, target, &["-p", "0", "-m", "5", "-l", "5", "-r", "10"])
         .args(["-d", "10000", "-s", "12345", "-timeout", "35s", "-sf"])
         .arg(scenarios.join("caller.xml"))
         .spawn()
@@ -302,24 +313,9 @@ fn sipp_three_way_calls_are_recorded_with_every_party() {
         posted.len(),
         engine.log()
     );
-    let done = wait_for(Duration::from_secs(30), || {
-        callers.try_wait().ok().flatten()
-    });
-    let _ = callers.kill();
-    let out = callers.wait_with_output().expect("SIPp callers output");
-    assert!(
-        done.is_some_and(|s| s.success()),
-        "callers failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    callers_succeed(callers);
 
-    let records = wait_for(Duration::from_secs(15), || {
-        let (_, body) = engine.get("/api/calls/recent");
-        let list: Vec<serde_json::Value> = serde_json::from_str(&body).ok()?;
-        (list.len() == 5).then_some(list)
-    })
-    .expect("five call records");
+    let records = call_records(&engine, 5);
     for r in &records {
         assert_eq!(r["outcome"], "answered", "{r}");
         assert!(r["recording_sha256"].is_string(), "{r}");
@@ -542,20 +538,7 @@ fn rtp_probe_replies_as_the_agents_phones_and_is_recorded() {
     let engine = Engine::start("[registrar]\nmd5_only_agents = [\"SIPp hotline load agent\"]\n");
     let work = tempfile::tempdir().expect("work dir");
     let dir = work.path();
-    alaw_file(&dir.join("caller.alaw"), &[400.0], 8000.0, 1.0);
-    let mut dtmf = Vec::new();
-    alaw_file(&dir.join("dtmf0.alaw"), &[941.0, 1336.0], 5000.0, 0.2);
-    dtmf.extend(std::fs::read(dir.join("dtmf0.alaw")).expect("read"));
-    dtmf.extend(std::iter::repeat_n(0xD5u8, 1600));
-    std::fs::write(dir.join("dtmf0.alaw"), dtmf).expect("write");
-    let agents = ["1001", "1002", "1003", "1004", "1005", "1006"];
-    let mut csv = String::from("SEQUENTIAL\n");
-    for id in agents {
-        csv.push_str(&format!(
-            "{id};[authentication username={id} password=demo-{id}]\n"
-        ));
-    }
-    std::fs::write(dir.join("agents.csv"), csv).expect("write csv");
+    write_load_files(dir, &[("caller", 400.0)]);
     let scenarios = root().join("benches/load");
     // The agents' answer as load_bridged.sh writes it: the probe's port, no rtp_stream.
     let answer = std::fs::read_to_string(scenarios.join("agent_answer.xml")).expect("scenario");
@@ -575,14 +558,8 @@ fn rtp_probe_replies_as_the_agents_phones_and_is_recorded() {
     // Measures from SIGUSR1 (below, once every call talks) for 3 s; answers until stopped.
     let probe = Probe::start(dir, probe_port, true, 3, 120, 120);
     let sipp = |args: &[&str]| {
-        let mut cmd = Command::new("sipp");
-        cmd.arg(engine.sip.to_string())
-            .args(["-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", "0"])
-            .args(["-nostdin", "-timeout_error"])
-            .args(args)
-            .current_dir(dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        let mut cmd = sipp_command(dir, Some(engine.sip), &["-p", "0"]);
+        cmd.args(args);
         cmd
     };
     let mp = (probe_ports.first + 100).to_string();
@@ -597,22 +574,10 @@ fn rtp_probe_replies_as_the_agents_phones_and_is_recorded() {
         .expect("start SIPp phones");
     let _phones = Sipp(phones);
     let token = Some("demo-supervisor");
-    wait_for(Duration::from_secs(10), || {
-        let (_, body) = http_request(engine.http, "GET", "/api/agents", token, None);
-        let list: serde_json::Value = serde_json::from_str(&body).ok()?;
-        let registered = list.as_array()?.iter().filter(|a| a["registered"] == true);
-        (registered.count() == agents.len()).then_some(())
-    })
-    .unwrap_or_else(|| panic!("the SIPp phones did not register:\n{}", engine.log()));
-    for id in agents {
-        let path = format!("/api/agents/{id}/state");
-        let ready = Some(r#"{"state":"ready"}"#);
-        let (status, body) = http_request(engine.http, "POST", &path, token, ready);
-        assert_eq!(status, 204, "{body}");
-    }
+    agents_registered_and_ready(&engine);
 
     let callers_mp = (probe_ports.first + 150).to_string();
-    let mut callers = sipp(&[
+    let callers = sipp(&[
         "-m", "5", "-l", "5", "-r", "10", "-d", "8000", "-s", "12345",
     ])
     .args(["-mp", &callers_mp, "-timeout", "40s", "-sf"])
@@ -632,17 +597,7 @@ fn rtp_probe_replies_as_the_agents_phones_and_is_recorded() {
         .expect("run kill");
     assert!(signalled.success(), "signal the probe");
     let figures = probe.figures(Duration::from_secs(15));
-    let done = wait_for(Duration::from_secs(30), || {
-        callers.try_wait().ok().flatten()
-    });
-    let _ = callers.kill();
-    let out = callers.wait_with_output().expect("SIPp callers output");
-    assert!(
-        done.is_some_and(|s| s.success()),
-        "callers failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    callers_succeed(callers);
     // One relayed stream per call, each one answered.
     assert_eq!(figures.streams, 5, "{figures:?}");
     assert!(figures.packets > 0, "{figures:?}");
@@ -650,12 +605,7 @@ fn rtp_probe_replies_as_the_agents_phones_and_is_recorded() {
     assert_eq!(legs, 5, "{figures:?}");
     assert!(sent > 0, "{figures:?}");
 
-    let records = wait_for(Duration::from_secs(15), || {
-        let (_, body) = engine.get("/api/calls/recent");
-        let list: Vec<serde_json::Value> = serde_json::from_str(&body).ok()?;
-        (list.len() == 5).then_some(list)
-    })
-    .expect("five call records");
+    let records = call_records(&engine, 5);
     for r in &records {
         assert_eq!(r["outcome"], "answered", "{r}");
         let wav = engine
