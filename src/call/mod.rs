@@ -33,6 +33,7 @@ pub mod screen;
 pub mod session;
 pub mod side_line;
 pub mod transfer;
+pub mod views;
 pub mod web_items;
 
 #[cfg(test)]
