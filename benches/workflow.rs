@@ -13,7 +13,8 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use hotline::shell::store::{PgStore, Store, StoreAt};
-use hotline::shell::ticket_store::{load_workflow, Durability, SqliteStore, TicketWorker};
+use hotline::shell::ticket_store::{Durability, SqliteStore, TicketWorker};
+use hotline::shell::workflow_files::load_workflow;
 use hotline::workflow::event::{Event, EventKind};
 use hotline::workflow::memory::MemoryStore;
 use hotline::workflow::model::{

@@ -755,7 +755,7 @@ async fn kill_9_the_api_during_a_burst_and_every_acknowledged_transition_is_ther
         "writers stopped early after {} acknowledgments",
         acked.len()
     );
-    let wf = hotline::shell::ticket_store::load_workflow(
+    let wf = hotline::shell::workflow_files::load_workflow(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("config/calendar"),
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("config/dispatch.toml"),
         Default::default(),

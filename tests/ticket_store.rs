@@ -16,7 +16,8 @@ use std::process::{Command, Stdio};
 
 use chrono::{DateTime, Duration, FixedOffset};
 use common::store_backend::{assert_durable, Backend};
-use hotline::shell::ticket_store::{load_workflow, Durability, SqliteStore, TicketWorker};
+use hotline::shell::ticket_store::{Durability, SqliteStore, TicketWorker};
+use hotline::shell::workflow_files::load_workflow;
 use hotline::workflow::memory::MemoryStore;
 use hotline::workflow::model::{
     Actor, Caller, Channel, Domain, Intake, RequestType, Role, UnitId, Urgency,

@@ -23,7 +23,8 @@ use super::auth::Users;
 use crate::cti::extract::{ApiJsonBytes, ApiQuery};
 use crate::cti::ticket_views::{SweepView, TicketPage, TicketView, UnitList};
 use crate::cti::ApiError;
-use crate::shell::ticket_store::{load_workflow, Durability, TicketWorker};
+use crate::shell::ticket_store::{Durability, TicketWorker};
+use crate::shell::workflow_files::load_workflow;
 use crate::workflow::model::{
     china, Actor, Caller, Channel, Domain, Intake, Recording, RequestType, Role, UnitId, Urgency,
 };
@@ -70,7 +71,7 @@ impl TicketApiConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum TicketApiError {
     #[error(transparent)]
-    Load(#[from] crate::shell::ticket_store::LoadError),
+    Load(#[from] crate::shell::workflow_files::LoadError),
     #[error("{path}: {message}")]
     File { path: PathBuf, message: String },
     #[error("ticket store: {0}")]

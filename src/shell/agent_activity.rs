@@ -261,7 +261,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut s = SqliteStore::open(&dir.path().join("t.sqlite"), Durability::Full).unwrap();
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let wf = crate::shell::ticket_store::load_workflow(
+        let wf = crate::shell::workflow_files::load_workflow(
             &root.join("config/calendar"),
             &root.join("config/dispatch.toml"),
             crate::workflow::policy::Policy::default(),

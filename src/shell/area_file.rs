@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use super::ticket_store::LoadError;
+use super::workflow_files::LoadError;
 use crate::workflow::areas::AreaTree;
 use crate::workflow::catalogue::{CatalogueError, DispatchCatalogue};
 

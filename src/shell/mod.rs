@@ -44,6 +44,7 @@ pub mod ticket_worker;
 pub mod tls;
 pub mod warnings;
 pub mod web_items;
+pub mod workflow_files;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -42,7 +42,7 @@ pub fn load_all(config: &Config) -> Result<Loaded, Vec<String>> {
     let assets = assets::load_assets(config, &acd.queue_names())?;
     let tickets =
         crate::cti::tickets::TicketApiConfig::new(&config.storage.data_dir, &config.config_dir);
-    let workflow = crate::shell::ticket_store::load_workflow(
+    let workflow = crate::shell::workflow_files::load_workflow(
         &tickets.calendar_dir,
         &tickets.dispatch,
         config.policy.clone(),

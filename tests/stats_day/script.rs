@@ -421,7 +421,7 @@ pub fn write(data_dir: &Path) {
     }
     log.sync().expect("sync records");
 
-    let wf = hotline::shell::ticket_store::load_workflow(
+    let wf = hotline::shell::workflow_files::load_workflow(
         &root.join("config/calendar"),
         &root.join("config/dispatch.toml"),
         Policy::default(),
