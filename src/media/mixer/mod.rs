@@ -34,6 +34,8 @@ impl PartyId {
 
 mod jitter;
 #[cfg(test)]
+mod stream_tests;
+#[cfg(test)]
 mod tests;
 
 use std::time::{Duration, Instant};
