@@ -257,11 +257,7 @@ fn main() {
                     pos: 0,
                 });
                 let mut packet = [0u8; REPLY_LEN];
-                packet[0] = 0x80;
-                packet[1] = REPLY_PT;
-                packet[2..4].copy_from_slice(&r.seq.to_be_bytes());
-                packet[4..8].copy_from_slice(&r.ts.to_be_bytes());
-                packet[8..12].copy_from_slice(&r.ssrc.to_be_bytes());
+                packet[..12].copy_from_slice(&rtp_header(REPLY_PT, r.seq, r.ts, r.ssrc));
                 packet[12..].copy_from_slice(&tone[r.pos..r.pos + FRAME]);
                 r.seq = r.seq.wrapping_add(1);
                 r.ts = r.ts.wrapping_add(FRAME as u32);
@@ -272,9 +268,8 @@ fn main() {
                 keepalive_seq = keepalive_seq.wrapping_add(1);
                 // PCMU silence under the probe's own SSRC; a refused send only costs this one.
                 let mut packet = [0xFFu8; 172];
-                packet[..12].copy_from_slice(&[0x80, 0, 0, 0, 0, 0, 0, 0, 0x70, 0x72, 0x6f, 0x62]);
-                packet[2..4].copy_from_slice(&keepalive_seq.to_be_bytes());
-                packet[4..8].copy_from_slice(&(u32::from(keepalive_seq) * 160).to_be_bytes());
+                let ts = u32::from(keepalive_seq) * 160;
+                packet[..12].copy_from_slice(&rtp_header(0, keepalive_seq, ts, 0x7072_6f62));
                 let _ = socket.send_to(&packet, from);
             }
             // Unwrap the 32-bit timestamp (forward steps only; a step back stays put).
@@ -435,6 +430,17 @@ fn print_report(
         streams_late,
         streams_gap40
     );
+}
+
+/// An RTP version 2 header: no padding, extension, CSRC or marker.
+fn rtp_header(payload_type: u8, seq: u16, ts: u32, ssrc: u32) -> [u8; 12] {
+    let mut h = [0u8; 12];
+    h[0] = 0x80;
+    h[1] = payload_type;
+    h[2..4].copy_from_slice(&seq.to_be_bytes());
+    h[4..8].copy_from_slice(&ts.to_be_bytes());
+    h[8..12].copy_from_slice(&ssrc.to_be_bytes());
+    h
 }
 
 fn fail(msg: &str) -> ! {
